@@ -1,0 +1,97 @@
+/**
+ * The waiting side of every wait: a greenlet, a raw greenlet or the main program.
+ *
+ * Design note — how a kill or a timeout reaches a wait. A fiber lists the waits it has pending
+ * (usually one; several under `Promise.all`). {@link Fiber._deliver} marks each of them with the
+ * exception and queues it on the hub's FIFO, so the delivery is ordered like any wake-up; if
+ * the fiber has no wait pending (it runs, or sits in a foreign await) the exception is kept
+ * in `_pendingExc` and lands at the next wait. A `Timeout` cancelled before its exception was
+ * delivered is *withdrawn*: the marks it left are ignored when the hub reaches them.
+ *
+ * @module
+ */
+import type { Waiter } from './waiter.js';
+
+/** "No exception": distinct from `undefined`, which is a legal thing to throw. @internal */
+export const NONE: unique symbol = Symbol('none');
+
+const withdrawn = new WeakSet<object>();
+
+/** Whether `exc` was withdrawn (a Timeout cancelled before delivery). @internal */
+export function isWithdrawn(exc: unknown): boolean {
+  return typeof exc === 'object' && exc !== null && withdrawn.has(exc);
+}
+
+/** Mark `exc` live again (a Timeout that fires anew). @internal */
+export function unwithdraw(exc: object): void {
+  withdrawn.delete(exc);
+}
+
+/**
+ * Base of `Greenlet` and `RawGreenlet`: the bookkeeping of the waits a fiber has pending.
+ * @internal
+ */
+export abstract class Fiber {
+  /** @internal The first pending wait. */
+  _wait: Waiter | null = null;
+  /** @internal Further pending waits (several at once under `Promise.all`). */
+  _more: Waiter[] | null = null;
+  /** @internal An exception to throw at the next wait. */
+  _pendingExc: unknown = NONE;
+
+  /** @internal */
+  _addWait(w: Waiter): void {
+    if (this._wait === null) this._wait = w;
+    else if (this._more === null) this._more = [w];
+    else this._more.push(w);
+  }
+
+  /** @internal */
+  _removeWait(w: Waiter): void {
+    if (this._wait === w) {
+      const more = this._more;
+      this._wait = more === null ? null : (more.shift() ?? null);
+      if (more !== null && more.length === 0) this._more = null;
+    } else if (this._more !== null) {
+      const i = this._more.indexOf(w);
+      if (i >= 0) this._more.splice(i, 1);
+      if (this._more.length === 0) this._more = null;
+    }
+  }
+
+  /** @internal Whether the fiber has a verdant wait pending. */
+  get _waiting(): boolean {
+    return this._wait !== null;
+  }
+
+  /**
+   * Throw `exc` at every wait pending, through the hub's FIFO, or at the next wait.
+   * A wait already carrying an exception keeps it (two kills deliver one exception).
+   * @internal
+   */
+  _deliver(exc: unknown): void {
+    if (this._wait === null) {
+      if (this._pendingExc === NONE || isWithdrawn(this._pendingExc)) this._pendingExc = exc;
+      return;
+    }
+    this._wait._cancelWith(exc);
+    if (this._more !== null) for (const w of this._more.slice()) w._cancelWith(exc);
+  }
+
+  /**
+   * Withdraw `exc` if it was not delivered yet (a Timeout cancelled in time).
+   * @internal
+   */
+  _withdraw(exc: object): void {
+    withdrawn.add(exc);
+    if (this._pendingExc === exc) this._pendingExc = NONE;
+  }
+
+  /** @internal Whether `exc` is waiting to be delivered to this fiber. */
+  _isPending(exc: unknown): boolean {
+    if (this._pendingExc === exc) return true;
+    if (this._wait === null) return false;
+    if (this._wait._cancel === exc) return true;
+    return this._more !== null && this._more.some((w) => w._cancel === exc);
+  }
+}

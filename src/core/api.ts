@@ -1,0 +1,496 @@
+/**
+ * The top-level functions: spawn, sleep, join and kill many, wait for anything.
+ *
+ * Design note: `wait`/`iwait`/`joinAll` collect readiness with `rawlink` on each object (a
+ * Greenlet, an Event, an AsyncResult — anything with `ready`/`rawlink`/`unlink`) or `.then` on a
+ * plain promise, into one Waiter of the caller; so they are one kill/timeout point and lose
+ * nothing: what became ready and was not consumed is simply still ready. They unlink on every
+ * exit path. Tests: test/core/api.test.ts, test/core/iwait.test.ts.
+ *
+ * @module
+ */
+import { NONE } from './_fiber.js';
+import { currentFiber } from './context.js';
+import { Greenlet, type KillOptions } from './greenlet.js';
+import { getHub } from './hub.js';
+import type { RawGreenlet } from './rawgreenlet.js';
+import { Timeout } from './timeout.js';
+import { checkMs, optSignal, optTimeout, readWaitOptions, type WaitOptions, Waiter } from './waiter.js';
+
+/**
+ * The greenlet running now: a `Greenlet`, a `RawGreenlet`, or the main greenlet (a
+ * `RawGreenlet` named "main") outside any. Right after any await, foreign or not.
+ * Never switches.
+ *
+ * Source: `gevent.getcurrent()`.
+ * @example
+ * ```ts
+ * const g = spawn(() => getCurrent());
+ * (await g.get()) === g; // true
+ * ```
+ */
+export function getCurrent(): Greenlet | RawGreenlet {
+  return currentFiber() as Greenlet | RawGreenlet;
+}
+
+/**
+ * Create a {@link Greenlet} running `fn(...args)` and start it. It returns at once; `fn` starts
+ * when the caller next waits (or returns to the loop), after greenlets spawned before it.
+ * Never switches.
+ *
+ * Source: `gevent.spawn`.
+ * @throws TypeError when `fn` is not a function.
+ * @example
+ * ```ts
+ * const g = spawn(async (n: number) => { await sleep(10); return n + 1; }, 1);
+ * await g.get(); // 2
+ * ```
+ */
+export function spawn<R, A extends unknown[]>(
+  fn: (...args: A) => R | PromiseLike<R>,
+  ...args: A
+): Greenlet<Awaited<R>> {
+  return Greenlet.spawn(fn, ...args);
+}
+
+/**
+ * Like {@link spawn}, but the greenlet starts `ms` milliseconds from now (hub clock). Never
+ * switches. Ready callbacks run before timers: `spawnLater(0, f)` runs after a later `spawn(g)`.
+ *
+ * Source: `gevent.spawn_later`.
+ * @throws TypeError when `fn` is not a function; TypeError/RangeError for a bad `ms`.
+ */
+export function spawnLater<R, A extends unknown[]>(
+  ms: number,
+  fn: (...args: A) => R | PromiseLike<R>,
+  ...args: A
+): Greenlet<Awaited<R>> {
+  return Greenlet.spawnLater(ms, fn, ...args);
+}
+
+/**
+ * Suspend the current greenlet for `ms` milliseconds (hub clock). `sleep()` / `sleep(0)` lets
+ * every other ready greenlet run once, then resumes (it does not wait for timers or I/O).
+ *
+ * A switch point: kill and `Timeout` land here.
+ * Source: `gevent.sleep` (`test__sleep0.py`, `test__order.py`). Milliseconds, not seconds.
+ * @param ms - milliseconds, default 0
+ * @param options - `{signal}` aborts the sleep
+ * @throws RangeError for a negative or NaN `ms`, TypeError for a non-number (rejects)
+ * @example
+ * ```ts
+ * await sleep(100);
+ * ```
+ */
+export function sleep(ms = 0, options?: { signal?: AbortSignal | null }): Promise<void> {
+  const bad = checkMs(ms, 'sleep');
+  if (bad !== NONE) return Promise.reject(bad);
+  const err = readWaitOptions(options, 'sleep');
+  if (err !== NONE) return Promise.reject(err);
+  const w = new Waiter<void>(null, null);
+  if (ms === 0) {
+    const p = w.start(null, optSignal);
+    w.wake();
+    return p;
+  }
+  return w.start(ms, optSignal);
+}
+
+/**
+ * Wait until the hub has nothing ready to run (every other greenlet is blocked), then resume.
+ *
+ * A switch point: kill and `Timeout` land here.
+ * Source: `gevent.idle`.
+ * @param options - `{timeout, signal}` or a timeout in ms
+ * @returns true once idle, false when `timeout` elapsed first
+ */
+export function idle(options?: WaitOptions | number | null): Promise<boolean> {
+  const err = readWaitOptions(options, 'idle');
+  if (err !== NONE) return Promise.reject(err);
+  const w = new Waiter<boolean>(null, returnFalse);
+  const p = w.start(optTimeout, optSignal);
+  getHub().onIdle(() => w.wake(true));
+  return p;
+}
+
+function returnFalse(): boolean {
+  return false;
+}
+function throwTimeout(): never {
+  throw new Timeout();
+}
+
+const untilOwner = {
+  abortWait(w: Waiter): void {
+    untilDone(w);
+  },
+};
+
+function untilDone(w: Waiter): void {
+  if (w.data !== null && w.data !== undefined) {
+    (w.data as { untilCount: number }).untilCount--;
+    w.data = null;
+  }
+}
+
+/**
+ * Make a foreign promise a verdant wait: kill, `Timeout`, the `timeout` option and `signal` land
+ * here. The foreign work itself goes on unless it was given a signal (`getCurrent().signal`).
+ *
+ * A switch point. Without `until`, awaiting a foreign promise is not a verdant wait: a kill or
+ * Timeout lands only at the next verdant wait.
+ * @param promise - the foreign promise (or thenable)
+ * @param options - `{timeout, signal}` or a timeout in ms
+ * @returns what `promise` resolves to
+ * @throws what `promise` rejects with; a `Timeout` when `timeout` elapses; TypeError for a non-thenable
+ * @example
+ * ```ts
+ * const res = await until(fetch(url, { signal: getCurrent().signal }), { timeout: 5000 });
+ * ```
+ */
+export function until<T>(promise: PromiseLike<T>, options?: WaitOptions | number | null): Promise<T> {
+  const err = readWaitOptions(options, 'until');
+  if (err !== NONE) return Promise.reject(err);
+  if (promise === null || typeof promise !== 'object' || typeof promise.then !== 'function') {
+    return Promise.reject(new TypeError('until: expected a promise'));
+  }
+  const timeout = optTimeout;
+  const signal = optSignal;
+  const hub = getHub();
+  const w = new Waiter<T>(untilOwner, throwTimeout);
+  w.data = hub;
+  hub.untilCount++;
+  promise.then(
+    (v) => {
+      untilDone(w);
+      w.wake(v);
+    },
+    (e: unknown) => {
+      untilDone(w);
+      w.wakeError(e);
+    },
+  );
+  return w.start(timeout, signal);
+}
+
+/** What `wait`/`iwait` accept besides promises: a Greenlet, an Event, an AsyncResult … */
+export interface Linkable {
+  ready(): boolean;
+  // biome-ignore lint/suspicious/noExplicitAny: each linkable passes itself
+  rawlink(cb: (obj: any) => unknown): void;
+  // biome-ignore lint/suspicious/noExplicitAny: each linkable passes itself
+  unlink(cb: (obj: any) => unknown): void;
+}
+
+/** An object `wait`/`iwait` can wait for. */
+export type Waitable = Linkable | PromiseLike<unknown>;
+
+function isLinkable(x: unknown): x is Linkable {
+  return (
+    x !== null &&
+    typeof x === 'object' &&
+    typeof (x as Linkable).rawlink === 'function' &&
+    typeof (x as Linkable).ready === 'function'
+  );
+}
+
+/**
+ * Collects objects as they become ready, for one consumer waiting on one Waiter.
+ */
+class Collector {
+  readonly done: unknown[] = [];
+  /** For promises: their settled values (iwait yields them). */
+  readonly values = new Map<unknown, { ok: boolean; v: unknown }>();
+  readonly linked = new Set<Linkable>();
+  waiter: Waiter | null = null;
+  #closed = false;
+
+  constructor(objects: Iterable<unknown>, where: string) {
+    const seen = new Set<unknown>();
+    for (const obj of objects) {
+      if (seen.has(obj)) continue;
+      seen.add(obj);
+      if (isLinkable(obj)) {
+        if (obj.ready()) this.done.push(obj);
+        else {
+          this.linked.add(obj);
+          obj.rawlink(this.onReady);
+        }
+      } else if (obj !== null && typeof obj === 'object' && typeof (obj as PromiseLike<unknown>).then === 'function') {
+        (obj as PromiseLike<unknown>).then(
+          (v) => this.#settled(obj, true, v),
+          (e: unknown) => this.#settled(obj, false, e),
+        );
+      } else {
+        this.close();
+        throw new TypeError(`${where}: cannot wait for ${obj === null ? 'null' : typeof obj}`);
+      }
+    }
+  }
+
+  #settled(obj: unknown, ok: boolean, v: unknown): void {
+    if (this.#closed) return;
+    this.values.set(obj, { ok, v });
+    this.#push(obj);
+  }
+
+  onReady = (obj: Linkable): void => {
+    if (this.#closed || !this.linked.has(obj)) return;
+    this.linked.delete(obj);
+    obj.unlink(this.onReady);
+    this.#push(obj);
+  };
+
+  #push(obj: unknown): void {
+    this.done.push(obj);
+    this.waiter?.wake(true);
+  }
+
+  /** Wait until something is ready (or timeout → false). */
+  next(timeout: number | null, signal: AbortSignal | null): Promise<boolean> {
+    const w = new Waiter<boolean>(null, returnFalse);
+    this.waiter = w;
+    return w.start(timeout, signal);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const obj of this.linked) obj.unlink(this.onReady);
+    this.linked.clear();
+  }
+}
+
+function deadlineFrom(timeout: number | null): number | null {
+  return timeout === null ? null : getHub().now() + timeout;
+}
+function remaining(deadline: number | null): number | null {
+  return deadline === null ? null : Math.max(0, deadline - getHub().now());
+}
+
+/** Options of {@link joinAll}. */
+export interface JoinAllOptions extends WaitOptions {
+  /** Throw the first failure (in finishing order) instead of collecting it. */
+  raiseError?: boolean;
+  /** Resolve once this many have finished. */
+  count?: number | null;
+}
+
+/**
+ * Wait for the greenlets to finish.
+ *
+ * A switch point unless all are dead already. Kill and `Timeout` land here. At `timeout` it
+ * resolves to what finished so far (no throw).
+ * Source: `gevent.joinall` (`test__joinall.py`).
+ * @returns the greenlets that finished, in finishing order (each listed once)
+ * @throws with `raiseError`, the first failure; TypeError/RangeError for bad arguments
+ * @example
+ * ```ts
+ * const done = await joinAll([spawn(a), spawn(b)], { timeout: 1000 });
+ * ```
+ */
+export async function joinAll<T extends Greenlet<unknown>>(
+  greenlets: Iterable<T>,
+  options: JoinAllOptions | number | null = {},
+): Promise<T[]> {
+  const opts: JoinAllOptions = typeof options === 'number' ? { timeout: options } : (options ?? {});
+  const err = readWaitOptions(opts, 'joinAll');
+  if (err !== NONE) throw err;
+  const timeout = optTimeout;
+  const signal = optSignal;
+  if (greenlets === null || typeof (greenlets as Iterable<T>)[Symbol.iterator] !== 'function') {
+    throw new TypeError('joinAll: greenlets must be iterable');
+  }
+  const list = [...greenlets];
+  for (const g of list) {
+    if (!(g instanceof Greenlet)) throw new TypeError('joinAll: every item must be a Greenlet');
+  }
+  const count = checkCount(opts.count, list.length, 'joinAll');
+  const out: T[] = [];
+  const c = new Collector(list, 'joinAll');
+  const deadline = deadlineFrom(timeout);
+  try {
+    for (;;) {
+      while (c.done.length > 0) {
+        const g = c.done.shift() as T;
+        if (opts.raiseError === true && !g.successful()) throw g.exception;
+        out.push(g);
+        if (out.length >= count) return out;
+      }
+      if (c.linked.size === 0) return out;
+      if (!(await c.next(remaining(deadline), signal))) return out;
+    }
+  } finally {
+    c.close();
+  }
+}
+
+function checkCount(count: unknown, total: number, where: string): number {
+  if (count === undefined || count === null) return total;
+  if (typeof count !== 'number' || Number.isNaN(count) || count < 0) {
+    throw new RangeError(`${where}: count must be a non-negative number, got ${String(count)}`);
+  }
+  return Math.min(count, total);
+}
+
+/**
+ * Kill every greenlet (see {@link Greenlet.kill}), by default waiting for all to die.
+ *
+ * A switch point with `block` (default). Kill and `Timeout` of the caller land there.
+ * Source: `gevent.killall`.
+ * @throws a `Timeout` when some greenlet outlives `timeout`; TypeError for bad arguments
+ * @example
+ * ```ts
+ * await killAll(workers, { timeout: 1000 });
+ * ```
+ */
+export async function killAll(
+  greenlets: Iterable<Greenlet<unknown>>,
+  options: KillOptions = {},
+): Promise<void> {
+  if (greenlets === null || typeof (greenlets as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new TypeError('killAll: greenlets must be iterable');
+  }
+  const list = [...greenlets];
+  for (const g of list) {
+    if (!(g instanceof Greenlet)) throw new TypeError('killAll: every item must be a Greenlet');
+  }
+  const { block = true, timeout, signal } = options;
+  const err = readWaitOptions({ timeout, signal }, 'killAll');
+  if (err !== NONE) throw err;
+  await Promise.all(list.map((g) => g.kill({ exception: options.exception, block: false })));
+  if (!block) return;
+  await joinAll(list, { timeout, signal });
+  if (list.some((g) => !g.dead)) throw new Timeout(timeout ?? null);
+}
+
+/**
+ * Kill `greenlet` without waiting for it (gevent's `gevent.kill`: asynchronous).
+ * Same as `greenlet.kill({exception, block: false})`. Never switches.
+ * @throws TypeError for a non-greenlet or a bad exception (rejects)
+ */
+export function kill(greenlet: Greenlet<unknown>, options: Pick<KillOptions, 'exception'> = {}): Promise<void> {
+  if (!(greenlet instanceof Greenlet)) return Promise.reject(new TypeError('kill: expected a Greenlet'));
+  return greenlet.kill({ exception: options?.exception, block: false });
+}
+
+/** Options of {@link wait} and {@link iwait}. */
+export interface WaitManyOptions extends WaitOptions {
+  /** Stop after this many objects became ready. */
+  count?: number | null;
+}
+
+/**
+ * Wait for objects (greenlets, events, async results, plain promises) to become ready, or —
+ * with no objects — for the hub to be idle (no ready callbacks, no timers, no verdant I/O).
+ *
+ * A switch point unless everything is ready already. Kill and `Timeout` land here. At `timeout`
+ * it resolves to what is ready so far (no throw).
+ * Source: `gevent.wait` (`test__iwait.py`, `test__api.py`).
+ * @returns the ready objects in the order they became ready (a promise as given); with no
+ *   objects, true once the hub is idle, false on timeout
+ * @example
+ * ```ts
+ * const ready = await wait([g1, g2, event], { count: 1 });
+ * ```
+ */
+export function wait(options?: WaitManyOptions | number | null): Promise<boolean>;
+export function wait<O extends Waitable>(
+  objects: Iterable<O> | null | undefined,
+  options?: WaitManyOptions | number | null,
+): Promise<O[]>;
+export async function wait(a?: unknown, b?: unknown): Promise<unknown> {
+  let objects: Iterable<unknown> | null = null;
+  let options: unknown = b;
+  if (a !== undefined && a !== null && typeof a === 'object' && Symbol.iterator in a) {
+    objects = a as Iterable<unknown>;
+  } else if (a !== undefined && a !== null) {
+    options = a;
+  }
+  const opts: WaitManyOptions =
+    typeof options === 'number' ? { timeout: options } : ((options as WaitManyOptions) ?? {});
+  const err = readWaitOptions(opts, 'wait');
+  if (err !== NONE) throw err;
+  if (objects === null) return waitIdle(optTimeout, optSignal);
+  const timeout = optTimeout;
+  const signal = optSignal;
+  const list = [...objects];
+  const count = checkCount(opts.count, new Set(list).size, 'wait');
+  const c = new Collector(list, 'wait');
+  const out: unknown[] = [];
+  const deadline = deadlineFrom(timeout);
+  try {
+    for (;;) {
+      while (c.done.length > 0 && out.length < count) out.push(c.done.shift());
+      if (out.length >= count) return out;
+      if (!(await c.next(remaining(deadline), signal))) return out;
+    }
+  } finally {
+    c.close();
+  }
+}
+
+function waitIdle(timeout: number | null, signal: AbortSignal | null): Promise<boolean> {
+  const hub = getHub();
+  const w = new Waiter<boolean>(null, returnFalse);
+  const p = w.start(timeout, signal);
+  const check = (): void => {
+    if (!w.isPending) return;
+    if (hub.pending === 0 && hub.ioCount === 0 && hub.timers === (w.heapIndex >= 0 ? 1 : 0)) {
+      w.wake(true);
+    } else {
+      hub.onIdle(check);
+    }
+  };
+  hub.onIdle(check);
+  return p;
+}
+
+/**
+ * Iterate over objects as they become ready: greenlets and events are yielded themselves, a
+ * plain promise yields its resolved value (or throws its rejection at that position).
+ *
+ * Each `next()` is a switch point unless something is ready. Kill and `Timeout` land there. At
+ * `timeout` (for the whole iteration) the iteration ends quietly. `break` unlinks everything.
+ * Source: `gevent.iwait` (`test__iwait.py`).
+ * @example
+ * ```ts
+ * for await (const g of iwait(greenlets)) console.log(g.value);
+ * ```
+ */
+export async function* iwait<O extends Waitable>(
+  objects: Iterable<O>,
+  options?: WaitManyOptions | number | null,
+): AsyncGenerator<O extends PromiseLike<infer V> ? V : O, void, undefined> {
+  const opts: WaitManyOptions = typeof options === 'number' ? { timeout: options } : (options ?? {});
+  const err = readWaitOptions(opts, 'iwait');
+  if (err !== NONE) throw err;
+  const timeout = optTimeout;
+  const signal = optSignal;
+  if (objects === null || typeof objects !== 'object' || !(Symbol.iterator in objects)) {
+    throw new TypeError('iwait: objects must be iterable');
+  }
+  const list = [...objects];
+  const count = checkCount(opts.count, new Set(list).size, 'iwait');
+  const c = new Collector(list, 'iwait');
+  const deadline = deadlineFrom(timeout);
+  let yielded = 0;
+  try {
+    while (yielded < count) {
+      if (c.done.length === 0) {
+        if (!(await c.next(remaining(deadline), signal))) return;
+        continue;
+      }
+      const obj = c.done.shift();
+      yielded++;
+      const settled = c.values.get(obj);
+      if (settled !== undefined) {
+        if (!settled.ok) throw settled.v;
+        yield settled.v as never;
+      } else {
+        yield obj as never;
+      }
+    }
+  } finally {
+    c.close();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The exceptions of the core runtime.
+ *
+ * Design note: Python's gevent makes `GreenletExit` and `Timeout` `BaseException`s so that
+ * `except Exception:` never swallows them. JavaScript has one hierarchy, so verdant gives them a
+ * common base, {@link Cancellation}, and one rule: code that catches broadly rethrows a
+ * `Cancellation` (`if (e instanceof Cancellation) throw e`). Every catch inside verdant does.
+ *
+ * @module
+ */
+
+/**
+ * Base class of the exceptions verdant throws into a greenlet to interrupt it:
+ * {@link GreenletExit} (from `kill()`) and `Timeout`.
+ *
+ * It never switches. Catch it only to rethrow it: a greenlet that swallows a `Cancellation`
+ * keeps running after it was told to stop.
+ *
+ * Source: gevent makes these `BaseException`s; this base class plays that role.
+ *
+ * @example
+ * ```ts
+ * try { await work(); } catch (e) { if (e instanceof Cancellation) throw e; log(e); }
+ * ```
+ */
+export class Cancellation extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'Cancellation';
+  }
+}
+
+/**
+ * The exception `kill()` throws into a greenlet by default.
+ *
+ * A greenlet that ends because of it is *successful*: its `value` is the `GreenletExit`
+ * instance and its `exception` is `undefined` (as in gevent). It is never reported by the hub.
+ *
+ * Source: `greenlet.GreenletExit`, gevent's `test__GreenletExit.py`.
+ *
+ * @example
+ * ```ts
+ * const g = spawn(() => sleep(1000));
+ * await g.kill();
+ * g.value instanceof GreenletExit; // true
+ * ```
+ */
+export class GreenletExit extends Cancellation {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'GreenletExit';
+  }
+}
+
+/** A greenlet, or the main program, as listed by {@link LoopExit}. */
+export interface Blocked {
+  toString(): string;
+}
+
+/**
+ * Thrown at a wait that can never end: nothing is ready to run, no timer is pending and no
+ * I/O is in flight, so nothing could ever wake it.
+ *
+ * The main program gets it at every wait it has pending when Node's loop runs dry
+ * (`beforeExit`); `runVirtual` rejects with it when its virtual hub has nothing left to do.
+ * Its message is `This operation would block forever`, then one line per blocked greenlet
+ * (two spaces then `String(g)`). After it the hub is usable again; blocked greenlets stay
+ * blocked.
+ *
+ * Source: `gevent.exceptions.LoopExit`.
+ */
+export class LoopExit extends Error {
+  /** The blocked greenlets (the main greenlet included when it was waiting). */
+  readonly greenlets: readonly Blocked[];
+
+  constructor(greenlets: readonly Blocked[] = []) {
+    const lines = ['This operation would block forever'];
+    for (const g of greenlets) lines.push(`  ${String(g)}`);
+    super(lines.join('\n'));
+    this.name = 'LoopExit';
+    this.greenlets = greenlets;
+  }
+}

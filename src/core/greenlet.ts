@@ -1,0 +1,568 @@
+/**
+ * `Greenlet`: an async (or plain) function run as a cooperative task under a handle that can
+ * be joined, killed, linked and inspected.
+ *
+ * Design notes.
+ * - Start: `start()` captures the caller's async context (`AsyncLocalStorage.snapshot()`) and
+ *   queues the start on the hub's FIFO. The hub runs the body inside that context with
+ *   `als.enterWith(g)`, so `getCurrent()` is `g` after any await, and the spawner's own stores
+ *   are visible inside. The body's promise is observed with two shared handlers that find `g`
+ *   through the same context: no closure per greenlet.
+ * - Kill: requested synchronously. A greenlet that has not run yet dies at once (it never runs;
+ *   links fire). Otherwise the exception is delivered at its wait (see _fiber.ts). The lazy
+ *   `signal` is aborted first. A greenlet that ends by `GreenletExit` is successful, with the
+ *   exception as its value (gevent).
+ * - Death: value/exception are recorded, then joiners and links are notified from the hub in
+ *   link order. A failure nobody waits for or linked to (at the moment of death) is reported to
+ *   `getHub().exceptionStream`.
+ * Tests: test/core/greenlet.test.ts, test/core/kill.test.ts, test/core/links.test.ts.
+ *
+ * @module
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { inspect } from 'node:util';
+import { Fiber, NONE } from './_fiber.js';
+import { als, currentFiber } from './context.js';
+import { GreenletExit } from './errors.js';
+import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
+import { type ErrorClass, Timeout } from './timeout.js';
+import { checkMs, optSignal, optTimeout, readWaitOptions, type WaitOptions, Waiter } from './waiter.js';
+
+const ST_NEW = 0;
+const ST_SCHEDULED = 1;
+const ST_RUNNING = 2;
+const ST_DEAD = 3;
+
+/** Kinds of link entries. */
+const LINK_ANY = 0;
+const LINK_VALUE = 1;
+const LINK_EXCEPTION = 2;
+/** Kinds of internal waits on a greenlet (`Waiter.data`). */
+const WAIT_JOIN = 10;
+const WAIT_GET = 11;
+const WAIT_KILL = 12;
+
+/** A callback given to {@link Greenlet.link} and friends; called with the dead greenlet. */
+export type LinkCallback<T = unknown> = (greenlet: Greenlet<T>) => unknown;
+
+interface LinkEntry {
+  cb: (g: Greenlet<unknown>) => unknown;
+  kind: number;
+  /** Bookkeeping link (Group/Pool membership): does not count as "someone is listening". */
+  quiet: boolean;
+}
+
+/** Options of {@link Greenlet.kill}. */
+export interface KillOptions {
+  /** What to throw into the greenlet: an Error instance or class. Default `GreenletExit`. */
+  exception?: Error | ErrorClass;
+  /** Wait for the greenlet to die (default `true`). */
+  block?: boolean;
+  /** With `block`, stop waiting after this many ms (the greenlet may live on; no error). */
+  timeout?: number | null;
+  /** With `block`, abort the wait (rejects with `signal.reason`). */
+  signal?: AbortSignal | null;
+}
+
+let identCounter = 0;
+const RESOLVED_VOID: Promise<void> = Promise.resolve();
+
+function timeoutFalse(): boolean {
+  return false;
+}
+function timeoutUndefined(): undefined {
+  return undefined;
+}
+function timeoutGet(): never {
+  throw new Timeout();
+}
+
+/** Symbol of the internal membership link used by Group/Pool (it does not count as a listener). @internal */
+export const kQuietLink: unique symbol = Symbol('verdant.quietLink');
+/** Symbol of the method that tells whether a greenlet has a joiner or user link. @internal */
+export const kHasListeners: unique symbol = Symbol('verdant.hasListeners');
+
+function isErrorClass(x: unknown): x is ErrorClass {
+  return typeof x === 'function' && (x === Error || x.prototype instanceof Error);
+}
+
+/**
+ * A cooperative task: `fn(...args)` run by the hub, with gevent's `Greenlet` API.
+ *
+ * `spawn(fn, ...args)` (or `Greenlet.spawn`) creates and starts one; `new Greenlet(fn, ...args)`
+ * creates one to `start()` later. Subclasses override `protected run()` instead of passing `fn`.
+ * A plain function's return value or throw becomes the greenlet's `value` or `exception`; so
+ * does an async function's resolution or rejection. A failure never propagates to the spawner:
+ * `get()` rethrows it, `join()` never throws it.
+ *
+ * Source: `gevent.Greenlet`, gevent's `test__greenlet.py`.
+ *
+ * @typeParam T - the value the function returns (resolves to)
+ * @throws TypeError from the constructor when `fn` is not a function (unless a subclass overrides `run`).
+ * @example
+ * ```ts
+ * const g = new Greenlet(async (x: number) => { await sleep(10); return x * 2; }, 21);
+ * g.start();
+ * console.log(await g.get()); // 42
+ * ```
+ */
+export class Greenlet<T = unknown> extends Fiber implements LiveNode {
+  /** The arguments `fn` is called with. */
+  readonly args: readonly unknown[];
+  /** The greenlet (or main) that created this one. */
+  readonly spawningGreenlet: Fiber;
+  #fn: ((...args: never[]) => unknown) | undefined;
+  #state = ST_NEW;
+  #started = false;
+  #value: unknown = undefined;
+  #exception: unknown = NONE;
+  #links: (LinkEntry | Waiter)[] | null = null;
+  #notifyScheduled = false;
+  #name: string | undefined = undefined;
+  #ident = 0;
+  #abort: AbortController | undefined = undefined;
+  #killExc: unknown = NONE;
+  #ctx: ((fn: (g: Greenlet<T>) => void, g: Greenlet<T>) => void) | undefined = undefined;
+  #startTimer: TimerEntry | undefined = undefined;
+  #treeLocals: Map<unknown, unknown> | undefined = undefined;
+  /** @internal */ _lprev: LiveNode | null = null;
+  /** @internal */ _lnext: LiveNode | null = null;
+  /** @internal */ _live: Hub | null = null;
+
+  /**
+   * @param fn - the function to run (plain or async); omit it in a subclass that overrides `run`
+   * @param args - arguments passed to `fn`
+   */
+  constructor(fn?: (...args: never[]) => T | PromiseLike<T>, ...args: unknown[]) {
+    super();
+    if (typeof fn !== 'function' && this.run === Greenlet.prototype.run) {
+      throw new TypeError(`Greenlet: fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+    }
+    this.#fn = fn as ((...args: never[]) => unknown) | undefined;
+    this.args = args;
+    this.spawningGreenlet = currentFiber();
+  }
+
+  /**
+   * Create a greenlet and start it: same as {@link spawn}. Never switches.
+   * @throws TypeError when `fn` is not a function.
+   */
+  static spawn<R, A extends unknown[]>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    ...args: A
+  ): Greenlet<Awaited<R>> {
+    const g = new Greenlet<Awaited<R>>(fn as never, ...args);
+    g.start();
+    return g;
+  }
+
+  /**
+   * Create a greenlet and start it `ms` milliseconds from now: same as {@link spawnLater}.
+   * Never switches.
+   * @throws TypeError when `fn` is not a function, RangeError/TypeError for a bad `ms`.
+   */
+  static spawnLater<R, A extends unknown[]>(
+    ms: number,
+    fn: (...args: A) => R | PromiseLike<R>,
+    ...args: A
+  ): Greenlet<Awaited<R>> {
+    const err = checkMs(ms, 'spawnLater');
+    if (err !== NONE) throw err;
+    const g = new Greenlet<Awaited<R>>(fn as never, ...args);
+    g.startLater(ms);
+    return g;
+  }
+
+  /**
+   * The body. The default calls `fn(...args)`; a subclass overrides it (and passes no `fn`).
+   * It runs inside the greenlet; its return value (or resolution) becomes `value`.
+   */
+  protected run(): T | PromiseLike<T> {
+    return (this.#fn as (...a: unknown[]) => T | PromiseLike<T>)(...this.args);
+  }
+
+  /**
+   * Schedule the greenlet to run: it starts when the caller next waits (or returns to the
+   * loop), after the greenlets started before it. A no-op when already started or dead.
+   * Never switches.
+   */
+  start(): void {
+    if (this.#state !== ST_NEW) return;
+    this.#schedule();
+    getHub().schedule(Greenlet.#begin, this);
+  }
+
+  /**
+   * Schedule the greenlet to run `ms` milliseconds from now (hub clock). A no-op when already
+   * started. Never switches.
+   * @throws TypeError/RangeError for a bad `ms`.
+   */
+  startLater(ms: number): void {
+    const err = checkMs(ms, 'startLater');
+    if (err !== NONE) throw err;
+    if (this.#state !== ST_NEW) return;
+    this.#schedule();
+    this.#startTimer = new TimerEntry(Greenlet.#startFromTimer, this);
+    getHub().addTimer(this.#startTimer, ms);
+  }
+
+  #schedule(): void {
+    this.#state = ST_SCHEDULED;
+    this.#started = true;
+    this.#ctx = AsyncLocalStorage.snapshot() as never;
+    getHub().liveAdd(this);
+  }
+
+  static #startFromTimer = (g: unknown): void => {
+    const greenlet = g as Greenlet;
+    greenlet.#startTimer = undefined;
+    getHub().schedule(Greenlet.#begin, greenlet);
+  };
+
+  static #begin = (g: Greenlet): void => {
+    if (g.#state !== ST_SCHEDULED) return; // killed before it started
+    g.#state = ST_RUNNING;
+    const ctx = g.#ctx as (fn: (g: Greenlet) => void, g: Greenlet) => void;
+    g.#ctx = undefined;
+    getHub().holder = g;
+    ctx(Greenlet.#enter, g);
+  };
+
+  static #enter = (g: Greenlet): void => {
+    als.enterWith(g);
+    let r: unknown;
+    try {
+      r = g.run();
+    } catch (err) {
+      g.#die(undefined, err);
+      return;
+    }
+    if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+      (r as PromiseLike<unknown>).then(Greenlet.#onValue, Greenlet.#onError);
+    } else {
+      g.#die(r, NONE);
+    }
+  };
+
+  static #onValue = (v: unknown): void => {
+    (als.getStore() as Greenlet).#die(v, NONE);
+  };
+
+  static #onError = (err: unknown): void => {
+    (als.getStore() as Greenlet).#die(undefined, err);
+  };
+
+  #die(value: unknown, exc: unknown): void {
+    if (this.#state === ST_DEAD) return;
+    if (exc instanceof GreenletExit) {
+      value = exc;
+      exc = NONE;
+    }
+    this.#state = ST_DEAD;
+    this.#value = value;
+    this.#exception = exc;
+    this.#ctx = undefined;
+    const hub = getHub();
+    if (this._live !== null) hub.liveRemove(this);
+    if (hub.holder === this) hub.release();
+    if (exc !== NONE && !this[kHasListeners]()) hub.reportError(exc, String(this));
+    if (this.#links !== null && this.#links.length > 0) this.#scheduleNotify();
+  }
+
+  #scheduleNotify(): void {
+    if (this.#notifyScheduled) return;
+    this.#notifyScheduled = true;
+    getHub().schedule(Greenlet.#notify, this);
+  }
+
+  static #notify = (g: Greenlet): void => {
+    g.#notifyScheduled = false;
+    const links = g.#links;
+    if (links === null) return;
+    const failed = g.#exception !== NONE;
+    for (let e = links.shift(); e !== undefined; e = links.shift()) {
+      if (e instanceof Waiter) {
+        if (e.data === WAIT_GET && failed) e.wakeError(g.#exception);
+        else e.wake(e.data === WAIT_GET ? g.#value : e.data === WAIT_JOIN ? true : undefined);
+        continue;
+      }
+      if (e.kind === LINK_VALUE && failed) continue;
+      if (e.kind === LINK_EXCEPTION && !failed) continue;
+      try {
+        const r = e.cb(g);
+        if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+          (r as PromiseLike<unknown>).then(undefined, (err: unknown) => g.#reportLink(e, err));
+        }
+      } catch (err) {
+        g.#reportLink(e, err);
+      }
+    }
+  };
+
+  #reportLink(e: LinkEntry, err: unknown): void {
+    getHub().reportError(err, `${e.cb.name || 'link callback'} for ${String(this)}`);
+  }
+
+  /** @internal Whether someone waits on this greenlet or user code linked to it. */
+  [kHasListeners](): boolean {
+    if (this.#links === null) return false;
+    for (const e of this.#links) {
+      if (e instanceof Waiter || !e.quiet) return true;
+    }
+    return false;
+  }
+
+  /** @internal A waiter was interrupted: drop it from the links. */
+  abortWait(w: Waiter): void {
+    const links = this.#links;
+    if (links === null) return;
+    const i = links.indexOf(w);
+    if (i >= 0) links.splice(i, 1);
+  }
+
+  #addLink(e: LinkEntry | Waiter): void {
+    if (this.#links === null) this.#links = [];
+    this.#links.push(e);
+    if (this.#state === ST_DEAD) this.#scheduleNotify();
+  }
+
+  // ---- state ----
+
+  /** Whether `start()` (or spawn) was called; stays true after death. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Whether the greenlet has finished, or was killed before it ran. */
+  get dead(): boolean {
+    return this.#state === ST_DEAD;
+  }
+
+  /** Whether the greenlet has finished (same as `dead`). */
+  ready(): boolean {
+    return this.#state === ST_DEAD;
+  }
+
+  /** Whether it finished without an exception (ending by `GreenletExit` counts as success). */
+  successful(): boolean {
+    return this.#state === ST_DEAD && this.#exception === NONE;
+  }
+
+  /** The return value once it succeeded (the `GreenletExit` when killed); else `undefined`. */
+  get value(): T | undefined {
+    return this.#value as T | undefined;
+  }
+
+  /** The exception it failed with, or `undefined`. */
+  get exception(): unknown {
+    return this.#exception === NONE ? undefined : this.#exception;
+  }
+
+  /** A small number unique to this greenlet in this process, given on first use. */
+  get minimalIdent(): number {
+    if (this.#ident === 0) this.#ident = ++identCounter;
+    return this.#ident;
+  }
+
+  /** The greenlet's name; defaults to `Greenlet-<minimalIdent>`. Assignable. */
+  get name(): string {
+    return this.#name ?? `Greenlet-${this.minimalIdent}`;
+  }
+  set name(value: string) {
+    this.#name = String(value);
+  }
+
+  /**
+   * A map shared by this greenlet and every greenlet it (transitively) spawns; each child of
+   * the main program gets its own. Source: gevent's `spawn_tree_locals`.
+   */
+  get spawnTreeLocals(): Map<unknown, unknown> {
+    if (this.#treeLocals === undefined) {
+      const spawner = this.spawningGreenlet;
+      this.#treeLocals = spawner instanceof Greenlet ? spawner.spawnTreeLocals : new Map();
+    }
+    return this.#treeLocals;
+  }
+
+  /**
+   * An `AbortSignal` aborted when the greenlet is killed (before the exception is thrown, with it
+   * as `reason`): give it to foreign APIs so they stop at once. Not aborted by a normal end.
+   */
+  get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#killExc !== NONE) this.#abort.abort(this.#killExc);
+    }
+    return this.#abort.signal;
+  }
+
+  // ---- waiting on it ----
+
+  /**
+   * Wait until the greenlet is dead.
+   *
+   * A switch point unless it is already dead. Kill and `Timeout` land here. Never throws the
+   * greenlet's failure.
+   * @param options - `{timeout, signal}` or a timeout in ms
+   * @returns true when dead, false when `timeout` elapsed first
+   * @throws TypeError/RangeError for bad options (rejects)
+   */
+  join(options?: WaitOptions | number | null): Promise<boolean> {
+    const err = readWaitOptions(options, 'Greenlet.join');
+    if (err !== NONE) return Promise.reject(err);
+    if (this.#state === ST_DEAD) return Promise.resolve(true);
+    return this.#wait(WAIT_JOIN, timeoutFalse) as Promise<boolean>;
+  }
+
+  /**
+   * Wait until the greenlet is dead and return its value, or throw its failure.
+   *
+   * A switch point unless it is already dead. Kill and `Timeout` land here.
+   * @param options - `{timeout, signal}` or a timeout in ms
+   * @returns the value (the `GreenletExit` if it was killed)
+   * @throws the greenlet's exception; a `Timeout` when `timeout` elapses (gevent's `get(timeout)`)
+   */
+  get(options?: WaitOptions | number | null): Promise<T> {
+    const err = readWaitOptions(options, 'Greenlet.get');
+    if (err !== NONE) return Promise.reject(err);
+    if (this.#state === ST_DEAD) {
+      return this.#exception === NONE
+        ? Promise.resolve(this.#value as T)
+        : Promise.reject(this.#exception);
+    }
+    return this.#wait(WAIT_GET, timeoutGet) as Promise<T>;
+  }
+
+  #wait(kind: number, onTimeout: (w: Waiter<never>) => unknown): Promise<unknown> {
+    const w = new Waiter(this, onTimeout);
+    w.data = kind;
+    this.#addLink(w);
+    return w.start(optTimeout, optSignal);
+  }
+
+  /**
+   * Kill the greenlet: throw `exception` (default `GreenletExit`) into it at its current wait, or
+   * its next one. A greenlet that has not started yet dies at once without running. Its
+   * `signal` is aborted synchronously. Requesting is idempotent: two kills deliver one exception.
+   *
+   * With `block` (default) it waits for the greenlet to die, up to `timeout` (then it resolves
+   * anyway: a stubborn greenlet may live on). That wait is a switch point of the killer.
+   * @returns a promise that never rejects because of the target
+   * @throws TypeError for a bad `exception` (rejects); the killer's own kill or Timeout while blocked
+   */
+  kill(options: KillOptions = {}): Promise<void> {
+    if (typeof options !== 'object' || options === null) {
+      return Promise.reject(new TypeError('Greenlet.kill: options must be an object'));
+    }
+    const exc = options.exception;
+    if (exc !== undefined && !(exc instanceof Error) && !isErrorClass(exc)) {
+      return Promise.reject(
+        new TypeError('Greenlet.kill: exception must be an Error instance or an Error class'),
+      );
+    }
+    const err = readWaitOptions(
+      { timeout: options.timeout, signal: options.signal },
+      'Greenlet.kill',
+    );
+    if (err !== NONE) return Promise.reject(err);
+    if (this.#state !== ST_DEAD) this.#requestKill(exc ?? GreenletExit, true);
+    if (options.block === false || this.#state === ST_DEAD) return RESOLVED_VOID;
+    return this.#wait(WAIT_KILL, timeoutUndefined) as Promise<void>;
+  }
+
+  /**
+   * Throw `err` into the greenlet at its current (or next) wait, without waiting — gevent's
+   * `Greenlet.throw`. Unlike `kill`, its `signal` is not aborted. Never switches.
+   * @throws TypeError when `err` is not an Error instance or class.
+   */
+  throw(err: Error | ErrorClass = GreenletExit): void {
+    if (!(err instanceof Error) && !isErrorClass(err)) {
+      throw new TypeError('Greenlet.throw: err must be an Error instance or an Error class');
+    }
+    if (this.#state !== ST_DEAD) this.#requestKill(err, false);
+  }
+
+  #requestKill(exc: Error | ErrorClass, abort: boolean): void {
+    if (this.#killExc !== NONE && this._isPending(this.#killExc)) return;
+    const e = typeof exc === 'function' ? new (exc as new () => Error)() : exc;
+    if (abort) {
+      if (this.#killExc === NONE) {
+        this.#killExc = e;
+        this.#abort?.abort(e);
+      }
+    }
+    if (this.#state === ST_NEW || this.#state === ST_SCHEDULED) {
+      if (this.#startTimer !== undefined) {
+        getHub().removeTimer(this.#startTimer);
+        this.#startTimer = undefined;
+      }
+      this.#die(undefined, e);
+      return;
+    }
+    this._deliver(e);
+  }
+
+  // ---- links ----
+
+  /**
+   * Call `cb(this)` from the hub once the greenlet is dead (at once if it already is, still from
+   * the hub). Callbacks run in link order; one that throws is reported and the others still run.
+   * Never switches.
+   * @throws TypeError when `cb` is not a function.
+   */
+  link(cb: LinkCallback<T>): void {
+    this.#link(cb, LINK_ANY, false, 'link');
+  }
+
+  /** Like {@link Greenlet.link}, only when the greenlet succeeded. */
+  linkValue(cb: LinkCallback<T>): void {
+    this.#link(cb, LINK_VALUE, false, 'linkValue');
+  }
+
+  /** Like {@link Greenlet.link}, only when the greenlet failed. */
+  linkException(cb: LinkCallback<T>): void {
+    this.#link(cb, LINK_EXCEPTION, false, 'linkException');
+  }
+
+  /** Same as {@link Greenlet.link} (gevent's `rawlink`: called from the hub). */
+  rawlink(cb: LinkCallback<T>): void {
+    this.#link(cb, LINK_ANY, false, 'rawlink');
+  }
+
+  /** @internal A link that does not count as a listener (Group/Pool bookkeeping). */
+  [kQuietLink](cb: LinkCallback<T>): void {
+    this.#link(cb, LINK_ANY, true, 'link');
+  }
+
+  #link(cb: LinkCallback<T>, kind: number, quiet: boolean, where: string): void {
+    if (typeof cb !== 'function') throw new TypeError(`Greenlet.${where}: cb must be a function`);
+    this.#addLink({ cb: cb as unknown as LinkEntry['cb'], kind, quiet });
+  }
+
+  /** Remove every link of `cb`. Never switches. */
+  unlink(cb: LinkCallback<T>): void {
+    const links = this.#links;
+    if (links === null) return;
+    for (let i = links.length - 1; i >= 0; i--) {
+      const e = links[i];
+      if (!(e instanceof Waiter) && e?.cb === (cb as unknown)) links.splice(i, 1);
+    }
+  }
+
+  // ---- printing ----
+
+  /** `<Greenlet "name" #ident: fn(args)>` (a subclass shows its class name and `run`). */
+  override toString(): string {
+    const fnName =
+      this.#fn !== undefined && this.run === Greenlet.prototype.run
+        ? this.#fn.name || '<anonymous>'
+        : 'run';
+    const args = this.args.map((a) => inspect(a, { depth: 1, breakLength: Number.POSITIVE_INFINITY }).slice(0, 50));
+    return `<${this.constructor.name} "${this.name}" #${this.minimalIdent}: ${fnName}(${args.join(', ')})>`;
+  }
+
+  /** Short form used when a greenlet is printed inside something else. */
+  [inspect.custom](): string {
+    return `<${this.constructor.name} "${this.name}" #${this.minimalIdent}>`;
+  }
+}

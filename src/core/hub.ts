@@ -1,0 +1,517 @@
+/**
+ * The hub: verdant's scheduler — a FIFO of ready callbacks, a timer heap and a clock, drained
+ * on Node's event loop. (This file is larger than most: the ready queue, the timer heap and the
+ * clocks are one mechanism.)
+ *
+ * Design note — the ready queue and the one-greenlet turn.
+ * - Everything that makes a greenlet run goes through one FIFO of `(fn, arg)` pairs: a spawned
+ *   greenlet's start, a woken wait's resumption, a kill or a timeout being delivered, a link
+ *   notification. Same program + same I/O ⇒ same order.
+ * - The FIFO is drained in a microtask job (`RESOLVED.then(drain)`), not a macrotask: a switch
+ *   costs two jobs, the drain and the continuation.
+ * - A callback returns `true` when it handed the turn to a greenlet (it resolved the promise a
+ *   greenlet awaits). The drain then stops: no other greenlet is resumed until that one waits on
+ *   verdant again (`Waiter.start` calls {@link Hub.release}), dies, or is found stuck in a foreign
+ *   await. The last is detected with one `setImmediate`: when it runs, the microtask queue has
+ *   drained, so whoever holds the turn is not running. This is what makes "code between two
+ *   verdant waits runs without interruption" hold through async helpers (tests:
+ *   test/core/hub.test.ts "one greenlet turn").
+ * - After a budget (1000 callbacks or 2 ms) the drain stops and lets Node's loop run (timers,
+ *   sockets) and goes on in that `setImmediate`.
+ *
+ * Timers are a binary heap ordered by (deadline, creation sequence); the real clock is
+ * `performance.now()` driven by one Node timer for the earliest deadline, which is cleared when
+ * the heap empties so an idle hub keeps nothing alive. A virtual hub (`verdant/testing`) has no
+ * Node timer: when every greenlet is blocked (checked in the `setImmediate`) its clock jumps to
+ * the next deadline.
+ *
+ * @module
+ */
+import { performance } from 'node:perf_hooks';
+
+/** Anything with a `write(string)` method, such as `process.stderr`. */
+export interface Writable {
+  write(text: string): unknown;
+}
+
+/**
+ * A ready callback. One that resumes a greenlet sets {@link Hub.holder}; the hub then waits for
+ * that greenlet to wait again or die before it runs anything else.
+ * @internal
+ */
+// biome-ignore lint/suspicious/noExplicitAny: callbacks take the argument they were queued with
+export type ReadyFn = (arg: any) => void;
+
+/**
+ * An entry of the timer heap.
+ * @internal
+ */
+export interface Timed {
+  deadline: number;
+  seq: number;
+  heapIndex: number;
+  fire(): void;
+}
+
+/**
+ * A plain timer: calls `fn(arg)` from the hub when it expires.
+ * @internal
+ */
+export class TimerEntry implements Timed {
+  deadline = 0;
+  seq = 0;
+  heapIndex = -1;
+  fn: (arg: unknown) => void;
+  arg: unknown;
+  constructor(fn: (arg: unknown) => void, arg: unknown) {
+    this.fn = fn;
+    this.arg = arg;
+  }
+  fire(): void {
+    this.fn(this.arg);
+  }
+}
+
+/** The fields a fiber (a greenlet or the main program) exposes to the hub. @internal */
+export interface HubFiber {
+  toString(): string;
+}
+
+/** A live greenlet as the hub lists it (intrusive links, no allocation). @internal */
+export interface LiveNode {
+  _lprev: LiveNode | null;
+  _lnext: LiveNode | null;
+  _live: Hub | null;
+}
+
+const RESOLVED = Promise.resolve();
+const BUDGET_CALLBACKS = 1000;
+const BUDGET_MS = 2;
+
+/**
+ * The scheduler verdant runs on. There is one per process (and a fresh one inside each
+ * `runVirtual` call); {@link getHub} returns it.
+ *
+ * Its methods never switch. Most programs only read {@link Hub.now} and set
+ * {@link Hub.exceptionStream}.
+ *
+ * Source: `gevent.hub.Hub` (`get_hub()`), with libev's loop replaced by Node's.
+ */
+export class Hub {
+  /** Whether this hub runs on virtual time (`verdant/testing`). */
+  readonly virtual: boolean;
+  /**
+   * Where failures of greenlets nobody waited for are reported: the stack, then the line
+   * `<ISO time> <String(g)> failed with <Name>`, then a blank line. Defaults to
+   * `process.stderr`; `null` silences. Source: gevent's `Hub.exception_stream`.
+   */
+  exceptionStream: Writable | null = process.stderr;
+
+  // ready queue: a ring buffer of (fn, arg) pairs
+  #fns: (ReadyFn | undefined)[] = new Array(1024);
+  #args: unknown[] = new Array(1024);
+  #mask = 1023;
+  #head = 0;
+  #size = 0;
+
+  /** The fiber that holds the turn, or null. @internal */
+  holder: HubFiber | null = null;
+  #drainScheduled = false;
+  #running = false;
+  #immediatePending = false;
+  #budgetCount = 0;
+  #budgetStart = 0;
+
+  // timers
+  #heap: Timed[] = [];
+  #seq = 0;
+  #nodeTimer: NodeJS.Timeout | undefined = undefined;
+  #nodeTimerDeadline = Number.POSITIVE_INFINITY;
+  #virtualNow = 0;
+
+  /** Verdant I/O operations in flight (sockets, child processes); keeps `wait()` from idling. @internal */
+  ioCount = 0;
+  /** `until()` waits pending. @internal */
+  untilCount = 0;
+  /** Callbacks run when the hub goes idle (empty FIFO, no holder). @internal */
+  #idleFns: (() => void)[] = [];
+  /** Called when a virtual hub has nothing left that could happen. @internal */
+  onStall: (() => void) | null = null;
+  #liveHead: LiveNode | null = null;
+  #liveTail: LiveNode | null = null;
+
+  constructor(options: { virtual?: boolean } = {}) {
+    this.virtual = options.virtual === true;
+  }
+
+  /**
+   * The hub's clock in milliseconds: `performance.now()` on a real hub, the virtual time
+   * (starting at 0) on a virtual one. Never switches.
+   */
+  now(): number {
+    return this.virtual ? this.#virtualNow : performance.now();
+  }
+
+  /** Number of ready callbacks queued. */
+  get pending(): number {
+    return this.#size;
+  }
+
+  /** Number of timers pending. */
+  get timers(): number {
+    return this.#heap.length;
+  }
+
+  /** A read-only snapshot of the hub's state, for diagnostics. */
+  stats(): { ready: number; timers: number; io: number; until: number; virtual: boolean } {
+    return {
+      ready: this.#size,
+      timers: this.#heap.length,
+      io: this.ioCount,
+      until: this.untilCount,
+      virtual: this.virtual,
+    };
+  }
+
+  /**
+   * Queue `fn(arg)` at the tail of the ready FIFO. Never switches.
+   * @internal
+   */
+  schedule(fn: ReadyFn, arg: unknown): void {
+    if (this.#size > this.#mask) this.#grow();
+    const i = (this.#head + this.#size) & this.#mask;
+    this.#fns[i] = fn;
+    this.#args[i] = arg;
+    this.#size++;
+    if (this.holder === null && !this.#drainScheduled && !this.#running) this.#scheduleDrain();
+  }
+
+  #grow(): void {
+    const cap = this.#mask + 1;
+    const fns = new Array<ReadyFn | undefined>(cap * 2);
+    const args = new Array<unknown>(cap * 2);
+    for (let k = 0; k < this.#size; k++) {
+      const j = (this.#head + k) & this.#mask;
+      fns[k] = this.#fns[j];
+      args[k] = this.#args[j];
+    }
+    this.#fns = fns;
+    this.#args = args;
+    this.#head = 0;
+    this.#mask = cap * 2 - 1;
+  }
+
+  /**
+   * The fiber holding the turn waits (or died): let the next ready callback run.
+   * @internal
+   */
+  release(): void {
+    this.holder = null;
+    if (!this.#drainScheduled && !this.#running) this.#scheduleDrain();
+  }
+
+  #scheduleDrain(): void {
+    this.#drainScheduled = true;
+    RESOLVED.then(this.#drain);
+    if (!this.#immediatePending) this.#armImmediate();
+  }
+
+  #armImmediate(): void {
+    this.#immediatePending = true;
+    setImmediate(this.#onImmediate);
+  }
+
+  #drain = (): void => {
+    this.#drainScheduled = false;
+    this.#run();
+  };
+
+  /** Run ready callbacks until one gives the turn away, the FIFO empties or the budget ends. */
+  #run(): void {
+    if (this.holder !== null || this.#running) return;
+    this.#running = true;
+    try {
+      while (this.#size > 0) {
+        if (this.#budgetCount === 0) this.#budgetStart = performance.now();
+        if (++this.#budgetCount > BUDGET_CALLBACKS || (this.#budgetCount & 63) === 0) {
+          if (
+            this.#budgetCount > BUDGET_CALLBACKS ||
+            performance.now() - this.#budgetStart > BUDGET_MS
+          ) {
+            // Let Node's loop run; the pending setImmediate goes on.
+            if (!this.#immediatePending) this.#armImmediate();
+            return;
+          }
+        }
+        const i = this.#head;
+        const fn = this.#fns[i] as ReadyFn;
+        const arg = this.#args[i];
+        this.#fns[i] = undefined;
+        this.#args[i] = undefined;
+        this.#head = (i + 1) & this.#mask;
+        this.#size--;
+        try {
+          fn(arg);
+        } catch (err) {
+          this.reportError(err, 'a hub callback');
+        }
+        if (this.holder !== null) {
+          if (!this.#immediatePending) this.#armImmediate();
+          return;
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+    this.#becameIdle();
+  }
+
+  #onImmediate = (): void => {
+    this.#immediatePending = false;
+    this.#budgetCount = 0;
+    // The microtask queue has drained: a holder still set is stuck in a foreign await.
+    this.holder = null;
+    if (this.#size > 0) {
+      this.#run();
+      return;
+    }
+    this.#becameIdle();
+    if (this.virtual && this.#size === 0 && this.holder === null && !this.#drainScheduled) {
+      this.#virtualStep();
+    }
+  };
+
+  #becameIdle(): void {
+    if (this.#idleFns.length > 0) {
+      const fns = this.#idleFns;
+      this.#idleFns = [];
+      for (const fn of fns) fn();
+    }
+    if (this.virtual && this.#size === 0 && !this.#immediatePending) this.#armImmediate();
+  }
+
+  /**
+   * Run `fn` the next time the hub is idle (nothing ready to run). Never switches.
+   * @internal
+   */
+  onIdle(fn: () => void): void {
+    this.#idleFns.push(fn);
+    if (this.holder === null && !this.#drainScheduled && this.#size === 0) {
+      // Already idle: check from the loop, so the caller finishes its turn first.
+      if (!this.#immediatePending) this.#armImmediate();
+    }
+  }
+
+  /** Whether nothing at all is pending: no callback, timer, I/O or holder. @internal */
+  isIdle(): boolean {
+    return (
+      this.#size === 0 && this.#heap.length === 0 && this.ioCount === 0 && this.holder === null
+    );
+  }
+
+  #virtualStep(): void {
+    const first = this.#heap[0];
+    if (first !== undefined) {
+      if (first.deadline > this.#virtualNow) this.#virtualNow = first.deadline;
+      this.#fireDue(this.#virtualNow);
+      return;
+    }
+    if (this.ioCount === 0 && this.untilCount === 0 && this.onStall !== null) this.onStall();
+  }
+
+  // ---- live greenlets (started, not dead), in start order ----
+
+  /** @internal */
+  liveAdd(n: LiveNode): void {
+    n._live = this;
+    n._lnext = null;
+    n._lprev = this.#liveTail;
+    if (this.#liveTail === null) this.#liveHead = n;
+    else this.#liveTail._lnext = n;
+    this.#liveTail = n;
+  }
+
+  /** @internal */
+  liveRemove(n: LiveNode): void {
+    if (n._live !== this) {
+      n._live?.liveRemove(n);
+      return;
+    }
+    if (n._lprev === null) this.#liveHead = n._lnext;
+    else n._lprev._lnext = n._lnext;
+    if (n._lnext === null) this.#liveTail = n._lprev;
+    else n._lnext._lprev = n._lprev;
+    n._lprev = null;
+    n._lnext = null;
+    n._live = null;
+  }
+
+  /** The live greenlets of this hub, in start order. @internal */
+  *live(): IterableIterator<LiveNode> {
+    let n = this.#liveHead;
+    while (n !== null) {
+      const next = n._lnext;
+      yield n;
+      n = next;
+    }
+  }
+
+  // ---- timers ----
+
+  /**
+   * Add `t` to the timer heap to fire `ms` from now. Never switches.
+   * @internal
+   */
+  addTimer(t: Timed, ms: number): void {
+    const deadline = this.now() + ms;
+    t.deadline = deadline;
+    t.seq = this.#seq++;
+    const heap = this.#heap;
+    t.heapIndex = heap.length;
+    heap.push(t);
+    this.#siftUp(t.heapIndex);
+    if (!this.virtual && deadline < this.#nodeTimerDeadline) this.#armNodeTimer(deadline);
+  }
+
+  /**
+   * Remove `t` from the timer heap if it is there. Never switches.
+   * @internal
+   */
+  removeTimer(t: Timed): void {
+    const i = t.heapIndex;
+    if (i < 0) return;
+    t.heapIndex = -1;
+    const heap = this.#heap;
+    const last = heap.pop() as Timed;
+    if (i < heap.length) {
+      heap[i] = last;
+      last.heapIndex = i;
+      this.#siftDown(i);
+      this.#siftUp(last.heapIndex);
+    }
+    if (heap.length === 0 && this.#nodeTimer !== undefined) {
+      clearTimeout(this.#nodeTimer);
+      this.#nodeTimer = undefined;
+      this.#nodeTimerDeadline = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  #less(a: Timed, b: Timed): boolean {
+    return a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq);
+  }
+
+  #siftUp(i: number): void {
+    const heap = this.#heap;
+    const t = heap[i] as Timed;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = heap[p] as Timed;
+      if (!this.#less(t, parent)) break;
+      heap[i] = parent;
+      parent.heapIndex = i;
+      i = p;
+    }
+    heap[i] = t;
+    t.heapIndex = i;
+  }
+
+  #siftDown(i: number): void {
+    const heap = this.#heap;
+    const n = heap.length;
+    const t = heap[i] as Timed;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      if (r < n && this.#less(heap[r] as Timed, heap[l] as Timed)) c = r;
+      const child = heap[c] as Timed;
+      if (!this.#less(child, t)) break;
+      heap[i] = child;
+      child.heapIndex = i;
+      i = c;
+    }
+    heap[i] = t;
+    t.heapIndex = i;
+  }
+
+  #armNodeTimer(deadline: number): void {
+    if (this.#nodeTimer !== undefined) clearTimeout(this.#nodeTimer);
+    this.#nodeTimerDeadline = deadline;
+    const delay = Math.max(0, Math.ceil(deadline - performance.now()));
+    this.#nodeTimer = setTimeout(this.#onNodeTimer, delay);
+  }
+
+  #onNodeTimer = (): void => {
+    this.#nodeTimer = undefined;
+    this.#nodeTimerDeadline = Number.POSITIVE_INFINITY;
+    this.#budgetCount = 0;
+    this.#fireDue(performance.now());
+    const first = this.#heap[0];
+    if (first !== undefined && this.#nodeTimer === undefined) this.#armNodeTimer(first.deadline);
+  };
+
+  /** Fire, in (deadline, creation) order, every timer due at `now`. */
+  #fireDue(now: number): void {
+    const heap = this.#heap;
+    for (;;) {
+      const t = heap[0];
+      if (t === undefined || t.deadline > now) break;
+      this.removeTimer(t);
+      try {
+        t.fire();
+      } catch (err) {
+        this.reportError(err, 'a timer');
+      }
+    }
+  }
+
+  // ---- failure reports ----
+
+  /**
+   * Write a failure report to {@link Hub.exceptionStream}: the error's stack, then
+   * `<ISO time> <context> failed with <Name>`, then a blank line. Never switches.
+   * @param err - what was thrown
+   * @param context - who failed, e.g. `String(g)`
+   */
+  reportError(err: unknown, context: string): void {
+    const stream = this.exceptionStream;
+    if (stream === null) return;
+    const name = err instanceof Error ? err.name : typeof err;
+    const stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
+    try {
+      stream.write(`${stack}\n${new Date().toISOString()} ${context} failed with ${name}\n\n`);
+    } catch {
+      // A broken stream must not break the hub.
+    }
+  }
+}
+
+let current: Hub | undefined;
+
+/**
+ * The hub verdant is running on (created on first use; inside `runVirtual`, that call's virtual
+ * hub). Never switches.
+ *
+ * Source: `gevent.get_hub()`.
+ *
+ * @example
+ * ```ts
+ * getHub().exceptionStream = null; // silence failure reports
+ * const t0 = getHub().now();
+ * ```
+ */
+export function getHub(): Hub {
+  if (current === undefined) current = new Hub();
+  return current;
+}
+
+/**
+ * Swap the current hub (for `runVirtual`); returns the previous one.
+ * @internal
+ */
+export function setHub(hub: Hub | undefined): Hub | undefined {
+  const prev = current;
+  current = hub;
+  return prev;
+}

@@ -1,0 +1,280 @@
+/**
+ * `RawGreenlet`: the greenlet library's explicit `switch`/`throw` model, and the main greenlet.
+ *
+ * Design note: the hub never schedules a raw greenlet on its own (except `spawnRaw`). Control
+ * moves only by `switch`, `throw` and a finishing `run`: the caller first registers its own
+ * pending switch (a Waiter), then hands the arguments to the target — starting it through the
+ * hub if it never ran, or waking its pending switch. A finished greenlet's value goes to its
+ * *parent*'s pending switch (not to whoever switched to it last); a value sent to a fiber that
+ * is not suspended in a switch is dropped (an error is reported). Tests:
+ * test/core/rawgreenlet.test.ts (greenlet's own test_greenlet.py cases and seed 004's sample).
+ *
+ * @module
+ */
+import { Fiber } from './_fiber.js';
+import { als, currentFiber } from './context.js';
+import { GreenletExit, LoopExit } from './errors.js';
+import { getHub } from './hub.js';
+import { type WaitOwner, Waiter } from './waiter.js';
+
+const ST_NEW = 0;
+const ST_RUNNING = 1;
+const ST_DEAD = 2;
+
+/** The pending `switch`/`throw` of each fiber suspended in one. */
+const switchWaits = new WeakMap<Fiber, Waiter>();
+
+const switchOwner: WaitOwner = {
+  abortWait(w: Waiter): void {
+    if (switchWaits.get(w.fiber) === w) switchWaits.delete(w.fiber);
+  },
+};
+
+let rawCounter = 0;
+
+function pack(args: readonly unknown[]): unknown {
+  return args.length === 0 ? undefined : args.length === 1 ? args[0] : args;
+}
+
+/**
+ * A greenlet of the `greenlet` library: a function that runs only when something switches to
+ * it, and hands control back explicitly.
+ *
+ * `new RawGreenlet(run, parent = getCurrent())` does not start it. `await g.switch(...args)`
+ * suspends the caller and resumes `g` (the first switch calls `run(...args)`); when `run`
+ * returns, its value goes to `g.parent`'s pending switch. The main program is the RawGreenlet
+ * named "main" (parent `null`, never dead) that `getCurrent()` returns outside any greenlet.
+ *
+ * Concurrency: `switch` and `throw` are switch points of the caller; kill and `Timeout` land at
+ * them like at any wait.
+ *
+ * Source: `greenlet.greenlet` (`switch`, `throw`, `parent`, `dead`, `run`), greenlet's
+ * `test_greenlet.py`; seed 004's sample.
+ *
+ * @throws TypeError from the constructor when `run` is given and is not a function.
+ * @example
+ * ```ts
+ * const main = getCurrent();
+ * const g = new RawGreenlet(async (x: number) => {
+ *   const y = await main.switch(x + 1); // hand 2 to main, wait for the next switch
+ *   return y * 10;
+ * });
+ * const a = await g.switch(1); // 2
+ * const b = await g.switch(5); // 50 (g returned: its value goes to its parent, main)
+ * ```
+ */
+export class RawGreenlet extends Fiber {
+  /** The function the first switch calls (`undefined` for main). */
+  readonly run: ((...args: never[]) => unknown) | undefined;
+  /** Where the value (or error) goes when `run` ends; `null` for main and `spawnRaw`. */
+  parent: Fiber | null;
+  #state = ST_NEW;
+  #name: string;
+
+  /**
+   * @param run - the function to run on the first switch
+   * @param parent - receives `run`'s result; defaults to the current greenlet
+   */
+  constructor(run?: (...args: never[]) => unknown, parent: Fiber | null = currentFiber()) {
+    super();
+    if (run !== undefined && typeof run !== 'function') {
+      throw new TypeError(`RawGreenlet: run must be a function, got ${typeof run}`);
+    }
+    this.run = run;
+    this.parent = parent;
+    this.#name = `RawGreenlet-${++rawCounter}`;
+  }
+
+  /** Whether `run` has finished (main is never dead). */
+  get dead(): boolean {
+    return this.#state === ST_DEAD;
+  }
+
+  /** Whether `run` has been started and has not finished (main: always). */
+  get started(): boolean {
+    return this.#state !== ST_NEW;
+  }
+
+  /** The greenlet's name ("main" for the main greenlet). */
+  get name(): string {
+    return this.#name;
+  }
+
+  /**
+   * Suspend the caller and resume this greenlet with `args` (one as itself, several as an
+   * array, none as `undefined`); the first switch calls `run(...args)`. A switch to a dead
+   * greenlet goes to its parent (and up).
+   *
+   * A switch point of the caller: kill and `Timeout` land here.
+   * @returns what is next switched to the caller (or returned to it as a parent)
+   */
+  switch(...args: unknown[]): Promise<unknown> {
+    return transfer(currentFiber(), this, args, undefined, false);
+  }
+
+  /**
+   * Suspend the caller and raise `err` at this greenlet's pending switch (a never-started one
+   * dies without running). A `GreenletExit` that ends it becomes its return value.
+   *
+   * A switch point of the caller.
+   * @returns what this greenlet next switches to the caller or returns (if the caller is its parent)
+   */
+  throw(err: unknown = new GreenletExit()): Promise<unknown> {
+    return transfer(currentFiber(), this, [], err, true);
+  }
+
+  /** `<RawGreenlet "name">`. */
+  override toString(): string {
+    return `<RawGreenlet "${this.#name}">`;
+  }
+
+  /** @internal */
+  static _makeMain(): RawGreenlet {
+    const m = new RawGreenlet(undefined, null);
+    m.#name = 'main';
+    m.#state = ST_RUNNING;
+    return m;
+  }
+
+  /** @internal Start `run(...args)` from the hub. */
+  static _start(g: RawGreenlet, args: readonly unknown[], sendResult: boolean): void {
+    getHub().schedule(RawGreenlet.#begin, { g, args, sendResult });
+  }
+
+  static #begin = (job: { g: RawGreenlet; args: readonly unknown[]; sendResult: boolean }): void => {
+    const { g, args } = job;
+    if (g.#state !== ST_NEW) return;
+    g.#state = ST_RUNNING;
+    getHub().holder = g;
+    als.run(g, () => {
+      let r: unknown;
+      try {
+        r = (g.run as (...a: unknown[]) => unknown)(...args);
+      } catch (err) {
+        g.#finish(undefined, err, true);
+        return;
+      }
+      if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+        (r as PromiseLike<unknown>).then(
+          (v) => g.#finish(v, undefined, false),
+          (err: unknown) => g.#finish(undefined, err, true),
+        );
+      } else {
+        g.#finish(r, undefined, false);
+      }
+    });
+  };
+
+  #finish(value: unknown, err: unknown, failed: boolean): void {
+    this.#state = ST_DEAD;
+    const hub = getHub();
+    if (hub.holder === this) hub.release();
+    if (failed && err instanceof GreenletExit) {
+      value = err;
+      failed = false;
+    }
+    send(this, this.parent, failed ? [] : [value], err, failed);
+  }
+
+  /** @internal Die without running (thrown into before start). */
+  _dieUnstarted(err: unknown): void {
+    this.#state = ST_DEAD;
+    if (err instanceof GreenletExit) send(this, this.parent, [err], undefined, false);
+    else send(this, this.parent, [], err, true);
+  }
+
+  /** @internal */
+  get _isNew(): boolean {
+    return this.#state === ST_NEW;
+  }
+}
+
+function transfer(
+  from: Fiber,
+  target: RawGreenlet,
+  args: readonly unknown[],
+  err: unknown,
+  isErr: boolean,
+): Promise<unknown> {
+  if (target === from) return isErr ? Promise.reject(err) : Promise.resolve(pack(args));
+  const w = new Waiter(switchOwner, null, from);
+  switchWaits.set(from, w);
+  const p = w.start();
+  send(from, target, args, err, isErr);
+  return p;
+}
+
+/** Hand `args` (or `err`) to `target`: start it, wake its pending switch, or pass to its parent. */
+function send(
+  from: Fiber,
+  target: Fiber | null,
+  args: readonly unknown[],
+  err: unknown,
+  isErr: boolean,
+): void {
+  while (target instanceof RawGreenlet && target.dead) target = target.parent;
+  if (target === null) {
+    if (isErr) getHub().reportError(err, String(from));
+    return;
+  }
+  if (target instanceof RawGreenlet && target._isNew) {
+    if (isErr) target._dieUnstarted(err);
+    else RawGreenlet._start(target, args, true);
+    return;
+  }
+  const w = switchWaits.get(target);
+  if (w !== undefined && w.isPending) {
+    switchWaits.delete(target);
+    if (isErr) w.wakeError(err);
+    else w.wake(pack(args));
+    return;
+  }
+  // The target is not suspended in a switch: the value is dropped, an error reported.
+  if (isErr) getHub().reportError(err, String(from));
+}
+
+/**
+ * Run `fn(...args)` from the hub as a bare {@link RawGreenlet}: no `Greenlet` handle, no links,
+ * no parent (its result is dropped; a failure is reported). Never switches.
+ *
+ * Source: `gevent.spawn_raw`.
+ * @throws TypeError when `fn` is not a function.
+ * @example
+ * ```ts
+ * spawnRaw(() => console.log('ran from the hub'));
+ * await sleep();
+ * ```
+ */
+export function spawnRaw(fn: (...args: never[]) => unknown, ...args: unknown[]): RawGreenlet {
+  if (typeof fn !== 'function') throw new TypeError(`spawnRaw: fn must be a function, got ${typeof fn}`);
+  const g = new RawGreenlet(fn, null);
+  RawGreenlet._start(g, args, false);
+  return g;
+}
+
+let main: RawGreenlet | undefined;
+
+/** The main greenlet: what `getCurrent()` returns outside any greenlet. @internal */
+export function getMain(): RawGreenlet {
+  if (main === undefined) {
+    main = RawGreenlet._makeMain();
+    process.on('beforeExit', onBeforeExit);
+  }
+  return main;
+}
+
+/**
+ * Node's loop ran dry while the main program still waits on verdant: nothing can ever wake it,
+ * so every wait it has pending throws one `LoopExit` (gevent's "This operation would block
+ * forever"), listing main and every greenlet blocked in a wait.
+ */
+function onBeforeExit(): void {
+  const hub = getHub();
+  const m = main as RawGreenlet;
+  if (hub.virtual || !m._waiting) return;
+  const blocked: Fiber[] = [m];
+  for (const n of hub.live()) {
+    if ((n as unknown as Fiber)._waiting) blocked.push(n as unknown as Fiber);
+  }
+  m._deliver(new LoopExit(blocked));
+}

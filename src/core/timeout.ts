@@ -1,0 +1,228 @@
+/**
+ * `Timeout`: an exception that throws itself into the greenlet that started it once its time
+ * is up — a deadline around any block of code, not only around one call.
+ *
+ * Design note: the timer does not reject a promise; it *delivers* the Timeout to its fiber
+ * (see _fiber.ts): every verdant wait the fiber has pending throws it, through the hub's FIFO,
+ * or its next wait does if it is running or in a foreign await. `cancel()` before the delivery
+ * withdraws it, also after it fired. Nested timeouts: each is its own exception, so `e === t`
+ * tells which fired. Tests: test/core/timeout.test.ts.
+ *
+ * @module
+ */
+import { type Fiber, unwithdraw } from './_fiber.js';
+import { currentFiber } from './context.js';
+import { Cancellation } from './errors.js';
+import { getHub, TimerEntry } from './hub.js';
+
+/** An `Error` subclass (its constructor). */
+export type ErrorClass = new (...args: never[]) => Error;
+
+/** Options of {@link Timeout}. */
+export interface TimeoutOptions {
+  /**
+   * What to throw instead of the Timeout itself: an `Error` instance (thrown as is), an `Error`
+   * class (instantiated with no arguments when it fires) or a string (the Timeout's message).
+   */
+  exception?: Error | ErrorClass | string | null;
+}
+
+function fireTimeout(t: unknown): void {
+  (t as Timeout)._fire();
+}
+
+/**
+ * A deadline for the greenlet that starts it. Once `ms` milliseconds have elapsed on the hub
+ * clock, the Timeout (or its `exception`) is thrown at that greenlet's current verdant wait, or
+ * at its next one.
+ *
+ * Concurrency: constructing, `start()` and `cancel()` never switch. Code that never reaches a
+ * verdant wait (a CPU loop, a foreign await) is not interrupted until it does; the Timeout's
+ * `signal` aborts at once so a foreign API given it can stop early. Started outside any
+ * greenlet, it is thrown at every wait the main program has pending (or its next one).
+ *
+ * `Timeout` extends {@link Cancellation}: code that catches broadly must rethrow it.
+ * Durations are milliseconds (gevent uses seconds). `new Timeout(null)` never fires.
+ *
+ * Source: `gevent.Timeout` (`start_new`, `start`, `cancel`, `close`, `pending`, `seconds`),
+ * gevent's `test__timeout.py`. The context manager becomes `using t = Timeout.startNew(ms)`.
+ *
+ * @throws TypeError when `ms` is not a number (or null/undefined), RangeError when negative or NaN.
+ * @example
+ * ```ts
+ * const t = Timeout.startNew(100);
+ * try {
+ *   await sleep(1000);
+ * } catch (e) {
+ *   if (e !== t) throw e; // some other timeout: not ours
+ * } finally {
+ *   t.cancel();
+ * }
+ * ```
+ */
+export class Timeout extends Cancellation {
+  /** The duration in milliseconds, or `null` for a timeout that never fires. */
+  readonly ms: number | null;
+  #exception: Error | ErrorClass | null;
+  #fiber: Fiber | null = null;
+  #timer: TimerEntry | null = null;
+  #thrown: object | null = null;
+  #abort: AbortController | undefined = undefined;
+
+  /**
+   * @param ms - milliseconds until it fires; `null`/`undefined` never fires
+   * @param options - `exception`: what to throw instead of the Timeout itself
+   */
+  constructor(ms?: number | null, options: TimeoutOptions = {}) {
+    if (ms !== undefined && ms !== null) {
+      if (typeof ms !== 'number') {
+        throw new TypeError(`Timeout: ms must be a number of milliseconds, got ${typeof ms}`);
+      }
+      if (Number.isNaN(ms) || ms < 0) {
+        throw new RangeError(`Timeout: ms must be a non-negative number, got ${ms}`);
+      }
+    }
+    const exc = options?.exception;
+    if (
+      exc !== undefined &&
+      exc !== null &&
+      typeof exc !== 'string' &&
+      typeof exc !== 'function' &&
+      !(exc instanceof Error)
+    ) {
+      throw new TypeError('Timeout: exception must be an Error, an Error class or a string');
+    }
+    super(typeof exc === 'string' ? exc : ms === undefined || ms === null ? 'Timeout' : `${ms} ms`);
+    this.name = 'Timeout';
+    this.ms = ms ?? null;
+    this.#exception = typeof exc === 'string' || exc === undefined ? null : exc;
+  }
+
+  /**
+   * Create a Timeout and start it: `Timeout.startNew(ms, opts)` is `new Timeout(ms, opts).start()`.
+   * Never switches.
+   * @throws TypeError/RangeError for a bad `ms`.
+   */
+  static startNew(ms?: number | null, options?: TimeoutOptions): Timeout {
+    return new Timeout(ms, options).start();
+  }
+
+  /**
+   * Arm the timer for the current greenlet (main outside any). Never switches.
+   * @returns this
+   * @throws Error when the timeout is already pending.
+   */
+  start(): this {
+    if (this.pending) throw new Error(`Cannot start a Timeout that is already pending: ${this.message}`);
+    this.#fiber = currentFiber();
+    if (this.#thrown !== null) unwithdraw(this.#thrown);
+    this.#thrown = null;
+    if (this.ms === null) return this;
+    if (this.#timer === null) this.#timer = new TimerEntry(fireTimeout, this);
+    getHub().addTimer(this.#timer, this.ms);
+    return this;
+  }
+
+  /** Whether the timer is armed and has not fired. */
+  get pending(): boolean {
+    return this.#timer !== null && this.#timer.heapIndex >= 0;
+  }
+
+  /**
+   * An `AbortSignal` aborted (with the thrown exception as `reason`) when the timeout fires:
+   * give it to foreign APIs (`fetch`) so they stop at once.
+   */
+  get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#thrown !== null) this.#abort.abort(this.#thrown);
+    }
+    return this.#abort.signal;
+  }
+
+  /** @internal Timer expiry. */
+  _fire(): void {
+    const exc = this.#exception;
+    const thrown: object =
+      exc === null ? this : typeof exc === 'function' ? new (exc as new () => Error)() : exc;
+    this.#thrown = thrown;
+    unwithdraw(thrown);
+    this.#abort?.abort(thrown);
+    this.#fiber?._deliver(thrown);
+  }
+
+  /**
+   * Disarm the timer. If it already fired but its exception has not been thrown yet (the
+   * greenlet was running or in a foreign await), the exception is withdrawn. Never switches;
+   * idempotent.
+   */
+  cancel(): void {
+    if (this.#timer !== null) getHub().removeTimer(this.#timer);
+    if (this.#thrown !== null && this.#fiber !== null) this.#fiber._withdraw(this.#thrown);
+  }
+
+  /** Same as {@link Timeout.cancel} (gevent's `close`). */
+  close(): void {
+    this.cancel();
+  }
+
+  /** `using t = Timeout.startNew(ms)` cancels it at the end of the block. */
+  [Symbol.dispose](): void {
+    this.cancel();
+  }
+}
+
+/** Options of {@link withTimeout} when a value replaces the Timeout. */
+export interface WithTimeoutOptions<V> {
+  /** Returned instead of throwing when the timeout fires. */
+  timeoutValue: V;
+}
+
+/**
+ * Run `fn(...args)` in the current greenlet under a {@link Timeout} of `ms` milliseconds.
+ *
+ * Concurrency: switches wherever `fn` does. When the time is up the Timeout is thrown at `fn`'s
+ * wait; `withTimeout` rethrows it, or returns `timeoutValue` when given one. A kill passes
+ * through unchanged. The timeout is cancelled when `fn` settles.
+ *
+ * Source: `gevent.with_timeout(seconds, function, *args, timeout_value=...)`.
+ *
+ * @returns `fn`'s result, or `timeoutValue`
+ * @throws the Timeout (without `timeoutValue`), whatever `fn` throws; TypeError/RangeError for bad arguments.
+ * @example
+ * ```ts
+ * const v = await withTimeout(50, { timeoutValue: 'slow' }, () => sleep(100).then(() => 'fast'));
+ * // v === 'slow'
+ * ```
+ */
+export function withTimeout<R, A extends unknown[]>(
+  ms: number,
+  fn: (...args: A) => R | PromiseLike<R>,
+  ...args: A
+): Promise<R>;
+export function withTimeout<R, V, A extends unknown[]>(
+  ms: number,
+  options: WithTimeoutOptions<V>,
+  fn: (...args: A) => R | PromiseLike<R>,
+  ...args: A
+): Promise<R | V>;
+export async function withTimeout(ms: number, ...rest: unknown[]): Promise<unknown> {
+  let opts: WithTimeoutOptions<unknown> | null = null;
+  if (typeof rest[0] !== 'function') {
+    opts = rest.shift() as WithTimeoutOptions<unknown>;
+    if (typeof opts !== 'object' || opts === null) {
+      throw new TypeError('withTimeout: expected a function or an options object after ms');
+    }
+  }
+  const fn = rest.shift();
+  if (typeof fn !== 'function') throw new TypeError('withTimeout: fn must be a function');
+  const t = new Timeout(ms).start();
+  try {
+    return await (fn as (...a: unknown[]) => unknown)(...rest);
+  } catch (e) {
+    if (e === t && opts !== null && 'timeoutValue' in opts) return opts.timeoutValue;
+    throw e;
+  } finally {
+    t.cancel();
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * The Waiter: the one suspension primitive every blocking operation of verdant goes through.
+ *
+ * Design note — woken, resumed, and why nothing is lost.
+ * - A wait is *pending* while it sits in its owner's list (a queue's getters, an event's
+ *   waiters). The owner *wakes* it with {@link Waiter.wake}: it records what the wait gets (the
+ *   item, the permit, `true`) and queues the resumption on the hub's FIFO. The hub *resumes* it
+ *   later by settling its promise — one waiter at a time, each behind the previous one's
+ *   continuation (the one-greenlet turn, see hub.ts).
+ * - A kill, a `Timeout`, the `timeout` option or an aborted `signal` marks the wait with an
+ *   exception and queues it on the same FIFO. Just before resuming, the hub checks the mark:
+ *   a mark wins over a wake. The owner's {@link WaitOwner.abortWait} is then told whether the
+ *   wait *held* what woke it, and hands it on (the item goes back to the queue's head or to the
+ *   next getter, the permit to the next acquirer). That is "nothing is lost": a woken-then-killed
+ *   waiter never eats what woke it (tests: test/sync/*.test.ts "nothing lost", the property test).
+ * - No closure is made per wait: the hub queues `resume(waiter)`; the timer entry is the waiter
+ *   itself.
+ *
+ * @module
+ */
+import { Fiber, isWithdrawn, NONE } from './_fiber.js';
+import { currentFiber } from './context.js';
+import { getHub, type Timed } from './hub.js';
+
+/** Waiting in the owner's list. */
+const PENDING = 0;
+/** Woken with a value to resolve with. */
+const WOKEN = 1;
+/** Woken with an error to reject with. */
+const WOKEN_ERROR = 2;
+/** Settled. */
+const DONE = 3;
+
+/** Marks a wait whose `timeout` option elapsed. @internal */
+export const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/**
+ * The primitive a wait belongs to. When a wait is interrupted (kill, Timeout, timeout option,
+ * signal) the hub calls `abortWait(w, held)` before rejecting it: `held` is true when the wait
+ * had been woken and so holds what woke it, which the owner must hand on; false when it was
+ * still in the owner's list, from which the owner removes it.
+ * @internal
+ */
+export interface WaitOwner {
+  abortWait(w: Waiter, held: boolean): void;
+}
+
+let tmpResolve: (v: unknown) => void;
+let tmpReject: (e: unknown) => void;
+function executor(res: (v: unknown) => void, rej: (e: unknown) => void): void {
+  tmpResolve = res;
+  tmpReject = rej;
+}
+
+/**
+ * One pending wait of one fiber.
+ *
+ * Lifecycle: `new Waiter(owner)` → owner puts it in its {@link WaitList} → `start(timeout,
+ * signal)` returns the promise → the owner calls `wake(value)` (or the hub marks it with an
+ * exception) → the hub resumes it.
+ * @internal
+ */
+export class Waiter<T = unknown> implements Timed {
+  /** Who waits. */
+  readonly fiber: Fiber;
+  /** The primitive waited on; told when the wait is interrupted. */
+  owner: WaitOwner | null;
+  /** Called when the `timeout` option elapses: its result resolves the wait, its throw rejects it. `null`: the timer wakes the wait (sleep). */
+  onTimeout: ((w: Waiter<never>) => unknown) | null;
+  /** Free slot for the owner (the item a putter offers, a count …). */
+  data: unknown = undefined;
+  /** @internal */ _state = PENDING;
+  /** @internal */ _queued = false;
+  /** @internal */ _value: unknown = undefined;
+  /** @internal The exception to throw instead of resuming, or NONE. */
+  _cancel: unknown = NONE;
+  /** Owner's list links. */
+  prev: Waiter | null = null;
+  next: Waiter | null = null;
+  // timer entry
+  deadline = 0;
+  seq = 0;
+  heapIndex = -1;
+  #resolve: ((v: unknown) => void) | undefined = undefined;
+  #reject: ((e: unknown) => void) | undefined = undefined;
+  #signal: AbortSignal | null = null;
+  #onAbort: (() => void) | null = null;
+
+  constructor(
+    owner: WaitOwner | null,
+    onTimeout: ((w: Waiter<never>) => unknown) | null = null,
+    fiber: Fiber = currentFiber(),
+  ) {
+    this.owner = owner;
+    this.onTimeout = onTimeout;
+    this.fiber = fiber;
+  }
+
+  /** Whether the wait is still in its owner's list (not woken, not settled). */
+  get isPending(): boolean {
+    return this._state === PENDING;
+  }
+
+  /** Whether the wait has been settled. */
+  get isDone(): boolean {
+    return this._state === DONE;
+  }
+
+  /**
+   * Suspend: register the wait on its fiber, arm `timeout` (ms; null/undefined = forever) and
+   * `signal`, let the hub run others, and return the promise the hub settles.
+   */
+  start(timeout?: number | null, signal?: AbortSignal | null): Promise<T> {
+    const p = new Promise<T>(executor as never);
+    this.#resolve = tmpResolve;
+    this.#reject = tmpReject;
+    const fiber = this.fiber;
+    fiber._addWait(this);
+    const hub = getHub();
+    if (fiber._pendingExc !== NONE) {
+      const exc = fiber._pendingExc;
+      fiber._pendingExc = NONE;
+      if (!isWithdrawn(exc)) this._cancelWith(exc);
+    }
+    if (timeout !== undefined && timeout !== null && this._state === PENDING) {
+      hub.addTimer(this, timeout);
+    }
+    if (signal !== undefined && signal !== null) {
+      this.#signal = signal;
+      this.#onAbort = () => this._cancelWith(signal.reason);
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    if (hub.holder === fiber) hub.release();
+    return p;
+  }
+
+  /**
+   * Wake the wait with `value` (queued on the hub's FIFO). Returns false if it was not pending
+   * (already woken or settled). Never switches.
+   */
+  wake(value?: unknown): boolean {
+    if (this._state !== PENDING) return false;
+    this._state = WOKEN;
+    this._value = value;
+    this.#enqueue();
+    return true;
+  }
+
+  /** Wake the wait so that it rejects with `err`. Returns false if it was not pending. */
+  wakeError(err: unknown): boolean {
+    if (this._state !== PENDING) return false;
+    this._state = WOKEN_ERROR;
+    this._value = err;
+    this.#enqueue();
+    return true;
+  }
+
+  /** Whether the wait was woken with a value it has not resumed with yet. */
+  get held(): boolean {
+    return this._state === WOKEN;
+  }
+
+  /** The value it was woken with. */
+  get value(): unknown {
+    return this._value;
+  }
+
+  #enqueue(): void {
+    if (this._queued) return;
+    this._queued = true;
+    getHub().schedule(resume, this);
+  }
+
+  /** Mark the wait to throw `exc` when the hub reaches it (first mark wins). @internal */
+  _cancelWith(exc: unknown): void {
+    if (this._state === DONE) return;
+    if (this._cancel !== NONE && !isWithdrawn(this._cancel)) return;
+    this._cancel = exc;
+    this.#enqueue();
+  }
+
+  /** Timer expiry: the `timeout` option elapsed, or a sleep ended. @internal */
+  fire(): void {
+    if (this.onTimeout === null) this.wake(undefined);
+    else this._cancelWith(TIMED_OUT);
+  }
+
+  /** Resume (called from the hub); gives the fiber the turn when it settles the wait. @internal */
+  _resume(): void {
+    this._queued = false;
+    const state = this._state;
+    if (state === DONE) return;
+    let exc = this._cancel;
+    if (exc !== NONE && isWithdrawn(exc)) {
+      this._cancel = exc = NONE;
+    }
+    if (exc === NONE && state === PENDING) return; // a withdrawn Timeout: go on waiting
+    const resolve = this.#resolve as (v: unknown) => void;
+    const reject = this.#reject as (e: unknown) => void;
+    if (exc === NONE) {
+      this.#settle();
+      if (state === WOKEN) resolve(this._value);
+      else reject(this._value);
+    } else {
+      if (this.owner !== null && state !== WOKEN_ERROR) {
+        try {
+          this.owner.abortWait(this, state === WOKEN);
+        } catch (err) {
+          getHub().reportError(err, 'abortWait');
+        }
+      }
+      this.#settle();
+      if (exc === TIMED_OUT) {
+        try {
+          resolve((this.onTimeout as (w: Waiter<T>) => unknown)(this));
+        } catch (err) {
+          reject(err);
+        }
+      } else {
+        reject(exc);
+      }
+    }
+    getHub().holder = this.fiber;
+  }
+
+  #settle(): void {
+    this._state = DONE;
+    this.fiber._removeWait(this);
+    if (this.heapIndex >= 0) getHub().removeTimer(this);
+    if (this.#signal !== null) {
+      this.#signal.removeEventListener('abort', this.#onAbort as () => void);
+      this.#signal = null;
+      this.#onAbort = null;
+    }
+    this.#resolve = undefined;
+    this.#reject = undefined;
+  }
+}
+
+function resume(w: Waiter): void {
+  w._resume();
+}
+
+/**
+ * An intrusive FIFO of pending waits: O(1) push, shift and removal of an interrupted one.
+ * As a {@link WaitOwner} it removes an interrupted wait that was still in it.
+ * @internal
+ */
+export class WaitList implements WaitOwner {
+  #head: Waiter | null = null;
+  #tail: Waiter | null = null;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get first(): Waiter | null {
+    return this.#head;
+  }
+
+  push(w: Waiter): void {
+    w.prev = this.#tail;
+    w.next = null;
+    if (this.#tail === null) this.#head = w;
+    else this.#tail.next = w;
+    this.#tail = w;
+    this.#size++;
+  }
+
+  shift(): Waiter | null {
+    const w = this.#head;
+    if (w === null) return null;
+    this.#head = w.next;
+    if (this.#head === null) this.#tail = null;
+    else this.#head.prev = null;
+    w.next = null;
+    this.#size--;
+    return w;
+  }
+
+  /** Remove `w` if it is in this list. */
+  remove(w: Waiter): void {
+    if (w.prev === null && this.#head !== w) return;
+    if (w.prev === null) this.#head = w.next;
+    else w.prev.next = w.next;
+    if (w.next === null) this.#tail = w.prev;
+    else w.next.prev = w.prev;
+    w.prev = null;
+    w.next = null;
+    this.#size--;
+  }
+
+  /** Wake every pending wait in FIFO order with `value`; empties the list. */
+  wakeAll(value?: unknown): void {
+    let w = this.shift();
+    while (w !== null) {
+      w.wake(value);
+      w = this.shift();
+    }
+  }
+
+  abortWait(w: Waiter, held: boolean): void {
+    if (!held) this.remove(w);
+  }
+
+  *[Symbol.iterator](): IterableIterator<Waiter> {
+    for (let w = this.#head; w !== null; w = w.next) yield w;
+  }
+}
+
+/** The options every blocking call takes as its last argument. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds; `null`/`undefined` waits forever. */
+  timeout?: number | null;
+  /** Abort the wait when this signal aborts (it rejects with `signal.reason`). */
+  signal?: AbortSignal | null;
+}
+
+/** The timeout read by the last {@link readWaitOptions} call. @internal */
+export let optTimeout: number | null = null;
+/** The signal read by the last {@link readWaitOptions} call. @internal */
+export let optSignal: AbortSignal | null = null;
+
+/**
+ * Read `{timeout, signal}` (or a bare number: the timeout) into {@link optTimeout} and
+ * {@link optSignal}. Returns the reason the call must reject with — a `TypeError`/`RangeError`
+ * for bad options, `signal.reason` for a pre-aborted signal — or `NONE`.
+ * @internal
+ */
+export function readWaitOptions(opts: unknown, where: string): unknown {
+  optTimeout = null;
+  optSignal = null;
+  if (opts === undefined || opts === null) return NONE;
+  if (typeof opts === 'number') {
+    return checkTimeout(opts, where);
+  }
+  if (typeof opts !== 'object') {
+    return new TypeError(`${where}: options must be an object or a timeout in ms, got ${typeof opts}`);
+  }
+  const o = opts as WaitOptions;
+  const t = o.timeout;
+  if (t !== undefined && t !== null) {
+    if (typeof t !== 'number') {
+      return new TypeError(`${where}: timeout must be a number of milliseconds, got ${typeof t}`);
+    }
+    const err = checkTimeout(t, where);
+    if (err !== NONE) return err;
+  }
+  const s = o.signal;
+  if (s !== undefined && s !== null) {
+    if (!(s instanceof AbortSignal)) {
+      return new TypeError(`${where}: signal must be an AbortSignal`);
+    }
+    optSignal = s;
+    if (s.aborted) return s.reason;
+  }
+  return NONE;
+}
+
+function checkTimeout(t: number, where: string): unknown {
+  if (Number.isNaN(t) || t < 0) {
+    return new RangeError(`${where}: timeout must be a non-negative number of ms, got ${t}`);
+  }
+  optTimeout = t;
+  return NONE;
+}
+
+/**
+ * Check a duration in ms; returns the error to reject with, or NONE.
+ * @internal
+ */
+export function checkMs(ms: unknown, where: string): unknown {
+  if (typeof ms !== 'number') {
+    return new TypeError(`${where}: ms must be a number of milliseconds, got ${typeof ms}`);
+  }
+  if (Number.isNaN(ms) || ms < 0) {
+    return new RangeError(`${where}: ms must be a non-negative number, got ${ms}`);
+  }
+  return NONE;
+}

@@ -1,0 +1,35 @@
+/**
+ * verdant — gevent for TypeScript: greenlets, the hub, timeouts, events, locks, queues and
+ * pools. Everything in `core`, `sync` and `pool` is exported from here.
+ *
+ * @module verdant
+ */
+export {
+  getCurrent,
+  idle,
+  iwait,
+  type JoinAllOptions,
+  joinAll,
+  kill,
+  killAll,
+  type Linkable,
+  sleep,
+  spawn,
+  spawnLater,
+  until,
+  type Waitable,
+  type WaitManyOptions,
+  wait,
+} from './core/api.js';
+export { Cancellation, GreenletExit, LoopExit } from './core/errors.js';
+export { Greenlet, type KillOptions, type LinkCallback } from './core/greenlet.js';
+export { getHub, Hub, type Writable } from './core/hub.js';
+export { RawGreenlet, spawnRaw } from './core/rawgreenlet.js';
+export {
+  type ErrorClass,
+  Timeout,
+  type TimeoutOptions,
+  type WithTimeoutOptions,
+  withTimeout,
+} from './core/timeout.js';
+export type { WaitOptions } from './core/waiter.js';
