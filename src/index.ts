@@ -33,3 +33,4 @@ export {
   withTimeout,
 } from './core/timeout.js';
 export type { WaitOptions } from './core/waiter.js';
+export { Local, local } from './sync/local.js';

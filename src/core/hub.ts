@@ -276,7 +276,13 @@ export class Hub {
       return;
     }
     this.#becameIdle();
-    if (this.virtual && this.#size === 0 && this.holder === null && !this.#drainScheduled) {
+    if (
+      this.virtual &&
+      !this.#closed &&
+      this.#size === 0 &&
+      this.holder === null &&
+      !this.#drainScheduled
+    ) {
       this.#virtualStep();
     }
   };
@@ -287,7 +293,27 @@ export class Hub {
       this.#idleFns = [];
       for (const fn of fns) fn();
     }
-    if (this.virtual && this.#size === 0 && !this.#immediatePending) this.#armImmediate();
+    if (this.virtual && this.#size === 0 && !this.#immediatePending && this.#canStep()) {
+      this.#armImmediate();
+    }
+  }
+
+  /** Whether a virtual hub has a timer to jump to, or a stall to report. */
+  #canStep(): boolean {
+    if (this.#closed) return false;
+    return (
+      this.#heap.length > 0 || (this.ioCount === 0 && this.untilCount === 0 && this.onStall !== null)
+    );
+  }
+
+  #closed = false;
+
+  /**
+   * Stop a virtual hub from stepping its clock (when its `runVirtual` call ends).
+   * @internal
+   */
+  close(): void {
+    this.#closed = true;
   }
 
   /**
@@ -314,6 +340,8 @@ export class Hub {
     if (first !== undefined) {
       if (first.deadline > this.#virtualNow) this.#virtualNow = first.deadline;
       this.#fireDue(this.#virtualNow);
+      // Timers that woke nothing (a Timeout for a greenlet in a foreign await): look again.
+      if (!this.#immediatePending && this.#canStep()) this.#armImmediate();
       return;
     }
     if (this.ioCount === 0 && this.untilCount === 0 && this.onStall !== null) this.onStall();
@@ -379,9 +407,9 @@ export class Hub {
    */
   removeTimer(t: Timed): void {
     const i = t.heapIndex;
-    if (i < 0) return;
-    t.heapIndex = -1;
     const heap = this.#heap;
+    if (i < 0 || heap[i] !== t) return; // not in this hub's heap
+    t.heapIndex = -1;
     const last = heap.pop() as Timed;
     if (i < heap.length) {
       heap[i] = last;

@@ -1,0 +1,88 @@
+/**
+ * `Local`: greenlet-local storage — each greenlet sees its own properties on the same object.
+ *
+ * Design note: `new Local()` returns a `Proxy`; every property access goes to the storage of
+ * the greenlet running now (main outside any), kept in a `WeakMap` keyed by the greenlet so it
+ * goes away with it. The creating greenlet's storage is filled by the constructor call itself;
+ * for any other greenlet, the first touch constructs a fresh instance of the (sub)class with the
+ * same arguments, so field initialisers and the constructor body run once per greenlet, as
+ * gevent's `local.__init__` does. A child greenlet does not inherit its spawner's values.
+ * Tests: test/sync/local.test.ts (gevent's test__local.py).
+ *
+ * @module
+ */
+import type { Fiber } from '../core/_fiber.js';
+import { currentFiber } from '../core/context.js';
+
+/** Set while a per-greenlet instance is being constructed: the constructor returns it bare. */
+let constructingBare = false;
+
+/**
+ * Storage whose properties are private to each greenlet.
+ *
+ * Never switches. A property a greenlet never set reads `undefined` (or the value the class's
+ * field initialisers and constructor give it: they run once for each greenlet that first touches
+ * the object). Subclass constructors take no parameters or forward them with `super(...args)`.
+ *
+ * Source: `gevent.local.local` (`test__local.py`).
+ * @example
+ * ```ts
+ * const ctx = new Local() as Local & { user?: string };
+ * spawn(() => { ctx.user = 'a'; });
+ * spawn(() => { ctx.user; }); // undefined: another greenlet
+ * ```
+ */
+export class Local {
+  // biome-ignore lint/complexity/noUselessConstructor: the constructor returns the per-greenlet proxy
+  constructor(...args: unknown[]) {
+    if (constructingBare) {
+      constructingBare = false;
+      // biome-ignore lint/correctness/noConstructorReturn: a bare per-greenlet instance
+      return this;
+    }
+    const ctor = new.target;
+    const stores = new WeakMap<Fiber, object>();
+    const creator = currentFiber();
+    stores.set(creator, this);
+    const storeFor = (): object => {
+      const fiber = currentFiber();
+      let s = stores.get(fiber);
+      if (s === undefined) {
+        constructingBare = true;
+        try {
+          s = Reflect.construct(ctor, args) as object;
+        } finally {
+          constructingBare = false;
+        }
+        stores.set(fiber, s);
+      }
+      return s;
+    };
+    const proxy = new Proxy(this, {
+      get: (_t, key, receiver) => Reflect.get(storeFor(), key, receiver),
+      set: (_t, key, value) => Reflect.set(storeFor(), key, value),
+      has: (_t, key) => Reflect.has(storeFor(), key),
+      deleteProperty: (_t, key) => Reflect.deleteProperty(storeFor(), key),
+      ownKeys: () => Reflect.ownKeys(storeFor()),
+      getOwnPropertyDescriptor: (_t, key) => {
+        const d = Reflect.getOwnPropertyDescriptor(storeFor(), key);
+        if (d !== undefined) d.configurable = true;
+        return d;
+      },
+      defineProperty: (_t, key, desc) => Reflect.defineProperty(storeFor(), key, desc),
+    });
+    // biome-ignore lint/correctness/noConstructorReturn: the proxy is the object users hold
+    return proxy;
+  }
+}
+
+/**
+ * Shorthand for `new Local()`, typed with the properties you will store. Never switches.
+ * @example
+ * ```ts
+ * const ctx = local<{ requestId: string }>();
+ * ```
+ */
+export function local<T extends object = Record<string, unknown>>(): Local & Partial<T> {
+  return new Local() as Local & Partial<T>;
+}

@@ -1,0 +1,6 @@
+/**
+ * `verdant/testing`: deterministic virtual time for tests.
+ *
+ * @module verdant/testing
+ */
+export { runVirtual } from './virtual.js';
