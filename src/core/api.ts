@@ -199,6 +199,7 @@ function isLinkable(x: unknown): x is Linkable {
  */
 class Collector {
   readonly done: unknown[] = [];
+  #head = 0;
   /** For promises: their settled values (iwait yields them). */
   readonly values = new Map<unknown, { ok: boolean; v: unknown }>();
   readonly linked = new Set<Linkable>();
@@ -240,6 +241,22 @@ class Collector {
     obj.unlink(this.onReady);
     this.#push(obj);
   };
+
+  /** How many ready objects are not taken yet. */
+  get available(): number {
+    return this.done.length - this.#head;
+  }
+
+  /** Take the oldest ready object (O(1)). */
+  take(): unknown {
+    const obj = this.done[this.#head];
+    this.done[this.#head++] = undefined;
+    if (this.#head === this.done.length) {
+      this.done.length = 0;
+      this.#head = 0;
+    }
+    return obj;
+  }
 
   #push(obj: unknown): void {
     this.done.push(obj);
@@ -310,8 +327,8 @@ export async function joinAll<T extends Greenlet<unknown>>(
   const deadline = deadlineFrom(timeout);
   try {
     for (;;) {
-      while (c.done.length > 0) {
-        const g = c.done.shift() as T;
+      while (c.available > 0) {
+        const g = c.take() as T;
         if (opts.raiseError === true && !g.successful()) throw g.exception;
         out.push(g);
         if (out.length >= count) return out;
@@ -420,7 +437,7 @@ export async function wait(a?: unknown, b?: unknown): Promise<unknown> {
   const deadline = deadlineFrom(timeout);
   try {
     for (;;) {
-      while (c.done.length > 0 && out.length < count) out.push(c.done.shift());
+      while (c.available > 0 && out.length < count) out.push(c.take());
       if (out.length >= count) return out;
       if (!(await c.next(remaining(deadline), signal))) return out;
     }
@@ -476,11 +493,11 @@ export async function* iwait<O extends Waitable>(
   let yielded = 0;
   try {
     while (yielded < count) {
-      if (c.done.length === 0) {
+      if (c.available === 0) {
         if (!(await c.next(remaining(deadline), signal))) return;
         continue;
       }
-      const obj = c.done.shift();
+      const obj = c.take();
       yielded++;
       const settled = c.values.get(obj);
       if (settled !== undefined) {

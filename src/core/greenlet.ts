@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncResource } from 'node:async_hooks';
 import { inspect } from 'node:util';
 import { Fiber, NONE } from './_fiber.js';
 import { als, currentFiber } from './context.js';
@@ -65,6 +65,8 @@ export interface KillOptions {
 }
 
 let identCounter = 0;
+/** No destroy hook: it would track every greenlet for the GC. */
+const CTX_OPTIONS = { requireManualDestroy: true };
 const RESOLVED_VOID: Promise<void> = Promise.resolve();
 
 function timeoutFalse(): boolean {
@@ -122,7 +124,8 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
   #ident = 0;
   #abort: AbortController | undefined = undefined;
   #killExc: unknown = NONE;
-  #ctx: ((fn: (g: Greenlet<T>) => void, g: Greenlet<T>) => void) | undefined = undefined;
+  /** The spawner's async context, carried to the start (dropped after). */
+  #ctx: AsyncResource | undefined = undefined;
   #startTimer: TimerEntry | undefined = undefined;
   #treeLocals: Map<unknown, unknown> | undefined = undefined;
   /** @internal */ _lprev: LiveNode | null = null;
@@ -209,7 +212,7 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
   #schedule(): void {
     this.#state = ST_SCHEDULED;
     this.#started = true;
-    this.#ctx = AsyncLocalStorage.snapshot() as never;
+    this.#ctx = new AsyncResource('Greenlet', CTX_OPTIONS);
     getHub().liveAdd(this);
   }
 
@@ -222,10 +225,10 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
   static #begin = (g: Greenlet): void => {
     if (g.#state !== ST_SCHEDULED) return; // killed before it started
     g.#state = ST_RUNNING;
-    const ctx = g.#ctx as (fn: (g: Greenlet) => void, g: Greenlet) => void;
+    const ctx = g.#ctx as AsyncResource;
     g.#ctx = undefined;
     getHub().holder = g;
-    ctx(Greenlet.#enter, g);
+    ctx.runInAsyncScope(Greenlet.#enter, null, g);
   };
 
   static #enter = (g: Greenlet): void => {
