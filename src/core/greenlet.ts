@@ -65,9 +65,37 @@ export interface KillOptions {
 }
 
 let identCounter = 0;
+/** Shared by every greenlet spawned without arguments (an idle greenlet stays small). */
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
+const F_STARTED = 1;
+const F_NOTIFY = 2;
+
+/** The rarely used part of a greenlet's state. */
+interface Extras {
+  name: string | undefined;
+  ident: number;
+  abort: AbortController | undefined;
+  killExc: unknown;
+  startTimer: TimerEntry | undefined;
+  treeLocals: Map<unknown, unknown> | undefined;
+}
 /** No destroy hook: it would track every greenlet for the GC. */
 const CTX_OPTIONS = { requireManualDestroy: true };
 const RESOLVED_VOID: Promise<void> = Promise.resolve();
+
+/**
+ * The default kill exception. It carries no stack trace: capturing one per kill costs more
+ * than the kill itself, and it would only show the killer's frames.
+ */
+function newExit(): GreenletExit {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new GreenletExit();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
 
 function timeoutFalse(): boolean {
   return false;
@@ -115,19 +143,15 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
   readonly spawningGreenlet: Fiber;
   #fn: ((...args: never[]) => unknown) | undefined;
   #state = ST_NEW;
-  #started = false;
   #value: unknown = undefined;
   #exception: unknown = NONE;
   #links: (LinkEntry | Waiter)[] | null = null;
-  #notifyScheduled = false;
-  #name: string | undefined = undefined;
-  #ident = 0;
-  #abort: AbortController | undefined = undefined;
-  #killExc: unknown = NONE;
+  /** STARTED | NOTIFY bits. */
+  #flags = 0;
+  /** Rarely used state, made on first use to keep an idle greenlet small. */
+  #x: Extras | null = null;
   /** The spawner's async context, carried to the start (dropped after). */
   #ctx: AsyncResource | undefined = undefined;
-  #startTimer: TimerEntry | undefined = undefined;
-  #treeLocals: Map<unknown, unknown> | undefined = undefined;
   /** @internal */ _lprev: LiveNode | null = null;
   /** @internal */ _lnext: LiveNode | null = null;
   /** @internal */ _live: Hub | null = null;
@@ -142,8 +166,22 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
       throw new TypeError(`Greenlet: fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
     }
     this.#fn = fn as ((...args: never[]) => unknown) | undefined;
-    this.args = args;
+    this.args = args.length === 0 ? NO_ARGS : args;
     this.spawningGreenlet = currentFiber();
+  }
+
+  #extras(): Extras {
+    if (this.#x === null) {
+      this.#x = {
+        name: undefined,
+        ident: 0,
+        abort: undefined,
+        killExc: NONE,
+        startTimer: undefined,
+        treeLocals: undefined,
+      };
+    }
+    return this.#x;
   }
 
   /**
@@ -205,20 +243,21 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
     if (err !== NONE) throw err;
     if (this.#state !== ST_NEW) return;
     this.#schedule();
-    this.#startTimer = new TimerEntry(Greenlet.#startFromTimer, this);
-    getHub().addTimer(this.#startTimer, ms);
+    const timer = new TimerEntry(Greenlet.#startFromTimer, this);
+    this.#extras().startTimer = timer;
+    getHub().addTimer(timer, ms);
   }
 
   #schedule(): void {
     this.#state = ST_SCHEDULED;
-    this.#started = true;
+    this.#flags |= F_STARTED;
     this.#ctx = new AsyncResource('Greenlet', CTX_OPTIONS);
     getHub().liveAdd(this);
   }
 
   static #startFromTimer = (g: unknown): void => {
     const greenlet = g as Greenlet;
-    greenlet.#startTimer = undefined;
+    greenlet.#extras().startTimer = undefined;
     getHub().schedule(Greenlet.#begin, greenlet);
   };
 
@@ -273,13 +312,13 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
   }
 
   #scheduleNotify(): void {
-    if (this.#notifyScheduled) return;
-    this.#notifyScheduled = true;
+    if ((this.#flags & F_NOTIFY) !== 0) return;
+    this.#flags |= F_NOTIFY;
     getHub().schedule(Greenlet.#notify, this);
   }
 
   static #notify = (g: Greenlet): void => {
-    g.#notifyScheduled = false;
+    g.#flags &= ~F_NOTIFY;
     const links = g.#links;
     if (links === null) return;
     const failed = g.#exception !== NONE;
@@ -333,7 +372,7 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
 
   /** Whether `start()` (or spawn) was called; stays true after death. */
   get started(): boolean {
-    return this.#started;
+    return (this.#flags & F_STARTED) !== 0;
   }
 
   /** Whether the greenlet has finished, or was killed before it ran. */
@@ -363,16 +402,17 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
 
   /** A small number unique to this greenlet in this process, given on first use. */
   get minimalIdent(): number {
-    if (this.#ident === 0) this.#ident = ++identCounter;
-    return this.#ident;
+    const x = this.#extras();
+    if (x.ident === 0) x.ident = ++identCounter;
+    return x.ident;
   }
 
   /** The greenlet's name; defaults to `Greenlet-<minimalIdent>`. Assignable. */
   get name(): string {
-    return this.#name ?? `Greenlet-${this.minimalIdent}`;
+    return this.#x?.name ?? `Greenlet-${this.minimalIdent}`;
   }
   set name(value: string) {
-    this.#name = String(value);
+    this.#extras().name = String(value);
   }
 
   /**
@@ -380,11 +420,12 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
    * the main program gets its own. Source: gevent's `spawn_tree_locals`.
    */
   get spawnTreeLocals(): Map<unknown, unknown> {
-    if (this.#treeLocals === undefined) {
+    const x = this.#extras();
+    if (x.treeLocals === undefined) {
       const spawner = this.spawningGreenlet;
-      this.#treeLocals = spawner instanceof Greenlet ? spawner.spawnTreeLocals : new Map();
+      x.treeLocals = spawner instanceof Greenlet ? spawner.spawnTreeLocals : new Map();
     }
-    return this.#treeLocals;
+    return x.treeLocals;
   }
 
   /**
@@ -392,11 +433,12 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
    * as `reason`): give it to foreign APIs so they stop at once. Not aborted by a normal end.
    */
   get signal(): AbortSignal {
-    if (this.#abort === undefined) {
-      this.#abort = new AbortController();
-      if (this.#killExc !== NONE) this.#abort.abort(this.#killExc);
+    const x = this.#extras();
+    if (x.abort === undefined) {
+      x.abort = new AbortController();
+      if (x.killExc !== NONE) x.abort.abort(x.killExc);
     }
-    return this.#abort.signal;
+    return x.abort.signal;
   }
 
   // ---- waiting on it ----
@@ -468,7 +510,7 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
       'Greenlet.kill',
     );
     if (err !== NONE) return Promise.reject(err);
-    if (this.#state !== ST_DEAD) this.#requestKill(exc ?? GreenletExit, true);
+    if (this.#state !== ST_DEAD) this.#requestKill(exc ?? newExit, true);
     if (options.block === false || this.#state === ST_DEAD) return RESOLVED_VOID;
     return this.#wait(WAIT_KILL, timeoutUndefined) as Promise<void>;
   }
@@ -485,19 +527,20 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
     if (this.#state !== ST_DEAD) this.#requestKill(err, false);
   }
 
-  #requestKill(exc: Error | ErrorClass, abort: boolean): void {
-    if (this.#killExc !== NONE && this._isPending(this.#killExc)) return;
-    const e = typeof exc === 'function' ? new (exc as new () => Error)() : exc;
+  #requestKill(exc: Error | ErrorClass | (() => Error), abort: boolean): void {
+    const x = this.#extras();
+    if (x.killExc !== NONE && this._isPending(x.killExc)) return;
+    const e = exc === newExit ? newExit() : typeof exc === 'function' ? new (exc as new () => Error)() : exc;
     if (abort) {
-      if (this.#killExc === NONE) {
-        this.#killExc = e;
-        this.#abort?.abort(e);
+      if (x.killExc === NONE) {
+        x.killExc = e;
+        x.abort?.abort(e);
       }
     }
     if (this.#state === ST_NEW || this.#state === ST_SCHEDULED) {
-      if (this.#startTimer !== undefined) {
-        getHub().removeTimer(this.#startTimer);
-        this.#startTimer = undefined;
+      if (x.startTimer !== undefined) {
+        getHub().removeTimer(x.startTimer);
+        x.startTimer = undefined;
       }
       this.#die(undefined, e);
       return;

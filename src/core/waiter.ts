@@ -30,6 +30,9 @@ const WOKEN = 1;
 const WOKEN_ERROR = 2;
 /** Settled. */
 const DONE = 3;
+const STATE = 3;
+/** Bit: queued on the hub's FIFO. */
+const QUEUED = 4;
 
 /** Marks a wait whose `timeout` option elapsed. @internal */
 export const TIMED_OUT: unique symbol = Symbol('timed out');
@@ -69,8 +72,8 @@ export class Waiter<T = unknown> implements Timed {
   onTimeout: ((w: Waiter<never>) => unknown) | null;
   /** Free slot for the owner (the item a putter offers, a count …). */
   data: unknown = undefined;
-  /** @internal */ _state = PENDING;
-  /** @internal */ _queued = false;
+  /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED bit. */
+  _state = PENDING;
   /** @internal */ _value: unknown = undefined;
   /** @internal The exception to throw instead of resuming, or NONE. */
   _cancel: unknown = NONE;
@@ -83,8 +86,7 @@ export class Waiter<T = unknown> implements Timed {
   heapIndex = -1;
   #resolve: ((v: unknown) => void) | undefined = undefined;
   #reject: ((e: unknown) => void) | undefined = undefined;
-  #signal: AbortSignal | null = null;
-  #onAbort: (() => void) | null = null;
+  #abort: { signal: AbortSignal; listener: () => void } | null = null;
 
   constructor(
     owner: WaitOwner | null,
@@ -98,12 +100,12 @@ export class Waiter<T = unknown> implements Timed {
 
   /** Whether the wait is still in its owner's list (not woken, not settled). */
   get isPending(): boolean {
-    return this._state === PENDING;
+    return (this._state & STATE) === PENDING;
   }
 
   /** Whether the wait has been settled. */
   get isDone(): boolean {
-    return this._state === DONE;
+    return (this._state & STATE) === DONE;
   }
 
   /**
@@ -122,13 +124,13 @@ export class Waiter<T = unknown> implements Timed {
       fiber._pendingExc = NONE;
       if (!isWithdrawn(exc)) this._cancelWith(exc);
     }
-    if (timeout !== undefined && timeout !== null && this._state === PENDING) {
+    if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
       hub.addTimer(this, timeout);
     }
     if (signal !== undefined && signal !== null) {
-      this.#signal = signal;
-      this.#onAbort = () => this._cancelWith(signal.reason);
-      signal.addEventListener('abort', this.#onAbort, { once: true });
+      const listener = (): void => this._cancelWith(signal.reason);
+      this.#abort = { signal, listener };
+      signal.addEventListener('abort', listener, { once: true });
     }
     if (hub.holder === fiber) hub.release();
     return p;
@@ -139,8 +141,8 @@ export class Waiter<T = unknown> implements Timed {
    * (already woken or settled). Never switches.
    */
   wake(value?: unknown): boolean {
-    if (this._state !== PENDING) return false;
-    this._state = WOKEN;
+    if ((this._state & STATE) !== PENDING) return false;
+    this._state |= WOKEN;
     this._value = value;
     this.#enqueue();
     return true;
@@ -148,8 +150,8 @@ export class Waiter<T = unknown> implements Timed {
 
   /** Wake the wait so that it rejects with `err`. Returns false if it was not pending. */
   wakeError(err: unknown): boolean {
-    if (this._state !== PENDING) return false;
-    this._state = WOKEN_ERROR;
+    if ((this._state & STATE) !== PENDING) return false;
+    this._state |= WOKEN_ERROR;
     this._value = err;
     this.#enqueue();
     return true;
@@ -157,7 +159,7 @@ export class Waiter<T = unknown> implements Timed {
 
   /** Whether the wait was woken with a value it has not resumed with yet. */
   get held(): boolean {
-    return this._state === WOKEN;
+    return (this._state & STATE) === WOKEN;
   }
 
   /** The value it was woken with. */
@@ -166,14 +168,14 @@ export class Waiter<T = unknown> implements Timed {
   }
 
   #enqueue(): void {
-    if (this._queued) return;
-    this._queued = true;
+    if ((this._state & QUEUED) !== 0) return;
+    this._state |= QUEUED;
     getHub().schedule(resume, this);
   }
 
   /** Mark the wait to throw `exc` when the hub reaches it (first mark wins). @internal */
   _cancelWith(exc: unknown): void {
-    if (this._state === DONE) return;
+    if ((this._state & STATE) === DONE) return;
     if (this._cancel !== NONE && !isWithdrawn(this._cancel)) return;
     this._cancel = exc;
     this.#enqueue();
@@ -187,8 +189,8 @@ export class Waiter<T = unknown> implements Timed {
 
   /** Resume (called from the hub); gives the fiber the turn when it settles the wait. @internal */
   _resume(): void {
-    this._queued = false;
-    const state = this._state;
+    const state = this._state & STATE;
+    this._state = state;
     if (state === DONE) return;
     let exc = this._cancel;
     if (exc !== NONE && isWithdrawn(exc)) {
@@ -227,10 +229,9 @@ export class Waiter<T = unknown> implements Timed {
     this._state = DONE;
     this.fiber._removeWait(this);
     if (this.heapIndex >= 0) getHub().removeTimer(this);
-    if (this.#signal !== null) {
-      this.#signal.removeEventListener('abort', this.#onAbort as () => void);
-      this.#signal = null;
-      this.#onAbort = null;
+    if (this.#abort !== null) {
+      this.#abort.signal.removeEventListener('abort', this.#abort.listener);
+      this.#abort = null;
     }
     this.#resolve = undefined;
     this.#reject = undefined;
