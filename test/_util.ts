@@ -1,0 +1,55 @@
+// Small helpers shared by the test files (not part of the package).
+import assert from 'node:assert/strict';
+import { getHub } from '../src/core/hub.js';
+
+/**
+ * Route the current hub's failure reports into an array (call it inside `runVirtual`: each
+ * call has a fresh hub whose stream is stderr). Each element is one `write()`.
+ */
+export function captureReports(): string[] {
+  const out: string[] = [];
+  getHub().exceptionStream = {
+    write(text: string): void {
+      out.push(text);
+    },
+  };
+  return out;
+}
+
+/**
+ * Call `fn` (a call that can wait) and check that it does not throw synchronously, returns a
+ * promise, and that the promise rejects with `expected`.
+ */
+export async function assertRejectsNoThrow(
+  fn: () => unknown,
+  expected: assert.AssertPredicate,
+): Promise<void> {
+  let p: unknown;
+  try {
+    p = fn();
+  } catch (err) {
+    assert.fail(`expected a rejected promise, the call threw synchronously: ${String(err)}`);
+  }
+  assert.ok(p instanceof Promise, 'a call that can wait returns a promise');
+  await assert.rejects(p, expected);
+}
+
+/** A promise made outside verdant, with its resolve/reject. */
+export function deferred<T = void>(): {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+} {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Let Node's loop turn once (a macrotask): every microtask queued before has run. */
+export function macrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
