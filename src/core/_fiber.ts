@@ -92,6 +92,6 @@ export abstract class Fiber {
     if (this._pendingExc === exc) return true;
     if (this._wait === null) return false;
     if (this._wait._cancel === exc) return true;
-    return this._more !== null && this._more.some((w) => w._cancel === exc);
+    return this._more?.some((w) => w._cancel === exc) === true;
   }
 }

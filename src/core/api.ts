@@ -15,7 +15,14 @@ import { Greenlet, type KillOptions } from './greenlet.js';
 import { getHub } from './hub.js';
 import type { RawGreenlet } from './rawgreenlet.js';
 import { Timeout } from './timeout.js';
-import { checkMs, optSignal, optTimeout, readWaitOptions, type WaitOptions, Waiter } from './waiter.js';
+import {
+  checkMs,
+  optSignal,
+  optTimeout,
+  readWaitOptions,
+  Waiter,
+  type WaitOptions,
+} from './waiter.js';
 
 /**
  * The greenlet running now: a `Greenlet`, a `RawGreenlet`, or the main greenlet (a
@@ -148,7 +155,10 @@ function untilDone(w: Waiter): void {
  * const res = await until(fetch(url, { signal: getCurrent().signal }), { timeout: 5000 });
  * ```
  */
-export function until<T>(promise: PromiseLike<T>, options?: WaitOptions | number | null): Promise<T> {
+export function until<T>(
+  promise: PromiseLike<T>,
+  options?: WaitOptions | number | null,
+): Promise<T> {
   const err = readWaitOptions(options, 'until');
   if (err !== NONE) return Promise.reject(err);
   if (promise === null || typeof promise !== 'object' || typeof promise.then !== 'function') {
@@ -217,7 +227,11 @@ class Collector {
           this.linked.add(obj);
           obj.rawlink(this.onReady);
         }
-      } else if (obj !== null && typeof obj === 'object' && typeof (obj as PromiseLike<unknown>).then === 'function') {
+      } else if (
+        obj !== null &&
+        typeof obj === 'object' &&
+        typeof (obj as PromiseLike<unknown>).then === 'function'
+      ) {
         (obj as PromiseLike<unknown>).then(
           (v) => this.#settled(obj, true, v),
           (e: unknown) => this.#settled(obj, false, e),
@@ -364,7 +378,10 @@ export async function killAll(
   greenlets: Iterable<Greenlet<unknown>>,
   options: KillOptions = {},
 ): Promise<void> {
-  if (greenlets === null || typeof (greenlets as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+  if (
+    greenlets === null ||
+    typeof (greenlets as Iterable<unknown>)[Symbol.iterator] !== 'function'
+  ) {
     throw new TypeError('killAll: greenlets must be iterable');
   }
   const list = [...greenlets];
@@ -385,8 +402,12 @@ export async function killAll(
  * Same as `greenlet.kill({exception, block: false})`. Never switches.
  * @throws TypeError for a non-greenlet or a bad exception (rejects)
  */
-export function kill(greenlet: Greenlet<unknown>, options: Pick<KillOptions, 'exception'> = {}): Promise<void> {
-  if (!(greenlet instanceof Greenlet)) return Promise.reject(new TypeError('kill: expected a Greenlet'));
+export function kill(
+  greenlet: Greenlet<unknown>,
+  options: Pick<KillOptions, 'exception'> = {},
+): Promise<void> {
+  if (!(greenlet instanceof Greenlet))
+    return Promise.reject(new TypeError('kill: expected a Greenlet'));
   return greenlet.kill({ exception: options?.exception, block: false });
 }
 
@@ -478,7 +499,8 @@ export async function* iwait<O extends Waitable>(
   objects: Iterable<O>,
   options?: WaitManyOptions | number | null,
 ): AsyncGenerator<O extends PromiseLike<infer V> ? V : O, void, undefined> {
-  const opts: WaitManyOptions = typeof options === 'number' ? { timeout: options } : (options ?? {});
+  const opts: WaitManyOptions =
+    typeof options === 'number' ? { timeout: options } : (options ?? {});
   const err = readWaitOptions(opts, 'iwait');
   if (err !== NONE) throw err;
   const timeout = optTimeout;

@@ -26,7 +26,14 @@ import { als, currentFiber } from './context.js';
 import { GreenletExit } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
 import { type ErrorClass, Timeout } from './timeout.js';
-import { checkMs, optSignal, optTimeout, readWaitOptions, type WaitOptions, Waiter } from './waiter.js';
+import {
+  checkMs,
+  optSignal,
+  optTimeout,
+  readWaitOptions,
+  Waiter,
+  type WaitOptions,
+} from './waiter.js';
 
 const ST_NEW = 0;
 const ST_SCHEDULED = 1;
@@ -163,7 +170,9 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
   constructor(fn?: (...args: never[]) => T | PromiseLike<T>, ...args: unknown[]) {
     super();
     if (typeof fn !== 'function' && this.run === Greenlet.prototype.run) {
-      throw new TypeError(`Greenlet: fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+      throw new TypeError(
+        `Greenlet: fn must be a function, got ${fn === null ? 'null' : typeof fn}`,
+      );
     }
     this.#fn = fn as ((...args: never[]) => unknown) | undefined;
     this.args = args.length === 0 ? NO_ARGS : args;
@@ -279,7 +288,11 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
       g.#die(undefined, err);
       return;
     }
-    if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+    if (
+      r !== null &&
+      typeof r === 'object' &&
+      typeof (r as PromiseLike<unknown>).then === 'function'
+    ) {
       (r as PromiseLike<unknown>).then(Greenlet.#onValue, Greenlet.#onError);
     } else {
       g.#die(r, NONE);
@@ -332,7 +345,11 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
       if (e.kind === LINK_EXCEPTION && !failed) continue;
       try {
         const r = e.cb(g);
-        if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+        if (
+          r !== null &&
+          typeof r === 'object' &&
+          typeof (r as PromiseLike<unknown>).then === 'function'
+        ) {
           (r as PromiseLike<unknown>).then(undefined, (err: unknown) => g.#reportLink(e, err));
         }
       } catch (err) {
@@ -530,7 +547,12 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
   #requestKill(exc: Error | ErrorClass | (() => Error), abort: boolean): void {
     const x = this.#extras();
     if (x.killExc !== NONE && this._isPending(x.killExc)) return;
-    const e = exc === newExit ? newExit() : typeof exc === 'function' ? new (exc as new () => Error)() : exc;
+    const e =
+      exc === newExit
+        ? newExit()
+        : typeof exc === 'function'
+          ? new (exc as new () => Error)()
+          : exc;
     if (abort) {
       if (x.killExc === NONE) {
         x.killExc = e;
@@ -603,7 +625,9 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
       this.#fn !== undefined && this.run === Greenlet.prototype.run
         ? this.#fn.name || '<anonymous>'
         : 'run';
-    const args = this.args.map((a) => inspect(a, { depth: 1, breakLength: Number.POSITIVE_INFINITY }).slice(0, 50));
+    const args = this.args.map((a) =>
+      inspect(a, { depth: 1, breakLength: Number.POSITIVE_INFINITY }).slice(0, 50),
+    );
     return `<${this.constructor.name} "${this.name}" #${this.minimalIdent}: ${fnName}(${args.join(', ')})>`;
   }
 

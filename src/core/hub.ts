@@ -212,7 +212,8 @@ export class Hub {
 
   #scheduleDrain(): void {
     this.#drainScheduled = true;
-    RESOLVED.then(this.#drain);
+    // #drain catches everything it runs: this promise never rejects.
+    void RESOLVED.then(this.#drain);
     if (!this.#immediatePending) this.#armImmediate();
   }
 
@@ -302,7 +303,8 @@ export class Hub {
   #canStep(): boolean {
     if (this.#closed) return false;
     return (
-      this.#heap.length > 0 || (this.ioCount === 0 && this.untilCount === 0 && this.onStall !== null)
+      this.#heap.length > 0 ||
+      (this.ioCount === 0 && this.untilCount === 0 && this.onStall !== null)
     );
   }
 

@@ -15,7 +15,7 @@ import { Fiber } from './_fiber.js';
 import { als, currentFiber } from './context.js';
 import { GreenletExit, LoopExit } from './errors.js';
 import { getHub } from './hub.js';
-import { type WaitOwner, Waiter } from './waiter.js';
+import { Waiter, type WaitOwner } from './waiter.js';
 
 const ST_NEW = 0;
 const ST_RUNNING = 1;
@@ -141,7 +141,11 @@ export class RawGreenlet extends Fiber {
     getHub().schedule(RawGreenlet.#begin, { g, args, sendResult });
   }
 
-  static #begin = (job: { g: RawGreenlet; args: readonly unknown[]; sendResult: boolean }): void => {
+  static #begin = (job: {
+    g: RawGreenlet;
+    args: readonly unknown[];
+    sendResult: boolean;
+  }): void => {
     const { g, args } = job;
     if (g.#state !== ST_NEW) return;
     g.#state = ST_RUNNING;
@@ -154,7 +158,11 @@ export class RawGreenlet extends Fiber {
         g.#finish(undefined, err, true);
         return;
       }
-      if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+      if (
+        r !== null &&
+        typeof r === 'object' &&
+        typeof (r as PromiseLike<unknown>).then === 'function'
+      ) {
         (r as PromiseLike<unknown>).then(
           (v) => g.#finish(v, undefined, false),
           (err: unknown) => g.#finish(undefined, err, true),
@@ -223,7 +231,7 @@ function send(
     return;
   }
   const w = switchWaits.get(target);
-  if (w !== undefined && w.isPending) {
+  if (w?.isPending) {
     switchWaits.delete(target);
     if (isErr) w.wakeError(err);
     else w.wake(pack(args));
@@ -246,7 +254,8 @@ function send(
  * ```
  */
 export function spawnRaw(fn: (...args: never[]) => unknown, ...args: unknown[]): RawGreenlet {
-  if (typeof fn !== 'function') throw new TypeError(`spawnRaw: fn must be a function, got ${typeof fn}`);
+  if (typeof fn !== 'function')
+    throw new TypeError(`spawnRaw: fn must be a function, got ${typeof fn}`);
   const g = new RawGreenlet(fn, null);
   RawGreenlet._start(g, args, false);
   return g;

@@ -113,7 +113,8 @@ export class Timeout extends Cancellation {
    * @throws Error when the timeout is already pending.
    */
   start(): this {
-    if (this.pending) throw new Error(`Cannot start a Timeout that is already pending: ${this.message}`);
+    if (this.pending)
+      throw new Error(`Cannot start a Timeout that is already pending: ${this.message}`);
     this.#fiber = currentFiber();
     if (this.#thrown !== null) unwithdraw(this.#thrown);
     this.#thrown = null;

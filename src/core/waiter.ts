@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { Fiber, isWithdrawn, NONE } from './_fiber.js';
+import { type Fiber, isWithdrawn, NONE } from './_fiber.js';
 import { currentFiber } from './context.js';
 import { getHub, type Timed } from './hub.js';
 
@@ -337,7 +337,9 @@ export function readWaitOptions(opts: unknown, where: string): unknown {
     return checkTimeout(opts, where);
   }
   if (typeof opts !== 'object') {
-    return new TypeError(`${where}: options must be an object or a timeout in ms, got ${typeof opts}`);
+    return new TypeError(
+      `${where}: options must be an object or a timeout in ms, got ${typeof opts}`,
+    );
   }
   const o = opts as WaitOptions;
   const t = o.timeout;

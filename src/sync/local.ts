@@ -33,7 +33,6 @@ let constructingBare = false;
  * ```
  */
 export class Local {
-  // biome-ignore lint/complexity/noUselessConstructor: the constructor returns the per-greenlet proxy
   constructor(...args: unknown[]) {
     if (constructingBare) {
       constructingBare = false;
