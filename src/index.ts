@@ -21,7 +21,7 @@ export {
   type WaitManyOptions,
   wait,
 } from './core/api.js';
-export { Cancellation, GreenletExit, LoopExit } from './core/errors.js';
+export { type Blocked, Cancellation, GreenletExit, LoopExit } from './core/errors.js';
 export { Greenlet, type KillOptions, type LinkCallback } from './core/greenlet.js';
 export { getHub, Hub, type Writable } from './core/hub.js';
 export { RawGreenlet, spawnRaw } from './core/rawgreenlet.js';

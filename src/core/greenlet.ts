@@ -25,6 +25,7 @@ import { Fiber, NONE } from './_fiber.js';
 import { als, currentFiber } from './context.js';
 import { GreenletExit } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
+import type { RawGreenlet } from './rawgreenlet.js';
 import { type ErrorClass, Timeout } from './timeout.js';
 import {
   checkMs,
@@ -143,11 +144,11 @@ function isErrorClass(x: unknown): x is ErrorClass {
  * console.log(await g.get()); // 42
  * ```
  */
-export class Greenlet<T = unknown> extends Fiber implements LiveNode {
+export class Greenlet<T = unknown> extends Fiber {
   /** The arguments `fn` is called with. */
   readonly args: readonly unknown[];
   /** The greenlet (or main) that created this one. */
-  readonly spawningGreenlet: Fiber;
+  readonly spawningGreenlet: Greenlet | RawGreenlet;
   #fn: ((...args: never[]) => unknown) | undefined;
   #state = ST_NEW;
   #value: unknown = undefined;
@@ -176,7 +177,7 @@ export class Greenlet<T = unknown> extends Fiber implements LiveNode {
     }
     this.#fn = fn as ((...args: never[]) => unknown) | undefined;
     this.args = args.length === 0 ? NO_ARGS : args;
-    this.spawningGreenlet = currentFiber();
+    this.spawningGreenlet = currentFiber() as Greenlet | RawGreenlet;
   }
 
   #extras(): Extras {

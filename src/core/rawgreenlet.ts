@@ -14,6 +14,7 @@
 import { Fiber } from './_fiber.js';
 import { als, currentFiber } from './context.js';
 import { GreenletExit, LoopExit } from './errors.js';
+import type { Greenlet } from './greenlet.js';
 import { getHub } from './hub.js';
 import { Waiter, type WaitOwner } from './waiter.js';
 
@@ -67,7 +68,7 @@ export class RawGreenlet extends Fiber {
   /** The function the first switch calls (`undefined` for main). */
   readonly run: ((...args: never[]) => unknown) | undefined;
   /** Where the value (or error) goes when `run` ends; `null` for main and `spawnRaw`. */
-  parent: Fiber | null;
+  parent: RawGreenlet | Greenlet | null;
   #state = ST_NEW;
   #name: string;
 
@@ -75,7 +76,10 @@ export class RawGreenlet extends Fiber {
    * @param run - the function to run on the first switch
    * @param parent - receives `run`'s result; defaults to the current greenlet
    */
-  constructor(run?: (...args: never[]) => unknown, parent: Fiber | null = currentFiber()) {
+  constructor(
+    run?: (...args: never[]) => unknown,
+    parent: RawGreenlet | Greenlet | null = currentFiber() as RawGreenlet | Greenlet,
+  ) {
     super();
     if (run !== undefined && typeof run !== 'function') {
       throw new TypeError(`RawGreenlet: run must be a function, got ${typeof run}`);
