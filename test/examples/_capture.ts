@@ -1,0 +1,42 @@
+// Runs an example's main() on the virtual clock with console.log captured, for the tests in
+// this folder. Not a test file itself (the runner picks *.test.js only).
+import { format } from 'node:util';
+import { getHub } from '../../src/index.js';
+import { runVirtual } from '../../src/testing/virtual.js';
+
+/** What an example printed, and how long it took on the virtual clock. */
+export interface Captured {
+  /** Every line written with console.log, in order. */
+  lines: string[];
+  /** Virtual milliseconds from start to the end of main(). */
+  ms: number;
+  /** Failure reports the hub wrote (to its exceptionStream) while main() ran. */
+  reports: string[];
+}
+
+/**
+ * Run `main` under `runVirtual`, capturing console.log and the hub's failure reports.
+ * `into` receives the lines as they are printed, so a caller can still read them when `main`
+ * rejects (e.g. with LoopExit).
+ */
+export async function capture(
+  main: () => Promise<void>,
+  into: Captured = { lines: [], ms: 0, reports: [] },
+): Promise<Captured> {
+  const log = console.log;
+  console.log = (...args: unknown[]) => {
+    into.lines.push(...format(...args).split('\n'));
+  };
+  try {
+    into.ms = await runVirtual(async () => {
+      const hub = getHub();
+      hub.exceptionStream = { write: (text: string) => into.reports.push(text) };
+      const t0 = hub.now();
+      await main();
+      return hub.now() - t0;
+    });
+  } finally {
+    console.log = log;
+  }
+  return into;
+}
