@@ -1,0 +1,187 @@
+/**
+ * The tour: runs every example in turn, each under a header with its title and the seed it was
+ * ported from, then its output (indented).
+ *
+ * `npm start` builds and runs it; `npm run tour` runs it from `dist/`. Pick examples by name:
+ * `node dist/examples/tour.js context-switch timeout-calls`.
+ *
+ * Time: the examples run on the real hub clock, as written (in milliseconds), except that the
+ * tour shortens every hub timer by a factor — `sleep`, `Timeout`, `spawnLater`, the `timeout`
+ * options — so the whole tour takes seconds, not minutes. The factor is `TOUR_SPEED` (default
+ * 10; `TOUR_SPEED=1` runs the examples at their real speed). This is done here, by wrapping the
+ * hub's timer insertion, so the examples themselves stay plain verdant programs. The hub's clock
+ * (`getHub().now()`) is not scaled: a duration an example prints is the real, shortened one.
+ *
+ * Examples that end in `LoopExit` on purpose catch it and say so; the tour exits 0 when every
+ * example finished, 1 when one threw.
+ */
+import { format } from 'node:util';
+import { getHub } from '../src/index.js';
+import { main as contextSwitch } from './context-switch.js';
+import { main as greenletSpawnForms } from './greenlet-spawn-forms.js';
+import { main as greenletStates } from './greenlet-states.js';
+import { main as greenletSubclass } from './greenlet-subclass.js';
+import { main as greenletTasks } from './greenlet-tasks.js';
+import { main as kill } from './kill.js';
+import { main as links } from './links.js';
+import { main as local } from './local.js';
+import { main as rawGreenlet } from './raw-greenlet.js';
+import { main as roundRobin } from './round-robin.js';
+import { main as sleepInterleave } from './sleep-interleave.js';
+import { main as spawnJoinall } from './spawn-joinall.js';
+import { main as spawnLater } from './spawn-later.js';
+import { main as syncVsAsync } from './sync-vs-async.js';
+import { main as timeoutCalls } from './timeout-calls.js';
+import { main as timeoutObject } from './timeout-object.js';
+import { main as timeoutUsing } from './timeout-using.js';
+
+interface Example {
+  name: string;
+  title: string;
+  source: string;
+  main: () => Promise<void>;
+}
+
+const T = 'seed 000 (the gevent tutorial)';
+
+const examples: Example[] = [
+  { name: 'spawn-joinall', title: 'spawn and joinAll', source: 'seed 001', main: spawnJoinall },
+  { name: 'context-switch', title: 'Explicit context switches', source: T, main: contextSwitch },
+  {
+    name: 'round-robin',
+    title: 'Three greenlets take turns',
+    source: 'seed 000',
+    main: roundRobin,
+  },
+  {
+    name: 'sleep-interleave',
+    title: 'Sleeping greenlets interleave',
+    source: 'seed 000',
+    main: sleepInterleave,
+  },
+  { name: 'sync-vs-async', title: 'Synchronous vs asynchronous', source: T, main: syncVsAsync },
+  {
+    name: 'greenlet-spawn-forms',
+    title: 'Ways to spawn a greenlet',
+    source: T,
+    main: greenletSpawnForms,
+  },
+  { name: 'greenlet-subclass', title: 'Subclassing Greenlet', source: T, main: greenletSubclass },
+  {
+    name: 'greenlet-tasks',
+    title: 'Tasks as Greenlet subclasses',
+    source: 'seeds 000 and 002',
+    main: greenletTasks,
+  },
+  {
+    name: 'greenlet-states',
+    title: 'Greenlet states',
+    source: `${T}, seed 001`,
+    main: greenletStates,
+  },
+  { name: 'kill', title: 'Killing a greenlet', source: 'seed 003 (prose)', main: kill },
+  { name: 'links', title: 'Links', source: "gevent's Greenlet.link (no seed sample)", main: links },
+  {
+    name: 'spawn-later',
+    title: 'spawnLater',
+    source: 'seed 003 (without its fork)',
+    main: spawnLater,
+  },
+  {
+    name: 'timeout-object',
+    title: 'A Timeout around a join',
+    source: `${T}, seed 001`,
+    main: timeoutObject,
+  },
+  {
+    name: 'timeout-using',
+    title: 'A Timeout scoped with using',
+    source: `${T}, seed 001`,
+    main: timeoutUsing,
+  },
+  { name: 'timeout-calls', title: 'Timeouts on single calls', source: T, main: timeoutCalls },
+  { name: 'local', title: 'Greenlet-local data', source: `${T}, seed 001`, main: local },
+  {
+    name: 'raw-greenlet',
+    title: "The greenlet library's switch",
+    source: 'seed 004',
+    main: rawGreenlet,
+  },
+];
+
+/** Lines of one example's output shown before the rest is summarised. */
+const MAX_LINES = 24;
+
+function readSpeed(): number {
+  const raw = process.env.TOUR_SPEED;
+  if (raw === undefined || raw === '') return 10;
+  const speed = Number(raw);
+  if (!(speed >= 1)) throw new RangeError(`TOUR_SPEED must be a number >= 1, got ${raw}`);
+  return speed;
+}
+
+/** Make every timer of the hub expire `speed` times sooner than asked. */
+function speedUpTimers(speed: number): void {
+  if (speed === 1) return;
+  const hub = getHub();
+  const addTimer = hub.addTimer.bind(hub);
+  hub.addTimer = (timer, ms) => addTimer(timer, ms / speed);
+}
+
+async function runOne(example: Example): Promise<boolean> {
+  console.log(`\n== ${example.title}: ${example.name}.ts, from ${example.source}`);
+  const log = console.log;
+  let shown = 0;
+  let hidden = 0;
+  console.log = (...args: unknown[]) => {
+    for (const line of format(...args).split('\n')) {
+      if (shown < MAX_LINES) {
+        shown++;
+        log(`   ${line}`);
+      } else {
+        hidden++;
+      }
+    }
+  };
+  try {
+    await example.main();
+    return true;
+  } catch (e) {
+    console.error(`   ${example.name} failed:`, e);
+    return false;
+  } finally {
+    console.log = log;
+    if (hidden > 0) console.log(`   … ${hidden} more line${hidden === 1 ? '' : 's'}`);
+  }
+}
+
+async function tour(names: string[]): Promise<number> {
+  const unknown = names.filter((n) => !examples.some((e) => e.name === n));
+  if (unknown.length > 0) {
+    console.error(`Unknown example(s): ${unknown.join(', ')}`);
+    console.error(`Examples: ${examples.map((e) => e.name).join(', ')}`);
+    return 2;
+  }
+  const selected = names.length === 0 ? examples : examples.filter((e) => names.includes(e.name));
+  const speed = readSpeed();
+  speedUpTimers(speed);
+  const started = performance.now();
+  console.log(
+    `verdant tour: ${selected.length} example${selected.length === 1 ? '' : 's'}` +
+      (speed === 1
+        ? ''
+        : `, every delay ${speed}× shorter than written (TOUR_SPEED=1 for real time)`),
+  );
+  let failed = 0;
+  for (const example of selected) {
+    if (!(await runOne(example))) failed++;
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(
+    `\nTour done in ${seconds} s: ${selected.length - failed} example(s) ran` +
+      (failed === 0 ? '.' : `, ${failed} failed.`),
+  );
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = await tour(process.argv.slice(2));
