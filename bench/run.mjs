@@ -408,12 +408,8 @@ async function runAnchors() {
       else out.gevent[wid] = JSON.parse(line);
     }
   }
-  if (!(await ensurePackages())) {
-    const line =
-      'effection/p-limit not installed: skipped (npm i --no-save --prefix /tmp/verdant-bench-npm effection@4 p-limit failed)';
-    process.stdout.write(`${line}\n`);
-    out.skipped.push(line);
-    if (plimitJob !== null) plimitJob.missing = 'not installed';
+  if (!PACKAGES) {
+    out.skipped.push('effection/p-limit not installed');
     return out;
   }
   const eff = [];
@@ -519,6 +515,14 @@ if (!existsSync(join(DIST, 'index.js'))) {
   process.exit(1);
 }
 
+// p-limit runs in the pool group: install the scratch packages before the groups.
+const PACKAGES = ANCHORS && (want('pool') || want('anchors')) ? await ensurePackages() : false;
+if (ANCHORS && !PACKAGES) {
+  const line =
+    'effection/p-limit not installed: skipped (npm i --no-save --prefix /tmp/verdant-bench-npm effection@4 p-limit failed)';
+  process.stdout.write(`${line}\n`);
+  if (plimitJob !== null) plimitJob.missing = 'not installed';
+}
 for (const [name, list] of groups) await runGroup(name, list);
 const als = want('als') ? await alsTax() : null;
 const anchors = ANCHORS && want('anchors') ? await runAnchors() : null;
@@ -606,7 +610,11 @@ if (anchors !== null) {
         ? `gevent expired ${g.expired}`
         : g?.consumer_counts
           ? `gevent split [${g.consumer_counts}]`
-          : (g?.error ?? '');
+          : g?.mem_per_task_bytes !== undefined
+            ? `gevent ${g.mem_per_task_bytes} B/task peak RSS, max live ${g.max_live}`
+            : (g?.error ?? '');
+    const notes =
+      e?.n > 0 && e.n !== g?.n ? `${extra}${extra ? '; ' : ''}effection n=${e.n}` : extra;
     lines2.push([
       wid,
       fmtNs(vNs),
@@ -615,7 +623,7 @@ if (anchors !== null) {
       target === null ? '—' : target === 1 ? 'ahead' : `≥ ${target}×`,
       status,
       fmtNs(eNs),
-      extra,
+      notes,
     ]);
     anchorTable.push({
       workload: wid,
