@@ -33,4 +33,15 @@ export {
   withTimeout,
 } from './core/timeout.js';
 export type { WaitOptions } from './core/waiter.js';
+export { AsyncResult, type AsyncResultStats, Event, type EventStats } from './sync/event.js';
 export { Local, local } from './sync/local.js';
+export {
+  type AcquireOptions,
+  BoundedSemaphore,
+  DummySemaphore,
+  Lock,
+  RLock,
+  type RLockStats,
+  Semaphore,
+  type SemaphoreStats,
+} from './sync/lock.js';
