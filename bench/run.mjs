@@ -555,7 +555,7 @@ if (als !== null) {
   ]);
 }
 process.stdout.write(
-  `\n${table(['row', 'verdant', 'baseline', 'baseline', 'ratio', 'budget', 'status'], lines)}\n`,
+  `\n${table(['row', 'verdant', 'baseline', 'base', 'ratio', 'budget', 'status'], lines)}\n`,
 );
 for (const r of results) {
   if (r.detail) process.stdout.write(`  ${r.id}: ${r.detail}\n`);
@@ -565,7 +565,7 @@ for (const r of results) {
   if (r.verdant?.runs?.[0]?.retained_per_task !== undefined) {
     const x = r.verdant.runs[0];
     extras.push(
-      `  ${r.id}: after killAll retained ${x.retained_per_task.toFixed(1)} B/greenlet, Node timers left ${x.node_timers_left}, all dead ${x.all_dead}`,
+      `  ${r.id}: after killAll retained ${x.retained_per_task.toFixed(1)} B/greenlet, Node timers left ${x.node_timers_left} (${x.node_timers_while_idle} while asleep), all dead ${x.all_dead}`,
     );
   }
   if (r.verdant?.runs?.[0]?.consumer_counts !== undefined) {

@@ -109,6 +109,7 @@ async function idle(n, asyncWrapper) {
   for (let i = 0; i < n; i++) gs[i] = asyncWrapper ? spawn(wrapped) : spawn(sleep, 60_000);
   await sleep(0); // every greenlet runs once: all are now in sleep(60000)
   check(getHub().timers >= n, `hub timers ${getHub().timers} < ${n}`);
+  const timersWhileIdle = timersLeft() - timersBefore; // > 0, or the check below proves nothing
   fullGc();
   const held = process.memoryUsage().heapUsed;
   await killAll(gs);
@@ -127,6 +128,7 @@ async function idle(n, asyncWrapper) {
     bytes_per_task: (held - before) / n,
     retained_per_task: (afterKill - before) / n,
     node_timers_left: Math.max(0, timers),
+    node_timers_while_idle: timersWhileIdle,
     all_dead: allDead,
   };
 }
