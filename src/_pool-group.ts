@@ -1,0 +1,494 @@
+/**
+ * `GroupCore`: membership, slots, `join` and `kill` of `Group`/`Pool` (see pool.ts for the
+ * design note; the mapping methods are in _pool-mapping.ts).
+ *
+ * Design note — a slot is never lost. Free slots are counted like a semaphore's permits, on
+ * core's `Waiter`: a slot freed while spawners wait goes to the oldest at once (reserved, so a
+ * synchronous `add()` cannot take it meanwhile); if that spawner is killed or timed out before it
+ * resumes, the hub calls `abortWait(w, held = true)` and the slot goes on to the next spawner or
+ * back to the pool, and nothing is spawned. Membership is a quiet link: the hub removes a member
+ * right after it dies, and that link does not count as listening, so an unjoined member's failure
+ * is still reported. Tests: test/pool.test.ts ("nothing lost", "a kill during spawn's wait").
+ *
+ * @module
+ */
+import { NONE } from './core/_fiber.js';
+import { joinAll, sleep } from './core/api.js';
+import { Greenlet, type KillOptions, kQuietLink } from './core/greenlet.js';
+import { getHub } from './core/hub.js';
+import type { ErrorClass } from './core/timeout.js';
+import {
+  optSignal,
+  optTimeout,
+  readWaitOptions,
+  Waiter,
+  WaitList,
+  type WaitOptions,
+  type WaitOwner,
+} from './core/waiter.js';
+
+/** Options of {@link GroupCore.join}. */
+export interface GroupJoinOptions extends WaitOptions {
+  /**
+   * After waiting, throw the exception of a greenlet that was a member when `join` was called and
+   * has failed (the first found). Default false.
+   */
+  raiseError?: boolean;
+}
+
+/** A read-only snapshot of a group's state ({@link GroupCore.stats}). */
+export interface GroupStats {
+  /** Live members (as {@link GroupCore.size}). */
+  size: number;
+  /** The pool's capacity; `null` when unbounded (a `Group`, `new Pool()`). */
+  maxSize: number | null;
+  /** Free slots (as {@link GroupCore.freeCount}); `Infinity` when unbounded. */
+  freeCount: number;
+  /** Spawners waiting for a free slot. */
+  waitingForSlot: number;
+  /** Callers waiting in {@link GroupCore.waitAvailable}. */
+  waitingAvailable: number;
+  /** Callers waiting in {@link GroupCore.join}. */
+  joining: number;
+  /** Members being killed by `kill`/`killone` and not dead yet. */
+  dying: number;
+}
+
+/**
+ * Thrown by `Pool.add`/`Pool.start` when the pool has no free slot (gevent's
+ * `add(blocking=False)`). Wait for a slot with `waitAvailable()` first, or use `spawn`, which
+ * waits.
+ *
+ * Source: `gevent.pool.PoolFull` (a `queue.Full` in gevent; here a plain `Error`).
+ * @example
+ * ```ts
+ * try { pool.add(g); } catch (e) { if (e instanceof PoolFull) await pool.waitAvailable(); }
+ * ```
+ */
+export class PoolFull extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PoolFull';
+  }
+}
+
+const RESOLVED_VOID: Promise<void> = Promise.resolve();
+function returnFalse(): boolean {
+  return false;
+}
+function returnZero(): number {
+  return 0;
+}
+function noop(): void {}
+
+/** A short name for the type of `x`, for messages. @internal */
+export function describe(x: unknown): string {
+  return x === null ? 'null' : typeof x;
+}
+
+function isErrorClass(x: unknown): x is ErrorClass {
+  return typeof x === 'function' && (x === Error || x.prototype instanceof Error);
+}
+
+interface KillArgs {
+  exception: Error | ErrorClass | undefined;
+  block: boolean;
+  timeout: number | null;
+  signal: AbortSignal | null;
+}
+
+/** Validate kill options; returns them, or the error to reject with. */
+function readKillOptions(options: unknown, where: string): KillArgs | Error {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') {
+    return new TypeError(`${where}: options must be an object, got ${typeof options}`);
+  }
+  const o = options as KillOptions;
+  const exc = o.exception;
+  if (exc !== undefined && !(exc instanceof Error) && !isErrorClass(exc)) {
+    return new TypeError(`${where}: exception must be an Error instance or an Error class`);
+  }
+  const err = readWaitOptions({ timeout: o.timeout, signal: o.signal }, where);
+  if (err !== NONE) return err as Error;
+  return { exception: exc, block: o.block !== false, timeout: optTimeout, signal: optSignal };
+}
+
+/** Marks a slot wait that starts nothing (map's own spawning loop). */
+const NO_GREENLET = Symbol('no greenlet');
+
+/** Set the capacity of a new `Pool`. @internal */
+export let setCapacity: (group: GroupCore, capacity: number) => void;
+
+/**
+ * The membership and capacity half of `Group` (the mapping half, gevent's `GroupMappingMixin`,
+ * is `Group` itself, in _pool-mapping.ts). Use `Group` or `Pool`.
+ * @internal
+ */
+export class GroupCore {
+  readonly #members = new Set<Greenlet>();
+  /** Killed by `kill`/`killone` and not dead yet: never killed twice. */
+  readonly #dying = new Set<Greenlet>();
+  readonly #joiners = new WaitList();
+  #capacity = Number.POSITIVE_INFINITY;
+  /** Free slots: capacity minus members minus slots handed to spawners not resumed yet. */
+  #free = Number.POSITIVE_INFINITY;
+  readonly #slotWaiters = new WaitList();
+  readonly #availWaiters = new WaitList();
+
+  readonly #slotOwner: WaitOwner = {
+    abortWait: (w: Waiter, held: boolean): void => {
+      if (held) this.#release();
+      else this.#slotWaiters.remove(w);
+    },
+  };
+
+  static {
+    setCapacity = (group: GroupCore, capacity: number): void => {
+      group.#capacity = capacity;
+      group.#free = capacity;
+    };
+  }
+
+  constructor(greenlets?: Iterable<Greenlet> | null) {
+    if (greenlets !== undefined && greenlets !== null) {
+      if (typeof (greenlets as Iterable<Greenlet>)[Symbol.iterator] !== 'function') {
+        throw new TypeError(`Group: greenlets must be iterable, got ${describe(greenlets)}`);
+      }
+      for (const g of greenlets) this.add(g);
+    }
+  }
+
+  /** @internal The class name, for messages. */
+  get _where(): string {
+    return this.constructor.name;
+  }
+
+  // ---- membership ----
+
+  /** Number of live members (a member that died counts until the hub removes it). */
+  get size(): number {
+    return this.#members.size;
+  }
+
+  /** A snapshot of the members, as a new `Set` (changing it does not change the group). */
+  get greenlets(): Set<Greenlet> {
+    return new Set(this.#members);
+  }
+
+  /** Iterate over a snapshot of the members. */
+  [Symbol.iterator](): IterableIterator<Greenlet> {
+    return this.greenlets.values();
+  }
+
+  /** Whether `g` is a member. Never switches. */
+  has(g: Greenlet): boolean {
+    return this.#members.has(g);
+  }
+
+  /**
+   * Track `g` (normally not started yet). A no-op if it is already a member. Never switches.
+   * @throws TypeError when `g` is not a `Greenlet`; {@link PoolFull} when a pool has no free slot
+   */
+  add(g: Greenlet): void {
+    if (!(g instanceof Greenlet)) {
+      throw new TypeError(`${this._where}.add: expected a Greenlet, got ${describe(g)}`);
+    }
+    if (this.#members.has(g)) return;
+    if (this.#free <= 0) {
+      throw new PoolFull(`Cannot add a greenlet to a full pool: maxSize is ${this.#capacity}`);
+    }
+    this.#free--;
+    this.#admit(g);
+  }
+
+  /**
+   * Stop tracking `g` (a pool gets its slot back). A no-op if it is not a member. Never switches.
+   * @throws TypeError when `g` is not a `Greenlet`
+   */
+  discard(g: Greenlet): void {
+    if (!(g instanceof Greenlet)) {
+      throw new TypeError(`${this._where}.discard: expected a Greenlet, got ${describe(g)}`);
+    }
+    if (!this.#members.has(g)) return;
+    g.unlink(this.#onExit);
+    this.#remove(g);
+  }
+
+  /**
+   * {@link GroupCore.add} the (unstarted) greenlet, then start it. Never switches.
+   * @throws TypeError when `g` is not a `Greenlet`; {@link PoolFull} when a pool has no free slot
+   */
+  start(g: Greenlet): void {
+    this.add(g);
+    g.start();
+  }
+
+  /**
+   * Create a greenlet running `fn(...args)`, add it and start it.
+   *
+   * In a `Group`, or a `Pool` with a free slot, it completes without letting another greenlet
+   * run (the promise is already resolved). On a full `Pool` it waits for a slot — the
+   * back-pressure; that wait is a switch point: a kill or `Timeout` landing there spawns nothing
+   * and leaves the pool's slots as they were.
+   * @returns the started member
+   * @throws TypeError when `fn` is not a function (rejects)
+   * @example
+   * ```ts
+   * const g = await pool.spawn(fetchPage, url);
+   * ```
+   */
+  spawn<R, A extends unknown[]>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    ...args: A
+  ): Promise<Greenlet<Awaited<R>>> {
+    if (typeof fn !== 'function') {
+      return Promise.reject(
+        new TypeError(`${this._where}.spawn: fn must be a function, got ${describe(fn)}`),
+      );
+    }
+    const g = new Greenlet<Awaited<R>>(fn as never, ...args);
+    if (this.#free > 0) {
+      this.#free--;
+      this.#admit(g);
+      g.start();
+      return Promise.resolve(g);
+    }
+    return this.#waitSlot(g).then(this.#startReserved) as Promise<Greenlet<Awaited<R>>>;
+  }
+
+  /** Take a free slot now if there is one (the caller then admits a greenlet). @internal */
+  _takeSlot(): boolean {
+    if (this.#free <= 0) return false;
+    this.#free--;
+    return true;
+  }
+
+  /** Wait for a slot; resolves holding it. A switch point. @internal */
+  _waitSlot(): Promise<unknown> {
+    return this.#waitSlot(NO_GREENLET);
+  }
+
+  /**
+   * Make `g` a member with a slot already taken. With `listener`, a listening link that calls
+   * {@link GroupCore._exit} first replaces the quiet membership link (one link per call of `map`).
+   * @internal
+   */
+  _admit(g: Greenlet, listener?: (g: Greenlet) => void): void {
+    if (listener === undefined) {
+      this.#admit(g);
+    } else {
+      this.#members.add(g);
+      g.rawlink(listener);
+    }
+  }
+
+  /** A member died: remove it (a no-op if it is not a member any more). @internal */
+  _exit(g: Greenlet): void {
+    if (this.#members.has(g)) this.#remove(g);
+  }
+
+  #admit(g: Greenlet): void {
+    this.#members.add(g);
+    g[kQuietLink](this.#onExit);
+  }
+
+  /** The membership link: the hub calls it right after a member dies. */
+  readonly #onExit = (g: Greenlet): void => {
+    if (this.#members.has(g)) this.#remove(g);
+  };
+
+  #remove(g: Greenlet): void {
+    this.#members.delete(g);
+    this.#dying.delete(g);
+    this.#release();
+    if (this.#members.size === 0 && this.#joiners.size > 0) this.#joiners.wakeAll(true);
+  }
+
+  /** A slot is free: hand it to the oldest spawner waiting, or back to the pool. */
+  #release(): void {
+    const w = this.#slotWaiters.shift();
+    if (w !== null) {
+      w.wake(w.data);
+      return;
+    }
+    this.#free++;
+    if (this.#availWaiters.size > 0) this.#availWaiters.wakeAll(true);
+  }
+
+  /** Wait for a slot; the wait resolves holding it, with `data`. */
+  #waitSlot(data: unknown): Promise<unknown> {
+    const w = new Waiter(this.#slotOwner, null);
+    w.data = data;
+    this.#slotWaiters.push(w);
+    return w.start(null, null);
+  }
+
+  /** A spawner resumed with its slot: now the greenlet joins and starts. */
+  readonly #startReserved = (g: unknown): Greenlet => {
+    const greenlet = g as Greenlet;
+    this.#admit(greenlet);
+    greenlet.start();
+    return greenlet;
+  };
+
+  // ---- waiting and killing ----
+
+  /**
+   * Wait until the group has been empty at least once (members added meanwhile are waited for
+   * too). At once when it is empty.
+   *
+   * A switch point unless the group is empty: kill and `Timeout` land here.
+   * @param options - `{timeout, signal, raiseError}` or a timeout in ms; with `raiseError`, after
+   *   waiting it throws the exception of a member (at call time) that failed
+   * @returns true once empty, false when `timeout` elapsed first
+   * @throws with `raiseError`, a member's failure; TypeError/RangeError for bad options (rejects)
+   * @example
+   * ```ts
+   * if (!(await group.join({ timeout: 1000 }))) console.log('still busy');
+   * ```
+   */
+  join(options?: GroupJoinOptions | number | null): Promise<boolean> {
+    const err = readWaitOptions(options, `${this._where}.join`);
+    if (err !== NONE) return Promise.reject(err);
+    if (this.#members.size === 0) return Promise.resolve(true);
+    const raise = typeof options === 'object' && options !== null && options.raiseError === true;
+    const snapshot = raise ? [...this.#members] : null;
+    const w = new Waiter<boolean>(this.#joiners, returnFalse);
+    this.#joiners.push(w);
+    const p = w.start(optTimeout, optSignal);
+    if (snapshot === null) return p;
+    return p.then((done) => {
+      for (const g of snapshot) if (g.dead && !g.successful()) throw g.exception;
+      return done;
+    });
+  }
+
+  /**
+   * Kill every member (each once: a member already being killed is not killed again), and with
+   * `block` (default) wait until all are dead and removed, also killing members added meanwhile.
+   *
+   * With `block` a switch point: a kill or `Timeout` of the caller lands there. When `timeout`
+   * elapses it resolves anyway (a stubborn member may live on), as gevent's does.
+   * @param options - `{exception = GreenletExit, block = true, timeout, signal}`
+   * @throws TypeError for a bad `exception` or options (rejects)
+   * @example
+   * ```ts
+   * await group.kill({ timeout: 1000 });
+   * ```
+   */
+  kill(options?: KillOptions): Promise<void> {
+    const o = readKillOptions(options, `${this._where}.kill`);
+    if (o instanceof Error) return Promise.reject(o);
+    this.#killMembers(o.exception);
+    if (!o.block || this.#members.size === 0) return RESOLVED_VOID;
+    return this.#killLoop(o);
+  }
+
+  #killMembers(exception: Error | ErrorClass | undefined): void {
+    for (const g of [...this.#members]) {
+      if (this.#dying.has(g)) continue;
+      this.#dying.add(g);
+      void g.kill({ exception, block: false });
+    }
+  }
+
+  async #killLoop(o: KillArgs): Promise<void> {
+    const hub = getHub();
+    const deadline = o.timeout === null ? null : hub.now() + o.timeout;
+    for (;;) {
+      this.#killMembers(o.exception);
+      const live: Greenlet[] = [];
+      for (const g of this.#members) if (!g.dead) live.push(g);
+      if (live.length > 0) {
+        const timeout = deadline === null ? null : Math.max(0, deadline - hub.now());
+        await joinAll(live, { timeout, signal: o.signal });
+        if (live.some((g) => !g.dead)) return;
+      } else if (this.#members.size > 0) {
+        // Dead members the hub has not removed yet: their links are already queued.
+        await sleep(0, { signal: o.signal });
+      } else {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Kill `g` if it is a member not already being killed; with `block` (default) wait for it to
+   * die, up to `timeout`.
+   *
+   * With `block` a switch point (kill and `Timeout` of the caller land there).
+   * @param options - `{exception = GreenletExit, block = true, timeout, signal}`
+   * @throws TypeError for a bad `exception` or options (rejects)
+   * @example
+   * ```ts
+   * await group.killone(g, { timeout: 100 });
+   * ```
+   */
+  killone(g: Greenlet, options?: KillOptions): Promise<void> {
+    const o = readKillOptions(options, `${this._where}.killone`);
+    if (o instanceof Error) return Promise.reject(o);
+    if (this.#dying.has(g) || !this.#members.has(g)) return RESOLVED_VOID;
+    this.#dying.add(g);
+    void g.kill({ exception: o.exception, block: false });
+    if (!o.block) return RESOLVED_VOID;
+    return g.join({ timeout: o.timeout, signal: o.signal }).then(noop);
+  }
+
+  // ---- capacity ----
+
+  /** Whether `add` would throw {@link PoolFull} (never, for a `Group`). Never switches. */
+  full(): boolean {
+    return this.#free <= 0;
+  }
+
+  /** How many greenlets can be added now without waiting; `Infinity` when unbounded. */
+  freeCount(): number {
+    return Math.max(this.#free, 0);
+  }
+
+  /**
+   * Wait until a greenlet can be added without waiting (at once if it can).
+   *
+   * A switch point unless a slot is free: kill and `Timeout` land here. It resumes only while a
+   * slot is free, so `if (await pool.waitAvailable() > 0) pool.add(g)` cannot throw `PoolFull`.
+   * @param options - `{timeout, signal}` or a timeout in ms
+   * @returns {@link GroupCore.freeCount} when the caller resumes (never 0), or 0 when `timeout`
+   *   elapsed first
+   * @throws TypeError/RangeError for bad options (rejects)
+   * @example
+   * ```ts
+   * if ((await pool.waitAvailable({ timeout: 100 })) === 0) console.log('still full');
+   * ```
+   */
+  waitAvailable(options?: WaitOptions | number | null): Promise<number> {
+    const err = readWaitOptions(options, `${this._where}.waitAvailable`);
+    if (err !== NONE) return Promise.reject(err);
+    if (this.#free > 0) return Promise.resolve(this.#free);
+    return this.#waitAvailable(optTimeout, optSignal);
+  }
+
+  async #waitAvailable(timeout: number | null, signal: AbortSignal | null): Promise<number> {
+    const hub = getHub();
+    const deadline = timeout === null ? null : hub.now() + timeout;
+    for (;;) {
+      const w = new Waiter<number | boolean>(this.#availWaiters, returnZero);
+      this.#availWaiters.push(w);
+      const r = await w.start(deadline === null ? null : Math.max(0, deadline - hub.now()), signal);
+      if (r === 0) return 0;
+      if (this.#free > 0) return this.#free;
+    }
+  }
+
+  /** A read-only snapshot of the group's counters. Never switches. */
+  stats(): GroupStats {
+    return {
+      size: this.#members.size,
+      maxSize: this.#capacity === Number.POSITIVE_INFINITY ? null : this.#capacity,
+      freeCount: this.freeCount(),
+      waitingForSlot: this.#slotWaiters.size,
+      waitingAvailable: this.#availWaiters.size,
+      joining: this.#joiners.size,
+      dying: this.#dying.size,
+    };
+  }
+}

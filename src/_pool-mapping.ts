@@ -1,0 +1,394 @@
+/**
+ * `Group`: `GroupCore` (membership, slots, join, kill) plus the mapping methods — gevent's
+ * `GroupMappingMixin`: `apply`, `applyAsync`, `applyCb`, `map`, `mapAsync`, `imap`,
+ * `imapUnordered`.
+ *
+ * Design note — a map owns its calls. `map` takes a slot per item (waiting on a full `Pool`)
+ * and starts every call before it first waits; then it waits for the results in input order,
+ * woken by a link on the call it waits for, so it switches once per batch of finished calls,
+ * not once per call. Its calls are listened to (a non-quiet link), so their failures are thrown
+ * by `map`, not reported. When `map` (or `apply`) is interrupted or throws, it kills the calls
+ * still running: nothing it started outlives it (gevent leaves them running).
+ * Tests: test/pool.test.ts ("map …", "apply …").
+ *
+ * @module
+ */
+
+import { describe, GroupCore } from './_pool-group.js';
+import {
+  type IMapIterator,
+  IMapIteratorImpl,
+  type IMapOptions,
+  isAnyIterable,
+  readMaxsize,
+} from './_pool-imap.js';
+import { getCurrent } from './core/api.js';
+import { Greenlet, kQuietLink } from './core/greenlet.js';
+import { Waiter } from './core/waiter.js';
+
+/** The in-order collection state of one `map` call. */
+class MapRun {
+  readonly group: GroupCore;
+  /** Started calls, replaced by their values as they are harvested. */
+  readonly gs: unknown[] = [];
+  /** Index of the call the map waits for. */
+  next = -1;
+  w: Waiter | null = null;
+
+  constructor(group: GroupCore) {
+    this.group = group;
+  }
+
+  /** The one link of each call: membership first (as the quiet link would), then the map. */
+  readonly onDone = (g: Greenlet): void => {
+    this.group._exit(g);
+    const w = this.w;
+    if (w !== null && this.gs[this.next] === g) {
+      this.w = null;
+      w.wake(true);
+    }
+  };
+
+  wait(): Promise<unknown> {
+    const w = new Waiter(null, null);
+    this.w = w;
+    return w.start(null, null);
+  }
+}
+
+async function runMap(
+  group: Group,
+  fn: (item: unknown) => unknown,
+  iterable: Iterable<unknown> | AsyncIterable<unknown>,
+  callback: ((results: unknown[]) => unknown) | null | undefined,
+): Promise<unknown[]> {
+  const results = await group.map(fn, iterable);
+  if (callback !== undefined && callback !== null) await callback(results);
+  return results;
+}
+
+function applyCb(
+  group: Group,
+  fn: (...args: unknown[]) => unknown,
+  args: unknown[],
+  callback: ((value: unknown) => unknown) | null | undefined,
+): Promise<unknown> {
+  return group.applyCb(fn, args, callback);
+}
+
+/** A quiet link that runs `callback(value)` in a new greenlet when the call succeeds. */
+function passValue(callback: (value: unknown) => unknown): (g: Greenlet) => void {
+  return function passValue(g: Greenlet): void {
+    if (g.successful()) Greenlet.spawn(callback, g.value);
+  };
+}
+
+/**
+ * A set of running greenlets, without a limit on their number. A member leaves the group when
+ * the hub sees it die (right after its death, through a link); `join()` waits for all of them,
+ * `kill()` kills all of them.
+ *
+ * `spawn`, `start`, `add` never wait in a `Group` (a `Pool` may make `spawn` wait).
+ * Mapping helpers (`map`, `imap`, `apply` …) run each call in a member greenlet.
+ *
+ * Source: `gevent.pool.Group` (`test__greenletset.py`).
+ * @param greenlets - greenlets to track from the start
+ * @throws TypeError when an item of `greenlets` is not a `Greenlet`.
+ * @example
+ * ```ts
+ * const group = new Group();
+ * await group.spawn(sleep, 100);
+ * await group.spawn(sleep, 200);
+ * await group.join(); // both done
+ * ```
+ */
+export class Group extends GroupCore {
+  /**
+   * Run `fn(...args)` in a member and return its result — from a member of this group, inline
+   * (no new greenlet: `pool.apply` inside a full pool's member cannot deadlock).
+   *
+   * A switch point (it waits for a slot, then for the call). If it is interrupted (kill,
+   * `Timeout`) the call is killed.
+   * @returns what `fn` returns (resolves to)
+   * @throws what `fn` throws; TypeError for a bad `fn` or `args` (rejects)
+   * @example
+   * ```ts
+   * const n = await pool.apply(countWords, [text]);
+   * ```
+   */
+  apply<R, A extends unknown[]>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    args: A = [] as unknown as A,
+  ): Promise<Awaited<R>> {
+    const bad = this.#checkCall(fn, args, 'apply');
+    if (bad !== null) return Promise.reject(bad);
+    const current = getCurrent();
+    if (current instanceof Greenlet && this.has(current)) {
+      try {
+        return Promise.resolve(fn(...args)) as Promise<Awaited<R>>;
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.#applyInMember(fn, args);
+  }
+
+  async #applyInMember<R, A extends unknown[]>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    args: A,
+  ): Promise<Awaited<R>> {
+    const g = await this.spawn(fn, ...args);
+    try {
+      return await g.get();
+    } catch (err) {
+      if (!g.dead) void g.kill({ block: false });
+      throw err;
+    }
+  }
+
+  #checkCall(fn: unknown, args: unknown, where: string): TypeError | null {
+    if (typeof fn !== 'function') {
+      return new TypeError(`${this._where}.${where}: fn must be a function, got ${describe(fn)}`);
+    }
+    if (!Array.isArray(args)) {
+      return new TypeError(`${this._where}.${where}: args must be an array, got ${describe(args)}`);
+    }
+    return null;
+  }
+
+  /**
+   * {@link Group.apply}, then, if `callback` is given and the call succeeded, run
+   * `callback(result)` in a new greenlet (not a member).
+   *
+   * A switch point, as `apply`.
+   * @returns the call's result
+   * @throws what `fn` throws; TypeError for bad arguments (rejects)
+   * @example
+   * ```ts
+   * await pool.applyCb(square, [3], (v) => console.log(v)); // 9, printed from a new greenlet
+   * ```
+   */
+  async applyCb<R, A extends unknown[]>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    args: A = [] as unknown as A,
+    callback?: ((value: Awaited<R>) => unknown) | null,
+  ): Promise<Awaited<R>> {
+    if (callback !== undefined && callback !== null && typeof callback !== 'function') {
+      throw new TypeError(`${this._where}.applyCb: callback must be a function`);
+    }
+    const result = await this.apply(fn, args);
+    if (callback !== undefined && callback !== null) Greenlet.spawn(callback, result);
+    return result;
+  }
+
+  /**
+   * Start `fn(...args)` and return its greenlet at once; never waits, even on a full pool (then
+   * the greenlet returned is not a member: it waits for a slot itself and runs the call inside
+   * the pool — join the greenlet, not the pool). `callback(value)` runs in a new greenlet when
+   * the call succeeds; it does not count as listening, so a failure is still reported.
+   * @returns a greenlet whose value is the call's result
+   * @throws TypeError for a bad `fn`, `args` or `callback`
+   * @example
+   * ```ts
+   * const g = pool.applyAsync(square, [7]);
+   * await g.get(); // 49
+   * ```
+   */
+  applyAsync<R, A extends unknown[]>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    args: A = [] as unknown as A,
+    callback?: ((value: Awaited<R>) => unknown) | null,
+  ): Greenlet<Awaited<R>> {
+    const bad = this.#checkCall(fn, args, 'applyAsync');
+    if (bad !== null) throw bad;
+    if (callback !== undefined && callback !== null && typeof callback !== 'function') {
+      throw new TypeError(`${this._where}.applyAsync: callback must be a function`);
+    }
+    if (!this._takeSlot()) {
+      return Greenlet.spawn(applyCb, this, fn as never, args, callback as never) as Greenlet<
+        Awaited<R>
+      >;
+    }
+    const g = new Greenlet<Awaited<R>>(fn as never, ...args);
+    this._admit(g);
+    g.start();
+    if (callback !== undefined && callback !== null) {
+      g[kQuietLink](passValue(callback as (value: unknown) => unknown));
+    }
+    return g;
+  }
+
+  /**
+   * Call `fn(item)` for each item in a member greenlet and return the results in input order.
+   * It starts every call before it first waits (a `Pool` as slots allow, waiting for a slot
+   * whenever it is full); then it waits for the results in order.
+   *
+   * A switch point. A kill or `Timeout` landing there, a failed call (its error is thrown: the
+   * first failure in input order) or an error of `iterable` stops it: it starts nothing more and
+   * kills the calls still running.
+   * @param iterable - a sync or async iterable
+   * @returns the results, in input order
+   * @throws the first failure in input order, or the iterable's error; TypeError for a bad `fn`
+   *   or a non-iterable (rejects)
+   * @example
+   * ```ts
+   * const squares = await new Pool(10).map(async (x: number) => x * x, [1, 2, 3]); // [1, 4, 9]
+   * ```
+   */
+  map<T, R>(
+    fn: (item: T) => R | PromiseLike<R>,
+    iterable: Iterable<T> | AsyncIterable<T>,
+  ): Promise<Awaited<R>[]> {
+    const bad = this.#checkMap(fn, iterable, 'map');
+    if (bad !== null) return Promise.reject(bad);
+    return this.#map(fn as (item: unknown) => unknown, iterable) as Promise<Awaited<R>[]>;
+  }
+
+  #checkMap(fn: unknown, iterable: unknown, where: string): TypeError | null {
+    if (typeof fn !== 'function') {
+      return new TypeError(`${this._where}.${where}: fn must be a function, got ${describe(fn)}`);
+    }
+    if (!isAnyIterable(iterable)) {
+      return new TypeError(
+        `${this._where}.${where}: iterable must be iterable or async iterable, got ${describe(iterable)}`,
+      );
+    }
+    return null;
+  }
+
+  async #map(
+    fn: (item: unknown) => unknown,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+  ): Promise<unknown[]> {
+    const run = new MapRun(this);
+    const gs = run.gs;
+    let harvested = 0;
+    try {
+      if (typeof (iterable as Iterable<unknown>)[Symbol.iterator] === 'function') {
+        for (const item of iterable as Iterable<unknown>) {
+          if (!this._takeSlot()) await this._waitSlot();
+          this.#startCall(fn, item, run);
+        }
+      } else {
+        for await (const item of iterable as AsyncIterable<unknown>) {
+          if (!this._takeSlot()) await this._waitSlot();
+          this.#startCall(fn, item, run);
+        }
+      }
+      for (; harvested < gs.length; harvested++) {
+        const g = gs[harvested] as Greenlet;
+        if (!g.dead) {
+          run.next = harvested;
+          await run.wait();
+        }
+        if (!g.successful()) throw g.exception;
+        gs[harvested] = g.value;
+      }
+      return gs;
+    } catch (err) {
+      for (let i = harvested; i < gs.length; i++) {
+        const g = gs[i] as Greenlet;
+        if (!g.dead) void g.kill({ block: false });
+      }
+      throw err;
+    } finally {
+      run.w = null;
+    }
+  }
+
+  /** Start one call of `map` with a slot already taken. */
+  #startCall(fn: (item: unknown) => unknown, item: unknown, run: MapRun): void {
+    const g = new Greenlet(fn, item);
+    this._admit(g, run.onDone);
+    g.start();
+    run.gs.push(g);
+  }
+
+  /**
+   * Start {@link Group.map} in a new greenlet (not a member) and return it at once; never waits.
+   * Its value is `map`'s ordered results; with `callback`, it then calls `callback(results)`.
+   * @returns the greenlet running the map
+   * @throws TypeError for a bad `fn`, `iterable` or `callback`
+   * @example
+   * ```ts
+   * const g = pool.mapAsync(fetchPage, urls);
+   * const pages = await g.get();
+   * ```
+   */
+  mapAsync<T, R>(
+    fn: (item: T) => R | PromiseLike<R>,
+    iterable: Iterable<T> | AsyncIterable<T>,
+    callback?: ((results: Awaited<R>[]) => unknown) | null,
+  ): Greenlet<Awaited<R>[]> {
+    const bad = this.#checkMap(fn, iterable, 'mapAsync');
+    if (bad !== null) throw bad;
+    if (callback !== undefined && callback !== null && typeof callback !== 'function') {
+      throw new TypeError(`${this._where}.mapAsync: callback must be a function`);
+    }
+    return Greenlet.spawn(
+      runMap,
+      this,
+      fn as (item: unknown) => unknown,
+      iterable as Iterable<unknown>,
+      callback as ((results: unknown[]) => unknown) | undefined,
+    ) as Greenlet<Awaited<R>[]>;
+  }
+
+  /**
+   * Call `fn(item)` for each item in member greenlets and iterate the results in input order,
+   * as they become available. Returns at once; the calls start when the caller next waits.
+   * A failed call throws its error at its position and the iterator goes on; an error of
+   * `iterable` is thrown after the results before it. With `maxsize`, a call starts only while
+   * fewer than `maxsize` calls are running or holding a result not consumed yet. `break` (the
+   * iterator's `return()`) kills what it started and waits for it.
+   * @param iterable - a sync or async iterable
+   * @param options - `{maxsize}`
+   * @throws TypeError for a bad `fn`, `iterable` or options; RangeError for a bad `maxsize`
+   * @example
+   * ```ts
+   * for await (const page of pool.imap(fetchPage, urls, { maxsize: 10 })) save(page);
+   * ```
+   */
+  imap<T, R>(
+    fn: (item: T) => R | PromiseLike<R>,
+    iterable: Iterable<T> | AsyncIterable<T>,
+    options?: IMapOptions | null,
+  ): IMapIterator<Awaited<R>> {
+    return this.#imap(fn as (item: unknown) => unknown, iterable, options, true, 'imap');
+  }
+
+  /**
+   * Like {@link Group.imap}, but the results come in completion order.
+   * @throws TypeError for a bad `fn`, `iterable` or options; RangeError for a bad `maxsize`
+   * @example
+   * ```ts
+   * for await (const r of pool.imapUnordered(probe, hosts)) console.log(r); // fastest first
+   * ```
+   */
+  imapUnordered<T, R>(
+    fn: (item: T) => R | PromiseLike<R>,
+    iterable: Iterable<T> | AsyncIterable<T>,
+    options?: IMapOptions | null,
+  ): IMapIterator<Awaited<R>> {
+    return this.#imap(fn as (item: unknown) => unknown, iterable, options, false, 'imapUnordered');
+  }
+
+  #imap<R>(
+    fn: (item: unknown) => unknown,
+    iterable: unknown,
+    options: IMapOptions | null | undefined,
+    ordered: boolean,
+    where: string,
+  ): IMapIterator<R> {
+    const bad = this.#checkMap(fn, iterable, where);
+    if (bad !== null) throw bad;
+    const permits = readMaxsize(options, `${this._where}.${where}`);
+    return new IMapIteratorImpl<R>(
+      (f, item) => this.spawn(f, item),
+      fn,
+      iterable,
+      ordered,
+      permits,
+    );
+  }
+}
