@@ -45,3 +45,19 @@ export {
   Semaphore,
   type SemaphoreStats,
 } from './sync/lock.js';
+export {
+  Channel,
+  type ChannelStats,
+  JoinableQueue,
+  type JoinableQueueStats,
+  LifoQueue,
+  PriorityQueue,
+  type PriorityQueueOptions,
+  Queue,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+  type QueueStats,
+  type ShutdownOptions,
+  SimpleQueue,
+} from './sync/queue.js';

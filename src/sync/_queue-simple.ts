@@ -1,0 +1,604 @@
+/**
+ * `SimpleQueue`, the joinable `Queue` (alias `JoinableQueue`), `PriorityQueue` and `LifoQueue`.
+ *
+ * Design note — where an item is, and why nothing is lost.
+ * - Direct hand-off: an item that arrives while a getter waits goes to the oldest getter at
+ *   once (`wake(item)`), not into the store; so getters wait only while the store is empty, and
+ *   `empty()` is exactly "`getNowait()` would throw". Waits already marked by a kill or Timeout
+ *   are skipped (they will end anyway), which keeps the hand-off FIFO.
+ * - A getter woken with an item and then killed or timed out before it resumes (the kill wins,
+ *   DESIGN §3) hands the item on in `abortWait`: to the next waiting getter, else back to the
+ *   front of the store, behind items handed back before it. So a burst of interrupted getters
+ *   leaves the items in put order — and `qsize()` may exceed `maxsize` by those items; a queue
+ *   must hold them somewhere (tests: queue.conformance.ts "nothing lost", queue.test.ts
+ *   "interrupted getters hand their items back in order").
+ * - Slots: `get()` that frees a slot wakes the oldest blocked putter and *reserves* the slot for
+ *   it (`reserved`). Its item enters only when it resumes (`CommitWaiter.commit`); a putter
+ *   interrupted first inserts nothing and passes the slot to the next putter. `full()` counts
+ *   reserved slots, so `full()` is exactly "`putNowait()` would throw", and a later `put` never
+ *   overtakes a putter that was already let in (tests: queue.conformance.ts "a woken-then-killed
+ *   putter gives its slot to the next putter", queue.property.test.ts).
+ * - Shutdown: nothing enters after `shutdown()` — a reserved putter that resumes later fails with
+ *   `QueueShutDown` — so `get` drains exactly what was queued when it shut down.
+ *
+ * @module
+ */
+import { NONE } from '../core/_fiber.js';
+import {
+  optSignal,
+  optTimeout,
+  readWaitOptions,
+  Waiter,
+  WaitList,
+  type WaitOptions,
+} from '../core/waiter.js';
+import {
+  type JoinableQueueStats,
+  type PriorityQueueOptions,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+  type QueueStats,
+  readShutdownOptions,
+  type ShutdownOptions,
+} from './_queue-errors.js';
+import { QueueIterator } from './_queue-iter.js';
+import { Deque, defaultCompare, Heap, type ItemStore, Stack } from './_queue-store.js';
+import { type CommitOwner, CommitWaiter, takeLive } from './_queue-waiters.js';
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const OPEN = 0;
+const SHUT = 1;
+const SHUT_IMMEDIATE = 2;
+
+function throwEmpty(): never {
+  throw new QueueEmpty('No item arrived before the timeout');
+}
+function throwFull(): never {
+  throw new QueueFull('No slot freed before the timeout');
+}
+function returnFalse(): boolean {
+  return false;
+}
+
+/** Validate a `maxsize`; returns the capacity (Infinity when unbounded). */
+function readMaxsize(maxsize: unknown, cls: string): number {
+  if (maxsize === undefined || maxsize === null) return Number.POSITIVE_INFINITY;
+  if (typeof maxsize !== 'number') {
+    throw new TypeError(
+      `Cannot create a ${cls} with a maxsize that is not a number: maxsize is ${typeof maxsize}`,
+    );
+  }
+  if (Number.isNaN(maxsize)) throw new RangeError(`Cannot create a ${cls} with maxsize NaN`);
+  if (maxsize <= 0 || maxsize === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
+  if (!Number.isInteger(maxsize)) {
+    throw new RangeError(`Cannot create a ${cls} with a fractional maxsize: maxsize is ${maxsize}`);
+  }
+  return maxsize;
+}
+
+/** Module-private access to a queue's task counter and store (for the subclasses below). */
+let taskDoneOf: (q: SimpleQueue<unknown>) => void;
+let joinOf: (q: SimpleQueue<unknown>, options: unknown) => Promise<boolean>;
+let unfinishedOf: (q: SimpleQueue<unknown>) => number;
+let joinersOf: (q: SimpleQueue<unknown>) => number;
+let setStore: (q: SimpleQueue<unknown>, store: ItemStore<unknown>) => void;
+
+/**
+ * A cooperative FIFO queue without task tracking: greenlets `put` items in and `get` them out,
+ * in order, blocking while it is empty (get) or full (put).
+ *
+ * Concurrency: `put`/`get`/`peek` switch only when they must wait — a `put` with a free slot
+ * or a `get` with an item completes without letting another greenlet run. A kill, a `Timeout`,
+ * the `timeout` option or an aborted `signal` lands at a wait; when it lands after the wait was
+ * woken but before it resumed, it still wins and what woke it passes on: the item to the next
+ * getter, the freed slot to the next putter (nothing is lost). `putNowait`, `getNowait`,
+ * `peekNowait` and `shutdown` never switch; the waiters they wake run later, from the hub, in
+ * FIFO order. Blocked getters are served oldest first, and so are blocked putters.
+ *
+ * `maxsize` undefined, null or ≤ 0 means unbounded (0 is not a channel: see `Channel`).
+ *
+ * Source: gevent ≥ 25.4's `gevent.queue.SimpleQueue` (gevent's `test__queue.py`).
+ *
+ * @typeParam T - the items' type
+ * @param maxsize - the capacity; undefined, null or ≤ 0 for unbounded
+ * @throws TypeError for a non-number `maxsize`, RangeError for NaN or a fraction
+ * @example
+ * ```ts
+ * const q = new SimpleQueue<number>(2);
+ * spawn(async () => { for (let i = 0; i < 5; i++) await q.put(i); q.shutdown(); });
+ * for await (const n of q) console.log(n); // 0 1 2 3 4
+ * ```
+ */
+export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
+  #store: ItemStore<T> = new Deque<T>();
+  #max: number;
+  /** Waiting getters; non-empty only while the store is empty. */
+  #getters = new WaitList();
+  /** Waiting putters (data: the item); non-empty only while the queue is full. */
+  #putters = new WaitList();
+  #peekers = new WaitList();
+  /** Putters woken for a freed slot that have not resumed yet. */
+  #reserved = 0;
+  #state = OPEN;
+  #unfinished = 0;
+  #joiners: WaitList | null = null;
+
+  #getOwner = {
+    abortWait: (w: Waiter, held: boolean): void => {
+      if (held) this.#handBack(w.value as T);
+      else this.#getters.remove(w);
+    },
+  };
+
+  #putOwner: CommitOwner = {
+    abortWait: (w: Waiter, held: boolean): void => {
+      if (held) {
+        this.#reserved--;
+        this.#admit();
+      } else {
+        this.#putters.remove(w);
+      }
+    },
+    commit: (w: Waiter): void => {
+      if (this.#state !== OPEN) throw new QueueShutDown();
+      this.#enter(w.data as T);
+      this.#reserved--;
+      // Handed straight to a waiting getter, the item left its slot free at once.
+      if (this.#putters.size > 0) this.#admit();
+    },
+  };
+
+  constructor(maxsize?: number | null) {
+    this.#max = readMaxsize(maxsize, new.target.name);
+  }
+
+  static {
+    taskDoneOf = (q) => q.#taskDone();
+    joinOf = (q, options) => q.#join(options);
+    unfinishedOf = (q) => q.#unfinished;
+    joinersOf = (q) => (q.#joiners === null ? 0 : q.#joiners.size);
+    setStore = (q, store) => {
+      q.#store = store;
+    };
+  }
+
+  /**
+   * The capacity, or `null` when unbounded. Assignable (same rules as the constructor's
+   * argument); a larger size lets blocked putters in, oldest first. Never switches.
+   */
+  get maxsize(): number | null {
+    return this.#max === Number.POSITIVE_INFINITY ? null : this.#max;
+  }
+  set maxsize(value: number | null) {
+    this.#max = readMaxsize(value, this.constructor.name);
+    this.#admit();
+  }
+
+  /** Number of items in the queue. Never switches. */
+  qsize(): number {
+    return this.#store.size;
+  }
+
+  /** Whether the queue holds no item (then `getNowait()` throws). Never switches. */
+  empty(): boolean {
+    return this.#store.size === 0;
+  }
+
+  /**
+   * Whether no slot is free (then `putNowait()` throws). A slot freed for a blocked putter that
+   * has not resumed yet counts as taken. An unbounded queue is never full. Never switches.
+   */
+  full(): boolean {
+    return this.#store.size + this.#reserved >= this.#max;
+  }
+
+  /**
+   * Put `item` into the queue, waiting for a free slot while it is full.
+   *
+   * A switch point only when it waits: with a free slot it completes without letting another
+   * greenlet run (a waiting getter gets the item later, from the hub). A blocked put's item
+   * enters when the putter resumes; a put interrupted before that (kill, `Timeout`, timeout,
+   * signal) inserts nothing.
+   * @param item - what to put
+   * @param options - `{timeout, signal}` or a timeout in ms
+   * @throws QueueFull when `timeout` elapses; QueueShutDown after `shutdown()`; TypeError /
+   *   RangeError for bad options; `signal.reason` (all reject)
+   * @example
+   * ```ts
+   * await q.put(job, { timeout: 1000 });
+   * ```
+   */
+  put(item: T, options?: WaitOptions | number | null): Promise<void> {
+    const err = readWaitOptions(options, 'Queue.put');
+    if (err !== NONE) return Promise.reject(err);
+    if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
+    if (this.#store.size + this.#reserved < this.#max) {
+      try {
+        this.#enter(item);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return RESOLVED;
+    }
+    const w = new CommitWaiter<void>(this.#putOwner, throwFull);
+    w.data = item;
+    this.#putters.push(w);
+    return w.start(optTimeout, optSignal);
+  }
+
+  /**
+   * Put `item` in if a slot is free, else throw. Never switches; a waiting getter gets the item
+   * later, from the hub.
+   * @throws QueueFull when full; QueueShutDown after `shutdown()`
+   * @example
+   * ```ts
+   * try { q.putNowait(msg); } catch (e) { if (!(e instanceof QueueFull)) throw e; }
+   * ```
+   */
+  putNowait(item: T): void {
+    if (this.#state !== OPEN) throw new QueueShutDown();
+    if (this.#store.size + this.#reserved >= this.#max) {
+      throw new QueueFull(`Queue is full: maxsize is ${this.#max}`);
+    }
+    this.#enter(item);
+  }
+
+  /**
+   * Remove and return the next item, waiting while the queue is empty.
+   *
+   * A switch point only when it waits. Items come out in the class's order (FIFO here). A
+   * getter woken with an item and interrupted before it resumes leaves the item to the next
+   * getter. After `shutdown()` it drains what is left, then throws `QueueShutDown` at once.
+   * @param options - `{timeout, signal}` or a timeout in ms
+   * @returns the item
+   * @throws QueueEmpty when `timeout` elapses; QueueShutDown once shut down and drained;
+   *   TypeError / RangeError for bad options; `signal.reason` (all reject)
+   * @example
+   * ```ts
+   * const job = await q.get({ timeout: 5000 });
+   * ```
+   */
+  get(options?: WaitOptions | number | null): Promise<T> {
+    const err = readWaitOptions(options, 'Queue.get');
+    if (err !== NONE) return Promise.reject(err);
+    if (this.#store.size > 0) {
+      let item: T;
+      try {
+        item = this.#store.take();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (this.#putters.size > 0) this.#admit();
+      return Promise.resolve(item);
+    }
+    if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
+    const w = new Waiter<T>(this.#getOwner, throwEmpty);
+    this.#getters.push(w);
+    return w.start(optTimeout, optSignal);
+  }
+
+  /**
+   * Remove and return the next item if there is one, else throw. Never switches.
+   * @throws QueueEmpty when empty; QueueShutDown when shut down and drained
+   * @example
+   * ```ts
+   * while (!q.empty()) batch.push(q.getNowait());
+   * ```
+   */
+  getNowait(): T {
+    if (this.#store.size > 0) {
+      const item = this.#store.take();
+      if (this.#putters.size > 0) this.#admit();
+      return item;
+    }
+    if (this.#state !== OPEN) throw new QueueShutDown();
+    throw new QueueEmpty();
+  }
+
+  /**
+   * Return the next item without removing it, waiting while the queue is empty.
+   *
+   * A switch point only when it waits; a waiting peek resolves with the next item that arrives
+   * (a waiting getter may take that item before the peeker runs). It consumes nothing, so an
+   * interrupted peek loses nothing.
+   * @param options - `{timeout, signal}` or a timeout in ms
+   * @throws QueueEmpty when `timeout` elapses; QueueShutDown once shut down and drained;
+   *   TypeError / RangeError for bad options; `signal.reason` (all reject)
+   * @example
+   * ```ts
+   * const next = await q.peek(); // still queued
+   * ```
+   */
+  peek(options?: WaitOptions | number | null): Promise<T> {
+    const err = readWaitOptions(options, 'Queue.peek');
+    if (err !== NONE) return Promise.reject(err);
+    if (this.#store.size > 0) return Promise.resolve(this.#store.peek());
+    if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
+    const w = new Waiter<T>(this.#peekers, throwEmpty);
+    this.#peekers.push(w);
+    return w.start(optTimeout, optSignal);
+  }
+
+  /**
+   * Return the next item without removing it, or throw when empty. Never switches.
+   * @throws QueueEmpty when empty; QueueShutDown when shut down and drained
+   * @example
+   * ```ts
+   * if (!q.empty()) console.log('next up:', q.peekNowait());
+   * ```
+   */
+  peekNowait(): T {
+    if (this.#store.size > 0) return this.#store.peek();
+    if (this.#state !== OPEN) throw new QueueShutDown();
+    throw new QueueEmpty();
+  }
+
+  /**
+   * Shut the queue down: from now on `put`/`putNowait` throw `QueueShutDown`; `get` drains what
+   * is queued, then throws it. Greenlets blocked in `put`, and in `get`/`peek` on the empty
+   * queue, get `QueueShutDown` (later, from the hub). With `immediate`, the queued items are
+   * dropped and each counts as done, so `join()` returns. Never switches; calling it again is
+   * allowed (`immediate` then still drops).
+   * @param options - `{immediate}`
+   * @throws TypeError for bad options
+   * @example
+   * ```ts
+   * q.shutdown(); // consumers finish the backlog, then their loops end
+   * ```
+   */
+  shutdown(options?: ShutdownOptions): void {
+    const immediate = readShutdownOptions(options, 'Queue.shutdown');
+    if (immediate) {
+      this.#state = SHUT_IMMEDIATE;
+      const dropped = this.#store.clear();
+      if (dropped > 0) this.#done(dropped);
+    } else if (this.#state === OPEN) {
+      this.#state = SHUT;
+    }
+    failAll(this.#getters);
+    failAll(this.#putters);
+    failAll(this.#peekers);
+  }
+
+  /** A read-only snapshot of the queue's state. Never switches. */
+  stats(): QueueStats {
+    return {
+      size: this.#store.size,
+      maxsize: this.maxsize,
+      getters: this.#getters.size,
+      putters: this.#putters.size,
+      peekers: this.#peekers.size,
+      reserved: this.#reserved,
+      shutdown: this.#state !== OPEN,
+    };
+  }
+
+  /**
+   * `for await (const item of q)`: `get()` items until the queue is shut down and drained
+   * (gevent's `StopIteration` sentinel item becomes `shutdown()`). Each step is a `get()`: a
+   * switch point when it waits; a kill or `Timeout` there ends the loop by throwing.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return new QueueIterator<T>(this);
+  }
+
+  /** An item enters the queue (a put completes): to the oldest live getter, else the store. */
+  #enter(item: T): void {
+    const g = this.#getters.size > 0 ? takeLive(this.#getters) : null;
+    if (g !== null) g.wake(item);
+    else this.#store.push(item);
+    this.#unfinished++;
+    if (this.#peekers.size > 0) this.#peekers.wakeAll(item);
+  }
+
+  /** A woken getter did not take `item`: to the next live getter, else the store's front. */
+  #handBack(item: T): void {
+    if (this.#state === SHUT_IMMEDIATE) {
+      this.#done(1);
+      return;
+    }
+    const g = this.#getters.size > 0 ? takeLive(this.#getters) : null;
+    if (g !== null) {
+      g.wake(item);
+    } else {
+      this.#store.unget(item);
+      if (this.#peekers.size > 0) this.#peekers.wakeAll(item);
+    }
+  }
+
+  /** Let blocked putters in while slots are free, reserving a slot for each. */
+  #admit(): void {
+    while (this.#putters.size > 0 && this.#store.size + this.#reserved < this.#max) {
+      const p = takeLive(this.#putters);
+      if (p === null) return;
+      this.#reserved++;
+      p.wake(undefined);
+    }
+  }
+
+  #done(n: number): void {
+    this.#unfinished = Math.max(0, this.#unfinished - n);
+    if (this.#unfinished === 0 && this.#joiners !== null) this.#joiners.wakeAll(true);
+  }
+
+  #taskDone(): void {
+    if (this.#unfinished <= 0) {
+      throw new RangeError(
+        `Cannot mark a task done when none is unfinished: unfinishedTasks is ${this.#unfinished}`,
+      );
+    }
+    this.#done(1);
+  }
+
+  #join(options: unknown): Promise<boolean> {
+    const err = readWaitOptions(options, 'Queue.join');
+    if (err !== NONE) return Promise.reject(err);
+    if (this.#unfinished === 0) return Promise.resolve(true);
+    if (this.#joiners === null) this.#joiners = new WaitList();
+    const w = new Waiter<boolean>(this.#joiners, returnFalse);
+    this.#joiners.push(w);
+    return w.start(optTimeout, optSignal);
+  }
+}
+
+function failAll(list: WaitList): void {
+  let w = list.shift();
+  while (w !== null) {
+    w.wakeError(new QueueShutDown());
+    w = list.shift();
+  }
+}
+
+/**
+ * A {@link SimpleQueue} that tracks tasks: every item put counts as an unfinished task until a
+ * consumer calls `taskDone()` for it; `join()` waits until none is unfinished. The queue of
+ * choice for a boss/workers pipeline. `JoinableQueue` is the same class.
+ *
+ * Concurrency: as {@link SimpleQueue}; `taskDone()` never switches (joiners it wakes run later,
+ * from the hub); `join()` is a switch point unless no task is unfinished.
+ *
+ * Source: gevent ≥ 25.4's `gevent.queue.Queue` (formerly `JoinableQueue`).
+ *
+ * @typeParam T - the items' type
+ * @param maxsize - the capacity; undefined, null or ≤ 0 for unbounded
+ * @throws TypeError for a non-number `maxsize`, RangeError for NaN or a fraction
+ * @example
+ * ```ts
+ * const q = new Queue<string>();
+ * for (let i = 0; i < 3; i++) {
+ *   spawn(async () => {
+ *     for await (const url of q) {
+ *       try { await fetchOne(url); } finally { q.taskDone(); }
+ *     }
+ *   });
+ * }
+ * for (const url of urls) await q.put(url);
+ * await q.join(); // every url handled
+ * q.shutdown();
+ * ```
+ */
+export class Queue<T = unknown> extends SimpleQueue<T> {
+  /** Items put whose `taskDone()` has not been called yet. Never switches. */
+  get unfinishedTasks(): number {
+    return unfinishedOf(this);
+  }
+
+  /**
+   * Mark one item got from the queue as processed. When no task is left unfinished, greenlets
+   * blocked in `join()` wake (later, from the hub). Never switches.
+   * @throws RangeError when called more times than items were put
+   * @example
+   * ```ts
+   * const job = await q.get();
+   * try { await run(job); } finally { q.taskDone(); }
+   * ```
+   */
+  taskDone(): void {
+    taskDoneOf(this);
+  }
+
+  /**
+   * Wait until every item put has been marked done with `taskDone()` (at once when none is
+   * unfinished, also if nothing was ever put).
+   *
+   * A switch point unless nothing is unfinished; kill and `Timeout` land there.
+   * @param options - `{timeout, signal}` or a timeout in ms
+   * @returns true once no task is unfinished; false when `timeout` elapsed first
+   * @throws TypeError / RangeError for bad options; `signal.reason` (reject)
+   * @example
+   * ```ts
+   * if (!(await q.join({ timeout: 10_000 }))) console.warn('workers are slow');
+   * ```
+   */
+  join(options?: WaitOptions | number | null): Promise<boolean> {
+    return joinOf(this, options);
+  }
+
+  /** A read-only snapshot of the queue's state, with its task count. Never switches. */
+  override stats(): JoinableQueueStats {
+    const s = super.stats() as JoinableQueueStats;
+    s.unfinishedTasks = unfinishedOf(this);
+    s.joiners = joinersOf(this);
+    return s;
+  }
+}
+
+/**
+ * Alias of {@link Queue} — the same class object (gevent keeps `JoinableQueue` as an alias of
+ * its joinable `Queue` since 25.4).
+ */
+export const JoinableQueue: typeof Queue = Queue;
+/** Alias of {@link Queue}. */
+export type JoinableQueue<T = unknown> = Queue<T>;
+
+/**
+ * A joinable {@link Queue} that returns the lowest item first: ordered with `<`, or by the
+ * `compare` option (negative: `a` first). Ties come out in the order they were put. An item a
+ * woken getter was interrupted with goes back to the front (it is the next one got).
+ *
+ * Concurrency: as {@link Queue}. A `compare` that throws makes the `put`/`get` that called it
+ * throw, with the queue unchanged.
+ *
+ * Source: gevent's `gevent.queue.PriorityQueue` (heap order, lowest first).
+ *
+ * @typeParam T - the items' type
+ * @param maxsize - the capacity; undefined, null or ≤ 0 for unbounded
+ * @param options - `{compare}`
+ * @throws TypeError for a non-number `maxsize` or a `compare` that is not a function;
+ *   RangeError for NaN or a fractional `maxsize`
+ * @example
+ * ```ts
+ * const q = new PriorityQueue<{ pri: number; name: string }>(null, {
+ *   compare: (a, b) => a.pri - b.pri,
+ * });
+ * q.putNowait({ pri: 5, name: 'low' });
+ * q.putNowait({ pri: 1, name: 'urgent' });
+ * q.getNowait().name; // 'urgent'
+ * ```
+ */
+export class PriorityQueue<T = unknown> extends Queue<T> {
+  constructor(maxsize?: number | null, options?: PriorityQueueOptions<T>) {
+    super(maxsize);
+    let compare: unknown = defaultCompare;
+    if (options !== undefined && options !== null) {
+      if (typeof options !== 'object') {
+        throw new TypeError(`PriorityQueue: options must be an object, got ${typeof options}`);
+      }
+      const c = options.compare;
+      if (c !== undefined && c !== null) {
+        if (typeof c !== 'function') {
+          throw new TypeError(`PriorityQueue: compare must be a function, got ${typeof c}`);
+        }
+        compare = c;
+      }
+    }
+    setStore(this as SimpleQueue<unknown>, new Heap(compare as (a: unknown, b: unknown) => number));
+  }
+}
+
+/**
+ * A joinable {@link Queue} that returns the most recently put item first (a stack). `peek`
+ * shows the top; an item a woken getter was interrupted with goes back on top.
+ *
+ * Concurrency: as {@link Queue}.
+ *
+ * Source: gevent's `gevent.queue.LifoQueue` (joinable since 24.10.1).
+ *
+ * @typeParam T - the items' type
+ * @param maxsize - the capacity; undefined, null or ≤ 0 for unbounded
+ * @throws TypeError for a non-number `maxsize`, RangeError for NaN or a fraction
+ * @example
+ * ```ts
+ * const q = new LifoQueue<number>();
+ * q.putNowait(1);
+ * q.putNowait(2);
+ * q.getNowait(); // 2
+ * ```
+ */
+export class LifoQueue<T = unknown> extends Queue<T> {
+  constructor(maxsize?: number | null) {
+    super(maxsize);
+    setStore(this as SimpleQueue<unknown>, new Stack());
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Item stores behind the queue classes: a ring-buffer deque (FIFO), a stack (LIFO) and a
+ * binary heap (priority). All operations are O(1) or O(log n); none allocates per item once the
+ * buffer has grown.
+ *
+ * Design note — `unget` and a throwing `compare`.
+ * - `unget(item)` takes back an item a woken getter was handed but never resumed with (it was
+ *   killed or timed out first). Items handed back are taken before every other item, in the
+ *   order they were handed back: getters are woken and interrupted in FIFO order, so a burst of
+ *   interrupted getters leaves their items at the front in the order they were put (tests:
+ *   test/sync/queue.test.ts "interrupted getters hand their items back in order").
+ * - A user `compare` may throw. Every heap operation finds its path with comparisons first and
+ *   moves items only afterwards, so a throw leaves the heap unchanged: the `put` or `get` that
+ *   called it fails and nothing is lost or duplicated. `unget` never compares: handed-back
+ *   items wait in a small FIFO in front of the heap.
+ *
+ * @module
+ */
+
+/** What a queue class stores its items in. @internal */
+export interface ItemStore<T> {
+  /** Number of items stored. */
+  readonly size: number;
+  /** Store an item a `put` brought. May throw (a user `compare`); then nothing changed. */
+  push(item: T): void;
+  /** Remove and return the next item (size > 0). May throw; then nothing changed. */
+  take(): T;
+  /** Return the next item without removing it (size > 0). */
+  peek(): T;
+  /** Take back an item that a woken getter did not consume: it is taken before the others. Never throws. */
+  unget(item: T): void;
+  /** Drop every item; returns how many were dropped. */
+  clear(): number;
+}
+
+const MIN_CAPACITY = 16;
+
+/** A growable ring buffer: O(1) push, take and unget. @internal */
+export class Deque<T> implements ItemStore<T> {
+  #buf: (T | undefined)[] = new Array(MIN_CAPACITY);
+  #mask = MIN_CAPACITY - 1;
+  #head = 0;
+  #size = 0;
+  /** How many items at the front were handed back and not taken since. */
+  #front = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  push(item: T): void {
+    if (this.#size > this.#mask) this.#resize((this.#mask + 1) * 2);
+    this.#buf[(this.#head + this.#size) & this.#mask] = item;
+    this.#size++;
+  }
+
+  take(): T {
+    const i = this.#head;
+    const item = this.#buf[i] as T;
+    this.#buf[i] = undefined;
+    this.#head = (i + 1) & this.#mask;
+    this.#size--;
+    if (this.#front > 0) this.#front--;
+    const cap = this.#mask + 1;
+    if (cap > MIN_CAPACITY * 4 && this.#size < cap >>> 3) this.#resize(cap >>> 1);
+    return item;
+  }
+
+  peek(): T {
+    return this.#buf[this.#head] as T;
+  }
+
+  unget(item: T): void {
+    if (this.#size > this.#mask) this.#resize((this.#mask + 1) * 2);
+    const mask = this.#mask;
+    const head = (this.#head - 1) & mask;
+    const buf = this.#buf;
+    // Behind the items handed back before it, in front of everything else.
+    const k = this.#front;
+    for (let j = 0; j < k; j++) buf[(head + j) & mask] = buf[(head + j + 1) & mask];
+    buf[(head + k) & mask] = item;
+    this.#head = head;
+    this.#size++;
+    this.#front++;
+  }
+
+  clear(): number {
+    const n = this.#size;
+    this.#buf = new Array(MIN_CAPACITY);
+    this.#mask = MIN_CAPACITY - 1;
+    this.#head = 0;
+    this.#size = 0;
+    this.#front = 0;
+    return n;
+  }
+
+  #resize(cap: number): void {
+    const buf = new Array<T | undefined>(cap);
+    for (let k = 0; k < this.#size; k++) buf[k] = this.#buf[(this.#head + k) & this.#mask];
+    this.#buf = buf;
+    this.#head = 0;
+    this.#mask = cap - 1;
+  }
+}
+
+/** Last in, first out. `unget` puts the item back on top. @internal */
+export class Stack<T> implements ItemStore<T> {
+  #items: T[] = [];
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  take(): T {
+    return this.#items.pop() as T;
+  }
+
+  peek(): T {
+    return this.#items[this.#items.length - 1] as T;
+  }
+
+  unget(item: T): void {
+    this.#items.push(item);
+  }
+
+  clear(): number {
+    const n = this.#items.length;
+    this.#items = [];
+    return n;
+  }
+}
+
+/** The default order of a `PriorityQueue`: `<`, as Python's `heapq`. @internal */
+export function defaultCompare(a: unknown, b: unknown): number {
+  const x = a as number;
+  const y = b as number;
+  return x < y ? -1 : y < x ? 1 : 0;
+}
+
+/** Scratch for the path a sift-down takes (a heap of 2^53 items is 53 deep). */
+const path: number[] = [];
+
+/**
+ * A binary min-heap ordered by `compare`, ties broken by arrival order (stable). Handed-back
+ * items wait in a FIFO in front of the heap. @internal
+ */
+export class Heap<T> implements ItemStore<T> {
+  #items: T[] = [];
+  #seqs: number[] = [];
+  #seq = 0;
+  #compare: (a: T, b: T) => number;
+  #front: Deque<T> | null = null;
+
+  constructor(compare: (a: T, b: T) => number) {
+    this.#compare = compare;
+  }
+
+  get size(): number {
+    return this.#items.length + (this.#front === null ? 0 : this.#front.size);
+  }
+
+  /** Whether the item at `i` comes out before `item` (arrival `seq`). */
+  #before(i: number, item: T, seq: number): boolean {
+    const c = this.#compare(this.#items[i] as T, item);
+    if (typeof c !== 'number' || Number.isNaN(c)) {
+      throw new TypeError(`PriorityQueue: compare must return a number, got ${String(c)}`);
+    }
+    return c < 0 || (c === 0 && (this.#seqs[i] as number) < seq);
+  }
+
+  push(item: T): void {
+    const items = this.#items;
+    const seqs = this.#seqs;
+    const seq = this.#seq;
+    // Find the slot first: a throwing compare leaves the heap as it was.
+    let i = items.length;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.#before(p, item, seq)) break;
+      i = p;
+    }
+    this.#seq = seq + 1;
+    let j = items.length;
+    items.push(item);
+    seqs.push(seq);
+    while (j > i) {
+      const p = (j - 1) >> 1;
+      items[j] = items[p] as T;
+      seqs[j] = seqs[p] as number;
+      j = p;
+    }
+    items[i] = item;
+    seqs[i] = seq;
+  }
+
+  take(): T {
+    const front = this.#front;
+    if (front !== null && front.size > 0) return front.take();
+    const items = this.#items;
+    const seqs = this.#seqs;
+    const top = items[0] as T;
+    const m = items.length - 1;
+    if (m === 0) {
+      items.pop();
+      seqs.pop();
+      return top;
+    }
+    const last = items[m] as T;
+    const lastSeq = seqs[m] as number;
+    // Walk down from the root with comparisons only, then move.
+    let depth = 0;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= m) break;
+      const r = l + 1;
+      let c = l;
+      if (r < m && this.#before(r, items[l] as T, seqs[l] as number)) c = r;
+      if (!this.#before(c, last, lastSeq)) break;
+      path[depth++] = c;
+      i = c;
+    }
+    items.pop();
+    seqs.pop();
+    let hole = 0;
+    for (let k = 0; k < depth; k++) {
+      const c = path[k] as number;
+      items[hole] = items[c] as T;
+      seqs[hole] = seqs[c] as number;
+      hole = c;
+    }
+    items[hole] = last;
+    seqs[hole] = lastSeq;
+    return top;
+  }
+
+  peek(): T {
+    const front = this.#front;
+    if (front !== null && front.size > 0) return front.peek();
+    return this.#items[0] as T;
+  }
+
+  unget(item: T): void {
+    if (this.#front === null) this.#front = new Deque<T>();
+    this.#front.push(item);
+  }
+
+  clear(): number {
+    const n = this.size;
+    this.#items = [];
+    this.#seqs = [];
+    this.#front = null;
+    return n;
+  }
+}

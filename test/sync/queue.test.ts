@@ -1,0 +1,895 @@
+// verdant/queue: the conformance suite for every class, then what is particular to each —
+// priority order and compare, LIFO, the channel's rendezvous, task tracking and join, the
+// boss/workers pattern — and gevent's test__queue.py behaviours. All on the virtual clock.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { GreenletExit } from '../../src/core/errors.js';
+import { getHub } from '../../src/core/hub.js';
+import * as index from '../../src/index.js';
+import { type Greenlet, joinAll, sleep, spawn, Timeout, withTimeout } from '../../src/index.js';
+import {
+  Channel,
+  JoinableQueue,
+  LifoQueue,
+  PriorityQueue,
+  Queue,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+  SimpleQueue,
+} from '../../src/sync/queue.js';
+import { type QueueKind, type QueueLike, queueConformance, vrun } from './queue.conformance.js';
+
+const kinds: QueueKind[] = [
+  {
+    name: 'SimpleQueue',
+    make: (m) => new SimpleQueue(m),
+    construct: (m) => new SimpleQueue(m as number),
+    order: 'fifo',
+    channel: false,
+  },
+  {
+    name: 'Queue',
+    make: (m) => new Queue(m),
+    construct: (m) => new Queue(m as number),
+    order: 'fifo',
+    channel: false,
+  },
+  {
+    name: 'PriorityQueue',
+    make: (m) => new PriorityQueue(m),
+    construct: (m) => new PriorityQueue(m as number),
+    order: 'priority',
+    channel: false,
+  },
+  {
+    name: 'LifoQueue',
+    make: (m) => new LifoQueue(m),
+    construct: (m) => new LifoQueue(m as number),
+    order: 'lifo',
+    channel: false,
+  },
+  {
+    name: 'Channel',
+    make: <T>() => new Channel<T>() as QueueLike<T>,
+    construct: null,
+    order: 'fifo',
+    channel: true,
+  },
+];
+
+for (const kind of kinds) queueConformance(kind);
+
+function isExit(g: Greenlet<unknown>): boolean {
+  return (g.value as unknown) instanceof GreenletExit;
+}
+
+describe('the queue classes', () => {
+  test('JoinableQueue is the same class object as Queue', () => {
+    assert.equal(JoinableQueue, Queue);
+    assert.ok(new JoinableQueue() instanceof Queue);
+  });
+
+  test('Queue, PriorityQueue and LifoQueue are joinable SimpleQueues; SimpleQueue tracks no tasks', () => {
+    for (const q of [new Queue(), new PriorityQueue(), new LifoQueue()]) {
+      assert.ok(q instanceof SimpleQueue);
+      assert.ok(q instanceof Queue);
+      assert.equal(typeof q.taskDone, 'function');
+    }
+    const s = new SimpleQueue();
+    assert.equal('taskDone' in s, false);
+    assert.equal('join' in s, false);
+    assert.equal('unfinishedTasks' in s, false);
+  });
+
+  test('the errors are named Error subclasses', () => {
+    for (const [E, name] of [
+      [QueueEmpty, 'QueueEmpty'],
+      [QueueFull, 'QueueFull'],
+      [QueueShutDown, 'QueueShutDown'],
+    ] as const) {
+      const e = new E();
+      assert.ok(e instanceof Error);
+      assert.equal(e.name, name);
+      assert.ok(e.message.length > 0);
+    }
+  });
+
+  test('verdant re-exports the queue classes and errors', () => {
+    assert.equal(index.Queue, Queue);
+    assert.equal(index.JoinableQueue, Queue);
+    assert.equal(index.Channel, Channel);
+    assert.equal(index.QueueShutDown, QueueShutDown);
+    assert.equal(index.SimpleQueue, SimpleQueue);
+  });
+
+  test('maxsize reads null when unbounded; 0 is unbounded, not a channel (gevent)', () => {
+    assert.equal(new Queue().maxsize, null);
+    assert.equal(new Queue(0).maxsize, null);
+    assert.equal(new Queue(-3).maxsize, null);
+    assert.equal(new Queue(Number.POSITIVE_INFINITY).maxsize, null);
+    assert.equal(new Queue(5).maxsize, 5);
+    const q = new Queue<number>(0);
+    q.putNowait(1);
+    assert.equal(q.getNowait(), 1);
+  });
+
+  test('raising maxsize lets blocked putters in, oldest first', () =>
+    vrun(async () => {
+      const q = new Queue<number>(1);
+      q.putNowait(0);
+      const ps = [1, 2, 3].map((x) => spawn(() => q.put(x)));
+      await sleep(0);
+      q.maxsize = 3;
+      assert.equal(q.stats().reserved, 2);
+      await sleep(0);
+      assert.deepEqual([q.qsize(), q.stats().putters], [3, 1]);
+      q.maxsize = null;
+      await joinAll(ps, { raiseError: true });
+      assert.deepEqual([q.getNowait(), q.getNowait(), q.getNowait(), q.getNowait()], [0, 1, 2, 3]);
+      assert.throws(() => {
+        q.maxsize = Number.NaN;
+      }, RangeError);
+    }));
+});
+
+describe('Queue (FIFO) specifics', () => {
+  test("a bounded put blocks until a get frees a slot (gevent's test_max_size)", () =>
+    vrun(async () => {
+      const q = new Queue<string>(2);
+      const results: string[] = [];
+      const p = spawn(async () => {
+        for (const x of ['a', 'b', 'c']) {
+          await q.put(x);
+          results.push(x);
+        }
+        return 'OK';
+      });
+      await sleep(0);
+      assert.deepEqual(results, ['a', 'b']);
+      assert.equal(await q.get(), 'a');
+      await sleep(0);
+      assert.deepEqual(results, ['a', 'b', 'c']);
+      assert.equal(await q.get(), 'b');
+      assert.equal(await q.get(), 'c');
+      assert.equal(await p.get({ timeout: 0 }), 'OK');
+    }));
+
+  test('full() counts a slot freed for a blocked putter that has not resumed yet', () =>
+    vrun(async () => {
+      const q = new Queue<string>(1);
+      q.putNowait('a');
+      const p = spawn(() => q.put('b'));
+      await sleep(0);
+      assert.equal(q.getNowait(), 'a');
+      assert.equal(q.qsize(), 0);
+      assert.equal(q.full(), true, "the slot is b's");
+      assert.throws(() => q.putNowait('late'), QueueFull);
+      await p.get();
+      assert.deepEqual([q.qsize(), q.getNowait()], [1, 'b']);
+    }));
+
+  test("the blocked putter's item enters when it resumes, not when the slot frees", () =>
+    vrun(async () => {
+      const q = new Queue<string>(1);
+      q.putNowait('a');
+      const p = spawn(() => q.put('b'));
+      await sleep(0);
+      assert.equal(q.getNowait(), 'a');
+      assert.throws(() => q.getNowait(), QueueEmpty, 'b is not in yet');
+      const got = spawn(() => q.get());
+      await sleep(0);
+      assert.equal(await got.get(), 'b');
+      await p.get();
+    }));
+
+  test('a reserved putter that resumes after shutdown() fails with QueueShutDown: nothing enters', () =>
+    vrun(async () => {
+      const q = new Queue<string>(1);
+      q.putNowait('a');
+      const p = spawn(() => q.put('b'));
+      await sleep(0);
+      assert.equal(q.getNowait(), 'a');
+      q.shutdown();
+      await assert.rejects(p.get(), QueueShutDown);
+      assert.equal(q.qsize(), 0);
+      assert.equal(q.unfinishedTasks, 1, "only a's task");
+    }));
+
+  test('interrupted getters hand their items back in order, ahead of later items', () =>
+    vrun(async () => {
+      const q = new Queue<number>();
+      const gs = [spawn(() => q.get()), spawn(() => q.get()), spawn(() => q.get())];
+      await sleep(0);
+      q.putNowait(1);
+      q.putNowait(2);
+      q.putNowait(3);
+      for (const g of gs) void g.kill({ block: false });
+      q.putNowait(4);
+      await joinAll(gs);
+      assert.ok(gs.every(isExit));
+      assert.deepEqual([q.getNowait(), q.getNowait(), q.getNowait(), q.getNowait()], [1, 2, 3, 4]);
+    }));
+
+  test('an item handed back may leave more than maxsize items queued (nothing is dropped)', () =>
+    vrun(async () => {
+      const q = new Queue<string>(1);
+      const g = spawn(() => q.get());
+      await sleep(0);
+      q.putNowait('a'); // handed to g
+      q.putNowait('b'); // fills the queue
+      void g.kill({ block: false });
+      await g.join();
+      assert.equal(q.qsize(), 2);
+      assert.ok(q.full());
+      assert.deepEqual([q.getNowait(), q.getNowait()], ['a', 'b']);
+      assert.equal(q.full(), false);
+    }));
+
+  test("several greenlets waiting each get one of the items (gevent's test_multiple_waiters)", () =>
+    vrun(async () => {
+      const q = new Queue<string>();
+      const gs = ['1', '2', '3', '4'].map(() => spawn(() => q.get()));
+      await sleep(10);
+      q.putNowait('1');
+      await sleep(1);
+      assert.equal(gs.filter((g) => g.dead).length, 1);
+      q.putNowait('2');
+      q.putNowait('3');
+      q.putNowait('4');
+      const got = await Promise.all(gs.map((g) => g.get()));
+      assert.deepEqual(new Set(got), new Set(['1', '2', '3', '4']));
+    }));
+
+  test("a getter inside withTimeout(0) times out and the queue still works (gevent's test_waiters_that_cancel)", () =>
+    vrun(async () => {
+      const q = new Queue<string>();
+      const g = spawn(() => withTimeout(0, { timeoutValue: 'timed out' }, () => q.get()));
+      assert.equal(await g.get(), 'timed out');
+      await q.put('hi');
+      assert.equal(await q.get(), 'hi');
+    }));
+
+  test("a putter that finished before the get still delivers (gevent's test_senders_that_die)", () =>
+    vrun(async () => {
+      const q = new Queue<string>();
+      spawn(() => q.put('sent'));
+      assert.equal(await q.get(), 'sent');
+    }));
+
+  test("peek() wakes with the next item and leaves it queued (gevent's test_peek_multi_greenlet)", () =>
+    vrun(async () => {
+      const q = new Queue<number>();
+      const g = spawn(() => q.peek());
+      await sleep(0);
+      q.putNowait(1);
+      assert.equal(await g.get(), 1);
+      assert.equal(q.peekNowait(), 1);
+      assert.equal(q.qsize(), 1);
+    }));
+
+  test("put() then peek() and get() without switching (gevent's test_send_first)", () =>
+    vrun(async () => {
+      const q = new Queue<string>();
+      await q.put('hi');
+      assert.equal(await q.peek(), 'hi');
+      assert.equal(await q.get(), 'hi');
+    }));
+
+  test('a getter woken with an item keeps it when killed after it resumed', () =>
+    vrun(async () => {
+      const q = new Queue<number>();
+      const got: number[] = [];
+      const g = spawn(async () => {
+        got.push(await q.get());
+        await sleep(100);
+      });
+      await sleep(0);
+      q.putNowait(1);
+      await sleep(0);
+      await g.kill();
+      assert.deepEqual(got, [1]);
+      assert.equal(q.qsize(), 0);
+    }));
+
+  test('a kill requested before a get that need not wait does not land there', () =>
+    vrun(async () => {
+      const q = new Queue<number>();
+      q.putNowait(1);
+      const log: string[] = [];
+      const g: Greenlet<void> = spawn(async () => {
+        void g.kill({ block: false });
+        log.push(`got ${await q.get()}`);
+        await sleep(0);
+        log.push('not reached');
+      });
+      await g.join();
+      assert.deepEqual(log, ['got 1']);
+      assert.ok(isExit(g));
+    }));
+});
+
+describe('task tracking (Queue, PriorityQueue, LifoQueue)', () => {
+  test("join() of a queue nothing was put into returns true at once, without switching (gevent's test_issue_45)", () =>
+    vrun(async () => {
+      const q = new Queue();
+      const log: string[] = [];
+      spawn(() => log.push('other ran'));
+      assert.equal(await q.join(), true);
+      assert.deepEqual(log, []);
+    }));
+
+  test("every put counts a task; taskDone() marks one done (gevent's test_task_done)", () =>
+    vrun(async () => {
+      const q = new Queue<object>();
+      const x = {};
+      spawn(() => q.put(x));
+      assert.equal(await q.get(), x);
+      assert.equal(q.unfinishedTasks, 1);
+      q.taskDone();
+      assert.equal(q.unfinishedTasks, 0);
+      assert.equal(q.stats().unfinishedTasks, 0);
+    }));
+
+  test('join() waits until every item put was marked done; joiners wake from the hub', () =>
+    vrun(async () => {
+      const q = new Queue<number>();
+      q.putNowait(1);
+      q.putNowait(2);
+      const log: string[] = [];
+      const j1 = spawn(async () => log.push(`j1 ${await q.join()}`));
+      const j2 = spawn(async () => log.push(`j2 ${await q.join()}`));
+      await sleep(0);
+      assert.equal(q.stats().joiners, 2);
+      q.getNowait();
+      q.taskDone();
+      await sleep(0);
+      assert.equal(log.length, 0, 'one task is still unfinished');
+      q.getNowait();
+      q.taskDone();
+      log.push('taskDone returned');
+      await joinAll([j1, j2]);
+      assert.deepEqual(log, ['taskDone returned', 'j1 true', 'j2 true']);
+    }));
+
+  test('join({timeout}) returns false when tasks stay unfinished', () =>
+    vrun(async () => {
+      const q = new LifoQueue<number>();
+      q.putNowait(1);
+      assert.equal(await q.join({ timeout: 40 }), false);
+      assert.equal(getHub().now(), 40);
+      assert.equal(q.stats().joiners, 0);
+    }));
+
+  test('join() is a cancel point and takes a signal', () =>
+    vrun(async () => {
+      const q = new PriorityQueue<number>();
+      q.putNowait(1);
+      const log: string[] = [];
+      const g = spawn(async () => {
+        try {
+          await q.join();
+        } finally {
+          log.push('finally');
+        }
+      });
+      await sleep(0);
+      await g.kill();
+      assert.deepEqual(log, ['finally']);
+      const reason = new Error('abort');
+      await assert.rejects(q.join({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+      await assert.rejects(q.join({ timeout: -1 }), RangeError);
+      const t = Timeout.startNew(5);
+      await assert.rejects(q.join(), (e) => e === t);
+    }));
+
+  test('an extra taskDone() throws RangeError', () => {
+    const q = new Queue<number>();
+    assert.throws(
+      () => q.taskDone(),
+      /Cannot mark a task done when none is unfinished: unfinishedTasks is 0/,
+    );
+    q.putNowait(1);
+    q.taskDone();
+    assert.throws(() => q.taskDone(), RangeError);
+  });
+
+  test("shutdown({immediate: true}) counts each dropped item as done so join() returns (gevent's immediate shutdown)", () =>
+    vrun(async () => {
+      const q = new Queue<string>();
+      await q.put('L');
+      q.putNowait('O');
+      const joiner = spawn(() => q.join());
+      await sleep(0);
+      q.shutdown({ immediate: true });
+      await assert.rejects(q.put('E'), QueueShutDown);
+      assert.throws(() => q.putNowait('W'), QueueShutDown);
+      await assert.rejects(q.get(), QueueShutDown);
+      assert.throws(() => q.getNowait(), QueueShutDown);
+      assert.throws(() => q.taskDone(), RangeError);
+      assert.equal(await joiner.get(), true);
+      assert.equal(await q.join(), true);
+    }));
+
+  test('shutdown() without immediate: the drained items still need taskDone() before join() returns', () =>
+    vrun(async () => {
+      const q = new Queue<string>();
+      await q.put('L');
+      q.putNowait('O');
+      q.shutdown();
+      assert.ok(['L', 'O'].includes(await q.get()));
+      q.taskDone();
+      assert.equal(await q.join({ timeout: 0 }), false);
+      assert.ok(['L', 'O'].includes(await q.get()));
+      q.taskDone();
+      assert.equal(await q.join(), true);
+      await assert.rejects(q.get(), QueueShutDown);
+    }));
+
+  test('an item handed back by a getter killed after an immediate shutdown is dropped and counted done', () =>
+    vrun(async () => {
+      const q = new Queue<number>();
+      const g = spawn(() => q.get());
+      await sleep(0);
+      q.putNowait(1);
+      q.shutdown({ immediate: true });
+      void g.kill({ block: false });
+      await g.join();
+      assert.equal(q.unfinishedTasks, 0);
+      assert.equal(await q.join(), true);
+      assert.throws(() => q.getNowait(), QueueShutDown);
+    }));
+
+  test('boss and workers: a boss feeds a bounded queue, workers drain it, join() waits for all', () =>
+    vrun(async () => {
+      const tasks = new Queue<number>(3);
+      const done: string[] = [];
+      const worker = async (name: string): Promise<void> => {
+        for await (const task of tasks) {
+          try {
+            await sleep(10);
+            done.push(`${name}:${task}`);
+          } finally {
+            tasks.taskDone();
+          }
+        }
+      };
+      const workers = ['steve', 'john', 'bob'].map((n) => spawn(worker, n));
+      const boss = spawn(async () => {
+        for (let i = 1; i <= 10; i++) await tasks.put(i);
+      });
+      await boss.get();
+      assert.equal(await tasks.join(), true);
+      assert.equal(done.length, 10);
+      assert.deepEqual(
+        done.map((d) => Number(d.split(':')[1])).sort((a, b) => a - b),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
+      assert.deepEqual(done.slice(0, 3), ['steve:1', 'john:2', 'bob:3']);
+      tasks.shutdown();
+      await joinAll(workers, { raiseError: true });
+    }));
+});
+
+describe('PriorityQueue specifics', () => {
+  test('items come out lowest first by <, ties in the order they were put', () => {
+    const q = new PriorityQueue<number | string>();
+    for (const x of [5, 1, 3, 1, 4]) q.putNowait(x);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map(() => q.getNowait()),
+      [1, 1, 3, 4, 5],
+    );
+    const s = new PriorityQueue<string>();
+    for (const x of ['pear', 'apple', 'fig']) s.putNowait(x);
+    assert.equal(s.peekNowait(), 'apple');
+    assert.deepEqual([s.getNowait(), s.getNowait(), s.getNowait()], ['apple', 'fig', 'pear']);
+  });
+
+  test('the compare option orders the items; equal ones stay in put order', () => {
+    type Job = { pri: number; name: string };
+    const q = new PriorityQueue<Job>(null, { compare: (a, b) => b.pri - a.pri });
+    const jobs: Job[] = [
+      { pri: 1, name: 'a' },
+      { pri: 3, name: 'b' },
+      { pri: 2, name: 'c' },
+      { pri: 3, name: 'd' },
+      { pri: 1, name: 'e' },
+    ];
+    for (const j of jobs) q.putNowait(j);
+    assert.deepEqual(
+      jobs.map(() => q.getNowait().name),
+      ['b', 'd', 'c', 'a', 'e'],
+    );
+  });
+
+  test('a large random load comes out sorted and stable', () => {
+    const q = new PriorityQueue<[number, number]>(undefined, { compare: (a, b) => a[0] - b[0] });
+    let seed = 7;
+    const items: [number, number][] = [];
+    for (let i = 0; i < 2000; i++) {
+      seed = (seed * 48271) % 2147483647;
+      items.push([seed % 50, i]);
+    }
+    const out: [number, number][] = [];
+    for (let i = 0; i < items.length; i++) {
+      q.putNowait(items[i] as [number, number]);
+      if (i % 3 === 0) out.push(q.getNowait());
+    }
+    while (!q.empty()) out.push(q.getNowait());
+    assert.equal(out.length, items.length);
+    const rest = out.slice(667);
+    for (let i = 1; i < rest.length; i++) {
+      const [p, s] = rest[i - 1] as [number, number];
+      const [p2, s2] = rest[i] as [number, number];
+      assert.ok(p < p2 || (p === p2 && s < s2), `position ${i}`);
+    }
+  });
+
+  test('a compare that throws makes put()/get() fail and leaves the queue unchanged', () =>
+    vrun(async () => {
+      let explode = false;
+      const q = new PriorityQueue<number>(null, {
+        compare: (a, b) => {
+          if (explode) throw new Error('boom');
+          return a - b;
+        },
+      });
+      for (const x of [4, 2, 6, 1, 5, 3]) q.putNowait(x);
+      explode = true;
+      assert.throws(() => q.putNowait(0), /boom/);
+      await assert.rejects(q.put(0), /boom/);
+      assert.throws(() => q.getNowait(), /boom/);
+      await assert.rejects(q.get(), /boom/);
+      assert.equal(q.qsize(), 6);
+      assert.equal(q.unfinishedTasks, 6);
+      explode = false;
+      assert.deepEqual(
+        [1, 2, 3, 4, 5, 6].map(() => q.getNowait()),
+        [1, 2, 3, 4, 5, 6],
+      );
+    }));
+
+  test('a blocked putter whose compare throws when it resumes gets the error and frees its slot', () =>
+    vrun(async () => {
+      let bombs = 0;
+      const q = new PriorityQueue<number>(2, {
+        compare: (a, b) => {
+          if (bombs > 0) {
+            bombs--;
+            throw new Error('boom');
+          }
+          return a - b;
+        },
+      });
+      q.putNowait(1);
+      q.putNowait(2);
+      const p = spawn(() => q.put(3));
+      const p2 = spawn(() => q.put(4));
+      await sleep(0);
+      assert.equal(q.getNowait(), 1); // frees a slot for p; one item left, so no comparison
+      bombs = 1; // p's insertion, when it resumes, throws
+      await assert.rejects(p.get(), /boom/);
+      await p2.get();
+      assert.deepEqual([q.getNowait(), q.getNowait()], [2, 4]);
+      assert.equal(q.unfinishedTasks, 3, '1, 2 and 4 entered; 3 did not');
+    }));
+
+  test('compare must be a function; a compare returning NaN is a TypeError', () => {
+    assert.throws(
+      () => new PriorityQueue(null, { compare: 'desc' as unknown as () => number }),
+      TypeError,
+    );
+    assert.throws(() => new PriorityQueue(null, 'x' as unknown as object), TypeError);
+    const q = new PriorityQueue<number>(null, { compare: () => Number.NaN });
+    q.putNowait(1);
+    assert.throws(() => q.putNowait(2), /compare must return a number/);
+  });
+
+  test('an item a woken getter was interrupted with is the next one got', () =>
+    vrun(async () => {
+      const q = new PriorityQueue<number>();
+      const g = spawn(() => q.get());
+      await sleep(0);
+      q.putNowait(9);
+      q.putNowait(1);
+      void g.kill({ block: false });
+      await g.join();
+      assert.deepEqual([q.getNowait(), q.getNowait()], [9, 1]);
+    }));
+});
+
+describe('LifoQueue specifics', () => {
+  test('the most recently put item comes out first; peek shows the top', () => {
+    const q = new LifoQueue<number>();
+    for (const x of [5, 1, 3]) q.putNowait(x);
+    assert.equal(q.peekNowait(), 3);
+    assert.deepEqual([q.getNowait(), q.getNowait(), q.getNowait()], [3, 1, 5]);
+  });
+
+  test('an item a woken getter was interrupted with goes back on top', () =>
+    vrun(async () => {
+      const q = new LifoQueue<number>();
+      const g = spawn(() => q.get());
+      await sleep(0);
+      q.putNowait(1);
+      q.putNowait(2);
+      void g.kill({ block: false });
+      await g.join();
+      assert.deepEqual([q.getNowait(), q.getNowait()], [1, 2]);
+    }));
+});
+
+describe('Channel specifics', () => {
+  test("put() waits until a getter takes the item (gevent's test_send)", () =>
+    vrun(async () => {
+      const channel = new Channel<string>();
+      const events: string[] = [];
+      const g = spawn(async () => {
+        events.push(await channel.get());
+        events.push(await channel.get());
+      });
+      events.push('sending');
+      await channel.put('hello');
+      events.push('sent hello');
+      await channel.put('world');
+      events.push('sent world');
+      assert.deepEqual(events, ['sending', 'hello', 'sent hello', 'world', 'sent world']);
+      await g.get();
+    }));
+
+  test("get() waits for a putter; the putter resumes after the getter ran (gevent's test_wait)", () =>
+    vrun(async () => {
+      const channel = new Channel<string>();
+      const events: string[] = [];
+      const g = spawn(async () => {
+        events.push('sending hello');
+        await channel.put('hello');
+        events.push('sending world');
+        await channel.put('world');
+        events.push('sent world');
+      });
+      events.push('waiting');
+      events.push(await channel.get());
+      events.push(await channel.get());
+      assert.deepEqual(events, ['waiting', 'sending hello', 'hello', 'sending world', 'world']);
+      await sleep(0);
+      assert.deepEqual(events, [
+        'waiting',
+        'sending hello',
+        'hello',
+        'sending world',
+        'world',
+        'sent world',
+      ]);
+      await g.get();
+    }));
+
+  test("a put with the getter already waiting still waits until the getter has run (gevent's test_zero_max_size)", () =>
+    vrun(async () => {
+      const q = new Channel<string>();
+      const log: string[] = [];
+      const receiver = spawn(async () => {
+        const x = await q.get();
+        log.push(`received ${x}`);
+        await sleep(0);
+        log.push('receiver after sleep');
+      });
+      await sleep(0);
+      const sender = spawn(async () => {
+        await q.put('hi');
+        log.push('put returned');
+      });
+      await joinAll([sender, receiver], { raiseError: true });
+      assert.deepEqual(log, ['received hi', 'put returned', 'receiver after sleep']);
+    }));
+
+  test('putNowait() succeeds only when a getter waits', () =>
+    vrun(async () => {
+      const q = new Channel<number>();
+      assert.throws(() => q.putNowait(1), /No getter is waiting/);
+      const g = spawn(() => q.get());
+      await sleep(0);
+      q.putNowait(2);
+      assert.throws(() => q.putNowait(3), QueueFull, 'the getter was served already');
+      assert.equal(await g.get(), 2);
+    }));
+
+  test("getNowait() takes from a waiting putter, which resumes later (gevent's test_get_nowait_unlock_channel)", () =>
+    vrun(async () => {
+      const q = new Channel<number>();
+      const p = spawn(() => q.put(5));
+      await sleep(0);
+      assert.equal(q.peekNowait(), 5);
+      assert.equal(q.getNowait(), 5);
+      assert.equal(p.dead, false);
+      await sleep(0);
+      assert.ok(p.dead);
+      assert.throws(() => q.getNowait(), QueueEmpty);
+    }));
+
+  test('a getter killed after being handed an item returns it to the putter, who keeps waiting', () =>
+    vrun(async () => {
+      const q = new Channel<string>();
+      const g1 = spawn(() => q.get());
+      await sleep(0);
+      const sender = spawn(async () => {
+        await q.put('x');
+        return getHub().now();
+      });
+      await sleep(0); // sender handed 'x' to g1 and waits
+      void g1.kill({ block: false });
+      await g1.join();
+      assert.ok(isExit(g1));
+      assert.equal(sender.dead, false);
+      assert.equal(q.stats().putters, 1);
+      await sleep(50);
+      assert.equal(await q.get(), 'x');
+      assert.equal(await sender.get(), 50);
+    }));
+
+  test('a getter killed after being handed an item passes it to the next waiting getter', () =>
+    vrun(async () => {
+      const q = new Channel<string>();
+      const g1 = spawn(() => q.get());
+      const g2 = spawn(() => q.get());
+      await sleep(0);
+      const log: string[] = [];
+      const sender = spawn(async () => {
+        await q.put('x');
+        log.push('sent');
+      });
+      const killer = spawn(() => {
+        void g1.kill({ block: false });
+      });
+      await joinAll([sender, killer, g1]);
+      assert.equal(await g2.get(), 'x');
+      assert.deepEqual(log, ['sent']);
+      assert.ok(isExit(g1));
+    }));
+
+  test('the putter whose getter was killed is served before later putters', () =>
+    vrun(async () => {
+      const q = new Channel<string>();
+      const g1 = spawn(() => q.get());
+      await sleep(0);
+      const first = spawn(() => q.put('first'));
+      await sleep(0);
+      void g1.kill({ block: false });
+      const second = spawn(() => q.put('second'));
+      await sleep(0);
+      assert.deepEqual([q.getNowait(), q.getNowait()], ['first', 'second']);
+      await joinAll([first, second], { raiseError: true });
+    }));
+
+  test('an item from putNowait whose getter was killed goes to the next get', () =>
+    vrun(async () => {
+      const q = new Channel<number>();
+      const g = spawn(() => q.get());
+      await sleep(0);
+      q.putNowait(1);
+      void g.kill({ block: false });
+      await g.join();
+      assert.equal(q.getNowait(), 1);
+      assert.throws(() => q.getNowait(), QueueEmpty);
+    }));
+
+  test('a putter killed while waiting gives nobody its item', () =>
+    vrun(async () => {
+      const q = new Channel<number>();
+      const p = spawn(() => q.put(1));
+      await sleep(0);
+      void p.kill({ block: false });
+      assert.throws(() => q.getNowait(), QueueEmpty, 'a getter never takes a doomed put');
+      await p.join();
+      assert.ok(isExit(p));
+      assert.throws(() => q.getNowait(), QueueEmpty);
+    }));
+
+  test('a putter killed after a getter took its item completes its put; the kill lands at its next wait', () =>
+    vrun(async () => {
+      const q = new Channel<number>();
+      const log: string[] = [];
+      const p = spawn(async () => {
+        await q.put(1);
+        log.push('put completed');
+        try {
+          await sleep(1000);
+        } finally {
+          log.push('killed at the next wait');
+        }
+      });
+      await sleep(0);
+      assert.equal(q.getNowait(), 1);
+      void p.kill({ block: false });
+      await p.join();
+      assert.deepEqual(log, ['put completed', 'killed at the next wait']);
+      assert.ok(isExit(p));
+      assert.equal(getHub().now(), 0);
+    }));
+
+  test('an error thrown into a putter after a getter took its item lands at its next wait', () =>
+    vrun(async () => {
+      const q = new Channel<number>();
+      const log: string[] = [];
+      const p = spawn(async () => {
+        await q.put(1);
+        log.push('put completed');
+        try {
+          await sleep(0);
+        } catch (e) {
+          log.push((e as Error).message);
+        }
+      });
+      await sleep(0);
+      assert.equal(q.getNowait(), 1);
+      p.throw(new Error('thrown in'));
+      await p.get();
+      assert.deepEqual(log, ['put completed', 'thrown in']);
+    }));
+
+  test("aborting the put's signal after a getter took its item is too late: the put completes", () =>
+    vrun(async () => {
+      const q = new Channel<number>();
+      const ac = new AbortController();
+      const log: string[] = [];
+      const p = spawn(async () => {
+        await q.put(1, { signal: ac.signal });
+        log.push('put completed');
+        await sleep(0);
+        log.push('no error later');
+      });
+      await sleep(0);
+      assert.equal(q.getNowait(), 1);
+      ac.abort(new Error('too late'));
+      await p.get();
+      assert.deepEqual(log, ['put completed', 'no error later']);
+    }));
+
+  test('shutdown() lets a put whose item a getter already holds complete', () =>
+    vrun(async () => {
+      const q = new Channel<number>();
+      const g = spawn(() => q.get());
+      await sleep(0);
+      const p = spawn(() => q.put(1));
+      await sleep(0);
+      q.shutdown();
+      assert.equal(await g.get(), 1);
+      await p.get();
+    }));
+
+  test('after shutdown(), a putter whose getter was interrupted fails with QueueShutDown', () =>
+    vrun(async () => {
+      const q = new Channel<number>();
+      const g = spawn(() => q.get());
+      await sleep(0);
+      const p = spawn(() => q.put(1));
+      await sleep(0);
+      q.shutdown();
+      void g.kill({ block: false });
+      await assert.rejects(p.get(), QueueShutDown);
+      await g.join();
+      assert.ok(isExit(g));
+    }));
+
+  test('peek() waits for a putter and takes nothing', () =>
+    vrun(async () => {
+      const q = new Channel<number>();
+      const peeker = spawn(() => q.peek());
+      await sleep(0);
+      const p = spawn(() => q.put(3));
+      assert.equal(await peeker.get(), 3);
+      assert.equal(q.getNowait(), 3);
+      await p.get();
+    }));
+
+  test('stats() counts waiting putters and getters', () =>
+    vrun(async () => {
+      const q = new Channel<number>();
+      const ps = [spawn(() => q.put(1)), spawn(() => q.put(2))];
+      await sleep(0);
+      assert.deepEqual(q.stats(), { getters: 0, putters: 2, peekers: 0, shutdown: false });
+      q.getNowait();
+      q.getNowait();
+      await joinAll(ps, { raiseError: true });
+    }));
+});
