@@ -17,7 +17,12 @@
  */
 import { format } from 'node:util';
 import { getHub } from '../src/index.js';
+import { main as actor } from './actor.js';
+import { main as asyncResult } from './async-result.js';
+import { main as asyncResultWaiters } from './async-result-waiters.js';
+import { main as boundedSemaphore } from './bounded-semaphore.js';
 import { main as contextSwitch } from './context-switch.js';
+import { main as event } from './event.js';
 import { main as greenletSpawnForms } from './greenlet-spawn-forms.js';
 import { main as greenletStates } from './greenlet-states.js';
 import { main as greenletSubclass } from './greenlet-subclass.js';
@@ -25,12 +30,18 @@ import { main as greenletTasks } from './greenlet-tasks.js';
 import { main as kill } from './kill.js';
 import { main as links } from './links.js';
 import { main as local } from './local.js';
+import { main as producerConsumer } from './producer-consumer.js';
+import { main as queueBounded } from './queue-bounded.js';
+import { main as queueProducts } from './queue-products.js';
+import { main as queueWorkers } from './queue-workers.js';
 import { main as rawGreenlet } from './raw-greenlet.js';
 import { main as roundRobin } from './round-robin.js';
+import { main as semaphore } from './semaphore.js';
 import { main as sleepInterleave } from './sleep-interleave.js';
 import { main as spawnJoinall } from './spawn-joinall.js';
 import { main as spawnLater } from './spawn-later.js';
 import { main as syncVsAsync } from './sync-vs-async.js';
+import { main as threeEvents } from './three-events.js';
 import { main as timeoutCalls } from './timeout-calls.js';
 import { main as timeoutObject } from './timeout-object.js';
 import { main as timeoutUsing } from './timeout-using.js';
@@ -107,10 +118,52 @@ const examples: Example[] = [
     source: 'seed 004',
     main: rawGreenlet,
   },
+  {
+    name: 'event',
+    title: 'Event: one setter, five waiters',
+    source: `${T}, seed 001`,
+    main: event,
+  },
+  { name: 'async-result', title: 'AsyncResult', source: T, main: asyncResult },
+  {
+    name: 'async-result-waiters',
+    title: 'AsyncResult with five waiters',
+    source: 'seed 001',
+    main: asyncResultWaiters,
+  },
+  {
+    name: 'three-events',
+    title: 'Three greenlets in a cycle of Events',
+    source: 'seeds 000 and 002',
+    main: threeEvents,
+  },
+  { name: 'queue-workers', title: 'A boss and workers', source: T, main: queueWorkers },
+  {
+    name: 'queue-products',
+    title: 'A producer and consumers',
+    source: 'seed 001',
+    main: queueProducts,
+  },
+  { name: 'queue-bounded', title: 'A bounded Queue', source: T, main: queueBounded },
+  {
+    name: 'producer-consumer',
+    title: 'Producer and consumers on a bounded Queue',
+    source: 'seed 000',
+    main: producerConsumer,
+  },
+  {
+    name: 'bounded-semaphore',
+    title: 'BoundedSemaphore',
+    source: 'seed 001',
+    main: boundedSemaphore,
+  },
+  { name: 'semaphore', title: 'Semaphore as a lock', source: 'seed 000', main: semaphore },
+  { name: 'actor', title: 'Actors', source: T, main: actor },
 ];
 
-/** Lines of one example's output shown before the rest is summarised. */
-const MAX_LINES = 24;
+/** Of a long output, the first HEAD lines are shown as they come, and the last TAIL at the end. */
+const HEAD = 20;
+const TAIL = 8;
 
 function readSpeed(): number {
   const raw = process.env.TOUR_SPEED;
@@ -133,13 +186,18 @@ async function runOne(example: Example): Promise<boolean> {
   const log = console.log;
   let shown = 0;
   let hidden = 0;
+  const tail: string[] = [];
   console.log = (...args: unknown[]) => {
     for (const line of format(...args).split('\n')) {
-      if (shown < MAX_LINES) {
+      if (shown < HEAD) {
         shown++;
         log(`   ${line}`);
       } else {
-        hidden++;
+        tail.push(line);
+        if (tail.length > TAIL) {
+          tail.shift();
+          hidden++;
+        }
       }
     }
   };
@@ -151,7 +209,8 @@ async function runOne(example: Example): Promise<boolean> {
     return false;
   } finally {
     console.log = log;
-    if (hidden > 0) console.log(`   … ${hidden} more line${hidden === 1 ? '' : 's'}`);
+    if (hidden > 0) console.log(`   … ${hidden} more line${hidden === 1 ? '' : 's'} …`);
+    for (const line of tail) console.log(`   ${line}`);
   }
 }
 
