@@ -45,6 +45,7 @@ import {
   IN_RETURNED,
   isCancelled,
   NOWHERE,
+  startWait,
   takeLive,
 } from './_queue-waiters.js';
 
@@ -164,7 +165,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     p.callSignal = optSignal;
     // Start first: a kill already pending for this greenlet marks the wait, and then no getter
     // may receive the item.
-    const promise = p.start(optTimeout, optSignal);
+    const promise = startWait(p, optTimeout, optSignal);
     const g = isCancelled(p) ? null : this.#liveGetter();
     if (g !== null) {
       g.data = p;
@@ -218,7 +219,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     const g = new CommitWaiter<T>(this.#getOwner, throwEmpty);
     g.data = null;
     this.#getters.push(g);
-    return g.start(optTimeout, optSignal);
+    return startWait(g, optTimeout, optSignal);
   }
 
   /**
@@ -259,7 +260,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
     const w = new Waiter<T>(this.#peekers, throwEmpty);
     this.#peekers.push(w);
-    return w.start(optTimeout, optSignal);
+    return startWait(w, optTimeout, optSignal);
   }
 
   /**

@@ -44,7 +44,7 @@ import {
 } from './_queue-errors.js';
 import { QueueIterator } from './_queue-iter.js';
 import { Deque, defaultCompare, Heap, type ItemStore, Stack } from './_queue-store.js';
-import { type CommitOwner, CommitWaiter, takeLive } from './_queue-waiters.js';
+import { type CommitOwner, CommitWaiter, startWait, takeLive } from './_queue-waiters.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const OPEN = 0;
@@ -224,7 +224,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     const w = new CommitWaiter<void>(this.#putOwner, throwFull);
     w.data = item;
     this.#putters.push(w);
-    return w.start(optTimeout, optSignal);
+    return startWait(w, optTimeout, optSignal);
   }
 
   /**
@@ -275,7 +275,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
     const w = new Waiter<T>(this.#getOwner, throwEmpty);
     this.#getters.push(w);
-    return w.start(optTimeout, optSignal);
+    return startWait(w, optTimeout, optSignal);
   }
 
   /**
@@ -317,7 +317,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
     const w = new Waiter<T>(this.#peekers, throwEmpty);
     this.#peekers.push(w);
-    return w.start(optTimeout, optSignal);
+    return startWait(w, optTimeout, optSignal);
   }
 
   /**
@@ -438,7 +438,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     if (this.#joiners === null) this.#joiners = new WaitList();
     const w = new Waiter<boolean>(this.#joiners, returnFalse);
     this.#joiners.push(w);
-    return w.start(optTimeout, optSignal);
+    return startWait(w, optTimeout, optSignal);
   }
 }
 

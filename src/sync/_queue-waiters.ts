@@ -35,6 +35,43 @@ export function isCancelled(w: Waiter): boolean {
   return c !== NONE && !isWithdrawn(c);
 }
 
+/**
+ * `w.start(timeout, signal)`, plus a guard: when the greenlet already has another wait marked
+ * by a kill or a `Timeout` (a `Cancellation` — e.g. a kill that was pending when it entered
+ * `Promise.all` of two waits, which core delivers to the first wait only), mark this one too,
+ * so it never stays registered, to be handed an item nobody will receive. @internal
+ */
+export function startWait<T>(
+  w: Waiter<T>,
+  timeout: number | null,
+  signal: AbortSignal | null,
+): Promise<T> {
+  const p = w.start(timeout, signal);
+  if (w.fiber._wait !== w && !isCancelled(w)) inheritCancel(w);
+  return p;
+}
+
+function inheritCancel(w: Waiter): void {
+  const f = w.fiber;
+  const first = f._wait;
+  if (
+    first !== null &&
+    first !== w &&
+    isCancelled(first) &&
+    first._cancel instanceof Cancellation
+  ) {
+    w._cancelWith(first._cancel);
+    return;
+  }
+  if (f._more === null) return;
+  for (const o of f._more) {
+    if (o !== w && isCancelled(o) && o._cancel instanceof Cancellation) {
+      w._cancelWith(o._cancel);
+      return;
+    }
+  }
+}
+
 /** Remove and return the oldest wait of `list` that is not already marked to end, or null. @internal */
 export function takeLive(list: WaitList): Waiter | null {
   let w = list.first;

@@ -466,6 +466,22 @@ export function queueConformance(kind: QueueKind): void {
           assert.deepEqual(drain(q), expectedOrder(kind, [1, 2]));
         }));
 
+      test('a kill pending when a greenlet enters two gets at once ends both; none keeps a place in line', () =>
+        vrun(async () => {
+          const q = kind.make<number>();
+          const g: Greenlet = spawn(async () => {
+            void g.kill({ block: false });
+            await Promise.all([q.get(), q.get()]);
+          });
+          await g.join();
+          assert.ok(isExit(g));
+          assert.equal(q.stats().getters, 0);
+          const h = spawn(() => q.get());
+          await sleep(0);
+          q.putNowait(1);
+          assert.equal(await h.get(), 1);
+        }));
+
       test("two getters that both time out leave the item in the queue (gevent's test_two_bogus_waiters)", () =>
         vrun(async () => {
           const q = kind.make<number>();
