@@ -27,6 +27,7 @@ import { main as greenletSpawnForms } from './greenlet-spawn-forms.js';
 import { main as greenletStates } from './greenlet-states.js';
 import { main as greenletSubclass } from './greenlet-subclass.js';
 import { main as greenletTasks } from './greenlet-tasks.js';
+import { main as hello } from './hello.js';
 import { main as kill } from './kill.js';
 import { main as links } from './links.js';
 import { main as local } from './local.js';
@@ -56,6 +57,7 @@ interface Example {
 const T = 'seed 000 (the gevent tutorial)';
 
 const examples: Example[] = [
+  { name: 'hello', title: 'verdant in ten lines', source: 'README.md', main: hello },
   { name: 'spawn-joinall', title: 'spawn and joinAll', source: 'seed 001', main: spawnJoinall },
   { name: 'context-switch', title: 'Explicit context switches', source: T, main: contextSwitch },
   {
