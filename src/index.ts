@@ -33,6 +33,15 @@ export {
   withTimeout,
 } from './core/timeout.js';
 export type { WaitOptions } from './core/waiter.js';
+export {
+  Group,
+  type GroupJoinOptions,
+  type GroupStats,
+  type IMapIterator,
+  type IMapOptions,
+  Pool,
+  PoolFull,
+} from './pool.js';
 export { AsyncResult, type AsyncResultStats, Event, type EventStats } from './sync/event.js';
 export { Local, local } from './sync/local.js';
 export {
