@@ -11,6 +11,7 @@
  */
 import { NONE } from './_fiber.js';
 import { currentFiber } from './context.js';
+import { isErrorClass } from './errors.js';
 import { Greenlet, type KillOptions } from './greenlet.js';
 import { getHub } from './hub.js';
 import type { RawGreenlet } from './rawgreenlet.js';
@@ -388,10 +389,13 @@ export async function killAll(
   for (const g of list) {
     if (!(g instanceof Greenlet)) throw new TypeError('killAll: every item must be a Greenlet');
   }
-  const { block = true, timeout, signal } = options;
+  const { block = true, timeout, signal, exception } = options;
+  if (exception !== undefined && !(exception instanceof Error) && !isErrorClass(exception)) {
+    throw new TypeError('killAll: exception must be an Error instance or an Error class');
+  }
   const err = readWaitOptions({ timeout, signal }, 'killAll');
   if (err !== NONE) throw err;
-  await Promise.all(list.map((g) => g.kill({ exception: options.exception, block: false })));
+  await Promise.all(list.map((g) => g.kill({ exception, block: false })));
   if (!block) return;
   await joinAll(list, { timeout, signal });
   if (list.some((g) => !g.dead)) throw new Timeout(timeout ?? null);

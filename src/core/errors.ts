@@ -81,3 +81,11 @@ export class LoopExit extends Error {
     this.greenlets = greenlets;
   }
 }
+
+/**
+ * Whether `x` is an `Error` class (a constructor whose instances are Errors).
+ * @internal
+ */
+export function isErrorClass(x: unknown): x is new (...args: never[]) => Error {
+  return typeof x === 'function' && (x === Error || x.prototype instanceof Error);
+}

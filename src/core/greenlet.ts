@@ -23,7 +23,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { inspect } from 'node:util';
 import { Fiber, NONE } from './_fiber.js';
 import { als, currentFiber } from './context.js';
-import { GreenletExit } from './errors.js';
+import { GreenletExit, isErrorClass } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
 import type { RawGreenlet } from './rawgreenlet.js';
 import { type ErrorClass, Timeout } from './timeout.js';
@@ -119,10 +119,6 @@ function timeoutGet(): never {
 export const kQuietLink: unique symbol = Symbol('verdant.quietLink');
 /** Symbol of the method that tells whether a greenlet has a joiner or user link. @internal */
 export const kHasListeners: unique symbol = Symbol('verdant.hasListeners');
-
-function isErrorClass(x: unknown): x is ErrorClass {
-  return typeof x === 'function' && (x === Error || x.prototype instanceof Error);
-}
 
 /**
  * A cooperative task: `fn(...args)` run by the hub, with gevent's `Greenlet` API.

@@ -12,7 +12,7 @@
  */
 import { type Fiber, unwithdraw } from './_fiber.js';
 import { currentFiber } from './context.js';
-import { Cancellation } from './errors.js';
+import { Cancellation, isErrorClass } from './errors.js';
 import { getHub, TimerEntry } from './hub.js';
 
 /** An `Error` subclass (its constructor). */
@@ -87,7 +87,7 @@ export class Timeout extends Cancellation {
       exc !== undefined &&
       exc !== null &&
       typeof exc !== 'string' &&
-      typeof exc !== 'function' &&
+      !isErrorClass(exc) &&
       !(exc instanceof Error)
     ) {
       throw new TypeError('Timeout: exception must be an Error, an Error class or a string');
