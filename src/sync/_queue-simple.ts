@@ -1,5 +1,6 @@
 /**
- * `SimpleQueue`, the joinable `Queue` (alias `JoinableQueue`), `PriorityQueue` and `LifoQueue`.
+ * `SimpleQueue`: the queue machinery every class but `Channel` shares (the joinable ones extend
+ * it in _queue-joinable.ts).
  *
  * Design note — where an item is, and why nothing is lost.
  * - Direct hand-off: an item that arrives while a getter waits goes to the oldest getter at
@@ -33,8 +34,6 @@ import {
   type WaitOptions,
 } from '../core/waiter.js';
 import {
-  type JoinableQueueStats,
-  type PriorityQueueOptions,
   QueueEmpty,
   QueueFull,
   QueueShutDown,
@@ -43,7 +42,7 @@ import {
   type ShutdownOptions,
 } from './_queue-errors.js';
 import { QueueIterator } from './_queue-iter.js';
-import { Deque, defaultCompare, Heap, type ItemStore, Stack } from './_queue-store.js';
+import { Deque, type ItemStore } from './_queue-store.js';
 import { type CommitOwner, CommitWaiter, startWait, takeLive } from './_queue-waiters.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -77,12 +76,18 @@ function readMaxsize(maxsize: unknown, cls: string): number {
   return maxsize;
 }
 
-/** Module-private access to a queue's task counter and store (for the subclasses below). */
-let taskDoneOf: (q: SimpleQueue<unknown>) => void;
-let joinOf: (q: SimpleQueue<unknown>, options: unknown) => Promise<boolean>;
-let unfinishedOf: (q: SimpleQueue<unknown>) => number;
-let joinersOf: (q: SimpleQueue<unknown>) => number;
-let setStore: (q: SimpleQueue<unknown>, store: ItemStore<unknown>) => void;
+/**
+ * Access to a queue's task counter and store for the joinable subclasses (_queue-joinable.ts):
+ * the counter lives here, in `#private` fields, so that every put counts without a virtual call.
+ * @internal
+ */
+export const internals = {} as {
+  taskDone(q: SimpleQueue<unknown>): void;
+  join(q: SimpleQueue<unknown>, options: unknown): Promise<boolean>;
+  unfinished(q: SimpleQueue<unknown>): number;
+  joiners(q: SimpleQueue<unknown>): number;
+  setStore(q: SimpleQueue<unknown>, store: ItemStore<unknown>): void;
+};
 
 /**
  * A cooperative FIFO queue without task tracking: greenlets `put` items in and `get` them out,
@@ -154,11 +159,11 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
   }
 
   static {
-    taskDoneOf = (q) => q.#taskDone();
-    joinOf = (q, options) => q.#join(options);
-    unfinishedOf = (q) => q.#unfinished;
-    joinersOf = (q) => (q.#joiners === null ? 0 : q.#joiners.size);
-    setStore = (q, store) => {
+    internals.taskDone = (q) => q.#taskDone();
+    internals.join = (q, options) => q.#join(options);
+    internals.unfinished = (q) => q.#unfinished;
+    internals.joiners = (q) => (q.#joiners === null ? 0 : q.#joiners.size);
+    internals.setStore = (q, store) => {
       q.#store = store;
     };
   }
@@ -447,158 +452,5 @@ function failAll(list: WaitList): void {
   while (w !== null) {
     w.wakeError(new QueueShutDown());
     w = list.shift();
-  }
-}
-
-/**
- * A {@link SimpleQueue} that tracks tasks: every item put counts as an unfinished task until a
- * consumer calls `taskDone()` for it; `join()` waits until none is unfinished. The queue of
- * choice for a boss/workers pipeline. `JoinableQueue` is the same class.
- *
- * Concurrency: as {@link SimpleQueue}; `taskDone()` never switches (joiners it wakes run later,
- * from the hub); `join()` is a switch point unless no task is unfinished.
- *
- * Source: gevent ≥ 25.4's `gevent.queue.Queue` (formerly `JoinableQueue`).
- *
- * @typeParam T - the items' type
- * @param maxsize - the capacity; undefined, null or ≤ 0 for unbounded
- * @throws TypeError for a non-number `maxsize`, RangeError for NaN or a fraction
- * @example
- * ```ts
- * const q = new Queue<string>();
- * for (let i = 0; i < 3; i++) {
- *   spawn(async () => {
- *     for await (const url of q) {
- *       try { await fetchOne(url); } finally { q.taskDone(); }
- *     }
- *   });
- * }
- * for (const url of urls) await q.put(url);
- * await q.join(); // every url handled
- * q.shutdown();
- * ```
- */
-export class Queue<T = unknown> extends SimpleQueue<T> {
-  /** Items put whose `taskDone()` has not been called yet. Never switches. */
-  get unfinishedTasks(): number {
-    return unfinishedOf(this);
-  }
-
-  /**
-   * Mark one item got from the queue as processed. When no task is left unfinished, greenlets
-   * blocked in `join()` wake (later, from the hub). Never switches.
-   * @throws RangeError when called more times than items were put
-   * @example
-   * ```ts
-   * const job = await q.get();
-   * try { await run(job); } finally { q.taskDone(); }
-   * ```
-   */
-  taskDone(): void {
-    taskDoneOf(this);
-  }
-
-  /**
-   * Wait until every item put has been marked done with `taskDone()` (at once when none is
-   * unfinished, also if nothing was ever put).
-   *
-   * A switch point unless nothing is unfinished; kill and `Timeout` land there.
-   * @param options - `{timeout, signal}` or a timeout in ms
-   * @returns true once no task is unfinished; false when `timeout` elapsed first
-   * @throws TypeError / RangeError for bad options; `signal.reason` (reject)
-   * @example
-   * ```ts
-   * if (!(await q.join({ timeout: 10_000 }))) console.warn('workers are slow');
-   * ```
-   */
-  join(options?: WaitOptions | number | null): Promise<boolean> {
-    return joinOf(this, options);
-  }
-
-  /** A read-only snapshot of the queue's state, with its task count. Never switches. */
-  override stats(): JoinableQueueStats {
-    const s = super.stats() as JoinableQueueStats;
-    s.unfinishedTasks = unfinishedOf(this);
-    s.joiners = joinersOf(this);
-    return s;
-  }
-}
-
-/**
- * Alias of {@link Queue} — the same class object (gevent keeps `JoinableQueue` as an alias of
- * its joinable `Queue` since 25.4).
- */
-export const JoinableQueue: typeof Queue = Queue;
-/** Alias of {@link Queue}. */
-export type JoinableQueue<T = unknown> = Queue<T>;
-
-/**
- * A joinable {@link Queue} that returns the lowest item first: ordered with `<`, or by the
- * `compare` option (negative: `a` first). Ties come out in the order they were put. An item a
- * woken getter was interrupted with goes back to the front (it is the next one got).
- *
- * Concurrency: as {@link Queue}. A `compare` that throws makes the `put`/`get` that called it
- * throw, with the queue unchanged.
- *
- * Source: gevent's `gevent.queue.PriorityQueue` (heap order, lowest first).
- *
- * @typeParam T - the items' type
- * @param maxsize - the capacity; undefined, null or ≤ 0 for unbounded
- * @param options - `{compare}`
- * @throws TypeError for a non-number `maxsize` or a `compare` that is not a function;
- *   RangeError for NaN or a fractional `maxsize`
- * @example
- * ```ts
- * const q = new PriorityQueue<{ pri: number; name: string }>(null, {
- *   compare: (a, b) => a.pri - b.pri,
- * });
- * q.putNowait({ pri: 5, name: 'low' });
- * q.putNowait({ pri: 1, name: 'urgent' });
- * q.getNowait().name; // 'urgent'
- * ```
- */
-export class PriorityQueue<T = unknown> extends Queue<T> {
-  constructor(maxsize?: number | null, options?: PriorityQueueOptions<T>) {
-    super(maxsize);
-    let compare: unknown = defaultCompare;
-    if (options !== undefined && options !== null) {
-      if (typeof options !== 'object') {
-        throw new TypeError(`PriorityQueue: options must be an object, got ${typeof options}`);
-      }
-      const c = options.compare;
-      if (c !== undefined && c !== null) {
-        if (typeof c !== 'function') {
-          throw new TypeError(`PriorityQueue: compare must be a function, got ${typeof c}`);
-        }
-        compare = c;
-      }
-    }
-    setStore(this as SimpleQueue<unknown>, new Heap(compare as (a: unknown, b: unknown) => number));
-  }
-}
-
-/**
- * A joinable {@link Queue} that returns the most recently put item first (a stack). `peek`
- * shows the top; an item a woken getter was interrupted with goes back on top.
- *
- * Concurrency: as {@link Queue}.
- *
- * Source: gevent's `gevent.queue.LifoQueue` (joinable since 24.10.1).
- *
- * @typeParam T - the items' type
- * @param maxsize - the capacity; undefined, null or ≤ 0 for unbounded
- * @throws TypeError for a non-number `maxsize`, RangeError for NaN or a fraction
- * @example
- * ```ts
- * const q = new LifoQueue<number>();
- * q.putNowait(1);
- * q.putNowait(2);
- * q.getNowait(); // 2
- * ```
- */
-export class LifoQueue<T = unknown> extends Queue<T> {
-  constructor(maxsize?: number | null) {
-    super(maxsize);
-    setStore(this as SimpleQueue<unknown>, new Stack());
   }
 }

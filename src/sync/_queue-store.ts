@@ -34,6 +34,7 @@ export interface ItemStore<T> {
 }
 
 const MIN_CAPACITY = 16;
+const SHRINK_ABOVE = 1024;
 
 /** A growable ring buffer: O(1) push, take and unget. @internal */
 export class Deque<T> implements ItemStore<T> {
@@ -61,8 +62,9 @@ export class Deque<T> implements ItemStore<T> {
     this.#head = (i + 1) & this.#mask;
     this.#size--;
     if (this.#front > 0) this.#front--;
-    const cap = this.#mask + 1;
-    if (cap > MIN_CAPACITY * 4 && this.#size < cap >>> 3) this.#resize(cap >>> 1);
+    // Give a burst's memory back once drained (growth is by doubling, so this stays O(1)
+    // amortised); a small buffer is kept to avoid churn.
+    if (this.#size === 0 && this.#mask >= SHRINK_ABOVE) this.clear();
     return item;
   }
 

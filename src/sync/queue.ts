@@ -22,7 +22,8 @@
  * woke it passes to the next waiter (an item back to the front of the queue). A blocked `put`
  * inserts its item only when it resumes, so an interrupted one inserts nothing. A channel
  * transfer commits when the getter resumes; once committed the put completes. The details and
- * the invariants they rest on are in `_queue-simple.ts` and `_queue-channel.ts`; the property
+ * the invariants they rest on are in `_queue-simple.ts`, `_queue-joinable.ts` and
+ * `_queue-channel.ts`; the property
  * test (test/sync/queue.property.test.ts) checks conservation under random kills and timeouts,
  * and test/sync/queue.conformance.ts is the suite every class passes.
  *
@@ -39,4 +40,5 @@ export {
   type QueueStats,
   type ShutdownOptions,
 } from './_queue-errors.js';
-export { JoinableQueue, LifoQueue, PriorityQueue, Queue, SimpleQueue } from './_queue-simple.js';
+export { JoinableQueue, LifoQueue, PriorityQueue, Queue } from './_queue-joinable.js';
+export { SimpleQueue } from './_queue-simple.js';
