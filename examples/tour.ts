@@ -22,15 +22,20 @@ import { main as asyncResult } from './async-result.js';
 import { main as asyncResultWaiters } from './async-result-waiters.js';
 import { main as boundedSemaphore } from './bounded-semaphore.js';
 import { main as contextSwitch } from './context-switch.js';
+import { main as determinism } from './determinism.js';
 import { main as event } from './event.js';
 import { main as greenletSpawnForms } from './greenlet-spawn-forms.js';
 import { main as greenletStates } from './greenlet-states.js';
 import { main as greenletSubclass } from './greenlet-subclass.js';
 import { main as greenletTasks } from './greenlet-tasks.js';
+import { main as group } from './group.js';
+import { main as groupMap } from './group-map.js';
 import { main as hello } from './hello.js';
 import { main as kill } from './kill.js';
 import { main as links } from './links.js';
 import { main as local } from './local.js';
+import { main as poolSize } from './pool-size.js';
+import { main as poolSpawn } from './pool-spawn.js';
 import { main as producerConsumer } from './producer-consumer.js';
 import { main as queueBounded } from './queue-bounded.js';
 import { main as queueProducts } from './queue-products.js';
@@ -38,6 +43,7 @@ import { main as queueWorkers } from './queue-workers.js';
 import { main as rawGreenlet } from './raw-greenlet.js';
 import { main as roundRobin } from './round-robin.js';
 import { main as semaphore } from './semaphore.js';
+import { main as semaphorePool } from './semaphore-pool.js';
 import { main as sleepInterleave } from './sleep-interleave.js';
 import { main as spawnJoinall } from './spawn-joinall.js';
 import { main as spawnLater } from './spawn-later.js';
@@ -73,6 +79,7 @@ const examples: Example[] = [
     main: sleepInterleave,
   },
   { name: 'sync-vs-async', title: 'Synchronous vs asynchronous', source: T, main: syncVsAsync },
+  { name: 'determinism', title: 'Determinism', source: T, main: determinism },
   {
     name: 'greenlet-spawn-forms',
     title: 'Ways to spawn a greenlet',
@@ -153,12 +160,22 @@ const examples: Example[] = [
     source: 'seed 000',
     main: producerConsumer,
   },
+  { name: 'group', title: 'Group', source: T, main: group },
+  { name: 'group-map', title: 'Group.map, imap, imapUnordered', source: T, main: groupMap },
+  { name: 'pool-size', title: 'A Pool of two', source: T, main: poolSize },
+  {
+    name: 'pool-spawn',
+    title: 'Spawning into a pool from a member',
+    source: 'seeds 000 and 002',
+    main: poolSpawn,
+  },
   {
     name: 'bounded-semaphore',
     title: 'BoundedSemaphore',
     source: 'seed 001',
     main: boundedSemaphore,
   },
+  { name: 'semaphore-pool', title: 'BoundedSemaphore in a Pool', source: T, main: semaphorePool },
   { name: 'semaphore', title: 'Semaphore as a lock', source: 'seed 000', main: semaphore },
   { name: 'actor', title: 'Actors', source: T, main: actor },
 ];
