@@ -7,6 +7,7 @@ import { GreenletExit } from '../../src/core/errors.js';
 import { getHub } from '../../src/core/hub.js';
 import * as index from '../../src/index.js';
 import { type Greenlet, joinAll, sleep, spawn, Timeout, withTimeout } from '../../src/index.js';
+import { Deque, Heap } from '../../src/sync/_queue-store.js';
 import {
   Channel,
   JoinableQueue,
@@ -892,4 +893,131 @@ describe('Channel specifics', () => {
       q.getNowait();
       await joinAll(ps, { raiseError: true });
     }));
+});
+
+describe('the TSDoc examples run', () => {
+  test('SimpleQueue: a bounded producer and a for-await consumer', () =>
+    vrun(async () => {
+      const q = new SimpleQueue<number>(2);
+      spawn(async () => {
+        for (let i = 0; i < 5; i++) await q.put(i);
+        q.shutdown();
+      });
+      const out: number[] = [];
+      for await (const n of q) out.push(n);
+      assert.deepEqual(out, [0, 1, 2, 3, 4]);
+    }));
+
+  test('Queue: workers, taskDone() and join()', () =>
+    vrun(async () => {
+      const urls = ['a', 'b', 'c', 'd', 'e'];
+      const fetched: string[] = [];
+      const fetchOne = async (url: string): Promise<void> => {
+        await sleep(url.charCodeAt(0) % 3);
+        fetched.push(url);
+      };
+      const q = new Queue<string>();
+      for (let i = 0; i < 3; i++) {
+        spawn(async () => {
+          for await (const url of q) {
+            try {
+              await fetchOne(url);
+            } finally {
+              q.taskDone();
+            }
+          }
+        });
+      }
+      for (const url of urls) await q.put(url);
+      await q.join();
+      assert.deepEqual([...fetched].sort(), urls);
+      q.shutdown();
+    }));
+
+  test('PriorityQueue with compare, LifoQueue, Channel', () =>
+    vrun(async () => {
+      const pq = new PriorityQueue<{ pri: number; name: string }>(null, {
+        compare: (a, b) => a.pri - b.pri,
+      });
+      pq.putNowait({ pri: 5, name: 'low' });
+      pq.putNowait({ pri: 1, name: 'urgent' });
+      assert.equal(pq.getNowait().name, 'urgent');
+      const lq = new LifoQueue<number>();
+      lq.putNowait(1);
+      lq.putNowait(2);
+      assert.equal(lq.getNowait(), 2);
+      const log: string[] = [];
+      const ch = new Channel<string>();
+      spawn(async () => {
+        await ch.put('hello');
+        log.push('sent');
+      });
+      log.push(await ch.get());
+      await sleep(0);
+      assert.deepEqual(log, ['hello', 'sent']);
+    }));
+});
+
+describe('item stores (internal)', () => {
+  function lcg(seed: number): () => number {
+    let x = seed;
+    return () => {
+      x = (x * 48271) % 2147483647;
+      return x;
+    };
+  }
+
+  test('Deque matches an array model through growth, wrap-around, unget and shrinking', () => {
+    const rnd = lcg(11);
+    const d = new Deque<number>();
+    const model: number[] = [];
+    let front = 0;
+    let next = 0;
+    for (let step = 0; step < 20_000; step++) {
+      const r = rnd() % 10;
+      const burst = step > 10_000 && step < 12_000;
+      if (r < 5 || burst) {
+        d.push(next);
+        model.push(next++);
+      } else if (r < 8 && model.length > 0) {
+        assert.equal(d.peek(), model[0]);
+        assert.equal(d.take(), model.shift());
+        if (front > 0) front--;
+      } else if (r < 9) {
+        // unget goes behind the items handed back before it, ahead of the rest
+        d.unget(next);
+        model.splice(front, 0, next++);
+        front++;
+      } else if (model.length === 0) {
+        front = 0;
+      }
+      assert.equal(d.size, model.length);
+    }
+    while (model.length > 0) assert.equal(d.take(), model.shift());
+    assert.equal(d.size, 0);
+    d.push(1);
+    assert.equal(d.clear(), 1);
+  });
+
+  test('Heap returns items in compare order, ties in arrival order, handed-back items first', () => {
+    const rnd = lcg(5);
+    const h = new Heap<[number, number]>((a, b) => a[0] - b[0]);
+    const model: [number, number][] = [];
+    let seq = 0;
+    for (let step = 0; step < 5000; step++) {
+      if (rnd() % 3 !== 0 || model.length === 0) {
+        const item: [number, number] = [rnd() % 20, seq++];
+        h.push(item);
+        model.push(item);
+      } else {
+        model.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        assert.deepEqual(h.peek(), model[0]);
+        assert.deepEqual(h.take(), model.shift());
+      }
+      assert.equal(h.size, model.length);
+    }
+    h.unget([99, -1]);
+    assert.deepEqual(h.take(), [99, -1]);
+    assert.equal(h.clear(), model.length);
+  });
 });
