@@ -104,7 +104,7 @@ function job(script, workload, { warmup = 1, reps = 3, rounds = 2, needs = [] } 
   const key = `${script}:${workload}`;
   if (!jobs.has(key)) {
     const j = { key, script, workload, warmup, reps, rounds, needs, n: 0 };
-    jobs.set(key, { ...j, times: [], runs: [], error: null, missing: null });
+    jobs.set(key, { ...j, times: [], cpu: [], runs: [], error: null, missing: null });
   }
   return jobs.get(key);
 }
@@ -161,6 +161,7 @@ async function runJob(j, round) {
     j.runtime = out.runtime;
   } else {
     j.times.push(...out.times);
+    j.cpu.push(...out.cpu_times);
     j.runs.push(...out.runs);
   }
   j.peak_rss_mb = Math.max(j.peak_rss_mb ?? 0, out.peak_rss_mb);
@@ -414,6 +415,7 @@ const side = (j, metric) =>
     ? { bytes_per_task: bytesOf(j), runs: j.runs }
     : {
         per_op_ns: perOpNs(j),
+        cpu_per_op_ns: j.cpu.length > 0 ? (median(j.cpu) / j.n) * 1e9 : Number.NaN,
         n: j.n,
         times: j.times,
         spread_pct: spreadPct(j.times),
@@ -435,6 +437,7 @@ function evaluate(r) {
     r.metric === 'bytes'
       ? out.verdant.bytes_per_task / out.baseline.bytes_per_task
       : out.verdant.per_op_ns / out.baseline.per_op_ns;
+  if (r.metric !== 'bytes') out.cpu_ratio = out.verdant.cpu_per_op_ns / out.baseline.cpu_per_op_ns;
   const bad = r.check?.(v, b) ?? null;
   if (bad !== null) return { ...out, status: 'FAIL', detail: bad };
   if (r.absolute !== undefined)
@@ -471,9 +474,12 @@ const lines = results.map((r) => {
       : r.budget === null
         ? '—'
         : `≤ ${r.budget}×`;
-  if (r.verdant === undefined) return [r.label, '—', r.baseline_name, '—', '—', budget, r.status];
+  if (r.verdant === undefined) {
+    return [r.label, '—', r.baseline_name, '—', '—', '', budget, r.status];
+  }
   const ratio = `${r.ratio.toFixed(2)}×`;
-  return [r.label, fv(r.verdant), r.baseline_name, fv(r.baseline), ratio, budget, r.status];
+  const cpu = r.cpu_ratio === undefined ? '' : `${r.cpu_ratio.toFixed(2)}×`;
+  return [r.label, fv(r.verdant), r.baseline_name, fv(r.baseline), ratio, cpu, budget, r.status];
 });
 if (als !== null) {
   const status = als.budget === null ? 'report' : als.ratio <= als.budget ? 'PASS' : 'OVER';
@@ -483,11 +489,12 @@ if (als !== null) {
     'worker without verdant',
     `${als.plain_ms.toFixed(1)} ms`,
     `${als.ratio.toFixed(2)}×`,
+    '',
     als.budget === null ? '— (Node<24)' : '≤ 1.1×',
     status,
   ]);
 }
-const header = ['row', 'verdant', 'baseline', 'base', 'ratio', 'budget', 'status'];
+const header = ['row', 'verdant', 'baseline', 'base', 'ratio', 'cpu ratio', 'budget', 'status'];
 process.stdout.write(`\n${table(header, lines)}\n`);
 
 const details = [];

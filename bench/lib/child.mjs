@@ -2,7 +2,8 @@
 //
 // Protocol: `node --expose-gc <script> <workload> <warmup> <reps>` runs the workload
 // `warmup + reps` times in this process (a full GC before each run, outside the timing) and
-// prints ONE JSON line: {workload, n, times: [seconds of each measured run], extra, runtime}.
+// prints ONE JSON line: {workload, n, times: [wall seconds of each measured run], cpu_times: [CPU
+// seconds of the same runs, around the whole workload call], runs: [extra of each run], runtime}.
 // A failed check prints `CHECK FAILED: ...` on stderr and exits with status 2.
 //
 // This file imports nothing of verdant: the baselines load it too.
@@ -53,14 +54,18 @@ export async function main(workloads, argv = process.argv) {
   const warmup = Number(warmupArg);
   const reps = Number(repsArg);
   const times = [];
+  const cpuTimes = []; // user + system CPU of the whole process (GC threads included)
   const runs = [];
   let n = 0;
   try {
     for (let i = 0; i < warmup + reps; i++) {
       fullGc();
+      const c0 = process.cpuUsage();
       const r = await wl();
+      const c = process.cpuUsage(c0);
       if (i >= warmup) {
         times.push(r.seconds);
+        cpuTimes.push((c.user + c.system) / 1e6);
         n = r.n;
         const { seconds: _s, n: _n, ...extra } = r;
         runs.push(extra);
@@ -76,6 +81,7 @@ export async function main(workloads, argv = process.argv) {
     workload: name,
     n,
     times,
+    cpu_times: cpuTimes,
     runs,
     peak_rss_mb: +(peakRssBytes() / 2 ** 20).toFixed(1),
     runtime: `node${process.versions.node}`,
