@@ -27,7 +27,7 @@ import {
   type WaitOwner,
 } from './core/waiter.js';
 
-/** Options of {@link GroupCore.join}. */
+/** Options of `join()`. */
 export interface GroupJoinOptions extends WaitOptions {
   /**
    * After waiting, throw the exception of a greenlet that was a member when `join` was called and
@@ -36,19 +36,19 @@ export interface GroupJoinOptions extends WaitOptions {
   raiseError?: boolean;
 }
 
-/** A read-only snapshot of a group's state ({@link GroupCore.stats}). */
+/** A read-only snapshot of a group's state (`stats()`). */
 export interface GroupStats {
-  /** Live members (as {@link GroupCore.size}). */
+  /** Live members (as `size`). */
   size: number;
   /** The pool's capacity; `null` when unbounded (a `Group`, `new Pool()`). */
   maxSize: number | null;
-  /** Free slots (as {@link GroupCore.freeCount}); `Infinity` when unbounded. */
+  /** Free slots (as `freeCount()`); `Infinity` when unbounded. */
   freeCount: number;
   /** Spawners waiting for a free slot. */
   waitingForSlot: number;
-  /** Callers waiting in {@link GroupCore.waitAvailable}. */
+  /** Callers waiting in `waitAvailable()`. */
   waitingAvailable: number;
-  /** Callers waiting in {@link GroupCore.join}. */
+  /** Callers waiting in `join()`. */
   joining: number;
   /** Members being killed by `kill`/`killone` and not dead yet. */
   dying: number;
@@ -91,26 +91,40 @@ function isErrorClass(x: unknown): x is ErrorClass {
 }
 
 interface KillArgs {
+  /** The error to reject with (bad options, a pre-aborted signal's reason), or NONE. */
+  error: unknown;
   exception: Error | ErrorClass | undefined;
   block: boolean;
   timeout: number | null;
   signal: AbortSignal | null;
 }
 
-/** Validate kill options; returns them, or the error to reject with. */
-function readKillOptions(options: unknown, where: string): KillArgs | Error {
-  if (options === undefined || options === null) options = {};
+/** Read kill options; `error` says why the call must reject. */
+function readKillOptions(options: unknown, where: string): KillArgs {
+  const out: KillArgs = {
+    error: NONE,
+    exception: undefined,
+    block: true,
+    timeout: null,
+    signal: null,
+  };
+  if (options === undefined || options === null) return out;
   if (typeof options !== 'object') {
-    return new TypeError(`${where}: options must be an object, got ${typeof options}`);
+    out.error = new TypeError(`${where}: options must be an object, got ${typeof options}`);
+    return out;
   }
   const o = options as KillOptions;
   const exc = o.exception;
   if (exc !== undefined && !(exc instanceof Error) && !isErrorClass(exc)) {
-    return new TypeError(`${where}: exception must be an Error instance or an Error class`);
+    out.error = new TypeError(`${where}: exception must be an Error instance or an Error class`);
+    return out;
   }
-  const err = readWaitOptions({ timeout: o.timeout, signal: o.signal }, where);
-  if (err !== NONE) return err as Error;
-  return { exception: exc, block: o.block !== false, timeout: optTimeout, signal: optSignal };
+  out.error = readWaitOptions({ timeout: o.timeout, signal: o.signal }, where);
+  out.exception = exc;
+  out.block = o.block !== false;
+  out.timeout = optTimeout;
+  out.signal = optSignal;
+  return out;
 }
 
 /** Marks a slot wait that starts nothing (map's own spawning loop). */
@@ -215,7 +229,7 @@ export class GroupCore {
   }
 
   /**
-   * {@link GroupCore.add} the (unstarted) greenlet, then start it. Never switches.
+   * `add()` the (unstarted) greenlet, then start it. Never switches.
    * @throws TypeError when `g` is not a `Greenlet`; {@link PoolFull} when a pool has no free slot
    */
   start(g: Greenlet): void {
@@ -270,7 +284,7 @@ export class GroupCore {
 
   /**
    * Make `g` a member with a slot already taken. With `listener`, a listening link that calls
-   * {@link GroupCore._exit} first replaces the quiet membership link (one link per call of `map`).
+   * `_exit()` first replaces the quiet membership link (one link per call of `map`).
    * @internal
    */
   _admit(g: Greenlet, listener?: (g: Greenlet) => void): void {
@@ -378,7 +392,7 @@ export class GroupCore {
    */
   kill(options?: KillOptions): Promise<void> {
     const o = readKillOptions(options, `${this._where}.kill`);
-    if (o instanceof Error) return Promise.reject(o);
+    if (o.error !== NONE) return Promise.reject(o.error);
     this.#killMembers(o.exception);
     if (!o.block || this.#members.size === 0) return RESOLVED_VOID;
     return this.#killLoop(o);
@@ -426,7 +440,7 @@ export class GroupCore {
    */
   killone(g: Greenlet, options?: KillOptions): Promise<void> {
     const o = readKillOptions(options, `${this._where}.killone`);
-    if (o instanceof Error) return Promise.reject(o);
+    if (o.error !== NONE) return Promise.reject(o.error);
     if (this.#dying.has(g) || !this.#members.has(g)) return RESOLVED_VOID;
     this.#dying.add(g);
     void g.kill({ exception: o.exception, block: false });
@@ -452,7 +466,7 @@ export class GroupCore {
    * A switch point unless a slot is free: kill and `Timeout` land here. It resumes only while a
    * slot is free, so `if (await pool.waitAvailable() > 0) pool.add(g)` cannot throw `PoolFull`.
    * @param options - `{timeout, signal}` or a timeout in ms
-   * @returns {@link GroupCore.freeCount} when the caller resumes (never 0), or 0 when `timeout`
+   * @returns `freeCount()` when the caller resumes (never 0), or 0 when `timeout`
    *   elapsed first
    * @throws TypeError/RangeError for bad options (rejects)
    * @example

@@ -240,6 +240,11 @@ describe('Group (test__greenletset.py)', () => {
       await sleep(0);
       const pre = AbortSignal.abort(new ExpectedError('pre'));
       await assertRejectsNoThrow(() => s.kill({ signal: pre }), /pre/);
+      await assertRejectsNoThrow(
+        () => s.killone(stubborn, { signal: AbortSignal.abort('a string reason') }),
+        (e) => e === 'a string reason',
+      );
+      assert.equal(s.stats().dying, 0);
       const ac = new AbortController();
       spawn(async () => {
         await sleep(20);
@@ -1173,4 +1178,40 @@ test('PoolFull is an Error with its own name', () => {
   assert.ok(e instanceof Error);
   assert.equal(e.name, 'PoolFull');
   assert.equal(e.message, 'x');
+});
+
+describe('the TSDoc examples run', () => {
+  test('Group, Pool and PoolFull examples', () =>
+    runVirtual(async () => {
+      // Group
+      const group = new Group();
+      await group.spawn(sleep, 100);
+      await group.spawn(sleep, 200);
+      await group.join(); // both done
+      assert.equal(now(), 200);
+      // Pool
+      const fetchPage = async (url: string): Promise<string> => {
+        await sleep(url.length);
+        return url;
+      };
+      const urls = ['a', 'bb', 'ccc', 'dddd'];
+      const pool = new Pool(2);
+      for (const url of urls) await pool.spawn(fetchPage, url); // at most 2 at a time
+      await pool.join();
+      assert.equal(now(), 200 + 6);
+      // PoolFull
+      const full = new Pool(1);
+      await full.spawn(sleep, 10);
+      const g = new Greenlet(sleep, 1);
+      try {
+        full.add(g);
+      } catch (e) {
+        if (e instanceof PoolFull) await full.waitAvailable();
+      }
+      full.add(g);
+      assert.equal(full.has(g), true);
+      // map
+      const squares = await new Pool(10).map(async (x: number) => x * x, [1, 2, 3]); // [1, 4, 9]
+      assert.deepEqual(squares, [1, 4, 9]);
+    }));
 });
