@@ -61,17 +61,17 @@ function returnFalse(): boolean {
 }
 
 /** Validate a `maxsize`; returns the capacity (Infinity when unbounded). */
-function readMaxsize(maxsize: unknown, cls: string): number {
+function readMaxsize(maxsize: unknown, action: string): number {
   if (maxsize === undefined || maxsize === null) return Number.POSITIVE_INFINITY;
   if (typeof maxsize !== 'number') {
     throw new TypeError(
-      `Cannot create a ${cls} with a maxsize that is not a number: maxsize is ${typeof maxsize}`,
+      `Cannot ${action} with a maxsize that is not a number: maxsize is ${typeof maxsize}`,
     );
   }
-  if (Number.isNaN(maxsize)) throw new RangeError(`Cannot create a ${cls} with maxsize NaN`);
+  if (Number.isNaN(maxsize)) throw new RangeError(`Cannot ${action} with maxsize NaN`);
   if (maxsize <= 0 || maxsize === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
   if (!Number.isInteger(maxsize)) {
-    throw new RangeError(`Cannot create a ${cls} with a fractional maxsize: maxsize is ${maxsize}`);
+    throw new RangeError(`Cannot ${action} with a fractional maxsize: maxsize is ${maxsize}`);
   }
   return maxsize;
 }
@@ -155,7 +155,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
   };
 
   constructor(maxsize?: number | null) {
-    this.#max = readMaxsize(maxsize, new.target.name);
+    this.#max = readMaxsize(maxsize, `create a ${new.target.name}`);
   }
 
   static {
@@ -176,7 +176,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     return this.#max === Number.POSITIVE_INFINITY ? null : this.#max;
   }
   set maxsize(value: number | null) {
-    this.#max = readMaxsize(value, this.constructor.name);
+    this.#max = readMaxsize(value, `resize a ${this.constructor.name}`);
     this.#admit();
   }
 

@@ -130,7 +130,11 @@ describe('the queue classes', () => {
       assert.deepEqual([q.getNowait(), q.getNowait(), q.getNowait(), q.getNowait()], [0, 1, 2, 3]);
       assert.throws(() => {
         q.maxsize = Number.NaN;
-      }, RangeError);
+      }, /Cannot resize a Queue with maxsize NaN/);
+      assert.throws(
+        () => new PriorityQueue('3' as unknown as number),
+        /Cannot create a PriorityQueue with a maxsize that is not a number: maxsize is string/,
+      );
     }));
 });
 
