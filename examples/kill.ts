@@ -9,8 +9,11 @@
  * `value`; another exception makes it a failure; a greenlet killed before it started never
  * runs.
  *
- * Deviations: Python's `except GreenletExit` becomes a `catch` that rethrows: `GreenletExit` is
- * a `Cancellation`, and code that catches broadly must rethrow those.
+ * Deviations:
+ * - A `catch` that logs and rethrows: `GreenletExit` is a `Cancellation`, and code that catches
+ *   broadly must rethrow those (Python's `except BaseException: …; raise`).
+ * - gevent 22.10 also writes `h`'s failure report (its traceback) to stderr; verdant reports a
+ *   failure only when nobody waits for the greenlet, and the blocking `kill()` is waiting.
  *
  * Run: node dist/examples/kill.js
  */

@@ -4,7 +4,8 @@
  *
  * Not from a seed (none of them has a links sample): written from gevent's `Greenlet.link`,
  * `link_value` and `link_exception`, which behave the same in gevent 22.10 (there each callback
- * runs in a greenlet of its own).
+ * runs in a greenlet of its own, and `bad`'s failure is also reported on stderr; verdant does not
+ * report a failure that user code linked to).
  *
  * Run: node dist/examples/links.js
  */

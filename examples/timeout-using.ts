@@ -3,8 +3,9 @@
  * which cancels it when the block ends. The `exception` option throws your own error instead.
  *
  * Ported from seed 001 (`with Timeout(1): gevent.sleep(10)`) and seed 000 / seed 001
- * (`class TooLong(Exception)`, `with Timeout(time_to_wait, TooLong)`). In gevent 22.10 both
- * blocks end the program with a traceback (`Timeout: 1 second`, then `TooLong`).
+ * (`class TooLong(Exception)`, `with Timeout(time_to_wait, TooLong)`). In gevent 22.10 each
+ * block, run on its own, ends the program with a traceback whose last line is
+ * `gevent.timeout.Timeout: 1 second`, and `TooLong` for the second.
  *
  * Deviations from the seed:
  * - Milliseconds: 1000 and 5000 for 1 and 5 s.
