@@ -313,7 +313,7 @@ export class GroupCore {
 
   #remove(g: Greenlet): void {
     this.#members.delete(g);
-    this.#dying.delete(g);
+    if (this.#dying.size > 0) this.#dying.delete(g);
     this.#release();
     if (this.#members.size === 0 && this.#joiners.size > 0) this.#joiners.wakeAll(true);
   }

@@ -1054,6 +1054,23 @@ describe('Group.map and mapAsync', () => {
       assert.deepEqual(reports, []);
     }));
 
+  test('map() on a full pool stops starting calls once a failure is known', () =>
+    runVirtual(async () => {
+      const p = new Pool(2);
+      let calls = 0;
+      await assert.rejects(
+        p.map(async (x: number) => {
+          calls++;
+          await sleep(1);
+          if (x === 1) throw new ExpectedError('second fails');
+          return x;
+        }, range(100)),
+        /second fails/,
+      );
+      assert.ok(calls <= 4, `started ${calls} calls`);
+      await p.join();
+    }));
+
   test('map() rethrows an error of the input iterable and kills what it started', () =>
     runVirtual(async () => {
       function* errorIter(): Generator<number> {
