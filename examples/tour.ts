@@ -8,7 +8,7 @@
  * Time: the examples run on the real hub clock, as written (in milliseconds), except that the
  * tour shortens every hub timer by a factor — `sleep`, `Timeout`, `spawnLater`, the `timeout`
  * options — so the whole tour takes seconds, not minutes. The factor is `TOUR_SPEED` (default
- * 10; `TOUR_SPEED=1` runs the examples at their real speed). This is done here, by wrapping the
+ * 20; `TOUR_SPEED=1` runs the examples at their real speed). This is done here, by wrapping the
  * hub's timer insertion, so the examples themselves stay plain verdant programs. The hub's clock
  * (`getHub().now()`) is not scaled: a duration an example prints is the real, shortened one.
  *
@@ -186,7 +186,7 @@ const TAIL = 8;
 
 function readSpeed(): number {
   const raw = process.env.TOUR_SPEED;
-  if (raw === undefined || raw === '') return 10;
+  if (raw === undefined || raw === '') return 20;
   const speed = Number(raw);
   if (!(speed >= 1)) throw new RangeError(`TOUR_SPEED must be a number >= 1, got ${raw}`);
   return speed;
