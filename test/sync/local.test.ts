@@ -1,0 +1,214 @@
+// Local: greenlet-local storage. Ports gevent's test__local.py (per-greenlet attributes,
+// subclass __init__ per greenlet, class attributes and descriptors, independent objects) to
+// DESIGN §3 "Local".
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Greenlet, Local, local, sleep, spawn } from '../../src/index.js';
+import { runVirtual } from '../../src/testing/index.js';
+
+test('new Local() keeps each greenlet own properties; one never set reads undefined', async () => {
+  await runVirtual(async () => {
+    const l = new Local() as Local & { attr?: number };
+    l.attr = 1;
+    assert.equal(l.attr, 1);
+    const seen = await spawn(async () => {
+      const before = l.attr;
+      l.attr = 2;
+      await sleep(5);
+      return [before, l.attr];
+    }).get();
+    assert.deepEqual(seen, [undefined, 2]);
+    assert.equal(l.attr, 1, 'the other greenlet did not change ours');
+  });
+});
+
+test('a child greenlet does not inherit its spawner values', async () => {
+  await runVirtual(async () => {
+    const l = local<{ user: string }>();
+    const r = await spawn(async () => {
+      l.user = 'parent';
+      const child = spawn(() => l.user);
+      return [await child.get(), l.user];
+    }).get();
+    assert.deepEqual(r, [undefined, 'parent']);
+  });
+});
+
+test('values stay per greenlet across waits, with several greenlets interleaved', async () => {
+  await runVirtual(async () => {
+    const l = local<{ n: number }>();
+    const worker = async (n: number): Promise<number[]> => {
+      const seen: number[] = [];
+      l.n = n;
+      for (let i = 0; i < 3; i++) {
+        await sleep(n);
+        seen.push(l.n as number);
+        l.n = (l.n as number) + 100;
+      }
+      return seen;
+    };
+    const gs = [spawn(worker, 1), spawn(worker, 2), spawn(worker, 3)];
+    const results = await Promise.all(gs.map((g) => g.get()));
+    assert.deepEqual(results, [
+      [1, 101, 201],
+      [2, 102, 202],
+      [3, 103, 203],
+    ]);
+  });
+});
+
+test('main has its own storage, separate from greenlets', async () => {
+  const l = local<{ who: string }>();
+  l.who = 'main';
+  const g = spawn(() => {
+    const before = l.who;
+    l.who = 'greenlet';
+    return before;
+  });
+  assert.equal(await g.get(), undefined);
+  assert.equal(l.who, 'main');
+});
+
+test('two Local objects are independent (test_objects)', async () => {
+  await runVirtual(() => {
+    const a = local<{ path: string }>();
+    const b = local<{ path: string }>();
+    a.path = '123';
+    b.path = '123';
+    assert.equal(a.path, b.path);
+    b.path = '321';
+    assert.notEqual(a.path, b.path);
+  });
+});
+
+test('in, Object.keys and delete work on the current greenlet storage', async () => {
+  await runVirtual(async () => {
+    const l = local<{ a: number; b: number }>();
+    l.a = 1;
+    l.b = 2;
+    assert.ok('a' in l);
+    assert.deepEqual(Object.keys(l).sort(), ['a', 'b']);
+    const other = await spawn(() => {
+      const r = { has: 'a' in l, keys: Object.keys(l) };
+      l.a = 9;
+      return r;
+    }).get();
+    assert.deepEqual(other, { has: false, keys: [] });
+    delete l.a;
+    assert.equal('a' in l, false);
+    assert.equal(l.a, undefined);
+    assert.equal(l.b, 2);
+  });
+});
+
+test('local() is shorthand for new Local()', () => {
+  const l = local();
+  assert.ok(l instanceof Local);
+});
+
+let created = 0;
+
+class MyLocal extends Local {
+  items: string[] = [];
+  owner = 'unset';
+  constructor() {
+    super();
+    created++;
+  }
+  add(item: string): number {
+    this.items.push(item);
+    return this.items.length;
+  }
+  get desc(): this {
+    return this;
+  }
+}
+
+test('a subclass field initialisers and constructor run once for each greenlet that first touches it', async () => {
+  await runVirtual(async () => {
+    created = 0;
+    const l = new MyLocal();
+    assert.equal(created, 1, 'for the creating greenlet, at construction');
+    l.add('creator');
+    const worker = async (name: string): Promise<string[]> => {
+      l.owner = name;
+      l.add(`${name}-1`);
+      await sleep(1);
+      l.add(`${name}-2`);
+      return l.items;
+    };
+    const a = spawn(worker, 'a');
+    const b = spawn(worker, 'b');
+    assert.deepEqual(await a.get(), ['a-1', 'a-2']);
+    assert.deepEqual(await b.get(), ['b-1', 'b-2']);
+    assert.equal(created, 3, 'once per greenlet, not once per access');
+    assert.deepEqual(l.items, ['creator']);
+    assert.equal(l.owner, 'unset');
+    const untouched = spawn(() => 'never touches it');
+    await untouched.join();
+    assert.equal(created, 3, 'not for a greenlet that never touches it');
+  });
+});
+
+test('subclass instances keep their class; methods and accessors see the greenlet storage (test_class_attr)', async () => {
+  await runVirtual(async () => {
+    const l = new MyLocal();
+    assert.ok(l instanceof MyLocal);
+    assert.ok(l instanceof Local);
+    assert.equal(l.desc, l, 'an accessor gets the object the user holds as this');
+    const other = await spawn(() => [l instanceof MyLocal, l.desc === l, l.add('x')]).get();
+    assert.deepEqual(other, [true, true, 1]);
+  });
+});
+
+class WithProto extends Local {
+  declare CLASS_PROP: number;
+}
+Object.defineProperty(WithProto.prototype, 'CLASS_PROP', { value: 42, writable: true });
+
+test('a prototype value can be shadowed per greenlet and comes back when deleted (test_class_attr)', async () => {
+  await runVirtual(async () => {
+    const l = new WithProto();
+    assert.equal(l.CLASS_PROP, 42);
+    l.CLASS_PROP = 1;
+    assert.equal(l.CLASS_PROP, 1);
+    assert.equal(await spawn(() => l.CLASS_PROP).get(), 42);
+    delete (l as { CLASS_PROP?: number }).CLASS_PROP;
+    assert.equal(l.CLASS_PROP, 42);
+  });
+});
+
+class A extends Local {
+  obj: unknown;
+  path = '';
+  constructor(obj: unknown) {
+    super(obj);
+    this.obj = obj;
+  }
+}
+
+test('a subclass constructor that forwards its arguments gets them in every greenlet', async () => {
+  await runVirtual(async () => {
+    const shared = { echo: 'test' };
+    const a = new A(shared);
+    a.path = '123';
+    const inOther = await spawn(() => [a.obj === shared, a.path]).get();
+    assert.deepEqual(inOther, [true, '']);
+    assert.equal(a.path, '123');
+  });
+});
+
+test('a Local created inside a Greenlet subclass run works like anywhere else (test_local_dicts_for_greenlet)', async () => {
+  class MyGreenlet extends Greenlet<number> {
+    protected override run(): number {
+      const x = local<{ foo: number }>();
+      x.foo = 42;
+      return x.foo;
+    }
+  }
+  await runVirtual(async () => {
+    const g = new MyGreenlet();
+    g.start();
+    assert.equal(await g.get(), 42);
+  });
+});
