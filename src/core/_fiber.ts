@@ -65,15 +65,16 @@ export abstract class Fiber {
   }
 
   /**
-   * Throw `exc` at every wait pending, through the hub's FIFO, or at the next wait.
-   * A wait already carrying an exception keeps it (two kills deliver one exception).
+   * Throw `exc` at every wait pending, through the hub's FIFO, and at any wait started before
+   * it is delivered (or at the next wait). A wait already carrying an exception keeps it (two
+   * kills deliver one exception).
    * @internal
    */
   _deliver(exc: unknown): void {
-    if (this._wait === null) {
-      if (this._pendingExc === NONE || isWithdrawn(this._pendingExc)) this._pendingExc = exc;
-      return;
-    }
+    // Pending until the hub throws it at one of the fiber's waits: a wait started before then
+    // (another branch of a Promise.all, or after a Promise.race settled) throws it too.
+    if (this._pendingExc === NONE || isWithdrawn(this._pendingExc)) this._pendingExc = exc;
+    if (this._wait === null) return;
     this._wait._cancelWith(exc);
     if (this._more !== null) for (const w of this._more.slice()) w._cancelWith(exc);
   }

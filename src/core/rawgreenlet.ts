@@ -209,6 +209,11 @@ function transfer(
   isErr: boolean,
 ): Promise<unknown> {
   if (target === from) return isErr ? Promise.reject(err) : Promise.resolve(pack(args));
+  if (isErr && target.dead && err instanceof GreenletExit) {
+    // A dead greenlet "ends again" by it: a GreenletExit becomes its return value.
+    args = [err];
+    isErr = false;
+  }
   const w = new Waiter(switchOwner, null, from);
   switchWaits.set(from, w);
   const p = w.start();

@@ -120,9 +120,10 @@ export class Waiter<T = unknown> implements Timed {
     fiber._addWait(this);
     const hub = getHub();
     if (fiber._pendingExc !== NONE) {
+      // Stays pending until delivered: every wait started before then throws it too.
       const exc = fiber._pendingExc;
-      fiber._pendingExc = NONE;
-      if (!isWithdrawn(exc)) this._cancelWith(exc);
+      if (isWithdrawn(exc)) fiber._pendingExc = NONE;
+      else this._cancelWith(exc);
     }
     if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
       hub.addTimer(this, timeout);
@@ -219,6 +220,7 @@ export class Waiter<T = unknown> implements Timed {
           reject(err);
         }
       } else {
+        if (this.fiber._pendingExc === exc) this.fiber._pendingExc = NONE;
         reject(exc);
       }
     }
