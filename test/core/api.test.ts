@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { test } from 'node:test';
 import {
+  AsyncResult,
+  Event,
   Greenlet,
   GreenletExit,
   getCurrent,
@@ -820,5 +822,118 @@ test('iwait() with bad arguments does not throw; its first next() rejects', asyn
       });
       await assertRejectsNoThrow(() => it?.next(), expected);
     }
+  });
+});
+
+// ---- an outer Timeout is not swallowed by a wait's own timeout ----
+
+test('an outer Timeout passes through a wait that has its own timeout, unchanged (test_outer_timeout_is_not_lost)', async () => {
+  const never = new Promise<void>(() => {});
+  const waits: [string, (g: Greenlet) => Promise<unknown>][] = [
+    ['join', (g) => g.join({ timeout: 100 })],
+    ['get', (g) => g.get({ timeout: 100 })],
+    ['wait', (g) => wait([g], { timeout: 100 })],
+    ['joinAll', (g) => joinAll([g], { timeout: 100 })],
+    ['until', () => until(never, { timeout: 100 })],
+    [
+      'iwait',
+      async (g) => {
+        for await (const _ of iwait([g], { timeout: 100 })) break;
+      },
+    ],
+    ['wait()', () => wait({ timeout: 100 })],
+  ];
+  for (const [name, makeWait] of waits) {
+    await runVirtual(async () => {
+      const g = spawn(() => sleep(1000));
+      const t = Timeout.startNew(10);
+      await assert.rejects(makeWait(g), (e) => e === t, name);
+      assert.equal(getHub().now(), 10, name);
+      await g.kill();
+    });
+  }
+});
+
+test("a wait's own timeout leaves an outer Timeout pending", async () => {
+  await runVirtual(async () => {
+    const g = spawn(() => sleep(1000));
+    const t = Timeout.startNew(100);
+    assert.equal(await g.join({ timeout: 10 }), false);
+    const e = await g.get({ timeout: 10 }).catch((x: unknown) => x);
+    assert.ok(e instanceof Timeout);
+    assert.notEqual(e, t, "get's own Timeout is a fresh one");
+    assert.deepEqual(await wait([g], { timeout: 10 }), []);
+    assert.deepEqual(await joinAll([g], { timeout: 10 }), []);
+    assert.equal(t.pending, true);
+    t.cancel();
+    await g.kill();
+  });
+});
+
+test('a pre-aborted signal rejects even a call that need not wait', async () => {
+  await runVirtual(async () => {
+    const reason = new ExpectedError('pre');
+    const ac = new AbortController();
+    ac.abort(reason);
+    const dead = spawn(() => 1);
+    await dead.join();
+    await assertRejectsNoThrow(
+      () => wait([dead], { signal: ac.signal }),
+      (e) => e === reason,
+    );
+    await assertRejectsNoThrow(
+      () => joinAll([dead], { signal: ac.signal }),
+      (e) => e === reason,
+    );
+    await assertRejectsNoThrow(
+      () => dead.kill({ signal: ac.signal }),
+      (e) => e === reason,
+    );
+    await assertRejectsNoThrow(
+      () => until(Promise.resolve(1), { signal: ac.signal }),
+      (e) => e === reason,
+    );
+    let it: AsyncIterator<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      it = iwait([dead], { signal: ac.signal });
+    });
+    await assertRejectsNoThrow(
+      () => it?.next(),
+      (e) => e === reason,
+    );
+  });
+});
+
+test('wait() and iwait() accept events and async results', async () => {
+  await runVirtual(async () => {
+    const ev = new Event();
+    const ar = new AsyncResult<string>();
+    spawnLater(10, () => ar.set('value'));
+    spawnLater(20, () => ev.set());
+    assert.deepEqual(await wait([ev, ar]), [ar, ev]);
+    const ev2 = new Event();
+    const ar2 = new AsyncResult<string>();
+    spawnLater(10, () => ev2.set());
+    spawnLater(20, () => ar2.set('v2'));
+    const got: unknown[] = [];
+    for await (const x of iwait<Event | AsyncResult<string>>([ar2, ev2])) got.push(x);
+    assert.deepEqual(got, [ev2, ar2]);
+  });
+});
+
+test('a wait() woken by a death resumes after callbacks queued before it', async () => {
+  await runVirtual(async () => {
+    const log: string[] = [];
+    const g = spawn(async () => {
+      await sleep(5);
+      spawn(() => log.push('queued before the death'));
+      return 1;
+    });
+    const waiter = spawn(async () => {
+      await wait([g]);
+      log.push('wait resumed');
+    });
+    await waiter.join();
+    assert.deepEqual(log, ['queued before the death', 'wait resumed']);
   });
 });

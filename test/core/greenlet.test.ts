@@ -464,6 +464,8 @@ test('join() and get() reject bad options without throwing', async () => {
       await assertRejectsNoThrow(() => g[method]({ timeout: '5' as never }), TypeError);
       await assertRejectsNoThrow(() => g[method]('x' as never), TypeError);
       await assertRejectsNoThrow(() => g[method]({ signal: {} as never }), TypeError);
+      // milliseconds only: a Timeout instance is started around the call instead
+      await assertRejectsNoThrow(() => g[method]({ timeout: new Timeout(5) as never }), TypeError);
     }
   });
 });

@@ -183,6 +183,32 @@ test('kill with an Error class or instance makes the greenlet fail with it', asy
   });
 });
 
+test('kill with a GreenletExit subclass ends the greenlet successfully with that exception as value', async () => {
+  await runVirtual(async () => {
+    class MyExit extends GreenletExit {}
+    const g = spawn(() => sleep(1000));
+    await sleep(1);
+    await g.kill({ exception: MyExit });
+    assert.equal(g.successful(), true);
+    assert.ok((g.value as unknown) instanceof MyExit);
+  });
+});
+
+test('kill() of a dead greenlet with a pre-aborted signal rejects with its reason', async () => {
+  await runVirtual(async () => {
+    const g = spawn(() => 1);
+    await g.join();
+    const reason = new ExpectedError('pre');
+    const ac = new AbortController();
+    ac.abort(reason);
+    await assertRejectsNoThrow(
+      () => g.kill({ signal: ac.signal }),
+      (e) => e === reason,
+    );
+    assert.equal(g.value, 1);
+  });
+});
+
 test('kill({block: true}) resolves once the target is dead, after its finally blocks (which may wait)', async () => {
   await runVirtual(async () => {
     const log: string[] = [];

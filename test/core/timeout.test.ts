@@ -311,6 +311,35 @@ test('a Timeout that fired during a foreign await lands at the next verdant wait
   });
 });
 
+test('cancel() by another greenlet after the Timeout fired but before it was delivered withdraws it', async () => {
+  await runVirtual(async () => {
+    let t: Timeout | undefined;
+    const log: string[] = [];
+    // the canceller's timer is made first: both fire at 10, the canceller runs first
+    spawn(async () => {
+      await sleep(10);
+      t?.cancel();
+      log.push('cancelled');
+    });
+    await sleep(0);
+    t = Timeout.startNew(10);
+    await sleep(20);
+    log.push(`slept to ${getHub().now()}`);
+    assert.deepEqual(log, ['cancelled', 'slept to 20']);
+  });
+});
+
+test('a Timeout due together with the wake of the wait it bounds wins, whichever timer came first', async () => {
+  await runVirtual(async () => {
+    const t = Timeout.startNew(10);
+    assert.equal(await expectThrown(() => sleep(10)), t);
+    const p = sleep(10);
+    const u = Timeout.startNew(10);
+    assert.equal(await expectThrown(() => p), u);
+    assert.equal(getHub().now(), 20);
+  });
+});
+
 test('t.signal is aborted when the Timeout fires, with the thrown exception as reason', async () => {
   await runVirtual(async () => {
     const t = Timeout.startNew(10);
