@@ -12,7 +12,7 @@
 import { NONE } from './_fiber.js';
 import { currentFiber } from './context.js';
 import { isErrorClass } from './errors.js';
-import { Greenlet, type KillOptions } from './greenlet.js';
+import { Greenlet, type KillOptions, kAddLink, type LinkEntry } from './greenlet.js';
 import { getHub } from './hub.js';
 import type { RawGreenlet } from './rawgreenlet.js';
 import { Timeout } from './timeout.js';
@@ -207,25 +207,43 @@ function isLinkable(x: unknown): x is Linkable {
 
 /**
  * Collects objects as they become ready, for one consumer waiting on one Waiter.
+ *
+ * Greenlets (the common case: `joinAll` of thousands) get one link entry shared by all of
+ * them, and are deduplicated through it: no allocation and no hashing per greenlet.
  */
 class Collector {
   readonly done: unknown[] = [];
   #head = 0;
   /** For promises: their settled values (iwait yields them). */
-  readonly values = new Map<unknown, { ok: boolean; v: unknown }>();
-  readonly linked = new Set<Linkable>();
+  values: Map<unknown, { ok: boolean; v: unknown }> | null = null;
+  /** Objects linked and not ready yet. */
+  pending = 0;
+  /** Every object linked, to unlink on close. */
+  readonly #linked: Linkable[] = [];
   waiter: Waiter | null = null;
   #closed = false;
+  readonly #entry: LinkEntry;
 
   constructor(objects: Iterable<unknown>, where: string) {
-    const seen = new Set<unknown>();
+    this.#entry = { cb: this.onReady, kind: 0, quiet: false };
+    /** Deduplicates what is not a live greenlet. */
+    let seen: Set<unknown> | null = null;
     for (const obj of objects) {
+      if (obj instanceof Greenlet && !obj.dead) {
+        if (obj[kAddLink](this.#entry)) {
+          this.pending++;
+          this.#linked.push(obj);
+        }
+        continue;
+      }
+      if (seen === null) seen = new Set();
       if (seen.has(obj)) continue;
       seen.add(obj);
       if (isLinkable(obj)) {
         if (obj.ready()) this.done.push(obj);
         else {
-          this.linked.add(obj);
+          this.pending++;
+          this.#linked.push(obj);
           obj.rawlink(this.onReady);
         }
       } else if (
@@ -246,14 +264,16 @@ class Collector {
 
   #settled(obj: unknown, ok: boolean, v: unknown): void {
     if (this.#closed) return;
+    if (this.values === null) this.values = new Map();
     this.values.set(obj, { ok, v });
     this.#push(obj);
   }
 
   onReady = (obj: Linkable): void => {
-    if (this.#closed || !this.linked.has(obj)) return;
-    this.linked.delete(obj);
-    obj.unlink(this.onReady);
+    if (this.#closed) return;
+    // A greenlet's link is used up when it fires; an Event's stays until unlinked.
+    if (!(obj instanceof Greenlet)) obj.unlink(this.onReady);
+    this.pending--;
     this.#push(obj);
   };
 
@@ -286,9 +306,10 @@ class Collector {
   }
 
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
-    for (const obj of this.linked) obj.unlink(this.onReady);
-    this.linked.clear();
+    if (this.pending > 0) for (const obj of this.#linked) obj.unlink(this.onReady);
+    this.#linked.length = 0;
   }
 }
 
@@ -348,7 +369,7 @@ export async function joinAll<T extends Greenlet<unknown>>(
         out.push(g);
         if (out.length >= count) return out;
       }
-      if (c.linked.size === 0) return out;
+      if (c.pending === 0) return out;
       if (!(await c.next(remaining(deadline), signal))) return out;
     }
   } finally {
@@ -525,7 +546,7 @@ export async function* iwait<O extends Waitable>(
       }
       const obj = c.take();
       yielded++;
-      const settled = c.values.get(obj);
+      const settled = c.values?.get(obj);
       if (settled !== undefined) {
         if (!settled.ok) throw settled.v;
         yield settled.v as never;

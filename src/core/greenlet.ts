@@ -53,12 +53,15 @@ const WAIT_KILL = 12;
 /** A callback given to {@link Greenlet.link} and friends; called with the dead greenlet. */
 export type LinkCallback<T = unknown> = (greenlet: Greenlet<T>) => unknown;
 
-interface LinkEntry {
+/** A link: what `link`/`rawlink` register (one shared entry may serve many greenlets). @internal */
+export interface LinkEntry {
   cb: (g: Greenlet<unknown>) => unknown;
   kind: number;
   /** Bookkeeping link (Group/Pool membership): does not count as "someone is listening". */
   quiet: boolean;
 }
+
+type Link = LinkEntry | Waiter;
 
 /** Options of {@link Greenlet.kill}. */
 export interface KillOptions {
@@ -117,6 +120,8 @@ function timeoutGet(): never {
 
 /** Symbol of the internal membership link used by Group/Pool (it does not count as a listener). @internal */
 export const kQuietLink: unique symbol = Symbol('verdant.quietLink');
+/** Symbol of the method that adds a prebuilt link entry (joinAll/wait share one). @internal */
+export const kAddLink: unique symbol = Symbol('verdant.addLink');
 /** Symbol of the method that tells whether a greenlet has a joiner or user link. @internal */
 export const kHasListeners: unique symbol = Symbol('verdant.hasListeners');
 
@@ -149,7 +154,8 @@ export class Greenlet<T = unknown> extends Fiber {
   #state = ST_NEW;
   #value: unknown = undefined;
   #exception: unknown = NONE;
-  #links: (LinkEntry | Waiter)[] | null = null;
+  /** Links and joiners, in order: none, one (inline: no array for the common case) or several. */
+  #links: Link | Link[] | null = null;
   /** STARTED | NOTIFY bits. */
   #flags = 0;
   /** Rarely used state, made on first use to keep an idle greenlet small. */
@@ -318,7 +324,7 @@ export class Greenlet<T = unknown> extends Fiber {
     if (this._live !== null) hub.liveRemove(this);
     if (hub.holder === this) hub.release();
     if (exc !== NONE && !this[kHasListeners]()) hub.reportError(exc, String(this));
-    if (this.#links !== null && this.#links.length > 0) this.#scheduleNotify();
+    if (this.#links !== null) this.#scheduleNotify();
   }
 
   #scheduleNotify(): void {
@@ -329,10 +335,8 @@ export class Greenlet<T = unknown> extends Fiber {
 
   static #notify = (g: Greenlet): void => {
     g.#flags &= ~F_NOTIFY;
-    const links = g.#links;
-    if (links === null) return;
     const failed = g.#exception !== NONE;
-    for (let e = links.shift(); e !== undefined; e = links.shift()) {
+    for (let e = g.#takeLink(); e !== undefined; e = g.#takeLink()) {
       if (e instanceof Waiter) {
         if (e.data === WAIT_GET && failed) e.wakeError(g.#exception);
         else e.wake(e.data === WAIT_GET ? g.#value : e.data === WAIT_JOIN ? true : undefined);
@@ -359,26 +363,60 @@ export class Greenlet<T = unknown> extends Fiber {
     getHub().reportError(err, `${e.cb.name || 'link callback'} for ${String(this)}`);
   }
 
+  /** Remove and return the first link, or undefined. */
+  #takeLink(): Link | undefined {
+    const l = this.#links;
+    if (l === null) return undefined;
+    if (!Array.isArray(l)) {
+      this.#links = null;
+      return l;
+    }
+    const e = l.shift();
+    if (l.length === 0) this.#links = null;
+    return e;
+  }
+
+  /** Remove the links for which `match` is true. */
+  #removeLinks(match: (e: Link) => boolean): void {
+    const l = this.#links;
+    if (l === null) return;
+    if (!Array.isArray(l)) {
+      if (match(l)) this.#links = null;
+      return;
+    }
+    for (let i = l.length - 1; i >= 0; i--) if (match(l[i] as Link)) l.splice(i, 1);
+    if (l.length === 0) this.#links = null;
+  }
+
   /** @internal Whether someone waits on this greenlet or user code linked to it. */
   [kHasListeners](): boolean {
-    if (this.#links === null) return false;
-    for (const e of this.#links) {
+    const l = this.#links;
+    if (l === null) return false;
+    if (!Array.isArray(l)) return l instanceof Waiter || !l.quiet;
+    for (const e of l) {
       if (e instanceof Waiter || !e.quiet) return true;
     }
     return false;
   }
 
-  /** @internal A waiter was interrupted: drop it from the links. */
-  abortWait(w: Waiter): void {
-    const links = this.#links;
-    if (links === null) return;
-    const i = links.indexOf(w);
-    if (i >= 0) links.splice(i, 1);
+  /** @internal Add a prebuilt (possibly shared) link entry unless this greenlet has it already; returns whether it was added. */
+  [kAddLink](entry: LinkEntry): boolean {
+    const l = this.#links;
+    if (l === entry || (Array.isArray(l) && l.includes(entry))) return false;
+    this.#addLink(entry);
+    return true;
   }
 
-  #addLink(e: LinkEntry | Waiter): void {
-    if (this.#links === null) this.#links = [];
-    this.#links.push(e);
+  /** @internal A waiter was interrupted: drop it from the links. */
+  abortWait(w: Waiter): void {
+    this.#removeLinks((e) => e === w);
+  }
+
+  #addLink(e: Link): void {
+    const l = this.#links;
+    if (l === null) this.#links = e;
+    else if (Array.isArray(l)) l.push(e);
+    else this.#links = [l, e];
     if (this.#state === ST_DEAD) this.#scheduleNotify();
   }
 
@@ -606,12 +644,7 @@ export class Greenlet<T = unknown> extends Fiber {
 
   /** Remove every link of `cb`. Never switches. */
   unlink(cb: LinkCallback<T>): void {
-    const links = this.#links;
-    if (links === null) return;
-    for (let i = links.length - 1; i >= 0; i--) {
-      const e = links[i];
-      if (!(e instanceof Waiter) && e?.cb === (cb as unknown)) links.splice(i, 1);
-    }
+    this.#removeLinks((e) => !(e instanceof Waiter) && e.cb === (cb as unknown));
   }
 
   // ---- printing ----
