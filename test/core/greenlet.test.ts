@@ -44,6 +44,17 @@ test('spawn() returns a started Greenlet at once and runs fn only when the spawn
   });
 });
 
+test('from the main program, fn starts when main returns to the loop', async () => {
+  const log: string[] = [];
+  const g = spawn(() => {
+    log.push('ran');
+  });
+  log.push('after spawn');
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  assert.deepEqual(log, ['after spawn', 'ran']);
+  assert.equal(g.dead, true);
+});
+
 test('greenlets start in spawn order', async () => {
   await runVirtual(async () => {
     const log: number[] = [];

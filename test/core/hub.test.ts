@@ -215,3 +215,24 @@ process.stderr.write(String(gs.every((g) => g.dead)));
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, 'true');
 });
+
+test('durations beyond the 32-bit range of setTimeout (and Infinity) do not overflow the Node timer', () => {
+  const r = runScript(
+    'long-timers',
+    `
+const g = v.spawn(async () => { await v.sleep(2 ** 31 + 5); return 'woke early'; });
+const h = v.spawn(async () => { await v.sleep(Infinity); return 'woke early'; });
+const t = v.spawn(async () => { v.Timeout.startNew(3e12); await v.sleep(1e12); });
+await new Promise((resolve) => setTimeout(resolve, 50));
+const early = [g.dead, h.dead, t.dead];
+await v.killAll([g, h, t]);
+process.stdout.write(JSON.stringify({ early, values: [g, h, t].map((x) => x.value?.name) }));
+`,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning/);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    early: [false, false, false],
+    values: ['GreenletExit', 'GreenletExit', 'GreenletExit'],
+  });
+});

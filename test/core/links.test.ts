@@ -3,7 +3,7 @@
 // test__order.py (links in insertion order) to DESIGN §3 "Links".
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Greenlet, GreenletExit, sleep, spawn } from '../../src/index.js';
+import { Greenlet, GreenletExit, getCurrent, sleep, spawn } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
 import { captureReports } from '../_util.js';
 
@@ -292,5 +292,33 @@ test('each link is called once', async () => {
     await g.join();
     await sleep(10);
     assert.equal(calls, 1);
+  });
+});
+
+test('a link callback runs from the hub, not as the greenlet that ran before it: a kill of that one does not reach it', async () => {
+  await runVirtual(async () => {
+    const log: string[] = [];
+    let current: unknown;
+    let g: Greenlet | undefined;
+    const killer = spawn(async () => {
+      g = new Greenlet(() => 'never');
+      g.link(async () => {
+        current = getCurrent();
+        try {
+          await sleep(10);
+          log.push('link finished its sleep');
+        } catch (e) {
+          log.push(`link interrupted by ${(e as Error).name}`);
+        }
+      });
+      await g.kill();
+      await sleep(100);
+    });
+    await sleep(5);
+    await killer.kill();
+    await sleep(20);
+    assert.notEqual(current, killer, 'getCurrent() in a link is not the greenlet that ran last');
+    assert.notEqual(current, g, 'nor the dead greenlet');
+    assert.deepEqual(log, ['link finished its sleep']);
   });
 });
