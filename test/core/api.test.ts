@@ -3,6 +3,7 @@
 // test__greenlet.py (TestStuff, TestJoinAll*) to DESIGN §3.
 import assert from 'node:assert/strict';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import {
   AsyncResult,
@@ -14,6 +15,7 @@ import {
   idle,
   iwait,
   joinAll,
+  killAll,
   type Linkable,
   sleep,
   spawn,
@@ -935,5 +937,55 @@ test('a wait() woken by a death resumes after callbacks queued before it', async
     });
     await waiter.join();
     assert.deepEqual(log, ['queued before the death', 'wait resumed']);
+  });
+});
+
+test('a store set around spawnLater or start() is visible inside too', async () => {
+  const store = new AsyncLocalStorage<string>();
+  await runVirtual(async () => {
+    const later = store.run('later', () => spawnLater(5, () => store.getStore()));
+    const g = new Greenlet(() => store.getStore());
+    store.run('at start', () => g.start());
+    assert.equal(await later.get(), 'later');
+    assert.equal(await g.get(), 'at start');
+  });
+});
+
+test('joinAll, killAll and wait accept any iterable: a Set, a generator', async () => {
+  await runVirtual(async () => {
+    const a = spawn(() => sleep(10));
+    const b = spawn(() => sleep(20));
+    assert.deepEqual(await joinAll(new Set([b, a])), [a, b]);
+    const c = spawn(() => sleep(1000));
+    const d = spawn(() => sleep(1000));
+    function* both(): Generator<Greenlet> {
+      yield c;
+      yield d;
+    }
+    await killAll(both());
+    assert.ok(c.dead && d.dead);
+    assert.deepEqual(await wait(new Set([a])), [a]);
+  });
+});
+
+test('a wait removes its abort listener when it settles', async () => {
+  await runVirtual(async () => {
+    const ac = new AbortController();
+    const signal = ac.signal;
+    const g = spawn(() => sleep(5));
+    const never = new Promise<void>(() => {});
+    for (let i = 0; i < 3; i++) {
+      await sleep(1, { signal });
+      await idle({ signal });
+      await until(Promise.resolve(i), { signal });
+      await until(never, { signal, timeout: 1 }).catch(() => undefined);
+      await wait([g], { signal, timeout: 1 });
+      await joinAll([g], { signal, timeout: 1 });
+      for await (const _ of iwait([g], { signal, timeout: 1 })) break;
+      await g.join({ signal, timeout: 1 });
+      await g.get({ signal, timeout: 1 }).catch(() => undefined);
+      await wait({ signal, timeout: 1 });
+    }
+    assert.equal(getEventListeners(signal, 'abort').length, 0);
   });
 });

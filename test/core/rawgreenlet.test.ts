@@ -518,3 +518,30 @@ test('a spawnRaw failure is reported', async () => {
     assert.ok(reports[0]?.includes(`${String(g)} failed with SomeError`), reports[0]);
   });
 });
+
+test('a Timeout started in a raw greenlet is thrown at its own wait', async () => {
+  await runVirtual(async () => {
+    const out: string[] = [];
+    spawnRaw(async () => {
+      const t = Timeout.startNew(10);
+      try {
+        await sleep(1000);
+        out.push('slept');
+      } catch (e) {
+        out.push(e === t ? 'timeout' : 'other');
+      }
+    });
+    await sleep(50);
+    assert.deepEqual(out, ['timeout']);
+  });
+  const r = new RawGreenlet(async () => {
+    const t = Timeout.startNew(5);
+    try {
+      await sleep(10000);
+      return 'slept';
+    } catch (e) {
+      return e === t ? 'timeout' : 'other';
+    }
+  });
+  assert.equal(await r.switch(), 'timeout', 'its value goes to main');
+});
