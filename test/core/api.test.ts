@@ -24,6 +24,7 @@ import {
   until,
   wait,
 } from '../../src/index.js';
+import { Queue } from '../../src/sync/queue.js';
 import { runVirtual } from '../../src/testing/index.js';
 import { assertRejectsNoThrow, captureReports, deferred } from '../_util.js';
 
@@ -987,5 +988,39 @@ test('a wait removes its abort listener when it settles', async () => {
       await wait({ signal, timeout: 1 });
     }
     assert.equal(getEventListeners(signal, 'abort').length, 0);
+  });
+});
+
+test('count: 0 resolves at once with nothing, for joinAll, wait and iwait', async () => {
+  await runVirtual(async () => {
+    const g = spawn(() => sleep(5));
+    assert.deepEqual(await joinAll([g], { count: 0 }), []);
+    assert.deepEqual(await wait([g], { count: 0 }), []);
+    const got: unknown[] = [];
+    for await (const x of iwait([g], { count: 0 })) got.push(x);
+    assert.deepEqual(got, []);
+    assert.equal(getHub().now(), 0);
+    assert.equal(g.dead, false);
+  });
+});
+
+test('a greenlet that dies with waits still pending (abandoned in a Promise.race) gives them up', async () => {
+  await runVirtual(async () => {
+    const reports = captureReports();
+    // nothing lost: the abandoned get must not eat the next item
+    const q = new Queue<string>();
+    const racer = spawn(() => Promise.race([q.get(), sleep(10).then(() => 'gave up')]));
+    assert.equal(await racer.get(), 'gave up');
+    q.putNowait('item');
+    assert.equal(await q.get({ timeout: 50 }), 'item');
+    // never silent: a dead greenlet's abandoned join does not count as someone waiting
+    const failing = spawn(async () => {
+      await sleep(50);
+      throw new ExpectedError('late failure');
+    });
+    const joiner = spawn(() => Promise.race([failing.join(), sleep(10)]));
+    await joiner.join();
+    await sleep(100);
+    assert.equal(reports.length, 1, 'the failure is reported');
   });
 });
