@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { after, test } from 'node:test';
 import { getHub, Hub, sleep, spawn, Timeout, until } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
@@ -36,6 +37,30 @@ test('getHub().now() is a monotonic millisecond clock on the real hub', async ()
   const t1 = hub.now();
   assert.ok(t1 >= t0 + 4, `${t1} >= ${t0} + 4`);
   assert.equal(typeof t0, 'number');
+});
+
+test('on the real hub, sleep and Timeout measure from the call, even after CPU work (never early)', async () => {
+  const hub = getHub();
+  const busy = (ms: number): void => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      // burn CPU without yielding, as gevent issue #97 did
+    }
+  };
+  await sleep(0);
+  busy(30);
+  let t0 = hub.now();
+  await sleep(15);
+  assert.ok(hub.now() - t0 >= 15, `slept ${hub.now() - t0} ms`);
+  busy(30);
+  t0 = hub.now();
+  const t = Timeout.startNew(15);
+  try {
+    await sleep(10000);
+  } catch (e) {
+    assert.equal(e, t);
+  }
+  assert.ok(hub.now() - t0 >= 15, `timed out after ${hub.now() - t0} ms`);
 });
 
 test('getHub().now() reads the virtual clock: 0 at start, moved only by timers', async () => {
