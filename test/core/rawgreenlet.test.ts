@@ -545,3 +545,43 @@ test('a Timeout started in a raw greenlet is thrown at its own wait', async () =
   });
   assert.equal(await r.switch(), 'timeout', 'its value goes to main');
 });
+
+test('switching to yourself returns the arguments at once', async () => {
+  const main = getCurrent() as RawGreenlet;
+  assert.equal(await main.switch(5), 5);
+  assert.deepEqual(await main.switch(1, 2), [1, 2]);
+  const g = new RawGreenlet(async () => {
+    const me = getCurrent() as RawGreenlet;
+    return await me.switch('self');
+  });
+  assert.equal(await g.switch(), 'self');
+});
+
+test('a Greenlet can be the parent of a raw greenlet: the return value resumes its switch', async () => {
+  await runVirtual(async () => {
+    const me = getCurrent();
+    const r = new RawGreenlet(async (x: number) => {
+      await sleep(5);
+      return x * 2;
+    });
+    assert.equal(r.parent, me);
+    assert.equal(await r.switch(21), 42);
+    const err = new SomeError('to a Greenlet parent');
+    const bad = new RawGreenlet(() => {
+      throw err;
+    });
+    await assert.rejects(bad.switch(), (e) => e === err);
+  });
+});
+
+test('a spawnRaw greenlet ending by GreenletExit is not reported', async () => {
+  await runVirtual(async () => {
+    const reports = captureReports();
+    const g = spawnRaw(() => {
+      throw new GreenletExit();
+    });
+    await sleep(5);
+    assert.equal(g.dead, true);
+    assert.deepEqual(reports, []);
+  });
+});
