@@ -201,10 +201,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function runScript(
   name: string,
   body: string,
+  timeout = 15000,
 ): { status: number | null; stdout: string; stderr: string } {
   const script = join(dir, `${name}.mjs`);
   writeFileSync(script, `import * as v from ${JSON.stringify(index)};\n${body}\n`);
-  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 15000 });
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -253,6 +254,7 @@ const early = [g.dead, h.dead, t.dead];
 await v.killAll([g, h, t]);
 process.stdout.write(JSON.stringify({ early, values: [g, h, t].map((x) => x.value?.name) }));
 `,
+    5000,
   );
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning/);
