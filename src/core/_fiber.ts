@@ -27,6 +27,13 @@ export function unwithdraw(exc: object): void {
   withdrawn.delete(exc);
 }
 
+/** A Timeout as its fiber lists it. @internal */
+export interface FiberTimeout {
+  _tprev: FiberTimeout | null;
+  _tnext: FiberTimeout | null;
+  cancel(): void;
+}
+
 /**
  * Base of `Greenlet` and `RawGreenlet`: the bookkeeping of the waits a fiber has pending.
  * @internal
@@ -38,6 +45,8 @@ export abstract class Fiber {
   _more: Waiter[] | null = null;
   /** @internal An exception to throw at the next wait. */
   _pendingExc: unknown = NONE;
+  /** @internal The armed Timeouts started by this fiber (intrusive list). */
+  _timeouts: FiberTimeout | null = null;
 
   /** @internal */
   _addWait(w: Waiter): void {
@@ -86,6 +95,45 @@ export abstract class Fiber {
   _withdraw(exc: object): void {
     withdrawn.add(exc);
     if (this._pendingExc === exc) this._pendingExc = NONE;
+  }
+
+  /**
+   * The fiber died with waits still pending (a `Promise.race` loser, a floating call): withdraw
+   * them from their primitives — a woken one hands back what it held — and leave their promises
+   * pending, so they neither eat an item nor count as someone listening, and reject nothing.
+   * @internal
+   */
+  _abandonWaits(): void {
+    while (this._wait !== null) this._wait._abandon();
+    this._pendingExc = NONE;
+  }
+
+  /**
+   * The fiber died: abandon its waits and cancel the Timeouts it started (they can never be
+   * delivered, and their timers would keep the process alive).
+   * @internal
+   */
+  _cleanupAtDeath(): void {
+    if (this._wait !== null) this._abandonWaits();
+    while (this._timeouts !== null) this._timeouts.cancel();
+  }
+
+  /** @internal */
+  _addTimeout(t: FiberTimeout): void {
+    t._tprev = null;
+    t._tnext = this._timeouts;
+    if (this._timeouts !== null) this._timeouts._tprev = t;
+    this._timeouts = t;
+  }
+
+  /** @internal */
+  _removeTimeout(t: FiberTimeout): void {
+    if (t._tprev === null && this._timeouts !== t) return;
+    if (t._tprev === null) this._timeouts = t._tnext;
+    else t._tprev._tnext = t._tnext;
+    if (t._tnext !== null) t._tnext._tprev = t._tprev;
+    t._tprev = null;
+    t._tnext = null;
   }
 
   /** @internal Whether `exc` is waiting to be delivered to this fiber. */

@@ -358,6 +358,7 @@ export async function joinAll<T extends Greenlet<unknown>>(
     if (!(g instanceof Greenlet)) throw new TypeError('joinAll: every item must be a Greenlet');
   }
   const count = checkCount(opts.count, list.length, 'joinAll');
+  if (count === 0) return [];
   const out: T[] = [];
   const c = new Collector(list, 'joinAll');
   const deadline = deadlineFrom(timeout);

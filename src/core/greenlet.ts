@@ -320,6 +320,7 @@ export class Greenlet<T = unknown> extends Fiber {
     this.#value = value;
     this.#exception = exc;
     this.#ctx = undefined;
+    if (this._wait !== null || this._timeouts !== null) this._cleanupAtDeath();
     const hub = getHub();
     if (this._live !== null) hub.liveRemove(this);
     if (hub.holder === this) hub.release();
@@ -345,7 +346,8 @@ export class Greenlet<T = unknown> extends Fiber {
       if (e.kind === LINK_VALUE && failed) continue;
       if (e.kind === LINK_EXCEPTION && !failed) continue;
       try {
-        const r = e.cb(g);
+        // From the hub: not inside whichever greenlet last held the turn.
+        const r = als.run(undefined as never, e.cb, g);
         if (
           r !== null &&
           typeof r === 'object' &&

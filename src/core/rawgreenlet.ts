@@ -179,6 +179,7 @@ export class RawGreenlet extends Fiber {
 
   #finish(value: unknown, err: unknown, failed: boolean): void {
     this.#state = ST_DEAD;
+    if (this._wait !== null || this._timeouts !== null) this._cleanupAtDeath();
     const hub = getHub();
     if (hub.holder === this) hub.release();
     if (failed && err instanceof GreenletExit) {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type Fiber, unwithdraw } from './_fiber.js';
+import { type Fiber, type FiberTimeout, unwithdraw } from './_fiber.js';
 import { currentFiber } from './context.js';
 import { Cancellation, isErrorClass } from './errors.js';
 import { getHub, TimerEntry } from './hub.js';
@@ -68,6 +68,10 @@ export class Timeout extends Cancellation {
   #timer: TimerEntry | null = null;
   #thrown: object | null = null;
   #abort: AbortController | undefined = undefined;
+  /** @internal Links in its fiber's list of armed Timeouts. */
+  _tprev: FiberTimeout | null = null;
+  /** @internal */
+  _tnext: FiberTimeout | null = null;
 
   /**
    * @param ms - milliseconds until it fires; `null`/`undefined` never fires
@@ -121,6 +125,7 @@ export class Timeout extends Cancellation {
     if (this.ms === null) return this;
     if (this.#timer === null) this.#timer = new TimerEntry(fireTimeout, this);
     getHub().addTimer(this.#timer, this.ms);
+    this.#fiber._addTimeout(this);
     return this;
   }
 
@@ -148,6 +153,7 @@ export class Timeout extends Cancellation {
       exc === null ? this : typeof exc === 'function' ? new (exc as new () => Error)() : exc;
     this.#thrown = thrown;
     unwithdraw(thrown);
+    this.#fiber?._removeTimeout(this);
     this.#abort?.abort(thrown);
     this.#fiber?._deliver(thrown);
   }
@@ -159,6 +165,7 @@ export class Timeout extends Cancellation {
    */
   cancel(): void {
     if (this.#timer !== null) getHub().removeTimer(this.#timer);
+    this.#fiber?._removeTimeout(this);
     if (this.#thrown !== null && this.#fiber !== null) this.#fiber._withdraw(this.#thrown);
   }
 

@@ -227,6 +227,20 @@ export class Waiter<T = unknown> implements Timed {
     getHub().holder = this.fiber;
   }
 
+  /** Withdraw the wait without settling its promise (its fiber died). @internal */
+  _abandon(): void {
+    const state = this._state & STATE;
+    if (state === DONE) return;
+    if (this.owner !== null && state !== WOKEN_ERROR) {
+      try {
+        this.owner.abortWait(this, state === WOKEN);
+      } catch (err) {
+        getHub().reportError(err, 'abortWait');
+      }
+    }
+    this.#settle();
+  }
+
   #settle(): void {
     this._state = DONE;
     this.fiber._removeWait(this);
