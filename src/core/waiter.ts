@@ -20,7 +20,7 @@
  */
 import { type Fiber, isWithdrawn, NONE } from './_fiber.js';
 import { currentFiber } from './context.js';
-import { getHub, type Timed } from './hub.js';
+import { getHub, setResumeCallback, type Timed } from './hub.js';
 
 /** Waiting in the owner's list. */
 const PENDING = 0;
@@ -257,6 +257,7 @@ export class Waiter<T = unknown> implements Timed {
 function resume(w: Waiter): void {
   w._resume();
 }
+setResumeCallback(resume);
 
 /**
  * An intrusive FIFO of pending waits: O(1) push, shift and removal of an interrupted one.
