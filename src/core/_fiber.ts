@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { Hub } from './hub.js';
 import type { Waiter } from './waiter.js';
 
 /** "No exception": distinct from `undefined`, which is a legal thing to throw. @internal */
@@ -47,6 +48,15 @@ export abstract class Fiber {
   _pendingExc: unknown = NONE;
   /** @internal The armed Timeouts started by this fiber (intrusive list). */
   _timeouts: FiberTimeout | null = null;
+
+  /**
+   * @internal The hub this fiber lives on (a greenlet: the one it was started on), or null for
+   * "the current hub". Waits and Timeouts go to it, so a real greenlet that wakes while a
+   * `runVirtual` call is active stays on real time.
+   */
+  _homeHub(): Hub | null {
+    return null;
+  }
 
   /** @internal */
   _addWait(w: Waiter): void {

@@ -118,6 +118,15 @@ function timeoutGet(): never {
   throw new Timeout();
 }
 
+/** One argument as `String(g)` shows it: `util.inspect` at depth 1, cut to 50 characters. */
+function formatArg(a: unknown): string {
+  try {
+    return inspect(a, { depth: 1, breakLength: Number.POSITIVE_INFINITY }).slice(0, 50);
+  } catch {
+    return '<unprintable>'; // a custom inspect that throws must not break reports or links
+  }
+}
+
 /** Symbol of the internal membership link used by Group/Pool (it does not count as a listener). @internal */
 export const kQuietLink: unique symbol = Symbol('verdant.quietLink');
 /** Symbol of the method that adds a prebuilt link entry (joinAll/wait share one). @internal */
@@ -204,7 +213,8 @@ export class Greenlet<T = unknown> extends Fiber {
     fn: (...args: A) => R | PromiseLike<R>,
     ...args: A
   ): Greenlet<Awaited<R>> {
-    const g = new Greenlet<Awaited<R>>(fn as never, ...args);
+    // `new this`: on a subclass, `Actor.spawn(...args)` builds an Actor (gevent's classmethod).
+    const g = new (this as unknown as new (...a: unknown[]) => Greenlet<Awaited<R>>)(fn, ...args);
     g.start();
     return g;
   }
@@ -221,7 +231,7 @@ export class Greenlet<T = unknown> extends Fiber {
   ): Greenlet<Awaited<R>> {
     const err = checkMs(ms, 'spawnLater');
     if (err !== NONE) throw err;
-    const g = new Greenlet<Awaited<R>>(fn as never, ...args);
+    const g = new (this as unknown as new (...a: unknown[]) => Greenlet<Awaited<R>>)(fn, ...args);
     g.startLater(ms);
     return g;
   }
@@ -278,7 +288,7 @@ export class Greenlet<T = unknown> extends Fiber {
     g.#state = ST_RUNNING;
     const ctx = g.#ctx as AsyncResource;
     g.#ctx = undefined;
-    getHub().holder = g;
+    (g._live ?? getHub()).holder = g;
     ctx.runInAsyncScope(Greenlet.#enter, null, g);
   };
 
@@ -320,8 +330,8 @@ export class Greenlet<T = unknown> extends Fiber {
     this.#value = value;
     this.#exception = exc;
     this.#ctx = undefined;
+    const hub = this._live ?? getHub();
     if (this._wait !== null || this._timeouts !== null) this._cleanupAtDeath();
-    const hub = getHub();
     if (this._live !== null) hub.liveRemove(this);
     if (hub.holder === this) hub.release();
     if (exc !== NONE && !this[kHasListeners]()) hub.reportError(exc, String(this));
@@ -388,6 +398,11 @@ export class Greenlet<T = unknown> extends Fiber {
     }
     for (let i = l.length - 1; i >= 0; i--) if (match(l[i] as Link)) l.splice(i, 1);
     if (l.length === 0) this.#links = null;
+  }
+
+  /** @internal */
+  override _homeHub(): Hub | null {
+    return this._live;
   }
 
   /** @internal Whether someone waits on this greenlet or user code linked to it. */
@@ -657,9 +672,7 @@ export class Greenlet<T = unknown> extends Fiber {
       this.#fn !== undefined && this.run === Greenlet.prototype.run
         ? this.#fn.name || '<anonymous>'
         : 'run';
-    const args = this.args.map((a) =>
-      inspect(a, { depth: 1, breakLength: Number.POSITIVE_INFINITY }).slice(0, 50),
-    );
+    const args = this.args.map(formatArg);
     return `<${this.constructor.name} "${this.name}" #${this.minimalIdent}: ${fnName}(${args.join(', ')})>`;
   }
 

@@ -576,7 +576,17 @@ export class Hub {
     const name = err instanceof Error ? err.name : typeof err;
     const stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
     try {
-      stream.write(`${stack}\n${new Date().toISOString()} ${context} failed with ${name}\n\n`);
+      const r = stream.write(
+        `${stack}\n${new Date().toISOString()} ${context} failed with ${name}\n\n`,
+      );
+      // A stream whose write returns a promise (a web stream writer): its rejection is ours.
+      if (
+        r !== null &&
+        typeof r === 'object' &&
+        typeof (r as Promise<unknown>).then === 'function'
+      ) {
+        (r as Promise<unknown>).then(undefined, () => {});
+      }
     } catch {
       // A broken stream must not break the hub.
     }

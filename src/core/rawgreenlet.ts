@@ -67,8 +67,7 @@ function pack(args: readonly unknown[]): unknown {
 export class RawGreenlet extends Fiber {
   /** The function the first switch calls (`undefined` for main). */
   readonly run: ((...args: never[]) => unknown) | undefined;
-  /** Where the value (or error) goes when `run` ends; `null` for main and `spawnRaw`. */
-  parent: RawGreenlet | Greenlet | null;
+  #parent: RawGreenlet | Greenlet | null = null;
   #state = ST_NEW;
   #name: string;
 
@@ -87,6 +86,24 @@ export class RawGreenlet extends Fiber {
     this.run = run;
     this.parent = parent;
     this.#name = `RawGreenlet-${++rawCounter}`;
+  }
+
+  /**
+   * Where the value (or error) goes when `run` ends; `null` for main and `spawnRaw`.
+   * @throws TypeError when set to something that is not a greenlet, or to one whose parent
+   *   chain leads back to this one (greenlet's "cyclic parent chain")
+   */
+  get parent(): RawGreenlet | Greenlet | null {
+    return this.#parent;
+  }
+  set parent(p: RawGreenlet | Greenlet | null) {
+    if (p !== null && !(p instanceof Fiber)) {
+      throw new TypeError(`RawGreenlet: parent must be a greenlet or null, got ${typeof p}`);
+    }
+    for (let q: unknown = p; q instanceof RawGreenlet; q = q.parent) {
+      if (q === this) throw new TypeError('RawGreenlet: cyclic parent chain');
+    }
+    this.#parent = p;
   }
 
   /** Whether `run` has finished (main is never dead). */

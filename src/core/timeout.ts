@@ -13,7 +13,7 @@
 import { type Fiber, type FiberTimeout, unwithdraw } from './_fiber.js';
 import { currentFiber } from './context.js';
 import { Cancellation, isErrorClass } from './errors.js';
-import { getHub, TimerEntry } from './hub.js';
+import { getHub, type Hub, TimerEntry } from './hub.js';
 
 /** An `Error` subclass (its constructor). */
 export type ErrorClass = new (...args: never[]) => Error;
@@ -69,6 +69,7 @@ export class Timeout extends Cancellation {
   #fiber: Fiber | null = null;
   #timer: TimerEntry | null = null;
   #thrown: object | null = null;
+  #hub: Hub | null = null;
   #abort: AbortController | undefined = undefined;
   /** @internal Links in its fiber's list of armed Timeouts. */
   _tprev: FiberTimeout | null = null;
@@ -131,7 +132,8 @@ export class Timeout extends Cancellation {
     this.#thrown = null;
     if (this.ms === null) return this;
     if (this.#timer === null) this.#timer = new TimerEntry(fireTimeout, this);
-    getHub().addTimer(this.#timer, this.ms);
+    this.#hub = this.#fiber._homeHub() ?? getHub();
+    this.#hub.addTimer(this.#timer, this.ms);
     this.#fiber._addTimeout(this);
     return this;
   }
@@ -171,7 +173,7 @@ export class Timeout extends Cancellation {
    * idempotent.
    */
   cancel(): void {
-    if (this.#timer !== null) getHub().removeTimer(this.#timer);
+    if (this.#timer !== null) (this.#hub ?? getHub()).removeTimer(this.#timer);
     this.#fiber?._removeTimeout(this);
     if (this.#thrown !== null && this.#fiber !== null) this.#fiber._withdraw(this.#thrown);
   }

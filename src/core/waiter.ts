@@ -20,7 +20,7 @@
  */
 import { type Fiber, isWithdrawn, NONE } from './_fiber.js';
 import { currentFiber } from './context.js';
-import { getHub, setResumeCallback, type Timed } from './hub.js';
+import { getHub, type Hub, setResumeCallback, type Timed } from './hub.js';
 
 /** Waiting in the owner's list. */
 const PENDING = 0;
@@ -70,6 +70,8 @@ export class Waiter<T = unknown> implements Timed {
   owner: WaitOwner | null;
   /** Called when the `timeout` option elapses: its result resolves the wait, its throw rejects it. `null`: the timer wakes the wait (sleep). */
   onTimeout: ((w: Waiter<never>) => unknown) | null;
+  /** The hub it waits on: its fiber's. */
+  readonly hub: Hub;
   /** Free slot for the owner (the item a putter offers, a count …). */
   data: unknown = undefined;
   /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED bit. */
@@ -96,6 +98,7 @@ export class Waiter<T = unknown> implements Timed {
     this.owner = owner;
     this.onTimeout = onTimeout;
     this.fiber = fiber;
+    this.hub = fiber._homeHub() ?? getHub();
   }
 
   /** Whether the wait is still in its owner's list (not woken, not settled). */
@@ -118,7 +121,7 @@ export class Waiter<T = unknown> implements Timed {
     this.#reject = tmpReject;
     const fiber = this.fiber;
     fiber._addWait(this);
-    const hub = getHub();
+    const hub = this.hub;
     if (fiber._pendingExc !== NONE) {
       // Stays pending until delivered: every wait started before then throws it too.
       const exc = fiber._pendingExc;
@@ -171,7 +174,7 @@ export class Waiter<T = unknown> implements Timed {
   #enqueue(): void {
     if ((this._state & QUEUED) !== 0) return;
     this._state |= QUEUED;
-    getHub().schedule(resume, this);
+    this.hub.schedule(resume, this);
   }
 
   /** Mark the wait to throw `exc` when the hub reaches it (first mark wins). @internal */
@@ -209,7 +212,7 @@ export class Waiter<T = unknown> implements Timed {
         try {
           this.owner.abortWait(this, state === WOKEN);
         } catch (err) {
-          getHub().reportError(err, 'abortWait');
+          this.hub.reportError(err, 'abortWait');
         }
       }
       this.#settle();
@@ -224,7 +227,7 @@ export class Waiter<T = unknown> implements Timed {
         reject(exc);
       }
     }
-    getHub().holder = this.fiber;
+    this.hub.holder = this.fiber;
   }
 
   /** Withdraw the wait without settling its promise (its fiber died). @internal */
@@ -235,7 +238,7 @@ export class Waiter<T = unknown> implements Timed {
       try {
         this.owner.abortWait(this, state === WOKEN);
       } catch (err) {
-        getHub().reportError(err, 'abortWait');
+        this.hub.reportError(err, 'abortWait');
       }
     }
     this.#settle();
@@ -244,7 +247,7 @@ export class Waiter<T = unknown> implements Timed {
   #settle(): void {
     this._state = DONE;
     this.fiber._removeWait(this);
-    if (this.heapIndex >= 0) getHub().removeTimer(this);
+    if (this.heapIndex >= 0) this.hub.removeTimer(this);
     if (this.#abort !== null) {
       this.#abort.signal.removeEventListener('abort', this.#abort.listener);
       this.#abort = null;

@@ -109,10 +109,20 @@ function runLink(rec: LinkRecord): void {
   const links = rec.links;
   const target = links.target;
   if (links.whileReady && !target.ready()) return;
-  try {
-    (rec.cb as (t: LinkTarget) => unknown)(target);
-  } catch (err) {
+  const report = (err: unknown): void =>
     getHub().reportError(err, `${rec.cb.name || 'rawlink callback'} for ${String(target)}`);
+  try {
+    const r = (rec.cb as (t: LinkTarget) => unknown)(target);
+    // An async callback's rejection is reported like a throw, never left unhandled.
+    if (
+      r !== null &&
+      typeof r === 'object' &&
+      typeof (r as PromiseLike<unknown>).then === 'function'
+    ) {
+      (r as PromiseLike<unknown>).then(undefined, report);
+    }
+  } catch (err) {
+    report(err);
   }
 }
 
