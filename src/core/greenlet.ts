@@ -62,6 +62,7 @@ export interface LinkEntry {
 }
 
 type Link = LinkEntry | Waiter;
+type GreenletClass<R> = new (...a: unknown[]) => Greenlet<Awaited<R>>;
 
 /** Options of {@link Greenlet.kill}. */
 export interface KillOptions {
@@ -214,7 +215,9 @@ export class Greenlet<T = unknown> extends Fiber {
     ...args: A
   ): Greenlet<Awaited<R>> {
     // `new this`: on a subclass, `Actor.spawn(...args)` builds an Actor (gevent's classmethod).
-    const g = new (this as unknown as new (...a: unknown[]) => Greenlet<Awaited<R>>)(fn, ...args);
+    // biome-ignore lint/complexity/noThisInStatic: the subclass it is called on
+    const Ctor = (typeof this === 'function' ? this : Greenlet) as unknown as GreenletClass<R>;
+    const g = new Ctor(fn, ...args);
     g.start();
     return g;
   }
@@ -231,7 +234,9 @@ export class Greenlet<T = unknown> extends Fiber {
   ): Greenlet<Awaited<R>> {
     const err = checkMs(ms, 'spawnLater');
     if (err !== NONE) throw err;
-    const g = new (this as unknown as new (...a: unknown[]) => Greenlet<Awaited<R>>)(fn, ...args);
+    // biome-ignore lint/complexity/noThisInStatic: the subclass it is called on
+    const Ctor = (typeof this === 'function' ? this : Greenlet) as unknown as GreenletClass<R>;
+    const g = new Ctor(fn, ...args);
     g.startLater(ms);
     return g;
   }
