@@ -520,10 +520,25 @@ export class Hub {
     this.#nodeTimer = undefined;
     this.#nodeTimerDeadline = Number.POSITIVE_INFINITY;
     this.#budgetCount = 0;
+    if (this.#size > 0 || this.holder !== null) {
+      // Ready callbacks run before timers: a sleeper already woken (queued) must resume before
+      // a later deadline fires — its Timeout, say. Fire behind the ready queue instead.
+      if (!this.#fireLaterPending) {
+        this.#fireLaterPending = true;
+        this.schedule(this.#fireLater, undefined);
+      }
+      return;
+    }
     this.#fireDue(performance.now());
-    const first = this.#heap[0];
-    if (first !== undefined && this.#nodeTimer === undefined) this.#armNodeTimer(first.deadline);
+    this.#rearm();
   };
+
+  #rearm(): void {
+    const first = this.#heap[0];
+    if (!this.virtual && first !== undefined && this.#nodeTimer === undefined) {
+      this.#armNodeTimer(first.deadline);
+    }
+  }
 
   /**
    * Fire the timers of the earliest deadline due at `now` (in creation order); later deadlines
@@ -560,6 +575,7 @@ export class Hub {
   #fireLater = (): void => {
     this.#fireLaterPending = false;
     this.#fireDue(this.now());
+    if (!this.#fireLaterPending) this.#rearm();
   };
 
   // ---- failure reports ----
