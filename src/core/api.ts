@@ -18,6 +18,7 @@ import type { RawGreenlet } from './rawgreenlet.js';
 import { Timeout } from './timeout.js';
 import {
   checkMs,
+  obtainWaiter,
   optSignal,
   optTimeout,
   readWaitOptions,
@@ -95,7 +96,7 @@ export function sleep(ms = 0, options?: { signal?: AbortSignal | null }): Promis
   if (bad !== NONE) return Promise.reject(bad);
   const err = readWaitOptions(options, 'sleep');
   if (err !== NONE) return Promise.reject(err);
-  const w = new Waiter<void>(null, null);
+  const w = obtainWaiter<void>(null, null);
   if (ms === 0) {
     const p = w.start(null, optSignal);
     w.wake();

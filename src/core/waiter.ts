@@ -65,13 +65,15 @@ function executor(res: (v: unknown) => void, rej: (e: unknown) => void): void {
  */
 export class Waiter<T = unknown> implements Timed {
   /** Who waits. */
-  readonly fiber: Fiber;
+  fiber: Fiber;
   /** The primitive waited on; told when the wait is interrupted. */
   owner: WaitOwner | null;
   /** Called when the `timeout` option elapses: its result resolves the wait, its throw rejects it. `null`: the timer wakes the wait (sleep). */
   onTimeout: ((w: Waiter<never>) => unknown) | null;
   /** The hub it waits on: its fiber's. */
-  readonly hub: Hub;
+  hub: Hub;
+  /** @internal Made by {@link obtainWaiter}: back to the free list once resumed. */
+  _pooled = false;
   /** Free slot for the owner (the item a putter offers, a count …). */
   data: unknown = undefined;
   /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED bit. */
@@ -207,6 +209,9 @@ export class Waiter<T = unknown> implements Timed {
       this.#settle();
       if (state === WOKEN) resolve(this._value);
       else reject(this._value);
+      this.hub.holder = this.fiber;
+      if (this._pooled) recycle(this);
+      return;
     } else {
       if (this.owner !== null && state !== WOKEN_ERROR) {
         try {
@@ -255,6 +260,51 @@ export class Waiter<T = unknown> implements Timed {
     this.#resolve = undefined;
     this.#reject = undefined;
   }
+}
+
+/**
+ * Free list of settled waiters (see {@link obtainWaiter}). A hand-off through an Event
+ * allocates no Waiter: under a garbage collector that just ran, that object was a third of
+ * the allocation of a switch.
+ */
+const freeList: Waiter[] = [];
+
+function recycle(w: Waiter): void {
+  if (freeList.length < 256) {
+    w.data = undefined;
+    w._value = undefined;
+    w.owner = null;
+    freeList.push(w);
+  }
+}
+
+/**
+ * A Waiter from the free list (or a new one), for a primitive that keeps no reference to it
+ * once it has woken it: it is reused as soon as it has resumed. Only for waits whose owner
+ * drops the waiter when it wakes or aborts it (Event.wait, sleep). Same parameters as the
+ * constructor.
+ * @internal
+ */
+export function obtainWaiter<T>(
+  owner: WaitOwner | null,
+  onTimeout: ((w: Waiter<never>) => unknown) | null,
+): Waiter<T> {
+  const w = freeList.pop();
+  if (w === undefined) {
+    const n = new Waiter<T>(owner, onTimeout);
+    n._pooled = true;
+    return n;
+  }
+  const fiber = currentFiber();
+  w.fiber = fiber;
+  w.hub = fiber._homeHub() ?? getHub();
+  w.owner = owner;
+  w.onTimeout = onTimeout;
+  w._state = PENDING;
+  w._cancel = NONE;
+  w.prev = null;
+  w.next = null;
+  return w as Waiter<T>;
 }
 
 function resume(w: Waiter): void {

@@ -25,6 +25,7 @@ import { NONE } from '../core/_fiber.js';
 import { getHub } from '../core/hub.js';
 import { Timeout } from '../core/timeout.js';
 import {
+  obtainWaiter,
   optSignal,
   optTimeout,
   readWaitOptions,
@@ -210,7 +211,7 @@ export class Event {
     const err = readWaitOptions(options, 'Event.wait');
     if (err !== NONE) return Promise.reject(err);
     if (this.#flag) return RESOLVED_TRUE;
-    const w = new Waiter<boolean>(this.#waiters, returnFalse);
+    const w = obtainWaiter<boolean>(this.#waiters, returnFalse);
     this.#waiters.push(w);
     return w.start(optTimeout, optSignal);
   }
