@@ -156,12 +156,27 @@ export class Hub {
   }
 
   /**
-   * The hub's clock in milliseconds: `performance.now()` on a real hub, the virtual time
+   * The hub's clock in milliseconds: `performance.now()` on a real hub (read once per
+   * synchronous stretch of code, so it does not move between two calls with no await in
+   * between), the virtual time
    * (starting at 0) on a virtual one. Never switches.
    */
   now(): number {
-    return this.virtual ? this.#virtualNow : performance.now();
+    if (this.virtual) return this.#virtualNow;
+    // One reading per synchronous stretch of code (until the next microtask), as libuv reads
+    // its loop time once per turn: a Timeout and the sleep it guards, started together, count
+    // from the same instant even when a garbage collection pauses the program between them.
+    if (this.#cachedNow < 0) {
+      this.#cachedNow = performance.now();
+      void RESOLVED.then(this.#forgetNow);
+    }
+    return this.#cachedNow;
   }
+
+  #cachedNow = -1;
+  #forgetNow = (): void => {
+    this.#cachedNow = -1;
+  };
 
   /** Number of ready callbacks queued. */
   get pending(): number {
