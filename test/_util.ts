@@ -53,3 +53,11 @@ export function deferred<T = void>(): {
 export function macrotask(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/** An error a test throws on purpose, told apart from any other. */
+export class ExpectedError extends Error {
+  constructor(message?: string) {
+    super(message);
+    this.name = 'ExpectedError';
+  }
+}

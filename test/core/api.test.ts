@@ -26,14 +26,7 @@ import {
 } from '../../src/index.js';
 import { Queue } from '../../src/sync/queue.js';
 import { runVirtual } from '../../src/testing/index.js';
-import { assertRejectsNoThrow, captureReports, deferred } from '../_util.js';
-
-class ExpectedError extends Error {
-  constructor(message?: string) {
-    super(message);
-    this.name = 'ExpectedError';
-  }
-}
+import { assertRejectsNoThrow, captureReports, deferred, ExpectedError } from '../_util.js';
 
 /** A minimal Linkable (what wait/iwait accept besides greenlets and promises). */
 class Flag implements Linkable {

@@ -17,14 +17,7 @@ import {
   wait,
 } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
-import { captureReports } from '../_util.js';
-
-class ExpectedError extends Error {
-  constructor(message?: string) {
-    super(message);
-    this.name = 'ExpectedError';
-  }
-}
+import { captureReports, ExpectedError } from '../_util.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 

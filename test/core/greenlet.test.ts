@@ -16,14 +16,7 @@ import {
   Timeout,
 } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
-import { assertRejectsNoThrow, captureReports } from '../_util.js';
-
-class ExpectedError extends Error {
-  constructor(message?: string) {
-    super(message);
-    this.name = 'ExpectedError';
-  }
-}
+import { assertRejectsNoThrow, captureReports, ExpectedError } from '../_util.js';
 
 // ---- spawning and start order ----
 

@@ -16,14 +16,7 @@ import {
   Timeout,
 } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
-import { assertRejectsNoThrow, captureReports, deferred } from '../_util.js';
-
-class ExpectedError extends Error {
-  constructor(message?: string) {
-    super(message);
-    this.name = 'ExpectedError';
-  }
-}
+import { assertRejectsNoThrow, captureReports, deferred, ExpectedError } from '../_util.js';
 
 function isExit(x: unknown): boolean {
   return x instanceof GreenletExit;

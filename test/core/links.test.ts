@@ -5,14 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Greenlet, GreenletExit, getCurrent, sleep, spawn } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
-import { captureReports } from '../_util.js';
-
-class ExpectedError extends Error {
-  constructor(message?: string) {
-    super(message);
-    this.name = 'ExpectedError';
-  }
-}
+import { captureReports, ExpectedError } from '../_util.js';
 
 test('link(cb) calls cb(greenlet) from the hub after the greenlet dies, not synchronously', async () => {
   await runVirtual(async () => {

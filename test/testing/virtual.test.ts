@@ -13,14 +13,7 @@ import {
   until,
 } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
-import { assertRejectsNoThrow, captureReports, deferred } from '../_util.js';
-
-class ExpectedError extends Error {
-  constructor(message?: string) {
-    super(message);
-    this.name = 'ExpectedError';
-  }
-}
+import { assertRejectsNoThrow, captureReports, deferred, ExpectedError } from '../_util.js';
 
 test('runVirtual(fn) runs fn as a greenlet and resolves to its result', async () => {
   assert.equal(await runVirtual(() => 42), 42);
