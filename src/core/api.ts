@@ -68,6 +68,10 @@ export function spawn<R, A extends unknown[]>(
  *
  * Source: `gevent.spawn_later`.
  * @throws TypeError when `fn` is not a function; TypeError/RangeError for a bad `ms`.
+ * @example
+ * ```ts
+ * const g = spawnLater(1000, () => console.log('a second later'));
+ * ```
  */
 export function spawnLater<R, A extends unknown[]>(
   ms: number,
@@ -112,6 +116,11 @@ export function sleep(ms = 0, options?: { signal?: AbortSignal | null }): Promis
  * Source: `gevent.idle`.
  * @param options - `{timeout, signal}` or a timeout in ms
  * @returns true once idle, false when `timeout` elapsed first
+ * @example
+ * ```ts
+ * spawn(worker);
+ * await idle(); // worker ran until it blocked
+ * ```
  */
 export function idle(options?: WaitOptions | number | null): Promise<boolean> {
   const err = readWaitOptions(options, 'idle');
@@ -428,6 +437,11 @@ export async function killAll(
  * Kill `greenlet` without waiting for it (gevent's `gevent.kill`: asynchronous).
  * Same as `greenlet.kill({exception, block: false})`. Never switches.
  * @throws TypeError for a non-greenlet or a bad exception (rejects)
+ * @example
+ * ```ts
+ * await kill(g); // requested; g dies at its next wait
+ * await g.join();
+ * ```
  */
 export function kill(
   greenlet: Greenlet<unknown>,

@@ -68,6 +68,14 @@ export interface Blocked {
  * blocked.
  *
  * Source: `gevent.exceptions.LoopExit`.
+ * @example
+ * ```ts
+ * try {
+ *   await new Event().wait(); // nobody will ever set it
+ * } catch (e) {
+ *   if (e instanceof LoopExit) console.error(e.message); // This operation would block forever …
+ * }
+ * ```
  */
 export class LoopExit extends Error {
   /** The blocked greenlets (the main greenlet included when it was waiting). */

@@ -107,6 +107,12 @@ const MAX_NODE_DELAY = 2 ** 31 - 1;
  * {@link Hub.exceptionStream}.
  *
  * Source: `gevent.hub.Hub` (`get_hub()`), with libev's loop replaced by Node's.
+ * @example
+ * ```ts
+ * const hub = getHub();
+ * hub.exceptionStream = { write: (text) => logger.error(text) };
+ * console.log(hub.stats()); // { ready: 0, timers: 0, io: 0, until: 0, virtual: false }
+ * ```
  */
 export class Hub {
   /** Whether this hub runs on virtual time (`verdant/testing`). */
