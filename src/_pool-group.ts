@@ -12,20 +12,21 @@
  *
  * @module
  */
-import { NONE } from './core/_fiber.js';
+
 import { joinAll, sleep } from './core/api.js';
-import { Greenlet, type KillOptions, kQuietLink } from './core/greenlet.js';
+import { Greenlet, type KillOptions } from './core/greenlet.js';
 import { getHub } from './core/hub.js';
-import type { ErrorClass } from './core/timeout.js';
 import {
-  optSignal,
-  optTimeout,
+  kQuietLink,
+  NONE,
   readWaitOptions,
   Waiter,
   WaitList,
   type WaitOptions,
   type WaitOwner,
-} from './core/waiter.js';
+  waitArgs,
+} from './core/lowlevel.js';
+import type { ErrorClass } from './core/timeout.js';
 
 /** Options of `join()`. */
 export interface GroupJoinOptions extends WaitOptions {
@@ -122,8 +123,8 @@ function readKillOptions(options: unknown, where: string): KillArgs {
   out.error = readWaitOptions({ timeout: o.timeout, signal: o.signal }, where);
   out.exception = exc;
   out.block = o.block !== false;
-  out.timeout = optTimeout;
-  out.signal = optSignal;
+  out.timeout = waitArgs.timeout;
+  out.signal = waitArgs.signal;
   return out;
 }
 
@@ -369,7 +370,7 @@ export class GroupCore {
     const snapshot = raise ? [...this.#members] : null;
     const w = new Waiter<boolean>(this.#joiners, returnFalse);
     this.#joiners.push(w);
-    const p = w.start(optTimeout, optSignal);
+    const p = w.start(waitArgs.timeout, waitArgs.signal);
     if (snapshot === null) return p;
     return p.then((done) => {
       for (const g of snapshot) if (g.dead && !g.successful()) throw g.exception;
@@ -478,7 +479,7 @@ export class GroupCore {
     const err = readWaitOptions(options, `${this._where}.waitAvailable`);
     if (err !== NONE) return Promise.reject(err);
     if (this.#free > 0) return Promise.resolve(this.#free);
-    return this.#waitAvailable(optTimeout, optSignal);
+    return this.#waitAvailable(waitArgs.timeout, waitArgs.signal);
   }
 
   async #waitAvailable(timeout: number | null, signal: AbortSignal | null): Promise<number> {

@@ -21,20 +21,20 @@
  *
  * @module
  */
-import { NONE } from './core/_fiber.js';
+
 import { joinAll } from './core/api.js';
 import { Greenlet } from './core/greenlet.js';
 import { getHub } from './core/hub.js';
-import { Timeout } from './core/timeout.js';
 import {
-  optSignal,
-  optTimeout,
+  NONE,
   readWaitOptions,
   Waiter,
   WaitList,
   type WaitOptions,
   type WaitOwner,
-} from './core/waiter.js';
+  waitArgs,
+} from './core/lowlevel.js';
+import { Timeout } from './core/timeout.js';
 
 /** Options of `Group.imap` and `Group.imapUnordered`. */
 export interface IMapOptions {
@@ -328,7 +328,7 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
     if (err !== NONE) return Promise.reject(err);
     const r = this.#take();
     if (r !== null) return r;
-    return this.#waitNext(optTimeout, optSignal);
+    return this.#waitNext(waitArgs.timeout, waitArgs.signal);
   }
 
   async #waitNext(

@@ -27,8 +27,8 @@ import {
   readMaxsize,
 } from './_pool-imap.js';
 import { getCurrent } from './core/api.js';
-import { Greenlet, kQuietLink } from './core/greenlet.js';
-import { Waiter } from './core/waiter.js';
+import { Greenlet } from './core/greenlet.js';
+import { kQuietLink, Waiter } from './core/lowlevel.js';
 
 /** The in-order collection state of one `map` call. */
 class MapRun {

@@ -24,6 +24,7 @@ export {
 export { type Blocked, Cancellation, GreenletExit, LoopExit } from './core/errors.js';
 export { Greenlet, type KillOptions, type LinkCallback } from './core/greenlet.js';
 export { getHub, Hub, type Writable } from './core/hub.js';
+export type { WaitOptions } from './core/lowlevel.js';
 export { RawGreenlet, spawnRaw } from './core/rawgreenlet.js';
 export {
   type ErrorClass,
@@ -32,7 +33,6 @@ export {
   type WithTimeoutOptions,
   withTimeout,
 } from './core/timeout.js';
-export type { WaitOptions } from './core/waiter.js';
 export {
   Group,
   type GroupJoinOptions,

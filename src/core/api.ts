@@ -19,11 +19,10 @@ import { Timeout } from './timeout.js';
 import {
   checkMs,
   obtainWaiter,
-  optSignal,
-  optTimeout,
   readWaitOptions,
   Waiter,
   type WaitOptions,
+  waitArgs,
 } from './waiter.js';
 
 /**
@@ -102,11 +101,11 @@ export function sleep(ms = 0, options?: { signal?: AbortSignal | null }): Promis
   if (err !== NONE) return Promise.reject(err);
   const w = obtainWaiter<void>(null, null);
   if (ms === 0) {
-    const p = w.start(null, optSignal);
+    const p = w.start(null, waitArgs.signal);
     w.wake();
     return p;
   }
-  return w.start(ms, optSignal);
+  return w.start(ms, waitArgs.signal);
 }
 
 /**
@@ -126,7 +125,7 @@ export function idle(options?: WaitOptions | number | null): Promise<boolean> {
   const err = readWaitOptions(options, 'idle');
   if (err !== NONE) return Promise.reject(err);
   const w = new Waiter<boolean>(null, returnFalse);
-  const p = w.start(optTimeout, optSignal);
+  const p = w.start(waitArgs.timeout, waitArgs.signal);
   getHub().onIdle(() => w.wake(true));
   return p;
 }
@@ -175,8 +174,8 @@ export function until<T>(
   if (promise === null || typeof promise !== 'object' || typeof promise.then !== 'function') {
     return Promise.reject(new TypeError('until: expected a promise'));
   }
-  const timeout = optTimeout;
-  const signal = optSignal;
+  const timeout = waitArgs.timeout;
+  const signal = waitArgs.signal;
   const hub = getHub();
   const w = new Waiter<T>(untilOwner, throwTimeout);
   w.data = hub;
@@ -358,8 +357,8 @@ export async function joinAll<T extends Greenlet<unknown>>(
   const opts: JoinAllOptions = typeof options === 'number' ? { timeout: options } : (options ?? {});
   const err = readWaitOptions(opts, 'joinAll');
   if (err !== NONE) throw err;
-  const timeout = optTimeout;
-  const signal = optSignal;
+  const timeout = waitArgs.timeout;
+  const signal = waitArgs.signal;
   if (greenlets === null || typeof (greenlets as Iterable<T>)[Symbol.iterator] !== 'function') {
     throw new TypeError('joinAll: greenlets must be iterable');
   }
@@ -489,9 +488,9 @@ export async function wait(a?: unknown, b?: unknown): Promise<unknown> {
     typeof options === 'number' ? { timeout: options } : ((options as WaitManyOptions) ?? {});
   const err = readWaitOptions(opts, 'wait');
   if (err !== NONE) throw err;
-  if (objects === null) return waitIdle(optTimeout, optSignal);
-  const timeout = optTimeout;
-  const signal = optSignal;
+  if (objects === null) return waitIdle(waitArgs.timeout, waitArgs.signal);
+  const timeout = waitArgs.timeout;
+  const signal = waitArgs.signal;
   const list = [...objects];
   const count = checkCount(opts.count, new Set(list).size, 'wait');
   const c = new Collector(list, 'wait');
@@ -544,8 +543,8 @@ export async function* iwait<O extends Waitable>(
     typeof options === 'number' ? { timeout: options } : (options ?? {});
   const err = readWaitOptions(opts, 'iwait');
   if (err !== NONE) throw err;
-  const timeout = optTimeout;
-  const signal = optSignal;
+  const timeout = waitArgs.timeout;
+  const signal = waitArgs.signal;
   if (objects === null || typeof objects !== 'object' || !(Symbol.iterator in objects)) {
     throw new TypeError('iwait: objects must be iterable');
   }

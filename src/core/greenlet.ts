@@ -27,14 +27,7 @@ import { GreenletExit, isErrorClass } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
 import type { RawGreenlet } from './rawgreenlet.js';
 import { type ErrorClass, Timeout } from './timeout.js';
-import {
-  checkMs,
-  optSignal,
-  optTimeout,
-  readWaitOptions,
-  Waiter,
-  type WaitOptions,
-} from './waiter.js';
+import { checkMs, readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
 
 const ST_NEW = 0;
 const ST_SCHEDULED = 1;
@@ -556,7 +549,7 @@ export class Greenlet<T = unknown> extends Fiber {
     const w = new Waiter(this, onTimeout);
     w.data = kind;
     this.#addLink(w);
-    return w.start(optTimeout, optSignal);
+    return w.start(waitArgs.timeout, waitArgs.signal);
   }
 
   /**

@@ -20,6 +20,7 @@
  */
 import { type Fiber, isWithdrawn, NONE } from './_fiber.js';
 import { currentFiber } from './context.js';
+import { Cancellation } from './errors.js';
 import { getHub, type Hub, setResumeCallback, type Timed } from './hub.js';
 
 /** Waiting in the owner's list. */
@@ -46,6 +47,13 @@ export const TIMED_OUT: unique symbol = Symbol('timed out');
  */
 export interface WaitOwner {
   abortWait(w: Waiter, held: boolean): void;
+  /**
+   * Optional: the woken wait `w` is about to resume normally, in the hub step that resolves it
+   * (nothing runs in between). Act now what must happen only if the waiter really gets it (a
+   * blocked put inserts its item, a channel commits its transfer). Throw to make the wait reject
+   * with that error instead; `abortWait(w, true)` is then called.
+   */
+  commitWait?(w: Waiter): void;
 }
 
 let tmpResolve: (v: unknown) => void;
@@ -76,6 +84,14 @@ export class Waiter<T = unknown> implements Timed {
   _pooled = false;
   /** Free slot for the owner (the item a putter offers, a count …). */
   data: unknown = undefined;
+  /**
+   * Set by the owner once the operation this wait stands for has happened and cannot be undone
+   * (a getter took a channel putter's item). A kill or `Timeout` that reaches the wait after that
+   * no longer ends it: the wait resolves and the exception is delivered at the fiber's next wait,
+   * as for a call that completed without waiting. The wait's own `timeout` option and its call's
+   * `signal` are simply too late then.
+   */
+  completed = false;
   /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED bit. */
   _state = PENDING;
   /** @internal */ _value: unknown = undefined;
@@ -130,6 +146,10 @@ export class Waiter<T = unknown> implements Timed {
       if (isWithdrawn(exc)) fiber._pendingExc = NONE;
       else this._cancelWith(exc);
     }
+    // Another wait of this fiber is already marked by a kill or Timeout (a Promise.all branch
+    // started after it was delivered to the first): this one ends with it too, so it never stays
+    // registered, to be handed an item nobody will receive.
+    if (fiber._wait !== this && this._cancel === NONE) this.#inheritCancel(fiber);
     if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
       hub.addTimer(this, timeout);
     }
@@ -140,6 +160,36 @@ export class Waiter<T = unknown> implements Timed {
     }
     if (hub.holder === fiber) hub.release();
     return p;
+  }
+
+  #inheritCancel(fiber: Fiber): void {
+    const first = fiber._wait;
+    if (
+      first !== null &&
+      first !== this &&
+      first.cancelled &&
+      first._cancel instanceof Cancellation
+    ) {
+      this._cancelWith(first._cancel);
+      return;
+    }
+    if (fiber._more === null) return;
+    for (const o of fiber._more) {
+      if (o !== this && o.cancelled && o._cancel instanceof Cancellation) {
+        this._cancelWith(o._cancel);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Whether a kill, `Timeout`, the `timeout` option or an aborted `signal` has marked the wait:
+   * it will end with that, whatever wakes it. An owner skips such waits when it hands something
+   * out ({@link WaitList.shiftLive}).
+   */
+  get cancelled(): boolean {
+    const c = this._cancel;
+    return c !== NONE && !isWithdrawn(c);
   }
 
   /**
@@ -202,6 +252,21 @@ export class Waiter<T = unknown> implements Timed {
     if (exc !== NONE && isWithdrawn(exc)) {
       this._cancel = exc = NONE;
     }
+    if (state === WOKEN) {
+      if (exc === NONE) {
+        const owner = this.owner;
+        if (owner !== null && owner.commitWait !== undefined) {
+          try {
+            owner.commitWait(this);
+          } catch (err) {
+            this._cancel = exc = err;
+          }
+        }
+      } else if (this.completed) {
+        this.#resumeCompleted(exc);
+        return;
+      }
+    }
     if (exc === NONE && state === PENDING) return; // a withdrawn Timeout: go on waiting
     const resolve = this.#resolve as (v: unknown) => void;
     const reject = this.#reject as (e: unknown) => void;
@@ -233,6 +298,20 @@ export class Waiter<T = unknown> implements Timed {
       }
     }
     this.hub.holder = this.fiber;
+  }
+
+  /** A {@link Waiter.completed} wait reached by an interrupt: resolve, then re-deliver it. */
+  #resumeCompleted(exc: unknown): void {
+    const callSignal = this.#abort === null ? null : this.#abort.signal;
+    const resolve = this.#resolve as (v: unknown) => void;
+    this._cancel = NONE;
+    if (this.fiber._pendingExc === exc) this.fiber._pendingExc = NONE;
+    this.#settle();
+    resolve(this._value);
+    this.hub.holder = this.fiber;
+    if (exc === TIMED_OUT) return;
+    if (callSignal !== null && exc === callSignal.reason && !(exc instanceof Cancellation)) return;
+    this.fiber._deliver(exc);
   }
 
   /** Withdraw the wait without settling its promise (its fiber died). @internal */
@@ -362,6 +441,14 @@ export class WaitList implements WaitOwner {
     this.#size--;
   }
 
+  /** Remove and return the oldest wait not already {@link Waiter.cancelled}, or null. */
+  shiftLive(): Waiter | null {
+    let w = this.#head;
+    while (w !== null && w.cancelled) w = w.next;
+    if (w !== null) this.remove(w);
+    return w;
+  }
+
   /** Wake every pending wait in FIFO order with `value`; empties the list. */
   wakeAll(value?: unknown): void {
     let w = this.shift();
@@ -388,20 +475,25 @@ export interface WaitOptions {
   signal?: AbortSignal | null;
 }
 
-/** The timeout read by the last {@link readWaitOptions} call. @internal */
-export let optTimeout: number | null = null;
-/** The signal read by the last {@link readWaitOptions} call. @internal */
-export let optSignal: AbortSignal | null = null;
+/**
+ * What the last {@link readWaitOptions} call read: its `timeout` (ms, or null for forever) and
+ * its `signal`. One shared record, so parsing allocates nothing: read it right after the call,
+ * before anything else can parse options.
+ * @internal
+ */
+export const waitArgs: { timeout: number | null; signal: AbortSignal | null } = {
+  timeout: null,
+  signal: null,
+};
 
 /**
- * Read `{timeout, signal}` (or a bare number: the timeout) into {@link optTimeout} and
- * {@link optSignal}. Returns the reason the call must reject with — a `TypeError`/`RangeError`
+ * Read `{timeout, signal}` (or a bare number: the timeout) into {@link waitArgs}. Returns the reason the call must reject with — a `TypeError`/`RangeError`
  * for bad options, `signal.reason` for a pre-aborted signal — or `NONE`.
  * @internal
  */
 export function readWaitOptions(opts: unknown, where: string): unknown {
-  optTimeout = null;
-  optSignal = null;
+  waitArgs.timeout = null;
+  waitArgs.signal = null;
   if (opts === undefined || opts === null) return NONE;
   if (typeof opts === 'number') {
     return checkTimeout(opts, where);
@@ -425,7 +517,7 @@ export function readWaitOptions(opts: unknown, where: string): unknown {
     if (!(s instanceof AbortSignal)) {
       return new TypeError(`${where}: signal must be an AbortSignal`);
     }
-    optSignal = s;
+    waitArgs.signal = s;
     if (s.aborted) return s.reason;
   }
   return NONE;
@@ -435,7 +527,7 @@ function checkTimeout(t: number, where: string): unknown {
   if (Number.isNaN(t) || t < 0) {
     return new RangeError(`${where}: timeout must be a non-negative number of ms, got ${t}`);
   }
-  optTimeout = t;
+  waitArgs.timeout = t;
   return NONE;
 }
 

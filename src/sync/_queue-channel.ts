@@ -3,7 +3,7 @@
  *
  * Design note — the commit point is the getter's resumption.
  * - A `put` that finds a getter waiting hands the item to it (`wake(item)`) and waits in
- *   flight; the transfer is committed when the hub resumes that getter (`CommitWaiter.commit`),
+ *   flight; the transfer is committed when the hub resumes that getter (its owner's `commitWait`),
  *   and only then is the putter woken, so it resumes after the getter has run. A `get` that
  *   finds a putter waiting takes the item at once (the commit) and wakes the putter.
  * - A getter interrupted after it was handed an item (the kill wins) gives it back to the
@@ -11,22 +11,22 @@
  *   the next waiting getter. An item from `putNowait` (no putter waits for it) goes to the next
  *   getter the same way, kept in `#orphans` meanwhile.
  * - Once committed, a put has happened: a kill or `Timeout` that reaches the putter before it
- *   resumes is re-delivered at its next wait (`HandoffWaiter`). A getter never takes the item
+ *   resumes is re-delivered at its next wait (core's `Waiter.completed`). A getter never takes the item
  *   of a putter already marked by a kill or Timeout. Hence: every item is received at most
  *   once, and a put that threw was never received (tests: queue.property.test.ts,
  *   queue.test.ts "Channel …").
  *
  * @module
  */
-import { NONE } from '../core/_fiber.js';
 import {
-  optSignal,
-  optTimeout,
+  NONE,
   readWaitOptions,
   Waiter,
   WaitList,
   type WaitOptions,
-} from '../core/waiter.js';
+  type WaitOwner,
+  waitArgs,
+} from '../core/lowlevel.js';
 import {
   type ChannelStats,
   QueueEmpty,
@@ -37,17 +37,18 @@ import {
 } from './_queue-errors.js';
 import { QueueIterator } from './_queue-iter.js';
 import { Deque } from './_queue-store.js';
-import {
-  type CommitOwner,
-  CommitWaiter,
-  HandoffWaiter,
-  IN_PUTTERS,
-  IN_RETURNED,
-  isCancelled,
-  NOWHERE,
-  startWait,
-  takeLive,
-} from './_queue-waiters.js';
+
+/** Not in any list of its channel. */
+const NOWHERE = 0;
+/** In the channel's list of waiting putters. */
+const IN_PUTTERS = 1;
+/** In the channel's list of putters whose getter was interrupted. */
+const IN_RETURNED = 2;
+
+/** A channel putter: its item is `data`; `where` says which list of the channel holds it. */
+class ChannelPutter extends Waiter<void> {
+  where = NOWHERE;
+}
 
 const NOTHING: unique symbol = Symbol('nothing');
 const OPEN = 0;
@@ -97,28 +98,28 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
   #orphans: Deque<T> | null = null;
   #state = OPEN;
 
-  #getOwner: CommitOwner = {
+  #getOwner: WaitOwner = {
     abortWait: (w: Waiter, held: boolean): void => {
       if (!held) {
         this.#getters.remove(w);
         return;
       }
-      const p = w.data as HandoffWaiter<void> | null;
+      const p = w.data as ChannelPutter | null;
       w.data = null;
       this.#handBack(w.value as T, p);
     },
-    commit: (w: Waiter): void => {
-      const p = w.data as HandoffWaiter<void> | null;
+    commitWait: (w: Waiter): void => {
+      const p = w.data as ChannelPutter | null;
       if (p === null) return;
       w.data = null;
-      p.committed = true;
+      p.completed = true;
       p.wake(undefined);
     },
   };
 
   #putOwner = {
     abortWait: (w: Waiter): void => {
-      const p = w as HandoffWaiter<void>;
+      const p = w as ChannelPutter;
       if (p.where === IN_PUTTERS) this.#putters.remove(p);
       else if (p.where === IN_RETURNED) this.#returned.remove(p);
       p.where = NOWHERE;
@@ -160,13 +161,12 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     const err = readWaitOptions(options, 'Channel.put');
     if (err !== NONE) return Promise.reject(err);
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
-    const p = new HandoffWaiter<void>(this.#putOwner, throwFull);
+    const p = new ChannelPutter(this.#putOwner, throwFull);
     p.data = item;
-    p.callSignal = optSignal;
     // Start first: a kill already pending for this greenlet marks the wait, and then no getter
     // may receive the item.
-    const promise = startWait(p, optTimeout, optSignal);
-    const g = isCancelled(p) ? null : this.#liveGetter();
+    const promise = p.start(waitArgs.timeout, waitArgs.signal);
+    const g = p.cancelled ? null : this.#liveGetter();
     if (g !== null) {
       g.data = p;
       g.wake(item);
@@ -216,10 +216,10 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     const item = this.#takeNow();
     if (item !== NOTHING) return Promise.resolve(item);
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
-    const g = new CommitWaiter<T>(this.#getOwner, throwEmpty);
+    const g = new Waiter<T>(this.#getOwner, throwEmpty);
     g.data = null;
     this.#getters.push(g);
-    return startWait(g, optTimeout, optSignal);
+    return g.start(waitArgs.timeout, waitArgs.signal);
   }
 
   /**
@@ -260,7 +260,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
     const w = new Waiter<T>(this.#peekers, throwEmpty);
     this.#peekers.push(w);
-    return startWait(w, optTimeout, optSignal);
+    return w.start(waitArgs.timeout, waitArgs.signal);
   }
 
   /**
@@ -323,16 +323,16 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
   }
 
   #liveGetter(): Waiter | null {
-    return this.#getters.size > 0 ? takeLive(this.#getters) : null;
+    return this.#getters.size > 0 ? this.#getters.shiftLive() : null;
   }
 
   /** The oldest live waiting putter, removed from its list, or null. */
-  #livePutter(): HandoffWaiter<void> | null {
-    let p = this.#returned.size > 0 ? takeLive(this.#returned) : null;
-    if (p === null && this.#putters.size > 0) p = takeLive(this.#putters);
+  #livePutter(): ChannelPutter | null {
+    let p = this.#returned.size > 0 ? this.#returned.shiftLive() : null;
+    if (p === null && this.#putters.size > 0) p = this.#putters.shiftLive();
     if (p === null) return null;
-    (p as HandoffWaiter<void>).where = NOWHERE;
-    return p as HandoffWaiter<void>;
+    (p as ChannelPutter).where = NOWHERE;
+    return p as ChannelPutter;
   }
 
   #takeNow(): T | typeof NOTHING {
@@ -340,7 +340,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     if (orphans !== null && orphans.size > 0) return orphans.take();
     const p = this.#livePutter();
     if (p === null) return NOTHING;
-    p.committed = true;
+    p.completed = true;
     p.wake(undefined);
     return p.data as T;
   }
@@ -349,16 +349,16 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     const orphans = this.#orphans;
     if (orphans !== null && orphans.size > 0) return orphans.peek();
     for (let p = this.#returned.first; p !== null; p = p.next) {
-      if (!isCancelled(p)) return p.data as T;
+      if (!p.cancelled) return p.data as T;
     }
     for (let p = this.#putters.first; p !== null; p = p.next) {
-      if (!isCancelled(p)) return p.data as T;
+      if (!p.cancelled) return p.data as T;
     }
     return NOTHING;
   }
 
   /** A getter handed `item` (from putter `p`, or from `putNowait` if null) did not take it. */
-  #handBack(item: T, p: HandoffWaiter<void> | null): void {
+  #handBack(item: T, p: ChannelPutter | null): void {
     if (p === null) {
       if (this.#state === SHUT_IMMEDIATE) return;
       const g = this.#liveGetter();
@@ -376,7 +376,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
       p.wakeError(new QueueShutDown());
       return;
     }
-    const g = isCancelled(p) ? null : this.#liveGetter();
+    const g = p.cancelled ? null : this.#liveGetter();
     if (g !== null) {
       g.data = p;
       g.wake(item);
@@ -398,7 +398,7 @@ function failAll(list: WaitList): void {
 function failPutters(list: WaitList): void {
   let w = list.shift();
   while (w !== null) {
-    (w as HandoffWaiter).where = NOWHERE;
+    (w as ChannelPutter).where = NOWHERE;
     w.wakeError(new QueueShutDown());
     w = list.shift();
   }

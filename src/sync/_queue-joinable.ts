@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { WaitOptions } from '../core/waiter.js';
+import type { WaitOptions } from '../core/lowlevel.js';
 import type { JoinableQueueStats, PriorityQueueOptions } from './_queue-errors.js';
 import { internals, SimpleQueue } from './_queue-simple.js';
 import { defaultCompare, Heap, Stack } from './_queue-store.js';

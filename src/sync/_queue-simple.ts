@@ -14,7 +14,7 @@
  *   must hold them somewhere (tests: queue.conformance.ts "nothing lost", queue.test.ts
  *   "interrupted getters hand their items back in order").
  * - Slots: `get()` that frees a slot wakes the oldest blocked putter and *reserves* the slot for
- *   it (`reserved`). Its item enters only when it resumes (`CommitWaiter.commit`); a putter
+ *   it (`reserved`). Its item enters only when it resumes (its owner's `commitWait`); a putter
  *   interrupted first inserts nothing and passes the slot to the next putter. `full()` counts
  *   reserved slots, so `full()` is exactly "`putNowait()` would throw", and a later `put` never
  *   overtakes a putter that was already let in (tests: queue.conformance.ts "a woken-then-killed
@@ -24,15 +24,15 @@
  *
  * @module
  */
-import { NONE } from '../core/_fiber.js';
 import {
-  optSignal,
-  optTimeout,
+  NONE,
   readWaitOptions,
   Waiter,
   WaitList,
   type WaitOptions,
-} from '../core/waiter.js';
+  type WaitOwner,
+  waitArgs,
+} from '../core/lowlevel.js';
 import {
   QueueEmpty,
   QueueFull,
@@ -43,7 +43,6 @@ import {
 } from './_queue-errors.js';
 import { QueueIterator } from './_queue-iter.js';
 import { Deque, type ItemStore } from './_queue-store.js';
-import { type CommitOwner, CommitWaiter, startWait, takeLive } from './_queue-waiters.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const OPEN = 0;
@@ -136,7 +135,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     },
   };
 
-  #putOwner: CommitOwner = {
+  #putOwner: WaitOwner = {
     abortWait: (w: Waiter, held: boolean): void => {
       if (held) {
         this.#reserved--;
@@ -145,7 +144,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
         this.#putters.remove(w);
       }
     },
-    commit: (w: Waiter): void => {
+    commitWait: (w: Waiter): void => {
       if (this.#state !== OPEN) throw new QueueShutDown();
       this.#enter(w.data as T);
       this.#reserved--;
@@ -226,10 +225,10 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
       }
       return RESOLVED;
     }
-    const w = new CommitWaiter<void>(this.#putOwner, throwFull);
+    const w = new Waiter<void>(this.#putOwner, throwFull);
     w.data = item;
     this.#putters.push(w);
-    return startWait(w, optTimeout, optSignal);
+    return w.start(waitArgs.timeout, waitArgs.signal);
   }
 
   /**
@@ -280,7 +279,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
     const w = new Waiter<T>(this.#getOwner, throwEmpty);
     this.#getters.push(w);
-    return startWait(w, optTimeout, optSignal);
+    return w.start(waitArgs.timeout, waitArgs.signal);
   }
 
   /**
@@ -322,7 +321,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
     const w = new Waiter<T>(this.#peekers, throwEmpty);
     this.#peekers.push(w);
-    return startWait(w, optTimeout, optSignal);
+    return w.start(waitArgs.timeout, waitArgs.signal);
   }
 
   /**
@@ -390,7 +389,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
 
   /** An item enters the queue (a put completes): to the oldest live getter, else the store. */
   #enter(item: T): void {
-    const g = this.#getters.size > 0 ? takeLive(this.#getters) : null;
+    const g = this.#getters.shiftLive();
     if (g !== null) g.wake(item);
     else this.#store.push(item);
     this.#unfinished++;
@@ -403,7 +402,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
       this.#done(1);
       return;
     }
-    const g = this.#getters.size > 0 ? takeLive(this.#getters) : null;
+    const g = this.#getters.shiftLive();
     if (g !== null) {
       g.wake(item);
     } else {
@@ -415,7 +414,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
   /** Let blocked putters in while slots are free, reserving a slot for each. */
   #admit(): void {
     while (this.#putters.size > 0 && this.#store.size + this.#reserved < this.#max) {
-      const p = takeLive(this.#putters);
+      const p = this.#putters.shiftLive();
       if (p === null) return;
       this.#reserved++;
       p.wake(undefined);
@@ -443,7 +442,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     if (this.#joiners === null) this.#joiners = new WaitList();
     const w = new Waiter<boolean>(this.#joiners, returnFalse);
     this.#joiners.push(w);
-    return startWait(w, optTimeout, optSignal);
+    return w.start(waitArgs.timeout, waitArgs.signal);
   }
 }
 

@@ -21,18 +21,18 @@
  *
  * @module
  */
-import { NONE } from '../core/_fiber.js';
+
 import { getHub } from '../core/hub.js';
-import { Timeout } from '../core/timeout.js';
 import {
+  NONE,
   obtainWaiter,
-  optSignal,
-  optTimeout,
   readWaitOptions,
   Waiter,
   WaitList,
   type WaitOptions,
-} from '../core/waiter.js';
+  waitArgs,
+} from '../core/lowlevel.js';
+import { Timeout } from '../core/timeout.js';
 
 const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
 const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
@@ -213,7 +213,7 @@ export class Event {
     if (this.#flag) return RESOLVED_TRUE;
     const w = obtainWaiter<boolean>(this.#waiters, returnFalse);
     this.#waiters.push(w);
-    return w.start(optTimeout, optSignal);
+    return w.start(waitArgs.timeout, waitArgs.signal);
   }
 
   /**
@@ -364,7 +364,7 @@ export class AsyncResult<T = unknown> {
     const w = new Waiter<T>(this.#waiters, throwTimeout);
     w.data = KIND_GET;
     this.#waiters.push(w);
-    return w.start(optTimeout, optSignal);
+    return w.start(waitArgs.timeout, waitArgs.signal);
   }
 
   /**
@@ -393,7 +393,7 @@ export class AsyncResult<T = unknown> {
     if (this.#state === ST_EXCEPTION) return RESOLVED_UNDEFINED;
     const w = new Waiter<T | undefined>(this.#waiters, returnUndefined);
     this.#waiters.push(w);
-    return w.start(optTimeout, optSignal);
+    return w.start(waitArgs.timeout, waitArgs.signal);
   }
 
   /**

@@ -11,8 +11,8 @@
  *
  * @module
  */
-import type { Fiber } from '../core/_fiber.js';
-import { currentFiber } from '../core/context.js';
+import type { Fiber } from '../core/lowlevel.js';
+import { currentFiber } from '../core/lowlevel.js';
 
 /** Set while a per-greenlet instance is being constructed: the constructor returns it bare. */
 let constructingBare = false;

@@ -27,19 +27,20 @@
  *
  * @module
  */
-import { type Fiber, NONE } from '../core/_fiber.js';
-import { currentFiber } from '../core/context.js';
+
 import type { Greenlet } from '../core/greenlet.js';
-import type { RawGreenlet } from '../core/rawgreenlet.js';
-import { Timeout } from '../core/timeout.js';
 import {
-  optSignal,
-  optTimeout,
+  currentFiber,
+  type Fiber,
+  NONE,
   readWaitOptions,
   Waiter,
   WaitList,
   type WaitOptions,
-} from '../core/waiter.js';
+  waitArgs,
+} from '../core/lowlevel.js';
+import type { RawGreenlet } from '../core/rawgreenlet.js';
+import { Timeout } from '../core/timeout.js';
 import { checkCallback, Links, type LinkTarget } from './event.js';
 
 /** Options of `acquire()`. */
@@ -124,7 +125,7 @@ class Permits extends WaitList {
     const w = new Waiter<R>(this, onTimeout);
     w.data = data;
     this.push(w);
-    return w.start(optTimeout, optSignal);
+    return w.start(waitArgs.timeout, waitArgs.signal);
   }
 
   release(): void {

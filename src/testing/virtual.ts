@@ -11,10 +11,11 @@
  *
  * @module
  */
-import type { Fiber } from '../core/_fiber.js';
+
 import { LoopExit } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
-import { Hub, setHub } from '../core/hub.js';
+import type { Fiber } from '../core/lowlevel.js';
+import { Hub, setHub } from '../core/lowlevel.js';
 
 let active = false;
 

@@ -1,0 +1,82 @@
+/**
+ * The one door out of core: the wait protocol that every blocking primitive outside `core/` is
+ * built on — events, locks, queues, pools, and next sockets, servers, subprocesses and the thread
+ * pool. trio's `trio.lowlevel` is the model. Users of verdant never need it; authors of a new
+ * primitive need nothing else (with core's public classes: `Greenlet`, `Timeout`, `getHub` …).
+ *
+ * Design note — how a primitive waits.
+ * 1. **Park.** Read the caller's options first, so a bad value or a pre-aborted signal rejects
+ *    even a call that need not wait: `const err = readWaitOptions(opts, 'Thing.get')`; if it is
+ *    not {@link NONE}, return `Promise.reject(err)`. Then, if the call can complete at once, do
+ *    it and return a resolved promise (that is not a wait: no other greenlet runs). Otherwise make
+ *    a {@link Waiter} for the current greenlet — `new Waiter(owner, onTimeout)`, or
+ *    {@link obtainWaiter} when the owner drops it once it wakes it — put it in the primitive's own
+ *    {@link WaitList} and return `w.start(waitArgs.timeout, waitArgs.signal)`. `start` registers
+ *    the wait on its greenlet, arms the timeout and the signal, and gives the turn to the next
+ *    greenlet. Keep what the wait offers (a putter's item) in `w.data`.
+ * 2. **Wake.** When the thing waited for happens, take the oldest waiter that can still use it
+ *    (`list.shiftLive()` skips waits a kill or Timeout has already marked) and call
+ *    `w.wake(value)` (or `w.wakeError(err)`). Waking never switches: the hub resumes the waiter
+ *    later, through its FIFO, one greenlet at a time. A woken waiter *holds* what woke it.
+ * 3. **Hand on what an interrupted wait held.** A kill, a `Timeout`, the `timeout` option or an
+ *    aborted signal marks the wait; the hub checks the mark just before resuming it, and a mark
+ *    wins over a wake. It then calls `owner.abortWait(w, held)`: with `held` false, remove `w`
+ *    from your list; with `held` true, `w.value` is what woke it and must go to the next waiter
+ *    (the item back to the queue, the permit to the next acquirer, the bytes back to the buffer).
+ *    That is verdant's "nothing is lost". A greenlet that dies with waits still pending has them
+ *    withdrawn the same way (their promises never settle).
+ * 4. **Commit at resume (optional).** `owner.commitWait(w)` runs in the hub step that resumes a
+ *    woken wait normally: do there what must happen only if the waiter really gets it (a blocked
+ *    put's item enters the queue). Throw to make the wait reject instead. Set `w.completed` once
+ *    the operation cannot be undone (a channel's item was taken): an interrupt arriving after
+ *    that resolves the wait and is delivered at the greenlet's next wait.
+ * 5. **Time out.** `onTimeout(w)` is called when the `timeout` option elapses: return a value to
+ *    resolve with (`false`, `undefined`) or throw (`QueueEmpty`, `SocketTimeout`). `null` means
+ *    the timer itself wakes the wait (`sleep`).
+ * 6. **Foreign I/O.** A wait whose wake-up comes from Node (a socket's `'data'`, a child's
+ *    `'exit'`) counts as I/O in flight: call {@link ioStarted} when it starts and
+ *    {@link ioEnded} when its source is done, so `wait()` does not call the hub idle and a
+ *    virtual clock does not jump past it. For a one-off foreign promise use `until()`.
+ *
+ * Tests that pin this protocol: test/core/lowlevel.test.ts (a small primitive built from this
+ * door alone: cancel point, nothing lost, commit at resume, completed waits, options),
+ * test/sync/queue.property.test.ts and test/sync/lock.property.test.ts (conservation under
+ * random kills and timeouts).
+ *
+ * @module
+ */
+export { type Fiber, NONE } from './_fiber.js';
+export { currentFiber } from './context.js';
+export { isErrorClass } from './errors.js';
+export { kQuietLink } from './greenlet.js';
+export { getHub, Hub, setHub } from './hub.js';
+export {
+  checkMs,
+  obtainWaiter,
+  readWaitOptions,
+  Waiter,
+  WaitList,
+  type WaitOptions,
+  type WaitOwner,
+  waitArgs,
+} from './waiter.js';
+
+import type { Hub } from './hub.js';
+
+/**
+ * One more verdant I/O operation is in flight on `hub` (a socket read, a child process): the hub
+ * is not idle while it lasts, and a virtual clock does not jump past it. Pair with
+ * {@link ioEnded}. Never switches.
+ * @internal
+ */
+export function ioStarted(hub: Hub): void {
+  hub.ioCount++;
+}
+
+/**
+ * The I/O operation counted by {@link ioStarted} is over. Never switches.
+ * @internal
+ */
+export function ioEnded(hub: Hub): void {
+  if (hub.ioCount > 0) hub.ioCount--;
+}
