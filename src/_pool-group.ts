@@ -17,9 +17,11 @@ import { joinAll, sleep } from './core/api.js';
 import { Greenlet, type KillOptions } from './core/greenlet.js';
 import { getHub } from './core/hub.js';
 import {
+  checkKillException,
   kQuietLink,
   NONE,
   readWaitOptions,
+  returnFalse,
   Waiter,
   WaitList,
   type WaitOptions,
@@ -74,9 +76,6 @@ export class PoolFull extends Error {
 }
 
 const RESOLVED_VOID: Promise<void> = Promise.resolve();
-function returnFalse(): boolean {
-  return false;
-}
 function returnZero(): number {
   return 0;
 }
@@ -85,10 +84,6 @@ function noop(): void {}
 /** A short name for the type of `x`, for messages. @internal */
 export function describe(x: unknown): string {
   return x === null ? 'null' : typeof x;
-}
-
-function isErrorClass(x: unknown): x is ErrorClass {
-  return typeof x === 'function' && (x === Error || x.prototype instanceof Error);
 }
 
 interface KillArgs {
@@ -116,8 +111,9 @@ function readKillOptions(options: unknown, where: string): KillArgs {
   }
   const o = options as KillOptions;
   const exc = o.exception;
-  if (exc !== undefined && !(exc instanceof Error) && !isErrorClass(exc)) {
-    out.error = new TypeError(`${where}: exception must be an Error instance or an Error class`);
+  const bad = checkKillException(exc, where);
+  if (bad !== null) {
+    out.error = bad;
     return out;
   }
   out.error = readWaitOptions({ timeout: o.timeout, signal: o.signal }, where);

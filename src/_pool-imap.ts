@@ -28,13 +28,13 @@ import { getHub } from './core/hub.js';
 import {
   NONE,
   readWaitOptions,
+  throwTimeout,
   Waiter,
   WaitList,
   type WaitOptions,
   type WaitOwner,
   waitArgs,
 } from './core/lowlevel.js';
-import { Timeout } from './core/timeout.js';
 
 /** Options of `Group.imap` and `Group.imapUnordered`. */
 export interface IMapOptions {
@@ -80,10 +80,6 @@ const DONE: Promise<IteratorResult<never, undefined>> = Promise.resolve({
   done: true,
   value: undefined,
 });
-
-function throwTimeout(): never {
-  throw new Timeout();
-}
 
 function feed(it: IMapIteratorImpl<unknown>, iterable: unknown): Promise<void> {
   return it._feed(iterable);

@@ -10,12 +10,12 @@
  * @module
  */
 import { NONE } from './_fiber.js';
+import { checkKillException, isPromiseLike, returnFalse } from './_util.js';
 import { currentFiber } from './context.js';
-import { isErrorClass } from './errors.js';
 import { Greenlet, type KillOptions, kAddLink, type LinkEntry } from './greenlet.js';
 import { getHub } from './hub.js';
 import type { RawGreenlet } from './rawgreenlet.js';
-import { Timeout } from './timeout.js';
+import { Timeout, throwTimeout } from './timeout.js';
 import {
   checkMs,
   obtainWaiter,
@@ -128,13 +128,6 @@ export function idle(options?: WaitOptions | number | null): Promise<boolean> {
   const p = w.start(waitArgs.timeout, waitArgs.signal);
   getHub().onIdle(() => w.wake(true));
   return p;
-}
-
-function returnFalse(): boolean {
-  return false;
-}
-function throwTimeout(): never {
-  throw new Timeout();
 }
 
 const untilOwner = {
@@ -255,11 +248,7 @@ class Collector {
           this.#linked.push(obj);
           obj.rawlink(this.onReady);
         }
-      } else if (
-        obj !== null &&
-        typeof obj === 'object' &&
-        typeof (obj as PromiseLike<unknown>).then === 'function'
-      ) {
+      } else if (isPromiseLike(obj)) {
         (obj as PromiseLike<unknown>).then(
           (v) => this.#settled(obj, true, v),
           (e: unknown) => this.#settled(obj, false, e),
@@ -421,9 +410,8 @@ export async function killAll(
     if (!(g instanceof Greenlet)) throw new TypeError('killAll: every item must be a Greenlet');
   }
   const { block = true, timeout, signal, exception } = options;
-  if (exception !== undefined && !(exception instanceof Error) && !isErrorClass(exception)) {
-    throw new TypeError('killAll: exception must be an Error instance or an Error class');
-  }
+  const bad = checkKillException(exception, 'killAll');
+  if (bad !== null) throw bad;
   const err = readWaitOptions({ timeout, signal }, 'killAll');
   if (err !== NONE) throw err;
   await Promise.all(list.map((g) => g.kill({ exception, block: false })));

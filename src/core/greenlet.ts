@@ -22,6 +22,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { inspect } from 'node:util';
 import { Fiber, NONE } from './_fiber.js';
+import { checkKillException, isPromiseLike } from './_util.js';
 import { als, currentFiber } from './context.js';
 import { GreenletExit, isErrorClass } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
@@ -299,11 +300,7 @@ export class Greenlet<T = unknown> extends Fiber {
       g.#die(undefined, err);
       return;
     }
-    if (
-      r !== null &&
-      typeof r === 'object' &&
-      typeof (r as PromiseLike<unknown>).then === 'function'
-    ) {
+    if (isPromiseLike(r)) {
       (r as PromiseLike<unknown>).then(Greenlet.#onValue, Greenlet.#onError);
     } else {
       g.#die(r, NONE);
@@ -356,11 +353,7 @@ export class Greenlet<T = unknown> extends Fiber {
       try {
         // From the hub: not inside whichever greenlet last held the turn.
         const r = als.run(undefined as never, e.cb, g);
-        if (
-          r !== null &&
-          typeof r === 'object' &&
-          typeof (r as PromiseLike<unknown>).then === 'function'
-        ) {
+        if (isPromiseLike(r)) {
           (r as PromiseLike<unknown>).then(undefined, (err: unknown) => g.#reportLink(e, err));
         }
       } catch (err) {
@@ -567,11 +560,8 @@ export class Greenlet<T = unknown> extends Fiber {
       return Promise.reject(new TypeError('Greenlet.kill: options must be an object'));
     }
     const exc = options.exception;
-    if (exc !== undefined && !(exc instanceof Error) && !isErrorClass(exc)) {
-      return Promise.reject(
-        new TypeError('Greenlet.kill: exception must be an Error instance or an Error class'),
-      );
-    }
+    const bad = checkKillException(exc, 'Greenlet.kill');
+    if (bad !== null) return Promise.reject(bad);
     const err = readWaitOptions(
       { timeout: options.timeout, signal: options.signal },
       'Greenlet.kill',

@@ -28,6 +28,7 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
+import { isPromiseLike } from './_util.js';
 
 /** Anything with a `write(string)` method, such as `process.stderr`. */
 export interface Writable {
@@ -617,11 +618,7 @@ export class Hub {
         `${stack}\n${new Date().toISOString()} ${context} failed with ${name}\n\n`,
       );
       // A stream whose write returns a promise (a web stream writer): its rejection is ours.
-      if (
-        r !== null &&
-        typeof r === 'object' &&
-        typeof (r as Promise<unknown>).then === 'function'
-      ) {
+      if (isPromiseLike(r)) {
         (r as Promise<unknown>).then(undefined, () => {});
       }
     } catch {

@@ -46,10 +46,12 @@
  * @module
  */
 export { type Fiber, NONE } from './_fiber.js';
+export { checkKillException, isPromiseLike, returnFalse, returnUndefined } from './_util.js';
 export { currentFiber } from './context.js';
 export { isErrorClass } from './errors.js';
 export { kQuietLink } from './greenlet.js';
 export { getHub, Hub, setHub } from './hub.js';
+export { throwTimeout } from './timeout.js';
 export {
   checkMs,
   obtainWaiter,

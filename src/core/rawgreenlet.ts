@@ -12,6 +12,7 @@
  * @module
  */
 import { Fiber } from './_fiber.js';
+import { isPromiseLike } from './_util.js';
 import { als, currentFiber } from './context.js';
 import { GreenletExit, LoopExit } from './errors.js';
 import type { Greenlet } from './greenlet.js';
@@ -179,11 +180,7 @@ export class RawGreenlet extends Fiber {
         g.#finish(undefined, err, true);
         return;
       }
-      if (
-        r !== null &&
-        typeof r === 'object' &&
-        typeof (r as PromiseLike<unknown>).then === 'function'
-      ) {
+      if (isPromiseLike(r)) {
         (r as PromiseLike<unknown>).then(
           (v) => g.#finish(v, undefined, false),
           (err: unknown) => g.#finish(undefined, err, true),

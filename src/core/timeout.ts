@@ -189,6 +189,11 @@ export class Timeout extends Cancellation {
   }
 }
 
+/** An `onTimeout` for waits that throw a plain `Timeout` when their `timeout` elapses. @internal */
+export function throwTimeout(): never {
+  throw new Timeout();
+}
+
 /** Options of {@link withTimeout} when a value replaces the Timeout. */
 export interface WithTimeoutOptions<V> {
   /** Returned instead of throwing when the timeout fires. */

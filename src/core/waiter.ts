@@ -444,7 +444,7 @@ export class WaitList implements WaitOwner {
   /** Remove and return the oldest wait not already {@link Waiter.cancelled}, or null. */
   shiftLive(): Waiter | null {
     let w = this.#head;
-    while (w !== null && w.cancelled) w = w.next;
+    while (w?.cancelled) w = w.next;
     if (w !== null) this.remove(w);
     return w;
   }

@@ -27,6 +27,7 @@
 import {
   NONE,
   readWaitOptions,
+  returnFalse,
   Waiter,
   WaitList,
   type WaitOptions,
@@ -54,9 +55,6 @@ function throwEmpty(): never {
 }
 function throwFull(): never {
   throw new QueueFull('No slot freed before the timeout');
-}
-function returnFalse(): boolean {
-  return false;
 }
 
 /** Validate a `maxsize`; returns the capacity (Infinity when unbounded). */

@@ -24,9 +24,13 @@
 
 import { getHub } from '../core/hub.js';
 import {
+  isPromiseLike,
   NONE,
   obtainWaiter,
   readWaitOptions,
+  returnFalse,
+  returnUndefined,
+  throwTimeout,
   Waiter,
   WaitList,
   type WaitOptions,
@@ -36,16 +40,6 @@ import { Timeout } from '../core/timeout.js';
 
 const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
 const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
-
-function returnFalse(): boolean {
-  return false;
-}
-function returnUndefined(): undefined {
-  return undefined;
-}
-function throwTimeout(): never {
-  throw new Timeout();
-}
 
 /** What a link target offers the link machinery. @internal */
 export interface LinkTarget {
@@ -115,11 +109,7 @@ function runLink(rec: LinkRecord): void {
   try {
     const r = (rec.cb as (t: LinkTarget) => unknown)(target);
     // An async callback's rejection is reported like a throw, never left unhandled.
-    if (
-      r !== null &&
-      typeof r === 'object' &&
-      typeof (r as PromiseLike<unknown>).then === 'function'
-    ) {
+    if (isPromiseLike(r)) {
       (r as PromiseLike<unknown>).then(undefined, report);
     }
   } catch (err) {

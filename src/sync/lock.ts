@@ -34,13 +34,15 @@ import {
   type Fiber,
   NONE,
   readWaitOptions,
+  returnFalse,
+  returnUndefined,
+  throwTimeout,
   Waiter,
   WaitList,
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
 import type { RawGreenlet } from '../core/rawgreenlet.js';
-import { Timeout } from '../core/timeout.js';
 import { checkCallback, Links, type LinkTarget } from './event.js';
 
 /** Options of `acquire()`. */
@@ -77,16 +79,6 @@ const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
 const RESOLVED_FALSE: Promise<boolean> = Promise.resolve(false);
 /** `Waiter.data` of a `wait()`: it waits for a permit without taking it. */
 const WAIT_MARK: unique symbol = Symbol('wait for a permit');
-
-function returnFalse(): boolean {
-  return false;
-}
-function returnUndefined(): undefined {
-  return undefined;
-}
-function throwTimeout(): never {
-  throw new Timeout();
-}
 
 /** Reads `blocking` from acquire options: true, false, or an error to reject with. */
 function readBlocking(options: unknown, where: string): boolean | TypeError {

@@ -1,0 +1,37 @@
+/**
+ * Small helpers shared across verdant (reached from outside core through `lowlevel.ts`): the
+ * constant `onTimeout` callbacks of waits, the promise-like test and the check of an
+ * `exception` option (kill, killAll, Pool.kill).
+ *
+ * @module
+ */
+import { isErrorClass } from './errors.js';
+
+/** An `onTimeout` for waits that resolve `false` when their `timeout` elapses. @internal */
+export function returnFalse(): boolean {
+  return false;
+}
+
+/** An `onTimeout` for waits that resolve `undefined` when their `timeout` elapses. @internal */
+export function returnUndefined(): undefined {
+  return undefined;
+}
+
+/** Whether `x` is a promise or any thenable (an object or function with a `then` method). @internal */
+export function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
+  return (
+    (typeof x === 'object' || typeof x === 'function') &&
+    x !== null &&
+    typeof (x as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+/**
+ * Check an `exception` option of a kill: `undefined`, an Error instance or an Error class.
+ * Returns the `TypeError` to throw or reject with, or null.
+ * @internal
+ */
+export function checkKillException(exc: unknown, where: string): TypeError | null {
+  if (exc === undefined || exc instanceof Error || isErrorClass(exc)) return null;
+  return new TypeError(`${where}: exception must be an Error instance or an Error class`);
+}
