@@ -194,7 +194,7 @@ function anchor(wid, verdantRow, target, jobsOf) {
 }
 const anchorJobs = (fn) => (ANCHORS ? fn() : []);
 
-const SYNC = { event: 'sync/event.js', queue: 'sync/queue.js', pool: 'pool.js' };
+const SYNC = { event: 'sync/event.js', queue: 'sync/queue/index.js', pool: 'pool/index.js' };
 const groups = [];
 
 if (want('switch')) {

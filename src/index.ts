@@ -41,19 +41,10 @@ export {
   type IMapOptions,
   Pool,
   PoolFull,
-} from './pool.js';
+} from './pool/index.js';
 export { AsyncResult, type AsyncResultStats, Event, type EventStats } from './sync/event.js';
 export { Local, local } from './sync/local.js';
-export {
-  type AcquireOptions,
-  BoundedSemaphore,
-  DummySemaphore,
-  Lock,
-  RLock,
-  type RLockStats,
-  Semaphore,
-  type SemaphoreStats,
-} from './sync/lock.js';
+export { Lock } from './sync/lock.js';
 export {
   Channel,
   type ChannelStats,
@@ -69,4 +60,12 @@ export {
   type QueueStats,
   type ShutdownOptions,
   SimpleQueue,
-} from './sync/queue.js';
+} from './sync/queue/index.js';
+export { RLock, type RLockStats } from './sync/rlock.js';
+export {
+  type AcquireOptions,
+  BoundedSemaphore,
+  DummySemaphore,
+  Semaphore,
+  type SemaphoreStats,
+} from './sync/semaphore.js';

@@ -50,7 +50,7 @@ async function switchEvents(n = 200_000) {
 }
 
 async function switchQueues(kind, n = 200_000) {
-  const mod = await optional('sync/queue.js');
+  const mod = await optional('sync/queue/index.js');
   const make = kind === 'channel' ? () => new mod.Channel() : () => new mod.Queue(1);
   const q1 = make();
   const q2 = make();
@@ -153,7 +153,7 @@ async function timeouts(n, inner) {
 
 // ---- queue: Queue(100), one producer greenlet and one consumer greenlet.
 async function boundedQueue(n = 200_000) {
-  const { Queue } = await optional('sync/queue.js');
+  const { Queue } = await optional('sync/queue/index.js');
   const q = new Queue(100);
   let sum = 0;
   async function producer() {
@@ -172,7 +172,7 @@ async function boundedQueue(n = 200_000) {
 // ---- W3: 1 producer, 4 consumers, unbounded Queue, sentinel null. The producer uses
 // putNowait: like the anchors' put (synchronous, never waits on an unbounded queue).
 async function w3(n = 500_000, consumers = 4) {
-  const { Queue } = await optional('sync/queue.js');
+  const { Queue } = await optional('sync/queue/index.js');
   const q = new Queue();
   const counts = new Array(consumers).fill(0);
   async function consumer(i) {
@@ -200,7 +200,7 @@ async function w3(n = 500_000, consumers = 4) {
 
 // ---- W4: Pool(100).map; f yields once (sleep(0), or awaiting a resolved promise) and returns 2x.
 async function w4(yieldKind, n = 100_000) {
-  const { Pool } = await optional('pool.js');
+  const { Pool } = await optional('pool/index.js');
   const f =
     yieldKind === 'sleep0'
       ? async (x) => {

@@ -22,9 +22,7 @@
  * @module
  */
 
-import { getHub } from '../core/hub.js';
 import {
-  isPromiseLike,
   NONE,
   obtainWaiter,
   readWaitOptions,
@@ -37,94 +35,10 @@ import {
   waitArgs,
 } from '../core/lowlevel.js';
 import { Timeout } from '../core/timeout.js';
+import { checkCallback, Links } from './_links.js';
 
 const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
 const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
-
-/** What a link target offers the link machinery. @internal */
-export interface LinkTarget {
-  ready(): boolean;
-  toString(): string;
-}
-
-interface LinkRecord {
-  readonly cb: (target: never) => unknown;
-  readonly links: Links;
-  active: boolean;
-}
-
-/**
- * The `rawlink` callbacks of one primitive. A link stays until it is removed; {@link Links.notify}
- * queues one hub callback per link, in link order.
- * @internal
- */
-export class Links {
-  readonly target: LinkTarget;
-  /** Call a link only while the target is ready when its turn comes (semaphores). */
-  readonly whileReady: boolean;
-  #records: LinkRecord[] = [];
-
-  constructor(target: LinkTarget, whileReady: boolean) {
-    this.target = target;
-    this.whileReady = whileReady;
-  }
-
-  get size(): number {
-    return this.#records.length;
-  }
-
-  /** Add `cb`; queue it at once when `now` (the target is ready already). */
-  add(cb: (target: never) => unknown, now: boolean): void {
-    const rec: LinkRecord = { cb, links: this, active: true };
-    this.#records.push(rec);
-    if (now) getHub().schedule(runLink, rec);
-  }
-
-  /** Remove every link of `cb`; those already queued do not run. */
-  remove(cb: unknown): void {
-    const recs = this.#records;
-    for (let i = recs.length - 1; i >= 0; i--) {
-      const rec = recs[i] as LinkRecord;
-      if (rec.cb === cb) {
-        rec.active = false;
-        recs.splice(i, 1);
-      }
-    }
-  }
-
-  /** Queue every link, in link order. */
-  notify(): void {
-    const hub = getHub();
-    for (const rec of this.#records) hub.schedule(runLink, rec);
-  }
-}
-
-function runLink(rec: LinkRecord): void {
-  if (!rec.active) return;
-  const links = rec.links;
-  const target = links.target;
-  if (links.whileReady && !target.ready()) return;
-  const report = (err: unknown): void =>
-    getHub().reportError(err, `${rec.cb.name || 'rawlink callback'} for ${String(target)}`);
-  try {
-    const r = (rec.cb as (t: LinkTarget) => unknown)(target);
-    // An async callback's rejection is reported like a throw, never left unhandled.
-    if (isPromiseLike(r)) {
-      (r as PromiseLike<unknown>).then(undefined, report);
-    }
-  } catch (err) {
-    report(err);
-  }
-}
-
-/** @internal Check a `rawlink`/`unlink` callback. */
-export function checkCallback(cb: unknown, where: string): void {
-  if (typeof cb !== 'function') {
-    throw new TypeError(
-      `${where}: callback must be a function, got ${cb === null ? 'null' : typeof cb}`,
-    );
-  }
-}
 
 /** A read-only snapshot of an {@link Event}. */
 export interface EventStats {

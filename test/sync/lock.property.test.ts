@@ -21,7 +21,8 @@ import {
   spawnLater,
   Timeout,
 } from '../../src/index.js';
-import { BoundedSemaphore, Lock, Semaphore } from '../../src/sync/lock.js';
+import { Lock } from '../../src/sync/lock.js';
+import { BoundedSemaphore, Semaphore } from '../../src/sync/semaphore.js';
 import { runVirtual } from '../../src/testing/virtual.js';
 
 type Op =

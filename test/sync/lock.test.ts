@@ -16,7 +16,9 @@ import {
   Timeout,
   wait,
 } from '../../src/index.js';
-import { BoundedSemaphore, DummySemaphore, Lock, RLock, Semaphore } from '../../src/sync/lock.js';
+import { Lock } from '../../src/sync/lock.js';
+import { RLock } from '../../src/sync/rlock.js';
+import { BoundedSemaphore, DummySemaphore, Semaphore } from '../../src/sync/semaphore.js';
 import { runVirtual } from '../../src/testing/virtual.js';
 
 class MyError extends Error {

@@ -3,11 +3,11 @@
 // boss/workers pattern — and gevent's test__queue.py behaviours. All on the virtual clock.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GreenletExit } from '../../src/core/errors.js';
-import { getHub } from '../../src/core/hub.js';
-import * as index from '../../src/index.js';
-import { type Greenlet, joinAll, sleep, spawn, Timeout, withTimeout } from '../../src/index.js';
-import { Deque, Heap } from '../../src/sync/_queue-store.js';
+import { GreenletExit } from '../../../src/core/errors.js';
+import { getHub } from '../../../src/core/hub.js';
+import * as index from '../../../src/index.js';
+import { type Greenlet, joinAll, sleep, spawn, Timeout, withTimeout } from '../../../src/index.js';
+import { Deque, Heap } from '../../../src/sync/queue/_store.js';
 import {
   Channel,
   JoinableQueue,
@@ -18,8 +18,8 @@ import {
   QueueFull,
   QueueShutDown,
   SimpleQueue,
-} from '../../src/sync/queue.js';
-import { type QueueKind, type QueueLike, queueConformance, vrun } from './queue.conformance.js';
+} from '../../../src/sync/queue/index.js';
+import { type QueueKind, type QueueLike, queueConformance, vrun } from './_conformance.js';
 
 const kinds: QueueKind[] = [
   {

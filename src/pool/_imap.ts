@@ -8,7 +8,9 @@
  *   bounds the calls running. With `maxsize` it first takes a *permit*: one per call, given back
  *   when the consumer takes that call's result, so calls running + results not yet consumed never
  *   exceed `maxsize` and a slow consumer holds back new calls, not only their results (gevent
- *   gives the permit back per `next()` call; verdant per result consumed, as DESIGN §3 says).
+ *   gives the permit back per `next()` call; verdant per result consumed). The permits are the
+ *   permit engine's (`sync/_permits.ts`), shared with semaphores and pool slots (test:
+ *   test/sync/permits.property.test.ts).
  * - Each call gets a (non-quiet) link: the iterator listens, so a failing call is not reported by
  *   the hub; its failure is thrown by `next()` at its position instead, and the iterator goes on.
  *   Ordered: calls sit in a FIFO in input order, the consumer takes the head once it is dead.
@@ -22,9 +24,9 @@
  * @module
  */
 
-import { joinAll } from './core/api.js';
-import { Greenlet } from './core/greenlet.js';
-import { getHub } from './core/hub.js';
+import { joinAll } from '../core/api.js';
+import { Greenlet } from '../core/greenlet.js';
+import { getHub } from '../core/hub.js';
 import {
   NONE,
   readWaitOptions,
@@ -34,7 +36,8 @@ import {
   type WaitOptions,
   type WaitOwner,
   waitArgs,
-} from './core/lowlevel.js';
+} from '../core/lowlevel.js';
+import { Permits } from '../sync/_permits.js';
 
 /** Options of `Group.imap` and `Group.imapUnordered`. */
 export interface IMapOptions {
@@ -182,20 +185,13 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
   readonly #feeder: Greenlet;
   #feeding = true;
   #closed = false;
-  #permits: number;
-  #permitWaiter: Waiter | null = null;
+  /** `maxsize`: one permit per call running or holding an unconsumed result. */
+  readonly #permits: Permits;
 
   readonly #consumerOwner: WaitOwner = {
     abortWait: (w: Waiter, held: boolean): void => {
       if (!held) this.#consumers.remove(w);
       else if (this.#hasNews()) this.#wakeOne();
-    },
-  };
-
-  readonly #permitOwner: WaitOwner = {
-    abortWait: (w: Waiter, held: boolean): void => {
-      if (this.#permitWaiter === w) this.#permitWaiter = null;
-      if (held) this.#permits++;
     },
   };
 
@@ -209,7 +205,7 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
     this.#spawn = spawn;
     this.#fn = fn;
     this.#ordered = ordered;
-    this.#permits = permits;
+    this.#permits = new Permits(permits);
     this.#feeder = Greenlet.spawn(feed, this as IMapIteratorImpl<unknown>, iterable);
   }
 
@@ -244,11 +240,8 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
   /** Take a permit, start one call. Resolves false once the iterator is closed. */
   async #startCall(item: unknown): Promise<boolean> {
     if (this.#closed) return false;
-    if (this.#permits > 0) this.#permits--;
-    else {
-      const w = new Waiter<boolean>(this.#permitOwner, null);
-      this.#permitWaiter = w;
-      await w.start(null, null);
+    if (!this.#permits.tryTake()) {
+      await this.#permits.wait(true, null, null, null);
       if (this.#closed) return false;
     }
     const g = await this.#spawn(this.#fn, item);
@@ -273,16 +266,6 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
     this.#wakeOne();
   };
 
-  #releasePermit(): void {
-    const w = this.#permitWaiter;
-    if (w !== null) {
-      this.#permitWaiter = null;
-      w.wake(true);
-    } else {
-      this.#permits++;
-    }
-  }
-
   #wakeOne(): void {
     const w = this.#consumers.shift();
     if (w !== null) w.wake(true);
@@ -306,7 +289,7 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
     if (head instanceof InputFailure) {
       out = Promise.reject(head.error);
     } else if (head.dead) {
-      this.#releasePermit();
+      this.#permits.release();
       out = head.successful()
         ? Promise.resolve({ done: false, value: head.value as T })
         : Promise.reject(head.exception);

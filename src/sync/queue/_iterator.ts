@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { QueueShutDown } from './_queue-errors.js';
+import { QueueShutDown } from './errors.js';
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 

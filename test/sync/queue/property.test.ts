@@ -7,11 +7,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { GreenletExit } from '../../src/core/errors.js';
-import { type Greenlet, joinAll, killAll, sleep, spawn } from '../../src/index.js';
-import { Channel, Queue, QueueEmpty, QueueFull, QueueShutDown } from '../../src/sync/queue.js';
-import { runVirtual } from '../../src/testing/virtual.js';
-import { captureReports } from '../_util.js';
+import { GreenletExit } from '../../../src/core/errors.js';
+import { type Greenlet, joinAll, killAll, sleep, spawn } from '../../../src/index.js';
+import {
+  Channel,
+  Queue,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+} from '../../../src/sync/queue/index.js';
+import { runVirtual } from '../../../src/testing/virtual.js';
+import { captureReports } from '../../_util.js';
 
 type Op =
   | { t: 'put'; timeout: number | null }

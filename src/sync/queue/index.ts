@@ -29,7 +29,7 @@
  *
  * @module verdant/queue
  */
-export { Channel } from './_queue-channel.js';
+export { Channel } from './channel.js';
 export {
   type ChannelStats,
   type JoinableQueueStats,
@@ -39,6 +39,6 @@ export {
   QueueShutDown,
   type QueueStats,
   type ShutdownOptions,
-} from './_queue-errors.js';
-export { JoinableQueue, LifoQueue, PriorityQueue, Queue } from './_queue-joinable.js';
-export { SimpleQueue } from './_queue-simple.js';
+} from './errors.js';
+export { JoinableQueue, LifoQueue, PriorityQueue, Queue } from './joinable.js';
+export { SimpleQueue } from './simple.js';

@@ -18,17 +18,17 @@
  * @module
  */
 
-import { describe, GroupCore } from './_pool-group.js';
+import { getCurrent } from '../core/api.js';
+import { Greenlet } from '../core/greenlet.js';
+import { kQuietLink, Waiter } from '../core/lowlevel.js';
+import { describe, GroupCore } from './_group-core.js';
 import {
   type IMapIterator,
   IMapIteratorImpl,
   type IMapOptions,
   isAnyIterable,
   readMaxsize,
-} from './_pool-imap.js';
-import { getCurrent } from './core/api.js';
-import { Greenlet } from './core/greenlet.js';
-import { kQuietLink, Waiter } from './core/lowlevel.js';
+} from './_imap.js';
 
 /** The in-order collection state of one `map` call. */
 class MapRun {

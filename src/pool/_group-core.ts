@@ -1,21 +1,22 @@
 /**
- * `GroupCore`: membership, slots, `join` and `kill` of `Group`/`Pool` (see pool.ts for the
- * design note; the mapping methods are in _pool-mapping.ts).
+ * `GroupCore`: membership, slots, `join` and `kill` of `Group`/`Pool` (see index.ts for the
+ * design note; the mapping methods are in group.ts).
  *
- * Design note — a slot is never lost. Free slots are counted like a semaphore's permits, on
- * core's `Waiter`: a slot freed while spawners wait goes to the oldest at once (reserved, so a
- * synchronous `add()` cannot take it meanwhile); if that spawner is killed or timed out before it
- * resumes, the hub calls `abortWait(w, held = true)` and the slot goes on to the next spawner or
- * back to the pool, and nothing is spawned. Membership is a quiet link: the hub removes a member
- * right after it dies, and that link does not count as listening, so an unjoined member's failure
- * is still reported. Tests: test/pool.test.ts ("nothing lost", "a kill during spawn's wait").
+ * Design note — a slot is never lost. Free slots are the permits of the permit engine
+ * (`sync/_permits.ts`): a slot freed while spawners wait goes to the oldest at once (reserved,
+ * so a synchronous `add()` cannot take it meanwhile); if that spawner is killed or timed out
+ * before it resumes, the hub calls `abortWait(w, held = true)` and the slot goes on to the next
+ * spawner or back to the pool, and nothing is spawned. Membership is a quiet link: the hub
+ * removes a member right after it dies, and that link does not count as listening, so an
+ * unjoined member's failure is still reported. Tests: test/pool/pool.test.ts ("nothing lost",
+ * "a kill during spawn's wait"), test/sync/permits.property.test.ts.
  *
  * @module
  */
 
-import { joinAll, sleep } from './core/api.js';
-import { Greenlet, type KillOptions } from './core/greenlet.js';
-import { getHub } from './core/hub.js';
+import { joinAll, sleep } from '../core/api.js';
+import { Greenlet, type KillOptions } from '../core/greenlet.js';
+import { getHub } from '../core/hub.js';
 import {
   checkKillException,
   kQuietLink,
@@ -25,10 +26,10 @@ import {
   Waiter,
   WaitList,
   type WaitOptions,
-  type WaitOwner,
   waitArgs,
-} from './core/lowlevel.js';
-import type { ErrorClass } from './core/timeout.js';
+} from '../core/lowlevel.js';
+import type { ErrorClass } from '../core/timeout.js';
+import { Permits } from '../sync/_permits.js';
 
 /** Options of `join()`. */
 export interface GroupJoinOptions extends WaitOptions {
@@ -127,9 +128,6 @@ function readKillOptions(options: unknown, where: string): KillArgs {
 /** Marks a slot wait that starts nothing (map's own spawning loop). */
 const NO_GREENLET = Symbol('no greenlet');
 
-/** Set the capacity of a new `Pool`. @internal */
-export let setCapacity: (group: GroupCore, capacity: number) => void;
-
 /**
  * The membership and capacity half of `Group` (the mapping half, gevent's `GroupMappingMixin`,
  * is `Group` itself, in _pool-mapping.ts). Use `Group` or `Pool`.
@@ -141,32 +139,26 @@ export class GroupCore {
   readonly #dying = new Set<Greenlet>();
   readonly #joiners = new WaitList();
   #capacity = Number.POSITIVE_INFINITY;
-  /** Free slots: capacity minus members minus slots handed to spawners not resumed yet. */
-  #free = Number.POSITIVE_INFINITY;
-  readonly #slotWaiters = new WaitList();
+  /** Free slots (capacity minus members minus slots in transit) and the spawners waiting. */
+  readonly #slots = new Permits(Number.POSITIVE_INFINITY);
   readonly #availWaiters = new WaitList();
 
-  readonly #slotOwner: WaitOwner = {
-    abortWait: (w: Waiter, held: boolean): void => {
-      if (held) this.#release();
-      else this.#slotWaiters.remove(w);
-    },
-  };
-
-  static {
-    setCapacity = (group: GroupCore, capacity: number): void => {
-      group.#capacity = capacity;
-      group.#free = capacity;
-    };
-  }
-
   constructor(greenlets?: Iterable<Greenlet> | null) {
+    this.#slots.onFree = () => {
+      if (this.#availWaiters.size > 0) this.#availWaiters.wakeAll(true);
+    };
     if (greenlets !== undefined && greenlets !== null) {
       if (typeof (greenlets as Iterable<Greenlet>)[Symbol.iterator] !== 'function') {
         throw new TypeError(`Group: greenlets must be iterable, got ${describe(greenlets)}`);
       }
       for (const g of greenlets) this.add(g);
     }
+  }
+
+  /** Set the capacity of a new, empty `Pool`. @internal */
+  _setCapacity(capacity: number): void {
+    this.#capacity = capacity;
+    this.#slots.counter = capacity;
   }
 
   /** @internal The class name, for messages. */
@@ -205,10 +197,9 @@ export class GroupCore {
       throw new TypeError(`${this._where}.add: expected a Greenlet, got ${describe(g)}`);
     }
     if (this.#members.has(g)) return;
-    if (this.#free <= 0) {
+    if (!this.#slots.tryTake()) {
       throw new PoolFull(`Cannot add a greenlet to a full pool: maxSize is ${this.#capacity}`);
     }
-    this.#free--;
     this.#admit(g);
   }
 
@@ -258,25 +249,29 @@ export class GroupCore {
       );
     }
     const g = new Greenlet<Awaited<R>>(fn as never, ...args);
-    if (this.#free > 0) {
-      this.#free--;
+    if (this.#slots.tryTake()) {
       this.#admit(g);
       g.start();
       return Promise.resolve(g);
     }
-    return this.#waitSlot(g).then(this.#startReserved) as Promise<Greenlet<Awaited<R>>>;
+    return this.#slots.wait(g, null, null, null).then(this.#startReserved) as Promise<
+      Greenlet<Awaited<R>>
+    >;
   }
 
   /** Take a free slot now if there is one (the caller then admits a greenlet). @internal */
   _takeSlot(): boolean {
-    if (this.#free <= 0) return false;
-    this.#free--;
-    return true;
+    return this.#slots.tryTake();
   }
 
   /** Wait for a slot; resolves holding it. A switch point. @internal */
   _waitSlot(): Promise<unknown> {
-    return this.#waitSlot(NO_GREENLET);
+    return this.#slots.wait(NO_GREENLET, null, null, null);
+  }
+
+  /** Give back a slot taken with `_takeSlot`/`_waitSlot` and not used. @internal */
+  _releaseSlot(): void {
+    this.#slots.release();
   }
 
   /**
@@ -311,27 +306,8 @@ export class GroupCore {
   #remove(g: Greenlet): void {
     this.#members.delete(g);
     if (this.#dying.size > 0) this.#dying.delete(g);
-    this.#release();
+    this.#slots.release();
     if (this.#members.size === 0 && this.#joiners.size > 0) this.#joiners.wakeAll(true);
-  }
-
-  /** A slot is free: hand it to the oldest spawner waiting, or back to the pool. */
-  #release(): void {
-    const w = this.#slotWaiters.shift();
-    if (w !== null) {
-      w.wake(w.data);
-      return;
-    }
-    this.#free++;
-    if (this.#availWaiters.size > 0) this.#availWaiters.wakeAll(true);
-  }
-
-  /** Wait for a slot; the wait resolves holding it, with `data`. */
-  #waitSlot(data: unknown): Promise<unknown> {
-    const w = new Waiter(this.#slotOwner, null);
-    w.data = data;
-    this.#slotWaiters.push(w);
-    return w.start(null, null);
   }
 
   /** A spawner resumed with its slot: now the greenlet joins and starts. */
@@ -449,12 +425,12 @@ export class GroupCore {
 
   /** Whether `add` would throw {@link PoolFull} (never, for a `Group`). Never switches. */
   full(): boolean {
-    return this.#free <= 0;
+    return this.#slots.counter <= 0;
   }
 
   /** How many greenlets can be added now without waiting; `Infinity` when unbounded. */
   freeCount(): number {
-    return Math.max(this.#free, 0);
+    return Math.max(this.#slots.counter, 0);
   }
 
   /**
@@ -474,7 +450,8 @@ export class GroupCore {
   waitAvailable(options?: WaitOptions | number | null): Promise<number> {
     const err = readWaitOptions(options, `${this._where}.waitAvailable`);
     if (err !== NONE) return Promise.reject(err);
-    if (this.#free > 0) return Promise.resolve(this.#free);
+    const free = this.#slots.counter;
+    if (free > 0) return Promise.resolve(free);
     return this.#waitAvailable(waitArgs.timeout, waitArgs.signal);
   }
 
@@ -486,7 +463,7 @@ export class GroupCore {
       this.#availWaiters.push(w);
       const r = await w.start(deadline === null ? null : Math.max(0, deadline - hub.now()), signal);
       if (r === 0) return 0;
-      if (this.#free > 0) return this.#free;
+      if (this.#slots.counter > 0) return this.#slots.counter;
     }
   }
 
@@ -496,7 +473,7 @@ export class GroupCore {
       size: this.#members.size,
       maxSize: this.#capacity === Number.POSITIVE_INFINITY ? null : this.#capacity,
       freeCount: this.freeCount(),
-      waitingForSlot: this.#slotWaiters.size,
+      waitingForSlot: this.#slots.size,
       waitingAvailable: this.#availWaiters.size,
       joining: this.#joiners.size,
       dying: this.#dying.size,

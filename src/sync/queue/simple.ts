@@ -33,7 +33,9 @@ import {
   type WaitOptions,
   type WaitOwner,
   waitArgs,
-} from '../core/lowlevel.js';
+} from '../../core/lowlevel.js';
+import { QueueIterator } from './_iterator.js';
+import { Deque, type ItemStore } from './_store.js';
 import {
   QueueEmpty,
   QueueFull,
@@ -41,9 +43,7 @@ import {
   type QueueStats,
   readShutdownOptions,
   type ShutdownOptions,
-} from './_queue-errors.js';
-import { QueueIterator } from './_queue-iter.js';
-import { Deque, type ItemStore } from './_queue-store.js';
+} from './errors.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const OPEN = 0;

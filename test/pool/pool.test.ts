@@ -3,13 +3,21 @@
 // nothing-lost tests every blocking call gets. All on the virtual clock.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GreenletExit } from '../src/core/errors.js';
-import { getHub } from '../src/core/hub.js';
-import { Greenlet, getCurrent, joinAll, sleep, spawn, Timeout, withTimeout } from '../src/index.js';
-import { Group, Pool, PoolFull } from '../src/pool.js';
-import { Event } from '../src/sync/event.js';
-import { runVirtual } from '../src/testing/virtual.js';
-import { assertRejectsNoThrow, captureReports } from './_util.js';
+import { GreenletExit } from '../../src/core/errors.js';
+import { getHub } from '../../src/core/hub.js';
+import {
+  Greenlet,
+  getCurrent,
+  joinAll,
+  sleep,
+  spawn,
+  Timeout,
+  withTimeout,
+} from '../../src/index.js';
+import { Group, Pool, PoolFull } from '../../src/pool/index.js';
+import { Event } from '../../src/sync/event.js';
+import { runVirtual } from '../../src/testing/virtual.js';
+import { assertRejectsNoThrow, captureReports } from '../_util.js';
 
 class ExpectedError extends Error {
   override name = 'ExpectedError';

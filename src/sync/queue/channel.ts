@@ -26,7 +26,9 @@ import {
   type WaitOptions,
   type WaitOwner,
   waitArgs,
-} from '../core/lowlevel.js';
+} from '../../core/lowlevel.js';
+import { QueueIterator } from './_iterator.js';
+import { Deque } from './_store.js';
 import {
   type ChannelStats,
   QueueEmpty,
@@ -34,9 +36,7 @@ import {
   QueueShutDown,
   readShutdownOptions,
   type ShutdownOptions,
-} from './_queue-errors.js';
-import { QueueIterator } from './_queue-iter.js';
-import { Deque } from './_queue-store.js';
+} from './errors.js';
 
 /** Not in any list of its channel. */
 const NOWHERE = 0;

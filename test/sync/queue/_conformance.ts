@@ -4,18 +4,18 @@
 // Behaviours ported from gevent's src/gevent/tests/test__queue.py where it has them.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GreenletExit } from '../../src/core/errors.js';
-import { getHub } from '../../src/core/hub.js';
-import type { WaitOptions } from '../../src/core/waiter.js';
-import { type Greenlet, joinAll, sleep, spawn, Timeout } from '../../src/index.js';
+import { GreenletExit } from '../../../src/core/errors.js';
+import { getHub } from '../../../src/core/hub.js';
+import type { WaitOptions } from '../../../src/core/waiter.js';
+import { type Greenlet, joinAll, sleep, spawn, Timeout } from '../../../src/index.js';
 import {
   QueueEmpty,
   QueueFull,
   QueueShutDown,
   type ShutdownOptions,
-} from '../../src/sync/queue.js';
-import { runVirtual } from '../../src/testing/virtual.js';
-import { assertRejectsNoThrow, captureReports } from '../_util.js';
+} from '../../../src/sync/queue/index.js';
+import { runVirtual } from '../../../src/testing/virtual.js';
+import { assertRejectsNoThrow, captureReports } from '../../_util.js';
 
 type Opts = WaitOptions | number | null;
 

@@ -10,10 +10,10 @@
  *
  * @module
  */
-import type { WaitOptions } from '../core/lowlevel.js';
-import type { JoinableQueueStats, PriorityQueueOptions } from './_queue-errors.js';
-import { internals, SimpleQueue } from './_queue-simple.js';
-import { defaultCompare, Heap, Stack } from './_queue-store.js';
+import type { WaitOptions } from '../../core/lowlevel.js';
+import { defaultCompare, Heap, Stack } from './_store.js';
+import type { JoinableQueueStats, PriorityQueueOptions } from './errors.js';
+import { internals, SimpleQueue } from './simple.js';
 
 /**
  * A {@link SimpleQueue} that tracks tasks: every item put counts as an unfinished task until a

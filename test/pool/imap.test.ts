@@ -3,12 +3,12 @@
 // timeout, signal and nothing-lost tests of next(). All on the virtual clock.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GreenletExit } from '../src/core/errors.js';
-import { getHub } from '../src/core/hub.js';
-import { type Greenlet, getCurrent, sleep, spawn, Timeout, until } from '../src/index.js';
-import { Group, type IMapIterator, Pool } from '../src/pool.js';
-import { runVirtual } from '../src/testing/virtual.js';
-import { captureReports, macrotask } from './_util.js';
+import { GreenletExit } from '../../src/core/errors.js';
+import { getHub } from '../../src/core/hub.js';
+import { type Greenlet, getCurrent, sleep, spawn, Timeout, until } from '../../src/index.js';
+import { Group, type IMapIterator, Pool } from '../../src/pool/index.js';
+import { runVirtual } from '../../src/testing/virtual.js';
+import { captureReports, macrotask } from '../_util.js';
 
 class ExpectedError extends Error {
   override name = 'ExpectedError';

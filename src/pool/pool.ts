@@ -1,0 +1,49 @@
+/**
+ * `Pool`: a `Group` with a bounded number of members (the design note is in index.ts).
+ *
+ * @module
+ */
+import { Group } from './group.js';
+
+function readSize(size: unknown): number {
+  if (size === undefined || size === null) return Number.POSITIVE_INFINITY;
+  if (typeof size !== 'number') {
+    throw new TypeError(`Pool: size must be a number, null or undefined, got ${typeof size}`);
+  }
+  if (size === Number.POSITIVE_INFINITY) return size;
+  if (Number.isNaN(size) || size < 0) {
+    throw new RangeError(`Pool: size must not be negative, got ${size}`);
+  }
+  if (!Number.isInteger(size)) {
+    throw new RangeError(`Pool: size must be an integer, got ${size}`);
+  }
+  return size;
+}
+
+/**
+ * A {@link Group} of at most `size` members: `spawn` waits for a free slot (the back-pressure),
+ * `add`/`start` throw {@link PoolFull} instead. A slot frees when the hub removes a dead member
+ * (right after its death) or on `discard`. `new Pool()` is unbounded; `new Pool(0)` is always
+ * full (only useful with `waitAvailable({timeout})`).
+ *
+ * Source: `gevent.pool.Pool` (`test__pool.py`).
+ * @param size - the capacity (`maxSize`); `null`/`undefined` = unbounded
+ * @throws RangeError for a negative or non-integer size; TypeError for a non-number
+ * @example
+ * ```ts
+ * const pool = new Pool(10);
+ * for (const url of urls) await pool.spawn(fetchPage, url); // at most 10 at a time
+ * await pool.join();
+ * ```
+ */
+export class Pool extends Group {
+  /** The capacity: at most this many members; `null` when unbounded. */
+  readonly maxSize: number | null;
+
+  constructor(size?: number | null) {
+    const capacity = readSize(size);
+    super();
+    this.maxSize = capacity === Number.POSITIVE_INFINITY ? null : capacity;
+    this._setCapacity(capacity);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * What the semaphores and locks share around their permit engine: the `acquire()` options, the
+ * `Disposable` that `hold()` resolves to, and `run()`'s acquire–call–release.
+ *
+ * @module
+ */
+
+import type { WaitOptions } from '../core/lowlevel.js';
+
+/** Options of `acquire()`. */
+export interface AcquireOptions extends WaitOptions {
+  /** `false`: take a permit only if one is free now, never wait (default `true`). */
+  blocking?: boolean;
+}
+
+/** @internal */
+export const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
+/** @internal */
+export const RESOLVED_FALSE: Promise<boolean> = Promise.resolve(false);
+
+/**
+ * Reads `blocking` from acquire options: true, false, or an error to reject with.
+ * @internal
+ */
+export function readBlocking(options: unknown, where: string): boolean | TypeError {
+  if (options === null || typeof options !== 'object') return true;
+  const b = (options as AcquireOptions).blocking;
+  if (b === undefined) return true;
+  if (typeof b !== 'boolean') {
+    return new TypeError(`${where}: blocking must be a boolean, got ${typeof b}`);
+  }
+  return b;
+}
+
+/**
+ * What `hold()` resolves to: releases once when disposed.
+ * @internal
+ */
+export class Held implements Disposable {
+  #target: { release(): void } | null;
+  constructor(target: { release(): void }) {
+    this.#target = target;
+  }
+  [Symbol.dispose](): void {
+    const t = this.#target;
+    if (t === null) return;
+    this.#target = null;
+    t.release();
+  }
+}
+
+/**
+ * Wait for `held`, call `fn`, release also when it throws.
+ * @internal
+ */
+export async function runHeld<R>(
+  held: Promise<Disposable>,
+  fn: () => R | PromiseLike<R>,
+): Promise<Awaited<R>> {
+  const h = await held;
+  try {
+    return await fn();
+  } finally {
+    h[Symbol.dispose]();
+  }
+}
+
+/**
+ * Reject `run()` with a TypeError when `fn` is not a function; null when it is.
+ * @internal
+ */
+export function checkRunFn(fn: unknown, where: string): TypeError | null {
+  if (typeof fn === 'function') return null;
+  return new TypeError(`${where}: fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+}
