@@ -290,18 +290,12 @@ export class Group extends GroupCore {
     try {
       if (typeof (iterable as Iterable<unknown>)[Symbol.iterator] === 'function') {
         for (const item of iterable as Iterable<unknown>) {
-          if (!this._takeSlot()) {
-            await this._waitSlot();
-            run.harvest();
-          }
+          if (!this._takeSlot()) await this.#waitSlot(run);
           this.#startCall(fn, item, run);
         }
       } else {
         for await (const item of iterable as AsyncIterable<unknown>) {
-          if (!this._takeSlot()) {
-            await this._waitSlot();
-            run.harvest();
-          }
+          if (!this._takeSlot()) await this.#waitSlot(run);
           this.#startCall(fn, item, run);
         }
       }
@@ -319,6 +313,20 @@ export class Group extends GroupCore {
       throw err;
     } finally {
       run.w = null;
+    }
+  }
+
+  /**
+   * Wait for a slot, then check the calls that ended meanwhile: if one failed, give the slot back
+   * before throwing (it was handed to this wait and no call will use it).
+   */
+  async #waitSlot(run: MapRun): Promise<void> {
+    await this._waitSlot();
+    try {
+      run.harvest();
+    } catch (err) {
+      this._releaseSlot();
+      throw err;
     }
   }
 

@@ -1079,6 +1079,30 @@ describe('Group.map and mapAsync', () => {
       await p.join();
     }));
 
+  test('map() gives back the slot it was handed when a call fails while it waits for one', () =>
+    runVirtual(async () => {
+      const reports = captureReports();
+      const p = new Pool(1);
+      await assert.rejects(
+        p.map(
+          async (x: number) => {
+            await sleep(1);
+            if (x === 0) throw new ExpectedError('first fails');
+            return x;
+          },
+          [0, 1, 2],
+        ),
+        /first fails/,
+      );
+      await sleep(0);
+      assert.equal(p.size, 0);
+      assert.equal(p.freeCount(), 1, 'the slot is back');
+      assert.equal(p.full(), false);
+      const g = await p.spawn(() => 'again');
+      assert.equal(await g.get(), 'again');
+      assert.deepEqual(reports, []);
+    }));
+
   test('map() rethrows an error of the input iterable and kills what it started', () =>
     runVirtual(async () => {
       function* errorIter(): Generator<number> {

@@ -235,6 +235,38 @@ describe('Semaphore.acquire() and release()', () => {
       assert.equal(lock.counter, 1);
     }));
 
+  for (const make of [() => new Lock(), () => new BoundedSemaphore(1)]) {
+    const name = make().constructor.name;
+    test(`a release() while the permit is on its way to a woken waiter counts it as taken (${name})`, () =>
+      runVirtual(async () => {
+        const lock = make();
+        await lock.acquire();
+        const holders: string[] = [];
+        let inside = 0;
+        let most = 0;
+        const enter = async (who: string): Promise<void> => {
+          await lock.acquire();
+          holders.push(who);
+          inside++;
+          most = Math.max(most, inside);
+          await sleep(1);
+          inside--;
+          lock.release();
+        };
+        const b = spawn(enter, 'b');
+        await sleep(0);
+        lock.release(); // the permit is now on its way to b, which has not resumed
+        assert.throws(() => lock.release(), RangeError, 'a second release is an over-release');
+        assert.equal(lock.counter, 0);
+        const c = spawn(enter, 'c');
+        await joinAll([b, c]);
+        assert.deepEqual(holders, ['b', 'c']);
+        assert.equal(most, 1, 'never two holders');
+        assert.equal(lock.counter, 1);
+        assert.throws(() => lock.release(), RangeError);
+      }));
+  }
+
   test('two greenlets passing a semaphore back and forth do not starve a third (gevent #1487)', () =>
     runVirtual(async () => {
       const s = new Semaphore(1);
