@@ -34,4 +34,110 @@ export default defineConfig(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
+  // The layering (test/architecture.test.ts holds these rules; here they show in editors).
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/_*', '**/core/context.js', '**/core/waiter.js'],
+              message:
+                "Outside core, import only core/lowlevel.js and core's public modules (see core/lowlevel.ts)",
+            },
+            {
+              group: [
+                '../compat/*',
+                '../tools/*',
+                '../../compat/*',
+                '../../tools/*',
+                './compat/*',
+                './tools/*',
+              ],
+              message:
+                'Nothing imports compat/ or tools/ except their own folder and the subpath entries',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/sync/*',
+                '**/pool/*',
+                '**/io/*',
+                '**/servers/*',
+                '**/process/*',
+                '**/tools/*',
+                '**/compat/*',
+                '**/testing/*',
+                '../index.js',
+              ],
+              message: 'core imports nothing outside core',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/sync/**/*.ts', 'src/pool/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/_*', '**/core/context.js', '**/core/waiter.js'],
+              message:
+                "Outside core, import only core/lowlevel.js and core's public modules (see core/lowlevel.ts)",
+            },
+            {
+              group: ['**/io/*', '**/servers/*', '**/process/*', '**/compat/*', '**/tools/*'],
+              message: 'sync and pool know no sockets, servers, processes, compat or tools',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/sync/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/_*', '**/core/context.js', '**/core/waiter.js'],
+              message:
+                "Outside core, import only core/lowlevel.js and core's public modules (see core/lowlevel.ts)",
+            },
+            {
+              group: [
+                '**/io/*',
+                '**/servers/*',
+                '**/process/*',
+                '**/compat/*',
+                '**/tools/*',
+                '**/pool/*',
+              ],
+              message: 'sync knows no pool, sockets, servers, processes, compat or tools',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
