@@ -9,7 +9,7 @@
  * Deviations from the seed:
  * - Milliseconds: 1000 for 1 s, `wait` sleeps 2000.
  * - verdant's `timeout` option takes milliseconds only. To bound a call with a `Timeout`
- *   instance (the seed's `timeout=timer`) the port starts it around the call, as DESIGN says.
+ *   instance (the seed's `timeout=timer`) the port starts it around the call.
  * - Three lines are added to show the `timeout` option and `timeoutValue`: `join({timeout})`
  *   resolves `false` (gevent's `join(timeout)` returns `None`), `get({timeout})` throws a
  *   `Timeout`, `withTimeout(ms, {timeoutValue}, fn)` returns the value instead of throwing.

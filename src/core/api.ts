@@ -5,7 +5,7 @@
  * Greenlet, an Event, an AsyncResult — anything with `ready`/`rawlink`/`unlink`) or `.then` on a
  * plain promise, into one Waiter of the caller; so they are one kill/timeout point and lose
  * nothing: what became ready and was not consumed is simply still ready. They unlink on every
- * exit path. Tests: test/core/api.test.ts, test/core/iwait.test.ts.
+ * exit path. Tests: test/core/api.test.ts.
  *
  * @module
  */
@@ -33,8 +33,9 @@ import {
  * Source: `gevent.getcurrent()`.
  * @example
  * ```ts
+ * import { getCurrent, spawn } from 'verdant';
  * const g = spawn(() => getCurrent());
- * (await g.get()) === g; // true
+ * console.log((await g.get()) === g); // true
  * ```
  */
 export function getCurrent(): Greenlet | RawGreenlet {
@@ -50,8 +51,9 @@ export function getCurrent(): Greenlet | RawGreenlet {
  * @throws TypeError when `fn` is not a function.
  * @example
  * ```ts
+ * import { sleep, spawn } from 'verdant';
  * const g = spawn(async (n: number) => { await sleep(10); return n + 1; }, 1);
- * await g.get(); // 2
+ * console.log(await g.get()); // 2
  * ```
  */
 export function spawn<R, A extends unknown[]>(
@@ -69,7 +71,9 @@ export function spawn<R, A extends unknown[]>(
  * @throws TypeError when `fn` is not a function; TypeError/RangeError for a bad `ms`.
  * @example
  * ```ts
- * const g = spawnLater(1000, () => console.log('a second later'));
+ * import { spawnLater } from 'verdant';
+ * const g = spawnLater(100, () => console.log('100 ms later'));
+ * await g.join();
  * ```
  */
 export function spawnLater<R, A extends unknown[]>(
@@ -91,7 +95,8 @@ export function spawnLater<R, A extends unknown[]>(
  * @throws RangeError for a negative or NaN `ms`, TypeError for a non-number (rejects)
  * @example
  * ```ts
- * await sleep(100);
+ * import { sleep } from 'verdant';
+ * await sleep(100); // other greenlets run meanwhile
  * ```
  */
 export function sleep(ms = 0, options?: { signal?: AbortSignal | null }): Promise<void> {
@@ -117,8 +122,9 @@ export function sleep(ms = 0, options?: { signal?: AbortSignal | null }): Promis
  * @returns true once idle, false when `timeout` elapsed first
  * @example
  * ```ts
- * spawn(worker);
- * await idle(); // worker ran until it blocked
+ * import { idle, spawn } from 'verdant';
+ * spawn(() => console.log('worker ran'));
+ * await idle(); // the worker ran until it blocked (here: until it ended)
  * ```
  */
 export function idle(options?: WaitOptions | number | null): Promise<boolean> {
@@ -155,7 +161,13 @@ function untilDone(w: Waiter): void {
  * @throws what `promise` rejects with; a `Timeout` when `timeout` elapses; TypeError for a non-thenable
  * @example
  * ```ts
- * const res = await until(fetch(url, { signal: getCurrent().signal }), { timeout: 5000 });
+ * import { setTimeout as delay } from 'node:timers/promises';
+ * import { type Greenlet, getCurrent, spawn, until } from 'verdant';
+ * const g = spawn(() => {
+ *   const { signal } = getCurrent() as Greenlet; // aborted when g is killed
+ *   return until(delay(10, 'done', { signal }), { timeout: 5000 });
+ * });
+ * console.log(await g.get()); // 'done'
  * ```
  */
 export function until<T>(
@@ -336,7 +348,9 @@ export interface JoinAllOptions extends WaitOptions {
  * @throws with `raiseError`, the first failure; TypeError/RangeError for bad arguments
  * @example
  * ```ts
- * const done = await joinAll([spawn(a), spawn(b)], { timeout: 1000 });
+ * import { joinAll, sleep, spawn } from 'verdant';
+ * const done = await joinAll([spawn(sleep, 10), spawn(sleep, 20)], { timeout: 1000 });
+ * console.log(done.length); // 2
  * ```
  */
 export async function joinAll<T extends Greenlet<unknown>>(
@@ -392,7 +406,10 @@ function checkCount(count: unknown, total: number, where: string): number {
  * @throws a `Timeout` when some greenlet outlives `timeout`; TypeError for bad arguments
  * @example
  * ```ts
+ * import { killAll, sleep, spawn } from 'verdant';
+ * const workers = [spawn(sleep, 60_000), spawn(sleep, 60_000)];
  * await killAll(workers, { timeout: 1000 });
+ * console.log(workers.every((g) => g.dead)); // true
  * ```
  */
 export async function killAll(
@@ -426,8 +443,11 @@ export async function killAll(
  * @throws TypeError for a non-greenlet or a bad exception (rejects)
  * @example
  * ```ts
+ * import { kill, sleep, spawn } from 'verdant';
+ * const g = spawn(sleep, 60_000);
  * await kill(g); // requested; g dies at its next wait
  * await g.join();
+ * console.log(g.dead); // true
  * ```
  */
 export function kill(
@@ -456,7 +476,12 @@ export interface WaitManyOptions extends WaitOptions {
  *   objects, true once the hub is idle, false on timeout
  * @example
  * ```ts
+ * import { Event, sleep, spawn, wait } from 'verdant';
+ * const event = new Event();
+ * const g1 = spawn(sleep, 50);
+ * const g2 = spawn(sleep, 10);
  * const ready = await wait([g1, g2, event], { count: 1 });
+ * console.log(ready[0] === g2); // true
  * ```
  */
 export function wait(options?: WaitManyOptions | number | null): Promise<boolean>;
@@ -520,7 +545,9 @@ function waitIdle(timeout: number | null, signal: AbortSignal | null): Promise<b
  * Source: `gevent.iwait` (`test__iwait.py`).
  * @example
  * ```ts
- * for await (const g of iwait(greenlets)) console.log(g.value);
+ * import { iwait, sleep, spawn } from 'verdant';
+ * const greenlets = [30, 10, 20].map((ms) => spawn(async () => { await sleep(ms); return ms; }));
+ * for await (const g of iwait(greenlets)) console.log(g.value); // 10, 20, 30
  * ```
  */
 export async function* iwait<O extends Waitable>(

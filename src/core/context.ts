@@ -4,7 +4,7 @@
  * Design note: a greenlet's body runs inside `als.enterWith(g)` entered within the context of
  * the code that spawned it, so `getCurrent()` is right after any await — verdant's or a foreign
  * promise's — and a user's own stores set around `spawn` are seen inside. Code outside any
- * greenlet gets the main greenlet. Tests: test/core/context.test.ts.
+ * greenlet gets the main greenlet. Tests: test/core/api.test.ts "getCurrent() is right after foreign awaits".
  *
  * @module
  */

@@ -20,7 +20,11 @@
  *
  * @example
  * ```ts
- * try { await work(); } catch (e) { if (e instanceof Cancellation) throw e; log(e); }
+ * import { Cancellation, sleep, spawn } from 'verdant';
+ * const g = spawn(async () => {
+ *   try { await sleep(1000); } catch (e) { if (e instanceof Cancellation) throw e; console.error(e); }
+ * });
+ * await g.kill(); // the GreenletExit is a Cancellation: rethrown, not logged
  * ```
  */
 export class Cancellation extends Error {
@@ -40,9 +44,10 @@ export class Cancellation extends Error {
  *
  * @example
  * ```ts
+ * import { GreenletExit, sleep, spawn } from 'verdant';
  * const g = spawn(() => sleep(1000));
  * await g.kill();
- * g.value instanceof GreenletExit; // true
+ * console.log((g.value as unknown) instanceof GreenletExit); // true: a killed greenlet's value
  * ```
  */
 export class GreenletExit extends Cancellation {
@@ -70,6 +75,7 @@ export interface Blocked {
  * Source: `gevent.exceptions.LoopExit`.
  * @example
  * ```ts
+ * import { Event, LoopExit } from 'verdant';
  * try {
  *   await new Event().wait(); // nobody will ever set it
  * } catch (e) {

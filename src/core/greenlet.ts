@@ -144,6 +144,7 @@ export const kHasListeners: unique symbol = Symbol('verdant.hasListeners');
  * @throws TypeError from the constructor when `fn` is not a function (unless a subclass overrides `run`).
  * @example
  * ```ts
+ * import { Greenlet, sleep } from 'verdant';
  * const g = new Greenlet(async (x: number) => { await sleep(10); return x * 2; }, 21);
  * g.start();
  * console.log(await g.get()); // 42

@@ -110,8 +110,9 @@ const MAX_NODE_DELAY = 2 ** 31 - 1;
  * Source: `gevent.hub.Hub` (`get_hub()`), with libev's loop replaced by Node's.
  * @example
  * ```ts
+ * import { getHub } from 'verdant';
  * const hub = getHub();
- * hub.exceptionStream = { write: (text) => logger.error(text) };
+ * hub.exceptionStream = { write: (text) => console.error(`[verdant] ${text}`) };
  * console.log(hub.stats()); // { ready: 0, timers: 0, io: 0, until: 0, virtual: false }
  * ```
  */
@@ -246,7 +247,7 @@ export class Hub {
     // runs no user code), run it now instead of in a drain job of its own: the resumed
     // greenlet's continuation still runs only after the releasing greenlet's job ends, and a
     // hand-off costs one microtask job instead of two. Primitives call `Waiter.start()` last
-    // or keep their state consistent before it (test/sync/queue.property.test.ts).
+    // or keep their state consistent before it (test/sync/queue/property.test.ts).
     while (
       this.#size > 0 &&
       this.#fns[this.#head] === directFn &&
@@ -566,8 +567,8 @@ export class Hub {
    * Fire the timers of the earliest deadline due at `now` (in creation order); later deadlines
    * that are also due go behind the ready queue. When the loop runs late, a `sleep(1)` and the
    * `Timeout(10)` around it are both due: the sleeper must resume (and cancel its Timeout)
-   * before the later deadline fires, as it would have on time (test/core/hub.test.ts
-   * "timers due together fire one deadline at a time").
+   * before the later deadline fires, as it would have on time (test/core/robustness.test.ts
+   * "a sleep and the Timeout around it, both due when the loop runs late, do not misfire").
    */
   #fireDue(now: number): void {
     if (this.#fireLaterPending) return; // the chain behind the ready queue goes on
@@ -637,8 +638,9 @@ let current: Hub | undefined;
  *
  * @example
  * ```ts
+ * import { getHub } from 'verdant';
  * getHub().exceptionStream = null; // silence failure reports
- * const t0 = getHub().now();
+ * const t0 = getHub().now(); // ms
  * ```
  */
 export function getHub(): Hub {

@@ -40,7 +40,8 @@
  *
  * Tests that pin this protocol: test/core/lowlevel.test.ts (a small primitive built from this
  * door alone: cancel point, nothing lost, commit at resume, completed waits, options),
- * test/sync/queue.property.test.ts and test/sync/lock.property.test.ts (conservation under
+ * test/sync/queue/property.test.ts, test/sync/lock.property.test.ts and
+ * test/sync/permits.property.test.ts (conservation under
  * random kills and timeouts).
  *
  * @module

@@ -56,9 +56,10 @@ function pack(args: readonly unknown[]): unknown {
  * @throws TypeError from the constructor when `run` is given and is not a function.
  * @example
  * ```ts
- * const main = getCurrent();
+ * import { getCurrent, RawGreenlet } from 'verdant';
+ * const main = getCurrent() as RawGreenlet; // the top level runs in the main greenlet
  * const g = new RawGreenlet(async (x: number) => {
- *   const y = await main.switch(x + 1); // hand 2 to main, wait for the next switch
+ *   const y = (await main.switch(x + 1)) as number; // hand 2 to main, wait for the next switch
  *   return y * 10;
  * });
  * const a = await g.switch(1); // 2
@@ -273,6 +274,7 @@ function send(
  * @throws TypeError when `fn` is not a function.
  * @example
  * ```ts
+ * import { sleep, spawnRaw } from 'verdant';
  * spawnRaw(() => console.log('ran from the hub'));
  * await sleep();
  * ```

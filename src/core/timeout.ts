@@ -52,6 +52,7 @@ function fireTimeout(t: unknown): void {
  * @throws TypeError when `ms` is not a number (or null/undefined), RangeError when negative or NaN.
  * @example
  * ```ts
+ * import { sleep, Timeout } from 'verdant';
  * const t = Timeout.startNew(100);
  * try {
  *   await sleep(1000);
@@ -213,8 +214,9 @@ export interface WithTimeoutOptions<V> {
  * @throws the Timeout (without `timeoutValue`), whatever `fn` throws; TypeError/RangeError for bad arguments.
  * @example
  * ```ts
+ * import { sleep, withTimeout } from 'verdant';
  * const v = await withTimeout(50, { timeoutValue: 'slow' }, () => sleep(100).then(() => 'fast'));
- * // v === 'slow'
+ * console.log(v); // 'slow'
  * ```
  */
 export function withTimeout<R, A extends unknown[]>(

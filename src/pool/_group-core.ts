@@ -8,8 +8,9 @@
  * before it resumes, the hub calls `abortWait(w, held = true)` and the slot goes on to the next
  * spawner or back to the pool, and nothing is spawned. Membership is a quiet link: the hub
  * removes a member right after it dies, and that link does not count as listening, so an
- * unjoined member's failure is still reported. Tests: test/pool/pool.test.ts ("nothing lost",
- * "a kill during spawn's wait"), test/sync/permits.property.test.ts.
+ * unjoined member's failure is still reported. Tests: test/pool/pool.test.ts ("a spawner woken
+ * with a slot then killed before it resumes hands the slot to the next spawner", "a kill during
+ * spawn() on a full pool lands there"), test/sync/permits.property.test.ts.
  *
  * @module
  */
@@ -66,7 +67,20 @@ export interface GroupStats {
  * Source: `gevent.pool.PoolFull` (a `queue.Full` in gevent; here a plain `Error`).
  * @example
  * ```ts
- * try { pool.add(g); } catch (e) { if (e instanceof PoolFull) await pool.waitAvailable(); }
+ * import { Greenlet, sleep } from 'verdant';
+ * import { Pool, PoolFull } from 'verdant/pool';
+ * const pool = new Pool(1);
+ * pool.start(new Greenlet(sleep, 10));
+ * const g = new Greenlet(sleep, 10);
+ * try {
+ *   pool.add(g);
+ * } catch (e) {
+ *   if (!(e instanceof PoolFull)) throw e;
+ *   await pool.waitAvailable();
+ *   pool.add(g);
+ * }
+ * g.start();
+ * await pool.join();
  * ```
  */
 export class PoolFull extends Error {
@@ -130,7 +144,7 @@ const NO_GREENLET = Symbol('no greenlet');
 
 /**
  * The membership and capacity half of `Group` (the mapping half, gevent's `GroupMappingMixin`,
- * is `Group` itself, in _pool-mapping.ts). Use `Group` or `Pool`.
+ * is `Group` itself, in group.ts). Use `Group` or `Pool`.
  * @internal
  */
 export class GroupCore {
@@ -236,7 +250,12 @@ export class GroupCore {
    * @throws TypeError when `fn` is not a function (rejects)
    * @example
    * ```ts
-   * const g = await pool.spawn(fetchPage, url);
+   * import { sleep } from 'verdant';
+   * import { Pool } from 'verdant/pool';
+   * const pool = new Pool(2);
+   * const fetchPage = async (url: string) => { await sleep(10); return `<html>${url}</html>`; };
+   * const g = await pool.spawn(fetchPage, 'https://example.com/');
+   * console.log(await g.get());
    * ```
    */
   spawn<R, A extends unknown[]>(
@@ -331,7 +350,12 @@ export class GroupCore {
    * @throws with `raiseError`, a member's failure; TypeError/RangeError for bad options (rejects)
    * @example
    * ```ts
-   * if (!(await group.join({ timeout: 1000 }))) console.log('still busy');
+   * import { sleep } from 'verdant';
+   * import { Group } from 'verdant/pool';
+   * const group = new Group();
+   * await group.spawn(sleep, 50);
+   * if (!(await group.join({ timeout: 10 }))) console.log('still busy');
+   * await group.join(); // true
    * ```
    */
   join(options?: GroupJoinOptions | number | null): Promise<boolean> {
@@ -360,7 +384,12 @@ export class GroupCore {
    * @throws TypeError for a bad `exception` or options (rejects)
    * @example
    * ```ts
+   * import { sleep } from 'verdant';
+   * import { Group } from 'verdant/pool';
+   * const group = new Group();
+   * await group.spawn(sleep, 60_000);
    * await group.kill({ timeout: 1000 });
+   * console.log(group.size); // 0
    * ```
    */
   kill(options?: KillOptions): Promise<void> {
@@ -408,7 +437,12 @@ export class GroupCore {
    * @throws TypeError for a bad `exception` or options (rejects)
    * @example
    * ```ts
+   * import { sleep } from 'verdant';
+   * import { Group } from 'verdant/pool';
+   * const group = new Group();
+   * const g = await group.spawn(sleep, 60_000);
    * await group.killone(g, { timeout: 100 });
+   * console.log(g.dead); // true
    * ```
    */
   killone(g: Greenlet, options?: KillOptions): Promise<void> {
@@ -444,7 +478,11 @@ export class GroupCore {
    * @throws TypeError/RangeError for bad options (rejects)
    * @example
    * ```ts
-   * if ((await pool.waitAvailable({ timeout: 100 })) === 0) console.log('still full');
+   * import { sleep } from 'verdant';
+   * import { Pool } from 'verdant/pool';
+   * const pool = new Pool(1);
+   * await pool.spawn(sleep, 50);
+   * if ((await pool.waitAvailable({ timeout: 10 })) === 0) console.log('still full');
    * ```
    */
   waitAvailable(options?: WaitOptions | number | null): Promise<number> {

@@ -17,7 +17,8 @@
  *   Unordered: a call enters the FIFO when it dies (completion order).
  * - A `next()` that waits takes nothing when it is woken: it looks again when it resumes. So a
  *   `next()` woken and then killed (or timed out) before it resumes consumes nothing, and the wake
- *   is handed to the next waiting consumer (tests: test/pool.imap.test.ts "nothing lost").
+ *   is handed to the next waiting consumer (tests: test/pool/imap.test.ts "a next() woken then killed before it resumes leaves
+ *   the result to the next consumer").
  * - `return()` (a `break` out of `for await`) kills the feeder and every call still running,
  *   drops the results not consumed and waits for them to die: nothing it started outlives it.
  *
@@ -63,6 +64,7 @@ export interface IMapIterator<T> extends AsyncIterableIterator<T, undefined, und
   next(options?: WaitOptions | number | null): Promise<IteratorResult<T, undefined>>;
   /** Stop: kill the calls still running and the feeder, drop unconsumed results, wait for them. */
   return(): Promise<IteratorResult<T, undefined>>;
+  /** The iterator itself, so `for await` can use it. */
   [Symbol.asyncIterator](): IMapIterator<T>;
 }
 

@@ -13,7 +13,7 @@
  * which also does the membership bookkeeping), so their failures are thrown by `map`, not
  * reported. When `map` (or `apply`) is interrupted or throws, it kills the calls still running:
  * nothing it started outlives it (gevent leaves them running).
- * Tests: test/pool.test.ts ("map …", "apply …").
+ * Tests: test/pool/pool.test.ts ("map …", "apply …").
  *
  * @module
  */
@@ -121,9 +121,11 @@ function passValue(callback: (value: unknown) => unknown): (g: Greenlet) => void
  * @throws TypeError when an item of `greenlets` is not a `Greenlet`.
  * @example
  * ```ts
+ * import { sleep } from 'verdant';
+ * import { Group } from 'verdant/pool';
  * const group = new Group();
- * await group.spawn(sleep, 100);
- * await group.spawn(sleep, 200);
+ * await group.spawn(sleep, 10);
+ * await group.spawn(sleep, 20);
  * await group.join(); // both done
  * ```
  */
@@ -138,7 +140,11 @@ export class Group extends GroupCore {
    * @throws what `fn` throws; TypeError for a bad `fn` or `args` (rejects)
    * @example
    * ```ts
-   * const n = await pool.apply(countWords, [text]);
+   * import { Pool } from 'verdant/pool';
+   * const pool = new Pool(4);
+   * const countWords = (text: string) => text.split(/\s+/).length;
+   * const n = await pool.apply(countWords, ['to be or not to be']);
+   * console.log(n); // 6
    * ```
    */
   apply<R, A extends unknown[]>(
@@ -190,6 +196,9 @@ export class Group extends GroupCore {
    * @throws what `fn` throws; TypeError for bad arguments (rejects)
    * @example
    * ```ts
+   * import { Pool } from 'verdant/pool';
+   * const pool = new Pool(2);
+   * const square = (x: number) => x * x;
    * await pool.applyCb(square, [3], (v) => console.log(v)); // 9, printed from a new greenlet
    * ```
    */
@@ -215,8 +224,11 @@ export class Group extends GroupCore {
    * @throws TypeError for a bad `fn`, `args` or `callback`
    * @example
    * ```ts
+   * import { Pool } from 'verdant/pool';
+   * const pool = new Pool(2);
+   * const square = (x: number) => x * x;
    * const g = pool.applyAsync(square, [7]);
-   * await g.get(); // 49
+   * console.log(await g.get()); // 49
    * ```
    */
   applyAsync<R, A extends unknown[]>(
@@ -257,7 +269,9 @@ export class Group extends GroupCore {
    *   or a non-iterable (rejects)
    * @example
    * ```ts
-   * const squares = await new Pool(10).map(async (x: number) => x * x, [1, 2, 3]); // [1, 4, 9]
+   * import { Pool } from 'verdant/pool';
+   * const squares = await new Pool(10).map(async (x: number) => x * x, [1, 2, 3]);
+   * console.log(squares); // [1, 4, 9]
    * ```
    */
   map<T, R>(
@@ -345,8 +359,12 @@ export class Group extends GroupCore {
    * @throws TypeError for a bad `fn`, `iterable` or `callback`
    * @example
    * ```ts
-   * const g = pool.mapAsync(fetchPage, urls);
-   * const pages = await g.get();
+   * import { sleep } from 'verdant';
+   * import { Pool } from 'verdant/pool';
+   * const pool = new Pool(2);
+   * const fetchPage = async (url: string) => { await sleep(10); return `<html>${url}</html>`; };
+   * const g = pool.mapAsync(fetchPage, ['/a', '/b', '/c']);
+   * const pages = await g.get(); // in input order
    * ```
    */
   mapAsync<T, R>(
@@ -380,7 +398,12 @@ export class Group extends GroupCore {
    * @throws TypeError for a bad `fn`, `iterable` or options; RangeError for a bad `maxsize`
    * @example
    * ```ts
-   * for await (const page of pool.imap(fetchPage, urls, { maxsize: 10 })) save(page);
+   * import { sleep } from 'verdant';
+   * import { Pool } from 'verdant/pool';
+   * const pool = new Pool(4);
+   * const fetchPage = async (url: string) => { await sleep(10); return `<html>${url}</html>`; };
+   * const urls = ['/a', '/b', '/c'];
+   * for await (const page of pool.imap(fetchPage, urls, { maxsize: 10 })) console.log(page);
    * ```
    */
   imap<T, R>(
@@ -396,7 +419,11 @@ export class Group extends GroupCore {
    * @throws TypeError for a bad `fn`, `iterable` or options; RangeError for a bad `maxsize`
    * @example
    * ```ts
-   * for await (const r of pool.imapUnordered(probe, hosts)) console.log(r); // fastest first
+   * import { sleep } from 'verdant';
+   * import { Pool } from 'verdant/pool';
+   * const pool = new Pool(4);
+   * const probe = async (ms: number) => { await sleep(ms); return ms; };
+   * for await (const r of pool.imapUnordered(probe, [30, 10, 20])) console.log(r); // 10, 20, 30
    * ```
    */
   imapUnordered<T, R>(

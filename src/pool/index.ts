@@ -6,12 +6,12 @@
  * - Membership is a *quiet* link (`kQuietLink`): the hub removes a member right after it dies
  *   (so `size` and `freeCount()` change one hub step after the death, as gevent's), and that link
  *   does not count as "someone is listening": a member that fails with nobody joining it is still
- *   reported (test: "an unjoined member's failure is still reported").
+ *   reported (test: "an unjoined member failure is still reported").
  * - A `Pool` counts its free slots like a semaphore's permits, built directly on core's `Waiter`.
  *   A slot freed while spawners wait goes to the oldest of them *at once* (it stays reserved, so a
  *   synchronous `add()` cannot take it meanwhile); if that spawner is killed or timed out before
  *   it resumes, the hub calls `abortWait(w, held = true)` and the slot goes on to the next spawner
- *   or back to the pool, and nothing is spawned (tests: "a kill during spawn's wait …",
+ *   or back to the pool, and nothing is spawned (tests: "a kill during spawn() on a full pool …",
  *   "nothing lost"). The greenlet a waiting `spawn` will start is created at the call but started
  *   and added only when the spawner resumes with its slot.
  * - `join()` waits until the group has been empty at least once: joiners wake when the last

@@ -31,6 +31,10 @@ function readSize(size: unknown): number {
  * @throws RangeError for a negative or non-integer size; TypeError for a non-number
  * @example
  * ```ts
+ * import { sleep } from 'verdant';
+ * import { Pool } from 'verdant/pool';
+ * const fetchPage = async (url: string) => { await sleep(10); return `<html>${url}</html>`; };
+ * const urls = Array.from({ length: 25 }, (_, i) => `/page/${i}`);
  * const pool = new Pool(10);
  * for (const url of urls) await pool.spawn(fetchPage, url); // at most 10 at a time
  * await pool.join();

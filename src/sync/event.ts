@@ -8,7 +8,7 @@
  *   before it resumes (gevent's `TestEvent_SetThenClear`; the webchat idiom `set(); clear()`
  *   wakes every current waiter). Tests: test/sync/event.test.ts "set() then clear() …".
  * - Nothing is lost: every waiter is woken, so a woken waiter that is killed before it resumes
- *   holds nothing the others need (test "a woken waiter that is killed …").
+ *   holds nothing the others need (test "nothing lost: a woken waiter killed before it resumes …").
  * - Links (`rawlink`) stay until `unlink`. Each `set()` queues one hub callback per link, in link
  *   order, so they run later from the hub, after the waiters woken by that `set()`. A link added
  *   while the event is set is queued at once for itself alone. A link removed before its turn
@@ -62,9 +62,10 @@ export interface EventStats {
  *
  * @example
  * ```ts
+ * import { Event, sleep, spawn } from 'verdant';
  * const ready = new Event();
  * spawn(async () => { await sleep(10); ready.set(); });
- * await ready.wait(); // true
+ * console.log(await ready.wait()); // true
  * ```
  */
 export class Event {
@@ -108,7 +109,9 @@ export class Event {
    * @throws TypeError/RangeError for bad options, `signal.reason` when aborted (rejects)
    * @example
    * ```ts
-   * if (!(await event.wait({ timeout: 1000 }))) console.log('not set within 1 s');
+   * import { Event } from 'verdant';
+   * const event = new Event();
+   * if (!(await event.wait({ timeout: 10 }))) console.log('not set within 10 ms');
    * ```
    */
   wait(options?: WaitOptions | number | null): Promise<boolean> {
@@ -186,9 +189,10 @@ export interface AsyncResultStats {
  * @typeParam T - the value's type
  * @example
  * ```ts
+ * import { AsyncResult, sleep, spawn } from 'verdant';
  * const result = new AsyncResult<number>();
  * spawn(async () => { await sleep(10); result.set(42); });
- * await result.get(); // 42
+ * console.log(await result.get()); // 42
  * ```
  */
 export class AsyncResult<T = unknown> {
@@ -257,7 +261,14 @@ export class AsyncResult<T = unknown> {
    *   `get(timeout)`); TypeError/RangeError for bad options; `signal.reason` (rejects)
    * @example
    * ```ts
-   * try { await result.get({ timeout: 100 }); } catch (e) { if (e instanceof Timeout) … }
+   * import { AsyncResult, Timeout } from 'verdant';
+   * const result = new AsyncResult<number>();
+   * try {
+   *   await result.get({ timeout: 10 });
+   * } catch (e) {
+   *   if (!(e instanceof Timeout)) throw e;
+   *   console.log('no result within 10 ms');
+   * }
    * ```
    */
   get(options?: WaitOptions | number | null): Promise<T> {

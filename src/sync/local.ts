@@ -27,9 +27,10 @@ let constructingBare = false;
  * Source: `gevent.local.local` (`test__local.py`).
  * @example
  * ```ts
+ * import { Local, spawn } from 'verdant';
  * const ctx = new Local() as Local & { user?: string };
  * spawn(() => { ctx.user = 'a'; });
- * spawn(() => { ctx.user; }); // undefined: another greenlet
+ * spawn(() => console.log(ctx.user)); // undefined: another greenlet
  * ```
  */
 export class Local {
@@ -79,7 +80,9 @@ export class Local {
  * Shorthand for `new Local()`, typed with the properties you will store. Never switches.
  * @example
  * ```ts
+ * import { local, spawn } from 'verdant';
  * const ctx = local<{ requestId: string }>();
+ * spawn(() => { ctx.requestId = 'r1'; console.log(ctx.requestId); }); // 'r1', this greenlet only
  * ```
  */
 export function local<T extends object = Record<string, unknown>>(): Local & Partial<T> {

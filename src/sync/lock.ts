@@ -20,11 +20,16 @@ import { BoundedSemaphore } from './semaphore.js';
  * Source: gevent's patched `threading.Lock` (`gevent.thread.LockType`), a `BoundedSemaphore(1)`.
  * @example
  * ```ts
+ * import { joinAll, Lock, sleep, spawn } from 'verdant';
  * const lock = new Lock();
- * {
+ * let balance = 0;
+ * const fetchDelta = async () => { await sleep(1); return 10; };
+ * async function deposit(): Promise<void> {
  *   using _ = await lock.hold();
- *   balance += await fetchDelta();
+ *   balance += await fetchDelta(); // no other deposit runs in between
  * }
+ * await joinAll([spawn(deposit), spawn(deposit)]);
+ * console.log(balance); // 20
  * ```
  */
 export class Lock extends BoundedSemaphore {

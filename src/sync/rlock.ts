@@ -63,11 +63,14 @@ export interface RLockStats {
  * release by a non-owner throws `RangeError` (gevent: `RuntimeError`).
  * @example
  * ```ts
+ * import { RLock } from 'verdant';
+ * interface Tree { children: Tree[] }
  * const lock = new RLock();
- * async function visit(node: Node): Promise<void> {
+ * async function visit(node: Tree): Promise<void> {
  *   using _ = await lock.hold();
  *   for (const child of node.children) await visit(child); // reenters
  * }
+ * await visit({ children: [{ children: [] }, { children: [] }] });
  * ```
  */
 export class RLock {

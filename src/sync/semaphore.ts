@@ -83,7 +83,10 @@ function checkValue(value: unknown, cls: string): number {
  * @throws TypeError when `value` is not a number; RangeError when it is negative or not an integer
  * @example
  * ```ts
+ * import { Semaphore, sleep, spawn } from 'verdant';
  * const sem = new Semaphore(2); // at most two at a time
+ * const download = async (u: string) => { await sleep(10); return u.length; };
+ * const urls = ['/a', '/bb', '/ccc'];
  * await Promise.all(urls.map((u) => spawn(() => sem.run(() => download(u))).join()));
  * ```
  */
@@ -129,6 +132,9 @@ export class Semaphore {
    * @throws TypeError/RangeError for bad options, `signal.reason` when aborted (rejects)
    * @example
    * ```ts
+   * import { Lock, sleep } from 'verdant';
+   * const lock = new Lock();
+   * const work = () => sleep(1);
    * if (await lock.acquire({ timeout: 100 })) {
    *   try { await work(); } finally { lock.release(); }
    * }
@@ -183,6 +189,9 @@ export class Semaphore {
    *   `signal.reason` (rejects)
    * @example
    * ```ts
+   * import { Lock, sleep } from 'verdant';
+   * const lock = new Lock();
+   * const critical = () => sleep(1);
    * {
    *   using _ = await lock.hold({ timeout: 1000 });
    *   await critical();
@@ -264,8 +273,10 @@ export class Semaphore {
  * @throws TypeError/RangeError from the constructor as {@link Semaphore}
  * @example
  * ```ts
+ * import { BoundedSemaphore, sleep } from 'verdant';
  * const slots = new BoundedSemaphore(3);
- * await slots.run(() => work());
+ * await slots.run(() => sleep(1));
+ * try { slots.release(); } catch (e) { console.log(String(e)); } // RangeError: all 3 are free
  * ```
  */
 export class BoundedSemaphore extends Semaphore {
@@ -303,8 +314,10 @@ export class BoundedSemaphore extends Semaphore {
  * it (gevent's returns 1).
  * @example
  * ```ts
+ * import { BoundedSemaphore, DummySemaphore } from 'verdant';
+ * const limit = Number(process.env.LIMIT) || null;
  * const sem = limit === null ? new DummySemaphore() : new BoundedSemaphore(limit);
- * await sem.run(work);
+ * await sem.run(async () => console.log('work'));
  * ```
  */
 export class DummySemaphore {

@@ -70,8 +70,11 @@ function settleLeftovers(hub: Hub, victims: Greenlet[]): Promise<boolean> {
  * @throws `fn`'s failure; `LoopExit`; an `Error` when called inside another `runVirtual`
  * @example
  * ```ts
+ * import { getHub, sleep } from 'verdant';
+ * import { runVirtual } from 'verdant/testing';
  * await runVirtual(async () => {
- *   await sleep(60_000); // returns at once, getHub().now() === 60000
+ *   await sleep(60_000); // returns at once
+ *   console.log(getHub().now()); // 60000 (virtual ms since the run began)
  * });
  * ```
  */

@@ -5,7 +5,7 @@
  * promise jobs would tax every item. A `get()` that need not wait resolves without a switch,
  * so a drained-in-one-turn loop lets no other greenlet run. Only `QueueShutDown` ends the loop;
  * any other rejection (a kill, a `Timeout`) is thrown from the `for await`. Tests:
- * queue.conformance.ts "iteration".
+ * test/sync/queue/_conformance.ts "iteration".
  *
  * @module
  */

@@ -8,7 +8,7 @@
  *   killed or timed out first). Items handed back are taken before every other item, in the
  *   order they were handed back: getters are woken and interrupted in FIFO order, so a burst of
  *   interrupted getters leaves their items at the front in the order they were put (tests:
- *   test/sync/queue.test.ts "interrupted getters hand their items back in order").
+ *   test/sync/queue/queue.test.ts "interrupted getters hand their items back in order").
  * - A user `compare` may throw. Every heap operation finds its path with comparisons first and
  *   moves items only afterwards, so a throw leaves the heap unchanged: the `put` or `get` that
  *   called it fails and nothing is lost or duplicated. `unget` never compares: handed-back

@@ -13,7 +13,7 @@
  * - Once committed, a put has happened: a kill or `Timeout` that reaches the putter before it
  *   resumes is re-delivered at its next wait (core's `Waiter.completed`). A getter never takes the item
  *   of a putter already marked by a kill or Timeout. Hence: every item is received at most
- *   once, and a put that threw was never received (tests: queue.property.test.ts,
+ *   once, and a put that threw was never received (tests: test/sync/queue/property.test.ts,
  *   queue.test.ts "Channel …").
  *
  * @module
@@ -81,6 +81,8 @@ function throwFull(): never {
  * @typeParam T - the items' type
  * @example
  * ```ts
+ * import { spawn } from 'verdant';
+ * import { Channel } from 'verdant/queue';
  * const ch = new Channel<string>();
  * spawn(async () => { await ch.put('hello'); console.log('sent'); });
  * console.log(await ch.get()); // 'hello', then 'sent'
@@ -154,7 +156,11 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    *   RangeError for bad options; `signal.reason` (all reject)
    * @example
    * ```ts
-   * await ch.put(request, { timeout: 1000 }); // a worker has it
+   * import { spawn } from 'verdant';
+   * import { Channel } from 'verdant/queue';
+   * const ch = new Channel<string>();
+   * spawn(async () => console.log('worker got', await ch.get()));
+   * await ch.put('request', { timeout: 1000 }); // a worker has it
    * ```
    */
   put(item: T, options?: WaitOptions | number | null): Promise<void> {
@@ -184,7 +190,9 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    * @throws QueueFull when no getter waits; QueueShutDown after `shutdown()`
    * @example
    * ```ts
-   * try { ch.putNowait(tick); } catch (e) { if (!(e instanceof QueueFull)) throw e; } // nobody listening
+   * import { Channel, QueueFull } from 'verdant/queue';
+   * const ch = new Channel<number>();
+   * try { ch.putNowait(1); } catch (e) { if (!(e instanceof QueueFull)) throw e; } // nobody listening
    * ```
    */
   putNowait(item: T): void {
@@ -207,7 +215,11 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    *   left; TypeError / RangeError for bad options; `signal.reason` (all reject)
    * @example
    * ```ts
-   * const msg = await ch.get({ timeout: 5000 });
+   * import { spawn } from 'verdant';
+   * import { Channel } from 'verdant/queue';
+   * const ch = new Channel<string>();
+   * spawn(() => ch.put('hi'));
+   * const msg = await ch.get({ timeout: 5000 }); // 'hi'
    * ```
    */
   get(options?: WaitOptions | number | null): Promise<T> {
@@ -228,7 +240,9 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    * @throws QueueEmpty when no putter waits; QueueShutDown after `shutdown()` once nothing is left
    * @example
    * ```ts
-   * const pending = [];
+   * import { Channel, QueueEmpty } from 'verdant/queue';
+   * const ch = new Channel<number>();
+   * const pending: number[] = [];
    * try { for (;;) pending.push(ch.getNowait()); } catch (e) { if (!(e instanceof QueueEmpty)) throw e; }
    * ```
    */
@@ -249,7 +263,12 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    *   left; TypeError / RangeError for bad options; `signal.reason` (all reject)
    * @example
    * ```ts
-   * const next = await ch.peek(); // the putter still waits
+   * import { spawn } from 'verdant';
+   * import { Channel } from 'verdant/queue';
+   * const ch = new Channel<string>();
+   * spawn(() => ch.put('job'));
+   * const next = await ch.peek(); // 'job'; the putter still waits
+   * console.log(next, await ch.get());
    * ```
    */
   peek(options?: WaitOptions | number | null): Promise<T> {
@@ -268,7 +287,13 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    * @throws QueueEmpty when no putter waits; QueueShutDown after `shutdown()` once nothing is left
    * @example
    * ```ts
-   * const offered = ch.peekNowait();
+   * import { sleep, spawn } from 'verdant';
+   * import { Channel } from 'verdant/queue';
+   * const ch = new Channel<string>();
+   * spawn(() => ch.put('offer'));
+   * await sleep(0);
+   * const offered = ch.peekNowait(); // 'offer'
+   * await ch.get();
    * ```
    */
   peekNowait(): T {
@@ -287,7 +312,13 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    * @throws TypeError for bad options
    * @example
    * ```ts
+   * import { spawn } from 'verdant';
+   * import { Channel } from 'verdant/queue';
+   * const ch = new Channel<number>();
+   * const reader = spawn(async () => { for await (const x of ch) console.log(x); });
+   * await ch.put(1);
    * ch.shutdown(); // `for await (const x of ch)` loops end
+   * await reader.join();
    * ```
    */
   shutdown(options?: ShutdownOptions): void {

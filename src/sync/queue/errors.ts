@@ -3,7 +3,7 @@
  *
  * Design note: these are plain `Error`s (not `Cancellation`s): callers catch them. A `get`/`put`
  * whose `timeout` option elapses throws `QueueEmpty`/`QueueFull`, as gevent's do — not `Timeout`.
- * Tests: test/sync/queue.conformance.ts ("nowait errors", "timeouts", "shutdown").
+ * Tests: test/sync/queue/_conformance.ts ("nowait errors", "timeouts", "shutdown").
  *
  * @module
  */
@@ -16,6 +16,8 @@
  *
  * @example
  * ```ts
+ * import { Queue, QueueEmpty } from 'verdant/queue';
+ * const q = new Queue<number>();
  * try {
  *   q.getNowait();
  * } catch (e) {
@@ -38,12 +40,18 @@ export class QueueEmpty extends Error {
  *
  * @example
  * ```ts
- * try {
- *   await q.put(job, { timeout: 100 });
- * } catch (e) {
- *   if (!(e instanceof QueueFull)) throw e;
- *   dropped++;
+ * import { Queue, QueueFull } from 'verdant/queue';
+ * const q = new Queue<string>(1);
+ * let dropped = 0;
+ * for (const job of ['a', 'b']) {
+ *   try {
+ *     await q.put(job, { timeout: 10 });
+ *   } catch (e) {
+ *     if (!(e instanceof QueueFull)) throw e;
+ *     dropped++;
+ *   }
  * }
+ * console.log(dropped); // 1
  * ```
  */
 export class QueueFull extends Error {
@@ -62,16 +70,25 @@ export class QueueFull extends Error {
  *
  * @example
  * ```ts
- * for (;;) {
- *   let job;
- *   try {
- *     job = await q.get();
- *   } catch (e) {
- *     if (e instanceof QueueShutDown) break;
- *     throw e;
+ * import { spawn } from 'verdant';
+ * import { Queue, QueueShutDown } from 'verdant/queue';
+ * const q = new Queue<string>();
+ * const handle = async (job: string) => console.log('handled', job);
+ * const worker = spawn(async () => {
+ *   for (;;) {
+ *     let job: string;
+ *     try {
+ *       job = await q.get();
+ *     } catch (e) {
+ *       if (e instanceof QueueShutDown) break;
+ *       throw e;
+ *     }
+ *     await handle(job);
  *   }
- *   await handle(job);
- * }
+ * });
+ * q.putNowait('a');
+ * q.shutdown();
+ * await worker.join();
  * ```
  */
 export class QueueShutDown extends Error {

@@ -16,16 +16,16 @@
  * instead), `qsize`/`empty`/`full`, `shutdown` ({@link QueueShutDown}), `stats()` and
  * `for await (const item of q)`, which runs until the queue is shut down and drained.
  *
- * Design note — nothing is lost (DESIGN §1.5, §3). An item, a free slot or a channel transfer
+ * Design note — nothing is lost. An item, a free slot or a channel transfer
  * that wakes a waiter stays the waiter's only if the waiter actually resumes: a kill, `Timeout`,
  * timeout or signal that lands after the wake-up but before the hub resumed it wins, and what
  * woke it passes to the next waiter (an item back to the front of the queue). A blocked `put`
  * inserts its item only when it resumes, so an interrupted one inserts nothing. A channel
  * transfer commits when the getter resumes; once committed the put completes. The details and
- * the invariants they rest on are in `_queue-simple.ts`, `_queue-joinable.ts` and
- * `_queue-channel.ts`; the property
- * test (test/sync/queue.property.test.ts) checks conservation under random kills and timeouts,
- * and test/sync/queue.conformance.ts is the suite every class passes.
+ * the invariants they rest on are in `simple.ts`, `joinable.ts` and
+ * `channel.ts`; the property
+ * test (test/sync/queue/property.test.ts) checks conservation under random kills and timeouts,
+ * and test/sync/queue/_conformance.ts is the suite every class passes.
  *
  * @module verdant/queue
  */

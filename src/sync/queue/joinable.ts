@@ -30,6 +30,10 @@ import { internals, SimpleQueue } from './simple.js';
  * @throws TypeError for a non-number `maxsize`, RangeError for NaN or a fraction
  * @example
  * ```ts
+ * import { sleep, spawn } from 'verdant';
+ * import { Queue } from 'verdant/queue';
+ * const urls = ['/a', '/b', '/c', '/d'];
+ * const fetchOne = async (url: string) => { await sleep(10); console.log('fetched', url); };
  * const q = new Queue<string>();
  * for (let i = 0; i < 3; i++) {
  *   spawn(async () => {
@@ -55,8 +59,12 @@ export class Queue<T = unknown> extends SimpleQueue<T> {
    * @throws RangeError when called more times than items were put
    * @example
    * ```ts
+   * import { Queue } from 'verdant/queue';
+   * const q = new Queue<() => Promise<void>>();
+   * q.putNowait(async () => console.log('job ran'));
    * const job = await q.get();
-   * try { await run(job); } finally { q.taskDone(); }
+   * try { await job(); } finally { q.taskDone(); }
+   * await q.join(); // true: every item taken was marked done
    * ```
    */
   taskDone(): void {
@@ -73,7 +81,10 @@ export class Queue<T = unknown> extends SimpleQueue<T> {
    * @throws TypeError / RangeError for bad options; `signal.reason` (reject)
    * @example
    * ```ts
-   * if (!(await q.join({ timeout: 10_000 }))) console.warn('workers are slow');
+   * import { Queue } from 'verdant/queue';
+   * const q = new Queue<number>();
+   * q.putNowait(1); // nobody takes it
+   * if (!(await q.join({ timeout: 10 }))) console.warn('workers are slow');
    * ```
    */
   join(options?: WaitOptions | number | null): Promise<boolean> {
@@ -114,12 +125,13 @@ export type JoinableQueue<T = unknown> = Queue<T>;
  *   RangeError for NaN or a fractional `maxsize`
  * @example
  * ```ts
+ * import { PriorityQueue } from 'verdant/queue';
  * const q = new PriorityQueue<{ pri: number; name: string }>(null, {
  *   compare: (a, b) => a.pri - b.pri,
  * });
  * q.putNowait({ pri: 5, name: 'low' });
  * q.putNowait({ pri: 1, name: 'urgent' });
- * q.getNowait().name; // 'urgent'
+ * console.log(q.getNowait().name); // 'urgent'
  * ```
  */
 export class PriorityQueue<T = unknown> extends Queue<T> {
@@ -158,10 +170,11 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
  * @throws TypeError for a non-number `maxsize`, RangeError for NaN or a fraction
  * @example
  * ```ts
+ * import { LifoQueue } from 'verdant/queue';
  * const q = new LifoQueue<number>();
  * q.putNowait(1);
  * q.putNowait(2);
- * q.getNowait(); // 2
+ * console.log(q.getNowait()); // 2
  * ```
  */
 export class LifoQueue<T = unknown> extends Queue<T> {

@@ -1,24 +1,24 @@
 /**
  * `SimpleQueue`: the queue machinery every class but `Channel` shares (the joinable ones extend
- * it in _queue-joinable.ts).
+ * it in joinable.ts).
  *
  * Design note — where an item is, and why nothing is lost.
  * - Direct hand-off: an item that arrives while a getter waits goes to the oldest getter at
  *   once (`wake(item)`), not into the store; so getters wait only while the store is empty, and
  *   `empty()` is exactly "`getNowait()` would throw". Waits already marked by a kill or Timeout
  *   are skipped (they will end anyway), which keeps the hand-off FIFO.
- * - A getter woken with an item and then killed or timed out before it resumes (the kill wins,
- *   DESIGN §3) hands the item on in `abortWait`: to the next waiting getter, else back to the
+ * - A getter woken with an item and then killed or timed out before it resumes (the kill wins;
+ *   gevent 22 would give it to the killed one) hands the item on in `abortWait`: to the next waiting getter, else back to the
  *   front of the store, behind items handed back before it. So a burst of interrupted getters
  *   leaves the items in put order — and `qsize()` may exceed `maxsize` by those items; a queue
- *   must hold them somewhere (tests: queue.conformance.ts "nothing lost", queue.test.ts
+ *   must hold them somewhere (tests: test/sync/queue/_conformance.ts "nothing lost", queue.test.ts
  *   "interrupted getters hand their items back in order").
  * - Slots: `get()` that frees a slot wakes the oldest blocked putter and *reserves* the slot for
  *   it (`reserved`). Its item enters only when it resumes (its owner's `commitWait`); a putter
  *   interrupted first inserts nothing and passes the slot to the next putter. `full()` counts
  *   reserved slots, so `full()` is exactly "`putNowait()` would throw", and a later `put` never
- *   overtakes a putter that was already let in (tests: queue.conformance.ts "a woken-then-killed
- *   putter gives its slot to the next putter", queue.property.test.ts).
+ *   overtakes a putter that was already let in (tests: test/sync/queue/_conformance.ts "a putter
+ *   woken for a freed slot, then killed, inserts nothing and gives the slot to the next putter", test/sync/queue/property.test.ts).
  * - Shutdown: nothing enters after `shutdown()` — a reserved putter that resumes later fails with
  *   `QueueShutDown` — so `get` drains exactly what was queued when it shut down.
  *
@@ -74,7 +74,7 @@ function readMaxsize(maxsize: unknown, action: string): number {
 }
 
 /**
- * Access to a queue's task counter and store for the joinable subclasses (_queue-joinable.ts):
+ * Access to a queue's task counter and store for the joinable subclasses (joinable.ts):
  * the counter lives here, in `#private` fields, so that every put counts without a virtual call.
  * @internal
  */
@@ -107,6 +107,8 @@ export const internals = {} as {
  * @throws TypeError for a non-number `maxsize`, RangeError for NaN or a fraction
  * @example
  * ```ts
+ * import { spawn } from 'verdant';
+ * import { SimpleQueue } from 'verdant/queue';
  * const q = new SimpleQueue<number>(2);
  * spawn(async () => { for (let i = 0; i < 5; i++) await q.put(i); q.shutdown(); });
  * for await (const n of q) console.log(n); // 0 1 2 3 4
@@ -172,6 +174,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
   get maxsize(): number | null {
     return this.#max === Number.POSITIVE_INFINITY ? null : this.#max;
   }
+  /** Resize (same rules as the constructor's argument); never switches. */
   set maxsize(value: number | null) {
     this.#max = readMaxsize(value, `resize a ${this.constructor.name}`);
     this.#admit();
@@ -208,7 +211,9 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    *   RangeError for bad options; `signal.reason` (all reject)
    * @example
    * ```ts
-   * await q.put(job, { timeout: 1000 });
+   * import { Queue } from 'verdant/queue';
+   * const q = new Queue<string>(10);
+   * await q.put('job', { timeout: 1000 }); // throws QueueFull if still full after 1 s
    * ```
    */
   put(item: T, options?: WaitOptions | number | null): Promise<void> {
@@ -235,7 +240,11 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * @throws QueueFull when full; QueueShutDown after `shutdown()`
    * @example
    * ```ts
-   * try { q.putNowait(msg); } catch (e) { if (!(e instanceof QueueFull)) throw e; }
+   * import { QueueFull, SimpleQueue } from 'verdant/queue';
+   * const q = new SimpleQueue<string>(1);
+   * for (const msg of ['a', 'b']) {
+   *   try { q.putNowait(msg); } catch (e) { if (!(e instanceof QueueFull)) throw e; } // 'b' dropped
+   * }
    * ```
    */
   putNowait(item: T): void {
@@ -258,7 +267,11 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    *   TypeError / RangeError for bad options; `signal.reason` (all reject)
    * @example
    * ```ts
-   * const job = await q.get({ timeout: 5000 });
+   * import { sleep, spawn } from 'verdant';
+   * import { Queue } from 'verdant/queue';
+   * const q = new Queue<string>();
+   * spawn(async () => { await sleep(10); await q.put('job'); });
+   * const job = await q.get({ timeout: 5000 }); // 'job'
    * ```
    */
   get(options?: WaitOptions | number | null): Promise<T> {
@@ -285,7 +298,13 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * @throws QueueEmpty when empty; QueueShutDown when shut down and drained
    * @example
    * ```ts
+   * import { SimpleQueue } from 'verdant/queue';
+   * const q = new SimpleQueue<number>();
+   * q.putNowait(1);
+   * q.putNowait(2);
+   * const batch: number[] = [];
    * while (!q.empty()) batch.push(q.getNowait());
+   * console.log(batch); // [1, 2]
    * ```
    */
   getNowait(): T {
@@ -309,7 +328,12 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    *   TypeError / RangeError for bad options; `signal.reason` (all reject)
    * @example
    * ```ts
-   * const next = await q.peek(); // still queued
+   * import { spawn } from 'verdant';
+   * import { Queue } from 'verdant/queue';
+   * const q = new Queue<string>();
+   * spawn(() => q.put('job'));
+   * const next = await q.peek(); // 'job', still queued
+   * console.log(next, q.qsize()); // job 1
    * ```
    */
   peek(options?: WaitOptions | number | null): Promise<T> {
@@ -327,6 +351,9 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * @throws QueueEmpty when empty; QueueShutDown when shut down and drained
    * @example
    * ```ts
+   * import { Queue } from 'verdant/queue';
+   * const q = new Queue<string>();
+   * q.putNowait('job');
    * if (!q.empty()) console.log('next up:', q.peekNowait());
    * ```
    */
@@ -346,7 +373,14 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * @throws TypeError for bad options
    * @example
    * ```ts
+   * import { spawn } from 'verdant';
+   * import { Queue } from 'verdant/queue';
+   * const q = new Queue<number>();
+   * const consumer = spawn(async () => { for await (const n of q) console.log(n); });
+   * q.putNowait(1);
+   * q.putNowait(2);
    * q.shutdown(); // consumers finish the backlog, then their loops end
+   * await consumer.join();
    * ```
    */
   shutdown(options?: ShutdownOptions): void {
