@@ -4,13 +4,16 @@
  *
  * Design note: the timer does not reject a promise; it *delivers* the Timeout to its fiber
  * (see _fiber.ts): every verdant wait the fiber has pending throws it, through the hub's FIFO,
- * or its next wait does if it is running or in a foreign await. `cancel()` before the delivery
- * withdraws it, also after it fired. Nested timeouts: each is its own exception, so `e === t`
- * tells which fired. Tests: test/core/timeout.test.ts.
+ * or its next wait does if it is running or in a foreign await. `cancel()` before it marked a
+ * wait withdraws it, also after it fired (during a foreign await); a wait it marked rejects
+ * with it whatever `cancel()` says after, so a `finally` that cancels it leaves no `Promise.all`
+ * sibling registered. Behind a pending kill it waits its turn (one interrupt per wait). Nested
+ * timeouts: each is its own exception, so `e === t` tells which fired. Tests:
+ * test/core/timeout.test.ts, test/core/interrupts.test.ts.
  *
  * @module
  */
-import { type Fiber, type FiberTimeout, unwithdraw } from './_fiber.js';
+import type { Fiber, FiberTimeout } from './_fiber.js';
 import { currentFiber } from './context.js';
 import { Cancellation, isErrorClass } from './errors.js';
 import { getHub, type Hub, TimerEntry } from './hub.js';
@@ -128,7 +131,6 @@ export class Timeout extends Cancellation {
     if (this.pending)
       throw new Error(`Cannot start a Timeout that is already pending: ${this.message}`);
     this.#fiber = currentFiber();
-    if (this.#thrown !== null) unwithdraw(this.#thrown);
     this.#thrown = null;
     if (this.ms === null) return this;
     if (this.#timer === null) this.#timer = new TimerEntry(fireTimeout, this);
@@ -161,16 +163,15 @@ export class Timeout extends Cancellation {
     const thrown: object =
       exc === null ? this : typeof exc === 'function' ? new (exc as new () => Error)() : exc;
     this.#thrown = thrown;
-    unwithdraw(thrown);
     this.#fiber?._removeTimeout(this);
     this.#abort?.abort(thrown);
     this.#fiber?._deliver(thrown);
   }
 
   /**
-   * Disarm the timer. If it already fired but its exception has not been thrown yet (the
-   * greenlet was running or in a foreign await), the exception is withdrawn. Never switches;
-   * idempotent.
+   * Disarm the timer. If it already fired but its exception has not reached a wait yet (the
+   * greenlet was running or in a foreign await), the exception is withdrawn; a wait it already
+   * marked still rejects with it. Never switches; idempotent.
    */
   cancel(): void {
     if (this.#timer !== null) (this.#hub ?? getHub()).removeTimer(this.#timer);

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { type Fiber, isWithdrawn, NONE } from './_fiber.js';
+import { type Fiber, NONE } from './_fiber.js';
 import { currentFiber } from './context.js';
 import { Cancellation } from './errors.js';
 import { getHub, type Hub, setResumeCallback, type Timed } from './hub.js';
@@ -140,16 +140,8 @@ export class Waiter<T = unknown> implements Timed {
     const fiber = this.fiber;
     fiber._addWait(this);
     const hub = this.hub;
-    if (fiber._pendingExc !== NONE) {
-      // Stays pending until delivered: every wait started before then throws it too.
-      const exc = fiber._pendingExc;
-      if (isWithdrawn(exc)) fiber._pendingExc = NONE;
-      else this._cancelWith(exc);
-    }
-    // Another wait of this fiber is already marked by a kill or Timeout (a Promise.all branch
-    // started after it was delivered to the first): this one ends with it too, so it never stays
-    // registered, to be handed an item nobody will receive.
-    if (fiber._wait !== this && this._cancel === NONE) this.#inheritCancel(fiber);
+    // The armed interrupt stays pending until thrown: every wait started before then throws it too.
+    if (fiber._pendingExc !== NONE) this._cancelWith(fiber._pendingExc);
     if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
       hub.addTimer(this, timeout);
     }
@@ -162,34 +154,13 @@ export class Waiter<T = unknown> implements Timed {
     return p;
   }
 
-  #inheritCancel(fiber: Fiber): void {
-    const first = fiber._wait;
-    if (
-      first !== null &&
-      first !== this &&
-      first.cancelled &&
-      first._cancel instanceof Cancellation
-    ) {
-      this._cancelWith(first._cancel);
-      return;
-    }
-    if (fiber._more === null) return;
-    for (const o of fiber._more) {
-      if (o !== this && o.cancelled && o._cancel instanceof Cancellation) {
-        this._cancelWith(o._cancel);
-        return;
-      }
-    }
-  }
-
   /**
    * Whether a kill, `Timeout`, the `timeout` option or an aborted `signal` has marked the wait:
    * it will end with that, whatever wakes it. An owner skips such waits when it hands something
    * out ({@link WaitList.shiftLive}).
    */
   get cancelled(): boolean {
-    const c = this._cancel;
-    return c !== NONE && !isWithdrawn(c);
+    return this._cancel !== NONE;
   }
 
   /**
@@ -232,7 +203,7 @@ export class Waiter<T = unknown> implements Timed {
   /** Mark the wait to throw `exc` when the hub reaches it (first mark wins). @internal */
   _cancelWith(exc: unknown): void {
     if ((this._state & STATE) === DONE) return;
-    if (this._cancel !== NONE && !isWithdrawn(this._cancel)) return;
+    if (this._cancel !== NONE) return;
     this._cancel = exc;
     this.#enqueue();
   }
@@ -249,9 +220,6 @@ export class Waiter<T = unknown> implements Timed {
     this._state = state;
     if (state === DONE) return;
     let exc = this._cancel;
-    if (exc !== NONE && isWithdrawn(exc)) {
-      this._cancel = exc = NONE;
-    }
     if (state === WOKEN) {
       if (exc === NONE) {
         const owner = this.owner;
@@ -267,7 +235,7 @@ export class Waiter<T = unknown> implements Timed {
         return;
       }
     }
-    if (exc === NONE && state === PENDING) return; // a withdrawn Timeout: go on waiting
+    if (exc === NONE && state === PENDING) return; // nothing to do: go on waiting
     const resolve = this.#resolve as (v: unknown) => void;
     const reject = this.#reject as (e: unknown) => void;
     if (exc === NONE) {
@@ -293,7 +261,7 @@ export class Waiter<T = unknown> implements Timed {
           reject(err);
         }
       } else {
-        if (this.fiber._pendingExc === exc) this.fiber._pendingExc = NONE;
+        this.fiber._delivered(exc);
         reject(exc);
       }
     }
@@ -305,12 +273,12 @@ export class Waiter<T = unknown> implements Timed {
     const callSignal = this.#abort === null ? null : this.#abort.signal;
     const resolve = this.#resolve as (v: unknown) => void;
     this._cancel = NONE;
-    if (this.fiber._pendingExc === exc) this.fiber._pendingExc = NONE;
     this.#settle();
     resolve(this._value);
     this.hub.holder = this.fiber;
     if (exc === TIMED_OUT) return;
     if (callSignal !== null && exc === callSignal.reason && !(exc instanceof Cancellation)) return;
+    // An interrupt still requested stays so and lands at the next wait; another is requested anew.
     this.fiber._deliver(exc);
   }
 

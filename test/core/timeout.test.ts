@@ -304,24 +304,6 @@ test('a Timeout that fired during a foreign await lands at the next verdant wait
   });
 });
 
-test('cancel() by another greenlet after the Timeout fired but before it was delivered withdraws it', async () => {
-  await runVirtual(async () => {
-    let t: Timeout | undefined;
-    const log: string[] = [];
-    // the canceller's timer is made first: both fire at 10, the canceller runs first
-    spawn(async () => {
-      await sleep(10);
-      t?.cancel();
-      log.push('cancelled');
-    });
-    await sleep(0);
-    t = Timeout.startNew(10);
-    await sleep(20);
-    log.push(`slept to ${getHub().now()}`);
-    assert.deepEqual(log, ['cancelled', 'slept to 20']);
-  });
-});
-
 test('a Timeout due together with the wake of the wait it bounds wins, whichever timer came first', async () => {
   await runVirtual(async () => {
     const t = Timeout.startNew(10);
