@@ -78,15 +78,18 @@ export interface Blocked {
  * ```
  */
 export class LoopExit extends Error {
-  /** The blocked greenlets (the main greenlet included when it was waiting). */
-  readonly greenlets: readonly Blocked[];
+  /**
+   * The blocked greenlets (the main greenlet included when it was waiting). Not enumerable, so
+   * an uncaught `LoopExit` prints its message and stack, not the greenlets' internals.
+   */
+  declare readonly greenlets: readonly Blocked[];
 
   constructor(greenlets: readonly Blocked[] = []) {
     const lines = ['This operation would block forever'];
     for (const g of greenlets) lines.push(`  ${String(g)}`);
     super(lines.join('\n'));
     this.name = 'LoopExit';
-    this.greenlets = greenlets;
+    Object.defineProperty(this, 'greenlets', { value: greenlets, enumerable: false });
   }
 }
 
@@ -96,4 +99,17 @@ export class LoopExit extends Error {
  */
 export function isErrorClass(x: unknown): x is new (...args: never[]) => Error {
   return typeof x === 'function' && (x === Error || x.prototype instanceof Error);
+}
+
+/**
+ * Instantiate an exception class given as an `exception` option (once per interrupt). A
+ * constructor that throws makes what it threw the exception: the interrupt still lands.
+ * @internal
+ */
+export function instantiate(cls: new () => unknown): unknown {
+  try {
+    return new cls();
+  } catch (err) {
+    return err;
+  }
 }

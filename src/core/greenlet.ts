@@ -24,7 +24,7 @@ import { inspect } from 'node:util';
 import { Fiber, NONE } from './_fiber.js';
 import { checkKillException, isPromiseLike } from './_util.js';
 import { als, currentFiber } from './context.js';
-import { GreenletExit, isErrorClass } from './errors.js';
+import { GreenletExit, instantiate, isErrorClass } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
 import type { RawGreenlet } from './rawgreenlet.js';
 import { type ErrorClass, Timeout } from './timeout.js';
@@ -591,7 +591,7 @@ export class Greenlet<T = unknown> extends Fiber {
       exc === newExit
         ? newExit()
         : typeof exc === 'function'
-          ? new (exc as new () => Error)()
+          ? instantiate(exc as new () => Error)
           : exc;
     if (abort) {
       if (x.killExc === NONE) {

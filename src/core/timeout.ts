@@ -13,9 +13,9 @@
  *
  * @module
  */
-import type { Fiber, FiberTimeout } from './_fiber.js';
+import { type Fiber, type FiberTimeout, NONE } from './_fiber.js';
 import { currentFiber } from './context.js';
-import { Cancellation, isErrorClass } from './errors.js';
+import { Cancellation, instantiate, isErrorClass } from './errors.js';
 import { getHub, type Hub, TimerEntry } from './hub.js';
 
 /** An `Error` subclass (its constructor). */
@@ -71,7 +71,7 @@ export class Timeout extends Cancellation {
   #exception: Error | ErrorClass | null;
   #fiber: Fiber | null = null;
   #timer: TimerEntry | null = null;
-  #thrown: object | null = null;
+  #thrown: unknown = NONE;
   #hub: Hub | null = null;
   #abort: AbortController | undefined = undefined;
   /** @internal Links in its fiber's list of armed Timeouts. */
@@ -131,8 +131,8 @@ export class Timeout extends Cancellation {
     if (this.pending)
       throw new Error(`Cannot start a Timeout that is already pending: ${this.message}`);
     this.#fiber = currentFiber();
-    this.#thrown = null;
-    if (this.ms === null) return this;
+    this.#thrown = NONE;
+    if (this.ms === null || this.ms === Number.POSITIVE_INFINITY) return this; // never fires
     if (this.#timer === null) this.#timer = new TimerEntry(fireTimeout, this);
     this.#hub = this.#fiber._homeHub() ?? getHub();
     this.#hub.addTimer(this.#timer, this.ms);
@@ -152,7 +152,7 @@ export class Timeout extends Cancellation {
   get signal(): AbortSignal {
     if (this.#abort === undefined) {
       this.#abort = new AbortController();
-      if (this.#thrown !== null) this.#abort.abort(this.#thrown);
+      if (this.#thrown !== NONE) this.#abort.abort(this.#thrown);
     }
     return this.#abort.signal;
   }
@@ -160,8 +160,8 @@ export class Timeout extends Cancellation {
   /** @internal Timer expiry. */
   _fire(): void {
     const exc = this.#exception;
-    const thrown: object =
-      exc === null ? this : typeof exc === 'function' ? new (exc as new () => Error)() : exc;
+    const thrown: unknown =
+      exc === null ? this : typeof exc === 'function' ? instantiate(exc as new () => Error) : exc;
     this.#thrown = thrown;
     this.#fiber?._removeTimeout(this);
     this.#abort?.abort(thrown);
@@ -176,7 +176,7 @@ export class Timeout extends Cancellation {
   cancel(): void {
     if (this.#timer !== null) (this.#hub ?? getHub()).removeTimer(this.#timer);
     this.#fiber?._removeTimeout(this);
-    if (this.#thrown !== null && this.#fiber !== null) this.#fiber._withdraw(this.#thrown);
+    if (this.#thrown !== NONE && this.#fiber !== null) this.#fiber._withdraw(this.#thrown);
   }
 
   /** Same as {@link Timeout.cancel} (gevent's `close`). */

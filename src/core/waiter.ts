@@ -495,7 +495,7 @@ function checkTimeout(t: number, where: string): unknown {
   if (Number.isNaN(t) || t < 0) {
     return new RangeError(`${where}: timeout must be a non-negative number of ms, got ${t}`);
   }
-  waitArgs.timeout = t;
+  waitArgs.timeout = t === Number.POSITIVE_INFINITY ? null : t;
   return NONE;
 }
 
