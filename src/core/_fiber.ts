@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { markCancellation } from './errors.js';
 import type { Hub } from './hub.js';
 import type { Waiter } from './waiter.js';
 
@@ -89,6 +90,7 @@ export abstract class Fiber {
    * @internal
    */
   _deliver(exc: unknown): void {
+    markCancellation(exc);
     if (this._pendingExc === NONE) {
       this._pendingExc = exc;
       this.#markWaits(exc);

@@ -12,6 +12,7 @@
 import { NONE } from './_fiber.js';
 import { checkKillException, isPromiseLike, returnFalse } from './_util.js';
 import { currentFiber } from './context.js';
+import { guardCancellation, rejectWait } from './errors.js';
 import { Greenlet, type KillOptions, kAddLink, type LinkEntry } from './greenlet.js';
 import { getHub } from './hub.js';
 import type { RawGreenlet } from './rawgreenlet.js';
@@ -96,9 +97,9 @@ export function spawnLater<R, A extends unknown[]>(
  */
 export function sleep(ms = 0, options?: { signal?: AbortSignal | null }): Promise<void> {
   const bad = checkMs(ms, 'sleep');
-  if (bad !== NONE) return Promise.reject(bad);
+  if (bad !== NONE) return rejectWait(bad);
   const err = readWaitOptions(options, 'sleep');
-  if (err !== NONE) return Promise.reject(err);
+  if (err !== NONE) return rejectWait(err);
   const w = obtainWaiter<void>(null, null);
   if (ms === 0) {
     const p = w.start(null, waitArgs.signal);
@@ -123,7 +124,7 @@ export function sleep(ms = 0, options?: { signal?: AbortSignal | null }): Promis
  */
 export function idle(options?: WaitOptions | number | null): Promise<boolean> {
   const err = readWaitOptions(options, 'idle');
-  if (err !== NONE) return Promise.reject(err);
+  if (err !== NONE) return rejectWait(err);
   const w = new Waiter<boolean>(null, returnFalse);
   const p = w.start(waitArgs.timeout, waitArgs.signal);
   getHub().onIdle(() => w.wake(true));
@@ -163,7 +164,7 @@ export function until<T>(
   options?: WaitOptions | number | null,
 ): Promise<T> {
   const err = readWaitOptions(options, 'until');
-  if (err !== NONE) return Promise.reject(err);
+  if (err !== NONE) return rejectWait(err);
   if (promise === null || typeof promise !== 'object' || typeof promise.then !== 'function') {
     return Promise.reject(new TypeError('until: expected a promise'));
   }
@@ -339,9 +340,16 @@ export interface JoinAllOptions extends WaitOptions {
  * const done = await joinAll([spawn(a), spawn(b)], { timeout: 1000 });
  * ```
  */
-export async function joinAll<T extends Greenlet<unknown>>(
+export function joinAll<T extends Greenlet<unknown>>(
   greenlets: Iterable<T>,
   options: JoinAllOptions | number | null = {},
+): Promise<T[]> {
+  return guardCancellation(joinAllImpl(greenlets, options));
+}
+
+async function joinAllImpl<T extends Greenlet<unknown>>(
+  greenlets: Iterable<T>,
+  options: JoinAllOptions | number | null,
 ): Promise<T[]> {
   const opts: JoinAllOptions = typeof options === 'number' ? { timeout: options } : (options ?? {});
   const err = readWaitOptions(opts, 'joinAll');
@@ -395,9 +403,16 @@ function checkCount(count: unknown, total: number, where: string): number {
  * await killAll(workers, { timeout: 1000 });
  * ```
  */
-export async function killAll(
+export function killAll(
   greenlets: Iterable<Greenlet<unknown>>,
   options: KillOptions = {},
+): Promise<void> {
+  return guardCancellation(killAllImpl(greenlets, options));
+}
+
+async function killAllImpl(
+  greenlets: Iterable<Greenlet<unknown>>,
+  options: KillOptions,
 ): Promise<void> {
   if (
     greenlets === null ||
@@ -464,7 +479,11 @@ export function wait<O extends Waitable>(
   objects: Iterable<O> | null | undefined,
   options?: WaitManyOptions | number | null,
 ): Promise<O[]>;
-export async function wait(a?: unknown, b?: unknown): Promise<unknown> {
+export function wait(a?: unknown, b?: unknown): Promise<unknown> {
+  return guardCancellation(waitImpl(a, b));
+}
+
+async function waitImpl(a?: unknown, b?: unknown): Promise<unknown> {
   let objects: Iterable<unknown> | null = null;
   let options: unknown = b;
   if (a !== undefined && a !== null && typeof a === 'object' && Symbol.iterator in a) {

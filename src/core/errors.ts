@@ -113,3 +113,59 @@ export function instantiate(cls: new () => unknown): unknown {
     return err;
   }
 }
+
+/** The interrupts delivered and the signal reasons seen: their rejections are marked handled. */
+const cancellations = new WeakSet<object>();
+
+/**
+ * Record `e` as a cancellation (a kill's exception, an aborted signal's reason). Never switches.
+ * @internal
+ */
+export function markCancellation(e: unknown): void {
+  if ((typeof e === 'object' && e !== null) || typeof e === 'function') cancellations.add(e);
+}
+
+/**
+ * Whether a rejection with `e` is a rejection by cancellation — a `Cancellation` (`GreenletExit`,
+ * `Timeout`), a `LoopExit`, a kill's exception or an aborted signal's reason — which the library
+ * marks handled, so a wait nobody awaits never ends the process.
+ * @internal
+ */
+export function isCancellation(e: unknown): boolean {
+  return (
+    e instanceof Cancellation ||
+    e instanceof LoopExit ||
+    (((typeof e === 'object' && e !== null) || typeof e === 'function') && cancellations.has(e))
+  );
+}
+
+function ignore(): void {}
+
+/**
+ * Mark `p` handled if it rejects by cancellation (see {@link isCancellation}); other rejections
+ * stay unhandled unless someone handles them. Returns a promise that settles as `p` does.
+ * @internal
+ */
+export function guardCancellation<T>(p: Promise<T>): Promise<T> {
+  const out: Promise<T> = p.then(undefined, (e: unknown) => {
+    if (isCancellation(e)) out.then(undefined, ignore);
+    throw e;
+  });
+  return out;
+}
+
+/**
+ * `Promise.reject(err)`, marked handled when `err` is a cancellation (a pre-aborted signal's
+ * reason): what a call that can wait returns when it fails before waiting.
+ * @internal
+ */
+export function rejectWait<T = never>(err: unknown): Promise<T> {
+  const p = Promise.reject(err) as Promise<T>;
+  if (isCancellation(err)) p.then(undefined, ignore);
+  return p;
+}
+
+/** Mark a promise that rejected (or will) by cancellation handled. @internal */
+export function markHandled(p: Promise<unknown>): void {
+  p.then(undefined, ignore);
+}

@@ -24,7 +24,7 @@ import { inspect } from 'node:util';
 import { Fiber, NONE } from './_fiber.js';
 import { checkKillException, isPromiseLike } from './_util.js';
 import { als, currentFiber } from './context.js';
-import { GreenletExit, instantiate, isErrorClass } from './errors.js';
+import { GreenletExit, instantiate, isErrorClass, rejectWait } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
 import type { RawGreenlet } from './rawgreenlet.js';
 import { type ErrorClass, Timeout } from './timeout.js';
@@ -514,7 +514,7 @@ export class Greenlet<T = unknown> extends Fiber {
    */
   join(options?: WaitOptions | number | null): Promise<boolean> {
     const err = readWaitOptions(options, 'Greenlet.join');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#state === ST_DEAD) return Promise.resolve(true);
     return this.#wait(WAIT_JOIN, timeoutFalse) as Promise<boolean>;
   }
@@ -529,7 +529,7 @@ export class Greenlet<T = unknown> extends Fiber {
    */
   get(options?: WaitOptions | number | null): Promise<T> {
     const err = readWaitOptions(options, 'Greenlet.get');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#state === ST_DEAD) {
       return this.#exception === NONE
         ? Promise.resolve(this.#value as T)
@@ -566,7 +566,7 @@ export class Greenlet<T = unknown> extends Fiber {
       { timeout: options.timeout, signal: options.signal },
       'Greenlet.kill',
     );
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#state !== ST_DEAD) this.#requestKill(exc ?? newExit, true);
     if (options.block === false || this.#state === ST_DEAD) return RESOLVED_VOID;
     return this.#wait(WAIT_KILL, timeoutUndefined) as Promise<void>;

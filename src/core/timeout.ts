@@ -15,7 +15,7 @@
  */
 import { type Fiber, type FiberTimeout, NONE } from './_fiber.js';
 import { currentFiber } from './context.js';
-import { Cancellation, instantiate, isErrorClass } from './errors.js';
+import { Cancellation, guardCancellation, instantiate, isErrorClass } from './errors.js';
 import { getHub, type Hub, TimerEntry } from './hub.js';
 
 /** An `Error` subclass (its constructor). */
@@ -229,7 +229,11 @@ export function withTimeout<R, V, A extends unknown[]>(
   fn: (...args: A) => R | PromiseLike<R>,
   ...args: A
 ): Promise<R | V>;
-export async function withTimeout(ms: number, ...rest: unknown[]): Promise<unknown> {
+export function withTimeout(ms: number, ...rest: unknown[]): Promise<unknown> {
+  return guardCancellation(withTimeoutImpl(ms, rest));
+}
+
+async function withTimeoutImpl(ms: number, rest: unknown[]): Promise<unknown> {
   let opts: WithTimeoutOptions<unknown> | null = null;
   if (typeof rest[0] !== 'function') {
     opts = rest.shift() as WithTimeoutOptions<unknown>;

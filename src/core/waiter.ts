@@ -20,7 +20,7 @@
  */
 import { type Fiber, NONE } from './_fiber.js';
 import { currentFiber } from './context.js';
-import { Cancellation } from './errors.js';
+import { Cancellation, isCancellation, markCancellation, markHandled } from './errors.js';
 import { getHub, type Hub, setResumeCallback, type Timed } from './hub.js';
 
 /** Waiting in the owner's list. */
@@ -104,6 +104,7 @@ export class Waiter<T = unknown> implements Timed {
   deadline = 0;
   seq = 0;
   heapIndex = -1;
+  #promise: Promise<unknown> | undefined = undefined;
   #resolve: ((v: unknown) => void) | undefined = undefined;
   #reject: ((e: unknown) => void) | undefined = undefined;
   #abort: { signal: AbortSignal; listener: () => void } | null = null;
@@ -135,6 +136,7 @@ export class Waiter<T = unknown> implements Timed {
    */
   start(timeout?: number | null, signal?: AbortSignal | null): Promise<T> {
     const p = new Promise<T>(executor as never);
+    this.#promise = p;
     this.#resolve = tmpResolve;
     this.#reject = tmpReject;
     const fiber = this.fiber;
@@ -146,7 +148,10 @@ export class Waiter<T = unknown> implements Timed {
       hub.addTimer(this, timeout);
     }
     if (signal !== undefined && signal !== null) {
-      const listener = (): void => this._cancelWith(signal.reason);
+      const listener = (): void => {
+        markCancellation(signal.reason);
+        this._cancelWith(signal.reason);
+      };
       this.#abort = { signal, listener };
       signal.addEventListener('abort', listener, { once: true });
     }
@@ -238,10 +243,11 @@ export class Waiter<T = unknown> implements Timed {
     if (exc === NONE && state === PENDING) return; // nothing to do: go on waiting
     const resolve = this.#resolve as (v: unknown) => void;
     const reject = this.#reject as (e: unknown) => void;
+    const promise = this.#promise as Promise<unknown>;
     if (exc === NONE) {
       this.#settle();
       if (state === WOKEN) resolve(this._value);
-      else reject(this._value);
+      else rejectMarked(promise, reject, this._value);
       this.hub.holder = this.fiber;
       if (this._pooled) recycle(this);
       return;
@@ -258,11 +264,11 @@ export class Waiter<T = unknown> implements Timed {
         try {
           resolve((this.onTimeout as (w: Waiter<T>) => unknown)(this));
         } catch (err) {
-          reject(err);
+          rejectMarked(promise, reject, err);
         }
       } else {
         this.fiber._delivered(exc);
-        reject(exc);
+        rejectMarked(promise, reject, exc);
       }
     }
     this.hub.holder = this.fiber;
@@ -304,6 +310,7 @@ export class Waiter<T = unknown> implements Timed {
       this.#abort.signal.removeEventListener('abort', this.#abort.listener);
       this.#abort = null;
     }
+    this.#promise = undefined;
     this.#resolve = undefined;
     this.#reject = undefined;
   }
@@ -352,6 +359,16 @@ export function obtainWaiter<T>(
   w.prev = null;
   w.next = null;
   return w as Waiter<T>;
+}
+
+/**
+ * Reject a wait's promise; a rejection by cancellation (kill, Timeout, LoopExit, a signal's
+ * reason) is marked handled, so a wait nobody awaits never ends the process
+ * (test/core/unhandled.test.ts).
+ */
+function rejectMarked(p: Promise<unknown>, reject: (e: unknown) => void, e: unknown): void {
+  reject(e);
+  if (isCancellation(e)) markHandled(p);
 }
 
 function resume(w: Waiter): void {
@@ -486,7 +503,10 @@ export function readWaitOptions(opts: unknown, where: string): unknown {
       return new TypeError(`${where}: signal must be an AbortSignal`);
     }
     waitArgs.signal = s;
-    if (s.aborted) return s.reason;
+    if (s.aborted) {
+      markCancellation(s.reason);
+      return s.reason;
+    }
   }
   return NONE;
 }
