@@ -26,6 +26,17 @@ import type { Waiter } from './waiter.js';
 /** "No exception": distinct from `undefined`, which is a legal thing to throw. @internal */
 export const NONE: unique symbol = Symbol('none');
 
+/**
+ * The fiber `rawlink` callbacks run as (the hub's RawGreenlet), which must not wait; null until
+ * first needed. @internal
+ */
+export let rawCallbackFiber: Fiber | null = null;
+
+/** @internal */
+export function setRawCallbackFiber(f: Fiber): void {
+  rawCallbackFiber = f;
+}
+
 /** A Timeout as its fiber lists it. @internal */
 export interface FiberTimeout {
   _tprev: FiberTimeout | null;

@@ -228,7 +228,7 @@ class Collector {
   readonly #entry: LinkEntry;
 
   constructor(objects: Iterable<unknown>, where: string) {
-    this.#entry = { cb: this.onReady, kind: 0, quiet: false };
+    this.#entry = { cb: this.onReady, kind: 'any', quiet: false, spawn: false };
     /** Deduplicates what is not a live greenlet. */
     let seen: Set<unknown> | null = null;
     for (const obj of objects) {

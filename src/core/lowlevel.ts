@@ -52,6 +52,7 @@ export { currentFiber } from './context.js';
 export { isCancellation, isErrorClass, rejectWait } from './errors.js';
 export { kQuietLink } from './greenlet.js';
 export { getHub, Hub, setHub } from './hub.js';
+export { runRaw } from './rawgreenlet.js';
 export { throwTimeout } from './timeout.js';
 export {
   checkMs,

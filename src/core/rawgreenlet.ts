@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Fiber } from './_fiber.js';
+import { Fiber, setRawCallbackFiber } from './_fiber.js';
 import { isPromiseLike } from './_util.js';
 import { als, currentFiber } from './context.js';
 import { GreenletExit, LoopExit } from './errors.js';
@@ -150,10 +150,10 @@ export class RawGreenlet extends Fiber {
     return `<RawGreenlet "${this.#name}">`;
   }
 
-  /** @internal */
-  static _makeMain(): RawGreenlet {
+  /** @internal The main greenlet, or the hub's (rawlink callbacks run as it). */
+  static _makeMain(name = 'main'): RawGreenlet {
     const m = new RawGreenlet(undefined, null);
-    m.#name = 'main';
+    m.#name = name;
     m.#state = ST_RUNNING;
     return m;
   }
@@ -310,4 +310,20 @@ function onBeforeExit(): void {
     if ((n as unknown as Fiber)._waiting) blocked.push(n as unknown as Fiber);
   }
   m._deliver(new LoopExit(blocked));
+}
+
+let hubGreenlet: RawGreenlet | undefined;
+
+/**
+ * Run `cb(arg)` from the hub as the hub's RawGreenlet (named "hub", gevent's hub greenlet):
+ * what `rawlink` callbacks run as. A verdant wait started there rejects with an `Error` (gevent's
+ * `BlockingSwitchOutError`); `getCurrent()` there is that greenlet. Returns what `cb` returns.
+ * @internal
+ */
+export function runRaw<A>(cb: (arg: A) => unknown, arg: A): unknown {
+  if (hubGreenlet === undefined) {
+    hubGreenlet = RawGreenlet._makeMain('hub');
+    setRawCallbackFiber(hubGreenlet);
+  }
+  return als.run(hubGreenlet, cb, arg);
 }

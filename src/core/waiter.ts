@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { type Fiber, NONE } from './_fiber.js';
+import { type Fiber, NONE, rawCallbackFiber } from './_fiber.js';
 import { currentFiber } from './context.js';
 import { Cancellation, isCancellation, markCancellation, markHandled } from './errors.js';
 import { getHub, type Hub, setResumeCallback, type Timed } from './hub.js';
@@ -144,6 +144,7 @@ export class Waiter<T = unknown> implements Timed {
     const hub = this.hub;
     // The armed interrupt stays pending until thrown: every wait started before then throws it too.
     if (fiber._pendingExc !== NONE) this._cancelWith(fiber._pendingExc);
+    else if (fiber === rawCallbackFiber) this._cancelWith(rawWaitError());
     if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
       hub.addTimer(this, timeout);
     }
@@ -271,7 +272,7 @@ export class Waiter<T = unknown> implements Timed {
         rejectMarked(promise, reject, exc);
       }
     }
-    this.hub.holder = this.fiber;
+    if (this.fiber !== rawCallbackFiber) this.hub.holder = this.fiber;
   }
 
   /** A {@link Waiter.completed} wait reached by an interrupt: resolve, then re-deliver it. */
@@ -359,6 +360,13 @@ export function obtainWaiter<T>(
   w.prev = null;
   w.next = null;
   return w as Waiter<T>;
+}
+
+/** gevent's BlockingSwitchOutError: a wait started where nothing may wait. */
+function rawWaitError(): Error {
+  return new Error(
+    'Cannot wait in a rawlink callback: it runs from the hub; use link() for a callback that waits',
+  );
 }
 
 /**
