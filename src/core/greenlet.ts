@@ -25,7 +25,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { inspect } from 'node:util';
 import { Fiber, NONE } from './_fiber.js';
-import { checkKillException, isPromiseLike } from './_util.js';
+import { checkKillException, isPromiseLike, typeName } from './_util.js';
 import { als, currentFiber } from './context.js';
 import { GreenletExit, instantiate, isErrorClass, rejectWait } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
@@ -188,9 +188,7 @@ export class Greenlet<T = unknown> extends Fiber {
   constructor(fn?: (...args: never[]) => T | PromiseLike<T>, ...args: unknown[]) {
     super();
     if (typeof fn !== 'function' && this.run === Greenlet.prototype.run) {
-      throw new TypeError(
-        `Greenlet: fn must be a function, got ${fn === null ? 'null' : typeof fn}`,
-      );
+      throw new TypeError(`Greenlet: fn must be a function, got ${typeName(fn)}`);
     }
     this.#fn = fn as ((...args: never[]) => unknown) | undefined;
     this.args = args.length === 0 ? NO_ARGS : args;
@@ -585,7 +583,9 @@ export class Greenlet<T = unknown> extends Fiber {
    */
   kill(options: KillOptions = {}): Promise<void> {
     if (typeof options !== 'object' || options === null) {
-      return Promise.reject(new TypeError('Greenlet.kill: options must be an object'));
+      return Promise.reject(
+        new TypeError(`Greenlet.kill: options must be an object, got ${typeName(options)}`),
+      );
     }
     const exc = options.exception;
     const bad = checkKillException(exc, 'Greenlet.kill');
@@ -607,7 +607,9 @@ export class Greenlet<T = unknown> extends Fiber {
    */
   throw(err: Error | ErrorClass = GreenletExit): void {
     if (!(err instanceof Error) && !isErrorClass(err)) {
-      throw new TypeError('Greenlet.throw: err must be an Error instance or an Error class');
+      throw new TypeError(
+        `Greenlet.throw: err must be an Error instance or an Error class, got ${typeName(err)}`,
+      );
     }
     if (this.#state !== ST_DEAD) this.#requestKill(err, false);
   }
@@ -687,7 +689,9 @@ export class Greenlet<T = unknown> extends Fiber {
   }
 
   #link(cb: LinkCallback<T>, kind: LinkKind, quiet: boolean, spawn: boolean, where: string): void {
-    if (typeof cb !== 'function') throw new TypeError(`Greenlet.${where}: cb must be a function`);
+    if (typeof cb !== 'function') {
+      throw new TypeError(`Greenlet.${where}: cb must be a function, got ${typeName(cb)}`);
+    }
     this.#addLink({ cb: cb as unknown as LinkEntry['cb'], kind, quiet, spawn });
   }
 

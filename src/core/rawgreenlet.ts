@@ -12,8 +12,8 @@
  * @module
  */
 import { Fiber, setRawCallbackFiber } from './_fiber.js';
-import { isPromiseLike } from './_util.js';
-import { als, currentFiber } from './context.js';
+import { isPromiseLike, typeName } from './_util.js';
+import { als, currentFiber, setMainFactory } from './context.js';
 import { GreenletExit, LoopExit } from './errors.js';
 import type { Greenlet } from './greenlet.js';
 import { getHub } from './hub.js';
@@ -82,7 +82,7 @@ export class RawGreenlet extends Fiber {
   ) {
     super();
     if (run !== undefined && typeof run !== 'function') {
-      throw new TypeError(`RawGreenlet: run must be a function, got ${typeof run}`);
+      throw new TypeError(`RawGreenlet: run must be a function, got ${typeName(run)}`);
     }
     this.run = run;
     this.parent = parent;
@@ -99,10 +99,14 @@ export class RawGreenlet extends Fiber {
   }
   set parent(p: RawGreenlet | Greenlet | null) {
     if (p !== null && !(p instanceof Fiber)) {
-      throw new TypeError(`RawGreenlet: parent must be a greenlet or null, got ${typeof p}`);
+      throw new TypeError(`RawGreenlet: parent must be a greenlet or null, got ${typeName(p)}`);
     }
     for (let q: unknown = p; q instanceof RawGreenlet; q = q.parent) {
-      if (q === this) throw new TypeError('RawGreenlet: cyclic parent chain');
+      if (q === this) {
+        throw new TypeError(
+          'RawGreenlet: parent must not lead back to this greenlet, got a cyclic parent chain',
+        );
+      }
     }
     this.#parent = p;
   }
@@ -279,7 +283,7 @@ function send(
  */
 export function spawnRaw(fn: (...args: never[]) => unknown, ...args: unknown[]): RawGreenlet {
   if (typeof fn !== 'function')
-    throw new TypeError(`spawnRaw: fn must be a function, got ${typeof fn}`);
+    throw new TypeError(`spawnRaw: fn must be a function, got ${typeName(fn)}`);
   const g = new RawGreenlet(fn, null);
   RawGreenlet._start(g, args, false);
   return g;
@@ -295,6 +299,7 @@ export function getMain(): RawGreenlet {
   }
   return main;
 }
+setMainFactory(getMain);
 
 /**
  * Node's loop ran dry while the main program still waits on verdant: nothing can ever wake it,

@@ -14,6 +14,7 @@
  * @module
  */
 import { type Fiber, type FiberTimeout, NONE } from './_fiber.js';
+import { typeName } from './_util.js';
 import { currentFiber } from './context.js';
 import { Cancellation, guardCancellation, instantiate, isErrorClass } from './errors.js';
 import { getHub, type Hub, TimerEntry } from './hub.js';
@@ -100,7 +101,9 @@ export class Timeout extends Cancellation {
       !isErrorClass(exc) &&
       !(exc instanceof Error)
     ) {
-      throw new TypeError('Timeout: exception must be an Error, an Error class or a string');
+      throw new TypeError(
+        `Timeout: exception must be an Error, an Error class or a string, got ${typeName(exc)}`,
+      );
     }
     // No stack trace: it would show where the Timeout was made, not where it landed, and
     // capturing one cost a fifth of a withTimeout call.
@@ -238,11 +241,15 @@ async function withTimeoutImpl(ms: number, rest: unknown[]): Promise<unknown> {
   if (typeof rest[0] !== 'function') {
     opts = rest.shift() as WithTimeoutOptions<unknown>;
     if (typeof opts !== 'object' || opts === null) {
-      throw new TypeError('withTimeout: expected a function or an options object after ms');
+      throw new TypeError(
+        `withTimeout: the argument after ms must be a function or an options object, got ${typeName(opts)}`,
+      );
     }
   }
   const fn = rest.shift();
-  if (typeof fn !== 'function') throw new TypeError('withTimeout: fn must be a function');
+  if (typeof fn !== 'function') {
+    throw new TypeError(`withTimeout: fn must be a function, got ${typeName(fn)}`);
+  }
   const t = new Timeout(ms).start();
   try {
     return await (fn as (...a: unknown[]) => unknown)(...rest);

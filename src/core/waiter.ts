@@ -19,6 +19,7 @@
  * @module
  */
 import { type Fiber, NONE, rawCallbackFiber } from './_fiber.js';
+import { typeName } from './_util.js';
 import { currentFiber } from './context.js';
 import { Cancellation, isCancellation, markCancellation, markHandled } from './errors.js';
 import { getHub, type Hub, setResumeCallback, type Timed } from './hub.js';
@@ -508,7 +509,7 @@ export function readWaitOptions(opts: unknown, where: string): unknown {
   const s = o.signal;
   if (s !== undefined && s !== null) {
     if (!(s instanceof AbortSignal)) {
-      return new TypeError(`${where}: signal must be an AbortSignal`);
+      return new TypeError(`${where}: signal must be an AbortSignal, got ${typeName(s)}`);
     }
     waitArgs.signal = s;
     if (s.aborted) {

@@ -107,8 +107,13 @@ function reportAbandoned(hub: Hub, g: Greenlet): void {
  * ```
  */
 export async function runVirtual<T>(fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
-  if (typeof fn !== 'function') throw new TypeError('runVirtual: fn must be a function');
-  if (active) throw new Error('runVirtual calls do not nest');
+  if (typeof fn !== 'function') {
+    throw new TypeError(
+      `runVirtual: fn must be a function, got ${fn === null ? 'null' : typeof fn}`,
+    );
+  }
+  if (active)
+    throw new Error('Cannot start runVirtual inside another runVirtual call: calls do not nest');
   active = true;
   const hub = new Hub({ virtual: true });
   const prev = setHub(hub);
