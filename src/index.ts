@@ -25,6 +25,7 @@ export { type Blocked, Cancellation, GreenletExit, LoopExit } from './core/error
 export { Greenlet, type KillOptions, type LinkCallback } from './core/greenlet.js';
 export { getHub, Hub, type Writable } from './core/hub.js';
 export type { WaitOptions } from './core/lowlevel.js';
+export { type RaceResult, race } from './core/race.js';
 export { RawGreenlet, spawnRaw } from './core/rawgreenlet.js';
 export {
   type ErrorClass,

@@ -1,31 +1,40 @@
 /**
  * The waiting side of every wait: a greenlet, a raw greenlet or the main program.
  *
- * Design note — how a kill or a timeout reaches a wait. A fiber lists the waits it has pending
- * (usually one; several under `Promise.all`). {@link Fiber._deliver} marks each of them with the
- * exception and queues it on the hub's FIFO, so the delivery is ordered like any wake-up; if
- * the fiber has no wait pending (it runs, or sits in a foreign await) the exception is kept
- * in `_pendingExc` and lands at the next wait. A `Timeout` cancelled before its exception was
- * delivered is *withdrawn*: the marks it left are ignored when the hub reaches them.
+ * Design note — how a kill or a timeout reaches a wait.
+ * - A fiber lists the waits it has pending (usually one; several under `Promise.all`) and the
+ *   interrupts requested and not yet delivered, in request order (`_pendingExc`, then
+ *   `_moreExc`). Only the first is *armed*: {@link Fiber._deliver} marks every pending wait with
+ *   it and queues them on the hub's FIFO, so the delivery is ordered like any wake-up; a wait
+ *   started while it is armed is marked too. If the fiber has no wait pending (it runs, or sits
+ *   in a foreign await) the interrupt lands at its next wait.
+ * - A kill and a `Timeout` pending together are two interrupts: once the first is thrown at a
+ *   wait ({@link Fiber._delivered}) the next one is armed, so a greenlet that catches the first
+ *   meets the second at its next wait. Waits already marked keep their mark (first mark wins),
+ *   so every wait pending when an interrupt was armed rejects with that one.
+ * - A `Timeout` cancelled before it marked any wait is withdrawn from the list; once it marked
+ *   a wait it stays delivered there (a `finally` that cancels it must not leave a `Promise.all`
+ *   sibling registered with nobody listening).
+ * Tests: test/core/interrupts.test.ts, test/core/kill.test.ts, test/core/timeout.test.ts.
  *
  * @module
  */
+import { markCancellation } from './errors.js';
 import type { Hub } from './hub.js';
 import type { Waiter } from './waiter.js';
 
 /** "No exception": distinct from `undefined`, which is a legal thing to throw. @internal */
 export const NONE: unique symbol = Symbol('none');
 
-const withdrawn = new WeakSet<object>();
+/**
+ * The fiber `rawlink` callbacks run as (the hub's RawGreenlet), which must not wait; null until
+ * first needed. @internal
+ */
+export let rawCallbackFiber: Fiber | null = null;
 
-/** Whether `exc` was withdrawn (a Timeout cancelled before delivery). @internal */
-export function isWithdrawn(exc: unknown): boolean {
-  return typeof exc === 'object' && exc !== null && withdrawn.has(exc);
-}
-
-/** Mark `exc` live again (a Timeout that fires anew). @internal */
-export function unwithdraw(exc: object): void {
-  withdrawn.delete(exc);
+/** @internal */
+export function setRawCallbackFiber(f: Fiber): void {
+  rawCallbackFiber = f;
 }
 
 /** A Timeout as its fiber lists it. @internal */
@@ -44,8 +53,10 @@ export abstract class Fiber {
   _wait: Waiter | null = null;
   /** @internal Further pending waits (several at once under `Promise.all`). */
   _more: Waiter[] | null = null;
-  /** @internal An exception to throw at the next wait. */
+  /** @internal The armed interrupt: thrown at every pending wait and at the next one, or NONE. */
   _pendingExc: unknown = NONE;
+  /** @internal Interrupts requested after the armed one, in request order. */
+  _moreExc: unknown[] | null = null;
   /** @internal The armed Timeouts started by this fiber (intrusive list). */
   _timeouts: FiberTimeout | null = null;
 
@@ -84,27 +95,60 @@ export abstract class Fiber {
   }
 
   /**
-   * Throw `exc` at every wait pending, through the hub's FIFO, and at any wait started before
-   * it is delivered (or at the next wait). A wait already carrying an exception keeps it (two
-   * kills deliver one exception).
+   * Request the interrupt `exc`: armed at once when no other is pending (every pending wait is
+   * marked with it, and any wait started before it is thrown), else queued behind the others.
+   * Requesting one already pending does nothing.
    * @internal
    */
   _deliver(exc: unknown): void {
-    // Pending until the hub throws it at one of the fiber's waits: a wait started before then
-    // (another branch of a Promise.all, or after a Promise.race settled) throws it too.
-    if (this._pendingExc === NONE || isWithdrawn(this._pendingExc)) this._pendingExc = exc;
+    markCancellation(exc);
+    if (this._pendingExc === NONE) {
+      this._pendingExc = exc;
+      this.#markWaits(exc);
+    } else if (this._pendingExc !== exc && this._moreExc?.includes(exc) !== true) {
+      if (this._moreExc === null) this._moreExc = [exc];
+      else this._moreExc.push(exc);
+    }
+  }
+
+  #markWaits(exc: unknown): void {
     if (this._wait === null) return;
     this._wait._cancelWith(exc);
     if (this._more !== null) for (const w of this._more.slice()) w._cancelWith(exc);
   }
 
+  /** A wait of this fiber rejected with `exc`: if it is the armed interrupt, arm the next. @internal */
+  _delivered(exc: unknown): void {
+    if (this._pendingExc === exc) this.#armNext();
+  }
+
+  #armNext(): void {
+    const more = this._moreExc;
+    if (more === null) {
+      this._pendingExc = NONE;
+      return;
+    }
+    const next = more.shift();
+    if (more.length === 0) this._moreExc = null;
+    this._pendingExc = next;
+    this.#markWaits(next);
+  }
+
   /**
-   * Withdraw `exc` if it was not delivered yet (a Timeout cancelled in time).
+   * Withdraw `exc` if it is still requested (a Timeout cancelled in time). Waits it already
+   * marked keep it: there it counts as delivered.
    * @internal
    */
-  _withdraw(exc: object): void {
-    withdrawn.add(exc);
-    if (this._pendingExc === exc) this._pendingExc = NONE;
+  _withdraw(exc: unknown): void {
+    if (this._pendingExc === exc) {
+      this.#armNext();
+      return;
+    }
+    const more = this._moreExc;
+    if (more === null) return;
+    const i = more.indexOf(exc);
+    if (i >= 0) more.splice(i, 1);
+    if (more.length === 0) this._moreExc = null;
   }
 
   /**
@@ -116,6 +160,7 @@ export abstract class Fiber {
   _abandonWaits(): void {
     while (this._wait !== null) this._wait._abandon();
     this._pendingExc = NONE;
+    this._moreExc = null;
   }
 
   /**
@@ -148,7 +193,7 @@ export abstract class Fiber {
 
   /** @internal Whether `exc` is waiting to be delivered to this fiber. */
   _isPending(exc: unknown): boolean {
-    if (this._pendingExc === exc) return true;
+    if (this._pendingExc === exc || this._moreExc?.includes(exc) === true) return true;
     if (this._wait === null) return false;
     if (this._wait._cancel === exc) return true;
     return this._more?.some((w) => w._cancel === exc) === true;

@@ -7,6 +7,11 @@
  */
 import { isErrorClass } from './errors.js';
 
+/** How an error message names what it got: `null`, `array` or the `typeof`. @internal */
+export function typeName(x: unknown): string {
+  return x === null ? 'null' : Array.isArray(x) ? 'array' : typeof x;
+}
+
 /** An `onTimeout` for waits that resolve `false` when their `timeout` elapses. @internal */
 export function returnFalse(): boolean {
   return false;
@@ -33,5 +38,7 @@ export function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
  */
 export function checkKillException(exc: unknown, where: string): TypeError | null {
   if (exc === undefined || exc instanceof Error || isErrorClass(exc)) return null;
-  return new TypeError(`${where}: exception must be an Error instance or an Error class`);
+  return new TypeError(
+    `${where}: exception must be an Error instance or an Error class, got ${typeName(exc)}`,
+  );
 }

@@ -84,15 +84,18 @@ export interface Blocked {
  * ```
  */
 export class LoopExit extends Error {
-  /** The blocked greenlets (the main greenlet included when it was waiting). */
-  readonly greenlets: readonly Blocked[];
+  /**
+   * The blocked greenlets (the main greenlet included when it was waiting). Not enumerable, so
+   * an uncaught `LoopExit` prints its message and stack, not the greenlets' internals.
+   */
+  declare readonly greenlets: readonly Blocked[];
 
   constructor(greenlets: readonly Blocked[] = []) {
     const lines = ['This operation would block forever'];
     for (const g of greenlets) lines.push(`  ${String(g)}`);
     super(lines.join('\n'));
     this.name = 'LoopExit';
-    this.greenlets = greenlets;
+    Object.defineProperty(this, 'greenlets', { value: greenlets, enumerable: false });
   }
 }
 
@@ -102,4 +105,73 @@ export class LoopExit extends Error {
  */
 export function isErrorClass(x: unknown): x is new (...args: never[]) => Error {
   return typeof x === 'function' && (x === Error || x.prototype instanceof Error);
+}
+
+/**
+ * Instantiate an exception class given as an `exception` option (once per interrupt). A
+ * constructor that throws makes what it threw the exception: the interrupt still lands.
+ * @internal
+ */
+export function instantiate(cls: new () => unknown): unknown {
+  try {
+    return new cls();
+  } catch (err) {
+    return err;
+  }
+}
+
+/** The interrupts delivered and the signal reasons seen: their rejections are marked handled. */
+const cancellations = new WeakSet<object>();
+
+/**
+ * Record `e` as a cancellation (a kill's exception, an aborted signal's reason). Never switches.
+ * @internal
+ */
+export function markCancellation(e: unknown): void {
+  if ((typeof e === 'object' && e !== null) || typeof e === 'function') cancellations.add(e);
+}
+
+/**
+ * Whether a rejection with `e` is a rejection by cancellation — a `Cancellation` (`GreenletExit`,
+ * `Timeout`), a `LoopExit`, a kill's exception or an aborted signal's reason — which the library
+ * marks handled, so a wait nobody awaits never ends the process.
+ * @internal
+ */
+export function isCancellation(e: unknown): boolean {
+  return (
+    e instanceof Cancellation ||
+    e instanceof LoopExit ||
+    (((typeof e === 'object' && e !== null) || typeof e === 'function') && cancellations.has(e))
+  );
+}
+
+function ignore(): void {}
+
+/**
+ * Mark `p` handled if it rejects by cancellation (see {@link isCancellation}); other rejections
+ * stay unhandled unless someone handles them. Returns a promise that settles as `p` does.
+ * @internal
+ */
+export function guardCancellation<T>(p: Promise<T>): Promise<T> {
+  const out: Promise<T> = p.then(undefined, (e: unknown) => {
+    if (isCancellation(e)) out.then(undefined, ignore);
+    throw e;
+  });
+  return out;
+}
+
+/**
+ * `Promise.reject(err)`, marked handled when `err` is a cancellation (a pre-aborted signal's
+ * reason): what a call that can wait returns when it fails before waiting.
+ * @internal
+ */
+export function rejectWait<T = never>(err: unknown): Promise<T> {
+  const p = Promise.reject(err) as Promise<T>;
+  if (isCancellation(err)) p.then(undefined, ignore);
+  return p;
+}
+
+/** Mark a promise that rejected (or will) by cancellation handled. @internal */
+export function markHandled(p: Promise<unknown>): void {
+  p.then(undefined, ignore);
 }

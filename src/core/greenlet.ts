@@ -13,20 +13,23 @@
  *   `signal` is aborted first. A greenlet that ends by `GreenletExit` is successful, with the
  *   exception as its value (gevent).
  * - Death: value/exception are recorded, then joiners and links are notified from the hub in
- *   link order. A failure nobody waits for or linked to (at the moment of death) is reported to
+ *   link order. A user's `link*` callback starts at once in a greenlet of its own (gevent's
+ *   `SpawnedLink`), so it may wait and no other greenlet's interrupt lands in it; `rawlink` and
+ *   bookkeeping callbacks run as the hub's RawGreenlet, where a wait is refused. A failure nobody waits for or linked to (at the moment of death) is reported to
  *   `getHub().exceptionStream`.
- * Tests: test/core/greenlet.test.ts, test/core/kill.test.ts, test/core/links.test.ts.
+ * Tests: test/core/greenlet.test.ts, test/core/kill.test.ts, test/core/links.test.ts,
+ * test/core/failures.test.ts.
  *
  * @module
  */
 import { AsyncResource } from 'node:async_hooks';
 import { inspect } from 'node:util';
 import { Fiber, NONE } from './_fiber.js';
-import { checkKillException, isPromiseLike } from './_util.js';
+import { checkKillException, isPromiseLike, typeName } from './_util.js';
 import { als, currentFiber } from './context.js';
-import { GreenletExit, isErrorClass } from './errors.js';
+import { GreenletExit, instantiate, isErrorClass, rejectWait } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
-import type { RawGreenlet } from './rawgreenlet.js';
+import { type RawGreenlet, runRaw } from './rawgreenlet.js';
 import { type ErrorClass, Timeout } from './timeout.js';
 import { checkMs, readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
 
@@ -35,14 +38,10 @@ const ST_SCHEDULED = 1;
 const ST_RUNNING = 2;
 const ST_DEAD = 3;
 
-/** Kinds of link entries. */
-const LINK_ANY = 0;
-const LINK_VALUE = 1;
-const LINK_EXCEPTION = 2;
-/** Kinds of internal waits on a greenlet (`Waiter.data`). */
-const WAIT_JOIN = 10;
-const WAIT_GET = 11;
-const WAIT_KILL = 12;
+/** When a link fires: on any death, on success only, on failure only. @internal */
+export type LinkKind = 'any' | 'value' | 'exception';
+/** What an internal wait on a greenlet (its `Waiter.data`) resolves with. */
+type WaitKind = 'join' | 'get' | 'kill';
 
 /** A callback given to {@link Greenlet.link} and friends; called with the dead greenlet. */
 export type LinkCallback<T = unknown> = (greenlet: Greenlet<T>) => unknown;
@@ -50,9 +49,14 @@ export type LinkCallback<T = unknown> = (greenlet: Greenlet<T>) => unknown;
 /** A link: what `link`/`rawlink` register (one shared entry may serve many greenlets). @internal */
 export interface LinkEntry {
   cb: (g: Greenlet<unknown>) => unknown;
-  kind: number;
+  kind: LinkKind;
   /** Bookkeeping link (Group/Pool membership): does not count as "someone is listening". */
   quiet: boolean;
+  /**
+   * A user's `link`/`linkValue`/`linkException`: the callback runs in a greenlet of its own and
+   * may wait. Otherwise (rawlink, bookkeeping) it runs from the hub and must not wait.
+   */
+  spawn: boolean;
 }
 
 type Link = LinkEntry | Waiter;
@@ -84,6 +88,13 @@ interface Extras {
   killExc: unknown;
   startTimer: TimerEntry | undefined;
   treeLocals: Map<unknown, unknown> | undefined;
+  /** For the greenlet a `link` callback runs in: the greenlet whose death it reports. */
+  linkOf: Greenlet | undefined;
+}
+
+/** How a failing link callback is named in a report: `<callback name> for <Greenlet …>`. */
+function linkContext(cb: LinkEntry['cb'], target: Greenlet): string {
+  return `${cb.name || 'link callback'} for ${String(target)}`;
 }
 /** No destroy hook: it would track every greenlet for the GC. */
 const CTX_OPTIONS = { requireManualDestroy: true };
@@ -178,9 +189,7 @@ export class Greenlet<T = unknown> extends Fiber {
   constructor(fn?: (...args: never[]) => T | PromiseLike<T>, ...args: unknown[]) {
     super();
     if (typeof fn !== 'function' && this.run === Greenlet.prototype.run) {
-      throw new TypeError(
-        `Greenlet: fn must be a function, got ${fn === null ? 'null' : typeof fn}`,
-      );
+      throw new TypeError(`Greenlet: fn must be a function, got ${typeName(fn)}`);
     }
     this.#fn = fn as ((...args: never[]) => unknown) | undefined;
     this.args = args.length === 0 ? NO_ARGS : args;
@@ -196,6 +205,7 @@ export class Greenlet<T = unknown> extends Fiber {
         killExc: NONE,
         startTimer: undefined,
         treeLocals: undefined,
+        linkOf: undefined,
       };
     }
     return this.#x;
@@ -330,7 +340,13 @@ export class Greenlet<T = unknown> extends Fiber {
     if (this._wait !== null || this._timeouts !== null) this._cleanupAtDeath();
     if (this._live !== null) hub.liveRemove(this);
     if (hub.holder === this) hub.release();
-    if (exc !== NONE && !this[kHasListeners]()) hub.reportError(exc, String(this));
+    if (exc !== NONE && !this[kHasListeners]()) {
+      const linkOf = this.#x?.linkOf;
+      hub.reportError(
+        exc,
+        linkOf === undefined ? String(this) : linkContext(this.#fn as LinkEntry['cb'], linkOf),
+      );
+    }
     if (this.#links !== null) this.#scheduleNotify();
   }
 
@@ -345,26 +361,36 @@ export class Greenlet<T = unknown> extends Fiber {
     const failed = g.#exception !== NONE;
     for (let e = g.#takeLink(); e !== undefined; e = g.#takeLink()) {
       if (e instanceof Waiter) {
-        if (e.data === WAIT_GET && failed) e.wakeError(g.#exception);
-        else e.wake(e.data === WAIT_GET ? g.#value : e.data === WAIT_JOIN ? true : undefined);
+        const kind = e.data as WaitKind;
+        if (kind === 'get' && failed) e.wakeError(g.#exception);
+        else e.wake(kind === 'get' ? g.#value : kind === 'join' ? true : undefined);
         continue;
       }
-      if (e.kind === LINK_VALUE && failed) continue;
-      if (e.kind === LINK_EXCEPTION && !failed) continue;
+      if (e.kind === 'value' && failed) continue;
+      if (e.kind === 'exception' && !failed) continue;
+      if (e.spawn) {
+        // gevent's SpawnedLink: a greenlet of its own, started at once, so it may wait and no
+        // interrupt of another greenlet (main's Timeout, LoopExit) lands in it.
+        const lg = new Greenlet(e.cb, g);
+        lg.#extras().linkOf = g;
+        lg.#schedule();
+        Greenlet.#begin(lg);
+        continue;
+      }
       try {
-        // From the hub: not inside whichever greenlet last held the turn.
-        const r = als.run(undefined as never, e.cb, g);
+        // From the hub, as the hub greenlet: not inside whichever greenlet last held the turn.
+        const r = runRaw(e.cb, g);
         if (isPromiseLike(r)) {
-          (r as PromiseLike<unknown>).then(undefined, (err: unknown) => g.#reportLink(e, err));
+          (r as PromiseLike<unknown>).then(undefined, (err: unknown) => g.#reportLink(e.cb, err));
         }
       } catch (err) {
-        g.#reportLink(e, err);
+        g.#reportLink(e.cb, err);
       }
     }
   };
 
-  #reportLink(e: LinkEntry, err: unknown): void {
-    getHub().reportError(err, `${e.cb.name || 'link callback'} for ${String(this)}`);
+  #reportLink(cb: LinkEntry['cb'], err: unknown): void {
+    getHub().reportError(err, linkContext(cb, this));
   }
 
   /** Remove and return the first link, or undefined. */
@@ -515,9 +541,9 @@ export class Greenlet<T = unknown> extends Fiber {
    */
   join(options?: WaitOptions | number | null): Promise<boolean> {
     const err = readWaitOptions(options, 'Greenlet.join');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#state === ST_DEAD) return Promise.resolve(true);
-    return this.#wait(WAIT_JOIN, timeoutFalse) as Promise<boolean>;
+    return this.#wait('join', timeoutFalse) as Promise<boolean>;
   }
 
   /**
@@ -530,16 +556,16 @@ export class Greenlet<T = unknown> extends Fiber {
    */
   get(options?: WaitOptions | number | null): Promise<T> {
     const err = readWaitOptions(options, 'Greenlet.get');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#state === ST_DEAD) {
       return this.#exception === NONE
         ? Promise.resolve(this.#value as T)
         : Promise.reject(this.#exception);
     }
-    return this.#wait(WAIT_GET, timeoutGet) as Promise<T>;
+    return this.#wait('get', timeoutGet) as Promise<T>;
   }
 
-  #wait(kind: number, onTimeout: (w: Waiter<never>) => unknown): Promise<unknown> {
+  #wait(kind: WaitKind, onTimeout: (w: Waiter<never>) => unknown): Promise<unknown> {
     const w = new Waiter(this, onTimeout);
     w.data = kind;
     this.#addLink(w);
@@ -558,7 +584,9 @@ export class Greenlet<T = unknown> extends Fiber {
    */
   kill(options: KillOptions = {}): Promise<void> {
     if (typeof options !== 'object' || options === null) {
-      return Promise.reject(new TypeError('Greenlet.kill: options must be an object'));
+      return Promise.reject(
+        new TypeError(`Greenlet.kill: options must be an object, got ${typeName(options)}`),
+      );
     }
     const exc = options.exception;
     const bad = checkKillException(exc, 'Greenlet.kill');
@@ -567,10 +595,10 @@ export class Greenlet<T = unknown> extends Fiber {
       { timeout: options.timeout, signal: options.signal },
       'Greenlet.kill',
     );
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#state !== ST_DEAD) this.#requestKill(exc ?? newExit, true);
     if (options.block === false || this.#state === ST_DEAD) return RESOLVED_VOID;
-    return this.#wait(WAIT_KILL, timeoutUndefined) as Promise<void>;
+    return this.#wait('kill', timeoutUndefined) as Promise<void>;
   }
 
   /**
@@ -580,7 +608,9 @@ export class Greenlet<T = unknown> extends Fiber {
    */
   throw(err: Error | ErrorClass = GreenletExit): void {
     if (!(err instanceof Error) && !isErrorClass(err)) {
-      throw new TypeError('Greenlet.throw: err must be an Error instance or an Error class');
+      throw new TypeError(
+        `Greenlet.throw: err must be an Error instance or an Error class, got ${typeName(err)}`,
+      );
     }
     if (this.#state !== ST_DEAD) this.#requestKill(err, false);
   }
@@ -592,7 +622,7 @@ export class Greenlet<T = unknown> extends Fiber {
       exc === newExit
         ? newExit()
         : typeof exc === 'function'
-          ? new (exc as new () => Error)()
+          ? instantiate(exc as new () => Error)
           : exc;
     if (abort) {
       if (x.killExc === NONE) {
@@ -614,38 +644,56 @@ export class Greenlet<T = unknown> extends Fiber {
   // ---- links ----
 
   /**
-   * Call `cb(this)` from the hub once the greenlet is dead (at once if it already is, still from
-   * the hub). Callbacks run in link order; one that throws is reported and the others still run.
+   * Call `cb(this)` once the greenlet is dead (also when linked after its death), in a greenlet
+   * of its own started from the hub, so it may wait: `getCurrent()` there is that greenlet, and
+   * no other greenlet's kill or `Timeout` lands in it. Callbacks start in link order; one that
+   * throws is reported as `<callback name> for <Greenlet …>` and the others still run.
    * Never switches.
+   *
+   * Source: gevent's `Greenlet.link` (`SpawnedLink`), `test__greenlet.py` TestLink.
    * @throws TypeError when `cb` is not a function.
+   * @example
+   * ```ts
+   * import { spawn } from 'verdant';
+   * const g = spawn(() => 42);
+   * g.link((dead) => console.log('done with', dead.value));
+   * ```
    */
   link(cb: LinkCallback<T>): void {
-    this.#link(cb, LINK_ANY, false, 'link');
+    this.#link(cb, 'any', false, true, 'link');
   }
 
   /** Like {@link Greenlet.link}, only when the greenlet succeeded. */
   linkValue(cb: LinkCallback<T>): void {
-    this.#link(cb, LINK_VALUE, false, 'linkValue');
+    this.#link(cb, 'value', false, true, 'linkValue');
   }
 
   /** Like {@link Greenlet.link}, only when the greenlet failed. */
   linkException(cb: LinkCallback<T>): void {
-    this.#link(cb, LINK_EXCEPTION, false, 'linkException');
+    this.#link(cb, 'exception', false, true, 'linkException');
   }
 
-  /** Same as {@link Greenlet.link} (gevent's `rawlink`: called from the hub). */
+  /**
+   * Call `cb(this)` from the hub once the greenlet is dead, in no greenlet of its own (gevent's
+   * `rawlink`): it must not wait — a verdant wait started there rejects with an `Error`
+   * (gevent's `BlockingSwitchOutError`); `getCurrent()` there is the hub's `RawGreenlet`.
+   * Never switches.
+   * @throws TypeError when `cb` is not a function.
+   */
   rawlink(cb: LinkCallback<T>): void {
-    this.#link(cb, LINK_ANY, false, 'rawlink');
+    this.#link(cb, 'any', false, false, 'rawlink');
   }
 
   /** @internal A link that does not count as a listener (Group/Pool bookkeeping). */
   [kQuietLink](cb: LinkCallback<T>): void {
-    this.#link(cb, LINK_ANY, true, 'link');
+    this.#link(cb, 'any', true, false, 'link');
   }
 
-  #link(cb: LinkCallback<T>, kind: number, quiet: boolean, where: string): void {
-    if (typeof cb !== 'function') throw new TypeError(`Greenlet.${where}: cb must be a function`);
-    this.#addLink({ cb: cb as unknown as LinkEntry['cb'], kind, quiet });
+  #link(cb: LinkCallback<T>, kind: LinkKind, quiet: boolean, spawn: boolean, where: string): void {
+    if (typeof cb !== 'function') {
+      throw new TypeError(`Greenlet.${where}: cb must be a function, got ${typeName(cb)}`);
+    }
+    this.#addLink({ cb: cb as unknown as LinkEntry['cb'], kind, quiet, spawn });
   }
 
   /** Remove every link of `cb`. Never switches. */

@@ -455,10 +455,16 @@ export class Hub {
   // ---- timers ----
 
   /**
-   * Add `t` to the timer heap to fire `ms` from now. Never switches.
+   * Add `t` to the timer heap to fire `ms` from now; `Infinity` never fires, so it is not added
+   * (a virtual clock never jumps to `Infinity`, a real hub arms no Node timer). Never switches.
    * @internal
    */
   addTimer(t: Timed, ms: number): void {
+    if (ms === Number.POSITIVE_INFINITY) {
+      t.deadline = ms;
+      t.heapIndex = -1;
+      return;
+    }
     const deadline = this.now() + ms;
     t.deadline = deadline;
     t.seq = this.#seq++;
@@ -612,8 +618,8 @@ export class Hub {
   reportError(err: unknown, context: string): void {
     const stream = this.exceptionStream;
     if (stream === null) return;
-    const name = err instanceof Error ? err.name : typeof err;
-    const stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
+    const name = errorName(err);
+    const stack = errorText(err);
     try {
       const r = stream.write(
         `${stack}\n${new Date().toISOString()} ${context} failed with ${name}\n\n`,
@@ -625,6 +631,32 @@ export class Hub {
     } catch {
       // A broken stream must not break the hub.
     }
+  }
+}
+
+/**
+ * The name a report gives a thrown value: `err.name` for an Error, else its `typeof`. A value
+ * that cannot be read (a throwing getter) gives `<unprintable>`: reporting never throws.
+ */
+function errorName(err: unknown): string {
+  try {
+    if (err instanceof Error) return String(err.name);
+    return typeof err;
+  } catch {
+    return '<unprintable>';
+  }
+}
+
+/** The text a report gives a thrown value: its stack, else `String(err)`, else `<unprintable>`. */
+function errorText(err: unknown): string {
+  try {
+    if (err instanceof Error) {
+      const stack = err.stack;
+      if (typeof stack === 'string') return stack;
+    }
+    return String(err);
+  } catch {
+    return '<unprintable>';
   }
 }
 

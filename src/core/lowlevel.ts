@@ -7,7 +7,8 @@
  * Design note — how a primitive waits.
  * 1. **Park.** Read the caller's options first, so a bad value or a pre-aborted signal rejects
  *    even a call that need not wait: `const err = readWaitOptions(opts, 'Thing.get')`; if it is
- *    not {@link NONE}, return `Promise.reject(err)`. Then, if the call can complete at once, do
+ *    not {@link NONE}, return `rejectWait(err)` (a pre-aborted signal's reason is marked handled,
+ *    as every rejection by cancellation is). Then, if the call can complete at once, do
  *    it and return a resolved promise (that is not a wait: no other greenlet runs). Otherwise make
  *    a {@link Waiter} for the current greenlet — `new Waiter(owner, onTimeout)`, or
  *    {@link obtainWaiter} when the owner drops it once it wakes it — put it in the primitive's own
@@ -49,9 +50,10 @@
 export { type Fiber, NONE } from './_fiber.js';
 export { checkKillException, isPromiseLike, returnFalse, returnUndefined } from './_util.js';
 export { currentFiber } from './context.js';
-export { isErrorClass } from './errors.js';
+export { isCancellation, isErrorClass, rejectWait } from './errors.js';
 export { kQuietLink } from './greenlet.js';
 export { getHub, Hub, setHub } from './hub.js';
+export { runRaw } from './rawgreenlet.js';
 export { throwTimeout } from './timeout.js';
 export {
   checkMs,

@@ -11,9 +11,9 @@
  *
  * @module
  */
-import { Fiber } from './_fiber.js';
-import { isPromiseLike } from './_util.js';
-import { als, currentFiber } from './context.js';
+import { Fiber, setRawCallbackFiber } from './_fiber.js';
+import { isPromiseLike, typeName } from './_util.js';
+import { als, currentFiber, setMainFactory } from './context.js';
 import { GreenletExit, LoopExit } from './errors.js';
 import type { Greenlet } from './greenlet.js';
 import { getHub } from './hub.js';
@@ -83,7 +83,7 @@ export class RawGreenlet extends Fiber {
   ) {
     super();
     if (run !== undefined && typeof run !== 'function') {
-      throw new TypeError(`RawGreenlet: run must be a function, got ${typeof run}`);
+      throw new TypeError(`RawGreenlet: run must be a function, got ${typeName(run)}`);
     }
     this.run = run;
     this.parent = parent;
@@ -100,10 +100,14 @@ export class RawGreenlet extends Fiber {
   }
   set parent(p: RawGreenlet | Greenlet | null) {
     if (p !== null && !(p instanceof Fiber)) {
-      throw new TypeError(`RawGreenlet: parent must be a greenlet or null, got ${typeof p}`);
+      throw new TypeError(`RawGreenlet: parent must be a greenlet or null, got ${typeName(p)}`);
     }
     for (let q: unknown = p; q instanceof RawGreenlet; q = q.parent) {
-      if (q === this) throw new TypeError('RawGreenlet: cyclic parent chain');
+      if (q === this) {
+        throw new TypeError(
+          'RawGreenlet: parent must not lead back to this greenlet, got a cyclic parent chain',
+        );
+      }
     }
     this.#parent = p;
   }
@@ -151,10 +155,10 @@ export class RawGreenlet extends Fiber {
     return `<RawGreenlet "${this.#name}">`;
   }
 
-  /** @internal */
-  static _makeMain(): RawGreenlet {
+  /** @internal The main greenlet, or the hub's (rawlink callbacks run as it). */
+  static _makeMain(name = 'main'): RawGreenlet {
     const m = new RawGreenlet(undefined, null);
-    m.#name = 'main';
+    m.#name = name;
     m.#state = ST_RUNNING;
     return m;
   }
@@ -281,7 +285,7 @@ function send(
  */
 export function spawnRaw(fn: (...args: never[]) => unknown, ...args: unknown[]): RawGreenlet {
   if (typeof fn !== 'function')
-    throw new TypeError(`spawnRaw: fn must be a function, got ${typeof fn}`);
+    throw new TypeError(`spawnRaw: fn must be a function, got ${typeName(fn)}`);
   const g = new RawGreenlet(fn, null);
   RawGreenlet._start(g, args, false);
   return g;
@@ -297,6 +301,7 @@ export function getMain(): RawGreenlet {
   }
   return main;
 }
+setMainFactory(getMain);
 
 /**
  * Node's loop ran dry while the main program still waits on verdant: nothing can ever wake it,
@@ -312,4 +317,20 @@ function onBeforeExit(): void {
     if ((n as unknown as Fiber)._waiting) blocked.push(n as unknown as Fiber);
   }
   m._deliver(new LoopExit(blocked));
+}
+
+let hubGreenlet: RawGreenlet | undefined;
+
+/**
+ * Run `cb(arg)` from the hub as the hub's RawGreenlet (named "hub", gevent's hub greenlet):
+ * what `rawlink` callbacks run as. A verdant wait started there rejects with an `Error` (gevent's
+ * `BlockingSwitchOutError`); `getCurrent()` there is that greenlet. Returns what `cb` returns.
+ * @internal
+ */
+export function runRaw<A>(cb: (arg: A) => unknown, arg: A): unknown {
+  if (hubGreenlet === undefined) {
+    hubGreenlet = RawGreenlet._makeMain('hub');
+    setRawCallbackFiber(hubGreenlet);
+  }
+  return als.run(hubGreenlet, cb, arg);
 }

@@ -4,15 +4,19 @@
  *
  * Design note: the timer does not reject a promise; it *delivers* the Timeout to its fiber
  * (see _fiber.ts): every verdant wait the fiber has pending throws it, through the hub's FIFO,
- * or its next wait does if it is running or in a foreign await. `cancel()` before the delivery
- * withdraws it, also after it fired. Nested timeouts: each is its own exception, so `e === t`
- * tells which fired. Tests: test/core/timeout.test.ts.
+ * or its next wait does if it is running or in a foreign await. `cancel()` before it marked a
+ * wait withdraws it, also after it fired (during a foreign await); a wait it marked rejects
+ * with it whatever `cancel()` says after, so a `finally` that cancels it leaves no `Promise.all`
+ * sibling registered. Behind a pending kill it waits its turn (one interrupt per wait). Nested
+ * timeouts: each is its own exception, so `e === t` tells which fired. Tests:
+ * test/core/timeout.test.ts, test/core/interrupts.test.ts.
  *
  * @module
  */
-import { type Fiber, type FiberTimeout, unwithdraw } from './_fiber.js';
+import { type Fiber, type FiberTimeout, NONE } from './_fiber.js';
+import { typeName } from './_util.js';
 import { currentFiber } from './context.js';
-import { Cancellation, isErrorClass } from './errors.js';
+import { Cancellation, guardCancellation, instantiate, isErrorClass } from './errors.js';
 import { getHub, type Hub, TimerEntry } from './hub.js';
 
 /** An `Error` subclass (its constructor). */
@@ -69,7 +73,7 @@ export class Timeout extends Cancellation {
   #exception: Error | ErrorClass | null;
   #fiber: Fiber | null = null;
   #timer: TimerEntry | null = null;
-  #thrown: object | null = null;
+  #thrown: unknown = NONE;
   #hub: Hub | null = null;
   #abort: AbortController | undefined = undefined;
   /** @internal Links in its fiber's list of armed Timeouts. */
@@ -98,7 +102,9 @@ export class Timeout extends Cancellation {
       !isErrorClass(exc) &&
       !(exc instanceof Error)
     ) {
-      throw new TypeError('Timeout: exception must be an Error, an Error class or a string');
+      throw new TypeError(
+        `Timeout: exception must be an Error, an Error class or a string, got ${typeName(exc)}`,
+      );
     }
     // No stack trace: it would show where the Timeout was made, not where it landed, and
     // capturing one cost a fifth of a withTimeout call.
@@ -129,9 +135,8 @@ export class Timeout extends Cancellation {
     if (this.pending)
       throw new Error(`Cannot start a Timeout that is already pending: ${this.message}`);
     this.#fiber = currentFiber();
-    if (this.#thrown !== null) unwithdraw(this.#thrown);
-    this.#thrown = null;
-    if (this.ms === null) return this;
+    this.#thrown = NONE;
+    if (this.ms === null || this.ms === Number.POSITIVE_INFINITY) return this; // never fires
     if (this.#timer === null) this.#timer = new TimerEntry(fireTimeout, this);
     this.#hub = this.#fiber._homeHub() ?? getHub();
     this.#hub.addTimer(this.#timer, this.ms);
@@ -151,7 +156,7 @@ export class Timeout extends Cancellation {
   get signal(): AbortSignal {
     if (this.#abort === undefined) {
       this.#abort = new AbortController();
-      if (this.#thrown !== null) this.#abort.abort(this.#thrown);
+      if (this.#thrown !== NONE) this.#abort.abort(this.#thrown);
     }
     return this.#abort.signal;
   }
@@ -159,24 +164,23 @@ export class Timeout extends Cancellation {
   /** @internal Timer expiry. */
   _fire(): void {
     const exc = this.#exception;
-    const thrown: object =
-      exc === null ? this : typeof exc === 'function' ? new (exc as new () => Error)() : exc;
+    const thrown: unknown =
+      exc === null ? this : typeof exc === 'function' ? instantiate(exc as new () => Error) : exc;
     this.#thrown = thrown;
-    unwithdraw(thrown);
     this.#fiber?._removeTimeout(this);
     this.#abort?.abort(thrown);
     this.#fiber?._deliver(thrown);
   }
 
   /**
-   * Disarm the timer. If it already fired but its exception has not been thrown yet (the
-   * greenlet was running or in a foreign await), the exception is withdrawn. Never switches;
-   * idempotent.
+   * Disarm the timer. If it already fired but its exception has not reached a wait yet (the
+   * greenlet was running or in a foreign await), the exception is withdrawn; a wait it already
+   * marked still rejects with it. Never switches; idempotent.
    */
   cancel(): void {
     if (this.#timer !== null) (this.#hub ?? getHub()).removeTimer(this.#timer);
     this.#fiber?._removeTimeout(this);
-    if (this.#thrown !== null && this.#fiber !== null) this.#fiber._withdraw(this.#thrown);
+    if (this.#thrown !== NONE && this.#fiber !== null) this.#fiber._withdraw(this.#thrown);
   }
 
   /** Same as {@link Timeout.cancel} (gevent's `close`). */
@@ -230,16 +234,24 @@ export function withTimeout<R, V, A extends unknown[]>(
   fn: (...args: A) => R | PromiseLike<R>,
   ...args: A
 ): Promise<R | V>;
-export async function withTimeout(ms: number, ...rest: unknown[]): Promise<unknown> {
+export function withTimeout(ms: number, ...rest: unknown[]): Promise<unknown> {
+  return guardCancellation(withTimeoutImpl(ms, rest));
+}
+
+async function withTimeoutImpl(ms: number, rest: unknown[]): Promise<unknown> {
   let opts: WithTimeoutOptions<unknown> | null = null;
   if (typeof rest[0] !== 'function') {
     opts = rest.shift() as WithTimeoutOptions<unknown>;
     if (typeof opts !== 'object' || opts === null) {
-      throw new TypeError('withTimeout: expected a function or an options object after ms');
+      throw new TypeError(
+        `withTimeout: the argument after ms must be a function or an options object, got ${typeName(opts)}`,
+      );
     }
   }
   const fn = rest.shift();
-  if (typeof fn !== 'function') throw new TypeError('withTimeout: fn must be a function');
+  if (typeof fn !== 'function') {
+    throw new TypeError(`withTimeout: fn must be a function, got ${typeName(fn)}`);
+  }
   const t = new Timeout(ms).start();
   try {
     return await (fn as (...a: unknown[]) => unknown)(...rest);

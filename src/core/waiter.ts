@@ -18,9 +18,10 @@
  *
  * @module
  */
-import { type Fiber, isWithdrawn, NONE } from './_fiber.js';
+import { type Fiber, NONE, rawCallbackFiber } from './_fiber.js';
+import { typeName } from './_util.js';
 import { currentFiber } from './context.js';
-import { Cancellation } from './errors.js';
+import { Cancellation, isCancellation, markCancellation, markHandled } from './errors.js';
 import { getHub, type Hub, setResumeCallback, type Timed } from './hub.js';
 
 /** Waiting in the owner's list. */
@@ -104,6 +105,7 @@ export class Waiter<T = unknown> implements Timed {
   deadline = 0;
   seq = 0;
   heapIndex = -1;
+  #promise: Promise<unknown> | undefined = undefined;
   #resolve: ((v: unknown) => void) | undefined = undefined;
   #reject: ((e: unknown) => void) | undefined = undefined;
   #abort: { signal: AbortSignal; listener: () => void } | null = null;
@@ -135,51 +137,28 @@ export class Waiter<T = unknown> implements Timed {
    */
   start(timeout?: number | null, signal?: AbortSignal | null): Promise<T> {
     const p = new Promise<T>(executor as never);
+    this.#promise = p;
     this.#resolve = tmpResolve;
     this.#reject = tmpReject;
     const fiber = this.fiber;
     fiber._addWait(this);
     const hub = this.hub;
-    if (fiber._pendingExc !== NONE) {
-      // Stays pending until delivered: every wait started before then throws it too.
-      const exc = fiber._pendingExc;
-      if (isWithdrawn(exc)) fiber._pendingExc = NONE;
-      else this._cancelWith(exc);
-    }
-    // Another wait of this fiber is already marked by a kill or Timeout (a Promise.all branch
-    // started after it was delivered to the first): this one ends with it too, so it never stays
-    // registered, to be handed an item nobody will receive.
-    if (fiber._wait !== this && this._cancel === NONE) this.#inheritCancel(fiber);
+    // The armed interrupt stays pending until thrown: every wait started before then throws it too.
+    if (fiber._pendingExc !== NONE) this._cancelWith(fiber._pendingExc);
+    else if (fiber === rawCallbackFiber) this._cancelWith(rawWaitError());
     if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
       hub.addTimer(this, timeout);
     }
     if (signal !== undefined && signal !== null) {
-      const listener = (): void => this._cancelWith(signal.reason);
+      const listener = (): void => {
+        markCancellation(signal.reason);
+        this._cancelWith(signal.reason);
+      };
       this.#abort = { signal, listener };
       signal.addEventListener('abort', listener, { once: true });
     }
     if (hub.holder === fiber) hub.release();
     return p;
-  }
-
-  #inheritCancel(fiber: Fiber): void {
-    const first = fiber._wait;
-    if (
-      first !== null &&
-      first !== this &&
-      first.cancelled &&
-      first._cancel instanceof Cancellation
-    ) {
-      this._cancelWith(first._cancel);
-      return;
-    }
-    if (fiber._more === null) return;
-    for (const o of fiber._more) {
-      if (o !== this && o.cancelled && o._cancel instanceof Cancellation) {
-        this._cancelWith(o._cancel);
-        return;
-      }
-    }
   }
 
   /**
@@ -188,8 +167,7 @@ export class Waiter<T = unknown> implements Timed {
    * out ({@link WaitList.shiftLive}).
    */
   get cancelled(): boolean {
-    const c = this._cancel;
-    return c !== NONE && !isWithdrawn(c);
+    return this._cancel !== NONE;
   }
 
   /**
@@ -232,7 +210,7 @@ export class Waiter<T = unknown> implements Timed {
   /** Mark the wait to throw `exc` when the hub reaches it (first mark wins). @internal */
   _cancelWith(exc: unknown): void {
     if ((this._state & STATE) === DONE) return;
-    if (this._cancel !== NONE && !isWithdrawn(this._cancel)) return;
+    if (this._cancel !== NONE) return;
     this._cancel = exc;
     this.#enqueue();
   }
@@ -249,9 +227,6 @@ export class Waiter<T = unknown> implements Timed {
     this._state = state;
     if (state === DONE) return;
     let exc = this._cancel;
-    if (exc !== NONE && isWithdrawn(exc)) {
-      this._cancel = exc = NONE;
-    }
     if (state === WOKEN) {
       if (exc === NONE) {
         const owner = this.owner;
@@ -267,13 +242,14 @@ export class Waiter<T = unknown> implements Timed {
         return;
       }
     }
-    if (exc === NONE && state === PENDING) return; // a withdrawn Timeout: go on waiting
+    if (exc === NONE && state === PENDING) return; // nothing to do: go on waiting
     const resolve = this.#resolve as (v: unknown) => void;
     const reject = this.#reject as (e: unknown) => void;
+    const promise = this.#promise as Promise<unknown>;
     if (exc === NONE) {
       this.#settle();
       if (state === WOKEN) resolve(this._value);
-      else reject(this._value);
+      else rejectMarked(promise, reject, this._value);
       this.hub.holder = this.fiber;
       if (this._pooled) recycle(this);
       return;
@@ -290,14 +266,14 @@ export class Waiter<T = unknown> implements Timed {
         try {
           resolve((this.onTimeout as (w: Waiter<T>) => unknown)(this));
         } catch (err) {
-          reject(err);
+          rejectMarked(promise, reject, err);
         }
       } else {
-        if (this.fiber._pendingExc === exc) this.fiber._pendingExc = NONE;
-        reject(exc);
+        this.fiber._delivered(exc);
+        rejectMarked(promise, reject, exc);
       }
     }
-    this.hub.holder = this.fiber;
+    if (this.fiber !== rawCallbackFiber) this.hub.holder = this.fiber;
   }
 
   /** A {@link Waiter.completed} wait reached by an interrupt: resolve, then re-deliver it. */
@@ -305,12 +281,12 @@ export class Waiter<T = unknown> implements Timed {
     const callSignal = this.#abort === null ? null : this.#abort.signal;
     const resolve = this.#resolve as (v: unknown) => void;
     this._cancel = NONE;
-    if (this.fiber._pendingExc === exc) this.fiber._pendingExc = NONE;
     this.#settle();
     resolve(this._value);
     this.hub.holder = this.fiber;
     if (exc === TIMED_OUT) return;
     if (callSignal !== null && exc === callSignal.reason && !(exc instanceof Cancellation)) return;
+    // An interrupt still requested stays so and lands at the next wait; another is requested anew.
     this.fiber._deliver(exc);
   }
 
@@ -336,6 +312,7 @@ export class Waiter<T = unknown> implements Timed {
       this.#abort.signal.removeEventListener('abort', this.#abort.listener);
       this.#abort = null;
     }
+    this.#promise = undefined;
     this.#resolve = undefined;
     this.#reject = undefined;
   }
@@ -384,6 +361,23 @@ export function obtainWaiter<T>(
   w.prev = null;
   w.next = null;
   return w as Waiter<T>;
+}
+
+/** gevent's BlockingSwitchOutError: a wait started where nothing may wait. */
+function rawWaitError(): Error {
+  return new Error(
+    'Cannot wait in a rawlink callback: it runs from the hub; use link() for a callback that waits',
+  );
+}
+
+/**
+ * Reject a wait's promise; a rejection by cancellation (kill, Timeout, LoopExit, a signal's
+ * reason) is marked handled, so a wait nobody awaits never ends the process
+ * (test/core/unhandled.test.ts).
+ */
+function rejectMarked(p: Promise<unknown>, reject: (e: unknown) => void, e: unknown): void {
+  reject(e);
+  if (isCancellation(e)) markHandled(p);
 }
 
 function resume(w: Waiter): void {
@@ -515,10 +509,13 @@ export function readWaitOptions(opts: unknown, where: string): unknown {
   const s = o.signal;
   if (s !== undefined && s !== null) {
     if (!(s instanceof AbortSignal)) {
-      return new TypeError(`${where}: signal must be an AbortSignal`);
+      return new TypeError(`${where}: signal must be an AbortSignal, got ${typeName(s)}`);
     }
     waitArgs.signal = s;
-    if (s.aborted) return s.reason;
+    if (s.aborted) {
+      markCancellation(s.reason);
+      return s.reason;
+    }
   }
   return NONE;
 }
@@ -527,7 +524,7 @@ function checkTimeout(t: number, where: string): unknown {
   if (Number.isNaN(t) || t < 0) {
     return new RangeError(`${where}: timeout must be a non-negative number of ms, got ${t}`);
   }
-  waitArgs.timeout = t;
+  waitArgs.timeout = t === Number.POSITIVE_INFINITY ? null : t;
   return NONE;
 }
 

@@ -14,6 +14,7 @@
 
 import { LoopExit } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
+import { TimerEntry } from '../core/hub.js';
 import type { Fiber } from '../core/lowlevel.js';
 import { Hub, setHub } from '../core/lowlevel.js';
 
@@ -25,31 +26,59 @@ function liveGreenlets(hub: Hub): Greenlet[] {
   return out;
 }
 
-/** Resolve once `hub` has no live greenlet left, or it stalls again (returns false then). */
-function settleLeftovers(hub: Hub, victims: Greenlet[]): Promise<boolean> {
+/** How long (virtual ms) a leftover may outlive its kill before it is abandoned. */
+const LEFTOVER_GRACE_MS = 1000;
+
+/**
+ * Kill the leftovers and resolve once `hub` has none alive, or it stalls, or
+ * {@link LEFTOVER_GRACE_MS} virtual ms passed: a leftover that caught its `GreenletExit` and
+ * waits again is then abandoned with a report naming it.
+ */
+function settleLeftovers(hub: Hub, victims: Greenlet[]): Promise<void> {
   return new Promise((resolve) => {
     let left = 0;
-    const done = (): void => {
-      if (--left === 0) {
-        hub.onStall = null;
-        resolve(true);
+    let settled = false;
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      hub.onStall = null;
+      hub.removeTimer(grace);
+      resolve();
+    };
+    const grace = new TimerEntry(() => {
+      for (const g of victims) {
+        if (!g.dead) reportAbandoned(hub, g);
       }
+      finish();
+    }, undefined);
+    const done = (): void => {
+      if (--left === 0) finish();
     };
     for (const g of victims) {
       if (g.dead) continue;
       left++;
       g.rawlink(done);
-      g.kill({ block: false }).catch(() => {});
+      void g.kill({ block: false });
     }
     if (left === 0) {
-      resolve(true);
+      finish();
       return;
     }
-    hub.onStall = () => {
-      hub.onStall = null;
-      resolve(false);
-    };
+    hub.addTimer(grace, LEFTOVER_GRACE_MS);
+    hub.onStall = finish;
   });
+}
+
+function reportAbandoned(hub: Hub, g: Greenlet): void {
+  const stream = hub.exceptionStream;
+  if (stream === null) return;
+  try {
+    stream.write(
+      `${new Date().toISOString()} ${String(g)} outlived its kill by ${LEFTOVER_GRACE_MS} ms: abandoned by runVirtual\n\n`,
+    );
+  } catch {
+    // a broken stream must not keep runVirtual from settling
+  }
 }
 
 /**
@@ -59,7 +88,9 @@ function settleLeftovers(hub: Hub, victims: Greenlet[]): Promise<boolean> {
  * jumps to the next deadline as soon as every greenlet is blocked (a greenlet in a foreign
  * await counts as blocked; the clock never moves with real time). `getHub().now()` reads it.
  * When `fn` settles, the greenlets it left running are killed (their `finally` blocks run on the
- * virtual clock) before `runVirtual` settles. When nothing is pending while `fn` is — no ready
+ * virtual clock) before `runVirtual` settles; one that outlives its kill by 1000 virtual ms is
+ * abandoned with a report to `exceptionStream` (which starts as the real hub's). When nothing
+ * is pending while `fn` is — no ready
  * callback, virtual timer, verdant I/O or `until` wait — `fn` and the blocked greenlets are
  * killed and it rejects with `LoopExit` listing them. A bare foreign await it cannot see is the
  * caller's to wrap in `until`.
@@ -79,11 +110,18 @@ function settleLeftovers(hub: Hub, victims: Greenlet[]): Promise<boolean> {
  * ```
  */
 export async function runVirtual<T>(fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
-  if (typeof fn !== 'function') throw new TypeError('runVirtual: fn must be a function');
-  if (active) throw new Error('runVirtual calls do not nest');
+  if (typeof fn !== 'function') {
+    throw new TypeError(
+      `runVirtual: fn must be a function, got ${fn === null ? 'null' : typeof fn}`,
+    );
+  }
+  if (active)
+    throw new Error('Cannot start runVirtual inside another runVirtual call: calls do not nest');
   active = true;
   const hub = new Hub({ virtual: true });
   const prev = setHub(hub);
+  // Reports inside go where the program's own go.
+  hub.exceptionStream = prev === undefined ? process.stderr : prev.exceptionStream;
   try {
     const g = new Greenlet(fn);
     const stalled = await new Promise<boolean>((resolve) => {

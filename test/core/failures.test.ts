@@ -330,3 +330,41 @@ test('no unhandled promise rejection escapes the library', async () => {
   }
   assert.deepEqual(unhandled, []);
 });
+
+test('a failure that cannot be printed is reported as <unprintable> and still reaches links and joiners', async () => {
+  await runVirtual(async () => {
+    const reports = captureReports();
+    const nullProto = Object.create(null) as object;
+    const badToString = {
+      toString(): string {
+        throw new ExpectedError('toString');
+      },
+    };
+    const badStack = new ExpectedError('stack');
+    Object.defineProperty(badStack, 'stack', {
+      get(): string {
+        throw new ExpectedError('stack getter');
+      },
+    });
+    for (const value of [nullProto, badToString, badStack]) {
+      reports.length = 0;
+      const g = spawn(async () => {
+        await sleep(1);
+        throw value;
+      });
+      let linked = 0;
+      g[kQuietLink](() => {
+        linked++;
+      });
+      await sleep(5);
+      assert.equal(g.dead, true);
+      assert.equal(g.exception, value);
+      assert.equal(linked, 1, 'the death reached the link');
+      assert.equal(await g.join(), true);
+      assert.equal(reports.length, 1);
+      const text = reports[0] as string;
+      assert.match(text, /^<unprintable>\n|^ExpectedError: stack\n|<unprintable>/);
+      assert.match(text, / failed with \S+\n\n$/);
+    }
+  });
+});

@@ -748,3 +748,31 @@ test('killAll() rejects bad arguments without throwing', async () => {
     await assertRejectsNoThrow(() => killAll([], { exception: 42 as never }), TypeError);
   });
 });
+
+test('kill() with an exception class whose constructor throws delivers what it threw, never throwing', async () => {
+  await runVirtual(async () => {
+    captureReports();
+    const thrown = new ExpectedError('ctor');
+    class Bad extends Error {
+      constructor() {
+        super('bad');
+        throw thrown;
+      }
+    }
+    const g = spawn(() => sleep(1000));
+    await sleep(1);
+    let p: Promise<void> | undefined;
+    assert.doesNotThrow(() => {
+      p = g.kill({ exception: Bad });
+    });
+    await p;
+    assert.equal(g.dead, true);
+    assert.equal(g.exception, thrown);
+    assert.equal(g.signal.reason, thrown);
+    // killAll too
+    const h = spawn(() => sleep(1000));
+    await sleep(1);
+    await killAll([h], { exception: Bad });
+    assert.equal(h.exception, thrown);
+  });
+});

@@ -3,7 +3,7 @@
 // test__order.py (links in insertion order) to DESIGN §3 "Links".
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Greenlet, GreenletExit, getCurrent, sleep, spawn } from '../../src/index.js';
+import { Greenlet, GreenletExit, getCurrent, sleep, spawn, Timeout } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
 import { captureReports, ExpectedError } from '../_util.js';
 
@@ -313,5 +313,100 @@ test('a link callback runs from the hub, not as the greenlet that ran before it:
     assert.notEqual(current, killer, 'getCurrent() in a link is not the greenlet that ran last');
     assert.notEqual(current, g, 'nor the dead greenlet');
     assert.deepEqual(log, ['link finished its sleep']);
+  });
+});
+
+test('each link callback runs in a greenlet of its own, called at once in link order, and may wait', async () => {
+  await runVirtual(async () => {
+    const main = getCurrent();
+    const log: string[] = [];
+    const currents: unknown[] = [];
+    const g = spawn(() => 1);
+    g.link(async () => {
+      currents.push(getCurrent());
+      log.push('first starts');
+      await sleep(10);
+      log.push('first ends');
+    });
+    g.linkValue(async () => {
+      currents.push(getCurrent());
+      log.push('second starts');
+      await sleep(5);
+      log.push('second ends');
+    });
+    await g.join();
+    await sleep(20);
+    assert.deepEqual(log, ['first starts', 'second starts', 'second ends', 'first ends']);
+    assert.equal(currents.length, 2);
+    for (const c of currents) {
+      assert.ok(c instanceof Greenlet, 'getCurrent() in a link is a Greenlet');
+      assert.notEqual(c, main);
+      assert.notEqual(c, g);
+    }
+    assert.notEqual(currents[0], currents[1]);
+  });
+});
+
+test("the main program's Timeout never lands in a link callback that waits (real hub)", async () => {
+  // outside runVirtual: the test body is the main program here
+  const log: string[] = [];
+  const g = spawn(() => 1);
+  let linkDone: Greenlet | undefined;
+  g.link(async () => {
+    linkDone = getCurrent() as Greenlet;
+    await sleep(30);
+    log.push('link slept');
+  });
+  const t = Timeout.startNew(5);
+  try {
+    await g.join();
+    await sleep(1000);
+  } catch (e) {
+    log.push(e === t ? 'main timed out' : `other ${String(e)}`);
+  } finally {
+    t.cancel();
+  }
+  await (linkDone as Greenlet).join();
+  assert.deepEqual(log, ['main timed out', 'link slept']);
+});
+
+test('a failing link greenlet is reported as <callback name> for <Greenlet …>', async () => {
+  await runVirtual(async () => {
+    const reports = captureReports();
+    const g = spawn(() => 1);
+    g.link(async function waitsThenFails() {
+      await sleep(1);
+      throw new ExpectedError('late');
+    });
+    await g.join();
+    await sleep(5);
+    assert.equal(reports.length, 1);
+    assert.ok(
+      (reports[0] as string).includes(`waitsThenFails for ${String(g)} failed with ExpectedError`),
+      reports[0],
+    );
+  });
+});
+
+test('a verdant wait started in a rawlink callback rejects with an Error that says so', async () => {
+  await runVirtual(async () => {
+    captureReports();
+    let seen: unknown;
+    let current: unknown;
+    const g = spawn(() => 1);
+    g.rawlink(async () => {
+      current = getCurrent();
+      try {
+        await sleep(1);
+        seen = 'slept';
+      } catch (e) {
+        seen = e;
+      }
+    });
+    await g.join();
+    await sleep(5);
+    assert.ok(seen instanceof Error, String(seen));
+    assert.match((seen as Error).message, /rawlink/);
+    assert.notEqual(current, getCurrent(), 'a rawlink callback does not run as main');
   });
 });

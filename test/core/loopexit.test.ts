@@ -169,4 +169,13 @@ save({ reached: true });
   assert.notEqual(r.status, 13, 'not "unsettled top-level await"');
   assert.match(r.stderr, /This operation would block forever/);
   assert.equal(r.stdout, '');
+  assert.doesNotMatch(r.stderr, /Waiter|_pendingExc|greenlets:/, 'only its message and stack');
+  assert.ok(r.stderr.split('\n').length < 40, `a short report, got:\n${r.stderr}`);
+});
+
+test('LoopExit.greenlets is not enumerable', async () => {
+  const { LoopExit } = await import(index);
+  const e = new LoopExit(['a']);
+  assert.deepEqual(e.greenlets, ['a']);
+  assert.equal(Object.keys(e).includes('greenlets'), false);
 });

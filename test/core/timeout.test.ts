@@ -304,24 +304,6 @@ test('a Timeout that fired during a foreign await lands at the next verdant wait
   });
 });
 
-test('cancel() by another greenlet after the Timeout fired but before it was delivered withdraws it', async () => {
-  await runVirtual(async () => {
-    let t: Timeout | undefined;
-    const log: string[] = [];
-    // the canceller's timer is made first: both fire at 10, the canceller runs first
-    spawn(async () => {
-      await sleep(10);
-      t?.cancel();
-      log.push('cancelled');
-    });
-    await sleep(0);
-    t = Timeout.startNew(10);
-    await sleep(20);
-    log.push(`slept to ${getHub().now()}`);
-    assert.deepEqual(log, ['cancelled', 'slept to 20']);
-  });
-});
-
 test('a Timeout due together with the wake of the wait it bounds wins, whichever timer came first', async () => {
   await runVirtual(async () => {
     const t = Timeout.startNew(10);
@@ -507,4 +489,48 @@ test('a Timeout in main that fires while main is not waiting lands at its next w
   } finally {
     t.cancel();
   }
+});
+
+test('a Timeout whose exception class has a throwing constructor still lands, with what it threw', async () => {
+  await runVirtual(async () => {
+    const thrown = new ExpectedError('ctor');
+    class Bad extends Error {
+      constructor() {
+        super('bad');
+        throw thrown;
+      }
+    }
+    const t = Timeout.startNew(10, { exception: Bad });
+    assert.equal(await expectThrown(() => sleep(100)), thrown);
+    assert.equal(getHub().now(), 10);
+    assert.equal(t.signal.reason, thrown);
+  });
+});
+
+test('Infinity is forever: sleep(Infinity), new Timeout(Infinity) and timeout: Infinity never fire', async () => {
+  await runVirtual(async () => {
+    const never = new Timeout(Number.POSITIVE_INFINITY).start();
+    const t = Timeout.startNew(10);
+    assert.equal(await expectThrown(() => sleep(Number.POSITIVE_INFINITY)), t);
+    assert.equal(getHub().now(), 10);
+    const g = spawn(() => sleep(5));
+    assert.equal(await g.join({ timeout: Number.POSITIVE_INFINITY }), true);
+    assert.equal(getHub().now(), 15);
+    await sleep(20); // the clock moves on finite timers only
+    assert.equal(getHub().now(), 35);
+    assert.equal(Number.isFinite(getHub().now()), true);
+    never.cancel();
+  });
+  // the real hub arms no Node timer for them
+  const g = spawn(async () => {
+    const t = new Timeout(Number.POSITIVE_INFINITY).start();
+    try {
+      await sleep(Number.POSITIVE_INFINITY);
+    } finally {
+      t.cancel();
+    }
+  });
+  await sleep(1);
+  assert.equal(getHub().timers, 0);
+  await g.kill();
 });

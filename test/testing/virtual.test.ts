@@ -223,3 +223,55 @@ test('the real hub is back after runVirtual', async () => {
   await sleep(1);
   assert.ok(real.now() > t0);
 });
+
+test('a leftover that catches GreenletExit and waits again is abandoned after 1000 virtual ms, with a report naming it', async () => {
+  const real = getHub();
+  const saved = real.exceptionStream;
+  const reports: string[] = [];
+  real.exceptionStream = { write: (text: string) => reports.push(text) };
+  let stubborn: Greenlet | undefined;
+  let at = -1;
+  try {
+    const result = await runVirtual(async () => {
+      stubborn = spawn(async () => {
+        for (;;) {
+          try {
+            await sleep(100);
+          } catch {
+            at = getHub().now(); // swallows every kill
+          }
+        }
+      });
+      stubborn.name = 'Stubborn';
+      await sleep(10);
+      return 'fn done';
+    });
+    assert.equal(result, 'fn done');
+  } finally {
+    real.exceptionStream = saved;
+  }
+  assert.equal(at, 10, 'it was killed when fn returned');
+  assert.equal(stubborn?.dead, false);
+  const text = reports.join('');
+  assert.ok(text.includes(String(stubborn)), text);
+  assert.match(text, /abandoned/);
+});
+
+test("a virtual hub's exceptionStream starts as the real hub's: reports inside go to it", async () => {
+  const real = getHub();
+  const saved = real.exceptionStream;
+  const reports: string[] = [];
+  real.exceptionStream = { write: (text: string) => reports.push(text) };
+  try {
+    await runVirtual(async () => {
+      assert.equal(getHub().exceptionStream, real.exceptionStream);
+      spawn(() => {
+        throw new ExpectedError('unobserved');
+      });
+      await sleep(1);
+    });
+  } finally {
+    real.exceptionStream = saved;
+  }
+  assert.match(reports.join(''), /unobserved/);
+});

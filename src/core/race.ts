@@ -1,0 +1,185 @@
+/**
+ * `race(...fns)`: the first of several waits, the others withdrawn — Go's `select`, trio's
+ * first-completed.
+ *
+ * Design note — why not `Promise.race`. A verdant wait lives until it settles or its greenlet
+ * dies, so `Promise.race([q.get(), sleep(10)])` leaves the losing `get` registered: it takes the
+ * next item and nobody receives it. `race` calls each `fn()` in the current greenlet and notes the
+ * verdant waits each call started (the fiber's waits before and after the call). When the first
+ * call settles — its wait resumed, so this greenlet holds the hub's turn and no other wait of it
+ * can resume in between — every other wait noted is withdrawn through the owner's `abortWait`,
+ * exactly as an interrupted wait is: one still in its owner's list leaves it, a woken one hands
+ * back what it held. Their promises never settle. A kill or `Timeout` marks every wait of the
+ * greenlet; the first to reject ends the race and the others are withdrawn the same way. One
+ * extra wait of the race itself carries the `{timeout, signal}` options (and makes the race a
+ * cancel point when the calls only return foreign promises, which are just abandoned).
+ * Each call should start one wait (a `get`, an `acquire`, a `sleep`): a wait an async call
+ * starts after its first await is not noted. Tests: test/core/race.test.ts.
+ *
+ * @module
+ */
+import { type Fiber, NONE } from './_fiber.js';
+import { isPromiseLike } from './_util.js';
+import { currentFiber } from './context.js';
+import { guardCancellation, rejectWait } from './errors.js';
+import { getHub, type Hub } from './hub.js';
+import { throwTimeout } from './timeout.js';
+import { readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
+
+/** What {@link race} resolves with: which call settled first, and its value. */
+export interface RaceResult<T> {
+  /** The position of the winning function among the arguments (0-based). */
+  index: number;
+  /** What the winning call resolved to. */
+  value: T;
+}
+
+type RaceFn = () => unknown;
+type RaceValue<F extends readonly RaceFn[]> = Awaited<ReturnType<F[number]>>;
+
+/** The waits a fiber has pending, as a list. */
+function waitsOf(fiber: Fiber): Waiter[] {
+  const out: Waiter[] = [];
+  if (fiber._wait !== null) out.push(fiber._wait);
+  if (fiber._more !== null) out.push(...fiber._more);
+  return out;
+}
+
+/** The race's own wait (options, foreign promises): withdrawn like the others; counts as `until`. */
+const raceOwner = {
+  abortWait(w: Waiter): void {
+    const hub = w.data as Hub | null;
+    if (hub !== null && hub !== undefined) {
+      hub.untilCount--;
+      w.data = null;
+    }
+  },
+};
+
+/**
+ * Wait for the first of several calls to settle, and withdraw the waits the others started.
+ *
+ * Each `fn()` is called at once, in order, in the current greenlet; each starts a verdant wait
+ * (`() => q.get()`, `() => sleep(100)`, `() => lock.acquire()`) or returns any promise. The race
+ * resolves with `{index, value}` of the first to settle, or rejects with its failure. The waits
+ * the other calls started are withdrawn before they resume — one that was woken hands back what
+ * it held (the item goes back to its queue, the permit to the next waiter) — and their promises
+ * never settle. A foreign promise among them is only abandoned (its work goes on).
+ *
+ * A switch point: kill and `Timeout` land here and withdraw every wait of the race. An options
+ * object may come last: `timeout` (ms) elapsing first rejects with a `Timeout`, an aborted
+ * `signal` with its reason. A call that returns a plain value (or throws) settles the race at
+ * once; the calls after it are not made.
+ *
+ * Source: Go's `select`, trio's first-completed pattern; gevent's `wait(objects, count=1)` over
+ * waits. Unlike `Promise.race`, nothing the losers waited for is lost.
+ * @param fns - the calls, optionally followed by `{timeout, signal}` (or a timeout in ms)
+ * @returns `{index, value}` of the first call to settle
+ * @throws the first call's failure; a `Timeout` when `timeout` elapses; TypeError for an argument
+ *   that is not a function, RangeError for a bad timeout (rejects)
+ * @example
+ * ```ts
+ * import { Queue, race, sleep } from 'verdant';
+ * const jobs = new Queue<string>();
+ * const { index, value } = await race(() => jobs.get(), () => sleep(1000));
+ * if (index === 0) console.log('got', value);
+ * else console.log('idle for a second'); // the get was withdrawn: no job is lost
+ * ```
+ */
+export function race<F extends RaceFn[]>(...fns: F): Promise<RaceResult<RaceValue<F>>>;
+export function race<F extends RaceFn[]>(
+  ...args: [...fns: F, options: WaitOptions | number]
+): Promise<RaceResult<RaceValue<F>>>;
+export function race(...args: unknown[]): Promise<RaceResult<unknown>> {
+  let options: unknown;
+  const last = args[args.length - 1];
+  if (args.length > 0 && typeof last !== 'function') {
+    options = last;
+    args.pop();
+  }
+  const err = readWaitOptions(options, 'race');
+  if (err !== NONE) return rejectWait(err);
+  for (let i = 0; i < args.length; i++) {
+    if (typeof args[i] !== 'function') {
+      return rejectWait(
+        new TypeError(
+          `race: every argument but the last must be a function, got ${typeof args[i]} at ${i}`,
+        ),
+      );
+    }
+  }
+  return guardCancellation(runRace(args as RaceFn[], waitArgs.timeout, waitArgs.signal));
+}
+
+function runRace(
+  fns: RaceFn[],
+  timeout: number | null,
+  signal: AbortSignal | null,
+): Promise<RaceResult<unknown>> {
+  const fiber = currentFiber();
+  const before = new Set(waitsOf(fiber));
+  const noted: Waiter[] = [];
+  let done = false;
+  let resolveRace!: (r: RaceResult<unknown>) => void;
+  let rejectRace!: (e: unknown) => void;
+  const out = new Promise<RaceResult<unknown>>((res, rej) => {
+    resolveRace = res;
+    rejectRace = rej;
+  });
+  let own: Waiter | null = null;
+  const withdraw = (): void => {
+    done = true;
+    for (const w of noted) if (!w.isDone) w._abandon();
+    if (own !== null && !own.isDone) own._abandon();
+  };
+  const win = (index: number, value: unknown): void => {
+    if (done) return;
+    withdraw();
+    resolveRace({ index, value });
+  };
+  const lose = (e: unknown): void => {
+    if (done) return;
+    withdraw();
+    rejectRace(e);
+  };
+  let foreign = false;
+  for (let i = 0; i < fns.length && !done; i++) {
+    let r: unknown;
+    try {
+      r = (fns[i] as RaceFn)();
+    } catch (e) {
+      lose(e);
+      break;
+    }
+    let started = false;
+    for (const w of waitsOf(fiber)) {
+      if (!before.has(w)) {
+        before.add(w);
+        noted.push(w);
+        started = true;
+      }
+    }
+    if (!isPromiseLike(r)) {
+      win(i, r);
+      break;
+    }
+    if (!started) foreign = true;
+    const index = i;
+    (r as PromiseLike<unknown>).then(
+      (v) => win(index, v),
+      (e: unknown) => lose(e),
+    );
+  }
+  if (done) return out;
+  // The race's own wait: its timeout and signal, and a cancel point for foreign-only races.
+  const w = new Waiter<never>(raceOwner, throwTimeout);
+  own = w;
+  if (foreign) {
+    // A foreign promise may still settle: an idle virtual hub must not call this a stall.
+    const hub = getHub();
+    w.data = hub;
+    hub.untilCount++;
+  }
+  w.start(timeout, signal).then(undefined, lose);
+  return out;
+}

@@ -1,0 +1,82 @@
+/**
+ * `until`: a foreign promise as a verdant wait.
+ *
+ * Design note: the Waiter's owner counts the wait in `hub.untilCount` until the foreign promise
+ * settles or the wait is interrupted, so a virtual hub does not call a stall while a foreign
+ * result may still come. An interrupt withdraws the wait; the foreign work goes on (its result is
+ * dropped). Tests: test/core/until.test.ts.
+ *
+ * @module
+ */
+import { NONE } from './_fiber.js';
+import { typeName } from './_util.js';
+import { rejectWait } from './errors.js';
+import { getHub } from './hub.js';
+import { throwTimeout } from './timeout.js';
+import { readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
+
+const untilOwner = {
+  abortWait(w: Waiter): void {
+    untilDone(w);
+  },
+};
+
+function untilDone(w: Waiter): void {
+  if (w.data !== null && w.data !== undefined) {
+    (w.data as { untilCount: number }).untilCount--;
+    w.data = null;
+  }
+}
+
+/**
+ * Make a foreign promise a verdant wait: kill, `Timeout`, the `timeout` option and `signal` land
+ * here. The foreign work itself goes on unless it was given a signal (`getCurrent().signal`).
+ *
+ * A switch point. Without `until`, awaiting a foreign promise is not a verdant wait: a kill or
+ * Timeout lands only at the next verdant wait.
+ * @param promise - the foreign promise (or thenable)
+ * @param options - `{timeout, signal}` or a timeout in ms
+ * @returns what `promise` resolves to
+ * @throws what `promise` rejects with; a `Timeout` when `timeout` elapses; TypeError for a non-thenable
+ * @example
+ * ```ts
+ * import { setTimeout as delay } from 'node:timers/promises';
+ * import { type Greenlet, getCurrent, spawn, until } from 'verdant';
+ * const g = spawn(() => {
+ *   const { signal } = getCurrent() as Greenlet; // aborted when g is killed
+ *   return until(delay(10, 'done', { signal }), { timeout: 5000 });
+ * });
+ * console.log(await g.get()); // 'done'
+ * ```
+ */
+export function until<T>(
+  promise: PromiseLike<T>,
+  options?: WaitOptions | number | null,
+): Promise<T> {
+  const err = readWaitOptions(options, 'until');
+  if (err !== NONE) return rejectWait(err);
+  if (promise === null || typeof promise !== 'object' || typeof promise.then !== 'function') {
+    return Promise.reject(
+      new TypeError(`until: promise must be a promise or a thenable, got ${typeName(promise)}`),
+    );
+  }
+  const timeout = waitArgs.timeout;
+  const signal = waitArgs.signal;
+  const hub = getHub();
+  const w = new Waiter<T>(untilOwner, throwTimeout);
+  w.data = hub;
+  hub.untilCount++;
+  promise.then(
+    (v) => {
+      untilDone(w);
+      w.wake(v);
+    },
+    (e: unknown) => {
+      untilDone(w);
+      w.wakeError(e);
+    },
+  );
+  return w.start(timeout, signal);
+}
+
+/** What `wait`/`iwait` accept besides promises: a Greenlet, an Event, an AsyncResult … */

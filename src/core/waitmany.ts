@@ -1,0 +1,434 @@
+/**
+ * Waiting for many: `wait`, `iwait`, `joinAll`, `killAll`, `kill`.
+ *
+ * Design note: `wait`/`iwait`/`joinAll` collect readiness with `rawlink` on each object (a
+ * Greenlet, an Event, an AsyncResult — anything with `ready`/`rawlink`/`unlink`) or `.then` on a
+ * plain promise, into one Waiter of the caller; so they are one kill/timeout point and lose
+ * nothing: what became ready and was not consumed is simply still ready. They unlink on every
+ * exit path. Tests: test/core/waitmany.test.ts, test/core/kill.test.ts.
+ *
+ * @module
+ */
+import { NONE } from './_fiber.js';
+import { checkKillException, isPromiseLike, returnFalse, typeName } from './_util.js';
+import { guardCancellation } from './errors.js';
+import { Greenlet, type KillOptions, kAddLink, type LinkEntry } from './greenlet.js';
+import { getHub } from './hub.js';
+import { Timeout } from './timeout.js';
+import { readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
+
+export interface Linkable {
+  ready(): boolean;
+  // biome-ignore lint/suspicious/noExplicitAny: each linkable passes itself
+  rawlink(cb: (obj: any) => unknown): void;
+  // biome-ignore lint/suspicious/noExplicitAny: each linkable passes itself
+  unlink(cb: (obj: any) => unknown): void;
+}
+
+/** An object `wait`/`iwait` can wait for. */
+export type Waitable = Linkable | PromiseLike<unknown>;
+
+function isLinkable(x: unknown): x is Linkable {
+  return (
+    x !== null &&
+    typeof x === 'object' &&
+    typeof (x as Linkable).rawlink === 'function' &&
+    typeof (x as Linkable).ready === 'function'
+  );
+}
+
+/**
+ * Collects objects as they become ready, for one consumer waiting on one Waiter.
+ *
+ * Greenlets (the common case: `joinAll` of thousands) get one link entry shared by all of
+ * them, and are deduplicated through it: no allocation and no hashing per greenlet.
+ */
+class Collector {
+  readonly done: unknown[] = [];
+  #head = 0;
+  /** For promises: their settled values (iwait yields them). */
+  values: Map<unknown, { ok: boolean; v: unknown }> | null = null;
+  /** Objects linked and not ready yet. */
+  pending = 0;
+  /** Every object linked, to unlink on close. */
+  readonly #linked: Linkable[] = [];
+  waiter: Waiter | null = null;
+  #closed = false;
+  readonly #entry: LinkEntry;
+
+  constructor(objects: Iterable<unknown>, where: string) {
+    this.#entry = { cb: this.onReady, kind: 'any', quiet: false, spawn: false };
+    /** Deduplicates what is not a live greenlet. */
+    let seen: Set<unknown> | null = null;
+    for (const obj of objects) {
+      if (obj instanceof Greenlet && !obj.dead) {
+        if (obj[kAddLink](this.#entry)) {
+          this.pending++;
+          this.#linked.push(obj);
+        }
+        continue;
+      }
+      if (seen === null) seen = new Set();
+      if (seen.has(obj)) continue;
+      seen.add(obj);
+      if (isLinkable(obj)) {
+        if (obj.ready()) this.done.push(obj);
+        else {
+          this.pending++;
+          this.#linked.push(obj);
+          obj.rawlink(this.onReady);
+        }
+      } else if (isPromiseLike(obj)) {
+        (obj as PromiseLike<unknown>).then(
+          (v) => this.#settled(obj, true, v),
+          (e: unknown) => this.#settled(obj, false, e),
+        );
+      } else {
+        this.close();
+        throw new TypeError(
+          `${where}: every object must be a greenlet, an event or a promise, got ${typeName(obj)}`,
+        );
+      }
+    }
+  }
+
+  #settled(obj: unknown, ok: boolean, v: unknown): void {
+    if (this.#closed) return;
+    if (this.values === null) this.values = new Map();
+    this.values.set(obj, { ok, v });
+    this.#push(obj);
+  }
+
+  onReady = (obj: Linkable): void => {
+    if (this.#closed) return;
+    // A greenlet's link is used up when it fires; an Event's stays until unlinked.
+    if (!(obj instanceof Greenlet)) obj.unlink(this.onReady);
+    this.pending--;
+    this.#push(obj);
+  };
+
+  /** How many ready objects are not taken yet. */
+  get available(): number {
+    return this.done.length - this.#head;
+  }
+
+  /** Take the oldest ready object (O(1)). */
+  take(): unknown {
+    const obj = this.done[this.#head];
+    this.done[this.#head++] = undefined;
+    if (this.#head === this.done.length) {
+      this.done.length = 0;
+      this.#head = 0;
+    }
+    return obj;
+  }
+
+  #push(obj: unknown): void {
+    this.done.push(obj);
+    this.waiter?.wake(true);
+  }
+
+  /** Wait until something is ready (or timeout → false). */
+  next(timeout: number | null, signal: AbortSignal | null): Promise<boolean> {
+    const w = new Waiter<boolean>(null, returnFalse);
+    this.waiter = w;
+    return w.start(timeout, signal);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.pending > 0) for (const obj of this.#linked) obj.unlink(this.onReady);
+    this.#linked.length = 0;
+  }
+}
+
+function deadlineFrom(timeout: number | null): number | null {
+  return timeout === null ? null : getHub().now() + timeout;
+}
+function remaining(deadline: number | null): number | null {
+  return deadline === null ? null : Math.max(0, deadline - getHub().now());
+}
+
+/** Options of {@link joinAll}. */
+export interface JoinAllOptions extends WaitOptions {
+  /** Throw the first failure (in finishing order) instead of collecting it. */
+  raiseError?: boolean;
+  /** Resolve once this many have finished. */
+  count?: number | null;
+}
+
+/**
+ * Wait for the greenlets to finish.
+ *
+ * A switch point unless all are dead already. Kill and `Timeout` land here. At `timeout` it
+ * resolves to what finished so far (no throw).
+ * Source: `gevent.joinall` (`test__joinall.py`).
+ * @returns the greenlets that finished, in finishing order (each listed once)
+ * @throws with `raiseError`, the first failure; TypeError/RangeError for bad arguments
+ * @example
+ * ```ts
+ * import { joinAll, sleep, spawn } from 'verdant';
+ * const done = await joinAll([spawn(sleep, 10), spawn(sleep, 20)], { timeout: 1000 });
+ * console.log(done.length); // 2
+ * ```
+ */
+export function joinAll<T extends Greenlet<unknown>>(
+  greenlets: Iterable<T>,
+  options: JoinAllOptions | number | null = {},
+): Promise<T[]> {
+  return guardCancellation(joinAllImpl(greenlets, options));
+}
+
+async function joinAllImpl<T extends Greenlet<unknown>>(
+  greenlets: Iterable<T>,
+  options: JoinAllOptions | number | null,
+): Promise<T[]> {
+  const opts: JoinAllOptions = typeof options === 'number' ? { timeout: options } : (options ?? {});
+  const err = readWaitOptions(opts, 'joinAll');
+  if (err !== NONE) throw err;
+  const timeout = waitArgs.timeout;
+  const signal = waitArgs.signal;
+  if (greenlets === null || typeof (greenlets as Iterable<T>)[Symbol.iterator] !== 'function') {
+    throw new TypeError(`joinAll: greenlets must be iterable, got ${typeName(greenlets)}`);
+  }
+  const list = [...greenlets];
+  for (const g of list) {
+    if (!(g instanceof Greenlet)) {
+      throw new TypeError(`joinAll: every item must be a Greenlet, got ${typeName(g)}`);
+    }
+  }
+  const count = checkCount(opts.count, list.length, 'joinAll');
+  if (count === 0) return [];
+  const out: T[] = [];
+  const c = new Collector(list, 'joinAll');
+  const deadline = deadlineFrom(timeout);
+  try {
+    for (;;) {
+      while (c.available > 0) {
+        const g = c.take() as T;
+        if (opts.raiseError === true && !g.successful()) throw g.exception;
+        out.push(g);
+        if (out.length >= count) return out;
+      }
+      if (c.pending === 0) return out;
+      if (!(await c.next(remaining(deadline), signal))) return out;
+    }
+  } finally {
+    c.close();
+  }
+}
+
+function checkCount(count: unknown, total: number, where: string): number {
+  if (count === undefined || count === null) return total;
+  if (typeof count !== 'number' || Number.isNaN(count) || count < 0) {
+    throw new RangeError(`${where}: count must be a non-negative number, got ${String(count)}`);
+  }
+  return Math.min(count, total);
+}
+
+/**
+ * Kill every greenlet (see {@link Greenlet.kill}), by default waiting for all to die.
+ *
+ * A switch point with `block` (default). Kill and `Timeout` of the caller land there.
+ * Source: `gevent.killall`.
+ * @throws a `Timeout` when some greenlet outlives `timeout`; TypeError for bad arguments
+ * @example
+ * ```ts
+ * import { killAll, sleep, spawn } from 'verdant';
+ * const workers = [spawn(sleep, 60_000), spawn(sleep, 60_000)];
+ * await killAll(workers, { timeout: 1000 });
+ * console.log(workers.every((g) => g.dead)); // true
+ * ```
+ */
+export function killAll(
+  greenlets: Iterable<Greenlet<unknown>>,
+  options: KillOptions = {},
+): Promise<void> {
+  return guardCancellation(killAllImpl(greenlets, options));
+}
+
+async function killAllImpl(
+  greenlets: Iterable<Greenlet<unknown>>,
+  options: KillOptions,
+): Promise<void> {
+  if (
+    greenlets === null ||
+    typeof (greenlets as Iterable<unknown>)[Symbol.iterator] !== 'function'
+  ) {
+    throw new TypeError(`killAll: greenlets must be iterable, got ${typeName(greenlets)}`);
+  }
+  const list = [...greenlets];
+  for (const g of list) {
+    if (!(g instanceof Greenlet)) {
+      throw new TypeError(`killAll: every item must be a Greenlet, got ${typeName(g)}`);
+    }
+  }
+  const { block = true, timeout, signal, exception } = options;
+  const bad = checkKillException(exception, 'killAll');
+  if (bad !== null) throw bad;
+  const err = readWaitOptions({ timeout, signal }, 'killAll');
+  if (err !== NONE) throw err;
+  await Promise.all(list.map((g) => g.kill({ exception, block: false })));
+  if (!block) return;
+  await joinAll(list, { timeout, signal });
+  if (list.some((g) => !g.dead)) throw new Timeout(timeout ?? null);
+}
+
+/**
+ * Kill `greenlet` without waiting for it (gevent's `gevent.kill`: asynchronous).
+ * Same as `greenlet.kill({exception, block: false})`. Never switches.
+ * @throws TypeError for a non-greenlet or a bad exception (rejects)
+ * @example
+ * ```ts
+ * import { kill, sleep, spawn } from 'verdant';
+ * const g = spawn(sleep, 60_000);
+ * await kill(g); // requested; g dies at its next wait
+ * await g.join();
+ * console.log(g.dead); // true
+ * ```
+ */
+export function kill(
+  greenlet: Greenlet<unknown>,
+  options: Pick<KillOptions, 'exception'> = {},
+): Promise<void> {
+  if (!(greenlet instanceof Greenlet))
+    return Promise.reject(
+      new TypeError(`kill: greenlet must be a Greenlet, got ${typeName(greenlet)}`),
+    );
+  return greenlet.kill({ exception: options?.exception, block: false });
+}
+
+/** Options of {@link wait} and {@link iwait}. */
+export interface WaitManyOptions extends WaitOptions {
+  /** Stop after this many objects became ready. */
+  count?: number | null;
+}
+
+/**
+ * Wait for objects (greenlets, events, async results, plain promises) to become ready, or —
+ * with no objects — for the hub to be idle (no ready callbacks, no timers, no verdant I/O).
+ *
+ * A switch point unless everything is ready already. Kill and `Timeout` land here. At `timeout`
+ * it resolves to what is ready so far (no throw).
+ * Source: `gevent.wait` (`test__iwait.py`, `test__api.py`).
+ * @returns the ready objects in the order they became ready (a promise as given); with no
+ *   objects, true once the hub is idle, false on timeout
+ * @example
+ * ```ts
+ * import { Event, sleep, spawn, wait } from 'verdant';
+ * const event = new Event();
+ * const g1 = spawn(sleep, 50);
+ * const g2 = spawn(sleep, 10);
+ * const ready = await wait([g1, g2, event], { count: 1 });
+ * console.log(ready[0] === g2); // true
+ * ```
+ */
+export function wait(options?: WaitManyOptions | number | null): Promise<boolean>;
+export function wait<O extends Waitable>(
+  objects: Iterable<O> | null | undefined,
+  options?: WaitManyOptions | number | null,
+): Promise<O[]>;
+export function wait(a?: unknown, b?: unknown): Promise<unknown> {
+  return guardCancellation(waitImpl(a, b));
+}
+
+async function waitImpl(a?: unknown, b?: unknown): Promise<unknown> {
+  let objects: Iterable<unknown> | null = null;
+  let options: unknown = b;
+  if (a !== undefined && a !== null && typeof a === 'object' && Symbol.iterator in a) {
+    objects = a as Iterable<unknown>;
+  } else if (a !== undefined && a !== null) {
+    options = a;
+  }
+  const opts: WaitManyOptions =
+    typeof options === 'number' ? { timeout: options } : ((options as WaitManyOptions) ?? {});
+  const err = readWaitOptions(opts, 'wait');
+  if (err !== NONE) throw err;
+  if (objects === null) return waitIdle(waitArgs.timeout, waitArgs.signal);
+  const timeout = waitArgs.timeout;
+  const signal = waitArgs.signal;
+  const list = [...objects];
+  const count = checkCount(opts.count, new Set(list).size, 'wait');
+  const c = new Collector(list, 'wait');
+  const out: unknown[] = [];
+  const deadline = deadlineFrom(timeout);
+  try {
+    for (;;) {
+      while (c.available > 0 && out.length < count) out.push(c.take());
+      if (out.length >= count) return out;
+      if (!(await c.next(remaining(deadline), signal))) return out;
+    }
+  } finally {
+    c.close();
+  }
+}
+
+function waitIdle(timeout: number | null, signal: AbortSignal | null): Promise<boolean> {
+  const hub = getHub();
+  const w = new Waiter<boolean>(null, returnFalse);
+  const p = w.start(timeout, signal);
+  const check = (): void => {
+    if (!w.isPending) return;
+    if (hub.pending === 0 && hub.ioCount === 0 && hub.timers === (w.heapIndex >= 0 ? 1 : 0)) {
+      w.wake(true);
+    } else {
+      hub.onIdle(check);
+    }
+  };
+  hub.onIdle(check);
+  return p;
+}
+
+/**
+ * Iterate over objects as they become ready: greenlets and events are yielded themselves, a
+ * plain promise yields its resolved value (or throws its rejection at that position).
+ *
+ * Each `next()` is a switch point unless something is ready. Kill and `Timeout` land there. At
+ * `timeout` (for the whole iteration) the iteration ends quietly. `break` unlinks everything.
+ * Source: `gevent.iwait` (`test__iwait.py`).
+ * @example
+ * ```ts
+ * import { iwait, sleep, spawn } from 'verdant';
+ * const greenlets = [30, 10, 20].map((ms) => spawn(async () => { await sleep(ms); return ms; }));
+ * for await (const g of iwait(greenlets)) console.log(g.value); // 10, 20, 30
+ * ```
+ */
+export async function* iwait<O extends Waitable>(
+  objects: Iterable<O>,
+  options?: WaitManyOptions | number | null,
+): AsyncGenerator<O extends PromiseLike<infer V> ? V : O, void, undefined> {
+  const opts: WaitManyOptions =
+    typeof options === 'number' ? { timeout: options } : (options ?? {});
+  const err = readWaitOptions(opts, 'iwait');
+  if (err !== NONE) throw err;
+  const timeout = waitArgs.timeout;
+  const signal = waitArgs.signal;
+  if (objects === null || typeof objects !== 'object' || !(Symbol.iterator in objects)) {
+    throw new TypeError(`iwait: objects must be iterable, got ${typeName(objects)}`);
+  }
+  const list = [...objects];
+  const count = checkCount(opts.count, new Set(list).size, 'iwait');
+  const c = new Collector(list, 'iwait');
+  const deadline = deadlineFrom(timeout);
+  let yielded = 0;
+  try {
+    while (yielded < count) {
+      if (c.available === 0) {
+        if (!(await c.next(remaining(deadline), signal))) return;
+        continue;
+      }
+      const obj = c.take();
+      yielded++;
+      const settled = c.values?.get(obj);
+      if (settled !== undefined) {
+        if (!settled.ok) throw settled.v;
+        yield settled.v as never;
+      } else {
+        yield obj as never;
+      }
+    }
+  } finally {
+    c.close();
+  }
+}

@@ -1,0 +1,263 @@
+// race(...fns): the first of several waits, the others withdrawn (DESIGN §3 "`Promise.race` over
+// verdant waits …", issue 15 defect 9). Go's select; nothing a loser waited for is lost.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  Event,
+  GreenletExit,
+  getHub,
+  Queue,
+  race,
+  Semaphore,
+  sleep,
+  spawn,
+  Timeout,
+} from '../../src/index.js';
+import { runVirtual } from '../../src/testing/index.js';
+import { assertRejectsNoThrow, deferred, ExpectedError } from '../_util.js';
+
+test('Promise.race over verdant waits leaves its loser registered: it eats the next item', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    await Promise.race([q.get(), sleep(10)]);
+    q.putNowait(1);
+    await sleep(0);
+    assert.equal(q.qsize(), 0, 'the losing get took it (documented: use race)');
+  });
+});
+
+test('race() in a loop loses no item: the losing get is withdrawn', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    spawn(async () => {
+      for (let i = 0; i < 20; i++) {
+        await sleep(13);
+        q.putNowait(i);
+      }
+    });
+    const got: number[] = [];
+    let idle = 0;
+    while (got.length < 20) {
+      const r = await race(
+        () => q.get(),
+        () => sleep(5),
+      );
+      if (r.index === 0) got.push(r.value as number);
+      else idle++;
+    }
+    assert.deepEqual(
+      got,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+    assert.ok(idle > 0);
+  });
+});
+
+test('race() resolves with {index, value} of the first to settle', async () => {
+  await runVirtual(async () => {
+    const e = new Event();
+    spawn(async () => {
+      await sleep(5);
+      e.set();
+    });
+    const r = await race(
+      () => sleep(10).then(() => 'slow'),
+      () => e.wait(),
+    );
+    assert.deepEqual(r, { index: 1, value: true });
+    assert.equal(getHub().now(), 5);
+  });
+});
+
+test('a loser that was woken hands back what it held; its promise never settles', async () => {
+  await runVirtual(async () => {
+    const q1 = new Queue<string>();
+    const q2 = new Queue<string>();
+    let loserSettled = false;
+    spawn(() => {
+      q1.putNowait('a');
+      q2.putNowait('b'); // both getters are woken in the same step
+    });
+    const r = await race(
+      () => q1.get(),
+      () =>
+        q2.get().then((v) => {
+          loserSettled = true;
+          return v;
+        }),
+    );
+    assert.deepEqual(r, { index: 0, value: 'a' });
+    assert.equal(q2.qsize(), 1, 'the item went back');
+    assert.equal(q2.getNowait(), 'b');
+    await sleep(10);
+    assert.equal(loserSettled, false);
+  });
+});
+
+test('a losing acquire hands its permit back', async () => {
+  await runVirtual(async () => {
+    const s = new Semaphore(0);
+    const r = await race(
+      () => s.acquire(),
+      () => sleep(5),
+    );
+    assert.equal(r.index, 1);
+    s.release();
+    assert.equal(s.counter, 1, 'nobody took the permit');
+  });
+});
+
+test('race() rejects with the first failure and withdraws the others', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    const err = new ExpectedError('first');
+    await assert.rejects(
+      race(
+        () => q.get(),
+        async () => {
+          await sleep(3);
+          throw err;
+        },
+      ),
+      (e) => e === err,
+    );
+    q.putNowait(1);
+    await sleep(0);
+    assert.equal(q.qsize(), 1, 'the get was withdrawn');
+  });
+});
+
+test('race({timeout}) rejects with a Timeout and withdraws every wait', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    await assert.rejects(
+      race(() => q.get(), { timeout: 5 }),
+      (e) => e instanceof Timeout,
+    );
+    assert.equal(getHub().now(), 5);
+    q.putNowait(1);
+    await sleep(0);
+    assert.equal(q.qsize(), 1);
+    await assert.rejects(
+      race(() => q.get({ timeout: 100 }).then(() => sleep(100)), 5),
+      (e) => e instanceof Timeout,
+    );
+  });
+});
+
+test('race({signal}) rejects with the reason when it aborts; pre-aborted at once', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    const ac = new AbortController();
+    spawn(async () => {
+      await sleep(5);
+      ac.abort(new ExpectedError('stop'));
+    });
+    await assert.rejects(
+      race(() => q.get(), { signal: ac.signal }),
+      ExpectedError,
+    );
+    await assert.rejects(
+      race(() => q.get(), { signal: ac.signal }),
+      ExpectedError,
+    );
+    q.putNowait(1);
+    await sleep(0);
+    assert.equal(q.qsize(), 1);
+  });
+});
+
+test('race() is a cancel point: a kill and a Timeout land there and withdraw every wait', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    const log: string[] = [];
+    const g = spawn(async () => {
+      try {
+        await race(
+          () => q.get(),
+          () => sleep(1000),
+        );
+      } finally {
+        log.push('finally');
+      }
+    });
+    await sleep(1);
+    await g.kill();
+    assert.ok((g.value as unknown) instanceof GreenletExit);
+    assert.deepEqual(log, ['finally']);
+    const t = Timeout.startNew(5);
+    await assert.rejects(
+      race(
+        () => q.get(),
+        () => sleep(1000),
+      ),
+      (e) => e === t,
+    );
+    q.putNowait(1);
+    await sleep(0);
+    assert.equal(q.qsize(), 1);
+  });
+});
+
+test('a foreign promise may win a race; as a loser it is only abandoned', async () => {
+  await runVirtual(async () => {
+    const d = deferred<string>();
+    spawn(async () => {
+      await sleep(5);
+      d.resolve('foreign');
+    });
+    assert.deepEqual(
+      await race(
+        () => d.promise,
+        () => sleep(10),
+      ),
+      { index: 0, value: 'foreign' },
+    );
+    const never = deferred<string>();
+    assert.equal(
+      (
+        await race(
+          () => never.promise,
+          () => sleep(3),
+        )
+      ).index,
+      1,
+    );
+  });
+});
+
+test('a call returning a plain value settles the race at once; later calls are not made', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    let called = false;
+    const r = await race(
+      () => q.get(),
+      () => 7,
+      () => {
+        called = true;
+        return sleep(1);
+      },
+    );
+    assert.deepEqual(r, { index: 1, value: 7 });
+    assert.equal(called, false);
+    q.putNowait(1);
+    await sleep(0);
+    assert.equal(q.qsize(), 1);
+  });
+});
+
+test('race() rejects bad arguments without throwing', async () => {
+  await runVirtual(async () => {
+    await assertRejectsNoThrow(
+      () =>
+        race(
+          () => sleep(1),
+          5 as never,
+          () => sleep(1),
+        ),
+      TypeError,
+    );
+    await assertRejectsNoThrow(() => race(() => sleep(1), { timeout: -1 }), RangeError);
+    await assertRejectsNoThrow(() => race('x' as never), TypeError);
+  });
+});

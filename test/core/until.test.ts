@@ -1,0 +1,78 @@
+// until: a foreign promise as a verdant wait (src/core/until.ts). DESIGN §3 "A foreign await …".
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { GreenletExit, getHub, sleep, spawn, spawnLater, Timeout, until } from '../../src/index.js';
+import { runVirtual } from '../../src/testing/index.js';
+import { assertRejectsNoThrow, deferred, ExpectedError } from '../_util.js';
+
+// ---- until ----
+
+test('until(promise) resolves with the foreign value and rejects with its error', async () => {
+  await runVirtual(async () => {
+    const d = deferred<string>();
+    setTimeout(() => d.resolve('foreign'), 1);
+    assert.equal(await until(d.promise), 'foreign');
+    const err = new ExpectedError('foreign failure');
+    await assert.rejects(until(Promise.reject(err)), (e) => e === err);
+  });
+});
+
+test('until() is a cancel point: kill lands there and the foreign work goes on', async () => {
+  await runVirtual(async () => {
+    const d = deferred<string>();
+    let foreignDone = false;
+    void d.promise.then(() => {
+      foreignDone = true;
+    });
+    const log: string[] = [];
+    const g = spawn(async () => {
+      try {
+        await until(d.promise);
+        log.push('returned');
+      } finally {
+        log.push('finally');
+      }
+    });
+    await sleep(1);
+    await g.kill();
+    assert.deepEqual(log, ['finally']);
+    assert.ok((g.value as unknown) instanceof GreenletExit);
+    d.resolve('late');
+    await until(d.promise);
+    assert.equal(foreignDone, true);
+  });
+});
+
+test('until() is a cancel point: a Timeout lands there', async () => {
+  await runVirtual(async () => {
+    const never = new Promise<void>(() => {});
+    const t = Timeout.startNew(10);
+    await assert.rejects(until(never), (e) => e === t);
+    assert.equal(getHub().now(), 10);
+  });
+});
+
+test('until() with timeout rejects with a Timeout; with a signal rejects with its reason', async () => {
+  await runVirtual(async () => {
+    const never = new Promise<void>(() => {});
+    await assert.rejects(until(never, { timeout: 10 }), Timeout);
+    await assert.rejects(until(never, 20), Timeout);
+    assert.equal(getHub().now(), 30);
+    const reason = new ExpectedError('abort');
+    const ac = new AbortController();
+    spawnLater(5, () => ac.abort(reason));
+    await assert.rejects(until(never, { signal: ac.signal }), (e) => e === reason);
+    await assertRejectsNoThrow(
+      () => until(never, { signal: ac.signal }),
+      (e) => e === reason,
+    );
+  });
+});
+
+test('until() rejects bad arguments without throwing', async () => {
+  await runVirtual(async () => {
+    await assertRejectsNoThrow(() => until(42 as never), TypeError);
+    await assertRejectsNoThrow(() => until(null as never), TypeError);
+    await assertRejectsNoThrow(() => until(Promise.resolve(1), -1), RangeError);
+  });
+});
