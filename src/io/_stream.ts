@@ -324,7 +324,7 @@ export class StreamIO {
     else {
       // Let Node flush what sendall handed it, but never hold a stalled peer's socket forever.
       s.end();
-      setTimeout(() => s.destroy(), 2000).unref();
+      setTimeout(() => s.destroy(), 1000).unref();
     }
     this.notify();
   }
