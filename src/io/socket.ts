@@ -625,6 +625,9 @@ export class Socket {
     const unix = type === 'unix';
     const child: SocketType = type === 'tls' ? 'tls' : unix ? 'unix' : 'tcp';
     server.on(type === 'tls' ? 'secureConnection' : 'connection', (ns: net.Socket) => {
+      // A TLS server half-opens only after the handshake: a client that leaves during it must
+      // close the connection, or it would stay open forever.
+      if (type === 'tls') ns.allowHalfOpen = true;
       io.offer(adopt(ns, child, peerOf(ns, unix)));
     });
     return s;
@@ -754,9 +757,10 @@ export function listen(opts: ListenOptions = {}): Promise<Socket> {
   return callbackWait<Socket>(where, { timeout: opts.timeout, signal: opts.signal }, (done) => {
     const server =
       opts.tls !== undefined
-        ? tls.createServer({ ...opts.tls, allowHalfOpen: true })
+        ? tls.createServer({ ...opts.tls }) // allowHalfOpen is set once secure (see _listening)
         : net.createServer({ allowHalfOpen: true, noDelay: t.path === undefined });
     const sock = Socket._listening(server, type);
+    server.on('tlsClientError', (_e: Error, ts: tls.TLSSocket) => ts.destroy());
     const onErr = (e: Error): void => {
       server.close();
       done(withAddress(e, label) as Error);
@@ -823,6 +827,8 @@ export function wrapSocket(sock: Socket, opts: WrapOptions = {}): Promise<Socket
         serverSide === true
           ? new tls.TLSSocket(ns, { ...(tlsOpts as tls.TLSSocketOptions), isServer: true })
           : tls.connect({ ...tlsOpts, socket: ns });
+      // The TLS socket runs over ns: closing it must release ns too.
+      ts.once('close', () => ns.destroy());
       const onErr = (e: Error): void => {
         ts.destroy();
         done(withAddress(e, label, 'TLS handshake failed: ') as Error);

@@ -116,7 +116,22 @@ export function liveHandles(): string[] {
 /** Assert that every socket handle is gone (waiting up to 3 s for closes in flight). */
 export async function assertNoLiveHandles(): Promise<void> {
   for (let i = 0; i < 150 && liveHandles().length > 0; i++) await sleep(20);
-  assert.deepEqual(liveHandles(), [], 'no socket handle is left open');
+  const left = liveHandles();
+  if (left.length > 0) {
+    const detail = (
+      process as unknown as {
+        _getActiveHandles(): {
+          constructor: { name: string };
+          localPort?: number;
+          remotePort?: number;
+          readyState?: string;
+        }[];
+      }
+    )
+      ._getActiveHandles()
+      .map((h) => `${h.constructor.name} ${h.localPort}->${h.remotePort} ${h.readyState}`);
+    assert.fail(`socket handles left open: ${left.join(', ')} (${detail.join('; ')})`);
+  }
 }
 
 /** The Node socket under a verdant stream Socket (to hook its events in nothing-lost tests). */
