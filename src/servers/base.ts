@@ -145,12 +145,12 @@ export abstract class BaseServer {
    * @throws EADDRINUSE (naming the address) and other bind errors
    */
   start(): Promise<void> {
-    if (this.#starting !== null) return this.#starting;
     if (this.#closed)
       return Promise.reject(
         new Error('Server.start: the server was closed and cannot start again'),
       );
     this.#started = true;
+    if (this.#starting !== null) return this.#starting;
     this.#starting = this.#start();
     return this.#starting;
   }
