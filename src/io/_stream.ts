@@ -20,7 +20,7 @@
  * @module
  */
 import type { Socket as NodeSocket } from 'node:net';
-import { ioEnded, ioStarted, Waiter, WaitList } from '../core/lowlevel.js';
+import { ioEnded, ioStarted, obtainWaiter, type Waiter, WaitList } from '../core/lowlevel.js';
 import { badFd, coded, throwSocketTimeout } from './_errors.js';
 
 /** Pause the Node socket when this many bytes are buffered and unread. */
@@ -30,14 +30,19 @@ export const WRITE_CHUNK = 64 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
-/** What a reader asks for: at most `max` bytes, or bytes copied into `into`. */
-interface ReadRequest {
-  max: number;
-  into: Uint8Array | null;
-}
+/** What a reader asks for: at most this many bytes, or bytes copied into this array. */
+type ReadRequest = number | Uint8Array;
 
 /** The readers' list: hands back what an interrupted reader held. */
 class Readers extends WaitList {
+  /** Put `w` (just shifted) back at the head. */
+  unshiftBack(w: Waiter): void {
+    const rest: Waiter[] = [];
+    for (let x = this.shift(); x !== null; x = this.shift()) rest.push(x);
+    this.push(w);
+    for (const x of rest) this.push(x);
+  }
+
   readonly io: StreamIO;
   constructor(io: StreamIO) {
     super();
@@ -63,6 +68,25 @@ class Writers extends WaitList {
   }
 }
 
+/** The StreamIO of a Node socket: one shared listener per event instead of closures per socket. */
+const kIO: unique symbol = Symbol('verdant.streamIO');
+type Tagged = NodeSocket & { [kIO]: StreamIO };
+function onData(this: Tagged, chunk: Buffer): void {
+  this[kIO]._onData(chunk);
+}
+function onEnd(this: Tagged): void {
+  this[kIO]._onEnd();
+}
+function onError(this: Tagged, err: Error): void {
+  this[kIO]._onError(err);
+}
+function onClose(this: Tagged): void {
+  this[kIO]._onClose();
+}
+function onDrain(this: Tagged): void {
+  this[kIO]._onDrain();
+}
+
 /** The read/write machinery of one connected stream socket. @internal */
 export class StreamIO {
   readonly sock: NodeSocket;
@@ -79,31 +103,47 @@ export class StreamIO {
   closed = false;
   #paused = false;
   readonly readers: Readers;
-  readonly writers = new Writers();
+  #writers: Writers | null = null;
+  /** The writers' list, made on the first wait for `'drain'`. */
+  get writers(): Writers {
+    this.#writers ??= new Writers();
+    return this.#writers;
+  }
   /** Readiness watchers (waitRead, waitWrite, select): called on every change. */
   watchers: Set<() => void> | null = null;
-  /** Names the peer in error messages. */
-  label: string;
+  /** The peer address ([host, port] or {path}), for messages. */
+  readonly #peer: unknown;
 
-  constructor(sock: NodeSocket, label: string) {
+  /** Names the peer in error messages. */
+  get label(): string {
+    const p = this.#peer;
+    return Array.isArray(p)
+      ? String(p[0]).includes(':')
+        ? `[${p[0]}]:${p[1]}`
+        : `${p[0]}:${p[1]}`
+      : String((p as { path?: string }).path ?? '');
+  }
+
+  constructor(sock: NodeSocket, peer: unknown) {
     this.sock = sock;
-    this.label = label;
+    this.#peer = peer;
     this.readers = new Readers(this);
-    sock.on('data', this.#onData);
-    sock.on('end', this.#onEnd);
-    sock.on('error', this.#onError);
-    sock.on('close', this.#onClose);
-    sock.on('drain', this.#onDrain);
+    (sock as Tagged)[kIO] = this;
+    sock.on('data', onData);
+    sock.on('end', onEnd);
+    sock.on('error', onError);
+    sock.on('close', onClose);
+    sock.on('drain', onDrain);
   }
 
   /** Stop listening to the Node socket (before it is wrapped in TLS). Returns unread bytes. */
   detach(): Uint8Array[] {
     const s = this.sock;
-    s.off('data', this.#onData);
-    s.off('end', this.#onEnd);
-    s.off('error', this.#onError);
-    s.off('close', this.#onClose);
-    s.off('drain', this.#onDrain);
+    s.off('data', onData);
+    s.off('end', onEnd);
+    s.off('error', onError);
+    s.off('close', onClose);
+    s.off('drain', onDrain);
     const rest = this.#chunks;
     if (rest.length > 0 && this.#offset > 0)
       rest[0] = (rest[0] as Uint8Array).subarray(this.#offset);
@@ -173,15 +213,16 @@ export class StreamIO {
 
   /** Serve a read request at once: the bytes, or null when it must wait. */
   tryRead(req: ReadRequest): Uint8Array | number | null {
-    if (this.buffered > 0) return req.into === null ? this.take(req.max) : this.takeInto(req.into);
+    if (this.buffered > 0) return typeof req === 'number' ? this.take(req) : this.takeInto(req);
     if (this.error !== null) throw this.error;
-    if (this.eof) return req.into === null ? EMPTY : 0;
+    if (this.eof) return typeof req === 'number' ? EMPTY : 0;
     return null;
   }
 
   /** Park a reader (the caller checked it must wait). */
   parkReader(req: ReadRequest, timeout: number | null, signal: AbortSignal | null): Promise<never> {
-    const w = new Waiter<never>(this.readers, throwSocketTimeout);
+    // A pooled Waiter: nothing keeps it once it is woken or handed back.
+    const w = obtainWaiter<never>(this.readers, throwSocketTimeout);
     w.data = req;
     this.readers.push(w);
     ioStarted(w.hub);
@@ -193,8 +234,8 @@ export class StreamIO {
     const req = w.data as ReadRequest;
     const v = w.value;
     let bytes: Uint8Array;
-    if (req.into === null) bytes = v as Uint8Array;
-    else bytes = Buffer.from(req.into.subarray(0, v as number));
+    if (typeof req === 'number') bytes = v as Uint8Array;
+    else bytes = Buffer.from(req.subarray(0, v as number));
     if (bytes.length > 0 && !this.closed) {
       if (this.#offset > 0) {
         this.#chunks[0] = (this.#chunks[0] as Uint8Array).subarray(this.#offset);
@@ -218,14 +259,28 @@ export class StreamIO {
       }
       const req = w.data as ReadRequest;
       if (this.buffered > 0) {
-        w.wake(req.into === null ? this.take(req.max) : this.takeInto(req.into));
+        w.wake(typeof req === 'number' ? this.take(req) : this.takeInto(req));
       } else if (this.error !== null) w.wakeError(this.error);
-      else w.wake(req.into === null ? EMPTY : 0);
+      else w.wake(typeof req === 'number' ? EMPTY : 0);
     }
   }
 
-  readonly #onData = (chunk: Buffer): void => {
+  /** @internal */
+  _onData(chunk: Buffer): void {
     if (this.closed || this.eof) return;
+    if (this.buffered === 0 && this.watchers === null) {
+      // The common case: a reader waits for just this chunk.
+      const w = this.readers.shiftLive();
+      if (w !== null) {
+        const req = w.data as ReadRequest;
+        if (typeof req === 'number' && chunk.length <= req) {
+          ioEnded(w.hub);
+          w.wake(chunk);
+          return;
+        }
+        this.readers.unshiftBack(w);
+      }
+    }
     this.#chunks.push(chunk);
     this.buffered += chunk.length;
     if (this.readers.size > 0) this.#serve();
@@ -234,22 +289,25 @@ export class StreamIO {
       this.sock.pause();
     }
     this.notify();
-  };
+  }
 
-  readonly #onEnd = (): void => {
+  /** @internal */
+  _onEnd(): void {
     this.eof = true;
     this.#serve();
     this.notify();
-  };
+  }
 
-  readonly #onError = (err: Error): void => {
+  /** @internal */
+  _onError(err: Error): void {
     if (this.error === null) this.error = err;
     this.#serve();
     this.#failWriters(err);
     this.notify();
-  };
+  }
 
-  readonly #onClose = (): void => {
+  /** @internal */
+  _onClose(): void {
     if (!this.eof && this.error === null) this.eof = true;
     this.#serve();
     if (!this.closed)
@@ -258,9 +316,14 @@ export class StreamIO {
           coded('EPIPE', `Socket.sendall: broken pipe, the connection is closed (${this.label})`),
       );
     this.notify();
-  };
+  }
 
-  readonly #onDrain = (): void => {
+  /** @internal */
+  _onDrain(): void {
+    if (this.#writers === null) {
+      this.notify();
+      return;
+    }
     let w = this.writers.shift();
     while (w !== null) {
       ioEnded(w.hub);
@@ -268,9 +331,10 @@ export class StreamIO {
       w = this.writers.shift();
     }
     this.notify();
-  };
+  }
 
   #failWriters(err: Error): void {
+    if (this.#writers === null) return;
     let w = this.writers.shift();
     while (w !== null) {
       ioEnded(w.hub);
@@ -302,7 +366,7 @@ export class StreamIO {
 
   /** Wait for `'drain'`. */
   parkWriter(timeout: number | null, signal: AbortSignal | null): Promise<void> {
-    const w = new Waiter<void>(this.writers, throwSocketTimeout);
+    const w = obtainWaiter<void>(this.writers, throwSocketTimeout);
     this.writers.push(w);
     ioStarted(w.hub);
     return w.start(timeout, signal);

@@ -126,10 +126,7 @@ export class Socket {
       const s = new Socket({ type: 'udp4', [kAdopt]: true } as SocketOptions);
       s.#type = type;
       s.#peer = peer;
-      s.#stream = new StreamIO(
-        ns,
-        Array.isArray(peer) ? formatTarget({ host: peer[0], port: peer[1] }) : peer.path,
-      );
+      s.#stream = new StreamIO(ns, peer);
       return s;
     };
   }
@@ -227,14 +224,13 @@ export class Socket {
     const io = this.#streamFor(where, file);
     if (io instanceof Error) return Promise.reject(io);
     if (n === 0) return Promise.resolve(new Uint8Array(0));
-    const req = { max: n, into: null };
     try {
-      const got = io.tryRead(req);
+      const got = io.tryRead(n);
       if (got !== null) return Promise.resolve(got as Uint8Array);
     } catch (e) {
       return Promise.reject(e);
     }
-    return io.parkReader(req, waitArgs.timeout, waitArgs.signal);
+    return io.parkReader(n, waitArgs.timeout, waitArgs.signal);
   }
 
   /** @internal recv for a makefile() file: works while the file keeps the socket open. */
@@ -269,14 +265,13 @@ export class Socket {
     const io = this.#streamFor(where, false);
     if (io instanceof Error) return Promise.reject(io);
     if (into.length === 0) return Promise.resolve(0);
-    const req = { max: into.length, into };
     try {
-      const got = io.tryRead(req);
+      const got = io.tryRead(into);
       if (got !== null) return Promise.resolve(got as number);
     } catch (e) {
       return Promise.reject(e);
     }
-    return io.parkReader(req, waitArgs.timeout, waitArgs.signal) as Promise<number>;
+    return io.parkReader(into, waitArgs.timeout, waitArgs.signal) as Promise<number>;
   }
 
   /**
