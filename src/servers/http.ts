@@ -46,8 +46,11 @@ import { getCurrent, until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
 import { kQuietLink } from '../core/lowlevel.js';
-import { Group, Pool } from '../pool.js';
+import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
+import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
+
+export type { Listener, StopOptions };
 
 /** A Fetch handler: gets the standard `Request`, returns a `Response` (or a promise of one). */
 export type FetchHandler = (request: Request) => Response | PromiseLike<Response>;
@@ -72,8 +75,8 @@ export interface UpgradeHook {
 
 /** Options of {@link HttpServer}. Durations in milliseconds. */
 export interface HttpServerOptions {
-  /** A `Pool` (bounds concurrent requests), a pool size, or omitted (no bound). */
-  spawn?: Pool | Group | number | null;
+  /** A `Pool` (bounds concurrent requests), a pool size, a `Group`, or omitted (no bound). */
+  spawn?: SpawnOption;
   /** Access log sink (one common-log-format line per request); `null` disables it. Default `process.stderr`. */
   log?: LogSink | null;
   /** TLS private key (PEM): with `cert`, the server speaks HTTPS. */
@@ -96,13 +99,6 @@ export interface HttpServerOptions {
   /** WebSocket handler: set by passing `{websocket}` and importing `verdant/websocket`. */
   websocket?: unknown;
 }
-
-/** The listener forms: `[host, port]`, `'host:port'`, `{host, port}` or `{path}` (Unix socket). */
-export type Listener =
-  | readonly [string, number]
-  | string
-  | { host?: string; port: number }
-  | { path: string };
 
 const kConn = Symbol('verdant.http.conn');
 const NO_ARGS: readonly never[] = [];
@@ -152,43 +148,6 @@ function describe(x: unknown): string {
   if (x === null) return 'null';
   if (Array.isArray(x)) return 'an array';
   return typeof x === 'string' ? JSON.stringify(x) : typeof x;
-}
-
-/** Parse a listener form into node's `listen` options. @internal */
-export function parseListener(listener: unknown): { host?: string; port?: number; path?: string } {
-  const checkPort = (port: unknown): number => {
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(
-        `HttpServer: port must be an integer from 0 to 65535, got ${String(port)}`,
-      );
-    }
-    return port;
-  };
-  if (Array.isArray(listener) && listener.length === 2 && typeof listener[0] === 'string') {
-    return { host: listener[0] || undefined, port: checkPort(listener[1]) };
-  }
-  if (typeof listener === 'string') {
-    const i = listener.lastIndexOf(':');
-    if (i < 0)
-      throw new TypeError(`HttpServer: listener must be "host:port", got ${describe(listener)}`);
-    let host = listener.slice(0, i);
-    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-    const port = Number(listener.slice(i + 1));
-    return { host: host || undefined, port: checkPort(port) };
-  }
-  if (listener !== null && typeof listener === 'object') {
-    const o = listener as { host?: unknown; port?: unknown; path?: unknown };
-    if (typeof o.path === 'string') return { path: o.path };
-    if (o.port !== undefined) {
-      if (o.host !== undefined && typeof o.host !== 'string') {
-        throw new TypeError(`HttpServer: listener host must be a string, got ${describe(o.host)}`);
-      }
-      return { host: (o.host as string | undefined) || undefined, port: checkPort(o.port) };
-    }
-  }
-  throw new TypeError(
-    `HttpServer: listener must be [host, port], "host:port", {host, port} or {path}, got ${describe(listener)}`,
-  );
 }
 
 function readMs(v: unknown, name: string): number | undefined {
@@ -339,16 +298,13 @@ const INTERNAL_ERROR = 'Internal Server Error';
  * console.log(`http://127.0.0.1:${server.serverPort}/`);
  * ```
  */
-export class HttpServer {
+export class HttpServer extends BaseServer {
   /** The handler. */
   readonly app: FetchHandler | NodeHandler;
   /** Whether `app` is a Node `(req, res)` handler (it declares two or more parameters). */
   readonly isNodeHandler: boolean;
   /** Where access-log lines go, or `null`. */
   log: LogSink | null;
-  /** The `Group` or `Pool` request greenlets run in, or `null`. */
-  readonly pool: Group | null;
-  readonly #listen: { host?: string; port?: number; path?: string };
   readonly #server: Server;
   readonly #tls: boolean;
   readonly #maxDiscard: number;
@@ -357,27 +313,26 @@ export class HttpServer {
   /** Responses a returned Node handler left open. */
   readonly #open = new Set<ServerResponse>();
   #idle: Event | null = null;
-  #started = false;
   #listening = false;
-  #closed = false;
   #stopping = false;
-  #address: [string, number] | { path: string } | null = null;
   /** @internal set by verdant/websocket */
   _upgrade: UpgradeHook | null = null;
   /** @internal the websocket handler option */
   readonly _websocket: unknown;
 
+  constructor(listener: Listener, app: FetchHandler, options?: HttpServerOptions);
+  constructor(listener: Listener, app: NodeHandler, options?: HttpServerOptions);
   constructor(
     listener: Listener,
     app: FetchHandler | NodeHandler,
     options: HttpServerOptions = {},
   ) {
-    this.#listen = parseListener(listener);
-    if (typeof app !== 'function') {
-      throw new TypeError(`HttpServer: app must be a function, got ${describe(app)}`);
-    }
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`HttpServer: options must be an object, got ${describe(options)}`);
+    }
+    super(listener, { spawn: options.spawn }, 'HttpServer');
+    if (typeof app !== 'function') {
+      throw new TypeError(`HttpServer: app must be a function, got ${describe(app)}`);
     }
     this.app = app;
     this.isNodeHandler = app.length >= 2;
@@ -388,23 +343,6 @@ export class HttpServer {
       );
     }
     this.log = log;
-    const spawn = options.spawn;
-    if (spawn === undefined || spawn === null) {
-      this.pool = null;
-    } else if (spawn instanceof Group) {
-      this.pool = spawn;
-    } else if (typeof spawn === 'number') {
-      if (!Number.isInteger(spawn) || spawn < 1) {
-        throw new RangeError(
-          `HttpServer: spawn must be a positive integer pool size, got ${spawn}`,
-        );
-      }
-      this.pool = new Pool(spawn);
-    } else {
-      throw new TypeError(
-        `HttpServer: spawn must be a Pool, a Group or a number, got ${describe(spawn)}`,
-      );
-    }
     const maxDiscard = options.maxDiscard ?? 65536;
     if (typeof maxDiscard !== 'number' || !(maxDiscard >= 0)) {
       throw new RangeError(
@@ -432,7 +370,6 @@ export class HttpServer {
     } else {
       this.#server = createHttpServer(serverOpts, this.#onRequest);
     }
-    if (h !== undefined && this.#server.headersTimeout !== h) this.#server.headersTimeout = h;
     if (!this.isNodeHandler) this.#server.on('checkContinue', this.#onRequest);
     this._websocket = options.websocket;
     this.#server.on('upgrade', this.#onUpgrade);
@@ -443,108 +380,108 @@ export class HttpServer {
     return this.#server;
   }
 
-  /** True from `start()`/`serveForever()` until `stop()`/`close()`. */
-  get started(): boolean {
-    return this.#started;
-  }
-
-  /** True once the listener is closed (false before `start()`). */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** The bound address: `[host, port]`, or `{path}` for a Unix socket; `null` before `start()`. */
-  get address(): [string, number] | { path: string } | null {
-    return this.#address;
-  }
-
-  /** The bound port (`0` asked for gets a free one); `null` before `start()` or for a Unix socket. */
-  get serverPort(): number | null {
-    const a = this.#address;
-    return Array.isArray(a) ? a[1] : null;
-  }
-
   /** Whether the server speaks HTTPS. */
   get secure(): boolean {
     return this.#tls;
   }
 
-  /**
-   * Start listening. A switch point (it waits for the bind); a kill there leaves the server
-   * listening (call `close()`).
-   * @returns once listening
-   * @throws the bind error (`EADDRINUSE` …) as a rejection
-   */
-  start(): Promise<void> {
-    if (this.#started || this.#listening) return Promise.resolve();
-    if (this.#closed)
-      return Promise.reject(new Error('Cannot start an HttpServer that was stopped or closed'));
-    this.#started = true;
+  /** @internal Bind the node:http server (or adopt a listening verdant `Socket`). */
+  protected override initSocket(): Promise<Address> {
     const srv = this.#server as unknown as NetServer;
+    const l = this.listener;
+    if ('socket' in l) {
+      // A listening verdant Socket: node:http takes its connections from now on.
+      const handle = l.socket._handle as NetServer;
+      handle.removeAllListeners('connection');
+      handle.on('connection', (c: NetSocket) => srv.emit('connection', c));
+      this.#listening = false;
+      return Promise.resolve(l.socket.getsockname());
+    }
     return until(
-      new Promise<void>((resolve, reject) => {
-        const onError = (err: Error): void => {
-          this.#started = false;
-          reject(err);
-        };
-        srv.once('error', onError);
-        srv.listen(this.#listen, () => {
-          srv.off('error', onError);
+      new Promise<Address>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(l, () => {
+          srv.off('error', reject);
           this.#listening = true;
           const a = srv.address();
-          if (typeof a === 'string') this.#address = { path: a };
-          else if (a !== null) this.#address = [a.address, a.port];
-          resolve();
+          resolve(typeof a === 'string' || a === null ? { path: String(a) } : [a.address, a.port]);
         });
       }),
     );
   }
 
-  /** Start if needed and wait until the server has stopped. A switch point. */
-  async serveForever(): Promise<void> {
-    await this.start();
-    const ev = new Event();
-    this.#server.once('close', () => ev.set());
-    if (!this.#closed) await ev.wait();
+  /** @internal Requests are routed by node:http's `'request'` event: nothing to start. */
+  protected override startAccepting(): void {}
+
+  /**
+   * @internal Stop taking new work: a response not started says `Connection: close`, a started
+   * one closes its connection after it, idle keep-alive connections close now.
+   */
+  protected override stopAccepting(): void {
+    this.#stopping = true;
+    for (const g of this.#inflight) markClosing(g);
+    for (const res of this.#open) closeAfter(res);
+    for (const [, res] of this.#pending) closeAfter(res);
+    this.#server.closeIdleConnections();
+  }
+
+  /** @internal Close the listener. */
+  protected override closeSocket(): void {
+    if (this.#listening) {
+      this.#listening = false;
+      this.#server.close();
+    }
+    const l = this.listener;
+    if ('socket' in l) l.socket.close();
   }
 
   /**
    * Graceful stop: close the listener and the idle connections at once, let requests in flight
-   * finish for `timeout` ms (default 1000), then kill what still runs and drop every
-   * connection. A switch point; a kill of the caller there ends its wait (the stop goes on).
+   * finish for `timeout` ms (default 1000; their responses carry `Connection: close`), then kill
+   * what still runs and drop every connection. A switch point; a kill of the caller there ends
+   * its wait (the stop goes on).
    * @returns once every request greenlet has ended and every connection is closed
+   * @throws RangeError for a bad `timeout` (rejects)
    */
-  async stop(options: { timeout?: number | null } = {}): Promise<void> {
-    const timeout = options.timeout === undefined ? 1000 : options.timeout;
-    if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
+  override async stop(options?: StopOptions | number | null): Promise<void> {
+    const timeout = typeof options === 'number' ? options : (options?.timeout ?? 1000);
+    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
       throw new RangeError(
-        `HttpServer.stop: timeout must be a number of milliseconds >= 0, got ${String(timeout)}`,
+        `HttpServer.stop: timeout must be a non-negative number of ms, got ${String(timeout)}`,
       );
     }
-    this.#started = false;
-    this.#stopping = true;
-    this.#closeListener();
-    // In flight: a head not yet sent says Connection: close; a sent one closes after its end.
-    for (const g of this.#inflight) markClosing(g);
-    for (const res of this.#open) closeAfter(res);
-    for (const [, res] of this.#pending) closeAfter(res);
+    await super.close();
     this.#server.closeIdleConnections();
     const ws = this._upgrade?.inflight();
     if (this.#busy(ws)) {
       const idle = new Event();
       this.#idle = idle;
       try {
-        await idle.wait(timeout === null ? undefined : { timeout });
+        await idle.wait({ timeout });
       } finally {
         this.#idle = null;
       }
     }
+    await this.#dropAll();
+  }
+
+  /**
+   * Stop listening and drop every connection at once; request greenlets are killed. Resolves
+   * once they have ended.
+   */
+  override async close(): Promise<void> {
+    await super.close();
+    await this.#dropAll();
+  }
+
+  async #dropAll(): Promise<void> {
     for (const [req] of this.#pending.splice(0)) req.socket.destroy();
+    const ws = this._upgrade?.inflight();
     const alive = [...this.#inflight, ...(ws ?? NO_ARGS)];
     for (const g of alive) void g.kill({ block: false });
     this._upgrade?.closeAll();
     this.#server.closeAllConnections();
-    for (const g of alive) if (!g.dead) await g.join();
+    for (const g of alive) if (!g.dead) await g.join({ timeout: 1000 });
   }
 
   #busy(ws: Set<Greenlet> | undefined): boolean {
@@ -562,30 +499,6 @@ export class HttpServer {
     if (idle !== null && !this.#busy(this._upgrade?.inflight())) idle.set();
   }
 
-  /**
-   * Stop listening and drop every connection at once; request greenlets are killed (their
-   * connections close). Never waits for them.
-   */
-  close(): Promise<void> {
-    this.#started = false;
-    this.#stopping = true;
-    this.#closeListener();
-    for (const [req] of this.#pending.splice(0)) req.socket.destroy();
-    for (const g of this.#inflight) void g.kill({ block: false });
-    this._upgrade?.closeAll();
-    this.#server.closeAllConnections();
-    return Promise.resolve();
-  }
-
-  #closeListener(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#listening) {
-      this.#listening = false;
-      this.#server.close();
-    }
-  }
-
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const up = this._upgrade;
     if (up === null || this.#stopping) {
@@ -596,8 +509,7 @@ export class HttpServer {
   };
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const pool = this.pool;
-    if (pool?.full()) {
+    if (this.pool.full()) {
       this.#pending.push([req, res]);
       return;
     }
@@ -626,8 +538,7 @@ export class HttpServer {
     if (this.#stopping) markClosing(g);
     if (this.log !== null) this.#logOnClose(req, res);
     g[kQuietLink](this.#onDone);
-    if (this.pool !== null) this.pool.start(g);
-    else g.start();
+    this.pool.start(g);
   }
 
   readonly #onDone = (g: Greenlet): void => {
@@ -644,7 +555,7 @@ export class HttpServer {
       });
     }
     const pending = this.#pending;
-    while (pending.length > 0 && this.pool !== null && !this.pool.full()) {
+    while (pending.length > 0 && !this.pool.full()) {
       const [req2, res2] = pending.shift() as [IncomingMessage, ServerResponse];
       if (!res2.destroyed) this.#dispatch(req2, res2);
     }
@@ -902,7 +813,9 @@ async function sendResponse(
       return;
     }
     let piece = toBytes(first.value);
-    let next: Promise<Read> | null = reader.read();
+    // A read may be left pending when a kill lands elsewhere (the drain wait): never unhandled.
+    let next: Promise<Read> | null = reader.read() as Promise<Read>;
+    next.catch(ignore);
     let probe = (await Promise.race([next, microtasks(3)])) as Read | typeof PENDING;
     if (probe === PENDING)
       probe = (await until(Promise.race([next, nextTurn()]))) as Read | typeof PENDING;
@@ -934,7 +847,8 @@ async function sendResponse(
       if (probe.done) break;
       piece = toBytes(probe.value);
       probe = PENDING;
-      next = reader.read();
+      next = reader.read() as Promise<Read>;
+      next.catch(ignore);
     }
     res.end();
     done = true;
