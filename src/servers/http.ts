@@ -96,8 +96,13 @@ export interface HttpServerOptions {
    * length) makes the connection close after the response instead of reading it to the end.
    */
   maxDiscard?: number;
-  /** WebSocket handler: set by passing `{websocket}` and importing `verdant/websocket`. */
-  websocket?: unknown;
+  /**
+   * WebSocket handler `(ws, request)` (see `verdant/websocket`), or
+   * `{handler, maxMessageSize, pingInterval}`: upgrade requests run it in their own greenlet.
+   */
+  websocket?:
+    | ((ws: import('./websocket.js').WebSocket, request: Request) => unknown)
+    | import('./websocket.js').WebSocketServerOptions;
 }
 
 const kConn = Symbol('verdant.http.conn');
@@ -371,7 +376,19 @@ export class HttpServer extends BaseServer {
       this.#server = createHttpServer(serverOpts, this.#onRequest);
     }
     if (!this.isNodeHandler) this.#server.on('checkContinue', this.#onRequest);
-    this._websocket = options.websocket;
+    const ws = options.websocket;
+    if (
+      ws !== undefined &&
+      typeof ws !== 'function' &&
+      (ws === null ||
+        typeof ws !== 'object' ||
+        typeof (ws as { handler?: unknown }).handler !== 'function')
+    ) {
+      throw new TypeError(
+        `HttpServer: websocket must be a handler function or {handler, ...}, got ${describe(ws)}`,
+      );
+    }
+    this._websocket = ws;
     this.#server.on('upgrade', this.#onUpgrade);
   }
 
@@ -386,7 +403,11 @@ export class HttpServer extends BaseServer {
   }
 
   /** @internal Bind the node:http server (or adopt a listening verdant `Socket`). */
-  protected override initSocket(): Promise<Address> {
+  protected override async initSocket(): Promise<Address> {
+    if (this._websocket !== undefined && this._upgrade === null) {
+      const m = await import('./_ws-upgrade.js');
+      this._upgrade = m._makeUpgradeHook(this._websocket);
+    }
     const srv = this.#server as unknown as NetServer;
     const l = this.listener;
     if ('socket' in l) {
@@ -395,9 +416,9 @@ export class HttpServer extends BaseServer {
       handle.removeAllListeners('connection');
       handle.on('connection', (c: NetSocket) => srv.emit('connection', c));
       this.#listening = false;
-      return Promise.resolve(l.socket.getsockname());
+      return l.socket.getsockname();
     }
-    return until(
+    return await until(
       new Promise<Address>((resolve, reject) => {
         srv.once('error', reject);
         srv.listen(l, () => {

@@ -8,14 +8,7 @@ import { test } from 'node:test';
 import selfsigned from 'selfsigned';
 import { Event, Greenlet, GreenletExit, getCurrent, Local, Pool, sleep } from '../../src/index.js';
 import { formatLogLine, HttpServer } from '../../src/servers/http.js';
-import {
-  captureHubReports,
-  hasFullResponse,
-  memoryLog,
-  RawClient,
-  serve,
-  sleepReal,
-} from './_http.js';
+import { hasFullResponse, memoryLog, RawClient, serve, sleepReal } from './_http.js';
 
 test('a Fetch handler gets a standard Request with method, URL, headers and body', async () => {
   const server = await serve(async (req) => {
