@@ -587,6 +587,7 @@ export class HttpServer extends BaseServer {
     const start = performance.now();
     const sock = req.socket;
     const before = sock.bytesWritten;
+    const client = sock.remoteAddress ?? '-';
     res.once('close', () => {
       const log = this.log;
       if (log === null) return;
@@ -601,7 +602,6 @@ export class HttpServer extends BaseServer {
           bytes = wire > 0 ? wire : null;
         }
       }
-      const client = sock.remoteAddress ?? '-';
       const line = formatLogLine(
         client,
         new Date(),
