@@ -36,9 +36,11 @@ import { main as greenletTasks } from './greenlet-tasks.js';
 import { main as group } from './group.js';
 import { main as groupMap } from './group-map.js';
 import { main as hello } from './hello.js';
+import { main as httpStreaming } from './http-streaming.js';
 import { main as kill } from './kill.js';
 import { main as links } from './links.js';
 import { main as local } from './local.js';
+import { main as longPolling } from './long-polling.js';
 import { main as poolSize } from './pool-size.js';
 import { main as poolSpawn } from './pool-spawn.js';
 import { main as portforwarder } from './portforwarder.js';
@@ -60,6 +62,11 @@ import { main as timeoutObject } from './timeout-object.js';
 import { main as timeoutUsing } from './timeout-using.js';
 import { main as udpClient } from './udp-client.js';
 import { main as unixsocketClient } from './unixsocket-client.js';
+import { main as webproxy } from './webproxy.js';
+import { main as webpy } from './webpy.js';
+import { main as websocketEcho } from './websocket-echo.js';
+import { main as wsgiserver } from './wsgiserver.js';
+import { main as wsgiserverSsl } from './wsgiserver-ssl.js';
 
 interface Example {
   name: string;
@@ -234,6 +241,27 @@ const examples: Example[] = [
     source: 'seed 002',
     main: dnsForwarder,
   },
+    name: 'wsgiserver',
+    title: 'Hello world over HTTP',
+    source: 'gevent examples',
+    main: wsgiserver,
+  },
+  {
+    name: 'wsgiserver-ssl',
+    title: 'Hello world over HTTPS',
+    source: 'gevent examples',
+    main: wsgiserverSsl,
+  },
+  {
+    name: 'http-streaming',
+    title: 'A streaming generator response',
+    source: 'seed 000',
+    main: httpStreaming,
+  },
+  { name: 'long-polling', title: 'Long polling', source: 'seed 000', main: longPolling },
+  { name: 'webpy', title: 'A web.py-style app', source: 'gevent examples', main: webpy },
+  { name: 'webproxy', title: 'A web proxy', source: 'gevent examples', main: webproxy },
+  { name: 'websocket-echo', title: 'WebSocket echo', source: 'seed 000', main: websocketEcho },
 ];
 
 /** Of a long output, the first HEAD lines are shown as they come, and the last TAIL at the end. */

@@ -1,0 +1,96 @@
+// The server side of verdant/websocket: HttpServer loads this module when it starts with a
+// `websocket` option, and routes upgrade requests here (see websocket.ts's design note).
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket as RawWebSocket, WebSocketServer } from 'ws';
+import { Greenlet } from '../core/greenlet.js';
+import { kQuietLink } from '../core/lowlevel.js';
+import type { HttpServer, UpgradeHook } from './http.js';
+import { WebSocket, type WebSocketHandler, type WebSocketServerOptions } from './websocket.js';
+
+/** Largest message accepted by default: 16 MiB. */
+const DEFAULT_MAX = 16 * 1024 * 1024;
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  return typeof x === 'string' ? JSON.stringify(x) : typeof x;
+}
+
+function toRequest(server: HttpServer, req: IncomingMessage): Request {
+  const headers = new Headers();
+  const h = req.rawHeaders;
+  for (let i = 0; i < h.length; i += 2) headers.append(h[i] as string, h[i + 1] as string);
+  return new Request(server._origin(req) + (req.url ?? '/'), { headers });
+}
+
+/**
+ * @internal The server side, made by HttpServer when it starts with a `websocket` option.
+ */
+export function _makeUpgradeHook(option: unknown): UpgradeHook {
+  const opts: WebSocketServerOptions =
+    typeof option === 'function'
+      ? { handler: option as WebSocketHandler }
+      : (option as WebSocketServerOptions);
+  if (opts === null || typeof opts !== 'object' || typeof opts.handler !== 'function') {
+    throw new TypeError(
+      `HttpServer: websocket must be a handler function or {handler}, got ${describe(option)}`,
+    );
+  }
+  const pingInterval = opts.pingInterval ?? 30000;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: opts.maxMessageSize ?? DEFAULT_MAX,
+  });
+  const live = new Set<Greenlet>();
+  const sockets = new Set<RawWebSocket>();
+  return {
+    handleUpgrade(srv: HttpServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      let request: Request;
+      try {
+        request = toRequest(srv, req);
+      } catch {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (raw) => {
+        sockets.add(raw);
+        raw.once('close', () => sockets.delete(raw));
+        const ws = new WebSocket(raw, pingInterval);
+        const g = new Greenlet(runHandler, opts.handler, ws, request);
+        live.add(g);
+        g[kQuietLink](() => {
+          live.delete(g);
+          srv._checkIdle();
+        });
+        if (srv.pool.full()) {
+          // A websocket is long-lived: it does not wait for a slot (the pool bounds requests).
+          g.start();
+        } else {
+          srv.pool.start(g);
+        }
+      });
+    },
+    closeAll(): void {
+      for (const s of sockets) s.terminate();
+      wss.close();
+    },
+    inflight(): Set<Greenlet> {
+      return live;
+    },
+  };
+}
+
+async function runHandler(
+  handler: WebSocketHandler,
+  ws: WebSocket,
+  request: Request,
+): Promise<void> {
+  try {
+    await handler(ws, request);
+  } catch (err) {
+    if ((err as Error)?.name === 'GreenletExit') ws.terminate();
+    else ws.close(1011, 'Internal Error');
+    throw err;
+  }
+  ws.close(1000);
+}

@@ -1,0 +1,898 @@
+/**
+ * `verdant/http`: `HttpServer`, gevent's `pywsgi.WSGIServer` the Node way — `node:http` parses
+ * and frames, each request runs in its own greenlet.
+ *
+ * Design note — who owns what.
+ * - **Framing is node:http's.** Status lines, `Connection` headers, chunked encoding, HEAD and
+ *   204/304 (no body on the wire), 400 for malformed input and 431 for too-large heads all come
+ *   from `node:http`; this module never writes raw bytes. A Fetch body of unknown length goes out
+ *   as one `res.write` per piece the `ReadableStream` (or async iterable) yields, never coalesced,
+ *   so on HTTP/1.1 each piece is one chunk. Tests: test/servers/http.wire.test.ts.
+ * - **One greenlet per request.** The `'request'` event (outside any greenlet) builds a
+ *   `Greenlet` and starts it (in the `Pool` given as `spawn` when there is one; a full pool queues
+ *   the request FIFO until a member ends). `getCurrent()` inside the app is that greenlet, so
+ *   `Local` is request-scoped, and its `signal` is the Fetch `Request.signal`. A connection that
+ *   closes before its response is complete kills the greenlets of its requests (one `'close'`
+ *   listener per connection, not per request). Tests: test/servers/http.test.ts "client
+ *   disconnect …", "Local …".
+ * - **Failures.** An app that throws before the head went out gets a 500 with
+ *   `Connection: close`; after it, the connection is cut (no final chunk: the client sees the
+ *   body is incomplete). Either way the greenlet fails and the hub reports it (our bookkeeping
+ *   link is quiet). A killed greenlet cuts its connection and is not reported.
+ * - **Waits.** Waiting for `'drain'` and for the next piece of a streamed body go through
+ *   `until`, so a kill or `Timeout` lands there; a killed streaming response cancels its body
+ *   stream (the generator's `finally` runs).
+ * - **Known length.** A Fetch `Response` built from a string, bytes or a `Blob` delivers its body
+ *   as one piece followed by the end; the server reads the first piece, then looks whether the
+ *   end follows at once (a few microtasks, then one turn of Node's loop). If it does, the body
+ *   goes out with `Content-Length`; if not, the first piece is sent at once and the rest streams.
+ * - **Stop.** `stop({timeout})` closes the listener and every idle keep-alive connection at
+ *   once; a request in flight finishes, its response carries `Connection: close` (or, when its
+ *   head already went out, its connection closes after it); at `timeout` the greenlets still
+ *   running are killed and every connection is dropped. Tests: "stop() under load loses no
+ *   in-flight request".
+ * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
+ *   objects; the Fetch `Request`/`Response` are the global ones.
+ *
+ * @module verdant/http
+ */
+
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as NetServer, Socket as NetSocket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { getCurrent, until } from '../core/api.js';
+import { Greenlet } from '../core/greenlet.js';
+import { getHub } from '../core/hub.js';
+import { kQuietLink } from '../core/lowlevel.js';
+import type { Address } from '../io/_errors.js';
+import { Event } from '../sync/event.js';
+import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
+
+export type { Listener, StopOptions };
+
+/** A Fetch handler: gets the standard `Request`, returns a `Response` (or a promise of one). */
+export type FetchHandler = (request: Request) => Response | PromiseLike<Response>;
+
+/** A Node handler: node:http's `(req, res)`; it may return a promise. */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/** Anything with `write(string)`: `process.stderr`, a file stream, a logger adapter. */
+export interface LogSink {
+  write(text: string): unknown;
+}
+
+/**
+ * What handles an upgraded WebSocket connection: installed by `verdant/websocket`.
+ * @internal
+ */
+export interface UpgradeHook {
+  handleUpgrade(server: HttpServer, req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  closeAll(): void;
+  inflight(): Set<Greenlet>;
+}
+
+/** Options of {@link HttpServer}. Durations in milliseconds. */
+export interface HttpServerOptions {
+  /** A `Pool` (bounds concurrent requests), a pool size, a `Group`, or omitted (no bound). */
+  spawn?: SpawnOption;
+  /** Access log sink (one common-log-format line per request); `null` disables it. Default `process.stderr`. */
+  log?: LogSink | null;
+  /** TLS private key (PEM): with `cert`, the server speaks HTTPS. */
+  key?: string | Buffer;
+  /** TLS certificate chain (PEM). */
+  cert?: string | Buffer;
+  /** Time to receive a request's head, ms (node:http's `headersTimeout`, default 60000). */
+  headersTimeout?: number;
+  /** Time to receive a whole request, ms (node:http's `requestTimeout`, default 300000; 0 = none). */
+  requestTimeout?: number;
+  /** How long an idle keep-alive connection stays open, ms (default 5000). */
+  keepAliveTimeout?: number;
+  /** Largest request head in bytes (node:http's `maxHeaderSize`, default 16384). Larger: 431. */
+  maxHeaderSize?: number;
+  /**
+   * A request body the Fetch app left unread larger than this (bytes, default 65536, or of unknown
+   * length) makes the connection close after the response instead of reading it to the end.
+   */
+  maxDiscard?: number;
+  /**
+   * WebSocket handler `(ws, request)` (see `verdant/websocket`), or
+   * `{handler, maxMessageSize, pingInterval}`: upgrade requests run it in their own greenlet.
+   */
+  websocket?:
+    | ((ws: import('./websocket.js').WebSocket, request: Request) => unknown)
+    | import('./websocket.js').WebSocketServerOptions;
+}
+
+const kConn = Symbol('verdant.http.conn');
+const NO_ARGS: readonly never[] = [];
+
+interface ConnState {
+  /** The request greenlets of this connection not yet done. */
+  readonly reqs: Set<Greenlet>;
+}
+
+type ConnSocket = NetSocket & { [kConn]?: ConnState };
+
+/** Months for the common log format. */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/**
+ * The common-log-format time: `29/Nov/2026:21:12:44 +0000` (UTC).
+ * @internal
+ */
+export function formatLogTime(d: Date): string {
+  return `${pad2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad2(
+    d.getUTCHours(),
+  )}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} +0000`;
+}
+
+/**
+ * One access-log line (with its `\n`):
+ * `<client> - - [<time>] "<request line>" <status> <bytes|-> <seconds>`.
+ * @internal
+ */
+export function formatLogLine(
+  client: string,
+  time: Date,
+  requestLine: string,
+  status: number,
+  bytes: number | null,
+  seconds: number,
+): string {
+  const b = bytes === null || bytes === 0 ? '-' : String(bytes);
+  return `${client} - - [${formatLogTime(time)}] "${requestLine}" ${status} ${b} ${seconds.toFixed(6)}\n`;
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  return typeof x === 'string' ? JSON.stringify(x) : typeof x;
+}
+
+function readMs(v: unknown, name: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
+    throw new RangeError(
+      `HttpServer: ${name} must be a number of milliseconds >= 0, got ${String(v)}`,
+    );
+  }
+  return v;
+}
+
+function waitEvent(emitter: NodeJS.EventEmitter, a: string, b: string): Promise<void> {
+  return until(
+    new Promise<void>((resolve) => {
+      const done = (): void => {
+        emitter.off(a, done);
+        emitter.off(b, done);
+        resolve();
+      };
+      emitter.on(a, done);
+      emitter.on(b, done);
+    }),
+  );
+}
+
+/** The request body as a web stream that reads `req` only when pulled (100-continue then). */
+function bodyStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  state: FetchState,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(ctrl): Promise<void> | undefined {
+        state.bodyTouched = true;
+        if (state.expectContinue) {
+          state.expectContinue = false;
+          if (!res.headersSent && !res.destroyed) res.writeContinue();
+        }
+        const chunk = req.read() as Buffer | null;
+        if (chunk !== null) {
+          ctrl.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          return undefined;
+        }
+        if (req.readableEnded) {
+          state.bodyDone = true;
+          ctrl.close();
+          return undefined;
+        }
+        return new Promise<void>((resolve) => {
+          const finish = (): void => {
+            req.off('readable', onReadable);
+            req.off('end', onEnd);
+            req.off('error', onError);
+            req.off('close', onClose);
+            resolve();
+          };
+          const onReadable = (): void => {
+            const c = req.read() as Buffer | null;
+            if (c !== null) {
+              finish();
+              ctrl.enqueue(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+            }
+          };
+          const onEnd = (): void => {
+            finish();
+            state.bodyDone = true;
+            ctrl.close();
+          };
+          const onError = (err: Error): void => {
+            finish();
+            ctrl.error(err);
+          };
+          const onClose = (): void => {
+            if (req.readableEnded) return;
+            finish();
+            ctrl.error(new Error('The client closed the connection before the request body ended'));
+          };
+          req.on('readable', onReadable);
+          req.on('end', onEnd);
+          req.on('error', onError);
+          req.on('close', onClose);
+        });
+      },
+      cancel(): void {
+        state.bodyTouched = true;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+interface FetchState {
+  expectContinue: boolean;
+  bodyTouched: boolean;
+  bodyDone: boolean;
+}
+
+const PENDING = Symbol('pending');
+type Read = { done: true; value?: undefined } | { done: false; value: Uint8Array };
+
+function microtasks(n: number): Promise<typeof PENDING> {
+  let p: Promise<typeof PENDING> = Promise.resolve(PENDING);
+  for (let i = 0; i < n; i++) p = p.then((x) => x);
+  return p;
+}
+
+function nextTurn(): Promise<typeof PENDING> {
+  return new Promise((resolve) => setImmediate(resolve, PENDING));
+}
+
+function toBytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === 'string') return Buffer.from(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  throw new TypeError(
+    `HttpServer: a response body piece must be bytes or a string, got ${describe(v)}`,
+  );
+}
+
+const INTERNAL_ERROR = 'Internal Server Error';
+
+/**
+ * An HTTP/1.1 server on `node:http` whose requests each run in their own greenlet.
+ *
+ * `app` is a Fetch handler `(request) => Response` (sync or async) or, when it declares two or
+ * more parameters, a Node handler `(req, res)`. A Fetch `Response` body may be a string, bytes,
+ * a `Blob` (sent with `Content-Length`), a `ReadableStream` or an async iterable (streamed one
+ * chunk per piece, waiting for the client to take each: back-pressure). `start()` returns once
+ * listening; the app's failures get a 500 (`Connection: close`) and are reported to the hub's
+ * `exceptionStream`; a client that goes away kills its request's greenlet (its `signal` aborts).
+ * `stop({timeout})` is graceful: idle connections close at once, requests in flight finish
+ * (their responses carry `Connection: close`), and what still runs at `timeout` (default
+ * 1000 ms) is killed.
+ *
+ * Source: gevent's `pywsgi.WSGIServer` and `test__pywsgi.py`; framing, status lines and client
+ * errors are node:http's (431 for a too-large head rather than pywsgi's 414 at 8192 bytes).
+ *
+ * @throws TypeError/RangeError from the constructor for a bad listener, app or option
+ * @example
+ * ```ts
+ * import { HttpServer } from 'verdant/http';
+ *
+ * const server = new HttpServer(['127.0.0.1', 8080], () => new Response('Hello, World!\n'));
+ * await server.start();
+ * console.log(`http://127.0.0.1:${server.serverPort}/`);
+ * ```
+ */
+export class HttpServer extends BaseServer {
+  /** The handler. */
+  readonly app: FetchHandler | NodeHandler;
+  /** Whether `app` is a Node `(req, res)` handler (it declares two or more parameters). */
+  readonly isNodeHandler: boolean;
+  /** Where access-log lines go, or `null`. */
+  log: LogSink | null;
+  readonly #server: Server;
+  readonly #tls: boolean;
+  readonly #maxDiscard: number;
+  readonly #inflight = new Set<Greenlet>();
+  readonly #pending: Array<[IncomingMessage, ServerResponse]> = [];
+  /** Responses a returned Node handler left open. */
+  readonly #open = new Set<ServerResponse>();
+  #idle: Event | null = null;
+  #listening = false;
+  #stopping = false;
+  /** @internal set by verdant/websocket */
+  _upgrade: UpgradeHook | null = null;
+  /** @internal the websocket handler option */
+  readonly _websocket: unknown;
+
+  constructor(listener: Listener, app: FetchHandler, options?: HttpServerOptions);
+  constructor(listener: Listener, app: NodeHandler, options?: HttpServerOptions);
+  constructor(
+    listener: Listener,
+    app: FetchHandler | NodeHandler,
+    options: HttpServerOptions = {},
+  ) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`HttpServer: options must be an object, got ${describe(options)}`);
+    }
+    super(listener, { spawn: options.spawn }, 'HttpServer');
+    if (typeof app !== 'function') {
+      throw new TypeError(`HttpServer: app must be a function, got ${describe(app)}`);
+    }
+    this.app = app;
+    this.isNodeHandler = app.length >= 2;
+    const log = options.log === undefined ? process.stderr : options.log;
+    if (log !== null && (typeof log !== 'object' || typeof log.write !== 'function')) {
+      throw new TypeError(
+        `HttpServer: log must have a write(string) method or be null, got ${describe(log)}`,
+      );
+    }
+    this.log = log;
+    const maxDiscard = options.maxDiscard ?? 65536;
+    if (typeof maxDiscard !== 'number' || !(maxDiscard >= 0)) {
+      throw new RangeError(
+        `HttpServer: maxDiscard must be a number of bytes >= 0, got ${String(maxDiscard)}`,
+      );
+    }
+    this.#maxDiscard = maxDiscard;
+    const serverOpts: Record<string, unknown> = {};
+    const h = readMs(options.headersTimeout, 'headersTimeout');
+    const r = readMs(options.requestTimeout, 'requestTimeout');
+    const k = readMs(options.keepAliveTimeout, 'keepAliveTimeout');
+    if (h !== undefined) serverOpts.headersTimeout = h;
+    if (r !== undefined) serverOpts.requestTimeout = r;
+    if (h !== undefined && r === undefined) serverOpts.requestTimeout = Math.max(h, 300000);
+    if (k !== undefined) serverOpts.keepAliveTimeout = k;
+    if (options.maxHeaderSize !== undefined) serverOpts.maxHeaderSize = options.maxHeaderSize;
+    this.#tls = options.key !== undefined || options.cert !== undefined;
+    if (this.#tls) {
+      if (options.key === undefined || options.cert === undefined) {
+        throw new TypeError('HttpServer: TLS needs both key and cert, got only one');
+      }
+      serverOpts.key = options.key;
+      serverOpts.cert = options.cert;
+      this.#server = createHttpsServer(serverOpts, this.#onRequest) as unknown as Server;
+    } else {
+      this.#server = createHttpServer(serverOpts, this.#onRequest);
+    }
+    if (!this.isNodeHandler) this.#server.on('checkContinue', this.#onRequest);
+    const ws = options.websocket;
+    if (
+      ws !== undefined &&
+      typeof ws !== 'function' &&
+      (ws === null ||
+        typeof ws !== 'object' ||
+        typeof (ws as { handler?: unknown }).handler !== 'function')
+    ) {
+      throw new TypeError(
+        `HttpServer: websocket must be a handler function or {handler, ...}, got ${describe(ws)}`,
+      );
+    }
+    this._websocket = ws;
+    this.#server.on('upgrade', this.#onUpgrade);
+  }
+
+  /** The underlying node:http (or node:https) server. */
+  get server(): Server {
+    return this.#server;
+  }
+
+  /** Whether the server speaks HTTPS. */
+  get secure(): boolean {
+    return this.#tls;
+  }
+
+  /** @internal Bind the node:http server (or adopt a listening verdant `Socket`). */
+  protected override async initSocket(): Promise<Address> {
+    if (this._websocket !== undefined && this._upgrade === null) {
+      const m = await import('./_ws-upgrade.js');
+      this._upgrade = m._makeUpgradeHook(this._websocket);
+    }
+    const srv = this.#server as unknown as NetServer;
+    const l = this.listener;
+    if ('socket' in l) {
+      // A listening verdant Socket: node:http takes its connections from now on.
+      const handle = l.socket._handle as NetServer;
+      handle.removeAllListeners('connection');
+      handle.on('connection', (c: NetSocket) => srv.emit('connection', c));
+      this.#listening = false;
+      return l.socket.getsockname();
+    }
+    return await until(
+      new Promise<Address>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(l, () => {
+          srv.off('error', reject);
+          this.#listening = true;
+          const a = srv.address();
+          resolve(typeof a === 'string' || a === null ? { path: String(a) } : [a.address, a.port]);
+        });
+      }),
+    );
+  }
+
+  /** @internal Requests are routed by node:http's `'request'` event: nothing to start. */
+  protected override startAccepting(): void {}
+
+  /**
+   * @internal Stop taking new work: a response not started says `Connection: close`, a started
+   * one closes its connection after it, idle keep-alive connections close now.
+   */
+  protected override stopAccepting(): void {
+    this.#stopping = true;
+    for (const g of this.#inflight) markClosing(g);
+    for (const res of this.#open) closeAfter(res);
+    for (const [, res] of this.#pending) closeAfter(res);
+    this.#server.closeIdleConnections();
+  }
+
+  /** @internal Close the listener. */
+  protected override closeSocket(): void {
+    if (this.#listening) {
+      this.#listening = false;
+      this.#server.close();
+    }
+    const l = this.listener;
+    if ('socket' in l) l.socket.close();
+  }
+
+  /**
+   * Graceful stop: close the listener and the idle connections at once, let requests in flight
+   * finish for `timeout` ms (default 1000; their responses carry `Connection: close`), then kill
+   * what still runs and drop every connection. A switch point; a kill of the caller there ends
+   * its wait (the stop goes on).
+   * @returns once every request greenlet has ended and every connection is closed
+   * @throws RangeError for a bad `timeout` (rejects)
+   */
+  override async stop(options?: StopOptions | number | null): Promise<void> {
+    const timeout = typeof options === 'number' ? options : (options?.timeout ?? 1000);
+    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
+      throw new RangeError(
+        `HttpServer.stop: timeout must be a non-negative number of ms, got ${String(timeout)}`,
+      );
+    }
+    await super.close();
+    this.#server.closeIdleConnections();
+    const ws = this._upgrade?.inflight();
+    if (this.#busy(ws)) {
+      const idle = new Event();
+      this.#idle = idle;
+      try {
+        await idle.wait({ timeout });
+      } finally {
+        this.#idle = null;
+      }
+    }
+    await this.#dropAll();
+  }
+
+  /**
+   * Stop listening and drop every connection at once; request greenlets are killed. Resolves
+   * once they have ended.
+   */
+  override async close(): Promise<void> {
+    await super.close();
+    await this.#dropAll();
+  }
+
+  async #dropAll(): Promise<void> {
+    for (const [req] of this.#pending.splice(0)) req.socket.destroy();
+    const ws = this._upgrade?.inflight();
+    const alive = [...this.#inflight, ...(ws ?? NO_ARGS)];
+    for (const g of alive) void g.kill({ block: false });
+    this._upgrade?.closeAll();
+    this.#server.closeAllConnections();
+    for (const g of alive) if (!g.dead) await g.join({ timeout: 1000 });
+  }
+
+  #busy(ws: Set<Greenlet> | undefined): boolean {
+    return (
+      this.#inflight.size > 0 ||
+      this.#open.size > 0 ||
+      this.#pending.length > 0 ||
+      (ws !== undefined && ws.size > 0)
+    );
+  }
+
+  /** @internal a request or websocket greenlet ended, or a response finished: maybe wake stop(). */
+  _checkIdle(): void {
+    const idle = this.#idle;
+    if (idle !== null && !this.#busy(this._upgrade?.inflight())) idle.set();
+  }
+
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const up = this._upgrade;
+    if (up === null || this.#stopping) {
+      socket.end('HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    up.handleUpgrade(this, req, socket, head);
+  };
+
+  readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (this.pool.full()) {
+      this.#pending.push([req, res]);
+      return;
+    }
+    this.#dispatch(req, res);
+  };
+
+  #dispatch(req: IncomingMessage, res: ServerResponse): void {
+    let g: Greenlet;
+    if (this.isNodeHandler) {
+      // A response shorter or longer than its Content-Length fails in the app, never on the wire.
+      res.strictContentLength = true;
+      g = new Greenlet(runNode, this, req, res);
+    } else {
+      g = new Greenlet(runFetch, this, req, res);
+    }
+    (g as GreenletWithRes)[kRes] = res;
+    const sock = req.socket as ConnSocket;
+    let conn = sock[kConn];
+    if (conn === undefined) {
+      conn = { reqs: new Set() };
+      sock[kConn] = conn;
+      sock.once('close', onConnClose);
+    }
+    conn.reqs.add(g);
+    this.#inflight.add(g);
+    if (this.#stopping) markClosing(g);
+    if (this.log !== null) this.#logOnClose(req, res);
+    g[kQuietLink](this.#onDone);
+    this.pool.start(g);
+  }
+
+  readonly #onDone = (g: Greenlet): void => {
+    this.#inflight.delete(g);
+    const res = (g as GreenletWithRes)[kRes] as ServerResponse;
+    (res.socket as ConnSocket | null)?.[kConn]?.reqs.delete(g);
+    if (!res.writableEnded && !res.destroyed && g.successful()) {
+      // A Node handler returned and left its response open for its own code to end.
+      this.#open.add(res);
+      if (this.#stopping) closeAfter(res);
+      res.once('close', () => {
+        this.#open.delete(res);
+        this._checkIdle();
+      });
+    }
+    const pending = this.#pending;
+    while (pending.length > 0 && !this.pool.full()) {
+      const [req2, res2] = pending.shift() as [IncomingMessage, ServerResponse];
+      if (!res2.destroyed) this.#dispatch(req2, res2);
+    }
+    if (this.#idle !== null) this._checkIdle();
+  };
+
+  #logOnClose(req: IncomingMessage, res: ServerResponse): void {
+    const start = performance.now();
+    const sock = req.socket;
+    const before = sock.bytesWritten;
+    const client = sock.remoteAddress ?? '-';
+    res.once('close', () => {
+      const log = this.log;
+      if (log === null) return;
+      let bytes: number | null = (res as ResWithCount)[kBytes] ?? null;
+      if (bytes === null) {
+        const cl = res.getHeader('content-length');
+        if (cl !== undefined && res.writableFinished && req.method !== 'HEAD') bytes = Number(cl);
+        else {
+          const head = (res as unknown as { _header?: string | null })._header;
+          const wire =
+            sock.bytesWritten - before - (typeof head === 'string' ? Buffer.byteLength(head) : 0);
+          bytes = wire > 0 ? wire : null;
+        }
+      }
+      const line = formatLogLine(
+        client,
+        new Date(),
+        `${req.method} ${req.url} HTTP/${req.httpVersion}`,
+        res.headersSent ? res.statusCode : 0,
+        bytes,
+        (performance.now() - start) / 1000,
+      );
+      try {
+        log.write(line);
+      } catch (err) {
+        getHub().reportError(err, 'HttpServer access log');
+      }
+    });
+  }
+
+  /** @internal */
+  get _stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /** @internal */
+  get _maxDiscard(): number {
+    return this.#maxDiscard;
+  }
+
+  /** @internal the request URL's origin when the client sent no Host */
+  _origin(req: IncomingMessage): string {
+    const host = req.headers.host;
+    const scheme = this.#tls ? 'https://' : 'http://';
+    if (host !== undefined && host !== '') return scheme + host;
+    const a = req.socket.localAddress ?? 'localhost';
+    const h = a.includes(':') ? `[${a}]` : a;
+    return `${scheme}${h}:${req.socket.localPort ?? 80}`;
+  }
+}
+
+const kRes = Symbol('verdant.http.res');
+const kBytes = Symbol('verdant.http.bytes');
+type GreenletWithRes = Greenlet & { [kRes]?: ServerResponse };
+type ResWithCount = ServerResponse & { [kBytes]?: number };
+
+function onConnClose(this: ConnSocket): void {
+  const conn = this[kConn];
+  if (conn === undefined) return;
+  for (const g of conn.reqs) {
+    const res = (g as GreenletWithRes)[kRes];
+    if (res === undefined || !res.writableFinished) void g.kill({ block: false });
+  }
+  conn.reqs.clear();
+}
+
+function markClosing(g: Greenlet): void {
+  const res = (g as GreenletWithRes)[kRes];
+  if (res !== undefined) closeAfter(res);
+}
+
+/** Make `res` the last response of its connection. */
+function closeAfter(res: ServerResponse): void {
+  if (res.writableEnded) return;
+  if (!res.headersSent) {
+    res.shouldKeepAlive = false;
+    res.setHeader('Connection', 'close');
+    return;
+  }
+  res.once('finish', () => {
+    const s = res.socket;
+    if (s !== null) s.end();
+  });
+}
+
+/** After a failure: a 500 with `Connection: close` if the head has not gone out, else cut. */
+function failResponse(res: ServerResponse, killed: boolean): void {
+  if (res.destroyed) return;
+  if (killed) {
+    res.destroy();
+    return;
+  }
+  if (res.headersSent) {
+    // Let what was written go out, then close without the end of the body.
+    const sock = res.socket;
+    if (sock === null) return;
+    sock.end();
+    setTimeout(() => sock.destroy(), 1000).unref();
+    return;
+  }
+  try {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.shouldKeepAlive = false;
+    res.writeHead(500, {
+      'Content-Type': 'text/plain',
+      'Content-Length': String(INTERNAL_ERROR.length),
+      Connection: 'close',
+    });
+    res.end(INTERNAL_ERROR);
+  } catch {
+    res.destroy();
+  }
+}
+
+function isKill(err: unknown): boolean {
+  return err !== null && typeof err === 'object' && (err as Error).name === 'GreenletExit';
+}
+
+async function runNode(
+  server: HttpServer,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  try {
+    await (server.app as NodeHandler)(req, res);
+  } catch (err) {
+    failResponse(res, isKill(err));
+    throw err;
+  }
+}
+
+async function runFetch(
+  server: HttpServer,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  let response: Response;
+  const state: FetchState = {
+    expectContinue: req.headers.expect !== undefined && /100-continue/i.test(req.headers.expect),
+    bodyTouched: false,
+    bodyDone: false,
+  };
+  let request: Request;
+  try {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const full = url.startsWith('/') ? server._origin(req) + url : url;
+    const raw = req.rawHeaders;
+    const headers = new Headers();
+    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+    const hasBody =
+      method !== 'GET' &&
+      method !== 'HEAD' &&
+      (req.headers['content-length'] !== undefined
+        ? req.headers['content-length'] !== '0'
+        : req.headers['transfer-encoding'] !== undefined);
+    const init: RequestInit & { duplex?: 'half' } = {
+      method,
+      headers,
+      signal: currentSignal(),
+    };
+    if (hasBody) {
+      init.body = bodyStream(req, res, state);
+      init.duplex = 'half';
+    } else {
+      state.bodyDone = true;
+    }
+    request = new Request(full, init);
+  } catch {
+    // A request node:http accepted but the Fetch API refuses (an odd URL or method): 400.
+    if (!res.headersSent && !res.destroyed) {
+      res.shouldKeepAlive = false;
+      res.writeHead(400, { 'Content-Length': '0', Connection: 'close' });
+      res.end();
+    }
+    return;
+  }
+  try {
+    const r = (server.app as FetchHandler)(request);
+    response = (r instanceof Response ? r : await r) as Response;
+    if (!(response instanceof Response)) {
+      throw new TypeError(
+        `HttpServer: a Fetch handler must return a Response, got ${describe(response)}`,
+      );
+    }
+    await sendResponse(server, req, res, response, state);
+  } catch (err) {
+    failResponse(res, isKill(err));
+    throw err;
+  }
+}
+
+function currentSignal(): AbortSignal | undefined {
+  // The running greenlet's signal: aborted when it is killed (the client went away).
+  const g = getCurrent();
+  return g instanceof Greenlet ? g.signal : undefined;
+}
+
+async function sendResponse(
+  server: HttpServer,
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: Response,
+  state: FetchState,
+): Promise<void> {
+  const status = response.status;
+  const flat: string[] = [];
+  let hasLength = false;
+  for (const [k, v] of response.headers) {
+    if (k === 'set-cookie') continue;
+    if (k === 'content-length') hasLength = true;
+    flat.push(k, v);
+  }
+  const cookies = response.headers.getSetCookie();
+  for (const c of cookies) flat.push('set-cookie', c);
+  const head = req.method === 'HEAD';
+  const body = response.body;
+  if (!state.bodyDone && !state.bodyTouched) {
+    // The app did not read the body: read the rest only when it is small, else close after.
+    const cl = req.headers['content-length'];
+    if (cl === undefined || Number(cl) > server._maxDiscard) flat.push('connection', 'close');
+  }
+  if (state.expectContinue) {
+    // Never answer 100 once the response has started: the client must not send the body.
+    state.expectContinue = false;
+    if (!hasFlag(flat, 'connection', 'close')) flat.push('connection', 'close');
+  }
+  let count = 0;
+  if (body === null || status === 204 || status === 304) {
+    if (body !== null) void body.cancel();
+    writeHead(res, status, response.statusText, flat);
+    res.end();
+    return;
+  }
+  const reader = body.getReader();
+  let done = false;
+  try {
+    const first = (await until(reader.read())) as Read;
+    if (first.done) {
+      if (!hasLength && !head) flat.push('content-length', '0');
+      writeHead(res, status, response.statusText, flat);
+      res.end();
+      done = true;
+      return;
+    }
+    let piece = toBytes(first.value);
+    // A read may be left pending when a kill lands elsewhere (the drain wait): never unhandled.
+    let next: Promise<Read> | null = reader.read() as Promise<Read>;
+    next.catch(ignore);
+    let probe = (await Promise.race([next, microtasks(3)])) as Read | typeof PENDING;
+    if (probe === PENDING)
+      probe = (await until(Promise.race([next, nextTurn()]))) as Read | typeof PENDING;
+    if (probe !== PENDING && probe.done) {
+      // Known length: one piece then the end.
+      if (!hasLength) flat.push('content-length', String(piece.byteLength));
+      writeHead(res, status, response.statusText, flat);
+      if (head) res.end();
+      else {
+        count = piece.byteLength;
+        res.end(piece);
+      }
+      done = true;
+      return;
+    }
+    writeHead(res, status, response.statusText, flat);
+    if (head) {
+      res.end();
+      return;
+    }
+    for (;;) {
+      count += piece.byteLength;
+      if (!res.write(piece)) await waitEvent(res, 'drain', 'close');
+      if (res.destroyed) return;
+      if (probe === PENDING) {
+        probe = (await until(next as Promise<Read>)) as Read;
+      }
+      next = null;
+      if (probe.done) break;
+      piece = toBytes(probe.value);
+      probe = PENDING;
+      next = reader.read() as Promise<Read>;
+      next.catch(ignore);
+    }
+    res.end();
+    done = true;
+  } finally {
+    (res as ResWithCount)[kBytes] = count;
+    if (!done) reader.cancel().catch(ignore);
+    else reader.releaseLock();
+  }
+}
+
+function ignore(): void {}
+
+function hasFlag(flat: string[], name: string, value: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) {
+    if (flat[i] === name && (flat[i + 1] as string).toLowerCase() === value) return true;
+  }
+  return false;
+}
+
+function writeHead(res: ServerResponse, status: number, text: string, flat: string[]): void {
+  if (res.getHeader('connection') === 'close' && !hasFlag(flat, 'connection', 'close')) {
+    flat.push('connection', 'close');
+  }
+  if (text !== '') res.writeHead(status, text, flat);
+  else res.writeHead(status, flat);
+}

@@ -1,0 +1,114 @@
+// The HTTP and WebSocket examples: each main() runs on the real hub with real loopback sockets
+// and prints what its header says; the demo server serves every demo from one HttpServer.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { format } from 'node:util';
+import { startDemo } from '../../examples/demo-server.js';
+import { main as streaming } from '../../examples/http-streaming.js';
+import { main as longPolling } from '../../examples/long-polling.js';
+import { rewrite, main as webproxy } from '../../examples/webproxy.js';
+import { main as webpy } from '../../examples/webpy.js';
+import { main as echo } from '../../examples/websocket-echo.js';
+import { main as hello } from '../../examples/wsgiserver.js';
+import { main as helloSsl } from '../../examples/wsgiserver-ssl.js';
+import { connect } from '../../src/servers/websocket.js';
+
+async function lines(main: () => Promise<void>): Promise<string[]> {
+  const out: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => {
+    out.push(...format(...args).split('\n'));
+  };
+  try {
+    await main();
+  } finally {
+    console.log = log;
+  }
+  return out;
+}
+
+test('wsgiserver: hello world and a 404', async () => {
+  assert.deepEqual(await lines(hello), [
+    'GET / -> 200 <b>hello world</b>',
+    'GET /x -> 404 <h1>Not Found</h1>',
+  ]);
+});
+
+test('wsgiserver-ssl: the same over TLS with a selfsigned certificate', async () => {
+  assert.deepEqual(await lines(helloSsl), [
+    'GET https://127.0.0.1/ -> 200 <b>hello world</b> (certificate verified: true)',
+  ]);
+});
+
+test('http-streaming: the generator pieces arrive as separate chunks', async () => {
+  assert.deepEqual(await lines(streaming), [
+    'transfer-encoding: chunked',
+    'chunk: <p>Hello',
+    'chunk: World</p>',
+  ]);
+});
+
+test('long-polling: one JSON line per item of the queue', async () => {
+  assert.deepEqual(await lines(longPolling), Array(3).fill('line: "Hello World"'));
+});
+
+test('webpy: the sleeping page does not hold the other one', async () => {
+  assert.deepEqual(await lines(webpy), ['answered in order: /, /long']);
+});
+
+test('webproxy: the page comes through the proxy with its links rewritten', async () => {
+  assert.deepEqual(await lines(webproxy), [
+    '<a href="http://127.0.0.1:PROXY/http://127.0.0.1:SITE/page2">next</a>',
+  ]);
+  assert.equal(
+    rewrite('<img src="/a.png">', 'http://h', 'http://p'),
+    '<img src="http://p/http://h/a.png">',
+  );
+});
+
+test('websocket-echo: two messages echoed', async () => {
+  assert.deepEqual(await lines(echo), ['echo: hello', 'echo: world']);
+});
+
+test('the demo server serves the index and every demo, HTTP and WebSocket', async () => {
+  const { server, stop } = await startDemo(0);
+  const base = `http://127.0.0.1:${server.serverPort}`;
+  const index = await (await fetch(`${base}/`)).text();
+  const links = [...index.matchAll(/href="([^"]+)"/g)].map((m) => m[1] as string);
+  assert.ok(links.length >= 8, `index links: ${links.join(' ')}`);
+  for (const link of links.filter((l) => !l.startsWith('/longpoll'))) {
+    const r = await fetch(base + link);
+    assert.equal(r.status, 200, link);
+    await r.text();
+  }
+  assert.equal(await (await fetch(`${base}/hello/`)).text(), '<b>hello world</b>');
+  assert.equal(
+    await (await fetch(`${base}/proxy/http://127.0.0.1:${server.serverPort}/hello/`)).text(),
+    '<b>hello world</b>',
+  );
+  assert.equal((await fetch(`${base}/proxy/http://192.0.2.1/`)).status, 403, 'loopback only');
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/echo/echo`, { timeout: 5000 });
+  await ws.send('ping');
+  assert.equal(await ws.receive({ timeout: 5000 }), 'ping');
+  ws.close();
+  // Chat, long polling: bob waits, alice posts.
+  await fetch(`${base}/chat/join/topic1/bob`, { method: 'POST' });
+  const polled = fetch(`${base}/chat/poll/bob`, { method: 'POST' }).then((r) => r.json());
+  await fetch(`${base}/chat/put/topic1/alice`, { method: 'POST', body: 'hi bob' });
+  assert.equal(await polled, 'alice: hi bob');
+  // Chat, WebSocket: carol gets the backlog, then a new message.
+  const carol = await connect(`ws://127.0.0.1:${server.serverPort}/chat/ws/topic1/carol`, {
+    timeout: 5000,
+  });
+  assert.deepEqual(JSON.parse(String(await carol.receive({ timeout: 5000 }))), {
+    backlog: ['alice: hi bob'],
+  });
+  await carol.send('hello all');
+  const polled2 = await (await fetch(`${base}/chat/poll/bob`, { method: 'POST' })).json();
+  assert.equal(polled2, 'carol: hello all');
+  assert.deepEqual(JSON.parse(String(await carol.receive({ timeout: 5000 }))), {
+    message: 'carol: hello all',
+  });
+  carol.close();
+  await stop();
+});

@@ -1,0 +1,390 @@
+// HttpServer behaviour: handlers, request greenlets (Local, getCurrent, kill on disconnect), the
+// access log, back-pressure, graceful stop under load, close, Pool, TLS. gevent's
+// test__pywsgi.py (client disconnect, logging) and gevent#1817 / eventlet#188 (graceful stop).
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { test } from 'node:test';
+import selfsigned from 'selfsigned';
+import { Event, Greenlet, GreenletExit, getCurrent, Local, Pool, sleep } from '../../src/index.js';
+import { formatLogLine, HttpServer } from '../../src/servers/http.js';
+import { hasFullResponse, memoryLog, RawClient, serve, sleepReal } from './_http.js';
+
+test('a Fetch handler gets a standard Request with method, URL, headers and body', async () => {
+  const server = await serve(async (req) => {
+    assert.ok(req instanceof Request);
+    const body = await req.text();
+    return Response.json({ method: req.method, url: req.url, h: req.headers.get('x-test'), body });
+  });
+  const r = await fetch(`http://127.0.0.1:${server.serverPort}/p?q=1`, {
+    method: 'PUT',
+    headers: { 'X-Test': 'yes' },
+    body: 'data',
+  });
+  assert.deepEqual(await r.json(), {
+    method: 'PUT',
+    url: `http://127.0.0.1:${server.serverPort}/p?q=1`,
+    h: 'yes',
+    body: 'data',
+  });
+  await server.stop();
+});
+
+test('a handler with two parameters is a Node handler; one with one is a Fetch handler', async () => {
+  const node = await serve((req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('Content-Type', 'text/plain');
+    res.end(`node ${req.url}`);
+  });
+  assert.equal(node.isNodeHandler, true);
+  assert.equal(await (await fetch(`http://127.0.0.1:${node.serverPort}/a`)).text(), 'node /a');
+  const f = await serve(() => new Response('fetch'));
+  assert.equal(f.isNodeHandler, false);
+  assert.equal(await (await fetch(`http://127.0.0.1:${f.serverPort}/`)).text(), 'fetch');
+  await node.stop();
+  await f.stop();
+});
+
+test('each request runs in its own greenlet: getCurrent() and request-scoped Local', async () => {
+  const local = new Local() as Local & { id?: string };
+  const seen = new Set<unknown>();
+  const server = await serve(async (req) => {
+    const g = getCurrent();
+    assert.ok(g instanceof Greenlet);
+    seen.add(g);
+    local.id = new URL(req.url).searchParams.get('id') ?? '';
+    await sleep(20); // the other requests run meanwhile
+    return new Response(local.id);
+  });
+  const ids = ['a', 'b', 'c', 'd'];
+  const got = await Promise.all(
+    ids.map(async (id) => (await fetch(`http://127.0.0.1:${server.serverPort}/?id=${id}`)).text()),
+  );
+  assert.deepEqual(got, ids);
+  assert.equal(seen.size, 4);
+  await server.stop();
+});
+
+test('a client that disconnects kills the request greenlet and aborts its signal; finally runs', async () => {
+  const entered = new Event();
+  const finished = new Event();
+  let aborted = false;
+  let exitSeen = false;
+  const server = await serve(async (req) => {
+    req.signal.addEventListener('abort', () => {
+      aborted = true;
+    });
+    entered.set();
+    try {
+      await sleep(10000);
+    } catch (err) {
+      exitSeen = err instanceof GreenletExit;
+      throw err;
+    } finally {
+      finished.set();
+    }
+    return new Response('never');
+  });
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await entered.wait({ timeout: 2000 });
+  c.destroy();
+  assert.equal(await finished.wait({ timeout: 2000 }), true);
+  assert.ok(exitSeen, 'the greenlet got GreenletExit at its wait');
+  assert.ok(aborted, 'Request.signal aborted');
+  await server.stop();
+});
+
+test('a client gone mid-stream kills the greenlet and the body generator ends (its finally runs)', async () => {
+  const genDone = new Event();
+  let produced = 0;
+  async function* forever(): AsyncGenerator<Uint8Array> {
+    try {
+      for (;;) {
+        produced++;
+        yield new Uint8Array(1024);
+        await sleep(2);
+      }
+    } finally {
+      genDone.set();
+    }
+  }
+  const server = await serve(() => new Response(forever()));
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await c.until((s) => s.length > 3000);
+  c.destroy();
+  assert.equal(await genDone.wait({ timeout: 2000 }), true);
+  const n = produced;
+  await sleep(30);
+  assert.equal(produced, n, 'nothing more is produced');
+  await server.stop();
+});
+
+test('killing the request greenlet closes the client connection', async () => {
+  let g: Greenlet | undefined;
+  const entered = new Event();
+  const server = await serve(async () => {
+    g = getCurrent() as Greenlet;
+    entered.set();
+    await sleep(10000);
+    return new Response('x');
+  });
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await entered.wait({ timeout: 2000 });
+  await (g as Greenlet).kill();
+  await c.untilClosed();
+  assert.equal(c.data, '', 'no response: the connection was cut');
+  await server.stop();
+});
+
+test('streaming waits for a slow client (back-pressure): the producer is not run ahead', async () => {
+  let produced = 0;
+  async function* big(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < 10000; i++) {
+      produced++;
+      yield new Uint8Array(65536);
+    }
+  }
+  const server = await serve(() => new Response(big()));
+  const c = new RawClient(server.serverPort as number);
+  c.sock.pause();
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await sleepReal(300);
+  assert.ok(
+    produced > 0 && produced < 400,
+    `produced ${produced} pieces of 64 KiB for a paused client`,
+  );
+  c.destroy();
+  await server.stop();
+});
+
+test('the access log: one common-log-format line per request; null disables it', async () => {
+  const log = memoryLog();
+  const server = await serve(
+    async (req) => {
+      if (new URL(req.url).pathname === '/s') {
+        async function* g(): AsyncGenerator<string> {
+          yield 'ab';
+          yield 'cde';
+        }
+        return new Response(g() as unknown as ReadableStream);
+      }
+      return new Response('hello', { status: 201 });
+    },
+    { log },
+  );
+  await (await fetch(`http://127.0.0.1:${server.serverPort}/x?y=1`)).text();
+  await (await fetch(`http://127.0.0.1:${server.serverPort}/s`)).text();
+  await sleepReal(20);
+  assert.equal(log.lines.length, 2);
+  assert.match(
+    log.lines[0] as string,
+    /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/x\?y=1 HTTP\/1\.1" 201 5 \d+\.\d{6}\n$/,
+  );
+  assert.match(log.lines[1] as string, /"GET \/s HTTP\/1\.1" 200 5 /);
+  assert.equal(
+    formatLogLine(
+      '::1',
+      new Date(Date.UTC(2026, 10, 29, 21, 12, 44)),
+      'GET / HTTP/1.1',
+      200,
+      null,
+      0.5,
+    ),
+    '::1 - - [29/Nov/2026:21:12:44 +0000] "GET / HTTP/1.1" 200 - 0.500000\n',
+  );
+  await server.stop();
+  const quiet = new HttpServer(['127.0.0.1', 0], () => new Response('x'), { log: null });
+  assert.equal(quiet.log, null);
+});
+
+test('a Node handler may leave its response open for its own code to end', async () => {
+  const pending: ServerResponse[] = [];
+  const server = await serve((_req: IncomingMessage, res: ServerResponse) => {
+    pending.push(res);
+  });
+  const done = fetch(`http://127.0.0.1:${server.serverPort}/`).then((r) => r.text());
+  while (pending.length === 0) await sleepReal(5);
+  await sleepReal(20);
+  assert.equal(server.pool.size, 0, 'the handler greenlet has ended');
+  (pending[0] as ServerResponse).end('later');
+  assert.equal(await done, 'later');
+  await server.stop();
+});
+
+test('stop(): idle keep-alive connections close at once; a request in flight finishes with Connection: close', async () => {
+  const release = new Event();
+  const server = await serve(async (req) => {
+    if (new URL(req.url).pathname === '/slow') await release.wait();
+    return new Response('done');
+  });
+  const idle = new RawClient(server.serverPort as number);
+  idle.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await idle.until(hasFullResponse);
+  const busy = new RawClient(server.serverPort as number);
+  busy.send('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+  while (server.pool.size === 0) await sleep(2);
+  const stopping = server.stop({ timeout: 5000 });
+  await idle.untilClosed(1000);
+  assert.ok(idle.closed, 'the idle connection closed at once');
+  assert.equal(busy.closed, false);
+  release.set();
+  await stopping;
+  const d = await busy.untilClosed();
+  assert.match(d, /Connection: close/i);
+  assert.ok(d.endsWith('done'));
+  assert.equal(server.started, false);
+  assert.equal(server.closed, true);
+});
+
+test('stop({timeout}) kills what still runs at the timeout', async () => {
+  let killed = false;
+  const entered = new Event();
+  const server = await serve(async () => {
+    entered.set();
+    try {
+      await sleep(60000);
+    } catch (err) {
+      killed = err instanceof GreenletExit;
+      throw err;
+    }
+    return new Response('x');
+  });
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await entered.wait({ timeout: 2000 });
+  const t0 = Date.now();
+  await server.stop({ timeout: 100 });
+  assert.ok(Date.now() - t0 >= 90);
+  assert.ok(killed);
+  await c.untilClosed();
+});
+
+test('stop() under load loses no in-flight request', async () => {
+  let started = 0;
+  const server = await serve(async (req) => {
+    started++;
+    await sleep(20 + (Number(new URL(req.url).searchParams.get('i')) % 7) * 5);
+    return new Response(`ok ${new URL(req.url).searchParams.get('i')}`);
+  });
+  const port = server.serverPort as number;
+  const clients: RawClient[] = [];
+  for (let i = 0; i < 60; i++) {
+    const c = new RawClient(port);
+    c.send(`GET /?i=${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    clients.push(c);
+  }
+  while (started < 60) await sleep(2);
+  await server.stop({ timeout: 5000 });
+  for (let i = 0; i < 60; i++) {
+    const d = await (clients[i] as RawClient).untilClosed();
+    assert.ok(
+      hasFullResponse(d) && d.endsWith(`ok ${i}`),
+      `request ${i} answered: ${JSON.stringify(d)}`,
+    );
+    assert.ok((clients[i] as RawClient).closed, 'and its connection closed after it');
+  }
+});
+
+test('close() drops every connection at once and kills the request greenlets', async () => {
+  let killed = false;
+  const entered = new Event();
+  const server = await serve(async () => {
+    entered.set();
+    try {
+      await sleep(60000);
+    } catch (err) {
+      killed = err instanceof GreenletExit;
+    }
+    return new Response('x');
+  });
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await entered.wait({ timeout: 2000 });
+  await server.close();
+  await c.untilClosed();
+  await sleep(10);
+  assert.ok(killed);
+  assert.equal(server.closed, true);
+});
+
+test('spawn: a Pool bounds the requests running at once; the others wait their turn', async () => {
+  let running = 0;
+  let peak = 0;
+  const server = await serve(
+    async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await sleep(20);
+      running--;
+      return new Response('ok');
+    },
+    { spawn: new Pool(2) },
+  );
+  const rs = await Promise.all(
+    Array.from({ length: 6 }, () =>
+      fetch(`http://127.0.0.1:${server.serverPort}/`).then((r) => r.text()),
+    ),
+  );
+  assert.deepEqual(rs, Array(6).fill('ok'));
+  assert.equal(peak, 2);
+  await server.stop();
+  const n = new HttpServer(['127.0.0.1', 0], () => new Response(''), { spawn: 3, log: null });
+  assert.equal((n.pool as Pool).maxSize, 3);
+});
+
+test('TLS: key and cert make an HTTPS server', async () => {
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keySize: 2048,
+  });
+  const server = await serve((req) => new Response(`secure ${new URL(req.url).protocol}`), {
+    key: pems.private,
+    cert: pems.cert,
+  });
+  assert.equal(server.secure, true);
+  const body = await new Promise<string>((resolve, reject) => {
+    const r = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: server.serverPort as number,
+        path: '/',
+        ca: pems.cert,
+        rejectUnauthorized: false,
+      },
+      (res) => {
+        let s = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          s += d;
+        });
+        res.on('end', () => resolve(s));
+      },
+    );
+    r.on('error', reject);
+    r.end();
+  });
+  assert.equal(body, 'secure https:');
+  await server.stop();
+});
+
+test('bad arguments throw TypeError/RangeError saying what was wrong', async () => {
+  assert.throws(() => new HttpServer(['127.0.0.1', 70000], () => new Response('')), RangeError);
+  assert.throws(() => new HttpServer(42 as never, () => new Response('')), TypeError);
+  assert.throws(() => new HttpServer(['127.0.0.1', 0], 'x' as never), /app must be a function/);
+  assert.throws(
+    () => new HttpServer(['127.0.0.1', 0], () => new Response(''), { log: 5 as never }),
+    /log must have a write/,
+  );
+  assert.throws(
+    () => new HttpServer(['127.0.0.1', 0], () => new Response(''), { spawn: 'x' as never }),
+    /spawn must be/,
+  );
+  const a = new HttpServer('127.0.0.1:0', () => new Response(''), { log: null });
+  await a.start();
+  const b = new HttpServer(['127.0.0.1', a.serverPort as number], () => new Response(''), {
+    log: null,
+  });
+  await assert.rejects(b.start(), /EADDRINUSE/);
+  await a.stop();
+});

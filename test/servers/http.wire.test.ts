@@ -1,0 +1,307 @@
+// HttpServer on the wire: framing, keep-alive, chunked in and out, HEAD, 204/304, client errors,
+// content-length mismatch. Ported from gevent's test__pywsgi.py where it applies (framing is
+// node:http's here, so the bytes are node:http's: 431 for a too-large head, not pywsgi's 414).
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { test } from 'node:test';
+import { sleep } from '../../src/index.js';
+import { captureHubReports, hasFullResponse, RawClient, serve } from './_http.js';
+
+async function* pieces(n: number, ms = 0): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < n; i++) {
+    if (ms > 0) await sleep(ms);
+    yield new TextEncoder().encode(`piece${i}\n`);
+  }
+}
+
+test('a string body goes out with Content-Length on HTTP/1.1 and keep-alive', async () => {
+  const server = await serve(() => new Response('hello world'));
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  const d = await c.until(hasFullResponse);
+  assert.match(d, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(d, /\r\ncontent-length: 11\r\n/i);
+  assert.match(d, /\r\nConnection: keep-alive\r\n/i);
+  assert.ok(d.endsWith('\r\n\r\nhello world'));
+  c.take();
+  c.send('GET /again HTTP/1.1\r\nHost: x\r\n\r\n');
+  const d2 = await c.until(hasFullResponse);
+  assert.ok(d2.endsWith('hello world'), 'a second request on the same connection');
+  c.destroy();
+  await server.stop();
+});
+
+test('bytes and Blob bodies carry Content-Length', async () => {
+  const server = await serve((req) =>
+    new URL(req.url).pathname === '/blob'
+      ? new Response(new Blob(['x'.repeat(100000)]))
+      : new Response(new Uint8Array([1, 2, 3])),
+  );
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET /bytes HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.match(await c.until(hasFullResponse), /content-length: 3\r\n/i);
+  c.take();
+  c.send('GET /blob HTTP/1.1\r\nHost: x\r\n\r\n');
+  const d = await c.until(hasFullResponse);
+  assert.match(d, /content-length: 100000\r\n/i);
+  assert.doesNotMatch(d, /transfer-encoding/i);
+  c.destroy();
+  await server.stop();
+});
+
+test('a streamed body goes out chunked, one chunk per piece, never coalesced', async () => {
+  const server = await serve(() => new Response(pieces(3)));
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  const d = await c.until(hasFullResponse);
+  assert.match(d, /transfer-encoding: chunked\r\n/i);
+  const body = d.slice(d.indexOf('\r\n\r\n') + 4);
+  assert.equal(body, '7\r\npiece0\n\r\n7\r\npiece1\n\r\n7\r\npiece2\n\r\n0\r\n\r\n');
+  c.destroy();
+  await server.stop();
+});
+
+test('a streamed body on HTTP/1.0 goes out unframed and the connection closes after it', async () => {
+  const server = await serve(() => new Response(pieces(2, 5)));
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET / HTTP/1.0\r\n\r\n');
+  const d = await c.untilClosed();
+  assert.match(d, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.doesNotMatch(d, /transfer-encoding/i);
+  assert.ok(d.endsWith('\r\n\r\npiece0\npiece1\n'), JSON.stringify(d));
+  await server.stop();
+});
+
+test('HEAD never puts a body on the wire; the app sees HEAD', async () => {
+  const seen: string[] = [];
+  const server = await serve((req) => {
+    seen.push(req.method);
+    return new URL(req.url).pathname === '/stream'
+      ? new Response(pieces(2))
+      : new Response('twelve bytes');
+  });
+  const c = new RawClient(server.serverPort as number);
+  c.send('HEAD / HTTP/1.1\r\nHost: x\r\n\r\n');
+  const d = await c.until((s) => s.includes('\r\n\r\n'));
+  await sleep(30);
+  assert.match(c.data, /content-length: 12\r\n/i);
+  assert.ok(c.data.endsWith('\r\n\r\n'), 'nothing after the head');
+  c.take();
+  c.send('HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  const d2 = await c.until((s) => s.endsWith('twelve bytes'));
+  assert.equal(d2.split('HTTP/1.1 200 OK').length, 3, 'the HEAD answer, then the GET answer');
+  assert.ok(!d2.includes('piece'), 'no body of the HEAD response');
+  assert.deepEqual(seen, ['HEAD', 'HEAD', 'GET']);
+  void d;
+  c.destroy();
+  await server.stop();
+});
+
+test('204 and 304 responses carry no body and no chunked framing', async () => {
+  const server = await serve(
+    (req) => new Response(null, { status: new URL(req.url).pathname === '/a' ? 204 : 304 }),
+  );
+  for (const path of ['/a', '/b']) {
+    const c = new RawClient(server.serverPort as number);
+    c.send(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await c.until((s) => s.includes('\r\n\r\n'));
+    await sleep(30);
+    const d = c.data;
+    assert.match(
+      d,
+      path === '/a' ? /^HTTP\/1\.1 204 No Content\r\n/ : /^HTTP\/1\.1 304 Not Modified\r\n/,
+    );
+    assert.doesNotMatch(d, /transfer-encoding|content-length/i);
+    assert.ok(d.endsWith('\r\n\r\n'));
+    c.destroy();
+  }
+  await server.stop();
+});
+
+test('a chunked request body reaches the app whole', async () => {
+  const server = await serve(async (req) => new Response(`got ${await req.text()}`));
+  const c = new RawClient(server.serverPort as number);
+  c.send(
+    'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n',
+  );
+  const d = await c.until(hasFullResponse);
+  assert.ok(d.endsWith('got abcdefg'), d);
+  c.destroy();
+  await server.stop();
+});
+
+test('malformed requests get node:http 400 and no failure report', async () => {
+  const cap = captureHubReports();
+  let calls = 0;
+  const server = await serve(() => {
+    calls++;
+    return new Response('x');
+  });
+  try {
+    for (const bad of [
+      'GARBAGE\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+    ]) {
+      const c = new RawClient(server.serverPort as number);
+      c.send(bad);
+      const d = await c.untilClosed();
+      assert.match(d, /HTTP\/1\.1 400 Bad Request\r\n/, JSON.stringify(bad));
+    }
+    assert.ok(calls <= 1, 'the app never saw the malformed heads');
+    assert.deepEqual(cap.reports, []);
+  } finally {
+    cap.restore();
+    await server.stop();
+  }
+});
+
+test('a too-large head gets 431 (node:http limit) and the server still answers', async () => {
+  const server = await serve(() => new Response('ok'));
+  const c = new RawClient(server.serverPort as number);
+  c.send(`GET /${'a'.repeat(20000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  assert.match(await c.untilClosed(), /^HTTP\/1\.1 431 /);
+  const c2 = new RawClient(server.serverPort as number);
+  c2.send(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20000)}\r\n\r\n`);
+  assert.match(await c2.untilClosed(), /^HTTP\/1\.1 431 /);
+  const c3 = new RawClient(server.serverPort as number);
+  c3.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.ok((await c3.until(hasFullResponse)).endsWith('ok'));
+  c3.destroy();
+  await server.stop();
+});
+
+test('an app failure before the head gets 500 with Connection: close and is reported', async () => {
+  const cap = captureHubReports();
+  const server = await serve(() => {
+    throw new Error('boom in app');
+  });
+  try {
+    const c = new RawClient(server.serverPort as number);
+    c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const d = await c.untilClosed();
+    assert.match(d, /^HTTP\/1\.1 500 Internal Server Error\r\n/);
+    assert.match(d, /\r\nConnection: close\r\n/i);
+    assert.ok(d.endsWith('Internal Server Error'));
+    await sleep(10);
+    assert.equal(cap.reports.length, 1);
+    assert.match(cap.reports[0] as string, /boom in app/);
+  } finally {
+    cap.restore();
+    await server.stop();
+  }
+});
+
+test('a failure after the head cuts the connection without the final chunk', async () => {
+  const cap = captureHubReports();
+  async function* failing(): AsyncGenerator<Uint8Array> {
+    yield new TextEncoder().encode('first');
+    await sleep(5);
+    throw new Error('boom mid-body');
+  }
+  const server = await serve(() => new Response(failing()));
+  try {
+    const c = new RawClient(server.serverPort as number);
+    c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const d = await c.untilClosed();
+    assert.match(d, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(d, /5\r\nfirst\r\n/);
+    assert.ok(!d.includes('0\r\n\r\n'), 'no terminating chunk');
+    await sleep(10);
+    assert.equal(cap.reports.length, 1);
+  } finally {
+    cap.restore();
+    await server.stop();
+  }
+});
+
+test('a header value with CR or LF never reaches the wire: 500 with Connection: close', async () => {
+  const cap = captureHubReports();
+  const server = await serve((_req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('X-Evil', 'a\r\nInjected: yes');
+    res.end('no');
+  });
+  try {
+    const c = new RawClient(server.serverPort as number);
+    c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const d = await c.untilClosed();
+    assert.match(d, /^HTTP\/1\.1 500 /);
+    assert.doesNotMatch(d, /Injected/);
+    assert.match(d, /Connection: close/i);
+  } finally {
+    cap.restore();
+    await server.stop();
+  }
+});
+
+test('a Node handler writing fewer bytes than its Content-Length: the connection is cut', async () => {
+  const cap = captureHubReports();
+  const server = await serve((_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'Content-Length': '10' });
+    res.write('short');
+    res.end();
+  });
+  try {
+    const c = new RawClient(server.serverPort as number);
+    c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const d = await c.untilClosed();
+    assert.match(d, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(!hasFullResponse(d), 'the client sees an incomplete body');
+    await sleep(10);
+    assert.equal(cap.reports.length, 1, 'the mismatch is reported');
+  } finally {
+    cap.restore();
+    await server.stop();
+  }
+});
+
+test('Expect: 100-continue is answered when the app reads the body, never after the response', async () => {
+  const server = await serve(async (req) => {
+    if (new URL(req.url).pathname === '/read') return new Response(`read ${await req.text()}`);
+    return new Response('not reading');
+  });
+  const c = new RawClient(server.serverPort as number);
+  c.send('POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n');
+  assert.equal(await c.until((s) => s.includes('\r\n\r\n')), 'HTTP/1.1 100 Continue\r\n\r\n');
+  c.send('abc');
+  assert.ok((await c.until((s) => s.endsWith('read abc'))).endsWith('read abc'));
+  const c2 = new RawClient(server.serverPort as number);
+  c2.send('POST /skip HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n');
+  const d = await c2.untilClosed();
+  assert.doesNotMatch(d, /100 Continue/);
+  assert.match(d, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(d, /Connection: close/i, 'the unsent body is not waited for');
+  c.destroy();
+  await server.stop();
+});
+
+test('an unread small body is discarded and the keep-alive connection goes on; a large one closes', async () => {
+  const server = await serve(() => new Response('ok'), { maxDiscard: 1000 });
+  const c = new RawClient(server.serverPort as number);
+  c.send('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello');
+  await c.until(hasFullResponse);
+  c.take();
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.ok((await c.until(hasFullResponse)).endsWith('ok'));
+  const c2 = new RawClient(server.serverPort as number);
+  c2.send(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'z'.repeat(2000)}`);
+  const d = await c2.untilClosed();
+  assert.match(d, /Connection: close/i);
+  c.destroy();
+  await server.stop();
+});
+
+test('pipelined requests are answered in order on one connection', async () => {
+  const server = await serve(async (req) => {
+    const p = new URL(req.url).pathname;
+    if (p === '/slow') await sleep(20);
+    return new Response(p);
+  });
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n');
+  const d = await c.until((s) => s.endsWith('/fast'));
+  assert.ok(d.indexOf('/slow') < d.indexOf('/fast'));
+  c.destroy();
+  await server.stop();
+});

@@ -1,0 +1,188 @@
+// verdant/websocket on ws: the server handler greenlet, connect(), receive() as a cancel point
+// that loses no message, send() back-pressure, close, for await, max message size, and stop().
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  Event,
+  Greenlet,
+  GreenletExit,
+  getCurrent,
+  sleep,
+  spawn,
+  Timeout,
+} from '../../src/index.js';
+import { HttpServer } from '../../src/servers/http.js';
+import { connect, type WebSocket } from '../../src/servers/websocket.js';
+
+async function echoServer(
+  handler: (ws: WebSocket, req: Request) => unknown,
+  opts: { maxMessageSize?: number; pingInterval?: number } = {},
+): Promise<HttpServer> {
+  const server = new HttpServer(['127.0.0.1', 0], () => new Response('plain http'), {
+    log: null,
+    websocket: { handler, ...opts },
+  });
+  await server.start();
+  return server;
+}
+
+test('an upgraded connection runs handler(ws, request) in its own greenlet; plain HTTP still works', async () => {
+  let inGreenlet = false;
+  let path = '';
+  const server = await echoServer(async (ws, req) => {
+    inGreenlet = getCurrent() instanceof Greenlet;
+    path = new URL(req.url).pathname;
+    for await (const m of ws) await ws.send(m);
+  });
+  const url = `ws://127.0.0.1:${server.serverPort}/echo`;
+  const ws = await connect(url, { timeout: 2000 });
+  await ws.send('hello');
+  assert.equal(await ws.receive({ timeout: 2000 }), 'hello');
+  await ws.send(new Uint8Array([1, 2, 3]));
+  assert.deepEqual(await ws.receive({ timeout: 2000 }), new Uint8Array([1, 2, 3]));
+  ws.close();
+  assert.equal(await ws.receive({ timeout: 2000 }), null, 'null once closed');
+  assert.equal(ws.closed, true);
+  assert.ok(inGreenlet);
+  assert.equal(path, '/echo');
+  assert.equal(await (await fetch(`http://127.0.0.1:${server.serverPort}/`)).text(), 'plain http');
+  await server.stop();
+});
+
+test('the server closes the socket when the handler returns', async () => {
+  const server = await echoServer(async (ws) => {
+    await ws.send('bye');
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  assert.equal(await ws.receive({ timeout: 2000 }), 'bye');
+  assert.equal(await ws.receive({ timeout: 2000 }), null);
+  assert.equal(ws.closeCode, 1000);
+  await server.stop();
+});
+
+test('receive() is a cancel point: kill lands there and finally runs; Timeout too', async () => {
+  const server = await echoServer(async (ws) => {
+    await sleep(500);
+    ws.close();
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  let fin = false;
+  const g = spawn(async () => {
+    try {
+      await ws.receive();
+    } finally {
+      fin = true;
+    }
+  });
+  await sleep(20);
+  await g.kill();
+  assert.ok(fin);
+  assert.ok((g.value as unknown) instanceof GreenletExit);
+  await assert.rejects(ws.receive({ timeout: 20 }), Timeout);
+  ws.close();
+  await server.stop();
+});
+
+test('a killed receive() loses no message: a woken receiver killed before it resumes hands it back', async () => {
+  const go = new Event();
+  const server = await echoServer(async (ws) => {
+    await go.wait();
+    await ws.send('one');
+    await ws.send('two');
+    await sleep(1000);
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  const got: unknown[] = [];
+  const a = spawn(async () => got.push(await ws.receive()));
+  await sleep(10);
+  go.set();
+  // Kill `a` as soon as a message arrives, before it resumes.
+  for (let i = 0; i < 200 && a.dead === false; i++) {
+    await sleep(1);
+    if (ws.buffered > 0 || got.length > 0) break;
+  }
+  void a.kill({ block: false });
+  await a.join();
+  const rest: unknown[] = [];
+  while (rest.length + got.length < 2) rest.push(await ws.receive({ timeout: 2000 }));
+  assert.deepEqual([...got, ...rest], ['one', 'two'], 'both messages, in order, none lost');
+  ws.close();
+  await server.stop({ timeout: 100 });
+});
+
+test('messages are buffered in order while nobody receives', async () => {
+  const server = await echoServer(async (ws) => {
+    for (let i = 0; i < 50; i++) await ws.send(`m${i}`);
+    await sleep(1000);
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  await sleep(100);
+  const got: unknown[] = [];
+  for (let i = 0; i < 50; i++) got.push(await ws.receive({ timeout: 2000 }));
+  assert.deepEqual(
+    got,
+    Array.from({ length: 50 }, (_, i) => `m${i}`),
+  );
+  ws.close();
+  await server.stop({ timeout: 50 });
+});
+
+test('send() resolves once flushed: a sender cannot run far ahead of a peer that does not read', async () => {
+  let sent = 0;
+  const server = await echoServer(async (ws) => {
+    const big = new Uint8Array(256 * 1024);
+    for (;;) {
+      await ws.send(big);
+      sent++;
+    }
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  ws.raw.pause();
+  await sleep(300);
+  assert.ok(sent > 0 && sent < 200, `sent ${sent} messages of 256 KiB to a paused peer`);
+  ws.terminate();
+  await server.stop({ timeout: 100 });
+});
+
+test('a message larger than maxMessageSize closes the connection with 1009', async () => {
+  const server = await echoServer(
+    async (ws) => {
+      for await (const m of ws) await ws.send(m);
+    },
+    { maxMessageSize: 1000 },
+  );
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  await ws.send('x'.repeat(2000));
+  assert.equal(await ws.receive({ timeout: 2000 }), null);
+  assert.equal(ws.closeCode, 1009);
+  await server.stop();
+});
+
+test('stop() waits for websocket handlers, then kills them at the timeout', async () => {
+  let killed = false;
+  const server = await echoServer(async (ws) => {
+    try {
+      await ws.receive();
+    } catch (err) {
+      killed = err instanceof GreenletExit;
+      throw err;
+    }
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  await sleep(20);
+  await server.stop({ timeout: 50 });
+  assert.ok(killed);
+  assert.equal(await ws.receive({ timeout: 2000 }), null);
+});
+
+test('connect() rejects for a refused connection and for bad options', async () => {
+  const server = await echoServer(() => {});
+  const port = server.serverPort as number;
+  await server.stop();
+  await assert.rejects(connect(`ws://127.0.0.1:${port}/`, { timeout: 2000 }), /ECONNREFUSED/);
+  await assert.rejects(connect('ws://127.0.0.1:1/', null as never), TypeError);
+  assert.throws(
+    () => new HttpServer(['127.0.0.1', 0], () => new Response(''), { websocket: 5 as never }),
+    /websocket must be/,
+  );
+});
