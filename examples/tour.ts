@@ -36,6 +36,7 @@ import { main as links } from './links.js';
 import { main as local } from './local.js';
 import { main as poolSize } from './pool-size.js';
 import { main as poolSpawn } from './pool-spawn.js';
+import { main as processes } from './processes.js';
 import { main as producerConsumer } from './producer-consumer.js';
 import { main as queueBounded } from './queue-bounded.js';
 import { main as queueProducts } from './queue-products.js';
@@ -44,10 +45,12 @@ import { main as rawGreenlet } from './raw-greenlet.js';
 import { main as roundRobin } from './round-robin.js';
 import { main as semaphore } from './semaphore.js';
 import { main as semaphorePool } from './semaphore-pool.js';
+import { main as signal } from './signal.js';
 import { main as sleepInterleave } from './sleep-interleave.js';
 import { main as spawnJoinall } from './spawn-joinall.js';
 import { main as spawnLater } from './spawn-later.js';
 import { main as syncVsAsync } from './sync-vs-async.js';
+import { main as threadpool } from './threadpool.js';
 import { main as threeEvents } from './three-events.js';
 import { main as timeoutCalls } from './timeout-calls.js';
 import { main as timeoutObject } from './timeout-object.js';
@@ -178,6 +181,14 @@ const examples: Example[] = [
   { name: 'semaphore-pool', title: 'BoundedSemaphore in a Pool', source: T, main: semaphorePool },
   { name: 'semaphore', title: 'Semaphore as a lock', source: 'seed 000', main: semaphore },
   { name: 'actor', title: 'Actors', source: T, main: actor },
+  { name: 'processes', title: 'A child process and a cron greenlet', source: T, main: processes },
+  {
+    name: 'threadpool',
+    title: 'A thread pool',
+    source: "gevent's examples/threadpool.py",
+    main: () => threadpool(250),
+  },
+  { name: 'signal', title: 'Stopping on a signal', source: T, main: () => signal() },
 ];
 
 /** Of a long output, the first HEAD lines are shown as they come, and the last TAIL at the end. */
