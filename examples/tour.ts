@@ -44,6 +44,7 @@ import { main as longPolling } from './long-polling.js';
 import { main as poolSize } from './pool-size.js';
 import { main as poolSpawn } from './pool-spawn.js';
 import { main as portforwarder } from './portforwarder.js';
+import { main as processes } from './processes.js';
 import { main as producerConsumer } from './producer-consumer.js';
 import { main as queueBounded } from './queue-bounded.js';
 import { main as queueProducts } from './queue-products.js';
@@ -52,10 +53,12 @@ import { main as rawGreenlet } from './raw-greenlet.js';
 import { main as roundRobin } from './round-robin.js';
 import { main as semaphore } from './semaphore.js';
 import { main as semaphorePool } from './semaphore-pool.js';
+import { main as signal } from './signal.js';
 import { main as sleepInterleave } from './sleep-interleave.js';
 import { main as spawnJoinall } from './spawn-joinall.js';
 import { main as spawnLater } from './spawn-later.js';
 import { main as syncVsAsync } from './sync-vs-async.js';
+import { main as threadpool } from './threadpool.js';
 import { main as threeEvents } from './three-events.js';
 import { main as timeoutCalls } from './timeout-calls.js';
 import { main as timeoutObject } from './timeout-object.js';
@@ -262,6 +265,14 @@ const examples: Example[] = [
   { name: 'webpy', title: 'A web.py-style app', source: 'gevent examples', main: webpy },
   { name: 'webproxy', title: 'A web proxy', source: 'gevent examples', main: webproxy },
   { name: 'websocket-echo', title: 'WebSocket echo', source: 'seed 000', main: websocketEcho },
+  { name: 'processes', title: 'A child process and a cron greenlet', source: T, main: processes },
+  {
+    name: 'threadpool',
+    title: 'A thread pool',
+    source: "gevent's examples/threadpool.py",
+    main: () => threadpool(250),
+  },
+  { name: 'signal', title: 'Stopping on a signal', source: T, main: () => signal() },
 ];
 
 /** Of a long output, the first HEAD lines are shown as they come, and the last TAIL at the end. */

@@ -43,6 +43,7 @@ export {
   Pool,
   PoolFull,
 } from './pool/index.js';
+export { type SignalHandle, signalHandler } from './process/signal.js';
 export { AsyncResult, type AsyncResultStats, Event, type EventStats } from './sync/event.js';
 export { Local, local } from './sync/local.js';
 export { Lock } from './sync/lock.js';

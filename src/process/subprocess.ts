@@ -1,0 +1,717 @@
+/**
+ * `verdant/subprocess`: Python's `subprocess`, cooperative as in gevent, on `node:child_process`.
+ * The calling greenlet waits for the child; every other greenlet keeps running.
+ *
+ * Design note — what a kill does to the child.
+ * - `Popen.wait()` and `communicate()` are only waits: a kill or `Timeout` there ends the wait
+ *   at once, and the child runs on (Node reaps it when it exits). With their `timeout` option
+ *   they throw {@link TimeoutExpired} and leave the child running; the output read so far stays
+ *   in the pipe files, so a later `communicate()` returns all of it.
+ * - `run`/`call`/`checkCall`/`checkOutput` own their child: whatever ends their wait early (a
+ *   kill, a `Timeout`, their `timeout` option) kills the child with SIGKILL, closes our ends of
+ *   its pipes at once — also when a grandchild holds the other ends, so no pipe stays open — and
+ *   waits for its exit (a foreign await: SIGKILL cannot be refused) so it is reaped before the
+ *   call rejects. Tests: test/process/subprocess.test.ts "a kill inside run() …", "… grandchild".
+ * - While a child runs and someone waits on it, the hub counts I/O in flight (`ioStarted`), so
+ *   it never reports the program idle; once every child has exited and its pipes closed, nothing
+ *   of this module keeps Node's loop alive (test "nothing stays alive").
+ * - A command that cannot start keeps `pid` null; its spawn error (Node's, `code` `'ENOENT'`,
+ *   naming the command) rejects the first `wait`/`communicate` and every `run`/`call`.
+ *
+ * Source: gevent.subprocess and CPython's subprocess (run, call, check_call, check_output).
+ *
+ * @module verdant/subprocess
+ */
+import { type ChildProcess, spawn as nodeSpawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { format, inspect } from 'node:util';
+import { getHub, type Hub } from '../core/hub.js';
+import {
+  ioEnded,
+  ioStarted,
+  NONE,
+  readWaitOptions,
+  Waiter,
+  WaitList,
+  type WaitOptions,
+  waitArgs,
+} from '../core/lowlevel.js';
+import { PIPE_TIMED_OUT, PipeReader, PipeWriter } from './_pipefile.js';
+
+export { PipeReader, PipeWriter } from './_pipefile.js';
+
+/** Ask for a pipe to the child's stream (`stdin`, `stdout` or `stderr` option). */
+export const PIPE = 'pipe';
+
+/** How one of the child's standard streams is connected. */
+export type StdioOption = 'pipe' | 'inherit' | 'ignore';
+
+/** Bytes, or UTF-8 strings with `text: true`. */
+export type Output = Uint8Array | string;
+
+/** Options of {@link Popen}: Python's keywords, camelCased. */
+export interface PopenOptions {
+  /** Default `'inherit'`. */
+  stdin?: StdioOption;
+  /** Default `'inherit'`. */
+  stdout?: StdioOption;
+  /** Default `'inherit'`. */
+  stderr?: StdioOption;
+  /** The child's environment (default: ours). */
+  env?: NodeJS.ProcessEnv;
+  /** The child's working directory. */
+  cwd?: string;
+  /** Read pipes as UTF-8 strings instead of `Uint8Array`. */
+  text?: boolean;
+}
+
+/** Options of {@link run}, {@link call}, {@link checkCall} and {@link checkOutput}. */
+export interface RunOptions extends PopenOptions {
+  /** Bytes or a string written to the child's stdin, which is then closed. */
+  input?: Uint8Array | string;
+  /** Pipe stdout and stderr and return them. */
+  captureOutput?: boolean;
+  /** Throw {@link CalledProcessError} on a non-zero status (`run` only; `check*` always do). */
+  check?: boolean;
+  /** Milliseconds before the child is killed and {@link TimeoutExpired} thrown. */
+  timeout?: number | null;
+  /** Aborting it kills the child, as a kill of the caller does. */
+  signal?: AbortSignal | null;
+}
+
+/** The command as Python's `repr` of a list shows it: `['sh', '-c', 'exit 5']`. */
+function quoteCmd(cmd: readonly string[]): string {
+  return `[${cmd.map((a) => inspect(a)).join(', ')}]`;
+}
+
+/**
+ * Thrown by {@link checkCall}, {@link checkOutput} and `run({check: true})` when the child
+ * exits with a non-zero status (or is ended by a signal). Not a `Cancellation`.
+ *
+ * Source: CPython's `subprocess.CalledProcessError` (same message).
+ */
+export class CalledProcessError extends Error {
+  override name = 'CalledProcessError';
+  /** The exit status; minus the signal number when a signal ended the child. */
+  readonly returncode: number;
+  /** The command, as given. */
+  readonly cmd: readonly string[];
+  /** The captured stdout, or `null`. */
+  readonly output: Output | null;
+  /** The captured stderr, or `null`. */
+  readonly stderr: Output | null;
+
+  /**
+   * @param returncode - the status
+   * @param cmd - the command
+   * @param output - captured stdout
+   * @param stderr - captured stderr
+   */
+  constructor(
+    returncode: number,
+    cmd: readonly string[],
+    output: Output | null = null,
+    stderr: Output | null = null,
+  ) {
+    const c = quoteCmd(cmd);
+    let msg: string;
+    if (returncode < 0) {
+      const sig = signalName(-returncode);
+      msg = `Command '${c}' died with ${sig ?? `unknown signal ${-returncode}`}`;
+    } else {
+      msg = `Command '${c}' returned non-zero exit status ${returncode}`;
+    }
+    super(msg);
+    this.returncode = returncode;
+    this.cmd = cmd;
+    this.output = output;
+    this.stderr = stderr;
+  }
+
+  /** Alias of `output`. */
+  get stdout(): Output | null {
+    return this.output;
+  }
+}
+
+/**
+ * Thrown when a `timeout` option elapses: by `run`/`call`/`check*` after the child was killed
+ * and reaped, by `Popen.wait`/`communicate` with the child left running. Carries the output
+ * read so far. Neither a `Timeout` nor a `Cancellation`.
+ *
+ * Source: CPython's `subprocess.TimeoutExpired` (message in milliseconds instead of seconds).
+ */
+export class TimeoutExpired extends Error {
+  override name = 'TimeoutExpired';
+  /** The command, as given. */
+  readonly cmd: readonly string[];
+  /** The timeout, in ms. */
+  readonly timeout: number;
+  /** What stdout gave so far, or `null` when not piped. */
+  readonly output: Output | null;
+  /** What stderr gave so far, or `null` when not piped. */
+  readonly stderr: Output | null;
+
+  /**
+   * @param cmd - the command
+   * @param timeout - ms
+   * @param output - stdout so far
+   * @param stderr - stderr so far
+   */
+  constructor(
+    cmd: readonly string[],
+    timeout: number,
+    output: Output | null = null,
+    stderr: Output | null = null,
+  ) {
+    super(`Command '${quoteCmd(cmd)}' timed out after ${timeout} milliseconds`);
+    this.cmd = cmd;
+    this.timeout = timeout;
+    this.output = output;
+    this.stderr = stderr;
+  }
+
+  /** Alias of `output`. */
+  get stdout(): Output | null {
+    return this.output;
+  }
+}
+
+/**
+ * What {@link run} returns.
+ *
+ * Source: CPython's `subprocess.CompletedProcess`.
+ */
+export class CompletedProcess<T extends Output = Uint8Array> {
+  /** The command, as given. */
+  readonly args: readonly string[];
+  /** Its exit status (minus the signal number when a signal ended it). */
+  readonly returncode: number;
+  /** Captured stdout, or `null`. */
+  readonly stdout: T | null;
+  /** Captured stderr, or `null`. */
+  readonly stderr: T | null;
+
+  /**
+   * @param args - the command
+   * @param returncode - its exit status
+   * @param stdout - captured stdout or `null`
+   * @param stderr - captured stderr or `null`
+   */
+  constructor(
+    args: readonly string[],
+    returncode: number,
+    stdout: T | null = null,
+    stderr: T | null = null,
+  ) {
+    this.args = args;
+    this.returncode = returncode;
+    this.stdout = stdout;
+    this.stderr = stderr;
+  }
+
+  /**
+   * Throw {@link CalledProcessError} if the status is non-zero. Never waits.
+   * @throws CalledProcessError
+   */
+  checkReturncode(): void {
+    if (this.returncode !== 0) {
+      throw new CalledProcessError(this.returncode, this.args, this.stdout, this.stderr);
+    }
+  }
+}
+
+const signalNumbers = constants.signals as Record<string, number>;
+
+function signalName(n: number): string | undefined {
+  for (const [name, num] of Object.entries(signalNumbers)) if (num === n) return name;
+  return undefined;
+}
+
+function checkArgs(args: unknown, where: string): readonly string[] {
+  if (!Array.isArray(args) || args.length === 0 || !args.every((a) => typeof a === 'string')) {
+    throw new TypeError(
+      `${where} needs a command as a non-empty array of strings: got ${format('%o', args)}`,
+    );
+  }
+  return args as readonly string[];
+}
+
+function checkStdio(v: unknown, name: string): void {
+  if (v === undefined || v === 'pipe' || v === 'inherit' || v === 'ignore') return;
+  throw new TypeError(
+    `Cannot connect ${name} this way: expected 'pipe', 'inherit' or 'ignore', got ${format('%o', v)}`,
+  );
+}
+
+/** The child's exit as a wait: one list of waiters woken at `'exit'` (or a spawn error). */
+class ExitWaits extends WaitList {
+  override abortWait(w: Waiter, held: boolean): void {
+    if (w.data !== null) {
+      ioEnded(w.data as Hub);
+      w.data = null;
+    }
+    if (!held) this.remove(w);
+  }
+}
+
+function throwTimedOut(): never {
+  throw PIPE_TIMED_OUT;
+}
+
+/**
+ * A child process. `new Popen(args, opts)` starts it at once; piped streams are file objects
+ * (`stdin.write`, `stdout.readline` …). `poll`, `kill`, `terminate` and `sendSignal` never wait;
+ * `wait` and `communicate` are verdant waits where kill and `Timeout` land (the child runs on).
+ *
+ * @example
+ * ```ts
+ * import { PIPE, Popen } from 'verdant/subprocess';
+ * const sub = new Popen(['sh', '-c', 'sleep 1; uname'], { stdout: PIPE });
+ * const [out] = await sub.communicate();
+ * ```
+ *
+ * Source: gevent.subprocess.Popen (cooperative wait/communicate); a failed spawn keeps `pid`
+ * null and rejects the first wait, where Python raises from the constructor.
+ */
+export class Popen<T extends Output = Uint8Array> {
+  /** The command, as given. */
+  readonly args: readonly string[];
+  /** The child's process id; `null` when it could not start. */
+  readonly pid: number | null;
+  /** The exit status once it exited (minus the signal number if a signal ended it), else `null`. */
+  returncode: number | null = null;
+  /** The child's stdin when piped. */
+  readonly stdin: PipeWriter | null;
+  /** The child's stdout when piped. */
+  readonly stdout: PipeReader<T> | null;
+  /** The child's stderr when piped. */
+  readonly stderr: PipeReader<T> | null;
+  readonly #child: ChildProcess;
+  readonly #hub: Hub;
+  #spawnError: Error | null = null;
+  #exited = false;
+  readonly #waits = new ExitWaits();
+  #exitPromise: Promise<void> | null = null;
+  #exitResolve: (() => void) | null = null;
+
+  /**
+   * Start the child. Never waits.
+   * @param args - the command and its arguments (no shell unless you run one)
+   * @param opts - stdio, env, cwd, text
+   * @throws TypeError when `args` is not a non-empty array of strings, or a stdio option is unknown
+   */
+  constructor(args: readonly string[], opts: PopenOptions = {}) {
+    this.args = checkArgs(args, 'Popen');
+    if (opts === null || typeof opts !== 'object') {
+      throw new TypeError(`Popen options must be an object: got ${format('%o', opts)}`);
+    }
+    checkStdio(opts.stdin, 'stdin');
+    checkStdio(opts.stdout, 'stdout');
+    checkStdio(opts.stderr, 'stderr');
+    this.#hub = getHub();
+    const child = nodeSpawn(this.args[0] as string, this.args.slice(1), {
+      stdio: [opts.stdin ?? 'inherit', opts.stdout ?? 'inherit', opts.stderr ?? 'inherit'],
+      env: opts.env,
+      cwd: opts.cwd,
+    });
+    this.#child = child;
+    this.pid = child.pid ?? null;
+    const text = opts.text === true;
+    this.stdin = child.stdin !== null ? new PipeWriter(child.stdin) : null;
+    this.stdout = child.stdout !== null ? new PipeReader<T>(child.stdout, text) : null;
+    this.stderr = child.stderr !== null ? new PipeReader<T>(child.stderr, text) : null;
+    child.on('error', (err) => {
+      // A failed spawn (no 'exit' follows), or a failed kill (the child still runs).
+      if (this.pid === null) {
+        this.#spawnError = err;
+        this.#onExit();
+      }
+    });
+    child.on('exit', (code, signal) => {
+      this.returncode = code ?? -(signal !== null ? (signalNumbers[signal] ?? 0) : 0);
+      this.#onExit();
+    });
+  }
+
+  #onExit(): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    for (let w = this.#waits.shift(); w !== null; w = this.#waits.shift()) {
+      if (w.data !== null) {
+        ioEnded(w.data as Hub);
+        w.data = null;
+      }
+      w.wake();
+    }
+    this.#exitResolve?.();
+  }
+
+  /**
+   * The exit status if the child has exited, else `null`. Never waits.
+   * @returns the returncode or `null`
+   */
+  poll(): number | null {
+    return this.returncode;
+  }
+
+  /**
+   * Send `sig` (a name such as `'SIGTERM'`, or a number) to the child. Never waits. Does nothing
+   * once it has exited.
+   * @param sig - the signal
+   * @throws TypeError for an unknown signal name
+   */
+  sendSignal(sig: NodeJS.Signals | number): void {
+    if (typeof sig === 'string' && !(sig in signalNumbers)) {
+      throw new TypeError(`Cannot send an unknown signal: got ${format('%o', sig)}`);
+    }
+    if (this.#exited || this.pid === null) return;
+    this.#child.kill(sig);
+  }
+
+  /** Send SIGTERM. Never waits. */
+  terminate(): void {
+    this.sendSignal('SIGTERM');
+  }
+
+  /** Send SIGKILL. Never waits. */
+  kill(): void {
+    this.sendSignal('SIGKILL');
+  }
+
+  /**
+   * Wait for the child to exit; resolves with its returncode (the same on every call).
+   * A switch point: kill and `Timeout` end the wait and leave the child running.
+   * @param opts - `{timeout, signal}` or a bare timeout in ms
+   * @returns the returncode
+   * @throws TimeoutExpired when `timeout` elapses first (the child keeps running); the spawn
+   *   error when the command could not start
+   * @example
+   * ```ts
+   * const code = await new Popen(['true']).wait();
+   * ```
+   */
+  wait(opts?: WaitOptions | number): Promise<number> {
+    const err = readWaitOptions(opts, 'Popen.wait');
+    if (err !== NONE) return Promise.reject(err);
+    const timeout = waitArgs.timeout;
+    const signal = waitArgs.signal;
+    if (this.#exited) return this.#result();
+    return this.#waitExit(timeout, signal).then(
+      () => this.#result(),
+      (e: unknown) => {
+        if (e === PIPE_TIMED_OUT) throw new TimeoutExpired(this.args, timeout as number);
+        throw e;
+      },
+    );
+  }
+
+  #result(): Promise<number> {
+    if (this.#spawnError !== null) return Promise.reject(this.#spawnError);
+    return Promise.resolve(this.returncode as number);
+  }
+
+  #waitExit(timeout: number | null, signal: AbortSignal | null): Promise<unknown> {
+    const w = new Waiter(this.#waits, throwTimedOut);
+    this.#waits.push(w);
+    ioStarted(this.#hub);
+    w.data = this.#hub;
+    return w.start(timeout, signal);
+  }
+
+  /**
+   * Write `input` to stdin (then close it), read stdout and stderr to their end, and wait for
+   * the child to exit. A switch point: kill and `Timeout` end the wait (the child runs on, what
+   * was read stays buffered for a later call).
+   * @param opts - `input` (needs `stdin: PIPE`), `timeout` (ms), `signal`
+   * @returns `[stdout, stderr]`, `null` for a stream that is not piped
+   * @throws TimeoutExpired when `timeout` elapses first, carrying nothing (a later
+   *   `communicate()` returns everything); the spawn error when the command could not start
+   * @example
+   * ```ts
+   * const p = new Popen(['cat'], { stdin: PIPE, stdout: PIPE, text: true });
+   * const [out] = await p.communicate({ input: 'hi' }); // 'hi'
+   * ```
+   */
+  async communicate(
+    opts: {
+      input?: Uint8Array | string;
+      timeout?: number | null;
+      signal?: AbortSignal | null;
+    } = {},
+  ): Promise<[T | null, T | null]> {
+    const err = readWaitOptions(
+      { timeout: opts?.timeout, signal: opts?.signal },
+      'Popen.communicate',
+    );
+    if (err !== NONE) throw err;
+    const timeout = waitArgs.timeout;
+    const signal = waitArgs.signal;
+    if (this.#spawnError !== null) throw this.#spawnError;
+    const input = opts.input;
+    if (input !== undefined && this.stdin === null) {
+      throw new TypeError('Cannot communicate input: stdin is not a pipe (use stdin: PIPE)');
+    }
+    // One deadline for the whole call, as Python's communicate.
+    const deadline = timeout === null ? null : this.#hub.now() + timeout;
+    const left = (): number | null =>
+      deadline === null ? null : Math.max(0, deadline - this.#hub.now());
+    try {
+      if (this.stdin !== null && !this.stdin.closed) {
+        if (input !== undefined && input.length > 0) {
+          try {
+            await this.stdin.write(input, { timeout: left(), signal });
+            await this.stdin.flush({ timeout: left(), signal });
+          } catch (e) {
+            if (!isBrokenPipe(e)) throw e;
+          }
+        }
+        this.stdin.close();
+      }
+      // Both pipes are read concurrently by Node ('data' events); waiting on them in turn is
+      // enough: neither blocks the other.
+      const out = this.stdout !== null ? await this.#readAll(this.stdout, left, signal) : null;
+      const errOut = this.stderr !== null ? await this.#readAll(this.stderr, left, signal) : null;
+      if (!this.#exited) await this.#waitExit(left(), signal);
+      if (this.#spawnError !== null) throw this.#spawnError;
+      return [out, errOut];
+    } catch (e) {
+      if (e === PIPE_TIMED_OUT) throw new TimeoutExpired(this.args, timeout as number);
+      throw e;
+    }
+  }
+
+  #collected = new Map<PipeReader<T>, Uint8Array[]>();
+
+  async #readAll(
+    f: PipeReader<T>,
+    left: () => number | null,
+    signal: AbortSignal | null,
+  ): Promise<T> {
+    // Raw bytes are kept per file across calls, so a communicate() cut short by its timeout
+    // loses nothing for the next one.
+    let parts = this.#collected.get(f);
+    if (parts === undefined) {
+      parts = [];
+      this.#collected.set(f, parts);
+    }
+    const text = f._text;
+    for (;;) {
+      const chunk = (await f.read(65536, { timeout: left(), signal })) as Output;
+      if (chunk.length === 0) break;
+      parts.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
+    }
+    this.#collected.delete(f);
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const all = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    return (text ? new TextDecoder().decode(all) : all) as T;
+  }
+
+  /** What the pipes gave so far, for a TimeoutExpired. @internal */
+  _partial(): [T | null, T | null] {
+    const one = (f: PipeReader<T> | null): T | null => {
+      if (f === null) return null;
+      const parts = [...(this.#collected.get(f) ?? []), f._drain()];
+      this.#collected.delete(f);
+      const total = parts.reduce((n, p) => n + p.length, 0);
+      const all = new Uint8Array(total);
+      let at = 0;
+      for (const p of parts) {
+        all.set(p, at);
+        at += p.length;
+      }
+      return (f._text ? new TextDecoder().decode(all) : all) as T;
+    };
+    return [one(this.stdout), one(this.stderr)];
+  }
+
+  /**
+   * Kill the child (SIGKILL), close our pipe ends at once, and resolve once it has exited.
+   * A foreign await: SIGKILL cannot be refused, so it is short; no kill lands in it. @internal
+   */
+  _killAndReap(): Promise<void> {
+    this.kill();
+    this.stdin?._destroy();
+    this.stdout?.close();
+    this.stderr?.close();
+    if (this.#exited) return Promise.resolve();
+    if (this.#exitPromise === null) {
+      this.#exitPromise = new Promise<void>((resolve) => {
+        this.#exitResolve = resolve;
+      });
+    }
+    return this.#exitPromise;
+  }
+}
+
+function isBrokenPipe(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ECONNRESET';
+}
+
+function readRunOptions(opts: unknown, where: string): RunOptions {
+  if (opts === undefined || opts === null) return {};
+  if (typeof opts !== 'object') {
+    throw new TypeError(`${where} options must be an object: got ${format('%o', opts)}`);
+  }
+  return opts as RunOptions;
+}
+
+async function runImpl(
+  args: readonly string[],
+  o: RunOptions,
+  forced: { stdout?: StdioOption },
+): Promise<CompletedProcess<Output>> {
+  const err = readWaitOptions({ timeout: o.timeout, signal: o.signal }, 'run');
+  if (err !== NONE) throw err;
+  const timeout = waitArgs.timeout;
+  const signal = waitArgs.signal;
+  if (o.input !== undefined && o.stdin !== undefined && o.stdin !== PIPE) {
+    throw new TypeError(`Cannot pass input with stdin ${format('%o', o.stdin)}: leave stdin unset`);
+  }
+  if (o.captureOutput === true && (o.stdout !== undefined || o.stderr !== undefined)) {
+    throw new TypeError('Cannot combine captureOutput with stdout or stderr options');
+  }
+  const popenOpts: PopenOptions = {
+    ...o,
+    stdin: o.input !== undefined ? PIPE : o.stdin,
+    stdout: o.captureOutput === true ? PIPE : (forced.stdout ?? o.stdout),
+    stderr: o.captureOutput === true ? PIPE : o.stderr,
+  };
+  const p = new Popen<Output>(args, popenOpts);
+  let ok = false;
+  try {
+    const [out, errOut] = await p.communicate({ input: o.input, timeout, signal });
+    ok = true;
+    return new CompletedProcess(args, p.returncode as number, out, errOut);
+  } catch (e) {
+    if (e instanceof TimeoutExpired) {
+      const [out, errOut] = p._partial();
+      throw new TimeoutExpired(args, timeout as number, out, errOut);
+    }
+    throw e;
+  } finally {
+    // A kill, a Timeout, an aborted signal or a pipe error: the child must not outlive us.
+    if (!ok && p.pid !== null) await p._killAndReap();
+  }
+}
+
+/**
+ * Run a command, wait for it, and return a {@link CompletedProcess}. A switch point: a kill or
+ * `Timeout` of the caller kills the child (SIGKILL), closes our pipe ends and reaps it before
+ * rethrowing.
+ * @param args - the command
+ * @param opts - `input`, `captureOutput`, `check`, `timeout` (ms), `signal`, stdio, env, cwd, text
+ * @returns `{args, returncode, stdout, stderr}` (`null` where not captured)
+ * @throws TimeoutExpired after killing and reaping the child, when `timeout` elapses;
+ *   CalledProcessError with `check: true` and a non-zero status; Node's spawn error (`ENOENT`)
+ *   when the command cannot start; TypeError for bad options
+ * @example
+ * ```ts
+ * import { run } from 'verdant/subprocess';
+ * const r = await run(['echo', 'hi'], { captureOutput: true, text: true });
+ * r.stdout; // 'hi\n'
+ * ```
+ *
+ * Source: CPython's `subprocess.run`.
+ */
+export async function run(
+  args: readonly string[],
+  opts: RunOptions & { text: true },
+): Promise<CompletedProcess<string>>;
+export async function run(
+  args: readonly string[],
+  opts?: RunOptions,
+): Promise<CompletedProcess<Uint8Array>>;
+export async function run(
+  args: readonly string[],
+  opts?: RunOptions,
+): Promise<CompletedProcess<Output>> {
+  const cmd = checkArgs(args, 'run');
+  const o = readRunOptions(opts, 'run');
+  const r = await runImpl(cmd, o, {});
+  if (o.check === true) r.checkReturncode();
+  return r;
+}
+
+/**
+ * Run a command and return its exit status. A switch point: a kill or `Timeout` kills and
+ * reaps the child, as in {@link run}.
+ * @param args - the command
+ * @param opts - as {@link run}
+ * @returns the returncode (minus the signal number when a signal ended it)
+ * @throws TimeoutExpired; Node's spawn error when the command cannot start
+ * @example
+ * ```ts
+ * import { call } from 'verdant/subprocess';
+ * const status = await call(['false']); // 1
+ * ```
+ *
+ * Source: CPython's `subprocess.call`.
+ */
+export async function call(args: readonly string[], opts?: RunOptions): Promise<number> {
+  const cmd = checkArgs(args, 'call');
+  const o = readRunOptions(opts, 'call');
+  return (await runImpl(cmd, { ...o, captureOutput: undefined }, {})).returncode;
+}
+
+/**
+ * Run a command; resolve with `0`, or throw {@link CalledProcessError} on a non-zero status.
+ * A switch point, as {@link call}.
+ * @param args - the command
+ * @param opts - as {@link run}
+ * @returns 0
+ * @throws CalledProcessError; TimeoutExpired; Node's spawn error
+ * @example
+ * ```ts
+ * import { checkCall } from 'verdant/subprocess';
+ * await checkCall(['true']);
+ * ```
+ *
+ * Source: CPython's `subprocess.check_call`.
+ */
+export async function checkCall(args: readonly string[], opts?: RunOptions): Promise<0> {
+  const cmd = checkArgs(args, 'checkCall');
+  const o = readRunOptions(opts, 'checkCall');
+  const r = await runImpl(cmd, { ...o, captureOutput: undefined }, {});
+  if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd);
+  return 0;
+}
+
+/**
+ * Run a command and return its stdout; throw {@link CalledProcessError} (carrying the output)
+ * on a non-zero status. A switch point, as {@link call}.
+ * @param args - the command
+ * @param opts - as {@link run} (`stdout` is always piped)
+ * @returns the child's stdout (`Uint8Array`, or a string with `text: true`)
+ * @throws CalledProcessError; TimeoutExpired; Node's spawn error
+ * @example
+ * ```ts
+ * import { checkOutput } from 'verdant/subprocess';
+ * const out = await checkOutput(['uname'], { text: true }); // 'Linux\n'
+ * ```
+ *
+ * Source: CPython's `subprocess.check_output`.
+ */
+export async function checkOutput(
+  args: readonly string[],
+  opts: RunOptions & { text: true },
+): Promise<string>;
+export async function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Uint8Array>;
+export async function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Output> {
+  const cmd = checkArgs(args, 'checkOutput');
+  const o = readRunOptions(opts, 'checkOutput');
+  if (o.stdout !== undefined || o.captureOutput !== undefined) {
+    throw new TypeError(
+      'Cannot set stdout or captureOutput for checkOutput: it pipes stdout itself',
+    );
+  }
+  const r = await runImpl(cmd, o, { stdout: PIPE });
+  if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd, r.stdout, r.stderr);
+  return r.stdout as Output;
+}

@@ -1,0 +1,290 @@
+/**
+ * `verdant/threadpool`: a pool of worker threads for CPU-bound work, so the hub keeps turning
+ * while it runs. Built on `piscina` (one task per worker, workers started on demand).
+ *
+ * Design note — what a kill does to a task.
+ * - A waiting greenlet waits through `until()`: a kill or `Timeout` ends its wait at once. Its
+ *   task's `AbortSignal` is then aborted, and piscina does what DESIGN asks: a task still queued
+ *   is removed and never runs (gevent would run it), a running one is terminated with its worker,
+ *   which piscina replaces. The pool stays usable. Tests: test/process/threadpool.test.ts
+ *   "a killed waiter's queued task never runs", "… running task is terminated …".
+ * - `imap` keeps at most `size` tasks submitted ahead of its consumer; when the consumer stops
+ *   (break, kill, a failure) the tasks it submitted and did not take are aborted the same way.
+ * - `kill()` destroys the workers (tasks still waited for reject); idle workers are unref'ed by
+ *   piscina, so an idle pool never keeps the program alive either. A later task starts new ones.
+ * - Why piscina: its per-task `AbortSignal` already has exactly these semantics (dequeue or
+ *   terminate-and-replace), it starts workers on demand up to `maxThreads`, unrefs idle ones and
+ *   passes errors back with their message. Its tasks are one value handed to one module's
+ *   export; verdant's "module whose default export runs as `fn(...args)`" is a thin worker module
+ *   of ours (`_threadpool-worker.ts`) that imports the task module once per worker.
+ *
+ * Source: gevent.threadpool.ThreadPool (spawn, apply, map, imap, kill); tasks are modules, not
+ * closures, because a worker thread shares no heap with the hub.
+ *
+ * @module verdant/threadpool
+ */
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
+import { Piscina } from 'piscina';
+import { until } from '../core/api.js';
+import type { WaitOptions } from '../core/lowlevel.js';
+import { AsyncResult } from '../sync/event.js';
+
+const WORKER = new URL('./_threadpool-worker.js', import.meta.url).href;
+
+/** A task: an absolute path, a `file:` URL string or a `URL` naming an ES module. */
+export type TaskModule = string | URL;
+
+function moduleHref(m: unknown, where: string): string {
+  if (m instanceof URL) {
+    if (m.protocol !== 'file:') {
+      throw new TypeError(`${where} needs a file: URL or an absolute path: got ${m.href}`);
+    }
+    return m.href;
+  }
+  if (typeof m === 'string') {
+    if (m.startsWith('file:')) return new URL(m).href;
+    if (isAbsolute(m)) return pathToFileURL(m).href;
+  }
+  throw new TypeError(
+    `${where} needs a task module as an absolute path, a file: URL string or a URL: got ${format('%o', m)}`,
+  );
+}
+
+function checkArgsArray(args: unknown, where: string): unknown[] {
+  if (!Array.isArray(args)) {
+    throw new TypeError(`${where} needs the arguments as an array: got ${format('%o', args)}`);
+  }
+  return args;
+}
+
+function isIterable(x: unknown): x is Iterable<unknown> | AsyncIterable<unknown> {
+  return x !== null && typeof x === 'object' && (Symbol.iterator in x || Symbol.asyncIterator in x);
+}
+
+/** One submitted task: its result promise and the switch that withdraws it. */
+interface Submitted {
+  readonly result: Promise<unknown>;
+  settled: boolean;
+  readonly abort: AbortController;
+}
+
+/**
+ * A pool of `size` worker threads. Each task is an ES module whose default export the worker
+ * runs as `await fn(...args)`; arguments and results cross by structured clone. The hub keeps
+ * turning while tasks run.
+ *
+ * @example
+ * ```ts
+ * import { ThreadPool } from 'verdant/threadpool';
+ * const pool = new ThreadPool(4);
+ * const task = new URL('./fib.js', import.meta.url); // export default (n) => fib(n)
+ * console.log(await pool.map(task, [30, 31, 32]));
+ * await pool.kill();
+ * ```
+ *
+ * Source: gevent.threadpool.ThreadPool.
+ */
+export class ThreadPool {
+  /** How many tasks run at once (one per worker). */
+  readonly size: number;
+  #piscina: Piscina | null = null;
+
+  /**
+   * Make a pool; no worker starts until the first task.
+   * @param size - the number of workers, an integer ≥ 1
+   * @throws RangeError when `size` is not an integer ≥ 1 (unlike `Pool(0)`)
+   */
+  constructor(size: number) {
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
+      throw new RangeError(
+        `Cannot make a ThreadPool of this size: size must be an integer >= 1, got ${format('%o', size)}`,
+      );
+    }
+    this.size = size;
+  }
+
+  #pool(): Piscina {
+    if (this.#piscina === null) {
+      this.#piscina = new Piscina({
+        filename: WORKER,
+        minThreads: 0,
+        maxThreads: this.size,
+        concurrentTasksPerWorker: 1,
+        idleTimeout: Number.POSITIVE_INFINITY,
+      });
+    }
+    return this.#piscina;
+  }
+
+  #submit(href: string, args: unknown[]): Submitted {
+    const abort = new AbortController();
+    const s: Submitted = {
+      result: this.#pool().run({ module: href, args }, { signal: abort.signal }),
+      settled: false,
+      abort,
+    };
+    const done = (): void => {
+      s.settled = true;
+    };
+    // Registered first: `settled` is true before any waiter of this promise resumes.
+    s.result.then(done, done);
+    return s;
+  }
+
+  /**
+   * Queue a task and return an `AsyncResult` that receives its value or error. Never waits.
+   * A waiter of the result that is killed leaves the task running.
+   * @param fnModule - the task module
+   * @param args - its arguments (structured-cloneable)
+   * @returns the result holder
+   * @throws TypeError (as a rejection) for a bad `fnModule`
+   * @example
+   * ```ts
+   * const r = await pool.spawn(task, 30);
+   * console.log(await r.get());
+   * ```
+   */
+  async spawn<T = unknown>(fnModule: TaskModule, ...args: unknown[]): Promise<AsyncResult<T>> {
+    const s = this.#submit(moduleHref(fnModule, 'ThreadPool.spawn'), args);
+    const r = new AsyncResult<T>();
+    s.result.then(
+      (v) => r.set(v as T),
+      (e: unknown) => r.setException(e),
+    );
+    return r;
+  }
+
+  /**
+   * Run a task and wait for its value. A switch point: a kill or `Timeout` ends the wait at
+   * once; the task is then removed if still queued (it never runs) or terminated with its
+   * worker if running (the worker is replaced).
+   * @param fnModule - the task module
+   * @param args - its arguments (default none)
+   * @param opts - `{timeout, signal}` or a bare timeout in ms (`timeout` throws `Timeout`)
+   * @returns what the task's function returned
+   * @throws the task's error (an `Error` with its message); TypeError for a bad `fnModule`
+   * @example
+   * ```ts
+   * const n = await pool.apply(task, [30]);
+   * ```
+   */
+  async apply<T = unknown>(
+    fnModule: TaskModule,
+    args: readonly unknown[] = [],
+    opts?: WaitOptions | number,
+  ): Promise<T> {
+    const href = moduleHref(fnModule, 'ThreadPool.apply');
+    const s = this.#submit(href, checkArgsArray(args, 'ThreadPool.apply'));
+    try {
+      return (await until(s.result, opts)) as T;
+    } finally {
+      if (!s.settled) s.abort.abort();
+    }
+  }
+
+  /**
+   * Run the task once per item of `iterable` (each item is its one argument) and wait for all
+   * values, in input order. A switch point; a kill or `Timeout` withdraws every task not done.
+   * @param fnModule - the task module
+   * @param iterable - the arguments, one task each
+   * @param opts - `{timeout, signal}` for the whole call
+   * @returns the values in input order
+   * @throws the first failing task's error, in input order
+   * @example
+   * ```ts
+   * const squares = await pool.map(task, [1, 2, 3]);
+   * ```
+   */
+  async map<T = unknown>(
+    fnModule: TaskModule,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    opts?: WaitOptions | number,
+  ): Promise<T[]> {
+    const href = moduleHref(fnModule, 'ThreadPool.map');
+    if (!isIterable(iterable)) {
+      throw new TypeError(`ThreadPool.map needs an iterable: got ${format('%o', iterable)}`);
+    }
+    const items: unknown[] = [];
+    for await (const x of iterable) items.push(x);
+    const all = items.map((x) => this.#submit(href, [x]));
+    try {
+      const out: T[] = [];
+      for (const s of all) out.push((await until(s.result, opts)) as T);
+      return out;
+    } finally {
+      for (const s of all) if (!s.settled) s.abort.abort();
+    }
+  }
+
+  /**
+   * The task's values over `iterable`, in input order, as an async iterable returned at once.
+   * At most `size` tasks are submitted ahead of the consumer. Each `next()` is a switch point;
+   * when the consumer stops (break, kill, `Timeout`, a failure thrown at its position), the
+   * tasks it did not take are withdrawn.
+   * @param fnModule - the task module
+   * @param iterable - the arguments, one task each
+   * @returns an async iterable of the values
+   * @throws TypeError at once for a bad `fnModule` or a non-iterable
+   * @example
+   * ```ts
+   * for await (const v of pool.imap(task, [1, 2, 3])) console.log(v);
+   * ```
+   */
+  imap<T = unknown>(
+    fnModule: TaskModule,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+  ): AsyncIterable<T> {
+    const href = moduleHref(fnModule, 'ThreadPool.imap');
+    if (!isIterable(iterable)) {
+      throw new TypeError(`ThreadPool.imap needs an iterable: got ${format('%o', iterable)}`);
+    }
+    return this.#imap<T>(href, iterable);
+  }
+
+  async *#imap<T>(
+    href: string,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+  ): AsyncGenerator<T, void, undefined> {
+    const ahead: Submitted[] = [];
+    const it =
+      Symbol.asyncIterator in iterable
+        ? (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+        : (iterable as Iterable<unknown>)[Symbol.iterator]();
+    let exhausted = false;
+    try {
+      for (;;) {
+        while (!exhausted && ahead.length < this.size) {
+          const r = await it.next();
+          if (r.done === true) exhausted = true;
+          else ahead.push(this.#submit(href, [r.value]));
+        }
+        const s = ahead.shift();
+        if (s === undefined) return;
+        try {
+          yield (await until(s.result)) as T;
+        } finally {
+          if (!s.settled) s.abort.abort();
+        }
+      }
+    } finally {
+      for (const s of ahead) if (!s.settled) s.abort.abort();
+    }
+  }
+
+  /**
+   * Terminate every worker. Tasks still waited for reject (their waiters get an `Error`); then
+   * nothing of the pool keeps the process alive. The pool stays usable: a later task starts new
+   * workers. A switch point only in that it waits for the threads to end (a foreign await).
+   * @example
+   * ```ts
+   * await pool.kill();
+   * ```
+   */
+  async kill(): Promise<void> {
+    const p = this.#piscina;
+    this.#piscina = null;
+    if (p !== null) await until(p.destroy());
+  }
+}

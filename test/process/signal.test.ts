@@ -1,0 +1,126 @@
+// signalHandler with real signals: sent to this process (SIGUSR1/SIGUSR2, which have listeners
+// while the tests run) and to a child process (the program does not stay alive because of a
+// handler). Ported from gevent's test__signal.py where it applies.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import {
+  Greenlet,
+  getCurrent,
+  getHub,
+  type SignalHandle,
+  signalHandler,
+  sleep,
+  spawn,
+} from '../../src/index.js';
+
+/** Wait (a verdant sleep loop, bounded) until `cond()` holds. */
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const t0 = performance.now();
+  while (!cond() && performance.now() - t0 < ms) await sleep(5);
+}
+
+describe('signalHandler', () => {
+  test('each delivery runs fn(...args) in a new Greenlet, never main nor the installer', async () => {
+    const seen: { g: unknown; args: unknown[] }[] = [];
+    const installer = spawn(() =>
+      signalHandler(
+        'SIGUSR1',
+        (...args: unknown[]) => seen.push({ g: getCurrent(), args }),
+        1,
+        'two',
+      ),
+    );
+    await installer.join();
+    const h = installer.value as SignalHandle;
+    try {
+      process.kill(process.pid, 'SIGUSR1');
+      await waitFor(() => seen.length === 1);
+      process.kill(process.pid, 'SIGUSR1');
+      await waitFor(() => seen.length === 2);
+      assert.equal(seen.length, 2);
+      for (const s of seen) {
+        assert.ok(s.g instanceof Greenlet);
+        assert.notEqual(s.g, installer);
+        assert.deepEqual(s.args, [1, 'two']);
+      }
+      assert.notEqual(seen[0]?.g, seen[1]?.g, 'a new greenlet per delivery');
+    } finally {
+      h.cancel();
+    }
+  });
+
+  test('several handlers of one signal all run; cancel() removes only its own', async () => {
+    const log: string[] = [];
+    const a = signalHandler('SIGUSR2', () => log.push('a'));
+    const b = signalHandler('SIGUSR2', () => log.push('b'));
+    try {
+      process.kill(process.pid, 'SIGUSR2');
+      await waitFor(() => log.length === 2);
+      assert.deepEqual(log.sort(), ['a', 'b']);
+      a.cancel();
+      a.cancel(); // idempotent
+      assert.equal(a.cancelled, true);
+      assert.equal(b.cancelled, false);
+      process.kill(process.pid, 'SIGUSR2');
+      await waitFor(() => log.length === 3);
+      assert.deepEqual(log, ['a', 'b', 'b']);
+    } finally {
+      b.cancel();
+    }
+  });
+
+  test('an async handler may wait; a handler that throws is reported by the hub', async () => {
+    const reports: string[] = [];
+    const hub = getHub();
+    const stream = hub.exceptionStream;
+    hub.exceptionStream = { write: (t: string) => reports.push(t) };
+    let waited = false;
+    const h1 = signalHandler('SIGUSR1', async () => {
+      await sleep(10);
+      waited = true;
+    });
+    const h2 = signalHandler('SIGUSR1', () => {
+      throw new Error('handler failed');
+    });
+    try {
+      process.kill(process.pid, 'SIGUSR1');
+      await waitFor(() => waited && reports.length > 0);
+      assert.ok(waited);
+      assert.match(reports.join(''), /handler failed/);
+    } finally {
+      h1.cancel();
+      h2.cancel();
+      hub.exceptionStream = stream;
+    }
+  });
+
+  test('bad input: an unknown or uncatchable signal, or a non-function, throw TypeError', () => {
+    assert.throws(() => signalHandler('SIGNOPE' as never, () => {}), /unknown signal/);
+    assert.throws(() => signalHandler('SIGKILL', () => {}), /Cannot handle SIGKILL/);
+    assert.throws(() => signalHandler('SIGSTOP', () => {}), TypeError);
+    assert.throws(() => signalHandler('SIGUSR1', 'nope' as never), TypeError);
+    assert.equal(process.listenerCount('SIGUSR1'), 0, 'nothing was installed');
+  });
+
+  test('a handler does not keep the program alive, and it handles a signal from another process', () => {
+    const mod = new URL('../../src/index.js', import.meta.url).href;
+    // The child installs a SIGTERM handler, asks us (its parent's shell) to signal it, and ends
+    // on its own once its greenlet saw the signal, with the handler still installed.
+    const script = `
+      const v = await import(${JSON.stringify(mod)});
+      const got = new v.Event();
+      v.signalHandler('SIGTERM', (x) => { console.log('handled', x); got.set(); }, 'SIGTERM');
+      (await import('node:child_process')).spawn('kill', ['-TERM', String(process.pid)]);
+      await got.wait({ timeout: 10000 });
+      console.log('end');
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.signal, null, `ended on its own: ${r.stderr}`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'handled SIGTERM\nend\n');
+  });
+});

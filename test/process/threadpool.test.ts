@@ -1,0 +1,219 @@
+// verdant/threadpool on real worker threads (the real hub). Ported from gevent's
+// test__threadpool.py where it applies (apply, map, imap order, spawn → AsyncResult, errors
+// reach the caller, kill), plus verdant's rules: a killed waiter's queued task never runs, a
+// running one is terminated and its worker replaced, the hub keeps turning, bad input.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { AsyncResult, GreenletExit, sleep, spawn, Timeout, withTimeout } from '../../src/index.js';
+import { ThreadPool } from '../../src/process/threadpool.js';
+import { assertRejectsNoThrow } from '../_util.js';
+
+const task = (name: string): URL => new URL(`./_tasks/${name}.js`, import.meta.url);
+const square = task('square');
+const sum = task('sum');
+const spin = task('spin');
+const fail = task('fail');
+const mark = task('mark');
+
+const pools: ThreadPool[] = [];
+function pool(size: number): ThreadPool {
+  const p = new ThreadPool(size);
+  pools.push(p);
+  return p;
+}
+after(async () => {
+  for (const p of pools) await p.kill();
+});
+
+describe('ThreadPool', () => {
+  test('size must be an integer >= 1: 0, negative, fractional or not a number throw RangeError', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, '2', undefined]) {
+      assert.throws(() => new ThreadPool(bad as never), RangeError);
+    }
+    assert.throws(() => new ThreadPool(0), /size must be an integer >= 1, got 0/);
+    assert.equal(new ThreadPool(3).size, 3);
+  });
+
+  test('apply() runs the default export with the arguments spread, for each module form', async () => {
+    const p = pool(2);
+    assert.equal(await p.apply(square, [7]), 49);
+    assert.equal(await p.apply(sum, [1, 2, 3]), 6);
+    assert.equal(await p.apply(sum), 0);
+    assert.equal(await p.apply(square.href, [3]), 9);
+    assert.equal(await p.apply(fileURLToPath(square), [4]), 16);
+  });
+
+  test('spawn() never waits and returns an AsyncResult holding the value or the error', async () => {
+    const p = pool(2);
+    const r = await p.spawn<number>(square, 5);
+    assert.ok(r instanceof AsyncResult);
+    assert.equal(await r.get(), 25);
+    const bad = await p.spawn(fail, 'nope');
+    await assert.rejects(bad.get(), /nope/);
+  });
+
+  test('map() returns the values in input order; imap() yields them in order', async () => {
+    const p = pool(3);
+    const xs = Array.from({ length: 10 }, (_, i) => i);
+    assert.deepEqual(
+      await p.map(square, xs),
+      xs.map((x) => x * x),
+    );
+    const out: number[] = [];
+    for await (const v of p.imap<number>(square, xs)) out.push(v);
+    assert.deepEqual(
+      out,
+      xs.map((x) => x * x),
+    );
+    assert.deepEqual(await p.map(square, []), []);
+  });
+
+  test('imap() keeps at most size tasks submitted ahead of its consumer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verdant-imap-'));
+    try {
+      const p = pool(2);
+      const paths = Array.from({ length: 8 }, (_, i) => join(dir, String(i)));
+      const it = p.imap(mark, paths)[Symbol.asyncIterator]();
+      await it.next();
+      await sleep(300); // plenty of time for a greedy imap to run everything
+      const ran = readdirSync(dir).length;
+      assert.ok(ran <= 1 + 2, `at most the consumed task and size more ran, got ${ran}`);
+      assert.ok(ran < paths.length);
+      await it.return?.();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a task that throws reaches the caller with the same message; the worker goes on', async () => {
+    const p = pool(1);
+    await assert.rejects(p.apply(fail, ['boom 1']), (e: unknown) => {
+      assert.ok(e instanceof Error);
+      assert.equal(e.message, 'boom 1');
+      return true;
+    });
+    assert.equal(await p.apply(square, [2]), 4);
+    await assert.rejects(p.map(fail, ['in map']), /in map/);
+  });
+
+  test('a task module that does not exist, or exports no function, fails with a clear error', async () => {
+    const p = pool(1);
+    await assert.rejects(
+      p.apply(task('no-such-task'), []),
+      /Cannot load the task module file:.*no-such-task\.js/,
+    );
+    await assert.rejects(
+      p.apply(task('not-a-function'), []),
+      /default export is not a function but number/,
+    );
+    assert.equal(await p.apply(square, [3]), 9, 'the pool goes on');
+  });
+
+  test('bad arguments: a relative path or a non-file URL reject with TypeError', async () => {
+    const p = pool(1);
+    await assertRejectsNoThrow(() => p.apply('./square.js', []), TypeError);
+    await assertRejectsNoThrow(() => p.apply(new URL('https://example.com/x.js'), []), TypeError);
+    await assertRejectsNoThrow(() => p.apply(square, 5 as never), /arguments as an array/);
+    await assertRejectsNoThrow(() => p.spawn(42 as never), TypeError);
+    await assertRejectsNoThrow(() => p.map(square, 5 as never), /iterable/);
+    assert.throws(() => p.imap('x.js', []), TypeError);
+  });
+
+  test('a CPU-bound task never stalls the hub: a greenlet ticking every 10 ms keeps ticking', async () => {
+    const p = pool(1);
+    let ticks = 0;
+    const ticker = spawn(async () => {
+      for (;;) {
+        await sleep(10);
+        ticks++;
+      }
+    });
+    const spun = await p.apply<number>(spin, [500]);
+    await ticker.kill();
+    assert.ok(spun >= 500);
+    assert.ok(ticks >= 10, `the ticker ran while the task spun (${ticks} ticks)`);
+  });
+
+  test("a killed waiter's queued task is removed and never runs; the pool stays usable", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verdant-tp-'));
+    try {
+      const p = pool(1);
+      const busy = spawn(() => p.apply(spin, [300]));
+      await sleep(0);
+      const queued = spawn(() => p.apply(mark, [join(dir, 'queued')]));
+      await sleep(50);
+      await queued.kill();
+      assert.ok((queued.value as unknown) instanceof GreenletExit);
+      await busy.join();
+      assert.ok(busy.successful());
+      await p.apply(mark, [join(dir, 'later')]);
+      assert.equal(existsSync(join(dir, 'queued')), false, 'the withdrawn task never ran');
+      assert.equal(existsSync(join(dir, 'later')), true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a running task of a killed waiter is terminated with its worker, which is replaced', async () => {
+    const p = pool(1);
+    const log: string[] = [];
+    const g = spawn(async () => {
+      try {
+        await p.apply(spin, [60_000]);
+      } finally {
+        log.push('finally');
+      }
+    });
+    await sleep(200);
+    const t0 = performance.now();
+    await g.kill();
+    assert.deepEqual(log, ['finally']);
+    assert.ok(performance.now() - t0 < 5000);
+    // Had the worker not been terminated, this would wait a minute behind the spin.
+    assert.equal(await withTimeout(30_000, () => p.apply(square, [6])), 36);
+  });
+
+  test('a Timeout lands at apply() and the pool goes on', async () => {
+    const p = pool(1);
+    const g = spawn(() => withTimeout(100, () => p.apply(spin, [60_000])));
+    await g.join();
+    assert.ok((g.exception as unknown) instanceof Timeout);
+    assert.equal(await p.apply(square, [5], { timeout: 30_000 }), 25);
+  });
+
+  test('kill() makes waiting callers reject; the pool then starts new workers on demand', async () => {
+    const p = pool(1);
+    const g = spawn(() => p.apply(spin, [60_000]).catch((e: unknown) => e));
+    await sleep(100);
+    await p.kill();
+    await g.join();
+    assert.ok(g.value instanceof Error, 'the waiting caller got an error');
+    assert.equal(await p.apply(square, [8]), 64);
+  });
+});
+
+describe('nothing stays alive', () => {
+  test('a process that used a pool exits on its own, after kill() and without it', () => {
+    const mod = new URL('../../src/process/threadpool.js', import.meta.url).href;
+    for (const killIt of [true, false]) {
+      const script = `
+        const { ThreadPool } = await import(${JSON.stringify(mod)});
+        const p = new ThreadPool(2);
+        console.log(await p.map(${JSON.stringify(square.href)}, [1, 2, 3]));
+        ${killIt ? 'await p.kill();' : ''}
+      `;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(r.signal, null, `exited on its own (kill: ${killIt})`);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), '[ 1, 4, 9 ]');
+    }
+  });
+});
