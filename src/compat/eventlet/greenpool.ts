@@ -64,12 +64,25 @@ function notAFunction(where: string, fn: unknown): TypeError {
  * await pool.waitall();
  * ```
  */
-export class GreenPool implements WaitOwner {
+export class GreenPool {
   #size: number;
   readonly #running = new Set<Greenlet>();
   readonly #waiters = new WaitList();
   #reserved = 0;
   readonly #idle = new Event();
+  /** Told by the hub when a caller waiting for a slot is interrupted. */
+  readonly #owner: WaitOwner = {
+    abortWait: (w: Waiter, held: boolean): void => {
+      if (!held) {
+        this.#waiters.remove(w);
+        return;
+      }
+      // Woken for a slot, then interrupted: the reserved slot goes to the next caller.
+      this.#reserved--;
+      this.#admit();
+      this.#checkIdle();
+    },
+  };
 
   static {
     poolThreads = (pool) => [...pool.#running];
@@ -146,7 +159,10 @@ export class GreenPool implements WaitOwner {
    * await gt.wait(); // 42
    * ```
    */
-  spawn<R, A extends unknown[]>(fn: Fn<A, R>, ...args: A): Promise<GreenThread<Awaited<R>>> {
+  spawn<R, A extends unknown[]>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    ...args: A
+  ): Promise<GreenThread<Awaited<R>>> {
     if (typeof fn !== 'function') return Promise.reject(notAFunction('GreenPool.spawn', fn));
     if (this.#hasSlot()) return Promise.resolve(this.#start(fn as Fn<unknown[], R>, args));
     if (this.#isOwnThread()) return this.#inline(fn as Fn<unknown[], R>, args);
@@ -172,7 +188,7 @@ export class GreenPool implements WaitOwner {
    * await pool.waitall();
    * ```
    */
-  async spawnN<A extends unknown[]>(fn: Fn<A, unknown>, ...args: A): Promise<void> {
+  async spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Promise<void> {
     if (typeof fn !== 'function') throw notAFunction('GreenPool.spawnN', fn);
     if (this.#hasSlot()) {
       this.#start(fn as Fn<unknown[], unknown>, args);
@@ -240,7 +256,7 @@ export class GreenPool implements WaitOwner {
    * ```
    */
   imap<R, A extends unknown[]>(
-    fn: Fn<A, R>,
+    fn: (...args: A) => R | PromiseLike<R>,
     ...iterables: { [K in keyof A]: Iterable<A[K]> | AsyncIterable<A[K]> }
   ): MapIterator<Awaited<R>> {
     if (typeof fn !== 'function') throw notAFunction('GreenPool.imap', fn);
@@ -268,22 +284,11 @@ export class GreenPool implements WaitOwner {
    * ```
    */
   starmap<R, A extends unknown[]>(
-    fn: Fn<A, R>,
+    fn: (...args: A) => R | PromiseLike<R>,
     argLists: Iterable<A> | AsyncIterable<A>,
   ): MapIterator<Awaited<R>> {
     if (typeof fn !== 'function') throw notAFunction('GreenPool.starmap', fn);
     return new MapIterator(this.#size, fn as Fn<unknown[], unknown>, argLists);
-  }
-
-  /** @internal */
-  abortWait(w: Waiter, held: boolean): void {
-    if (!held) {
-      this.#waiters.remove(w);
-      return;
-    }
-    this.#reserved--;
-    this.#admit();
-    this.#checkIdle();
   }
 
   #hasSlot(): boolean {
@@ -299,7 +304,7 @@ export class GreenPool implements WaitOwner {
   }
 
   #waitSlot(): Promise<void> {
-    const w = new Waiter<void>(this, null);
+    const w = new Waiter<void>(this.#owner, null);
     this.#waiters.push(w);
     return w.start(null, null);
   }
@@ -493,7 +498,10 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
    * await pile.spawn((n: number) => n * n, 3);
    * ```
    */
-  async spawn<A extends unknown[]>(fn: Fn<A, T>, ...args: A): Promise<void> {
+  async spawn<A extends unknown[]>(
+    fn: (...args: A) => T | PromiseLike<T>,
+    ...args: A
+  ): Promise<void> {
     this.#counter++;
     try {
       const gt = (await this.pool.spawn(fn, ...args)) as GreenThread<T>;

@@ -20,7 +20,6 @@ import {
   type WaitOptions,
 } from '../../index.js';
 
-type Fn<A extends unknown[], R> = (...args: A) => R | PromiseLike<R>;
 type LinkFn<T> = (gt: GreenThread<T>, ...curried: never[]) => unknown;
 
 let finished: <T>(value: T) => GreenThread<T>;
@@ -211,7 +210,10 @@ export function threadResult<T>(gt: GreenThread<T>): T {
  * const gt = spawn(async (url: string) => (await fetch(url)).status, 'http://127.0.0.1:8080/');
  * ```
  */
-export function spawn<R, A extends unknown[]>(fn: Fn<A, R>, ...args: A): GreenThread<Awaited<R>> {
+export function spawn<R, A extends unknown[]>(
+  fn: (...args: A) => R | PromiseLike<R>,
+  ...args: A
+): GreenThread<Awaited<R>> {
   return new GreenThread(spawnGreenlet(fn, ...args));
 }
 
@@ -230,7 +232,7 @@ export function spawn<R, A extends unknown[]>(fn: Fn<A, R>, ...args: A): GreenTh
  * await sleep(0); // got 1
  * ```
  */
-export function spawnN<A extends unknown[]>(fn: Fn<A, unknown>, ...args: A): void {
+export function spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): void {
   spawnGreenlet(fn, ...args);
 }
 
@@ -252,7 +254,7 @@ export function spawnN<A extends unknown[]>(fn: Fn<A, unknown>, ...args: A): voi
  */
 export function spawnAfter<R, A extends unknown[]>(
   ms: number,
-  fn: Fn<A, R>,
+  fn: (...args: A) => R | PromiseLike<R>,
   ...args: A
 ): GreenThread<Awaited<R>> {
   return new GreenThread(spawnLater(ms, fn, ...args));
