@@ -24,6 +24,10 @@ import { main as boundedSemaphore } from './bounded-semaphore.js';
 import { main as contextSwitch } from './context-switch.js';
 import { main as determinism } from './determinism.js';
 import { main as event } from './event.js';
+import { main as eventletCrawler } from './eventlet-crawler.js';
+import { main as eventletEvent } from './eventlet-event.js';
+import { main as eventletPile } from './eventlet-pile.js';
+import { main as eventletSpawnN } from './eventlet-spawn-n.js';
 import { main as greenletSpawnForms } from './greenlet-spawn-forms.js';
 import { main as greenletStates } from './greenlet-states.js';
 import { main as greenletSubclass } from './greenlet-subclass.js';
@@ -34,6 +38,7 @@ import { main as hello } from './hello.js';
 import { main as kill } from './kill.js';
 import { main as links } from './links.js';
 import { main as local } from './local.js';
+import { main as monkeyFetchKill } from './monkey-fetch-kill.js';
 import { main as poolSize } from './pool-size.js';
 import { main as poolSpawn } from './pool-spawn.js';
 import { main as producerConsumer } from './producer-consumer.js';
@@ -178,6 +183,37 @@ const examples: Example[] = [
   { name: 'semaphore-pool', title: 'BoundedSemaphore in a Pool', source: T, main: semaphorePool },
   { name: 'semaphore', title: 'Semaphore as a lock', source: 'seed 000', main: semaphore },
   { name: 'actor', title: 'Actors', source: T, main: actor },
+  {
+    name: 'eventlet-event',
+    title: "eventlet's Event: send and wait",
+    source: 'seed 004',
+    main: eventletEvent,
+  },
+  {
+    name: 'eventlet-spawn-n',
+    title: "eventlet's spawn_n",
+    source: 'seed 004',
+    main: eventletSpawnN,
+  },
+  {
+    name: 'eventlet-crawler',
+    title: 'The GreenPool crawler (a local site)',
+    source: 'seed 004',
+    main: eventletCrawler,
+  },
+  {
+    name: 'eventlet-pile',
+    title: 'GreenPile (a local site)',
+    source: 'seed 004',
+    main: eventletPile,
+  },
+  // Last: patchAll() patches fetch and node:timers/promises for the rest of the process.
+  {
+    name: 'monkey-fetch-kill',
+    title: 'Monkey patching: killing a greenlet aborts its fetch',
+    source: 'issue 19 (gevent.monkey)',
+    main: monkeyFetchKill,
+  },
 ];
 
 /** Of a long output, the first HEAD lines are shown as they come, and the last TAIL at the end. */
