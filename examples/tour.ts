@@ -46,6 +46,12 @@ import { main as queueBounded } from './queue-bounded.js';
 import { main as queueProducts } from './queue-products.js';
 import { main as queueWorkers } from './queue-workers.js';
 import { main as rawGreenlet } from './raw-greenlet.js';
+import { main as recipeCrawler } from './recipe-crawler.js';
+import { main as recipeRateLimit } from './recipe-rate-limit.js';
+import { main as recipeRequestContext } from './recipe-request-context.js';
+import { main as recipeRetries } from './recipe-retries.js';
+import { main as recipeShutdown } from './recipe-shutdown.js';
+import { main as recipeVirtualClock } from './recipe-virtual-clock.js';
 import { main as roundRobin } from './round-robin.js';
 import { main as semaphore } from './semaphore.js';
 import { main as semaphorePool } from './semaphore-pool.js';
@@ -183,6 +189,42 @@ const examples: Example[] = [
   { name: 'semaphore-pool', title: 'BoundedSemaphore in a Pool', source: T, main: semaphorePool },
   { name: 'semaphore', title: 'Semaphore as a lock', source: 'seed 000', main: semaphore },
   { name: 'actor', title: 'Actors', source: T, main: actor },
+  {
+    name: 'recipe-crawler',
+    title: 'A bounded crawler',
+    source: 'docs/cookbook.md',
+    main: recipeCrawler,
+  },
+  {
+    name: 'recipe-retries',
+    title: 'A worker pool with retries',
+    source: 'docs/cookbook.md',
+    main: recipeRetries,
+  },
+  {
+    name: 'recipe-rate-limit',
+    title: 'A rate limit',
+    source: 'docs/cookbook.md',
+    main: recipeRateLimit,
+  },
+  {
+    name: 'recipe-request-context',
+    title: 'Request-scoped context',
+    source: 'docs/cookbook.md',
+    main: recipeRequestContext,
+  },
+  {
+    name: 'recipe-virtual-clock',
+    title: 'An hour on the virtual clock',
+    source: 'docs/cookbook.md',
+    main: recipeVirtualClock,
+  },
+  {
+    name: 'recipe-shutdown',
+    title: 'Graceful shutdown on SIGTERM',
+    source: 'docs/cookbook.md',
+    main: recipeShutdown,
+  },
   {
     name: 'eventlet-event',
     title: "eventlet's Event: send and wait",
