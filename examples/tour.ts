@@ -28,6 +28,10 @@ import { main as dnsForwarder } from './dns-forwarder.js';
 import { main as dnsMassResolve } from './dns-mass-resolve.js';
 import { main as echoserver } from './echoserver.js';
 import { main as event } from './event.js';
+import { main as eventletCrawler } from './eventlet-crawler.js';
+import { main as eventletEvent } from './eventlet-event.js';
+import { main as eventletPile } from './eventlet-pile.js';
+import { main as eventletSpawnN } from './eventlet-spawn-n.js';
 import { main as geventsendfile } from './geventsendfile.js';
 import { main as greenletSpawnForms } from './greenlet-spawn-forms.js';
 import { main as greenletStates } from './greenlet-states.js';
@@ -41,6 +45,7 @@ import { main as kill } from './kill.js';
 import { main as links } from './links.js';
 import { main as local } from './local.js';
 import { main as longPolling } from './long-polling.js';
+import { main as monkeyFetchKill } from './monkey-fetch-kill.js';
 import { main as poolSize } from './pool-size.js';
 import { main as poolSpawn } from './pool-spawn.js';
 import { main as portforwarder } from './portforwarder.js';
@@ -50,6 +55,12 @@ import { main as queueBounded } from './queue-bounded.js';
 import { main as queueProducts } from './queue-products.js';
 import { main as queueWorkers } from './queue-workers.js';
 import { main as rawGreenlet } from './raw-greenlet.js';
+import { main as recipeCrawler } from './recipe-crawler.js';
+import { main as recipeRateLimit } from './recipe-rate-limit.js';
+import { main as recipeRequestContext } from './recipe-request-context.js';
+import { main as recipeRetries } from './recipe-retries.js';
+import { main as recipeShutdown } from './recipe-shutdown.js';
+import { main as recipeVirtualClock } from './recipe-virtual-clock.js';
 import { main as roundRobin } from './round-robin.js';
 import { main as semaphore } from './semaphore.js';
 import { main as semaphorePool } from './semaphore-pool.js';
@@ -244,6 +255,7 @@ const examples: Example[] = [
     source: 'seed 002',
     main: dnsForwarder,
   },
+  {
     name: 'wsgiserver',
     title: 'Hello world over HTTP',
     source: 'gevent examples',
@@ -273,6 +285,73 @@ const examples: Example[] = [
     main: () => threadpool(250),
   },
   { name: 'signal', title: 'Stopping on a signal', source: T, main: () => signal() },
+  {
+    name: 'recipe-crawler',
+    title: 'A bounded crawler',
+    source: 'docs/cookbook.md',
+    main: recipeCrawler,
+  },
+  {
+    name: 'recipe-retries',
+    title: 'A worker pool with retries',
+    source: 'docs/cookbook.md',
+    main: recipeRetries,
+  },
+  {
+    name: 'recipe-rate-limit',
+    title: 'A rate limit',
+    source: 'docs/cookbook.md',
+    main: recipeRateLimit,
+  },
+  {
+    name: 'recipe-request-context',
+    title: 'Request-scoped context',
+    source: 'docs/cookbook.md',
+    main: recipeRequestContext,
+  },
+  {
+    name: 'recipe-virtual-clock',
+    title: 'An hour on the virtual clock',
+    source: 'docs/cookbook.md',
+    main: recipeVirtualClock,
+  },
+  {
+    name: 'recipe-shutdown',
+    title: 'Graceful shutdown on SIGTERM',
+    source: 'docs/cookbook.md',
+    main: recipeShutdown,
+  },
+  {
+    name: 'eventlet-event',
+    title: "eventlet's Event: send and wait",
+    source: 'seed 004',
+    main: eventletEvent,
+  },
+  {
+    name: 'eventlet-spawn-n',
+    title: "eventlet's spawn_n",
+    source: 'seed 004',
+    main: eventletSpawnN,
+  },
+  {
+    name: 'eventlet-crawler',
+    title: 'The GreenPool crawler (a local site)',
+    source: 'seed 004',
+    main: eventletCrawler,
+  },
+  {
+    name: 'eventlet-pile',
+    title: 'GreenPile (a local site)',
+    source: 'seed 004',
+    main: eventletPile,
+  },
+  // Last: patchAll() patches fetch and node:timers/promises for the rest of the process.
+  {
+    name: 'monkey-fetch-kill',
+    title: 'Monkey patching: killing a greenlet aborts its fetch',
+    source: 'issue 19 (gevent.monkey)',
+    main: monkeyFetchKill,
+  },
 ];
 
 /** Of a long output, the first HEAD lines are shown as they come, and the last TAIL at the end. */

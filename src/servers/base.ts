@@ -34,7 +34,7 @@ import { Greenlet } from '../core/greenlet.js';
 import { getHub, kQuietLink, type WaitOptions } from '../core/lowlevel.js';
 import { type Address, parseAddress } from '../io/_errors.js';
 import { Socket } from '../io/socket.js';
-import { Group, Pool } from '../pool.js';
+import { Group, Pool } from '../pool/index.js';
 import { Event } from '../sync/event.js';
 
 /** A listener as the constructor takes it: `[host, port]`, `"host:port"`, `{path}`, `{host, port}` or a listening `Socket`. */

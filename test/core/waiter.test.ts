@@ -16,7 +16,7 @@ import {
   until,
   wait,
 } from '../../src/index.js';
-import { Queue } from '../../src/sync/queue.js';
+import { Queue } from '../../src/sync/queue/index.js';
 import { runVirtual } from '../../src/testing/index.js';
 import { assertRejectsNoThrow, captureReports, ExpectedError } from '../_util.js';
 

@@ -40,3 +40,27 @@ export async function capture(
   }
   return into;
 }
+
+/**
+ * Run `main` on the real hub (for the examples that do real I/O on 127.0.0.1), capturing
+ * console.log and the hub's failure reports.
+ */
+export async function captureReal(main: () => Promise<void>): Promise<Captured> {
+  const into: Captured = { lines: [], ms: 0, reports: [] };
+  const log = console.log;
+  const hub = getHub();
+  const stream = hub.exceptionStream;
+  hub.exceptionStream = { write: (text: string) => into.reports.push(text) };
+  console.log = (...args: unknown[]) => {
+    into.lines.push(...format(...args).split('\n'));
+  };
+  const t0 = performance.now();
+  try {
+    await main();
+  } finally {
+    console.log = log;
+    hub.exceptionStream = stream;
+    into.ms = performance.now() - t0;
+  }
+  return into;
+}

@@ -1,0 +1,261 @@
+/**
+ * eventlet's `GreenThread` and its module functions (`spawn`, `spawnN`, `spawnAfter`) as thin
+ * adapters over verdant's `Greenlet`: one hub, no second scheduler.
+ *
+ * Design note — `wait()` is not `get()`. eventlet raises `GreenletExit` from `wait()` once a
+ * thread was killed; verdant's `get()` returns it as the value (gevent's rule). A `GreenThread`
+ * therefore wraps a `Greenlet` and turns a `GreenletExit` result into a throw, the same
+ * instance every call. A thread a `GreenPool` ran inline (its own thread spawning into a full
+ * pool) has no greenlet of its own: it is born finished. Tests:
+ * test/compat/eventlet/greenthread.test.ts.
+ *
+ * @module
+ */
+import {
+  type Greenlet,
+  GreenletExit,
+  type KillOptions,
+  spawn as spawnGreenlet,
+  spawnLater,
+  type WaitOptions,
+} from '../../index.js';
+
+type LinkFn<T> = (gt: GreenThread<T>, ...curried: never[]) => unknown;
+
+let finished: <T>(value: T) => GreenThread<T>;
+let settle: <T>(gt: GreenThread<T>) => T;
+
+/**
+ * eventlet's green thread: a function running in a verdant `Greenlet`, with eventlet's API.
+ * Made by {@link spawn}, {@link spawnAfter} and `GreenPool.spawn`; `new GreenThread(g)` wraps a
+ * verdant greenlet you already have.
+ *
+ * Source: `eventlet.greenthread.GreenThread`.
+ * @typeParam T - what the function returns
+ * @example
+ * ```ts
+ * import { spawn } from 'verdant/eventlet';
+ * const gt = spawn((a: number, b: number) => a + b, 1, 2);
+ * console.log(await gt.wait()); // 3
+ * ```
+ */
+export class GreenThread<T = unknown> {
+  /** The verdant greenlet running the function; `null` for a thread a pool ran inline. */
+  readonly greenlet: Greenlet<T> | null;
+  #value: T | undefined = undefined;
+  #links: Map<LinkFn<T>, Array<(g: Greenlet<T>) => unknown>> | undefined = undefined;
+
+  static {
+    finished = <V>(value: V): GreenThread<V> => {
+      const gt = new GreenThread<V>(null);
+      gt.#value = value;
+      return gt;
+    };
+    settle = <V>(gt: GreenThread<V>): V => {
+      const g = gt.greenlet;
+      if (g === null) return gt.#value as V;
+      if (!g.successful()) throw g.exception;
+      const v = g.value as V;
+      if (v instanceof GreenletExit) throw v;
+      return v;
+    };
+  }
+
+  /**
+   * Wrap a verdant greenlet (normally you get a `GreenThread` from {@link spawn}). Never switches.
+   * @param greenlet - the greenlet to wrap
+   */
+  constructor(greenlet: Greenlet<T> | null) {
+    this.greenlet = greenlet;
+  }
+
+  /**
+   * Wait for the function to end and return its value, or throw its error (the same instance
+   * every call). A thread that was killed throws the `GreenletExit` (eventlet's rule; verdant's
+   * `Greenlet.get()` returns it instead), also one killed before it started.
+   *
+   * A switch point unless the thread is dead: a kill or `Timeout` of the caller lands here and
+   * leaves the thread running.
+   * Source: eventlet's `GreenThread.wait`.
+   * @param options - `{timeout, signal}` or a timeout in ms (verdant's; eventlet has none)
+   * @returns the function's value
+   * @throws the function's error, the `GreenletExit` of a killed thread, a `Timeout` when
+   *   `timeout` elapses (rejects)
+   * @example
+   * ```ts
+   * import { spawn } from 'verdant/eventlet';
+   * const gt = spawn(() => 'done');
+   * await gt.wait(); // 'done'
+   * ```
+   */
+  async wait(options?: WaitOptions | number | null): Promise<T> {
+    // get() rethrows a failure and returns a GreenletExit; settle() throws that too.
+    if (this.greenlet !== null) await this.greenlet.get(options);
+    return settle(this);
+  }
+
+  /**
+   * Kill the thread: `GreenletExit` (or `options.exception`) is thrown at its current wait, and
+   * by default the call waits until it is dead. A thread killed before it started never runs.
+   * Killing a dead thread does nothing.
+   *
+   * A switch point with `block: true` (the default). Never rejects because of the target.
+   * Source: eventlet's `GreenThread.kill`; the options are verdant's `Greenlet.kill`.
+   * @param options - `{exception, block, timeout}`
+   * @example
+   * ```ts
+   * import { sleep, spawn } from 'verdant/eventlet';
+   * const gt = spawn(() => sleep(60_000));
+   * await gt.kill();
+   * gt.dead; // true
+   * ```
+   */
+  kill(options?: KillOptions): Promise<void> {
+    if (this.greenlet === null) return Promise.resolve();
+    return this.greenlet.kill(options);
+  }
+
+  /** Whether the function has ended (returned, thrown, or been killed). Never switches. */
+  get dead(): boolean {
+    return this.greenlet === null || this.greenlet.dead;
+  }
+
+  /**
+   * Call `fn(thread, ...curried)` once the thread has ended, also when linked after it ended. As
+   * verdant's links, `fn` runs later from the hub in a greenlet of its own (so it may wait), in
+   * link order. Never switches.
+   *
+   * Source: eventlet's `GreenThread.link(func, *curried_args)`.
+   * @param fn - called with the thread and `curried`
+   * @param curried - extra arguments for `fn`
+   * @throws TypeError when `fn` is not a function
+   * @example
+   * ```ts
+   * import { spawn } from 'verdant/eventlet';
+   * const gt = spawn(() => 42);
+   * gt.link(async (t, label: string) => console.log(label, await t.wait()), 'result:');
+   * ```
+   */
+  link<C extends unknown[]>(
+    fn: (gt: GreenThread<T>, ...curried: C) => unknown,
+    ...curried: C
+  ): void {
+    if (typeof fn !== 'function') throw new TypeError('GreenThread.link: fn must be a function');
+    const call = (): unknown => fn(this, ...curried);
+    if (this.greenlet === null) {
+      spawnGreenlet(call);
+      return;
+    }
+    const cb = (): unknown => call();
+    const key = fn as unknown as LinkFn<T>;
+    this.#links ??= new Map();
+    const list = this.#links.get(key);
+    if (list === undefined) this.#links.set(key, [cb]);
+    else list.push(cb);
+    this.greenlet.link(cb);
+  }
+
+  /**
+   * Remove every link of `fn` that has not run yet. Never switches.
+   * Source: eventlet's `GreenThread.unlink`.
+   * @param fn - a function given to {@link GreenThread.link}
+   * @example
+   * ```ts
+   * import { spawn } from 'verdant/eventlet';
+   * const log = () => console.log('ended');
+   * const gt = spawn(() => 1);
+   * gt.link(log);
+   * gt.unlink(log);
+   * ```
+   */
+  unlink(fn: (gt: GreenThread<T>, ...curried: never[]) => unknown): void {
+    const key = fn as unknown as LinkFn<T>;
+    const list = this.#links?.get(key);
+    if (list === undefined || this.greenlet === null) return;
+    for (const cb of list) this.greenlet.unlink(cb);
+    this.#links?.delete(key);
+  }
+
+  /** `<GreenThread <Greenlet …>>`, or `<GreenThread (ran inline)>`. */
+  toString(): string {
+    return `<GreenThread ${this.greenlet === null ? '(ran inline)' : String(this.greenlet)}>`;
+  }
+}
+
+/** @internal A thread that ran inline and returned `value`. */
+export function finishedThread<T>(value: T): GreenThread<T> {
+  return finished(value);
+}
+
+/**
+ * @internal The result of a dead thread, synchronously: its value, or a throw of its error or of
+ * its `GreenletExit`.
+ */
+export function threadResult<T>(gt: GreenThread<T>): T {
+  return settle(gt);
+}
+
+/**
+ * Start `fn(...args)` in a new green thread and return it at once; `fn` starts when the caller
+ * next waits. Never switches.
+ *
+ * Source: `eventlet.spawn`.
+ * @param fn - a plain or async function
+ * @param args - its arguments
+ * @returns the started {@link GreenThread}
+ * @throws TypeError when `fn` is not a function
+ * @example
+ * ```ts
+ * import { spawn } from 'verdant/eventlet';
+ * const gt = spawn(async (url: string) => (await fetch(url)).status, 'http://127.0.0.1:8080/');
+ * ```
+ */
+export function spawn<R, A extends unknown[]>(
+  fn: (...args: A) => R | PromiseLike<R>,
+  ...args: A
+): GreenThread<Awaited<R>> {
+  return new GreenThread(spawnGreenlet(fn, ...args));
+}
+
+/**
+ * Start `fn(...args)` in a new green thread and return nothing (eventlet's cheap `spawn_n`). A
+ * failure is reported by the hub, as any greenlet's nobody waits for. Never switches.
+ *
+ * Source: `eventlet.spawn_n`.
+ * @param fn - a plain or async function
+ * @param args - its arguments
+ * @throws TypeError when `fn` is not a function
+ * @example
+ * ```ts
+ * import { sleep, spawnN } from 'verdant/eventlet';
+ * spawnN((n: number) => console.log('got', n), 1);
+ * await sleep(0); // got 1
+ * ```
+ */
+export function spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): void {
+  spawnGreenlet(fn, ...args);
+}
+
+/**
+ * Like {@link spawn}, but the thread starts `ms` milliseconds from now (hub clock). A thread
+ * killed before then never runs (its `wait()` throws the `GreenletExit`). Never switches.
+ *
+ * Source: `eventlet.spawn_after` (seconds there, milliseconds here).
+ * @param ms - delay in milliseconds
+ * @param fn - a plain or async function
+ * @param args - its arguments
+ * @throws TypeError when `fn` is not a function; TypeError/RangeError for a bad `ms`
+ * @example
+ * ```ts
+ * import { spawnAfter } from 'verdant/eventlet';
+ * const gt = spawnAfter(100, () => 'later');
+ * await gt.wait(); // 'later', 100 ms on
+ * ```
+ */
+export function spawnAfter<R, A extends unknown[]>(
+  ms: number,
+  fn: (...args: A) => R | PromiseLike<R>,
+  ...args: A
+): GreenThread<Awaited<R>> {
+  return new GreenThread(spawnLater(ms, fn, ...args));
+}

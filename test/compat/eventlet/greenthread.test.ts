@@ -1,0 +1,170 @@
+// eventlet's GreenThread and module functions (verdant/eventlet): spawn, spawnN, spawnAfter,
+// sleep, wait/kill/link/dead — on verdant greenlets, on the virtual clock.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  GreenletExit,
+  GreenThread,
+  sleep,
+  spawn,
+  spawnAfter,
+  spawnN,
+  Timeout,
+} from '../../../src/compat/eventlet/index.js';
+import { Greenlet, getCurrent, getHub, spawn as verdantSpawn } from '../../../src/index.js';
+import { runVirtual } from '../../../src/testing/virtual.js';
+import { captureReports, ExpectedError } from '../../_util.js';
+
+describe('eventlet GreenThread', () => {
+  test('spawn() returns a started GreenThread at once; the function runs when the caller waits', async () => {
+    const got = await runVirtual(async () => {
+      const log: string[] = [];
+      const gt = spawn(
+        (a: number, b: number) => {
+          log.push('ran');
+          return a + b;
+        },
+        1,
+        2,
+      );
+      log.push('spawned');
+      assert.ok(gt instanceof GreenThread);
+      assert.ok(gt.greenlet instanceof Greenlet && gt.greenlet.started);
+      assert.equal(gt.dead, false);
+      const v = await gt.wait();
+      return { log, v, dead: gt.dead };
+    });
+    assert.deepEqual(got, { log: ['spawned', 'ran'], v: 3, dead: true });
+  });
+
+  test("wait() throws the function's error, the same instance every call", async () => {
+    await runVirtual(async () => {
+      const err = new ExpectedError('boom');
+      const gt = spawn(() => {
+        throw err;
+      });
+      await assert.rejects(gt.wait(), (e) => e === err);
+      await assert.rejects(gt.wait(), (e) => e === err);
+    });
+  });
+
+  test('wait() on a killed thread throws its GreenletExit (unlike Greenlet.get), the same instance each time', async () => {
+    await runVirtual(async () => {
+      const gt = spawn(() => sleep(1000));
+      await sleep(0);
+      await gt.kill();
+      assert.equal(gt.dead, true);
+      const e1 = await gt.wait().catch((e: unknown) => e);
+      const e2 = await gt.wait().catch((e: unknown) => e);
+      assert.ok(e1 instanceof GreenletExit);
+      assert.equal(e1, e2);
+      assert.equal(await gt.greenlet?.get(), e1, "verdant's get() returns it");
+    });
+  });
+
+  test('a spawnAfter thread killed before its time never runs and wait() throws GreenletExit', async () => {
+    await runVirtual(async () => {
+      let ran = false;
+      const gt = spawnAfter(100, () => {
+        ran = true;
+      });
+      await sleep(10);
+      await gt.kill();
+      await sleep(200);
+      assert.equal(ran, false);
+      await assert.rejects(gt.wait(), GreenletExit);
+    });
+  });
+
+  test('spawnAfter(ms) starts the thread ms later on the hub clock', async () => {
+    const at = await runVirtual(async () => {
+      const t0 = getHub().now();
+      const gt = spawnAfter(250, () => getHub().now() - t0);
+      return gt.wait();
+    });
+    assert.equal(at, 250);
+  });
+
+  test('spawnN() returns nothing, runs the function, and a failure is reported by the hub', async () => {
+    const got = await runVirtual(async () => {
+      const reports = captureReports();
+      const log: number[] = [];
+      const r: unknown = spawnN((n: number) => log.push(n), 7);
+      spawnN(() => {
+        throw new ExpectedError('spawn_n failed');
+      });
+      await sleep(0);
+      return { r, log, reported: reports.join('').includes('spawn_n failed') };
+    });
+    assert.deepEqual(got, { r: undefined, log: [7], reported: true });
+  });
+
+  test('spawn* throw TypeError at once for a non-function', () => {
+    assert.throws(() => spawn(42 as never), TypeError);
+    assert.throws(() => spawnN(null as never), TypeError);
+    assert.throws(() => spawnAfter(1, 'x' as never), TypeError);
+  });
+
+  test('sleep() defaults to 0 and lets other threads run once', async () => {
+    const log = await runVirtual(async () => {
+      const out: string[] = [];
+      spawnN(() => out.push('other'));
+      await sleep();
+      out.push('me');
+      return out;
+    });
+    assert.deepEqual(log, ['other', 'me']);
+  });
+
+  test('link(fn, ...curried) calls fn(gt, ...curried) when the thread ends, also when linked after', async () => {
+    const got = await runVirtual(async () => {
+      const calls: string[] = [];
+      const gt = spawn(() => 'v');
+      gt.link(
+        (t, a: string, b: number) => {
+          calls.push(`early ${t === gt} ${a} ${b}`);
+        },
+        'x',
+        1,
+      );
+      await gt.wait();
+      gt.link(async (t) => {
+        calls.push(`late ${await t.wait()}`);
+      });
+      const removed = (): void => {
+        calls.push('removed');
+      };
+      const other = spawn(() => sleep(10));
+      other.link(removed);
+      other.unlink(removed);
+      await other.wait();
+      await sleep(0);
+      return calls;
+    });
+    assert.deepEqual(got, ['early true x 1', 'late v']);
+  });
+
+  test('wait() is a cancel point for the caller: a kill or Timeout lands there and the thread goes on', async () => {
+    await runVirtual(async () => {
+      const gt = spawn(async () => {
+        await sleep(100);
+        return 'finished';
+      });
+      const waiter = verdantSpawn(() => gt.wait());
+      await sleep(10);
+      await waiter.kill();
+      assert.ok((waiter.value as unknown) instanceof GreenletExit);
+      const t = Timeout.startNew(10);
+      await assert.rejects(gt.wait(), (e) => e === t);
+      assert.equal(await gt.wait({ timeout: 1000 }), 'finished');
+    });
+  });
+
+  test('the thread is a verdant Greenlet: getCurrent() inside is gt.greenlet', async () => {
+    await runVirtual(async () => {
+      const gt = spawn(() => getCurrent());
+      assert.equal(await gt.wait(), gt.greenlet);
+      assert.match(String(gt), /^<GreenThread <Greenlet "Greenlet-\d+" #\d+/);
+    });
+  });
+});
