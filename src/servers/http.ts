@@ -402,7 +402,7 @@ export class HttpServer extends BaseServer {
     return this.#tls;
   }
 
-  /** @internal Bind the node:http server (or adopt a listening verdant `Socket`). */
+  /** Bind the node:http server (or adopt a listening verdant `Socket`). */
   protected override async initSocket(): Promise<Address> {
     if (this._websocket !== undefined && this._upgrade === null) {
       const m = await import('./_ws-upgrade.js');
@@ -431,7 +431,7 @@ export class HttpServer extends BaseServer {
     );
   }
 
-  /** @internal Requests are routed by node:http's `'request'` event: nothing to start. */
+  /** Requests are routed by node:http's `'request'` event: nothing to start. */
   protected override startAccepting(): void {}
 
   /**
