@@ -10,9 +10,14 @@ test('signal: run as a program, SIGTERM from another process stops it gracefully
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
+  let sent = false;
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     out += d;
-    if (out.includes('send SIGTERM')) child.kill('SIGTERM');
+    // Once: a later chunk must not send a second SIGTERM after the handlers are cancelled.
+    if (!sent && out.includes('send SIGTERM')) {
+      sent = true;
+      child.kill('SIGTERM');
+    }
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     err += d;
