@@ -11,18 +11,21 @@
  * (keeping 100k dead greenlets to the end doubled the time of `Pool(100).map`), and a failure
  * stops it from starting more calls. Its calls are listened to (one non-quiet link per call,
  * which also does the membership bookkeeping), so their failures are thrown by `map`, not
- * reported. When `map` (or `apply`) is interrupted or throws, it kills the calls still running:
- * nothing it started outlives it (gevent leaves them running).
+ * reported. When `map` is interrupted or throws, it kills the calls still running and waits for
+ * them to end before it throws: nothing it started outlives it, and their slots are back
+ * (gevent leaves them running). Tests: test/pool/pool.test.ts "map() waits for the calls it
+ * killed to end before it throws".
  * Tests: test/pool/pool.test.ts ("map …", "apply …").
  *
  * @module
  */
 
-import { getCurrent } from '../core/api.js';
+import { getCurrent, killAll } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { kQuietLink, Waiter } from '../core/lowlevel.js';
 import { describe, GroupCore } from './_group-core.js';
 import {
+  type CallGroup,
   type IMapIterator,
   IMapIteratorImpl,
   type IMapOptions,
@@ -261,8 +264,8 @@ export class Group extends GroupCore {
    * whenever it is full); then it waits for the results in order.
    *
    * A switch point. A kill or `Timeout` landing there, a failed call (its error is thrown: the
-   * first failure in input order) or an error of `iterable` stops it: it starts nothing more and
-   * kills the calls still running.
+   * first failure in input order) or an error of `iterable` stops it: it starts nothing more,
+   * kills the calls still running and waits for them to end before it throws.
    * @param iterable - a sync or async iterable
    * @returns the results, in input order
    * @throws the first failure in input order, or the iterable's error; TypeError for a bad `fn`
@@ -320,10 +323,14 @@ export class Group extends GroupCore {
         await run.wait();
       }
     } catch (err) {
+      const running: Greenlet[] = [];
       for (let i = run.harvested; i < gs.length; i++) {
         const g = gs[i] as Greenlet;
-        if (!g.dead) void g.kill({ block: false });
+        if (!g.dead) running.push(g);
       }
+      // Nothing it started outlives it: wait for the killed calls (their finally blocks run
+      // before the caller's catch, and their slots are back).
+      if (running.length > 0) await killAll(running);
       throw err;
     } finally {
       run.w = null;
@@ -444,12 +451,6 @@ export class Group extends GroupCore {
     const bad = this.#checkMap(fn, iterable, where);
     if (bad !== null) throw bad;
     const permits = readMaxsize(options, `${this._where}.${where}`);
-    return new IMapIteratorImpl<R>(
-      (f, item) => this.spawn(f, item),
-      fn,
-      iterable,
-      ordered,
-      permits,
-    );
+    return new IMapIteratorImpl<R>(this as unknown as CallGroup, fn, iterable, ordered, permits);
   }
 }

@@ -1103,6 +1103,32 @@ describe('Group.map and mapAsync', () => {
       assert.deepEqual(reports, []);
     }));
 
+  test('map() waits for the calls it killed to end before it throws: their finally ran, their slots are back', () =>
+    runVirtual(async () => {
+      const p = new Pool(10);
+      const ended: number[] = [];
+      try {
+        await p.map(async (x: number) => {
+          try {
+            await sleep(x === 0 ? 1 : 100);
+            if (x === 0) throw new ExpectedError('first fails');
+            return x;
+          } finally {
+            if (x !== 0) {
+              await sleep(5); // cleanup that waits
+              ended.push(x);
+            }
+          }
+        }, range(10));
+        assert.fail('map() should have thrown');
+      } catch (e) {
+        assert.ok(e instanceof ExpectedError);
+        assert.equal(ended.length, 9, 'every killed call ran its finally before the catch');
+        assert.equal(p.size, 0);
+        assert.equal(p.freeCount(), 10);
+      }
+    }));
+
   test('map() rethrows an error of the input iterable and kills what it started', () =>
     runVirtual(async () => {
       function* errorIter(): Generator<number> {
