@@ -123,15 +123,21 @@ export function isAnyIterable(x: unknown): boolean {
 export function readMaxsize(options: unknown, where: string): number {
   if (options === undefined || options === null) return Number.POSITIVE_INFINITY;
   if (typeof options !== 'object') {
-    throw new TypeError(`${where}: options must be an object, got ${typeof options}`);
+    throw new TypeError(
+      `Cannot call ${where} with options that are not an object: options is ${typeof options}`,
+    );
   }
   const m = (options as IMapOptions).maxsize;
   if (m === undefined || m === null || m === 0) return Number.POSITIVE_INFINITY;
   if (typeof m !== 'number') {
-    throw new TypeError(`${where}: maxsize must be a number, got ${typeof m}`);
+    throw new TypeError(
+      `Cannot call ${where} with a maxsize that is not a number: maxsize is ${typeof m}`,
+    );
   }
   if (!Number.isInteger(m) || m < 0) {
-    throw new RangeError(`${where}: maxsize must be a non-negative integer, got ${m}`);
+    throw new RangeError(
+      `Cannot call ${where} with a maxsize that is not a non-negative integer: maxsize is ${m}`,
+    );
   }
   return m;
 }

@@ -182,10 +182,14 @@ export class Group extends GroupCore {
 
   #checkCall(fn: unknown, args: unknown, where: string): TypeError | null {
     if (typeof fn !== 'function') {
-      return new TypeError(`${this._where}.${where}: fn must be a function, got ${describe(fn)}`);
+      return new TypeError(
+        `Cannot call ${this._where}.${where} with fn that is not a function: fn is ${describe(fn)}`,
+      );
     }
     if (!Array.isArray(args)) {
-      return new TypeError(`${this._where}.${where}: args must be an array, got ${describe(args)}`);
+      return new TypeError(
+        `Cannot call ${this._where}.${where} with args that are not an array: args is ${describe(args)}`,
+      );
     }
     return null;
   }
@@ -211,7 +215,9 @@ export class Group extends GroupCore {
     callback?: ((value: Awaited<R>) => unknown) | null,
   ): Promise<Awaited<R>> {
     if (callback !== undefined && callback !== null && typeof callback !== 'function') {
-      throw new TypeError(`${this._where}.applyCb: callback must be a function`);
+      throw new TypeError(
+        `Cannot call ${this._where}.applyCb with a callback that is not a function: callback is ${describe(callback)}`,
+      );
     }
     const result = await this.apply(fn, args);
     if (callback !== undefined && callback !== null) Greenlet.spawn(callback, result);
@@ -242,7 +248,9 @@ export class Group extends GroupCore {
     const bad = this.#checkCall(fn, args, 'applyAsync');
     if (bad !== null) throw bad;
     if (callback !== undefined && callback !== null && typeof callback !== 'function') {
-      throw new TypeError(`${this._where}.applyAsync: callback must be a function`);
+      throw new TypeError(
+        `Cannot call ${this._where}.applyAsync with a callback that is not a function: callback is ${describe(callback)}`,
+      );
     }
     if (!this._takeSlot()) {
       return Greenlet.spawn(applyCb, this, fn as never, args, callback as never) as Greenlet<
@@ -288,11 +296,13 @@ export class Group extends GroupCore {
 
   #checkMap(fn: unknown, iterable: unknown, where: string): TypeError | null {
     if (typeof fn !== 'function') {
-      return new TypeError(`${this._where}.${where}: fn must be a function, got ${describe(fn)}`);
+      return new TypeError(
+        `Cannot call ${this._where}.${where} with fn that is not a function: fn is ${describe(fn)}`,
+      );
     }
     if (!isAnyIterable(iterable)) {
       return new TypeError(
-        `${this._where}.${where}: iterable must be iterable or async iterable, got ${describe(iterable)}`,
+        `Cannot call ${this._where}.${where} with an iterable that is neither iterable nor async iterable: iterable is ${describe(iterable)}`,
       );
     }
     return null;
@@ -382,7 +392,9 @@ export class Group extends GroupCore {
     const bad = this.#checkMap(fn, iterable, 'mapAsync');
     if (bad !== null) throw bad;
     if (callback !== undefined && callback !== null && typeof callback !== 'function') {
-      throw new TypeError(`${this._where}.mapAsync: callback must be a function`);
+      throw new TypeError(
+        `Cannot call ${this._where}.mapAsync with a callback that is not a function: callback is ${describe(callback)}`,
+      );
     }
     return Greenlet.spawn(
       runMap,

@@ -574,7 +574,7 @@ describe('Group.spawn and Pool.spawn', () => {
     assert.ok(p instanceof Group);
     assert.throws(() => new Pool(-1), {
       name: 'RangeError',
-      message: 'Pool: size must not be negative, got -1',
+      message: 'Cannot create a Pool with a negative size: size is -1',
     });
     assert.throws(() => new Pool(1.5), RangeError);
     assert.throws(() => new Pool(Number.NaN), RangeError);

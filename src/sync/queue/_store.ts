@@ -174,7 +174,9 @@ export class Heap<T> implements ItemStore<T> {
   #before(i: number, item: T, seq: number): boolean {
     const c = this.#compare(this.#items[i] as T, item);
     if (typeof c !== 'number' || Number.isNaN(c)) {
-      throw new TypeError(`PriorityQueue: compare must return a number, got ${String(c)}`);
+      throw new TypeError(
+        `Cannot order a PriorityQueue with a compare that returned a non-number: it returned ${String(c)}`,
+      );
     }
     return c < 0 || (c === 0 && (this.#seqs[i] as number) < seq);
   }
