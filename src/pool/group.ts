@@ -317,12 +317,18 @@ export class Group extends GroupCore {
     try {
       if (typeof (iterable as Iterable<unknown>)[Symbol.iterator] === 'function') {
         for (const item of iterable as Iterable<unknown>) {
-          if (!this._takeSlot()) await this.#waitSlot(run);
+          if (!this._takeSlot()) {
+            await this._waitSlot();
+            this.#harvestHolding(run);
+          }
           this.#startCall(fn, item, run);
         }
       } else {
         for await (const item of iterable as AsyncIterable<unknown>) {
-          if (!this._takeSlot()) await this.#waitSlot(run);
+          if (!this._takeSlot()) {
+            await this._waitSlot();
+            this.#harvestHolding(run);
+          }
           this.#startCall(fn, item, run);
         }
       }
@@ -348,11 +354,10 @@ export class Group extends GroupCore {
   }
 
   /**
-   * Wait for a slot, then check the calls that ended meanwhile: if one failed, give the slot back
-   * before throwing (it was handed to this wait and no call will use it).
+   * After a wait for a slot, check the calls that ended meanwhile: if one failed, give the slot
+   * back before throwing (it was handed to this wait and no call will use it).
    */
-  async #waitSlot(run: MapRun): Promise<void> {
-    await this._waitSlot();
+  #harvestHolding(run: MapRun): void {
     try {
       run.harvest();
     } catch (err) {
