@@ -1,6 +1,8 @@
 /**
  * The tour: runs every example in turn, each under a header with its title and the seed it was
- * ported from, then its output (indented).
+ * ported from, a one-sentence caption (the first sentence of the example's own doc comment, plus
+ * a translation where the seed prints Chinese), then its key lines of code beside its output.
+ * To add an example, add one entry to `examples` below.
  *
  * `npm start` builds and runs it; `npm run tour` runs it from `dist/`. Pick examples by name:
  * `node dist/examples/tour.js context-switch timeout-calls`.
@@ -15,6 +17,7 @@
  * Examples that end in `LoopExit` on purpose catch it and say so; the tour exits 0 when every
  * example finished, 1 when one threw.
  */
+import { readFileSync } from 'node:fs';
 import { format } from 'node:util';
 import { getHub } from '../src/index.js';
 import { main as actor } from './actor.js';
@@ -89,6 +92,13 @@ interface Example {
   title: string;
   source: string;
   main: () => Promise<void>;
+  /**
+   * Added to the caption (the first sentence of the example's own doc comment): a translation of
+   * what a seed prints in Chinese, a bug of the seed the port keeps.
+   */
+  caption?: string;
+  /** Output lines to annotate, each with its note (a seed's own bug the port keeps). */
+  notes?: Record<string, string>;
 }
 
 const T = 'seed 000 (the gevent tutorial)';
@@ -176,6 +186,9 @@ const examples: Example[] = [
     title: 'Three greenlets in a cycle of Events',
     source: 'seeds 000 and 002',
     main: threeEvents,
+    caption:
+      'The seed prints Chinese: 进程一/二/三启动 = "process 1/2/3 started", 所有进程都已启动 = ' +
+      '"all processes started", 进程一:111111111 = "process 1: 111111111".',
   },
   { name: 'queue-workers', title: 'A boss and workers', source: T, main: queueWorkers },
   {
@@ -183,6 +196,9 @@ const examples: Example[] = [
     title: 'A producer and consumers',
     source: 'seed 001',
     main: queueProducts,
+    caption:
+      "The seed's consumers print '%s Quit' (a format string without its argument): the port prints it as written.",
+    notes: { '%s Quit': "← the seed's own bug, kept: print('%s Quit') has no argument" },
   },
   { name: 'queue-bounded', title: 'A bounded Queue', source: T, main: queueBounded },
   {
@@ -363,9 +379,12 @@ const examples: Example[] = [
   },
 ];
 
-/** Of a long output, the first HEAD lines are shown as they come, and the last TAIL at the end. */
+/** Of a long output, the first HEAD lines are shown, and the last TAIL. */
 const HEAD = 20;
 const TAIL = 8;
+/** At most this many key lines of code; the code column's width. */
+const KEY_LINES = 18;
+const CODE_WIDTH = 64;
 
 function readSpeed(): number {
   const raw = process.env.TOUR_SPEED;
@@ -385,37 +404,91 @@ function speedUpTimers(): void {
   hub.addTimer = (timer, ms) => addTimer(timer, ms / currentSpeed);
 }
 
+/** The example's source (examples/<name>.ts beside dist/), or '' when it is not there. */
+function readSource(name: string): string {
+  try {
+    return readFileSync(new URL(`../../examples/${name}.ts`, import.meta.url), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The first sentence of the source's doc comment. */
+export function captionOf(source: string): string {
+  const m = /^\/\*\*([\s\S]*?)\*\//.exec(source);
+  if (m === null) return '';
+  const text: string[] = [];
+  for (const line of (m[1] as string).split('\n')) {
+    const body = line.replace(/^\s*\* ?/, '').trim();
+    if (body === '' && text.length > 0) break;
+    if (body !== '') text.push(body);
+  }
+  const joined = text.join(' ');
+  const end = joined.search(/\.(\s|$)/);
+  return end < 0 ? joined : joined.slice(0, end + 1);
+}
+
+/** The code without its doc comment, imports, comments-only lines and command-line runner. */
+export function keyLines(source: string): string[] {
+  const body = source.replace(/^\/\*\*[\s\S]*?\*\/\n/, '');
+  const out: string[] = [];
+  let inImport = false;
+  for (const line of body.split('\n')) {
+    const t = line.trim();
+    if (inImport) {
+      if (t.endsWith(';')) inImport = false;
+      continue;
+    }
+    if (t.startsWith('import ')) {
+      inImport = !t.endsWith(';');
+      continue;
+    }
+    if (t === '' || t.startsWith('//') || t.startsWith('if (import.meta.url')) continue;
+    out.push(line.replace(/^export /, ''));
+  }
+  if (out.length > KEY_LINES) return [...out.slice(0, KEY_LINES - 1), '  …'];
+  return out;
+}
+
+function fit(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+}
+
 async function runOne(example: Example): Promise<boolean> {
+  const source = readSource(example.name);
   console.log(`\n== ${example.title}: ${example.name}.ts, from ${example.source}`);
+  const caption = [captionOf(source), example.caption ?? ''].filter((c) => c !== '').join(' ');
+  if (caption !== '') console.log(`   ${caption}`);
   const log = console.log;
-  let shown = 0;
-  let hidden = 0;
-  const tail: string[] = [];
+  const output: string[] = [];
   console.log = (...args: unknown[]) => {
     for (const line of format(...args).split('\n')) {
-      if (shown < HEAD) {
-        shown++;
-        log(`   ${line}`);
-      } else {
-        tail.push(line);
-        if (tail.length > TAIL) {
-          tail.shift();
-          hidden++;
-        }
-      }
+      const note = example.notes?.[line];
+      output.push(note === undefined ? line : `${line}   ${note}`);
     }
   };
+  let ok = true;
   try {
     await example.main();
-    return true;
   } catch (e) {
-    console.error(`   ${example.name} failed:`, e);
-    return false;
+    output.push(`${example.name} failed: ${format(e)}`);
+    ok = false;
   } finally {
     console.log = log;
-    if (hidden > 0) console.log(`   … ${hidden} more line${hidden === 1 ? '' : 's'} …`);
-    for (const line of tail) console.log(`   ${line}`);
   }
+  let shown = output;
+  if (output.length > HEAD + TAIL + 1) {
+    const hidden = output.length - HEAD - TAIL;
+    shown = [...output.slice(0, HEAD), `… ${hidden} more lines …`, ...output.slice(-TAIL)];
+  }
+  const code = keyLines(source);
+  const rows = Math.max(code.length, shown.length);
+  console.log(`   ${fit('code', CODE_WIDTH)} │ output`);
+  for (let i = 0; i < rows; i++) {
+    console.log(`   ${fit(code[i] ?? '', CODE_WIDTH)} │ ${shown[i] ?? ''}`.trimEnd());
+  }
+  if (!ok) console.error(`   ${example.name} failed`);
+  return ok;
 }
 
 async function tour(names: string[]): Promise<number> {

@@ -121,7 +121,9 @@ function readKillOptions(options: unknown, where: string): KillArgs {
   };
   if (options === undefined || options === null) return out;
   if (typeof options !== 'object') {
-    out.error = new TypeError(`${where}: options must be an object, got ${typeof options}`);
+    out.error = new TypeError(
+      `Cannot call ${where} with options that are not an object: options is ${typeof options}`,
+    );
     return out;
   }
   const o = options as KillOptions;
@@ -163,7 +165,9 @@ export class GroupCore {
     };
     if (greenlets !== undefined && greenlets !== null) {
       if (typeof (greenlets as Iterable<Greenlet>)[Symbol.iterator] !== 'function') {
-        throw new TypeError(`Group: greenlets must be iterable, got ${describe(greenlets)}`);
+        throw new TypeError(
+          `Cannot create a Group from greenlets that are not iterable: greenlets is ${describe(greenlets)}`,
+        );
       }
       for (const g of greenlets) this.add(g);
     }
@@ -208,7 +212,9 @@ export class GroupCore {
    */
   add(g: Greenlet): void {
     if (!(g instanceof Greenlet)) {
-      throw new TypeError(`${this._where}.add: expected a Greenlet, got ${describe(g)}`);
+      throw new TypeError(
+        `Cannot add to a ${this._where} what is not a Greenlet: it is ${describe(g)}`,
+      );
     }
     if (this.#members.has(g)) return;
     if (!this.#slots.tryTake()) {
@@ -223,7 +229,9 @@ export class GroupCore {
    */
   discard(g: Greenlet): void {
     if (!(g instanceof Greenlet)) {
-      throw new TypeError(`${this._where}.discard: expected a Greenlet, got ${describe(g)}`);
+      throw new TypeError(
+        `Cannot discard from a ${this._where} what is not a Greenlet: it is ${describe(g)}`,
+      );
     }
     if (!this.#members.has(g)) return;
     g.unlink(this.#onExit);
@@ -264,7 +272,9 @@ export class GroupCore {
   ): Promise<Greenlet<Awaited<R>>> {
     if (typeof fn !== 'function') {
       return Promise.reject(
-        new TypeError(`${this._where}.spawn: fn must be a function, got ${describe(fn)}`),
+        new TypeError(
+          `Cannot call ${this._where}.spawn with fn that is not a function: fn is ${describe(fn)}`,
+        ),
       );
     }
     const g = new Greenlet<Awaited<R>>(fn as never, ...args);

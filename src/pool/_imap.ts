@@ -19,6 +19,10 @@
  *   `next()` woken and then killed (or timed out) before it resumes consumes nothing, and the wake
  *   is handed to the next waiting consumer (tests: test/pool/imap.test.ts "a next() woken then killed before it resumes leaves
  *   the result to the next consumer").
+ * - A failure thrown by `next()` pauses the feeder: no new call starts until `next()` is called
+ *   again, so a `for await` that the failure ended (it does not call `return()`) leaves only the
+ *   calls already running (test: test/pool/imap.test.ts "a for await ended by a failure starts
+ *   no new call").
  * - `return()` (a `break` out of `for await`) kills the feeder and every call still running,
  *   drops the results not consumed and waits for them to die: nothing it started outlives it.
  *
@@ -68,8 +72,12 @@ export interface IMapIterator<T> extends AsyncIterableIterator<T, undefined, und
   [Symbol.asyncIterator](): IMapIterator<T>;
 }
 
-/** How the iterator starts a call: the group's `spawn`. @internal */
-export type SpawnOne = (fn: (item: unknown) => unknown, item: unknown) => Promise<Greenlet>;
+/** What the iterator needs of its group to start calls. @internal */
+export interface CallGroup {
+  spawn(fn: (item: unknown) => unknown, item: unknown): Promise<Greenlet>;
+  full(): boolean;
+  waitAvailable(): Promise<number>;
+}
 
 /** An error of the input iterable, delivered at its position. */
 class InputFailure {
@@ -115,15 +123,21 @@ export function isAnyIterable(x: unknown): boolean {
 export function readMaxsize(options: unknown, where: string): number {
   if (options === undefined || options === null) return Number.POSITIVE_INFINITY;
   if (typeof options !== 'object') {
-    throw new TypeError(`${where}: options must be an object, got ${typeof options}`);
+    throw new TypeError(
+      `Cannot call ${where} with options that are not an object: options is ${typeof options}`,
+    );
   }
   const m = (options as IMapOptions).maxsize;
   if (m === undefined || m === null || m === 0) return Number.POSITIVE_INFINITY;
   if (typeof m !== 'number') {
-    throw new TypeError(`${where}: maxsize must be a number, got ${typeof m}`);
+    throw new TypeError(
+      `Cannot call ${where} with a maxsize that is not a number: maxsize is ${typeof m}`,
+    );
   }
   if (!Number.isInteger(m) || m < 0) {
-    throw new RangeError(`${where}: maxsize must be a non-negative integer, got ${m}`);
+    throw new RangeError(
+      `Cannot call ${where} with a maxsize that is not a non-negative integer: maxsize is ${m}`,
+    );
   }
   return m;
 }
@@ -176,7 +190,7 @@ class Deque<T> {
  * @internal
  */
 export class IMapIteratorImpl<T> implements IMapIterator<T> {
-  readonly #spawn: SpawnOne;
+  readonly #group: CallGroup;
   readonly #fn: (item: unknown) => unknown;
   readonly #ordered: boolean;
   /** Ordered: every call not consumed yet, in input order. Unordered: dead calls, in death order. */
@@ -187,6 +201,9 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
   readonly #feeder: Greenlet;
   #feeding = true;
   #closed = false;
+  /** A failure was thrown by `next()`: the feeder starts no call until the next `next()`. */
+  #paused = false;
+  #resume: Waiter | null = null;
   /** `maxsize`: one permit per call running or holding an unconsumed result. */
   readonly #permits: Permits;
 
@@ -198,13 +215,13 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
   };
 
   constructor(
-    spawn: SpawnOne,
+    group: CallGroup,
     fn: (item: unknown) => unknown,
     iterable: unknown,
     ordered: boolean,
     permits: number,
   ) {
-    this.#spawn = spawn;
+    this.#group = group;
     this.#fn = fn;
     this.#ordered = ordered;
     this.#permits = new Permits(permits);
@@ -241,12 +258,23 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
 
   /** Take a permit, start one call. Resolves false once the iterator is closed. */
   async #startCall(item: unknown): Promise<boolean> {
-    if (this.#closed) return false;
+    // Wait for a free slot without taking it, so that a failure delivered meanwhile still
+    // holds the call back; then spawn takes the slot without waiting.
+    for (;;) {
+      while (this.#paused && !this.#closed) {
+        const w = new Waiter(null, null);
+        this.#resume = w;
+        await w.start(null, null);
+      }
+      if (this.#closed) return false;
+      if (!this.#group.full()) break;
+      await this.#group.waitAvailable();
+    }
     if (!this.#permits.tryTake()) {
       await this.#permits.wait(true, null, null, null);
       if (this.#closed) return false;
     }
-    const g = await this.#spawn(this.#fn, item);
+    const g = await this.#group.spawn(this.#fn, item);
     if (this.#closed) {
       void g.kill({ block: false });
       return false;
@@ -267,6 +295,15 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
     this.#fifo.push(g);
     this.#wakeOne();
   };
+
+  #unpause(): void {
+    this.#paused = false;
+    const w = this.#resume;
+    if (w !== null) {
+      this.#resume = null;
+      w.wake(true);
+    }
+  }
 
   #wakeOne(): void {
     const w = this.#consumers.shift();
@@ -292,9 +329,13 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
       out = Promise.reject(head.error);
     } else if (head.dead) {
       this.#permits.release();
-      out = head.successful()
-        ? Promise.resolve({ done: false, value: head.value as T })
-        : Promise.reject(head.exception);
+      if (head.successful()) {
+        out = Promise.resolve({ done: false, value: head.value as T });
+      } else {
+        out = Promise.reject(head.exception);
+        // Pause unless another next() is already waiting (it goes on).
+        if (this.#consumers.size === 0) this.#paused = true;
+      }
     } else {
       return null;
     }
@@ -307,6 +348,7 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
   next(options?: WaitOptions | number | null): Promise<IteratorResult<T, undefined>> {
     const err = readWaitOptions(options, 'imap next');
     if (err !== NONE) return Promise.reject(err);
+    if (this.#paused) this.#unpause();
     const r = this.#take();
     if (r !== null) return r;
     return this.#waitNext(waitArgs.timeout, waitArgs.signal);

@@ -11,18 +11,21 @@
  * (keeping 100k dead greenlets to the end doubled the time of `Pool(100).map`), and a failure
  * stops it from starting more calls. Its calls are listened to (one non-quiet link per call,
  * which also does the membership bookkeeping), so their failures are thrown by `map`, not
- * reported. When `map` (or `apply`) is interrupted or throws, it kills the calls still running:
- * nothing it started outlives it (gevent leaves them running).
+ * reported. When `map` is interrupted or throws, it kills the calls still running and waits for
+ * them to end before it throws: nothing it started outlives it, and their slots are back
+ * (gevent leaves them running). Tests: test/pool/pool.test.ts "map() waits for the calls it
+ * killed to end before it throws".
  * Tests: test/pool/pool.test.ts ("map …", "apply …").
  *
  * @module
  */
 
-import { getCurrent } from '../core/api.js';
+import { getCurrent, killAll } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { kQuietLink, Waiter } from '../core/lowlevel.js';
 import { describe, GroupCore } from './_group-core.js';
 import {
+  type CallGroup,
   type IMapIterator,
   IMapIteratorImpl,
   type IMapOptions,
@@ -179,10 +182,14 @@ export class Group extends GroupCore {
 
   #checkCall(fn: unknown, args: unknown, where: string): TypeError | null {
     if (typeof fn !== 'function') {
-      return new TypeError(`${this._where}.${where}: fn must be a function, got ${describe(fn)}`);
+      return new TypeError(
+        `Cannot call ${this._where}.${where} with fn that is not a function: fn is ${describe(fn)}`,
+      );
     }
     if (!Array.isArray(args)) {
-      return new TypeError(`${this._where}.${where}: args must be an array, got ${describe(args)}`);
+      return new TypeError(
+        `Cannot call ${this._where}.${where} with args that are not an array: args is ${describe(args)}`,
+      );
     }
     return null;
   }
@@ -208,7 +215,9 @@ export class Group extends GroupCore {
     callback?: ((value: Awaited<R>) => unknown) | null,
   ): Promise<Awaited<R>> {
     if (callback !== undefined && callback !== null && typeof callback !== 'function') {
-      throw new TypeError(`${this._where}.applyCb: callback must be a function`);
+      throw new TypeError(
+        `Cannot call ${this._where}.applyCb with a callback that is not a function: callback is ${describe(callback)}`,
+      );
     }
     const result = await this.apply(fn, args);
     if (callback !== undefined && callback !== null) Greenlet.spawn(callback, result);
@@ -239,7 +248,9 @@ export class Group extends GroupCore {
     const bad = this.#checkCall(fn, args, 'applyAsync');
     if (bad !== null) throw bad;
     if (callback !== undefined && callback !== null && typeof callback !== 'function') {
-      throw new TypeError(`${this._where}.applyAsync: callback must be a function`);
+      throw new TypeError(
+        `Cannot call ${this._where}.applyAsync with a callback that is not a function: callback is ${describe(callback)}`,
+      );
     }
     if (!this._takeSlot()) {
       return Greenlet.spawn(applyCb, this, fn as never, args, callback as never) as Greenlet<
@@ -261,8 +272,8 @@ export class Group extends GroupCore {
    * whenever it is full); then it waits for the results in order.
    *
    * A switch point. A kill or `Timeout` landing there, a failed call (its error is thrown: the
-   * first failure in input order) or an error of `iterable` stops it: it starts nothing more and
-   * kills the calls still running.
+   * first failure in input order) or an error of `iterable` stops it: it starts nothing more,
+   * kills the calls still running and waits for them to end before it throws.
    * @param iterable - a sync or async iterable
    * @returns the results, in input order
    * @throws the first failure in input order, or the iterable's error; TypeError for a bad `fn`
@@ -285,11 +296,13 @@ export class Group extends GroupCore {
 
   #checkMap(fn: unknown, iterable: unknown, where: string): TypeError | null {
     if (typeof fn !== 'function') {
-      return new TypeError(`${this._where}.${where}: fn must be a function, got ${describe(fn)}`);
+      return new TypeError(
+        `Cannot call ${this._where}.${where} with fn that is not a function: fn is ${describe(fn)}`,
+      );
     }
     if (!isAnyIterable(iterable)) {
       return new TypeError(
-        `${this._where}.${where}: iterable must be iterable or async iterable, got ${describe(iterable)}`,
+        `Cannot call ${this._where}.${where} with an iterable that is neither iterable nor async iterable: iterable is ${describe(iterable)}`,
       );
     }
     return null;
@@ -304,12 +317,18 @@ export class Group extends GroupCore {
     try {
       if (typeof (iterable as Iterable<unknown>)[Symbol.iterator] === 'function') {
         for (const item of iterable as Iterable<unknown>) {
-          if (!this._takeSlot()) await this.#waitSlot(run);
+          if (!this._takeSlot()) {
+            await this._waitSlot();
+            this.#harvestHolding(run);
+          }
           this.#startCall(fn, item, run);
         }
       } else {
         for await (const item of iterable as AsyncIterable<unknown>) {
-          if (!this._takeSlot()) await this.#waitSlot(run);
+          if (!this._takeSlot()) {
+            await this._waitSlot();
+            this.#harvestHolding(run);
+          }
           this.#startCall(fn, item, run);
         }
       }
@@ -320,10 +339,14 @@ export class Group extends GroupCore {
         await run.wait();
       }
     } catch (err) {
+      const running: Greenlet[] = [];
       for (let i = run.harvested; i < gs.length; i++) {
         const g = gs[i] as Greenlet;
-        if (!g.dead) void g.kill({ block: false });
+        if (!g.dead) running.push(g);
       }
+      // Nothing it started outlives it: wait for the killed calls (their finally blocks run
+      // before the caller's catch, and their slots are back).
+      if (running.length > 0) await killAll(running);
       throw err;
     } finally {
       run.w = null;
@@ -331,11 +354,10 @@ export class Group extends GroupCore {
   }
 
   /**
-   * Wait for a slot, then check the calls that ended meanwhile: if one failed, give the slot back
-   * before throwing (it was handed to this wait and no call will use it).
+   * After a wait for a slot, check the calls that ended meanwhile: if one failed, give the slot
+   * back before throwing (it was handed to this wait and no call will use it).
    */
-  async #waitSlot(run: MapRun): Promise<void> {
-    await this._waitSlot();
+  #harvestHolding(run: MapRun): void {
     try {
       run.harvest();
     } catch (err) {
@@ -375,7 +397,9 @@ export class Group extends GroupCore {
     const bad = this.#checkMap(fn, iterable, 'mapAsync');
     if (bad !== null) throw bad;
     if (callback !== undefined && callback !== null && typeof callback !== 'function') {
-      throw new TypeError(`${this._where}.mapAsync: callback must be a function`);
+      throw new TypeError(
+        `Cannot call ${this._where}.mapAsync with a callback that is not a function: callback is ${describe(callback)}`,
+      );
     }
     return Greenlet.spawn(
       runMap,
@@ -444,12 +468,6 @@ export class Group extends GroupCore {
     const bad = this.#checkMap(fn, iterable, where);
     if (bad !== null) throw bad;
     const permits = readMaxsize(options, `${this._where}.${where}`);
-    return new IMapIteratorImpl<R>(
-      (f, item) => this.spawn(f, item),
-      fn,
-      iterable,
-      ordered,
-      permits,
-    );
+    return new IMapIteratorImpl<R>(this as unknown as CallGroup, fn, iterable, ordered, permits);
   }
 }

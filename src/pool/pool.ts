@@ -8,14 +8,16 @@ import { Group } from './group.js';
 function readSize(size: unknown): number {
   if (size === undefined || size === null) return Number.POSITIVE_INFINITY;
   if (typeof size !== 'number') {
-    throw new TypeError(`Pool: size must be a number, null or undefined, got ${typeof size}`);
+    throw new TypeError(
+      `Cannot create a Pool with a size that is not a number, null or undefined: size is ${typeof size}`,
+    );
   }
   if (size === Number.POSITIVE_INFINITY) return size;
   if (Number.isNaN(size) || size < 0) {
-    throw new RangeError(`Pool: size must not be negative, got ${size}`);
+    throw new RangeError(`Cannot create a Pool with a negative size: size is ${size}`);
   }
   if (!Number.isInteger(size)) {
-    throw new RangeError(`Pool: size must be an integer, got ${size}`);
+    throw new RangeError(`Cannot create a Pool with a non-integer size: size is ${size}`);
   }
   return size;
 }

@@ -27,7 +27,9 @@ export function readBlocking(options: unknown, where: string): boolean | TypeErr
   const b = (options as AcquireOptions).blocking;
   if (b === undefined) return true;
   if (typeof b !== 'boolean') {
-    return new TypeError(`${where}: blocking must be a boolean, got ${typeof b}`);
+    return new TypeError(
+      `Cannot call ${where} with a non-boolean blocking option: blocking is ${typeof b}`,
+    );
   }
   return b;
 }
@@ -71,5 +73,7 @@ export async function runHeld<R>(
  */
 export function checkRunFn(fn: unknown, where: string): TypeError | null {
   if (typeof fn === 'function') return null;
-  return new TypeError(`${where}: fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+  return new TypeError(
+    `Cannot call ${where} with fn that is not a function: fn is ${fn === null ? 'null' : typeof fn}`,
+  );
 }

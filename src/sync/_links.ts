@@ -105,7 +105,7 @@ function runLink(rec: LinkRecord): void {
 export function checkCallback(cb: unknown, where: string): void {
   if (typeof cb !== 'function') {
     throw new TypeError(
-      `${where}: callback must be a function, got ${cb === null ? 'null' : typeof cb}`,
+      `Cannot call ${where} with a callback that is not a function: callback is ${cb === null ? 'null' : typeof cb}`,
     );
   }
 }

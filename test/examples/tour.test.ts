@@ -35,7 +35,25 @@ test('the tour runs the examples named on its command line, in its own order', (
     headers.map((h) => /(\S+)\.ts,/.exec(h)?.[1]),
     ['spawn-joinall', 'local'],
   );
-  assert.match(stdout, /\n {3}12\n {3}56\n {3}34\n {3}78\n/);
+  // The output column, beside the key lines of code.
+  const outputColumn = stdout
+    .split('\n')
+    .filter((l) => l.includes(' │ '))
+    .map((l) => l.slice(l.indexOf(' │ ') + 3));
+  assert.deepEqual(outputColumn.slice(0, 5), ['output', '12', '56', '34', '78']);
+  assert.match(stdout, /\n {5}await joinAll\(\[spawn\(test1\), spawn\(test2\)\]\);\s+│/);
+  assert.match(
+    stdout,
+    /\n {3}spawn and joinAll: two greenlets take turns at each `sleep\(0\)`\.\n/,
+  );
+});
+
+test("the tour translates the seeds' Chinese lines in the caption and marks a seed's own bug", () => {
+  const { status, stdout } = runTour('three-events', 'queue-products');
+  assert.equal(status, 0);
+  assert.match(stdout, /进程一:111111111/);
+  assert.match(stdout, /所有进程都已启动 = "all processes started"/);
+  assert.match(stdout, /│ %s Quit {3}← the seed's own bug, kept/);
 });
 
 test('the tour rejects an unknown example name with status 2 and the list of names', () => {

@@ -213,6 +213,47 @@ describe('imap failures (test__pool.py TestErrorInHandler, TestErrorInIterator)'
   }
 });
 
+describe('imap after a failure', () => {
+  for (const method of ['imap', 'imapUnordered'] as const) {
+    test(`${method}: a for await ended by a failure starts no new call`, () =>
+      runVirtual(async () => {
+        let started = 0;
+        let ended = 0;
+        const p = new Pool(4);
+        const fn = async (x: number): Promise<number> => {
+          started++;
+          try {
+            await sleep(x === 0 ? 1 : 5);
+            if (x === 0) throw new ExpectedError('first fails');
+            return x;
+          } finally {
+            ended++;
+          }
+        };
+        await assert.rejects(async () => {
+          for await (const _ of p[method](fn, range(1000))) {
+            // consume
+          }
+        }, ExpectedError);
+        const atThrow = ended + p.size; // calls started (ended, or members of the pool)
+        await sleep(100);
+        assert.equal(started, atThrow, 'no call started after the failure was thrown');
+        assert.ok(started <= 8, `started ${started} calls`);
+        await p.join();
+      }));
+
+    test(`${method}: next() after a failure goes on`, () =>
+      runVirtual(async () => {
+        const p = new Pool(2);
+        const it = p[method](divideBy, [0, 1, 2, 4]);
+        await assert.rejects(it.next(), /division by zero/);
+        const rest: number[] = [];
+        for await (const v of it) rest.push(v);
+        assert.deepEqual(rest.sort(), [0.25, 0.5, 1]);
+      }));
+  }
+});
+
 describe('imap maxsize: back-pressure', () => {
   for (const method of ['imap', 'imapUnordered'] as const) {
     test(`${method}: with maxsize a slow consumer holds back new calls (test_imap_unordered_bounded_queue)`, () =>

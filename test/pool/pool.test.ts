@@ -574,7 +574,7 @@ describe('Group.spawn and Pool.spawn', () => {
     assert.ok(p instanceof Group);
     assert.throws(() => new Pool(-1), {
       name: 'RangeError',
-      message: 'Pool: size must not be negative, got -1',
+      message: 'Cannot create a Pool with a negative size: size is -1',
     });
     assert.throws(() => new Pool(1.5), RangeError);
     assert.throws(() => new Pool(Number.NaN), RangeError);
@@ -1101,6 +1101,32 @@ describe('Group.map and mapAsync', () => {
       const g = await p.spawn(() => 'again');
       assert.equal(await g.get(), 'again');
       assert.deepEqual(reports, []);
+    }));
+
+  test('map() waits for the calls it killed to end before it throws: their finally ran, their slots are back', () =>
+    runVirtual(async () => {
+      const p = new Pool(10);
+      const ended: number[] = [];
+      try {
+        await p.map(async (x: number) => {
+          try {
+            await sleep(x === 0 ? 1 : 100);
+            if (x === 0) throw new ExpectedError('first fails');
+            return x;
+          } finally {
+            if (x !== 0) {
+              await sleep(5); // cleanup that waits
+              ended.push(x);
+            }
+          }
+        }, range(10));
+        assert.fail('map() should have thrown');
+      } catch (e) {
+        assert.ok(e instanceof ExpectedError);
+        assert.equal(ended.length, 9, 'every killed call ran its finally before the catch');
+        assert.equal(p.size, 0);
+        assert.equal(p.freeCount(), 10);
+      }
     }));
 
   test('map() rethrows an error of the input iterable and kills what it started', () =>

@@ -5,14 +5,17 @@
  *
  * Design note — `unget` and a throwing `compare`.
  * - `unget(item)` takes back an item a woken getter was handed but never resumed with (it was
- *   killed or timed out first). Items handed back are taken before every other item, in the
- *   order they were handed back: getters are woken and interrupted in FIFO order, so a burst of
- *   interrupted getters leaves their items at the front in the order they were put (tests:
- *   test/sync/queue/queue.test.ts "interrupted getters hand their items back in order").
+ *   killed or timed out first). It goes back by the store's order: a FIFO takes handed-back
+ *   items before every other item, in the order they were handed back (getters are woken and
+ *   interrupted in FIFO order, so a burst of interrupted getters leaves their items at the front
+ *   in the order they were put); a stack puts it on top; a heap re-inserts it by priority, ahead
+ *   of the items of the same priority (it was put before them). Tests:
+ *   test/sync/queue/queue.test.ts "interrupted getters hand their items back in order", "an item
+ *   handed back by an interrupted getter goes back by priority".
  * - A user `compare` may throw. Every heap operation finds its path with comparisons first and
  *   moves items only afterwards, so a throw leaves the heap unchanged: the `put` or `get` that
- *   called it fails and nothing is lost or duplicated. `unget` never compares: handed-back
- *   items wait in a small FIFO in front of the heap.
+ *   called it fails and nothing is lost or duplicated. `unget` never throws: when `compare`
+ *   throws for a handed-back item, that item waits in a small FIFO in front of the heap.
  *
  * @module
  */
@@ -147,13 +150,15 @@ export function defaultCompare(a: unknown, b: unknown): number {
 const path: number[] = [];
 
 /**
- * A binary min-heap ordered by `compare`, ties broken by arrival order (stable). Handed-back
- * items wait in a FIFO in front of the heap. @internal
+ * A binary min-heap ordered by `compare`, ties broken by arrival order (stable); handed-back
+ * items go back by priority, ahead of their ties. @internal
  */
 export class Heap<T> implements ItemStore<T> {
   #items: T[] = [];
   #seqs: number[] = [];
   #seq = 0;
+  /** Arrival numbers of handed-back items: below every put, in hand-back order. */
+  #backSeq = -Number.MAX_SAFE_INTEGER;
   #compare: (a: T, b: T) => number;
   #front: Deque<T> | null = null;
 
@@ -169,15 +174,21 @@ export class Heap<T> implements ItemStore<T> {
   #before(i: number, item: T, seq: number): boolean {
     const c = this.#compare(this.#items[i] as T, item);
     if (typeof c !== 'number' || Number.isNaN(c)) {
-      throw new TypeError(`PriorityQueue: compare must return a number, got ${String(c)}`);
+      throw new TypeError(
+        `Cannot order a PriorityQueue with a compare that returned a non-number: it returned ${String(c)}`,
+      );
     }
     return c < 0 || (c === 0 && (this.#seqs[i] as number) < seq);
   }
 
   push(item: T): void {
+    this.#insert(item, this.#seq);
+    this.#seq++;
+  }
+
+  #insert(item: T, seq: number): void {
     const items = this.#items;
     const seqs = this.#seqs;
-    const seq = this.#seq;
     // Find the slot first: a throwing compare leaves the heap as it was.
     let i = items.length;
     while (i > 0) {
@@ -185,7 +196,6 @@ export class Heap<T> implements ItemStore<T> {
       if (this.#before(p, item, seq)) break;
       i = p;
     }
-    this.#seq = seq + 1;
     let j = items.length;
     items.push(item);
     seqs.push(seq);
@@ -247,8 +257,14 @@ export class Heap<T> implements ItemStore<T> {
   }
 
   unget(item: T): void {
-    if (this.#front === null) this.#front = new Deque<T>();
-    this.#front.push(item);
+    try {
+      this.#insert(item, this.#backSeq);
+      this.#backSeq++;
+    } catch {
+      // A throwing compare cannot place it: keep it in front rather than lose it.
+      if (this.#front === null) this.#front = new Deque<T>();
+      this.#front.push(item);
+    }
   }
 
   clear(): number {

@@ -158,11 +158,15 @@ export interface ChannelStats {
 export function readShutdownOptions(options: unknown, where: string): boolean {
   if (options === undefined || options === null) return false;
   if (typeof options !== 'object') {
-    throw new TypeError(`${where}: options must be an object, got ${typeof options}`);
+    throw new TypeError(
+      `Cannot call ${where} with options that are not an object: options is ${typeof options}`,
+    );
   }
   const immediate = (options as ShutdownOptions).immediate;
   if (immediate !== undefined && immediate !== null && typeof immediate !== 'boolean') {
-    throw new TypeError(`${where}: immediate must be a boolean, got ${typeof immediate}`);
+    throw new TypeError(
+      `Cannot call ${where} with a non-boolean immediate option: immediate is ${typeof immediate}`,
+    );
   }
   return immediate === true;
 }

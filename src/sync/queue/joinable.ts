@@ -140,12 +140,16 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     let compare: unknown = defaultCompare;
     if (options !== undefined && options !== null) {
       if (typeof options !== 'object') {
-        throw new TypeError(`PriorityQueue: options must be an object, got ${typeof options}`);
+        throw new TypeError(
+          `Cannot create a PriorityQueue with options that are not an object: options is ${typeof options}`,
+        );
       }
       const c = options.compare;
       if (c !== undefined && c !== null) {
         if (typeof c !== 'function') {
-          throw new TypeError(`PriorityQueue: compare must be a function, got ${typeof c}`);
+          throw new TypeError(
+            `Cannot create a PriorityQueue with a compare that is not a function: compare is ${typeof c}`,
+          );
         }
         compare = c;
       }

@@ -65,7 +65,8 @@ function readMaxsize(maxsize: unknown, action: string): number {
       `Cannot ${action} with a maxsize that is not a number: maxsize is ${typeof maxsize}`,
     );
   }
-  if (Number.isNaN(maxsize)) throw new RangeError(`Cannot ${action} with maxsize NaN`);
+  if (Number.isNaN(maxsize))
+    throw new RangeError(`Cannot ${action} with a NaN maxsize: maxsize is NaN`);
   if (maxsize <= 0 || maxsize === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
   if (!Number.isInteger(maxsize)) {
     throw new RangeError(`Cannot ${action} with a fractional maxsize: maxsize is ${maxsize}`);

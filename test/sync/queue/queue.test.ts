@@ -130,7 +130,7 @@ describe('the queue classes', () => {
       assert.deepEqual([q.getNowait(), q.getNowait(), q.getNowait(), q.getNowait()], [0, 1, 2, 3]);
       assert.throws(() => {
         q.maxsize = Number.NaN;
-      }, /Cannot resize a Queue with maxsize NaN/);
+      }, /Cannot resize a Queue with a NaN maxsize: maxsize is NaN/);
       assert.throws(
         () => new PriorityQueue('3' as unknown as number),
         /Cannot create a PriorityQueue with a maxsize that is not a number: maxsize is string/,
@@ -587,19 +587,37 @@ describe('PriorityQueue specifics', () => {
     assert.throws(() => new PriorityQueue(null, 'x' as unknown as object), TypeError);
     const q = new PriorityQueue<number>(null, { compare: () => Number.NaN });
     q.putNowait(1);
-    assert.throws(() => q.putNowait(2), /compare must return a number/);
+    assert.throws(() => q.putNowait(2), /compare that returned a non-number/);
   });
+});
 
-  test('an item a woken getter was interrupted with is the next one got', () =>
+describe('PriorityQueue: items handed back', () => {
+  test('an item handed back by an interrupted getter goes back by priority, behind a smaller one put meanwhile', () =>
     vrun(async () => {
       const q = new PriorityQueue<number>();
       const g = spawn(() => q.get());
       await sleep(0);
-      q.putNowait(9);
-      q.putNowait(1);
+      q.putNowait(5); // handed to g, which has not resumed
+      q.putNowait(1); // nobody waits: queued
       void g.kill({ block: false });
       await g.join();
-      assert.deepEqual([q.getNowait(), q.getNowait()], [9, 1]);
+      assert.ok(isExit(g));
+      assert.deepEqual([q.getNowait(), q.getNowait()], [1, 5]);
+    }));
+
+  test('handed-back items go before later items of the same priority, in hand-back order', () =>
+    vrun(async () => {
+      const q = new PriorityQueue<[number, string]>(null, { compare: (a, b) => a[0] - b[0] });
+      const gs = [spawn(() => q.get()), spawn(() => q.get())];
+      await sleep(0);
+      q.putNowait([2, 'first']);
+      q.putNowait([2, 'second']);
+      q.putNowait([2, 'later']);
+      q.putNowait([1, 'urgent']);
+      for (const g of gs) void g.kill({ block: false });
+      await joinAll(gs);
+      const out = [1, 2, 3, 4].map(() => q.getNowait()[1]);
+      assert.deepEqual(out, ['urgent', 'first', 'second', 'later']);
     }));
 });
 
@@ -1003,7 +1021,7 @@ describe('item stores (internal)', () => {
     assert.equal(d.clear(), 1);
   });
 
-  test('Heap returns items in compare order, ties in arrival order, handed-back items first', () => {
+  test('Heap returns items in compare order, ties in arrival order, handed-back items by order', () => {
     const rnd = lcg(5);
     const h = new Heap<[number, number]>((a, b) => a[0] - b[0]);
     const model: [number, number][] = [];
@@ -1020,8 +1038,12 @@ describe('item stores (internal)', () => {
       }
       assert.equal(h.size, model.length);
     }
-    h.unget([99, -1]);
-    assert.deepEqual(h.take(), [99, -1]);
-    assert.equal(h.clear(), model.length);
+    h.unget([-1, -1]);
+    assert.deepEqual(h.take(), [-1, -1]);
+    h.push([0, seq++]);
+    h.unget([0, -2]); // ties: a handed-back item goes first
+    assert.deepEqual(h.take(), [0, -2]);
+    h.unget([99, -3]); // by priority: behind everything smaller
+    assert.equal(h.clear(), model.length + 2);
   });
 });
