@@ -3,6 +3,7 @@
 // The W* workloads are the anchors' node/limit.mjs definitions (/work/shared/anchors), unchanged
 // except that each returns its time instead of printing it.
 // Usage: node --expose-gc plain.mjs <workload> <warmup> <reps>
+import { pathToFileURL } from 'node:url';
 import { check, fullGc, main, minstdDelays, now, peakRssBytes } from '../lib/child.mjs';
 
 // ---- switch (W2): two async functions resolving each other's one-shot promises.
@@ -293,7 +294,8 @@ async function w5(n = 100_000) {
   };
 }
 
-await main({
+/** The workloads by name (bench/warm.mjs runs them in one process). */
+export const workloads = {
   switch: () => switchPromises(),
   spawn: () => spawnAll(),
   'idle-timer-promise': async () => idleTimeoutPromise(),
@@ -304,4 +306,9 @@ await main({
   w3: () => w3(),
   w4: () => w4(),
   w5: () => w5(),
-});
+};
+
+// Run as a script (bench/run.mjs starts it as a child): one workload, one JSON line.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(workloads);
+}

@@ -2,6 +2,7 @@
 // top level (the main greenlet), importing the built package from dist/src/.
 // Usage: node --expose-gc verdant.mjs <workload> <warmup> <reps>
 import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { check, fullGc, main, minstdDelays, now, peakRssBytes } from '../lib/child.mjs';
 
 const DIST = new URL('../../dist/src/', import.meta.url);
@@ -247,7 +248,8 @@ async function w5(n = 100_000) {
   };
 }
 
-await main({
+/** The workloads by name (bench/warm.mjs runs them in one process). */
+export const workloads = {
   'switch-event': () => switchEvents(),
   'switch-queue': () => switchQueues('queue'),
   'switch-channel': () => switchQueues('channel'),
@@ -261,4 +263,9 @@ await main({
   'w4-sleep0': () => w4('sleep0'),
   'w4-await': () => w4('await'),
   w5: () => w5(),
-});
+};
+
+// Run as a script (bench/run.mjs starts it as a child): one workload, one JSON line.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(workloads);
+}

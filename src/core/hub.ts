@@ -146,6 +146,8 @@ export class Hub {
   #seq = 0;
   #nodeTimer: NodeJS.Timeout | undefined = undefined;
   #nodeTimerDeadline = Number.POSITIVE_INFINITY;
+  /** The Node timer is armed but unref'd: the heap emptied since it was armed. */
+  #nodeTimerIdle = false;
   #virtualNow = 0;
 
   /** Verdant I/O operations in flight (sockets, child processes); keeps `wait()` from idling. @internal */
@@ -472,7 +474,14 @@ export class Hub {
     t.heapIndex = heap.length;
     heap.push(t);
     this.#siftUp(t.heapIndex);
-    if (!this.virtual && deadline < this.#nodeTimerDeadline) this.#armNodeTimer(deadline);
+    if (this.virtual) return;
+    if (deadline < this.#nodeTimerDeadline) this.#armNodeTimer(deadline);
+    else if (this.#nodeTimerIdle) {
+      // The Node timer left armed (unref'd) when the heap emptied fires before this deadline:
+      // make it keep the process alive again, and re-arm when it fires.
+      this.#nodeTimerIdle = false;
+      (this.#nodeTimer as NodeJS.Timeout).ref();
+    }
   }
 
   /**
@@ -491,10 +500,11 @@ export class Hub {
       this.#siftDown(i);
       this.#siftUp(last.heapIndex);
     }
-    if (heap.length === 0 && this.#nodeTimer !== undefined) {
-      clearTimeout(this.#nodeTimer);
-      this.#nodeTimer = undefined;
-      this.#nodeTimerDeadline = Number.POSITIVE_INFINITY;
+    if (heap.length === 0 && this.#nodeTimer !== undefined && !this.#nodeTimerIdle) {
+      // Keep the Node timer but let it no longer hold the process: a withTimeout per call
+      // would otherwise pay a setTimeout and a clearTimeout each.
+      this.#nodeTimer.unref();
+      this.#nodeTimerIdle = true;
     }
   }
 
@@ -539,6 +549,7 @@ export class Hub {
 
   #armNodeTimer(deadline: number): void {
     if (this.#nodeTimer !== undefined) clearTimeout(this.#nodeTimer);
+    this.#nodeTimerIdle = false;
     this.#nodeTimerDeadline = deadline;
     // Node's timers overflow past 2^31-1 ms: wake up then and re-arm.
     const delay = Math.min(MAX_NODE_DELAY, Math.max(0, Math.ceil(deadline - performance.now())));
@@ -547,6 +558,7 @@ export class Hub {
 
   #onNodeTimer = (): void => {
     this.#nodeTimer = undefined;
+    this.#nodeTimerIdle = false;
     this.#nodeTimerDeadline = Number.POSITIVE_INFINITY;
     this.#budgetCount = 0;
     if (this.#size > 0 || this.holder !== null) {

@@ -39,6 +39,13 @@
  *    {@link ioEnded} when its source is done, so `wait()` does not call the hub idle and a
  *    virtual clock does not jump past it. For a one-off foreign promise use `until()`.
  *
+ * 7. **Callbacks from the hub.** Run `rawlink`-style callbacks with {@link runRaw}: they run as
+ *    the hub's RawGreenlet, where a verdant wait rejects with an `Error` saying so (gevent's
+ *    `BlockingSwitchOutError`) instead of registering as some other greenlet's wait.
+ * 8. **Rejections by cancellation** (a kill's exception, a `Timeout`, `LoopExit`, a signal's
+ *    reason) are marked handled by `Waiter` itself; a call that fails before waiting returns
+ *    `rejectWait(err)`, which does the same for a pre-aborted signal ({@link isCancellation}).
+ *
  * Tests that pin this protocol: test/core/lowlevel.test.ts (a small primitive built from this
  * door alone: cancel point, nothing lost, commit at resume, completed waits, options),
  * test/sync/queue/property.test.ts, test/sync/lock.property.test.ts and

@@ -24,7 +24,7 @@ import { currentFiber } from './context.js';
 import { guardCancellation, rejectWait } from './errors.js';
 import { getHub, type Hub } from './hub.js';
 import { throwTimeout } from './timeout.js';
-import { readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
+import { holdTheTurn, readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
 
 /** What {@link race} resolves with: which call settled first, and its value. */
 export interface RaceResult<T> {
@@ -143,6 +143,9 @@ function runRace(
     rejectRace(e);
   };
   let foreign = false;
+  // Keep the turn while the calls start their waits: no other wait resumes before the race
+  // knows what each call started.
+  holdTheTurn(1);
   for (let i = 0; i < fns.length && !done; i++) {
     let r: unknown;
     try {
@@ -170,6 +173,7 @@ function runRace(
       (e: unknown) => lose(e),
     );
   }
+  if (done || !foreign) holdTheTurn(-1);
   if (done) return out;
   // The race's own wait: its timeout and signal, and a cancel point for foreign-only races.
   const w = new Waiter<never>(raceOwner, throwTimeout);
@@ -181,5 +185,11 @@ function runRace(
     hub.untilCount++;
   }
   w.start(timeout, signal).then(undefined, lose);
+  if (foreign) {
+    // A call that started no verdant wait may have completed at once (its promise is already
+    // resolved, and what it took is in it): keep the turn until the microtasks drain — the
+    // hub's setImmediate check gives it away — so that call wins over any wait resuming.
+    holdTheTurn(-1);
+  }
   return out;
 }

@@ -31,6 +31,16 @@ export interface TimeoutOptions {
   exception?: Error | ErrorClass | string | null;
 }
 
+/** Throw a TypeError/RangeError for a duration that is not a non-negative number of ms. */
+function checkDuration(ms: unknown, where: string): void {
+  if (typeof ms !== 'number') {
+    throw new TypeError(`${where}: ms must be a number of milliseconds, got ${typeName(ms)}`);
+  }
+  if (Number.isNaN(ms) || ms < 0) {
+    throw new RangeError(`${where}: ms must be a non-negative number, got ${ms}`);
+  }
+}
+
 function fireTimeout(t: unknown): void {
   (t as Timeout)._fire();
 }
@@ -86,14 +96,7 @@ export class Timeout extends Cancellation {
    * @param options - `exception`: what to throw instead of the Timeout itself
    */
   constructor(ms?: number | null, options: TimeoutOptions = {}) {
-    if (ms !== undefined && ms !== null) {
-      if (typeof ms !== 'number') {
-        throw new TypeError(`Timeout: ms must be a number of milliseconds, got ${typeof ms}`);
-      }
-      if (Number.isNaN(ms) || ms < 0) {
-        throw new RangeError(`Timeout: ms must be a non-negative number, got ${ms}`);
-      }
-    }
+    if (ms !== undefined && ms !== null) checkDuration(ms, 'Timeout');
     const exc = options?.exception;
     if (
       exc !== undefined &&
@@ -238,6 +241,46 @@ export function withTimeout(ms: number, ...rest: unknown[]): Promise<unknown> {
   return guardCancellation(withTimeoutImpl(ms, rest));
 }
 
+/**
+ * The deadline of one `withTimeout` call: its own timer entry and fiber-list node, with no
+ * `Timeout` made unless it fires (an Error costs more than the rest of the call). What it throws
+ * when it fires is a `Timeout` of `ms`, as `new Timeout(ms)` would be.
+ */
+class Deadline implements FiberTimeout {
+  deadline = 0;
+  seq = 0;
+  heapIndex = -1;
+  _tprev: FiberTimeout | null = null;
+  _tnext: FiberTimeout | null = null;
+  readonly ms: number;
+  readonly fiber: Fiber;
+  readonly hub: Hub;
+  thrown: unknown = NONE;
+
+  constructor(ms: number) {
+    this.ms = ms;
+    const fiber = currentFiber();
+    this.fiber = fiber;
+    this.hub = fiber._homeHub() ?? getHub();
+    if (ms === Number.POSITIVE_INFINITY) return;
+    this.hub.addTimer(this, ms);
+    fiber._addTimeout(this);
+  }
+
+  fire(): void {
+    const t = new Timeout(this.ms);
+    this.thrown = t;
+    this.fiber._removeTimeout(this);
+    this.fiber._deliver(t);
+  }
+
+  cancel(): void {
+    if (this.heapIndex >= 0) this.hub.removeTimer(this);
+    this.fiber._removeTimeout(this);
+    if (this.thrown !== NONE) this.fiber._withdraw(this.thrown);
+  }
+}
+
 async function withTimeoutImpl(ms: number, rest: unknown[]): Promise<unknown> {
   let opts: WithTimeoutOptions<unknown> | null = null;
   if (typeof rest[0] !== 'function') {
@@ -252,11 +295,12 @@ async function withTimeoutImpl(ms: number, rest: unknown[]): Promise<unknown> {
   if (typeof fn !== 'function') {
     throw new TypeError(`withTimeout: fn must be a function, got ${typeName(fn)}`);
   }
-  const t = new Timeout(ms).start();
+  checkDuration(ms, 'withTimeout');
+  const t = new Deadline(ms);
   try {
     return await (fn as (...a: unknown[]) => unknown)(...rest);
   } catch (e) {
-    if (e === t && opts !== null && 'timeoutValue' in opts) return opts.timeoutValue;
+    if (e === t.thrown && opts !== null && 'timeoutValue' in opts) return opts.timeoutValue;
     throw e;
   } finally {
     t.cancel();

@@ -36,6 +36,17 @@ const STATE = 3;
 /** Bit: queued on the hub's FIFO. */
 const QUEUED = 4;
 
+/**
+ * While non-zero, starting a wait does not give the hub's turn away (race() calls its entrants
+ * under it, so one that completed at once settles before any other wait resumes). @internal
+ */
+let holdTurn = 0;
+
+/** Keep (`+1`) or stop keeping (`-1`) the turn across wait starts; see {@link holdTurn}. @internal */
+export function holdTheTurn(delta: 1 | -1): void {
+  holdTurn += delta;
+}
+
 /** Marks a wait whose `timeout` option elapsed. @internal */
 export const TIMED_OUT: unique symbol = Symbol('timed out');
 
@@ -157,7 +168,7 @@ export class Waiter<T = unknown> implements Timed {
       this.#abort = { signal, listener };
       signal.addEventListener('abort', listener, { once: true });
     }
-    if (hub.holder === fiber) hub.release();
+    if (hub.holder === fiber && holdTurn === 0) hub.release();
     return p;
   }
 

@@ -261,3 +261,15 @@ test('race() rejects bad arguments without throwing', async () => {
     await assertRejectsNoThrow(() => race('x' as never), TypeError);
   });
 });
+
+test('a call that completes at once wins over a wait that could resume: what it took is not lost', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    q.putNowait(5);
+    const r = await race(
+      () => q.get().then((x) => x * 2), // the get takes the item at once; its value settles later
+      () => sleep(0),
+    );
+    assert.deepEqual(r, { index: 0, value: 10 });
+  });
+});
