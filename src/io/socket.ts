@@ -461,7 +461,13 @@ export class Socket {
   /**
    * Shut down one side: `'write'` (send end of stream; we may still read), `'read'` (later
    * `recv`s resolve empty) or `'both'`. Never switches.
-   * @throws EBADF after close
+   * @throws EBADF after close; TypeError for another `how`
+   * @example
+   * ```ts
+   * await sock.sendall('request');
+   * sock.shutdown('write'); // the peer reads end of stream; we can still recv its answer
+   * ```
+   * Follows Python's `socket.shutdown(SHUT_WR)`.
    */
   shutdown(how: 'read' | 'write' | 'both' = 'write'): void {
     if (how !== 'read' && how !== 'write' && how !== 'both') {
@@ -511,6 +517,11 @@ export class Socket {
    * Set the timeout (ms) of every later wait of this socket that has no `timeout` option of
    * its own; `null` waits forever. Expiry rejects with `SocketTimeout`. Never switches.
    * @throws RangeError for a negative or NaN value
+   * @example
+   * ```ts
+   * sock.settimeout(5000); // a recv that waits more than 5 s throws SocketTimeout
+   * ```
+   * Follows Python's `socket.settimeout` (milliseconds, not seconds).
    */
   settimeout(ms: number | null): void {
     if (ms !== null && ms !== undefined && (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0)) {
@@ -551,7 +562,13 @@ export class Socket {
     });
   }
 
-  /** Our own address: `[host, port]`, or `{path}` for a Unix socket. */
+  /**
+   * Our own address: `[host, port]`, or `{path}` for a Unix socket. Never switches.
+   * @example
+   * ```ts
+   * const [host, port] = server.getsockname() as [string, number];
+   * ```
+   */
   getsockname(): Address {
     const h = this._handle;
     if (h === null) throw badFd('Socket.getsockname');
