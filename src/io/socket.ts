@@ -4,8 +4,8 @@
  * `await sock.sendall(data)` — where every call that waits is a verdant wait: a kill, a
  * `Timeout`, the `timeout` option or an aborted `signal` lands there and `finally` blocks run.
  *
- * Design note — one Socket, three machines. A `Socket` is a stream ({@link StreamIO}: TCP,
- * Unix, TLS), a listener ({@link ListenerIO}) or a datagram socket ({@link DatagramIO}); each
+ * Design note — one Socket, three machines. A `Socket` is a stream (`StreamIO`: TCP,
+ * Unix, TLS), a listener (`ListenerIO`) or a datagram socket (`DatagramIO`); each
  * parks its waits as Waiters of the door (core/lowlevel.ts), so a `recv` costs one Waiter, no
  * promise chain and no closure. What an interrupted wait held goes back (bytes to the buffer's
  * head, a connection to the backlog, a datagram to the queue): nothing is lost. `close()` wakes
@@ -656,5 +656,11 @@ export {
   wrapSocket,
 } from './_connect.js';
 export { waitRead, waitWrite } from './_ready.js';
-export { type AddrInfo, getaddrinfo, gethostbyaddr, gethostbyname } from './dns.js';
+export {
+  type AddrInfo,
+  type AddrInfoOptions,
+  getaddrinfo,
+  gethostbyaddr,
+  gethostbyname,
+} from './dns.js';
 export { FileObject } from './fileobject.js';
