@@ -334,7 +334,7 @@ if (want('net')) {
   const needs = ['servers/index.js'];
   const b = job('net', 'w7-node', w7);
   const v = job('net', 'w7-verdant', { ...w7, needs });
-  row('w7', 'net: W7 TCP echo 50×2000', v, b, 'bare node:net (callbacks)', 1 / 0.9);
+  row('w7', 'net: W7 TCP echo 50×2000', v, b, 'bare node:net (callbacks)', 1.11);
   const list = [b, v];
   if (ANCHORS) {
     const g = job('net', 'w7-gevent', { warmup: 0, reps: 1, rounds: 2 });

@@ -24,14 +24,14 @@ export async function ask(message: string, address: [string, number]): Promise<s
   }
 }
 
-export async function main(): Promise<void> {
+export async function main(message = 'Hello, UDP!'): Promise<void> {
   const server = echoServer(0);
   await server.start();
   try {
-    await ask(process.argv[2] ?? 'Hello, UDP!', ['127.0.0.1', server.serverPort as number]);
+    await ask(message, ['127.0.0.1', server.serverPort as number]);
   } finally {
     await server.stop();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main(process.argv[2]);

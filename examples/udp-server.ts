@@ -19,11 +19,13 @@ export function echoServer(port = 0): DatagramServer {
   return server;
 }
 
-export async function main(): Promise<void> {
-  const server = echoServer(Number(process.argv[2] ?? 9000));
+export async function main(port = 9000): Promise<void> {
+  const server = echoServer(port);
   await server.start();
   console.log('Receiving datagrams on :%d', server.serverPort);
   await server.serveForever();
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await main(Number(process.argv[2] ?? 9000));
+}

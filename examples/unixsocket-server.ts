@@ -28,11 +28,11 @@ export function socketPath(): string {
   return join(tmpdir(), `verdant-example-${process.pid}.sock`);
 }
 
-export async function main(): Promise<void> {
-  const server = unixServer(process.argv[2] ?? socketPath());
+export async function main(path = socketPath()): Promise<void> {
+  const server = unixServer(path);
   await server.start();
   console.log('Listening on %s', (server.address as { path: string }).path);
   await server.serveForever();
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main(process.argv[2]);

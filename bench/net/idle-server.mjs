@@ -19,7 +19,8 @@ function opened() {
         `${JSON.stringify({
           connections: n,
           rss_per_conn: (m.rss - base.rss) / n,
-          heap_per_conn: (m.heapUsed + m.external - base.heapUsed - base.external) / n,
+          heap_per_conn: (m.heapUsed - base.heapUsed) / n,
+          external_per_conn: (m.external - base.external) / n,
         })}\n`,
       );
     }, 200);

@@ -9,9 +9,11 @@
  *   `Timeout` lands before it resumes, `abortWait(w, true)` puts them back at the head of the
  *   buffer and serves the next reader: the next `recv` gets them, in order. A `recvInto` reader
  *   hands back a copy of what it wrote into the caller's array.
- * - The buffer holds at most about {@link READ_AHEAD} bytes: above that the Node socket is
- *   paused, and resumed when a reader takes it below. A reader that drains a fast socket
- *   therefore waits (gives the turn to the hub) at least every 64 KiB.
+ * - The buffer holds at most about {@link READ_AHEAD} bytes (256 KiB): above that the Node
+ *   socket is paused, and resumed when a reader takes it below. A reader served from the buffer
+ *   without waiting goes through the hub once it has taken {@link YIELD_EVERY} bytes (64 KiB)
+ *   that way: its next read parks and is woken at once, so a greenlet that drains a fast socket
+ *   lets the others run at least every 64 KiB.
  * - `close()` (of the Socket) wakes every reader and writer with EBADF; the peer's end of
  *   stream wakes readers with an empty array and does not end our writing side (half-close).
  * - A wait counts as I/O in flight (`ioStarted`) from park to wake or interruption.
@@ -24,7 +26,9 @@ import { ioEnded, ioStarted, obtainWaiter, type Waiter, WaitList } from '../core
 import { badFd, coded, throwSocketTimeout } from './_errors.js';
 
 /** Pause the Node socket when this many bytes are buffered and unread. */
-export const READ_AHEAD = 64 * 1024;
+export const READ_AHEAD = 256 * 1024;
+/** A reader served from the buffer yields to the hub after this many bytes. */
+export const YIELD_EVERY = 64 * 1024;
 /** `sendall` writes in chunks of this size, waiting for `'drain'` between them. */
 export const WRITE_CHUNK = 64 * 1024;
 
@@ -102,6 +106,8 @@ export class StreamIO {
   /** Closed by our side. */
   closed = false;
   #paused = false;
+  /** Bytes handed to readers without a wait since the last wait. */
+  #unyielded = 0;
   readonly readers: Readers;
   #writers: Writers | null = null;
   /** The writers' list, made on the first wait for `'drain'`. */
@@ -213,7 +219,12 @@ export class StreamIO {
 
   /** Serve a read request at once: the bytes, or null when it must wait. */
   tryRead(req: ReadRequest): Uint8Array | number | null {
-    if (this.buffered > 0) return typeof req === 'number' ? this.take(req) : this.takeInto(req);
+    if (this.buffered > 0) {
+      if (this.#unyielded >= YIELD_EVERY) return null; // parkReader wakes it at once
+      const got = typeof req === 'number' ? this.take(req) : this.takeInto(req);
+      this.#unyielded += typeof got === 'number' ? got : got.length;
+      return got;
+    }
     if (this.error !== null) throw this.error;
     if (this.eof) return typeof req === 'number' ? EMPTY : 0;
     return null;
@@ -226,7 +237,9 @@ export class StreamIO {
     w.data = req;
     this.readers.push(w);
     ioStarted(w.hub);
-    return w.start(timeout, signal);
+    const p = w.start(timeout, signal);
+    if (this.buffered > 0) this.#serve(); // the yield of tryRead: woken at once, resumed in turn
+    return p;
   }
 
   /** Hand the bytes an interrupted reader held back to the buffer's head, then serve. */
@@ -249,6 +262,7 @@ export class StreamIO {
 
   /** Wake waiting readers while there is something for them. */
   #serve(): void {
+    this.#unyielded = 0;
     while (this.readable) {
       const w = this.readers.shiftLive();
       if (w === null) return;

@@ -67,8 +67,13 @@ export class FileObject {
 
   /**
    * Read one line, up to and including `\n` (or what is left at end of stream; empty after
-   * it). `limit` caps its length in bytes.
+   * it). `limit` caps its length in bytes. A switch point when it waits: a kill there keeps
+   * what was read for the next call.
    * @throws EBADF after close; SocketTimeout
+   * @example
+   * ```ts
+   * const line = await file.readline(); // Uint8Array, '\n' included
+   * ```
    */
   async readline(limit = -1, opts?: WaitOptions | number | null): Promise<Uint8Array> {
     if (this.#closed) throw badFd('SocketFile.readline');
@@ -84,8 +89,13 @@ export class FileObject {
 
   /**
    * Read `n` bytes (fewer only at end of stream), or everything up to end of stream when `n`
-   * is omitted.
-   * @throws EBADF after close; SocketTimeout
+   * is omitted. A switch point when it waits.
+   * @throws EBADF after close; SocketTimeout; RangeError for a bad `n`
+   * @example
+   * ```ts
+   * const header = await file.read(4);
+   * const rest = await file.read(); // to end of stream
+   * ```
    */
   async read(n?: number, opts?: WaitOptions | number | null): Promise<Uint8Array> {
     if (this.#closed) throw badFd('SocketFile.read');
@@ -109,8 +119,13 @@ export class FileObject {
 
   /**
    * Queue `data` (bytes or a UTF-8 string); sends the queue once 8 KiB are waiting. Resolves
-   * the number of bytes queued.
-   * @throws EBADF after close
+   * the number of bytes queued. A switch point only when it sends.
+   * @throws EBADF after close; TypeError for other data
+   * @example
+   * ```ts
+   * await file.write('HELO\r\n');
+   * await file.flush();
+   * ```
    */
   async write(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<number> {
     if (this.#closed) throw badFd('SocketFile.write');
@@ -126,7 +141,14 @@ export class FileObject {
     return bytes.length;
   }
 
-  /** Send what `write` queued; resolves when the socket has accepted it. */
+  /**
+   * Send what `write` queued; resolves when the socket has accepted it (a switch point while
+   * Node's buffer is full).
+   * @example
+   * ```ts
+   * await file.flush();
+   * ```
+   */
   async flush(opts?: WaitOptions | number | null): Promise<void> {
     if (this.#wlen === 0) return;
     const data =

@@ -4,8 +4,8 @@
  * `await sock.sendall(data)` — where every call that waits is a verdant wait: a kill, a
  * `Timeout`, the `timeout` option or an aborted `signal` lands there and `finally` blocks run.
  *
- * Design note — one Socket, three machines. A `Socket` is a stream ({@link StreamIO}: TCP,
- * Unix, TLS), a listener ({@link ListenerIO}) or a datagram socket ({@link DatagramIO}); each
+ * Design note — one Socket, three machines. A `Socket` is a stream (`StreamIO`: TCP,
+ * Unix, TLS), a listener (`ListenerIO`) or a datagram socket (`DatagramIO`); each
  * parks its waits as Waiters of the door (core/lowlevel.ts), so a `recv` costs one Waiter, no
  * promise chain and no closure. What an interrupted wait held goes back (bytes to the buffer's
  * head, a connection to the backlog, a datagram to the queue): nothing is lost. `close()` wakes
@@ -18,7 +18,6 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import * as tls from 'node:tls';
 import { inspect } from 'node:util';
 import { NONE, readWaitOptions, type WaitOptions, waitArgs } from '../core/lowlevel.js';
 import { callbackWait } from './_callwait.js';
@@ -30,7 +29,6 @@ import {
   coded,
   formatTarget,
   parseAddress,
-  type Target,
   withAddress,
 } from './_errors.js';
 import { ListenerIO } from './_listener.js';
@@ -42,26 +40,6 @@ export { type Address, type AddressInput, SocketTimeout } from './_errors.js';
 
 /** What a socket is: its family and transport. */
 export type SocketType = 'tcp' | 'unix' | 'tls' | 'udp4' | 'udp6';
-
-/** Options of {@link createConnection}. */
-export interface ConnectOptions extends WaitOptions {
-  /** TLS: `true` or Node's `tls.connect` options (`ca`, `servername`, `rejectUnauthorized` …). */
-  tls?: tls.ConnectionOptions | boolean;
-  /** Disable Nagle's algorithm (default true). */
-  noDelay?: boolean;
-}
-
-/** Options of {@link listen}. */
-export interface ListenOptions extends WaitOptions {
-  host?: string;
-  port?: number;
-  path?: string;
-  backlog?: number;
-  /** SO_REUSEPORT, where Node supports it (≥ 22.12): several listeners share the port. */
-  reusePort?: boolean;
-  /** TLS server options (`key`, `cert` …): accepted sockets are TLS sockets. */
-  tls?: tls.TlsOptions;
-}
 
 /** Readiness of a socket, as `waitRead`/`waitWrite`/`select` see it. @internal */
 export interface Readiness {
@@ -483,7 +461,13 @@ export class Socket {
   /**
    * Shut down one side: `'write'` (send end of stream; we may still read), `'read'` (later
    * `recv`s resolve empty) or `'both'`. Never switches.
-   * @throws EBADF after close
+   * @throws EBADF after close; TypeError for another `how`
+   * @example
+   * ```ts
+   * await sock.sendall('request');
+   * sock.shutdown('write'); // the peer reads end of stream; we can still recv its answer
+   * ```
+   * Follows Python's `socket.shutdown(SHUT_WR)`.
    */
   shutdown(how: 'read' | 'write' | 'both' = 'write'): void {
     if (how !== 'read' && how !== 'write' && how !== 'both') {
@@ -533,6 +517,11 @@ export class Socket {
    * Set the timeout (ms) of every later wait of this socket that has no `timeout` option of
    * its own; `null` waits forever. Expiry rejects with `SocketTimeout`. Never switches.
    * @throws RangeError for a negative or NaN value
+   * @example
+   * ```ts
+   * sock.settimeout(5000); // a recv that waits more than 5 s throws SocketTimeout
+   * ```
+   * Follows Python's `socket.settimeout` (milliseconds, not seconds).
    */
   settimeout(ms: number | null): void {
     if (ms !== null && ms !== undefined && (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0)) {
@@ -573,7 +562,13 @@ export class Socket {
     });
   }
 
-  /** Our own address: `[host, port]`, or `{path}` for a Unix socket. */
+  /**
+   * Our own address: `[host, port]`, or `{path}` for a Unix socket. Never switches.
+   * @example
+   * ```ts
+   * const [host, port] = server.getsockname() as [string, number];
+   * ```
+   */
   getsockname(): Address {
     const h = this._handle;
     if (h === null) throw badFd('Socket.getsockname');
@@ -652,195 +647,20 @@ export interface SocketOptions {
   type?: 'udp4' | 'udp6';
 }
 
-/**
- * Connect to `address` — `[host, port]`, `{host, port}`, `"host:port"` or `{path}` (Unix) —
- * and resolve the connected `Socket` (TCP_NODELAY on). With `{tls}` it completes a TLS
- * handshake too. A switch point: a kill or `Timeout` there closes the half-open connection. The
- * `timeout` option bounds the connect (SocketTimeout) and stays as the socket's timeout, as in
- * Python.
- * @throws TypeError/RangeError for a bad address or port; ECONNREFUSED, ENOTFOUND, a TLS
- *   failure … each naming the address
- * @example
- * ```ts
- * import { createConnection } from 'verdant/socket';
- * const sock = await createConnection(['127.0.0.1', 8000], { timeout: 5000 });
- * await sock.sendall('GET / HTTP/1.0\r\n\r\n');
- * ```
- * Follows gevent's `create_connection` (`timeout` in ms; `tls` is Node's, not `ssl.wrap_socket`).
- */
-export function createConnection(
-  address: AddressInput,
-  opts?: ConnectOptions | number | null,
-): Promise<Socket> {
-  const where = 'createConnection';
-  const t = parseAddress(address, where, 'localhost');
-  if (t instanceof Error) return Promise.reject(t);
-  const o: ConnectOptions = typeof opts === 'number' ? { timeout: opts } : (opts ?? {});
-  if (typeof o !== 'object')
-    return Promise.reject(new TypeError(`${where}: options must be an object, got ${typeof o}`));
-  const err = readWaitOptions(o, where);
-  if (err !== NONE) return Promise.reject(err);
-  const timeout = waitArgs.timeout;
-  const label = formatTarget(t);
-  const useTls = o.tls !== undefined && o.tls !== false;
-  const type: SocketType = useTls ? 'tls' : t.path !== undefined ? 'unix' : 'tcp';
-  return callbackWait<Socket>(where, o, (done) => {
-    const base = {
-      allowHalfOpen: true,
-      ...(t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port }),
-    };
-    const ns = useTls
-      ? tls.connect({ ...base, ...(o.tls === true ? {} : (o.tls as tls.ConnectionOptions)) })
-      : net.connect(base as net.NetConnectOpts);
-    if (type !== 'unix' && o.noDelay !== false) ns.setNoDelay(true);
-    const onErr = (e: Error): void => {
-      ns.destroy();
-      done(withAddress(e, label, useTls ? 'TLS connection failed: ' : '') as Error);
-    };
-    ns.once('error', onErr);
-    ns.once(useTls ? 'secureConnect' : 'connect', () => {
-      ns.off('error', onErr);
-      done(
-        null,
-        Socket._adopt(
-          ns,
-          type,
-          t.path !== undefined
-            ? { path: t.path }
-            : [ns.remoteAddress ?? t.host, ns.remotePort ?? t.port],
-          timeout,
-        ),
-      );
-    });
-    return (held) => {
-      if (held !== undefined) held.close();
-      else ns.destroy();
-    };
-  });
-}
-
-/**
- * Listen on `{host, port}` (port 0: any free port; host default `127.0.0.1`) or `{path}` (a
- * Unix socket) and resolve the listening `Socket`; `accept()` takes its connections. With
- * `{tls}` (Node's TLS server options) accepted sockets are TLS sockets, their handshake done.
- * @throws EADDRINUSE naming the address when it is taken (unless `reusePort`)
- * @example
- * ```ts
- * import { listen } from 'verdant/socket';
- * const server = await listen({ host: '127.0.0.1', port: 0 });
- * console.log(server.getsockname());
- * ```
- */
-export function listen(opts: ListenOptions = {}): Promise<Socket> {
-  const where = 'listen';
-  if (opts === null || typeof opts !== 'object')
-    return Promise.reject(new TypeError(`${where}: options must be an object, got ${typeof opts}`));
-  const t: Target | Error =
-    opts.path !== undefined
-      ? parseAddress({ path: opts.path }, where, '')
-      : parseAddress({ host: opts.host, port: opts.port ?? 0 }, where, '127.0.0.1');
-  if (t instanceof Error) return Promise.reject(t);
-  if (opts.backlog !== undefined && (!Number.isInteger(opts.backlog) || opts.backlog < 0)) {
-    return Promise.reject(
-      new RangeError(
-        `${where}: backlog must be a non-negative integer, got ${String(opts.backlog)}`,
-      ),
-    );
-  }
-  const label = formatTarget(t);
-  const type: SocketType = opts.tls !== undefined ? 'tls' : t.path !== undefined ? 'unix' : 'tcp';
-  return callbackWait<Socket>(where, { timeout: opts.timeout, signal: opts.signal }, (done) => {
-    const server =
-      opts.tls !== undefined
-        ? tls.createServer({ ...opts.tls }) // allowHalfOpen is set once secure (see _listening)
-        : net.createServer({ allowHalfOpen: true, noDelay: t.path === undefined });
-    const sock = Socket._listening(server, type);
-    server.on('tlsClientError', (_e: Error, ts: tls.TLSSocket) => ts.destroy());
-    const onErr = (e: Error): void => {
-      server.close();
-      done(withAddress(e, label) as Error);
-    };
-    server.once('error', onErr);
-    const lo: net.ListenOptions & { reusePort?: boolean } =
-      t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port };
-    if (opts.backlog !== undefined) lo.backlog = opts.backlog;
-    if (opts.reusePort === true) lo.reusePort = true;
-    server.listen(lo, () => {
-      server.off('error', onErr);
-      done(null, sock);
-    });
-    return () => sock.close();
-  });
-}
-
-/** Options of {@link wrapSocket}: Node's TLS options, plus the side we play. */
-export interface WrapOptions extends Omit<tls.ConnectionOptions, 'timeout'> {
-  /** Act as the TLS server (`key`/`cert` needed); default: client. */
-  serverSide?: boolean;
-  /** Bounds the handshake (ms); SocketTimeout when it elapses. */
-  timeout?: number | null;
-  signal?: AbortSignal | null;
-}
-
-/**
- * Upgrade a connected stream socket to TLS (STARTTLS) and resolve the TLS `Socket`; `sock` is
- * closed for use (its connection now belongs to the result), and the result keeps its timeout.
- * A switch point: a kill or `Timeout` during the handshake closes the connection.
- * @throws the handshake failure, naming the peer
- * @example
- * ```ts
- * import { createConnection, wrapSocket } from 'verdant/socket';
- * const plain = await createConnection(['127.0.0.1', 8443]);
- * const secure = await wrapSocket(plain, { ca, servername: 'localhost' });
- * ```
- * Follows gevent's `ssl.wrap_socket` / `SSLContext.wrap_socket` (`server_side` → `serverSide`).
- */
-export function wrapSocket(sock: Socket, opts: WrapOptions = {}): Promise<Socket> {
-  const where = 'wrapSocket';
-  if (!(sock instanceof Socket))
-    return Promise.reject(
-      new TypeError(`${where}: sock must be a verdant Socket, got ${typeof sock}`),
-    );
-  const err = readWaitOptions({ timeout: opts.timeout, signal: opts.signal }, where);
-  if (err !== NONE) return Promise.reject(err);
-  let detached: ReturnType<Socket['_detach']>;
-  let peer: Address;
-  try {
-    peer = sock.getpeername();
-    detached = sock._detach();
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  const { sock: ns, timeout } = detached;
-  const label = Array.isArray(peer) ? formatTarget({ host: peer[0], port: peer[1] }) : peer.path;
-  const { serverSide, timeout: _t, signal: _s, ...tlsOpts } = opts;
-  return callbackWait<Socket>(
-    where,
-    { timeout: opts.timeout ?? timeout, signal: opts.signal },
-    (done) => {
-      const ts =
-        serverSide === true
-          ? new tls.TLSSocket(ns, { ...(tlsOpts as tls.TLSSocketOptions), isServer: true })
-          : tls.connect({ ...tlsOpts, socket: ns });
-      // The TLS socket runs over ns: closing it must release ns too.
-      ts.once('close', () => ns.destroy());
-      const onErr = (e: Error): void => {
-        ts.destroy();
-        done(withAddress(e, label, 'TLS handshake failed: ') as Error);
-      };
-      ts.once('error', onErr);
-      ts.once(serverSide === true ? 'secure' : 'secureConnect', () => {
-        ts.off('error', onErr);
-        done(null, Socket._adopt(ts, 'tls', peer, timeout));
-      });
-      return (held) => {
-        if (held !== undefined) held.close();
-        else ts.destroy();
-      };
-    },
-  );
-}
-
+export {
+  type ConnectOptions,
+  createConnection,
+  type ListenOptions,
+  listen,
+  type WrapOptions,
+  wrapSocket,
+} from './_connect.js';
 export { waitRead, waitWrite } from './_ready.js';
-export { type AddrInfo, getaddrinfo, gethostbyaddr, gethostbyname } from './dns.js';
+export {
+  type AddrInfo,
+  type AddrInfoOptions,
+  getaddrinfo,
+  gethostbyaddr,
+  gethostbyname,
+} from './dns.js';
 export { FileObject } from './fileobject.js';

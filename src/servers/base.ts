@@ -140,9 +140,14 @@ export abstract class BaseServer {
   }
 
   /**
-   * Bind (if needed) and start serving in the background; resolves once listening. Calling it
-   * again does nothing.
-   * @throws EADDRINUSE (naming the address) and other bind errors
+   * Bind (if needed) and start serving in the background; resolves once listening (a switch
+   * point while it binds). Calling it again does nothing.
+   * @throws EADDRINUSE (naming the address) and other bind errors; an Error after `close()`
+   * @example
+   * ```ts
+   * await server.start();
+   * console.log('listening on', server.serverPort);
+   * ```
    */
   start(): Promise<void> {
     if (this.#closed)
@@ -168,15 +173,26 @@ export abstract class BaseServer {
     this.startAccepting();
   }
 
-  /** Start (if needed) and resolve once the server has stopped. A switch point. */
+  /**
+   * Start (if needed) and resolve once the server has stopped (`stop()` or `close()`). A switch
+   * point: a kill or `Timeout` there ends this wait, not the server.
+   * @example
+   * ```ts
+   * await server.serveForever();
+   * ```
+   */
   async serveForever(opts?: WaitOptions | number | null): Promise<void> {
     await this.start();
     await this.#stopped.wait(opts);
   }
 
   /**
-   * Stop listening at once; handlers go on. Resolves once the listener is closed. Calling it
-   * again does nothing.
+   * Stop listening at once; handlers go on (as gevent's `close`). Resolves once the listener
+   * is closed; never waits for handlers. Calling it again does nothing.
+   * @example
+   * ```ts
+   * await server.close(); // no new connections; live ones finish on their own
+   * ```
    */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
@@ -193,7 +209,13 @@ export abstract class BaseServer {
 
   /**
    * Graceful stop: close the listener at once, let live handlers finish for `timeout` ms
-   * (default 1000), then kill the rest; resolves when every handler has ended. A switch point.
+   * (default 1000), then kill the rest (their `finally` blocks run); resolves when every
+   * handler has ended. A switch point.
+   * @throws RangeError for a negative timeout
+   * @example
+   * ```ts
+   * await server.stop({ timeout: 5000 });
+   * ```
    */
   async stop(opts?: StopOptions | number | null): Promise<void> {
     const timeout = typeof opts === 'number' ? opts : (opts?.timeout ?? 1000);
