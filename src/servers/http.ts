@@ -363,6 +363,15 @@ export class HttpServer extends BaseServer {
     if (r !== undefined) serverOpts.requestTimeout = r;
     if (h !== undefined && r === undefined) serverOpts.requestTimeout = Math.max(h, 300000);
     if (k !== undefined) serverOpts.keepAliveTimeout = k;
+    // node:http enforces headersTimeout/requestTimeout on a timer (30 s by default): check
+    // often enough that a short timeout is kept.
+    const shortest = Math.min(h ?? 60000, r === undefined || r === 0 ? 60000 : r);
+    if (shortest < 60000) {
+      serverOpts.connectionsCheckingInterval = Math.max(
+        50,
+        Math.min(30000, Math.floor(shortest / 2)),
+      );
+    }
     if (options.maxHeaderSize !== undefined) serverOpts.maxHeaderSize = options.maxHeaderSize;
     this.#tls = options.key !== undefined || options.cert !== undefined;
     if (this.#tls) {
