@@ -11,7 +11,7 @@
  * - **One greenlet per request.** The `'request'` event (outside any greenlet) builds a
  *   `Greenlet` and starts it (in the `Pool` given as `spawn` when there is one; a full pool queues
  *   the request FIFO until a member ends). `getCurrent()` inside the app is that greenlet, so
- *   `Local` is request-scoped, and its `signal` is the Fetch `Request.signal`. A connection that
+ *   `Local` is request-scoped, and its `signal` (`getCurrent().signal`) aborts when the client goes away. A connection that
  *   closes before its response is complete kills the greenlets of its requests (one `'close'`
  *   listener per connection, not per request). Tests: test/servers/http.test.ts "client
  *   disconnect …", "Local …".
@@ -42,7 +42,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as NetServer, Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { getCurrent, until } from '../core/api.js';
+import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
 import { kQuietLink } from '../core/lowlevel.js';
@@ -363,6 +363,15 @@ export class HttpServer extends BaseServer {
     if (r !== undefined) serverOpts.requestTimeout = r;
     if (h !== undefined && r === undefined) serverOpts.requestTimeout = Math.max(h, 300000);
     if (k !== undefined) serverOpts.keepAliveTimeout = k;
+    // node:http enforces headersTimeout/requestTimeout on a timer (30 s by default): check
+    // often enough that a short timeout is kept.
+    const shortest = Math.min(h ?? 60000, r === undefined || r === 0 ? 60000 : r);
+    if (shortest < 60000) {
+      serverOpts.connectionsCheckingInterval = Math.max(
+        50,
+        Math.min(30000, Math.floor(shortest / 2)),
+      );
+    }
     if (options.maxHeaderSize !== undefined) serverOpts.maxHeaderSize = options.maxHeaderSize;
     this.#tls = options.key !== undefined || options.cert !== undefined;
     if (this.#tls) {
@@ -744,11 +753,9 @@ async function runFetch(
       (req.headers['content-length'] !== undefined
         ? req.headers['content-length'] !== '0'
         : req.headers['transfer-encoding'] !== undefined);
-    const init: RequestInit & { duplex?: 'half' } = {
-      method,
-      headers,
-      signal: currentSignal(),
-    };
+    // No `signal` here: undici's signal plumbing costs more than the rest of the Request. The
+    // greenlet's own signal (`getCurrent().signal`) is the one a disconnect aborts.
+    const init: RequestInit & { duplex?: 'half' } = { method, headers };
     if (hasBody) {
       init.body = bodyStream(req, res, state);
       init.duplex = 'half';
@@ -778,12 +785,6 @@ async function runFetch(
     failResponse(res, isKill(err));
     throw err;
   }
-}
-
-function currentSignal(): AbortSignal | undefined {
-  // The running greenlet's signal: aborted when it is killed (the client went away).
-  const g = getCurrent();
-  return g instanceof Greenlet ? g.signal : undefined;
 }
 
 async function sendResponse(
