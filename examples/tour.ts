@@ -20,6 +20,7 @@ import { getHub } from '../src/index.js';
 import { main as actor } from './actor.js';
 import { main as asyncResult } from './async-result.js';
 import { main as asyncResultWaiters } from './async-result-waiters.js';
+import { main as blocking } from './blocking.js';
 import { main as boundedSemaphore } from './bounded-semaphore.js';
 import { main as contextSwitch } from './context-switch.js';
 import { main as determinism } from './determinism.js';
@@ -189,6 +190,12 @@ const examples: Example[] = [
     main: () => threadpool(250),
   },
   { name: 'signal', title: 'Stopping on a signal', source: T, main: () => signal() },
+  {
+    name: 'blocking',
+    title: 'Blocking detection',
+    source: "gevent's monitor thread (seed 000)",
+    main: blocking,
+  },
 ];
 
 /** Of a long output, the first HEAD lines are shown as they come, and the last TAIL at the end. */
