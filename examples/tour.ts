@@ -39,6 +39,7 @@ import { main as poolSize } from './pool-size.js';
 import { main as poolSpawn } from './pool-spawn.js';
 import { main as processes } from './processes.js';
 import { main as producerConsumer } from './producer-consumer.js';
+import { main as psycopg2Pool } from './psycopg2-pool.js';
 import { main as queueBounded } from './queue-bounded.js';
 import { main as queueProducts } from './queue-products.js';
 import { main as queueWorkers } from './queue-workers.js';
@@ -190,6 +191,12 @@ const examples: Example[] = [
     main: () => threadpool(250),
   },
   { name: 'signal', title: 'Stopping on a signal', source: T, main: () => signal() },
+  {
+    name: 'psycopg2-pool',
+    title: 'A PostgreSQL connection pool on a Queue',
+    source: "gevent's examples/psycopg2_pool.py",
+    main: () => psycopg2Pool({ seconds: 0.25 }),
+  },
   {
     name: 'blocking',
     title: 'Blocking detection',
