@@ -57,6 +57,7 @@ import { main as threeEvents } from './three-events.js';
 import { main as timeoutCalls } from './timeout-calls.js';
 import { main as timeoutObject } from './timeout-object.js';
 import { main as timeoutUsing } from './timeout-using.js';
+import { main as zmqGreen } from './zmq-green.js';
 
 interface Example {
   name: string;
@@ -197,6 +198,7 @@ const examples: Example[] = [
     source: "gevent's examples/psycopg2_pool.py",
     main: () => psycopg2Pool({ seconds: 0.25 }),
   },
+  { name: 'zmq-green', title: 'ZeroMQ request/reply', source: T, main: () => zmqGreen() },
   {
     name: 'blocking',
     title: 'Blocking detection',
