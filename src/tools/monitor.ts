@@ -112,8 +112,9 @@ export async function startMonitor(opts: MonitorOptions = {}): Promise<Monitor> 
   active++;
   const worker = new Worker(WORKER, {
     workerData: { beat, maxBlockingTime, period },
-    // Not the main program's `--input-type` or `--eval` flags: the worker is a file.
-    execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+    // None of the main program's flags: `--input-type` would break a file worker, and the
+    // watchdog needs none.
+    execArgv: [],
   });
   worker.unref();
   worker.on('error', () => {});
