@@ -38,6 +38,7 @@ const GROUPS = [
   'queue',
   'pool',
   'sleepers',
+  'net',
   'process',
   'als',
 ];
@@ -337,6 +338,31 @@ if (want('sleepers')) {
     }),
   );
   groups.push(['sleepers', [b, v, ...more]]);
+}
+if (want('net')) {
+  // bench/workloads/net.mjs: servers and drivers in separate processes; cpu = server CPU.
+  const w7 = { warmup: 0, reps: 2, rounds: 2 };
+  const needs = ['servers/index.js'];
+  const b = job('net', 'w7-node', w7);
+  const v = job('net', 'w7-verdant', { ...w7, needs });
+  row('w7', 'net: W7 TCP echo 50×2000', v, b, 'bare node:net (callbacks)', 1.11);
+  const list = [b, v];
+  if (ANCHORS) {
+    const g = job('net', 'w7-gevent', { warmup: 0, reps: 1, rounds: 2 });
+    row('w7-gevent', 'net: W7 vs gevent StreamServer', v, g, "gevent's StreamServer", 1);
+    list.push(g);
+  }
+  const idle = { warmup: 0, reps: 1, rounds: 1 };
+  const bi = job('net', 'idle-node', idle);
+  const vi = job('net', 'idle-verdant', { ...idle, needs });
+  row('net-idle', 'net: 10k idle connections', vi, bi, 'bare node:net (callbacks)', 1.5, {
+    metric: 'bytes',
+  });
+  const bulk = { warmup: 0, reps: 1, rounds: 2 };
+  const bb = job('net', 'bulk-node', bulk);
+  const vb = job('net', 'bulk-verdant', { ...bulk, needs });
+  row('net-bulk', 'net: bulk sendall/recvInto', vb, bb, 'piped node:net pair', null);
+  groups.push(['net', [...list, bi, vi, bb, vb]]);
 }
 
 // ------------------------------------------------------------------ gevent, effection, p-limit

@@ -22,9 +22,14 @@ import { main as asyncResult } from './async-result.js';
 import { main as asyncResultWaiters } from './async-result-waiters.js';
 import { main as blocking } from './blocking.js';
 import { main as boundedSemaphore } from './bounded-semaphore.js';
+import { main as concurrentDownload } from './concurrent-download.js';
 import { main as contextSwitch } from './context-switch.js';
 import { main as determinism } from './determinism.js';
+import { main as dnsForwarder } from './dns-forwarder.js';
+import { main as dnsMassResolve } from './dns-mass-resolve.js';
+import { main as echoserver } from './echoserver.js';
 import { main as event } from './event.js';
+import { main as geventsendfile } from './geventsendfile.js';
 import { main as greenletSpawnForms } from './greenlet-spawn-forms.js';
 import { main as greenletStates } from './greenlet-states.js';
 import { main as greenletSubclass } from './greenlet-subclass.js';
@@ -37,6 +42,7 @@ import { main as links } from './links.js';
 import { main as local } from './local.js';
 import { main as poolSize } from './pool-size.js';
 import { main as poolSpawn } from './pool-spawn.js';
+import { main as portforwarder } from './portforwarder.js';
 import { main as processes } from './processes.js';
 import { main as producerConsumer } from './producer-consumer.js';
 import { main as psycopg2Pool } from './psycopg2-pool.js';
@@ -57,6 +63,8 @@ import { main as threeEvents } from './three-events.js';
 import { main as timeoutCalls } from './timeout-calls.js';
 import { main as timeoutObject } from './timeout-object.js';
 import { main as timeoutUsing } from './timeout-using.js';
+import { main as udpClient } from './udp-client.js';
+import { main as unixsocketClient } from './unixsocket-client.js';
 import { main as zmqGreen } from './zmq-green.js';
 
 interface Example {
@@ -204,6 +212,54 @@ const examples: Example[] = [
     title: 'Blocking detection',
     source: "gevent's monitor thread (seed 000)",
     main: blocking,
+  },
+  {
+    name: 'echoserver',
+    title: 'An echo server',
+    source: "gevent's examples/echoserver.py",
+    main: echoserver,
+  },
+  {
+    name: 'portforwarder',
+    title: 'A port forwarder',
+    source: "gevent's examples/portforwarder.py",
+    main: portforwarder,
+  },
+  {
+    name: 'udp-client',
+    title: 'A UDP server and client',
+    source: "gevent's examples/udp_server.py, udp_client.py",
+    main: udpClient,
+  },
+  {
+    name: 'unixsocket-client',
+    title: 'A Unix socket server and client',
+    source: "gevent's examples/unixsocket_server.py, unixsocket_client.py",
+    main: unixsocketClient,
+  },
+  {
+    name: 'dns-mass-resolve',
+    title: 'Resolving 100 names, 10 at a time',
+    source: "gevent's examples/dns_mass_resolve.py",
+    main: dnsMassResolve,
+  },
+  {
+    name: 'concurrent-download',
+    title: 'Concurrent downloads',
+    source: "gevent's examples/concurrent_download.py",
+    main: concurrentDownload,
+  },
+  {
+    name: 'geventsendfile',
+    title: 'A cooperative sendfile',
+    source: "gevent's examples/geventsendfile.py",
+    main: geventsendfile,
+  },
+  {
+    name: 'dns-forwarder',
+    title: 'A caching DNS forwarder',
+    source: 'seed 002',
+    main: dnsForwarder,
   },
 ];
 

@@ -1,0 +1,49 @@
+// Idle-connections server: holds N connections, then prints its memory growth per connection.
+// Usage: node --expose-gc idle-server.mjs PORT N node|verdant
+// Prints "ready" once listening, then one JSON line when N connections are open.
+import net from 'node:net';
+
+const [port, n, mode] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]];
+const mem = () => {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  return process.memoryUsage();
+};
+let base = null;
+let count = 0;
+function opened() {
+  if (++count === n) {
+    setTimeout(() => {
+      const m = mem();
+      process.stdout.write(
+        `${JSON.stringify({
+          connections: n,
+          rss_per_conn: (m.rss - base.rss) / n,
+          heap_per_conn: (m.heapUsed + m.external - base.heapUsed - base.external) / n,
+        })}\n`,
+      );
+    }, 200);
+  }
+}
+if (mode === 'node') {
+  const server = net.createServer({ noDelay: true }, (sock) => {
+    sock.on('data', (d) => sock.write(d));
+    sock.on('error', () => {});
+    opened();
+  });
+  server.listen(port, '127.0.0.1', () => {
+    base = mem();
+    process.stdout.write('ready\n');
+  });
+} else {
+  const { StreamServer } = await import('../../dist/src/servers/index.js');
+  const server = new StreamServer(['127.0.0.1', port], async (sock) => {
+    opened();
+    for (let d = await sock.recv(65536); d.length > 0; d = await sock.recv(65536))
+      await sock.sendall(d);
+  });
+  await server.start();
+  base = mem();
+  process.stdout.write('ready\n');
+  await server.serveForever();
+}

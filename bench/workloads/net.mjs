@@ -1,0 +1,163 @@
+// The networking rows (DESIGN §5; W7 of the anchors): each workload starts its server in a child
+// process and drives it from another, so neither side shares a process with the other.
+// Usage: node net.mjs WORKLOAD WARMUP REPS → one JSON line {n, times, cpu_times, runs}
+//   w7-node | w7-verdant | w7-gevent: the anchors' W7 driver (50 connections × 2,000 64-byte
+//     echoes) against a bare node:net callback server, a verdant StreamServer, gevent's
+//     StreamServer; times = wall seconds, cpu_times = the SERVER's CPU seconds.
+//   idle-node | idle-verdant: 10k idle connections; runs[].bytes_per_task = server RSS per conn.
+//   bulk-node | bulk-verdant: one connection streaming BENCH_BULK_BYTES (default 256 MiB).
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = join(dirname(fileURLToPath(import.meta.url)), '..', 'net');
+const ANCHOR_PY = join(dirname(fileURLToPath(import.meta.url)), '..', 'py', 'gevent_echo.py');
+const [workload, warmup, reps] = [
+  process.argv[2],
+  Number(process.argv[3]),
+  Number(process.argv[4]),
+];
+const IDLE = Number(process.env.BENCH_IDLE_CONNS ?? 10_000);
+const BULK = Number(process.env.BENCH_BULK_BYTES ?? 256 * 1024 * 1024);
+
+const run = (file, args) =>
+  new Promise((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 16 << 20, timeout: 180_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${args.join(' ')}: ${err.message} ${stderr}`));
+      else resolve(stdout);
+    });
+  });
+const lastJson = (s) =>
+  JSON.parse(
+    s
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop(),
+  );
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+async function startServer(cmd, args) {
+  const port = await freePort();
+  const child = spawn(cmd, [...args.map((a) => (a === 'PORT' ? String(port) : a))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        r(true);
+      });
+      s.once('error', () => r(false));
+    });
+    if (ok) return { child, port, output: () => out };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${cmd} ${args.join(' ')} did not listen`);
+}
+async function stop(child) {
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await once(child, 'exit');
+  clearTimeout(t);
+}
+
+const servers = {
+  'w7-node': [process.execPath, [join(HERE, 'echo-node.mjs'), 'PORT', 'cb']],
+  'w7-verdant': [process.execPath, [join(HERE, 'echo-verdant.mjs'), 'PORT']],
+  'w7-gevent': ['/usr/bin/python3', [ANCHOR_PY, 'PORT']],
+};
+
+async function once7() {
+  const [cmd, args] = servers[workload];
+  const { child, port } = await startServer(cmd, args);
+  try {
+    const out = lastJson(
+      await run(process.execPath, [
+        join(HERE, 'driver.mjs'),
+        String(port),
+        workload,
+        String(child.pid),
+      ]),
+    );
+    return {
+      n: out.n,
+      seconds: out.seconds,
+      cpu: (out.server_cpu_us_per_msg * out.n) / 1e6,
+      run: out,
+    };
+  } finally {
+    await stop(child);
+  }
+}
+
+async function onceIdle() {
+  const mode = workload.slice(5);
+  const { child, port, output } = await startServer(process.execPath, [
+    '--expose-gc',
+    join(HERE, 'idle-server.mjs'),
+    'PORT',
+    String(IDLE),
+    mode,
+  ]);
+  const socks = [];
+  const t0 = process.hrtime.bigint();
+  try {
+    for (let i = 0; i < IDLE; i++) {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      socks.push(s);
+      if (i % 500 === 499) await once(s, 'connect');
+    }
+    for (let i = 0; i < 400 && !output().includes('rss_per_conn'); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const m = lastJson(output());
+    return {
+      n: IDLE,
+      seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+      cpu: 0,
+      run: { ...m, bytes_per_task: m.rss_per_conn },
+    };
+  } finally {
+    for (const s of socks) s.destroy();
+    await stop(child);
+  }
+}
+
+async function onceBulk() {
+  const out = lastJson(
+    await run(process.execPath, [join(HERE, 'bulk.mjs'), workload.slice(5), String(BULK)]),
+  );
+  return {
+    n: out.bytes,
+    seconds: out.seconds,
+    cpu: out.cpu,
+    run: { ...out, mib_per_s: out.bytes / 2 ** 20 / out.seconds },
+  };
+}
+
+const fn = workload.startsWith('w7-') ? once7 : workload.startsWith('idle-') ? onceIdle : onceBulk;
+const times = [];
+const cpu = [];
+const runs = [];
+let n = 0;
+for (let i = 0; i < warmup + reps; i++) {
+  const r = await fn();
+  if (i < warmup) continue;
+  n = r.n;
+  times.push(r.seconds);
+  cpu.push(r.cpu);
+  runs.push(r.run);
+}
+process.stdout.write(`${JSON.stringify({ n, times, cpu_times: cpu, runs, peak_rss_mb: 0 })}\n`);

@@ -1,0 +1,58 @@
+/**
+ * An echo server, as gevent's examples/echoserver.py: each connection gets a welcome line,
+ * then every line it sends comes back, until it sends `quit`. One greenlet per client.
+ *
+ * Ported from gevent's examples/echoserver.py (the port is 0 here, any free one, so the demo
+ * never collides; gevent listens on 16000). `main()` starts the server, talks to it as a client
+ * would, and stops it.
+ *
+ * Run: node dist/examples/echoserver.js
+ */
+import { pathToFileURL } from 'node:url';
+import { createConnection, type Socket } from '../src/io/socket.js';
+import { StreamServer } from '../src/servers/index.js';
+
+/** The handler: `socket.makefile()` for lines, as gevent's example does. */
+export async function echo(socket: Socket, address: unknown): Promise<void> {
+  console.log('New connection from %s', address);
+  await socket.sendall('Welcome to the echo server! Type quit to exit.\r\n');
+  const file = socket.makefile();
+  try {
+    for (;;) {
+      const line = await file.readline();
+      if (line.length === 0) {
+        console.log('client disconnected');
+        break;
+      }
+      await file.write(line);
+      await file.flush();
+      const text = Buffer.from(line).toString().trim();
+      console.log('echoed %j', text);
+      if (text.toLowerCase() === 'quit') {
+        console.log('client quit');
+        break;
+      }
+    }
+  } finally {
+    file.close();
+  }
+}
+
+export async function main(): Promise<void> {
+  const server = new StreamServer(['127.0.0.1', 0], echo);
+  await server.start();
+  console.log('Starting echo server on 127.0.0.1');
+  const client = await createConnection(['127.0.0.1', server.serverPort as number]);
+  const f = client.makefile();
+  console.log('client got %j', Buffer.from(await f.readline()).toString());
+  for (const msg of ['hello', 'quit']) {
+    await client.sendall(`${msg}\r\n`);
+    console.log('client got %j', Buffer.from(await f.readline()).toString());
+  }
+  console.log('client sees end of stream:', (await f.readline()).length === 0);
+  f.close();
+  client.close();
+  await server.stop();
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -1,0 +1,230 @@
+/**
+ * Making stream sockets: `createConnection` (TCP, Unix, TLS clients), `listen` (listeners) and
+ * `wrapSocket` (STARTTLS). Re-exported by verdant/socket; split from socket.ts to keep one
+ * concept per file. Each is one {@link callbackWait}: a kill or `Timeout` while it waits closes
+ * the half-made connection (tests: test/io/listener.test.ts).
+ *
+ * @module
+ */
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { NONE, readWaitOptions, type WaitOptions, waitArgs } from '../core/lowlevel.js';
+import { callbackWait } from './_callwait.js';
+import {
+  type Address,
+  type AddressInput,
+  formatTarget,
+  parseAddress,
+  type Target,
+  withAddress,
+} from './_errors.js';
+import { Socket, type SocketType } from './socket.js';
+
+/** Options of {@link createConnection}. */
+export interface ConnectOptions extends WaitOptions {
+  /** TLS: `true` or Node's `tls.connect` options (`ca`, `servername`, `rejectUnauthorized` …). */
+  tls?: tls.ConnectionOptions | boolean;
+  /** Disable Nagle's algorithm (default true). */
+  noDelay?: boolean;
+}
+
+/** Options of {@link listen}. */
+export interface ListenOptions extends WaitOptions {
+  host?: string;
+  port?: number;
+  path?: string;
+  backlog?: number;
+  /** SO_REUSEPORT, where Node supports it (≥ 22.12): several listeners share the port. */
+  reusePort?: boolean;
+  /** TLS server options (`key`, `cert` …): accepted sockets are TLS sockets. */
+  tls?: tls.TlsOptions;
+}
+
+/**
+ * Connect to `address` — `[host, port]`, `{host, port}`, `"host:port"` or `{path}` (Unix) —
+ * and resolve the connected `Socket` (TCP_NODELAY on). With `{tls}` it completes a TLS
+ * handshake too. A switch point: a kill or `Timeout` there closes the half-open connection. The
+ * `timeout` option bounds the connect (SocketTimeout) and stays as the socket's timeout, as in
+ * Python.
+ * @throws TypeError/RangeError for a bad address or port; ECONNREFUSED, ENOTFOUND, a TLS
+ *   failure … each naming the address
+ * @example
+ * ```ts
+ * import { createConnection } from 'verdant/socket';
+ * const sock = await createConnection(['127.0.0.1', 8000], { timeout: 5000 });
+ * await sock.sendall('GET / HTTP/1.0\r\n\r\n');
+ * ```
+ * Follows gevent's `create_connection` (`timeout` in ms; `tls` is Node's, not `ssl.wrap_socket`).
+ */
+export function createConnection(
+  address: AddressInput,
+  opts?: ConnectOptions | number | null,
+): Promise<Socket> {
+  const where = 'createConnection';
+  const t = parseAddress(address, where, 'localhost');
+  if (t instanceof Error) return Promise.reject(t);
+  const o: ConnectOptions = typeof opts === 'number' ? { timeout: opts } : (opts ?? {});
+  if (typeof o !== 'object')
+    return Promise.reject(new TypeError(`${where}: options must be an object, got ${typeof o}`));
+  const err = readWaitOptions(o, where);
+  if (err !== NONE) return Promise.reject(err);
+  const timeout = waitArgs.timeout;
+  const label = formatTarget(t);
+  const useTls = o.tls !== undefined && o.tls !== false;
+  const type: SocketType = useTls ? 'tls' : t.path !== undefined ? 'unix' : 'tcp';
+  return callbackWait<Socket>(where, o, (done) => {
+    const base = {
+      allowHalfOpen: true,
+      ...(t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port }),
+    };
+    const ns = useTls
+      ? tls.connect({ ...base, ...(o.tls === true ? {} : (o.tls as tls.ConnectionOptions)) })
+      : net.connect(base as net.NetConnectOpts);
+    if (type !== 'unix' && o.noDelay !== false) ns.setNoDelay(true);
+    const onErr = (e: Error): void => {
+      ns.destroy();
+      done(withAddress(e, label, useTls ? 'TLS connection failed: ' : '') as Error);
+    };
+    ns.once('error', onErr);
+    ns.once(useTls ? 'secureConnect' : 'connect', () => {
+      ns.off('error', onErr);
+      done(
+        null,
+        Socket._adopt(
+          ns,
+          type,
+          t.path !== undefined
+            ? { path: t.path }
+            : [ns.remoteAddress ?? t.host, ns.remotePort ?? t.port],
+          timeout,
+        ),
+      );
+    });
+    return (held) => {
+      if (held !== undefined) held.close();
+      else ns.destroy();
+    };
+  });
+}
+
+/**
+ * Listen on `{host, port}` (port 0: any free port; host default `127.0.0.1`) or `{path}` (a
+ * Unix socket) and resolve the listening `Socket`; `accept()` takes its connections. With
+ * `{tls}` (Node's TLS server options) accepted sockets are TLS sockets, their handshake done.
+ * @throws EADDRINUSE naming the address when it is taken (unless `reusePort`)
+ * @example
+ * ```ts
+ * import { listen } from 'verdant/socket';
+ * const server = await listen({ host: '127.0.0.1', port: 0 });
+ * console.log(server.getsockname());
+ * ```
+ */
+export function listen(opts: ListenOptions = {}): Promise<Socket> {
+  const where = 'listen';
+  if (opts === null || typeof opts !== 'object')
+    return Promise.reject(new TypeError(`${where}: options must be an object, got ${typeof opts}`));
+  const t: Target | Error =
+    opts.path !== undefined
+      ? parseAddress({ path: opts.path }, where, '')
+      : parseAddress({ host: opts.host, port: opts.port ?? 0 }, where, '127.0.0.1');
+  if (t instanceof Error) return Promise.reject(t);
+  if (opts.backlog !== undefined && (!Number.isInteger(opts.backlog) || opts.backlog < 0)) {
+    return Promise.reject(
+      new RangeError(
+        `${where}: backlog must be a non-negative integer, got ${String(opts.backlog)}`,
+      ),
+    );
+  }
+  const label = formatTarget(t);
+  const type: SocketType = opts.tls !== undefined ? 'tls' : t.path !== undefined ? 'unix' : 'tcp';
+  return callbackWait<Socket>(where, { timeout: opts.timeout, signal: opts.signal }, (done) => {
+    const server =
+      opts.tls !== undefined
+        ? tls.createServer({ ...opts.tls }) // allowHalfOpen is set once secure (see _listening)
+        : net.createServer({ allowHalfOpen: true, noDelay: t.path === undefined });
+    const sock = Socket._listening(server, type);
+    server.on('tlsClientError', (_e: Error, ts: tls.TLSSocket) => ts.destroy());
+    const onErr = (e: Error): void => {
+      server.close();
+      done(withAddress(e, label) as Error);
+    };
+    server.once('error', onErr);
+    const lo: net.ListenOptions & { reusePort?: boolean } =
+      t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port };
+    if (opts.backlog !== undefined) lo.backlog = opts.backlog;
+    if (opts.reusePort === true) lo.reusePort = true;
+    server.listen(lo, () => {
+      server.off('error', onErr);
+      done(null, sock);
+    });
+    return () => sock.close();
+  });
+}
+
+/** Options of {@link wrapSocket}: Node's TLS options, plus the side we play. */
+export interface WrapOptions extends Omit<tls.ConnectionOptions, 'timeout'> {
+  /** Act as the TLS server (`key`/`cert` needed); default: client. */
+  serverSide?: boolean;
+  /** Bounds the handshake (ms); SocketTimeout when it elapses. */
+  timeout?: number | null;
+  signal?: AbortSignal | null;
+}
+
+/**
+ * Upgrade a connected stream socket to TLS (STARTTLS) and resolve the TLS `Socket`; `sock` is
+ * closed for use (its connection now belongs to the result), and the result keeps its timeout.
+ * A switch point: a kill or `Timeout` during the handshake closes the connection.
+ * @throws the handshake failure, naming the peer
+ * @example
+ * ```ts
+ * import { createConnection, wrapSocket } from 'verdant/socket';
+ * const plain = await createConnection(['127.0.0.1', 8443]);
+ * const secure = await wrapSocket(plain, { ca, servername: 'localhost' });
+ * ```
+ * Follows gevent's `ssl.wrap_socket` / `SSLContext.wrap_socket` (`server_side` → `serverSide`).
+ */
+export function wrapSocket(sock: Socket, opts: WrapOptions = {}): Promise<Socket> {
+  const where = 'wrapSocket';
+  if (!(sock instanceof Socket))
+    return Promise.reject(
+      new TypeError(`${where}: sock must be a verdant Socket, got ${typeof sock}`),
+    );
+  const err = readWaitOptions({ timeout: opts.timeout, signal: opts.signal }, where);
+  if (err !== NONE) return Promise.reject(err);
+  let detached: ReturnType<Socket['_detach']>;
+  let peer: Address;
+  try {
+    peer = sock.getpeername();
+    detached = sock._detach();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const { sock: ns, timeout } = detached;
+  const label = Array.isArray(peer) ? formatTarget({ host: peer[0], port: peer[1] }) : peer.path;
+  const { serverSide, timeout: _t, signal: _s, ...tlsOpts } = opts;
+  return callbackWait<Socket>(
+    where,
+    { timeout: opts.timeout ?? timeout, signal: opts.signal },
+    (done) => {
+      const ts =
+        serverSide === true
+          ? new tls.TLSSocket(ns, { ...(tlsOpts as tls.TLSSocketOptions), isServer: true })
+          : tls.connect({ ...tlsOpts, socket: ns });
+      // The TLS socket runs over ns: closing it must release ns too.
+      ts.once('close', () => ns.destroy());
+      const onErr = (e: Error): void => {
+        ts.destroy();
+        done(withAddress(e, label, 'TLS handshake failed: ') as Error);
+      };
+      ts.once('error', onErr);
+      ts.once(serverSide === true ? 'secure' : 'secureConnect', () => {
+        ts.off('error', onErr);
+        done(null, Socket._adopt(ts, 'tls', peer, timeout));
+      });
+      return (held) => {
+        if (held !== undefined) held.close();
+        else ts.destroy();
+      };
+    },
+  );
+}

@@ -1,0 +1,165 @@
+/**
+ * The errors of verdant/socket and the checks of addresses and ports, shared by the socket
+ * families (stream, listener, datagram), select and the servers. Internal: `SocketTimeout` is
+ * re-exported from verdant/socket.
+ *
+ * Messages name the address the call was about (`127.0.0.1:8080`, `/tmp/s.sock`), since a bare
+ * `ECONNREFUSED` in a server with many upstreams says nothing. Node's own messages usually name
+ * it already; {@link withAddress} adds it where they do not (TLS handshakes, resets).
+ *
+ * @module
+ */
+
+/**
+ * Thrown by a socket wait whose timeout elapsed: the `timeout` option of `recv`, `accept`,
+ * `sendall` …, or the socket's own timeout set with `settimeout(ms)` or given to
+ * `createConnection`. The socket stays usable (as Python's `socket.timeout`).
+ *
+ * Follows gevent's `socket.timeout` (Python's `TimeoutError`, message "timed out"). It is not a
+ * `Timeout` (that one is a `Cancellation` thrown by a `Timeout` object).
+ * @example
+ * ```ts
+ * import { SocketTimeout } from 'verdant/socket';
+ * try {
+ *   await sock.recv(1024, { timeout: 100 });
+ * } catch (e) {
+ *   if (!(e instanceof SocketTimeout)) throw e;
+ * }
+ * ```
+ */
+export class SocketTimeout extends Error {
+  /** Always `'ETIMEDOUT'`, as Node spells a timed-out socket operation. */
+  readonly code = 'ETIMEDOUT';
+  constructor(message = 'timed out', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SocketTimeout';
+  }
+}
+
+/** The `onTimeout` of every socket wait: throw a SocketTimeout. */
+export function throwSocketTimeout(): never {
+  throw new SocketTimeout();
+}
+
+/** An error with a Node-style `code` (EBADF, EPIPE …). */
+export interface CodedError extends Error {
+  code: string;
+  errno?: number;
+  syscall?: string;
+  address?: string;
+  port?: number;
+}
+
+/** An `Error` with `code` set. */
+export function coded(code: string, message: string, cause?: unknown): CodedError {
+  const err = new Error(message, cause === undefined ? undefined : { cause }) as CodedError;
+  err.code = code;
+  return err;
+}
+
+/** EBADF: the socket was closed (by this greenlet before the call, or by another during it). */
+export function badFd(where: string, closedDuring = false): CodedError {
+  return coded(
+    'EBADF',
+    closedDuring
+      ? `${where}: the socket was closed in another greenlet (EBADF)`
+      : `${where}: bad file descriptor, the socket is closed (EBADF)`,
+  );
+}
+
+/**
+ * `err` if its message already names `addr`, else a new error whose message names it, with the
+ * same `code`/`errno`/`syscall` and `err` as `cause`.
+ */
+export function withAddress(err: unknown, addr: string, what = ''): unknown {
+  if (!(err instanceof Error) || addr === '' || err.message.includes(addr)) return err;
+  const e = err as Partial<CodedError>;
+  const out = new Error(`${what}${err.message} (${addr})`, { cause: err }) as CodedError;
+  if (e.code !== undefined) out.code = e.code;
+  if (e.errno !== undefined) out.errno = e.errno;
+  if (e.syscall !== undefined) out.syscall = e.syscall;
+  return out;
+}
+
+/** A socket address: `[host, port]` for IP sockets, `{path}` for Unix sockets. */
+export type Address = [host: string, port: number] | { path: string };
+
+/** An address as a caller may give it: also `{host, port}` or `"host:port"`. */
+export type AddressInput =
+  | [host: string, port: number]
+  | { host?: string; port?: number; path?: string }
+  | string;
+
+/** A checked address: an IP host and port, or a Unix path. */
+export type Target =
+  | { host: string; port: number; path?: undefined }
+  | { path: string; host?: undefined; port?: undefined };
+
+/** Check a port number; returns the error to reject with, or null. */
+export function checkPort(port: unknown, where: string): Error | null {
+  if (typeof port !== 'number' && typeof port !== 'string') {
+    return new TypeError(`${where}: port must be a number, got ${typeof port}`);
+  }
+  const n = typeof port === 'string' ? Number(port) : port;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    return new RangeError(`${where}: port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  return null;
+}
+
+/**
+ * Parse an address given to `createConnection`, `listen`, `bind`, `sendto` or a server:
+ * `[host, port]`, `{host, port}`, `{path}` or `"host:port"` (`"[::1]:80"` for IPv6). Returns
+ * the target or the TypeError/RangeError to reject with. `defaultHost` fills an empty host.
+ */
+export function parseAddress(addr: unknown, where: string, defaultHost: string): Target | Error {
+  let host: unknown;
+  let port: unknown;
+  if (typeof addr === 'string') {
+    const m = /^\[([^\]]*)\]:(\d+)$/.exec(addr) ?? /^([^:]*):(\d+)$/.exec(addr);
+    if (m === null) {
+      return new TypeError(`${where}: address must be "host:port", got ${JSON.stringify(addr)}`);
+    }
+    host = m[1];
+    port = Number(m[2]);
+  } else if (Array.isArray(addr)) {
+    if (addr.length !== 2) {
+      return new TypeError(
+        `${where}: address must be a [host, port] pair, got ${addr.length} items`,
+      );
+    }
+    [host, port] = addr;
+  } else if (addr !== null && typeof addr === 'object') {
+    const o = addr as { host?: unknown; port?: unknown; path?: unknown };
+    if (o.path !== undefined) {
+      if (typeof o.path !== 'string' || o.path === '') {
+        return new TypeError(`${where}: path must be a non-empty string, got ${typeof o.path}`);
+      }
+      return { path: o.path };
+    }
+    host = o.host;
+    port = o.port;
+  } else {
+    return new TypeError(
+      `${where}: address must be [host, port], {host, port}, {path} or "host:port", got ${addr === null ? 'null' : typeof addr}`,
+    );
+  }
+  if (host === undefined || host === null || host === '') host = defaultHost;
+  if (typeof host !== 'string') {
+    return new TypeError(`${where}: host must be a string, got ${typeof host}`);
+  }
+  const err = checkPort(port, where);
+  if (err !== null) return err;
+  return { host, port: Number(port) };
+}
+
+/** `host:port`, `[v6]:port` or the path, for messages. */
+export function formatTarget(t: {
+  host?: string | undefined;
+  port?: number | undefined;
+  path?: string | undefined;
+}): string {
+  if (t.path !== undefined) return t.path;
+  const h = t.host ?? '';
+  return h.includes(':') ? `[${h}]:${t.port}` : `${h}:${t.port}`;
+}

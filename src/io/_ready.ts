@@ -1,0 +1,135 @@
+/**
+ * Readiness waits: `waitRead`, `waitWrite` and the wait under `select`. One Waiter watches
+ * several sockets at once through their watcher sets; the first change that makes one of them
+ * ready wakes it, and every watcher is removed when the wait ends (woken, killed, timed out).
+ *
+ * Design note — readiness takes nothing. A readiness wait only looks: it consumes no byte,
+ * connection or datagram, so an interrupted one has nothing to hand back, and two greenlets
+ * waiting for the same socket are both woken. Tests: test/io/select.test.ts.
+ *
+ * @module
+ */
+import {
+  ioEnded,
+  ioStarted,
+  NONE,
+  readWaitOptions,
+  Waiter,
+  type WaitOptions,
+  type WaitOwner,
+  waitArgs,
+} from '../core/lowlevel.js';
+import { throwSocketTimeout } from './_errors.js';
+import type { Readiness, Socket } from './socket.js';
+
+/** One socket and what is waited for. */
+export interface Watch {
+  io: Readiness;
+  write: boolean;
+}
+
+/** Whether `w` is ready now: readable (or at EOF, or failed), or writable. */
+export function isReady(w: Watch): boolean {
+  return w.write ? w.io.writable || w.io.error !== null : w.io.readable;
+}
+
+class ReadyWait implements WaitOwner {
+  readonly w: Waiter<void>;
+  done = false;
+  readonly watches: Watch[];
+  constructor(watches: Watch[], onTimeout: (() => unknown) | null) {
+    this.watches = watches;
+    this.w = new Waiter<void>(this, onTimeout ?? throwSocketTimeout);
+    for (const x of watches) {
+      if (x.io.watchers === null) x.io.watchers = new Set();
+      x.io.watchers.add(this.check);
+    }
+  }
+
+  readonly check = (): void => {
+    if (this.done) return;
+    for (const x of this.watches) {
+      if (isReady(x)) {
+        this.#finish();
+        this.w.wake(undefined);
+        return;
+      }
+    }
+  };
+
+  #finish(): void {
+    this.done = true;
+    ioEnded(this.w.hub);
+    for (const x of this.watches) x.io.watchers?.delete(this.check);
+  }
+
+  abortWait(_w: Waiter, _held: boolean): void {
+    if (!this.done) this.#finish();
+  }
+}
+
+/**
+ * Wait until one of `watches` is ready. Resolves at once (not a wait) when one already is.
+ * `onTimeout` decides what the `timeout` elapsing does (default: SocketTimeout).
+ * @internal
+ */
+export function waitReady(
+  watches: Watch[],
+  timeout: number | null,
+  signal: AbortSignal | null,
+  onTimeout: (() => unknown) | null = null,
+): Promise<void> {
+  for (const x of watches) if (isReady(x)) return Promise.resolve();
+  const rw = new ReadyWait(watches, onTimeout);
+  ioStarted(rw.w.hub);
+  return rw.w.start(timeout, signal);
+}
+
+function one(sock: Socket, write: boolean, opts: unknown, where: string): Promise<void> {
+  const err = readWaitOptions(opts, where);
+  if (err !== NONE) return Promise.reject(err);
+  const { timeout, signal } = waitArgs;
+  let io: Readiness;
+  try {
+    io = sock._readiness();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (sock.closed)
+    return Promise.reject(
+      Object.assign(new Error(`${where}: bad file descriptor, the socket is closed (EBADF)`), {
+        code: 'EBADF',
+      }),
+    );
+  return waitReady([{ io, write }], timeout ?? sock.gettimeout(), signal);
+}
+
+/**
+ * Wait until `sock` can be read without waiting: bytes are buffered, the peer ended, an error
+ * is pending, or (listening) a connection is queued. Takes nothing. A switch point; the
+ * `timeout` option rejects with SocketTimeout.
+ * @example
+ * ```ts
+ * import { waitRead } from 'verdant/socket';
+ * await waitRead(sock, { timeout: 1000 });
+ * const data = await sock.recv(4096);
+ * ```
+ * Follows gevent's `wait_read` (which takes a file descriptor; this takes the socket).
+ */
+export function waitRead(sock: Socket, opts?: WaitOptions | number | null): Promise<void> {
+  return one(sock, false, opts, 'waitRead');
+}
+
+/**
+ * Wait until `sock` accepts writes without waiting for `'drain'`. A switch point; the
+ * `timeout` option rejects with SocketTimeout.
+ * @example
+ * ```ts
+ * import { waitWrite } from 'verdant/socket';
+ * await waitWrite(sock);
+ * ```
+ * Follows gevent's `wait_write`.
+ */
+export function waitWrite(sock: Socket, opts?: WaitOptions | number | null): Promise<void> {
+  return one(sock, true, opts, 'waitWrite');
+}

@@ -1,0 +1,416 @@
+/**
+ * The stream side of a verdant `Socket` (TCP, Unix, TLS): a read buffer fed by Node's `'data'`
+ * events, FIFO lists of readers and writers, and readiness watchers for `waitRead`/`select`.
+ * Every wait is a {@link Waiter} of the door (core/lowlevel.ts), not an `until` of a promise:
+ * a `recv` that finds no bytes parks one Waiter; the `'data'` event wakes it with the bytes.
+ *
+ * Design note — nothing is lost, and bounded read-ahead.
+ * - A reader is woken *holding* its bytes (taken from the buffer when woken). When a kill or
+ *   `Timeout` lands before it resumes, `abortWait(w, true)` puts them back at the head of the
+ *   buffer and serves the next reader: the next `recv` gets them, in order. A `recvInto` reader
+ *   hands back a copy of what it wrote into the caller's array.
+ * - The buffer holds at most about {@link READ_AHEAD} bytes (256 KiB): above that the Node
+ *   socket is paused, and resumed when a reader takes it below. A reader served from the buffer
+ *   without waiting goes through the hub once it has taken {@link YIELD_EVERY} bytes (64 KiB)
+ *   that way: its next read parks and is woken at once, so a greenlet that drains a fast socket
+ *   lets the others run at least every 64 KiB.
+ * - `close()` (of the Socket) wakes every reader and writer with EBADF; the peer's end of
+ *   stream wakes readers with an empty array and does not end our writing side (half-close).
+ * - A wait counts as I/O in flight (`ioStarted`) from park to wake or interruption.
+ * Tests: test/io/stream.conformance.ts ("nothing lost", "cancel point", "read-ahead").
+ *
+ * @module
+ */
+import type { Socket as NodeSocket } from 'node:net';
+import { ioEnded, ioStarted, obtainWaiter, type Waiter, WaitList } from '../core/lowlevel.js';
+import { badFd, coded, throwSocketTimeout } from './_errors.js';
+
+/** Pause the Node socket when this many bytes are buffered and unread. */
+export const READ_AHEAD = 256 * 1024;
+/** A reader served from the buffer yields to the hub after this many bytes. */
+export const YIELD_EVERY = 64 * 1024;
+/** `sendall` writes in chunks of this size, waiting for `'drain'` between them. */
+export const WRITE_CHUNK = 64 * 1024;
+
+const EMPTY = new Uint8Array(0);
+
+/** What a reader asks for: at most this many bytes, or bytes copied into this array. */
+type ReadRequest = number | Uint8Array;
+
+/** The readers' list: hands back what an interrupted reader held. */
+class Readers extends WaitList {
+  /** Put `w` (just shifted) back at the head. */
+  unshiftBack(w: Waiter): void {
+    const rest: Waiter[] = [];
+    for (let x = this.shift(); x !== null; x = this.shift()) rest.push(x);
+    this.push(w);
+    for (const x of rest) this.push(x);
+  }
+
+  readonly io: StreamIO;
+  constructor(io: StreamIO) {
+    super();
+    this.io = io;
+  }
+  override abortWait(w: Waiter, held: boolean): void {
+    if (!held) {
+      this.remove(w);
+      ioEnded(w.hub);
+      return;
+    }
+    this.io.handBack(w);
+  }
+}
+
+/** The writers' list (`sendall` waiting for `'drain'`). */
+class Writers extends WaitList {
+  override abortWait(w: Waiter, held: boolean): void {
+    if (!held) {
+      this.remove(w);
+      ioEnded(w.hub);
+    }
+  }
+}
+
+/** The StreamIO of a Node socket: one shared listener per event instead of closures per socket. */
+const kIO: unique symbol = Symbol('verdant.streamIO');
+type Tagged = NodeSocket & { [kIO]: StreamIO };
+function onData(this: Tagged, chunk: Buffer): void {
+  this[kIO]._onData(chunk);
+}
+function onEnd(this: Tagged): void {
+  this[kIO]._onEnd();
+}
+function onError(this: Tagged, err: Error): void {
+  this[kIO]._onError(err);
+}
+function onClose(this: Tagged): void {
+  this[kIO]._onClose();
+}
+function onDrain(this: Tagged): void {
+  this[kIO]._onDrain();
+}
+
+/** The read/write machinery of one connected stream socket. @internal */
+export class StreamIO {
+  readonly sock: NodeSocket;
+  /** Unread chunks; the first may be partly read (`#offset`). */
+  #chunks: Uint8Array[] = [];
+  #offset = 0;
+  /** Bytes buffered and unread. */
+  buffered = 0;
+  /** The peer ended its side (or we shut down reading). */
+  eof = false;
+  /** A socket error, kept for every later call. */
+  error: Error | null = null;
+  /** Closed by our side. */
+  closed = false;
+  #paused = false;
+  /** Bytes handed to readers without a wait since the last wait. */
+  #unyielded = 0;
+  readonly readers: Readers;
+  #writers: Writers | null = null;
+  /** The writers' list, made on the first wait for `'drain'`. */
+  get writers(): Writers {
+    this.#writers ??= new Writers();
+    return this.#writers;
+  }
+  /** Readiness watchers (waitRead, waitWrite, select): called on every change. */
+  watchers: Set<() => void> | null = null;
+  /** The peer address ([host, port] or {path}), for messages. */
+  readonly #peer: unknown;
+
+  /** Names the peer in error messages. */
+  get label(): string {
+    const p = this.#peer;
+    return Array.isArray(p)
+      ? String(p[0]).includes(':')
+        ? `[${p[0]}]:${p[1]}`
+        : `${p[0]}:${p[1]}`
+      : String((p as { path?: string }).path ?? '');
+  }
+
+  constructor(sock: NodeSocket, peer: unknown) {
+    this.sock = sock;
+    this.#peer = peer;
+    this.readers = new Readers(this);
+    (sock as Tagged)[kIO] = this;
+    sock.on('data', onData);
+    sock.on('end', onEnd);
+    sock.on('error', onError);
+    sock.on('close', onClose);
+    sock.on('drain', onDrain);
+  }
+
+  /** Stop listening to the Node socket (before it is wrapped in TLS). Returns unread bytes. */
+  detach(): Uint8Array[] {
+    const s = this.sock;
+    s.off('data', onData);
+    s.off('end', onEnd);
+    s.off('error', onError);
+    s.off('close', onClose);
+    s.off('drain', onDrain);
+    const rest = this.#chunks;
+    if (rest.length > 0 && this.#offset > 0)
+      rest[0] = (rest[0] as Uint8Array).subarray(this.#offset);
+    this.#chunks = [];
+    this.#offset = 0;
+    this.buffered = 0;
+    if (this.#paused) {
+      this.#paused = false;
+      s.resume();
+    }
+    return rest;
+  }
+
+  // ---- reading ----
+
+  /** Whether a recv would complete at once. */
+  get readable(): boolean {
+    return this.buffered > 0 || this.eof || this.error !== null || this.closed;
+  }
+
+  /** Take up to `max` bytes from the buffer (some must be there). */
+  take(max: number): Uint8Array {
+    const first = this.#chunks[0] as Uint8Array;
+    const avail = first.length - this.#offset;
+    let out: Uint8Array;
+    if (avail > max) {
+      out = first.subarray(this.#offset, this.#offset + max);
+      this.#offset += max;
+    } else if (avail === max || this.#chunks.length === 1) {
+      out = this.#offset === 0 ? first : first.subarray(this.#offset);
+      this.#chunks.shift();
+      this.#offset = 0;
+    } else {
+      const n = Math.min(max, this.buffered);
+      const buf = Buffer.allocUnsafe(n);
+      let pos = 0;
+      while (pos < n) {
+        const c = this.#chunks[0] as Uint8Array;
+        const k = Math.min(c.length - this.#offset, n - pos);
+        buf.set(c.subarray(this.#offset, this.#offset + k), pos);
+        pos += k;
+        if (this.#offset + k === c.length) {
+          this.#chunks.shift();
+          this.#offset = 0;
+        } else this.#offset += k;
+      }
+      out = buf;
+    }
+    this.buffered -= out.length;
+    if (this.#paused && this.buffered < READ_AHEAD) {
+      this.#paused = false;
+      this.sock.resume();
+    }
+    return out;
+  }
+
+  /** Copy up to `into.length` bytes into `into`; returns the count. */
+  takeInto(into: Uint8Array): number {
+    let pos = 0;
+    while (pos < into.length && this.buffered > 0) {
+      const c = this.take(into.length - pos);
+      into.set(c, pos);
+      pos += c.length;
+    }
+    return pos;
+  }
+
+  /** Serve a read request at once: the bytes, or null when it must wait. */
+  tryRead(req: ReadRequest): Uint8Array | number | null {
+    if (this.buffered > 0) {
+      if (this.#unyielded >= YIELD_EVERY) return null; // parkReader wakes it at once
+      const got = typeof req === 'number' ? this.take(req) : this.takeInto(req);
+      this.#unyielded += typeof got === 'number' ? got : got.length;
+      return got;
+    }
+    if (this.error !== null) throw this.error;
+    if (this.eof) return typeof req === 'number' ? EMPTY : 0;
+    return null;
+  }
+
+  /** Park a reader (the caller checked it must wait). */
+  parkReader(req: ReadRequest, timeout: number | null, signal: AbortSignal | null): Promise<never> {
+    // A pooled Waiter: nothing keeps it once it is woken or handed back.
+    const w = obtainWaiter<never>(this.readers, throwSocketTimeout);
+    w.data = req;
+    this.readers.push(w);
+    ioStarted(w.hub);
+    const p = w.start(timeout, signal);
+    if (this.buffered > 0) this.#serve(); // the yield of tryRead: woken at once, resumed in turn
+    return p;
+  }
+
+  /** Hand the bytes an interrupted reader held back to the buffer's head, then serve. */
+  handBack(w: Waiter): void {
+    const req = w.data as ReadRequest;
+    const v = w.value;
+    let bytes: Uint8Array;
+    if (typeof req === 'number') bytes = v as Uint8Array;
+    else bytes = Buffer.from(req.subarray(0, v as number));
+    if (bytes.length > 0 && !this.closed) {
+      if (this.#offset > 0) {
+        this.#chunks[0] = (this.#chunks[0] as Uint8Array).subarray(this.#offset);
+        this.#offset = 0;
+      }
+      this.#chunks.unshift(bytes);
+      this.buffered += bytes.length;
+    }
+    this.#serve();
+  }
+
+  /** Wake waiting readers while there is something for them. */
+  #serve(): void {
+    this.#unyielded = 0;
+    while (this.readable) {
+      const w = this.readers.shiftLive();
+      if (w === null) return;
+      ioEnded(w.hub);
+      if (this.closed) {
+        w.wakeError(badFd('Socket.recv', true));
+        continue;
+      }
+      const req = w.data as ReadRequest;
+      if (this.buffered > 0) {
+        w.wake(typeof req === 'number' ? this.take(req) : this.takeInto(req));
+      } else if (this.error !== null) w.wakeError(this.error);
+      else w.wake(typeof req === 'number' ? EMPTY : 0);
+    }
+  }
+
+  /** @internal */
+  _onData(chunk: Buffer): void {
+    if (this.closed || this.eof) return;
+    if (this.buffered === 0 && this.watchers === null) {
+      // The common case: a reader waits for just this chunk.
+      const w = this.readers.shiftLive();
+      if (w !== null) {
+        const req = w.data as ReadRequest;
+        if (typeof req === 'number' && chunk.length <= req) {
+          ioEnded(w.hub);
+          w.wake(chunk);
+          return;
+        }
+        this.readers.unshiftBack(w);
+      }
+    }
+    this.#chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.readers.size > 0) this.#serve();
+    if (this.buffered >= READ_AHEAD && !this.#paused) {
+      this.#paused = true;
+      this.sock.pause();
+    }
+    this.notify();
+  }
+
+  /** @internal */
+  _onEnd(): void {
+    this.eof = true;
+    this.#serve();
+    this.notify();
+  }
+
+  /** @internal */
+  _onError(err: Error): void {
+    if (this.error === null) this.error = err;
+    this.#serve();
+    this.#failWriters(err);
+    this.notify();
+  }
+
+  /** @internal */
+  _onClose(): void {
+    if (!this.eof && this.error === null) this.eof = true;
+    this.#serve();
+    if (!this.closed)
+      this.#failWriters(
+        this.error ??
+          coded('EPIPE', `Socket.sendall: broken pipe, the connection is closed (${this.label})`),
+      );
+    this.notify();
+  }
+
+  /** @internal */
+  _onDrain(): void {
+    if (this.#writers === null) {
+      this.notify();
+      return;
+    }
+    let w = this.writers.shift();
+    while (w !== null) {
+      ioEnded(w.hub);
+      w.wake(undefined);
+      w = this.writers.shift();
+    }
+    this.notify();
+  }
+
+  #failWriters(err: Error): void {
+    if (this.#writers === null) return;
+    let w = this.writers.shift();
+    while (w !== null) {
+      ioEnded(w.hub);
+      w.wakeError(err);
+      w = this.writers.shift();
+    }
+  }
+
+  // ---- writing ----
+
+  /** Whether a write would be accepted without waiting for `'drain'`. */
+  get writable(): boolean {
+    return !this.sock.writableNeedDrain || this.closed || this.error !== null;
+  }
+
+  /** An error that makes writing impossible, or null. */
+  writeError(where: string): Error | null {
+    if (this.closed) return badFd(where);
+    if (this.error !== null) return this.error;
+    const s = this.sock;
+    if (s.destroyed || s.writableEnded) {
+      return coded(
+        'EPIPE',
+        `${where}: broken pipe, the socket's writing side is shut down (${this.label})`,
+      );
+    }
+    return null;
+  }
+
+  /** Wait for `'drain'`. */
+  parkWriter(timeout: number | null, signal: AbortSignal | null): Promise<void> {
+    const w = obtainWaiter<void>(this.writers, throwSocketTimeout);
+    this.writers.push(w);
+    ioStarted(w.hub);
+    return w.start(timeout, signal);
+  }
+
+  // ---- closing ----
+
+  /** Our side closes: wake every waiter with EBADF, drop the buffer, close the Node socket. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#chunks = [];
+    this.#offset = 0;
+    this.buffered = 0;
+    this.#serve();
+    this.#failWriters(badFd('Socket.sendall', true));
+    const s = this.sock;
+    if (s.writableLength === 0 || s.destroyed) s.destroy();
+    else {
+      // Let Node flush what sendall handed it, but never hold a stalled peer's socket forever.
+      s.end();
+      setTimeout(() => s.destroy(), 1000).unref();
+    }
+    this.notify();
+  }
+
+  /** Tell the readiness watchers that something changed. */
+  notify(): void {
+    const ws = this.watchers;
+    if (ws === null || ws.size === 0) return;
+    for (const cb of [...ws]) cb();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * `select(rlist, wlist, xlist, timeout)` over verdant sockets (`verdant/select`), gevent's
+ * `gevent.select.select`: wait until some socket is readable, writable or holds an error.
+ *
+ * Design note — select only looks. It takes no byte, connection or datagram (a `recv` after it
+ * gets them), so a kill or `Timeout` there loses nothing, and it resolves at once, without
+ * switching, when something is ready already. Readable means a `recv`/`accept`/`recvfrom`
+ * would not wait (bytes, end of stream, an error, a queued connection or datagram, or a closed
+ * socket); writable, a `sendall` of a small buffer would not wait. Tests:
+ * test/io/select.test.ts.
+ *
+ * @module verdant/select
+ */
+import { NONE, readWaitOptions, waitArgs } from '../core/lowlevel.js';
+import { isReady, type Watch, waitReady } from './_ready.js';
+import { Socket } from './socket.js';
+
+const readinessOf = (s: Socket) => s._readiness();
+
+/** The result of {@link select}: the ready sockets of each list. */
+export type SelectResult = [readable: Socket[], writable: Socket[], errored: Socket[]];
+
+const onTimeoutEmpty = (): undefined => undefined;
+
+/**
+ * Wait until at least one socket of `rlist` is readable, of `wlist` writable, or of `xlist`
+ * holds an error; resolve the three lists of ready sockets (in the order given). With
+ * `timeout` (ms) it resolves `[[], [], []]` when nothing became ready in time; `0` polls. A
+ * switch point when nothing is ready: kill and `Timeout` land there.
+ * @param timeout ms; `null`/omitted waits forever
+ * @throws TypeError when a list holds something that is not a verdant Socket; RangeError for
+ *   a bad timeout; EBADF for a closed socket
+ * @example
+ * ```ts
+ * import { select } from 'verdant/select';
+ * const [readable] = await select([a, b], [], [], 1000);
+ * for (const s of readable) console.log(await s.recv(4096));
+ * ```
+ * Follows gevent's `select.select` (timeout in ms; sockets, not file descriptors).
+ */
+export function select(
+  rlist: Iterable<Socket>,
+  wlist: Iterable<Socket>,
+  xlist: Iterable<Socket> = [],
+  timeout?: number | null,
+): Promise<SelectResult> {
+  const where = 'select';
+  const err = readWaitOptions(timeout ?? null, where);
+  if (err !== NONE) return Promise.reject(err);
+  const t = waitArgs.timeout;
+  let lists: [Socket[], Socket[], Socket[]];
+  const watches: Watch[] = [];
+  try {
+    lists = [toList(rlist, 'rlist'), toList(wlist, 'wlist'), toList(xlist, 'xlist')];
+    for (const s of lists[0]) watches.push({ io: readinessOf(s), write: false });
+    for (const s of lists[1]) watches.push({ io: readinessOf(s), write: true });
+    for (const s of lists[2]) watches.push({ io: readinessOf(s), write: false });
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const collect = (): SelectResult => [
+    lists[0].filter((s) => readinessOf(s).readable),
+    lists[1].filter((s) => isReady({ io: readinessOf(s), write: true })),
+    lists[2].filter((s) => readinessOf(s).error !== null),
+  ];
+  const now = collect();
+  if (now[0].length + now[1].length + now[2].length > 0 || t === 0) return Promise.resolve(now);
+  if (watches.length === 0 && t === null) {
+    return Promise.reject(
+      new TypeError(`${where}: nothing to wait for: every list is empty and there is no timeout`),
+    );
+  }
+  return waitReady(watches, t, null, onTimeoutEmpty).then(collect);
+}
+
+function toList(it: Iterable<Socket>, name: string): Socket[] {
+  if (
+    it === null ||
+    it === undefined ||
+    typeof (it as Iterable<Socket>)[Symbol.iterator] !== 'function'
+  ) {
+    throw new TypeError(
+      `select: ${name} must be an iterable of sockets, got ${it === null ? 'null' : typeof it}`,
+    );
+  }
+  const out = [...it];
+  for (const s of out) {
+    if (!(s instanceof Socket))
+      throw new TypeError(`select: ${name} must hold verdant Sockets, got ${typeof s}`);
+    if (s.closed)
+      throw Object.assign(new Error(`select: a socket in ${name} is closed (EBADF)`), {
+        code: 'EBADF',
+      });
+  }
+  return out;
+}

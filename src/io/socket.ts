@@ -1,0 +1,660 @@
+/**
+ * Cooperative sockets with gevent's blocking-style API (`verdant/socket`): TCP, Unix, TLS and
+ * UDP over `node:net`, `node:tls` and `node:dgram`. Straight-line code — `await sock.recv(n)`,
+ * `await sock.sendall(data)` — where every call that waits is a verdant wait: a kill, a
+ * `Timeout`, the `timeout` option or an aborted `signal` lands there and `finally` blocks run.
+ *
+ * Design note — one Socket, three machines. A `Socket` is a stream ({@link StreamIO}: TCP,
+ * Unix, TLS), a listener ({@link ListenerIO}) or a datagram socket ({@link DatagramIO}); each
+ * parks its waits as Waiters of the door (core/lowlevel.ts), so a `recv` costs one Waiter, no
+ * promise chain and no closure. What an interrupted wait held goes back (bytes to the buffer's
+ * head, a connection to the backlog, a datagram to the queue): nothing is lost. `close()` wakes
+ * every wait on the socket with EBADF; a call made after it rejects with EBADF. `makefile()`
+ * files keep the connection open until they are closed too (Python's `_io_refs`).
+ * Tests: test/io/stream.conformance.ts (TCP, Unix, TLS), test/io/listener.test.ts,
+ * test/io/udp.test.ts, test/io/socket.test.ts, test/io/makefile.test.ts.
+ *
+ * @module verdant/socket
+ */
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { inspect } from 'node:util';
+import { NONE, readWaitOptions, type WaitOptions, waitArgs } from '../core/lowlevel.js';
+import { callbackWait } from './_callwait.js';
+import { DatagramIO } from './_datagram.js';
+import {
+  type Address,
+  type AddressInput,
+  badFd,
+  coded,
+  formatTarget,
+  parseAddress,
+  withAddress,
+} from './_errors.js';
+import { ListenerIO } from './_listener.js';
+import { StreamIO, WRITE_CHUNK } from './_stream.js';
+import { FileObject } from './fileobject.js';
+
+export type { Datagram } from './_datagram.js';
+export { type Address, type AddressInput, SocketTimeout } from './_errors.js';
+
+/** What a socket is: its family and transport. */
+export type SocketType = 'tcp' | 'unix' | 'tls' | 'udp4' | 'udp6';
+
+/** Readiness of a socket, as `waitRead`/`waitWrite`/`select` see it. @internal */
+export interface Readiness {
+  readonly readable: boolean;
+  readonly writable: boolean;
+  readonly error: Error | null;
+  watchers: Set<() => void> | null;
+}
+
+const RESOLVED = Promise.resolve();
+const kAdopt: unique symbol = Symbol('verdant.socket.adopt');
+let adopt: (ns: net.Socket, type: SocketType, peer: Address) => Socket;
+
+function toBytes(data: unknown, where: string): Uint8Array | TypeError {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === 'string') return Buffer.from(data);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new TypeError(`${where}: data must be a Uint8Array or a string, got ${typeof data}`);
+}
+
+function checkSize(n: unknown, where: string): Error | null {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    return new RangeError(`${where}: size must be a non-negative integer, got ${String(n)}`);
+  }
+  return null;
+}
+
+function peerOf(ns: net.Socket, unix: boolean): Address {
+  if (unix) return { path: '' };
+  return [ns.remoteAddress ?? '', ns.remotePort ?? 0];
+}
+
+/**
+ * A cooperative socket: a connected stream (from {@link createConnection}, `accept()` or
+ * {@link wrapSocket}), a listener (from {@link listen}) or a UDP socket (`new Socket({type:
+ * 'udp4'})`). Methods that can wait return promises and are kill/timeout points; `close`,
+ * `shutdown`, `settimeout`, `setNoDelay` and `makefile` are synchronous.
+ *
+ * Follows gevent's `gevent.socket.socket`; differences: one class for every family, and
+ * `new Socket()` makes only UDP sockets (streams come from `createConnection` and `listen`).
+ * @example
+ * ```ts
+ * import { Socket } from 'verdant/socket';
+ * const udp = new Socket({ type: 'udp4' });
+ * await udp.bind(['127.0.0.1', 0]);
+ * const [data, from] = await udp.recvfrom(1024);
+ * ```
+ */
+export class Socket {
+  #type: SocketType;
+  #stream: StreamIO | null = null;
+  #listener: ListenerIO<Socket> | null = null;
+  #udp: DatagramIO | null = null;
+  #timeout: number | null = null;
+  #closed = false;
+  #ioRefs = 0;
+  #peer: Address | null = null;
+
+  static {
+    adopt = (ns, type, peer) => {
+      const s = new Socket({ type: 'udp4', [kAdopt]: true } as SocketOptions);
+      s.#type = type;
+      s.#peer = peer;
+      s.#stream = new StreamIO(ns, peer);
+      return s;
+    };
+  }
+
+  /**
+   * A new UDP socket (unbound until `bind()` or its first `sendto()`).
+   * @param options `type`: `'udp4'` (default) or `'udp6'`
+   * @throws TypeError for another type
+   */
+  constructor(options?: SocketOptions) {
+    const type = options?.type ?? 'udp4';
+    if ((options as { [kAdopt]?: boolean } | undefined)?.[kAdopt] === true) {
+      this.#type = 'tcp';
+      return;
+    }
+    if (type !== 'udp4' && type !== 'udp6') {
+      throw new TypeError(
+        `new Socket: type must be 'udp4' or 'udp6' (stream sockets come from createConnection and listen), got ${String(type)}`,
+      );
+    }
+    this.#type = type;
+    this.#udp = new DatagramIO(dgram.createSocket(type));
+  }
+
+  /** `'tcp'`, `'unix'`, `'tls'`, `'udp4'` or `'udp6'`. */
+  get type(): SocketType {
+    return this.#type;
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal The readiness machine (for select and waitRead). */
+  _readiness(): Readiness {
+    const io = this.#stream ?? this.#listener ?? this.#udp;
+    if (io === null) throw badFd('select');
+    return io as unknown as Readiness;
+  }
+
+  /** @internal The Node handle (net.Socket, net.Server or dgram.Socket). */
+  get _handle(): net.Socket | net.Server | dgram.Socket | null {
+    return this.#stream?.sock ?? this.#listener?.server ?? this.#udp?.sock ?? null;
+  }
+
+  #opts(opts: unknown, where: string): unknown {
+    const err = readWaitOptions(opts, where);
+    if (err !== NONE) return err;
+    if (waitArgs.timeout === null) waitArgs.timeout = this.#timeout;
+    return NONE;
+  }
+
+  #streamFor(where: string, file: boolean): StreamIO | Error {
+    if (this.#closed && !(file && this.#stream !== null && !this.#stream.closed))
+      return badFd(where);
+    if (this.#stream === null) {
+      return coded(
+        'ENOTCONN',
+        `${where}: the socket is not a connected stream (it is ${this.#listener ? 'listening' : this.#type})`,
+      );
+    }
+    return this.#stream;
+  }
+
+  /**
+   * Receive up to `n` bytes: what is buffered, else wait for the next bytes. Resolves an empty
+   * array at end of stream. A switch point when it waits: a kill or `Timeout` there loses no
+   * bytes (the next `recv` gets them); the `timeout` option (or the socket's timeout) rejects
+   * with `SocketTimeout`; `close()` from another greenlet rejects it with EBADF. On a UDP
+   * socket it receives the next datagram (cut to `n` bytes).
+   * @param n the most bytes to return (default 65536)
+   * @param opts `{timeout, signal}` or a timeout in ms
+   * @returns the bytes
+   * @throws EBADF after `close()`; the socket's error (ECONNRESET …); SocketTimeout
+   * @example
+   * ```ts
+   * import { createConnection } from 'verdant/socket';
+   * const sock = await createConnection(['127.0.0.1', 8000]);
+   * const data = await sock.recv(1024, { timeout: 1000 });
+   * ```
+   */
+  recv(n = 65536, opts?: WaitOptions | number | null): Promise<Uint8Array> {
+    return this.#recv('Socket.recv', n, opts, false);
+  }
+
+  #recv(where: string, n: number, opts: unknown, file: boolean): Promise<Uint8Array> {
+    const err = this.#opts(opts, where);
+    if (err !== NONE) return Promise.reject(err);
+    const bad = checkSize(n, where);
+    if (bad !== null) return Promise.reject(bad);
+    if (this.#udp !== null) {
+      return this.#recvfrom(where, n, waitArgs.timeout, waitArgs.signal).then((d) => d[0]);
+    }
+    const io = this.#streamFor(where, file);
+    if (io instanceof Error) return Promise.reject(io);
+    if (n === 0) return Promise.resolve(new Uint8Array(0));
+    try {
+      const got = io.tryRead(n);
+      if (got !== null) return Promise.resolve(got as Uint8Array);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return io.parkReader(n, waitArgs.timeout, waitArgs.signal);
+  }
+
+  /** @internal recv for a makefile() file: works while the file keeps the socket open. */
+  _fileRecv(n: number, opts: unknown): Promise<Uint8Array> {
+    return this.#recv('SocketFile.read', n, opts, true);
+  }
+
+  /**
+   * Receive into `buffer` (at most `nbytes`, default its length); resolves the count, 0 at end
+   * of stream. Same waiting, timeout and kill rules as {@link Socket.recv}; an interrupted
+   * `recvInto` hands its bytes back to the socket.
+   * @example
+   * ```ts
+   * const buf = new Uint8Array(65536);
+   * const n = await sock.recvInto(buf);
+   * ```
+   */
+  recvInto(
+    buffer: Uint8Array,
+    nbytes?: number,
+    opts?: WaitOptions | number | null,
+  ): Promise<number> {
+    const where = 'Socket.recvInto';
+    const err = this.#opts(opts, where);
+    if (err !== NONE) return Promise.reject(err);
+    if (!(buffer instanceof Uint8Array)) {
+      return Promise.reject(
+        new TypeError(`${where}: buffer must be a Uint8Array, got ${typeof buffer}`),
+      );
+    }
+    const into = nbytes === undefined ? buffer : buffer.subarray(0, nbytes);
+    const io = this.#streamFor(where, false);
+    if (io instanceof Error) return Promise.reject(io);
+    if (into.length === 0) return Promise.resolve(0);
+    try {
+      const got = io.tryRead(into);
+      if (got !== null) return Promise.resolve(got as number);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return io.parkReader(into, waitArgs.timeout, waitArgs.signal) as Promise<number>;
+  }
+
+  /**
+   * Send all of `data` (bytes, or a string as UTF-8). Resolves once Node's socket has accepted
+   * every byte without exceeding its buffer: large data goes in 64 KiB chunks, each waiting for
+   * `'drain'` (back-pressure). A kill or `Timeout` there stops sending what Node has not yet
+   * accepted. The `timeout` option bounds the whole call (SocketTimeout).
+   * @throws EBADF after `close()`; EPIPE after `shutdown('write')` or when the peer is gone
+   * @example
+   * ```ts
+   * await sock.sendall('hello\n');
+   * ```
+   */
+  sendall(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<void> {
+    return this.#sendall('Socket.sendall', data, opts, false);
+  }
+
+  #sendall(where: string, data: unknown, opts: unknown, file: boolean): Promise<void> {
+    const err = this.#opts(opts, where);
+    if (err !== NONE) return Promise.reject(err);
+    const bytes = toBytes(data, where);
+    if (bytes instanceof TypeError) return Promise.reject(bytes);
+    if (this.#udp !== null) {
+      return Promise.reject(
+        coded('EDESTADDRREQ', `${where}: a UDP socket sends with sendto(data, [host, port])`),
+      );
+    }
+    const io = this.#streamFor(where, file);
+    if (io instanceof Error) return Promise.reject(io);
+    const we = io.writeError(where);
+    if (we !== null) return Promise.reject(we);
+    if (bytes.length <= WRITE_CHUNK) {
+      if (io.sock.write(bytes)) return RESOLVED;
+      return io.parkWriter(waitArgs.timeout, waitArgs.signal);
+    }
+    return this.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal);
+  }
+
+  async #sendLarge(
+    io: StreamIO,
+    bytes: Uint8Array,
+    where: string,
+    timeout: number | null,
+    signal: AbortSignal | null,
+  ): Promise<void> {
+    const deadline = timeout === null ? null : performance.now() + timeout;
+    for (let pos = 0; pos < bytes.length; pos += WRITE_CHUNK) {
+      const we = io.writeError(where);
+      if (we !== null) throw we;
+      if (!io.sock.write(bytes.subarray(pos, pos + WRITE_CHUNK))) {
+        const left = deadline === null ? null : Math.max(0, deadline - performance.now());
+        await io.parkWriter(left, signal);
+      }
+    }
+  }
+
+  /** @internal sendall for a makefile() file. */
+  _fileSend(data: Uint8Array, opts: unknown): Promise<void> {
+    return this.#sendall('SocketFile.flush', data, opts, true);
+  }
+
+  /**
+   * Send `data` and resolve the number of bytes sent (all of them: Node takes whole writes).
+   * Same waiting rules as {@link Socket.sendall}.
+   * @example
+   * ```ts
+   * const n = await sock.send(new Uint8Array([1, 2, 3]));
+   * ```
+   */
+  send(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<number> {
+    const bytes = toBytes(data, 'Socket.send');
+    if (bytes instanceof TypeError) return Promise.reject(bytes);
+    return this.#sendall('Socket.send', bytes, opts, false).then(() => bytes.length);
+  }
+
+  /**
+   * Accept one connection of a listening socket: resolves `[socket, address]` (`[host, port]`,
+   * or `{path: ''}` for a Unix peer). A switch point when no connection is waiting; a kill or
+   * `Timeout` there loses no connection (the next `accept` gets it).
+   * @throws EBADF after `close()`; SocketTimeout when `timeout` elapses
+   * @example
+   * ```ts
+   * import { listen } from 'verdant/socket';
+   * const server = await listen({ host: '127.0.0.1', port: 0 });
+   * const [conn, address] = await server.accept();
+   * ```
+   */
+  accept(opts?: WaitOptions | number | null): Promise<[Socket, Address]> {
+    const where = 'Socket.accept';
+    const err = this.#opts(opts, where);
+    if (err !== NONE) return Promise.reject(err);
+    if (this.#closed) return Promise.reject(badFd(where));
+    const io = this.#listener;
+    if (io === null)
+      return Promise.reject(
+        coded('EINVAL', `${where}: the socket is not listening (it is ${this.#type})`),
+      );
+    if (io.error !== null) return Promise.reject(io.error);
+    const c = io.backlog.shift();
+    const conn = c === undefined ? null : c;
+    if (conn !== null) return Promise.resolve([conn, conn.#peer as Address]);
+    return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s.#peer as Address]);
+  }
+
+  /**
+   * Receive one datagram: resolves `[data, [host, port]]`, the data cut to `n` bytes. A switch
+   * point when none is queued; a kill or `Timeout` there loses no datagram.
+   * @example
+   * ```ts
+   * const [data, [host, port]] = await udp.recvfrom(2048);
+   * ```
+   */
+  recvfrom(n = 65536, opts?: WaitOptions | number | null): Promise<[Uint8Array, [string, number]]> {
+    const where = 'Socket.recvfrom';
+    const err = this.#opts(opts, where);
+    if (err !== NONE) return Promise.reject(err);
+    const bad = checkSize(n, where);
+    if (bad !== null) return Promise.reject(bad);
+    return this.#recvfrom(where, n, waitArgs.timeout, waitArgs.signal);
+  }
+
+  #recvfrom(
+    where: string,
+    n: number,
+    timeout: number | null,
+    signal: AbortSignal | null,
+  ): Promise<[Uint8Array, [string, number]]> {
+    if (this.#closed) return Promise.reject(badFd(where));
+    const io = this.#udp;
+    if (io === null)
+      return Promise.reject(
+        coded('EINVAL', `${where}: the socket is not a UDP socket (it is ${this.#type})`),
+      );
+    const d = io.queue.shift();
+    const cut = (x: [Uint8Array, [string, number]]): [Uint8Array, [string, number]] =>
+      x[0].length > n ? [x[0].subarray(0, n), x[1]] : x;
+    if (d !== undefined) return Promise.resolve(cut(d));
+    if (io.error !== null) return Promise.reject(io.error);
+    return io.park(timeout, signal).then(cut);
+  }
+
+  /**
+   * Send one datagram to `address` (`[host, port]`); an unbound socket binds first (to an
+   * ephemeral port). Resolves when Node has sent it.
+   * @example
+   * ```ts
+   * await udp.sendto('ping', ['127.0.0.1', 9000]);
+   * ```
+   */
+  sendto(
+    data: Uint8Array | string,
+    address: AddressInput,
+    opts?: WaitOptions | number | null,
+  ): Promise<number> {
+    const where = 'Socket.sendto';
+    const bytes = toBytes(data, where);
+    if (bytes instanceof TypeError) return Promise.reject(bytes);
+    const t = parseAddress(address, where, this.#type === 'udp6' ? '::1' : '127.0.0.1');
+    if (t instanceof Error) return Promise.reject(t);
+    if (this.#closed) return Promise.reject(badFd(where));
+    const io = this.#udp;
+    if (io === null || t.path !== undefined)
+      return Promise.reject(coded('EINVAL', `${where}: only a UDP socket sends to an address`));
+    const err = this.#opts(opts, where);
+    if (err !== NONE) return Promise.reject(err);
+    return callbackWait<number>(
+      where,
+      { timeout: waitArgs.timeout, signal: waitArgs.signal },
+      (done) => {
+        io.sock.send(bytes, t.port, t.host, (e) =>
+          done(e === null ? null : (withAddress(e, formatTarget(t)) as Error), bytes.length),
+        );
+        return undefined;
+      },
+    );
+  }
+
+  /**
+   * Bind a UDP socket to `[host, port]` (port 0: any free port). Rejects with EADDRINUSE
+   * (naming the address) when the port is taken.
+   * @example
+   * ```ts
+   * await udp.bind(['127.0.0.1', 0]);
+   * const [, port] = udp.getsockname() as [string, number];
+   * ```
+   */
+  bind(address: AddressInput, opts?: WaitOptions | number | null): Promise<void> {
+    const where = 'Socket.bind';
+    const t = parseAddress(address, where, this.#type === 'udp6' ? '::' : '0.0.0.0');
+    if (t instanceof Error) return Promise.reject(t);
+    if (this.#closed) return Promise.reject(badFd(where));
+    const io = this.#udp;
+    if (io === null || t.path !== undefined)
+      return Promise.reject(
+        coded('EINVAL', `${where}: only a UDP socket binds (use listen for streams)`),
+      );
+    return callbackWait<void>(where, opts, (done) => {
+      const onErr = (e: Error): void => done(withAddress(e, formatTarget(t)) as Error);
+      io.sock.once('error', onErr);
+      io.sock.bind(t.port, t.host, () => {
+        io.sock.off('error', onErr);
+        io.error = null;
+        done(null);
+      });
+      return undefined;
+    });
+  }
+
+  /**
+   * Shut down one side: `'write'` (send end of stream; we may still read), `'read'` (later
+   * `recv`s resolve empty) or `'both'`. Never switches.
+   * @throws EBADF after close; TypeError for another `how`
+   * @example
+   * ```ts
+   * await sock.sendall('request');
+   * sock.shutdown('write'); // the peer reads end of stream; we can still recv its answer
+   * ```
+   * Follows Python's `socket.shutdown(SHUT_WR)`.
+   */
+  shutdown(how: 'read' | 'write' | 'both' = 'write'): void {
+    if (how !== 'read' && how !== 'write' && how !== 'both') {
+      throw new TypeError(
+        `Socket.shutdown: how must be 'read', 'write' or 'both', got ${String(how)}`,
+      );
+    }
+    if (this.#closed) throw badFd('Socket.shutdown');
+    const io = this.#stream;
+    if (io === null)
+      throw coded('ENOTCONN', 'Socket.shutdown: the socket is not a connected stream');
+    if (how !== 'read') io.sock.end();
+    if (how !== 'write') {
+      io.eof = true;
+      io.notify();
+    }
+  }
+
+  /**
+   * Close the socket. Every greenlet waiting on it is woken (its wait rejects with EBADF); later
+   * calls reject with EBADF. Bytes already handed to Node are still sent. A file from
+   * `makefile()` keeps the connection open until it is closed too. Never switches; a second
+   * call does nothing.
+   * @example
+   * ```ts
+   * sock.close();
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ioRefs === 0) this.#realClose();
+  }
+
+  #realClose(): void {
+    this.#stream?.close();
+    this.#listener?.close();
+    this.#udp?.close();
+  }
+
+  /** `close()`, for `using sock = await createConnection(…)`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Set the timeout (ms) of every later wait of this socket that has no `timeout` option of
+   * its own; `null` waits forever. Expiry rejects with `SocketTimeout`. Never switches.
+   * @throws RangeError for a negative or NaN value
+   * @example
+   * ```ts
+   * sock.settimeout(5000); // a recv that waits more than 5 s throws SocketTimeout
+   * ```
+   * Follows Python's `socket.settimeout` (milliseconds, not seconds).
+   */
+  settimeout(ms: number | null): void {
+    if (ms !== null && ms !== undefined && (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0)) {
+      throw new RangeError(
+        `Socket.settimeout: timeout must be a non-negative number of ms or null, got ${String(ms)}`,
+      );
+    }
+    this.#timeout = ms ?? null;
+  }
+
+  /** The socket's timeout in ms, or `null` (forever). */
+  gettimeout(): number | null {
+    return this.#timeout;
+  }
+
+  /** Enable (default) or disable Nagle's algorithm off (TCP_NODELAY). Never switches. */
+  setNoDelay(noDelay = true): void {
+    const s = this.#stream?.sock;
+    if (s !== undefined && this.#type !== 'unix') s.setNoDelay(noDelay);
+  }
+
+  /**
+   * A buffered file over this stream socket: `readline()`, `read(n)`, `write()`, `flush()`.
+   * The connection stays open until both the socket and every file are closed.
+   * @example
+   * ```ts
+   * const f = sock.makefile();
+   * const line = await f.readline();
+   * ```
+   */
+  makefile(): FileObject {
+    const io = this.#streamFor('Socket.makefile', false);
+    if (io instanceof Error) throw io;
+    this.#ioRefs++;
+    return new FileObject(this, () => {
+      this.#ioRefs--;
+      if (this.#ioRefs === 0 && this.#closed) this.#realClose();
+    });
+  }
+
+  /**
+   * Our own address: `[host, port]`, or `{path}` for a Unix socket. Never switches.
+   * @example
+   * ```ts
+   * const [host, port] = server.getsockname() as [string, number];
+   * ```
+   */
+  getsockname(): Address {
+    const h = this._handle;
+    if (h === null) throw badFd('Socket.getsockname');
+    if (h instanceof net.Socket) {
+      if (this.#type === 'unix') return { path: '' };
+      return [h.localAddress ?? '', h.localPort ?? 0];
+    }
+    const a = h.address();
+    if (typeof a === 'string') return { path: a };
+    if (a === null) return ['', 0];
+    return [a.address, a.port];
+  }
+
+  /** The peer's address: `[host, port]`, or `{path: ''}` for a Unix peer. */
+  getpeername(): Address {
+    if (this.#peer === null)
+      throw coded('ENOTCONN', 'Socket.getpeername: the socket is not connected');
+    return this.#peer;
+  }
+
+  /** Shown by `util.inspect` and `console.log` as {@link Socket.toString}. */
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
+  /** `<Socket tcp 127.0.0.1:5000>`. */
+  toString(): string {
+    let where = '';
+    try {
+      const a = this.#peer ?? this.getsockname();
+      where = Array.isArray(a) ? formatTarget({ host: a[0], port: a[1] }) : a.path;
+    } catch {
+      where = 'closed';
+    }
+    return `<Socket ${this.#type} ${where}${this.#closed ? ' closed' : ''}>`;
+  }
+
+  /** @internal Wrap a listening server. */
+  static _listening(server: net.Server, type: SocketType): Socket {
+    const s = new Socket({ type: 'udp4', [kAdopt]: true } as SocketOptions);
+    s.#type = type;
+    const io = new ListenerIO<Socket>(server);
+    s.#listener = io;
+    const unix = type === 'unix';
+    const child: SocketType = type === 'tls' ? 'tls' : unix ? 'unix' : 'tcp';
+    server.on(type === 'tls' ? 'secureConnection' : 'connection', (ns: net.Socket) => {
+      // A TLS server half-opens only after the handshake: a client that leaves during it must
+      // close the connection, or it would stay open forever.
+      if (type === 'tls') ns.allowHalfOpen = true;
+      io.offer(adopt(ns, child, peerOf(ns, unix)));
+    });
+    return s;
+  }
+
+  /** @internal Detach the stream for wrapping; the Socket is closed afterwards. */
+  _detach(): { sock: net.Socket; rest: Uint8Array[]; timeout: number | null } {
+    const io = this.#stream;
+    if (io === null || this.#closed) throw badFd('wrapSocket');
+    const rest = io.detach();
+    this.#stream = null;
+    this.#closed = true;
+    return { sock: io.sock, rest, timeout: this.#timeout };
+  }
+
+  /** @internal */
+  static _adopt(ns: net.Socket, type: SocketType, peer: Address, timeout: number | null): Socket {
+    const s = adopt(ns, type, peer);
+    s.#timeout = timeout;
+    return s;
+  }
+}
+
+/** Options of `new Socket()`. */
+export interface SocketOptions {
+  /** `'udp4'` (default) or `'udp6'`. */
+  type?: 'udp4' | 'udp6';
+}
+
+export {
+  type ConnectOptions,
+  createConnection,
+  type ListenOptions,
+  listen,
+  type WrapOptions,
+  wrapSocket,
+} from './_connect.js';
+export { waitRead, waitWrite } from './_ready.js';
+export { type AddrInfo, getaddrinfo, gethostbyaddr, gethostbyname } from './dns.js';
+export { FileObject } from './fileobject.js';

@@ -1,0 +1,291 @@
+/**
+ * `BaseServer`: what every verdant server shares — the listener forms, the `spawn` option
+ * (`Pool`, a number, a `Group`, or nothing), the lifecycle (`start`, `serveForever`,
+ * `stop({timeout})`, `close`, `started`, `closed`), `address`/`serverPort`, and the handler
+ * greenlets' bookkeeping. gevent's `gevent.baseserver.BaseServer` is the model.
+ *
+ * Design note — how a subclass plugs in (StreamServer, DatagramServer, HttpServer, the backdoor).
+ * A subclass overrides four protected methods; everything else is shared:
+ * - `initSocket()` (async): create and bind the listener from `this.listener` (a
+ *   {@link ListenerSpec}: `{host, port}`, `{path}`, or `{socket}` — a listening verdant `Socket`
+ *   given by the user) and resolve the bound {@link Address}. Called once by `start()`.
+ * - `startAccepting()`: begin serving. An accept-loop server spawns its loop with
+ *   {@link BaseServer.spawnLoop}; a callback server (node:http) just starts routing requests.
+ * - `stopAccepting()`: stop taking new work at once (never waits). The loop greenlet is killed.
+ * - `closeSocket()`: close the listener (default: `this.socket?.close()`). Called by `close()`.
+ * Each unit of work runs in a handler greenlet made by {@link BaseServer.spawnHandler}, a member
+ * of `this.pool`: the pool's membership is a quiet link, so a handler that throws is still
+ * reported by the hub (the server's bookkeeping does not count as "linked"), and the server goes
+ * on. `spawnHandler(fn, args, onEnd)` runs `onEnd` from the hub when the handler has ended, by
+ * return, throw or kill — a StreamServer closes the client socket there (gevent's `do_close`).
+ *
+ * Lifecycle invariants. `started` is true from `start()`/`serveForever()` until `stop()`/`close()`;
+ * `closed` is true once the listener is closed (false before `start()`). `stop({timeout})` closes
+ * the listener at once, lets live handlers finish for `timeout` ms (default 1000, gevent's
+ * `stop_timeout`), kills what is left (waiting up to 1000 ms more) and resolves when every handler
+ * has ended. `serveForever()` resolves once the server has stopped. Nothing here waits on Node
+ * directly: handlers and the loop are greenlets, so kill and `Timeout` work everywhere.
+ * Tests: test/servers/base.test.ts, test/servers/stream.test.ts ("stop is graceful").
+ *
+ * @module
+ */
+import { Cancellation } from '../core/errors.js';
+import { Greenlet } from '../core/greenlet.js';
+import { getHub, kQuietLink, type WaitOptions } from '../core/lowlevel.js';
+import { type Address, parseAddress } from '../io/_errors.js';
+import { Socket } from '../io/socket.js';
+import { Group, Pool } from '../pool.js';
+import { Event } from '../sync/event.js';
+
+/** A listener as the constructor takes it: `[host, port]`, `"host:port"`, `{path}`, `{host, port}` or a listening `Socket`. */
+export type Listener =
+  | [host: string, port: number]
+  | string
+  | { path: string }
+  | { host?: string; port: number }
+  | Socket;
+
+/** The listener, checked: where to bind, or the socket to serve. */
+export type ListenerSpec = { host: string; port: number } | { path: string } | { socket: Socket };
+
+/** What runs the handlers: a `Pool` (bounded: the server stops accepting while it is full), its size, or a `Group`. */
+export type SpawnOption = Pool | Group | number | null | undefined;
+
+/** Options every server takes. */
+export interface BaseServerOptions {
+  /** A `Pool`, a pool size, or a `Group`; omitted: a new unbounded `Group`. */
+  spawn?: SpawnOption;
+}
+
+/** Options of `stop()`. */
+export interface StopOptions {
+  /** How long live handlers may go on before they are killed (ms; default 1000). */
+  timeout?: number | null;
+}
+
+/** Parse a listener; throws TypeError/RangeError naming the problem. @internal */
+export function parseListener(listener: unknown, where: string): ListenerSpec {
+  if (listener instanceof Socket) {
+    if (listener.closed) throw new TypeError(`${where}: the listener socket is closed`);
+    return { socket: listener };
+  }
+  const t = parseAddress(listener, where, '0.0.0.0');
+  if (t instanceof Error) throw t;
+  return t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port };
+}
+
+function makePool(spawn: unknown, where: string): Group {
+  if (spawn === undefined || spawn === null) return new Group();
+  if (spawn instanceof Group) return spawn;
+  if (typeof spawn === 'number') return new Pool(spawn);
+  throw new TypeError(
+    `${where}: spawn must be a Pool, a Group or a pool size, got ${typeof spawn}`,
+  );
+}
+
+/**
+ * The generic server. Not used directly: `StreamServer`, `DatagramServer` and `HttpServer`
+ * extend it (see the module's design note for what a subclass overrides).
+ *
+ * Follows gevent's `BaseServer` (`start`, `serve_forever`, `stop(timeout)`, `close`,
+ * `started`, `closed`, `address`, `server_port`; `stop_timeout` is the `timeout` default).
+ */
+export abstract class BaseServer {
+  /** The listener as checked at construction. */
+  protected readonly listener: ListenerSpec;
+  /** The listening socket, once `initSocket()` made it (null for servers without one). */
+  protected socket: Socket | null = null;
+  /** Where handler greenlets run. */
+  readonly pool: Group;
+  #address: Address | null = null;
+  #started = false;
+  #closed = false;
+  #stopped = new Event();
+  #loop: Greenlet | null = null;
+  #starting: Promise<void> | null = null;
+
+  constructor(listener: Listener, options: BaseServerOptions = {}, where = 'Server') {
+    this.listener = parseListener(listener, where);
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(
+        `${where}: options must be an object, got ${options === null ? 'null' : typeof options}`,
+      );
+    }
+    this.pool = makePool(options.spawn, where);
+  }
+
+  /** Whether the server is serving: true from `start()` until `stop()`/`close()`. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Whether the listener has been closed (false before `start()`). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The bound address (`[host, port]` or `{path}`); before `start()`, the one asked for. */
+  get address(): Address {
+    if (this.#address !== null) return this.#address;
+    const l = this.listener;
+    if ('socket' in l) return l.socket.getsockname();
+    if ('path' in l) return { path: l.path };
+    return [l.host, l.port];
+  }
+
+  /** The bound port (useful with port 0), or `undefined` for a Unix socket. */
+  get serverPort(): number | undefined {
+    const a = this.address;
+    return Array.isArray(a) ? a[1] : undefined;
+  }
+
+  /**
+   * Bind (if needed) and start serving in the background; resolves once listening (a switch
+   * point while it binds). Calling it again does nothing.
+   * @throws EADDRINUSE (naming the address) and other bind errors; an Error after `close()`
+   * @example
+   * ```ts
+   * await server.start();
+   * console.log('listening on', server.serverPort);
+   * ```
+   */
+  start(): Promise<void> {
+    if (this.#closed)
+      return Promise.reject(
+        new Error('Server.start: the server was closed and cannot start again'),
+      );
+    this.#started = true;
+    if (this.#starting !== null) return this.#starting;
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    try {
+      this.#address = await this.initSocket();
+    } catch (e) {
+      this.#started = false;
+      this.#closed = true;
+      this.#stopped.set();
+      throw e;
+    }
+    if (this.#closed) return;
+    this.startAccepting();
+  }
+
+  /**
+   * Start (if needed) and resolve once the server has stopped (`stop()` or `close()`). A switch
+   * point: a kill or `Timeout` there ends this wait, not the server.
+   * @example
+   * ```ts
+   * await server.serveForever();
+   * ```
+   */
+  async serveForever(opts?: WaitOptions | number | null): Promise<void> {
+    await this.start();
+    await this.#stopped.wait(opts);
+  }
+
+  /**
+   * Stop listening at once; handlers go on (as gevent's `close`). Resolves once the listener
+   * is closed; never waits for handlers. Calling it again does nothing.
+   * @example
+   * ```ts
+   * await server.close(); // no new connections; live ones finish on their own
+   * ```
+   */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    this.#started = false;
+    try {
+      this.stopAccepting();
+    } finally {
+      this.closeSocket();
+      this.#stopped.set();
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * Graceful stop: close the listener at once, let live handlers finish for `timeout` ms
+   * (default 1000), then kill the rest (their `finally` blocks run); resolves when every
+   * handler has ended. A switch point.
+   * @throws RangeError for a negative timeout
+   * @example
+   * ```ts
+   * await server.stop({ timeout: 5000 });
+   * ```
+   */
+  async stop(opts?: StopOptions | number | null): Promise<void> {
+    const timeout = typeof opts === 'number' ? opts : (opts?.timeout ?? 1000);
+    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
+      throw new RangeError(
+        `Server.stop: timeout must be a non-negative number of ms, got ${String(timeout)}`,
+      );
+    }
+    await this.close();
+    if (this.pool.size === 0) return;
+    await this.pool.join({ timeout });
+    if (this.pool.size > 0) await this.pool.kill({ block: true, timeout: 1000 });
+  }
+
+  // ---- what a subclass overrides ----
+
+  /** Create and bind the listener; resolve its bound address. */
+  protected abstract initSocket(): Promise<Address>;
+
+  /** Begin serving (spawn the accept loop, or start routing callbacks). */
+  protected abstract startAccepting(): void;
+
+  /** Stop taking new work at once. The default kills the loop started by {@link spawnLoop}. */
+  protected stopAccepting(): void {
+    const g = this.#loop;
+    this.#loop = null;
+    if (g !== null) void g.kill({ block: false });
+  }
+
+  /** Close the listener. */
+  protected closeSocket(): void {
+    this.socket?.close();
+  }
+
+  // ---- helpers for subclasses ----
+
+  /**
+   * Run `loop` as the server's accept loop (one greenlet, killed by `stopAccepting`). A failure
+   * of the loop other than a cancellation or the listener's close is reported and the server
+   * closes.
+   */
+  protected spawnLoop(loop: () => Promise<void>): void {
+    this.#loop = Greenlet.spawn(async () => {
+      try {
+        await loop();
+      } catch (e) {
+        if (e instanceof Cancellation || this.#closed) return;
+        getHub().reportError(e, `${this.toString()} accept loop`);
+        void this.close();
+      }
+    });
+  }
+
+  /**
+   * Spawn a handler greenlet `fn(...args)` in `this.pool`; `onEnd` (if given) runs from the
+   * hub when it has ended, however it ended. Waits for a free slot when the pool is full.
+   */
+  protected async spawnHandler<A extends unknown[]>(
+    fn: (...args: A) => unknown,
+    args: A,
+    onEnd?: () => void,
+  ): Promise<Greenlet> {
+    const g = await this.pool.spawn(fn, ...args);
+    if (onEnd !== undefined) g[kQuietLink](onEnd);
+    return g;
+  }
+
+  /** `<StreamServer 127.0.0.1:8000>`. */
+  toString(): string {
+    const a = this.address;
+    return `<${this.constructor.name} ${Array.isArray(a) ? `${a[0]}:${a[1]}` : a.path}>`;
+  }
+}

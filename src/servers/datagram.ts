@@ -1,0 +1,106 @@
+/**
+ * `DatagramServer`: a UDP server that runs `handle(data, address)` in its own greenlet for
+ * every datagram (`verdant/server`); the handler answers with `server.sendto(data, address)`.
+ * gevent's `gevent.server.DatagramServer`.
+ *
+ * Design note — one loop greenlet receives; with a `Pool` it waits for a free slot before
+ * receiving, so a burst waits in the socket's queue (bounded; beyond it datagrams are dropped,
+ * as the kernel drops them). Tests: test/servers/datagram.test.ts.
+ *
+ * @module
+ */
+import { Cancellation } from '../core/errors.js';
+import type { WaitOptions } from '../core/lowlevel.js';
+import type { Address, AddressInput } from '../io/_errors.js';
+import { Socket } from '../io/socket.js';
+import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
+
+/** A datagram handler: runs in its own greenlet. */
+export type DatagramHandler = (data: Uint8Array, address: [host: string, port: number]) => unknown;
+
+/** Options of {@link DatagramServer}. */
+export interface DatagramServerOptions extends BaseServerOptions {
+  /** `'udp4'` (default) or `'udp6'`. */
+  type?: 'udp4' | 'udp6';
+}
+
+/**
+ * A UDP server: `handle(data, address)` runs in its own greenlet for each datagram.
+ * @example
+ * ```ts
+ * import { DatagramServer } from 'verdant/server';
+ * const server = new DatagramServer(['127.0.0.1', 9000], async (data, address) => {
+ *   await server.sendto(data, address);
+ * });
+ * await server.serveForever();
+ * ```
+ * Follows gevent's `DatagramServer`.
+ */
+export class DatagramServer extends BaseServer {
+  readonly #handle: DatagramHandler;
+  readonly #type: 'udp4' | 'udp6';
+
+  /**
+   * @param listener `[host, port]`, `"host:port"` or a bound UDP `Socket`
+   * @param handle called as `handle(data, address)` in a new greenlet per datagram
+   */
+  constructor(listener: Listener, handle: DatagramHandler, options: DatagramServerOptions = {}) {
+    super(listener, options, 'DatagramServer');
+    if (typeof handle !== 'function') {
+      throw new TypeError(`DatagramServer: handle must be a function, got ${typeof handle}`);
+    }
+    if ('path' in this.listener)
+      throw new TypeError('DatagramServer: a UDP server needs [host, port], not a path');
+    this.#handle = handle;
+    this.#type =
+      options.type ??
+      (typeof (this.listener as { host?: string }).host === 'string' &&
+      (this.listener as { host: string }).host.includes(':')
+        ? 'udp6'
+        : 'udp4');
+  }
+
+  protected async initSocket(): Promise<Address> {
+    const l = this.listener;
+    if ('socket' in l) this.socket = l.socket;
+    else {
+      const s = new Socket({ type: this.#type });
+      this.socket = s;
+      await s.bind(l as { host: string; port: number });
+    }
+    return this.socket.getsockname();
+  }
+
+  protected startAccepting(): void {
+    const sock = this.socket as Socket;
+    const pool = this.pool;
+    this.spawnLoop(async () => {
+      for (;;) {
+        if (pool.full()) await pool.waitAvailable();
+        let d: [Uint8Array, [string, number]];
+        try {
+          d = await sock.recvfrom(65536);
+        } catch (e) {
+          if (e instanceof Cancellation || sock.closed) return;
+          throw e;
+        }
+        await this.spawnHandler(this.#handle, d);
+      }
+    });
+  }
+
+  /**
+   * Send `data` to `address` from the server's socket (a handler's answer).
+   * @throws EBADF when the server is closed
+   */
+  sendto(
+    data: Uint8Array | string,
+    address: AddressInput,
+    opts?: WaitOptions | number | null,
+  ): Promise<number> {
+    const s = this.socket;
+    if (s === null)
+      return Promise.reject(new Error('DatagramServer.sendto: the server is not started'));
+    return s.sendto(data, address, opts);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * `StreamServer`: a TCP, Unix or TLS server that runs `handle(socket, address)` in its own
+ * greenlet for every connection (`verdant/server`). gevent's `gevent.server.StreamServer`.
+ *
+ * Design note — the accept loop and back-pressure. One loop greenlet accepts; with a `Pool`
+ * it waits for a free slot *before* accepting, so a full pool leaves connections in the
+ * kernel's backlog (gevent stops accepting the same way). The client socket is closed when its
+ * handler ends — returns, throws or is killed — by a quiet link (gevent's `do_close`), so no
+ * client can leak a socket: one that vanishes, sends garbage, half-closes or stalls only ends
+ * its own handler, and `stop()` kills stalled ones after its timeout. A failing handler is
+ * reported by the hub and the server goes on. Tests: test/servers/stream.test.ts.
+ *
+ * @module
+ */
+import type { TlsOptions } from 'node:tls';
+import { Cancellation } from '../core/errors.js';
+import type { Address } from '../io/_errors.js';
+import { listen, type Socket } from '../io/socket.js';
+import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
+
+/** A connection handler: runs in its own greenlet; the socket is closed when it ends. */
+export type StreamHandler = (socket: Socket, address: Address) => unknown;
+
+/** Options of {@link StreamServer}. */
+export interface StreamServerOptions extends BaseServerOptions {
+  /** Listen backlog. */
+  backlog?: number;
+  /** SO_REUSEPORT where Node supports it (≥ 22.12). */
+  reusePort?: boolean;
+  /** TLS server options (`key`, `cert` …): handlers get TLS sockets, handshake done. */
+  tls?: TlsOptions;
+}
+
+/**
+ * A stream server: `handle(socket, address)` runs in its own greenlet for each connection;
+ * the socket is closed when it returns, throws or is killed.
+ * @example
+ * ```ts
+ * import { StreamServer } from 'verdant/server';
+ * const server = new StreamServer(['127.0.0.1', 16000], async (sock) => {
+ *   for (let data = await sock.recv(4096); data.length > 0; data = await sock.recv(4096)) {
+ *     await sock.sendall(data);
+ *   }
+ * });
+ * await server.serveForever();
+ * ```
+ * Follows gevent's `StreamServer` (`ssl_args` → `tls`; `spawn` as Pool, size or Group).
+ */
+export class StreamServer extends BaseServer {
+  readonly #handle: StreamHandler;
+  readonly #opts: StreamServerOptions;
+
+  /**
+   * @param listener `[host, port]`, `"host:port"`, `{path}` or a listening `Socket`
+   * @param handle called as `handle(socket, address)` in a new greenlet per connection
+   * @throws TypeError/RangeError for a bad listener, handler or option
+   */
+  constructor(listener: Listener, handle: StreamHandler, options: StreamServerOptions = {}) {
+    super(listener, options, 'StreamServer');
+    if (typeof handle !== 'function') {
+      throw new TypeError(`StreamServer: handle must be a function, got ${typeof handle}`);
+    }
+    this.#handle = handle;
+    this.#opts = options;
+  }
+
+  protected async initSocket(): Promise<Address> {
+    const l = this.listener;
+    if ('socket' in l) this.socket = l.socket;
+    else {
+      const o = this.#opts;
+      this.socket = await listen({
+        ...l,
+        ...(o.backlog !== undefined ? { backlog: o.backlog } : {}),
+        ...(o.reusePort !== undefined ? { reusePort: o.reusePort } : {}),
+        ...(o.tls !== undefined ? { tls: o.tls } : {}),
+      });
+    }
+    return this.socket.getsockname();
+  }
+
+  protected startAccepting(): void {
+    const sock = this.socket as Socket;
+    const pool = this.pool;
+    this.spawnLoop(async () => {
+      for (;;) {
+        if (pool.full()) await pool.waitAvailable();
+        let conn: [Socket, Address];
+        try {
+          conn = await sock.accept();
+        } catch (e) {
+          if (e instanceof Cancellation || sock.closed) return;
+          throw e;
+        }
+        const [client, address] = conn;
+        await this.spawnHandler(this.#handle, [client, address], () => client.close());
+      }
+    });
+  }
+}

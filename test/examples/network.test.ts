@@ -1,0 +1,223 @@
+// The network examples (gevent's examples/ and seed 002's DNS forwarder), each run on loopback:
+// echoserver, portforwarder (also as a child process stopped by SIGTERM), udp-server/udp-client,
+// unixsocket-server/unixsocket-client, dns-mass-resolve and dns-forwarder against a local DNS
+// server this test starts (node:dgram + dns-packet), concurrent-download against a local
+// node:http server, geventsendfile.
+import assert from 'node:assert/strict';
+import { spawn as spawnChild } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import * as dns from 'node:dns';
+import { once } from 'node:events';
+import * as http from 'node:http';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import * as packet from 'dns-packet';
+import { main as concurrentDownload, downloadAll } from '../../examples/concurrent-download.js';
+import { DnsForwarder, main as dnsForwarder } from '../../examples/dns-forwarder.js';
+import { main as dnsMassResolve, massResolve } from '../../examples/dns-mass-resolve.js';
+import { main as echoserver } from '../../examples/echoserver.js';
+import { main as sendfileDemo } from '../../examples/geventsendfile.js';
+import { main as portforwarder } from '../../examples/portforwarder.js';
+import { main as udpClient } from '../../examples/udp-client.js';
+import { main as unixClient } from '../../examples/unixsocket-client.js';
+import { createConnection } from '../../src/io/socket.js';
+import { StreamServer } from '../../src/servers/index.js';
+import { assertNoLiveHandles } from '../io/_net.js';
+import { captureReal } from './_real.js';
+
+/** A local DNS server on node:dgram answering A queries from `table`; counts the queries. */
+async function localDns(
+  table: Record<string, string>,
+): Promise<{ port: number; queries: () => number; close(): void }> {
+  const sock = dgram.createSocket('udp4');
+  let n = 0;
+  sock.on('message', (msg, rinfo) => {
+    n++;
+    const q = packet.decode(msg);
+    const question = q.questions?.[0];
+    const ip = question === undefined ? undefined : table[question.name];
+    const res = packet.encode({
+      type: 'response',
+      id: q.id,
+      flags: packet.AUTHORITATIVE_ANSWER | (ip === undefined ? 3 : 0),
+      questions: q.questions,
+      answers:
+        ip === undefined || question === undefined
+          ? []
+          : [{ type: 'A', name: question.name, ttl: 60, data: ip }],
+    });
+    sock.send(res, rinfo.port, rinfo.address);
+  });
+  sock.bind(0, '127.0.0.1');
+  await once(sock, 'listening');
+  return { port: sock.address().port, queries: () => n, close: () => sock.close() };
+}
+
+describe('network examples', () => {
+  test('echoserver: welcome line, echoed lines, quit closes the connection', async () => {
+    const lines = await captureReal(echoserver);
+    assert.ok(lines.includes('client got "Welcome to the echo server! Type quit to exit.\\r\\n"'));
+    assert.ok(lines.includes('client got "hello\\r\\n"'));
+    assert.ok(lines.includes('client quit'));
+    assert.equal(lines.at(-1), 'client sees end of stream: true');
+    assert.match(
+      lines.find((l) => l.startsWith('New connection')) ?? '',
+      /^New connection from \[ '127\.0\.0\.1', \d+ \]$/,
+    );
+  });
+
+  test('portforwarder demo: bytes go through the forwarder both ways', async () => {
+    const lines = await captureReal(portforwarder);
+    assert.ok(lines.includes('client got "through the forwarder"'));
+  });
+
+  test('portforwarder as a process: SIGTERM stops listening, the live connection finishes, exit 0', async () => {
+    const echo = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      for (let d = await sock.recv(4096); d.length > 0; d = await sock.recv(4096))
+        await sock.sendall(d);
+    });
+    await echo.start();
+    const script = fileURLToPath(new URL('../../examples/portforwarder.js', import.meta.url));
+    const child = spawnChild(
+      process.execPath,
+      [script, '127.0.0.1:0', `127.0.0.1:${echo.serverPort}`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    try {
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      for (let i = 0; i < 200 && !/port (\d+)/.test(out); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      const port = Number(/port (\d+)/.exec(out)?.[1]);
+      const live = await createConnection(['127.0.0.1', port]);
+      await live.sendall('before');
+      assert.equal(Buffer.from(await live.recv(100)).toString(), 'before');
+      child.kill('SIGTERM');
+      for (let i = 0; i < 200 && !out.includes('Received SIGTERM'); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      await assert.rejects(
+        createConnection(['127.0.0.1', port]),
+        { code: 'ECONNREFUSED' },
+        'no longer listening',
+      );
+      await live.sendall('after');
+      assert.equal(
+        Buffer.from(await live.recv(100)).toString(),
+        'after',
+        'the live connection still works',
+      );
+      live.close();
+      const [code] = (await once(child, 'exit')) as [number];
+      assert.equal(code, 0);
+      assert.match(out, /All connections closed, exiting/);
+    } finally {
+      clearTimeout(killer);
+      await echo.stop();
+    }
+  });
+
+  test('udp-client talks to udp-server', async () => {
+    const lines = await captureReal(udpClient);
+    assert.ok(lines.includes('127.0.0.1: got "Received 11 bytes"'));
+  });
+
+  test('unixsocket-client talks to unixsocket-server', async () => {
+    const lines = await captureReal(unixClient);
+    assert.deepEqual(lines, [
+      'server got "hello over a unix socket"',
+      'client got "HELLO OVER A UNIX SOCKET"',
+    ]);
+  });
+
+  test('dns-mass-resolve resolves through a local DNS server the test started, 10 at a time', async () => {
+    const table: Record<string, string> = {};
+    for (let i = 0; i < 30; i++) if (i % 10 !== 3) table[`n${i}.test`] = `10.1.0.${i}`;
+    const srv = await localDns(table);
+    try {
+      const names = Array.from({ length: 30 }, (_, i) => `n${i}.test`);
+      const lines = await captureReal(async () => {
+        const got = await massResolve(names, ['127.0.0.1', srv.port]);
+        assert.equal(got.get('n5.test'), '10.1.0.5');
+        assert.equal(got.get('n13.test'), null);
+      });
+      assert.deepEqual(lines, ['finished within 2000 ms: 30/30, failed: 3']);
+      assert.equal(srv.queries(), 30);
+    } finally {
+      srv.close();
+    }
+    const demo = await captureReal(dnsMassResolve);
+    assert.deepEqual(demo, [
+      'finished within 2000 ms: 100/100, failed: 10',
+      'host-42.test → 10.0.0.42',
+    ]);
+  });
+
+  test('concurrent-download fetches every URL of a local HTTP server at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const server = http.createServer((req, res) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end('y'.repeat(Number(req.url?.slice(1))));
+      }, 50);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    try {
+      const urls = [10, 200, 3000].map((n) => `http://127.0.0.1:${port}/${n}`);
+      const lines = await captureReal(async () => {
+        assert.deepEqual(
+          (await downloadAll(urls)).map(([, n]) => n),
+          [10, 200, 3000],
+        );
+      });
+      assert.equal(lines.length, 3);
+      assert.equal(most, 3, 'the three downloads ran concurrently');
+    } finally {
+      server.close();
+    }
+    const demo = await captureReal(concurrentDownload);
+    assert.deepEqual(
+      demo.map((l) => l.replace(/:\d+\//, ':PORT/')),
+      [
+        'http://127.0.0.1:PORT/1: 1000 bytes',
+        'http://127.0.0.1:PORT/5: 5000 bytes',
+        'http://127.0.0.1:PORT/20: 20000 bytes',
+      ],
+    );
+  });
+
+  test('geventsendfile sends a whole file cooperatively', async () => {
+    const lines = await captureReal(sendfileDemo);
+    assert.deepEqual(lines, ['server sent 1048576 bytes', 'client received 1048576 bytes']);
+  });
+
+  test('dns-forwarder: concurrent identical misses share one upstream query; later ones hit the cache (Node dns.Resolver as client)', async () => {
+    const up = await localDns({ 'cached.test': '198.51.100.9' });
+    const fwd = new DnsForwarder(['127.0.0.1', 0], ['127.0.0.1', up.port]);
+    await captureReal(async () => {
+      await fwd.start();
+      const resolver = new dns.promises.Resolver({ timeout: 3000, tries: 1 });
+      resolver.setServers([`127.0.0.1:${fwd.serverPort}`]);
+      const { until } = await import('../../src/index.js');
+      const both = await until(
+        Promise.all([resolver.resolve4('cached.test'), resolver.resolve4('cached.test')]),
+      );
+      assert.deepEqual(both, [['198.51.100.9'], ['198.51.100.9']]);
+      assert.equal(up.queries(), 1, 'one upstream query for two concurrent misses');
+      assert.deepEqual(await until(resolver.resolve4('cached.test')), ['198.51.100.9']);
+      assert.equal(up.queries(), 1, 'the third answer came from the cache');
+      await fwd.stop();
+    });
+    up.close();
+    const demo = await captureReal(dnsForwarder);
+    assert.ok(demo.includes('queries that reached upstream: 1'));
+    assert.ok(demo.includes("two concurrent answers: [ [ '192.0.2.7' ], [ '192.0.2.7' ] ]"));
+  });
+});
+
+after(() => assertNoLiveHandles());

@@ -1,0 +1,220 @@
+// listen/accept/createConnection: accept's address forms, its cancel point and nothing-lost
+// rule, close() waking acceptors, and the errors for bad input (ported from gevent's
+// test__socket.py and test__server.py where they have them).
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { after, describe, test } from 'node:test';
+import { GreenletExit, sleep, spawn, Timeout } from '../../src/index.js';
+import { createConnection, listen, type Socket, SocketTimeout } from '../../src/io/socket.js';
+import { assertNoLiveHandles, nodeOf, testCert, unixPath } from './_net.js';
+
+async function withListener(
+  fn: (l: Socket, addr: [string, number]) => Promise<void>,
+): Promise<void> {
+  const l = await listen({ host: '127.0.0.1', port: 0 });
+  try {
+    await fn(l, l.getsockname() as [string, number]);
+  } finally {
+    l.close();
+  }
+}
+
+describe('listen and accept', () => {
+  test('accept resolves [socket, [host, port]] with the peer address', async () => {
+    await withListener(async (l, addr) => {
+      const [c, [s, peer]] = await Promise.all([createConnection(addr), l.accept()]);
+      assert.deepEqual(peer, c.getsockname());
+      assert.deepEqual(s.getpeername(), peer);
+      assert.equal(s.type, 'tcp');
+      assert.match(String(s), /^<Socket tcp 127\.0\.0\.1:\d+>$/);
+      c.close();
+      s.close();
+    });
+  });
+
+  test("a Unix peer's address is {path: ''}", async () => {
+    const path = unixPath();
+    const l = await listen({ path });
+    try {
+      assert.deepEqual(l.getsockname(), { path });
+      const [c, [s, peer]] = await Promise.all([createConnection({ path }), l.accept()]);
+      assert.deepEqual(peer, { path: '' });
+      assert.equal(s.type, 'unix');
+      c.close();
+      s.close();
+    } finally {
+      l.close();
+    }
+  });
+
+  test('accept with a timeout rejects with SocketTimeout', async () => {
+    await withListener(async (l) => {
+      await assert.rejects(l.accept({ timeout: 10 }), SocketTimeout);
+    });
+  });
+
+  test('a kill lands at accept and the connection then goes to the next accept', async () => {
+    await withListener(async (l, addr) => {
+      const log: string[] = [];
+      const g = spawn(async () => {
+        try {
+          await l.accept();
+        } finally {
+          log.push('finally');
+        }
+      });
+      await sleep(10);
+      await g.kill();
+      assert.deepEqual(log, ['finally']);
+      const [c, [s]] = await Promise.all([createConnection(addr), l.accept()]);
+      c.close();
+      s.close();
+    });
+  });
+
+  test('an accept woken by a connection and killed before it resumes loses nothing', async () => {
+    await withListener(async (l, addr) => {
+      const g = spawn(() => l.accept());
+      await sleep(10);
+      (l._handle as net.Server).once('connection', () => void g.kill({ block: false }));
+      const c = await createConnection(addr);
+      await g.join({ timeout: 2000 });
+      assert.ok((g.value as unknown) instanceof GreenletExit);
+      const [s] = await l.accept({ timeout: 2000 });
+      await c.sendall('hi');
+      assert.equal(Buffer.from(await s.recv(2)).toString(), 'hi');
+      c.close();
+      s.close();
+    });
+  });
+
+  test('a Timeout lands at accept', async () => {
+    await withListener(async (l) => {
+      const t = Timeout.startNew(10);
+      const err = await l.accept().catch((e: unknown) => e);
+      t.cancel();
+      assert.equal(err, t);
+    });
+  });
+
+  test('close() wakes a waiting accept with EBADF; accept after close rejects with EBADF', async () => {
+    const l = await listen({ port: 0 });
+    const g = spawn(() => l.accept());
+    await sleep(10);
+    l.close();
+    await g.join();
+    assert.equal((g.exception as NodeJS.ErrnoException).code, 'EBADF');
+    await assert.rejects(l.accept(), { code: 'EBADF' });
+  });
+
+  test('binding a port in use rejects with EADDRINUSE naming the address', async () => {
+    await withListener(async (_l, [host, port]) => {
+      const err = (await listen({ host, port }).catch((e: unknown) => e)) as NodeJS.ErrnoException;
+      assert.equal(err.code, 'EADDRINUSE');
+      assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    });
+  });
+
+  test('connecting to a closed port rejects with ECONNREFUSED naming the address', async () => {
+    const l = await listen({ port: 0 });
+    const [, port] = l.getsockname() as [string, number];
+    l.close();
+    await sleep(10);
+    const err = (await createConnection(['127.0.0.1', port]).catch(
+      (e: unknown) => e,
+    )) as NodeJS.ErrnoException;
+    assert.equal(err.code, 'ECONNREFUSED');
+    assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+  });
+
+  test('bad addresses and ports reject (never throw) with TypeError/RangeError saying what was wrong', async () => {
+    await assert.rejects(
+      createConnection(['127.0.0.1', 70000]),
+      /port must be an integer from 0 to 65535, got 70000/,
+    );
+    await assert.rejects(createConnection(['127.0.0.1', -1]), RangeError);
+    await assert.rejects(createConnection(['127.0.0.1', 1.5]), RangeError);
+    await assert.rejects(createConnection('no-port-here'), /address must be "host:port"/);
+    await assert.rejects(createConnection(42 as never), TypeError);
+    await assert.rejects(createConnection(['127.0.0.1'] as never), TypeError);
+    await assert.rejects(listen({ port: 65536 }), RangeError);
+    await assert.rejects(listen({ port: 0, backlog: -1 }), RangeError);
+    await assert.rejects(createConnection(['127.0.0.1', 1], { timeout: -5 }), RangeError);
+  });
+
+  test('a pre-aborted signal rejects createConnection with its reason', async () => {
+    await assert.rejects(
+      createConnection(['127.0.0.1', 1], { signal: AbortSignal.abort(new Error('pre')) }),
+      /pre/,
+    );
+  });
+
+  test('a kill during createConnection leaves no half-open connection', async () => {
+    await withListener(async (_l, addr) => {
+      const g = spawn(() => createConnection(addr));
+      await g.kill();
+      assert.ok((g.value as unknown) instanceof GreenletExit);
+    });
+  });
+
+  test('"host:port" strings and {host, port} objects are addresses too', async () => {
+    await withListener(async (l, [, port]) => {
+      const [c1, [s1]] = await Promise.all([createConnection(`127.0.0.1:${port}`), l.accept()]);
+      const [c2, [s2]] = await Promise.all([
+        createConnection({ host: '127.0.0.1', port }),
+        l.accept(),
+      ]);
+      for (const s of [c1, s1, c2, s2]) s.close();
+    });
+  });
+
+  test('new sockets have TCP_NODELAY on (setNoDelay can turn it off)', async () => {
+    await withListener(async (l, addr) => {
+      const [c, [s]] = await Promise.all([createConnection(addr), l.accept()]);
+      const ns = nodeOf(c) as net.Socket & { _handle?: unknown };
+      assert.ok(ns instanceof net.Socket);
+      c.setNoDelay(false);
+      c.setNoDelay(true);
+      c.close();
+      s.close();
+    });
+  });
+});
+
+describe('TLS', () => {
+  test('a TLS handshake failure (untrusted certificate) rejects with an error naming the address', async () => {
+    const { key, cert } = await testCert();
+    const l = await listen({ port: 0, tls: { key, cert } });
+    try {
+      const [, port] = l.getsockname() as [string, number];
+      const err = (await createConnection(['127.0.0.1', port], { tls: true }).catch(
+        (e: unknown) => e,
+      )) as Error;
+      assert.ok(err instanceof Error);
+      assert.match(err.message, new RegExp(`TLS connection failed: .*127\\.0\\.0\\.1:${port}`));
+    } finally {
+      l.close();
+    }
+  });
+
+  test('wrapSocket upgrades a plain connection on both sides and keeps the timeout', async () => {
+    const { key, cert } = await testCert();
+    const { wrapSocket } = await import('../../src/io/socket.js');
+    await withListener(async (l, addr) => {
+      const [c, [s]] = await Promise.all([createConnection(addr, { timeout: 5000 }), l.accept()]);
+      const [tc, ts] = await Promise.all([
+        wrapSocket(c, { ca: cert, servername: 'localhost' }),
+        wrapSocket(s, { serverSide: true, key, cert }),
+      ]);
+      assert.equal(tc.type, 'tls');
+      assert.equal(tc.gettimeout(), 5000);
+      assert.equal(c.closed, true, 'the plain socket is handed over');
+      await tc.sendall('secret');
+      assert.equal(Buffer.from(await ts.recv(6)).toString(), 'secret');
+      tc.close();
+      ts.close();
+    });
+  });
+});
+
+after(() => assertNoLiveHandles());

@@ -1,0 +1,102 @@
+// makefile() and the socket's lifetime (ported from gevent's test__makefile_ref.py: the
+// connection stays open while a file made from it is open, and closes when both are closed),
+// plus the file's cancel point and nothing-lost rule.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { GreenletExit, sleep, spawn } from '../../src/index.js';
+import { assertNoLiveHandles, streamKinds } from './_net.js';
+
+const tcp = streamKinds[0] as (typeof streamKinds)[0];
+const text = (b: Uint8Array): string => Buffer.from(b).toString();
+
+describe('makefile', () => {
+  test('closing the socket while a file is open keeps the connection until the file closes', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      p.server.close();
+      assert.equal(p.server.closed, true);
+      await assert.rejects(p.server.recv(1), { code: 'EBADF' }, 'the socket itself is closed');
+      await p.client.sendall('still here\n');
+      assert.equal(text(await f.readline()), 'still here\n', 'the file still reads');
+      f.close();
+      assert.equal(
+        (await p.client.recv(10)).length,
+        0,
+        'closing the last file closed the connection',
+      );
+    } finally {
+      p.close();
+    }
+  });
+
+  test('closing the file first leaves the socket open', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      f.close();
+      f.close();
+      await assert.rejects(f.readline(), { code: 'EBADF' });
+      await p.client.sendall('x');
+      assert.equal(text(await p.server.recv(1)), 'x');
+    } finally {
+      p.close();
+    }
+  });
+
+  test('a readline killed mid-line keeps what it read: the next readline returns the whole line', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      await p.client.sendall('half ');
+      const g = spawn(() => f.readline());
+      await sleep(20);
+      await g.kill();
+      assert.ok((g.value as unknown) instanceof GreenletExit);
+      await p.client.sendall('line\n');
+      assert.equal(text(await f.readline()), 'half line\n');
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
+  test('write sends once 8 KiB are queued; flush sends the rest; lines iterate with for await', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.client.makefile();
+      await f.write('a\n');
+      await sleep(10);
+      assert.deepEqual(
+        await Promise.race([p.server.recv(10, { timeout: 10 }).catch(() => 'nothing')]),
+        'nothing',
+      );
+      await f.write(Buffer.alloc(9000, 0x62));
+      await f.write('\nc\n');
+      await f.flush();
+      p.client.shutdown('write');
+      const lines: number[] = [];
+      const fs = p.server.makefile();
+      for await (const line of fs) lines.push(line.length);
+      assert.deepEqual(lines, [2, 9001, 2]);
+      f.close();
+      fs.close();
+    } finally {
+      p.close();
+    }
+  });
+
+  test('bad input: read(n) with a negative n and write of a number reject', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      await assert.rejects(f.read(-1), RangeError);
+      await assert.rejects(f.write(5 as never), TypeError);
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+});
+
+after(() => assertNoLiveHandles());

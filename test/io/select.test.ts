@@ -1,0 +1,87 @@
+// select() over verdant sockets (ported from gevent's test__select.py: the timeout, readiness
+// of many sockets, bad arguments) plus its cancel point; select takes nothing.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { GreenletExit, sleep, spawn, Timeout } from '../../src/index.js';
+import { select } from '../../src/io/select.js';
+import { createConnection, listen } from '../../src/io/socket.js';
+import { assertNoLiveHandles, streamKinds } from './_net.js';
+
+const tcp = streamKinds[0] as (typeof streamKinds)[0];
+
+describe('select', () => {
+  test('with a timeout and nothing ready it resolves three empty lists', async () => {
+    const p = await tcp.pair();
+    try {
+      assert.deepEqual(await select([p.server], [], [], 20), [[], [], []]);
+      assert.deepEqual(await select([p.server], [], [], 0), [[], [], []], '0 polls');
+    } finally {
+      p.close();
+    }
+  });
+
+  test('it resolves the readable and writable sockets, in the order given, and takes nothing', async () => {
+    const pairs = await Promise.all([tcp.pair(), tcp.pair(), tcp.pair()]);
+    try {
+      const servers = pairs.map((p) => p.server);
+      const g = spawn(() => select(servers, [], [], 2000));
+      await sleep(10);
+      assert.equal(g.dead, false);
+      await (pairs[1] as (typeof pairs)[0]).client.sendall('x');
+      const [r, w, x] = await g.get();
+      assert.deepEqual(r, [servers[1]]);
+      assert.deepEqual([w, x], [[], []]);
+      assert.equal(Buffer.from(await (servers[1] as (typeof servers)[0]).recv(1)).toString(), 'x');
+      const [, writable] = await select([], servers, []);
+      assert.deepEqual(writable, servers);
+    } finally {
+      for (const p of pairs) p.close();
+    }
+  });
+
+  test('a listening socket is readable when a connection waits to be accepted', async () => {
+    const l = await listen({ port: 0 });
+    try {
+      const c = await createConnection(l.getsockname());
+      const [r] = await select([l], [], [], 2000);
+      assert.deepEqual(r, [l]);
+      const [s] = await l.accept();
+      c.close();
+      s.close();
+    } finally {
+      l.close();
+    }
+  });
+
+  test('a kill and a Timeout land at select', async () => {
+    const p = await tcp.pair();
+    try {
+      const g = spawn(() => select([p.server], [], []));
+      await sleep(10);
+      await g.kill();
+      assert.ok((g.value as unknown) instanceof GreenletExit);
+      const t = Timeout.startNew(10);
+      const err = await select([p.server], [], []).catch((e: unknown) => e);
+      t.cancel();
+      assert.equal(err, t);
+    } finally {
+      p.close();
+    }
+  });
+
+  test('bad arguments reject with TypeError/RangeError; a closed socket with EBADF', async () => {
+    const p = await tcp.pair();
+    try {
+      await assert.rejects(select([1 as never], [], []), /must hold verdant Sockets/);
+      await assert.rejects(select(null as never, [], []), TypeError);
+      await assert.rejects(select([], [], [], -1), RangeError);
+      await assert.rejects(select([], [], []), /nothing to wait for/);
+      p.client.close();
+      await assert.rejects(select([p.client], [], [], 0), { code: 'EBADF' });
+    } finally {
+      p.close();
+    }
+  });
+});
+
+after(() => assertNoLiveHandles());

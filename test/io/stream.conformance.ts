@@ -1,0 +1,326 @@
+// The conformance suite every stream socket of verdant/socket passes (STYLE §12): TCP, Unix and
+// TLS. test/io/stream.test.ts runs it once per kind. Behaviours ported from gevent's
+// src/gevent/tests/test__socket.py (TestTCP: test_fullduplex, test_recv_timeout,
+// test_sendall_timeout, test_makefile, test_close_while_reading …) plus verdant's own rules:
+// every wait is a cancel point and a woken-then-killed recv loses no byte.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { GreenletExit, getHub, sleep, spawn, Timeout } from '../../src/index.js';
+import { SocketTimeout, waitRead, waitWrite } from '../../src/io/socket.js';
+import { nodeOf, recvExactly, type StreamKind } from './_net.js';
+
+const text = (b: Uint8Array): string => Buffer.from(b).toString();
+
+export function streamConformance(kind: StreamKind): void {
+  describe(`stream conformance: ${kind.name}`, () => {
+    test('sendall then recv carries the bytes both ways at once (full duplex)', async () => {
+      const p = await kind.pair();
+      try {
+        const big = Buffer.alloc(300_000, 7);
+        // Each side writes in one greenlet and reads in another, as two threads would.
+        const sends = [spawn(() => p.client.sendall(big)), spawn(() => p.server.sendall(big))];
+        const a = spawn(() => recvExactly(p.client, big.length));
+        const b = spawn(() => recvExactly(p.server, big.length));
+        for (const s of sends) await s.get({ timeout: 5000 });
+        assert.deepEqual(await a.get({ timeout: 5000 }), big);
+        assert.deepEqual(await b.get({ timeout: 5000 }), big);
+      } finally {
+        p.close();
+      }
+    });
+
+    test('recv(n) returns at most n bytes and keeps the rest for the next recv', async () => {
+      const p = await kind.pair();
+      try {
+        await p.client.sendall('abcdef');
+        const first = await p.server.recv(2);
+        assert.equal(text(first), 'ab');
+        assert.equal(text(await recvExactly(p.server, 4)), 'cdef');
+      } finally {
+        p.close();
+      }
+    });
+
+    test('recvInto fills the given array and resolves the count', async () => {
+      const p = await kind.pair();
+      try {
+        await p.client.sendall('xyz');
+        const buf = new Uint8Array(10);
+        let n = 0;
+        while (n < 3) n += await p.server.recvInto(buf.subarray(n));
+        assert.equal(text(buf.subarray(0, 3)), 'xyz');
+      } finally {
+        p.close();
+      }
+    });
+
+    test("the peer's shutdown('write') reads as end of stream, and our side can still send (half-close)", async () => {
+      const p = await kind.pair();
+      try {
+        await p.client.sendall('last');
+        p.client.shutdown('write');
+        assert.equal(text(await recvExactly(p.server, 4)), 'last');
+        assert.equal((await p.server.recv(10)).length, 0, 'end of stream is an empty array');
+        assert.equal((await p.server.recv(10)).length, 0, 'and stays so');
+        await p.server.sendall('reply after half-close');
+        assert.equal(text(await recvExactly(p.client, 22)), 'reply after half-close');
+      } finally {
+        p.close();
+      }
+    });
+
+    test('sendall after our shutdown("write") rejects with EPIPE', async () => {
+      const p = await kind.pair();
+      try {
+        p.client.shutdown('write');
+        await assert.rejects(p.client.sendall('x'), { code: 'EPIPE' });
+      } finally {
+        p.close();
+      }
+    });
+
+    test('recv with a timeout rejects with SocketTimeout and the socket stays usable', async () => {
+      const p = await kind.pair();
+      try {
+        await assert.rejects(p.server.recv(10, { timeout: 20 }), SocketTimeout);
+        await p.client.sendall('ok');
+        assert.equal(text(await recvExactly(p.server, 2)), 'ok');
+      } finally {
+        p.close();
+      }
+    });
+
+    test('settimeout(ms) makes every later wait reject with SocketTimeout; null waits forever again', async () => {
+      const p = await kind.pair();
+      try {
+        p.server.settimeout(20);
+        assert.equal(p.server.gettimeout(), 20);
+        const err = await p.server.recv(10).catch((e: unknown) => e);
+        assert.ok(err instanceof SocketTimeout);
+        assert.equal(err.message, 'timed out');
+        p.server.settimeout(null);
+        const later = spawn(() => p.server.recv(10));
+        await sleep(30);
+        assert.equal(later.dead, false, 'no timeout any more');
+        await p.client.sendall('z');
+        assert.equal(text(await later.get()), 'z');
+        assert.throws(() => p.server.settimeout(-1), RangeError);
+      } finally {
+        p.close();
+      }
+    });
+
+    test('a kill lands at recv (cancel point), finally runs, and the bytes sent later go to the next recv', async () => {
+      const p = await kind.pair();
+      try {
+        const log: string[] = [];
+        const g = spawn(async () => {
+          try {
+            await p.server.recv(10);
+          } finally {
+            log.push('finally');
+          }
+        });
+        await sleep(10);
+        await g.kill();
+        assert.deepEqual(log, ['finally']);
+        assert.ok((g.value as unknown) instanceof GreenletExit);
+        await p.client.sendall('kept');
+        assert.equal(text(await recvExactly(p.server, 4)), 'kept');
+      } finally {
+        p.close();
+      }
+    });
+
+    test('a Timeout lands at recv and is the exception thrown there', async () => {
+      const p = await kind.pair();
+      try {
+        const t = Timeout.startNew(20);
+        const err = await p.server.recv(10).catch((e: unknown) => e);
+        t.cancel();
+        assert.equal(err, t);
+      } finally {
+        p.close();
+      }
+    });
+
+    test('a recv woken by bytes and killed before it resumes loses nothing: the next recv gets them', async () => {
+      const p = await kind.pair();
+      try {
+        const g = spawn(() => p.server.recv(100));
+        await sleep(10);
+        // Runs right after the socket's own 'data' listener woke g, before the hub resumes it.
+        nodeOf(p.server).once('data', () => void g.kill({ block: false }));
+        await p.client.sendall('precious');
+        await g.join({ timeout: 2000 });
+        assert.ok(
+          (g.value as unknown) instanceof GreenletExit,
+          'the reader was killed, not resumed',
+        );
+        assert.equal(text(await recvExactly(p.server, 8)), 'precious');
+      } finally {
+        p.close();
+      }
+    });
+
+    test('a recvInto woken and killed before it resumes hands its bytes back', async () => {
+      const p = await kind.pair();
+      try {
+        const buf = new Uint8Array(100);
+        const g = spawn(() => p.server.recvInto(buf));
+        await sleep(10);
+        nodeOf(p.server).once('data', () => void g.kill({ block: false }));
+        await p.client.sendall('into');
+        await g.join({ timeout: 2000 });
+        assert.ok((g.value as unknown) instanceof GreenletExit);
+        assert.equal(text(await recvExactly(p.server, 4)), 'into');
+      } finally {
+        p.close();
+      }
+    });
+
+    test('close() from another greenlet wakes a waiting recv with EBADF', async () => {
+      const p = await kind.pair();
+      try {
+        const g = spawn(() => p.server.recv(10));
+        await sleep(10);
+        p.server.close();
+        await g.join({ timeout: 2000 });
+        assert.equal((g.exception as NodeJS.ErrnoException | undefined)?.code, 'EBADF');
+      } finally {
+        p.close();
+      }
+    });
+
+    test('calls after close() reject with EBADF; close() twice is harmless', async () => {
+      const p = await kind.pair();
+      p.client.close();
+      p.client.close();
+      assert.equal(p.client.closed, true);
+      await assert.rejects(p.client.recv(1), { code: 'EBADF' });
+      await assert.rejects(p.client.sendall('x'), { code: 'EBADF' });
+      assert.throws(() => p.client.shutdown('write'), { code: 'EBADF' });
+      assert.equal((await p.server.recv(10)).length, 0, 'the peer sees end of stream');
+      p.close();
+    });
+
+    test('the peer closing reads as end of stream', async () => {
+      const p = await kind.pair();
+      try {
+        const g = spawn(() => p.server.recv(10));
+        await sleep(10);
+        p.client.close();
+        assert.equal((await g.get({ timeout: 2000 })).length, 0);
+      } finally {
+        p.close();
+      }
+    });
+
+    test('a kill during sendall to a peer that does not read stops sending what Node has not taken', async () => {
+      const p = await kind.pair();
+      try {
+        const size = 64 * 1024 * 1024;
+        const g = spawn(() => p.client.sendall(Buffer.alloc(size, 1)));
+        await sleep(50);
+        assert.equal(g.dead, false, 'sendall waits for the peer (back-pressure)');
+        await g.kill();
+        assert.ok((g.value as unknown) instanceof GreenletExit);
+        p.client.shutdown('write');
+        let got = 0;
+        for (let d = await p.server.recv(1 << 20); d.length > 0; d = await p.server.recv(1 << 20))
+          got += d.length;
+        assert.ok(got < size, `only part was sent (${got} of ${size})`);
+        assert.ok(got > 0);
+      } finally {
+        p.close();
+      }
+    });
+
+    test('sendall with a timeout to a peer that does not read rejects with SocketTimeout', async () => {
+      const p = await kind.pair();
+      try {
+        await assert.rejects(
+          p.client.sendall(Buffer.alloc(32 * 1024 * 1024), { timeout: 50 }),
+          SocketTimeout,
+        );
+      } finally {
+        p.close();
+      }
+    });
+
+    test('bounded read-ahead: unread bytes pause the Node socket, reading resumes it', async () => {
+      const p = await kind.pair();
+      try {
+        const size = 1024 * 1024;
+        const writer = spawn(() => p.client.sendall(Buffer.alloc(size, 2)));
+        const ns = nodeOf(p.server) as import('node:net').Socket;
+        for (let i = 0; i < 200 && !ns.isPaused(); i++) await sleep(10);
+        assert.equal(ns.isPaused(), true, 'paused while 64 KiB are unread');
+        let ticks = 0;
+        const ticker = spawn(async () => {
+          for (;;) {
+            ticks++;
+            await sleep(0);
+          }
+        });
+        const got = await recvExactly(p.server, size);
+        await ticker.kill();
+        await writer.join();
+        assert.equal(got.length, size);
+        assert.ok(ticks > 1, 'other greenlets ran while the reader drained the socket');
+      } finally {
+        p.close();
+      }
+    });
+
+    test('waitRead resolves when bytes arrive and takes nothing; waitWrite resolves at once on an idle socket', async () => {
+      const p = await kind.pair();
+      try {
+        await waitWrite(p.client);
+        const g = spawn(() => waitRead(p.server));
+        await sleep(10);
+        assert.equal(g.dead, false);
+        await p.client.sendall('r');
+        await g.get({ timeout: 2000 });
+        assert.equal(text(await p.server.recv(1)), 'r');
+        await assert.rejects(waitRead(p.server, { timeout: 10 }), SocketTimeout);
+      } finally {
+        p.close();
+      }
+    });
+
+    test('makefile: readline keeps the newline, read(n) and write/flush work, end of stream reads empty', async () => {
+      const p = await kind.pair();
+      try {
+        const fc = p.client.makefile();
+        await fc.write('line one\nline two\nrest');
+        await fc.flush();
+        p.client.shutdown('write');
+        const fs = p.server.makefile();
+        assert.equal(text(await fs.readline()), 'line one\n');
+        assert.equal(text(await fs.read(4)), 'line');
+        assert.equal(text(await fs.readline()), ' two\n');
+        assert.equal(text(await fs.read()), 'rest');
+        assert.equal((await fs.readline()).length, 0);
+        fc.close();
+        fs.close();
+      } finally {
+        p.close();
+      }
+    });
+
+    test('a wait on a socket counts as I/O in flight', async () => {
+      const p = await kind.pair();
+      try {
+        const before = getHub().ioCount;
+        const g = spawn(() => p.server.recv(1));
+        await sleep(10);
+        assert.equal(getHub().ioCount, before + 1);
+        await g.kill();
+        assert.equal(getHub().ioCount, before);
+      } finally {
+        p.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,113 @@
+// UDP sockets: bind/sendto/recvfrom, binding on the first sendto, truncation to n, the cancel
+// point and nothing-lost rule of recvfrom, close() waking receivers, EADDRINUSE (ported from
+// gevent's test__socket.py TestUDP where it applies).
+import assert from 'node:assert/strict';
+import type * as dgram from 'node:dgram';
+import { after, describe, test } from 'node:test';
+import { GreenletExit, sleep, spawn } from '../../src/index.js';
+import { Socket, SocketTimeout } from '../../src/io/socket.js';
+import { assertNoLiveHandles } from './_net.js';
+
+async function bound(): Promise<[Socket, [string, number]]> {
+  const s = new Socket({ type: 'udp4' });
+  await s.bind(['127.0.0.1', 0]);
+  return [s, s.getsockname() as [string, number]];
+}
+
+describe('UDP sockets', () => {
+  test('sendto from an unbound socket binds it; recvfrom gets [data, [host, port]]', async () => {
+    const [a, addr] = await bound();
+    const b = new Socket();
+    try {
+      assert.equal(await b.sendto('ping', addr), 4);
+      const [data, from] = await a.recvfrom(100);
+      assert.equal(Buffer.from(data).toString(), 'ping');
+      assert.equal(from[1], (b.getsockname() as [string, number])[1]);
+      await a.sendto('pong', from);
+      assert.equal(Buffer.from(await b.recv(100)).toString(), 'pong');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  test('recvfrom(n) cuts a datagram to n bytes', async () => {
+    const [a, addr] = await bound();
+    const b = new Socket();
+    try {
+      await b.sendto('abcdef', addr);
+      const [data] = await a.recvfrom(3);
+      assert.equal(Buffer.from(data).toString(), 'abc');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  test('recvfrom with a timeout rejects with SocketTimeout', async () => {
+    const [a] = await bound();
+    try {
+      await assert.rejects(a.recvfrom(10, { timeout: 10 }), SocketTimeout);
+    } finally {
+      a.close();
+    }
+  });
+
+  test('a kill lands at recvfrom; a recvfrom woken and killed before it resumes loses no datagram', async () => {
+    const [a, addr] = await bound();
+    const b = new Socket();
+    try {
+      const g1 = spawn(() => a.recvfrom(10));
+      await sleep(10);
+      await g1.kill();
+      assert.ok((g1.value as unknown) instanceof GreenletExit);
+      const g2 = spawn(() => a.recvfrom(10));
+      await sleep(10);
+      (a._handle as dgram.Socket).once('message', () => void g2.kill({ block: false }));
+      await b.sendto('kept', addr);
+      await g2.join({ timeout: 2000 });
+      assert.ok((g2.value as unknown) instanceof GreenletExit);
+      const [data] = await a.recvfrom(10, { timeout: 2000 });
+      assert.equal(Buffer.from(data).toString(), 'kept');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  test('close() wakes a waiting recvfrom with EBADF; later calls reject with EBADF', async () => {
+    const [a, addr] = await bound();
+    const g = spawn(() => a.recvfrom(10));
+    await sleep(10);
+    a.close();
+    await g.join();
+    assert.equal((g.exception as NodeJS.ErrnoException).code, 'EBADF');
+    await assert.rejects(a.sendto('x', addr), { code: 'EBADF' });
+  });
+
+  test('binding a port in use rejects with EADDRINUSE naming the address', async () => {
+    const [a, [, port]] = await bound();
+    const b = new Socket();
+    try {
+      const err = (await b
+        .bind(['127.0.0.1', port])
+        .catch((e: unknown) => e)) as NodeJS.ErrnoException;
+      assert.equal(err.code, 'EADDRINUSE');
+      assert.match(err.message, new RegExp(`${port}`));
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  test('bad input: a stream type throws TypeError; bad ports reject with RangeError', async () => {
+    assert.throws(() => new Socket({ type: 'tcp' as never }), /type must be 'udp4' or 'udp6'/);
+    const s = new Socket();
+    await assert.rejects(s.sendto('x', ['127.0.0.1', 99999]), RangeError);
+    await assert.rejects(s.bind(['127.0.0.1', -1]), RangeError);
+    await assert.rejects(s.sendall('x'), { code: 'EDESTADDRREQ' });
+    s.close();
+  });
+});
+
+after(() => assertNoLiveHandles());

@@ -1,0 +1,334 @@
+// StreamServer (ported from gevent's src/gevent/tests/test__server.py where it applies: the
+// listener forms, spawn as Pool/size/Group, a failing handler reported while the server goes
+// on, stop/close semantics, a full pool not accepting) plus graceful stop({timeout}) and
+// clients that vanish, send garbage, half-close or stall.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { Event, GreenletExit, Group, getHub, Pool, sleep, spawn } from '../../src/index.js';
+import { createConnection, listen, type Socket } from '../../src/io/socket.js';
+import { StreamServer } from '../../src/servers/index.js';
+import { assertNoLiveHandles, recvExactly, testCert, unixPath } from '../io/_net.js';
+
+const text = (b: Uint8Array): string => Buffer.from(b).toString();
+
+async function echo(sock: Socket): Promise<void> {
+  for (let d = await sock.recv(4096); d.length > 0; d = await sock.recv(4096))
+    await sock.sendall(d);
+}
+
+/** Route the hub's failure reports into an array for the duration of `fn`. */
+async function withReports(fn: (reports: string[]) => Promise<void>): Promise<void> {
+  const hub = getHub();
+  const saved = hub.exceptionStream;
+  const reports: string[] = [];
+  hub.exceptionStream = { write: (t: string) => void reports.push(t) };
+  try {
+    await fn(reports);
+  } finally {
+    hub.exceptionStream = saved;
+  }
+}
+
+async function roundTrip(port: number, msg: string): Promise<string> {
+  const c = await createConnection(['127.0.0.1', port], { timeout: 2000 });
+  try {
+    await c.sendall(msg);
+    return text(await recvExactly(c, msg.length));
+  } finally {
+    c.close();
+  }
+}
+
+describe('StreamServer', () => {
+  test('serves each connection in its own greenlet with (socket, [host, port]); states and address', async () => {
+    const seen: unknown[] = [];
+    const server = new StreamServer(['127.0.0.1', 0], async (sock, address) => {
+      seen.push(address);
+      await echo(sock);
+    });
+    assert.equal(server.started, false);
+    assert.equal(server.closed, false);
+    await server.start();
+    assert.equal(server.started, true);
+    const port = server.serverPort as number;
+    assert.ok(port > 0);
+    assert.deepEqual(server.address, ['127.0.0.1', port]);
+    assert.equal(String(server), `<StreamServer 127.0.0.1:${port}>`);
+    assert.equal(await roundTrip(port, 'hello'), 'hello');
+    assert.equal(await roundTrip(port, 'again'), 'again');
+    assert.equal(seen.length, 2);
+    assert.equal((seen[0] as [string, number])[0], '127.0.0.1');
+    await server.stop();
+    assert.equal(server.started, false);
+    assert.equal(server.closed, true);
+  });
+
+  test('the client socket is closed when the handler returns', async () => {
+    const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      await sock.sendall('bye');
+    });
+    await server.start();
+    const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+    assert.equal(text(await recvExactly(c, 3)), 'bye');
+    assert.equal((await c.recv(10, { timeout: 2000 })).length, 0);
+    c.close();
+    await server.stop();
+  });
+
+  test('a handler that throws is reported and the server goes on; its socket is closed', async () => {
+    await withReports(async (reports) => {
+      const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+        const d = await sock.recv(100);
+        if (text(d) === 'boom') throw new Error('handler failed');
+        await sock.sendall(d);
+      });
+      await server.start();
+      const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+      await c.sendall('boom');
+      assert.equal((await c.recv(10, { timeout: 2000 })).length, 0, 'closed after the failure');
+      c.close();
+      assert.equal(await roundTrip(server.serverPort as number, 'fine'), 'fine');
+      await server.stop();
+      assert.equal(reports.filter((r) => r.includes('handler failed')).length, 1);
+      assert.ok(reports.some((r) => / failed with Error\n/.test(r)));
+    });
+  });
+
+  test('listener forms: "host:port", a listening Socket, {path}', async () => {
+    const s1 = new StreamServer('127.0.0.1:0', echo);
+    await s1.start();
+    assert.equal(await roundTrip(s1.serverPort as number, 'a'), 'a');
+    await s1.stop();
+
+    const l = await listen({ host: '127.0.0.1', port: 0 });
+    const s2 = new StreamServer(l, echo);
+    await s2.start();
+    assert.deepEqual(s2.address, l.getsockname());
+    assert.equal(await roundTrip(s2.serverPort as number, 'b'), 'b');
+    await s2.stop();
+    assert.equal(l.closed, true, 'stop closes the listener it was given');
+
+    const path = unixPath();
+    const s3 = new StreamServer({ path }, async (sock, address) => {
+      assert.deepEqual(address, { path: '' });
+      await echo(sock);
+    });
+    await s3.start();
+    assert.deepEqual(s3.address, { path });
+    assert.equal(s3.serverPort, undefined);
+    const c = await createConnection({ path });
+    await c.sendall('c');
+    assert.equal(text(await c.recv(1)), 'c');
+    c.close();
+    await s3.stop();
+  });
+
+  test('spawn as a number: a full pool stops accepting until a handler ends', async () => {
+    const release = new Event();
+    let running = 0;
+    let most = 0;
+    const server = new StreamServer(
+      ['127.0.0.1', 0],
+      async (sock) => {
+        running++;
+        most = Math.max(most, running);
+        await release.wait();
+        await sock.sendall('done');
+        running--;
+      },
+      { spawn: 1 },
+    );
+    await server.start();
+    assert.ok(server.pool instanceof Pool);
+    const port = server.serverPort as number;
+    const clients = await Promise.all([
+      createConnection(['127.0.0.1', port]),
+      createConnection(['127.0.0.1', port]),
+    ]);
+    await sleep(50);
+    assert.equal(running, 1, 'the second connection waits in the backlog');
+    release.set();
+    for (const c of clients) assert.equal(text(await recvExactly(c, 4)), 'done');
+    assert.equal(most, 1);
+    for (const c of clients) c.close();
+    await server.stop();
+  });
+
+  test('spawn as a Group or a Pool: handlers are its members', async () => {
+    const group = new Group();
+    const server = new StreamServer(
+      ['127.0.0.1', 0],
+      async (sock) => {
+        await sock.recv(1);
+      },
+      { spawn: group },
+    );
+    await server.start();
+    const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+    await sleep(30);
+    assert.equal(group.size, 1);
+    c.close();
+    await group.join({ timeout: 2000 });
+    assert.equal(group.size, 0);
+    await server.stop();
+    const pool = new Pool(3);
+    const s2 = new StreamServer(['127.0.0.1', 0], echo, { spawn: pool });
+    assert.equal(s2.pool, pool);
+  });
+
+  test('stop() closes the listener at once, lets a handler finish within the timeout', async () => {
+    const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      await sock.recv(10);
+      await sleep(100);
+      await sock.sendall('finished');
+    });
+    await server.start();
+    const port = server.serverPort as number;
+    const c = await createConnection(['127.0.0.1', port]);
+    await c.sendall('go');
+    await sleep(20);
+    const stopping = spawn(() => server.stop({ timeout: 2000 }));
+    await sleep(10);
+    await assert.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+    assert.equal(text(await recvExactly(c, 8)), 'finished', 'the live handler was not cut');
+    await stopping.get({ timeout: 3000 });
+    c.close();
+  });
+
+  test('stop({timeout}) kills a handler still running at the timeout, runs its finally, then resolves', async () => {
+    const log: string[] = [];
+    const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      try {
+        await sock.recv(10); // a client that stalls
+      } finally {
+        log.push('finally');
+      }
+    });
+    await server.start();
+    const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+    await sleep(20);
+    const t0 = performance.now();
+    await server.stop({ timeout: 50 });
+    assert.ok(performance.now() - t0 >= 40, 'it waited for the timeout first');
+    assert.deepEqual(log, ['finally']);
+    assert.equal(server.pool.size, 0);
+    assert.equal(
+      (await c.recv(10, { timeout: 2000 })).length,
+      0,
+      'the stalled client was disconnected',
+    );
+    c.close();
+  });
+
+  test('serveForever() resolves once the server has stopped; close() leaves handlers running', async () => {
+    const inHandler = new Event();
+    const finish = new Event();
+    const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      inHandler.set();
+      await finish.wait();
+      await sock.sendall('late');
+    });
+    const forever = spawn(() => server.serveForever());
+    await sleep(20);
+    const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+    await inHandler.wait({ timeout: 2000 });
+    await server.close();
+    assert.equal(server.closed, true);
+    assert.equal(server.started, false);
+    await forever.get({ timeout: 1000 });
+    finish.set();
+    assert.equal(text(await recvExactly(c, 4)), 'late', 'the handler went on after close()');
+    c.close();
+    await server.stop();
+    await assert.rejects(server.start(), /closed/);
+  });
+
+  test('clients that vanish, send garbage, half-close or stall never stop the server nor leak a socket', async () => {
+    await withReports(async () => {
+      const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+        const f = sock.makefile();
+        try {
+          for (let line = await f.readline(); line.length > 0; line = await f.readline())
+            await sock.sendall(line);
+        } finally {
+          f.close();
+        }
+      });
+      await server.start();
+      const port = server.serverPort as number;
+      // vanishes at once
+      (await createConnection(['127.0.0.1', port])).close();
+      // garbage, then vanishes mid-line
+      const g = await createConnection(['127.0.0.1', port]);
+      await g.sendall(Buffer.from([0, 255, 13, 10, 7, 7, 7]));
+      g.close();
+      // half-closes after a line: still gets its answer
+      const h = await createConnection(['127.0.0.1', port]);
+      await h.sendall('half\n');
+      h.shutdown('write');
+      assert.equal(text(await recvExactly(h, 5)), 'half\n');
+      assert.equal((await h.recv(10, { timeout: 2000 })).length, 0);
+      h.close();
+      // stalls forever
+      const s = await createConnection(['127.0.0.1', port]);
+      await s.sendall('no newline');
+      assert.equal(await roundTrip(port, 'ok\n'), 'ok\n', 'the server still serves');
+      await server.stop({ timeout: 50 });
+      s.close();
+    });
+  });
+
+  test('a TLS server serves TLS clients', async () => {
+    const { key, cert } = await testCert();
+    const server = new StreamServer(['127.0.0.1', 0], echo, { tls: { key, cert } });
+    await server.start();
+    const c = await createConnection(['127.0.0.1', server.serverPort as number], {
+      tls: { ca: cert, servername: 'localhost' },
+    });
+    await c.sendall('secure');
+    assert.equal(text(await recvExactly(c, 6)), 'secure');
+    c.close();
+    await server.stop();
+  });
+
+  test('start() on a port in use rejects with EADDRINUSE naming the address', async () => {
+    const a = new StreamServer(['127.0.0.1', 0], echo);
+    await a.start();
+    const b = new StreamServer(['127.0.0.1', a.serverPort as number], echo);
+    await assert.rejects(
+      b.start(),
+      (e: NodeJS.ErrnoException) =>
+        e.code === 'EADDRINUSE' && e.message.includes(`127.0.0.1:${a.serverPort}`),
+    );
+    assert.equal(b.started, false);
+    await a.stop();
+  });
+
+  test('bad arguments throw TypeError/RangeError', async () => {
+    assert.throws(() => new StreamServer(['127.0.0.1', 70000], echo), RangeError);
+    assert.throws(() => new StreamServer(42 as never, echo), TypeError);
+    assert.throws(
+      () => new StreamServer(['127.0.0.1', 0], 'nope' as never),
+      /handle must be a function/,
+    );
+    assert.throws(
+      () => new StreamServer(['127.0.0.1', 0], echo, { spawn: 'x' as never }),
+      /spawn must be/,
+    );
+    assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, { spawn: -1 }), RangeError);
+    const s = new StreamServer(['127.0.0.1', 0], echo);
+    await assert.rejects(s.stop({ timeout: -1 }), RangeError);
+  });
+
+  test('a kill of the greenlet in serveForever lands there; the server keeps serving until stopped', async () => {
+    const server = new StreamServer(['127.0.0.1', 0], echo);
+    const g = spawn(() => server.serveForever());
+    await sleep(20);
+    await g.kill();
+    assert.ok((g.value as unknown) instanceof GreenletExit);
+    assert.equal(await roundTrip(server.serverPort as number, 'x'), 'x');
+    await server.stop();
+  });
+});
+
+after(() => assertNoLiveHandles());
