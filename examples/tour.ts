@@ -20,6 +20,7 @@ import { getHub } from '../src/index.js';
 import { main as actor } from './actor.js';
 import { main as asyncResult } from './async-result.js';
 import { main as asyncResultWaiters } from './async-result-waiters.js';
+import { main as backdoor } from './backdoor.js';
 import { main as blocking } from './blocking.js';
 import { main as boundedSemaphore } from './bounded-semaphore.js';
 import { main as concurrentDownload } from './concurrent-download.js';
@@ -207,6 +208,7 @@ const examples: Example[] = [
     main: () => psycopg2Pool({ seconds: 0.25 }),
   },
   { name: 'zmq-green', title: 'ZeroMQ request/reply', source: T, main: () => zmqGreen() },
+  { name: 'backdoor', title: 'A backdoor REPL', source: 'seed 000', main: () => backdoor() },
   {
     name: 'blocking',
     title: 'Blocking detection',
