@@ -30,7 +30,18 @@ const NM = join(SCRATCH, 'node_modules');
 const PY = '/usr/bin/python3';
 const PROF_DIR = process.env.BENCH_PROF_DIR || '/tmp/verdant-bench-prof';
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
-const GROUPS = ['switch', 'spawn', 'idle', 'timeouts', 'queue', 'pool', 'sleepers', 'net', 'als'];
+const GROUPS = [
+  'switch',
+  'spawn',
+  'idle',
+  'timeouts',
+  'queue',
+  'pool',
+  'sleepers',
+  'net',
+  'process',
+  'als',
+];
 
 // ------------------------------------------------------------------ arguments
 const argv = process.argv.slice(2);
@@ -355,6 +366,26 @@ if (want('net')) {
 }
 
 // ------------------------------------------------------------------ gevent, effection, p-limit
+if (want('process')) {
+  const b = job('plain', 'children', { needs: [] });
+  const v = job('verdant', 'children', { needs: ['process/subprocess.js'] });
+  row('children', 'process: 200 children run() at once', v, b, 'bare execFile', 1 / 0.9);
+  const bw = job('plain', 'worker-roundtrip', { needs: [] });
+  const vw = job('verdant', 'pool-roundtrip', { needs: ['process/threadpool.js'] });
+  row('pool-roundtrip', 'process: ThreadPool task round trip', vw, bw, 'bare worker message', null);
+  const base = job('verdant', 'switch-event', { needs: [SYNC.event] });
+  const mon = job('verdant', 'switch-event-monitor', { needs: [SYNC.event, 'tools/util.js'] });
+  row(
+    'monitor',
+    'process: switch with startMonitor',
+    mon,
+    base,
+    'the same switch, no monitor',
+    1.05,
+  );
+  groups.push(['process', [b, v, bw, vw, base, mon]]);
+}
+
 async function setupAnchors() {
   const probe = await execp(PY, ['-c', 'import gevent'], { timeout: 30_000 });
   GEVENT = probe.code === 0;

@@ -23,6 +23,8 @@ import { getHub } from '../src/index.js';
 import { main as actor } from './actor.js';
 import { main as asyncResult } from './async-result.js';
 import { main as asyncResultWaiters } from './async-result-waiters.js';
+import { main as backdoor } from './backdoor.js';
+import { main as blocking } from './blocking.js';
 import { main as boundedSemaphore } from './bounded-semaphore.js';
 import { main as concurrentDownload } from './concurrent-download.js';
 import { main as contextSwitch } from './context-switch.js';
@@ -54,6 +56,7 @@ import { main as poolSpawn } from './pool-spawn.js';
 import { main as portforwarder } from './portforwarder.js';
 import { main as processes } from './processes.js';
 import { main as producerConsumer } from './producer-consumer.js';
+import { main as psycopg2Pool } from './psycopg2-pool.js';
 import { main as queueBounded } from './queue-bounded.js';
 import { main as queueProducts } from './queue-products.js';
 import { main as queueWorkers } from './queue-workers.js';
@@ -84,6 +87,7 @@ import { main as webpy } from './webpy.js';
 import { main as websocketEcho } from './websocket-echo.js';
 import { main as wsgiserver } from './wsgiserver.js';
 import { main as wsgiserverSsl } from './wsgiserver-ssl.js';
+import { main as zmqGreen } from './zmq-green.js';
 
 interface Example {
   name: string;
@@ -225,6 +229,28 @@ const examples: Example[] = [
   { name: 'semaphore-pool', title: 'BoundedSemaphore in a Pool', source: T, main: semaphorePool },
   { name: 'semaphore', title: 'Semaphore as a lock', source: 'seed 000', main: semaphore },
   { name: 'actor', title: 'Actors', source: T, main: actor },
+  { name: 'processes', title: 'A child process and a cron greenlet', source: T, main: processes },
+  {
+    name: 'threadpool',
+    title: 'A thread pool',
+    source: "gevent's examples/threadpool.py",
+    main: () => threadpool(250),
+  },
+  { name: 'signal', title: 'Stopping on a signal', source: T, main: () => signal() },
+  {
+    name: 'psycopg2-pool',
+    title: 'A PostgreSQL connection pool on a Queue',
+    source: "gevent's examples/psycopg2_pool.py",
+    main: () => psycopg2Pool({ seconds: 0.25 }),
+  },
+  { name: 'zmq-green', title: 'ZeroMQ request/reply', source: T, main: () => zmqGreen() },
+  { name: 'backdoor', title: 'A backdoor REPL', source: 'seed 000', main: () => backdoor() },
+  {
+    name: 'blocking',
+    title: 'Blocking detection',
+    source: "gevent's monitor thread (seed 000)",
+    main: blocking,
+  },
   {
     name: 'echoserver',
     title: 'An echo server',

@@ -294,6 +294,43 @@ async function w5(n = 100_000) {
   };
 }
 
+// ---- processes: 200 children `true` to completion, all at once (bare execFile).
+async function children(n = 200) {
+  const { execFile } = await import('node:child_process');
+  const t0 = now();
+  const codes = await Promise.all(
+    Array.from(
+      { length: n },
+      () => new Promise((resolve) => execFile('true', (err) => resolve(err === null ? 0 : 1))),
+    ),
+  );
+  const seconds = now() - t0;
+  check(
+    codes.every((c) => c === 0),
+    'a child failed',
+  );
+  return { seconds, n };
+}
+
+// ---- thread round trip: one bare worker, postMessage and wait for the echo, n times.
+async function workerRoundTrip(n = 5000) {
+  const { Worker } = await import('node:worker_threads');
+  const w = new Worker(new URL('./tasks/echo-worker.mjs', import.meta.url));
+  const echo = (x) =>
+    new Promise((resolve) => {
+      w.once('message', resolve);
+      w.postMessage(x);
+    });
+  await echo(0); // started
+  const t0 = now();
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += await echo(i);
+  const seconds = now() - t0;
+  await w.terminate();
+  check(sum === (n * (n - 1)) / 2, `sum ${sum}`);
+  return { seconds, n };
+}
+
 /** The workloads by name (bench/warm.mjs runs them in one process). */
 export const workloads = {
   switch: () => switchPromises(),
@@ -306,6 +343,8 @@ export const workloads = {
   w3: () => w3(),
   w4: () => w4(),
   w5: () => w5(),
+  children: () => children(),
+  'worker-roundtrip': () => workerRoundTrip(),
 };
 
 // Run as a script (bench/run.mjs starts it as a child): one workload, one JSON line.

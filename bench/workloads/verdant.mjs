@@ -248,9 +248,50 @@ async function w5(n = 100_000) {
   };
 }
 
+// ---- processes: 200 greenlets, each `run(['true'])` to completion.
+async function children(n = 200) {
+  const { run } = await optional('process/subprocess.js');
+  const t0 = now();
+  const gs = Array.from({ length: n }, () => spawn(() => run(['true'])));
+  await joinAll(gs, { raiseError: true });
+  const seconds = now() - t0;
+  check(
+    gs.every((g) => g.value.returncode === 0),
+    'a child failed',
+  );
+  return { seconds, n };
+}
+
+// ---- thread round trip: ThreadPool(1).apply(echo, [i]) from main, n times.
+async function poolRoundTrip(n = 5000) {
+  const { ThreadPool } = await optional('process/threadpool.js');
+  const pool = new ThreadPool(1);
+  const task = new URL('./tasks/echo.mjs', import.meta.url);
+  await pool.apply(task, [0]); // started, module loaded
+  const t0 = now();
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += await pool.apply(task, [i]);
+  const seconds = now() - t0;
+  await pool.kill();
+  check(sum === (n * (n - 1)) / 2, `sum ${sum}`);
+  return { seconds, n };
+}
+
+// ---- the Event switch with a blocking monitor watching (its overhead on the switch row).
+async function switchEventsMonitored() {
+  const { startMonitor } = await optional('tools/util.js');
+  const monitor = await startMonitor({ maxBlockingTime: 100 });
+  try {
+    return await switchEvents();
+  } finally {
+    monitor.stop();
+  }
+}
+
 /** The workloads by name (bench/warm.mjs runs them in one process). */
 export const workloads = {
   'switch-event': () => switchEvents(),
+  'switch-event-monitor': () => switchEventsMonitored(),
   'switch-queue': () => switchQueues('queue'),
   'switch-channel': () => switchQueues('channel'),
   spawn: () => spawnJoin(),
@@ -263,6 +304,8 @@ export const workloads = {
   'w4-sleep0': () => w4('sleep0'),
   'w4-await': () => w4('await'),
   w5: () => w5(),
+  children: () => children(),
+  'pool-roundtrip': () => poolRoundTrip(),
 };
 
 // Run as a script (bench/run.mjs starts it as a child): one workload, one JSON line.

@@ -92,3 +92,27 @@ export function ioStarted(hub: Hub): void {
 export function ioEnded(hub: Hub): void {
   if (hub.ioCount > 0) hub.ioCount--;
 }
+
+export { getMain } from './rawgreenlet.js';
+
+import type { Fiber } from './_fiber.js';
+import type { Greenlet } from './greenlet.js';
+import type { Waiter } from './waiter.js';
+
+/**
+ * The live greenlets of `hub` (started and not dead), in start order: what run-info tools draw.
+ * Never switches.
+ * @internal
+ */
+export function liveGreenlets(hub: Hub): Greenlet[] {
+  return [...hub.live()] as unknown as Greenlet[];
+}
+
+/**
+ * The first wait `fiber` has pending (its `owner` is the primitive waited on; `null` for a
+ * sleep), or `null` when it waits on nothing. Never switches.
+ * @internal
+ */
+export function pendingWait(fiber: Fiber): Waiter | null {
+  return fiber._wait;
+}

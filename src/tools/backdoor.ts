@@ -1,0 +1,192 @@
+/**
+ * `verdant/backdoor`: `BackdoorServer`, a `StreamServer` that gives each connection a JavaScript
+ * REPL (`node:repl`) running inside the program — gevent's backdoor.
+ *
+ * Design note.
+ * - Each connection is handled in its own greenlet (the server's). It reads the socket with
+ *   verdant `recv` and feeds a `PassThrough` that is the REPL's input; the REPL's output goes
+ *   into a verdant `Queue` that a writer greenlet of the session drains with `sendall`, so every
+ *   socket wait is a verdant wait and a stopped server kills a session like any handler.
+ * - Code typed in a session runs in the program's hub: `await sleep(100)` there (top-level
+ *   `await`) blocks only that client. A syntax error or a throw is printed by the REPL (name and
+ *   message) and the session goes on; EOF ends it once what was sent has been evaluated (its
+ *   awaits included: evaluations in flight are counted, each ending with a prompt); a client that vanishes mid-line, or sends
+ *   garbage, ends only its own session.
+ * - Security: a loopback listener (`127.0.0.0/8`, `::1`, `localhost`) or a Unix path needs no
+ *   token; any other address without `token` throws in the constructor, before anything
+ *   listens. With `token`, the first line must be the token, else the connection is closed
+ *   before anything is evaluated or sent; the banner follows it.
+ * Tests: test/tools/backdoor.test.ts.
+ *
+ * Source: gevent.backdoor.BackdoorServer (`locals`, `banner`); the token is verdant's, since a
+ * JavaScript REPL can do anything the process can.
+ *
+ * @module verdant/backdoor
+ */
+
+import { type REPLEval, type REPLServer, start as startRepl } from 'node:repl';
+import { PassThrough, Writable } from 'node:stream';
+import { sleep, spawn } from '../core/api.js';
+import { Cancellation } from '../core/errors.js';
+import type { Socket } from '../io/socket.js';
+import type { Listener, ListenerSpec } from '../servers/base.js';
+import { StreamServer, type StreamServerOptions } from '../servers/stream.js';
+import { Queue } from '../sync/queue/index.js';
+
+/** Options of {@link BackdoorServer}. */
+export interface BackdoorOptions extends StreamServerOptions {
+  /** Globals of each session's REPL. */
+  locals?: Record<string, unknown>;
+  /** Sent to each client first (after the token). */
+  banner?: string;
+  /** The line a client must send first; required on a non-loopback address. */
+  token?: string;
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function listenerIsLocal(spec: ListenerSpec): boolean {
+  if ('path' in spec) return true;
+  if ('host' in spec) return isLoopback(spec.host);
+  const addr = spec.socket.getsockname();
+  return Array.isArray(addr) ? isLoopback(String(addr[0])) : true;
+}
+
+const NL = 10;
+
+/**
+ * A server that runs a JavaScript REPL per connection, inside the program.
+ *
+ * @example
+ * ```ts
+ * import { BackdoorServer } from 'verdant/backdoor';
+ * const server = new BackdoorServer(['127.0.0.1', 5001], {
+ *   banner: 'Hello from verdant backdoor!',
+ *   locals: { foo: 'From defined scope!' },
+ * });
+ * await server.serveForever(); // then: nc 127.0.0.1 5001
+ * ```
+ *
+ * Source: gevent.backdoor.BackdoorServer.
+ */
+export class BackdoorServer extends StreamServer {
+  readonly #locals: Record<string, unknown>;
+  readonly #banner: string | null;
+  readonly #token: string | null;
+
+  /**
+   * @param listener - `[host, port]`, `"host:port"`, `{path}` or a listening `Socket`
+   * @param opts - `locals`, `banner`, `token`, and the server's `spawn`
+   * @throws Error naming the `token` option on a non-loopback address without one; TypeError
+   *   for bad options
+   */
+  constructor(listener: Listener, opts: BackdoorOptions = {}) {
+    let self: BackdoorServer | null = null;
+    super(listener, (sock: Socket) => (self as BackdoorServer).#session(sock), opts);
+    self = this;
+    const { locals, banner, token } = opts;
+    if (locals !== undefined && (locals === null || typeof locals !== 'object')) {
+      throw new TypeError('BackdoorServer: locals must be an object');
+    }
+    if (banner !== undefined && typeof banner !== 'string') {
+      throw new TypeError('BackdoorServer: banner must be a string');
+    }
+    if (
+      token !== undefined &&
+      (typeof token !== 'string' || token === '' || /[\r\n]/.test(token))
+    ) {
+      throw new TypeError('BackdoorServer: token must be a non-empty string of one line');
+    }
+    if (token === undefined && !listenerIsLocal(this.listener)) {
+      throw new Error(
+        'BackdoorServer: listening on a non-loopback address needs the token option (clients must send it first)',
+      );
+    }
+    this.#locals = locals ?? {};
+    this.#banner = banner ?? null;
+    this.#token = token ?? null;
+  }
+
+  async #session(sock: Socket): Promise<void> {
+    let pending: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+    if (this.#token !== null) {
+      // Read the first line; nothing is evaluated or sent before it matches.
+      let nl = pending.indexOf(NL);
+      while (nl < 0) {
+        if (pending.length > 4096) return;
+        const chunk = await sock.recv(4096).catch(rethrowCancellation);
+        if (chunk === null || chunk.length === 0) return;
+        const joined = new Uint8Array(pending.length + chunk.length);
+        joined.set(pending);
+        joined.set(chunk, pending.length);
+        pending = joined;
+        nl = pending.indexOf(NL);
+      }
+      const line = new TextDecoder().decode(pending.subarray(0, nl)).replace(/\r$/, '');
+      if (line !== this.#token) return;
+      pending = pending.subarray(nl + 1);
+    }
+    const out = new Queue<Uint8Array | null>();
+    const writer = spawn(async () => {
+      for (;;) {
+        const chunk = await out.get();
+        if (chunk === null) return;
+        await sock.sendall(chunk);
+      }
+    });
+    const input = new PassThrough();
+    const output = new Writable({
+      write(chunk: Uint8Array, _enc, cb) {
+        out.putNowait(chunk);
+        cb();
+      },
+    });
+    if (this.#banner !== null) out.putNowait(new TextEncoder().encode(`${this.#banner}\n`));
+    let repl: REPLServer | null = null;
+    try {
+      repl = startRepl({ prompt: '>>> ', input, output, terminal: false, useGlobal: false });
+      Object.assign(repl.context, this.#locals);
+      // Count evaluations in flight (a top-level await ends later), so EOF waits for them: each
+      // ends with a prompt, whether it returned, threw or awaited.
+      const r = repl as { eval: REPLEval; displayPrompt(preserveCursor?: boolean): void };
+      const evaluate = r.eval;
+      const prompt = r.displayPrompt;
+      let evaluating = 0;
+      r.eval = function (this: REPLServer, ...args: Parameters<REPLEval>) {
+        evaluating++;
+        evaluate.apply(this, args);
+      };
+      r.displayPrompt = function (this: REPLServer, preserveCursor?: boolean) {
+        if (evaluating > 0) evaluating--;
+        prompt.call(this, preserveCursor);
+      };
+      const busy = (): boolean => evaluating > 0 || input.readableLength > 0;
+      if (pending.length > 0) input.write(pending);
+      for (;;) {
+        const chunk = await sock.recv(65536).catch(rethrowCancellation);
+        if (chunk === null || chunk.length === 0) break;
+        input.write(chunk);
+      }
+      // EOF: let what the client sent finish (its awaits too) before the REPL closes.
+      await sleep(0);
+      while (busy()) await sleep(10);
+      input.end();
+      out.putNowait(null);
+      await writer.join();
+    } finally {
+      repl?.close();
+      input.destroy();
+      if (!writer.dead) await writer.kill();
+    }
+  }
+}
+
+/** A failed read ends the session like EOF; a kill or Timeout goes on. */
+function rethrowCancellation(e: unknown): null {
+  if (e instanceof Cancellation) throw e;
+  return null;
+}

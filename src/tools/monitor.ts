@@ -1,0 +1,148 @@
+/**
+ * `startMonitor({maxBlockingTime})`: blocking detection. A watchdog in a worker thread reports
+ * a greenlet (or the main program) that runs JavaScript longer than `maxBlockingTime` ms
+ * without letting the hub turn, with the stack it is running.
+ *
+ * Design note — what "the hub turns" means here, and why it costs nothing per switch.
+ * - A shared `Int32Array` cell counts hub turns: an unref'ed interval of `period` ms (a quarter
+ *   of the threshold) bumps it at each pass of Node's loop (an idle hub sits in the loop), and the
+ *   hub's `release()` — called each time a greenlet gives the turn away — is wrapped on the
+ *   current hub while the monitor runs to bump it too (one store per switch: the switch
+ *   benchmark's overhead is measured in bench/). So the cell stands still only while one stretch
+ *   of JavaScript runs without yielding.
+ * - The worker checks the cell every `period` ms; when it has not moved for `maxBlockingTime`,
+ *   it pauses the main thread through `node:inspector` (`Session.connectToMainThread`),
+ *   reads the call frames, and evaluates, in the paused main thread, a function registered here
+ *   that writes the report to `getHub().exceptionStream`: `<ISO time> : <String(g)> appears to
+ *   be blocked` (`main` for the main program), then one `at fn (url:line:col)` line per frame.
+ *   If the main thread passed its loop meanwhile, nothing is reported. One report per episode.
+ * - Nothing keeps the program alive: the worker and the interval are unref'ed.
+ * Tests: test/tools/monitor.test.ts.
+ *
+ * Source: gevent's monitor thread (`gevent.config.monitor_thread`, `max_blocking_time`).
+ *
+ * @module
+ */
+import { Worker } from 'node:worker_threads';
+import { getCurrent, until } from '../core/api.js';
+import { getHub, type Hub } from '../core/hub.js';
+import { getMain } from '../core/lowlevel.js';
+
+const REPORT = Symbol.for('verdant.monitor.report');
+const WORKER = new URL('./_monitor-worker.js', import.meta.url);
+
+/** Options of {@link startMonitor}. */
+export interface MonitorOptions {
+  /** Milliseconds of JavaScript without a hub turn that count as blocking (default 100). */
+  maxBlockingTime?: number;
+}
+
+/** A running monitor, as {@link startMonitor} returns it. */
+export interface Monitor {
+  /** The threshold in ms. */
+  readonly maxBlockingTime: number;
+  /** Stop watching: the worker ends and no more reports come. Idempotent; never waits. */
+  stop(): void;
+}
+
+let active = 0;
+
+function writeReport(frames: string): void {
+  const stream = getHub().exceptionStream;
+  if (stream === null) return;
+  const g = getCurrent();
+  const who = g === getMain() ? 'main' : String(g);
+  try {
+    const r = stream.write(
+      `${new Date().toISOString()} : ${who} appears to be blocked\n${frames}\n\n`,
+    );
+    if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') {
+      (r as Promise<unknown>).then(undefined, () => {});
+    }
+  } catch {
+    // A broken stream must not break the paused program.
+  }
+}
+
+/**
+ * Start a watchdog thread that reports blocking to `getHub().exceptionStream`. Resolves once it
+ * is watching. It never keeps the program alive.
+ * @param opts - `maxBlockingTime` in ms (default 100)
+ * @returns the monitor, with `stop()`
+ * @throws RangeError (as a rejection) when `maxBlockingTime` is not a positive number
+ * @example
+ * ```ts
+ * import { startMonitor } from 'verdant/util';
+ * const monitor = await startMonitor({ maxBlockingTime: 100 });
+ * // … a greenlet that computes for a second gets reported, with its stack
+ * monitor.stop();
+ * ```
+ *
+ * Source: gevent's monitor thread and `max_blocking_time` (seconds there, ms here).
+ */
+export async function startMonitor(opts: MonitorOptions = {}): Promise<Monitor> {
+  const maxBlockingTime = opts?.maxBlockingTime ?? 100;
+  if (
+    typeof maxBlockingTime !== 'number' ||
+    !(maxBlockingTime > 0) ||
+    !Number.isFinite(maxBlockingTime)
+  ) {
+    throw new RangeError(
+      `Cannot start a monitor: maxBlockingTime must be a positive number of ms, got ${String(maxBlockingTime)}`,
+    );
+  }
+  const period = Math.max(1, Math.floor(maxBlockingTime / 4));
+  // beat[0] counts hub turns: each pass of Node's loop (the interval) and each time a greenlet
+  // gives the turn away (the hub's release(), wrapped on this hub while the monitor runs).
+  const beat = new Int32Array(new SharedArrayBuffer(4));
+  const tick = (): void => {
+    beat[0] = ((beat[0] as number) + 1) | 0;
+  };
+  const timer = setInterval(tick, period);
+  timer.unref();
+  const hub = getHub();
+  const hadOwn = Object.hasOwn(hub, 'release');
+  const release = hub.release;
+  const turned = function (this: Hub): void {
+    beat[0] = ((beat[0] as number) + 1) | 0;
+    release.call(this);
+  };
+  hub.release = turned;
+  (globalThis as Record<symbol, unknown>)[REPORT] = writeReport;
+  active++;
+  const worker = new Worker(WORKER, {
+    workerData: { beat, maxBlockingTime, period },
+    // None of the main program's flags: `--input-type` would break a file worker, and the
+    // watchdog needs none.
+    execArgv: [],
+  });
+  worker.unref();
+  worker.on('error', () => {});
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    if (hub.release === turned) {
+      if (hadOwn) hub.release = release;
+      else delete (hub as Partial<Hub>).release;
+    }
+    void worker.terminate().catch(() => {});
+    if (--active === 0) delete (globalThis as Record<symbol, unknown>)[REPORT];
+  };
+  try {
+    await until(
+      new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+        worker.once('exit', (code) =>
+          reject(new Error(`The monitor thread exited early with code ${code}`)),
+        );
+      }),
+    );
+  } catch (e) {
+    stop();
+    throw e;
+  }
+  return { maxBlockingTime, stop };
+}

@@ -1,0 +1,169 @@
+// BackdoorServer driven by a plain node:net client over loopback (gevent's test__backdoor.py,
+// adapted to a JavaScript REPL): banner, locals, values, top-level await, errors, EOF, garbage,
+// clients vanishing mid-line, and the token rules.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { sleep } from '../../src/index.js';
+import { BackdoorServer } from '../../src/tools/backdoor.js';
+
+/** A client: send lines, collect everything until the server closes (or `ms` pass). */
+function session(
+  port: number,
+  script: (send: (s: string | Uint8Array) => void, c: net.Socket) => void | Promise<void>,
+  ms = 10_000,
+): Promise<{ out: string; closedByServer: boolean }> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1');
+    let out = '';
+    let closedByServer = false;
+    c.on('data', (d) => {
+      out += d;
+    });
+    c.on('end', () => {
+      closedByServer = true;
+    });
+    c.on('error', () => {});
+    const timer = setTimeout(() => c.destroy(), ms);
+    c.on('close', () => {
+      clearTimeout(timer);
+      resolve({ out, closedByServer });
+    });
+    c.on('connect', () => void script((s) => c.write(s), c));
+  });
+}
+
+/** Wait (outside verdant) until `cond()` holds, bounded. */
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('BackdoorServer', () => {
+  let server: BackdoorServer;
+  let port: number;
+  before(async () => {
+    server = new BackdoorServer(['127.0.0.1', 0], {
+      banner: 'Hello from verdant backdoor!',
+      locals: { foo: 'From defined scope!', sleep },
+    });
+    await server.start();
+    port = server.serverPort as number;
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  test('sends the banner, evaluates lines with locals, and EOF ends the session', async () => {
+    const { out, closedByServer } = await session(port, (send, c) => {
+      send('foo\n1 + 2\n');
+      c.end();
+    });
+    assert.ok(out.startsWith('Hello from verdant backdoor!\n'), out);
+    assert.match(out, /'From defined scope!'/);
+    assert.match(out, />>> 3\n/);
+    assert.ok(closedByServer, 'the server closed the connection after EOF');
+  });
+
+  test('a throw and a syntax error are printed with name and message; the session goes on', async () => {
+    const { out } = await session(port, async (send, c) => {
+      send('throw new RangeError("boom")\n');
+      send('let x = ;\n');
+      send('6 * 7\n');
+      c.end();
+    });
+    assert.match(out, /Uncaught RangeError: boom/);
+    assert.match(out, /SyntaxError/);
+    assert.match(out, /42/);
+  });
+
+  test('top-level await works and blocks only that client', async () => {
+    let slowOut = '';
+    const slow = session(port, async (send, c) => {
+      send('await sleep(1500), "slept"\n');
+      c.on('data', (d) => {
+        slowOut += d;
+        if (slowOut.includes("'slept'")) c.end();
+      });
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const fast = await session(port, (send, c) => {
+      send('1 + 1\n');
+      c.end();
+    });
+    assert.match(fast.out, />>> 2\n/);
+    assert.ok(!slowOut.includes("'slept'"), 'the other client answered while this one awaited');
+    const done = await slow;
+    assert.match(done.out, /'slept'/);
+  });
+
+  test('garbage, and clients vanishing mid-line, never stop the server', async () => {
+    await session(port, (send, c) => {
+      send(new Uint8Array([0, 255, 254, 10, 1, 2, 3, 0x7b, 10, 0xc3]));
+      setTimeout(() => c.destroy(), 200);
+    });
+    await session(port, (send, c) => {
+      send('const half = "no newline');
+      c.destroy();
+    });
+    await session(port, (send, c) => {
+      send('(((((');
+      c.end();
+    });
+    const { out } = await session(port, (send, c) => {
+      send('"still " + "serving"\n');
+      c.end();
+    });
+    assert.match(out, /'still serving'/);
+  });
+});
+
+describe('BackdoorServer tokens', () => {
+  test('a non-loopback address without a token throws naming the token option; nothing listens', () => {
+    assert.throws(() => new BackdoorServer(['0.0.0.0', 0]), /token option/);
+    assert.throws(() => new BackdoorServer(':0'), /token option/);
+    assert.throws(() => new BackdoorServer(['127.0.0.1', 0], { token: 'a\nb' }), TypeError);
+    assert.throws(() => new BackdoorServer(['127.0.0.1', 0], { locals: 5 as never }), TypeError);
+    new BackdoorServer(['0.0.0.0', 0], { token: 'secret' }); // allowed with a token
+    new BackdoorServer(['localhost', 0]);
+    new BackdoorServer(['::1', 0]);
+  });
+
+  test('with a token: a wrong first line closes the connection before anything is sent', async () => {
+    const server = new BackdoorServer(['127.0.0.1', 0], { token: 's3cret', banner: 'hi' });
+    await server.start();
+    try {
+      const port = server.serverPort as number;
+      const wrong = await session(port, (send) => send('guess\n1 + 1\n'));
+      assert.equal(wrong.out, '');
+      assert.ok(wrong.closedByServer);
+      const right = await session(port, (send, c) => {
+        send('s3cret\n20 + 22\n');
+        c.end();
+      });
+      assert.ok(right.out.startsWith('hi\n'), right.out);
+      assert.match(right.out, /42/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a session is killed when the server stops', async () => {
+    const server = new BackdoorServer(['127.0.0.1', 0], { locals: { sleep } });
+    await server.start();
+    let got = '';
+    let closed = false;
+    const c = net.connect(server.serverPort as number, '127.0.0.1');
+    c.on('data', (d) => {
+      got += d;
+    });
+    c.on('error', () => {});
+    c.on('close', () => {
+      closed = true;
+    });
+    await until(() => got.includes('>>>'));
+    await server.stop({ timeout: 100 });
+    await until(() => closed);
+    assert.ok(closed);
+  });
+});

@@ -1,0 +1,127 @@
+// startMonitor: a watchdog worker reports a greenlet (or main) that runs JavaScript longer than
+// maxBlockingTime without letting the hub turn, with its stack (gevent's test__monitor.py, on
+// a real main thread, a real worker and node:inspector). Thresholds are generous and the
+// "no report" tests use long thresholds, so a loaded machine does not make them flake.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { getHub, sleep, spawn } from '../../src/index.js';
+import { type Monitor, startMonitor } from '../../src/tools/util.js';
+import { assertRejectsNoThrow } from '../_util.js';
+
+function spinFor(ms: number): void {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    // blocking on purpose
+  }
+}
+
+/** Run `fn` with the hub's reports captured and a monitor running. */
+async function watched(
+  maxBlockingTime: number,
+  fn: (m: Monitor) => Promise<void>,
+): Promise<string[]> {
+  const hub = getHub();
+  const stream = hub.exceptionStream;
+  const reports: string[] = [];
+  hub.exceptionStream = { write: (t: string) => reports.push(t) };
+  const m = await startMonitor({ maxBlockingTime });
+  try {
+    await fn(m);
+    await sleep(maxBlockingTime);
+  } finally {
+    m.stop();
+    hub.exceptionStream = stream;
+  }
+  return reports;
+}
+
+describe('startMonitor', () => {
+  test('a greenlet that blocks is reported once, by name, with the stack it was running', async () => {
+    const reports = await watched(100, async () => {
+      const g = spawn(async function busyWork() {
+        await sleep(1);
+        spinFor(1000);
+      });
+      g.name = 'busy';
+      await g.join();
+    });
+    assert.equal(reports.length, 1, reports.join('\n'));
+    const lines = (reports[0] as string).split('\n');
+    assert.match(
+      lines[0] as string,
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z : <Greenlet "busy" #\d+: busyWork\(\)> appears to be blocked$/,
+    );
+    assert.match(lines[1] as string, /^ {4}at spinFor \(file:\/\/.*monitor\.test\.js:\d+:\d+\)$/);
+    assert.match(lines[2] as string, /^ {4}at busyWork \(file:\/\/.*monitor\.test\.js:\d+:\d+\)$/);
+  });
+
+  test('the main program blocking is reported as main', async () => {
+    const reports = await watched(100, async () => {
+      await sleep(1);
+      spinFor(1000);
+    });
+    assert.equal(reports.length, 1, reports.join('\n'));
+    assert.match(reports[0] as string, /Z : main appears to be blocked\n {4}at spinFor /);
+  });
+
+  test('two blocking episodes give two reports', async () => {
+    const reports = await watched(100, async () => {
+      spinFor(800);
+      await sleep(300);
+      spinFor(800);
+    });
+    assert.equal(reports.length, 2, reports.join('\n'));
+  });
+
+  test('no report while greenlets yield within the threshold, nor while the hub idles', async () => {
+    const reports = await watched(1000, async () => {
+      const gs = [1, 2, 3].map(() =>
+        spawn(async () => {
+          const t0 = Date.now();
+          while (Date.now() - t0 < 1500) {
+            spinFor(5);
+            await sleep(0);
+          }
+        }),
+      );
+      for (const g of gs) await g.join();
+      await sleep(1500); // idle on a timer
+    });
+    assert.deepEqual(reports, []);
+  });
+
+  test('after stop() nothing is reported', async () => {
+    const reports = await watched(100, async (m) => {
+      m.stop();
+      m.stop(); // idempotent
+      spinFor(600);
+    });
+    assert.deepEqual(reports, []);
+  });
+
+  test('a bad maxBlockingTime rejects with RangeError', async () => {
+    for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, '100']) {
+      await assertRejectsNoThrow(
+        () => startMonitor({ maxBlockingTime: bad as never }),
+        /maxBlockingTime must be a positive number of ms/,
+      );
+    }
+  });
+
+  test('a running monitor never keeps the program alive', () => {
+    const mod = new URL('../../src/tools/util.js', import.meta.url).href;
+    const script = `
+      const { startMonitor } = await import(${JSON.stringify(mod)});
+      await startMonitor({ maxBlockingTime: 50 });
+      console.log('watching');
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.signal, null, 'exited on its own');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'watching\n');
+  });
+});
