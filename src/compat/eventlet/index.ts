@@ -20,7 +20,7 @@ export {
   type WithTimeoutOptions,
   withTimeout,
 } from '../../core/timeout.js';
-export { QueueEmpty, QueueFull } from '../../sync/queue.js';
+export { Channel, QueueEmpty, QueueFull } from '../../sync/queue.js';
 export { Event } from './event.js';
 export { GreenPile, GreenPool, MapIterator } from './greenpool.js';
 export { GreenThread, spawn, spawnAfter, spawnN } from './greenthread.js';
