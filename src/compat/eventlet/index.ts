@@ -22,6 +22,8 @@ export {
 } from '../../core/timeout.js';
 export { Channel, QueueEmpty, QueueFull } from '../../sync/queue.js';
 export { Event } from './event.js';
-export { GreenPile, GreenPool, MapIterator } from './greenpool.js';
+export { GreenPile } from './greenpile.js';
+export { GreenPool } from './greenpool.js';
 export { GreenThread, spawn, spawnAfter, spawnN } from './greenthread.js';
+export { MapIterator } from './mapiterator.js';
 export { LightQueue, Queue } from './queue.js';
