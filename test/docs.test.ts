@@ -1,6 +1,7 @@
-// The TypeScript code blocks of docs/*.md compile against the real API: each block is written
-// out as a module under dist/doc-blocks/ (inside the package, so `import … from 'verdant'`
-// resolves to this package's own exports) and type-checked with the project's compiler options.
+// The TypeScript code blocks of docs/*.md, and the TSDoc @example blocks of src/compat/, compile
+// against the real API: each block is written out as a module under dist/doc-blocks/ (inside
+// the package, so `import … from 'verdant/eventlet'` resolves to this package's own exports)
+// and type-checked with the project's compiler options.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,17 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const docs = join(root, 'docs');
 const out = join(root, 'dist', 'doc-blocks');
 
-test('every ```ts block of docs/*.md type-checks against the package', () => {
+/** The TSDoc example blocks of a source file, without their leading ` * `. */
+function examplesOf(source: string): string[] {
+  return [...source.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) =>
+    (m[1] ?? '')
+      .split('\n')
+      .map((line) => line.replace(/^\s*\* ?/, ''))
+      .join('\n'),
+  );
+}
+
+test('every ```ts block of docs/*.md and of the TSDoc in src/compat type-checks against the package', () => {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const files: string[] = [];
@@ -26,7 +37,17 @@ test('every ```ts block of docs/*.md type-checks against the package', () => {
       files.push(file);
     }
   }
-  assert.ok(files.length >= 20, `found only ${files.length} blocks`);
+  const compat = join(root, 'src', 'compat');
+  for (const name of readdirSync(compat, { recursive: true }).map(String)) {
+    if (!name.endsWith('.ts')) continue;
+    let n = 0;
+    for (const block of examplesOf(readFileSync(join(compat, name), 'utf8'))) {
+      const file = `src-compat-${name.replace(/[/.]/g, '-')}-${++n}.ts`;
+      writeFileSync(join(out, file), `${block}\nexport {};\n`);
+      files.push(file);
+    }
+  }
+  assert.ok(files.length >= 50, `found only ${files.length} blocks`);
   const tsconfig = {
     compilerOptions: {
       strict: true,
