@@ -1,5 +1,5 @@
 /**
- * eventlet's `GreenPool` and `GreenPile` over verdant greenlets and core's wait protocol.
+ * eventlet's `GreenPool` over verdant greenlets and core's wait protocol.
  *
  * Design note — slots.
  * - A pool runs at most `size` threads. `spawn` with a free slot starts the thread at once
@@ -11,11 +11,8 @@
  * - From one of the pool's own threads on a full pool, `spawn`/`spawnN` run the function
  *   inline in the caller (eventlet's rule: a thread waiting for a slot only threads of the same
  *   pool can free would deadlock), and `waitall()` rejects instead of waiting for itself.
- * - `imap`/`starmap` follow eventlet: a producer greenlet spawns the calls into a pool of their
- *   own (of this pool's size) and queues their threads in input order in a queue of the same
- *   size, so at most `size` calls run and at most `size` results wait for the consumer. A
- *   `next()` waits with `peek` and `join` and consumes the thread only once it is dead, so a
- *   `next()` interrupted by a kill or `Timeout` consumes nothing; so does a `GreenPile`'s.
+ * - `imap`/`starmap` run their calls in a pool of their own of this pool's size, as eventlet
+ *   does (`mapiterator.ts`).
  * Tests: test/compat/eventlet/greenpool.test.ts (eventlet's `tests/greenpool_test.py`).
  *
  * @module
@@ -27,15 +24,12 @@ import {
   type Greenlet,
   getCurrent,
   getHub,
-  killAll,
-  Queue,
   spawn as spawnGreenlet,
 } from '../../index.js';
-import { finishedThread, GreenThread, threadResult } from './greenthread.js';
+import { finishedThread, GreenThread } from './greenthread.js';
+import { MapIterator, type MapPool, zip } from './mapiterator.js';
 
 type Fn<A extends unknown[], R> = (...args: A) => R | PromiseLike<R>;
-
-let poolThreads: (pool: GreenPool) => Greenlet[];
 
 function readSize(size: unknown, where: string): number {
   if (typeof size !== 'number') {
@@ -83,10 +77,6 @@ export class GreenPool {
       this.#checkIdle();
     },
   };
-
-  static {
-    poolThreads = (pool) => [...pool.#running];
-  }
 
   /**
    * @param size - the most threads running at once (default 1000)
@@ -261,7 +251,7 @@ export class GreenPool {
   ): MapIterator<Awaited<R>> {
     if (typeof fn !== 'function') throw notAFunction('GreenPool.imap', fn);
     return new MapIterator(
-      this.#size,
+      this.#mapPool(),
       fn as Fn<unknown[], unknown>,
       zip(iterables as (Iterable<unknown> | AsyncIterable<unknown>)[]) as AsyncIterable<A>,
     );
@@ -288,7 +278,17 @@ export class GreenPool {
     argLists: Iterable<A> | AsyncIterable<A>,
   ): MapIterator<Awaited<R>> {
     if (typeof fn !== 'function') throw notAFunction('GreenPool.starmap', fn);
-    return new MapIterator(this.#size, fn as Fn<unknown[], unknown>, argLists);
+    return new MapIterator(this.#mapPool(), fn as Fn<unknown[], unknown>, argLists);
+  }
+
+  /** A pool of this one's size for a map's calls (eventlet's `GreenMap(self.size)`). */
+  #mapPool(): MapPool {
+    const pool = new GreenPool(this.#size);
+    return {
+      size: pool.size,
+      spawn: (fn, ...args) => pool.spawn(fn, ...args),
+      threads: () => [...pool.#running],
+    };
   }
 
   #hasSlot(): boolean {
@@ -338,201 +338,5 @@ export class GreenPool {
 
   #checkIdle(): void {
     if (this.#isIdle()) this.#idle.set();
-  }
-}
-
-async function* zip(
-  iterables: (Iterable<unknown> | AsyncIterable<unknown>)[],
-): AsyncGenerator<unknown[]> {
-  if (iterables.length === 0) return;
-  const its = iterables.map((it) =>
-    Symbol.asyncIterator in it
-      ? (it as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-      : (it as Iterable<unknown>)[Symbol.iterator](),
-  );
-  for (;;) {
-    const row: unknown[] = [];
-    for (const it of its) {
-      const r = it.next();
-      const step = r instanceof Promise ? await r : (r as IteratorResult<unknown>);
-      if (step.done === true) return;
-      row.push(step.value);
-    }
-    yield row;
-  }
-}
-
-const END = Symbol('end of map');
-
-/**
- * Linked to the threads of a map or a pile: their failures reach the consumer at their place
- * in the iteration, so the hub does not report them as failures nobody waited for.
- */
-function delivered(): void {}
-
-interface MapFailure {
-  readonly error: unknown;
-}
-
-type MapItem<R> = GreenThread<R> | MapFailure | typeof END;
-
-/**
- * The async iterable `GreenPool.imap`/`starmap` return: results in input order.
- *
- * Source: eventlet's `GreenMap`.
- * @typeParam R - the results' type
- */
-export class MapIterator<R> implements AsyncIterableIterator<R> {
-  readonly #pool: GreenPool;
-  readonly #results: Queue<MapItem<R>>;
-  readonly #producer: Greenlet;
-  #done = false;
-
-  /** @internal */
-  constructor(
-    size: number,
-    fn: Fn<unknown[], unknown>,
-    argLists: Iterable<unknown[]> | AsyncIterable<unknown[]>,
-  ) {
-    this.#pool = new GreenPool(size);
-    this.#results = new Queue<MapItem<R>>(Math.max(size, 1));
-    const pool = this.#pool;
-    const results = this.#results;
-    this.#producer = spawnGreenlet(async () => {
-      try {
-        for await (const args of argLists) {
-          const gt = (await pool.spawn(fn, ...args)) as GreenThread<R>;
-          gt.greenlet?.rawlink(delivered);
-          await results.put(gt);
-        }
-      } catch (error) {
-        if (error instanceof Cancellation) throw error;
-        await results.put({ error });
-        return;
-      }
-      await results.put(END);
-    });
-  }
-
-  /**
-   * The next result: waits for it, returns its value or throws its failure (consumed: the
-   * following `next()` goes on with the next one).
-   *
-   * A switch point: kill and `Timeout` land here and consume nothing.
-   * @throws the call's failure; what the input iterable threw (then the iterator ends)
-   */
-  async next(): Promise<IteratorResult<R, undefined>> {
-    for (;;) {
-      if (this.#done) return { done: true, value: undefined };
-      const item = await this.#results.peek();
-      if (item === END || !(item instanceof GreenThread)) {
-        this.#results.getNowait();
-        this.#done = true;
-        if (item === END) return { done: true, value: undefined };
-        throw item.error;
-      }
-      if (item.greenlet !== null) await item.greenlet.join();
-      if (this.#results.qsize() === 0 || this.#results.peekNowait() !== item) continue;
-      this.#results.getNowait();
-      return { done: false, value: threadResult(item) };
-    }
-  }
-
-  /**
-   * Stop early: kill the producer and the calls still running, and wait for them to end.
-   * A switch point.
-   */
-  async return(): Promise<IteratorResult<R, undefined>> {
-    this.#done = true;
-    await this.#producer.kill();
-    while (this.#results.qsize() > 0) this.#results.getNowait();
-    await killAll(poolThreads(this.#pool));
-    return { done: true, value: undefined };
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-}
-
-/**
- * eventlet's `GreenPile`: spawn calls into a pool, then iterate their results in spawn order.
- *
- * Source: `eventlet.greenpool.GreenPile`.
- * @typeParam T - the results' type
- * @example
- * ```ts
- * import { GreenPile, sleep } from 'verdant/eventlet';
- * const pile = new GreenPile<number>();
- * for (const ms of [30, 10, 20]) await pile.spawn(async () => { await sleep(ms); return ms; });
- * for await (const r of pile) console.log(r); // 30, 10, 20
- * ```
- */
-export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
-  /** The pool the calls run in (given, or made with the size given). */
-  readonly pool: GreenPool;
-  readonly #threads = new Queue<GreenThread<T>>();
-  #counter = 0;
-
-  /**
-   * @param sizeOrPool - a {@link GreenPool} to share, or the size of a pool of its own
-   *   (default 1000)
-   */
-  constructor(sizeOrPool: number | GreenPool = 1000) {
-    this.pool = sizeOrPool instanceof GreenPool ? sizeOrPool : new GreenPool(sizeOrPool);
-  }
-
-  /**
-   * Run `fn(...args)` in the pool (waiting for a slot as `GreenPool.spawn` does); its result
-   * comes out of the iteration at its place.
-   *
-   * A switch point when it waits for a slot: kill and `Timeout` land there and add nothing.
-   * Source: eventlet's `GreenPile.spawn`.
-   * @param fn - a plain or async function
-   * @param args - its arguments
-   * @throws TypeError when `fn` is not a function (rejects)
-   * @example
-   * ```ts
-   * import { GreenPile } from 'verdant/eventlet';
-   * const pile = new GreenPile<number>(4);
-   * await pile.spawn((n: number) => n * n, 3);
-   * ```
-   */
-  async spawn<A extends unknown[]>(
-    fn: (...args: A) => T | PromiseLike<T>,
-    ...args: A
-  ): Promise<void> {
-    this.#counter++;
-    try {
-      const gt = (await this.pool.spawn(fn, ...args)) as GreenThread<T>;
-      gt.greenlet?.rawlink(delivered);
-      this.#threads.putNowait(gt);
-    } catch (err) {
-      this.#counter--;
-      throw err;
-    }
-  }
-
-  /**
-   * The next result in spawn order: waits for it, returns its value or throws its failure
-   * (consumed: the following `next()` goes on). Done when every call spawned was consumed.
-   *
-   * A switch point unless done or ready: kill and `Timeout` land here and consume nothing.
-   * @throws the call's failure
-   */
-  async next(): Promise<IteratorResult<T, undefined>> {
-    for (;;) {
-      if (this.#counter === 0) return { done: true, value: undefined };
-      const gt = await this.#threads.peek();
-      if (gt.greenlet !== null) await gt.greenlet.join();
-      if (this.#threads.qsize() === 0 || this.#threads.peekNowait() !== gt) continue;
-      this.#threads.getNowait();
-      this.#counter--;
-      return { done: false, value: threadResult(gt) };
-    }
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 }

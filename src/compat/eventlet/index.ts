@@ -20,8 +20,10 @@ export {
   type WithTimeoutOptions,
   withTimeout,
 } from '../../core/timeout.js';
-export { QueueEmpty, QueueFull } from '../../sync/queue/index.js';
+export { Channel, QueueEmpty, QueueFull } from '../../sync/queue/index.js';
 export { Event } from './event.js';
-export { GreenPile, GreenPool, MapIterator } from './greenpool.js';
+export { GreenPile } from './greenpile.js';
+export { GreenPool } from './greenpool.js';
 export { GreenThread, spawn, spawnAfter, spawnN } from './greenthread.js';
+export { MapIterator } from './mapiterator.js';
 export { LightQueue, Queue } from './queue.js';

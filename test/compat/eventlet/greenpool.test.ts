@@ -256,6 +256,24 @@ describe('eventlet GreenPool', () => {
     });
   });
 
+  test('waitall() is a cancel point: a kill or Timeout lands there and the threads go on', async () => {
+    await runVirtual(async () => {
+      const p = new GreenPool(2);
+      const evt = new Event();
+      const gt = await p.spawn(() => evt.wait());
+      const waiter = verdantSpawn(() => p.waitall());
+      await sleep(0);
+      await waiter.kill();
+      assert.ok((waiter.value as unknown) instanceof GreenletExit);
+      const t = Timeout.startNew(5);
+      await assert.rejects(p.waitall(), (e) => e === t);
+      assert.equal(p.running(), 1);
+      evt.send('done');
+      await p.waitall();
+      assert.equal(await gt.wait(), 'done');
+    });
+  });
+
   test('spawn() is a cancel point when the pool is full: a kill or Timeout there starts nothing', async () => {
     await runVirtual(async () => {
       const p = new GreenPool(1);

@@ -1,0 +1,95 @@
+/**
+ * eventlet's `GreenPile`: calls spawned into a `GreenPool`, results iterated in spawn order.
+ *
+ * Design note — `next()` waits with `peek` and `join` and consumes a thread only once it is
+ * dead, so a `next()` interrupted by a kill or `Timeout` consumes nothing; a failure is thrown at
+ * its place and consumed. Tests: test/compat/eventlet/greenpool.test.ts ("eventlet GreenPile").
+ *
+ * @module
+ */
+import { Queue } from '../../index.js';
+import { GreenPool } from './greenpool.js';
+import { type GreenThread, threadResult } from './greenthread.js';
+import { delivered } from './mapiterator.js';
+
+/**
+ * eventlet's `GreenPile`: spawn calls into a pool, then iterate their results in spawn order.
+ *
+ * Source: `eventlet.greenpool.GreenPile`.
+ * @typeParam T - the results' type
+ * @example
+ * ```ts
+ * import { GreenPile, sleep } from 'verdant/eventlet';
+ * const pile = new GreenPile<number>();
+ * for (const ms of [30, 10, 20]) await pile.spawn(async () => { await sleep(ms); return ms; });
+ * for await (const r of pile) console.log(r); // 30, 10, 20
+ * ```
+ */
+export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
+  /** The pool the calls run in (given, or made with the size given). */
+  readonly pool: GreenPool;
+  readonly #threads = new Queue<GreenThread<T>>();
+  #counter = 0;
+
+  /**
+   * @param sizeOrPool - a {@link GreenPool} to share, or the size of a pool of its own
+   *   (default 1000)
+   */
+  constructor(sizeOrPool: number | GreenPool = 1000) {
+    this.pool = sizeOrPool instanceof GreenPool ? sizeOrPool : new GreenPool(sizeOrPool);
+  }
+
+  /**
+   * Run `fn(...args)` in the pool (waiting for a slot as `GreenPool.spawn` does); its result
+   * comes out of the iteration at its place.
+   *
+   * A switch point when it waits for a slot: kill and `Timeout` land there and add nothing.
+   * Source: eventlet's `GreenPile.spawn`.
+   * @param fn - a plain or async function
+   * @param args - its arguments
+   * @throws TypeError when `fn` is not a function (rejects)
+   * @example
+   * ```ts
+   * import { GreenPile } from 'verdant/eventlet';
+   * const pile = new GreenPile<number>(4);
+   * await pile.spawn((n: number) => n * n, 3);
+   * ```
+   */
+  async spawn<A extends unknown[]>(
+    fn: (...args: A) => T | PromiseLike<T>,
+    ...args: A
+  ): Promise<void> {
+    this.#counter++;
+    try {
+      const gt = (await this.pool.spawn(fn, ...args)) as GreenThread<T>;
+      gt.greenlet?.rawlink(delivered);
+      this.#threads.putNowait(gt);
+    } catch (err) {
+      this.#counter--;
+      throw err;
+    }
+  }
+
+  /**
+   * The next result in spawn order: waits for it, returns its value or throws its failure
+   * (consumed: the following `next()` goes on). Done when every call spawned was consumed.
+   *
+   * A switch point unless done or ready: kill and `Timeout` land here and consume nothing.
+   * @throws the call's failure
+   */
+  async next(): Promise<IteratorResult<T, undefined>> {
+    for (;;) {
+      if (this.#counter === 0) return { done: true, value: undefined };
+      const gt = await this.#threads.peek();
+      if (gt.greenlet !== null) await gt.greenlet.join();
+      if (this.#threads.qsize() === 0 || this.#threads.peekNowait() !== gt) continue;
+      this.#threads.getNowait();
+      this.#counter--;
+      return { done: false, value: threadResult(gt) };
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
