@@ -286,7 +286,11 @@ export async function play(sc: Scenario): Promise<void> {
               got.forEach((r, u) => {
                 if (r.status === 'fulfilled') keep(i, u, r.value);
               });
-              for (const r of got) if (r.status === 'rejected') throw r.reason;
+              // A Timeout that fired stays delivered: the sibling take, which started its own
+              // Timeout, rejects with the one that fired first — just as much a timeout.
+              for (const r of got) {
+                if (r.status === 'rejected' && !(r.reason instanceof Timeout)) throw r.reason;
+              }
               break;
             }
             case 'timeoutTake': {
