@@ -82,6 +82,7 @@ export class RLock {
   #links: Links | null = null;
 
   constructor() {
+    this.#core.target = this;
     this.#core.onGrant = (w) => {
       this.#owner = w.fiber;
       this.#depth = 1;
