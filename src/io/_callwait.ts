@@ -17,6 +17,7 @@ import {
   ioStarted,
   NONE,
   readWaitOptions,
+  rejectWait,
   Waiter,
   type WaitOwner,
   waitArgs,
@@ -67,7 +68,7 @@ export function callbackWait<T>(
   defaultTimeout: number | null = null,
 ): Promise<T> {
   const err = readWaitOptions(opts, where);
-  if (err !== NONE) return Promise.reject(err);
+  if (err !== NONE) return rejectWait(err);
   const timeout = waitArgs.timeout ?? defaultTimeout;
   const signal = waitArgs.signal;
   const cw = new CallWait<T>(null);

@@ -8,7 +8,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { NONE, readWaitOptions, type WaitOptions, waitArgs } from '../core/lowlevel.js';
+import { NONE, readWaitOptions, rejectWait, type WaitOptions, waitArgs } from '../core/lowlevel.js';
 import { callbackWait } from './_callwait.js';
 import {
   type Address,
@@ -67,7 +67,7 @@ export function createConnection(
   if (typeof o !== 'object')
     return Promise.reject(new TypeError(`${where}: options must be an object, got ${typeof o}`));
   const err = readWaitOptions(o, where);
-  if (err !== NONE) return Promise.reject(err);
+  if (err !== NONE) return rejectWait(err);
   const timeout = waitArgs.timeout;
   const label = formatTarget(t);
   const useTls = o.tls !== undefined && o.tls !== false;
@@ -190,7 +190,7 @@ export function wrapSocket(sock: Socket, opts: WrapOptions = {}): Promise<Socket
       new TypeError(`${where}: sock must be a verdant Socket, got ${typeof sock}`),
     );
   const err = readWaitOptions({ timeout: opts.timeout, signal: opts.signal }, where);
-  if (err !== NONE) return Promise.reject(err);
+  if (err !== NONE) return rejectWait(err);
   let detached: ReturnType<Socket['_detach']>;
   let peer: Address;
   try {

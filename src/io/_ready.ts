@@ -14,6 +14,7 @@ import {
   ioStarted,
   NONE,
   readWaitOptions,
+  rejectWait,
   Waiter,
   type WaitOptions,
   type WaitOwner,
@@ -87,7 +88,7 @@ export function waitReady(
 
 function one(sock: Socket, write: boolean, opts: unknown, where: string): Promise<void> {
   const err = readWaitOptions(opts, where);
-  if (err !== NONE) return Promise.reject(err);
+  if (err !== NONE) return rejectWait(err);
   const { timeout, signal } = waitArgs;
   let io: Readiness;
   try {

@@ -11,7 +11,7 @@
  *
  * @module verdant/select
  */
-import { NONE, readWaitOptions, waitArgs } from '../core/lowlevel.js';
+import { NONE, readWaitOptions, rejectWait, waitArgs } from '../core/lowlevel.js';
 import { isReady, type Watch, waitReady } from './_ready.js';
 import { Socket } from './socket.js';
 
@@ -46,7 +46,7 @@ export function select(
 ): Promise<SelectResult> {
   const where = 'select';
   const err = readWaitOptions(timeout ?? null, where);
-  if (err !== NONE) return Promise.reject(err);
+  if (err !== NONE) return rejectWait(err);
   const t = waitArgs.timeout;
   let lists: [Socket[], Socket[], Socket[]];
   const watches: Watch[] = [];

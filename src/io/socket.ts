@@ -19,7 +19,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { inspect } from 'node:util';
-import { NONE, readWaitOptions, type WaitOptions, waitArgs } from '../core/lowlevel.js';
+import { NONE, readWaitOptions, rejectWait, type WaitOptions, waitArgs } from '../core/lowlevel.js';
 import { callbackWait } from './_callwait.js';
 import { DatagramIO } from './_datagram.js';
 import {
@@ -193,7 +193,7 @@ export class Socket {
 
   #recv(where: string, n: number, opts: unknown, file: boolean): Promise<Uint8Array> {
     const err = this.#opts(opts, where);
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     const bad = checkSize(n, where);
     if (bad !== null) return Promise.reject(bad);
     if (this.#udp !== null) {
@@ -233,7 +233,7 @@ export class Socket {
   ): Promise<number> {
     const where = 'Socket.recvInto';
     const err = this.#opts(opts, where);
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (!(buffer instanceof Uint8Array)) {
       return Promise.reject(
         new TypeError(`${where}: buffer must be a Uint8Array, got ${typeof buffer}`),
@@ -269,7 +269,7 @@ export class Socket {
 
   #sendall(where: string, data: unknown, opts: unknown, file: boolean): Promise<void> {
     const err = this.#opts(opts, where);
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     const bytes = toBytes(data, where);
     if (bytes instanceof TypeError) return Promise.reject(bytes);
     if (this.#udp !== null) {
@@ -340,7 +340,7 @@ export class Socket {
   accept(opts?: WaitOptions | number | null): Promise<[Socket, Address]> {
     const where = 'Socket.accept';
     const err = this.#opts(opts, where);
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#closed) return Promise.reject(badFd(where));
     const io = this.#listener;
     if (io === null)
@@ -365,7 +365,7 @@ export class Socket {
   recvfrom(n = 65536, opts?: WaitOptions | number | null): Promise<[Uint8Array, [string, number]]> {
     const where = 'Socket.recvfrom';
     const err = this.#opts(opts, where);
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     const bad = checkSize(n, where);
     if (bad !== null) return Promise.reject(bad);
     return this.#recvfrom(where, n, waitArgs.timeout, waitArgs.signal);
@@ -414,7 +414,7 @@ export class Socket {
     if (io === null || t.path !== undefined)
       return Promise.reject(coded('EINVAL', `${where}: only a UDP socket sends to an address`));
     const err = this.#opts(opts, where);
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     return callbackWait<number>(
       where,
       { timeout: waitArgs.timeout, signal: waitArgs.signal },

@@ -23,6 +23,7 @@ import {
   kQuietLink,
   NONE,
   readWaitOptions,
+  rejectWait,
   returnFalse,
   Waiter,
   WaitList,
@@ -370,7 +371,7 @@ export class GroupCore {
    */
   join(options?: GroupJoinOptions | number | null): Promise<boolean> {
     const err = readWaitOptions(options, `${this._where}.join`);
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#members.size === 0) return Promise.resolve(true);
     const raise = typeof options === 'object' && options !== null && options.raiseError === true;
     const snapshot = raise ? [...this.#members] : null;
@@ -404,7 +405,7 @@ export class GroupCore {
    */
   kill(options?: KillOptions): Promise<void> {
     const o = readKillOptions(options, `${this._where}.kill`);
-    if (o.error !== NONE) return Promise.reject(o.error);
+    if (o.error !== NONE) return rejectWait(o.error);
     this.#killMembers(o.exception);
     if (!o.block || this.#members.size === 0) return RESOLVED_VOID;
     return this.#killLoop(o);
@@ -457,7 +458,7 @@ export class GroupCore {
    */
   killone(g: Greenlet, options?: KillOptions): Promise<void> {
     const o = readKillOptions(options, `${this._where}.killone`);
-    if (o.error !== NONE) return Promise.reject(o.error);
+    if (o.error !== NONE) return rejectWait(o.error);
     if (this.#dying.has(g) || !this.#members.has(g)) return RESOLVED_VOID;
     this.#dying.add(g);
     void g.kill({ exception: o.exception, block: false });
@@ -497,7 +498,7 @@ export class GroupCore {
    */
   waitAvailable(options?: WaitOptions | number | null): Promise<number> {
     const err = readWaitOptions(options, `${this._where}.waitAvailable`);
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     const free = this.#slots.counter;
     if (free > 0) return Promise.resolve(free);
     return this.#waitAvailable(waitArgs.timeout, waitArgs.signal);

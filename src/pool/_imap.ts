@@ -35,6 +35,7 @@ import { getHub } from '../core/hub.js';
 import {
   NONE,
   readWaitOptions,
+  rejectWait,
   throwTimeout,
   Waiter,
   WaitList,
@@ -347,7 +348,7 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
 
   next(options?: WaitOptions | number | null): Promise<IteratorResult<T, undefined>> {
     const err = readWaitOptions(options, 'imap next');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#paused) this.#unpause();
     const r = this.#take();
     if (r !== null) return r;

@@ -31,6 +31,7 @@ import {
   ioStarted,
   NONE,
   readWaitOptions,
+  rejectWait,
   Waiter,
   WaitList,
   type WaitOptions,
@@ -393,7 +394,7 @@ export class Popen<T extends Output = Uint8Array> {
    */
   wait(opts?: WaitOptions | number): Promise<number> {
     const err = readWaitOptions(opts, 'Popen.wait');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     const timeout = waitArgs.timeout;
     const signal = waitArgs.signal;
     if (this.#exited) return this.#result();

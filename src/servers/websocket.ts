@@ -6,6 +6,7 @@ import {
   ioStarted,
   NONE,
   readWaitOptions,
+  rejectWait,
   Waiter,
   WaitList,
   type WaitOptions,
@@ -181,7 +182,7 @@ export class WebSocket implements WaitOwner {
    */
   receive(options?: WaitOptions | number | null): Promise<Message | null> {
     const err = readWaitOptions(options, 'WebSocket.receive');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift() as Message);
     if (this.#closed) return Promise.resolve(null);
     const w = new Waiter<Message | null>(this, throwTimeout);
@@ -228,7 +229,7 @@ export class WebSocket implements WaitOwner {
    */
   send(data: Message | ArrayBuffer, options?: WaitOptions | number | null): Promise<void> {
     const err = readWaitOptions(options, 'WebSocket.send');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (
       typeof data !== 'string' &&
       !(data instanceof Uint8Array) &&
@@ -304,7 +305,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     );
   }
   const err = readWaitOptions({ timeout: options.timeout, signal: options.signal }, 'connect');
-  if (err !== NONE) return Promise.reject(err);
+  if (err !== NONE) return rejectWait(err);
   const timeout = waitArgs.timeout;
   const signal = waitArgs.signal;
   let raw: RawWebSocket;

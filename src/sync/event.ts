@@ -26,6 +26,7 @@ import {
   NONE,
   obtainWaiter,
   readWaitOptions,
+  rejectWait,
   returnFalse,
   returnUndefined,
   throwTimeout,
@@ -116,7 +117,7 @@ export class Event {
    */
   wait(options?: WaitOptions | number | null): Promise<boolean> {
     const err = readWaitOptions(options, 'Event.wait');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#flag) return RESOLVED_TRUE;
     const w = obtainWaiter<boolean>(this.#waiters, returnFalse);
     this.#waiters.push(w);
@@ -273,7 +274,7 @@ export class AsyncResult<T = unknown> {
    */
   get(options?: WaitOptions | number | null): Promise<T> {
     const err = readWaitOptions(options, 'AsyncResult.get');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#state === ST_VALUE) return Promise.resolve(this.#value as T);
     if (this.#state === ST_EXCEPTION) return Promise.reject(this.#exception);
     const w = new Waiter<T>(this.#waiters, throwTimeout);
@@ -303,7 +304,7 @@ export class AsyncResult<T = unknown> {
    */
   wait(options?: WaitOptions | number | null): Promise<T | undefined> {
     const err = readWaitOptions(options, 'AsyncResult.wait');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#state === ST_VALUE) return Promise.resolve(this.#value);
     if (this.#state === ST_EXCEPTION) return RESOLVED_UNDEFINED;
     const w = new Waiter<T | undefined>(this.#waiters, returnUndefined);

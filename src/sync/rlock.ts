@@ -17,6 +17,7 @@ import {
   type Fiber,
   NONE,
   readWaitOptions,
+  rejectWait,
   returnFalse,
   throwTimeout,
   type WaitOptions,
@@ -123,7 +124,7 @@ export class RLock {
     const blocking = readBlocking(options, 'RLock.acquire');
     if (typeof blocking !== 'boolean') return Promise.reject(blocking);
     const err = readWaitOptions(options, 'RLock.acquire');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#tryAcquire()) return RESOLVED_TRUE;
     if (!blocking) return RESOLVED_FALSE;
     return this.#core.wait<boolean>(true, returnFalse, waitArgs.timeout, waitArgs.signal);
@@ -178,7 +179,7 @@ export class RLock {
    */
   hold(options?: WaitOptions | number | null): Promise<Disposable> {
     const err = readWaitOptions(options, 'RLock.hold');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     const h = new Held(this);
     if (this.#tryAcquire()) return Promise.resolve(h);
     return this.#core.wait<Disposable>(h, throwTimeout, waitArgs.timeout, waitArgs.signal);

@@ -22,6 +22,7 @@
 import {
   NONE,
   readWaitOptions,
+  rejectWait,
   returnFalse,
   returnUndefined,
   throwTimeout,
@@ -145,7 +146,7 @@ export class Semaphore {
     const blocking = readBlocking(options, 'Semaphore.acquire');
     if (typeof blocking !== 'boolean') return Promise.reject(blocking);
     const err = readWaitOptions(options, 'Semaphore.acquire');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     const c = this.#core;
     if (c.tryTake()) return RESOLVED_TRUE;
     if (!blocking) return RESOLVED_FALSE;
@@ -171,7 +172,7 @@ export class Semaphore {
    */
   wait(options?: WaitOptions | number | null): Promise<number> {
     const err = readWaitOptions(options, 'Semaphore.wait');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     const c = this.#core;
     if (c.counter > 0) return Promise.resolve(c.counter);
     return c
@@ -201,7 +202,7 @@ export class Semaphore {
    */
   hold(options?: WaitOptions | number | null): Promise<Disposable> {
     const err = readWaitOptions(options, 'Semaphore.hold');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     const h = new Held(this);
     const c = this.#core;
     if (c.tryTake()) return Promise.resolve(h);
@@ -351,7 +352,7 @@ export class DummySemaphore {
     const blocking = readBlocking(options, 'DummySemaphore.acquire');
     if (typeof blocking !== 'boolean') return Promise.reject(blocking);
     const err = readWaitOptions(options, 'DummySemaphore.acquire');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     return RESOLVED_TRUE;
   }
 
@@ -366,14 +367,14 @@ export class DummySemaphore {
    */
   wait(options?: WaitOptions | number | null): Promise<number> {
     const err = readWaitOptions(options, 'DummySemaphore.wait');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     return Promise.resolve(Number.POSITIVE_INFINITY);
   }
 
   /** Resolves at once to a `Disposable` that does nothing. */
   hold(options?: WaitOptions | number | null): Promise<Disposable> {
     const err = readWaitOptions(options, 'DummySemaphore.hold');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     return Promise.resolve(new Held(this));
   }
 

@@ -14,6 +14,7 @@ import {
   isErrorClass,
   NONE,
   readWaitOptions,
+  rejectWait,
   Waiter,
   WaitList,
   type WaitOptions,
@@ -125,7 +126,7 @@ export class Event<T = unknown> {
    */
   wait(options?: WaitOptions | number | null): Promise<T | undefined> {
     const err = readWaitOptions(options, 'Event.wait');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#state === VALUE) return Promise.resolve(this.#value as T);
     if (this.#state === ERROR) return Promise.reject(this.#value);
     const w = new Waiter<T | undefined>(this.#waiters, returnUndefined);

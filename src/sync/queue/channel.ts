@@ -21,6 +21,7 @@
 import {
   NONE,
   readWaitOptions,
+  rejectWait,
   Waiter,
   WaitList,
   type WaitOptions,
@@ -165,7 +166,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    */
   put(item: T, options?: WaitOptions | number | null): Promise<void> {
     const err = readWaitOptions(options, 'Channel.put');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
     const p = new ChannelPutter(this.#putOwner, throwFull);
     p.data = item;
@@ -224,7 +225,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    */
   get(options?: WaitOptions | number | null): Promise<T> {
     const err = readWaitOptions(options, 'Channel.get');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     const item = this.#takeNow();
     if (item !== NOTHING) return Promise.resolve(item);
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
@@ -273,7 +274,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    */
   peek(options?: WaitOptions | number | null): Promise<T> {
     const err = readWaitOptions(options, 'Channel.peek');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     const item = this.#peekNow();
     if (item !== NOTHING) return Promise.resolve(item);
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());

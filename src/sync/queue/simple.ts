@@ -27,6 +27,7 @@
 import {
   NONE,
   readWaitOptions,
+  rejectWait,
   returnFalse,
   Waiter,
   WaitList,
@@ -219,7 +220,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    */
   put(item: T, options?: WaitOptions | number | null): Promise<void> {
     const err = readWaitOptions(options, 'Queue.put');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
     if (this.#store.size + this.#reserved < this.#max) {
       try {
@@ -277,7 +278,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    */
   get(options?: WaitOptions | number | null): Promise<T> {
     const err = readWaitOptions(options, 'Queue.get');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#store.size > 0) {
       let item: T;
       try {
@@ -339,7 +340,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    */
   peek(options?: WaitOptions | number | null): Promise<T> {
     const err = readWaitOptions(options, 'Queue.peek');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#store.size > 0) return Promise.resolve(this.#store.peek());
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
     const w = new Waiter<T>(this.#peekers, throwEmpty);
@@ -470,7 +471,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
 
   #join(options: unknown): Promise<boolean> {
     const err = readWaitOptions(options, 'Queue.join');
-    if (err !== NONE) return Promise.reject(err);
+    if (err !== NONE) return rejectWait(err);
     if (this.#unfinished === 0) return Promise.resolve(true);
     if (this.#joiners === null) this.#joiners = new WaitList();
     const w = new Waiter<boolean>(this.#joiners, returnFalse);
