@@ -1,6 +1,6 @@
 /**
  * `SimpleQueue`: the queue machinery every class but `Channel` shares (the joinable ones extend
- * it in joinable.ts).
+ * it in queue.ts, priority.ts, lifo.ts).
  *
  * Design note — where an item is, and why nothing is lost.
  * - Direct hand-off: an item that arrives while a getter waits goes to the oldest getter at
@@ -75,7 +75,7 @@ function readMaxsize(maxsize: unknown, action: string): number {
 }
 
 /**
- * Access to a queue's task counter and store for the joinable subclasses (joinable.ts):
+ * Access to a queue's task counter and store for the joinable subclasses (queue.ts, priority.ts, lifo.ts):
  * the counter lives here, in `#private` fields, so that every put counts without a virtual call.
  * @internal
  */
