@@ -6,7 +6,6 @@
  */
 import { Stack } from './_store.js';
 import { Queue } from './queue.js';
-import { internals, type SimpleQueue } from './simple.js';
 
 /**
  * A joinable {@link Queue} that returns the most recently put item first (a stack). `peek`
@@ -31,6 +30,6 @@ import { internals, type SimpleQueue } from './simple.js';
 export class LifoQueue<T = unknown> extends Queue<T> {
   constructor(maxsize?: number | null) {
     super(maxsize);
-    internals.setStore(this as SimpleQueue<unknown>, new Stack());
+    this._setStore(new Stack<T>());
   }
 }

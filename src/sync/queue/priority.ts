@@ -8,7 +8,6 @@
 import { defaultCompare, Heap } from './_store.js';
 import type { PriorityQueueOptions } from './errors.js';
 import { Queue } from './queue.js';
-import { internals, type SimpleQueue } from './simple.js';
 
 /**
  * A joinable {@link Queue} that returns the lowest item first: ordered with `<`, or by the
@@ -56,9 +55,6 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
         compare = c;
       }
     }
-    internals.setStore(
-      this as SimpleQueue<unknown>,
-      new Heap(compare as (a: unknown, b: unknown) => number),
-    );
+    this._setStore(new Heap<T>(compare as (a: T, b: T) => number));
   }
 }

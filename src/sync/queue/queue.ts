@@ -13,7 +13,7 @@
  */
 import type { WaitOptions } from '../../core/lowlevel.js';
 import type { JoinableQueueStats } from './errors.js';
-import { internals, SimpleQueue } from './simple.js';
+import { SimpleQueue } from './simple.js';
 
 /**
  * A {@link SimpleQueue} that tracks tasks: every item put counts as an unfinished task until a
@@ -50,7 +50,7 @@ import { internals, SimpleQueue } from './simple.js';
 export class Queue<T = unknown> extends SimpleQueue<T> {
   /** Items put whose `taskDone()` has not been called yet. Never switches. */
   get unfinishedTasks(): number {
-    return internals.unfinished(this);
+    return this._unfinished();
   }
 
   /**
@@ -68,7 +68,7 @@ export class Queue<T = unknown> extends SimpleQueue<T> {
    * ```
    */
   taskDone(): void {
-    internals.taskDone(this);
+    this._taskDone();
   }
 
   /**
@@ -88,14 +88,14 @@ export class Queue<T = unknown> extends SimpleQueue<T> {
    * ```
    */
   join(options?: WaitOptions | number | null): Promise<boolean> {
-    return internals.join(this, options);
+    return this._join(options);
   }
 
   /** A read-only snapshot of the queue's state, with its task count. Never switches. */
   override stats(): JoinableQueueStats {
     const s = super.stats() as JoinableQueueStats;
-    s.unfinishedTasks = internals.unfinished(this);
-    s.joiners = internals.joiners(this);
+    s.unfinishedTasks = this._unfinished();
+    s.joiners = this._joinerCount();
     return s;
   }
 }
