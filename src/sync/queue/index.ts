@@ -22,7 +22,7 @@
  * woke it passes to the next waiter (an item back to the front of the queue). A blocked `put`
  * inserts its item only when it resumes, so an interrupted one inserts nothing. A channel
  * transfer commits when the getter resumes; once committed the put completes. The details and
- * the invariants they rest on are in `simple.ts`, `joinable.ts` and
+ * the invariants they rest on are in `simple.ts`, `queue.ts` and
  * `channel.ts`; the property
  * test (test/sync/queue/property.test.ts) checks conservation under random kills and timeouts,
  * and test/sync/queue/_conformance.ts is the suite every class passes.
@@ -40,5 +40,7 @@ export {
   type QueueStats,
   type ShutdownOptions,
 } from './errors.js';
-export { JoinableQueue, LifoQueue, PriorityQueue, Queue } from './joinable.js';
+export { LifoQueue } from './lifo.js';
+export { PriorityQueue } from './priority.js';
+export { JoinableQueue, Queue } from './queue.js';
 export { SimpleQueue } from './simple.js';

@@ -1,6 +1,6 @@
 /**
  * `SimpleQueue`: the queue machinery every class but `Channel` shares (the joinable ones extend
- * it in joinable.ts).
+ * it in queue.ts, priority.ts, lifo.ts).
  *
  * Design note — where an item is, and why nothing is lost.
  * - Direct hand-off: an item that arrives while a getter waits goes to the oldest getter at
@@ -76,19 +76,6 @@ function readMaxsize(maxsize: unknown, action: string): number {
 }
 
 /**
- * Access to a queue's task counter and store for the joinable subclasses (joinable.ts):
- * the counter lives here, in `#private` fields, so that every put counts without a virtual call.
- * @internal
- */
-export const internals = {} as {
-  taskDone(q: SimpleQueue<unknown>): void;
-  join(q: SimpleQueue<unknown>, options: unknown): Promise<boolean>;
-  unfinished(q: SimpleQueue<unknown>): number;
-  joiners(q: SimpleQueue<unknown>): number;
-  setStore(q: SimpleQueue<unknown>, store: ItemStore<unknown>): void;
-};
-
-/**
  * A cooperative FIFO queue without task tracking: greenlets `put` items in and `get` them out,
  * in order, blocking while it is empty (get) or full (put).
  *
@@ -159,14 +146,33 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     this.#max = readMaxsize(maxsize, `create a ${new.target.name}`);
   }
 
-  static {
-    internals.taskDone = (q) => q.#taskDone();
-    internals.join = (q, options) => q.#join(options);
-    internals.unfinished = (q) => q.#unfinished;
-    internals.joiners = (q) => (q.#joiners === null ? 0 : q.#joiners.size);
-    internals.setStore = (q, store) => {
-      q.#store = store;
-    };
+  // The task counter lives here, in `#private` fields, so that every put counts without a
+  // virtual call; the joinable subclasses (queue.ts, priority.ts, lifo.ts) reach it through
+  // these protected methods.
+
+  /** Count one task done. @internal */
+  protected _taskDone(): void {
+    this.#taskDone();
+  }
+
+  /** Wait until every task is done. @internal */
+  protected _join(options: unknown): Promise<boolean> {
+    return this.#join(options);
+  }
+
+  /** Tasks put and not marked done. @internal */
+  protected _unfinished(): number {
+    return this.#unfinished;
+  }
+
+  /** Callers waiting in `join()`. @internal */
+  protected _joinerCount(): number {
+    return this.#joiners === null ? 0 : this.#joiners.size;
+  }
+
+  /** Replace the (empty) item store: a heap, a stack. @internal */
+  protected _setStore(store: ItemStore<T>): void {
+    this.#store = store;
   }
 
   /**
