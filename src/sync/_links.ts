@@ -23,7 +23,7 @@
  */
 
 import { getHub } from '../core/hub.js';
-import { isPromiseLike } from '../core/lowlevel.js';
+import { isPromiseLike, runRaw } from '../core/lowlevel.js';
 
 /** What a link target offers the link machinery. @internal */
 export interface LinkTarget {
@@ -91,7 +91,8 @@ function runLink(rec: LinkRecord): void {
   const report = (err: unknown): void =>
     getHub().reportError(err, `${rec.cb.name || 'rawlink callback'} for ${String(target)}`);
   try {
-    const r = (rec.cb as (t: LinkTarget) => unknown)(target);
+    // As the hub's greenlet: a verdant wait started in a rawlink callback is refused.
+    const r = runRaw(rec.cb as (t: LinkTarget) => unknown, target);
     // An async callback's rejection is reported like a throw, never left unhandled.
     if (isPromiseLike(r)) {
       (r as PromiseLike<unknown>).then(undefined, report);

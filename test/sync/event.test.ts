@@ -263,6 +263,24 @@ describe('Event', () => {
       assert.deepEqual(log, ['linked after set']);
     }));
 
+  test('a verdant wait started in an Event rawlink callback rejects with an Error that says so', () =>
+    runVirtual(async () => {
+      const e = new Event();
+      let seen: unknown;
+      e.rawlink(async () => {
+        try {
+          await sleep(1);
+          seen = 'slept';
+        } catch (err) {
+          seen = err;
+        }
+      });
+      e.set();
+      await sleep(5);
+      assert.ok(seen instanceof Error, String(seen));
+      assert.match((seen as Error).message, /rawlink/);
+    }));
+
   test('links run after the waiters woken by the same set(), even if cleared meanwhile', () =>
     runVirtual(async () => {
       const e = new Event();
