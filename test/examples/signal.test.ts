@@ -10,9 +10,13 @@ test('signal: run as a program, SIGTERM from another process stops it gracefully
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
+  let sent = false;
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     out += d;
-    if (out.includes('send SIGTERM')) child.kill('SIGTERM');
+    if (!sent && out.includes('send SIGTERM')) {
+      sent = true; // once: a second SIGTERM after the handlers are cancelled would kill it
+      child.kill('SIGTERM');
+    }
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     err += d;
