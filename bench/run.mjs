@@ -369,7 +369,7 @@ if (want('net')) {
 if (want('process')) {
   const b = job('plain', 'children', { needs: [] });
   const v = job('verdant', 'children', { needs: ['process/subprocess.js'] });
-  row('children', 'process: 200 children run() at once', v, b, 'bare execFile', 1 / 0.9);
+  row('children', 'process: 200 children run() at once', v, b, 'bare execFile', 1.11);
   const bw = job('plain', 'worker-roundtrip', { needs: [] });
   const vw = job('verdant', 'pool-roundtrip', { needs: ['process/threadpool.js'] });
   row('pool-roundtrip', 'process: ThreadPool task round trip', vw, bw, 'bare worker message', null);

@@ -13,9 +13,8 @@ test('signal: run as a program, SIGTERM from another process stops it gracefully
   let sent = false;
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     out += d;
-    // Once: a later chunk must not send a second SIGTERM after the handlers are cancelled.
     if (!sent && out.includes('send SIGTERM')) {
-      sent = true;
+      sent = true; // once: a second SIGTERM after the handlers are cancelled would kill it
       child.kill('SIGTERM');
     }
   });
