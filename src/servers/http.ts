@@ -50,6 +50,7 @@ import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
 
+export { type ClusterHandle, type ClusterOptions, runCluster } from './cluster.js';
 export type { Listener, StopOptions };
 
 /** A Fetch handler: gets the standard `Request`, returns a `Response` (or a promise of one). */
