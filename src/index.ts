@@ -23,9 +23,9 @@ export {
 } from './core/api.js';
 export { type Blocked, Cancellation, GreenletExit, LoopExit } from './core/errors.js';
 export { Greenlet, type KillOptions, type LinkCallback } from './core/greenlet.js';
-export { getHub, Hub, type Writable } from './core/hub.js';
+export { getHub, Hub, type HubStats, type Writable } from './core/hub.js';
 export type { WaitOptions } from './core/lowlevel.js';
-export { type RaceResult, race } from './core/race.js';
+export { type RaceFn, type RaceResult, race } from './core/race.js';
 export { RawGreenlet, spawnRaw } from './core/rawgreenlet.js';
 export {
   type ErrorClass,

@@ -6,7 +6,7 @@
  * @module
  */
 export { getCurrent, spawn, spawnLater } from './current.js';
-export { type RaceResult, race } from './race.js';
+export { type RaceFn, type RaceResult, race } from './race.js';
 export { idle, sleep } from './sleep.js';
 export { until } from './until.js';
 export {

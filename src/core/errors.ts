@@ -59,6 +59,7 @@ export class GreenletExit extends Cancellation {
 
 /** A greenlet, or the main program, as listed by {@link LoopExit}. */
 export interface Blocked {
+  /** `String(g)`: how the greenlet is listed in the message. */
   toString(): string;
 }
 

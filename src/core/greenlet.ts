@@ -498,6 +498,7 @@ export class Greenlet<T = unknown> extends Fiber {
   get name(): string {
     return this.#x?.name ?? `Greenlet-${this.minimalIdent}`;
   }
+  /** Rename the greenlet (the value is converted with `String`). */
   set name(value: string) {
     this.#extras().name = String(value);
   }

@@ -30,8 +30,23 @@
 import { performance } from 'node:perf_hooks';
 import { isPromiseLike } from './_util.js';
 
+/** What {@link Hub.stats} returns: a snapshot of the hub's queues. */
+export interface HubStats {
+  /** Ready callbacks queued. */
+  ready: number;
+  /** Timers pending (sleeps, timeouts, `Timeout`s). */
+  timers: number;
+  /** Verdant I/O operations in flight (socket reads, child processes). */
+  io: number;
+  /** `until()` waits pending. */
+  until: number;
+  /** Whether the hub runs on virtual time. */
+  virtual: boolean;
+}
+
 /** Anything with a `write(string)` method, such as `process.stderr`. */
 export interface Writable {
+  /** Write one piece of text (a report is one or more calls). */
   write(text: string): unknown;
 }
 
@@ -199,7 +214,7 @@ export class Hub {
   }
 
   /** A read-only snapshot of the hub's state, for diagnostics. */
-  stats(): { ready: number; timers: number; io: number; until: number; virtual: boolean } {
+  stats(): HubStats {
     return {
       ready: this.#size,
       timers: this.#heap.length,

@@ -34,7 +34,8 @@ export interface RaceResult<T> {
   value: T;
 }
 
-type RaceFn = () => unknown;
+/** One contestant of {@link race}: a function that starts verdant waits (or returns any promise). */
+export type RaceFn = () => unknown;
 type RaceValue<F extends readonly RaceFn[]> = Awaited<ReturnType<F[number]>>;
 
 /** The waits a fiber has pending, as a list. */

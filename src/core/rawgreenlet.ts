@@ -98,6 +98,7 @@ export class RawGreenlet extends Fiber {
   get parent(): RawGreenlet | Greenlet | null {
     return this.#parent;
   }
+  /** Re-parent the greenlet (see the getter for what is refused). */
   set parent(p: RawGreenlet | Greenlet | null) {
     if (p !== null && !(p instanceof Fiber)) {
       throw new TypeError(`RawGreenlet: parent must be a greenlet or null, got ${typeName(p)}`);

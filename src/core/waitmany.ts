@@ -17,10 +17,14 @@ import { getHub } from './hub.js';
 import { Timeout } from './timeout.js';
 import { readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
 
+/** What `wait`/`iwait` accept besides promises: a Greenlet, an Event, an AsyncResult … */
 export interface Linkable {
+  /** Whether the object is ready now (a dead greenlet, a set event, a result that arrived). */
   ready(): boolean;
+  /** Call `cb(obj)` from the hub once the object is ready (also when already ready). */
   // biome-ignore lint/suspicious/noExplicitAny: each linkable passes itself
   rawlink(cb: (obj: any) => unknown): void;
+  /** Remove a callback added with `rawlink`. */
   // biome-ignore lint/suspicious/noExplicitAny: each linkable passes itself
   unlink(cb: (obj: any) => unknown): void;
 }
