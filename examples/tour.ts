@@ -34,6 +34,7 @@ import { main as dnsMassResolve } from './dns-mass-resolve.js';
 import { main as echoserver } from './echoserver.js';
 import { main as event } from './event.js';
 import { main as eventletCrawler } from './eventlet-crawler.js';
+import { main as eventletEchoserver } from './eventlet-echoserver.js';
 import { main as eventletEvent } from './eventlet-event.js';
 import { main as eventletPile } from './eventlet-pile.js';
 import { main as eventletSpawnN } from './eventlet-spawn-n.js';
@@ -388,6 +389,12 @@ const examples: Example[] = [
     title: 'The GreenPool crawler (a local site)',
     source: 'seed 004',
     main: eventletCrawler,
+  },
+  {
+    name: 'eventlet-echoserver',
+    title: "eventlet's echo server with serve (loopback)",
+    source: "eventlet's examples/echoserver.py",
+    main: eventletEchoserver,
   },
   {
     name: 'eventlet-pile',

@@ -89,6 +89,7 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
     }
   }
 
+  /** The pile itself, so `for await` reads it. Never switches. */
   [Symbol.asyncIterator](): this {
     return this;
   }

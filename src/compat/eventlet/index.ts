@@ -4,8 +4,9 @@
  * (`spawnN`, `spawnAfter`, `sendException`, `taskDone`) except the one-word `waitall`, `imap`
  * and `starmap`; durations are milliseconds; anything that can block returns a promise.
  *
- * Not here yet: `listen`, `connect` and `serve` (they need verdant sockets), `GreenThread.cancel`,
- * hubs (`use_hub`: verdant has one hub, on Node's loop) and `eventlet.green` (see
+ * `listen`, `connect` and `serve` are eventlet's convenience functions on verdant sockets
+ * (`verdant/socket`). Not here: `GreenThread.cancel`, `wrap_ssl` (use `wrapSocket` of
+ * `verdant/socket`), hubs (`use_hub`: verdant has one hub, on Node's loop) and `eventlet.green` (see
  * `verdant/monkey` for the foreign waits that can be made cooperative).
  *
  * @module verdant/eventlet
@@ -21,6 +22,16 @@ export {
   withTimeout,
 } from '../../core/timeout.js';
 export { Channel, QueueEmpty, QueueFull } from '../../sync/queue/index.js';
+export {
+  type AddressFamily,
+  connect,
+  type EventletAddress,
+  type EventletListenOptions,
+  listen,
+  type ServeHandler,
+  StopServe,
+  serve,
+} from './convenience.js';
 export { Event } from './event.js';
 export { GreenPile } from './greenpile.js';
 export { GreenPool } from './greenpool.js';

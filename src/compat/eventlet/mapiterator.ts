@@ -137,6 +137,7 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
     return { done: true, value: undefined };
   }
 
+  /** The iterator itself, so `for await` reads it. Never switches. */
   [Symbol.asyncIterator](): this {
     return this;
   }
