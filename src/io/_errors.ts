@@ -19,12 +19,21 @@
  * `Timeout` (that one is a `Cancellation` thrown by a `Timeout` object).
  * @example
  * ```ts
- * import { SocketTimeout } from 'verdant/socket';
+ * import { StreamServer } from 'verdant/server';
+ * import { createConnection, SocketTimeout } from 'verdant/socket';
+ * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+ *   await conn.recv(1); // says nothing; returns when the client closes
+ * });
+ * await server.start();
+ * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
  * try {
  *   await sock.recv(1024, { timeout: 100 });
  * } catch (e) {
  *   if (!(e instanceof SocketTimeout)) throw e;
+ *   console.log('no answer within 100 ms');
  * }
+ * sock.close();
+ * await server.stop();
  * ```
  */
 export class SocketTimeout extends Error {

@@ -145,8 +145,11 @@ export abstract class BaseServer {
    * @throws EADDRINUSE (naming the address) and other bind errors; an Error after `close()`
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
+   * const server = new StreamServer(['127.0.0.1', 0], (conn) => conn.sendall('hello\n'));
    * await server.start();
    * console.log('listening on', server.serverPort);
+   * await server.stop();
    * ```
    */
   start(): Promise<void> {
@@ -178,7 +181,15 @@ export abstract class BaseServer {
    * point: a kill or `Timeout` there ends this wait, not the server.
    * @example
    * ```ts
-   * await server.serveForever();
+   * import { sleep, spawn } from 'verdant';
+   * import { StreamServer } from 'verdant/server';
+   * const server = new StreamServer(['127.0.0.1', 0], (conn) => conn.sendall('hello\n'));
+   * spawn(async () => {
+   *   await sleep(100);
+   *   await server.stop();
+   * });
+   * await server.serveForever(); // resolves once stop() has run
+   * console.log('stopped');
    * ```
    */
   async serveForever(opts?: WaitOptions | number | null): Promise<void> {
@@ -191,7 +202,11 @@ export abstract class BaseServer {
    * is closed; never waits for handlers. Calling it again does nothing.
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
+   * const server = new StreamServer(['127.0.0.1', 0], (conn) => conn.sendall('hello\n'));
+   * await server.start();
    * await server.close(); // no new connections; live ones finish on their own
+   * console.log(server.closed); // true
    * ```
    */
   close(): Promise<void> {
@@ -214,7 +229,16 @@ export abstract class BaseServer {
    * @throws RangeError for a negative timeout
    * @example
    * ```ts
-   * await server.stop({ timeout: 5000 });
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   await conn.recv(1); // waits for a request that never comes
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
+   * await server.stop({ timeout: 200 }); // the waiting handler is killed after 200 ms
+   * console.log(await sock.recv(1)); // end of stream: Uint8Array(0)
+   * sock.close();
    * ```
    */
   async stop(opts?: StopOptions | number | null): Promise<void> {
