@@ -30,9 +30,13 @@ export interface ConnectOptions extends WaitOptions {
 
 /** Options of {@link listen}. */
 export interface ListenOptions extends WaitOptions {
+  /** The address to bind (default: '127.0.0.1'). */
   host?: string;
+  /** The port to bind (0 or omitted: any free port). */
   port?: number;
+  /** The Unix socket path to listen on (instead of host and port). */
   path?: string;
+  /** The length of the queue of pending connections (Node's default when omitted). */
   backlog?: number;
   /** SO_REUSEPORT, where Node supports it (≥ 22.12): several listeners share the port. */
   reusePort?: boolean;
@@ -176,6 +180,7 @@ export interface WrapOptions extends Omit<tls.ConnectionOptions, 'timeout'> {
   serverSide?: boolean;
   /** Bounds the handshake (ms); SocketTimeout when it elapses. */
   timeout?: number | null;
+  /** Aborting it interrupts the handshake (which rejects with the signal's reason). */
   signal?: AbortSignal | null;
 }
 

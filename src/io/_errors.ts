@@ -91,12 +91,20 @@ export function withAddress(err: unknown, addr: string, what = ''): unknown {
 }
 
 /** A socket address: `[host, port]` for IP sockets, `{path}` for Unix sockets. */
-export type Address = [host: string, port: number] | { path: string };
+export type Address =
+  | [host: string, port: number]
+  | {
+      /** The Unix socket's path. */ path: string;
+    };
 
 /** An address as a caller may give it: also `{host, port}` or `"host:port"`. */
 export type AddressInput =
   | [host: string, port: number]
-  | { host?: string; port?: number; path?: string }
+  | {
+      /** The host name or IP address. */ host?: string;
+      /** The port number (0: any free port). */ port?: number;
+      /** The Unix socket's path. */ path?: string;
+    }
   | string;
 
 /** A checked address: an IP host and port, or a Unix path. */

@@ -15,7 +15,9 @@ import { checkPort } from './_errors.js';
 export interface AddrInfo {
   /** 4 or 6. */
   family: number;
+  /** The IP address, as a string. */
   address: string;
+  /** The port given to the lookup (0 when none). */
   port: number;
 }
 

@@ -12,7 +12,7 @@
  * every wait on the socket with EBADF; a call made after it rejects with EBADF. `makefile()`
  * files keep the connection open until they are closed too (Python's `_io_refs`).
  * Tests: test/io/stream.conformance.ts (TCP, Unix, TLS), test/io/listener.test.ts,
- * test/io/udp.test.ts, test/io/socket.test.ts, test/io/makefile.test.ts.
+ * test/io/udp.test.ts, test/io/stream.test.ts, test/io/makefile.test.ts.
  *
  * @module verdant/socket
  */

@@ -25,7 +25,8 @@
  * `stop_timeout`), kills what is left (waiting up to 1000 ms more) and resolves when every handler
  * has ended. `serveForever()` resolves once the server has stopped. Nothing here waits on Node
  * directly: handlers and the loop are greenlets, so kill and `Timeout` work everywhere.
- * Tests: test/servers/base.test.ts, test/servers/stream.test.ts ("stop is graceful").
+ * Tests: test/servers/stream.test.ts ("stop() closes the listener at once…", "stop({timeout}) kills a handler…",
+ * "serveForever() resolves once the server has stopped…"), test/servers/datagram.test.ts.
  *
  * @module
  */
@@ -41,12 +42,34 @@ import { Event } from '../sync/event.js';
 export type Listener =
   | [host: string, port: number]
   | string
-  | { path: string }
-  | { host?: string; port: number }
+  | {
+      /** The Unix socket path to listen on. */
+      path: string;
+    }
+  | {
+      /** The address to bind (default: '0.0.0.0', every IPv4 interface). */
+      host?: string;
+      /** The port to bind (0: any free port). */
+      port: number;
+    }
   | Socket;
 
 /** The listener, checked: where to bind, or the socket to serve. */
-export type ListenerSpec = { host: string; port: number } | { path: string } | { socket: Socket };
+export type ListenerSpec =
+  | {
+      /** The address to bind. */
+      host: string;
+      /** The port to bind (0: any free port). */
+      port: number;
+    }
+  | {
+      /** The Unix socket path to listen on. */
+      path: string;
+    }
+  | {
+      /** A listening socket to serve. */
+      socket: Socket;
+    };
 
 /** What runs the handlers: a `Pool` (bounded: the server stops accepting while it is full), its size, or a `Group`. */
 export type SpawnOption = Pool | Group | number | null | undefined;
