@@ -8,7 +8,8 @@
  * handle); one that lands after the callback woke the wait but before it resumed calls
  * `cancel(value)` with the value it would have returned (the connected socket), so nothing
  * stays open that no one owns. A DNS lookup cannot be aborted: its late callback is dropped.
- * Tests: test/io/socket.test.ts "a kill during createConnection", test/io/dns.test.ts.
+ * Tests: test/io/listener.test.ts "a kill during createConnection leaves no half-open connection",
+ * test/io/dns.test.ts "a kill lands at a lookup (the late answer is dropped)".
  *
  * @module
  */

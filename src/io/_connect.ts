@@ -30,9 +30,13 @@ export interface ConnectOptions extends WaitOptions {
 
 /** Options of {@link listen}. */
 export interface ListenOptions extends WaitOptions {
+  /** The address to bind (default: '127.0.0.1'). */
   host?: string;
+  /** The port to bind (0 or omitted: any free port). */
   port?: number;
+  /** The Unix socket path to listen on (instead of host and port). */
   path?: string;
+  /** The length of the queue of pending connections (Node's default when omitted). */
   backlog?: number;
   /** SO_REUSEPORT, where Node supports it (≥ 22.12): several listeners share the port. */
   reusePort?: boolean;
@@ -50,9 +54,17 @@ export interface ListenOptions extends WaitOptions {
  *   failure … each naming the address
  * @example
  * ```ts
+ * import { StreamServer } from 'verdant/server';
  * import { createConnection } from 'verdant/socket';
- * const sock = await createConnection(['127.0.0.1', 8000], { timeout: 5000 });
+ * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+ *   await conn.sendall('HTTP/1.0 200 OK\r\n\r\n');
+ * });
+ * await server.start();
+ * const sock = await createConnection(['127.0.0.1', server.serverPort!], { timeout: 5000 });
  * await sock.sendall('GET / HTTP/1.0\r\n\r\n');
+ * console.log(Buffer.from(await sock.recv(1024)).toString());
+ * sock.close();
+ * await server.stop();
  * ```
  * Follows gevent's `create_connection` (`timeout` in ms; `tls` is Node's, not `ssl.wrap_socket`).
  */
@@ -116,7 +128,8 @@ export function createConnection(
  * ```ts
  * import { listen } from 'verdant/socket';
  * const server = await listen({ host: '127.0.0.1', port: 0 });
- * console.log(server.getsockname());
+ * console.log(server.getsockname()); // [ '127.0.0.1', 5xxxx ]
+ * server.close();
  * ```
  */
 export function listen(opts: ListenOptions = {}): Promise<Socket> {
@@ -167,6 +180,7 @@ export interface WrapOptions extends Omit<tls.ConnectionOptions, 'timeout'> {
   serverSide?: boolean;
   /** Bounds the handshake (ms); SocketTimeout when it elapses. */
   timeout?: number | null;
+  /** Aborting it interrupts the handshake (which rejects with the signal's reason). */
   signal?: AbortSignal | null;
 }
 
@@ -177,9 +191,17 @@ export interface WrapOptions extends Omit<tls.ConnectionOptions, 'timeout'> {
  * @throws the handshake failure, naming the peer
  * @example
  * ```ts
+ * import { generate } from 'selfsigned';
+ * import { StreamServer } from 'verdant/server';
  * import { createConnection, wrapSocket } from 'verdant/socket';
- * const plain = await createConnection(['127.0.0.1', 8443]);
- * const secure = await wrapSocket(plain, { ca, servername: 'localhost' });
+ * const { private: key, cert } = await generate([{ name: 'commonName', value: 'localhost' }]);
+ * const server = new StreamServer(['127.0.0.1', 0], (conn) => conn.sendall('hi'), { tls: { key, cert } });
+ * await server.start();
+ * const plain = await createConnection(['127.0.0.1', server.serverPort!]);
+ * const secure = await wrapSocket(plain, { ca: cert, servername: 'localhost' });
+ * console.log(Buffer.from(await secure.recv(1024)).toString()); // hi
+ * secure.close();
+ * await server.stop();
  * ```
  * Follows gevent's `ssl.wrap_socket` / `SSLContext.wrap_socket` (`server_side` → `serverSide`).
  */

@@ -19,12 +19,21 @@
  * `Timeout` (that one is a `Cancellation` thrown by a `Timeout` object).
  * @example
  * ```ts
- * import { SocketTimeout } from 'verdant/socket';
+ * import { StreamServer } from 'verdant/server';
+ * import { createConnection, SocketTimeout } from 'verdant/socket';
+ * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+ *   await conn.recv(1); // says nothing; returns when the client closes
+ * });
+ * await server.start();
+ * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
  * try {
  *   await sock.recv(1024, { timeout: 100 });
  * } catch (e) {
  *   if (!(e instanceof SocketTimeout)) throw e;
+ *   console.log('no answer within 100 ms');
  * }
+ * sock.close();
+ * await server.stop();
  * ```
  */
 export class SocketTimeout extends Error {
@@ -82,12 +91,20 @@ export function withAddress(err: unknown, addr: string, what = ''): unknown {
 }
 
 /** A socket address: `[host, port]` for IP sockets, `{path}` for Unix sockets. */
-export type Address = [host: string, port: number] | { path: string };
+export type Address =
+  | [host: string, port: number]
+  | {
+      /** The Unix socket's path. */ path: string;
+    };
 
 /** An address as a caller may give it: also `{host, port}` or `"host:port"`. */
 export type AddressInput =
   | [host: string, port: number]
-  | { host?: string; port?: number; path?: string }
+  | {
+      /** The host name or IP address. */ host?: string;
+      /** The port number (0: any free port). */ port?: number;
+      /** The Unix socket's path. */ path?: string;
+    }
   | string;
 
 /** A checked address: an IP host and port, or a Unix path. */

@@ -111,9 +111,18 @@ function one(sock: Socket, write: boolean, opts: unknown, where: string): Promis
  * `timeout` option rejects with SocketTimeout.
  * @example
  * ```ts
- * import { waitRead } from 'verdant/socket';
+ * import { StreamServer } from 'verdant/server';
+ * import { createConnection, waitRead } from 'verdant/socket';
+ * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+ *   await conn.sendall('hello\n');
+ * });
+ * await server.start();
+ * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
  * await waitRead(sock, { timeout: 1000 });
- * const data = await sock.recv(4096);
+ * const data = await sock.recv(4096); // does not wait now
+ * console.log(data.length); // 6
+ * sock.close();
+ * await server.stop();
  * ```
  * Follows gevent's `wait_read` (which takes a file descriptor; this takes the socket).
  */
@@ -126,8 +135,13 @@ export function waitRead(sock: Socket, opts?: WaitOptions | number | null): Prom
  * `timeout` option rejects with SocketTimeout.
  * @example
  * ```ts
- * import { waitWrite } from 'verdant/socket';
+ * import { createConnection, listen, waitWrite } from 'verdant/socket';
+ * const server = await listen({ host: '127.0.0.1', port: 0 });
+ * const sock = await createConnection(server.getsockname());
  * await waitWrite(sock);
+ * console.log('writable');
+ * sock.close();
+ * server.close();
  * ```
  * Follows gevent's `wait_write`.
  */

@@ -17,7 +17,8 @@
  * - `close()` (of the Socket) wakes every reader and writer with EBADF; the peer's end of
  *   stream wakes readers with an empty array and does not end our writing side (half-close).
  * - A wait counts as I/O in flight (`ioStarted`) from park to wake or interruption.
- * Tests: test/io/stream.conformance.ts ("nothing lost", "cancel point", "read-ahead").
+ * Tests: test/io/stream.conformance.ts ("a recv woken by bytes and killed before it resumes loses nothing…",
+ * "a kill lands at recv (cancel point)…", "bounded read-ahead…").
  *
  * @module
  */

@@ -15,7 +15,9 @@ import { checkPort } from './_errors.js';
 export interface AddrInfo {
   /** 4 or 6. */
   family: number;
+  /** The IP address, as a string. */
   address: string;
+  /** The port given to the lookup (0 when none). */
   port: number;
 }
 
@@ -53,6 +55,7 @@ function lookupError(e: NodeJS.ErrnoException, host: string, where: string): Err
  * ```ts
  * import { getaddrinfo } from 'verdant/socket';
  * const [first] = await getaddrinfo('localhost', 80);
+ * console.log(first);
  * ```
  * Follows gevent's `getaddrinfo` (results as objects, not 5-tuples).
  */
@@ -113,7 +116,8 @@ export function gethostbyname(host: string, opts?: WaitOptions | number | null):
  * @example
  * ```ts
  * import { gethostbyaddr } from 'verdant/socket';
- * const [name] = await gethostbyaddr('127.0.0.1'); // 'localhost'
+ * const [name] = await gethostbyaddr('127.0.0.1');
+ * console.log(name); // localhost
  * ```
  * Follows gevent's `gethostbyaddr` (aliases are always empty: getnameinfo gives one name).
  */

@@ -25,12 +25,21 @@ const NL = 10;
  * is a kill/timeout point; `close` never waits.
  * @example
  * ```ts
+ * import { StreamServer } from 'verdant/server';
  * import { createConnection } from 'verdant/socket';
- * const sock = await createConnection(['127.0.0.1', 8000]);
+ * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+ *   for (let d = await conn.recv(4096); d.length > 0; d = await conn.recv(4096)) await conn.sendall(d);
+ * });
+ * await server.start();
+ * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
  * const f = sock.makefile();
  * await f.write('HELLO\n');
  * await f.flush();
  * const reply = await f.readline();
+ * console.log(Buffer.from(reply).toString()); // HELLO
+ * f.close();
+ * sock.close();
+ * await server.stop();
  * ```
  */
 export class FileObject {
@@ -72,7 +81,19 @@ export class FileObject {
    * @throws EBADF after close; SocketTimeout
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   await conn.sendall('one\ntwo\n');
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
+   * const file = sock.makefile();
    * const line = await file.readline(); // Uint8Array, '\n' included
+   * console.log(Buffer.from(line).toString()); // one
+   * file.close();
+   * sock.close();
+   * await server.stop();
    * ```
    */
   async readline(limit = -1, opts?: WaitOptions | number | null): Promise<Uint8Array> {
@@ -93,8 +114,20 @@ export class FileObject {
    * @throws EBADF after close; SocketTimeout; RangeError for a bad `n`
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   await conn.sendall('HEADbody');
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
+   * const file = sock.makefile();
    * const header = await file.read(4);
    * const rest = await file.read(); // to end of stream
+   * console.log(Buffer.from(header).toString(), Buffer.from(rest).toString()); // HEAD body
+   * file.close();
+   * sock.close();
+   * await server.stop();
    * ```
    */
   async read(n?: number, opts?: WaitOptions | number | null): Promise<Uint8Array> {
@@ -123,8 +156,20 @@ export class FileObject {
    * @throws EBADF after close; TypeError for other data
    * @example
    * ```ts
-   * await file.write('HELO\r\n');
-   * await file.flush();
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   for (let d = await conn.recv(4096); d.length > 0; d = await conn.recv(4096)) await conn.sendall(d);
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
+   * const file = sock.makefile();
+   * await file.write('HELO\r\n'); // buffered
+   * await file.flush(); // now sent
+   * console.log(Buffer.from(await file.readline()).toString()); // HELO
+   * file.close();
+   * sock.close();
+   * await server.stop();
    * ```
    */
   async write(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<number> {
@@ -146,7 +191,20 @@ export class FileObject {
    * Node's buffer is full).
    * @example
    * ```ts
-   * await file.flush();
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   for (let d = await conn.recv(4096); d.length > 0; d = await conn.recv(4096)) await conn.sendall(d);
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
+   * const file = sock.makefile();
+   * await file.write('ping\n');
+   * await file.flush(); // waits until the socket took every byte
+   * console.log(Buffer.from(await file.readline()).toString()); // ping
+   * file.close();
+   * sock.close();
+   * await server.stop();
    * ```
    */
   async flush(opts?: WaitOptions | number | null): Promise<void> {

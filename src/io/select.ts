@@ -33,8 +33,17 @@ const onTimeoutEmpty = (): undefined => undefined;
  * @example
  * ```ts
  * import { select } from 'verdant/select';
+ * import { StreamServer } from 'verdant/server';
+ * import { createConnection } from 'verdant/socket';
+ * const server = new StreamServer(['127.0.0.1', 0], (conn) => conn.sendall('hi'));
+ * await server.start();
+ * const a = await createConnection(['127.0.0.1', server.serverPort!]);
+ * const b = await createConnection(['127.0.0.1', server.serverPort!]);
  * const [readable] = await select([a, b], [], [], 1000);
  * for (const s of readable) console.log(await s.recv(4096));
+ * a.close();
+ * b.close();
+ * await server.stop();
  * ```
  * Follows gevent's `select.select` (timeout in ms; sockets, not file descriptors).
  */

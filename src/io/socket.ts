@@ -12,7 +12,7 @@
  * every wait on the socket with EBADF; a call made after it rejects with EBADF. `makefile()`
  * files keep the connection open until they are closed too (Python's `_io_refs`).
  * Tests: test/io/stream.conformance.ts (TCP, Unix, TLS), test/io/listener.test.ts,
- * test/io/udp.test.ts, test/io/socket.test.ts, test/io/makefile.test.ts.
+ * test/io/udp.test.ts, test/io/stream.test.ts, test/io/makefile.test.ts.
  *
  * @module verdant/socket
  */
@@ -86,7 +86,12 @@ function peerOf(ns: net.Socket, unix: boolean): Address {
  * import { Socket } from 'verdant/socket';
  * const udp = new Socket({ type: 'udp4' });
  * await udp.bind(['127.0.0.1', 0]);
+ * const peer = new Socket({ type: 'udp4' });
+ * await peer.sendto('ping', udp.getsockname());
  * const [data, from] = await udp.recvfrom(1024);
+ * console.log(Buffer.from(data).toString(), from); // ping [ '127.0.0.1', 5xxxx ]
+ * peer.close();
+ * udp.close();
  * ```
  */
 export class Socket {
@@ -182,9 +187,17 @@ export class Socket {
    * @throws EBADF after `close()`; the socket's error (ECONNRESET …); SocketTimeout
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
    * import { createConnection } from 'verdant/socket';
-   * const sock = await createConnection(['127.0.0.1', 8000]);
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   await conn.sendall('hello\n');
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
    * const data = await sock.recv(1024, { timeout: 1000 });
+   * console.log(Buffer.from(data).toString()); // hello
+   * sock.close();
+   * await server.stop();
    * ```
    */
   recv(n = 65536, opts?: WaitOptions | number | null): Promise<Uint8Array> {
@@ -222,8 +235,18 @@ export class Socket {
    * `recvInto` hands its bytes back to the socket.
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   await conn.sendall('hello\n');
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
    * const buf = new Uint8Array(65536);
    * const n = await sock.recvInto(buf);
+   * console.log(n, Buffer.from(buf.subarray(0, n)).toString()); // 6 hello
+   * sock.close();
+   * await server.stop();
    * ```
    */
   recvInto(
@@ -260,7 +283,17 @@ export class Socket {
    * @throws EBADF after `close()`; EPIPE after `shutdown('write')` or when the peer is gone
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   for (let d = await conn.recv(4096); d.length > 0; d = await conn.recv(4096)) await conn.sendall(d);
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
    * await sock.sendall('hello\n');
+   * console.log(Buffer.from(await sock.recv(1024)).toString()); // hello
+   * sock.close();
+   * await server.stop();
    * ```
    */
   sendall(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<void> {
@@ -316,7 +349,17 @@ export class Socket {
    * Same waiting rules as {@link Socket.sendall}.
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   for (let d = await conn.recv(4096); d.length > 0; d = await conn.recv(4096)) await conn.sendall(d);
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
    * const n = await sock.send(new Uint8Array([1, 2, 3]));
+   * console.log(n); // 3 (at most 3: send may write part of the buffer)
+   * sock.close();
+   * await server.stop();
    * ```
    */
   send(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<number> {
@@ -332,9 +375,14 @@ export class Socket {
    * @throws EBADF after `close()`; SocketTimeout when `timeout` elapses
    * @example
    * ```ts
-   * import { listen } from 'verdant/socket';
+   * import { createConnection, listen } from 'verdant/socket';
    * const server = await listen({ host: '127.0.0.1', port: 0 });
+   * const client = await createConnection(server.getsockname());
    * const [conn, address] = await server.accept();
+   * console.log('accepted', address);
+   * conn.close();
+   * client.close();
+   * server.close();
    * ```
    */
   accept(opts?: WaitOptions | number | null): Promise<[Socket, Address]> {
@@ -359,7 +407,15 @@ export class Socket {
    * point when none is queued; a kill or `Timeout` there loses no datagram.
    * @example
    * ```ts
-   * const [data, [host, port]] = await udp.recvfrom(2048);
+   * import { Socket } from 'verdant/socket';
+   * const udp = new Socket({ type: 'udp4' });
+   * await udp.bind(['127.0.0.1', 0]);
+   * const peer = new Socket({ type: 'udp4' });
+   * await peer.sendto('ping', udp.getsockname());
+   * const [data, [host, port]] = (await udp.recvfrom(2048)) as [Uint8Array, [string, number]];
+   * console.log(Buffer.from(data).toString(), host, port);
+   * peer.close();
+   * udp.close();
    * ```
    */
   recvfrom(n = 65536, opts?: WaitOptions | number | null): Promise<[Uint8Array, [string, number]]> {
@@ -396,7 +452,15 @@ export class Socket {
    * ephemeral port). Resolves when Node has sent it.
    * @example
    * ```ts
-   * await udp.sendto('ping', ['127.0.0.1', 9000]);
+   * import { Socket } from 'verdant/socket';
+   * const udp = new Socket({ type: 'udp4' });
+   * await udp.bind(['127.0.0.1', 0]);
+   * const peer = new Socket({ type: 'udp4' });
+   * await peer.sendto('ping', udp.getsockname());
+   * const [data] = await udp.recvfrom(2048);
+   * console.log(Buffer.from(data).toString()); // ping
+   * peer.close();
+   * udp.close();
    * ```
    */
   sendto(
@@ -432,8 +496,12 @@ export class Socket {
    * (naming the address) when the port is taken.
    * @example
    * ```ts
+   * import { Socket } from 'verdant/socket';
+   * const udp = new Socket({ type: 'udp4' });
    * await udp.bind(['127.0.0.1', 0]);
    * const [, port] = udp.getsockname() as [string, number];
+   * console.log('bound to port', port);
+   * udp.close();
    * ```
    */
   bind(address: AddressInput, opts?: WaitOptions | number | null): Promise<void> {
@@ -464,8 +532,18 @@ export class Socket {
    * @throws EBADF after close; TypeError for another `how`
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   for (let d = await conn.recv(4096); d.length > 0; d = await conn.recv(4096)) await conn.sendall(d);
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
    * await sock.sendall('request');
    * sock.shutdown('write'); // the peer reads end of stream; we can still recv its answer
+   * for (let d = await sock.recv(1024); d.length > 0; d = await sock.recv(1024)) console.log(d);
+   * sock.close();
+   * await server.stop();
    * ```
    * Follows Python's `socket.shutdown(SHUT_WR)`.
    */
@@ -493,7 +571,12 @@ export class Socket {
    * call does nothing.
    * @example
    * ```ts
+   * import { createConnection, listen } from 'verdant/socket';
+   * const server = await listen({ host: '127.0.0.1', port: 0 });
+   * const sock = await createConnection(server.getsockname());
    * sock.close();
+   * console.log(sock.closed); // true
+   * server.close();
    * ```
    */
   close(): void {
@@ -519,7 +602,22 @@ export class Socket {
    * @throws RangeError for a negative or NaN value
    * @example
    * ```ts
-   * sock.settimeout(5000); // a recv that waits more than 5 s throws SocketTimeout
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection, SocketTimeout } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   await conn.recv(1); // says nothing; returns when the client closes
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
+   * sock.settimeout(100); // a recv that waits more than 100 ms throws SocketTimeout
+   * try {
+   *   await sock.recv(1024);
+   * } catch (e) {
+   *   if (!(e instanceof SocketTimeout)) throw e;
+   *   console.log('timed out');
+   * }
+   * sock.close();
+   * await server.stop();
    * ```
    * Follows Python's `socket.settimeout` (milliseconds, not seconds).
    */
@@ -548,8 +646,19 @@ export class Socket {
    * The connection stays open until both the socket and every file are closed.
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   await conn.sendall('hello\nworld\n');
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
    * const f = sock.makefile();
    * const line = await f.readline();
+   * console.log(Buffer.from(line).toString()); // hello
+   * f.close();
+   * sock.close();
+   * await server.stop();
    * ```
    */
   makefile(): FileObject {
@@ -566,7 +675,11 @@ export class Socket {
    * Our own address: `[host, port]`, or `{path}` for a Unix socket. Never switches.
    * @example
    * ```ts
+   * import { listen } from 'verdant/socket';
+   * const server = await listen({ host: '127.0.0.1', port: 0 });
    * const [host, port] = server.getsockname() as [string, number];
+   * console.log(host, port); // 127.0.0.1 5xxxx
+   * server.close();
    * ```
    */
   getsockname(): Address {

@@ -25,7 +25,8 @@
  * `stop_timeout`), kills what is left (waiting up to 1000 ms more) and resolves when every handler
  * has ended. `serveForever()` resolves once the server has stopped. Nothing here waits on Node
  * directly: handlers and the loop are greenlets, so kill and `Timeout` work everywhere.
- * Tests: test/servers/base.test.ts, test/servers/stream.test.ts ("stop is graceful").
+ * Tests: test/servers/stream.test.ts ("stop() closes the listener at once…", "stop({timeout}) kills a handler…",
+ * "serveForever() resolves once the server has stopped…"), test/servers/datagram.test.ts.
  *
  * @module
  */
@@ -41,12 +42,34 @@ import { Event } from '../sync/event.js';
 export type Listener =
   | [host: string, port: number]
   | string
-  | { path: string }
-  | { host?: string; port: number }
+  | {
+      /** The Unix socket path to listen on. */
+      path: string;
+    }
+  | {
+      /** The address to bind (default: '0.0.0.0', every IPv4 interface). */
+      host?: string;
+      /** The port to bind (0: any free port). */
+      port: number;
+    }
   | Socket;
 
 /** The listener, checked: where to bind, or the socket to serve. */
-export type ListenerSpec = { host: string; port: number } | { path: string } | { socket: Socket };
+export type ListenerSpec =
+  | {
+      /** The address to bind. */
+      host: string;
+      /** The port to bind (0: any free port). */
+      port: number;
+    }
+  | {
+      /** The Unix socket path to listen on. */
+      path: string;
+    }
+  | {
+      /** A listening socket to serve. */
+      socket: Socket;
+    };
 
 /** What runs the handlers: a `Pool` (bounded: the server stops accepting while it is full), its size, or a `Group`. */
 export type SpawnOption = Pool | Group | number | null | undefined;
@@ -145,8 +168,11 @@ export abstract class BaseServer {
    * @throws EADDRINUSE (naming the address) and other bind errors; an Error after `close()`
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
+   * const server = new StreamServer(['127.0.0.1', 0], (conn) => conn.sendall('hello\n'));
    * await server.start();
    * console.log('listening on', server.serverPort);
+   * await server.stop();
    * ```
    */
   start(): Promise<void> {
@@ -178,7 +204,15 @@ export abstract class BaseServer {
    * point: a kill or `Timeout` there ends this wait, not the server.
    * @example
    * ```ts
-   * await server.serveForever();
+   * import { sleep, spawn } from 'verdant';
+   * import { StreamServer } from 'verdant/server';
+   * const server = new StreamServer(['127.0.0.1', 0], (conn) => conn.sendall('hello\n'));
+   * spawn(async () => {
+   *   await sleep(100);
+   *   await server.stop();
+   * });
+   * await server.serveForever(); // resolves once stop() has run
+   * console.log('stopped');
    * ```
    */
   async serveForever(opts?: WaitOptions | number | null): Promise<void> {
@@ -191,7 +225,11 @@ export abstract class BaseServer {
    * is closed; never waits for handlers. Calling it again does nothing.
    * @example
    * ```ts
+   * import { StreamServer } from 'verdant/server';
+   * const server = new StreamServer(['127.0.0.1', 0], (conn) => conn.sendall('hello\n'));
+   * await server.start();
    * await server.close(); // no new connections; live ones finish on their own
+   * console.log(server.closed); // true
    * ```
    */
   close(): Promise<void> {
@@ -214,7 +252,16 @@ export abstract class BaseServer {
    * @throws RangeError for a negative timeout
    * @example
    * ```ts
-   * await server.stop({ timeout: 5000 });
+   * import { StreamServer } from 'verdant/server';
+   * import { createConnection } from 'verdant/socket';
+   * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+   *   await conn.recv(1); // waits for a request that never comes
+   * });
+   * await server.start();
+   * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
+   * await server.stop({ timeout: 200 }); // the waiting handler is killed after 200 ms
+   * console.log(await sock.recv(1)); // end of stream: Uint8Array(0)
+   * sock.close();
    * ```
    */
   async stop(opts?: StopOptions | number | null): Promise<void> {

@@ -29,10 +29,17 @@ export interface DatagramServerOptions extends BaseServerOptions {
  * @example
  * ```ts
  * import { DatagramServer } from 'verdant/server';
- * const server = new DatagramServer(['127.0.0.1', 9000], async (data, address) => {
+ * import { Socket } from 'verdant/socket';
+ * const server = new DatagramServer(['127.0.0.1', 0], async (data, address) => {
  *   await server.sendto(data, address);
  * });
- * await server.serveForever();
+ * await server.start();
+ * const udp = new Socket({ type: 'udp4' });
+ * await udp.sendto('ping', ['127.0.0.1', server.serverPort!]);
+ * const [reply] = await udp.recvfrom(1024, { timeout: 1000 });
+ * console.log(Buffer.from(reply).toString()); // ping
+ * udp.close();
+ * await server.stop();
  * ```
  * Follows gevent's `DatagramServer`.
  */

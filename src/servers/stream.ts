@@ -37,12 +37,16 @@ export interface StreamServerOptions extends BaseServerOptions {
  * @example
  * ```ts
  * import { StreamServer } from 'verdant/server';
- * const server = new StreamServer(['127.0.0.1', 16000], async (sock) => {
- *   for (let data = await sock.recv(4096); data.length > 0; data = await sock.recv(4096)) {
- *     await sock.sendall(data);
- *   }
+ * import { createConnection } from 'verdant/socket';
+ * const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+ *   for (let d = await conn.recv(4096); d.length > 0; d = await conn.recv(4096)) await conn.sendall(d);
  * });
- * await server.serveForever();
+ * await server.start();
+ * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
+ * await sock.sendall('hello');
+ * console.log(Buffer.from(await sock.recv(4096)).toString()); // hello
+ * sock.close();
+ * await server.stop();
  * ```
  * Follows gevent's `StreamServer` (`ssl_args` → `tls`; `spawn` as Pool, size or Group).
  */
