@@ -14,7 +14,7 @@
  *   resumes is re-delivered at its next wait (core's `Waiter.completed`). A getter never takes the item
  *   of a putter already marked by a kill or Timeout. Hence: every item is received at most
  *   once, and a put that threw was never received (tests: test/sync/queue/property.test.ts,
- *   queue.test.ts "Channel …").
+ *   test/sync/queue/queue.test.ts "Channel …").
  *
  * @module
  */

@@ -11,7 +11,7 @@
  *   gevent 22 would give it to the killed one) hands the item on in `abortWait`: to the next waiting getter, else back to the
  *   front of the store, behind items handed back before it. So a burst of interrupted getters
  *   leaves the items in put order — and `qsize()` may exceed `maxsize` by those items; a queue
- *   must hold them somewhere (tests: test/sync/queue/_conformance.ts "nothing lost", queue.test.ts
+ *   must hold them somewhere (tests: test/sync/queue/_conformance.ts "nothing lost", test/sync/queue/queue.test.ts
  *   "interrupted getters hand their items back in order").
  * - Slots: `get()` that frees a slot wakes the oldest blocked putter and *reserves* the slot for
  *   it (`reserved`). Its item enters only when it resumes (its owner's `commitWait`); a putter
