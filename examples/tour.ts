@@ -245,7 +245,13 @@ const examples: Example[] = [
     main: () => psycopg2Pool({ seconds: 0.25 }),
   },
   { name: 'zmq-green', title: 'ZeroMQ request/reply', source: T, main: () => zmqGreen() },
-  { name: 'backdoor', title: 'A backdoor REPL', source: 'seed 000', main: () => backdoor() },
+  {
+    name: 'backdoor',
+    title: 'A backdoor REPL',
+    source: 'seed 000',
+    main: () => backdoor(),
+    realTime: true,
+  },
   {
     name: 'blocking',
     title: 'Blocking detection',
@@ -281,6 +287,7 @@ const examples: Example[] = [
     title: 'Resolving 100 names, 10 at a time',
     source: "gevent's examples/dns_mass_resolve.py",
     main: dnsMassResolve,
+    realTime: true,
   },
   {
     name: 'concurrent-download',
