@@ -147,8 +147,11 @@ export class PipeReader<T extends string | Uint8Array = Uint8Array> {
    * @returns the line
    * @example
    * ```ts
-   * const p = new Popen(['ls'], { stdout: PIPE });
-   * const first = await p.stdout!.readline();
+   * import { PIPE, Popen } from 'verdant/subprocess';
+   * const p = new Popen(['sh', '-c', 'echo one; echo two'], { stdout: PIPE, text: true });
+   * console.log(await p.stdout!.readline()); // 'one\n'
+   * console.log(await p.stdout!.readline()); // 'two\n'
+   * await p.wait();
    * ```
    */
   async readline(opts?: WaitOptions | number): Promise<T> {
@@ -172,7 +175,10 @@ export class PipeReader<T extends string | Uint8Array = Uint8Array> {
    * @returns the bytes (a string in text mode), empty at end of stream
    * @example
    * ```ts
-   * const out = await proc.stdout!.read();
+   * import { PIPE, Popen } from 'verdant/subprocess';
+   * const p = new Popen(['echo', 'hello'], { stdout: PIPE, text: true });
+   * console.log(await p.stdout!.read()); // 'hello\n' (everything, up to EOF)
+   * await p.wait();
    * ```
    */
   async read(n?: number | null, opts?: WaitOptions | number): Promise<T> {
@@ -300,7 +306,12 @@ export class PipeWriter {
    * @param opts - `{timeout, signal}` or a bare timeout in ms
    * @example
    * ```ts
-   * await proc.stdin!.write('hello\n');
+   * import { PIPE, Popen } from 'verdant/subprocess';
+   * const p = new Popen(['cat'], { stdin: PIPE, stdout: PIPE, text: true });
+   * await p.stdin!.write('hello\n');
+   * p.stdin!.close();
+   * console.log(await p.stdout!.read()); // 'hello\n'
+   * await p.wait();
    * ```
    */
   async write(data: Uint8Array | string, opts?: WaitOptions | number): Promise<void> {

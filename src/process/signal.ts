@@ -37,10 +37,11 @@ const UNCATCHABLE = new Set(['SIGKILL', 'SIGSTOP']);
  * @throws TypeError for an unknown or uncatchable signal or a non-function `fn`
  * @example
  * ```ts
- * import { signalHandler, spawn } from 'verdant';
- * const worker = spawn(serveForever);
- * const h = signalHandler('SIGTERM', () => worker.kill());
- * await worker.join();
+ * import { Event, signalHandler } from 'verdant';
+ * const resized = new Event();
+ * const h = signalHandler('SIGWINCH', () => resized.set());
+ * process.kill(process.pid, 'SIGWINCH');
+ * console.log(await resized.wait(1000)); // true
  * h.cancel();
  * ```
  *

@@ -11,7 +11,8 @@
  *   kill, a `Timeout`, their `timeout` option) kills the child with SIGKILL, closes our ends of
  *   its pipes at once — also when a grandchild holds the other ends, so no pipe stays open — and
  *   waits for its exit (a foreign await: SIGKILL cannot be refused) so it is reaped before the
- *   call rejects. Tests: test/process/subprocess.test.ts "a kill inside run() …", "… grandchild".
+ *   call rejects. Tests: test/process/subprocess.test.ts "kills and reaps the child, and finally
+ *   runs", "a timeout closes our pipe ends even when a grandchild holds the other ends".
  * - While a child runs and someone waits on it, the hub counts I/O in flight (`ioStarted`), so
  *   it never reports the program idle; once every child has exited and its pipes closed, nothing
  *   of this module keeps Node's loop alive (test "nothing stays alive").
@@ -92,6 +93,7 @@ function quoteCmd(cmd: readonly string[]): string {
  * Source: CPython's `subprocess.CalledProcessError` (same message).
  */
 export class CalledProcessError extends Error {
+  /** Always `'CalledProcessError'`, as Python prints the class name. */
   override name = 'CalledProcessError';
   /** The exit status; minus the signal number when a signal ended the child. */
   readonly returncode: number;
@@ -143,6 +145,7 @@ export class CalledProcessError extends Error {
  * Source: CPython's `subprocess.TimeoutExpired` (message in milliseconds instead of seconds).
  */
 export class TimeoutExpired extends Error {
+  /** Always `'TimeoutExpired'`, as Python prints the class name. */
   override name = 'TimeoutExpired';
   /** The command, as given. */
   readonly cmd: readonly string[];
@@ -389,7 +392,8 @@ export class Popen<T extends Output = Uint8Array> {
    *   error when the command could not start
    * @example
    * ```ts
-   * const code = await new Popen(['true']).wait();
+   * import { Popen } from 'verdant/subprocess';
+   * const code = await new Popen(['true']).wait(); // 0
    * ```
    */
   wait(opts?: WaitOptions | number): Promise<number> {
@@ -430,6 +434,7 @@ export class Popen<T extends Output = Uint8Array> {
    *   `communicate()` returns everything); the spawn error when the command could not start
    * @example
    * ```ts
+   * import { PIPE, Popen } from 'verdant/subprocess';
    * const p = new Popen(['cat'], { stdin: PIPE, stdout: PIPE, text: true });
    * const [out] = await p.communicate({ input: 'hi' }); // 'hi'
    * ```

@@ -4,10 +4,11 @@
  *
  * Design note — what a kill does to a task.
  * - A waiting greenlet waits through `until()`: a kill or `Timeout` ends its wait at once. Its
- *   task's `AbortSignal` is then aborted, and piscina does what DESIGN asks: a task still queued
+ *   task's `AbortSignal` is then aborted, and piscina does what verdant promises: a task still queued
  *   is removed and never runs (gevent would run it), a running one is terminated with its worker,
  *   which piscina replaces. The pool stays usable. Tests: test/process/threadpool.test.ts
- *   "a killed waiter's queued task never runs", "… running task is terminated …".
+ *   "a killed waiter's queued task is removed and never runs", "a running task of a killed
+ *   waiter is terminated with its worker".
  * - `imap` keeps at most `size` tasks submitted ahead of its consumer; when the consumer stops
  *   (break, kill, a failure) the tasks it submitted and did not take are aborted the same way.
  * - `kill()` destroys the workers (tasks still waited for reject); idle workers are unref'ed by
@@ -77,10 +78,15 @@ interface Submitted {
  *
  * @example
  * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
  * import { ThreadPool } from 'verdant/threadpool';
+ * // A task is a module whose default export runs in a worker thread.
+ * const task = join(tmpdir(), 'verdant-fib.mjs');
+ * writeFileSync(task, 'const fib = (n) => (n < 2 ? n : fib(n - 1) + fib(n - 2));\nexport default fib;\n');
  * const pool = new ThreadPool(4);
- * const task = new URL('./fib.js', import.meta.url); // export default (n) => fib(n)
- * console.log(await pool.map(task, [30, 31, 32]));
+ * console.log(await pool.map(task, [25, 26, 27])); // [75025, 121393, 196418]
  * await pool.kill();
  * ```
  *
@@ -142,8 +148,16 @@ export class ThreadPool {
    * @throws TypeError (as a rejection) for a bad `fnModule`
    * @example
    * ```ts
-   * const r = await pool.spawn(task, 30);
-   * console.log(await r.get());
+   * import { writeFileSync } from 'node:fs';
+   * import { tmpdir } from 'node:os';
+   * import { join } from 'node:path';
+   * import { ThreadPool } from 'verdant/threadpool';
+   * const task = join(tmpdir(), 'verdant-square.mjs');
+   * writeFileSync(task, 'export default (n) => n * n;\n');
+   * const pool = new ThreadPool(2);
+   * const r = await pool.spawn<number>(task, 7);
+   * console.log(await r.get()); // 49
+   * await pool.kill();
    * ```
    */
   async spawn<T = unknown>(fnModule: TaskModule, ...args: unknown[]): Promise<AsyncResult<T>> {
@@ -167,7 +181,15 @@ export class ThreadPool {
    * @throws the task's error (an `Error` with its message); TypeError for a bad `fnModule`
    * @example
    * ```ts
-   * const n = await pool.apply(task, [30]);
+   * import { writeFileSync } from 'node:fs';
+   * import { tmpdir } from 'node:os';
+   * import { join } from 'node:path';
+   * import { ThreadPool } from 'verdant/threadpool';
+   * const task = join(tmpdir(), 'verdant-square.mjs');
+   * writeFileSync(task, 'export default (n) => n * n;\n');
+   * const pool = new ThreadPool(2);
+   * const n = await pool.apply<number>(task, [7]); // 49
+   * await pool.kill();
    * ```
    */
   async apply<T = unknown>(
@@ -194,7 +216,15 @@ export class ThreadPool {
    * @throws the first failing task's error, in input order
    * @example
    * ```ts
-   * const squares = await pool.map(task, [1, 2, 3]);
+   * import { writeFileSync } from 'node:fs';
+   * import { tmpdir } from 'node:os';
+   * import { join } from 'node:path';
+   * import { ThreadPool } from 'verdant/threadpool';
+   * const task = join(tmpdir(), 'verdant-square.mjs');
+   * writeFileSync(task, 'export default (n) => n * n;\n');
+   * const pool = new ThreadPool(2);
+   * const squares = await pool.map<number>(task, [1, 2, 3]); // [1, 4, 9]
+   * await pool.kill();
    * ```
    */
   async map<T = unknown>(
@@ -229,7 +259,15 @@ export class ThreadPool {
    * @throws TypeError at once for a bad `fnModule` or a non-iterable
    * @example
    * ```ts
-   * for await (const v of pool.imap(task, [1, 2, 3])) console.log(v);
+   * import { writeFileSync } from 'node:fs';
+   * import { tmpdir } from 'node:os';
+   * import { join } from 'node:path';
+   * import { ThreadPool } from 'verdant/threadpool';
+   * const task = join(tmpdir(), 'verdant-square.mjs');
+   * writeFileSync(task, 'export default (n) => n * n;\n');
+   * const pool = new ThreadPool(2);
+   * for await (const v of pool.imap<number>(task, [1, 2, 3])) console.log(v); // 1, 4, 9
+   * await pool.kill();
    * ```
    */
   imap<T = unknown>(
@@ -279,7 +317,15 @@ export class ThreadPool {
    * workers. A switch point only in that it waits for the threads to end (a foreign await).
    * @example
    * ```ts
-   * await pool.kill();
+   * import { writeFileSync } from 'node:fs';
+   * import { tmpdir } from 'node:os';
+   * import { join } from 'node:path';
+   * import { ThreadPool } from 'verdant/threadpool';
+   * const task = join(tmpdir(), 'verdant-square.mjs');
+   * writeFileSync(task, 'export default (n) => n * n;\n');
+   * const pool = new ThreadPool(2);
+   * await pool.apply(task, [2]);
+   * await pool.kill(); // the workers are gone; a later task starts new ones
    * ```
    */
   async kill(): Promise<void> {

@@ -64,11 +64,16 @@ const NL = 10;
  * @example
  * ```ts
  * import { BackdoorServer } from 'verdant/backdoor';
- * const server = new BackdoorServer(['127.0.0.1', 5001], {
+ * import { createConnection } from 'verdant/socket';
+ * const server = new BackdoorServer(['127.0.0.1', 0], {
  *   banner: 'Hello from verdant backdoor!',
  *   locals: { foo: 'From defined scope!' },
  * });
- * await server.serveForever(); // then: nc 127.0.0.1 5001
+ * await server.start(); // or serveForever(); then: nc 127.0.0.1 <port>
+ * const sock = await createConnection(server.address);
+ * console.log(new TextDecoder().decode(await sock.recv())); // the banner
+ * sock.close();
+ * await server.stop();
  * ```
  *
  * Source: gevent.backdoor.BackdoorServer.
