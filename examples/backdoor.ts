@@ -30,7 +30,7 @@ export async function main(serve = false): Promise<void> {
     sock.shutdown('write');
     let text = '';
     for (;;) {
-      const chunk = await sock.recv(4096, { timeout: 10_000 });
+      const chunk = await sock.recv(4096); // empty once the server ends the session after our EOF
       if (chunk.length === 0) break;
       text += new TextDecoder().decode(chunk);
     }
