@@ -8,8 +8,8 @@
  * resolved. To stop a worker the primary sends `{verdant: 'stop', timeout}`; the worker runs
  * `server.stop({timeout})` (graceful: in-flight requests finish) and exits 0. A rolling
  * `restart()` replaces the workers one at a time: a new one is serving before the old one is
- * asked to stop, so the port always has a live worker. Test: test/servers/cluster.test.ts
- * ("a rolling restart loses no request").
+ * asked to stop, so the port always has a live worker. Exercised by this module's own example
+ * (start, serve, graceful stop, in real processes); no test covers `restart()` under load yet.
  *
  * @module
  */
@@ -82,12 +82,18 @@ function watch(worker: Worker, what: 'serving' | 'exit'): Promise<number | null>
  * ```ts
  * import { HttpServer, runCluster } from 'verdant/http';
  *
+ * // The script every worker runs too: port 0 is one random port shared by all of them.
  * const handle = await runCluster(async () => {
- *   const server = new HttpServer(['127.0.0.1', 8080], () => new Response(`pid ${process.pid}\n`));
+ *   const server = new HttpServer(['127.0.0.1', 0], () => new Response(`pid ${process.pid}\n`));
  *   await server.start();
  *   return server;
- * }, { workers: 4 });
- * if (handle !== null) process.once('SIGTERM', () => void handle.stop());
+ * }, { workers: 2 });
+ * if (handle !== null) {
+ *   // The primary: both workers serve handle.port.
+ *   const res = await fetch(`http://127.0.0.1:${handle.port}/`, { headers: { connection: 'close' } });
+ *   console.log(handle.pids.includes(Number((await res.text()).split(' ')[1]))); // true
+ *   await handle.stop(); // each worker stops its server gracefully and exits
+ * }
  * ```
  */
 export async function runCluster(

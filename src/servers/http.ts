@@ -61,6 +61,7 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown
 
 /** Anything with `write(string)`: `process.stderr`, a file stream, a logger adapter. */
 export interface LogSink {
+  /** Write one access-log line (it ends with `\n`). */
   write(text: string): unknown;
 }
 
@@ -299,9 +300,11 @@ const INTERNAL_ERROR = 'Internal Server Error';
  * ```ts
  * import { HttpServer } from 'verdant/http';
  *
- * const server = new HttpServer(['127.0.0.1', 8080], () => new Response('Hello, World!\n'));
- * await server.start();
- * console.log(`http://127.0.0.1:${server.serverPort}/`);
+ * const server = new HttpServer(['127.0.0.1', 0], () => new Response('Hello, World!\n'));
+ * await server.start(); // each request runs in a greenlet of its own
+ * const res = await fetch(`http://127.0.0.1:${server.serverPort}/`);
+ * console.log(res.status, await res.text()); // 200 'Hello, World!\n'
+ * await server.stop(); // graceful: requests in flight finish first
  * ```
  */
 export class HttpServer extends BaseServer {

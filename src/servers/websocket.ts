@@ -23,6 +23,7 @@ export type WebSocketHandler = (ws: WebSocket, request: Request) => unknown;
 
 /** Server-side WebSocket options, given as `{websocket: {handler, ...}}` or just the handler. */
 export interface WebSocketServerOptions {
+  /** Runs once per upgraded connection, in a greenlet of its own; the socket closes when it returns. */
   handler: WebSocketHandler;
   /** Largest message accepted, bytes (default 16 MiB); larger closes the connection with 1009. */
   maxMessageSize?: number;
@@ -76,15 +77,24 @@ function toMessage(data: RawData, isBinary: boolean): Message {
  *
  * @example
  * ```ts
+ * import { HttpServer } from 'verdant/http';
  * import { connect } from 'verdant/websocket';
  *
- * const ws = await connect('ws://127.0.0.1:8080/echo');
+ * const server = new HttpServer(['127.0.0.1', 0], () => new Response('hi'), {
+ *   log: null,
+ *   websocket: async (ws) => {
+ *     for await (const msg of ws) await ws.send(msg); // echo until the client closes
+ *   },
+ * });
+ * await server.start();
+ * const ws = await connect(`ws://127.0.0.1:${server.serverPort}/echo`);
  * await ws.send('hello');
  * console.log(await ws.receive({ timeout: 1000 })); // 'hello'
  * ws.close();
+ * await server.stop();
  * ```
  */
-export class WebSocket implements WaitOwner {
+export class WebSocket {
   readonly #raw: RawWebSocket;
   readonly #queue: Message[] = [];
   readonly #receivers = new WaitList();
@@ -185,15 +195,21 @@ export class WebSocket implements WaitOwner {
     if (err !== NONE) return rejectWait(err);
     if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift() as Message);
     if (this.#closed) return Promise.resolve(null);
-    const w = new Waiter<Message | null>(this, throwTimeout);
+    const w = new Waiter<Message | null>(this.#owner, throwTimeout);
     this.#receivers.push(w);
     ioStarted(getHub());
     w.data = true;
     return w.start(waitArgs.timeout, waitArgs.signal);
   }
 
-  /** @internal WaitOwner: an interrupted receive gives back what it held. */
-  abortWait(w: Waiter, held: boolean): void {
+  /** The wait protocol's side of this socket, kept off its public surface. */
+  readonly #owner: WaitOwner = {
+    abortWait: (w: Waiter, held: boolean): void => this.#abortWait(w, held),
+    commitWait: (w: Waiter): void => this.#ioDone(w),
+  };
+
+  /** An interrupted receive gives back what it held. */
+  #abortWait(w: Waiter, held: boolean): void {
     this.#ioDone(w);
     if (!held) {
       this.#receivers.remove(w);
@@ -204,11 +220,6 @@ export class WebSocket implements WaitOwner {
     const next = this.#receivers.shiftLive();
     if (next !== null) next.wake(m);
     else this.#queue.unshift(m);
-  }
-
-  /** @internal */
-  commitWait(w: Waiter): void {
-    this.#ioDone(w);
   }
 
   #ioDone(w: Waiter): void {
@@ -292,10 +303,20 @@ export class WebSocket implements WaitOwner {
  * @throws the connection error (refused, a non-101 answer …); `Timeout` with `timeout` (rejects)
  * @example
  * ```ts
+ * import { HttpServer } from 'verdant/http';
  * import { connect } from 'verdant/websocket';
  *
- * const ws = await connect('ws://127.0.0.1:8080/chat', { timeout: 5000 });
- * for await (const msg of ws) console.log(msg);
+ * const server = new HttpServer(['127.0.0.1', 0], () => new Response('hi'), {
+ *   log: null,
+ *   websocket: async (ws) => {
+ *     for (const word of ['one', 'two', 'three']) await ws.send(word);
+ *     ws.close(); // the client's for-await ends
+ *   },
+ * });
+ * await server.start();
+ * const ws = await connect(`ws://127.0.0.1:${server.serverPort}/chat`, { timeout: 5000 });
+ * for await (const msg of ws) console.log(msg); // one, two, three
+ * await server.stop();
  * ```
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
