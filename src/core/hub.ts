@@ -167,6 +167,11 @@ export class Hub {
 
   /** Verdant I/O operations in flight (sockets, child processes); keeps `wait()` from idling. @internal */
   ioCount = 0;
+  /**
+   * A shared cell counting hand-offs of the turn (each `release()`), or null: a blocking
+   * monitor's worker thread reads it to see that the hub turns. @internal
+   */
+  turnCounter: Int32Array | null = null;
   /** `until()` waits pending. @internal */
   untilCount = 0;
   /** Callbacks run when the hub goes idle (empty FIFO, no holder). @internal */
@@ -257,6 +262,8 @@ export class Hub {
    * @internal
    */
   release(): void {
+    const turns = this.turnCounter;
+    if (turns !== null) turns[0] = ((turns[0] as number) + 1) | 0;
     const releasing = this.holder;
     this.holder = null;
     if (this.#drainScheduled || this.#running) return;

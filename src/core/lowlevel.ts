@@ -93,6 +93,15 @@ export function ioEnded(hub: Hub): void {
   if (hub.ioCount > 0) hub.ioCount--;
 }
 
+/**
+ * Count every hand-off of the turn on `hub` in `cell[0]` (a shared `Int32Array`, so a watchdog
+ * thread can read it), or stop counting with `null`. Never switches.
+ * @internal
+ */
+export function countTurns(hub: Hub, cell: Int32Array | null): void {
+  hub.turnCounter = cell;
+}
+
 export { getMain } from './rawgreenlet.js';
 
 import type { Fiber } from './_fiber.js';

@@ -6,10 +6,10 @@
  * Design note — what "the hub turns" means here, and why it costs nothing per switch.
  * - A shared `Int32Array` cell counts hub turns: an unref'ed interval of `period` ms (a quarter
  *   of the threshold) bumps it at each pass of Node's loop (an idle hub sits in the loop), and the
- *   hub's `release()` — called each time a greenlet gives the turn away — is wrapped on the
- *   current hub while the monitor runs to bump it too (one store per switch: the switch
- *   benchmark's overhead is measured in bench/). So the cell stands still only while one stretch
- *   of JavaScript runs without yielding.
+ *   hub bumps it too at each `release()` — each time a greenlet gives the turn away — while a
+ *   monitor runs (core's turn counter: one store per switch, no wrapper, so the hub object keeps
+ *   its shape; the switch benchmark's overhead is measured in bench/). So the cell stands still
+ *   only while one stretch of JavaScript runs without yielding.
  * - The worker checks the cell every `period` ms; when it has not moved for `maxBlockingTime`,
  *   it pauses the main thread through `node:inspector` (`Session.connectToMainThread`),
  *   reads the call frames, and evaluates, in the paused main thread, a function registered here
@@ -25,8 +25,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { getCurrent, until } from '../core/api.js';
-import { getHub, type Hub } from '../core/hub.js';
-import { getMain } from '../core/lowlevel.js';
+import { getHub } from '../core/hub.js';
+import { countTurns, getMain } from '../core/lowlevel.js';
 
 const REPORT = Symbol.for('verdant.monitor.report');
 const WORKER = new URL('./_monitor-worker.js', import.meta.url);
@@ -93,21 +93,19 @@ export async function startMonitor(opts: MonitorOptions = {}): Promise<Monitor> 
   }
   const period = Math.max(1, Math.floor(maxBlockingTime / 4));
   // beat[0] counts hub turns: each pass of Node's loop (the interval) and each time a greenlet
-  // gives the turn away (the hub's release(), wrapped on this hub while the monitor runs).
-  const beat = new Int32Array(new SharedArrayBuffer(4));
+  // gives the turn away (the hub counts its release()s in the cell: one store per hand-off).
+  const hub = getHub();
+  let beat = hub.turnCounter;
+  if (beat === null) {
+    beat = new Int32Array(new SharedArrayBuffer(4));
+    countTurns(hub, beat);
+  }
+  const cell = beat;
   const tick = (): void => {
-    beat[0] = ((beat[0] as number) + 1) | 0;
+    cell[0] = ((cell[0] as number) + 1) | 0;
   };
   const timer = setInterval(tick, period);
   timer.unref();
-  const hub = getHub();
-  const hadOwn = Object.hasOwn(hub, 'release');
-  const release = hub.release;
-  const turned = function (this: Hub): void {
-    beat[0] = ((beat[0] as number) + 1) | 0;
-    release.call(this);
-  };
-  hub.release = turned;
   (globalThis as Record<symbol, unknown>)[REPORT] = writeReport;
   active++;
   const worker = new Worker(WORKER, {
@@ -123,12 +121,12 @@ export async function startMonitor(opts: MonitorOptions = {}): Promise<Monitor> 
     if (stopped) return;
     stopped = true;
     clearInterval(timer);
-    if (hub.release === turned) {
-      if (hadOwn) hub.release = release;
-      else delete (hub as Partial<Hub>).release;
-    }
     void worker.terminate().catch(() => {});
-    if (--active === 0) delete (globalThis as Record<symbol, unknown>)[REPORT];
+    if (--active === 0) {
+      delete (globalThis as Record<symbol, unknown>)[REPORT];
+      // The last monitor gone: the hub stops counting (a monitor started meanwhile shares the cell).
+      if (hub.turnCounter === cell) countTurns(hub, null);
+    }
   };
   try {
     await until(
