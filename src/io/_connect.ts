@@ -128,7 +128,7 @@ export function createConnection(
  * ```ts
  * import { listen } from 'verdant/socket';
  * const server = await listen({ host: '127.0.0.1', port: 0 });
- * console.log(server.getsockname()); // [ '127.0.0.1', 5xxxx ]
+ * console.log(server.getsockname()); // [ '127.0.0.1', <port> ]
  * server.close();
  * ```
  */

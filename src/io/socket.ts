@@ -89,7 +89,7 @@ function peerOf(ns: net.Socket, unix: boolean): Address {
  * const peer = new Socket({ type: 'udp4' });
  * await peer.sendto('ping', udp.getsockname());
  * const [data, from] = await udp.recvfrom(1024);
- * console.log(Buffer.from(data).toString(), from); // ping [ '127.0.0.1', 5xxxx ]
+ * console.log(Buffer.from(data).toString(), from); // ping [ '127.0.0.1', <port> ]
  * peer.close();
  * udp.close();
  * ```
@@ -678,7 +678,7 @@ export class Socket {
    * import { listen } from 'verdant/socket';
    * const server = await listen({ host: '127.0.0.1', port: 0 });
    * const [host, port] = server.getsockname() as [string, number];
-   * console.log(host, port); // 127.0.0.1 5xxxx
+   * console.log(host, port); // 127.0.0.1 <port>
    * server.close();
    * ```
    */
