@@ -142,7 +142,18 @@ export async function startDemo(
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const port = Number(process.env.PORT ?? 8080);
-  const { server, stop } = await startDemo(port);
+  let started: Awaited<ReturnType<typeof startDemo>>;
+  try {
+    started = await startDemo(port);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    // The common first-run failure: another server (often an earlier demo) holds the port.
+    console.error(
+      `verdant demo server: port ${port} is already in use; stop what holds it or pick another port: PORT=${port + 1} npm start`,
+    );
+    process.exit(1);
+  }
+  const { server, stop } = started;
   console.log(`verdant demo server: http://localhost:${server.serverPort}/ (Ctrl-C stops it)`);
   const onSignal = async (): Promise<void> => {
     console.log('stopping…');
