@@ -1,7 +1,9 @@
 // The HTTP and WebSocket examples: each main() runs on the real hub with real loopback sockets
 // and prints what its header says; the demo server serves every demo from one HttpServer.
 import assert from 'node:assert/strict';
+import { spawn as spawnChild } from 'node:child_process';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { startDemo } from '../../examples/demo-server.js';
 import { main as streaming } from '../../examples/http-streaming.js';
@@ -111,4 +113,39 @@ test('the demo server serves the index and every demo, HTTP and WebSocket', asyn
   });
   carol.close();
   await stop();
+});
+
+test('npm start as a process: prints its URL, serves, SIGTERM stops it; a taken port says so', async () => {
+  const script = fileURLToPath(new URL('../../examples/demo-server.js', import.meta.url));
+  const run = (port: number) => {
+    const child = spawnChild(process.execPath, [script], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => {
+        clearTimeout(killer);
+        resolve(code);
+      }),
+    );
+    return { child, exited, out: () => out };
+  };
+  const first = run(0);
+  for (let i = 0; i < 400 && !/localhost:(\d+)\//.test(first.out()); i++)
+    await new Promise((r) => setTimeout(r, 25));
+  const port = Number(/localhost:(\d+)\//.exec(first.out())?.[1]);
+  assert.ok(port > 0, first.out());
+  assert.equal(await (await fetch(`http://127.0.0.1:${port}/hello/`)).text(), '<b>hello world</b>');
+  const second = run(port);
+  assert.equal(await second.exited, 1);
+  assert.match(
+    second.out(),
+    new RegExp(`port ${port} is already in use.*PORT=${port + 1} npm start`),
+  );
+  first.child.kill('SIGTERM');
+  assert.equal(await first.exited, 0, first.out());
 });
