@@ -295,7 +295,7 @@ export class Popen<T extends Output = Uint8Array> {
   readonly #hub: Hub;
   #spawnError: Error | null = null;
   #exited = false;
-  readonly #waits = new ExitWaits();
+  readonly #waits = new ExitWaits(this);
   #exitPromise: Promise<void> | null = null;
   #exitResolve: (() => void) | null = null;
 
