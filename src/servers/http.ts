@@ -421,7 +421,8 @@ export class HttpServer extends BaseServer {
     }
     this._websocket = ws;
     this.#server.on('upgrade', this.#onUpgrade);
-    this.#server.on('connection', this.#onConnection);
+    // Over TLS the request's socket is the TLSSocket of 'secureConnection', not the TCP one.
+    this.#server.on(this.#tls ? 'secureConnection' : 'connection', this.#onConnection);
   }
 
   readonly #onConnection = (sock: ConnSocket): void => {
