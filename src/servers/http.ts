@@ -531,7 +531,8 @@ export class HttpServer extends BaseServer {
 
   /**
    * Graceful stop: close the listener and the idle connections at once, let requests in flight
-   * finish for `timeout` ms (default 1000; their responses carry `Connection: close`), then kill
+   * finish for `timeout` ms (default 1000; their responses carry `Connection: close`; a
+   * connection accepted whose first request has not arrived yet counts as in flight), then kill
    * what still runs and drop every connection. A switch point; a kill of the caller there ends
    * its wait (the stop goes on).
    * @returns once every request greenlet has ended and every connection is closed

@@ -132,7 +132,10 @@ async function get(agent: Agent, port: number, id: string, ms: number): Promise<
   }
 }
 
-/** `clients` keep-alive loops sending requests until `until()` says stop (bounded by `max`). */
+/**
+ * `clients` keep-alive loops sending requests until `until()` says stop (bounded by `max`); a
+ * loop also ends at its first ECONNREFUSED (the port has closed).
+ */
 async function load(
   port: number,
   clients: number,
@@ -157,6 +160,7 @@ async function load(
         }
       } catch (err) {
         failures.push((err as Error).message);
+        if (/ECONNREFUSED/.test((err as Error).message)) return; // the port is closed for good
       }
     }
   };
@@ -166,21 +170,23 @@ async function load(
 }
 
 describe('runCluster (real worker processes on one port)', () => {
-  test('a graceful stop of every worker loses no in-flight request, then the port closes', async () => {
+  test('a graceful stop of every worker under load loses no in-flight request, then the port closes', async () => {
     const primary = new Primary('stop', 2);
     try {
       const { port, pids } = await primary.next('serving');
       assert.equal(pids.length, 2);
+      // Background load on keep-alive connections, running until the port is gone.
+      const background = load(port as number, 4, () => false, 100_000);
       const agent = new Agent({ keepAlive: true });
       // 20 slow requests, each on its own connection, all in flight when the stop begins.
       const inflight = Array.from({ length: 20 }, (_, i) =>
         get(agent, port as number, `slow-${i}`, 400),
       );
+      const slow = (): number =>
+        [...primary.served().keys()].filter((id) => id.startsWith('slow-')).length;
       const t0 = Date.now();
-      while (primary.served().size < 20 && Date.now() - t0 < 10_000) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      assert.equal(primary.served().size, 20, 'every slow request reached a worker');
+      while (slow() < 20 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(slow(), 20, 'every slow request reached a worker');
       primary.send('stop');
       const results = await Promise.all(inflight);
       agent.destroy();
@@ -194,6 +200,14 @@ describe('runCluster (real worker processes on one port)', () => {
       assert.deepEqual((await primary.next('stopped')).pids, []);
       assert.equal(await primary.exited, 0);
       await assert.rejects(get(new Agent(), port as number, 'late', 0), /ECONNREFUSED/);
+      // The load: every request a worker saw was answered; the rest found the port closed.
+      const { answered, failures } = await background;
+      assert.ok(answered.size > 0);
+      for (const f of failures) assert.match(f, /ECONNREFUSED/);
+      for (const [id, pids] of primary.served()) {
+        if (id.startsWith('slow-')) continue;
+        assert.deepEqual([answered.get(id)], pids, `request ${id} reached a worker: answered`);
+      }
     } finally {
       primary.proc.kill('SIGKILL');
     }
