@@ -12,18 +12,23 @@
  *   at once calls `worker.disconnect()`, the supported way out of the rotation: the primary drops
  *   the worker from its round-robin handle synchronously, so no later connection goes there;
  *   one already on its way arrives before the stop message (IPC is ordered) and is served. The
- *   worker runs `server.stop({timeout})`: its listener closes, a keep-alive connection with a
- *   request in flight gets `Connection: close` on that response, idle keep-alive connections
- *   close at once, requests in flight finish (killed only at `timeout`), then it exits 0. The
+ *   worker runs the server's graceful stop: its listener closes, a connection accepted whose
+ *   first request is still on its way is kept and answered, every response from then on carries
+ *   `Connection: close`, requests in flight finish (killed only at `timeout`), then it exits 0.
+ *   Unlike a plain `stop()`, idle keep-alive connections are not closed at once: for
+ *   `IDLE_GRACE` (500 ms, within `stopTimeout`) each may carry one more request, answered with
+ *   `Connection: close`, after which node:http closes it; those still idle then are closed. The
  *   earlier protocol (the worker closing its listener itself and exiting) lost connections the
  *   primary had handed to it just before: a process that exits never answers the hand-off.
  * - A rolling `restart()` replaces the workers one at a time: the replacement is serving before
  *   the old one is retired, so the port always has a live worker.
- * - What a client may see: an idle keep-alive connection of a retired worker closes (FIN). A
- *   client that sends on it at that very moment gets `ECONNRESET` ("socket hang up") on a
- *   *reused* connection before any response byte — a request the server never read, which HTTP
- *   lets a client retry on a fresh connection (RFC 9112 §9.3.1; Node's `req.reusedSocket`,
- *   undici and browsers do). No request the server has read is ever cut: no reset mid-request.
+ * - What a client may see: a busy keep-alive connection closes after a response that says so,
+ *   so the client opens a new one (to another worker) — no reset. Only a connection idle for
+ *   the whole grace is closed under the client's feet: one that sends on it at that very moment
+ *   gets `ECONNRESET` ("socket hang up") on a *reused* connection before any response byte — a
+ *   request the server never read, which HTTP lets a client retry on a fresh connection
+ *   (RFC 9112 §9.3.1; Node's `req.reusedSocket`, undici and browsers do; the same race as
+ *   node:http's own `keepAliveTimeout`). No request the server has read is ever cut.
  * - `reusePort` is not used: with `SO_REUSEPORT` each worker owns its own accept queue, and the
  *   kernel resets the connections still queued on a listener that closes, so a rolling restart
  *   would lose them; the primary's round-robin hand-off has no such queue.
@@ -67,6 +72,9 @@ export interface ClusterHandle {
   stop(): Promise<void>;
 }
 
+/** ms a retiring worker leaves idle keep-alive connections open for one last request. */
+const IDLE_GRACE = 500;
+
 interface Msg {
   verdant?: string;
   timeout?: number;
@@ -105,11 +113,11 @@ function watch(worker: Worker, what: 'serving' | 'exit'): Promise<number | null>
  *
  * Retiring a worker (`stop()`, each step of `restart()`) first asks it to stop gracefully, then
  * calls `worker.disconnect()`, so the primary hands it no more connections; the worker's server
- * finishes its requests in flight (a keep-alive connection closes after its current response,
- * an idle one at once) and the process exits. A rolling restart under load answers every
- * request: the only failure a client can see is a request sent on an idle keep-alive connection
- * at the moment it closes, before the server read any of it — the case HTTP clients retry
- * (Node: `req.reusedSocket`). `reusePort` is not used: a closing `SO_REUSEPORT` listener resets
+ * finishes its requests in flight, answers each keep-alive connection's next request (within
+ * 500 ms) with `Connection: close`, closes the connections still idle, and the process exits. A
+ * rolling restart under load answers every request without a reset; the only failure a client
+ * could see is a request sent on a connection idle for those 500 ms at the moment it closes,
+ * before the server read any of it — the case HTTP clients retry (Node: `req.reusedSocket`). `reusePort` is not used: a closing `SO_REUSEPORT` listener resets
  * the connections still in its accept queue, where the primary's round-robin loses none.
  *
  * A switch point in both. Call it at the top level of the script the workers run.
@@ -158,7 +166,7 @@ export async function runCluster(
     const stop = (timeout: number): void => {
       if (stopping) return;
       stopping = true;
-      server.stop({ timeout }).then(
+      server._retire(timeout, Math.min(timeout, IDLE_GRACE)).then(
         () => process.exit(0),
         () => process.exit(1),
       );

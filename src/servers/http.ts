@@ -340,6 +340,10 @@ export class HttpServer extends BaseServer {
   #idle: Event | null = null;
   /** Every open connection, from `'connection'` to `'close'`: stop closes the idle ones itself. */
   readonly #conns = new Set<ConnSocket>();
+  /** ms a retiring stop leaves idle connections open ({@link HttpServer._retire}); 0: none. */
+  #idleGrace = 0;
+  /** Set once every connection has closed, while a retiring stop waits for that. */
+  #quiet: Event | null = null;
   #listening = false;
   #stopping = false;
   /** @internal set by verdant/websocket */
@@ -434,6 +438,7 @@ export class HttpServer extends BaseServer {
   /** @internal a connection closed */
   _connClosed(sock: ConnSocket): void {
     this.#conns.delete(sock);
+    if (this.#quiet !== null && this.#conns.size === 0) this.#quiet.set();
     if (this.#idle !== null) this._checkIdle();
   }
 
@@ -508,7 +513,7 @@ export class HttpServer extends BaseServer {
     for (const g of this.#inflight) markClosing(g);
     for (const res of this.#open) closeAfter(res);
     for (const [, res] of this.#pending) closeAfter(res);
-    this.#closeIdle();
+    if (this.#idleGrace === 0) this.#closeIdle();
   }
 
   /** @internal Close the listener. */
@@ -546,18 +551,45 @@ export class HttpServer extends BaseServer {
       );
     }
     await super.close();
+    let left = timeout;
+    if (this.#idleGrace > 0 && this.#conns.size > 0) {
+      // A retiring cluster worker: idle keep-alive connections may send one more request
+      // (answered with Connection: close, after which node:http closes them) before the rest
+      // are closed.
+      const t0 = performance.now();
+      const quiet = new Event();
+      this.#quiet = quiet;
+      try {
+        await quiet.wait({ timeout: Math.min(this.#idleGrace, timeout) });
+      } finally {
+        this.#quiet = null;
+      }
+      left = Math.max(0, timeout - (performance.now() - t0));
+    }
     this.#closeIdle();
     const ws = this._upgrade?.inflight();
     if (this.#busy(ws)) {
       const idle = new Event();
       this.#idle = idle;
       try {
-        await idle.wait({ timeout });
+        await idle.wait({ timeout: left });
       } finally {
         this.#idle = null;
       }
     }
     await this.#dropAll();
+  }
+
+  /**
+   * @internal `stop({timeout})` for a cluster worker leaving the rotation: idle keep-alive
+   * connections are not closed at once but get `grace` ms (within `timeout`) to send one more
+   * request, answered with `Connection: close`, so a client busy on them sees its connection
+   * close after a response instead of under a request it is sending. Those still idle then
+   * close as in `stop()`. Test: test/servers/cluster.test.ts (rolling restart, no retry).
+   */
+  async _retire(timeout: number, grace: number): Promise<void> {
+    this.#idleGrace = grace;
+    await this.stop({ timeout });
   }
 
   /**
