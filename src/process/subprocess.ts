@@ -394,6 +394,14 @@ export class Popen<T extends Output = Uint8Array> {
     this.sendSignal('SIGTERM');
   }
 
+  /**
+   * `<Popen pid=1234 returncode=null>`, as gevent's `Popen.__repr__` (what run info shows for a
+   * greenlet waiting on this child). Never switches.
+   */
+  toString(): string {
+    return `<Popen pid=${String(this.pid)} returncode=${String(this.returncode)}>`;
+  }
+
   /** Send SIGKILL. Never waits. */
   kill(): void {
     this.sendSignal('SIGKILL');

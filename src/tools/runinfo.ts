@@ -58,14 +58,17 @@ function stateOf(g: Node, live: boolean): string {
 
 /**
  * The live greenlets as a tree rooted at main: one line per greenlet, `String(g)` and its state,
- * each child after its spawner and indented deeper. Never switches.
+ * each child after its spawner and indented deeper. The state is `running`, `ready`, `dead` (a
+ * spawner kept as its children's placeholder), `waiting on <Name> <stats()>` for a wait on a
+ * primitive (an Event, a queue, a lock, a pool …), `waiting on <String(x)>` for a join, a socket
+ * or a child process, or plain `waiting` (a sleep, a foreign promise). Never switches.
  * @returns the lines joined by `\n`
  * @example
  * ```ts
  * import { formatRunInfo } from 'verdant/util';
  * console.log(formatRunInfo());
  * // <RawGreenlet "main"> (running)
- * //  +--- <Greenlet "worker" #1: work()> (waiting)
+ * //  +--- <Greenlet "worker" #1: work()> (waiting on Queue { size: 0, maxsize: null, getters: 1, … })
  * ```
  *
  * Source: `gevent.util.format_run_info` (its greenlet tree part).

@@ -152,7 +152,7 @@ describe('formatRunInfo names what each greenlet waits on', () => {
       assert.match(state('poolslot'), /^waiting on Pool \{/);
       assert.match(state('greenlet'), /^waiting on <Greenlet "member" #\d+: <anonymous>\(\)>$/);
       assert.match(state('accept'), /^waiting on <Socket tcp 127\.0\.0\.1:\d+>$/);
-      assert.equal(state('child'), 'waiting on Popen');
+      assert.equal(state('child'), `waiting on <Popen pid=${child.pid} returncode=null>`);
       assert.equal(state('sleep'), 'waiting');
     } finally {
       for (const g of gs) await g.kill();
