@@ -44,6 +44,7 @@ export async function main(port = 8080, workers = 2): Promise<void> {
   }
   await handle.stop();
   console.log('stopped');
+  process.stdin.destroy(); // stdin was all that kept the primary alive
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -402,9 +402,19 @@ setResumeCallback(resume);
  * @internal
  */
 export class WaitList implements WaitOwner {
+  /**
+   * The primitive these waits belong to (an event, a queue …), for diagnostics only: run info
+   * shows its `stats()` beside a greenlet waiting here. Set once, at construction; no wait
+   * pays for it.
+   */
+  target: object | null;
   #head: Waiter | null = null;
   #tail: Waiter | null = null;
   #size = 0;
+
+  constructor(target: object | null = null) {
+    this.target = target;
+  }
 
   get size(): number {
     return this.#size;

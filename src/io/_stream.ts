@@ -113,7 +113,7 @@ export class StreamIO {
   #writers: Writers | null = null;
   /** The writers' list, made on the first wait for `'drain'`. */
   get writers(): Writers {
-    this.#writers ??= new Writers();
+    this.#writers ??= new Writers(this.readers.target);
     return this.#writers;
   }
   /** Readiness watchers (waitRead, waitWrite, select): called on every change. */

@@ -1,23 +1,62 @@
 /**
- * The buffered file of `Socket.makefile()`: `readline()`, `read(n)`, `write()`, `flush()`,
- * `close()` over a stream socket, as Python's `socket.makefile('rwb')`.
+ * The buffered file object of verdant: `Socket.makefile()`'s file and a child's piped
+ * `stdin`/`stdout`/`stderr` (`verdant/subprocess`) are this one class — `readline()`,
+ * `read(n)`, `write()`, `flush()`, `close()` and `for await` over lines, as Python's
+ * `socket.makefile('rwb')` and `Popen`'s pipes — over a raw stream that only knows "the next
+ * chunk" and "send these bytes" (the socket itself; a pipe's adapter in process/_pipefile.ts).
  *
- * Design note — what a kill leaves. Reads take whole chunks from the socket into the file's own
- * buffer and only then cut them, so a `readline()` interrupted mid-line keeps what it read in
- * that buffer: the next `readline()` starts with it (nothing lost). `write` queues bytes and
- * sends once 8 KiB are queued; `flush()` sends the rest. The file holds a reference on its
- * socket: the connection closes when the socket and every file are closed (Python's
- * `_io_refs`; gevent's test__makefile_ref). Tests: test/io/makefile.test.ts.
+ * Design note — what a kill leaves. Reads take whole chunks from the raw stream into the
+ * file's own buffer and only then cut them, so a `readline()` interrupted mid-line keeps what it
+ * read in that buffer: the next `readline()` starts with it (nothing lost); the raw stream's
+ * wait itself takes nothing when interrupted. `write` queues bytes and sends once `writeBuffer`
+ * bytes are queued (8 KiB for a socket; 0 for a pipe: every write goes out at once, waiting
+ * while the pipe is full); `flush()` sends the rest. In text mode (a pipe opened with
+ * `text: true`) reads decode UTF-8 with a streaming decoder, so a character split across chunks
+ * comes out whole. A socket's file holds a reference on its socket: the connection closes when
+ * the socket and every file are closed (Python's `_io_refs`; gevent's test__makefile_ref).
+ * Tests: test/io/makefile.test.ts, test/process/subprocess.test.ts ("pipes are file objects",
+ * "a killed readline loses no bytes").
  *
  * @module
  */
+import { TextDecoder } from 'node:util';
 import type { WaitOptions } from '../core/lowlevel.js';
 import { badFd } from './_errors.js';
-import type { Socket } from './socket.js';
 
-/** `write` sends once this many bytes are queued. */
+/** A socket's file sends once this many bytes are queued. */
 const WRITE_BUFFER = 8 * 1024;
 const NL = 10;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The raw stream under a {@link FileObject}. @internal
+ */
+export interface RawFile {
+  /** The next bytes (at most `n`) once some are there; empty at end of stream. A verdant wait. */
+  _fileRecv(n: number, opts: unknown): Promise<Uint8Array>;
+  /** Hand `data` over; resolves once taken (waits while the stream is full). A verdant wait. */
+  _fileSend(data: Uint8Array, opts: unknown): Promise<void>;
+  /** Optional: resolve once everything sent has left our process. A verdant wait. */
+  _fileFlush?(opts: unknown): Promise<void>;
+  /** Optional: the bytes it holds that no read took yet, without waiting. */
+  _fileDrain?(): Uint8Array;
+}
+
+/** How a {@link FileObject} behaves over its raw stream. @internal */
+export interface FileOptions {
+  /** Decode reads as UTF-8 strings. Default false. */
+  text?: boolean;
+  /** `write` sends once this many bytes are queued; 0 sends every write. Default 8 KiB. */
+  writeBuffer?: number;
+  /** The error a call makes after `close()`; `where` names the call (`'read'`). */
+  closedError?: (where: string) => Error;
+  /** Names the file in error messages. Default `'SocketFile'`. */
+  name?: string;
+}
+
+function socketClosed(where: string): Error {
+  return badFd(`SocketFile.${where}`);
+}
 
 /**
  * A buffered file over a stream socket, from `sock.makefile()`. Reads resolve `Uint8Array`
@@ -42,18 +81,27 @@ const NL = 10;
  * await server.stop();
  * ```
  */
-export class FileObject {
-  #sock: Socket;
+export class FileObject<T extends string | Uint8Array = Uint8Array> {
+  #raw: RawFile;
   #release: () => void;
-  #rbuf: Uint8Array = new Uint8Array(0);
+  #rbuf: Uint8Array = EMPTY;
   #wbuf: Uint8Array[] = [];
   #wlen = 0;
   #closed = false;
+  #eof = false;
+  readonly #decoder: TextDecoder | null;
+  readonly #writeBuffer: number;
+  readonly #closedError: (where: string) => Error;
+  readonly #name: string;
 
-  /** @internal Made by `Socket.makefile()`. */
-  constructor(sock: Socket, release: () => void) {
-    this.#sock = sock;
+  /** @internal Made by `Socket.makefile()` and by `Popen` for its pipes. */
+  constructor(raw: RawFile, release: () => void, options: FileOptions = {}) {
+    this.#raw = raw;
     this.#release = release;
+    this.#decoder = options.text === true ? new TextDecoder() : null;
+    this.#writeBuffer = options.writeBuffer ?? WRITE_BUFFER;
+    this.#closedError = options.closedError ?? socketClosed;
+    this.#name = options.name ?? 'SocketFile';
   }
 
   /** Whether `close()` was called. */
@@ -61,24 +109,45 @@ export class FileObject {
     return this.#closed;
   }
 
+  /** Whether this file decodes to strings. @internal */
+  get _text(): boolean {
+    return this.#decoder !== null;
+  }
+
   async #fill(opts: WaitOptions | number | null | undefined): Promise<boolean> {
-    const chunk = await this.#sock._fileRecv(65536, opts);
-    if (chunk.length === 0) return false;
+    const chunk = await this.#raw._fileRecv(65536, opts);
+    if (chunk.length === 0) {
+      this.#eof = true;
+      return false;
+    }
     this.#rbuf = this.#rbuf.length === 0 ? chunk : Buffer.concat([this.#rbuf, chunk]);
     return true;
   }
 
-  #cut(n: number): Uint8Array {
+  #cut(n: number): T {
     const out = this.#rbuf.subarray(0, n);
     this.#rbuf = this.#rbuf.subarray(n);
-    return out;
+    if (this.#decoder === null) return out as T;
+    return this.#decoder.decode(out, { stream: !this.#eof || this.#rbuf.length > 0 }) as T;
+  }
+
+  /** Everything buffered now, here and in the raw stream, without waiting (raw bytes). @internal */
+  _drain(): Uint8Array {
+    const mine = this.#rbuf;
+    this.#rbuf = EMPTY;
+    const raw = this.#raw._fileDrain?.() ?? EMPTY;
+    if (raw.length === 0) return mine;
+    return mine.length === 0 ? raw : Buffer.concat([mine, raw]);
   }
 
   /**
    * Read one line, up to and including `\n` (or what is left at end of stream; empty after
    * it). `limit` caps its length in bytes. A switch point when it waits: a kill there keeps
-   * what was read for the next call.
-   * @throws EBADF after close; SocketTimeout
+   * what was read for the next call. Lines are `Uint8Array`, or strings in text mode.
+   * @param limit - the longest line to return, in bytes (default: no limit); or the options
+   * @param opts - `{timeout, signal}` or a bare timeout in ms
+   * @throws EBADF after close; SocketTimeout (a socket's `timeout`); an `Error` with code
+   * `ETIMEDOUT` (a pipe's `timeout`)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -96,21 +165,32 @@ export class FileObject {
    * await server.stop();
    * ```
    */
-  async readline(limit = -1, opts?: WaitOptions | number | null): Promise<Uint8Array> {
-    if (this.#closed) throw badFd('SocketFile.readline');
+  async readline(
+    limit?: number | WaitOptions | null,
+    opts?: WaitOptions | number | null,
+  ): Promise<T> {
+    if (limit !== undefined && limit !== null && typeof limit === 'object') {
+      opts = limit;
+      limit = -1;
+    }
+    const max = limit ?? -1;
+    if (this.#closed) throw this.#closedError('readline');
     let from = 0;
     for (;;) {
       const i = this.#rbuf.indexOf(NL, from);
-      if (i >= 0 && (limit < 0 || i < limit)) return this.#cut(i + 1);
-      if (limit >= 0 && this.#rbuf.length >= limit) return this.#cut(limit);
+      if (i >= 0 && (max < 0 || i < max)) return this.#cut(i + 1);
+      if (max >= 0 && this.#rbuf.length >= max) return this.#cut(max);
       from = this.#rbuf.length;
-      if (!(await this.#fill(opts))) return this.#cut(this.#rbuf.length);
+      if (this.#eof || !(await this.#fill(opts))) return this.#cut(this.#rbuf.length);
     }
   }
 
   /**
    * Read `n` bytes (fewer only at end of stream), or everything up to end of stream when `n`
-   * is omitted. A switch point when it waits.
+   * is omitted. A switch point when it waits; a kill there keeps what was read.
+   * @param n - how many bytes; omitted or `null`: to the end
+   * @param opts - `{timeout, signal}` or a bare timeout in ms
+   * @returns the bytes (a string in text mode), empty at end of stream
    * @throws EBADF after close; SocketTimeout; RangeError for a bad `n`
    * @example
    * ```ts
@@ -130,19 +210,22 @@ export class FileObject {
    * await server.stop();
    * ```
    */
-  async read(n?: number, opts?: WaitOptions | number | null): Promise<Uint8Array> {
-    if (this.#closed) throw badFd('SocketFile.read');
-    if (n !== undefined && (!Number.isInteger(n) || n < 0)) {
-      throw new RangeError(`SocketFile.read: n must be a non-negative integer, got ${String(n)}`);
+  async read(n?: number | null, opts?: WaitOptions | number | null): Promise<T> {
+    if (this.#closed) throw this.#closedError('read');
+    if (n !== undefined && n !== null && (!Number.isInteger(n) || n < 0)) {
+      throw new RangeError(
+        `${this.#name}.read: n must be a non-negative integer, got ${String(n)}`,
+      );
     }
-    while (n === undefined || this.#rbuf.length < n) {
+    const want = n ?? Number.POSITIVE_INFINITY;
+    while (this.#rbuf.length < want && !this.#eof) {
       if (!(await this.#fill(opts))) break;
     }
-    return this.#cut(n === undefined ? this.#rbuf.length : Math.min(n, this.#rbuf.length));
+    return this.#cut(Math.min(want, this.#rbuf.length));
   }
 
   /** Lines until end of stream, as an async iterator. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     for (;;) {
       const line = await this.readline();
       if (line.length === 0) return;
@@ -151,9 +234,11 @@ export class FileObject {
   }
 
   /**
-   * Queue `data` (bytes or a UTF-8 string); sends the queue once 8 KiB are waiting. Resolves
-   * the number of bytes queued. A switch point only when it sends.
-   * @throws EBADF after close; TypeError for other data
+   * Queue `data` (bytes or a UTF-8 string); sends the queue once `writeBuffer` bytes are
+   * waiting (8 KiB on a socket's file; a pipe sends every write, waiting while it is full).
+   * Resolves the number of bytes queued. A switch point only when it sends.
+   * @throws EBADF after close; TypeError for other data; the pipe's error (`EPIPE` once the
+   * child has exited)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -173,22 +258,31 @@ export class FileObject {
    * ```
    */
   async write(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<number> {
-    if (this.#closed) throw badFd('SocketFile.write');
+    if (this.#closed) throw this.#closedError('write');
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     if (!(bytes instanceof Uint8Array)) {
       throw new TypeError(
-        `SocketFile.write: data must be a Uint8Array or a string, got ${typeof data}`,
+        `${this.#name}.write: data must be a Uint8Array or a string, got ${typeof data}`,
       );
     }
     this.#wbuf.push(bytes);
     this.#wlen += bytes.length;
-    if (this.#wlen >= WRITE_BUFFER) await this.flush(opts);
+    if (this.#wlen >= this.#writeBuffer) await this.#send(opts);
     return bytes.length;
   }
 
+  async #send(opts: WaitOptions | number | null | undefined): Promise<void> {
+    if (this.#wlen === 0) return;
+    const data =
+      this.#wbuf.length === 1 ? (this.#wbuf[0] as Uint8Array) : Buffer.concat(this.#wbuf);
+    this.#wbuf = [];
+    this.#wlen = 0;
+    await this.#raw._fileSend(data, opts);
+  }
+
   /**
-   * Send what `write` queued; resolves when the socket has accepted it (a switch point while
-   * Node's buffer is full).
+   * Send what `write` queued; resolves when it has left our process (a switch point while the
+   * socket's or the pipe's buffer is full).
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -208,22 +302,19 @@ export class FileObject {
    * ```
    */
   async flush(opts?: WaitOptions | number | null): Promise<void> {
-    if (this.#wlen === 0) return;
-    const data =
-      this.#wbuf.length === 1 ? (this.#wbuf[0] as Uint8Array) : Buffer.concat(this.#wbuf);
-    this.#wbuf = [];
-    this.#wlen = 0;
-    await this.#sock._fileSend(data, opts);
+    await this.#send(opts);
+    if (this.#raw._fileFlush !== undefined) await this.#raw._fileFlush(opts);
   }
 
   /**
-   * Close the file (unsent writes are dropped: `flush()` first). The connection closes when
-   * its socket is closed too. Never switches; a second call does nothing.
+   * Close the file (unsent writes are dropped: `flush()` first). A socket's connection closes
+   * when its socket is closed too; a pipe's end closes at once (the child reads end of file
+   * once it has read what was sent). Never switches; a second call does nothing.
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#rbuf = new Uint8Array(0);
+    this.#rbuf = EMPTY;
     this.#wbuf = [];
     this.#wlen = 0;
     this.#release();

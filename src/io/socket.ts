@@ -110,6 +110,7 @@ export class Socket {
       s.#type = type;
       s.#peer = peer;
       s.#stream = new StreamIO(ns, peer);
+      s.#stream.readers.target = s; // run info names the socket a greenlet waits on
       return s;
     };
   }
@@ -132,6 +133,7 @@ export class Socket {
     }
     this.#type = type;
     this.#udp = new DatagramIO(dgram.createSocket(type));
+    this.#udp.receivers.target = this;
   }
 
   /** `'tcp'`, `'unix'`, `'tls'`, `'udp4'` or `'udp6'`. */
@@ -725,6 +727,7 @@ export class Socket {
     s.#type = type;
     const io = new ListenerIO<Socket>(server);
     s.#listener = io;
+    io.acceptors.target = s;
     const unix = type === 'unix';
     const child: SocketType = type === 'tls' ? 'tls' : unix ? 'unix' : 'tcp';
     server.on(type === 'tls' ? 'secureConnection' : 'connection', (ns: net.Socket) => {

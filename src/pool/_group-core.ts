@@ -154,11 +154,11 @@ export class GroupCore {
   readonly #members = new Set<Greenlet>();
   /** Killed by `kill`/`killone` and not dead yet: never killed twice. */
   readonly #dying = new Set<Greenlet>();
-  readonly #joiners = new WaitList();
+  readonly #joiners = new WaitList(this);
   #capacity = Number.POSITIVE_INFINITY;
   /** Free slots (capacity minus members minus slots in transit) and the spawners waiting. */
-  readonly #slots = new Permits(Number.POSITIVE_INFINITY);
-  readonly #availWaiters = new WaitList();
+  readonly #slots = new Permits(Number.POSITIVE_INFINITY, this);
+  readonly #availWaiters = new WaitList(this);
 
   constructor(greenlets?: Iterable<Greenlet> | null) {
     this.#slots.onFree = () => {

@@ -25,6 +25,7 @@
  */
 import { type ChildProcess, spawn as nodeSpawn } from 'node:child_process';
 import { constants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
 import { getHub, type Hub } from '../core/hub.js';
 import {
@@ -38,7 +39,7 @@ import {
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
-import { PIPE_TIMED_OUT, PipeReader, PipeWriter } from './_pipefile.js';
+import { PipeReader, PipeStream, PipeTimeout, PipeWriter } from './_pipefile.js';
 
 export { PipeReader, PipeWriter } from './_pipefile.js';
 
@@ -259,8 +260,16 @@ class ExitWaits extends WaitList {
   }
 }
 
+/** Thrown by a wait's own `timeout` option here; the caller turns it into TimeoutExpired. */
+const TIMED_OUT: unique symbol = Symbol('timed out');
+
 function throwTimedOut(): never {
-  throw PIPE_TIMED_OUT;
+  throw TIMED_OUT;
+}
+
+/** A wait of this module (the exit, a pipe) whose `timeout` option elapsed. */
+function isTimedOut(e: unknown): boolean {
+  return e === TIMED_OUT || e instanceof PipeTimeout;
 }
 
 /**
@@ -292,10 +301,12 @@ export class Popen<T extends Output = Uint8Array> {
   /** The child's stderr when piped. */
   readonly stderr: PipeReader<T> | null;
   readonly #child: ChildProcess;
+  /** The raw pipes under stdin, stdout, stderr: `_killAndReap` closes them, keeping what was read. */
+  readonly #pipes: PipeStream[] = [];
   readonly #hub: Hub;
   #spawnError: Error | null = null;
   #exited = false;
-  readonly #waits = new ExitWaits();
+  readonly #waits = new ExitWaits(this);
   #exitPromise: Promise<void> | null = null;
   #exitResolve: (() => void) | null = null;
 
@@ -322,9 +333,14 @@ export class Popen<T extends Output = Uint8Array> {
     this.#child = child;
     this.pid = child.pid ?? null;
     const text = opts.text === true;
-    this.stdin = child.stdin !== null ? new PipeWriter(child.stdin) : null;
-    this.stdout = child.stdout !== null ? new PipeReader<T>(child.stdout, text) : null;
-    this.stderr = child.stderr !== null ? new PipeReader<T>(child.stderr, text) : null;
+    const pipe = (stream: Readable | Writable, readable: boolean): PipeStream => {
+      const p = new PipeStream(stream, readable, this);
+      this.#pipes.push(p);
+      return p;
+    };
+    this.stdin = child.stdin !== null ? new PipeWriter(pipe(child.stdin, false)) : null;
+    this.stdout = child.stdout !== null ? new PipeReader<T>(pipe(child.stdout, true), text) : null;
+    this.stderr = child.stderr !== null ? new PipeReader<T>(pipe(child.stderr, true), text) : null;
     child.on('error', (err) => {
       // A failed spawn (no 'exit' follows), or a failed kill (the child still runs).
       if (this.pid === null) {
@@ -378,6 +394,14 @@ export class Popen<T extends Output = Uint8Array> {
     this.sendSignal('SIGTERM');
   }
 
+  /**
+   * `<Popen pid=1234 returncode=null>`, as gevent's `Popen.__repr__` (what run info shows for a
+   * greenlet waiting on this child). Never switches.
+   */
+  toString(): string {
+    return `<Popen pid=${String(this.pid)} returncode=${String(this.returncode)}>`;
+  }
+
   /** Send SIGKILL. Never waits. */
   kill(): void {
     this.sendSignal('SIGKILL');
@@ -405,7 +429,7 @@ export class Popen<T extends Output = Uint8Array> {
     return this.#waitExit(timeout, signal).then(
       () => this.#result(),
       (e: unknown) => {
-        if (e === PIPE_TIMED_OUT) throw new TimeoutExpired(this.args, timeout as number);
+        if (isTimedOut(e)) throw new TimeoutExpired(this.args, timeout as number);
         throw e;
       },
     );
@@ -482,7 +506,7 @@ export class Popen<T extends Output = Uint8Array> {
       if (this.#spawnError !== null) throw this.#spawnError;
       return [out, errOut];
     } catch (e) {
-      if (e === PIPE_TIMED_OUT) throw new TimeoutExpired(this.args, timeout as number);
+      if (isTimedOut(e)) throw new TimeoutExpired(this.args, timeout as number);
       throw e;
     }
   }
@@ -542,9 +566,7 @@ export class Popen<T extends Output = Uint8Array> {
    */
   _killAndReap(): Promise<void> {
     this.kill();
-    this.stdin?._destroy();
-    this.stdout?.close();
-    this.stderr?.close();
+    for (const p of this.#pipes) p.destroy();
     if (this.#exited) return Promise.resolve();
     if (this.#exitPromise === null) {
       this.#exitPromise = new Promise<void>((resolve) => {

@@ -29,8 +29,14 @@
  * - **Stop.** `stop({timeout})` closes the listener and every idle keep-alive connection at
  *   once; a request in flight finishes, its response carries `Connection: close` (or, when its
  *   head already went out, its connection closes after it); at `timeout` the greenlets still
- *   running are killed and every connection is dropped. Tests: "stop() under load loses no
- *   in-flight request".
+ *   running are killed and every connection is dropped. A connection accepted that has not sent
+ *   its first request yet is not idle: its client has just sent (or is sending) a request, and
+ *   closing it would reset that client on a fresh connection, which it may not retry. So stop
+ *   keeps it, for up to `timeout`, and answers its request with `Connection: close`. node:http's
+ *   `closeIdleConnections()` (also run by its `close()`) closes those too, so this module closes
+ *   idle connections itself and closes the listener with node:http's `close()` minus that step.
+ *   Tests: "stop() under load loses no in-flight request", "stop() answers a request sent on a
+ *   connection accepted just before it", test/servers/cluster.test.ts (rolling restart).
  * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
  *   objects; the Fetch `Request`/`Response` are the global ones.
  *
@@ -115,7 +121,17 @@ interface ConnState {
   readonly reqs: Set<Greenlet>;
 }
 
-type ConnSocket = NetSocket & { [kConn]?: ConnState };
+/** The server of an open connection (set when it is accepted). */
+const kServer = Symbol('verdant.http.server');
+
+type ConnSocket = NetSocket & {
+  [kConn]?: ConnState;
+  [kServer]?: HttpServer;
+  /** node:http's response in progress on this connection, `null` between requests. */
+  _httpMessage?: ServerResponse | null;
+};
+
+function noop(): void {}
 
 /** Months for the common log format. */
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -322,6 +338,12 @@ export class HttpServer extends BaseServer {
   /** Responses a returned Node handler left open. */
   readonly #open = new Set<ServerResponse>();
   #idle: Event | null = null;
+  /** Every open connection, from `'connection'` to `'close'`: stop closes the idle ones itself. */
+  readonly #conns = new Set<ConnSocket>();
+  /** ms a retiring stop leaves idle connections open ({@link HttpServer._retire}); 0: none. */
+  #idleGrace = 0;
+  /** Set once every connection has closed, while a retiring stop waits for that. */
+  #quiet: Event | null = null;
   #listening = false;
   #stopping = false;
   /** @internal set by verdant/websocket */
@@ -403,6 +425,41 @@ export class HttpServer extends BaseServer {
     }
     this._websocket = ws;
     this.#server.on('upgrade', this.#onUpgrade);
+    // Over TLS the request's socket is the TLSSocket of 'secureConnection', not the TCP one.
+    this.#server.on(this.#tls ? 'secureConnection' : 'connection', this.#onConnection);
+  }
+
+  readonly #onConnection = (sock: ConnSocket): void => {
+    this.#conns.add(sock);
+    sock[kServer] = this;
+    sock.once('close', onSockClose);
+  };
+
+  /** @internal a connection closed */
+  _connClosed(sock: ConnSocket): void {
+    this.#conns.delete(sock);
+    if (this.#quiet !== null && this.#conns.size === 0) this.#quiet.set();
+    if (this.#idle !== null) this._checkIdle();
+  }
+
+  /**
+   * Close every idle keep-alive connection: one that has served a request and has none in
+   * flight. A connection whose first request has not come yet stays (see the design note).
+   */
+  #closeIdle(): void {
+    for (const sock of this.#conns) {
+      const conn = sock[kConn];
+      if (conn === undefined || conn.reqs.size > 0) continue;
+      const msg = sock._httpMessage;
+      if (msg !== undefined && msg !== null && !msg.writableFinished) continue;
+      sock.destroy();
+    }
+  }
+
+  /** Whether a connection has not sent its first request yet. */
+  #anyFresh(): boolean {
+    for (const sock of this.#conns) if (sock[kConn] === undefined) return true;
+    return false;
   }
 
   /** The underlying node:http (or node:https) server. */
@@ -456,14 +513,22 @@ export class HttpServer extends BaseServer {
     for (const g of this.#inflight) markClosing(g);
     for (const res of this.#open) closeAfter(res);
     for (const [, res] of this.#pending) closeAfter(res);
-    this.#server.closeIdleConnections();
+    if (this.#idleGrace === 0) this.#closeIdle();
   }
 
   /** @internal Close the listener. */
   protected override closeSocket(): void {
     if (this.#listening) {
       this.#listening = false;
-      this.#server.close();
+      // node:http's close() minus its closeIdleConnections(), which would also reset the
+      // connections whose first request is on its way (#closeIdle spares them).
+      const srv = this.#server;
+      srv.closeIdleConnections = noop;
+      try {
+        srv.close();
+      } finally {
+        delete (srv as Partial<Server>).closeIdleConnections;
+      }
     }
     const l = this.listener;
     if ('socket' in l) l.socket.close();
@@ -471,7 +536,8 @@ export class HttpServer extends BaseServer {
 
   /**
    * Graceful stop: close the listener and the idle connections at once, let requests in flight
-   * finish for `timeout` ms (default 1000; their responses carry `Connection: close`), then kill
+   * finish for `timeout` ms (default 1000; their responses carry `Connection: close`; a
+   * connection accepted whose first request has not arrived yet counts as in flight), then kill
    * what still runs and drop every connection. A switch point; a kill of the caller there ends
    * its wait (the stop goes on).
    * @returns once every request greenlet has ended and every connection is closed
@@ -485,18 +551,45 @@ export class HttpServer extends BaseServer {
       );
     }
     await super.close();
-    this.#server.closeIdleConnections();
+    let left = timeout;
+    if (this.#idleGrace > 0 && this.#conns.size > 0) {
+      // A retiring cluster worker: idle keep-alive connections may send one more request
+      // (answered with Connection: close, after which node:http closes them) before the rest
+      // are closed.
+      const t0 = performance.now();
+      const quiet = new Event();
+      this.#quiet = quiet;
+      try {
+        await quiet.wait({ timeout: Math.min(this.#idleGrace, timeout) });
+      } finally {
+        this.#quiet = null;
+      }
+      left = Math.max(0, timeout - (performance.now() - t0));
+    }
+    this.#closeIdle();
     const ws = this._upgrade?.inflight();
     if (this.#busy(ws)) {
       const idle = new Event();
       this.#idle = idle;
       try {
-        await idle.wait({ timeout });
+        await idle.wait({ timeout: left });
       } finally {
         this.#idle = null;
       }
     }
     await this.#dropAll();
+  }
+
+  /**
+   * @internal `stop({timeout})` for a cluster worker leaving the rotation: idle keep-alive
+   * connections are not closed at once but get `grace` ms (within `timeout`) to send one more
+   * request, answered with `Connection: close`, so a client busy on them sees its connection
+   * close after a response instead of under a request it is sending. Those still idle then
+   * close as in `stop()`. Test: test/servers/cluster.test.ts (rolling restart, no retry).
+   */
+  async _retire(timeout: number, grace: number): Promise<void> {
+    this.#idleGrace = grace;
+    await this.stop({ timeout });
   }
 
   /**
@@ -523,7 +616,8 @@ export class HttpServer extends BaseServer {
       this.#inflight.size > 0 ||
       this.#open.size > 0 ||
       this.#pending.length > 0 ||
-      (ws !== undefined && ws.size > 0)
+      (ws !== undefined && ws.size > 0) ||
+      this.#anyFresh()
     );
   }
 
@@ -534,6 +628,7 @@ export class HttpServer extends BaseServer {
   }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    this.#conns.delete(socket as ConnSocket); // no longer HTTP: the WebSocket side owns it
     const up = this._upgrade;
     if (up === null || this.#stopping) {
       socket.end('HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -656,6 +751,10 @@ const kRes = Symbol('verdant.http.res');
 const kBytes = Symbol('verdant.http.bytes');
 type GreenletWithRes = Greenlet & { [kRes]?: ServerResponse };
 type ResWithCount = ServerResponse & { [kBytes]?: number };
+
+function onSockClose(this: ConnSocket): void {
+  this[kServer]?._connClosed(this);
+}
 
 function onConnClose(this: ConnSocket): void {
   const conn = this[kConn];

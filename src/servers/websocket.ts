@@ -97,7 +97,7 @@ function toMessage(data: RawData, isBinary: boolean): Message {
 export class WebSocket {
   readonly #raw: RawWebSocket;
   readonly #queue: Message[] = [];
-  readonly #receivers = new WaitList();
+  readonly #receivers = new WaitList(this);
   #closed = false;
   #closeCode: number | null = null;
   #closeReason = '';
@@ -203,7 +203,8 @@ export class WebSocket {
   }
 
   /** The wait protocol's side of this socket, kept off its public surface. */
-  readonly #owner: WaitOwner = {
+  readonly #owner: WaitOwner & { target: object } = {
+    target: this,
     abortWait: (w: Waiter, held: boolean): void => this.#abortWait(w, held),
     commitWait: (w: Waiter): void => this.#ioDone(w),
   };

@@ -49,11 +49,8 @@ export class Permits extends WaitList {
   onGrant: ((w: Waiter) => void) | null = null;
   /** Called after a release that leaves permits free. */
   onFree: (() => void) | null = null;
-  /** The primitive these permits serve (a semaphore, a lock), for diagnostics: run info shows its `stats()`. */
-  target: object | null = null;
-
-  constructor(counter: number) {
-    super();
+  constructor(counter: number, target: object | null = null) {
+    super(target);
     this.counter = counter;
   }
 

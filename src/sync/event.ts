@@ -71,7 +71,7 @@ export interface EventStats {
  */
 export class Event {
   #flag = false;
-  readonly #waiters = new WaitList();
+  readonly #waiters = new WaitList(this);
   #links: Links | null = null;
 
   /**
@@ -200,7 +200,7 @@ export class AsyncResult<T = unknown> {
   #state = ST_UNSET;
   #value: T | undefined = undefined;
   #exception: unknown = undefined;
-  readonly #waiters = new WaitList();
+  readonly #waiters = new WaitList(this);
   #links: Links | null = null;
 
   /**

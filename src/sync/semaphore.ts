@@ -98,8 +98,7 @@ export class Semaphore {
 
   /** @param value - the initial number of permits (default 1), a non-negative integer */
   constructor(value = 1) {
-    this.#core = new Permits(checkValue(value, new.target.name));
-    this.#core.target = this;
+    this.#core = new Permits(checkValue(value, new.target.name), this);
   }
 
   /** Permits handed to woken waiters that have not resumed yet (they count as taken). @internal */

@@ -6,10 +6,13 @@
  * order; the tree is drawn from it alone, so a greenlet appears after its spawner and siblings in
  * start order. A spawner that died while its children live stays as their placeholder, marked
  * `(dead)`. A greenlet's state is `running` (the caller), `waiting` (it has a verdant wait
- * pending; `waiting on <Name> <stats>` when the primitive it waits on shows a `stats()` snapshot
- * through its wait — semaphores and locks do; queues and events wait through internal lists and
- * show plain `waiting`) or `ready`
- * (started, its turn not yet come). Tests: test/tools/runinfo.test.ts.
+ * pending) or `ready` (started, its turn not yet come). A wait names what it waits on: its
+ * owner's wait list carries the primitive it serves (`WaitList.target`, set once when the
+ * primitive is made, so no wait pays for it), and the line reads `waiting on <Name> <stats()>`
+ * for every primitive with `stats()` (Event, AsyncResult, the queues and Channel, JoinableQueue's
+ * `join`, Lock/RLock/Semaphore, Group/Pool `join` and slots), `waiting on <String(x)>` for a
+ * greenlet being joined, a socket or a child process, and plain `waiting` for a sleep or a
+ * foreign promise (`until`). Tests: test/tools/runinfo.test.ts.
  *
  * @module
  */
@@ -22,32 +25,50 @@ import type { RawGreenlet } from '../core/rawgreenlet.js';
 
 type Node = Greenlet | RawGreenlet;
 
+/** What a wait's owner may show: its own `stats()`, or the primitive it serves (`target`). */
+type Prim = { stats?: () => unknown; target?: unknown } | null;
+
+/** `<Name> <stats>` for a primitive with `stats()`, its `String()` when it defines one, else its class name. */
+function describe(prim: object): string {
+  const p = prim as { stats?: () => unknown; toString: () => string };
+  if (typeof p.stats === 'function') {
+    const stats = inspect(p.stats(), { breakLength: Number.POSITIVE_INFINITY, depth: 1 });
+    return `${prim.constructor.name} ${stats}`;
+  }
+  if (p.toString !== Object.prototype.toString) return String(prim);
+  return prim.constructor.name;
+}
+
 function stateOf(g: Node, live: boolean): string {
   if (!live) return 'dead';
   if (g === getCurrent()) return 'running';
   const w = pendingWait(g);
   if (w === null) return g instanceof Greenlet ? 'ready' : 'idle';
-  // The primitive: the wait's owner, or the object its permit engine serves (`target`).
-  type Prim = { stats?: () => unknown; target?: Prim } | null;
+  // The primitive: the wait's owner when it shows stats() or is a greenlet (join), else the
+  // object its wait list serves (`target`: an event, a queue, a lock, a socket …).
   const owner = w.owner as Prim;
-  const prim = typeof owner?.stats === 'function' ? owner : owner?.target;
-  if (prim !== undefined && prim !== null && typeof prim.stats === 'function') {
-    const stats = inspect(prim.stats(), { breakLength: Number.POSITIVE_INFINITY, depth: 1 });
-    return `waiting on ${prim.constructor.name} ${stats}`;
+  if (owner === null) return 'waiting';
+  if (typeof owner.stats === 'function' || owner instanceof Greenlet) {
+    return `waiting on ${describe(owner)}`;
   }
+  const target = owner.target;
+  if (typeof target === 'object' && target !== null) return `waiting on ${describe(target)}`;
   return 'waiting';
 }
 
 /**
  * The live greenlets as a tree rooted at main: one line per greenlet, `String(g)` and its state,
- * each child after its spawner and indented deeper. Never switches.
+ * each child after its spawner and indented deeper. The state is `running`, `ready`, `dead` (a
+ * spawner kept as its children's placeholder), `waiting on <Name> <stats()>` for a wait on a
+ * primitive (an Event, a queue, a lock, a pool …), `waiting on <String(x)>` for a join, a socket
+ * or a child process, or plain `waiting` (a sleep, a foreign promise). Never switches.
  * @returns the lines joined by `\n`
  * @example
  * ```ts
  * import { formatRunInfo } from 'verdant/util';
  * console.log(formatRunInfo());
  * // <RawGreenlet "main"> (running)
- * //  +--- <Greenlet "worker" #1: work()> (waiting)
+ * //  +--- <Greenlet "worker" #1: work()> (waiting on Queue { size: 0, maxsize: null, getters: 1, … })
  * ```
  *
  * Source: `gevent.util.format_run_info` (its greenlet tree part).

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { GreenletExit, joinAll, sleep, spawn, Timeout } from '../../src/index.js';
+import { FileObject } from '../../src/io/fileobject.js';
 import {
   CalledProcessError,
   CompletedProcess,
@@ -349,6 +350,28 @@ describe('Popen', () => {
     assert.equal(await p.wait(), 0);
   });
 
+  test('pipes are file objects: the FileObject of makefile(), lines by for await, a limit, a character split across chunks', async () => {
+    // 'é' is two bytes; the child writes them in two writes, 100 ms apart.
+    const p = new Popen<string>(
+      ['sh', '-c', "printf 'one\\ntwo\\n\\303'; sleep 0.1; printf '\\251\\nlonger line\\n'"],
+      { stdout: PIPE, text: true },
+    );
+    const stdout = p.stdout as NonNullable<typeof p.stdout>;
+    assert.ok(stdout instanceof FileObject);
+    const lines: string[] = [];
+    for await (const line of stdout) {
+      lines.push(line);
+      if (lines.length === 3) break;
+    }
+    assert.deepEqual(lines, ['one\n', 'two\n', 'é\n']);
+    assert.equal(await stdout.readline(6), 'longer');
+    assert.equal(await stdout.readline(), ' line\n');
+    assert.equal(await stdout.readline(), '');
+    stdout.close();
+    await assert.rejects(stdout.read(), { code: 'EBADF' });
+    assert.equal(await p.wait(), 0);
+  });
+
   test('a killed readline loses no bytes: the next read gets them', async () => {
     const p = new Popen(['sh', '-c', 'printf part; sleep 0.2; echo ial'], { stdout: PIPE });
     const stdout = p.stdout as NonNullable<typeof p.stdout>;
@@ -363,7 +386,7 @@ describe('Popen', () => {
   test('readline({timeout}) rejects and takes no byte; read(n) rejects bad n', async () => {
     const p = new Popen(['sh', '-c', 'printf abc; sleep 0.3; echo'], { stdout: PIPE });
     const stdout = p.stdout as NonNullable<typeof p.stdout>;
-    await assert.rejects(stdout.readline({ timeout: 50 }));
+    await assert.rejects(stdout.readline({ timeout: 50 }), { code: 'ETIMEDOUT' });
     await assertRejectsNoThrow(() => stdout.read(-1), RangeError);
     assert.equal(dec.decode(await stdout.readline()), 'abc\n');
     await p.wait();

@@ -287,6 +287,41 @@ test('stop() under load loses no in-flight request', async () => {
   }
 });
 
+test('stop() answers a request sent on a connection accepted just before it; idle keep-alive ones close at once', async () => {
+  const server = await serve(() => new Response('late but answered'));
+  const port = server.serverPort as number;
+  // A keep-alive connection that has served a request and sits idle.
+  const idle = new RawClient(port);
+  idle.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await idle.until(hasFullResponse);
+  // A connection the server has accepted, whose request is still on its way.
+  const accepted = new Promise<void>((resolve) =>
+    server.server.once('connection', () => resolve()),
+  );
+  const fresh = new RawClient(port);
+  await accepted;
+  const stopped = server.stop({ timeout: 3000 });
+  await sleepReal(20);
+  assert.ok(idle.closed, 'the idle keep-alive connection closed at once');
+  assert.ok(!fresh.closed, 'the fresh one is kept for its first request');
+  fresh.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  const d = await fresh.untilClosed();
+  assert.ok(hasFullResponse(d) && d.endsWith('late but answered'), JSON.stringify(d));
+  assert.match(d, /\r\nConnection: close\r\n/i);
+  await stopped;
+  // A connection that never sends holds stop() for at most its timeout.
+  const server2 = await serve(() => new Response('x'));
+  const accepted2 = new Promise<void>((resolve) =>
+    server2.server.once('connection', () => resolve()),
+  );
+  const silent = new RawClient(server2.serverPort as number);
+  await accepted2;
+  const t0 = Date.now();
+  await server2.stop({ timeout: 100 });
+  assert.ok(Date.now() - t0 < 2000);
+  await silent.untilClosed();
+});
+
 test('close() drops every connection at once and kills the request greenlets', async () => {
   let killed = false;
   const entered = new Event();
@@ -365,7 +400,10 @@ test('TLS: key and cert make an HTTPS server', async () => {
     r.end();
   });
   assert.equal(body, 'secure https:');
-  await server.stop();
+  // The global agent keeps that connection alive: idle, so stop() closes it at once.
+  const t0 = Date.now();
+  await server.stop({ timeout: 10_000 });
+  assert.ok(Date.now() - t0 < 2000, 'stop() did not wait for the idle keep-alive connection');
 });
 
 test('bad arguments throw TypeError/RangeError saying what was wrong', async () => {

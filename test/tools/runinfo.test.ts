@@ -3,7 +3,21 @@
 // hub, so the test body is main; minimal idents are replaced by #N before comparing.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Event, Lock, sleep, spawn } from '../../src/index.js';
+import {
+  AsyncResult,
+  Channel,
+  Event,
+  Group,
+  JoinableQueue,
+  Lock,
+  Pool,
+  Queue,
+  Semaphore,
+  sleep,
+  spawn,
+} from '../../src/index.js';
+import { listen } from '../../src/io/socket.js';
+import { Popen } from '../../src/process/subprocess.js';
 import { formatRunInfo, printRunInfo } from '../../src/tools/util.js';
 
 describe('formatRunInfo', () => {
@@ -45,7 +59,7 @@ describe('formatRunInfo', () => {
     const [inside, outside, after] = text.replace(/#\d+/g, '#N').split('\n----\n');
     assert.deepEqual(inside?.split('\n'), [
       '<RawGreenlet "main"> (waiting)',
-      ' +--- <Greenlet "a" #N: parentTask()> (waiting)',
+      ' +--- <Greenlet "a" #N: parentTask()> (waiting on Event { set: false, waiters: 1, links: 0 })',
       ' |    +--- <Greenlet "b" #N: childTask()> (ready)',
       ' +--- <Greenlet "c" #N: sibling()> (waiting)',
       ' +--- <Greenlet "d" #N: reporter()> (running)',
@@ -74,6 +88,80 @@ describe('formatRunInfo', () => {
       ' +--- <Greenlet "gone" #N: <anonymous>()> (dead)',
       '      +--- <Greenlet "orphan" #N: <anonymous>()> (waiting)',
     ]);
+  });
+});
+
+describe('formatRunInfo names what each greenlet waits on', () => {
+  test('every sync primitive: its class and stats(); a joined greenlet, a socket, a child by String()', async () => {
+    const ev = new Event();
+    const ar = new AsyncResult<number>();
+    const q = new Queue<number>();
+    const full = new Queue<number>(1);
+    full.putNowait(1);
+    const ch = new Channel<number>();
+    const jq = new JoinableQueue<number>();
+    jq.putNowait(1);
+    const sem = new Semaphore(0);
+    const group = new Group();
+    const pool = new Pool(1);
+    const busy = await pool.spawn(() => sleep(10_000));
+    const member = spawn(() => sleep(10_000));
+    member.name = 'member';
+    group.add(member);
+    const server = await listen({ host: '127.0.0.1', port: 0 });
+    const child = new Popen(['sleep', '10']);
+    const waits: Array<[string, () => Promise<unknown>]> = [
+      ['event', () => ev.wait()],
+      ['asyncresult', () => ar.get()],
+      ['get', () => q.get()],
+      ['put', () => full.put(2)],
+      ['channel', () => ch.put(1)],
+      ['join', () => jq.join()],
+      ['sem', () => sem.acquire()],
+      ['group', () => group.join()],
+      ['poolslot', () => pool.spawn(() => {})],
+      ['greenlet', () => member.join()],
+      ['accept', () => server.accept()],
+      ['child', () => child.wait()],
+      ['sleep', () => sleep(10_000)],
+    ];
+    const gs = waits.map(([name, fn]) => {
+      const g = spawn(fn);
+      g.name = name;
+      return g;
+    });
+    await sleep(20);
+    const lines = formatRunInfo().split('\n');
+    const state = (name: string): string => {
+      const line = lines.find((l) => l.includes(`"${name}"`));
+      assert.ok(line !== undefined, `${name} is drawn`);
+      return line.slice(line.indexOf('()> (') + 5, -1);
+    };
+    try {
+      assert.equal(state('event'), 'waiting on Event { set: false, waiters: 1, links: 0 }');
+      assert.match(state('asyncresult'), /^waiting on AsyncResult \{.*waiters: 1/);
+      assert.match(state('get'), /^waiting on Queue \{ size: 0, maxsize: null, getters: 1, /);
+      assert.match(
+        state('put'),
+        /^waiting on Queue \{ size: 1, maxsize: 1, getters: 0, putters: 1, /,
+      );
+      assert.match(state('channel'), /^waiting on Channel \{.*putters: 1/);
+      assert.match(state('join'), /^waiting on Queue \{.*unfinishedTasks: 1, joiners: 1 \}$/);
+      assert.match(state('sem'), /^waiting on Semaphore \{.*waiters: 1/);
+      assert.match(state('group'), /^waiting on Group \{/);
+      assert.match(state('poolslot'), /^waiting on Pool \{/);
+      assert.match(state('greenlet'), /^waiting on <Greenlet "member" #\d+: <anonymous>\(\)>$/);
+      assert.match(state('accept'), /^waiting on <Socket tcp 127\.0\.0\.1:\d+>$/);
+      assert.equal(state('child'), `waiting on <Popen pid=${child.pid} returncode=null>`);
+      assert.equal(state('sleep'), 'waiting');
+    } finally {
+      for (const g of gs) await g.kill();
+      await member.kill();
+      await busy.kill();
+      child.kill();
+      await child.wait();
+      server.close();
+    }
   });
 });
 

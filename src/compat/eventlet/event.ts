@@ -47,7 +47,7 @@ function returnUndefined(): undefined {
 export class Event<T = unknown> {
   #state = UNSENT;
   #value: unknown = undefined;
-  readonly #waiters = new WaitList();
+  readonly #waiters = new WaitList(this);
 
   /**
    * Send `value` (default `undefined`) to every waiter, now and later, until {@link Event.reset}.

@@ -61,11 +61,12 @@ function notAFunction(where: string, fn: unknown): TypeError {
 export class GreenPool {
   #size: number;
   readonly #running = new Set<Greenlet>();
-  readonly #waiters = new WaitList();
+  readonly #waiters = new WaitList(this);
   #reserved = 0;
   readonly #idle = new Event();
   /** Told by the hub when a caller waiting for a slot is interrupted. */
-  readonly #owner: WaitOwner = {
+  readonly #owner: WaitOwner & { target: object } = {
+    target: this,
     abortWait: (w: Waiter, held: boolean): void => {
       if (!held) {
         this.#waiters.remove(w);

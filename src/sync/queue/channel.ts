@@ -91,17 +91,18 @@ function throwFull(): never {
  */
 export class Channel<T = unknown> implements AsyncIterable<T> {
   /** Waiting getters (data: the putter whose item they were handed, or null). */
-  #getters = new WaitList();
+  #getters = new WaitList(this);
   /** Waiting putters (data: the item). */
-  #putters = new WaitList();
+  #putters = new WaitList(this);
   /** Putters given back by an interrupted getter; served before `#putters`. */
-  #returned = new WaitList();
-  #peekers = new WaitList();
+  #returned = new WaitList(this);
+  #peekers = new WaitList(this);
   /** `putNowait` items given back by an interrupted getter; served first. */
   #orphans: Deque<T> | null = null;
   #state = OPEN;
 
-  #getOwner: WaitOwner = {
+  #getOwner: WaitOwner & { target: object } = {
+    target: this,
     abortWait: (w: Waiter, held: boolean): void => {
       if (!held) {
         this.#getters.remove(w);
@@ -121,6 +122,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
   };
 
   #putOwner = {
+    target: this,
     abortWait: (w: Waiter): void => {
       const p = w as ChannelPutter;
       if (p.where === IN_PUTTERS) this.#putters.remove(p);

@@ -107,10 +107,10 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
   #store: ItemStore<T> = new Deque<T>();
   #max: number;
   /** Waiting getters; non-empty only while the store is empty. */
-  #getters = new WaitList();
+  #getters = new WaitList(this);
   /** Waiting putters (data: the item); non-empty only while the queue is full. */
-  #putters = new WaitList();
-  #peekers = new WaitList();
+  #putters = new WaitList(this);
+  #peekers = new WaitList(this);
   /** Putters woken for a freed slot that have not resumed yet. */
   #reserved = 0;
   #state = OPEN;
@@ -118,13 +118,15 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
   #joiners: WaitList | null = null;
 
   #getOwner = {
+    target: this,
     abortWait: (w: Waiter, held: boolean): void => {
       if (held) this.#handBack(w.value as T);
       else this.#getters.remove(w);
     },
   };
 
-  #putOwner: WaitOwner = {
+  #putOwner: WaitOwner & { target: object } = {
+    target: this,
     abortWait: (w: Waiter, held: boolean): void => {
       if (held) {
         this.#reserved--;
@@ -479,7 +481,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     const err = readWaitOptions(options, 'Queue.join');
     if (err !== NONE) return rejectWait(err);
     if (this.#unfinished === 0) return Promise.resolve(true);
-    if (this.#joiners === null) this.#joiners = new WaitList();
+    if (this.#joiners === null) this.#joiners = new WaitList(this);
     const w = new Waiter<boolean>(this.#joiners, returnFalse);
     this.#joiners.push(w);
     return w.start(waitArgs.timeout, waitArgs.signal);

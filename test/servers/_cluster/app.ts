@@ -1,0 +1,45 @@
+// The cluster script of test/servers/cluster.test.ts, run as a real process: the primary (and,
+// through node:cluster, every worker) runs this file. Workers serve `/?id=N&ms=M`: sleep M ms in
+// the request's greenlet, append "N pid" to the file named by CLUSTER_LOG, answer "N pid". The
+// primary prints one JSON line per event on stdout and reads commands on stdin
+// (`restart`, `stop`).
+import { appendFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { sleep } from '../../../src/index.js';
+import { HttpServer, runCluster } from '../../../src/servers/http.js';
+
+const log = process.env.CLUSTER_LOG ?? '';
+const workers = Number(process.env.CLUSTER_WORKERS ?? 2);
+
+async function app(req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  const id = url.searchParams.get('id') ?? '?';
+  const ms = Number(url.searchParams.get('ms') ?? 0);
+  appendFileSync(log, `${id} ${process.pid}\n`);
+  if (ms > 0) await sleep(ms);
+  return new Response(`${id} ${process.pid}`);
+}
+
+const handle = await runCluster(
+  async () => {
+    const server = new HttpServer(['127.0.0.1', 0], app, { log: null });
+    await server.start();
+    return server;
+  },
+  { workers, stopTimeout: 5000 },
+);
+if (handle !== null) {
+  const say = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+  say({ event: 'serving', port: handle.port, pids: handle.pids });
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'restart') {
+      await handle.restart();
+      say({ event: 'restarted', pids: handle.pids });
+    } else if (line === 'stop') {
+      await handle.stop();
+      say({ event: 'stopped', pids: handle.pids });
+      break;
+    }
+  }
+  process.stdin.destroy(); // nothing else keeps the primary alive once its workers are gone
+}
