@@ -141,6 +141,9 @@ export class StreamIO {
     sock.on('error', onError);
     sock.on('close', onClose);
     sock.on('drain', onDrain);
+    // A socket paused by its previous owner keeps what it buffered until resumed: 'data' then
+    // delivers that first, in order.
+    if (sock.readableFlowing === false) sock.resume();
   }
 
   /** Stop listening to the Node socket (before it is wrapped in TLS). Returns unread bytes. */
