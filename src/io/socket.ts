@@ -32,7 +32,7 @@ import {
   withAddress,
 } from './_errors.js';
 import { ListenerIO } from './_listener.js';
-import { StreamIO, WRITE_CHUNK } from './_stream.js';
+import { StreamIO, WRITE_AHEAD, WRITE_CHUNK } from './_stream.js';
 import { FileObject } from './fileobject.js';
 
 export type { Datagram } from './_datagram.js';
@@ -277,8 +277,8 @@ export class Socket {
 
   /**
    * Send all of `data` (bytes, or a string as UTF-8). Resolves once Node's socket has accepted
-   * every byte without exceeding its buffer: large data goes in 64 KiB chunks, each waiting for
-   * `'drain'` (back-pressure). A kill or `Timeout` there stops sending what Node has not yet
+   * every byte without exceeding its buffer: large data goes in 64 KiB chunks, waiting for
+   * `'drain'` whenever Node holds 1 MiB unsent (back-pressure). A kill or `Timeout` there stops sending what Node has not yet
    * accepted. The `timeout` option bounds the whole call (SocketTimeout).
    * @throws EBADF after `close()`; EPIPE after `shutdown('write')` or when the peer is gone
    * @example
@@ -332,7 +332,8 @@ export class Socket {
     for (let pos = 0; pos < bytes.length; pos += WRITE_CHUNK) {
       const we = io.writeError(where);
       if (we !== null) throw we;
-      if (!io.sock.write(bytes.subarray(pos, pos + WRITE_CHUNK))) {
+      const s = io.sock;
+      if (!s.write(bytes.subarray(pos, pos + WRITE_CHUNK)) && s.writableLength >= WRITE_AHEAD) {
         const left = deadline === null ? null : Math.max(0, deadline - performance.now());
         await io.parkWriter(left, signal);
       }
