@@ -15,8 +15,9 @@
  * - Waiters come from the free list (`obtainWaiter`): the queue drops a waiter as soon as it
  *   wakes or aborts it.
  * Tests: test/io/stream.conformance.ts ("a recv woken by bytes and killed before it resumes
- * loses nothing…"), test/io/listener.test.ts ("a kill at accept loses no connection"),
- * test/io/udp.test.ts (a killed recvfrom loses no datagram).
+ * loses nothing…"), test/io/listener.test.ts ("an accept woken by a connection and killed
+ * before it resumes loses nothing"), test/io/udp.test.ts ("a kill lands at recvfrom; a recvfrom
+ * woken and killed before it resumes loses no datagram").
  *
  * @module
  */
