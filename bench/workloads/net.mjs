@@ -4,7 +4,8 @@
 //   w7-node | w7-verdant | w7-gevent: the anchors' W7 driver (50 connections × 2,000 64-byte
 //     echoes) against a bare node:net callback server, a verdant StreamServer, gevent's
 //     StreamServer; times = wall seconds, cpu_times = the SERVER's CPU seconds.
-//   idle-node | idle-verdant: 10k idle connections; runs[].bytes_per_task = server RSS per conn.
+//   idle-node | idle-verdant: 10k idle connections; runs[].bytes_per_task = server RSS per conn
+//     (young generation pinned in both: see onceIdle).
 //   bulk-node | bulk-verdant: one connection streaming BENCH_BULK_BYTES (default 256 MiB).
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -104,8 +105,13 @@ async function once7() {
 
 async function onceIdle() {
   const mode = workload.slice(5);
+  // Both servers run with the young generation pinned at 1 MiB: V8 grows it (up to 32 MiB of
+  // RSS) with the allocation rate of the connection burst, garbage that is collected but stays
+  // committed, 1–6 KB "per connection" at 10k that does not grow with the count of connections
+  // and that rewards a server for allocating less while connecting, not for holding less.
   const { child, port, output } = await startServer(process.execPath, [
     '--expose-gc',
+    '--max-semi-space-size=1',
     join(HERE, 'idle-server.mjs'),
     'PORT',
     String(IDLE),
@@ -120,7 +126,7 @@ async function onceIdle() {
       socks.push(s);
       if (i % 500 === 499) await once(s, 'connect');
     }
-    for (let i = 0; i < 400 && !output().includes('rss_per_conn'); i++)
+    for (let i = 0; i < 1200 && !output().includes('rss_per_conn'); i++)
       await new Promise((r) => setTimeout(r, 50));
     const m = lastJson(output());
     return {

@@ -221,7 +221,13 @@ export function wrapSocket(sock: Socket, opts: WrapOptions = {}): Promise<Socket
   } catch (e) {
     return Promise.reject(e);
   }
-  const { sock: ns, timeout } = detached;
+  const { sock: ns, timeout, rest } = detached;
+  // Bytes our buffer read ahead (a hello pipelined behind STARTTLS) belong to the TLS stream:
+  // put them back in the Node socket's readable buffer, paused so that nothing emits them, where
+  // the TLSSocket takes what is buffered when it starts reading.
+  ns.pause();
+  if (rest.length > 0)
+    ns.unshift(rest.length === 1 ? (rest[0] as Uint8Array) : Buffer.concat(rest));
   const label = Array.isArray(peer) ? formatTarget({ host: peer[0], port: peer[1] }) : peer.path;
   const { serverSide, timeout: _t, signal: _s, ...tlsOpts } = opts;
   return callbackWait<Socket>(

@@ -5,58 +5,40 @@
  * Design note — nothing is lost. A connection arriving while an acceptor waits wakes it
  * holding that connection; when a kill or `Timeout` lands before it resumes, `abortWait(w,
  * true)` puts the connection back at the head of the backlog (or hands it to the next acceptor),
- * so the next `accept()` gets it. Connections still in the backlog when the listener closes are
+ * so the next `accept()` gets it (the queue is an {@link Arrivals}). Connections still in the backlog when the listener closes are
  * closed (as the kernel drops its backlog). Tests: test/io/listener.test.ts.
  *
  * @module
  */
 import type { Server } from 'node:net';
-import { ioEnded, ioStarted, Waiter, WaitList } from '../core/lowlevel.js';
-import { badFd, throwSocketTimeout } from './_errors.js';
+import { Arrivals } from './_arrivals.js';
+import { badFd } from './_errors.js';
 
 /** One accepted connection, already wrapped (any type the Socket layer chooses). */
 export interface Closable {
   close(): void;
 }
 
-class Acceptors<C extends Closable> extends WaitList {
-  readonly io: ListenerIO<C>;
-  constructor(io: ListenerIO<C>) {
-    super();
-    this.io = io;
-  }
-  override abortWait(w: Waiter, held: boolean): void {
-    if (!held) {
-      this.remove(w);
-      ioEnded(w.hub);
-      return;
-    }
-    this.io.offer(w.value as C, true);
-  }
-}
-
 /** The accept machinery of one listening socket. @internal */
-export class ListenerIO<C extends Closable> {
+export class ListenerIO<C extends Closable> extends Arrivals<C> {
   readonly server: Server;
   readonly backlog: C[] = [];
-  readonly acceptors: Acceptors<C>;
   closed = false;
   error: Error | null = null;
-  watchers: Set<() => void> | null = null;
 
   constructor(server: Server) {
+    super();
     this.server = server;
-    this.acceptors = new Acceptors(this);
     server.on('error', (err: Error) => {
       if (this.error === null) this.error = err;
-      let w = this.acceptors.shift();
-      while (w !== null) {
-        ioEnded(w.hub);
-        w.wakeError(err);
-        w = this.acceptors.shift();
-      }
+      this.failAll(err);
       this.notify();
     });
+  }
+
+  /** An interrupted acceptor's connection goes back to the head of the backlog. */
+  override handBack(conn: C): void {
+    this.offer(conn, true);
   }
 
   /** A new connection (or one an interrupted acceptor handed back, `front`). */
@@ -65,12 +47,7 @@ export class ListenerIO<C extends Closable> {
       conn.close();
       return;
     }
-    const w = this.acceptors.shiftLive();
-    if (w !== null) {
-      ioEnded(w.hub);
-      w.wake(conn);
-      return;
-    }
+    if (this.deliver(conn)) return;
     if (front) this.backlog.unshift(conn);
     else this.backlog.push(conn);
     this.notify();
@@ -84,31 +61,12 @@ export class ListenerIO<C extends Closable> {
     return false;
   }
 
-  /** Park an acceptor (the backlog is empty). */
-  park(timeout: number | null, signal: AbortSignal | null): Promise<C> {
-    const w = new Waiter<C>(this.acceptors, throwSocketTimeout);
-    this.acceptors.push(w);
-    ioStarted(w.hub);
-    return w.start(timeout, signal);
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.server.close();
     for (const c of this.backlog.splice(0)) c.close();
-    let w = this.acceptors.shift();
-    while (w !== null) {
-      ioEnded(w.hub);
-      w.wakeError(badFd('Socket.accept', true));
-      w = this.acceptors.shift();
-    }
+    this.failAll(() => badFd('Socket.accept', true));
     this.notify();
-  }
-
-  notify(): void {
-    const ws = this.watchers;
-    if (ws === null || ws.size === 0) return;
-    for (const cb of [...ws]) cb();
   }
 }

@@ -23,55 +23,29 @@
  * @module
  */
 import type { Socket as NodeSocket } from 'node:net';
-import { ioEnded, ioStarted, obtainWaiter, type Waiter, WaitList } from '../core/lowlevel.js';
-import { badFd, coded, throwSocketTimeout } from './_errors.js';
+import { ioEnded, type Waiter } from '../core/lowlevel.js';
+import { Arrivals } from './_arrivals.js';
+import { badFd, coded } from './_errors.js';
 
 /** Pause the Node socket when this many bytes are buffered and unread. */
 export const READ_AHEAD = 256 * 1024;
 /** A reader served from the buffer yields to the hub after this many bytes. */
 export const YIELD_EVERY = 64 * 1024;
-/** `sendall` writes in chunks of this size, waiting for `'drain'` between them. */
+/** `sendall` writes in chunks of this size. */
 export const WRITE_CHUNK = 64 * 1024;
+/**
+ * `sendall` waits for `'drain'` once Node holds this many of its bytes unsent: a wait per
+ * 64 KiB chunk made a bulk transfer stall on a drain cycle every 64 KiB (1 GiB took 1.6× a
+ * piped node:net pair).
+ */
+export const WRITE_AHEAD = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
+/** The buffer of every socket with nothing unread (never written to): no array per idle socket. */
+const NO_CHUNKS: Uint8Array[] = [];
 
 /** What a reader asks for: at most this many bytes, or bytes copied into this array. */
 type ReadRequest = number | Uint8Array;
-
-/** The readers' list: hands back what an interrupted reader held. */
-class Readers extends WaitList {
-  /** Put `w` (just shifted) back at the head. */
-  unshiftBack(w: Waiter): void {
-    const rest: Waiter[] = [];
-    for (let x = this.shift(); x !== null; x = this.shift()) rest.push(x);
-    this.push(w);
-    for (const x of rest) this.push(x);
-  }
-
-  readonly io: StreamIO;
-  constructor(io: StreamIO) {
-    super();
-    this.io = io;
-  }
-  override abortWait(w: Waiter, held: boolean): void {
-    if (!held) {
-      this.remove(w);
-      ioEnded(w.hub);
-      return;
-    }
-    this.io.handBack(w);
-  }
-}
-
-/** The writers' list (`sendall` waiting for `'drain'`). */
-class Writers extends WaitList {
-  override abortWait(w: Waiter, held: boolean): void {
-    if (!held) {
-      this.remove(w);
-      ioEnded(w.hub);
-    }
-  }
-}
 
 /** The StreamIO of a Node socket: one shared listener per event instead of closures per socket. */
 const kIO: unique symbol = Symbol('verdant.streamIO');
@@ -92,11 +66,15 @@ function onDrain(this: Tagged): void {
   this[kIO]._onDrain();
 }
 
-/** The read/write machinery of one connected stream socket. @internal */
-export class StreamIO {
+/**
+ * The read/write machinery of one connected stream socket. It is its readers' queue (an
+ * {@link Arrivals}: one object per connection less, which counts with 10k idle connections).
+ * @internal
+ */
+export class StreamIO extends Arrivals<Uint8Array | number> {
   readonly sock: NodeSocket;
-  /** Unread chunks; the first may be partly read (`#offset`). */
-  #chunks: Uint8Array[] = [];
+  /** Unread chunks; the first may be partly read (`#offset`). Empty: the shared NO_CHUNKS. */
+  #chunks: Uint8Array[] = NO_CHUNKS;
   #offset = 0;
   /** Bytes buffered and unread. */
   buffered = 0;
@@ -109,15 +87,8 @@ export class StreamIO {
   #paused = false;
   /** Bytes handed to readers without a wait since the last wait. */
   #unyielded = 0;
-  readonly readers: Readers;
-  #writers: Writers | null = null;
-  /** The writers' list, made on the first wait for `'drain'`. */
-  get writers(): Writers {
-    this.#writers ??= new Writers(this.readers.target);
-    return this.#writers;
-  }
-  /** Readiness watchers (waitRead, waitWrite, select): called on every change. */
-  watchers: Set<() => void> | null = null;
+  /** The writers' queue (`sendall` waiting for `'drain'`), made on the first such wait. */
+  #writers: Arrivals<void> | null = null;
   /** The peer address ([host, port] or {path}), for messages. */
   readonly #peer: unknown;
 
@@ -132,15 +103,18 @@ export class StreamIO {
   }
 
   constructor(sock: NodeSocket, peer: unknown) {
+    super();
     this.sock = sock;
     this.#peer = peer;
-    this.readers = new Readers(this);
     (sock as Tagged)[kIO] = this;
     sock.on('data', onData);
     sock.on('end', onEnd);
     sock.on('error', onError);
     sock.on('close', onClose);
     sock.on('drain', onDrain);
+    // A socket paused by its previous owner keeps what it buffered until resumed: 'data' then
+    // delivers that first, in order.
+    if (sock.readableFlowing === false) sock.resume();
   }
 
   /** Stop listening to the Node socket (before it is wrapped in TLS). Returns unread bytes. */
@@ -154,7 +128,7 @@ export class StreamIO {
     const rest = this.#chunks;
     if (rest.length > 0 && this.#offset > 0)
       rest[0] = (rest[0] as Uint8Array).subarray(this.#offset);
-    this.#chunks = [];
+    this.#chunks = NO_CHUNKS;
     this.#offset = 0;
     this.buffered = 0;
     if (this.#paused) {
@@ -232,29 +206,23 @@ export class StreamIO {
   }
 
   /** Park a reader (the caller checked it must wait). */
-  parkReader(req: ReadRequest, timeout: number | null, signal: AbortSignal | null): Promise<never> {
-    // A pooled Waiter: nothing keeps it once it is woken or handed back.
-    const w = obtainWaiter<never>(this.readers, throwSocketTimeout);
-    w.data = req;
-    this.readers.push(w);
-    ioStarted(w.hub);
-    const p = w.start(timeout, signal);
+  parkReader<R>(req: ReadRequest, timeout: number | null, signal: AbortSignal | null): Promise<R> {
+    const p = this.park<R>(timeout, signal, req);
     if (this.buffered > 0) this.#serve(); // the yield of tryRead: woken at once, resumed in turn
     return p;
   }
 
   /** Hand the bytes an interrupted reader held back to the buffer's head, then serve. */
-  handBack(w: Waiter): void {
+  override handBack(got: Uint8Array | number, w: Waiter): void {
     const req = w.data as ReadRequest;
-    const v = w.value;
-    let bytes: Uint8Array;
-    if (typeof req === 'number') bytes = v as Uint8Array;
-    else bytes = Buffer.from(req.subarray(0, v as number));
+    const bytes =
+      typeof req === 'number' ? (got as Uint8Array) : Buffer.from(req.subarray(0, got as number));
     if (bytes.length > 0 && !this.closed) {
-      if (this.#offset > 0) {
+      if (this.#chunks === NO_CHUNKS) this.#chunks = [];
+      else if (this.#offset > 0) {
         this.#chunks[0] = (this.#chunks[0] as Uint8Array).subarray(this.#offset);
-        this.#offset = 0;
       }
+      this.#offset = 0;
       this.#chunks.unshift(bytes);
       this.buffered += bytes.length;
     }
@@ -265,7 +233,7 @@ export class StreamIO {
   #serve(): void {
     this.#unyielded = 0;
     while (this.readable) {
-      const w = this.readers.shiftLive();
+      const w = this.shiftLive();
       if (w === null) return;
       ioEnded(w.hub);
       if (this.closed) {
@@ -285,20 +253,19 @@ export class StreamIO {
     if (this.closed || this.eof) return;
     if (this.buffered === 0 && this.watchers === null) {
       // The common case: a reader waits for just this chunk.
-      const w = this.readers.shiftLive();
+      const w = this.peekLive();
       if (w !== null) {
         const req = w.data as ReadRequest;
         if (typeof req === 'number' && chunk.length <= req) {
-          ioEnded(w.hub);
-          w.wake(chunk);
+          this.wakeWith(w, chunk);
           return;
         }
-        this.readers.unshiftBack(w);
       }
     }
-    this.#chunks.push(chunk);
+    if (this.#chunks === NO_CHUNKS) this.#chunks = [chunk];
+    else this.#chunks.push(chunk);
     this.buffered += chunk.length;
-    if (this.readers.size > 0) this.#serve();
+    if (this.size > 0) this.#serve();
     if (this.buffered >= READ_AHEAD && !this.#paused) {
       this.#paused = true;
       this.sock.pause();
@@ -335,27 +302,13 @@ export class StreamIO {
 
   /** @internal */
   _onDrain(): void {
-    if (this.#writers === null) {
-      this.notify();
-      return;
-    }
-    let w = this.writers.shift();
-    while (w !== null) {
-      ioEnded(w.hub);
-      w.wake(undefined);
-      w = this.writers.shift();
-    }
+    const ws = this.#writers;
+    if (ws !== null) while (ws.deliver(undefined));
     this.notify();
   }
 
   #failWriters(err: Error): void {
-    if (this.#writers === null) return;
-    let w = this.writers.shift();
-    while (w !== null) {
-      ioEnded(w.hub);
-      w.wakeError(err);
-      w = this.writers.shift();
-    }
+    this.#writers?.failAll(err);
   }
 
   // ---- writing ----
@@ -381,10 +334,11 @@ export class StreamIO {
 
   /** Wait for `'drain'`. */
   parkWriter(timeout: number | null, signal: AbortSignal | null): Promise<void> {
-    const w = obtainWaiter<void>(this.writers, throwSocketTimeout);
-    this.writers.push(w);
-    ioStarted(w.hub);
-    return w.start(timeout, signal);
+    if (this.#writers === null) {
+      this.#writers = new Arrivals<void>();
+      this.#writers.target = this.target; // run info names the socket
+    }
+    return this.#writers.park(timeout, signal);
   }
 
   // ---- closing ----
@@ -393,7 +347,7 @@ export class StreamIO {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.#chunks = [];
+    this.#chunks = NO_CHUNKS;
     this.#offset = 0;
     this.buffered = 0;
     this.#serve();
@@ -406,12 +360,5 @@ export class StreamIO {
       setTimeout(() => s.destroy(), 1000).unref();
     }
     this.notify();
-  }
-
-  /** Tell the readiness watchers that something changed. */
-  notify(): void {
-    const ws = this.watchers;
-    if (ws === null || ws.size === 0) return;
-    for (const cb of [...ws]) cb();
   }
 }

@@ -32,7 +32,7 @@ import {
   withAddress,
 } from './_errors.js';
 import { ListenerIO } from './_listener.js';
-import { StreamIO, WRITE_CHUNK } from './_stream.js';
+import { StreamIO, WRITE_AHEAD, WRITE_CHUNK } from './_stream.js';
 import { FileObject } from './fileobject.js';
 
 export type { Datagram } from './_datagram.js';
@@ -110,7 +110,7 @@ export class Socket {
       s.#type = type;
       s.#peer = peer;
       s.#stream = new StreamIO(ns, peer);
-      s.#stream.readers.target = s; // run info names the socket a greenlet waits on
+      s.#stream.target = s; // run info names the socket a greenlet waits on
       return s;
     };
   }
@@ -133,7 +133,7 @@ export class Socket {
     }
     this.#type = type;
     this.#udp = new DatagramIO(dgram.createSocket(type));
-    this.#udp.receivers.target = this;
+    this.#udp.target = this;
   }
 
   /** `'tcp'`, `'unix'`, `'tls'`, `'udp4'` or `'udp6'`. */
@@ -279,8 +279,8 @@ export class Socket {
 
   /**
    * Send all of `data` (bytes, or a string as UTF-8). Resolves once Node's socket has accepted
-   * every byte without exceeding its buffer: large data goes in 64 KiB chunks, each waiting for
-   * `'drain'` (back-pressure). A kill or `Timeout` there stops sending what Node has not yet
+   * every byte without exceeding its buffer: large data goes in 64 KiB chunks, waiting for
+   * `'drain'` whenever Node holds 1 MiB unsent (back-pressure). A kill or `Timeout` there stops sending what Node has not yet
    * accepted. The `timeout` option bounds the whole call (SocketTimeout).
    * @throws EBADF after `close()`; EPIPE after `shutdown('write')` or when the peer is gone
    * @example
@@ -334,7 +334,8 @@ export class Socket {
     for (let pos = 0; pos < bytes.length; pos += WRITE_CHUNK) {
       const we = io.writeError(where);
       if (we !== null) throw we;
-      if (!io.sock.write(bytes.subarray(pos, pos + WRITE_CHUNK))) {
+      const s = io.sock;
+      if (!s.write(bytes.subarray(pos, pos + WRITE_CHUNK)) && s.writableLength >= WRITE_AHEAD) {
         const left = deadline === null ? null : Math.max(0, deadline - performance.now());
         await io.parkWriter(left, signal);
       }
@@ -727,7 +728,7 @@ export class Socket {
     s.#type = type;
     const io = new ListenerIO<Socket>(server);
     s.#listener = io;
-    io.acceptors.target = s;
+    io.target = s;
     const unix = type === 'unix';
     const child: SocketType = type === 'tls' ? 'tls' : unix ? 'unix' : 'tcp';
     server.on(type === 'tls' ? 'secureConnection' : 'connection', (ns: net.Socket) => {

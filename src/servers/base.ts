@@ -317,13 +317,14 @@ export abstract class BaseServer {
   }
 
   /**
-   * Spawn a handler greenlet `fn(...args)` in `this.pool`; `onEnd` (if given) runs from the
-   * hub when it has ended, however it ended. Waits for a free slot when the pool is full.
+   * Spawn a handler greenlet `fn(...args)` in `this.pool`; `onEnd(greenlet)` (if given) runs
+   * from the hub when it has ended, however it ended (one shared function serves every handler:
+   * it finds what to close in `greenlet.args`). Waits for a free slot when the pool is full.
    */
   protected async spawnHandler<A extends unknown[]>(
     fn: (...args: A) => unknown,
     args: A,
-    onEnd?: () => void,
+    onEnd?: (g: Greenlet) => void,
   ): Promise<Greenlet> {
     const g = await this.pool.spawn(fn, ...args);
     if (onEnd !== undefined) g[kQuietLink](onEnd);

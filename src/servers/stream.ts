@@ -14,9 +14,15 @@
  */
 import type { TlsOptions } from 'node:tls';
 import { Cancellation } from '../core/errors.js';
+import type { Greenlet } from '../core/greenlet.js';
 import type { Address } from '../io/_errors.js';
 import { listen, type Socket } from '../io/socket.js';
 import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
+
+/** Closes a handler's client socket (its first argument) once the handler has ended. */
+function closeClient(g: Greenlet): void {
+  (g.args[0] as Socket).close();
+}
 
 /** A connection handler: runs in its own greenlet; the socket is closed when it ends. */
 export type StreamHandler = (socket: Socket, address: Address) => unknown;
@@ -97,7 +103,7 @@ export class StreamServer extends BaseServer {
           throw e;
         }
         const [client, address] = conn;
-        await this.spawnHandler(this.#handle, [client, address], () => client.close());
+        await this.spawnHandler(this.#handle, [client, address], closeClient);
       }
     });
   }

@@ -215,6 +215,32 @@ describe('TLS', () => {
       ts.close();
     });
   });
+
+  test('wrapSocket keeps the handshake bytes that arrived before the wrap (STARTTLS with a pipelined hello)', async () => {
+    const { key, cert } = await testCert();
+    const { wrapSocket } = await import('../../src/io/socket.js');
+    await withListener(async (l, addr) => {
+      const [c, [s]] = await Promise.all([createConnection(addr), l.accept()]);
+      // The client says STARTTLS and starts its handshake at once, without waiting for a reply.
+      await c.sendall('STARTTLS\n');
+      const client = spawn(() =>
+        wrapSocket(c, { ca: cert, servername: 'localhost', timeout: 5000 }),
+      );
+      // Let the hello reach the server's buffer behind the command before the server reads.
+      const raw = nodeOf(s) as net.Socket;
+      for (let i = 0; i < 100 && raw.bytesRead <= 9; i++) await sleep(10);
+      assert.ok(raw.bytesRead > 9, 'the hello arrived before the wrap');
+      assert.equal(Buffer.from(await s.recv(9)).toString(), 'STARTTLS\n');
+      const ts = await wrapSocket(s, { serverSide: true, key, cert, timeout: 5000 });
+      const tc = await client.get();
+      await tc.sendall('secret');
+      assert.equal(Buffer.from(await ts.recv(6, { timeout: 5000 })).toString(), 'secret');
+      await ts.sendall('reply');
+      assert.equal(Buffer.from(await tc.recv(5, { timeout: 5000 })).toString(), 'reply');
+      tc.close();
+      ts.close();
+    });
+  });
 });
 
 after(() => assertNoLiveHandles());

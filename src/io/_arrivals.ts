@@ -1,0 +1,97 @@
+/**
+ * The arrival queue every socket machine waits on: a FIFO of {@link Waiter}s for something Node
+ * delivers — bytes (`StreamIO`), a connection (`ListenerIO`), a datagram (`DatagramIO`), a
+ * `'drain'` (a stream's writers). A machine *is* its readers' queue (it extends this class: one
+ * object less per connection) and says in {@link Arrivals.handBack} where an interrupted
+ * waiter's item goes. It also keeps the machine's readiness watchers (`waitRead`, `select`).
+ *
+ * Design note — the I/O count and nothing lost.
+ * - Every parked wait counts as I/O in flight (`ioStarted`) until it is woken ({@link
+ *   Arrivals.deliver}, {@link Arrivals.failAll}) or interrupted (`abortWait`): each path calls
+ *   `ioEnded` exactly once, so `wait()` and the virtual clock see the hub busy exactly as long.
+ * - A waiter is woken *holding* its item. When a kill, `Timeout`, the `timeout` option or a
+ *   signal lands before it resumes, `abortWait(w, true)` passes the item to `handBack`, which puts
+ *   it back at the head of the machine's buffer (or gives it to the next waiter).
+ * - Waiters come from the free list (`obtainWaiter`): the queue drops a waiter as soon as it
+ *   wakes or aborts it.
+ * Tests: test/io/stream.conformance.ts ("a recv woken by bytes and killed before it resumes
+ * loses nothing…"), test/io/listener.test.ts ("an accept woken by a connection and killed
+ * before it resumes loses nothing"), test/io/udp.test.ts ("a kill lands at recvfrom; a recvfrom
+ * woken and killed before it resumes loses no datagram").
+ *
+ * @module
+ */
+import { ioEnded, ioStarted, obtainWaiter, type Waiter, WaitList } from '../core/lowlevel.js';
+import { throwSocketTimeout } from './_errors.js';
+
+/** A FIFO of waits for items of type `T`, counted as I/O in flight. @internal */
+export class Arrivals<T> extends WaitList {
+  /** Readiness watchers (waitRead, waitWrite, select): called on every change. */
+  watchers: Set<() => void> | null = null;
+
+  /** Tell the readiness watchers that something changed. */
+  notify(): void {
+    const ws = this.watchers;
+    if (ws === null || ws.size === 0) return;
+    for (const cb of [...ws]) cb();
+  }
+
+  /**
+   * Where the item an interrupted waiter held goes (back to the head of the buffer, or to the
+   * next waiter). The default drops it (a `'drain'` carries nothing).
+   */
+  handBack(_item: T, _w: Waiter): void {}
+
+  /**
+   * Park the current greenlet until {@link Arrivals.deliver} (or {@link Arrivals.failAll});
+   * `data` is kept in `w.data` (what the waiter asks for). The timeout rejects with
+   * SocketTimeout.
+   */
+  park<R = T>(timeout: number | null, signal: AbortSignal | null, data?: unknown): Promise<R> {
+    const w = obtainWaiter<R>(this, throwSocketTimeout);
+    w.data = data;
+    this.push(w);
+    ioStarted(w.hub);
+    return w.start(timeout, signal);
+  }
+
+  /** The oldest waiter no kill or timeout has marked, left in the queue, or null. */
+  peekLive(): Waiter | null {
+    let w = this.first;
+    while (w?.cancelled) w = w.next;
+    return w;
+  }
+
+  /** Wake `w` (taken with {@link Arrivals.peekLive}) holding `item`. */
+  wakeWith(w: Waiter, item: unknown): void {
+    this.remove(w);
+    ioEnded(w.hub);
+    w.wake(item);
+  }
+
+  /** Wake the oldest live waiter holding `item`; false when none waits. */
+  deliver(item: T): boolean {
+    const w = this.shiftLive();
+    if (w === null) return false;
+    ioEnded(w.hub);
+    w.wake(item);
+    return true;
+  }
+
+  /** Wake every waiter with `err` (a close, the socket's error). */
+  failAll(err: Error | (() => Error)): void {
+    for (let w = this.shift(); w !== null; w = this.shift()) {
+      ioEnded(w.hub);
+      w.wakeError(typeof err === 'function' ? err() : err);
+    }
+  }
+
+  override abortWait(w: Waiter, held: boolean): void {
+    if (!held) {
+      this.remove(w);
+      ioEnded(w.hub);
+      return;
+    }
+    this.handBack(w.value as T, w);
+  }
+}
