@@ -251,7 +251,9 @@ export class Greenlet<T = unknown> extends Fiber {
    * It runs inside the greenlet; its return value (or resolution) becomes `value`.
    */
   protected run(): T | PromiseLike<T> {
-    return (this.#fn as (...a: unknown[]) => T | PromiseLike<T>)(...this.args);
+    const fn = this.#fn as (...a: unknown[]) => T | PromiseLike<T>;
+    const args = this.args;
+    return args.length === 0 ? fn() : fn(...args);
   }
 
   /**
@@ -318,15 +320,17 @@ export class Greenlet<T = unknown> extends Fiber {
     }
   };
 
+  // The body settled: these run as a promise job of their own, and nothing runs in it after
+  // them, so the hub runs its next ready callbacks right here (no drain job per death).
   static #onValue = (v: unknown): void => {
-    (als.getStore() as Greenlet).#die(v, NONE);
+    (als.getStore() as Greenlet).#die(v, NONE, true);
   };
 
   static #onError = (err: unknown): void => {
-    (als.getStore() as Greenlet).#die(undefined, err);
+    (als.getStore() as Greenlet).#die(undefined, err, true);
   };
 
-  #die(value: unknown, exc: unknown): void {
+  #die(value: unknown, exc: unknown, atJobEnd = false): void {
     if (this.#state === ST_DEAD) return;
     if (exc instanceof GreenletExit) {
       value = exc;
@@ -339,7 +343,6 @@ export class Greenlet<T = unknown> extends Fiber {
     const hub = this._live ?? getHub();
     if (this._wait !== null || this._timeouts !== null) this._cleanupAtDeath();
     if (this._live !== null) hub.liveRemove(this);
-    if (hub.holder === this) hub.release();
     if (exc !== NONE && !this[kHasListeners]()) {
       const linkOf = this.#x?.linkOf;
       hub.reportError(
@@ -348,6 +351,10 @@ export class Greenlet<T = unknown> extends Fiber {
       );
     }
     if (this.#links !== null) this.#scheduleNotify();
+    if (hub.holder === this) {
+      if (atJobEnd) hub.releaseAtJobEnd();
+      else hub.release();
+    }
   }
 
   #scheduleNotify(): void {

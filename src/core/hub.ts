@@ -300,6 +300,20 @@ export class Hub {
     this.#scheduleDrain();
   }
 
+  /**
+   * {@link Hub.release} from the very end of a promise job (a greenlet's body settled): the
+   * ready callbacks run now, in that job, instead of in a drain job of their own. Nothing of the
+   * releasing greenlet runs after it, so the turn rule holds; a death costs no extra job.
+   * @internal
+   */
+  releaseAtJobEnd(): void {
+    const turns = this.turnCounter;
+    if (turns !== null) turns[0] = ((turns[0] as number) + 1) | 0;
+    this.holder = null;
+    if (this.#drainScheduled || this.#running) return;
+    this.#run();
+  }
+
   #scheduleDrain(): void {
     this.#drainScheduled = true;
     // #drain catches everything it runs: this promise never rejects.
