@@ -35,6 +35,10 @@ const DONE = 3;
 const STATE = 3;
 /** Bit: queued on the hub's FIFO. */
 const QUEUED = 4;
+/** Bit: {@link Waiter.completed}. */
+const COMPLETED = 8;
+/** Bit: made by {@link obtainWaiter}, back to the free list once resumed. */
+const POOLED = 16;
 
 /**
  * While non-zero, starting a wait does not give the hub's turn away (race() calls its entrants
@@ -92,19 +96,9 @@ export class Waiter<T = unknown> implements Timed {
   onTimeout: ((w: Waiter<never>) => unknown) | null;
   /** The hub it waits on: its fiber's. */
   hub: Hub;
-  /** @internal Made by {@link obtainWaiter}: back to the free list once resumed. */
-  _pooled = false;
   /** Free slot for the owner (the item a putter offers, a count …). */
   data: unknown = undefined;
-  /**
-   * Set by the owner once the operation this wait stands for has happened and cannot be undone
-   * (a getter took a channel putter's item). A kill or `Timeout` that reaches the wait after that
-   * no longer ends it: the wait resolves and the exception is delivered at the fiber's next wait,
-   * as for a call that completed without waiting. The wait's own `timeout` option and its call's
-   * `signal` are simply too late then.
-   */
-  completed = false;
-  /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED bit. */
+  /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED, COMPLETED, POOLED bits. */
   _state = PENDING;
   /** @internal */ _value: unknown = undefined;
   /** @internal The exception to throw instead of resuming, or NONE. */
@@ -140,6 +134,21 @@ export class Waiter<T = unknown> implements Timed {
   /** Whether the wait has been settled. */
   get isDone(): boolean {
     return (this._state & STATE) === DONE;
+  }
+
+  /**
+   * Set by the owner once the operation this wait stands for has happened and cannot be undone
+   * (a getter took a channel putter's item). A kill or `Timeout` that reaches the wait after that
+   * no longer ends it: the wait resolves and the exception is delivered at the fiber's next wait,
+   * as for a call that completed without waiting. The wait's own `timeout` option and its call's
+   * `signal` are simply too late then.
+   */
+  get completed(): boolean {
+    return (this._state & COMPLETED) !== 0;
+  }
+  set completed(value: boolean) {
+    if (value) this._state |= COMPLETED;
+    else this._state &= ~COMPLETED;
   }
 
   /**
@@ -189,7 +198,7 @@ export class Waiter<T = unknown> implements Timed {
     if ((this._state & STATE) !== PENDING) return false;
     this._state |= WOKEN;
     this._value = value;
-    this.#enqueue();
+    Waiter.#enqueue(this);
     return true;
   }
 
@@ -198,7 +207,7 @@ export class Waiter<T = unknown> implements Timed {
     if ((this._state & STATE) !== PENDING) return false;
     this._state |= WOKEN_ERROR;
     this._value = err;
-    this.#enqueue();
+    Waiter.#enqueue(this);
     return true;
   }
 
@@ -212,10 +221,10 @@ export class Waiter<T = unknown> implements Timed {
     return this._value;
   }
 
-  #enqueue(): void {
-    if ((this._state & QUEUED) !== 0) return;
-    this._state |= QUEUED;
-    this.hub.schedule(resume, this);
+  static #enqueue(self: Waiter): void {
+    if ((self._state & QUEUED) !== 0) return;
+    self._state |= QUEUED;
+    self.hub.schedule(resume, self);
   }
 
   /** Mark the wait to throw `exc` when the hub reaches it (first mark wins). @internal */
@@ -223,7 +232,7 @@ export class Waiter<T = unknown> implements Timed {
     if ((this._state & STATE) === DONE) return;
     if (this._cancel !== NONE) return;
     this._cancel = exc;
-    this.#enqueue();
+    Waiter.#enqueue(this);
   }
 
   /** Timer expiry: the `timeout` option elapsed, or a sleep ended. @internal */
@@ -235,7 +244,7 @@ export class Waiter<T = unknown> implements Timed {
   /** Resume (called from the hub); gives the fiber the turn when it settles the wait. @internal */
   _resume(): void {
     const state = this._state & STATE;
-    this._state = state;
+    this._state &= ~QUEUED;
     if (state === DONE) return;
     let exc = this._cancel;
     if (state === WOKEN) {
@@ -249,7 +258,7 @@ export class Waiter<T = unknown> implements Timed {
           }
         }
       } else if (this.completed) {
-        this.#resumeCompleted(exc);
+        Waiter.#resumeCompleted(this, exc);
         return;
       }
     }
@@ -258,11 +267,11 @@ export class Waiter<T = unknown> implements Timed {
     const reject = this.#reject as (e: unknown) => void;
     const promise = this.#promise as Promise<unknown>;
     if (exc === NONE) {
-      this.#settle();
+      Waiter.#settle(this);
       if (state === WOKEN) resolve(this._value);
       else rejectMarked(promise, reject, this._value);
       this.hub.holder = this.fiber;
-      if (this._pooled) recycle(this);
+      if ((this._state & POOLED) !== 0) recycle(this);
       return;
     } else {
       if (this.owner !== null && state !== WOKEN_ERROR) {
@@ -272,7 +281,7 @@ export class Waiter<T = unknown> implements Timed {
           this.hub.reportError(err, 'abortWait');
         }
       }
-      this.#settle();
+      Waiter.#settle(this);
       if (exc === TIMED_OUT) {
         try {
           resolve((this.onTimeout as (w: Waiter<T>) => unknown)(this));
@@ -288,17 +297,17 @@ export class Waiter<T = unknown> implements Timed {
   }
 
   /** A {@link Waiter.completed} wait reached by an interrupt: resolve, then re-deliver it. */
-  #resumeCompleted(exc: unknown): void {
-    const callSignal = this.#abort === null ? null : this.#abort.signal;
-    const resolve = this.#resolve as (v: unknown) => void;
-    this._cancel = NONE;
-    this.#settle();
-    resolve(this._value);
-    this.hub.holder = this.fiber;
+  static #resumeCompleted(self: Waiter, exc: unknown): void {
+    const callSignal = self.#abort === null ? null : self.#abort.signal;
+    const resolve = self.#resolve as (v: unknown) => void;
+    self._cancel = NONE;
+    Waiter.#settle(self);
+    resolve(self._value);
+    self.hub.holder = self.fiber;
     if (exc === TIMED_OUT) return;
     if (callSignal !== null && exc === callSignal.reason && !(exc instanceof Cancellation)) return;
     // An interrupt still requested stays so and lands at the next wait; another is requested anew.
-    this.fiber._deliver(exc);
+    self.fiber._deliver(exc);
   }
 
   /** Withdraw the wait without settling its promise (its fiber died). @internal */
@@ -312,20 +321,20 @@ export class Waiter<T = unknown> implements Timed {
         this.hub.reportError(err, 'abortWait');
       }
     }
-    this.#settle();
+    Waiter.#settle(this);
   }
 
-  #settle(): void {
-    this._state = DONE;
-    this.fiber._removeWait(this);
-    if (this.heapIndex >= 0) this.hub.removeTimer(this);
-    if (this.#abort !== null) {
-      this.#abort.signal.removeEventListener('abort', this.#abort.listener);
-      this.#abort = null;
+  static #settle(self: Waiter): void {
+    self._state = DONE | (self._state & POOLED);
+    self.fiber._removeWait(self);
+    if (self.heapIndex >= 0) self.hub.removeTimer(self);
+    if (self.#abort !== null) {
+      self.#abort.signal.removeEventListener('abort', self.#abort.listener);
+      self.#abort = null;
     }
-    this.#promise = undefined;
-    this.#resolve = undefined;
-    this.#reject = undefined;
+    self.#promise = undefined;
+    self.#resolve = undefined;
+    self.#reject = undefined;
   }
 }
 
@@ -348,7 +357,7 @@ function settleShape(): void {
   const fiber = { _homeHub: () => hub } as unknown as Fiber;
   for (let i = 0; i < 8; i++) {
     const w = new Waiter(null, null, fiber);
-    w._pooled = true;
+    w._state |= POOLED;
     recycle(w);
   }
 }
@@ -376,7 +385,7 @@ export function obtainWaiter<T>(
   const w = freeList.pop();
   if (w === undefined) {
     const n = new Waiter<T>(owner, onTimeout);
-    n._pooled = true;
+    n._state |= POOLED;
     return n;
   }
   const fiber = currentFiber();
@@ -384,7 +393,7 @@ export function obtainWaiter<T>(
   w.hub = fiber._homeHub() ?? getHub();
   w.owner = owner;
   w.onTimeout = onTimeout;
-  w._state = PENDING;
+  w._state = PENDING | POOLED;
   w._cancel = NONE;
   w.prev = null;
   w.next = null;
