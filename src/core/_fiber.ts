@@ -178,7 +178,9 @@ export abstract class Fiber {
     if (this._pendingExc === exc || this._moreExc?.includes(exc) === true) return true;
     if (this._wait === null) return false;
     if (this._wait._cancel === exc) return true;
-    return this._more?.some((w) => w._cancel === exc) === true;
+    const more = this._more;
+    if (more !== null) for (const w of more) if (w._cancel === exc) return true;
+    return false;
   }
 }
 

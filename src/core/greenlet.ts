@@ -65,6 +65,11 @@ export interface LinkEntry {
    * may wait. Otherwise (rawlink, bookkeeping) it runs from the hub and must not wait.
    */
   spawn: boolean;
+  /**
+   * Library code that never waits and needs no current greenlet (the collector of `wait` and
+   * `joinAll`): called as is, without entering the hub greenlet's context.
+   */
+  direct: boolean;
 }
 
 type Link = LinkEntry | Waiter;
@@ -85,6 +90,17 @@ export interface KillOptions {
 let identCounter = 0;
 /** Shared by every greenlet spawned without arguments (an idle greenlet stays small). */
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
+
+/**
+ * A copy of the constructor's rest arguments: while the rest array itself never escapes, the
+ * optimised constructor does not allocate it (spawn without arguments allocates no array).
+ */
+function copyArgs(args: readonly unknown[]): unknown[] {
+  const n = args.length;
+  const out = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) out[i] = args[i];
+  return out;
+}
 
 /** The rarely used part of a greenlet's state. */
 interface Extras {
@@ -198,7 +214,7 @@ export class Greenlet<T = unknown> extends Fiber {
       throw new TypeError(`Greenlet: fn must be a function, got ${typeName(fn)}`);
     }
     this.#fn = fn as ((...args: never[]) => unknown) | undefined;
-    this.args = args.length === 0 ? NO_ARGS : args;
+    this.args = args.length === 0 ? NO_ARGS : copyArgs(args);
     this.spawningGreenlet = currentFiber() as Greenlet | RawGreenlet;
   }
 
@@ -392,19 +408,28 @@ export class Greenlet<T = unknown> extends Fiber {
         Greenlet.#begin(lg);
         continue;
       }
+      if (e.direct) {
+        try {
+          e.cb(g);
+        } catch (err) {
+          Greenlet.#reportLink(g, e.cb, err);
+        }
+        continue;
+      }
       try {
         // From the hub, as the hub greenlet: not inside whichever greenlet last held the turn.
         const r = runRaw(e.cb, g);
-        if (isPromiseLike(r)) {
-          (r as PromiseLike<unknown>).then(undefined, (err: unknown) =>
-            Greenlet.#reportLink(g, e.cb, err),
-          );
-        }
+        if (isPromiseLike(r)) Greenlet.#reportRejection(g, e.cb, r as PromiseLike<unknown>);
       } catch (err) {
         Greenlet.#reportLink(g, e.cb, err);
       }
     }
   };
+
+  /** Report a link callback's rejection (a closure here, not in #notify, which runs per death). */
+  static #reportRejection(g: Greenlet, cb: LinkEntry['cb'], r: PromiseLike<unknown>): void {
+    r.then(undefined, (err: unknown) => Greenlet.#reportLink(g, cb, err));
+  }
 
   static #reportLink(self: Greenlet, cb: LinkEntry['cb'], err: unknown): void {
     getHub().reportError(err, linkContext(cb, self));
@@ -727,7 +752,8 @@ export class Greenlet<T = unknown> extends Fiber {
     if (typeof cb !== 'function') {
       throw new TypeError(`Greenlet.${where}: cb must be a function, got ${typeName(cb)}`);
     }
-    Greenlet.#addLink(self, { cb: cb as unknown as LinkEntry['cb'], kind, quiet, spawn });
+    const cb1 = cb as unknown as LinkEntry['cb'];
+    Greenlet.#addLink(self, { cb: cb1, kind, quiet, spawn, direct: false });
   }
 
   /** Remove every link of `cb`. Never switches. */

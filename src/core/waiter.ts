@@ -169,16 +169,20 @@ export class Waiter<T = unknown> implements Timed {
     if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
       hub.addTimer(this, timeout);
     }
-    if (signal !== undefined && signal !== null) {
-      const listener = (): void => {
-        markCancellation(signal.reason);
-        this._cancelWith(signal.reason);
-      };
-      this.#abort = { signal, listener };
-      signal.addEventListener('abort', listener, { once: true });
-    }
+    if (signal !== undefined && signal !== null) Waiter.#listen(this, signal);
     if (hub.holder === fiber && holdTurn === 0) hub.release();
     return p;
+  }
+
+  // Not inline in start(): a closure there would make every call allocate a context for the
+  // variables it captures, signal or not.
+  static #listen(self: Waiter, signal: AbortSignal): void {
+    const listener = (): void => {
+      markCancellation(signal.reason);
+      self._cancelWith(signal.reason);
+    };
+    self.#abort = { signal, listener };
+    signal.addEventListener('abort', listener, { once: true });
   }
 
   /**

@@ -54,15 +54,19 @@ class Collector {
   values: Map<unknown, { ok: boolean; v: unknown }> | null = null;
   /** Objects linked and not ready yet. */
   pending = 0;
-  /** The objects (a copy the caller made): what is linked among them is unlinked on close. */
+  /** The objects: what is linked among them is unlinked on close. */
   readonly #objects: readonly unknown[];
   waiter: Waiter | null = null;
   #closed = false;
   readonly #entry: LinkEntry;
 
-  constructor(objects: readonly unknown[], where: string) {
+  /**
+   * @param objects - what to wait for; with `greenletsOnly`, anything else is a TypeError
+   *   (`joinAll`, which may pass the caller's own array: it is only read here and on close)
+   */
+  constructor(objects: readonly unknown[], where: string, greenletsOnly = false) {
     this.#objects = objects;
-    this.#entry = { cb: this.onReady, kind: 'any', quiet: false, spawn: false };
+    this.#entry = { cb: this.onReady, kind: 'any', quiet: false, spawn: false, direct: true };
     /** Deduplicates what is not a live greenlet. */
     let seen: Set<unknown> | null = null;
     // An index loop, not for-of: this runs once per call, unoptimised, over 100k greenlets.
@@ -71,6 +75,10 @@ class Collector {
       if (obj instanceof Greenlet && !obj.dead) {
         if (obj[kAddLink](this.#entry)) this.pending++;
         continue;
+      }
+      if (greenletsOnly && !(obj instanceof Greenlet)) {
+        this.close();
+        throw new TypeError(`${where}: every item must be a Greenlet, got ${typeName(obj)}`);
       }
       if (seen === null) seen = new Set();
       if (seen.has(obj)) continue;
@@ -142,6 +150,9 @@ class Collector {
     if (this.#closed) return;
     this.#closed = true;
     if (this.pending === 0) return;
+    // Left on a greenlet the loop below misses (the caller changed its array meanwhile), the
+    // entry no longer counts as someone waiting: that greenlet's failure is still reported.
+    this.#entry.quiet = true;
     // Unlinking what was never linked (a dead greenlet, a duplicate, a promise) does nothing.
     const objects = this.#objects;
     for (let i = 0; i < objects.length; i++) {
@@ -200,11 +211,21 @@ async function joinAllImpl<T extends Greenlet<unknown>>(
   if (greenlets === null || typeof (greenlets as Iterable<T>)[Symbol.iterator] !== 'function') {
     throw new TypeError(`joinAll: greenlets must be iterable, got ${typeName(greenlets)}`);
   }
-  const list = copyOf(greenlets);
-  checkGreenlets(list, 'joinAll');
-  const count = checkCount(opts.count, list.length, 'joinAll');
-  if (count === 0) return [];
-  const c = new Collector(list, 'joinAll');
+  // The caller's own array is not copied (100k pointers stored into a new array cost about as much
+  // as joining them): the collector only reads it, now and when it closes.
+  const list: readonly T[] = Array.isArray(greenlets) ? greenlets : [...greenlets];
+  const c = new Collector(list, 'joinAll', true);
+  let count: number;
+  try {
+    count = checkCount(opts.count, list.length, 'joinAll');
+  } catch (e) {
+    c.close();
+    throw e;
+  }
+  if (count === 0) {
+    c.close();
+    return [];
+  }
   // The collector's own list, in finishing order, is the result: done[0, checked) so far.
   const done = c.done as T[];
   const raise = opts.raiseError === true;
