@@ -172,7 +172,7 @@ export class Hub {
    * monitor's worker thread reads it to see that the hub turns. @internal
    */
   turnCounter: Int32Array | null = null;
-  /** `until()` waits pending. @internal */
+  /** `until()` waits pending: work in flight for `wait()` and a virtual hub's stall. @internal */
   untilCount = 0;
   /** Callbacks run when the hub goes idle (empty FIFO, no holder). @internal */
   #idleFns: (() => void)[] = [];
@@ -426,11 +426,31 @@ export class Hub {
    * Run `fn` the next time the hub is idle (nothing ready to run). Never switches.
    * @internal
    */
-  onIdle(fn: () => void): void {
+  onIdle(fn: () => void, afterWork = false): void {
     this.#idleFns.push(fn);
+    // afterWork: only once the hub has run something (a timer fired, a wait woke) or
+    // {@link Hub.recheckIdle} was called — not at once, which would poll the loop.
+    if (afterWork) return;
     if (this.holder === null && !this.#drainScheduled && this.#size === 0) {
       // Already idle: check from the loop, so the caller finishes its turn first.
       if (!this.#immediatePending) this.#armImmediate();
+    }
+  }
+
+  /**
+   * Something the idle check of `wait()` counts ended without running a callback here (I/O
+   * ended, a timer was removed, an `until` settled): run the idle callbacks again from the loop.
+   * @internal
+   */
+  recheckIdle(): void {
+    if (
+      this.#idleFns.length > 0 &&
+      !this.#immediatePending &&
+      this.holder === null &&
+      !this.#drainScheduled &&
+      this.#size === 0
+    ) {
+      this.#armImmediate();
     }
   }
 
@@ -536,11 +556,14 @@ export class Hub {
       this.#siftDown(i);
       this.#siftUp(last.heapIndex);
     }
-    if (heap.length === 0 && this.#nodeTimer !== undefined && !this.#nodeTimerIdle) {
-      // Keep the Node timer but let it no longer hold the process: a withTimeout per call
-      // would otherwise pay a setTimeout and a clearTimeout each.
-      this.#nodeTimer.unref();
-      this.#nodeTimerIdle = true;
+    if (heap.length === 0) {
+      if (this.#nodeTimer !== undefined && !this.#nodeTimerIdle) {
+        // Keep the Node timer but let it no longer hold the process: a withTimeout per call
+        // would otherwise pay a setTimeout and a clearTimeout each.
+        this.#nodeTimer.unref();
+        this.#nodeTimerIdle = true;
+      }
+      if (this.#idleFns.length > 0) this.recheckIdle();
     }
   }
 

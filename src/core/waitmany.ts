@@ -366,7 +366,11 @@ export interface WaitManyOptions extends WaitOptions {
 
 /**
  * Wait for objects (greenlets, events, async results, plain promises) to become ready, or —
- * with no objects — for the hub to be idle (no ready callbacks, no timers, no verdant I/O).
+ * with no objects — for the hub to be idle: no ready callbacks, no timers, no verdant I/O and
+ * no greenlet waiting in {@link until} (a foreign promise in flight is work, as an active
+ * watcher is for gevent's `wait()` and an `until` wait is for `runVirtual`). Foreign handles
+ * (a test runner's timers) do not count. It looks again each time the hub has run something,
+ * without polling the loop meanwhile.
  *
  * A switch point unless everything is ready already. Kill and `Timeout` land here. At `timeout`
  * it resolves to what is ready so far (no throw).
@@ -429,10 +433,15 @@ function waitIdle(timeout: number | null, signal: AbortSignal | null): Promise<b
   const p = w.start(timeout, signal);
   const check = (): void => {
     if (!w.isPending) return;
-    if (hub.pending === 0 && hub.ioCount === 0 && hub.timers === (w.heapIndex >= 0 ? 1 : 0)) {
+    if (
+      hub.pending === 0 &&
+      hub.ioCount === 0 &&
+      hub.untilCount === 0 &&
+      hub.timers === (w.heapIndex >= 0 ? 1 : 0)
+    ) {
       w.wake(true);
     } else {
-      hub.onIdle(check);
+      hub.onIdle(check, true); // look again once something ran: no polling meanwhile
     }
   };
   hub.onIdle(check);
