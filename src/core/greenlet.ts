@@ -3,11 +3,19 @@
  * be joined, killed, linked and inspected.
  *
  * Design notes.
- * - Start: `start()` captures the caller's async context (`AsyncLocalStorage.snapshot()`) and
- *   queues the start on the hub's FIFO. The hub runs the body inside that context with
- *   `als.enterWith(g)`, so `getCurrent()` is `g` after any await, and the spawner's own stores
- *   are visible inside. The body's promise is observed with two shared handlers that find `g`
- *   through the same context: no closure per greenlet.
+ * - Start: `start()` captures the caller's async context (an `AsyncResource`, the cheapest
+ *   public capture) and queues the start on the hub's FIFO. The hub runs the body inside that
+ *   context with `als.enterWith(g)` (one context frame per greenlet), so `getCurrent()` is `g`
+ *   after any await, and the spawner's own stores are visible inside. The body's promise is
+ *   observed with two shared handlers that find `g` through the same context: no closure per
+ *   greenlet. When it settles, that promise job ends by running the hub's next ready callbacks
+ *   (`Hub.releaseAtJobEnd`): a greenlet's death costs no drain job of its own.
+ * - Size (DESIGN §5's spawn and idle budgets; bench/warm.mjs measures both): an idle greenlet
+ *   is this record, its context frame, its wait and the promise reaction on its body. So the
+ *   record holds only what every greenlet uses — phase and flags in one field, the start
+ *   context then the result in one slot, no private instance methods (each class that has them
+ *   gives every instance a brand field) — and the rest (name, ident, signal, start timer, tree
+ *   locals) is made on first use.
  * - Kill: requested synchronously. A greenlet that has not run yet dies at once (it never runs;
  *   links fire). Otherwise the exception is delivered at its wait (see _fiber.ts). The lazy
  *   `signal` is aborted first. A greenlet that ends by `GreenletExit` is successful, with the

@@ -8,7 +8,9 @@
  *   greenlet's start, a woken wait's resumption, a kill or a timeout being delivered, a link
  *   notification. Same program + same I/O ⇒ same order.
  * - The FIFO is drained in a microtask job (`RESOLVED.then(drain)`), not a macrotask: a switch
- *   costs two jobs, the drain and the continuation.
+ *   costs two jobs, the drain and the continuation. Two hand-offs skip the drain job: `release()`
+ *   settles a waiting greenlet's promise at once (see there), and a greenlet whose body settled
+ *   drains the FIFO at the end of that promise job (`releaseAtJobEnd`).
  * - A callback returns `true` when it handed the turn to a greenlet (it resolved the promise a
  *   greenlet awaits). The drain then stops: no other greenlet is resumed until that one waits on
  *   verdant again (`Waiter.start` calls {@link Hub.release}), dies, or is found stuck in a foreign
