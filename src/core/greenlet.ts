@@ -10,12 +10,13 @@
  *   observed with two shared handlers that find `g` through the same context: no closure per
  *   greenlet. When it settles, that promise job ends by running the hub's next ready callbacks
  *   (`Hub.releaseAtJobEnd`): a greenlet's death costs no drain job of its own.
- * - Size (DESIGN §5's spawn and idle budgets; bench/warm.mjs measures both): an idle greenlet
+ * - Size (the spawn and idle-memory budgets; bench/warm.mjs measures both): an idle greenlet
  *   is this record, its context frame, its wait and the promise reaction on its body. So the
  *   record holds only what every greenlet uses — phase and flags in one field, the start
- *   context then the result in one slot, no private instance methods (each class that has them
- *   gives every instance a brand field) — and the rest (name, ident, signal, start timer, tree
- *   locals) is made on first use.
+ *   context then the result in one slot, a single argument kept as is (the `args` array is
+ *   made when read), no private instance methods (each class that has them gives every
+ *   instance a brand field) — and the rest (name, ident, signal, start timer, tree locals) is
+ *   made on first use.
  * - Kill: requested synchronously. A greenlet that has not run yet dies at once (it never runs;
  *   links fire). Otherwise the exception is delivered at its wait (see _fiber.ts). The lazy
  *   `signal` is aborted first. A greenlet that ends by `GreenletExit` is successful, with the
@@ -53,6 +54,8 @@ const F_STARTED = 4;
 const F_NOTIFY = 8;
 /** Dead by an exception: #result holds it. */
 const F_FAILED = 16;
+/** Made with one argument: #args holds it as is (the array is made if `args` is read). */
+const F_ONE_ARG = 32;
 
 /** When a link fires: on any death, on success only, on failure only. @internal */
 export type LinkKind = 'any' | 'value' | 'exception';
@@ -192,8 +195,8 @@ export const kHasListeners: unique symbol = Symbol('verdant.hasListeners');
  * ```
  */
 export class Greenlet<T = unknown> extends Fiber {
-  /** The arguments `fn` is called with. */
-  readonly args: readonly unknown[];
+  /** The arguments: an array, or the one argument itself with F_ONE_ARG (no array per greenlet). */
+  #args: unknown;
   /** The greenlet (or main) that created this one. */
   readonly spawningGreenlet: Greenlet | RawGreenlet;
   #fn: ((...args: never[]) => unknown) | undefined;
@@ -222,7 +225,13 @@ export class Greenlet<T = unknown> extends Fiber {
       throw new TypeError(`Greenlet: fn must be a function, got ${typeName(fn)}`);
     }
     this.#fn = fn as ((...args: never[]) => unknown) | undefined;
-    this.args = args.length === 0 ? NO_ARGS : copyArgs(args);
+    const n = args.length;
+    if (n === 1) {
+      this.#args = args[0];
+      this.#state = F_ONE_ARG;
+    } else {
+      this.#args = n === 0 ? NO_ARGS : copyArgs(args);
+    }
     this.spawningGreenlet = currentFiber() as Greenlet | RawGreenlet;
   }
 
@@ -282,8 +291,18 @@ export class Greenlet<T = unknown> extends Fiber {
    */
   protected run(): T | PromiseLike<T> {
     const fn = this.#fn as (...a: unknown[]) => T | PromiseLike<T>;
-    const args = this.args;
+    if ((this.#state & F_ONE_ARG) !== 0) return fn(this.#args);
+    const args = this.#args as readonly unknown[];
     return args.length === 0 ? fn() : fn(...args);
+  }
+
+  /** The arguments `fn` is called with. */
+  get args(): readonly unknown[] {
+    if ((this.#state & F_ONE_ARG) !== 0) {
+      this.#args = [this.#args];
+      this.#state &= ~F_ONE_ARG;
+    }
+    return this.#args as readonly unknown[];
   }
 
   /**
@@ -313,7 +332,7 @@ export class Greenlet<T = unknown> extends Fiber {
   }
 
   static #schedule(self: Greenlet): void {
-    self.#state = ST_SCHEDULED | F_STARTED;
+    self.#state = (self.#state & ~PHASE) | ST_SCHEDULED | F_STARTED;
     self.#result = new AsyncResource('Greenlet', CTX_OPTIONS);
     getHub().liveAdd(self);
   }
