@@ -42,7 +42,9 @@ export function spawn<R, A extends unknown[]>(
   fn: (...args: A) => R | PromiseLike<R>,
   ...args: A
 ): Greenlet<Awaited<R>> {
-  return Greenlet.spawn(fn, ...args);
+  const g = new Greenlet<Awaited<R>>(fn as unknown as () => Awaited<R>, ...args);
+  g.start();
+  return g;
 }
 
 /**

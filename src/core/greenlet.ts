@@ -3,11 +3,20 @@
  * be joined, killed, linked and inspected.
  *
  * Design notes.
- * - Start: `start()` captures the caller's async context (`AsyncLocalStorage.snapshot()`) and
- *   queues the start on the hub's FIFO. The hub runs the body inside that context with
- *   `als.enterWith(g)`, so `getCurrent()` is `g` after any await, and the spawner's own stores
- *   are visible inside. The body's promise is observed with two shared handlers that find `g`
- *   through the same context: no closure per greenlet.
+ * - Start: `start()` captures the caller's async context (an `AsyncResource`, the cheapest
+ *   public capture) and queues the start on the hub's FIFO. The hub runs the body inside that
+ *   context with `als.enterWith(g)` (one context frame per greenlet), so `getCurrent()` is `g`
+ *   after any await, and the spawner's own stores are visible inside. The body's promise is
+ *   observed with two shared handlers that find `g` through the same context: no closure per
+ *   greenlet. When it settles, that promise job ends by running the hub's next ready callbacks
+ *   (`Hub.releaseAtJobEnd`): a greenlet's death costs no drain job of its own.
+ * - Size (the spawn and idle-memory budgets; bench/warm.mjs measures both): an idle greenlet
+ *   is this record, its context frame, its wait and the promise reaction on its body. So the
+ *   record holds only what every greenlet uses — phase and flags in one field, the start
+ *   context then the result in one slot, a single argument kept as is (the `args` array is
+ *   made when read), no private instance methods (each class that has them gives every
+ *   instance a brand field) — and the rest (name, ident, signal, start timer, tree locals) is
+ *   made on first use.
  * - Kill: requested synchronously. A greenlet that has not run yet dies at once (it never runs;
  *   links fire). Otherwise the exception is delivered at its wait (see _fiber.ts). The lazy
  *   `signal` is aborted first. A greenlet that ends by `GreenletExit` is successful, with the
@@ -33,10 +42,20 @@ import { type RawGreenlet, runRaw } from './rawgreenlet.js';
 import { type ErrorClass, Timeout } from './timeout.js';
 import { checkMs, readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
 
+// A greenlet's #state: the phase in the low two bits, then flags.
 const ST_NEW = 0;
 const ST_SCHEDULED = 1;
 const ST_RUNNING = 2;
 const ST_DEAD = 3;
+const PHASE = 3;
+/** start() was called (stays set after death). */
+const F_STARTED = 4;
+/** A link notification is queued. */
+const F_NOTIFY = 8;
+/** Dead by an exception: #result holds it. */
+const F_FAILED = 16;
+/** Made with one argument: #args holds it as is (the array is made if `args` is read). */
+const F_ONE_ARG = 32;
 
 /** When a link fires: on any death, on success only, on failure only. @internal */
 export type LinkKind = 'any' | 'value' | 'exception';
@@ -57,6 +76,11 @@ export interface LinkEntry {
    * may wait. Otherwise (rawlink, bookkeeping) it runs from the hub and must not wait.
    */
   spawn: boolean;
+  /**
+   * Library code that never waits and needs no current greenlet (the collector of `wait` and
+   * `joinAll`): called as is, without entering the hub greenlet's context.
+   */
+  direct: boolean;
 }
 
 type Link = LinkEntry | Waiter;
@@ -77,8 +101,17 @@ export interface KillOptions {
 let identCounter = 0;
 /** Shared by every greenlet spawned without arguments (an idle greenlet stays small). */
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
-const F_STARTED = 1;
-const F_NOTIFY = 2;
+
+/**
+ * A copy of the constructor's rest arguments: while the rest array itself never escapes, the
+ * optimised constructor does not allocate it (spawn without arguments allocates no array).
+ */
+function copyArgs(args: readonly unknown[]): unknown[] {
+  const n = args.length;
+  const out = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) out[i] = args[i];
+  return out;
+}
 
 /** The rarely used part of a greenlet's state. */
 interface Extras {
@@ -162,22 +195,22 @@ export const kHasListeners: unique symbol = Symbol('verdant.hasListeners');
  * ```
  */
 export class Greenlet<T = unknown> extends Fiber {
-  /** The arguments `fn` is called with. */
-  readonly args: readonly unknown[];
+  /** The arguments: an array, or the one argument itself with F_ONE_ARG (no array per greenlet). */
+  #args: unknown;
   /** The greenlet (or main) that created this one. */
   readonly spawningGreenlet: Greenlet | RawGreenlet;
   #fn: ((...args: never[]) => unknown) | undefined;
+  /** Phase and flags (ST_*, F_*): one field, to keep an idle greenlet small. */
   #state = ST_NEW;
-  #value: unknown = undefined;
-  #exception: unknown = NONE;
+  /**
+   * Scheduled: the spawner's async context (an AsyncResource) carried to the start. Dead: the
+   * value, or the exception with F_FAILED. Else undefined.
+   */
+  #result: unknown = undefined;
   /** Links and joiners, in order: none, one (inline: no array for the common case) or several. */
   #links: Link | Link[] | null = null;
-  /** STARTED | NOTIFY bits. */
-  #flags = 0;
   /** Rarely used state, made on first use to keep an idle greenlet small. */
   #x: Extras | null = null;
-  /** The spawner's async context, carried to the start (dropped after). */
-  #ctx: AsyncResource | undefined = undefined;
   /** @internal */ _lprev: LiveNode | null = null;
   /** @internal */ _lnext: LiveNode | null = null;
   /** @internal */ _live: Hub | null = null;
@@ -192,13 +225,19 @@ export class Greenlet<T = unknown> extends Fiber {
       throw new TypeError(`Greenlet: fn must be a function, got ${typeName(fn)}`);
     }
     this.#fn = fn as ((...args: never[]) => unknown) | undefined;
-    this.args = args.length === 0 ? NO_ARGS : args;
+    const n = args.length;
+    if (n === 1) {
+      this.#args = args[0];
+      this.#state = F_ONE_ARG;
+    } else {
+      this.#args = n === 0 ? NO_ARGS : copyArgs(args);
+    }
     this.spawningGreenlet = currentFiber() as Greenlet | RawGreenlet;
   }
 
-  #extras(): Extras {
-    if (this.#x === null) {
-      this.#x = {
+  static #extras(self: Greenlet): Extras {
+    if (self.#x === null) {
+      self.#x = {
         name: undefined,
         ident: 0,
         abort: undefined,
@@ -208,7 +247,7 @@ export class Greenlet<T = unknown> extends Fiber {
         linkOf: undefined,
       };
     }
-    return this.#x;
+    return self.#x;
   }
 
   /**
@@ -251,7 +290,19 @@ export class Greenlet<T = unknown> extends Fiber {
    * It runs inside the greenlet; its return value (or resolution) becomes `value`.
    */
   protected run(): T | PromiseLike<T> {
-    return (this.#fn as (...a: unknown[]) => T | PromiseLike<T>)(...this.args);
+    const fn = this.#fn as (...a: unknown[]) => T | PromiseLike<T>;
+    if ((this.#state & F_ONE_ARG) !== 0) return fn(this.#args);
+    const args = this.#args as readonly unknown[];
+    return args.length === 0 ? fn() : fn(...args);
+  }
+
+  /** The arguments `fn` is called with. */
+  get args(): readonly unknown[] {
+    if ((this.#state & F_ONE_ARG) !== 0) {
+      this.#args = [this.#args];
+      this.#state &= ~F_ONE_ARG;
+    }
+    return this.#args as readonly unknown[];
   }
 
   /**
@@ -260,8 +311,8 @@ export class Greenlet<T = unknown> extends Fiber {
    * Never switches.
    */
   start(): void {
-    if (this.#state !== ST_NEW) return;
-    this.#schedule();
+    if ((this.#state & PHASE) !== ST_NEW) return;
+    Greenlet.#schedule(this);
     getHub().schedule(Greenlet.#begin, this);
   }
 
@@ -273,31 +324,30 @@ export class Greenlet<T = unknown> extends Fiber {
   startLater(ms: number): void {
     const err = checkMs(ms, 'startLater');
     if (err !== NONE) throw err;
-    if (this.#state !== ST_NEW) return;
-    this.#schedule();
+    if ((this.#state & PHASE) !== ST_NEW) return;
+    Greenlet.#schedule(this);
     const timer = new TimerEntry(Greenlet.#startFromTimer, this);
-    this.#extras().startTimer = timer;
+    Greenlet.#extras(this).startTimer = timer;
     getHub().addTimer(timer, ms);
   }
 
-  #schedule(): void {
-    this.#state = ST_SCHEDULED;
-    this.#flags |= F_STARTED;
-    this.#ctx = new AsyncResource('Greenlet', CTX_OPTIONS);
-    getHub().liveAdd(this);
+  static #schedule(self: Greenlet): void {
+    self.#state = (self.#state & ~PHASE) | ST_SCHEDULED | F_STARTED;
+    self.#result = new AsyncResource('Greenlet', CTX_OPTIONS);
+    getHub().liveAdd(self);
   }
 
   static #startFromTimer = (g: unknown): void => {
     const greenlet = g as Greenlet;
-    greenlet.#extras().startTimer = undefined;
+    Greenlet.#extras(greenlet).startTimer = undefined;
     getHub().schedule(Greenlet.#begin, greenlet);
   };
 
   static #begin = (g: Greenlet): void => {
-    if (g.#state !== ST_SCHEDULED) return; // killed before it started
-    g.#state = ST_RUNNING;
-    const ctx = g.#ctx as AsyncResource;
-    g.#ctx = undefined;
+    if ((g.#state & PHASE) !== ST_SCHEDULED) return; // killed before it started
+    g.#state = (g.#state & ~PHASE) | ST_RUNNING;
+    const ctx = g.#result as AsyncResource;
+    g.#result = undefined;
     (g._live ?? getHub()).holder = g;
     ctx.runInAsyncScope(Greenlet.#enter, null, g);
   };
@@ -308,62 +358,70 @@ export class Greenlet<T = unknown> extends Fiber {
     try {
       r = g.run();
     } catch (err) {
-      g.#die(undefined, err);
+      Greenlet.#die(g, undefined, err);
       return;
     }
     if (isPromiseLike(r)) {
       (r as PromiseLike<unknown>).then(Greenlet.#onValue, Greenlet.#onError);
     } else {
-      g.#die(r, NONE);
+      Greenlet.#die(g, r, NONE);
     }
   };
 
+  // The body settled: these run as a promise job of their own, and nothing runs in it after
+  // them, so the hub runs its next ready callbacks right here (no drain job per death).
   static #onValue = (v: unknown): void => {
-    (als.getStore() as Greenlet).#die(v, NONE);
+    Greenlet.#die(als.getStore() as Greenlet, v, NONE, true);
   };
 
   static #onError = (err: unknown): void => {
-    (als.getStore() as Greenlet).#die(undefined, err);
+    Greenlet.#die(als.getStore() as Greenlet, undefined, err, true);
   };
 
-  #die(value: unknown, exc: unknown): void {
-    if (this.#state === ST_DEAD) return;
+  static #die(self: Greenlet, value: unknown, exc: unknown, atJobEnd = false): void {
+    if ((self.#state & PHASE) === ST_DEAD) return;
     if (exc instanceof GreenletExit) {
       value = exc;
       exc = NONE;
     }
-    this.#state = ST_DEAD;
-    this.#value = value;
-    this.#exception = exc;
-    this.#ctx = undefined;
-    const hub = this._live ?? getHub();
-    if (this._wait !== null || this._timeouts !== null) this._cleanupAtDeath();
-    if (this._live !== null) hub.liveRemove(this);
-    if (hub.holder === this) hub.release();
-    if (exc !== NONE && !this[kHasListeners]()) {
-      const linkOf = this.#x?.linkOf;
+    if (exc === NONE) {
+      self.#state = (self.#state & ~PHASE) | ST_DEAD;
+      self.#result = value;
+    } else {
+      self.#state = (self.#state & ~PHASE) | ST_DEAD | F_FAILED;
+      self.#result = exc;
+    }
+    const hub = self._live ?? getHub();
+    if (self._wait !== null || self._timeouts !== null) self._cleanupAtDeath();
+    if (self._live !== null) hub.liveRemove(self);
+    if (exc !== NONE && !self[kHasListeners]()) {
+      const linkOf = self.#x?.linkOf;
       hub.reportError(
         exc,
-        linkOf === undefined ? String(this) : linkContext(this.#fn as LinkEntry['cb'], linkOf),
+        linkOf === undefined ? String(self) : linkContext(self.#fn as LinkEntry['cb'], linkOf),
       );
     }
-    if (this.#links !== null) this.#scheduleNotify();
+    if (self.#links !== null) Greenlet.#scheduleNotify(self);
+    if (hub.holder === self) {
+      if (atJobEnd) hub.releaseAtJobEnd();
+      else hub.release();
+    }
   }
 
-  #scheduleNotify(): void {
-    if ((this.#flags & F_NOTIFY) !== 0) return;
-    this.#flags |= F_NOTIFY;
-    getHub().schedule(Greenlet.#notify, this);
+  static #scheduleNotify(self: Greenlet): void {
+    if ((self.#state & F_NOTIFY) !== 0) return;
+    self.#state |= F_NOTIFY;
+    getHub().schedule(Greenlet.#notify, self);
   }
 
   static #notify = (g: Greenlet): void => {
-    g.#flags &= ~F_NOTIFY;
-    const failed = g.#exception !== NONE;
-    for (let e = g.#takeLink(); e !== undefined; e = g.#takeLink()) {
+    g.#state &= ~F_NOTIFY;
+    const failed = (g.#state & F_FAILED) !== 0;
+    for (let e = Greenlet.#takeLink(g); e !== undefined; e = Greenlet.#takeLink(g)) {
       if (e instanceof Waiter) {
         const kind = e.data as WaitKind;
-        if (kind === 'get' && failed) e.wakeError(g.#exception);
-        else e.wake(kind === 'get' ? g.#value : kind === 'join' ? true : undefined);
+        if (kind === 'get' && failed) e.wakeError(g.#result);
+        else e.wake(kind === 'get' ? g.#result : kind === 'join' ? true : undefined);
         continue;
       }
       if (e.kind === 'value' && failed) continue;
@@ -372,50 +430,61 @@ export class Greenlet<T = unknown> extends Fiber {
         // gevent's SpawnedLink: a greenlet of its own, started at once, so it may wait and no
         // interrupt of another greenlet (main's Timeout, LoopExit) lands in it.
         const lg = new Greenlet(e.cb, g);
-        lg.#extras().linkOf = g;
-        lg.#schedule();
+        Greenlet.#extras(lg).linkOf = g;
+        Greenlet.#schedule(lg);
         Greenlet.#begin(lg);
+        continue;
+      }
+      if (e.direct) {
+        try {
+          e.cb(g);
+        } catch (err) {
+          Greenlet.#reportLink(g, e.cb, err);
+        }
         continue;
       }
       try {
         // From the hub, as the hub greenlet: not inside whichever greenlet last held the turn.
         const r = runRaw(e.cb, g);
-        if (isPromiseLike(r)) {
-          (r as PromiseLike<unknown>).then(undefined, (err: unknown) => g.#reportLink(e.cb, err));
-        }
+        if (isPromiseLike(r)) Greenlet.#reportRejection(g, e.cb, r as PromiseLike<unknown>);
       } catch (err) {
-        g.#reportLink(e.cb, err);
+        Greenlet.#reportLink(g, e.cb, err);
       }
     }
   };
 
-  #reportLink(cb: LinkEntry['cb'], err: unknown): void {
-    getHub().reportError(err, linkContext(cb, this));
+  /** Report a link callback's rejection (a closure here, not in #notify, which runs per death). */
+  static #reportRejection(g: Greenlet, cb: LinkEntry['cb'], r: PromiseLike<unknown>): void {
+    r.then(undefined, (err: unknown) => Greenlet.#reportLink(g, cb, err));
+  }
+
+  static #reportLink(self: Greenlet, cb: LinkEntry['cb'], err: unknown): void {
+    getHub().reportError(err, linkContext(cb, self));
   }
 
   /** Remove and return the first link, or undefined. */
-  #takeLink(): Link | undefined {
-    const l = this.#links;
+  static #takeLink(self: Greenlet): Link | undefined {
+    const l = self.#links;
     if (l === null) return undefined;
     if (!Array.isArray(l)) {
-      this.#links = null;
+      self.#links = null;
       return l;
     }
     const e = l.shift();
-    if (l.length === 0) this.#links = null;
+    if (l.length === 0) self.#links = null;
     return e;
   }
 
   /** Remove the links for which `match` is true. */
-  #removeLinks(match: (e: Link) => boolean): void {
-    const l = this.#links;
+  static #removeLinks(self: Greenlet, match: (e: Link) => boolean): void {
+    const l = self.#links;
     if (l === null) return;
     if (!Array.isArray(l)) {
-      if (match(l)) this.#links = null;
+      if (match(l)) self.#links = null;
       return;
     }
     for (let i = l.length - 1; i >= 0; i--) if (match(l[i] as Link)) l.splice(i, 1);
-    if (l.length === 0) this.#links = null;
+    if (l.length === 0) self.#links = null;
   }
 
   /** @internal */
@@ -438,58 +507,58 @@ export class Greenlet<T = unknown> extends Fiber {
   [kAddLink](entry: LinkEntry): boolean {
     const l = this.#links;
     if (l === entry || (Array.isArray(l) && l.includes(entry))) return false;
-    this.#addLink(entry);
+    Greenlet.#addLink(this, entry);
     return true;
   }
 
   /** @internal A waiter was interrupted: drop it from the links. */
   abortWait(w: Waiter): void {
-    this.#removeLinks((e) => e === w);
+    Greenlet.#removeLinks(this, (e) => e === w);
   }
 
-  #addLink(e: Link): void {
-    const l = this.#links;
-    if (l === null) this.#links = e;
+  static #addLink(self: Greenlet, e: Link): void {
+    const l = self.#links;
+    if (l === null) self.#links = e;
     else if (Array.isArray(l)) l.push(e);
-    else this.#links = [l, e];
-    if (this.#state === ST_DEAD) this.#scheduleNotify();
+    else self.#links = [l, e];
+    if ((self.#state & PHASE) === ST_DEAD) Greenlet.#scheduleNotify(self);
   }
 
   // ---- state ----
 
   /** Whether `start()` (or spawn) was called; stays true after death. */
   get started(): boolean {
-    return (this.#flags & F_STARTED) !== 0;
+    return (this.#state & F_STARTED) !== 0;
   }
 
   /** Whether the greenlet has finished, or was killed before it ran. */
   get dead(): boolean {
-    return this.#state === ST_DEAD;
+    return (this.#state & PHASE) === ST_DEAD;
   }
 
   /** Whether the greenlet has finished (same as `dead`). */
   ready(): boolean {
-    return this.#state === ST_DEAD;
+    return (this.#state & PHASE) === ST_DEAD;
   }
 
   /** Whether it finished without an exception (ending by `GreenletExit` counts as success). */
   successful(): boolean {
-    return this.#state === ST_DEAD && this.#exception === NONE;
+    return (this.#state & (PHASE | F_FAILED)) === ST_DEAD;
   }
 
   /** The return value once it succeeded (the `GreenletExit` when killed); else `undefined`. */
   get value(): T | undefined {
-    return this.#value as T | undefined;
+    return (this.#state & (PHASE | F_FAILED)) === ST_DEAD ? (this.#result as T) : undefined;
   }
 
   /** The exception it failed with, or `undefined`. */
   get exception(): unknown {
-    return this.#exception === NONE ? undefined : this.#exception;
+    return (this.#state & F_FAILED) !== 0 ? this.#result : undefined;
   }
 
   /** A small number unique to this greenlet in this process, given on first use. */
   get minimalIdent(): number {
-    const x = this.#extras();
+    const x = Greenlet.#extras(this);
     if (x.ident === 0) x.ident = ++identCounter;
     return x.ident;
   }
@@ -500,7 +569,7 @@ export class Greenlet<T = unknown> extends Fiber {
   }
   /** Rename the greenlet (the value is converted with `String`). */
   set name(value: string) {
-    this.#extras().name = String(value);
+    Greenlet.#extras(this).name = String(value);
   }
 
   /**
@@ -508,7 +577,7 @@ export class Greenlet<T = unknown> extends Fiber {
    * the main program gets its own. Source: gevent's `spawn_tree_locals`.
    */
   get spawnTreeLocals(): Map<unknown, unknown> {
-    const x = this.#extras();
+    const x = Greenlet.#extras(this);
     if (x.treeLocals === undefined) {
       const spawner = this.spawningGreenlet;
       x.treeLocals = spawner instanceof Greenlet ? spawner.spawnTreeLocals : new Map();
@@ -521,7 +590,7 @@ export class Greenlet<T = unknown> extends Fiber {
    * as `reason`): give it to foreign APIs so they stop at once. Not aborted by a normal end.
    */
   get signal(): AbortSignal {
-    const x = this.#extras();
+    const x = Greenlet.#extras(this);
     if (x.abort === undefined) {
       x.abort = new AbortController();
       if (x.killExc !== NONE) x.abort.abort(x.killExc);
@@ -543,8 +612,8 @@ export class Greenlet<T = unknown> extends Fiber {
   join(options?: WaitOptions | number | null): Promise<boolean> {
     const err = readWaitOptions(options, 'Greenlet.join');
     if (err !== NONE) return rejectWait(err);
-    if (this.#state === ST_DEAD) return Promise.resolve(true);
-    return this.#wait('join', timeoutFalse) as Promise<boolean>;
+    if ((this.#state & PHASE) === ST_DEAD) return Promise.resolve(true);
+    return Greenlet.#wait(this, 'join', timeoutFalse) as Promise<boolean>;
   }
 
   /**
@@ -558,18 +627,22 @@ export class Greenlet<T = unknown> extends Fiber {
   get(options?: WaitOptions | number | null): Promise<T> {
     const err = readWaitOptions(options, 'Greenlet.get');
     if (err !== NONE) return rejectWait(err);
-    if (this.#state === ST_DEAD) {
-      return this.#exception === NONE
-        ? Promise.resolve(this.#value as T)
-        : Promise.reject(this.#exception);
+    if ((this.#state & PHASE) === ST_DEAD) {
+      return (this.#state & F_FAILED) === 0
+        ? Promise.resolve(this.#result as T)
+        : Promise.reject(this.#result);
     }
-    return this.#wait('get', timeoutGet) as Promise<T>;
+    return Greenlet.#wait(this, 'get', timeoutGet) as Promise<T>;
   }
 
-  #wait(kind: WaitKind, onTimeout: (w: Waiter<never>) => unknown): Promise<unknown> {
-    const w = new Waiter(this, onTimeout);
+  static #wait(
+    self: Greenlet,
+    kind: WaitKind,
+    onTimeout: (w: Waiter<never>) => unknown,
+  ): Promise<unknown> {
+    const w = new Waiter(self, onTimeout);
     w.data = kind;
-    this.#addLink(w);
+    Greenlet.#addLink(self, w);
     return w.start(waitArgs.timeout, waitArgs.signal);
   }
 
@@ -597,9 +670,9 @@ export class Greenlet<T = unknown> extends Fiber {
       'Greenlet.kill',
     );
     if (err !== NONE) return rejectWait(err);
-    if (this.#state !== ST_DEAD) this.#requestKill(exc ?? newExit, true);
-    if (options.block === false || this.#state === ST_DEAD) return RESOLVED_VOID;
-    return this.#wait('kill', timeoutUndefined) as Promise<void>;
+    if ((this.#state & PHASE) !== ST_DEAD) Greenlet.#requestKill(this, exc ?? newExit, true);
+    if (options.block === false || (this.#state & PHASE) === ST_DEAD) return RESOLVED_VOID;
+    return Greenlet.#wait(this, 'kill', timeoutUndefined) as Promise<void>;
   }
 
   /**
@@ -613,12 +686,16 @@ export class Greenlet<T = unknown> extends Fiber {
         `Greenlet.throw: err must be an Error instance or an Error class, got ${typeName(err)}`,
       );
     }
-    if (this.#state !== ST_DEAD) this.#requestKill(err, false);
+    if ((this.#state & PHASE) !== ST_DEAD) Greenlet.#requestKill(this, err, false);
   }
 
-  #requestKill(exc: Error | ErrorClass | (() => Error), abort: boolean): void {
-    const x = this.#extras();
-    if (x.killExc !== NONE && this._isPending(x.killExc)) return;
+  static #requestKill(
+    self: Greenlet,
+    exc: Error | ErrorClass | (() => Error),
+    abort: boolean,
+  ): void {
+    const x = Greenlet.#extras(self);
+    if (x.killExc !== NONE && self._isPending(x.killExc)) return;
     const e =
       exc === newExit
         ? newExit()
@@ -631,15 +708,16 @@ export class Greenlet<T = unknown> extends Fiber {
         x.abort?.abort(e);
       }
     }
-    if (this.#state === ST_NEW || this.#state === ST_SCHEDULED) {
+    const phase = self.#state & PHASE;
+    if (phase === ST_NEW || phase === ST_SCHEDULED) {
       if (x.startTimer !== undefined) {
         getHub().removeTimer(x.startTimer);
         x.startTimer = undefined;
       }
-      this.#die(undefined, e);
+      Greenlet.#die(self, undefined, e);
       return;
     }
-    this._deliver(e);
+    self._deliver(e);
   }
 
   // ---- links ----
@@ -661,17 +739,17 @@ export class Greenlet<T = unknown> extends Fiber {
    * ```
    */
   link(cb: LinkCallback<T>): void {
-    this.#link(cb, 'any', false, true, 'link');
+    Greenlet.#link(this, cb as LinkCallback<never>, 'any', false, true, 'link');
   }
 
   /** Like {@link Greenlet.link}, only when the greenlet succeeded. */
   linkValue(cb: LinkCallback<T>): void {
-    this.#link(cb, 'value', false, true, 'linkValue');
+    Greenlet.#link(this, cb as LinkCallback<never>, 'value', false, true, 'linkValue');
   }
 
   /** Like {@link Greenlet.link}, only when the greenlet failed. */
   linkException(cb: LinkCallback<T>): void {
-    this.#link(cb, 'exception', false, true, 'linkException');
+    Greenlet.#link(this, cb as LinkCallback<never>, 'exception', false, true, 'linkException');
   }
 
   /**
@@ -682,24 +760,32 @@ export class Greenlet<T = unknown> extends Fiber {
    * @throws TypeError when `cb` is not a function.
    */
   rawlink(cb: LinkCallback<T>): void {
-    this.#link(cb, 'any', false, false, 'rawlink');
+    Greenlet.#link(this, cb as LinkCallback<never>, 'any', false, false, 'rawlink');
   }
 
   /** @internal A link that does not count as a listener (Group/Pool bookkeeping). */
   [kQuietLink](cb: LinkCallback<T>): void {
-    this.#link(cb, 'any', true, false, 'link');
+    Greenlet.#link(this, cb as LinkCallback<never>, 'any', true, false, 'link');
   }
 
-  #link(cb: LinkCallback<T>, kind: LinkKind, quiet: boolean, spawn: boolean, where: string): void {
+  static #link(
+    self: Greenlet,
+    cb: LinkCallback<never>,
+    kind: LinkKind,
+    quiet: boolean,
+    spawn: boolean,
+    where: string,
+  ): void {
     if (typeof cb !== 'function') {
       throw new TypeError(`Greenlet.${where}: cb must be a function, got ${typeName(cb)}`);
     }
-    this.#addLink({ cb: cb as unknown as LinkEntry['cb'], kind, quiet, spawn });
+    const cb1 = cb as unknown as LinkEntry['cb'];
+    Greenlet.#addLink(self, { cb: cb1, kind, quiet, spawn, direct: false });
   }
 
   /** Remove every link of `cb`. Never switches. */
   unlink(cb: LinkCallback<T>): void {
-    this.#removeLinks((e) => !(e instanceof Waiter) && e.cb === (cb as unknown));
+    Greenlet.#removeLinks(this, (e) => !(e instanceof Waiter) && e.cb === (cb as unknown));
   }
 
   // ---- printing ----

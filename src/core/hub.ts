@@ -8,7 +8,9 @@
  *   greenlet's start, a woken wait's resumption, a kill or a timeout being delivered, a link
  *   notification. Same program + same I/O ⇒ same order.
  * - The FIFO is drained in a microtask job (`RESOLVED.then(drain)`), not a macrotask: a switch
- *   costs two jobs, the drain and the continuation.
+ *   costs two jobs, the drain and the continuation. Two hand-offs skip the drain job: `release()`
+ *   settles a waiting greenlet's promise at once (see there), and a greenlet whose body settled
+ *   drains the FIFO at the end of that promise job (`releaseAtJobEnd`).
  * - A callback returns `true` when it handed the turn to a greenlet (it resolved the promise a
  *   greenlet awaits). The drain then stops: no other greenlet is resumed until that one waits on
  *   verdant again (`Waiter.start` calls {@link Hub.release}), dies, or is found stuck in a foreign
@@ -172,7 +174,7 @@ export class Hub {
    * monitor's worker thread reads it to see that the hub turns. @internal
    */
   turnCounter: Int32Array | null = null;
-  /** `until()` waits pending. @internal */
+  /** `until()` waits pending: work in flight for `wait()` and a virtual hub's stall. @internal */
   untilCount = 0;
   /** Callbacks run when the hub goes idle (empty FIFO, no holder). @internal */
   #idleFns: (() => void)[] = [];
@@ -300,6 +302,20 @@ export class Hub {
     this.#scheduleDrain();
   }
 
+  /**
+   * {@link Hub.release} from the very end of a promise job (a greenlet's body settled): the
+   * ready callbacks run now, in that job, instead of in a drain job of their own. Nothing of the
+   * releasing greenlet runs after it, so the turn rule holds; a death costs no extra job.
+   * @internal
+   */
+  releaseAtJobEnd(): void {
+    const turns = this.turnCounter;
+    if (turns !== null) turns[0] = ((turns[0] as number) + 1) | 0;
+    this.holder = null;
+    if (this.#drainScheduled || this.#running) return;
+    this.#run();
+  }
+
   #scheduleDrain(): void {
     this.#drainScheduled = true;
     // #drain catches everything it runs: this promise never rejects.
@@ -412,11 +428,31 @@ export class Hub {
    * Run `fn` the next time the hub is idle (nothing ready to run). Never switches.
    * @internal
    */
-  onIdle(fn: () => void): void {
+  onIdle(fn: () => void, afterWork = false): void {
     this.#idleFns.push(fn);
+    // afterWork: only once the hub has run something (a timer fired, a wait woke) or
+    // {@link Hub.recheckIdle} was called — not at once, which would poll the loop.
+    if (afterWork) return;
     if (this.holder === null && !this.#drainScheduled && this.#size === 0) {
       // Already idle: check from the loop, so the caller finishes its turn first.
       if (!this.#immediatePending) this.#armImmediate();
+    }
+  }
+
+  /**
+   * Something the idle check of `wait()` counts ended without running a callback here (I/O
+   * ended, a timer was removed, an `until` settled): run the idle callbacks again from the loop.
+   * @internal
+   */
+  recheckIdle(): void {
+    if (
+      this.#idleFns.length > 0 &&
+      !this.#immediatePending &&
+      this.holder === null &&
+      !this.#drainScheduled &&
+      this.#size === 0
+    ) {
+      this.#armImmediate();
     }
   }
 
@@ -522,11 +558,14 @@ export class Hub {
       this.#siftDown(i);
       this.#siftUp(last.heapIndex);
     }
-    if (heap.length === 0 && this.#nodeTimer !== undefined && !this.#nodeTimerIdle) {
-      // Keep the Node timer but let it no longer hold the process: a withTimeout per call
-      // would otherwise pay a setTimeout and a clearTimeout each.
-      this.#nodeTimer.unref();
-      this.#nodeTimerIdle = true;
+    if (heap.length === 0) {
+      if (this.#nodeTimer !== undefined && !this.#nodeTimerIdle) {
+        // Keep the Node timer but let it no longer hold the process: a withTimeout per call
+        // would otherwise pay a setTimeout and a clearTimeout each.
+        this.#nodeTimer.unref();
+        this.#nodeTimerIdle = true;
+      }
+      if (this.#idleFns.length > 0) this.recheckIdle();
     }
   }
 

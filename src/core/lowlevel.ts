@@ -91,6 +91,7 @@ export function ioStarted(hub: Hub): void {
  */
 export function ioEnded(hub: Hub): void {
   if (hub.ioCount > 0) hub.ioCount--;
+  if (hub.ioCount === 0) hub.recheckIdle();
 }
 
 /**

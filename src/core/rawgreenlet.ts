@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { AsyncResource } from 'node:async_hooks';
 import { Fiber, setRawCallbackFiber } from './_fiber.js';
 import { isPromiseLike, typeName } from './_util.js';
 import { als, currentFiber, setMainFactory } from './context.js';
@@ -320,7 +321,10 @@ function onBeforeExit(): void {
   m._deliver(new LoopExit(blocked));
 }
 
-let hubGreenlet: RawGreenlet | undefined;
+/** The async context `rawlink` callbacks run in: the hub greenlet's, entered once. */
+let hubScope: AsyncResource | undefined;
+/** The context this module loaded in (a clean one, before any user store): hubScope's base. */
+const loadScope = new AsyncResource('verdant.load', { requireManualDestroy: true });
 
 /**
  * Run `cb(arg)` from the hub as the hub's RawGreenlet (named "hub", gevent's hub greenlet):
@@ -329,9 +333,14 @@ let hubGreenlet: RawGreenlet | undefined;
  * @internal
  */
 export function runRaw<A>(cb: (arg: A) => unknown, arg: A): unknown {
-  if (hubGreenlet === undefined) {
-    hubGreenlet = RawGreenlet._makeMain('hub');
-    setRawCallbackFiber(hubGreenlet);
+  if (hubScope === undefined) {
+    const g = RawGreenlet._makeMain('hub');
+    setRawCallbackFiber(g);
+    // Entered once: `als.run` per callback would build two context frames (Node 24) each time,
+    // and a callback would see the stores of whichever greenlet last ran.
+    hubScope = loadScope.runInAsyncScope(() =>
+      als.run(g, () => new AsyncResource('verdant.hub', { requireManualDestroy: true })),
+    );
   }
-  return als.run(hubGreenlet, cb, arg);
+  return hubScope.runInAsyncScope(cb, null, arg);
 }

@@ -3,15 +3,17 @@
  *
  * Design note: the Waiter's owner counts the wait in `hub.untilCount` until the foreign promise
  * settles or the wait is interrupted, so a virtual hub does not call a stall while a foreign
- * result may still come. An interrupt withdraws the wait; the foreign work goes on (its result is
- * dropped). Tests: test/core/until.test.ts.
+ * result may still come, and `wait()` with no objects does not call the hub idle. An interrupt
+ * withdraws the wait; the foreign work goes on (its result is dropped). Tests:
+ * test/core/until.test.ts, test/core/waitmany.test.ts ("wait() with no objects waits for
+ * greenlets in until()").
  *
  * @module
  */
 import { NONE } from './_fiber.js';
 import { typeName } from './_util.js';
 import { rejectWait } from './errors.js';
-import { getHub } from './hub.js';
+import { getHub, type Hub } from './hub.js';
 import { throwTimeout } from './timeout.js';
 import { readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
 
@@ -23,8 +25,10 @@ const untilOwner = {
 
 function untilDone(w: Waiter): void {
   if (w.data !== null && w.data !== undefined) {
-    (w.data as { untilCount: number }).untilCount--;
+    const hub = w.data as Hub;
+    hub.untilCount--;
     w.data = null;
+    if (hub.untilCount === 0) hub.recheckIdle();
   }
 }
 
@@ -33,7 +37,9 @@ function untilDone(w: Waiter): void {
  * here. The foreign work itself goes on unless it was given a signal (`getCurrent().signal`).
  *
  * A switch point. Without `until`, awaiting a foreign promise is not a verdant wait: a kill or
- * Timeout lands only at the next verdant wait.
+ * Timeout lands only at the next verdant wait. While it waits, the foreign promise counts as work
+ * in flight: `wait()` with no objects does not resolve, and `runVirtual` does not call its hub
+ * stalled, until the promise settles or the wait is interrupted.
  * @param promise - the foreign promise (or thenable)
  * @param options - `{timeout, signal}` or a timeout in ms
  * @returns what `promise` resolves to

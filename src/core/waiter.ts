@@ -22,7 +22,7 @@ import { type Fiber, NONE, rawCallbackFiber } from './_fiber.js';
 import { typeName } from './_util.js';
 import { currentFiber } from './context.js';
 import { Cancellation, isCancellation, markCancellation, markHandled } from './errors.js';
-import { getHub, type Hub, setResumeCallback, type Timed } from './hub.js';
+import { getHub, Hub, setResumeCallback, type Timed } from './hub.js';
 
 /** Waiting in the owner's list. */
 const PENDING = 0;
@@ -35,6 +35,10 @@ const DONE = 3;
 const STATE = 3;
 /** Bit: queued on the hub's FIFO. */
 const QUEUED = 4;
+/** Bit: {@link Waiter.completed}. */
+const COMPLETED = 8;
+/** Bit: made by {@link obtainWaiter}, back to the free list once resumed. */
+const POOLED = 16;
 
 /**
  * While non-zero, starting a wait does not give the hub's turn away (race() calls its entrants
@@ -92,19 +96,9 @@ export class Waiter<T = unknown> implements Timed {
   onTimeout: ((w: Waiter<never>) => unknown) | null;
   /** The hub it waits on: its fiber's. */
   hub: Hub;
-  /** @internal Made by {@link obtainWaiter}: back to the free list once resumed. */
-  _pooled = false;
   /** Free slot for the owner (the item a putter offers, a count …). */
   data: unknown = undefined;
-  /**
-   * Set by the owner once the operation this wait stands for has happened and cannot be undone
-   * (a getter took a channel putter's item). A kill or `Timeout` that reaches the wait after that
-   * no longer ends it: the wait resolves and the exception is delivered at the fiber's next wait,
-   * as for a call that completed without waiting. The wait's own `timeout` option and its call's
-   * `signal` are simply too late then.
-   */
-  completed = false;
-  /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED bit. */
+  /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED, COMPLETED, POOLED bits. */
   _state = PENDING;
   /** @internal */ _value: unknown = undefined;
   /** @internal The exception to throw instead of resuming, or NONE. */
@@ -143,6 +137,21 @@ export class Waiter<T = unknown> implements Timed {
   }
 
   /**
+   * Set by the owner once the operation this wait stands for has happened and cannot be undone
+   * (a getter took a channel putter's item). A kill or `Timeout` that reaches the wait after that
+   * no longer ends it: the wait resolves and the exception is delivered at the fiber's next wait,
+   * as for a call that completed without waiting. The wait's own `timeout` option and its call's
+   * `signal` are simply too late then.
+   */
+  get completed(): boolean {
+    return (this._state & COMPLETED) !== 0;
+  }
+  set completed(value: boolean) {
+    if (value) this._state |= COMPLETED;
+    else this._state &= ~COMPLETED;
+  }
+
+  /**
    * Suspend: register the wait on its fiber, arm `timeout` (ms; null/undefined = forever) and
    * `signal`, let the hub run others, and return the promise the hub settles.
    */
@@ -160,16 +169,20 @@ export class Waiter<T = unknown> implements Timed {
     if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
       hub.addTimer(this, timeout);
     }
-    if (signal !== undefined && signal !== null) {
-      const listener = (): void => {
-        markCancellation(signal.reason);
-        this._cancelWith(signal.reason);
-      };
-      this.#abort = { signal, listener };
-      signal.addEventListener('abort', listener, { once: true });
-    }
+    if (signal !== undefined && signal !== null) Waiter.#listen(this, signal);
     if (hub.holder === fiber && holdTurn === 0) hub.release();
     return p;
+  }
+
+  // Not inline in start(): a closure there would make every call allocate a context for the
+  // variables it captures, signal or not.
+  static #listen(self: Waiter, signal: AbortSignal): void {
+    const listener = (): void => {
+      markCancellation(signal.reason);
+      self._cancelWith(signal.reason);
+    };
+    self.#abort = { signal, listener };
+    signal.addEventListener('abort', listener, { once: true });
   }
 
   /**
@@ -189,7 +202,7 @@ export class Waiter<T = unknown> implements Timed {
     if ((this._state & STATE) !== PENDING) return false;
     this._state |= WOKEN;
     this._value = value;
-    this.#enqueue();
+    Waiter.#enqueue(this);
     return true;
   }
 
@@ -198,7 +211,7 @@ export class Waiter<T = unknown> implements Timed {
     if ((this._state & STATE) !== PENDING) return false;
     this._state |= WOKEN_ERROR;
     this._value = err;
-    this.#enqueue();
+    Waiter.#enqueue(this);
     return true;
   }
 
@@ -212,10 +225,10 @@ export class Waiter<T = unknown> implements Timed {
     return this._value;
   }
 
-  #enqueue(): void {
-    if ((this._state & QUEUED) !== 0) return;
-    this._state |= QUEUED;
-    this.hub.schedule(resume, this);
+  static #enqueue(self: Waiter): void {
+    if ((self._state & QUEUED) !== 0) return;
+    self._state |= QUEUED;
+    self.hub.schedule(resume, self);
   }
 
   /** Mark the wait to throw `exc` when the hub reaches it (first mark wins). @internal */
@@ -223,7 +236,7 @@ export class Waiter<T = unknown> implements Timed {
     if ((this._state & STATE) === DONE) return;
     if (this._cancel !== NONE) return;
     this._cancel = exc;
-    this.#enqueue();
+    Waiter.#enqueue(this);
   }
 
   /** Timer expiry: the `timeout` option elapsed, or a sleep ended. @internal */
@@ -235,7 +248,7 @@ export class Waiter<T = unknown> implements Timed {
   /** Resume (called from the hub); gives the fiber the turn when it settles the wait. @internal */
   _resume(): void {
     const state = this._state & STATE;
-    this._state = state;
+    this._state &= ~QUEUED;
     if (state === DONE) return;
     let exc = this._cancel;
     if (state === WOKEN) {
@@ -249,7 +262,7 @@ export class Waiter<T = unknown> implements Timed {
           }
         }
       } else if (this.completed) {
-        this.#resumeCompleted(exc);
+        Waiter.#resumeCompleted(this, exc);
         return;
       }
     }
@@ -258,11 +271,11 @@ export class Waiter<T = unknown> implements Timed {
     const reject = this.#reject as (e: unknown) => void;
     const promise = this.#promise as Promise<unknown>;
     if (exc === NONE) {
-      this.#settle();
+      Waiter.#settle(this);
       if (state === WOKEN) resolve(this._value);
       else rejectMarked(promise, reject, this._value);
       this.hub.holder = this.fiber;
-      if (this._pooled) recycle(this);
+      if ((this._state & POOLED) !== 0) recycle(this);
       return;
     } else {
       if (this.owner !== null && state !== WOKEN_ERROR) {
@@ -272,7 +285,7 @@ export class Waiter<T = unknown> implements Timed {
           this.hub.reportError(err, 'abortWait');
         }
       }
-      this.#settle();
+      Waiter.#settle(this);
       if (exc === TIMED_OUT) {
         try {
           resolve((this.onTimeout as (w: Waiter<T>) => unknown)(this));
@@ -288,17 +301,17 @@ export class Waiter<T = unknown> implements Timed {
   }
 
   /** A {@link Waiter.completed} wait reached by an interrupt: resolve, then re-deliver it. */
-  #resumeCompleted(exc: unknown): void {
-    const callSignal = this.#abort === null ? null : this.#abort.signal;
-    const resolve = this.#resolve as (v: unknown) => void;
-    this._cancel = NONE;
-    this.#settle();
-    resolve(this._value);
-    this.hub.holder = this.fiber;
+  static #resumeCompleted(self: Waiter, exc: unknown): void {
+    const callSignal = self.#abort === null ? null : self.#abort.signal;
+    const resolve = self.#resolve as (v: unknown) => void;
+    self._cancel = NONE;
+    Waiter.#settle(self);
+    resolve(self._value);
+    self.hub.holder = self.fiber;
     if (exc === TIMED_OUT) return;
     if (callSignal !== null && exc === callSignal.reason && !(exc instanceof Cancellation)) return;
     // An interrupt still requested stays so and lands at the next wait; another is requested anew.
-    this.fiber._deliver(exc);
+    self.fiber._deliver(exc);
   }
 
   /** Withdraw the wait without settling its promise (its fiber died). @internal */
@@ -312,20 +325,20 @@ export class Waiter<T = unknown> implements Timed {
         this.hub.reportError(err, 'abortWait');
       }
     }
-    this.#settle();
+    Waiter.#settle(this);
   }
 
-  #settle(): void {
-    this._state = DONE;
-    this.fiber._removeWait(this);
-    if (this.heapIndex >= 0) this.hub.removeTimer(this);
-    if (this.#abort !== null) {
-      this.#abort.signal.removeEventListener('abort', this.#abort.listener);
-      this.#abort = null;
+  static #settle(self: Waiter): void {
+    self._state = DONE | (self._state & POOLED);
+    self.fiber._removeWait(self);
+    if (self.heapIndex >= 0) self.hub.removeTimer(self);
+    if (self.#abort !== null) {
+      self.#abort.signal.removeEventListener('abort', self.#abort.listener);
+      self.#abort = null;
     }
-    this.#promise = undefined;
-    this.#resolve = undefined;
-    this.#reject = undefined;
+    self.#promise = undefined;
+    self.#resolve = undefined;
+    self.#reject = undefined;
   }
 }
 
@@ -335,6 +348,23 @@ export class Waiter<T = unknown> implements Timed {
  * the allocation of a switch.
  */
 const freeList: Waiter[] = [];
+
+/**
+ * V8 fixes a class's object layout at its seventh construction (in-object slack tracking), from
+ * the shapes of the instances made before that are still alive. If a garbage collection had
+ * dropped them all by then, every later Waiter came out as a dictionary of about 1 kB (an idle
+ * greenlet then held 1617 B instead of 950 B, after exactly six `joinAll` calls). So the first
+ * Waiters are made here, together, while the module loads; they start the free list.
+ */
+function settleShape(): void {
+  const hub = new Hub();
+  const fiber = { _homeHub: () => hub } as unknown as Fiber;
+  for (let i = 0; i < 8; i++) {
+    const w = new Waiter(null, null, fiber);
+    w._state |= POOLED;
+    recycle(w);
+  }
+}
 
 function recycle(w: Waiter): void {
   if (freeList.length < 256) {
@@ -359,7 +389,7 @@ export function obtainWaiter<T>(
   const w = freeList.pop();
   if (w === undefined) {
     const n = new Waiter<T>(owner, onTimeout);
-    n._pooled = true;
+    n._state |= POOLED;
     return n;
   }
   const fiber = currentFiber();
@@ -367,7 +397,7 @@ export function obtainWaiter<T>(
   w.hub = fiber._homeHub() ?? getHub();
   w.owner = owner;
   w.onTimeout = onTimeout;
-  w._state = PENDING;
+  w._state = PENDING | POOLED;
   w._cancel = NONE;
   w.prev = null;
   w.next = null;
@@ -395,6 +425,7 @@ function resume(w: Waiter): void {
   w._resume();
 }
 setResumeCallback(resume);
+settleShape();
 
 /**
  * An intrusive FIFO of pending waits: O(1) push, shift and removal of an interrupted one.

@@ -54,23 +54,31 @@ class Collector {
   values: Map<unknown, { ok: boolean; v: unknown }> | null = null;
   /** Objects linked and not ready yet. */
   pending = 0;
-  /** Every object linked, to unlink on close. */
-  readonly #linked: Linkable[] = [];
+  /** The objects: what is linked among them is unlinked on close. */
+  readonly #objects: readonly unknown[];
   waiter: Waiter | null = null;
   #closed = false;
   readonly #entry: LinkEntry;
 
-  constructor(objects: Iterable<unknown>, where: string) {
-    this.#entry = { cb: this.onReady, kind: 'any', quiet: false, spawn: false };
+  /**
+   * @param objects - what to wait for; with `greenletsOnly`, anything else is a TypeError
+   *   (`joinAll`, which may pass the caller's own array: it is only read here and on close)
+   */
+  constructor(objects: readonly unknown[], where: string, greenletsOnly = false) {
+    this.#objects = objects;
+    this.#entry = { cb: this.onReady, kind: 'any', quiet: false, spawn: false, direct: true };
     /** Deduplicates what is not a live greenlet. */
     let seen: Set<unknown> | null = null;
-    for (const obj of objects) {
+    // An index loop, not for-of: this runs once per call, unoptimised, over 100k greenlets.
+    for (let i = 0; i < objects.length; i++) {
+      const obj = objects[i];
       if (obj instanceof Greenlet && !obj.dead) {
-        if (obj[kAddLink](this.#entry)) {
-          this.pending++;
-          this.#linked.push(obj);
-        }
+        if (obj[kAddLink](this.#entry)) this.pending++;
         continue;
+      }
+      if (greenletsOnly && !(obj instanceof Greenlet)) {
+        this.close();
+        throw new TypeError(`${where}: every item must be a Greenlet, got ${typeName(obj)}`);
       }
       if (seen === null) seen = new Set();
       if (seen.has(obj)) continue;
@@ -79,7 +87,6 @@ class Collector {
         if (obj.ready()) this.done.push(obj);
         else {
           this.pending++;
-          this.#linked.push(obj);
           obj.rawlink(this.onReady);
         }
       } else if (isPromiseLike(obj)) {
@@ -142,8 +149,16 @@ class Collector {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.pending > 0) for (const obj of this.#linked) obj.unlink(this.onReady);
-    this.#linked.length = 0;
+    if (this.pending === 0) return;
+    // Left on a greenlet the loop below misses (the caller changed its array meanwhile), the
+    // entry no longer counts as someone waiting: that greenlet's failure is still reported.
+    this.#entry.quiet = true;
+    // Unlinking what was never linked (a dead greenlet, a duplicate, a promise) does nothing.
+    const objects = this.#objects;
+    for (let i = 0; i < objects.length; i++) {
+      const obj = objects[i];
+      if (isLinkable(obj)) obj.unlink(this.onReady);
+    }
   }
 }
 
@@ -196,31 +211,75 @@ async function joinAllImpl<T extends Greenlet<unknown>>(
   if (greenlets === null || typeof (greenlets as Iterable<T>)[Symbol.iterator] !== 'function') {
     throw new TypeError(`joinAll: greenlets must be iterable, got ${typeName(greenlets)}`);
   }
-  const list = [...greenlets];
-  for (const g of list) {
-    if (!(g instanceof Greenlet)) {
-      throw new TypeError(`joinAll: every item must be a Greenlet, got ${typeName(g)}`);
-    }
+  // The caller's own array is not copied (100k pointers stored into a new array cost about as much
+  // as joining them): the collector only reads it, now and when it closes.
+  const list: readonly T[] = Array.isArray(greenlets) ? greenlets : [...greenlets];
+  const c = new Collector(list, 'joinAll', true);
+  let count: number;
+  try {
+    count = checkCount(opts.count, list.length, 'joinAll');
+  } catch (e) {
+    c.close();
+    throw e;
   }
-  const count = checkCount(opts.count, list.length, 'joinAll');
-  if (count === 0) return [];
-  const out: T[] = [];
-  const c = new Collector(list, 'joinAll');
+  if (count === 0) {
+    c.close();
+    return [];
+  }
+  // The collector's own list, in finishing order, is the result: done[0, checked) so far.
+  const done = c.done as T[];
+  const raise = opts.raiseError === true;
   const deadline = deadlineFrom(timeout);
+  let checked = 0;
   try {
     for (;;) {
-      while (c.available > 0) {
-        const g = c.take() as T;
-        if (opts.raiseError === true && !g.successful()) throw g.exception;
-        out.push(g);
-        if (out.length >= count) return out;
-      }
-      if (c.pending === 0) return out;
-      if (!(await c.next(remaining(deadline), signal))) return out;
+      checked = scanJoined(done, checked, count, raise);
+      if (checked >= count || c.pending === 0) break;
+      if (!(await c.next(remaining(deadline), signal))) break;
     }
   } finally {
     c.close();
   }
+  done.length = checked;
+  return done;
+}
+
+// The loops over every greenlet live in plain functions: V8 optimises a hot loop there while it
+// runs, never inside an async function, which is called once per joinAll.
+
+/** Throw a TypeError unless every item is a Greenlet. */
+function checkGreenlets(list: readonly unknown[], where: string): void {
+  for (let i = 0; i < list.length; i++) {
+    const g = list[i];
+    if (!(g instanceof Greenlet)) {
+      throw new TypeError(`${where}: every item must be a Greenlet, got ${typeName(g)}`);
+    }
+  }
+}
+
+/**
+ * How many of the finished greenlets `done` joinAll returns now: up to `count`. With `raise`,
+ * throws the first failure among those not checked yet (from `from` on).
+ */
+function scanJoined(
+  done: readonly Greenlet[],
+  from: number,
+  count: number,
+  raise: boolean,
+): number {
+  const end = Math.min(done.length, count);
+  if (raise) {
+    for (let i = from; i < end; i++) {
+      const g = done[i] as Greenlet;
+      if (!g.successful()) throw g.exception;
+    }
+  }
+  return end;
+}
+
+/** A copy of `items` as an array (a plain array is copied without the iterator protocol). */
+function copyOf<T>(items: Iterable<T>): T[] {
+  return Array.isArray(items) ? (items as T[]).slice() : [...items];
 }
 
 function checkCount(count: unknown, total: number, where: string): number {
@@ -262,12 +321,8 @@ async function killAllImpl(
   ) {
     throw new TypeError(`killAll: greenlets must be iterable, got ${typeName(greenlets)}`);
   }
-  const list = [...greenlets];
-  for (const g of list) {
-    if (!(g instanceof Greenlet)) {
-      throw new TypeError(`killAll: every item must be a Greenlet, got ${typeName(g)}`);
-    }
-  }
+  const list = copyOf(greenlets);
+  checkGreenlets(list, 'killAll');
   const { block = true, timeout, signal, exception } = options;
   const bad = checkKillException(exception, 'killAll');
   if (bad !== null) throw bad;
@@ -311,7 +366,11 @@ export interface WaitManyOptions extends WaitOptions {
 
 /**
  * Wait for objects (greenlets, events, async results, plain promises) to become ready, or —
- * with no objects — for the hub to be idle (no ready callbacks, no timers, no verdant I/O).
+ * with no objects — for the hub to be idle: no ready callbacks, no timers, no verdant I/O and
+ * no greenlet waiting in {@link until} (a foreign promise in flight is work, as an active
+ * watcher is for gevent's `wait()` and an `until` wait is for `runVirtual`). Foreign handles
+ * (a test runner's timers) do not count. It looks again each time the hub has run something,
+ * without polling the loop meanwhile.
  *
  * A switch point unless everything is ready already. Kill and `Timeout` land here. At `timeout`
  * it resolves to what is ready so far (no throw).
@@ -352,7 +411,7 @@ async function waitImpl(a?: unknown, b?: unknown): Promise<unknown> {
   if (objects === null) return waitIdle(waitArgs.timeout, waitArgs.signal);
   const timeout = waitArgs.timeout;
   const signal = waitArgs.signal;
-  const list = [...objects];
+  const list = copyOf(objects);
   const count = checkCount(opts.count, new Set(list).size, 'wait');
   const c = new Collector(list, 'wait');
   const out: unknown[] = [];
@@ -374,10 +433,15 @@ function waitIdle(timeout: number | null, signal: AbortSignal | null): Promise<b
   const p = w.start(timeout, signal);
   const check = (): void => {
     if (!w.isPending) return;
-    if (hub.pending === 0 && hub.ioCount === 0 && hub.timers === (w.heapIndex >= 0 ? 1 : 0)) {
+    if (
+      hub.pending === 0 &&
+      hub.ioCount === 0 &&
+      hub.untilCount === 0 &&
+      hub.timers === (w.heapIndex >= 0 ? 1 : 0)
+    ) {
       w.wake(true);
     } else {
-      hub.onIdle(check);
+      hub.onIdle(check, true); // look again once something ran: no polling meanwhile
     }
   };
   hub.onIdle(check);
@@ -411,7 +475,7 @@ export async function* iwait<O extends Waitable>(
   if (objects === null || typeof objects !== 'object' || !(Symbol.iterator in objects)) {
     throw new TypeError(`iwait: objects must be iterable, got ${typeName(objects)}`);
   }
-  const list = [...objects];
+  const list = copyOf(objects);
   const count = checkCount(opts.count, new Set(list).size, 'iwait');
   const c = new Collector(list, 'iwait');
   const deadline = deadlineFrom(timeout);

@@ -5,7 +5,15 @@
  * @module
  */
 
-import type { WaitOptions } from '../core/lowlevel.js';
+import {
+  NONE,
+  readWaitOptions,
+  rejectWait,
+  returnFalse,
+  type WaitOptions,
+  waitArgs,
+} from '../core/lowlevel.js';
+import type { Permits } from './_permits.js';
 
 /** Options of `acquire()`. */
 export interface AcquireOptions extends WaitOptions {
@@ -32,6 +40,29 @@ export function readBlocking(options: unknown, where: string): boolean | TypeErr
     );
   }
   return b;
+}
+
+/**
+ * `acquire(options)` of a lock built on {@link Permits}: reject bad options; take a permit at
+ * once when `tryTake(self)` can (no other greenlet runs meanwhile); else, unless `blocking` is
+ * false, wait in FIFO order. Semaphores and `RLock` differ only in `tryTake` (an RLock's owner
+ * reenters).
+ * @internal
+ */
+export function acquireWith<S>(
+  core: Permits,
+  options: unknown,
+  where: string,
+  self: S,
+  tryTake: (self: S) => boolean,
+): Promise<boolean> {
+  const blocking = readBlocking(options, where);
+  if (typeof blocking !== 'boolean') return Promise.reject(blocking);
+  const err = readWaitOptions(options, where);
+  if (err !== NONE) return rejectWait(err);
+  if (tryTake(self)) return RESOLVED_TRUE;
+  if (!blocking) return RESOLVED_FALSE;
+  return core.wait<boolean>(true, returnFalse, waitArgs.timeout, waitArgs.signal);
 }
 
 /**

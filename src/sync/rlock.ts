@@ -18,21 +18,12 @@ import {
   NONE,
   readWaitOptions,
   rejectWait,
-  returnFalse,
   throwTimeout,
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
 import type { RawGreenlet } from '../core/rawgreenlet.js';
-import {
-  type AcquireOptions,
-  checkRunFn,
-  Held,
-  RESOLVED_FALSE,
-  RESOLVED_TRUE,
-  readBlocking,
-  runHeld,
-} from './_acquire.js';
+import { type AcquireOptions, acquireWith, checkRunFn, Held, runHeld } from './_acquire.js';
 import { checkCallback, Links } from './_links.js';
 import { Permits } from './_permits.js';
 
@@ -121,25 +112,19 @@ export class RLock {
    * @throws TypeError/RangeError for bad options, `signal.reason` when aborted (rejects)
    */
   acquire(options?: AcquireOptions | number | null): Promise<boolean> {
-    const blocking = readBlocking(options, 'RLock.acquire');
-    if (typeof blocking !== 'boolean') return Promise.reject(blocking);
-    const err = readWaitOptions(options, 'RLock.acquire');
-    if (err !== NONE) return rejectWait(err);
-    if (this.#tryAcquire()) return RESOLVED_TRUE;
-    if (!blocking) return RESOLVED_FALSE;
-    return this.#core.wait<boolean>(true, returnFalse, waitArgs.timeout, waitArgs.signal);
+    return acquireWith(this.#core, options, 'RLock.acquire', this, RLock.#tryAcquire);
   }
 
-  #tryAcquire(): boolean {
-    const c = this.#core;
+  /** Take the free lock, or reenter it as its owner. */
+  static #tryAcquire(self: RLock): boolean {
     const fiber = currentFiber();
-    if (c.tryTake()) {
-      this.#owner = fiber;
-      this.#depth = 1;
+    if (self.#core.tryTake()) {
+      self.#owner = fiber;
+      self.#depth = 1;
       return true;
     }
-    if (this.#owner === fiber) {
-      this.#depth++;
+    if (self.#owner === fiber) {
+      self.#depth++;
       return true;
     }
     return false;
@@ -181,7 +166,7 @@ export class RLock {
     const err = readWaitOptions(options, 'RLock.hold');
     if (err !== NONE) return rejectWait(err);
     const h = new Held(this);
-    if (this.#tryAcquire()) return Promise.resolve(h);
+    if (RLock.#tryAcquire(this)) return Promise.resolve(h);
     return this.#core.wait<Disposable>(h, throwTimeout, waitArgs.timeout, waitArgs.signal);
   }
 

@@ -23,7 +23,6 @@ import {
   NONE,
   readWaitOptions,
   rejectWait,
-  returnFalse,
   returnUndefined,
   throwTimeout,
   type WaitOptions,
@@ -31,9 +30,9 @@ import {
 } from '../core/lowlevel.js';
 import {
   type AcquireOptions,
+  acquireWith,
   checkRunFn,
   Held,
-  RESOLVED_FALSE,
   RESOLVED_TRUE,
   readBlocking,
   runHeld,
@@ -42,6 +41,10 @@ import { checkCallback, Links } from './_links.js';
 import { Permits, WAIT_MARK } from './_permits.js';
 
 export type { AcquireOptions } from './_acquire.js';
+
+function takeFree(core: Permits): boolean {
+  return core.tryTake();
+}
 
 /** A read-only snapshot of a semaphore. */
 export interface SemaphoreStats {
@@ -142,14 +145,8 @@ export class Semaphore {
    * ```
    */
   acquire(options?: AcquireOptions | number | null): Promise<boolean> {
-    const blocking = readBlocking(options, 'Semaphore.acquire');
-    if (typeof blocking !== 'boolean') return Promise.reject(blocking);
-    const err = readWaitOptions(options, 'Semaphore.acquire');
-    if (err !== NONE) return rejectWait(err);
     const c = this.#core;
-    if (c.tryTake()) return RESOLVED_TRUE;
-    if (!blocking) return RESOLVED_FALSE;
-    return c.wait<boolean>(true, returnFalse, waitArgs.timeout, waitArgs.signal);
+    return acquireWith(c, options, 'Semaphore.acquire', c, takeFree);
   }
 
   /**

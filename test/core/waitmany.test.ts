@@ -2,6 +2,7 @@
 // test__iwait.py, test__api.py and the joinall/wait parts of test__greenlet.py (TestStuff,
 // TestJoinAll*) to DESIGN §3.
 import assert from 'node:assert/strict';
+import { createHook } from 'node:async_hooks';
 import { test } from 'node:test';
 import {
   AsyncResult,
@@ -14,6 +15,7 @@ import {
   sleep,
   spawn,
   spawnLater,
+  until,
   wait,
 } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
@@ -287,6 +289,60 @@ test('wait() with no objects does not wait for foreign handles (real hub)', {
   } finally {
     clearTimeout(foreign);
   }
+});
+
+test('wait() with no objects waits for greenlets in until(): a foreign promise in flight is work (real hub)', {
+  timeout: 5000,
+}, async () => {
+  // As gevent.wait() waits while a watcher is active, and as runVirtual counts an until wait.
+  const g = spawn(() => until(new Promise((resolve) => setTimeout(resolve, 30, 'foreign'))));
+  assert.equal(await wait(), true);
+  assert.equal(g.dead, true, 'wait() returned while g was still in until()');
+  assert.equal(g.value, 'foreign');
+});
+
+test('wait() with no objects waits for greenlets in until() under runVirtual too', async () => {
+  await runVirtual(async () => {
+    const foreign = deferred<string>();
+    const g = spawn(() => until(foreign.promise));
+    setTimeout(() => foreign.resolve('later'), 5); // a real timer: the virtual hub cannot see it
+    assert.equal(await wait(), true);
+    assert.equal(g.value, 'later');
+  });
+});
+
+test('wait() with no objects counts an until() wait only while it lasts: a killed one no longer', async () => {
+  await runVirtual(async () => {
+    const g = spawn(() => until(new Promise(() => {})));
+    await sleep(0);
+    spawn(async () => {
+      await sleep(10);
+      await g.kill();
+    });
+    assert.equal(await wait(), true);
+    assert.equal(g.dead, true);
+    assert.equal(getHub().stats().until, 0);
+  });
+});
+
+test('wait() with no objects does not poll the loop while a timer is pending (real hub)', {
+  timeout: 5000,
+}, async () => {
+  let immediates = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === 'Immediate') immediates++;
+    },
+  }).enable();
+  try {
+    spawn(() => sleep(100));
+    assert.equal(await wait(), true);
+  } finally {
+    hook.disable();
+  }
+  // It looks again when the timer fires; it used to re-arm a setImmediate at every loop turn
+  // (thousands in 100 ms, a core at 100 %).
+  assert.ok(immediates < 20, `${immediates} setImmediate calls while waiting 100 ms`);
 });
 
 test('wait() with no objects is a cancel point', async () => {
