@@ -32,7 +32,13 @@
  *   running are killed and every connection is dropped. Tests: "stop() under load loses no
  *   in-flight request".
  * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
- *   objects; the Fetch `Request`/`Response` are the global ones.
+ *   objects; the `Response` is the global one, the `Request` an instance of a subclass of the
+ *   global `Request` (`instanceof Request` holds) whose only change is a lazy `signal`.
+ * - **The hot path.** A request greenlet is a `RequestGreenlet` (one shape, no arguments array);
+ *   a synchronous Node handler runs and ends without a promise; a Fetch request is built from
+ *   `rawHeaders` in one pass (node:http's `req.headers` is never made), with no body object for a
+ *   request without a body; a response body that settles within a few microtasks (string, bytes)
+ *   is read without a hub round trip.
  *
  * @module verdant/http
  */
@@ -45,7 +51,7 @@ import type { Duplex } from 'node:stream';
 import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
-import { kQuietLink } from '../core/lowlevel.js';
+import { isPromiseLike, kQuietLink, returnUndefined } from '../core/lowlevel.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
@@ -255,13 +261,9 @@ interface FetchState {
 }
 
 const PENDING = Symbol('pending');
+/** Awaiting it lets one microtask tick pass. */
+const RESOLVED = Promise.resolve();
 type Read = { done: true; value?: undefined } | { done: false; value: Uint8Array };
-
-function microtasks(n: number): Promise<typeof PENDING> {
-  let p: Promise<typeof PENDING> = Promise.resolve(PENDING);
-  for (let i = 0; i < n; i++) p = p.then((x) => x);
-  return p;
-}
 
 function nextTurn(): Promise<typeof PENDING> {
   return new Promise((resolve) => setImmediate(resolve, PENDING));
@@ -551,15 +553,9 @@ export class HttpServer extends BaseServer {
   };
 
   #dispatch(req: IncomingMessage, res: ServerResponse): void {
-    let g: Greenlet;
-    if (this.isNodeHandler) {
-      // A response shorter or longer than its Content-Length fails in the app, never on the wire.
-      res.strictContentLength = true;
-      g = new Greenlet(runNode, this, req, res);
-    } else {
-      g = new Greenlet(runFetch, this, req, res);
-    }
-    (g as GreenletWithRes)[kRes] = res;
+    // A response shorter or longer than its Content-Length fails in the app, never on the wire.
+    if (this.isNodeHandler) res.strictContentLength = true;
+    const g = new RequestGreenlet(this, req, res);
     const sock = req.socket as ConnSocket;
     let conn = sock[kConn];
     if (conn === undefined) {
@@ -569,15 +565,16 @@ export class HttpServer extends BaseServer {
     }
     conn.reqs.add(g);
     this.#inflight.add(g);
-    if (this.#stopping) markClosing(g);
+    if (this.#stopping) closeAfter(res);
     if (this.log !== null) this.#logOnClose(req, res);
     g[kQuietLink](this.#onDone);
     this.pool.start(g);
   }
 
-  readonly #onDone = (g: Greenlet): void => {
+  readonly #onDone = (greenlet: Greenlet): void => {
+    const g = greenlet as RequestGreenlet;
     this.#inflight.delete(g);
-    const res = (g as GreenletWithRes)[kRes] as ServerResponse;
+    const res = g.res;
     (res.socket as ConnSocket | null)?.[kConn]?.reqs.delete(g);
     if (!res.writableEnded && !res.destroyed && g.successful()) {
       // A Node handler returned and left its response open for its own code to end.
@@ -641,9 +638,13 @@ export class HttpServer extends BaseServer {
     return this.#maxDiscard;
   }
 
-  /** @internal the request URL's origin when the client sent no Host */
+  /** @internal the request URL's origin (from its Host, or the local address without one) */
   _origin(req: IncomingMessage): string {
-    const host = req.headers.host;
+    return this._originOf(req, req.headers.host);
+  }
+
+  /** @internal the request URL's origin given its Host header */
+  _originOf(req: IncomingMessage, host: string | undefined): string {
     const scheme = this.#tls ? 'https://' : 'http://';
     if (host !== undefined && host !== '') return scheme + host;
     const a = req.socket.localAddress ?? 'localhost';
@@ -652,24 +653,41 @@ export class HttpServer extends BaseServer {
   }
 }
 
-const kRes = Symbol('verdant.http.res');
 const kBytes = Symbol('verdant.http.bytes');
-type GreenletWithRes = Greenlet & { [kRes]?: ServerResponse };
 type ResWithCount = ServerResponse & { [kBytes]?: number };
+
+/**
+ * The greenlet of one request: a subclass (gevent's way of giving a greenlet its own `run`), so
+ * every request greenlet has one shape and carries its request without an arguments array.
+ */
+class RequestGreenlet extends Greenlet {
+  readonly server: HttpServer;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+
+  constructor(server: HttpServer, req: IncomingMessage, res: ServerResponse) {
+    super();
+    this.server = server;
+    this.req = req;
+    this.res = res;
+  }
+
+  protected override run(): unknown {
+    return this.server.isNodeHandler ? runNode(this) : runFetch(this);
+  }
+}
 
 function onConnClose(this: ConnSocket): void {
   const conn = this[kConn];
   if (conn === undefined) return;
   for (const g of conn.reqs) {
-    const res = (g as GreenletWithRes)[kRes];
-    if (res === undefined || !res.writableFinished) void g.kill({ block: false });
+    if (!(g as RequestGreenlet).res.writableFinished) void g.kill({ block: false });
   }
   conn.reqs.clear();
 }
 
 function markClosing(g: Greenlet): void {
-  const res = (g as GreenletWithRes)[kRes];
-  if (res !== undefined) closeAfter(res);
+  closeAfter((g as RequestGreenlet).res);
 }
 
 /** Make `res` the last response of its connection. */
@@ -719,54 +737,100 @@ function isKill(err: unknown): boolean {
   return err !== null && typeof err === 'object' && (err as Error).name === 'GreenletExit';
 }
 
-async function runNode(
-  server: HttpServer,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
+/** The Node handler's run: synchronous when the app is (no promise, no microtask per request). */
+function runNode(g: RequestGreenlet): Promise<void> | undefined {
+  const res = g.res;
+  let r: unknown;
   try {
-    await (server.app as NodeHandler)(req, res);
+    r = (g.server.app as NodeHandler)(g.req, res);
   } catch (err) {
     failResponse(res, isKill(err));
     throw err;
   }
+  if (!isPromiseLike(r)) return undefined;
+  return Promise.resolve(r).then(returnUndefined, (err: unknown) => {
+    failResponse(res, isKill(err));
+    throw err;
+  });
 }
 
-async function runFetch(
-  server: HttpServer,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  let response: Response;
-  const state: FetchState = {
-    expectContinue: req.headers.expect !== undefined && /100-continue/i.test(req.headers.expect),
-    bodyTouched: false,
-    bodyDone: false,
-  };
+/**
+ * The Fetch `Request` the app gets: the standard class, subclassed only so that `signal` is the
+ * request greenlet's (made on first use, aborted when the client goes away or the greenlet is
+ * killed). Passing a `signal` to the constructor instead would build undici's signal plumbing for
+ * every request, read or not.
+ */
+class ServerRequest extends Request {
+  readonly #g: Greenlet;
+
+  constructor(url: string, init: RequestInit | undefined, g: Greenlet) {
+    super(url, init);
+    this.#g = g;
+  }
+
+  static signalOf(r: ServerRequest): AbortSignal {
+    return r.#g.signal;
+  }
+}
+Object.defineProperty(ServerRequest.prototype, 'signal', {
+  configurable: true,
+  enumerable: true,
+  get(this: ServerRequest): AbortSignal {
+    return ServerRequest.signalOf(this);
+  },
+});
+Object.defineProperty(ServerRequest, 'name', { value: 'Request' });
+
+/** The state of a request without a body (shared: nothing writes to it). */
+const NO_BODY: FetchState = { expectContinue: false, bodyTouched: false, bodyDone: true };
+
+function lower(name: string): string {
+  return name.toLowerCase();
+}
+
+async function runFetch(g: RequestGreenlet): Promise<void> {
+  const { server, req, res } = g;
+  let state = NO_BODY;
   let request: Request;
   try {
+    // One pass over the raw head: the few fields the server reads, without making node:http
+    // build `req.headers`.
+    const raw = req.rawHeaders;
+    let host: string | undefined;
+    let expect: string | undefined;
+    let length: string | undefined;
+    let te: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      const n = name.length;
+      if (n === 4) {
+        if (host === undefined && lower(name) === 'host') host = raw[i + 1];
+      } else if (n === 6) {
+        if (expect === undefined && lower(name) === 'expect') expect = raw[i + 1];
+      } else if (n === 14) {
+        if (length === undefined && lower(name) === 'content-length') length = raw[i + 1];
+      } else if (n === 17) {
+        if (te === undefined && lower(name) === 'transfer-encoding') te = raw[i + 1];
+      }
+    }
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const full = url.startsWith('/') ? server._origin(req) + url : url;
-    const raw = req.rawHeaders;
-    const headers = new Headers();
-    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+    const full = url.startsWith('/') ? server._originOf(req, host) + url : url;
     const hasBody =
       method !== 'GET' &&
       method !== 'HEAD' &&
-      (req.headers['content-length'] !== undefined
-        ? req.headers['content-length'] !== '0'
-        : req.headers['transfer-encoding'] !== undefined);
-    // No `signal` here: undici's signal plumbing costs more than the rest of the Request. The
-    // greenlet's own signal (`getCurrent().signal`) is the one a disconnect aborts.
-    const init: RequestInit & { duplex?: 'half' } = { method, headers };
-    if (hasBody) {
-      init.body = bodyStream(req, res, state);
-      init.duplex = 'half';
-    } else {
-      state.bodyDone = true;
+      (length !== undefined ? length !== '0' : te !== undefined);
+    const expectContinue = expect !== undefined && /100-continue/i.test(expect);
+    let init: (RequestInit & { duplex?: 'half' }) | undefined;
+    if (hasBody || expectContinue) {
+      state = { expectContinue, bodyTouched: false, bodyDone: !hasBody };
     }
-    request = new Request(full, init);
+    if (hasBody) init = { method, body: bodyStream(req, res, state), duplex: 'half' };
+    else if (method !== 'GET') init = { method };
+    request = new ServerRequest(full, init, g);
+    // Appended after construction: cheaper than a `Headers` passed in `init` (one copy less).
+    const headers = request.headers;
+    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
   } catch {
     // A request node:http accepted but the Fetch API refuses (an odd URL or method): 400.
     if (!res.headersSent && !res.destroyed) {
@@ -778,7 +842,7 @@ async function runFetch(
   }
   try {
     const r = (server.app as FetchHandler)(request);
-    response = (r instanceof Response ? r : await r) as Response;
+    const response = (r instanceof Response ? r : await r) as Response;
     if (!(response instanceof Response)) {
       throw new TypeError(
         `HttpServer: a Fetch handler must return a Response, got ${describe(response)}`,
@@ -791,6 +855,30 @@ async function runFetch(
   }
 }
 
+/**
+ * Settle `p` within a few microtasks when it can (a body read from a string, bytes or an
+ * in-memory stream does); else wait for it through `until` (a kill or `Timeout` lands there).
+ * No hub round trip and no loop turn when the value is already on its way.
+ */
+async function readSoon(p: Promise<Read>): Promise<Read> {
+  let st = 0;
+  let v: unknown;
+  p.then(
+    (x) => {
+      st = 1;
+      v = x;
+    },
+    (e: unknown) => {
+      st = 2;
+      v = e;
+    },
+  );
+  for (let i = 0; i < 4 && st === 0; i++) await RESOLVED;
+  if (st === 1) return v as Read;
+  if (st === 2) throw v;
+  return (await until(p)) as Read;
+}
+
 async function sendResponse(
   server: HttpServer,
   req: IncomingMessage,
@@ -801,13 +889,16 @@ async function sendResponse(
   const status = response.status;
   const flat: string[] = [];
   let hasLength = false;
+  let cookies = false;
   for (const [k, v] of response.headers) {
-    if (k === 'set-cookie') continue;
+    if (k === 'set-cookie') {
+      cookies = true;
+      continue;
+    }
     if (k === 'content-length') hasLength = true;
     flat.push(k, v);
   }
-  const cookies = response.headers.getSetCookie();
-  for (const c of cookies) flat.push('set-cookie', c);
+  if (cookies) for (const c of response.headers.getSetCookie()) flat.push('set-cookie', c);
   const head = req.method === 'HEAD';
   const body = response.body;
   if (!state.bodyDone && !state.bodyTouched) {
@@ -830,7 +921,7 @@ async function sendResponse(
   const reader = body.getReader();
   let done = false;
   try {
-    const first = (await until(reader.read())) as Read;
+    const first = await readSoon(reader.read() as Promise<Read>);
     if (first.done) {
       if (!hasLength && !head) flat.push('content-length', '0');
       writeHead(res, status, response.statusText, flat);
@@ -842,9 +933,24 @@ async function sendResponse(
     // A read may be left pending when a kill lands elsewhere (the drain wait): never unhandled.
     let next: Promise<Read> | null = reader.read() as Promise<Read>;
     next.catch(ignore);
-    let probe = (await Promise.race([next, microtasks(3)])) as Read | typeof PENDING;
-    if (probe === PENDING)
-      probe = (await until(Promise.race([next, nextTurn()]))) as Read | typeof PENDING;
+    // Does the end follow at once? A few microtasks, then one turn of Node's loop.
+    let st = 0;
+    let soon: Read | undefined;
+    next.then(
+      (x) => {
+        st = 1;
+        soon = x;
+      },
+      () => {
+        st = 2;
+      },
+    );
+    for (let i = 0; i < 3 && st === 0; i++) await RESOLVED;
+    let probe: Read | typeof PENDING;
+    if (st === 1) probe = soon as Read;
+    else if (st === 2)
+      probe = await next; // throws the stream's error
+    else probe = (await until(Promise.race([next, nextTurn()]))) as Read | typeof PENDING;
     if (probe !== PENDING && probe.done) {
       // Known length: one piece then the end.
       if (!hasLength) flat.push('content-length', String(piece.byteLength));
