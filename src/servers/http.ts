@@ -5,13 +5,16 @@
  * Design note — who owns what.
  * - **Framing is node:http's.** Status lines, `Connection` headers, chunked encoding, HEAD and
  *   204/304 (no body on the wire), 400 for malformed input and 431 for too-large heads all come
- *   from `node:http`; this module never writes raw bytes. A Fetch body of unknown length goes out
+ *   from `node:http`; this module writes raw bytes only in its `clientError` listener, which
+ *   answers as node:http's default does, except 414 when the request line alone overflows
+ *   `maxHeaderSize` (`uriTooLong`; test "a too-long request-URI gets 414"). A Fetch body of unknown length goes out
  *   as one `res.write` per piece the `ReadableStream` (or async iterable) yields, never coalesced,
  *   so on HTTP/1.1 each piece is one chunk. Tests: test/servers/http.wire.test.ts.
  * - **One greenlet per request.** The `'request'` event (outside any greenlet) builds a
  *   `Greenlet` and starts it (in the `Pool` given as `spawn` when there is one; a full pool queues
  *   the request FIFO until a member ends). `getCurrent()` inside the app is that greenlet, so
- *   `Local` is request-scoped, and its `signal` (`getCurrent().signal`) aborts when the client goes away. A connection that
+ *   `Local` is request-scoped, and its `signal` (`getCurrent().signal`, which a Fetch handler also
+ *   gets as `request.signal`) aborts when the client goes away. A connection that
  *   closes before its response is complete kills the greenlets of its requests (one `'close'`
  *   listener per connection, not per request). Tests: test/servers/http.test.ts "client
  *   disconnect …", "Local …".
@@ -97,7 +100,10 @@ export interface HttpServerOptions {
   requestTimeout?: number;
   /** How long an idle keep-alive connection stays open, ms (default 5000). */
   keepAliveTimeout?: number;
-  /** Largest request head in bytes (node:http's `maxHeaderSize`, default 16384). Larger: 431. */
+  /**
+   * Largest request head in bytes (node:http's `maxHeaderSize`, default 16384). Larger: 431, or
+   * 414 when the request line alone is larger.
+   */
   maxHeaderSize?: number;
   /**
    * A request body the Fetch app left unread larger than this (bytes, default 65536, or of unknown
@@ -281,6 +287,47 @@ function toBytes(v: unknown): Uint8Array {
 
 const INTERNAL_ERROR = 'Internal Server Error';
 
+/** node:http's answers to a head it refuses, plus 414 (the request line alone is too long). */
+const CLIENT_ERRORS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: '413 Payload Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  URI_TOO_LONG: '414 URI Too Long',
+};
+
+type ParseError = Error & { code?: string; bytesParsed?: number; rawPacket?: Buffer };
+
+/**
+ * Whether a head-overflow error stopped in the request-URI: node:http counts the request line into
+ * `maxHeaderSize`, and its parser stops at the end of the piece that overflowed — a URI is
+ * followed by a space, a header name by `: ` and a header value by CR. A URI cut by the end of the
+ * packet is recognised by its line, `METHOD /...` with no LF since.
+ */
+function uriTooLong(err: ParseError): boolean {
+  const p = err.rawPacket;
+  const at = err.bytesParsed;
+  if (!Buffer.isBuffer(p) || typeof at !== 'number' || at <= 0) return false;
+  if (at < p.length) return p[at] === 0x20 && p[at - 1] !== 0x3a;
+  const start = p.lastIndexOf(0x0a, at - 1) + 1;
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r]*$/.test(p.toString('latin1', start, at));
+}
+
+/**
+ * node:http's `clientError` default (a status line with `Connection: close`, then the socket is
+ * destroyed), except that a request line too long for `maxHeaderSize` gets 414 (pywsgi's answer)
+ * instead of 431.
+ */
+function onClientError(err: ParseError, socket: Duplex): void {
+  const s = socket as Duplex & { _httpMessage?: ServerResponse | null };
+  if (s.writable && (s._httpMessage == null || !s._httpMessage.headersSent)) {
+    let code = err.code ?? '';
+    if (code === 'HPE_HEADER_OVERFLOW' && uriTooLong(err)) code = 'URI_TOO_LONG';
+    const status = CLIENT_ERRORS[code] ?? '400 Bad Request';
+    s.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`, 'latin1');
+  }
+  s.destroy(err);
+}
+
 /**
  * An HTTP/1.1 server on `node:http` whose requests each run in their own greenlet.
  *
@@ -289,13 +336,15 @@ const INTERNAL_ERROR = 'Internal Server Error';
  * a `Blob` (sent with `Content-Length`), a `ReadableStream` or an async iterable (streamed one
  * chunk per piece, waiting for the client to take each: back-pressure). `start()` returns once
  * listening; the app's failures get a 500 (`Connection: close`) and are reported to the hub's
- * `exceptionStream`; a client that goes away kills its request's greenlet (its `signal` aborts).
+ * `exceptionStream`; a client that goes away kills its request's greenlet (its `signal` aborts,
+ * and so does the Fetch `request.signal`, which is that same signal, made on first use).
  * `stop({timeout})` is graceful: idle connections close at once, requests in flight finish
  * (their responses carry `Connection: close`), and what still runs at `timeout` (default
  * 1000 ms) is killed.
  *
  * Source: gevent's `pywsgi.WSGIServer` and `test__pywsgi.py`; framing, status lines and client
- * errors are node:http's (431 for a too-large head rather than pywsgi's 414 at 8192 bytes).
+ * errors are node:http's; a head larger than `maxHeaderSize` gets 414 when its request line alone
+ * is too long (pywsgi's answer, at Node's limit rather than pywsgi's 8192 bytes), else 431.
  *
  * @throws TypeError/RangeError from the constructor for a bad listener, app or option
  * @example
@@ -405,6 +454,7 @@ export class HttpServer extends BaseServer {
     }
     this._websocket = ws;
     this.#server.on('upgrade', this.#onUpgrade);
+    this.#server.on('clientError', onClientError);
   }
 
   /** The underlying node:http (or node:https) server. */
