@@ -125,8 +125,8 @@ const kConn = Symbol('verdant.http.conn');
 const NO_ARGS: readonly never[] = [];
 
 interface ConnState {
-  /** The request greenlets of this connection not yet done. */
-  readonly reqs: Set<Greenlet>;
+  /** The request greenlets of this connection not yet done (one, or a few when pipelined). */
+  readonly reqs: RequestGreenlet[];
 }
 
 type ConnSocket = NetSocket & { [kConn]?: ConnState };
@@ -370,7 +370,8 @@ export class HttpServer extends BaseServer {
   readonly #server: Server;
   readonly #tls: boolean;
   readonly #maxDiscard: number;
-  readonly #inflight = new Set<Greenlet>();
+  /** The request greenlets not yet done: an intrusive list (no hashing per request). */
+  readonly #inflight = new InflightList();
   readonly #pending: Array<[IncomingMessage, ServerResponse]> = [];
   /** Responses a returned Node handler left open. */
   readonly #open = new Set<ServerResponse>();
@@ -507,7 +508,7 @@ export class HttpServer extends BaseServer {
    */
   protected override stopAccepting(): void {
     this.#stopping = true;
-    for (const g of this.#inflight) markClosing(g);
+    for (let g = this.#inflight.head; g !== null; g = g.nextInflight) markClosing(g);
     for (const res of this.#open) closeAfter(res);
     for (const [, res] of this.#pending) closeAfter(res);
     this.#server.closeIdleConnections();
@@ -565,7 +566,8 @@ export class HttpServer extends BaseServer {
   async #dropAll(): Promise<void> {
     for (const [req] of this.#pending.splice(0)) req.socket.destroy();
     const ws = this._upgrade?.inflight();
-    const alive = [...this.#inflight, ...(ws ?? NO_ARGS)];
+    const alive: Greenlet[] = [...(ws ?? NO_ARGS)];
+    for (let g = this.#inflight.head; g !== null; g = g.nextInflight) alive.push(g);
     for (const g of alive) void g.kill({ block: false });
     this._upgrade?.closeAll();
     this.#server.closeAllConnections();
@@ -611,11 +613,11 @@ export class HttpServer extends BaseServer {
     const sock = req.socket as ConnSocket;
     let conn = sock[kConn];
     if (conn === undefined) {
-      conn = { reqs: new Set() };
+      conn = { reqs: [] };
       sock[kConn] = conn;
       sock.once('close', onConnClose);
     }
-    conn.reqs.add(g);
+    conn.reqs.push(g);
     this.#inflight.add(g);
     if (this.#stopping) closeAfter(res);
     if (this.log !== null) this.#logOnClose(req, res);
@@ -627,7 +629,14 @@ export class HttpServer extends BaseServer {
     const g = greenlet as RequestGreenlet;
     this.#inflight.delete(g);
     const res = g.res;
-    (res.socket as ConnSocket | null)?.[kConn]?.reqs.delete(g);
+    const reqs = (res.socket as ConnSocket | null)?.[kConn]?.reqs;
+    if (reqs !== undefined) {
+      if (reqs[0] === g) reqs.shift();
+      else {
+        const i = reqs.indexOf(g);
+        if (i >= 0) reqs.splice(i, 1);
+      }
+    }
     if (!res.writableEnded && !res.destroyed && g.successful()) {
       // A Node handler returned and left its response open for its own code to end.
       this.#open.add(res);
@@ -716,6 +725,9 @@ class RequestGreenlet extends Greenlet {
   readonly server: HttpServer;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** Links of the server's in-flight list. */
+  prevInflight: RequestGreenlet | null = null;
+  nextInflight: RequestGreenlet | null = null;
 
   constructor(server: HttpServer, req: IncomingMessage, res: ServerResponse) {
     super();
@@ -729,13 +741,36 @@ class RequestGreenlet extends Greenlet {
   }
 }
 
+/** The in-flight request greenlets of a server, linked through the greenlets themselves. */
+class InflightList {
+  head: RequestGreenlet | null = null;
+  size = 0;
+
+  add(g: RequestGreenlet): void {
+    g.nextInflight = this.head;
+    if (this.head !== null) this.head.prevInflight = g;
+    this.head = g;
+    this.size++;
+  }
+
+  delete(g: RequestGreenlet): void {
+    const { prevInflight: p, nextInflight: n } = g;
+    if (p === null && this.head !== g) return; // not in the list
+    if (p !== null) p.nextInflight = n;
+    else this.head = n;
+    if (n !== null) n.prevInflight = p;
+    g.prevInflight = null;
+    g.nextInflight = null;
+    this.size--;
+  }
+}
+
 function onConnClose(this: ConnSocket): void {
   const conn = this[kConn];
   if (conn === undefined) return;
-  for (const g of conn.reqs) {
-    if (!(g as RequestGreenlet).res.writableFinished) void g.kill({ block: false });
+  for (const g of conn.reqs.splice(0)) {
+    if (!g.res.writableFinished) void g.kill({ block: false });
   }
-  conn.reqs.clear();
 }
 
 function markClosing(g: Greenlet): void {
