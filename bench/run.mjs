@@ -40,6 +40,7 @@ const GROUPS = [
   'sleepers',
   'net',
   'process',
+  'http',
   'als',
 ];
 
@@ -363,6 +364,43 @@ if (want('net')) {
   const vb = job('net', 'bulk-verdant', { ...bulk, needs });
   row('net-bulk', 'net: bulk sendall/recvInto', vb, bb, 'piped node:net pair', null);
   groups.push(['net', [...list, bi, vi, bb, vb]]);
+}
+
+if (want('http')) {
+  // bench/workloads/http.mjs: each server in its own process, loaded by wrk (W8, streaming) or
+  // by bench/net/ws-driver.mjs (WebSockets) from another; cpu = the SERVER's CPU.
+  const wrk = spawnSync('wrk', ['--version'], { stdio: 'ignore' });
+  const haveWrk = wrk.error?.code !== 'ENOENT';
+  if (!haveWrk) {
+    process.stdout.write(
+      'wrk not installed: the W8 and streaming rows are skipped (apt-get install wrk)\n',
+    );
+  }
+  const o = { warmup: 1, reps: 2, rounds: 2 };
+  const needs = ['servers/http.js'];
+  const w = (name, extra = {}) => {
+    const j = job('http', name, { ...o, ...extra });
+    if (!haveWrk && !name.startsWith('ws-')) j.missing = 'wrk not installed (apt-get install wrk)';
+    return j;
+  };
+  const b = w('w8-bare');
+  const vn = w('w8-node', { needs });
+  const vf = w('w8-fetch', { needs });
+  const vp = w('w8-pool', { needs });
+  row('w8-node', 'http: W8 Node handler (wrk)', vn, b, 'bare node:http', 1.11);
+  row('w8-fetch', 'http: W8 Fetch handler', vf, b, 'bare node:http', 2);
+  row('w8-pool', 'http: W8 Node handler, Pool(100)', vp, b, 'bare node:http', null);
+  const sb = w('stream-bare');
+  const sv = w('stream-verdant', { needs });
+  const sg = w('stream-gen', { needs });
+  row('stream', 'http: stream 1000×1 KiB (ReadableStream)', sv, sb, 'res.write + drain', 1.11);
+  row('stream-gen', 'http: stream, async generator body', sg, sb, 'res.write + drain', null);
+  const wsNeeds = [...needs, 'servers/websocket.js'];
+  const wb = w('ws-bare', { warmup: 0 });
+  const wv = w('ws-verdant', { warmup: 0, needs: wsNeeds });
+  row('ws', 'http: 1k WebSockets echoing', wv, wb, 'bare ws', 1.25);
+  row('ws-mem', 'http: RSS per open WebSocket', wv, wb, 'bare ws', null, { metric: 'bytes' });
+  groups.push(['http', [b, vn, vf, vp, sb, sv, sg, wb, wv]]);
 }
 
 // ------------------------------------------------------------------ gevent, effection, p-limit

@@ -1,9 +1,17 @@
-// W8 servers for bench/http.mjs: `node http-server.mjs <kind> <port>` serves `Hello, World!`
-// (Content-Length set) on 127.0.0.1 until killed, and prints `ready <port>` once listening.
+// HTTP servers for bench/workloads/http.mjs (and bench/http.mjs): `node http-server.mjs <kind>
+// <port>` serves on 127.0.0.1 until killed, and prints `ready <port>` once listening.
+// W8 hello world (`Hello, World!`, Content-Length set):
 //   bare   node:http, the anchors' limit (never imports verdant)
 //   node   verdant HttpServer with a Node (req, res) handler
 //   fetch  verdant HttpServer with a Fetch handler (standard Request/Response)
 //   pool   verdant HttpServer, Node handler, spawn: Pool(100)
+// Streaming, 1000 × 1 KiB chunks per response (chunked):
+//   stream-bare     node:http, a res.write loop that waits for 'drain' when write() says so
+//   stream-verdant  verdant HttpServer, a Fetch handler whose body is a ReadableStream
+//   stream-gen      the same with an async generator as the body (undici copies each piece)
+// WebSocket echo (every message sent back):
+//   ws-bare     a `ws` WebSocketServer on node:http (never imports verdant)
+//   ws-verdant  verdant HttpServer {websocket}, `for await (const m of ws) await ws.send(m)`
 import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,26 +19,85 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const [kind, portArg] = process.argv.slice(2);
 const port = Number(portArg ?? 0);
 const BODY = Buffer.from('Hello, World!');
+const CHUNK = Buffer.alloc(1024, 0x61);
+const CHUNKS = 1000;
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'src');
+const dist = (p) => import(pathToFileURL(join(DIST, p)).href);
+process.on('SIGTERM', () => process.exit(0));
 
 function nodeHandler(_req, res) {
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': BODY.length });
   res.end(BODY);
 }
 
+async function streamBare(_req, res) {
+  res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+  for (let i = 0; i < CHUNKS; i++) {
+    if (!res.write(CHUNK)) {
+      await new Promise((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+      if (res.destroyed) return;
+    }
+  }
+  res.end();
+}
+
+async function* chunks() {
+  for (let i = 0; i < CHUNKS; i++) yield CHUNK;
+}
+
+function listenBare(server) {
+  server.listen(port, '127.0.0.1', () => console.log(`ready ${server.address().port}`));
+}
+
 if (kind === 'bare') {
-  const s = http.createServer(nodeHandler).listen(port, '127.0.0.1', () => {
-    console.log(`ready ${s.address().port}`);
-  });
+  listenBare(http.createServer(nodeHandler));
+} else if (kind === 'stream-bare') {
+  listenBare(http.createServer((req, res) => void streamBare(req, res)));
+} else if (kind === 'ws-bare') {
+  const { WebSocketServer } = await import('ws');
+  const server = http.createServer((_req, res) => res.end());
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => ws.on('message', (m, isBinary) => ws.send(m, { binary: isBinary })));
+  listenBare(server);
 } else {
-  const { HttpServer } = await import(pathToFileURL(join(DIST, 'servers', 'http.js')).href);
-  const { Pool } = await import(pathToFileURL(join(DIST, 'index.js')).href);
-  const app =
-    kind === 'fetch'
-      ? (_request) => new Response('Hello, World!', { headers: { 'Content-Type': 'text/plain' } })
-      : nodeHandler;
+  const { HttpServer } = await dist('servers/http.js');
+  const { Pool } = await dist('index.js');
+  let app = nodeHandler;
   const opts = { log: null };
-  if (kind === 'pool') opts.spawn = new Pool(100);
+  if (kind === 'fetch') {
+    app = (_request) =>
+      new Response('Hello, World!', { headers: { 'Content-Type': 'text/plain' } });
+  } else if (kind === 'pool') {
+    opts.spawn = new Pool(100);
+  } else if (kind === 'stream-verdant') {
+    app = () => {
+      let i = 0;
+      const body = new ReadableStream({
+        pull(ctrl) {
+          if (i++ < CHUNKS) ctrl.enqueue(CHUNK);
+          else ctrl.close();
+        },
+      });
+      return new Response(body, { headers: { 'Content-Type': 'application/octet-stream' } });
+    };
+  } else if (kind === 'stream-gen') {
+    app = () => new Response(chunks(), { headers: { 'Content-Type': 'application/octet-stream' } });
+  } else if (kind === 'ws-verdant') {
+    await dist('servers/websocket.js');
+    opts.websocket = async (ws) => {
+      for await (const m of ws) await ws.send(m);
+    };
+  } else if (kind !== 'node') {
+    throw new Error(`unknown kind ${kind}`);
+  }
   const server = new HttpServer(['127.0.0.1', port], app, opts);
   await server.start();
   console.log(`ready ${server.serverPort}`);

@@ -5,13 +5,16 @@
  * Design note — who owns what.
  * - **Framing is node:http's.** Status lines, `Connection` headers, chunked encoding, HEAD and
  *   204/304 (no body on the wire), 400 for malformed input and 431 for too-large heads all come
- *   from `node:http`; this module never writes raw bytes. A Fetch body of unknown length goes out
+ *   from `node:http`; this module writes raw bytes only in its `clientError` listener, which
+ *   answers as node:http's default does, except 414 when the request line alone overflows
+ *   `maxHeaderSize` (`uriTooLong`; test "a too-long request-URI gets 414"). A Fetch body of unknown length goes out
  *   as one `res.write` per piece the `ReadableStream` (or async iterable) yields, never coalesced,
  *   so on HTTP/1.1 each piece is one chunk. Tests: test/servers/http.wire.test.ts.
  * - **One greenlet per request.** The `'request'` event (outside any greenlet) builds a
  *   `Greenlet` and starts it (in the `Pool` given as `spawn` when there is one; a full pool queues
  *   the request FIFO until a member ends). `getCurrent()` inside the app is that greenlet, so
- *   `Local` is request-scoped, and its `signal` (`getCurrent().signal`) aborts when the client goes away. A connection that
+ *   `Local` is request-scoped, and its `signal` (`getCurrent().signal`, which a Fetch handler also
+ *   gets as `request.signal`) aborts when the client goes away. A connection that
  *   closes before its response is complete kills the greenlets of its requests (one `'close'`
  *   listener per connection, not per request). Tests: test/servers/http.test.ts "client
  *   disconnect …", "Local …".
@@ -21,7 +24,9 @@
  *   link is quiet). A killed greenlet cuts its connection and is not reported.
  * - **Waits.** Waiting for `'drain'` and for the next piece of a streamed body go through
  *   `until`, so a kill or `Timeout` lands there; a killed streaming response cancels its body
- *   stream (the generator's `finally` runs).
+ *   stream (the generator's `finally` runs). A piece that arrives within a few microtasks is
+ *   taken without that round trip, except every 16th, so a fast producer with a fast client
+ *   still gives the turn away and can be killed (test: "a client gone mid-stream …").
  * - **Known length.** A Fetch `Response` built from a string, bytes or a `Blob` delivers its body
  *   as one piece followed by the end; the server reads the first piece, then looks whether the
  *   end follows at once (a few microtasks, then one turn of Node's loop). If it does, the body
@@ -38,7 +43,13 @@
  *   Tests: "stop() under load loses no in-flight request", "stop() answers a request sent on a
  *   connection accepted just before it", test/servers/cluster.test.ts (rolling restart).
  * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
- *   objects; the Fetch `Request`/`Response` are the global ones.
+ *   objects; the `Response` is the global one, the `Request` an instance of a subclass of the
+ *   global `Request` (`instanceof Request` holds) whose only change is a lazy `signal`.
+ * - **The hot path.** A request greenlet is a `RequestGreenlet` (one shape, no arguments array);
+ *   a synchronous Node handler runs and ends without a promise; a Fetch request is built from
+ *   `rawHeaders` in one pass (node:http's `req.headers` is never made), with no body object for a
+ *   request without a body; a response body that settles within a few microtasks (string, bytes)
+ *   is read without a hub round trip.
  *
  * @module verdant/http
  */
@@ -51,7 +62,7 @@ import type { Duplex } from 'node:stream';
 import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
-import { kQuietLink } from '../core/lowlevel.js';
+import { isPromiseLike, kQuietLink, returnUndefined } from '../core/lowlevel.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
@@ -97,7 +108,10 @@ export interface HttpServerOptions {
   requestTimeout?: number;
   /** How long an idle keep-alive connection stays open, ms (default 5000). */
   keepAliveTimeout?: number;
-  /** Largest request head in bytes (node:http's `maxHeaderSize`, default 16384). Larger: 431. */
+  /**
+   * Largest request head in bytes (node:http's `maxHeaderSize`, default 16384). Larger: 431, or
+   * 414 when the request line alone is larger.
+   */
   maxHeaderSize?: number;
   /**
    * A request body the Fetch app left unread larger than this (bytes, default 65536, or of unknown
@@ -117,8 +131,8 @@ const kConn = Symbol('verdant.http.conn');
 const NO_ARGS: readonly never[] = [];
 
 interface ConnState {
-  /** The request greenlets of this connection not yet done. */
-  readonly reqs: Set<Greenlet>;
+  /** The request greenlets of this connection not yet done (one, or a few when pipelined). */
+  readonly reqs: RequestGreenlet[];
 }
 
 /** The server of an open connection (set when it is accepted). */
@@ -271,13 +285,9 @@ interface FetchState {
 }
 
 const PENDING = Symbol('pending');
+/** Awaiting it lets one microtask tick pass. */
+const RESOLVED = Promise.resolve();
 type Read = { done: true; value?: undefined } | { done: false; value: Uint8Array };
-
-function microtasks(n: number): Promise<typeof PENDING> {
-  let p: Promise<typeof PENDING> = Promise.resolve(PENDING);
-  for (let i = 0; i < n; i++) p = p.then((x) => x);
-  return p;
-}
 
 function nextTurn(): Promise<typeof PENDING> {
   return new Promise((resolve) => setImmediate(resolve, PENDING));
@@ -295,6 +305,47 @@ function toBytes(v: unknown): Uint8Array {
 
 const INTERNAL_ERROR = 'Internal Server Error';
 
+/** node:http's answers to a head it refuses, plus 414 (the request line alone is too long). */
+const CLIENT_ERRORS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: '413 Payload Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  URI_TOO_LONG: '414 URI Too Long',
+};
+
+type ParseError = Error & { code?: string; bytesParsed?: number; rawPacket?: Buffer };
+
+/**
+ * Whether a head-overflow error stopped in the request-URI: node:http counts the request line into
+ * `maxHeaderSize`, and its parser stops at the end of the piece that overflowed — a URI is
+ * followed by a space, a header name by `: ` and a header value by CR. A URI cut by the end of the
+ * packet is recognised by its line, `METHOD /...` with no LF since.
+ */
+function uriTooLong(err: ParseError): boolean {
+  const p = err.rawPacket;
+  const at = err.bytesParsed;
+  if (!Buffer.isBuffer(p) || typeof at !== 'number' || at <= 0) return false;
+  if (at < p.length) return p[at] === 0x20 && p[at - 1] !== 0x3a;
+  const start = p.lastIndexOf(0x0a, at - 1) + 1;
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r]*$/.test(p.toString('latin1', start, at));
+}
+
+/**
+ * node:http's `clientError` default (a status line with `Connection: close`, then the socket is
+ * destroyed), except that a request line too long for `maxHeaderSize` gets 414 (pywsgi's answer)
+ * instead of 431.
+ */
+function onClientError(err: ParseError, socket: Duplex): void {
+  const s = socket as Duplex & { _httpMessage?: ServerResponse | null };
+  if (s.writable && (s._httpMessage == null || !s._httpMessage.headersSent)) {
+    let code = err.code ?? '';
+    if (code === 'HPE_HEADER_OVERFLOW' && uriTooLong(err)) code = 'URI_TOO_LONG';
+    const status = CLIENT_ERRORS[code] ?? '400 Bad Request';
+    s.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`, 'latin1');
+  }
+  s.destroy(err);
+}
+
 /**
  * An HTTP/1.1 server on `node:http` whose requests each run in their own greenlet.
  *
@@ -303,13 +354,15 @@ const INTERNAL_ERROR = 'Internal Server Error';
  * a `Blob` (sent with `Content-Length`), a `ReadableStream` or an async iterable (streamed one
  * chunk per piece, waiting for the client to take each: back-pressure). `start()` returns once
  * listening; the app's failures get a 500 (`Connection: close`) and are reported to the hub's
- * `exceptionStream`; a client that goes away kills its request's greenlet (its `signal` aborts).
+ * `exceptionStream`; a client that goes away kills its request's greenlet (its `signal` aborts,
+ * and so does the Fetch `request.signal`, which is that same signal, made on first use).
  * `stop({timeout})` is graceful: idle connections close at once, requests in flight finish
  * (their responses carry `Connection: close`), and what still runs at `timeout` (default
  * 1000 ms) is killed.
  *
  * Source: gevent's `pywsgi.WSGIServer` and `test__pywsgi.py`; framing, status lines and client
- * errors are node:http's (431 for a too-large head rather than pywsgi's 414 at 8192 bytes).
+ * errors are node:http's; a head larger than `maxHeaderSize` gets 414 when its request line alone
+ * is too long (pywsgi's answer, at Node's limit rather than pywsgi's 8192 bytes), else 431.
  *
  * @throws TypeError/RangeError from the constructor for a bad listener, app or option
  * @example
@@ -333,7 +386,8 @@ export class HttpServer extends BaseServer {
   readonly #server: Server;
   readonly #tls: boolean;
   readonly #maxDiscard: number;
-  readonly #inflight = new Set<Greenlet>();
+  /** The request greenlets not yet done: an intrusive list (no hashing per request). */
+  readonly #inflight = new InflightList();
   readonly #pending: Array<[IncomingMessage, ServerResponse]> = [];
   /** Responses a returned Node handler left open. */
   readonly #open = new Set<ServerResponse>();
@@ -425,6 +479,7 @@ export class HttpServer extends BaseServer {
     }
     this._websocket = ws;
     this.#server.on('upgrade', this.#onUpgrade);
+    this.#server.on('clientError', onClientError);
     // Over TLS the request's socket is the TLSSocket of 'secureConnection', not the TCP one.
     this.#server.on(this.#tls ? 'secureConnection' : 'connection', this.#onConnection);
   }
@@ -449,7 +504,7 @@ export class HttpServer extends BaseServer {
   #closeIdle(): void {
     for (const sock of this.#conns) {
       const conn = sock[kConn];
-      if (conn === undefined || conn.reqs.size > 0) continue;
+      if (conn === undefined || conn.reqs.length > 0) continue;
       const msg = sock._httpMessage;
       if (msg !== undefined && msg !== null && !msg.writableFinished) continue;
       sock.destroy();
@@ -510,7 +565,7 @@ export class HttpServer extends BaseServer {
    */
   protected override stopAccepting(): void {
     this.#stopping = true;
-    for (const g of this.#inflight) markClosing(g);
+    for (let g = this.#inflight.head; g !== null; g = g.nextInflight) markClosing(g);
     for (const res of this.#open) closeAfter(res);
     for (const [, res] of this.#pending) closeAfter(res);
     if (this.#idleGrace === 0) this.#closeIdle();
@@ -604,7 +659,8 @@ export class HttpServer extends BaseServer {
   async #dropAll(): Promise<void> {
     for (const [req] of this.#pending.splice(0)) req.socket.destroy();
     const ws = this._upgrade?.inflight();
-    const alive = [...this.#inflight, ...(ws ?? NO_ARGS)];
+    const alive: Greenlet[] = [...(ws ?? NO_ARGS)];
+    for (let g = this.#inflight.head; g !== null; g = g.nextInflight) alive.push(g);
     for (const g of alive) void g.kill({ block: false });
     this._upgrade?.closeAll();
     this.#server.closeAllConnections();
@@ -646,34 +702,36 @@ export class HttpServer extends BaseServer {
   };
 
   #dispatch(req: IncomingMessage, res: ServerResponse): void {
-    let g: Greenlet;
-    if (this.isNodeHandler) {
-      // A response shorter or longer than its Content-Length fails in the app, never on the wire.
-      res.strictContentLength = true;
-      g = new Greenlet(runNode, this, req, res);
-    } else {
-      g = new Greenlet(runFetch, this, req, res);
-    }
-    (g as GreenletWithRes)[kRes] = res;
+    // A response shorter or longer than its Content-Length fails in the app, never on the wire.
+    if (this.isNodeHandler) res.strictContentLength = true;
+    const g = new RequestGreenlet(this, req, res);
     const sock = req.socket as ConnSocket;
     let conn = sock[kConn];
     if (conn === undefined) {
-      conn = { reqs: new Set() };
+      conn = { reqs: [] };
       sock[kConn] = conn;
       sock.once('close', onConnClose);
     }
-    conn.reqs.add(g);
+    conn.reqs.push(g);
     this.#inflight.add(g);
-    if (this.#stopping) markClosing(g);
+    if (this.#stopping) closeAfter(res);
     if (this.log !== null) this.#logOnClose(req, res);
     g[kQuietLink](this.#onDone);
     this.pool.start(g);
   }
 
-  readonly #onDone = (g: Greenlet): void => {
+  readonly #onDone = (greenlet: Greenlet): void => {
+    const g = greenlet as RequestGreenlet;
     this.#inflight.delete(g);
-    const res = (g as GreenletWithRes)[kRes] as ServerResponse;
-    (res.socket as ConnSocket | null)?.[kConn]?.reqs.delete(g);
+    const res = g.res;
+    const reqs = (res.socket as ConnSocket | null)?.[kConn]?.reqs;
+    if (reqs !== undefined) {
+      if (reqs[0] === g) reqs.shift();
+      else {
+        const i = reqs.indexOf(g);
+        if (i >= 0) reqs.splice(i, 1);
+      }
+    }
     if (!res.writableEnded && !res.destroyed && g.successful()) {
       // A Node handler returned and left its response open for its own code to end.
       this.#open.add(res);
@@ -736,9 +794,13 @@ export class HttpServer extends BaseServer {
     return this.#maxDiscard;
   }
 
-  /** @internal the request URL's origin when the client sent no Host */
+  /** @internal the request URL's origin (from its Host, or the local address without one) */
   _origin(req: IncomingMessage): string {
-    const host = req.headers.host;
+    return this._originOf(req, req.headers.host);
+  }
+
+  /** @internal the request URL's origin given its Host header */
+  _originOf(req: IncomingMessage, host: string | undefined): string {
     const scheme = this.#tls ? 'https://' : 'http://';
     if (host !== undefined && host !== '') return scheme + host;
     const a = req.socket.localAddress ?? 'localhost';
@@ -747,28 +809,71 @@ export class HttpServer extends BaseServer {
   }
 }
 
-const kRes = Symbol('verdant.http.res');
 const kBytes = Symbol('verdant.http.bytes');
-type GreenletWithRes = Greenlet & { [kRes]?: ServerResponse };
 type ResWithCount = ServerResponse & { [kBytes]?: number };
 
 function onSockClose(this: ConnSocket): void {
   this[kServer]?._connClosed(this);
 }
 
+/**
+ * The greenlet of one request: a subclass (gevent's way of giving a greenlet its own `run`), so
+ * every request greenlet has one shape and carries its request without an arguments array.
+ */
+class RequestGreenlet extends Greenlet {
+  readonly server: HttpServer;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** Links of the server's in-flight list. */
+  prevInflight: RequestGreenlet | null = null;
+  nextInflight: RequestGreenlet | null = null;
+
+  constructor(server: HttpServer, req: IncomingMessage, res: ServerResponse) {
+    super();
+    this.server = server;
+    this.req = req;
+    this.res = res;
+  }
+
+  protected override run(): unknown {
+    return this.server.isNodeHandler ? runNode(this) : runFetch(this);
+  }
+}
+
+/** The in-flight request greenlets of a server, linked through the greenlets themselves. */
+class InflightList {
+  head: RequestGreenlet | null = null;
+  size = 0;
+
+  add(g: RequestGreenlet): void {
+    g.nextInflight = this.head;
+    if (this.head !== null) this.head.prevInflight = g;
+    this.head = g;
+    this.size++;
+  }
+
+  delete(g: RequestGreenlet): void {
+    const { prevInflight: p, nextInflight: n } = g;
+    if (p === null && this.head !== g) return; // not in the list
+    if (p !== null) p.nextInflight = n;
+    else this.head = n;
+    if (n !== null) n.prevInflight = p;
+    g.prevInflight = null;
+    g.nextInflight = null;
+    this.size--;
+  }
+}
+
 function onConnClose(this: ConnSocket): void {
   const conn = this[kConn];
   if (conn === undefined) return;
-  for (const g of conn.reqs) {
-    const res = (g as GreenletWithRes)[kRes];
-    if (res === undefined || !res.writableFinished) void g.kill({ block: false });
+  for (const g of conn.reqs.splice(0)) {
+    if (!g.res.writableFinished) void g.kill({ block: false });
   }
-  conn.reqs.clear();
 }
 
 function markClosing(g: Greenlet): void {
-  const res = (g as GreenletWithRes)[kRes];
-  if (res !== undefined) closeAfter(res);
+  closeAfter((g as RequestGreenlet).res);
 }
 
 /** Make `res` the last response of its connection. */
@@ -818,54 +923,100 @@ function isKill(err: unknown): boolean {
   return err !== null && typeof err === 'object' && (err as Error).name === 'GreenletExit';
 }
 
-async function runNode(
-  server: HttpServer,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
+/** The Node handler's run: synchronous when the app is (no promise, no microtask per request). */
+function runNode(g: RequestGreenlet): Promise<void> | undefined {
+  const res = g.res;
+  let r: unknown;
   try {
-    await (server.app as NodeHandler)(req, res);
+    r = (g.server.app as NodeHandler)(g.req, res);
   } catch (err) {
     failResponse(res, isKill(err));
     throw err;
   }
+  if (!isPromiseLike(r)) return undefined;
+  return Promise.resolve(r).then(returnUndefined, (err: unknown) => {
+    failResponse(res, isKill(err));
+    throw err;
+  });
 }
 
-async function runFetch(
-  server: HttpServer,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  let response: Response;
-  const state: FetchState = {
-    expectContinue: req.headers.expect !== undefined && /100-continue/i.test(req.headers.expect),
-    bodyTouched: false,
-    bodyDone: false,
-  };
+/**
+ * The Fetch `Request` the app gets: the standard class, subclassed only so that `signal` is the
+ * request greenlet's (made on first use, aborted when the client goes away or the greenlet is
+ * killed). Passing a `signal` to the constructor instead would build undici's signal plumbing for
+ * every request, read or not.
+ */
+class ServerRequest extends Request {
+  readonly #g: Greenlet;
+
+  constructor(url: string, init: RequestInit | undefined, g: Greenlet) {
+    super(url, init);
+    this.#g = g;
+  }
+
+  static signalOf(r: ServerRequest): AbortSignal {
+    return r.#g.signal;
+  }
+}
+Object.defineProperty(ServerRequest.prototype, 'signal', {
+  configurable: true,
+  enumerable: true,
+  get(this: ServerRequest): AbortSignal {
+    return ServerRequest.signalOf(this);
+  },
+});
+Object.defineProperty(ServerRequest, 'name', { value: 'Request' });
+
+/** The state of a request without a body (shared: nothing writes to it). */
+const NO_BODY: FetchState = { expectContinue: false, bodyTouched: false, bodyDone: true };
+
+function lower(name: string): string {
+  return name.toLowerCase();
+}
+
+async function runFetch(g: RequestGreenlet): Promise<void> {
+  const { server, req, res } = g;
+  let state = NO_BODY;
   let request: Request;
   try {
+    // One pass over the raw head: the few fields the server reads, without making node:http
+    // build `req.headers`.
+    const raw = req.rawHeaders;
+    let host: string | undefined;
+    let expect: string | undefined;
+    let length: string | undefined;
+    let te: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      const n = name.length;
+      if (n === 4) {
+        if (host === undefined && lower(name) === 'host') host = raw[i + 1];
+      } else if (n === 6) {
+        if (expect === undefined && lower(name) === 'expect') expect = raw[i + 1];
+      } else if (n === 14) {
+        if (length === undefined && lower(name) === 'content-length') length = raw[i + 1];
+      } else if (n === 17) {
+        if (te === undefined && lower(name) === 'transfer-encoding') te = raw[i + 1];
+      }
+    }
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const full = url.startsWith('/') ? server._origin(req) + url : url;
-    const raw = req.rawHeaders;
-    const headers = new Headers();
-    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+    const full = url.startsWith('/') ? server._originOf(req, host) + url : url;
     const hasBody =
       method !== 'GET' &&
       method !== 'HEAD' &&
-      (req.headers['content-length'] !== undefined
-        ? req.headers['content-length'] !== '0'
-        : req.headers['transfer-encoding'] !== undefined);
-    // No `signal` here: undici's signal plumbing costs more than the rest of the Request. The
-    // greenlet's own signal (`getCurrent().signal`) is the one a disconnect aborts.
-    const init: RequestInit & { duplex?: 'half' } = { method, headers };
-    if (hasBody) {
-      init.body = bodyStream(req, res, state);
-      init.duplex = 'half';
-    } else {
-      state.bodyDone = true;
+      (length !== undefined ? length !== '0' : te !== undefined);
+    const expectContinue = expect !== undefined && /100-continue/i.test(expect);
+    let init: (RequestInit & { duplex?: 'half' }) | undefined;
+    if (hasBody || expectContinue) {
+      state = { expectContinue, bodyTouched: false, bodyDone: !hasBody };
     }
-    request = new Request(full, init);
+    if (hasBody) init = { method, body: bodyStream(req, res, state), duplex: 'half' };
+    else if (method !== 'GET') init = { method };
+    request = new ServerRequest(full, init, g);
+    // Appended after construction: cheaper than a `Headers` passed in `init` (one copy less).
+    const headers = request.headers;
+    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
   } catch {
     // A request node:http accepted but the Fetch API refuses (an odd URL or method): 400.
     if (!res.headersSent && !res.destroyed) {
@@ -877,7 +1028,7 @@ async function runFetch(
   }
   try {
     const r = (server.app as FetchHandler)(request);
-    response = (r instanceof Response ? r : await r) as Response;
+    const response = (r instanceof Response ? r : await r) as Response;
     if (!(response instanceof Response)) {
       throw new TypeError(
         `HttpServer: a Fetch handler must return a Response, got ${describe(response)}`,
@@ -890,6 +1041,30 @@ async function runFetch(
   }
 }
 
+/**
+ * Settle `p` within a few microtasks when it can (a body read from a string, bytes or an
+ * in-memory stream does); else wait for it through `until` (a kill or `Timeout` lands there).
+ * No hub round trip and no loop turn when the value is already on its way.
+ */
+async function readSoon(p: Promise<Read>): Promise<Read> {
+  let st = 0;
+  let v: unknown;
+  p.then(
+    (x) => {
+      st = 1;
+      v = x;
+    },
+    (e: unknown) => {
+      st = 2;
+      v = e;
+    },
+  );
+  for (let i = 0; i < 4 && st === 0; i++) await RESOLVED;
+  if (st === 1) return v as Read;
+  if (st === 2) throw v;
+  return (await until(p)) as Read;
+}
+
 async function sendResponse(
   server: HttpServer,
   req: IncomingMessage,
@@ -900,13 +1075,16 @@ async function sendResponse(
   const status = response.status;
   const flat: string[] = [];
   let hasLength = false;
+  let cookies = false;
   for (const [k, v] of response.headers) {
-    if (k === 'set-cookie') continue;
+    if (k === 'set-cookie') {
+      cookies = true;
+      continue;
+    }
     if (k === 'content-length') hasLength = true;
     flat.push(k, v);
   }
-  const cookies = response.headers.getSetCookie();
-  for (const c of cookies) flat.push('set-cookie', c);
+  if (cookies) for (const c of response.headers.getSetCookie()) flat.push('set-cookie', c);
   const head = req.method === 'HEAD';
   const body = response.body;
   if (!state.bodyDone && !state.bodyTouched) {
@@ -929,7 +1107,7 @@ async function sendResponse(
   const reader = body.getReader();
   let done = false;
   try {
-    const first = (await until(reader.read())) as Read;
+    const first = await readSoon(reader.read() as Promise<Read>);
     if (first.done) {
       if (!hasLength && !head) flat.push('content-length', '0');
       writeHead(res, status, response.statusText, flat);
@@ -941,9 +1119,24 @@ async function sendResponse(
     // A read may be left pending when a kill lands elsewhere (the drain wait): never unhandled.
     let next: Promise<Read> | null = reader.read() as Promise<Read>;
     next.catch(ignore);
-    let probe = (await Promise.race([next, microtasks(3)])) as Read | typeof PENDING;
-    if (probe === PENDING)
-      probe = (await until(Promise.race([next, nextTurn()]))) as Read | typeof PENDING;
+    // Does the end follow at once? A few microtasks, then one turn of Node's loop.
+    let st = 0;
+    let soon: Read | undefined;
+    next.then(
+      (x) => {
+        st = 1;
+        soon = x;
+      },
+      () => {
+        st = 2;
+      },
+    );
+    for (let i = 0; i < 3 && st === 0; i++) await RESOLVED;
+    let probe: Read | typeof PENDING;
+    if (st === 1) probe = soon as Read;
+    else if (st === 2)
+      probe = await next; // throws the stream's error
+    else probe = (await until(Promise.race([next, nextTurn()]))) as Read | typeof PENDING;
     if (probe !== PENDING && probe.done) {
       // Known length: one piece then the end.
       if (!hasLength) flat.push('content-length', String(piece.byteLength));
@@ -961,12 +1154,18 @@ async function sendResponse(
       res.end();
       return;
     }
-    for (;;) {
+    for (let k = 1; ; k++) {
       count += piece.byteLength;
       if (!res.write(piece)) await waitEvent(res, 'drain', 'close');
       if (res.destroyed) return;
       if (probe === PENDING) {
-        probe = (await until(next as Promise<Read>)) as Read;
+        // A piece already on its way is taken without a hub round trip, but every 16th read
+        // goes through `until` so that a kill lands and other greenlets run even when the
+        // client takes everything at once.
+        probe =
+          (k & 15) === 0
+            ? ((await until(next as Promise<Read>)) as Read)
+            : await readSoon(next as Promise<Read>);
       }
       next = null;
       if (probe.done) break;

@@ -2,11 +2,21 @@
 // access log, back-pressure, graceful stop under load, close, Pool, TLS. gevent's
 // test__pywsgi.py (client disconnect, logging) and gevent#1817 / eventlet#188 (graceful stop).
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import selfsigned from 'selfsigned';
-import { Event, Greenlet, GreenletExit, getCurrent, Local, Pool, sleep } from '../../src/index.js';
+import {
+  Event,
+  Greenlet,
+  GreenletExit,
+  getCurrent,
+  Local,
+  Pool,
+  sleep,
+  until,
+} from '../../src/index.js';
 import { formatLogLine, HttpServer } from '../../src/servers/http.js';
 import { hasFullResponse, memoryLog, RawClient, serve, sleepReal } from './_http.js';
 
@@ -92,6 +102,75 @@ test('a client that disconnects kills the request greenlet and aborts its signal
   assert.ok(exitSeen, 'the greenlet got GreenletExit at its wait');
   assert.ok(aborted, "the request greenlet's signal aborted");
   await server.stop();
+});
+
+test("a client that disconnects aborts the Fetch Request's signal, and an upstream fetch given it stops", async () => {
+  // The upstream: a real node:http server that never answers; it sees its request close.
+  const upstreamClosed = new Event();
+  let upstreamSeen = false;
+  const upstream = createServer((req) => {
+    upstreamSeen = true;
+    req.socket.once('close', () => upstreamClosed.set());
+  });
+  await until(new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve)));
+  const upstreamPort = (upstream.address() as AddressInfo).port;
+  const entered = new Event();
+  const finished = new Event();
+  let signal: AbortSignal | null = null;
+  let abortedBefore = true;
+  let fetchError: unknown = null;
+  const server = await serve(async (request) => {
+    assert.ok(request instanceof Request);
+    signal = request.signal;
+    abortedBefore = signal.aborted;
+    entered.set();
+    try {
+      await until(fetch(`http://127.0.0.1:${upstreamPort}/slow`, { signal: request.signal }));
+    } catch (err) {
+      fetchError = err;
+      throw err;
+    } finally {
+      finished.set();
+    }
+    return new Response('never');
+  });
+  try {
+    const c = new RawClient(server.serverPort as number);
+    c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.equal(await entered.wait({ timeout: 2000 }), true);
+    while (!upstreamSeen) await sleep(2);
+    c.destroy();
+    assert.equal(await finished.wait({ timeout: 2000 }), true);
+    assert.equal(abortedBefore, false, 'not aborted while the client is there');
+    const s = signal as AbortSignal | null;
+    assert.ok(s?.aborted, "the Request's signal aborted");
+    assert.ok(s.reason instanceof GreenletExit, 'its reason is the kill');
+    assert.ok(fetchError instanceof GreenletExit, 'the kill landed at the wait');
+    assert.equal(
+      await upstreamClosed.wait({ timeout: 2000 }),
+      true,
+      'the upstream fetch was aborted',
+    );
+  } finally {
+    await server.stop();
+    upstream.closeAllConnections();
+    upstream.close();
+  }
+});
+
+test("a Request's signal is not aborted by a normal end, and each request has its own", async () => {
+  const signals: AbortSignal[] = [];
+  const server = await serve((request) => {
+    signals.push(request.signal);
+    return new Response(String(request.signal.aborted));
+  });
+  const url = `http://127.0.0.1:${server.serverPort}/`;
+  assert.equal(await (await fetch(url)).text(), 'false');
+  assert.equal(await (await fetch(url, { method: 'POST', body: 'x' })).text(), 'false');
+  await server.stop();
+  assert.equal(signals.length, 2);
+  assert.notEqual(signals[0], signals[1]);
+  assert.ok(signals.every((s) => !s.aborted));
 });
 
 test('a client gone mid-stream kills the greenlet and the body generator ends (its finally runs)', async () => {

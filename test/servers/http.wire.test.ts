@@ -1,6 +1,6 @@
 // HttpServer on the wire: framing, keep-alive, chunked in and out, HEAD, 204/304, client errors,
 // content-length mismatch. Ported from gevent's test__pywsgi.py where it applies (framing is
-// node:http's here, so the bytes are node:http's: 431 for a too-large head, not pywsgi's 414).
+// node:http's here, so the bytes are node:http's; 414 for a too-long request line, as pywsgi).
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
@@ -159,15 +159,31 @@ test('malformed requests get node:http 400 and no failure report', async () => {
   }
 });
 
-test('a too-large head gets 431 (node:http limit) and the server still answers', async () => {
+test('a too-long request-URI gets 414, a too-large head 431 (node:http limit), and the server still answers', async () => {
   const server = await serve(() => new Response('ok'));
-  const c = new RawClient(server.serverPort as number);
+  const port = server.serverPort as number;
+  const c = new RawClient(port);
   c.send(`GET /${'a'.repeat(20000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
-  assert.match(await c.untilClosed(), /^HTTP\/1\.1 431 /);
-  const c2 = new RawClient(server.serverPort as number);
+  assert.match(await c.untilClosed(), /^HTTP\/1\.1 414 URI Too Long\r\nConnection: close\r\n\r\n$/);
+  // The URI split over two packets: the overflow is found in the second.
+  const c1 = new RawClient(port);
+  c1.send(`GET /${'a'.repeat(10000)}`);
+  await sleep(30);
+  c1.send(`${'a'.repeat(10000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  assert.match(await c1.untilClosed(), /^HTTP\/1\.1 414 /);
+  // On a keep-alive connection, after a good request.
+  const c4 = new RawClient(port);
+  c4.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.ok((await c4.until(hasFullResponse)).endsWith('ok'));
+  c4.send(`GET /${'a'.repeat(20000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  assert.match(await c4.untilClosed(), /HTTP\/1\.1 414 URI Too Long\r\nConnection: close\r\n\r\n$/);
+  const c2 = new RawClient(port);
   c2.send(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20000)}\r\n\r\n`);
-  assert.match(await c2.untilClosed(), /^HTTP\/1\.1 431 /);
-  const c3 = new RawClient(server.serverPort as number);
+  assert.match(await c2.untilClosed(), /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+  const c5 = new RawClient(port);
+  c5.send(`GET / HTTP/1.1\r\nHost: x\r\nX-${'n'.repeat(20000)}: 1\r\n\r\n`);
+  assert.match(await c5.untilClosed(), /^HTTP\/1\.1 431 /);
+  const c3 = new RawClient(port);
   c3.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
   assert.ok((await c3.until(hasFullResponse)).endsWith('ok'));
   c3.destroy();
