@@ -72,16 +72,22 @@ export function until<T>(
   const w = new Waiter<T>(untilOwner, throwTimeout);
   w.data = hub;
   hub.untilCount++;
-  promise.then(
-    (v) => {
-      untilDone(w);
-      w.wake(v);
-    },
-    (e: unknown) => {
-      untilDone(w);
-      w.wakeError(e);
-    },
-  );
+  try {
+    promise.then(
+      (v) => {
+        untilDone(w);
+        w.wake(v);
+      },
+      (e: unknown) => {
+        untilDone(w);
+        w.wakeError(e);
+      },
+    );
+  } catch (e) {
+    // A thenable whose then() throws: what `await` of it would reject with, and no count kept.
+    untilDone(w);
+    return Promise.reject(e);
+  }
   return w.start(timeout, signal);
 }
 

@@ -13,7 +13,7 @@ import { NONE } from './_fiber.js';
 import { checkKillException, isPromiseLike, returnFalse, typeName } from './_util.js';
 import { guardCancellation } from './errors.js';
 import { Greenlet, type KillOptions, kAddLink, type LinkEntry } from './greenlet.js';
-import { getHub } from './hub.js';
+import { getHub, type Hub } from './hub.js';
 import { Timeout } from './timeout.js';
 import { readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
 
@@ -427,18 +427,33 @@ async function waitImpl(a?: unknown, b?: unknown): Promise<unknown> {
   }
 }
 
+/** The pending `wait()`s with no objects: their own timers are not work for one another. */
+const idleWaits = new Set<Waiter<boolean>>();
+
+/** How many hub timers of `hub` belong to pending idle waits (settled ones are dropped). */
+function idleWaitTimers(hub: Hub): number {
+  let n = 0;
+  for (const w of idleWaits) {
+    if (!w.isPending) idleWaits.delete(w);
+    else if (w.hub === hub && w.heapIndex >= 0) n++;
+  }
+  return n;
+}
+
 function waitIdle(timeout: number | null, signal: AbortSignal | null): Promise<boolean> {
   const hub = getHub();
   const w = new Waiter<boolean>(null, returnFalse);
   const p = w.start(timeout, signal);
+  if (w.isPending) idleWaits.add(w);
   const check = (): void => {
     if (!w.isPending) return;
     if (
       hub.pending === 0 &&
       hub.ioCount === 0 &&
       hub.untilCount === 0 &&
-      hub.timers === (w.heapIndex >= 0 ? 1 : 0)
+      hub.timers === idleWaitTimers(hub)
     ) {
+      idleWaits.delete(w);
       w.wake(true);
     } else {
       hub.onIdle(check, true); // look again once something ran: no polling meanwhile

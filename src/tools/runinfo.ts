@@ -21,22 +21,52 @@ import { getCurrent } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub, type Writable } from '../core/hub.js';
 import { getMain, liveGreenlets, pendingWait } from '../core/lowlevel.js';
-import type { RawGreenlet } from '../core/rawgreenlet.js';
+import { RawGreenlet } from '../core/rawgreenlet.js';
 
 type Node = Greenlet | RawGreenlet;
+
+/** Levels of indent drawn; deeper greenlets are drawn at this depth. */
+const MAX_DEPTH = 40;
 
 /** What a wait's owner may show: its own `stats()`, or the primitive it serves (`target`). */
 type Prim = { stats?: () => unknown; target?: unknown } | null;
 
+/** `String(x)`, or a placeholder when it throws: run info never fails on what it prints. */
+function safeString(x: unknown): string {
+  try {
+    return String(x);
+  } catch {
+    return `<${typeof x === 'object' && x !== null ? x.constructor?.name : typeof x}: String() threw>`;
+  }
+}
+
+/** A greenlet inside stats (an RLock's owner) prints as `String(g)`, not as its fields. */
+function showFibers(stats: unknown): unknown {
+  if (stats === null || typeof stats !== 'object') return stats;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(stats)) {
+    out[k] =
+      v instanceof Greenlet || v instanceof RawGreenlet
+        ? { [inspect.custom]: () => safeString(v) }
+        : v;
+  }
+  return out;
+}
+
 /** `<Name> <stats>` for a primitive with `stats()`, its `String()` when it defines one, else its class name. */
 function describe(prim: object): string {
   const p = prim as { stats?: () => unknown; toString: () => string };
+  const name = prim.constructor?.name ?? 'Object';
   if (typeof p.stats === 'function') {
-    const stats = inspect(p.stats(), { breakLength: Number.POSITIVE_INFINITY, depth: 1 });
-    return `${prim.constructor.name} ${stats}`;
+    try {
+      const stats = showFibers(p.stats());
+      return `${name} ${inspect(stats, { breakLength: Number.POSITIVE_INFINITY, depth: 1 })}`;
+    } catch {
+      return `${name} <stats() threw>`;
+    }
   }
-  if (p.toString !== Object.prototype.toString) return String(prim);
-  return prim.constructor.name;
+  if (p.toString !== Object.prototype.toString) return safeString(prim);
+  return name;
 }
 
 function stateOf(g: Node, live: boolean): string {
@@ -79,28 +109,40 @@ export function formatRunInfo(): string {
   const liveSet = new Set<Node>(live);
   const children = new Map<Node, Node[]>();
   const placed = new Set<Node>([main]);
-  const place = (g: Node): void => {
-    if (placed.has(g)) return;
-    placed.add(g);
-    const parent: Node = g instanceof Greenlet ? g.spawningGreenlet : main;
-    place(parent);
-    let list = children.get(parent);
-    if (list === undefined) {
-      list = [];
-      children.set(parent, list);
+  const parentOf = (g: Node): Node => (g instanceof Greenlet ? g.spawningGreenlet : main);
+  // Iterative, not recursive: a chain of thousands of spawners (a worker respawning itself)
+  // must not overflow the stack.
+  const chain: Node[] = [];
+  for (const g0 of live) {
+    for (let g: Node = g0; !placed.has(g); g = parentOf(g)) {
+      placed.add(g);
+      chain.push(g);
     }
-    list.push(g);
-  };
-  for (const g of live) place(g);
-  const lines = [`${String(main)} (${stateOf(main, true)})`];
-  const draw = (parent: Node, prefix: string): void => {
+    while (chain.length > 0) {
+      const g = chain.pop() as Node;
+      const parent = parentOf(g);
+      let list = children.get(parent);
+      if (list === undefined) {
+        list = [];
+        children.set(parent, list);
+      }
+      list.push(g);
+    }
+  }
+  const lines = [`${safeString(main)} (${stateOf(main, true)})`];
+  const stack: [Node, string, boolean][] = [];
+  const pushKids = (parent: Node, prefix: string): void => {
     const kids = children.get(parent) ?? [];
-    kids.forEach((g, i) => {
-      lines.push(`${prefix} +--- ${String(g)} (${stateOf(g, liveSet.has(g))})`);
-      draw(g, prefix + (i === kids.length - 1 ? '     ' : ' |   '));
-    });
+    for (let i = kids.length - 1; i >= 0; i--)
+      stack.push([kids[i] as Node, prefix, i === kids.length - 1]);
   };
-  draw(main, '');
+  pushKids(main, '');
+  while (stack.length > 0) {
+    const [g, prefix, last] = stack.pop() as [Node, string, boolean];
+    lines.push(`${prefix} +--- ${safeString(g)} (${stateOf(g, liveSet.has(g))})`);
+    // Past MAX_DEPTH levels the indent stops growing (a deep chain stays readable and small).
+    pushKids(g, prefix.length >= MAX_DEPTH * 5 ? prefix : prefix + (last ? '     ' : ' |   '));
+  }
   return lines.join('\n');
 }
 

@@ -548,3 +548,32 @@ test('count: 0 resolves at once with nothing, for joinAll, wait and iwait', asyn
     assert.equal(g.dead, false);
   });
 });
+
+test("wait() with no objects: two at once do not count each other's timers as work (real hub)", {
+  timeout: 5000,
+}, async () => {
+  // Each idle wait arms its own timer; before, each saw the other's and both timed out (false).
+  assert.deepEqual(await Promise.all([wait({ timeout: 2000 }), wait({ timeout: 2000 })]), [
+    true,
+    true,
+  ]);
+  const inner = spawn(() => wait({ timeout: 2000 }));
+  assert.equal(await wait({ timeout: 3000 }), true);
+  assert.equal(await inner.get(), true);
+});
+
+test('until() of a thenable whose then() throws rejects with that error and counts no wait', async () => {
+  await runVirtual(async () => {
+    const boom = new ExpectedError('boom');
+    const g = spawn(() =>
+      until({
+        then() {
+          throw boom;
+        },
+      }).catch((e: unknown) => e),
+    );
+    assert.equal(await g.get(), boom);
+    assert.equal(getHub().stats().until, 0);
+    assert.equal(await wait({ timeout: 100 }), true, 'the hub is idle again');
+  });
+});

@@ -7,11 +7,14 @@ import {
   AsyncResult,
   Channel,
   Event,
+  Greenlet,
   Group,
   JoinableQueue,
+  killAll,
   Lock,
   Pool,
   Queue,
+  RLock,
   Semaphore,
   sleep,
   spawn,
@@ -88,6 +91,55 @@ describe('formatRunInfo', () => {
       ' +--- <Greenlet "gone" #N: <anonymous>()> (dead)',
       '      +--- <Greenlet "orphan" #N: <anonymous>()> (waiting)',
     ]);
+  });
+});
+
+describe('formatRunInfo never fails on what it draws', () => {
+  test('a chain of 5000 dead spawners: no stack overflow, the indent stops growing', async () => {
+    let n = 0;
+    let last: Greenlet | undefined;
+    const step = (): void => {
+      last = ++n < 5000 ? spawn(step) : spawn(() => sleep(10_000));
+    };
+    spawn(step);
+    await sleep(50);
+    const text = formatRunInfo();
+    await last?.kill();
+    const lines = text.split('\n');
+    assert.equal(lines.length, 5002); // main, the first step, 4999 more, the sleeper
+    assert.match(lines.at(-1) as string, /\(waiting\)$/);
+    assert.ok((lines.at(-1) as string).length < 400, 'a deep chain keeps a bounded indent');
+  });
+
+  test("an RLock's owner prints as String(g); a stats() or String() that throws is shown, not thrown", async () => {
+    const lock = new RLock();
+    const owner = spawn(async () => {
+      await lock.acquire();
+      await sleep(10_000);
+    });
+    owner.name = 'owner';
+    const blocked = spawn(() => lock.acquire());
+    const bad = new Event();
+    (bad as unknown as { stats: () => never }).stats = () => {
+      throw new Error('no stats');
+    };
+    const waiter = spawn(() => bad.wait());
+    class Loud extends Greenlet {
+      override toString(): string {
+        throw new Error('no string');
+      }
+    }
+    const loud = new Loud(() => sleep(10_000));
+    loud.start();
+    await sleep(10);
+    const text = formatRunInfo();
+    await killAll([owner, blocked, waiter, loud]);
+    assert.match(
+      text,
+      /waiting on RLock \{ locked: true, owner: <Greenlet "owner" #\d+: <anonymous>\(\)>, count: 1/,
+    );
+    assert.match(text, /waiting on Event <stats\(\) threw>/);
+    assert.match(text, /<Loud: String\(\) threw> \(waiting\)/);
   });
 });
 
