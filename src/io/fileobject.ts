@@ -147,7 +147,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * @param limit - the longest line to return, in bytes (default: no limit); or the options
    * @param opts - `{timeout, signal}` or a bare timeout in ms
    * @throws EBADF after close; SocketTimeout (a socket's `timeout`); an `Error` with code
-   * `ETIMEDOUT` (a pipe's `timeout`)
+   * `ETIMEDOUT` (a pipe's `timeout`); TypeError/RangeError (the promise rejects) for a `limit`
+   * that is not a non-negative integer or -1
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -174,6 +175,16 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
       limit = -1;
     }
     const max = limit ?? -1;
+    if (typeof max !== 'number') {
+      throw new TypeError(
+        `${this.#name}.readline: limit must be a number of bytes or options, got ${typeof max}`,
+      );
+    }
+    if (max !== -1 && (!Number.isInteger(max) || max < 0)) {
+      throw new RangeError(
+        `${this.#name}.readline: limit must be a non-negative integer (or -1: none), got ${String(max)}`,
+      );
+    }
     if (this.#closed) throw this.#closedError('readline');
     let from = 0;
     for (;;) {

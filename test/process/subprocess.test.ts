@@ -372,6 +372,30 @@ describe('Popen', () => {
     assert.equal(await p.wait(), 0);
   });
 
+  test('readline(limit) rejects a limit that is not a non-negative integer (or -1), and loses nothing', async () => {
+    const p = new Popen<string>(['sh', '-c', "printf 'a\\nb\\n'"], { stdout: PIPE, text: true });
+    const stdout = p.stdout as NonNullable<typeof p.stdout>;
+    await assertRejectsNoThrow(() => stdout.readline(Number.NaN), {
+      name: 'RangeError',
+      message: /limit must be a non-negative integer.*NaN/,
+    });
+    await assertRejectsNoThrow(() => stdout.readline(-2), {
+      name: 'RangeError',
+      message: /got -2/,
+    });
+    await assertRejectsNoThrow(() => stdout.readline(1.5), {
+      name: 'RangeError',
+      message: /got 1.5/,
+    });
+    await assertRejectsNoThrow(() => stdout.readline('2' as unknown as number), {
+      name: 'TypeError',
+      message: /limit must be a number of bytes or options, got string/,
+    });
+    assert.equal(await stdout.readline(-1), 'a\n');
+    assert.equal(await stdout.readline(), 'b\n');
+    assert.equal(await p.wait(), 0);
+  });
+
   test('a killed readline loses no bytes: the next read gets them', async () => {
     const p = new Popen(['sh', '-c', 'printf part; sleep 0.2; echo ial'], { stdout: PIPE });
     const stdout = p.stdout as NonNullable<typeof p.stdout>;
