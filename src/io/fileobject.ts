@@ -124,6 +124,27 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     return true;
   }
 
+  /**
+   * Where a cut of `n` bytes may end: `n` for bytes; in text mode the end of the character byte
+   * `n` falls in (a limit never splits a character, which would decode to `''` and read as end of
+   * stream), or -1 when the buffer ends before that character does (read more first).
+   */
+  #limitEnd(n: number): number {
+    if (this.#decoder === null) return n;
+    let e = n;
+    const buf = this.#rbuf;
+    while (e < buf.length && ((buf[e] as number) & 0xc0) === 0x80) e++;
+    if (e === buf.length && e > 0 && !this.#eof) {
+      // The buffer ends here: is its last character whole?
+      let lead = e - 1;
+      while (lead > 0 && ((buf[lead] as number) & 0xc0) === 0x80) lead--;
+      const b = buf[lead] as number;
+      const len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+      if (lead + len > e && lead < n) return -1;
+    }
+    return e;
+  }
+
   #cut(n: number): T {
     const out = this.#rbuf.subarray(0, n);
     this.#rbuf = this.#rbuf.subarray(n);
@@ -142,7 +163,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
 
   /**
    * Read one line, up to and including `\n` (or what is left at end of stream; empty after
-   * it). `limit` caps its length in bytes. A switch point when it waits: a kill there keeps
+   * it). `limit` caps its length in bytes; in text mode a limit never splits a character (the line
+   * runs to the end of the character the limit falls in). A switch point when it waits: a kill there keeps
    * what was read for the next call. Lines are `Uint8Array`, or strings in text mode.
    * @param limit - the longest line to return, in bytes (default: no limit); or the options
    * @param opts - `{timeout, signal}` or a bare timeout in ms
@@ -190,7 +212,10 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     for (;;) {
       const i = this.#rbuf.indexOf(NL, from);
       if (i >= 0 && (max < 0 || i < max)) return this.#cut(i + 1);
-      if (max >= 0 && this.#rbuf.length >= max) return this.#cut(max);
+      if (max >= 0 && this.#rbuf.length >= max) {
+        const end = this.#limitEnd(max);
+        if (end >= 0) return this.#cut(end);
+      }
       from = this.#rbuf.length;
       if (this.#eof || !(await this.#fill(opts))) return this.#cut(this.#rbuf.length);
     }
@@ -229,10 +254,15 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
       );
     }
     const want = n ?? Number.POSITIVE_INFINITY;
-    while (this.#rbuf.length < want && !this.#eof) {
-      if (!(await this.#fill(opts))) break;
+    for (;;) {
+      while (this.#rbuf.length < want && !this.#eof) {
+        if (!(await this.#fill(opts))) break;
+      }
+      if (this.#rbuf.length < want) return this.#cut(this.#rbuf.length);
+      const end = this.#limitEnd(want);
+      if (end >= 0) return this.#cut(end);
+      if (this.#eof || !(await this.#fill(opts))) return this.#cut(this.#rbuf.length);
     }
-    return this.#cut(Math.min(want, this.#rbuf.length));
   }
 
   /** Lines until end of stream, as an async iterator. */

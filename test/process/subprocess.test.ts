@@ -396,6 +396,20 @@ describe('Popen', () => {
     assert.equal(await p.wait(), 0);
   });
 
+  test('text mode: a limit never splits a character (it would decode to an empty string, read as end of stream)', async () => {
+    // 'é' is two bytes, '€' three; the second '€' arrives in two writes 100 ms apart.
+    const p = new Popen<string>(
+      ['sh', '-c', "printf '\\303\\251\\342\\202\\254\\nx\\342\\202'; sleep 0.1; printf '\\254'"],
+      { stdout: PIPE, text: true },
+    );
+    const stdout = p.stdout as NonNullable<typeof p.stdout>;
+    const got = [];
+    for (let i = 0; i < 4; i++) got.push(await stdout.readline(1));
+    got.push(await stdout.read(1), await stdout.read(1));
+    assert.deepEqual(got, ['é', '€', '\n', 'x', '€', '']);
+    assert.equal(await p.wait(), 0);
+  });
+
   test('a killed readline loses no bytes: the next read gets them', async () => {
     const p = new Popen(['sh', '-c', 'printf part; sleep 0.2; echo ial'], { stdout: PIPE });
     const stdout = p.stdout as NonNullable<typeof p.stdout>;
