@@ -624,13 +624,14 @@ export class HttpServer extends BaseServer {
     this.#closeIdle();
     const ws = this._upgrade?.inflight();
     if (this.#busy(ws)) {
-      const idle = new Event();
-      this.#idle = idle;
-      try {
-        await idle.wait({ timeout: left });
-      } finally {
-        this.#idle = null;
+      // One event for every stop() waiting at once: a second stop() made during a first ends
+      // when the work does (or at its own timeout), not at its own timeout every time.
+      let idle = this.#idle;
+      if (idle === null || idle.isSet()) {
+        idle = new Event();
+        this.#idle = idle;
       }
+      await idle.wait({ timeout: left });
     }
     await this.#dropAll();
   }

@@ -340,6 +340,29 @@ test('stop({timeout}) kills what still runs at the timeout', async () => {
   await c.untilClosed();
 });
 
+test('a second stop() made during a first ends with the work, not at its own longer timeout', async () => {
+  const entered = new Event();
+  const server = await serve(async () => {
+    entered.set();
+    await sleep(60000);
+    return new Response('x');
+  });
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await entered.wait({ timeout: 2000 });
+  const first = server.stop({ timeout: 100 });
+  await sleepReal(10);
+  const second = server.stop({ timeout: 60_000 });
+  await first;
+  // Before, the second waited on an event the first had replaced and cleared: 60 s.
+  const outcome = await Promise.race([
+    second.then(() => 'stopped'),
+    sleepReal(3000).then(() => 'still waiting'),
+  ]);
+  assert.equal(outcome, 'stopped');
+  await c.untilClosed();
+});
+
 test('stop() under load loses no in-flight request', async () => {
   let started = 0;
   const server = await serve(async (req) => {
