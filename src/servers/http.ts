@@ -634,6 +634,8 @@ export class HttpServer extends BaseServer {
       await idle.wait({ timeout: left });
     }
     await this.#dropAll();
+    // Everything has ended: stop watching, or every later request end would recompute #busy().
+    if (this.#idle?.isSet() === true) this.#idle = null;
   }
 
   /**
