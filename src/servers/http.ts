@@ -7,7 +7,10 @@
  *   204/304 (no body on the wire), 400 for malformed input and 431 for too-large heads all come
  *   from `node:http`; this module writes raw bytes only in its `clientError` listener, which
  *   answers as node:http's default does, except 414 when the request line alone overflows
- *   `maxHeaderSize` (`uriTooLong`; test "a too-long request-URI gets 414"). A Fetch body of unknown length goes out
+ *   `maxHeaderSize` (`uriTooLong`; test "a too-long request-URI gets 414"). That is decided from
+ *   every byte of the head, however its packets split it: node:http's per-packet parser callback
+ *   is wrapped to keep where a head in progress stands (`trackHead`; one comparison per packet,
+ *   the packet read only while a head is in progress). Tests: test/servers/http.clienterror.test.ts. A Fetch body of unknown length goes out
  *   as one `res.write` per piece the `ReadableStream` (or async iterable) yields, never coalesced,
  *   so on HTTP/1.1 each piece is one chunk. Tests: test/servers/http.wire.test.ts.
  * - **One greenlet per request.** The `'request'` event (outside any greenlet) builds a
@@ -57,6 +60,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { createRequire } from 'node:module';
 import type { Server as NetServer, Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { until } from '../core/api.js';
@@ -316,18 +320,120 @@ const CLIENT_ERRORS: Record<string, string> = {
 type ParseError = Error & { code?: string; bytesParsed?: number; rawPacket?: Buffer };
 
 /**
+ * Where the current line of a request head stands, from the bytes received for it so far (kept
+ * per connection across packets, see {@link trackHead}): `LINE_START` at a line's start or in a
+ * token (a method), `IN_URI` after `METHOD ` with no space or CR since (the request line is still
+ * being received), `OTHER` anything else (a header line, a finished request line).
+ */
+const LINE_START = 0;
+const IN_URI = 1;
+const OTHER = 2;
+const METHOD_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]*$/;
+
+/** The line state after `buf` (from `st`, the state before it). */
+function lineState(st: number, buf: Buffer): number {
+  let start = 0;
+  const lf = buf.lastIndexOf(0x0a);
+  if (lf >= 0) {
+    st = LINE_START;
+    start = lf + 1;
+  }
+  if (st === OTHER || start === buf.length) return st;
+  if (st === LINE_START) {
+    const sp = buf.indexOf(0x20, start);
+    const stop = sp < 0 ? buf.length : sp;
+    if (!METHOD_CHARS.test(buf.toString('latin1', start, stop))) return OTHER;
+    if (sp < 0) return LINE_START;
+    start = sp + 1;
+  }
+  return buf.indexOf(0x20, start) < 0 && buf.indexOf(0x0d, start) < 0 ? IN_URI : OTHER;
+}
+
+/** node:http's parser, as far as the head tracking reads it. */
+type HeadParser = {
+  incoming: IncomingMessage | null;
+  getCurrentBuffer(): Buffer;
+  [kLine]?: number;
+  [kSeen]?: IncomingMessage | null;
+  [kExecute]?: (ret: unknown) => unknown;
+};
+const kLine = Symbol('verdant.http.line');
+const kSeen = Symbol('verdant.http.seen');
+const kExecute = Symbol('verdant.http.execute');
+/** The index of node:http's per-packet parser callback (`HTTPParser.kOnExecute`). */
+const ON_EXECUTE: number | undefined = (() => {
+  try {
+    const k = (
+      createRequire(import.meta.url)('_http_common') as { HTTPParser?: { kOnExecute?: unknown } }
+    ).HTTPParser?.kOnExecute;
+    return typeof k === 'number' ? k : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** A packet of `parser`'s connection was parsed: keep the line state of a head in progress. */
+function noteChunk(parser: HeadParser, chunk: Buffer | null): void {
+  const inc = parser.incoming;
+  if (inc !== null && inc !== parser[kSeen]) {
+    // A head completed in this packet: a new one starts afresh. (node:http sets `incoming` back
+    // to null once a response is done, never to an earlier request.)
+    parser[kSeen] = inc;
+    parser[kLine] = LINE_START;
+  } else if (inc === null || inc.complete) {
+    // Neither a head completed nor a body in progress: this packet is part of a head.
+    parser[kLine] = lineState(parser[kLine] ?? LINE_START, chunk ?? parser.getCurrentBuffer());
+  }
+}
+
+/** node:http's per-packet callback, wrapped (`this` is the parser). */
+function onParserExecute(this: HeadParser, ret: unknown): unknown {
+  if (typeof ret === 'number') noteChunk(this, null);
+  return (this[kExecute] as (ret: unknown) => unknown)(ret);
+}
+
+function onSockData(this: { parser?: HeadParser | null }, chunk: Buffer): void {
+  const parser = this.parser;
+  if (parser != null && Buffer.isBuffer(chunk)) noteChunk(parser, chunk);
+}
+
+/**
+ * Follow the head of each request of `sock` across packets, so that a head overflow is told
+ * apart (414 or 431) from every byte of its head, not just the last packet's: node:http's
+ * per-packet callback is wrapped (a comparison per packet; the packet is read only while a head
+ * is in progress), or, where node:http reads the socket in JS (a socket without a native
+ * handle), a `'data'` listener.
+ */
+function trackHead(sock: NetSocket): void {
+  const parser = (sock as NetSocket & { parser?: HeadParser | null }).parser;
+  if (parser == null) return;
+  parser[kSeen] = parser.incoming;
+  parser[kLine] = LINE_START;
+  const p = parser as HeadParser & { _consumed?: boolean } & Record<number, unknown>;
+  if (p._consumed === true) {
+    const orig = ON_EXECUTE === undefined ? undefined : p[ON_EXECUTE];
+    if (typeof orig !== 'function') return;
+    p[kExecute] = orig as (ret: unknown) => unknown;
+    p[ON_EXECUTE as number] = onParserExecute;
+  } else {
+    sock.on('data', onSockData);
+  }
+}
+
+/**
  * Whether a head-overflow error stopped in the request-URI: node:http counts the request line into
  * `maxHeaderSize`, and its parser stops at the end of the piece that overflowed — a URI is
- * followed by a space, a header name by `: ` and a header value by CR. A URI cut by the end of the
- * packet is recognised by its line, `METHOD /...` with no LF since.
+ * followed by a space, a header name by `:` and a header value by CR, or by the end of the packet.
+ * So the request line is too long when the line the parser stopped in, from the bytes received
+ * for this head so far, is still `METHOD /...` (no space or CR after the URI's start).
  */
-function uriTooLong(err: ParseError): boolean {
+function uriTooLong(err: ParseError, socket: Duplex): boolean {
   const p = err.rawPacket;
   const at = err.bytesParsed;
   if (!Buffer.isBuffer(p) || typeof at !== 'number' || at <= 0) return false;
-  if (at < p.length) return p[at] === 0x20 && p[at - 1] !== 0x3a;
-  const start = p.lastIndexOf(0x0a, at - 1) + 1;
-  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r]*$/.test(p.toString('latin1', start, at));
+  const parser = (socket as Duplex & { parser?: HeadParser | null }).parser;
+  const before = parser?.[kLine] ?? LINE_START;
+  return lineState(before, p.subarray(0, Math.min(at, p.length))) === IN_URI;
 }
 
 /**
@@ -339,7 +445,7 @@ function onClientError(err: ParseError, socket: Duplex): void {
   const s = socket as Duplex & { _httpMessage?: ServerResponse | null };
   if (s.writable && (s._httpMessage == null || !s._httpMessage.headersSent)) {
     let code = err.code ?? '';
-    if (code === 'HPE_HEADER_OVERFLOW' && uriTooLong(err)) code = 'URI_TOO_LONG';
+    if (code === 'HPE_HEADER_OVERFLOW' && uriTooLong(err, socket)) code = 'URI_TOO_LONG';
     const status = CLIENT_ERRORS[code] ?? '400 Bad Request';
     s.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`, 'latin1');
   }
@@ -488,6 +594,7 @@ export class HttpServer extends BaseServer {
     this.#conns.add(sock);
     sock[kServer] = this;
     sock.once('close', onSockClose);
+    trackHead(sock);
   };
 
   /** @internal a connection closed */
