@@ -436,20 +436,59 @@ function uriTooLong(err: ParseError, socket: Duplex): boolean {
   return lineState(before, p.subarray(0, Math.min(at, p.length))) === IN_URI;
 }
 
+type ErrSocket = Duplex & { _httpMessage?: ServerResponse | null; [kRefused]?: boolean };
+const kRefused = Symbol('verdant.http.refused');
+
 /**
  * node:http's `clientError` default (a status line with `Connection: close`, then the socket is
  * destroyed), except that a request line too long for `maxHeaderSize` gets 414 (pywsgi's answer)
- * instead of 431.
+ * instead of 431, and that the responses to the requests before the refused head (pipelined on
+ * the same connection) go out in full first: node:http's default writes the refusal at once
+ * and destroys the socket under them.
  */
 function onClientError(err: ParseError, socket: Duplex): void {
-  const s = socket as Duplex & { _httpMessage?: ServerResponse | null };
-  if (s.writable && (s._httpMessage == null || !s._httpMessage.headersSent)) {
-    let code = err.code ?? '';
-    if (code === 'HPE_HEADER_OVERFLOW' && uriTooLong(err, socket)) code = 'URI_TOO_LONG';
-    const status = CLIENT_ERRORS[code] ?? '400 Bad Request';
-    s.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`, 'latin1');
+  const s = socket as ErrSocket;
+  if (s[kRefused] === true) return; // the parser, failed, fails every later packet again
+  let code = err.code ?? '';
+  if (code === 'HPE_HEADER_OVERFLOW' && uriTooLong(err, socket)) code = 'URI_TOO_LONG';
+  const line = `HTTP/1.1 ${CLIENT_ERRORS[code] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`;
+  const msg = s._httpMessage;
+  const inc = (s as Duplex & { parser?: HeadParser | null }).parser?.incoming;
+  // A refused head after requests still being answered (not a broken body of the last one).
+  if (msg != null && !msg.writableFinished && !s.destroyed && (inc == null || inc.complete)) {
+    s[kRefused] = true;
+    refuseAfter(s, msg, line);
+    return;
   }
+  if (s.writable) s.write(line, 'latin1');
   s.destroy(err);
+}
+
+/** Write `line` and close once `msg` and the responses queued after it have finished. */
+function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string): void {
+  const onFinish = (): void => {
+    msg.off('close', onClose);
+    // node:http's own 'finish' listener (added first) has handed the socket to the next
+    // pipelined response, if any.
+    const next = s._httpMessage;
+    if (next != null && next !== msg && !next.writableFinished) {
+      refuseAfter(s, next, line);
+      return;
+    }
+    if (s.destroyed) return;
+    if (!s.writable || s.writableEnded) {
+      s.destroy(); // a `Connection: close` response: node:http is closing the connection already
+      return;
+    }
+    s.end(line, 'latin1');
+    // The client that does not close its side gets it closed anyway.
+    setTimeout(() => s.destroy(), 1000).unref();
+  };
+  const onClose = (): void => {
+    msg.off('finish', onFinish);
+  };
+  msg.once('finish', onFinish);
+  msg.once('close', onClose);
 }
 
 /**

@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import selfsigned from 'selfsigned';
+import { sleep } from '../../src/index.js';
 import { hasFullResponse, RawClient, serve, sleepReal } from './_http.js';
+
+async function* pieces(n: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < n; i++) {
+    await sleep(2);
+    yield new TextEncoder().encode(`piece${i}\n`);
+  }
+}
 
 /** Send `parts` as separate TCP packets (a pause between them, no Nagle). */
 async function sendApart(c: RawClient, parts: string[]): Promise<void> {
@@ -112,6 +120,50 @@ test('over TLS too: a request line split over packets gets 414, large headers 43
     };
     assert.match(await run([`GET /${a}`, a, a, a, ' HTTP/1.1\r\n\r\n']), /^HTTP\/1\.1 414 /);
     assert.match(await run(['GET / HTTP/1.1\r\nX-Big: ', a, a, a, '\r\n\r\n']), /^HTTP\/1\.1 431 /);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('pipelined: the responses to the valid requests go out in full first, then 414/431, then close', async () => {
+  const server = await serve(async (req) => {
+    const path = new URL(req.url).pathname;
+    await sleep(20); // the error is found while this response is still to come
+    if (path === '/stream') return new Response(pieces(3));
+    return new Response(`ok ${path}`);
+  });
+  const port = server.serverPort as number;
+  try {
+    const long = `GET /${'a'.repeat(20000)} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const big = `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20000)}\r\n\r\n`;
+    const c = new RawClient(port);
+    c.send(`GET /one HTTP/1.1\r\nHost: x\r\n\r\n${long}`);
+    let d = await c.untilClosed();
+    assert.match(d, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok \/one/);
+    assert.ok(d.endsWith('ok /one' + 'HTTP/1.1 414 URI Too Long\r\nConnection: close\r\n\r\n'), d);
+    // Two valid requests (one streamed) before a head too large, in one packet.
+    const c2 = new RawClient(port);
+    c2.send(`GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /stream HTTP/1.1\r\nHost: x\r\n\r\n${big}`);
+    d = await c2.untilClosed();
+    const i = d.indexOf('ok /one');
+    assert.ok(i > 0, d);
+    const rest = d.slice(i + 'ok /one'.length);
+    assert.match(rest, /^HTTP\/1\.1 200 OK\r\n[^]*transfer-encoding: chunked/i);
+    assert.ok(rest.includes('piece2\n\r\n0\r\n\r\n'), rest);
+    assert.ok(
+      rest.endsWith(
+        '\r\n0\r\n\r\nHTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n',
+      ),
+      rest,
+    );
+    // The valid request in one packet, the over-long one after it.
+    const c3 = new RawClient(port);
+    c3.send('GET /three HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleepReal(5);
+    c3.send(long);
+    d = await c3.untilClosed();
+    assert.match(d, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok \/three/);
+    assert.ok(d.endsWith('HTTP/1.1 414 URI Too Long\r\nConnection: close\r\n\r\n'), d);
   } finally {
     await server.stop();
   }
