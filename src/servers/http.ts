@@ -24,7 +24,10 @@
  * - **Failures.** An app that throws before the head went out gets a 500 with
  *   `Connection: close`; after it, the connection is cut (no final chunk: the client sees the
  *   body is incomplete). Either way the greenlet fails and the hub reports it (our bookkeeping
- *   link is quiet). A killed greenlet cuts its connection and is not reported.
+ *   link is quiet). A killed greenlet cuts its connection and is not reported; so does one whose
+ *   client left while it read the request body: that read fails with the kill itself (a Fetch
+ *   body), or node:http's `ECONNRESET` is taken for it (a Node handler), never a failure (tests:
+ *   test/servers/http.disconnect.test.ts).
  * - **Waits.** Waiting for `'drain'` and for the next piece of a streamed body go through
  *   `until`, so a kill or `Timeout` lands there; a killed streaming response cancels its body
  *   stream (the generator's `finally` runs). A piece that arrives within a few microtasks is
@@ -220,6 +223,7 @@ function bodyStream(
   req: IncomingMessage,
   res: ServerResponse,
   state: FetchState,
+  g: RequestGreenlet,
 ): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>(
     {
@@ -261,12 +265,16 @@ function bodyStream(
           };
           const onError = (err: Error): void => {
             finish();
-            ctrl.error(err);
+            // A client gone: the read fails with the kill that ends the request (not a failure).
+            ctrl.error(clientGoneExit(g) ?? err);
           };
           const onClose = (): void => {
             if (req.readableEnded) return;
             finish();
-            ctrl.error(new Error('The client closed the connection before the request body ended'));
+            ctrl.error(
+              clientGoneExit(g) ??
+                new Error('The client closed the connection before the request body ended'),
+            );
           };
           req.on('readable', onReadable);
           req.on('end', onEnd);
@@ -1072,6 +1080,32 @@ function isKill(err: unknown): boolean {
   return err !== null && typeof err === 'object' && (err as Error).name === 'GreenletExit';
 }
 
+/**
+ * When the client of `g` has gone (its connection closed): the kill that ends `g` (requested
+ * now if the connection's close has not done it yet), else `null`. A request body read that
+ * fails because of it throws this, so the request ends as killed, not failed, and nothing is
+ * reported.
+ */
+function clientGoneExit(g: RequestGreenlet): unknown {
+  const sock = g.req.socket;
+  if (sock !== null && !sock.destroyed) return null;
+  if (!g.dead) void g.kill({ block: false });
+  const reason: unknown = g.signal.reason;
+  return isKill(reason) ? reason : null;
+}
+
+/** The error node:http gives a read of a request whose connection closed under it. */
+function isDisconnect(err: unknown): boolean {
+  const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : null;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
+
+/** What a request greenlet that failed with `err` ends with: the kill when its client left. */
+function endOf(g: RequestGreenlet, err: unknown): unknown {
+  if (isKill(err) || !isDisconnect(err)) return err;
+  return clientGoneExit(g) ?? err;
+}
+
 /** The Node handler's run: synchronous when the app is (no promise, no microtask per request). */
 function runNode(g: RequestGreenlet): Promise<void> | undefined {
   const res = g.res;
@@ -1079,13 +1113,15 @@ function runNode(g: RequestGreenlet): Promise<void> | undefined {
   try {
     r = (g.server.app as NodeHandler)(g.req, res);
   } catch (err) {
-    failResponse(res, isKill(err));
-    throw err;
+    const end = endOf(g, err);
+    failResponse(res, isKill(end));
+    throw end;
   }
   if (!isPromiseLike(r)) return undefined;
   return Promise.resolve(r).then(returnUndefined, (err: unknown) => {
-    failResponse(res, isKill(err));
-    throw err;
+    const end = endOf(g, err);
+    failResponse(res, isKill(end));
+    throw end;
   });
 }
 
@@ -1160,7 +1196,7 @@ async function runFetch(g: RequestGreenlet): Promise<void> {
     if (hasBody || expectContinue) {
       state = { expectContinue, bodyTouched: false, bodyDone: !hasBody };
     }
-    if (hasBody) init = { method, body: bodyStream(req, res, state), duplex: 'half' };
+    if (hasBody) init = { method, body: bodyStream(req, res, state, g), duplex: 'half' };
     else if (method !== 'GET') init = { method };
     request = new ServerRequest(full, init, g);
     // Appended after construction: cheaper than a `Headers` passed in `init` (one copy less).
@@ -1185,8 +1221,9 @@ async function runFetch(g: RequestGreenlet): Promise<void> {
     }
     await sendResponse(server, req, res, response, state);
   } catch (err) {
-    failResponse(res, isKill(err));
-    throw err;
+    const end = endOf(g, err);
+    failResponse(res, isKill(end));
+    throw end;
   }
 }
 

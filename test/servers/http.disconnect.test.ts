@@ -1,0 +1,125 @@
+// A client that goes away while its request is in flight: the request greenlet is killed (its
+// signal aborts) and ends quietly — a kill is not a failure — whether it was reading the request
+// body or producing a streamed response. gevent: test__pywsgi.py (client disconnect).
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { test } from 'node:test';
+import { Event, type Greenlet, GreenletExit, getCurrent, sleep } from '../../src/index.js';
+import { captureHubReports, RawClient, serve, sleepReal } from './_http.js';
+
+/** Unhandled rejections seen while `fn` runs (and a moment after). */
+async function noUnhandled(fn: () => Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const on = (err: unknown): void => {
+    seen.push(err);
+  };
+  process.on('unhandledRejection', on);
+  try {
+    await fn();
+    await sleepReal(30);
+  } finally {
+    process.off('unhandledRejection', on);
+  }
+  return seen;
+}
+
+for (const kind of ['Content-Length', 'chunked'] as const) {
+  const head =
+    kind === 'chunked'
+      ? 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n'
+      : 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nhello';
+
+  test(`a client gone in the middle of a ${kind} body: the Fetch handler reading it is killed, nothing reported`, async () => {
+    const cap = captureHubReports();
+    const reading = new Event();
+    let g: Greenlet | undefined;
+    let caught: unknown;
+    const server = await serve(async (req) => {
+      g = getCurrent() as Greenlet;
+      reading.set();
+      try {
+        return new Response(await req.text());
+      } catch (err) {
+        caught = err;
+        throw err;
+      }
+    });
+    try {
+      const unhandled = await noUnhandled(async () => {
+        const c = new RawClient(server.serverPort as number);
+        c.send(head);
+        await reading.wait({ timeout: 3000 });
+        await sleepReal(20); // the handler waits for the rest of the body
+        c.destroy();
+        assert.ok(g !== undefined);
+        await g.join({ timeout: 3000 });
+      });
+      assert.ok(g?.dead);
+      assert.equal(g?.successful(), true, `ended by ${String(g?.exception)}`);
+      assert.ok(g?.value instanceof GreenletExit, `ended by ${String(g?.value)}`);
+      assert.ok(caught instanceof GreenletExit, `the read failed with ${String(caught)}`);
+      assert.equal(g?.signal.aborted, true);
+      assert.deepEqual(unhandled, []);
+      assert.deepEqual(cap.reports, []);
+    } finally {
+      cap.restore();
+      await server.stop();
+    }
+  });
+
+  test(`a client gone in the middle of a ${kind} body: the Node handler reading it is killed, nothing reported`, async () => {
+    const cap = captureHubReports();
+    const reading = new Event();
+    let g: Greenlet | undefined;
+    const server = await serve(async (req: IncomingMessage, res: ServerResponse) => {
+      g = getCurrent() as Greenlet;
+      reading.set();
+      let n = 0;
+      for await (const chunk of req) n += (chunk as Buffer).length;
+      res.end(String(n));
+    });
+    try {
+      const unhandled = await noUnhandled(async () => {
+        const c = new RawClient(server.serverPort as number);
+        c.send(head);
+        await reading.wait({ timeout: 3000 });
+        await sleepReal(20);
+        c.destroy();
+        assert.ok(g !== undefined);
+        await g.join({ timeout: 3000 });
+      });
+      assert.ok(g?.dead);
+      assert.equal(g?.successful(), true, `ended by ${String(g?.exception)}`);
+      assert.ok(g?.value instanceof GreenletExit, `ended by ${String(g?.value)}`);
+      assert.deepEqual(unhandled, []);
+      assert.deepEqual(cap.reports, []);
+    } finally {
+      cap.restore();
+      await server.stop();
+    }
+  });
+}
+
+test('a client gone in the middle of the body of a request the handler sleeps through: killed at its sleep', async () => {
+  const cap = captureHubReports();
+  const entered = new Event();
+  let g: Greenlet | undefined;
+  const server = await serve(async () => {
+    g = getCurrent() as Greenlet;
+    entered.set();
+    await sleep(60000);
+    return new Response('never');
+  });
+  try {
+    const c = new RawClient(server.serverPort as number);
+    c.send('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab');
+    await entered.wait({ timeout: 3000 });
+    c.destroy();
+    await g?.join({ timeout: 3000 });
+    assert.ok(g?.value instanceof GreenletExit);
+    assert.deepEqual(cap.reports, []);
+  } finally {
+    cap.restore();
+    await server.stop();
+  }
+});
