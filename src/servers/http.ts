@@ -30,7 +30,10 @@
  *   test/servers/http.disconnect.test.ts).
  * - **Waits.** Waiting for `'drain'` and for the next piece of a streamed body go through
  *   `until`, so a kill or `Timeout` lands there; a killed streaming response cancels its body
- *   stream (the generator's `finally` runs). A piece that arrives within a few microtasks is
+ *   stream (the generator's `finally` runs). A client that goes away while the server waits for
+ *   a body cancels the stream at once, from the connection's close (`guardBody`), before the kill
+ *   lands: a `pull()` waits in the request greenlet, so the kill would error the stream there
+ *   first and its `cancel()` would never run (test/servers/http.disconnect.test.ts). A piece that arrives within a few microtasks is
  *   taken without that round trip, except every 16th, so a fast producer with a fast client
  *   still gives the turn away and can be killed (test: "a client gone mid-stream …").
  * - **Known length.** A Fetch `Response` built from a string, bytes or a `Blob` delivers its body
@@ -1232,7 +1235,11 @@ async function runFetch(g: RequestGreenlet): Promise<void> {
  * in-memory stream does); else wait for it through `until` (a kill or `Timeout` lands there).
  * No hub round trip and no loop turn when the value is already on its way.
  */
-async function readSoon(p: Promise<Read>): Promise<Read> {
+async function readSoon(
+  p: Promise<Read>,
+  res: ServerResponse,
+  reader: ReadableStreamDefaultReader,
+): Promise<Read> {
   let st = 0;
   let v: unknown;
   p.then(
@@ -1248,8 +1255,40 @@ async function readSoon(p: Promise<Read>): Promise<Read> {
   for (let i = 0; i < 4 && st === 0; i++) await RESOLVED;
   if (st === 1) return v as Read;
   if (st === 2) throw v;
+  guardBody(res, reader);
   return (await until(p)) as Read;
 }
+
+const kGuard = Symbol('verdant.http.guard');
+type GuardedRes = ServerResponse & { [kGuard]?: (() => void) | undefined };
+
+/**
+ * From the first real wait for a response body on: when the client goes away before the
+ * response has ended, cancel the body at once, from the connection's close — before the kill of
+ * the request greenlet lands. The source's `cancel()` runs even when its `pull()` waits in the
+ * request greenlet (a stream pulls in the context of its reader), where the kill lands too and
+ * would otherwise error the stream first, leaving nothing to cancel.
+ */
+function guardBody(res: ServerResponse, reader: ReadableStreamDefaultReader): void {
+  const r = res as GuardedRes;
+  if (r[kGuard] !== undefined) return;
+  const onClose = (): void => {
+    if (!res.writableFinished) reader.cancel(new Error(CLIENT_GONE)).catch(ignore);
+  };
+  r[kGuard] = onClose;
+  res.once('close', onClose);
+}
+
+function unguardBody(res: ServerResponse): void {
+  const r = res as GuardedRes;
+  const f = r[kGuard];
+  if (f !== undefined) {
+    res.off('close', f);
+    r[kGuard] = undefined;
+  }
+}
+
+const CLIENT_GONE = 'The client closed the connection before the response ended';
 
 async function sendResponse(
   server: HttpServer,
@@ -1293,7 +1332,7 @@ async function sendResponse(
   const reader = body.getReader();
   let done = false;
   try {
-    const first = await readSoon(reader.read() as Promise<Read>);
+    const first = await readSoon(reader.read() as Promise<Read>, res, reader);
     if (first.done) {
       if (!hasLength && !head) flat.push('content-length', '0');
       writeHead(res, status, response.statusText, flat);
@@ -1322,7 +1361,10 @@ async function sendResponse(
     if (st === 1) probe = soon as Read;
     else if (st === 2)
       probe = await next; // throws the stream's error
-    else probe = (await until(Promise.race([next, nextTurn()]))) as Read | typeof PENDING;
+    else {
+      guardBody(res, reader);
+      probe = (await until(Promise.race([next, nextTurn()]))) as Read | typeof PENDING;
+    }
     if (probe !== PENDING && probe.done) {
       // Known length: one piece then the end.
       if (!hasLength) flat.push('content-length', String(piece.byteLength));
@@ -1340,6 +1382,7 @@ async function sendResponse(
       res.end();
       return;
     }
+    guardBody(res, reader);
     for (let k = 1; ; k++) {
       count += piece.byteLength;
       if (!res.write(piece)) await waitEvent(res, 'drain', 'close');
@@ -1351,7 +1394,7 @@ async function sendResponse(
         probe =
           (k & 15) === 0
             ? ((await until(next as Promise<Read>)) as Read)
-            : await readSoon(next as Promise<Read>);
+            : await readSoon(next as Promise<Read>, res, reader);
       }
       next = null;
       if (probe.done) break;
@@ -1364,6 +1407,7 @@ async function sendResponse(
     done = true;
   } finally {
     (res as ResWithCount)[kBytes] = count;
+    unguardBody(res);
     if (!done) reader.cancel().catch(ignore);
     else reader.releaseLock();
   }

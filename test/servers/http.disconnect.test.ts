@@ -2,8 +2,11 @@
 // signal aborts) and ends quietly — a kill is not a failure — whether it was reading the request
 // body or producing a streamed response. gevent: test__pywsgi.py (client disconnect).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Event, type Greenlet, GreenletExit, getCurrent, sleep } from '../../src/index.js';
 import { captureHubReports, RawClient, serve, sleepReal } from './_http.js';
 
@@ -122,4 +125,67 @@ test('a client gone in the middle of the body of a request the handler sleeps th
     cap.restore();
     await server.stop();
   }
+});
+
+test('a client gone while a ReadableStream body sleeps in pull(): the stream is cancelled and the sleep ends', async () => {
+  const cap = captureHubReports();
+  let pulls = 0;
+  let cancelled: unknown = 'not cancelled';
+  let pullEnded = false;
+  let g: Greenlet | undefined;
+  const server = await serve(() => {
+    g = getCurrent() as Greenlet;
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        async pull(ctrl): Promise<void> {
+          pulls++;
+          try {
+            await sleep(pulls === 1 ? 1 : 60000);
+          } finally {
+            pullEnded = pulls > 1;
+          }
+          ctrl.enqueue(new TextEncoder().encode(`piece${pulls}\n`));
+        },
+        cancel(reason): void {
+          cancelled = reason;
+        },
+      }),
+    );
+  });
+  try {
+    const unhandled = await noUnhandled(async () => {
+      const c = new RawClient(server.serverPort as number);
+      c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await c.until((d) => d.includes('piece1'));
+      await sleepReal(20); // the second pull sleeps
+      c.destroy();
+      await g?.join({ timeout: 3000 });
+      for (let i = 0; i < 100 && !pullEnded; i++) await sleepReal(10);
+    });
+    assert.ok(g?.dead);
+    assert.ok(g?.value instanceof GreenletExit, `ended by ${String(g?.exception ?? g?.value)}`);
+    assert.notEqual(cancelled, 'not cancelled', 'the source was cancelled');
+    assert.ok(pullEnded, 'the sleep in pull() ended');
+    assert.deepEqual(unhandled, []);
+    assert.deepEqual(cap.reports, []);
+  } finally {
+    cap.restore();
+    await server.stop();
+  }
+});
+
+test('a client gone while a ReadableStream body sleeps in pull(): nothing keeps the process alive', async () => {
+  const app = fileURLToPath(new URL('./_disconnect/app.js', import.meta.url));
+  const child = spawn(process.execPath, [app], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => {
+    out += d;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  clearTimeout(timer);
+  assert.equal(signal, null, `the process had to be killed; it printed ${JSON.stringify(out)}`);
+  assert.equal(code, 0);
+  assert.deepEqual(JSON.parse(out), { cancelled: true, pullEnded: true });
 });
