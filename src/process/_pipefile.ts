@@ -15,6 +15,10 @@
  *   and thrown by the next call, never an unhandled `'error'` event.
  * - While a read or a write waits, the stream counts as I/O in flight on the hub ({@link ioStarted}).
  * - A wait's own `timeout` rejects with a {@link PipeTimeout} (`code` `'ETIMEDOUT'`).
+ * - Our end closed by the reading file's `close()` wakes the greenlets waiting in a read with
+ *   EBADF, as a socket's `close()` does (test/process/pipefile.test.ts); closed because the child
+ *   is killed and reaped (a `timeout`), its readers see end of stream instead, so `communicate`
+ *   returns what was read.
  *
  * @module
  */
@@ -95,6 +99,8 @@ export class PipeStream implements RawFile {
   #eof = false;
   #error: unknown = null;
   #paused = false;
+  /** Our end was closed by the file's `close()`: a read fails with EBADF. */
+  #closed = false;
   readonly #waits: StreamWaits;
 
   constructor(stream: Readable | Writable, readable: boolean, owner: object) {
@@ -136,6 +142,7 @@ export class PipeStream implements RawFile {
   async _fileRecv(n: number, opts: unknown): Promise<Uint8Array> {
     if (this.#readable === null) throw new Error('Cannot read from a pipe opened for writing');
     for (;;) {
+      if (this.#closed) throw pipeClosedInOther();
       if (this.#size > 0) return this.#take(Math.min(n, this.#size));
       if (this.#error !== null) {
         const e = this.#error;
@@ -182,6 +189,12 @@ export class PipeStream implements RawFile {
     this.#waits.wakeEvery();
   }
 
+  /** The reading file was closed: close our end; a read waiting now fails with EBADF. */
+  close(): void {
+    this.#closed = true;
+    this.destroy();
+  }
+
   /** Our end of a stdin pipe: the child reads end of file once it has read what was written. */
   end(): void {
     this.#writable?.end();
@@ -226,12 +239,22 @@ function pipeClosed(where: string): Error {
   });
 }
 
+function pipeClosedInOther(): Error {
+  return Object.assign(
+    new Error('PipeFile.read: the pipe was closed in another greenlet (EBADF)'),
+    {
+      code: 'EBADF',
+    },
+  );
+}
+
 /**
  * The reading end of a child's pipe (`proc.stdout`, `proc.stderr`): a verdant file object —
  * `readline()`, `read(n?)`, `for await` over lines. Reads return `Uint8Array` (strings when the
  * process was started with `text: true`), empty at end of stream. Every read is a verdant wait:
  * kill and `Timeout` land there and take no byte; its `timeout` option elapsing rejects with an
- * `Error` whose `code` is `'ETIMEDOUT'`. `close()` closes our end at once.
+ * `Error` whose `code` is `'ETIMEDOUT'`. `close()` closes our end at once; a read waiting in
+ * another greenlet then rejects with EBADF, as on a closed socket.
  * @example
  * ```ts
  * import { PIPE, Popen } from 'verdant/subprocess';
@@ -246,7 +269,7 @@ function pipeClosed(where: string): Error {
 export class PipeReader<T extends string | Uint8Array = Uint8Array> extends FileObject<T> {
   /** @internal */
   constructor(raw: PipeStream, text: boolean) {
-    super(raw, () => raw.destroy(), {
+    super(raw, () => raw.close(), {
       text,
       writeBuffer: 0,
       closedError: pipeClosed,
