@@ -38,6 +38,21 @@ export interface RaceResult<T> {
 export type RaceFn = () => unknown;
 type RaceValue<F extends readonly RaceFn[]> = Awaited<ReturnType<F[number]>>;
 
+/**
+ * Make `w` the fiber's first pending wait (run info shows a greenlet's first wait): it trades
+ * places with the first one, without allocating. Which wait comes first changes nothing else: an
+ * interrupt marks them all, and the first to reject ends the race.
+ */
+function putFirst(fiber: Fiber, w: Waiter): void {
+  const first = fiber._wait;
+  const more = fiber._more;
+  if (first === w || first === null || more === null) return;
+  const i = more.indexOf(w);
+  if (i < 0) return;
+  more[i] = first;
+  fiber._wait = w;
+}
+
 /** The waits a fiber has pending, as a list. */
 function waitsOf(fiber: Fiber): Waiter[] {
   const out: Waiter[] = [];
@@ -46,16 +61,31 @@ function waitsOf(fiber: Fiber): Waiter[] {
   return out;
 }
 
-/** The race's own wait (options, foreign promises): withdrawn like the others; counts as `until`. */
-const raceOwner = {
+/**
+ * The race's own wait (options, foreign promises): withdrawn like the others; counts as `until`.
+ * Put first among the greenlet's pending waits ({@link putFirst}), so run info names it:
+ * `race(2 calls)`.
+ */
+class RaceOwner {
+  readonly calls: number;
+  constructor(calls: number) {
+    this.calls = calls;
+  }
   abortWait(w: Waiter): void {
     const hub = w.data as Hub | null;
     if (hub !== null && hub !== undefined) {
       hub.untilCount--;
       w.data = null;
     }
-  },
-};
+  }
+  /** What run info shows a greenlet waiting on: this race (its `String()`). */
+  get target(): this {
+    return this;
+  }
+  toString(): string {
+    return `race(${this.calls} call${this.calls === 1 ? '' : 's'})`;
+  }
+}
 
 /**
  * Wait for the first of several calls to settle, and withdraw the waits the others started.
@@ -177,7 +207,7 @@ function runRace(
   if (done || !foreign) holdTheTurn(-1);
   if (done) return out;
   // The race's own wait: its timeout and signal, and a cancel point for foreign-only races.
-  const w = new Waiter<never>(raceOwner, throwTimeout);
+  const w = new Waiter<never>(new RaceOwner(fns.length), throwTimeout);
   own = w;
   if (foreign) {
     // A foreign promise may still settle: an idle virtual hub must not call this a stall.
@@ -186,6 +216,7 @@ function runRace(
     hub.untilCount++;
   }
   w.start(timeout, signal).then(undefined, lose);
+  putFirst(fiber, w);
   if (foreign) {
     // A call that started no verdant wait may have completed at once (its promise is already
     // resolved, and what it took is in it): keep the turn until the microtasks drain — the

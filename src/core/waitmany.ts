@@ -59,6 +59,8 @@ class Collector {
   waiter: Waiter | null = null;
   #closed = false;
   readonly #entry: LinkEntry;
+  /** The call (`joinAll`, `wait`, `iwait`), for run info. */
+  readonly #where: string;
 
   /**
    * @param objects - what to wait for; with `greenletsOnly`, anything else is a TypeError
@@ -66,6 +68,7 @@ class Collector {
    */
   constructor(objects: readonly unknown[], where: string, greenletsOnly = false) {
     this.#objects = objects;
+    this.#where = where;
     this.#entry = { cb: this.onReady, kind: 'any', quiet: false, spawn: false, direct: true };
     /** Deduplicates what is not a live greenlet. */
     let seen: Set<unknown> | null = null;
@@ -141,9 +144,25 @@ class Collector {
 
   /** Wait until something is ready (or timeout → false). */
   next(timeout: number | null, signal: AbortSignal | null): Promise<boolean> {
-    const w = new Waiter<boolean>(null, returnFalse);
+    // The collector owns the wait only to name it in run info (`target`): nothing to withdraw.
+    const w = new Waiter<boolean>(this, returnFalse);
     this.waiter = w;
     return w.start(timeout, signal);
+  }
+
+  /** As a wait's owner: an interrupted wait holds nothing (the ready objects stay ready). */
+  abortWait(): void {}
+
+  /** What run info shows a greenlet waiting on: this call (its `String()`). */
+  get target(): this {
+    return this;
+  }
+
+  /** `joinAll(3 greenlets)`, `wait(2 objects)`, `iwait(1 object)`: made only when printed. */
+  toString(): string {
+    const n = this.#objects.length;
+    const what = this.#where === 'joinAll' ? 'greenlet' : 'object';
+    return `${this.#where}(${n} ${what}${n === 1 ? '' : 's'})`;
   }
 
   close(): void {

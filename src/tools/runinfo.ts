@@ -11,8 +11,10 @@
  * primitive is made, so no wait pays for it), and the line reads `waiting on <Name> <stats()>`
  * for every primitive with `stats()` (Event, AsyncResult, the queues and Channel, JoinableQueue's
  * `join`, Lock/RLock/Semaphore, Group/Pool `join` and slots), `waiting on <String(x)>` for a
- * greenlet being joined, a socket or a child process, and plain `waiting` for a sleep or a
- * foreign promise (`until`). Tests: test/tools/runinfo.test.ts.
+ * greenlet being joined, a socket or a child process, `waiting on joinAll(3 greenlets)` (also
+ * `wait(…)`, `iwait(…)`, `race(2 calls)`: the call owns its wait and names itself, made only
+ * when printed), and plain `waiting` for a sleep or a foreign promise (`until`). Tests:
+ * test/tools/runinfo.test.ts.
  *
  * @module
  */
@@ -91,7 +93,8 @@ function stateOf(g: Node, live: boolean): string {
  * each child after its spawner and indented deeper. The state is `running`, `ready`, `dead` (a
  * spawner kept as its children's placeholder), `waiting on <Name> <stats()>` for a wait on a
  * primitive (an Event, a queue, a lock, a pool …), `waiting on <String(x)>` for a join, a socket
- * or a child process, or plain `waiting` (a sleep, a foreign promise). Never switches.
+ * or a child process, `waiting on joinAll(3 greenlets)` (or `wait(2 objects)`, `iwait(…)`,
+ * `race(2 calls)`), or plain `waiting` (a sleep, a foreign promise). Never switches.
  * @returns the lines joined by `\n`
  * @example
  * ```ts

@@ -9,15 +9,19 @@ import {
   Event,
   Greenlet,
   Group,
+  iwait,
   JoinableQueue,
+  joinAll,
   killAll,
   Lock,
   Pool,
   Queue,
   RLock,
+  race,
   Semaphore,
   sleep,
   spawn,
+  wait,
 } from '../../src/index.js';
 import { listen } from '../../src/io/socket.js';
 import { Popen } from '../../src/process/subprocess.js';
@@ -224,4 +228,72 @@ describe('printRunInfo', () => {
     assert.deepEqual(out, ['<RawGreenlet "main"> (running)\n']);
     assert.throws(() => printRunInfo(42 as never), TypeError);
   });
+});
+
+test('a greenlet waiting for many names the call: joinAll, wait, iwait, race', async () => {
+  const ev = new Event();
+  const sleepers = [spawn(() => sleep(10_000)), spawn(() => sleep(10_000))];
+  const one = spawn(() => sleep(10_000));
+  const q = new Queue<number>();
+  const waits: Array<[string, () => Promise<unknown>]> = [
+    ['joinall', () => joinAll([...sleepers, one])],
+    ['joinone', () => joinAll([one])],
+    ['wait', () => wait([one, ev])],
+    [
+      'iwait',
+      async () => {
+        for await (const x of iwait([ev, one, sleepers[0] as Greenlet])) return x;
+      },
+    ],
+    [
+      'race',
+      () =>
+        race(
+          () => sleep(10_000),
+          () => q.get(),
+        ),
+    ],
+    [
+      'racefirst',
+      () =>
+        race(
+          () => q.get(),
+          () => sleep(10_000),
+          () => ev.wait(),
+        ),
+    ],
+  ];
+  const gs = waits.map(([name, fn]) => {
+    const g = spawn(fn);
+    g.name = name;
+    return g;
+  });
+  try {
+    await sleep(20);
+    const lines = formatRunInfo().split('\n');
+    const state = (name: string): string => {
+      const line = lines.find((l) => l.includes(`"${name}"`));
+      assert.ok(line !== undefined, `${name} is drawn`);
+      return line.slice(line.indexOf('> (') + 3, -1);
+    };
+    assert.equal(state('joinall'), 'waiting on joinAll(3 greenlets)');
+    assert.equal(state('joinone'), 'waiting on joinAll(1 greenlet)');
+    assert.equal(state('wait'), 'waiting on wait(2 objects)');
+    assert.equal(state('iwait'), 'waiting on iwait(3 objects)');
+    assert.equal(state('race'), 'waiting on race(2 calls)');
+    assert.equal(state('racefirst'), 'waiting on race(3 calls)');
+  } finally {
+    await killAll([...gs, ...sleepers, one]);
+  }
+  // The race still works with its wait first: the item goes to the race, nothing is lost.
+  const r = spawn(() =>
+    race(
+      () => sleep(10_000),
+      () => q.get(),
+    ),
+  );
+  await sleep(5);
+  q.putNowait(7);
+  assert.deepEqual(await r.get(), { index: 1, value: 7 });
+  assert.equal(q.qsize(), 0);
 });
