@@ -30,12 +30,13 @@
  *   test/servers/http.disconnect.test.ts).
  * - **Waits.** Waiting for `'drain'` and for the next piece of a streamed body go through
  *   `until`, so a kill or `Timeout` lands there; a killed streaming response cancels its body
- *   stream (the generator's `finally` runs). A client that goes away while the server waits for
- *   a body cancels the stream at once, from the connection's close (`guardBody`), before the kill
- *   lands: a `pull()` waits in the request greenlet, so the kill would error the stream there
- *   first and its `cancel()` would never run (test/servers/http.disconnect.test.ts). A piece that arrives within a few microtasks is
+ *   stream (the generator's `finally` runs). A piece that arrives within a few microtasks is
  *   taken without that round trip, except every 16th, so a fast producer with a fast client
- *   still gives the turn away and can be killed (test: "a client gone mid-stream …").
+ *   still gives the turn away and can be killed (test/servers/http.test.ts: "a client gone
+ *   mid-stream …"). A client that goes away while the server waits for a body cancels the
+ *   stream at once, from the connection's close (`guardBody`), before the kill lands: a `pull()`
+ *   waits in the request greenlet, so the kill would error the stream there first and its
+ *   `cancel()` would never run (test/servers/http.disconnect.test.ts).
  * - **Known length.** A Fetch `Response` built from a string, bytes or a `Blob` delivers its body
  *   as one piece followed by the end; the server reads the first piece, then looks whether the
  *   end follows at once (a few microtasks, then one turn of Node's loop). If it does, the body

@@ -106,7 +106,9 @@ describe('formatRunInfo never fails on what it draws', () => {
       last = ++n < 5000 ? spawn(step) : spawn(() => sleep(10_000));
     };
     spawn(step);
-    await sleep(50);
+    // The chain takes 5000 hub turns: wait for it (bounded), not a fixed time (a loaded machine).
+    for (let i = 0; i < 1000 && n < 5000; i++) await sleep(10);
+    await sleep(20); // the sleeper starts its sleep
     const text = formatRunInfo();
     await last?.kill();
     const lines = text.split('\n');
