@@ -487,11 +487,9 @@ function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string): void {
       refuseAfter(s, next, line);
       return;
     }
-    if (s.destroyed) return;
-    if (!s.writable || s.writableEnded) {
-      s.destroy(); // a `Connection: close` response: node:http is closing the connection already
-      return;
-    }
+    // A `Connection: close` response: node:http is closing the connection already (after what
+    // was written has gone out; a destroy here could cut it).
+    if (s.destroyed || !s.writable || s.writableEnded) return;
     s.end(line, 'latin1');
     // The client that does not close its side gets it closed anyway.
     setTimeout(() => s.destroy(), 1000).unref();

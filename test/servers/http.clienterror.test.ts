@@ -156,6 +156,12 @@ test('pipelined: the responses to the valid requests go out in full first, then 
       ),
       rest,
     );
+    // A valid request whose response closes the connection (HTTP/1.0): the 200 goes out whole,
+    // then the connection closes (no refusal after a response that said it closes).
+    const c0 = new RawClient(port);
+    c0.send(`GET /zero HTTP/1.0\r\n\r\n${long}`);
+    d = await c0.untilClosed();
+    assert.match(d, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nok \/zero$/);
     // The valid request in one packet, the over-long one after it.
     const c3 = new RawClient(port);
     c3.send('GET /three HTTP/1.1\r\nHost: x\r\n\r\n');
