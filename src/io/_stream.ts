@@ -89,12 +89,14 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   #unyielded = 0;
   /** The writers' queue (`sendall` waiting for `'drain'`), made on the first such wait. */
   #writers: Arrivals<void> | null = null;
-  /** The peer address ([host, port] or {path}), for messages. */
-  readonly #peer: unknown;
-
-  /** Names the peer in error messages. */
+  /** Names the peer in error messages (the Socket's `getpeername()`: no copy kept here). */
   get label(): string {
-    const p = this.#peer;
+    let p: unknown;
+    try {
+      p = (this.target as { getpeername(): unknown }).getpeername();
+    } catch {
+      return '';
+    }
     return Array.isArray(p)
       ? String(p[0]).includes(':')
         ? `[${p[0]}]:${p[1]}`
@@ -102,10 +104,9 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       : String((p as { path?: string }).path ?? '');
   }
 
-  constructor(sock: NodeSocket, peer: unknown) {
+  constructor(sock: NodeSocket) {
     super();
     this.sock = sock;
-    this.#peer = peer;
     (sock as Tagged)[kIO] = this;
     sock.on('data', onData);
     sock.on('end', onEnd);

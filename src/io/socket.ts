@@ -51,7 +51,7 @@ export interface Readiness {
 
 const RESOLVED = Promise.resolve();
 const kAdopt: unique symbol = Symbol('verdant.socket.adopt');
-let adopt: (ns: net.Socket, type: SocketType, peer: Address) => Socket;
+let adopt: (ns: net.Socket, type: SocketType, peer: Address | null) => Socket;
 
 function toBytes(data: unknown, where: string): Uint8Array | TypeError {
   if (data instanceof Uint8Array) return data;
@@ -68,6 +68,7 @@ function checkSize(n: unknown, where: string): Error | null {
   return null;
 }
 
+/** The peer of an accepted socket, from what Node cached (see {@link Socket._listening}). */
 function peerOf(ns: net.Socket, unix: boolean): Address {
   if (unix) return { path: '' };
   return [ns.remoteAddress ?? '', ns.remotePort ?? 0];
@@ -102,6 +103,10 @@ export class Socket {
   #timeout: number | null = null;
   #closed = false;
   #ioRefs = 0;
+  /**
+   * The peer as given (a connected client's), or null: an accepted socket reads it from its Node
+   * socket when asked, so an idle connection keeps no address tuple (issue 16).
+   */
   #peer: Address | null = null;
 
   static {
@@ -109,7 +114,7 @@ export class Socket {
       const s = new Socket({ type: 'udp4', [kAdopt]: true } as SocketOptions);
       s.#type = type;
       s.#peer = peer;
-      s.#stream = new StreamIO(ns, peer);
+      s.#stream = new StreamIO(ns);
       s.#stream.target = s; // run info names the socket a greenlet waits on
       return s;
     };
@@ -401,8 +406,8 @@ export class Socket {
     if (io.error !== null) return Promise.reject(io.error);
     const c = io.backlog.shift();
     const conn = c === undefined ? null : c;
-    if (conn !== null) return Promise.resolve([conn, conn.#peer as Address]);
-    return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s.#peer as Address]);
+    if (conn !== null) return Promise.resolve([conn, conn.getpeername()]);
+    return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s.getpeername()]);
   }
 
   /**
@@ -700,9 +705,15 @@ export class Socket {
 
   /** The peer's address: `[host, port]`, or `{path: ''}` for a Unix peer. */
   getpeername(): Address {
-    if (this.#peer === null)
-      throw coded('ENOTCONN', 'Socket.getpeername: the socket is not connected');
-    return this.#peer;
+    const p = this.#peerOrNull();
+    if (p === null) throw coded('ENOTCONN', 'Socket.getpeername: the socket is not connected');
+    return p;
+  }
+
+  #peerOrNull(): Address | null {
+    if (this.#peer !== null) return this.#peer;
+    const io = this.#stream;
+    return io === null ? null : peerOf(io.sock, this.#type === 'unix');
   }
 
   /** Shown by `util.inspect` and `console.log` as {@link Socket.toString}. */
@@ -714,7 +725,7 @@ export class Socket {
   toString(): string {
     let where = '';
     try {
-      const a = this.#peer ?? this.getsockname();
+      const a = this.#peerOrNull() ?? this.getsockname();
       where = Array.isArray(a) ? formatTarget({ host: a[0], port: a[1] }) : a.path;
     } catch {
       where = 'closed';
@@ -735,7 +746,10 @@ export class Socket {
       // A TLS server half-opens only after the handshake: a client that leaves during it must
       // close the connection, or it would stay open forever.
       if (type === 'tls') ns.allowHalfOpen = true;
-      io.offer(adopt(ns, child, peerOf(ns, unix)));
+      // Read once now, so Node caches it (_peername): getpeername() still knows the peer after
+      // the connection is gone.
+      if (!unix) void ns.remoteAddress;
+      io.offer(adopt(ns, child, null));
     });
     return s;
   }
