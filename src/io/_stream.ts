@@ -89,7 +89,10 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   #unyielded = 0;
   /** The writers' queue (`sendall` waiting for `'drain'`), made on the first such wait. */
   #writers: Arrivals<void> | null = null;
-  /** Names the peer in error messages (the Socket's `getpeername()`: no copy kept here). */
+  /**
+   * Names the peer in error messages, as ` (host:port)`, or '' once the peer of an accepted
+   * socket is gone (the Socket's `getpeername()`: no copy is kept for an idle connection).
+   */
   get label(): string {
     let p: unknown;
     try {
@@ -97,11 +100,12 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     } catch {
       return '';
     }
-    return Array.isArray(p)
+    const s = Array.isArray(p)
       ? String(p[0]).includes(':')
         ? `[${p[0]}]:${p[1]}`
         : `${p[0]}:${p[1]}`
       : String((p as { path?: string }).path ?? '');
+    return s === '' ? '' : ` (${s})`;
   }
 
   constructor(sock: NodeSocket) {
@@ -296,7 +300,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     if (!this.closed)
       this.#failWriters(
         this.error ??
-          coded('EPIPE', `Socket.sendall: broken pipe, the connection is closed (${this.label})`),
+          coded('EPIPE', `Socket.sendall: broken pipe, the connection is closed${this.label}`),
       );
     this.notify();
   }
@@ -327,7 +331,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     if (s.destroyed || s.writableEnded) {
       return coded(
         'EPIPE',
-        `${where}: broken pipe, the socket's writing side is shut down (${this.label})`,
+        `${where}: broken pipe, the socket's writing side is shut down${this.label}`,
       );
     }
     return null;

@@ -68,10 +68,28 @@ function checkSize(n: unknown, where: string): Error | null {
   return null;
 }
 
-/** The peer of an accepted socket, from what Node cached (see {@link Socket._listening}). */
-function peerOf(ns: net.Socket, unix: boolean): Address {
+/** What Node's TCP and TLS handles offer (`net.Socket#remoteAddress` asks the same). */
+interface PeerHandle {
+  getpeername?(out: { address?: string; port?: number }): number;
+}
+
+/**
+ * The peer of an accepted socket, or null once the connection is gone. It asks the Node
+ * socket's handle, as `remoteAddress` does, but without `remoteAddress`'s cache: that cache
+ * is 88 bytes kept by every idle connection (issue 16). Once the handle is gone, what Node
+ * cached (a user read `remoteAddress`) still answers.
+ */
+function peerOf(ns: net.Socket, unix: boolean): Address | null {
   if (unix) return { path: '' };
-  return [ns.remoteAddress ?? '', ns.remotePort ?? 0];
+  const h = (ns as unknown as { _handle?: PeerHandle | null })._handle;
+  if (h !== null && h !== undefined && typeof h.getpeername === 'function' && !ns.connecting) {
+    const out: { address?: string; port?: number } = {};
+    return h.getpeername(out) === 0 && typeof out.address === 'string'
+      ? [out.address, out.port ?? 0]
+      : null;
+  }
+  const a = ns.remoteAddress;
+  return a === undefined ? null : [a, ns.remotePort ?? 0];
 }
 
 /**
@@ -406,8 +424,8 @@ export class Socket {
     if (io.error !== null) return Promise.reject(io.error);
     const c = io.backlog.shift();
     const conn = c === undefined ? null : c;
-    if (conn !== null) return Promise.resolve([conn, conn.getpeername()]);
-    return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s.getpeername()]);
+    if (conn !== null) return Promise.resolve([conn, conn._peerAddress()]);
+    return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s._peerAddress()]);
   }
 
   /**
@@ -703,11 +721,33 @@ export class Socket {
     return [a.address, a.port];
   }
 
-  /** The peer's address: `[host, port]`, or `{path: ''}` for a Unix peer. */
+  /**
+   * The peer's address: `[host, port]`, or `{path: ''}` for a Unix peer. Never switches. An
+   * accepted socket asks its connection each time (it keeps no copy), so once the connection
+   * is gone (closed by either side) it throws ENOTCONN, as Python's does after a reset.
+   * @throws ENOTCONN when the socket is not connected (a listener, UDP, a connection gone)
+   * @example
+   * ```ts
+   * import { createConnection, listen } from 'verdant/socket';
+   * const server = await listen({ host: '127.0.0.1', port: 0 });
+   * const client = await createConnection(server.getsockname());
+   * const [conn] = await server.accept();
+   * console.log(conn.getpeername()); // [ '127.0.0.1', <the client's port> ]
+   * conn.close();
+   * client.close();
+   * server.close();
+   * ```
+   * Follows Python's `socket.getpeername`.
+   */
   getpeername(): Address {
     const p = this.#peerOrNull();
     if (p === null) throw coded('ENOTCONN', 'Socket.getpeername: the socket is not connected');
     return p;
+  }
+
+  /** @internal The peer, or `['', 0]` when the connection is already gone (what accept gives). */
+  _peerAddress(): Address {
+    return this.#peerOrNull() ?? ['', 0];
   }
 
   #peerOrNull(): Address | null {
@@ -746,9 +786,6 @@ export class Socket {
       // A TLS server half-opens only after the handshake: a client that leaves during it must
       // close the connection, or it would stay open forever.
       if (type === 'tls') ns.allowHalfOpen = true;
-      // Read once now, so Node caches it (_peername): getpeername() still knows the peer after
-      // the connection is gone.
-      if (!unix) void ns.remoteAddress;
       io.offer(adopt(ns, child, null));
     });
     return s;

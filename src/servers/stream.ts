@@ -32,7 +32,7 @@ function closeClient(g: Greenlet): void {
  * so a greenlet shows (and reports) the handler's name.
  */
 function handlerBody(handle: StreamHandler): (client: Socket) => unknown {
-  const body = (client: Socket): unknown => handle(client, client.getpeername());
+  const body = (client: Socket): unknown => handle(client, client._peerAddress());
   Object.defineProperty(body, 'name', { value: handle.name });
   return body;
 }

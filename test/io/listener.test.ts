@@ -32,6 +32,18 @@ describe('listen and accept', () => {
     });
   });
 
+  test('an accepted socket reads its peer from the connection: ENOTCONN once it is gone', async () => {
+    await withListener(async (l, addr) => {
+      const [c, [s, peer]] = await Promise.all([createConnection(addr), l.accept()]);
+      assert.deepEqual(s.getpeername(), c.getsockname());
+      assert.notEqual(s.getpeername(), s.getpeername()); // a fresh tuple: none is kept
+      assert.deepEqual(s.getpeername(), peer);
+      s.close();
+      assert.throws(() => s.getpeername(), { code: 'ENOTCONN' });
+      c.close();
+    });
+  });
+
   test("a Unix peer's address is {path: ''}", async () => {
     const path = unixPath();
     const l = await listen({ path });
