@@ -1,5 +1,5 @@
 // Idle-connections server: holds N connections, then prints its memory growth per connection.
-// Usage: node --expose-gc idle-server.mjs PORT N node|verdant
+// Usage: node --expose-gc idle-server.mjs PORT N node|await|verdant
 // Prints "ready" once listening, then one JSON line when N connections are open.
 import net from 'node:net';
 
@@ -20,6 +20,7 @@ function opened() {
           connections: n,
           rss_per_conn: (m.rss - base.rss) / n,
           heap_per_conn: (m.heapUsed - base.heapUsed) / n,
+          heap_total_per_conn: (m.heapTotal - base.heapTotal) / n,
           external_per_conn: (m.external - base.external) / n,
         })}\n`,
       );
@@ -31,6 +32,18 @@ if (mode === 'node') {
     sock.on('data', (d) => sock.write(d));
     sock.on('error', () => {});
     opened();
+  });
+  server.listen(port, '127.0.0.1', () => {
+    base = mem();
+    process.stdout.write('ready\n');
+  });
+} else if (mode === 'await') {
+  // The reference of issue 16: a bare node:net server written as an await loop.
+  const { once } = await import('node:events');
+  const server = net.createServer({ noDelay: true }, async (sock) => {
+    sock.on('error', () => {});
+    opened();
+    for await (const d of sock) if (!sock.write(d)) await once(sock, 'drain');
   });
   server.listen(port, '127.0.0.1', () => {
     base = mem();

@@ -4,7 +4,8 @@
 //   w7-node | w7-verdant | w7-gevent: the anchors' W7 driver (50 connections × 2,000 64-byte
 //     echoes) against a bare node:net callback server, a verdant StreamServer, gevent's
 //     StreamServer; times = wall seconds, cpu_times = the SERVER's CPU seconds.
-//   idle-node | idle-verdant: 10k idle connections; runs[].bytes_per_task = server RSS per conn
+//   idle-node | idle-await | idle-verdant: 10k idle connections (idle-await: a bare node:net
+//     await loop, for reference); runs[].bytes_per_task = server RSS per conn
 //     (young generation pinned in both: see onceIdle).
 //   bulk-node | bulk-verdant: one connection streaming BENCH_BULK_BYTES (default 256 MiB).
 import { execFile, spawn } from 'node:child_process';

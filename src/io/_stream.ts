@@ -53,8 +53,26 @@ type Tagged = NodeSocket & { [kIO]: StreamIO };
 function onData(this: Tagged, chunk: Buffer): void {
   this[kIO]._onData(chunk);
 }
+/**
+ * Node's own `'end'` listener of every net.Socket (`onReadableStreamEnd`, which shuts our side
+ * when half-open is off). {@link StreamIO} takes its place and {@link onEnd} calls it first:
+ * with two listeners the event holds an array, 104 bytes of every idle connection (issue 16).
+ */
+let nodeOnEnd: ((this: NodeSocket) => void) | null = null;
 function onEnd(this: Tagged): void {
+  nodeOnEnd?.call(this);
   this[kIO]._onEnd();
+}
+
+/** Install {@link onEnd} in place of Node's own listener (when it is the only one). */
+function listenEnd(sock: NodeSocket): void {
+  const ends = sock.rawListeners('end');
+  const own = ends[0] as ((this: NodeSocket) => void) | undefined;
+  if (ends.length === 1 && own !== undefined && own.name === 'onReadableStreamEnd') {
+    if (nodeOnEnd === null) nodeOnEnd = own;
+    if (own === nodeOnEnd) sock.removeListener('end', own);
+  }
+  sock.on('end', onEnd);
 }
 function onError(this: Tagged, err: Error): void {
   this[kIO]._onError(err);
@@ -113,7 +131,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     this.sock = sock;
     (sock as Tagged)[kIO] = this;
     sock.on('data', onData);
-    sock.on('end', onEnd);
+    listenEnd(sock);
     sock.on('error', onError);
     sock.on('close', onClose);
     sock.on('drain', onDrain);
@@ -127,6 +145,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     const s = this.sock;
     s.off('data', onData);
     s.off('end', onEnd);
+    if (nodeOnEnd !== null && !s.rawListeners('end').includes(nodeOnEnd)) s.on('end', nodeOnEnd);
     s.off('error', onError);
     s.off('close', onClose);
     s.off('drain', onDrain);
