@@ -50,6 +50,12 @@ export interface Readiness {
 }
 
 const RESOLVED = Promise.resolve();
+/**
+ * How many `makefile()` files keep each socket's connection open (Python's `_io_refs`): kept
+ * here, not in a field, as few sockets have files and each field is 8 bytes of every idle
+ * connection.
+ */
+const fileRefs = new WeakMap<Socket, number>();
 const kAdopt: unique symbol = Symbol('verdant.socket.adopt');
 let adopt: (ns: net.Socket, type: SocketType, peer: Address | null) => Socket;
 
@@ -120,7 +126,6 @@ export class Socket {
   #udp: DatagramIO | null = null;
   #timeout: number | null = null;
   #closed = false;
-  #ioRefs = 0;
   /**
    * The peer as given (a connected client's), or null: an accepted socket reads it from its Node
    * socket when asked, so an idle connection keeps no address tuple (issue 16).
@@ -181,23 +186,23 @@ export class Socket {
     return this.#stream?.sock ?? this.#listener?.server ?? this.#udp?.sock ?? null;
   }
 
-  #opts(opts: unknown, where: string): unknown {
+  static #opts(self: Socket, opts: unknown, where: string): unknown {
     const err = readWaitOptions(opts, where);
     if (err !== NONE) return err;
-    if (waitArgs.timeout === null) waitArgs.timeout = this.#timeout;
+    if (waitArgs.timeout === null) waitArgs.timeout = self.#timeout;
     return NONE;
   }
 
-  #streamFor(where: string, file: boolean): StreamIO | Error {
-    if (this.#closed && !(file && this.#stream !== null && !this.#stream.closed))
+  static #streamFor(self: Socket, where: string, file: boolean): StreamIO | Error {
+    if (self.#closed && !(file && self.#stream !== null && !self.#stream.closed))
       return badFd(where);
-    if (this.#stream === null) {
+    if (self.#stream === null) {
       return coded(
         'ENOTCONN',
-        `${where}: the socket is not a connected stream (it is ${this.#listener ? 'listening' : this.#type})`,
+        `${where}: the socket is not a connected stream (it is ${self.#listener ? 'listening' : self.#type})`,
       );
     }
-    return this.#stream;
+    return self.#stream;
   }
 
   /**
@@ -226,18 +231,24 @@ export class Socket {
    * ```
    */
   recv(n = 65536, opts?: WaitOptions | number | null): Promise<Uint8Array> {
-    return this.#recv('Socket.recv', n, opts, false);
+    return Socket.#recv(this, 'Socket.recv', n, opts, false);
   }
 
-  #recv(where: string, n: number, opts: unknown, file: boolean): Promise<Uint8Array> {
-    const err = this.#opts(opts, where);
+  static #recv(
+    self: Socket,
+    where: string,
+    n: number,
+    opts: unknown,
+    file: boolean,
+  ): Promise<Uint8Array> {
+    const err = Socket.#opts(self, opts, where);
     if (err !== NONE) return rejectWait(err);
     const bad = checkSize(n, where);
     if (bad !== null) return Promise.reject(bad);
-    if (this.#udp !== null) {
-      return this.#recvfrom(where, n, waitArgs.timeout, waitArgs.signal).then((d) => d[0]);
+    if (self.#udp !== null) {
+      return Socket.#recvfrom(self, where, n, waitArgs.timeout, waitArgs.signal).then((d) => d[0]);
     }
-    const io = this.#streamFor(where, file);
+    const io = Socket.#streamFor(self, where, file);
     if (io instanceof Error) return Promise.reject(io);
     if (n === 0) return Promise.resolve(new Uint8Array(0));
     try {
@@ -251,7 +262,7 @@ export class Socket {
 
   /** @internal recv for a makefile() file: works while the file keeps the socket open. */
   _fileRecv(n: number, opts: unknown): Promise<Uint8Array> {
-    return this.#recv('SocketFile.read', n, opts, true);
+    return Socket.#recv(this, 'SocketFile.read', n, opts, true);
   }
 
   /**
@@ -280,7 +291,7 @@ export class Socket {
     opts?: WaitOptions | number | null,
   ): Promise<number> {
     const where = 'Socket.recvInto';
-    const err = this.#opts(opts, where);
+    const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
     if (!(buffer instanceof Uint8Array)) {
       return Promise.reject(
@@ -288,7 +299,7 @@ export class Socket {
       );
     }
     const into = nbytes === undefined ? buffer : buffer.subarray(0, nbytes);
-    const io = this.#streamFor(where, false);
+    const io = Socket.#streamFor(this, where, false);
     if (io instanceof Error) return Promise.reject(io);
     if (into.length === 0) return Promise.resolve(0);
     try {
@@ -322,20 +333,26 @@ export class Socket {
    * ```
    */
   sendall(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<void> {
-    return this.#sendall('Socket.sendall', data, opts, false);
+    return Socket.#sendall(this, 'Socket.sendall', data, opts, false);
   }
 
-  #sendall(where: string, data: unknown, opts: unknown, file: boolean): Promise<void> {
-    const err = this.#opts(opts, where);
+  static #sendall(
+    self: Socket,
+    where: string,
+    data: unknown,
+    opts: unknown,
+    file: boolean,
+  ): Promise<void> {
+    const err = Socket.#opts(self, opts, where);
     if (err !== NONE) return rejectWait(err);
     const bytes = toBytes(data, where);
     if (bytes instanceof TypeError) return Promise.reject(bytes);
-    if (this.#udp !== null) {
+    if (self.#udp !== null) {
       return Promise.reject(
         coded('EDESTADDRREQ', `${where}: a UDP socket sends with sendto(data, [host, port])`),
       );
     }
-    const io = this.#streamFor(where, file);
+    const io = Socket.#streamFor(self, where, file);
     if (io instanceof Error) return Promise.reject(io);
     const we = io.writeError(where);
     if (we !== null) return Promise.reject(we);
@@ -343,10 +360,10 @@ export class Socket {
       if (io.sock.write(bytes)) return RESOLVED;
       return io.parkWriter(waitArgs.timeout, waitArgs.signal);
     }
-    return this.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal);
+    return Socket.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal);
   }
 
-  async #sendLarge(
+  static async #sendLarge(
     io: StreamIO,
     bytes: Uint8Array,
     where: string,
@@ -367,7 +384,7 @@ export class Socket {
 
   /** @internal sendall for a makefile() file. */
   _fileSend(data: Uint8Array, opts: unknown): Promise<void> {
-    return this.#sendall('SocketFile.flush', data, opts, true);
+    return Socket.#sendall(this, 'SocketFile.flush', data, opts, true);
   }
 
   /**
@@ -391,7 +408,7 @@ export class Socket {
   send(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<number> {
     const bytes = toBytes(data, 'Socket.send');
     if (bytes instanceof TypeError) return Promise.reject(bytes);
-    return this.#sendall('Socket.send', bytes, opts, false).then(() => bytes.length);
+    return Socket.#sendall(this, 'Socket.send', bytes, opts, false).then(() => bytes.length);
   }
 
   /**
@@ -413,7 +430,7 @@ export class Socket {
    */
   accept(opts?: WaitOptions | number | null): Promise<[Socket, Address]> {
     const where = 'Socket.accept';
-    const err = this.#opts(opts, where);
+    const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
     if (this.#closed) return Promise.reject(badFd(where));
     const io = this.#listener;
@@ -446,24 +463,25 @@ export class Socket {
    */
   recvfrom(n = 65536, opts?: WaitOptions | number | null): Promise<[Uint8Array, [string, number]]> {
     const where = 'Socket.recvfrom';
-    const err = this.#opts(opts, where);
+    const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
     const bad = checkSize(n, where);
     if (bad !== null) return Promise.reject(bad);
-    return this.#recvfrom(where, n, waitArgs.timeout, waitArgs.signal);
+    return Socket.#recvfrom(this, where, n, waitArgs.timeout, waitArgs.signal);
   }
 
-  #recvfrom(
+  static #recvfrom(
+    self: Socket,
     where: string,
     n: number,
     timeout: number | null,
     signal: AbortSignal | null,
   ): Promise<[Uint8Array, [string, number]]> {
-    if (this.#closed) return Promise.reject(badFd(where));
-    const io = this.#udp;
+    if (self.#closed) return Promise.reject(badFd(where));
+    const io = self.#udp;
     if (io === null)
       return Promise.reject(
-        coded('EINVAL', `${where}: the socket is not a UDP socket (it is ${this.#type})`),
+        coded('EINVAL', `${where}: the socket is not a UDP socket (it is ${self.#type})`),
       );
     const d = io.queue.shift();
     const cut = (x: [Uint8Array, [string, number]]): [Uint8Array, [string, number]] =>
@@ -503,7 +521,7 @@ export class Socket {
     const io = this.#udp;
     if (io === null || t.path !== undefined)
       return Promise.reject(coded('EINVAL', `${where}: only a UDP socket sends to an address`));
-    const err = this.#opts(opts, where);
+    const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
     return callbackWait<number>(
       where,
@@ -608,13 +626,13 @@ export class Socket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#ioRefs === 0) this.#realClose();
+    if (!fileRefs.has(this)) Socket.#realClose(this);
   }
 
-  #realClose(): void {
-    this.#stream?.close();
-    this.#listener?.close();
-    this.#udp?.close();
+  static #realClose(self: Socket): void {
+    self.#stream?.close();
+    self.#listener?.close();
+    self.#udp?.close();
   }
 
   /** `close()`, for `using sock = await createConnection(…)`. */
@@ -688,12 +706,16 @@ export class Socket {
    * ```
    */
   makefile(): FileObject {
-    const io = this.#streamFor('Socket.makefile', false);
+    const io = Socket.#streamFor(this, 'Socket.makefile', false);
     if (io instanceof Error) throw io;
-    this.#ioRefs++;
+    fileRefs.set(this, (fileRefs.get(this) ?? 0) + 1);
     return new FileObject(this, () => {
-      this.#ioRefs--;
-      if (this.#ioRefs === 0 && this.#closed) this.#realClose();
+      const left = (fileRefs.get(this) ?? 1) - 1;
+      if (left > 0) fileRefs.set(this, left);
+      else {
+        fileRefs.delete(this);
+        if (this.#closed) Socket.#realClose(this);
+      }
     });
   }
 
@@ -740,20 +762,20 @@ export class Socket {
    * Follows Python's `socket.getpeername`.
    */
   getpeername(): Address {
-    const p = this.#peerOrNull();
+    const p = Socket.#peerOrNull(this);
     if (p === null) throw coded('ENOTCONN', 'Socket.getpeername: the socket is not connected');
     return p;
   }
 
   /** @internal The peer, or `['', 0]` when the connection is already gone (what accept gives). */
   _peerAddress(): Address {
-    return this.#peerOrNull() ?? ['', 0];
+    return Socket.#peerOrNull(this) ?? ['', 0];
   }
 
-  #peerOrNull(): Address | null {
-    if (this.#peer !== null) return this.#peer;
-    const io = this.#stream;
-    return io === null ? null : peerOf(io.sock, this.#type === 'unix');
+  static #peerOrNull(self: Socket): Address | null {
+    if (self.#peer !== null) return self.#peer;
+    const io = self.#stream;
+    return io === null ? null : peerOf(io.sock, self.#type === 'unix');
   }
 
   /** Shown by `util.inspect` and `console.log` as {@link Socket.toString}. */
@@ -765,7 +787,7 @@ export class Socket {
   toString(): string {
     let where = '';
     try {
-      const a = this.#peerOrNull() ?? this.getsockname();
+      const a = Socket.#peerOrNull(this) ?? this.getsockname();
       where = Array.isArray(a) ? formatTarget({ host: a[0], port: a[1] }) : a.path;
     } catch {
       where = 'closed';
