@@ -56,6 +56,11 @@ const RESOLVED = Promise.resolve();
  * connection.
  */
 const fileRefs = new WeakMap<Socket, number>();
+/**
+ * The peer of a connected client socket, as given when it connected. An accepted socket has
+ * none: it asks its connection (so an idle server connection keeps no address).
+ */
+const givenPeers = new WeakMap<Socket, Address>();
 const kAdopt: unique symbol = Symbol('verdant.socket.adopt');
 let adopt: (ns: net.Socket, type: SocketType, peer: Address | null) => Socket;
 
@@ -122,21 +127,16 @@ function peerOf(ns: net.Socket, unix: boolean): Address | null {
 export class Socket {
   #type: SocketType;
   #stream: StreamIO | null = null;
-  #listener: ListenerIO<Socket> | null = null;
-  #udp: DatagramIO | null = null;
+  /** A listener's or a UDP socket's machine (one field: each is 8 bytes of every connection). */
+  #other: ListenerIO<Socket> | DatagramIO | null = null;
   #timeout: number | null = null;
   #closed = false;
-  /**
-   * The peer as given (a connected client's), or null: an accepted socket reads it from its Node
-   * socket when asked, so an idle connection keeps no address tuple (issue 16).
-   */
-  #peer: Address | null = null;
 
   static {
     adopt = (ns, type, peer) => {
       const s = new Socket({ type: 'udp4', [kAdopt]: true } as SocketOptions);
       s.#type = type;
-      s.#peer = peer;
+      if (peer !== null) givenPeers.set(s, peer);
       s.#stream = new StreamIO(ns);
       s.#stream.target = s; // run info names the socket a greenlet waits on
       return s;
@@ -160,8 +160,9 @@ export class Socket {
       );
     }
     this.#type = type;
-    this.#udp = new DatagramIO(dgram.createSocket(type));
-    this.#udp.target = this;
+    const udp = new DatagramIO(dgram.createSocket(type));
+    this.#other = udp;
+    udp.target = this;
   }
 
   /** `'tcp'`, `'unix'`, `'tls'`, `'udp4'` or `'udp6'`. */
@@ -176,14 +177,15 @@ export class Socket {
 
   /** @internal The readiness machine (for select and waitRead). */
   _readiness(): Readiness {
-    const io = this.#stream ?? this.#listener ?? this.#udp;
+    const io = this.#stream ?? this.#other;
     if (io === null) throw badFd('select');
     return io as unknown as Readiness;
   }
 
   /** @internal The Node handle (net.Socket, net.Server or dgram.Socket). */
   get _handle(): net.Socket | net.Server | dgram.Socket | null {
-    return this.#stream?.sock ?? this.#listener?.server ?? this.#udp?.sock ?? null;
+    const o = this.#other;
+    return this.#stream?.sock ?? (o instanceof ListenerIO ? o.server : (o?.sock ?? null));
   }
 
   static #opts(self: Socket, opts: unknown, where: string): unknown {
@@ -199,7 +201,7 @@ export class Socket {
     if (self.#stream === null) {
       return coded(
         'ENOTCONN',
-        `${where}: the socket is not a connected stream (it is ${self.#listener ? 'listening' : self.#type})`,
+        `${where}: the socket is not a connected stream (it is ${self.#other instanceof ListenerIO ? 'listening' : self.#type})`,
       );
     }
     return self.#stream;
@@ -245,7 +247,7 @@ export class Socket {
     if (err !== NONE) return rejectWait(err);
     const bad = checkSize(n, where);
     if (bad !== null) return Promise.reject(bad);
-    if (self.#udp !== null) {
+    if (self.#other instanceof DatagramIO) {
       return Socket.#recvfrom(self, where, n, waitArgs.timeout, waitArgs.signal).then((d) => d[0]);
     }
     const io = Socket.#streamFor(self, where, file);
@@ -347,7 +349,7 @@ export class Socket {
     if (err !== NONE) return rejectWait(err);
     const bytes = toBytes(data, where);
     if (bytes instanceof TypeError) return Promise.reject(bytes);
-    if (self.#udp !== null) {
+    if (self.#other instanceof DatagramIO) {
       return Promise.reject(
         coded('EDESTADDRREQ', `${where}: a UDP socket sends with sendto(data, [host, port])`),
       );
@@ -433,7 +435,8 @@ export class Socket {
     const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
     if (this.#closed) return Promise.reject(badFd(where));
-    const io = this.#listener;
+    const o = this.#other;
+    const io = o instanceof ListenerIO ? o : null;
     if (io === null)
       return Promise.reject(
         coded('EINVAL', `${where}: the socket is not listening (it is ${this.#type})`),
@@ -478,7 +481,8 @@ export class Socket {
     signal: AbortSignal | null,
   ): Promise<[Uint8Array, [string, number]]> {
     if (self.#closed) return Promise.reject(badFd(where));
-    const io = self.#udp;
+    const o = self.#other;
+    const io = o instanceof DatagramIO ? o : null;
     if (io === null)
       return Promise.reject(
         coded('EINVAL', `${where}: the socket is not a UDP socket (it is ${self.#type})`),
@@ -518,7 +522,8 @@ export class Socket {
     const t = parseAddress(address, where, this.#type === 'udp6' ? '::1' : '127.0.0.1');
     if (t instanceof Error) return Promise.reject(t);
     if (this.#closed) return Promise.reject(badFd(where));
-    const io = this.#udp;
+    const o = this.#other;
+    const io = o instanceof DatagramIO ? o : null;
     if (io === null || t.path !== undefined)
       return Promise.reject(coded('EINVAL', `${where}: only a UDP socket sends to an address`));
     const err = Socket.#opts(this, opts, where);
@@ -553,7 +558,8 @@ export class Socket {
     const t = parseAddress(address, where, this.#type === 'udp6' ? '::' : '0.0.0.0');
     if (t instanceof Error) return Promise.reject(t);
     if (this.#closed) return Promise.reject(badFd(where));
-    const io = this.#udp;
+    const o = this.#other;
+    const io = o instanceof DatagramIO ? o : null;
     if (io === null || t.path !== undefined)
       return Promise.reject(
         coded('EINVAL', `${where}: only a UDP socket binds (use listen for streams)`),
@@ -631,8 +637,7 @@ export class Socket {
 
   static #realClose(self: Socket): void {
     self.#stream?.close();
-    self.#listener?.close();
-    self.#udp?.close();
+    self.#other?.close();
   }
 
   /** `close()`, for `using sock = await createConnection(…)`. */
@@ -773,7 +778,8 @@ export class Socket {
   }
 
   static #peerOrNull(self: Socket): Address | null {
-    if (self.#peer !== null) return self.#peer;
+    const given = givenPeers.get(self);
+    if (given !== undefined) return given;
     const io = self.#stream;
     return io === null ? null : peerOf(io.sock, self.#type === 'unix');
   }
@@ -800,7 +806,7 @@ export class Socket {
     const s = new Socket({ type: 'udp4', [kAdopt]: true } as SocketOptions);
     s.#type = type;
     const io = new ListenerIO<Socket>(server);
-    s.#listener = io;
+    s.#other = io;
     io.target = s;
     const unix = type === 'unix';
     const child: SocketType = type === 'tls' ? 'tls' : unix ? 'unix' : 'tcp';
