@@ -1,6 +1,7 @@
 // Idle-connections server: holds N connections, then prints its memory growth per connection.
-// Usage: node --expose-gc idle-server.mjs PORT N node|verdant
-// Prints "ready" once listening, then one JSON line when N connections are open.
+// Usage: node --expose-gc idle-server.mjs PORT N node|await|verdant
+// Prints "ready" once listening, then one JSON line when N connections are open (or on SIGUSR2,
+// with the connections it has).
 import net from 'node:net';
 
 const [port, n, mode] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]];
@@ -11,26 +12,44 @@ const mem = () => {
 };
 let base = null;
 let count = 0;
-function opened() {
-  if (++count === n) {
-    setTimeout(() => {
-      const m = mem();
-      process.stdout.write(
-        `${JSON.stringify({
-          connections: n,
-          rss_per_conn: (m.rss - base.rss) / n,
-          heap_per_conn: (m.heapUsed - base.heapUsed) / n,
-          external_per_conn: (m.external - base.external) / n,
-        })}\n`,
-      );
-    }, 200);
-  }
+let reported = false;
+function report() {
+  if (reported) return;
+  reported = true;
+  const m = mem();
+  const c = count;
+  process.stdout.write(
+    `${JSON.stringify({
+      connections: c,
+      rss_per_conn: (m.rss - base.rss) / c,
+      heap_per_conn: (m.heapUsed - base.heapUsed) / c,
+      heap_total_per_conn: (m.heapTotal - base.heapTotal) / c,
+      external_per_conn: (m.external - base.external) / c,
+    })}\n`,
+  );
 }
+function opened() {
+  if (++count === n) setTimeout(report, 200);
+}
+// The driver's "report now, with the connections you have" (some of its connections failed).
+process.on('SIGUSR2', () => setTimeout(report, 200));
 if (mode === 'node') {
   const server = net.createServer({ noDelay: true }, (sock) => {
     sock.on('data', (d) => sock.write(d));
     sock.on('error', () => {});
     opened();
+  });
+  server.listen(port, '127.0.0.1', () => {
+    base = mem();
+    process.stdout.write('ready\n');
+  });
+} else if (mode === 'await') {
+  // The reference of issue 16: a bare node:net server written as an await loop.
+  const { once } = await import('node:events');
+  const server = net.createServer({ noDelay: true }, async (sock) => {
+    sock.on('error', () => {});
+    opened();
+    for await (const d of sock) if (!sock.write(d)) await once(sock, 'drain');
   });
   server.listen(port, '127.0.0.1', () => {
     base = mem();

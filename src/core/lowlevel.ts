@@ -126,3 +126,11 @@ export function liveGreenlets(hub: Hub): Greenlet[] {
 export function pendingWait(fiber: Fiber): Waiter | null {
   return fiber._wait;
 }
+
+/**
+ * Add a prebuilt link entry to a greenlet (`g[kAddLink](entry)`): one entry shared by every
+ * greenlet it serves (a server's "close the client socket when the handler ends"), so no
+ * per-greenlet object. `{cb, kind: 'any', quiet: true, spawn: false, direct: false}` behaves as
+ * `g[kQuietLink](cb)`. @internal
+ */
+export { kAddLink, type LinkEntry } from './greenlet.js';

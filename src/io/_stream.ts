@@ -41,6 +41,11 @@ export const WRITE_CHUNK = 64 * 1024;
 export const WRITE_AHEAD = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
+/** StreamIO flags. */
+const EOF = 1;
+const CLOSED = 2;
+/** The Node socket is paused (read-ahead full). */
+const PAUSED = 4;
 /** The buffer of every socket with nothing unread (never written to): no array per idle socket. */
 const NO_CHUNKS: Uint8Array[] = [];
 
@@ -53,8 +58,26 @@ type Tagged = NodeSocket & { [kIO]: StreamIO };
 function onData(this: Tagged, chunk: Buffer): void {
   this[kIO]._onData(chunk);
 }
+/**
+ * Node's own `'end'` listener of every net.Socket (`onReadableStreamEnd`, which shuts our side
+ * when half-open is off). {@link StreamIO} takes its place and {@link onEnd} calls it first:
+ * with two listeners the event holds an array, 104 bytes of every idle connection (issue 16).
+ */
+let nodeOnEnd: ((this: NodeSocket) => void) | null = null;
 function onEnd(this: Tagged): void {
+  nodeOnEnd?.call(this);
   this[kIO]._onEnd();
+}
+
+/** Install {@link onEnd} in place of Node's own listener (when it is the only one). */
+function listenEnd(sock: NodeSocket): void {
+  const ends = sock.rawListeners('end');
+  const own = ends[0] as ((this: NodeSocket) => void) | undefined;
+  if (ends.length === 1 && own !== undefined && own.name === 'onReadableStreamEnd') {
+    if (nodeOnEnd === null) nodeOnEnd = own;
+    if (own === nodeOnEnd) sock.removeListener('end', own);
+  }
+  sock.on('end', onEnd);
 }
 function onError(this: Tagged, err: Error): void {
   this[kIO]._onError(err);
@@ -78,37 +101,55 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   #offset = 0;
   /** Bytes buffered and unread. */
   buffered = 0;
-  /** The peer ended its side (or we shut down reading). */
-  eof = false;
   /** A socket error, kept for every later call. */
   error: Error | null = null;
-  /** Closed by our side. */
-  closed = false;
-  #paused = false;
+  /**
+   * EOF, CLOSED and PAUSED in one field, and no private instance method (a class that has one
+   * gives each instance a brand field): every field is 8 bytes of each idle connection.
+   */
+  #flags = 0;
   /** Bytes handed to readers without a wait since the last wait. */
   #unyielded = 0;
   /** The writers' queue (`sendall` waiting for `'drain'`), made on the first such wait. */
   #writers: Arrivals<void> | null = null;
-  /** The peer address ([host, port] or {path}), for messages. */
-  readonly #peer: unknown;
+  /** The peer ended its side (or we shut down reading). */
+  get eof(): boolean {
+    return (this.#flags & EOF) !== 0;
+  }
+  set eof(v: boolean) {
+    this.#flags = v ? this.#flags | EOF : this.#flags & ~EOF;
+  }
 
-  /** Names the peer in error messages. */
+  /** Closed by our side. */
+  get closed(): boolean {
+    return (this.#flags & CLOSED) !== 0;
+  }
+
+  /**
+   * Names the peer in error messages, as ` (host:port)`, or '' once the peer of an accepted
+   * socket is gone (the Socket's `getpeername()`: no copy is kept for an idle connection).
+   */
   get label(): string {
-    const p = this.#peer;
-    return Array.isArray(p)
+    let p: unknown;
+    try {
+      p = (this.target as { getpeername(): unknown }).getpeername();
+    } catch {
+      return '';
+    }
+    const s = Array.isArray(p)
       ? String(p[0]).includes(':')
         ? `[${p[0]}]:${p[1]}`
         : `${p[0]}:${p[1]}`
       : String((p as { path?: string }).path ?? '');
+    return s === '' ? '' : ` (${s})`;
   }
 
-  constructor(sock: NodeSocket, peer: unknown) {
+  constructor(sock: NodeSocket) {
     super();
     this.sock = sock;
-    this.#peer = peer;
     (sock as Tagged)[kIO] = this;
     sock.on('data', onData);
-    sock.on('end', onEnd);
+    listenEnd(sock);
     sock.on('error', onError);
     sock.on('close', onClose);
     sock.on('drain', onDrain);
@@ -122,6 +163,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     const s = this.sock;
     s.off('data', onData);
     s.off('end', onEnd);
+    if (nodeOnEnd !== null && !s.rawListeners('end').includes(nodeOnEnd)) s.on('end', nodeOnEnd);
     s.off('error', onError);
     s.off('close', onClose);
     s.off('drain', onDrain);
@@ -131,8 +173,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     this.#chunks = NO_CHUNKS;
     this.#offset = 0;
     this.buffered = 0;
-    if (this.#paused) {
-      this.#paused = false;
+    if ((this.#flags & PAUSED) !== 0) {
+      this.#flags &= ~PAUSED;
       s.resume();
     }
     return rest;
@@ -174,8 +216,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       out = buf;
     }
     this.buffered -= out.length;
-    if (this.#paused && this.buffered < READ_AHEAD) {
-      this.#paused = false;
+    if ((this.#flags & PAUSED) !== 0 && this.buffered < READ_AHEAD) {
+      this.#flags &= ~PAUSED;
       this.sock.resume();
     }
     return out;
@@ -208,7 +250,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   /** Park a reader (the caller checked it must wait). */
   parkReader<R>(req: ReadRequest, timeout: number | null, signal: AbortSignal | null): Promise<R> {
     const p = this.park<R>(timeout, signal, req);
-    if (this.buffered > 0) this.#serve(); // the yield of tryRead: woken at once, resumed in turn
+    if (this.buffered > 0) StreamIO.#serve(this); // the yield of tryRead: woken at once, resumed in turn
     return p;
   }
 
@@ -226,24 +268,24 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       this.#chunks.unshift(bytes);
       this.buffered += bytes.length;
     }
-    this.#serve();
+    StreamIO.#serve(this);
   }
 
   /** Wake waiting readers while there is something for them. */
-  #serve(): void {
-    this.#unyielded = 0;
-    while (this.readable) {
-      const w = this.shiftLive();
+  static #serve(self: StreamIO): void {
+    self.#unyielded = 0;
+    while (self.readable) {
+      const w = self.shiftLive();
       if (w === null) return;
       ioEnded(w.hub);
-      if (this.closed) {
+      if (self.closed) {
         w.wakeError(badFd('Socket.recv', true));
         continue;
       }
       const req = w.data as ReadRequest;
-      if (this.buffered > 0) {
-        w.wake(typeof req === 'number' ? this.take(req) : this.takeInto(req));
-      } else if (this.error !== null) w.wakeError(this.error);
+      if (self.buffered > 0) {
+        w.wake(typeof req === 'number' ? self.take(req) : self.takeInto(req));
+      } else if (self.error !== null) w.wakeError(self.error);
       else w.wake(typeof req === 'number' ? EMPTY : 0);
     }
   }
@@ -265,9 +307,9 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     if (this.#chunks === NO_CHUNKS) this.#chunks = [chunk];
     else this.#chunks.push(chunk);
     this.buffered += chunk.length;
-    if (this.size > 0) this.#serve();
-    if (this.buffered >= READ_AHEAD && !this.#paused) {
-      this.#paused = true;
+    if (this.size > 0) StreamIO.#serve(this);
+    if (this.buffered >= READ_AHEAD && (this.#flags & PAUSED) === 0) {
+      this.#flags |= PAUSED;
       this.sock.pause();
     }
     this.notify();
@@ -276,26 +318,27 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   /** @internal */
   _onEnd(): void {
     this.eof = true;
-    this.#serve();
+    StreamIO.#serve(this);
     this.notify();
   }
 
   /** @internal */
   _onError(err: Error): void {
     if (this.error === null) this.error = err;
-    this.#serve();
-    this.#failWriters(err);
+    StreamIO.#serve(this);
+    StreamIO.#failWriters(this, err);
     this.notify();
   }
 
   /** @internal */
   _onClose(): void {
     if (!this.eof && this.error === null) this.eof = true;
-    this.#serve();
+    StreamIO.#serve(this);
     if (!this.closed)
-      this.#failWriters(
+      StreamIO.#failWriters(
+        this,
         this.error ??
-          coded('EPIPE', `Socket.sendall: broken pipe, the connection is closed (${this.label})`),
+          coded('EPIPE', `Socket.sendall: broken pipe, the connection is closed${this.label}`),
       );
     this.notify();
   }
@@ -307,8 +350,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     this.notify();
   }
 
-  #failWriters(err: Error): void {
-    this.#writers?.failAll(err);
+  static #failWriters(self: StreamIO, err: Error): void {
+    self.#writers?.failAll(err);
   }
 
   // ---- writing ----
@@ -326,7 +369,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     if (s.destroyed || s.writableEnded) {
       return coded(
         'EPIPE',
-        `${where}: broken pipe, the socket's writing side is shut down (${this.label})`,
+        `${where}: broken pipe, the socket's writing side is shut down${this.label}`,
       );
     }
     return null;
@@ -346,12 +389,12 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   /** Our side closes: wake every waiter with EBADF, drop the buffer, close the Node socket. */
   close(): void {
     if (this.closed) return;
-    this.closed = true;
+    this.#flags |= CLOSED;
     this.#chunks = NO_CHUNKS;
     this.#offset = 0;
     this.buffered = 0;
-    this.#serve();
-    this.#failWriters(badFd('Socket.sendall', true));
+    StreamIO.#serve(this);
+    StreamIO.#failWriters(this, badFd('Socket.sendall', true));
     const s = this.sock;
     if (s.writableLength === 0 || s.destroyed) s.destroy();
     else {

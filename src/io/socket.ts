@@ -50,8 +50,19 @@ export interface Readiness {
 }
 
 const RESOLVED = Promise.resolve();
+/**
+ * How many `makefile()` files keep each socket's connection open (Python's `_io_refs`): kept
+ * here, not in a field, as few sockets have files and each field is 8 bytes of every idle
+ * connection.
+ */
+const fileRefs = new WeakMap<Socket, number>();
+/**
+ * The peer of a connected client socket, as given when it connected. An accepted socket has
+ * none: it asks its connection (so an idle server connection keeps no address).
+ */
+const givenPeers = new WeakMap<Socket, Address>();
 const kAdopt: unique symbol = Symbol('verdant.socket.adopt');
-let adopt: (ns: net.Socket, type: SocketType, peer: Address) => Socket;
+let adopt: (ns: net.Socket, type: SocketType, peer: Address | null) => Socket;
 
 function toBytes(data: unknown, where: string): Uint8Array | TypeError {
   if (data instanceof Uint8Array) return data;
@@ -68,9 +79,28 @@ function checkSize(n: unknown, where: string): Error | null {
   return null;
 }
 
-function peerOf(ns: net.Socket, unix: boolean): Address {
+/** What Node's TCP and TLS handles offer (`net.Socket#remoteAddress` asks the same). */
+interface PeerHandle {
+  getpeername?(out: { address?: string; port?: number }): number;
+}
+
+/**
+ * The peer of an accepted socket, or null once the connection is gone. It asks the Node
+ * socket's handle, as `remoteAddress` does, but without `remoteAddress`'s cache: that cache
+ * is 88 bytes kept by every idle connection (issue 16). Once the handle is gone, what Node
+ * cached (a user read `remoteAddress`) still answers.
+ */
+function peerOf(ns: net.Socket, unix: boolean): Address | null {
   if (unix) return { path: '' };
-  return [ns.remoteAddress ?? '', ns.remotePort ?? 0];
+  const h = (ns as unknown as { _handle?: PeerHandle | null })._handle;
+  if (h !== null && h !== undefined && typeof h.getpeername === 'function' && !ns.connecting) {
+    const out: { address?: string; port?: number } = {};
+    return h.getpeername(out) === 0 && typeof out.address === 'string'
+      ? [out.address, out.port ?? 0]
+      : null;
+  }
+  const a = ns.remoteAddress;
+  return a === undefined ? null : [a, ns.remotePort ?? 0];
 }
 
 /**
@@ -97,19 +127,17 @@ function peerOf(ns: net.Socket, unix: boolean): Address {
 export class Socket {
   #type: SocketType;
   #stream: StreamIO | null = null;
-  #listener: ListenerIO<Socket> | null = null;
-  #udp: DatagramIO | null = null;
+  /** A listener's or a UDP socket's machine (one field: each is 8 bytes of every connection). */
+  #other: ListenerIO<Socket> | DatagramIO | null = null;
   #timeout: number | null = null;
   #closed = false;
-  #ioRefs = 0;
-  #peer: Address | null = null;
 
   static {
     adopt = (ns, type, peer) => {
       const s = new Socket({ type: 'udp4', [kAdopt]: true } as SocketOptions);
       s.#type = type;
-      s.#peer = peer;
-      s.#stream = new StreamIO(ns, peer);
+      if (peer !== null) givenPeers.set(s, peer);
+      s.#stream = new StreamIO(ns);
       s.#stream.target = s; // run info names the socket a greenlet waits on
       return s;
     };
@@ -132,8 +160,9 @@ export class Socket {
       );
     }
     this.#type = type;
-    this.#udp = new DatagramIO(dgram.createSocket(type));
-    this.#udp.target = this;
+    const udp = new DatagramIO(dgram.createSocket(type));
+    this.#other = udp;
+    udp.target = this;
   }
 
   /** `'tcp'`, `'unix'`, `'tls'`, `'udp4'` or `'udp6'`. */
@@ -148,33 +177,34 @@ export class Socket {
 
   /** @internal The readiness machine (for select and waitRead). */
   _readiness(): Readiness {
-    const io = this.#stream ?? this.#listener ?? this.#udp;
+    const io = this.#stream ?? this.#other;
     if (io === null) throw badFd('select');
     return io as unknown as Readiness;
   }
 
   /** @internal The Node handle (net.Socket, net.Server or dgram.Socket). */
   get _handle(): net.Socket | net.Server | dgram.Socket | null {
-    return this.#stream?.sock ?? this.#listener?.server ?? this.#udp?.sock ?? null;
+    const o = this.#other;
+    return this.#stream?.sock ?? (o instanceof ListenerIO ? o.server : (o?.sock ?? null));
   }
 
-  #opts(opts: unknown, where: string): unknown {
+  static #opts(self: Socket, opts: unknown, where: string): unknown {
     const err = readWaitOptions(opts, where);
     if (err !== NONE) return err;
-    if (waitArgs.timeout === null) waitArgs.timeout = this.#timeout;
+    if (waitArgs.timeout === null) waitArgs.timeout = self.#timeout;
     return NONE;
   }
 
-  #streamFor(where: string, file: boolean): StreamIO | Error {
-    if (this.#closed && !(file && this.#stream !== null && !this.#stream.closed))
+  static #streamFor(self: Socket, where: string, file: boolean): StreamIO | Error {
+    if (self.#closed && !(file && self.#stream !== null && !self.#stream.closed))
       return badFd(where);
-    if (this.#stream === null) {
+    if (self.#stream === null) {
       return coded(
         'ENOTCONN',
-        `${where}: the socket is not a connected stream (it is ${this.#listener ? 'listening' : this.#type})`,
+        `${where}: the socket is not a connected stream (it is ${self.#other instanceof ListenerIO ? 'listening' : self.#type})`,
       );
     }
-    return this.#stream;
+    return self.#stream;
   }
 
   /**
@@ -203,18 +233,24 @@ export class Socket {
    * ```
    */
   recv(n = 65536, opts?: WaitOptions | number | null): Promise<Uint8Array> {
-    return this.#recv('Socket.recv', n, opts, false);
+    return Socket.#recv(this, 'Socket.recv', n, opts, false);
   }
 
-  #recv(where: string, n: number, opts: unknown, file: boolean): Promise<Uint8Array> {
-    const err = this.#opts(opts, where);
+  static #recv(
+    self: Socket,
+    where: string,
+    n: number,
+    opts: unknown,
+    file: boolean,
+  ): Promise<Uint8Array> {
+    const err = Socket.#opts(self, opts, where);
     if (err !== NONE) return rejectWait(err);
     const bad = checkSize(n, where);
     if (bad !== null) return Promise.reject(bad);
-    if (this.#udp !== null) {
-      return this.#recvfrom(where, n, waitArgs.timeout, waitArgs.signal).then((d) => d[0]);
+    if (self.#other instanceof DatagramIO) {
+      return Socket.#recvfrom(self, where, n, waitArgs.timeout, waitArgs.signal).then((d) => d[0]);
     }
-    const io = this.#streamFor(where, file);
+    const io = Socket.#streamFor(self, where, file);
     if (io instanceof Error) return Promise.reject(io);
     if (n === 0) return Promise.resolve(new Uint8Array(0));
     try {
@@ -228,7 +264,7 @@ export class Socket {
 
   /** @internal recv for a makefile() file: works while the file keeps the socket open. */
   _fileRecv(n: number, opts: unknown): Promise<Uint8Array> {
-    return this.#recv('SocketFile.read', n, opts, true);
+    return Socket.#recv(this, 'SocketFile.read', n, opts, true);
   }
 
   /**
@@ -257,7 +293,7 @@ export class Socket {
     opts?: WaitOptions | number | null,
   ): Promise<number> {
     const where = 'Socket.recvInto';
-    const err = this.#opts(opts, where);
+    const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
     if (!(buffer instanceof Uint8Array)) {
       return Promise.reject(
@@ -265,7 +301,7 @@ export class Socket {
       );
     }
     const into = nbytes === undefined ? buffer : buffer.subarray(0, nbytes);
-    const io = this.#streamFor(where, false);
+    const io = Socket.#streamFor(this, where, false);
     if (io instanceof Error) return Promise.reject(io);
     if (into.length === 0) return Promise.resolve(0);
     try {
@@ -299,20 +335,26 @@ export class Socket {
    * ```
    */
   sendall(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<void> {
-    return this.#sendall('Socket.sendall', data, opts, false);
+    return Socket.#sendall(this, 'Socket.sendall', data, opts, false);
   }
 
-  #sendall(where: string, data: unknown, opts: unknown, file: boolean): Promise<void> {
-    const err = this.#opts(opts, where);
+  static #sendall(
+    self: Socket,
+    where: string,
+    data: unknown,
+    opts: unknown,
+    file: boolean,
+  ): Promise<void> {
+    const err = Socket.#opts(self, opts, where);
     if (err !== NONE) return rejectWait(err);
     const bytes = toBytes(data, where);
     if (bytes instanceof TypeError) return Promise.reject(bytes);
-    if (this.#udp !== null) {
+    if (self.#other instanceof DatagramIO) {
       return Promise.reject(
         coded('EDESTADDRREQ', `${where}: a UDP socket sends with sendto(data, [host, port])`),
       );
     }
-    const io = this.#streamFor(where, file);
+    const io = Socket.#streamFor(self, where, file);
     if (io instanceof Error) return Promise.reject(io);
     const we = io.writeError(where);
     if (we !== null) return Promise.reject(we);
@@ -320,10 +362,10 @@ export class Socket {
       if (io.sock.write(bytes)) return RESOLVED;
       return io.parkWriter(waitArgs.timeout, waitArgs.signal);
     }
-    return this.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal);
+    return Socket.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal);
   }
 
-  async #sendLarge(
+  static async #sendLarge(
     io: StreamIO,
     bytes: Uint8Array,
     where: string,
@@ -344,7 +386,7 @@ export class Socket {
 
   /** @internal sendall for a makefile() file. */
   _fileSend(data: Uint8Array, opts: unknown): Promise<void> {
-    return this.#sendall('SocketFile.flush', data, opts, true);
+    return Socket.#sendall(this, 'SocketFile.flush', data, opts, true);
   }
 
   /**
@@ -368,7 +410,7 @@ export class Socket {
   send(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<number> {
     const bytes = toBytes(data, 'Socket.send');
     if (bytes instanceof TypeError) return Promise.reject(bytes);
-    return this.#sendall('Socket.send', bytes, opts, false).then(() => bytes.length);
+    return Socket.#sendall(this, 'Socket.send', bytes, opts, false).then(() => bytes.length);
   }
 
   /**
@@ -390,10 +432,11 @@ export class Socket {
    */
   accept(opts?: WaitOptions | number | null): Promise<[Socket, Address]> {
     const where = 'Socket.accept';
-    const err = this.#opts(opts, where);
+    const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
     if (this.#closed) return Promise.reject(badFd(where));
-    const io = this.#listener;
+    const o = this.#other;
+    const io = o instanceof ListenerIO ? o : null;
     if (io === null)
       return Promise.reject(
         coded('EINVAL', `${where}: the socket is not listening (it is ${this.#type})`),
@@ -401,8 +444,8 @@ export class Socket {
     if (io.error !== null) return Promise.reject(io.error);
     const c = io.backlog.shift();
     const conn = c === undefined ? null : c;
-    if (conn !== null) return Promise.resolve([conn, conn.#peer as Address]);
-    return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s.#peer as Address]);
+    if (conn !== null) return Promise.resolve([conn, conn._peerAddress()]);
+    return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s._peerAddress()]);
   }
 
   /**
@@ -423,24 +466,26 @@ export class Socket {
    */
   recvfrom(n = 65536, opts?: WaitOptions | number | null): Promise<[Uint8Array, [string, number]]> {
     const where = 'Socket.recvfrom';
-    const err = this.#opts(opts, where);
+    const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
     const bad = checkSize(n, where);
     if (bad !== null) return Promise.reject(bad);
-    return this.#recvfrom(where, n, waitArgs.timeout, waitArgs.signal);
+    return Socket.#recvfrom(this, where, n, waitArgs.timeout, waitArgs.signal);
   }
 
-  #recvfrom(
+  static #recvfrom(
+    self: Socket,
     where: string,
     n: number,
     timeout: number | null,
     signal: AbortSignal | null,
   ): Promise<[Uint8Array, [string, number]]> {
-    if (this.#closed) return Promise.reject(badFd(where));
-    const io = this.#udp;
+    if (self.#closed) return Promise.reject(badFd(where));
+    const o = self.#other;
+    const io = o instanceof DatagramIO ? o : null;
     if (io === null)
       return Promise.reject(
-        coded('EINVAL', `${where}: the socket is not a UDP socket (it is ${this.#type})`),
+        coded('EINVAL', `${where}: the socket is not a UDP socket (it is ${self.#type})`),
       );
     const d = io.queue.shift();
     const cut = (x: [Uint8Array, [string, number]]): [Uint8Array, [string, number]] =>
@@ -477,10 +522,11 @@ export class Socket {
     const t = parseAddress(address, where, this.#type === 'udp6' ? '::1' : '127.0.0.1');
     if (t instanceof Error) return Promise.reject(t);
     if (this.#closed) return Promise.reject(badFd(where));
-    const io = this.#udp;
+    const o = this.#other;
+    const io = o instanceof DatagramIO ? o : null;
     if (io === null || t.path !== undefined)
       return Promise.reject(coded('EINVAL', `${where}: only a UDP socket sends to an address`));
-    const err = this.#opts(opts, where);
+    const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
     return callbackWait<number>(
       where,
@@ -512,7 +558,8 @@ export class Socket {
     const t = parseAddress(address, where, this.#type === 'udp6' ? '::' : '0.0.0.0');
     if (t instanceof Error) return Promise.reject(t);
     if (this.#closed) return Promise.reject(badFd(where));
-    const io = this.#udp;
+    const o = this.#other;
+    const io = o instanceof DatagramIO ? o : null;
     if (io === null || t.path !== undefined)
       return Promise.reject(
         coded('EINVAL', `${where}: only a UDP socket binds (use listen for streams)`),
@@ -585,13 +632,12 @@ export class Socket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#ioRefs === 0) this.#realClose();
+    if (!fileRefs.has(this)) Socket.#realClose(this);
   }
 
-  #realClose(): void {
-    this.#stream?.close();
-    this.#listener?.close();
-    this.#udp?.close();
+  static #realClose(self: Socket): void {
+    self.#stream?.close();
+    self.#other?.close();
   }
 
   /** `close()`, for `using sock = await createConnection(…)`. */
@@ -665,12 +711,16 @@ export class Socket {
    * ```
    */
   makefile(): FileObject {
-    const io = this.#streamFor('Socket.makefile', false);
+    const io = Socket.#streamFor(this, 'Socket.makefile', false);
     if (io instanceof Error) throw io;
-    this.#ioRefs++;
+    fileRefs.set(this, (fileRefs.get(this) ?? 0) + 1);
     return new FileObject(this, () => {
-      this.#ioRefs--;
-      if (this.#ioRefs === 0 && this.#closed) this.#realClose();
+      const left = (fileRefs.get(this) ?? 1) - 1;
+      if (left > 0) fileRefs.set(this, left);
+      else {
+        fileRefs.delete(this);
+        if (this.#closed) Socket.#realClose(this);
+      }
     });
   }
 
@@ -698,11 +748,40 @@ export class Socket {
     return [a.address, a.port];
   }
 
-  /** The peer's address: `[host, port]`, or `{path: ''}` for a Unix peer. */
+  /**
+   * The peer's address: `[host, port]`, or `{path: ''}` for a Unix peer. Never switches. An
+   * accepted socket asks its connection each time (it keeps no copy), so once the connection
+   * is gone (closed by either side) it throws ENOTCONN, as Python's does after a reset.
+   * @throws ENOTCONN when the socket is not connected (a listener, UDP, a connection gone)
+   * @example
+   * ```ts
+   * import { createConnection, listen } from 'verdant/socket';
+   * const server = await listen({ host: '127.0.0.1', port: 0 });
+   * const client = await createConnection(server.getsockname());
+   * const [conn] = await server.accept();
+   * console.log(conn.getpeername()); // [ '127.0.0.1', <the client's port> ]
+   * conn.close();
+   * client.close();
+   * server.close();
+   * ```
+   * Follows Python's `socket.getpeername`.
+   */
   getpeername(): Address {
-    if (this.#peer === null)
-      throw coded('ENOTCONN', 'Socket.getpeername: the socket is not connected');
-    return this.#peer;
+    const p = Socket.#peerOrNull(this);
+    if (p === null) throw coded('ENOTCONN', 'Socket.getpeername: the socket is not connected');
+    return p;
+  }
+
+  /** @internal The peer, or `['', 0]` when the connection is already gone (what accept gives). */
+  _peerAddress(): Address {
+    return Socket.#peerOrNull(this) ?? ['', 0];
+  }
+
+  static #peerOrNull(self: Socket): Address | null {
+    const given = givenPeers.get(self);
+    if (given !== undefined) return given;
+    const io = self.#stream;
+    return io === null ? null : peerOf(io.sock, self.#type === 'unix');
   }
 
   /** Shown by `util.inspect` and `console.log` as {@link Socket.toString}. */
@@ -714,7 +793,7 @@ export class Socket {
   toString(): string {
     let where = '';
     try {
-      const a = this.#peer ?? this.getsockname();
+      const a = Socket.#peerOrNull(this) ?? this.getsockname();
       where = Array.isArray(a) ? formatTarget({ host: a[0], port: a[1] }) : a.path;
     } catch {
       where = 'closed';
@@ -727,7 +806,7 @@ export class Socket {
     const s = new Socket({ type: 'udp4', [kAdopt]: true } as SocketOptions);
     s.#type = type;
     const io = new ListenerIO<Socket>(server);
-    s.#listener = io;
+    s.#other = io;
     io.target = s;
     const unix = type === 'unix';
     const child: SocketType = type === 'tls' ? 'tls' : unix ? 'unix' : 'tcp';
@@ -735,7 +814,7 @@ export class Socket {
       // A TLS server half-opens only after the handshake: a client that leaves during it must
       // close the connection, or it would stay open forever.
       if (type === 'tls') ns.allowHalfOpen = true;
-      io.offer(adopt(ns, child, peerOf(ns, unix)));
+      io.offer(adopt(ns, child, null));
     });
     return s;
   }

@@ -32,7 +32,7 @@
  */
 import { Cancellation } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
-import { getHub, kQuietLink, type WaitOptions } from '../core/lowlevel.js';
+import { getHub, kAddLink, type LinkEntry, type WaitOptions } from '../core/lowlevel.js';
 import { type Address, parseAddress } from '../io/_errors.js';
 import { Socket } from '../io/socket.js';
 import { Group, Pool } from '../pool/index.js';
@@ -95,6 +95,21 @@ export function parseListener(listener: unknown, where: string): ListenerSpec {
   const t = parseAddress(listener, where, '0.0.0.0');
   if (t instanceof Error) throw t;
   return t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port };
+}
+
+/**
+ * The quiet link entry of each `onEnd` callback, made once and shared by every handler greenlet
+ * it serves: a link object per connection is 64 bytes of every idle connection (issue 16).
+ */
+const endLinks = new WeakMap<(g: Greenlet) => void, LinkEntry>();
+
+function endLink(onEnd: (g: Greenlet) => void): LinkEntry {
+  let e = endLinks.get(onEnd);
+  if (e === undefined) {
+    e = { cb: onEnd as LinkEntry['cb'], kind: 'any', quiet: true, spawn: false, direct: false };
+    endLinks.set(onEnd, e);
+  }
+  return e;
 }
 
 function makePool(spawn: unknown, where: string): Group {
@@ -327,7 +342,7 @@ export abstract class BaseServer {
     onEnd?: (g: Greenlet) => void,
   ): Promise<Greenlet> {
     const g = await this.pool.spawn(fn, ...args);
-    if (onEnd !== undefined) g[kQuietLink](onEnd);
+    if (onEnd !== undefined) g[kAddLink](endLink(onEnd));
     return g;
   }
 

@@ -19,9 +19,22 @@ import type { Address } from '../io/_errors.js';
 import { listen, type Socket } from '../io/socket.js';
 import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
 
-/** Closes a handler's client socket (its first argument) once the handler has ended. */
+/** Closes a handler's client socket (its argument) once the handler has ended. */
 function closeClient(g: Greenlet): void {
   (g.args[0] as Socket).close();
+}
+
+/**
+ * The body of a handler greenlet: `handle(client, address)`, called with the client socket as
+ * the greenlet's one argument (no arguments array per connection) and the address read when it
+ * starts (no tuple kept by an idle connection). A plain function that returns the handler's
+ * result: no frame or promise of its own stays while the handler waits. Named as the handler,
+ * so a greenlet shows (and reports) the handler's name.
+ */
+function handlerBody(handle: StreamHandler): (client: Socket) => unknown {
+  const body = (client: Socket): unknown => handle(client, client._peerAddress());
+  Object.defineProperty(body, 'name', { value: handle.name });
+  return body;
 }
 
 /** A connection handler: runs in its own greenlet; the socket is closed when it ends. */
@@ -57,7 +70,7 @@ export interface StreamServerOptions extends BaseServerOptions {
  * Follows gevent's `StreamServer` (`ssl_args` → `tls`; `spawn` as Pool, size or Group).
  */
 export class StreamServer extends BaseServer {
-  readonly #handle: StreamHandler;
+  readonly #body: (client: Socket) => unknown;
   readonly #opts: StreamServerOptions;
 
   /**
@@ -70,7 +83,7 @@ export class StreamServer extends BaseServer {
     if (typeof handle !== 'function') {
       throw new TypeError(`StreamServer: handle must be a function, got ${typeof handle}`);
     }
-    this.#handle = handle;
+    this.#body = handlerBody(handle);
     this.#opts = options;
   }
 
@@ -95,15 +108,14 @@ export class StreamServer extends BaseServer {
     this.spawnLoop(async () => {
       for (;;) {
         if (pool.full()) await pool.waitAvailable();
-        let conn: [Socket, Address];
+        let client: Socket;
         try {
-          conn = await sock.accept();
+          [client] = await sock.accept();
         } catch (e) {
           if (e instanceof Cancellation || sock.closed) return;
           throw e;
         }
-        const [client, address] = conn;
-        await this.spawnHandler(this.#handle, [client, address], closeClient);
+        await this.spawnHandler(this.#body, [client], closeClient);
       }
     });
   }

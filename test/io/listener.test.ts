@@ -32,6 +32,33 @@ describe('listen and accept', () => {
     });
   });
 
+  test('an accepted socket reads its peer from the connection: ENOTCONN once it is gone', async () => {
+    await withListener(async (l, addr) => {
+      const [c, [s, peer]] = await Promise.all([createConnection(addr), l.accept()]);
+      assert.deepEqual(s.getpeername(), c.getsockname());
+      assert.notEqual(s.getpeername(), s.getpeername()); // a fresh tuple: none is kept
+      assert.deepEqual(s.getpeername(), peer);
+      s.close();
+      assert.throws(() => s.getpeername(), { code: 'ENOTCONN' });
+      c.close();
+    });
+  });
+
+  test("an accepted socket listens to 'end' once (Node's own listener runs inside ours) and still reads end of stream", async () => {
+    await withListener(async (l, addr) => {
+      const [c, [s]] = await Promise.all([createConnection(addr), l.accept()]);
+      assert.equal(nodeOf(s).listenerCount('end'), 1);
+      await c.sendall('x');
+      c.shutdown('write');
+      assert.equal(Buffer.from(await s.recv(10)).toString(), 'x');
+      assert.equal((await s.recv(10)).length, 0);
+      await s.sendall('after'); // half-open: our side still writes
+      assert.equal(Buffer.from(await c.recv(10)).toString(), 'after');
+      c.close();
+      s.close();
+    });
+  });
+
   test("a Unix peer's address is {path: ''}", async () => {
     const path = unixPath();
     const l = await listen({ path });

@@ -4,7 +4,17 @@
 // clients that vanish, send garbage, half-close or stall.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { Event, GreenletExit, Group, getHub, Pool, sleep, spawn } from '../../src/index.js';
+import {
+  Event,
+  type Greenlet,
+  GreenletExit,
+  Group,
+  getCurrent,
+  getHub,
+  Pool,
+  sleep,
+  spawn,
+} from '../../src/index.js';
 import { createConnection, listen, type Socket } from '../../src/io/socket.js';
 import { StreamServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles, recvExactly, testCert, unixPath } from '../io/_net.js';
@@ -276,6 +286,42 @@ describe('StreamServer', () => {
       await server.stop({ timeout: 50 });
       s.close();
     });
+  });
+
+  test("a handler greenlet holds only its socket, is named as the handler and gets the peer's address (TCP and TLS)", async () => {
+    const { key, cert } = await testCert();
+    for (const tls of [false, true]) {
+      const seen: unknown[] = [];
+      const server = new StreamServer(
+        ['127.0.0.1', 0],
+        async function greet(sock: Socket, address) {
+          seen.push(
+            address,
+            sock.getpeername(),
+            (getCurrent() as Greenlet).args,
+            String(getCurrent()),
+          );
+          await sock.sendall('hi');
+        },
+        tls ? { tls: { key, cert } } : {},
+      );
+      await server.start();
+      const c = await createConnection(
+        ['127.0.0.1', server.serverPort as number],
+        tls ? { tls: { ca: cert, servername: 'localhost' } } : {},
+      );
+      assert.equal(text(await recvExactly(c, 2)), 'hi');
+      const [address, peer, args, name] = seen as [unknown, unknown, unknown[], string];
+      assert.deepEqual(address, c.getsockname());
+      assert.deepEqual(peer, address);
+      assert.equal(args.length, 1);
+      assert.match(
+        name,
+        new RegExp(`: greet\\(<Socket ${tls ? 'tls' : 'tcp'} 127\\.0\\.0\\.1:\\d+>\\)>$`),
+      );
+      c.close();
+      await server.stop();
+    }
   });
 
   test('a TLS server serves TLS clients', async () => {
