@@ -197,8 +197,8 @@ export const kHasListeners: unique symbol = Symbol('verdant.hasListeners');
 export class Greenlet<T = unknown> extends Fiber {
   /** The arguments: an array, or the one argument itself with F_ONE_ARG (no array per greenlet). */
   #args: unknown;
-  /** The greenlet (or main) that created this one. */
-  readonly spawningGreenlet: Greenlet | RawGreenlet;
+  /** The spawner; null once this greenlet died after it (see `spawningGreenlet`). */
+  #spawner: Greenlet | RawGreenlet | null;
   #fn: ((...args: never[]) => unknown) | undefined;
   /** Phase and flags (ST_*, F_*): one field, to keep an idle greenlet small. */
   #state = ST_NEW;
@@ -232,7 +232,7 @@ export class Greenlet<T = unknown> extends Fiber {
     } else {
       this.#args = n === 0 ? NO_ARGS : copyArgs(args);
     }
-    this.spawningGreenlet = currentFiber() as Greenlet | RawGreenlet;
+    this.#spawner = currentFiber() as Greenlet | RawGreenlet;
   }
 
   static #extras(self: Greenlet): Extras {
@@ -391,6 +391,10 @@ export class Greenlet<T = unknown> extends Fiber {
       self.#state = (self.#state & ~PHASE) | ST_DEAD | F_FAILED;
       self.#result = exc;
     }
+    const spawner = self.#spawner;
+    if (spawner instanceof Greenlet && (spawner.#state & PHASE) === ST_DEAD) {
+      Greenlet.#dropSpawner(self, spawner);
+    }
     const hub = self._live ?? getHub();
     if (self._wait !== null || self._timeouts !== null) self._cleanupAtDeath();
     if (self._live !== null) hub.liveRemove(self);
@@ -406,6 +410,17 @@ export class Greenlet<T = unknown> extends Fiber {
       if (atJobEnd) hub.releaseAtJobEnd();
       else hub.release();
     }
+  }
+
+  /**
+   * Dying after its spawner: let go of it, so a worker that spawns its successor and returns
+   * does not keep the whole chain of its predecessors. The tree's locals are taken first (made
+   * if the tree had none yet), so the greenlets of the tree still share one map.
+   */
+  static #dropSpawner(self: Greenlet, spawner: Greenlet): void {
+    const x = Greenlet.#extras(self);
+    if (x.treeLocals === undefined) x.treeLocals = spawner.spawnTreeLocals;
+    self.#spawner = null;
   }
 
   static #scheduleNotify(self: Greenlet): void {
@@ -573,13 +588,51 @@ export class Greenlet<T = unknown> extends Fiber {
   }
 
   /**
+   * The greenlet (or main, or another `RawGreenlet`) that was current when this one was
+   * created; `null` once this greenlet has died after its spawner did. Never switches.
+   *
+   * A greenlet that dies lets go of a spawner that is already dead, so a worker that spawns its
+   * successor and returns, over and over, keeps no chain of dead greenlets in memory. The rule
+   * is deterministic: a live greenlet always returns its spawner (dead or not), and a dead one
+   * returns it unless the spawner had died first. The memory a greenlet can keep this way is
+   * bounded by the number of greenlets that were ever alive at once.
+   *
+   * Source: gevent's `spawning_greenlet`, a weak reference that returns `None` once the spawner
+   * is gone; here that moment is fixed (the later of the two deaths) rather than left to the
+   * garbage collector.
+   * @example
+   * ```ts
+   * import { getCurrent, spawn } from 'verdant';
+   * const child = spawn(() => getCurrent());
+   * console.log(child.spawningGreenlet === getCurrent()); // true: main spawned it
+   * ```
+   */
+  get spawningGreenlet(): Greenlet | RawGreenlet | null {
+    return this.#spawner;
+  }
+
+  /**
    * A map shared by this greenlet and every greenlet it (transitively) spawns; each child of
-   * the main program gets its own. Source: gevent's `spawn_tree_locals`.
+   * the main program (or of another `RawGreenlet`) gets its own. Made on first use (or when
+   * the greenlet lets go of its dead spawner, see {@link Greenlet.spawningGreenlet}), so a
+   * greenlet that never touches it pays nothing. Never switches.
+   *
+   * Source: gevent's `spawn_tree_locals` and `test__greenlet.py` `test_tree_locals`. gevent
+   * shares the spawner's dict at creation; here it is shared on first use, with the same result.
+   * @example
+   * ```ts
+   * import { getCurrent, spawn, type Greenlet } from 'verdant';
+   * const root = spawn(async () => {
+   *   (getCurrent() as Greenlet).spawnTreeLocals.set('requestId', 7);
+   *   const child = spawn(() => (getCurrent() as Greenlet).spawnTreeLocals.get('requestId'));
+   *   return await child.get(); // 7
+   * });
+   * ```
    */
   get spawnTreeLocals(): Map<unknown, unknown> {
     const x = Greenlet.#extras(this);
     if (x.treeLocals === undefined) {
-      const spawner = this.spawningGreenlet;
+      const spawner = this.#spawner;
       x.treeLocals = spawner instanceof Greenlet ? spawner.spawnTreeLocals : new Map();
     }
     return x.treeLocals;
