@@ -184,6 +184,9 @@ export class Timeout extends Cancellation {
     if (this.#timer !== null) (this.#hub ?? getHub()).removeTimer(this.#timer);
     this.#fiber?._removeTimeout(this);
     if (this.#thrown !== NONE && this.#fiber !== null) this.#fiber._withdraw(this.#thrown);
+    // A cancelled Timeout kept for reuse must not keep the last greenlet (and its hub) alive.
+    this.#fiber = null;
+    this.#hub = null;
   }
 
   /** Same as {@link Timeout.cancel} (gevent's `close`). */

@@ -357,20 +357,28 @@ const freeList: Waiter[] = [];
  * Waiters are made here, together, while the module loads; they start the free list.
  */
 function settleShape(): void {
-  const hub = new Hub();
-  const fiber = { _homeHub: () => hub } as unknown as Fiber;
   for (let i = 0; i < 8; i++) {
-    const w = new Waiter(null, null, fiber);
+    const w = new Waiter(null, null, idleFiber);
     w._state |= POOLED;
     recycle(w);
   }
 }
+
+/**
+ * What a waiter in the free list names as its fiber and hub: not the last greenlet that waited
+ * on it (256 pooled waiters kept up to 256 dead greenlets, with their results, and the hub of
+ * a finished `runVirtual` call; test/core/greenlet.memory.test.ts).
+ */
+const idleHub = new Hub();
+const idleFiber = { _homeHub: () => idleHub } as unknown as Fiber;
 
 function recycle(w: Waiter): void {
   if (freeList.length < 256) {
     w.data = undefined;
     w._value = undefined;
     w.owner = null;
+    w.fiber = idleFiber;
+    w.hub = idleHub;
     freeList.push(w);
   }
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { type Greenlet, getCurrent, sleep, spawn } from '../../src/index.js';
+import { Event, type Greenlet, getCurrent, sleep, spawn, Timeout } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
 
 setFlagsFromString('--expose-gc');
@@ -17,6 +17,11 @@ async function collect(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
   gc();
   gc();
+}
+
+/** Spawn `fn` and keep only a WeakRef (a local of an async test would keep it alive). */
+function weakSpawn(fn: () => Promise<void>): WeakRef<Greenlet> {
+  return new WeakRef(spawn(fn));
 }
 
 test('a worker that respawns itself 50k times leaves its dead predecessors collectable', async () => {
@@ -122,4 +127,40 @@ test('spawnTreeLocals made only after the chain died is still shared by all of i
     assert.equal(first.spawnTreeLocals, last.spawnTreeLocals);
     assert.equal((chain[2] as Greenlet).spawnTreeLocals, first.spawnTreeLocals);
   });
+});
+
+test('a dead greenlet is not kept by the waiter it last waited with (the free list of Event waits)', async () => {
+  const ev = new Event();
+  const refs: WeakRef<Greenlet>[] = [];
+  for (let i = 0; i < 4; i++) refs.push(weakSpawn(async () => void (await ev.wait())));
+  await sleep(1);
+  ev.set();
+  await sleep(1);
+  await collect();
+  assert.deepEqual(
+    refs.map((r) => r.deref() === undefined),
+    [true, true, true, true],
+  );
+});
+
+test('a cancelled Timeout kept for reuse does not keep the greenlet that started it', async () => {
+  const t = new Timeout(50);
+  const ref = weakSpawn(async () => {
+    t.start();
+    try {
+      await sleep(1);
+    } finally {
+      t.cancel();
+    }
+  });
+  for (let i = 0; i < 100 && ref.deref()?.dead !== true; i++) await sleep(1);
+  await collect();
+  assert.equal(ref.deref(), undefined);
+  // Still reusable after the cancel: it fires in the next greenlet that starts it.
+  const h = spawn(async () => {
+    t.start();
+    await sleep(5000);
+  });
+  const caught = await h.join().then(() => h.exception);
+  assert.equal(caught, t);
 });
