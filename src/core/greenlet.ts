@@ -34,7 +34,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { inspect } from 'node:util';
 import { Fiber, NONE } from './_fiber.js';
-import { checkKillException, isPromiseLike, typeName } from './_util.js';
+import { checkKillException, isPromiseLike, settleShape, typeName } from './_util.js';
 import { als, currentFiber } from './context.js';
 import { GreenletExit, instantiate, isErrorClass, rejectWait } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
@@ -858,3 +858,4 @@ export class Greenlet<T = unknown> extends Fiber {
     return `<${this.constructor.name} "${this.name}" #${this.minimalIdent}>`;
   }
 }
+settleShape(() => new Greenlet(Boolean));

@@ -126,3 +126,4 @@ export function liveGreenlets(hub: Hub): Greenlet[] {
 export function pendingWait(fiber: Fiber): Waiter | null {
   return fiber._wait;
 }
+export { settleShape } from './_util.js';

@@ -19,7 +19,7 @@
  * @module
  */
 import { type Fiber, NONE, rawCallbackFiber } from './_fiber.js';
-import { typeName } from './_util.js';
+import { settleShape as settleLayout, typeName } from './_util.js';
 import { currentFiber } from './context.js';
 import { Cancellation, isCancellation, markCancellation, markHandled } from './errors.js';
 import { getHub, Hub, setResumeCallback, type Timed } from './hub.js';
@@ -601,3 +601,4 @@ export function checkMs(ms: unknown, where: string): unknown {
   }
   return NONE;
 }
+settleLayout(() => new WaitList());
