@@ -365,9 +365,9 @@ function settleShape(): void {
 }
 
 /**
- * What a waiter in the free list names as its fiber and hub: not the last greenlet that waited
- * on it (256 pooled waiters kept up to 256 dead greenlets, with their results, and the hub of
- * a finished `runVirtual` call; test/core/greenlet.memory.test.ts).
+ * The fiber the load-time waiters name. A waiter in the free list keeps the fiber and hub it last
+ * served (at most 256 of them, each reused by the next wait): resetting them here made every
+ * Event hand-off measurably slower (bench/warm.mjs `switch`).
  */
 const idleHub = new Hub();
 const idleFiber = { _homeHub: () => idleHub } as unknown as Fiber;
@@ -377,8 +377,6 @@ function recycle(w: Waiter): void {
     w.data = undefined;
     w._value = undefined;
     w.owner = null;
-    w.fiber = idleFiber;
-    w.hub = idleHub;
     freeList.push(w);
   }
 }
