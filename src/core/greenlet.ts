@@ -197,8 +197,11 @@ export const kHasListeners: unique symbol = Symbol('verdant.hasListeners');
 export class Greenlet<T = unknown> extends Fiber {
   /** The arguments: an array, or the one argument itself with F_ONE_ARG (no array per greenlet). */
   #args: unknown;
-  /** The spawner; null once this greenlet died after it (see `spawningGreenlet`). */
-  #spawner: Greenlet | RawGreenlet | null;
+  /**
+   * The spawner; once this greenlet died after it, the spawn tree's locals instead (a Map: the
+   * spawner is let go, see `spawningGreenlet`, and nothing is allocated for it).
+   */
+  #spawner: Greenlet | RawGreenlet | Map<unknown, unknown>;
   #fn: ((...args: never[]) => unknown) | undefined;
   /** Phase and flags (ST_*, F_*): one field, to keep an idle greenlet small. */
   #state = ST_NEW;
@@ -393,7 +396,8 @@ export class Greenlet<T = unknown> extends Fiber {
     }
     const spawner = self.#spawner;
     if (spawner instanceof Greenlet && (spawner.#state & PHASE) === ST_DEAD) {
-      Greenlet.#dropSpawner(self, spawner);
+      // Let go of a dead spawner (a respawning worker keeps no chain); keep the tree's locals.
+      self.#spawner = self.#x?.treeLocals ?? spawner.spawnTreeLocals;
     }
     const hub = self._live ?? getHub();
     if (self._wait !== null || self._timeouts !== null) self._cleanupAtDeath();
@@ -410,17 +414,6 @@ export class Greenlet<T = unknown> extends Fiber {
       if (atJobEnd) hub.releaseAtJobEnd();
       else hub.release();
     }
-  }
-
-  /**
-   * Dying after its spawner: let go of it, so a worker that spawns its successor and returns
-   * does not keep the whole chain of its predecessors. The tree's locals are taken first (made
-   * if the tree had none yet), so the greenlets of the tree still share one map.
-   */
-  static #dropSpawner(self: Greenlet, spawner: Greenlet): void {
-    const x = Greenlet.#extras(self);
-    if (x.treeLocals === undefined) x.treeLocals = spawner.spawnTreeLocals;
-    self.#spawner = null;
   }
 
   static #scheduleNotify(self: Greenlet): void {
@@ -608,7 +601,8 @@ export class Greenlet<T = unknown> extends Fiber {
    * ```
    */
   get spawningGreenlet(): Greenlet | RawGreenlet | null {
-    return this.#spawner;
+    const s = this.#spawner;
+    return s instanceof Map ? null : s;
   }
 
   /**
@@ -630,10 +624,11 @@ export class Greenlet<T = unknown> extends Fiber {
    * ```
    */
   get spawnTreeLocals(): Map<unknown, unknown> {
+    const s = this.#spawner;
+    if (s instanceof Map) return s; // let go of its spawner: the slot holds the tree's map
     const x = Greenlet.#extras(this);
     if (x.treeLocals === undefined) {
-      const spawner = this.#spawner;
-      x.treeLocals = spawner instanceof Greenlet ? spawner.spawnTreeLocals : new Map();
+      x.treeLocals = s instanceof Greenlet ? s.spawnTreeLocals : new Map();
     }
     return x.treeLocals;
   }
