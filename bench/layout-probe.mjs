@@ -90,12 +90,7 @@ console.log(
 for (const [name, expr] of Object.entries(CLASSES)) {
   if (only !== null && !only.has(name)) continue;
   const cells = ks.map((k) => {
-    const r = child(
-      name,
-      expr,
-      k,
-      name.endsWith('IO') || name === 'Socket' ? Math.min(n, 2000) : n,
-    );
+    const r = child(expr, k, name.endsWith('IO') || name === 'Socket' ? Math.min(n, 2000) : n);
     return `K=${k}: ${String(r.size).padStart(3)} B ${r.fast ? 'fast' : 'DICT'} ${String(r.perObject).padStart(5)} B/obj`;
   });
   console.log(`${name.padEnd(17)} ${cells.join(' | ')}`);
