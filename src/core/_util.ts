@@ -1,7 +1,8 @@
 /**
  * Small helpers shared across verdant (reached from outside core through `lowlevel.ts`): the
- * constant `onTimeout` callbacks of waits, the promise-like test and the check of an
- * `exception` option (kill, killAll, Pool.kill).
+ * constant `onTimeout` callbacks of waits, the promise-like test, the check of an `exception`
+ * option (kill, killAll, Pool.kill) and `settleShape` (a class's layout fixed at load; pinned by
+ * test/core/layout.test.ts).
  *
  * @module
  */

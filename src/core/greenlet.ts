@@ -26,8 +26,12 @@
  *   `SpawnedLink`), so it may wait and no other greenlet's interrupt lands in it; `rawlink` and
  *   bookkeeping callbacks run as the hub's RawGreenlet, where a wait is refused. A failure nobody waits for or linked to (at the moment of death) is reported to
  *   `getHub().exceptionStream`.
+ * - Memory: a greenlet that dies after its spawner lets go of it (the slot then holds the
+ *   spawn tree's locals map, allocated once per tree), so a worker that spawns its successor
+ *   and returns keeps no chain of dead greenlets; what spawner links can keep is bounded by the
+ *   greenlets alive at once. The class's layout is fixed at load (`settleShape`).
  * Tests: test/core/greenlet.test.ts, test/core/kill.test.ts, test/core/links.test.ts,
- * test/core/failures.test.ts.
+ * test/core/failures.test.ts, test/core/greenlet.memory.test.ts, test/core/layout.test.ts.
  *
  * @module
  */
