@@ -26,15 +26,19 @@
  *   `SpawnedLink`), so it may wait and no other greenlet's interrupt lands in it; `rawlink` and
  *   bookkeeping callbacks run as the hub's RawGreenlet, where a wait is refused. A failure nobody waits for or linked to (at the moment of death) is reported to
  *   `getHub().exceptionStream`.
+ * - Memory: a greenlet that dies after its spawner lets go of it (the slot then holds the
+ *   spawn tree's locals map, allocated once per tree), so a worker that spawns its successor
+ *   and returns keeps no chain of dead greenlets; what spawner links can keep is bounded by the
+ *   greenlets alive at once. The class's layout is fixed at load (`settleShape`).
  * Tests: test/core/greenlet.test.ts, test/core/kill.test.ts, test/core/links.test.ts,
- * test/core/failures.test.ts.
+ * test/core/failures.test.ts, test/core/greenlet.memory.test.ts, test/core/layout.test.ts.
  *
  * @module
  */
 import { AsyncResource } from 'node:async_hooks';
 import { inspect } from 'node:util';
 import { Fiber, NONE } from './_fiber.js';
-import { checkKillException, isPromiseLike, typeName } from './_util.js';
+import { checkKillException, isPromiseLike, settleShape, typeName } from './_util.js';
 import { als, currentFiber } from './context.js';
 import { GreenletExit, instantiate, isErrorClass, rejectWait } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
@@ -197,8 +201,11 @@ export const kHasListeners: unique symbol = Symbol('verdant.hasListeners');
 export class Greenlet<T = unknown> extends Fiber {
   /** The arguments: an array, or the one argument itself with F_ONE_ARG (no array per greenlet). */
   #args: unknown;
-  /** The greenlet (or main) that created this one. */
-  readonly spawningGreenlet: Greenlet | RawGreenlet;
+  /**
+   * The spawner; once this greenlet died after it, the spawn tree's locals instead (a Map: the
+   * spawner is let go, see `spawningGreenlet`, and nothing is allocated for it).
+   */
+  #spawner: Greenlet | RawGreenlet | Map<unknown, unknown>;
   #fn: ((...args: never[]) => unknown) | undefined;
   /** Phase and flags (ST_*, F_*): one field, to keep an idle greenlet small. */
   #state = ST_NEW;
@@ -232,7 +239,7 @@ export class Greenlet<T = unknown> extends Fiber {
     } else {
       this.#args = n === 0 ? NO_ARGS : copyArgs(args);
     }
-    this.spawningGreenlet = currentFiber() as Greenlet | RawGreenlet;
+    this.#spawner = currentFiber() as Greenlet | RawGreenlet;
   }
 
   static #extras(self: Greenlet): Extras {
@@ -390,6 +397,11 @@ export class Greenlet<T = unknown> extends Fiber {
     } else {
       self.#state = (self.#state & ~PHASE) | ST_DEAD | F_FAILED;
       self.#result = exc;
+    }
+    const spawner = self.#spawner;
+    if (spawner instanceof Greenlet && (spawner.#state & PHASE) === ST_DEAD) {
+      // Let go of a dead spawner (a respawning worker keeps no chain); keep the tree's locals.
+      self.#spawner = self.#x?.treeLocals ?? spawner.spawnTreeLocals;
     }
     const hub = self._live ?? getHub();
     if (self._wait !== null || self._timeouts !== null) self._cleanupAtDeath();
@@ -573,14 +585,54 @@ export class Greenlet<T = unknown> extends Fiber {
   }
 
   /**
+   * The greenlet (or main, or another `RawGreenlet`) that was current when this one was
+   * created; `null` once this greenlet has died after its spawner did. Never switches.
+   *
+   * A greenlet that dies lets go of a spawner that is already dead, so a worker that spawns its
+   * successor and returns, over and over, keeps no chain of dead greenlets in memory. The rule
+   * is deterministic: a live greenlet always returns its spawner (dead or not), and a dead one
+   * returns it unless the spawner had died first. The memory a greenlet can keep this way is
+   * bounded by the number of greenlets that were ever alive at once.
+   *
+   * Source: gevent's `spawning_greenlet`, a weak reference that returns `None` once the spawner
+   * is gone; here that moment is fixed (the later of the two deaths) rather than left to the
+   * garbage collector.
+   * @example
+   * ```ts
+   * import { getCurrent, spawn } from 'verdant';
+   * const child = spawn(() => getCurrent());
+   * console.log(child.spawningGreenlet === getCurrent()); // true: main spawned it
+   * ```
+   */
+  get spawningGreenlet(): Greenlet | RawGreenlet | null {
+    const s = this.#spawner;
+    return s instanceof Map ? null : s;
+  }
+
+  /**
    * A map shared by this greenlet and every greenlet it (transitively) spawns; each child of
-   * the main program gets its own. Source: gevent's `spawn_tree_locals`.
+   * the main program (or of another `RawGreenlet`) gets its own. Made on first use (or when
+   * the greenlet lets go of its dead spawner, see {@link Greenlet.spawningGreenlet}), so a
+   * greenlet that never touches it pays nothing. Never switches.
+   *
+   * Source: gevent's `spawn_tree_locals` and `test__greenlet.py` `test_tree_locals`. gevent
+   * shares the spawner's dict at creation; here it is shared on first use, with the same result.
+   * @example
+   * ```ts
+   * import { getCurrent, spawn, type Greenlet } from 'verdant';
+   * const root = spawn(async () => {
+   *   (getCurrent() as Greenlet).spawnTreeLocals.set('requestId', 7);
+   *   const child = spawn(() => (getCurrent() as Greenlet).spawnTreeLocals.get('requestId'));
+   *   return await child.get(); // 7
+   * });
+   * ```
    */
   get spawnTreeLocals(): Map<unknown, unknown> {
+    const s = this.#spawner;
+    if (s instanceof Map) return s; // let go of its spawner: the slot holds the tree's map
     const x = Greenlet.#extras(this);
     if (x.treeLocals === undefined) {
-      const spawner = this.spawningGreenlet;
-      x.treeLocals = spawner instanceof Greenlet ? spawner.spawnTreeLocals : new Map();
+      x.treeLocals = s instanceof Greenlet ? s.spawnTreeLocals : new Map();
     }
     return x.treeLocals;
   }
@@ -805,3 +857,4 @@ export class Greenlet<T = unknown> extends Fiber {
     return `<${this.constructor.name} "${this.name}" #${this.minimalIdent}>`;
   }
 }
+settleShape(() => new Greenlet(Boolean));

@@ -30,7 +30,7 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
-import { isPromiseLike } from './_util.js';
+import { isPromiseLike, settleShape } from './_util.js';
 
 /** What {@link Hub.stats} returns: a snapshot of the hub's queues. */
 export interface HubStats {
@@ -89,6 +89,7 @@ export class TimerEntry implements Timed {
     this.fn(this.arg);
   }
 }
+settleShape(() => new TimerEntry(Boolean, null));
 
 /** The fields a fiber (a greenlet or the main program) exposes to the hub. @internal */
 export interface HubFiber {

@@ -134,3 +134,4 @@ export function pendingWait(fiber: Fiber): Waiter | null {
  * `g[kQuietLink](cb)`. @internal
  */
 export { kAddLink, type LinkEntry } from './greenlet.js';
+export { settleShape } from './_util.js';

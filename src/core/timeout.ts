@@ -14,7 +14,7 @@
  * @module
  */
 import { type Fiber, type FiberTimeout, NONE } from './_fiber.js';
-import { typeName } from './_util.js';
+import { settleShape, typeName } from './_util.js';
 import { currentFiber } from './context.js';
 import { Cancellation, guardCancellation, instantiate, isErrorClass } from './errors.js';
 import { getHub, type Hub, TimerEntry } from './hub.js';
@@ -184,6 +184,9 @@ export class Timeout extends Cancellation {
     if (this.#timer !== null) (this.#hub ?? getHub()).removeTimer(this.#timer);
     this.#fiber?._removeTimeout(this);
     if (this.#thrown !== NONE && this.#fiber !== null) this.#fiber._withdraw(this.#thrown);
+    // A cancelled Timeout kept for reuse must not keep the last greenlet (and its hub) alive.
+    this.#fiber = null;
+    this.#hub = null;
   }
 
   /** Same as {@link Timeout.cancel} (gevent's `close`). */
@@ -196,6 +199,8 @@ export class Timeout extends Cancellation {
     this.cancel();
   }
 }
+
+settleShape(() => new Timeout(1));
 
 /** An `onTimeout` for waits that throw a plain `Timeout` when their `timeout` elapses. @internal */
 export function throwTimeout(): never {

@@ -19,7 +19,7 @@
  * @module
  */
 import { type Fiber, NONE, rawCallbackFiber } from './_fiber.js';
-import { typeName } from './_util.js';
+import { settleShape as settleLayout, typeName } from './_util.js';
 import { currentFiber } from './context.js';
 import { Cancellation, isCancellation, markCancellation, markHandled } from './errors.js';
 import { getHub, Hub, setResumeCallback, type Timed } from './hub.js';
@@ -357,14 +357,20 @@ const freeList: Waiter[] = [];
  * Waiters are made here, together, while the module loads; they start the free list.
  */
 function settleShape(): void {
-  const hub = new Hub();
-  const fiber = { _homeHub: () => hub } as unknown as Fiber;
   for (let i = 0; i < 8; i++) {
-    const w = new Waiter(null, null, fiber);
+    const w = new Waiter(null, null, idleFiber);
     w._state |= POOLED;
     recycle(w);
   }
 }
+
+/**
+ * The fiber the load-time waiters name. A waiter in the free list keeps the fiber and hub it last
+ * served (at most 256 of them, each reused by the next wait): resetting them here made every
+ * Event hand-off measurably slower (bench/warm.mjs `switch`).
+ */
+const idleHub = new Hub();
+const idleFiber = { _homeHub: () => idleHub } as unknown as Fiber;
 
 function recycle(w: Waiter): void {
   if (freeList.length < 256) {
@@ -593,3 +599,4 @@ export function checkMs(ms: unknown, where: string): unknown {
   }
   return NONE;
 }
+settleLayout(() => new WaitList());

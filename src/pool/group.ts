@@ -22,7 +22,7 @@
 
 import { getCurrent, killAll } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
-import { kQuietLink, Waiter } from '../core/lowlevel.js';
+import { kQuietLink, settleShape, Waiter } from '../core/lowlevel.js';
 import { describe, GroupCore } from './_group-core.js';
 import {
   type CallGroup,
@@ -471,3 +471,4 @@ export class Group extends GroupCore {
     return new IMapIteratorImpl<R>(this as unknown as CallGroup, fn, iterable, ordered, permits);
   }
 }
+settleShape(() => new Group());

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { settleShape } from '../core/lowlevel.js';
 import { Group } from './group.js';
 
 function readSize(size: unknown): number {
@@ -53,3 +54,4 @@ export class Pool extends Group {
     this._setCapacity(capacity);
   }
 }
+settleShape(() => new Pool(1));

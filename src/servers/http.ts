@@ -73,7 +73,7 @@ import type { Duplex } from 'node:stream';
 import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
-import { isPromiseLike, kQuietLink, returnUndefined } from '../core/lowlevel.js';
+import { isPromiseLike, kQuietLink, returnUndefined, settleShape } from '../core/lowlevel.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
@@ -998,6 +998,7 @@ class RequestGreenlet extends Greenlet {
     return this.server.isNodeHandler ? runNode(this) : runFetch(this);
   }
 }
+settleShape(() => new RequestGreenlet(null as never, null as never, null as never));
 
 /** The in-flight request greenlets of a server, linked through the greenlets themselves. */
 class InflightList {

@@ -10,6 +10,7 @@ import {
   readWaitOptions,
   rejectWait,
   returnFalse,
+  settleShape,
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
@@ -108,3 +109,4 @@ export function checkRunFn(fn: unknown, where: string): TypeError | null {
     `Cannot call ${where} with fn that is not a function: fn is ${fn === null ? 'null' : typeof fn}`,
   );
 }
+settleShape(() => new Held({ release() {} }));

@@ -23,7 +23,7 @@
  */
 
 import { getHub } from '../core/hub.js';
-import { isPromiseLike, runRaw } from '../core/lowlevel.js';
+import { isPromiseLike, runRaw, settleShape } from '../core/lowlevel.js';
 
 /** What a link target offers the link machinery. @internal */
 export interface LinkTarget {
@@ -110,3 +110,4 @@ export function checkCallback(cb: unknown, where: string): void {
     );
   }
 }
+settleShape(() => new Links({ ready: () => false }, false));

@@ -29,6 +29,7 @@ import {
   rejectWait,
   returnFalse,
   returnUndefined,
+  settleShape,
   throwTimeout,
   Waiter,
   WaitList,
@@ -345,3 +346,5 @@ export class AsyncResult<T = unknown> {
     return `<${this.constructor.name} ${s}>`;
   }
 }
+settleShape(() => new Event()); // see settleShape: a layout fixed at load, not by the first six
+settleShape(() => new AsyncResult());

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { settleShape } from '../core/lowlevel.js';
 import { BoundedSemaphore } from './semaphore.js';
 
 /**
@@ -53,3 +54,4 @@ export class Lock extends BoundedSemaphore {
     super.release();
   }
 }
+settleShape(() => new Lock());

@@ -18,6 +18,7 @@ import {
   NONE,
   readWaitOptions,
   rejectWait,
+  settleShape,
   throwTimeout,
   type WaitOptions,
   waitArgs,
@@ -218,3 +219,4 @@ export class RLock {
       : `<${this.constructor.name} held count=${this.#depth}>`;
   }
 }
+settleShape(() => new RLock());

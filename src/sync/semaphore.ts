@@ -24,6 +24,7 @@ import {
   readWaitOptions,
   rejectWait,
   returnUndefined,
+  settleShape,
   throwTimeout,
   type WaitOptions,
   waitArgs,
@@ -410,3 +411,5 @@ export class DummySemaphore {
     return `<${this.constructor.name}>`;
   }
 }
+settleShape(() => new Semaphore(1));
+settleShape(() => new BoundedSemaphore(1));

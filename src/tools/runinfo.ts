@@ -112,7 +112,7 @@ export function formatRunInfo(): string {
   const liveSet = new Set<Node>(live);
   const children = new Map<Node, Node[]>();
   const placed = new Set<Node>([main]);
-  const parentOf = (g: Node): Node => (g instanceof Greenlet ? g.spawningGreenlet : main);
+  const parentOf = (g: Node): Node => (g instanceof Greenlet ? (g.spawningGreenlet ?? main) : main);
   // Iterative, not recursive: a chain of thousands of spawners (a worker respawning itself)
   // must not overflow the stack.
   const chain: Node[] = [];

@@ -99,7 +99,27 @@ describe('formatRunInfo', () => {
 });
 
 describe('formatRunInfo never fails on what it draws', () => {
-  test('a chain of 5000 dead spawners: no stack overflow, the indent stops growing', async () => {
+  test('a chain of 5000 live spawners: no stack overflow, the indent stops growing', async () => {
+    const all: Greenlet[] = [];
+    const end = new Event();
+    const started = new Event();
+    const step = async (): Promise<void> => {
+      if (all.length < 5000) all.push(spawn(step));
+      else started.set();
+      await end.wait();
+    };
+    all.push(spawn(step));
+    assert.equal(await started.wait({ timeout: 20_000 }), true);
+    const text = formatRunInfo();
+    end.set();
+    await killAll(all);
+    const lines = text.split('\n');
+    assert.equal(lines.length, 5001); // main and the 5000 steps
+    assert.match(lines.at(-1) as string, /\(waiting on Event /);
+    assert.ok((lines.at(-1) as string).length < 400, 'a deep chain keeps a bounded indent');
+  });
+
+  test('a worker respawning itself: its dead predecessors are let go, not drawn', async () => {
     let n = 0;
     let last: Greenlet | undefined;
     const step = (): void => {
@@ -111,10 +131,11 @@ describe('formatRunInfo never fails on what it draws', () => {
     await sleep(20); // the sleeper starts its sleep
     const text = formatRunInfo();
     await last?.kill();
-    const lines = text.split('\n');
-    assert.equal(lines.length, 5002); // main, the first step, 4999 more, the sleeper
-    assert.match(lines.at(-1) as string, /\(waiting\)$/);
-    assert.ok((lines.at(-1) as string).length < 400, 'a deep chain keeps a bounded indent');
+    assert.deepEqual(text.replace(/\d+/g, 'N').split('\n'), [
+      '<RawGreenlet "main"> (running)',
+      ' +--- <Greenlet "Greenlet-N" #N: step()> (dead)',
+      '      +--- <Greenlet "Greenlet-N" #N: <anonymous>()> (waiting)',
+    ]);
   });
 
   test("an RLock's owner prints as String(g); a stats() or String() that throws is shown, not thrown", async () => {

@@ -22,6 +22,7 @@ import {
   NONE,
   readWaitOptions,
   rejectWait,
+  settleShape,
   Waiter,
   WaitList,
   type WaitOptions,
@@ -437,3 +438,4 @@ function failPutters(list: WaitList): void {
     w = list.shift();
   }
 }
+settleShape(() => new Channel());

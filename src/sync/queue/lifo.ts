@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+import { settleShape } from '../../core/lowlevel.js';
 import { Stack } from './_store.js';
 import { Queue } from './queue.js';
 
@@ -33,3 +35,4 @@ export class LifoQueue<T = unknown> extends Queue<T> {
     this._setStore(new Stack<T>());
   }
 }
+settleShape(() => new LifoQueue());

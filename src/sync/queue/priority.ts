@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { settleShape } from '../../core/lowlevel.js';
 import { defaultCompare, Heap } from './_store.js';
 import type { PriorityQueueOptions } from './errors.js';
 import { Queue } from './queue.js';
@@ -58,3 +60,4 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     this._setStore(new Heap<T>(compare as (a: T, b: T) => number));
   }
 }
+settleShape(() => new PriorityQueue());

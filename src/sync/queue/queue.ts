@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { WaitOptions } from '../../core/lowlevel.js';
+import { settleShape, type WaitOptions } from '../../core/lowlevel.js';
 import type { JoinableQueueStats } from './errors.js';
 import { SimpleQueue } from './simple.js';
 
@@ -107,3 +107,4 @@ export class Queue<T = unknown> extends SimpleQueue<T> {
 export const JoinableQueue: typeof Queue = Queue;
 /** Alias of {@link Queue}. */
 export type JoinableQueue<T = unknown> = Queue<T>;
+settleShape(() => new Queue());

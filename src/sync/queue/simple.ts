@@ -29,6 +29,7 @@ import {
   readWaitOptions,
   rejectWait,
   returnFalse,
+  settleShape,
   Waiter,
   WaitList,
   type WaitOptions,
@@ -495,3 +496,4 @@ function failAll(list: WaitList): void {
     w = list.shift();
   }
 }
+settleShape(() => new SimpleQueue());
