@@ -127,6 +127,7 @@ export function pendingWait(fiber: Fiber): Waiter | null {
   return fiber._wait;
 }
 
+export { settleShape } from './_util.js';
 /**
  * Add a prebuilt link entry to a greenlet (`g[kAddLink](entry)`): one entry shared by every
  * greenlet it serves (a server's "close the client socket when the handler ends"), so no
@@ -134,4 +135,3 @@ export function pendingWait(fiber: Fiber): Waiter | null {
  * `g[kQuietLink](cb)`. @internal
  */
 export { kAddLink, type LinkEntry } from './greenlet.js';
-export { settleShape } from './_util.js';
