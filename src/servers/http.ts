@@ -62,7 +62,7 @@ import type { Duplex } from 'node:stream';
 import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
-import { isPromiseLike, kQuietLink, returnUndefined } from '../core/lowlevel.js';
+import { isPromiseLike, returnUndefined } from '../core/lowlevel.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
@@ -705,6 +705,11 @@ export class HttpServer extends BaseServer {
   };
 
   #dispatch(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.pool._takeSlot()) {
+      // Full (the pool may be shared with other work): wait for a slot like #onRequest does.
+      this.#pending.push([req, res]);
+      return;
+    }
     // A response shorter or longer than its Content-Length fails in the app, never on the wire.
     if (this.isNodeHandler) res.strictContentLength = true;
     const g = new RequestGreenlet(this, req, res);
@@ -719,12 +724,15 @@ export class HttpServer extends BaseServer {
     this.#inflight.add(g);
     if (this.#stopping) closeAfter(res);
     if (this.log !== null) this.#logOnClose(req, res);
-    g[kQuietLink](this.#onDone);
-    this.pool.start(g);
+    // The pool's membership and the server's bookkeeping share one quiet link (#onDone leaves
+    // the pool first, so a request waiting for a slot gets the one this request frees).
+    this.pool._admitQuiet(g, this.#onDone);
+    g.start();
   }
 
   readonly #onDone = (greenlet: Greenlet): void => {
     const g = greenlet as RequestGreenlet;
+    this.pool._exit(g);
     this.#inflight.delete(g);
     const res = g.res;
     const reqs = (res.socket as ConnSocket | null)?.[kConn]?.reqs;
