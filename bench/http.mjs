@@ -48,17 +48,20 @@ const SECONDS = Number(opt('seconds', SET === 'stream' ? 2 : 3));
 const ROUNDS = Number(opt('rounds', 5));
 const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
-function cpuSeconds(pid) {
+/** [user, user + system] CPU seconds of a process. */
+function cpuOf(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / TICK; // utime + stime
+  return [Number(rest[11]) / TICK, (Number(rest[11]) + Number(rest[12])) / TICK]; // utime, +stime
 }
 
 function startServer(kind) {
   return new Promise((resolve, reject) => {
     // `kind:<server script>` runs that script instead (an A/B of two builds in one run).
     const [name, script = SERVER] = kind.split(':');
-    const child = spawn(NODE, [script, name, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // A `*-log` server writes its access log to stderr: /dev/null here (a file: sync writes).
+    const stderr = name.endsWith('-log') ? 'ignore' : 'inherit';
+    const child = spawn(NODE, [script, name, '0'], { stdio: ['ignore', 'pipe', stderr] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -86,7 +89,7 @@ async function load(s, seconds) {
     );
     return { rate: o.n / o.seconds, cpuUs: (o.server_cpu_s * 1e6) / o.n, rss: o.rss_per_socket };
   }
-  const c0 = cpuSeconds(s.child.pid);
+  const [u0, c0] = cpuOf(s.child.pid);
   const r = lastJson(
     await run(
       'wrk',
@@ -94,10 +97,14 @@ async function load(s, seconds) {
       (seconds + 60) * 1000,
     ),
   );
-  const c1 = cpuSeconds(s.child.pid);
+  const [u1, c1] = cpuOf(s.child.pid);
   const errors = r.err_connect + r.err_read + r.err_write + r.err_status + r.err_timeout;
   if (errors > 0) throw new Error(`${s.kind}: wrk saw ${errors} errors: ${JSON.stringify(r)}`);
-  return { rate: r.requests / (r.duration_us / 1e6), cpuUs: ((c1 - c0) * 1e6) / r.requests };
+  return {
+    rate: r.requests / (r.duration_us / 1e6),
+    cpuUs: ((c1 - c0) * 1e6) / r.requests,
+    userUs: ((u1 - u0) * 1e6) / r.requests,
+  };
 }
 
 const median = (xs) => {
@@ -129,7 +136,8 @@ try {
     for (const s of order) {
       const m = await load(s, SECONDS);
       results[s.kind][round] = m;
-      line.push(`${s.kind} ${Math.round(m.rate)} ${unit}/s ${m.cpuUs.toFixed(2)} µs`);
+      const user = m.userUs === undefined ? '' : ` (user ${m.userUs.toFixed(2)})`;
+      line.push(`${s.kind} ${Math.round(m.rate)} ${unit}/s ${m.cpuUs.toFixed(2)} µs${user}`);
     }
     console.log(`  round ${round + 1} (load ${la()}): ${line.join(' | ')}`);
   }

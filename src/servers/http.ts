@@ -49,7 +49,10 @@
  *   a synchronous Node handler runs and ends without a promise; a Fetch request is built from
  *   `rawHeaders` in one pass (node:http's `req.headers` is never made), with no body object for a
  *   request without a body; a response body that settles within a few microtasks (string, bytes)
- *   is read without a hub round trip.
+ *   is read without a hub round trip. A request greenlet has one link (the pool's membership
+ *   and the server's bookkeeping together). The default access log (process.stderr/stdout)
+ *   writes the lines of one turn of Node's loop at once, at its end or at process exit (test:
+ *   "the default access log goes to stderr …"); the log time is formatted once per second.
  *
  * @module verdant/http
  */
@@ -177,8 +180,32 @@ export function formatLogLine(
   bytes: number | null,
   seconds: number,
 ): string {
+  return logLine(client, formatLogTime(time), requestLine, status, bytes, seconds);
+}
+
+function logLine(
+  client: string,
+  time: string,
+  requestLine: string,
+  status: number,
+  bytes: number | null,
+  seconds: number,
+): string {
   const b = bytes === null || bytes === 0 ? '-' : String(bytes);
-  return `${client} - - [${formatLogTime(time)}] "${requestLine}" ${status} ${b} ${seconds.toFixed(6)}\n`;
+  return `${client} - - [${time}] "${requestLine}" ${status} ${b} ${seconds.toFixed(6)}\n`;
+}
+
+/** The common-log-format time of the current second, formatted once per second. */
+let logSecond = -1;
+let logTime = '';
+function logTimeNow(): string {
+  const now = Date.now();
+  const sec = Math.floor(now / 1000);
+  if (sec !== logSecond) {
+    logSecond = sec;
+    logTime = formatLogTime(new Date(now));
+  }
+  return logTime;
 }
 
 function describe(x: unknown): string {
@@ -779,19 +806,16 @@ export class HttpServer extends BaseServer {
           bytes = wire > 0 ? wire : null;
         }
       }
-      const line = formatLogLine(
+      const line = logLine(
         client,
-        new Date(),
+        logTimeNow(),
         `${req.method} ${req.url} HTTP/${req.httpVersion}`,
         res.headersSent ? res.statusCode : 0,
         bytes,
         (performance.now() - start) / 1000,
       );
-      try {
-        log.write(line);
-      } catch (err) {
-        getHub().reportError(err, 'HttpServer access log');
-      }
+      if (log === process.stderr || log === process.stdout) queueStdLine(log, line);
+      else writeLogLine(log, line);
     });
   }
 
@@ -817,6 +841,44 @@ export class HttpServer extends BaseServer {
     const a = req.socket.localAddress ?? 'localhost';
     const h = a.includes(':') ? `[${a}]` : a;
     return `${scheme}${h}:${req.socket.localPort ?? 80}`;
+  }
+}
+
+function writeLogLine(log: LogSink, text: string): void {
+  try {
+    log.write(text);
+  } catch (err) {
+    getHub().reportError(err, 'HttpServer access log');
+  }
+}
+
+/**
+ * Access-log lines for process.stderr/stdout (the default sink) not written yet: the lines of one
+ * turn of Node's loop go out in one write (a write to a file or pipe is a syscall; one per request
+ * cost a quarter of a hello-world request), at the end of that turn or when the process exits.
+ */
+const stdPending = new Map<LogSink, string>();
+let stdFlushing = false;
+
+function queueStdLine(log: LogSink, line: string): void {
+  const before = stdPending.get(log);
+  stdPending.set(log, before === undefined ? line : before + line);
+  if (stdFlushing) return;
+  stdFlushing = true;
+  if (!stdExitHook) {
+    stdExitHook = true;
+    process.once('exit', flushStdLines);
+  }
+  setImmediate(flushStdLines);
+}
+
+let stdExitHook = false;
+
+function flushStdLines(): void {
+  stdFlushing = false;
+  for (const [log, text] of stdPending) {
+    stdPending.delete(log);
+    writeLogLine(log, text);
   }
 }
 

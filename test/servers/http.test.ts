@@ -2,6 +2,7 @@
 // access log, back-pressure, graceful stop under load, close, Pool, TLS. gevent's
 // test__pywsgi.py (client disconnect, logging) and gevent#1817 / eventlet#188 (graceful stop).
 import assert from 'node:assert/strict';
+import { spawn as spawnProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -276,6 +277,57 @@ test('the access log: one common-log-format line per request; null disables it',
   await server.stop();
   const quiet = new HttpServer(['127.0.0.1', 0], () => new Response('x'), { log: null });
   assert.equal(quiet.log, null);
+});
+
+test('the default access log goes to stderr, one line per request, none lost at exit', async () => {
+  // Lines for process.stderr are written once per turn of Node's loop: a real child process shows
+  // every line arrives whole and in order, also the one written just before process.exit().
+  const http = new URL('../../src/servers/http.js', import.meta.url).href;
+  const child = spawnProcess(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { HttpServer } = await import(${JSON.stringify(http)});
+       const s = new HttpServer(['127.0.0.1', 0], (req, res) => {
+         res.end('ok');
+         if (req.url === '/last') res.on('finish', () => setImmediate(() => process.exit(0)));
+       });
+       await s.start();
+       console.log('port', s.serverPort);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /port (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`child exited with ${code}: ${err}`)));
+    });
+    for (const path of ['/a', '/b', '/last']) {
+      await (await fetch(`http://127.0.0.1:${port}${path}`)).text();
+    }
+    const code = await new Promise((resolve) => {
+      if (child.exitCode !== null) resolve(child.exitCode);
+      else child.once('exit', resolve);
+    });
+    assert.equal(code, 0);
+    const lines = err.split('\n').filter((l) => l !== '');
+    assert.deepEqual(
+      lines.map((l) => /"GET (\S+) HTTP\/1\.1" 200 2 \d+\.\d{6}$/.exec(l)?.[1]),
+      ['/a', '/b', '/last'],
+    );
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 test('a Node handler may leave its response open for its own code to end', async () => {
