@@ -1115,27 +1115,37 @@ async function runFetch(g: RequestGreenlet): Promise<void> {
 }
 
 /**
- * Settle `p` within a few microtasks when it can (a body read from a string, bytes or an
- * in-memory stream does); else wait for it through `until` (a kill or `Timeout` lands there).
- * No hub round trip and no loop turn when the value is already on its way.
+ * Where the outcome of the body read in flight lands: one per response, its two handlers made
+ * once (no closure, no `.catch` promise per read: a stream of 1000 pieces makes 1000 reads).
+ * Reads settle in order and a new one starts only once the last has settled, so the box always
+ * describes the latest read. A read left pending by a kill (landing in the drain wait) settles
+ * into it harmlessly: never an unhandled rejection.
  */
-async function readSoon(p: Promise<Read>): Promise<Read> {
-  let st = 0;
-  let v: unknown;
-  p.then(
-    (x) => {
-      st = 1;
-      v = x;
-    },
-    (e: unknown) => {
-      st = 2;
-      v = e;
-    },
-  );
-  for (let i = 0; i < 4 && st === 0; i++) await RESOLVED;
-  if (st === 1) return v as Read;
-  if (st === 2) throw v;
-  return (await until(p)) as Read;
+class ReadBox {
+  /** 0: pending, 1: value in `v`, 2: error in `v`. */
+  st = 0;
+  v: unknown = undefined;
+  readonly #ok = (x: Read): void => {
+    this.st = 1;
+    this.v = x;
+  };
+  readonly #err = (e: unknown): void => {
+    this.st = 2;
+    this.v = e;
+  };
+
+  watch(p: Promise<Read>): Promise<Read> {
+    this.st = 0;
+    this.v = undefined;
+    p.then(this.#ok, this.#err);
+    return p;
+  }
+
+  /** The settled read's result; throws its error. */
+  take(): Read {
+    if (this.st === 2) throw this.v;
+    return this.v as Read;
+  }
 }
 
 async function sendResponse(
@@ -1178,9 +1188,15 @@ async function sendResponse(
     return;
   }
   const reader = body.getReader();
+  const box = new ReadBox();
   let done = false;
   try {
-    const first = await readSoon(reader.read() as Promise<Read>);
+    // A read settled within a few microtasks (a body from a string, bytes or an in-memory
+    // stream) is taken without a hub round trip; else it is waited for through `until` (a kill
+    // or `Timeout` lands there).
+    let next: Promise<Read> | null = box.watch(reader.read() as Promise<Read>);
+    for (let i = 0; i < 4 && box.st === 0; i++) await RESOLVED;
+    const first = box.st !== 0 ? box.take() : ((await until(next)) as Read);
     if (first.done) {
       if (!hasLength && !head) flat.push('content-length', '0');
       writeHead(res, status, response.statusText, flat);
@@ -1189,26 +1205,12 @@ async function sendResponse(
       return;
     }
     let piece = toBytes(first.value);
-    // A read may be left pending when a kill lands elsewhere (the drain wait): never unhandled.
-    let next: Promise<Read> | null = reader.read() as Promise<Read>;
-    next.catch(ignore);
+    next = box.watch(reader.read() as Promise<Read>);
     // Does the end follow at once? A few microtasks, then one turn of Node's loop.
-    let st = 0;
-    let soon: Read | undefined;
-    next.then(
-      (x) => {
-        st = 1;
-        soon = x;
-      },
-      () => {
-        st = 2;
-      },
-    );
-    for (let i = 0; i < 3 && st === 0; i++) await RESOLVED;
+    for (let i = 0; i < 3 && box.st === 0; i++) await RESOLVED;
     let probe: Read | typeof PENDING;
-    if (st === 1) probe = soon as Read;
-    else if (st === 2)
-      probe = await next; // throws the stream's error
+    if (box.st !== 0)
+      probe = box.take(); // throws the stream's error
     else probe = (await until(Promise.race([next, nextTurn()]))) as Read | typeof PENDING;
     if (probe !== PENDING && probe.done) {
       // Known length: one piece then the end.
@@ -1235,17 +1237,17 @@ async function sendResponse(
         // A piece already on its way is taken without a hub round trip, but every 16th read
         // goes through `until` so that a kill lands and other greenlets run even when the
         // client takes everything at once.
+        if ((k & 15) !== 0) for (let i = 0; i < 4 && box.st === 0; i++) await RESOLVED;
         probe =
-          (k & 15) === 0
-            ? ((await until(next as Promise<Read>)) as Read)
-            : await readSoon(next as Promise<Read>);
+          (k & 15) !== 0 && box.st !== 0
+            ? box.take()
+            : ((await until(next as Promise<Read>)) as Read);
       }
       next = null;
       if (probe.done) break;
       piece = toBytes(probe.value);
       probe = PENDING;
-      next = reader.read() as Promise<Read>;
-      next.catch(ignore);
+      next = box.watch(reader.read() as Promise<Read>);
     }
     res.end();
     done = true;
