@@ -2,6 +2,8 @@
 // <port>` serves on 127.0.0.1 until killed, and prints `ready <port>` once listening.
 // W8 hello world (`Hello, World!`, Content-Length set):
 //   bare   node:http, the anchors' limit (never imports verdant)
+//   bare-imp  the same bare server in a process that imported verdant and ran a greenlet: the
+//          control row (its ratio to bare is the host's noise plus the import's tax)
 //   node   verdant HttpServer with a Node (req, res) handler
 //   fetch  verdant HttpServer with a Fetch handler (standard Request/Response)
 //   pool   verdant HttpServer, Node handler, spawn: Pool(100)
@@ -59,6 +61,11 @@ function listenBare(server) {
 }
 
 if (kind === 'bare') {
+  listenBare(http.createServer(nodeHandler));
+} else if (kind === 'bare-imp') {
+  const { spawn } = await dist('index.js');
+  await dist('servers/http.js');
+  await spawn(() => 1).join();
   listenBare(http.createServer(nodeHandler));
 } else if (kind === 'stream-bare') {
   listenBare(http.createServer((req, res) => void streamBare(req, res)));
