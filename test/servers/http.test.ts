@@ -498,6 +498,31 @@ test('close() drops every connection at once and kills the request greenlets', a
   assert.equal(server.closed, true);
 });
 
+test('spawn: a request queued for a full Pool starts as soon as the running one ends', async () => {
+  // Pool(1): the second request waits; the end of the first frees the slot and must start it
+  // at once, not when some later request ends (there is none here).
+  const started: string[] = [];
+  const server = await serve(
+    async (req: Request) => {
+      const path = new URL(req.url).pathname;
+      started.push(path);
+      if (path === '/slow') await sleep(30);
+      return new Response(path);
+    },
+    { spawn: new Pool(1) },
+  );
+  const base = `http://127.0.0.1:${server.serverPort}`;
+  const slow = fetch(`${base}/slow`).then((r) => r.text());
+  await sleep(10);
+  const t0 = Date.now();
+  const next = await (await fetch(`${base}/next`, { signal: AbortSignal.timeout(2000) })).text();
+  assert.equal(next, '/next');
+  assert.equal(await slow, '/slow');
+  assert.deepEqual(started, ['/slow', '/next']);
+  assert.ok(Date.now() - t0 < 1500, 'the queued request started when the slot freed');
+  await server.stop();
+});
+
 test('spawn: a Pool bounds the requests running at once; the others wait their turn', async () => {
   let running = 0;
   let peak = 0;
