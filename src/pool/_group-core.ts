@@ -12,6 +12,12 @@
  * with a slot then killed before it resumes hands the slot to the next spawner", "a kill during
  * spawn() on a full pool lands there"), test/sync/permits.property.test.ts.
  *
+ * Design note — membership hashes nothing. Members are linked through fields of the greenlets
+ * (`_group`, `_gprev`, `_gnext`; see `Members`): a `Set` of members that churns (a server's
+ * request greenlets) rehashed its table every few entries, the largest cost of a request in
+ * the HTTP server's profile. A greenlet is listed by one group at a time; another group it
+ * joins meanwhile keeps it in a set. Test: pool.test.ts "a greenlet in several groups …".
+ *
  * @module
  */
 
@@ -142,6 +148,67 @@ function readKillOptions(options: unknown, where: string): KillArgs {
   return out;
 }
 
+/**
+ * The members of one group: a list linked through the greenlets themselves (`_group`, `_gprev`,
+ * `_gnext`), so adding and removing a member hashes nothing and allocates nothing (a `Set` of
+ * members that churns rehashes its table every few entries). A greenlet is on the list of at most
+ * one group, its first; another group it joins meanwhile keeps it in a set of its own.
+ * Iteration order: the listed members in the order they joined, then the others.
+ */
+class Members {
+  head: Greenlet | null = null;
+  tail: Greenlet | null = null;
+  size = 0;
+  /** Members listed by another group. */
+  extra: Set<Greenlet> | null = null;
+
+  has(g: Greenlet): boolean {
+    return g._group === this || this.extra?.has(g) === true;
+  }
+
+  /** Add `g`, not a member. */
+  add(g: Greenlet): void {
+    this.size++;
+    if (g._group === null) {
+      g._group = this;
+      const t = this.tail;
+      g._gprev = t;
+      if (t === null) this.head = g;
+      else t._gnext = g;
+      this.tail = g;
+    } else {
+      if (this.extra === null) this.extra = new Set();
+      this.extra.add(g);
+    }
+  }
+
+  /** Remove `g`, a member. */
+  delete(g: Greenlet): void {
+    this.size--;
+    if (g._group === this) {
+      const p = g._gprev;
+      const n = g._gnext;
+      if (p === null) this.head = n;
+      else p._gnext = n;
+      if (n === null) this.tail = p;
+      else n._gprev = p;
+      g._group = null;
+      g._gprev = null;
+      g._gnext = null;
+    } else {
+      (this.extra as Set<Greenlet>).delete(g);
+    }
+  }
+
+  /** A snapshot, in order. */
+  toArray(): Greenlet[] {
+    const out: Greenlet[] = [];
+    for (let g = this.head; g !== null; g = g._gnext) out.push(g);
+    if (this.extra !== null) for (const g of this.extra) out.push(g);
+    return out;
+  }
+}
+
 /** Marks a slot wait that starts nothing (map's own spawning loop). */
 const NO_GREENLET = Symbol('no greenlet');
 
@@ -151,7 +218,7 @@ const NO_GREENLET = Symbol('no greenlet');
  * @internal
  */
 export class GroupCore {
-  readonly #members = new Set<Greenlet>();
+  readonly #members = new Members();
   /** Killed by `kill`/`killone` and not dead yet: never killed twice. */
   readonly #dying = new Set<Greenlet>();
   readonly #joiners = new WaitList(this);
@@ -194,7 +261,7 @@ export class GroupCore {
 
   /** A snapshot of the members, as a new `Set` (changing it does not change the group). */
   get greenlets(): Set<Greenlet> {
-    return new Set(this.#members);
+    return new Set(this.#members.toArray());
   }
 
   /** Iterate over a snapshot of the members. */
@@ -318,6 +385,17 @@ export class GroupCore {
     }
   }
 
+  /**
+   * Make `g` a member with a slot already taken, its membership being the quiet link `onExit`,
+   * which must call `_exit(g)` first: one link per member instead of two (the HTTP server's
+   * request greenlets).
+   * @internal
+   */
+  _admitQuiet(g: Greenlet, onExit: (g: Greenlet) => void): void {
+    this.#members.add(g);
+    g[kQuietLink](onExit);
+  }
+
   /** A member died: remove it (a no-op if it is not a member any more). @internal */
   _exit(g: Greenlet): void {
     if (this.#members.has(g)) this.#remove(g);
@@ -374,7 +452,7 @@ export class GroupCore {
     if (err !== NONE) return rejectWait(err);
     if (this.#members.size === 0) return Promise.resolve(true);
     const raise = typeof options === 'object' && options !== null && options.raiseError === true;
-    const snapshot = raise ? [...this.#members] : null;
+    const snapshot = raise ? this.#members.toArray() : null;
     const w = new Waiter<boolean>(this.#joiners, returnFalse);
     this.#joiners.push(w);
     const p = w.start(waitArgs.timeout, waitArgs.signal);
@@ -412,7 +490,7 @@ export class GroupCore {
   }
 
   #killMembers(exception: Error | ErrorClass | undefined): void {
-    for (const g of [...this.#members]) {
+    for (const g of this.#members.toArray()) {
       if (this.#dying.has(g)) continue;
       this.#dying.add(g);
       void g.kill({ exception, block: false });
@@ -425,7 +503,7 @@ export class GroupCore {
     for (;;) {
       this.#killMembers(o.exception);
       const live: Greenlet[] = [];
-      for (const g of this.#members) if (!g.dead) live.push(g);
+      for (const g of this.#members.toArray()) if (!g.dead) live.push(g);
       if (live.length > 0) {
         const timeout = deadline === null ? null : Math.max(0, deadline - hub.now());
         await joinAll(live, { timeout, signal: o.signal });

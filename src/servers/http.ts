@@ -59,7 +59,10 @@
  *   a synchronous Node handler runs and ends without a promise; a Fetch request is built from
  *   `rawHeaders` in one pass (node:http's `req.headers` is never made), with no body object for a
  *   request without a body; a response body that settles within a few microtasks (string, bytes)
- *   is read without a hub round trip.
+ *   is read without a hub round trip. A request greenlet has one link (the pool's membership
+ *   and the server's bookkeeping together). The default access log (process.stderr/stdout)
+ *   writes the lines of one turn of Node's loop at once, at its end or at process exit (test:
+ *   "the default access log goes to stderr …"); the log time is formatted once per second.
  *
  * @module verdant/http
  */
@@ -73,7 +76,7 @@ import type { Duplex } from 'node:stream';
 import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
-import { isPromiseLike, kQuietLink, returnUndefined, settleShape } from '../core/lowlevel.js';
+import { isPromiseLike, returnUndefined, settleShape } from '../core/lowlevel.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
@@ -188,8 +191,32 @@ export function formatLogLine(
   bytes: number | null,
   seconds: number,
 ): string {
+  return logLine(client, formatLogTime(time), requestLine, status, bytes, seconds);
+}
+
+function logLine(
+  client: string,
+  time: string,
+  requestLine: string,
+  status: number,
+  bytes: number | null,
+  seconds: number,
+): string {
   const b = bytes === null || bytes === 0 ? '-' : String(bytes);
-  return `${client} - - [${formatLogTime(time)}] "${requestLine}" ${status} ${b} ${seconds.toFixed(6)}\n`;
+  return `${client} - - [${time}] "${requestLine}" ${status} ${b} ${seconds.toFixed(6)}\n`;
+}
+
+/** The common-log-format time of the current second, formatted once per second. */
+let logSecond = -1;
+let logTime = '';
+function logTimeNow(): string {
+  const now = Date.now();
+  const sec = Math.floor(now / 1000);
+  if (sec !== logSecond) {
+    logSecond = sec;
+    logTime = formatLogTime(new Date(now));
+  }
+  return logTime;
 }
 
 function describe(x: unknown): string {
@@ -861,6 +888,11 @@ export class HttpServer extends BaseServer {
   };
 
   #dispatch(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.pool._takeSlot()) {
+      // Full (the pool may be shared with other work): wait for a slot like #onRequest does.
+      this.#pending.push([req, res]);
+      return;
+    }
     // A response shorter or longer than its Content-Length fails in the app, never on the wire.
     if (this.isNodeHandler) res.strictContentLength = true;
     const g = new RequestGreenlet(this, req, res);
@@ -875,12 +907,15 @@ export class HttpServer extends BaseServer {
     this.#inflight.add(g);
     if (this.#stopping) closeAfter(res);
     if (this.log !== null) this.#logOnClose(req, res);
-    g[kQuietLink](this.#onDone);
-    this.pool.start(g);
+    // The pool's membership and the server's bookkeeping share one quiet link (#onDone leaves
+    // the pool first, so a request waiting for a slot gets the one this request frees).
+    this.pool._admitQuiet(g, this.#onDone);
+    g.start();
   }
 
   readonly #onDone = (greenlet: Greenlet): void => {
     const g = greenlet as RequestGreenlet;
+    this.pool._exit(g);
     this.#inflight.delete(g);
     const res = g.res;
     const reqs = (res.socket as ConnSocket | null)?.[kConn]?.reqs;
@@ -927,19 +962,16 @@ export class HttpServer extends BaseServer {
           bytes = wire > 0 ? wire : null;
         }
       }
-      const line = formatLogLine(
+      const line = logLine(
         client,
-        new Date(),
+        logTimeNow(),
         `${req.method} ${req.url} HTTP/${req.httpVersion}`,
         res.headersSent ? res.statusCode : 0,
         bytes,
         (performance.now() - start) / 1000,
       );
-      try {
-        log.write(line);
-      } catch (err) {
-        getHub().reportError(err, 'HttpServer access log');
-      }
+      if (log === process.stderr || log === process.stdout) queueStdLine(log, line);
+      else writeLogLine(log, line);
     });
   }
 
@@ -965,6 +997,44 @@ export class HttpServer extends BaseServer {
     const a = req.socket.localAddress ?? 'localhost';
     const h = a.includes(':') ? `[${a}]` : a;
     return `${scheme}${h}:${req.socket.localPort ?? 80}`;
+  }
+}
+
+function writeLogLine(log: LogSink, text: string): void {
+  try {
+    log.write(text);
+  } catch (err) {
+    getHub().reportError(err, 'HttpServer access log');
+  }
+}
+
+/**
+ * Access-log lines for process.stderr/stdout (the default sink) not written yet: the lines of one
+ * turn of Node's loop go out in one write (a write to a file or pipe is a syscall; one per request
+ * cost a quarter of a hello-world request), at the end of that turn or when the process exits.
+ */
+const stdPending = new Map<LogSink, string>();
+let stdFlushing = false;
+
+function queueStdLine(log: LogSink, line: string): void {
+  const before = stdPending.get(log);
+  stdPending.set(log, before === undefined ? line : before + line);
+  if (stdFlushing) return;
+  stdFlushing = true;
+  if (!stdExitHook) {
+    stdExitHook = true;
+    process.once('exit', flushStdLines);
+  }
+  setImmediate(flushStdLines);
+}
+
+let stdExitHook = false;
+
+function flushStdLines(): void {
+  stdFlushing = false;
+  for (const [log, text] of stdPending) {
+    stdPending.delete(log);
+    writeLogLine(log, text);
   }
 }
 
@@ -1231,32 +1301,37 @@ async function runFetch(g: RequestGreenlet): Promise<void> {
 }
 
 /**
- * Settle `p` within a few microtasks when it can (a body read from a string, bytes or an
- * in-memory stream does); else wait for it through `until` (a kill or `Timeout` lands there).
- * No hub round trip and no loop turn when the value is already on its way.
+ * Where the outcome of the body read in flight lands: one per response, its two handlers made
+ * once (no closure, no `.catch` promise per read: a stream of 1000 pieces makes 1000 reads).
+ * Reads settle in order and a new one starts only once the last has settled, so the box always
+ * describes the latest read. A read left pending by a kill (landing in the drain wait) settles
+ * into it harmlessly: never an unhandled rejection.
  */
-async function readSoon(
-  p: Promise<Read>,
-  res: ServerResponse,
-  reader: ReadableStreamDefaultReader,
-): Promise<Read> {
-  let st = 0;
-  let v: unknown;
-  p.then(
-    (x) => {
-      st = 1;
-      v = x;
-    },
-    (e: unknown) => {
-      st = 2;
-      v = e;
-    },
-  );
-  for (let i = 0; i < 4 && st === 0; i++) await RESOLVED;
-  if (st === 1) return v as Read;
-  if (st === 2) throw v;
-  guardBody(res, reader);
-  return (await until(p)) as Read;
+class ReadBox {
+  /** 0: pending, 1: value in `v`, 2: error in `v`. */
+  st = 0;
+  v: unknown = undefined;
+  readonly #ok = (x: Read): void => {
+    this.st = 1;
+    this.v = x;
+  };
+  readonly #err = (e: unknown): void => {
+    this.st = 2;
+    this.v = e;
+  };
+
+  watch(p: Promise<Read>): Promise<Read> {
+    this.st = 0;
+    this.v = undefined;
+    p.then(this.#ok, this.#err);
+    return p;
+  }
+
+  /** The settled read's result; throws its error. */
+  take(): Read {
+    if (this.st === 2) throw this.v;
+    return this.v as Read;
+  }
 }
 
 const kGuard = Symbol('verdant.http.guard');
@@ -1330,9 +1405,20 @@ async function sendResponse(
     return;
   }
   const reader = body.getReader();
+  const box = new ReadBox();
   let done = false;
   try {
-    const first = await readSoon(reader.read() as Promise<Read>, res, reader);
+    // A read settled within a few microtasks (a body from a string, bytes or an in-memory
+    // stream) is taken without a hub round trip; else it is waited for through `until` (a kill
+    // or `Timeout` lands there).
+    let next: Promise<Read> | null = box.watch(reader.read() as Promise<Read>);
+    for (let i = 0; i < 4 && box.st === 0; i++) await RESOLVED;
+    let first: Read;
+    if (box.st !== 0) first = box.take();
+    else {
+      guardBody(res, reader);
+      first = (await until(next)) as Read;
+    }
     if (first.done) {
       if (!hasLength && !head) flat.push('content-length', '0');
       writeHead(res, status, response.statusText, flat);
@@ -1341,26 +1427,12 @@ async function sendResponse(
       return;
     }
     let piece = toBytes(first.value);
-    // A read may be left pending when a kill lands elsewhere (the drain wait): never unhandled.
-    let next: Promise<Read> | null = reader.read() as Promise<Read>;
-    next.catch(ignore);
+    next = box.watch(reader.read() as Promise<Read>);
     // Does the end follow at once? A few microtasks, then one turn of Node's loop.
-    let st = 0;
-    let soon: Read | undefined;
-    next.then(
-      (x) => {
-        st = 1;
-        soon = x;
-      },
-      () => {
-        st = 2;
-      },
-    );
-    for (let i = 0; i < 3 && st === 0; i++) await RESOLVED;
+    for (let i = 0; i < 3 && box.st === 0; i++) await RESOLVED;
     let probe: Read | typeof PENDING;
-    if (st === 1) probe = soon as Read;
-    else if (st === 2)
-      probe = await next; // throws the stream's error
+    if (box.st !== 0)
+      probe = box.take(); // throws the stream's error
     else {
       guardBody(res, reader);
       probe = (await until(Promise.race([next, nextTurn()]))) as Read | typeof PENDING;
@@ -1391,17 +1463,17 @@ async function sendResponse(
         // A piece already on its way is taken without a hub round trip, but every 16th read
         // goes through `until` so that a kill lands and other greenlets run even when the
         // client takes everything at once.
+        if ((k & 15) !== 0) for (let i = 0; i < 4 && box.st === 0; i++) await RESOLVED;
         probe =
-          (k & 15) === 0
-            ? ((await until(next as Promise<Read>)) as Read)
-            : await readSoon(next as Promise<Read>, res, reader);
+          (k & 15) !== 0 && box.st !== 0
+            ? box.take()
+            : ((await until(next as Promise<Read>)) as Read);
       }
       next = null;
       if (probe.done) break;
       piece = toBytes(probe.value);
       probe = PENDING;
-      next = reader.read() as Promise<Read>;
-      next.catch(ignore);
+      next = box.watch(reader.read() as Promise<Read>);
     }
     res.end();
     done = true;

@@ -358,6 +358,55 @@ describe('Group (test__greenletset.py)', () => {
       assert.equal(s.has(g), true);
       assert.equal(await g.get(), 'ran');
     }));
+
+  test('a greenlet in several groups: each tracks it, in order, until it leaves that group', () =>
+    runVirtual(async () => {
+      const a = new Group();
+      const b = new Group();
+      const c = new Pool(3);
+      const x = spawn(sleep, 10);
+      const y = spawn(sleep, 20);
+      const z = spawn(sleep, 30);
+      const name = new Map<Greenlet, string>([
+        [x, 'x'],
+        [y, 'y'],
+        [z, 'z'],
+      ]);
+      const ids = (grp: Group): string[] => [...grp].map((g) => name.get(g) as string);
+      a.add(x);
+      a.add(y);
+      b.add(y); // y is already listed by a
+      b.add(x);
+      c.add(z);
+      c.add(x);
+      c.add(y);
+      assert.deepEqual(ids(a), ['x', 'y']);
+      assert.equal(b.size, 2);
+      assert.deepEqual(ids(b).sort(), ['x', 'y']);
+      assert.deepEqual(ids(c), ['z', 'x', 'y']);
+      a.discard(x); // leaves a only
+      assert.equal(a.has(x), false);
+      assert.ok(b.has(x) && c.has(x));
+      assert.deepEqual(ids(c), ['z', 'x', 'y']);
+      a.add(x); // back in a, now after y
+      assert.deepEqual(ids(a), ['y', 'x']);
+      c.discard(y);
+      assert.deepEqual(ids(c), ['z', 'x']);
+      assert.equal(c.freeCount(), 1);
+      a.add(z); // listed by c: a keeps it aside, after its listed members
+      assert.deepEqual(ids(a), ['y', 'x', 'z']);
+      await x.join(); // x dies: every group it is in drops it (one hub step later)
+      await sleep(0);
+      assert.deepEqual(ids(a), ['y', 'z']);
+      assert.deepEqual(ids(b), ['y']);
+      assert.deepEqual(ids(c), ['z']);
+      assert.equal(await b.join(), true);
+      assert.equal(a.size, 1);
+      assert.equal(await a.join(), true);
+      assert.equal(c.size, 0);
+      assert.equal(c.freeCount(), 3);
+      assert.equal(b.has(y) || a.has(z), false);
+    }));
 });
 
 describe('Group.spawn and Pool.spawn', () => {

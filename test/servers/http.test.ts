@@ -2,6 +2,7 @@
 // access log, back-pressure, graceful stop under load, close, Pool, TLS. gevent's
 // test__pywsgi.py (client disconnect, logging) and gevent#1817 / eventlet#188 (graceful stop).
 import assert from 'node:assert/strict';
+import { spawn as spawnProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -278,6 +279,57 @@ test('the access log: one common-log-format line per request; null disables it',
   assert.equal(quiet.log, null);
 });
 
+test('the default access log goes to stderr, one line per request, none lost at exit', async () => {
+  // Lines for process.stderr are written once per turn of Node's loop: a real child process shows
+  // every line arrives whole and in order, also the one written just before process.exit().
+  const http = new URL('../../src/servers/http.js', import.meta.url).href;
+  const child = spawnProcess(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { HttpServer } = await import(${JSON.stringify(http)});
+       const s = new HttpServer(['127.0.0.1', 0], (req, res) => {
+         res.end('ok');
+         if (req.url === '/last') res.on('finish', () => setImmediate(() => process.exit(0)));
+       });
+       await s.start();
+       console.log('port', s.serverPort);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /port (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`child exited with ${code}: ${err}`)));
+    });
+    for (const path of ['/a', '/b', '/last']) {
+      await (await fetch(`http://127.0.0.1:${port}${path}`)).text();
+    }
+    const code = await new Promise((resolve) => {
+      if (child.exitCode !== null) resolve(child.exitCode);
+      else child.once('exit', resolve);
+    });
+    assert.equal(code, 0);
+    const lines = err.split('\n').filter((l) => l !== '');
+    assert.deepEqual(
+      lines.map((l) => /"GET (\S+) HTTP\/1\.1" 200 2 \d+\.\d{6}$/.exec(l)?.[1]),
+      ['/a', '/b', '/last'],
+    );
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 test('a Node handler may leave its response open for its own code to end', async () => {
   const pending: ServerResponse[] = [];
   const server = await serve((_req: IncomingMessage, res: ServerResponse) => {
@@ -444,6 +496,31 @@ test('close() drops every connection at once and kills the request greenlets', a
   await sleep(10);
   assert.ok(killed);
   assert.equal(server.closed, true);
+});
+
+test('spawn: a request queued for a full Pool starts as soon as the running one ends', async () => {
+  // Pool(1): the second request waits; the end of the first frees the slot and must start it
+  // at once, not when some later request ends (there is none here).
+  const started: string[] = [];
+  const server = await serve(
+    async (req: Request) => {
+      const path = new URL(req.url).pathname;
+      started.push(path);
+      if (path === '/slow') await sleep(30);
+      return new Response(path);
+    },
+    { spawn: new Pool(1) },
+  );
+  const base = `http://127.0.0.1:${server.serverPort}`;
+  const slow = fetch(`${base}/slow`).then((r) => r.text());
+  await sleep(10);
+  const t0 = Date.now();
+  const next = await (await fetch(`${base}/next`, { signal: AbortSignal.timeout(2000) })).text();
+  assert.equal(next, '/next');
+  assert.equal(await slow, '/slow');
+  assert.deepEqual(started, ['/slow', '/next']);
+  assert.ok(Date.now() - t0 < 1500, 'the queued request started when the slot freed');
+  await server.stop();
 });
 
 test('spawn: a Pool bounds the requests running at once; the others wait their turn', async () => {
