@@ -10,6 +10,8 @@ const mem = () => {
   globalThis.gc?.();
   return process.memoryUsage();
 };
+// How long the connections sit idle before the measure (ms).
+const SETTLE_MS = Number(process.env.BENCH_IDLE_SETTLE_MS ?? 200);
 let base = null;
 let count = 0;
 let reported = false;
@@ -29,7 +31,7 @@ function report() {
   );
 }
 function opened() {
-  if (++count === n) setTimeout(report, 200);
+  if (++count === n) setTimeout(report, SETTLE_MS);
 }
 // The driver's "report now, with the connections you have" (some of its connections failed).
 process.on('SIGUSR2', () => setTimeout(report, 200));

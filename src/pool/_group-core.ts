@@ -26,7 +26,9 @@ import { Greenlet, type KillOptions } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
 import {
   checkKillException,
+  kAddLink,
   kQuietLink,
+  type LinkEntry,
   NONE,
   readWaitOptions,
   rejectWait,
@@ -403,12 +405,33 @@ export class GroupCore {
 
   #admit(g: Greenlet): void {
     this.#members.add(g);
-    g[kQuietLink](this.#onExit);
+    g[kAddLink](this.#exitEntry);
+  }
+
+  /**
+   * Make `g` a member with a slot already taken, its membership being `entry`: a quiet link
+   * entry shared by every member it serves, whose callback calls `_exit(g)` first (a server's
+   * handler greenlets: membership and "close the client" in one entry, so a handler holds one
+   * link and no array of links).
+   * @internal
+   */
+  _admitEntry(g: Greenlet, entry: LinkEntry): void {
+    this.#members.add(g);
+    g[kAddLink](entry);
   }
 
   /** The membership link: the hub calls it right after a member dies. */
   readonly #onExit = (g: Greenlet): void => {
     if (this.#members.has(g)) this.#remove(g);
+  };
+
+  /** The membership link's one entry, shared by every member (no link object per member). */
+  readonly #exitEntry: LinkEntry = {
+    cb: this.#onExit as LinkEntry['cb'],
+    kind: 'any',
+    quiet: true,
+    spawn: false,
+    direct: false,
   };
 
   #remove(g: Greenlet): void {

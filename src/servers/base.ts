@@ -32,7 +32,7 @@
  */
 import { Cancellation } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
-import { getHub, kAddLink, type LinkEntry, type WaitOptions } from '../core/lowlevel.js';
+import { getHub, kQuietLink, type LinkEntry, type WaitOptions } from '../core/lowlevel.js';
 import { type Address, parseAddress } from '../io/_errors.js';
 import { Socket } from '../io/socket.js';
 import { Group, Pool } from '../pool/index.js';
@@ -97,21 +97,6 @@ export function parseListener(listener: unknown, where: string): ListenerSpec {
   return t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port };
 }
 
-/**
- * The quiet link entry of each `onEnd` callback, made once and shared by every handler greenlet
- * it serves: a link object per connection is 64 bytes of every idle connection (issue 16).
- */
-const endLinks = new WeakMap<(g: Greenlet) => void, LinkEntry>();
-
-function endLink(onEnd: (g: Greenlet) => void): LinkEntry {
-  let e = endLinks.get(onEnd);
-  if (e === undefined) {
-    e = { cb: onEnd as LinkEntry['cb'], kind: 'any', quiet: true, spawn: false, direct: false };
-    endLinks.set(onEnd, e);
-  }
-  return e;
-}
-
 function makePool(spawn: unknown, where: string): Group {
   if (spawn === undefined || spawn === null) return new Group();
   if (spawn instanceof Group) return spawn;
@@ -141,6 +126,7 @@ export abstract class BaseServer {
   #stopped = new Event();
   #loop: Greenlet | null = null;
   #starting: Promise<void> | null = null;
+  #end: { onEnd: (g: Greenlet) => void; entry: LinkEntry } | null = null;
 
   constructor(listener: Listener, options: BaseServerOptions = {}, where = 'Server') {
     this.listener = parseListener(listener, where);
@@ -341,9 +327,43 @@ export abstract class BaseServer {
     args: A,
     onEnd?: (g: Greenlet) => void,
   ): Promise<Greenlet> {
-    const g = await this.pool.spawn(fn, ...args);
-    if (onEnd !== undefined) g[kAddLink](endLink(onEnd));
+    const pool = this.pool;
+    const proto = Object.getPrototypeOf(pool);
+    if (onEnd === undefined || (proto !== Pool.prototype && proto !== Group.prototype)) {
+      // A Group subclass may override spawn/add: go through them, and link onEnd on its own.
+      const g = await pool.spawn(fn, ...args);
+      if (onEnd !== undefined) g[kQuietLink](onEnd);
+      return g;
+    }
+    if (!pool._takeSlot()) await pool._waitSlot(); // a kill lands here, holding no slot
+    const g = new Greenlet(fn, ...args);
+    pool._admitEntry(g, this.#endEntry(onEnd));
+    g.start();
     return g;
+  }
+
+  /**
+   * The one quiet link entry shared by every handler greenlet of this server: it ends the pool
+   * membership, then runs `onEnd`. One link per handler and no link object per handler: a link
+   * object and the array of two links were 128 bytes of every idle connection (issue 16).
+   */
+  #endEntry(onEnd: (g: Greenlet) => void): LinkEntry {
+    const e = this.#end;
+    if (e !== null && e.onEnd === onEnd) return e.entry;
+    const pool = this.pool;
+    const cb = (g: Greenlet): void => {
+      pool._exit(g);
+      onEnd(g);
+    };
+    const entry: LinkEntry = {
+      cb: cb as LinkEntry['cb'],
+      kind: 'any',
+      quiet: true,
+      spawn: false,
+      direct: false,
+    };
+    this.#end = { onEnd, entry };
+    return entry;
   }
 
   /** `<StreamServer 127.0.0.1:8000>`. */
