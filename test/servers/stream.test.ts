@@ -324,6 +324,37 @@ describe('StreamServer', () => {
     }
   });
 
+  test('a Group subclass given as spawn is used through its own spawn, and the client still closes when the handler ends', async () => {
+    const added: Greenlet[] = [];
+    class Counting extends Group {
+      override async spawn<R, A extends unknown[]>(
+        fn: (...args: A) => R | PromiseLike<R>,
+        ...args: A
+      ): Promise<Greenlet<Awaited<R>>> {
+        const g = await super.spawn(fn, ...args);
+        added.push(g);
+        return g;
+      }
+    }
+    const group = new Counting();
+    const server = new StreamServer(
+      ['127.0.0.1', 0],
+      async (sock: Socket) => {
+        await sock.sendall('bye');
+      },
+      { spawn: group },
+    );
+    await server.start();
+    const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+    assert.equal(text(await recvExactly(c, 3)), 'bye');
+    // The handler ended: the server closed the client, so the peer reads the end of stream.
+    assert.equal((await c.recv(10)).length, 0);
+    assert.equal(added.length, 1);
+    assert.equal(group.size, 0);
+    c.close();
+    await server.stop();
+  });
+
   test('a TLS server serves TLS clients', async () => {
     const { key, cert } = await testCert();
     const server = new StreamServer(['127.0.0.1', 0], echo, { tls: { key, cert } });
