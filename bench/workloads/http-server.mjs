@@ -12,6 +12,9 @@
 //   stream-bare     node:http, a res.write loop that waits for 'drain' when write() says so
 //   stream-verdant  verdant HttpServer, a Fetch handler whose body is a ReadableStream
 //   stream-gen      the same with an async generator as the body (undici copies each piece)
+//   stream-from     the same generator as the body through `ReadableStream.from` (no copy)
+//   stream-node     verdant HttpServer, a Node handler running stream-bare's res.write loop,
+//                   its 'drain' wait through verdant's `until` (a kill or Timeout lands there)
 // WebSocket echo (every message sent back):
 //   ws-bare     a `ws` WebSocketServer on node:http (never imports verdant)
 //   ws-verdant  verdant HttpServer {websocket}, `for await (const m of ws) await ws.send(m)`
@@ -33,19 +36,21 @@ function nodeHandler(_req, res) {
   res.end(BODY);
 }
 
-async function streamBare(_req, res) {
+async function streamBare(_req, res, wait = (p) => p) {
   res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
   for (let i = 0; i < CHUNKS; i++) {
     if (!res.write(CHUNK)) {
-      await new Promise((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done);
-        res.on('close', done);
-      });
+      await wait(
+        new Promise((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        }),
+      );
       if (res.destroyed) return;
     }
   }
@@ -96,6 +101,14 @@ if (kind === 'bare') {
       });
       return new Response(body, { headers: { 'Content-Type': 'application/octet-stream' } });
     };
+  } else if (kind === 'stream-from') {
+    app = () =>
+      new Response(ReadableStream.from(chunks()), {
+        headers: { 'Content-Type': 'application/octet-stream' },
+      });
+  } else if (kind === 'stream-node') {
+    const { until } = await dist('index.js');
+    app = (req, res) => streamBare(req, res, until);
   } else if (kind === 'stream-gen') {
     app = () => new Response(chunks(), { headers: { 'Content-Type': 'application/octet-stream' } });
   } else if (kind === 'ws-verdant') {

@@ -3,6 +3,7 @@
 // test__pywsgi.py (client disconnect, logging) and gevent#1817 / eventlet#188 (graceful stop).
 import assert from 'node:assert/strict';
 import { spawn as spawnProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -236,6 +237,38 @@ test('streaming waits for a slow client (back-pressure): the producer is not run
     `produced ${produced} pieces of 64 KiB for a paused client`,
   );
   c.destroy();
+  await server.stop();
+});
+
+test('a Node handler streaming with res.write waits for drain through until: held back by a paused client, killed there when it leaves', async () => {
+  let written = 0;
+  let endedWith: unknown = 'not ended';
+  const server = await serve(async (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+    const piece = new Uint8Array(65536);
+    try {
+      for (let i = 0; i < 10000; i++) {
+        written++;
+        if (!res.write(piece)) await until(once(res, 'drain'));
+      }
+      res.end();
+      endedWith = 'the end';
+    } catch (err) {
+      endedWith = err;
+      throw err;
+    }
+  });
+  const c = new RawClient(server.serverPort as number);
+  c.sock.pause();
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await sleepReal(300);
+  assert.ok(written > 0 && written < 400, `wrote ${written} pieces of 64 KiB for a paused client`);
+  c.destroy();
+  for (let i = 0; i < 100 && endedWith === 'not ended'; i++) await sleepReal(10);
+  assert.ok(endedWith instanceof GreenletExit, `the handler ended with ${String(endedWith)}`);
+  const n = written;
+  await sleepReal(30);
+  assert.equal(written, n, 'nothing more is written');
   await server.stop();
 });
 
