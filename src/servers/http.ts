@@ -926,7 +926,10 @@ export class HttpServer extends BaseServer {
     const res = g.res;
     const reqs = (res.socket as ConnSocket | null)?.[kConn]?.reqs;
     if (reqs !== undefined) {
-      if (reqs[0] === g) reqs.shift();
+      // pop() for the usual lone request: shift() emptying the array drops its backing store,
+      // so the next push() allocated a new one (~150 bytes per request).
+      if (reqs.length === 1 && reqs[0] === g) reqs.pop();
+      else if (reqs[0] === g) reqs.shift();
       else {
         const i = reqs.indexOf(g);
         if (i >= 0) reqs.splice(i, 1);
