@@ -27,7 +27,6 @@ import { getHub } from '../core/hub.js';
 import {
   checkKillException,
   kAddLink,
-  kQuietLink,
   type LinkEntry,
   NONE,
   readWaitOptions,
@@ -385,17 +384,6 @@ export class GroupCore {
       this.#members.add(g);
       g.rawlink(listener);
     }
-  }
-
-  /**
-   * Make `g` a member with a slot already taken, its membership being the quiet link `onExit`,
-   * which must call `_exit(g)` first: one link per member instead of two (the HTTP server's
-   * request greenlets).
-   * @internal
-   */
-  _admitQuiet(g: Greenlet, onExit: (g: Greenlet) => void): void {
-    this.#members.add(g);
-    g[kQuietLink](onExit);
   }
 
   /** A member died: remove it (a no-op if it is not a member any more). @internal */

@@ -76,7 +76,7 @@ import type { Duplex } from 'node:stream';
 import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
-import { isPromiseLike, returnUndefined, settleShape } from '../core/lowlevel.js';
+import { isPromiseLike, type LinkEntry, returnUndefined, settleShape } from '../core/lowlevel.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
@@ -913,9 +913,10 @@ export class HttpServer extends BaseServer {
     this.#inflight.add(g);
     if (this.#stopping) closeAfter(res);
     if (this.log !== null) this.#logOnClose(req, res);
-    // The pool's membership and the server's bookkeeping share one quiet link (#onDone leaves
-    // the pool first, so a request waiting for a slot gets the one this request frees).
-    this.pool._admitQuiet(g, this.#onDone);
+    // The pool's membership and the server's bookkeeping share one quiet link entry, the same
+    // for every request (#onDone leaves the pool first, so a request waiting for a slot gets the
+    // one this request frees): no link object per request.
+    this.pool._admitEntry(g, this.#doneEntry);
     g.start();
   }
 
@@ -950,6 +951,15 @@ export class HttpServer extends BaseServer {
       if (!res2.destroyed) this.#dispatch(req2, res2);
     }
     if (this.#idle !== null) this._checkIdle();
+  };
+
+  /** #onDone as the quiet link entry every request greenlet shares. */
+  readonly #doneEntry: LinkEntry = {
+    cb: this.#onDone as LinkEntry['cb'],
+    kind: 'any',
+    quiet: true,
+    spawn: false,
+    direct: false,
   };
 
   #logOnClose(req: IncomingMessage, res: ServerResponse): void {
