@@ -1,19 +1,38 @@
+/**
+ * verdant/websocket: blocking-style WebSockets on `ws` (gevent-websocket's shape).
+ *
+ * Design note — what one echoed message costs.
+ * - A message that finds a receiver wakes it directly (`#onMessage`); otherwise it is buffered.
+ *   A receive (and the `for await` iterator's `next()`, whose wait resolves with the
+ *   `IteratorResult` itself: no async generator in between) parks a pooled Waiter. A woken receive
+ *   killed before it resumes hands its message back to the next receiver or the buffer's head
+ *   (tests: test/servers/websocket.test.ts "a killed receive() loses no message", "for await is a
+ *   cancel point that loses no message").
+ * - `send()` passes one per-socket write callback to `ws` and counts frames: when the kernel took
+ *   the frame in the call itself (`bufferedAmount` is 0 after it) the send resolves at once, with
+ *   no wait, promise or closure of its own. Otherwise the sender waits, holding its frame's
+ *   sequence number, until `ws` has called the callback that many times (writes complete in
+ *   order); a kill or Timeout there ends the wait and the frame still goes out (tests: "send()
+ *   resolves once flushed", "a send() waiting for its flush is a cancel point").
+ *
+ * @module
+ */
 import { type RawData, WebSocket as RawWebSocket, type ClientOptions as WsClientOptions } from 'ws';
 import { until } from '../core/api.js';
 import {
-  getHub,
   ioEnded,
   ioStarted,
   NONE,
+  obtainWaiter,
   readWaitOptions,
   rejectWait,
+  throwTimeout,
   Waiter,
   WaitList,
   type WaitOptions,
   type WaitOwner,
   waitArgs,
 } from '../core/lowlevel.js';
-import { Timeout } from '../core/timeout.js';
 
 /** A message: text frames as `string`, binary frames as `Uint8Array`. */
 export type Message = string | Uint8Array;
@@ -47,10 +66,6 @@ export interface ConnectOptions extends WaitOptions {
 
 const DEFAULT_MAX = 16 * 1024 * 1024;
 
-function throwTimeout(): never {
-  throw new Timeout();
-}
-
 function describe(x: unknown): string {
   if (x === null) return 'null';
   return typeof x === 'string' ? JSON.stringify(x) : typeof x;
@@ -64,6 +79,42 @@ function toMessage(data: RawData, isBinary: boolean): Message {
   }
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** A receive wait's `data` bits: its I/O is counted (cleared once uncounted) … */
+const IO = 1;
+/** … and it stands for the async iterator's `next()`: it resolves with an `IteratorResult`. */
+const ITER = 2;
+const SEND_TEXT = { binary: false };
+const SEND_BINARY = { binary: true };
+const SENT: Promise<void> = Promise.resolve();
+const END: IteratorResult<Message, undefined> = Object.freeze({ value: undefined, done: true });
+
+/** What a receive wait holds when woken with `m` (`null`: closed). */
+function held(w: Waiter, m: Message | null): unknown {
+  if (((w.data as number) & ITER) === 0) return m;
+  return m === null ? END : { value: m, done: false };
+}
+
+/** The message a woken receive wait held (what {@link held} made of it). */
+function unheld(w: Waiter): Message | null {
+  const v = w.value;
+  if (((w.data as number) & ITER) === 0) return v as Message | null;
+  const r = v as IteratorResult<Message, undefined>;
+  return r.done === true ? null : r.value;
+}
+
+/**
+ * The waits of senders whose frame `ws` has not flushed yet, oldest first (`w.data`: the frame's
+ * sequence number). Each counts as I/O until woken or withdrawn.
+ */
+class Senders extends WaitList {
+  override abortWait(w: Waiter, wasWoken: boolean): void {
+    if (!wasWoken) {
+      this.remove(w);
+      ioEnded(w.hub);
+    }
+  }
 }
 
 /**
@@ -98,6 +149,11 @@ export class WebSocket {
   readonly #raw: RawWebSocket;
   readonly #queue: Message[] = [];
   readonly #receivers = new WaitList(this);
+  /** Senders waiting for their frame to be flushed; made at the first such wait. */
+  #senders: Senders | null = null;
+  /** Frames handed to `ws`, and frames whose write callback `ws` has called. */
+  #issued = 0;
+  #flushed = 0;
   #closed = false;
   #closeCode: number | null = null;
   #closeReason = '';
@@ -135,7 +191,7 @@ export class WebSocket {
   readonly #onMessage = (data: RawData, isBinary: boolean): void => {
     const m = toMessage(data, isBinary);
     const w = this.#receivers.shiftLive();
-    if (w !== null) w.wake(m);
+    if (w !== null) w.wake(held(w, m));
     else this.#queue.push(m);
   };
 
@@ -146,7 +202,28 @@ export class WebSocket {
     if (this.#pingTimer !== null) clearInterval(this.#pingTimer);
     this.#pingTimer = null;
     for (let w = this.#receivers.shiftLive(); w !== null; w = this.#receivers.shiftLive()) {
-      w.wake(null);
+      w.wake(held(w, null));
+    }
+    // `ws` calls every write callback before 'close'; a sender still waiting is not left hanging.
+    const senders = this.#senders;
+    if (senders !== null) {
+      for (let w = senders.shiftLive(); w !== null; w = senders.shiftLive()) {
+        ioEnded(w.hub);
+        w.wakeError(new Error('WebSocket closed before the message was sent'));
+      }
+    }
+  };
+
+  /** `ws`'s write callback, called once per frame, in order: wakes the senders it flushed. */
+  readonly #onFlushed = (err?: Error | null): void => {
+    const n = ++this.#flushed;
+    const senders = this.#senders;
+    if (senders === null) return;
+    for (let w = senders.first; w !== null && (w.data as number) <= n; w = senders.first) {
+      senders.remove(w);
+      ioEnded(w.hub);
+      if (err != null && w.data === n) w.wakeError(err);
+      else w.wake(undefined);
     }
   };
 
@@ -195,46 +272,46 @@ export class WebSocket {
     if (err !== NONE) return rejectWait(err);
     if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift() as Message);
     if (this.#closed) return Promise.resolve(null);
-    const w = new Waiter<Message | null>(this.#owner, throwTimeout);
+    return this.#wait(IO, waitArgs.timeout, waitArgs.signal) as Promise<Message | null>;
+  }
+
+  /** Park a receive (`bits`: IO, and ITER for the iterator's `next()`). */
+  #wait(bits: number, timeout: number | null, signal: AbortSignal | null): Promise<unknown> {
+    const w = obtainWaiter<unknown>(this.#owner, throwTimeout);
     this.#receivers.push(w);
-    ioStarted(getHub());
-    w.data = true;
-    return w.start(waitArgs.timeout, waitArgs.signal);
+    ioStarted(w.hub);
+    w.data = bits;
+    return w.start(timeout, signal);
   }
 
   /** The wait protocol's side of this socket, kept off its public surface. */
   readonly #owner: WaitOwner & { target: object } = {
     target: this,
     abortWait: (w: Waiter, held: boolean): void => this.#abortWait(w, held),
-    commitWait: (w: Waiter): void => this.#ioDone(w),
+    commitWait: ioDone,
   };
 
   /** An interrupted receive gives back what it held. */
-  #abortWait(w: Waiter, held: boolean): void {
-    this.#ioDone(w);
-    if (!held) {
+  #abortWait(w: Waiter, wasWoken: boolean): void {
+    ioDone(w);
+    if (!wasWoken) {
       this.#receivers.remove(w);
       return;
     }
-    const m = w.value as Message | null;
+    const m = unheld(w);
     if (m === null) return;
     const next = this.#receivers.shiftLive();
-    if (next !== null) next.wake(m);
+    if (next !== null) next.wake(held(next, m));
     else this.#queue.unshift(m);
-  }
-
-  #ioDone(w: Waiter): void {
-    if (w.data === true) {
-      w.data = false;
-      ioEnded(getHub());
-    }
   }
 
   /**
    * Send a message: a string as a text frame, bytes as a binary frame. Resolves when `ws` has
-   * handed the frame to the kernel (back-pressure).
+   * handed the frame to the kernel (back-pressure): at once, without switching, when the kernel
+   * took it in the call itself.
    *
-   * A switch point. A kill or `Timeout` ends the wait; the frame, already queued, still goes out.
+   * A switch point when the frame waits to be flushed. A kill or `Timeout` ends the wait; the
+   * frame, already queued, still goes out.
    * @param data - the message
    * @param options - `{timeout, signal}` or a timeout in ms
    * @throws an Error when the connection is closed; TypeError for a bad `data` (rejects)
@@ -242,28 +319,28 @@ export class WebSocket {
   send(data: Message | ArrayBuffer, options?: WaitOptions | number | null): Promise<void> {
     const err = readWaitOptions(options, 'WebSocket.send');
     if (err !== NONE) return rejectWait(err);
-    if (
-      typeof data !== 'string' &&
-      !(data instanceof Uint8Array) &&
-      !(data instanceof ArrayBuffer)
-    ) {
+    const text = typeof data === 'string';
+    if (!text && !(data instanceof Uint8Array) && !(data instanceof ArrayBuffer)) {
       return Promise.reject(
         new TypeError(`WebSocket.send: data must be a string or bytes, got ${describe(data)}`),
       );
     }
-    if (this.#raw.readyState !== RawWebSocket.OPEN) {
+    const raw = this.#raw;
+    if (raw.readyState !== RawWebSocket.OPEN) {
       return Promise.reject(new Error('Cannot send on a WebSocket that is closed'));
     }
+    raw.send(data, text ? SEND_TEXT : SEND_BINARY, this.#onFlushed);
+    const seq = ++this.#issued;
+    // Nothing left in `ws`'s or the socket's buffers: the kernel has the frame already.
+    if (raw.bufferedAmount === 0) return SENT;
+    if (this.#senders === null) this.#senders = new Senders(this);
     const timeout = waitArgs.timeout;
     const signal = waitArgs.signal;
-    return until(
-      new Promise<void>((resolve, reject) => {
-        this.#raw.send(data, { binary: typeof data !== 'string' }, (e?: Error) =>
-          e ? reject(e) : resolve(),
-        );
-      }),
-      { timeout, signal },
-    );
+    const w = new Waiter<void>(this.#senders, throwTimeout);
+    w.data = seq;
+    this.#senders.push(w);
+    ioStarted(w.hub);
+    return w.start(timeout, signal);
   }
 
   /**
@@ -285,12 +362,29 @@ export class WebSocket {
   }
 
   /** `for await (const msg of ws)`: every message until the connection closes. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
-    for (;;) {
-      const m = await this.receive();
-      if (m === null) return;
-      yield m;
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
+    return {
+      next: (): Promise<IteratorResult<Message, undefined>> => {
+        if (this.#queue.length > 0) {
+          return Promise.resolve({ value: this.#queue.shift() as Message, done: false });
+        }
+        if (this.#closed) return Promise.resolve(END);
+        return this.#wait(IO | ITER, null, null) as Promise<IteratorResult<Message, undefined>>;
+      },
+      return: (): Promise<IteratorResult<Message, undefined>> => Promise.resolve(END),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+}
+
+/** A receive's I/O is over: it resumes or was withdrawn. */
+function ioDone(w: Waiter): void {
+  const bits = w.data as number;
+  if ((bits & IO) !== 0) {
+    w.data = bits & ~IO;
+    ioEnded(w.hub);
   }
 }
 
