@@ -2,7 +2,7 @@
  * verdant/websocket: blocking-style WebSockets on `ws` (gevent-websocket's shape).
  *
  * Design note — what one echoed message costs.
- * - A message that finds a receiver wakes it directly (`#onMessage`); otherwise it is buffered.
+ * - A message that finds a receiver wakes it directly (`Inbox.deliver`); otherwise it is buffered.
  *   A receive (and the `for await` iterator's `next()`, whose wait resolves with the
  *   `IteratorResult` itself: no async generator in between) parks a pooled Waiter. A woken receive
  *   killed before it resumes hands its message back to the next receiver or the buffer's head
@@ -14,6 +14,12 @@
  *   sequence number, until `ws` has called the callback that many times (writes complete in
  *   order); a kill or Timeout there ends the wait and the frame still goes out (tests: "send()
  *   resolves once flushed", "a send() waiting for its flush is a cancel point").
+ *
+ * Design note — what one open socket holds beyond `ws`'s objects: the wrapper, its `Inbox` (the
+ * wait owner of receives, holding the buffer), one write callback, and a `Messages` iterator when
+ * iterated. `ws`'s listeners are shared functions that find the wrapper through a symbol on the
+ * raw socket, and keep-alive is one unref'd timer per interval for every socket using it, not a
+ * timer per socket (test: "keep-alive: a peer that answers pings stays").
  *
  * @module
  */
@@ -30,7 +36,6 @@ import {
   Waiter,
   WaitList,
   type WaitOptions,
-  type WaitOwner,
   waitArgs,
 } from '../core/lowlevel.js';
 
@@ -104,6 +109,91 @@ function unheld(w: Waiter): Message | null {
   return r.done === true ? null : r.value;
 }
 
+/** A receive's I/O is over: it resumes or was withdrawn. */
+function ioDone(w: Waiter): void {
+  const bits = w.data as number;
+  if ((bits & IO) !== 0) {
+    w.data = bits & ~IO;
+    ioEnded(w.hub);
+  }
+}
+
+/**
+ * The receiving side of one socket, and the wait owner of its receives: the messages nobody has
+ * taken yet and the receivers waiting, oldest first. One object per socket, no closures.
+ */
+class Inbox extends WaitList {
+  readonly queue: Message[] = [];
+  closed = false;
+
+  /** A message arrived: to the oldest live receiver, else to the buffer. */
+  deliver(m: Message): void {
+    const w = this.shiftLive();
+    if (w !== null) w.wake(held(w, m));
+    else this.queue.push(m);
+  }
+
+  /** The connection closed: every receiver gets `null` (the buffer stays to be drained). */
+  close(): void {
+    this.closed = true;
+    for (let w = this.shiftLive(); w !== null; w = this.shiftLive()) w.wake(held(w, null));
+  }
+
+  /** Park a receive (`bits`: IO, and ITER for the iterator's `next()`). */
+  wait(bits: number, timeout: number | null, signal: AbortSignal | null): Promise<unknown> {
+    const w = obtainWaiter<unknown>(this, throwTimeout);
+    this.push(w);
+    ioStarted(w.hub);
+    w.data = bits;
+    return w.start(timeout, signal);
+  }
+
+  /** The iterator's `next()`: an `IteratorResult`, at once when one is buffered or closed. */
+  next(): Promise<IteratorResult<Message, undefined>> {
+    if (this.queue.length > 0) {
+      return Promise.resolve({ value: this.queue.shift() as Message, done: false });
+    }
+    if (this.closed) return Promise.resolve(END);
+    return this.wait(IO | ITER, null, null) as Promise<IteratorResult<Message, undefined>>;
+  }
+
+  /** An interrupted receive gives back what it held. */
+  override abortWait(w: Waiter, wasWoken: boolean): void {
+    ioDone(w);
+    if (!wasWoken) {
+      this.remove(w);
+      return;
+    }
+    const m = unheld(w);
+    if (m !== null) {
+      const next = this.shiftLive();
+      if (next !== null) next.wake(held(next, m));
+      else this.queue.unshift(m);
+    }
+  }
+
+  commitWait(w: Waiter): void {
+    ioDone(w);
+  }
+}
+
+/** `for await (const msg of ws)`: every message until the connection closes. */
+class Messages implements AsyncIterableIterator<Message> {
+  readonly #inbox: Inbox;
+  constructor(inbox: Inbox) {
+    this.#inbox = inbox;
+  }
+  next(): Promise<IteratorResult<Message, undefined>> {
+    return this.#inbox.next();
+  }
+  return(): Promise<IteratorResult<Message, undefined>> {
+    return Promise.resolve(END);
+  }
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
+    return this;
+  }
+}
+
 /**
  * The waits of senders whose frame `ws` has not flushed yet, oldest first (`w.data`: the frame's
  * sequence number). Each counts as I/O until woken or withdrawn.
@@ -116,6 +206,17 @@ class Senders extends WaitList {
     }
   }
 }
+
+/** The raw socket's link back to its wrapper, so its listeners are shared functions. */
+const kSelf: unique symbol = Symbol('verdant.websocket');
+type Tagged = RawWebSocket & { [kSelf]: WebSocket };
+
+/** The sockets pinged every `interval` ms by one shared timer. */
+interface PingGroup {
+  readonly sockets: Set<WebSocket>;
+  timer: NodeJS.Timeout | null;
+}
+const pingGroups = new Map<number, PingGroup>();
 
 /**
  * One WebSocket connection (either end), with blocking-style `receive` and `send`.
@@ -147,35 +248,96 @@ class Senders extends WaitList {
  */
 export class WebSocket {
   readonly #raw: RawWebSocket;
-  readonly #queue: Message[] = [];
-  readonly #receivers = new WaitList(this);
+  readonly #inbox: Inbox = new Inbox(this);
   /** Senders waiting for their frame to be flushed; made at the first such wait. */
   #senders: Senders | null = null;
   /** Frames handed to `ws`, and frames whose write callback `ws` has called. */
   #issued = 0;
   #flushed = 0;
-  #closed = false;
   #closeCode: number | null = null;
   #closeReason = '';
-  #pingTimer: NodeJS.Timeout | null = null;
+  /** The keep-alive group this socket is in, or null. */
+  #pings: PingGroup | null = null;
   #alive = true;
 
   /** @internal */
   constructor(raw: RawWebSocket, pingInterval: number) {
     this.#raw = raw;
-    raw.on('message', this.#onMessage);
-    raw.on('close', this.#onClose);
-    raw.on('error', () => {}); // a 'close' always follows
-    raw.on('pong', () => {
-      this.#alive = true;
-    });
-    if (pingInterval > 0) {
-      this.#pingTimer = setInterval(this.#ping, pingInterval);
-      this.#pingTimer.unref();
+    (raw as Tagged)[kSelf] = this;
+    raw.on('message', WebSocket.#onMessage);
+    raw.on('close', WebSocket.#onClose);
+    raw.on('error', WebSocket.#onError);
+    raw.on('pong', WebSocket.#onPong);
+    if (pingInterval > 0) WebSocket.#joinPings(this, pingInterval);
+  }
+
+  // The listeners are shared by every socket: `ws` calls them with `this` = the raw socket.
+  static readonly #onMessage = function (
+    this: RawWebSocket,
+    data: RawData,
+    isBinary: boolean,
+  ): void {
+    (this as Tagged)[kSelf].#inbox.deliver(toMessage(data, isBinary));
+  };
+
+  static readonly #onError = function (this: RawWebSocket): void {
+    // a 'close' always follows
+  };
+
+  static readonly #onPong = function (this: RawWebSocket): void {
+    (this as Tagged)[kSelf].#alive = true;
+  };
+
+  static readonly #onClose = function (this: RawWebSocket, code: number, reason: Buffer): void {
+    const self = (this as Tagged)[kSelf];
+    self.#closeCode = code;
+    self.#closeReason = reason.toString();
+    WebSocket.#leavePings(self);
+    self.#inbox.close();
+    // `ws` calls every write callback before 'close'; a sender still waiting is not left hanging.
+    const senders = self.#senders;
+    if (senders !== null) {
+      for (let w = senders.shiftLive(); w !== null; w = senders.shiftLive()) {
+        ioEnded(w.hub);
+        w.wakeError(new Error('WebSocket closed before the message was sent'));
+      }
+    }
+  };
+
+  /**
+   * Keep-alive: one unref'd timer per interval for all sockets. Each tick pings every socket of
+   * the group and drops one that did not answer the previous tick's ping: a peer silent for a
+   * whole interval after a ping is dropped.
+   */
+  static #joinPings(self: WebSocket, interval: number): void {
+    let g = pingGroups.get(interval);
+    if (g === undefined) {
+      g = { sockets: new Set(), timer: null };
+      pingGroups.set(interval, g);
+    }
+    if (g.timer === null) {
+      const group = g;
+      g.timer = setInterval(() => {
+        for (const ws of group.sockets) ws.#ping();
+      }, interval);
+      g.timer.unref();
+    }
+    g.sockets.add(self);
+    self.#pings = g;
+  }
+
+  static #leavePings(self: WebSocket): void {
+    const g = self.#pings;
+    if (g === null) return;
+    self.#pings = null;
+    g.sockets.delete(self);
+    if (g.sockets.size === 0 && g.timer !== null) {
+      clearInterval(g.timer);
+      g.timer = null;
     }
   }
 
-  readonly #ping = (): void => {
+  #ping(): void {
     if (!this.#alive) {
       this.#raw.terminate();
       return;
@@ -186,33 +348,7 @@ export class WebSocket {
     } catch {
       // closing: the 'close' event follows
     }
-  };
-
-  readonly #onMessage = (data: RawData, isBinary: boolean): void => {
-    const m = toMessage(data, isBinary);
-    const w = this.#receivers.shiftLive();
-    if (w !== null) w.wake(held(w, m));
-    else this.#queue.push(m);
-  };
-
-  readonly #onClose = (code: number, reason: Buffer): void => {
-    this.#closed = true;
-    this.#closeCode = code;
-    this.#closeReason = reason.toString();
-    if (this.#pingTimer !== null) clearInterval(this.#pingTimer);
-    this.#pingTimer = null;
-    for (let w = this.#receivers.shiftLive(); w !== null; w = this.#receivers.shiftLive()) {
-      w.wake(held(w, null));
-    }
-    // `ws` calls every write callback before 'close'; a sender still waiting is not left hanging.
-    const senders = this.#senders;
-    if (senders !== null) {
-      for (let w = senders.shiftLive(); w !== null; w = senders.shiftLive()) {
-        ioEnded(w.hub);
-        w.wakeError(new Error('WebSocket closed before the message was sent'));
-      }
-    }
-  };
+  }
 
   /** `ws`'s write callback, called once per frame, in order: wakes the senders it flushed. */
   readonly #onFlushed = (err?: Error | null): void => {
@@ -229,7 +365,7 @@ export class WebSocket {
 
   /** True once the connection is closed or `close()` was called. */
   get closed(): boolean {
-    return this.#closed || this.#raw.readyState >= RawWebSocket.CLOSING;
+    return this.#inbox.closed || this.#raw.readyState >= RawWebSocket.CLOSING;
   }
 
   /** The close code received (1000 normal, 1006 dropped …), `null` while open. */
@@ -244,7 +380,7 @@ export class WebSocket {
 
   /** Messages received and not yet taken by `receive()`. */
   get buffered(): number {
-    return this.#queue.length;
+    return this.#inbox.queue.length;
   }
 
   /** The negotiated subprotocol (`''` when none). */
@@ -270,39 +406,10 @@ export class WebSocket {
   receive(options?: WaitOptions | number | null): Promise<Message | null> {
     const err = readWaitOptions(options, 'WebSocket.receive');
     if (err !== NONE) return rejectWait(err);
-    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift() as Message);
-    if (this.#closed) return Promise.resolve(null);
-    return this.#wait(IO, waitArgs.timeout, waitArgs.signal) as Promise<Message | null>;
-  }
-
-  /** Park a receive (`bits`: IO, and ITER for the iterator's `next()`). */
-  #wait(bits: number, timeout: number | null, signal: AbortSignal | null): Promise<unknown> {
-    const w = obtainWaiter<unknown>(this.#owner, throwTimeout);
-    this.#receivers.push(w);
-    ioStarted(w.hub);
-    w.data = bits;
-    return w.start(timeout, signal);
-  }
-
-  /** The wait protocol's side of this socket, kept off its public surface. */
-  readonly #owner: WaitOwner & { target: object } = {
-    target: this,
-    abortWait: (w: Waiter, held: boolean): void => this.#abortWait(w, held),
-    commitWait: ioDone,
-  };
-
-  /** An interrupted receive gives back what it held. */
-  #abortWait(w: Waiter, wasWoken: boolean): void {
-    ioDone(w);
-    if (!wasWoken) {
-      this.#receivers.remove(w);
-      return;
-    }
-    const m = unheld(w);
-    if (m === null) return;
-    const next = this.#receivers.shiftLive();
-    if (next !== null) next.wake(held(next, m));
-    else this.#queue.unshift(m);
+    const inbox = this.#inbox;
+    if (inbox.queue.length > 0) return Promise.resolve(inbox.queue.shift() as Message);
+    if (inbox.closed) return Promise.resolve(null);
+    return inbox.wait(IO, waitArgs.timeout, waitArgs.signal) as Promise<Message | null>;
   }
 
   /**
@@ -363,28 +470,7 @@ export class WebSocket {
 
   /** `for await (const msg of ws)`: every message until the connection closes. */
   [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
-    return {
-      next: (): Promise<IteratorResult<Message, undefined>> => {
-        if (this.#queue.length > 0) {
-          return Promise.resolve({ value: this.#queue.shift() as Message, done: false });
-        }
-        if (this.#closed) return Promise.resolve(END);
-        return this.#wait(IO | ITER, null, null) as Promise<IteratorResult<Message, undefined>>;
-      },
-      return: (): Promise<IteratorResult<Message, undefined>> => Promise.resolve(END),
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
-  }
-}
-
-/** A receive's I/O is over: it resumes or was withdrawn. */
-function ioDone(w: Waiter): void {
-  const bits = w.data as number;
-  if ((bits & IO) !== 0) {
-    w.data = bits & ~IO;
-    ioEnded(w.hub);
+    return new Messages(this.#inbox);
   }
 }
 

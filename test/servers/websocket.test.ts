@@ -188,6 +188,28 @@ test('a send() waiting for its flush is a cancel point: Timeout and kill land th
   await server.stop({ timeout: 100 });
 });
 
+test('keep-alive: a peer that answers pings stays, one that does not is dropped after an interval', async () => {
+  const server = await echoServer(
+    async (ws) => {
+      for await (const m of ws) await ws.send(m);
+    },
+    { pingInterval: 40 },
+  );
+  const url = `ws://127.0.0.1:${server.serverPort}/`;
+  const answers = await connect(url);
+  const silent = await connect(url, { ws: { autoPong: false } });
+  let pings = 0;
+  answers.raw.on('ping', () => pings++);
+  assert.equal(await silent.receive({ timeout: 2000 }), null, 'the silent peer was dropped');
+  assert.equal(silent.closeCode, 1006);
+  await sleep(120);
+  assert.ok(pings >= 2, `the answering peer was pinged ${pings} times`);
+  await answers.send('still here');
+  assert.equal(await answers.receive({ timeout: 2000 }), 'still here');
+  answers.close();
+  await server.stop({ timeout: 100 });
+});
+
 test('messages are buffered in order while nobody receives', async () => {
   const server = await echoServer(async (ws) => {
     for (let i = 0; i < 50; i++) await ws.send(`m${i}`);
