@@ -86,6 +86,9 @@ function toMessage(data: RawData, isBinary: boolean): Message {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** Largest read chunk (bytes) whose Buffer a socket keeps to send its last message back. */
+const ECHO_MAX = 16 * 1024;
+
 /** A receive wait's `data` bits: its I/O is counted (cleared once uncounted) … */
 const IO = 1;
 /** … and it stands for the async iterator's `next()`: it resolves with an `IteratorResult`. */
@@ -259,6 +262,12 @@ export class WebSocket {
   /** The keep-alive group this socket is in, or null. */
   #pings: PingGroup | null = null;
   #alive = true;
+  /**
+   * The last small binary message received, and the `ws` Buffer it views: an echo of it sends
+   * that Buffer (`ws` would otherwise make a Buffer of the view for every frame).
+   */
+  #echoView: Uint8Array | null = null;
+  #echoBuffer: Buffer | null = null;
 
   /** @internal */
   constructor(raw: RawWebSocket, pingInterval: number) {
@@ -277,7 +286,16 @@ export class WebSocket {
     data: RawData,
     isBinary: boolean,
   ): void {
-    (this as Tagged)[kSelf].#inbox.deliver(toMessage(data, isBinary));
+    const self = (this as Tagged)[kSelf];
+    if (isBinary && Buffer.isBuffer(data) && data.buffer.byteLength <= ECHO_MAX) {
+      // Remember the Buffer behind the view: sending the view back gives `ws` the Buffer itself.
+      const m = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      self.#echoView = m;
+      self.#echoBuffer = data;
+      self.#inbox.deliver(m);
+    } else {
+      self.#inbox.deliver(toMessage(data, isBinary));
+    }
   };
 
   static readonly #onError = function (this: RawWebSocket): void {
@@ -292,6 +310,8 @@ export class WebSocket {
     const self = (this as Tagged)[kSelf];
     self.#closeCode = code;
     self.#closeReason = reason.toString();
+    self.#echoView = null;
+    self.#echoBuffer = null;
     WebSocket.#leavePings(self);
     self.#inbox.close();
     // `ws` calls every write callback before 'close'; a sender still waiting is not left hanging.
@@ -436,7 +456,13 @@ export class WebSocket {
     if (raw.readyState !== RawWebSocket.OPEN) {
       return Promise.reject(new Error('Cannot send on a WebSocket that is closed'));
     }
-    raw.send(data, text ? SEND_TEXT : SEND_BINARY, this.#onFlushed);
+    if (data === this.#echoView) {
+      raw.send(this.#echoBuffer as Buffer, SEND_BINARY, this.#onFlushed);
+      this.#echoView = null;
+      this.#echoBuffer = null;
+    } else {
+      raw.send(data, text ? SEND_TEXT : SEND_BINARY, this.#onFlushed);
+    }
     const seq = ++this.#issued;
     // Nothing left in `ws`'s or the socket's buffers: the kernel has the frame already.
     if (raw.bufferedAmount === 0) return SENT;
