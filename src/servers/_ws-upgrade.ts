@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket as RawWebSocket, WebSocketServer } from 'ws';
 import { Greenlet } from '../core/greenlet.js';
-import { kQuietLink } from '../core/lowlevel.js';
+import { kAddLink, type LinkEntry } from '../core/lowlevel.js';
 import type { HttpServer, UpgradeHook } from './http.js';
 import { WebSocket, type WebSocketHandler, type WebSocketServerOptions } from './websocket.js';
 
@@ -43,6 +43,21 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
   });
   const live = new Set<Greenlet>();
   const sockets = new Set<RawWebSocket>();
+  let server: HttpServer | null = null;
+  // Shared by every connection (no closure per socket): `ws` calls it with `this` = the socket.
+  const forget = function (this: RawWebSocket): void {
+    sockets.delete(this);
+  };
+  const ended: LinkEntry = {
+    cb: (g: Greenlet<unknown>): void => {
+      live.delete(g);
+      server?._checkIdle();
+    },
+    kind: 'any',
+    quiet: true,
+    spawn: false,
+    direct: false,
+  };
   return {
     handleUpgrade(srv: HttpServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
       let request: Request;
@@ -53,15 +68,13 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
         return;
       }
       wss.handleUpgrade(req, socket, head, (raw) => {
+        server = srv;
         sockets.add(raw);
-        raw.once('close', () => sockets.delete(raw));
+        raw.on('close', forget);
         const ws = new WebSocket(raw, pingInterval);
         const g = new Greenlet(runHandler, opts.handler, ws, request);
         live.add(g);
-        g[kQuietLink](() => {
-          live.delete(g);
-          srv._checkIdle();
-        });
+        g[kAddLink](ended);
         if (srv.pool.full()) {
           // A websocket is long-lived: it does not wait for a slot (the pool bounds requests).
           g.start();

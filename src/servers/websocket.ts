@@ -1,19 +1,43 @@
+/**
+ * verdant/websocket: blocking-style WebSockets on `ws` (gevent-websocket's shape).
+ *
+ * Design note — what one echoed message costs.
+ * - A message that finds a receiver wakes it directly (`Inbox.deliver`); otherwise it is buffered.
+ *   A receive (and the `for await` iterator's `next()`, whose wait resolves with the
+ *   `IteratorResult` itself: no async generator in between) parks a pooled Waiter. A woken receive
+ *   killed before it resumes hands its message back to the next receiver or the buffer's head
+ *   (tests: test/servers/websocket.test.ts "a killed receive() loses no message", "for await is a
+ *   cancel point that loses no message").
+ * - `send()` passes one per-socket write callback to `ws` and counts frames: when the kernel took
+ *   the frame in the call itself (`bufferedAmount` is 0 after it) the send resolves at once, with
+ *   no wait, promise or closure of its own. Otherwise the sender waits, holding its frame's
+ *   sequence number, until `ws` has called the callback that many times (writes complete in
+ *   order); a kill or Timeout there ends the wait and the frame still goes out (tests: "send()
+ *   resolves once flushed", "a send() waiting for its flush is a cancel point").
+ *
+ * Design note — what one open socket holds beyond `ws`'s objects: the wrapper, its `Inbox` (the
+ * wait owner of receives, holding the buffer), one write callback, and a `Messages` iterator when
+ * iterated. `ws`'s listeners are shared functions that find the wrapper through a symbol on the
+ * raw socket, and keep-alive is one unref'd timer per interval for every socket using it, not a
+ * timer per socket (test: "keep-alive: a peer that answers pings stays").
+ *
+ * @module
+ */
 import { type RawData, WebSocket as RawWebSocket, type ClientOptions as WsClientOptions } from 'ws';
 import { until } from '../core/api.js';
 import {
-  getHub,
   ioEnded,
   ioStarted,
   NONE,
+  obtainWaiter,
   readWaitOptions,
   rejectWait,
+  throwTimeout,
   Waiter,
   WaitList,
   type WaitOptions,
-  type WaitOwner,
   waitArgs,
 } from '../core/lowlevel.js';
-import { Timeout } from '../core/timeout.js';
 
 /** A message: text frames as `string`, binary frames as `Uint8Array`. */
 export type Message = string | Uint8Array;
@@ -47,10 +71,6 @@ export interface ConnectOptions extends WaitOptions {
 
 const DEFAULT_MAX = 16 * 1024 * 1024;
 
-function throwTimeout(): never {
-  throw new Timeout();
-}
-
 function describe(x: unknown): string {
   if (x === null) return 'null';
   return typeof x === 'string' ? JSON.stringify(x) : typeof x;
@@ -65,6 +85,141 @@ function toMessage(data: RawData, isBinary: boolean): Message {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
+
+/** Largest read chunk (bytes) whose Buffer a socket keeps to send its last message back. */
+const ECHO_MAX = 16 * 1024;
+
+/** A receive wait's `data` bits: its I/O is counted (cleared once uncounted) … */
+const IO = 1;
+/** … and it stands for the async iterator's `next()`: it resolves with an `IteratorResult`. */
+const ITER = 2;
+const SEND_TEXT = { binary: false };
+const SEND_BINARY = { binary: true };
+const SENT: Promise<void> = Promise.resolve();
+const END: IteratorResult<Message, undefined> = Object.freeze({ value: undefined, done: true });
+
+/** What a receive wait holds when woken with `m` (`null`: closed). */
+function held(w: Waiter, m: Message | null): unknown {
+  if (((w.data as number) & ITER) === 0) return m;
+  return m === null ? END : { value: m, done: false };
+}
+
+/** The message a woken receive wait held (what {@link held} made of it). */
+function unheld(w: Waiter): Message | null {
+  const v = w.value;
+  if (((w.data as number) & ITER) === 0) return v as Message | null;
+  const r = v as IteratorResult<Message, undefined>;
+  return r.done === true ? null : r.value;
+}
+
+/** A receive's I/O is over: it resumes or was withdrawn. */
+function ioDone(w: Waiter): void {
+  const bits = w.data as number;
+  if ((bits & IO) !== 0) {
+    w.data = bits & ~IO;
+    ioEnded(w.hub);
+  }
+}
+
+/**
+ * The receiving side of one socket, and the wait owner of its receives: the messages nobody has
+ * taken yet and the receivers waiting, oldest first. One object per socket, no closures.
+ */
+class Inbox extends WaitList {
+  readonly queue: Message[] = [];
+  closed = false;
+
+  /** A message arrived: to the oldest live receiver, else to the buffer. */
+  deliver(m: Message): void {
+    const w = this.shiftLive();
+    if (w !== null) w.wake(held(w, m));
+    else this.queue.push(m);
+  }
+
+  /** The connection closed: every receiver gets `null` (the buffer stays to be drained). */
+  close(): void {
+    this.closed = true;
+    for (let w = this.shiftLive(); w !== null; w = this.shiftLive()) w.wake(held(w, null));
+  }
+
+  /** Park a receive (`bits`: IO, and ITER for the iterator's `next()`). */
+  wait(bits: number, timeout: number | null, signal: AbortSignal | null): Promise<unknown> {
+    const w = obtainWaiter<unknown>(this, throwTimeout);
+    this.push(w);
+    ioStarted(w.hub);
+    w.data = bits;
+    return w.start(timeout, signal);
+  }
+
+  /** The iterator's `next()`: an `IteratorResult`, at once when one is buffered or closed. */
+  next(): Promise<IteratorResult<Message, undefined>> {
+    if (this.queue.length > 0) {
+      return Promise.resolve({ value: this.queue.shift() as Message, done: false });
+    }
+    if (this.closed) return Promise.resolve(END);
+    return this.wait(IO | ITER, null, null) as Promise<IteratorResult<Message, undefined>>;
+  }
+
+  /** An interrupted receive gives back what it held. */
+  override abortWait(w: Waiter, wasWoken: boolean): void {
+    ioDone(w);
+    if (!wasWoken) {
+      this.remove(w);
+      return;
+    }
+    const m = unheld(w);
+    if (m !== null) {
+      const next = this.shiftLive();
+      if (next !== null) next.wake(held(next, m));
+      else this.queue.unshift(m);
+    }
+  }
+
+  commitWait(w: Waiter): void {
+    ioDone(w);
+  }
+}
+
+/** `for await (const msg of ws)`: every message until the connection closes. */
+class Messages implements AsyncIterableIterator<Message> {
+  readonly #inbox: Inbox;
+  constructor(inbox: Inbox) {
+    this.#inbox = inbox;
+  }
+  next(): Promise<IteratorResult<Message, undefined>> {
+    return this.#inbox.next();
+  }
+  return(): Promise<IteratorResult<Message, undefined>> {
+    return Promise.resolve(END);
+  }
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
+    return this;
+  }
+}
+
+/**
+ * The waits of senders whose frame `ws` has not flushed yet, oldest first (`w.data`: the frame's
+ * sequence number). Each counts as I/O until woken or withdrawn.
+ */
+class Senders extends WaitList {
+  override abortWait(w: Waiter, wasWoken: boolean): void {
+    if (!wasWoken) {
+      this.remove(w);
+      ioEnded(w.hub);
+    }
+  }
+}
+
+/** The raw socket's link back to its wrapper, so its listeners are shared functions. */
+const kSelf: unique symbol = Symbol('verdant.websocket');
+type Tagged = RawWebSocket & { [kSelf]: WebSocket };
+
+/** The sockets pinged every `interval` ms by one shared timer. */
+interface PingGroup {
+  readonly sockets: Set<WebSocket>;
+  timer: NodeJS.Timeout | null;
+}
+const pingGroups = new Map<number, PingGroup>();
 
 /**
  * One WebSocket connection (either end), with blocking-style `receive` and `send`.
@@ -96,30 +251,113 @@ function toMessage(data: RawData, isBinary: boolean): Message {
  */
 export class WebSocket {
   readonly #raw: RawWebSocket;
-  readonly #queue: Message[] = [];
-  readonly #receivers = new WaitList(this);
-  #closed = false;
+  readonly #inbox: Inbox = new Inbox(this);
+  /** Senders waiting for their frame to be flushed; made at the first such wait. */
+  #senders: Senders | null = null;
+  /** Frames handed to `ws`, and frames whose write callback `ws` has called. */
+  #issued = 0;
+  #flushed = 0;
   #closeCode: number | null = null;
   #closeReason = '';
-  #pingTimer: NodeJS.Timeout | null = null;
+  /** The keep-alive group this socket is in, or null. */
+  #pings: PingGroup | null = null;
   #alive = true;
+  /**
+   * The last small binary message received, and the `ws` Buffer it views: an echo of it sends
+   * that Buffer (`ws` would otherwise make a Buffer of the view for every frame).
+   */
+  #echoView: Uint8Array | null = null;
+  #echoBuffer: Buffer | null = null;
 
   /** @internal */
   constructor(raw: RawWebSocket, pingInterval: number) {
     this.#raw = raw;
-    raw.on('message', this.#onMessage);
-    raw.on('close', this.#onClose);
-    raw.on('error', () => {}); // a 'close' always follows
-    raw.on('pong', () => {
-      this.#alive = true;
-    });
-    if (pingInterval > 0) {
-      this.#pingTimer = setInterval(this.#ping, pingInterval);
-      this.#pingTimer.unref();
+    (raw as Tagged)[kSelf] = this;
+    raw.on('message', WebSocket.#onMessage);
+    raw.on('close', WebSocket.#onClose);
+    raw.on('error', WebSocket.#onError);
+    raw.on('pong', WebSocket.#onPong);
+    if (pingInterval > 0) WebSocket.#joinPings(this, pingInterval);
+  }
+
+  // The listeners are shared by every socket: `ws` calls them with `this` = the raw socket.
+  static readonly #onMessage = function (
+    this: RawWebSocket,
+    data: RawData,
+    isBinary: boolean,
+  ): void {
+    const self = (this as Tagged)[kSelf];
+    if (isBinary && Buffer.isBuffer(data) && data.buffer.byteLength <= ECHO_MAX) {
+      // Remember the Buffer behind the view: sending the view back gives `ws` the Buffer itself.
+      const m = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      self.#echoView = m;
+      self.#echoBuffer = data;
+      self.#inbox.deliver(m);
+    } else {
+      self.#inbox.deliver(toMessage(data, isBinary));
+    }
+  };
+
+  static readonly #onError = function (this: RawWebSocket): void {
+    // a 'close' always follows
+  };
+
+  static readonly #onPong = function (this: RawWebSocket): void {
+    (this as Tagged)[kSelf].#alive = true;
+  };
+
+  static readonly #onClose = function (this: RawWebSocket, code: number, reason: Buffer): void {
+    const self = (this as Tagged)[kSelf];
+    self.#closeCode = code;
+    self.#closeReason = reason.toString();
+    self.#echoView = null;
+    self.#echoBuffer = null;
+    WebSocket.#leavePings(self);
+    self.#inbox.close();
+    // `ws` calls every write callback before 'close'; a sender still waiting is not left hanging.
+    const senders = self.#senders;
+    if (senders !== null) {
+      for (let w = senders.shiftLive(); w !== null; w = senders.shiftLive()) {
+        ioEnded(w.hub);
+        w.wakeError(new Error('WebSocket closed before the message was sent'));
+      }
+    }
+  };
+
+  /**
+   * Keep-alive: one unref'd timer per interval for all sockets. Each tick pings every socket of
+   * the group and drops one that did not answer the previous tick's ping: a peer silent for a
+   * whole interval after a ping is dropped.
+   */
+  static #joinPings(self: WebSocket, interval: number): void {
+    let g = pingGroups.get(interval);
+    if (g === undefined) {
+      g = { sockets: new Set(), timer: null };
+      pingGroups.set(interval, g);
+    }
+    if (g.timer === null) {
+      const group = g;
+      g.timer = setInterval(() => {
+        for (const ws of group.sockets) ws.#ping();
+      }, interval);
+      g.timer.unref();
+    }
+    g.sockets.add(self);
+    self.#pings = g;
+  }
+
+  static #leavePings(self: WebSocket): void {
+    const g = self.#pings;
+    if (g === null) return;
+    self.#pings = null;
+    g.sockets.delete(self);
+    if (g.sockets.size === 0 && g.timer !== null) {
+      clearInterval(g.timer);
+      g.timer = null;
     }
   }
 
-  readonly #ping = (): void => {
+  #ping(): void {
     if (!this.#alive) {
       this.#raw.terminate();
       return;
@@ -130,29 +368,24 @@ export class WebSocket {
     } catch {
       // closing: the 'close' event follows
     }
-  };
+  }
 
-  readonly #onMessage = (data: RawData, isBinary: boolean): void => {
-    const m = toMessage(data, isBinary);
-    const w = this.#receivers.shiftLive();
-    if (w !== null) w.wake(m);
-    else this.#queue.push(m);
-  };
-
-  readonly #onClose = (code: number, reason: Buffer): void => {
-    this.#closed = true;
-    this.#closeCode = code;
-    this.#closeReason = reason.toString();
-    if (this.#pingTimer !== null) clearInterval(this.#pingTimer);
-    this.#pingTimer = null;
-    for (let w = this.#receivers.shiftLive(); w !== null; w = this.#receivers.shiftLive()) {
-      w.wake(null);
+  /** `ws`'s write callback, called once per frame, in order: wakes the senders it flushed. */
+  readonly #onFlushed = (err?: Error | null): void => {
+    const n = ++this.#flushed;
+    const senders = this.#senders;
+    if (senders === null) return;
+    for (let w = senders.first; w !== null && (w.data as number) <= n; w = senders.first) {
+      senders.remove(w);
+      ioEnded(w.hub);
+      if (err != null && w.data === n) w.wakeError(err);
+      else w.wake(undefined);
     }
   };
 
   /** True once the connection is closed or `close()` was called. */
   get closed(): boolean {
-    return this.#closed || this.#raw.readyState >= RawWebSocket.CLOSING;
+    return this.#inbox.closed || this.#raw.readyState >= RawWebSocket.CLOSING;
   }
 
   /** The close code received (1000 normal, 1006 dropped …), `null` while open. */
@@ -167,7 +400,7 @@ export class WebSocket {
 
   /** Messages received and not yet taken by `receive()`. */
   get buffered(): number {
-    return this.#queue.length;
+    return this.#inbox.queue.length;
   }
 
   /** The negotiated subprotocol (`''` when none). */
@@ -193,48 +426,19 @@ export class WebSocket {
   receive(options?: WaitOptions | number | null): Promise<Message | null> {
     const err = readWaitOptions(options, 'WebSocket.receive');
     if (err !== NONE) return rejectWait(err);
-    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift() as Message);
-    if (this.#closed) return Promise.resolve(null);
-    const w = new Waiter<Message | null>(this.#owner, throwTimeout);
-    this.#receivers.push(w);
-    ioStarted(getHub());
-    w.data = true;
-    return w.start(waitArgs.timeout, waitArgs.signal);
-  }
-
-  /** The wait protocol's side of this socket, kept off its public surface. */
-  readonly #owner: WaitOwner & { target: object } = {
-    target: this,
-    abortWait: (w: Waiter, held: boolean): void => this.#abortWait(w, held),
-    commitWait: (w: Waiter): void => this.#ioDone(w),
-  };
-
-  /** An interrupted receive gives back what it held. */
-  #abortWait(w: Waiter, held: boolean): void {
-    this.#ioDone(w);
-    if (!held) {
-      this.#receivers.remove(w);
-      return;
-    }
-    const m = w.value as Message | null;
-    if (m === null) return;
-    const next = this.#receivers.shiftLive();
-    if (next !== null) next.wake(m);
-    else this.#queue.unshift(m);
-  }
-
-  #ioDone(w: Waiter): void {
-    if (w.data === true) {
-      w.data = false;
-      ioEnded(getHub());
-    }
+    const inbox = this.#inbox;
+    if (inbox.queue.length > 0) return Promise.resolve(inbox.queue.shift() as Message);
+    if (inbox.closed) return Promise.resolve(null);
+    return inbox.wait(IO, waitArgs.timeout, waitArgs.signal) as Promise<Message | null>;
   }
 
   /**
    * Send a message: a string as a text frame, bytes as a binary frame. Resolves when `ws` has
-   * handed the frame to the kernel (back-pressure).
+   * handed the frame to the kernel (back-pressure): at once, without switching, when the kernel
+   * took it in the call itself.
    *
-   * A switch point. A kill or `Timeout` ends the wait; the frame, already queued, still goes out.
+   * A switch point when the frame waits to be flushed. A kill or `Timeout` ends the wait; the
+   * frame, already queued, still goes out.
    * @param data - the message
    * @param options - `{timeout, signal}` or a timeout in ms
    * @throws an Error when the connection is closed; TypeError for a bad `data` (rejects)
@@ -242,28 +446,34 @@ export class WebSocket {
   send(data: Message | ArrayBuffer, options?: WaitOptions | number | null): Promise<void> {
     const err = readWaitOptions(options, 'WebSocket.send');
     if (err !== NONE) return rejectWait(err);
-    if (
-      typeof data !== 'string' &&
-      !(data instanceof Uint8Array) &&
-      !(data instanceof ArrayBuffer)
-    ) {
+    const text = typeof data === 'string';
+    if (!text && !(data instanceof Uint8Array) && !(data instanceof ArrayBuffer)) {
       return Promise.reject(
         new TypeError(`WebSocket.send: data must be a string or bytes, got ${describe(data)}`),
       );
     }
-    if (this.#raw.readyState !== RawWebSocket.OPEN) {
+    const raw = this.#raw;
+    if (raw.readyState !== RawWebSocket.OPEN) {
       return Promise.reject(new Error('Cannot send on a WebSocket that is closed'));
     }
+    if (data === this.#echoView) {
+      raw.send(this.#echoBuffer as Buffer, SEND_BINARY, this.#onFlushed);
+      this.#echoView = null;
+      this.#echoBuffer = null;
+    } else {
+      raw.send(data, text ? SEND_TEXT : SEND_BINARY, this.#onFlushed);
+    }
+    const seq = ++this.#issued;
+    // Nothing left in `ws`'s or the socket's buffers: the kernel has the frame already.
+    if (raw.bufferedAmount === 0) return SENT;
+    if (this.#senders === null) this.#senders = new Senders(this);
     const timeout = waitArgs.timeout;
     const signal = waitArgs.signal;
-    return until(
-      new Promise<void>((resolve, reject) => {
-        this.#raw.send(data, { binary: typeof data !== 'string' }, (e?: Error) =>
-          e ? reject(e) : resolve(),
-        );
-      }),
-      { timeout, signal },
-    );
+    const w = new Waiter<void>(this.#senders, throwTimeout);
+    w.data = seq;
+    this.#senders.push(w);
+    ioStarted(w.hub);
+    return w.start(timeout, signal);
   }
 
   /**
@@ -285,12 +495,8 @@ export class WebSocket {
   }
 
   /** `for await (const msg of ws)`: every message until the connection closes. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
-    for (;;) {
-      const m = await this.receive();
-      if (m === null) return;
-      yield m;
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
+    return new Messages(this.#inbox);
   }
 }
 

@@ -110,6 +110,106 @@ test('a killed receive() loses no message: a woken receiver killed before it res
   await server.stop({ timeout: 100 });
 });
 
+test('for await is a cancel point that loses no message: a woken next() killed before it resumes hands it back', async () => {
+  const go = new Event();
+  const server = await echoServer(async (ws) => {
+    await go.wait();
+    await ws.send('one');
+    await ws.send('two');
+    await sleep(1000);
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  const got: unknown[] = [];
+  let fin = false;
+  const g = spawn(async () => {
+    try {
+      for await (const m of ws) got.push(m);
+    } finally {
+      fin = true;
+    }
+  });
+  await sleep(10);
+  // Runs right after the socket woke g's next() with 'one', before the hub resumes it.
+  ws.raw.once('message', () => void g.kill({ block: false }));
+  go.set();
+  await g.join();
+  assert.ok(fin);
+  assert.ok((g.value as unknown) instanceof GreenletExit);
+  assert.deepEqual(got, []);
+  const rest = [await ws.receive({ timeout: 2000 }), await ws.receive({ timeout: 2000 })];
+  assert.deepEqual(rest, ['one', 'two'], 'both messages, in order, none lost');
+  ws.close();
+  await server.stop({ timeout: 100 });
+});
+
+test('a send() waiting for its flush is a cancel point: Timeout and kill land there, the frame still goes out', async () => {
+  const filled = new Event();
+  const closed = new Event();
+  let attempts = 0;
+  let timedOut = false;
+  let fin = false;
+  let killed = false;
+  const server = await echoServer(async (ws) => {
+    const big = new Uint8Array(256 * 1024);
+    while (attempts < 2000) {
+      attempts++;
+      try {
+        await ws.send(big, { timeout: 50 });
+      } catch (err) {
+        timedOut = err instanceof Timeout;
+        break;
+      }
+    }
+    const g = spawn(async () => {
+      attempts++;
+      try {
+        await ws.send(big);
+      } finally {
+        fin = true;
+      }
+    });
+    await sleep(20);
+    await g.kill();
+    killed = (g.value as unknown) instanceof GreenletExit;
+    filled.set();
+    await closed.wait();
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  ws.raw.pause();
+  assert.ok(await filled.wait({ timeout: 5000 }), "the peer's buffers filled");
+  assert.ok(timedOut, 'the timeout landed in a send waiting for its flush');
+  assert.ok(fin && killed, 'the kill landed in a send waiting for its flush');
+  ws.raw.resume();
+  let n = 0;
+  while (n < attempts && (await ws.receive({ timeout: 2000 })) !== null) n++;
+  assert.equal(n, attempts, 'every frame went out, the interrupted ones too');
+  closed.set();
+  ws.close();
+  await server.stop({ timeout: 100 });
+});
+
+test('keep-alive: a peer that answers pings stays, one that does not is dropped after an interval', async () => {
+  const server = await echoServer(
+    async (ws) => {
+      for await (const m of ws) await ws.send(m);
+    },
+    { pingInterval: 40 },
+  );
+  const url = `ws://127.0.0.1:${server.serverPort}/`;
+  const answers = await connect(url);
+  const silent = await connect(url, { ws: { autoPong: false } });
+  let pings = 0;
+  answers.raw.on('ping', () => pings++);
+  assert.equal(await silent.receive({ timeout: 2000 }), null, 'the silent peer was dropped');
+  assert.equal(silent.closeCode, 1006);
+  await sleep(120);
+  assert.ok(pings >= 2, `the answering peer was pinged ${pings} times`);
+  await answers.send('still here');
+  assert.equal(await answers.receive({ timeout: 2000 }), 'still here');
+  answers.close();
+  await server.stop({ timeout: 100 });
+});
+
 test('messages are buffered in order while nobody receives', async () => {
   const server = await echoServer(async (ws) => {
     for (let i = 0; i < 50; i++) await ws.send(`m${i}`);
