@@ -106,7 +106,7 @@ export function countTurns(hub: Hub, cell: Int32Array | null): void {
 export { getMain } from './rawgreenlet.js';
 
 import type { Fiber } from './_fiber.js';
-import type { Greenlet } from './greenlet.js';
+import type { Greenlet, LinkEntry } from './greenlet.js';
 import type { Waiter } from './waiter.js';
 
 /**
@@ -135,3 +135,12 @@ export { settleShape } from './_util.js';
  * `g[kQuietLink](cb)`. @internal
  */
 export { kAddLink, type LinkEntry } from './greenlet.js';
+
+/**
+ * A quiet link entry for `cb`, to be made once and added to many greenlets with
+ * `g[kAddLink](entry)`: `cb` runs from the hub once a greenlet has ended, however it ended, and
+ * does not count as someone listening (a failure is still reported). Never switches. @internal
+ */
+export function quietLinkEntry(cb: (g: Greenlet) => void): LinkEntry {
+  return { cb: cb as LinkEntry['cb'], kind: 'any', quiet: true, spawn: false, direct: false };
+}

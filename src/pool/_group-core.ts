@@ -29,6 +29,7 @@ import {
   kAddLink,
   type LinkEntry,
   NONE,
+  quietLinkEntry,
   readWaitOptions,
   rejectWait,
   returnFalse,
@@ -414,13 +415,7 @@ export class GroupCore {
   };
 
   /** The membership link's one entry, shared by every member (no link object per member). */
-  readonly #exitEntry: LinkEntry = {
-    cb: this.#onExit as LinkEntry['cb'],
-    kind: 'any',
-    quiet: true,
-    spawn: false,
-    direct: false,
-  };
+  readonly #exitEntry: LinkEntry = quietLinkEntry(this.#onExit);
 
   #remove(g: Greenlet): void {
     this.#members.delete(g);

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket as RawWebSocket, WebSocketServer } from 'ws';
 import { Greenlet } from '../core/greenlet.js';
-import { kAddLink, type LinkEntry } from '../core/lowlevel.js';
+import { kAddLink, quietLinkEntry } from '../core/lowlevel.js';
 import type { HttpServer, UpgradeHook } from './http.js';
 import { WebSocket, type WebSocketHandler, type WebSocketServerOptions } from './websocket.js';
 
@@ -48,16 +48,10 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
   const forget = function (this: RawWebSocket): void {
     sockets.delete(this);
   };
-  const ended: LinkEntry = {
-    cb: (g: Greenlet<unknown>): void => {
-      live.delete(g);
-      server?._checkIdle();
-    },
-    kind: 'any',
-    quiet: true,
-    spawn: false,
-    direct: false,
-  };
+  const ended = quietLinkEntry((g: Greenlet<unknown>): void => {
+    live.delete(g);
+    server?._checkIdle();
+  });
   return {
     handleUpgrade(srv: HttpServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
       let request: Request;

@@ -32,7 +32,13 @@
  */
 import { Cancellation } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
-import { getHub, kQuietLink, type LinkEntry, type WaitOptions } from '../core/lowlevel.js';
+import {
+  getHub,
+  kQuietLink,
+  type LinkEntry,
+  quietLinkEntry,
+  type WaitOptions,
+} from '../core/lowlevel.js';
 import { type Address, parseAddress } from '../io/_errors.js';
 import { Socket } from '../io/socket.js';
 import { Group, Pool } from '../pool/index.js';
@@ -355,13 +361,7 @@ export abstract class BaseServer {
       pool._exit(g);
       onEnd(g);
     };
-    const entry: LinkEntry = {
-      cb: cb as LinkEntry['cb'],
-      kind: 'any',
-      quiet: true,
-      spawn: false,
-      direct: false,
-    };
+    const entry = quietLinkEntry(cb);
     this.#end = { onEnd, entry };
     return entry;
   }

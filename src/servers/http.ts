@@ -76,7 +76,13 @@ import type { Duplex } from 'node:stream';
 import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
-import { isPromiseLike, type LinkEntry, returnUndefined, settleShape } from '../core/lowlevel.js';
+import {
+  isPromiseLike,
+  type LinkEntry,
+  quietLinkEntry,
+  returnUndefined,
+  settleShape,
+} from '../core/lowlevel.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
@@ -954,13 +960,7 @@ export class HttpServer extends BaseServer {
   };
 
   /** #onDone as the quiet link entry every request greenlet shares. */
-  readonly #doneEntry: LinkEntry = {
-    cb: this.#onDone as LinkEntry['cb'],
-    kind: 'any',
-    quiet: true,
-    spawn: false,
-    direct: false,
-  };
+  readonly #doneEntry: LinkEntry = quietLinkEntry(this.#onDone);
 
   #logOnClose(req: IncomingMessage, res: ServerResponse): void {
     const start = performance.now();
