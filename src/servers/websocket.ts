@@ -183,13 +183,17 @@ class Inbox extends WaitList {
 /** `for await (const msg of ws)`: every message until the connection closes. */
 class Messages implements AsyncIterableIterator<Message> {
   readonly #inbox: Inbox;
+  /** Set by `return()`: a finished iterator takes no more messages (as an async generator). */
+  #done = false;
   constructor(inbox: Inbox) {
     this.#inbox = inbox;
   }
   next(): Promise<IteratorResult<Message, undefined>> {
+    if (this.#done) return Promise.resolve(END);
     return this.#inbox.next();
   }
   return(): Promise<IteratorResult<Message, undefined>> {
+    this.#done = true;
     return Promise.resolve(END);
   }
   [Symbol.asyncIterator](): AsyncIterableIterator<Message> {

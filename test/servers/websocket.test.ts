@@ -286,3 +286,18 @@ test('connect() rejects for a refused connection and for bad options', async () 
     /websocket must be/,
   );
 });
+
+test('an iterator ended by return() (a break out of for await) takes no more messages: receive() gets them', async () => {
+  const server = await echoServer(async (ws) => {
+    for await (const m of ws) await ws.send(m);
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`, { timeout: 2000 });
+  const it = ws[Symbol.asyncIterator]();
+  assert.deepEqual(await it.return?.(), { value: undefined, done: true });
+  // As an async generator's: a next() after return() is done at once and waits for nothing.
+  assert.deepEqual(await it.next(), { value: undefined, done: true });
+  await ws.send('m');
+  assert.equal(await ws.receive({ timeout: 2000 }), 'm');
+  ws.close();
+  await server.stop();
+});
