@@ -239,12 +239,11 @@ function pipeClosed(where: string): Error {
   });
 }
 
+/** A waiting read/readline woken by `close()`: the raw stream does not know which it was. */
 function pipeClosedInOther(): Error {
   return Object.assign(
-    new Error('PipeFile.read: the pipe was closed in another greenlet (EBADF)'),
-    {
-      code: 'EBADF',
-    },
+    new Error('PipeFile: the pipe was closed in another greenlet while a read waited (EBADF)'),
+    { code: 'EBADF' },
   );
 }
 
