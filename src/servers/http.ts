@@ -421,12 +421,13 @@ const ON_EXECUTE: number | undefined = (() => {
 function noteChunk(parser: HeadParser, chunk: Buffer | null): void {
   const inc = parser.incoming;
   if (inc !== null && inc !== parser[kSeen]) {
-    // A head completed in this packet: a new one starts afresh, from the packet's last line (a
-    // pipelined request line may begin there: counted, so its overflow in a later packet is a
-    // 414). (node:http sets `incoming` back to null once a response is done, never to an
-    // earlier request.)
+    // A head completed in this packet: a new one starts afresh. (node:http sets `incoming` back
+    // to null once a response is done, never to an earlier request.) The rest of this packet is
+    // not read: getCurrentBuffer() copies the packet, a cost on every request's hot path. So a
+    // request line that starts here, after a pipelined request, and overflows in a later packet
+    // is judged from that later packet alone (it may get 431 rather than 414).
     parser[kSeen] = inc;
-    parser[kLine] = lineState(LINE_START, chunk ?? parser.getCurrentBuffer());
+    parser[kLine] = LINE_START;
   } else if (inc === null || inc.complete) {
     // Neither a head completed nor a body in progress: this packet is part of a head.
     parser[kLine] = lineState(parser[kLine] ?? LINE_START, chunk ?? parser.getCurrentBuffer());
