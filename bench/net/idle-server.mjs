@@ -3,11 +3,13 @@
 // Prints "ready" once listening, then one JSON line when N connections are open (or on SIGUSR2,
 // with the connections it has).
 import net from 'node:net';
+import v8 from 'node:v8';
 
 const [port, n, mode] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]];
+const NOGC = process.env.BENCH_IDLE_NOGC === '1';
 const mem = () => {
-  globalThis.gc?.();
-  globalThis.gc?.();
+  if (!NOGC) globalThis.gc?.();
+  if (!NOGC) globalThis.gc?.();
   return process.memoryUsage();
 };
 // How long the connections sit idle before the measure (ms).
@@ -27,6 +29,11 @@ function report() {
       heap_per_conn: (m.heapUsed - base.heapUsed) / c,
       heap_total_per_conn: (m.heapTotal - base.heapTotal) / c,
       external_per_conn: (m.external - base.external) / c,
+      spaces: Object.fromEntries(
+        v8
+          .getHeapSpaceStatistics()
+          .map((x) => [x.space_name, Math.round(x.physical_space_size / 1024)]),
+      ),
     })}\n`,
   );
 }

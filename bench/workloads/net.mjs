@@ -110,9 +110,11 @@ async function onceIdle() {
   // RSS) with the allocation rate of the connection burst, garbage that is collected but stays
   // committed, 1–6 KB "per connection" at 10k that does not grow with the count of connections
   // and that rewards a server for allocating less while connecting, not for holding less.
+  // BENCH_IDLE_UNPINNED=1 measures with V8's default young generation, for comparison.
+  const pin = process.env.BENCH_IDLE_UNPINNED === '1' ? [] : ['--max-semi-space-size=1'];
   const { child, port, output } = await startServer(process.execPath, [
     '--expose-gc',
-    '--max-semi-space-size=1',
+    ...pin,
     join(HERE, 'idle-server.mjs'),
     'PORT',
     String(IDLE),
