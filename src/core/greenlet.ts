@@ -117,16 +117,27 @@ function copyArgs(args: readonly unknown[]): unknown[] {
   return out;
 }
 
-/** The rarely used part of a greenlet's state. */
-interface Extras {
-  name: string | undefined;
-  ident: number;
-  abort: AbortController | undefined;
-  killExc: unknown;
-  startTimer: TimerEntry | undefined;
-  treeLocals: Map<unknown, unknown> | undefined;
+/** The spawner; once the greenlet died after it, the spawn tree's locals (see `spawningGreenlet`). */
+type Spawner = Greenlet | RawGreenlet | Map<unknown, unknown>;
+
+/**
+ * The rarely used part of a greenlet's state, made on first use. It takes the spawner's slot
+ * (and keeps the spawner): a greenlet that never needs it has one field less.
+ * @internal
+ */
+export class Extras {
+  spawner: Spawner;
+  name: string | undefined = undefined;
+  ident = 0;
+  abort: AbortController | undefined = undefined;
+  killExc: unknown = NONE;
+  startTimer: TimerEntry | undefined = undefined;
+  treeLocals: Map<unknown, unknown> | undefined = undefined;
   /** For the greenlet a `link` callback runs in: the greenlet whose death it reports. */
-  linkOf: Greenlet | undefined;
+  linkOf: Greenlet | undefined = undefined;
+  constructor(spawner: Spawner) {
+    this.spawner = spawner;
+  }
 }
 
 /** How a failing link callback is named in a report: `<callback name> for <Greenlet …>`. */
@@ -203,9 +214,10 @@ export class Greenlet<T = unknown> extends Fiber {
   #args: unknown;
   /**
    * The spawner; once this greenlet died after it, the spawn tree's locals instead (a Map: the
-   * spawner is let go, see `spawningGreenlet`, and nothing is allocated for it).
+   * spawner is let go, see `spawningGreenlet`, and nothing is allocated for it). Once the rarely
+   * used state is needed, the {@link Extras} record, which holds the spawner.
    */
-  #spawner: Greenlet | RawGreenlet | Map<unknown, unknown>;
+  #sx: Spawner | Extras;
   #fn: ((...args: never[]) => unknown) | undefined;
   /** Phase and flags (ST_*, F_*): one field, to keep an idle greenlet small. */
   #state = ST_NEW;
@@ -216,8 +228,6 @@ export class Greenlet<T = unknown> extends Fiber {
   #result: unknown = undefined;
   /** Links and joiners, in order: none, one (inline: no array for the common case) or several. */
   #links: Link | Link[] | null = null;
-  /** Rarely used state, made on first use to keep an idle greenlet small. */
-  #x: Extras | null = null;
   /** @internal */ _lprev: LiveNode | null = null;
   /** @internal */ _lnext: LiveNode | null = null;
   /** @internal */ _live: Hub | null = null;
@@ -246,22 +256,27 @@ export class Greenlet<T = unknown> extends Fiber {
     } else {
       this.#args = n === 0 ? NO_ARGS : copyArgs(args);
     }
-    this.#spawner = currentFiber() as Greenlet | RawGreenlet;
+    this.#sx = currentFiber() as Greenlet | RawGreenlet;
   }
 
+  /** The rarely used state, made on first use. */
   static #extras(self: Greenlet): Extras {
-    if (self.#x === null) {
-      self.#x = {
-        name: undefined,
-        ident: 0,
-        abort: undefined,
-        killExc: NONE,
-        startTimer: undefined,
-        treeLocals: undefined,
-        linkOf: undefined,
-      };
-    }
-    return self.#x;
+    const s = self.#sx;
+    if (s instanceof Extras) return s;
+    const x = new Extras(s);
+    self.#sx = x;
+    return x;
+  }
+
+  /** The rarely used state if made, else null. */
+  static #x(self: Greenlet): Extras | null {
+    const s = self.#sx;
+    return s instanceof Extras ? s : null;
+  }
+
+  static #spawner(self: Greenlet): Spawner {
+    const s = self.#sx;
+    return s instanceof Extras ? s.spawner : s;
   }
 
   /**
@@ -405,16 +420,19 @@ export class Greenlet<T = unknown> extends Fiber {
       self.#state = (self.#state & ~PHASE) | ST_DEAD | F_FAILED;
       self.#result = exc;
     }
-    const spawner = self.#spawner;
+    const spawner = Greenlet.#spawner(self);
     if (spawner instanceof Greenlet && (spawner.#state & PHASE) === ST_DEAD) {
       // Let go of a dead spawner (a respawning worker keeps no chain); keep the tree's locals.
-      self.#spawner = self.#x?.treeLocals ?? spawner.spawnTreeLocals;
+      const x = Greenlet.#x(self);
+      const locals = x?.treeLocals ?? spawner.spawnTreeLocals;
+      if (x === null) self.#sx = locals;
+      else x.spawner = locals;
     }
     const hub = self._live ?? getHub();
     if (self._wait !== null || self._timeouts !== null) self._cleanupAtDeath();
     if (self._live !== null) hub.liveRemove(self);
     if (exc !== NONE && !self[kHasListeners]()) {
-      const linkOf = self.#x?.linkOf;
+      const linkOf = Greenlet.#x(self)?.linkOf;
       hub.reportError(
         exc,
         linkOf === undefined ? String(self) : linkContext(self.#fn as LinkEntry['cb'], linkOf),
@@ -584,7 +602,7 @@ export class Greenlet<T = unknown> extends Fiber {
 
   /** The greenlet's name; defaults to `Greenlet-<minimalIdent>`. Assignable. */
   get name(): string {
-    return this.#x?.name ?? `Greenlet-${this.minimalIdent}`;
+    return Greenlet.#x(this)?.name ?? `Greenlet-${this.minimalIdent}`;
   }
   /** Rename the greenlet (the value is converted with `String`). */
   set name(value: string) {
@@ -612,7 +630,7 @@ export class Greenlet<T = unknown> extends Fiber {
    * ```
    */
   get spawningGreenlet(): Greenlet | RawGreenlet | null {
-    const s = this.#spawner;
+    const s = Greenlet.#spawner(this);
     return s instanceof Map ? null : s;
   }
 
@@ -635,7 +653,7 @@ export class Greenlet<T = unknown> extends Fiber {
    * ```
    */
   get spawnTreeLocals(): Map<unknown, unknown> {
-    const s = this.#spawner;
+    const s = Greenlet.#spawner(this);
     if (s instanceof Map) return s; // let go of its spawner: the slot holds the tree's map
     const x = Greenlet.#extras(this);
     if (x.treeLocals === undefined) {
@@ -865,3 +883,4 @@ export class Greenlet<T = unknown> extends Fiber {
   }
 }
 settleShape(() => new Greenlet(Boolean));
+settleShape(() => new Extras(null as unknown as Spawner));
