@@ -16,8 +16,9 @@
  * - No closure is made per wait: the hub queues `resume(waiter)`. Memory per pending wait (an
  *   idle connection is one): a wait keeps its promise and only that promise's resolve function
  *   (a rejection resolves it with a {@link Rejection} thenable, one microtask job later, inside
- *   the fiber's turn); the timer entry and the signal listener live in a {@link WaitTimer} made
- *   only for a wait with a `timeout` or a `signal` (a pooled waiter keeps its own). Tests:
+ *   the fiber's turn); the timer entry, the signal listener and the exception a wait is marked
+ *   with live in a {@link WaitExtras} made only for a wait with a `timeout` or a `signal`, or
+ *   once it is marked (a pooled waiter keeps its own). Tests:
  *   test/core/interrupts.test.ts, test/core/unhandled.test.ts, test/core/layout.test.ts.
  *
  * @module
@@ -43,6 +44,8 @@ const QUEUED = 4;
 const COMPLETED = 8;
 /** Bit: made by {@link obtainWaiter}, back to the free list once resumed. */
 const POOLED = 16;
+/** Bit: marked with an exception (kept in the {@link WaitExtras}); it stays after settling. */
+const CANCELLED = 32;
 
 /**
  * While non-zero, starting a wait does not give the hub's turn away (race() calls its entrants
@@ -100,12 +103,12 @@ class Rejection {
 type OnTimeout = (w: Waiter<never>) => unknown;
 
 /**
- * The timer entry and signal listener of a wait: made only for a wait started with a `timeout`
- * or a `signal` (and kept by a pooled waiter for its next wait), so a plain pending wait is
- * smaller (an idle connection is one greenlet parked in one wait).
+ * The timer entry, signal listener and interrupt mark of a wait: made only for a wait started
+ * with a `timeout` or a `signal`, or once it is marked (and kept by a pooled waiter for its next
+ * wait), so a plain pending wait is smaller (an idle connection is one greenlet in one wait).
  * @internal
  */
-export class WaitTimer implements Timed {
+export class WaitExtras implements Timed {
   deadline = 0;
   seq = 0;
   heapIndex = -1;
@@ -113,6 +116,8 @@ export class WaitTimer implements Timed {
   onTimeout: OnTimeout | null;
   signal: AbortSignal | null = null;
   listener: (() => void) | null = null;
+  /** The exception the wait is marked with (with CANCELLED), or NONE. */
+  cancel: unknown = NONE;
   constructor(waiter: Waiter, onTimeout: OnTimeout | null) {
     this.waiter = waiter;
     this.onTimeout = onTimeout;
@@ -121,7 +126,7 @@ export class WaitTimer implements Timed {
     this.waiter.fire();
   }
 }
-settleLayout(() => new WaitTimer(null as unknown as Waiter, null));
+settleLayout(() => new WaitExtras(null as unknown as Waiter, null));
 settleLayout(() => new Rejection(null));
 
 /**
@@ -141,19 +146,17 @@ export class Waiter<T = unknown> {
   hub: Hub;
   /** Free slot for the owner (the item a putter offers, a count …). */
   data: unknown = undefined;
-  /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED, COMPLETED, POOLED bits. */
+  /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED, COMPLETED, POOLED, CANCELLED bits. */
   _state = PENDING;
   /** @internal */ _value: unknown = undefined;
-  /** @internal The exception to throw instead of resuming, or NONE. */
-  _cancel: unknown = NONE;
   /** Owner's list links. */
   prev: Waiter | null = null;
   next: Waiter | null = null;
   /**
    * @internal The `onTimeout` given to the constructor, or, once the wait armed a timer or a
-   * signal, the {@link WaitTimer} that holds it.
+   * signal, the {@link WaitExtras} that holds it.
    */
-  _t: OnTimeout | WaitTimer | null;
+  _t: OnTimeout | WaitExtras | null;
   #promise: Promise<unknown> | undefined = undefined;
   #resolve: ((v: unknown) => void) | undefined = undefined;
 
@@ -181,6 +184,11 @@ export class Waiter<T = unknown> {
   get _timerArmed(): boolean {
     const t = this._t;
     return t !== null && typeof t === 'object' && t.heapIndex >= 0;
+  }
+
+  /** @internal The exception to throw instead of resuming, or NONE. */
+  get _cancel(): unknown {
+    return (this._state & CANCELLED) === 0 ? NONE : (this._t as WaitExtras).cancel;
   }
 
   /** Whether the wait is still in its owner's list (not woken, not settled). */
@@ -223,7 +231,7 @@ export class Waiter<T = unknown> {
     if (fiber._pendingExc !== NONE) this._cancelWith(fiber._pendingExc);
     else if (fiber === rawCallbackFiber) this._cancelWith(rawWaitError());
     if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
-      hub.addTimer(Waiter.#timer(this), timeout);
+      hub.addTimer(Waiter.#extras(this), timeout);
     }
     if (signal !== undefined && signal !== null) Waiter.#listen(this, signal);
     if (hub.holder === fiber && holdTurn === 0) hub.release();
@@ -237,16 +245,16 @@ export class Waiter<T = unknown> {
       markCancellation(signal.reason);
       self._cancelWith(signal.reason);
     };
-    const t = Waiter.#timer(self);
+    const t = Waiter.#extras(self);
     t.signal = signal;
     t.listener = listener;
     signal.addEventListener('abort', listener, { once: true });
   }
 
-  static #timer(self: Waiter): WaitTimer {
+  static #extras(self: Waiter): WaitExtras {
     const t = self._t;
     if (t !== null && typeof t === 'object') return t;
-    const timer = new WaitTimer(self, t);
+    const timer = new WaitExtras(self, t);
     self._t = timer;
     return timer;
   }
@@ -257,7 +265,7 @@ export class Waiter<T = unknown> {
    * out ({@link WaitList.shiftLive}).
    */
   get cancelled(): boolean {
-    return this._cancel !== NONE;
+    return (this._state & CANCELLED) !== 0;
   }
 
   /**
@@ -300,8 +308,9 @@ export class Waiter<T = unknown> {
   /** Mark the wait to throw `exc` when the hub reaches it (first mark wins). @internal */
   _cancelWith(exc: unknown): void {
     if ((this._state & STATE) === DONE) return;
-    if (this._cancel !== NONE) return;
-    this._cancel = exc;
+    if ((this._state & CANCELLED) !== 0) return;
+    Waiter.#extras(this).cancel = exc;
+    this._state |= CANCELLED;
     Waiter.#enqueue(this);
   }
 
@@ -324,7 +333,8 @@ export class Waiter<T = unknown> {
           try {
             owner.commitWait(this);
           } catch (err) {
-            this._cancel = exc = err;
+            Waiter.#extras(this).cancel = exc = err;
+            this._state |= CANCELLED;
           }
         }
       } else if (this.completed) {
@@ -370,7 +380,7 @@ export class Waiter<T = unknown> {
     const t = self._t;
     const callSignal = t === null || typeof t === 'function' ? null : t.signal;
     const resolve = self.#resolve as (v: unknown) => void;
-    self._cancel = NONE;
+    self._state &= ~CANCELLED;
     Waiter.#settle(self);
     resolve(self._value);
     self.hub.holder = self.fiber;
@@ -395,7 +405,7 @@ export class Waiter<T = unknown> {
   }
 
   static #settle(self: Waiter): void {
-    self._state = DONE | (self._state & POOLED);
+    self._state = DONE | (self._state & (POOLED | CANCELLED));
     self.fiber._removeWait(self);
     const t = self._t;
     if (t !== null && typeof t === 'object') {
@@ -475,7 +485,6 @@ export function obtainWaiter<T>(
   if (t !== null && typeof t === 'object') t.onTimeout = onTimeout;
   else w._t = onTimeout;
   w._state = PENDING | POOLED;
-  w._cancel = NONE;
   w.prev = null;
   w.next = null;
   return w as Waiter<T>;
