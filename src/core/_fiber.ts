@@ -46,8 +46,9 @@ export interface FiberTimeout {
 }
 
 /**
- * The part of a fiber's bookkeeping most fibers never use: made at its first interrupt or its
- * second wait pending at once, then kept (an idle greenlet is one field smaller per member).
+ * The part of a fiber's bookkeeping most fibers never use: made at its first interrupt, its
+ * first `Timeout` or its second wait pending at once, then kept (an idle greenlet is one field
+ * smaller per member).
  * @internal
  */
 export class FiberMore {
@@ -57,6 +58,8 @@ export class FiberMore {
   exc: unknown = NONE;
   /** Interrupts requested after the armed one, in request order. */
   excs: unknown[] | null = null;
+  /** The armed Timeouts started by the fiber (intrusive list). */
+  timeouts: FiberTimeout | null = null;
 }
 
 settleShape(() => new FiberMore());
@@ -73,10 +76,14 @@ function moreOf(f: Fiber): FiberMore {
 export abstract class Fiber {
   /** @internal The first pending wait. */
   _wait: Waiter | null = null;
-  /** @internal Further waits and the interrupts, made on first use. */
+  /** @internal Further waits, the interrupts and the Timeouts, made on first use. */
   _fx: FiberMore | null = null;
-  /** @internal The armed Timeouts started by this fiber (intrusive list). */
-  _timeouts: FiberTimeout | null = null;
+
+  /** @internal The armed Timeouts started by this fiber (intrusive list), or null. */
+  get _timeouts(): FiberTimeout | null {
+    const x = this._fx;
+    return x === null ? null : x.timeouts;
+  }
 
   /** @internal Further pending waits (several at once under `Promise.all`), or null. */
   get _more(): Waiter[] | null {
@@ -198,16 +205,18 @@ export abstract class Fiber {
 
   /** @internal */
   _addTimeout(t: FiberTimeout): void {
+    const x = moreOf(this);
     t._tprev = null;
-    t._tnext = this._timeouts;
-    if (this._timeouts !== null) this._timeouts._tprev = t;
-    this._timeouts = t;
+    t._tnext = x.timeouts;
+    if (x.timeouts !== null) x.timeouts._tprev = t;
+    x.timeouts = t;
   }
 
   /** @internal */
   _removeTimeout(t: FiberTimeout): void {
-    if (t._tprev === null && this._timeouts !== t) return;
-    if (t._tprev === null) this._timeouts = t._tnext;
+    const x = this._fx;
+    if (x === null || (t._tprev === null && x.timeouts !== t)) return;
+    if (t._tprev === null) x.timeouts = t._tnext;
     else t._tprev._tnext = t._tnext;
     if (t._tnext !== null) t._tnext._tprev = t._tprev;
     t._tprev = null;
