@@ -60,6 +60,17 @@ const F_NOTIFY = 8;
 const F_FAILED = 16;
 /** Made with one argument: #args holds it as is (the array is made if `args` is read). */
 const F_ONE_ARG = 32;
+/** In its hub's live list (started, not dead): its home hub is {@link usualHub} or, with F_OWN_HUB, Extras.hub. */
+const F_LIVE = 64;
+/** Started on another hub than {@link usualHub} (a virtual one): Extras.hub names it. */
+const F_OWN_HUB = 128;
+
+/**
+ * The real hub the first greenlet started on: a greenlet started on it keeps no reference to its
+ * hub (one field less per greenlet); one started on another hub (`runVirtual`) keeps it in its
+ * Extras.
+ */
+let usualHub: Hub | null = null;
 
 /** When a link fires: on any death, on success only, on failure only. @internal */
 export type LinkKind = 'any' | 'value' | 'exception';
@@ -133,6 +144,8 @@ export class Extras {
   killExc: unknown = NONE;
   startTimer: TimerEntry | undefined = undefined;
   treeLocals: Map<unknown, unknown> | undefined = undefined;
+  /** With F_OWN_HUB: the hub it was started on. */
+  hub: Hub | undefined = undefined;
   /** For the greenlet a `link` callback runs in: the greenlet whose death it reports. */
   linkOf: Greenlet | undefined = undefined;
   constructor(spawner: Spawner) {
@@ -230,7 +243,6 @@ export class Greenlet<T = unknown> extends Fiber {
   #links: Link | Link[] | null = null;
   /** @internal */ _lprev: LiveNode | null = null;
   /** @internal */ _lnext: LiveNode | null = null;
-  /** @internal */ _live: Hub | null = null;
   /**
    * @internal The Group/Pool whose intrusive member list holds this greenlet (its first group;
    * further groups hold it in a set), and its neighbours there.
@@ -361,9 +373,16 @@ export class Greenlet<T = unknown> extends Fiber {
   }
 
   static #schedule(self: Greenlet): void {
-    self.#state = (self.#state & ~PHASE) | ST_SCHEDULED | F_STARTED;
+    const hub = getHub();
+    if (usualHub === null && !hub.virtual) usualHub = hub;
+    let st = (self.#state & ~PHASE) | ST_SCHEDULED | F_STARTED | F_LIVE;
+    if (hub !== usualHub) {
+      Greenlet.#extras(self).hub = hub;
+      st |= F_OWN_HUB;
+    }
+    self.#state = st;
     self.#result = new AsyncResource('Greenlet', CTX_OPTIONS);
-    getHub().liveAdd(self);
+    hub.liveAdd(self);
   }
 
   static #startFromTimer = (g: unknown): void => {
@@ -377,7 +396,7 @@ export class Greenlet<T = unknown> extends Fiber {
     g.#state = (g.#state & ~PHASE) | ST_RUNNING;
     const ctx = g.#result as AsyncResource;
     g.#result = undefined;
-    (g._live ?? getHub()).holder = g;
+    (g._homeHub() ?? getHub()).holder = g;
     ctx.runInAsyncScope(Greenlet.#enter, null, g);
   };
 
@@ -428,9 +447,13 @@ export class Greenlet<T = unknown> extends Fiber {
       if (x === null) self.#sx = locals;
       else x.spawner = locals;
     }
-    const hub = self._live ?? getHub();
+    const home = self._homeHub();
+    const hub = home ?? getHub();
     if (self._wait !== null || self._timeouts !== null) self._cleanupAtDeath();
-    if (self._live !== null) hub.liveRemove(self);
+    if (home !== null) {
+      hub.liveRemove(self);
+      self.#state &= ~F_LIVE;
+    }
     if (exc !== NONE && !self[kHasListeners]()) {
       const linkOf = Greenlet.#x(self)?.linkOf;
       hub.reportError(
@@ -526,7 +549,9 @@ export class Greenlet<T = unknown> extends Fiber {
 
   /** @internal */
   override _homeHub(): Hub | null {
-    return this._live;
+    const st = this.#state;
+    if ((st & F_LIVE) === 0) return null;
+    return (st & F_OWN_HUB) === 0 ? usualHub : ((this.#sx as Extras).hub as Hub);
   }
 
   /** @internal Whether someone waits on this greenlet or user code linked to it. */
