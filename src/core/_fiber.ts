@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { settleShape } from './_util.js';
 import { markCancellation } from './errors.js';
 import type { Hub } from './hub.js';
 import type { Waiter } from './waiter.js';
@@ -45,20 +46,56 @@ export interface FiberTimeout {
 }
 
 /**
+ * The part of a fiber's bookkeeping most fibers never use: made at its first interrupt, its
+ * first `Timeout` or its second wait pending at once, then kept (an idle greenlet is one field
+ * smaller per member).
+ * @internal
+ */
+export class FiberMore {
+  /** Further pending waits (several at once under `Promise.all`). */
+  waits: Waiter[] | null = null;
+  /** The armed interrupt: thrown at every pending wait and at the next one, or NONE. */
+  exc: unknown = NONE;
+  /** Interrupts requested after the armed one, in request order. */
+  excs: unknown[] | null = null;
+  /** The armed Timeouts started by the fiber (intrusive list). */
+  timeouts: FiberTimeout | null = null;
+}
+
+settleShape(() => new FiberMore());
+
+function moreOf(f: Fiber): FiberMore {
+  if (f._fx === null) f._fx = new FiberMore();
+  return f._fx;
+}
+
+/**
  * Base of `Greenlet` and `RawGreenlet`: the bookkeeping of the waits a fiber has pending.
  * @internal
  */
 export abstract class Fiber {
   /** @internal The first pending wait. */
   _wait: Waiter | null = null;
-  /** @internal Further pending waits (several at once under `Promise.all`). */
-  _more: Waiter[] | null = null;
+  /** @internal Further waits, the interrupts and the Timeouts, made on first use. */
+  _fx: FiberMore | null = null;
+
+  /** @internal The armed Timeouts started by this fiber (intrusive list), or null. */
+  get _timeouts(): FiberTimeout | null {
+    const x = this._fx;
+    return x === null ? null : x.timeouts;
+  }
+
+  /** @internal Further pending waits (several at once under `Promise.all`), or null. */
+  get _more(): Waiter[] | null {
+    const x = this._fx;
+    return x === null ? null : x.waits;
+  }
+
   /** @internal The armed interrupt: thrown at every pending wait and at the next one, or NONE. */
-  _pendingExc: unknown = NONE;
-  /** @internal Interrupts requested after the armed one, in request order. */
-  _moreExc: unknown[] | null = null;
-  /** @internal The armed Timeouts started by this fiber (intrusive list). */
-  _timeouts: FiberTimeout | null = null;
+  get _pendingExc(): unknown {
+    const x = this._fx;
+    return x === null ? NONE : x.exc;
+  }
 
   /**
    * @internal The hub this fiber lives on (a greenlet: the one it was started on), or null for
@@ -71,21 +108,26 @@ export abstract class Fiber {
 
   /** @internal */
   _addWait(w: Waiter): void {
-    if (this._wait === null) this._wait = w;
-    else if (this._more === null) this._more = [w];
-    else this._more.push(w);
+    if (this._wait === null) {
+      this._wait = w;
+      return;
+    }
+    const x = moreOf(this);
+    if (x.waits === null) x.waits = [w];
+    else x.waits.push(w);
   }
 
   /** @internal */
   _removeWait(w: Waiter): void {
+    const x = this._fx;
+    const more = x === null ? null : x.waits;
     if (this._wait === w) {
-      const more = this._more;
       this._wait = more === null ? null : (more.shift() ?? null);
-      if (more !== null && more.length === 0) this._more = null;
-    } else if (this._more !== null) {
-      const i = this._more.indexOf(w);
-      if (i >= 0) this._more.splice(i, 1);
-      if (this._more.length === 0) this._more = null;
+      if (more !== null && more.length === 0) (x as FiberMore).waits = null;
+    } else if (more !== null) {
+      const i = more.indexOf(w);
+      if (i >= 0) more.splice(i, 1);
+      if (more.length === 0) (x as FiberMore).waits = null;
     }
   }
 
@@ -102,12 +144,13 @@ export abstract class Fiber {
    */
   _deliver(exc: unknown): void {
     markCancellation(exc);
-    if (this._pendingExc === NONE) {
-      this._pendingExc = exc;
+    const x = moreOf(this);
+    if (x.exc === NONE) {
+      x.exc = exc;
       markWaits(this, exc);
-    } else if (this._pendingExc !== exc && this._moreExc?.includes(exc) !== true) {
-      if (this._moreExc === null) this._moreExc = [exc];
-      else this._moreExc.push(exc);
+    } else if (x.exc !== exc && x.excs?.includes(exc) !== true) {
+      if (x.excs === null) x.excs = [exc];
+      else x.excs.push(exc);
     }
   }
 
@@ -122,15 +165,17 @@ export abstract class Fiber {
    * @internal
    */
   _withdraw(exc: unknown): void {
-    if (this._pendingExc === exc) {
+    const x = this._fx;
+    if (x === null) return;
+    if (x.exc === exc) {
       armNext(this);
       return;
     }
-    const more = this._moreExc;
+    const more = x.excs;
     if (more === null) return;
     const i = more.indexOf(exc);
     if (i >= 0) more.splice(i, 1);
-    if (more.length === 0) this._moreExc = null;
+    if (more.length === 0) x.excs = null;
   }
 
   /**
@@ -141,8 +186,11 @@ export abstract class Fiber {
    */
   _abandonWaits(): void {
     while (this._wait !== null) this._wait._abandon();
-    this._pendingExc = NONE;
-    this._moreExc = null;
+    const x = this._fx;
+    if (x !== null) {
+      x.exc = NONE;
+      x.excs = null;
+    }
   }
 
   /**
@@ -157,16 +205,18 @@ export abstract class Fiber {
 
   /** @internal */
   _addTimeout(t: FiberTimeout): void {
+    const x = moreOf(this);
     t._tprev = null;
-    t._tnext = this._timeouts;
-    if (this._timeouts !== null) this._timeouts._tprev = t;
-    this._timeouts = t;
+    t._tnext = x.timeouts;
+    if (x.timeouts !== null) x.timeouts._tprev = t;
+    x.timeouts = t;
   }
 
   /** @internal */
   _removeTimeout(t: FiberTimeout): void {
-    if (t._tprev === null && this._timeouts !== t) return;
-    if (t._tprev === null) this._timeouts = t._tnext;
+    const x = this._fx;
+    if (x === null || (t._tprev === null && x.timeouts !== t)) return;
+    if (t._tprev === null) x.timeouts = t._tnext;
     else t._tprev._tnext = t._tnext;
     if (t._tnext !== null) t._tnext._tprev = t._tprev;
     t._tprev = null;
@@ -175,7 +225,8 @@ export abstract class Fiber {
 
   /** @internal Whether `exc` is waiting to be delivered to this fiber. */
   _isPending(exc: unknown): boolean {
-    if (this._pendingExc === exc || this._moreExc?.includes(exc) === true) return true;
+    const x = this._fx;
+    if (x !== null && (x.exc === exc || x.excs?.includes(exc) === true)) return true;
     if (this._wait === null) return false;
     if (this._wait._cancel === exc) return true;
     const more = this._more;
@@ -190,17 +241,19 @@ export abstract class Fiber {
 function markWaits(f: Fiber, exc: unknown): void {
   if (f._wait === null) return;
   f._wait._cancelWith(exc);
-  if (f._more !== null) for (const w of f._more.slice()) w._cancelWith(exc);
+  const more = f._more;
+  if (more !== null) for (const w of more.slice()) w._cancelWith(exc);
 }
 
 function armNext(f: Fiber): void {
-  const more = f._moreExc;
+  const x = f._fx as FiberMore;
+  const more = x.excs;
   if (more === null) {
-    f._pendingExc = NONE;
+    x.exc = NONE;
     return;
   }
   const next = more.shift();
-  if (more.length === 0) f._moreExc = null;
-  f._pendingExc = next;
+  if (more.length === 0) x.excs = null;
+  x.exc = next;
   markWaits(f, next);
 }

@@ -14,9 +14,12 @@
  *   is this record, its context frame, its wait and the promise reaction on its body. So the
  *   record holds only what every greenlet uses — phase and flags in one field, the start
  *   context then the result in one slot, a single argument kept as is (the `args` array is
- *   made when read), no private instance methods (each class that has them gives every
- *   instance a brand field) — and the rest (name, ident, signal, start timer, tree locals) is
- *   made on first use.
+ *   made when read), no hub field (a state bit says it is live on the usual hub), no private
+ *   instance methods (each class that has them gives every instance a brand field) — and the
+ *   rest (name, ident, signal, start timer, tree locals, a virtual hub) is made on first use,
+ *   in a record that takes the spawner's slot; the fiber's rare bookkeeping (several waits,
+ *   interrupts, Timeouts) likewise (`FiberMore`, _fiber.ts). 128 B on Node 24
+ *   (bench/net/idle-snapshot.mjs shows it per idle connection).
  * - Kill: requested synchronously. A greenlet that has not run yet dies at once (it never runs;
  *   links fire). Otherwise the exception is delivered at its wait (see _fiber.ts). The lazy
  *   `signal` is aborted first. A greenlet that ends by `GreenletExit` is successful, with the
@@ -60,6 +63,17 @@ const F_NOTIFY = 8;
 const F_FAILED = 16;
 /** Made with one argument: #args holds it as is (the array is made if `args` is read). */
 const F_ONE_ARG = 32;
+/** In its hub's live list (started, not dead): its home hub is {@link usualHub} or, with F_OWN_HUB, Extras.hub. */
+const F_LIVE = 64;
+/** Started on another hub than {@link usualHub} (a virtual one): Extras.hub names it. */
+const F_OWN_HUB = 128;
+
+/**
+ * The real hub the first greenlet started on: a greenlet started on it keeps no reference to its
+ * hub (one field less per greenlet); one started on another hub (`runVirtual`) keeps it in its
+ * Extras.
+ */
+let usualHub: Hub | null = null;
 
 /** When a link fires: on any death, on success only, on failure only. @internal */
 export type LinkKind = 'any' | 'value' | 'exception';
@@ -117,16 +131,29 @@ function copyArgs(args: readonly unknown[]): unknown[] {
   return out;
 }
 
-/** The rarely used part of a greenlet's state. */
-interface Extras {
-  name: string | undefined;
-  ident: number;
-  abort: AbortController | undefined;
-  killExc: unknown;
-  startTimer: TimerEntry | undefined;
-  treeLocals: Map<unknown, unknown> | undefined;
+/** The spawner; once the greenlet died after it, the spawn tree's locals (see `spawningGreenlet`). */
+type Spawner = Greenlet | RawGreenlet | Map<unknown, unknown>;
+
+/**
+ * The rarely used part of a greenlet's state, made on first use. It takes the spawner's slot
+ * (and keeps the spawner): a greenlet that never needs it has one field less.
+ * @internal
+ */
+export class Extras {
+  spawner: Spawner;
+  name: string | undefined = undefined;
+  ident = 0;
+  abort: AbortController | undefined = undefined;
+  killExc: unknown = NONE;
+  startTimer: TimerEntry | undefined = undefined;
+  treeLocals: Map<unknown, unknown> | undefined = undefined;
+  /** With F_OWN_HUB: the hub it was started on. */
+  hub: Hub | undefined = undefined;
   /** For the greenlet a `link` callback runs in: the greenlet whose death it reports. */
-  linkOf: Greenlet | undefined;
+  linkOf: Greenlet | undefined = undefined;
+  constructor(spawner: Spawner) {
+    this.spawner = spawner;
+  }
 }
 
 /** How a failing link callback is named in a report: `<callback name> for <Greenlet …>`. */
@@ -203,9 +230,10 @@ export class Greenlet<T = unknown> extends Fiber {
   #args: unknown;
   /**
    * The spawner; once this greenlet died after it, the spawn tree's locals instead (a Map: the
-   * spawner is let go, see `spawningGreenlet`, and nothing is allocated for it).
+   * spawner is let go, see `spawningGreenlet`, and nothing is allocated for it). Once the rarely
+   * used state is needed, the {@link Extras} record, which holds the spawner.
    */
-  #spawner: Greenlet | RawGreenlet | Map<unknown, unknown>;
+  #sx: Spawner | Extras;
   #fn: ((...args: never[]) => unknown) | undefined;
   /** Phase and flags (ST_*, F_*): one field, to keep an idle greenlet small. */
   #state = ST_NEW;
@@ -216,11 +244,8 @@ export class Greenlet<T = unknown> extends Fiber {
   #result: unknown = undefined;
   /** Links and joiners, in order: none, one (inline: no array for the common case) or several. */
   #links: Link | Link[] | null = null;
-  /** Rarely used state, made on first use to keep an idle greenlet small. */
-  #x: Extras | null = null;
   /** @internal */ _lprev: LiveNode | null = null;
   /** @internal */ _lnext: LiveNode | null = null;
-  /** @internal */ _live: Hub | null = null;
   /**
    * @internal The Group/Pool whose intrusive member list holds this greenlet (its first group;
    * further groups hold it in a set), and its neighbours there.
@@ -246,22 +271,27 @@ export class Greenlet<T = unknown> extends Fiber {
     } else {
       this.#args = n === 0 ? NO_ARGS : copyArgs(args);
     }
-    this.#spawner = currentFiber() as Greenlet | RawGreenlet;
+    this.#sx = currentFiber() as Greenlet | RawGreenlet;
   }
 
+  /** The rarely used state, made on first use. */
   static #extras(self: Greenlet): Extras {
-    if (self.#x === null) {
-      self.#x = {
-        name: undefined,
-        ident: 0,
-        abort: undefined,
-        killExc: NONE,
-        startTimer: undefined,
-        treeLocals: undefined,
-        linkOf: undefined,
-      };
-    }
-    return self.#x;
+    const s = self.#sx;
+    if (s instanceof Extras) return s;
+    const x = new Extras(s);
+    self.#sx = x;
+    return x;
+  }
+
+  /** The rarely used state if made, else null. */
+  static #x(self: Greenlet): Extras | null {
+    const s = self.#sx;
+    return s instanceof Extras ? s : null;
+  }
+
+  static #spawner(self: Greenlet): Spawner {
+    const s = self.#sx;
+    return s instanceof Extras ? s.spawner : s;
   }
 
   /**
@@ -346,9 +376,16 @@ export class Greenlet<T = unknown> extends Fiber {
   }
 
   static #schedule(self: Greenlet): void {
-    self.#state = (self.#state & ~PHASE) | ST_SCHEDULED | F_STARTED;
+    const hub = getHub();
+    if (usualHub === null && !hub.virtual) usualHub = hub;
+    let st = (self.#state & ~PHASE) | ST_SCHEDULED | F_STARTED | F_LIVE;
+    if (hub !== usualHub) {
+      Greenlet.#extras(self).hub = hub;
+      st |= F_OWN_HUB;
+    }
+    self.#state = st;
     self.#result = new AsyncResource('Greenlet', CTX_OPTIONS);
-    getHub().liveAdd(self);
+    hub.liveAdd(self);
   }
 
   static #startFromTimer = (g: unknown): void => {
@@ -362,7 +399,7 @@ export class Greenlet<T = unknown> extends Fiber {
     g.#state = (g.#state & ~PHASE) | ST_RUNNING;
     const ctx = g.#result as AsyncResource;
     g.#result = undefined;
-    (g._live ?? getHub()).holder = g;
+    (g._homeHub() ?? getHub()).holder = g;
     ctx.runInAsyncScope(Greenlet.#enter, null, g);
   };
 
@@ -405,16 +442,23 @@ export class Greenlet<T = unknown> extends Fiber {
       self.#state = (self.#state & ~PHASE) | ST_DEAD | F_FAILED;
       self.#result = exc;
     }
-    const spawner = self.#spawner;
+    const spawner = Greenlet.#spawner(self);
     if (spawner instanceof Greenlet && (spawner.#state & PHASE) === ST_DEAD) {
       // Let go of a dead spawner (a respawning worker keeps no chain); keep the tree's locals.
-      self.#spawner = self.#x?.treeLocals ?? spawner.spawnTreeLocals;
+      const x = Greenlet.#x(self);
+      const locals = x?.treeLocals ?? spawner.spawnTreeLocals;
+      if (x === null) self.#sx = locals;
+      else x.spawner = locals;
     }
-    const hub = self._live ?? getHub();
+    const home = self._homeHub();
+    const hub = home ?? getHub();
     if (self._wait !== null || self._timeouts !== null) self._cleanupAtDeath();
-    if (self._live !== null) hub.liveRemove(self);
+    if (home !== null) {
+      hub.liveRemove(self);
+      self.#state &= ~F_LIVE;
+    }
     if (exc !== NONE && !self[kHasListeners]()) {
-      const linkOf = self.#x?.linkOf;
+      const linkOf = Greenlet.#x(self)?.linkOf;
       hub.reportError(
         exc,
         linkOf === undefined ? String(self) : linkContext(self.#fn as LinkEntry['cb'], linkOf),
@@ -508,7 +552,9 @@ export class Greenlet<T = unknown> extends Fiber {
 
   /** @internal */
   override _homeHub(): Hub | null {
-    return this._live;
+    const st = this.#state;
+    if ((st & F_LIVE) === 0) return null;
+    return (st & F_OWN_HUB) === 0 ? usualHub : ((this.#sx as Extras).hub as Hub);
   }
 
   /** @internal Whether someone waits on this greenlet or user code linked to it. */
@@ -584,7 +630,7 @@ export class Greenlet<T = unknown> extends Fiber {
 
   /** The greenlet's name; defaults to `Greenlet-<minimalIdent>`. Assignable. */
   get name(): string {
-    return this.#x?.name ?? `Greenlet-${this.minimalIdent}`;
+    return Greenlet.#x(this)?.name ?? `Greenlet-${this.minimalIdent}`;
   }
   /** Rename the greenlet (the value is converted with `String`). */
   set name(value: string) {
@@ -612,7 +658,7 @@ export class Greenlet<T = unknown> extends Fiber {
    * ```
    */
   get spawningGreenlet(): Greenlet | RawGreenlet | null {
-    const s = this.#spawner;
+    const s = Greenlet.#spawner(this);
     return s instanceof Map ? null : s;
   }
 
@@ -635,7 +681,7 @@ export class Greenlet<T = unknown> extends Fiber {
    * ```
    */
   get spawnTreeLocals(): Map<unknown, unknown> {
-    const s = this.#spawner;
+    const s = Greenlet.#spawner(this);
     if (s instanceof Map) return s; // let go of its spawner: the slot holds the tree's map
     const x = Greenlet.#extras(this);
     if (x.treeLocals === undefined) {
@@ -865,3 +911,4 @@ export class Greenlet<T = unknown> extends Fiber {
   }
 }
 settleShape(() => new Greenlet(Boolean));
+settleShape(() => new Extras(null as unknown as Spawner));

@@ -13,8 +13,13 @@
  *   wait *held* what woke it, and hands it on (the item goes back to the queue's head or to the
  *   next getter, the permit to the next acquirer). That is "nothing is lost": a woken-then-killed
  *   waiter never eats what woke it (tests: test/sync/*.test.ts "nothing lost", the property test).
- * - No closure is made per wait: the hub queues `resume(waiter)`; the timer entry is the waiter
- *   itself.
+ * - No closure is made per wait: the hub queues `resume(waiter)`. Memory per pending wait (an
+ *   idle connection is one): a wait keeps its promise and only that promise's resolve function
+ *   (a rejection resolves it with a {@link Rejection} thenable, one microtask job later, inside
+ *   the fiber's turn); the timer entry, the signal listener and the exception a wait is marked
+ *   with live in a {@link WaitExtras} made only for a wait with a `timeout` or a `signal`, or
+ *   once it is marked (a pooled waiter keeps its own). Tests:
+ *   test/core/interrupts.test.ts, test/core/unhandled.test.ts, test/core/layout.test.ts.
  *
  * @module
  */
@@ -39,6 +44,8 @@ const QUEUED = 4;
 const COMPLETED = 8;
 /** Bit: made by {@link obtainWaiter}, back to the free list once resumed. */
 const POOLED = 16;
+/** Bit: marked with an exception (kept in the {@link WaitExtras}); it stays after settling. */
+const CANCELLED = 32;
 
 /**
  * While non-zero, starting a wait does not give the hub's turn away (race() calls its entrants
@@ -73,11 +80,56 @@ export interface WaitOwner {
 }
 
 let tmpResolve: (v: unknown) => void;
-let tmpReject: (e: unknown) => void;
-function executor(res: (v: unknown) => void, rej: (e: unknown) => void): void {
+function executor(res: (v: unknown) => void): void {
   tmpResolve = res;
-  tmpReject = rej;
 }
+
+/**
+ * Rejects the promise it resolves: a wait keeps only its promise's resolve function (the reject
+ * function would be one more closure kept per pending wait). A wait that rejects settles one
+ * microtask job later than a direct reject would; the turn (hub.ts) keeps the order.
+ */
+class Rejection {
+  readonly reason: unknown;
+  constructor(reason: unknown) {
+    this.reason = reason;
+  }
+  then(_resolve: unknown, reject: (e: unknown) => void): void {
+    reject(this.reason);
+  }
+}
+
+/** What a wait calls when its `timeout` option elapses (see {@link Waiter}'s constructor). */
+type OnTimeout = (w: Waiter<never>) => unknown;
+
+/**
+ * The timer entry, signal listener and interrupt mark of a wait: made only for a wait started
+ * with a `timeout` or a `signal`, or once it is marked (and kept by a pooled waiter for its next
+ * wait), so a plain pending wait is smaller (an idle connection is one greenlet in one wait).
+ * @internal
+ */
+export class WaitExtras implements Timed {
+  deadline = 0;
+  seq = 0;
+  heapIndex = -1;
+  readonly waiter: Waiter;
+  onTimeout: OnTimeout | null;
+  signal: AbortSignal | null = null;
+  listener: (() => void) | null = null;
+  /** The exception the wait is marked with (with CANCELLED), or NONE. */
+  cancel: unknown = NONE;
+  /** The hub of a wait whose fiber has no home hub (the main program, a dead greenlet), else null. */
+  hub: Hub | null = null;
+  constructor(waiter: Waiter, onTimeout: OnTimeout | null) {
+    this.waiter = waiter;
+    this.onTimeout = onTimeout;
+  }
+  fire(): void {
+    this.waiter.fire();
+  }
+}
+settleLayout(() => new WaitExtras(null as unknown as Waiter, null));
+settleLayout(() => new Rejection(null));
 
 /**
  * One pending wait of one fiber.
@@ -87,33 +139,26 @@ function executor(res: (v: unknown) => void, rej: (e: unknown) => void): void {
  * exception) → the hub resumes it.
  * @internal
  */
-export class Waiter<T = unknown> implements Timed {
+export class Waiter<T = unknown> {
   /** Who waits. */
   fiber: Fiber;
   /** The primitive waited on; told when the wait is interrupted. */
   owner: WaitOwner | null;
-  /** Called when the `timeout` option elapses: its result resolves the wait, its throw rejects it. `null`: the timer wakes the wait (sleep). */
-  onTimeout: ((w: Waiter<never>) => unknown) | null;
-  /** The hub it waits on: its fiber's. */
-  hub: Hub;
   /** Free slot for the owner (the item a putter offers, a count …). */
   data: unknown = undefined;
-  /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED, COMPLETED, POOLED bits. */
+  /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED, COMPLETED, POOLED, CANCELLED bits. */
   _state = PENDING;
   /** @internal */ _value: unknown = undefined;
-  /** @internal The exception to throw instead of resuming, or NONE. */
-  _cancel: unknown = NONE;
   /** Owner's list links. */
   prev: Waiter | null = null;
   next: Waiter | null = null;
-  // timer entry
-  deadline = 0;
-  seq = 0;
-  heapIndex = -1;
+  /**
+   * @internal The `onTimeout` given to the constructor, or, once the wait armed a timer or a
+   * signal, the {@link WaitExtras} that holds it.
+   */
+  _t: OnTimeout | WaitExtras | null;
   #promise: Promise<unknown> | undefined = undefined;
   #resolve: ((v: unknown) => void) | undefined = undefined;
-  #reject: ((e: unknown) => void) | undefined = undefined;
-  #abort: { signal: AbortSignal; listener: () => void } | null = null;
 
   constructor(
     owner: WaitOwner | null,
@@ -121,9 +166,40 @@ export class Waiter<T = unknown> implements Timed {
     fiber: Fiber = currentFiber(),
   ) {
     this.owner = owner;
-    this.onTimeout = onTimeout;
+    this._t = onTimeout;
     this.fiber = fiber;
-    this.hub = fiber._homeHub() ?? getHub();
+    if (fiber._homeHub() === null) extrasOf(this).hub = getHub();
+  }
+
+  /**
+   * The hub it waits on: its fiber's (a greenlet's home hub, found through the greenlet: one
+   * field less per wait), or the hub current when the wait was made.
+   */
+  get hub(): Hub {
+    const h = this.fiber._homeHub();
+    if (h !== null) return h;
+    const t = this._t;
+    return t !== null && typeof t === 'object' && t.hub !== null ? t.hub : getHub();
+  }
+
+  /**
+   * Called when the `timeout` option elapses: its result resolves the wait, its throw rejects
+   * it. `null`: the timer wakes the wait (sleep).
+   */
+  get onTimeout(): OnTimeout | null {
+    const t = this._t;
+    return t === null || typeof t === 'function' ? t : t.onTimeout;
+  }
+
+  /** @internal Whether the wait's `timeout` timer is armed. */
+  get _timerArmed(): boolean {
+    const t = this._t;
+    return t !== null && typeof t === 'object' && t.heapIndex >= 0;
+  }
+
+  /** @internal The exception to throw instead of resuming, or NONE. */
+  get _cancel(): unknown {
+    return (this._state & CANCELLED) === 0 ? NONE : (this._t as WaitExtras).cancel;
   }
 
   /** Whether the wait is still in its owner's list (not woken, not settled). */
@@ -159,7 +235,6 @@ export class Waiter<T = unknown> implements Timed {
     const p = new Promise<T>(executor as never);
     this.#promise = p;
     this.#resolve = tmpResolve;
-    this.#reject = tmpReject;
     const fiber = this.fiber;
     fiber._addWait(this);
     const hub = this.hub;
@@ -167,7 +242,7 @@ export class Waiter<T = unknown> implements Timed {
     if (fiber._pendingExc !== NONE) this._cancelWith(fiber._pendingExc);
     else if (fiber === rawCallbackFiber) this._cancelWith(rawWaitError());
     if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
-      hub.addTimer(this, timeout);
+      hub.addTimer(Waiter.#extras(this), timeout);
     }
     if (signal !== undefined && signal !== null) Waiter.#listen(this, signal);
     if (hub.holder === fiber && holdTurn === 0) hub.release();
@@ -181,8 +256,14 @@ export class Waiter<T = unknown> implements Timed {
       markCancellation(signal.reason);
       self._cancelWith(signal.reason);
     };
-    self.#abort = { signal, listener };
+    const t = Waiter.#extras(self);
+    t.signal = signal;
+    t.listener = listener;
     signal.addEventListener('abort', listener, { once: true });
+  }
+
+  static #extras(self: Waiter): WaitExtras {
+    return extrasOf(self);
   }
 
   /**
@@ -191,7 +272,7 @@ export class Waiter<T = unknown> implements Timed {
    * out ({@link WaitList.shiftLive}).
    */
   get cancelled(): boolean {
-    return this._cancel !== NONE;
+    return (this._state & CANCELLED) !== 0;
   }
 
   /**
@@ -234,8 +315,9 @@ export class Waiter<T = unknown> implements Timed {
   /** Mark the wait to throw `exc` when the hub reaches it (first mark wins). @internal */
   _cancelWith(exc: unknown): void {
     if ((this._state & STATE) === DONE) return;
-    if (this._cancel !== NONE) return;
-    this._cancel = exc;
+    if ((this._state & CANCELLED) !== 0) return;
+    Waiter.#extras(this).cancel = exc;
+    this._state |= CANCELLED;
     Waiter.#enqueue(this);
   }
 
@@ -258,7 +340,8 @@ export class Waiter<T = unknown> implements Timed {
           try {
             owner.commitWait(this);
           } catch (err) {
-            this._cancel = exc = err;
+            Waiter.#extras(this).cancel = exc = err;
+            this._state |= CANCELLED;
           }
         }
       } else if (this.completed) {
@@ -268,12 +351,11 @@ export class Waiter<T = unknown> implements Timed {
     }
     if (exc === NONE && state === PENDING) return; // nothing to do: go on waiting
     const resolve = this.#resolve as (v: unknown) => void;
-    const reject = this.#reject as (e: unknown) => void;
     const promise = this.#promise as Promise<unknown>;
     if (exc === NONE) {
       Waiter.#settle(this);
       if (state === WOKEN) resolve(this._value);
-      else rejectMarked(promise, reject, this._value);
+      else rejectMarked(promise, resolve, this._value);
       this.hub.holder = this.fiber;
       if ((this._state & POOLED) !== 0) recycle(this);
       return;
@@ -288,13 +370,13 @@ export class Waiter<T = unknown> implements Timed {
       Waiter.#settle(this);
       if (exc === TIMED_OUT) {
         try {
-          resolve((this.onTimeout as (w: Waiter<T>) => unknown)(this));
+          resolve((this.onTimeout as OnTimeout)(this as unknown as Waiter<never>));
         } catch (err) {
-          rejectMarked(promise, reject, err);
+          rejectMarked(promise, resolve, err);
         }
       } else {
         this.fiber._delivered(exc);
-        rejectMarked(promise, reject, exc);
+        rejectMarked(promise, resolve, exc);
       }
     }
     if (this.fiber !== rawCallbackFiber) this.hub.holder = this.fiber;
@@ -302,9 +384,10 @@ export class Waiter<T = unknown> implements Timed {
 
   /** A {@link Waiter.completed} wait reached by an interrupt: resolve, then re-deliver it. */
   static #resumeCompleted(self: Waiter, exc: unknown): void {
-    const callSignal = self.#abort === null ? null : self.#abort.signal;
+    const t = self._t;
+    const callSignal = t === null || typeof t === 'function' ? null : t.signal;
     const resolve = self.#resolve as (v: unknown) => void;
-    self._cancel = NONE;
+    self._state &= ~CANCELLED;
     Waiter.#settle(self);
     resolve(self._value);
     self.hub.holder = self.fiber;
@@ -329,16 +412,19 @@ export class Waiter<T = unknown> implements Timed {
   }
 
   static #settle(self: Waiter): void {
-    self._state = DONE | (self._state & POOLED);
+    self._state = DONE | (self._state & (POOLED | CANCELLED));
     self.fiber._removeWait(self);
-    if (self.heapIndex >= 0) self.hub.removeTimer(self);
-    if (self.#abort !== null) {
-      self.#abort.signal.removeEventListener('abort', self.#abort.listener);
-      self.#abort = null;
+    const t = self._t;
+    if (t !== null && typeof t === 'object') {
+      if (t.heapIndex >= 0) self.hub.removeTimer(t);
+      if (t.signal !== null) {
+        t.signal.removeEventListener('abort', t.listener as () => void);
+        t.signal = null;
+        t.listener = null;
+      }
     }
     self.#promise = undefined;
     self.#resolve = undefined;
-    self.#reject = undefined;
   }
 }
 
@@ -400,14 +486,25 @@ export function obtainWaiter<T>(
   }
   const fiber = currentFiber();
   w.fiber = fiber;
-  w.hub = fiber._homeHub() ?? getHub();
+  if (fiber._homeHub() === null) extrasOf(w).hub = getHub();
+  else if (w._t !== null && typeof w._t === 'object') w._t.hub = null;
   w.owner = owner;
-  w.onTimeout = onTimeout;
+  const t = w._t;
+  if (t !== null && typeof t === 'object') t.onTimeout = onTimeout;
+  else w._t = onTimeout;
   w._state = PENDING | POOLED;
-  w._cancel = NONE;
   w.prev = null;
   w.next = null;
   return w as Waiter<T>;
+}
+
+/** The wait's {@link WaitExtras}, made on first use. */
+function extrasOf(w: Waiter): WaitExtras {
+  const t = w._t;
+  if (t !== null && typeof t === 'object') return t;
+  const x = new WaitExtras(w, t);
+  w._t = x;
+  return x;
 }
 
 /** gevent's BlockingSwitchOutError: a wait started where nothing may wait. */
@@ -422,8 +519,8 @@ function rawWaitError(): Error {
  * reason) is marked handled, so a wait nobody awaits never ends the process
  * (test/core/unhandled.test.ts).
  */
-function rejectMarked(p: Promise<unknown>, reject: (e: unknown) => void, e: unknown): void {
-  reject(e);
+function rejectMarked(p: Promise<unknown>, resolve: (v: unknown) => void, e: unknown): void {
+  resolve(new Rejection(e));
   if (isCancellation(e)) markHandled(p);
 }
 

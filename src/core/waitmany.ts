@@ -454,7 +454,7 @@ function idleWaitTimers(hub: Hub): number {
   let n = 0;
   for (const w of idleWaits) {
     if (!w.isPending) idleWaits.delete(w);
-    else if (w.hub === hub && w.heapIndex >= 0) n++;
+    else if (w.hub === hub && w._timerArmed) n++;
   }
   return n;
 }

@@ -79,6 +79,29 @@ test('spawningGreenlet: kept while alive; a greenlet dying after its spawner let
   });
 });
 
+test('on the real hub too, with and without its rare state made (the spawner shares that slot)', async () => {
+  // Under runVirtual every greenlet keeps its hub in its rare state; on the real hub only a
+  // greenlet that needed it (a name here) has it: both must let go of a dead spawner alike.
+  const plain: Greenlet[] = [];
+  const named: Greenlet[] = [];
+  const parent = spawn(() => {
+    plain.push(spawn(() => sleep(5)));
+    const n = spawn(() => sleep(5));
+    n.name = 'named';
+    named.push(n);
+  });
+  await parent.join();
+  const [p, n] = [plain[0] as Greenlet, named[0] as Greenlet];
+  assert.equal(p.spawningGreenlet, parent);
+  assert.equal(n.spawningGreenlet, parent);
+  await p.join();
+  await n.join();
+  assert.equal(p.spawningGreenlet, null);
+  assert.equal(n.spawningGreenlet, null);
+  assert.equal(n.name, 'named');
+  assert.equal(p.spawnTreeLocals, n.spawnTreeLocals, 'one tree, one map');
+});
+
 test('a greenlet that dies before its spawner keeps naming it after both are dead', async () => {
   await runVirtual(async () => {
     let child: Greenlet | undefined;

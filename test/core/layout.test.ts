@@ -14,14 +14,19 @@ const src = new URL('../../src/', import.meta.url).href;
 const CHILD = `
 const src = ${JSON.stringify(src)};
 const v = await import(src + 'index.js');
-const { Waiter, WaitList } = await import(src + 'core/waiter.js');
+const { Waiter, WaitList, WaitExtras } = await import(src + 'core/waiter.js');
 const { TimerEntry } = await import(src + 'core/hub.js');
+const { FiberMore } = await import(src + 'core/_fiber.js');
+const { Extras } = await import(src + 'core/greenlet.js');
 const { Links } = await import(src + 'sync/_links.js');
 const { Held } = await import(src + 'sync/_acquire.js');
 const make = {
   Greenlet: () => new v.Greenlet(Boolean),
+  Extras: () => new Extras(null),
+  FiberMore: () => new FiberMore(),
   Waiter: () => new Waiter(null),
   WaitList: () => new WaitList(),
+  WaitExtras: () => new WaitExtras(null, null),
   TimerEntry: () => new TimerEntry(Boolean, null),
   Timeout: () => new v.Timeout(10),
   Event: () => new v.Event(),
@@ -75,7 +80,7 @@ function probe(k: number): Map<string, Layout> {
 test('six constructions then a full GC leave no class in dictionary mode nor with unused slack', () => {
   const six = probe(6);
   const eight = probe(8);
-  assert.equal(six.size, 19, [...six.keys()].join());
+  assert.equal(six.size, 22, [...six.keys()].join());
   for (const [name, r] of six) {
     const ref = eight.get(name) as Layout;
     assert.ok(Number.isInteger(r.size) && r.size > 0, `${name}: no instance size printed`);
