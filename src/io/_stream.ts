@@ -234,8 +234,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   get readable(): boolean {
     const m = this.#more;
     return (
-      (this.#flags & (EOF | CLOSED)) !== 0 ||
-      (m !== null && (m.buffered > 0 || m.error !== null))
+      (this.#flags & (EOF | CLOSED)) !== 0 || (m !== null && (m.buffered > 0 || m.error !== null))
     );
   }
 
@@ -294,9 +293,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       if (m.buffered > 0) {
         if (m.unyielded >= YIELD_EVERY) return null; // parkReader wakes it at once
         const got =
-          typeof req === 'number'
-            ? StreamIO.#take(this, m, req)
-            : StreamIO.#takeInto(this, m, req);
+          typeof req === 'number' ? StreamIO.#take(this, m, req) : StreamIO.#takeInto(this, m, req);
         m.unyielded += typeof got === 'number' ? got : got.length;
         return got;
       }
@@ -345,9 +342,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       const req = w.data as ReadRequest;
       if (m !== null && m.buffered > 0) {
         w.wake(
-          typeof req === 'number'
-            ? StreamIO.#take(self, m, req)
-            : StreamIO.#takeInto(self, m, req),
+          typeof req === 'number' ? StreamIO.#take(self, m, req) : StreamIO.#takeInto(self, m, req),
         );
       } else if (m !== null && m.error !== null) w.wakeError(m.error);
       else w.wake(typeof req === 'number' ? EMPTY : 0);
