@@ -46,6 +46,8 @@ const EOF = 1;
 const CLOSED = 2;
 /** The Node socket is paused (read-ahead full). */
 const PAUSED = 4;
+/** Node's own `'end'` listener was taken off this socket ({@link onEnd} calls it instead). */
+const NODE_END = 8;
 /** The buffer of every socket with nothing unread (never written to): no array per idle socket. */
 const NO_CHUNKS: Uint8Array[] = [];
 
@@ -60,24 +62,28 @@ function onData(this: Tagged, chunk: Buffer): void {
 }
 /**
  * Node's own `'end'` listener of every net.Socket (`onReadableStreamEnd`, which shuts our side
- * when half-open is off). {@link StreamIO} takes its place and {@link onEnd} calls it first:
- * with two listeners the event holds an array, 104 bytes of every idle connection (issue 16).
+ * when half-open is off). {@link StreamIO} takes its place (flag NODE_END) and {@link onEnd}
+ * calls it first: with two listeners the event holds an array, 104 bytes of every idle
+ * connection (issue 16).
  */
 let nodeOnEnd: ((this: NodeSocket) => void) | null = null;
 function onEnd(this: Tagged): void {
-  nodeOnEnd?.call(this);
   this[kIO]._onEnd();
 }
 
-/** Install {@link onEnd} in place of Node's own listener (when it is the only one). */
-function listenEnd(sock: NodeSocket): void {
-  const ends = sock.rawListeners('end');
-  const own = ends[0] as ((this: NodeSocket) => void) | undefined;
-  if (ends.length === 1 && own !== undefined && own.name === 'onReadableStreamEnd') {
-    if (nodeOnEnd === null) nodeOnEnd = own;
-    if (own === nodeOnEnd) sock.removeListener('end', own);
+/**
+ * Take Node's own `'end'` listener off `sock` when it is the only one; true when taken. Only
+ * the first socket is asked for its listeners (an array): the others count them.
+ */
+function takeNodeEnd(sock: NodeSocket): boolean {
+  if (nodeOnEnd === null) {
+    const own = sock.rawListeners('end')[0] as ((this: NodeSocket) => void) | undefined;
+    if (own === undefined || own.name !== 'onReadableStreamEnd') return false;
+    nodeOnEnd = own;
   }
-  sock.on('end', onEnd);
+  if (sock.listenerCount('end') !== 1) return false;
+  sock.removeListener('end', nodeOnEnd);
+  return sock.listenerCount('end') === 0;
 }
 function onError(this: Tagged, err: Error): void {
   this[kIO]._onError(err);
@@ -120,7 +126,7 @@ class More {
 export class StreamIO extends Arrivals<Uint8Array | number> {
   readonly sock: NodeSocket;
   /**
-   * EOF, CLOSED and PAUSED in one field, and no private instance method (a class that has one
+   * EOF, CLOSED, PAUSED and NODE_END in one field, and no private instance method (a class that has one
    * gives each instance a brand field): every field is 8 bytes of each idle connection.
    */
   #flags = 0;
@@ -196,7 +202,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     this.sock = sock;
     (sock as Tagged)[kIO] = this;
     sock.on('data', onData);
-    listenEnd(sock);
+    if (takeNodeEnd(sock)) this.#flags = NODE_END;
+    sock.on('end', onEnd);
     sock.on('error', onError);
     sock.on('close', onClose);
     sock.on('drain', onDrain);
@@ -210,7 +217,10 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     const s = this.sock;
     s.off('data', onData);
     s.off('end', onEnd);
-    if (nodeOnEnd !== null && !s.rawListeners('end').includes(nodeOnEnd)) s.on('end', nodeOnEnd);
+    if ((this.#flags & NODE_END) !== 0) {
+      this.#flags &= ~NODE_END;
+      s.on('end', nodeOnEnd as (this: NodeSocket) => void);
+    }
     s.off('error', onError);
     s.off('close', onClose);
     s.off('drain', onDrain);
@@ -378,6 +388,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** @internal */
   _onEnd(): void {
+    if ((this.#flags & NODE_END) !== 0) (nodeOnEnd as (this: NodeSocket) => void).call(this.sock);
     this.#flags |= EOF;
     StreamIO.#serve(this);
     this.notify();

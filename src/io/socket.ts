@@ -484,6 +484,25 @@ export class Socket {
   }
 
   /**
+   * @internal `accept()` for a server's accept loop: the next connection's Socket, at once when
+   * one is in the backlog (no promise, no address), else a promise of it (a switch point, as
+   * `accept()`); the socket's timeout applies. Throws (or rejects) as `accept()` rejects.
+   */
+  _acceptOne(): Socket | Promise<Socket> {
+    if (this.closed) throw badFd('Socket.accept');
+    const io = Socket.#listener(this);
+    if (io === null) {
+      throw coded('EINVAL', `Socket.accept: the socket is not listening (it is ${this.type})`);
+    }
+    if (io.error !== null) throw io.error;
+    const c = io.backlog.shift();
+    if (c !== undefined) return c;
+    const err = Socket.#opts(this, undefined, 'Socket.accept');
+    if (err !== NONE) return rejectWait(err);
+    return io.park(waitArgs.timeout, waitArgs.signal);
+  }
+
+  /**
    * Receive one datagram: resolves `[data, [host, port]]`, the data cut to `n` bytes. A switch
    * point when none is queued; a kill or `Timeout` there loses no datagram.
    * @example
