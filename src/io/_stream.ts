@@ -102,6 +102,8 @@ function onDrain(this: Tagged): void {
  * and kept (a connection that buffered once will again).
  */
 class More {
+  /** The stream's flags, once it has a More (see {@link StreamIO}). */
+  flags = 0;
   /** Unread chunks; the first may be partly read (`offset`). Empty: the shared NO_CHUNKS. */
   chunks: Uint8Array[] = NO_CHUNKS;
   offset = 0;
@@ -126,38 +128,55 @@ class More {
 export class StreamIO extends Arrivals<Uint8Array | number> {
   readonly sock: NodeSocket;
   /**
-   * EOF, CLOSED, PAUSED and NODE_END in one field, and no private instance method (a class that has one
-   * gives each instance a brand field): every field is 8 bytes of each idle connection.
+   * The flags (EOF, CLOSED, PAUSED, NODE_END) while the stream has no {@link More}, else its
+   * More (which keeps the flags): one field, and no private instance method (a class that has
+   * one gives each instance a brand field): every field is 8 bytes of each idle connection.
    */
-  #flags = 0;
-  #more: More | null = null;
+  #st: number | More = 0;
+
+  static #flags(self: StreamIO): number {
+    const st = self.#st;
+    return typeof st === 'number' ? st : st.flags;
+  }
+
+  static #setFlags(self: StreamIO, f: number): void {
+    const st = self.#st;
+    if (typeof st === 'number') self.#st = f;
+    else st.flags = f;
+  }
+
+  static #more(self: StreamIO): More | null {
+    const st = self.#st;
+    return typeof st === 'number' ? null : st;
+  }
 
   /** The peer ended its side (or we shut down reading). */
   get eof(): boolean {
-    return (this.#flags & EOF) !== 0;
+    return (StreamIO.#flags(this) & EOF) !== 0;
   }
   set eof(v: boolean) {
-    this.#flags = v ? this.#flags | EOF : this.#flags & ~EOF;
+    const f = StreamIO.#flags(this);
+    StreamIO.#setFlags(this, v ? f | EOF : f & ~EOF);
   }
 
   /** Closed by our side. */
   get closed(): boolean {
-    return (this.#flags & CLOSED) !== 0;
+    return (StreamIO.#flags(this) & CLOSED) !== 0;
   }
 
   /** Bytes buffered and unread. */
   get buffered(): number {
-    return this.#more?.buffered ?? 0;
+    return StreamIO.#more(this)?.buffered ?? 0;
   }
 
   /** A socket error, kept for every later call. */
   get error(): Error | null {
-    return this.#more?.error ?? null;
+    return StreamIO.#more(this)?.error ?? null;
   }
 
   /** Readiness watchers (waitRead, waitWrite, select): called on every change. */
   get watchers(): Set<() => void> | null {
-    return this.#more?.watchers ?? null;
+    return StreamIO.#more(this)?.watchers ?? null;
   }
   set watchers(ws: Set<() => void> | null) {
     StreamIO.#use(this).watchers = ws;
@@ -165,16 +184,16 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** Tell the readiness watchers that something changed. */
   notify(): void {
-    const m = this.#more;
+    const m = StreamIO.#more(this);
     if (m !== null) notifyAll(m.watchers);
   }
 
   static #use(self: StreamIO): More {
-    let m = self.#more;
-    if (m === null) {
-      m = new More();
-      self.#more = m;
-    }
+    const st = self.#st;
+    if (typeof st !== 'number') return st;
+    const m = new More();
+    m.flags = st;
+    self.#st = m;
     return m;
   }
 
@@ -202,7 +221,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     this.sock = sock;
     (sock as Tagged)[kIO] = this;
     sock.on('data', onData);
-    if (takeNodeEnd(sock)) this.#flags = NODE_END;
+    if (takeNodeEnd(sock)) this.#st = NODE_END;
     sock.on('end', onEnd);
     sock.on('error', onError);
     sock.on('close', onClose);
@@ -217,22 +236,22 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     const s = this.sock;
     s.off('data', onData);
     s.off('end', onEnd);
-    if ((this.#flags & NODE_END) !== 0) {
-      this.#flags &= ~NODE_END;
+    if ((StreamIO.#flags(this) & NODE_END) !== 0) {
+      StreamIO.#setFlags(this, StreamIO.#flags(this) & ~NODE_END);
       s.on('end', nodeOnEnd as (this: NodeSocket) => void);
     }
     s.off('error', onError);
     s.off('close', onClose);
     s.off('drain', onDrain);
-    const m = this.#more;
+    const m = StreamIO.#more(this);
     if (m === null) return NO_CHUNKS;
     const rest = m.chunks;
     if (rest.length > 0 && m.offset > 0) rest[0] = (rest[0] as Uint8Array).subarray(m.offset);
     m.chunks = NO_CHUNKS;
     m.offset = 0;
     m.buffered = 0;
-    if ((this.#flags & PAUSED) !== 0) {
-      this.#flags &= ~PAUSED;
+    if ((StreamIO.#flags(this) & PAUSED) !== 0) {
+      StreamIO.#setFlags(this, StreamIO.#flags(this) & ~PAUSED);
       s.resume();
     }
     return rest;
@@ -242,9 +261,10 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** Whether a recv would complete at once. */
   get readable(): boolean {
-    const m = this.#more;
+    const m = StreamIO.#more(this);
     return (
-      (this.#flags & (EOF | CLOSED)) !== 0 || (m !== null && (m.buffered > 0 || m.error !== null))
+      (StreamIO.#flags(this) & (EOF | CLOSED)) !== 0 ||
+      (m !== null && (m.buffered > 0 || m.error !== null))
     );
   }
 
@@ -278,8 +298,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       out = buf;
     }
     m.buffered -= out.length;
-    if ((self.#flags & PAUSED) !== 0 && m.buffered < READ_AHEAD) {
-      self.#flags &= ~PAUSED;
+    if ((StreamIO.#flags(self) & PAUSED) !== 0 && m.buffered < READ_AHEAD) {
+      StreamIO.#setFlags(self, StreamIO.#flags(self) & ~PAUSED);
       self.sock.resume();
     }
     return out;
@@ -298,7 +318,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** Serve a read request at once: the bytes, or null when it must wait. */
   tryRead(req: ReadRequest): Uint8Array | number | null {
-    const m = this.#more;
+    const m = StreamIO.#more(this);
     if (m !== null) {
       if (m.buffered > 0) {
         if (m.unyielded >= YIELD_EVERY) return null; // parkReader wakes it at once
@@ -309,7 +329,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       }
       if (m.error !== null) throw m.error;
     }
-    if ((this.#flags & EOF) !== 0) return typeof req === 'number' ? EMPTY : 0;
+    if ((StreamIO.#flags(this) & EOF) !== 0) return typeof req === 'number' ? EMPTY : 0;
     return null;
   }
 
@@ -317,7 +337,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   parkReader<R>(req: ReadRequest, timeout: number | null, signal: AbortSignal | null): Promise<R> {
     const p = this.park<R>(timeout, signal, req);
     // The yield of tryRead: woken at once, resumed in turn.
-    if (this.#more !== null && this.#more.buffered > 0) StreamIO.#serve(this);
+    const m = StreamIO.#more(this);
+    if (m !== null && m.buffered > 0) StreamIO.#serve(this);
     return p;
   }
 
@@ -339,7 +360,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** Wake waiting readers while there is something for them. */
   static #serve(self: StreamIO): void {
-    const m = self.#more;
+    const m = StreamIO.#more(self);
     if (m !== null) m.unyielded = 0;
     while (self.readable) {
       const w = self.shiftLive();
@@ -361,8 +382,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** @internal */
   _onData(chunk: Buffer): void {
-    if ((this.#flags & (EOF | CLOSED)) !== 0) return;
-    let m = this.#more;
+    if ((StreamIO.#flags(this) & (EOF | CLOSED)) !== 0) return;
+    let m = StreamIO.#more(this);
     if (m === null || (m.buffered === 0 && m.watchers === null)) {
       // The common case: a reader waits for just this chunk.
       const w = this.peekLive();
@@ -379,8 +400,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     else m.chunks.push(chunk);
     m.buffered += chunk.length;
     if (this.size > 0) StreamIO.#serve(this);
-    if (m.buffered >= READ_AHEAD && (this.#flags & PAUSED) === 0) {
-      this.#flags |= PAUSED;
+    if (m.buffered >= READ_AHEAD && (StreamIO.#flags(this) & PAUSED) === 0) {
+      StreamIO.#setFlags(this, StreamIO.#flags(this) | PAUSED);
       this.sock.pause();
     }
     this.notify();
@@ -388,8 +409,9 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** @internal */
   _onEnd(): void {
-    if ((this.#flags & NODE_END) !== 0) (nodeOnEnd as (this: NodeSocket) => void).call(this.sock);
-    this.#flags |= EOF;
+    if ((StreamIO.#flags(this) & NODE_END) !== 0)
+      (nodeOnEnd as (this: NodeSocket) => void).call(this.sock);
+    StreamIO.#setFlags(this, StreamIO.#flags(this) | EOF);
     StreamIO.#serve(this);
     this.notify();
   }
@@ -406,10 +428,10 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   /** @internal */
   _onClose(): void {
     const err = this.error;
-    if (err === null) this.#flags |= EOF;
+    if (err === null) StreamIO.#setFlags(this, StreamIO.#flags(this) | EOF);
     StreamIO.#serve(this);
     if (!this.closed) {
-      this.#more?.writers?.failAll(
+      StreamIO.#more(this)?.writers?.failAll(
         err ?? coded('EPIPE', `Socket.sendall: broken pipe, the connection is closed${this.label}`),
       );
     }
@@ -418,7 +440,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** @internal */
   _onDrain(): void {
-    const ws = this.#more?.writers;
+    const ws = StreamIO.#more(this)?.writers;
     if (ws !== undefined && ws !== null) while (ws.deliver(undefined));
     this.notify();
   }
@@ -460,8 +482,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   /** Our side closes: wake every waiter with EBADF, drop the buffer, close the Node socket. */
   close(): void {
     if (this.closed) return;
-    this.#flags |= CLOSED;
-    const m = this.#more;
+    StreamIO.#setFlags(this, StreamIO.#flags(this) | CLOSED);
+    const m = StreamIO.#more(this);
     if (m !== null) {
       m.chunks = NO_CHUNKS;
       m.offset = 0;
