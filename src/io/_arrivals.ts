@@ -3,7 +3,8 @@
  * delivers — bytes (`StreamIO`), a connection (`ListenerIO`), a datagram (`DatagramIO`), a
  * `'drain'` (a stream's writers). A machine *is* its readers' queue (it extends this class: one
  * object less per connection) and says in {@link Arrivals.handBack} where an interrupted
- * waiter's item goes. It also keeps the machine's readiness watchers (`waitRead`, `select`).
+ * waiter's item goes. A machine also keeps its readiness watchers (`waitRead`, `select`): in a
+ * field ({@link Watched}), or with a stream's rarely used state.
  *
  * Design note — the I/O count and nothing lost.
  * - Every parked wait counts as I/O in flight (`ioStarted`) until it is woken ({@link
@@ -24,18 +25,14 @@
 import { ioEnded, ioStarted, obtainWaiter, type Waiter, WaitList } from '../core/lowlevel.js';
 import { throwSocketTimeout } from './_errors.js';
 
+/** Call every readiness watcher in `ws` (a copy: a watcher may remove itself). @internal */
+export function notifyAll(ws: Set<() => void> | null): void {
+  if (ws === null || ws.size === 0) return;
+  for (const cb of [...ws]) cb();
+}
+
 /** A FIFO of waits for items of type `T`, counted as I/O in flight. @internal */
 export class Arrivals<T> extends WaitList {
-  /** Readiness watchers (waitRead, waitWrite, select): called on every change. */
-  watchers: Set<() => void> | null = null;
-
-  /** Tell the readiness watchers that something changed. */
-  notify(): void {
-    const ws = this.watchers;
-    if (ws === null || ws.size === 0) return;
-    for (const cb of [...ws]) cb();
-  }
-
   /**
    * Where the item an interrupted waiter held goes (back to the head of the buffer, or to the
    * next waiter). The default drops it (a `'drain'` carries nothing).
@@ -93,5 +90,20 @@ export class Arrivals<T> extends WaitList {
       return;
     }
     this.handBack(w.value as T, w);
+  }
+}
+
+/**
+ * An {@link Arrivals} that keeps its readiness watchers (`waitRead`, `select`) in a field: a
+ * listener's and a UDP socket's machine. A stream keeps them with its other rarely used state.
+ * @internal
+ */
+export class Watched<T> extends Arrivals<T> {
+  /** Readiness watchers (waitRead, waitWrite, select): called on every change. */
+  watchers: Set<() => void> | null = null;
+
+  /** Tell the readiness watchers that something changed. */
+  notify(): void {
+    notifyAll(this.watchers);
   }
 }

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Socket as DgramSocket, RemoteInfo } from 'node:dgram';
-import { Arrivals } from './_arrivals.js';
+import { Watched } from './_arrivals.js';
 import { badFd } from './_errors.js';
 
 /** Datagrams kept unread before new ones are dropped. */
@@ -21,7 +21,7 @@ export const MAX_QUEUED = 4096;
 export type Datagram = [data: Uint8Array, address: [host: string, port: number]];
 
 /** The receive machinery of one UDP socket. @internal */
-export class DatagramIO extends Arrivals<Datagram> {
+export class DatagramIO extends Watched<Datagram> {
   readonly sock: DgramSocket;
   readonly queue: Datagram[] = [];
   closed = false;

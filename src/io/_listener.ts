@@ -11,7 +11,7 @@
  * @module
  */
 import type { Server } from 'node:net';
-import { Arrivals } from './_arrivals.js';
+import { Watched } from './_arrivals.js';
 import { badFd } from './_errors.js';
 
 /** One accepted connection, already wrapped (any type the Socket layer chooses). */
@@ -20,7 +20,7 @@ export interface Closable {
 }
 
 /** The accept machinery of one listening socket. @internal */
-export class ListenerIO<C extends Closable> extends Arrivals<C> {
+export class ListenerIO<C extends Closable> extends Watched<C> {
   readonly server: Server;
   readonly backlog: C[] = [];
   closed = false;

@@ -24,7 +24,7 @@
  */
 import type { Socket as NodeSocket } from 'node:net';
 import { ioEnded, type Waiter } from '../core/lowlevel.js';
-import { Arrivals } from './_arrivals.js';
+import { Arrivals, notifyAll } from './_arrivals.js';
 import { badFd, coded } from './_errors.js';
 
 /** Pause the Node socket when this many bytes are buffered and unread. */
@@ -46,6 +46,8 @@ const EOF = 1;
 const CLOSED = 2;
 /** The Node socket is paused (read-ahead full). */
 const PAUSED = 4;
+/** Node's own `'end'` listener was taken off this socket ({@link onEnd} calls it instead). */
+const NODE_END = 8;
 /** The buffer of every socket with nothing unread (never written to): no array per idle socket. */
 const NO_CHUNKS: Uint8Array[] = [];
 
@@ -60,24 +62,28 @@ function onData(this: Tagged, chunk: Buffer): void {
 }
 /**
  * Node's own `'end'` listener of every net.Socket (`onReadableStreamEnd`, which shuts our side
- * when half-open is off). {@link StreamIO} takes its place and {@link onEnd} calls it first:
- * with two listeners the event holds an array, 104 bytes of every idle connection (issue 16).
+ * when half-open is off). {@link StreamIO} takes its place (flag NODE_END) and {@link onEnd}
+ * calls it first: with two listeners the event holds an array, 104 bytes of every idle
+ * connection (issue 16).
  */
 let nodeOnEnd: ((this: NodeSocket) => void) | null = null;
 function onEnd(this: Tagged): void {
-  nodeOnEnd?.call(this);
   this[kIO]._onEnd();
 }
 
-/** Install {@link onEnd} in place of Node's own listener (when it is the only one). */
-function listenEnd(sock: NodeSocket): void {
-  const ends = sock.rawListeners('end');
-  const own = ends[0] as ((this: NodeSocket) => void) | undefined;
-  if (ends.length === 1 && own !== undefined && own.name === 'onReadableStreamEnd') {
-    if (nodeOnEnd === null) nodeOnEnd = own;
-    if (own === nodeOnEnd) sock.removeListener('end', own);
+/**
+ * Take Node's own `'end'` listener off `sock` when it is the only one; true when taken. Only
+ * the first socket is asked for its listeners (an array): the others count them.
+ */
+function takeNodeEnd(sock: NodeSocket): boolean {
+  if (nodeOnEnd === null) {
+    const own = sock.rawListeners('end')[0] as ((this: NodeSocket) => void) | undefined;
+    if (own === undefined || own.name !== 'onReadableStreamEnd') return false;
+    nodeOnEnd = own;
   }
-  sock.on('end', onEnd);
+  if (sock.listenerCount('end') !== 1) return false;
+  sock.removeListener('end', nodeOnEnd);
+  return sock.listenerCount('end') === 0;
 }
 function onError(this: Tagged, err: Error): void {
   this[kIO]._onError(err);
@@ -90,39 +96,105 @@ function onDrain(this: Tagged): void {
 }
 
 /**
+ * What a stream holds only once it has used it: buffered bytes, an error, waiting writers,
+ * readiness watchers. An idle connection (issue 16: 10k of them) has none of these, and each
+ * field of {@link StreamIO} is 8 bytes of every connection: they live here, made on first use
+ * and kept (a connection that buffered once will again).
+ */
+class More {
+  /** The stream's flags, once it has a More (see {@link StreamIO}). */
+  flags = 0;
+  /** Unread chunks; the first may be partly read (`offset`). Empty: the shared NO_CHUNKS. */
+  chunks: Uint8Array[] = NO_CHUNKS;
+  offset = 0;
+  /** Bytes buffered and unread. */
+  buffered = 0;
+  /** Bytes handed to readers without a wait since the last wait. */
+  unyielded = 0;
+  /** A socket error, kept for every later call. */
+  error: Error | null = null;
+  /** The writers' queue (`sendall` waiting for `'drain'`), made on the first such wait. */
+  writers: Arrivals<void> | null = null;
+  /** Readiness watchers (waitRead, waitWrite, select): called on every change. */
+  watchers: Set<() => void> | null = null;
+}
+
+/**
  * The read/write machinery of one connected stream socket. It is its readers' queue (an
  * {@link Arrivals}: one object per connection less, which counts with 10k idle connections).
+ * Its own fields are the Node socket, the flags and {@link More} (null until used).
  * @internal
  */
 export class StreamIO extends Arrivals<Uint8Array | number> {
   readonly sock: NodeSocket;
-  /** Unread chunks; the first may be partly read (`#offset`). Empty: the shared NO_CHUNKS. */
-  #chunks: Uint8Array[] = NO_CHUNKS;
-  #offset = 0;
-  /** Bytes buffered and unread. */
-  buffered = 0;
-  /** A socket error, kept for every later call. */
-  error: Error | null = null;
   /**
-   * EOF, CLOSED and PAUSED in one field, and no private instance method (a class that has one
-   * gives each instance a brand field): every field is 8 bytes of each idle connection.
+   * The flags (EOF, CLOSED, PAUSED, NODE_END) while the stream has no {@link More}, else its
+   * More (which keeps the flags): one field, and no private instance method (a class that has
+   * one gives each instance a brand field): every field is 8 bytes of each idle connection.
    */
-  #flags = 0;
-  /** Bytes handed to readers without a wait since the last wait. */
-  #unyielded = 0;
-  /** The writers' queue (`sendall` waiting for `'drain'`), made on the first such wait. */
-  #writers: Arrivals<void> | null = null;
+  #st: number | More = 0;
+
+  static #flags(self: StreamIO): number {
+    const st = self.#st;
+    return typeof st === 'number' ? st : st.flags;
+  }
+
+  static #setFlags(self: StreamIO, f: number): void {
+    const st = self.#st;
+    if (typeof st === 'number') self.#st = f;
+    else st.flags = f;
+  }
+
+  static #more(self: StreamIO): More | null {
+    const st = self.#st;
+    return typeof st === 'number' ? null : st;
+  }
+
   /** The peer ended its side (or we shut down reading). */
   get eof(): boolean {
-    return (this.#flags & EOF) !== 0;
+    return (StreamIO.#flags(this) & EOF) !== 0;
   }
   set eof(v: boolean) {
-    this.#flags = v ? this.#flags | EOF : this.#flags & ~EOF;
+    const f = StreamIO.#flags(this);
+    StreamIO.#setFlags(this, v ? f | EOF : f & ~EOF);
   }
 
   /** Closed by our side. */
   get closed(): boolean {
-    return (this.#flags & CLOSED) !== 0;
+    return (StreamIO.#flags(this) & CLOSED) !== 0;
+  }
+
+  /** Bytes buffered and unread. */
+  get buffered(): number {
+    return StreamIO.#more(this)?.buffered ?? 0;
+  }
+
+  /** A socket error, kept for every later call. */
+  get error(): Error | null {
+    return StreamIO.#more(this)?.error ?? null;
+  }
+
+  /** Readiness watchers (waitRead, waitWrite, select): called on every change. */
+  get watchers(): Set<() => void> | null {
+    return StreamIO.#more(this)?.watchers ?? null;
+  }
+  set watchers(ws: Set<() => void> | null) {
+    StreamIO.#use(this).watchers = ws;
+  }
+
+  /** Tell the readiness watchers that something changed. */
+  notify(): void {
+    const m = StreamIO.#more(this);
+    if (m !== null) notifyAll(m.watchers);
+  }
+
+  static #use(self: StreamIO): More {
+    const st = self.#st;
+    if (typeof st !== 'number') return st;
+    const m = new More();
+    m.flags = st;
+    self.#st = m;
+    return m;
   }
 
   /**
@@ -149,7 +221,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     this.sock = sock;
     (sock as Tagged)[kIO] = this;
     sock.on('data', onData);
-    listenEnd(sock);
+    if (takeNodeEnd(sock)) this.#st = NODE_END;
+    sock.on('end', onEnd);
     sock.on('error', onError);
     sock.on('close', onClose);
     sock.on('drain', onDrain);
@@ -163,18 +236,22 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     const s = this.sock;
     s.off('data', onData);
     s.off('end', onEnd);
-    if (nodeOnEnd !== null && !s.rawListeners('end').includes(nodeOnEnd)) s.on('end', nodeOnEnd);
+    if ((StreamIO.#flags(this) & NODE_END) !== 0) {
+      StreamIO.#setFlags(this, StreamIO.#flags(this) & ~NODE_END);
+      s.on('end', nodeOnEnd as (this: NodeSocket) => void);
+    }
     s.off('error', onError);
     s.off('close', onClose);
     s.off('drain', onDrain);
-    const rest = this.#chunks;
-    if (rest.length > 0 && this.#offset > 0)
-      rest[0] = (rest[0] as Uint8Array).subarray(this.#offset);
-    this.#chunks = NO_CHUNKS;
-    this.#offset = 0;
-    this.buffered = 0;
-    if ((this.#flags & PAUSED) !== 0) {
-      this.#flags &= ~PAUSED;
+    const m = StreamIO.#more(this);
+    if (m === null) return NO_CHUNKS;
+    const rest = m.chunks;
+    if (rest.length > 0 && m.offset > 0) rest[0] = (rest[0] as Uint8Array).subarray(m.offset);
+    m.chunks = NO_CHUNKS;
+    m.offset = 0;
+    m.buffered = 0;
+    if ((StreamIO.#flags(this) & PAUSED) !== 0) {
+      StreamIO.#setFlags(this, StreamIO.#flags(this) & ~PAUSED);
       s.resume();
     }
     return rest;
@@ -184,50 +261,55 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** Whether a recv would complete at once. */
   get readable(): boolean {
-    return this.buffered > 0 || this.eof || this.error !== null || this.closed;
+    const m = StreamIO.#more(this);
+    return (
+      (StreamIO.#flags(this) & (EOF | CLOSED)) !== 0 ||
+      (m !== null && (m.buffered > 0 || m.error !== null))
+    );
   }
 
   /** Take up to `max` bytes from the buffer (some must be there). */
-  take(max: number): Uint8Array {
-    const first = this.#chunks[0] as Uint8Array;
-    const avail = first.length - this.#offset;
+  static #take(self: StreamIO, m: More, max: number): Uint8Array {
+    const chunks = m.chunks;
+    const first = chunks[0] as Uint8Array;
+    const avail = first.length - m.offset;
     let out: Uint8Array;
     if (avail > max) {
-      out = first.subarray(this.#offset, this.#offset + max);
-      this.#offset += max;
-    } else if (avail === max || this.#chunks.length === 1) {
-      out = this.#offset === 0 ? first : first.subarray(this.#offset);
-      this.#chunks.shift();
-      this.#offset = 0;
+      out = first.subarray(m.offset, m.offset + max);
+      m.offset += max;
+    } else if (avail === max || chunks.length === 1) {
+      out = m.offset === 0 ? first : first.subarray(m.offset);
+      chunks.shift();
+      m.offset = 0;
     } else {
-      const n = Math.min(max, this.buffered);
+      const n = Math.min(max, m.buffered);
       const buf = Buffer.allocUnsafe(n);
       let pos = 0;
       while (pos < n) {
-        const c = this.#chunks[0] as Uint8Array;
-        const k = Math.min(c.length - this.#offset, n - pos);
-        buf.set(c.subarray(this.#offset, this.#offset + k), pos);
+        const c = chunks[0] as Uint8Array;
+        const k = Math.min(c.length - m.offset, n - pos);
+        buf.set(c.subarray(m.offset, m.offset + k), pos);
         pos += k;
-        if (this.#offset + k === c.length) {
-          this.#chunks.shift();
-          this.#offset = 0;
-        } else this.#offset += k;
+        if (m.offset + k === c.length) {
+          chunks.shift();
+          m.offset = 0;
+        } else m.offset += k;
       }
       out = buf;
     }
-    this.buffered -= out.length;
-    if ((this.#flags & PAUSED) !== 0 && this.buffered < READ_AHEAD) {
-      this.#flags &= ~PAUSED;
-      this.sock.resume();
+    m.buffered -= out.length;
+    if ((StreamIO.#flags(self) & PAUSED) !== 0 && m.buffered < READ_AHEAD) {
+      StreamIO.#setFlags(self, StreamIO.#flags(self) & ~PAUSED);
+      self.sock.resume();
     }
     return out;
   }
 
   /** Copy up to `into.length` bytes into `into`; returns the count. */
-  takeInto(into: Uint8Array): number {
+  static #takeInto(self: StreamIO, m: More, into: Uint8Array): number {
     let pos = 0;
-    while (pos < into.length && this.buffered > 0) {
-      const c = this.take(into.length - pos);
+    while (pos < into.length && m.buffered > 0) {
+      const c = StreamIO.#take(self, m, into.length - pos);
       into.set(c, pos);
       pos += c.length;
     }
@@ -236,21 +318,27 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** Serve a read request at once: the bytes, or null when it must wait. */
   tryRead(req: ReadRequest): Uint8Array | number | null {
-    if (this.buffered > 0) {
-      if (this.#unyielded >= YIELD_EVERY) return null; // parkReader wakes it at once
-      const got = typeof req === 'number' ? this.take(req) : this.takeInto(req);
-      this.#unyielded += typeof got === 'number' ? got : got.length;
-      return got;
+    const m = StreamIO.#more(this);
+    if (m !== null) {
+      if (m.buffered > 0) {
+        if (m.unyielded >= YIELD_EVERY) return null; // parkReader wakes it at once
+        const got =
+          typeof req === 'number' ? StreamIO.#take(this, m, req) : StreamIO.#takeInto(this, m, req);
+        m.unyielded += typeof got === 'number' ? got : got.length;
+        return got;
+      }
+      if (m.error !== null) throw m.error;
     }
-    if (this.error !== null) throw this.error;
-    if (this.eof) return typeof req === 'number' ? EMPTY : 0;
+    if ((StreamIO.#flags(this) & EOF) !== 0) return typeof req === 'number' ? EMPTY : 0;
     return null;
   }
 
   /** Park a reader (the caller checked it must wait). */
   parkReader<R>(req: ReadRequest, timeout: number | null, signal: AbortSignal | null): Promise<R> {
     const p = this.park<R>(timeout, signal, req);
-    if (this.buffered > 0) StreamIO.#serve(this); // the yield of tryRead: woken at once, resumed in turn
+    // The yield of tryRead: woken at once, resumed in turn.
+    const m = StreamIO.#more(this);
+    if (m !== null && m.buffered > 0) StreamIO.#serve(this);
     return p;
   }
 
@@ -260,20 +348,20 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     const bytes =
       typeof req === 'number' ? (got as Uint8Array) : Buffer.from(req.subarray(0, got as number));
     if (bytes.length > 0 && !this.closed) {
-      if (this.#chunks === NO_CHUNKS) this.#chunks = [];
-      else if (this.#offset > 0) {
-        this.#chunks[0] = (this.#chunks[0] as Uint8Array).subarray(this.#offset);
-      }
-      this.#offset = 0;
-      this.#chunks.unshift(bytes);
-      this.buffered += bytes.length;
+      const m = StreamIO.#use(this);
+      if (m.chunks === NO_CHUNKS) m.chunks = [];
+      else if (m.offset > 0) m.chunks[0] = (m.chunks[0] as Uint8Array).subarray(m.offset);
+      m.offset = 0;
+      m.chunks.unshift(bytes);
+      m.buffered += bytes.length;
     }
     StreamIO.#serve(this);
   }
 
   /** Wake waiting readers while there is something for them. */
   static #serve(self: StreamIO): void {
-    self.#unyielded = 0;
+    const m = StreamIO.#more(self);
+    if (m !== null) m.unyielded = 0;
     while (self.readable) {
       const w = self.shiftLive();
       if (w === null) return;
@@ -283,17 +371,20 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
         continue;
       }
       const req = w.data as ReadRequest;
-      if (self.buffered > 0) {
-        w.wake(typeof req === 'number' ? self.take(req) : self.takeInto(req));
-      } else if (self.error !== null) w.wakeError(self.error);
+      if (m !== null && m.buffered > 0) {
+        w.wake(
+          typeof req === 'number' ? StreamIO.#take(self, m, req) : StreamIO.#takeInto(self, m, req),
+        );
+      } else if (m !== null && m.error !== null) w.wakeError(m.error);
       else w.wake(typeof req === 'number' ? EMPTY : 0);
     }
   }
 
   /** @internal */
   _onData(chunk: Buffer): void {
-    if (this.closed || this.eof) return;
-    if (this.buffered === 0 && this.watchers === null) {
+    if ((StreamIO.#flags(this) & (EOF | CLOSED)) !== 0) return;
+    let m = StreamIO.#more(this);
+    if (m === null || (m.buffered === 0 && m.watchers === null)) {
       // The common case: a reader waits for just this chunk.
       const w = this.peekLive();
       if (w !== null) {
@@ -303,13 +394,14 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
           return;
         }
       }
+      if (m === null) m = StreamIO.#use(this);
     }
-    if (this.#chunks === NO_CHUNKS) this.#chunks = [chunk];
-    else this.#chunks.push(chunk);
-    this.buffered += chunk.length;
+    if (m.chunks === NO_CHUNKS) m.chunks = [chunk];
+    else m.chunks.push(chunk);
+    m.buffered += chunk.length;
     if (this.size > 0) StreamIO.#serve(this);
-    if (this.buffered >= READ_AHEAD && (this.#flags & PAUSED) === 0) {
-      this.#flags |= PAUSED;
+    if (m.buffered >= READ_AHEAD && (StreamIO.#flags(this) & PAUSED) === 0) {
+      StreamIO.#setFlags(this, StreamIO.#flags(this) | PAUSED);
       this.sock.pause();
     }
     this.notify();
@@ -317,41 +409,40 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** @internal */
   _onEnd(): void {
-    this.eof = true;
+    if ((StreamIO.#flags(this) & NODE_END) !== 0)
+      (nodeOnEnd as (this: NodeSocket) => void).call(this.sock);
+    StreamIO.#setFlags(this, StreamIO.#flags(this) | EOF);
     StreamIO.#serve(this);
     this.notify();
   }
 
   /** @internal */
   _onError(err: Error): void {
-    if (this.error === null) this.error = err;
+    const m = StreamIO.#use(this);
+    if (m.error === null) m.error = err;
     StreamIO.#serve(this);
-    StreamIO.#failWriters(this, err);
+    m.writers?.failAll(err);
     this.notify();
   }
 
   /** @internal */
   _onClose(): void {
-    if (!this.eof && this.error === null) this.eof = true;
+    const err = this.error;
+    if (err === null) StreamIO.#setFlags(this, StreamIO.#flags(this) | EOF);
     StreamIO.#serve(this);
-    if (!this.closed)
-      StreamIO.#failWriters(
-        this,
-        this.error ??
-          coded('EPIPE', `Socket.sendall: broken pipe, the connection is closed${this.label}`),
+    if (!this.closed) {
+      StreamIO.#more(this)?.writers?.failAll(
+        err ?? coded('EPIPE', `Socket.sendall: broken pipe, the connection is closed${this.label}`),
       );
+    }
     this.notify();
   }
 
   /** @internal */
   _onDrain(): void {
-    const ws = this.#writers;
-    if (ws !== null) while (ws.deliver(undefined));
+    const ws = StreamIO.#more(this)?.writers;
+    if (ws !== undefined && ws !== null) while (ws.deliver(undefined));
     this.notify();
-  }
-
-  static #failWriters(self: StreamIO, err: Error): void {
-    self.#writers?.failAll(err);
   }
 
   // ---- writing ----
@@ -364,7 +455,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   /** An error that makes writing impossible, or null. */
   writeError(where: string): Error | null {
     if (this.closed) return badFd(where);
-    if (this.error !== null) return this.error;
+    const err = this.error;
+    if (err !== null) return err;
     const s = this.sock;
     if (s.destroyed || s.writableEnded) {
       return coded(
@@ -377,11 +469,12 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** Wait for `'drain'`. */
   parkWriter(timeout: number | null, signal: AbortSignal | null): Promise<void> {
-    if (this.#writers === null) {
-      this.#writers = new Arrivals<void>();
-      this.#writers.target = this.target; // run info names the socket
+    const m = StreamIO.#use(this);
+    if (m.writers === null) {
+      m.writers = new Arrivals<void>();
+      m.writers.target = this.target; // run info names the socket
     }
-    return this.#writers.park(timeout, signal);
+    return m.writers.park(timeout, signal);
   }
 
   // ---- closing ----
@@ -389,12 +482,15 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   /** Our side closes: wake every waiter with EBADF, drop the buffer, close the Node socket. */
   close(): void {
     if (this.closed) return;
-    this.#flags |= CLOSED;
-    this.#chunks = NO_CHUNKS;
-    this.#offset = 0;
-    this.buffered = 0;
+    StreamIO.#setFlags(this, StreamIO.#flags(this) | CLOSED);
+    const m = StreamIO.#more(this);
+    if (m !== null) {
+      m.chunks = NO_CHUNKS;
+      m.offset = 0;
+      m.buffered = 0;
+    }
     StreamIO.#serve(this);
-    StreamIO.#failWriters(this, badFd('Socket.sendall', true));
+    m?.writers?.failAll(badFd('Socket.sendall', true));
     const s = this.sock;
     if (s.writableLength === 0 || s.destroyed) s.destroy();
     else {

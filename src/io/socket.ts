@@ -62,7 +62,27 @@ const fileRefs = new WeakMap<Socket, number>();
  */
 const givenPeers = new WeakMap<Socket, Address>();
 const kAdopt: unique symbol = Symbol('verdant.socket.adopt');
-let adopt: (ns: net.Socket, type: SocketType, peer: Address | null) => Socket;
+/** The constructor's options that make an empty Socket for `adopt` and `_listening` to fill. */
+const ADOPT = { type: 'udp4', [kAdopt]: true } as SocketOptions;
+/**
+ * A Socket's type, its kind and its state in one small integer (`#bits`): each field is 8
+ * bytes of every idle connection (issue 16). The low bits index {@link TYPES}.
+ */
+const TYPES: readonly SocketType[] = ['tcp', 'unix', 'tls', 'udp4', 'udp6'];
+const TYPE = 7;
+const UNIX = 1;
+/** Types from this index on are UDP sockets (their machine is a DatagramIO). */
+const UDP4 = 3;
+/** A listener (its machine is a ListenerIO). */
+const LISTENING = 8;
+/** `close()` was called. */
+const CLOSED = 16;
+/** `settimeout` gave a timeout (kept in {@link timeouts}). */
+const TIMED = 32;
+/** The timeout of each socket that has one (few do: no field for it in every socket). */
+const timeouts = new WeakMap<Socket, number>();
+/** Wrap a connected Node socket; `type` is an index of {@link TYPES}. */
+let adopt: (ns: net.Socket, type: number, peer: Address | null) => Socket;
 
 function toBytes(data: unknown, where: string): Uint8Array | TypeError {
   if (data instanceof Uint8Array) return data;
@@ -125,22 +145,40 @@ function peerOf(ns: net.Socket, unix: boolean): Address | null {
  * ```
  */
 export class Socket {
-  #type: SocketType;
-  #stream: StreamIO | null = null;
-  /** A listener's or a UDP socket's machine (one field: each is 8 bytes of every connection). */
-  #other: ListenerIO<Socket> | DatagramIO | null = null;
-  #timeout: number | null = null;
-  #closed = false;
+  /**
+   * The machine: a StreamIO, a ListenerIO (`LISTENING`) or a DatagramIO (a UDP type); null
+   * once a stream was detached for wrapping.
+   */
+  #io: StreamIO | ListenerIO<Socket> | DatagramIO | null = null;
+  /** The type, LISTENING, CLOSED and TIMED (see {@link TYPES}). */
+  #bits = 0;
 
   static {
     adopt = (ns, type, peer) => {
-      const s = new Socket({ type: 'udp4', [kAdopt]: true } as SocketOptions);
-      s.#type = type;
+      const s = new Socket(ADOPT);
+      s.#bits = type;
       if (peer !== null) givenPeers.set(s, peer);
-      s.#stream = new StreamIO(ns);
-      s.#stream.target = s; // run info names the socket a greenlet waits on
+      const io = new StreamIO(ns);
+      io.target = s; // run info names the socket a greenlet waits on
+      s.#io = io;
       return s;
     };
+  }
+
+  /** The stream machine, or null (a listener, a UDP socket, a stream detached). */
+  static #stream(self: Socket): StreamIO | null {
+    const b = self.#bits;
+    return (b & LISTENING) === 0 && (b & TYPE) < UDP4 ? (self.#io as StreamIO | null) : null;
+  }
+
+  /** The UDP machine, or null. */
+  static #udp(self: Socket): DatagramIO | null {
+    return (self.#bits & TYPE) >= UDP4 ? (self.#io as DatagramIO) : null;
+  }
+
+  /** The listener machine, or null. */
+  static #listener(self: Socket): ListenerIO<Socket> | null {
+    return (self.#bits & LISTENING) !== 0 ? (self.#io as ListenerIO<Socket>) : null;
   }
 
   /**
@@ -150,61 +188,59 @@ export class Socket {
    */
   constructor(options?: SocketOptions) {
     const type = options?.type ?? 'udp4';
-    if ((options as { [kAdopt]?: boolean } | undefined)?.[kAdopt] === true) {
-      this.#type = 'tcp';
-      return;
-    }
+    if ((options as { [kAdopt]?: boolean } | undefined)?.[kAdopt] === true) return;
     if (type !== 'udp4' && type !== 'udp6') {
       throw new TypeError(
         `new Socket: type must be 'udp4' or 'udp6' (stream sockets come from createConnection and listen), got ${String(type)}`,
       );
     }
-    this.#type = type;
+    this.#bits = TYPES.indexOf(type);
     const udp = new DatagramIO(dgram.createSocket(type));
-    this.#other = udp;
+    this.#io = udp;
     udp.target = this;
   }
 
   /** `'tcp'`, `'unix'`, `'tls'`, `'udp4'` or `'udp6'`. */
   get type(): SocketType {
-    return this.#type;
+    return TYPES[this.#bits & TYPE] as SocketType;
   }
 
   /** Whether `close()` was called. */
   get closed(): boolean {
-    return this.#closed;
+    return (this.#bits & CLOSED) !== 0;
   }
 
   /** @internal The readiness machine (for select and waitRead). */
   _readiness(): Readiness {
-    const io = this.#stream ?? this.#other;
+    const io = this.#io;
     if (io === null) throw badFd('select');
     return io as unknown as Readiness;
   }
 
   /** @internal The Node handle (net.Socket, net.Server or dgram.Socket). */
   get _handle(): net.Socket | net.Server | dgram.Socket | null {
-    const o = this.#other;
-    return this.#stream?.sock ?? (o instanceof ListenerIO ? o.server : (o?.sock ?? null));
+    const io = this.#io;
+    return io === null ? null : io instanceof ListenerIO ? io.server : io.sock;
   }
 
   static #opts(self: Socket, opts: unknown, where: string): unknown {
     const err = readWaitOptions(opts, where);
     if (err !== NONE) return err;
-    if (waitArgs.timeout === null) waitArgs.timeout = self.#timeout;
+    if (waitArgs.timeout === null && (self.#bits & TIMED) !== 0)
+      waitArgs.timeout = timeouts.get(self) ?? null;
     return NONE;
   }
 
   static #streamFor(self: Socket, where: string, file: boolean): StreamIO | Error {
-    if (self.#closed && !(file && self.#stream !== null && !self.#stream.closed))
-      return badFd(where);
-    if (self.#stream === null) {
+    const io = Socket.#stream(self);
+    if ((self.#bits & CLOSED) !== 0 && !(file && io !== null && !io.closed)) return badFd(where);
+    if (io === null) {
       return coded(
         'ENOTCONN',
-        `${where}: the socket is not a connected stream (it is ${self.#other instanceof ListenerIO ? 'listening' : self.#type})`,
+        `${where}: the socket is not a connected stream (it is ${(self.#bits & LISTENING) !== 0 ? 'listening' : self.type})`,
       );
     }
-    return self.#stream;
+    return io;
   }
 
   /**
@@ -247,7 +283,7 @@ export class Socket {
     if (err !== NONE) return rejectWait(err);
     const bad = checkSize(n, where);
     if (bad !== null) return Promise.reject(bad);
-    if (self.#other instanceof DatagramIO) {
+    if ((self.#bits & TYPE) >= UDP4) {
       return Socket.#recvfrom(self, where, n, waitArgs.timeout, waitArgs.signal).then((d) => d[0]);
     }
     const io = Socket.#streamFor(self, where, file);
@@ -349,7 +385,7 @@ export class Socket {
     if (err !== NONE) return rejectWait(err);
     const bytes = toBytes(data, where);
     if (bytes instanceof TypeError) return Promise.reject(bytes);
-    if (self.#other instanceof DatagramIO) {
+    if ((self.#bits & TYPE) >= UDP4) {
       return Promise.reject(
         coded('EDESTADDRREQ', `${where}: a UDP socket sends with sendto(data, [host, port])`),
       );
@@ -434,18 +470,36 @@ export class Socket {
     const where = 'Socket.accept';
     const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
-    if (this.#closed) return Promise.reject(badFd(where));
-    const o = this.#other;
-    const io = o instanceof ListenerIO ? o : null;
+    if (this.closed) return Promise.reject(badFd(where));
+    const io = Socket.#listener(this);
     if (io === null)
       return Promise.reject(
-        coded('EINVAL', `${where}: the socket is not listening (it is ${this.#type})`),
+        coded('EINVAL', `${where}: the socket is not listening (it is ${this.type})`),
       );
     if (io.error !== null) return Promise.reject(io.error);
     const c = io.backlog.shift();
     const conn = c === undefined ? null : c;
     if (conn !== null) return Promise.resolve([conn, conn._peerAddress()]);
     return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s._peerAddress()]);
+  }
+
+  /**
+   * @internal `accept()` for a server's accept loop: the next connection's Socket, at once when
+   * one is in the backlog (no promise, no address), else a promise of it (a switch point, as
+   * `accept()`); the socket's timeout applies. Throws (or rejects) as `accept()` rejects.
+   */
+  _acceptOne(): Socket | Promise<Socket> {
+    if (this.closed) throw badFd('Socket.accept');
+    const io = Socket.#listener(this);
+    if (io === null) {
+      throw coded('EINVAL', `Socket.accept: the socket is not listening (it is ${this.type})`);
+    }
+    if (io.error !== null) throw io.error;
+    const c = io.backlog.shift();
+    if (c !== undefined) return c;
+    const err = Socket.#opts(this, undefined, 'Socket.accept');
+    if (err !== NONE) return rejectWait(err);
+    return io.park(waitArgs.timeout, waitArgs.signal);
   }
 
   /**
@@ -480,12 +534,11 @@ export class Socket {
     timeout: number | null,
     signal: AbortSignal | null,
   ): Promise<[Uint8Array, [string, number]]> {
-    if (self.#closed) return Promise.reject(badFd(where));
-    const o = self.#other;
-    const io = o instanceof DatagramIO ? o : null;
+    if (self.closed) return Promise.reject(badFd(where));
+    const io = Socket.#udp(self);
     if (io === null)
       return Promise.reject(
-        coded('EINVAL', `${where}: the socket is not a UDP socket (it is ${self.#type})`),
+        coded('EINVAL', `${where}: the socket is not a UDP socket (it is ${self.type})`),
       );
     const d = io.queue.shift();
     const cut = (x: [Uint8Array, [string, number]]): [Uint8Array, [string, number]] =>
@@ -519,11 +572,10 @@ export class Socket {
     const where = 'Socket.sendto';
     const bytes = toBytes(data, where);
     if (bytes instanceof TypeError) return Promise.reject(bytes);
-    const t = parseAddress(address, where, this.#type === 'udp6' ? '::1' : '127.0.0.1');
+    const t = parseAddress(address, where, this.type === 'udp6' ? '::1' : '127.0.0.1');
     if (t instanceof Error) return Promise.reject(t);
-    if (this.#closed) return Promise.reject(badFd(where));
-    const o = this.#other;
-    const io = o instanceof DatagramIO ? o : null;
+    if (this.closed) return Promise.reject(badFd(where));
+    const io = Socket.#udp(this);
     if (io === null || t.path !== undefined)
       return Promise.reject(coded('EINVAL', `${where}: only a UDP socket sends to an address`));
     const err = Socket.#opts(this, opts, where);
@@ -555,11 +607,10 @@ export class Socket {
    */
   bind(address: AddressInput, opts?: WaitOptions | number | null): Promise<void> {
     const where = 'Socket.bind';
-    const t = parseAddress(address, where, this.#type === 'udp6' ? '::' : '0.0.0.0');
+    const t = parseAddress(address, where, this.type === 'udp6' ? '::' : '0.0.0.0');
     if (t instanceof Error) return Promise.reject(t);
-    if (this.#closed) return Promise.reject(badFd(where));
-    const o = this.#other;
-    const io = o instanceof DatagramIO ? o : null;
+    if (this.closed) return Promise.reject(badFd(where));
+    const io = Socket.#udp(this);
     if (io === null || t.path !== undefined)
       return Promise.reject(
         coded('EINVAL', `${where}: only a UDP socket binds (use listen for streams)`),
@@ -603,8 +654,8 @@ export class Socket {
         `Socket.shutdown: how must be 'read', 'write' or 'both', got ${String(how)}`,
       );
     }
-    if (this.#closed) throw badFd('Socket.shutdown');
-    const io = this.#stream;
+    if (this.closed) throw badFd('Socket.shutdown');
+    const io = Socket.#stream(this);
     if (io === null)
       throw coded('ENOTCONN', 'Socket.shutdown: the socket is not a connected stream');
     if (how !== 'read') io.sock.end();
@@ -630,14 +681,13 @@ export class Socket {
    * ```
    */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
+    this.#bits |= CLOSED;
     if (!fileRefs.has(this)) Socket.#realClose(this);
   }
 
   static #realClose(self: Socket): void {
-    self.#stream?.close();
-    self.#other?.close();
+    self.#io?.close();
   }
 
   /** `close()`, for `using sock = await createConnection(…)`. */
@@ -676,18 +726,24 @@ export class Socket {
         `Socket.settimeout: timeout must be a non-negative number of ms or null, got ${String(ms)}`,
       );
     }
-    this.#timeout = ms ?? null;
+    if (ms === null || ms === undefined) {
+      this.#bits &= ~TIMED;
+      timeouts.delete(this);
+    } else {
+      this.#bits |= TIMED;
+      timeouts.set(this, ms);
+    }
   }
 
   /** The socket's timeout in ms, or `null` (forever). */
   gettimeout(): number | null {
-    return this.#timeout;
+    return (this.#bits & TIMED) !== 0 ? (timeouts.get(this) ?? null) : null;
   }
 
   /** Enable (default) or disable Nagle's algorithm off (TCP_NODELAY). Never switches. */
   setNoDelay(noDelay = true): void {
-    const s = this.#stream?.sock;
-    if (s !== undefined && this.#type !== 'unix') s.setNoDelay(noDelay);
+    const s = Socket.#stream(this)?.sock;
+    if (s !== undefined && (this.#bits & TYPE) !== UNIX) s.setNoDelay(noDelay);
   }
 
   /**
@@ -719,7 +775,7 @@ export class Socket {
       if (left > 0) fileRefs.set(this, left);
       else {
         fileRefs.delete(this);
-        if (this.#closed) Socket.#realClose(this);
+        if (this.closed) Socket.#realClose(this);
       }
     });
   }
@@ -739,7 +795,7 @@ export class Socket {
     const h = this._handle;
     if (h === null) throw badFd('Socket.getsockname');
     if (h instanceof net.Socket) {
-      if (this.#type === 'unix') return { path: '' };
+      if ((this.#bits & TYPE) === UNIX) return { path: '' };
       return [h.localAddress ?? '', h.localPort ?? 0];
     }
     const a = h.address();
@@ -780,8 +836,8 @@ export class Socket {
   static #peerOrNull(self: Socket): Address | null {
     const given = givenPeers.get(self);
     if (given !== undefined) return given;
-    const io = self.#stream;
-    return io === null ? null : peerOf(io.sock, self.#type === 'unix');
+    const io = Socket.#stream(self);
+    return io === null ? null : peerOf(io.sock, (self.#bits & TYPE) === UNIX);
   }
 
   /** Shown by `util.inspect` and `console.log` as {@link Socket.toString}. */
@@ -798,41 +854,42 @@ export class Socket {
     } catch {
       where = 'closed';
     }
-    return `<Socket ${this.#type} ${where}${this.#closed ? ' closed' : ''}>`;
+    return `<Socket ${this.type} ${where}${this.closed ? ' closed' : ''}>`;
   }
 
   /** @internal Wrap a listening server. */
   static _listening(server: net.Server, type: SocketType): Socket {
-    const s = new Socket({ type: 'udp4', [kAdopt]: true } as SocketOptions);
-    s.#type = type;
+    const s = new Socket(ADOPT);
+    const t = TYPES.indexOf(type);
+    s.#bits = t | LISTENING;
     const io = new ListenerIO<Socket>(server);
-    s.#other = io;
+    s.#io = io;
     io.target = s;
-    const unix = type === 'unix';
-    const child: SocketType = type === 'tls' ? 'tls' : unix ? 'unix' : 'tcp';
-    server.on(type === 'tls' ? 'secureConnection' : 'connection', (ns: net.Socket) => {
+    const tls = type === 'tls';
+    server.on(tls ? 'secureConnection' : 'connection', (ns: net.Socket) => {
       // A TLS server half-opens only after the handshake: a client that leaves during it must
       // close the connection, or it would stay open forever.
-      if (type === 'tls') ns.allowHalfOpen = true;
-      io.offer(adopt(ns, child, null));
+      if (tls) ns.allowHalfOpen = true;
+      io.offer(adopt(ns, t, null));
     });
     return s;
   }
 
   /** @internal Detach the stream for wrapping; the Socket is closed afterwards. */
   _detach(): { sock: net.Socket; rest: Uint8Array[]; timeout: number | null } {
-    const io = this.#stream;
-    if (io === null || this.#closed) throw badFd('wrapSocket');
+    const io = Socket.#stream(this);
+    if (io === null || this.closed) throw badFd('wrapSocket');
     const rest = io.detach();
-    this.#stream = null;
-    this.#closed = true;
-    return { sock: io.sock, rest, timeout: this.#timeout };
+    const timeout = this.gettimeout();
+    this.#io = null;
+    this.#bits |= CLOSED;
+    return { sock: io.sock, rest, timeout };
   }
 
   /** @internal */
   static _adopt(ns: net.Socket, type: SocketType, peer: Address, timeout: number | null): Socket {
-    const s = adopt(ns, type, peer);
-    s.#timeout = timeout;
+    const s = adopt(ns, TYPES.indexOf(type), peer);
+    s.settimeout(timeout);
     return s;
   }
 }

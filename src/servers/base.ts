@@ -349,6 +349,25 @@ export abstract class BaseServer {
   }
 
   /**
+   * {@link BaseServer.spawnHandler} of a one-argument handler when it need not wait: the
+   * greenlet, started, or null when the pool has no free slot now or is a `Group` subclass
+   * (then call `spawnHandler`). No promise and no arguments array per connection.
+   */
+  protected spawnHandlerNow<X>(
+    fn: (arg: X) => unknown,
+    arg: X,
+    onEnd: (g: Greenlet) => void,
+  ): Greenlet | null {
+    const pool = this.pool;
+    const proto = Object.getPrototypeOf(pool);
+    if ((proto !== Pool.prototype && proto !== Group.prototype) || !pool._takeSlot()) return null;
+    const g = new Greenlet(fn, arg);
+    pool._admitEntry(g, this.#endEntry(onEnd));
+    g.start();
+    return g;
+  }
+
+  /**
    * The one quiet link entry shared by every handler greenlet of this server: it ends the pool
    * membership, then runs `onEnd`. One link per handler and no link object per handler: a link
    * object and the array of two links were 128 bytes of every idle connection (issue 16).

@@ -105,17 +105,22 @@ export class StreamServer extends BaseServer {
   protected startAccepting(): void {
     const sock = this.socket as Socket;
     const pool = this.pool;
+    const body = this.#body;
     this.spawnLoop(async () => {
       for (;;) {
         if (pool.full()) await pool.waitAvailable();
         let client: Socket;
         try {
-          [client] = await sock.accept();
+          // A connection already in the backlog is taken without a wait (a burst of
+          // connections costs no promise per connection); the address is the handler's.
+          const c = sock._acceptOne();
+          client = c instanceof Promise ? await c : c;
         } catch (e) {
           if (e instanceof Cancellation || sock.closed) return;
           throw e;
         }
-        await this.spawnHandler(this.#body, [client], closeClient);
+        if (this.spawnHandlerNow(body, client, closeClient) === null)
+          await this.spawnHandler(body, [client], closeClient);
       }
     });
   }

@@ -59,6 +59,26 @@ describe('listen and accept', () => {
     });
   });
 
+  test("a stream detached for wrapping gives Node's own 'end' listener back, once, and no longer hears 'end'", async () => {
+    await withListener(async (l, addr) => {
+      const [c, [s]] = await Promise.all([createConnection(addr), l.accept()]);
+      const ns = nodeOf(s) as net.Socket;
+      const before = ns.rawListeners('end');
+      assert.equal(before.length, 1);
+      s._detach();
+      const ends = ns.rawListeners('end') as ((...a: unknown[]) => void)[];
+      assert.deepEqual(
+        ends.map((f) => f.name),
+        ['onReadableStreamEnd'],
+        "only Node's own listener is left",
+      );
+      assert.notEqual(ends[0], before[0]);
+      assert.equal(s.closed, true);
+      c.close();
+      ns.destroy();
+    });
+  });
+
   test("a Unix peer's address is {path: ''}", async () => {
     const path = unixPath();
     const l = await listen({ path });

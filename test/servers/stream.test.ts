@@ -164,6 +164,44 @@ describe('StreamServer', () => {
     await server.stop();
   });
 
+  test('connections waiting in the backlog when the server starts each get their own handler and address (plain and with a full pool)', async () => {
+    for (const spawnOpt of [undefined, 2]) {
+      const l = await listen({ host: '127.0.0.1', port: 0 });
+      const addr = l.getsockname() as [string, number];
+      // Connected before the server accepts: they wait in the listener's backlog, which the
+      // accept loop then drains without a wait per connection.
+      const clients = await Promise.all(
+        Array.from({ length: 12 }, () => createConnection(addr, { timeout: 2000 })),
+      );
+      await sleep(20);
+      let most = 0;
+      let running = 0;
+      const server = new StreamServer(
+        l,
+        async (sock, address) => {
+          running++;
+          most = Math.max(most, running);
+          await sleep(5);
+          await sock.sendall(`${(address as [string, number])[1]}\n`);
+          await echo(sock);
+          running--;
+        },
+        { spawn: spawnOpt },
+      );
+      await server.start();
+      for (const c of clients) {
+        const line = await c.recv(64, { timeout: 2000 });
+        assert.equal(text(line), `${(c.getsockname() as [string, number])[1]}\n`);
+        await c.sendall('ping');
+        assert.equal(text(await recvExactly(c, 4)), 'ping');
+        c.close();
+      }
+      if (spawnOpt === 2) assert.equal(most, 2, 'a full pool leaves the rest in the backlog');
+      else assert.ok(most > 2, `handlers ran side by side (most ${most})`);
+      await server.stop();
+    }
+  });
+
   test('spawn as a Group or a Pool: handlers are its members', async () => {
     const group = new Group();
     const server = new StreamServer(
