@@ -5,9 +5,11 @@
  * - A message that finds a receiver wakes it directly (`Inbox.deliver`); otherwise it is buffered.
  *   A receive (and the `for await` iterator's `next()`, whose wait resolves with the
  *   `IteratorResult` itself: no async generator in between) parks a pooled Waiter. A woken receive
- *   killed before it resumes hands its message back to the next receiver or the buffer's head
- *   (tests: test/servers/websocket.test.ts "a killed receive() loses no message", "for await is a
- *   cancel point that loses no message").
+ *   killed before it resumes hands its message back to the next receiver or the buffer's head,
+ *   behind the messages handed back before it and not taken since, so receives interrupted
+ *   together keep the arrival order (tests: test/servers/websocket.test.ts "a killed receive()
+ *   loses no message", "for await is a cancel point that loses no message", "receives
+ *   interrupted together hand their messages back in arrival order …").
  * - `send()` passes one per-socket write callback to `ws` and counts frames: when the kernel took
  *   the frame in the call itself (`bufferedAmount` is 0 after it) the send resolves at once, with
  *   no wait, promise or closure of its own. Otherwise the sender waits, holding its frame's
@@ -127,7 +129,19 @@ function ioDone(w: Waiter): void {
  */
 class Inbox extends WaitList {
   readonly queue: Message[] = [];
+  /**
+   * How many messages at the head of `queue` were handed back by interrupted receives and not
+   * taken since: the next one handed back goes behind them, so a burst of interrupted receives
+   * (a `Promise.all` of two, killed) leaves the messages in arrival order.
+   */
+  front = 0;
   closed = false;
+
+  /** Take the oldest buffered message (the caller checked there is one). */
+  take(): Message {
+    if (this.front > 0) this.front--;
+    return this.queue.shift() as Message;
+  }
 
   /** A message arrived: to the oldest live receiver, else to the buffer. */
   deliver(m: Message): void {
@@ -154,7 +168,7 @@ class Inbox extends WaitList {
   /** The iterator's `next()`: an `IteratorResult`, at once when one is buffered or closed. */
   next(): Promise<IteratorResult<Message, undefined>> {
     if (this.queue.length > 0) {
-      return Promise.resolve({ value: this.queue.shift() as Message, done: false });
+      return Promise.resolve({ value: this.take(), done: false });
     }
     if (this.closed) return Promise.resolve(END);
     return this.wait(IO | ITER, null, null) as Promise<IteratorResult<Message, undefined>>;
@@ -171,7 +185,7 @@ class Inbox extends WaitList {
     if (m !== null) {
       const next = this.shiftLive();
       if (next !== null) next.wake(held(next, m));
-      else this.queue.unshift(m);
+      else this.queue.splice(this.front++, 0, m);
     }
   }
 
@@ -431,7 +445,7 @@ export class WebSocket {
     const err = readWaitOptions(options, 'WebSocket.receive');
     if (err !== NONE) return rejectWait(err);
     const inbox = this.#inbox;
-    if (inbox.queue.length > 0) return Promise.resolve(inbox.queue.shift() as Message);
+    if (inbox.queue.length > 0) return Promise.resolve(inbox.take());
     if (inbox.closed) return Promise.resolve(null);
     return inbox.wait(IO, waitArgs.timeout, waitArgs.signal) as Promise<Message | null>;
   }

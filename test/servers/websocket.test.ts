@@ -142,6 +142,41 @@ test('for await is a cancel point that loses no message: a woken next() killed b
   await server.stop({ timeout: 100 });
 });
 
+test('receives interrupted together hand their messages back in arrival order (two receives under Promise.all, killed once both are woken)', async () => {
+  const go = new Event();
+  const sent = new Event();
+  const server = await echoServer(async (ws) => {
+    await go.wait();
+    await ws.send('one');
+    await ws.send('two');
+    sent.set();
+    await sleep(1000);
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  try {
+    // Both frames reach the client in one read: its socket is paused until they are in.
+    ws.raw.pause();
+    const g = spawn(() => Promise.all([ws.receive(), ws.receive()]));
+    go.set();
+    assert.ok(await sent.wait({ timeout: 2000 }));
+    await sleep(20);
+    let n = 0;
+    // Runs right after the socket woke the second receive, before the hub resumes either.
+    ws.raw.on('message', () => {
+      if (++n === 2) void g.kill({ block: false });
+    });
+    ws.raw.resume();
+    assert.ok(await g.join({ timeout: 2000 }));
+    assert.ok((g.value as unknown) instanceof GreenletExit, 'killed before it resumed');
+    assert.equal(ws.buffered, 2);
+    const rest = [await ws.receive({ timeout: 2000 }), await ws.receive({ timeout: 2000 })];
+    assert.deepEqual(rest, ['one', 'two'], 'both messages, in the order they arrived');
+  } finally {
+    ws.close();
+    await server.stop({ timeout: 100 });
+  }
+});
+
 test('a send() waiting for its flush is a cancel point: Timeout and kill land there, the frame still goes out', async () => {
   const filled = new Event();
   const closed = new Event();
