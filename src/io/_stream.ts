@@ -7,7 +7,9 @@
  * Design note — nothing is lost, and bounded read-ahead.
  * - A reader is woken *holding* its bytes (taken from the buffer when woken). When a kill or
  *   `Timeout` lands before it resumes, `abortWait(w, true)` puts them back at the head of the
- *   buffer and serves the next reader: the next `recv` gets them, in order. A `recvInto` reader
+ *   buffer and serves the next reader: the next `recv` gets them, in order. Readers interrupted
+ *   together (woken by one chunk, then all killed) put theirs back behind those handed back before
+ *   and not taken since, so the bytes keep the order they arrived in. A `recvInto` reader
  *   hands back a copy of what it wrote into the caller's array.
  * - The buffer holds at most about {@link READ_AHEAD} bytes (256 KiB): above that the Node
  *   socket is paused, and resumed when a reader takes it below. A reader served from the buffer
@@ -18,6 +20,7 @@
  *   stream wakes readers with an empty array and does not end our writing side (half-close).
  * - A wait counts as I/O in flight (`ioStarted`) from park to wake or interruption.
  * Tests: test/io/stream.conformance.ts ("a recv woken by bytes and killed before it resumes loses nothing…",
+ * "readers woken by one chunk and killed together hand their bytes back in the order they arrived",
  * "a kill lands at recv (cancel point)…", "bounded read-ahead…").
  *
  * @module
@@ -46,6 +49,15 @@ const EOF = 1;
 const CLOSED = 2;
 /** The Node socket is paused (read-ahead full). */
 const PAUSED = 4;
+/** Interrupted readers handed back bytes that are still at the buffer's head ({@link handedBack}). */
+const BACK = 8;
+/**
+ * How many bytes at the head of a stream's buffer interrupted readers handed back and nobody has
+ * taken since, for the streams flagged BACK: the next bytes handed back go behind them, so
+ * readers interrupted together (two greenlets in `recv` killed at once, a `Promise.all` of two)
+ * leave the bytes in the order they arrived. Rare: a map, not a field of every connection.
+ */
+const handedBack = new WeakMap<StreamIO, number>();
 /** The buffer of every socket with nothing unread (never written to): no array per idle socket. */
 const NO_CHUNKS: Uint8Array[] = [];
 
@@ -173,6 +185,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     this.#chunks = NO_CHUNKS;
     this.#offset = 0;
     this.buffered = 0;
+    if ((this.#flags & BACK) !== 0) StreamIO.#tookBack(this, Number.POSITIVE_INFINITY);
     if ((this.#flags & PAUSED) !== 0) {
       this.#flags &= ~PAUSED;
       s.resume();
@@ -216,6 +229,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       out = buf;
     }
     this.buffered -= out.length;
+    if ((this.#flags & BACK) !== 0) StreamIO.#tookBack(this, out.length);
     if ((this.#flags & PAUSED) !== 0 && this.buffered < READ_AHEAD) {
       this.#flags &= ~PAUSED;
       this.sock.resume();
@@ -254,7 +268,10 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     return p;
   }
 
-  /** Hand the bytes an interrupted reader held back to the buffer's head, then serve. */
+  /**
+   * Hand the bytes an interrupted reader held back to the buffer's head, behind those handed back
+   * before them and not taken since, then serve.
+   */
   override handBack(got: Uint8Array | number, w: Waiter): void {
     const req = w.data as ReadRequest;
     const bytes =
@@ -265,10 +282,29 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
         this.#chunks[0] = (this.#chunks[0] as Uint8Array).subarray(this.#offset);
       }
       this.#offset = 0;
-      this.#chunks.unshift(bytes);
+      // Bytes handed back earlier fill whole chunks at the head (a take shortens them from the
+      // front only): these go right after them.
+      const back = (this.#flags & BACK) !== 0 ? (handedBack.get(this) ?? 0) : 0;
+      let i = 0;
+      for (let at = 0; at < back && i < this.#chunks.length; i++) {
+        at += (this.#chunks[i] as Uint8Array).length;
+      }
+      this.#chunks.splice(i, 0, bytes);
+      handedBack.set(this, back + bytes.length);
+      this.#flags |= BACK;
       this.buffered += bytes.length;
     }
     StreamIO.#serve(this);
+  }
+
+  /** `n` bytes were taken from the head: fewer handed-back bytes remain there. */
+  static #tookBack(self: StreamIO, n: number): void {
+    const left = (handedBack.get(self) ?? 0) - n;
+    if (left > 0) handedBack.set(self, left);
+    else {
+      handedBack.delete(self);
+      self.#flags &= ~BACK;
+    }
   }
 
   /** Wake waiting readers while there is something for them. */
@@ -393,6 +429,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     this.#chunks = NO_CHUNKS;
     this.#offset = 0;
     this.buffered = 0;
+    if ((this.#flags & BACK) !== 0) StreamIO.#tookBack(this, Number.POSITIVE_INFINITY);
     StreamIO.#serve(this);
     StreamIO.#failWriters(this, badFd('Socket.sendall', true));
     const s = this.sock;

@@ -163,6 +163,30 @@ export function streamConformance(kind: StreamKind): void {
       }
     });
 
+    test('readers woken by one chunk and killed together hand their bytes back in the order they arrived', async () => {
+      const p = await kind.pair();
+      try {
+        const into = new Uint8Array(3);
+        const a = spawn(() => p.server.recv(3));
+        const b = spawn(() => p.server.recvInto(into));
+        await sleep(10);
+        // Runs right after the socket's own 'data' listener woke both, before the hub resumes them.
+        nodeOf(p.server).once('data', () => {
+          void a.kill({ block: false });
+          void b.kill({ block: false });
+        });
+        await p.client.sendall('abcdefgh');
+        await a.join({ timeout: 2000 });
+        await b.join({ timeout: 2000 });
+        assert.ok((a.value as unknown) instanceof GreenletExit, 'a was killed, not resumed');
+        assert.ok((b.value as unknown) instanceof GreenletExit, 'b was killed, not resumed');
+        assert.equal(text(await p.server.recv(1)), 'a');
+        assert.equal(text(await recvExactly(p.server, 7)), 'bcdefgh', 'in order, none lost');
+      } finally {
+        p.close();
+      }
+    });
+
     test('a recvInto woken and killed before it resumes hands its bytes back', async () => {
       const p = await kind.pair();
       try {
