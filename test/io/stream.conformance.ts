@@ -187,6 +187,32 @@ export function streamConformance(kind: StreamKind): void {
       }
     });
 
+    test('recvInto: a bad nbytes rejects (never a false end of stream); 0 means the whole buffer, as Python', async () => {
+      const p = await kind.pair();
+      try {
+        const buf = new Uint8Array(4);
+        await assert.rejects(
+          p.server.recvInto(buf, -1, 500),
+          /nbytes must be an integer from 0 to/,
+        );
+        await assert.rejects(p.server.recvInto(buf, Number.NaN, 500), RangeError);
+        await assert.rejects(p.server.recvInto(buf, 1.5, 500), RangeError);
+        await assert.rejects(p.server.recvInto(buf, 5, 500), /buffer's length \(4\), got 5/);
+        // Options given where nbytes goes: a TypeError, not an empty read that looks like EOF.
+        await assert.rejects(
+          p.server.recvInto(buf, { timeout: 10 } as never),
+          /nbytes must be a number of bytes \(options come third\), got object/,
+        );
+        await assert.rejects(waitRead(null as never), /waitRead: sock must be a verdant Socket/);
+        await assert.rejects(waitWrite({} as never), TypeError);
+        await p.client.sendall('wxyz');
+        assert.equal(await p.server.recvInto(buf, 0, { timeout: 2000 }), 4);
+        assert.equal(text(buf), 'wxyz');
+      } finally {
+        p.close();
+      }
+    });
+
     test('a recvInto woken and killed before it resumes hands its bytes back', async () => {
       const p = await kind.pair();
       try {
