@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket as RawWebSocket, WebSocketServer } from 'ws';
 import { Greenlet } from '../core/greenlet.js';
 import { kAddLink, quietLinkEntry } from '../core/lowlevel.js';
+import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
 import type { HttpServer, UpgradeHook } from './http.js';
 import { WebSocket, type WebSocketHandler, type WebSocketServerOptions } from './websocket.js';
 
@@ -36,10 +37,11 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
       `HttpServer: websocket must be a handler function or {handler}, got ${describe(option)}`,
     );
   }
-  const pingInterval = opts.pingInterval ?? 30000;
+  const where = 'HttpServer: websocket';
+  const pingInterval = readPingInterval(opts.pingInterval, where, 30000);
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: opts.maxMessageSize ?? DEFAULT_MAX,
+    maxPayload: readMaxMessageSize(opts.maxMessageSize, where, DEFAULT_MAX),
   });
   const live = new Set<Greenlet>();
   const sockets = new Set<RawWebSocket>();

@@ -85,7 +85,14 @@ import {
 } from '../core/lowlevel.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
-import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
+import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
+import {
+  BaseServer,
+  type Listener,
+  readStopTimeout,
+  type SpawnOption,
+  type StopOptions,
+} from './base.js';
 
 export { type ClusterHandle, type ClusterOptions, runCluster } from './cluster.js';
 export type { Listener, StopOptions };
@@ -674,6 +681,11 @@ export class HttpServer extends BaseServer {
         `HttpServer: websocket must be a handler function or {handler, ...}, got ${describe(ws)}`,
       );
     }
+    if (ws !== undefined && typeof ws === 'object') {
+      // Checked now, not when start() loads the WebSocket side.
+      readPingInterval(ws.pingInterval, 'HttpServer: websocket', 0);
+      readMaxMessageSize(ws.maxMessageSize, 'HttpServer: websocket', 0);
+    }
     this._websocket = ws;
     this.#server.on('upgrade', this.#onUpgrade);
     this.#server.on('clientError', onClientError);
@@ -794,15 +806,11 @@ export class HttpServer extends BaseServer {
    * what still runs and drop every connection. A switch point; a kill of the caller there ends
    * its wait (the stop goes on).
    * @returns once every request greenlet has ended and every connection is closed
-   * @throws RangeError for a bad `timeout` (rejects)
+   * @throws RangeError for a bad `timeout`, TypeError for options that are neither an object nor a
+   *   number (rejects)
    */
   override async stop(options?: StopOptions | number | null): Promise<void> {
-    const timeout = typeof options === 'number' ? options : (options?.timeout ?? 1000);
-    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-      throw new RangeError(
-        `HttpServer.stop: timeout must be a non-negative number of ms, got ${String(timeout)}`,
-      );
-    }
+    const timeout = readStopTimeout(options, 'HttpServer.stop');
     await super.close();
     let left = timeout;
     if (this.#idleGrace > 0 && this.#conns.size > 0) {

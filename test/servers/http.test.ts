@@ -636,5 +636,13 @@ test('bad arguments throw TypeError/RangeError saying what was wrong', async () 
     log: null,
   });
   await assert.rejects(b.start(), /EADDRINUSE/);
+  // stop() options that are neither {timeout} nor a number reject (they were read as the default).
+  await assert.rejects(
+    a.stop('abc' as never),
+    /HttpServer.stop: options must be \{timeout\} or a timeout in ms, got "abc"/,
+  );
+  await assert.rejects(a.stop(true as never), TypeError);
+  await assert.rejects(a.stop({ timeout: Number.NaN }), RangeError);
+  assert.equal(a.started, true, 'a rejected stop() stops nothing');
   await a.stop();
 });

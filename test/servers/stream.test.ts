@@ -395,6 +395,7 @@ describe('StreamServer', () => {
     assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, { spawn: -1 }), RangeError);
     const s = new StreamServer(['127.0.0.1', 0], echo);
     await assert.rejects(s.stop({ timeout: -1 }), RangeError);
+    await assert.rejects(s.stop('5' as never), /Server.stop: options must be \{timeout\}/);
   });
 
   test('a kill of the greenlet in serveForever lands there; the server keeps serving until stopped', async () => {

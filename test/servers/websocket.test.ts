@@ -322,6 +322,55 @@ test('connect() rejects for a refused connection and for bad options', async () 
   );
 });
 
+test('bad options and close codes throw TypeError/RangeError saying what was wrong; pingInterval Infinity means no pings', async () => {
+  const handler = (): void => {};
+  const make = (o: object): HttpServer =>
+    new HttpServer(['127.0.0.1', 0], () => new Response(''), {
+      log: null,
+      websocket: { handler, ...o },
+    });
+  assert.throws(() => make({ pingInterval: -1 }), /websocket: pingInterval must be an integer/);
+  assert.throws(() => make({ pingInterval: '5' }), TypeError);
+  assert.throws(() => make({ pingInterval: 2 ** 31 }), RangeError);
+  assert.throws(() => make({ maxMessageSize: 0 }), /maxMessageSize must be a positive integer/);
+  assert.throws(() => make({ maxMessageSize: 'big' }), TypeError);
+  // Infinity is "none" (a Node timer of Infinity fires after 1 ms: every peer was dropped).
+  const server = await echoServer(
+    async (ws) => {
+      for await (const m of ws) await ws.send(m);
+    },
+    { pingInterval: Number.POSITIVE_INFINITY, maxMessageSize: Number.POSITIVE_INFINITY },
+  );
+  const url = `ws://127.0.0.1:${server.serverPort}/`;
+  try {
+    for (const [o, re] of [
+      [{ pingInterval: -1 }, /connect: pingInterval must be/],
+      [{ pingInterval: Number.NaN }, RangeError],
+      [{ maxMessageSize: -1 }, /connect: maxMessageSize must be/],
+      [{ headers: 3 }, /connect: headers must be an object, got number/],
+      [{ protocols: 5 }, /connect: protocols must be a string or an array of strings/],
+    ] as const) {
+      await assert.rejects(connect(url, o as never), re as RegExp);
+    }
+    const ws = await connect(url, { timeout: 2000 });
+    // A client that does not read for a while is not dropped.
+    ws.raw.pause();
+    await sleep(50);
+    ws.raw.resume();
+    await ws.send('still here');
+    assert.equal(await ws.receive({ timeout: 2000 }), 'still here');
+    assert.throws(() => ws.close(5000), /WebSocket.close: code must be/);
+    assert.throws(() => ws.close('1000' as never), TypeError);
+    assert.throws(() => ws.close(1000, 'x'.repeat(124)), /reason must be at most 123 bytes/);
+    assert.throws(() => ws.close(1000, 42 as never), TypeError);
+    assert.equal(ws.closed, false, 'a refused close() closes nothing');
+    ws.close(4000, 'done');
+    assert.equal(await ws.receive({ timeout: 2000 }), null);
+  } finally {
+    await server.stop({ timeout: 100 });
+  }
+});
+
 test('an iterator ended by return() (a break out of for await) takes no more messages: receive() gets them', async () => {
   const server = await echoServer(async (ws) => {
     for await (const m of ws) await ws.send(m);
