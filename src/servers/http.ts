@@ -19,8 +19,10 @@
  *   `Local` is request-scoped, and its `signal` (`getCurrent().signal`, which a Fetch handler also
  *   gets as `request.signal`) aborts when the client goes away. A connection that
  *   closes before its response is complete kills the greenlets of its requests (one `'close'`
- *   listener per connection, not per request). Tests: test/servers/http.test.ts "client
- *   disconnect …", "Local …".
+ *   listener per connection, not per request), and a request of it still queued for a pool slot
+ *   never starts. Tests: test/servers/http.test.ts "client disconnect …", "Local …",
+ *   test/servers/http.disconnect.test.ts "a request pipelined behind another that waits for a
+ *   slot of a full Pool …".
  * - **Failures.** An app that throws before the head went out gets a 500 with
  *   `Connection: close`; after it, the connection is cut (no final chunk: the client sees the
  *   body is incomplete). Either way the greenlet fails and the hub reports it (our bookkeeping
@@ -911,6 +913,10 @@ export class HttpServer extends BaseServer {
   };
 
   #dispatch(req: IncomingMessage, res: ServerResponse): void {
+    // A request that waited for a slot while its client went away: nobody to answer, and the
+    // connection's close, which kills the requests of a connection, has passed (its greenlet
+    // would run unkilled, a long poll holding its slot for good).
+    if (req.socket.destroyed) return;
     if (!this.pool._takeSlot()) {
       // Full (the pool may be shared with other work): wait for a slot like #onRequest does.
       this.#pending.push([req, res]);

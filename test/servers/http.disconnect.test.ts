@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Event, type Greenlet, GreenletExit, getCurrent, sleep } from '../../src/index.js';
+import { Pool } from '../../src/pool/index.js';
 import { captureHubReports, RawClient, serve, sleepReal } from './_http.js';
 
 /** Unhandled rejections seen while `fn` runs (and a moment after). */
@@ -188,4 +189,42 @@ test('a client gone while a ReadableStream body sleeps in pull(): nothing keeps 
   assert.equal(signal, null, `the process had to be killed; it printed ${JSON.stringify(out)}`);
   assert.equal(code, 0);
   assert.deepEqual(JSON.parse(out), { cancelled: true, pullEnded: true });
+});
+
+test('a request pipelined behind another that waits for a slot of a full Pool, whose client goes away meanwhile, never runs', async () => {
+  const pool = new Pool(1);
+  const entered = new Event();
+  const release = new Event();
+  const ran: string[] = [];
+  const server = await serve(
+    async (req) => {
+      const path = new URL(req.url).pathname;
+      ran.push(path);
+      if (path === '/first') {
+        entered.set();
+        await release.wait();
+        return new Response('first');
+      }
+      if (path === '/ok') return new Response('ok');
+      // A long poll: it would hold the pool's one slot for as long as it runs.
+      await sleep(60000);
+      return new Response('never');
+    },
+    { spawn: pool },
+  );
+  try {
+    const c = new RawClient(server.serverPort as number);
+    c.send('GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.ok(await entered.wait({ timeout: 3000 }));
+    c.destroy(); // /first is killed; /second still waits for the slot
+    assert.ok(await pool.join({ timeout: 3000 }));
+    await sleepReal(30);
+    assert.deepEqual(ran, ['/first'], 'the request of a gone client is not dispatched');
+    assert.equal(pool.size, 0, 'the slot is free');
+    const res = await fetch(`http://127.0.0.1:${server.serverPort}/ok`);
+    assert.equal(await res.text(), 'ok', 'the server still answers');
+  } finally {
+    release.set();
+    await server.stop({ timeout: 100 });
+  }
 });
