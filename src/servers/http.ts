@@ -44,15 +44,19 @@
  *   end follows at once (a few microtasks, then one turn of Node's loop). If it does, the body
  *   goes out with `Content-Length`; if not, the first piece is sent at once and the rest streams.
  * - **Stop.** `stop({timeout})` closes the listener and every idle keep-alive connection at
- *   once; a request in flight finishes, its response carries `Connection: close` (or, when its
- *   head already went out, its connection closes after it); at `timeout` the greenlets still
+ *   once; the requests in flight finish, and the last response of each connection carries
+ *   `Connection: close` (or, when its head already went out, its connection closes after it), so
+ *   every request a client pipelined before the stop is answered; a connection is busy until
+ *   node:http has detached its last response ('finish'), not merely until the greenlets end, so a
+ *   large body to a slow client goes out whole; at `timeout` the greenlets still
  *   running are killed and every connection is dropped. A connection accepted that has not sent
  *   its first request yet is not idle: its client has just sent (or is sending) a request, and
  *   closing it would reset that client on a fresh connection, which it may not retry. So stop
  *   keeps it, for up to `timeout`, and answers its request with `Connection: close`. node:http's
  *   `closeIdleConnections()` (also run by its `close()`) closes those too, so this module closes
  *   idle connections itself and closes the listener with node:http's `close()` minus that step.
- *   Tests: "stop() under load loses no in-flight request", "stop() answers a request sent on a
+ *   Tests: "stop() under load loses no in-flight request", "stop() answers every request a client
+ *   pipelined before it …", "stop() lets a response whose …", "stop() answers a request sent on a
  *   connection accepted just before it", test/servers/cluster.test.ts (rolling restart).
  * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
  *   objects; the `Response` is the global one, the `Request` an instance of a subclass of the
@@ -717,15 +721,24 @@ export class HttpServer extends BaseServer {
     for (const sock of this.#conns) {
       const conn = sock[kConn];
       if (conn === undefined || conn.reqs.length > 0) continue;
-      const msg = sock._httpMessage;
-      if (msg !== undefined && msg !== null && !msg.writableFinished) continue;
+      // A response until its 'finish' (then node:http detaches it, or hands the connection to
+      // the next pipelined one): its last bytes, or responses queued behind it, are on their way.
+      if (sock._httpMessage != null) continue;
       sock.destroy();
     }
   }
 
-  /** Whether a connection has not sent its first request yet. */
-  #anyFresh(): boolean {
-    for (const sock of this.#conns) if (sock[kConn] === undefined) return true;
+  /**
+   * Whether a connection has not sent its first request yet, or is still writing a response
+   * whose greenlet has ended (a large body to a slow client, responses queued behind it).
+   */
+  #anyFreshOrWriting(): boolean {
+    for (const sock of this.#conns) {
+      if (sock[kConn] === undefined) return true;
+      // node:http detaches a response from its connection at its 'finish' (handing the connection
+      // to the next pipelined one), not when the bytes were handed over (`writableFinished`).
+      if (sock._httpMessage != null && !sock.destroyed) return true;
+    }
     return false;
   }
 
@@ -772,14 +785,28 @@ export class HttpServer extends BaseServer {
   protected override startAccepting(): void {}
 
   /**
-   * @internal Stop taking new work: a response not started says `Connection: close`, a started
-   * one closes its connection after it, idle keep-alive connections close now.
+   * @internal Stop taking new work: the last response of each busy connection says `Connection:
+   * close` (or, started, closes its connection after it), so every request a client pipelined
+   * before the stop is answered first; idle keep-alive connections close now.
    */
   protected override stopAccepting(): void {
     this.#stopping = true;
-    for (let g = this.#inflight.head; g !== null; g = g.nextInflight) markClosing(g);
-    for (const res of this.#open) closeAfter(res);
-    for (const [, res] of this.#pending) closeAfter(res);
+    // The latest response of each connection: queued for a slot (newest last) after those in
+    // flight (the list is newest first), after those a returned Node handler left open.
+    const last = new Map<object, ServerResponse>();
+    const pending = this.#pending;
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const [req, res] = pending[i] as [IncomingMessage, ServerResponse];
+      if (!last.has(req.socket)) last.set(req.socket, res);
+    }
+    for (let g = this.#inflight.head; g !== null; g = g.nextInflight) {
+      if (!last.has(g.req.socket)) last.set(g.req.socket, g.res);
+    }
+    for (const res of this.#open) {
+      const key = res.socket ?? res;
+      if (!last.has(key)) last.set(key, res);
+    }
+    for (const res of last.values()) closeAfter(res);
     if (this.#idleGrace === 0) this.#closeIdle();
   }
 
@@ -884,7 +911,7 @@ export class HttpServer extends BaseServer {
       this.#open.size > 0 ||
       this.#pending.length > 0 ||
       (ws !== undefined && ws.size > 0) ||
-      this.#anyFresh()
+      this.#anyFreshOrWriting()
     );
   }
 
@@ -934,7 +961,9 @@ export class HttpServer extends BaseServer {
     }
     conn.reqs.push(g);
     this.#inflight.add(g);
-    if (this.#stopping) closeAfter(res);
+    // Stopping: the last request of its connection says close (one pipelined behind it, still
+    // queued for a slot, is answered first).
+    if (this.#stopping && !this.#pending.some(([r]) => r.socket === req.socket)) closeAfter(res);
     if (this.log !== null) this.#logOnClose(req, res);
     // The pool's membership and the server's bookkeeping share one quiet link entry, the same
     // for every request (#onDone leaves the pool first, so a request waiting for a slot gets the
@@ -1136,10 +1165,6 @@ function onConnClose(this: ConnSocket): void {
   for (const g of conn.reqs.splice(0)) {
     if (!g.res.writableFinished) void g.kill({ block: false });
   }
-}
-
-function markClosing(g: Greenlet): void {
-  closeAfter((g as RequestGreenlet).res);
 }
 
 /** Make `res` the last response of its connection. */
