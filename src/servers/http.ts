@@ -28,8 +28,10 @@
  *   body is incomplete). Either way the greenlet fails and the hub reports it (our bookkeeping
  *   link is quiet). A killed greenlet cuts its connection and is not reported; so does one whose
  *   client left while it read the request body: that read fails with the kill itself (a Fetch
- *   body), or node:http's `ECONNRESET` is taken for it (a Node handler), never a failure (tests:
- *   test/servers/http.disconnect.test.ts).
+ *   body), or node:http's `ECONNRESET` is taken for it (a Node handler), never a failure; and so
+ *   does one whose client left while it was in a foreign await, whose response with a
+ *   `Content-Length` then ends destroyed (node:http's length mismatch is taken for the kill)
+ *   (tests: test/servers/http.disconnect.test.ts).
  * - **Waits.** Waiting for `'drain'` and for the next piece of a streamed body go through
  *   `until`, so a kill or `Timeout` lands there; a killed streaming response cancels its body
  *   stream (the generator's `finally` runs). A piece that arrives within a few microtasks is
@@ -949,8 +951,10 @@ export class HttpServer extends BaseServer {
       this.#pending.push([req, res]);
       return;
     }
-    // A response shorter or longer than its Content-Length fails in the app, never on the wire.
-    if (this.isNodeHandler) res.strictContentLength = true;
+    // A response shorter or longer than its Content-Length fails in the app, never on the wire:
+    // a Node handler's, and a Fetch `Response` whose own `Content-Length` header is wrong (sent
+    // as it was, it desynchronised the keep-alive connection: the next response read as body).
+    res.strictContentLength = true;
     const g = new RequestGreenlet(this, req, res);
     const sock = req.socket as ConnSocket;
     let conn = sock[kConn];
@@ -1228,15 +1232,23 @@ function clientGoneExit(g: RequestGreenlet): unknown {
   return isKill(reason) ? reason : null;
 }
 
-/** The error node:http gives a read of a request whose connection closed under it. */
-function isDisconnect(err: unknown): boolean {
+/**
+ * The errors node:http gives when the connection closed under a request: a read of its body, or
+ * the end of a response with a `Content-Length` once the response is destroyed (a destroyed
+ * response counts no bytes written, so its `end()` reports a length mismatch).
+ */
+function isDisconnect(err: unknown, res: ServerResponse): boolean {
   const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : null;
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE';
+  return (
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (code === 'ERR_HTTP_CONTENT_LENGTH_MISMATCH' && res.destroyed)
+  );
 }
 
 /** What a request greenlet that failed with `err` ends with: the kill when its client left. */
 function endOf(g: RequestGreenlet, err: unknown): unknown {
-  if (isKill(err) || !isDisconnect(err)) return err;
+  if (isKill(err) || !isDisconnect(err, g.res)) return err;
   return clientGoneExit(g) ?? err;
 }
 

@@ -228,3 +228,49 @@ test('a request pipelined behind another that waits for a slot of a full Pool, w
     await server.stop({ timeout: 100 });
   }
 });
+
+for (const node of [false, true]) {
+  test(`a client gone while the ${node ? 'Node' : 'Fetch'} handler is in a foreign await: its response with a Content-Length afterwards is not reported as a failure`, async () => {
+    const cap = captureHubReports();
+    const entered = new Event();
+    let g: Greenlet | undefined;
+    let gone: () => void = () => {};
+    const clientGone = new Promise<void>((resolve) => {
+      gone = resolve;
+    });
+    const server = node
+      ? await serve(async (_req: IncomingMessage, res: ServerResponse) => {
+          g = getCurrent() as Greenlet;
+          entered.set();
+          await clientGone; // a foreign await (a database call): no kill lands there
+          res.writeHead(200, { 'Content-Length': '2' });
+          res.end('ok');
+        })
+      : await serve(async () => {
+          g = getCurrent() as Greenlet;
+          entered.set();
+          await clientGone;
+          return new Response('ok');
+        });
+    try {
+      const c = new RawClient(server.serverPort as number);
+      c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await entered.wait({ timeout: 3000 });
+      c.destroy();
+      await sleepReal(50); // the server has seen the connection close
+      gone();
+      // Not joined: a failure of a greenlet nobody waits on would be reported.
+      for (let i = 0; i < 300 && g?.dead !== true; i++) await sleepReal(10);
+      await sleepReal(10);
+      assert.equal(g?.dead, true);
+      assert.ok(
+        g?.value instanceof GreenletExit,
+        `ends as killed, not failed: ${String(g?.exception)}`,
+      );
+      assert.deepEqual(cap.reports, [], 'a client that left is not a failure of the app');
+    } finally {
+      cap.restore();
+      await server.stop();
+    }
+  });
+}
