@@ -1,5 +1,8 @@
 // The server side of verdant/websocket: HttpServer loads this module when it starts with a
-// `websocket` option, and routes upgrade requests here (see websocket.ts's design note).
+// `websocket` option, and routes upgrade requests here (see websocket.ts's design note). A handler
+// greenlet is a member of the server's Group, but takes no slot of a bounded Pool: it lives as long
+// as its socket, and the pool bounds requests (test: test/servers/websocket.test.ts "an open
+// websocket takes no slot of a bounded Pool …").
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket as RawWebSocket, WebSocketServer } from 'ws';
@@ -71,11 +74,13 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
         const g = new Greenlet(runHandler, opts.handler, ws, request);
         live.add(g);
         g[kAddLink](ended);
-        if (srv.pool.full()) {
-          // A websocket is long-lived: it does not wait for a slot (the pool bounds requests).
+        if (srv.pool.freeCount() !== Number.POSITIVE_INFINITY) {
+          // A websocket is long-lived: it neither waits for nor takes a slot of a bounded pool
+          // (the pool bounds requests; one open socket holding a slot for its lifetime starved
+          // them), whether the pool is full or not.
           g.start();
         } else {
-          srv.pool.start(g);
+          srv.pool.start(g); // a Group (unbounded) tracks it as a member
         }
       });
     },

@@ -129,7 +129,10 @@ export interface UpgradeHook {
 
 /** Options of {@link HttpServer}. Durations in milliseconds. */
 export interface HttpServerOptions {
-  /** A `Pool` (bounds concurrent requests), a pool size, a `Group`, or omitted (no bound). */
+  /**
+   * A `Pool` (bounds concurrent requests; a WebSocket handler, long-lived, takes no slot of it),
+   * a pool size, a `Group` (which also tracks the WebSocket handlers), or omitted (no bound).
+   */
   spawn?: SpawnOption;
   /** Access log sink (one common-log-format line per request); `null` disables it. Default `process.stderr`. */
   log?: LogSink | null;

@@ -6,7 +6,9 @@ import {
   Event,
   Greenlet,
   GreenletExit,
+  Group,
   getCurrent,
+  Pool,
   sleep,
   spawn,
   Timeout,
@@ -368,6 +370,50 @@ test('bad options and close codes throw TypeError/RangeError saying what was wro
     assert.equal(await ws.receive({ timeout: 2000 }), null);
   } finally {
     await server.stop({ timeout: 100 });
+  }
+});
+
+test('an open websocket takes no slot of a bounded Pool (requests still run); a Group tracks it as a member', async () => {
+  const pool = new Pool(1);
+  const server = new HttpServer(['127.0.0.1', 0], () => new Response('http ok'), {
+    log: null,
+    spawn: pool,
+    websocket: async (ws) => {
+      for await (const m of ws) await ws.send(m);
+    },
+  });
+  await server.start();
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`, { timeout: 2000 });
+  try {
+    await ws.send('hi');
+    assert.equal(await ws.receive({ timeout: 2000 }), 'hi');
+    assert.equal(pool.size, 0, 'the websocket holds no slot');
+    const res = await fetch(`http://127.0.0.1:${server.serverPort}/`, {
+      signal: AbortSignal.timeout(3000),
+    });
+    assert.equal(await res.text(), 'http ok');
+  } finally {
+    ws.close();
+    await server.stop({ timeout: 200 });
+  }
+  const group = new Group();
+  const entered = new Event();
+  const server2 = new HttpServer(['127.0.0.1', 0], () => new Response(''), {
+    log: null,
+    spawn: group,
+    websocket: async () => {
+      entered.set();
+      await sleep(60000);
+    },
+  });
+  await server2.start();
+  const ws2 = await connect(`ws://127.0.0.1:${server2.serverPort}/`, { timeout: 2000 });
+  try {
+    assert.ok(await entered.wait({ timeout: 2000 }));
+    assert.equal(group.size, 1);
+  } finally {
+    ws2.close();
+    await server2.stop({ timeout: 100 });
   }
 });
 
