@@ -90,6 +90,17 @@ function one(sock: Socket, write: boolean, opts: unknown, where: string): Promis
   const err = readWaitOptions(opts, where);
   if (err !== NONE) return rejectWait(err);
   const { timeout, signal } = waitArgs;
+  if (
+    sock === null ||
+    typeof sock !== 'object' ||
+    typeof (sock as { _readiness?: unknown })._readiness !== 'function'
+  ) {
+    return Promise.reject(
+      new TypeError(
+        `${where}: sock must be a verdant Socket, got ${sock === null ? 'null' : typeof sock}`,
+      ),
+    );
+  }
   let io: Readiness;
   try {
     io = sock._readiness();

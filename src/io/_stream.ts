@@ -111,6 +111,13 @@ class More {
   buffered = 0;
   /** Bytes handed to readers without a wait since the last wait. */
   unyielded = 0;
+  /**
+   * Bytes at the head of `chunks` that interrupted readers handed back and nobody has taken
+   * since: the next bytes handed back go behind them, so readers interrupted together (two
+   * greenlets in `recv` killed at once, a `Promise.all` of two) leave the bytes in the order
+   * they arrived.
+   */
+  back = 0;
   /** A socket error, kept for every later call. */
   error: Error | null = null;
   /** The writers' queue (`sendall` waiting for `'drain'`), made on the first such wait. */
@@ -250,6 +257,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     m.chunks = NO_CHUNKS;
     m.offset = 0;
     m.buffered = 0;
+    m.back = 0;
     if ((StreamIO.#flags(this) & PAUSED) !== 0) {
       StreamIO.#setFlags(this, StreamIO.#flags(this) & ~PAUSED);
       s.resume();
@@ -298,6 +306,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       out = buf;
     }
     m.buffered -= out.length;
+    if (m.back > 0) m.back = m.back > out.length ? m.back - out.length : 0;
     if ((StreamIO.#flags(self) & PAUSED) !== 0 && m.buffered < READ_AHEAD) {
       StreamIO.#setFlags(self, StreamIO.#flags(self) & ~PAUSED);
       self.sock.resume();
@@ -352,7 +361,14 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       if (m.chunks === NO_CHUNKS) m.chunks = [];
       else if (m.offset > 0) m.chunks[0] = (m.chunks[0] as Uint8Array).subarray(m.offset);
       m.offset = 0;
-      m.chunks.unshift(bytes);
+      // Bytes handed back earlier fill whole chunks at the head (a take shortens them from the
+      // front only): these go right after them.
+      let i = 0;
+      for (let at = 0; at < m.back && i < m.chunks.length; i++) {
+        at += (m.chunks[i] as Uint8Array).length;
+      }
+      m.chunks.splice(i, 0, bytes);
+      m.back += bytes.length;
       m.buffered += bytes.length;
     }
     StreamIO.#serve(this);
@@ -488,6 +504,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       m.chunks = NO_CHUNKS;
       m.offset = 0;
       m.buffered = 0;
+      m.back = 0;
     }
     StreamIO.#serve(this);
     m?.writers?.failAll(badFd('Socket.sendall', true));

@@ -14,6 +14,9 @@
  * `text: true`) reads decode UTF-8 with a streaming decoder, so a character split across chunks
  * comes out whole. A socket's file holds a reference on its socket: the connection closes when
  * the socket and every file are closed (Python's `_io_refs`; gevent's test__makefile_ref).
+ * One read at a time: a second `readline`/`read` while one waits rejects with EBUSY (it would wait
+ * for new bytes while the first takes what arrives, and miss what is left in the buffer; gevent
+ * refuses a second reader of a socket) (test/io/makefile.test.ts "one reader at a time …").
  * Tests: test/io/makefile.test.ts, test/process/subprocess.test.ts ("pipes are file objects",
  * "a killed readline loses no bytes").
  *
@@ -89,6 +92,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   #wlen = 0;
   #closed = false;
   #eof = false;
+  /** A `readline`/`read` is in progress (it may be waiting for bytes). */
+  #reading = false;
   readonly #decoder: TextDecoder | null;
   readonly #writeBuffer: number;
   readonly #closedError: (where: string) => Error;
@@ -168,7 +173,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * what was read for the next call. Lines are `Uint8Array`, or strings in text mode.
    * @param limit - the longest line to return, in bytes (default: no limit); or the options
    * @param opts - `{timeout, signal}` or a bare timeout in ms
-   * @throws EBADF after close; SocketTimeout (a socket's `timeout`); an `Error` with code
+   * @throws EBADF after close; EBUSY while another `read`/`readline` of this file is in progress
+   *   (one reader at a time); SocketTimeout (a socket's `timeout`); an `Error` with code
    * `ETIMEDOUT` (a pipe's `timeout`); TypeError/RangeError (the promise rejects) for a `limit`
    * that is not a non-negative integer or -1
    * @example
@@ -208,17 +214,37 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
       );
     }
     if (this.#closed) throw this.#closedError('readline');
-    let from = 0;
-    for (;;) {
-      const i = this.#rbuf.indexOf(NL, from);
-      if (i >= 0 && (max < 0 || i < max)) return this.#cut(i + 1);
-      if (max >= 0 && this.#rbuf.length >= max) {
-        const end = this.#limitEnd(max);
-        if (end >= 0) return this.#cut(end);
+    if (this.#reading) throw this.#busy('readline');
+    this.#reading = true;
+    try {
+      let from = 0;
+      for (;;) {
+        const i = this.#rbuf.indexOf(NL, from);
+        if (i >= 0 && (max < 0 || i < max)) return this.#cut(i + 1);
+        if (max >= 0 && this.#rbuf.length >= max) {
+          const end = this.#limitEnd(max);
+          if (end >= 0) return this.#cut(end);
+        }
+        from = this.#rbuf.length;
+        if (this.#eof || !(await this.#fill(opts))) return this.#cut(this.#rbuf.length);
       }
-      from = this.#rbuf.length;
-      if (this.#eof || !(await this.#fill(opts))) return this.#cut(this.#rbuf.length);
+    } finally {
+      this.#reading = false;
     }
+  }
+
+  /**
+   * A read started while another is in progress: the second would wait for new bytes while the
+   * first takes what arrives, and miss a line left in the buffer (gevent refuses a second reader
+   * of a socket with `ConcurrentObjectUseError`).
+   */
+  #busy(where: string): Error {
+    return Object.assign(
+      new Error(
+        `${this.#name}.${where}: another read of this file is in progress (one reader at a time)`,
+      ),
+      { code: 'EBUSY' },
+    );
   }
 
   /**
@@ -227,7 +253,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * @param n - how many bytes; omitted or `null`: to the end
    * @param opts - `{timeout, signal}` or a bare timeout in ms
    * @returns the bytes (a string in text mode), empty at end of stream
-   * @throws EBADF after close; SocketTimeout; RangeError for a bad `n`
+   * @throws EBADF after close; SocketTimeout; RangeError for a bad `n`; an `Error` with code
+   *   `EBUSY` while another `read`/`readline` of this file is in progress
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -253,15 +280,21 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
         `${this.#name}.read: n must be a non-negative integer, got ${String(n)}`,
       );
     }
+    if (this.#reading) throw this.#busy('read');
+    this.#reading = true;
     const want = n ?? Number.POSITIVE_INFINITY;
-    for (;;) {
-      while (this.#rbuf.length < want && !this.#eof) {
-        if (!(await this.#fill(opts))) break;
+    try {
+      for (;;) {
+        while (this.#rbuf.length < want && !this.#eof) {
+          if (!(await this.#fill(opts))) break;
+        }
+        if (this.#rbuf.length < want) return this.#cut(this.#rbuf.length);
+        const end = this.#limitEnd(want);
+        if (end >= 0) return this.#cut(end);
+        if (this.#eof || !(await this.#fill(opts))) return this.#cut(this.#rbuf.length);
       }
-      if (this.#rbuf.length < want) return this.#cut(this.#rbuf.length);
-      const end = this.#limitEnd(want);
-      if (end >= 0) return this.#cut(end);
-      if (this.#eof || !(await this.#fill(opts))) return this.#cut(this.#rbuf.length);
+    } finally {
+      this.#reading = false;
     }
   }
 

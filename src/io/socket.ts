@@ -304,9 +304,11 @@ export class Socket {
   }
 
   /**
-   * Receive into `buffer` (at most `nbytes`, default its length); resolves the count, 0 at end
-   * of stream. Same waiting, timeout and kill rules as {@link Socket.recv}; an interrupted
-   * `recvInto` hands its bytes back to the socket.
+   * Receive into `buffer` (at most `nbytes`, default its length; `0` also means its length, as
+   * Python's `recv_into`); resolves the count, 0 at end of stream. Same waiting, timeout and kill
+   * rules as {@link Socket.recv}; an interrupted `recvInto` hands its bytes back to the socket.
+   * A bad `nbytes` (negative, not an integer, larger than `buffer`) rejects with RangeError, one
+   * that is not a number (options given second) with TypeError.
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -325,7 +327,7 @@ export class Socket {
    */
   recvInto(
     buffer: Uint8Array,
-    nbytes?: number,
+    nbytes?: number | null,
     opts?: WaitOptions | number | null,
   ): Promise<number> {
     const where = 'Socket.recvInto';
@@ -336,7 +338,27 @@ export class Socket {
         new TypeError(`${where}: buffer must be a Uint8Array, got ${typeof buffer}`),
       );
     }
-    const into = nbytes === undefined ? buffer : buffer.subarray(0, nbytes);
+    if (
+      nbytes !== undefined &&
+      nbytes !== null &&
+      (typeof nbytes !== 'number' ||
+        !Number.isInteger(nbytes) ||
+        nbytes < 0 ||
+        nbytes > buffer.length)
+    ) {
+      const e =
+        typeof nbytes === 'number'
+          ? new RangeError(
+              `${where}: nbytes must be an integer from 0 to the buffer's length (${buffer.length}), got ${nbytes}`,
+            )
+          : new TypeError(
+              `${where}: nbytes must be a number of bytes (options come third), got ${nbytes === null ? 'null' : typeof nbytes}`,
+            );
+      return Promise.reject(e);
+    }
+    // 0, as omitted, is the buffer's length (Python's recv_into).
+    const into =
+      nbytes === undefined || nbytes === null || nbytes === 0 ? buffer : buffer.subarray(0, nbytes);
     const io = Socket.#streamFor(this, where, false);
     if (io instanceof Error) return Promise.reject(io);
     if (into.length === 0) return Promise.resolve(0);

@@ -1,10 +1,14 @@
 // The server side of verdant/websocket: HttpServer loads this module when it starts with a
-// `websocket` option, and routes upgrade requests here (see websocket.ts's design note).
+// `websocket` option, and routes upgrade requests here (see websocket.ts's design note). A handler
+// greenlet is a member of the server's Group, but takes no slot of a bounded Pool: it lives as long
+// as its socket, and the pool bounds requests (test: test/servers/websocket.test.ts "an open
+// websocket takes no slot of a bounded Pool …").
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket as RawWebSocket, WebSocketServer } from 'ws';
 import { Greenlet } from '../core/greenlet.js';
 import { kAddLink, quietLinkEntry } from '../core/lowlevel.js';
+import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
 import type { HttpServer, UpgradeHook } from './http.js';
 import { WebSocket, type WebSocketHandler, type WebSocketServerOptions } from './websocket.js';
 
@@ -36,10 +40,11 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
       `HttpServer: websocket must be a handler function or {handler}, got ${describe(option)}`,
     );
   }
-  const pingInterval = opts.pingInterval ?? 30000;
+  const where = 'HttpServer: websocket';
+  const pingInterval = readPingInterval(opts.pingInterval, where, 30000);
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: opts.maxMessageSize ?? DEFAULT_MAX,
+    maxPayload: readMaxMessageSize(opts.maxMessageSize, where, DEFAULT_MAX),
   });
   const live = new Set<Greenlet>();
   const sockets = new Set<RawWebSocket>();
@@ -69,11 +74,13 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
         const g = new Greenlet(runHandler, opts.handler, ws, request);
         live.add(g);
         g[kAddLink](ended);
-        if (srv.pool.full()) {
-          // A websocket is long-lived: it does not wait for a slot (the pool bounds requests).
+        if (srv.pool.freeCount() !== Number.POSITIVE_INFINITY) {
+          // A websocket is long-lived: it neither waits for nor takes a slot of a bounded pool
+          // (the pool bounds requests; one open socket holding a slot for its lifetime starved
+          // them), whether the pool is full or not.
           g.start();
         } else {
-          srv.pool.start(g);
+          srv.pool.start(g); // a Group (unbounded) tracks it as a member
         }
       });
     },

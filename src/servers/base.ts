@@ -92,6 +92,26 @@ export interface StopOptions {
   timeout?: number | null;
 }
 
+/**
+ * The `timeout` of `stop(opts)` (ms; default 1000); throws TypeError for options that are neither
+ * an object nor a number, RangeError for a bad timeout. @internal
+ */
+export function readStopTimeout(opts: unknown, where: string): number {
+  if (opts !== undefined && opts !== null && typeof opts !== 'number' && typeof opts !== 'object') {
+    throw new TypeError(
+      `${where}: options must be {timeout} or a timeout in ms, got ${typeof opts === 'string' ? JSON.stringify(opts) : typeof opts}`,
+    );
+  }
+  const timeout =
+    typeof opts === 'number' ? opts : ((opts as StopOptions | null | undefined)?.timeout ?? 1000);
+  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
+    throw new RangeError(
+      `${where}: timeout must be a non-negative number of ms, got ${String(timeout)}`,
+    );
+  }
+  return timeout;
+}
+
 /** Parse a listener; throws TypeError/RangeError naming the problem. @internal */
 export function parseListener(listener: unknown, where: string): ListenerSpec {
   if (listener instanceof Socket) {
@@ -256,7 +276,8 @@ export abstract class BaseServer {
    * Graceful stop: close the listener at once, let live handlers finish for `timeout` ms
    * (default 1000), then kill the rest (their `finally` blocks run); resolves when every
    * handler has ended. A switch point.
-   * @throws RangeError for a negative timeout
+   * @throws RangeError for a negative or NaN timeout, TypeError for options that are neither an
+   *   object nor a number (rejects)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -272,12 +293,7 @@ export abstract class BaseServer {
    * ```
    */
   async stop(opts?: StopOptions | number | null): Promise<void> {
-    const timeout = typeof opts === 'number' ? opts : (opts?.timeout ?? 1000);
-    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-      throw new RangeError(
-        `Server.stop: timeout must be a non-negative number of ms, got ${String(timeout)}`,
-      );
-    }
+    const timeout = readStopTimeout(opts, 'Server.stop');
     await this.close();
     if (this.pool.size === 0) return;
     await this.pool.join({ timeout });

@@ -19,15 +19,19 @@
  *   `Local` is request-scoped, and its `signal` (`getCurrent().signal`, which a Fetch handler also
  *   gets as `request.signal`) aborts when the client goes away. A connection that
  *   closes before its response is complete kills the greenlets of its requests (one `'close'`
- *   listener per connection, not per request). Tests: test/servers/http.test.ts "client
- *   disconnect …", "Local …".
+ *   listener per connection, not per request), and a request of it still queued for a pool slot
+ *   never starts. Tests: test/servers/http.test.ts "client disconnect …", "Local …",
+ *   test/servers/http.disconnect.test.ts "a request pipelined behind another that waits for a
+ *   slot of a full Pool …".
  * - **Failures.** An app that throws before the head went out gets a 500 with
  *   `Connection: close`; after it, the connection is cut (no final chunk: the client sees the
  *   body is incomplete). Either way the greenlet fails and the hub reports it (our bookkeeping
  *   link is quiet). A killed greenlet cuts its connection and is not reported; so does one whose
  *   client left while it read the request body: that read fails with the kill itself (a Fetch
- *   body), or node:http's `ECONNRESET` is taken for it (a Node handler), never a failure (tests:
- *   test/servers/http.disconnect.test.ts).
+ *   body), or node:http's `ECONNRESET` is taken for it (a Node handler), never a failure; and so
+ *   does one whose client left while it was in a foreign await, whose response with a
+ *   `Content-Length` then ends destroyed (node:http's length mismatch is taken for the kill)
+ *   (tests: test/servers/http.disconnect.test.ts).
  * - **Waits.** Waiting for `'drain'` and for the next piece of a streamed body go through
  *   `until`, so a kill or `Timeout` lands there; a killed streaming response cancels its body
  *   stream (the generator's `finally` runs). A piece that arrives within a few microtasks is
@@ -42,15 +46,19 @@
  *   end follows at once (a few microtasks, then one turn of Node's loop). If it does, the body
  *   goes out with `Content-Length`; if not, the first piece is sent at once and the rest streams.
  * - **Stop.** `stop({timeout})` closes the listener and every idle keep-alive connection at
- *   once; a request in flight finishes, its response carries `Connection: close` (or, when its
- *   head already went out, its connection closes after it); at `timeout` the greenlets still
+ *   once; the requests in flight finish, and the last response of each connection carries
+ *   `Connection: close` (or, when its head already went out, its connection closes after it), so
+ *   every request a client pipelined before the stop is answered; a connection is busy until
+ *   node:http has detached its last response ('finish'), not merely until the greenlets end, so a
+ *   large body to a slow client goes out whole; at `timeout` the greenlets still
  *   running are killed and every connection is dropped. A connection accepted that has not sent
  *   its first request yet is not idle: its client has just sent (or is sending) a request, and
  *   closing it would reset that client on a fresh connection, which it may not retry. So stop
  *   keeps it, for up to `timeout`, and answers its request with `Connection: close`. node:http's
  *   `closeIdleConnections()` (also run by its `close()`) closes those too, so this module closes
  *   idle connections itself and closes the listener with node:http's `close()` minus that step.
- *   Tests: "stop() under load loses no in-flight request", "stop() answers a request sent on a
+ *   Tests: "stop() under load loses no in-flight request", "stop() answers every request a client
+ *   pipelined before it …", "stop() lets a response whose …", "stop() answers a request sent on a
  *   connection accepted just before it", test/servers/cluster.test.ts (rolling restart).
  * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
  *   objects; the `Response` is the global one, the `Request` an instance of a subclass of the
@@ -85,7 +93,14 @@ import {
 } from '../core/lowlevel.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
-import { BaseServer, type Listener, type SpawnOption, type StopOptions } from './base.js';
+import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
+import {
+  BaseServer,
+  type Listener,
+  readStopTimeout,
+  type SpawnOption,
+  type StopOptions,
+} from './base.js';
 
 export { type ClusterHandle, type ClusterOptions, runCluster } from './cluster.js';
 export type { Listener, StopOptions };
@@ -114,7 +129,10 @@ export interface UpgradeHook {
 
 /** Options of {@link HttpServer}. Durations in milliseconds. */
 export interface HttpServerOptions {
-  /** A `Pool` (bounds concurrent requests), a pool size, a `Group`, or omitted (no bound). */
+  /**
+   * A `Pool` (bounds concurrent requests; a WebSocket handler, long-lived, takes no slot of it),
+   * a pool size, a `Group` (which also tracks the WebSocket handlers), or omitted (no bound).
+   */
   spawn?: SpawnOption;
   /** Access log sink (one common-log-format line per request); `null` disables it. Default `process.stderr`. */
   log?: LogSink | null;
@@ -674,6 +692,11 @@ export class HttpServer extends BaseServer {
         `HttpServer: websocket must be a handler function or {handler, ...}, got ${describe(ws)}`,
       );
     }
+    if (ws !== undefined && typeof ws === 'object') {
+      // Checked now, not when start() loads the WebSocket side.
+      readPingInterval(ws.pingInterval, 'HttpServer: websocket', 0);
+      readMaxMessageSize(ws.maxMessageSize, 'HttpServer: websocket', 0);
+    }
     this._websocket = ws;
     this.#server.on('upgrade', this.#onUpgrade);
     this.#server.on('clientError', onClientError);
@@ -703,15 +726,24 @@ export class HttpServer extends BaseServer {
     for (const sock of this.#conns) {
       const conn = sock[kConn];
       if (conn === undefined || conn.reqs.length > 0) continue;
-      const msg = sock._httpMessage;
-      if (msg !== undefined && msg !== null && !msg.writableFinished) continue;
+      // A response until its 'finish' (then node:http detaches it, or hands the connection to
+      // the next pipelined one): its last bytes, or responses queued behind it, are on their way.
+      if (sock._httpMessage != null) continue;
       sock.destroy();
     }
   }
 
-  /** Whether a connection has not sent its first request yet. */
-  #anyFresh(): boolean {
-    for (const sock of this.#conns) if (sock[kConn] === undefined) return true;
+  /**
+   * Whether a connection has not sent its first request yet, or is still writing a response
+   * whose greenlet has ended (a large body to a slow client, responses queued behind it).
+   */
+  #anyFreshOrWriting(): boolean {
+    for (const sock of this.#conns) {
+      if (sock[kConn] === undefined) return true;
+      // node:http detaches a response from its connection at its 'finish' (handing the connection
+      // to the next pipelined one), not when the bytes were handed over (`writableFinished`).
+      if (sock._httpMessage != null && !sock.destroyed) return true;
+    }
     return false;
   }
 
@@ -758,14 +790,28 @@ export class HttpServer extends BaseServer {
   protected override startAccepting(): void {}
 
   /**
-   * @internal Stop taking new work: a response not started says `Connection: close`, a started
-   * one closes its connection after it, idle keep-alive connections close now.
+   * @internal Stop taking new work: the last response of each busy connection says `Connection:
+   * close` (or, started, closes its connection after it), so every request a client pipelined
+   * before the stop is answered first; idle keep-alive connections close now.
    */
   protected override stopAccepting(): void {
     this.#stopping = true;
-    for (let g = this.#inflight.head; g !== null; g = g.nextInflight) markClosing(g);
-    for (const res of this.#open) closeAfter(res);
-    for (const [, res] of this.#pending) closeAfter(res);
+    // The latest response of each connection: queued for a slot (newest last) after those in
+    // flight (the list is newest first), after those a returned Node handler left open.
+    const last = new Map<object, ServerResponse>();
+    const pending = this.#pending;
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const [req, res] = pending[i] as [IncomingMessage, ServerResponse];
+      if (!last.has(req.socket)) last.set(req.socket, res);
+    }
+    for (let g = this.#inflight.head; g !== null; g = g.nextInflight) {
+      if (!last.has(g.req.socket)) last.set(g.req.socket, g.res);
+    }
+    for (const res of this.#open) {
+      const key = res.socket ?? res;
+      if (!last.has(key)) last.set(key, res);
+    }
+    for (const res of last.values()) closeAfter(res);
     if (this.#idleGrace === 0) this.#closeIdle();
   }
 
@@ -794,15 +840,11 @@ export class HttpServer extends BaseServer {
    * what still runs and drop every connection. A switch point; a kill of the caller there ends
    * its wait (the stop goes on).
    * @returns once every request greenlet has ended and every connection is closed
-   * @throws RangeError for a bad `timeout` (rejects)
+   * @throws RangeError for a bad `timeout`, TypeError for options that are neither an object nor a
+   *   number (rejects)
    */
   override async stop(options?: StopOptions | number | null): Promise<void> {
-    const timeout = typeof options === 'number' ? options : (options?.timeout ?? 1000);
-    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-      throw new RangeError(
-        `HttpServer.stop: timeout must be a non-negative number of ms, got ${String(timeout)}`,
-      );
-    }
+    const timeout = readStopTimeout(options, 'HttpServer.stop');
     await super.close();
     let left = timeout;
     if (this.#idleGrace > 0 && this.#conns.size > 0) {
@@ -874,7 +916,7 @@ export class HttpServer extends BaseServer {
       this.#open.size > 0 ||
       this.#pending.length > 0 ||
       (ws !== undefined && ws.size > 0) ||
-      this.#anyFresh()
+      this.#anyFreshOrWriting()
     );
   }
 
@@ -903,13 +945,19 @@ export class HttpServer extends BaseServer {
   };
 
   #dispatch(req: IncomingMessage, res: ServerResponse): void {
+    // A request that waited for a slot while its client went away: nobody to answer, and the
+    // connection's close, which kills the requests of a connection, has passed (its greenlet
+    // would run unkilled, a long poll holding its slot for good).
+    if (req.socket.destroyed) return;
     if (!this.pool._takeSlot()) {
       // Full (the pool may be shared with other work): wait for a slot like #onRequest does.
       this.#pending.push([req, res]);
       return;
     }
-    // A response shorter or longer than its Content-Length fails in the app, never on the wire.
-    if (this.isNodeHandler) res.strictContentLength = true;
+    // A response shorter or longer than its Content-Length fails in the app, never on the wire:
+    // a Node handler's, and a Fetch `Response` whose own `Content-Length` header is wrong (sent
+    // as it was, it desynchronised the keep-alive connection: the next response read as body).
+    res.strictContentLength = true;
     const g = new RequestGreenlet(this, req, res);
     const sock = req.socket as ConnSocket;
     let conn = sock[kConn];
@@ -920,7 +968,9 @@ export class HttpServer extends BaseServer {
     }
     conn.reqs.push(g);
     this.#inflight.add(g);
-    if (this.#stopping) closeAfter(res);
+    // Stopping: the last request of its connection says close (one pipelined behind it, still
+    // queued for a slot, is answered first).
+    if (this.#stopping && !this.#pending.some(([r]) => r.socket === req.socket)) closeAfter(res);
     if (this.log !== null) this.#logOnClose(req, res);
     // The pool's membership and the server's bookkeeping share one quiet link entry, the same
     // for every request (#onDone leaves the pool first, so a request waiting for a slot gets the
@@ -1124,10 +1174,6 @@ function onConnClose(this: ConnSocket): void {
   }
 }
 
-function markClosing(g: Greenlet): void {
-  closeAfter((g as RequestGreenlet).res);
-}
-
 /** Make `res` the last response of its connection. */
 function closeAfter(res: ServerResponse): void {
   if (res.writableEnded) return;
@@ -1189,15 +1235,23 @@ function clientGoneExit(g: RequestGreenlet): unknown {
   return isKill(reason) ? reason : null;
 }
 
-/** The error node:http gives a read of a request whose connection closed under it. */
-function isDisconnect(err: unknown): boolean {
+/**
+ * The errors node:http gives when the connection closed under a request: a read of its body, or
+ * the end of a response with a `Content-Length` once the response is destroyed (a destroyed
+ * response counts no bytes written, so its `end()` reports a length mismatch).
+ */
+function isDisconnect(err: unknown, res: ServerResponse): boolean {
   const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : null;
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE';
+  return (
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (code === 'ERR_HTTP_CONTENT_LENGTH_MISMATCH' && res.destroyed)
+  );
 }
 
 /** What a request greenlet that failed with `err` ends with: the kill when its client left. */
 function endOf(g: RequestGreenlet, err: unknown): unknown {
-  if (isKill(err) || !isDisconnect(err)) return err;
+  if (isKill(err) || !isDisconnect(err, g.res)) return err;
   return clientGoneExit(g) ?? err;
 }
 

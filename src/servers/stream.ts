@@ -7,8 +7,11 @@
  * kernel's backlog (gevent stops accepting the same way). The client socket is closed when its
  * handler ends — returns, throws or is killed — by a quiet link (gevent's `do_close`), so no
  * client can leak a socket: one that vanishes, sends garbage, half-closes or stalls only ends
- * its own handler, and `stop()` kills stalled ones after its timeout. A failing handler is
- * reported by the hub and the server goes on. Tests: test/servers/stream.test.ts.
+ * its own handler, and `stop()` kills stalled ones after its timeout. A connection accepted
+ * while the loop then waits for a slot (a pool shared with other work took it) belongs to no
+ * handler yet: a kill of the loop there closes it (test: "a connection accepted while the loop
+ * then waits for a slot …"). A failing handler is reported by the hub and the server goes on.
+ * Tests: test/servers/stream.test.ts.
  *
  * @module
  */
@@ -119,8 +122,16 @@ export class StreamServer extends BaseServer {
           if (e instanceof Cancellation || sock.closed) return;
           throw e;
         }
-        if (this.spawnHandlerNow(body, client, closeClient) === null)
-          await this.spawnHandler(body, [client], closeClient);
+        if (this.spawnHandlerNow(body, client, closeClient) === null) {
+          try {
+            await this.spawnHandler(body, [client], closeClient);
+          } catch (e) {
+            // Killed (stop) while waiting for a slot of a pool shared with other work: no handler
+            // owns the client, so close it here rather than leave its connection open.
+            client.close();
+            throw e;
+          }
+        }
       }
     });
   }

@@ -5,9 +5,11 @@
  * - A message that finds a receiver wakes it directly (`Inbox.deliver`); otherwise it is buffered.
  *   A receive (and the `for await` iterator's `next()`, whose wait resolves with the
  *   `IteratorResult` itself: no async generator in between) parks a pooled Waiter. A woken receive
- *   killed before it resumes hands its message back to the next receiver or the buffer's head
- *   (tests: test/servers/websocket.test.ts "a killed receive() loses no message", "for await is a
- *   cancel point that loses no message").
+ *   killed before it resumes hands its message back to the next receiver or the buffer's head,
+ *   behind the messages handed back before it and not taken since, so receives interrupted
+ *   together keep the arrival order (tests: test/servers/websocket.test.ts "a killed receive()
+ *   loses no message", "for await is a cancel point that loses no message", "receives
+ *   interrupted together hand their messages back in arrival order …").
  * - `send()` passes one per-socket write callback to `ws` and counts frames: when the kernel took
  *   the frame in the call itself (`bufferedAmount` is 0 after it) the send resolves at once, with
  *   no wait, promise or closure of its own. Otherwise the sender waits, holding its frame's
@@ -38,6 +40,7 @@ import {
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
+import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
 
 /** A message: text frames as `string`, binary frames as `Uint8Array`. */
 export type Message = string | Uint8Array;
@@ -49,9 +52,15 @@ export type WebSocketHandler = (ws: WebSocket, request: Request) => unknown;
 export interface WebSocketServerOptions {
   /** Runs once per upgraded connection, in a greenlet of its own; the socket closes when it returns. */
   handler: WebSocketHandler;
-  /** Largest message accepted, bytes (default 16 MiB); larger closes the connection with 1009. */
+  /**
+   * Largest message accepted, bytes (default 16 MiB; `Infinity`: no limit); larger closes the
+   * connection with 1009.
+   */
   maxMessageSize?: number;
-  /** Ping interval in ms (default 30000; 0 disables); a peer silent for one interval is dropped. */
+  /**
+   * Ping interval in ms (default 30000; 0 or `Infinity` disables); a peer silent for one interval
+   * is dropped.
+   */
   pingInterval?: number;
 }
 
@@ -61,9 +70,9 @@ export interface ConnectOptions extends WaitOptions {
   protocols?: string | string[];
   /** Extra request headers. */
   headers?: Record<string, string>;
-  /** Largest message accepted, bytes (default 16 MiB). */
+  /** Largest message accepted, bytes (default 16 MiB; `Infinity`: no limit). */
   maxMessageSize?: number;
-  /** Ping interval in ms (default 0: none on the client). */
+  /** Ping interval in ms (default 0: none on the client; `Infinity`: none). */
   pingInterval?: number;
   /** Further `ws` client options (TLS `ca`, `rejectUnauthorized` …). */
   ws?: WsClientOptions;
@@ -127,7 +136,19 @@ function ioDone(w: Waiter): void {
  */
 class Inbox extends WaitList {
   readonly queue: Message[] = [];
+  /**
+   * How many messages at the head of `queue` were handed back by interrupted receives and not
+   * taken since: the next one handed back goes behind them, so a burst of interrupted receives
+   * (a `Promise.all` of two, killed) leaves the messages in arrival order.
+   */
+  front = 0;
   closed = false;
+
+  /** Take the oldest buffered message (the caller checked there is one). */
+  take(): Message {
+    if (this.front > 0) this.front--;
+    return this.queue.shift() as Message;
+  }
 
   /** A message arrived: to the oldest live receiver, else to the buffer. */
   deliver(m: Message): void {
@@ -154,7 +175,7 @@ class Inbox extends WaitList {
   /** The iterator's `next()`: an `IteratorResult`, at once when one is buffered or closed. */
   next(): Promise<IteratorResult<Message, undefined>> {
     if (this.queue.length > 0) {
-      return Promise.resolve({ value: this.queue.shift() as Message, done: false });
+      return Promise.resolve({ value: this.take(), done: false });
     }
     if (this.closed) return Promise.resolve(END);
     return this.wait(IO | ITER, null, null) as Promise<IteratorResult<Message, undefined>>;
@@ -171,7 +192,7 @@ class Inbox extends WaitList {
     if (m !== null) {
       const next = this.shiftLive();
       if (next !== null) next.wake(held(next, m));
-      else this.queue.unshift(m);
+      else this.queue.splice(this.front++, 0, m);
     }
   }
 
@@ -431,7 +452,7 @@ export class WebSocket {
     const err = readWaitOptions(options, 'WebSocket.receive');
     if (err !== NONE) return rejectWait(err);
     const inbox = this.#inbox;
-    if (inbox.queue.length > 0) return Promise.resolve(inbox.queue.shift() as Message);
+    if (inbox.queue.length > 0) return Promise.resolve(inbox.take());
     if (inbox.closed) return Promise.resolve(null);
     return inbox.wait(IO, waitArgs.timeout, waitArgs.signal) as Promise<Message | null>;
   }
@@ -483,8 +504,35 @@ export class WebSocket {
   /**
    * Start the closing handshake (code default 1000). Never switches; `receive()` then drains the
    * buffer and resolves `null`.
+   * @param code - 1000–1003, 1007–1014 (RFC 6455's) or 3000–4999 (the application's)
+   * @param reason - at most 123 bytes of UTF-8
+   * @throws TypeError for a code that is not a number or a reason that is not a string;
+   *   RangeError for another code or a longer reason
    */
   close(code = 1000, reason = ''): void {
+    if (typeof code !== 'number') {
+      throw new TypeError(`WebSocket.close: code must be a number, got ${describe(code)}`);
+    }
+    if (
+      !Number.isInteger(code) ||
+      !(
+        (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+        (code >= 3000 && code <= 4999)
+      )
+    ) {
+      throw new RangeError(
+        `WebSocket.close: code must be 1000-1003, 1007-1014 or 3000-4999, got ${code}`,
+      );
+    }
+    if (typeof reason !== 'string') {
+      throw new TypeError(`WebSocket.close: reason must be a string, got ${describe(reason)}`);
+    }
+    const n = Buffer.byteLength(reason);
+    if (n > 123) {
+      throw new RangeError(
+        `WebSocket.close: reason must be at most 123 bytes of UTF-8, got ${n} bytes`,
+      );
+    }
     if (this.#raw.readyState === RawWebSocket.CONNECTING) {
       this.#raw.terminate();
       return;
@@ -541,16 +589,29 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
   const timeout = waitArgs.timeout;
   const signal = waitArgs.signal;
   let raw: RawWebSocket;
+  let pingInterval: number;
   try {
-    raw = new RawWebSocket(url, options.protocols, {
-      maxPayload: options.maxMessageSize ?? DEFAULT_MAX,
-      headers: options.headers,
-      ...options.ws,
-    });
+    pingInterval = readPingInterval(options.pingInterval, 'connect', 0);
+    const maxPayload = readMaxMessageSize(options.maxMessageSize, 'connect', DEFAULT_MAX);
+    const headers = options.headers;
+    if (headers !== undefined && headers !== null && typeof headers !== 'object') {
+      throw new TypeError(`connect: headers must be an object, got ${describe(headers)}`);
+    }
+    const protocols: unknown = options.protocols;
+    if (
+      protocols !== undefined &&
+      typeof protocols !== 'string' &&
+      !(Array.isArray(protocols) && protocols.every((p) => typeof p === 'string'))
+    ) {
+      throw new TypeError(
+        `connect: protocols must be a string or an array of strings, got ${describe(protocols)}`,
+      );
+    }
+    raw = new RawWebSocket(url, options.protocols, { maxPayload, headers, ...options.ws });
   } catch (e) {
     return Promise.reject(e);
   }
-  const ws = new WebSocket(raw, options.pingInterval ?? 0);
+  const ws = new WebSocket(raw, pingInterval);
   const opened = new Promise<WebSocket>((resolve, reject) => {
     raw.once('open', () => resolve(ws));
     raw.once('error', reject);

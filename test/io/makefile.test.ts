@@ -61,6 +61,28 @@ describe('makefile', () => {
     }
   });
 
+  test('one reader at a time: a second readline while one waits rejects with EBUSY, and no line is left behind', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      const a = spawn(() => f.readline({ timeout: 2000 }));
+      await sleep(10);
+      // It would wait for new bytes while `a` takes what arrives, missing the second line.
+      await assert.rejects(f.readline({ timeout: 2000 }), { code: 'EBUSY' });
+      await assert.rejects(f.read(1), /another read of this file is in progress/);
+      await p.client.sendall('one\ntwo\n');
+      assert.equal(text((await a.get()) as Uint8Array), 'one\n');
+      assert.equal(
+        text(await f.readline({ timeout: 2000 })),
+        'two\n',
+        'reads go on once it is done',
+      );
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
   test('write sends once 8 KiB are queued; flush sends the rest; lines iterate with for await', async () => {
     const p = await tcp.pair();
     try {

@@ -163,6 +163,56 @@ export function streamConformance(kind: StreamKind): void {
       }
     });
 
+    test('readers woken by one chunk and killed together hand their bytes back in the order they arrived', async () => {
+      const p = await kind.pair();
+      try {
+        const into = new Uint8Array(3);
+        const a = spawn(() => p.server.recv(3));
+        const b = spawn(() => p.server.recvInto(into));
+        await sleep(10);
+        // Runs right after the socket's own 'data' listener woke both, before the hub resumes them.
+        nodeOf(p.server).once('data', () => {
+          void a.kill({ block: false });
+          void b.kill({ block: false });
+        });
+        await p.client.sendall('abcdefgh');
+        await a.join({ timeout: 2000 });
+        await b.join({ timeout: 2000 });
+        assert.ok((a.value as unknown) instanceof GreenletExit, 'a was killed, not resumed');
+        assert.ok((b.value as unknown) instanceof GreenletExit, 'b was killed, not resumed');
+        assert.equal(text(await p.server.recv(1)), 'a');
+        assert.equal(text(await recvExactly(p.server, 7)), 'bcdefgh', 'in order, none lost');
+      } finally {
+        p.close();
+      }
+    });
+
+    test('recvInto: a bad nbytes rejects (never a false end of stream); 0 means the whole buffer, as Python', async () => {
+      const p = await kind.pair();
+      try {
+        const buf = new Uint8Array(4);
+        await assert.rejects(
+          p.server.recvInto(buf, -1, 500),
+          /nbytes must be an integer from 0 to/,
+        );
+        await assert.rejects(p.server.recvInto(buf, Number.NaN, 500), RangeError);
+        await assert.rejects(p.server.recvInto(buf, 1.5, 500), RangeError);
+        await assert.rejects(p.server.recvInto(buf, 5, 500), /buffer's length \(4\), got 5/);
+        // Options given where nbytes goes: a TypeError, not an empty read that looks like EOF.
+        await assert.rejects(
+          p.server.recvInto(buf, { timeout: 10 } as never),
+          /nbytes must be a number of bytes \(options come third\), got object/,
+        );
+        await assert.rejects(waitRead(null as never), /waitRead: sock must be a verdant Socket/);
+        await assert.rejects(waitWrite({} as never), TypeError);
+        await p.client.sendall('wxyz');
+        assert.equal(await p.server.recvInto(buf, 0, { timeout: 2000 }), 4);
+        assert.equal(text(buf), 'wxyz');
+      } finally {
+        p.close();
+      }
+    });
+
     test('a recvInto woken and killed before it resumes hands its bytes back', async () => {
       const p = await kind.pair();
       try {

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Event, type Greenlet, GreenletExit, getCurrent, sleep } from '../../src/index.js';
+import { Pool } from '../../src/pool/index.js';
 import { captureHubReports, RawClient, serve, sleepReal } from './_http.js';
 
 /** Unhandled rejections seen while `fn` runs (and a moment after). */
@@ -189,3 +190,87 @@ test('a client gone while a ReadableStream body sleeps in pull(): nothing keeps 
   assert.equal(code, 0);
   assert.deepEqual(JSON.parse(out), { cancelled: true, pullEnded: true });
 });
+
+test('a request pipelined behind another that waits for a slot of a full Pool, whose client goes away meanwhile, never runs', async () => {
+  const pool = new Pool(1);
+  const entered = new Event();
+  const release = new Event();
+  const ran: string[] = [];
+  const server = await serve(
+    async (req) => {
+      const path = new URL(req.url).pathname;
+      ran.push(path);
+      if (path === '/first') {
+        entered.set();
+        await release.wait();
+        return new Response('first');
+      }
+      if (path === '/ok') return new Response('ok');
+      // A long poll: it would hold the pool's one slot for as long as it runs.
+      await sleep(60000);
+      return new Response('never');
+    },
+    { spawn: pool },
+  );
+  try {
+    const c = new RawClient(server.serverPort as number);
+    c.send('GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.ok(await entered.wait({ timeout: 3000 }));
+    c.destroy(); // /first is killed; /second still waits for the slot
+    assert.ok(await pool.join({ timeout: 3000 }));
+    await sleepReal(30);
+    assert.deepEqual(ran, ['/first'], 'the request of a gone client is not dispatched');
+    assert.equal(pool.size, 0, 'the slot is free');
+    const res = await fetch(`http://127.0.0.1:${server.serverPort}/ok`);
+    assert.equal(await res.text(), 'ok', 'the server still answers');
+  } finally {
+    release.set();
+    await server.stop({ timeout: 100 });
+  }
+});
+
+for (const node of [false, true]) {
+  test(`a client gone while the ${node ? 'Node' : 'Fetch'} handler is in a foreign await: its response with a Content-Length afterwards is not reported as a failure`, async () => {
+    const cap = captureHubReports();
+    const entered = new Event();
+    let g: Greenlet | undefined;
+    let gone: () => void = () => {};
+    const clientGone = new Promise<void>((resolve) => {
+      gone = resolve;
+    });
+    const server = node
+      ? await serve(async (_req: IncomingMessage, res: ServerResponse) => {
+          g = getCurrent() as Greenlet;
+          entered.set();
+          await clientGone; // a foreign await (a database call): no kill lands there
+          res.writeHead(200, { 'Content-Length': '2' });
+          res.end('ok');
+        })
+      : await serve(async () => {
+          g = getCurrent() as Greenlet;
+          entered.set();
+          await clientGone;
+          return new Response('ok');
+        });
+    try {
+      const c = new RawClient(server.serverPort as number);
+      c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await entered.wait({ timeout: 3000 });
+      c.destroy();
+      await sleepReal(50); // the server has seen the connection close
+      gone();
+      // Not joined: a failure of a greenlet nobody waits on would be reported.
+      for (let i = 0; i < 300 && g?.dead !== true; i++) await sleepReal(10);
+      await sleepReal(10);
+      assert.equal(g?.dead, true);
+      assert.ok(
+        g?.value instanceof GreenletExit,
+        `ends as killed, not failed: ${String(g?.exception)}`,
+      );
+      assert.deepEqual(cap.reports, [], 'a client that left is not a failure of the app');
+    } finally {
+      cap.restore();
+      await server.stop();
+    }
+  });
+}

@@ -474,6 +474,61 @@ test('stop() under load loses no in-flight request', async () => {
   }
 });
 
+for (const pooled of [false, true]) {
+  test(`stop() answers every request a client pipelined before it, then closes the connection${pooled ? ' (requests queued for a Pool)' : ''}`, async () => {
+    let started = 0;
+    const server = await serve(
+      async (req) => {
+        started++;
+        await sleep(30);
+        return new Response(`ok ${new URL(req.url).pathname}`);
+      },
+      pooled ? { spawn: new Pool(1) } : {},
+    );
+    const c = new RawClient(server.serverPort as number);
+    c.send(
+      'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    while (started < 1) await sleep(2);
+    await server.stop({ timeout: 3000 });
+    const d = await c.untilClosed();
+    const bodies = d.match(/ok \/[abc]/g) ?? [];
+    assert.deepEqual(
+      bodies,
+      ['ok /a', 'ok /b', 'ok /c'],
+      `every request answered: ${JSON.stringify(d)}`,
+    );
+    assert.equal(d.match(/\r\nConnection: close\r\n/gi)?.length, 1, 'the last one says close');
+    assert.ok(c.closed);
+  });
+}
+
+for (const node of [false, true]) {
+  test(`stop() lets a response whose ${node ? 'Node' : 'Fetch'} handler has ended finish going out to a slow client`, async () => {
+    const body = Buffer.alloc(8 * 1024 * 1024, 97);
+    let ended = false;
+    const server = node
+      ? await serve((_req: IncomingMessage, res: ServerResponse) => {
+          res.end(body);
+          ended = true;
+        })
+      : await serve(() => {
+          ended = true;
+          return new Response(body);
+        });
+    const c = new RawClient(server.serverPort as number);
+    c.sock.pause(); // reads nothing for a while: most of the body waits in our buffers
+    c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    while (!ended) await sleep(2);
+    const stopped = server.stop({ timeout: 5000 });
+    await sleepReal(200);
+    c.sock.resume();
+    await stopped;
+    const d = await c.untilClosed();
+    assert.ok(hasFullResponse(d), `the whole body arrived: ${d.length} bytes of ${body.length}`);
+  });
+}
+
 test('stop() answers a request sent on a connection accepted just before it; idle keep-alive ones close at once', async () => {
   const server = await serve(() => new Response('late but answered'));
   const port = server.serverPort as number;
@@ -636,5 +691,13 @@ test('bad arguments throw TypeError/RangeError saying what was wrong', async () 
     log: null,
   });
   await assert.rejects(b.start(), /EADDRINUSE/);
+  // stop() options that are neither {timeout} nor a number reject (they were read as the default).
+  await assert.rejects(
+    a.stop('abc' as never),
+    /HttpServer.stop: options must be \{timeout\} or a timeout in ms, got "abc"/,
+  );
+  await assert.rejects(a.stop(true as never), TypeError);
+  await assert.rejects(a.stop({ timeout: Number.NaN }), RangeError);
+  assert.equal(a.started, true, 'a rejected stop() stops nothing');
   await a.stop();
 });

@@ -274,6 +274,36 @@ test('a Node handler writing fewer bytes than its Content-Length: the connection
   }
 });
 
+for (const [path, declared, body] of [
+  ['/short', '10', 'abc'],
+  ['/long', '2', 'abcdefghijkl'],
+  ['/stream', '10', null],
+] as const) {
+  test(`a Fetch Response whose own Content-Length is wrong (${path}) fails in the app; nothing after it is read as its body`, async () => {
+    const cap = captureHubReports();
+    const server = await serve((req) => {
+      if (new URL(req.url).pathname === '/next') return new Response('next');
+      const b = body ?? ReadableStream.from(pieces(2, 5));
+      return new Response(b, { headers: { 'content-length': declared } });
+    });
+    try {
+      const c = new RawClient(server.serverPort as number);
+      // A keep-alive client with a second request pipelined behind.
+      c.send(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const d = await c.untilClosed();
+      assert.ok(
+        !d.includes('next'),
+        `the connection is cut, not desynchronised: ${JSON.stringify(d)}`,
+      );
+      await sleep(10);
+      assert.equal(cap.reports.length, 1, 'the mismatch is reported');
+    } finally {
+      cap.restore();
+      await server.stop();
+    }
+  });
+}
+
 test('Expect: 100-continue is answered when the app reads the body, never after the response', async () => {
   const server = await serve(async (req) => {
     if (new URL(req.url).pathname === '/read') return new Response(`read ${await req.text()}`);

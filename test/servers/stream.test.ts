@@ -202,6 +202,26 @@ describe('StreamServer', () => {
     }
   });
 
+  test('a connection accepted while the loop then waits for a slot of a pool shared with other work is closed when the server stops', async () => {
+    const pool = new Pool(1);
+    const server = new StreamServer(['127.0.0.1', 0], (sock) => sock.sendall('hi'), {
+      spawn: pool,
+    });
+    await server.start();
+    await sleep(20); // the loop saw a free slot and waits in accept()
+    const other = await pool.spawn(sleep, 60000); // other work takes that slot
+    const client = await createConnection(['127.0.0.1', server.serverPort as number]);
+    try {
+      await sleep(50); // accepted: the loop waits for a slot, holding the connection
+      await server.stop({ timeout: 100 });
+      assert.ok(other.dead, 'stop() kills the pool, as gevent does');
+      const got = await client.recv(10, { timeout: 2000 });
+      assert.equal(got.length, 0, 'the server closed the connection (no handler ever owned it)');
+    } finally {
+      client.close();
+    }
+  });
+
   test('spawn as a Group or a Pool: handlers are its members', async () => {
     const group = new Group();
     const server = new StreamServer(
@@ -433,6 +453,7 @@ describe('StreamServer', () => {
     assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, { spawn: -1 }), RangeError);
     const s = new StreamServer(['127.0.0.1', 0], echo);
     await assert.rejects(s.stop({ timeout: -1 }), RangeError);
+    await assert.rejects(s.stop('5' as never), /Server.stop: options must be \{timeout\}/);
   });
 
   test('a kill of the greenlet in serveForever lands there; the server keeps serving until stopped', async () => {

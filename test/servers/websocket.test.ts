@@ -6,7 +6,9 @@ import {
   Event,
   Greenlet,
   GreenletExit,
+  Group,
   getCurrent,
+  Pool,
   sleep,
   spawn,
   Timeout,
@@ -140,6 +142,41 @@ test('for await is a cancel point that loses no message: a woken next() killed b
   assert.deepEqual(rest, ['one', 'two'], 'both messages, in order, none lost');
   ws.close();
   await server.stop({ timeout: 100 });
+});
+
+test('receives interrupted together hand their messages back in arrival order (two receives under Promise.all, killed once both are woken)', async () => {
+  const go = new Event();
+  const sent = new Event();
+  const server = await echoServer(async (ws) => {
+    await go.wait();
+    await ws.send('one');
+    await ws.send('two');
+    sent.set();
+    await sleep(1000);
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  try {
+    // Both frames reach the client in one read: its socket is paused until they are in.
+    ws.raw.pause();
+    const g = spawn(() => Promise.all([ws.receive(), ws.receive()]));
+    go.set();
+    assert.ok(await sent.wait({ timeout: 2000 }));
+    await sleep(20);
+    let n = 0;
+    // Runs right after the socket woke the second receive, before the hub resumes either.
+    ws.raw.on('message', () => {
+      if (++n === 2) void g.kill({ block: false });
+    });
+    ws.raw.resume();
+    assert.ok(await g.join({ timeout: 2000 }));
+    assert.ok((g.value as unknown) instanceof GreenletExit, 'killed before it resumed');
+    assert.equal(ws.buffered, 2);
+    const rest = [await ws.receive({ timeout: 2000 }), await ws.receive({ timeout: 2000 })];
+    assert.deepEqual(rest, ['one', 'two'], 'both messages, in the order they arrived');
+  } finally {
+    ws.close();
+    await server.stop({ timeout: 100 });
+  }
 });
 
 test('a send() waiting for its flush is a cancel point: Timeout and kill land there, the frame still goes out', async () => {
@@ -285,6 +322,99 @@ test('connect() rejects for a refused connection and for bad options', async () 
     () => new HttpServer(['127.0.0.1', 0], () => new Response(''), { websocket: 5 as never }),
     /websocket must be/,
   );
+});
+
+test('bad options and close codes throw TypeError/RangeError saying what was wrong; pingInterval Infinity means no pings', async () => {
+  const handler = (): void => {};
+  const make = (o: object): HttpServer =>
+    new HttpServer(['127.0.0.1', 0], () => new Response(''), {
+      log: null,
+      websocket: { handler, ...o },
+    });
+  assert.throws(() => make({ pingInterval: -1 }), /websocket: pingInterval must be an integer/);
+  assert.throws(() => make({ pingInterval: '5' }), TypeError);
+  assert.throws(() => make({ pingInterval: 2 ** 31 }), RangeError);
+  assert.throws(() => make({ maxMessageSize: 0 }), /maxMessageSize must be a positive integer/);
+  assert.throws(() => make({ maxMessageSize: 'big' }), TypeError);
+  // Infinity is "none" (a Node timer of Infinity fires after 1 ms: every peer was dropped).
+  const server = await echoServer(
+    async (ws) => {
+      for await (const m of ws) await ws.send(m);
+    },
+    { pingInterval: Number.POSITIVE_INFINITY, maxMessageSize: Number.POSITIVE_INFINITY },
+  );
+  const url = `ws://127.0.0.1:${server.serverPort}/`;
+  try {
+    for (const [o, re] of [
+      [{ pingInterval: -1 }, /connect: pingInterval must be/],
+      [{ pingInterval: Number.NaN }, RangeError],
+      [{ maxMessageSize: -1 }, /connect: maxMessageSize must be/],
+      [{ headers: 3 }, /connect: headers must be an object, got number/],
+      [{ protocols: 5 }, /connect: protocols must be a string or an array of strings/],
+    ] as const) {
+      await assert.rejects(connect(url, o as never), re as RegExp);
+    }
+    const ws = await connect(url, { timeout: 2000 });
+    // A client that does not read for a while is not dropped.
+    ws.raw.pause();
+    await sleep(50);
+    ws.raw.resume();
+    await ws.send('still here');
+    assert.equal(await ws.receive({ timeout: 2000 }), 'still here');
+    assert.throws(() => ws.close(5000), /WebSocket.close: code must be/);
+    assert.throws(() => ws.close('1000' as never), TypeError);
+    assert.throws(() => ws.close(1000, 'x'.repeat(124)), /reason must be at most 123 bytes/);
+    assert.throws(() => ws.close(1000, 42 as never), TypeError);
+    assert.equal(ws.closed, false, 'a refused close() closes nothing');
+    ws.close(4000, 'done');
+    assert.equal(await ws.receive({ timeout: 2000 }), null);
+  } finally {
+    await server.stop({ timeout: 100 });
+  }
+});
+
+test('an open websocket takes no slot of a bounded Pool (requests still run); a Group tracks it as a member', async () => {
+  const pool = new Pool(1);
+  const server = new HttpServer(['127.0.0.1', 0], () => new Response('http ok'), {
+    log: null,
+    spawn: pool,
+    websocket: async (ws) => {
+      for await (const m of ws) await ws.send(m);
+    },
+  });
+  await server.start();
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`, { timeout: 2000 });
+  try {
+    await ws.send('hi');
+    assert.equal(await ws.receive({ timeout: 2000 }), 'hi');
+    assert.equal(pool.size, 0, 'the websocket holds no slot');
+    const res = await fetch(`http://127.0.0.1:${server.serverPort}/`, {
+      signal: AbortSignal.timeout(3000),
+    });
+    assert.equal(await res.text(), 'http ok');
+  } finally {
+    ws.close();
+    await server.stop({ timeout: 200 });
+  }
+  const group = new Group();
+  const entered = new Event();
+  const server2 = new HttpServer(['127.0.0.1', 0], () => new Response(''), {
+    log: null,
+    spawn: group,
+    websocket: async () => {
+      entered.set();
+      await sleep(60000);
+    },
+  });
+  await server2.start();
+  const ws2 = await connect(`ws://127.0.0.1:${server2.serverPort}/`, { timeout: 2000 });
+  try {
+    assert.ok(await entered.wait({ timeout: 2000 }));
+    assert.equal(group.size, 1);
+  } finally {
+    ws2.close();
+    await server2.stop({ timeout: 100 });
+  }
 });
 
 test('an iterator ended by return() (a break out of for await) takes no more messages: receive() gets them', async () => {
