@@ -10,7 +10,9 @@
  * - The FIFO is drained in a microtask job (`RESOLVED.then(drain)`), not a macrotask: a switch
  *   costs two jobs, the drain and the continuation. Two hand-offs skip the drain job: `release()`
  *   settles a waiting greenlet's promise at once (see there), and a greenlet whose body settled
- *   drains the FIFO at the end of that promise job (`releaseAtJobEnd`).
+ *   drains the FIFO at the end of that promise job (`releaseAtJobEnd`). A `release()` that finds
+ *   the FIFO empty and no idle callback waiting schedules no drain at all (a server's receive
+ *   loop parks once per message: that empty job was a promise and a microtask per message).
  * - A callback returns `true` when it handed the turn to a greenlet (it resolved the promise a
  *   greenlet awaits). The drain then stops: no other greenlet is resumed until that one waits on
  *   verdant again (`Waiter.start` calls {@link Hub.release}), dies, or is found stuck in a foreign
@@ -302,6 +304,8 @@ export class Hub {
         return;
       }
     }
+    // Nothing ready and nobody to tell that the hub is idle: a drain job would do nothing.
+    if (this.#size === 0 && this.#idleFns.length === 0 && !this.virtual) return;
     this.#scheduleDrain();
   }
 

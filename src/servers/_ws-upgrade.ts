@@ -70,7 +70,7 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
         server = srv;
         sockets.add(raw);
         raw.on('close', forget);
-        const ws = new WebSocket(raw, pingInterval);
+        const ws = new WebSocket(raw, pingInterval, socket);
         const g = new Greenlet(runHandler, opts.handler, ws, request);
         live.add(g);
         g[kAddLink](ended);

@@ -1,6 +1,7 @@
 // verdant/websocket on ws: the server handler greenlet, connect(), receive() as a cancel point
 // that loses no message, send() back-pressure, close, for await, max message size, and stop().
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import {
   Event,
@@ -430,4 +431,77 @@ test('an iterator ended by return() (a break out of for await) takes no more mes
   assert.equal(await ws.receive({ timeout: 2000 }), 'm');
   ws.close();
   await server.stop();
+});
+
+/**
+ * Send 256 KiB frames from `ws` to a peer that does not read, each with a 50 ms timeout, until
+ * one times out waiting for its flush; returns how many frames were handed over.
+ */
+async function fillUntilTimeout(ws: WebSocket): Promise<number> {
+  const big = new Uint8Array(randomBytes(256 * 1024)); // random: deflate cannot shrink it
+  for (let attempts = 1; attempts <= 2000; attempts++) {
+    try {
+      await ws.send(big, { timeout: 50 });
+    } catch (err) {
+      assert.ok(err instanceof Timeout, `the send failed with ${String(err)}`);
+      return attempts;
+    }
+  }
+  assert.fail('2000 frames of 256 KiB went out to a peer that does not read');
+}
+
+test('client send() back-pressure: a send to a peer that does not read waits for its flush, and every frame still goes out', async () => {
+  const reading = new Event();
+  let received = 0;
+  const server = await echoServer(async (ws) => {
+    ws.raw.pause();
+    await reading.wait();
+    ws.raw.resume();
+    while ((await ws.receive({ timeout: 2000 })) !== null) received++;
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`, { timeout: 2000 });
+  assert.equal(ws.raw.extensions, '', 'no extension: frames go straight to the socket');
+  const attempts = await fillUntilTimeout(ws);
+  assert.ok(attempts > 1, `${attempts} frames: the first ones were flushed at once`);
+  reading.set();
+  await ws.send('last', { timeout: 5000 });
+  ws.close();
+  const deadline = Date.now() + 5000;
+  while (received < attempts + 1 && Date.now() < deadline) await sleep(10);
+  assert.equal(received, attempts + 1, 'every frame went out, the timed-out one too');
+  await server.stop({ timeout: 100 });
+});
+
+test('with permessage-deflate negotiated, send() still waits for its flush and keeps the order', async () => {
+  const { WebSocketServer } = await import('ws');
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: true });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const got: string[] = [];
+  let resume = (): void => {};
+  wss.on('connection', (peer) => {
+    peer.pause(); // reads nothing until resumed
+    resume = () => peer.resume();
+    peer.on('message', (m, binary) => {
+      if (!binary) got.push(m.toString());
+    });
+  });
+  try {
+    const port = (wss.address() as { port: number }).port;
+    const ws = await connect(`ws://127.0.0.1:${port}/`, { timeout: 2000 });
+    assert.match(ws.raw.extensions, /permessage-deflate/);
+    for (let i = 0; i < 20; i++) await ws.send(`m${i}`, { timeout: 2000 });
+    const attempts = await fillUntilTimeout(ws);
+    assert.ok(attempts > 1, `${attempts} frames: the first ones were flushed at once`);
+    resume();
+    for (let i = 20; i < 40; i++) await ws.send(`m${i}`, { timeout: 5000 });
+    const deadline = Date.now() + 5000;
+    while (got.length < 40 && Date.now() < deadline) await sleep(10);
+    assert.deepEqual(
+      got,
+      Array.from({ length: 40 }, (_, i) => `m${i}`),
+    );
+  } finally {
+    for (const c of wss.clients) c.terminate();
+    await new Promise((resolve) => wss.close(resolve));
+  }
 });
