@@ -17,6 +17,9 @@
  * - `close()` (of the Socket) wakes every reader and writer with EBADF; the peer's end of
  *   stream wakes readers with an empty array and does not end our writing side (half-close).
  * - A wait counts as I/O in flight (`ioStarted`) from park to wake or interruption.
+ * - Memory per idle connection (issue 16): a StreamIO has the wait list, the Node socket and one
+ *   more field, the flags or, once the stream has used any, a {@link More} record (buffer,
+ *   error, writers, readiness watchers, and then the flags): 72 bytes for an idle connection.
  * Tests: test/io/stream.conformance.ts ("a recv woken by bytes and killed before it resumes loses nothing…",
  * "a kill lands at recv (cancel point)…", "bounded read-ahead…").
  *

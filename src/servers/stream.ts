@@ -4,14 +4,17 @@
  *
  * Design note — the accept loop and back-pressure. One loop greenlet accepts; with a `Pool`
  * it waits for a free slot *before* accepting, so a full pool leaves connections in the
- * kernel's backlog (gevent stops accepting the same way). The client socket is closed when its
- * handler ends — returns, throws or is killed — by a quiet link (gevent's `do_close`), so no
- * client can leak a socket: one that vanishes, sends garbage, half-closes or stalls only ends
- * its own handler, and `stop()` kills stalled ones after its timeout. A connection accepted
- * while the loop then waits for a slot (a pool shared with other work took it) belongs to no
- * handler yet: a kill of the loop there closes it (test: "a connection accepted while the loop
- * then waits for a slot …"). A failing handler is reported by the hub and the server goes on.
- * Tests: test/servers/stream.test.ts.
+ * kernel's backlog (gevent stops accepting the same way). A connection already in the
+ * listener's backlog is taken and its handler spawned without a wait (`_acceptOne`,
+ * `spawnHandlerNow`): a burst of connections costs no promise per connection (test:
+ * "connections waiting in the backlog when the server starts each get their own handler…").
+ * The client socket is closed when its handler ends — returns, throws or is killed — by a
+ * quiet link (gevent's `do_close`), so no client can leak a socket: one that vanishes, sends
+ * garbage, half-closes or stalls only ends its own handler, and `stop()` kills stalled ones
+ * after its timeout. A connection accepted while the loop then waits for a slot (a pool shared
+ * with other work took it) belongs to no handler yet: a kill of the loop there closes it (test:
+ * "a connection accepted while the loop then waits for a slot …"). A failing handler is
+ * reported by the hub and the server goes on. Tests: test/servers/stream.test.ts.
  *
  * @module
  */
