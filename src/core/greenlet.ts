@@ -63,17 +63,6 @@ const F_NOTIFY = 8;
 const F_FAILED = 16;
 /** Made with one argument: #args holds it as is (the array is made if `args` is read). */
 const F_ONE_ARG = 32;
-/** In its hub's live list (started, not dead): its home hub is {@link usualHub} or, with F_OWN_HUB, Extras.hub. */
-const F_LIVE = 64;
-/** Started on another hub than {@link usualHub} (a virtual one): Extras.hub names it. */
-const F_OWN_HUB = 128;
-
-/**
- * The real hub the first greenlet started on: a greenlet started on it keeps no reference to its
- * hub (one field less per greenlet); one started on another hub (`runVirtual`) keeps it in its
- * Extras.
- */
-let usualHub: Hub | null = null;
 
 /** When a link fires: on any death, on success only, on failure only. @internal */
 export type LinkKind = 'any' | 'value' | 'exception';
@@ -147,8 +136,6 @@ export class Extras {
   killExc: unknown = NONE;
   startTimer: TimerEntry | undefined = undefined;
   treeLocals: Map<unknown, unknown> | undefined = undefined;
-  /** With F_OWN_HUB: the hub it was started on. */
-  hub: Hub | undefined = undefined;
   /** For the greenlet a `link` callback runs in: the greenlet whose death it reports. */
   linkOf: Greenlet | undefined = undefined;
   constructor(spawner: Spawner) {
@@ -246,6 +233,7 @@ export class Greenlet<T = unknown> extends Fiber {
   #links: Link | Link[] | null = null;
   /** @internal */ _lprev: LiveNode | null = null;
   /** @internal */ _lnext: LiveNode | null = null;
+  /** @internal */ _live: Hub | null = null;
   /**
    * @internal The Group/Pool whose intrusive member list holds this greenlet (its first group;
    * further groups hold it in a set), and its neighbours there.
@@ -376,16 +364,9 @@ export class Greenlet<T = unknown> extends Fiber {
   }
 
   static #schedule(self: Greenlet): void {
-    const hub = getHub();
-    if (usualHub === null && !hub.virtual) usualHub = hub;
-    let st = (self.#state & ~PHASE) | ST_SCHEDULED | F_STARTED | F_LIVE;
-    if (hub !== usualHub) {
-      Greenlet.#extras(self).hub = hub;
-      st |= F_OWN_HUB;
-    }
-    self.#state = st;
+    self.#state = (self.#state & ~PHASE) | ST_SCHEDULED | F_STARTED;
     self.#result = new AsyncResource('Greenlet', CTX_OPTIONS);
-    hub.liveAdd(self);
+    getHub().liveAdd(self);
   }
 
   static #startFromTimer = (g: unknown): void => {
@@ -399,7 +380,7 @@ export class Greenlet<T = unknown> extends Fiber {
     g.#state = (g.#state & ~PHASE) | ST_RUNNING;
     const ctx = g.#result as AsyncResource;
     g.#result = undefined;
-    (g._homeHub() ?? getHub()).holder = g;
+    (g._live ?? getHub()).holder = g;
     ctx.runInAsyncScope(Greenlet.#enter, null, g);
   };
 
@@ -450,13 +431,9 @@ export class Greenlet<T = unknown> extends Fiber {
       if (x === null) self.#sx = locals;
       else x.spawner = locals;
     }
-    const home = self._homeHub();
-    const hub = home ?? getHub();
+    const hub = self._live ?? getHub();
     if (self._wait !== null || self._timeouts !== null) self._cleanupAtDeath();
-    if (home !== null) {
-      hub.liveRemove(self);
-      self.#state &= ~F_LIVE;
-    }
+    if (self._live !== null) hub.liveRemove(self);
     if (exc !== NONE && !self[kHasListeners]()) {
       const linkOf = Greenlet.#x(self)?.linkOf;
       hub.reportError(
@@ -552,9 +529,7 @@ export class Greenlet<T = unknown> extends Fiber {
 
   /** @internal */
   override _homeHub(): Hub | null {
-    const st = this.#state;
-    if ((st & F_LIVE) === 0) return null;
-    return (st & F_OWN_HUB) === 0 ? usualHub : ((this.#sx as Extras).hub as Hub);
+    return this._live;
   }
 
   /** @internal Whether someone waits on this greenlet or user code linked to it. */

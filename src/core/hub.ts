@@ -98,13 +98,11 @@ export interface HubFiber {
   toString(): string;
 }
 
-/**
- * A live greenlet as the hub lists it (intrusive links, no allocation). The greenlet knows which
- * hub lists it, and removes itself from that one. @internal
- */
+/** A live greenlet as the hub lists it (intrusive links, no allocation). @internal */
 export interface LiveNode {
   _lprev: LiveNode | null;
   _lnext: LiveNode | null;
+  _live: Hub | null;
 }
 
 const RESOLVED = Promise.resolve();
@@ -486,6 +484,7 @@ export class Hub {
 
   /** @internal */
   liveAdd(n: LiveNode): void {
+    n._live = this;
     n._lnext = null;
     n._lprev = this.#liveTail;
     if (this.#liveTail === null) this.#liveHead = n;
@@ -495,12 +494,17 @@ export class Hub {
 
   /** @internal */
   liveRemove(n: LiveNode): void {
+    if (n._live !== this) {
+      n._live?.liveRemove(n);
+      return;
+    }
     if (n._lprev === null) this.#liveHead = n._lnext;
     else n._lprev._lnext = n._lnext;
     if (n._lnext === null) this.#liveTail = n._lprev;
     else n._lnext._lprev = n._lprev;
     n._lprev = null;
     n._lnext = null;
+    n._live = null;
   }
 
   /** The live greenlets of this hub, in start order. @internal */

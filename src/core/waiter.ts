@@ -118,8 +118,6 @@ export class WaitExtras implements Timed {
   listener: (() => void) | null = null;
   /** The exception the wait is marked with (with CANCELLED), or NONE. */
   cancel: unknown = NONE;
-  /** The hub of a wait whose fiber has no home hub (the main program, a dead greenlet), else null. */
-  hub: Hub | null = null;
   constructor(waiter: Waiter, onTimeout: OnTimeout | null) {
     this.waiter = waiter;
     this.onTimeout = onTimeout;
@@ -144,6 +142,8 @@ export class Waiter<T = unknown> {
   fiber: Fiber;
   /** The primitive waited on; told when the wait is interrupted. */
   owner: WaitOwner | null;
+  /** The hub it waits on: its fiber's. */
+  hub: Hub;
   /** Free slot for the owner (the item a putter offers, a count …). */
   data: unknown = undefined;
   /** @internal State (PENDING/WOKEN/WOKEN_ERROR/DONE) and the QUEUED, COMPLETED, POOLED, CANCELLED bits. */
@@ -168,18 +168,7 @@ export class Waiter<T = unknown> {
     this.owner = owner;
     this._t = onTimeout;
     this.fiber = fiber;
-    if (fiber._homeHub() === null) extrasOf(this).hub = getHub();
-  }
-
-  /**
-   * The hub it waits on: its fiber's (a greenlet's home hub, found through the greenlet: one
-   * field less per wait), or the hub current when the wait was made.
-   */
-  get hub(): Hub {
-    const h = this.fiber._homeHub();
-    if (h !== null) return h;
-    const t = this._t;
-    return t !== null && typeof t === 'object' && t.hub !== null ? t.hub : getHub();
+    this.hub = fiber._homeHub() ?? getHub();
   }
 
   /**
@@ -263,7 +252,11 @@ export class Waiter<T = unknown> {
   }
 
   static #extras(self: Waiter): WaitExtras {
-    return extrasOf(self);
+    const t = self._t;
+    if (t !== null && typeof t === 'object') return t;
+    const timer = new WaitExtras(self, t);
+    self._t = timer;
+    return timer;
   }
 
   /**
@@ -486,8 +479,7 @@ export function obtainWaiter<T>(
   }
   const fiber = currentFiber();
   w.fiber = fiber;
-  if (fiber._homeHub() === null) extrasOf(w).hub = getHub();
-  else if (w._t !== null && typeof w._t === 'object') w._t.hub = null;
+  w.hub = fiber._homeHub() ?? getHub();
   w.owner = owner;
   const t = w._t;
   if (t !== null && typeof t === 'object') t.onTimeout = onTimeout;
@@ -496,15 +488,6 @@ export function obtainWaiter<T>(
   w.prev = null;
   w.next = null;
   return w as Waiter<T>;
-}
-
-/** The wait's {@link WaitExtras}, made on first use. */
-function extrasOf(w: Waiter): WaitExtras {
-  const t = w._t;
-  if (t !== null && typeof t === 'object') return t;
-  const x = new WaitExtras(w, t);
-  w._t = x;
-  return x;
 }
 
 /** gevent's BlockingSwitchOutError: a wait started where nothing may wait. */
