@@ -14,11 +14,11 @@
  *   is this record, its context frame, its wait and the promise reaction on its body. So the
  *   record holds only what every greenlet uses — phase and flags in one field, the start
  *   context then the result in one slot, a single argument kept as is (the `args` array is
- *   made when read), no hub field (a state bit says it is live on the usual hub), no private
- *   instance methods (each class that has them gives every instance a brand field) — and the
- *   rest (name, ident, signal, start timer, tree locals, a virtual hub) is made on first use,
+ *   made when read), the hub it is live on kept (finding it through a state bit cost the switch
+ *   a quarter of its speed), no private instance methods (each class that has them gives every instance a brand field) — and the
+ *   rest (name, ident, signal, start timer, tree locals) is made on first use,
  *   in a record that takes the spawner's slot; the fiber's rare bookkeeping (several waits,
- *   interrupts, Timeouts) likewise (`FiberMore`, _fiber.ts). 128 B on Node 24
+ *   interrupts, Timeouts) likewise (`FiberMore`, _fiber.ts). 136 B on Node 24
  *   (bench/net/idle-snapshot.mjs shows it per idle connection).
  * - Kill: requested synchronously. A greenlet that has not run yet dies at once (it never runs;
  *   links fire). Otherwise the exception is delivered at its wait (see _fiber.ts). The lazy
