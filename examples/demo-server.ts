@@ -72,7 +72,8 @@ export function createDemo(): { app: App; websocket: Ws; stop: () => Promise<voi
     },
     {
       prefix: '/proxy',
-      title: 'Web proxy (of this server: try /proxy/http://localhost/hello/)',
+      title:
+        'Web proxy (of this server: try /proxy/http://localhost:8080/hello/, with its own port)',
       source: 'gevent examples/webproxy.py',
       app: webproxy,
     },

@@ -335,14 +335,6 @@ const examples: Example[] = [
     realTime: true,
   },
   { name: 'websocket-echo', title: 'WebSocket echo', source: 'seed 000', main: websocketEcho },
-  { name: 'processes', title: 'A child process and a cron greenlet', source: T, main: processes },
-  {
-    name: 'threadpool',
-    title: 'A thread pool',
-    source: "gevent's examples/threadpool.py",
-    main: () => threadpool(250),
-  },
-  { name: 'signal', title: 'Stopping on a signal', source: T, main: () => signal() },
   {
     name: 'recipe-crawler',
     title: 'A bounded crawler',
