@@ -82,7 +82,7 @@ export type SpawnOption = Pool | Group | number | null | undefined;
 
 /** Options every server takes. */
 export interface BaseServerOptions {
-  /** A `Pool`, a pool size, or a `Group`; omitted: a new unbounded `Group`. */
+  /** A `Pool`, a pool size (at least 1: 0 throws RangeError), or a `Group`; omitted: a new unbounded `Group`. */
   spawn?: SpawnOption;
 }
 
@@ -126,7 +126,12 @@ export function parseListener(listener: unknown, where: string): ListenerSpec {
 function makePool(spawn: unknown, where: string): Group {
   if (spawn === undefined || spawn === null) return new Group();
   if (spawn instanceof Group) return spawn;
-  if (typeof spawn === 'number') return new Pool(spawn);
+  if (typeof spawn === 'number') {
+    // A pool of 0 is always full: the server would accept nothing and answer no one.
+    if (spawn === 0)
+      throw new RangeError(`${where}: spawn must be a pool size of at least 1, got 0`);
+    return new Pool(spawn);
+  }
   throw new TypeError(
     `${where}: spawn must be a Pool, a Group or a pool size, got ${typeof spawn}`,
   );

@@ -685,6 +685,10 @@ test('bad arguments throw TypeError/RangeError saying what was wrong', async () 
     () => new HttpServer(['127.0.0.1', 0], () => new Response(''), { spawn: 'x' as never }),
     /spawn must be/,
   );
+  assert.throws(
+    () => new HttpServer(['127.0.0.1', 0], () => new Response(''), { spawn: 0 }),
+    /spawn must be a pool size of at least 1, got 0/,
+  );
   const a = new HttpServer('127.0.0.1:0', () => new Response(''), { log: null });
   await a.start();
   const b = new HttpServer(['127.0.0.1', a.serverPort as number], () => new Response(''), {

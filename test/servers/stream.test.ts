@@ -451,6 +451,10 @@ describe('StreamServer', () => {
       /spawn must be/,
     );
     assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, { spawn: -1 }), RangeError);
+    assert.throws(
+      () => new StreamServer(['127.0.0.1', 0], echo, { spawn: 0 }),
+      /spawn must be a pool size of at least 1, got 0/,
+    );
     const s = new StreamServer(['127.0.0.1', 0], echo);
     await assert.rejects(s.stop({ timeout: -1 }), RangeError);
     await assert.rejects(s.stop('5' as never), /Server.stop: options must be \{timeout\}/);
