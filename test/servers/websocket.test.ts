@@ -29,6 +29,17 @@ async function echoServer(
   return server;
 }
 
+/** A server whose handler sends 'one' then 'two' once `go` is set (then `sent` is set). */
+function sendsOneTwo(go: Event, sent: Event | null = null): Promise<HttpServer> {
+  return echoServer(async (ws) => {
+    await go.wait();
+    await ws.send('one');
+    await ws.send('two');
+    sent?.set();
+    await sleep(1000);
+  });
+}
+
 test('an upgraded connection runs handler(ws, request) in its own greenlet; plain HTTP still works', async () => {
   let inGreenlet = false;
   let path = '';
@@ -88,12 +99,7 @@ test('receive() is a cancel point: kill lands there and finally runs; Timeout to
 
 test('a killed receive() loses no message: a woken receiver killed before it resumes hands it back', async () => {
   const go = new Event();
-  const server = await echoServer(async (ws) => {
-    await go.wait();
-    await ws.send('one');
-    await ws.send('two');
-    await sleep(1000);
-  });
+  const server = await sendsOneTwo(go);
   const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
   const got: unknown[] = [];
   const a = spawn(async () => got.push(await ws.receive()));
@@ -115,12 +121,7 @@ test('a killed receive() loses no message: a woken receiver killed before it res
 
 test('for await is a cancel point that loses no message: a woken next() killed before it resumes hands it back', async () => {
   const go = new Event();
-  const server = await echoServer(async (ws) => {
-    await go.wait();
-    await ws.send('one');
-    await ws.send('two');
-    await sleep(1000);
-  });
+  const server = await sendsOneTwo(go);
   const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
   const got: unknown[] = [];
   let fin = false;
@@ -148,13 +149,7 @@ test('for await is a cancel point that loses no message: a woken next() killed b
 test('receives interrupted together hand their messages back in arrival order (two receives under Promise.all, killed once both are woken)', async () => {
   const go = new Event();
   const sent = new Event();
-  const server = await echoServer(async (ws) => {
-    await go.wait();
-    await ws.send('one');
-    await ws.send('two');
-    sent.set();
-    await sleep(1000);
-  });
+  const server = await sendsOneTwo(go, sent);
   const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
   try {
     // Both frames reach the client in one read: its socket is paused until they are in.
