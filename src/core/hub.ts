@@ -247,6 +247,29 @@ export class Hub {
     if (this.holder === null && !this.#drainScheduled && !this.#running) this.#scheduleDrain();
   }
 
+  /**
+   * Run `fn(arg)` — a wait's resumption — now, when nothing is ready, no drain is due and no
+   * fiber holds the turn; false (nothing done) otherwise. For a wake from a Node callback of the
+   * loop (bytes arrived on a socket), where no greenlet's code runs: the wait's promise settles
+   * in that callback and its continuation runs at the callback's microtask checkpoint, instead of
+   * a drain job first (one promise job less per message, issue 16's W7 echo). The order is the
+   * FIFO's: nothing else was ready. Never switches.
+   * @internal
+   */
+  runNow(fn: ReadyFn, arg: unknown): boolean {
+    if (this.holder !== null || this.#size !== 0 || this.#drainScheduled || this.#running) {
+      return false;
+    }
+    try {
+      fn(arg);
+    } catch (err) {
+      this.reportError(err, 'a hub callback');
+    }
+    // As #run: the holder may be stuck in a foreign await; the setImmediate finds out.
+    if (this.holder !== null && !this.#immediatePending) this.#armImmediate();
+    return true;
+  }
+
   #grow(): void {
     const cap = this.#mask + 1;
     const fns = new Array<ReadyFn | undefined>(cap * 2);

@@ -280,6 +280,28 @@ export class Waiter<T = unknown> {
     return true;
   }
 
+  /**
+   * {@link Waiter.wake} from a Node callback of the loop, where no greenlet's code runs (a
+   * socket's `'data'` event): when the hub has nothing ready and nobody holds the turn, the
+   * wait resumes at once ({@link Hub.runNow}) instead of through a drain job; otherwise as
+   * `wake`. Only where no user code can run between this wake and the continuation: a kill or
+   * `Timeout` that comes later lands at the greenlet's next wait, as after any resumed wait.
+   * A fiber holding several waits goes through the queue (nothing lost: see the body).
+   * Never switches.
+   */
+  wakeNow(value?: unknown): boolean {
+    if ((this._state & (STATE | QUEUED)) !== PENDING) return this.wake(value);
+    this._state |= WOKEN;
+    this._value = value;
+    // A fiber with several waits (`Promise.all` of two receives) resumes through the queue:
+    // the next event of this callback may wake its other wait, and a kill requested then must
+    // find both held, to hand both back.
+    const fx = this.fiber._fx;
+    if ((fx === null || fx.waits === null) && this.hub.runNow(resume, this)) return true;
+    Waiter.#enqueue(this);
+    return true;
+  }
+
   /** Wake the wait so that it rejects with `err`. Returns false if it was not pending. */
   wakeError(err: unknown): boolean {
     if ((this._state & STATE) !== PENDING) return false;

@@ -59,11 +59,14 @@ export class Arrivals<T> extends WaitList {
     return w;
   }
 
-  /** Wake `w` (taken with {@link Arrivals.peekLive}) holding `item`. */
+  /**
+   * Wake `w` (taken with {@link Arrivals.peekLive}) holding `item`, from a Node callback of the
+   * loop: it resumes at once when the hub is free (`Waiter.wakeNow`).
+   */
   wakeWith(w: Waiter, item: unknown): void {
     this.remove(w);
     ioEnded(w.hub);
-    w.wake(item);
+    w.wakeNow(item);
   }
 
   /** Wake the oldest live waiter holding `item`; false when none waits. */

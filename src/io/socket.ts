@@ -226,6 +226,12 @@ export class Socket {
   }
 
   static #opts(self: Socket, opts: unknown, where: string): unknown {
+    if (opts === undefined && (self.#bits & TIMED) === 0) {
+      // The common call (`recv(n)`, `sendall(data)`): no options to read (W7's hot path).
+      waitArgs.timeout = null;
+      waitArgs.signal = null;
+      return NONE;
+    }
     const err = readWaitOptions(opts, where);
     if (err !== NONE) return err;
     if (waitArgs.timeout === null && (self.#bits & TIMED) !== 0)

@@ -159,10 +159,13 @@ class Inbox extends WaitList {
     return this.queue.shift() as Message;
   }
 
-  /** A message arrived: to the oldest live receiver, else to the buffer. */
+  /**
+   * A message arrived (`ws`'s `'message'` event, a Node callback of the loop): to the oldest
+   * live receiver, resumed at once when the hub is free (`Waiter.wakeNow`), else to the buffer.
+   */
   deliver(m: Message): void {
     const w = this.shiftLive();
-    if (w !== null) w.wake(held(w, m));
+    if (w !== null) w.wakeNow(held(w, m));
     else this.queue.push(m);
   }
 

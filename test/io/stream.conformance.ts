@@ -147,7 +147,9 @@ export function streamConformance(kind: StreamKind): void {
     test('a recv woken by bytes and killed before it resumes loses nothing: the next recv gets them', async () => {
       const p = await kind.pair();
       try {
-        const g = spawn(() => p.server.recv(100));
+        // recv(4) of an 8-byte chunk: the bytes are buffered and the reader woken through the
+        // hub's queue, so a kill requested in between wins.
+        const g = spawn(() => p.server.recv(4));
         await sleep(10);
         // Runs right after the socket's own 'data' listener woke g, before the hub resumes it.
         nodeOf(p.server).once('data', () => void g.kill({ block: false }));
@@ -158,6 +160,29 @@ export function streamConformance(kind: StreamKind): void {
           'the reader was killed, not resumed',
         );
         assert.equal(text(await recvExactly(p.server, 8)), 'precious');
+      } finally {
+        p.close();
+      }
+    });
+
+    test('a kill requested from the data event that woke a lone recv loses nothing: resumed at once, or handed back', async () => {
+      const p = await kind.pair();
+      try {
+        let got = '';
+        const g = spawn(async () => {
+          got = text(await p.server.recv(100));
+          await sleep(1000);
+        });
+        await sleep(10);
+        // With the hub free the 'data' event resumes g at once (as gevent's I/O watcher switches
+        // into the greenlet): this kill then finds g past its recv, with the bytes, and lands at
+        // the sleep. Were the hub busy, the kill would win and hand the bytes back.
+        nodeOf(p.server).once('data', () => void g.kill({ block: false }));
+        await p.client.sendall('precious');
+        await g.join({ timeout: 2000 });
+        assert.ok((g.value as unknown) instanceof GreenletExit, 'killed');
+        const rest = got === '' ? text(await recvExactly(p.server, 8)) : '';
+        assert.equal(got + rest, 'precious', 'every byte, once');
       } finally {
         p.close();
       }
