@@ -17,6 +17,7 @@ import {
   Local,
   Pool,
   sleep,
+  Timeout,
   until,
 } from '../../src/index.js';
 import { formatLogLine, HttpServer } from '../../src/servers/http.js';
@@ -780,5 +781,42 @@ test('headersTimeout, requestTimeout and keepAliveTimeout take Infinity (and 0) 
   } finally {
     c.destroy();
     await server.stop();
+  }
+});
+
+test('await request.text() is a foreign await: a Timeout lands at the next verdant wait, after the body; until(request.text()) is a verdant wait (README)', async () => {
+  const events: string[] = [];
+  const app = (wrap: boolean) => async (req: Request) => {
+    const t = Timeout.startNew(50);
+    try {
+      const body = wrap ? await until(req.text()) : await req.text();
+      events.push(`read ${body}`);
+      await sleep(0); // the next verdant wait
+      return new Response(body);
+    } catch (e) {
+      if (e !== t) throw e;
+      events.push('timeout');
+      return new Response('too slow', { status: 408 });
+    } finally {
+      t.cancel();
+    }
+  };
+  for (const wrap of [false, true]) {
+    const server = await serve(app(wrap));
+    const c = new RawClient(server.serverPort as number);
+    try {
+      c.send('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab');
+      await sleepReal(300);
+      events.push('rest sent');
+      c.send('cd');
+      assert.match(await c.until(hasFullResponse), /^HTTP\/1\.1 408/);
+      assert.deepEqual(
+        events.splice(0),
+        wrap ? ['timeout', 'rest sent'] : ['rest sent', 'read abcd', 'timeout'],
+      );
+    } finally {
+      c.destroy();
+      await server.stop();
+    }
   }
 });
