@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { startDemo } from '../../examples/demo-server.js';
 import { main as streaming } from '../../examples/http-streaming.js';
-import { main as longPolling } from '../../examples/long-polling.js';
 import { rewrite, main as webproxy } from '../../examples/webproxy.js';
 import { main as webpy } from '../../examples/webpy.js';
 import { main as echo } from '../../examples/websocket-echo.js';
@@ -48,10 +47,6 @@ test('http-streaming: the generator pieces arrive as separate chunks', async () 
     'chunk: <p>Hello',
     'chunk: World</p>',
   ]);
-});
-
-test('long-polling: one JSON line per item of the queue', async () => {
-  assert.deepEqual(await lines(longPolling), Array(3).fill('line: "Hello World"'));
 });
 
 test('webpy: the sleeping page does not hold the other one', async () => {
