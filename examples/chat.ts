@@ -7,7 +7,7 @@
  * Differences from the seed: no Flask; one page (`/?mode=poll` or `/?mode=ws`) instead of three
  * templates; `POST /put/<room>/<uid>` takes the message as the body text.
  *
- * Run: node dist/examples/chat.js [port]   (then open http://localhost:5000/ in two windows)
+ * Run: node dist/examples/chat.js [port]   (then open http://127.0.0.1:5000/ in two windows)
  */
 import { pathToFileURL } from 'node:url';
 import { Queue, QueueEmpty, spawn } from '../src/index.js';

@@ -3,20 +3,42 @@
  * the endpoint streams one JSON line per item, waiting up to 5 s for each
  * (`data_source.get(timeout=5)`; on `QueueEmpty` it waits again).
  *
- * Differences: `main()` shortens the producer's period to 50 ms, reads three lines and stops.
+ * Differences: the seed's queue is unbounded, so while nobody listens the producer fills it
+ * forever (a server left running grows without end). Here it holds the latest `backlog` items
+ * (10 by default): when it is full the producer drops the oldest before it puts, so it never
+ * waits, and a listener that comes later gets the recent items first, then live ones. `main()`
+ * shortens the producer's period to 50 ms, reads three lines and stops.
  */
 import { pathToFileURL } from 'node:url';
 import { Queue, QueueEmpty, sleep, spawn } from '../src/index.js';
 import { HttpServer } from '../src/servers/http.js';
 
-export function createApp(period = 1000): {
+/** What the producer did: items put, items dropped unread (the oldest), items queued now. */
+export interface LongPollStats {
+  produced: number;
+  dropped: number;
+  queued: number;
+}
+
+export function createApp(
+  period = 1000,
+  backlog = 10,
+): {
   app: (req: Request) => Response;
   stop: () => Promise<void>;
+  stats: () => LongPollStats;
 } {
-  const dataSource = new Queue<string>();
+  const dataSource = new Queue<string>(backlog);
+  let produced = 0;
+  let dropped = 0;
   const producer = spawn(async () => {
     for (;;) {
+      if (dataSource.full()) {
+        dataSource.getNowait(); // nobody took it: drop the oldest, keep the latest
+        dropped++;
+      }
       dataSource.putNowait('Hello World');
+      produced++;
       await sleep(period);
     }
   });
@@ -34,7 +56,11 @@ export function createApp(period = 1000): {
     new Response(stream() as unknown as ReadableStream, {
       headers: { 'Content-Type': 'application/json' },
     });
-  return { app, stop: () => producer.kill() };
+  return {
+    app,
+    stop: () => producer.kill(),
+    stats: () => ({ produced, dropped, queued: dataSource.qsize() }),
+  };
 }
 
 export async function main(): Promise<void> {

@@ -303,8 +303,11 @@ function copyOf<T>(items: Iterable<T>): T[] {
 
 function checkCount(count: unknown, total: number, where: string): number {
   if (count === undefined || count === null) return total;
-  if (typeof count !== 'number' || Number.isNaN(count) || count < 0) {
-    throw new RangeError(`${where}: count must be a non-negative number, got ${String(count)}`);
+  if (typeof count !== 'number') {
+    throw new TypeError(`${where}: count must be a number, got ${typeName(count)}`);
+  }
+  if (Number.isNaN(count) || count < 0) {
+    throw new RangeError(`${where}: count must be a non-negative number, got ${count}`);
   }
   return Math.min(count, total);
 }

@@ -141,11 +141,17 @@ export function listen(opts: ListenOptions = {}): Promise<Socket> {
       ? parseAddress({ path: opts.path }, where, '')
       : parseAddress({ host: opts.host, port: opts.port ?? 0 }, where, '127.0.0.1');
   if (t instanceof Error) return Promise.reject(t);
-  if (opts.backlog !== undefined && (!Number.isInteger(opts.backlog) || opts.backlog < 0)) {
+  const backlog: unknown = opts.backlog;
+  if (backlog !== undefined && typeof backlog !== 'number') {
     return Promise.reject(
-      new RangeError(
-        `${where}: backlog must be a non-negative integer, got ${String(opts.backlog)}`,
+      new TypeError(
+        `${where}: backlog must be a number of connections, got ${backlog === null ? 'null' : typeof backlog}`,
       ),
+    );
+  }
+  if (backlog !== undefined && (!Number.isInteger(backlog) || backlog < 0)) {
+    return Promise.reject(
+      new RangeError(`${where}: backlog must be a non-negative integer, got ${backlog}`),
     );
   }
   const label = formatTarget(t);

@@ -50,7 +50,7 @@ function lookupError(e: NodeJS.ErrnoException, host: string, where: string): Err
  * system resolver's order). A switch point: kill, `Timeout`, `timeout` and `signal` land there.
  * @param host a name or an address literal
  * @param port copied into every result (0–65535)
- * @throws TypeError/RangeError for a bad host or port; ENOTFOUND naming the host
+ * @throws TypeError/RangeError for a bad host, port or family (rejects); ENOTFOUND naming the host
  * @example
  * ```ts
  * import { getaddrinfo } from 'verdant/socket';
@@ -67,11 +67,14 @@ export function getaddrinfo(
   const where = 'getaddrinfo';
   const bad = checkHost(host, where) ?? checkPort(port, where);
   if (bad !== null) return Promise.reject(bad);
-  const family = typeof opts === 'object' && opts !== null ? (opts.family ?? 0) : 0;
-  if (family !== 0 && family !== 4 && family !== 6) {
+  const family: unknown = typeof opts === 'object' && opts !== null ? (opts.family ?? 0) : 0;
+  if (typeof family !== 'number') {
     return Promise.reject(
-      new RangeError(`${where}: family must be 0, 4 or 6, got ${String(family)}`),
+      new TypeError(`${where}: family must be the number 0, 4 or 6, got ${typeof family}`),
     );
+  }
+  if (family !== 0 && family !== 4 && family !== 6) {
+    return Promise.reject(new RangeError(`${where}: family must be 0, 4 or 6, got ${family}`));
   }
   return callbackWait<AddrInfo[]>(where, opts, (done) => {
     dns.lookup(host, { all: true, family }, (err, addrs) => {

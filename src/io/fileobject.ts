@@ -253,7 +253,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * @param n - how many bytes; omitted or `null`: to the end
    * @param opts - `{timeout, signal}` or a bare timeout in ms
    * @returns the bytes (a string in text mode), empty at end of stream
-   * @throws EBADF after close; SocketTimeout; RangeError for a bad `n`; an `Error` with code
+   * @throws EBADF after close; SocketTimeout; TypeError for an `n` that is not a number,
+   *   RangeError for a negative or fractional one; an `Error` with code
    *   `EBUSY` while another `read`/`readline` of this file is in progress
    * @example
    * ```ts
@@ -275,10 +276,13 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    */
   async read(n?: number | null, opts?: WaitOptions | number | null): Promise<T> {
     if (this.#closed) throw this.#closedError('read');
-    if (n !== undefined && n !== null && (!Number.isInteger(n) || n < 0)) {
-      throw new RangeError(
-        `${this.#name}.read: n must be a non-negative integer, got ${String(n)}`,
-      );
+    if (n !== undefined && n !== null) {
+      if (typeof n !== 'number') {
+        throw new TypeError(`${this.#name}.read: n must be a number of bytes, got ${typeof n}`);
+      }
+      if (!Number.isInteger(n) || n < 0) {
+        throw new RangeError(`${this.#name}.read: n must be a non-negative integer, got ${n}`);
+      }
     }
     if (this.#reading) throw this.#busy('read');
     this.#reading = true;

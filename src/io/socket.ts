@@ -94,9 +94,49 @@ function toBytes(data: unknown, where: string): Uint8Array | TypeError {
   return new TypeError(`${where}: data must be a Uint8Array or a string, got ${typeof data}`);
 }
 
+/** Check the options of `new Socket`; returns the type. */
+function checkSocketOptions(options: unknown): 'udp4' | 'udp6' {
+  const where = 'new Socket';
+  const form = "{ type: 'udp4' } or { type: 'udp6' }";
+  if (
+    options !== undefined &&
+    options !== null &&
+    (typeof options !== 'object' || Array.isArray(options))
+  ) {
+    throw new TypeError(
+      `${where}: options must be ${form} (stream sockets come from createConnection and listen), got ${Array.isArray(options) ? 'an array' : typeof options}`,
+    );
+  }
+  if (options === undefined || options === null) return 'udp4';
+  for (const key of Object.keys(options)) {
+    if (key !== 'type') {
+      throw new TypeError(`${where}: the only option is type (${form}), got ${key}`);
+    }
+  }
+  const type = (options as SocketOptions).type;
+  if (type === undefined) return 'udp4';
+  if (typeof type !== 'string') {
+    throw new TypeError(
+      `${where}: type must be the string 'udp4' or 'udp6', got ${type === null ? 'null' : typeof type}`,
+    );
+  }
+  if (type !== 'udp4' && type !== 'udp6') {
+    throw new RangeError(
+      `${where}: type must be 'udp4' or 'udp6' (stream sockets come from createConnection and listen), got ${JSON.stringify(type)}`,
+    );
+  }
+  return type;
+}
+
+/** Check a byte count: TypeError for a value that is not a number, RangeError for a bad number. */
 function checkSize(n: unknown, where: string): Error | null {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    return new RangeError(`${where}: size must be a non-negative integer, got ${String(n)}`);
+  if (typeof n !== 'number') {
+    return new TypeError(
+      `${where}: size must be a number of bytes, got ${n === null ? 'null' : typeof n}`,
+    );
+  }
+  if (!Number.isInteger(n) || n < 0) {
+    return new RangeError(`${where}: size must be a non-negative integer, got ${n}`);
   }
   return null;
 }
@@ -184,18 +224,17 @@ export class Socket {
   }
 
   /**
-   * A new UDP socket (unbound until `bind()` or its first `sendto()`).
+   * A new UDP socket (unbound until `bind()` or its first `sendto()`). gevent's
+   * `socket(AF_INET6, SOCK_DGRAM)` is `new Socket({ type: 'udp6' })`; stream sockets come from
+   * `createConnection` and `listen`. Never switches.
    * @param options `type`: `'udp4'` (default) or `'udp6'`
-   * @throws TypeError for another type
+   * @throws TypeError for options that are not an object (gevent's numeric `family, type`
+   *   arguments among them), an option other than `type` or a `type` that is not a string;
+   *   RangeError for a type other than `'udp4'` and `'udp6'`
    */
   constructor(options?: SocketOptions) {
-    const type = options?.type ?? 'udp4';
     if ((options as { [kAdopt]?: boolean } | undefined)?.[kAdopt] === true) return;
-    if (type !== 'udp4' && type !== 'udp6') {
-      throw new TypeError(
-        `new Socket: type must be 'udp4' or 'udp6' (stream sockets come from createConnection and listen), got ${String(type)}`,
-      );
-    }
+    const type = checkSocketOptions(options);
     this.#bits = TYPES.indexOf(type);
     const udp = new DatagramIO(dgram.createSocket(type));
     this.#io = udp;
@@ -260,7 +299,8 @@ export class Socket {
    * @param n the most bytes to return (default 65536)
    * @param opts `{timeout, signal}` or a timeout in ms
    * @returns the bytes
-   * @throws EBADF after `close()`; the socket's error (ECONNRESET …); SocketTimeout
+   * @throws EBADF after `close()`; the socket's error (ECONNRESET …); SocketTimeout; TypeError
+   *   for an `n` that is not a number, RangeError for a negative or fractional one (rejects)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -728,7 +768,7 @@ export class Socket {
   /**
    * Set the timeout (ms) of every later wait of this socket that has no `timeout` option of
    * its own; `null` waits forever. Expiry rejects with `SocketTimeout`. Never switches.
-   * @throws RangeError for a negative or NaN value
+   * @throws TypeError for a value that is not a number or null; RangeError for a negative or NaN one
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -751,10 +791,17 @@ export class Socket {
    * Follows Python's `socket.settimeout` (milliseconds, not seconds).
    */
   settimeout(ms: number | null): void {
-    if (ms !== null && ms !== undefined && (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0)) {
-      throw new RangeError(
-        `Socket.settimeout: timeout must be a non-negative number of ms or null, got ${String(ms)}`,
-      );
+    if (ms !== null && ms !== undefined) {
+      if (typeof ms !== 'number') {
+        throw new TypeError(
+          `Socket.settimeout: timeout must be a number of ms or null, got ${typeof ms}`,
+        );
+      }
+      if (Number.isNaN(ms) || ms < 0) {
+        throw new RangeError(
+          `Socket.settimeout: timeout must be a non-negative number of ms or null, got ${ms}`,
+        );
+      }
     }
     if (ms === null || ms === undefined) {
       this.#bits &= ~TIMED;

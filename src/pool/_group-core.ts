@@ -527,9 +527,11 @@ export class GroupCore {
    * Kill `g` if it is a member not already being killed; with `block` (default) wait for it to
    * die, up to `timeout`.
    *
-   * With `block` a switch point (kill and `Timeout` of the caller land there).
+   * With `block` a switch point (kill and `Timeout` of the caller land there). A greenlet that
+   * is not a member is left alone (as gevent); a `g` that is not a greenlet at all rejects, as
+   * `killAll` does.
    * @param options - `{exception = GreenletExit, block = true, timeout, signal}`
-   * @throws TypeError for a bad `exception` or options (rejects)
+   * @throws TypeError for a `g` that is not a `Greenlet`, a bad `exception` or options (rejects)
    * @example
    * ```ts
    * import { sleep } from 'verdant';
@@ -541,6 +543,13 @@ export class GroupCore {
    * ```
    */
   killone(g: Greenlet, options?: KillOptions): Promise<void> {
+    if (!(g instanceof Greenlet)) {
+      return Promise.reject(
+        new TypeError(
+          `Cannot kill in a ${this._where} what is not a Greenlet: it is ${describe(g)}`,
+        ),
+      );
+    }
     const o = readKillOptions(options, `${this._where}.killone`);
     if (o.error !== NONE) return rejectWait(o.error);
     if (this.#dying.has(g) || !this.#members.has(g)) return RESOLVED_VOID;

@@ -100,10 +100,16 @@ export class ThreadPool {
   /**
    * Make a pool; no worker starts until the first task.
    * @param size - the number of workers, an integer ≥ 1
-   * @throws RangeError when `size` is not an integer ≥ 1 (unlike `Pool(0)`)
+   * @throws TypeError when `size` is not a number; RangeError when it is not an integer ≥ 1
+   *   (unlike `Pool(0)`)
    */
   constructor(size: number) {
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
+    if (typeof size !== 'number') {
+      throw new TypeError(
+        `Cannot make a ThreadPool of this size: size must be a number of workers, got ${size === null ? 'null' : typeof size}`,
+      );
+    }
+    if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(
         `Cannot make a ThreadPool of this size: size must be an integer >= 1, got ${format('%o', size)}`,
       );

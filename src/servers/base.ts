@@ -94,7 +94,8 @@ export interface StopOptions {
 
 /**
  * The `timeout` of `stop(opts)` (ms; default 1000); throws TypeError for options that are neither
- * an object nor a number, RangeError for a bad timeout. @internal
+ * an object nor a number and for a timeout that is not a number, RangeError for a negative or
+ * NaN one. @internal
  */
 export function readStopTimeout(opts: unknown, where: string): number {
   if (opts !== undefined && opts !== null && typeof opts !== 'number' && typeof opts !== 'object') {
@@ -104,10 +105,13 @@ export function readStopTimeout(opts: unknown, where: string): number {
   }
   const timeout =
     typeof opts === 'number' ? opts : ((opts as StopOptions | null | undefined)?.timeout ?? 1000);
-  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-    throw new RangeError(
-      `${where}: timeout must be a non-negative number of ms, got ${String(timeout)}`,
+  if (typeof timeout !== 'number') {
+    throw new TypeError(
+      `${where}: timeout must be a number of ms, got ${timeout === null ? 'null' : typeof timeout}`,
     );
+  }
+  if (Number.isNaN(timeout) || timeout < 0) {
+    throw new RangeError(`${where}: timeout must be a non-negative number of ms, got ${timeout}`);
   }
   return timeout;
 }
@@ -281,8 +285,8 @@ export abstract class BaseServer {
    * Graceful stop: close the listener at once, let live handlers finish for `timeout` ms
    * (default 1000), then kill the rest (their `finally` blocks run); resolves when every
    * handler has ended. A switch point.
-   * @throws RangeError for a negative or NaN timeout, TypeError for options that are neither an
-   *   object nor a number (rejects)
+   * @throws RangeError for a negative or NaN timeout, TypeError for a timeout that is not a
+   *   number or options that are neither an object nor a number (rejects)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';

@@ -123,7 +123,8 @@ function watch(worker: Worker, what: 'serving' | 'exit'): Promise<number | null>
  * A switch point in both. Call it at the top level of the script the workers run.
  * @param serve - starts and returns the worker's `HttpServer` (started)
  * @param options - `{workers, stopTimeout}`
- * @throws RangeError for a bad `workers` or `stopTimeout` (rejects); an Error when a worker dies before serving
+ * @throws TypeError for a `workers` or `stopTimeout` that is not a number, RangeError for a
+ *   bad number (rejects); an Error when a worker dies before serving
  * @example
  * ```ts
  * import { HttpServer, runCluster } from 'verdant/http';
@@ -150,15 +151,21 @@ export async function runCluster(
   serve: () => Promise<HttpServer>,
   options: ClusterOptions = {},
 ): Promise<ClusterHandle | null> {
-  const n = options.workers ?? (await import('node:os')).availableParallelism();
-  if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`runCluster: workers must be a positive integer, got ${String(n)}`);
+  const n: unknown = options.workers ?? (await import('node:os')).availableParallelism();
+  if (typeof n !== 'number') {
+    throw new TypeError(`runCluster: workers must be a number of processes, got ${typeof n}`);
   }
-  const stopTimeout = options.stopTimeout ?? 1000;
-  if (typeof stopTimeout !== 'number' || !(stopTimeout >= 0)) {
-    throw new RangeError(
-      `runCluster: stopTimeout must be a number of ms >= 0, got ${String(stopTimeout)}`,
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`runCluster: workers must be a positive integer, got ${n}`);
+  }
+  const stopTimeout: unknown = options.stopTimeout ?? 1000;
+  if (typeof stopTimeout !== 'number') {
+    throw new TypeError(
+      `runCluster: stopTimeout must be a number of ms, got ${typeof stopTimeout}`,
     );
+  }
+  if (!(stopTimeout >= 0)) {
+    throw new RangeError(`runCluster: stopTimeout must be a number of ms >= 0, got ${stopTimeout}`);
   }
   if (!cluster.isPrimary) {
     const server = await serve();

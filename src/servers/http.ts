@@ -140,20 +140,31 @@ export interface HttpServerOptions {
   key?: string | Buffer;
   /** TLS certificate chain (PEM). */
   cert?: string | Buffer;
-  /** Time to receive a request's head, ms (node:http's `headersTimeout`, default 60000). */
+  /**
+   * Time to receive a request's head, ms (node:http's `headersTimeout`, default 60000): an
+   * integer up to 2^31 - 1, at most `requestTimeout`; 0 or `Infinity`: no limit of its own (the
+   * `requestTimeout` still applies).
+   */
   headersTimeout?: number;
-  /** Time to receive a whole request, ms (node:http's `requestTimeout`, default 300000; 0 = none). */
+  /**
+   * Time to receive a whole request, ms (node:http's `requestTimeout`, default 300000, or the
+   * `headersTimeout` if longer): an integer up to 2^31 - 1; 0 or `Infinity`: no limit.
+   */
   requestTimeout?: number;
-  /** How long an idle keep-alive connection stays open, ms (default 5000). */
+  /**
+   * How long an idle keep-alive connection stays open, ms (default 5000): an integer up to
+   * 2^31 - 1; 0 or `Infinity`: no limit.
+   */
   keepAliveTimeout?: number;
   /**
-   * Largest request head in bytes (node:http's `maxHeaderSize`, default 16384). Larger: 431, or
-   * 414 when the request line alone is larger.
+   * Largest request head in bytes, a positive integer (node:http's `maxHeaderSize`, default
+   * 16384). Larger: 431, or 414 when the request line alone is larger.
    */
   maxHeaderSize?: number;
   /**
    * A request body the Fetch app left unread larger than this (bytes, default 65536, or of unknown
    * length) makes the connection close after the response instead of reading it to the end.
+   * `Infinity`: always read the rest.
    */
   maxDiscard?: number;
   /**
@@ -249,12 +260,39 @@ function describe(x: unknown): string {
   return typeof x === 'string' ? JSON.stringify(x) : typeof x;
 }
 
+/**
+ * 2^31 - 1: the longest interval a Node timer keeps (node:http sets `keepAliveTimeout` on the
+ * socket's timer, and a longer one fires after 1 ms).
+ */
+const MAX_TIMER_MS = 2147483647;
+
+/**
+ * A node:http timeout option (ms) as node:http takes it: `undefined` for none given, 0 for no
+ * limit (given as 0 or `Infinity`). TypeError for a value that is not a number, RangeError for a
+ * negative, NaN or fractional one or one longer than a Node timer can wait.
+ */
 function readMs(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
+  if (typeof v !== 'number') {
+    throw new TypeError(`HttpServer: ${name} must be a number of ms, got ${typeof v}`);
+  }
+  if (v === Number.POSITIVE_INFINITY) return 0;
+  if (!Number.isInteger(v) || v < 0 || v > MAX_TIMER_MS) {
     throw new RangeError(
-      `HttpServer: ${name} must be a number of milliseconds >= 0, got ${String(v)}`,
+      `HttpServer: ${name} must be an integer number of ms from 0 to ${MAX_TIMER_MS} (0 or Infinity: no limit), got ${v}`,
     );
+  }
+  return v;
+}
+
+/** A byte-count option: TypeError for a value that is not a number, RangeError below `min`. */
+function readBytes(v: unknown, name: string, min: number, what: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number') {
+    throw new TypeError(`HttpServer: ${name} must be a number of bytes, got ${typeof v}`);
+  }
+  if (!(v >= min) || (v !== Number.POSITIVE_INFINITY && !Number.isInteger(v))) {
+    throw new RangeError(`HttpServer: ${name} must be ${what}, got ${v}`);
   }
   return v;
 }
@@ -643,31 +681,50 @@ export class HttpServer extends BaseServer {
       );
     }
     this.log = log;
-    const maxDiscard = options.maxDiscard ?? 65536;
-    if (typeof maxDiscard !== 'number' || !(maxDiscard >= 0)) {
+    this.#maxDiscard =
+      readBytes(
+        options.maxDiscard,
+        'maxDiscard',
+        0,
+        'an integer number of bytes >= 0 (Infinity: always read the rest)',
+      ) ?? 65536;
+    const maxHeaderSize = readBytes(
+      options.maxHeaderSize,
+      'maxHeaderSize',
+      1,
+      'a positive integer number of bytes',
+    );
+    if (maxHeaderSize === Number.POSITIVE_INFINITY) {
       throw new RangeError(
-        `HttpServer: maxDiscard must be a number of bytes >= 0, got ${String(maxDiscard)}`,
+        'HttpServer: maxHeaderSize must be a positive integer number of bytes, got Infinity',
       );
     }
-    this.#maxDiscard = maxDiscard;
     const serverOpts: Record<string, unknown> = {};
     const h = readMs(options.headersTimeout, 'headersTimeout');
     const r = readMs(options.requestTimeout, 'requestTimeout');
     const k = readMs(options.keepAliveTimeout, 'keepAliveTimeout');
+    if (h !== undefined && r !== undefined && h > 0 && r > 0 && h > r) {
+      throw new RangeError(
+        `HttpServer: headersTimeout must be at most requestTimeout (the head is part of the request), got headersTimeout ${h} and requestTimeout ${r}`,
+      );
+    }
     if (h !== undefined) serverOpts.headersTimeout = h;
     if (r !== undefined) serverOpts.requestTimeout = r;
     if (h !== undefined && r === undefined) serverOpts.requestTimeout = Math.max(h, 300000);
     if (k !== undefined) serverOpts.keepAliveTimeout = k;
     // node:http enforces headersTimeout/requestTimeout on a timer (30 s by default): check
     // often enough that a short timeout is kept.
-    const shortest = Math.min(h ?? 60000, r === undefined || r === 0 ? 60000 : r);
+    const shortest = Math.min(
+      h === undefined || h === 0 ? 60000 : h,
+      r === undefined || r === 0 ? 60000 : r,
+    );
     if (shortest < 60000) {
       serverOpts.connectionsCheckingInterval = Math.max(
         50,
         Math.min(30000, Math.floor(shortest / 2)),
       );
     }
-    if (options.maxHeaderSize !== undefined) serverOpts.maxHeaderSize = options.maxHeaderSize;
+    if (maxHeaderSize !== undefined) serverOpts.maxHeaderSize = maxHeaderSize;
     this.#tls = options.key !== undefined || options.cert !== undefined;
     if (this.#tls) {
       if (options.key === undefined || options.cert === undefined) {
@@ -840,8 +897,8 @@ export class HttpServer extends BaseServer {
    * what still runs and drop every connection. A switch point; a kill of the caller there ends
    * its wait (the stop goes on).
    * @returns once every request greenlet has ended and every connection is closed
-   * @throws RangeError for a bad `timeout`, TypeError for options that are neither an object nor a
-   *   number (rejects)
+   * @throws RangeError for a negative or NaN `timeout`, TypeError for a `timeout` that is not a
+   *   number or options that are neither an object nor a number (rejects)
    */
   override async stop(options?: StopOptions | number | null): Promise<void> {
     const timeout = readStopTimeout(options, 'HttpServer.stop');

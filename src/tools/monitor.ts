@@ -69,7 +69,8 @@ function writeReport(frames: string): void {
  * is watching. It never keeps the program alive.
  * @param opts - `maxBlockingTime` in ms (default 100)
  * @returns the monitor, with `stop()`
- * @throws RangeError (as a rejection) when `maxBlockingTime` is not a positive number
+ * @throws TypeError (as a rejection) when `maxBlockingTime` is not a number, RangeError when it
+ *   is not a positive finite one
  * @example
  * ```ts
  * import { startMonitor } from 'verdant/util';
@@ -81,12 +82,13 @@ function writeReport(frames: string): void {
  * Source: gevent's monitor thread and `max_blocking_time` (seconds there, ms here).
  */
 export async function startMonitor(opts: MonitorOptions = {}): Promise<Monitor> {
-  const maxBlockingTime = opts?.maxBlockingTime ?? 100;
-  if (
-    typeof maxBlockingTime !== 'number' ||
-    !(maxBlockingTime > 0) ||
-    !Number.isFinite(maxBlockingTime)
-  ) {
+  const maxBlockingTime: unknown = opts?.maxBlockingTime ?? 100;
+  if (typeof maxBlockingTime !== 'number') {
+    throw new TypeError(
+      `Cannot start a monitor: maxBlockingTime must be a number of ms, got ${typeof maxBlockingTime}`,
+    );
+  }
+  if (!(maxBlockingTime > 0) || !Number.isFinite(maxBlockingTime)) {
     throw new RangeError(
       `Cannot start a monitor: maxBlockingTime must be a positive number of ms, got ${String(maxBlockingTime)}`,
     );

@@ -170,6 +170,10 @@ test('joinAll() rejects bad arguments without throwing', async () => {
     await assertRejectsNoThrow(() => joinAll([g], { timeout: -1 }), RangeError);
     await assertRejectsNoThrow(() => joinAll([g], { count: -1 }), RangeError);
     await assertRejectsNoThrow(() => joinAll([g], { count: Number.NaN }), RangeError);
+    await assertRejectsNoThrow(() => joinAll([g], { count: '1' as never }), {
+      name: 'TypeError',
+      message: 'joinAll: count must be a number, got string',
+    });
   });
 });
 
@@ -359,6 +363,10 @@ test('wait() rejects bad arguments without throwing', async () => {
     await assertRejectsNoThrow(() => wait([null] as never), TypeError);
     await assertRejectsNoThrow(() => wait([g], { timeout: -1 }), RangeError);
     await assertRejectsNoThrow(() => wait([g], { count: -2 }), RangeError);
+    await assertRejectsNoThrow(() => wait([g], { count: '1' as never }), {
+      name: 'TypeError',
+      message: 'wait: count must be a number, got string',
+    });
     await assertRejectsNoThrow(() => wait({ timeout: Number.NaN }), RangeError);
     const ac = new AbortController();
     ac.abort(new ExpectedError('pre'));

@@ -42,7 +42,14 @@ describe('dns', () => {
     await assert.rejects(getaddrinfo('', 80), /host must be a non-empty string/);
     await assert.rejects(getaddrinfo(42 as never), TypeError);
     await assert.rejects(getaddrinfo('localhost', 70000), RangeError);
-    await assert.rejects(getaddrinfo('localhost', 0, { family: 5 as never }), RangeError);
+    await assert.rejects(getaddrinfo('localhost', 0, { family: 5 as never }), {
+      name: 'RangeError',
+      message: 'getaddrinfo: family must be 0, 4 or 6, got 5',
+    });
+    await assert.rejects(getaddrinfo('localhost', 0, { family: '4' as never }), {
+      name: 'TypeError',
+      message: 'getaddrinfo: family must be the number 0, 4 or 6, got string',
+    });
     await assert.rejects(gethostbyaddr('not an address'), TypeError);
     await assert.rejects(gethostbyname('localhost', { timeout: -1 }), RangeError);
   });

@@ -108,11 +108,15 @@ describe('makefile', () => {
     }
   });
 
-  test('bad input: read(n) with a negative n and write of a number reject', async () => {
+  test('bad input: read(n) with a negative n (RangeError), an n that is not a number (TypeError) and write of a number reject', async () => {
     const p = await tcp.pair();
     try {
       const f = p.server.makefile();
       await assert.rejects(f.read(-1), RangeError);
+      await assert.rejects(f.read('4' as never), {
+        name: 'TypeError',
+        message: /read: n must be a number of bytes, got string$/,
+      });
       await assert.rejects(f.write(5 as never), TypeError);
       f.close();
     } finally {

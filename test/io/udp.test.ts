@@ -100,8 +100,11 @@ describe('UDP sockets', () => {
     }
   });
 
-  test('bad input: a stream type throws TypeError; bad ports reject with RangeError', async () => {
-    assert.throws(() => new Socket({ type: 'tcp' as never }), /type must be 'udp4' or 'udp6'/);
+  test('bad input: a stream type throws RangeError; bad ports reject with RangeError', async () => {
+    assert.throws(() => new Socket({ type: 'tcp' as never }), {
+      name: 'RangeError',
+      message: /type must be 'udp4' or 'udp6'/,
+    });
     const s = new Socket();
     await assert.rejects(s.sendto('x', ['127.0.0.1', 99999]), RangeError);
     await assert.rejects(s.bind(['127.0.0.1', -1]), RangeError);

@@ -296,6 +296,28 @@ describe('Group (test__greenletset.py)', () => {
       assert.equal(now(), 30);
     }));
 
+  test('killone() of something that is not a greenlet rejects with TypeError (as killAll), on a Group and a Pool', () =>
+    runVirtual(async () => {
+      const member = spawn(sleep, 100);
+      for (const [s, name] of [
+        [new Group([member]), 'Group'],
+        [new Pool(2), 'Pool'],
+      ] as const) {
+        for (const [bad, got] of [
+          [5, 'number'],
+          [null, 'null'],
+          [{ kill() {} }, 'object'],
+        ] as const) {
+          await assertRejectsNoThrow(() => s.killone(bad as never), {
+            name: 'TypeError',
+            message: `Cannot kill in a ${name} what is not a Greenlet: it is ${got}`,
+          });
+        }
+      }
+      assert.equal(member.dead, false, 'a rejected killone kills nothing');
+      await member.kill();
+    }));
+
   test('new Group(greenlets) tracks them; non-greenlets are rejected', () =>
     runVirtual(async () => {
       const a = spawn(sleep, 10);

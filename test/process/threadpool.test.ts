@@ -31,11 +31,19 @@ after(async () => {
 });
 
 describe('ThreadPool', () => {
-  test('size must be an integer >= 1: 0, negative, fractional or not a number throw RangeError', () => {
-    for (const bad of [0, -1, 1.5, Number.NaN, '2', undefined]) {
+  test('size must be an integer >= 1: 0, negative or fractional throw RangeError, not a number TypeError', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
       assert.throws(() => new ThreadPool(bad as never), RangeError);
     }
     assert.throws(() => new ThreadPool(0), /size must be an integer >= 1, got 0/);
+    for (const bad of ['2', undefined, null]) {
+      assert.throws(
+        () => new ThreadPool(bad as never),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          /size must be a number of workers, got (string|undefined|null)$/.test(e.message),
+      );
+    }
     assert.equal(new ThreadPool(3).size, 3);
   });
 

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runCluster } from '../../src/servers/cluster.js';
 
 const APP = fileURLToPath(new URL('./_cluster/app.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'verdant-cluster-'));
@@ -171,6 +172,26 @@ async function load(
 }
 
 describe('runCluster (real worker processes on one port)', () => {
+  test('bad options reject before any fork: TypeError when not a number, RangeError for a bad number', async () => {
+    const serve = (): never => assert.fail('serve must not run');
+    await assert.rejects(runCluster(serve, { workers: '2' as never }), {
+      name: 'TypeError',
+      message: 'runCluster: workers must be a number of processes, got string',
+    });
+    await assert.rejects(runCluster(serve, { workers: 0 }), {
+      name: 'RangeError',
+      message: 'runCluster: workers must be a positive integer, got 0',
+    });
+    await assert.rejects(runCluster(serve, { workers: 1, stopTimeout: '5' as never }), {
+      name: 'TypeError',
+      message: 'runCluster: stopTimeout must be a number of ms, got string',
+    });
+    await assert.rejects(runCluster(serve, { workers: 1, stopTimeout: -1 }), {
+      name: 'RangeError',
+      message: 'runCluster: stopTimeout must be a number of ms >= 0, got -1',
+    });
+  });
+
   test('a graceful stop of every worker under load loses no in-flight request, then the port closes', async () => {
     const primary = new Primary('stop', 2);
     try {

@@ -17,6 +17,7 @@ import {
   Local,
   Pool,
   sleep,
+  Timeout,
   until,
 } from '../../src/index.js';
 import { formatLogLine, HttpServer } from '../../src/servers/http.js';
@@ -704,4 +705,118 @@ test('bad arguments throw TypeError/RangeError saying what was wrong', async () 
   await assert.rejects(a.stop({ timeout: Number.NaN }), RangeError);
   assert.equal(a.started, true, 'a rejected stop() stops nothing');
   await a.stop();
+});
+
+test('option checks: a value of the wrong type is a TypeError, a number out of range a RangeError saying what is accepted', () => {
+  const make = (opts: object) => () =>
+    new HttpServer(['127.0.0.1', 0], () => new Response(''), { log: null, ...opts });
+  for (const name of ['headersTimeout', 'requestTimeout', 'keepAliveTimeout']) {
+    assert.throws(make({ [name]: '5' }), {
+      name: 'TypeError',
+      message: `HttpServer: ${name} must be a number of ms, got string`,
+    });
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 31]) {
+      assert.throws(make({ [name]: bad }), {
+        name: 'RangeError',
+        message: `HttpServer: ${name} must be an integer number of ms from 0 to 2147483647 (0 or Infinity: no limit), got ${bad}`,
+      });
+    }
+  }
+  assert.throws(make({ headersTimeout: 2000, requestTimeout: 1000 }), {
+    name: 'RangeError',
+    message:
+      'HttpServer: headersTimeout must be at most requestTimeout (the head is part of the request), got headersTimeout 2000 and requestTimeout 1000',
+  });
+  assert.throws(make({ maxDiscard: 'x' }), {
+    name: 'TypeError',
+    message: 'HttpServer: maxDiscard must be a number of bytes, got string',
+  });
+  assert.throws(make({ maxDiscard: -1 }), {
+    name: 'RangeError',
+    message:
+      'HttpServer: maxDiscard must be an integer number of bytes >= 0 (Infinity: always read the rest), got -1',
+  });
+  assert.throws(make({ maxHeaderSize: '8k' }), {
+    name: 'TypeError',
+    message: 'HttpServer: maxHeaderSize must be a number of bytes, got string',
+  });
+  for (const bad of [0, 1.5, Number.POSITIVE_INFINITY]) {
+    assert.throws(make({ maxHeaderSize: bad }), {
+      name: 'RangeError',
+      message: `HttpServer: maxHeaderSize must be a positive integer number of bytes, got ${bad}`,
+    });
+  }
+});
+
+test('headersTimeout, requestTimeout and keepAliveTimeout take Infinity (and 0) as no limit; a short keepAliveTimeout still closes an idle connection', async () => {
+  const answer = (): Response => new Response('hi');
+  const request = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+  for (const opts of [
+    { headersTimeout: Infinity, requestTimeout: Infinity, keepAliveTimeout: Infinity },
+    { headersTimeout: 0, requestTimeout: 0, keepAliveTimeout: 0 },
+    { headersTimeout: Infinity, keepAliveTimeout: 0 },
+  ]) {
+    const server = await serve(answer, opts);
+    const c = new RawClient(server.serverPort as number);
+    try {
+      c.send(request);
+      assert.match(await c.until(hasFullResponse), /^HTTP\/1\.1 200/);
+      c.take();
+      await sleepReal(150);
+      assert.equal(c.closed, false, `${JSON.stringify(opts)}: the idle connection stays open`);
+      c.send(request);
+      assert.match(await c.until(hasFullResponse), /^HTTP\/1\.1 200/);
+    } finally {
+      c.destroy();
+      await server.stop();
+    }
+  }
+  const server = await serve(answer, { keepAliveTimeout: 50 });
+  const c = new RawClient(server.serverPort as number);
+  try {
+    c.send(request);
+    assert.match(await c.until(hasFullResponse), /^HTTP\/1\.1 200/);
+    await c.untilClosed();
+    assert.equal(c.closed, true, 'keepAliveTimeout 50 closed the idle connection');
+  } finally {
+    c.destroy();
+    await server.stop();
+  }
+});
+
+test('await request.text() is a foreign await: a Timeout lands at the next verdant wait, after the body; until(request.text()) is a verdant wait (README)', async () => {
+  const events: string[] = [];
+  const app = (wrap: boolean) => async (req: Request) => {
+    const t = Timeout.startNew(50);
+    try {
+      const body = wrap ? await until(req.text()) : await req.text();
+      events.push(`read ${body}`);
+      await sleep(0); // the next verdant wait
+      return new Response(body);
+    } catch (e) {
+      if (e !== t) throw e;
+      events.push('timeout');
+      return new Response('too slow', { status: 408 });
+    } finally {
+      t.cancel();
+    }
+  };
+  for (const wrap of [false, true]) {
+    const server = await serve(app(wrap));
+    const c = new RawClient(server.serverPort as number);
+    try {
+      c.send('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab');
+      await sleepReal(300);
+      events.push('rest sent');
+      c.send('cd');
+      assert.match(await c.until(hasFullResponse), /^HTTP\/1\.1 408/);
+      assert.deepEqual(
+        events.splice(0),
+        wrap ? ['timeout', 'rest sent'] : ['rest sent', 'read abcd', 'timeout'],
+      );
+    } finally {
+      c.destroy();
+      await server.stop();
+    }
+  }
 });

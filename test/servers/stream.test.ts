@@ -457,6 +457,10 @@ describe('StreamServer', () => {
     );
     const s = new StreamServer(['127.0.0.1', 0], echo);
     await assert.rejects(s.stop({ timeout: -1 }), RangeError);
+    await assert.rejects(s.stop({ timeout: '5' as never }), {
+      name: 'TypeError',
+      message: 'Server.stop: timeout must be a number of ms, got string',
+    });
     await assert.rejects(s.stop('5' as never), /Server.stop: options must be \{timeout\}/);
   });
 

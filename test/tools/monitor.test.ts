@@ -100,13 +100,21 @@ describe('startMonitor', () => {
     assert.deepEqual(reports, []);
   });
 
-  test('a bad maxBlockingTime rejects with RangeError', async () => {
-    for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, '100']) {
+  test('a bad maxBlockingTime rejects with RangeError, one that is not a number with TypeError', async () => {
+    for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
       await assertRejectsNoThrow(
         () => startMonitor({ maxBlockingTime: bad as never }),
-        /maxBlockingTime must be a positive number of ms/,
+        (e: unknown) =>
+          e instanceof RangeError &&
+          /maxBlockingTime must be a positive number of ms/.test(e.message),
       );
     }
+    await assertRejectsNoThrow(
+      () => startMonitor({ maxBlockingTime: '100' as never }),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        /maxBlockingTime must be a number of ms, got string$/.test(e.message),
+    );
   });
 
   test('a running monitor never keeps the program alive', () => {

@@ -105,8 +105,8 @@ function readTarget(addr: unknown, family: unknown, where: string): Target | Typ
  * @param backlog - the most queued connections (default 50)
  * @param options - `{reusePort, timeout, signal}`
  * @returns the listening `Socket`
- * @throws TypeError for an address that does not fit `family`; RangeError for a bad port or
- *   backlog; EADDRINUSE naming the address (all reject)
+ * @throws TypeError for an address that does not fit `family` or a backlog that is not a
+ *   number; RangeError for a bad port or backlog; EADDRINUSE naming the address (all reject)
  * @example
  * ```ts
  * import { listen } from 'verdant/eventlet';
@@ -124,9 +124,14 @@ export function listen(
   const where = 'eventlet.listen';
   const t = readTarget(addr, family, where);
   if (t instanceof TypeError) return Promise.reject(t);
-  if (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 0) {
+  if (typeof backlog !== 'number') {
     return Promise.reject(
-      new RangeError(`${where}: backlog must be a non-negative integer, got ${String(backlog)}`),
+      new TypeError(`${where}: backlog must be a number of connections, got ${typeof backlog}`),
+    );
+  }
+  if (!Number.isInteger(backlog) || backlog < 0) {
+    return Promise.reject(
+      new RangeError(`${where}: backlog must be a non-negative integer, got ${backlog}`),
     );
   }
   if (options === null || typeof options !== 'object') {
@@ -192,7 +197,8 @@ export function connect(
  * @param handle - called as `handle(client, address)`; may be async
  * @param concurrency - the most handlers running at once (default 1000)
  * @throws TypeError for a `sock` that is not a verdant `Socket` or a `handle` that is not a
- *   function; RangeError for a bad `concurrency`; a handler's error (all reject)
+ *   function or a `concurrency` that is not a number; RangeError for a bad `concurrency`; a
+ *   handler's error (all reject)
  * @example
  * ```ts
  * import { connect, listen, serve, spawn, StopServe } from 'verdant/eventlet';
@@ -221,10 +227,13 @@ export async function serve(sock: Socket, handle: ServeHandler, concurrency = 10
   if (typeof handle !== 'function') {
     throw new TypeError(`${where}: handle must be a function, got ${typeof handle}`);
   }
-  if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError(
-      `${where}: concurrency must be an integer >= 1, got ${String(concurrency)}`,
+  if (typeof concurrency !== 'number') {
+    throw new TypeError(
+      `${where}: concurrency must be a number of handlers, got ${typeof concurrency}`,
     );
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`${where}: concurrency must be an integer >= 1, got ${concurrency}`);
   }
   const pool = new GreenPool(concurrency);
   const stop = new AbortController();

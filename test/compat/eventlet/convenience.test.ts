@@ -99,10 +99,14 @@ describe('eventlet listen and connect', () => {
       () => listen(['127.0.0.1', 0], 'AF_UNIX'),
       /an AF_UNIX address must be a path string, got object/,
     );
-    await assertRejectsNoThrow(
-      () => listen(['127.0.0.1', 0], 'AF_INET', -1),
-      /backlog must be a non-negative integer, got -1/,
-    );
+    await assertRejectsNoThrow(() => listen(['127.0.0.1', 0], 'AF_INET', -1), {
+      name: 'RangeError',
+      message: /backlog must be a non-negative integer, got -1/,
+    });
+    await assertRejectsNoThrow(() => listen(['127.0.0.1', 0], 'AF_INET', '5' as never), {
+      name: 'TypeError',
+      message: 'eventlet.listen: backlog must be a number of connections, got string',
+    });
     await assertRejectsNoThrow(
       () => connect(['127.0.0.1', 1], 'AF_INET', ['127.0.0.1', 0] as unknown as null),
       /eventlet\.connect: binding the local address is not supported/,
@@ -116,10 +120,14 @@ describe('eventlet listen and connect', () => {
         () => serve(l, 'x' as unknown as () => void),
         /handle must be a function, got string/,
       );
-      await assertRejectsNoThrow(
-        () => serve(l, () => undefined, 0),
-        /concurrency must be an integer >= 1, got 0/,
-      );
+      await assertRejectsNoThrow(() => serve(l, () => undefined, 0), {
+        name: 'RangeError',
+        message: /concurrency must be an integer >= 1, got 0/,
+      });
+      await assertRejectsNoThrow(() => serve(l, () => undefined, '10' as never), {
+        name: 'TypeError',
+        message: 'eventlet.serve: concurrency must be a number of handlers, got string',
+      });
     });
   });
 
