@@ -349,20 +349,6 @@ export class Greenlet<T = unknown> extends Fiber {
   }
 
   /**
-   * {@link Greenlet.start} from a Node callback of the loop, where no greenlet's code runs (a
-   * server's `'request'` event): when the hub has nothing ready and nobody holds the turn, the
-   * greenlet begins at once, in that callback, instead of through a drain job (as Node runs a
-   * request handler inside the event); otherwise as `start()`.
-   * @internal
-   */
-  _startNow(): void {
-    if ((this.#state & PHASE) !== ST_NEW) return;
-    Greenlet.#schedule(this);
-    const hub = getHub();
-    if (!hub.runNow(Greenlet.#begin, this)) hub.schedule(Greenlet.#begin, this);
-  }
-
-  /**
    * Schedule the greenlet to run `ms` milliseconds from now (hub clock). A no-op when already
    * started. Never switches.
    * @throws TypeError/RangeError for a bad `ms`.

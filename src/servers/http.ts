@@ -1033,9 +1033,7 @@ export class HttpServer extends BaseServer {
     // for every request (#onDone leaves the pool first, so a request waiting for a slot gets the
     // one this request frees): no link object per request.
     this.pool._admitEntry(g, this.#doneEntry);
-    // From the 'request' event with the hub free, the handler begins in it, as Node runs its
-    // own handlers (one drain job less per request); from the hub (a slot freed), in turn.
-    g._startNow();
+    g.start();
   }
 
   readonly #onDone = (greenlet: Greenlet): void => {
