@@ -1,6 +1,6 @@
 /**
  * The demo server (`npm start`): every HTTP and WebSocket example on one `HttpServer`, at
- * http://127.0.0.1:8080/ (the `PORT` environment variable changes the port), with an index page
+ * http://localhost:8080/ (the `PORT` environment variable changes the port), with an index page
  * linking each. It listens on 127.0.0.1 only. Ctrl-C stops it gracefully (`stop({timeout})`).
  *
  * Each example is mounted under a path prefix; the request it sees has the prefix removed (and
@@ -155,7 +155,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(1);
   }
   const { server, stop } = started;
-  console.log(`verdant demo server: http://127.0.0.1:${server.serverPort}/ (Ctrl-C stops it)`);
+  console.log(
+    `verdant demo server: http://localhost:${server.serverPort}/ (on 127.0.0.1; Ctrl-C stops it)`,
+  );
   const onSignal = async (): Promise<void> => {
     console.log('stopping…');
     await stop();
