@@ -130,9 +130,9 @@ test('npm start as a process: prints its URL, serves, SIGTERM stops it; a taken 
     return { child, exited, out: () => out };
   };
   const first = run(0);
-  for (let i = 0; i < 400 && !/127\.0\.0\.1:(\d+)\//.test(first.out()); i++)
+  for (let i = 0; i < 400 && !/http:\/\/localhost:(\d+)\//.test(first.out()); i++)
     await new Promise((r) => setTimeout(r, 25));
-  const port = Number(/127\.0\.0\.1:(\d+)\//.exec(first.out())?.[1]);
+  const port = Number(/http:\/\/localhost:(\d+)\//.exec(first.out())?.[1]);
   assert.ok(port > 0, first.out());
   assert.equal(await (await fetch(`http://127.0.0.1:${port}/hello/`)).text(), '<b>hello world</b>');
   const second = run(port);
