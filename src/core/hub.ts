@@ -13,6 +13,10 @@
  *   drains the FIFO at the end of that promise job (`releaseAtJobEnd`). A `release()` that finds
  *   the FIFO empty and no idle callback waiting schedules no drain at all (a server's receive
  *   loop parks once per message: that empty job was a promise and a microtask per message).
+ *   A wait woken from a Node I/O callback while the FIFO is empty and nobody holds the turn
+ *   resumes in that callback (`runNow`, from `Waiter.wakeNow`): it would have been first anyway
+ *   (tests: test/io/stream.conformance.ts "a kill requested from the data event…",
+ *   test/servers/websocket.test.ts "for await is a cancel point…").
  * - A callback returns `true` when it handed the turn to a greenlet (it resolved the promise a
  *   greenlet awaits). The drain then stops: no other greenlet is resumed until that one waits on
  *   verdant again (`Waiter.start` calls {@link Hub.release}), dies, or is found stuck in a foreign
