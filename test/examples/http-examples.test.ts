@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { spawn as spawnChild } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { format } from 'node:util';
 import { startDemo } from '../../examples/demo-server.js';
 import { main as streaming } from '../../examples/http-streaming.js';
 import { rewrite, main as webproxy } from '../../examples/webproxy.js';
@@ -13,20 +12,9 @@ import { main as echo } from '../../examples/websocket-echo.js';
 import { main as hello } from '../../examples/wsgiserver.js';
 import { main as helloSsl } from '../../examples/wsgiserver-ssl.js';
 import { connect } from '../../src/servers/websocket.js';
+import { captureReal } from './_real.js';
 
-async function lines(main: () => Promise<void>): Promise<string[]> {
-  const out: string[] = [];
-  const log = console.log;
-  console.log = (...args: unknown[]) => {
-    out.push(...format(...args).split('\n'));
-  };
-  try {
-    await main();
-  } finally {
-    console.log = log;
-  }
-  return out;
-}
+const lines = captureReal;
 
 test('wsgiserver: hello world and a 404', async () => {
   assert.deepEqual(await lines(hello), [

@@ -3,23 +3,13 @@
 // the oldest and never waits, and a listener that comes later gets those items, then live ones.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { format } from 'node:util';
 import { createApp, main } from '../../examples/long-polling.js';
 import { getHub, sleep } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/virtual.js';
+import { captureReal } from './_real.js';
 
 test('main() prints one JSON line per item of the queue', async () => {
-  const out: string[] = [];
-  const log = console.log;
-  console.log = (...args: unknown[]) => {
-    out.push(...format(...args).split('\n'));
-  };
-  try {
-    await main();
-  } finally {
-    console.log = log;
-  }
-  assert.deepEqual(out, Array(3).fill('line: "Hello World"'));
+  assert.deepEqual(await captureReal(main), Array(3).fill('line: "Hello World"'));
 });
 
 test('with nobody listening the queue stays at backlog items: the producer drops the oldest and goes on', async () => {

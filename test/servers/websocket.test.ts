@@ -40,6 +40,45 @@ function sendsOneTwo(go: Event, sent: Event | null = null): Promise<HttpServer> 
   });
 }
 
+/**
+ * A server that sends 'one' then 'two' once `go` is set (`sent` after), and a client connected
+ * to it whose socket is paused: both frames reach the client in one read.
+ */
+async function pausedOneTwo(): Promise<{
+  go: Event;
+  sent: Event;
+  server: HttpServer;
+  ws: WebSocket;
+}> {
+  const go = new Event();
+  const sent = new Event();
+  const server = await sendsOneTwo(go, sent);
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  ws.raw.pause();
+  return { go, sent, server, ws };
+}
+
+/**
+ * With `ws` paused: let the server send its two frames (`go`, then `sent`), so both reach the
+ * client in one read, then resume `ws` with a listener that kills `g` from the second
+ * message's event (right after the socket woke that message's receiver).
+ */
+async function killAtSecondMessage(
+  ws: WebSocket,
+  g: Greenlet,
+  go: Event,
+  sent: Event,
+): Promise<void> {
+  go.set();
+  assert.ok(await sent.wait({ timeout: 2000 }));
+  await sleep(20);
+  let n = 0;
+  ws.raw.on('message', () => {
+    if (++n === 2) void g.kill({ block: false });
+  });
+  ws.raw.resume();
+}
+
 test('an upgraded connection runs handler(ws, request) in its own greenlet; plain HTTP still works', async () => {
   let inGreenlet = false;
   let path = '';
@@ -120,13 +159,8 @@ test('a killed receive() loses no message: a woken receiver killed before it res
 });
 
 test('for await is a cancel point that loses no message: a woken next() killed before it resumes hands it back', async () => {
-  const go = new Event();
-  const sent = new Event();
-  const server = await sendsOneTwo(go, sent);
-  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  const { go, sent, server, ws } = await pausedOneTwo();
   try {
-    // Both frames reach the client in one read: its socket is paused until they are in.
-    ws.raw.pause();
     const got1: unknown[] = [];
     const got2: unknown[] = [];
     let fin2 = false;
@@ -140,16 +174,9 @@ test('for await is a cancel point that loses no message: a woken next() killed b
         fin2 = true;
       }
     });
-    go.set();
-    assert.ok(await sent.wait({ timeout: 2000 }));
-    await sleep(20);
-    let n = 0;
     // 'one' resumes g1 at once (the hub was free); 'two' wakes g2's next() through the hub's
-    // queue (g1 holds the turn): this runs then, before the hub resumes g2.
-    ws.raw.on('message', () => {
-      if (++n === 2) void g2.kill({ block: false });
-    });
-    ws.raw.resume();
+    // queue (g1 holds the turn): the kill comes then, before the hub resumes g2.
+    await killAtSecondMessage(ws, g2, go, sent);
     assert.ok(await g2.join({ timeout: 2000 }));
     assert.ok(fin2, 'finally ran');
     assert.ok((g2.value as unknown) instanceof GreenletExit, 'killed before it resumed');
@@ -184,23 +211,11 @@ test('a kill requested from the message event that woke a lone next() loses noth
 });
 
 test('receives interrupted together hand their messages back in arrival order (two receives under Promise.all, killed once both are woken)', async () => {
-  const go = new Event();
-  const sent = new Event();
-  const server = await sendsOneTwo(go, sent);
-  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  const { go, sent, server, ws } = await pausedOneTwo();
   try {
-    // Both frames reach the client in one read: its socket is paused until they are in.
-    ws.raw.pause();
     const g = spawn(() => Promise.all([ws.receive(), ws.receive()]));
-    go.set();
-    assert.ok(await sent.wait({ timeout: 2000 }));
-    await sleep(20);
-    let n = 0;
-    // Runs right after the socket woke the second receive, before the hub resumes either.
-    ws.raw.on('message', () => {
-      if (++n === 2) void g.kill({ block: false });
-    });
-    ws.raw.resume();
+    // The kill comes right after the socket woke the second receive, before the hub resumes either.
+    await killAtSecondMessage(ws, g, go, sent);
     assert.ok(await g.join({ timeout: 2000 }));
     assert.ok((g.value as unknown) instanceof GreenletExit, 'killed before it resumed');
     assert.equal(ws.buffered, 2);
