@@ -426,6 +426,16 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     this.notify();
   }
 
+  /**
+   * Our side stops reading (`shutdown('read')`): waiting readers get what is buffered, then end
+   * of stream, as a `recv` blocked in another thread returns 0 after `SHUT_RD`.
+   */
+  shutdownRead(): void {
+    StreamIO.#setFlags(this, StreamIO.#flags(this) | EOF);
+    StreamIO.#serve(this);
+    this.notify();
+  }
+
   /** @internal */
   _onEnd(): void {
     if ((StreamIO.#flags(this) & NODE_END) !== 0)

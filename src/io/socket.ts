@@ -729,10 +729,7 @@ export class Socket {
     if (io === null)
       throw coded('ENOTCONN', 'Socket.shutdown: the socket is not a connected stream');
     if (how !== 'read') io.sock.end();
-    if (how !== 'write') {
-      io.eof = true;
-      io.notify();
-    }
+    if (how !== 'write') io.shutdownRead();
   }
 
   /**

@@ -79,6 +79,20 @@ export function streamConformance(kind: StreamKind): void {
       }
     });
 
+    test("our shutdown('read') wakes a recv waiting in another greenlet with end of stream", async () => {
+      const p = await kind.pair();
+      try {
+        const g = spawn(() => p.server.recv(10, { timeout: 2000 }));
+        await sleep(5);
+        p.server.shutdown('read');
+        const got = await g.get({ timeout: 1000 });
+        assert.equal(got.length, 0, 'end of stream, at once');
+        assert.equal((await p.server.recv(10)).length, 0);
+      } finally {
+        p.close();
+      }
+    });
+
     test('recv with a timeout rejects with SocketTimeout and the socket stays usable', async () => {
       const p = await kind.pair();
       try {
