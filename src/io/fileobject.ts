@@ -23,7 +23,7 @@
  * @module
  */
 import { TextDecoder } from 'node:util';
-import type { WaitOptions } from '../core/lowlevel.js';
+import { NONE, readWaitOptions, type WaitOptions } from '../core/lowlevel.js';
 import { badFd } from './_errors.js';
 
 /** A socket's file sends once this many bytes are queued. */
@@ -343,10 +343,20 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
         `${this.#name}.write: data must be a Uint8Array or a string, got ${typeof data}`,
       );
     }
+    this.#checkOpts(opts, 'write');
     this.#wbuf.push(bytes);
     this.#wlen += bytes.length;
     if (this.#wlen >= this.#writeBuffer) await this.#send(opts);
     return bytes.length;
+  }
+
+  /**
+   * Throw what bad options (or an aborted `signal`) make the call reject with, before any byte
+   * leaves the write buffer: a refused `flush` keeps them for the next one.
+   */
+  #checkOpts(opts: unknown, method: string): void {
+    const err = readWaitOptions(opts, `${this.#name}.${method}`);
+    if (err !== NONE) throw err;
   }
 
   async #send(opts: WaitOptions | number | null | undefined): Promise<void> {
@@ -380,6 +390,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * ```
    */
   async flush(opts?: WaitOptions | number | null): Promise<void> {
+    if (this.#closed) throw this.#closedError('flush');
+    this.#checkOpts(opts, 'flush');
     await this.#send(opts);
     if (this.#raw._fileFlush !== undefined) await this.#raw._fileFlush(opts);
   }

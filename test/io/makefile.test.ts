@@ -83,6 +83,28 @@ describe('makefile', () => {
     }
   });
 
+  test('a flush or write refused for bad options or an aborted signal keeps the buffered bytes', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.client.makefile();
+      await f.write('line-1\n');
+      await assert.rejects(f.flush({ timeout: -1 }), RangeError);
+      await assert.rejects(f.flush({ signal: AbortSignal.abort() }), { name: 'AbortError' });
+      await assert.rejects(f.flush('abc' as never), TypeError, 'checked with an empty buffer too');
+      await assert.rejects(f.write('line-2\n', -5), RangeError);
+      await f.write('line-2\n');
+      await f.flush();
+      const fs = p.server.makefile();
+      assert.equal(text(await fs.readline()), 'line-1\n');
+      assert.equal(text(await fs.readline()), 'line-2\n');
+      f.close();
+      await assert.rejects(f.flush(), { code: 'EBADF' }, 'flush of a closed file');
+      fs.close();
+    } finally {
+      p.close();
+    }
+  });
+
   test('write sends once 8 KiB are queued; flush sends the rest; lines iterate with for await', async () => {
     const p = await tcp.pair();
     try {
