@@ -753,6 +753,17 @@ export class Socket {
     if (!fileRefs.has(this)) Socket.#realClose(this);
   }
 
+  /**
+   * @internal A server's close once the handler has ended: the connection closes whatever files
+   * `makefile()` made are still open (they then reject with EBADF). In gevent, CPython's
+   * reference counting closes the files a returning handler forgot; here nothing would.
+   */
+  _closeConnection(): void {
+    this.#bits |= CLOSED;
+    fileRefs.delete(this);
+    Socket.#realClose(this);
+  }
+
   static #realClose(self: Socket): void {
     self.#io?.close();
   }

@@ -25,9 +25,12 @@ import type { Address } from '../io/_errors.js';
 import { listen, type Socket } from '../io/socket.js';
 import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
 
-/** Closes a handler's client socket (its argument) once the handler has ended. */
+/**
+ * Closes a handler's client connection (its argument) once the handler has ended, also when a
+ * file from `makefile()` is still open (gevent's `do_close`).
+ */
 function closeClient(g: Greenlet): void {
-  (g.args[0] as Socket).close();
+  (g.args[0] as Socket)._closeConnection();
 }
 
 /**

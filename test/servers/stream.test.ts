@@ -85,6 +85,25 @@ describe('StreamServer', () => {
     await server.stop();
   });
 
+  test('the client connection closes when the handler returns or is killed by stop(), also with a makefile() file left open (gevent do_close)', async () => {
+    const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      for await (const line of sock.makefile()) await sock.sendall(line);
+    });
+    await server.start();
+    const a = await createConnection(['127.0.0.1', server.serverPort as number]);
+    await a.sendall('hi\n');
+    a.shutdown('write');
+    assert.equal(text(await recvExactly(a, 3)), 'hi\n');
+    assert.equal((await a.recv(10, { timeout: 2000 })).length, 0, 'closed when the handler returned');
+    const b = await createConnection(['127.0.0.1', server.serverPort as number]);
+    await b.sendall('x\n');
+    assert.equal(text(await recvExactly(b, 2)), 'x\n');
+    await server.stop({ timeout: 50 });
+    assert.equal((await b.recv(10, { timeout: 2000 })).length, 0, 'closed when stop() killed it');
+    a.close();
+    b.close();
+  });
+
   test('a handler that throws is reported and the server goes on; its socket is closed', async () => {
     await withReports(async (reports) => {
       const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
