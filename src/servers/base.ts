@@ -237,23 +237,31 @@ export abstract class BaseServer {
 
   /**
    * Start (if needed) and resolve once the server has stopped (`stop()` or `close()`). A switch
-   * point: a kill or `Timeout` there ends this wait, not the server.
+   * point: a kill or `Timeout` that lands there stops the server first — `stop({timeout})` in a
+   * greenlet of its own, joined — then is thrown (gevent's `serve_forever`: `finally:
+   * spawn(self.stop, timeout=stop_timeout).join()`), so killing the serving greenlet is a way to
+   * shut the server down.
+   * @param opts `{timeout}` or a number: the stop timeout in ms for that stop (gevent's
+   *   `stop_timeout`; default 1000). Checked before the server starts: TypeError/RangeError.
    * @example
    * ```ts
    * import { sleep, spawn } from 'verdant';
    * import { StreamServer } from 'verdant/server';
    * const server = new StreamServer(['127.0.0.1', 0], (conn) => conn.sendall('hello\n'));
-   * spawn(async () => {
-   *   await sleep(100);
-   *   await server.stop();
-   * });
-   * await server.serveForever(); // resolves once stop() has run
-   * console.log('stopped');
+   * const serving = spawn(() => server.serveForever());
+   * await sleep(100);
+   * await serving.kill(); // the server stops: gevent's way of ending serve_forever
+   * console.log(server.started, server.closed); // false true
    * ```
    */
-  async serveForever(opts?: WaitOptions | number | null): Promise<void> {
+  async serveForever(opts?: StopOptions | number | null): Promise<void> {
+    const timeout = readStopTimeout(opts, `${this.constructor.name}.serveForever`);
     await this.start();
-    await this.#stopped.wait(opts);
+    try {
+      await this.#stopped.wait();
+    } finally {
+      if (!this.#stopped.isSet()) await Greenlet.spawn(() => this.stop({ timeout })).join();
+    }
   }
 
   /**

@@ -14,6 +14,8 @@ import {
   Pool,
   sleep,
   spawn,
+  Timeout,
+  withTimeout,
 } from '../../src/index.js';
 import { createConnection, listen, type Socket } from '../../src/io/socket.js';
 import { StreamServer } from '../../src/servers/index.js';
@@ -483,14 +485,43 @@ describe('StreamServer', () => {
     await assert.rejects(s.stop('5' as never), /Server.stop: options must be \{timeout\}/);
   });
 
-  test('a kill of the greenlet in serveForever lands there; the server keeps serving until stopped', async () => {
-    const server = new StreamServer(['127.0.0.1', 0], echo);
-    const g = spawn(() => server.serveForever());
+  test('a kill or Timeout that lands in serveForever stops the server first, with its stop timeout (gevent serve_forever: finally stop)', async () => {
+    let fin = false;
+    const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      try {
+        await sleep(10_000);
+      } finally {
+        fin = true;
+        sock.close();
+      }
+    });
+    const g = spawn(() => server.serveForever({ timeout: 20 }));
+    await sleep(20);
+    const port = server.serverPort as number;
+    const c = await createConnection(['127.0.0.1', port]);
     await sleep(20);
     await g.kill();
     assert.ok((g.value as unknown) instanceof GreenletExit);
-    assert.equal(await roundTrip(server.serverPort as number, 'x'), 'x');
-    await server.stop();
+    assert.equal(server.started, false);
+    assert.equal(server.closed, true);
+    assert.ok(fin, 'the live handler was killed after the stop timeout');
+    await assert.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+    c.close();
+
+    const server2 = new StreamServer(['127.0.0.1', 0], echo);
+    await assert.rejects(withTimeout(50, () => server2.serveForever()), Timeout);
+    assert.equal(server2.closed, true, 'a Timeout stops it too');
+  });
+
+  test('serveForever checks its stop timeout before it starts the server', async () => {
+    const server = new StreamServer(['127.0.0.1', 0], echo);
+    await assert.rejects(server.serveForever(-1), {
+      name: 'RangeError',
+      message: 'StreamServer.serveForever: timeout must be a non-negative number of ms, got -1',
+    });
+    await assert.rejects(server.serveForever('5' as never), TypeError);
+    assert.equal(server.started, false);
+    assert.equal(server.closed, false);
   });
 });
 
