@@ -37,7 +37,6 @@ import {
   kQuietLink,
   type LinkEntry,
   quietLinkEntry,
-  type WaitOptions,
 } from '../core/lowlevel.js';
 import { type Address, parseAddress } from '../io/_errors.js';
 import { Socket } from '../io/socket.js';
