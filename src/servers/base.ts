@@ -32,12 +32,7 @@
  */
 import { Cancellation } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
-import {
-  getHub,
-  kQuietLink,
-  type LinkEntry,
-  quietLinkEntry,
-} from '../core/lowlevel.js';
+import { getHub, kQuietLink, type LinkEntry, quietLinkEntry } from '../core/lowlevel.js';
 import { type Address, parseAddress } from '../io/_errors.js';
 import { Socket } from '../io/socket.js';
 import { Group, Pool } from '../pool/index.js';

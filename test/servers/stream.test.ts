@@ -96,7 +96,11 @@ describe('StreamServer', () => {
     await a.sendall('hi\n');
     a.shutdown('write');
     assert.equal(text(await recvExactly(a, 3)), 'hi\n');
-    assert.equal((await a.recv(10, { timeout: 2000 })).length, 0, 'closed when the handler returned');
+    assert.equal(
+      (await a.recv(10, { timeout: 2000 })).length,
+      0,
+      'closed when the handler returned',
+    );
     const b = await createConnection(['127.0.0.1', server.serverPort as number]);
     await b.sendall('x\n');
     assert.equal(text(await recvExactly(b, 2)), 'x\n');
@@ -509,7 +513,10 @@ describe('StreamServer', () => {
     c.close();
 
     const server2 = new StreamServer(['127.0.0.1', 0], echo);
-    await assert.rejects(withTimeout(50, () => server2.serveForever()), Timeout);
+    await assert.rejects(
+      withTimeout(50, () => server2.serveForever()),
+      Timeout,
+    );
     assert.equal(server2.closed, true, 'a Timeout stops it too');
   });
 
