@@ -202,9 +202,12 @@ export class Timeout extends Cancellation {
 
 settleShape(() => new Timeout(1));
 
-/** An `onTimeout` for waits that throw a plain `Timeout` when their `timeout` elapses. @internal */
-export function throwTimeout(): never {
-  throw new Timeout();
+/**
+ * An `onTimeout` for waits that throw a plain `Timeout` when their `timeout` elapses: a Timeout
+ * of that many ms (its message says the duration, as gevent's). @internal
+ */
+export function throwTimeout(w?: { readonly _timeoutMs: number | null }): never {
+  throw new Timeout(w?._timeoutMs ?? null);
 }
 
 /** Options of {@link withTimeout} when a value replaces the Timeout. */

@@ -110,6 +110,8 @@ type OnTimeout = (w: Waiter<never>) => unknown;
  */
 export class WaitExtras implements Timed {
   deadline = 0;
+  /** The `timeout` the timer was armed with, in ms (for the Timeout it throws). */
+  ms = 0;
   seq = 0;
   heapIndex = -1;
   readonly waiter: Waiter;
@@ -180,6 +182,12 @@ export class Waiter<T = unknown> {
     return t === null || typeof t === 'function' ? t : t.onTimeout;
   }
 
+  /** @internal The `timeout` (ms) of the wait's timer: read when it has elapsed. */
+  get _timeoutMs(): number | null {
+    const t = this._t;
+    return t !== null && typeof t === 'object' ? t.ms : null;
+  }
+
   /** @internal Whether the wait's `timeout` timer is armed. */
   get _timerArmed(): boolean {
     const t = this._t;
@@ -231,7 +239,9 @@ export class Waiter<T = unknown> {
     if (fiber._pendingExc !== NONE) this._cancelWith(fiber._pendingExc);
     else if (fiber === rawCallbackFiber) this._cancelWith(rawWaitError());
     if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
-      hub.addTimer(Waiter.#extras(this), timeout);
+      const t = Waiter.#extras(this);
+      t.ms = timeout;
+      hub.addTimer(t, timeout);
     }
     if (signal !== undefined && signal !== null) Waiter.#listen(this, signal);
     if (hub.holder === fiber && holdTurn === 0) hub.release();
