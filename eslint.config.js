@@ -5,7 +5,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/**', 'docs/**', 'node_modules/**'] },
+  { ignores: ['dist/**', 'docs/**', 'node_modules/**', 'scratch/**'] },
   {
     files: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts'],
     languageOptions: {

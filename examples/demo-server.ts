@@ -72,8 +72,8 @@ export function createDemo(): { app: App; websocket: Ws; stop: () => Promise<voi
     },
     {
       prefix: '/proxy',
-      title:
-        'Web proxy (of this server: try /proxy/http://127.0.0.1:8080/hello/, with its own port)',
+      // {origin} becomes this server's own origin on the index page.
+      title: 'Web proxy (of this server: try /proxy/{origin}/hello/)',
       source: 'gevent examples/webproxy.py',
       app: webproxy,
     },
@@ -96,7 +96,10 @@ export function createDemo(): { app: App; websocket: Ws; stop: () => Promise<voi
     demos.find((d) => path === d.prefix || path.startsWith(`${d.prefix}/`));
   const index = (origin: string): Response => {
     const items = demos
-      .map((d) => `<li><a href="${d.prefix}/">${d.title}</a> <small>(${d.source})</small></li>`)
+      .map(
+        (d) =>
+          `<li><a href="${d.prefix}/">${d.title.replace('{origin}', origin)}</a> <small>(${d.source})</small></li>`,
+      )
       .join('\n');
     const html = `<!doctype html><html><head><meta charset="utf-8"><title>verdant demos</title></head>
 <body style="font-family:sans-serif;max-width:45em;margin:2em auto"><h1>verdant demo server</h1>

@@ -1,13 +1,14 @@
 /**
  * gevent's `examples/webproxy.py`: a small web proxy. `/` shows a form; `/<url>` fetches that
  * URL (with the request greenlet's `signal`, so a client that goes away aborts the fetch) and
- * rewrites the page's links so they go through the proxy again.
+ * rewrites the page's links so they go through the proxy again. A target that cannot be fetched
+ * gets `502 Bad Gateway` with the error, as gevent's example answers.
  *
  * `main()` starts a local test site and the proxy on free ports, fetches the site through the
  * proxy and prints the rewritten link. Nothing leaves the machine.
  */
 import { pathToFileURL } from 'node:url';
-import { Greenlet, getCurrent, until } from '../src/index.js';
+import { Cancellation, Greenlet, getCurrent, until } from '../src/index.js';
 import { HttpServer } from '../src/servers/http.js';
 
 const FORM = `<html><body><form action="/" method="get">URL: <input name="url" size="60"> <input type="submit" value="Go"></form></body></html>`;
@@ -49,16 +50,34 @@ export async function app(req: Request): Promise<Response> {
     return new Response('this demo proxy only fetches from this machine', { status: 403 });
   }
   const me = getCurrent();
-  const signal = me instanceof Greenlet ? me.signal : undefined;
-  const r = await until(fetch(target, { signal }), { timeout: 10000 });
-  const type = r.headers.get('content-type') ?? 'application/octet-stream';
-  if (!type.includes('text/html'))
-    return new Response(r.body, { status: r.status, headers: { 'Content-Type': type } });
-  const html = await until(r.text());
-  return new Response(rewrite(html, new URL(target).origin, proxyBase), {
-    status: r.status,
-    headers: { 'Content-Type': type },
-  });
+  // The request greenlet's signal (a kill or a client that went away aborts the fetch) and a
+  // 10 s limit of the fetch's own (a timeout of it is the upstream's failure: a 502 below).
+  const limit = AbortSignal.timeout(10_000);
+  const signal = me instanceof Greenlet ? AbortSignal.any([me.signal, limit]) : limit;
+  try {
+    const r = await until(fetch(target, { signal }));
+    const type = r.headers.get('content-type') ?? 'application/octet-stream';
+    if (!type.includes('text/html'))
+      return new Response(r.body, { status: r.status, headers: { 'Content-Type': type } });
+    const html = await until(r.text());
+    return new Response(rewrite(html, new URL(target).origin, proxyBase), {
+      status: r.status,
+      headers: { 'Content-Type': type },
+    });
+  } catch (e) {
+    if (e instanceof Cancellation) throw e;
+    // As gevent's webproxy.py: the upstream failed, 502 Bad Gateway with the error and the URL.
+    const cause = (e as { cause?: { message?: string } }).cause?.message;
+    const msg = escapeHtml(`${String(e)}${cause === undefined ? '' : ` (${cause})`}`);
+    return new Response(`<h1>${msg}</h1><h2>${escapeHtml(target)}</h2>`, {
+      status: 502,
+      headers: { 'Content-Type': 'text/html' },
+    });
+  }
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export async function main(): Promise<void> {

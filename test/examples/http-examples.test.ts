@@ -11,6 +11,7 @@ import { main as webpy } from '../../examples/webpy.js';
 import { main as echo } from '../../examples/websocket-echo.js';
 import { main as hello } from '../../examples/wsgiserver.js';
 import { main as helloSsl } from '../../examples/wsgiserver-ssl.js';
+import { listen } from '../../src/io/socket.js';
 import { connect } from '../../src/servers/websocket.js';
 import { captureReal } from './_real.js';
 
@@ -72,6 +73,12 @@ test('the demo server serves the index and every demo, HTTP and WebSocket', asyn
     '<b>hello world</b>',
   );
   assert.equal((await fetch(`${base}/proxy/http://192.0.2.1/`)).status, 403, 'loopback only');
+  const closed = await listen({ host: '127.0.0.1', port: 0 });
+  const closedPort = (closed.getsockname() as [string, number])[1];
+  closed.close();
+  const down = await fetch(`${base}/proxy/http://127.0.0.1:${closedPort}/`);
+  assert.equal(down.status, 502, 'an upstream that refuses: 502 Bad Gateway, as gevent');
+  assert.match(await down.text(), /ECONNREFUSED/);
   const ws = await connect(`ws://127.0.0.1:${server.serverPort}/echo/echo`, { timeout: 5000 });
   await ws.send('ping');
   assert.equal(await ws.receive({ timeout: 5000 }), 'ping');
