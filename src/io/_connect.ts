@@ -119,6 +119,18 @@ export function createConnection(
   });
 }
 
+/** The options {@link listen} knows: another key is a mistake (a typo would listen elsewhere). */
+const LISTEN_KEYS = new Set([
+  'host',
+  'port',
+  'path',
+  'backlog',
+  'reusePort',
+  'tls',
+  'timeout',
+  'signal',
+]);
+
 /**
  * Listen on `{host, port}` (port 0: any free port; host default `127.0.0.1`) or `{path}` (a
  * Unix socket) and resolve the listening `Socket`; `accept()` takes its connections. With
@@ -134,8 +146,22 @@ export function createConnection(
  */
 export function listen(opts: ListenOptions = {}): Promise<Socket> {
   const where = 'listen';
-  if (opts === null || typeof opts !== 'object')
-    return Promise.reject(new TypeError(`${where}: options must be an object, got ${typeof opts}`));
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    return Promise.reject(
+      new TypeError(
+        `${where}: options must be an object such as {host, port} or {path}, got ${Array.isArray(opts) ? 'an array' : opts === null ? 'null' : typeof opts}`,
+      ),
+    );
+  }
+  for (const k of Object.keys(opts)) {
+    if (!LISTEN_KEYS.has(k)) {
+      return Promise.reject(
+        new TypeError(
+          `${where}: unknown option ${JSON.stringify(k)}; the options are ${[...LISTEN_KEYS].join(', ')}`,
+        ),
+      );
+    }
+  }
   const t: Target | Error =
     opts.path !== undefined
       ? parseAddress({ path: opts.path }, where, '')

@@ -117,6 +117,11 @@ export function checkPort(port: unknown, where: string): Error | null {
   if (typeof port !== 'number' && typeof port !== 'string') {
     return new TypeError(`${where}: port must be a number, got ${typeof port}`);
   }
+  if (typeof port === 'string' && !/^\d+$/.test(port)) {
+    return new TypeError(
+      `${where}: port must be a number or a string of digits, got ${JSON.stringify(port)}`,
+    );
+  }
   const n = typeof port === 'string' ? Number(port) : port;
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
     return new RangeError(`${where}: port must be an integer from 0 to 65535, got ${String(port)}`);

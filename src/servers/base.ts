@@ -126,8 +126,8 @@ function makePool(spawn: unknown, where: string): Group {
   if (spawn instanceof Group) return spawn;
   if (typeof spawn === 'number') {
     // A pool of 0 is always full: the server would accept nothing and answer no one.
-    if (spawn === 0)
-      throw new RangeError(`${where}: spawn must be a pool size of at least 1, got 0`);
+    if (!Number.isInteger(spawn) || spawn < 1)
+      throw new RangeError(`${where}: spawn must be a pool size of at least 1, got ${spawn}`);
     return new Pool(spawn);
   }
   throw new TypeError(

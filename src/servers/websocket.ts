@@ -503,20 +503,30 @@ export class WebSocket {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @throws an Error when the connection is closed; TypeError for a bad `data` (rejects)
    */
-  send(data: Message | ArrayBuffer, options?: WaitOptions | number | null): Promise<void> {
+  send(
+    data: Message | ArrayBuffer | ArrayBufferView,
+    options?: WaitOptions | number | null,
+  ): Promise<void> {
     const err = readWaitOptions(options, 'WebSocket.send');
     if (err !== NONE) return rejectWait(err);
     const text = typeof data === 'string';
-    if (!text && !(data instanceof Uint8Array) && !(data instanceof ArrayBuffer)) {
+    if (
+      !text &&
+      !(data instanceof Uint8Array) &&
+      !(data instanceof ArrayBuffer) &&
+      !ArrayBuffer.isView(data)
+    ) {
       return Promise.reject(
-        new TypeError(`WebSocket.send: data must be a string or bytes, got ${describe(data)}`),
+        new TypeError(
+          `WebSocket.send: data must be a string, an ArrayBuffer or an ArrayBufferView (a Uint8Array …), got ${describe(data)}`,
+        ),
       );
     }
     const raw = this.#raw;
     if (raw.readyState !== RawWebSocket.OPEN) {
       return Promise.reject(new Error('Cannot send on a WebSocket that is closed'));
     }
-    let payload: Message | ArrayBuffer | Buffer = data;
+    let payload: Message | ArrayBuffer | ArrayBufferView | Buffer = data;
     if (data === this.#echoView) {
       payload = this.#echoBuffer as Buffer;
       this.#echoView = null;
@@ -626,6 +636,11 @@ export class WebSocket {
  * ```
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
+  if (typeof url !== 'string' && !(url instanceof URL)) {
+    return Promise.reject(
+      new TypeError(`connect: url must be a string or a URL, got ${describe(url)}`),
+    );
+  }
   if (options === null || typeof options !== 'object') {
     return Promise.reject(
       new TypeError(`connect: options must be an object, got ${describe(options)}`),

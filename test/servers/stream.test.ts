@@ -475,7 +475,11 @@ describe('StreamServer', () => {
       () => new StreamServer(['127.0.0.1', 0], echo, { spawn: 'x' as never }),
       /spawn must be/,
     );
-    assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, { spawn: -1 }), RangeError);
+    assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, { spawn: -1 }), {
+      name: 'RangeError',
+      message: 'StreamServer: spawn must be a pool size of at least 1, got -1',
+    });
+    assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, { spawn: 1.5 }), RangeError);
     assert.throws(
       () => new StreamServer(['127.0.0.1', 0], echo, { spawn: 0 }),
       /spawn must be a pool size of at least 1, got 0/,

@@ -295,6 +295,27 @@ test('keep-alive: a peer that answers pings stays, one that does not is dropped 
   await server.stop({ timeout: 100 });
 });
 
+test('send() takes any ArrayBufferView (a Uint16Array, a DataView) and sends its bytes, as ws does', async () => {
+  const server = await echoServer(async (ws) => {
+    for await (const m of ws) await ws.send(m);
+  });
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  const u16 = new Uint16Array([0x0102, 0x0304]);
+  await ws.send(u16);
+  assert.deepEqual(
+    await ws.receive({ timeout: 2000 }),
+    new Uint8Array(u16.buffer, u16.byteOffset, u16.byteLength),
+  );
+  await ws.send(new DataView(new Uint8Array([9, 8, 7]).buffer, 1, 2));
+  assert.deepEqual(await ws.receive({ timeout: 2000 }), new Uint8Array([8, 7]));
+  await assert.rejects(
+    ws.send({} as never),
+    /data must be a string, an ArrayBuffer or an ArrayBufferView/,
+  );
+  ws.close();
+  await server.stop({ timeout: 100 });
+});
+
 test('messages are buffered in order while nobody receives', async () => {
   const server = await echoServer(async (ws) => {
     for (let i = 0; i < 50; i++) await ws.send(`m${i}`);
@@ -366,6 +387,11 @@ test('connect() rejects for a refused connection and for bad options', async () 
   await server.stop();
   await assert.rejects(connect(`ws://127.0.0.1:${port}/`, { timeout: 2000 }), /ECONNREFUSED/);
   await assert.rejects(connect('ws://127.0.0.1:1/', null as never), TypeError);
+  await assert.rejects(connect(undefined as never), {
+    name: 'TypeError',
+    message: 'connect: url must be a string or a URL, got undefined',
+  });
+  await assert.rejects(connect(42 as never), TypeError);
   assert.throws(
     () => new HttpServer(['127.0.0.1', 0], () => new Response(''), { websocket: 5 as never }),
     /websocket must be/,

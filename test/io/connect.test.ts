@@ -1,0 +1,30 @@
+// listen()/createConnection() argument checks (src/io/_connect.ts, the address parser of
+// src/io/_errors.ts): a mistaken address or option is a TypeError/RangeError naming it, never a
+// listener on some other address.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createConnection, listen } from '../../src/io/socket.js';
+
+test('listen() refuses an array and an unknown option instead of listening on a default address', async () => {
+  await assert.rejects(listen([] as never), {
+    name: 'TypeError',
+    message: 'listen: options must be an object such as {host, port} or {path}, got an array',
+  });
+  await assert.rejects(listen({ hots: '0.0.0.0', prot: 80 } as never), {
+    name: 'TypeError',
+    message: /^listen: unknown option "hots"; the options are host, port, path/,
+  });
+  const ok = await listen({ host: '127.0.0.1', port: 0, backlog: 5 });
+  ok.close();
+});
+
+test('a port that is a string of other than digits is a TypeError; digits are a port (Python accepts "80")', async () => {
+  await assert.rejects(createConnection(['127.0.0.1', 'abc' as never]), {
+    name: 'TypeError',
+    message: 'createConnection: port must be a number or a string of digits, got "abc"',
+  });
+  await assert.rejects(listen({ port: 'http' as never }), TypeError);
+  await assert.rejects(listen({ port: 70000 }), RangeError);
+  const s = await listen({ host: '127.0.0.1', port: '0' as never });
+  s.close();
+});
