@@ -10,7 +10,11 @@
  *   `maxHeaderSize` (`uriTooLong`; test "a too-long request-URI gets 414"). That is decided from
  *   every byte of the head, however its packets split it: node:http's per-packet parser callback
  *   is wrapped to keep where a head in progress stands (`trackHead`; one comparison per packet,
- *   the packet read only while a head is in progress). Tests: test/servers/http.clienterror.test.ts. A Fetch body of unknown length goes out
+ *   the packet read only while a head is in progress). Bytes after a request with
+ *   `Connection: close` are ignored, not answered with 400 (pywsgi closes), and an HTTP/1.1
+ *   request without `Host` is served (pywsgi serves it; node:http would answer 400). Tests:
+ *   test/servers/http.clienterror.test.ts, test/servers/http.pywsgi.test.ts
+ *   ("CommonTestMixin.test_connection_close …"). A Fetch body of unknown length goes out
  *   as one `res.write` per piece the `ReadableStream` (or async iterable) yields, never coalesced,
  *   so on HTTP/1.1 each piece is one chunk. Tests: test/servers/http.wire.test.ts.
  * - **One greenlet per request.** The `'request'` event (outside any greenlet) builds a
@@ -24,7 +28,9 @@
  *   test/servers/http.disconnect.test.ts "a request pipelined behind another that waits for a
  *   slot of a full Pool …".
  * - **Failures.** An app that throws before the head went out gets a 500 with
- *   `Connection: close`; after it, the connection is cut (no final chunk: the client sees the
+ *   `Connection: close` (also a Node handler whose `writeHead` head node:http still holds, not
+ *   yet written: test/servers/http.pywsgi.test.ts "TestError_after_start_response …"); after
+ *   it, the connection is cut (no final chunk: the client sees the
  *   body is incomplete). Either way the greenlet fails and the hub reports it (our bookkeeping
  *   link is quiet). A killed greenlet cuts its connection and is not reported; so does one whose
  *   client left while it read the request body: that read fails with the kill itself (a Fetch
@@ -45,6 +51,14 @@
  *   as one piece followed by the end; the server reads the first piece, then looks whether the
  *   end follows at once (a few microtasks, then one turn of Node's loop). If it does, the body
  *   goes out with `Content-Length`; if not, the first piece is sent at once and the rest streams.
+ * - **Unread bodies.** A request body the Fetch app did not read that has already arrived whole
+ *   (or all its `Content-Length` bytes are buffered: the request greenlet can run before the
+ *   parser reports the end of a body sent in the head's packet) is dropped and the connection
+ *   goes on, also after an `Expect: 100-continue` left unanswered (node:http would close);
+ *   otherwise a small one is read to its end, and a large one, one of unknown length, or one
+ *   whose client still waits for 100 makes the connection close after the response. Tests:
+ *   test/servers/http.wire.test.ts "an unread small body …", test/servers/http.pywsgi.test.ts
+ *   "Expect100ContinueTests.test_continue …", "ChunkedInputTests.test_short_read …".
  * - **Stop.** `stop({timeout})` closes the listener and every idle keep-alive connection at
  *   once; the requests in flight finish, and the last response of each connection carries
  *   `Connection: close` (or, when its head already went out, its connection closes after it), so
@@ -163,7 +177,8 @@ export interface HttpServerOptions {
   maxHeaderSize?: number;
   /**
    * A request body the Fetch app left unread larger than this (bytes, default 65536, or of unknown
-   * length) makes the connection close after the response instead of reading it to the end.
+   * length) makes the connection close after the response instead of reading it to the end,
+   * unless it has already arrived whole (then it is dropped and the connection goes on).
    * `Infinity`: always read the rest.
    */
   maxDiscard?: number;
@@ -409,6 +424,8 @@ function toBytes(v: unknown): Uint8Array {
 }
 
 const INTERNAL_ERROR = 'Internal Server Error';
+/** The 500 written straight to the connection when the app's head is set but not sent. */
+const RAW_500 = `HTTP/1.1 500 ${INTERNAL_ERROR}\r\nContent-Type: text/plain\r\nContent-Length: ${INTERNAL_ERROR.length}\r\nConnection: close\r\n\r\n${INTERNAL_ERROR}`;
 
 /** node:http's answers to a head it refuses, plus 414 (the request line alone is too long). */
 const CLIENT_ERRORS: Record<string, string> = {
@@ -554,6 +571,15 @@ function onClientError(err: ParseError, socket: Duplex): void {
   const s = socket as ErrSocket;
   if (s[kRefused] === true) return; // the parser, failed, fails every later packet again
   let code = err.code ?? '';
+  if (code === 'HPE_CLOSED_CONNECTION') {
+    // Bytes after a request with `Connection: close` (or an HTTP/1.0 one without keep-alive):
+    // ignored, no 400. The responses before go out and node:http closes the connection after
+    // the last one (gevent's CommonTestMixin.test_connection_close).
+    s[kRefused] = true;
+    const m = s._httpMessage;
+    if (m == null || m.writableFinished || s.destroyed) s.destroy();
+    return;
+  }
   if (code === 'HPE_HEADER_OVERFLOW' && uriTooLong(err, socket)) code = 'URI_TOO_LONG';
   const line = `HTTP/1.1 ${CLIENT_ERRORS[code] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`;
   const msg = s._httpMessage;
@@ -725,6 +751,9 @@ export class HttpServer extends BaseServer {
       );
     }
     if (maxHeaderSize !== undefined) serverOpts.maxHeaderSize = maxHeaderSize;
+    // An HTTP/1.1 request without `Host` is served, as pywsgi serves it (node:http would answer
+    // 400): the request URL's origin is then the local address.
+    serverOpts.requireHostHeader = false;
     this.#tls = options.key !== undefined || options.cert !== undefined;
     if (this.#tls) {
       if (options.key === undefined || options.cert === undefined) {
@@ -1253,17 +1282,32 @@ function failResponse(res: ServerResponse, killed: boolean): void {
     return;
   }
   if (res.headersSent) {
-    // Let what was written go out, then close without the end of the body.
-    const sock = res.socket;
+    const sock = res.socket as ConnSocket | null;
     if (sock === null) return;
-    sock.end();
+    if (
+      (res as ServerResponse & { _headerSent?: boolean })._headerSent === false &&
+      sock._httpMessage === res &&
+      sock.writable
+    ) {
+      // A head set by `writeHead` that has not gone out (node:http writes it with the first
+      // body bytes): nothing of this response is on the wire, so the client still gets a 500,
+      // written as node:http's own `socketOnError` writes its 400 in this state (gevent's
+      // TestError_after_start_response).
+      res.statusCode = 500;
+      sock.end(RAW_500, 'latin1');
+    } else {
+      // Let what was written go out, then close without the end of the body.
+      sock.end();
+    }
     setTimeout(() => sock.destroy(), 1000).unref();
     return;
   }
   try {
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.shouldKeepAlive = false;
-    res.writeHead(500, {
+    // The reason given explicitly: a status message the app set (maybe the invalid one that
+    // made it fail) is not reused.
+    res.writeHead(500, INTERNAL_ERROR, {
       'Content-Type': 'text/plain',
       'Content-Length': String(INTERNAL_ERROR.length),
       Connection: 'close',
@@ -1520,19 +1564,36 @@ async function sendResponse(
   if (cookies) for (const c of response.headers.getSetCookie()) flat.push('set-cookie', c);
   const head = req.method === 'HEAD';
   const body = response.body;
-  if (!state.bodyDone && !state.bodyTouched) {
+  // A body that has already arrived whole (node:http has parsed its end, or holds all the
+  // `Content-Length` bytes unread: the request greenlet may run before the parser reports the
+  // end of a body that came in the same packet as its head) is discarded from memory and the connection goes on, whatever its length or framing (gevent's
+  // ChunkedInputTests.test_short_read and Expect100ContinueTests.test_continue, where the client
+  // sent the body without waiting for 100).
+  const cl = state.bodyDone ? undefined : req.headers['content-length'];
+  const arrived = req.complete || (cl !== undefined && req.readableLength >= Number(cl));
+  if (!state.bodyDone && !state.bodyTouched && !arrived) {
     // The app did not read the body: read the rest only when it is small, else close after.
-    const cl = req.headers['content-length'];
     if (cl === undefined || Number(cl) > server._maxDiscard) flat.push('connection', 'close');
   }
   if (state.expectContinue) {
-    // Never answer 100 once the response has started: the client must not send the body.
+    // Never answer 100 once the response has started: the client must not send the body, so a
+    // body not there yet may never come and the connection cannot go on.
     state.expectContinue = false;
-    if (!hasFlag(flat, 'connection', 'close')) flat.push('connection', 'close');
+    if (!arrived) {
+      if (!hasFlag(flat, 'connection', 'close')) flat.push('connection', 'close');
+    } else {
+      // node:http closes after a response to an expectation it did not answer with 100; the
+      // body is here, so the connection can go on.
+      (res as ServerResponse & { _expect_continue?: boolean })._expect_continue = false;
+    }
   }
   let count = 0;
   if (body === null || status === 204 || status === 304) {
     if (body !== null) void body.cancel();
+    else if (!hasLength && !head && status !== 204 && status !== 304) {
+      // No body: `Content-Length: 0`, not an empty chunked body (gevent's TestInternational).
+      flat.push('content-length', '0');
+    }
     writeHead(res, status, response.statusText, flat);
     res.end();
     return;
