@@ -808,50 +808,67 @@ test('ChunkedInputTests.test_short_read_with_content_length / test_chunked_readl
   }
 });
 
-test('Expect100ContinueTests.test_continue: 417 without reading a body the client sent anyway, then 100 and the body on the same connection; a body holding a request is one request', async () => {
-  const server = await serve(async (req) => {
-    const length = Number(req.headers.get('content-length'));
-    if (length > 1024) return new Response('failure', { status: 417 });
-    const read = bodyReader(req);
-    const text = (await read(1)) + (await read(length - 1));
-    return new Response(text);
+for (const node of [false, true]) {
+  test(`Expect100ContinueTests.test_continue (${node ? 'Node' : 'Fetch'} handler): 417 without reading a body the client sent anyway, then 100 and the body on the same connection; a body holding a request is one request`, async () => {
+    const server = node
+      ? await serve((req: IncomingMessage, res: ServerResponse) => {
+          const length = Number(req.headers['content-length']);
+          if (length > 1024) {
+            res.writeHead(417, { 'Content-Length': '7' });
+            res.end('failure');
+            return;
+          }
+          let text = '';
+          req.setEncoding('latin1');
+          req.on('data', (d: string) => {
+            text += d;
+          });
+          req.on('end', () => res.end(text));
+        })
+      : await serve(async (req) => {
+          const length = Number(req.headers.get('content-length'));
+          if (length > 1024) return new Response('failure', { status: 417 });
+          const read = bodyReader(req);
+          const text = (await read(1)) + (await read(length - 1));
+          return new Response(text);
+        });
+    try {
+      const c = new RawClient(server.serverPort as number);
+      c.send(
+        `PUT / HTTP/1.1\r\nHost: localhost\r\nContent-length: 1025\r\nExpect: 100-continue\r\n\r\n${'a'.repeat(1025)}`,
+      );
+      let [r] = (await readResponses(c, 1)).responses;
+      assert.equal(r?.status, 417);
+      assert.equal(r?.body, 'failure');
+      assert.notEqual(r?.headers.get('connection'), 'close');
+      c.take();
+      c.send(
+        'PUT / HTTP/1.1\r\nHost: localhost\r\nContent-length: 7\r\nExpect: 100-continue\r\n\r\ntesting',
+      );
+      const two = (await readResponses(c, 2)).responses;
+      assert.equal(two[0]?.status, 100);
+      assert.equal(two[1]?.body, 'testing');
+      c.destroy();
+      const inner = `PUT / HTTP/1.1\r\nHost: localhost\r\nContent-length: 947\r\nExpect: 100-continue\r\n\r\n${'a'.repeat(947)}`;
+      const s = new RawClient(server.serverPort as number);
+      s.send(
+        `PUT / HTTP/1.1\r\nHost: localhost\r\nContent-length: ${inner.length}\r\nExpect: 100-continue\r\n\r\n${inner}`,
+      );
+      [r] = (await readResponses(s, 1)).responses;
+      assert.equal(r?.status, 417);
+      s.take();
+      s.send(
+        'PUT / HTTP/1.1\r\nHost: localhost\r\nContent-length: 7\r\nExpect: 100-continue\r\n\r\ntesting',
+      );
+      const after = (await readResponses(s, 2)).responses;
+      assert.equal(after[0]?.status, 100);
+      assert.equal(after[1]?.body, 'testing', 'no smuggled request in between');
+      s.destroy();
+    } finally {
+      await server.stop();
+    }
   });
-  try {
-    const c = new RawClient(server.serverPort as number);
-    c.send(
-      `PUT / HTTP/1.1\r\nHost: localhost\r\nContent-length: 1025\r\nExpect: 100-continue\r\n\r\n${'a'.repeat(1025)}`,
-    );
-    let [r] = (await readResponses(c, 1)).responses;
-    assert.equal(r?.status, 417);
-    assert.equal(r?.body, 'failure');
-    assert.notEqual(r?.headers.get('connection'), 'close');
-    c.take();
-    c.send(
-      'PUT / HTTP/1.1\r\nHost: localhost\r\nContent-length: 7\r\nExpect: 100-continue\r\n\r\ntesting',
-    );
-    const two = (await readResponses(c, 2)).responses;
-    assert.equal(two[0]?.status, 100);
-    assert.equal(two[1]?.body, 'testing');
-    c.destroy();
-    const inner = `PUT / HTTP/1.1\r\nHost: localhost\r\nContent-length: 947\r\nExpect: 100-continue\r\n\r\n${'a'.repeat(947)}`;
-    const s = new RawClient(server.serverPort as number);
-    s.send(
-      `PUT / HTTP/1.1\r\nHost: localhost\r\nContent-length: ${inner.length}\r\nExpect: 100-continue\r\n\r\n${inner}`,
-    );
-    [r] = (await readResponses(s, 1)).responses;
-    assert.equal(r?.status, 417);
-    s.take();
-    s.send(
-      'PUT / HTTP/1.1\r\nHost: localhost\r\nContent-length: 7\r\nExpect: 100-continue\r\n\r\ntesting',
-    );
-    const after = (await readResponses(s, 2)).responses;
-    assert.equal(after[0]?.status, 100);
-    assert.equal(after[1]?.body, 'testing', 'no smuggled request in between');
-    s.destroy();
-  } finally {
-    await server.stop();
-  }
-});
+}
 
 test('MultipleCookieHeadersTest: repeated Cookie headers reach the app joined with "; "', async () => {
   const seen: (string | null | undefined)[] = [];
@@ -952,6 +969,40 @@ test('test__example_wsgiserver._do_test_a_blocking_client: a client that sent ha
     slow.send('\r\n');
     await slow.untilClosed();
     assert.equal((await readResponses(slow, 1)).responses[0]?.status, 404);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('Expect: 100-continue with a Node handler: 100 goes out when the handler reads the body, never after its response, which then closes the connection', async () => {
+  const server = await serve((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/skip') {
+      res.end('not reading');
+      return;
+    }
+    let text = '';
+    req.setEncoding('latin1');
+    req.on('data', (d: string) => {
+      text += d;
+    });
+    req.on('end', () => res.end(`read ${text}`));
+  });
+  try {
+    const c = new RawClient(server.serverPort as number);
+    c.send('POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n');
+    assert.equal(await c.until((s) => s.includes('\r\n\r\n')), 'HTTP/1.1 100 Continue\r\n\r\n');
+    c.send('abc');
+    const two = (await readResponses(c, 2)).responses;
+    assert.equal(two[1]?.body, 'read abc');
+    assert.equal(two[1]?.headers.get('connection'), 'keep-alive');
+    c.destroy();
+    const s = new RawClient(server.serverPort as number);
+    s.send('POST /skip HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n');
+    const d = await s.untilClosed();
+    assert.doesNotMatch(d, /100 Continue/);
+    const [r] = (await readResponses(s, 1)).responses;
+    assert.equal(r?.body, 'not reading');
+    assert.equal(r?.headers.get('connection'), 'close', 'the body never sent is not waited for');
   } finally {
     await server.stop();
   }
