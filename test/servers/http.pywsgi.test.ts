@@ -10,6 +10,7 @@ import selfsigned from 'selfsigned';
 import { sleep } from '../../src/index.js';
 import {
   captureHubReports,
+  memoryLog,
   parseResponse,
   RawClient,
   readResponses,
@@ -605,13 +606,17 @@ test('TestInputN / TestInvalidEnviron: reading the body of a GET gives nothing; 
   }
 });
 
-test('TestError_after_start_response: a Node handler that set its head with writeHead and throws before any byte went out still gets a 500', async () => {
+test('TestError_after_start_response: a Node handler that set its head with writeHead and throws before any byte went out still gets a 500, logged as 500', async () => {
   const cap = captureHubReports();
-  const server = await serve((req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
-    if (req.url === '/') throw new Error('TestError_after_start_response.application');
-    res.end('ok');
-  });
+  const log = memoryLog();
+  const server = await serve(
+    (req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      if (req.url === '/') throw new Error('TestError_after_start_response.application');
+      res.end('ok');
+    },
+    { log },
+  );
   try {
     const c = new RawClient(server.serverPort as number);
     c.send('GET / HTTP/1.1\r\nHost: localhost\r\n\r\nGET /later HTTP/1.1\r\nHost: l\r\n\r\n');
@@ -624,6 +629,9 @@ test('TestError_after_start_response: a Node handler that set its head with writ
     await sleepReal(10);
     assert.equal(cap.reports.length, 1);
     assert.match(cap.reports[0] as string, /TestError_after_start_response/);
+    const line = log.lines.filter((l) => l.includes('"GET / HTTP/1.1"'));
+    assert.equal(line.length, 1);
+    assert.match(line[0] as string, /"GET \/ HTTP\/1\.1" 500 /);
   } finally {
     cap.restore();
     await server.stop();
@@ -1004,6 +1012,49 @@ test('Expect: 100-continue with a Node handler: 100 goes out when the handler re
     assert.equal(r?.body, 'not reading');
     assert.equal(r?.headers.get('connection'), 'close', 'the body never sent is not waited for');
   } finally {
+    await server.stop();
+  }
+});
+
+test('test__server_pywsgi test_invalid_callback (assert500) / TestErrorInApplication: a Fetch handler returning no Response gets 500 and one report naming it; the server goes on', async () => {
+  const cap = captureHubReports();
+  const server = await serve(((req: Request) =>
+    new URL(req.url).pathname === '/ok' ? new Response('ok') : undefined) as never);
+  try {
+    const c = new RawClient(server.serverPort as number);
+    c.send('GET / HTTP/1.0\r\n\r\n');
+    await c.untilClosed();
+    const [r] = (await readResponses(c, 1)).responses;
+    assert.equal(`${r?.status} ${r?.reason}`, '500 Internal Server Error');
+    assert.equal(r?.body, 'Internal Server Error');
+    const ok = new RawClient(server.serverPort as number);
+    ok.send('GET /ok HTTP/1.0\r\n\r\n');
+    await ok.untilClosed();
+    assert.equal((await readResponses(ok, 1)).responses[0]?.body, 'ok');
+    await sleepReal(10);
+    assert.equal(cap.reports.length, 1);
+    assert.match(cap.reports[0] as string, /must return a Response, got undefined/);
+  } finally {
+    cap.restore();
+    await server.stop();
+  }
+});
+
+test('HEAD to a Node handler that writes a body: node:http drops it, the next keep-alive response follows the head', async () => {
+  const server = await serve((_req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('Content-Length', '5');
+    res.end('hello');
+  });
+  const c = new RawClient(server.serverPort as number);
+  try {
+    c.send('HEAD / HTTP/1.1\r\nHost: l\r\n\r\nGET / HTTP/1.1\r\nHost: l\r\n\r\n');
+    await c.until((d) => d.endsWith('hello'));
+    const head = parseResponse(c.data, false, true);
+    assert.equal(head?.headers.get('content-length'), '5');
+    assert.match(head?.rest as string, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.equal(parseResponse(head?.rest as string)?.body, 'hello');
+  } finally {
+    c.destroy();
     await server.stop();
   }
 });
