@@ -1058,3 +1058,30 @@ test('HEAD to a Node handler that writes a body: node:http drops it, the next ke
     await server.stop();
   }
 });
+
+test("environ's REMOTE_ADDR / REMOTE_PORT: a Node handler finds the client's address on req.socket, and the access log line starts with it", async () => {
+  const log = memoryLog();
+  const seen: [string | undefined, number | undefined][] = [];
+  const server = await serve(
+    (req: IncomingMessage, res: ServerResponse) => {
+      seen.push([req.socket.remoteAddress, req.socket.remotePort]);
+      res.end('ok');
+    },
+    { log },
+  );
+  const c = new RawClient(server.serverPort as number);
+  try {
+    await c.connected();
+    c.send('GET /?q=1 HTTP/1.1\r\nHost: l\r\n\r\n');
+    await readResponses(c, 1);
+    assert.deepEqual(seen, [['127.0.0.1', c.sock.localPort]]);
+    await sleepReal(10);
+    assert.match(
+      log.lines[0] as string,
+      /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/\?q=1 HTTP\/1\.1" 200 2 /,
+    );
+  } finally {
+    c.destroy();
+    await server.stop();
+  }
+});
