@@ -1594,15 +1594,15 @@ async function sendResponse(
   if (cookies) for (const c of response.headers.getSetCookie()) flat.push('set-cookie', c);
   const head = req.method === 'HEAD';
   const body = response.body;
-  // A body that has already arrived whole (node:http has parsed its end, or holds all the
-  // `Content-Length` bytes unread: the request greenlet may run before the parser reports the
-  // end of a body that came in the same packet as its head) is discarded from memory and the connection goes on, whatever its length or framing (gevent's
-  // ChunkedInputTests.test_short_read and Expect100ContinueTests.test_continue, where the client
-  // sent the body without waiting for 100).
-  const cl = state.bodyDone ? undefined : req.headers['content-length'];
-  const arrived = bodyArrived(req);
+  // A body that has already arrived whole is dropped from memory and the connection goes on,
+  // whatever its length or framing (gevent's ChunkedInputTests.test_short_read and
+  // Expect100ContinueTests.test_continue, where the client sent the body without waiting for
+  // 100). Looked at only for a body left unread or an expectation (`req.headers` is built then).
+  const arrived =
+    (!state.bodyDone && !state.bodyTouched) || state.expectContinue ? bodyArrived(req) : true;
   if (!state.bodyDone && !state.bodyTouched && !arrived) {
     // The app did not read the body: read the rest only when it is small, else close after.
+    const cl = req.headers['content-length'];
     if (cl === undefined || Number(cl) > server._maxDiscard) flat.push('connection', 'close');
   }
   if (state.expectContinue) {
