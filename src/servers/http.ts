@@ -1313,7 +1313,13 @@ function failResponse(res: ServerResponse, killed: boolean): void {
   }
   if (res.headersSent) {
     const sock = res.socket as ConnSocket | null;
-    if (sock === null) return;
+    if (sock === null) {
+      // Pipelined behind a response still going out: node:http hands this one the connection
+      // later ('socket', then it flushes what the app wrote); fail it then, or the client waits
+      // for its end forever (test/servers/http.pywsgi.test.ts "… pipelined …").
+      res.once('socket', () => process.nextTick(failResponse, res, false));
+      return;
+    }
     if (
       (res as ServerResponse & { _headerSent?: boolean })._headerSent === false &&
       sock._httpMessage === res &&

@@ -1085,3 +1085,37 @@ test("environ's REMOTE_ADDR / REMOTE_PORT: a Node handler finds the client's add
     await server.stop();
   }
 });
+
+test('TestError_after_start_response / TestErrorAfterChunk, pipelined behind a slow response: the failed one still gets its 500, or is cut, once its turn comes (never left hanging)', async () => {
+  const cap = captureHubReports();
+  const server = await serve(async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/slow') {
+      await sleep(30);
+      res.end('slow');
+      return;
+    }
+    res.writeHead(200, { 'X-A': '1' });
+    if (req.url === '/partial') res.write('partial');
+    throw new Error(`failed ${req.url}`);
+  });
+  try {
+    const c = new RawClient(server.serverPort as number);
+    c.send('GET /slow HTTP/1.1\r\nHost: l\r\n\r\nGET /head HTTP/1.1\r\nHost: l\r\n\r\n');
+    await c.untilClosed();
+    const { responses, rest } = await readResponses(c, 2);
+    assert.equal(responses[0]?.body, 'slow');
+    assert.equal(`${responses[1]?.status} ${responses[1]?.reason}`, '500 Internal Server Error');
+    assert.equal(rest, '');
+    const p = new RawClient(server.serverPort as number);
+    p.send('GET /slow HTTP/1.1\r\nHost: l\r\n\r\nGET /partial HTTP/1.1\r\nHost: l\r\n\r\n');
+    const d = await p.untilClosed();
+    const first = parseResponse(d, true);
+    assert.equal(first?.body, 'slow');
+    assert.match(first?.rest as string, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n7\r\npartial\r\n$/);
+    await sleepReal(10);
+    assert.equal(cap.reports.length, 2);
+  } finally {
+    cap.restore();
+    await server.stop();
+  }
+});
