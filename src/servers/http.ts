@@ -1316,7 +1316,8 @@ function failResponse(res: ServerResponse, killed: boolean): void {
     if (sock === null) {
       // Pipelined behind a response still going out: node:http hands this one the connection
       // later ('socket', then it flushes what the app wrote); fail it then, or the client waits
-      // for its end forever (test/servers/http.pywsgi.test.ts "… pipelined …").
+      // for its end forever (test/servers/http.pywsgi.test.ts "TestError_after_start_response /
+      // TestErrorAfterChunk, pipelined behind a slow response …").
       res.once('socket', () => process.nextTick(failResponse, res, false));
       return;
     }
