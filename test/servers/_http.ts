@@ -138,3 +138,90 @@ export function captureHubReports(): { reports: string[]; restore(): void } {
 export function sleepReal(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** One response parsed off the wire (gevent's `read_http`), and what follows it. */
+export interface WireResponse {
+  status: number;
+  reason: string;
+  version: string;
+  /** Header names lowercased; a repeated header keeps its last value. */
+  headers: Map<string, string>;
+  body: string;
+  /** The chunks of a chunked body, `null` when the body was not chunked. */
+  chunks: string[] | null;
+  /** The bytes after this response. */
+  rest: string;
+}
+
+/**
+ * Parse the first complete response in `data` (framed by Content-Length, chunked, or by the
+ * connection's close when `closed`); `null` while it is incomplete. 1xx, 204, 304 and answers to
+ * HEAD (`head`) have no body.
+ */
+export function parseResponse(data: string, closed = false, head = false): WireResponse | null {
+  const end = data.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const lines = data.slice(0, end).split('\r\n');
+  const m = /^HTTP\/(\d\.\d) (\d{3}) ?(.*)$/.exec(lines[0] as string);
+  if (m === null) throw new Error(`not a status line: ${JSON.stringify(lines[0])}`);
+  const headers = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(':');
+    headers.set(line.slice(0, i).toLowerCase(), line.slice(i + 1).trim());
+  }
+  const status = Number(m[2]);
+  const base = { status, reason: m[3] as string, version: m[1] as string, headers };
+  let at = end + 4;
+  if (head || status < 200 || status === 204 || status === 304) {
+    return { ...base, body: '', chunks: null, rest: data.slice(at) };
+  }
+  if ((headers.get('transfer-encoding') ?? '').includes('chunked')) {
+    const chunks: string[] = [];
+    for (;;) {
+      const nl = data.indexOf('\r\n', at);
+      if (nl < 0) return null;
+      const size = Number.parseInt(data.slice(at, nl), 16);
+      if (Number.isNaN(size))
+        throw new Error(`bad chunk size at ${JSON.stringify(data.slice(at))}`);
+      if (data.length < nl + 2 + size + 2) return null;
+      if (size === 0) {
+        return { ...base, body: chunks.join(''), chunks, rest: data.slice(nl + 4) };
+      }
+      chunks.push(data.slice(nl + 2, nl + 2 + size));
+      at = nl + 2 + size + 2;
+    }
+  }
+  const cl = headers.get('content-length');
+  if (cl !== undefined) {
+    const n = Number(cl);
+    if (data.length < at + n) return null;
+    return { ...base, body: data.slice(at, at + n), chunks: null, rest: data.slice(at + n) };
+  }
+  if (!closed) return null;
+  return { ...base, body: data.slice(at), chunks: null, rest: '' };
+}
+
+/** Read `n` complete responses from `c` (waiting up to `ms`), in order; then the rest. */
+export async function readResponses(
+  c: RawClient,
+  n: number,
+  opts: { ms?: number; head?: boolean } = {},
+): Promise<{ responses: WireResponse[]; rest: string }> {
+  const out: WireResponse[] = [];
+  const split = (d: string): boolean => {
+    out.length = 0;
+    let rest = d;
+    while (out.length < n) {
+      const r = parseResponse(rest, c.closed, opts.head === true);
+      if (r === null) return false;
+      out.push(r);
+      rest = r.rest;
+    }
+    return true;
+  };
+  const d = await c.until(split, opts.ms ?? 3000);
+  if (!split(d)) {
+    throw new Error(`expected ${n} responses before the close, got ${JSON.stringify(d)}`);
+  }
+  return { responses: out, rest: (out[out.length - 1] as WireResponse).rest };
+}
