@@ -1612,6 +1612,9 @@ async function sendResponse(
     const cl = req.headers['content-length'];
     if (cl === undefined || Number(cl) > server._maxDiscard) flat.push('connection', 'close');
   }
+  // Read in part (the app gave up on a stalled body, or took what it needed while node:http
+  // still parses the rest of the packet): node:http reads the rest after the response.
+  if (!state.bodyDone && state.bodyTouched && !req.complete) closeIfBodyStalls(req, res);
   if (state.expectContinue) {
     // Never answer 100 once the response has started: the client must not send the body, so a
     // body not there yet may never come and the connection cannot go on.
@@ -1723,6 +1726,26 @@ function ignore(): void {}
  * `Content-Length` bytes unread (the request greenlet can run before the parser reports the end
  * of a body that came in the packet of its head).
  */
+/** How long the rest of a body read in part may take once the response is out (ms). */
+const BODY_STALL_MS = 500;
+
+/**
+ * Once `res` is out, give the rest of a body the app read in part {@link BODY_STALL_MS} to come
+ * (node:http reads and drops it), then close the connection: a client that stalled would hold
+ * it until `requestTimeout` (the app answered 408 after `until(request.text(), {timeout})`).
+ */
+function closeIfBodyStalls(req: IncomingMessage, res: ServerResponse): void {
+  res.once('finish', () => {
+    if (req.complete) return;
+    const sock = req.socket;
+    const t = setTimeout(() => {
+      if (!req.complete) sock.destroy();
+    }, BODY_STALL_MS);
+    t.unref();
+    req.once('end', () => clearTimeout(t));
+  });
+}
+
 function bodyArrived(req: IncomingMessage): boolean {
   if (req.complete) return true;
   const cl = req.headers['content-length'];

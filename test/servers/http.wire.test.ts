@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
-import { sleep } from '../../src/index.js';
+import { sleep, Timeout, until } from '../../src/index.js';
 import { captureHubReports, hasFullResponse, RawClient, serve } from './_http.js';
 
 async function* pieces(n: number, ms = 0): AsyncGenerator<Uint8Array> {
@@ -336,6 +336,25 @@ test('an unread small body is discarded and the keep-alive connection goes on; a
   c2.send(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'z'.repeat(2000)}`);
   const d = await c2.untilClosed();
   assert.match(d, /Connection: close/i);
+  c.destroy();
+  await server.stop();
+});
+
+test('a body the app started and gave up on (a stalled client): the answer goes out, and the connection closes when the rest does not come', async () => {
+  const server = await serve(async (req) => {
+    try {
+      return new Response(await until(req.text(), { timeout: 100 }));
+    } catch (e) {
+      if (e instanceof Timeout) return new Response('too slow', { status: 408 });
+      throw e;
+    }
+  });
+  const c = new RawClient(server.serverPort as number);
+  c.send('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+  const d = await c.untilClosed(2000);
+  assert.match(d, /^HTTP\/1\.1 408 /);
+  assert.equal(d.match(/HTTP\/1\.1/g)?.length, 1, 'one answer only');
+  assert.ok(c.closed, 'closed within the grace period, not at requestTimeout');
   c.destroy();
   await server.stop();
 });
