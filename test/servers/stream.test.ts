@@ -473,6 +473,96 @@ describe('StreamServer', () => {
     assert.equal(await roundTrip(server.serverPort as number, 'x'), 'x');
     await server.stop();
   });
+  test('a listening Socket given as listener is not served before start(): a client connects (the kernel queues it) and gets nothing; then start() serves it (test__server.py test_subclass_just_create, test_subclass_with_socket)', async () => {
+    const l = await listen({ host: '127.0.0.1', port: 0 });
+    const server = new StreamServer(l, async (sock) => {
+      await sock.sendall('served');
+    });
+    const c = await createConnection(l.getsockname());
+    try {
+      await assert.rejects(c.recv(10, { timeout: 50 }), { name: 'SocketTimeout' });
+      await server.start();
+      assert.equal(text(await recvExactly(c, 6)), 'served', 'the queued client is served');
+    } finally {
+      c.close();
+      await server.stop();
+    }
+  });
+
+  test('an address is bound only by start(): connections are refused before it and again after stop() (test__server.py test_subclass_with_address, assertConnectionRefused)', async () => {
+    const probe = await listen({ host: '127.0.0.1', port: 0 });
+    const [, port] = probe.getsockname() as [string, number];
+    probe.close();
+    await sleep(10);
+    const server = new StreamServer(['127.0.0.1', port], echo);
+    assert.deepEqual(server.address, ['127.0.0.1', port]);
+    await assert.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+    await server.start();
+    assert.equal(await roundTrip(port, 'ping'), 'ping');
+    await server.stop();
+    await assert.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+    await assert.rejects(server.start(), /the server was closed and cannot start again/);
+  });
+
+  test('serveForever() after start() serves on the same listener; stop() makes started false, refuses connections and ends serveForever (test__server.py test_serve_forever_after_start, test_serve_forever)', async () => {
+    const server = new StreamServer(['127.0.0.1', 0], echo);
+    assert.equal(server.started, false);
+    await server.start();
+    assert.equal(server.started, true);
+    const port = server.serverPort as number;
+    const g = spawn(() => server.serveForever());
+    await sleep(10);
+    assert.equal(g.dead, false);
+    assert.equal(await roundTrip(port, 'ping'), 'ping');
+    await server.stop();
+    assert.equal(server.started, false);
+    await assert.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+    await g.get({ timeout: 2000 });
+    assert.equal(g.dead, true);
+  });
+
+  test('a spawn that fails is reported, closes the connection it was for, and the server goes on (test__server.py test_error_in_spawn)', async () => {
+    class Flaky extends Group {
+      failures = 1;
+      override spawn<R, A extends unknown[]>(
+        fn: (...args: A) => R | PromiseLike<R>,
+        ...args: A
+      ): Promise<Greenlet<Awaited<R>>> {
+        if (this.failures-- > 0) throw new Error('test_error_in_spawn');
+        return super.spawn(fn, ...args);
+      }
+    }
+    await withReports(async (reports) => {
+      const server = new StreamServer(['127.0.0.1', 0], echo, { spawn: new Flaky() });
+      await server.start();
+      const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+      assert.equal((await c.recv(10, { timeout: 2000 })).length, 0, 'closed: no handler got it');
+      c.close();
+      assert.equal(server.started, true);
+      assert.equal(await roundTrip(server.serverPort as number, 'next'), 'next');
+      await server.stop();
+      assert.equal(reports.filter((r) => r.includes('test_error_in_spawn')).length, 1);
+    });
+  });
+
+  test('backlog, reusePort and tls with a listening Socket throw TypeError: they configure the listener the server makes (test__server.py test_backlog_is_not_accepted_for_socket)', async () => {
+    const l = await listen({ host: '127.0.0.1', port: 0 });
+    try {
+      assert.throws(() => new StreamServer(l, echo, { backlog: 25 }), {
+        name: 'TypeError',
+        message:
+          'StreamServer: backlog must be omitted when the listener is a listening Socket (give it to listen()), got 25',
+      });
+      assert.throws(() => new StreamServer(l, echo, { reusePort: true }), TypeError);
+      assert.throws(() => new StreamServer(l, echo, { tls: {} }), TypeError);
+      const s = new StreamServer(['127.0.0.1', 0], echo, { backlog: 25 });
+      await s.start();
+      assert.equal(await roundTrip(s.serverPort as number, 'ok'), 'ok');
+      await s.stop();
+    } finally {
+      l.close();
+    }
+  });
 });
 
 after(() => assertNoLiveHandles());
