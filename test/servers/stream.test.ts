@@ -473,6 +473,21 @@ describe('StreamServer', () => {
     assert.equal(await roundTrip(server.serverPort as number, 'x'), 'x');
     await server.stop();
   });
+  test('a {host, port} object is a listener too; started is true from the start() call, before it resolves', async () => {
+    const server = new StreamServer({ host: '127.0.0.1', port: 0 }, echo);
+    const starting = server.start();
+    assert.equal(server.started, true);
+    assert.equal(server.closed, false);
+    await starting;
+    assert.equal(await roundTrip(server.serverPort as number, 'obj'), 'obj');
+    const s2 = new StreamServer(['127.0.0.1', 0], echo);
+    const serving = spawn(() => s2.serveForever());
+    await sleep(0);
+    assert.equal(s2.started, true, 'serveForever() sets it at once too');
+    await Promise.all([server.stop(), s2.stop()]);
+    await serving.get({ timeout: 2000 });
+  });
+
   test('a listening Socket given as listener is not served before start(): a client connects (the kernel queues it) and gets nothing; then start() serves it (test__server.py test_subclass_just_create, test_subclass_with_socket)', async () => {
     const l = await listen({ host: '127.0.0.1', port: 0 });
     const server = new StreamServer(l, async (sock) => {
