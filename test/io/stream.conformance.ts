@@ -339,13 +339,18 @@ export function streamConformance(kind: StreamKind): void {
       }
     });
 
-    test('sendall with a timeout to a peer that does not read rejects with SocketTimeout', async () => {
+    test('sendall with a timeout, or on a socket with settimeout, to a peer that does not read rejects with SocketTimeout (gevent test__socket.py test_sendall_timeout)', async () => {
       const p = await kind.pair();
       try {
         await assert.rejects(
           p.client.sendall(Buffer.alloc(32 * 1024 * 1024), { timeout: 50 }),
           SocketTimeout,
         );
+        p.server.settimeout(50);
+        await assert.rejects(p.server.sendall(Buffer.alloc(32 * 1024 * 1024)), {
+          name: 'SocketTimeout',
+          message: 'timed out',
+        });
       } finally {
         p.close();
       }
