@@ -6,7 +6,7 @@ import { GreenletExit, getHub, sleep, spawn, Timeout } from '../../src/index.js'
 import { select } from '../../src/io/select.js';
 import { createConnection, listen } from '../../src/io/socket.js';
 import { runVirtual } from '../../src/testing/virtual.js';
-import { assertNoLiveHandles, streamKinds } from './_net.js';
+import { assertNoLiveHandles, nodeOf, streamKinds } from './_net.js';
 
 const tcp = streamKinds[0] as (typeof streamKinds)[0];
 
@@ -104,6 +104,22 @@ describe('select, from gevent', () => {
       assert.deepEqual(r, [p.server]);
       assert.deepEqual([w, x], [[], []]);
       await assert.rejects(p.server.recv(1), { code: 'EBADF' });
+    } finally {
+      p.close();
+    }
+  });
+
+  test('a socket holding an error (the peer reset the connection) is in the errored list, and readable; recv then rejects with it', async () => {
+    const p = await tcp.pair();
+    try {
+      const g = spawn(() => select([], [], [p.server], 2000));
+      await sleep(10);
+      (nodeOf(p.client) as import('node:net').Socket).resetAndDestroy();
+      const [r, w, x] = (await g.get({ timeout: 2000 })) as Awaited<ReturnType<typeof select>>;
+      assert.deepEqual([r, w, x], [[], [], [p.server]]);
+      const [readable] = await select([p.server], [], [], 0);
+      assert.deepEqual(readable, [p.server]);
+      await assert.rejects(p.server.recv(10), { code: 'ECONNRESET' });
     } finally {
       p.close();
     }
