@@ -5,8 +5,11 @@
 // conformance suite does not hold. The behaviour of each socket kind is in
 // stream.conformance.ts, listener.test.ts and udp.test.ts.
 import assert from 'node:assert/strict';
+import { constants as osConstants } from 'node:os';
 import { after, describe, test } from 'node:test';
+import { getSystemErrorName } from 'node:util';
 import { sleep, spawn } from '../../src/index.js';
+import { select } from '../../src/io/select.js';
 import {
   createConnection,
   listen,
@@ -259,6 +262,33 @@ describe('Socket behaviours from gevent', () => {
     } finally {
       p.close();
     }
+  });
+
+  test("errors carry Node's code and errno, as Node's own system errors: EBADF after close, ECONNREFUSED naming 'refused' (test__socket_close.py test_recv_closed: errno EBADF; test__socket_errors.py test_connection_refused)", async () => {
+    const p = await tcp.pair();
+    p.client.close();
+    p.server.close();
+    const errors = [
+      await p.client.recv(1).catch((e: unknown) => e),
+      await p.client.sendall('x').catch((e: unknown) => e),
+      await waitRead(p.client).catch((e: unknown) => e),
+      await select([p.client], [], [], 0).catch((e: unknown) => e),
+    ] as NodeJS.ErrnoException[];
+    for (const e of errors) {
+      assert.equal(e.code, 'EBADF');
+      assert.equal(e.errno, -osConstants.errno.EBADF);
+      assert.equal(getSystemErrorName(e.errno as number), 'EBADF');
+    }
+    const l = await listen({ port: 0 });
+    const addr = l.getsockname();
+    l.close();
+    await sleep(10);
+    const refused = (await createConnection(addr).catch(
+      (e: unknown) => e,
+    )) as NodeJS.ErrnoException;
+    assert.equal(refused.code, 'ECONNREFUSED');
+    assert.equal(refused.errno, -osConstants.errno.ECONNREFUSED);
+    assert.match(refused.message.toLowerCase(), /refused/);
   });
 
   test('getsockname and getpeername throw EBADF once the socket is closed, as accept does; a listener too (test__makefile_ref.py test_simple_close, test_server_simple)', async () => {
