@@ -209,6 +209,16 @@ describe('listen and accept', () => {
     });
   });
 
+  test("createConnection's timeout bounds the whole connect, a TLS handshake included: a server that never answers it rejects with SocketTimeout and leaves nothing open", async () => {
+    await withListener(async (l, addr) => {
+      const err = await createConnection(addr, { timeout: 50, tls: true }).catch((e: unknown) => e);
+      assert.ok(err instanceof SocketTimeout, `expected a SocketTimeout, got ${String(err)}`);
+      const [s] = await l.accept({ timeout: 2000 });
+      assert.equal((await s.recv(1 << 16, { timeout: 2000 })).length > 0, true, 'a hello came');
+      s.close();
+    });
+  });
+
   test('reusePort: a second listener on the port is allowed where Node has SO_REUSEPORT (>= 22.12), else it rejects with EADDRINUSE as without it', async () => {
     await withListener(async (_l, [host]) => {
       const a = await listen({ host, port: 0, reusePort: true });
