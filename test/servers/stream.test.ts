@@ -473,6 +473,32 @@ describe('StreamServer', () => {
     assert.equal(await roundTrip(server.serverPort as number, 'x'), 'x');
     await server.stop();
   });
+  test("stop() without a timeout gives live handlers gevent's stop_timeout, 1000 ms, then kills them (their finally runs)", async () => {
+    let ended = false;
+    const inHandler = new Event();
+    const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      inHandler.set();
+      try {
+        await sock.recv(1);
+      } finally {
+        ended = true;
+      }
+    });
+    await server.start();
+    const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+    try {
+      await inHandler.wait({ timeout: 2000 });
+      const stopping = spawn(() => server.stop());
+      await sleep(500);
+      assert.equal(ended, false, 'still within its time to finish');
+      assert.equal(server.closed, true, 'the listener closed at once');
+      await stopping.get({ timeout: 5000 });
+      assert.equal(ended, true, 'killed at the timeout');
+    } finally {
+      c.close();
+    }
+  });
+
   test('a {host, port} object is a listener too; started is true from the start() call, before it resolves', async () => {
     const server = new StreamServer({ host: '127.0.0.1', port: 0 }, echo);
     const starting = server.start();
