@@ -426,6 +426,44 @@ describe('StreamServer', () => {
     await server.stop();
   });
 
+  test('a TLS server: a client whose handshake fails (plain text, or gone mid-handshake) never reaches the handler nor stops the server (test__server.py test_wrap_socket_and_handle_wrap_failure)', async () => {
+    const { key, cert } = await testCert();
+    let handled = 0;
+    await withReports(async (reports) => {
+      const server = new StreamServer(
+        ['127.0.0.1', 0],
+        async (sock) => {
+          handled++;
+          await echo(sock);
+        },
+        { tls: { key, cert } },
+      );
+      await server.start();
+      const port = server.serverPort as number;
+      const plain = await createConnection(['127.0.0.1', port]);
+      await plain.sendall('GET / HTTP/1.0\r\n\r\n');
+      const end = await (async () => {
+        for (let i = 0; i < 10; i++) {
+          if ((await plain.recv(100, { timeout: 2000 })).length === 0) return 'eof';
+        }
+        return 'data';
+      })().catch((e: NodeJS.ErrnoException) => e.code);
+      assert.ok(end === 'eof' || end === 'ECONNRESET', `the server ends it, got ${end}`);
+      plain.close();
+      const gone = await createConnection(['127.0.0.1', port]);
+      gone.close();
+      const c = await createConnection(['127.0.0.1', port], {
+        tls: { ca: cert, servername: 'localhost' },
+      });
+      await c.sendall('still serving');
+      assert.equal(text(await recvExactly(c, 13)), 'still serving');
+      c.close();
+      await server.stop();
+      assert.equal(handled, 1, 'only the TLS client reached the handler');
+      assert.deepEqual(reports, []);
+    });
+  });
+
   test('start() on a port in use rejects with EADDRINUSE naming the address', async () => {
     const a = new StreamServer(['127.0.0.1', 0], echo);
     await a.start();
