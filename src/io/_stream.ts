@@ -426,6 +426,16 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     this.notify();
   }
 
+  /**
+   * Our side stops reading (`shutdown('read')`): later reads, and those waiting now, get end of
+   * stream, as after the peer's end.
+   */
+  shutdownRead(): void {
+    StreamIO.#setFlags(this, StreamIO.#flags(this) | EOF);
+    StreamIO.#serve(this);
+    this.notify();
+  }
+
   /** @internal */
   _onEnd(): void {
     if ((StreamIO.#flags(this) & NODE_END) !== 0)

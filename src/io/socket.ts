@@ -714,7 +714,7 @@ export class Socket {
 
   /**
    * Shut down one side: `'write'` (send end of stream; we may still read), `'read'` (later
-   * `recv`s resolve empty) or `'both'`. Never switches.
+   * `recv`s, and those waiting in other greenlets, resolve empty) or `'both'`. Never switches.
    * @throws EBADF after close; TypeError for another `how`
    * @example
    * ```ts
@@ -744,10 +744,7 @@ export class Socket {
     if (io === null)
       throw coded('ENOTCONN', 'Socket.shutdown: the socket is not a connected stream');
     if (how !== 'read') io.sock.end();
-    if (how !== 'write') {
-      io.eof = true;
-      io.notify();
-    }
+    if (how !== 'write') io.shutdownRead();
   }
 
   /**

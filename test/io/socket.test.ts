@@ -264,6 +264,25 @@ describe('Socket behaviours from gevent', () => {
     }
   });
 
+  test("shutdown('read') makes later recvs resolve empty while we can still send; shutdown of a listener throws ENOTCONN (Python's SHUT_RD, test__socket.py test_shutdown_when_closed)", async () => {
+    const p = await tcp.pair();
+    const l = await listen({ port: 0 });
+    try {
+      const waiting = spawn(() => p.server.recv(10));
+      await sleep(10);
+      p.server.shutdown('read');
+      assert.equal(((await waiting.get({ timeout: 2000 })) as Uint8Array).length, 0);
+      assert.equal((await p.server.recv(10)).length, 0);
+      await p.server.sendall('still');
+      assert.equal(Buffer.from(await recvExactly(p.client, 5)).toString(), 'still');
+      assert.throws(() => l.shutdown('both'), { code: 'ENOTCONN' });
+      assert.throws(() => p.server.shutdown('sideways' as never), TypeError);
+    } finally {
+      p.close();
+      l.close();
+    }
+  });
+
   test("errors carry Node's code and errno, as Node's own system errors: EBADF after close, ECONNREFUSED naming 'refused' (test__socket_close.py test_recv_closed: errno EBADF; test__socket_errors.py test_connection_refused)", async () => {
     const p = await tcp.pair();
     p.client.close();
