@@ -283,6 +283,29 @@ describe('Socket behaviours from gevent', () => {
     }
   });
 
+  test('after the peer closed, sending fails with EPIPE or ECONNRESET while recv still reads end of stream, as on Linux', async () => {
+    const p = await tcp.pair();
+    try {
+      p.client.close();
+      assert.equal((await p.server.recv(10, { timeout: 2000 })).length, 0);
+      const err = await (async () => {
+        for (let i = 0; i < 50; i++) {
+          await p.server.sendall('a');
+          await sleep(10);
+        }
+      })().catch((e: NodeJS.ErrnoException) => e);
+      assert.ok(
+        err instanceof Error &&
+          ['EPIPE', 'ECONNRESET'].includes(String((err as NodeJS.ErrnoException).code)),
+        `expected EPIPE or ECONNRESET, got ${String(err)}`,
+      );
+      assert.equal((await p.server.recv(10)).length, 0, 'the end of stream, not the write error');
+      assert.equal(await p.server.recvInto(new Uint8Array(4)), 0);
+    } finally {
+      p.close();
+    }
+  });
+
   test("errors carry Node's code and errno, as Node's own system errors: EBADF after close, ECONNREFUSED naming 'refused' (test__socket_close.py test_recv_closed: errno EBADF; test__socket_errors.py test_connection_refused)", async () => {
     const p = await tcp.pair();
     p.client.close();
