@@ -283,6 +283,29 @@ describe('Socket behaviours from gevent', () => {
     }
   });
 
+  test('close() right after sendall still delivers every byte sendall handed over, then end of stream (test__socket.py _test_sendall: send, then close)', async () => {
+    const p = await tcp.pair();
+    try {
+      const size = 3 * 1024 * 1024;
+      const reader = spawn(async () => {
+        await sleep(20); // the peer starts reading late: Node still holds bytes at close()
+        let n = 0;
+        for (
+          let d = await p.server.recv(65536, 5000);
+          d.length > 0;
+          d = await p.server.recv(65536, 5000)
+        )
+          n += d.length;
+        return n;
+      });
+      await p.client.sendall(Buffer.alloc(size, 3));
+      p.client.close();
+      assert.equal(await reader.get({ timeout: 10_000 }), size);
+    } finally {
+      p.close();
+    }
+  });
+
   test('after the peer closed, sending fails with EPIPE or ECONNRESET while recv still reads end of stream, as on Linux', async () => {
     const p = await tcp.pair();
     try {
