@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { constants as osConstants } from 'node:os';
 
 /**
  * Thrown by a socket wait whose timeout elapsed: the `timeout` option of `recv`, `accept`,
@@ -63,6 +64,10 @@ export interface CodedError extends Error {
 export function coded(code: string, message: string, cause?: unknown): CodedError {
   const err = new Error(message, cause === undefined ? undefined : { cause }) as CodedError;
   err.code = code;
+  // As Node's own system errors: a negative errno (`util.getSystemErrorName(err.errno)` is the
+  // code), so code written for either finds the number where it looks (Python's `ex.errno`).
+  const n = (osConstants.errno as Record<string, number | undefined>)[code];
+  if (n !== undefined) err.errno = -n;
   return err;
 }
 

@@ -20,7 +20,7 @@ import {
   type WaitOwner,
   waitArgs,
 } from '../core/lowlevel.js';
-import { throwSocketTimeout } from './_errors.js';
+import { badFd, throwSocketTimeout } from './_errors.js';
 import type { Readiness, Socket } from './socket.js';
 
 /** One socket and what is waited for. */
@@ -107,12 +107,7 @@ function one(sock: Socket, write: boolean, opts: unknown, where: string): Promis
   } catch (e) {
     return Promise.reject(e);
   }
-  if (sock.closed)
-    return Promise.reject(
-      Object.assign(new Error(`${where}: bad file descriptor, the socket is closed (EBADF)`), {
-        code: 'EBADF',
-      }),
-    );
+  if (sock.closed) return Promise.reject(badFd(where));
   return waitReady([{ io, write }], timeout ?? sock.gettimeout(), signal);
 }
 

@@ -339,7 +339,9 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
         m.unyielded += typeof got === 'number' ? got : got.length;
         return got;
       }
-      if (m.error !== null) throw m.error;
+      // The peer's end read before the error wins (Linux's recv gives 0 once the FIN is in, even
+      // after a write failed with EPIPE): a read-side error only without it.
+      if (m.error !== null && (m.flags & EOF) === 0) throw m.error;
     }
     if ((StreamIO.#flags(this) & EOF) !== 0) return typeof req === 'number' ? EMPTY : 0;
     return null;
@@ -394,7 +396,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
         w.wake(
           typeof req === 'number' ? StreamIO.#take(self, m, req) : StreamIO.#takeInto(self, m, req),
         );
-      } else if (m !== null && m.error !== null) w.wakeError(m.error);
+      } else if (m !== null && m.error !== null && (m.flags & EOF) === 0) w.wakeError(m.error);
       else w.wake(typeof req === 'number' ? EMPTY : 0);
     }
   }

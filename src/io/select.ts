@@ -12,6 +12,7 @@
  * @module verdant/select
  */
 import { NONE, readWaitOptions, rejectWait, waitArgs } from '../core/lowlevel.js';
+import { coded } from './_errors.js';
 import { isReady, type Watch, waitReady } from './_ready.js';
 import { Socket } from './socket.js';
 
@@ -96,10 +97,7 @@ function toList(it: Iterable<Socket>, name: string): Socket[] {
   for (const s of out) {
     if (!(s instanceof Socket))
       throw new TypeError(`select: ${name} must hold verdant Sockets, got ${typeof s}`);
-    if (s.closed)
-      throw Object.assign(new Error(`select: a socket in ${name} is closed (EBADF)`), {
-        code: 'EBADF',
-      });
+    if (s.closed) throw coded('EBADF', `select: a socket in ${name} is closed (EBADF)`);
   }
   return out;
 }

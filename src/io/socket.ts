@@ -86,12 +86,20 @@ const timeouts = new WeakMap<Socket, number>();
 /** Wrap a connected Node socket; `type` is an index of {@link TYPES}. */
 let adopt: (ns: net.Socket, type: number, peer: Address | null) => Socket;
 
+/**
+ * The bytes of `data` without a copy: a Uint8Array as is, any other view (DataView, Uint16Array
+ * …: Python's memoryview and array.array) over its bytes, an ArrayBuffer whole, a string as
+ * UTF-8 (gevent's test__socket_send_memoryview.py, test__socket.py test_sendall_array).
+ */
 function toBytes(data: unknown, where: string): Uint8Array | TypeError {
   if (data instanceof Uint8Array) return data;
   if (typeof data === 'string') return Buffer.from(data);
   if (ArrayBuffer.isView(data))
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new TypeError(`${where}: data must be a Uint8Array or a string, got ${typeof data}`);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new TypeError(
+    `${where}: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got ${data === null ? 'null' : typeof data}`,
+  );
 }
 
 /** Check the options of `new Socket`; returns the type. */
@@ -420,7 +428,8 @@ export class Socket {
   }
 
   /**
-   * Send all of `data` (bytes, or a string as UTF-8). Resolves once Node's socket has accepted
+   * Send all of `data` (bytes: a Uint8Array, any other ArrayBufferView or an ArrayBuffer, sent
+   * without a copy; or a string as UTF-8). Resolves once Node's socket has accepted
    * every byte without exceeding its buffer: large data goes in 64 KiB chunks, waiting for
    * `'drain'` whenever Node holds 1 MiB unsent (back-pressure). A kill or `Timeout` there stops sending what Node has not yet
    * accepted. The `timeout` option bounds the whole call (SocketTimeout).
@@ -440,7 +449,10 @@ export class Socket {
    * await server.stop();
    * ```
    */
-  sendall(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<void> {
+  sendall(
+    data: ArrayBufferView | ArrayBuffer | string,
+    opts?: WaitOptions | number | null,
+  ): Promise<void> {
     return Socket.#sendall(this, 'Socket.sendall', data, opts, false);
   }
 
@@ -513,7 +525,10 @@ export class Socket {
    * await server.stop();
    * ```
    */
-  send(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<number> {
+  send(
+    data: ArrayBufferView | ArrayBuffer | string,
+    opts?: WaitOptions | number | null,
+  ): Promise<number> {
     const bytes = toBytes(data, 'Socket.send');
     if (bytes instanceof TypeError) return Promise.reject(bytes);
     return Socket.#sendall(this, 'Socket.send', bytes, opts, false).then(() => bytes.length);
@@ -635,7 +650,7 @@ export class Socket {
    * ```
    */
   sendto(
-    data: Uint8Array | string,
+    data: ArrayBufferView | ArrayBuffer | string,
     address: AddressInput,
     opts?: WaitOptions | number | null,
   ): Promise<number> {
@@ -699,7 +714,7 @@ export class Socket {
 
   /**
    * Shut down one side: `'write'` (send end of stream; we may still read), `'read'` (later
-   * `recv`s resolve empty) or `'both'`. Never switches.
+   * `recv`s, and those waiting in other greenlets, resolve empty) or `'both'`. Never switches.
    * @throws EBADF after close; TypeError for another `how`
    * @example
    * ```ts
@@ -762,6 +777,11 @@ export class Socket {
     this.#bits |= CLOSED;
     fileRefs.delete(this);
     Socket.#realClose(this);
+  }
+
+  /** Closed, and no `makefile()` file keeps the connection open: its addresses are gone. */
+  static #gone(self: Socket): boolean {
+    return (self.#bits & CLOSED) !== 0 && !fileRefs.has(self);
   }
 
   static #realClose(self: Socket): void {
@@ -867,6 +887,8 @@ export class Socket {
 
   /**
    * Our own address: `[host, port]`, or `{path}` for a Unix socket. Never switches.
+   * @throws EBADF once the socket is closed and no `makefile()` file keeps it open (Python's
+   *   `getsockname` after `close()`; gevent's test__makefile_ref.py)
    * @example
    * ```ts
    * import { listen } from 'verdant/socket';
@@ -878,7 +900,7 @@ export class Socket {
    */
   getsockname(): Address {
     const h = this._handle;
-    if (h === null) throw badFd('Socket.getsockname');
+    if (h === null || Socket.#gone(this)) throw badFd('Socket.getsockname');
     if (h instanceof net.Socket) {
       if ((this.#bits & TYPE) === UNIX) return { path: '' };
       return [h.localAddress ?? '', h.localPort ?? 0];
@@ -893,7 +915,8 @@ export class Socket {
    * The peer's address: `[host, port]`, or `{path: ''}` for a Unix peer. Never switches. An
    * accepted socket asks its connection each time (it keeps no copy), so once the connection
    * is gone (closed by either side) it throws ENOTCONN, as Python's does after a reset.
-   * @throws ENOTCONN when the socket is not connected (a listener, UDP, a connection gone)
+   * @throws ENOTCONN when the socket is not connected (a listener, UDP, a connection gone);
+   *   EBADF once it is closed and no `makefile()` file keeps it open
    * @example
    * ```ts
    * import { createConnection, listen } from 'verdant/socket';
@@ -908,6 +931,7 @@ export class Socket {
    * Follows Python's `socket.getpeername`.
    */
   getpeername(): Address {
+    if (Socket.#gone(this)) throw badFd('Socket.getpeername');
     const p = Socket.#peerOrNull(this);
     if (p === null) throw coded('ENOTCONN', 'Socket.getpeername: the socket is not connected');
     return p;

@@ -225,7 +225,11 @@ export abstract class BaseServer {
       this.#stopped.set();
       throw e;
     }
-    if (this.#closed) return;
+    if (this.#closed) {
+      // stop()/close() ran while the listener was being made: it found none to close.
+      this.closeSocket();
+      return;
+    }
     this.startAccepting();
   }
 

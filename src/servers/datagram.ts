@@ -10,7 +10,7 @@
  * @module
  */
 import { Cancellation } from '../core/errors.js';
-import type { WaitOptions } from '../core/lowlevel.js';
+import { getHub, type WaitOptions } from '../core/lowlevel.js';
 import type { Address, AddressInput } from '../io/_errors.js';
 import { Socket } from '../io/socket.js';
 import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
@@ -91,7 +91,13 @@ export class DatagramServer extends BaseServer {
           if (e instanceof Cancellation || sock.closed) return;
           throw e;
         }
-        await this.spawnHandler(this.#handle, d);
+        try {
+          await this.spawnHandler(this.#handle, d);
+        } catch (e) {
+          if (e instanceof Cancellation) throw e;
+          // A failing spawn costs this datagram only (gevent's test_error_in_spawn).
+          getHub().reportError(e, `${this.toString()} spawn`);
+        }
       }
     });
   }
@@ -101,7 +107,7 @@ export class DatagramServer extends BaseServer {
    * @throws EBADF when the server is closed
    */
   sendto(
-    data: Uint8Array | string,
+    data: ArrayBufferView | ArrayBuffer | string,
     address: AddressInput,
     opts?: WaitOptions | number | null,
   ): Promise<number> {

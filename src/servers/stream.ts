@@ -14,13 +14,16 @@
  * after its timeout. A connection accepted while the loop then waits for a slot (a pool shared
  * with other work took it) belongs to no handler yet: a kill of the loop there closes it (test:
  * "a connection accepted while the loop then waits for a slot …"). A failing handler is
- * reported by the hub and the server goes on. Tests: test/servers/stream.test.ts.
+ * reported by the hub and the server goes on; so is a failing `spawn` of a `Group` subclass (the
+ * connection it was for is closed; test: "a spawn that fails is reported …"). Tests:
+ * test/servers/stream.test.ts.
  *
  * @module
  */
 import type { TlsOptions } from 'node:tls';
 import { Cancellation } from '../core/errors.js';
 import type { Greenlet } from '../core/greenlet.js';
+import { getHub } from '../core/lowlevel.js';
 import type { Address } from '../io/_errors.js';
 import { listen, type Socket } from '../io/socket.js';
 import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
@@ -85,12 +88,25 @@ export class StreamServer extends BaseServer {
   /**
    * @param listener `[host, port]`, `"host:port"`, `{path}` or a listening `Socket`
    * @param handle called as `handle(socket, address)` in a new greenlet per connection
-   * @throws TypeError/RangeError for a bad listener, handler or option
+   * @throws TypeError/RangeError for a bad listener, handler or option; TypeError for
+   *   `backlog`, `reusePort` or `tls` with a listening Socket (they configure the listener the
+   *   server makes: give them to `listen()`)
    */
   constructor(listener: Listener, handle: StreamHandler, options: StreamServerOptions = {}) {
     super(listener, options, 'StreamServer');
     if (typeof handle !== 'function') {
       throw new TypeError(`StreamServer: handle must be a function, got ${typeof handle}`);
+    }
+    if ('socket' in this.listener) {
+      // They configure the listener the server makes; a listening Socket is made already
+      // (gevent's test__server.py test_backlog_is_not_accepted_for_socket).
+      for (const key of ['backlog', 'reusePort', 'tls'] as const) {
+        if (options[key] !== undefined) {
+          throw new TypeError(
+            `StreamServer: ${key} must be omitted when the listener is a listening Socket (give it to listen()), got ${key === 'tls' ? 'TLS options' : String(options[key])}`,
+          );
+        }
+      }
     }
     this.#body = handlerBody(handle);
     this.#opts = options;
@@ -132,10 +148,14 @@ export class StreamServer extends BaseServer {
           try {
             await this.spawnHandler(body, [client], closeClient);
           } catch (e) {
-            // Killed (stop) while waiting for a slot of a pool shared with other work: no handler
-            // owns the client, so close it here rather than leave its connection open.
+            // Killed (stop) while waiting for a slot of a pool shared with other work, or the
+            // pool's own spawn failed: no handler owns the client, so close it here rather than
+            // leave its connection open.
             client.close();
-            throw e;
+            if (e instanceof Cancellation) throw e;
+            // A failing spawn costs this connection only (gevent's test__server.py
+            // test_error_in_spawn: reported, the connection closed, the server goes on).
+            getHub().reportError(e, `${this.toString()} spawn`);
           }
         }
       }

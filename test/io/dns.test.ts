@@ -50,7 +50,68 @@ describe('dns', () => {
       name: 'TypeError',
       message: 'getaddrinfo: family must be the number 0, 4 or 6, got string',
     });
-    await assert.rejects(gethostbyaddr('not an address'), TypeError);
+    await assert.rejects(gethostbyaddr(''), TypeError);
     await assert.rejects(gethostbyname('localhost', { timeout: -1 }), RangeError);
+  });
+
+  test("getaddrinfo's port is a number, a string of digits, a service name or null, as Python's (test__socket_dns.py test_localhost_getaddrinfo_http, Test_getaddrinfo test_int_string, TestFamily test_badtype)", async () => {
+    const v4 = { family: 4 } as const;
+    assert.deepEqual(await getaddrinfo('127.0.0.1', 'http', v4), [
+      { family: 4, address: '127.0.0.1', port: 80 },
+    ]);
+    assert.deepEqual(await getaddrinfo('localhost', 'https', v4), [
+      { family: 4, address: '127.0.0.1', port: 443 },
+    ]);
+    assert.deepEqual(await getaddrinfo('127.0.0.1', '80', v4), [
+      { family: 4, address: '127.0.0.1', port: 80 },
+    ]);
+    assert.deepEqual(await getaddrinfo('127.0.0.1', null, v4), [
+      { family: 4, address: '127.0.0.1', port: 0 },
+    ]);
+    await assert.rejects(getaddrinfo('localhost', 'x'), {
+      code: 'EAI_SERVICE',
+      message: 'getaddrinfo: unknown service name "x" (EAI_SERVICE: servname not supported)',
+    });
+    await assert.rejects(getaddrinfo('localhost', '70000'), RangeError);
+  });
+
+  test('getaddrinfo(null) gives the loopback addresses; a literal of the other family than asked for fails with EAI_ADDRFAMILY (test__socket_dns.py TestTypeError test_None_getaddrinfo_http, TestFamily)', async () => {
+    assert.deepEqual(await getaddrinfo(null, 'http'), [
+      { family: 6, address: '::1', port: 80 },
+      { family: 4, address: '127.0.0.1', port: 80 },
+    ]);
+    assert.deepEqual(await getaddrinfo(null, 0, { family: 4 }), [
+      { family: 4, address: '127.0.0.1', port: 0 },
+    ]);
+    assert.deepEqual(await getaddrinfo('::1', 0, { family: 6 }), [
+      { family: 6, address: '::1', port: 0 },
+    ]);
+    await assert.rejects(getaddrinfo('::1', 0, { family: 4 }), { code: 'EAI_ADDRFAMILY' });
+    await assert.rejects(getaddrinfo('127.0.0.1', 0, { family: 6 }), { code: 'EAI_ADDRFAMILY' });
+    await assert.rejects(gethostbyname('::1'), {
+      code: 'EAI_ADDRFAMILY',
+      message:
+        'gethostbyname: address family for hostname not supported: ::1 is an IPv6 address, IPv4 was asked for (EAI_ADDRFAMILY)',
+    });
+  });
+
+  test("gethostbyname: '' is 0.0.0.0 and '<broadcast>' 255.255.255.255, as Python's; a host that is not a string is a TypeError (test__socket_dns.py TestBroadcast, TestTypeError)", async () => {
+    assert.equal(await gethostbyname(''), '0.0.0.0');
+    assert.equal(await gethostbyname('<broadcast>'), '255.255.255.255');
+    await assert.rejects(gethostbyname(null as never), {
+      name: 'TypeError',
+      message: 'gethostbyname: host must be a non-empty string, got null',
+    });
+    await assert.rejects(gethostbyname(25 as never), TypeError);
+    await assert.rejects(gethostbyaddr(25 as never), TypeError);
+    await assert.rejects(getaddrinfo(25 as never, 'http'), TypeError);
+  });
+
+  test("gethostbyaddr takes a name too: it resolves it first, as Python's gethostbyaddr('localhost') (test__socket_dns.py TestLocalhost test_localhost_gethostbyaddr)", async () => {
+    const ip = (await dns.promises.lookup('localhost')).address;
+    const [name, aliases, addrs] = await gethostbyaddr('localhost');
+    assert.deepEqual(addrs, [ip]);
+    assert.deepEqual(aliases, []);
+    assert.equal(name, (await dns.promises.lookupService(ip, 0)).hostname);
   });
 });

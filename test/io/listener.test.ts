@@ -32,14 +32,17 @@ describe('listen and accept', () => {
     });
   });
 
-  test('an accepted socket reads its peer from the connection: ENOTCONN once it is gone', async () => {
+  test('an accepted socket reads its peer from the connection: ENOTCONN once it is gone, EBADF once closed (as Python)', async () => {
     await withListener(async (l, addr) => {
       const [c, [s, peer]] = await Promise.all([createConnection(addr), l.accept()]);
       assert.deepEqual(s.getpeername(), c.getsockname());
       assert.notEqual(s.getpeername(), s.getpeername()); // a fresh tuple: none is kept
       assert.deepEqual(s.getpeername(), peer);
-      s.close();
+      // The connection gone under a socket not closed (Node destroyed it: a reset, an error).
+      (nodeOf(s) as import('node:net').Socket).destroy();
       assert.throws(() => s.getpeername(), { code: 'ENOTCONN' });
+      s.close();
+      assert.throws(() => s.getpeername(), { code: 'EBADF' });
       c.close();
     });
   });
@@ -187,6 +190,53 @@ describe('listen and accept', () => {
     await assert.rejects(listen({ port: 65536 }), RangeError);
     await assert.rejects(listen({ port: 0, backlog: -1 }), RangeError);
     await assert.rejects(createConnection(['127.0.0.1', 1], { timeout: -5 }), RangeError);
+  });
+
+  test("createConnection's timeout bounds the connect and stays as the socket's timeout, as Python's create_connection (test__socket.py test_sendall_empty_with_timeout)", async () => {
+    await withListener(async (l, addr) => {
+      const [c, [s]] = await Promise.all([createConnection(addr, { timeout: 40 }), l.accept()]);
+      try {
+        assert.equal(c.gettimeout(), 40);
+        assert.equal(s.gettimeout(), null, 'an accepted socket has no timeout');
+        await assert.rejects(c.recv(10), SocketTimeout);
+        const c2 = await createConnection(addr, 30);
+        assert.equal(c2.gettimeout(), 30, 'a bare number is the timeout too');
+        c2.close();
+      } finally {
+        c.close();
+        s.close();
+      }
+    });
+  });
+
+  test("createConnection's timeout bounds the whole connect, a TLS handshake included: a server that never answers it rejects with SocketTimeout and leaves nothing open", async () => {
+    await withListener(async (l, addr) => {
+      const err = await createConnection(addr, { timeout: 50, tls: true }).catch((e: unknown) => e);
+      assert.ok(err instanceof SocketTimeout, `expected a SocketTimeout, got ${String(err)}`);
+      const [s] = await l.accept({ timeout: 2000 });
+      assert.equal((await s.recv(1 << 16, { timeout: 2000 })).length > 0, true, 'a hello came');
+      s.close();
+    });
+  });
+
+  test('reusePort: a second listener on the port is allowed where Node has SO_REUSEPORT (>= 22.12), else it rejects with EADDRINUSE as without it', async () => {
+    await withListener(async (_l, [host]) => {
+      const a = await listen({ host, port: 0, reusePort: true });
+      const [, port] = a.getsockname() as [string, number];
+      try {
+        const [maj = 0, min = 0] = process.versions.node.split('.').map(Number);
+        const supported = maj > 22 || (maj === 22 && min >= 12);
+        const b = await listen({ host, port, reusePort: true }).catch((e: unknown) => e);
+        if (supported) {
+          assert.ok(!(b instanceof Error), `expected a listener, got ${String(b)}`);
+          (b as Socket).close();
+        } else assert.equal((b as NodeJS.ErrnoException).code, 'EADDRINUSE');
+        const c = await listen({ host, port }).catch((e: unknown) => e);
+        assert.equal((c as NodeJS.ErrnoException).code, 'EADDRINUSE', 'not without reusePort');
+      } finally {
+        a.close();
+      }
+    });
   });
 
   test('a pre-aborted signal rejects createConnection with its reason', async () => {

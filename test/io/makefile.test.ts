@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { GreenletExit, sleep, spawn } from '../../src/index.js';
+import { SocketTimeout } from '../../src/io/socket.js';
 import { assertNoLiveHandles, streamKinds } from './_net.js';
 
 const tcp = streamKinds[0] as (typeof streamKinds)[0];
@@ -140,6 +141,88 @@ describe('makefile', () => {
         message: /read: n must be a number of bytes, got string$/,
       });
       await assert.rejects(f.write(5 as never), TypeError);
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+});
+
+describe('makefile references (gevent test__makefile_ref.py), for every stream kind', () => {
+  for (const kind of streamKinds) {
+    test(`${kind.name}: the socket closed first stays open (getsockname works) until its file closes, then getsockname and accept throw EBADF, on the connecting and the accepted side (test_makefile1, test_server_makefile1, test_serverssl_makefile1)`, async () => {
+      for (const side of ['client', 'server'] as const) {
+        const p = await kind.pair();
+        try {
+          const sock = p[side];
+          const peer = side === 'client' ? p.server : p.client;
+          const f = sock.makefile();
+          const name = sock.getsockname();
+          sock.close();
+          assert.deepEqual(sock.getsockname(), name, 'still open: the file holds it');
+          await peer.sendall('x\n');
+          assert.equal(text(await f.readline({ timeout: 2000 })), 'x\n');
+          f.close();
+          assert.throws(() => sock.getsockname(), { code: 'EBADF' });
+          await assert.rejects(sock.accept(), { code: 'EBADF' });
+          assert.equal((await peer.recv(10, { timeout: 2000 })).length, 0, 'the peer sees EOF');
+        } finally {
+          p.close();
+        }
+      }
+    });
+
+    test(`${kind.name}: closing the file first leaves the socket open until it is closed itself; the file reads what the peer sent, then end of stream (test_makefile2, test_server_makefile2, test_serverssl_makefile2)`, async () => {
+      const p = await kind.pair();
+      try {
+        const f = p.server.makefile();
+        await p.client.sendall('test_serverssl_makefile2');
+        p.client.shutdown('write');
+        assert.equal(text(await f.read(null, { timeout: 2000 })), 'test_serverssl_makefile2');
+        assert.equal((await f.read(null, { timeout: 2000 })).length, 0);
+        const name = p.server.getsockname();
+        f.close();
+        assert.deepEqual(p.server.getsockname(), name, 'closing the file does not close it');
+        await p.server.sendall('still open');
+        assert.equal(text(await p.client.recv(100, { timeout: 2000 })), 'still open');
+        p.server.close();
+        assert.throws(() => p.server.getsockname(), { code: 'EBADF' });
+      } finally {
+        p.close();
+      }
+    });
+  }
+
+  test("the socket closed right after makefile(): the file still reads the peer's line, then end of stream (test__socket.py test_makefile)", async () => {
+    const p = await tcp.pair();
+    try {
+      const server = spawn(async () => {
+        const w = p.server.makefile();
+        await w.write('hello\n');
+        await w.flush();
+        w.close();
+        p.server.close();
+      });
+      const f = p.client.makefile();
+      p.client.close();
+      assert.equal(text(await f.readline({ timeout: 2000 })), 'hello\n');
+      assert.equal((await f.read(null, { timeout: 2000 })).length, 0);
+      f.close();
+      await server.get({ timeout: 2000 });
+    } finally {
+      p.close();
+    }
+  });
+
+  test("the socket's timeout applies to its file: readline rejects with SocketTimeout (test__socket.py test_makefile_timeout)", async () => {
+    const p = await tcp.pair();
+    try {
+      p.client.settimeout(20);
+      const f = p.client.makefile();
+      const err = await f.readline().catch((e: unknown) => e);
+      assert.ok(err instanceof SocketTimeout, `expected a SocketTimeout, got ${String(err)}`);
+      assert.equal(err.message, 'timed out');
+      p.client.close();
       f.close();
     } finally {
       p.close();

@@ -2,10 +2,11 @@
 // of many sockets, bad arguments) plus its cancel point; select takes nothing.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { GreenletExit, sleep, spawn, Timeout } from '../../src/index.js';
+import { GreenletExit, getHub, sleep, spawn, Timeout } from '../../src/index.js';
 import { select } from '../../src/io/select.js';
 import { createConnection, listen } from '../../src/io/socket.js';
-import { assertNoLiveHandles, streamKinds } from './_net.js';
+import { runVirtual } from '../../src/testing/virtual.js';
+import { assertNoLiveHandles, nodeOf, streamKinds } from './_net.js';
 
 const tcp = streamKinds[0] as (typeof streamKinds)[0];
 
@@ -78,6 +79,65 @@ describe('select', () => {
       await assert.rejects(select([], [], []), /nothing to wait for/);
       p.client.close();
       await assert.rejects(select([p.client], [], [], 0), { code: 'EBADF' });
+    } finally {
+      p.close();
+    }
+  });
+});
+
+describe('select, from gevent', () => {
+  test('select([], [], [], timeout) waits the whole timeout, then resolves three empty lists (test__select.py TestSelect test_returns_none_after_timeout)', async () => {
+    await runVirtual(async () => {
+      const t0 = getHub().now();
+      assert.deepEqual(await select([], [], [], 250), [[], [], []]);
+      assert.equal(getHub().now() - t0, 250);
+    });
+  });
+
+  test('close() from another greenlet wakes a select waiting on the socket: it is readable, and recv then rejects with EBADF (test__select.py test_closing_object_while_selecting)', async () => {
+    const p = await tcp.pair();
+    try {
+      const g = spawn(() => select([p.server], [], [], 2000));
+      await sleep(10);
+      p.server.close();
+      const [r, w, x] = (await g.get({ timeout: 2000 })) as Awaited<ReturnType<typeof select>>;
+      assert.deepEqual(r, [p.server]);
+      assert.deepEqual([w, x], [[], []]);
+      await assert.rejects(p.server.recv(1), { code: 'EBADF' });
+    } finally {
+      p.close();
+    }
+  });
+
+  test('a socket holding an error (the peer reset the connection) is in the errored list, and readable; recv then rejects with it', async () => {
+    const p = await tcp.pair();
+    try {
+      const g = spawn(() => select([], [], [p.server], 2000));
+      await sleep(10);
+      (nodeOf(p.client) as import('node:net').Socket).resetAndDestroy();
+      const [r, w, x] = (await g.get({ timeout: 2000 })) as Awaited<ReturnType<typeof select>>;
+      assert.deepEqual([r, w, x], [[], [], [p.server]]);
+      const [readable] = await select([p.server], [], [], 0);
+      assert.deepEqual(readable, [p.server]);
+      await assert.rejects(p.server.recv(10), { code: 'ECONNRESET' });
+    } finally {
+      p.close();
+    }
+  });
+
+  test('the lists may be any iterables; a string in a list is a TypeError (test__select.py TestSelectTypes test_iterable, test_string)', async () => {
+    const p = await tcp.pair();
+    try {
+      await p.client.sendall('x');
+      function* readers() {
+        yield p.server;
+      }
+      const [r] = await select(readers(), new Set(), [], 2000);
+      assert.deepEqual(r, [p.server]);
+      await assert.rejects(select(['hello' as never], [], [], 1), {
+        name: 'TypeError',
+        message: 'select: rlist must hold verdant Sockets, got string',
+      });
     } finally {
       p.close();
     }

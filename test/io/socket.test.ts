@@ -1,12 +1,25 @@
 // The argument checks of verdant/socket's Socket and listen: a value of the wrong type is a
 // TypeError naming the type it got, a number out of range a RangeError naming the number, and a
-// call that can wait rejects (never throws). The behaviour of each socket kind is in
+// call that can wait rejects (never throws). Then behaviours of gevent's test__socket.py,
+// test__socket_send_memoryview.py, test__socket_timeout.py and test__makefile_ref.py that the
+// conformance suite does not hold. The behaviour of each socket kind is in
 // stream.conformance.ts, listener.test.ts and udp.test.ts.
 import assert from 'node:assert/strict';
+import { constants as osConstants } from 'node:os';
 import { after, describe, test } from 'node:test';
-import { listen, Socket } from '../../src/io/socket.js';
+import { getSystemErrorName } from 'node:util';
+import { sleep, spawn } from '../../src/index.js';
+import { select } from '../../src/io/select.js';
+import {
+  createConnection,
+  listen,
+  Socket,
+  SocketTimeout,
+  waitRead,
+  waitWrite,
+} from '../../src/io/socket.js';
 import { assertRejectsNoThrow } from '../_util.js';
-import { assertNoLiveHandles, streamKinds } from './_net.js';
+import { assertNoLiveHandles, recvExactly, streamKinds } from './_net.js';
 
 const tcp = streamKinds[0] as (typeof streamKinds)[0];
 
@@ -120,6 +133,246 @@ describe('Socket argument checks', () => {
       () => listen({ port: 0, backlog: 1.5 }),
       error(RangeError, /^listen: backlog must be a non-negative integer, got 1\.5$/),
     );
+  });
+});
+
+describe('Socket behaviours from gevent', () => {
+  test('sendall and send of nothing resolve and send nothing, with or without a timeout (test__socket.py test_sendall_empty, test_sendall_empty_with_timeout, test_empty_send)', async () => {
+    const p = await tcp.pair();
+    try {
+      assert.equal(await p.client.sendall(new Uint8Array(0)), undefined);
+      assert.equal(await p.client.sendall('', { timeout: 10_000 }), undefined);
+      assert.equal(await p.client.send(''), 0);
+      assert.equal(await p.client.send(new Uint8Array(0), 10_000), 0);
+      p.client.shutdown('write');
+      assert.equal((await p.server.recv(10, { timeout: 2000 })).length, 0, 'only end of stream');
+    } finally {
+      p.close();
+    }
+  });
+
+  test('sendall on a socket with timeout 0 (non-blocking) makes its attempt; recv then takes what is there or times out at once (test__socket.py test_sendall_nonblocking)', async () => {
+    const p = await tcp.pair();
+    try {
+      p.client.settimeout(0);
+      p.server.settimeout(0);
+      await p.client.sendall('hi\n');
+      await waitRead(p.server, { timeout: 2000 });
+      assert.equal(Buffer.from(await p.server.recv(10)).toString(), 'hi\n');
+      const err = await p.server.recv(10).catch((e: unknown) => e);
+      assert.ok(err instanceof SocketTimeout, `expected a SocketTimeout, got ${String(err)}`);
+    } finally {
+      p.close();
+    }
+  });
+
+  test('sendall, send and sendto take any ArrayBufferView or an ArrayBuffer and send exactly its bytes (test__socket.py test_sendall_array, test__socket_send_memoryview.py)', async () => {
+    const p = await tcp.pair();
+    const a = new Socket();
+    const b = new Socket();
+    try {
+      const raw = new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7]);
+      await p.client.sendall(new DataView(raw.buffer, 2, 3));
+      assert.deepEqual([...(await recvExactly(p.server, 3))], [2, 3, 4]);
+      await p.client.sendall(raw.subarray(5));
+      assert.deepEqual([...(await recvExactly(p.server, 3))], [5, 6, 7]);
+      const words = new Uint16Array([0x0102, 0x0304]);
+      assert.equal(await p.client.send(words), 4);
+      assert.deepEqual(await recvExactly(p.server, 4), Buffer.from(words.buffer));
+      await p.client.sendall(new Uint8Array([9, 8]).buffer);
+      assert.deepEqual([...(await recvExactly(p.server, 2))], [9, 8]);
+      // A struct-like record (gevent sends a ctypes Structure) over UDP.
+      const struct = new DataView(new ArrayBuffer(4));
+      struct.setInt32(0, 42, true);
+      await b.bind(['127.0.0.1', 0]);
+      await a.sendto(struct, b.getsockname());
+      const [got] = await b.recvfrom(16, { timeout: 2000 });
+      assert.equal(Buffer.from(got).readInt32LE(0), 42);
+      await assert.rejects(p.client.sendall(42 as never), {
+        name: 'TypeError',
+        message:
+          'Socket.sendall: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got number',
+      });
+    } finally {
+      p.close();
+      a.close();
+      b.close();
+    }
+  });
+
+  test('a long sendall then shutdown and close reaches a peer reading to end of stream through makefile().read(), whole and in order (test__socket.py test_sendall_str)', async () => {
+    const longData = Array.from({ length: 20000 }, (_, i) => String(i)).join(', ');
+    const l = await listen({ port: 0 });
+    try {
+      const reader = spawn(async () => {
+        const [conn] = await l.accept();
+        const f = conn.makefile();
+        try {
+          return Buffer.from(await f.read(null, { timeout: 5000 })).toString();
+        } finally {
+          f.close();
+          conn.close();
+        }
+      });
+      const c = await createConnection(l.getsockname());
+      await c.sendall(longData);
+      c.shutdown('both');
+      c.close();
+      const got = (await reader.get({ timeout: 5000 })) as string;
+      assert.equal(got.split(',').length, longData.split(',').length);
+      assert.equal(got, longData);
+    } finally {
+      l.close();
+    }
+  });
+
+  test('closing the file and the socket while another greenlet reads the file wakes it; the peer still gets what was sent (test__socket.py test_fullduplex: "close() used to hang")', async () => {
+    const N = 100_000;
+    const p = await tcp.pair();
+    try {
+      const sender = spawn(() => p.server.sendall(Buffer.alloc(N, 0x74)));
+      const fromClient = spawn(() => p.server.recv(1000, { timeout: 5000 }));
+      const f = p.client.makefile();
+      const reader = spawn(() => f.read(N + 1));
+      await sleep(20);
+      await p.client.sendall('hello world');
+      assert.equal(Buffer.from((await fromClient.get()) as Uint8Array).toString(), 'hello world');
+      f.close();
+      p.client.close();
+      await reader.join({ timeout: 2000 });
+      assert.equal(reader.dead, true, 'the blocked read was woken');
+      assert.equal((reader.exception as NodeJS.ErrnoException | undefined)?.code, 'EBADF');
+      await sender.join({ timeout: 2000 });
+      assert.equal(sender.dead, true, 'the sender did not hang either');
+    } finally {
+      p.close();
+    }
+  });
+
+  test('waitRead and waitWrite with a timeout reject with SocketTimeout("timed out") (test__socket.py TestFunctions.test_wait_timeout, test__socket_timeout.py)', async () => {
+    const p = await tcp.pair();
+    try {
+      const err = await waitRead(p.client, { timeout: 10 }).catch((e: unknown) => e);
+      assert.ok(err instanceof SocketTimeout);
+      assert.equal(err.message, 'timed out');
+      assert.equal(err.code, 'ETIMEDOUT');
+      p.client.settimeout(10);
+      await assert.rejects(waitRead(p.client), SocketTimeout, "the socket's timeout applies");
+      await waitWrite(p.client, { timeout: 10 });
+    } finally {
+      p.close();
+    }
+  });
+
+  test("shutdown('read') makes later recvs resolve empty while we can still send; shutdown of a listener throws ENOTCONN (Python's SHUT_RD, test__socket.py test_shutdown_when_closed)", async () => {
+    const p = await tcp.pair();
+    const l = await listen({ port: 0 });
+    try {
+      const waiting = spawn(() => p.server.recv(10));
+      await sleep(10);
+      p.server.shutdown('read');
+      assert.equal(((await waiting.get({ timeout: 2000 })) as Uint8Array).length, 0);
+      assert.equal((await p.server.recv(10)).length, 0);
+      await p.server.sendall('still');
+      assert.equal(Buffer.from(await recvExactly(p.client, 5)).toString(), 'still');
+      assert.throws(() => l.shutdown('both'), { code: 'ENOTCONN' });
+      assert.throws(() => p.server.shutdown('sideways' as never), TypeError);
+    } finally {
+      p.close();
+      l.close();
+    }
+  });
+
+  test('close() right after sendall still delivers every byte sendall handed over, then end of stream (test__socket.py _test_sendall: send, then close)', async () => {
+    const p = await tcp.pair();
+    try {
+      const size = 3 * 1024 * 1024;
+      const reader = spawn(async () => {
+        await sleep(20); // the peer starts reading late: Node still holds bytes at close()
+        let n = 0;
+        for (
+          let d = await p.server.recv(65536, 5000);
+          d.length > 0;
+          d = await p.server.recv(65536, 5000)
+        )
+          n += d.length;
+        return n;
+      });
+      await p.client.sendall(Buffer.alloc(size, 3));
+      p.client.close();
+      assert.equal(await reader.get({ timeout: 10_000 }), size);
+    } finally {
+      p.close();
+    }
+  });
+
+  test('after the peer closed, sending fails with EPIPE or ECONNRESET while recv still reads end of stream, as on Linux', async () => {
+    const p = await tcp.pair();
+    try {
+      p.client.close();
+      assert.equal((await p.server.recv(10, { timeout: 2000 })).length, 0);
+      const err = await (async () => {
+        for (let i = 0; i < 50; i++) {
+          await p.server.sendall('a');
+          await sleep(10);
+        }
+      })().catch((e: NodeJS.ErrnoException) => e);
+      assert.ok(
+        err instanceof Error &&
+          ['EPIPE', 'ECONNRESET'].includes(String((err as NodeJS.ErrnoException).code)),
+        `expected EPIPE or ECONNRESET, got ${String(err)}`,
+      );
+      assert.equal((await p.server.recv(10)).length, 0, 'the end of stream, not the write error');
+      assert.equal(await p.server.recvInto(new Uint8Array(4)), 0);
+    } finally {
+      p.close();
+    }
+  });
+
+  test("errors carry Node's code and errno, as Node's own system errors: EBADF after close, ECONNREFUSED naming 'refused' (test__socket_close.py test_recv_closed: errno EBADF; test__socket_errors.py test_connection_refused)", async () => {
+    const p = await tcp.pair();
+    p.client.close();
+    p.server.close();
+    const errors = [
+      await p.client.recv(1).catch((e: unknown) => e),
+      await p.client.sendall('x').catch((e: unknown) => e),
+      await waitRead(p.client).catch((e: unknown) => e),
+      await select([p.client], [], [], 0).catch((e: unknown) => e),
+    ] as NodeJS.ErrnoException[];
+    for (const e of errors) {
+      assert.equal(e.code, 'EBADF');
+      assert.equal(e.errno, -osConstants.errno.EBADF);
+      assert.equal(getSystemErrorName(e.errno as number), 'EBADF');
+    }
+    const l = await listen({ port: 0 });
+    const addr = l.getsockname();
+    l.close();
+    await sleep(10);
+    const refused = (await createConnection(addr).catch(
+      (e: unknown) => e,
+    )) as NodeJS.ErrnoException;
+    assert.equal(refused.code, 'ECONNREFUSED');
+    assert.equal(refused.errno, -osConstants.errno.ECONNREFUSED);
+    assert.match(refused.message.toLowerCase(), /refused/);
+  });
+
+  test('getsockname and getpeername throw EBADF once the socket is closed, as accept does; a listener too (test__makefile_ref.py test_simple_close, test_server_simple)', async () => {
+    const l = await listen({ port: 0 });
+    const [c, [s]] = await Promise.all([createConnection(l.getsockname()), l.accept()]);
+    const [, port] = l.getsockname() as [string, number];
+    assert.deepEqual(s.getsockname(), ['127.0.0.1', port]);
+    for (const sock of [c, s, l]) sock.close();
+    for (const sock of [c, s, l]) {
+      assert.throws(() => sock.getsockname(), { code: 'EBADF' });
+      await assert.rejects(sock.accept(), { code: 'EBADF' });
+    }
+    assert.throws(() => c.getpeername(), { code: 'EBADF' });
+    assert.throws(() => s.getpeername(), { code: 'EBADF' });
+    const udp = new Socket();
+    await udp.bind(['127.0.0.1', 0]);
+    udp.close();
+    assert.throws(() => udp.getsockname(), { code: 'EBADF' });
+    assert.match(String(c), /^<Socket tcp .* closed>$/, 'String() still works');
   });
 });
 

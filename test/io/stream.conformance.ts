@@ -281,6 +281,39 @@ export function streamConformance(kind: StreamKind): void {
       }
     });
 
+    test('close() wakes every greenlet waiting on the socket: recv and recvInto reject with EBADF, a sendall waiting for the peer rejects with EBADF, waitRead resolves (gevent test__socket_close.py test_recv_closed, test__socket.py test_fullduplex)', async () => {
+      const p = await kind.pair();
+      const hub = getHub();
+      const saved = hub.exceptionStream;
+      // The woken greenlets fail with EBADF, which is what is checked: keep their reports quiet.
+      hub.exceptionStream = { write: () => undefined };
+      try {
+        const size = 64 * 1024 * 1024;
+        const readers = [
+          spawn(() => p.client.recv(10)),
+          spawn(() => p.client.recvInto(new Uint8Array(10))),
+        ];
+        const writer = spawn(() => p.client.sendall(Buffer.alloc(size, 1)));
+        await sleep(50);
+        assert.equal(writer.dead, false, 'sendall waits for the peer');
+        const watcher = spawn(() => waitRead(p.client));
+        await sleep(10);
+        assert.deepEqual(
+          [...readers, watcher].map((g) => g.dead),
+          [false, false, false],
+        );
+        p.client.close();
+        for (const g of [...readers, writer]) {
+          await g.join({ timeout: 2000 });
+          assert.equal((g.exception as NodeJS.ErrnoException | undefined)?.code, 'EBADF');
+        }
+        await watcher.get({ timeout: 2000 });
+      } finally {
+        hub.exceptionStream = saved;
+        p.close();
+      }
+    });
+
     test('calls after close() reject with EBADF; close() twice is harmless', async () => {
       const p = await kind.pair();
       p.client.close();
@@ -325,13 +358,18 @@ export function streamConformance(kind: StreamKind): void {
       }
     });
 
-    test('sendall with a timeout to a peer that does not read rejects with SocketTimeout', async () => {
+    test('sendall with a timeout, or on a socket with settimeout, to a peer that does not read rejects with SocketTimeout (gevent test__socket.py test_sendall_timeout)', async () => {
       const p = await kind.pair();
       try {
         await assert.rejects(
           p.client.sendall(Buffer.alloc(32 * 1024 * 1024), { timeout: 50 }),
           SocketTimeout,
         );
+        p.server.settimeout(50);
+        await assert.rejects(p.server.sendall(Buffer.alloc(32 * 1024 * 1024)), {
+          name: 'SocketTimeout',
+          message: 'timed out',
+        });
       } finally {
         p.close();
       }

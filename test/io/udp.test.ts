@@ -31,6 +31,26 @@ describe('UDP sockets', () => {
     }
   });
 
+  test('udp6 sockets bind and answer on ::1; an unbound one binds on its first sendto', async () => {
+    const a = new Socket({ type: 'udp6' });
+    const b = new Socket({ type: 'udp6' });
+    try {
+      await a.bind(['::1', 0]);
+      const addr = a.getsockname() as [string, number];
+      assert.equal(addr[0], '::1');
+      await b.sendto('six', addr);
+      const [data, from] = await a.recvfrom(100, { timeout: 2000 });
+      assert.equal(Buffer.from(data).toString(), 'six');
+      assert.equal(from[0], '::1');
+      assert.equal(from[1], (b.getsockname() as [string, number])[1], 'b was bound by its sendto');
+      await a.sendto('back', from);
+      assert.equal(Buffer.from((await b.recvfrom(100, { timeout: 2000 }))[0]).toString(), 'back');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   test('recvfrom(n) cuts a datagram to n bytes', async () => {
     const [a, addr] = await bound();
     const b = new Socket();

@@ -2,7 +2,7 @@
 // datagram answering with sendto, failures reported while the server goes on, stop.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { getHub } from '../../src/index.js';
+import { type Greenlet, Group, getHub, sleep, spawn } from '../../src/index.js';
 import { Socket } from '../../src/io/socket.js';
 import { DatagramServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles } from '../io/_net.js';
@@ -47,6 +47,104 @@ describe('DatagramServer', () => {
       const [reply] = await c.recvfrom(100, { timeout: 2000 });
       assert.equal(text(reply), 'good');
       assert.equal(reports.filter((r) => r.includes('bad datagram')).length, 1);
+    } finally {
+      hub.exceptionStream = saved;
+      c.close();
+      await server.stop();
+    }
+  });
+
+  test('lifecycle as StreamServer: started/closed before and after, serveForever ends on close(), no start after close, sendto before start rejects (test__server.py test_serve_forever, test_server_repr)', async () => {
+    const server: DatagramServer = new DatagramServer(['127.0.0.1', 0], async (data, address) => {
+      await server.sendto(data, address);
+    });
+    assert.deepEqual([server.started, server.closed], [false, false]);
+    await assert.rejects(server.sendto('x', ['127.0.0.1', 9]), /the server is not started/);
+    const g = spawn(() => server.serveForever());
+    await sleep(10);
+    assert.deepEqual([server.started, server.closed], [true, false]);
+    const port = server.serverPort as number;
+    assert.ok(port > 0);
+    assert.equal(String(server), `<DatagramServer 127.0.0.1:${port}>`);
+    const c = new Socket();
+    try {
+      await c.sendto('echo', ['127.0.0.1', port]);
+      assert.equal(text((await c.recvfrom(100, { timeout: 2000 }))[0]), 'echo');
+      await server.close();
+      assert.deepEqual([server.started, server.closed], [false, true]);
+      await g.get({ timeout: 2000 });
+      await assert.rejects(server.start(), /cannot start again/);
+      await assert.rejects(server.sendto('x', ['127.0.0.1', port]), { code: 'EBADF' });
+      await server.stop();
+    } finally {
+      c.close();
+    }
+  });
+
+  test('spawn as a number bounds the handlers running at once; stop({timeout}) kills what still runs (test__server.py TestPoolSpawn, stop)', async () => {
+    let running = 0;
+    let most = 0;
+    let finallies = 0;
+    const server = new DatagramServer(
+      ['127.0.0.1', 0],
+      async () => {
+        running++;
+        most = Math.max(most, running);
+        try {
+          await sleep(60_000);
+        } finally {
+          running--;
+          finallies++;
+        }
+      },
+      { spawn: 2 },
+    );
+    await server.start();
+    const c = new Socket();
+    try {
+      for (let i = 0; i < 5; i++)
+        await c.sendto(`d${i}`, ['127.0.0.1', server.serverPort as number]);
+      await sleep(50);
+      assert.equal(most, 2);
+      await server.stop({ timeout: 10 });
+      assert.equal(running, 0);
+      assert.equal(finallies, 2, 'the two running handlers were killed; the rest never started');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('a spawn that fails is reported, drops that datagram, and the server goes on (test__server.py test_error_in_spawn)', async () => {
+    class Flaky extends Group {
+      failures = 1;
+      override spawn<R, A extends unknown[]>(
+        fn: (...args: A) => R | PromiseLike<R>,
+        ...args: A
+      ): Promise<Greenlet<Awaited<R>>> {
+        if (this.failures-- > 0) throw new Error('test_error_in_spawn');
+        return super.spawn(fn, ...args);
+      }
+    }
+    const hub = getHub();
+    const saved = hub.exceptionStream;
+    const reports: string[] = [];
+    hub.exceptionStream = { write: (t: string) => void reports.push(t) };
+    const server: DatagramServer = new DatagramServer(
+      ['127.0.0.1', 0],
+      async (data, address) => {
+        await server.sendto(data, address);
+      },
+      { spawn: new Flaky() },
+    );
+    const c = new Socket();
+    try {
+      await server.start();
+      await c.sendto('lost', ['127.0.0.1', server.serverPort as number]);
+      await sleep(20);
+      await c.sendto('kept', ['127.0.0.1', server.serverPort as number]);
+      assert.equal(text((await c.recvfrom(100, { timeout: 2000 }))[0]), 'kept');
+      assert.equal(server.started, true);
+      assert.equal(reports.filter((r) => r.includes('test_error_in_spawn')).length, 1);
     } finally {
       hub.exceptionStream = saved;
       c.close();

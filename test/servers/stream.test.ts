@@ -451,6 +451,44 @@ describe('StreamServer', () => {
     await server.stop();
   });
 
+  test('a TLS server: a client whose handshake fails (plain text, or gone mid-handshake) never reaches the handler nor stops the server (test__server.py test_wrap_socket_and_handle_wrap_failure)', async () => {
+    const { key, cert } = await testCert();
+    let handled = 0;
+    await withReports(async (reports) => {
+      const server = new StreamServer(
+        ['127.0.0.1', 0],
+        async (sock) => {
+          handled++;
+          await echo(sock);
+        },
+        { tls: { key, cert } },
+      );
+      await server.start();
+      const port = server.serverPort as number;
+      const plain = await createConnection(['127.0.0.1', port]);
+      await plain.sendall('GET / HTTP/1.0\r\n\r\n');
+      const end = await (async () => {
+        for (let i = 0; i < 10; i++) {
+          if ((await plain.recv(100, { timeout: 2000 })).length === 0) return 'eof';
+        }
+        return 'data';
+      })().catch((e: NodeJS.ErrnoException) => e.code);
+      assert.ok(end === 'eof' || end === 'ECONNRESET', `the server ends it, got ${end}`);
+      plain.close();
+      const gone = await createConnection(['127.0.0.1', port]);
+      gone.close();
+      const c = await createConnection(['127.0.0.1', port], {
+        tls: { ca: cert, servername: 'localhost' },
+      });
+      await c.sendall('still serving');
+      assert.equal(text(await recvExactly(c, 13)), 'still serving');
+      c.close();
+      await server.stop();
+      assert.equal(handled, 1, 'only the TLS client reached the handler');
+      assert.deepEqual(reports, []);
+    });
+  });
+
   test('start() on a port in use rejects with EADDRINUSE naming the address', async () => {
     const a = new StreamServer(['127.0.0.1', 0], echo);
     await a.start();
@@ -533,6 +571,137 @@ describe('StreamServer', () => {
     await assert.rejects(server.serveForever('5' as never), TypeError);
     assert.equal(server.started, false);
     assert.equal(server.closed, false);
+  });
+  test("stop() without a timeout gives live handlers gevent's stop_timeout, 1000 ms, then kills them (their finally runs)", async () => {
+    let ended = false;
+    const inHandler = new Event();
+    const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      inHandler.set();
+      try {
+        await sock.recv(1);
+      } finally {
+        ended = true;
+      }
+    });
+    await server.start();
+    const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+    try {
+      await inHandler.wait({ timeout: 2000 });
+      const stopping = spawn(() => server.stop());
+      await sleep(500);
+      assert.equal(ended, false, 'still within its time to finish');
+      assert.equal(server.closed, true, 'the listener closed at once');
+      await stopping.get({ timeout: 5000 });
+      assert.equal(ended, true, 'killed at the timeout');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('a {host, port} object is a listener too; started is true from the start() call, before it resolves', async () => {
+    const server = new StreamServer({ host: '127.0.0.1', port: 0 }, echo);
+    const starting = server.start();
+    assert.equal(server.started, true);
+    assert.equal(server.closed, false);
+    await starting;
+    assert.equal(await roundTrip(server.serverPort as number, 'obj'), 'obj');
+    const s2 = new StreamServer(['127.0.0.1', 0], echo);
+    const serving = spawn(() => s2.serveForever());
+    await sleep(0);
+    assert.equal(s2.started, true, 'serveForever() sets it at once too');
+    await Promise.all([server.stop(), s2.stop()]);
+    await serving.get({ timeout: 2000 });
+  });
+
+  test('a listening Socket given as listener is not served before start(): a client connects (the kernel queues it) and gets nothing; then start() serves it (test__server.py test_subclass_just_create, test_subclass_with_socket)', async () => {
+    const l = await listen({ host: '127.0.0.1', port: 0 });
+    const server = new StreamServer(l, async (sock) => {
+      await sock.sendall('served');
+    });
+    const c = await createConnection(l.getsockname());
+    try {
+      await assert.rejects(c.recv(10, { timeout: 50 }), { name: 'SocketTimeout' });
+      await server.start();
+      assert.equal(text(await recvExactly(c, 6)), 'served', 'the queued client is served');
+    } finally {
+      c.close();
+      await server.stop();
+    }
+  });
+
+  test('an address is bound only by start(): connections are refused before it and again after stop() (test__server.py test_subclass_with_address, assertConnectionRefused)', async () => {
+    const probe = await listen({ host: '127.0.0.1', port: 0 });
+    const [, port] = probe.getsockname() as [string, number];
+    probe.close();
+    await sleep(10);
+    const server = new StreamServer(['127.0.0.1', port], echo);
+    assert.deepEqual(server.address, ['127.0.0.1', port]);
+    await assert.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+    await server.start();
+    assert.equal(await roundTrip(port, 'ping'), 'ping');
+    await server.stop();
+    await assert.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+    await assert.rejects(server.start(), /the server was closed and cannot start again/);
+  });
+
+  test('serveForever() after start() serves on the same listener; stop() makes started false, refuses connections and ends serveForever (test__server.py test_serve_forever_after_start, test_serve_forever)', async () => {
+    const server = new StreamServer(['127.0.0.1', 0], echo);
+    assert.equal(server.started, false);
+    await server.start();
+    assert.equal(server.started, true);
+    const port = server.serverPort as number;
+    const g = spawn(() => server.serveForever());
+    await sleep(10);
+    assert.equal(g.dead, false);
+    assert.equal(await roundTrip(port, 'ping'), 'ping');
+    await server.stop();
+    assert.equal(server.started, false);
+    await assert.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+    await g.get({ timeout: 2000 });
+    assert.equal(g.dead, true);
+  });
+
+  test('a spawn that fails is reported, closes the connection it was for, and the server goes on (test__server.py test_error_in_spawn)', async () => {
+    class Flaky extends Group {
+      failures = 1;
+      override spawn<R, A extends unknown[]>(
+        fn: (...args: A) => R | PromiseLike<R>,
+        ...args: A
+      ): Promise<Greenlet<Awaited<R>>> {
+        if (this.failures-- > 0) throw new Error('test_error_in_spawn');
+        return super.spawn(fn, ...args);
+      }
+    }
+    await withReports(async (reports) => {
+      const server = new StreamServer(['127.0.0.1', 0], echo, { spawn: new Flaky() });
+      await server.start();
+      const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+      assert.equal((await c.recv(10, { timeout: 2000 })).length, 0, 'closed: no handler got it');
+      c.close();
+      assert.equal(server.started, true);
+      assert.equal(await roundTrip(server.serverPort as number, 'next'), 'next');
+      await server.stop();
+      assert.equal(reports.filter((r) => r.includes('test_error_in_spawn')).length, 1);
+    });
+  });
+
+  test('backlog, reusePort and tls with a listening Socket throw TypeError: they configure the listener the server makes (test__server.py test_backlog_is_not_accepted_for_socket)', async () => {
+    const l = await listen({ host: '127.0.0.1', port: 0 });
+    try {
+      assert.throws(() => new StreamServer(l, echo, { backlog: 25 }), {
+        name: 'TypeError',
+        message:
+          'StreamServer: backlog must be omitted when the listener is a listening Socket (give it to listen()), got 25',
+      });
+      assert.throws(() => new StreamServer(l, echo, { reusePort: true }), TypeError);
+      assert.throws(() => new StreamServer(l, echo, { tls: {} }), TypeError);
+      const s = new StreamServer(['127.0.0.1', 0], echo, { backlog: 25 });
+      await s.start();
+      assert.equal(await roundTrip(s.serverPort as number, 'ok'), 'ok');
+      await s.stop();
+    } finally {
+      l.close();
+    }
   });
 });
 
