@@ -164,10 +164,6 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   get eof(): boolean {
     return (StreamIO.#flags(this) & EOF) !== 0;
   }
-  set eof(v: boolean) {
-    const f = StreamIO.#flags(this);
-    StreamIO.#setFlags(this, v ? f | EOF : f & ~EOF);
-  }
 
   /** Closed by our side. */
   get closed(): boolean {
