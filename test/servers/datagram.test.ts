@@ -2,10 +2,11 @@
 // datagram answering with sendto, failures reported while the server goes on, stop.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { type Greenlet, Group, getHub, sleep, spawn } from '../../src/index.js';
+import { getHub, sleep, spawn } from '../../src/index.js';
 import { Socket } from '../../src/io/socket.js';
 import { DatagramServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles } from '../io/_net.js';
+import { FlakyGroup } from './_flaky.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString();
 
@@ -115,16 +116,6 @@ describe('DatagramServer', () => {
   });
 
   test('a spawn that fails is reported, drops that datagram, and the server goes on (test__server.py test_error_in_spawn)', async () => {
-    class Flaky extends Group {
-      failures = 1;
-      override spawn<R, A extends unknown[]>(
-        fn: (...args: A) => R | PromiseLike<R>,
-        ...args: A
-      ): Promise<Greenlet<Awaited<R>>> {
-        if (this.failures-- > 0) throw new Error('test_error_in_spawn');
-        return super.spawn(fn, ...args);
-      }
-    }
     const hub = getHub();
     const saved = hub.exceptionStream;
     const reports: string[] = [];
@@ -134,7 +125,7 @@ describe('DatagramServer', () => {
       async (data, address) => {
         await server.sendto(data, address);
       },
-      { spawn: new Flaky() },
+      { spawn: new FlakyGroup() },
     );
     const c = new Socket();
     try {

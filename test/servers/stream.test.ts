@@ -20,6 +20,7 @@ import {
 import { createConnection, listen, type Socket } from '../../src/io/socket.js';
 import { StreamServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles, recvExactly, testCert, unixPath } from '../io/_net.js';
+import { FlakyGroup } from './_flaky.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString();
 
@@ -662,18 +663,8 @@ describe('StreamServer', () => {
   });
 
   test('a spawn that fails is reported, closes the connection it was for, and the server goes on (test__server.py test_error_in_spawn)', async () => {
-    class Flaky extends Group {
-      failures = 1;
-      override spawn<R, A extends unknown[]>(
-        fn: (...args: A) => R | PromiseLike<R>,
-        ...args: A
-      ): Promise<Greenlet<Awaited<R>>> {
-        if (this.failures-- > 0) throw new Error('test_error_in_spawn');
-        return super.spawn(fn, ...args);
-      }
-    }
     await withReports(async (reports) => {
-      const server = new StreamServer(['127.0.0.1', 0], echo, { spawn: new Flaky() });
+      const server = new StreamServer(['127.0.0.1', 0], echo, { spawn: new FlakyGroup() });
       await server.start();
       const c = await createConnection(['127.0.0.1', server.serverPort as number]);
       assert.equal((await c.recv(10, { timeout: 2000 })).length, 0, 'closed: no handler got it');
