@@ -233,10 +233,12 @@ export class Waiter<T = unknown> {
     this.#promise = p;
     this.#resolve = tmpResolve;
     const fiber = this.fiber;
-    fiber._addWait(this);
+    if (fiber._wait === null) fiber._wait = this;
+    else fiber._addWait(this);
     const hub = this.hub;
     // The armed interrupt stays pending until thrown: every wait started before then throws it too.
-    if (fiber._pendingExc !== NONE) this._cancelWith(fiber._pendingExc);
+    const fx = fiber._fx;
+    if (fx !== null && fx.exc !== NONE) this._cancelWith(fx.exc);
     else if (fiber === rawCallbackFiber) this._cancelWith(rawWaitError());
     if (timeout !== undefined && timeout !== null && (this._state & STATE) === PENDING) {
       const t = Waiter.#extras(this);
@@ -354,6 +356,18 @@ export class Waiter<T = unknown> {
 
   /** Resume (called from the hub); gives the fiber the turn when it settles the wait. @internal */
   _resume(): void {
+    // The common resumption: woken with a value, not marked, the owner has nothing to commit.
+    if ((this._state & (STATE | CANCELLED)) === WOKEN) {
+      const owner = this.owner;
+      if (owner === null || owner.commitWait === undefined) {
+        const resolve = this.#resolve as (v: unknown) => void;
+        Waiter.#settle(this);
+        resolve(this._value);
+        this.hub.holder = this.fiber;
+        if ((this._state & POOLED) !== 0) recycle(this);
+        return;
+      }
+    }
     const state = this._state & STATE;
     this._state &= ~QUEUED;
     if (state === DONE) return;
@@ -438,7 +452,10 @@ export class Waiter<T = unknown> {
 
   static #settle(self: Waiter): void {
     self._state = DONE | (self._state & (POOLED | CANCELLED));
-    self.fiber._removeWait(self);
+    const fiber = self.fiber;
+    const fx = fiber._fx;
+    if (fiber._wait === self && (fx === null || fx.waits === null)) fiber._wait = null;
+    else fiber._removeWait(self);
     const t = self._t;
     if (t !== null && typeof t === 'object') {
       if (t.heapIndex >= 0) self.hub.removeTimer(t);

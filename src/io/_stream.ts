@@ -326,20 +326,22 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** Serve a read request at once: the bytes, or null when it must wait. */
   tryRead(req: ReadRequest): Uint8Array | number | null {
-    const m = StreamIO.#more(this);
-    if (m !== null) {
-      if (m.buffered > 0) {
-        if (m.unyielded >= YIELD_EVERY) return null; // parkReader wakes it at once
-        const got =
-          typeof req === 'number' ? StreamIO.#take(this, m, req) : StreamIO.#takeInto(this, m, req);
-        m.unyielded += typeof got === 'number' ? got : got.length;
-        return got;
-      }
-      // The peer's end read before the error wins (Linux's recv gives 0 once the FIN is in, even
-      // after a write failed with EPIPE): a read-side error only without it.
-      if (m.error !== null && (m.flags & EOF) === 0) throw m.error;
+    const m = this.#st;
+    // No More: nothing buffered, no error (the common recv of an echo: it waits).
+    if (typeof m === 'number') {
+      return (m & EOF) === 0 ? null : typeof req === 'number' ? EMPTY : 0;
     }
-    if ((StreamIO.#flags(this) & EOF) !== 0) return typeof req === 'number' ? EMPTY : 0;
+    if (m.buffered > 0) {
+      if (m.unyielded >= YIELD_EVERY) return null; // parkReader wakes it at once
+      const got =
+        typeof req === 'number' ? StreamIO.#take(this, m, req) : StreamIO.#takeInto(this, m, req);
+      m.unyielded += typeof got === 'number' ? got : got.length;
+      return got;
+    }
+    // The peer's end read before the error wins (Linux's recv gives 0 once the FIN is in, even
+    // after a write failed with EPIPE): a read-side error only without it.
+    if (m.error !== null && (m.flags & EOF) === 0) throw m.error;
+    if ((m.flags & EOF) !== 0) return typeof req === 'number' ? EMPTY : 0;
     return null;
   }
 
@@ -347,8 +349,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   parkReader<R>(req: ReadRequest, timeout: number | null, signal: AbortSignal | null): Promise<R> {
     const p = this.park<R>(timeout, signal, req);
     // The yield of tryRead: woken at once, resumed in turn.
-    const m = StreamIO.#more(this);
-    if (m !== null && m.buffered > 0) StreamIO.#serve(this);
+    const st = this.#st;
+    if (typeof st !== 'number' && st.buffered > 0) StreamIO.#serve(this);
     return p;
   }
 
@@ -399,8 +401,15 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** @internal */
   _onData(chunk: Buffer): void {
-    if ((StreamIO.#flags(this) & (EOF | CLOSED)) !== 0) return;
-    let m = StreamIO.#more(this);
+    const st = this.#st;
+    let m: More | null;
+    if (typeof st === 'number') {
+      if ((st & (EOF | CLOSED)) !== 0) return;
+      m = null;
+    } else {
+      if ((st.flags & (EOF | CLOSED)) !== 0) return;
+      m = st;
+    }
     if (m === null || (m.buffered === 0 && m.watchers === null)) {
       // The common case: a reader waits for just this chunk.
       const w = this.peekLive();
@@ -481,9 +490,9 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
 
   /** An error that makes writing impossible, or null. */
   writeError(where: string): Error | null {
-    if (this.closed) return badFd(where);
-    const err = this.error;
-    if (err !== null) return err;
+    const st = this.#st;
+    if ((typeof st === 'number' ? st : st.flags) & CLOSED) return badFd(where);
+    if (typeof st !== 'number' && st.error !== null) return st.error;
     const s = this.sock;
     if (s.destroyed || s.writableEnded) {
       return coded(

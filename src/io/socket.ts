@@ -325,6 +325,22 @@ export class Socket {
    * ```
    */
   recv(n = 65536, opts?: WaitOptions | number | null): Promise<Uint8Array> {
+    // The common call (`recv(n)` on an open stream, no options, no socket timeout): what
+    // #recv does, without reading options (issue 16's W7 echo).
+    if (opts === undefined && typeof n === 'number' && n > 0 && Number.isInteger(n)) {
+      const b = this.#bits;
+      const io = this.#io;
+      if ((b & (TIMED | CLOSED | LISTENING)) === 0 && (b & TYPE) < UDP4 && io !== null) {
+        const s = io as StreamIO;
+        try {
+          const got = s.tryRead(n);
+          if (got !== null) return Promise.resolve(got as Uint8Array);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        return s.parkReader(n, null, null);
+      }
+    }
     return Socket.#recv(this, 'Socket.recv', n, opts, false);
   }
 
@@ -453,6 +469,19 @@ export class Socket {
     data: ArrayBufferView | ArrayBuffer | string,
     opts?: WaitOptions | number | null,
   ): Promise<void> {
+    // The common call (`sendall(bytes)` on an open stream, no options, no socket timeout): what
+    // #sendall does, without reading options (issue 16's W7 echo).
+    if (opts === undefined && data instanceof Uint8Array && data.length <= WRITE_CHUNK) {
+      const b = this.#bits;
+      const io = this.#io;
+      if ((b & (TIMED | CLOSED | LISTENING)) === 0 && (b & TYPE) < UDP4 && io !== null) {
+        const s = io as StreamIO;
+        const we = s.writeError('Socket.sendall');
+        if (we !== null) return Promise.reject(we);
+        if (s.sock.write(data)) return RESOLVED;
+        return s.parkWriter(null, null);
+      }
+    }
     return Socket.#sendall(this, 'Socket.sendall', data, opts, false);
   }
 
