@@ -26,9 +26,9 @@
  * @module
  */
 import type { Socket as NodeSocket } from 'node:net';
-import { ioEnded, type Waiter } from '../core/lowlevel.js';
+import { ioEnded, ioStarted, Waiter } from '../core/lowlevel.js';
 import { Arrivals, notifyAll } from './_arrivals.js';
-import { badFd, coded } from './_errors.js';
+import { badFd, coded, throwSocketTimeout } from './_errors.js';
 
 /** Pause the Node socket when this many bytes are buffered and unread. */
 export const READ_AHEAD = 256 * 1024;
@@ -44,6 +44,7 @@ export const WRITE_CHUNK = 64 * 1024;
 export const WRITE_AHEAD = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
+const RESOLVED = Promise.resolve();
 /** StreamIO flags. */
 const EOF = 1;
 const CLOSED = 2;
@@ -503,14 +504,51 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     return null;
   }
 
-  /** Wait for `'drain'`. */
-  parkWriter(timeout: number | null, signal: AbortSignal | null): Promise<void> {
-    const m = StreamIO.#use(this);
+  /** The writers' queue, made on first use. */
+  static #writers(self: StreamIO): Arrivals<void> {
+    const m = StreamIO.#use(self);
     if (m.writers === null) {
       m.writers = new Arrivals<void>();
-      m.writers.target = this.target; // run info names the socket
+      m.writers.target = self.target; // run info names the socket
     }
-    return m.writers.park(timeout, signal);
+    return m.writers;
+  }
+
+  /** Wait for `'drain'`. */
+  parkWriter(timeout: number | null, signal: AbortSignal | null): Promise<void> {
+    return StreamIO.#writers(this).park(timeout, signal);
+  }
+
+  /**
+   * Hand `bytes` (at most a chunk) to Node; resolve once Node holds none of them, so the caller
+   * may reuse its array (Python's `sendall` returns once the kernel has the bytes). Node keeps a
+   * reference to an array it could not write at once: `sendall` resolving then let a caller
+   * that refilled its buffer send the new bytes in place of the old (found by the breaker).
+   * Resolves at once when the kernel took everything (the common case); else waits for
+   * `'drain'`, or, when Node took the bytes without asking for one, for the flush of a marker
+   * written behind them.
+   */
+  send(bytes: Uint8Array, timeout: number | null, signal: AbortSignal | null): Promise<void> {
+    const s = this.sock;
+    if (!s.write(bytes)) return this.parkWriter(timeout, signal);
+    return s.writableLength === 0 ? RESOLVED : this.parkFlush(timeout, signal);
+  }
+
+  /** Wait until what was handed to Node so far has left it (a marker's write callback). */
+  parkFlush(timeout: number | null, signal: AbortSignal | null): Promise<void> {
+    const writers = StreamIO.#writers(this);
+    // Not a pooled waiter: the marker's callback may come after the wait ended otherwise.
+    const w = new Waiter<void>(writers, throwSocketTimeout);
+    writers.push(w);
+    ioStarted(w.hub);
+    this.sock.write(EMPTY, (err?: Error | null) => {
+      if (!w.isPending) return;
+      writers.remove(w);
+      ioEnded(w.hub);
+      if (err) w.wakeError(err);
+      else w.wake();
+    });
+    return w.start(timeout, signal);
   }
 
   // ---- closing ----

@@ -344,7 +344,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
       );
     }
     this.#checkOpts(opts, 'write');
-    this.#wbuf.push(bytes);
+    // A copy (as Python's BufferedWriter): the caller may refill its array before the flush.
+    this.#wbuf.push(typeof data === 'string' ? bytes : Buffer.from(bytes));
     this.#wlen += bytes.length;
     if (this.#wlen >= this.#writeBuffer) await this.#send(opts);
     return bytes.length;

@@ -51,7 +51,6 @@ export interface Readiness {
   watchers: Set<() => void> | null;
 }
 
-const RESOLVED = Promise.resolve();
 /**
  * How many `makefile()` files keep each socket's connection open (Python's `_io_refs`): kept
  * here, not in a field, as few sockets have files and each field is 8 bytes of every idle
@@ -478,8 +477,7 @@ export class Socket {
         const s = io as StreamIO;
         const we = s.writeError('Socket.sendall');
         if (we !== null) return Promise.reject(we);
-        if (s.sock.write(data)) return RESOLVED;
-        return s.parkWriter(null, null);
+        return s.send(data, null, null);
       }
     }
     return Socket.#sendall(this, 'Socket.sendall', data, opts, false);
@@ -505,10 +503,7 @@ export class Socket {
     if (io instanceof Error) return Promise.reject(io);
     const we = io.writeError(where);
     if (we !== null) return Promise.reject(we);
-    if (bytes.length <= WRITE_CHUNK) {
-      if (io.sock.write(bytes)) return RESOLVED;
-      return io.parkWriter(waitArgs.timeout, waitArgs.signal);
-    }
+    if (bytes.length <= WRITE_CHUNK) return io.send(bytes, waitArgs.timeout, waitArgs.signal);
     return Socket.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal);
   }
 
@@ -528,6 +523,11 @@ export class Socket {
         const left = deadline === null ? null : Math.max(0, deadline - performance.now());
         await io.parkWriter(left, signal);
       }
+    }
+    // Resolve once Node holds none of the caller's bytes (it may reuse its array then).
+    if (io.sock.writableLength > 0) {
+      const left = deadline === null ? null : Math.max(0, deadline - performance.now());
+      await io.parkFlush(left, signal);
     }
   }
 

@@ -106,6 +106,23 @@ describe('makefile', () => {
     }
   });
 
+  test('write copies the bytes: an array refilled before the flush does not change what is sent (as BufferedWriter)', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.client.makefile();
+      const line = Buffer.from('hello\n');
+      await f.write(line);
+      line.set(Buffer.from('XXXXX\n'));
+      await f.flush();
+      const fs = p.server.makefile();
+      assert.equal(text(await fs.readline()), 'hello\n');
+      fs.close();
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
   test('write sends once 8 KiB are queued; flush sends the rest; lines iterate with for await', async () => {
     const p = await tcp.pair();
     try {

@@ -93,6 +93,48 @@ export function streamConformance(kind: StreamKind): void {
       }
     });
 
+    test('sendall resolves once Node holds none of the bytes: the caller may refill its array at once', async () => {
+      const p = await kind.pair();
+      try {
+        const CHUNKS = 3000;
+        const SIZE = 1000;
+        const reader = spawn(async () => {
+          await sleep(100); // let Node's queue fill: writes are then not taken at once
+          let n = 0;
+          let bad = 0;
+          let pending = Buffer.alloc(0);
+          while (n < CHUNKS) {
+            const d = await p.client.recv(65536, { timeout: 5000 });
+            if (d.length === 0) break;
+            pending = Buffer.concat([pending, d]);
+            for (; pending.length >= SIZE && n < CHUNKS; n++) {
+              if (pending.subarray(0, SIZE).some((b) => b !== (n & 0xff))) bad++;
+              pending = pending.subarray(SIZE);
+            }
+          }
+          return { counts: [n, bad], rest: pending };
+        });
+        const buf = new Uint8Array(SIZE);
+        for (let r = 0; r < CHUNKS; r++) {
+          buf.fill(r & 0xff);
+          await p.server.sendall(buf);
+        }
+        const big = new Uint8Array(300_000).fill(7);
+        const sent = p.server.sendall(big);
+        await sent;
+        big.fill(9); // after sendall: the peer must still get 7s
+        const { counts, rest } = await reader.get({ timeout: 10_000 });
+        assert.deepEqual(counts, [CHUNKS, 0], 'every chunk as it was sent');
+        const tail = await recvExactly(p.client, big.length - rest.length);
+        assert.ok(
+          rest.every((b) => b === 7) && tail.every((b) => b === 7),
+          'the big array as it was',
+        );
+      } finally {
+        p.close();
+      }
+    });
+
     test('recv with a timeout rejects with SocketTimeout and the socket stays usable', async () => {
       const p = await kind.pair();
       try {
