@@ -223,6 +223,13 @@ export abstract class BaseServer {
       this.#started = false;
       this.#closed = true;
       this.#stopped.set();
+      // A start interrupted by a kill or Timeout: what initSocket made goes (a UDP socket whose
+      // bind went on kept the process alive and answered nobody; found by the breaker).
+      try {
+        this.closeSocket();
+      } catch {
+        // Nothing was made: nothing to close.
+      }
       throw e;
     }
     if (this.#closed) {

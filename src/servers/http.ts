@@ -864,17 +864,31 @@ export class HttpServer extends BaseServer {
       this.#listening = false;
       return l.socket.getsockname();
     }
-    return await until(
-      new Promise<Address>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(l, () => {
-          srv.off('error', reject);
-          this.#listening = true;
-          const a = srv.address();
-          resolve(typeof a === 'string' || a === null ? { path: String(a) } : [a.address, a.port]);
-        });
-      }),
-    );
+    try {
+      return await until(
+        new Promise<Address>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen(l, () => {
+            srv.off('error', reject);
+            // The start was interrupted (a kill or Timeout in start()) before this came.
+            if (this.closed) {
+              srv.close();
+              return;
+            }
+            this.#listening = true;
+            const a = srv.address();
+            resolve(
+              typeof a === 'string' || a === null ? { path: String(a) } : [a.address, a.port],
+            );
+          });
+        }),
+      );
+    } catch (e) {
+      // Interrupted or failed: node:http's listen goes on without us; leave nothing listening
+      // (a handle made already closes now, one made later in the callback above).
+      srv.close();
+      throw e;
+    }
   }
 
   /** Requests are routed by node:http's `'request'` event: nothing to start. */

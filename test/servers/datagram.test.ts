@@ -150,3 +150,13 @@ describe('DatagramServer', () => {
 });
 
 after(() => assertNoLiveHandles());
+
+test('a DatagramServer start() killed while binding leaves no socket open', async () => {
+  const srv = new DatagramServer(['127.0.0.1', 0], () => {});
+  const g = spawn(() => srv.start());
+  await sleep(0);
+  await g.kill();
+  assert.equal(srv.closed, true);
+  await sleep(20);
+  await assertNoLiveHandles();
+});

@@ -17,6 +17,7 @@ import {
   Local,
   Pool,
   sleep,
+  spawn,
   Timeout,
   until,
 } from '../../src/index.js';
@@ -819,4 +820,18 @@ test('await request.text() is a foreign await: a Timeout lands at the next verda
       await server.stop();
     }
   }
+});
+
+test('a start() killed before the listener is up leaves nothing listening (the listen that went on is closed)', async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const srv = new HttpServer(['127.0.0.1', port], () => new Response('served'), { log: null });
+  const g = spawn(() => srv.start());
+  await sleep(0);
+  await g.kill();
+  assert.equal(srv.closed, true);
+  await sleepReal(50);
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/`), 'refused: nobody listens');
 });
