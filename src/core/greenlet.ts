@@ -171,8 +171,9 @@ function timeoutFalse(): boolean {
 function timeoutUndefined(): undefined {
   return undefined;
 }
-function timeoutGet(): never {
-  throw new Timeout();
+function timeoutGet(w: { readonly _timeoutMs: number | null }): never {
+  // A Timeout of the wait's duration, as every `timeout` option's (its message says it).
+  throw new Timeout(w._timeoutMs);
 }
 
 /** One argument as `String(g)` shows it: `util.inspect` at depth 1, cut to 50 characters. */

@@ -379,7 +379,10 @@ test('get({timeout}) rejects with a Timeout when the greenlet outlives it (TestG
   await runVirtual(async () => {
     const g = spawn(() => sleep(100));
     await assert.rejects(g.get({ timeout: 10 }), Timeout);
-    await assert.rejects(g.get(10), Timeout);
+    await assert.rejects(
+      g.get(10),
+      (e) => e instanceof Timeout && e.ms === 10 && e.message === '10 ms',
+    );
     assert.equal(getHub().now(), 20);
     assert.equal(g.dead, false);
     await g.kill();
