@@ -46,7 +46,13 @@ export async function app(req: Request): Promise<Response> {
     target = asked.includes('://') ? asked : `http://${asked}`;
   }
   if (!/^https?:\/\//.test(target)) return new Response('bad url', { status: 400 });
-  if (loopbackOnly && !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(new URL(target).hostname)) {
+  let hostname: string;
+  try {
+    hostname = new URL(target).hostname;
+  } catch {
+    return new Response('bad url', { status: 400 });
+  }
+  if (loopbackOnly && !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(hostname)) {
     return new Response('this demo proxy only fetches from this machine', { status: 403 });
   }
   const me = getCurrent();
@@ -55,7 +61,8 @@ export async function app(req: Request): Promise<Response> {
   const limit = AbortSignal.timeout(10_000);
   const signal = me instanceof Greenlet ? AbortSignal.any([me.signal, limit]) : limit;
   try {
-    const r = await until(fetch(target, { signal }));
+    // Redirects go back to the client (not followed here: the loopback check saw only this URL).
+    const r = await until(fetch(target, { signal, redirect: loopbackOnly ? 'manual' : 'follow' }));
     const type = r.headers.get('content-type') ?? 'application/octet-stream';
     if (!type.includes('text/html'))
       return new Response(r.body, { status: r.status, headers: { 'Content-Type': type } });

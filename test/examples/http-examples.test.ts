@@ -12,6 +12,7 @@ import { main as echo } from '../../examples/websocket-echo.js';
 import { main as hello } from '../../examples/wsgiserver.js';
 import { main as helloSsl } from '../../examples/wsgiserver-ssl.js';
 import { listen } from '../../src/io/socket.js';
+import { HttpServer } from '../../src/servers/http.js';
 import { connect } from '../../src/servers/websocket.js';
 import { captureReal } from './_real.js';
 
@@ -79,6 +80,28 @@ test('the demo server serves the index and every demo, HTTP and WebSocket', asyn
   const down = await fetch(`${base}/proxy/http://127.0.0.1:${closedPort}/`);
   assert.equal(down.status, 502, 'an upstream that refuses: 502 Bad Gateway, as gevent');
   assert.match(await down.text(), /ECONNREFUSED/);
+  assert.equal((await fetch(`${base}/proxy/http://[`)).status, 400, 'a malformed URL');
+  const site = new HttpServer(
+    ['127.0.0.1', 0],
+    (req) =>
+      new URL(req.url).pathname === '/go'
+        ? new Response(null, {
+            status: 302,
+            headers: { Location: `http://0.0.0.0:${new URL(req.url).port}/secret` },
+          })
+        : new Response('page'),
+    { log: null },
+  );
+  await site.start();
+  const redirected = await fetch(`${base}/proxy/http://127.0.0.1:${site.serverPort}/go`, {
+    redirect: 'manual',
+  });
+  assert.equal(
+    redirected.status,
+    302,
+    'a redirect goes back to the client, not followed off loopback',
+  );
+  await site.stop();
   const ws = await connect(`ws://127.0.0.1:${server.serverPort}/echo/echo`, { timeout: 5000 });
   await ws.send('ping');
   assert.equal(await ws.receive({ timeout: 5000 }), 'ping');
