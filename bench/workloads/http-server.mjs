@@ -13,6 +13,8 @@
 //   stream-verdant  verdant HttpServer, a Fetch handler whose body is a ReadableStream
 //   stream-gen      the same with an async generator as the body (undici copies each piece)
 //   stream-from     the same generator as the body through `ReadableStream.from` (no copy)
+//   stream-web      node:http (no verdant), the same ReadableStream as stream-verdant read with
+//                   `await reader.read()` into a res.write loop: the ceiling of a web-stream body
 //   stream-node     verdant HttpServer, a Node handler running stream-bare's res.write loop,
 //                   its 'drain' wait through verdant's `until` (a kill or Timeout lands there)
 // WebSocket echo (every message sent back):
@@ -57,6 +59,39 @@ async function streamBare(_req, res, wait = (p) => p) {
   res.end();
 }
 
+function chunkStream() {
+  let i = 0;
+  return new ReadableStream({
+    pull(ctrl) {
+      if (i++ < CHUNKS) ctrl.enqueue(CHUNK);
+      else ctrl.close();
+    },
+  });
+}
+
+/** stream-web: a ReadableStream body sent by plain node:http, as a Fetch adapter would. */
+async function streamWeb(_req, res) {
+  res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+  const reader = chunkStream().getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!res.write(value)) {
+      await new Promise((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+      if (res.destroyed) return reader.cancel();
+    }
+  }
+  res.end();
+}
+
 async function* chunks() {
   for (let i = 0; i < CHUNKS; i++) yield CHUNK;
 }
@@ -74,6 +109,8 @@ if (kind === 'bare') {
   listenBare(http.createServer(nodeHandler));
 } else if (kind === 'stream-bare') {
   listenBare(http.createServer((req, res) => void streamBare(req, res)));
+} else if (kind === 'stream-web') {
+  listenBare(http.createServer((req, res) => void streamWeb(req, res)));
 } else if (kind === 'ws-bare') {
   const { WebSocketServer } = await import('ws');
   const server = http.createServer((_req, res) => res.end());
@@ -91,16 +128,8 @@ if (kind === 'bare') {
   } else if (kind === 'pool') {
     opts.spawn = new Pool(100);
   } else if (kind === 'stream-verdant') {
-    app = () => {
-      let i = 0;
-      const body = new ReadableStream({
-        pull(ctrl) {
-          if (i++ < CHUNKS) ctrl.enqueue(CHUNK);
-          else ctrl.close();
-        },
-      });
-      return new Response(body, { headers: { 'Content-Type': 'application/octet-stream' } });
-    };
+    app = () =>
+      new Response(chunkStream(), { headers: { 'Content-Type': 'application/octet-stream' } });
   } else if (kind === 'stream-from') {
     app = () =>
       new Response(ReadableStream.from(chunks()), {

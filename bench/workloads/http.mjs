@@ -4,7 +4,7 @@
 //   w8-bare | w8-node | w8-fetch | w8-pool: `wrk -t2 -c50 -d<BENCH_WRK_SECONDS>s` (50 keep-alive
 //     connections, the anchors' w8.lua) on hello world; n = 100,000 requests: times and
 //     cpu_times are the wall and SERVER CPU seconds per 100k requests.
-//   stream-bare | stream-verdant: wrk -t2 -c10, responses of 1000 × 1 KiB chunks; n = 1000
+//   stream-bare | stream-web | stream-node | stream-verdant | stream-gen: wrk -t2 -c10, responses of 1000 × 1 KiB chunks; n = 1000
 //     responses.
 //   ws-bare | ws-verdant: bench/net/ws-driver.mjs, 1000 open WebSockets each echoing 30 64-byte
 //     messages one at a time; runs[].bytes_per_task = server RSS growth per open socket.
