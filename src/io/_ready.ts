@@ -27,11 +27,19 @@ import type { Readiness, Socket } from './socket.js';
 export interface Watch {
   io: Readiness;
   write: boolean;
+  /** Wait for an error only (select's xlist): bytes arriving do not make it ready. */
+  error?: true;
 }
 
-/** Whether `w` is ready now: readable (or at EOF, or failed), or writable. */
+/** Whether `w` is ready now: readable (or at EOF, or failed), writable, or failed (`error`). */
 export function isReady(w: Watch): boolean {
+  if (w.error === true) return hasFailed(w.io);
   return w.write ? w.io.writable || w.io.error !== null : w.io.readable;
+}
+
+/** Whether a socket holds an error, or was closed under the wait (select's "errored"). */
+export function hasFailed(io: Readiness): boolean {
+  return io.error !== null || io.closed;
 }
 
 class ReadyWait implements WaitOwner {

@@ -13,7 +13,7 @@
  */
 import { NONE, readWaitOptions, rejectWait, waitArgs } from '../core/lowlevel.js';
 import { coded } from './_errors.js';
-import { isReady, type Watch, waitReady } from './_ready.js';
+import { hasFailed, isReady, type Watch, waitReady } from './_ready.js';
 import { Socket } from './socket.js';
 
 const readinessOf = (s: Socket) => s._readiness();
@@ -25,7 +25,10 @@ const onTimeoutEmpty = (): undefined => undefined;
 
 /**
  * Wait until at least one socket of `rlist` is readable, of `wlist` writable, or of `xlist`
- * holds an error; resolve the three lists of ready sockets (in the order given). With
+ * holds an error (or is closed by another greenlet meanwhile); resolve the three lists of ready
+ * sockets (in the order given). Bytes arriving on a socket that is only in `xlist` do not end
+ * the wait (gevent ignores `xlist`; a socket error is what POSIX's exceptional condition
+ * becomes here). With
  * `timeout` (ms) it resolves `[[], [], []]` when nothing became ready in time; `0` polls. A
  * switch point when nothing is ready: kill and `Timeout` land there.
  * @param timeout ms; `null`/omitted waits forever
@@ -64,14 +67,14 @@ export function select(
     lists = [toList(rlist, 'rlist'), toList(wlist, 'wlist'), toList(xlist, 'xlist')];
     for (const s of lists[0]) watches.push({ io: readinessOf(s), write: false });
     for (const s of lists[1]) watches.push({ io: readinessOf(s), write: true });
-    for (const s of lists[2]) watches.push({ io: readinessOf(s), write: false });
+    for (const s of lists[2]) watches.push({ io: readinessOf(s), write: false, error: true });
   } catch (e) {
     return Promise.reject(e);
   }
   const collect = (): SelectResult => [
     lists[0].filter((s) => readinessOf(s).readable),
     lists[1].filter((s) => isReady({ io: readinessOf(s), write: true })),
-    lists[2].filter((s) => readinessOf(s).error !== null),
+    lists[2].filter((s) => hasFailed(readinessOf(s))),
   ];
   const now = collect();
   if (now[0].length + now[1].length + now[2].length > 0 || t === 0) return Promise.resolve(now);

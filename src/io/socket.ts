@@ -48,6 +48,7 @@ export interface Readiness {
   readonly readable: boolean;
   readonly writable: boolean;
   readonly error: Error | null;
+  readonly closed: boolean;
   watchers: Set<() => void> | null;
 }
 

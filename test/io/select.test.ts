@@ -125,6 +125,37 @@ describe('select, from gevent', () => {
     }
   });
 
+  test('bytes arriving on a socket only in xlist do not end the wait (found by the breaker: it resolved three empty lists at once, then spun)', async () => {
+    const p = await tcp.pair();
+    try {
+      const g = spawn(() => select([], [], [p.server], 300));
+      await sleep(10);
+      await p.client.sendall('data');
+      await sleep(50);
+      assert.equal(g.dead, false, 'still waiting for an error');
+      const t0 = performance.now();
+      assert.deepEqual(await g.get({ timeout: 2000 }), [[], [], []]);
+      assert.ok(performance.now() - t0 > 150, 'resolved empty at its timeout, not at the bytes');
+      // The bytes are still there: select took nothing.
+      assert.equal(Buffer.from(await p.server.recv(10)).toString(), 'data');
+    } finally {
+      p.close();
+    }
+  });
+
+  test('a socket in xlist closed by another greenlet during the wait is in the errored list', async () => {
+    const p = await tcp.pair();
+    try {
+      const g = spawn(() => select([], [], [p.server], 2000));
+      await sleep(10);
+      p.server.close();
+      const [r, w, x] = (await g.get({ timeout: 2000 })) as Awaited<ReturnType<typeof select>>;
+      assert.deepEqual([r, w, x], [[], [], [p.server]]);
+    } finally {
+      p.close();
+    }
+  });
+
   test('the lists may be any iterables; a string in a list is a TypeError (test__select.py TestSelectTypes test_iterable, test_string)', async () => {
     const p = await tcp.pair();
     try {
