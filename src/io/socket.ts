@@ -266,6 +266,11 @@ export class Socket {
     return io as unknown as Readiness;
   }
 
+  /** @internal Whether a UDP socket is bound (false for any other socket). */
+  get _bound(): boolean {
+    return Socket.#udp(this)?.bound === true;
+  }
+
   /** @internal The Node handle (net.Socket, net.Server or dgram.Socket). */
   get _handle(): net.Socket | net.Server | dgram.Socket | null {
     const io = this.#io;

@@ -30,6 +30,7 @@
  *
  * @module
  */
+import * as net from 'node:net';
 import { Cancellation } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub, kQuietLink, type LinkEntry, quietLinkEntry } from '../core/lowlevel.js';
@@ -110,10 +111,37 @@ export function readStopTimeout(opts: unknown, where: string): number {
   return timeout;
 }
 
-/** Parse a listener; throws TypeError/RangeError naming the problem. @internal */
-export function parseListener(listener: unknown, where: string): ListenerSpec {
+/**
+ * Parse a listener; throws TypeError/RangeError naming the problem. A `Socket` must be of the
+ * server's kind: a listening stream socket (from `listen()`) for a stream server, a bound UDP
+ * socket for a datagram server (found by the breaker: the wrong kind was taken, and the server
+ * failed only once serving, reported as an error with `started` false). @internal
+ */
+export function parseListener(
+  listener: unknown,
+  where: string,
+  kind: 'stream' | 'datagram' = 'stream',
+): ListenerSpec {
   if (listener instanceof Socket) {
     if (listener.closed) throw new TypeError(`${where}: the listener socket is closed`);
+    const h = listener._handle;
+    if (kind === 'stream' && !(h instanceof net.Server)) {
+      throw new TypeError(
+        `${where}: the listener socket must be a listening stream socket (from listen()), got a ${listener.type} socket that is not listening`,
+      );
+    }
+    if (kind === 'datagram') {
+      if (listener.type !== 'udp4' && listener.type !== 'udp6') {
+        throw new TypeError(
+          `${where}: the listener socket must be a bound UDP socket, got a ${h instanceof net.Server ? 'listening ' : ''}${listener.type} socket`,
+        );
+      }
+      if (!listener._bound) {
+        throw new TypeError(
+          `${where}: the listener socket must be a bound UDP socket (bind() it first, or give an address), got an unbound one`,
+        );
+      }
+    }
     return { socket: listener };
   }
   const t = parseAddress(listener, where, '0.0.0.0');
@@ -157,8 +185,13 @@ export abstract class BaseServer {
   #starting: Promise<void> | null = null;
   #end: { onEnd: (g: Greenlet) => void; entry: LinkEntry } | null = null;
 
-  constructor(listener: Listener, options: BaseServerOptions = {}, where = 'Server') {
-    this.listener = parseListener(listener, where);
+  constructor(
+    listener: Listener,
+    options: BaseServerOptions = {},
+    where = 'Server',
+    kind: 'stream' | 'datagram' = 'stream',
+  ) {
+    this.listener = parseListener(listener, where, kind);
     if (options === null || typeof options !== 'object') {
       throw new TypeError(
         `${where}: options must be an object, got ${options === null ? 'null' : typeof options}`,

@@ -50,14 +50,26 @@ export class DatagramServer extends BaseServer {
   /**
    * @param listener `[host, port]`, `"host:port"` or a bound UDP `Socket`
    * @param handle called as `handle(data, address)` in a new greenlet per datagram
+   * @throws TypeError for a bad listener or handler, a `Socket` that is not a bound UDP socket
+   *   (a listening TCP socket, an unbound UDP socket), a `type` that is not a string;
+   *   RangeError for a `type` other than `'udp4'` and `'udp6'`
    */
   constructor(listener: Listener, handle: DatagramHandler, options: DatagramServerOptions = {}) {
-    super(listener, options, 'DatagramServer');
+    super(listener, options, 'DatagramServer', 'datagram');
     if (typeof handle !== 'function') {
       throw new TypeError(`DatagramServer: handle must be a function, got ${typeof handle}`);
     }
     if ('path' in this.listener)
       throw new TypeError('DatagramServer: a UDP server needs [host, port], not a path');
+    const type: unknown = options.type;
+    if (type !== undefined && typeof type !== 'string') {
+      throw new TypeError(
+        `DatagramServer: type must be 'udp4' or 'udp6', got ${type === null ? 'null' : typeof type}`,
+      );
+    }
+    if (type !== undefined && type !== 'udp4' && type !== 'udp6') {
+      throw new RangeError(`DatagramServer: type must be 'udp4' or 'udp6', got '${type}'`);
+    }
     this.#handle = handle;
     this.#type =
       options.type ??

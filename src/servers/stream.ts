@@ -88,7 +88,8 @@ export class StreamServer extends BaseServer {
   /**
    * @param listener `[host, port]`, `"host:port"`, `{path}` or a listening `Socket`
    * @param handle called as `handle(socket, address)` in a new greenlet per connection
-   * @throws TypeError/RangeError for a bad listener, handler or option; TypeError for
+   * @throws TypeError/RangeError for a bad listener, handler or option; TypeError for a
+   *   `Socket` that is not a listening stream socket (a UDP socket, a connection), and for
    *   `backlog`, `reusePort` or `tls` with a listening Socket (they configure the listener the
    *   server makes: give them to `listen()`)
    */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { getHub, sleep, spawn } from '../../src/index.js';
-import { Socket } from '../../src/io/socket.js';
+import { listen, Socket } from '../../src/io/socket.js';
 import { DatagramServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles } from '../io/_net.js';
 import { FlakyGroup } from './_flaky.js';
@@ -146,6 +146,48 @@ describe('DatagramServer', () => {
   test('bad arguments throw; a path listener is refused', () => {
     assert.throws(() => new DatagramServer({ path: '/tmp/x' }, () => {}), /needs \[host, port\]/);
     assert.throws(() => new DatagramServer(['127.0.0.1', 0], null as never), TypeError);
+    assert.throws(() => new DatagramServer(['127.0.0.1', 0], () => {}, { type: 'udp5' as never }), {
+      name: 'RangeError',
+      message: "DatagramServer: type must be 'udp4' or 'udp6', got 'udp5'",
+    });
+    assert.throws(() => new DatagramServer(['127.0.0.1', 0], () => {}, { type: 4 as never }), {
+      name: 'TypeError',
+      message: "DatagramServer: type must be 'udp4' or 'udp6', got number",
+    });
+  });
+
+  test('a listener Socket of the wrong kind throws TypeError at construction (found by the breaker: the server failed only once serving)', async () => {
+    const tcp = await listen({ host: '127.0.0.1', port: 0 });
+    const unbound = new Socket({ type: 'udp4' });
+    try {
+      assert.throws(() => new DatagramServer(tcp, () => {}), {
+        name: 'TypeError',
+        message:
+          'DatagramServer: the listener socket must be a bound UDP socket, got a listening tcp socket',
+      });
+      assert.throws(() => new DatagramServer(unbound, () => {}), {
+        name: 'TypeError',
+        message:
+          'DatagramServer: the listener socket must be a bound UDP socket (bind() it first, or give an address), got an unbound one',
+      });
+      await unbound.bind(['127.0.0.1', 0]);
+      const server: DatagramServer = new DatagramServer(unbound, async (data, address) => {
+        await server.sendto(data, address);
+      });
+      await server.start();
+      const c = new Socket({ type: 'udp4' });
+      try {
+        await c.sendto('ping', ['127.0.0.1', server.serverPort as number]);
+        const [reply] = await c.recvfrom(100, { timeout: 2000 });
+        assert.equal(text(reply), 'ping');
+      } finally {
+        c.close();
+        await server.stop();
+      }
+    } finally {
+      tcp.close();
+      unbound.close();
+    }
   });
 });
 

@@ -17,7 +17,7 @@ import {
   Timeout,
   withTimeout,
 } from '../../src/index.js';
-import { createConnection, listen, type Socket } from '../../src/io/socket.js';
+import { createConnection, listen, Socket } from '../../src/io/socket.js';
 import { StreamServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles, recvExactly, testCert, unixPath } from '../io/_net.js';
 import { FlakyGroup } from './_flaky.js';
@@ -691,6 +691,29 @@ describe('StreamServer', () => {
       assert.equal(await roundTrip(s.serverPort as number, 'ok'), 'ok');
       await s.stop();
     } finally {
+      l.close();
+    }
+  });
+
+  test('a listener Socket that is not a listening stream socket throws TypeError at construction (found by the breaker: a UDP socket was taken and the server failed once serving)', async () => {
+    const udp = new Socket({ type: 'udp4' });
+    const l = await listen({ host: '127.0.0.1', port: 0 });
+    const c = await createConnection(l.getsockname());
+    try {
+      await udp.bind(['127.0.0.1', 0]);
+      assert.throws(() => new StreamServer(udp, echo), {
+        name: 'TypeError',
+        message:
+          'StreamServer: the listener socket must be a listening stream socket (from listen()), got a udp4 socket that is not listening',
+      });
+      assert.throws(() => new StreamServer(c, echo), {
+        name: 'TypeError',
+        message:
+          'StreamServer: the listener socket must be a listening stream socket (from listen()), got a tcp socket that is not listening',
+      });
+    } finally {
+      udp.close();
+      c.close();
       l.close();
     }
   });
