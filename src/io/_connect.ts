@@ -50,8 +50,9 @@ export interface ListenOptions extends WaitOptions {
  * handshake too. A switch point: a kill or `Timeout` there closes the half-open connection. The
  * `timeout` option bounds the connect (SocketTimeout) and stays as the socket's timeout, as in
  * Python.
- * @throws TypeError/RangeError for a bad address or port; ECONNREFUSED, ENOTFOUND, a TLS
- *   failure … each naming the address
+ * @throws TypeError/RangeError for a bad address or port, TypeError for a `tls` that is
+ *   neither a boolean nor an object (all reject); ECONNREFUSED, ENOTFOUND, a TLS failure … each
+ *   naming the address
  * @example
  * ```ts
  * import { StreamServer } from 'verdant/server';
@@ -82,7 +83,19 @@ export function createConnection(
   if (err !== NONE) return rejectWait(err);
   const timeout = waitArgs.timeout;
   const label = formatTarget(t);
-  const useTls = o.tls !== undefined && o.tls !== false;
+  const tlsOpt: unknown = o.tls;
+  if (
+    tlsOpt !== undefined &&
+    typeof tlsOpt !== 'boolean' &&
+    (tlsOpt === null || typeof tlsOpt !== 'object' || Array.isArray(tlsOpt))
+  ) {
+    return Promise.reject(
+      new TypeError(
+        `${where}: tls must be true, false or an object of TLS options (ca, servername …), got ${tlsOpt === null ? 'null' : Array.isArray(tlsOpt) ? 'an array' : typeof tlsOpt}`,
+      ),
+    );
+  }
+  const useTls = tlsOpt !== undefined && tlsOpt !== false;
   const type: SocketType = useTls ? 'tls' : t.path !== undefined ? 'unix' : 'tcp';
   return callbackWait<Socket>(where, o, (done) => {
     const base = {

@@ -28,3 +28,25 @@ test('a port that is a string of other than digits is a TypeError; digits are a 
   const s = await listen({ host: '127.0.0.1', port: '0' as never });
   s.close();
 });
+
+test('createConnection refuses a tls option that is neither a boolean nor an object, before connecting (found by the breaker: tls: 5 made a TLS connection)', async () => {
+  const l = await listen({ host: '127.0.0.1', port: 0 });
+  try {
+    for (const [bad, got] of [
+      [5, 'number'],
+      ['yes', 'string'],
+      [null, 'null'],
+      [[], 'an array'],
+    ] as const) {
+      await assert.rejects(createConnection(l.getsockname(), { tls: bad as never }), {
+        name: 'TypeError',
+        message: `createConnection: tls must be true, false or an object of TLS options (ca, servername …), got ${got}`,
+      });
+    }
+    const plain = await createConnection(l.getsockname(), { tls: false });
+    assert.equal(plain.type, 'tcp');
+    plain.close();
+  } finally {
+    l.close();
+  }
+});
