@@ -39,10 +39,11 @@
  *   `exit`, and retiring one always ends in its exit: one that has not said it serves (still in
  *   `serve()`) leaves the rotation and gets SIGTERM — it has no request to finish, and a
  *   `listen()` it started once disconnected would never complete; a worker still alive
- *   `stopTimeout` + `KILL_MARGIN` ms after it was asked to stop gets SIGKILL. A startup failure retires every worker forked before rejecting; a
- *   failed restart step retires the replacement it forked; `stop()` retires every tracked worker
- *   and sets a flag that makes a running restart fork nothing more, so once its exits are in no
- *   worker is alive and the primary has nothing left to keep it running.
+ *   `stopTimeout` + `KILL_MARGIN` ms after it was asked to stop gets SIGKILL. A startup
+ *   failure retires every worker forked before rejecting; a failed restart step retires the
+ *   replacement it forked; `stop()` retires every tracked worker and sets a flag that makes a
+ *   running restart fork nothing more, so once their exits are in no worker is alive and the
+ *   primary has nothing left to keep it running.
  * - Restarts are serialised by a `Lock`: a second `restart()` (a second SIGHUP) waits for the
  *   first and then replaces every worker again, so workers started after the second request run
  *   the code as it was then. `stop()` takes no lock: it must interrupt a restart, not wait for it.
