@@ -38,7 +38,10 @@ export interface ListenOptions extends WaitOptions {
   path?: string;
   /** The length of the queue of pending connections (Node's default when omitted). */
   backlog?: number;
-  /** SO_REUSEPORT, where Node supports it (≥ 22.12): several listeners share the port. */
+  /**
+   * SO_REUSEPORT: several listeners share the port. Needs Node ≥ 22.12 (or 23.1): on an older
+   * Node, `true` rejects with an Error naming the version (Node would ignore it silently).
+   */
   reusePort?: boolean;
   /** TLS server options (`key`, `cert` …): accepted sockets are TLS sockets. */
   tls?: tls.TlsOptions;
@@ -195,6 +198,7 @@ export function listen(opts: ListenOptions = {}): Promise<Socket> {
   }
   const label = formatTarget(t);
   const type: SocketType = opts.tls !== undefined ? 'tls' : t.path !== undefined ? 'unix' : 'tcp';
+  if (opts.reusePort === true && !HAS_REUSE_PORT) return Promise.reject(reusePortError(where));
   return callbackWait<Socket>(where, { timeout: opts.timeout, signal: opts.signal }, (done) => {
     const server =
       opts.tls !== undefined
@@ -299,5 +303,21 @@ export function wrapSocket(sock: Socket, opts: WrapOptions = {}): Promise<Socket
         else ts.destroy();
       };
     },
+  );
+}
+
+/** Whether this Node's `listen()` knows `reusePort` (added in 22.12.0 and 23.1.0). */
+const HAS_REUSE_PORT = ((): boolean => {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+})();
+
+/**
+ * The Error for `reusePort: true` on a Node without it: Node's `listen()` ignores the option
+ * there, and a second listener on the port would fail with a puzzling EADDRINUSE. @internal
+ */
+function reusePortError(where: string): Error {
+  return new Error(
+    `${where}: reusePort needs Node 22.12 or later (23.1 in the 23 line), got Node ${process.versions.node}`,
   );
 }

@@ -33,16 +33,32 @@
  *   kernel resets the connections still queued on a listener that closes, so a rolling restart
  *   would lose them; the primary's round-robin hand-off has no such queue.
  * - A worker whose IPC channel to the primary closes (the primary died, or someone called
- *   `worker.disconnect()`) stops the same graceful way.
+ *   `worker.disconnect()`) stops the same graceful way. A worker asked to stop before it serves
+ *   (its `serve()` still running) stops as soon as `serve()` settles.
+ * - Nothing is left running. Every worker forked is tracked from `cluster.fork()` until its
+ *   `exit`, and retiring one always ends in its exit: one that has not said it serves (still in
+ *   `serve()`) leaves the rotation and gets SIGTERM — it has no request to finish, and a
+ *   `listen()` it started once disconnected would never complete; a worker still alive
+ *   `stopTimeout` + `KILL_MARGIN` ms after it was asked to stop gets SIGKILL. A startup
+ *   failure retires every worker forked before rejecting; a failed restart step retires the
+ *   replacement it forked; `stop()` retires every tracked worker and sets a flag that makes a
+ *   running restart fork nothing more, so once their exits are in no worker is alive and the
+ *   primary has nothing left to keep it running.
+ * - Restarts are serialised by a `Lock`: a second `restart()` (a second SIGHUP) waits for the
+ *   first and then replaces every worker again, so workers started after the second request run
+ *   the code as it was then. `stop()` takes no lock: it must interrupt a restart, not wait for it.
  * Tests: test/servers/cluster.test.ts (real processes, a loopback client under load: a graceful
  * stop loses no in-flight request; a rolling restart under load answers every request exactly
- * once).
+ * once; a worker failing at startup, a failing restart, stop() during a restart, two restarts at
+ * once: afterwards no worker forked is alive, checked by pid, and the primary exits by itself).
  *
  * @module
  */
 
 import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { until } from '../core/api.js';
+import { Lock } from '../sync/lock.js';
 import type { HttpServer } from './http.js';
 
 /** Options of {@link runCluster}. */
@@ -55,7 +71,10 @@ export interface ClusterOptions {
 
 /** The primary's handle on its workers. */
 export interface ClusterHandle {
-  /** The live workers' process ids. */
+  /**
+   * The process ids of the workers alive: forked and not yet exited (one starting or retiring
+   * during a `restart()` included), in fork order; empty once `stop()` resolved.
+   */
   readonly pids: number[];
   /** The port the workers serve (`null` for a Unix socket). */
   readonly port: number | null;
@@ -63,11 +82,25 @@ export interface ClusterHandle {
    * Replace every worker, one at a time: each new one is serving before its old one leaves the
    * rotation and stops gracefully (requests in flight finish; a keep-alive connection closes
    * after its current response). A switch point; resolves once every old worker has exited.
+   *
+   * Restarts run one after the other: a `restart()` called while one runs (two SIGHUPs) waits
+   * for it, then replaces every worker again. A kill or `Timeout` while it waits for its turn
+   * gives up the turn; one during a step stops the replacement being started and rejects.
+   *
+   * @throws the Error of a replacement that fails to start (its `serve()` threw, or it exited
+   *   before serving) (rejects). That replacement is stopped; the workers serving stay: those
+   *   already replaced run the new code, the rest the old, as many as before, in `pids`, and
+   *   `stop()` stops them all. An Error when the cluster is stopped (`stop()` was called before
+   *   or during the restart: the restart forks no more workers)
    */
   restart(): Promise<void>;
   /**
    * Stop every worker gracefully (each finishes its requests in flight, for up to `stopTimeout`)
-   * and wait for them to exit; the port closes once none is left. A switch point.
+   * and wait for them to exit; the port closes once none is left. A worker still alive
+   * `stopTimeout` + 2000 ms after the request is killed (SIGKILL). A running `restart()` forks
+   * no more workers and rejects; the one it was starting is stopped too. Once it resolves no
+   * worker process is alive and nothing of the cluster keeps the primary running. A second call
+   * waits for the same stop. A switch point.
    */
   stop(): Promise<void>;
 }
@@ -75,20 +108,21 @@ export interface ClusterHandle {
 /** ms a retiring worker leaves idle keep-alive connections open for one last request. */
 const IDLE_GRACE = 500;
 
+/** ms past `stopTimeout` after which a worker asked to stop and still alive is killed. */
+const KILL_MARGIN = 2000;
+
+/** The options {@link runCluster} knows. */
+const OPTION_KEYS = ['workers', 'stopTimeout'];
+
 interface Msg {
   verdant?: string;
   timeout?: number;
   port?: number | null;
 }
 
-/** Resolves when `worker` says it is serving (with its port), or has exited. */
-function watch(worker: Worker, what: 'serving' | 'exit'): Promise<number | null> {
+/** Resolves when `worker` says it is serving (with its port); rejects when it exits first. */
+function serving(worker: Worker): Promise<number | null> {
   return new Promise<number | null>((resolve, reject) => {
-    if (what === 'exit') {
-      if (worker.isDead()) resolve(null);
-      else worker.once('exit', () => resolve(null));
-      return;
-    }
     const onMsg = (m: Msg): void => {
       if (m?.verdant === 'serving') {
         worker.off('message', onMsg);
@@ -96,13 +130,29 @@ function watch(worker: Worker, what: 'serving' | 'exit'): Promise<number | null>
         resolve(m.port ?? null);
       }
     };
-    const onExit = (code: number): void => {
+    const onExit = (code: number | null, signal: string | null): void => {
       worker.off('message', onMsg);
-      reject(new Error(`Worker ${worker.process.pid} exited with ${code} before serving`));
+      reject(
+        new Error(
+          `runCluster: worker ${worker.process.pid} exited before serving, with ${signal ?? code}`,
+        ),
+      );
     };
     worker.on('message', onMsg);
     worker.once('exit', onExit);
   });
+}
+
+/** Resolves when `worker` has exited. */
+function exited(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (worker.process.exitCode !== null || worker.process.signalCode !== null) resolve();
+    else worker.once('exit', () => resolve());
+  });
+}
+
+function describe(x: unknown): string {
+  return x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
 }
 
 /**
@@ -115,16 +165,25 @@ function watch(worker: Worker, what: 'serving' | 'exit'): Promise<number | null>
  * calls `worker.disconnect()`, so the primary hands it no more connections; the worker's server
  * finishes its requests in flight, answers each keep-alive connection's next request (within
  * 500 ms) with `Connection: close`, closes the connections still idle, and the process exits. A
- * rolling restart under load answers every request without a reset; the only failure a client
+ * worker still alive `stopTimeout` + 2000 ms after it was asked is killed (SIGKILL). A rolling
+ * restart under load answers every request without a reset; the only failure a client
  * could see is a request sent on a connection idle for those 500 ms at the moment it closes,
- * before the server read any of it — the case HTTP clients retry (Node: `req.reusedSocket`). `reusePort` is not used: a closing `SO_REUSEPORT` listener resets
- * the connections still in its accept queue, where the primary's round-robin loses none.
+ * before the server read any of it — the case HTTP clients retry (Node: `req.reusedSocket`).
+ * `reusePort` is not used (so this works on every Node, 20 included): a closing `SO_REUSEPORT`
+ * listener resets the connections still in its accept queue, where the primary's round-robin
+ * loses none.
+ *
+ * When a worker fails to start (its `serve()` throws, or it exits before serving), the primary
+ * stops every worker it forked (gracefully, then killed as above), waits for them to exit, and
+ * rejects: nothing is left running. A kill or `Timeout` of the primary's wait does the same.
  *
  * A switch point in both. Call it at the top level of the script the workers run.
  * @param serve - starts and returns the worker's `HttpServer` (started)
- * @param options - `{workers, stopTimeout}`
- * @throws TypeError for a `workers` or `stopTimeout` that is not a number, RangeError for a
- *   bad number (rejects); an Error when a worker dies before serving
+ * @param options - `{workers, stopTimeout}`; `null` or omitted: the defaults
+ * @throws TypeError for a `serve` that is not a function, options that are not an object, an
+ *   unknown option, a `workers` or `stopTimeout` that is not a number; RangeError for a bad
+ *   number (all reject before any worker is forked); in the primary, the Error of a worker that
+ *   failed to start (rejects once every worker is stopped); in a worker, what `serve()` threw
  * @example
  * ```ts
  * import { HttpServer, runCluster } from 'verdant/http';
@@ -139,6 +198,7 @@ function watch(worker: Worker, what: 'serving' | 'exit'): Promise<number | null>
  *   // The primary: both workers serve handle.port.
  *   const res = await fetch(`http://127.0.0.1:${handle.port}/`, { headers: { connection: 'close' } });
  *   console.log(handle.pids.includes(Number((await res.text()).split(' ')[1]))); // true
+ *   process.on('SIGHUP', () => void handle.restart().catch((err) => console.error(err)));
  *   await handle.stop(); // each worker stops its server gracefully and exits
  * }
  * ```
@@ -146,19 +206,36 @@ function watch(worker: Worker, what: 'serving' | 'exit'): Promise<number | null>
  * Source: seed 000's multi-process gevent server (`server.start()`, then `os.fork()` and
  * `start_accepting()` in each child); `node:cluster` replaces the fork, and the rolling restart
  * follows Node's cluster documentation (`worker.disconnect()` once the replacement listens).
+ * gevent has no restart to follow: two at once run one after the other.
  */
 export async function runCluster(
   serve: () => Promise<HttpServer>,
-  options: ClusterOptions = {},
+  options: ClusterOptions | null = {},
 ): Promise<ClusterHandle | null> {
-  const n: unknown = options.workers ?? (await import('node:os')).availableParallelism();
+  if (typeof serve !== 'function') {
+    throw new TypeError(
+      `runCluster: serve must be a function that starts the worker's server, got ${describe(serve)}`,
+    );
+  }
+  const opts: ClusterOptions = options ?? {};
+  if (typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new TypeError(`runCluster: options must be an object, got ${describe(opts)}`);
+  }
+  for (const key of Object.keys(opts)) {
+    if (!OPTION_KEYS.includes(key)) {
+      throw new TypeError(
+        `runCluster: unknown option ${JSON.stringify(key)}; the options are ${OPTION_KEYS.join(', ')}`,
+      );
+    }
+  }
+  const n: unknown = opts.workers ?? availableParallelism();
   if (typeof n !== 'number') {
     throw new TypeError(`runCluster: workers must be a number of processes, got ${typeof n}`);
   }
   if (!Number.isInteger(n) || n < 1) {
     throw new RangeError(`runCluster: workers must be a positive integer, got ${n}`);
   }
-  const stopTimeout: unknown = options.stopTimeout ?? 1000;
+  const stopTimeout: unknown = opts.stopTimeout ?? 1000;
   if (typeof stopTimeout !== 'number') {
     throw new TypeError(
       `runCluster: stopTimeout must be a number of ms, got ${typeof stopTimeout}`,
@@ -167,67 +244,132 @@ export async function runCluster(
   if (!(stopTimeout >= 0)) {
     throw new RangeError(`runCluster: stopTimeout must be a number of ms >= 0, got ${stopTimeout}`);
   }
-  if (!cluster.isPrimary) {
-    const server = await serve();
-    let stopping = false;
-    const stop = (timeout: number): void => {
-      if (stopping) return;
-      stopping = true;
-      server._retire(timeout, Math.min(timeout, IDLE_GRACE)).then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.on('message', (m: Msg) => {
-      if (m?.verdant === 'stop') stop(m.timeout ?? stopTimeout);
-    });
-    process.once('disconnect', () => stop(stopTimeout));
-    process.send?.({ verdant: 'serving', port: server.serverPort ?? null });
-    return null;
-  }
-  let workers: Worker[] = [];
+  if (!cluster.isPrimary) return runWorker(serve, stopTimeout);
+
+  /** Every worker forked and not yet exited, in fork order. */
+  const live = new Set<Worker>();
+  /** The workers that said they are serving. */
+  const served = new WeakSet<Worker>();
+  const retiring = new Map<Worker, Promise<void>>();
   let port: number | null = null;
-  const fork = async (): Promise<Worker> => {
+  let stopped: Promise<void> | null = null;
+  const fork = (): Worker => {
     const w = cluster.fork();
-    port = await until(watch(w, 'serving'));
+    live.add(w);
+    w.on('message', (m: Msg) => {
+      if (m?.verdant === 'serving') served.add(w);
+    });
+    // An IPC error (a send racing the worker's exit) ends in its 'exit', which is what counts.
+    w.on('error', () => {});
+    w.once('exit', () => live.delete(w));
     return w;
   };
-  const stopAll = async (ws: Worker[]): Promise<void> => {
-    const exits = ws.map((w) => {
-      const p = watch(w, 'exit');
-      if (!w.isDead() && w.isConnected()) {
+  /** Ask `w` to stop gracefully, kill it if it is alive `stopTimeout` + KILL_MARGIN later. */
+  const retire = (w: Worker): Promise<void> => {
+    let done = retiring.get(w);
+    if (done !== undefined) return done;
+    done = exited(w);
+    retiring.set(w, done);
+    if (w.process.exitCode === null && w.process.signalCode === null) {
+      if (w.isConnected() && served.has(w)) {
         // Stop first (the worker closes its keep-alive connections gracefully), then leave the
         // round-robin rotation: after disconnect() the primary hands it no connection.
         w.send({ verdant: 'stop', timeout: stopTimeout });
         w.disconnect();
+      } else if (!served.has(w)) {
+        // Still in serve(): it has no request to finish, and a listen() it starts once
+        // disconnected would never complete. SIGTERM (a handler of the user's may clean up).
+        if (w.isConnected()) w.disconnect();
+        w.process.kill('SIGTERM');
       }
-      return p;
-    });
-    await until(Promise.all(exits));
+      const killer = setTimeout(() => w.process.kill('SIGKILL'), stopTimeout + KILL_MARGIN);
+      void done.then(() => clearTimeout(killer));
+    }
+    return done;
   };
-  const started = Array.from({ length: n }, () => cluster.fork());
-  workers = started;
-  const ports = await until(Promise.all(started.map((w) => watch(w, 'serving'))));
-  port = ports[0] ?? null;
+  const retireAll = (): Promise<void> => Promise.all([...live].map(retire)).then(() => undefined);
+
+  const workers = Array.from({ length: n }, fork);
+  try {
+    port = (await until(Promise.all(workers.map(serving))))[0] ?? null;
+  } catch (err) {
+    // Not one worker may outlive the failure: stop them all (plain promises and timers, so a
+    // second kill here cannot leave one behind), then reject with the failure.
+    await until(retireAll());
+    throw err;
+  }
+  const lock = new Lock();
+  const stoppedError = (): Error =>
+    new Error('runCluster: cannot restart, the cluster is stopped (stop() was called)');
   return {
     get pids(): number[] {
-      return workers.filter((w) => !w.isDead()).map((w) => w.process.pid as number);
+      return [...live].map((w) => w.process.pid as number);
     },
     get port(): number | null {
       return port;
     },
     async restart(): Promise<void> {
-      const next: Worker[] = [];
-      for (const old of workers) {
-        next.push(await fork());
-        await stopAll([old]);
+      if (stopped !== null) throw stoppedError();
+      await lock.acquire();
+      try {
+        for (let i = 0; i < workers.length; i++) {
+          if (stopped !== null) throw stoppedError();
+          const next = fork();
+          let p: number | null;
+          try {
+            p = await until(serving(next));
+          } catch (err) {
+            await until(retire(next));
+            throw stopped !== null ? stoppedError() : err;
+          }
+          if (stopped !== null) throw stoppedError(); // stop() retires `next` with the others
+          const old = workers[i] as Worker;
+          workers[i] = next;
+          port = p ?? port;
+          await until(retire(old));
+        }
+      } finally {
+        lock.release();
       }
-      workers = next;
     },
     async stop(): Promise<void> {
-      const all = workers;
-      workers = [];
-      await stopAll(all);
+      stopped ??= retireAll();
+      await until(stopped);
     },
   };
+}
+
+/** A worker's part: serve, say so, stop gracefully when asked (also before serving). */
+async function runWorker(serve: () => Promise<HttpServer>, stopTimeout: number): Promise<null> {
+  let server: HttpServer | null = null;
+  let asked: number | null = null;
+  let stopping = false;
+  const stop = (timeout: number): void => {
+    if (server === null) {
+      asked ??= timeout; // serve() still running: stop once it is done
+      return;
+    }
+    if (stopping) return;
+    stopping = true;
+    server._retire(timeout, Math.min(timeout, IDLE_GRACE)).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  const onMessage = (m: Msg): void => {
+    if (m?.verdant === 'stop') stop(m.timeout ?? stopTimeout);
+  };
+  const onDisconnect = (): void => stop(stopTimeout);
+  process.on('message', onMessage);
+  process.once('disconnect', onDisconnect);
+  try {
+    server = await serve();
+  } catch (err) {
+    process.off('message', onMessage);
+    process.off('disconnect', onDisconnect);
+    throw err;
+  }
+  if (asked !== null) stop(asked);
+  else process.send?.({ verdant: 'serving', port: server.serverPort ?? null });
+  return null;
 }

@@ -56,7 +56,7 @@ export type StreamHandler = (socket: Socket, address: Address) => unknown;
 export interface StreamServerOptions extends BaseServerOptions {
   /** Listen backlog. */
   backlog?: number;
-  /** SO_REUSEPORT where Node supports it (≥ 22.12). */
+  /** SO_REUSEPORT: needs Node ≥ 22.12 (or 23.1); on an older Node `start()` rejects with an Error. */
   reusePort?: boolean;
   /** TLS server options (`key`, `cert` …): handlers get TLS sockets, handshake done. */
   tls?: TlsOptions;

@@ -219,24 +219,29 @@ describe('listen and accept', () => {
     });
   });
 
-  test('reusePort: a second listener on the port is allowed where Node has SO_REUSEPORT (>= 22.12), else it rejects with EADDRINUSE as without it', async () => {
-    await withListener(async (_l, [host]) => {
-      const a = await listen({ host, port: 0, reusePort: true });
-      const [, port] = a.getsockname() as [string, number];
-      try {
-        const [maj = 0, min = 0] = process.versions.node.split('.').map(Number);
-        const supported = maj > 22 || (maj === 22 && min >= 12);
-        const b = await listen({ host, port, reusePort: true }).catch((e: unknown) => e);
-        if (supported) {
-          assert.ok(!(b instanceof Error), `expected a listener, got ${String(b)}`);
-          (b as Socket).close();
-        } else assert.equal((b as NodeJS.ErrnoException).code, 'EADDRINUSE');
-        const c = await listen({ host, port }).catch((e: unknown) => e);
-        assert.equal((c as NodeJS.ErrnoException).code, 'EADDRINUSE', 'not without reusePort');
-      } finally {
-        a.close();
-      }
-    });
+  test('reusePort: a second listener on the port is allowed where Node has SO_REUSEPORT (>= 22.12, 23.1), else reusePort: true rejects with an Error naming the Node needed (Node would ignore it)', async () => {
+    const [maj = 0, min = 0] = process.versions.node.split('.').map(Number);
+    const supported = maj > 23 || (maj === 23 && min >= 1) || (maj === 22 && min >= 12);
+    if (!supported) {
+      await assert.rejects(listen({ host: '127.0.0.1', port: 0, reusePort: true }), {
+        name: 'Error',
+        message: `listen: reusePort needs Node 22.12 or later (23.1 in the 23 line), got Node ${process.versions.node}`,
+      });
+      const l = await listen({ host: '127.0.0.1', port: 0, reusePort: false });
+      l.close();
+      return;
+    }
+    const a = await listen({ host: '127.0.0.1', port: 0, reusePort: true });
+    const [, port] = a.getsockname() as [string, number];
+    try {
+      const b = await listen({ host: '127.0.0.1', port, reusePort: true });
+      assert.equal((b.getsockname() as [string, number])[1], port);
+      b.close();
+      const c = await listen({ host: '127.0.0.1', port }).catch((e: unknown) => e);
+      assert.equal((c as NodeJS.ErrnoException).code, 'EADDRINUSE', 'not without reusePort');
+    } finally {
+      a.close();
+    }
   });
 
   test('a pre-aborted signal rejects createConnection with its reason', async () => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
@@ -21,10 +21,26 @@ const APP = fileURLToPath(new URL('./_cluster/app.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'verdant-cluster-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+const SCENARIO = fileURLToPath(new URL('./_cluster/scenario.js', import.meta.url));
+
 interface Event {
   event: string;
   port?: number;
   pids: number[];
+  forked: number[];
+  message?: string;
+  [key: string]: unknown;
+}
+
+/** Whether process `pid` is alive (signal 0 checks without sending). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    assert.equal((err as NodeJS.ErrnoException).code, 'ESRCH');
+    return false;
+  }
 }
 
 /** The cluster's primary as a child process, its JSON events read line by line. */
@@ -35,10 +51,10 @@ class Primary {
   readonly #wake: Array<() => void> = [];
   readonly exited: Promise<number | null>;
 
-  constructor(name: string, workers: number) {
+  constructor(name: string, workers: number, script = APP, env: Record<string, string> = {}) {
     this.log = join(dir, `${name}.log`);
-    this.proc = spawn(process.execPath, [APP], {
-      env: { ...process.env, CLUSTER_LOG: this.log, CLUSTER_WORKERS: String(workers) },
+    this.proc = spawn(process.execPath, [script], {
+      env: { ...process.env, CLUSTER_LOG: this.log, CLUSTER_WORKERS: String(workers), ...env },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
@@ -66,6 +82,19 @@ class Primary {
           resolve();
         });
       });
+    }
+  }
+
+  /** The primary's exit code; fails if it is still running after `ms` (it must exit by itself). */
+  async exit(ms = 15_000): Promise<number | null> {
+    let t: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`the primary still runs after ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([this.exited, late]);
+    } finally {
+      clearTimeout(t);
     }
   }
 
@@ -190,6 +219,129 @@ describe('runCluster (real worker processes on one port)', () => {
       name: 'RangeError',
       message: 'runCluster: stopTimeout must be a number of ms >= 0, got -1',
     });
+  });
+
+  test('bad arguments reject with TypeError before any fork: serve not a function, options not an object, an unknown option', async () => {
+    const serve = (): never => assert.fail('serve must not run');
+    await assert.rejects(runCluster(42 as never, { workers: 1 }), {
+      name: 'TypeError',
+      message: "runCluster: serve must be a function that starts the worker's server, got number",
+    });
+    await assert.rejects(runCluster(serve, 5 as never), {
+      name: 'TypeError',
+      message: 'runCluster: options must be an object, got number',
+    });
+    await assert.rejects(runCluster(serve, [] as never), {
+      name: 'TypeError',
+      message: 'runCluster: options must be an object, got an array',
+    });
+    await assert.rejects(runCluster(serve, { workers: 1, workerz: 2 } as never), {
+      name: 'TypeError',
+      message: 'runCluster: unknown option "workerz"; the options are workers, stopTimeout',
+    });
+  });
+
+  test('null options are no options: one worker per CPU, then a stop leaves none', async () => {
+    const primary = new Primary('null', 0, SCENARIO, { CLUSTER_SCENARIO: 'null-options' });
+    try {
+      const { pids } = await primary.next('serving');
+      assert.equal(pids.length, availableParallelism());
+      const { forked } = await primary.next('stopped');
+      for (const pid of forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
+  test('a worker failing at startup (serve() throws, or it exits) stops every worker forked, then runCluster rejects; the primary exits by itself', async () => {
+    // 3 workers: worker 2 fails while worker 1 serves and worker 3 is still in serve().
+    const cases: Array<{ name: string; env: Record<string, string> }> = [
+      { name: 'throws', env: { CLUSTER_FAIL: '2', CLUSTER_SLOW: '3' } },
+      { name: 'exits', env: { CLUSTER_EXIT: '2', CLUSTER_SLOW: '3' } },
+    ];
+    await Promise.all(
+      cases.map(async ({ name, env }) => {
+        const primary = new Primary(`startup-${name}`, 3, SCENARIO, env);
+        try {
+          const { message, forked } = await primary.next('rejected');
+          assert.match(message ?? '', /^runCluster: worker \d+ exited before serving, with [13]$/);
+          assert.equal(forked.length, 3);
+          for (const pid of forked) assert.ok(!alive(pid), `${name}: worker ${pid} is gone`);
+          assert.equal(await primary.exit(), 0, `${name}: the primary exits`);
+        } finally {
+          primary.proc.kill('SIGKILL');
+        }
+      }),
+    );
+  });
+
+  test('a restart whose second replacement fails rejects, stops that replacement, keeps 2 workers serving (one new, one old) in pids, and stop() leaves none', async () => {
+    const primary = new Primary('restart-fails', 2, SCENARIO, {
+      CLUSTER_SCENARIO: 'restart-fails',
+      CLUSTER_FAIL: '4', // workers 1, 2, then replacements 3 (serves) and 4 (fails)
+    });
+    try {
+      const e = await primary.next('restart-failed');
+      assert.match(e.message ?? '', /^runCluster: worker \d+ exited before serving, with 1$/);
+      const [w1, w2, w3, w4] = e.forked as [number, number, number, number];
+      assert.equal(e.forked.length, 4, 'nothing forked after the failure');
+      assert.deepEqual(e.pids, [w2, w3], 'the old worker 2 and the new worker 3 serve');
+      assert.ok(e.pids.includes(e.answer as number), 'and answer requests');
+      assert.ok(!alive(w1), 'worker 1 was replaced');
+      assert.ok(!alive(w4), 'the failed replacement is gone');
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
+  test('stop() during a restart stops every worker, the replacement being started included; the restart forks no more and rejects, as a later restart does', async () => {
+    const primary = new Primary('stop-restart', 2, SCENARIO, {
+      CLUSTER_SCENARIO: 'stop-during-restart',
+      CLUSTER_SLOW: '3', // the first replacement is in serve() when stop() comes
+    });
+    try {
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      assert.equal(stopped.forked.length, 3);
+      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      const ended = await primary.next('restart-ended');
+      assert.equal(
+        ended.message,
+        'runCluster: cannot restart, the cluster is stopped (stop() was called)',
+      );
+      assert.equal(ended.forked.length, 3, 'the restart forked nothing after stop()');
+      assert.deepEqual(ended.pids, []);
+      const again = await primary.next('restart-after-stop');
+      assert.equal(again.message, ended.message);
+      const last = await primary.next('stopped');
+      assert.equal(last.forked.length, 3);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
+  test('two restarts at once (two SIGHUPs) run one after the other: each replaces every worker, none is left behind', async () => {
+    const primary = new Primary('two-restarts', 2, SCENARIO, { CLUSTER_SCENARIO: 'two-restarts' });
+    try {
+      const e = await primary.next('restarted');
+      assert.equal(e.forked.length, 6, '2 workers, then 2 replacements per restart');
+      assert.deepEqual(e.before, e.forked.slice(0, 2));
+      assert.deepEqual(e.second, e.forked.slice(4));
+      assert.deepEqual(e.pids, e.forked.slice(4));
+      for (const pid of e.forked.slice(0, 4)) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
   });
 
   test('a graceful stop of every worker under load loses no in-flight request, then the port closes', async () => {

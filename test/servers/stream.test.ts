@@ -676,6 +676,27 @@ describe('StreamServer', () => {
     });
   });
 
+  test('reusePort: two servers share a port where Node has SO_REUSEPORT (>= 22.12, 23.1); elsewhere start() rejects with an Error naming the Node needed', async () => {
+    const [maj = 0, min = 0] = process.versions.node.split('.').map(Number);
+    const supported = maj > 23 || (maj === 23 && min >= 1) || (maj === 22 && min >= 12);
+    const a = new StreamServer(['127.0.0.1', 0], echo, { reusePort: true });
+    if (!supported) {
+      await assert.rejects(a.start(), {
+        name: 'Error',
+        message: `listen: reusePort needs Node 22.12 or later (23.1 in the 23 line), got Node ${process.versions.node}`,
+      });
+      return;
+    }
+    await a.start();
+    const b = new StreamServer(['127.0.0.1', a.serverPort as number], echo, { reusePort: true });
+    await b.start();
+    assert.equal(b.serverPort, a.serverPort);
+    assert.equal(await roundTrip(a.serverPort as number, 'shared'), 'shared');
+    await a.stop();
+    assert.equal(await roundTrip(b.serverPort as number, 'still'), 'still', 'b serves alone');
+    await b.stop();
+  });
+
   test('backlog, reusePort and tls with a listening Socket throw TypeError: they configure the listener the server makes (test__server.py test_backlog_is_not_accepted_for_socket)', async () => {
     const l = await listen({ host: '127.0.0.1', port: 0 });
     try {

@@ -29,7 +29,7 @@ export type EventletAddress = readonly [host: string, port: number] | string;
 
 /** Extra options of {@link listen} (verdant's; eventlet has `reuse_addr`/`reuse_port`). */
 export interface EventletListenOptions extends WaitOptions {
-  /** SO_REUSEPORT where Node supports it (≥ 22.12): several listeners share the port. */
+  /** SO_REUSEPORT: several listeners share the port. Needs Node ≥ 22.12 (else rejects). */
   reusePort?: boolean;
 }
 

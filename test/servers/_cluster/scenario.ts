@@ -1,0 +1,88 @@
+// The cluster script of test/servers/cluster.test.ts's failure tests, run as a real process (the
+// primary, and through node:cluster every worker). Workers answer their pid. CLUSTER_FAIL names
+// the workers (by cluster id: 1..n first, then the replacements in fork order) whose serve()
+// throws, CLUSTER_EXIT those that exit(3) inside serve(), CLUSTER_SLOW those whose serve() takes
+// 400 ms. The primary runs CLUSTER_SCENARIO and prints one JSON line per event on stdout; each
+// carries `forked` (the pid of every worker ever forked) and `pids` (handle.pids), so the test
+// can check that none is left alive.
+import cluster from 'node:cluster';
+import { sleep } from '../../../src/index.js';
+import { HttpServer, runCluster } from '../../../src/servers/http.js';
+
+const ids = (name: string): number[] =>
+  (process.env[name] ?? '').split(',').filter(Boolean).map(Number);
+const scenario = process.env.CLUSTER_SCENARIO ?? '';
+const workers = Number(process.env.CLUSTER_WORKERS ?? 2);
+
+const forked: number[] = [];
+cluster.on('fork', (w) => forked.push(w.process.pid as number));
+const say = (event: string, o: object = {}): void =>
+  void process.stdout.write(`${JSON.stringify({ event, forked, ...o })}\n`);
+const message = (err: unknown): string => (err as Error).message;
+
+async function serve(): Promise<HttpServer> {
+  const id = cluster.worker?.id ?? 0;
+  if (ids('CLUSTER_SLOW').includes(id)) await sleep(400);
+  if (ids('CLUSTER_FAIL').includes(id)) throw new Error(`worker ${id} cannot start`);
+  if (ids('CLUSTER_EXIT').includes(id)) process.exit(3);
+  const server = new HttpServer(['127.0.0.1', 0], () => new Response(String(process.pid)), {
+    log: null,
+  });
+  await server.start();
+  return server;
+}
+
+/** GET / on the cluster's port: the pid of the worker that answered. */
+async function ask(port: number | null): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } });
+  return Number(await res.text());
+}
+
+let handle: Awaited<ReturnType<typeof runCluster>> = null;
+try {
+  handle = await runCluster(
+    serve,
+    scenario === 'null-options' ? null : { workers, stopTimeout: 500 },
+  );
+} catch (err) {
+  // A worker whose serve() threw ends here too: it exits as a script whose main failed.
+  if (!cluster.isPrimary) process.exit(1);
+  say('rejected', { message: message(err) });
+}
+if (handle !== null) {
+  say('serving', { pids: handle.pids });
+  if (scenario === 'restart-fails') {
+    const err = await handle.restart().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    say('restart-failed', {
+      message: message(err),
+      pids: handle.pids,
+      answer: await ask(handle.port),
+    });
+  } else if (scenario === 'stop-during-restart') {
+    const restart = handle.restart().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    // Stop once the first replacement is forked (it is still in serve(): CLUSTER_SLOW).
+    while (forked.length <= workers) await sleep(10);
+    await handle.stop();
+    say('stopped', { pids: handle.pids });
+    say('restart-ended', { message: message(await restart), pids: handle.pids });
+    const again = await handle.restart().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    say('restart-after-stop', { message: message(again) });
+  } else if (scenario === 'two-restarts') {
+    const before = handle.pids;
+    const a = handle.restart().then(() => ({ pids: handle?.pids ?? [] }));
+    const b = handle.restart().then(() => ({ pids: handle?.pids ?? [] }));
+    const [ra, rb] = await Promise.all([a, b]);
+    say('restarted', { before, first: ra.pids, second: rb.pids, pids: handle.pids });
+  }
+  await handle.stop();
+  say('stopped', { pids: handle.pids });
+}
