@@ -489,6 +489,7 @@ export class Socket {
     data: unknown,
     opts: unknown,
     file: boolean,
+    progress?: { sent: number },
   ): Promise<void> {
     const err = Socket.#opts(self, opts, where);
     if (err !== NONE) return rejectWait(err);
@@ -503,23 +504,35 @@ export class Socket {
     if (io instanceof Error) return Promise.reject(io);
     const we = io.writeError(where);
     if (we !== null) return Promise.reject(we);
-    if (bytes.length <= WRITE_CHUNK) return io.send(bytes, waitArgs.timeout, waitArgs.signal);
-    return Socket.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal);
+    if (bytes.length <= WRITE_CHUNK) {
+      const p = io.send(bytes, waitArgs.timeout, waitArgs.signal);
+      if (progress !== undefined) progress.sent = bytes.length; // Node has them all
+      return p;
+    }
+    return Socket.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal, progress);
   }
 
+  /**
+   * Send more than a chunk: hand Node a chunk at a time, waiting for `'drain'` while it holds
+   * {@link WRITE_AHEAD} bytes. `progress.sent` counts what Node took: an interrupted send
+   * leaves the rest to the caller (a socket file keeps it for its next flush).
+   */
   static async #sendLarge(
     io: StreamIO,
     bytes: Uint8Array,
     where: string,
     timeout: number | null,
     signal: AbortSignal | null,
+    progress?: { sent: number },
   ): Promise<void> {
     const deadline = timeout === null ? null : performance.now() + timeout;
     for (let pos = 0; pos < bytes.length; pos += WRITE_CHUNK) {
       const we = io.writeError(where);
       if (we !== null) throw we;
       const s = io.sock;
-      if (!s.write(bytes.subarray(pos, pos + WRITE_CHUNK)) && s.writableLength >= WRITE_AHEAD) {
+      const taken = s.write(bytes.subarray(pos, pos + WRITE_CHUNK));
+      if (progress !== undefined) progress.sent = Math.min(bytes.length, pos + WRITE_CHUNK);
+      if (!taken && s.writableLength >= WRITE_AHEAD) {
         const left = deadline === null ? null : Math.max(0, deadline - performance.now());
         await io.parkWriter(left, signal);
       }
@@ -532,8 +545,8 @@ export class Socket {
   }
 
   /** @internal sendall for a makefile() file. */
-  _fileSend(data: Uint8Array, opts: unknown): Promise<void> {
-    return Socket.#sendall(this, 'SocketFile.flush', data, opts, true);
+  _fileSend(data: Uint8Array, opts: unknown, progress: { sent: number }): Promise<void> {
+    return Socket.#sendall(this, 'SocketFile.flush', data, opts, true, progress);
   }
 
   /**
