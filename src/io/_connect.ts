@@ -219,7 +219,9 @@ export interface WrapOptions extends Omit<tls.ConnectionOptions, 'timeout'> {
 /**
  * Upgrade a connected stream socket to TLS (STARTTLS) and resolve the TLS `Socket`; `sock` is
  * closed for use (its connection now belongs to the result), and the result keeps its timeout.
- * A switch point: a kill or `Timeout` during the handshake closes the connection.
+ * A switch point: a kill or `Timeout` during the handshake closes the connection. In a
+ * `StreamServer` handler the server closes the connection when the handler ends, whichever
+ * socket owns it then: a handler that upgrades its socket and returns leaves nothing open.
  * @throws the handshake failure, naming the peer
  * @example
  * ```ts
@@ -279,7 +281,9 @@ export function wrapSocket(sock: Socket, opts: WrapOptions = {}): Promise<Socket
       ts.once('error', onErr);
       ts.once(serverSide === true ? 'secure' : 'secureConnect', () => {
         ts.off('error', onErr);
-        done(null, Socket._adopt(ts, 'tls', peer, timeout));
+        const secure = Socket._adopt(ts, 'tls', peer, timeout);
+        sock._succeededBy(secure);
+        done(null, secure);
       });
       return (held) => {
         if (held !== undefined) held.close();

@@ -62,6 +62,12 @@ const fileRefs = new WeakMap<Socket, number>();
  * none: it asks its connection (so an idle server connection keeps no address).
  */
 const givenPeers = new WeakMap<Socket, Address>();
+/**
+ * The Socket that owns a detached stream's connection now (the TLS socket `wrapSocket` made
+ * of it): closing the connection of the detached one closes that one (STARTTLS in a server's
+ * handler).
+ */
+const successors = new WeakMap<Socket, Socket>();
 const kAdopt: unique symbol = Symbol('verdant.socket.adopt');
 /** The constructor's options that make an empty Socket for `adopt` and `_listening` to fill. */
 const ADOPT = { type: 'udp4', [kAdopt]: true } as SocketOptions;
@@ -819,6 +825,8 @@ export class Socket {
     this.#bits |= CLOSED;
     fileRefs.delete(this);
     Socket.#realClose(this);
+    // Detached by wrapSocket: the connection belongs to the TLS socket now.
+    if (this.#io === null) successors.get(this)?._closeConnection();
   }
 
   /** Closed, and no `makefile()` file keeps the connection open: its addresses are gone. */
@@ -1035,6 +1043,11 @@ export class Socket {
     this.#io = null;
     this.#bits |= CLOSED;
     return { sock: io.sock, rest, timeout };
+  }
+
+  /** @internal The connection of this detached socket belongs to `next` now (wrapSocket). */
+  _succeededBy(next: Socket): void {
+    successors.set(this, next);
   }
 
   /** @internal */

@@ -30,7 +30,8 @@ import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
 
 /**
  * Closes a handler's client connection (its argument) once the handler has ended, also when a
- * file from `makefile()` is still open (gevent's `do_close`).
+ * file from `makefile()` is still open (gevent's `do_close`), and also when the handler wrapped
+ * it in TLS (`wrapSocket`, STARTTLS): the TLS socket that owns the connection then is closed.
  */
 function closeClient(g: Greenlet): void {
   (g.args[0] as Socket)._closeConnection();

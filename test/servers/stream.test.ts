@@ -17,7 +17,7 @@ import {
   Timeout,
   withTimeout,
 } from '../../src/index.js';
-import { createConnection, listen, type Socket } from '../../src/io/socket.js';
+import { createConnection, listen, type Socket, wrapSocket } from '../../src/io/socket.js';
 import { StreamServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles, recvExactly, testCert, unixPath } from '../io/_net.js';
 import { FlakyGroup } from './_flaky.js';
@@ -109,6 +109,39 @@ describe('StreamServer', () => {
     assert.equal((await b.recv(10, { timeout: 2000 })).length, 0, 'closed when stop() killed it');
     a.close();
     b.close();
+  });
+
+  test('STARTTLS: a handler that wraps its plain socket in TLS and returns leaves no connection open (the TLS socket that now owns it is closed, as gevent closes the socket)', async () => {
+    const { key, cert } = await testCert();
+    let wrapped: Socket | null = null;
+    const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      assert.equal(text(await recvExactly(sock, 9)), 'STARTTLS\n');
+      await sock.sendall('OK\n');
+      wrapped = await wrapSocket(sock, { serverSide: true, key, cert, timeout: 5000 });
+      await wrapped.sendall('secure hello');
+      // Returns without closing the TLS socket.
+    });
+    await server.start();
+    const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+    try {
+      await c.sendall('STARTTLS\n');
+      assert.equal(text(await recvExactly(c, 3)), 'OK\n');
+      const t = await wrapSocket(c, { ca: cert, servername: 'localhost', timeout: 5000 });
+      try {
+        assert.equal(text(await recvExactly(t, 12)), 'secure hello');
+        assert.equal((await t.recv(10, { timeout: 2000 })).length, 0, 'end of stream');
+        assert.equal(
+          (wrapped as Socket | null)?.closed,
+          true,
+          "the handler's TLS socket is closed",
+        );
+      } finally {
+        t.close();
+      }
+    } finally {
+      c.close();
+      await server.stop();
+    }
   });
 
   test('a handler that throws is reported and the server goes on; its socket is closed', async () => {
