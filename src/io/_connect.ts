@@ -30,7 +30,11 @@ export interface ConnectOptions extends WaitOptions {
 
 /** Options of {@link listen}. */
 export interface ListenOptions extends WaitOptions {
-  /** The address to bind (default: '127.0.0.1'). */
+  /**
+   * The address to bind. Omitted: '127.0.0.1' (the loopback only). `''`: every interface, as
+   * Python's `''` (Node's default: `::` where IPv6 is available, which takes IPv4 too, else
+   * `0.0.0.0`).
+   */
   host?: string;
   /** The port to bind (0 or omitted: any free port). */
   port?: number;
@@ -132,8 +136,9 @@ const LISTEN_KEYS = new Set([
 ]);
 
 /**
- * Listen on `{host, port}` (port 0: any free port; host default `127.0.0.1`) or `{path}` (a
- * Unix socket) and resolve the listening `Socket`; `accept()` takes its connections. With
+ * Listen on `{host, port}` (port 0: any free port; host default `127.0.0.1`; `''`: every
+ * interface, as Python's `''`) or `{path}` (a Unix socket) and resolve the listening `Socket`;
+ * `accept()` takes its connections. With
  * `{tls}` (Node's TLS server options) accepted sockets are TLS sockets, their handshake done.
  * @throws EADDRINUSE naming the address when it is taken (unless `reusePort`)
  * @example
@@ -162,10 +167,13 @@ export function listen(opts: ListenOptions = {}): Promise<Socket> {
       );
     }
   }
+  // An omitted host is the loopback (safe by default); '' is every interface, as Python's ''
+  // (INADDR_ANY): the host stays '' and Node picks `::` or `0.0.0.0` as `listen(port)` does.
+  const host = opts.host === undefined || opts.host === null ? '127.0.0.1' : opts.host;
   const t: Target | Error =
     opts.path !== undefined
       ? parseAddress({ path: opts.path }, where, '')
-      : parseAddress({ host: opts.host, port: opts.port ?? 0 }, where, '127.0.0.1');
+      : parseAddress({ host, port: opts.port ?? 0 }, where, '');
   if (t instanceof Error) return Promise.reject(t);
   const backlog: unknown = opts.backlog;
   if (backlog !== undefined && typeof backlog !== 'number') {
@@ -195,7 +203,11 @@ export function listen(opts: ListenOptions = {}): Promise<Socket> {
     };
     server.once('error', onErr);
     const lo: net.ListenOptions & { reusePort?: boolean } =
-      t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port };
+      t.path !== undefined
+        ? { path: t.path }
+        : t.host === ''
+          ? { port: t.port }
+          : { host: t.host, port: t.port };
     if (opts.backlog !== undefined) lo.backlog = opts.backlog;
     if (opts.reusePort === true) lo.reusePort = true;
     server.listen(lo, () => {

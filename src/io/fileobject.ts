@@ -14,7 +14,7 @@
  * puts what Node had not taken back at the head of the queue (the raw stream counts what it
  * handed over in `progress.sent`): the next flush sends it, once and in order, as CPython's
  * BufferedWriter. One send at a time (a {@link SendTurns} queue): a second send while one waits
- * would overtake the first one's rest (test/io/makefile.test.ts "a write interrupted by a kill
+ * would overtake the first one's rest (test/io/makefile.test.ts "a write interrupted by a
  * …", "one send at a time …"). In text mode (a pipe opened with
  * `text: true`) reads decode UTF-8 with a streaming decoder, so a character split across chunks
  * comes out whole. A socket's file holds a reference on its socket: the connection closes when

@@ -3,6 +3,7 @@
 // on, stop/close semantics, a full pool not accepting) plus graceful stop({timeout}) and
 // clients that vanish, send garbage, half-close or stall.
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { after, describe, test } from 'node:test';
 import {
   Event,
@@ -141,6 +142,23 @@ describe('StreamServer', () => {
     } finally {
       c.close();
       await server.stop();
+    }
+  });
+
+  test("an empty host ('' in [host, port], ':port', {port}) is every interface, as gevent's '': the address Node's listen(port) picks; a loopback client is served", async () => {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, resolve));
+    const any = (probe.address() as net.AddressInfo).address;
+    await new Promise((resolve) => probe.close(resolve));
+    for (const listener of [['', 0], ':0', { port: 0 }] as const) {
+      const server = new StreamServer(listener as never, echo);
+      await server.start();
+      try {
+        assert.equal((server.address as [string, number])[0], any, JSON.stringify(listener));
+        assert.equal(await roundTrip(server.serverPort as number, 'any'), 'any');
+      } finally {
+        await server.stop();
+      }
     }
   });
 
