@@ -65,7 +65,18 @@ export interface StreamServerOptions extends BaseServerOptions {
 
 /**
  * A stream server: `handle(socket, address)` runs in its own greenlet for each connection;
- * the socket is closed when it returns, throws or is killed.
+ * the connection is closed when it returns, throws or is killed (gevent's `do_close`), also
+ * when the handler upgraded it with `wrapSocket` (STARTTLS: the TLS socket is closed).
+ *
+ * A deliberate difference with gevent: the connection closes when the handler ends even while a
+ * `makefile()` file of it is open, and that file then rejects with EBADF. gevent keeps the
+ * socket open while a file references it (CPython's reference counting); JavaScript has nothing
+ * to close a forgotten file, the common case, which would keep its connection open forever. A
+ * handler that hands the socket or a file to another greenlet keeps the connection by waiting
+ * for that greenlet (`await worker.join()`) before it returns.
+ *
+ * The listener's host: `''` (`['', port]`, `':port'`, `{port}`) binds every interface, as
+ * gevent's `''` (Node's choice: `::`, which takes IPv4 too, or `0.0.0.0`).
  * @example
  * ```ts
  * import { StreamServer } from 'verdant/server';
