@@ -135,12 +135,54 @@ const LISTEN_KEYS = new Set([
   'signal',
 ]);
 
+function describe(x: unknown): string {
+  return x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
+}
+
+/**
+ * Check the listener options {@link listen} and `StreamServer` share: `backlog` (a
+ * non-negative integer), `reusePort` (a boolean) and `tls` (an object of TLS server options).
+ * Returns the TypeError (a value of the wrong type) or RangeError (a number out of range) to
+ * throw or reject with, or null. An omitted (`undefined`) option is fine. @internal
+ */
+export function checkListenOptions(
+  opts: { backlog?: unknown; reusePort?: unknown; tls?: unknown },
+  where: string,
+): Error | null {
+  const { backlog, reusePort, tls: tlsOpts } = opts;
+  if (backlog !== undefined) {
+    if (typeof backlog !== 'number') {
+      return new TypeError(
+        `${where}: backlog must be a number of connections, got ${describe(backlog)}`,
+      );
+    }
+    if (!Number.isInteger(backlog) || backlog < 0) {
+      return new RangeError(`${where}: backlog must be a non-negative integer, got ${backlog}`);
+    }
+  }
+  if (reusePort !== undefined && typeof reusePort !== 'boolean') {
+    return new TypeError(`${where}: reusePort must be a boolean, got ${describe(reusePort)}`);
+  }
+  if (
+    tlsOpts !== undefined &&
+    (tlsOpts === null || typeof tlsOpts !== 'object' || Array.isArray(tlsOpts))
+  ) {
+    return new TypeError(
+      `${where}: tls must be an object of TLS server options (key, cert …), got ${describe(tlsOpts)}`,
+    );
+  }
+  return null;
+}
+
 /**
  * Listen on `{host, port}` (port 0: any free port; host default `127.0.0.1`; `''`: every
  * interface, as Python's `''`) or `{path}` (a Unix socket) and resolve the listening `Socket`;
  * `accept()` takes its connections. With
  * `{tls}` (Node's TLS server options) accepted sockets are TLS sockets, their handshake done.
- * @throws EADDRINUSE naming the address when it is taken (unless `reusePort`)
+ * @throws EADDRINUSE naming the address when it is taken (unless `reusePort`); TypeError for an
+ *   option of the wrong type (`reusePort` not a boolean, `tls` not an object, `backlog` not a
+ *   number, an unknown option), RangeError for a negative or fractional `backlog` or a port out
+ *   of range (all reject)
  * @example
  * ```ts
  * import { listen } from 'verdant/socket';
@@ -170,24 +212,13 @@ export function listen(opts: ListenOptions = {}): Promise<Socket> {
   // An omitted host is the loopback (safe by default); '' is every interface, as Python's ''
   // (INADDR_ANY): the host stays '' and Node picks `::` or `0.0.0.0` as `listen(port)` does.
   const host = opts.host === undefined || opts.host === null ? '127.0.0.1' : opts.host;
+  const bad = checkListenOptions(opts, where);
+  if (bad !== null) return Promise.reject(bad);
   const t: Target | Error =
     opts.path !== undefined
       ? parseAddress({ path: opts.path }, where, '')
       : parseAddress({ host, port: opts.port ?? 0 }, where, '');
   if (t instanceof Error) return Promise.reject(t);
-  const backlog: unknown = opts.backlog;
-  if (backlog !== undefined && typeof backlog !== 'number') {
-    return Promise.reject(
-      new TypeError(
-        `${where}: backlog must be a number of connections, got ${backlog === null ? 'null' : typeof backlog}`,
-      ),
-    );
-  }
-  if (backlog !== undefined && (!Number.isInteger(backlog) || backlog < 0)) {
-    return Promise.reject(
-      new RangeError(`${where}: backlog must be a non-negative integer, got ${backlog}`),
-    );
-  }
   const label = formatTarget(t);
   const type: SocketType = opts.tls !== undefined ? 'tls' : t.path !== undefined ? 'unix' : 'tcp';
   return callbackWait<Socket>(where, { timeout: opts.timeout, signal: opts.signal }, (done) => {

@@ -24,6 +24,7 @@ import type { TlsOptions } from 'node:tls';
 import { Cancellation } from '../core/errors.js';
 import type { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/lowlevel.js';
+import { checkListenOptions } from '../io/_connect.js';
 import type { Address } from '../io/_errors.js';
 import { listen, type Socket } from '../io/socket.js';
 import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
@@ -100,7 +101,9 @@ export class StreamServer extends BaseServer {
   /**
    * @param listener `[host, port]`, `"host:port"`, `{path}` or a listening `Socket`
    * @param handle called as `handle(socket, address)` in a new greenlet per connection
-   * @throws TypeError/RangeError for a bad listener, handler or option; TypeError for
+   * @throws TypeError/RangeError for a bad listener, handler or option (TypeError for
+   *   `reusePort` that is not a boolean, `tls` that is not an object, `backlog` that is not a
+   *   number; RangeError for a negative or fractional `backlog`); TypeError for
    *   `backlog`, `reusePort` or `tls` with a listening Socket (they configure the listener the
    *   server makes: give them to `listen()`)
    */
@@ -120,6 +123,8 @@ export class StreamServer extends BaseServer {
         }
       }
     }
+    const bad = checkListenOptions(options, 'StreamServer');
+    if (bad !== null) throw bad;
     this.#body = handlerBody(handle);
     this.#opts = options;
   }

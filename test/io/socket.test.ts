@@ -134,6 +134,39 @@ describe('Socket argument checks', () => {
       error(RangeError, /^listen: backlog must be a non-negative integer, got 1\.5$/),
     );
   });
+
+  test('listen rejects options of the wrong type: reusePort not a boolean, tls not an object (null too), backlog out of range', async () => {
+    const bad = [
+      [{ reusePort: 'yes' }, TypeError, 'reusePort must be a boolean, got string'],
+      [{ reusePort: 1 }, TypeError, 'reusePort must be a boolean, got number'],
+      [
+        { tls: null },
+        TypeError,
+        'tls must be an object of TLS server options (key, cert …), got null',
+      ],
+      [
+        { tls: true },
+        TypeError,
+        'tls must be an object of TLS server options (key, cert …), got boolean',
+      ],
+      [
+        { tls: [] },
+        TypeError,
+        'tls must be an object of TLS server options (key, cert …), got an array',
+      ],
+      [{ backlog: null }, TypeError, 'backlog must be a number of connections, got null'],
+      [{ backlog: -1 }, RangeError, 'backlog must be a non-negative integer, got -1'],
+    ] as const;
+    for (const [opts, cls, msg] of bad) {
+      await assertRejectsNoThrow(
+        () => listen({ host: '127.0.0.1', port: 0, ...(opts as object) }),
+        {
+          name: cls.name,
+          message: `listen: ${msg}`,
+        },
+      );
+    }
+  });
 });
 
 describe('Socket behaviours from gevent', () => {

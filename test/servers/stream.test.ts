@@ -574,6 +574,26 @@ describe('StreamServer', () => {
       () => new StreamServer(['127.0.0.1', 0], echo, { spawn: 0 }),
       /spawn must be a pool size of at least 1, got 0/,
     );
+    for (const [opts, cls, msg] of [
+      [{ reusePort: 'yes' }, TypeError, 'reusePort must be a boolean, got string'],
+      [
+        { tls: null },
+        TypeError,
+        'tls must be an object of TLS server options (key, cert …), got null',
+      ],
+      [
+        { tls: 'cert.pem' },
+        TypeError,
+        'tls must be an object of TLS server options (key, cert …), got string',
+      ],
+      [{ backlog: '5' }, TypeError, 'backlog must be a number of connections, got string'],
+      [{ backlog: 2.5 }, RangeError, 'backlog must be a non-negative integer, got 2.5'],
+    ] as const) {
+      assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, opts as never), {
+        name: cls.name,
+        message: `StreamServer: ${msg}`,
+      });
+    }
     const s = new StreamServer(['127.0.0.1', 0], echo);
     await assert.rejects(s.stop({ timeout: -1 }), RangeError);
     await assert.rejects(s.stop({ timeout: '5' as never }), {
