@@ -345,9 +345,10 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   }
 
   /**
-   * Queue `data` (bytes or a UTF-8 string); sends the queue once `writeBuffer` bytes are
+   * Queue `data` (bytes — a Uint8Array, any other ArrayBufferView such as a DataView or an
+   * Int16Array, or an ArrayBuffer — or a UTF-8 string); sends the queue once `writeBuffer` bytes are
    * waiting (8 KiB on a socket's file; a pipe sends every write, waiting while it is full).
-   * Resolves the number of bytes queued. A switch point only when it sends: a kill or `Timeout`
+   * Resolves the number of bytes queued (the byte length). A switch point only when it sends: a kill or `Timeout`
    * there (or the `timeout`) keeps queued the bytes the socket had not taken, and the next
    * `flush` sends them, each once and in order (CPython's BufferedWriter). One send at a time: a
    * send while another is in progress waits for its turn.
@@ -371,12 +372,26 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * await server.stop();
    * ```
    */
-  async write(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<number> {
+  async write(
+    data: ArrayBufferView | ArrayBuffer | string,
+    opts?: WaitOptions | number | null,
+  ): Promise<number> {
     if (this.#closed) throw this.#closedError('write');
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    if (!(bytes instanceof Uint8Array)) {
+    // Any view (DataView, Int16Array …) is its bytes, as `sendall` takes it (Python's write
+    // takes any bytes-like object).
+    const bytes =
+      typeof data === 'string'
+        ? Buffer.from(data)
+        : data instanceof Uint8Array
+          ? data
+          : ArrayBuffer.isView(data)
+            ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+            : data instanceof ArrayBuffer
+              ? new Uint8Array(data)
+              : null;
+    if (bytes === null) {
       throw new TypeError(
-        `${this.#name}.write: data must be a Uint8Array or a string, got ${typeof data}`,
+        `${this.#name}.write: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got ${data === null ? 'null' : typeof data}`,
       );
     }
     this.#checkOpts(opts, 'write');

@@ -381,11 +381,17 @@ export class Socket {
   }
 
   /**
-   * Receive into `buffer` (at most `nbytes`, default its length; `0` also means its length, as
-   * Python's `recv_into`); resolves the count, 0 at end of stream. Same waiting, timeout and kill
-   * rules as {@link Socket.recv}; an interrupted `recvInto` hands its bytes back to the socket.
-   * A bad `nbytes` (negative, not an integer, larger than `buffer`) rejects with RangeError, one
-   * that is not a number (options given second) with TypeError.
+   * Receive into `buffer` — a Uint8Array, any other ArrayBufferView (DataView, Int16Array …) or
+   * an ArrayBuffer, written as bytes — at most `nbytes` bytes (default its byte length; `0` also
+   * means its length, as Python's `recv_into`); resolves the count of bytes, 0 at end of stream.
+   * Same waiting, timeout and kill rules as {@link Socket.recv}; an interrupted `recvInto` hands
+   * its bytes back to the socket. A bad `nbytes` (negative, not an integer, larger than the
+   * byte length) rejects with RangeError, one that is not a number (options given second) with
+   * TypeError; so does a buffer that is none of these (TypeError).
+   * @param buffer - where the bytes go
+   * @param nbytes - the most bytes to receive (default: the byte length of `buffer`)
+   * @param opts - `{timeout, signal}` or a timeout in ms
+   * @returns the number of bytes received (0 at end of stream)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -403,16 +409,28 @@ export class Socket {
    * ```
    */
   recvInto(
-    buffer: Uint8Array,
+    buffer: ArrayBufferView | ArrayBuffer,
     nbytes?: number | null,
     opts?: WaitOptions | number | null,
   ): Promise<number> {
     const where = 'Socket.recvInto';
     const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
-    if (!(buffer instanceof Uint8Array)) {
+    // Any view (DataView, Int16Array …) or an ArrayBuffer: its bytes, as Python's recv_into
+    // takes any writable buffer (a bytearray, a memoryview, an array.array).
+    const bytes =
+      buffer instanceof Uint8Array
+        ? buffer
+        : ArrayBuffer.isView(buffer)
+          ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+          : buffer instanceof ArrayBuffer
+            ? new Uint8Array(buffer)
+            : null;
+    if (bytes === null) {
       return Promise.reject(
-        new TypeError(`${where}: buffer must be a Uint8Array, got ${typeof buffer}`),
+        new TypeError(
+          `${where}: buffer must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer), got ${buffer === null ? 'null' : typeof buffer}`,
+        ),
       );
     }
     if (
@@ -421,12 +439,12 @@ export class Socket {
       (typeof nbytes !== 'number' ||
         !Number.isInteger(nbytes) ||
         nbytes < 0 ||
-        nbytes > buffer.length)
+        nbytes > bytes.length)
     ) {
       const e =
         typeof nbytes === 'number'
           ? new RangeError(
-              `${where}: nbytes must be an integer from 0 to the buffer's length (${buffer.length}), got ${nbytes}`,
+              `${where}: nbytes must be an integer from 0 to the buffer's length (${bytes.length}), got ${nbytes}`,
             )
           : new TypeError(
               `${where}: nbytes must be a number of bytes (options come third), got ${nbytes === null ? 'null' : typeof nbytes}`,
@@ -435,7 +453,7 @@ export class Socket {
     }
     // 0, as omitted, is the buffer's length (Python's recv_into).
     const into =
-      nbytes === undefined || nbytes === null || nbytes === 0 ? buffer : buffer.subarray(0, nbytes);
+      nbytes === undefined || nbytes === null || nbytes === 0 ? bytes : bytes.subarray(0, nbytes);
     const io = Socket.#streamFor(this, where, false);
     if (io instanceof Error) return Promise.reject(io);
     if (into.length === 0) return Promise.resolve(0);

@@ -224,6 +224,31 @@ describe('makefile', () => {
     }
   });
 
+  test('write takes any ArrayBufferView (a DataView, an Int16Array at an offset) or an ArrayBuffer: its bytes are sent, and it resolves their count (as sendall)', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.client.makefile();
+      const raw = new Uint8Array([0x2e, 0x2e, 0x61, 0x62, 0x2e, 0x2e]).buffer; // '..ab..'
+      assert.equal(await f.write(new DataView(raw, 2, 2)), 2);
+      const words = new Int16Array(new ArrayBuffer(8), 2, 2);
+      words.set([0x6463, 0x6665]); // 'cdef' little-endian
+      assert.equal(await f.write(words), 4);
+      assert.equal(await f.write(new Uint8Array([0x67, 0x0a]).buffer), 2);
+      await f.flush();
+      const fs = p.server.makefile();
+      assert.equal(text(await fs.readline({ timeout: 2000 })), 'abcdefg\n');
+      await assert.rejects(f.write([1, 2] as never), {
+        name: 'TypeError',
+        message:
+          'SocketFile.write: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got object',
+      });
+      fs.close();
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
   test('bad input: read(n) with a negative n (RangeError), an n that is not a number (TypeError) and write of a number reject', async () => {
     const p = await tcp.pair();
     try {

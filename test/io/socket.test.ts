@@ -362,6 +362,43 @@ describe('Socket behaviours from gevent', () => {
     }
   });
 
+  test('recvInto takes any ArrayBufferView (a DataView, an Int16Array at an offset) or an ArrayBuffer and writes its bytes; nbytes counts bytes (test__socket.py test_recv_into with a bytearray/memoryview)', async () => {
+    const p = await tcp.pair();
+    try {
+      const bytesOf = (v: ArrayBufferView): string =>
+        Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString();
+      const dv = new DataView(new ArrayBuffer(16), 2, 4);
+      await p.client.sendall('abcd');
+      assert.equal(await p.server.recvInto(dv, null, 2000), 4);
+      assert.equal(bytesOf(dv), 'abcd');
+      assert.equal(new Uint8Array(dv.buffer)[1], 0, 'nothing written before the view');
+      const words = new Int16Array(new ArrayBuffer(12), 4, 2);
+      await p.client.sendall(new Uint8Array([1, 0, 2, 0]));
+      assert.equal(await p.server.recvInto(words, null, 2000), 4, 'a count of bytes');
+      assert.deepEqual([...words], [1, 2]);
+      const ab = new ArrayBuffer(2);
+      await p.client.sendall('xy');
+      assert.equal(await p.server.recvInto(ab, null, 2000), 2);
+      assert.equal(Buffer.from(ab).toString(), 'xy');
+      const w = new Int16Array(4); // 8 bytes
+      await assert.rejects(p.server.recvInto(w, 9, 500), {
+        name: 'RangeError',
+        message:
+          "Socket.recvInto: nbytes must be an integer from 0 to the buffer's length (8), got 9",
+      });
+      await p.client.sendall('123');
+      assert.equal(await p.server.recvInto(w, 3, 2000), 3, 'an odd count of bytes is fine');
+      assert.equal(bytesOf(w).slice(0, 3), '123');
+      await assert.rejects(p.server.recvInto([1, 2] as never), {
+        name: 'TypeError',
+        message:
+          'Socket.recvInto: buffer must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer), got object',
+      });
+    } finally {
+      p.close();
+    }
+  });
+
   test("errors carry Node's code and errno, as Node's own system errors: EBADF after close, ECONNREFUSED naming 'refused' (test__socket_close.py test_recv_closed: errno EBADF; test__socket_errors.py test_connection_refused)", async () => {
     const p = await tcp.pair();
     p.client.close();
