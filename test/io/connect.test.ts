@@ -2,8 +2,9 @@
 // src/io/_errors.ts): a mistaken address or option is a TypeError/RangeError naming it, never a
 // listener on some other address.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { createConnection, listen } from '../../src/io/socket.js';
+import { assertNoLiveHandles } from './_net.js';
 
 test('listen() refuses an array and an unknown option instead of listening on a default address', async () => {
   await assert.rejects(listen([] as never), {
@@ -28,3 +29,5 @@ test('a port that is a string of other than digits is a TypeError; digits are a 
   const s = await listen({ host: '127.0.0.1', port: '0' as never });
   s.close();
 });
+
+after(() => assertNoLiveHandles());
