@@ -15,6 +15,14 @@ test('listen() refuses an array and an unknown option instead of listening on a 
     name: 'TypeError',
     message: /^listen: unknown option "hots"; the options are host, port, path/,
   });
+  await assert.rejects(listen({ path: null } as never), {
+    name: 'TypeError',
+    message: 'listen: path must be a non-empty string, got null',
+  });
+  await assert.rejects(listen({ path: '' }), {
+    name: 'TypeError',
+    message: 'listen: path must be a non-empty string, got an empty string',
+  });
   const ok = await listen({ host: '127.0.0.1', port: 0, backlog: 5 });
   ok.close();
 });
