@@ -30,7 +30,11 @@ export interface ConnectOptions extends WaitOptions {
 
 /** Options of {@link listen}. */
 export interface ListenOptions extends WaitOptions {
-  /** The address to bind (default: '127.0.0.1'). */
+  /**
+   * The address to bind. Omitted: '127.0.0.1' (the loopback only). `''`: every interface, as
+   * Python's `''` (Node's default: `::` where IPv6 is available, which takes IPv4 too, else
+   * `0.0.0.0`).
+   */
   host?: string;
   /** The port to bind (0 or omitted: any free port). */
   port?: number;
@@ -147,11 +151,54 @@ const LISTEN_KEYS = new Set([
   'signal',
 ]);
 
+function describe(x: unknown): string {
+  return x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
+}
+
 /**
- * Listen on `{host, port}` (port 0: any free port; host default `127.0.0.1`) or `{path}` (a
- * Unix socket) and resolve the listening `Socket`; `accept()` takes its connections. With
+ * Check the listener options {@link listen} and `StreamServer` share: `backlog` (a
+ * non-negative integer), `reusePort` (a boolean) and `tls` (an object of TLS server options).
+ * Returns the TypeError (a value of the wrong type) or RangeError (a number out of range) to
+ * throw or reject with, or null. An omitted (`undefined`) option is fine. @internal
+ */
+export function checkListenOptions(
+  opts: { backlog?: unknown; reusePort?: unknown; tls?: unknown },
+  where: string,
+): Error | null {
+  const { backlog, reusePort, tls: tlsOpts } = opts;
+  if (backlog !== undefined) {
+    if (typeof backlog !== 'number') {
+      return new TypeError(
+        `${where}: backlog must be a number of connections, got ${describe(backlog)}`,
+      );
+    }
+    if (!Number.isInteger(backlog) || backlog < 0) {
+      return new RangeError(`${where}: backlog must be a non-negative integer, got ${backlog}`);
+    }
+  }
+  if (reusePort !== undefined && typeof reusePort !== 'boolean') {
+    return new TypeError(`${where}: reusePort must be a boolean, got ${describe(reusePort)}`);
+  }
+  if (
+    tlsOpts !== undefined &&
+    (tlsOpts === null || typeof tlsOpts !== 'object' || Array.isArray(tlsOpts))
+  ) {
+    return new TypeError(
+      `${where}: tls must be an object of TLS server options (key, cert …), got ${describe(tlsOpts)}`,
+    );
+  }
+  return null;
+}
+
+/**
+ * Listen on `{host, port}` (port 0: any free port; host default `127.0.0.1`; `''`: every
+ * interface, as Python's `''`) or `{path}` (a Unix socket) and resolve the listening `Socket`;
+ * `accept()` takes its connections. With
  * `{tls}` (Node's TLS server options) accepted sockets are TLS sockets, their handshake done.
- * @throws EADDRINUSE naming the address when it is taken (unless `reusePort`)
+ * @throws EADDRINUSE naming the address when it is taken (unless `reusePort`); TypeError for an
+ *   option of the wrong type (`reusePort` not a boolean, `tls` not an object, `backlog` not a
+ *   number, an unknown option), RangeError for a negative or fractional `backlog` or a port out
+ *   of range (all reject)
  * @example
  * ```ts
  * import { listen } from 'verdant/socket';
@@ -178,24 +225,16 @@ export function listen(opts: ListenOptions = {}): Promise<Socket> {
       );
     }
   }
+  // An omitted host is the loopback (safe by default); '' is every interface, as Python's ''
+  // (INADDR_ANY): the host stays '' and Node picks `::` or `0.0.0.0` as `listen(port)` does.
+  const host = opts.host === undefined || opts.host === null ? '127.0.0.1' : opts.host;
+  const bad = checkListenOptions(opts, where);
+  if (bad !== null) return Promise.reject(bad);
   const t: Target | Error =
     opts.path !== undefined
       ? parseAddress({ path: opts.path }, where, '')
-      : parseAddress({ host: opts.host, port: opts.port ?? 0 }, where, '127.0.0.1');
+      : parseAddress({ host, port: opts.port ?? 0 }, where, '');
   if (t instanceof Error) return Promise.reject(t);
-  const backlog: unknown = opts.backlog;
-  if (backlog !== undefined && typeof backlog !== 'number') {
-    return Promise.reject(
-      new TypeError(
-        `${where}: backlog must be a number of connections, got ${backlog === null ? 'null' : typeof backlog}`,
-      ),
-    );
-  }
-  if (backlog !== undefined && (!Number.isInteger(backlog) || backlog < 0)) {
-    return Promise.reject(
-      new RangeError(`${where}: backlog must be a non-negative integer, got ${backlog}`),
-    );
-  }
   const label = formatTarget(t);
   const type: SocketType = opts.tls !== undefined ? 'tls' : t.path !== undefined ? 'unix' : 'tcp';
   if (opts.reusePort === true && !HAS_REUSE_PORT) return Promise.reject(reusePortError(where));
@@ -212,7 +251,11 @@ export function listen(opts: ListenOptions = {}): Promise<Socket> {
     };
     server.once('error', onErr);
     const lo: net.ListenOptions & { reusePort?: boolean } =
-      t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port };
+      t.path !== undefined
+        ? { path: t.path }
+        : t.host === ''
+          ? { port: t.port }
+          : { host: t.host, port: t.port };
     if (opts.backlog !== undefined) lo.backlog = opts.backlog;
     if (opts.reusePort === true) lo.reusePort = true;
     server.listen(lo, () => {
@@ -236,7 +279,9 @@ export interface WrapOptions extends Omit<tls.ConnectionOptions, 'timeout'> {
 /**
  * Upgrade a connected stream socket to TLS (STARTTLS) and resolve the TLS `Socket`; `sock` is
  * closed for use (its connection now belongs to the result), and the result keeps its timeout.
- * A switch point: a kill or `Timeout` during the handshake closes the connection.
+ * A switch point: a kill or `Timeout` during the handshake closes the connection. In a
+ * `StreamServer` handler the server closes the connection when the handler ends, whichever
+ * socket owns it then: a handler that upgrades its socket and returns leaves nothing open.
  * @throws the handshake failure, naming the peer
  * @example
  * ```ts
@@ -296,7 +341,9 @@ export function wrapSocket(sock: Socket, opts: WrapOptions = {}): Promise<Socket
       ts.once('error', onErr);
       ts.once(serverSide === true ? 'secure' : 'secureConnect', () => {
         ts.off('error', onErr);
-        done(null, Socket._adopt(ts, 'tls', peer, timeout));
+        const secure = Socket._adopt(ts, 'tls', peer, timeout);
+        sock._succeededBy(secure);
+        done(null, secure);
       });
       return (held) => {
         if (held !== undefined) held.close();

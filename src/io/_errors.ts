@@ -160,7 +160,9 @@ export function parseAddress(addr: unknown, where: string, defaultHost: string):
     const o = addr as { host?: unknown; port?: unknown; path?: unknown };
     if (o.path !== undefined) {
       if (typeof o.path !== 'string' || o.path === '') {
-        return new TypeError(`${where}: path must be a non-empty string, got ${typeof o.path}`);
+        return new TypeError(
+          `${where}: path must be a non-empty string, got ${o.path === null ? 'null' : typeof o.path === 'string' ? 'an empty string' : typeof o.path}`,
+        );
       }
       return { path: o.path };
     }

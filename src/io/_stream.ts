@@ -16,17 +16,22 @@
  *   lets the others run at least every 64 KiB.
  * - `close()` (of the Socket) wakes every reader and writer with EBADF; the peer's end of
  *   stream wakes readers with an empty array and does not end our writing side (half-close).
+ * - The end of stream is served one hub step late (`EOF_FRESH`, from the hub's ready queue):
+ *   readers woken holding bytes before it resume or hand them back first, so handed-back bytes
+ *   always come before the end of stream, for whoever reads next (two readers in `recv`, one
+ *   killed in the turn the end came: the other gets the bytes, then the end).
  * - A wait counts as I/O in flight (`ioStarted`) from park to wake or interruption.
  * - Memory per idle connection (issue 16): a StreamIO has the wait list, the Node socket and one
  *   more field, the flags or, once the stream has used any, a {@link More} record (buffer,
  *   error, writers, readiness watchers, and then the flags): 72 bytes for an idle connection.
  * Tests: test/io/stream.conformance.ts ("a recv woken by bytes and killed before it resumes loses nothing…",
+ * "bytes a killed reader hands back come before an end of stream …",
  * "a kill lands at recv (cancel point)…", "bounded read-ahead…").
  *
  * @module
  */
 import type { Socket as NodeSocket } from 'node:net';
-import { ioEnded, ioStarted, Waiter } from '../core/lowlevel.js';
+import { getHub, ioEnded, ioStarted, Waiter } from '../core/lowlevel.js';
 import { Arrivals, notifyAll } from './_arrivals.js';
 import { badFd, coded, throwSocketTimeout } from './_errors.js';
 
@@ -52,6 +57,11 @@ const CLOSED = 2;
 const PAUSED = 4;
 /** Node's own `'end'` listener was taken off this socket ({@link onEnd} calls it instead). */
 const NODE_END = 8;
+/**
+ * The end of stream (EOF) came and is not served yet: it is, from the hub's ready queue, once
+ * every reader woken before it holding bytes has resumed or handed them back ({@link serveEof}).
+ */
+const EOF_FRESH = 16;
 /** The buffer of every socket with nothing unread (never written to): no array per idle socket. */
 const NO_CHUNKS: Uint8Array[] = [];
 
@@ -97,6 +107,10 @@ function onClose(this: Tagged): void {
 }
 function onDrain(this: Tagged): void {
   this[kIO]._onDrain();
+}
+/** The hub's ready-queue step that serves a fresh end of stream ({@link EOF_FRESH}). */
+function serveEof(io: unknown): void {
+  (io as StreamIO)._serveEof();
 }
 
 /**
@@ -270,9 +284,11 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   /** Whether a recv would complete at once. */
   get readable(): boolean {
     const m = StreamIO.#more(this);
+    const f = StreamIO.#flags(this);
     return (
-      (StreamIO.#flags(this) & (EOF | CLOSED)) !== 0 ||
-      (m !== null && (m.buffered > 0 || m.error !== null))
+      (f & (EOF | EOF_FRESH | CLOSED)) === EOF ||
+      (f & CLOSED) !== 0 ||
+      (m !== null && (m.buffered > 0 || (m.error !== null && (f & EOF) === 0)))
     );
   }
 
@@ -330,7 +346,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     const m = this.#st;
     // No More: nothing buffered, no error (the common recv of an echo: it waits).
     if (typeof m === 'number') {
-      return (m & EOF) === 0 ? null : typeof req === 'number' ? EMPTY : 0;
+      return (m & (EOF | EOF_FRESH)) !== EOF ? null : typeof req === 'number' ? EMPTY : 0;
     }
     if (m.buffered > 0) {
       if (m.unyielded >= YIELD_EVERY) return null; // parkReader wakes it at once
@@ -342,8 +358,8 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     // The peer's end read before the error wins (Linux's recv gives 0 once the FIN is in, even
     // after a write failed with EPIPE): a read-side error only without it.
     if (m.error !== null && (m.flags & EOF) === 0) throw m.error;
-    if ((m.flags & EOF) !== 0) return typeof req === 'number' ? EMPTY : 0;
-    return null;
+    if ((m.flags & (EOF | EOF_FRESH)) === EOF) return typeof req === 'number' ? EMPTY : 0;
+    return null; // nothing yet, or a fresh end of stream: served from the hub's queue
   }
 
   /** Park a reader (the caller checked it must wait). */
@@ -439,7 +455,28 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
    * of stream, as a `recv` blocked in another thread returns 0 after `SHUT_RD`.
    */
   shutdownRead(): void {
-    StreamIO.#setFlags(this, StreamIO.#flags(this) | EOF);
+    StreamIO.#endOfStream(this);
+  }
+
+  /**
+   * The end of stream came (the peer's FIN, `shutdown('read')`, a close without error). What
+   * is buffered is served first, as always; the end itself is served from the hub's ready queue
+   * (`EOF_FRESH` until then), behind the readers woken holding bytes before it: one killed
+   * before it resumes hands its bytes back, and they must come before the end of stream for
+   * whoever reads next, as in a kernel's socket, where the bytes stay ahead of the FIN (test:
+   * "bytes a killed reader hands back come before an end of stream …").
+   */
+  static #endOfStream(self: StreamIO): void {
+    const f = StreamIO.#flags(self);
+    if ((f & EOF) !== 0) return;
+    StreamIO.#setFlags(self, f | EOF | EOF_FRESH);
+    getHub().schedule(serveEof, self);
+    StreamIO.#serve(self);
+  }
+
+  /** @internal The end of stream is served now (see {@link StreamIO.#endOfStream}). */
+  _serveEof(): void {
+    StreamIO.#setFlags(this, StreamIO.#flags(this) & ~EOF_FRESH);
     StreamIO.#serve(this);
     this.notify();
   }
@@ -448,9 +485,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   _onEnd(): void {
     if ((StreamIO.#flags(this) & NODE_END) !== 0)
       (nodeOnEnd as (this: NodeSocket) => void).call(this.sock);
-    StreamIO.#setFlags(this, StreamIO.#flags(this) | EOF);
-    StreamIO.#serve(this);
-    this.notify();
+    StreamIO.#endOfStream(this);
   }
 
   /** @internal */
@@ -465,7 +500,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   /** @internal */
   _onClose(): void {
     const err = this.error;
-    if (err === null) StreamIO.#setFlags(this, StreamIO.#flags(this) | EOF);
+    if (err === null) StreamIO.#endOfStream(this);
     StreamIO.#serve(this);
     if (!this.closed) {
       StreamIO.#more(this)?.writers?.failAll(

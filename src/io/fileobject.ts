@@ -10,7 +10,12 @@
  * read in that buffer: the next `readline()` starts with it (nothing lost); the raw stream's
  * wait itself takes nothing when interrupted. `write` queues bytes and sends once `writeBuffer`
  * bytes are queued (8 KiB for a socket; 0 for a pipe: every write goes out at once, waiting
- * while the pipe is full); `flush()` sends the rest. In text mode (a pipe opened with
+ * while the pipe is full); `flush()` sends the rest. A send interrupted while the socket is full
+ * puts what Node had not taken back at the head of the queue (the raw stream counts what it
+ * handed over in `progress.sent`): the next flush sends it, once and in order, as CPython's
+ * BufferedWriter. One send at a time (a {@link SendTurns} queue): a second send while one waits
+ * would overtake the first one's rest (test/io/makefile.test.ts "a write interrupted by a
+ * …", "one send at a time …"). In text mode (a pipe opened with
  * `text: true`) reads decode UTF-8 with a streaming decoder, so a character split across chunks
  * comes out whole. A socket's file holds a reference on its socket: the connection closes when
  * the socket and every file are closed (Python's `_io_refs`; gevent's test__makefile_ref).
@@ -23,7 +28,8 @@
  * @module
  */
 import { TextDecoder } from 'node:util';
-import { NONE, readWaitOptions, type WaitOptions } from '../core/lowlevel.js';
+import { NONE, readWaitOptions, type WaitOptions, waitArgs } from '../core/lowlevel.js';
+import { Arrivals } from './_arrivals.js';
 import { badFd } from './_errors.js';
 
 /** A socket's file sends once this many bytes are queued. */
@@ -37,8 +43,12 @@ const EMPTY = new Uint8Array(0);
 export interface RawFile {
   /** The next bytes (at most `n`) once some are there; empty at end of stream. A verdant wait. */
   _fileRecv(n: number, opts: unknown): Promise<Uint8Array>;
-  /** Hand `data` over; resolves once taken (waits while the stream is full). A verdant wait. */
-  _fileSend(data: Uint8Array, opts: unknown): Promise<void>;
+  /**
+   * Hand `data` over; resolves once taken (waits while the stream is full). A verdant wait.
+   * `progress.sent` counts the bytes handed over so far: when the wait is interrupted, the
+   * file keeps `data.subarray(progress.sent)` for its next flush.
+   */
+  _fileSend(data: Uint8Array, opts: unknown, progress: { sent: number }): Promise<void>;
   /** Optional: resolve once everything sent has left our process. A verdant wait. */
   _fileFlush?(opts: unknown): Promise<void>;
   /** Optional: the bytes it holds that no read took yet, without waiting. */
@@ -59,6 +69,26 @@ export interface FileOptions {
 
 function socketClosed(where: string): Error {
   return badFd(`SocketFile.${where}`);
+}
+
+/**
+ * The file's senders waiting for their turn (one send at a time, as BufferedWriter's lock): a
+ * sender is woken holding the turn; one interrupted before it resumes passes it on.
+ */
+class SendTurns extends Arrivals<true> {
+  /** Called when the turn is free and nobody waits for it. */
+  readonly #free: () => void;
+  constructor(free: () => void) {
+    super();
+    this.#free = free;
+  }
+  /** Give the turn to the next sender, or free it. */
+  pass(): void {
+    if (!this.deliver(true)) this.#free();
+  }
+  override handBack(): void {
+    this.pass();
+  }
 }
 
 /**
@@ -90,6 +120,9 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   #rbuf: Uint8Array = EMPTY;
   #wbuf: Uint8Array[] = [];
   #wlen = 0;
+  /** A send is in progress (it holds the turn; see {@link SendTurns}). */
+  #sending = false;
+  #turns: SendTurns | null = null;
   #closed = false;
   #eof = false;
   /** A `readline`/`read` is in progress (it may be waiting for bytes). */
@@ -312,9 +345,13 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   }
 
   /**
-   * Queue `data` (bytes or a UTF-8 string); sends the queue once `writeBuffer` bytes are
+   * Queue `data` (bytes — a Uint8Array, any other ArrayBufferView such as a DataView or an
+   * Int16Array, or an ArrayBuffer — or a UTF-8 string); sends the queue once `writeBuffer` bytes are
    * waiting (8 KiB on a socket's file; a pipe sends every write, waiting while it is full).
-   * Resolves the number of bytes queued. A switch point only when it sends.
+   * Resolves the number of bytes queued (the byte length). A switch point only when it sends: a kill or `Timeout`
+   * there (or the `timeout`) keeps queued the bytes the socket had not taken, and the next
+   * `flush` sends them, each once and in order (CPython's BufferedWriter). One send at a time: a
+   * send while another is in progress waits for its turn.
    * @throws EBADF after close; TypeError for other data; the pipe's error (`EPIPE` once the
    * child has exited)
    * @example
@@ -335,12 +372,26 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * await server.stop();
    * ```
    */
-  async write(data: Uint8Array | string, opts?: WaitOptions | number | null): Promise<number> {
+  async write(
+    data: ArrayBufferView | ArrayBuffer | string,
+    opts?: WaitOptions | number | null,
+  ): Promise<number> {
     if (this.#closed) throw this.#closedError('write');
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    if (!(bytes instanceof Uint8Array)) {
+    // Any view (DataView, Int16Array …) is its bytes, as `sendall` takes it (Python's write
+    // takes any bytes-like object).
+    const bytes =
+      typeof data === 'string'
+        ? Buffer.from(data)
+        : data instanceof Uint8Array
+          ? data
+          : ArrayBuffer.isView(data)
+            ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+            : data instanceof ArrayBuffer
+              ? new Uint8Array(data)
+              : null;
+    if (bytes === null) {
       throw new TypeError(
-        `${this.#name}.write: data must be a Uint8Array or a string, got ${typeof data}`,
+        `${this.#name}.write: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got ${data === null ? 'null' : typeof data}`,
       );
     }
     this.#checkOpts(opts, 'write');
@@ -360,18 +411,60 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     if (err !== NONE) throw err;
   }
 
+  /**
+   * Send what is queued. One send at a time: a second waits for its turn (a send handing its
+   * bytes to the socket while an earlier one waits would overtake the earlier one's rest). What
+   * the raw stream did not take when the send is interrupted (a kill, a `Timeout`, its timeout,
+   * an error) goes back to the head of the queue, before what was written meanwhile: the next
+   * flush sends it, once and in order (CPython's BufferedWriter keeps unsent bytes the same way).
+   */
   async #send(opts: WaitOptions | number | null | undefined): Promise<void> {
-    if (this.#wlen === 0) return;
-    const data =
-      this.#wbuf.length === 1 ? (this.#wbuf[0] as Uint8Array) : Buffer.concat(this.#wbuf);
-    this.#wbuf = [];
-    this.#wlen = 0;
-    await this.#raw._fileSend(data, opts);
+    if (this.#wlen === 0 && !this.#sending) return;
+    if (this.#sending) {
+      readWaitOptions(opts, `${this.#name}.flush`); // checked already: sets waitArgs
+      const deadline = waitArgs.timeout === null ? null : performance.now() + waitArgs.timeout;
+      const signal = waitArgs.signal;
+      this.#turns ??= new SendTurns(() => {
+        this.#sending = false;
+      });
+      await this.#turns.park(waitArgs.timeout, signal);
+      if (deadline !== null) {
+        opts = { timeout: Math.max(0, deadline - performance.now()), signal };
+      }
+    } else this.#sending = true;
+    try {
+      if (this.#closed) throw this.#closedError('flush');
+      if (this.#wlen === 0) return;
+      const data =
+        this.#wbuf.length === 1 ? (this.#wbuf[0] as Uint8Array) : Buffer.concat(this.#wbuf);
+      this.#wbuf = [];
+      this.#wlen = 0;
+      const progress = { sent: 0 };
+      try {
+        await this.#raw._fileSend(data, opts, progress);
+      } catch (e) {
+        if (!this.#closed && progress.sent < data.length) {
+          this.#wbuf.unshift(data.subarray(progress.sent));
+          this.#wlen += data.length - progress.sent;
+        }
+        throw e;
+      }
+    } finally {
+      if (this.#turns === null) this.#sending = false;
+      else this.#turns.pass();
+    }
   }
 
   /**
    * Send what `write` queued; resolves when it has left our process (a switch point while the
-   * socket's or the pipe's buffer is full).
+   * socket's or the pipe's buffer is full). A kill or `Timeout` there (or the `timeout`) keeps
+   * the bytes the socket had not taken for the next `flush`: nothing is lost and nothing is sent
+   * twice (CPython's BufferedWriter). One send at a time: a `flush` while another send of this
+   * file is in progress waits for it first (BufferedWriter's lock), so bytes leave in the order
+   * they were written.
+   * @param opts - `{timeout, signal}` or a bare timeout in ms (it bounds the wait for the turn too)
+   * @throws EBADF after close (also when the file is closed while the flush waits its turn);
+   *   SocketTimeout; the socket's or the pipe's error (`EPIPE` …)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';

@@ -63,6 +63,12 @@ const fileRefs = new WeakMap<Socket, number>();
  * none: it asks its connection (so an idle server connection keeps no address).
  */
 const givenPeers = new WeakMap<Socket, Address>();
+/**
+ * The Socket that owns a detached stream's connection now (the TLS socket `wrapSocket` made
+ * of it): closing the connection of the detached one closes that one (STARTTLS in a server's
+ * handler).
+ */
+const successors = new WeakMap<Socket, Socket>();
 const kAdopt: unique symbol = Symbol('verdant.socket.adopt');
 /** The constructor's options that make an empty Socket for `adopt` and `_listening` to fill. */
 const ADOPT = { type: 'udp4', [kAdopt]: true } as SocketOptions;
@@ -381,11 +387,17 @@ export class Socket {
   }
 
   /**
-   * Receive into `buffer` (at most `nbytes`, default its length; `0` also means its length, as
-   * Python's `recv_into`); resolves the count, 0 at end of stream. Same waiting, timeout and kill
-   * rules as {@link Socket.recv}; an interrupted `recvInto` hands its bytes back to the socket.
-   * A bad `nbytes` (negative, not an integer, larger than `buffer`) rejects with RangeError, one
-   * that is not a number (options given second) with TypeError.
+   * Receive into `buffer` — a Uint8Array, any other ArrayBufferView (DataView, Int16Array …) or
+   * an ArrayBuffer, written as bytes — at most `nbytes` bytes (default its byte length; `0` also
+   * means its length, as Python's `recv_into`); resolves the count of bytes, 0 at end of stream.
+   * Same waiting, timeout and kill rules as {@link Socket.recv}; an interrupted `recvInto` hands
+   * its bytes back to the socket. A bad `nbytes` (negative, not an integer, larger than the
+   * byte length) rejects with RangeError, one that is not a number (options given second) with
+   * TypeError; so does a buffer that is none of these (TypeError).
+   * @param buffer - where the bytes go
+   * @param nbytes - the most bytes to receive (default: the byte length of `buffer`)
+   * @param opts - `{timeout, signal}` or a timeout in ms
+   * @returns the number of bytes received (0 at end of stream)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -403,16 +415,28 @@ export class Socket {
    * ```
    */
   recvInto(
-    buffer: Uint8Array,
+    buffer: ArrayBufferView | ArrayBuffer,
     nbytes?: number | null,
     opts?: WaitOptions | number | null,
   ): Promise<number> {
     const where = 'Socket.recvInto';
     const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
-    if (!(buffer instanceof Uint8Array)) {
+    // Any view (DataView, Int16Array …) or an ArrayBuffer: its bytes, as Python's recv_into
+    // takes any writable buffer (a bytearray, a memoryview, an array.array).
+    const bytes =
+      buffer instanceof Uint8Array
+        ? buffer
+        : ArrayBuffer.isView(buffer)
+          ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+          : buffer instanceof ArrayBuffer
+            ? new Uint8Array(buffer)
+            : null;
+    if (bytes === null) {
       return Promise.reject(
-        new TypeError(`${where}: buffer must be a Uint8Array, got ${typeof buffer}`),
+        new TypeError(
+          `${where}: buffer must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer), got ${buffer === null ? 'null' : typeof buffer}`,
+        ),
       );
     }
     if (
@@ -421,12 +445,12 @@ export class Socket {
       (typeof nbytes !== 'number' ||
         !Number.isInteger(nbytes) ||
         nbytes < 0 ||
-        nbytes > buffer.length)
+        nbytes > bytes.length)
     ) {
       const e =
         typeof nbytes === 'number'
           ? new RangeError(
-              `${where}: nbytes must be an integer from 0 to the buffer's length (${buffer.length}), got ${nbytes}`,
+              `${where}: nbytes must be an integer from 0 to the buffer's length (${bytes.length}), got ${nbytes}`,
             )
           : new TypeError(
               `${where}: nbytes must be a number of bytes (options come third), got ${nbytes === null ? 'null' : typeof nbytes}`,
@@ -435,7 +459,7 @@ export class Socket {
     }
     // 0, as omitted, is the buffer's length (Python's recv_into).
     const into =
-      nbytes === undefined || nbytes === null || nbytes === 0 ? buffer : buffer.subarray(0, nbytes);
+      nbytes === undefined || nbytes === null || nbytes === 0 ? bytes : bytes.subarray(0, nbytes);
     const io = Socket.#streamFor(this, where, false);
     if (io instanceof Error) return Promise.reject(io);
     if (into.length === 0) return Promise.resolve(0);
@@ -495,6 +519,7 @@ export class Socket {
     data: unknown,
     opts: unknown,
     file: boolean,
+    progress?: { sent: number },
   ): Promise<void> {
     const err = Socket.#opts(self, opts, where);
     if (err !== NONE) return rejectWait(err);
@@ -509,23 +534,35 @@ export class Socket {
     if (io instanceof Error) return Promise.reject(io);
     const we = io.writeError(where);
     if (we !== null) return Promise.reject(we);
-    if (bytes.length <= WRITE_CHUNK) return io.send(bytes, waitArgs.timeout, waitArgs.signal);
-    return Socket.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal);
+    if (bytes.length <= WRITE_CHUNK) {
+      const p = io.send(bytes, waitArgs.timeout, waitArgs.signal);
+      if (progress !== undefined) progress.sent = bytes.length; // Node has them all
+      return p;
+    }
+    return Socket.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal, progress);
   }
 
+  /**
+   * Send more than a chunk: hand Node a chunk at a time, waiting for `'drain'` while it holds
+   * {@link WRITE_AHEAD} bytes. `progress.sent` counts what Node took: an interrupted send
+   * leaves the rest to the caller (a socket file keeps it for its next flush).
+   */
   static async #sendLarge(
     io: StreamIO,
     bytes: Uint8Array,
     where: string,
     timeout: number | null,
     signal: AbortSignal | null,
+    progress?: { sent: number },
   ): Promise<void> {
     const deadline = timeout === null ? null : performance.now() + timeout;
     for (let pos = 0; pos < bytes.length; pos += WRITE_CHUNK) {
       const we = io.writeError(where);
       if (we !== null) throw we;
       const s = io.sock;
-      if (!s.write(bytes.subarray(pos, pos + WRITE_CHUNK)) && s.writableLength >= WRITE_AHEAD) {
+      const taken = s.write(bytes.subarray(pos, pos + WRITE_CHUNK));
+      if (progress !== undefined) progress.sent = Math.min(bytes.length, pos + WRITE_CHUNK);
+      if (!taken && s.writableLength >= WRITE_AHEAD) {
         const left = deadline === null ? null : Math.max(0, deadline - performance.now());
         await io.parkWriter(left, signal);
       }
@@ -538,8 +575,8 @@ export class Socket {
   }
 
   /** @internal sendall for a makefile() file. */
-  _fileSend(data: Uint8Array, opts: unknown): Promise<void> {
-    return Socket.#sendall(this, 'SocketFile.flush', data, opts, true);
+  _fileSend(data: Uint8Array, opts: unknown, progress: { sent: number }): Promise<void> {
+    return Socket.#sendall(this, 'SocketFile.flush', data, opts, true, progress);
   }
 
   /**
@@ -812,6 +849,8 @@ export class Socket {
     this.#bits |= CLOSED;
     fileRefs.delete(this);
     Socket.#realClose(this);
+    // Detached by wrapSocket: the connection belongs to the TLS socket now.
+    if (this.#io === null) successors.get(this)?._closeConnection();
   }
 
   /** Closed, and no `makefile()` file keeps the connection open: its addresses are gone. */
@@ -1028,6 +1067,11 @@ export class Socket {
     this.#io = null;
     this.#bits |= CLOSED;
     return { sock: io.sock, rest, timeout };
+  }
+
+  /** @internal The connection of this detached socket belongs to `next` now (wrapSocket). */
+  _succeededBy(next: Socket): void {
+    successors.set(this, next);
   }
 
   /** @internal */

@@ -158,11 +158,13 @@ export class PipeStream implements RawFile {
     }
   }
 
-  async _fileSend(data: Uint8Array, opts: unknown): Promise<void> {
+  async _fileSend(data: Uint8Array, opts: unknown, progress: { sent: number }): Promise<void> {
     const w = this.#writable;
     if (w === null) throw new Error('Cannot write to a pipe opened for reading');
     this.#check(w);
-    if (w.write(data)) return;
+    const taken = w.write(data);
+    progress.sent = data.length; // the pipe has them all (it may ask us to wait for 'drain')
+    if (taken) return;
     while (w.writableNeedDrain && !w.destroyed && this.#error === null) {
       await this.#waits.wait(opts, 'write');
     }

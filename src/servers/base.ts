@@ -48,7 +48,10 @@ export type Listener =
       path: string;
     }
   | {
-      /** The address to bind (default: '0.0.0.0', every IPv4 interface). */
+      /**
+       * The address to bind (omitted or `''`: every interface, as gevent's `''`; Node's
+       * default, `::` where IPv6 is available, which takes IPv4 too, else `0.0.0.0`).
+       */
       host?: string;
       /** The port to bind (0: any free port). */
       port: number;
@@ -144,7 +147,9 @@ export function parseListener(
     }
     return { socket: listener };
   }
-  const t = parseAddress(listener, where, '0.0.0.0');
+  // An empty host is every interface (gevent's ''): it stays '' and the listener lets Node
+  // choose (`::` or `0.0.0.0`).
+  const t = parseAddress(listener, where, '');
   if (t instanceof Error) throw t;
   return t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port };
 }

@@ -24,13 +24,15 @@ import type { TlsOptions } from 'node:tls';
 import { Cancellation } from '../core/errors.js';
 import type { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/lowlevel.js';
+import { checkListenOptions } from '../io/_connect.js';
 import type { Address } from '../io/_errors.js';
 import { listen, type Socket } from '../io/socket.js';
 import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
 
 /**
  * Closes a handler's client connection (its argument) once the handler has ended, also when a
- * file from `makefile()` is still open (gevent's `do_close`).
+ * file from `makefile()` is still open (gevent's `do_close`), and also when the handler wrapped
+ * it in TLS (`wrapSocket`, STARTTLS): the TLS socket that owns the connection then is closed.
  */
 function closeClient(g: Greenlet): void {
   (g.args[0] as Socket)._closeConnection();
@@ -64,7 +66,18 @@ export interface StreamServerOptions extends BaseServerOptions {
 
 /**
  * A stream server: `handle(socket, address)` runs in its own greenlet for each connection;
- * the socket is closed when it returns, throws or is killed.
+ * the connection is closed when it returns, throws or is killed (gevent's `do_close`), also
+ * when the handler upgraded it with `wrapSocket` (STARTTLS: the TLS socket is closed).
+ *
+ * A deliberate difference with gevent: the connection closes when the handler ends even while a
+ * `makefile()` file of it is open, and that file then rejects with EBADF. gevent keeps the
+ * socket open while a file references it (CPython's reference counting); JavaScript has nothing
+ * to close a forgotten file, the common case, which would keep its connection open forever. A
+ * handler that hands the socket or a file to another greenlet keeps the connection by waiting
+ * for that greenlet (`await worker.join()`) before it returns.
+ *
+ * The listener's host: `''` (`['', port]`, `':port'`, `{port}`) binds every interface, as
+ * gevent's `''` (Node's choice: `::`, which takes IPv4 too, or `0.0.0.0`).
  * @example
  * ```ts
  * import { StreamServer } from 'verdant/server';
@@ -88,8 +101,10 @@ export class StreamServer extends BaseServer {
   /**
    * @param listener `[host, port]`, `"host:port"`, `{path}` or a listening `Socket`
    * @param handle called as `handle(socket, address)` in a new greenlet per connection
-   * @throws TypeError/RangeError for a bad listener, handler or option; TypeError for a
-   *   `Socket` that is not a listening stream socket (a UDP socket, a connection), and for
+   * @throws TypeError/RangeError for a bad listener, handler or option (TypeError for
+   *   `reusePort` that is not a boolean, `tls` that is not an object, `backlog` that is not a
+   *   number; RangeError for a negative or fractional `backlog`); TypeError for a `Socket` that
+   *   is not a listening stream socket (a UDP socket, a connection), and for
    *   `backlog`, `reusePort` or `tls` with a listening Socket (they configure the listener the
    *   server makes: give them to `listen()`)
    */
@@ -109,6 +124,8 @@ export class StreamServer extends BaseServer {
         }
       }
     }
+    const bad = checkListenOptions(options, 'StreamServer');
+    if (bad !== null) throw bad;
     this.#body = handlerBody(handle);
     this.#opts = options;
   }

@@ -2,8 +2,9 @@
 // src/io/_errors.ts): a mistaken address or option is a TypeError/RangeError naming it, never a
 // listener on some other address.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { createConnection, listen } from '../../src/io/socket.js';
+import { assertNoLiveHandles } from './_net.js';
 
 test('listen() refuses an array and an unknown option instead of listening on a default address', async () => {
   await assert.rejects(listen([] as never), {
@@ -13,6 +14,14 @@ test('listen() refuses an array and an unknown option instead of listening on a 
   await assert.rejects(listen({ hots: '0.0.0.0', prot: 80 } as never), {
     name: 'TypeError',
     message: /^listen: unknown option "hots"; the options are host, port, path/,
+  });
+  await assert.rejects(listen({ path: null } as never), {
+    name: 'TypeError',
+    message: 'listen: path must be a non-empty string, got null',
+  });
+  await assert.rejects(listen({ path: '' }), {
+    name: 'TypeError',
+    message: 'listen: path must be a non-empty string, got an empty string',
   });
   const ok = await listen({ host: '127.0.0.1', port: 0, backlog: 5 });
   ok.close();
@@ -50,3 +59,5 @@ test('createConnection refuses a tls option that is neither a boolean nor an obj
     l.close();
   }
 });
+
+after(() => assertNoLiveHandles());

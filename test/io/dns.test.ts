@@ -2,9 +2,10 @@
 // without a network: names in /etc/hosts and address literals only, never a DNS server).
 import assert from 'node:assert/strict';
 import * as dns from 'node:dns';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { GreenletExit, spawn } from '../../src/index.js';
 import { getaddrinfo, gethostbyaddr, gethostbyname } from '../../src/io/socket.js';
+import { assertNoLiveHandles } from './_net.js';
 
 describe('dns', () => {
   test('getaddrinfo("localhost") gives what the system resolver gives, as {family, address, port}', async () => {
@@ -115,3 +116,5 @@ describe('dns', () => {
     assert.equal(name, (await dns.promises.lookupService(ip, 0)).hostname);
   });
 });
+
+after(() => assertNoLiveHandles());

@@ -19,7 +19,36 @@ async function withListener(
   }
 }
 
+/** The unspecified address Node's `listen(port)` binds here (`::`, or `0.0.0.0` without IPv6). */
+async function nodeAnyHost(): Promise<string> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, resolve));
+  const host = (srv.address() as net.AddressInfo).address;
+  await new Promise((resolve) => srv.close(resolve));
+  return host;
+}
+
 describe('listen and accept', () => {
+  test("listen({host: ''}) binds every interface, as Python's '' (INADDR_ANY): the address Node's listen(port) picks; a loopback client connects; an omitted host is 127.0.0.1", async () => {
+    const any = await nodeAnyHost();
+    assert.ok(any === '::' || any === '0.0.0.0', any);
+    const l = await listen({ host: '', port: 0 });
+    try {
+      const [host, port] = l.getsockname() as [string, number];
+      assert.equal(host, any);
+      const [c, [s]] = await Promise.all([createConnection(['127.0.0.1', port]), l.accept()]);
+      await c.sendall('over loopback');
+      assert.equal(Buffer.from(await s.recv(100, { timeout: 2000 })).toString(), 'over loopback');
+      c.close();
+      s.close();
+    } finally {
+      l.close();
+    }
+    const lo = await listen({ port: 0 });
+    assert.equal((lo.getsockname() as [string, number])[0], '127.0.0.1');
+    lo.close();
+  });
+
   test('accept resolves [socket, [host, port]] with the peer address', async () => {
     await withListener(async (l, addr) => {
       const [c, [s, peer]] = await Promise.all([createConnection(addr), l.accept()]);

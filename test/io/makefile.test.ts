@@ -3,7 +3,7 @@
 // plus the file's cancel point and nothing-lost rule.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { GreenletExit, sleep, spawn } from '../../src/index.js';
+import { GreenletExit, sleep, spawn, Timeout } from '../../src/index.js';
 import { SocketTimeout } from '../../src/io/socket.js';
 import { assertNoLiveHandles, streamKinds } from './_net.js';
 
@@ -143,6 +143,107 @@ describe('makefile', () => {
       assert.deepEqual(lines, [2, 9001, 2]);
       f.close();
       fs.close();
+    } finally {
+      p.close();
+    }
+  });
+
+  for (const how of ['kill', 'Timeout'] as const) {
+    test(`a write interrupted by a ${how} while the peer does not read keeps what Node did not take: a later flush sends every byte exactly once, in order (BufferedWriter)`, async () => {
+      const p = await tcp.pair();
+      try {
+        const f = p.client.makefile();
+        // More than the kernel's buffers, the peer's read-ahead and Node's 1 MiB: the send waits.
+        const data = Buffer.alloc(32 * 1024 * 1024);
+        for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i / 4, i);
+        if (how === 'kill') {
+          const g = spawn(() => f.write(data));
+          await sleep(100);
+          await g.kill();
+          assert.ok((g.value as unknown) instanceof GreenletExit, 'the write was waiting');
+        } else {
+          const t = Timeout.startNew(100);
+          const err = await f.write(data).catch((e: unknown) => e);
+          t.cancel();
+          assert.equal(err, t, 'the write was waiting');
+        }
+        const reader = spawn(async () => {
+          const parts: Uint8Array[] = [];
+          for (let i = 0; i < 100_000; i++) {
+            const d = await p.server.recv(1 << 20, { timeout: 5000 });
+            if (d.length === 0) break;
+            parts.push(d);
+          }
+          return Buffer.concat(parts);
+        });
+        await f.write('tail');
+        await f.flush({ timeout: 10_000 });
+        p.client.shutdown('write');
+        const got = (await reader.get({ timeout: 10_000 })) as Buffer;
+        const want = Buffer.concat([data, Buffer.from('tail')]);
+        assert.equal(got.length, want.length, 'every byte arrived, none twice');
+        assert.ok(got.equals(want), 'in order');
+        f.close();
+      } finally {
+        p.close();
+      }
+    });
+  }
+
+  test('one send at a time: a flush while another waits for the socket waits its turn (a kill lands there and passes the turn on), and the bytes arrive in order', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.client.makefile();
+      const data = Buffer.alloc(32 * 1024 * 1024, 0x61);
+      const first = spawn(() => f.write(data));
+      await sleep(50);
+      await f.write('tail'); // queued behind the bytes the first send still holds
+      const killed = spawn(() => f.flush());
+      const second = spawn(() => f.flush());
+      await sleep(20);
+      assert.equal(first.ready() || killed.ready() || second.ready(), false, 'all three wait');
+      await killed.kill();
+      assert.ok((killed.value as unknown) instanceof GreenletExit);
+      const reader = spawn(async () => {
+        const parts: Uint8Array[] = [];
+        for (let i = 0; i < 100_000; i++) {
+          const d = await p.server.recv(1 << 20, { timeout: 5000 });
+          if (d.length === 0) break;
+          parts.push(d);
+        }
+        return Buffer.concat(parts);
+      });
+      await first.get({ timeout: 10_000 });
+      await second.get({ timeout: 10_000 });
+      p.client.shutdown('write');
+      const got = (await reader.get({ timeout: 10_000 })) as Buffer;
+      assert.ok(got.equals(Buffer.concat([data, Buffer.from('tail')])), 'in order, each byte once');
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
+  test('write takes any ArrayBufferView (a DataView, an Int16Array at an offset) or an ArrayBuffer: its bytes are sent, and it resolves their count (as sendall)', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.client.makefile();
+      const raw = new Uint8Array([0x2e, 0x2e, 0x61, 0x62, 0x2e, 0x2e]).buffer; // '..ab..'
+      assert.equal(await f.write(new DataView(raw, 2, 2)), 2);
+      const words = new Int16Array(new ArrayBuffer(8), 2, 2);
+      words.set([0x6463, 0x6665]); // 'cdef' little-endian
+      assert.equal(await f.write(words), 4);
+      assert.equal(await f.write(new Uint8Array([0x67, 0x0a]).buffer), 2);
+      await f.flush();
+      const fs = p.server.makefile();
+      assert.equal(text(await fs.readline({ timeout: 2000 })), 'abcdefg\n');
+      await assert.rejects(f.write([1, 2] as never), {
+        name: 'TypeError',
+        message:
+          'SocketFile.write: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got object',
+      });
+      fs.close();
+      f.close();
     } finally {
       p.close();
     }

@@ -134,6 +134,39 @@ describe('Socket argument checks', () => {
       error(RangeError, /^listen: backlog must be a non-negative integer, got 1\.5$/),
     );
   });
+
+  test('listen rejects options of the wrong type: reusePort not a boolean, tls not an object (null too), backlog out of range', async () => {
+    const bad = [
+      [{ reusePort: 'yes' }, TypeError, 'reusePort must be a boolean, got string'],
+      [{ reusePort: 1 }, TypeError, 'reusePort must be a boolean, got number'],
+      [
+        { tls: null },
+        TypeError,
+        'tls must be an object of TLS server options (key, cert …), got null',
+      ],
+      [
+        { tls: true },
+        TypeError,
+        'tls must be an object of TLS server options (key, cert …), got boolean',
+      ],
+      [
+        { tls: [] },
+        TypeError,
+        'tls must be an object of TLS server options (key, cert …), got an array',
+      ],
+      [{ backlog: null }, TypeError, 'backlog must be a number of connections, got null'],
+      [{ backlog: -1 }, RangeError, 'backlog must be a non-negative integer, got -1'],
+    ] as const;
+    for (const [opts, cls, msg] of bad) {
+      await assertRejectsNoThrow(
+        () => listen({ host: '127.0.0.1', port: 0, ...(opts as object) }),
+        {
+          name: cls.name,
+          message: `listen: ${msg}`,
+        },
+      );
+    }
+  });
 });
 
 describe('Socket behaviours from gevent', () => {
@@ -324,6 +357,43 @@ describe('Socket behaviours from gevent', () => {
       );
       assert.equal((await p.server.recv(10)).length, 0, 'the end of stream, not the write error');
       assert.equal(await p.server.recvInto(new Uint8Array(4)), 0);
+    } finally {
+      p.close();
+    }
+  });
+
+  test('recvInto takes any ArrayBufferView (a DataView, an Int16Array at an offset) or an ArrayBuffer and writes its bytes; nbytes counts bytes (test__socket.py test_recv_into with a bytearray/memoryview)', async () => {
+    const p = await tcp.pair();
+    try {
+      const bytesOf = (v: ArrayBufferView): string =>
+        Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString();
+      const dv = new DataView(new ArrayBuffer(16), 2, 4);
+      await p.client.sendall('abcd');
+      assert.equal(await p.server.recvInto(dv, null, 2000), 4);
+      assert.equal(bytesOf(dv), 'abcd');
+      assert.equal(new Uint8Array(dv.buffer)[1], 0, 'nothing written before the view');
+      const words = new Int16Array(new ArrayBuffer(12), 4, 2);
+      await p.client.sendall(new Uint8Array([1, 0, 2, 0]));
+      assert.equal(await p.server.recvInto(words, null, 2000), 4, 'a count of bytes');
+      assert.deepEqual([...words], [1, 2]);
+      const ab = new ArrayBuffer(2);
+      await p.client.sendall('xy');
+      assert.equal(await p.server.recvInto(ab, null, 2000), 2);
+      assert.equal(Buffer.from(ab).toString(), 'xy');
+      const w = new Int16Array(4); // 8 bytes
+      await assert.rejects(p.server.recvInto(w, 9, 500), {
+        name: 'RangeError',
+        message:
+          "Socket.recvInto: nbytes must be an integer from 0 to the buffer's length (8), got 9",
+      });
+      await p.client.sendall('123');
+      assert.equal(await p.server.recvInto(w, 3, 2000), 3, 'an odd count of bytes is fine');
+      assert.equal(bytesOf(w).slice(0, 3), '123');
+      await assert.rejects(p.server.recvInto([1, 2] as never), {
+        name: 'TypeError',
+        message:
+          'Socket.recvInto: buffer must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer), got object',
+      });
     } finally {
       p.close();
     }

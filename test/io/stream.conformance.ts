@@ -221,6 +221,32 @@ export function streamConformance(kind: StreamKind): void {
       }
     });
 
+    test('bytes a killed reader hands back come before an end of stream that came in the same turn: the other reader gets them, then end of stream (shutdown(read) with two readers)', async () => {
+      const p = await kind.pair();
+      try {
+        // a waits on the socket and a sleep at once: the bytes wake it through the hub's queue,
+        // so the kill requested in the same 'data' event wins and a hands them back.
+        const a = spawn(() => Promise.all([p.server.recv(100), sleep(10_000)]));
+        const b = spawn(() => p.server.recv(100));
+        await sleep(10);
+        nodeOf(p.server).once('data', () => {
+          void a.kill({ block: false });
+          p.server.shutdown('read'); // end of stream in the same turn, while a still holds them
+        });
+        await p.client.sendall('precious');
+        await a.join({ timeout: 2000 });
+        assert.ok((a.value as unknown) instanceof GreenletExit, 'a was killed, not resumed');
+        assert.equal(
+          text((await b.get({ timeout: 2000 })) as Uint8Array),
+          'precious',
+          'b: the bytes',
+        );
+        assert.equal((await p.server.recv(100, { timeout: 2000 })).length, 0, 'then end of stream');
+      } finally {
+        p.close();
+      }
+    });
+
     test('a kill requested from the data event that woke a lone recv loses nothing: resumed at once, or handed back', async () => {
       const p = await kind.pair();
       try {

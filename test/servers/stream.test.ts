@@ -3,6 +3,7 @@
 // on, stop/close semantics, a full pool not accepting) plus graceful stop({timeout}) and
 // clients that vanish, send garbage, half-close or stall.
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { after, describe, test } from 'node:test';
 import {
   Event,
@@ -17,7 +18,7 @@ import {
   Timeout,
   withTimeout,
 } from '../../src/index.js';
-import { createConnection, listen, Socket } from '../../src/io/socket.js';
+import { createConnection, listen, Socket, wrapSocket } from '../../src/io/socket.js';
 import { StreamServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles, recvExactly, testCert, unixPath } from '../io/_net.js';
 import { FlakyGroup } from './_flaky.js';
@@ -109,6 +110,56 @@ describe('StreamServer', () => {
     assert.equal((await b.recv(10, { timeout: 2000 })).length, 0, 'closed when stop() killed it');
     a.close();
     b.close();
+  });
+
+  test('STARTTLS: a handler that wraps its plain socket in TLS and returns leaves no connection open (the TLS socket that now owns it is closed, as gevent closes the socket)', async () => {
+    const { key, cert } = await testCert();
+    let wrapped: Socket | null = null;
+    const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      assert.equal(text(await recvExactly(sock, 9)), 'STARTTLS\n');
+      await sock.sendall('OK\n');
+      wrapped = await wrapSocket(sock, { serverSide: true, key, cert, timeout: 5000 });
+      await wrapped.sendall('secure hello');
+      // Returns without closing the TLS socket.
+    });
+    await server.start();
+    const c = await createConnection(['127.0.0.1', server.serverPort as number]);
+    try {
+      await c.sendall('STARTTLS\n');
+      assert.equal(text(await recvExactly(c, 3)), 'OK\n');
+      const t = await wrapSocket(c, { ca: cert, servername: 'localhost', timeout: 5000 });
+      try {
+        assert.equal(text(await recvExactly(t, 12)), 'secure hello');
+        assert.equal((await t.recv(10, { timeout: 2000 })).length, 0, 'end of stream');
+        assert.equal(
+          (wrapped as Socket | null)?.closed,
+          true,
+          "the handler's TLS socket is closed",
+        );
+      } finally {
+        t.close();
+      }
+    } finally {
+      c.close();
+      await server.stop();
+    }
+  });
+
+  test("an empty host ('' in [host, port], ':port', {port}) is every interface, as gevent's '': the address Node's listen(port) picks; a loopback client is served", async () => {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, resolve));
+    const any = (probe.address() as net.AddressInfo).address;
+    await new Promise((resolve) => probe.close(resolve));
+    for (const listener of [['', 0], ':0', { port: 0 }] as const) {
+      const server = new StreamServer(listener as never, echo);
+      await server.start();
+      try {
+        assert.equal((server.address as [string, number])[0], any, JSON.stringify(listener));
+        assert.equal(await roundTrip(server.serverPort as number, 'any'), 'any');
+      } finally {
+        await server.stop();
+      }
+    }
   });
 
   test('a handler that throws is reported and the server goes on; its socket is closed', async () => {
@@ -523,6 +574,26 @@ describe('StreamServer', () => {
       () => new StreamServer(['127.0.0.1', 0], echo, { spawn: 0 }),
       /spawn must be a pool size of at least 1, got 0/,
     );
+    for (const [opts, cls, msg] of [
+      [{ reusePort: 'yes' }, TypeError, 'reusePort must be a boolean, got string'],
+      [
+        { tls: null },
+        TypeError,
+        'tls must be an object of TLS server options (key, cert …), got null',
+      ],
+      [
+        { tls: 'cert.pem' },
+        TypeError,
+        'tls must be an object of TLS server options (key, cert …), got string',
+      ],
+      [{ backlog: '5' }, TypeError, 'backlog must be a number of connections, got string'],
+      [{ backlog: 2.5 }, RangeError, 'backlog must be a non-negative integer, got 2.5'],
+    ] as const) {
+      assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, opts as never), {
+        name: cls.name,
+        message: `StreamServer: ${msg}`,
+      });
+    }
     const s = new StreamServer(['127.0.0.1', 0], echo);
     await assert.rejects(s.stop({ timeout: -1 }), RangeError);
     await assert.rejects(s.stop({ timeout: '5' as never }), {
