@@ -62,6 +62,13 @@
  *   "an unread chunked body that has arrived whole …", "an unread chunked body that has not
  *   ended …", test/servers/http.pywsgi.test.ts "Expect100ContinueTests.test_continue …",
  *   "ChunkedInputTests.test_short_read …".
+ * - **A body that stops coming.** Whatever the handler (Fetch or Node), a request whose body is not
+ *   complete when its greenlet ends (read in part, or a small one left to node:http to read) gets
+ *   500 ms once its response is out for the rest to come, then its connection closes
+ *   (`closeIfBodyStalls`): a stalled client never holds a keep-alive connection until
+ *   `requestTimeout`. Tests: test/servers/http.wire.test.ts "a body the app started and gave up
+ *   on …", "a small unread body with a Content-Length that stops coming …", "a Node handler that
+ *   read part of a body and answered …".
  * - **Stop.** `stop({timeout})` closes the listener and every idle keep-alive connection at
  *   once; the requests in flight finish, and the last response of each connection carries
  *   `Connection: close` (or, when its head already went out, its connection closes after it), so
@@ -182,7 +189,9 @@ export interface HttpServerOptions {
    * A request body the Fetch app left unread larger than this (bytes, default 65536, or of unknown
    * length) makes the connection close after the response instead of reading it to the end,
    * unless it has already arrived whole (then it is dropped and the connection goes on).
-   * `Infinity`: always read the rest.
+   * `Infinity`: always read the rest of a body with a `Content-Length`. The rest of a body read
+   * this way, or that the app (Fetch or Node) read in part, must come within 500 ms of the
+   * response's end, or the connection closes.
    */
   maxDiscard?: number;
   /**
@@ -1128,6 +1137,10 @@ export class HttpServer extends BaseServer {
         if (i >= 0) reqs.splice(i, 1);
       }
     }
+    // The rest of a body not read to its end (or not read at all) has a bounded time to come
+    // once the response is out, whichever handler and however it ended (the response of a
+    // failed or killed one closes its connection anyway).
+    if (!g.req.complete && !res.destroyed) closeIfBodyStalls(g.req, res);
     if (!res.writableEnded && !res.destroyed && g.successful()) {
       // A Node handler returned and left its response open for its own code to end.
       this.#open.add(res);
@@ -1637,13 +1650,11 @@ async function sendResponse(
     arrived = bodyArrived(req);
   }
   if (!state.bodyDone && !state.bodyTouched && !arrived) {
-    // The app did not read the body: read the rest only when it is small, else close after.
+    // The app did not read the body: read the rest only when it is small (node:http does, after
+    // the response; the request greenlet's end gives it BODY_STALL_MS), else close after.
     const cl = req.headers['content-length'];
     if (cl === undefined || Number(cl) > server._maxDiscard) flat.push('connection', 'close');
   }
-  // Read in part (the app gave up on a stalled body, or took what it needed while node:http
-  // still parses the rest of the packet): node:http reads the rest after the response.
-  if (!state.bodyDone && state.bodyTouched && !req.complete) closeIfBodyStalls(req, res);
   if (state.expectContinue) {
     // Never answer 100 once the response has started: the client must not send the body, so a
     // body not there yet may never come and the connection cannot go on.
@@ -1750,31 +1761,37 @@ async function sendResponse(
 
 function ignore(): void {}
 
+/** How long the rest of a request body may take once the response is out (ms). */
+const BODY_STALL_MS = 500;
+
+/**
+ * Once `res` is out (now, if it is already), give the rest of the request body
+ * {@link BODY_STALL_MS} to come (node:http reads and drops it, or the app's own code reads it),
+ * then close the connection: a client that stalled would hold it until `requestTimeout` (a
+ * Fetch app that answered 408 after `until(request.text(), {timeout})`, a Node handler that
+ * read part of a body, a small body left unread that never ends). Called when a request
+ * greenlet ends with its body not complete, for Fetch and Node handlers alike.
+ */
+function closeIfBodyStalls(req: IncomingMessage, res: ServerResponse): void {
+  if (res.writableFinished) watchBodyStall(req);
+  else res.once('finish', () => watchBodyStall(req));
+}
+
+function watchBodyStall(req: IncomingMessage): void {
+  if (req.complete) return;
+  const sock = req.socket;
+  const t = setTimeout(() => {
+    if (!req.complete) sock.destroy();
+  }, BODY_STALL_MS);
+  t.unref();
+  req.once('end', () => clearTimeout(t));
+}
+
 /**
  * Whether the request body has arrived whole: node:http has parsed its end, or holds all its
  * `Content-Length` bytes unread (the request greenlet can run before the parser reports the end
  * of a body that came in the packet of its head).
  */
-/** How long the rest of a body read in part may take once the response is out (ms). */
-const BODY_STALL_MS = 500;
-
-/**
- * Once `res` is out, give the rest of a body the app read in part {@link BODY_STALL_MS} to come
- * (node:http reads and drops it), then close the connection: a client that stalled would hold
- * it until `requestTimeout` (the app answered 408 after `until(request.text(), {timeout})`).
- */
-function closeIfBodyStalls(req: IncomingMessage, res: ServerResponse): void {
-  res.once('finish', () => {
-    if (req.complete) return;
-    const sock = req.socket;
-    const t = setTimeout(() => {
-      if (!req.complete) sock.destroy();
-    }, BODY_STALL_MS);
-    t.unref();
-    req.once('end', () => clearTimeout(t));
-  });
-}
-
 function bodyArrived(req: IncomingMessage): boolean {
   if (req.complete) return true;
   const cl = req.headers['content-length'];

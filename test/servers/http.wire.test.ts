@@ -420,6 +420,73 @@ test('an unread chunked body that has not ended (larger than maxDiscard, or neve
   await server.stop();
 });
 
+test('a small unread body with a Content-Length that stops coming cannot stall the connection; one that comes keeps it', async () => {
+  const server = await serve(() => new Response('ok'), { maxDiscard: 1000 });
+  const c = new RawClient(server.serverPort as number);
+  c.send('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello');
+  await c.until(hasFullResponse);
+  assert.doesNotMatch(c.data, /Connection: close/i, 'small: node:http reads the rest');
+  const t0 = Date.now();
+  await c.untilClosed(3000);
+  assert.ok(c.closed && Date.now() - t0 < 1500, 'the rest did not come: closed, not held');
+  c.destroy();
+  const c2 = new RawClient(server.serverPort as number);
+  c2.send('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello');
+  await c2.until(hasFullResponse);
+  c2.take();
+  await sleepReal(100);
+  c2.send('world');
+  await sleepReal(700);
+  assert.ok(!c2.closed, 'the rest came in time: the connection goes on');
+  c2.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.ok((await c2.until(hasFullResponse)).endsWith('ok'));
+  c2.destroy();
+  await server.stop();
+});
+
+test('a Node handler that read part of a body and answered: the connection closes when the rest does not come within the grace period, and goes on when it does', async () => {
+  const server = await serve(async (req: IncomingMessage, res: ServerResponse) => {
+    // Take the first piece only, then answer.
+    await until(
+      new Promise<void>((resolve) => {
+        req.once('data', () => {
+          req.pause();
+          resolve();
+        });
+      }),
+    );
+    res.end('got some');
+  });
+  const head = 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n';
+  // Stalled: the rest never comes.
+  const c = new RawClient(server.serverPort as number);
+  c.send(head);
+  await c.until(hasFullResponse);
+  const t0 = Date.now();
+  const d = await c.untilClosed(3000);
+  assert.match(d, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.ok(c.closed, 'closed, not held until requestTimeout');
+  assert.ok(
+    Date.now() - t0 < 1500,
+    `closed about the grace period after the response (${Date.now() - t0} ms)`,
+  );
+  c.destroy();
+  // The rest comes in time: the keep-alive connection goes on.
+  const c2 = new RawClient(server.serverPort as number);
+  c2.send(head);
+  await c2.until(hasFullResponse);
+  c2.take();
+  await sleepReal(100);
+  c2.send('3\r\nabc\r\n0\r\n\r\n');
+  await sleepReal(700); // past the grace period: the connection must still be open
+  assert.ok(!c2.closed, 'the client that sent the rest keeps its connection');
+  c2.send('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi');
+  const d2 = await c2.until(hasFullResponse);
+  assert.match(d2, /^HTTP\/1\.1 200 OK\r\n[\s\S]*got some$/);
+  c2.destroy();
+  await server.stop();
+});
+
 test('pipelined requests are answered in order on one connection', async () => {
   const server = await serve(async (req) => {
     const p = new URL(req.url).pathname;
