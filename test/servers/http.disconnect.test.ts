@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Event, type Greenlet, GreenletExit, getCurrent, sleep } from '../../src/index.js';
 import { Pool } from '../../src/pool/index.js';
+import { assertNoLiveHandles } from '../io/_net.js';
 import { captureHubReports, RawClient, serve, sleepReal } from './_http.js';
 
 /** Unhandled rejections seen while `fn` runs (and a moment after). */
@@ -274,3 +275,5 @@ for (const node of [false, true]) {
     }
   });
 }
+
+after(() => assertNoLiveHandles());

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import selfsigned from 'selfsigned';
 import {
   Event,
@@ -22,6 +22,7 @@ import {
   until,
 } from '../../src/index.js';
 import { formatLogLine, HttpServer } from '../../src/servers/http.js';
+import { assertNoLiveHandles } from '../io/_net.js';
 import { hasFullResponse, memoryLog, RawClient, serve, sleepReal } from './_http.js';
 
 test('a Fetch handler gets a standard Request with method, URL, headers and body', async () => {
@@ -835,3 +836,5 @@ test('a start() killed before the listener is up leaves nothing listening (the l
   await sleepReal(50);
   await assert.rejects(fetch(`http://127.0.0.1:${port}/`), 'refused: nobody listens');
 });
+
+after(() => assertNoLiveHandles());

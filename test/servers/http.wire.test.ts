@@ -3,8 +3,9 @@
 // node:http's here, so the bytes are node:http's; 414 for a too-long request line, as pywsgi).
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { sleep, Timeout, until } from '../../src/index.js';
+import { assertNoLiveHandles } from '../io/_net.js';
 import { captureHubReports, hasFullResponse, RawClient, serve, sleepReal } from './_http.js';
 
 async function* pieces(n: number, ms = 0): AsyncGenerator<Uint8Array> {
@@ -500,3 +501,5 @@ test('pipelined requests are answered in order on one connection', async () => {
   c.destroy();
   await server.stop();
 });
+
+after(() => assertNoLiveHandles());
