@@ -87,6 +87,8 @@
  * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
  *   objects; the `Response` is the global one, the `Request` an instance of a subclass of the
  *   global `Request` (`instanceof Request` holds) whose only change is a lazy `signal`.
+ *   `clientAddress(request)` reads the connection through the same private field when asked:
+ *   nothing is stored per request for it (test: test/servers/http.test.ts "clientAddress …").
  * - **The hot path.** A request greenlet is a `RequestGreenlet` (one shape, no arguments array);
  *   a synchronous Node handler runs and ends without a promise; a Fetch request is built from
  *   `rawHeaders` in one pass (node:http's `req.headers` is never made), with no body object for a
@@ -1203,6 +1205,11 @@ export class HttpServer extends BaseServer {
     return this.#maxDiscard;
   }
 
+  /** @internal `clientAddress(request)` answers from `socket` (a WebSocket handler's request) */
+  _noteClient(request: Request, socket: Duplex): void {
+    upgradeSockets.set(request, socket);
+  }
+
   /** @internal the request URL's origin (from its Host, or the local address without one) */
   _origin(req: IncomingMessage): string {
     return this._originOf(req, req.headers.host);
@@ -1449,15 +1456,20 @@ function runNode(g: RequestGreenlet): Promise<void> | undefined {
  * every request, read or not.
  */
 class ServerRequest extends Request {
-  readonly #g: Greenlet;
+  readonly #g: RequestGreenlet;
 
-  constructor(url: string, init: RequestInit | undefined, g: Greenlet) {
+  constructor(url: string, init: RequestInit | undefined, g: RequestGreenlet) {
     super(url, init);
     this.#g = g;
   }
 
   static signalOf(r: ServerRequest): AbortSignal {
     return r.#g.signal;
+  }
+
+  /** The connection `r` came on, when the server made it (else `undefined`). */
+  static socketOf(r: object): NetSocket | undefined {
+    return #g in r ? (r as ServerRequest).#g.req.socket : undefined;
   }
 }
 Object.defineProperty(ServerRequest.prototype, 'signal', {
@@ -1468,6 +1480,44 @@ Object.defineProperty(ServerRequest.prototype, 'signal', {
   },
 });
 Object.defineProperty(ServerRequest, 'name', { value: 'Request' });
+
+/** The connections of the Requests made for WebSocket handlers (not on the request path). */
+const upgradeSockets = new WeakMap<Request, Duplex>();
+
+/**
+ * The client's address of a `Request` the server made: `[host, port]`, the pair a `StreamServer`
+ * handler gets as `address` (gevent's pywsgi `environ['REMOTE_ADDR']` and `REMOTE_PORT`; a Node
+ * handler reads `req.socket.remoteAddress` and `remotePort`). Does not switch; reads the
+ * connection when asked, so a request that never asks costs nothing and the Request's lazy parts
+ * (its `signal`, its body) stay unmade.
+ *
+ * @param request the `Request` a Fetch handler (or a WebSocket handler) got
+ * @returns `[host, port]` (the host as Node gives it: `'127.0.0.1'`, `'::1'`), or `null` for a
+ *   `Request` the server did not make, one that came over a Unix socket (no host and port), or
+ *   one whose client has gone away before its address was first read
+ * @throws TypeError when `request` is not a `Request`
+ * @example
+ * ```ts
+ * import { clientAddress, HttpServer } from 'verdant/http';
+ *
+ * const server = new HttpServer(['127.0.0.1', 8080], (request) => {
+ *   const [host, port] = clientAddress(request) ?? ['-', 0];
+ *   return new Response(`you are ${host}:${port}\n`);
+ * });
+ * ```
+ *
+ * Source: gevent's `pywsgi.WSGIHandler.get_environ` (`REMOTE_ADDR`, `REMOTE_PORT`); the Fetch
+ * `Request` has no field for it, hence a function.
+ */
+export function clientAddress(request: Request): [host: string, port: number] | null {
+  if (!(request instanceof Request)) {
+    throw new TypeError(`clientAddress: request must be a Request, got ${describe(request)}`);
+  }
+  const sock = ServerRequest.socketOf(request) ?? upgradeSockets.get(request);
+  if (sock === undefined) return null;
+  const { remoteAddress: host, remotePort: port } = sock as NetSocket;
+  return typeof host === 'string' && typeof port === 'number' ? [host, port] : null;
+}
 
 /** The state of a request without a body (shared: nothing writes to it). */
 const NO_BODY: FetchState = { expectContinue: false, bodyTouched: false, bodyDone: true };

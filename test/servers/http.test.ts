@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import { spawn as spawnProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
@@ -21,8 +26,8 @@ import {
   Timeout,
   until,
 } from '../../src/index.js';
-import { formatLogLine, HttpServer } from '../../src/servers/http.js';
-import { assertNoLiveHandles } from '../io/_net.js';
+import { clientAddress, formatLogLine, HttpServer } from '../../src/servers/http.js';
+import { assertNoLiveHandles, unixPath } from '../io/_net.js';
 import { hasFullResponse, memoryLog, RawClient, serve, sleepReal } from './_http.js';
 
 test('a Fetch handler gets a standard Request with method, URL, headers and body', async () => {
@@ -42,6 +47,62 @@ test('a Fetch handler gets a standard Request with method, URL, headers and body
     h: 'yes',
     body: 'data',
   });
+  await server.stop();
+});
+
+test("clientAddress(request) is the client's [host, port] (pywsgi's REMOTE_ADDR, REMOTE_PORT), on every request of a keep-alive connection; null for a Request the server did not make", async () => {
+  const seen: Array<[string, number] | null> = [];
+  const server = await serve((request) => {
+    seen.push(clientAddress(request));
+    return new Response('ok');
+  });
+  const c = new RawClient(server.serverPort as number);
+  await c.connected();
+  c.send('GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
+  await c.until(hasFullResponse);
+  c.take();
+  c.send('POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi');
+  await c.until(hasFullResponse);
+  const me: [string, number] = [c.sock.localAddress as string, c.sock.localPort as number];
+  assert.deepEqual(seen, [me, me]);
+  c.destroy();
+  // Another connection, another port.
+  const c2 = new RawClient(server.serverPort as number);
+  await c2.connected();
+  c2.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await c2.until(hasFullResponse);
+  assert.deepEqual(seen[2], ['127.0.0.1', c2.sock.localPort]);
+  assert.notEqual(c2.sock.localPort, me[1]);
+  c2.destroy();
+  await server.stop();
+  assert.equal(clientAddress(new Request('http://127.0.0.1/')), null);
+  assert.throws(
+    () => clientAddress('http://127.0.0.1/' as unknown as Request),
+    (e: unknown) =>
+      e instanceof TypeError && /request must be a Request, got "http/.test(e.message),
+  );
+});
+
+test('clientAddress(request) is null for a request that came over a Unix socket (no host and port)', async () => {
+  const path = unixPath();
+  let got: unknown = 'not called';
+  const server = new HttpServer(
+    { path },
+    (request: Request) => {
+      got = clientAddress(request);
+      return new Response('ok');
+    },
+    { log: null },
+  );
+  await server.start();
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const r = httpRequest({ socketPath: path, path: '/', agent: false }, resolve);
+    r.on('error', reject);
+    r.end();
+  });
+  res.resume();
+  await once(res, 'end');
+  assert.equal(got, null);
   await server.stop();
 });
 
