@@ -160,7 +160,11 @@ export interface HttpServerOptions {
    * a pool size, a `Group` (which also tracks the WebSocket handlers), or omitted (no bound).
    */
   spawn?: SpawnOption;
-  /** Access log sink (one common-log-format line per request); `null` disables it. Default `process.stderr`. */
+  /**
+   * Access log sink (one common-log-format line per request, pywsgi's); `null` disables it.
+   * Default `process.stderr`. The status is the one the client got (400 for a body node:http
+   * refused mid-way), `000` when the client left before any answer, as pywsgi writes it.
+   */
   log?: LogSink | null;
   /** TLS private key (PEM): with `cert`, the server speaks HTTPS. */
   key?: string | Buffer;
@@ -244,7 +248,8 @@ export function formatLogTime(d: Date): string {
 
 /**
  * One access-log line (with its `\n`):
- * `<client> - - [<time>] "<request line>" <status> <bytes|-> <seconds>`.
+ * `<client> - - [<time>] "<request line>" <status> <bytes|-> <seconds>`; status 0 (no answer:
+ * the client left first) is written `000`, as pywsgi writes it.
  * @internal
  */
 export function formatLogLine(
@@ -267,7 +272,8 @@ function logLine(
   seconds: number,
 ): string {
   const b = bytes === null || bytes === 0 ? '-' : String(bytes);
-  return `${client} - - [${time}] "${requestLine}" ${status} ${b} ${seconds.toFixed(6)}\n`;
+  const st = status === 0 ? '000' : status;
+  return `${client} - - [${time}] "${requestLine}" ${st} ${b} ${seconds.toFixed(6)}\n`;
 }
 
 /** The common-log-format time of the current second, formatted once per second. */
@@ -603,6 +609,10 @@ function onClientError(err: ParseError, socket: Duplex): void {
     s[kRefused] = true;
     refuseAfter(s, msg, line);
     return;
+  }
+  // A body refused mid-way: its request's access-log line says what the client got.
+  if (msg != null && msg.req === inc && !msg.headersSent) {
+    (msg as ResWithCount)[kRefusedStatus] = Number(line.slice(9, 12));
   }
   if (s.writable) s.write(line, 'latin1');
   s.destroy(err);
@@ -1172,7 +1182,9 @@ export class HttpServer extends BaseServer {
       const log = this.log;
       if (log === null) return;
       let bytes: number | null = (res as ResWithCount)[kBytes] ?? null;
-      if (bytes === null) {
+      const refused = (res as ResWithCount)[kRefusedStatus];
+      if (refused !== undefined) bytes = null;
+      else if (bytes === null) {
         const cl = res.getHeader('content-length');
         if (cl !== undefined && res.writableFinished && req.method !== 'HEAD') bytes = Number(cl);
         else {
@@ -1186,7 +1198,7 @@ export class HttpServer extends BaseServer {
         client,
         logTimeNow(),
         `${req.method} ${req.url} HTTP/${req.httpVersion}`,
-        res.headersSent ? res.statusCode : 0,
+        res.headersSent ? res.statusCode : (refused ?? 0),
         bytes,
         (performance.now() - start) / 1000,
       );
@@ -1264,7 +1276,9 @@ function flushStdLines(): void {
 }
 
 const kBytes = Symbol('verdant.http.bytes');
-type ResWithCount = ServerResponse & { [kBytes]?: number };
+/** The status node:http's refusal of a body mid-way gave a response that had not started. */
+const kRefusedStatus = Symbol('verdant.http.refusedStatus');
+type ResWithCount = ServerResponse & { [kBytes]?: number; [kRefusedStatus]?: number };
 
 function onSockClose(this: ConnSocket): void {
   this[kServer]?._connClosed(this);

@@ -376,6 +376,38 @@ test('the access log: one common-log-format line per request; null disables it',
   assert.equal(quiet.log, null);
 });
 
+test("the access log writes the status the client got: 400 for a body node:http refused mid-way (no body bytes), 000 when the client left before any answer (pywsgi's '000')", async () => {
+  const log = memoryLog();
+  const server = await serve(
+    async (req) => {
+      if (req.method === 'POST') return new Response(await req.text());
+      await sleep(200);
+      return new Response('late');
+    },
+    { log },
+  );
+  // A chunked body whose framing breaks while the app reads it: node:http answers 400.
+  const c = new RawClient(server.serverPort as number);
+  c.send('POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n');
+  assert.match(await c.untilClosed(), /^HTTP\/1\.1 400 Bad Request\r\n/);
+  // A client gone before the answer.
+  const c2 = new RawClient(server.serverPort as number);
+  c2.send('GET /g HTTP/1.1\r\nHost: x\r\n\r\n');
+  await sleepReal(50);
+  c2.destroy();
+  for (let i = 0; i < 100 && log.lines.length < 2; i++) await sleepReal(10);
+  const get = log.lines.find((l) => l.includes('/g HTTP'));
+  const post = log.lines.find((l) => l.includes('/p HTTP'));
+  assert.match(get as string, /"GET \/g HTTP\/1\.1" 000 - \d+\.\d{6}\n$/);
+  assert.match(post as string, /"POST \/p HTTP\/1\.1" 400 - \d+\.\d{6}\n$/);
+  assert.equal(
+    formatLogLine('::1', new Date(0), 'GET / HTTP/1.1', 0, null, 0),
+    '::1 - - [01/Jan/1970:00:00:00 +0000] "GET / HTTP/1.1" 000 - 0.000000\n',
+  );
+  c.destroy();
+  await server.stop();
+});
+
 test('the default access log goes to stderr, one line per request, none lost at exit', async () => {
   // Lines for process.stderr are written once per turn of Node's loop: a real child process shows
   // every line arrives whole and in order, also the one written just before process.exit().
