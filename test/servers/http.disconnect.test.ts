@@ -277,3 +277,40 @@ for (const node of [false, true]) {
 }
 
 after(() => assertNoLiveHandles());
+
+test('a kill that lands while the server looks whether an unread chunked body has ended (one turn of the loop): the request ends killed, quietly, its response body cancelled, its connection closed', async () => {
+  const cap = captureHubReports();
+  let cancelled = 0;
+  let g: Greenlet | undefined;
+  const server = await serve(() => {
+    const me = getCurrent() as Greenlet;
+    g = me;
+    // Lands once the server waits (it gets there without a switch after the app returns).
+    process.nextTick(() => void me.kill({ block: false }));
+    return new Response(
+      new ReadableStream({
+        pull(ctrl) {
+          ctrl.enqueue(new TextEncoder().encode('x'));
+        },
+        cancel() {
+          cancelled++;
+        },
+      }),
+    );
+  });
+  try {
+    const c = new RawClient(server.serverPort as number);
+    // The head and part of a chunked body the app leaves unread.
+    c.send('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+    const d = await c.untilClosed();
+    assert.ok(g !== undefined);
+    await g.join({ timeout: 3000 });
+    assert.ok(g.value instanceof GreenletExit, `ended by ${String(g.value)}`);
+    assert.equal(cancelled, 1, 'the response body was cancelled');
+    assert.equal(d, '', 'nothing of the response went out');
+    assert.deepEqual(cap.reports, []);
+  } finally {
+    cap.restore();
+    await server.stop();
+  }
+});
