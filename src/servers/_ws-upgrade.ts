@@ -62,6 +62,7 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
       let request: Request;
       try {
         request = toRequest(srv, req);
+        srv._noteClient(request, socket);
       } catch {
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;

@@ -52,13 +52,23 @@
  *   end follows at once (a few microtasks, then one turn of Node's loop). If it does, the body
  *   goes out with `Content-Length`; if not, the first piece is sent at once and the rest streams.
  * - **Unread bodies.** A request body the Fetch app did not read that has already arrived whole
- *   (or all its `Content-Length` bytes are buffered: the request greenlet can run before the
- *   parser reports the end of a body sent in the head's packet) is dropped and the connection
- *   goes on, also after an `Expect: 100-continue` left unanswered (node:http would close);
- *   otherwise a small one is read to its end, and a large one, one of unknown length, or one
- *   whose client still waits for 100 makes the connection close after the response. Tests:
- *   test/servers/http.wire.test.ts "an unread small body …", test/servers/http.pywsgi.test.ts
- *   "Expect100ContinueTests.test_continue …", "ChunkedInputTests.test_short_read …".
+ *   (node:http has parsed its end, or holds all its `Content-Length` bytes; the request greenlet
+ *   can run before the parser reports the end of a body sent in the head's packet, so for a
+ *   chunked one, which has no length to count, the server lets one turn of Node's loop pass
+ *   first) is dropped and the connection goes on, also after an `Expect: 100-continue` left
+ *   unanswered (node:http would close); otherwise a small one is read to its end, and a large
+ *   one, one of unknown length, or one whose client still waits for 100 makes the connection
+ *   close after the response. Tests: test/servers/http.wire.test.ts "an unread small body …",
+ *   "an unread chunked body that has arrived whole …", "an unread chunked body that has not
+ *   ended …", test/servers/http.pywsgi.test.ts "Expect100ContinueTests.test_continue …",
+ *   "ChunkedInputTests.test_short_read …".
+ * - **A body that stops coming.** Whatever the handler (Fetch or Node), a request whose body is not
+ *   complete when its greenlet ends (read in part, or a small one left to node:http to read) gets
+ *   500 ms once its response is out for the rest to come, then its connection closes
+ *   (`closeIfBodyStalls`): a stalled client never holds a keep-alive connection until
+ *   `requestTimeout`. Tests: test/servers/http.wire.test.ts "a body the app started and gave up
+ *   on …", "a small unread body with a Content-Length that stops coming …", "a Node handler that
+ *   read part of a body and answered …".
  * - **Stop.** `stop({timeout})` closes the listener and every idle keep-alive connection at
  *   once; the requests in flight finish, and the last response of each connection carries
  *   `Connection: close` (or, when its head already went out, its connection closes after it), so
@@ -77,6 +87,8 @@
  * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
  *   objects; the `Response` is the global one, the `Request` an instance of a subclass of the
  *   global `Request` (`instanceof Request` holds) whose only change is a lazy `signal`.
+ *   `clientAddress(request)` reads the connection through the same private field when asked:
+ *   nothing is stored per request for it (test: test/servers/http.test.ts "clientAddress …").
  * - **The hot path.** A request greenlet is a `RequestGreenlet` (one shape, no arguments array);
  *   a synchronous Node handler runs and ends without a promise; a Fetch request is built from
  *   `rawHeaders` in one pass (node:http's `req.headers` is never made), with no body object for a
@@ -148,7 +160,11 @@ export interface HttpServerOptions {
    * a pool size, a `Group` (which also tracks the WebSocket handlers), or omitted (no bound).
    */
   spawn?: SpawnOption;
-  /** Access log sink (one common-log-format line per request); `null` disables it. Default `process.stderr`. */
+  /**
+   * Access log sink (one common-log-format line per request, pywsgi's); `null` disables it.
+   * Default `process.stderr`. The status is the one the client got (400 for a body node:http
+   * refused mid-way), `000` when the client left before any answer, as pywsgi writes it.
+   */
   log?: LogSink | null;
   /** TLS private key (PEM): with `cert`, the server speaks HTTPS. */
   key?: string | Buffer;
@@ -179,7 +195,9 @@ export interface HttpServerOptions {
    * A request body the Fetch app left unread larger than this (bytes, default 65536, or of unknown
    * length) makes the connection close after the response instead of reading it to the end,
    * unless it has already arrived whole (then it is dropped and the connection goes on).
-   * `Infinity`: always read the rest.
+   * `Infinity`: always read the rest of a body with a `Content-Length`. The rest of a body read
+   * this way, or that the app (Fetch or Node) read in part, must come within 500 ms of the
+   * response's end, or the connection closes.
    */
   maxDiscard?: number;
   /**
@@ -230,7 +248,8 @@ export function formatLogTime(d: Date): string {
 
 /**
  * One access-log line (with its `\n`):
- * `<client> - - [<time>] "<request line>" <status> <bytes|-> <seconds>`.
+ * `<client> - - [<time>] "<request line>" <status> <bytes|-> <seconds>`; status 0 (no answer:
+ * the client left first) is written `000`, as pywsgi writes it.
  * @internal
  */
 export function formatLogLine(
@@ -253,7 +272,8 @@ function logLine(
   seconds: number,
 ): string {
   const b = bytes === null || bytes === 0 ? '-' : String(bytes);
-  return `${client} - - [${time}] "${requestLine}" ${status} ${b} ${seconds.toFixed(6)}\n`;
+  const st = status === 0 ? '000' : status;
+  return `${client} - - [${time}] "${requestLine}" ${st} ${b} ${seconds.toFixed(6)}\n`;
 }
 
 /** The common-log-format time of the current second, formatted once per second. */
@@ -589,6 +609,10 @@ function onClientError(err: ParseError, socket: Duplex): void {
     s[kRefused] = true;
     refuseAfter(s, msg, line);
     return;
+  }
+  // A body refused mid-way: its request's access-log line says what the client got.
+  if (msg != null && msg.req === inc && !msg.headersSent) {
+    (msg as ResWithCount)[kRefusedStatus] = Number(line.slice(9, 12));
   }
   if (s.writable) s.write(line, 'latin1');
   s.destroy(err);
@@ -1125,6 +1149,10 @@ export class HttpServer extends BaseServer {
         if (i >= 0) reqs.splice(i, 1);
       }
     }
+    // The rest of a body not read to its end (or not read at all) has a bounded time to come
+    // once the response is out, whichever handler and however it ended (the response of a
+    // failed or killed one closes its connection anyway).
+    if (!g.req.complete && !res.destroyed) closeIfBodyStalls(g.req, res);
     if (!res.writableEnded && !res.destroyed && g.successful()) {
       // A Node handler returned and left its response open for its own code to end.
       this.#open.add(res);
@@ -1154,7 +1182,9 @@ export class HttpServer extends BaseServer {
       const log = this.log;
       if (log === null) return;
       let bytes: number | null = (res as ResWithCount)[kBytes] ?? null;
-      if (bytes === null) {
+      const refused = (res as ResWithCount)[kRefusedStatus];
+      if (refused !== undefined) bytes = null;
+      else if (bytes === null) {
         const cl = res.getHeader('content-length');
         if (cl !== undefined && res.writableFinished && req.method !== 'HEAD') bytes = Number(cl);
         else {
@@ -1168,7 +1198,7 @@ export class HttpServer extends BaseServer {
         client,
         logTimeNow(),
         `${req.method} ${req.url} HTTP/${req.httpVersion}`,
-        res.headersSent ? res.statusCode : 0,
+        res.headersSent ? res.statusCode : (refused ?? 0),
         bytes,
         (performance.now() - start) / 1000,
       );
@@ -1185,6 +1215,11 @@ export class HttpServer extends BaseServer {
   /** @internal */
   get _maxDiscard(): number {
     return this.#maxDiscard;
+  }
+
+  /** @internal `clientAddress(request)` answers from `socket` (a WebSocket handler's request) */
+  _noteClient(request: Request, socket: Duplex): void {
+    upgradeSockets.set(request, socket);
   }
 
   /** @internal the request URL's origin (from its Host, or the local address without one) */
@@ -1241,7 +1276,9 @@ function flushStdLines(): void {
 }
 
 const kBytes = Symbol('verdant.http.bytes');
-type ResWithCount = ServerResponse & { [kBytes]?: number };
+/** The status node:http's refusal of a body mid-way gave a response that had not started. */
+const kRefusedStatus = Symbol('verdant.http.refusedStatus');
+type ResWithCount = ServerResponse & { [kBytes]?: number; [kRefusedStatus]?: number };
 
 function onSockClose(this: ConnSocket): void {
   this[kServer]?._connClosed(this);
@@ -1433,15 +1470,20 @@ function runNode(g: RequestGreenlet): Promise<void> | undefined {
  * every request, read or not.
  */
 class ServerRequest extends Request {
-  readonly #g: Greenlet;
+  readonly #g: RequestGreenlet;
 
-  constructor(url: string, init: RequestInit | undefined, g: Greenlet) {
+  constructor(url: string, init: RequestInit | undefined, g: RequestGreenlet) {
     super(url, init);
     this.#g = g;
   }
 
   static signalOf(r: ServerRequest): AbortSignal {
     return r.#g.signal;
+  }
+
+  /** The connection `r` came on, when the server made it (else `undefined`). */
+  static socketOf(r: object): NetSocket | undefined {
+    return #g in r ? (r as ServerRequest).#g.req.socket : undefined;
   }
 }
 Object.defineProperty(ServerRequest.prototype, 'signal', {
@@ -1452,6 +1494,44 @@ Object.defineProperty(ServerRequest.prototype, 'signal', {
   },
 });
 Object.defineProperty(ServerRequest, 'name', { value: 'Request' });
+
+/** The connections of the Requests made for WebSocket handlers (not on the request path). */
+const upgradeSockets = new WeakMap<Request, Duplex>();
+
+/**
+ * The client's address of a `Request` the server made: `[host, port]`, the pair a `StreamServer`
+ * handler gets as `address` (gevent's pywsgi `environ['REMOTE_ADDR']` and `REMOTE_PORT`; a Node
+ * handler reads `req.socket.remoteAddress` and `remotePort`). Does not switch; reads the
+ * connection when asked, so a request that never asks costs nothing and the Request's lazy parts
+ * (its `signal`, its body) stay unmade.
+ *
+ * @param request the `Request` a Fetch handler (or a WebSocket handler) got
+ * @returns `[host, port]` (the host as Node gives it: `'127.0.0.1'`, `'::1'`), or `null` for a
+ *   `Request` the server did not make, one that came over a Unix socket (no host and port), or
+ *   one whose client has gone away before its address was first read
+ * @throws TypeError when `request` is not a `Request`
+ * @example
+ * ```ts
+ * import { clientAddress, HttpServer } from 'verdant/http';
+ *
+ * const server = new HttpServer(['127.0.0.1', 8080], (request) => {
+ *   const [host, port] = clientAddress(request) ?? ['-', 0];
+ *   return new Response(`you are ${host}:${port}\n`);
+ * });
+ * ```
+ *
+ * Source: gevent's `pywsgi.WSGIHandler.get_environ` (`REMOTE_ADDR`, `REMOTE_PORT`); the Fetch
+ * `Request` has no field for it, hence a function.
+ */
+export function clientAddress(request: Request): [host: string, port: number] | null {
+  if (!(request instanceof Request)) {
+    throw new TypeError(`clientAddress: request must be a Request, got ${describe(request)}`);
+  }
+  const sock = ServerRequest.socketOf(request) ?? upgradeSockets.get(request);
+  if (sock === undefined) return null;
+  const { remoteAddress: host, remotePort: port } = sock as NetSocket;
+  return typeof host === 'string' && typeof port === 'number' ? [host, port] : null;
+}
 
 /** The state of a request without a body (shared: nothing writes to it). */
 const NO_BODY: FetchState = { expectContinue: false, bodyTouched: false, bodyDone: true };
@@ -1619,16 +1699,26 @@ async function sendResponse(
   // whatever its length or framing (gevent's ChunkedInputTests.test_short_read and
   // Expect100ContinueTests.test_continue, where the client sent the body without waiting for
   // 100). Looked at only for a body left unread or an expectation (`req.headers` is built then).
-  const arrived =
+  let arrived =
     (!state.bodyDone && !state.bodyTouched) || state.expectContinue ? bodyArrived(req) : true;
+  if (!arrived && req.headers['content-length'] === undefined) {
+    // A chunked body has no length to count, and node:http runs the app before it has parsed
+    // the end of a body that came in the packet of its head (or in one parsed meanwhile): let
+    // it finish that packet (one turn of Node's loop, only for a body left unread).
+    try {
+      await until(nextTurn());
+    } catch (err) {
+      if (body !== null) body.cancel().catch(ignore);
+      throw err;
+    }
+    arrived = bodyArrived(req);
+  }
   if (!state.bodyDone && !state.bodyTouched && !arrived) {
-    // The app did not read the body: read the rest only when it is small, else close after.
+    // The app did not read the body: read the rest only when it is small (node:http does, after
+    // the response; the request greenlet's end gives it BODY_STALL_MS), else close after.
     const cl = req.headers['content-length'];
     if (cl === undefined || Number(cl) > server._maxDiscard) flat.push('connection', 'close');
   }
-  // Read in part (the app gave up on a stalled body, or took what it needed while node:http
-  // still parses the rest of the packet): node:http reads the rest after the response.
-  if (!state.bodyDone && state.bodyTouched && !req.complete) closeIfBodyStalls(req, res);
   if (state.expectContinue) {
     // Never answer 100 once the response has started: the client must not send the body, so a
     // body not there yet may never come and the connection cannot go on.
@@ -1735,31 +1825,37 @@ async function sendResponse(
 
 function ignore(): void {}
 
+/** How long the rest of a request body may take once the response is out (ms). */
+const BODY_STALL_MS = 500;
+
+/**
+ * Once `res` is out (now, if it is already), give the rest of the request body
+ * {@link BODY_STALL_MS} to come (node:http reads and drops it, or the app's own code reads it),
+ * then close the connection: a client that stalled would hold it until `requestTimeout` (a
+ * Fetch app that answered 408 after `until(request.text(), {timeout})`, a Node handler that
+ * read part of a body, a small body left unread that never ends). Called when a request
+ * greenlet ends with its body not complete, for Fetch and Node handlers alike.
+ */
+function closeIfBodyStalls(req: IncomingMessage, res: ServerResponse): void {
+  if (res.writableFinished) watchBodyStall(req);
+  else res.once('finish', () => watchBodyStall(req));
+}
+
+function watchBodyStall(req: IncomingMessage): void {
+  if (req.complete) return;
+  const sock = req.socket;
+  const t = setTimeout(() => {
+    if (!req.complete) sock.destroy();
+  }, BODY_STALL_MS);
+  t.unref();
+  req.once('end', () => clearTimeout(t));
+}
+
 /**
  * Whether the request body has arrived whole: node:http has parsed its end, or holds all its
  * `Content-Length` bytes unread (the request greenlet can run before the parser reports the end
  * of a body that came in the packet of its head).
  */
-/** How long the rest of a body read in part may take once the response is out (ms). */
-const BODY_STALL_MS = 500;
-
-/**
- * Once `res` is out, give the rest of a body the app read in part {@link BODY_STALL_MS} to come
- * (node:http reads and drops it), then close the connection: a client that stalled would hold
- * it until `requestTimeout` (the app answered 408 after `until(request.text(), {timeout})`).
- */
-function closeIfBodyStalls(req: IncomingMessage, res: ServerResponse): void {
-  res.once('finish', () => {
-    if (req.complete) return;
-    const sock = req.socket;
-    const t = setTimeout(() => {
-      if (!req.complete) sock.destroy();
-    }, BODY_STALL_MS);
-    t.unref();
-    req.once('end', () => clearTimeout(t));
-  });
-}
-
 function bodyArrived(req: IncomingMessage): boolean {
   if (req.complete) return true;
   const cl = req.headers['content-length'];

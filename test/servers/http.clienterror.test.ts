@@ -2,10 +2,11 @@
 // and after pipelined requests on the same connection (their responses go out first). gevent:
 // test__pywsgi.py (a too long request line gets 414, too large headers 431).
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import selfsigned from 'selfsigned';
 import { sleep } from '../../src/index.js';
+import { assertNoLiveHandles } from '../io/_net.js';
 import { hasFullResponse, RawClient, serve, sleepReal } from './_http.js';
 
 async function* pieces(n: number): AsyncGenerator<Uint8Array> {
@@ -174,3 +175,5 @@ test('pipelined: the responses to the valid requests go out in full first, then 
     await server.stop();
   }
 });
+
+after(() => assertNoLiveHandles());

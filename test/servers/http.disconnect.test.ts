@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Event, type Greenlet, GreenletExit, getCurrent, sleep } from '../../src/index.js';
 import { Pool } from '../../src/pool/index.js';
+import { assertNoLiveHandles } from '../io/_net.js';
 import { captureHubReports, RawClient, serve, sleepReal } from './_http.js';
 
 /** Unhandled rejections seen while `fn` runs (and a moment after). */
@@ -274,3 +275,42 @@ for (const node of [false, true]) {
     }
   });
 }
+
+after(() => assertNoLiveHandles());
+
+test('a kill that lands while the server looks whether an unread chunked body has ended (one turn of the loop): the request ends killed, quietly, its response body cancelled, its connection closed', async () => {
+  const cap = captureHubReports();
+  let cancelled = 0;
+  let g: Greenlet | undefined;
+  const server = await serve(() => {
+    const me = getCurrent() as Greenlet;
+    g = me;
+    // Lands once the server waits (it gets there without a switch after the app returns).
+    process.nextTick(() => void me.kill({ block: false }));
+    return new Response(
+      new ReadableStream({
+        pull(ctrl) {
+          ctrl.enqueue(new TextEncoder().encode('x'));
+        },
+        cancel() {
+          cancelled++;
+        },
+      }),
+    );
+  });
+  try {
+    const c = new RawClient(server.serverPort as number);
+    // The head and part of a chunked body the app leaves unread.
+    c.send('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+    const d = await c.untilClosed();
+    assert.ok(g !== undefined);
+    await g.join({ timeout: 3000 });
+    assert.ok(g.value instanceof GreenletExit, `ended by ${String(g.value)}`);
+    assert.equal(cancelled, 1, 'the response body was cancelled');
+    assert.equal(d, '', 'nothing of the response went out');
+    assert.deepEqual(cap.reports, []);
+  } finally {
+    cap.restore();
+    await server.stop();
+  }
+});

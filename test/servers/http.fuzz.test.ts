@@ -4,8 +4,9 @@
 // the heap did not grow without bound.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import fc from 'fast-check';
+import { assertNoLiveHandles } from '../io/_net.js';
 import { captureHubReports, hasFullResponse, RawClient, serve } from './_http.js';
 
 /** Send `bytes` on a fresh connection; resolve when the server closes it or after `ms`. */
@@ -125,3 +126,5 @@ test('thousands of random and malformed requests: the server stays up, reports n
     await server.stop({ timeout: 500 });
   }
 });
+
+after(() => assertNoLiveHandles());

@@ -2,10 +2,11 @@
 // `(req, res)`) served by HttpServer, each request in its own greenlet.
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import express from 'express';
 import { Hono } from 'hono';
 import { Greenlet, getCurrent, sleep } from '../../src/index.js';
+import { assertNoLiveHandles } from '../io/_net.js';
 import { serve } from './_http.js';
 
 test('a Hono app is a Fetch handler: routes, params, JSON, a streamed body', async () => {
@@ -56,3 +57,5 @@ test('an Express app is a Node handler: routing, middleware, req.params, res.jso
   assert.equal((await fetch(`${base}/nope`)).status, 404);
   await server.stop();
 });
+
+after(() => assertNoLiveHandles());

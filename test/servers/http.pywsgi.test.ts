@@ -4,10 +4,11 @@
 // verdant answers differently (node:http's stricter parser) the title says so.
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import selfsigned from 'selfsigned';
 import { sleep } from '../../src/index.js';
+import { assertNoLiveHandles } from '../io/_net.js';
 import {
   captureHubReports,
   memoryLog,
@@ -1119,3 +1120,5 @@ test('TestError_after_start_response / TestErrorAfterChunk, pipelined behind a s
     await server.stop();
   }
 });
+
+after(() => assertNoLiveHandles());

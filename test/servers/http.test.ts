@@ -4,10 +4,15 @@
 import assert from 'node:assert/strict';
 import { spawn as spawnProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import selfsigned from 'selfsigned';
 import {
   Event,
@@ -21,7 +26,8 @@ import {
   Timeout,
   until,
 } from '../../src/index.js';
-import { formatLogLine, HttpServer } from '../../src/servers/http.js';
+import { clientAddress, formatLogLine, HttpServer } from '../../src/servers/http.js';
+import { assertNoLiveHandles, unixPath } from '../io/_net.js';
 import { hasFullResponse, memoryLog, RawClient, serve, sleepReal } from './_http.js';
 
 test('a Fetch handler gets a standard Request with method, URL, headers and body', async () => {
@@ -41,6 +47,62 @@ test('a Fetch handler gets a standard Request with method, URL, headers and body
     h: 'yes',
     body: 'data',
   });
+  await server.stop();
+});
+
+test("clientAddress(request) is the client's [host, port] (pywsgi's REMOTE_ADDR, REMOTE_PORT), on every request of a keep-alive connection; null for a Request the server did not make", async () => {
+  const seen: Array<[string, number] | null> = [];
+  const server = await serve((request) => {
+    seen.push(clientAddress(request));
+    return new Response('ok');
+  });
+  const c = new RawClient(server.serverPort as number);
+  await c.connected();
+  c.send('GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
+  await c.until(hasFullResponse);
+  c.take();
+  c.send('POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi');
+  await c.until(hasFullResponse);
+  const me: [string, number] = [c.sock.localAddress as string, c.sock.localPort as number];
+  assert.deepEqual(seen, [me, me]);
+  c.destroy();
+  // Another connection, another port.
+  const c2 = new RawClient(server.serverPort as number);
+  await c2.connected();
+  c2.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await c2.until(hasFullResponse);
+  assert.deepEqual(seen[2], ['127.0.0.1', c2.sock.localPort]);
+  assert.notEqual(c2.sock.localPort, me[1]);
+  c2.destroy();
+  await server.stop();
+  assert.equal(clientAddress(new Request('http://127.0.0.1/')), null);
+  assert.throws(
+    () => clientAddress('http://127.0.0.1/' as unknown as Request),
+    (e: unknown) =>
+      e instanceof TypeError && /request must be a Request, got "http/.test(e.message),
+  );
+});
+
+test('clientAddress(request) is null for a request that came over a Unix socket (no host and port)', async () => {
+  const path = unixPath();
+  let got: unknown = 'not called';
+  const server = new HttpServer(
+    { path },
+    (request: Request) => {
+      got = clientAddress(request);
+      return new Response('ok');
+    },
+    { log: null },
+  );
+  await server.start();
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const r = httpRequest({ socketPath: path, path: '/', agent: false }, resolve);
+    r.on('error', reject);
+    r.end();
+  });
+  res.resume();
+  await once(res, 'end');
+  assert.equal(got, null);
   await server.stop();
 });
 
@@ -312,6 +374,38 @@ test('the access log: one common-log-format line per request; null disables it',
   await server.stop();
   const quiet = new HttpServer(['127.0.0.1', 0], () => new Response('x'), { log: null });
   assert.equal(quiet.log, null);
+});
+
+test("the access log writes the status the client got: 400 for a body node:http refused mid-way (no body bytes), 000 when the client left before any answer (pywsgi's '000')", async () => {
+  const log = memoryLog();
+  const server = await serve(
+    async (req) => {
+      if (req.method === 'POST') return new Response(await req.text());
+      await sleep(200);
+      return new Response('late');
+    },
+    { log },
+  );
+  // A chunked body whose framing breaks while the app reads it: node:http answers 400.
+  const c = new RawClient(server.serverPort as number);
+  c.send('POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n');
+  assert.match(await c.untilClosed(), /^HTTP\/1\.1 400 Bad Request\r\n/);
+  // A client gone before the answer.
+  const c2 = new RawClient(server.serverPort as number);
+  c2.send('GET /g HTTP/1.1\r\nHost: x\r\n\r\n');
+  await sleepReal(50);
+  c2.destroy();
+  for (let i = 0; i < 100 && log.lines.length < 2; i++) await sleepReal(10);
+  const get = log.lines.find((l) => l.includes('/g HTTP'));
+  const post = log.lines.find((l) => l.includes('/p HTTP'));
+  assert.match(get as string, /"GET \/g HTTP\/1\.1" 000 - \d+\.\d{6}\n$/);
+  assert.match(post as string, /"POST \/p HTTP\/1\.1" 400 - \d+\.\d{6}\n$/);
+  assert.equal(
+    formatLogLine('::1', new Date(0), 'GET / HTTP/1.1', 0, null, 0),
+    '::1 - - [01/Jan/1970:00:00:00 +0000] "GET / HTTP/1.1" 000 - 0.000000\n',
+  );
+  c.destroy();
+  await server.stop();
 });
 
 test('the default access log goes to stderr, one line per request, none lost at exit', async () => {
@@ -835,3 +929,5 @@ test('a start() killed before the listener is up leaves nothing listening (the l
   await sleepReal(50);
   await assert.rejects(fetch(`http://127.0.0.1:${port}/`), 'refused: nobody listens');
 });
+
+after(() => assertNoLiveHandles());

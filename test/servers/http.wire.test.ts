@@ -3,9 +3,10 @@
 // node:http's here, so the bytes are node:http's; 414 for a too-long request line, as pywsgi).
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { sleep, Timeout, until } from '../../src/index.js';
-import { captureHubReports, hasFullResponse, RawClient, serve } from './_http.js';
+import { assertNoLiveHandles } from '../io/_net.js';
+import { captureHubReports, hasFullResponse, RawClient, serve, sleepReal } from './_http.js';
 
 async function* pieces(n: number, ms = 0): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < n; i++) {
@@ -359,6 +360,134 @@ test('a body the app started and gave up on (a stalled client): the answer goes 
   await server.stop();
 });
 
+test('an unread chunked body that has arrived whole (in the head packet, or before the answer) is dropped and the keep-alive connection goes on', async () => {
+  let slow = false;
+  const server = await serve(
+    async () => {
+      if (slow) await sleep(100);
+      return new Response('ok');
+    },
+    { maxDiscard: 1000 },
+  );
+  for (const late of [false, true]) {
+    slow = late;
+    const c = new RawClient(server.serverPort as number);
+    const head = 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const body = '5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n';
+    if (late) {
+      // The head alone; the body comes in a packet of its own while the app still works.
+      c.send(head);
+      await sleepReal(30);
+      c.send(body);
+    } else c.send(head + body); // one packet: the app runs before node:http parsed the body
+    const d = await c.until(hasFullResponse);
+    assert.match(d, /^HTTP\/1\.1 200 OK\r\n/, `late=${late}`);
+    assert.doesNotMatch(d, /Connection: close/i, `late=${late}: the connection goes on`);
+    c.take();
+    c.send('GET /again HTTP/1.1\r\nHost: x\r\n\r\n');
+    const d2 = await c.until(hasFullResponse);
+    assert.match(d2, /^HTTP\/1\.1 200 OK\r\n/, `late=${late}: a second request on it is answered`);
+    assert.ok(!c.closed, `late=${late}`);
+    c.destroy();
+  }
+  await server.stop();
+});
+
+test('an unread chunked body that has not ended (larger than maxDiscard, or never ending) cannot stall the connection: it closes after the response', async () => {
+  const server = await serve(() => new Response('ok'), { maxDiscard: 1000 });
+  // Never ending: one chunk, no terminator.
+  const c = new RawClient(server.serverPort as number);
+  c.send('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+  const t0 = Date.now();
+  const d = await c.untilClosed(2000);
+  assert.match(d, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(d, /Connection: close/i);
+  assert.ok(c.closed && Date.now() - t0 < 2000, 'closed after the response, not at requestTimeout');
+  c.destroy();
+  // Large, still coming: 100 KiB in 1 KiB chunks, and more after the response.
+  const c2 = new RawClient(server.serverPort as number);
+  c2.send('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+  const chunk = `400\r\n${'z'.repeat(1024)}\r\n`;
+  c2.send(chunk.repeat(100));
+  const d2 = await c2.until(hasFullResponse);
+  assert.match(d2, /Connection: close/i);
+  for (let i = 0; i < 100 && !c2.closed; i++) {
+    c2.send(chunk);
+    await sleepReal(5);
+  }
+  await c2.untilClosed(2000);
+  assert.ok(c2.closed);
+  c2.destroy();
+  await server.stop();
+});
+
+test('a small unread body with a Content-Length that stops coming cannot stall the connection; one that comes keeps it', async () => {
+  const server = await serve(() => new Response('ok'), { maxDiscard: 1000 });
+  const c = new RawClient(server.serverPort as number);
+  c.send('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello');
+  await c.until(hasFullResponse);
+  assert.doesNotMatch(c.data, /Connection: close/i, 'small: node:http reads the rest');
+  const t0 = Date.now();
+  await c.untilClosed(3000);
+  assert.ok(c.closed && Date.now() - t0 < 1500, 'the rest did not come: closed, not held');
+  c.destroy();
+  const c2 = new RawClient(server.serverPort as number);
+  c2.send('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello');
+  await c2.until(hasFullResponse);
+  c2.take();
+  await sleepReal(100);
+  c2.send('world');
+  await sleepReal(700);
+  assert.ok(!c2.closed, 'the rest came in time: the connection goes on');
+  c2.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.ok((await c2.until(hasFullResponse)).endsWith('ok'));
+  c2.destroy();
+  await server.stop();
+});
+
+test('a Node handler that read part of a body and answered: the connection closes when the rest does not come within the grace period, and goes on when it does', async () => {
+  const server = await serve(async (req: IncomingMessage, res: ServerResponse) => {
+    // Take the first piece only, then answer.
+    await until(
+      new Promise<void>((resolve) => {
+        req.once('data', () => {
+          req.pause();
+          resolve();
+        });
+      }),
+    );
+    res.end('got some');
+  });
+  const head = 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n';
+  // Stalled: the rest never comes.
+  const c = new RawClient(server.serverPort as number);
+  c.send(head);
+  await c.until(hasFullResponse);
+  const t0 = Date.now();
+  const d = await c.untilClosed(3000);
+  assert.match(d, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.ok(c.closed, 'closed, not held until requestTimeout');
+  assert.ok(
+    Date.now() - t0 < 1500,
+    `closed about the grace period after the response (${Date.now() - t0} ms)`,
+  );
+  c.destroy();
+  // The rest comes in time: the keep-alive connection goes on.
+  const c2 = new RawClient(server.serverPort as number);
+  c2.send(head);
+  await c2.until(hasFullResponse);
+  c2.take();
+  await sleepReal(100);
+  c2.send('3\r\nabc\r\n0\r\n\r\n');
+  await sleepReal(700); // past the grace period: the connection must still be open
+  assert.ok(!c2.closed, 'the client that sent the rest keeps its connection');
+  c2.send('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi');
+  const d2 = await c2.until(hasFullResponse);
+  assert.match(d2, /^HTTP\/1\.1 200 OK\r\n[\s\S]*got some$/);
+  c2.destroy();
+  await server.stop();
+});
+
 test('pipelined requests are answered in order on one connection', async () => {
   const server = await serve(async (req) => {
     const p = new URL(req.url).pathname;
@@ -372,3 +501,5 @@ test('pipelined requests are answered in order on one connection', async () => {
   c.destroy();
   await server.stop();
 });
+
+after(() => assertNoLiveHandles());

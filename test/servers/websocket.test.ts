@@ -14,7 +14,7 @@ import {
   spawn,
   Timeout,
 } from '../../src/index.js';
-import { HttpServer } from '../../src/servers/http.js';
+import { clientAddress, HttpServer } from '../../src/servers/http.js';
 import { connect, type WebSocket } from '../../src/servers/websocket.js';
 
 async function echoServer(
@@ -78,6 +78,24 @@ async function killAtSecondMessage(
   });
   ws.raw.resume();
 }
+
+test("clientAddress(request) gives a WebSocket handler its client's [host, port]", async () => {
+  let got: unknown = null;
+  const server = new HttpServer(['127.0.0.1', 0], () => new Response('no'), {
+    log: null,
+    websocket: async (ws, request) => {
+      got = clientAddress(request);
+      await ws.send('hi');
+    },
+  });
+  await server.start();
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`);
+  assert.equal(await ws.receive({ timeout: 2000 }), 'hi');
+  const sock = (ws.raw as unknown as { _socket: import('node:net').Socket })._socket;
+  assert.deepEqual(got, ['127.0.0.1', sock.localPort]);
+  ws.close();
+  await server.stop();
+});
 
 test('an upgraded connection runs handler(ws, request) in its own greenlet; plain HTTP still works', async () => {
   let inGreenlet = false;
