@@ -1793,8 +1793,12 @@ async function sendResponse(
       return;
     }
     guardBody(res, reader);
+    const counted = res as ResWithCount;
     for (let k = 1; ; k++) {
       count += piece.byteLength;
+      // Kept current on the response: a client that cuts the stream closes it, and the access
+      // log reads the count then, before this greenlet's `finally` runs.
+      counted[kBytes] = count;
       if (!res.write(piece)) await waitEvent(res, 'drain', 'close');
       if (res.destroyed) return;
       if (probe === PENDING) {

@@ -408,6 +408,30 @@ test("the access log writes the status the client got: 400 for a body node:http 
   await server.stop();
 });
 
+test('the access log counts the body bytes of a streamed response the client cut, not its chunk framing (found by the breaker: 14 for 4 body bytes)', async () => {
+  const log = memoryLog();
+  const more = new Event();
+  const server = await serve(
+    () =>
+      new Response(
+        (async function* () {
+          yield 'ab';
+          yield 'cd';
+          await more.wait(); // never set: the client cuts the stream here
+          yield 'ef';
+        })() as never,
+      ),
+    { log },
+  );
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET /s HTTP/1.1\r\nHost: x\r\n\r\n');
+  await c.until((d) => d.includes('2\r\ncd\r\n'));
+  c.destroy();
+  for (let i = 0; i < 100 && log.lines.length < 1; i++) await sleepReal(10);
+  assert.match(log.lines[0] as string, /"GET \/s HTTP\/1\.1" 200 4 \d+\.\d{6}\n$/);
+  await server.stop();
+});
+
 test('the default access log goes to stderr, one line per request, none lost at exit', async () => {
   // Lines for process.stderr are written once per turn of Node's loop: a real child process shows
   // every line arrives whole and in order, also the one written just before process.exit().
