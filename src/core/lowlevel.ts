@@ -24,8 +24,10 @@
  *    wins over a wake. It then calls `owner.abortWait(w, held)`: with `held` false, remove `w`
  *    from your list; with `held` true, `w.value` is what woke it and must go to the next waiter
  *    (the item back to the queue, the permit to the next acquirer, the bytes back to the buffer).
- *    That is verdant's "nothing is lost". A greenlet that dies with waits still pending has them
- *    withdrawn the same way (their promises never settle).
+ *    That is verdant's "nothing is lost". A woken wait is handed back the moment it is marked
+ *    (inside `kill()`, a `Timeout`'s firing, the signal's abort), not from the hub: `abortWait`
+ *    must not wait and may run in any greenlet's code. A greenlet that dies with waits still
+ *    pending has them withdrawn the same way (their promises never settle).
  * 4. **Commit at resume (optional).** `owner.commitWait(w)` runs in the hub step that resumes a
  *    woken wait normally: do there what must happen only if the waiter really gets it (a blocked
  *    put's item enters the queue). Throw to make the wait reject instead. Set `w.completed` once

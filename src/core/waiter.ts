@@ -9,10 +9,21 @@
  *   continuation (the one-greenlet turn, see hub.ts).
  * - A kill, a `Timeout`, the `timeout` option or an aborted `signal` marks the wait with an
  *   exception and queues it on the same FIFO. Just before resuming, the hub checks the mark:
- *   a mark wins over a wake. The owner's {@link WaitOwner.abortWait} is then told whether the
- *   wait *held* what woke it, and hands it on (the item goes back to the queue's head or to the
- *   next getter, the permit to the next acquirer). That is "nothing is lost": a woken-then-killed
+ *   a mark wins over a wake. The owner's {@link WaitOwner.abortWait} is told whether the wait
+ *   *held* what woke it, and hands it on (the item goes back to the queue's head or to the next
+ *   getter, the permit to the next acquirer). That is "nothing is lost": a woken-then-killed
  *   waiter never eats what woke it (tests: test/sync/*.test.ts "nothing lost", the property test).
+ * - When: a wait still in its owner's list is withdrawn when the hub reaches it. A wait already
+ *   woken is handed back at the moment it is marked — in `kill()`, in the `Timeout`'s firing —
+ *   since it can then only reject (unless {@link Waiter.completed}, whose wait resolves): what
+ *   it held is free at once, so a greenlet still running that takes next gets it before the
+ *   items queued behind it, as in gevent, where the getter would never have taken it. The wait
+ *   becomes "woken with an error" and rejects when the hub reaches it, as before: same exception,
+ *   same place, same order (tests: test/core/waiter.test.ts "hands it back at once",
+ *   test/sync/lock.test.ts "gives it back at once",
+ *   test/io/stream.conformance.ts "hands them back at once").
+ *   Woken waits of one owner interrupted one by one hand back in the order they are
+ *   interrupted: owners put a burst of handed-back items back in that order.
  * - No closure is made per wait: the hub queues `resume(waiter)`. Memory per pending wait (an
  *   idle connection is one): a wait keeps its promise and only that promise's resolve function
  *   (a rejection resolves it with a {@link Rejection} thenable, one microtask job later, inside
@@ -63,9 +74,10 @@ export const TIMED_OUT: unique symbol = Symbol('timed out');
 
 /**
  * The primitive a wait belongs to. When a wait is interrupted (kill, Timeout, timeout option,
- * signal) the hub calls `abortWait(w, held)` before rejecting it: `held` is true when the wait
- * had been woken and so holds what woke it, which the owner must hand on; false when it was
- * still in the owner's list, from which the owner removes it.
+ * signal) `abortWait(w, held)` is called once: `held` is true when the wait had been woken and so
+ * holds what woke it, which the owner must hand on — called the moment the wait is marked, from
+ * whatever code marked it; false when it was still in the owner's list, from which the owner
+ * removes it — called from the hub, before the wait rejects.
  * @internal
  */
 export interface WaitOwner {
@@ -339,13 +351,37 @@ export class Waiter<T = unknown> {
     self.hub.schedule(resume, self);
   }
 
-  /** Mark the wait to throw `exc` when the hub reaches it (first mark wins). @internal */
+  /**
+   * Mark the wait to throw `exc` when the hub reaches it (first mark wins). A woken wait that
+   * holds what woke it hands it back now, not when it resumes: a mark wins over a wake, so it
+   * can only reject, and what it held must be available at once to whoever asks next (the item
+   * to the next `get`, ahead of the items queued behind it). @internal
+   */
   _cancelWith(exc: unknown): void {
-    if ((this._state & STATE) === DONE) return;
-    if ((this._state & CANCELLED) !== 0) return;
+    const state = this._state;
+    if ((state & STATE) === DONE) return;
+    if ((state & CANCELLED) !== 0) return;
     Waiter.#extras(this).cancel = exc;
-    this._state |= CANCELLED;
+    this._state = state | CANCELLED;
     Waiter.#enqueue(this);
+    if ((state & (STATE | COMPLETED)) === WOKEN && this.owner !== null) Waiter.#handBack(this);
+  }
+
+  /**
+   * A woken, marked wait gives back what it held ({@link WaitOwner.abortWait} with `held`), and
+   * becomes a wait woken with an error: its resumption rejects with the mark as before, and
+   * neither it nor an abandonment hands anything back a second time.
+   */
+  static #handBack(self: Waiter): void {
+    try {
+      (self.owner as WaitOwner).abortWait(self, true);
+    } catch (err) {
+      self.hub.reportError(err, 'abortWait');
+    }
+    if ((self._state & STATE) === WOKEN) {
+      self._state = (self._state & ~STATE) | WOKEN_ERROR;
+      self._value = undefined;
+    }
   }
 
   /** Timer expiry: the `timeout` option elapsed, or a sleep ended. @internal */

@@ -5,7 +5,7 @@
  * Design note — a slot is never lost. Free slots are the permits of the permit engine
  * (`sync/_permits.ts`): a slot freed while spawners wait goes to the oldest at once (reserved,
  * so a synchronous `add()` cannot take it meanwhile); if that spawner is killed or timed out
- * before it resumes, the hub calls `abortWait(w, held = true)` and the slot goes on to the next
+ * before it resumes, the kill calls `abortWait(w, held = true)` and the slot goes on to the next
  * spawner or back to the pool, and nothing is spawned. Membership is a quiet link: the hub
  * removes a member right after it dies, and that link does not count as listening, so an
  * unjoined member's failure is still reported. Tests: test/pool/pool.test.ts ("a spawner woken

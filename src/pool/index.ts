@@ -10,7 +10,7 @@
  * - A `Pool` counts its free slots like a semaphore's permits, built directly on core's `Waiter`.
  *   A slot freed while spawners wait goes to the oldest of them *at once* (it stays reserved, so a
  *   synchronous `add()` cannot take it meanwhile); if that spawner is killed or timed out before
- *   it resumes, the hub calls `abortWait(w, held = true)` and the slot goes on to the next spawner
+ *   it resumes, the kill calls `abortWait(w, held = true)` and the slot goes on to the next spawner
  *   or back to the pool, and nothing is spawned (tests: "a kill during spawn() on a full pool …",
  *   "nothing lost"). The greenlet a waiting `spawn` will start is created at the call but started
  *   and added only when the spawner resumes with its slot.

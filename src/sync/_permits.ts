@@ -16,7 +16,7 @@
  *   Test: test/sync/lock.test.ts "a release() while the permit is on its way to a woken waiter
  *   counts it as taken".
  * - A waiter woken with a permit and then killed, timed out or withdrawn before it resumes hands
- *   it on: the hub calls `abortWait(w, held = true)`, which releases it again (to the next waiter
+ *   it on: the kill or Timeout calls `abortWait(w, held = true)` at once, which releases it again (to the next waiter
  *   or the counter). Waits marked {@link WAIT_MARK} (a semaphore's `wait()`) are woken on the way
  *   but take nothing. Tests: the "nothing lost" tests of test/sync/lock.test.ts and
  *   test/pool/pool.test.ts, and test/sync/permits.property.test.ts, which runs the same random

@@ -6,6 +6,7 @@ import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import {
   type Greenlet,
+  GreenletExit,
   getHub,
   idle,
   iwait,
@@ -141,3 +142,87 @@ test('a greenlet that dies with waits still pending (abandoned in a Promise.race
     assert.equal(reports.length, 1, 'the failure is reported');
   });
 });
+
+// ---- a woken wait that a kill or Timeout will interrupt hands back what it held at once ----
+// A mark wins over a wake, so the wait can only reject: what it held must be available to the
+// next taker at once, not when the hub reaches its resumption (by then a greenlet still running
+// could have taken the items behind it). gevent's getter takes its item only when it runs, so
+// there the item is simply never taken. The wait still rejects when it resumes.
+
+test('a getter woken with an item and killed hands it back at once: the killer gets the items in put order', () =>
+  runVirtual(async () => {
+    const q = new Queue<string>();
+    const got: string[] = [];
+    let b: Greenlet | null = null;
+    const a = spawn(async () => {
+      got.push(await q.get()); // m1; b was woken with m2 in the same put burst, m3 is queued
+      void (b as Greenlet).kill({ block: false });
+      got.push(await q.get({ timeout: 100 }));
+      got.push(await q.get({ timeout: 100 }));
+    });
+    b = spawn(() => q.get());
+    await sleep(0);
+    q.putNowait('m1');
+    q.putNowait('m2');
+    q.putNowait('m3');
+    await a.get();
+    await b.join();
+    assert.deepEqual(got, ['m1', 'm2', 'm3']);
+    assert.ok(b.value instanceof GreenletExit, 'b still rejects with the kill where it waited');
+    assert.equal(q.qsize(), 0);
+  }));
+
+test('a getter woken with an item when its Timeout fires hands it back at once, then rejects with that Timeout', () =>
+  runVirtual(async () => {
+    const q = new Queue<string>();
+    const got: string[] = [];
+    const a = spawn(async () => {
+      got.push(await q.get());
+      got.push(await q.get({ timeout: 100 }));
+      got.push(await q.get({ timeout: 100 }));
+    });
+    // Fires at 10 before b's Timeout (same deadline, created first): its signal's listener puts
+    // the items from the hub's timer step, so b's Timeout fires while b is woken, not resumed.
+    const putter = Timeout.startNew(10);
+    putter.signal.addEventListener('abort', () => {
+      q.putNowait('m1');
+      q.putNowait('m2');
+      q.putNowait('m3');
+    });
+    let bTimeout: Timeout | null = null;
+    const b = spawn(async () => {
+      bTimeout = Timeout.startNew(10);
+      try {
+        return await q.get();
+      } finally {
+        bTimeout.cancel();
+      }
+    });
+    await sleep(20).catch((e: unknown) => {
+      if (e !== putter) throw e;
+    });
+    await a.get();
+    await b.join();
+    assert.deepEqual(got, ['m1', 'm2', 'm3']);
+    assert.ok(bTimeout !== null && b.exception === bTimeout, 'b rejects with its own Timeout');
+    assert.equal(q.qsize(), 0);
+  }));
+
+test('a greenlet woken in two gets at once and killed hands both items back at once, in order', () =>
+  runVirtual(async () => {
+    const q = new Queue<string>();
+    const got: string[] = [];
+    let b: Greenlet | null = null;
+    const a = spawn(async () => {
+      got.push(await q.get());
+      void (b as Greenlet).kill({ block: false });
+      for (let i = 0; i < 3; i++) got.push(await q.get({ timeout: 100 }));
+    });
+    b = spawn(() => Promise.all([q.get(), q.get()]));
+    await sleep(0);
+    for (const m of ['m1', 'm2', 'm3', 'm4']) q.putNowait(m);
+    await a.get();
+    await b.join();
+    assert.deepEqual(got, ['m1', 'm2', 'm3', 'm4']);
+    assert.ok(b.value instanceof GreenletExit);
+  }));

@@ -5,7 +5,7 @@
 // every wait is a cancel point and a woken-then-killed recv loses no byte.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GreenletExit, getHub, sleep, spawn, Timeout } from '../../src/index.js';
+import { type Greenlet, GreenletExit, getHub, sleep, spawn, Timeout } from '../../src/index.js';
 import { SocketTimeout, waitRead, waitWrite } from '../../src/io/socket.js';
 import { nodeOf, recvExactly, type StreamKind } from './_net.js';
 
@@ -289,6 +289,28 @@ export function streamConformance(kind: StreamKind): void {
         assert.ok((b.value as unknown) instanceof GreenletExit, 'b was killed, not resumed');
         assert.equal(text(await p.server.recv(1)), 'a');
         assert.equal(text(await recvExactly(p.server, 7)), 'bcdefgh', 'in order, none lost');
+      } finally {
+        p.close();
+      }
+    });
+
+    test('a reader woken with bytes and killed hands them back at once: the killer reads on in order', async () => {
+      const p = await kind.pair();
+      try {
+        let b: Greenlet | null = null;
+        // a and b are both woken by one chunk (a with 'abc', b with 'def'; 'gh' stays buffered).
+        const a = spawn(async () => {
+          let got = text(await p.server.recv(3));
+          void (b as Greenlet).kill({ block: false });
+          while (got.length < 8) got += text(await p.server.recv(8 - got.length, 2000));
+          return got;
+        });
+        b = spawn(() => p.server.recv(3));
+        await sleep(10);
+        await p.client.sendall('abcdefgh');
+        assert.equal(await a.get({ timeout: 2000 }), 'abcdefgh', 'in order, none lost');
+        await b.join({ timeout: 2000 });
+        assert.ok((b.value as unknown) instanceof GreenletExit, 'b was killed, not resumed');
       } finally {
         p.close();
       }

@@ -622,6 +622,21 @@ for (const kind of kinds) {
           assert.deepEqual(s.stats().waiters, 0);
         }));
 
+      test(`nothing lost: ${taker.name} woken with the permit, then killed, gives it back at once (a call that need not wait gets it)`, () =>
+        runVirtual(async () => {
+          const s = kind.make();
+          await s.acquire();
+          const first = spawn(() => taker.call(s));
+          await sleep(0);
+          s.release(); // first is woken holding the permit …
+          void first.kill({ block: false }); // … and killed before it resumes
+          assert.equal(await s.acquire({ blocking: false }), true, 'the permit is free at once');
+          s.release();
+          await first.join();
+          assert.ok(isExit(first), 'the kill won over the wake');
+          assert.equal(s.locked(), false);
+        }));
+
       test(`nothing lost: ${taker.name} woken, then aborted by its signal, gives the permit back`, () =>
         runVirtual(async () => {
           const s = kind.make();

@@ -6,9 +6,9 @@
  * Design note — `unget` and a throwing `compare`.
  * - `unget(item)` takes back an item a woken getter was handed but never resumed with (it was
  *   killed or timed out first). It goes back by the store's order: a FIFO takes handed-back
- *   items before every other item, in the order they were handed back (getters are woken and
- *   interrupted in FIFO order, so a burst of interrupted getters leaves their items at the front
- *   in the order they were put); a stack puts it on top; a heap re-inserts it by priority, ahead
+ *   items before every other item, in the order they were handed back (a woken getter hands
+ *   back when it is interrupted, so a burst of getters interrupted in the order they were woken
+ *   leaves their items at the front in the order they were put); a stack puts it on top; a heap re-inserts it by priority, ahead
  *   of the items of the same priority (it was put before them). Tests:
  *   test/sync/queue/queue.test.ts "interrupted getters hand their items back in order", "an item
  *   handed back by an interrupted getter goes back by priority".
