@@ -22,6 +22,20 @@
  *   (permessage-deflate, client side) `ws` may hold a frame back in its own queue, which the
  *   marker would overtake: there every frame carries the callback instead.
  *
+ * Design note — receive back-pressure. Messages nobody has taken are buffered in the `Inbox`; once
+ * they count for `READ_AHEAD` bytes (256 KiB, what a verdant socket reads ahead; each message
+ * counts its bytes plus a fixed cost, a text message its length), the inbox pauses `ws`'s socket
+ * (`ws.pause()`): the kernel's buffers fill and the peer's sends wait for their flush, as
+ * gevent-websocket's peer waits (it reads the socket only in `receive()`). A `receive()` taking
+ * the buffer below the bound resumes it; so does `close()`, whose closing handshake must read the
+ * peer's close frame. Memory per socket is then bounded by the read-ahead plus one message of
+ * `maxMessageSize` being assembled. While paused, the peer's pongs cannot be read: a keep-alive
+ * tick neither pings nor judges a paused socket (the peer is busy sending what we do not read; it
+ * is not silent), and the next tick after resuming starts afresh. A ping from the peer is not
+ * answered while paused either (it sits in the kernel behind the data): a peer that drops us for
+ * that is one that sent more than we read (tests: "receive back-pressure: a handler that does not
+ * receive stops the sender …", "a killed receive() loses no message").
+ *
  * Design note — what one open socket holds beyond `ws`'s objects: the wrapper, its `Inbox` (the
  * wait owner of receives, holding the buffer), one write callback, and a `Messages` iterator when
  * iterated. `ws`'s listeners are shared functions that find the wrapper through a symbol on the
@@ -47,6 +61,7 @@ import {
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
+import { READ_AHEAD } from '../io/_stream.js';
 import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
 
 /** A message: text frames as `string`, binary frames as `Uint8Array`. */
@@ -116,6 +131,17 @@ const SENT: Promise<void> = Promise.resolve();
 const EMPTY = Buffer.alloc(0);
 const END: IteratorResult<Message, undefined> = Object.freeze({ value: undefined, done: true });
 
+/**
+ * What one buffered message counts for the read-ahead bound, beyond its bytes (a text message
+ * counts its length): the array slot and the object, so that many tiny messages are bounded too.
+ */
+const MESSAGE_COST = 64;
+
+/** The bytes one buffered message counts for (see {@link MESSAGE_COST}). */
+function cost(m: Message): number {
+  return (typeof m === 'string' ? m.length : m.byteLength) + MESSAGE_COST;
+}
+
 /** What a receive wait holds when woken with `m` (`null`: closed). */
 function held(w: Waiter, m: Message | null): unknown {
   if (((w.data as number) & ITER) === 0) return m;
@@ -152,11 +178,39 @@ class Inbox extends WaitList {
    */
   front = 0;
   closed = false;
+  /** What the buffered messages count for, bytes (see {@link cost}). */
+  bytes = 0;
+  /** The raw socket, whose reading this inbox paused (`paused`) when the buffer grew past READ_AHEAD. */
+  raw: RawWebSocket | null = null;
+  paused = false;
 
   /** Take the oldest buffered message (the caller checked there is one). */
   take(): Message {
     if (this.front > 0) this.front--;
-    return this.queue.shift() as Message;
+    const m = this.queue.shift() as Message;
+    this.bytes -= cost(m);
+    if (this.paused && this.bytes < READ_AHEAD) this.resume();
+    return m;
+  }
+
+  /** Buffer `m` at `i` (the tail by default); reading pauses once the buffer holds READ_AHEAD bytes. */
+  hold(m: Message, i = -1): void {
+    if (i < 0) this.queue.push(m);
+    else this.queue.splice(i, 0, m);
+    this.bytes += cost(m);
+    if (this.bytes >= READ_AHEAD && !this.paused && !this.closed) {
+      const raw = this.raw;
+      if (raw !== null && raw.readyState === RawWebSocket.OPEN) {
+        this.paused = true;
+        raw.pause();
+      }
+    }
+  }
+
+  /** Read the socket again (the buffer drained, or the socket is closing). */
+  resume(): void {
+    this.paused = false;
+    this.raw?.resume();
   }
 
   /**
@@ -166,7 +220,7 @@ class Inbox extends WaitList {
   deliver(m: Message): void {
     const w = this.shiftLive();
     if (w !== null) w.wakeNow(held(w, m));
-    else this.queue.push(m);
+    else this.hold(m);
   }
 
   /** The connection closed: every receiver gets `null` (the buffer stays to be drained). */
@@ -204,7 +258,7 @@ class Inbox extends WaitList {
     if (m !== null) {
       const next = this.shiftLive();
       if (next !== null) next.wake(held(next, m));
-      else this.queue.splice(this.front++, 0, m);
+      else this.hold(m, this.front++);
     }
   }
 
@@ -314,6 +368,7 @@ export class WebSocket {
   constructor(raw: RawWebSocket, pingInterval: number, socket: Duplex | null) {
     this.#raw = raw;
     this.#socket = socket;
+    this.#inbox.raw = raw;
     if (socket === null) raw.once('upgrade', WebSocket.#onUpgrade);
     (raw as Tagged)[kSelf] = this;
     raw.on('message', WebSocket.#onMessage);
@@ -405,6 +460,11 @@ export class WebSocket {
   }
 
   #ping(): void {
+    if (this.#inbox.paused) {
+      // Reading is paused (see the note): the peer's pong cannot be read; judge it after resuming.
+      this.#alive = true;
+      return;
+    }
     if (!this.#alive) {
       this.#raw.terminate();
       return;
@@ -458,7 +518,7 @@ export class WebSocket {
     return this.#closeReason;
   }
 
-  /** Messages received and not yet taken by `receive()`. */
+  /** Messages received and not yet taken by `receive()` (about 256 KiB of them at most, see `receive()`). */
   get buffered(): number {
     return this.#inbox.queue.length;
   }
@@ -479,6 +539,9 @@ export class WebSocket {
    *
    * A switch point when nothing is buffered: a kill or `Timeout` lands here and loses no message
    * (one handed to this call goes back to the buffer). With `timeout` (ms) it throws `Timeout`.
+   * Messages not yet received are buffered up to about 256 KiB; beyond that the socket is not
+   * read until `receive()` drains the buffer, so a peer sending faster than the handler receives
+   * waits in its `send()` (gevent-websocket reads the socket only in `receive()`).
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns the message, or `null` once closed
    * @throws Timeout when `timeout` elapses; TypeError/RangeError for bad options (rejects)
@@ -595,6 +658,8 @@ export class WebSocket {
       return;
     }
     if (this.#raw.readyState !== RawWebSocket.OPEN) return;
+    // The closing handshake reads the peer's close frame: a socket paused for back-pressure reads again.
+    if (this.#inbox.paused) this.#inbox.resume();
     this.#raw.close(code, reason);
   }
 

@@ -578,3 +578,55 @@ test('with permessage-deflate negotiated, send() still waits for its flush and k
     await new Promise((resolve) => wss.close(resolve));
   }
 });
+
+test('receive back-pressure: a handler that does not receive stops the sender; once it receives, every message arrives once, in order', async () => {
+  const N = 80;
+  const SIZE = 256 * 1024;
+  const go = new Event();
+  let srv: WebSocket | null = null;
+  let maxBuffered = 0;
+  const got: number[] = [];
+  const server = await echoServer(
+    async (ws) => {
+      srv = ws;
+      await go.wait();
+      for (let i = 0; i < N; i++) {
+        maxBuffered = Math.max(maxBuffered, ws.buffered);
+        const m = await ws.receive({ timeout: 5000 });
+        assert.ok(m instanceof Uint8Array && m.byteLength === SIZE);
+        got.push(new DataView(m.buffer, m.byteOffset, 4).getUint32(0));
+      }
+      await ws.send('done');
+    },
+    { pingInterval: 50 }, // keep-alive ticks while the socket is paused drop no live peer
+  );
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`, { timeout: 2000 });
+  try {
+    let sent = 0;
+    const sender = spawn(async () => {
+      for (let i = 0; i < N; i++) {
+        const m = new Uint8Array(SIZE);
+        new DataView(m.buffer).setUint32(0, i);
+        await ws.send(m);
+        sent++;
+      }
+    });
+    await sleep(400);
+    assert.ok(sent < N, `the sender was not stopped: ${sent} of ${N} messages of 256 KiB sent`);
+    assert.ok(srv !== null);
+    const held = (srv as WebSocket).buffered;
+    assert.ok(held * SIZE <= 2 * 256 * 1024, `the server holds ${held} unread messages of 256 KiB`);
+    go.set();
+    assert.equal(await ws.receive({ timeout: 10000 }), 'done');
+    await sender.join({ timeout: 2000 });
+    assert.equal(sent, N);
+    assert.deepEqual(
+      got,
+      Array.from({ length: N }, (_, i) => i),
+    );
+    assert.ok(maxBuffered * SIZE <= 2 * 256 * 1024, `at most ${maxBuffered} unread messages`);
+  } finally {
+    ws.terminate();
+    await server.stop({ timeout: 100 });
+  }
+});
