@@ -31,7 +31,8 @@
  * peer's close frame. Memory per socket is then bounded by the read-ahead plus one message of
  * `maxMessageSize` being assembled. While paused, the peer's pongs cannot be read: a keep-alive
  * tick neither pings nor judges a paused socket (the peer is busy sending what we do not read; it
- * is not silent), and the next tick after resuming starts afresh. A ping from the peer is not
+ * is not silent), and the next tick after resuming starts afresh; after it, any byte read counts
+ * as the peer's answer (its pong is queued behind the data it floods us with). A ping from the peer is not
  * answered while paused either (it sits in the kernel behind the data): a peer that drops us for
  * that is one that sent more than we read (tests: "receive back-pressure: a handler that does not
  * receive stops the sender …", "a killed receive() loses no message").
@@ -353,6 +354,8 @@ export class WebSocket {
   /** The keep-alive group this socket is in, or null. */
   #pings: PingGroup | null = null;
   #alive = true;
+  /** The socket's `bytesRead` at the last keep-alive tick: bytes read since prove the peer alive. */
+  #readMark = 0;
   /**
    * The last small binary message received, and the `ws` Buffer it views: an echo of it sends
    * that Buffer (`ws` would otherwise make a Buffer of the view for every frame).
@@ -428,8 +431,9 @@ export class WebSocket {
 
   /**
    * Keep-alive: one unref'd timer per interval for all sockets. Each tick pings every socket of
-   * the group and drops one that did not answer the previous tick's ping: a peer silent for a
-   * whole interval after a ping is dropped.
+   * the group and drops one that did not answer the previous tick's ping and sent nothing since
+   * it: a peer silent for a whole interval after a ping is dropped. Any byte read counts as an
+   * answer: a peer flooding us queues its pong behind its data, and is not silent.
    */
   static #joinPings(self: WebSocket, interval: number): void {
     let g = pingGroups.get(interval);
@@ -465,10 +469,12 @@ export class WebSocket {
       this.#alive = true;
       return;
     }
-    if (!this.#alive) {
+    const read = (this.#socket as { bytesRead?: number } | null)?.bytesRead ?? 0;
+    if (!this.#alive && read === this.#readMark) {
       this.#raw.terminate();
       return;
     }
+    this.#readMark = read;
     this.#alive = false;
     try {
       this.#raw.ping();
