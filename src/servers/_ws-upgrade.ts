@@ -24,7 +24,8 @@ function toRequest(server: HttpServer, req: IncomingMessage): Request {
   const headers = new Headers();
   const h = req.rawHeaders;
   for (let i = 0; i < h.length; i += 2) headers.append(h[i] as string, h[i + 1] as string);
-  return new Request(server._origin(req) + (req.url ?? '/'), { headers });
+  // The same URL the Fetch handler gets (an absolute-form target as it is).
+  return new Request(server._urlOf(req, req.url ?? '/', req.headers.host), { headers });
 }
 
 /**

@@ -1192,6 +1192,14 @@ export class HttpServer extends BaseServer {
     return this._originOf(req, req.headers.host);
   }
 
+  /**
+   * @internal the request's full URL: an origin-form target (`/path`) behind the origin, an
+   * absolute-form one (`http://host/path`, as sent to a proxy) as it is
+   */
+  _urlOf(req: IncomingMessage, url: string, host: string | undefined): string {
+    return url.startsWith('/') ? this._originOf(req, host) + url : url;
+  }
+
   /** @internal the request URL's origin given its Host header */
   _originOf(req: IncomingMessage, host: string | undefined): string {
     const scheme = this.#tls ? 'https://' : 'http://';
@@ -1487,7 +1495,7 @@ async function runFetch(g: RequestGreenlet): Promise<void> {
     }
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const full = url.startsWith('/') ? server._originOf(req, host) + url : url;
+    const full = server._urlOf(req, url, host);
     const hasBody =
       method !== 'GET' &&
       method !== 'HEAD' &&

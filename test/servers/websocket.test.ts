@@ -2,6 +2,7 @@
 // that loses no message, send() back-pressure, close, for await, max message size, and stop().
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect as netConnect } from 'node:net';
 import { test } from 'node:test';
 import {
   Event,
@@ -627,6 +628,34 @@ test('receive back-pressure: a handler that does not receive stops the sender; o
     assert.ok(maxBuffered * SIZE <= 2 * 256 * 1024, `at most ${maxBuffered} unread messages`);
   } finally {
     ws.terminate();
+    await server.stop({ timeout: 100 });
+  }
+});
+
+test('an absolute-form request target gives the handler that URL, as the Fetch handler gets it', async () => {
+  let seen: string | null = null;
+  const server = await echoServer((_ws, req) => {
+    seen = req.url;
+  });
+  const key = randomBytes(16).toString('base64');
+  try {
+    const reply = await new Promise<string>((resolve) => {
+      const s = netConnect(Number(server.serverPort), '127.0.0.1', () => {
+        s.write(
+          `GET http://example.invalid/ws?q=1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        );
+      });
+      let text = '';
+      s.on('data', (d) => {
+        text += d.toString('latin1');
+      });
+      s.on('error', () => {});
+      s.on('close', () => resolve(text));
+      setTimeout(() => s.destroy(), 500);
+    });
+    assert.match(reply, /^HTTP\/1\.1 101 /);
+    assert.equal(seen, 'http://example.invalid/ws?q=1');
+  } finally {
     await server.stop({ timeout: 100 });
   }
 });
