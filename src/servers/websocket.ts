@@ -685,7 +685,8 @@ export class WebSocket {
  *
  * A switch point: a kill or `Timeout` lands here and drops the half-open connection.
  * @param url - the server's URL
- * @param options - `{timeout, signal, protocols, headers, maxMessageSize, pingInterval, ws}`
+ * @param options - `{timeout, signal, protocols, headers, maxMessageSize, pingInterval, ws}`, or
+ *   just the timeout in ms (`null`: none), as every blocking call takes it
  * @returns the open {@link WebSocket}
  * @throws the connection error (refused, a non-101 answer …); `Timeout` with `timeout` (rejects)
  * @example
@@ -706,15 +707,23 @@ export class WebSocket {
  * await server.stop();
  * ```
  */
-export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
+export function connect(
+  url: string | URL,
+  options: ConnectOptions | number | null = {},
+): Promise<WebSocket> {
   if (typeof url !== 'string' && !(url instanceof URL)) {
     return Promise.reject(
       new TypeError(`connect: url must be a string or a URL, got ${describe(url)}`),
     );
   }
-  if (options === null || typeof options !== 'object') {
+  // A bare number is the timeout and null means none, as in every blocking call.
+  if (typeof options === 'number') options = { timeout: options };
+  else if (options === null) options = {};
+  else if (typeof options !== 'object') {
     return Promise.reject(
-      new TypeError(`connect: options must be an object, got ${describe(options)}`),
+      new TypeError(
+        `connect: options must be an object, a timeout in ms or null, got ${describe(options)}`,
+      ),
     );
   }
   const err = readWaitOptions({ timeout: options.timeout, signal: options.signal }, 'connect');

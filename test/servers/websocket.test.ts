@@ -16,6 +16,7 @@ import {
   Timeout,
 } from '../../src/index.js';
 import { HttpServer } from '../../src/servers/http.js';
+import { StreamServer } from '../../src/servers/stream.js';
 import { connect, type WebSocket } from '../../src/servers/websocket.js';
 
 async function echoServer(
@@ -387,7 +388,11 @@ test('connect() rejects for a refused connection and for bad options', async () 
   const port = server.serverPort as number;
   await server.stop();
   await assert.rejects(connect(`ws://127.0.0.1:${port}/`, { timeout: 2000 }), /ECONNREFUSED/);
-  await assert.rejects(connect('ws://127.0.0.1:1/', null as never), TypeError);
+  await assert.rejects(connect('ws://127.0.0.1:1/', 'x' as never), {
+    name: 'TypeError',
+    message: 'connect: options must be an object, a timeout in ms or null, got "x"',
+  });
+  await assert.rejects(connect('ws://127.0.0.1:1/', -1), RangeError);
   await assert.rejects(connect(undefined as never), {
     name: 'TypeError',
     message: 'connect: url must be a string or a URL, got undefined',
@@ -657,5 +662,30 @@ test('an absolute-form request target gives the handler that URL, as the Fetch h
     assert.equal(seen, 'http://example.invalid/ws?q=1');
   } finally {
     await server.stop({ timeout: 100 });
+  }
+});
+
+test('connect() takes a bare timeout in ms as its last argument, and null for none, as every blocking call does', async () => {
+  // A server that accepts and never answers the upgrade: connect() waits until its timeout.
+  const silent = new StreamServer(['127.0.0.1', 0], async (sock) => {
+    while ((await sock.recv(4096)).length > 0);
+  });
+  await silent.start();
+  const server = await echoServer(async (ws) => {
+    for await (const m of ws) await ws.send(m);
+  });
+  try {
+    const t0 = Date.now();
+    await assert.rejects(connect(`ws://127.0.0.1:${silent.serverPort}/`, 300), Timeout);
+    assert.ok(Date.now() - t0 >= 250, 'it waited for the timeout');
+    const url = `ws://127.0.0.1:${server.serverPort}/`;
+    for (const ws of [await connect(url, 2000), await connect(url, null)]) {
+      await ws.send('hi');
+      assert.equal(await ws.receive(2000), 'hi');
+      ws.close();
+    }
+  } finally {
+    await server.stop({ timeout: 100 });
+    await silent.stop({ timeout: 100 });
   }
 });
