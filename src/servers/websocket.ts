@@ -302,6 +302,32 @@ class Senders extends WaitList {
   }
 }
 
+/** The close codes of `ws`'s receive errors (`err.code`) whose status it does not expose publicly. */
+const ERROR_CLOSE_CODES: Readonly<Record<string, number>> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
+  WS_ERR_INVALID_UTF8: 1007,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
+};
+
+/**
+ * The close code `ws` sent for a receive error: its status code (a symbol-keyed property,
+ * `Symbol('status-code')`), else by the error's `code`; null for another error (a socket error,
+ * after which nothing was sent).
+ */
+function sentCloseCode(err: unknown): number | null {
+  if (err === null || typeof err !== 'object') return null;
+  for (const k of Object.getOwnPropertySymbols(err)) {
+    if (k.description === 'status-code') {
+      const v = (err as Record<symbol, unknown>)[k];
+      if (typeof v === 'number') return v;
+    }
+  }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return null;
+  return ERROR_CLOSE_CODES[code] ?? (code.startsWith('WS_ERR_') ? 1002 : null);
+}
+
 /** The raw socket's link back to its wrapper, so its listeners are shared functions. */
 const kSelf: unique symbol = Symbol('verdant.websocket');
 type Tagged = RawWebSocket & { [kSelf]: WebSocket };
@@ -350,6 +376,8 @@ export class WebSocket {
   #issued = 0;
   #flushed = 0;
   #closeCode: number | null = null;
+  /** The close code `ws` sent because of a protocol error of the peer's (1009, 1007 …), or null. */
+  #sentCode: number | null = null;
   #closeReason = '';
   /** The keep-alive group this socket is in, or null. */
   #pings: PingGroup | null = null;
@@ -403,8 +431,10 @@ export class WebSocket {
     (this as Tagged)[kSelf].#socket = res.socket;
   };
 
-  static readonly #onError = function (this: RawWebSocket): void {
-    // a 'close' always follows
+  static readonly #onError = function (this: RawWebSocket, err: Error): void {
+    // A 'close' always follows; when `ws` closed because of what the peer sent, remember the code
+    // it sent, which that 'close' reports as 1006 (the peer's close frame is never read).
+    (this as Tagged)[kSelf].#sentCode = sentCloseCode(err);
   };
 
   static readonly #onPong = function (this: RawWebSocket): void {
@@ -413,7 +443,7 @@ export class WebSocket {
 
   static readonly #onClose = function (this: RawWebSocket, code: number, reason: Buffer): void {
     const self = (this as Tagged)[kSelf];
-    self.#closeCode = code;
+    self.#closeCode = code === 1006 && self.#sentCode !== null ? self.#sentCode : code;
     self.#closeReason = reason.toString();
     self.#echoView = null;
     self.#echoBuffer = null;
@@ -514,7 +544,12 @@ export class WebSocket {
     return this.#inbox.closed || this.#raw.readyState >= RawWebSocket.CLOSING;
   }
 
-  /** The close code received (1000 normal, 1006 dropped …), `null` while open. */
+  /**
+   * The close code received (1000 normal, 1006 dropped …), `null` while open. When this side
+   * closed because of what the peer sent, the code it sent: 1009 for a message over
+   * `maxMessageSize`, 1007 for a text message of invalid UTF-8, 1002 for a protocol error (the
+   * peer's close frame, never read then, would say 1006; the peer sees the same code).
+   */
   get closeCode(): number | null {
     return this.#closeCode;
   }

@@ -689,3 +689,38 @@ test('connect() takes a bare timeout in ms as its last argument, and null for no
     await silent.stop({ timeout: 100 });
   }
 });
+
+test('the side that closes for an oversized message or invalid UTF-8 reports the code it sent (1009, 1007), as its peer does', async () => {
+  const seen: (number | null)[] = [];
+  const server = await echoServer(
+    async (ws) => {
+      if ((await ws.receive(2000)) === 'big please') await ws.send('y'.repeat(2000));
+      assert.equal(await ws.receive(2000), null);
+      seen.push(ws.closeCode);
+    },
+    { maxMessageSize: 1000 },
+  );
+  const url = `ws://127.0.0.1:${server.serverPort}/`;
+  try {
+    // The server enforces its maxMessageSize: 1009 on both ends.
+    let ws = await connect(url, 2000);
+    await ws.send('x'.repeat(1001));
+    assert.equal(await ws.receive(2000), null);
+    assert.equal(ws.closeCode, 1009);
+    // A text frame of invalid UTF-8: 1007 on both ends.
+    ws = await connect(url, 2000);
+    ws.raw.send(Buffer.from([0x61, 0xff, 0x62]), { binary: false });
+    assert.equal(await ws.receive(2000), null);
+    assert.equal(ws.closeCode, 1007);
+    // The client enforces its own maxMessageSize: 1009 on both ends.
+    ws = await connect(url, { timeout: 2000, maxMessageSize: 1000 });
+    await ws.send('big please');
+    assert.equal(await ws.receive(2000), null);
+    assert.equal(ws.closeCode, 1009);
+    const deadline = Date.now() + 2000;
+    while (seen.length < 3 && Date.now() < deadline) await sleep(10);
+    assert.deepEqual(seen, [1009, 1007, 1009]);
+  } finally {
+    await server.stop({ timeout: 100 });
+  }
+});
