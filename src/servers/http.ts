@@ -1164,16 +1164,14 @@ export class HttpServer extends BaseServer {
           bytes = wire > 0 ? wire : null;
         }
       }
-      const line = logLine(
+      _writeAccessLog(
+        log,
         client,
-        logTimeNow(),
         `${req.method} ${req.url} HTTP/${req.httpVersion}`,
         res.headersSent ? res.statusCode : 0,
         bytes,
         (performance.now() - start) / 1000,
       );
-      if (log === process.stderr || log === process.stdout) queueStdLine(log, line);
-      else writeLogLine(log, line);
     });
   }
 
@@ -1208,6 +1206,24 @@ export class HttpServer extends BaseServer {
     const h = a.includes(':') ? `[${a}]` : a;
     return `${scheme}${h}:${req.socket.localPort ?? 80}`;
   }
+}
+
+/**
+ * @internal Write one access-log line for a request that ended now (`seconds` after it began):
+ * the line of {@link formatLogLine}, batched per turn for process.stderr/stdout. Also used by
+ * verdant/websocket for upgraded requests.
+ */
+export function _writeAccessLog(
+  log: LogSink,
+  client: string,
+  requestLine: string,
+  status: number,
+  bytes: number | null,
+  seconds: number,
+): void {
+  const line = logLine(client, logTimeNow(), requestLine, status, bytes, seconds);
+  if (log === process.stderr || log === process.stdout) queueStdLine(log, line);
+  else writeLogLine(log, line);
 }
 
 function writeLogLine(log: LogSink, text: string): void {

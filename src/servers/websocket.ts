@@ -68,7 +68,11 @@ import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
 /** A message: text frames as `string`, binary frames as `Uint8Array`. */
 export type Message = string | Uint8Array;
 
-/** What handles an upgraded connection on the server, in its own greenlet. */
+/**
+ * What handles an upgraded connection on the server, in its own greenlet. The server's access
+ * log gets the request's line (status 101, bytes `-`) when the handler returns, timing the whole
+ * connection, as pywsgi logs it when the gevent-websocket handler returns.
+ */
 export type WebSocketHandler = (ws: WebSocket, request: Request) => unknown;
 
 /** Server-side WebSocket options, given as `{websocket: {handler, ...}}` or just the handler. */

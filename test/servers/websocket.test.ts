@@ -724,3 +724,35 @@ test('the side that closes for an oversized message or invalid UTF-8 reports the
     await server.stop({ timeout: 100 });
   }
 });
+
+test('an upgraded request writes one access-log line, status 101, when its handler returns (as pywsgi does)', async () => {
+  const lines: string[] = [];
+  const go = new Event();
+  const server = new HttpServer(['127.0.0.1', 0], () => new Response('plain'), {
+    log: { write: (l: string) => lines.push(l) },
+    websocket: async (ws) => {
+      await ws.send('hello');
+      await go.wait();
+    },
+  });
+  await server.start();
+  try {
+    const ws = await connect(`ws://127.0.0.1:${server.serverPort}/chat?room=1`, 2000);
+    assert.equal(await ws.receive(2000), 'hello');
+    await sleep(50);
+    assert.deepEqual(lines, [], 'nothing is written while the handler runs');
+    go.set();
+    assert.equal(await ws.receive(2000), null);
+    const deadline = Date.now() + 2000;
+    while (lines.length < 1 && Date.now() < deadline) await sleep(10);
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0] as string,
+      /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/chat\?room=1 HTTP\/1\.1" 101 - \d+\.\d{6}\n$/,
+    );
+    const seconds = Number((lines[0] as string).trim().split(' ').pop());
+    assert.ok(seconds >= 0.04, `the line times the whole handler: ${seconds} s`);
+  } finally {
+    await server.stop({ timeout: 100 });
+  }
+});
