@@ -108,6 +108,7 @@ import {
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
+import { _routeOnlyWebSocketUpgrades } from './_ws-route.js';
 import {
   BaseServer,
   type Listener,
@@ -759,6 +760,8 @@ export class HttpServer extends BaseServer {
     // An HTTP/1.1 request without `Host` is served, as pywsgi serves it (node:http would answer
     // 400): the request URL's origin is then the local address.
     serverOpts.requireHostHeader = false;
+    // Only `Upgrade: websocket` goes to 'upgrade' (h2c and others are normal requests).
+    if (options.websocket !== undefined) _routeOnlyWebSocketUpgrades(serverOpts);
     this.#tls = options.key !== undefined || options.cert !== undefined;
     if (this.#tls) {
       if (options.key === undefined || options.cert === undefined) {
@@ -789,7 +792,8 @@ export class HttpServer extends BaseServer {
       readMaxMessageSize(ws.maxMessageSize, 'HttpServer: websocket', 0);
     }
     this._websocket = ws;
-    this.#server.on('upgrade', this.#onUpgrade);
+    // Without a websocket option node:http serves an upgrade request as a normal one (pywsgi too).
+    if (ws !== undefined) this.#server.on('upgrade', this.#onUpgrade);
     this.#server.on('clientError', onClientError);
     // Over TLS the request's socket is the TLSSocket of 'secureConnection', not the TCP one.
     this.#server.on(this.#tls ? 'secureConnection' : 'connection', this.#onConnection);

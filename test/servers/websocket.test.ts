@@ -756,3 +756,39 @@ test('an upgraded request writes one access-log line, status 101, when its handl
     await server.stop({ timeout: 100 });
   }
 });
+
+test('a request with Upgrade: h2c reaches the app as a normal request, with or without a websocket option (as pywsgi and node:http serve it)', async () => {
+  const head =
+    'GET /h2 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n';
+  for (const websocket of [undefined, (): void => {}]) {
+    const server = new HttpServer(
+      ['127.0.0.1', 0],
+      (req) => new Response(`app saw ${new URL(req.url).pathname} ${req.headers.get('upgrade')}`),
+      { log: null, websocket },
+    );
+    await server.start();
+    try {
+      const reply = await new Promise<string>((resolve) => {
+        const s = netConnect(Number(server.serverPort), '127.0.0.1', () => s.write(head));
+        let text = '';
+        s.on('data', (d) => {
+          text += d.toString('latin1');
+          if (text.includes('app saw')) s.destroy();
+        });
+        s.on('error', () => {});
+        s.on('close', () => resolve(text));
+        setTimeout(() => s.destroy(), 1000);
+      });
+      assert.match(reply, /^HTTP\/1\.1 200 /, `websocket option: ${websocket !== undefined}`);
+      assert.match(reply, /app saw \/h2 h2c$/);
+      if (websocket !== undefined) {
+        // A WebSocket upgrade still goes to the handler.
+        const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`, 2000);
+        assert.equal(await ws.receive(2000), null);
+        assert.equal(ws.closeCode, 1000);
+      }
+    } finally {
+      await server.stop({ timeout: 100 });
+    }
+  }
+});
