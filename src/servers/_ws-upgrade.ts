@@ -14,7 +14,7 @@ import { type WebSocket as RawWebSocket, WebSocketServer } from 'ws';
 import { Greenlet } from '../core/greenlet.js';
 import { kAddLink, quietLinkEntry } from '../core/lowlevel.js';
 import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
-import { _writeAccessLog, type HttpServer, type UpgradeHook } from './http.js';
+import type { HttpServer, UpgradeHook } from './http.js';
 import { WebSocket, type WebSocketHandler, type WebSocketServerOptions } from './websocket.js';
 
 /** Largest message accepted by default: 16 MiB. */
@@ -73,11 +73,8 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
     const entry = logged.get(g);
     if (entry !== undefined) {
       logged.delete(g);
-      const log = server?.log ?? null;
-      if (log !== null) {
-        const seconds = (performance.now() - entry.start) / 1000;
-        _writeAccessLog(log, entry.client, entry.requestLine, 101, null, seconds);
-      }
+      const seconds = (performance.now() - entry.start) / 1000;
+      server?._writeAccessLog(entry.client, entry.requestLine, 101, null, seconds);
     }
     server?._checkIdle();
   });

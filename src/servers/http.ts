@@ -1168,7 +1168,7 @@ export class HttpServer extends BaseServer {
           bytes = wire > 0 ? wire : null;
         }
       }
-      _writeAccessLog(
+      writeAccessLog(
         log,
         client,
         `${req.method} ${req.url} HTTP/${req.httpVersion}`,
@@ -1177,6 +1177,20 @@ export class HttpServer extends BaseServer {
         (performance.now() - start) / 1000,
       );
     });
+  }
+
+  /**
+   * @internal Write one access-log line (if the server logs) for a request that ended now:
+   * verdant/websocket's upgraded requests
+   */
+  _writeAccessLog(
+    client: string,
+    requestLine: string,
+    status: number,
+    bytes: number | null,
+    seconds: number,
+  ): void {
+    if (this.log !== null) writeAccessLog(this.log, client, requestLine, status, bytes, seconds);
   }
 
   /** @internal */
@@ -1213,11 +1227,10 @@ export class HttpServer extends BaseServer {
 }
 
 /**
- * @internal Write one access-log line for a request that ended now (`seconds` after it began):
- * the line of {@link formatLogLine}, batched per turn for process.stderr/stdout. Also used by
- * verdant/websocket for upgraded requests.
+ * Write one access-log line for a request that ended now (`seconds` after it began): the line of
+ * {@link formatLogLine}, batched per turn for process.stderr/stdout.
  */
-export function _writeAccessLog(
+function writeAccessLog(
   log: LogSink,
   client: string,
   requestLine: string,
