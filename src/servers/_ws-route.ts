@@ -2,7 +2,7 @@
 // other (`Upgrade: h2c`, what `curl --http2` sends over http) is served as a normal request, as
 // pywsgi and node:http without an 'upgrade' listener serve it (the client cannot insist on a
 // protocol change). node:http itself decides 'upgrade' vs 'request' once an 'upgrade' listener
-// exists: where it has `shouldUpgradeCallback` (Node ≥ 22.21 / 24.9) that option decides; on an
+// exists: where it has `shouldUpgradeCallback` (Node ≥ 24.9) that option decides; on an
 // older Node an IncomingMessage subclass whose `upgrade` reads false for a request that is not a
 // WebSocket one makes node:http take its no-listener path for it (parserOnIncoming reads
 // `req.upgrade` right after setting it). Loaded without `ws`. Test:
