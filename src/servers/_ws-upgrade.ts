@@ -3,6 +3,11 @@
 // greenlet is a member of the server's Group, but takes no slot of a bounded Pool: it lives as long
 // as its socket, and the pool bounds requests (test: test/servers/websocket.test.ts "an open
 // websocket takes no slot of a bounded Pool …").
+//
+// Access log: an upgraded request writes its one line (status 101, bytes `-`, the seconds its
+// handler ran) when its handler greenlet ends, not when the upgrade completes: as pywsgi writes
+// it when the WebSocket handler returns, and so that the line's time covers the connection
+// (test: "an upgraded request writes one access-log line, status 101, when its handler returns").
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket as RawWebSocket, WebSocketServer } from 'ws';
@@ -20,11 +25,19 @@ function describe(x: unknown): string {
   return typeof x === 'string' ? JSON.stringify(x) : typeof x;
 }
 
+/** What an upgraded request's access-log line needs, kept while its handler runs. */
+interface LogEntry {
+  readonly client: string;
+  readonly requestLine: string;
+  readonly start: number;
+}
+
 function toRequest(server: HttpServer, req: IncomingMessage): Request {
   const headers = new Headers();
   const h = req.rawHeaders;
   for (let i = 0; i < h.length; i += 2) headers.append(h[i] as string, h[i + 1] as string);
-  return new Request(server._origin(req) + (req.url ?? '/'), { headers });
+  // The same URL the Fetch handler gets (an absolute-form target as it is).
+  return new Request(server._urlOf(req, req.url ?? '/', req.headers.host), { headers });
 }
 
 /**
@@ -47,6 +60,8 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
     maxPayload: readMaxMessageSize(opts.maxMessageSize, where, DEFAULT_MAX),
   });
   const live = new Set<Greenlet>();
+  /** The handlers' access-log entries (only while the server has a log). */
+  const logged = new Map<Greenlet, LogEntry>();
   const sockets = new Set<RawWebSocket>();
   let server: HttpServer | null = null;
   // Shared by every connection (no closure per socket): `ws` calls it with `this` = the socket.
@@ -55,10 +70,17 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
   };
   const ended = quietLinkEntry((g: Greenlet<unknown>): void => {
     live.delete(g);
+    const entry = logged.get(g);
+    if (entry !== undefined) {
+      logged.delete(g);
+      const seconds = (performance.now() - entry.start) / 1000;
+      server?._writeAccessLog(entry.client, entry.requestLine, 101, null, seconds);
+    }
     server?._checkIdle();
   });
   return {
     handleUpgrade(srv: HttpServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      const start = performance.now();
       let request: Request;
       try {
         request = toRequest(srv, req);
@@ -74,6 +96,13 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
         const ws = new WebSocket(raw, pingInterval, socket);
         const g = new Greenlet(runHandler, opts.handler, ws, request);
         live.add(g);
+        if (srv.log !== null) {
+          logged.set(g, {
+            client: req.socket.remoteAddress ?? '-',
+            requestLine: `${req.method} ${req.url} HTTP/${req.httpVersion}`,
+            start,
+          });
+        }
         g[kAddLink](ended);
         if (srv.pool.freeCount() !== Number.POSITIVE_INFINITY) {
           // A websocket is long-lived: it neither waits for nor takes a slot of a bounded pool

@@ -120,6 +120,7 @@ import {
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
+import { _routeOnlyWebSocketUpgrades } from './_ws-route.js';
 import {
   BaseServer,
   type Listener,
@@ -783,6 +784,8 @@ export class HttpServer extends BaseServer {
     // An HTTP/1.1 request without `Host` is served, as pywsgi serves it (node:http would answer
     // 400): the request URL's origin is then the local address.
     serverOpts.requireHostHeader = false;
+    // Only `Upgrade: websocket` goes to 'upgrade' (h2c and others are normal requests).
+    if (options.websocket !== undefined) _routeOnlyWebSocketUpgrades(serverOpts);
     this.#tls = options.key !== undefined || options.cert !== undefined;
     if (this.#tls) {
       if (options.key === undefined || options.cert === undefined) {
@@ -813,7 +816,8 @@ export class HttpServer extends BaseServer {
       readMaxMessageSize(ws.maxMessageSize, 'HttpServer: websocket', 0);
     }
     this._websocket = ws;
-    this.#server.on('upgrade', this.#onUpgrade);
+    // Without a websocket option node:http serves an upgrade request as a normal one (pywsgi too).
+    if (ws !== undefined) this.#server.on('upgrade', this.#onUpgrade);
     this.#server.on('clientError', onClientError);
     // Over TLS the request's socket is the TLSSocket of 'secureConnection', not the TCP one.
     this.#server.on(this.#tls ? 'secureConnection' : 'connection', this.#onConnection);
@@ -1194,17 +1198,29 @@ export class HttpServer extends BaseServer {
           bytes = wire > 0 ? wire : null;
         }
       }
-      const line = logLine(
+      writeAccessLog(
+        log,
         client,
-        logTimeNow(),
         `${req.method} ${req.url} HTTP/${req.httpVersion}`,
         res.headersSent ? res.statusCode : (refused ?? 0),
         bytes,
         (performance.now() - start) / 1000,
       );
-      if (log === process.stderr || log === process.stdout) queueStdLine(log, line);
-      else writeLogLine(log, line);
     });
+  }
+
+  /**
+   * @internal Write one access-log line (if the server logs) for a request that ended now:
+   * verdant/websocket's upgraded requests
+   */
+  _writeAccessLog(
+    client: string,
+    requestLine: string,
+    status: number,
+    bytes: number | null,
+    seconds: number,
+  ): void {
+    if (this.log !== null) writeAccessLog(this.log, client, requestLine, status, bytes, seconds);
   }
 
   /** @internal */
@@ -1227,6 +1243,14 @@ export class HttpServer extends BaseServer {
     return this._originOf(req, req.headers.host);
   }
 
+  /**
+   * @internal the request's full URL: an origin-form target (`/path`) behind the origin, an
+   * absolute-form one (`http://host/path`, as sent to a proxy) as it is
+   */
+  _urlOf(req: IncomingMessage, url: string, host: string | undefined): string {
+    return url.startsWith('/') ? this._originOf(req, host) + url : url;
+  }
+
   /** @internal the request URL's origin given its Host header */
   _originOf(req: IncomingMessage, host: string | undefined): string {
     const scheme = this.#tls ? 'https://' : 'http://';
@@ -1235,6 +1259,23 @@ export class HttpServer extends BaseServer {
     const h = a.includes(':') ? `[${a}]` : a;
     return `${scheme}${h}:${req.socket.localPort ?? 80}`;
   }
+}
+
+/**
+ * Write one access-log line for a request that ended now (`seconds` after it began): the line of
+ * {@link formatLogLine}, batched per turn for process.stderr/stdout.
+ */
+function writeAccessLog(
+  log: LogSink,
+  client: string,
+  requestLine: string,
+  status: number,
+  bytes: number | null,
+  seconds: number,
+): void {
+  const line = logLine(client, logTimeNow(), requestLine, status, bytes, seconds);
+  if (log === process.stderr || log === process.stdout) queueStdLine(log, line);
+  else writeLogLine(log, line);
 }
 
 function writeLogLine(log: LogSink, text: string): void {
@@ -1567,7 +1608,7 @@ async function runFetch(g: RequestGreenlet): Promise<void> {
     }
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const full = url.startsWith('/') ? server._originOf(req, host) + url : url;
+    const full = server._urlOf(req, url, host);
     const hasBody =
       method !== 'GET' &&
       method !== 'HEAD' &&

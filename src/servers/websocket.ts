@@ -22,6 +22,21 @@
  *   (permessage-deflate, client side) `ws` may hold a frame back in its own queue, which the
  *   marker would overtake: there every frame carries the callback instead.
  *
+ * Design note — receive back-pressure. Messages nobody has taken are buffered in the `Inbox`; once
+ * they count for `READ_AHEAD` bytes (256 KiB, what a verdant socket reads ahead; each message
+ * counts its bytes plus a fixed cost, a text message its length), the inbox pauses `ws`'s socket
+ * (`ws.pause()`): the kernel's buffers fill and the peer's sends wait for their flush, as
+ * gevent-websocket's peer waits (it reads the socket only in `receive()`). A `receive()` taking
+ * the buffer below the bound resumes it; so does `close()`, whose closing handshake must read the
+ * peer's close frame. Memory per socket is then bounded by the read-ahead plus one message of
+ * `maxMessageSize` being assembled. While paused, the peer's pongs cannot be read: a keep-alive
+ * tick neither pings nor judges a paused socket (the peer is busy sending what we do not read; it
+ * is not silent), and the next tick after resuming starts afresh; after it, any byte read counts
+ * as the peer's answer (its pong is queued behind the data it floods us with). A ping from the peer is not
+ * answered while paused either (it sits in the kernel behind the data): a peer that drops us for
+ * that is one that sent more than we read (tests: "receive back-pressure: a handler that does not
+ * receive stops the sender …", "a killed receive() loses no message").
+ *
  * Design note — what one open socket holds beyond `ws`'s objects: the wrapper, its `Inbox` (the
  * wait owner of receives, holding the buffer), one write callback, and a `Messages` iterator when
  * iterated. `ws`'s listeners are shared functions that find the wrapper through a symbol on the
@@ -47,12 +62,17 @@ import {
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
+import { READ_AHEAD } from '../io/_stream.js';
 import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
 
 /** A message: text frames as `string`, binary frames as `Uint8Array`. */
 export type Message = string | Uint8Array;
 
-/** What handles an upgraded connection on the server, in its own greenlet. */
+/**
+ * What handles an upgraded connection on the server, in its own greenlet. The server's access
+ * log gets the request's line (status 101, bytes `-`) when the handler returns, timing the whole
+ * connection, as pywsgi logs it when the gevent-websocket handler returns.
+ */
 export type WebSocketHandler = (ws: WebSocket, request: Request) => unknown;
 
 /** Server-side WebSocket options, given as `{websocket: {handler, ...}}` or just the handler. */
@@ -116,6 +136,17 @@ const SENT: Promise<void> = Promise.resolve();
 const EMPTY = Buffer.alloc(0);
 const END: IteratorResult<Message, undefined> = Object.freeze({ value: undefined, done: true });
 
+/**
+ * What one buffered message counts for the read-ahead bound, beyond its bytes (a text message
+ * counts its length): the array slot and the object, so that many tiny messages are bounded too.
+ */
+const MESSAGE_COST = 64;
+
+/** The bytes one buffered message counts for (see {@link MESSAGE_COST}). */
+function cost(m: Message): number {
+  return (typeof m === 'string' ? m.length : m.byteLength) + MESSAGE_COST;
+}
+
 /** What a receive wait holds when woken with `m` (`null`: closed). */
 function held(w: Waiter, m: Message | null): unknown {
   if (((w.data as number) & ITER) === 0) return m;
@@ -152,11 +183,39 @@ class Inbox extends WaitList {
    */
   front = 0;
   closed = false;
+  /** What the buffered messages count for, bytes (see {@link cost}). */
+  bytes = 0;
+  /** The raw socket, whose reading this inbox paused (`paused`) when the buffer grew past READ_AHEAD. */
+  raw: RawWebSocket | null = null;
+  paused = false;
 
   /** Take the oldest buffered message (the caller checked there is one). */
   take(): Message {
     if (this.front > 0) this.front--;
-    return this.queue.shift() as Message;
+    const m = this.queue.shift() as Message;
+    this.bytes -= cost(m);
+    if (this.paused && this.bytes < READ_AHEAD) this.resume();
+    return m;
+  }
+
+  /** Buffer `m` at `i` (the tail by default); reading pauses once the buffer holds READ_AHEAD bytes. */
+  hold(m: Message, i = -1): void {
+    if (i < 0) this.queue.push(m);
+    else this.queue.splice(i, 0, m);
+    this.bytes += cost(m);
+    if (this.bytes >= READ_AHEAD && !this.paused && !this.closed) {
+      const raw = this.raw;
+      if (raw !== null && raw.readyState === RawWebSocket.OPEN) {
+        this.paused = true;
+        raw.pause();
+      }
+    }
+  }
+
+  /** Read the socket again (the buffer drained, or the socket is closing). */
+  resume(): void {
+    this.paused = false;
+    this.raw?.resume();
   }
 
   /**
@@ -166,7 +225,7 @@ class Inbox extends WaitList {
   deliver(m: Message): void {
     const w = this.shiftLive();
     if (w !== null) w.wakeNow(held(w, m));
-    else this.queue.push(m);
+    else this.hold(m);
   }
 
   /** The connection closed: every receiver gets `null` (the buffer stays to be drained). */
@@ -204,7 +263,7 @@ class Inbox extends WaitList {
     if (m !== null) {
       const next = this.shiftLive();
       if (next !== null) next.wake(held(next, m));
-      else this.queue.splice(this.front++, 0, m);
+      else this.hold(m, this.front++);
     }
   }
 
@@ -245,6 +304,32 @@ class Senders extends WaitList {
       ioEnded(w.hub);
     }
   }
+}
+
+/** The close codes of `ws`'s receive errors (`err.code`) whose status it does not expose publicly. */
+const ERROR_CLOSE_CODES: Readonly<Record<string, number>> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
+  WS_ERR_INVALID_UTF8: 1007,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
+};
+
+/**
+ * The close code `ws` sent for a receive error: its status code (a symbol-keyed property,
+ * `Symbol('status-code')`), else by the error's `code`; null for another error (a socket error,
+ * after which nothing was sent).
+ */
+function sentCloseCode(err: unknown): number | null {
+  if (err === null || typeof err !== 'object') return null;
+  for (const k of Object.getOwnPropertySymbols(err)) {
+    if (k.description === 'status-code') {
+      const v = (err as Record<symbol, unknown>)[k];
+      if (typeof v === 'number') return v;
+    }
+  }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return null;
+  return ERROR_CLOSE_CODES[code] ?? (code.startsWith('WS_ERR_') ? 1002 : null);
 }
 
 /** The raw socket's link back to its wrapper, so its listeners are shared functions. */
@@ -295,10 +380,14 @@ export class WebSocket {
   #issued = 0;
   #flushed = 0;
   #closeCode: number | null = null;
+  /** The close code `ws` sent because of a protocol error of the peer's (1009, 1007 …), or null. */
+  #sentCode: number | null = null;
   #closeReason = '';
   /** The keep-alive group this socket is in, or null. */
   #pings: PingGroup | null = null;
   #alive = true;
+  /** The socket's `bytesRead` at the last keep-alive tick: bytes read since prove the peer alive. */
+  #readMark = 0;
   /**
    * The last small binary message received, and the `ws` Buffer it views: an echo of it sends
    * that Buffer (`ws` would otherwise make a Buffer of the view for every frame).
@@ -314,6 +403,7 @@ export class WebSocket {
   constructor(raw: RawWebSocket, pingInterval: number, socket: Duplex | null) {
     this.#raw = raw;
     this.#socket = socket;
+    this.#inbox.raw = raw;
     if (socket === null) raw.once('upgrade', WebSocket.#onUpgrade);
     (raw as Tagged)[kSelf] = this;
     raw.on('message', WebSocket.#onMessage);
@@ -345,8 +435,10 @@ export class WebSocket {
     (this as Tagged)[kSelf].#socket = res.socket;
   };
 
-  static readonly #onError = function (this: RawWebSocket): void {
-    // a 'close' always follows
+  static readonly #onError = function (this: RawWebSocket, err: Error): void {
+    // A 'close' always follows; when `ws` closed because of what the peer sent, remember the code
+    // it sent, which that 'close' reports as 1006 (the peer's close frame is never read).
+    (this as Tagged)[kSelf].#sentCode = sentCloseCode(err);
   };
 
   static readonly #onPong = function (this: RawWebSocket): void {
@@ -355,7 +447,7 @@ export class WebSocket {
 
   static readonly #onClose = function (this: RawWebSocket, code: number, reason: Buffer): void {
     const self = (this as Tagged)[kSelf];
-    self.#closeCode = code;
+    self.#closeCode = code === 1006 && self.#sentCode !== null ? self.#sentCode : code;
     self.#closeReason = reason.toString();
     self.#echoView = null;
     self.#echoBuffer = null;
@@ -373,8 +465,9 @@ export class WebSocket {
 
   /**
    * Keep-alive: one unref'd timer per interval for all sockets. Each tick pings every socket of
-   * the group and drops one that did not answer the previous tick's ping: a peer silent for a
-   * whole interval after a ping is dropped.
+   * the group and drops one that did not answer the previous tick's ping and sent nothing since
+   * it: a peer silent for a whole interval after a ping is dropped. Any byte read counts as an
+   * answer: a peer flooding us queues its pong behind its data, and is not silent.
    */
   static #joinPings(self: WebSocket, interval: number): void {
     let g = pingGroups.get(interval);
@@ -405,10 +498,17 @@ export class WebSocket {
   }
 
   #ping(): void {
-    if (!this.#alive) {
+    if (this.#inbox.paused) {
+      // Reading is paused (see the note): the peer's pong cannot be read; judge it after resuming.
+      this.#alive = true;
+      return;
+    }
+    const read = (this.#socket as { bytesRead?: number } | null)?.bytesRead ?? 0;
+    if (!this.#alive && read === this.#readMark) {
       this.#raw.terminate();
       return;
     }
+    this.#readMark = read;
     this.#alive = false;
     try {
       this.#raw.ping();
@@ -448,7 +548,12 @@ export class WebSocket {
     return this.#inbox.closed || this.#raw.readyState >= RawWebSocket.CLOSING;
   }
 
-  /** The close code received (1000 normal, 1006 dropped …), `null` while open. */
+  /**
+   * The close code received (1000 normal, 1006 dropped …), `null` while open. When this side
+   * closed because of what the peer sent, the code it sent: 1009 for a message over
+   * `maxMessageSize`, 1007 for a text message of invalid UTF-8, 1002 for a protocol error (the
+   * peer's close frame, never read then, would say 1006; the peer sees the same code).
+   */
   get closeCode(): number | null {
     return this.#closeCode;
   }
@@ -458,7 +563,7 @@ export class WebSocket {
     return this.#closeReason;
   }
 
-  /** Messages received and not yet taken by `receive()`. */
+  /** Messages received and not yet taken by `receive()` (about 256 KiB of them at most, see `receive()`). */
   get buffered(): number {
     return this.#inbox.queue.length;
   }
@@ -479,6 +584,9 @@ export class WebSocket {
    *
    * A switch point when nothing is buffered: a kill or `Timeout` lands here and loses no message
    * (one handed to this call goes back to the buffer). With `timeout` (ms) it throws `Timeout`.
+   * Messages not yet received are buffered up to about 256 KiB; beyond that the socket is not
+   * read until `receive()` drains the buffer, so a peer sending faster than the handler receives
+   * waits in its `send()` (gevent-websocket reads the socket only in `receive()`).
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns the message, or `null` once closed
    * @throws Timeout when `timeout` elapses; TypeError/RangeError for bad options (rejects)
@@ -595,6 +703,8 @@ export class WebSocket {
       return;
     }
     if (this.#raw.readyState !== RawWebSocket.OPEN) return;
+    // The closing handshake reads the peer's close frame: a socket paused for back-pressure reads again.
+    if (this.#inbox.paused) this.#inbox.resume();
     this.#raw.close(code, reason);
   }
 
@@ -614,7 +724,8 @@ export class WebSocket {
  *
  * A switch point: a kill or `Timeout` lands here and drops the half-open connection.
  * @param url - the server's URL
- * @param options - `{timeout, signal, protocols, headers, maxMessageSize, pingInterval, ws}`
+ * @param options - `{timeout, signal, protocols, headers, maxMessageSize, pingInterval, ws}`, or
+ *   just the timeout in ms (`null`: none), as every blocking call takes it
  * @returns the open {@link WebSocket}
  * @throws the connection error (refused, a non-101 answer …); `Timeout` with `timeout` (rejects)
  * @example
@@ -635,15 +746,23 @@ export class WebSocket {
  * await server.stop();
  * ```
  */
-export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
+export function connect(
+  url: string | URL,
+  options: ConnectOptions | number | null = {},
+): Promise<WebSocket> {
   if (typeof url !== 'string' && !(url instanceof URL)) {
     return Promise.reject(
       new TypeError(`connect: url must be a string or a URL, got ${describe(url)}`),
     );
   }
-  if (options === null || typeof options !== 'object') {
+  // A bare number is the timeout and null means none, as in every blocking call.
+  if (typeof options === 'number') options = { timeout: options };
+  else if (options === null) options = {};
+  else if (typeof options !== 'object') {
     return Promise.reject(
-      new TypeError(`connect: options must be an object, got ${describe(options)}`),
+      new TypeError(
+        `connect: options must be an object, a timeout in ms or null, got ${describe(options)}`,
+      ),
     );
   }
   const err = readWaitOptions({ timeout: options.timeout, signal: options.signal }, 'connect');

@@ -2,6 +2,7 @@
 // that loses no message, send() back-pressure, close, for await, max message size, and stop().
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect as netConnect } from 'node:net';
 import { test } from 'node:test';
 import {
   Event,
@@ -15,6 +16,7 @@ import {
   Timeout,
 } from '../../src/index.js';
 import { clientAddress, HttpServer } from '../../src/servers/http.js';
+import { StreamServer } from '../../src/servers/stream.js';
 import { connect, type WebSocket } from '../../src/servers/websocket.js';
 
 async function echoServer(
@@ -404,7 +406,11 @@ test('connect() rejects for a refused connection and for bad options', async () 
   const port = server.serverPort as number;
   await server.stop();
   await assert.rejects(connect(`ws://127.0.0.1:${port}/`, { timeout: 2000 }), /ECONNREFUSED/);
-  await assert.rejects(connect('ws://127.0.0.1:1/', null as never), TypeError);
+  await assert.rejects(connect('ws://127.0.0.1:1/', 'x' as never), {
+    name: 'TypeError',
+    message: 'connect: options must be an object, a timeout in ms or null, got "x"',
+  });
+  await assert.rejects(connect('ws://127.0.0.1:1/', -1), RangeError);
   await assert.rejects(connect(undefined as never), {
     name: 'TypeError',
     message: 'connect: url must be a string or a URL, got undefined',
@@ -596,5 +602,213 @@ test('with permessage-deflate negotiated, send() still waits for its flush and k
   } finally {
     for (const c of wss.clients) c.terminate();
     await new Promise((resolve) => wss.close(resolve));
+  }
+});
+
+test('receive back-pressure: a handler that does not receive stops the sender; once it receives, every message arrives once, in order', async () => {
+  const N = 80;
+  const SIZE = 256 * 1024;
+  const go = new Event();
+  let srv: WebSocket | null = null;
+  let maxBuffered = 0;
+  const got: number[] = [];
+  const server = await echoServer(
+    async (ws) => {
+      srv = ws;
+      await go.wait();
+      for (let i = 0; i < N; i++) {
+        maxBuffered = Math.max(maxBuffered, ws.buffered);
+        const m = await ws.receive({ timeout: 5000 });
+        assert.ok(m instanceof Uint8Array && m.byteLength === SIZE);
+        got.push(new DataView(m.buffer, m.byteOffset, 4).getUint32(0));
+      }
+      await ws.send('done');
+    },
+    { pingInterval: 50 }, // keep-alive ticks while the socket is paused drop no live peer
+  );
+  const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`, { timeout: 2000 });
+  try {
+    let sent = 0;
+    const sender = spawn(async () => {
+      for (let i = 0; i < N; i++) {
+        const m = new Uint8Array(SIZE);
+        new DataView(m.buffer).setUint32(0, i);
+        await ws.send(m);
+        sent++;
+      }
+    });
+    await sleep(400);
+    assert.ok(sent < N, `the sender was not stopped: ${sent} of ${N} messages of 256 KiB sent`);
+    assert.ok(srv !== null);
+    const held = (srv as WebSocket).buffered;
+    assert.ok(held * SIZE <= 2 * 256 * 1024, `the server holds ${held} unread messages of 256 KiB`);
+    go.set();
+    assert.equal(await ws.receive({ timeout: 10000 }), 'done');
+    await sender.join({ timeout: 2000 });
+    assert.equal(sent, N);
+    assert.deepEqual(
+      got,
+      Array.from({ length: N }, (_, i) => i),
+    );
+    assert.ok(maxBuffered * SIZE <= 2 * 256 * 1024, `at most ${maxBuffered} unread messages`);
+  } finally {
+    ws.terminate();
+    await server.stop({ timeout: 100 });
+  }
+});
+
+test('an absolute-form request target gives the handler that URL, as the Fetch handler gets it', async () => {
+  let seen: string | null = null;
+  const server = await echoServer((_ws, req) => {
+    seen = req.url;
+  });
+  const key = randomBytes(16).toString('base64');
+  try {
+    const reply = await new Promise<string>((resolve) => {
+      const s = netConnect(Number(server.serverPort), '127.0.0.1', () => {
+        s.write(
+          `GET http://example.invalid/ws?q=1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        );
+      });
+      let text = '';
+      s.on('data', (d) => {
+        text += d.toString('latin1');
+      });
+      s.on('error', () => {});
+      s.on('close', () => resolve(text));
+      setTimeout(() => s.destroy(), 500);
+    });
+    assert.match(reply, /^HTTP\/1\.1 101 /);
+    assert.equal(seen, 'http://example.invalid/ws?q=1');
+  } finally {
+    await server.stop({ timeout: 100 });
+  }
+});
+
+test('connect() takes a bare timeout in ms as its last argument, and null for none, as every blocking call does', async () => {
+  // A server that accepts and never answers the upgrade: connect() waits until its timeout.
+  const silent = new StreamServer(['127.0.0.1', 0], async (sock) => {
+    while ((await sock.recv(4096)).length > 0);
+  });
+  await silent.start();
+  const server = await echoServer(async (ws) => {
+    for await (const m of ws) await ws.send(m);
+  });
+  try {
+    const t0 = Date.now();
+    await assert.rejects(connect(`ws://127.0.0.1:${silent.serverPort}/`, 300), Timeout);
+    assert.ok(Date.now() - t0 >= 250, 'it waited for the timeout');
+    const url = `ws://127.0.0.1:${server.serverPort}/`;
+    for (const ws of [await connect(url, 2000), await connect(url, null)]) {
+      await ws.send('hi');
+      assert.equal(await ws.receive(2000), 'hi');
+      ws.close();
+    }
+  } finally {
+    await server.stop({ timeout: 100 });
+    await silent.stop({ timeout: 100 });
+  }
+});
+
+test('the side that closes for an oversized message or invalid UTF-8 reports the code it sent (1009, 1007), as its peer does', async () => {
+  const seen: (number | null)[] = [];
+  const server = await echoServer(
+    async (ws) => {
+      if ((await ws.receive(2000)) === 'big please') await ws.send('y'.repeat(2000));
+      assert.equal(await ws.receive(2000), null);
+      seen.push(ws.closeCode);
+    },
+    { maxMessageSize: 1000 },
+  );
+  const url = `ws://127.0.0.1:${server.serverPort}/`;
+  try {
+    // The server enforces its maxMessageSize: 1009 on both ends.
+    let ws = await connect(url, 2000);
+    await ws.send('x'.repeat(1001));
+    assert.equal(await ws.receive(2000), null);
+    assert.equal(ws.closeCode, 1009);
+    // A text frame of invalid UTF-8: 1007 on both ends.
+    ws = await connect(url, 2000);
+    ws.raw.send(Buffer.from([0x61, 0xff, 0x62]), { binary: false });
+    assert.equal(await ws.receive(2000), null);
+    assert.equal(ws.closeCode, 1007);
+    // The client enforces its own maxMessageSize: 1009 on both ends.
+    ws = await connect(url, { timeout: 2000, maxMessageSize: 1000 });
+    await ws.send('big please');
+    assert.equal(await ws.receive(2000), null);
+    assert.equal(ws.closeCode, 1009);
+    const deadline = Date.now() + 2000;
+    while (seen.length < 3 && Date.now() < deadline) await sleep(10);
+    assert.deepEqual(seen, [1009, 1007, 1009]);
+  } finally {
+    await server.stop({ timeout: 100 });
+  }
+});
+
+test('an upgraded request writes one access-log line, status 101, when its handler returns (as pywsgi does)', async () => {
+  const lines: string[] = [];
+  const go = new Event();
+  const server = new HttpServer(['127.0.0.1', 0], () => new Response('plain'), {
+    log: { write: (l: string) => lines.push(l) },
+    websocket: async (ws) => {
+      await ws.send('hello');
+      await go.wait();
+    },
+  });
+  await server.start();
+  try {
+    const ws = await connect(`ws://127.0.0.1:${server.serverPort}/chat?room=1`, 2000);
+    assert.equal(await ws.receive(2000), 'hello');
+    await sleep(50);
+    assert.deepEqual(lines, [], 'nothing is written while the handler runs');
+    go.set();
+    assert.equal(await ws.receive(2000), null);
+    const deadline = Date.now() + 2000;
+    while (lines.length < 1 && Date.now() < deadline) await sleep(10);
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0] as string,
+      /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/chat\?room=1 HTTP\/1\.1" 101 - \d+\.\d{6}\n$/,
+    );
+    const seconds = Number((lines[0] as string).trim().split(' ').pop());
+    assert.ok(seconds >= 0.04, `the line times the whole handler: ${seconds} s`);
+  } finally {
+    await server.stop({ timeout: 100 });
+  }
+});
+
+test('a request with Upgrade: h2c reaches the app as a normal request, with or without a websocket option (as pywsgi and node:http serve it)', async () => {
+  const head =
+    'GET /h2 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n';
+  for (const websocket of [undefined, (): void => {}]) {
+    const server = new HttpServer(
+      ['127.0.0.1', 0],
+      (req) => new Response(`app saw ${new URL(req.url).pathname} ${req.headers.get('upgrade')}`),
+      { log: null, websocket },
+    );
+    await server.start();
+    try {
+      const reply = await new Promise<string>((resolve) => {
+        const s = netConnect(Number(server.serverPort), '127.0.0.1', () => s.write(head));
+        let text = '';
+        s.on('data', (d) => {
+          text += d.toString('latin1');
+          if (text.includes('app saw')) s.destroy();
+        });
+        s.on('error', () => {});
+        s.on('close', () => resolve(text));
+        setTimeout(() => s.destroy(), 1000);
+      });
+      assert.match(reply, /^HTTP\/1\.1 200 /, `websocket option: ${websocket !== undefined}`);
+      assert.match(reply, /app saw \/h2 h2c$/);
+      if (websocket !== undefined) {
+        // A WebSocket upgrade still goes to the handler.
+        const ws = await connect(`ws://127.0.0.1:${server.serverPort}/`, 2000);
+        assert.equal(await ws.receive(2000), null);
+        assert.equal(ws.closeCode, 1000);
+      }
+    } finally {
+      await server.stop({ timeout: 100 });
+    }
   }
 });
