@@ -172,8 +172,11 @@ export function checkListenOptions(
         `${where}: backlog must be a number of connections, got ${describe(backlog)}`,
       );
     }
-    if (!Number.isInteger(backlog) || backlog < 0) {
-      return new RangeError(`${where}: backlog must be a non-negative integer, got ${backlog}`);
+    // Node passes it to listen(2) as a 32-bit int: 2 ** 32 became a backlog of 0.
+    if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
+      return new RangeError(
+        `${where}: backlog must be an integer from 0 to 2147483647, got ${backlog}`,
+      );
     }
   }
   if (reusePort !== undefined && typeof reusePort !== 'boolean') {

@@ -32,8 +32,11 @@
  * - `reusePort` is not used: with `SO_REUSEPORT` each worker owns its own accept queue, and the
  *   kernel resets the connections still queued on a listener that closes, so a rolling restart
  *   would lose them; the primary's round-robin hand-off has no such queue.
- * - A worker whose IPC channel to the primary closes (the primary died, or someone called
- *   `worker.disconnect()`) stops the same graceful way. A worker asked to stop before it serves
+ * - A worker whose IPC channel to the primary closes because the primary asked
+ *   (`worker.disconnect()`) stops the same graceful way. One whose primary died is ended by Node
+ *   at once (node:cluster's worker calls `process.exit(0)` on a disconnect it did not ask for),
+ *   cutting its requests in flight: stop the primary with `stop()`, never by killing it (found
+ *   by the breaker). A worker asked to stop before it serves
  *   (its `serve()` still running) stops as soon as `serve()` settles.
  * - Nothing is left running. Every worker forked is tracked from `cluster.fork()` until its
  *   `exit`, and retiring one always ends in its exit: one that has not said it serves (still in
@@ -118,7 +121,14 @@ interface Msg {
   verdant?: string;
   timeout?: number;
   port?: number | null;
+  message?: string;
 }
+
+/**
+ * The most workers `runCluster` forks: a bound against a typo forking processes until the
+ * machine breaks (`2 ** 31` did, found by the breaker).
+ */
+const MAX_WORKERS = 1024;
 
 /** Resolves when `worker` says it is serving (with its port); rejects when it exits first. */
 function serving(worker: Worker): Promise<number | null> {
@@ -128,6 +138,16 @@ function serving(worker: Worker): Promise<number | null> {
         worker.off('message', onMsg);
         worker.off('exit', onExit);
         resolve(m.port ?? null);
+      } else if (m?.verdant === 'failed') {
+        // serve() threw: the worker may live on (its script caught the rejection), so its exit
+        // cannot be what tells us.
+        worker.off('message', onMsg);
+        worker.off('exit', onExit);
+        reject(
+          new Error(
+            `runCluster: worker ${worker.process.pid} failed before serving: ${m.message ?? 'serve() threw'}`,
+          ),
+        );
       }
     };
     const onExit = (code: number | null, signal: string | null): void => {
@@ -173,16 +193,19 @@ function describe(x: unknown): string {
  * listener resets the connections still in its accept queue, where the primary's round-robin
  * loses none.
  *
- * When a worker fails to start (its `serve()` throws, or it exits before serving), the primary
- * stops every worker it forked (gracefully, then killed as above), waits for them to exit, and
+ * When a worker fails to start (its `serve()` throws — the worker says so at once, even if its
+ * script catches the rejection and lives on — or it exits before serving), the primary stops
+ * every worker it forked (gracefully, then killed as above), waits for them to exit, and
  * rejects: nothing is left running. A kill or `Timeout` of the primary's wait does the same.
+ * Stop the cluster with `stop()`, not by killing the primary: a worker whose primary died is
+ * ended by node:cluster at once, cutting its requests in flight.
  *
  * A switch point in both. Call it at the top level of the script the workers run.
  * @param serve - starts and returns the worker's `HttpServer` (started)
  * @param options - `{workers, stopTimeout}`; `null` or omitted: the defaults
  * @throws TypeError for a `serve` that is not a function, options that are not an object, an
  *   unknown option, a `workers` or `stopTimeout` that is not a number; RangeError for a bad
- *   number (all reject before any worker is forked); in the primary, the Error of a worker that
+ *   number (`workers` from 1 to 1024; all reject before any worker is forked); in the primary, the Error of a worker that
  *   failed to start (rejects once every worker is stopped); in a worker, what `serve()` threw
  * @example
  * ```ts
@@ -232,8 +255,10 @@ export async function runCluster(
   if (typeof n !== 'number') {
     throw new TypeError(`runCluster: workers must be a number of processes, got ${typeof n}`);
   }
-  if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`runCluster: workers must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new RangeError(
+      `runCluster: workers must be an integer from 1 to ${MAX_WORKERS}, got ${n}`,
+    );
   }
   const stopTimeout: unknown = opts.stopTimeout ?? 1000;
   if (typeof stopTimeout !== 'number') {
@@ -367,6 +392,12 @@ async function runWorker(serve: () => Promise<HttpServer>, stopTimeout: number):
   } catch (err) {
     process.off('message', onMessage);
     process.off('disconnect', onDisconnect);
+    // Tell the primary now: a worker script that catches this rejection lives on, and the
+    // primary, waiting for an exit, hung (found by the breaker).
+    process.send?.({
+      verdant: 'failed',
+      message: err instanceof Error ? err.message : String(err),
+    } satisfies Msg);
     throw err;
   }
   if (asked !== null) stop(asked);

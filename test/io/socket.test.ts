@@ -131,7 +131,7 @@ describe('Socket argument checks', () => {
     );
     await assertRejectsNoThrow(
       () => listen({ port: 0, backlog: 1.5 }),
-      error(RangeError, /^listen: backlog must be a non-negative integer, got 1\.5$/),
+      error(RangeError, /^listen: backlog must be an integer from 0 to 2147483647, got 1\.5$/),
     );
   });
 
@@ -155,7 +155,13 @@ describe('Socket argument checks', () => {
         'tls must be an object of TLS server options (key, cert …), got an array',
       ],
       [{ backlog: null }, TypeError, 'backlog must be a number of connections, got null'],
-      [{ backlog: -1 }, RangeError, 'backlog must be a non-negative integer, got -1'],
+      [{ backlog: -1 }, RangeError, 'backlog must be an integer from 0 to 2147483647, got -1'],
+      // Node hands it to listen(2) as a 32-bit int: 2 ** 32 was a backlog of 0 (the breaker).
+      [
+        { backlog: 2 ** 32 },
+        RangeError,
+        'backlog must be an integer from 0 to 2147483647, got 4294967296',
+      ],
     ] as const;
     for (const [opts, cls, msg] of bad) {
       await assertRejectsNoThrow(

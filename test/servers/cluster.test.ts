@@ -209,7 +209,7 @@ describe('runCluster (real worker processes on one port)', () => {
     });
     await assert.rejects(runCluster(serve, { workers: 0 }), {
       name: 'RangeError',
-      message: 'runCluster: workers must be a positive integer, got 0',
+      message: 'runCluster: workers must be an integer from 1 to 1024, got 0',
     });
     await assert.rejects(runCluster(serve, { workers: 1, stopTimeout: '5' as never }), {
       name: 'TypeError',
@@ -259,13 +259,21 @@ describe('runCluster (real worker processes on one port)', () => {
     const cases: Array<{ name: string; env: Record<string, string> }> = [
       { name: 'throws', env: { CLUSTER_FAIL: '2', CLUSTER_SLOW: '3' } },
       { name: 'exits', env: { CLUSTER_EXIT: '2', CLUSTER_SLOW: '3' } },
+      // The worker's script catches the rejection and lives on (found by the breaker: the
+      // primary waited for its exit forever).
+      { name: 'caught', env: { CLUSTER_FAIL: '2', CLUSTER_SLOW: '3', CLUSTER_CATCH: '1' } },
     ];
     await Promise.all(
       cases.map(async ({ name, env }) => {
         const primary = new Primary(`startup-${name}`, 3, SCENARIO, env);
         try {
           const { message, forked } = await primary.next('rejected');
-          assert.match(message ?? '', /^runCluster: worker \d+ exited before serving, with [13]$/);
+          assert.match(
+            message ?? '',
+            name === 'exits'
+              ? /^runCluster: worker \d+ exited before serving, with 3$/
+              : /^runCluster: worker \d+ failed before serving: worker 2 cannot start$/,
+          );
           assert.equal(forked.length, 3);
           for (const pid of forked) assert.ok(!alive(pid), `${name}: worker ${pid} is gone`);
           assert.equal(await primary.exit(), 0, `${name}: the primary exits`);
@@ -283,7 +291,10 @@ describe('runCluster (real worker processes on one port)', () => {
     });
     try {
       const e = await primary.next('restart-failed');
-      assert.match(e.message ?? '', /^runCluster: worker \d+ exited before serving, with 1$/);
+      assert.match(
+        e.message ?? '',
+        /^runCluster: worker \d+ failed before serving: worker 4 cannot start$/,
+      );
       const [w1, w2, w3, w4] = e.forked as [number, number, number, number];
       assert.equal(e.forked.length, 4, 'nothing forked after the failure');
       assert.deepEqual(e.pids, [w2, w3], 'the old worker 2 and the new worker 3 serve');

@@ -587,7 +587,7 @@ describe('StreamServer', () => {
         'tls must be an object of TLS server options (key, cert …), got string',
       ],
       [{ backlog: '5' }, TypeError, 'backlog must be a number of connections, got string'],
-      [{ backlog: 2.5 }, RangeError, 'backlog must be a non-negative integer, got 2.5'],
+      [{ backlog: 2.5 }, RangeError, 'backlog must be an integer from 0 to 2147483647, got 2.5'],
     ] as const) {
       assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, opts as never), {
         name: cls.name,

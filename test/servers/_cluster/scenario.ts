@@ -2,7 +2,7 @@
 // primary, and through node:cluster every worker). Workers answer their pid. CLUSTER_FAIL names
 // the workers (by cluster id: 1..n first, then the replacements in fork order) whose serve()
 // throws, CLUSTER_EXIT those that exit(3) inside serve(), CLUSTER_SLOW those whose serve() takes
-// 400 ms. The primary runs CLUSTER_SCENARIO and prints one JSON line per event on stdout; each
+// 400 ms; with CLUSTER_CATCH a worker whose serve() threw does not exit. The primary runs CLUSTER_SCENARIO and prints one JSON line per event on stdout; each
 // carries `forked` (the pid of every worker ever forked) and `pids` (handle.pids), so the test
 // can check that none is left alive.
 import cluster from 'node:cluster';
@@ -45,9 +45,10 @@ try {
     scenario === 'null-options' ? null : { workers, stopTimeout: 500 },
   );
 } catch (err) {
-  // A worker whose serve() threw ends here too: it exits as a script whose main failed.
-  if (!cluster.isPrimary) process.exit(1);
-  say('rejected', { message: message(err) });
+  // A worker whose serve() threw ends here too: it exits as a script whose main failed, or, with
+  // CLUSTER_CATCH, lives on as a script that caught the rejection (its IPC channel holds it).
+  if (!cluster.isPrimary && process.env.CLUSTER_CATCH === undefined) process.exit(1);
+  if (cluster.isPrimary) say('rejected', { message: message(err) });
 }
 if (handle !== null) {
   say('serving', { pids: handle.pids });
