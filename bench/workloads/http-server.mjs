@@ -38,21 +38,24 @@ function nodeHandler(_req, res) {
   res.end(BODY);
 }
 
+/** Resolves on the response's next 'drain' (or 'close'). */
+function drained(res) {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 async function streamBare(_req, res, wait = (p) => p) {
   res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
   for (let i = 0; i < CHUNKS; i++) {
     if (!res.write(CHUNK)) {
-      await wait(
-        new Promise((resolve) => {
-          const done = () => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done);
-          res.on('close', done);
-        }),
-      );
+      await wait(drained(res));
       if (res.destroyed) return;
     }
   }
@@ -77,15 +80,7 @@ async function streamWeb(_req, res) {
     const { done, value } = await reader.read();
     if (done) break;
     if (!res.write(value)) {
-      await new Promise((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done);
-        res.on('close', done);
-      });
+      await drained(res);
       if (res.destroyed) return reader.cancel();
     }
   }

@@ -1238,11 +1238,6 @@ export class HttpServer extends BaseServer {
     upgradeSockets.set(request, socket);
   }
 
-  /** @internal the request URL's origin (from its Host, or the local address without one) */
-  _origin(req: IncomingMessage): string {
-    return this._originOf(req, req.headers.host);
-  }
-
   /**
    * @internal the request's full URL: an origin-form target (`/path`) behind the origin, an
    * absolute-form one (`http://host/path`, as sent to a proxy) as it is
