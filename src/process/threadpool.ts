@@ -158,7 +158,7 @@ export class ThreadPool {
    * import { tmpdir } from 'node:os';
    * import { join } from 'node:path';
    * import { ThreadPool } from 'verdant/threadpool';
-   * const task = join(tmpdir(), 'verdant-square.mjs');
+   * const task = join(tmpdir(), `verdant-square-${process.pid}.mjs`); // one per process
    * writeFileSync(task, 'export default (n) => n * n;\n');
    * const pool = new ThreadPool(2);
    * const r = await pool.spawn<number>(task, 7);
@@ -191,7 +191,7 @@ export class ThreadPool {
    * import { tmpdir } from 'node:os';
    * import { join } from 'node:path';
    * import { ThreadPool } from 'verdant/threadpool';
-   * const task = join(tmpdir(), 'verdant-square.mjs');
+   * const task = join(tmpdir(), `verdant-square-${process.pid}.mjs`); // one per process
    * writeFileSync(task, 'export default (n) => n * n;\n');
    * const pool = new ThreadPool(2);
    * const n = await pool.apply<number>(task, [7]); // 49
@@ -226,7 +226,7 @@ export class ThreadPool {
    * import { tmpdir } from 'node:os';
    * import { join } from 'node:path';
    * import { ThreadPool } from 'verdant/threadpool';
-   * const task = join(tmpdir(), 'verdant-square.mjs');
+   * const task = join(tmpdir(), `verdant-square-${process.pid}.mjs`); // one per process
    * writeFileSync(task, 'export default (n) => n * n;\n');
    * const pool = new ThreadPool(2);
    * const squares = await pool.map<number>(task, [1, 2, 3]); // [1, 4, 9]
@@ -269,7 +269,7 @@ export class ThreadPool {
    * import { tmpdir } from 'node:os';
    * import { join } from 'node:path';
    * import { ThreadPool } from 'verdant/threadpool';
-   * const task = join(tmpdir(), 'verdant-square.mjs');
+   * const task = join(tmpdir(), `verdant-square-${process.pid}.mjs`); // one per process
    * writeFileSync(task, 'export default (n) => n * n;\n');
    * const pool = new ThreadPool(2);
    * for await (const v of pool.imap<number>(task, [1, 2, 3])) console.log(v); // 1, 4, 9
@@ -327,7 +327,7 @@ export class ThreadPool {
    * import { tmpdir } from 'node:os';
    * import { join } from 'node:path';
    * import { ThreadPool } from 'verdant/threadpool';
-   * const task = join(tmpdir(), 'verdant-square.mjs');
+   * const task = join(tmpdir(), `verdant-square-${process.pid}.mjs`); // one per process
    * writeFileSync(task, 'export default (n) => n * n;\n');
    * const pool = new ThreadPool(2);
    * await pool.apply(task, [2]);
