@@ -12,6 +12,20 @@
 import { constants as osConstants } from 'node:os';
 
 /**
+ * The bytes of a binary buffer as Python takes any bytes-like object: a Uint8Array as it is,
+ * another ArrayBufferView (DataView, Int16Array …) or an ArrayBuffer as a Uint8Array over the
+ * same memory; null for anything else (a string included: callers that take text encode it).
+ * Shared by `sendall`, `recvInto` and a socket file's `write`.
+ */
+export function bytesOf(data: unknown): Uint8Array | null {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return null;
+}
+
+/**
  * Thrown by a socket wait whose timeout elapsed: the `timeout` option of `recv`, `accept`,
  * `sendall` …, or the socket's own timeout set with `settimeout(ms)` or given to
  * `createConnection`. The socket stays usable (as Python's `socket.timeout`).

@@ -30,7 +30,7 @@
 import { TextDecoder } from 'node:util';
 import { NONE, readWaitOptions, type WaitOptions, waitArgs } from '../core/lowlevel.js';
 import { Arrivals } from './_arrivals.js';
-import { badFd } from './_errors.js';
+import { badFd, bytesOf } from './_errors.js';
 
 /** A socket's file sends once this many bytes are queued. */
 const WRITE_BUFFER = 8 * 1024;
@@ -379,16 +379,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     if (this.#closed) throw this.#closedError('write');
     // Any view (DataView, Int16Array …) is its bytes, as `sendall` takes it (Python's write
     // takes any bytes-like object).
-    const bytes =
-      typeof data === 'string'
-        ? Buffer.from(data)
-        : data instanceof Uint8Array
-          ? data
-          : ArrayBuffer.isView(data)
-            ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-            : data instanceof ArrayBuffer
-              ? new Uint8Array(data)
-              : null;
+    const bytes = typeof data === 'string' ? Buffer.from(data) : bytesOf(data);
     if (bytes === null) {
       throw new TypeError(
         `${this.#name}.write: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got ${data === null ? 'null' : typeof data}`,

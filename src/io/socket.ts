@@ -28,6 +28,7 @@ import {
   type Address,
   type AddressInput,
   badFd,
+  bytesOf,
   coded,
   formatTarget,
   parseAddress,
@@ -98,13 +99,12 @@ let adopt: (ns: net.Socket, type: number, peer: Address | null) => Socket;
  * UTF-8 (gevent's test__socket_send_memoryview.py, test__socket.py test_sendall_array).
  */
 function toBytes(data: unknown, where: string): Uint8Array | TypeError {
-  if (data instanceof Uint8Array) return data;
   if (typeof data === 'string') return Buffer.from(data);
-  if (ArrayBuffer.isView(data))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new TypeError(
-    `${where}: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got ${data === null ? 'null' : typeof data}`,
+  return (
+    bytesOf(data) ??
+    new TypeError(
+      `${where}: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got ${data === null ? 'null' : typeof data}`,
+    )
   );
 }
 
@@ -424,14 +424,7 @@ export class Socket {
     if (err !== NONE) return rejectWait(err);
     // Any view (DataView, Int16Array …) or an ArrayBuffer: its bytes, as Python's recv_into
     // takes any writable buffer (a bytearray, a memoryview, an array.array).
-    const bytes =
-      buffer instanceof Uint8Array
-        ? buffer
-        : ArrayBuffer.isView(buffer)
-          ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-          : buffer instanceof ArrayBuffer
-            ? new Uint8Array(buffer)
-            : null;
+    const bytes = bytesOf(buffer);
     if (bytes === null) {
       return Promise.reject(
         new TypeError(
