@@ -61,6 +61,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { until } from '../core/api.js';
+import { getHub } from '../core/hub.js';
 import { Lock } from '../sync/lock.js';
 import type { HttpServer } from './http.js';
 
@@ -76,7 +77,9 @@ export interface ClusterOptions {
 export interface ClusterHandle {
   /**
    * The process ids of the workers alive: forked and not yet exited (one starting or retiring
-   * during a `restart()` included), in fork order; empty once `stop()` resolved.
+   * during a `restart()` included, a replacement of a worker that died included from its fork),
+   * in fork order; one fewer while a dead worker's replacement waits for its backoff; empty once
+   * `stop()` resolved.
    */
   readonly pids: number[];
   /** The port the workers serve (`null` for a Unix socket). */
@@ -106,6 +109,15 @@ export interface ClusterHandle {
    * waits for the same stop. A switch point.
    */
   stop(): Promise<void>;
+  /**
+   * Resolve once the cluster has stopped: `stop()` was called and every worker has exited.
+   * Rejects, once every worker has exited, with the Error of the cluster giving up (3
+   * replacements in a row of one worker failed before serving). A switch point: a kill or
+   * `Timeout` that lands there stops the cluster first (as `stop()`, waiting for the workers to
+   * exit), then is thrown — gevent's `serve_forever`.
+   * @throws the Error saying why the cluster gave up (rejects)
+   */
+  serveForever(): Promise<void>;
 }
 
 /** ms a retiring worker leaves idle keep-alive connections open for one last request. */
@@ -113,6 +125,18 @@ const IDLE_GRACE = 500;
 
 /** ms past `stopTimeout` after which a worker asked to stop and still alive is killed. */
 const KILL_MARGIN = 2000;
+
+/** ms a worker must have served for its unexpected exit not to count as a fast failure. */
+const MIN_UPTIME = 1000;
+
+/** ms before the replacement of a worker after its slot's first fast failure (doubles each). */
+const BACKOFF_FIRST = 100;
+
+/** The most ms a replacement waits: the cap of the doubling backoff. */
+const BACKOFF_MAX = 3200;
+
+/** Replacements in a row, in one slot, that fail before serving: the cluster then gives up. */
+const MAX_BOOT_FAILURES = 3;
 
 /** The options {@link runCluster} knows. */
 const OPTION_KEYS = ['workers', 'stopTimeout'];
@@ -273,20 +297,40 @@ export async function runCluster(
 
   /** Every worker forked and not yet exited, in fork order. */
   const live = new Set<Worker>();
-  /** The workers that said they are serving. */
-  const served = new WeakSet<Worker>();
+  /** When each worker said it is serving (`Date.now()`). */
+  const servedAt = new WeakMap<Worker, number>();
   const retiring = new Map<Worker, Promise<void>>();
   let port: number | null = null;
   let stopped: Promise<void> | null = null;
+  /** Why the cluster gave up (a respawn loop failing before serving), or `null`. */
+  let gaveUp: Error | null = null;
+  let onStopped = (): void => {};
+  /** Resolves when the cluster starts stopping (`stop()`, or giving up). */
+  const stopping = new Promise<void>((resolve) => {
+    onStopped = resolve;
+  });
+  /** Set once every worker forked at startup serves: from then on an unexpected exit respawns. */
+  let supervising = false;
+  /** Per slot: consecutive fast failures (the backoff's exponent). */
+  const streak: number[] = [];
+  /** Per slot: consecutive replacements that failed before serving. */
+  const bootFailures: number[] = [];
+  /** Per slot: the backoff timer of the replacement to fork. */
+  const timers: Array<NodeJS.Timeout | undefined> = [];
+
   const fork = (): Worker => {
     const w = cluster.fork();
     live.add(w);
     w.on('message', (m: Msg) => {
-      if (m?.verdant === 'serving') served.add(w);
+      if (m?.verdant === 'serving') servedAt.set(w, Date.now());
     });
     // An IPC error (a send racing the worker's exit) ends in its 'exit', which is what counts.
     w.on('error', () => {});
-    w.once('exit', () => live.delete(w));
+    w.once('exit', (code: number | null, signal: string | null) => {
+      live.delete(w);
+      // Before serving, its failure is for whoever forked it (startup, restart, respawn).
+      if (supervising && servedAt.has(w)) crashed(w, code, signal);
+    });
     return w;
   };
   /** Ask `w` to stop gracefully, kill it if it is alive `stopTimeout` + KILL_MARGIN later. */
@@ -296,12 +340,12 @@ export async function runCluster(
     done = exited(w);
     retiring.set(w, done);
     if (w.process.exitCode === null && w.process.signalCode === null) {
-      if (w.isConnected() && served.has(w)) {
+      if (w.isConnected() && servedAt.has(w)) {
         // Stop first (the worker closes its keep-alive connections gracefully), then leave the
         // round-robin rotation: after disconnect() the primary hands it no connection.
         w.send({ verdant: 'stop', timeout: stopTimeout });
         w.disconnect();
-      } else if (!served.has(w)) {
+      } else if (!servedAt.has(w)) {
         // Still in serve(): it has no request to finish, and a listen() it starts once
         // disconnected would never complete. SIGTERM (a handler of the user's may clean up).
         if (w.isConnected()) w.disconnect();
@@ -313,6 +357,70 @@ export async function runCluster(
     return done;
   };
   const retireAll = (): Promise<void> => Promise.all([...live].map(retire)).then(() => undefined);
+  /** Stop everything: no replacement is forked from now on, every worker is retired. */
+  const shutDown = (): Promise<void> => {
+    for (const t of timers) clearTimeout(t);
+    onStopped();
+    return retireAll();
+  };
+  /** Write `message` to the hub's exceptionStream (the primary's frames would say nothing). */
+  const report = (err: Error, who: string): void => {
+    err.stack = `${err.name}: ${err.message}`;
+    getHub().reportError(err, who);
+  };
+  /** A worker of slot `i` failed unexpectedly: report it, fork a replacement or give up. */
+  const failed = (i: number, why: string, pid: number, fast: boolean, boot: boolean): void => {
+    streak[i] = fast ? (streak[i] ?? 0) + 1 : 0;
+    bootFailures[i] = boot ? (bootFailures[i] ?? 0) + 1 : 0;
+    if ((bootFailures[i] ?? 0) >= MAX_BOOT_FAILURES) {
+      const err = new Error(
+        `${why}; ${MAX_BOOT_FAILURES} replacements in a row failed before serving: the cluster stops`,
+      );
+      report(err, 'runCluster');
+      gaveUp = err;
+      stopped ??= shutDown();
+      return;
+    }
+    const k = streak[i] ?? 0;
+    const delay = k === 0 ? 0 : Math.min(BACKOFF_FIRST * 2 ** (k - 1), BACKOFF_MAX);
+    report(new Error(`${why}; forking a replacement in ${delay} ms`), `runCluster worker ${pid}`);
+    const dead = workers[i];
+    timers[i] = setTimeout(() => {
+      timers[i] = undefined;
+      if (stopped === null && workers[i] === dead) respawn(i);
+    }, delay);
+  };
+  /** `w` exited after serving: unexpected unless the primary retired it or stops. */
+  const crashed = (w: Worker, code: number | null, signal: string | null): void => {
+    const i = workers.indexOf(w);
+    // Not in a slot: a restart's replacement not installed yet (the restart checks it).
+    if (i < 0 || stopped !== null || retiring.has(w)) return;
+    const lived = Date.now() - (servedAt.get(w) ?? 0);
+    failed(
+      i,
+      `runCluster: worker ${w.process.pid} exited unexpectedly, with ${signal ?? code}`,
+      w.process.pid as number,
+      lived < MIN_UPTIME,
+      false,
+    );
+  };
+  const hasExited = (w: Worker): boolean =>
+    w.process.exitCode !== null || w.process.signalCode !== null;
+  /** Fork the replacement of slot `i`; one failing before serving is a fast, boot failure. */
+  const respawn = (i: number): void => {
+    const w = fork();
+    workers[i] = w;
+    serving(w).then(
+      (p) => {
+        port = p ?? port;
+      },
+      (err: Error) => {
+        if (stopped !== null || retiring.has(w) || workers[i] !== w) return;
+        void retire(w); // serve() threw: it may live on (its script caught the rejection)
+        failed(i, err.message, w.process.pid as number, true, true);
+      },
+    );
+  };
 
   const workers = Array.from({ length: n }, fork);
   try {
@@ -323,9 +431,16 @@ export async function runCluster(
     await until(retireAll());
     throw err;
   }
+  supervising = true;
+  // One that served and died while the others were starting.
+  for (const w of workers) if (hasExited(w)) crashed(w, w.process.exitCode, w.process.signalCode);
   const lock = new Lock();
   const stoppedError = (): Error =>
-    new Error('runCluster: cannot restart, the cluster is stopped (stop() was called)');
+    new Error(
+      gaveUp === null
+        ? 'runCluster: cannot restart, the cluster is stopped (stop() was called)'
+        : `runCluster: cannot restart, the cluster is stopped (it gave up: ${gaveUp.message})`,
+    );
   return {
     get pids(): number[] {
       return [...live].map((w) => w.process.pid as number);
@@ -348,9 +463,16 @@ export async function runCluster(
             throw stopped !== null ? stoppedError() : err;
           }
           if (stopped !== null) throw stoppedError(); // stop() retires `next` with the others
+          // `old` may be dead (a replacement of it waiting for its backoff) or a replacement
+          // still starting: `next` takes the slot, the pending replacement is dropped.
           const old = workers[i] as Worker;
           workers[i] = next;
+          clearTimeout(timers[i]);
+          timers[i] = undefined;
+          streak[i] = 0;
+          bootFailures[i] = 0;
           port = p ?? port;
+          if (hasExited(next)) crashed(next, next.process.exitCode, next.process.signalCode);
           await until(retire(old));
         }
       } finally {
@@ -358,8 +480,18 @@ export async function runCluster(
       }
     },
     async stop(): Promise<void> {
-      stopped ??= retireAll();
+      stopped ??= shutDown();
       await until(stopped);
+    },
+    async serveForever(): Promise<void> {
+      try {
+        await until(stopping);
+      } finally {
+        // A kill or Timeout landed: stop the cluster, as stop() does, before it is thrown.
+        stopped ??= shutDown();
+        await until(stopped);
+      }
+      if (gaveUp !== null) throw gaveUp;
     },
   };
 }
