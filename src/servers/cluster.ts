@@ -2,7 +2,7 @@
  * Several worker processes serving one port, with `node:cluster`: seed 000's "multi-process +
  * coroutines" server (gevent forks after `start()`; Node's cluster shares the listener).
  *
- * Design note — the stop protocol, and why a rolling restart loses no request.
+ * Design note — the stop protocol, why a rolling restart loses no request, and respawning.
  * - The primary forks `workers` processes running the same script; in each, `runCluster` calls
  *   `serve()`, which starts an `HttpServer` (any listener with a port: the cluster shares it,
  *   port 0 included). The worker tells the primary it is serving once `serve()` resolved — its
@@ -50,10 +50,31 @@
  * - Restarts are serialised by a `Lock`: a second `restart()` (a second SIGHUP) waits for the
  *   first and then replaces every worker again, so workers started after the second request run
  *   the code as it was then. `stop()` takes no lock: it must interrupt a restart, not wait for it.
+ * - Respawning (gunicorn's arbiter, Node process managers). Each of the `workers` slots holds one
+ *   worker. A worker that exits on its own once the cluster serves (a crash, an uncaught
+ *   exception, `process.exit()`, a signal from outside) is unexpected unless the primary itself
+ *   retires it (`stop()`, a restart step: those are in `retiring`) or stops: it is reported to
+ *   the hub's `exceptionStream` and its slot gets a replacement. Failures before serving stay
+ *   with whoever forked the worker: startup rejects, `restart()` rejects, and a replacement's
+ *   own startup failure is the respawn logic's. A restart step that installs its worker in a
+ *   slot drops the slot's pending replacement (the timer is cleared; a replacement still
+ *   starting is retired as the old worker) and clears its counters.
+ * - Crash-loop protection: backoff, and giving up only on startup failures. A failure is fast
+ *   when the worker had served for less than `MIN_UPTIME` (1000 ms), or never. The slot's run of
+ *   fast failures sets the delay before the replacement: none after a worker that lived longer,
+ *   else 100 ms doubling to 3200 ms; so a slot whose workers keep dying within 1000 ms gets a
+ *   replacement at most every 3.2 s, forever, as gunicorn respawns forever. Replacements that fail before serving (`serve()`
+ *   threw — the worker, which may live on, is retired — or they exited first) are counted
+ *   too: 3 in a row in one slot make the cluster give up — gunicorn's arbiter halts when a
+ *   worker fails to boot: the code on disk cannot start — reported, stopped as by `stop()`, and
+ *   `serveForever()` rejects with it. Timers are cleared by `stop()`, so none forks afterwards.
  * Tests: test/servers/cluster.test.ts (real processes, a loopback client under load: a graceful
  * stop loses no in-flight request; a rolling restart under load answers every request exactly
  * once; a worker failing at startup, a failing restart, stop() during a restart, two restarts at
- * once: afterwards no worker forked is alive, checked by pid, and the primary exits by itself).
+ * once: afterwards no worker forked is alive, checked by pid, and the primary exits by itself;
+ * a worker SIGKILLed from outside is reported and replaced, the port served throughout; a crash
+ * loop backs off 100, 200, 400, 800 ms and stop() during the backoff forks nothing more; 3
+ * replacements failing before serving make the cluster give up; a kill in `serveForever()`).
  *
  * @module
  */
@@ -97,14 +118,15 @@ export interface ClusterHandle {
    *   before serving) (rejects). That replacement is stopped; the workers serving stay: those
    *   already replaced run the new code, the rest the old, as many as before, in `pids`, and
    *   `stop()` stops them all. An Error when the cluster is stopped (`stop()` was called before
-   *   or during the restart: the restart forks no more workers)
+   *   or during the restart, or the cluster gave up: the restart forks no more workers)
    */
   restart(): Promise<void>;
   /**
    * Stop every worker gracefully (each finishes its requests in flight, for up to `stopTimeout`)
    * and wait for them to exit; the port closes once none is left. A worker still alive
    * `stopTimeout` + 2000 ms after the request is killed (SIGKILL). A running `restart()` forks
-   * no more workers and rejects; the one it was starting is stopped too. Once it resolves no
+   * no more workers and rejects; the one it was starting is stopped too, and so is a replacement
+   * of a dead worker (one waiting for its backoff is never forked). Once it resolves no
    * worker process is alive and nothing of the cluster keeps the primary running. A second call
    * waits for the same stop. A switch point.
    */
@@ -114,8 +136,24 @@ export interface ClusterHandle {
    * Rejects, once every worker has exited, with the Error of the cluster giving up (3
    * replacements in a row of one worker failed before serving). A switch point: a kill or
    * `Timeout` that lands there stops the cluster first (as `stop()`, waiting for the workers to
-   * exit), then is thrown — gevent's `serve_forever`.
+   * exit), then is thrown — gevent's `serve_forever`
+   * (`finally: spawn(self.stop, timeout=stop_timeout).join()`).
    * @throws the Error saying why the cluster gave up (rejects)
+   * @example
+   * ```ts
+   * import { HttpServer, runCluster } from 'verdant/http';
+   *
+   * const handle = await runCluster(async () => {
+   *   const server = new HttpServer(['127.0.0.1', 0], () => new Response('hello\n'));
+   *   await server.start();
+   *   return server;
+   * }, { workers: 2 });
+   * if (handle !== null) {
+   *   process.once('SIGTERM', () => void handle.stop());
+   *   setTimeout(() => process.kill(process.pid, 'SIGTERM'), 200); // a supervisor's stop
+   *   await handle.serveForever(); // crashed workers are replaced meanwhile; rejects if it gives up
+   * }
+   * ```
    */
   serveForever(): Promise<void>;
 }
@@ -221,6 +259,18 @@ function describe(x: unknown): string {
  * script catches the rejection and lives on — or it exits before serving), the primary stops
  * every worker it forked (gracefully, then killed as above), waits for them to exit, and
  * rejects: nothing is left running. A kill or `Timeout` of the primary's wait does the same.
+ *
+ * Once serving, the primary keeps `workers` workers: one that exits on its own (a crash, an
+ * uncaught exception, `process.exit()`, a signal from outside — never one the primary stops
+ * in `stop()` or a restart) is reported to the hub's `exceptionStream` (`runCluster: worker
+ * <pid> exited unexpectedly, with <code or signal>; forking a replacement in <n> ms`) and
+ * replaced. A worker that served less than 1000 ms (or never) is a fast failure: its
+ * replacement waits 100 ms, doubling with each fast failure in a row of that worker's slot up
+ * to 3200 ms (none after a worker that lived longer). A replacement that fails before serving
+ * is reported and replaced the same way, but 3 in a row make the cluster give up: it reports
+ * why, stops every worker as `stop()` does, and `serveForever()` rejects with that Error
+ * (`restart()` too).
+ 
  * Stop the cluster with `stop()`, not by killing the primary: a worker whose primary died is
  * ended by node:cluster at once, cutting its requests in flight.
  *
@@ -229,8 +279,9 @@ function describe(x: unknown): string {
  * @param options - `{workers, stopTimeout}`; `null` or omitted: the defaults
  * @throws TypeError for a `serve` that is not a function, options that are not an object, an
  *   unknown option, a `workers` or `stopTimeout` that is not a number; RangeError for a bad
- *   number (`workers` from 1 to 1024; all reject before any worker is forked); in the primary, the Error of a worker that
- *   failed to start (rejects once every worker is stopped); in a worker, what `serve()` threw
+ *   number (`workers` from 1 to 1024; all reject before any worker is forked); in the primary,
+ *   the Error of a worker that failed to start (rejects once every worker is stopped); in a
+ *   worker, what `serve()` threw
  * @example
  * ```ts
  * import { HttpServer, runCluster } from 'verdant/http';
@@ -246,6 +297,7 @@ function describe(x: unknown): string {
  *   const res = await fetch(`http://127.0.0.1:${handle.port}/`, { headers: { connection: 'close' } });
  *   console.log(handle.pids.includes(Number((await res.text()).split(' ')[1]))); // true
  *   process.on('SIGHUP', () => void handle.restart().catch((err) => console.error(err)));
+ *   // A worker that crashes is replaced; a real primary would now `await handle.serveForever()`.
  *   await handle.stop(); // each worker stops its server gracefully and exits
  * }
  * ```
@@ -253,7 +305,9 @@ function describe(x: unknown): string {
  * Source: seed 000's multi-process gevent server (`server.start()`, then `os.fork()` and
  * `start_accepting()` in each child); `node:cluster` replaces the fork, and the rolling restart
  * follows Node's cluster documentation (`worker.disconnect()` once the replacement listens).
- * gevent has no restart to follow: two at once run one after the other.
+ * gevent has no restart to follow: two at once run one after the other. Respawning follows
+ * gunicorn's arbiter (it replaces a worker that dies, and halts when workers fail to boot), with
+ * the backoff of Node process managers (PM2's `exp_backoff_restart_delay`) against a crash loop.
  */
 export async function runCluster(
   serve: () => Promise<HttpServer>,
