@@ -435,6 +435,32 @@ describe('runCluster (real worker processes on one port)', () => {
     }
   });
 
+  test('a restart during a backoff takes the slot: the pending replacement is never forked, the restarted worker serves', async () => {
+    const primary = new Primary('restart-backoff', 1, SCENARIO, {
+      CLUSTER_SCENARIO: 'restart-during-backoff',
+      CLUSTER_CRASH: '1,2,3,4,5', // the worker and its first 4 replacements crash
+    });
+    try {
+      const e = await primary.next('restarted');
+      const reports = e.reports as string[];
+      assert.equal(e.atRestart, 5);
+      assert.equal(reports.length, 5, 'nothing reported after the restart');
+      assert.match(reports[4] as string, /; forking a replacement in 1600 ms\n/);
+      const w6 = e.forked[5] as number;
+      assert.equal(e.forked.length, 6, "the restart's worker, and no replacement after it");
+      assert.deepEqual(e.restarted, [w6]);
+      assert.deepEqual(e.pids, [w6]);
+      assert.equal(e.answer, w6);
+      for (const pid of e.forked.slice(0, 5)) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      assert.ok(!alive(w6));
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
   test('3 replacements in a row failing before serving (serve() throws, or exits) make the cluster give up: reported, every worker stopped, serveForever() and restart() reject', async () => {
     const primary = new Primary('boot-fails', 2, SCENARIO, {
       CLUSTER_SCENARIO: 'boot-fails',

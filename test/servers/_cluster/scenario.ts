@@ -3,7 +3,7 @@
 // the workers (by cluster id: 1..n first, then the replacements in fork order) whose serve()
 // throws, CLUSTER_EXIT those that exit(3) inside serve(), CLUSTER_SLOW those whose serve() takes
 // 400 ms; with CLUSTER_CATCH a worker whose serve() threw does not exit; a worker whose id is at
-// least CLUSTER_CRASH_FROM exits(1) 30 ms after it serves. The primary runs CLUSTER_SCENARIO and
+// least CLUSTER_CRASH_FROM, or listed in CLUSTER_CRASH, exits(1) 30 ms after it serves. The primary runs CLUSTER_SCENARIO and
 // prints one JSON line per event on stdout; each carries `forked` (the pid of every worker ever
 // forked) and `pids` (handle.pids), so the test can check that none is left alive; the reports
 // written to the hub's exceptionStream are collected in `reports`.
@@ -61,7 +61,8 @@ try {
   if (cluster.isPrimary) say('rejected', { message: message(err) });
 }
 const crashFrom = Number(process.env.CLUSTER_CRASH_FROM ?? Number.POSITIVE_INFINITY);
-if (cluster.worker !== undefined && cluster.worker.id >= crashFrom) {
+const crashes = (id: number): boolean => id >= crashFrom || ids('CLUSTER_CRASH').includes(id);
+if (cluster.worker !== undefined && crashes(cluster.worker.id)) {
   setTimeout(() => process.exit(1), 30); // a crash, as the primary sees it
 }
 if (handle !== null) {
@@ -123,6 +124,15 @@ if (handle !== null) {
       (e: unknown) => e,
     );
     say('restart-after-give-up', { message: message(again) });
+  } else if (scenario === 'restart-during-backoff') {
+    // One worker; it and its first 4 replacements crash: restart() during the 5th backoff.
+    await reported(5);
+    const atRestart = forked.length;
+    await handle.restart();
+    const restarted = handle.pids;
+    const answer = await ask(handle.port);
+    await sleep(2000); // past the 1600 ms backoff the restart dropped
+    say('restarted', { atRestart, restarted, answer, pids: handle.pids, reports });
   } else if (scenario === 'serve-forever-kill') {
     const g = spawn(() => handle?.serveForever());
     await sleep(100);
