@@ -4,7 +4,8 @@
  *
  * Run: `node dist/examples/http-cluster.js [port] [workers]` (defaults 8080 and 2). The primary
  * prints the URL, then reads commands on stdin: `restart` replaces the workers one at a time
- * (rolling restart; no request is lost), `stop` stops them gracefully and exits.
+ * (rolling restart; no request is lost), `stop` stops them gracefully and exits. A worker that
+ * dies on its own (try `kill -9 <pid>`) is reported on stderr and replaced.
  *
  * Differences from the seed: Flask's `jsonify` is `Response.json`; gevent forks after
  * `start()` and each child calls `start_accepting()`, here node:cluster shares the listener.

@@ -2,7 +2,7 @@
  * Several worker processes serving one port, with `node:cluster`: seed 000's "multi-process +
  * coroutines" server (gevent forks after `start()`; Node's cluster shares the listener).
  *
- * Design note — the stop protocol, and why a rolling restart loses no request.
+ * Design note — the stop protocol, why a rolling restart loses no request, and respawning.
  * - The primary forks `workers` processes running the same script; in each, `runCluster` calls
  *   `serve()`, which starts an `HttpServer` (any listener with a port: the cluster shares it,
  *   port 0 included). The worker tells the primary it is serving once `serve()` resolved — its
@@ -50,10 +50,31 @@
  * - Restarts are serialised by a `Lock`: a second `restart()` (a second SIGHUP) waits for the
  *   first and then replaces every worker again, so workers started after the second request run
  *   the code as it was then. `stop()` takes no lock: it must interrupt a restart, not wait for it.
+ * - Respawning (gunicorn's arbiter, Node process managers). Each of the `workers` slots holds one
+ *   worker. A worker that exits on its own once the cluster serves (a crash, an uncaught
+ *   exception, `process.exit()`, a signal from outside) is unexpected unless the primary itself
+ *   retires it (`stop()`, a restart step: those are in `retiring`) or stops: it is reported to
+ *   the hub's `exceptionStream` and its slot gets a replacement. Failures before serving stay
+ *   with whoever forked the worker: startup rejects, `restart()` rejects, and a replacement's
+ *   own startup failure is the respawn logic's. A restart step that installs its worker in a
+ *   slot drops the slot's pending replacement (the timer is cleared; a replacement still
+ *   starting is retired as the old worker) and clears its counters.
+ * - Crash-loop protection: backoff, and giving up only on startup failures. A failure is fast
+ *   when the worker had served for less than `MIN_UPTIME` (1000 ms), or never. The slot's run of
+ *   fast failures sets the delay before the replacement: none after a worker that lived longer,
+ *   else 100 ms doubling to 3200 ms; so a slot whose workers keep dying within 1000 ms gets a
+ *   replacement at most every 3.2 s, forever, as gunicorn respawns forever. Replacements that fail before serving (`serve()`
+ *   threw — the worker, which may live on, is retired — or they exited first) are counted
+ *   too: 3 in a row in one slot make the cluster give up — gunicorn's arbiter halts when a
+ *   worker fails to boot: the code on disk cannot start — reported, stopped as by `stop()`, and
+ *   `serveForever()` rejects with it. Timers are cleared by `stop()`, so none forks afterwards.
  * Tests: test/servers/cluster.test.ts (real processes, a loopback client under load: a graceful
  * stop loses no in-flight request; a rolling restart under load answers every request exactly
  * once; a worker failing at startup, a failing restart, stop() during a restart, two restarts at
- * once: afterwards no worker forked is alive, checked by pid, and the primary exits by itself).
+ * once: afterwards no worker forked is alive, checked by pid, and the primary exits by itself;
+ * a worker SIGKILLed from outside is reported and replaced, the port served throughout; a crash
+ * loop backs off 100, 200, 400, 800 ms and stop() during the backoff forks nothing more; 3
+ * replacements failing before serving make the cluster give up; a kill in `serveForever()`).
  *
  * @module
  */
@@ -61,6 +82,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { until } from '../core/api.js';
+import { getHub } from '../core/hub.js';
 import { Lock } from '../sync/lock.js';
 import type { HttpServer } from './http.js';
 
@@ -76,7 +98,9 @@ export interface ClusterOptions {
 export interface ClusterHandle {
   /**
    * The process ids of the workers alive: forked and not yet exited (one starting or retiring
-   * during a `restart()` included), in fork order; empty once `stop()` resolved.
+   * during a `restart()` included, a replacement of a worker that died included from its fork),
+   * in fork order; one fewer while a dead worker's replacement waits for its backoff; empty once
+   * `stop()` resolved.
    */
   readonly pids: number[];
   /** The port the workers serve (`null` for a Unix socket). */
@@ -94,18 +118,44 @@ export interface ClusterHandle {
    *   before serving) (rejects). That replacement is stopped; the workers serving stay: those
    *   already replaced run the new code, the rest the old, as many as before, in `pids`, and
    *   `stop()` stops them all. An Error when the cluster is stopped (`stop()` was called before
-   *   or during the restart: the restart forks no more workers)
+   *   or during the restart, or the cluster gave up: the restart forks no more workers)
    */
   restart(): Promise<void>;
   /**
    * Stop every worker gracefully (each finishes its requests in flight, for up to `stopTimeout`)
    * and wait for them to exit; the port closes once none is left. A worker still alive
    * `stopTimeout` + 2000 ms after the request is killed (SIGKILL). A running `restart()` forks
-   * no more workers and rejects; the one it was starting is stopped too. Once it resolves no
+   * no more workers and rejects; the one it was starting is stopped too, and so is a replacement
+   * of a dead worker (one waiting for its backoff is never forked). Once it resolves no
    * worker process is alive and nothing of the cluster keeps the primary running. A second call
    * waits for the same stop. A switch point.
    */
   stop(): Promise<void>;
+  /**
+   * Resolve once the cluster has stopped: `stop()` was called and every worker has exited.
+   * Rejects, once every worker has exited, with the Error of the cluster giving up (3
+   * replacements in a row of one worker failed before serving). A switch point: a kill or
+   * `Timeout` that lands there stops the cluster first (as `stop()`, waiting for the workers to
+   * exit), then is thrown — gevent's `serve_forever`
+   * (`finally: spawn(self.stop, timeout=stop_timeout).join()`).
+   * @throws the Error saying why the cluster gave up (rejects)
+   * @example
+   * ```ts
+   * import { HttpServer, runCluster } from 'verdant/http';
+   *
+   * const handle = await runCluster(async () => {
+   *   const server = new HttpServer(['127.0.0.1', 0], () => new Response('hello\n'));
+   *   await server.start();
+   *   return server;
+   * }, { workers: 2 });
+   * if (handle !== null) {
+   *   process.once('SIGTERM', () => void handle.stop());
+   *   setTimeout(() => process.kill(process.pid, 'SIGTERM'), 200); // a supervisor's stop
+   *   await handle.serveForever(); // crashed workers are replaced meanwhile; rejects if it gives up
+   * }
+   * ```
+   */
+  serveForever(): Promise<void>;
 }
 
 /** ms a retiring worker leaves idle keep-alive connections open for one last request. */
@@ -113,6 +163,18 @@ const IDLE_GRACE = 500;
 
 /** ms past `stopTimeout` after which a worker asked to stop and still alive is killed. */
 const KILL_MARGIN = 2000;
+
+/** ms a worker must have served for its unexpected exit not to count as a fast failure. */
+const MIN_UPTIME = 1000;
+
+/** ms before the replacement of a worker after its slot's first fast failure (doubles each). */
+const BACKOFF_FIRST = 100;
+
+/** The most ms a replacement waits: the cap of the doubling backoff. */
+const BACKOFF_MAX = 3200;
+
+/** Replacements in a row, in one slot, that fail before serving: the cluster then gives up. */
+const MAX_BOOT_FAILURES = 3;
 
 /** The options {@link runCluster} knows. */
 const OPTION_KEYS = ['workers', 'stopTimeout'];
@@ -197,6 +259,18 @@ function describe(x: unknown): string {
  * script catches the rejection and lives on — or it exits before serving), the primary stops
  * every worker it forked (gracefully, then killed as above), waits for them to exit, and
  * rejects: nothing is left running. A kill or `Timeout` of the primary's wait does the same.
+ *
+ * Once serving, the primary keeps `workers` workers: one that exits on its own (a crash, an
+ * uncaught exception, `process.exit()`, a signal from outside — never one the primary stops
+ * in `stop()` or a restart) is reported to the hub's `exceptionStream` (`runCluster: worker
+ * <pid> exited unexpectedly, with <code or signal>; forking a replacement in <n> ms`) and
+ * replaced. A worker that served less than 1000 ms (or never) is a fast failure: its
+ * replacement waits 100 ms, doubling with each fast failure in a row of that worker's slot up
+ * to 3200 ms (none after a worker that lived longer). A replacement that fails before serving
+ * is reported and replaced the same way, but 3 in a row make the cluster give up: it reports
+ * why, stops every worker as `stop()` does, and `serveForever()` rejects with that Error
+ * (`restart()` too).
+ 
  * Stop the cluster with `stop()`, not by killing the primary: a worker whose primary died is
  * ended by node:cluster at once, cutting its requests in flight.
  *
@@ -205,8 +279,9 @@ function describe(x: unknown): string {
  * @param options - `{workers, stopTimeout}`; `null` or omitted: the defaults
  * @throws TypeError for a `serve` that is not a function, options that are not an object, an
  *   unknown option, a `workers` or `stopTimeout` that is not a number; RangeError for a bad
- *   number (`workers` from 1 to 1024; all reject before any worker is forked); in the primary, the Error of a worker that
- *   failed to start (rejects once every worker is stopped); in a worker, what `serve()` threw
+ *   number (`workers` from 1 to 1024; all reject before any worker is forked); in the primary,
+ *   the Error of a worker that failed to start (rejects once every worker is stopped); in a
+ *   worker, what `serve()` threw
  * @example
  * ```ts
  * import { HttpServer, runCluster } from 'verdant/http';
@@ -222,6 +297,7 @@ function describe(x: unknown): string {
  *   const res = await fetch(`http://127.0.0.1:${handle.port}/`, { headers: { connection: 'close' } });
  *   console.log(handle.pids.includes(Number((await res.text()).split(' ')[1]))); // true
  *   process.on('SIGHUP', () => void handle.restart().catch((err) => console.error(err)));
+ *   // A worker that crashes is replaced; a real primary would now `await handle.serveForever()`.
  *   await handle.stop(); // each worker stops its server gracefully and exits
  * }
  * ```
@@ -229,7 +305,9 @@ function describe(x: unknown): string {
  * Source: seed 000's multi-process gevent server (`server.start()`, then `os.fork()` and
  * `start_accepting()` in each child); `node:cluster` replaces the fork, and the rolling restart
  * follows Node's cluster documentation (`worker.disconnect()` once the replacement listens).
- * gevent has no restart to follow: two at once run one after the other.
+ * gevent has no restart to follow: two at once run one after the other. Respawning follows
+ * gunicorn's arbiter (it replaces a worker that dies, and halts when workers fail to boot), with
+ * the backoff of Node process managers (PM2's `exp_backoff_restart_delay`) against a crash loop.
  */
 export async function runCluster(
   serve: () => Promise<HttpServer>,
@@ -273,20 +351,40 @@ export async function runCluster(
 
   /** Every worker forked and not yet exited, in fork order. */
   const live = new Set<Worker>();
-  /** The workers that said they are serving. */
-  const served = new WeakSet<Worker>();
+  /** When each worker said it is serving (`Date.now()`). */
+  const servedAt = new WeakMap<Worker, number>();
   const retiring = new Map<Worker, Promise<void>>();
   let port: number | null = null;
   let stopped: Promise<void> | null = null;
+  /** Why the cluster gave up (a respawn loop failing before serving), or `null`. */
+  let gaveUp: Error | null = null;
+  let onStopped = (): void => {};
+  /** Resolves when the cluster starts stopping (`stop()`, or giving up). */
+  const stopping = new Promise<void>((resolve) => {
+    onStopped = resolve;
+  });
+  /** Set once every worker forked at startup serves: from then on an unexpected exit respawns. */
+  let supervising = false;
+  /** Per slot: consecutive fast failures (the backoff's exponent). */
+  const streak: number[] = [];
+  /** Per slot: consecutive replacements that failed before serving. */
+  const bootFailures: number[] = [];
+  /** Per slot: the backoff timer of the replacement to fork. */
+  const timers: Array<NodeJS.Timeout | undefined> = [];
+
   const fork = (): Worker => {
     const w = cluster.fork();
     live.add(w);
     w.on('message', (m: Msg) => {
-      if (m?.verdant === 'serving') served.add(w);
+      if (m?.verdant === 'serving') servedAt.set(w, Date.now());
     });
     // An IPC error (a send racing the worker's exit) ends in its 'exit', which is what counts.
     w.on('error', () => {});
-    w.once('exit', () => live.delete(w));
+    w.once('exit', (code: number | null, signal: string | null) => {
+      live.delete(w);
+      // Before serving, its failure is for whoever forked it (startup, restart, respawn).
+      if (supervising && servedAt.has(w)) crashed(w, code, signal);
+    });
     return w;
   };
   /** Ask `w` to stop gracefully, kill it if it is alive `stopTimeout` + KILL_MARGIN later. */
@@ -296,12 +394,12 @@ export async function runCluster(
     done = exited(w);
     retiring.set(w, done);
     if (w.process.exitCode === null && w.process.signalCode === null) {
-      if (w.isConnected() && served.has(w)) {
+      if (w.isConnected() && servedAt.has(w)) {
         // Stop first (the worker closes its keep-alive connections gracefully), then leave the
         // round-robin rotation: after disconnect() the primary hands it no connection.
         w.send({ verdant: 'stop', timeout: stopTimeout });
         w.disconnect();
-      } else if (!served.has(w)) {
+      } else if (!servedAt.has(w)) {
         // Still in serve(): it has no request to finish, and a listen() it starts once
         // disconnected would never complete. SIGTERM (a handler of the user's may clean up).
         if (w.isConnected()) w.disconnect();
@@ -313,6 +411,70 @@ export async function runCluster(
     return done;
   };
   const retireAll = (): Promise<void> => Promise.all([...live].map(retire)).then(() => undefined);
+  /** Stop everything: no replacement is forked from now on, every worker is retired. */
+  const shutDown = (): Promise<void> => {
+    for (const t of timers) clearTimeout(t);
+    onStopped();
+    return retireAll();
+  };
+  /** Write `message` to the hub's exceptionStream (the primary's frames would say nothing). */
+  const report = (err: Error, who: string): void => {
+    err.stack = `${err.name}: ${err.message}`;
+    getHub().reportError(err, who);
+  };
+  /** A worker of slot `i` failed unexpectedly: report it, fork a replacement or give up. */
+  const failed = (i: number, why: string, pid: number, fast: boolean, boot: boolean): void => {
+    streak[i] = fast ? (streak[i] ?? 0) + 1 : 0;
+    bootFailures[i] = boot ? (bootFailures[i] ?? 0) + 1 : 0;
+    if ((bootFailures[i] ?? 0) >= MAX_BOOT_FAILURES) {
+      const err = new Error(
+        `${why}; ${MAX_BOOT_FAILURES} replacements in a row failed before serving: the cluster stops`,
+      );
+      report(err, 'runCluster');
+      gaveUp = err;
+      stopped ??= shutDown();
+      return;
+    }
+    const k = streak[i] ?? 0;
+    const delay = k === 0 ? 0 : Math.min(BACKOFF_FIRST * 2 ** (k - 1), BACKOFF_MAX);
+    report(new Error(`${why}; forking a replacement in ${delay} ms`), `runCluster worker ${pid}`);
+    const dead = workers[i];
+    timers[i] = setTimeout(() => {
+      timers[i] = undefined;
+      if (stopped === null && workers[i] === dead) respawn(i);
+    }, delay);
+  };
+  /** `w` exited after serving: unexpected unless the primary retired it or stops. */
+  const crashed = (w: Worker, code: number | null, signal: string | null): void => {
+    const i = workers.indexOf(w);
+    // Not in a slot: a restart's replacement not installed yet (the restart checks it).
+    if (i < 0 || stopped !== null || retiring.has(w)) return;
+    const lived = Date.now() - (servedAt.get(w) ?? 0);
+    failed(
+      i,
+      `runCluster: worker ${w.process.pid} exited unexpectedly, with ${signal ?? code}`,
+      w.process.pid as number,
+      lived < MIN_UPTIME,
+      false,
+    );
+  };
+  const hasExited = (w: Worker): boolean =>
+    w.process.exitCode !== null || w.process.signalCode !== null;
+  /** Fork the replacement of slot `i`; one failing before serving is a fast, boot failure. */
+  const respawn = (i: number): void => {
+    const w = fork();
+    workers[i] = w;
+    serving(w).then(
+      (p) => {
+        port = p ?? port;
+      },
+      (err: Error) => {
+        if (stopped !== null || retiring.has(w) || workers[i] !== w) return;
+        void retire(w); // serve() threw: it may live on (its script caught the rejection)
+        failed(i, err.message, w.process.pid as number, true, true);
+      },
+    );
+  };
 
   const workers = Array.from({ length: n }, fork);
   try {
@@ -323,9 +485,16 @@ export async function runCluster(
     await until(retireAll());
     throw err;
   }
+  supervising = true;
+  // One that served and died while the others were starting.
+  for (const w of workers) if (hasExited(w)) crashed(w, w.process.exitCode, w.process.signalCode);
   const lock = new Lock();
   const stoppedError = (): Error =>
-    new Error('runCluster: cannot restart, the cluster is stopped (stop() was called)');
+    new Error(
+      gaveUp === null
+        ? 'runCluster: cannot restart, the cluster is stopped (stop() was called)'
+        : `runCluster: cannot restart, the cluster is stopped (it gave up: ${gaveUp.message})`,
+    );
   return {
     get pids(): number[] {
       return [...live].map((w) => w.process.pid as number);
@@ -348,9 +517,16 @@ export async function runCluster(
             throw stopped !== null ? stoppedError() : err;
           }
           if (stopped !== null) throw stoppedError(); // stop() retires `next` with the others
+          // `old` may be dead (a replacement of it waiting for its backoff) or a replacement
+          // still starting: `next` takes the slot, the pending replacement is dropped.
           const old = workers[i] as Worker;
           workers[i] = next;
+          clearTimeout(timers[i]);
+          timers[i] = undefined;
+          streak[i] = 0;
+          bootFailures[i] = 0;
           port = p ?? port;
+          if (hasExited(next)) crashed(next, next.process.exitCode, next.process.signalCode);
           await until(retire(old));
         }
       } finally {
@@ -358,8 +534,18 @@ export async function runCluster(
       }
     },
     async stop(): Promise<void> {
-      stopped ??= retireAll();
+      stopped ??= shutDown();
       await until(stopped);
+    },
+    async serveForever(): Promise<void> {
+      try {
+        await until(stopping);
+      } finally {
+        // A kill or Timeout landed: stop the cluster, as stop() does, before it is thrown.
+        stopped ??= shutDown();
+        await until(stopped);
+      }
+      if (gaveUp !== null) throw gaveUp;
     },
   };
 }

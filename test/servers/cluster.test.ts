@@ -355,6 +355,168 @@ describe('runCluster (real worker processes on one port)', () => {
     }
   });
 
+  test('a worker killed from outside (SIGKILL) is reported and replaced: a new worker serves the port, the cluster keeps 2, stop() leaves none', async () => {
+    const primary = new Primary('respawn', 2);
+    try {
+      const { port, pids } = await primary.next('serving');
+      const [a, b] = pids as [number, number];
+      const agent = new Agent({ keepAlive: false });
+      process.kill(a, 'SIGKILL');
+      const { text } = await primary.next('report');
+      assert.match(
+        text as string,
+        new RegExp(
+          `^Error: runCluster: worker ${a} exited unexpectedly, with SIGKILL; forking a replacement in (0|100) ms\n\\S+ runCluster worker ${a} failed with Error\n\n$`,
+        ),
+      );
+      // Requests succeed all along (worker b serves alone), until the replacement answers too.
+      let c = 0;
+      const t0 = Date.now();
+      for (let k = 0; c === 0 && Date.now() - t0 < 10_000; k++) {
+        const r = await get(agent, port as number, `probe-${k}`, 0);
+        assert.equal(r.status, 200);
+        const pid = Number(r.body.split(' ')[1]);
+        if (pid !== b) c = pid;
+        else await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(c !== 0 && c !== a, `a new worker (${c}) answers`);
+      assert.ok(!alive(a), 'the killed worker is gone');
+      primary.send('pids');
+      assert.deepEqual((await primary.next('pids')).pids, [b, c], 'the cluster keeps 2 workers');
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, k) => get(agent, port as number, `after-${k}`, 0)),
+      );
+      const by = new Set(answers.map((r) => Number(r.body.split(' ')[1])));
+      assert.deepEqual([...by].sort(), [b, c].sort(), 'both workers answer');
+      agent.destroy();
+      primary.send('stop');
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      assert.deepEqual(stopped.forked, [a, b, c], 'one replacement, nothing more');
+      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
+  test('a crash loop backs off (100, 200, 400, 800 ms) and stop() during a backoff forks nothing more and leaves nothing running', async () => {
+    const primary = new Primary('crash-loop', 2, SCENARIO, {
+      CLUSTER_SCENARIO: 'crash-loop',
+      CLUSTER_CRASH_FROM: '2', // worker 2 and every replacement exit(1) 30 ms after serving
+    });
+    try {
+      const stopped = await primary.next('stopped');
+      const reports = stopped.reports as string[];
+      const [w1, w2, w3, w4, w5] = stopped.forked as [number, number, number, number, number];
+      assert.equal(stopped.atStop, 5, 'workers 1, 2 and 3 replacements when stop() came');
+      assert.deepEqual(
+        reports.map((r) => r.split('\n')[0]),
+        [
+          [w2, 100],
+          [w3, 200],
+          [w4, 400],
+          [w5, 800],
+        ].map(
+          ([pid, ms]) =>
+            `Error: runCluster: worker ${pid} exited unexpectedly, with 1; forking a replacement in ${ms} ms`,
+        ),
+      );
+      assert.equal(stopped.answer, w1, 'worker 1 served all along');
+      assert.equal(stopped.forever, 'resolved', 'serveForever() resolved once stopped');
+      assert.deepEqual(stopped.pids, []);
+      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      const late = await primary.next('late');
+      assert.equal(late.forked.length, 5, 'the cancelled replacement was never forked');
+      assert.equal((late.reports as string[]).length, 4);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
+  test('a restart during a backoff takes the slot: the pending replacement is never forked, the restarted worker serves', async () => {
+    const primary = new Primary('restart-backoff', 1, SCENARIO, {
+      CLUSTER_SCENARIO: 'restart-during-backoff',
+      CLUSTER_CRASH: '1,2,3,4,5', // the worker and its first 4 replacements crash
+    });
+    try {
+      const e = await primary.next('restarted');
+      const reports = e.reports as string[];
+      assert.equal(e.atRestart, 5);
+      assert.equal(reports.length, 5, 'nothing reported after the restart');
+      assert.match(reports[4] as string, /; forking a replacement in 1600 ms\n/);
+      const w6 = e.forked[5] as number;
+      assert.equal(e.forked.length, 6, "the restart's worker, and no replacement after it");
+      assert.deepEqual(e.restarted, [w6]);
+      assert.deepEqual(e.pids, [w6]);
+      assert.equal(e.answer, w6);
+      for (const pid of e.forked.slice(0, 5)) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      assert.ok(!alive(w6));
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
+  test('3 replacements in a row failing before serving (serve() throws, or exits) make the cluster give up: reported, every worker stopped, serveForever() and restart() reject', async () => {
+    const primary = new Primary('boot-fails', 2, SCENARIO, {
+      CLUSTER_SCENARIO: 'boot-fails',
+      CLUSTER_CRASH_FROM: '2', // worker 2 crashes after serving
+      CLUSTER_FAIL: '3,5', // its replacements: 3 throws (and lives on), 4 exits, 5 throws
+      CLUSTER_EXIT: '4',
+      CLUSTER_CATCH: '1',
+    });
+    try {
+      const e = await primary.next('gave-up');
+      const reports = e.reports as string[];
+      const [, w2, w3, w4, w5] = e.forked as [number, number, number, number, number];
+      assert.equal(e.forked.length, 5, 'no replacement after the third failure');
+      assert.deepEqual(
+        reports.map((r) => r.split('\n')[0]),
+        [
+          `runCluster: worker ${w2} exited unexpectedly, with 1; forking a replacement in 100 ms`,
+          `runCluster: worker ${w3} failed before serving: worker 3 cannot start; forking a replacement in 200 ms`,
+          `runCluster: worker ${w4} exited before serving, with 3; forking a replacement in 400 ms`,
+          `runCluster: worker ${w5} failed before serving: worker 5 cannot start; 3 replacements in a row failed before serving: the cluster stops`,
+        ].map((m) => `Error: ${m}`),
+      );
+      assert.equal(e.message, (reports[3] as string).split('\n')[0]?.slice('Error: '.length));
+      assert.deepEqual(e.pids, []);
+      for (const pid of e.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      assert.equal(
+        (await primary.next('restart-after-give-up')).message,
+        `runCluster: cannot restart, the cluster is stopped (it gave up: ${e.message})`,
+      );
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      assert.equal(stopped.forked.length, 5);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
+  test('a kill landing in serveForever() stops the cluster first: every worker has exited when the kill is through', async () => {
+    const primary = new Primary('forever-kill', 2, SCENARIO, {
+      CLUSTER_SCENARIO: 'serve-forever-kill',
+    });
+    try {
+      const killed = await primary.next('killed');
+      assert.equal(killed.dead, true);
+      assert.deepEqual(killed.pids, []);
+      assert.equal(killed.forked.length, 2);
+      for (const pid of killed.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
   test('a graceful stop of every worker under load loses no in-flight request, then the port closes', async () => {
     const primary = new Primary('stop', 2);
     try {

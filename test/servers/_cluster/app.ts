@@ -2,10 +2,12 @@
 // through node:cluster, every worker) runs this file. Workers serve `/?id=N&ms=M`: sleep M ms in
 // the request's greenlet, append "N pid" to the file named by CLUSTER_LOG, answer "N pid". The
 // primary prints one JSON line per event on stdout and reads commands on stdin
-// (`restart`, `stop`).
+// (`restart`, `pids`, `stop`); each report written to the hub's exceptionStream is a `report`
+// event, and `stopped` carries `forked` (the pid of every worker ever forked).
+import cluster from 'node:cluster';
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { sleep } from '../../../src/index.js';
+import { getHub, sleep } from '../../../src/index.js';
 import { HttpServer, runCluster } from '../../../src/servers/http.js';
 
 const log = process.env.CLUSTER_LOG ?? '';
@@ -20,6 +22,12 @@ async function app(req: Request): Promise<Response> {
   return new Response(`${id} ${process.pid}`);
 }
 
+const say = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+const forked: number[] = [];
+cluster.on('fork', (w) => forked.push(w.process.pid as number));
+if (cluster.isPrimary)
+  getHub().exceptionStream = { write: (text) => say({ event: 'report', text }) };
+
 const handle = await runCluster(
   async () => {
     const server = new HttpServer(['127.0.0.1', 0], app, { log: null });
@@ -29,15 +37,16 @@ const handle = await runCluster(
   { workers, stopTimeout: 5000 },
 );
 if (handle !== null) {
-  const say = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
   say({ event: 'serving', port: handle.port, pids: handle.pids });
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'restart') {
       await handle.restart();
       say({ event: 'restarted', pids: handle.pids });
+    } else if (line === 'pids') {
+      say({ event: 'pids', pids: handle.pids });
     } else if (line === 'stop') {
       await handle.stop();
-      say({ event: 'stopped', pids: handle.pids });
+      say({ event: 'stopped', pids: handle.pids, forked });
       break;
     }
   }

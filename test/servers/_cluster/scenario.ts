@@ -2,11 +2,13 @@
 // primary, and through node:cluster every worker). Workers answer their pid. CLUSTER_FAIL names
 // the workers (by cluster id: 1..n first, then the replacements in fork order) whose serve()
 // throws, CLUSTER_EXIT those that exit(3) inside serve(), CLUSTER_SLOW those whose serve() takes
-// 400 ms; with CLUSTER_CATCH a worker whose serve() threw does not exit. The primary runs CLUSTER_SCENARIO and prints one JSON line per event on stdout; each
-// carries `forked` (the pid of every worker ever forked) and `pids` (handle.pids), so the test
-// can check that none is left alive.
+// 400 ms; with CLUSTER_CATCH a worker whose serve() threw does not exit; a worker whose id is at
+// least CLUSTER_CRASH_FROM, or listed in CLUSTER_CRASH, exits(1) 30 ms after it serves. The primary runs CLUSTER_SCENARIO and
+// prints one JSON line per event on stdout; each carries `forked` (the pid of every worker ever
+// forked) and `pids` (handle.pids), so the test can check that none is left alive; the reports
+// written to the hub's exceptionStream are collected in `reports`.
 import cluster from 'node:cluster';
-import { sleep } from '../../../src/index.js';
+import { getHub, sleep, spawn } from '../../../src/index.js';
 import { HttpServer, runCluster } from '../../../src/servers/http.js';
 
 const ids = (name: string): number[] =>
@@ -19,6 +21,14 @@ cluster.on('fork', (w) => forked.push(w.process.pid as number));
 const say = (event: string, o: object = {}): void =>
   void process.stdout.write(`${JSON.stringify({ event, forked, ...o })}\n`);
 const message = (err: unknown): string => (err as Error).message;
+const reports: string[] = [];
+if (cluster.isPrimary) getHub().exceptionStream = { write: (text) => reports.push(text) };
+
+/** Resolves once `reports` has `n` reports (bounded). */
+async function reported(n: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (reports.length < n && Date.now() < deadline) await sleep(5);
+}
 
 async function serve(): Promise<HttpServer> {
   const id = cluster.worker?.id ?? 0;
@@ -49,6 +59,11 @@ try {
   // CLUSTER_CATCH, lives on as a script that caught the rejection (its IPC channel holds it).
   if (!cluster.isPrimary && process.env.CLUSTER_CATCH === undefined) process.exit(1);
   if (cluster.isPrimary) say('rejected', { message: message(err) });
+}
+const crashFrom = Number(process.env.CLUSTER_CRASH_FROM ?? Number.POSITIVE_INFINITY);
+const crashes = (id: number): boolean => id >= crashFrom || ids('CLUSTER_CRASH').includes(id);
+if (cluster.worker !== undefined && crashes(cluster.worker.id)) {
+  setTimeout(() => process.exit(1), 30); // a crash, as the primary sees it
 }
 if (handle !== null) {
   say('serving', { pids: handle.pids });
@@ -83,6 +98,46 @@ if (handle !== null) {
     const b = handle.restart().then(() => ({ pids: handle?.pids ?? [] }));
     const [ra, rb] = await Promise.all([a, b]);
     say('restarted', { before, first: ra.pids, second: rb.pids, pids: handle.pids });
+  } else if (scenario === 'crash-loop') {
+    // Worker 2 and every replacement crash right after serving: 4 reports, then stop() while
+    // the 4th replacement waits for its backoff.
+    const forever = handle.serveForever().then(
+      () => 'resolved',
+      (e: unknown) => message(e),
+    );
+    await reported(4);
+    const atStop = forked.length;
+    const answer = await ask(handle.port);
+    await handle.stop();
+    say('stopped', { pids: handle.pids, reports, atStop, answer, forever: await forever });
+    await sleep(1200); // past the backoff stop() cancelled
+    say('late', { reports });
+  } else if (scenario === 'boot-fails') {
+    // Worker 2 crashes after serving, its replacements fail before serving: the cluster gives up.
+    const err = await handle.serveForever().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    say('gave-up', { message: message(err), pids: handle.pids, reports });
+    const again = await handle.restart().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    say('restart-after-give-up', { message: message(again) });
+  } else if (scenario === 'restart-during-backoff') {
+    // One worker; it and its first 4 replacements crash: restart() during the 5th backoff.
+    await reported(5);
+    const atRestart = forked.length;
+    await handle.restart();
+    const restarted = handle.pids;
+    const answer = await ask(handle.port);
+    await sleep(2000); // past the 1600 ms backoff the restart dropped
+    say('restarted', { atRestart, restarted, answer, pids: handle.pids, reports });
+  } else if (scenario === 'serve-forever-kill') {
+    const g = spawn(() => handle?.serveForever());
+    await sleep(100);
+    await g.kill();
+    say('killed', { pids: handle.pids, dead: g.dead });
   }
   await handle.stop();
   say('stopped', { pids: handle.pids });
