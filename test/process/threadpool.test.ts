@@ -194,6 +194,21 @@ describe('ThreadPool', () => {
     assert.equal(await p.apply(square, [5], { timeout: 30_000 }), 25);
   });
 
+  test("map()'s timeout is one deadline for the whole call, not a timeout per item", async () => {
+    const p = pool(1);
+    assert.equal(await p.apply(square, [2]), 4); // the worker is up
+    // Three 200 ms tasks one after another: each alone is within 300 ms, the call is not.
+    for (const opts of [{ timeout: 300 }, 300]) {
+      const g = spawn(() => p.map(spin, [200, 200, 200], opts));
+      await g.join();
+      assert.ok((g.exception as unknown) instanceof Timeout, `timed out (${String(g.value)})`);
+    }
+    // The withdrawn tasks leave the pool usable.
+    assert.deepEqual(await p.map(square, [1, 2, 3], { timeout: 30_000 }), [1, 4, 9]);
+    await assertRejectsNoThrow(() => p.map(square, [1], { timeout: -1 }), RangeError);
+    await assertRejectsNoThrow(() => p.map(square, [1], { timeout: 'x' as never }), TypeError);
+  });
+
   test('kill() makes waiting callers reject; the pool then starts new workers on demand', async () => {
     const p = pool(1);
     const g = spawn(() => p.apply(spin, [60_000]).catch((e: unknown) => e));
