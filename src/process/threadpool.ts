@@ -202,7 +202,9 @@ export class ThreadPool {
    * @param args - its arguments (default none)
    * @param opts - `{timeout, signal}` or a bare timeout in ms (`timeout` throws `Timeout`)
    * @returns what the task's function returned
-   * @throws the task's error (an `Error` with its message); TypeError for a bad `fnModule`
+   * @throws the task's error (an `Error` with its message); TypeError for a bad `fnModule`, and
+   *   TypeError naming the module when its return value (or thrown error) cannot be copied
+   *   back by structured clone (a function, a Symbol, an object holding one)
    * @example
    * ```ts
    * import { writeFileSync } from 'node:fs';

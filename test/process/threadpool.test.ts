@@ -19,6 +19,7 @@ const sum = task('sum');
 const spin = task('spin');
 const fail = task('fail');
 const mark = task('mark');
+const uncloneable = task('uncloneable');
 
 const pools: ThreadPool[] = [];
 function pool(size: number): ThreadPool {
@@ -107,6 +108,39 @@ describe('ThreadPool', () => {
     });
     assert.equal(await p.apply(square, [2]), 4);
     await assert.rejects(p.map(fail, ['in map']), /in map/);
+  });
+
+  test('a task whose value cannot be cloned back rejects with a TypeError naming the module; the worker goes on', async () => {
+    const p = pool(1);
+    const thread = await p.apply(uncloneable, ['thread'], { timeout: 30_000 });
+    const cases: [string, RegExp][] = [
+      [
+        'function',
+        /return value of the task module .*uncloneable\.js: .*structured clone.*got function/,
+      ],
+      [
+        'symbol',
+        /return value of the task module .*uncloneable\.js: .*structured clone.*got Symbol\(s\)/,
+      ],
+      [
+        'nested',
+        /return value of the task module .*uncloneable\.js: .*structured clone.*got Object \(.+\)/,
+      ],
+      [
+        'throw',
+        /error thrown by the task module .*uncloneable\.js: .*structured clone.*got Object \(.+\)/,
+      ],
+    ];
+    for (const [kind, message] of cases) {
+      await assert.rejects(p.apply(uncloneable, [kind], { timeout: 30_000 }), (e) => {
+        assert.ok(e instanceof TypeError, `${kind}: a TypeError, got ${String(e)}`);
+        assert.match(e.message, message);
+        return true;
+      });
+    }
+    // The same worker (not a replacement of one that crashed) goes on.
+    assert.equal(await p.apply(uncloneable, ['thread'], { timeout: 30_000 }), thread);
+    assert.equal(await p.apply(uncloneable, ['fine'], { timeout: 30_000 }), 'fine');
   });
 
   test('a task module that does not exist, or exports no function, fails with a clear error', async () => {
