@@ -108,12 +108,32 @@ function rename<F extends (...args: never[]) => unknown>(
   return fn;
 }
 
+/**
+ * Whether Node's timers would refuse `options`: not an object, or a `signal` that is not an
+ * AbortSignal. The patched call then hands them to the original, which rejects them with its
+ * own error (spreading them into `{...options, signal}` would accept `5`).
+ */
+function badTimerOptions(options: unknown): boolean {
+  if (options === undefined) return false;
+  if (options === null || typeof options !== 'object') return true;
+  const s = (options as { signal?: unknown }).signal;
+  return s !== undefined && !(s instanceof AbortSignal);
+}
+
+/** The same for `fetch`'s `init`, where `null` and a `null` signal are allowed. */
+function badFetchInit(init: unknown): boolean {
+  if (init === undefined || init === null) return false;
+  if (typeof init !== 'object') return true;
+  const s = (init as { signal?: unknown }).signal;
+  return s !== undefined && s !== null && !(s instanceof AbortSignal);
+}
+
 function patchFetch(): void {
   const original = globalThis.fetch;
   if (typeof original !== 'function') return;
   const fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const g = currentGreenlet();
-    if (g === null) return original(input, init);
+    if (g === null || badFetchInit(init)) return original(input, init);
     const own: (AbortSignal | null | undefined)[] = [init?.signal];
     if (typeof Request === 'function' && input instanceof Request) own.push(input.signal);
     // Tie the request to the greenlet unless it is already being killed (cleanup code in a
@@ -133,7 +153,9 @@ function patchTimers(): void {
     value?: T,
     options?: import('node:timers').TimerOptions,
   ): Promise<T> => {
-    if (currentGreenlet() === null) return origTimeout(delay, value, options);
+    if (currentGreenlet() === null || badTimerOptions(options)) {
+      return origTimeout(delay, value, options);
+    }
     return foreignWait([options?.signal], (signal) =>
       origTimeout(delay, value, { ...options, signal }),
     );
@@ -142,7 +164,9 @@ function patchTimers(): void {
     value?: T,
     options?: import('node:timers').TimerOptions,
   ): Promise<T> => {
-    if (currentGreenlet() === null) return origImmediate(value, options);
+    if (currentGreenlet() === null || badTimerOptions(options)) {
+      return origImmediate(value, options);
+    }
     return foreignWait([options?.signal], (signal) => origImmediate(value, { ...options, signal }));
   };
   timersPromises.setTimeout = rename(setTimeout, origTimeout) as typeof origTimeout;

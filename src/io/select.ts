@@ -32,8 +32,9 @@ const onTimeoutEmpty = (): undefined => undefined;
  * `timeout` (ms) it resolves `[[], [], []]` when nothing became ready in time; `0` polls. A
  * switch point when nothing is ready: kill and `Timeout` land there.
  * @param timeout ms; `null`/omitted waits forever
- * @throws TypeError when a list holds something that is not a verdant Socket; RangeError for
- *   a bad timeout; EBADF for a closed socket
+ * @throws TypeError when a list holds something that is not a verdant Socket or the timeout is
+ *   not a number (or null); RangeError for a negative or NaN timeout; EBADF for a closed socket
+ *   (all reject)
  * @example
  * ```ts
  * import { select } from 'verdant/select';
@@ -58,6 +59,12 @@ export function select(
   timeout?: number | null,
 ): Promise<SelectResult> {
   const where = 'select';
+  if (timeout !== undefined && timeout !== null && typeof timeout !== 'number') {
+    // Only a timeout: an options object would be read as `{timeout, signal}` by the door.
+    return rejectWait(
+      new TypeError(`${where}: timeout must be a number of ms or null, got ${typeof timeout}`),
+    );
+  }
   const err = readWaitOptions(timeout ?? null, where);
   if (err !== NONE) return rejectWait(err);
   const t = waitArgs.timeout;

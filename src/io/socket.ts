@@ -920,7 +920,11 @@ export class Socket {
 
   /**
    * A buffered file over this stream socket: `readline()`, `read(n)`, `write()`, `flush()`.
-   * The connection stays open until both the socket and every file are closed.
+   * The connection stays open until both the socket and every file are closed. Never switches.
+   * It takes no mode: the file always reads and writes bytes (`Uint8Array`), as Python's
+   * `makefile('rwb')`; decode lines yourself (`Buffer.from(line).toString()`).
+   * @throws TypeError for any argument (a Python mode such as `'r'`, an options object): it
+   *   would be ignored; EBADF after `close()`, ENOTCONN on a socket that is not a connected stream
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -938,7 +942,13 @@ export class Socket {
    * await server.stop();
    * ```
    */
-  makefile(): FileObject {
+  makefile(): FileObject;
+  makefile(mode?: unknown): FileObject {
+    if (mode !== undefined) {
+      throw new TypeError(
+        `Cannot make a file with a mode: Socket.makefile() takes no argument (its file reads and writes bytes, Uint8Array), got ${inspect(mode)}`,
+      );
+    }
     const io = Socket.#streamFor(this, 'Socket.makefile', false);
     if (io instanceof Error) throw io;
     fileRefs.set(this, (fileRefs.get(this) ?? 0) + 1);

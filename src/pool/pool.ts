@@ -14,11 +14,10 @@ function readSize(size: unknown): number {
     );
   }
   if (size === Number.POSITIVE_INFINITY) return size;
-  if (Number.isNaN(size) || size < 0) {
-    throw new RangeError(`Cannot create a Pool with a negative size: size is ${size}`);
-  }
-  if (!Number.isInteger(size)) {
-    throw new RangeError(`Cannot create a Pool with a non-integer size: size is ${size}`);
+  if (!Number.isInteger(size) || size < 0) {
+    throw new RangeError(
+      `Cannot create a Pool of this size: size must be a non-negative integer or null, got ${size}`,
+    );
   }
   return size;
 }
@@ -31,7 +30,8 @@ function readSize(size: unknown): number {
  *
  * Source: `gevent.pool.Pool` (`test__pool.py`).
  * @param size - the capacity (`maxSize`); `null`/`undefined` = unbounded
- * @throws RangeError for a negative or non-integer size; TypeError for a non-number
+ * @throws RangeError for a size that is not a non-negative integer (negative, fractional, NaN);
+ *   TypeError for a non-number
  * @example
  * ```ts
  * import { sleep } from 'verdant';

@@ -5,9 +5,72 @@
  * A module that cannot be imported, or whose default export is not a function, fails the task
  * with an error naming the module; the worker goes on.
  *
+ * Design note — a value that cannot go back. piscina posts a task's value (or error) to the
+ * caller's thread with `port.postMessage`; a value structured clone cannot copy (a function, a
+ * Symbol, an object holding one) makes that post throw a `DataCloneError`, which piscina rethrows
+ * as an uncaught exception: the worker dies and the caller got `{}` (Node 20) or an Error with an
+ * empty message (Node 24). So this module wraps `MessagePort.prototype.postMessage` in its worker
+ * thread (only there: piscina's workers run nothing but tasks): when a task's response fails to
+ * clone, the response is posted again with a TypeError naming the module in place of the value
+ * (or of the thrown error), and the worker goes on. A clone check in the task itself would copy
+ * every result twice; this costs nothing when the post succeeds. Relies on piscina's response
+ * shape (`{taskId, result, error, time}`, piscina pinned in package.json). Test:
+ * test/process/threadpool.test.ts "a task whose value cannot be cloned back rejects with a
+ * TypeError …".
+ *
  * @module
  */
+import { MessagePort } from 'node:worker_threads';
+
 type TaskFn = (...args: unknown[]) => unknown;
+
+/** The module of the task that last ended in this worker (one task at a time per worker). */
+let lastModule = '';
+
+interface Response {
+  taskId: unknown;
+  result: unknown;
+  error: unknown;
+  time: unknown;
+}
+
+function isResponse(msg: unknown): msg is Response {
+  return (
+    msg !== null &&
+    typeof msg === 'object' &&
+    'taskId' in msg &&
+    'result' in msg &&
+    'error' in msg &&
+    'time' in msg
+  );
+}
+
+/** What could not be cloned: the value itself, or for an object what V8 said inside it. */
+function describe(v: unknown, why: string): string {
+  if (typeof v === 'function') return `function ${v.name === '' ? '(anonymous)' : v.name}`;
+  if (typeof v === 'symbol') return String(v);
+  const kind = v !== null && typeof v === 'object' ? (v.constructor?.name ?? 'Object') : typeof v;
+  return `${kind} (${why})`;
+}
+
+const post = MessagePort.prototype.postMessage;
+MessagePort.prototype.postMessage = function postMessage(
+  this: MessagePort,
+  msg: unknown,
+  transfer?: Parameters<MessagePort['postMessage']>[1],
+): void {
+  try {
+    post.call(this, msg, transfer);
+  } catch (e) {
+    if (!isResponse(msg) || !(e instanceof Error) || e.name !== 'DataCloneError') throw e;
+    const threw = msg.error !== null;
+    const what = threw ? 'the error thrown by' : 'the return value of';
+    const error = new TypeError(
+      `Cannot send back ${what} the task module ${lastModule}: it could not be cloned (structured clone), got ${describe(threw ? msg.error : msg.result, e.message)}`,
+    );
+    post.call(this, { ...msg, result: null, error });
+  }
+};
 
 const loaded = new Map<string, Promise<TaskFn>>();
 
@@ -36,5 +99,9 @@ export default async function runTask(task: { module: string; args: unknown[] })
     fn = load(task.module);
     loaded.set(task.module, fn);
   }
-  return await (await fn)(...task.args);
+  try {
+    return await (await fn)(...task.args);
+  } finally {
+    lastModule = task.module;
+  }
 }

@@ -29,10 +29,28 @@ import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { Piscina } from 'piscina';
 import { until } from '../core/api.js';
-import type { WaitOptions } from '../core/lowlevel.js';
+import {
+  getHub,
+  NONE,
+  readWaitOptions,
+  rejectWait,
+  type WaitOptions,
+  waitArgs,
+} from '../core/lowlevel.js';
 import { AsyncResult } from '../sync/event.js';
 
 const WORKER = new URL('./_threadpool-worker.js', import.meta.url).href;
+
+/**
+ * The values of `all` in input order, or the error of the first failing one in input order
+ * (not the first to fail in time, as `Promise.all` would give). Its rejection is handled by
+ * the `until` that waits for it.
+ */
+async function inOrder<T>(all: readonly Submitted[]): Promise<T[]> {
+  const out: T[] = [];
+  for (const s of all) out.push((await s.result) as T);
+  return out;
+}
 
 /** A task: an absolute path, a `file:` URL string or a `URL` naming an ES module. */
 export type TaskModule = string | URL;
@@ -184,7 +202,9 @@ export class ThreadPool {
    * @param args - its arguments (default none)
    * @param opts - `{timeout, signal}` or a bare timeout in ms (`timeout` throws `Timeout`)
    * @returns what the task's function returned
-   * @throws the task's error (an `Error` with its message); TypeError for a bad `fnModule`
+   * @throws the task's error (an `Error` with its message); TypeError for a bad `fnModule`, and
+   *   TypeError naming the module when its return value (or thrown error) cannot be copied
+   *   back by structured clone (a function, a Symbol, an object holding one)
    * @example
    * ```ts
    * import { writeFileSync } from 'node:fs';
@@ -217,9 +237,11 @@ export class ThreadPool {
    * values, in input order. A switch point; a kill or `Timeout` withdraws every task not done.
    * @param fnModule - the task module
    * @param iterable - the arguments, one task each
-   * @param opts - `{timeout, signal}` for the whole call
+   * @param opts - `{timeout, signal}` or a bare timeout in ms, for the whole call: one deadline
+   *   counted from the call, not a timeout per item (`timeout` throws `Timeout`)
    * @returns the values in input order
-   * @throws the first failing task's error, in input order
+   * @throws the first failing task's error, in input order; TypeError/RangeError (as a
+   *   rejection) for bad options
    * @example
    * ```ts
    * import { writeFileSync } from 'node:fs';
@@ -242,13 +264,18 @@ export class ThreadPool {
     if (!isIterable(iterable)) {
       throw new TypeError(`ThreadPool.map needs an iterable: got ${format('%o', iterable)}`);
     }
+    // One deadline for the whole call (not one timeout per item): read it before the items.
+    const err = readWaitOptions(opts, 'ThreadPool.map');
+    if (err !== NONE) return rejectWait(err);
+    const { timeout, signal } = waitArgs;
+    const hub = getHub();
+    const start = hub.now();
     const items: unknown[] = [];
     for await (const x of iterable) items.push(x);
     const all = items.map((x) => this.#submit(href, [x]));
     try {
-      const out: T[] = [];
-      for (const s of all) out.push((await until(s.result, opts)) as T);
-      return out;
+      const left = timeout === null ? null : Math.max(0, timeout - (hub.now() - start));
+      return await until(inOrder<T>(all), { timeout: left, signal });
     } finally {
       for (const s of all) if (!s.settled) s.abort.abort();
     }

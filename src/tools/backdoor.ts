@@ -16,6 +16,11 @@
  *   token; any other address without `token` throws in the constructor, before anything
  *   listens. With `token`, the first line must be the token, else the connection is closed
  *   before anything is evaluated or sent; the banner follows it.
+ * - `.exit` (the REPL's command), `quit()` and `exit()` (gevent's backdoor: Python's builtins,
+ *   whose `SystemExit` ends that session only) close the REPL: the session's pending read is
+ *   aborted, nothing typed after it is evaluated, and the connection is closed. `quit`/`exit`
+ *   are globals of the session that `locals` may replace; `process.exit()` still ends the whole
+ *   program. Test: "`.exit`, quit() and exit() end only that session …".
  * Tests: test/tools/backdoor.test.ts.
  *
  * Source: gevent.backdoor.BackdoorServer (`locals`, `banner`); the token is verdant's, since a
@@ -59,7 +64,9 @@ function listenerIsLocal(spec: ListenerSpec): boolean {
 const NL = 10;
 
 /**
- * A server that runs a JavaScript REPL per connection, inside the program.
+ * A server that runs a JavaScript REPL per connection, inside the program. A client ends its
+ * session with EOF, `.exit`, `quit()` or `exit()` (the connection is closed; the program and
+ * other sessions go on).
  *
  * @example
  * ```ts
@@ -152,9 +159,29 @@ export class BackdoorServer extends StreamServer {
     });
     if (this.#banner !== null) out.putNowait(new TextEncoder().encode(`${this.#banner}\n`));
     let repl: REPLServer | null = null;
+    // `.exit`, `quit()` or `exit()` closes the REPL: the session then ends at once (the read
+    // below is aborted) and nothing typed after it is evaluated.
+    const exited = new AbortController();
     try {
-      repl = startRepl({ prompt: '>>> ', input, output, terminal: false, useGlobal: false });
-      Object.assign(repl.context, this.#locals);
+      const session = startRepl({
+        prompt: '>>> ',
+        input,
+        output,
+        terminal: false,
+        useGlobal: false,
+      });
+      repl = session;
+      // Marked at once: the REPL closes on the next tick, after the rest of the chunk's lines.
+      const end = (): void => {
+        if (!exited.signal.aborted) exited.abort(new SessionExit());
+      };
+      const quit = (): void => {
+        end();
+        session.close();
+      };
+      session.once('exit', end);
+      session.defineCommand('exit', { help: 'End this session', action: quit });
+      Object.assign(session.context, { quit, exit: quit }, this.#locals);
       // Count evaluations in flight (a top-level await ends later), so EOF waits for them: each
       // ends with a prompt, whether it returned, threw or awaited.
       const r = repl as { eval: REPLEval; displayPrompt(preserveCursor?: boolean): void };
@@ -162,6 +189,7 @@ export class BackdoorServer extends StreamServer {
       const prompt = r.displayPrompt;
       let evaluating = 0;
       r.eval = function (this: REPLServer, ...args: Parameters<REPLEval>) {
+        if (exited.signal.aborted) return; // a line after `.exit` in the same chunk
         evaluating++;
         evaluate.apply(this, args);
       };
@@ -169,10 +197,11 @@ export class BackdoorServer extends StreamServer {
         if (evaluating > 0) evaluating--;
         prompt.call(this, preserveCursor);
       };
-      const busy = (): boolean => evaluating > 0 || input.readableLength > 0;
+      const busy = (): boolean =>
+        !exited.signal.aborted && (evaluating > 0 || input.readableLength > 0);
       if (pending.length > 0) input.write(pending);
-      for (;;) {
-        const chunk = await sock.recv(65536).catch(rethrowCancellation);
+      while (!exited.signal.aborted) {
+        const chunk = await sock.recv(65536, { signal: exited.signal }).catch(rethrowCancellation);
         if (chunk === null || chunk.length === 0) break;
         input.write(chunk);
       }
@@ -190,7 +219,14 @@ export class BackdoorServer extends StreamServer {
   }
 }
 
-/** A failed read ends the session like EOF; a kill or Timeout goes on. */
+/** Why a session's read was aborted: its REPL was closed by `.exit`, `quit()` or `exit()`. */
+class SessionExit extends Error {
+  constructor() {
+    super('the backdoor session was closed by its client');
+  }
+}
+
+/** A failed read ends the session like EOF (also a read aborted by `.exit`); a kill or Timeout goes on. */
 function rethrowCancellation(e: unknown): null {
   if (e instanceof Cancellation) throw e;
   return null;

@@ -69,8 +69,9 @@ function writeReport(frames: string): void {
  * is watching. It never keeps the program alive.
  * @param opts - `maxBlockingTime` in ms (default 100)
  * @returns the monitor, with `stop()`
- * @throws TypeError (as a rejection) when `maxBlockingTime` is not a number, RangeError when it
- *   is not a positive finite one
+ * @throws TypeError (as a rejection) when `opts` is not an object (a bare number too: write
+ *   `{ maxBlockingTime: 50 }`) or `maxBlockingTime` is not a number, RangeError when it is not a
+ *   positive finite one
  * @example
  * ```ts
  * import { startMonitor } from 'verdant/util';
@@ -82,6 +83,12 @@ function writeReport(frames: string): void {
  * Source: gevent's monitor thread and `max_blocking_time` (seconds there, ms here).
  */
 export async function startMonitor(opts: MonitorOptions = {}): Promise<Monitor> {
+  if (opts !== null && typeof opts !== 'object') {
+    // startMonitor(5) is not startMonitor({ maxBlockingTime: 5 }): refuse rather than guess.
+    throw new TypeError(
+      `Cannot start a monitor: options must be an object such as { maxBlockingTime: 100 }, got ${typeof opts}`,
+    );
+  }
   const maxBlockingTime: unknown = opts?.maxBlockingTime ?? 100;
   if (typeof maxBlockingTime !== 'number') {
     throw new TypeError(

@@ -177,6 +177,31 @@ describe('verdant/monkey', () => {
     await within(server.closes[before] as Promise<void>, 5000, 'the connection to close');
   });
 
+  test('inside a greenlet bad options reject as the originals reject them (not spread away)', async () => {
+    const calls: [string, () => Promise<unknown>][] = [
+      ['setTimeout options 5', () => sleepP(1, 'v', 5 as never)],
+      ['setTimeout options null', () => sleepP(1, 'v', null as never)],
+      ['setTimeout signal 5', () => sleepP(1, 'v', { signal: 5 as never })],
+      ['setImmediate options 5', () => immediateP('v', 5 as never)],
+      ['fetch init 5', () => fetch(`${server.url}/ok`, 5 as never)],
+      ['fetch signal 5', () => fetch(`${server.url}/ok`, { signal: 5 as never })],
+    ];
+    for (const [what, call] of calls) {
+      const outside = await call().then(
+        (v) => `resolved ${String(v)}`,
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+      const inside = await spawn(call)
+        .get({ timeout: 5000 })
+        .then(
+          (v) => `resolved ${String(v)}`,
+          (e: Error) => `${e.name}: ${e.message}`,
+        );
+      assert.match(outside, /^TypeError: /, what);
+      assert.equal(inside, outside, what);
+    }
+  });
+
   test("the call's own signal still works as unpatched", async () => {
     const outside = await fetch(`${server.url}/hang`, { signal: AbortSignal.timeout(20) }).catch(
       (e: Error) => e.name,

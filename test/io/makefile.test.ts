@@ -249,7 +249,7 @@ describe('makefile', () => {
     }
   });
 
-  test('bad input: read(n) with a negative n (RangeError), an n that is not a number (TypeError) and write of a number reject', async () => {
+  test('bad input: read(n) with a negative n (RangeError), an n that is not a number (TypeError) and write of a number reject; makefile(mode) throws TypeError', async () => {
     const p = await tcp.pair();
     try {
       const f = p.server.makefile();
@@ -260,6 +260,15 @@ describe('makefile', () => {
       });
       await assert.rejects(f.write(5 as never), TypeError);
       f.close();
+      // A mode would be ignored (the file is always bytes both ways): refused, not dropped.
+      const makefile = p.server.makefile as (mode?: unknown) => unknown;
+      for (const mode of ['r', 'rwb', { text: true }, null]) {
+        assert.throws(() => makefile.call(p.server, mode), {
+          name: 'TypeError',
+          message:
+            /^Cannot make a file with a mode: Socket\.makefile\(\) takes no argument .*, got /,
+        });
+      }
     } finally {
       p.close();
     }

@@ -6,6 +6,7 @@ import { GreenletExit, getHub, sleep, spawn, Timeout } from '../../src/index.js'
 import { select } from '../../src/io/select.js';
 import { createConnection, listen } from '../../src/io/socket.js';
 import { runVirtual } from '../../src/testing/virtual.js';
+import { assertRejectsNoThrow } from '../_util.js';
 import { assertNoLiveHandles, nodeOf, streamKinds } from './_net.js';
 
 const tcp = streamKinds[0] as (typeof streamKinds)[0];
@@ -76,6 +77,12 @@ describe('select', () => {
       await assert.rejects(select([1 as never], [], []), /must hold verdant Sockets/);
       await assert.rejects(select(null as never, [], []), TypeError);
       await assert.rejects(select([], [], [], -1), RangeError);
+      for (const bad of ['50', { timeout: 50 }]) {
+        await assertRejectsNoThrow(() => select([p.server], [], [], bad as never), {
+          name: 'TypeError',
+          message: `select: timeout must be a number of ms or null, got ${typeof bad}`,
+        });
+      }
       await assert.rejects(select([], [], []), /nothing to wait for/);
       p.client.close();
       await assert.rejects(select([p.client], [], [], 0), { code: 'EBADF' });

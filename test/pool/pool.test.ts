@@ -643,12 +643,16 @@ describe('Group.spawn and Pool.spawn', () => {
     assert.equal(p.full(), false);
     assert.equal(p.freeCount(), Number.POSITIVE_INFINITY);
     assert.ok(p instanceof Group);
-    assert.throws(() => new Pool(-1), {
-      name: 'RangeError',
-      message: 'Cannot create a Pool with a negative size: size is -1',
-    });
-    assert.throws(() => new Pool(1.5), RangeError);
-    assert.throws(() => new Pool(Number.NaN), RangeError);
+    for (const [size, shown] of [
+      [-1, '-1'],
+      [1.5, '1.5'],
+      [Number.NaN, 'NaN'],
+    ] as const) {
+      assert.throws(() => new Pool(size), {
+        name: 'RangeError',
+        message: `Cannot create a Pool of this size: size must be a non-negative integer or null, got ${shown}`,
+      });
+    }
     assert.throws(() => new Pool('3' as unknown as number), TypeError);
   });
 

@@ -19,6 +19,7 @@ const sum = task('sum');
 const spin = task('spin');
 const fail = task('fail');
 const mark = task('mark');
+const uncloneable = task('uncloneable');
 
 const pools: ThreadPool[] = [];
 function pool(size: number): ThreadPool {
@@ -109,6 +110,39 @@ describe('ThreadPool', () => {
     await assert.rejects(p.map(fail, ['in map']), /in map/);
   });
 
+  test('a task whose value cannot be cloned back rejects with a TypeError naming the module; the worker goes on', async () => {
+    const p = pool(1);
+    const thread = await p.apply(uncloneable, ['thread'], { timeout: 30_000 });
+    const cases: [string, RegExp][] = [
+      [
+        'function',
+        /return value of the task module .*uncloneable\.js: .*structured clone.*got function/,
+      ],
+      [
+        'symbol',
+        /return value of the task module .*uncloneable\.js: .*structured clone.*got Symbol\(s\)/,
+      ],
+      [
+        'nested',
+        /return value of the task module .*uncloneable\.js: .*structured clone.*got Object \(.+\)/,
+      ],
+      [
+        'throw',
+        /error thrown by the task module .*uncloneable\.js: .*structured clone.*got Object \(.+\)/,
+      ],
+    ];
+    for (const [kind, message] of cases) {
+      await assert.rejects(p.apply(uncloneable, [kind], { timeout: 30_000 }), (e) => {
+        assert.ok(e instanceof TypeError, `${kind}: a TypeError, got ${String(e)}`);
+        assert.match(e.message, message);
+        return true;
+      });
+    }
+    // The same worker (not a replacement of one that crashed) goes on.
+    assert.equal(await p.apply(uncloneable, ['thread'], { timeout: 30_000 }), thread);
+    assert.equal(await p.apply(uncloneable, ['fine'], { timeout: 30_000 }), 'fine');
+  });
+
   test('a task module that does not exist, or exports no function, fails with a clear error', async () => {
     const p = pool(1);
     await assert.rejects(
@@ -192,6 +226,21 @@ describe('ThreadPool', () => {
     await g.join();
     assert.ok((g.exception as unknown) instanceof Timeout);
     assert.equal(await p.apply(square, [5], { timeout: 30_000 }), 25);
+  });
+
+  test("map()'s timeout is one deadline for the whole call, not a timeout per item", async () => {
+    const p = pool(1);
+    assert.equal(await p.apply(square, [2]), 4); // the worker is up
+    // Three 200 ms tasks one after another: each alone is within 300 ms, the call is not.
+    for (const opts of [{ timeout: 300 }, 300]) {
+      const g = spawn(() => p.map(spin, [200, 200, 200], opts));
+      await g.join();
+      assert.ok((g.exception as unknown) instanceof Timeout, `timed out (${String(g.value)})`);
+    }
+    // The withdrawn tasks leave the pool usable.
+    assert.deepEqual(await p.map(square, [1, 2, 3], { timeout: 30_000 }), [1, 4, 9]);
+    await assertRejectsNoThrow(() => p.map(square, [1], { timeout: -1 }), RangeError);
+    await assertRejectsNoThrow(() => p.map(square, [1], { timeout: 'x' as never }), TypeError);
   });
 
   test('kill() makes waiting callers reject; the pool then starts new workers on demand', async () => {

@@ -65,6 +65,24 @@ describe('BackdoorServer', () => {
     assert.ok(closedByServer, 'the server closed the connection after EOF');
   });
 
+  test('`.exit`, quit() and exit() end only that session: the server closes it, later lines are not run', async () => {
+    for (const cmd of ['.exit', 'quit()', 'exit()']) {
+      // The client never ends its side: only the server can close this session.
+      const { out, closedByServer } = await session(port, (send) => {
+        send(`1 + 2\n${cmd}\n6 * 7\n`);
+      });
+      assert.ok(closedByServer, `${cmd}: the server closed the connection (out: ${out})`);
+      assert.match(out, />>> 3\n/);
+      assert.doesNotMatch(out, /42/, `${cmd}: nothing after it was evaluated`);
+    }
+    // The program and the server go on.
+    const { out } = await session(port, (send, c) => {
+      send('6 * 7\n');
+      c.end();
+    });
+    assert.match(out, />>> 42\n/);
+  });
+
   test('a throw and a syntax error are printed with name and message; the session goes on', async () => {
     const { out } = await session(port, async (send, c) => {
       send('throw new RangeError("boom")\n');

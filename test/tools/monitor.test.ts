@@ -100,7 +100,7 @@ describe('startMonitor', () => {
     assert.deepEqual(reports, []);
   });
 
-  test('a bad maxBlockingTime rejects with RangeError, one that is not a number with TypeError', async () => {
+  test('a bad maxBlockingTime rejects with RangeError, one that is not a number with TypeError, options that are not an object with TypeError', async () => {
     for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
       await assertRejectsNoThrow(
         () => startMonitor({ maxBlockingTime: bad as never }),
@@ -115,6 +115,15 @@ describe('startMonitor', () => {
         e instanceof TypeError &&
         /maxBlockingTime must be a number of ms, got string$/.test(e.message),
     );
+    // Options that are not an object are refused, not replaced by the default.
+    for (const bad of [5, 'x', true]) {
+      await assertRejectsNoThrow(
+        () => startMonitor(bad as never),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          new RegExp(`options must be an object .*, got ${typeof bad}$`).test(e.message),
+      );
+    }
   });
 
   test('a running monitor never keeps the program alive', () => {

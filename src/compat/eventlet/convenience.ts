@@ -5,7 +5,11 @@
  * Design note — who stops `serve`. `serve` is eventlet's loop run in the caller's greenlet:
  * `accept`, then `pool.spawn(handle, client, address)` (which waits for a slot when
  * `concurrency` handlers run: back-pressure), then a link on the handler's thread that closes
- * the client socket and, when the handler threw, stops the loop (eventlet's `_stop_checker`).
+ * the client connection and, when the handler threw, stops the loop (eventlet's `_stop_checker`).
+ * The link closes the connection itself (`_closeConnection`), not only the handle: a file from
+ * `makefile()` the handler left open would keep it open forever (CPython drops that file with
+ * the handler's frame; JavaScript has nothing to close it), so the client sees EOF as in
+ * eventlet and that file then rejects with EBADF, as under `StreamServer`.
  * The link stops the loop by aborting the signal of the loop's `accept`, whose wait then
  * rejects with the handler's error: `StopServe` makes `serve` resolve, any other error makes
  * it reject. A kill or `Timeout` of the caller lands at the same `accept` (or at the slot wait)
@@ -183,8 +187,9 @@ export function connect(
 
 /**
  * Run a server on the listening socket `sock`: each connection runs `handle(client, address)`
- * in a thread of a `GreenPool` of `concurrency` threads; the client socket is closed when its
- * handler ends. At `concurrency` running handlers the loop waits (the next connection waits in
+ * in a thread of a `GreenPool` of `concurrency` threads; the client connection is closed when
+ * its handler ends, also while a `makefile()` file of it is still open (that file then rejects
+ * with EBADF: a handler that hands the socket to another greenlet waits for it first). At `concurrency` running handlers the loop waits (the next connection waits in
  * the backlog). Resolves when a handler throws {@link StopServe} or the listening socket is
  * closed; rejects with the error of a handler that throws anything else. Other handlers go on
  * either way, and `sock` stays open.
@@ -243,7 +248,9 @@ export async function serve(sock: Socket, handle: ServeHandler, concurrency = 10
     } catch (err) {
       if (!(err instanceof GreenletExit) && !stop.signal.aborted) stop.abort(err);
     } finally {
-      client.close();
+      // The connection, not just this handle: a handler's makefile() file it did not close
+      // would otherwise keep the connection open forever (as StreamServer's closeClient).
+      client._closeConnection();
     }
   };
   for (;;) {

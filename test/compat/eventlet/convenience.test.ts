@@ -191,6 +191,51 @@ describe('eventlet serve', () => {
     });
   });
 
+  test('a handler that used makefile() and returns leaves no open connection: the client sees EOF', async () => {
+    await withListener(async (l, port) => {
+      let file: ReturnType<Socket['makefile']> | undefined;
+      const gt = spawn(serve, l, async (sock: Socket) => {
+        file = sock.makefile(); // never closed, as in eventlet code that drops its file
+        const line = await file.readline();
+        await file.write(`bye ${Buffer.from(line).toString()}`);
+        await file.flush();
+      });
+      const client = await connect(['127.0.0.1', port]);
+      await client.sendall('quit\n');
+      let got = '';
+      for (let i = 0; i < 10 && !got.endsWith('\n'); i++) {
+        got += Buffer.from(await client.recv(100, { timeout: 2000 })).toString();
+      }
+      assert.equal(got, 'bye quit\n');
+      assert.equal((await client.recv(100, { timeout: 2000 })).length, 0, 'EOF, not a leak');
+      // The forgotten file belongs to a closed connection now (as under StreamServer).
+      await assert.rejects(file!.readline(), { code: 'EBADF' });
+      client.close();
+      await gt.kill();
+    });
+  });
+
+  test("the docs' makefile echo handler: StopServe resolves serve and closes that client", async () => {
+    await withListener(async (l, port) => {
+      async function handle(sock: Socket): Promise<void> {
+        const fd = sock.makefile();
+        for await (const line of fd) {
+          if (Buffer.from(line).toString().trim() === 'shutdown') throw new StopServe();
+          await fd.write(line);
+          await fd.flush();
+        }
+      }
+      const gt = spawn(serve, l, handle, 100);
+      const client = await connect(['127.0.0.1', port]);
+      await client.sendall('hello\n');
+      assert.equal(Buffer.from(await client.recv(100, { timeout: 2000 })).toString(), 'hello\n');
+      await client.sendall('shutdown\n');
+      assert.equal(await gt.wait({ timeout: 2000 }), undefined);
+      assert.equal((await client.recv(100, { timeout: 2000 })).length, 0, 'EOF, not a leak');
+      client.close();
+    });
+  });
+
   test('handle is called once for each connection (test_called_for_each_connection)', async () => {
     await withListener(async (l, port) => {
       let hits = 0;
