@@ -611,11 +611,20 @@ function onClientError(err: ParseError, socket: Duplex): void {
     refuseAfter(s, msg, line);
     return;
   }
-  // A body refused mid-way: its request's access-log line says what the client got.
-  if (msg != null && msg.req === inc && !msg.headersSent) {
-    (msg as ResWithCount)[kRefusedStatus] = Number(line.slice(9, 12));
+  // A response whose head is on the wire already: cut, nothing more written (the refusal would
+  // land inside its body), as node:http's default does.
+  if (msg != null && (msg as ResWithCount)._headerSent === true) {
+    s.destroy(err);
+    return;
   }
-  if (s.writable) s.write(line, 'latin1');
+  const sent = s.writable;
+  if (sent) s.write(line, 'latin1');
+  // A body refused mid-way, or before the app ran at all (a chunked body broken in the packet
+  // of its head: the app runs after this, and the head it writes never reaches the wire): its
+  // request's access-log line says what the client got.
+  if (msg != null && msg.req === inc) {
+    (msg as ResWithCount)[kRefusedStatus] = sent ? Number(line.slice(9, 12)) : 0;
+  }
   s.destroy(err);
 }
 
@@ -1202,7 +1211,7 @@ export class HttpServer extends BaseServer {
         log,
         client,
         `${req.method} ${req.url} HTTP/${req.httpVersion}`,
-        res.headersSent ? res.statusCode : (refused ?? 0),
+        refused ?? (res.headersSent ? res.statusCode : 0),
         bytes,
         (performance.now() - start) / 1000,
       );
@@ -1312,9 +1321,18 @@ function flushStdLines(): void {
 }
 
 const kBytes = Symbol('verdant.http.bytes');
-/** The status node:http's refusal of a body mid-way gave a response that had not started. */
+/**
+ * The status the client got instead of a response whose head had not gone out when node:http
+ * refused its request's body (0: none, the connection could not take it); whatever the app
+ * writes after that never reaches the wire.
+ */
 const kRefusedStatus = Symbol('verdant.http.refusedStatus');
-type ResWithCount = ServerResponse & { [kBytes]?: number; [kRefusedStatus]?: number };
+type ResWithCount = ServerResponse & {
+  [kBytes]?: number;
+  [kRefusedStatus]?: number;
+  /** node:http's own: the head has been handed to the connection. */
+  _headerSent?: boolean;
+};
 
 function onSockClose(this: ConnSocket): void {
   this[kServer]?._connClosed(this);
