@@ -444,6 +444,10 @@ function toBytes(v: unknown): Uint8Array {
   );
 }
 
+/** The answer to an upgrade request the server no longer takes (stopping). */
+const UPGRADE_REQUIRED =
+  'HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
 const INTERNAL_ERROR = 'Internal Server Error';
 /** The 500 written straight to the connection when the app's head is set but not sent. */
 const RAW_500 = `HTTP/1.1 500 ${INTERNAL_ERROR}\r\nContent-Type: text/plain\r\nContent-Length: ${INTERNAL_ERROR.length}\r\nConnection: close\r\n\r\n${INTERNAL_ERROR}`;
@@ -1072,7 +1076,8 @@ export class HttpServer extends BaseServer {
     this.#conns.delete(socket as ConnSocket); // no longer HTTP: the WebSocket side owns it
     const up = this._upgrade;
     if (up === null || this.#stopping) {
-      socket.end('HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.end(UPGRADE_REQUIRED);
+      this._logUnupgraded(req, UPGRADE_REQUIRED, performance.now());
       return;
     }
     up.handleUpgrade(this, req, socket, head);
@@ -1230,6 +1235,36 @@ export class HttpServer extends BaseServer {
     seconds: number,
   ): void {
     if (this.log !== null) writeAccessLog(this.log, client, requestLine, status, bytes, seconds);
+  }
+
+  /**
+   * @internal Write the access-log line (if the server logs) of an upgrade request answered
+   * without an upgrade, begun at `start` (`performance.now()`): `answer` is what was written
+   * (status line, head, body), `null` when nothing was (the client had gone: status `000`);
+   * `client` read before the socket may have been destroyed.
+   */
+  _logUnupgraded(
+    req: IncomingMessage,
+    answer: string | null,
+    start: number,
+    client = req.socket.remoteAddress ?? '-',
+  ): void {
+    if (this.log === null) return;
+    let status = 0;
+    let bytes: number | null = null;
+    if (answer !== null) {
+      status = Number(answer.slice(9, 12));
+      const at = answer.indexOf('\r\n\r\n');
+      if (at >= 0) bytes = Buffer.byteLength(answer.slice(at + 4));
+    }
+    writeAccessLog(
+      this.log,
+      client,
+      `${req.method} ${req.url} HTTP/${req.httpVersion}`,
+      status,
+      bytes,
+      (performance.now() - start) / 1000,
+    );
   }
 
   /** @internal */
