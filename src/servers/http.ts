@@ -97,6 +97,16 @@
  *   and the server's bookkeeping together). The default access log (process.stderr/stdout)
  *   writes the lines of one turn of Node's loop at once, at its end or at process exit (test:
  *   "the default access log goes to stderr …"); the log time is formatted once per second.
+ * - **Every answer is logged, with what went on the wire.** A request's line is written when its
+ *   response closes; when node:http refused its body before the response's head went out, the
+ *   refusal is what the client read (`kRefusedStatus`), whatever the app writes after (a chunked
+ *   body broken in the packet of its head is refused before the app runs); once the head is on
+ *   the wire a refusal cuts the connection (a status line there would land inside the body).
+ *   A refused head, which has no request, gets its line when the refusal is written (seconds
+ *   0); a 417 (`checkExpectation`) and refused WebSocket handshakes get theirs too. Tests:
+ *   test/servers/http.test.ts "the access log says 400 for a chunked body broken in the packet
+ *   of its head …", test/servers/http.clienterror.test.ts "every head node:http refuses writes
+ *   its access-log line …", test/servers/websocket.test.ts "a refused WebSocket handshake …".
  *
  * @module verdant/http
  */
@@ -163,8 +173,11 @@ export interface HttpServerOptions {
   spawn?: SpawnOption;
   /**
    * Access log sink (one common-log-format line per request, pywsgi's); `null` disables it.
-   * Default `process.stderr`. The status is the one the client got (400 for a body node:http
-   * refused mid-way), `000` when the client left before any answer, as pywsgi writes it.
+   * Default `process.stderr`. Every answer gets its line, also those the app never sees (a
+   * head node:http refuses with 400, 414, 431 or 408, whose request line is `-` unless it came
+   * alone in the connection's first packet; a 417; a refused WebSocket handshake). The status is
+   * the one the client got (400 for a body node:http refused, even when the app answered after
+   * that), `000` when the client left before any answer, as pywsgi writes it.
    */
   log?: LogSink | null;
   /** TLS private key (PEM): with `cert`, the server speaks HTTPS. */
@@ -612,7 +625,7 @@ function onClientError(err: ParseError, socket: Duplex): void {
   // A refused head after requests still being answered (not a broken body of the last one).
   if (msg != null && !msg.writableFinished && !s.destroyed && (inc == null || inc.complete)) {
     s[kRefused] = true;
-    refuseAfter(s, msg, line);
+    refuseAfter(s, msg, line, refusedRequestLine(err, s));
     return;
   }
   // A response whose head is on the wire already: cut, nothing more written (the refusal would
@@ -623,30 +636,81 @@ function onClientError(err: ParseError, socket: Duplex): void {
   }
   const sent = s.writable;
   if (sent) s.write(line, 'latin1');
-  // A body refused mid-way, or before the app ran at all (a chunked body broken in the packet
-  // of its head: the app runs after this, and the head it writes never reaches the wire): its
-  // request's access-log line says what the client got.
-  if (msg != null && msg.req === inc) {
+  if (msg != null) {
+    // A body refused mid-way, or before the app ran at all (a chunked body broken in the packet
+    // of its head: the app runs after this, and the head it writes never reaches the wire): the
+    // refusal (if it could be written) is the answer the client reads for that response, and
+    // its request's access-log line says so.
     (msg as ResWithCount)[kRefusedStatus] = sent ? Number(line.slice(9, 12)) : 0;
+  } else if (sent) {
+    // A head refused (no request was made of it): its own line.
+    logRefusedHead(s, line, refusedRequestLine(err, s));
   }
   s.destroy(err);
 }
 
+/** Longest request line the access log writes for a head node:http refused (pywsgi's limit). */
+const MAX_LOGGED_LINE = 8192;
+
+/**
+ * The request line to log for a head node:http refused: its first line as received, when the
+ * head is all the connection has received and came in the packet that failed, no other head
+ * before it (a client's first request: the common case of a malformed request or a stray
+ * protocol), at most
+ * {@link MAX_LOGGED_LINE} bytes, bytes outside printable ASCII, `"` and `\` written `\xHH`; else
+ * `-` (the parser keeps no earlier packet, nor where a head pipelined behind a request began).
+ */
+function refusedRequestLine(err: ParseError, s: Duplex): string {
+  const p = err.rawPacket;
+  const parser = (s as Duplex & { parser?: HeadParser | null }).parser;
+  // A head completed in the packet (its request is `incoming`): the refused one is behind it.
+  if (!Buffer.isBuffer(p) || parser?.incoming != null || (s as NetSocket).bytesRead !== p.length) {
+    return '-';
+  }
+  let i = 0;
+  while (i < p.length && (p[i] === 0x0d || p[i] === 0x0a)) i++; // empty lines before a request
+  const stop = Math.min(p.length, i + MAX_LOGGED_LINE);
+  let out = '';
+  for (let j = i; j < stop; j++) {
+    const b = p[j] as number;
+    if (b === 0x0d || b === 0x0a) break;
+    out +=
+      b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c
+        ? `\\x${b.toString(16).padStart(2, '0')}`
+        : String.fromCharCode(b);
+  }
+  return out === '' ? '-' : out;
+}
+
+/** The access-log line of a head node:http refused with `line`, if the server logs. */
+function logRefusedHead(s: Duplex, line: string, requestLine: string): void {
+  const server = (s as ConnSocket)[kServer];
+  if (server === undefined) return;
+  server._writeAccessLog(
+    (s as NetSocket).remoteAddress ?? '-',
+    requestLine,
+    Number(line.slice(9, 12)),
+    null,
+    0,
+  );
+}
+
 /** Write `line` and close once `msg` and the responses queued after it have finished. */
-function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string): void {
+function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string, requestLine: string): void {
   const onFinish = (): void => {
     msg.off('close', onClose);
     // node:http's own 'finish' listener (added first) has handed the socket to the next
     // pipelined response, if any.
     const next = s._httpMessage;
     if (next != null && next !== msg && !next.writableFinished) {
-      refuseAfter(s, next, line);
+      refuseAfter(s, next, line, requestLine);
       return;
     }
     // A `Connection: close` response: node:http is closing the connection already (after what
     // was written has gone out; a destroy here could cut it).
     if (s.destroyed || !s.writable || s.writableEnded) return;
     s.end(line, 'latin1');
+    logRefusedHead(s, line, requestLine);
     // The client that does not close its side gets it closed anyway.
     setTimeout(() => s.destroy(), 1000).unref();
   };
@@ -811,6 +875,7 @@ export class HttpServer extends BaseServer {
       this.#server = createHttpServer(serverOpts, this.#onRequest);
     }
     this.#server.on('checkContinue', this.isNodeHandler ? this.#onNodeContinue : this.#onRequest);
+    this.#server.on('checkExpectation', this.#onExpectation);
     const ws = options.websocket;
     if (
       ws !== undefined &&
@@ -1106,6 +1171,24 @@ export class HttpServer extends BaseServer {
       set: noop,
     });
     this.#onRequest(req, res);
+  };
+
+  /**
+   * An `Expect` other than `100-continue`: node:http's answer, 417, which the app never sees,
+   * with its access-log line, and without an empty chunked body (`Content-Length: 0`). Test:
+   * test/servers/http.test.ts "every answer the server writes itself has its access-log line …".
+   */
+  readonly #onExpectation = (req: IncomingMessage, res: ServerResponse): void => {
+    const sock = req.socket as ConnSocket;
+    if (sock[kConn] === undefined) {
+      // It has served a request: idle once this is out (stop() closes it then).
+      sock[kConn] = { reqs: [] };
+      sock.once('close', onConnClose);
+    }
+    if (this.#stopping) closeAfter(res);
+    if (this.log !== null) this.#logOnClose(req, res);
+    res.writeHead(417, { 'Content-Length': '0' });
+    res.end();
   };
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
