@@ -177,7 +177,8 @@ export interface HttpServerOptions {
    * head node:http refuses with 400, 414, 431 or 408, whose request line is `-` unless it came
    * alone in the connection's first packet; a 417; a refused WebSocket handshake). The status is
    * the one the client got (400 for a body node:http refused, even when the app answered after
-   * that), `000` when the client left before any answer, as pywsgi writes it.
+   * that), `000` when the client left before any answer, as pywsgi writes it; the bytes are the
+   * response body's (never chunk framing), `-` for none.
    */
   log?: LogSink | null;
   /** TLS private key (PEM): with `cert`, the server speaks HTTPS. */
@@ -1287,8 +1288,15 @@ export class HttpServer extends BaseServer {
       if (refused !== undefined) bytes = null;
       else if (bytes === null) {
         const cl = res.getHeader('content-length');
+        const given = bodyBytesGiven(res);
         if (cl !== undefined && res.writableFinished && req.method !== 'HEAD') bytes = Number(cl);
-        else {
+        else if (given !== undefined) {
+          // The body bytes the app gave (a Node handler's), not the wire's chunk framing; none
+          // go out for HEAD, 204, 304.
+          const st = res.statusCode;
+          const none = req.method === 'HEAD' || st === 204 || st === 304 || st < 200;
+          bytes = none || given === 0 ? null : given;
+        } else {
           const head = (res as unknown as { _header?: string | null })._header;
           const wire =
             sock.bytesWritten - before - (typeof head === 'string' ? Buffer.byteLength(head) : 0);
@@ -1438,6 +1446,23 @@ function flushStdLines(): void {
   }
 }
 
+/**
+ * node:http's own count of the body bytes given to a response's `write`/`end` (kept because the
+ * server sets `strictContentLength`), found on the first response; `null` when this Node has
+ * none (the log then counts the bytes on the wire, chunk framing included).
+ */
+let kGiven: symbol | null | undefined;
+
+function bodyBytesGiven(res: ServerResponse): number | undefined {
+  if (kGiven === undefined) {
+    kGiven =
+      Object.getOwnPropertySymbols(res).find((k) => k.description === 'kBytesWritten') ?? null;
+  }
+  if (kGiven === null) return undefined;
+  const n = (res as unknown as Record<symbol, unknown>)[kGiven];
+  return typeof n === 'number' ? n : undefined;
+}
+
 const kBytes = Symbol('verdant.http.bytes');
 /**
  * The status the client got instead of a response whose head had not gone out when node:http
@@ -1554,6 +1579,7 @@ function failResponse(res: ServerResponse, killed: boolean): void {
       // written as node:http's own `socketOnError` writes its 400 in this state (gevent's
       // TestError_after_start_response).
       res.statusCode = 500;
+      (res as ResWithCount)[kBytes] = INTERNAL_ERROR.length;
       sock.end(RAW_500, 'latin1');
     } else {
       // Let what was written go out, then close without the end of the body.

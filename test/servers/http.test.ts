@@ -28,7 +28,14 @@ import {
 } from '../../src/index.js';
 import { clientAddress, formatLogLine, HttpServer } from '../../src/servers/http.js';
 import { assertNoLiveHandles, unixPath } from '../io/_net.js';
-import { hasFullResponse, memoryLog, RawClient, serve, sleepReal } from './_http.js';
+import {
+  captureHubReports,
+  hasFullResponse,
+  memoryLog,
+  RawClient,
+  serve,
+  sleepReal,
+} from './_http.js';
 
 test('a Fetch handler gets a standard Request with method, URL, headers and body', async () => {
   const server = await serve(async (req) => {
@@ -463,7 +470,7 @@ test('a body node:http refuses after the response head went out cuts the connect
     assert.ok(got.endsWith('4\r\npart\r\n'), JSON.stringify(got));
     assert.doesNotMatch(got, /400/);
     for (let i = 0; i < 100 && log.lines.length < 1; i++) await sleepReal(10);
-    assert.match(log.lines[0] as string, /"POST \/b HTTP\/1\.1" 200 \d+ \d+\.\d{6}\n$/);
+    assert.match(log.lines[0] as string, /"POST \/b HTTP\/1\.1" 200 4 \d+\.\d{6}\n$/);
   } finally {
     c.destroy();
     await server.stop();
@@ -493,6 +500,52 @@ test('the access log counts the body bytes of a streamed response the client cut
   for (let i = 0; i < 100 && log.lines.length < 1; i++) await sleepReal(10);
   assert.match(log.lines[0] as string, /"GET \/s HTTP\/1\.1" 200 4 \d+\.\d{6}\n$/);
   await server.stop();
+});
+
+test("the access log counts a Node handler's body bytes, not the wire's chunk framing (7 for 'part' + 'xé' chunked, not 22), none for HEAD or an empty body, the 500's for a head set but not sent", async () => {
+  const log = memoryLog();
+  const reports = captureHubReports();
+  const server = await serve(
+    (req: IncomingMessage, res: ServerResponse) => {
+      if (req.url === '/empty') {
+        res.writeHead(200);
+        res.end();
+      } else if (req.url === '/fail') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        throw new Error('boom');
+      } else {
+        res.write('part');
+        res.end('xé'); // 3 bytes
+      }
+    },
+    { log },
+  );
+  const c = new RawClient(server.serverPort as number);
+  try {
+    for (const [method, path] of [
+      ['GET', '/c'],
+      ['GET', '/empty'],
+      ['HEAD', '/c'],
+    ]) {
+      c.send(`${method} ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await c.until((d) => (method === 'HEAD' ? d.includes('\r\n\r\n') : d.endsWith('0\r\n\r\n')));
+      c.take();
+    }
+    const f = new RawClient(server.serverPort as number);
+    f.send('GET /fail HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(await f.untilClosed(), /^HTTP\/1\.1 500 [\s\S]*\r\n\r\nInternal Server Error$/);
+    for (let i = 0; i < 100 && log.lines.length < 4; i++) await sleepReal(10);
+    const of = (p: string): string => log.lines.find((l) => l.includes(p)) as string;
+    assert.match(of('"GET /c '), /"GET \/c HTTP\/1\.1" 200 7 \d+\.\d{6}\n$/);
+    assert.match(of('"GET /empty '), /"GET \/empty HTTP\/1\.1" 200 - /);
+    assert.match(of('"HEAD /c '), /"HEAD \/c HTTP\/1\.1" 200 - /);
+    assert.match(of('"GET /fail '), /"GET \/fail HTTP\/1\.1" 500 21 /);
+    assert.equal(reports.reports.length, 1);
+  } finally {
+    reports.restore();
+    c.destroy();
+    await server.stop();
+  }
 });
 
 test('the default access log goes to stderr, one line per request, none lost at exit', async () => {
