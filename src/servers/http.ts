@@ -1193,6 +1193,9 @@ export class HttpServer extends BaseServer {
   };
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // From its arrival: a request queued for a pool slot whose client leaves, or that stop()
+    // drops, is logged `000` like one that ran (and the time waited counts).
+    if (this.log !== null) this.#logOnClose(req, res);
     if (this.pool.full()) {
       this.#pending.push([req, res]);
       return;
@@ -1227,7 +1230,6 @@ export class HttpServer extends BaseServer {
     // Stopping: the last request of its connection says close (one pipelined behind it, still
     // queued for a slot, is answered first).
     if (this.#stopping && !this.#pending.some(([r]) => r.socket === req.socket)) closeAfter(res);
-    if (this.log !== null) this.#logOnClose(req, res);
     // The pool's membership and the server's bookkeeping share one quiet link entry, the same
     // for every request (#onDone leaves the pool first, so a request waiting for a slot gets the
     // one this request frees): no link object per request.

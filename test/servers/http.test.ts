@@ -548,6 +548,42 @@ test("the access log counts a Node handler's body bytes, not the wire's chunk fr
   }
 });
 
+test('a request queued for a slot of a full Pool is logged 000 when its client leaves, or when stop() drops it, as one that ran is', async () => {
+  const log = memoryLog();
+  const go = new Event();
+  const server = await serve(
+    async () => {
+      await go.wait();
+      return new Response('ok');
+    },
+    { log, spawn: 1 },
+  );
+  const port = server.serverPort as number;
+  const a = new RawClient(port);
+  const b = new RawClient(port);
+  const c = new RawClient(port);
+  try {
+    a.send('GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleepReal(30);
+    b.send('GET /b HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleepReal(30);
+    b.destroy(); // queued behind /a: its client leaves
+    c.send('GET /c HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleepReal(30);
+    await server.stop({ timeout: 100 }); // /a killed, /c dropped
+    for (let i = 0; i < 100 && log.lines.length < 3; i++) await sleepReal(10);
+    assert.equal(log.lines.length, 3);
+    for (const p of ['/a', '/b', '/c']) {
+      const line = log.lines.find((l) => l.includes(`"GET ${p} `));
+      assert.match(line as string, /" 000 - \d+\.\d{6}\n$/, p);
+    }
+  } finally {
+    a.destroy();
+    c.destroy();
+    await server.stop();
+  }
+});
+
 test('the default access log goes to stderr, one line per request, none lost at exit', async () => {
   // Lines for process.stderr are written once per turn of Node's loop: a real child process shows
   // every line arrives whole and in order, also the one written just before process.exit().
