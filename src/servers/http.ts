@@ -1177,7 +1177,8 @@ export class HttpServer extends BaseServer {
   /**
    * An `Expect` other than `100-continue`: node:http's answer, 417, which the app never sees,
    * with its access-log line, and without an empty chunked body (`Content-Length: 0`). Test:
-   * test/servers/http.test.ts "every answer the server writes itself has its access-log line …".
+   * test/servers/http.clienterror.test.ts "an Expect other than 100-continue gets node:http's
+   * 417 …".
    */
   readonly #onExpectation = (req: IncomingMessage, res: ServerResponse): void => {
     const sock = req.socket as ConnSocket;
