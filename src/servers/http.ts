@@ -98,8 +98,9 @@
  *   writes the lines of one turn of Node's loop at once, at its end or at process exit (test:
  *   "the default access log goes to stderr …"); the log time is formatted once per second.
  * - **Every answer is logged, with what went on the wire.** A request's line is written when its
- *   response closes; when node:http refused its body before the response's head went out, the
- *   refusal is what the client read (`kRefusedStatus`), whatever the app writes after (a chunked
+ *   response closes, with the status of the head handed to the connection (`000` for a head set
+ *   by `writeHead` that never went out); when node:http refused its body before the response's
+ *   head went out, the refusal is what the client read (`kRaw`), whatever the app writes after (a chunked
  *   body broken in the packet of its head is refused before the app runs); once the head is on
  *   the wire a refusal cuts the connection (a status line there would land inside the body).
  *   A refused head, which has no request, gets its line when the refusal is written (seconds
@@ -642,7 +643,7 @@ function onClientError(err: ParseError, socket: Duplex): void {
     // of its head: the app runs after this, and the head it writes never reaches the wire): the
     // refusal (if it could be written) is the answer the client reads for that response, and
     // its request's access-log line says so.
-    (msg as ResWithCount)[kRefusedStatus] = sent ? Number(line.slice(9, 12)) : 0;
+    (msg as ResWithCount)[kRaw] = { status: sent ? Number(line.slice(9, 12)) : 0, bytes: null };
   } else if (sent) {
     // A head refused (no request was made of it): its own line.
     logRefusedHead(s, line, refusedRequestLine(err, s));
@@ -1287,9 +1288,14 @@ export class HttpServer extends BaseServer {
       const log = this.log;
       if (log === null) return;
       let bytes: number | null = (res as ResWithCount)[kBytes] ?? null;
-      const refused = (res as ResWithCount)[kRefusedStatus];
-      if (refused !== undefined) bytes = null;
-      else if (bytes === null) {
+      const raw = (res as ResWithCount)[kRaw];
+      // The status on the wire: a raw answer written in its place, else the head once handed
+      // to the connection (`headersSent` is true from `writeHead` on, before anything went out).
+      let status = (res as ResWithCount)._headerSent === true ? res.statusCode : 0;
+      if (raw !== undefined) {
+        status = raw.status;
+        bytes = raw.bytes;
+      } else if (bytes === null) {
         const cl = res.getHeader('content-length');
         const given = bodyBytesGiven(res);
         if (cl !== undefined && res.writableFinished && req.method !== 'HEAD') bytes = Number(cl);
@@ -1310,7 +1316,7 @@ export class HttpServer extends BaseServer {
         log,
         client,
         `${req.method} ${req.url} HTTP/${req.httpVersion}`,
-        refused ?? (res.headersSent ? res.statusCode : 0),
+        status,
         bytes,
         (performance.now() - start) / 1000,
       );
@@ -1468,14 +1474,14 @@ function bodyBytesGiven(res: ServerResponse): number | undefined {
 
 const kBytes = Symbol('verdant.http.bytes');
 /**
- * The status the client got instead of a response whose head had not gone out when node:http
- * refused its request's body (0: none, the connection could not take it); whatever the app
- * writes after that never reaches the wire.
+ * The answer written raw in place of a response whose head had not gone out: node:http's refusal
+ * of a request body (status 0 when the connection could not take it), or the 500 for a head set
+ * but not sent. Whatever the app writes after that never reaches the wire.
  */
-const kRefusedStatus = Symbol('verdant.http.refusedStatus');
+const kRaw = Symbol('verdant.http.raw');
 type ResWithCount = ServerResponse & {
   [kBytes]?: number;
-  [kRefusedStatus]?: number;
+  [kRaw]?: { status: number; bytes: number | null };
   /** node:http's own: the head has been handed to the connection. */
   _headerSent?: boolean;
 };
@@ -1582,7 +1588,7 @@ function failResponse(res: ServerResponse, killed: boolean): void {
       // written as node:http's own `socketOnError` writes its 400 in this state (gevent's
       // TestError_after_start_response).
       res.statusCode = 500;
-      (res as ResWithCount)[kBytes] = INTERNAL_ERROR.length;
+      (res as ResWithCount)[kRaw] = { status: 500, bytes: INTERNAL_ERROR.length };
       sock.end(RAW_500, 'latin1');
     } else {
       // Let what was written go out, then close without the end of the body.

@@ -584,6 +584,30 @@ test('a request queued for a slot of a full Pool is logged 000 when its client l
   }
 });
 
+test('a head set by writeHead that never went out is logged 000 when the client leaves (the client got nothing, not the 200 set)', async () => {
+  const log = memoryLog();
+  const server = await serve(
+    async (_req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      await sleep(5000); // killed when the client leaves
+      res.end('late');
+    },
+    { log },
+  );
+  const c = new RawClient(server.serverPort as number);
+  try {
+    c.send('GET /w HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleepReal(50);
+    assert.equal(c.data, '', 'node:http holds a head set by writeHead until the first write');
+    c.destroy();
+    for (let i = 0; i < 100 && log.lines.length < 1; i++) await sleepReal(10);
+    assert.match(log.lines[0] as string, /"GET \/w HTTP\/1\.1" 000 - \d+\.\d{6}\n$/);
+  } finally {
+    c.destroy();
+    await server.stop();
+  }
+});
+
 test('the default access log goes to stderr, one line per request, none lost at exit', async () => {
   // Lines for process.stderr are written once per turn of Node's loop: a real child process shows
   // every line arrives whole and in order, also the one written just before process.exit().
