@@ -99,12 +99,14 @@
  *   "the default access log goes to stderr …"); the log time is formatted once per second.
  * - **Every answer is logged, with what went on the wire.** A request's line is written when its
  *   response closes, with the status of the head handed to the connection (`000` for a head set
- *   by `writeHead` that never went out); when node:http refused its body before the response's
- *   head went out, the refusal is what the client read (`kRaw`), whatever the app writes after (a chunked
- *   body broken in the packet of its head is refused before the app runs); once the head is on
- *   the wire a refusal cuts the connection (a status line there would land inside the body).
- *   A refused head, which has no request, gets its line when the refusal is written (seconds
- *   0); a 417 (`checkExpectation`) and refused WebSocket handshakes get theirs too. Tests:
+ *   by `writeHead` that never went out) and the body bytes the app gave (never chunk framing);
+ *   when node:http refused its body before the response's head went out, the refusal is what
+ *   the client read (`kRaw`), whatever the app writes after (a chunked body broken in the
+ *   packet of its head is refused before the app runs); once the head is on the wire a refusal
+ *   cuts the connection (a status line there would land inside the body). A refused head,
+ *   which has no request, gets its line when the refusal is written (seconds 0); a 417
+ *   (`checkExpectation`), a request queued for a pool slot whose client left (`000`) and
+ *   refused WebSocket handshakes get theirs too. Tests:
  *   test/servers/http.test.ts "the access log says 400 for a chunked body broken in the packet
  *   of its head …", test/servers/http.clienterror.test.ts "every head node:http refuses writes
  *   its access-log line …", test/servers/websocket.test.ts "a refused WebSocket handshake …".
@@ -658,9 +660,9 @@ const MAX_LOGGED_LINE = 8192;
  * The request line to log for a head node:http refused: its first line as received, when the
  * head is all the connection has received and came in the packet that failed, no other head
  * before it (a client's first request: the common case of a malformed request or a stray
- * protocol), at most
- * {@link MAX_LOGGED_LINE} bytes, bytes outside printable ASCII, `"` and `\` written `\xHH`; else
- * `-` (the parser keeps no earlier packet, nor where a head pipelined behind a request began).
+ * protocol), at most {@link MAX_LOGGED_LINE} bytes, bytes outside printable ASCII, `"` and `\`
+ * written `\xHH`; else `-` (the parser keeps no earlier packet, nor where a head pipelined
+ * behind a request began).
  */
 function refusedRequestLine(err: ParseError, s: Duplex): string {
   const p = err.rawPacket;
