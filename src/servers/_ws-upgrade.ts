@@ -8,6 +8,9 @@
 // handler ran) when its handler greenlet ends, not when the upgrade completes: as pywsgi writes
 // it when the WebSocket handler returns, and so that the line's time covers the connection
 // (test: "an upgraded request writes one access-log line, status 101, when its handler returns").
+// A handshake refused (`ws`'s 405 and 400s, our 400 for a URL the Fetch API refuses, the 426 of a
+// stopping server) writes its line at once, status and body bytes as sent, like any answered
+// request (test: "a refused WebSocket handshake writes one access-log line …").
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket as RawWebSocket, WebSocketServer } from 'ws';
@@ -24,6 +27,9 @@ function describe(x: unknown): string {
   if (x === null) return 'null';
   return typeof x === 'string' ? JSON.stringify(x) : typeof x;
 }
+
+/** The answer to an upgrade request whose URL or headers the Fetch API refuses. */
+const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 
 /** What an upgraded request's access-log line needs, kept while its handler runs. */
 interface LogEntry {
@@ -86,33 +92,35 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
         request = toRequest(srv, req);
         srv._noteClient(request, socket);
       } catch {
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.end(BAD_REQUEST);
+        srv._logUnupgraded(req, BAD_REQUEST, start);
         return;
       }
-      wss.handleUpgrade(req, socket, head, (raw) => {
-        server = srv;
-        sockets.add(raw);
-        raw.on('close', forget);
-        const ws = new WebSocket(raw, pingInterval, socket);
-        const g = new Greenlet(runHandler, opts.handler, ws, request);
-        live.add(g);
+      // `ws` refuses a handshake (405, 400 …) with one `socket.end(answer)` made within its
+      // handleUpgrade, or destroys a socket whose client has gone: read that answer there for
+      // the access log (only when the server logs).
+      let upgraded = false;
+      let answer: string | null = null;
+      let client = '-';
+      const end = socket.end;
+      if (srv.log !== null) {
+        client = req.socket.remoteAddress ?? '-';
+        socket.end = function (this: Duplex, ...args: unknown[]): Duplex {
+          if (typeof args[0] === 'string') answer = args[0];
+          return (end as (...a: unknown[]) => Duplex).apply(this, args);
+        } as Duplex['end'];
+      }
+      try {
+        wss.handleUpgrade(req, socket, head, (raw) => {
+          upgraded = true;
+          onUpgraded(srv, req, socket, raw, request, start);
+        });
+      } finally {
         if (srv.log !== null) {
-          logged.set(g, {
-            client: req.socket.remoteAddress ?? '-',
-            requestLine: `${req.method} ${req.url} HTTP/${req.httpVersion}`,
-            start,
-          });
+          socket.end = end;
+          if (!upgraded) srv._logUnupgraded(req, answer, start, client);
         }
-        g[kAddLink](ended);
-        if (srv.pool.freeCount() !== Number.POSITIVE_INFINITY) {
-          // A websocket is long-lived: it neither waits for nor takes a slot of a bounded pool
-          // (the pool bounds requests; one open socket holding a slot for its lifetime starved
-          // them), whether the pool is full or not.
-          g.start();
-        } else {
-          srv.pool.start(g); // a Group (unbounded) tracks it as a member
-        }
-      });
+      }
     },
     closeAll(): void {
       for (const s of sockets) s.terminate();
@@ -122,6 +130,38 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
       return live;
     },
   };
+
+  function onUpgraded(
+    srv: HttpServer,
+    req: IncomingMessage,
+    socket: Duplex,
+    raw: RawWebSocket,
+    request: Request,
+    start: number,
+  ): void {
+    server = srv;
+    sockets.add(raw);
+    raw.on('close', forget);
+    const ws = new WebSocket(raw, pingInterval, socket);
+    const g = new Greenlet(runHandler, opts.handler, ws, request);
+    live.add(g);
+    if (srv.log !== null) {
+      logged.set(g, {
+        client: req.socket.remoteAddress ?? '-',
+        requestLine: `${req.method} ${req.url} HTTP/${req.httpVersion}`,
+        start,
+      });
+    }
+    g[kAddLink](ended);
+    if (srv.pool.freeCount() !== Number.POSITIVE_INFINITY) {
+      // A websocket is long-lived: it neither waits for nor takes a slot of a bounded pool
+      // (the pool bounds requests; one open socket holding a slot for its lifetime starved
+      // them), whether the pool is full or not.
+      g.start();
+    } else {
+      srv.pool.start(g); // a Group (unbounded) tracks it as a member
+    }
+  }
 }
 
 async function runHandler(

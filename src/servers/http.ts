@@ -97,6 +97,19 @@
  *   and the server's bookkeeping together). The default access log (process.stderr/stdout)
  *   writes the lines of one turn of Node's loop at once, at its end or at process exit (test:
  *   "the default access log goes to stderr …"); the log time is formatted once per second.
+ * - **Every answer is logged, with what went on the wire.** A request's line is written when its
+ *   response closes, with the status of the head handed to the connection (`000` for a head set
+ *   by `writeHead` that never went out) and the body bytes the app gave (never chunk framing);
+ *   when node:http refused its body before the response's head went out, the refusal is what
+ *   the client read (`kRaw`), whatever the app writes after (a chunked body broken in the
+ *   packet of its head is refused before the app runs); once the head is on the wire a refusal
+ *   cuts the connection (a status line there would land inside the body). A refused head,
+ *   which has no request, gets its line when the refusal is written (seconds 0); a 417
+ *   (`checkExpectation`), a request queued for a pool slot whose client left (`000`) and
+ *   refused WebSocket handshakes get theirs too. Tests:
+ *   test/servers/http.test.ts "the access log says 400 for a chunked body broken in the packet
+ *   of its head …", test/servers/http.clienterror.test.ts "every head node:http refuses writes
+ *   its access-log line …", test/servers/websocket.test.ts "a refused WebSocket handshake …".
  *
  * @module verdant/http
  */
@@ -163,8 +176,12 @@ export interface HttpServerOptions {
   spawn?: SpawnOption;
   /**
    * Access log sink (one common-log-format line per request, pywsgi's); `null` disables it.
-   * Default `process.stderr`. The status is the one the client got (400 for a body node:http
-   * refused mid-way), `000` when the client left before any answer, as pywsgi writes it.
+   * Default `process.stderr`. Every answer gets its line, also those the app never sees (a
+   * head node:http refuses with 400, 414, 431 or 408, whose request line is `-` unless it came
+   * alone in the connection's first packet; a 417; a refused WebSocket handshake). The status is
+   * the one the client got (400 for a body node:http refused, even when the app answered after
+   * that), `000` when the client left before any answer, as pywsgi writes it; the bytes are the
+   * response body's (never chunk framing), `-` for none.
    */
   log?: LogSink | null;
   /** TLS private key (PEM): with `cert`, the server speaks HTTPS. */
@@ -444,6 +461,10 @@ function toBytes(v: unknown): Uint8Array {
   );
 }
 
+/** The answer to an upgrade request the server no longer takes (stopping). */
+const UPGRADE_REQUIRED =
+  'HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
 const INTERNAL_ERROR = 'Internal Server Error';
 /** The 500 written straight to the connection when the app's head is set but not sent. */
 const RAW_500 = `HTTP/1.1 500 ${INTERNAL_ERROR}\r\nContent-Type: text/plain\r\nContent-Length: ${INTERNAL_ERROR.length}\r\nConnection: close\r\n\r\n${INTERNAL_ERROR}`;
@@ -608,32 +629,92 @@ function onClientError(err: ParseError, socket: Duplex): void {
   // A refused head after requests still being answered (not a broken body of the last one).
   if (msg != null && !msg.writableFinished && !s.destroyed && (inc == null || inc.complete)) {
     s[kRefused] = true;
-    refuseAfter(s, msg, line);
+    refuseAfter(s, msg, line, refusedRequestLine(err, s));
     return;
   }
-  // A body refused mid-way: its request's access-log line says what the client got.
-  if (msg != null && msg.req === inc && !msg.headersSent) {
-    (msg as ResWithCount)[kRefusedStatus] = Number(line.slice(9, 12));
+  // A response whose head is on the wire already: cut, nothing more written (the refusal would
+  // land inside its body), as node:http's default does.
+  if (msg != null && (msg as ResWithCount)._headerSent === true) {
+    s.destroy(err);
+    return;
   }
-  if (s.writable) s.write(line, 'latin1');
+  const sent = s.writable;
+  if (sent) s.write(line, 'latin1');
+  if (msg != null) {
+    // A body refused mid-way, or before the app ran at all (a chunked body broken in the packet
+    // of its head: the app runs after this, and the head it writes never reaches the wire): the
+    // refusal (if it could be written) is the answer the client reads for that response, and
+    // its request's access-log line says so.
+    (msg as ResWithCount)[kRaw] = { status: sent ? Number(line.slice(9, 12)) : 0, bytes: null };
+  } else if (sent) {
+    // A head refused (no request was made of it): its own line.
+    logRefusedHead(s, line, refusedRequestLine(err, s));
+  }
   s.destroy(err);
 }
 
+/** Longest request line the access log writes for a head node:http refused (pywsgi's limit). */
+const MAX_LOGGED_LINE = 8192;
+
+/**
+ * The request line to log for a head node:http refused: its first line as received, when the
+ * head is all the connection has received and came in the packet that failed, no other head
+ * before it (a client's first request: the common case of a malformed request or a stray
+ * protocol), at most {@link MAX_LOGGED_LINE} bytes, bytes outside printable ASCII, `"` and `\`
+ * written `\xHH`; else `-` (the parser keeps no earlier packet, nor where a head pipelined
+ * behind a request began).
+ */
+function refusedRequestLine(err: ParseError, s: Duplex): string {
+  const p = err.rawPacket;
+  const parser = (s as Duplex & { parser?: HeadParser | null }).parser;
+  // A head completed in the packet (its request is `incoming`): the refused one is behind it.
+  if (!Buffer.isBuffer(p) || parser?.incoming != null || (s as NetSocket).bytesRead !== p.length) {
+    return '-';
+  }
+  let i = 0;
+  while (i < p.length && (p[i] === 0x0d || p[i] === 0x0a)) i++; // empty lines before a request
+  const stop = Math.min(p.length, i + MAX_LOGGED_LINE);
+  let out = '';
+  for (let j = i; j < stop; j++) {
+    const b = p[j] as number;
+    if (b === 0x0d || b === 0x0a) break;
+    out +=
+      b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c
+        ? `\\x${b.toString(16).padStart(2, '0')}`
+        : String.fromCharCode(b);
+  }
+  return out === '' ? '-' : out;
+}
+
+/** The access-log line of a head node:http refused with `line`, if the server logs. */
+function logRefusedHead(s: Duplex, line: string, requestLine: string): void {
+  const server = (s as ConnSocket)[kServer];
+  if (server === undefined) return;
+  server._writeAccessLog(
+    (s as NetSocket).remoteAddress ?? '-',
+    requestLine,
+    Number(line.slice(9, 12)),
+    null,
+    0,
+  );
+}
+
 /** Write `line` and close once `msg` and the responses queued after it have finished. */
-function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string): void {
+function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string, requestLine: string): void {
   const onFinish = (): void => {
     msg.off('close', onClose);
     // node:http's own 'finish' listener (added first) has handed the socket to the next
     // pipelined response, if any.
     const next = s._httpMessage;
     if (next != null && next !== msg && !next.writableFinished) {
-      refuseAfter(s, next, line);
+      refuseAfter(s, next, line, requestLine);
       return;
     }
     // A `Connection: close` response: node:http is closing the connection already (after what
     // was written has gone out; a destroy here could cut it).
     if (s.destroyed || !s.writable || s.writableEnded) return;
     s.end(line, 'latin1');
+    logRefusedHead(s, line, requestLine);
     // The client that does not close its side gets it closed anyway.
     setTimeout(() => s.destroy(), 1000).unref();
   };
@@ -798,6 +879,7 @@ export class HttpServer extends BaseServer {
       this.#server = createHttpServer(serverOpts, this.#onRequest);
     }
     this.#server.on('checkContinue', this.isNodeHandler ? this.#onNodeContinue : this.#onRequest);
+    this.#server.on('checkExpectation', this.#onExpectation);
     const ws = options.websocket;
     if (
       ws !== undefined &&
@@ -1063,7 +1145,8 @@ export class HttpServer extends BaseServer {
     this.#conns.delete(socket as ConnSocket); // no longer HTTP: the WebSocket side owns it
     const up = this._upgrade;
     if (up === null || this.#stopping) {
-      socket.end('HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.end(UPGRADE_REQUIRED);
+      this._logUnupgraded(req, UPGRADE_REQUIRED, performance.now());
       return;
     }
     up.handleUpgrade(this, req, socket, head);
@@ -1094,7 +1177,29 @@ export class HttpServer extends BaseServer {
     this.#onRequest(req, res);
   };
 
+  /**
+   * An `Expect` other than `100-continue`: node:http's answer, 417, which the app never sees,
+   * with its access-log line, and without an empty chunked body (`Content-Length: 0`). Test:
+   * test/servers/http.clienterror.test.ts "an Expect other than 100-continue gets node:http's
+   * 417 …".
+   */
+  readonly #onExpectation = (req: IncomingMessage, res: ServerResponse): void => {
+    const sock = req.socket as ConnSocket;
+    if (sock[kConn] === undefined) {
+      // It has served a request: idle once this is out (stop() closes it then).
+      sock[kConn] = { reqs: [] };
+      sock.once('close', onConnClose);
+    }
+    if (this.#stopping) closeAfter(res);
+    if (this.log !== null) this.#logOnClose(req, res);
+    res.writeHead(417, { 'Content-Length': '0' });
+    res.end();
+  };
+
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // From its arrival: a request queued for a pool slot whose client leaves, or that stop()
+    // drops, is logged `000` like one that ran (and the time waited counts).
+    if (this.log !== null) this.#logOnClose(req, res);
     if (this.pool.full()) {
       this.#pending.push([req, res]);
       return;
@@ -1129,7 +1234,6 @@ export class HttpServer extends BaseServer {
     // Stopping: the last request of its connection says close (one pipelined behind it, still
     // queued for a slot, is answered first).
     if (this.#stopping && !this.#pending.some(([r]) => r.socket === req.socket)) closeAfter(res);
-    if (this.log !== null) this.#logOnClose(req, res);
     // The pool's membership and the server's bookkeeping share one quiet link entry, the same
     // for every request (#onDone leaves the pool first, so a request waiting for a slot gets the
     // one this request frees): no link object per request.
@@ -1186,12 +1290,24 @@ export class HttpServer extends BaseServer {
       const log = this.log;
       if (log === null) return;
       let bytes: number | null = (res as ResWithCount)[kBytes] ?? null;
-      const refused = (res as ResWithCount)[kRefusedStatus];
-      if (refused !== undefined) bytes = null;
-      else if (bytes === null) {
+      const raw = (res as ResWithCount)[kRaw];
+      // The status on the wire: a raw answer written in its place, else the head once handed
+      // to the connection (`headersSent` is true from `writeHead` on, before anything went out).
+      let status = (res as ResWithCount)._headerSent === true ? res.statusCode : 0;
+      if (raw !== undefined) {
+        status = raw.status;
+        bytes = raw.bytes;
+      } else if (bytes === null) {
         const cl = res.getHeader('content-length');
+        const given = bodyBytesGiven(res);
         if (cl !== undefined && res.writableFinished && req.method !== 'HEAD') bytes = Number(cl);
-        else {
+        else if (given !== undefined) {
+          // The body bytes the app gave (a Node handler's), not the wire's chunk framing; none
+          // go out for HEAD, 204, 304.
+          const st = res.statusCode;
+          const none = req.method === 'HEAD' || st === 204 || st === 304 || st < 200;
+          bytes = none || given === 0 ? null : given;
+        } else {
           const head = (res as unknown as { _header?: string | null })._header;
           const wire =
             sock.bytesWritten - before - (typeof head === 'string' ? Buffer.byteLength(head) : 0);
@@ -1202,7 +1318,7 @@ export class HttpServer extends BaseServer {
         log,
         client,
         `${req.method} ${req.url} HTTP/${req.httpVersion}`,
-        res.headersSent ? res.statusCode : (refused ?? 0),
+        status,
         bytes,
         (performance.now() - start) / 1000,
       );
@@ -1221,6 +1337,36 @@ export class HttpServer extends BaseServer {
     seconds: number,
   ): void {
     if (this.log !== null) writeAccessLog(this.log, client, requestLine, status, bytes, seconds);
+  }
+
+  /**
+   * @internal Write the access-log line (if the server logs) of an upgrade request answered
+   * without an upgrade, begun at `start` (`performance.now()`): `answer` is what was written
+   * (status line, head, body), `null` when nothing was (the client had gone: status `000`);
+   * `client` read before the socket may have been destroyed.
+   */
+  _logUnupgraded(
+    req: IncomingMessage,
+    answer: string | null,
+    start: number,
+    client = req.socket.remoteAddress ?? '-',
+  ): void {
+    if (this.log === null) return;
+    let status = 0;
+    let bytes: number | null = null;
+    if (answer !== null) {
+      status = Number(answer.slice(9, 12));
+      const at = answer.indexOf('\r\n\r\n');
+      if (at >= 0) bytes = Buffer.byteLength(answer.slice(at + 4));
+    }
+    writeAccessLog(
+      this.log,
+      client,
+      `${req.method} ${req.url} HTTP/${req.httpVersion}`,
+      status,
+      bytes,
+      (performance.now() - start) / 1000,
+    );
   }
 
   /** @internal */
@@ -1311,10 +1457,36 @@ function flushStdLines(): void {
   }
 }
 
+/**
+ * node:http's own count of the body bytes given to a response's `write`/`end` (kept because the
+ * server sets `strictContentLength`), found on the first response; `null` when this Node has
+ * none (the log then counts the bytes on the wire, chunk framing included).
+ */
+let kGiven: symbol | null | undefined;
+
+function bodyBytesGiven(res: ServerResponse): number | undefined {
+  if (kGiven === undefined) {
+    kGiven =
+      Object.getOwnPropertySymbols(res).find((k) => k.description === 'kBytesWritten') ?? null;
+  }
+  if (kGiven === null) return undefined;
+  const n = (res as unknown as Record<symbol, unknown>)[kGiven];
+  return typeof n === 'number' ? n : undefined;
+}
+
 const kBytes = Symbol('verdant.http.bytes');
-/** The status node:http's refusal of a body mid-way gave a response that had not started. */
-const kRefusedStatus = Symbol('verdant.http.refusedStatus');
-type ResWithCount = ServerResponse & { [kBytes]?: number; [kRefusedStatus]?: number };
+/**
+ * The answer written raw in place of a response whose head had not gone out: node:http's refusal
+ * of a request body (status 0 when the connection could not take it), or the 500 for a head set
+ * but not sent. Whatever the app writes after that never reaches the wire.
+ */
+const kRaw = Symbol('verdant.http.raw');
+type ResWithCount = ServerResponse & {
+  [kBytes]?: number;
+  [kRaw]?: { status: number; bytes: number | null };
+  /** node:http's own: the head has been handed to the connection. */
+  _headerSent?: boolean;
+};
 
 function onSockClose(this: ConnSocket): void {
   this[kServer]?._connClosed(this);
@@ -1418,6 +1590,7 @@ function failResponse(res: ServerResponse, killed: boolean): void {
       // written as node:http's own `socketOnError` writes its 400 in this state (gevent's
       // TestError_after_start_response).
       res.statusCode = 500;
+      (res as ResWithCount)[kRaw] = { status: 500, bytes: INTERNAL_ERROR.length };
       sock.end(RAW_500, 'latin1');
     } else {
       // Let what was written go out, then close without the end of the body.

@@ -71,7 +71,9 @@ export type Message = string | Uint8Array;
 /**
  * What handles an upgraded connection on the server, in its own greenlet. The server's access
  * log gets the request's line (status 101, bytes `-`) when the handler returns, timing the whole
- * connection, as pywsgi logs it when the gevent-websocket handler returns.
+ * connection, as pywsgi logs it when the gevent-websocket handler returns; a handshake the server
+ * refuses (405 for a method other than GET, 400 for a bad `Sec-WebSocket-Key` or version, 426
+ * while stopping) gets its line at once, with the status and body bytes sent.
  */
 export type WebSocketHandler = (ws: WebSocket, request: Request) => unknown;
 

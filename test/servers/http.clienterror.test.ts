@@ -7,7 +7,7 @@ import { connect as tlsConnect } from 'node:tls';
 import selfsigned from 'selfsigned';
 import { sleep } from '../../src/index.js';
 import { assertNoLiveHandles } from '../io/_net.js';
-import { hasFullResponse, RawClient, serve, sleepReal } from './_http.js';
+import { hasFullResponse, memoryLog, RawClient, serve, sleepReal } from './_http.js';
 
 async function* pieces(n: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < n; i++) {
@@ -173,6 +173,107 @@ test('pipelined: the responses to the valid requests go out in full first, then 
     assert.ok(d.endsWith('HTTP/1.1 414 URI Too Long\r\nConnection: close\r\n\r\n'), d);
   } finally {
     await server.stop();
+  }
+});
+
+test("every head node:http refuses writes its access-log line, status as sent, no body bytes (pywsgi logs its 400/414 answers): the request line when the head came alone in one packet, escaped, else '-'", async () => {
+  const log = memoryLog();
+  const server = await serve(() => new Response('ok'), {
+    log,
+    maxHeaderSize: 8192,
+    headersTimeout: 300,
+    requestTimeout: 600,
+  });
+  const port = server.serverPort as number;
+  const a = 'a'.repeat(9000);
+  const cases: Array<[string[], string, string]> = [
+    [['GET /h HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'], '400', '"GET /h HTTP/1.1"'],
+    // A stray TLS hello: its bytes escaped, a quote too.
+    [['\x16\x03\x01 "hi"\r\n\r\n'], '400', '"\\x16\\x03\\x01 \\x22hi\\x22"'],
+    [[`GET /${a} HTTP/1.1\r\n\r\n`], '414', `"GET /${'a'.repeat(8192 - 5)}"`],
+    [[`GET /l HTTP/1.1\r\nX-Big: ${a}\r\n\r\n`], '431', '"GET /l HTTP/1.1"'],
+    // Split over packets: the first line is not in the packet that failed.
+    [['GET /s HTTP/1.1\r\nHost: x\r\n', 'Bad Header\r\n\r\n'], '400', '"-"'],
+    // A head that stops coming: node:http's 408 at headersTimeout.
+    [['GET /t HTTP/1.1\r\nHost: x\r\n'], '408', '"-"'],
+    // After a request on the same connection (its own line first).
+    [['GET /1 HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /2 HTTP/1.1\r\nBad Header\r\n\r\n'], '400', '"-"'],
+  ];
+  try {
+    for (const [parts, status, requestLine] of cases) {
+      const c = new RawClient(port);
+      await sendApart(c, parts);
+      const got = await c.untilClosed();
+      assert.ok(got.includes(`HTTP/1.1 ${status} `), got.slice(0, 200));
+      for (let i = 0; i < 100 && log.lines.length < parts.length; i++) await sleepReal(10);
+      const line = log.lines.pop() as string;
+      assert.ok(line.startsWith(`127.0.0.1 - - [`), line);
+      assert.ok(
+        line.includes(`] ${requestLine} ${status} - `),
+        `${line.slice(0, 200)} for ${requestLine.slice(0, 40)}`,
+      );
+      assert.match(line, / \d+\.\d{6}\n$/);
+      if (parts.length === 2 && requestLine === '"-"' && parts[0]?.endsWith('\r\n\r\n')) {
+        assert.match(log.lines.pop() as string, /"GET \/1 HTTP\/1\.1" 200 2 /);
+      }
+      assert.deepEqual(log.lines, []);
+      c.destroy();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a refused head pipelined behind a response still going out writes its line once the refusal is written', async () => {
+  const log = memoryLog();
+  const server = await serve(() => new Response(pieces(3) as never), { log, maxHeaderSize: 8192 });
+  const c = new RawClient(server.serverPort as number);
+  try {
+    c.send(`GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /${'a'.repeat(9000)} HTTP/1.1\r\n\r\n`);
+    const d = await c.untilClosed();
+    assert.ok(d.endsWith('HTTP/1.1 414 URI Too Long\r\nConnection: close\r\n\r\n'), d.slice(-200));
+    for (let i = 0; i < 100 && log.lines.length < 2; i++) await sleepReal(10);
+    assert.equal(log.lines.length, 2);
+    const one = log.lines.find((l) => l.includes('/one'));
+    assert.match(one as string, /"GET \/one HTTP\/1\.1" 200 21 /);
+    assert.match(log.lines.find((l) => l !== one) as string, /"-" 414 - \d+\.\d{6}\n$/);
+  } finally {
+    c.destroy();
+    await server.stop();
+  }
+});
+
+test("an Expect other than 100-continue gets node:http's 417 (the app never runs), with Content-Length: 0 and its access-log line", async () => {
+  for (const node of [true, false]) {
+    const log = memoryLog();
+    let ran = 0;
+    const app = node
+      ? (_req: unknown, res: { end(s: string): void }): void => {
+          ran++;
+          res.end('ok');
+        }
+      : (): Response => {
+          ran++;
+          return new Response('ok');
+        };
+    const server = await serve(app as never, { log });
+    const c = new RawClient(server.serverPort as number);
+    try {
+      c.send('POST /x HTTP/1.1\r\nHost: x\r\nExpect: something\r\nContent-Length: 2\r\n\r\nhi');
+      const got = await c.until((d) => d.includes('\r\n\r\n'));
+      assert.match(got, /^HTTP\/1\.1 417 Expectation Failed\r\n/);
+      assert.match(got, /\r\nContent-Length: 0\r\n/i);
+      // The connection goes on.
+      c.send('GET /y HTTP/1.1\r\nHost: x\r\n\r\n');
+      await c.until((d) => d.endsWith('ok'));
+      for (let i = 0; i < 100 && log.lines.length < 2; i++) await sleepReal(10);
+      assert.equal(ran, 1);
+      assert.match(log.lines[0] as string, /"POST \/x HTTP\/1\.1" 417 - \d+\.\d{6}\n$/);
+      assert.match(log.lines[1] as string, /"GET \/y HTTP\/1\.1" 200 2 /);
+    } finally {
+      c.destroy();
+      await server.stop();
+    }
   }
 });
 

@@ -28,7 +28,14 @@ import {
 } from '../../src/index.js';
 import { clientAddress, formatLogLine, HttpServer } from '../../src/servers/http.js';
 import { assertNoLiveHandles, unixPath } from '../io/_net.js';
-import { hasFullResponse, memoryLog, RawClient, serve, sleepReal } from './_http.js';
+import {
+  captureHubReports,
+  hasFullResponse,
+  memoryLog,
+  RawClient,
+  serve,
+  sleepReal,
+} from './_http.js';
 
 test('a Fetch handler gets a standard Request with method, URL, headers and body', async () => {
   const server = await serve(async (req) => {
@@ -408,6 +415,68 @@ test("the access log writes the status the client got: 400 for a body node:http 
   await server.stop();
 });
 
+test('the access log says 400 for a chunked body broken in the packet of its head, to an app (Node or Fetch) that answers 200 without reading it: the app runs after node:http refused the body, and its head never reaches the wire (found by the breaker: the line said 200)', async () => {
+  const apps: Array<[string, Parameters<typeof serve>[0]]> = [
+    ['Node', (_req: IncomingMessage, res: ServerResponse) => res.end('ok')],
+    ['Fetch', () => new Response('ok')],
+    [
+      'async Node',
+      async (_req: IncomingMessage, res: ServerResponse) => {
+        await sleep(1);
+        res.end('ok');
+      },
+    ],
+  ];
+  for (const [name, app] of apps) {
+    const log = memoryLog();
+    const server = await serve(app as never, { log });
+    const c = new RawClient(server.serverPort as number);
+    try {
+      // One write: head and the broken body ('zz' is no chunk size) in one packet.
+      c.send(
+        'POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n',
+      );
+      const got = await c.untilClosed();
+      assert.equal(got, 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', name);
+      for (let i = 0; i < 100 && log.lines.length < 1; i++) await sleepReal(10);
+      await sleepReal(20); // no second line comes
+      assert.equal(log.lines.length, 1, name);
+      assert.match(log.lines[0] as string, /"POST \/a HTTP\/1\.1" 400 - \d+\.\d{6}\n$/, name);
+    } finally {
+      c.destroy();
+      await server.stop();
+    }
+  }
+});
+
+test('a body node:http refuses after the response head went out cuts the connection: no 400 written inside the body, and the log says the status sent (found while fixing the line above: the 400 status line landed in the chunked body)', async () => {
+  const log = memoryLog();
+  const server = await serve(
+    (req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('part');
+      req.on('data', () => {});
+      req.on('error', () => {});
+    },
+    { log },
+  );
+  const c = new RawClient(server.serverPort as number);
+  try {
+    c.send('POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+    await c.until((d) => d.includes('4\r\npart\r\n'));
+    c.send('zz\r\n'); // the broken chunk, once the head is on the wire
+    const got = await c.untilClosed();
+    assert.match(got, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(got.endsWith('4\r\npart\r\n'), JSON.stringify(got));
+    assert.doesNotMatch(got, /400/);
+    for (let i = 0; i < 100 && log.lines.length < 1; i++) await sleepReal(10);
+    assert.match(log.lines[0] as string, /"POST \/b HTTP\/1\.1" 200 4 \d+\.\d{6}\n$/);
+  } finally {
+    c.destroy();
+    await server.stop();
+  }
+});
+
 test('the access log counts the body bytes of a streamed response the client cut, not its chunk framing (found by the breaker: 14 for 4 body bytes)', async () => {
   const log = memoryLog();
   const more = new Event();
@@ -431,6 +500,112 @@ test('the access log counts the body bytes of a streamed response the client cut
   for (let i = 0; i < 100 && log.lines.length < 1; i++) await sleepReal(10);
   assert.match(log.lines[0] as string, /"GET \/s HTTP\/1\.1" 200 4 \d+\.\d{6}\n$/);
   await server.stop();
+});
+
+test("the access log counts a Node handler's body bytes, not the wire's chunk framing (7 for 'part' + 'xé' chunked, not 22), none for HEAD or an empty body, the 500's for a head set but not sent", async () => {
+  const log = memoryLog();
+  const reports = captureHubReports();
+  const server = await serve(
+    (req: IncomingMessage, res: ServerResponse) => {
+      if (req.url === '/empty') {
+        res.writeHead(200);
+        res.end();
+      } else if (req.url === '/fail') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        throw new Error('boom');
+      } else {
+        res.write('part');
+        res.end('xé'); // 3 bytes
+      }
+    },
+    { log },
+  );
+  const c = new RawClient(server.serverPort as number);
+  try {
+    for (const [method, path] of [
+      ['GET', '/c'],
+      ['GET', '/empty'],
+      ['HEAD', '/c'],
+    ]) {
+      c.send(`${method} ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await c.until((d) => (method === 'HEAD' ? d.includes('\r\n\r\n') : d.endsWith('0\r\n\r\n')));
+      c.take();
+    }
+    const f = new RawClient(server.serverPort as number);
+    f.send('GET /fail HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(await f.untilClosed(), /^HTTP\/1\.1 500 [\s\S]*\r\n\r\nInternal Server Error$/);
+    for (let i = 0; i < 100 && log.lines.length < 4; i++) await sleepReal(10);
+    const of = (p: string): string => log.lines.find((l) => l.includes(p)) as string;
+    assert.match(of('"GET /c '), /"GET \/c HTTP\/1\.1" 200 7 \d+\.\d{6}\n$/);
+    assert.match(of('"GET /empty '), /"GET \/empty HTTP\/1\.1" 200 - /);
+    assert.match(of('"HEAD /c '), /"HEAD \/c HTTP\/1\.1" 200 - /);
+    assert.match(of('"GET /fail '), /"GET \/fail HTTP\/1\.1" 500 21 /);
+    assert.equal(reports.reports.length, 1);
+  } finally {
+    reports.restore();
+    c.destroy();
+    await server.stop();
+  }
+});
+
+test('a request queued for a slot of a full Pool is logged 000 when its client leaves, or when stop() drops it, as one that ran is', async () => {
+  const log = memoryLog();
+  const go = new Event();
+  const server = await serve(
+    async () => {
+      await go.wait();
+      return new Response('ok');
+    },
+    { log, spawn: 1 },
+  );
+  const port = server.serverPort as number;
+  const a = new RawClient(port);
+  const b = new RawClient(port);
+  const c = new RawClient(port);
+  try {
+    a.send('GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleepReal(30);
+    b.send('GET /b HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleepReal(30);
+    b.destroy(); // queued behind /a: its client leaves
+    c.send('GET /c HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleepReal(30);
+    await server.stop({ timeout: 100 }); // /a killed, /c dropped
+    for (let i = 0; i < 100 && log.lines.length < 3; i++) await sleepReal(10);
+    assert.equal(log.lines.length, 3);
+    for (const p of ['/a', '/b', '/c']) {
+      const line = log.lines.find((l) => l.includes(`"GET ${p} `));
+      assert.match(line as string, /" 000 - \d+\.\d{6}\n$/, p);
+    }
+  } finally {
+    a.destroy();
+    c.destroy();
+    await server.stop();
+  }
+});
+
+test('a head set by writeHead that never went out is logged 000 when the client leaves (the client got nothing, not the 200 set)', async () => {
+  const log = memoryLog();
+  const server = await serve(
+    async (_req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      await sleep(5000); // killed when the client leaves
+      res.end('late');
+    },
+    { log },
+  );
+  const c = new RawClient(server.serverPort as number);
+  try {
+    c.send('GET /w HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleepReal(50);
+    assert.equal(c.data, '', 'node:http holds a head set by writeHead until the first write');
+    c.destroy();
+    for (let i = 0; i < 100 && log.lines.length < 1; i++) await sleepReal(10);
+    assert.match(log.lines[0] as string, /"GET \/w HTTP\/1\.1" 000 - \d+\.\d{6}\n$/);
+  } finally {
+    c.destroy();
+    await server.stop();
+  }
 });
 
 test('the default access log goes to stderr, one line per request, none lost at exit', async () => {

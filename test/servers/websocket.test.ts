@@ -777,6 +777,114 @@ test('an upgraded request writes one access-log line, status 101, when its handl
   }
 });
 
+/** Send `head` on a raw loopback connection; what the server sent until it closed (or 1 s). */
+function rawExchange(port: number, head: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const s = netConnect(port, '127.0.0.1', () => s.write(head));
+    let text = '';
+    s.on('data', (d) => {
+      text += d.toString('latin1');
+    });
+    s.on('error', () => {});
+    s.on('close', () => resolve(text));
+    setTimeout(() => s.destroy(), 1000);
+  });
+}
+
+test('a refused WebSocket handshake writes one access-log line, with the status and body bytes sent (405 for POST, 400 for a bad key, version, subprotocol list or Host), as any answered request does (found by the breaker: no line)', async () => {
+  const lines: string[] = [];
+  const server = new HttpServer(['127.0.0.1', 0], () => new Response('plain'), {
+    log: { write: (l: string) => lines.push(l) },
+    websocket: (): void => {},
+  });
+  await server.start();
+  const key = randomBytes(16).toString('base64');
+  const up = (first: string, extra: string): string =>
+    `${first}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${extra}\r\n`;
+  const ok = `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
+  const cases: Array<[string, RegExp, string]> = [
+    [up('POST /a HTTP/1.1\r\nHost: x', ok), /^HTTP\/1\.1 405 /, '"POST /a HTTP/1.1" 405 19 '],
+    [
+      up('GET /b HTTP/1.1\r\nHost: x', 'Sec-WebSocket-Key: nope\r\nSec-WebSocket-Version: 13\r\n'),
+      /^HTTP\/1\.1 400 /,
+      '"GET /b HTTP/1.1" 400 43 ',
+    ],
+    [
+      up('GET /c HTTP/1.1\r\nHost: x', `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 7\r\n`),
+      /^HTTP\/1\.1 400 /,
+      '"GET /c HTTP/1.1" 400 47 ',
+    ],
+    [
+      up('GET /d HTTP/1.1\r\nHost: x', `${ok}Sec-WebSocket-Protocol: a,,b\r\n`),
+      /^HTTP\/1\.1 400 /,
+      '"GET /d HTTP/1.1" 400 37 ',
+    ],
+    // A Host the Fetch API refuses in a URL: the server's own 400, no body.
+    [up('GET /e HTTP/1.1\r\nHost: a b', ok), /^HTTP\/1\.1 400 /, '"GET /e HTTP/1.1" 400 - '],
+  ];
+  try {
+    for (const [head, status, field] of cases) {
+      const reply = await rawExchange(Number(server.serverPort), head);
+      assert.match(reply, status);
+      // The body bytes logged are the body sent.
+      const body = reply.slice(reply.indexOf('\r\n\r\n') + 4);
+      const logged = field.split(' ')[4] as string;
+      assert.equal(logged === '-' ? 0 : Number(logged), Buffer.byteLength(body, 'latin1'));
+      const deadline = Date.now() + 2000;
+      while (lines.length < 1 && Date.now() < deadline) await sleep(10);
+      assert.equal(lines.length, 1, field);
+      assert.ok((lines[0] as string).includes(field), `${lines[0]} has ${field}`);
+      assert.match(
+        lines.shift() as string,
+        /^127\.0\.0\.1 - - \[.*\] ".*" \d{3} (\d+|-) \d+\.\d{6}\n$/,
+      );
+    }
+    // A handshake taken still writes its one line, at the handler's end.
+    const ws = await connect(`ws://127.0.0.1:${server.serverPort}/ok`, 2000);
+    assert.equal(await ws.receive(2000), null);
+    const deadline = Date.now() + 2000;
+    while (lines.length < 1 && Date.now() < deadline) await sleep(10);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] as string, /"GET \/ok HTTP\/1\.1" 101 - /);
+  } finally {
+    await server.stop({ timeout: 100 });
+  }
+});
+
+test('an upgrade request on a connection accepted before stop() gets 426 and its access-log line', async () => {
+  const lines: string[] = [];
+  const server = new HttpServer(['127.0.0.1', 0], () => new Response('plain'), {
+    log: { write: (l: string) => lines.push(l) },
+    websocket: (): void => {},
+  });
+  await server.start();
+  const key = randomBytes(16).toString('base64');
+  const s = netConnect(Number(server.serverPort), '127.0.0.1');
+  let text = '';
+  s.on('data', (d) => {
+    text += d.toString('latin1');
+  });
+  s.on('error', () => {});
+  const closed = new Promise<void>((resolve) => s.on('close', () => resolve()));
+  try {
+    await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+    await sleep(20); // the server has accepted it
+    const stopped = spawn(() => server.stop({ timeout: 1000 }));
+    await sleep(20);
+    s.write(
+      `GET /late HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+    assert.match(text, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
+    await stopped.join({ timeout: 2000 });
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] as string, /"GET \/late HTTP\/1\.1" 426 - \d+\.\d{6}\n$/);
+  } finally {
+    s.destroy();
+    await server.stop({ timeout: 100 });
+  }
+});
+
 test('a request with Upgrade: h2c reaches the app as a normal request, with or without a websocket option (as pywsgi and node:http serve it)', async () => {
   const head =
     'GET /h2 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n';
