@@ -10,15 +10,17 @@
  *   is there. A read interrupted by a kill or `Timeout` took nothing, so the next read gets every
  *   byte (test/process/subprocess.test.ts "a killed readline loses no bytes").
  * - Bounded read-ahead: the Node stream is paused once 64 KiB wait here and resumed when a read
- *   takes them, so a chatty child cannot fill our memory (the pipe back-pressures it).
+ *   takes them, so a chatty child cannot fill our memory (the pipe back-pressures it). Whoever
+ *   waits on one pipe while the child blocks writing another must read both at once:
+ *   `communicate()` feeds stdin and reads stdout and stderr together (subprocess.ts) for that.
  * - Every stream error is caught here (an `EPIPE` on stdin after the child exited): it is kept
  *   and thrown by the next call, never an unhandled `'error'` event.
  * - While a read or a write waits, the stream counts as I/O in flight on the hub ({@link ioStarted}).
  * - A wait's own `timeout` rejects with a {@link PipeTimeout} (`code` `'ETIMEDOUT'`).
  * - Our end closed by the reading file's `close()` wakes the greenlets waiting in a read with
  *   EBADF, as a socket's `close()` does (test/process/pipefile.test.ts); closed because the child
- *   is killed and reaped (a `timeout`), its readers see end of stream instead, so `communicate`
- *   returns what was read.
+ *   is killed and reaped (a `timeout`), its readers see end of stream instead, and what is
+ *   buffered stays for `run`'s `TimeoutExpired`.
  *
  * @module
  */

@@ -5,8 +5,24 @@
  * Design note — what a kill does to the child.
  * - `Popen.wait()` and `communicate()` are only waits: a kill or `Timeout` there ends the wait
  *   at once, and the child runs on (Node reaps it when it exits). With their `timeout` option
- *   they throw {@link TimeoutExpired} and leave the child running; the output read so far stays
- *   in the pipe files, so a later `communicate()` returns all of it.
+ *   they throw {@link TimeoutExpired} and leave the child running.
+ * - `communicate()` feeds stdin and reads stdout and stderr at once: three pieces under the one
+ *   call (a `Promise.all` of verdant waits in the caller's greenlet), as CPython's `select` loop
+ *   and gevent's three greenlets. Each pipe reads at most 64 KiB ahead (_pipefile.ts), so done
+ *   one after another they deadlocked as soon as a pipe held more (a child filling stderr while
+ *   we waited on stdout). A kill or `Timeout` marks the three waits at once; the timeout, the
+ *   `signal` or an error in one piece aborts the call's own signal, which stops the others: no
+ *   piece outlives the call, and between calls nothing reads the pipes (the child is
+ *   back-pressured, as after CPython's timeout). Tests: test/process/subprocess.test.ts
+ *   "communicate: stdin, stdout and stderr at once".
+ * - Nothing is lost: what the pieces read is kept by the `Popen` (raw bytes, per pipe) until
+ *   the pipe ends, and every `communicate()` returns all of it — a retry after a cut call, and
+ *   again any call after one returned (gevent returns the same output too); `TimeoutExpired`
+ *   carries what was read so far. The input goes once: stdin's file keeps what a cut write did
+ *   not send and the next call flushes it; a later call that brings input is refused
+ *   (RangeError, CPython's `ValueError` "Cannot send input after starting communication").
+ *   Tests: "TimeoutExpired carries the output read so far…", "a kill at communicate() …",
+ *   "input goes once…".
  * - `run`/`call`/`checkCall`/`checkOutput` own their child: whatever ends their wait early (a
  *   kill, a `Timeout`, their `timeout` option) kills the child with SIGKILL, closes our ends of
  *   its pipes at once — also when a grandchild holds the other ends, so no pipe stays open — and
@@ -17,13 +33,19 @@
  *   it never reports the program idle; once every child has exited and its pipes closed, nothing
  *   of this module keeps Node's loop alive (test "nothing stays alive").
  * - A command that cannot start keeps `pid` null; its spawn error (Node's, `code` `'ENOENT'`,
- *   naming the command) rejects the first `wait`/`communicate` and every `run`/`call`.
+ *   naming the command) rejects the first `wait`/`communicate` and every `run`/`call`. When the
+ *   cause is `cwd` (missing, not a directory, not enterable), Node still blames the command
+ *   (`spawn true ENOENT`): the error is replaced by one naming the cwd (`path` the cwd, `code`
+ *   the reason), as Python's `FileNotFoundError` names it. Node refuses some failures at once
+ *   (a cwd that is a file: `ENOTDIR`): the constructor throws those, as Python's `Popen` does
+ *   (test "a cwd we cannot enter: the error names the cwd, not the command").
  *
  * Source: gevent.subprocess and CPython's subprocess (run, call, check_call, check_output).
  *
  * @module verdant/subprocess
  */
 import { type ChildProcess, spawn as nodeSpawn } from 'node:child_process';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
@@ -39,6 +61,7 @@ import {
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
+import { bytesOf } from '../io/_errors.js';
 import { PipeReader, PipeStream, PipeTimeout, PipeWriter } from './_pipefile.js';
 
 export { PipeReader, PipeWriter } from './_pipefile.js';
@@ -70,8 +93,11 @@ export interface PopenOptions {
 
 /** Options of {@link run}, {@link call}, {@link checkCall} and {@link checkOutput}. */
 export interface RunOptions extends PopenOptions {
-  /** Bytes or a string written to the child's stdin, which is then closed. */
-  input?: Uint8Array | string;
+  /**
+   * Bytes (a `Uint8Array`, another `ArrayBufferView` or an `ArrayBuffer`) or a UTF-8 string
+   * written to the child's stdin, which is then closed.
+   */
+  input?: ArrayBufferView | ArrayBuffer | string;
   /** Pipe stdout and stderr and return them. */
   captureOutput?: boolean;
   /** Throw {@link CalledProcessError} on a non-zero status (`run` only; `check*` always do). */
@@ -152,9 +178,12 @@ export class TimeoutExpired extends Error {
   readonly cmd: readonly string[];
   /** The timeout, in ms. */
   readonly timeout: number;
-  /** What stdout gave so far, or `null` when not piped. */
+  /**
+   * What stdout gave so far (from `communicate()`: what it read; from `run`: also what the
+   * killed child had written), or `null` when not piped or from `wait()`.
+   */
   readonly output: Output | null;
-  /** What stderr gave so far, or `null` when not piped. */
+  /** What stderr gave so far, as `output`. */
   readonly stderr: Output | null;
 
   /**
@@ -242,6 +271,74 @@ function checkArgs(args: unknown, where: string): readonly string[] {
   return args as readonly string[];
 }
 
+/** `input` as bytes (a string as UTF-8), `null` for none; TypeError for anything else. */
+function inputBytes(input: unknown, where: string): Uint8Array | null {
+  if (input === undefined || input === null) return null;
+  if (typeof input === 'string') return Buffer.from(input);
+  const bytes = bytesOf(input);
+  if (bytes === null) {
+    throw new TypeError(
+      `${where}: input must be bytes (a Uint8Array, another ArrayBufferView or an ArrayBuffer) or a string, got ${format('%o', input)}`,
+    );
+  }
+  return bytes;
+}
+
+function checkEnv(env: unknown): void {
+  if (env === undefined || env === null) return;
+  if (typeof env !== 'object' || Array.isArray(env)) {
+    throw new TypeError(
+      `Cannot start a child with this env: expected an object of strings, got ${format('%o', env)}`,
+    );
+  }
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && typeof v !== 'string') {
+      throw new TypeError(
+        `Cannot start a child with this env: ${k} must be a string, got ${format('%o', v)}`,
+      );
+    }
+  }
+}
+
+function checkCwd(cwd: unknown): void {
+  if (cwd === undefined || cwd === null || typeof cwd === 'string') return;
+  throw new TypeError(
+    `Cannot start a child in this cwd: expected a directory path string, got ${format('%o', cwd)}`,
+  );
+}
+
+const CWD_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such directory',
+  ENOTDIR: 'not a directory',
+  EACCES: 'permission denied',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'name too long',
+};
+
+/**
+ * Node blames the command for a spawn that failed because of `cwd` (`spawn true ENOENT`, or a
+ * bare `spawn ENOTDIR` thrown at once): when `cwd` is not a directory we can enter, an error
+ * naming it instead (`code` the reason, `path` the cwd, as Python's `FileNotFoundError` names
+ * it); otherwise Node's error as it is.
+ */
+function spawnFailure(err: unknown, cmd: string, cwd: string | null | undefined): unknown {
+  if (typeof cwd !== 'string') return err;
+  let code: string | null = null;
+  try {
+    if (!statSync(cwd).isDirectory()) code = 'ENOTDIR';
+    else accessSync(cwd, fsConstants.X_OK);
+  } catch (e) {
+    code = String((e as NodeJS.ErrnoException).code);
+  }
+  if (code === null) return err;
+  const why = CWD_PROBLEMS[code] ?? code;
+  const errno = (constants.errno as Record<string, number>)[code];
+  return Object.assign(
+    new Error(`Cannot start ${inspect(cmd)} in cwd ${inspect(cwd)}: ${why} (${code})`),
+    { code, errno: errno === undefined ? undefined : -errno, syscall: 'spawn', path: cwd },
+  );
+}
+
 function checkStdio(v: unknown, name: string): void {
   if (v === undefined || v === 'pipe' || v === 'inherit' || v === 'ignore') return;
   throw new TypeError(
@@ -257,6 +354,36 @@ class ExitWaits extends WaitList {
       w.data = null;
     }
     if (!held) this.remove(w);
+  }
+}
+
+/**
+ * What `communicate()` read from one pipe, raw bytes: kept by the `Popen` across calls (a cut
+ * call's part included) and returned by every call once `done`.
+ */
+class Collected {
+  #parts: Uint8Array[] = [];
+  /** The pipe reached its end (or its file was closed): nothing more to read. */
+  done = false;
+  push(b: Uint8Array): void {
+    if (b.length > 0) this.#parts.push(b);
+  }
+  /** Everything so far, in order, as one plain `Uint8Array` (kept joined for the next call). */
+  bytes(): Uint8Array {
+    const parts = this.#parts;
+    if (parts.length === 1 && (parts[0] as Uint8Array).constructor === Uint8Array) {
+      return parts[0] as Uint8Array;
+    }
+    let total = 0;
+    for (const p of parts) total += p.length;
+    const all = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    this.#parts = [all];
+    return all;
   }
 }
 
@@ -285,7 +412,8 @@ function isTimedOut(e: unknown): boolean {
  * ```
  *
  * Source: gevent.subprocess.Popen (cooperative wait/communicate); a failed spawn keeps `pid`
- * null and rejects the first wait, where Python raises from the constructor.
+ * null and rejects the first wait, where Python raises from the constructor (except what Node
+ * refuses at once, such as a cwd that is a file).
  */
 export class Popen<T extends Output = Uint8Array> {
   /** The command, as given. */
@@ -309,12 +437,23 @@ export class Popen<T extends Output = Uint8Array> {
   readonly #waits = new ExitWaits(this);
   #exitPromise: Promise<void> | null = null;
   #exitResolve: (() => void) | null = null;
+  /** The raw stdout/stderr pipes, read by `communicate()` (below the file's decoder). */
+  readonly #rawOut: PipeStream | null = null;
+  readonly #rawErr: PipeStream | null = null;
+  /** What `communicate()` read from stdout/stderr: kept here, returned by every later call. */
+  readonly #out: Collected | null = null;
+  readonly #err: Collected | null = null;
+  /** A `communicate()` started (CPython's `_communication_started`): no later call takes input. */
+  #communicated = false;
 
   /**
    * Start the child. Never waits.
    * @param args - the command and its arguments (no shell unless you run one)
-   * @param opts - stdio, env, cwd, text
-   * @throws TypeError when `args` is not a non-empty array of strings, or a stdio option is unknown
+   * @param opts - stdio, env (an object of strings), cwd (a directory path), text
+   * @throws TypeError when `args` is not a non-empty array of strings, a stdio option is
+   *   unknown, `env` is not an object of strings or `cwd` not a string; Node's spawn errors it
+   *   raises at once (`ENOTDIR` for a cwd that is a file, named in the message). A command or
+   *   cwd that is missing does not throw here: `pid` stays `null` and the first wait rejects.
    */
   constructor(args: readonly string[], opts: PopenOptions = {}) {
     this.args = checkArgs(args, 'Popen');
@@ -324,12 +463,21 @@ export class Popen<T extends Output = Uint8Array> {
     checkStdio(opts.stdin, 'stdin');
     checkStdio(opts.stdout, 'stdout');
     checkStdio(opts.stderr, 'stderr');
+    checkEnv(opts.env);
+    checkCwd(opts.cwd);
     this.#hub = getHub();
-    const child = nodeSpawn(this.args[0] as string, this.args.slice(1), {
-      stdio: [opts.stdin ?? 'inherit', opts.stdout ?? 'inherit', opts.stderr ?? 'inherit'],
-      env: opts.env,
-      cwd: opts.cwd,
-    });
+    const cmd = this.args[0] as string;
+    let child: ChildProcess;
+    try {
+      child = nodeSpawn(cmd, this.args.slice(1), {
+        stdio: [opts.stdin ?? 'inherit', opts.stdout ?? 'inherit', opts.stderr ?? 'inherit'],
+        env: opts.env ?? undefined,
+        cwd: opts.cwd ?? undefined,
+      });
+    } catch (e) {
+      // Node refuses some failures at once (a cwd that is a file: ENOTDIR), as Python's Popen.
+      throw spawnFailure(e, cmd, opts.cwd);
+    }
     this.#child = child;
     this.pid = child.pid ?? null;
     const text = opts.text === true;
@@ -339,12 +487,20 @@ export class Popen<T extends Output = Uint8Array> {
       return p;
     };
     this.stdin = child.stdin !== null ? new PipeWriter(pipe(child.stdin, false)) : null;
-    this.stdout = child.stdout !== null ? new PipeReader<T>(pipe(child.stdout, true), text) : null;
-    this.stderr = child.stderr !== null ? new PipeReader<T>(pipe(child.stderr, true), text) : null;
+    if (child.stdout !== null) {
+      this.#rawOut = pipe(child.stdout, true);
+      this.stdout = new PipeReader<T>(this.#rawOut, text);
+      this.#out = new Collected();
+    } else this.stdout = null;
+    if (child.stderr !== null) {
+      this.#rawErr = pipe(child.stderr, true);
+      this.stderr = new PipeReader<T>(this.#rawErr, text);
+      this.#err = new Collected();
+    } else this.stderr = null;
     child.on('error', (err) => {
       // A failed spawn (no 'exit' follows), or a failed kill (the child still runs).
       if (this.pid === null) {
-        this.#spawnError = err;
+        this.#spawnError = spawnFailure(err, cmd, opts.cwd) as Error;
         this.#onExit();
       }
     });
@@ -450,114 +606,161 @@ export class Popen<T extends Output = Uint8Array> {
 
   /**
    * Write `input` to stdin (then close it), read stdout and stderr to their end, and wait for
-   * the child to exit. A switch point: kill and `Timeout` end the wait (the child runs on, what
-   * was read stays buffered for a later call).
-   * @param opts - `input` (needs `stdin: PIPE`), `timeout` (ms), `signal`
+   * the child to exit; the three go on at once (as CPython's `communicate` with `select` and
+   * gevent's with greenlets), so a child that fills one pipe while we feed or read another never
+   * deadlocks. A switch point: a kill, a `Timeout`, the `signal` or the `timeout` stop all three
+   * (the child runs on). Nothing is lost: what was read stays with this `Popen`, and a later
+   * `communicate()` goes on from there — it sends the rest of the first call's input, reads
+   * on, and returns everything, this part included; once one has returned, every later call
+   * returns the same output again. Output may be of any size (it is all kept in memory).
+   * @param opts - `input` (bytes or a string; needs `stdin: PIPE`; only on the first call),
+   *   `timeout` (ms, for the whole call), `signal`
    * @returns `[stdout, stderr]`, `null` for a stream that is not piped
-   * @throws TimeoutExpired when `timeout` elapses first, carrying nothing (a later
-   *   `communicate()` returns everything); the spawn error when the command could not start
+   * @throws TimeoutExpired when `timeout` elapses first, carrying the output read so far (the
+   *   child runs on; call `communicate()` again, without input, for the rest); TypeError for an
+   *   `input` that is not bytes or a string, or given without `stdin: PIPE`; RangeError for
+   *   `input` on a later call (the first call's input is still being sent: Python's
+   *   `ValueError`); the spawn error when the command could not start
    * @example
    * ```ts
    * import { PIPE, Popen } from 'verdant/subprocess';
    * const p = new Popen(['cat'], { stdin: PIPE, stdout: PIPE, text: true });
    * const [out] = await p.communicate({ input: 'hi' }); // 'hi'
    * ```
+   *
+   * Source: gevent.subprocess `Popen.communicate` (stdin, stdout and stderr served at once) and
+   * CPython's (one deadline for the call; a retry continues; `TimeoutExpired.output`; input on
+   * a later call is refused). Unlike gevent, nothing reads the pipes between calls: a cut call
+   * leaves the child back-pressured, as CPython's does.
    */
   async communicate(
     opts: {
-      input?: Uint8Array | string;
+      input?: ArrayBufferView | ArrayBuffer | string;
       timeout?: number | null;
       signal?: AbortSignal | null;
     } = {},
   ): Promise<[T | null, T | null]> {
+    if (opts === null || typeof opts !== 'object') {
+      throw new TypeError(`Popen.communicate options must be an object: got ${format('%o', opts)}`);
+    }
     const err = readWaitOptions(
-      { timeout: opts?.timeout, signal: opts?.signal },
+      { timeout: opts.timeout, signal: opts.signal },
       'Popen.communicate',
     );
     if (err !== NONE) throw err;
     const timeout = waitArgs.timeout;
     const signal = waitArgs.signal;
     if (this.#spawnError !== null) throw this.#spawnError;
-    const input = opts.input;
-    if (input !== undefined && this.stdin === null) {
+    const input = inputBytes(opts.input, 'Popen.communicate');
+    if (input !== null && this.stdin === null) {
       throw new TypeError('Cannot communicate input: stdin is not a pipe (use stdin: PIPE)');
     }
+    if (input !== null && input.length > 0 && this.#communicated) {
+      throw new RangeError(
+        `Cannot send input after starting communication: call communicate() without input to send the rest of the first input, got ${input.length} bytes`,
+      );
+    }
+    const first = !this.#communicated;
+    this.#communicated = true;
     // One deadline for the whole call, as Python's communicate.
     const deadline = timeout === null ? null : this.#hub.now() + timeout;
     const left = (): number | null =>
       deadline === null ? null : Math.max(0, deadline - this.#hub.now());
-    try {
-      if (this.stdin !== null && !this.stdin.closed) {
-        if (input !== undefined && input.length > 0) {
-          try {
-            await this.stdin.write(input, { timeout: left(), signal });
-            await this.stdin.flush({ timeout: left(), signal });
-          } catch (e) {
-            if (!isBrokenPipe(e)) throw e;
-          }
-        }
-        this.stdin.close();
-      }
-      // Both pipes are read concurrently by Node ('data' events); waiting on them in turn is
-      // enough: neither blocks the other.
-      const out = this.stdout !== null ? await this.#readAll(this.stdout, left, signal) : null;
-      const errOut = this.stderr !== null ? await this.#readAll(this.stderr, left, signal) : null;
-      if (!this.#exited) await this.#waitExit(left(), signal);
-      if (this.#spawnError !== null) throw this.#spawnError;
-      return [out, errOut];
-    } catch (e) {
-      if (isTimedOut(e)) throw new TimeoutExpired(this.args, timeout as number);
-      throw e;
-    }
-  }
-
-  #collected = new Map<PipeReader<T>, Uint8Array[]>();
-
-  async #readAll(
-    f: PipeReader<T>,
-    left: () => number | null,
-    signal: AbortSignal | null,
-  ): Promise<T> {
-    // Raw bytes are kept per file across calls, so a communicate() cut short by its timeout
-    // loses nothing for the next one.
-    let parts = this.#collected.get(f);
-    if (parts === undefined) {
-      parts = [];
-      this.#collected.set(f, parts);
-    }
-    const text = f._text;
-    for (;;) {
-      const chunk = (await f.read(65536, { timeout: left(), signal })) as Output;
-      if (chunk.length === 0) break;
-      parts.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
-    }
-    this.#collected.delete(f);
-    const total = parts.reduce((n, p) => n + p.length, 0);
-    const all = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    return (text ? new TextDecoder().decode(all) : all) as T;
-  }
-
-  /** What the pipes gave so far, for a TimeoutExpired. @internal */
-  _partial(): [T | null, T | null] {
-    const one = (f: PipeReader<T> | null): T | null => {
-      if (f === null) return null;
-      const parts = [...(this.#collected.get(f) ?? []), f._drain()];
-      this.#collected.delete(f);
-      const total = parts.reduce((n, p) => n + p.length, 0);
-      const all = new Uint8Array(total);
-      let at = 0;
-      for (const p of parts) {
-        all.set(p, at);
-        at += p.length;
-      }
-      return (f._text ? new TextDecoder().decode(all) : all) as T;
+    // The pieces wait on `stop`: the first to fail (a kill or Timeout fails them all at once;
+    // the timeout, an error or the caller's signal one of them) stops the others, so none is
+    // left running when the call returns.
+    const stop = new AbortController();
+    const forward = (): void => stop.abort(signal?.reason);
+    signal?.addEventListener('abort', forward);
+    const waitOpts = (): WaitOptions => ({ timeout: left(), signal: stop.signal });
+    let failure: unknown = NONE;
+    const fail = (e: unknown): void => {
+      if (failure !== NONE) return;
+      failure = e;
+      stop.abort(e);
     };
-    return [one(this.stdout), one(this.stderr)];
+    try {
+      const pieces: Promise<void>[] = [];
+      if (this.stdin !== null) pieces.push(this.#feed(first ? input : null, waitOpts).catch(fail));
+      if (this.#out !== null) {
+        pieces.push(this.#collect(this.stdout, this.#rawOut, this.#out, waitOpts).catch(fail));
+      }
+      if (this.#err !== null) {
+        pieces.push(this.#collect(this.stderr, this.#rawErr, this.#err, waitOpts).catch(fail));
+      }
+      await Promise.all(pieces);
+      if (failure === NONE && !this.#exited) await this.#waitExit(left(), signal).catch(fail);
+    } finally {
+      signal?.removeEventListener('abort', forward);
+    }
+    if (failure !== NONE) {
+      if (isTimedOut(failure)) {
+        throw new TimeoutExpired(this.args, timeout as number, ...this.#soFar());
+      }
+      throw failure;
+    }
+    if (this.#spawnError !== null) throw this.#spawnError;
+    return this.#soFar();
+  }
+
+  /** Send `input` (if any), then what a cut call left unsent, and close stdin. */
+  async #feed(input: Uint8Array | null, opts: () => WaitOptions): Promise<void> {
+    const f = this.stdin as PipeWriter;
+    if (f.closed) return;
+    try {
+      if (input !== null && input.length > 0) await f.write(input, opts());
+      // The file keeps what a cut write or flush did not send: this sends it, each byte once.
+      await f.flush(opts());
+    } catch (e) {
+      // A child that exits without reading, or stdin closed meanwhile (its end() sends the rest).
+      if (!isBrokenPipe(e) && !f.closed) throw e;
+    }
+    f.close();
+  }
+
+  /** Read one pipe to its end into `into`, raw bytes (taking what its file had buffered first). */
+  async #collect(
+    f: PipeReader<T> | null,
+    raw: PipeStream | null,
+    into: Collected,
+    opts: () => WaitOptions,
+  ): Promise<void> {
+    if (into.done) return;
+    if (f === null || raw === null || f.closed) {
+      into.done = true; // closed by its user: nothing more to read (CPython skips it too)
+      return;
+    }
+    into.push(f._drain());
+    for (;;) {
+      const chunk = await raw._fileRecv(65536, opts());
+      if (chunk.length === 0) break;
+      into.push(chunk);
+    }
+    into.done = true;
+  }
+
+  /** What communicate() read so far, as bytes or text. */
+  #soFar(): [T | null, T | null] {
+    const text = this.stdout?._text === true || this.stderr?._text === true;
+    const one = (c: Collected | null): T | null => {
+      if (c === null) return null;
+      const bytes = c.bytes();
+      return (text ? new TextDecoder().decode(bytes) : bytes) as T;
+    };
+    return [one(this.#out), one(this.#err)];
+  }
+
+  /**
+   * What the pipes gave so far, for a TimeoutExpired of `run`: what communicate() read and what
+   * waits in the pipes unread (after `_killAndReap`, everything the child wrote). @internal
+   */
+  _partial(): [T | null, T | null] {
+    const take = (f: PipeReader<T> | null, c: Collected | null): void => {
+      if (f !== null && c !== null && !c.done && !f.closed) c.push(f._drain());
+    };
+    take(this.stdout, this.#out);
+    take(this.stderr, this.#err);
+    return this.#soFar();
   }
 
   /**
@@ -599,7 +802,8 @@ async function runImpl(
   if (err !== NONE) throw err;
   const timeout = waitArgs.timeout;
   const signal = waitArgs.signal;
-  if (o.input !== undefined && o.stdin !== undefined && o.stdin !== PIPE) {
+  const input = inputBytes(o.input, 'run');
+  if (input !== null && o.stdin !== undefined && o.stdin !== PIPE) {
     throw new TypeError(`Cannot pass input with stdin ${format('%o', o.stdin)}: leave stdin unset`);
   }
   if (o.captureOutput === true && (o.stdout !== undefined || o.stderr !== undefined)) {
@@ -607,18 +811,21 @@ async function runImpl(
   }
   const popenOpts: PopenOptions = {
     ...o,
-    stdin: o.input !== undefined ? PIPE : o.stdin,
+    stdin: input !== null ? PIPE : o.stdin,
     stdout: o.captureOutput === true ? PIPE : (forced.stdout ?? o.stdout),
     stderr: o.captureOutput === true ? PIPE : o.stderr,
   };
   const p = new Popen<Output>(args, popenOpts);
   let ok = false;
   try {
-    const [out, errOut] = await p.communicate({ input: o.input, timeout, signal });
+    const [out, errOut] = await p.communicate({ input: input ?? undefined, timeout, signal });
     ok = true;
     return new CompletedProcess(args, p.returncode as number, out, errOut);
   } catch (e) {
     if (e instanceof TimeoutExpired) {
+      // CPython's run kills the child, then reads what is left: so do we, from our pipe ends
+      // (closed at once, as a grandchild may hold the other ends), once it is reaped.
+      await p._killAndReap();
       const [out, errOut] = p._partial();
       throw new TimeoutExpired(args, timeout as number, out, errOut);
     }
@@ -636,9 +843,11 @@ async function runImpl(
  * @param args - the command
  * @param opts - `input`, `captureOutput`, `check`, `timeout` (ms), `signal`, stdio, env, cwd, text
  * @returns `{args, returncode, stdout, stderr}` (`null` where not captured)
- * @throws TimeoutExpired after killing and reaping the child, when `timeout` elapses;
- *   CalledProcessError with `check: true` and a non-zero status; Node's spawn error (`ENOENT`)
- *   when the command cannot start; TypeError for bad options
+ * @throws TimeoutExpired after killing and reaping the child, when `timeout` elapses,
+ *   carrying the output it wrote; CalledProcessError with `check: true` and a non-zero status;
+ *   Node's spawn error (`ENOENT`) when the command cannot start (naming the cwd when that is
+ *   the cause); TypeError for bad options (an `input` that is not bytes or a string, an `env`
+ *   that is not an object of strings …)
  * @example
  * ```ts
  * import { run } from 'verdant/subprocess';

@@ -6,15 +6,18 @@ import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   constants,
+  existsSync,
   mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   rmSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { GreenletExit, joinAll, sleep, spawn, Timeout } from '../../src/index.js';
 import { FileObject } from '../../src/io/fileobject.js';
 import {
@@ -28,7 +31,7 @@ import {
   run,
   TimeoutExpired,
 } from '../../src/process/subprocess.js';
-import { assertRejectsNoThrow } from '../_util.js';
+import { assertRejectsNoThrow, ExpectedError } from '../_util.js';
 
 const dec = new TextDecoder();
 
@@ -167,6 +170,40 @@ describe('run, call, checkCall, checkOutput', () => {
       /captureOutput/,
     );
     await assertRejectsNoThrow(() => checkOutput(['true'], { stdout: PIPE }), /checkOutput/);
+    // Python: TypeError for input, env and cwd of the wrong type (input: 5 used to be dropped).
+    await assertRejectsNoThrow(
+      () => run(['cat'], { input: 5 as never, captureOutput: true }),
+      (e: unknown) => e instanceof TypeError && /input must be bytes .* got 5$/.test(e.message),
+    );
+    await assertRejectsNoThrow(() => run(['true'], { env: 5 as never }), /env: expected an object/);
+    await assertRejectsNoThrow(
+      () => call(['true'], { env: { A: 1 } as never }),
+      (e: unknown) => e instanceof TypeError && /A must be a string, got 1$/.test(e.message),
+    );
+    await assertRejectsNoThrow(() => run(['true'], { cwd: 5 as never }), TypeError);
+  });
+
+  test('a cwd we cannot enter: the error names the cwd, not the command', async () => {
+    const dir = '/verdant-no-such-dir/x';
+    const names = (code: string, path: string) => (e: unknown) => {
+      const err = e as NodeJS.ErrnoException;
+      assert.equal(err.code, code);
+      assert.equal(err.path, path);
+      assert.equal(err.message.includes(`cwd '${path}'`), true, err.message);
+      return true;
+    };
+    for (const f of [run, call, checkCall, checkOutput]) {
+      await assertRejectsNoThrow(() => f(['true'], { cwd: dir }), names('ENOENT', dir));
+    }
+    const p = new Popen(['true'], { cwd: dir });
+    assert.equal(p.pid, null);
+    await assert.rejects(p.wait(), names('ENOENT', dir));
+    // A file as cwd: Node refuses at once, so the constructor throws (as Python's Popen).
+    const file = fileURLToPath(import.meta.url);
+    assert.throws(() => new Popen(['true'], { cwd: file }), names('ENOTDIR', file));
+    await assertRejectsNoThrow(() => run(['true'], { cwd: file }), /not a directory \(ENOTDIR\)$/);
+    // A good cwd: a missing command is still named.
+    await assert.rejects(run(['verdant-no-such-command'], { cwd: tmpdir() }), /verdant-no-such/);
   });
 });
 
@@ -260,6 +297,15 @@ describe('Popen', () => {
     assert.throws(() => new Popen('ls' as never), TypeError);
     assert.throws(() => new Popen(['ls'], { stdin: 'file' as never }), /stdin/);
     assert.throws(() => new Popen(['ls'], 5 as never), TypeError);
+    assert.throws(() => new Popen(['ls'], { env: [] as never }), /env/);
+    assert.throws(() => new Popen(['ls'], { cwd: {} as never }), /cwd/);
+  });
+
+  test('communicate() rejects input that is not bytes or a string, and takes any bytes-like input', async () => {
+    const p = new Popen<string>(['cat'], { stdin: PIPE, stdout: PIPE, text: true });
+    await assertRejectsNoThrow(() => p.communicate({ input: 5 as never }), TypeError);
+    const bytes = new Uint16Array([0x6968]); // 'hi' on a little-endian machine
+    assert.deepEqual(await p.communicate({ input: bytes }), ['hi', null]);
   });
 
   test('communicate() writes input, reads both pipes, returns [stdout, stderr]', async () => {
@@ -440,6 +486,266 @@ describe('Popen', () => {
   });
 });
 
+/**
+ * A door a child waits at: the shell snippet {@link Gate.SH} (with the gate's dir as `$0`)
+ * creates `ready`, then blocks reading a FIFO until {@link Gate.open} writes a line to it. So a
+ * test knows what the child has written before it interrupts a call, without a guessed sleep.
+ */
+class Gate {
+  static readonly SH = ': > "$0/ready"; read x < "$0/go"';
+  readonly dir = mkdtempSync(join(tmpdir(), 'verdant-gate-'));
+  readonly #fd: number;
+  constructor() {
+    spawnSync('mkfifo', [join(this.dir, 'go')]);
+    // Open for reading and writing: neither we nor the child block in open().
+    this.#fd = openSync(join(this.dir, 'go'), constants.O_RDWR);
+  }
+  async ready(): Promise<void> {
+    const t0 = performance.now();
+    while (!existsSync(join(this.dir, 'ready'))) {
+      assert.ok(performance.now() - t0 < 10_000, 'the child reached its gate');
+      await sleep(10);
+    }
+    await sleep(30); // what it wrote before reaches our side of the pipes
+  }
+  open(): void {
+    writeSync(this.#fd, 'go\n');
+  }
+  close(): void {
+    closeSync(this.#fd);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+describe('communicate: stdin, stdout and stderr at once', () => {
+  // A pipe holds 64 KiB and a PipeStream reads 64 KiB ahead: anything larger used to deadlock
+  // when communicate() fed stdin, then read stdout to its end, then stderr, one after another.
+  test('run(cat) passes 1 MiB through (more than a pipe and the read-ahead hold)', async () => {
+    const input = Buffer.alloc(1 << 20);
+    for (let i = 0; i < input.length; i++) input[i] = (i * 7) & 0xff;
+    const r = await run(['cat'], { input, captureOutput: true, timeout: 10_000 });
+    assert.equal(r.returncode, 0);
+    assert.equal(r.stdout?.length, input.length);
+    assert.ok(Buffer.from(r.stdout as Uint8Array).equals(input), 'every byte, in order');
+    assert.equal(r.stderr?.length, 0);
+  });
+
+  test('a child that fills stderr before it writes stdout does not deadlock', async () => {
+    const p = new Popen(['sh', '-c', 'head -c 300000 /dev/zero >&2; echo out'], {
+      stdout: PIPE,
+      stderr: PIPE,
+    });
+    const [out, err] = await p.communicate({ timeout: 10_000 });
+    assert.equal(dec.decode(out as Uint8Array), 'out\n');
+    assert.equal(err?.length, 300_000);
+  });
+
+  test('a child that fills stdout before it reads stdin does not deadlock', async () => {
+    const r = await run(['sh', '-c', 'head -c 300000 /dev/zero; wc -c'], {
+      input: Buffer.alloc(1 << 20, 120),
+      captureOutput: true,
+      timeout: 10_000,
+    });
+    const out = r.stdout as Uint8Array;
+    assert.equal(out.length, 300_000 + '1048576\n'.length);
+    assert.equal(dec.decode(out.subarray(300_000)), '1048576\n');
+  });
+
+  test('TimeoutExpired carries the output read so far, and a later call returns it again with the rest', async () => {
+    // Cut while stderr is still open (stdout already ended), then while waiting for the exit
+    // (both ended): the part read before the cut used to be lost.
+    for (const sh of [
+      `echo out; exec 1>&-; ${Gate.SH}; echo err >&2`,
+      `echo out; echo err >&2; exec 1>&- 2>&-; ${Gate.SH}`,
+    ]) {
+      const gate = new Gate();
+      try {
+        const p = new Popen<string>(['sh', '-c', sh, gate.dir], {
+          stdout: PIPE,
+          stderr: PIPE,
+          text: true,
+        });
+        await gate.ready();
+        await assert.rejects(p.communicate({ timeout: 100 }), (e: unknown) => {
+          assert.ok(e instanceof TimeoutExpired);
+          assert.equal(e.stdout, 'out\n');
+          assert.equal(e.output, 'out\n');
+          assert.equal(e.stderr, sh.includes('echo err >&2; exec') ? 'err\n' : '');
+          return true;
+        });
+        assert.equal(p.poll(), null, 'the child runs on');
+        gate.open();
+        assert.deepEqual(await p.communicate({ timeout: 10_000 }), ['out\n', 'err\n']);
+        assert.deepEqual(await p.communicate(), ['out\n', 'err\n'], 'the same on every call');
+        assert.equal(p.returncode, 0);
+      } finally {
+        gate.close();
+      }
+    }
+  });
+
+  test('run(): TimeoutExpired carries what the child wrote before it was killed', async () => {
+    await assert.rejects(
+      run(['sh', '-c', 'echo out; echo err >&2; exec 1>&-; exec sleep 30'], {
+        captureOutput: true,
+        text: true,
+        timeout: 300,
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof TimeoutExpired);
+        assert.equal(e.stdout, 'out\n');
+        assert.equal(e.stderr, 'err\n');
+        return true;
+      },
+    );
+  });
+
+  // Cancel point and nothing lost: each interrupt stops all three pieces at once (none keeps
+  // running), the child runs on, and a later communicate() sends the rest of the input (each
+  // byte once) and returns all the output. The child ends stdout before the cut: the output
+  // read from it used to be lost. With 300 kB of input the feed is still waiting at the cut
+  // (more than the pipe holds); with 1 kB it is done and stdin closed.
+  for (const [how, size] of ['kill', 'Timeout', 'signal', 'timeout'].flatMap((h) =>
+    [300_000, 1000].map((n) => [h, n] as const),
+  )) {
+    test(`a ${how} at communicate() (${size} bytes of input) stops every piece and loses nothing`, async () => {
+      const gate = new Gate();
+      const input = Buffer.alloc(size, 120);
+      const p = new Popen<string>(
+        [
+          'sh',
+          '-c',
+          `echo o1; exec 1>&-; echo e1 >&2; ${Gate.SH}; wc -c >&2; echo e2 >&2`,
+          gate.dir,
+        ],
+        { stdin: PIPE, stdout: PIPE, stderr: PIPE, text: true },
+      );
+      try {
+        const log: string[] = [];
+        const ac = new AbortController();
+        const g = spawn(async () => {
+          await gate.ready();
+          const t = how === 'Timeout' ? Timeout.startNew(100) : null;
+          log.push('in');
+          try {
+            return await p.communicate({
+              input,
+              signal: ac.signal,
+              timeout: how === 'timeout' ? 100 : null,
+            });
+          } finally {
+            t?.close();
+            log.push('finally');
+          }
+        });
+        const inside = async (): Promise<void> => {
+          const t0 = performance.now();
+          while (!log.includes('in') && performance.now() - t0 < 10_000) await sleep(5);
+          await sleep(50); // o1 and e1 are read, the feed waits for the pipe to drain
+        };
+        if (how === 'kill') {
+          await inside();
+          await g.kill();
+          assert.ok((g.value as unknown) instanceof GreenletExit);
+        } else {
+          if (how === 'signal') {
+            await inside();
+            ac.abort(new ExpectedError('stop'));
+          }
+          await g.join();
+          const e = g.exception;
+          if (how === 'Timeout') assert.ok((e as unknown) instanceof Timeout);
+          if (how === 'signal') assert.ok(e instanceof ExpectedError);
+          if (how === 'timeout') {
+            assert.ok(e instanceof TimeoutExpired);
+            assert.deepEqual([e.stdout, e.stderr], ['o1\n', 'e1\n']);
+          }
+        }
+        assert.deepEqual(log, ['in', 'finally']);
+        assert.equal(p.poll(), null, 'the child runs on');
+        gate.open();
+        const [out, err] = await p.communicate({ timeout: 10_000 });
+        assert.equal(out, 'o1\n');
+        assert.equal(err?.replace(/ +/g, ''), `e1\n${size}\ne2\n`, 'the input went once');
+        assert.equal(p.returncode, 0);
+      } finally {
+        p.kill(); // only if a failed assertion left it waiting
+        gate.close();
+      }
+    });
+  }
+
+  test('a kill inside run() with input and both pipes busy kills and reaps the child', async () => {
+    const gate = new Gate();
+    try {
+      const g = spawn(() =>
+        run(['sh', '-c', `echo $$ > "$0/pid"; echo e >&2; ${Gate.SH}; cat`, gate.dir], {
+          input: Buffer.alloc(300_000, 120),
+          captureOutput: true,
+        }),
+      );
+      await gate.ready();
+      const pid = Number(readFileSync(join(gate.dir, 'pid'), 'utf8'));
+      assert.equal(alive(pid), true);
+      await g.kill();
+      assert.ok((g.value as unknown) instanceof GreenletExit);
+      assert.equal(alive(pid), false, 'killed and reaped before the greenlet died');
+    } finally {
+      gate.close();
+    }
+  });
+
+  test('input goes once: a later call with input rejects (RangeError); one without it sends the rest', async () => {
+    // CPython: ValueError "Cannot send input after starting communication"; the retry goes on
+    // from where the first call stopped. The old code sent the input a second time.
+    const gate = new Gate();
+    const input = 'x'.repeat(1_000_000);
+    const p = new Popen<string>(['sh', '-c', `${Gate.SH}; wc -c`, gate.dir], {
+      stdin: PIPE,
+      stdout: PIPE,
+      text: true,
+    });
+    try {
+      await gate.ready();
+      await assert.rejects(p.communicate({ input, timeout: 100 }), TimeoutExpired);
+      await assertRejectsNoThrow(
+        () => p.communicate({ input, timeout: 2000 }),
+        (e: unknown) => {
+          assert.ok(e instanceof RangeError);
+          assert.match(e.message, /^Cannot send input after starting communication/);
+          return true;
+        },
+      );
+      gate.open();
+      const [out] = await p.communicate({ input: '', timeout: 10_000 }); // empty input is none
+      assert.equal(out?.trim(), '1000000');
+    } finally {
+      p.kill(); // only if a failed assertion left it waiting
+      gate.close();
+    }
+  });
+
+  test('two communicate() calls at once both return all the output', async () => {
+    const p = new Popen<string>(['sh', '-c', 'echo a; sleep 0.1; echo b; echo c >&2'], {
+      stdout: PIPE,
+      stderr: PIPE,
+      text: true,
+    });
+    const [x, y] = await Promise.all([p.communicate(), p.communicate()]);
+    assert.deepEqual(x, ['a\nb\n', 'c\n']);
+    assert.deepEqual(y, ['a\nb\n', 'c\n']);
+  });
+
+  test('what a readline read ahead is part of what communicate() returns', async () => {
+    const p = new Popen<string>(['sh', '-c', 'printf "one\\ntwo\\nthree\\n"'], {
+      stdout: PIPE,
+      text: true,
+    });
+    assert.equal(await p.stdout?.readline(), 'one\n');
+    assert.deepEqual(await p.communicate(), ['two\nthree\n', null]);
+  });
+});
+
 describe('cooperation', () => {
   test('seed 000: a cron greenlet keeps ticking while communicate() waits', async () => {
     let ticks = 0;
@@ -512,7 +818,12 @@ describe('nothing stays alive', () => {
       await sp.call(['true']);
       await sp.run(['sleep', '10'], { timeout: 50 }).catch(() => {});
       await sp.run(['sh', '-c', 'sleep 10 & echo $!; sleep 10'], { captureOutput: true, text: true, timeout: 50 })
-        .catch((e) => process.kill(Number.parseInt(e.output, 10), 'SIGKILL'));
+        .catch((e) => {
+          // Under load sh may not have said the grandchild's pid within 50 ms (then it may not
+          // exist: sh was killed first; if it does, it holds no pipe end of ours).
+          const pid = Number.parseInt(e.output, 10);
+          if (pid > 0) process.kill(pid, 'SIGKILL');
+        });
       await sp.run(['verdant-no-such-command']).catch(() => {});
       const g = v.spawn(() => sp.run(['sleep', '10']));
       await v.sleep(50);
