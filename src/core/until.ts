@@ -32,6 +32,19 @@ function untilDone(w: Waiter): void {
   }
 }
 
+function ignore(): void {}
+
+/** Handle `promise`'s rejection if it is a thenable (its `then` may throw: ignored). */
+function observe(promise: unknown): void {
+  if (promise === null || typeof promise !== 'object') return;
+  try {
+    const then = (promise as PromiseLike<unknown>).then;
+    if (typeof then === 'function') then.call(promise, undefined, ignore);
+  } catch {
+    // A thenable whose then() throws has no rejection to handle.
+  }
+}
+
 /**
  * Make a foreign promise a verdant wait: kill, `Timeout`, the `timeout` option and `signal` land
  * here. The foreign work itself goes on unless it was given a signal (`getCurrent().signal`).
@@ -39,7 +52,9 @@ function untilDone(w: Waiter): void {
  * A switch point. Without `until`, awaiting a foreign promise is not a verdant wait: a kill or
  * Timeout lands only at the next verdant wait. While it waits, the foreign promise counts as work
  * in flight: `wait()` with no objects does not resolve, and `runVirtual` does not call its hub
- * stalled, until the promise settles or the wait is interrupted.
+ * stalled, until the promise settles or the wait is interrupted. `until` takes the promise's
+ * outcome in every case: when it rejects before waiting (an already aborted `signal`, bad
+ * options), the promise's own later rejection is handled too, never reported as unhandled.
  * @param promise - the foreign promise (or thenable)
  * @param options - `{timeout, signal}` or a timeout in ms
  * @returns what `promise` resolves to
@@ -60,7 +75,12 @@ export function until<T>(
   options?: WaitOptions | number | null,
 ): Promise<T> {
   const err = readWaitOptions(options, 'until');
-  if (err !== NONE) return rejectWait(err);
+  if (err !== NONE) {
+    // The call ends before it waits (an aborted signal, bad options): it still takes the
+    // promise's outcome, as it does once it waits, so a later rejection is not left unhandled.
+    observe(promise);
+    return rejectWait(err);
+  }
   if (promise === null || typeof promise !== 'object' || typeof promise.then !== 'function') {
     return Promise.reject(
       new TypeError(`until: promise must be a promise or a thenable, got ${typeName(promise)}`),

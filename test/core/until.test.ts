@@ -82,3 +82,33 @@ test('until() rejects bad arguments without throwing', async () => {
     await assertRejectsNoThrow(() => until(Promise.resolve(1), -1), RangeError);
   });
 });
+
+test('until() that rejects before waiting (an aborted signal, bad options) still handles the promise it was given: its later rejection is not unhandled (found by the breaker through ThreadPool.map)', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown): void => {
+    unhandled.push(e);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const ac = new AbortController();
+    ac.abort(new ExpectedError('aborted'));
+    const later = (): Promise<never> =>
+      new Promise((_, reject) => setTimeout(() => reject(new ExpectedError('later')), 5));
+    await assert.rejects(until(later(), { signal: ac.signal }), (e) => e === ac.signal.reason);
+    await assert.rejects(until(later(), { timeout: -1 }), RangeError);
+    await assert.rejects(until(later(), 'soon' as never), TypeError);
+    // A thenable whose then() throws: nothing to handle, and until still rejects with the option error.
+    const bad = {
+      // biome-ignore lint/suspicious/noThenProperty: a hostile thenable on purpose
+      then(): never {
+        throw new ExpectedError('then');
+      },
+    };
+    await assert.rejects(until(bad, { signal: ac.signal }), (e) => e === ac.signal.reason);
+    await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
