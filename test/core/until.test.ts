@@ -99,7 +99,6 @@ test('until() that rejects before waiting (an aborted signal, bad options) still
     await assert.rejects(until(later(), 'soon' as never), TypeError);
     // A thenable whose then() throws: nothing to handle, and until still rejects with the option error.
     const bad = {
-      // biome-ignore lint/suspicious/noThenProperty: a hostile thenable on purpose
       then(): never {
         throw new ExpectedError('then');
       },
