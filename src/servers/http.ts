@@ -1142,7 +1142,12 @@ export class HttpServer extends BaseServer {
     this.pool._exit(g);
     this.#inflight.delete(g);
     const res = g.res;
-    const reqs = (res.socket as ConnSocket | null)?.[kConn]?.reqs;
+    // The request's socket, not the response's: node:http detaches a response from its socket at
+    // its 'finish', which may come before this (a handler that awaits after its `end()`, a hub
+    // turn cut by its budget), and a greenlet left in `reqs` stayed there, with its request and
+    // response, for as long as the connection lived (test: "a keep-alive connection keeps no
+    // request greenlet that has ended …").
+    const reqs = (g.req.socket as ConnSocket | null)?.[kConn]?.reqs;
     if (reqs !== undefined) {
       // pop() for the usual lone request: shift() emptying the array drops its backing store,
       // so the next push() allocated a new one (~150 bytes per request).
