@@ -1370,10 +1370,10 @@ function endsAsDeclared(res: ServerResponse, chunk: unknown, encoding: unknown):
  * own, except that `end(chunk)` of a body that matches its declared length ({@link
  * endsAsDeclared}) runs with `strictContentLength` off for that call. node:http's `end(chunk)`
  * sends the last bytes and schedules 'finish' in one write only when `strictContentLength` is
- * off; with it on it adds an empty write (a hello world's response cost ~5 % more CPU). Every
- * other call, and a body whose length does not match, keeps the strict check (the app gets
- * `ERR_HTTP_CONTENT_LENGTH_MISMATCH`). Test: test/servers/http.wire.test.ts "a Node handler's
- * response shorter or longer than its Content-Length …".
+ * off; with it on it adds an empty write (a hello world's request took ~9 % more
+ * instructions). Every other call, and a body whose length does not match, keeps the strict
+ * check (the app gets `ERR_HTTP_CONTENT_LENGTH_MISMATCH`). Test: test/servers/http.wire.test.ts
+ * "a Node handler's response shorter or longer than its Content-Length …".
  */
 class StrictResponse extends ServerResponse {
   override end(chunk?: unknown, encoding?: unknown, cb?: unknown): this {
