@@ -85,7 +85,11 @@
  *   pipelined before it …", "stop() lets a response whose …", "stop() answers a request sent on a
  *   connection accepted just before it", test/servers/cluster.test.ts (rolling restart).
  * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
- *   objects; the `Response` is the global one, the `Request` an instance of a subclass of the
+ *   objects (`res` of a subclass node:http builds through its `ServerResponse` option,
+ *   `StrictResponse`, whose only change lets `end(chunk)` of a body that matches its
+ *   `Content-Length` take node:http's one-write path despite `strictContentLength`: test
+ *   test/servers/http.wire.test.ts "a Node handler's end(chunk) matching …"); the `Response` is
+ *   the global one, the `Request` an instance of a subclass of the
  *   global `Request` (`instanceof Request` holds) whose only change is a lazy `signal`.
  *   `clientAddress(request)` reads the connection through the same private field when asked:
  *   nothing is stored per request for it (test: test/servers/http.test.ts "clientAddress …").
@@ -114,8 +118,8 @@
  * @module verdant/http
  */
 
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpServer, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import type { Server as NetServer, Socket as NetSocket } from 'node:net';
@@ -862,6 +866,7 @@ export class HttpServer extends BaseServer {
       );
     }
     if (maxHeaderSize !== undefined) serverOpts.maxHeaderSize = maxHeaderSize;
+    serverOpts.ServerResponse = StrictResponse;
     // An HTTP/1.1 request without `Host` is served, as pywsgi serves it (node:http would answer
     // 400): the request URL's origin is then the local address.
     serverOpts.requireHostHeader = false;
@@ -1246,7 +1251,12 @@ export class HttpServer extends BaseServer {
     this.pool._exit(g);
     this.#inflight.delete(g);
     const res = g.res;
-    const reqs = (res.socket as ConnSocket | null)?.[kConn]?.reqs;
+    // The request's socket, not the response's: node:http detaches a response from its socket at
+    // its 'finish', which may come before this (a handler that awaits after its `end()`, a hub
+    // turn cut by its budget), and a greenlet left in `reqs` stayed there, with its request and
+    // response, for as long as the connection lived (test: "a keep-alive connection keeps no
+    // request greenlet that has ended …").
+    const reqs = (g.req.socket as ConnSocket | null)?.[kConn]?.reqs;
     if (reqs !== undefined) {
       // pop() for the usual lone request: shift() emptying the array drops its backing store,
       // so the next push() allocated a new one (~150 bytes per request).
@@ -1490,6 +1500,66 @@ type ResWithCount = ServerResponse & {
 
 function onSockClose(this: ConnSocket): void {
   this[kServer]?._connClosed(this);
+}
+
+/** node:http's internal state of a response that {@link endsAsDeclared} reads. */
+type ResponseState = ServerResponse & {
+  _header: string | null;
+  _headerSent: boolean;
+  _hasBody: boolean;
+  _contentLength: number | null;
+  chunkedEncoding: boolean;
+  finished: boolean;
+};
+
+/**
+ * Whether `res.end(chunk, encoding)` sends exactly the body its head declares: a non-empty
+ * chunk, the head stored with a `Content-Length` equal to the chunk's length and nothing of the
+ * body sent yet, or no head yet and no `Content-Length`/`Transfer-Encoding` header set (node:http
+ * then declares the chunk's length). Then `strictContentLength` has nothing to check.
+ */
+function endsAsDeclared(res: ServerResponse, chunk: unknown, encoding: unknown): boolean {
+  const r = res as ResponseState;
+  if (r.finished || r.destroyed || !r._hasBody || r.chunkedEncoding) return false;
+  let len: number;
+  if (typeof chunk === 'string') {
+    if (chunk === '') return false;
+    len = Buffer.byteLength(
+      chunk,
+      typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8',
+    );
+  } else if (chunk instanceof Uint8Array) {
+    len = chunk.byteLength;
+  } else {
+    return false;
+  }
+  if (r._header) return !r._headerSent && r._contentLength === len;
+  return !r.hasHeader('content-length') && !r.hasHeader('transfer-encoding');
+}
+
+/**
+ * The response class node:http builds for this server (its `ServerResponse` option): node:http's
+ * own, except that `end(chunk)` of a body that matches its declared length ({@link
+ * endsAsDeclared}) runs with `strictContentLength` off for that call. node:http's `end(chunk)`
+ * sends the last bytes and schedules 'finish' in one write only when `strictContentLength` is
+ * off; with it on it adds an empty write (a hello world's request took ~9 % more
+ * instructions). Every other call, and a body whose length does not match, keeps the strict
+ * check (the app gets `ERR_HTTP_CONTENT_LENGTH_MISMATCH`). Test: test/servers/http.wire.test.ts
+ * "a Node handler's response shorter or longer than its Content-Length …".
+ */
+class StrictResponse extends ServerResponse {
+  override end(chunk?: unknown, encoding?: unknown, cb?: unknown): this {
+    const end = ServerResponse.prototype.end as (this: ServerResponse, ...a: unknown[]) => this;
+    if (!this.strictContentLength || !endsAsDeclared(this, chunk, encoding)) {
+      return end.call(this, chunk, encoding, cb);
+    }
+    this.strictContentLength = false;
+    try {
+      return end.call(this, chunk, encoding, cb);
+    } finally {
+      this.strictContentLength = true;
+    }
+  }
 }
 
 /**

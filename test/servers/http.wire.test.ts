@@ -275,6 +275,83 @@ test('a Node handler writing fewer bytes than its Content-Length: the connection
   }
 });
 
+// node:http's end(chunk) has a faster path than the strict check allows; verdant takes it only
+// when the body matches its declared length (StrictResponse in src/servers/http.ts).
+for (const [path, how, declared, body] of [
+  ['/short-head', 'writeHead', '10', 'abc'],
+  ['/long-head', 'writeHead', '2', 'abcdefghijkl'],
+  ['/short-set', 'setHeader', '10', 'abc'],
+  ['/long-set', 'setHeader', '2', 'abcdefghijkl'],
+  ['/long-bytes', 'writeHead', '2', Buffer.from('abcdefghijkl')],
+] as const) {
+  test(`a Node handler's response shorter or longer than its Content-Length (end(chunk) after ${how}, ${path}) fails in the app; nothing after it is read as its body`, async () => {
+    const cap = captureHubReports();
+    const server = await serve((req: IncomingMessage, res: ServerResponse) => {
+      if (req.url === '/next') {
+        res.end('next');
+        return;
+      }
+      if (how === 'writeHead') res.writeHead(200, { 'Content-Length': declared });
+      else res.setHeader('Content-Length', declared);
+      res.end(body);
+    });
+    try {
+      const c = new RawClient(server.serverPort as number);
+      c.send(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const d = await c.untilClosed();
+      assert.ok(
+        !d.includes('next'),
+        `the connection is cut, not desynchronised: ${JSON.stringify(d)}`,
+      );
+      await sleep(10);
+      assert.equal(cap.reports.length, 1, 'the mismatch is reported');
+      assert.match(cap.reports[0] as string, /ERR_HTTP_CONTENT_LENGTH_MISMATCH|Content-Length/);
+    } finally {
+      cap.restore();
+      await server.stop();
+    }
+  });
+}
+
+test("a Node handler's end(chunk) matching its Content-Length (declared, implicit, bytes, a string in latin1) answers in full on a keep-alive connection; strictContentLength stays on", async () => {
+  const strict: boolean[] = [];
+  const server = await serve((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/declared') {
+      res.writeHead(200, { 'Content-Length': '3' });
+      res.end('abc');
+    } else if (req.url === '/implicit') {
+      res.setHeader('Content-Type', 'text/plain');
+      res.end('implicit');
+    } else if (req.url === '/bytes') {
+      res.writeHead(200, { 'Content-Length': 5 });
+      res.end(new Uint8Array([104, 101, 108, 108, 111]));
+    } else {
+      res.writeHead(200, { 'Content-Length': 2 });
+      res.end('\u00e9\u00e8', 'latin1');
+    }
+    strict.push(res.strictContentLength);
+  });
+  try {
+    const c = new RawClient(server.serverPort as number);
+    const paths = ['/declared', '/implicit', '/bytes', '/latin1'];
+    c.send(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''));
+    const d = await c.until(
+      (x) => x.split('HTTP/1.1 200 OK').length === 5 && x.endsWith('\u00e9\u00e8'),
+    );
+    const bodies = d
+      .split('HTTP/1.1 200 OK')
+      .slice(1)
+      .map((r) => r.slice(r.indexOf('\r\n\r\n') + 4));
+    assert.deepEqual(bodies, ['abc', 'implicit', 'hello', '\u00e9\u00e8']);
+    assert.match(d, /Content-Length: 8\r\n/, 'the implicit head declares the chunk length');
+    assert.equal(c.closed, false, 'the connection goes on');
+    assert.deepEqual(strict, [true, true, true, true]);
+    c.destroy();
+  } finally {
+    await server.stop();
+  }
+});
+
 for (const [path, declared, body] of [
   ['/short', '10', 'abc'],
   ['/long', '2', 'abcdefghijkl'],
