@@ -1474,13 +1474,18 @@ function flushStdLines(): void {
  */
 let kGiven: symbol | null | undefined;
 
-function bodyBytesGiven(res: ServerResponse): number | undefined {
+function givenKey(res: ServerResponse): symbol | null {
   if (kGiven === undefined) {
     kGiven =
       Object.getOwnPropertySymbols(res).find((k) => k.description === 'kBytesWritten') ?? null;
   }
-  if (kGiven === null) return undefined;
-  const n = (res as unknown as Record<symbol, unknown>)[kGiven];
+  return kGiven;
+}
+
+function bodyBytesGiven(res: ServerResponse): number | undefined {
+  const k = givenKey(res);
+  if (k === null) return undefined;
+  const n = (res as unknown as Record<symbol, unknown>)[k];
   return typeof n === 'number' ? n : undefined;
 }
 
@@ -1516,14 +1521,15 @@ type ResponseState = ServerResponse & {
  * Whether `res.end(chunk, encoding)` sends exactly the body its head declares: a non-empty
  * chunk, the head stored with a `Content-Length` equal to the chunk's length and nothing of the
  * body sent yet, or no head yet and no `Content-Length`/`Transfer-Encoding` header set (node:http
- * then declares the chunk's length). Then `strictContentLength` has nothing to check.
+ * then declares the chunk's length). Then `strictContentLength` has nothing to check. Returns
+ * the chunk's byte length when it does, else -1.
  */
-function endsAsDeclared(res: ServerResponse, chunk: unknown, encoding: unknown): boolean {
+function endsAsDeclared(res: ServerResponse, chunk: unknown, encoding: unknown): number {
   const r = res as ResponseState;
-  if (r.finished || r.destroyed || !r._hasBody || r.chunkedEncoding) return false;
+  if (r.finished || r.destroyed || !r._hasBody || r.chunkedEncoding) return -1;
   let len: number;
   if (typeof chunk === 'string') {
-    if (chunk === '') return false;
+    if (chunk === '') return -1;
     len = Buffer.byteLength(
       chunk,
       typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8',
@@ -1531,10 +1537,10 @@ function endsAsDeclared(res: ServerResponse, chunk: unknown, encoding: unknown):
   } else if (chunk instanceof Uint8Array) {
     len = chunk.byteLength;
   } else {
-    return false;
+    return -1;
   }
-  if (r._header) return !r._headerSent && r._contentLength === len;
-  return !r.hasHeader('content-length') && !r.hasHeader('transfer-encoding');
+  if (r._header) return !r._headerSent && r._contentLength === len ? len : -1;
+  return !r.hasHeader('content-length') && !r.hasHeader('transfer-encoding') ? len : -1;
 }
 
 /**
@@ -1550,14 +1556,17 @@ function endsAsDeclared(res: ServerResponse, chunk: unknown, encoding: unknown):
 class StrictResponse extends ServerResponse {
   override end(chunk?: unknown, encoding?: unknown, cb?: unknown): this {
     const end = ServerResponse.prototype.end as (this: ServerResponse, ...a: unknown[]) => this;
-    if (!this.strictContentLength || !endsAsDeclared(this, chunk, encoding)) {
-      return end.call(this, chunk, encoding, cb);
-    }
+    const len = this.strictContentLength ? endsAsDeclared(this, chunk, encoding) : -1;
+    if (len < 0) return end.call(this, chunk, encoding, cb);
     this.strictContentLength = false;
     try {
       return end.call(this, chunk, encoding, cb);
     } finally {
       this.strictContentLength = true;
+      // node:http counts the body bytes given only while strict: the access log reads them.
+      const k = givenKey(this);
+      const self = this as unknown as Record<symbol, number>;
+      if (k !== null && typeof self[k] === 'number') self[k] += len;
     }
   }
 }
