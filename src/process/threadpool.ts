@@ -11,6 +11,9 @@
  *   waiter is terminated with its worker".
  * - `imap` keeps at most `size` tasks submitted ahead of its consumer; when the consumer stops
  *   (break, kill, a failure) the tasks it submitted and did not take are aborted the same way.
+ * - `map`'s `timeout` and `signal` bound the whole call: reading an async iterable (each
+ *   `next()` waits with the time left) and its tasks; its `Timeout` says the timeout asked for.
+ *   Test: "map()'s deadline and signal also bound reading an async iterable …".
  * - `kill()` destroys the workers (tasks still waited for reject); idle workers are unref'ed by
  *   piscina, so an idle pool never keeps the program alive either. A later task starts new ones.
  * - Why piscina: its per-task `AbortSignal` already has exactly these semantics (dequeue or
