@@ -109,13 +109,13 @@ function rename<F extends (...args: never[]) => unknown>(
 }
 
 /**
- * Whether Node's timers would refuse `options`: not an object, or a `signal` that is not an
- * AbortSignal. The patched call then hands them to the original, which rejects them with its
+ * Whether Node's timers would refuse `options`: not an object, an array, or a `signal` that is
+ * not an AbortSignal. The patched call then hands them to the original, which rejects them with its
  * own error (spreading them into `{...options, signal}` would accept `5`).
  */
 function badTimerOptions(options: unknown): boolean {
   if (options === undefined) return false;
-  if (options === null || typeof options !== 'object') return true;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return true;
   const s = (options as { signal?: unknown }).signal;
   return s !== undefined && !(s instanceof AbortSignal);
 }

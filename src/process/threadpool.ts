@@ -11,6 +11,9 @@
  *   waiter is terminated with its worker".
  * - `imap` keeps at most `size` tasks submitted ahead of its consumer; when the consumer stops
  *   (break, kill, a failure) the tasks it submitted and did not take are aborted the same way.
+ * - `map`'s `timeout` and `signal` bound the whole call: reading an async iterable (each
+ *   `next()` waits with the time left) and its tasks; its `Timeout` says the timeout asked for.
+ *   Test: "map()'s deadline and signal also bound reading an async iterable …".
  * - `kill()` destroys the workers (tasks still waited for reject); idle workers are unref'ed by
  *   piscina, so an idle pool never keeps the program alive either. A later task starts new ones.
  * - Why piscina: its per-task `AbortSignal` already has exactly these semantics (dequeue or
@@ -31,12 +34,18 @@ import { Piscina } from 'piscina';
 import { until } from '../core/api.js';
 import {
   getHub,
+  type Hub,
+  ioEnded,
+  ioStarted,
+  isPromiseLike,
   NONE,
   readWaitOptions,
   rejectWait,
+  Waiter,
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
+import { Timeout } from '../core/timeout.js';
 import { AsyncResult } from '../sync/event.js';
 
 const WORKER = new URL('./_threadpool-worker.js', import.meta.url).href;
@@ -50,6 +59,100 @@ async function inOrder<T>(all: readonly Submitted[]): Promise<T[]> {
   const out: T[] = [];
   for (const s of all) out.push((await s.result) as T);
   return out;
+}
+
+/** One deadline and signal bounding a whole call (`map`): reading its items and its tasks. */
+interface Bound {
+  readonly hub: Hub;
+  /** The timeout the caller asked for (what the Timeout says), or null for none. */
+  readonly timeout: number | null;
+  /** `hub.now()` at which it elapses. */
+  readonly deadline: number;
+  readonly signal: AbortSignal | null;
+}
+
+const boundOwner = {
+  abortWait(w: Waiter): void {
+    boundDone(w);
+  },
+};
+
+function boundDone(w: Waiter): void {
+  if (w.data !== null && w.data !== undefined) {
+    const hub = w.data as Hub;
+    w.data = null;
+    ioEnded(hub);
+  }
+}
+
+/**
+ * `until(promise)` under the time left of `b` and its signal. When the time is up it throws a
+ * `Timeout` of the duration the caller asked for (not of the time left at this wait), as one
+ * `Timeout` around the whole call would.
+ */
+function untilBound<T>(promise: PromiseLike<T>, b: Bound): Promise<T> {
+  const left = b.timeout === null ? null : Math.max(0, b.deadline - b.hub.now());
+  const asked = b.timeout;
+  const w = new Waiter<T>(boundOwner, () => {
+    throw new Timeout(asked);
+  });
+  w.data = b.hub;
+  ioStarted(b.hub);
+  promise.then(
+    (v) => {
+      boundDone(w);
+      w.wake(v);
+    },
+    (e: unknown) => {
+      boundDone(w);
+      w.wakeError(e);
+    },
+  );
+  return w.start(left, b.signal);
+}
+
+/**
+ * Read every item of `iterable`, each `next()` (and each promise a sync iterable yields, as
+ * `for await` awaits it) waited under `b`. On a Timeout, kill or abort, the iterator is closed.
+ */
+async function readItems(
+  iterable: Iterable<unknown> | AsyncIterable<unknown>,
+  b: Bound,
+): Promise<unknown[]> {
+  const items: unknown[] = [];
+  if (Symbol.asyncIterator in iterable) {
+    const it = iterable[Symbol.asyncIterator]();
+    let done = false;
+    try {
+      for (;;) {
+        const r = await untilBound(Promise.resolve(it.next()), b);
+        if (r.done) {
+          done = true;
+          return items;
+        }
+        items.push(r.value);
+      }
+    } finally {
+      if (!done && typeof it.return === 'function') {
+        // Not awaited: an async generator's return() waits for the next() still running.
+        Promise.resolve(it.return()).catch(() => {});
+      }
+    }
+  }
+  const it = iterable[Symbol.iterator]();
+  let done = false;
+  try {
+    for (;;) {
+      const r = it.next();
+      if (r.done) {
+        done = true;
+        return items;
+      }
+      items.push(isPromiseLike(r.value) ? await untilBound(r.value, b) : r.value);
+    }
+  } finally {
+    if (!done) it.return?.();
+  }
 }
 
 /** A task: an absolute path, a `file:` URL string or a `URL` naming an ES module. */
@@ -238,7 +341,9 @@ export class ThreadPool {
    * @param fnModule - the task module
    * @param iterable - the arguments, one task each
    * @param opts - `{timeout, signal}` or a bare timeout in ms, for the whole call: one deadline
-   *   counted from the call, not a timeout per item (`timeout` throws `Timeout`)
+   *   counted from the call, not a timeout per item, that also bounds reading an async
+   *   iterable (`timeout` throws a `Timeout` saying the timeout given; on a Timeout, kill or
+   *   abort while reading, the iterable's `return()` is called)
    * @returns the values in input order
    * @throws the first failing task's error, in input order; TypeError/RangeError (as a
    *   rejection) for bad options
@@ -269,13 +374,12 @@ export class ThreadPool {
     if (err !== NONE) return rejectWait(err);
     const { timeout, signal } = waitArgs;
     const hub = getHub();
-    const start = hub.now();
-    const items: unknown[] = [];
-    for await (const x of iterable) items.push(x);
+    const b: Bound = { hub, timeout, deadline: hub.now() + (timeout ?? 0), signal };
+    // Reading the items is part of the call: under the same deadline and signal.
+    const items = await readItems(iterable, b);
     const all = items.map((x) => this.#submit(href, [x]));
     try {
-      const left = timeout === null ? null : Math.max(0, timeout - (hub.now() - start));
-      return await until(inOrder<T>(all), { timeout: left, signal });
+      return await untilBound(inOrder<T>(all), b);
     } finally {
       for (const s of all) if (!s.settled) s.abort.abort();
     }

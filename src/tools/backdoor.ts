@@ -4,13 +4,16 @@
  *
  * Design note.
  * - Each connection is handled in its own greenlet (the server's). It reads the socket with
- *   verdant `recv` and feeds a `PassThrough` that is the REPL's input; the REPL's output goes
+ *   verdant `recv` and gives the REPL one line at a time, the next only once the one before has
+ *   answered (its prompt, after any top-level await), so lines run in order and `quit()` ends
+ *   the session after the lines before it have answered, as in gevent (test: "lines run one at
+ *   a time, in order …"); the REPL's output goes
  *   into a verdant `Queue` that a writer greenlet of the session drains with `sendall`, so every
  *   socket wait is a verdant wait and a stopped server kills a session like any handler.
  * - Code typed in a session runs in the program's hub: `await sleep(100)` there (top-level
  *   `await`) blocks only that client. A syntax error or a throw is printed by the REPL (name and
  *   message) and the session goes on; EOF ends it once what was sent has been evaluated (its
- *   awaits included: evaluations in flight are counted, each ending with a prompt); a client that vanishes mid-line, or sends
+ *   awaits included); a client that vanishes mid-line, or sends
  *   garbage, ends only its own session.
  * - Security: a loopback listener (`127.0.0.0/8`, `::1`, `localhost`) or a Unix path needs no
  *   token; any other address without `token` throws in the constructor, before anything
@@ -31,11 +34,12 @@
 
 import { type REPLEval, type REPLServer, start as startRepl } from 'node:repl';
 import { PassThrough, Writable } from 'node:stream';
-import { sleep, spawn } from '../core/api.js';
+import { spawn } from '../core/api.js';
 import { Cancellation } from '../core/errors.js';
 import type { Socket } from '../io/socket.js';
 import type { Listener, ListenerSpec } from '../servers/base.js';
 import { StreamServer, type StreamServerOptions } from '../servers/stream.js';
+import { Event } from '../sync/event.js';
 import { Queue } from '../sync/queue/index.js';
 
 /** Options of {@link BackdoorServer}. */
@@ -182,32 +186,57 @@ export class BackdoorServer extends StreamServer {
       session.once('exit', end);
       session.defineCommand('exit', { help: 'End this session', action: quit });
       Object.assign(session.context, { quit, exit: quit }, this.#locals);
-      // Count evaluations in flight (a top-level await ends later), so EOF waits for them: each
-      // ends with a prompt, whether it returned, threw or awaited.
+      // Lines are evaluated one at a time, in order, as gevent's backdoor does: a line is given
+      // to the REPL only once the one before it has answered (its prompt), top-level awaits
+      // included. (Node's REPL does not wait for an await without a terminal: a line typed
+      // meanwhile ran first, and quit() dropped the awaited line's answer.)
       const r = repl as { eval: REPLEval; displayPrompt(preserveCursor?: boolean): void };
       const evaluate = r.eval;
       const prompt = r.displayPrompt;
       let evaluating = 0;
+      const idle = new Event();
       r.eval = function (this: REPLServer, ...args: Parameters<REPLEval>) {
-        if (exited.signal.aborted) return; // a line after `.exit` in the same chunk
+        if (exited.signal.aborted) return; // a line after `.exit`
         evaluating++;
         evaluate.apply(this, args);
       };
       r.displayPrompt = function (this: REPLServer, preserveCursor?: boolean) {
         if (evaluating > 0) evaluating--;
+        if (evaluating === 0) idle.set();
         prompt.call(this, preserveCursor);
       };
-      const busy = (): boolean =>
-        !exited.signal.aborted && (evaluating > 0 || input.readableLength > 0);
-      if (pending.length > 0) input.write(pending);
+      const decoder = new TextDecoder();
+      let text = decoder.decode(pending, { stream: true });
+      // Give the REPL each complete line of `text`, waiting for its answer before the next.
+      const feed = async (): Promise<void> => {
+        let start = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+          if (exited.signal.aborted) break;
+          const line = text.slice(start, nl + 1);
+          start = nl + 1;
+          idle.clear();
+          session.write(line); // the REPL reads it at once: a command runs, code starts
+          if (evaluating > 0 && !exited.signal.aborted) {
+            await idle.wait({ signal: exited.signal }).catch(rethrowCancellation);
+          }
+        }
+        text = text.slice(start);
+      };
+      await feed();
       while (!exited.signal.aborted) {
         const chunk = await sock.recv(65536, { signal: exited.signal }).catch(rethrowCancellation);
         if (chunk === null || chunk.length === 0) break;
-        input.write(chunk);
+        text += decoder.decode(chunk, { stream: true });
+        await feed();
       }
-      // EOF: let what the client sent finish (its awaits too) before the REPL closes.
-      await sleep(0);
-      while (busy()) await sleep(10);
+      // EOF: a last line without its newline is evaluated too; every line has answered.
+      if (!exited.signal.aborted) {
+        text += decoder.decode();
+        if (text !== '') {
+          text += '\n';
+          await feed();
+        }
+      }
       input.end();
       out.putNowait(null);
       await writer.join();

@@ -31,6 +31,9 @@ import { countTurns, getMain } from '../core/lowlevel.js';
 const REPORT = Symbol.for('verdant.monitor.report');
 const WORKER = new URL('./_monitor-worker.js', import.meta.url);
 
+/** The longest duration Node's timers hold (2^31 - 1 ms). */
+const MAX_MS = 2 ** 31 - 1;
+
 /** Options of {@link startMonitor}. */
 export interface MonitorOptions {
   /** Milliseconds of JavaScript without a hub turn that count as blocking (default 100). */
@@ -69,9 +72,10 @@ function writeReport(frames: string): void {
  * is watching. It never keeps the program alive.
  * @param opts - `maxBlockingTime` in ms (default 100)
  * @returns the monitor, with `stop()`
- * @throws TypeError (as a rejection) when `opts` is not an object (a bare number too: write
- *   `{ maxBlockingTime: 50 }`) or `maxBlockingTime` is not a number, RangeError when it is not a
- *   positive finite one
+ * @throws TypeError (as a rejection) when `opts` is not an object or is an array (a bare
+ *   number too: write `{ maxBlockingTime: 50 }`) or `maxBlockingTime` is not a number,
+ *   RangeError when it is not a positive number of at most 2^31 - 1 ms (Node's longest timer).
+ *   Unknown option keys are ignored, as Node does
  * @example
  * ```ts
  * import { startMonitor } from 'verdant/util';
@@ -83,10 +87,10 @@ function writeReport(frames: string): void {
  * Source: gevent's monitor thread and `max_blocking_time` (seconds there, ms here).
  */
 export async function startMonitor(opts: MonitorOptions = {}): Promise<Monitor> {
-  if (opts !== null && typeof opts !== 'object') {
+  if ((opts !== null && typeof opts !== 'object') || Array.isArray(opts)) {
     // startMonitor(5) is not startMonitor({ maxBlockingTime: 5 }): refuse rather than guess.
     throw new TypeError(
-      `Cannot start a monitor: options must be an object such as { maxBlockingTime: 100 }, got ${typeof opts}`,
+      `Cannot start a monitor: options must be an object such as { maxBlockingTime: 100 }, got ${Array.isArray(opts) ? 'an array' : typeof opts}`,
     );
   }
   const maxBlockingTime: unknown = opts?.maxBlockingTime ?? 100;
@@ -98,6 +102,12 @@ export async function startMonitor(opts: MonitorOptions = {}): Promise<Monitor> 
   if (!(maxBlockingTime > 0) || !Number.isFinite(maxBlockingTime)) {
     throw new RangeError(
       `Cannot start a monitor: maxBlockingTime must be a positive number of ms, got ${String(maxBlockingTime)}`,
+    );
+  }
+  if (maxBlockingTime > MAX_MS) {
+    // Node's timers hold at most 2^31 - 1 ms; beyond it they fire after 1 ms instead.
+    throw new RangeError(
+      `Cannot start a monitor: maxBlockingTime must be at most ${MAX_MS} ms (2^31 - 1), got ${String(maxBlockingTime)}`,
     );
   }
   const period = Math.max(1, Math.floor(maxBlockingTime / 4));

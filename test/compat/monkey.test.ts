@@ -181,6 +181,8 @@ describe('verdant/monkey', () => {
     const calls: [string, () => Promise<unknown>][] = [
       ['setTimeout options 5', () => sleepP(1, 'v', 5 as never)],
       ['setTimeout options null', () => sleepP(1, 'v', null as never)],
+      ['setTimeout options []', () => sleepP(1, 'v', [] as never)],
+      ['setImmediate options []', () => immediateP('v', [] as never)],
       ['setTimeout signal 5', () => sleepP(1, 'v', { signal: 5 as never })],
       ['setImmediate options 5', () => immediateP('v', 5 as never)],
       ['fetch init 5', () => fetch(`${server.url}/ok`, 5 as never)],

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { AsyncResult, GreenletExit, sleep, spawn, Timeout, withTimeout } from '../../src/index.js';
 import { ThreadPool } from '../../src/process/threadpool.js';
@@ -241,6 +242,49 @@ describe('ThreadPool', () => {
     assert.deepEqual(await p.map(square, [1, 2, 3], { timeout: 30_000 }), [1, 4, 9]);
     await assertRejectsNoThrow(() => p.map(square, [1], { timeout: -1 }), RangeError);
     await assertRejectsNoThrow(() => p.map(square, [1], { timeout: 'x' as never }), TypeError);
+  });
+
+  test("map()'s deadline and signal also bound reading an async iterable; the Timeout says the timeout asked for", async () => {
+    const p = pool(1);
+    assert.equal(await p.apply(square, [2]), 4); // the worker is up
+    const stop = new AbortController(); // ends the slow iterables' foreign waits at the end
+    let reached = 0;
+    async function* slow(): AsyncGenerator<number> {
+      yield 1;
+      await delay(5000, undefined, { signal: stop.signal });
+      reached++;
+      yield 2;
+    }
+    try {
+      // The timeout: the call rejects while the iterable is still being read.
+      const t = await p.map(square, slow(), { timeout: 200 }).catch((e: unknown) => e);
+      assert.ok(t instanceof Timeout, String(t));
+      assert.equal(t.message, '200 ms');
+      assert.equal(t.ms, 200);
+      assert.equal(reached, 0, 'rejected before the iterable was read to its end');
+      // The signal, aborted while the iterable is being read.
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(new Error('stop reading')), 200);
+      const s = await p.map(square, slow(), { signal: ac.signal }).catch((e: unknown) => e);
+      clearTimeout(timer);
+      assert.ok(s instanceof Error && s.message === 'stop reading', String(s));
+      assert.equal(reached, 0, 'rejected before the iterable was read to its end');
+      // A sync iterable's promise item is awaited under the same deadline.
+      const never = new Promise<number>(() => {});
+      const n = await p.map(square, [never], 100).catch((e: unknown) => e);
+      assert.ok(n instanceof Timeout && n.message === '100 ms', String(n));
+      // The tasks' part of the deadline says the asked timeout too, not the time left.
+      const r = await p.map(spin, [60_000], 150).catch((e: unknown) => e);
+      assert.ok(r instanceof Timeout && r.message === '150 ms' && r.ms === 150, String(r));
+    } finally {
+      stop.abort();
+    }
+    async function* quick(): AsyncGenerator<number> {
+      yield 3;
+      await delay(10);
+      yield 4;
+    }
+    assert.deepEqual(await p.map(square, quick(), { timeout: 30_000 }), [9, 16]);
   });
 
   test('kill() makes waiting callers reject; the pool then starts new workers on demand', async () => {

@@ -83,6 +83,42 @@ describe('BackdoorServer', () => {
     assert.match(out, />>> 42\n/);
   });
 
+  test('lines run one at a time, in order: a line typed during an await waits for it; quit() after it closes once it has answered', async () => {
+    // Sent in one chunk, and split with the later line typed while the await is pending.
+    const order = await session(port, (send, c) => {
+      send('await sleep(300), 7\n8\n');
+      c.end();
+    });
+    assert.match(order.out, />>> 7\n>>> 8\n/);
+    for (const cmd of ['quit()', 'exit()', '.exit']) {
+      const one = await session(port, (send) => {
+        send(`await sleep(300), 7\n${cmd}\n6 * 7\n`);
+      });
+      assert.ok(one.closedByServer, `${cmd}: the server closed the session`);
+      assert.match(one.out, />>> 7\n/, `${cmd} in the same chunk: the awaited answer came first`);
+      assert.doesNotMatch(one.out, /42/, `${cmd}: nothing after it was evaluated`);
+      const split = await session(port, async (send) => {
+        send('await sleep(300), 7\n');
+        await new Promise((r) => setTimeout(r, 50));
+        send(`${cmd}\n`);
+      });
+      assert.ok(split.closedByServer, `${cmd}: the server closed the session`);
+      assert.match(split.out, />>> 7\n/, `${cmd} typed during the await: its answer came first`);
+    }
+    // Input over several lines, typed during an await, is still one statement.
+    const multi = await session(port, (send, c) => {
+      send('await sleep(100), 7\nfunction f() {\n  return 5;\n}\nf() * 2\n');
+      c.end();
+    });
+    assert.match(multi.out, />>> 7\n[\s\S]*>>> 10\n/);
+    // A last line without its newline is evaluated at EOF, after the awaited one.
+    const last = await session(port, (send, c) => {
+      send('await sleep(100), 7\n6 * 7');
+      c.end();
+    });
+    assert.match(last.out, />>> 7\n>>> 42\n/);
+  });
+
   test('a throw and a syntax error are printed with name and message; the session goes on', async () => {
     const { out } = await session(port, async (send, c) => {
       send('throw new RangeError("boom")\n');

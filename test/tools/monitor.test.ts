@@ -115,6 +115,26 @@ describe('startMonitor', () => {
         e instanceof TypeError &&
         /maxBlockingTime must be a number of ms, got string$/.test(e.message),
     );
+    // Above Node's longest timer (2^31 - 1 ms) it would fire every 1 ms: refused, not clamped.
+    for (const bad of [2 ** 31, 1e12]) {
+      await assertRejectsNoThrow(
+        () => startMonitor({ maxBlockingTime: bad }),
+        (e: unknown) =>
+          e instanceof RangeError &&
+          new RegExp(`maxBlockingTime must be at most 2147483647 ms .*, got ${bad}$`).test(
+            e.message,
+          ),
+      );
+    }
+    await assertRejectsNoThrow(
+      () => startMonitor([50] as never),
+      (e: unknown) =>
+        e instanceof TypeError && /options must be an object .*, got an array$/.test(e.message),
+    );
+    // An unknown key is ignored, as Node does with options (the default applies).
+    const m = await startMonitor({ maxBlokingTime: 5 } as never);
+    assert.equal(m.maxBlockingTime, 100);
+    m.stop();
     // Options that are not an object are refused, not replaced by the default.
     for (const bad of [5, 'x', true]) {
       await assertRejectsNoThrow(
