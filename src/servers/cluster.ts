@@ -42,7 +42,9 @@
  *   `exit`, and retiring one always ends in its exit: one that has not said it serves (still in
  *   `serve()`) leaves the rotation and gets SIGTERM — it has no request to finish, and a
  *   `listen()` it started once disconnected would never complete; a worker still alive
- *   `stopTimeout` + `KILL_MARGIN` ms after it was asked to stop gets SIGKILL. A startup
+ *   `stopTimeout` + `KILL_MARGIN` ms after it was asked to stop gets SIGKILL (with
+ *   `stopTimeout: Infinity`, never: `later()` arms no timer for it and re-arms a delay longer
+ *   than a Node timer holds, which would otherwise fire after 1 ms). A startup
  *   failure retires every worker forked before rejecting; a failed restart step retires the
  *   replacement it forked; `stop()` retires every tracked worker and sets a flag that makes a
  *   running restart fork nothing more, so once their exits are in no worker is alive and the
@@ -74,7 +76,8 @@
  * once: afterwards no worker forked is alive, checked by pid, and the primary exits by itself;
  * a worker SIGKILLed from outside is reported and replaced, the port served throughout; a crash
  * loop backs off 100, 200, 400, 800 ms and stop() during the backoff forks nothing more; 3
- * replacements failing before serving make the cluster give up; a kill in `serveForever()`).
+ * replacements failing before serving make the cluster give up; a kill in `serveForever()`;
+ * `stopTimeout: Infinity` or 2^31 ms lets a request in flight finish, the worker exiting 0).
  *
  * @module
  */
@@ -90,7 +93,11 @@ import type { HttpServer } from './http.js';
 export interface ClusterOptions {
   /** Number of worker processes (default: the number of CPUs). */
   workers?: number;
-  /** How long a stopping worker lets its requests finish, ms (default 1000). */
+  /**
+   * How long a stopping worker lets its requests finish, ms (default 1000): any number >= 0, as
+   * `HttpServer.stop({timeout})` takes; `Infinity` waits for them however long they take (the
+   * worker is never killed).
+   */
   stopTimeout?: number;
 }
 
@@ -124,7 +131,7 @@ export interface ClusterHandle {
   /**
    * Stop every worker gracefully (each finishes its requests in flight, for up to `stopTimeout`)
    * and wait for them to exit; the port closes once none is left. A worker still alive
-   * `stopTimeout` + 2000 ms after the request is killed (SIGKILL). A running `restart()` forks
+   * `stopTimeout` + 2000 ms after the request is killed (SIGKILL; never with `Infinity`). A running `restart()` forks
    * no more workers and rejects; the one it was starting is stopped too, and so is a replacement
    * of a dead worker (one waiting for its backoff is never forked). Once it resolves no
    * worker process is alive and nothing of the cluster keeps the primary running. A second call
@@ -163,6 +170,27 @@ const IDLE_GRACE = 500;
 
 /** ms past `stopTimeout` after which a worker asked to stop and still alive is killed. */
 const KILL_MARGIN = 2000;
+
+/** The longest delay a Node timer holds, ms: a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `setTimeout(fn, ms)` for any `ms` >= 0: `Infinity` never fires, and a delay longer than a Node
+ * timer holds is re-armed in steps (a plain `setTimeout` fires it after 1 ms: `stopTimeout:
+ * Infinity` SIGKILLed the workers at once, found by the breaker). Returns what clears it.
+ */
+function later(ms: number, fn: () => void): () => void {
+  let t: NodeJS.Timeout | undefined;
+  const arm = (left: number): void => {
+    if (left === Number.POSITIVE_INFINITY) return;
+    t =
+      left > MAX_TIMER_MS
+        ? setTimeout(() => arm(left - MAX_TIMER_MS), MAX_TIMER_MS)
+        : setTimeout(fn, left);
+  };
+  arm(ms);
+  return () => clearTimeout(t);
+}
 
 /** ms a worker must have served for its unexpected exit not to count as a fast failure. */
 const MIN_UPTIME = 1000;
@@ -247,7 +275,8 @@ function describe(x: unknown): string {
  * calls `worker.disconnect()`, so the primary hands it no more connections; the worker's server
  * finishes its requests in flight, answers each keep-alive connection's next request (within
  * 500 ms) with `Connection: close`, closes the connections still idle, and the process exits. A
- * worker still alive `stopTimeout` + 2000 ms after it was asked is killed (SIGKILL). A rolling
+ * worker still alive `stopTimeout` + 2000 ms after it was asked is killed (SIGKILL; with
+ * `stopTimeout: Infinity` it never is, however long its requests take). A rolling
  * restart under load answers every request without a reset; the only failure a client
  * could see is a request sent on a connection idle for those 500 ms at the moment it closes,
  * before the server read any of it — the case HTTP clients retry (Node: `req.reusedSocket`).
@@ -397,6 +426,8 @@ export async function runCluster(
       if (w.isConnected() && servedAt.has(w)) {
         // Stop first (the worker closes its keep-alive connections gracefully), then leave the
         // round-robin rotation: after disconnect() the primary hands it no connection.
+        // (IPC is JSON: Infinity arrives as null, and the worker then takes its own stopTimeout,
+        // the same option of the same script.)
         w.send({ verdant: 'stop', timeout: stopTimeout });
         w.disconnect();
       } else if (!servedAt.has(w)) {
@@ -405,8 +436,9 @@ export async function runCluster(
         if (w.isConnected()) w.disconnect();
         w.process.kill('SIGTERM');
       }
-      const killer = setTimeout(() => w.process.kill('SIGKILL'), stopTimeout + KILL_MARGIN);
-      void done.then(() => clearTimeout(killer));
+      // Infinity: never killed (the worker waits for its requests however long they take).
+      const cancel = later(stopTimeout + KILL_MARGIN, () => w.process.kill('SIGKILL'));
+      void done.then(cancel);
     }
     return done;
   };

@@ -499,6 +499,28 @@ describe('runCluster (real worker processes on one port)', () => {
     }
   });
 
+  test('stopTimeout Infinity, or longer than a Node timer holds (2^31 ms), lets a request in flight finish: the worker is not killed at once', async () => {
+    await Promise.all(
+      ['Infinity', String(2 ** 31)].map(async (ms) => {
+        const primary = new Primary(`slow-stop-${ms}`, 1, SCENARIO, {
+          CLUSTER_SCENARIO: 'slow-stop',
+          CLUSTER_STOP_TIMEOUT: ms,
+        });
+        try {
+          const e = await primary.next('slow-stopped');
+          const [w1] = e.forked as [number];
+          assert.equal(e.answer, String(w1), `${ms}: the request in flight is answered`);
+          assert.deepEqual(e.exits, [0], `${ms}: the worker exits 0, not SIGKILLed`);
+          assert.deepEqual(e.pids, []);
+          assert.ok(!alive(w1), `${ms}: worker ${w1} is gone`);
+          assert.equal(await primary.exit(), 0);
+        } finally {
+          primary.proc.kill('SIGKILL');
+        }
+      }),
+    );
+  });
+
   test('a kill landing in serveForever() stops the cluster first: every worker has exited when the kill is through', async () => {
     const primary = new Primary('forever-kill', 2, SCENARIO, {
       CLUSTER_SCENARIO: 'serve-forever-kill',

@@ -2,7 +2,8 @@
 // primary, and through node:cluster every worker). Workers answer their pid. CLUSTER_FAIL names
 // the workers (by cluster id: 1..n first, then the replacements in fork order) whose serve()
 // throws, CLUSTER_EXIT those that exit(3) inside serve(), CLUSTER_SLOW those whose serve() takes
-// 400 ms; with CLUSTER_CATCH a worker whose serve() threw does not exit; a worker whose id is at
+// 400 ms; CLUSTER_STOP_TIMEOUT is the stopTimeout (default 500; `Infinity` parses); `/?ms=M`
+// answers after M ms; with CLUSTER_CATCH a worker whose serve() threw does not exit; a worker whose id is at
 // least CLUSTER_CRASH_FROM, or listed in CLUSTER_CRASH, exits(1) 30 ms after it serves. The primary runs CLUSTER_SCENARIO and
 // prints one JSON line per event on stdout; each carries `forked` (the pid of every worker ever
 // forked) and `pids` (handle.pids), so the test can check that none is left alive; the reports
@@ -35,9 +36,15 @@ async function serve(): Promise<HttpServer> {
   if (ids('CLUSTER_SLOW').includes(id)) await sleep(400);
   if (ids('CLUSTER_FAIL').includes(id)) throw new Error(`worker ${id} cannot start`);
   if (ids('CLUSTER_EXIT').includes(id)) process.exit(3);
-  const server = new HttpServer(['127.0.0.1', 0], () => new Response(String(process.pid)), {
-    log: null,
-  });
+  const server = new HttpServer(
+    ['127.0.0.1', 0],
+    async (req) => {
+      const ms = Number(new URL(req.url).searchParams.get('ms') ?? 0);
+      if (ms > 0) await sleep(ms); // ?ms=M: a request in flight for M ms
+      return new Response(String(process.pid));
+    },
+    { log: null },
+  );
   await server.start();
   return server;
 }
@@ -52,7 +59,9 @@ let handle: Awaited<ReturnType<typeof runCluster>> = null;
 try {
   handle = await runCluster(
     serve,
-    scenario === 'null-options' ? null : { workers, stopTimeout: 500 },
+    scenario === 'null-options'
+      ? null
+      : { workers, stopTimeout: Number(process.env.CLUSTER_STOP_TIMEOUT ?? 500) },
   );
 } catch (err) {
   // A worker whose serve() threw ends here too: it exits as a script whose main failed, or, with
@@ -133,6 +142,17 @@ if (handle !== null) {
     const answer = await ask(handle.port);
     await sleep(2000); // past the 1600 ms backoff the restart dropped
     say('restarted', { atRestart, restarted, answer, pids: handle.pids, reports });
+  } else if (scenario === 'slow-stop') {
+    // stop() while a 600 ms request is in flight: it is answered, and how did the worker exit?
+    const exits: Array<number | string | null> = [];
+    cluster.on('exit', (_w, code, signal) => exits.push(signal ?? code));
+    const res = fetch(`http://127.0.0.1:${handle.port}/?ms=600`).then(
+      async (r) => await r.text(),
+      (e: unknown) => `failed: ${message(e)}`,
+    );
+    await sleep(150);
+    await handle.stop();
+    say('slow-stopped', { answer: await res, exits, pids: handle.pids });
   } else if (scenario === 'serve-forever-kill') {
     const g = spawn(() => handle?.serveForever());
     await sleep(100);
