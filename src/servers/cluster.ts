@@ -67,7 +67,9 @@
  *   else 100 ms doubling to 3200 ms; so a slot whose workers keep dying within 1000 ms gets a
  *   replacement at most every 3.2 s, forever, as gunicorn respawns forever. Replacements that fail before serving (`serve()`
  *   threw — the worker, which may live on, is retired — or they exited first) are counted
- *   too: 3 in a row in one slot make the cluster give up — gunicorn's arbiter halts when a
+ *   too, except one a signal ended (killed from outside while it booted, found by the breaker:
+ *   an OOM killer made the cluster give up; it is respawned with backoff, and breaks no row):
+ *   3 in a row in one slot make the cluster give up — gunicorn's arbiter halts when a
  *   worker fails to boot: the code on disk cannot start — reported, stopped as by `stop()`, and
  *   `serveForever()` rejects with it. Timers are cleared by `stop()`, so none forks afterwards.
  * Tests: test/servers/cluster.test.ts (real processes, a loopback client under load: a graceful
@@ -296,7 +298,9 @@ function describe(x: unknown): string {
  * replaced. A worker that served less than 1000 ms (or never) is a fast failure: its
  * replacement waits 100 ms, doubling with each fast failure in a row of that worker's slot up
  * to 3200 ms (none after a worker that lived longer). A replacement that fails before serving
- * is reported and replaced the same way, but 3 in a row make the cluster give up: it reports
+ * is reported and replaced the same way, but 3 in a row whose `serve()` threw or that exited
+ * with a code other than 0 (one ended by a signal from outside does not count, nor breaks the
+ * row) make the cluster give up: it reports
  * why, stops every worker as `stop()` does, and `serveForever()` rejects with that Error
  * (`restart()` too).
  
@@ -455,9 +459,17 @@ export async function runCluster(
     getHub().reportError(err, who);
   };
   /** A worker of slot `i` failed unexpectedly: report it, fork a replacement or give up. */
-  const failed = (i: number, why: string, pid: number, fast: boolean, boot: boolean): void => {
+  const failed = (
+    i: number,
+    why: string,
+    pid: number,
+    fast: boolean,
+    boot: boolean | undefined,
+  ): void => {
     streak[i] = fast ? (streak[i] ?? 0) + 1 : 0;
-    bootFailures[i] = boot ? (bootFailures[i] ?? 0) + 1 : 0;
+    // `undefined`: failed before serving but not a boot failure (ended by a signal, or exit 0):
+    // it neither counts nor breaks the row.
+    if (boot !== undefined) bootFailures[i] = boot ? (bootFailures[i] ?? 0) + 1 : 0;
     if ((bootFailures[i] ?? 0) >= MAX_BOOT_FAILURES) {
       const err = new Error(
         `${why}; ${MAX_BOOT_FAILURES} replacements in a row failed before serving: the cluster stops`,
@@ -492,7 +504,12 @@ export async function runCluster(
   };
   const hasExited = (w: Worker): boolean =>
     w.process.exitCode !== null || w.process.signalCode !== null;
-  /** Fork the replacement of slot `i`; one failing before serving is a fast, boot failure. */
+  /**
+   * Fork the replacement of slot `i`. One failing before serving is a fast failure, and a boot
+   * failure (counted toward giving up) when its `serve()` threw or it exited with a code other
+   * than 0 — not when a signal ended it (nor does it break the row): a kill from outside (an OOM killer, an operator) says
+   * nothing of the code on disk, and gunicorn too halts only on a worker's own boot-error exit.
+   */
   const respawn = (i: number): void => {
     const w = fork();
     workers[i] = w;
@@ -502,8 +519,11 @@ export async function runCluster(
       },
       (err: Error) => {
         if (stopped !== null || retiring.has(w) || workers[i] !== w) return;
+        // Exited: by a signal, or with its code; else serve() threw (the 'failed' message).
+        const { exitCode, signalCode } = w.process;
+        const boot = signalCode === null && exitCode !== 0 ? true : undefined;
         void retire(w); // serve() threw: it may live on (its script caught the rejection)
-        failed(i, err.message, w.process.pid as number, true, true);
+        failed(i, err.message, w.process.pid as number, true, boot);
       },
     );
   };

@@ -499,6 +499,42 @@ describe('runCluster (real worker processes on one port)', () => {
     }
   });
 
+  test('replacements killed by a signal while they boot are no boot failures: after 3 the cluster does not give up, the 4th serves', async () => {
+    const primary = new Primary('boot-killed', 1, SCENARIO, {
+      CLUSTER_SCENARIO: 'boot-killed',
+      CLUSTER_SLOW: '2,3,4,5', // every replacement boots for 400 ms
+    });
+    try {
+      const e = await primary.next('boot-killed');
+      const [w1, w2, w3, w4, w5] = e.forked as [number, number, number, number, number];
+      assert.equal(e.kills, 3);
+      assert.equal(e.forever, 'running', 'the cluster did not give up');
+      assert.equal(e.forked.length, 5);
+      assert.equal(e.answer, w5, 'the 4th replacement serves');
+      assert.deepEqual(e.pids, [w5]);
+      const reports = (e.reports as string[]).map((r) => r.split('\n')[0]);
+      assert.equal(reports.length, 4);
+      assert.match(
+        reports[0] as string,
+        new RegExp(`worker ${w1} exited unexpectedly, with SIGKILL`),
+      );
+      for (const [k, pid] of [w2, w3, w4].entries()) {
+        assert.match(
+          reports[k + 1] as string,
+          new RegExp(
+            `worker ${pid} exited before serving, with SIGKILL; forking a replacement in \\d+ ms$`,
+          ),
+        );
+      }
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
   test('stopTimeout Infinity, or longer than a Node timer holds (2^31 ms), lets a request in flight finish: the worker is not killed at once', async () => {
     await Promise.all(
       ['Infinity', String(2 ** 31)].map(async (ms) => {

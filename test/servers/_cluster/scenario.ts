@@ -153,6 +153,38 @@ if (handle !== null) {
     await sleep(150);
     await handle.stop();
     say('slow-stopped', { answer: await res, exits, pids: handle.pids });
+  } else if (scenario === 'boot-killed') {
+    // The worker is SIGKILLed, then its first 3 replacements while they boot (CLUSTER_SLOW):
+    // a kill from outside is no boot failure, so the 4th replacement serves.
+    let forever = 'running';
+    void handle.serveForever().then(
+      () => {
+        forever = 'resolved';
+      },
+      (e: unknown) => {
+        forever = message(e);
+      },
+    );
+    const seen = new Set(handle.pids);
+    for (const pid of seen) process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + 20_000;
+    let kills = 0;
+    while (kills < 3 && Date.now() < deadline && forever === 'running') {
+      for (const pid of handle.pids) {
+        if (seen.has(pid)) continue;
+        seen.add(pid);
+        await sleep(50); // booting: its serve() takes 400 ms
+        process.kill(pid, 'SIGKILL');
+        kills++;
+      }
+      await sleep(5);
+    }
+    let answer = 0;
+    while (answer === 0 && Date.now() < deadline && forever === 'running') {
+      answer = await ask(handle.port).catch(() => 0);
+      if (answer === 0) await sleep(50);
+    }
+    say('boot-killed', { kills, answer, forever, pids: handle.pids, reports });
   } else if (scenario === 'serve-forever-kill') {
     const g = spawn(() => handle?.serveForever());
     await sleep(100);
