@@ -28,7 +28,11 @@
  *   gets `ECONNRESET` ("socket hang up") on a *reused* connection before any response byte — a
  *   request the server never read, which HTTP lets a client retry on a fresh connection
  *   (RFC 9112 §9.3.1; Node's `req.reusedSocket`, undici and browsers do; the same race as
- *   node:http's own `keepAliveTimeout`). No request the server has read is ever cut.
+ *   node:http's own `keepAliveTimeout`). No request the server has read is cut by a stop or a
+ *   restart. Not guarded against (a node:cluster bug, nodejs/node#21746): a connection the
+ *   primary has handed to a worker that *crashes* before accepting it is never served nor closed
+ *   — the client hangs until its own timeout, and the primary keeps the socket in CLOSE-WAIT.
+ *   Clients should set a timeout; a crash (not a retirement) can cost such a connection.
  * - `reusePort` is not used: with `SO_REUSEPORT` each worker owns its own accept queue, and the
  *   kernel resets the connections still queued on a listener that closes, so a rolling restart
  *   would lose them; the primary's round-robin hand-off has no such queue.
@@ -303,7 +307,11 @@ function describe(x: unknown): string {
  * row) make the cluster give up: it reports
  * why, stops every worker as `stop()` does, and `serveForever()` rejects with that Error
  * (`restart()` too).
- 
+ *
+ * A worker that crashes can lose the connections the primary had just handed to it and it had
+ * not accepted yet: node:cluster neither serves nor closes them (nodejs/node#21746), so such a
+ * client waits for its own timeout; a retiring worker loses none.
+ *
  * Stop the cluster with `stop()`, not by killing the primary: a worker whose primary died is
  * ended by node:cluster at once, cutting its requests in flight.
  *
