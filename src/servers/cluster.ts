@@ -33,6 +33,14 @@
  *   primary has handed to a worker that *crashes* before accepting it is never served nor closed
  *   — the client hangs until its own timeout, and the primary keeps the socket in CLOSE-WAIT.
  *   Clients should set a timeout; a crash (not a retirement) can cost such a connection.
+ * - One port for the cluster's life, port 0 included. node:cluster shares a listener among the
+ *   workers that asked for the same address and port, and closes it when the last one leaves:
+ *   on port 0 the next worker then got a new random port and the old one refused connections
+ *   (found by the breaker). `steer`, a listener put before node:cluster's own on each worker's
+ *   internal messages, asks for the cluster's port instead of 0 when no worker in the rotation
+ *   holds the port-0 listener; one that does keeps 0 and joins it. Should another process take
+ *   the port meanwhile, the replacement's listen fails (a boot failure, respawned). It relies on
+ *   node:cluster's internal `queryServer`/`close` messages (Node 20 and 24).
  * - `reusePort` is not used: with `SO_REUSEPORT` each worker owns its own accept queue, and the
  *   kernel resets the connections still queued on a listener that closes, so a rolling restart
  *   would lose them; the primary's round-robin hand-off has no such queue.
@@ -83,7 +91,9 @@
  * a worker SIGKILLed from outside is reported and replaced, the port served throughout; a crash
  * loop backs off 100, 200, 400, 800 ms and stop() during the backoff forks nothing more; 3
  * replacements failing before serving make the cluster give up; a kill in `serveForever()`;
- * `stopTimeout: Infinity` or 2^31 ms lets a request in flight finish, the worker exiting 0).
+ * `stopTimeout: Infinity` or 2^31 ms lets a request in flight finish, the worker exiting 0;
+ * on port 0 the replacement of the last worker, and a restart, serve the first port;
+ * replacements SIGKILLed while they boot do not make the cluster give up).
  *
  * @module
  */
@@ -116,7 +126,10 @@ export interface ClusterHandle {
    * `stop()` resolved.
    */
   readonly pids: number[];
-  /** The port the workers serve (`null` for a Unix socket). */
+  /**
+   * The port the workers serve (`null` for a Unix socket). Listening on port 0, the workers get
+   * one random port, kept for the cluster's life: replacements and restarts listen on it too.
+   */
   readonly port: number | null;
   /**
    * Replace every worker, one at a time: each new one is serving before its old one leaves the
@@ -218,6 +231,17 @@ interface Msg {
   timeout?: number;
   port?: number | null;
   message?: string;
+}
+
+/** The part of node:cluster's internal messages (worker to primary) that `steer` reads. */
+interface ClusterQuery {
+  cmd?: string;
+  act?: string;
+  address?: string | null;
+  port?: number;
+  addressType?: number | string;
+  index?: number;
+  key?: string;
 }
 
 /**
@@ -413,9 +437,53 @@ export async function runCluster(
   /** Per slot: the backoff timer of the replacement to fork. */
   const timers: Array<NodeJS.Timeout | undefined> = [];
 
+  /**
+   * Per worker in the rotation: the listeners it asked node:cluster for on port 0, as
+   * `address:addressType:index` (see `steer`).
+   */
+  const onPortZero = new Map<Worker, Set<string>>();
+  /** The cluster's listener, when it was asked for on port 0: its `address:addressType:index`. */
+  let zeroKey: string | null = null;
+  /** `w` left node:cluster's handles (disconnected, or exited disconnected): as Node does. */
+  const leave = (w: Worker): void => {
+    onPortZero.delete(w);
+  };
+  /**
+   * Before node:cluster's own listener: a worker asking for the cluster's listener on port 0
+   * while no worker holds that port-0 listener (the last one died: node:cluster closed it) is
+   * asked for the cluster's port instead, else node:cluster listens on a new random port and
+   * the old one refuses connections (found by the breaker). node:cluster keys its shared
+   * handles by address and port, so one that joins a port-0 listener still open stays on 0.
+   */
+  const steer = (w: Worker, m: ClusterQuery): void => {
+    if (m?.cmd !== 'NODE_CLUSTER' || w.exitedAfterDisconnect) return;
+    if (m.act === 'queryServer' && m.port === 0) {
+      const k = `${m.address}:${m.addressType}:${m.index}`;
+      const held = [...onPortZero.values()].some((keys) => keys.has(k));
+      if (k === zeroKey && port !== null && !held) {
+        m.port = port;
+        return;
+      }
+      const keys = onPortZero.get(w) ?? new Set<string>();
+      keys.add(k);
+      onPortZero.set(w, keys);
+    } else if (m.act === 'close' && typeof m.key === 'string') {
+      // node:cluster's key: address:port:addressType:fd:index (the address may hold colons).
+      const parts = m.key.split(':');
+      const [index, , addressType, p] = parts.reverse();
+      const address = parts.slice(4).reverse().join(':');
+      if (p === '0') onPortZero.get(w)?.delete(`${address}:${addressType}:${index}`);
+    }
+  };
+
   const fork = (): Worker => {
     const w = cluster.fork();
     live.add(w);
+    w.process.prependListener('internalMessage', (m: ClusterQuery) => steer(w, m));
+    w.process.once('disconnect', () => leave(w));
+    w.process.once('exit', () => {
+      if (!w.isConnected()) leave(w);
+    });
     w.on('message', (m: Msg) => {
       if (m?.verdant === 'serving') servedAt.set(w, Date.now());
     });
@@ -442,10 +510,12 @@ export async function runCluster(
         // the same option of the same script.)
         w.send({ verdant: 'stop', timeout: stopTimeout });
         w.disconnect();
+        leave(w);
       } else if (!servedAt.has(w)) {
         // Still in serve(): it has no request to finish, and a listen() it starts once
         // disconnected would never complete. SIGTERM (a handler of the user's may clean up).
         if (w.isConnected()) w.disconnect();
+        leave(w);
         w.process.kill('SIGTERM');
       }
       // Infinity: never killed (the worker waits for its requests however long they take).
@@ -539,6 +609,8 @@ export async function runCluster(
   const workers = Array.from({ length: n }, fork);
   try {
     port = (await until(Promise.all(workers.map(serving))))[0] ?? null;
+    // Its first port-0 listener is the cluster's (none if it listened on a given port).
+    zeroKey = [...(onPortZero.get(workers[0] as Worker) ?? [])][0] ?? null;
   } catch (err) {
     // Not one worker may outlive the failure: stop them all (plain promises and timers, so a
     // second kill here cannot leave one behind), then reject with the failure.

@@ -535,6 +535,25 @@ describe('runCluster (real worker processes on one port)', () => {
     }
   });
 
+  test('on port 0, a replacement of the last worker (node:cluster closed the listener with it) and a restart listen on the same port', async () => {
+    const primary = new Primary('port-kept', 1, SCENARIO, { CLUSTER_SCENARIO: 'port-kept' });
+    try {
+      const e = await primary.next('port-kept');
+      const ports = e.ports as number[];
+      assert.equal(ports.length, 4);
+      for (const p of ports) assert.equal(p, ports[0], 'handle.port never changes');
+      assert.equal(e.forked.length, 4, 'the worker, 2 replacements, the restarted one');
+      assert.deepEqual(e.answers, e.forked, 'each in turn answers on the first port');
+      assert.deepEqual(e.pids, e.forked.slice(3));
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
   test('stopTimeout Infinity, or longer than a Node timer holds (2^31 ms), lets a request in flight finish: the worker is not killed at once', async () => {
     await Promise.all(
       ['Infinity', String(2 ** 31)].map(async (ms) => {

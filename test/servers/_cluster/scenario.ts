@@ -49,9 +49,13 @@ async function serve(): Promise<HttpServer> {
   return server;
 }
 
-/** GET / on the cluster's port: the pid of the worker that answered. */
-async function ask(port: number | null): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } });
+/** GET / on the cluster's port: the pid of the worker that answered (rejects after `ms`). */
+async function ask(port: number | null, ms = 10_000): Promise<number> {
+  // Bounded: a connection handed to a worker as it dies hangs (nodejs/node#21746).
+  const res = await fetch(`http://127.0.0.1:${port}/`, {
+    headers: { connection: 'close' },
+    signal: AbortSignal.timeout(ms),
+  });
   return Number(await res.text());
 }
 
@@ -185,6 +189,28 @@ if (handle !== null) {
       if (answer === 0) await sleep(50);
     }
     say('boot-killed', { kills, answer, forever, pids: handle.pids, reports });
+  } else if (scenario === 'port-kept') {
+    // One worker on port 0, SIGKILLed twice (node:cluster closes the listener with it), then a
+    // restart: who answers on the first port each time, and handle.port.
+    const port = handle.port;
+    const answers = [await ask(port)];
+    const ports = [port];
+    for (let k = 0; k < 2; k++) {
+      const [pid] = handle.pids as [number];
+      process.kill(pid, 'SIGKILL');
+      const deadline = Date.now() + 6000;
+      let answer = 0;
+      while ((answer === 0 || answer === pid) && Date.now() < deadline) {
+        answer = await ask(port, 500).catch(() => 0);
+        if (answer === 0 || answer === pid) await sleep(50);
+      }
+      answers.push(answer);
+      ports.push(handle.port);
+    }
+    await handle.restart();
+    answers.push(await ask(port).catch(() => 0));
+    ports.push(handle.port);
+    say('port-kept', { answers, ports, pids: handle.pids });
   } else if (scenario === 'serve-forever-kill') {
     const g = spawn(() => handle?.serveForever());
     await sleep(100);
