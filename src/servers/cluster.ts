@@ -28,7 +28,19 @@
  *   gets `ECONNRESET` ("socket hang up") on a *reused* connection before any response byte — a
  *   request the server never read, which HTTP lets a client retry on a fresh connection
  *   (RFC 9112 §9.3.1; Node's `req.reusedSocket`, undici and browsers do; the same race as
- *   node:http's own `keepAliveTimeout`). No request the server has read is ever cut.
+ *   node:http's own `keepAliveTimeout`). No request the server has read is cut by a stop or a
+ *   restart. Not guarded against (a node:cluster bug, nodejs/node#21746): a connection the
+ *   primary has handed to a worker that *crashes* before accepting it is never served nor closed
+ *   — the client hangs until its own timeout, and the primary keeps the socket in CLOSE-WAIT.
+ *   Clients should set a timeout; a crash (not a retirement) can cost such a connection.
+ * - One port for the cluster's life, port 0 included. node:cluster shares a listener among the
+ *   workers that asked for the same address and port, and closes it when the last one leaves:
+ *   on port 0 the next worker then got a new random port and the old one refused connections
+ *   (found by the breaker). `steer`, a listener put before node:cluster's own on each worker's
+ *   internal messages, asks for the cluster's port instead of 0 when no worker in the rotation
+ *   holds the port-0 listener; one that does keeps 0 and joins it. Should another process take
+ *   the port meanwhile, the replacement's listen fails (a boot failure, respawned). It relies on
+ *   node:cluster's internal `queryServer`/`close` messages (Node 20 and 24).
  * - `reusePort` is not used: with `SO_REUSEPORT` each worker owns its own accept queue, and the
  *   kernel resets the connections still queued on a listener that closes, so a rolling restart
  *   would lose them; the primary's round-robin hand-off has no such queue.
@@ -42,7 +54,9 @@
  *   `exit`, and retiring one always ends in its exit: one that has not said it serves (still in
  *   `serve()`) leaves the rotation and gets SIGTERM — it has no request to finish, and a
  *   `listen()` it started once disconnected would never complete; a worker still alive
- *   `stopTimeout` + `KILL_MARGIN` ms after it was asked to stop gets SIGKILL. A startup
+ *   `stopTimeout` + `KILL_MARGIN` ms after it was asked to stop gets SIGKILL (with
+ *   `stopTimeout: Infinity`, never: `later()` arms no timer for it and re-arms a delay longer
+ *   than a Node timer holds, which would otherwise fire after 1 ms). A startup
  *   failure retires every worker forked before rejecting; a failed restart step retires the
  *   replacement it forked; `stop()` retires every tracked worker and sets a flag that makes a
  *   running restart fork nothing more, so once their exits are in no worker is alive and the
@@ -65,7 +79,9 @@
  *   else 100 ms doubling to 3200 ms; so a slot whose workers keep dying within 1000 ms gets a
  *   replacement at most every 3.2 s, forever, as gunicorn respawns forever. Replacements that fail before serving (`serve()`
  *   threw — the worker, which may live on, is retired — or they exited first) are counted
- *   too: 3 in a row in one slot make the cluster give up — gunicorn's arbiter halts when a
+ *   too, except one a signal ended (killed from outside while it booted, found by the breaker:
+ *   an OOM killer made the cluster give up; it is respawned with backoff, and breaks no row):
+ *   3 in a row in one slot make the cluster give up — gunicorn's arbiter halts when a
  *   worker fails to boot: the code on disk cannot start — reported, stopped as by `stop()`, and
  *   `serveForever()` rejects with it. Timers are cleared by `stop()`, so none forks afterwards.
  * Tests: test/servers/cluster.test.ts (real processes, a loopback client under load: a graceful
@@ -74,7 +90,10 @@
  * once: afterwards no worker forked is alive, checked by pid, and the primary exits by itself;
  * a worker SIGKILLed from outside is reported and replaced, the port served throughout; a crash
  * loop backs off 100, 200, 400, 800 ms and stop() during the backoff forks nothing more; 3
- * replacements failing before serving make the cluster give up; a kill in `serveForever()`).
+ * replacements failing before serving make the cluster give up; a kill in `serveForever()`;
+ * `stopTimeout: Infinity` or 2^31 ms lets a request in flight finish, the worker exiting 0;
+ * on port 0 the replacement of the last worker, and a restart, serve the first port;
+ * replacements SIGKILLed while they boot do not make the cluster give up).
  *
  * @module
  */
@@ -90,7 +109,11 @@ import type { HttpServer } from './http.js';
 export interface ClusterOptions {
   /** Number of worker processes (default: the number of CPUs). */
   workers?: number;
-  /** How long a stopping worker lets its requests finish, ms (default 1000). */
+  /**
+   * How long a stopping worker lets its requests finish, ms (default 1000): any number >= 0, as
+   * `HttpServer.stop({timeout})` takes; `Infinity` waits for them however long they take (the
+   * worker is never killed).
+   */
   stopTimeout?: number;
 }
 
@@ -103,7 +126,10 @@ export interface ClusterHandle {
    * `stop()` resolved.
    */
   readonly pids: number[];
-  /** The port the workers serve (`null` for a Unix socket). */
+  /**
+   * The port the workers serve (`null` for a Unix socket). Listening on port 0, the workers get
+   * one random port, kept for the cluster's life: replacements and restarts listen on it too.
+   */
   readonly port: number | null;
   /**
    * Replace every worker, one at a time: each new one is serving before its old one leaves the
@@ -124,7 +150,7 @@ export interface ClusterHandle {
   /**
    * Stop every worker gracefully (each finishes its requests in flight, for up to `stopTimeout`)
    * and wait for them to exit; the port closes once none is left. A worker still alive
-   * `stopTimeout` + 2000 ms after the request is killed (SIGKILL). A running `restart()` forks
+   * `stopTimeout` + 2000 ms after the request is killed (SIGKILL; never with `Infinity`). A running `restart()` forks
    * no more workers and rejects; the one it was starting is stopped too, and so is a replacement
    * of a dead worker (one waiting for its backoff is never forked). Once it resolves no
    * worker process is alive and nothing of the cluster keeps the primary running. A second call
@@ -164,6 +190,27 @@ const IDLE_GRACE = 500;
 /** ms past `stopTimeout` after which a worker asked to stop and still alive is killed. */
 const KILL_MARGIN = 2000;
 
+/** The longest delay a Node timer holds, ms: a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `setTimeout(fn, ms)` for any `ms` >= 0: `Infinity` never fires, and a delay longer than a Node
+ * timer holds is re-armed in steps (a plain `setTimeout` fires it after 1 ms: `stopTimeout:
+ * Infinity` SIGKILLed the workers at once, found by the breaker). Returns what clears it.
+ */
+function later(ms: number, fn: () => void): () => void {
+  let t: NodeJS.Timeout | undefined;
+  const arm = (left: number): void => {
+    if (left === Number.POSITIVE_INFINITY) return;
+    t =
+      left > MAX_TIMER_MS
+        ? setTimeout(() => arm(left - MAX_TIMER_MS), MAX_TIMER_MS)
+        : setTimeout(fn, left);
+  };
+  arm(ms);
+  return () => clearTimeout(t);
+}
+
 /** ms a worker must have served for its unexpected exit not to count as a fast failure. */
 const MIN_UPTIME = 1000;
 
@@ -184,6 +231,17 @@ interface Msg {
   timeout?: number;
   port?: number | null;
   message?: string;
+}
+
+/** The part of node:cluster's internal messages (worker to primary) that `steer` reads. */
+interface ClusterQuery {
+  cmd?: string;
+  act?: string;
+  address?: string | null;
+  port?: number;
+  addressType?: number | string;
+  index?: number;
+  key?: string;
 }
 
 /**
@@ -247,7 +305,8 @@ function describe(x: unknown): string {
  * calls `worker.disconnect()`, so the primary hands it no more connections; the worker's server
  * finishes its requests in flight, answers each keep-alive connection's next request (within
  * 500 ms) with `Connection: close`, closes the connections still idle, and the process exits. A
- * worker still alive `stopTimeout` + 2000 ms after it was asked is killed (SIGKILL). A rolling
+ * worker still alive `stopTimeout` + 2000 ms after it was asked is killed (SIGKILL; with
+ * `stopTimeout: Infinity` it never is, however long its requests take). A rolling
  * restart under load answers every request without a reset; the only failure a client
  * could see is a request sent on a connection idle for those 500 ms at the moment it closes,
  * before the server read any of it — the case HTTP clients retry (Node: `req.reusedSocket`).
@@ -267,10 +326,16 @@ function describe(x: unknown): string {
  * replaced. A worker that served less than 1000 ms (or never) is a fast failure: its
  * replacement waits 100 ms, doubling with each fast failure in a row of that worker's slot up
  * to 3200 ms (none after a worker that lived longer). A replacement that fails before serving
- * is reported and replaced the same way, but 3 in a row make the cluster give up: it reports
+ * is reported and replaced the same way, but 3 in a row whose `serve()` threw or that exited
+ * with a code other than 0 (one ended by a signal from outside does not count, nor breaks the
+ * row) make the cluster give up: it reports
  * why, stops every worker as `stop()` does, and `serveForever()` rejects with that Error
  * (`restart()` too).
- 
+ *
+ * A worker that crashes can lose the connections the primary had just handed to it and it had
+ * not accepted yet: node:cluster neither serves nor closes them (nodejs/node#21746), so such a
+ * client waits for its own timeout; a retiring worker loses none.
+ *
  * Stop the cluster with `stop()`, not by killing the primary: a worker whose primary died is
  * ended by node:cluster at once, cutting its requests in flight.
  *
@@ -372,9 +437,53 @@ export async function runCluster(
   /** Per slot: the backoff timer of the replacement to fork. */
   const timers: Array<NodeJS.Timeout | undefined> = [];
 
+  /**
+   * Per worker in the rotation: the listeners it asked node:cluster for on port 0, as
+   * `address:addressType:index` (see `steer`).
+   */
+  const onPortZero = new Map<Worker, Set<string>>();
+  /** The cluster's listener, when it was asked for on port 0: its `address:addressType:index`. */
+  let zeroKey: string | null = null;
+  /** `w` left node:cluster's handles (disconnected, or exited disconnected): as Node does. */
+  const leave = (w: Worker): void => {
+    onPortZero.delete(w);
+  };
+  /**
+   * Before node:cluster's own listener: a worker asking for the cluster's listener on port 0
+   * while no worker holds that port-0 listener (the last one died: node:cluster closed it) is
+   * asked for the cluster's port instead, else node:cluster listens on a new random port and
+   * the old one refuses connections (found by the breaker). node:cluster keys its shared
+   * handles by address and port, so one that joins a port-0 listener still open stays on 0.
+   */
+  const steer = (w: Worker, m: ClusterQuery): void => {
+    if (m?.cmd !== 'NODE_CLUSTER' || w.exitedAfterDisconnect) return;
+    if (m.act === 'queryServer' && m.port === 0) {
+      const k = `${m.address}:${m.addressType}:${m.index}`;
+      const held = [...onPortZero.values()].some((keys) => keys.has(k));
+      if (k === zeroKey && port !== null && !held) {
+        m.port = port;
+        return;
+      }
+      const keys = onPortZero.get(w) ?? new Set<string>();
+      keys.add(k);
+      onPortZero.set(w, keys);
+    } else if (m.act === 'close' && typeof m.key === 'string') {
+      // node:cluster's key: address:port:addressType:fd:index (the address may hold colons).
+      const parts = m.key.split(':');
+      const [index, , addressType, p] = parts.reverse();
+      const address = parts.slice(4).reverse().join(':');
+      if (p === '0') onPortZero.get(w)?.delete(`${address}:${addressType}:${index}`);
+    }
+  };
+
   const fork = (): Worker => {
     const w = cluster.fork();
     live.add(w);
+    w.process.prependListener('internalMessage', (m: ClusterQuery) => steer(w, m));
+    w.process.once('disconnect', () => leave(w));
+    w.process.once('exit', () => {
+      if (!w.isConnected()) leave(w);
+    });
     w.on('message', (m: Msg) => {
       if (m?.verdant === 'serving') servedAt.set(w, Date.now());
     });
@@ -397,16 +506,21 @@ export async function runCluster(
       if (w.isConnected() && servedAt.has(w)) {
         // Stop first (the worker closes its keep-alive connections gracefully), then leave the
         // round-robin rotation: after disconnect() the primary hands it no connection.
+        // (IPC is JSON: Infinity arrives as null, and the worker then takes its own stopTimeout,
+        // the same option of the same script.)
         w.send({ verdant: 'stop', timeout: stopTimeout });
         w.disconnect();
+        leave(w);
       } else if (!servedAt.has(w)) {
         // Still in serve(): it has no request to finish, and a listen() it starts once
         // disconnected would never complete. SIGTERM (a handler of the user's may clean up).
         if (w.isConnected()) w.disconnect();
+        leave(w);
         w.process.kill('SIGTERM');
       }
-      const killer = setTimeout(() => w.process.kill('SIGKILL'), stopTimeout + KILL_MARGIN);
-      void done.then(() => clearTimeout(killer));
+      // Infinity: never killed (the worker waits for its requests however long they take).
+      const cancel = later(stopTimeout + KILL_MARGIN, () => w.process.kill('SIGKILL'));
+      void done.then(cancel);
     }
     return done;
   };
@@ -423,9 +537,17 @@ export async function runCluster(
     getHub().reportError(err, who);
   };
   /** A worker of slot `i` failed unexpectedly: report it, fork a replacement or give up. */
-  const failed = (i: number, why: string, pid: number, fast: boolean, boot: boolean): void => {
+  const failed = (
+    i: number,
+    why: string,
+    pid: number,
+    fast: boolean,
+    boot: boolean | undefined,
+  ): void => {
     streak[i] = fast ? (streak[i] ?? 0) + 1 : 0;
-    bootFailures[i] = boot ? (bootFailures[i] ?? 0) + 1 : 0;
+    // `undefined`: failed before serving but not a boot failure (ended by a signal, or exit 0):
+    // it neither counts nor breaks the row.
+    if (boot !== undefined) bootFailures[i] = boot ? (bootFailures[i] ?? 0) + 1 : 0;
     if ((bootFailures[i] ?? 0) >= MAX_BOOT_FAILURES) {
       const err = new Error(
         `${why}; ${MAX_BOOT_FAILURES} replacements in a row failed before serving: the cluster stops`,
@@ -460,7 +582,12 @@ export async function runCluster(
   };
   const hasExited = (w: Worker): boolean =>
     w.process.exitCode !== null || w.process.signalCode !== null;
-  /** Fork the replacement of slot `i`; one failing before serving is a fast, boot failure. */
+  /**
+   * Fork the replacement of slot `i`. One failing before serving is a fast failure, and a boot
+   * failure (counted toward giving up) when its `serve()` threw or it exited with a code other
+   * than 0 — not when a signal ended it (nor does it break the row): a kill from outside (an OOM killer, an operator) says
+   * nothing of the code on disk, and gunicorn too halts only on a worker's own boot-error exit.
+   */
   const respawn = (i: number): void => {
     const w = fork();
     workers[i] = w;
@@ -470,8 +597,11 @@ export async function runCluster(
       },
       (err: Error) => {
         if (stopped !== null || retiring.has(w) || workers[i] !== w) return;
+        // Exited: by a signal, or with its code; else serve() threw (the 'failed' message).
+        const { exitCode, signalCode } = w.process;
+        const boot = signalCode === null && exitCode !== 0 ? true : undefined;
         void retire(w); // serve() threw: it may live on (its script caught the rejection)
-        failed(i, err.message, w.process.pid as number, true, true);
+        failed(i, err.message, w.process.pid as number, true, boot);
       },
     );
   };
@@ -479,6 +609,8 @@ export async function runCluster(
   const workers = Array.from({ length: n }, fork);
   try {
     port = (await until(Promise.all(workers.map(serving))))[0] ?? null;
+    // Its first port-0 listener is the cluster's (none if it listened on a given port).
+    zeroKey = [...(onPortZero.get(workers[0] as Worker) ?? [])][0] ?? null;
   } catch (err) {
     // Not one worker may outlive the failure: stop them all (plain promises and timers, so a
     // second kill here cannot leave one behind), then reject with the failure.

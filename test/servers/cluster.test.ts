@@ -499,6 +499,83 @@ describe('runCluster (real worker processes on one port)', () => {
     }
   });
 
+  test('replacements killed by a signal while they boot are no boot failures: after 3 the cluster does not give up, the 4th serves', async () => {
+    const primary = new Primary('boot-killed', 1, SCENARIO, {
+      CLUSTER_SCENARIO: 'boot-killed',
+      CLUSTER_SLOW: '2,3,4,5', // every replacement boots for 400 ms
+    });
+    try {
+      const e = await primary.next('boot-killed');
+      const [w1, w2, w3, w4, w5] = e.forked as [number, number, number, number, number];
+      assert.equal(e.kills, 3);
+      assert.equal(e.forever, 'running', 'the cluster did not give up');
+      assert.equal(e.forked.length, 5);
+      assert.equal(e.answer, w5, 'the 4th replacement serves');
+      assert.deepEqual(e.pids, [w5]);
+      const reports = (e.reports as string[]).map((r) => r.split('\n')[0]);
+      assert.equal(reports.length, 4);
+      assert.match(
+        reports[0] as string,
+        new RegExp(`worker ${w1} exited unexpectedly, with SIGKILL`),
+      );
+      for (const [k, pid] of [w2, w3, w4].entries()) {
+        assert.match(
+          reports[k + 1] as string,
+          new RegExp(
+            `worker ${pid} exited before serving, with SIGKILL; forking a replacement in \\d+ ms$`,
+          ),
+        );
+      }
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
+  test('on port 0, a replacement of the last worker (node:cluster closed the listener with it) and a restart listen on the same port', async () => {
+    const primary = new Primary('port-kept', 1, SCENARIO, { CLUSTER_SCENARIO: 'port-kept' });
+    try {
+      const e = await primary.next('port-kept');
+      const ports = e.ports as number[];
+      assert.equal(ports.length, 4);
+      for (const p of ports) assert.equal(p, ports[0], 'handle.port never changes');
+      assert.equal(e.forked.length, 4, 'the worker, 2 replacements, the restarted one');
+      assert.deepEqual(e.answers, e.forked, 'each in turn answers on the first port');
+      assert.deepEqual(e.pids, e.forked.slice(3));
+      const stopped = await primary.next('stopped');
+      assert.deepEqual(stopped.pids, []);
+      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      assert.equal(await primary.exit(), 0);
+    } finally {
+      primary.proc.kill('SIGKILL');
+    }
+  });
+
+  test('stopTimeout Infinity, or longer than a Node timer holds (2^31 ms), lets a request in flight finish: the worker is not killed at once', async () => {
+    await Promise.all(
+      ['Infinity', String(2 ** 31)].map(async (ms) => {
+        const primary = new Primary(`slow-stop-${ms}`, 1, SCENARIO, {
+          CLUSTER_SCENARIO: 'slow-stop',
+          CLUSTER_STOP_TIMEOUT: ms,
+        });
+        try {
+          const e = await primary.next('slow-stopped');
+          const [w1] = e.forked as [number];
+          assert.equal(e.answer, String(w1), `${ms}: the request in flight is answered`);
+          assert.deepEqual(e.exits, [0], `${ms}: the worker exits 0, not SIGKILLed`);
+          assert.deepEqual(e.pids, []);
+          assert.ok(!alive(w1), `${ms}: worker ${w1} is gone`);
+          assert.equal(await primary.exit(), 0);
+        } finally {
+          primary.proc.kill('SIGKILL');
+        }
+      }),
+    );
+  });
+
   test('a kill landing in serveForever() stops the cluster first: every worker has exited when the kill is through', async () => {
     const primary = new Primary('forever-kill', 2, SCENARIO, {
       CLUSTER_SCENARIO: 'serve-forever-kill',

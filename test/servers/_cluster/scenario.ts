@@ -2,7 +2,8 @@
 // primary, and through node:cluster every worker). Workers answer their pid. CLUSTER_FAIL names
 // the workers (by cluster id: 1..n first, then the replacements in fork order) whose serve()
 // throws, CLUSTER_EXIT those that exit(3) inside serve(), CLUSTER_SLOW those whose serve() takes
-// 400 ms; with CLUSTER_CATCH a worker whose serve() threw does not exit; a worker whose id is at
+// 400 ms; CLUSTER_STOP_TIMEOUT is the stopTimeout (default 500; `Infinity` parses); `/?ms=M`
+// answers after M ms; with CLUSTER_CATCH a worker whose serve() threw does not exit; a worker whose id is at
 // least CLUSTER_CRASH_FROM, or listed in CLUSTER_CRASH, exits(1) 30 ms after it serves. The primary runs CLUSTER_SCENARIO and
 // prints one JSON line per event on stdout; each carries `forked` (the pid of every worker ever
 // forked) and `pids` (handle.pids), so the test can check that none is left alive; the reports
@@ -35,16 +36,26 @@ async function serve(): Promise<HttpServer> {
   if (ids('CLUSTER_SLOW').includes(id)) await sleep(400);
   if (ids('CLUSTER_FAIL').includes(id)) throw new Error(`worker ${id} cannot start`);
   if (ids('CLUSTER_EXIT').includes(id)) process.exit(3);
-  const server = new HttpServer(['127.0.0.1', 0], () => new Response(String(process.pid)), {
-    log: null,
-  });
+  const server = new HttpServer(
+    ['127.0.0.1', 0],
+    async (req) => {
+      const ms = Number(new URL(req.url).searchParams.get('ms') ?? 0);
+      if (ms > 0) await sleep(ms); // ?ms=M: a request in flight for M ms
+      return new Response(String(process.pid));
+    },
+    { log: null },
+  );
   await server.start();
   return server;
 }
 
-/** GET / on the cluster's port: the pid of the worker that answered. */
-async function ask(port: number | null): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } });
+/** GET / on the cluster's port: the pid of the worker that answered (rejects after `ms`). */
+async function ask(port: number | null, ms = 10_000): Promise<number> {
+  // Bounded: a connection handed to a worker as it dies hangs (nodejs/node#21746).
+  const res = await fetch(`http://127.0.0.1:${port}/`, {
+    headers: { connection: 'close' },
+    signal: AbortSignal.timeout(ms),
+  });
   return Number(await res.text());
 }
 
@@ -52,7 +63,9 @@ let handle: Awaited<ReturnType<typeof runCluster>> = null;
 try {
   handle = await runCluster(
     serve,
-    scenario === 'null-options' ? null : { workers, stopTimeout: 500 },
+    scenario === 'null-options'
+      ? null
+      : { workers, stopTimeout: Number(process.env.CLUSTER_STOP_TIMEOUT ?? 500) },
   );
 } catch (err) {
   // A worker whose serve() threw ends here too: it exits as a script whose main failed, or, with
@@ -133,6 +146,71 @@ if (handle !== null) {
     const answer = await ask(handle.port);
     await sleep(2000); // past the 1600 ms backoff the restart dropped
     say('restarted', { atRestart, restarted, answer, pids: handle.pids, reports });
+  } else if (scenario === 'slow-stop') {
+    // stop() while a 600 ms request is in flight: it is answered, and how did the worker exit?
+    const exits: Array<number | string | null> = [];
+    cluster.on('exit', (_w, code, signal) => exits.push(signal ?? code));
+    const res = fetch(`http://127.0.0.1:${handle.port}/?ms=600`).then(
+      async (r) => await r.text(),
+      (e: unknown) => `failed: ${message(e)}`,
+    );
+    await sleep(150);
+    await handle.stop();
+    say('slow-stopped', { answer: await res, exits, pids: handle.pids });
+  } else if (scenario === 'boot-killed') {
+    // The worker is SIGKILLed, then its first 3 replacements while they boot (CLUSTER_SLOW):
+    // a kill from outside is no boot failure, so the 4th replacement serves.
+    let forever = 'running';
+    void handle.serveForever().then(
+      () => {
+        forever = 'resolved';
+      },
+      (e: unknown) => {
+        forever = message(e);
+      },
+    );
+    const seen = new Set(handle.pids);
+    for (const pid of seen) process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + 20_000;
+    let kills = 0;
+    while (kills < 3 && Date.now() < deadline && forever === 'running') {
+      for (const pid of handle.pids) {
+        if (seen.has(pid)) continue;
+        seen.add(pid);
+        await sleep(50); // booting: its serve() takes 400 ms
+        process.kill(pid, 'SIGKILL');
+        kills++;
+      }
+      await sleep(5);
+    }
+    let answer = 0;
+    while (answer === 0 && Date.now() < deadline && forever === 'running') {
+      answer = await ask(handle.port).catch(() => 0);
+      if (answer === 0) await sleep(50);
+    }
+    say('boot-killed', { kills, answer, forever, pids: handle.pids, reports });
+  } else if (scenario === 'port-kept') {
+    // One worker on port 0, SIGKILLed twice (node:cluster closes the listener with it), then a
+    // restart: who answers on the first port each time, and handle.port.
+    const port = handle.port;
+    const answers = [await ask(port)];
+    const ports = [port];
+    for (let k = 0; k < 2; k++) {
+      const [pid] = handle.pids as [number];
+      process.kill(pid, 'SIGKILL');
+      const deadline = Date.now() + 6000;
+      let answer = 0;
+      while ((answer === 0 || answer === pid) && Date.now() < deadline) {
+        answer = await ask(port, 500).catch(() => 0);
+        if (answer === 0 || answer === pid) await sleep(50);
+      }
+      answers.push(answer);
+      ports.push(handle.port);
+    }
+    await handle.restart();
+    answers.push(await ask(port).catch(() => 0));
+    ports.push(handle.port);
+    say('port-kept', { answers, ports, pids: handle.pids });
   } else if (scenario === 'serve-forever-kill') {
     const g = spawn(() => handle?.serveForever());
     await sleep(100);
