@@ -106,7 +106,11 @@
  *   cuts the connection (a status line there would land inside the body). A refused head,
  *   which has no request, gets its line when the refusal is written (seconds 0); a 417
  *   (`checkExpectation`), a request queued for a pool slot whose client left (`000`) and
- *   refused WebSocket handshakes get theirs too. Tests:
+ *   refused WebSocket handshakes get theirs too. A response node:http still queues behind
+ *   another (pipelined) when its connection ends never emits 'close': the connection's close logs
+ *   every request of it not logged yet, `000` (nothing of it went out; one set per connection,
+ *   only when logging). Tests: test/servers/http.disconnect.test.ts "requests pipelined behind a
+ *   slow one whose client leaves …", "stop({timeout}) that kills a slow request logs …";
  *   test/servers/http.test.ts "the access log says 400 for a chunked body broken in the packet
  *   of its head …", test/servers/http.clienterror.test.ts "every head node:http refuses writes
  *   its access-log line …", test/servers/websocket.test.ts "a refused WebSocket handshake …".
@@ -228,6 +232,7 @@ export interface HttpServerOptions {
 }
 
 const kConn = Symbol('verdant.http.conn');
+const kLogQ = Symbol('verdant.http.logq');
 const NO_ARGS: readonly never[] = [];
 
 interface ConnState {
@@ -241,6 +246,8 @@ const kServer = Symbol('verdant.http.server');
 type ConnSocket = NetSocket & {
   [kConn]?: ConnState;
   [kServer]?: HttpServer;
+  /** The access-log writers of this connection's requests not logged yet (only when logging). */
+  [kLogQ]?: Set<(gone?: boolean) => void>;
   /** node:http's response in progress on this connection, `null` between requests. */
   _httpMessage?: ServerResponse | null;
 };
@@ -1283,10 +1290,19 @@ export class HttpServer extends BaseServer {
 
   #logOnClose(req: IncomingMessage, res: ServerResponse): void {
     const start = performance.now();
-    const sock = req.socket;
+    const sock = req.socket as ConnSocket;
     const before = sock.bytesWritten;
     const client = sock.remoteAddress ?? '-';
-    res.once('close', () => {
+    let q = sock[kLogQ];
+    if (q === undefined) {
+      q = new Set();
+      sock[kLogQ] = q;
+    }
+    const logQ = q;
+    // `gone`: the connection closed with this response still queued in node:http behind
+    // another (node:http never closes those): nothing of it went out.
+    const onClose = (gone?: boolean): void => {
+      if (!logQ.delete(onClose)) return;
       const log = this.log;
       if (log === null) return;
       let bytes: number | null = (res as ResWithCount)[kBytes] ?? null;
@@ -1294,7 +1310,10 @@ export class HttpServer extends BaseServer {
       // The status on the wire: a raw answer written in its place, else the head once handed
       // to the connection (`headersSent` is true from `writeHead` on, before anything went out).
       let status = (res as ResWithCount)._headerSent === true ? res.statusCode : 0;
-      if (raw !== undefined) {
+      if (gone === true && res.socket === null) {
+        status = 0;
+        bytes = null;
+      } else if (raw !== undefined) {
         status = raw.status;
         bytes = raw.bytes;
       } else if (bytes === null) {
@@ -1322,7 +1341,9 @@ export class HttpServer extends BaseServer {
         bytes,
         (performance.now() - start) / 1000,
       );
-    });
+    };
+    logQ.add(onClose);
+    res.once('close', onClose);
   }
 
   /**
@@ -1490,6 +1511,17 @@ type ResWithCount = ServerResponse & {
 
 function onSockClose(this: ConnSocket): void {
   this[kServer]?._connClosed(this);
+  const q = this[kLogQ];
+  // After node:http's own 'close' of the response in progress (its listener runs after this).
+  if (q !== undefined && q.size > 0) process.nextTick(flushLogQ, q);
+}
+
+/**
+ * Log every request of a closed connection not logged yet: responses node:http still queued
+ * behind another (pipelined) never emit 'close'.
+ */
+function flushLogQ(q: Set<(gone?: boolean) => void>): void {
+  for (const f of [...q]) f(true);
 }
 
 /**
