@@ -1634,6 +1634,9 @@ function failResponse(res: ServerResponse, killed: boolean): void {
   try {
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.shouldKeepAlive = false;
+    // A streamed body that failed before its first piece counted 0 bytes: the 500's body is
+    // what goes out (and what the access log says).
+    if ((res as ResWithCount)[kBytes] !== undefined) (res as ResWithCount)[kBytes] = undefined;
     // The reason given explicitly: a status message the app set (maybe the invalid one that
     // made it fail) is not reused.
     res.writeHead(500, INTERNAL_ERROR, {
