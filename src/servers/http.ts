@@ -84,6 +84,15 @@
  *   Tests: "stop() under load loses no in-flight request", "stop() answers every request a client
  *   pipelined before it …", "stop() lets a response whose …", "stop() answers a request sent on a
  *   connection accepted just before it", test/servers/cluster.test.ts (rolling restart).
+ * - **An upgrade behind responses in progress.** A WebSocket handshake pipelined on a connection
+ *   whose responses are still going out (`_httpMessage` set) waits for them: node:http hands the
+ *   connection to each queued response at the 'finish' of the one before, and the handshake is
+ *   handled (taken, refused, or 426 when stopping) once none is left, never written in the middle
+ *   of one. Meanwhile the connection is read (node:http no longer does): what comes is handed on
+ *   with the handshake's `head`, and a client's FIN closes it. A connection that ends first (the
+ *   client left, a `Connection: close` response such as the last one during stop(), a stop that
+ *   timed out) writes nothing for the handshake, logged `000`. Tests: test/servers/websocket.test.ts
+ *   "a WebSocket handshake … pipelined behind a request in progress …".
  * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
  *   objects; the `Response` is the global one, the `Request` an instance of a subclass of the
  *   global `Request` (`instanceof Request` holds) whose only change is a lazy `signal`.
@@ -1123,6 +1132,7 @@ export class HttpServer extends BaseServer {
 
   async #dropAll(): Promise<void> {
     for (const [req] of this.#pending.splice(0)) req.socket.destroy();
+    for (const sock of this.#deferred) sock.destroy();
     const ws = this._upgrade?.inflight();
     const alive: Greenlet[] = [...(ws ?? NO_ARGS)];
     for (let g = this.#inflight.head; g !== null; g = g.nextInflight) alive.push(g);
@@ -1149,6 +1159,81 @@ export class HttpServer extends BaseServer {
   }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const sock = socket as ConnSocket;
+    if (sock._httpMessage != null) {
+      // Pipelined behind responses still going out: answered after them, never in the middle
+      // of one. The connection stays in #conns meanwhile (stop() waits for those responses).
+      this.#deferred.add(sock);
+      // node:http has stopped reading the connection: read it meanwhile (what comes is the
+      // upgraded protocol's, handed on with `head`) to see a client that leaves (its FIN).
+      const chunks: Buffer[] = [head];
+      const onData = (d: Buffer): void => {
+        chunks.push(d);
+      };
+      sock.on('data', onData);
+      sock.once('end', destroyThis);
+      this.#upgradeAfter(sock, req, chunks, onData, performance.now());
+      return;
+    }
+    this.#upgradeNow(req, socket, head);
+  };
+
+  /** Upgrade requests waiting for the responses before them on their connection. */
+  readonly #deferred = new Set<ConnSocket>();
+
+  /**
+   * Handle the upgrade `req` (received at `start`) once its connection has no response in
+   * progress (node:http hands the connection to each queued response in turn at the 'finish' of
+   * the one before); a connection that ends first (the client left, a `Connection: close`
+   * response, a stop that timed out) writes nothing for it and logs it `000`.
+   */
+  #upgradeAfter(
+    sock: ConnSocket,
+    req: IncomingMessage,
+    chunks: Buffer[],
+    onData: (d: Buffer) => void,
+    start: number,
+  ): void {
+    const m = sock._httpMessage;
+    if (m == null) {
+      this.#deferred.delete(sock);
+      sock.off('end', destroyThis);
+      sock.pause();
+      sock.off('data', onData);
+      // As node:http leaves it for 'upgrade': the next 'data' listener starts the flow.
+      (sock as { readableFlowing: boolean | null }).readableFlowing = null;
+      if (sock.destroyed || !sock.writable || sock.writableEnded) {
+        this.#conns.delete(sock);
+        sock.destroy();
+        this._logUnupgraded(req, null, start);
+      } else {
+        this.#upgradeNow(
+          req,
+          sock,
+          chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
+        );
+      }
+      return;
+    }
+    const onFinish = (): void => {
+      m.off('close', onClose);
+      // After node:http's 'close' of `m` (next tick), so that its line comes first.
+      process.nextTick(() => this.#upgradeAfter(sock, req, chunks, onData, start));
+    };
+    const onClose = (): void => {
+      m.off('finish', onFinish);
+      this.#deferred.delete(sock);
+      this.#conns.delete(sock);
+      sock.destroy();
+      // After the lines of the responses before it (see flushLogQ).
+      const client = sock.remoteAddress ?? '-';
+      process.nextTick(() => this._logUnupgraded(req, null, start, client));
+    };
+    m.once('finish', onFinish);
+    m.once('close', onClose);
+  }
+
+  #upgradeNow(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#conns.delete(socket as ConnSocket); // no longer HTTP: the WebSocket side owns it
     const up = this._upgrade;
     if (up === null || this.#stopping) {
@@ -1157,7 +1242,7 @@ export class HttpServer extends BaseServer {
       return;
     }
     up.handleUpgrade(this, req, socket, head);
-  };
+  }
 
   /**
    * An `Expect: 100-continue` request to a Node handler: 100 goes out when the handler first
@@ -1508,6 +1593,10 @@ type ResWithCount = ServerResponse & {
   /** node:http's own: the head has been handed to the connection. */
   _headerSent?: boolean;
 };
+
+function destroyThis(this: Duplex): void {
+  this.destroy();
+}
 
 function onSockClose(this: ConnSocket): void {
   this[kServer]?._connClosed(this);
