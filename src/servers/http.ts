@@ -92,7 +92,8 @@
  *   with the handshake's `head`, and a client's FIN closes it. A connection that ends first (the
  *   client left, a `Connection: close` response such as the last one during stop(), a stop that
  *   timed out) writes nothing for the handshake, logged `000`. Tests: test/servers/websocket.test.ts
- *   "a WebSocket handshake … pipelined behind a request in progress …".
+ *   "a WebSocket handshake pipelined behind a request in progress whose client leaves …", "a
+ *   WebSocket handshake sent during stop() behind a request in progress …" and the two before them.
  * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
  *   objects; the `Response` is the global one, the `Request` an instance of a subclass of the
  *   global `Request` (`instanceof Request` holds) whose only change is a lazy `signal`.
