@@ -84,6 +84,16 @@
  *   Tests: "stop() under load loses no in-flight request", "stop() answers every request a client
  *   pipelined before it …", "stop() lets a response whose …", "stop() answers a request sent on a
  *   connection accepted just before it", test/servers/cluster.test.ts (rolling restart).
+ * - **An upgrade behind responses in progress.** A WebSocket handshake pipelined on a connection
+ *   whose responses are still going out (`_httpMessage` set) waits for them: node:http hands the
+ *   connection to each queued response at the 'finish' of the one before, and the handshake is
+ *   handled (taken, refused, or 426 when stopping) once none is left, never written in the middle
+ *   of one. Meanwhile the connection is read (node:http no longer does): what comes is handed on
+ *   with the handshake's `head`, and a client's FIN closes it. A connection that ends first (the
+ *   client left, a `Connection: close` response such as the last one during stop(), a stop that
+ *   timed out) writes nothing for the handshake, logged `000`. Tests: test/servers/websocket.test.ts
+ *   "a WebSocket handshake pipelined behind a request in progress whose client leaves …", "a
+ *   WebSocket handshake sent during stop() behind a request in progress …" and the two before them.
  * - **No per-request prototype swap, no global replaced.** `req`/`res` are node:http's own
  *   objects (`res` of a subclass node:http builds through its `ServerResponse` option,
  *   `StrictResponse`, whose only change lets `end(chunk)` of a body that matches its
@@ -110,7 +120,11 @@
  *   cuts the connection (a status line there would land inside the body). A refused head,
  *   which has no request, gets its line when the refusal is written (seconds 0); a 417
  *   (`checkExpectation`), a request queued for a pool slot whose client left (`000`) and
- *   refused WebSocket handshakes get theirs too. Tests:
+ *   refused WebSocket handshakes get theirs too. A response node:http still queues behind
+ *   another (pipelined) when its connection ends never emits 'close': the connection's close logs
+ *   every request of it not logged yet, `000` (nothing of it went out; one set per connection,
+ *   only when logging). Tests: test/servers/http.disconnect.test.ts "requests pipelined behind a
+ *   slow one whose client leaves …", "stop({timeout}) that kills a slow request logs …";
  *   test/servers/http.test.ts "the access log says 400 for a chunked body broken in the packet
  *   of its head …", test/servers/http.clienterror.test.ts "every head node:http refuses writes
  *   its access-log line …", test/servers/websocket.test.ts "a refused WebSocket handshake …".
@@ -232,6 +246,7 @@ export interface HttpServerOptions {
 }
 
 const kConn = Symbol('verdant.http.conn');
+const kLogQ = Symbol('verdant.http.logq');
 const NO_ARGS: readonly never[] = [];
 
 interface ConnState {
@@ -245,6 +260,8 @@ const kServer = Symbol('verdant.http.server');
 type ConnSocket = NetSocket & {
   [kConn]?: ConnState;
   [kServer]?: HttpServer;
+  /** The access-log writers of this connection's requests not logged yet (only when logging). */
+  [kLogQ]?: Set<(gone?: boolean) => void>;
   /** node:http's response in progress on this connection, `null` between requests. */
   _httpMessage?: ServerResponse | null;
 };
@@ -1121,6 +1138,7 @@ export class HttpServer extends BaseServer {
 
   async #dropAll(): Promise<void> {
     for (const [req] of this.#pending.splice(0)) req.socket.destroy();
+    for (const sock of this.#deferred) sock.destroy();
     const ws = this._upgrade?.inflight();
     const alive: Greenlet[] = [...(ws ?? NO_ARGS)];
     for (let g = this.#inflight.head; g !== null; g = g.nextInflight) alive.push(g);
@@ -1147,6 +1165,81 @@ export class HttpServer extends BaseServer {
   }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const sock = socket as ConnSocket;
+    if (sock._httpMessage != null) {
+      // Pipelined behind responses still going out: answered after them, never in the middle
+      // of one. The connection stays in #conns meanwhile (stop() waits for those responses).
+      this.#deferred.add(sock);
+      // node:http has stopped reading the connection: read it meanwhile (what comes is the
+      // upgraded protocol's, handed on with `head`) to see a client that leaves (its FIN).
+      const chunks: Buffer[] = [head];
+      const onData = (d: Buffer): void => {
+        chunks.push(d);
+      };
+      sock.on('data', onData);
+      sock.once('end', destroyThis);
+      this.#upgradeAfter(sock, req, chunks, onData, performance.now());
+      return;
+    }
+    this.#upgradeNow(req, socket, head);
+  };
+
+  /** Upgrade requests waiting for the responses before them on their connection. */
+  readonly #deferred = new Set<ConnSocket>();
+
+  /**
+   * Handle the upgrade `req` (received at `start`) once its connection has no response in
+   * progress (node:http hands the connection to each queued response in turn at the 'finish' of
+   * the one before); a connection that ends first (the client left, a `Connection: close`
+   * response, a stop that timed out) writes nothing for it and logs it `000`.
+   */
+  #upgradeAfter(
+    sock: ConnSocket,
+    req: IncomingMessage,
+    chunks: Buffer[],
+    onData: (d: Buffer) => void,
+    start: number,
+  ): void {
+    const m = sock._httpMessage;
+    if (m == null) {
+      this.#deferred.delete(sock);
+      sock.off('end', destroyThis);
+      sock.pause();
+      sock.off('data', onData);
+      // As node:http leaves it for 'upgrade': the next 'data' listener starts the flow.
+      (sock as { readableFlowing: boolean | null }).readableFlowing = null;
+      if (sock.destroyed || !sock.writable || sock.writableEnded) {
+        this.#conns.delete(sock);
+        sock.destroy();
+        this._logUnupgraded(req, null, start);
+      } else {
+        this.#upgradeNow(
+          req,
+          sock,
+          chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
+        );
+      }
+      return;
+    }
+    const onFinish = (): void => {
+      m.off('close', onClose);
+      // After node:http's 'close' of `m` (next tick), so that its line comes first.
+      process.nextTick(() => this.#upgradeAfter(sock, req, chunks, onData, start));
+    };
+    const onClose = (): void => {
+      m.off('finish', onFinish);
+      this.#deferred.delete(sock);
+      this.#conns.delete(sock);
+      sock.destroy();
+      // After the lines of the responses before it (see flushLogQ).
+      const client = sock.remoteAddress ?? '-';
+      process.nextTick(() => this._logUnupgraded(req, null, start, client));
+    };
+    m.once('finish', onFinish);
+    m.once('close', onClose);
+  }
+
+  #upgradeNow(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#conns.delete(socket as ConnSocket); // no longer HTTP: the WebSocket side owns it
     const up = this._upgrade;
     if (up === null || this.#stopping) {
@@ -1155,7 +1248,7 @@ export class HttpServer extends BaseServer {
       return;
     }
     up.handleUpgrade(this, req, socket, head);
-  };
+  }
 
   /**
    * An `Expect: 100-continue` request to a Node handler: 100 goes out when the handler first
@@ -1293,10 +1386,19 @@ export class HttpServer extends BaseServer {
 
   #logOnClose(req: IncomingMessage, res: ServerResponse): void {
     const start = performance.now();
-    const sock = req.socket;
+    const sock = req.socket as ConnSocket;
     const before = sock.bytesWritten;
     const client = sock.remoteAddress ?? '-';
-    res.once('close', () => {
+    let q = sock[kLogQ];
+    if (q === undefined) {
+      q = new Set();
+      sock[kLogQ] = q;
+    }
+    const logQ = q;
+    // `gone`: the connection closed with this response still queued in node:http behind
+    // another (node:http never closes those): nothing of it went out.
+    const onClose = (gone?: boolean): void => {
+      if (!logQ.delete(onClose)) return;
       const log = this.log;
       if (log === null) return;
       let bytes: number | null = (res as ResWithCount)[kBytes] ?? null;
@@ -1304,7 +1406,10 @@ export class HttpServer extends BaseServer {
       // The status on the wire: a raw answer written in its place, else the head once handed
       // to the connection (`headersSent` is true from `writeHead` on, before anything went out).
       let status = (res as ResWithCount)._headerSent === true ? res.statusCode : 0;
-      if (raw !== undefined) {
+      if (gone === true && res.socket === null) {
+        status = 0;
+        bytes = null;
+      } else if (raw !== undefined) {
         status = raw.status;
         bytes = raw.bytes;
       } else if (bytes === null) {
@@ -1332,7 +1437,9 @@ export class HttpServer extends BaseServer {
         bytes,
         (performance.now() - start) / 1000,
       );
-    });
+    };
+    logQ.add(onClose);
+    res.once('close', onClose);
   }
 
   /**
@@ -1503,8 +1610,23 @@ type ResWithCount = ServerResponse & {
   _headerSent?: boolean;
 };
 
+function destroyThis(this: Duplex): void {
+  this.destroy();
+}
+
 function onSockClose(this: ConnSocket): void {
   this[kServer]?._connClosed(this);
+  const q = this[kLogQ];
+  // After node:http's own 'close' of the response in progress (its listener runs after this).
+  if (q !== undefined && q.size > 0) process.nextTick(flushLogQ, q);
+}
+
+/**
+ * Log every request of a closed connection not logged yet: responses node:http still queued
+ * behind another (pipelined) never emit 'close'.
+ */
+function flushLogQ(q: Set<(gone?: boolean) => void>): void {
+  for (const f of [...q]) f(true);
 }
 
 /** node:http's internal state of a response that {@link endsAsDeclared} reads. */
@@ -1681,6 +1803,9 @@ function failResponse(res: ServerResponse, killed: boolean): void {
   try {
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.shouldKeepAlive = false;
+    // A streamed body that failed before its first piece counted 0 bytes: the 500's body is
+    // what goes out (and what the access log says).
+    if ((res as ResWithCount)[kBytes] !== undefined) (res as ResWithCount)[kBytes] = undefined;
     // The reason given explicitly: a status message the app set (maybe the invalid one that
     // made it fail) is not reused.
     res.writeHead(500, INTERNAL_ERROR, {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Event, type Greenlet, GreenletExit, getCurrent, sleep } from '../../src/index.js';
 import { Pool } from '../../src/pool/index.js';
 import { assertNoLiveHandles } from '../io/_net.js';
-import { captureHubReports, RawClient, serve, sleepReal } from './_http.js';
+import { captureHubReports, memoryLog, RawClient, serve, sleepReal } from './_http.js';
 
 /** Unhandled rejections seen while `fn` runs (and a moment after). */
 async function noUnhandled(fn: () => Promise<void>): Promise<unknown[]> {
@@ -313,4 +313,89 @@ test('a kill that lands while the server looks whether an unread chunked body ha
     cap.restore();
     await server.stop();
   }
+});
+
+/** The lines of `log` without client, time and duration: `"GET /x HTTP/1.1" 200 3`. */
+function logged(lines: string[]): string[] {
+  return lines.map((l) => {
+    const m = /^127\.0\.0\.1 - - \[[^\]]+\] (".*" \d{3} (?:\d+|-)) \d+\.\d{6}\n$/.exec(l);
+    assert.ok(m, `an access-log line: ${JSON.stringify(l)}`);
+    return m[1] as string;
+  });
+}
+
+for (const kind of ['Fetch', 'Node', 'Fetch in a Pool of 1'] as const) {
+  test(`requests pipelined behind a slow one whose client leaves each get one access-log line, 000 (${kind} handler)`, async () => {
+    const log = memoryLog();
+    const ran: string[] = [];
+    const entered = new Event();
+    const opts = { log, ...(kind === 'Fetch in a Pool of 1' ? { spawn: new Pool(1) } : {}) };
+    const server =
+      kind === 'Node'
+        ? await serve((req: IncomingMessage, res: ServerResponse) => {
+            ran.push(req.url as string);
+            if (req.url === '/slow') {
+              entered.set();
+              return sleep(60000).then(() => res.end('slow'));
+            }
+            res.end('x');
+            return undefined;
+          }, opts)
+        : await serve(async (req) => {
+            const path = new URL(req.url).pathname;
+            ran.push(path);
+            if (path === '/slow') {
+              entered.set();
+              await sleep(60000);
+            }
+            return new Response('x');
+          }, opts);
+    try {
+      const c = new RawClient(server.serverPort as number);
+      c.send(
+        'GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n',
+      );
+      assert.ok(await entered.wait({ timeout: 3000 }));
+      await sleepReal(30); // /b and /c have run (or wait for the pool's slot)
+      assert.deepEqual(ran, kind === 'Fetch in a Pool of 1' ? ['/slow'] : ['/slow', '/b', '/c']);
+      c.destroy();
+      for (let i = 0; i < 100 && log.lines.length < 3; i++) await sleepReal(10);
+      await sleepReal(30); // no line more
+      assert.deepEqual(logged(log.lines), [
+        '"GET /slow HTTP/1.1" 000 -',
+        '"GET /b HTTP/1.1" 000 -',
+        '"GET /c HTTP/1.1" 000 -',
+      ]);
+    } finally {
+      await server.stop({ timeout: 100 });
+    }
+  });
+}
+
+test('stop({timeout}) that kills a slow request logs the request pipelined behind it too (000: nothing of it went out)', async () => {
+  const log = memoryLog();
+  const ran: string[] = [];
+  const entered = new Event();
+  const server = await serve(
+    async (req) => {
+      const path = new URL(req.url).pathname;
+      ran.push(path);
+      if (path === '/slow') {
+        entered.set();
+        await sleep(60000);
+      }
+      return new Response('x');
+    },
+    { log },
+  );
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.ok(await entered.wait({ timeout: 3000 }));
+  await sleepReal(30);
+  await server.stop({ timeout: 50 });
+  for (let i = 0; i < 100 && log.lines.length < 2; i++) await sleepReal(10);
+  await sleepReal(30);
+  c.destroy();
+  assert.deepEqual(ran, ['/slow', '/b']);
+  assert.deepEqual(logged(log.lines), ['"GET /slow HTTP/1.1" 000 -', '"GET /b HTTP/1.1" 000 -']);
 });

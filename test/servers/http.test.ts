@@ -1131,3 +1131,43 @@ test('a start() killed before the listener is up leaves nothing listening (the l
 });
 
 after(() => assertNoLiveHandles());
+
+test('a Fetch body stream that fails before its first piece: the 500 and its 21 body bytes are what the access log says, as for a Node handler that throws', async () => {
+  const cap = captureHubReports();
+  const log = memoryLog();
+  const server = await serve(
+    () =>
+      new Response(
+        new ReadableStream({
+          async pull(c) {
+            await sleep(10);
+            c.error(new Error('first'));
+          },
+        }),
+      ),
+    { log },
+  );
+  const nodeServer = await serve(
+    (_req: IncomingMessage, _res: ServerResponse) => {
+      throw new Error('node');
+    },
+    { log },
+  );
+  try {
+    for (const port of [server.serverPort, nodeServer.serverPort] as number[]) {
+      const c = new RawClient(port);
+      c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      const text = await c.untilClosed();
+      assert.match(text, /^HTTP\/1\.1 500 Internal Server Error\r\n/);
+      assert.ok(text.endsWith('\r\n\r\nInternal Server Error'), text);
+    }
+    for (let i = 0; i < 100 && log.lines.length < 2; i++) await sleepReal(10);
+    assert.equal(log.lines.length, 2);
+    for (const line of log.lines) assert.match(line, /"GET \/ HTTP\/1\.1" 500 21 \d+\.\d{6}\n$/);
+    assert.equal(cap.reports.length, 2);
+  } finally {
+    cap.restore();
+    await server.stop();
+    await nodeServer.stop();
+  }
+});

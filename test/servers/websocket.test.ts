@@ -920,3 +920,162 @@ test('a request with Upgrade: h2c reaches the app as a normal request, with or w
     }
   }
 });
+
+/** Access-log lines without client, time and duration: `"GET /x HTTP/1.1" 200 3`. */
+function loggedLines(lines: string[]): string[] {
+  return lines.map((l) => {
+    const m = /^127\.0\.0\.1 - - \[[^\]]+\] (".*" \d{3} (?:\d+|-)) \d+\.\d{6}\n$/.exec(l);
+    assert.ok(m, `an access-log line: ${JSON.stringify(l)}`);
+    return m[1] as string;
+  });
+}
+
+/** A raw connection: what it received so far, and whether it closed. */
+function rawConn(port: number): {
+  write(s: string): void;
+  text(): string;
+  closed: Promise<void>;
+  destroy(): void;
+} {
+  const s = netConnect(port, '127.0.0.1');
+  let text = '';
+  s.on('data', (d) => {
+    text += d.toString('latin1');
+  });
+  s.on('error', () => {});
+  const closed = new Promise<void>((resolve) => s.on('close', () => resolve()));
+  const t = setTimeout(() => s.destroy(), 3000);
+  void closed.then(() => clearTimeout(t));
+  return {
+    write: (x) => s.write(x, 'latin1'),
+    text: () => text,
+    closed,
+    destroy: () => s.destroy(),
+  };
+}
+
+const WS_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+const wsHead = (method: string, path: string): string =>
+  `${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: ${WS_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+
+/**
+ * A server whose `/slow` answers after `release` is set (its 'x' body), a WebSocket handler that
+ * answers its first message `m` with `hi:m`.
+ */
+async function slowAndWs(release: Event, entered: Event): Promise<[HttpServer, string[]]> {
+  const lines: string[] = [];
+  const server = new HttpServer(
+    ['127.0.0.1', 0],
+    async (req) => {
+      if (new URL(req.url).pathname === '/slow') {
+        entered.set();
+        await release.wait();
+      }
+      return new Response('x');
+    },
+    {
+      log: { write: (l: string) => lines.push(l) },
+      websocket: async (ws) => {
+        await ws.send(`hi:${String(await ws.receive(3000))}`);
+        ws.close();
+      },
+    },
+  );
+  await server.start();
+  return [server, lines];
+}
+
+for (const method of ['GET', 'POST'] as const) {
+  test(`a WebSocket handshake (${method === 'GET' ? 'taken' : 'refused, 405'}) pipelined behind a request in progress is answered after that response went out whole, never in its middle; each logged as sent`, async () => {
+    const release = new Event();
+    const entered = new Event();
+    const [server, lines] = await slowAndWs(release, entered);
+    try {
+      const c = rawConn(Number(server.serverPort));
+      c.write(`GET /slow HTTP/1.1\r\nHost: x\r\n\r\n${wsHead(method, '/ws')}`);
+      assert.ok(await entered.wait({ timeout: 3000 }));
+      await sleep(30);
+      // A first message sent before the handshake's answer (a masked frame, mask 0): kept.
+      if (method === 'GET') c.write('\x81\x82\x00\x00\x00\x00yo');
+      await sleep(30);
+      assert.equal(c.text(), '', 'nothing written while /slow runs');
+      release.set();
+      if (method === 'GET') {
+        const deadline = Date.now() + 3000;
+        while (!c.text().includes('hi:yo') && Date.now() < deadline) await sleep(10);
+        c.destroy();
+      }
+      await c.closed;
+      const text = c.text();
+      const second = text.indexOf('HTTP/1.1', 1);
+      assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.ok(second > 0, text);
+      // /slow's response whole (its 1-byte body) before the handshake's answer.
+      assert.equal(text.slice(second - 5, second), '\r\n\r\nx');
+      if (method === 'GET') {
+        assert.match(text.slice(second), /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+        assert.ok(text.includes('\x81\x05hi:yo'), 'the WebSocket works after it');
+      } else {
+        assert.match(text.slice(second), /^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+      }
+      const deadline = Date.now() + 2000;
+      while (lines.length < 2 && Date.now() < deadline) await sleep(10);
+      assert.deepEqual(loggedLines(lines), [
+        '"GET /slow HTTP/1.1" 200 1',
+        method === 'GET' ? '"GET /ws HTTP/1.1" 101 -' : '"POST /ws HTTP/1.1" 405 19',
+      ]);
+    } finally {
+      release.set();
+      await server.stop();
+    }
+  });
+}
+
+test('a WebSocket handshake sent during stop() behind a request in progress on the same connection: that response goes out whole (Connection: close), nothing after it; the handshake is logged 000', async () => {
+  const release = new Event();
+  const entered = new Event();
+  const [server, lines] = await slowAndWs(release, entered);
+  const c = rawConn(Number(server.serverPort));
+  c.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.ok(await entered.wait({ timeout: 3000 }));
+  const stopping = spawn(() => server.stop({ timeout: 2000 }));
+  await sleep(30);
+  c.write(wsHead('GET', '/ws'));
+  await sleep(30);
+  assert.equal(c.text(), '', 'no 426 in the middle of /slow');
+  release.set();
+  await stopping.join({ timeout: 3000 });
+  await c.closed;
+  const text = c.text();
+  assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(text, /\r\nconnection: close\r\n/i);
+  assert.ok(text.endsWith('\r\n\r\nx'), text);
+  const deadline = Date.now() + 2000;
+  while (lines.length < 2 && Date.now() < deadline) await sleep(10);
+  assert.deepEqual(loggedLines(lines), ['"GET /slow HTTP/1.1" 200 1', '"GET /ws HTTP/1.1" 000 -']);
+});
+
+test('a WebSocket handshake pipelined behind a request in progress whose client leaves: nothing written, both logged 000', async () => {
+  const release = new Event();
+  const entered = new Event();
+  const [server, lines] = await slowAndWs(release, entered);
+  try {
+    const c = rawConn(Number(server.serverPort));
+    c.write(`GET /slow HTTP/1.1\r\nHost: x\r\n\r\n${wsHead('GET', '/ws')}`);
+    assert.ok(await entered.wait({ timeout: 3000 }));
+    await sleep(30);
+    c.destroy();
+    await c.closed;
+    const deadline = Date.now() + 2000;
+    while (lines.length < 2 && Date.now() < deadline) await sleep(10);
+    await sleep(30);
+    assert.equal(c.text(), '');
+    assert.deepEqual(loggedLines(lines), [
+      '"GET /slow HTTP/1.1" 000 -',
+      '"GET /ws HTTP/1.1" 000 -',
+    ]);
+  } finally {
+    release.set();
+    await server.stop();
+  }
+});
