@@ -1406,7 +1406,10 @@ export class HttpServer extends BaseServer {
       // The status on the wire: a raw answer written in its place, else the head once handed
       // to the connection (`headersSent` is true from `writeHead` on, before anything went out).
       let status = (res as ResWithCount)._headerSent === true ? res.statusCode : 0;
-      if (gone === true && res.socket === null) {
+      // Queued behind another response when the connection ended: never given the socket, so
+      // nothing of it went out, though its head may be written into node:http's queue
+      // (`_headerSent`). Node 20 never closes such a response (`gone`: our flush); Node 24 does.
+      if (res.socket === null && (gone === true || !res.writableFinished)) {
         status = 0;
         bytes = null;
       } else if (raw !== undefined) {
