@@ -64,6 +64,7 @@ export { kQuietLink } from './greenlet.js';
 export { getHub, Hub, setHub } from './hub.js';
 export { runRaw } from './rawgreenlet.js';
 export { throwTimeout } from './timeout.js';
+export { untilWait } from './until.js';
 export {
   checkMs,
   obtainWaiter,

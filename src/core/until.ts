@@ -86,10 +86,24 @@ export function until<T>(
       new TypeError(`until: promise must be a promise or a thenable, got ${typeName(promise)}`),
     );
   }
-  const timeout = waitArgs.timeout;
-  const signal = waitArgs.signal;
+  return untilWait(promise, waitArgs.timeout, waitArgs.signal, throwTimeout);
+}
+
+/**
+ * {@link until} once its arguments are checked: wait for the thenable `promise` for at most
+ * `timeout` ms (null: no limit) and until `signal` aborts; when the time is up the wait ends
+ * with what `onTimeout` returns or throws (`until` throws a `Timeout` of `timeout`; a call
+ * bounded by one deadline for several waits throws the duration its caller asked for). A
+ * switch point. @internal
+ */
+export function untilWait<T>(
+  promise: PromiseLike<T>,
+  timeout: number | null,
+  signal: AbortSignal | null,
+  onTimeout: (w: Waiter<never>) => unknown,
+): Promise<T> {
   const hub = getHub();
-  const w = new Waiter<T>(untilOwner, throwTimeout);
+  const w = new Waiter<T>(untilOwner, onTimeout);
   w.data = hub;
   hub.untilCount++;
   try {

@@ -35,13 +35,11 @@ import { until } from '../core/api.js';
 import {
   getHub,
   type Hub,
-  ioEnded,
-  ioStarted,
   isPromiseLike,
   NONE,
   readWaitOptions,
   rejectWait,
-  Waiter,
+  untilWait,
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
@@ -71,20 +69,6 @@ interface Bound {
   readonly signal: AbortSignal | null;
 }
 
-const boundOwner = {
-  abortWait(w: Waiter): void {
-    boundDone(w);
-  },
-};
-
-function boundDone(w: Waiter): void {
-  if (w.data !== null && w.data !== undefined) {
-    const hub = w.data as Hub;
-    w.data = null;
-    ioEnded(hub);
-  }
-}
-
 /**
  * `until(promise)` under the time left of `b` and its signal. When the time is up it throws a
  * `Timeout` of the duration the caller asked for (not of the time left at this wait), as one
@@ -93,22 +77,9 @@ function boundDone(w: Waiter): void {
 function untilBound<T>(promise: PromiseLike<T>, b: Bound): Promise<T> {
   const left = b.timeout === null ? null : Math.max(0, b.deadline - b.hub.now());
   const asked = b.timeout;
-  const w = new Waiter<T>(boundOwner, () => {
+  return untilWait(promise, left, b.signal, () => {
     throw new Timeout(asked);
   });
-  w.data = b.hub;
-  ioStarted(b.hub);
-  promise.then(
-    (v) => {
-      boundDone(w);
-      w.wake(v);
-    },
-    (e: unknown) => {
-      boundDone(w);
-      w.wakeError(e);
-    },
-  );
-  return w.start(left, b.signal);
 }
 
 /**
