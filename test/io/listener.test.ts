@@ -240,11 +240,19 @@ describe('listen and accept', () => {
 
   test("createConnection's timeout bounds the whole connect, a TLS handshake included: a server that never answers it rejects with SocketTimeout and leaves nothing open", async () => {
     await withListener(async (l, addr) => {
-      const err = await createConnection(addr, { timeout: 50, tls: true }).catch((e: unknown) => e);
+      // 500 ms: the TCP connect on loopback is over well before (50 ms was not always, under a
+      // full suite's load: the timeout landed before any hello, and the test failed), so the
+      // timeout lands in the handshake the server never answers.
+      const err = await createConnection(addr, { timeout: 500, tls: true }).catch(
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof SocketTimeout, `expected a SocketTimeout, got ${String(err)}`);
       const [s] = await l.accept({ timeout: 2000 });
-      assert.equal((await s.recv(1 << 16, { timeout: 2000 })).length > 0, true, 'a hello came');
-      s.close();
+      try {
+        assert.equal((await s.recv(1 << 16, { timeout: 2000 })).length > 0, true, 'a hello came');
+      } finally {
+        s.close();
+      }
     });
   });
 
