@@ -49,6 +49,26 @@ export function deferred<T = void>(): {
   return { promise, resolve, reject };
 }
 
+/**
+ * The unhandled promise rejections seen while `fn` runs and for `settleMs` real milliseconds
+ * after (a rejection left unhandled is reported a turn of Node's loop after it happens).
+ */
+export async function noUnhandled(fn: () => Promise<void>, settleMs = 30): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const on = (err: unknown): void => {
+    seen.push(err);
+  };
+  process.on('unhandledRejection', on);
+  try {
+    await fn();
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    await macrotask();
+  } finally {
+    process.off('unhandledRejection', on);
+  }
+  return seen;
+}
+
 /** Let Node's loop turn once (a macrotask): every microtask queued before has run. */
 export function macrotask(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

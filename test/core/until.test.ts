@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GreenletExit, getHub, sleep, spawn, spawnLater, Timeout, until } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
-import { assertRejectsNoThrow, deferred, ExpectedError } from '../_util.js';
+import { assertRejectsNoThrow, deferred, ExpectedError, noUnhandled } from '../_util.js';
 
 // ---- until ----
 
@@ -84,12 +84,7 @@ test('until() rejects bad arguments without throwing', async () => {
 });
 
 test('until() that rejects before waiting (an aborted signal, bad options) still handles the promise it was given: its later rejection is not unhandled (found by the breaker through ThreadPool.map)', async () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (e: unknown): void => {
-    unhandled.push(e);
-  };
-  process.on('unhandledRejection', onUnhandled);
-  try {
+  const unhandled = await noUnhandled(async () => {
     const ac = new AbortController();
     ac.abort(new ExpectedError('aborted'));
     const later = (): Promise<never> =>
@@ -104,10 +99,6 @@ test('until() that rejects before waiting (an aborted signal, bad options) still
       },
     };
     await assert.rejects(until(bad, { signal: ac.signal }), (e) => e === ac.signal.reason);
-    await new Promise((r) => setTimeout(r, 30));
-    await new Promise((r) => setImmediate(r));
-    assert.deepEqual(unhandled, []);
-  } finally {
-    process.off('unhandledRejection', onUnhandled);
-  }
+  });
+  assert.deepEqual(unhandled, []);
 });

@@ -9,24 +9,9 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Event, type Greenlet, GreenletExit, getCurrent, sleep } from '../../src/index.js';
 import { Pool } from '../../src/pool/index.js';
+import { noUnhandled } from '../_util.js';
 import { assertNoLiveHandles } from '../io/_net.js';
 import { captureHubReports, memoryLog, RawClient, serve, sleepReal } from './_http.js';
-
-/** Unhandled rejections seen while `fn` runs (and a moment after). */
-async function noUnhandled(fn: () => Promise<void>): Promise<unknown[]> {
-  const seen: unknown[] = [];
-  const on = (err: unknown): void => {
-    seen.push(err);
-  };
-  process.on('unhandledRejection', on);
-  try {
-    await fn();
-    await sleepReal(30);
-  } finally {
-    process.off('unhandledRejection', on);
-  }
-  return seen;
-}
 
 for (const kind of ['Content-Length', 'chunked'] as const) {
   const head =
