@@ -387,8 +387,11 @@ if (want('http')) {
   const vn = w('w8-node', { needs });
   const vf = w('w8-fetch', { needs });
   const vp = w('w8-pool', { needs });
+  const fb = w('w8-fetch-bare');
   row('w8-node', 'http: W8 Node handler (wrk)', vn, b, 'bare node:http', 1.11);
   row('w8-fetch', 'http: W8 Fetch handler', vf, b, 'bare node:http', 2);
+  // The Fetch row's ceiling on this Node: standard Request/Response on plain node:http.
+  row('w8-fetch-bare', 'http: W8 Fetch ceiling, no verdant', fb, b, 'bare node:http', null);
   row('w8-pool', 'http: W8 Node handler, Pool(100)', vp, b, 'bare node:http', null);
   // Streaming (issue 17: ≥ 90 % of a res.write loop waiting for 'drain'): judged on the Node
   // handler running that loop; a Fetch body is a web stream, whose own cost with no verdant at
@@ -407,7 +410,7 @@ if (want('http')) {
   const wv = w('ws-verdant', { warmup: 0, needs: wsNeeds });
   row('ws', 'http: 1k WebSockets echoing', wv, wb, 'bare ws', 1.25);
   row('ws-mem', 'http: RSS per open WebSocket', wv, wb, 'bare ws', null, { metric: 'bytes' });
-  groups.push(['http', [b, vn, vf, vp, sb, sn, sw, sv, sg, wb, wv]]);
+  groups.push(['http', [b, vn, vf, vp, fb, sb, sn, sw, sv, sg, wb, wv]]);
 }
 
 // ------------------------------------------------------------------ gevent, effection, p-limit

@@ -7,6 +7,8 @@
 //   node   verdant HttpServer with a Node (req, res) handler
 //   fetch  verdant HttpServer with a Fetch handler (standard Request/Response)
 //   pool   verdant HttpServer, Node handler, spawn: Pool(100)
+//   fetch-bare  node:http (no verdant) with a minimal Fetch adapter: standard Request/Response,
+//          the body read with arrayBuffer(): the ceiling of a Fetch handler (DESIGN §5's 0.61)
 //   node-log, fetch-log  as node / fetch with the default access log (process.stderr)
 // Streaming, 1000 × 1 KiB chunks per response (chunked):
 //   stream-bare     node:http, a res.write loop that waits for 'drain' when write() says so
@@ -102,6 +104,29 @@ if (kind === 'bare') {
   await dist('servers/http.js');
   await spawn(() => 1).join();
   listenBare(http.createServer(nodeHandler));
+} else if (kind === 'fetch-bare') {
+  // The ceiling of a Fetch handler with the standard Request/Response (DESIGN §5: 0.61): a
+  // minimal adapter on node:http, no greenlet, no checks.
+  const app = (_request) =>
+    new Response('Hello, World!', { headers: { 'Content-Type': 'text/plain' } });
+  listenBare(
+    http.createServer(async (req, res) => {
+      const headers = new Headers();
+      const raw = req.rawHeaders;
+      for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+      const request = new Request(`http://${req.headers.host}${req.url}`, {
+        method: req.method,
+        headers,
+      });
+      const response = await app(request);
+      const flat = [];
+      for (const [k, v] of response.headers) flat.push(k, v);
+      const body = Buffer.from(await response.arrayBuffer());
+      flat.push('content-length', String(body.length));
+      res.writeHead(response.status, flat);
+      res.end(body);
+    }),
+  );
 } else if (kind === 'stream-bare') {
   listenBare(http.createServer((req, res) => void streamBare(req, res)));
 } else if (kind === 'stream-web') {
