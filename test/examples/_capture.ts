@@ -64,3 +64,22 @@ export async function captureReal(main: () => Promise<void>): Promise<Captured> 
   }
   return into;
 }
+
+/**
+ * Run `main` (on whatever hub is current: the real one for the examples that do real I/O on
+ * 127.0.0.1), resolving every line it printed with console.log. The hub's failure reports go
+ * where they always go.
+ */
+export async function printed(main: () => Promise<unknown>): Promise<string[]> {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => {
+    lines.push(...format(...args).split('\n'));
+  };
+  try {
+    await main();
+  } finally {
+    console.log = log;
+  }
+  return lines;
+}

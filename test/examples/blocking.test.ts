@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { main } from '../../examples/blocking.js';
+import { printed } from './_capture.js';
 
 test('blocking: the greedy greenlet is reported with its stack, the polite one is not', async () => {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => {
-    lines.push(a.join(' '));
-  };
-  try {
-    await main();
-  } finally {
-    console.log = log;
-  }
+  const lines = await printed(main);
   // The greedy greenlet's report, with its frames. (On a heavily loaded host the OS may also
   // deschedule the program for longer than the threshold: such an extra report is not checked.)
   const at = lines.findIndex((l) =>

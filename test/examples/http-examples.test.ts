@@ -14,9 +14,9 @@ import { main as helloSsl } from '../../examples/wsgiserver-ssl.js';
 import { listen } from '../../src/io/socket.js';
 import { HttpServer } from '../../src/servers/http.js';
 import { connect } from '../../src/servers/websocket.js';
-import { captureReal } from './_real.js';
+import { printed } from './_capture.js';
 
-const lines = captureReal;
+const lines = printed;
 
 test('wsgiserver: hello world and a 404', async () => {
   assert.deepEqual(await lines(hello), [

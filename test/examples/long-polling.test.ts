@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import { createApp, main } from '../../examples/long-polling.js';
 import { getHub, sleep } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/virtual.js';
-import { captureReal } from './_real.js';
+import { printed } from './_capture.js';
 
 test('main() prints one JSON line per item of the queue', async () => {
-  assert.deepEqual(await captureReal(main), Array(3).fill('line: "Hello World"'));
+  assert.deepEqual(await printed(main), Array(3).fill('line: "Hello World"'));
 });
 
 test('with nobody listening the queue stays at backlog items: the producer drops the oldest and goes on', async () => {

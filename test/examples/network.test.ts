@@ -23,7 +23,7 @@ import { main as unixClient } from '../../examples/unixsocket-client.js';
 import { createConnection } from '../../src/io/socket.js';
 import { StreamServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles } from '../io/_net.js';
-import { captureReal } from './_real.js';
+import { printed } from './_capture.js';
 
 /** A local DNS server on node:dgram answering A queries from `table`; counts the queries. */
 async function localDns(
@@ -55,7 +55,7 @@ async function localDns(
 
 describe('network examples', () => {
   test('echoserver: welcome line, echoed lines, quit closes the connection', async () => {
-    const lines = await captureReal(echoserver);
+    const lines = await printed(echoserver);
     assert.ok(lines.includes('client got "Welcome to the echo server! Type quit to exit.\\r\\n"'));
     assert.ok(lines.includes('client got "hello\\r\\n"'));
     assert.ok(lines.includes('client quit'));
@@ -67,7 +67,7 @@ describe('network examples', () => {
   });
 
   test('portforwarder demo: bytes go through the forwarder both ways', async () => {
-    const lines = await captureReal(portforwarder);
+    const lines = await printed(portforwarder);
     assert.ok(lines.includes('client got "through the forwarder"'));
   });
 
@@ -118,12 +118,12 @@ describe('network examples', () => {
   });
 
   test('udp-client talks to udp-server', async () => {
-    const lines = await captureReal(udpClient);
+    const lines = await printed(udpClient);
     assert.ok(lines.includes('127.0.0.1: got "Received 11 bytes"'));
   });
 
   test('unixsocket-client talks to unixsocket-server', async () => {
-    const lines = await captureReal(unixClient);
+    const lines = await printed(unixClient);
     assert.deepEqual(lines, [
       'server got "hello over a unix socket"',
       'client got "HELLO OVER A UNIX SOCKET"',
@@ -136,7 +136,7 @@ describe('network examples', () => {
     const srv = await localDns(table);
     try {
       const names = Array.from({ length: 30 }, (_, i) => `n${i}.test`);
-      const lines = await captureReal(async () => {
+      const lines = await printed(async () => {
         const got = await massResolve(names, ['127.0.0.1', srv.port]);
         assert.equal(got.get('n5.test'), '10.1.0.5');
         assert.equal(got.get('n13.test'), null);
@@ -146,7 +146,7 @@ describe('network examples', () => {
     } finally {
       srv.close();
     }
-    const demo = await captureReal(dnsMassResolve);
+    const demo = await printed(dnsMassResolve);
     assert.deepEqual(demo, [
       'finished within 10000 ms: 100/100, failed: 10',
       'host-42.test → 10.0.0.42',
@@ -169,7 +169,7 @@ describe('network examples', () => {
     const { port } = server.address() as { port: number };
     try {
       const urls = [10, 200, 3000].map((n) => `http://127.0.0.1:${port}/${n}`);
-      const lines = await captureReal(async () => {
+      const lines = await printed(async () => {
         assert.deepEqual(
           (await downloadAll(urls)).map(([, n]) => n),
           [10, 200, 3000],
@@ -180,7 +180,7 @@ describe('network examples', () => {
     } finally {
       server.close();
     }
-    const demo = await captureReal(concurrentDownload);
+    const demo = await printed(concurrentDownload);
     assert.deepEqual(
       demo.map((l) => l.replace(/:\d+\//, ':PORT/')),
       [
@@ -192,14 +192,14 @@ describe('network examples', () => {
   });
 
   test('geventsendfile sends a whole file cooperatively', async () => {
-    const lines = await captureReal(sendfileDemo);
+    const lines = await printed(sendfileDemo);
     assert.deepEqual(lines, ['server sent 1048576 bytes', 'client received 1048576 bytes']);
   });
 
   test('dns-forwarder: concurrent identical misses share one upstream query; later ones hit the cache (Node dns.Resolver as client)', async () => {
     const up = await localDns({ 'cached.test': '198.51.100.9' });
     const fwd = new DnsForwarder(['127.0.0.1', 0], ['127.0.0.1', up.port]);
-    await captureReal(async () => {
+    await printed(async () => {
       await fwd.start();
       const resolver = new dns.promises.Resolver({ timeout: 3000, tries: 1 });
       resolver.setServers([`127.0.0.1:${fwd.serverPort}`]);
@@ -214,7 +214,7 @@ describe('network examples', () => {
       await fwd.stop();
     });
     up.close();
-    const demo = await captureReal(dnsForwarder);
+    const demo = await printed(dnsForwarder);
     assert.ok(demo.includes('queries that reached upstream: 1'));
     assert.ok(demo.includes("two concurrent answers: [ [ '192.0.2.7' ], [ '192.0.2.7' ] ]"));
   });

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { main, PostgresConnectionPool } from '../../examples/psycopg2-pool.js';
 import { GreenletExit, joinAll, sleep, spawn } from '../../src/index.js';
+import { printed } from './_capture.js';
 
 interface Cluster {
   config: pg.ClientConfig;
@@ -44,16 +45,7 @@ async function sleepers(): Promise<number> {
 
 describe('psycopg2_pool example', () => {
   test('four pg_sleep on three connections take two rounds, and it prints so', async () => {
-    const lines: string[] = [];
-    const log = console.log;
-    console.log = (...a: unknown[]) => {
-      lines.push(a.join(' '));
-    };
-    try {
-      await main({ config: cluster.config, seconds: 0.2 });
-    } finally {
-      console.log = log;
-    }
+    const lines = await printed(() => main({ config: cluster.config, seconds: 0.2 }));
     assert.equal(lines.length, 1);
     const m =
       /^Running "select pg_sleep\(0\.2\);" 4 times with 3 connections\. Should take about 0\.4 seconds: (\d+\.\d\d)s$/.exec(

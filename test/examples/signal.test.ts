@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../examples/signal.js';
+import { printed } from './_capture.js';
 
 const script = fileURLToPath(new URL('../../examples/signal.js', import.meta.url));
 
@@ -38,16 +39,7 @@ test('signal: run as a program, SIGTERM from another process stops it gracefully
 });
 
 test('signal: in the tour it sends itself SIGQUIT and stops the same way', async () => {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => {
-    lines.push(a.join(' '));
-  };
-  try {
-    await main();
-  } finally {
-    console.log = log;
-  }
+  const lines = await printed(main);
   assert.deepEqual(lines, [
     'got SIGQUIT: stopping',
     'run_forever: cleaning up',

@@ -3,18 +3,10 @@ import { test } from 'node:test';
 import * as zmq from 'zeromq';
 import { GreenSocket, main } from '../../examples/zmq-green.js';
 import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../../src/index.js';
+import { printed } from './_capture.js';
 
 test('zmq-green: server and client switch at every message, as the seed prints', async () => {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => {
-    lines.push(a.join(' '));
-  };
-  try {
-    await main('inproc://verdant-zmq-test-1');
-  } finally {
-    console.log = log;
-  }
+  const lines = await printed(() => main('inproc://verdant-zmq-test-1'));
   const expected: string[] = [];
   for (let i = 1; i < 10; i++)
     expected.push(`Switched to Server for ${i}`, `Switched to Client for ${i}`);
