@@ -67,6 +67,23 @@ class Primary {
     });
   }
 
+  /** Run `fn` with this primary, then SIGKILL it whatever happened (nothing outlives a test). */
+  async run(fn: (primary: Primary) => Promise<void>): Promise<void> {
+    try {
+      await fn(this);
+    } finally {
+      this.proc.kill('SIGKILL');
+    }
+  }
+
+  /** The next 'stopped' event, checked: no worker left in `pids`, every worker forked gone. */
+  async stoppedClean(): Promise<Event> {
+    const stopped = await this.next('stopped');
+    assert.deepEqual(stopped.pids, []);
+    for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+    return stopped;
+  }
+
   /** The next event named `name` (bounded: rejects after `ms`). */
   async next(name: string, ms = 20_000): Promise<Event> {
     const deadline = Date.now() + ms;
@@ -242,16 +259,15 @@ describe('runCluster (real worker processes on one port)', () => {
   });
 
   test('null options are no options: one worker per CPU, then a stop leaves none', async () => {
-    const primary = new Primary('null', 0, SCENARIO, { CLUSTER_SCENARIO: 'null-options' });
-    try {
-      const { pids } = await primary.next('serving');
-      assert.equal(pids.length, availableParallelism());
-      const { forked } = await primary.next('stopped');
-      for (const pid of forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
-      assert.equal(await primary.exit(), 0);
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    await new Primary('null', 0, SCENARIO, { CLUSTER_SCENARIO: 'null-options' }).run(
+      async (primary) => {
+        const { pids } = await primary.next('serving');
+        assert.equal(pids.length, availableParallelism());
+        const { forked } = await primary.next('stopped');
+        for (const pid of forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+        assert.equal(await primary.exit(), 0);
+      },
+    );
   });
 
   test('a worker failing at startup (serve() throws, or it exits) stops every worker forked, then runCluster rejects; the primary exits by itself', async () => {
@@ -265,8 +281,7 @@ describe('runCluster (real worker processes on one port)', () => {
     ];
     await Promise.all(
       cases.map(async ({ name, env }) => {
-        const primary = new Primary(`startup-${name}`, 3, SCENARIO, env);
-        try {
+        await new Primary(`startup-${name}`, 3, SCENARIO, env).run(async (primary) => {
           const { message, forked } = await primary.next('rejected');
           assert.match(
             message ?? '',
@@ -277,19 +292,16 @@ describe('runCluster (real worker processes on one port)', () => {
           assert.equal(forked.length, 3);
           for (const pid of forked) assert.ok(!alive(pid), `${name}: worker ${pid} is gone`);
           assert.equal(await primary.exit(), 0, `${name}: the primary exits`);
-        } finally {
-          primary.proc.kill('SIGKILL');
-        }
+        });
       }),
     );
   });
 
   test('a restart whose second replacement fails rejects, stops that replacement, keeps 2 workers serving (one new, one old) in pids, and stop() leaves none', async () => {
-    const primary = new Primary('restart-fails', 2, SCENARIO, {
+    await new Primary('restart-fails', 2, SCENARIO, {
       CLUSTER_SCENARIO: 'restart-fails',
       CLUSTER_FAIL: '4', // workers 1, 2, then replacements 3 (serves) and 4 (fails)
-    });
-    try {
+    }).run(async (primary) => {
       const e = await primary.next('restart-failed');
       assert.match(
         e.message ?? '',
@@ -301,25 +313,17 @@ describe('runCluster (real worker processes on one port)', () => {
       assert.ok(e.pids.includes(e.answer as number), 'and answer requests');
       assert.ok(!alive(w1), 'worker 1 was replaced');
       assert.ok(!alive(w4), 'the failed replacement is gone');
-      const stopped = await primary.next('stopped');
-      assert.deepEqual(stopped.pids, []);
-      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      await primary.stoppedClean();
       assert.equal(await primary.exit(), 0);
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    });
   });
 
   test('stop() during a restart stops every worker, the replacement being started included; the restart forks no more and rejects, as a later restart does', async () => {
-    const primary = new Primary('stop-restart', 2, SCENARIO, {
+    await new Primary('stop-restart', 2, SCENARIO, {
       CLUSTER_SCENARIO: 'stop-during-restart',
       CLUSTER_SLOW: '3', // the first replacement is in serve() when stop() comes
-    });
-    try {
-      const stopped = await primary.next('stopped');
-      assert.deepEqual(stopped.pids, []);
-      assert.equal(stopped.forked.length, 3);
-      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+    }).run(async (primary) => {
+      assert.equal((await primary.stoppedClean()).forked.length, 3);
       const ended = await primary.next('restart-ended');
       assert.equal(
         ended.message,
@@ -332,32 +336,26 @@ describe('runCluster (real worker processes on one port)', () => {
       const last = await primary.next('stopped');
       assert.equal(last.forked.length, 3);
       assert.equal(await primary.exit(), 0);
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    });
   });
 
   test('two restarts at once (two SIGHUPs) run one after the other: each replaces every worker, none is left behind', async () => {
-    const primary = new Primary('two-restarts', 2, SCENARIO, { CLUSTER_SCENARIO: 'two-restarts' });
-    try {
-      const e = await primary.next('restarted');
-      assert.equal(e.forked.length, 6, '2 workers, then 2 replacements per restart');
-      assert.deepEqual(e.before, e.forked.slice(0, 2));
-      assert.deepEqual(e.second, e.forked.slice(4));
-      assert.deepEqual(e.pids, e.forked.slice(4));
-      for (const pid of e.forked.slice(0, 4)) assert.ok(!alive(pid), `worker ${pid} is gone`);
-      const stopped = await primary.next('stopped');
-      assert.deepEqual(stopped.pids, []);
-      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
-      assert.equal(await primary.exit(), 0);
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    await new Primary('two-restarts', 2, SCENARIO, { CLUSTER_SCENARIO: 'two-restarts' }).run(
+      async (primary) => {
+        const e = await primary.next('restarted');
+        assert.equal(e.forked.length, 6, '2 workers, then 2 replacements per restart');
+        assert.deepEqual(e.before, e.forked.slice(0, 2));
+        assert.deepEqual(e.second, e.forked.slice(4));
+        assert.deepEqual(e.pids, e.forked.slice(4));
+        for (const pid of e.forked.slice(0, 4)) assert.ok(!alive(pid), `worker ${pid} is gone`);
+        await primary.stoppedClean();
+        assert.equal(await primary.exit(), 0);
+      },
+    );
   });
 
   test('a worker killed from outside (SIGKILL) is reported and replaced: a new worker serves the port, the cluster keeps 2, stop() leaves none', async () => {
-    const primary = new Primary('respawn', 2);
-    try {
+    await new Primary('respawn', 2).run(async (primary) => {
       const { port, pids } = await primary.next('serving');
       const [a, b] = pids as [number, number];
       const agent = new Agent({ keepAlive: false });
@@ -390,23 +388,18 @@ describe('runCluster (real worker processes on one port)', () => {
       assert.deepEqual([...by].sort(), [b, c].sort(), 'both workers answer');
       agent.destroy();
       primary.send('stop');
-      const stopped = await primary.next('stopped');
-      assert.deepEqual(stopped.pids, []);
+      const stopped = await primary.stoppedClean();
       assert.deepEqual(stopped.forked, [a, b, c], 'one replacement, nothing more');
-      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
       assert.equal(await primary.exit(), 0);
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    });
   });
 
   test('a crash loop backs off (100, 200, 400, 800 ms) and stop() during a backoff forks nothing more and leaves nothing running', async () => {
-    const primary = new Primary('crash-loop', 2, SCENARIO, {
+    await new Primary('crash-loop', 2, SCENARIO, {
       CLUSTER_SCENARIO: 'crash-loop',
       CLUSTER_CRASH_FROM: '2', // worker 2 and every replacement exit(1) 30 ms after serving
-    });
-    try {
-      const stopped = await primary.next('stopped');
+    }).run(async (primary) => {
+      const stopped = await primary.stoppedClean();
       const reports = stopped.reports as string[];
       const [w1, w2, w3, w4, w5] = stopped.forked as [number, number, number, number, number];
       assert.equal(stopped.atStop, 5, 'workers 1, 2 and 3 replacements when stop() came');
@@ -424,23 +417,18 @@ describe('runCluster (real worker processes on one port)', () => {
       );
       assert.equal(stopped.answer, w1, 'worker 1 served all along');
       assert.equal(stopped.forever, 'resolved', 'serveForever() resolved once stopped');
-      assert.deepEqual(stopped.pids, []);
-      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
       const late = await primary.next('late');
       assert.equal(late.forked.length, 5, 'the cancelled replacement was never forked');
       assert.equal((late.reports as string[]).length, 4);
       assert.equal(await primary.exit(), 0);
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    });
   });
 
   test('a restart during a backoff takes the slot: the pending replacement is never forked, the restarted worker serves', async () => {
-    const primary = new Primary('restart-backoff', 1, SCENARIO, {
+    await new Primary('restart-backoff', 1, SCENARIO, {
       CLUSTER_SCENARIO: 'restart-during-backoff',
       CLUSTER_CRASH: '1,2,3,4,5', // the worker and its first 4 replacements crash
-    });
-    try {
+    }).run(async (primary) => {
       const e = await primary.next('restarted');
       const reports = e.reports as string[];
       assert.equal(e.atRestart, 5);
@@ -456,20 +444,17 @@ describe('runCluster (real worker processes on one port)', () => {
       assert.deepEqual(stopped.pids, []);
       assert.ok(!alive(w6));
       assert.equal(await primary.exit(), 0);
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    });
   });
 
   test('3 replacements in a row failing before serving (serve() throws, or exits) make the cluster give up: reported, every worker stopped, serveForever() and restart() reject', async () => {
-    const primary = new Primary('boot-fails', 2, SCENARIO, {
+    await new Primary('boot-fails', 2, SCENARIO, {
       CLUSTER_SCENARIO: 'boot-fails',
       CLUSTER_CRASH_FROM: '2', // worker 2 crashes after serving
       CLUSTER_FAIL: '3,5', // its replacements: 3 throws (and lives on), 4 exits, 5 throws
       CLUSTER_EXIT: '4',
       CLUSTER_CATCH: '1',
-    });
-    try {
+    }).run(async (primary) => {
       const e = await primary.next('gave-up');
       const reports = e.reports as string[];
       const [, w2, w3, w4, w5] = e.forked as [number, number, number, number, number];
@@ -494,17 +479,14 @@ describe('runCluster (real worker processes on one port)', () => {
       assert.deepEqual(stopped.pids, []);
       assert.equal(stopped.forked.length, 5);
       assert.equal(await primary.exit(), 0);
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    });
   });
 
   test('replacements killed by a signal while they boot are no boot failures: after 3 the cluster does not give up, the 4th serves', async () => {
-    const primary = new Primary('boot-killed', 1, SCENARIO, {
+    await new Primary('boot-killed', 1, SCENARIO, {
       CLUSTER_SCENARIO: 'boot-killed',
       CLUSTER_SLOW: '2,3,4,5', // every replacement boots for 400 ms
-    });
-    try {
+    }).run(async (primary) => {
       const e = await primary.next('boot-killed');
       const [w1, w2, w3, w4, w5] = e.forked as [number, number, number, number, number];
       assert.equal(e.kills, 3);
@@ -526,42 +508,34 @@ describe('runCluster (real worker processes on one port)', () => {
           ),
         );
       }
-      const stopped = await primary.next('stopped');
-      assert.deepEqual(stopped.pids, []);
-      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
+      await primary.stoppedClean();
       assert.equal(await primary.exit(), 0);
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    });
   });
 
   test('on port 0, a replacement of the last worker (node:cluster closed the listener with it) and a restart listen on the same port', async () => {
-    const primary = new Primary('port-kept', 1, SCENARIO, { CLUSTER_SCENARIO: 'port-kept' });
-    try {
-      const e = await primary.next('port-kept');
-      const ports = e.ports as number[];
-      assert.equal(ports.length, 4);
-      for (const p of ports) assert.equal(p, ports[0], 'handle.port never changes');
-      assert.equal(e.forked.length, 4, 'the worker, 2 replacements, the restarted one');
-      assert.deepEqual(e.answers, e.forked, 'each in turn answers on the first port');
-      assert.deepEqual(e.pids, e.forked.slice(3));
-      const stopped = await primary.next('stopped');
-      assert.deepEqual(stopped.pids, []);
-      for (const pid of stopped.forked) assert.ok(!alive(pid), `worker ${pid} is gone`);
-      assert.equal(await primary.exit(), 0);
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    await new Primary('port-kept', 1, SCENARIO, { CLUSTER_SCENARIO: 'port-kept' }).run(
+      async (primary) => {
+        const e = await primary.next('port-kept');
+        const ports = e.ports as number[];
+        assert.equal(ports.length, 4);
+        for (const p of ports) assert.equal(p, ports[0], 'handle.port never changes');
+        assert.equal(e.forked.length, 4, 'the worker, 2 replacements, the restarted one');
+        assert.deepEqual(e.answers, e.forked, 'each in turn answers on the first port');
+        assert.deepEqual(e.pids, e.forked.slice(3));
+        await primary.stoppedClean();
+        assert.equal(await primary.exit(), 0);
+      },
+    );
   });
 
   test('stopTimeout Infinity, or longer than a Node timer holds (2^31 ms), lets a request in flight finish: the worker is not killed at once', async () => {
     await Promise.all(
       ['Infinity', String(2 ** 31)].map(async (ms) => {
-        const primary = new Primary(`slow-stop-${ms}`, 1, SCENARIO, {
+        await new Primary(`slow-stop-${ms}`, 1, SCENARIO, {
           CLUSTER_SCENARIO: 'slow-stop',
           CLUSTER_STOP_TIMEOUT: ms,
-        });
-        try {
+        }).run(async (primary) => {
           const e = await primary.next('slow-stopped');
           const [w1] = e.forked as [number];
           assert.equal(e.answer, String(w1), `${ms}: the request in flight is answered`);
@@ -569,18 +543,15 @@ describe('runCluster (real worker processes on one port)', () => {
           assert.deepEqual(e.pids, []);
           assert.ok(!alive(w1), `${ms}: worker ${w1} is gone`);
           assert.equal(await primary.exit(), 0);
-        } finally {
-          primary.proc.kill('SIGKILL');
-        }
+        });
       }),
     );
   });
 
   test('a kill landing in serveForever() stops the cluster first: every worker has exited when the kill is through', async () => {
-    const primary = new Primary('forever-kill', 2, SCENARIO, {
+    await new Primary('forever-kill', 2, SCENARIO, {
       CLUSTER_SCENARIO: 'serve-forever-kill',
-    });
-    try {
+    }).run(async (primary) => {
       const killed = await primary.next('killed');
       assert.equal(killed.dead, true);
       assert.deepEqual(killed.pids, []);
@@ -589,14 +560,11 @@ describe('runCluster (real worker processes on one port)', () => {
       const stopped = await primary.next('stopped');
       assert.deepEqual(stopped.pids, []);
       assert.equal(await primary.exit(), 0);
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    });
   });
 
   test('a graceful stop of every worker under load loses no in-flight request, then the port closes', async () => {
-    const primary = new Primary('stop', 2);
-    try {
+    await new Primary('stop', 2).run(async (primary) => {
       const { port, pids } = await primary.next('serving');
       assert.equal(pids.length, 2);
       // Background load on keep-alive connections, running until the port is gone.
@@ -632,14 +600,11 @@ describe('runCluster (real worker processes on one port)', () => {
         if (id.startsWith('slow-')) continue;
         assert.deepEqual([answered.get(id)], pids, `request ${id} reached a worker: answered`);
       }
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    });
   });
 
   test('a rolling restart under load answers every request exactly once, no reset mid-request', async () => {
-    const primary = new Primary('restart', 2);
-    try {
+    await new Primary('restart', 2).run(async (primary) => {
       const { port, pids: before } = await primary.next('serving');
       let done = false;
       let restarted: number[] = [];
@@ -676,8 +641,6 @@ describe('runCluster (real worker processes on one port)', () => {
       // And no client saw a reset at all: a retiring worker answers one more request on each
       // busy keep-alive connection with Connection: close before closing it.
       assert.equal(retries, 0, 'no request needed a retry on a closed keep-alive connection');
-    } finally {
-      primary.proc.kill('SIGKILL');
-    }
+    });
   });
 });
