@@ -41,7 +41,13 @@
 import { AsyncResource } from 'node:async_hooks';
 import { inspect } from 'node:util';
 import { Fiber, NONE } from './_fiber.js';
-import { checkKillException, isPromiseLike, settleShape, typeName } from './_util.js';
+import {
+  checkKillException,
+  checkOptionsObject,
+  isPromiseLike,
+  settleShape,
+  typeName,
+} from './_util.js';
 import { als, currentFiber } from './context.js';
 import { GreenletExit, instantiate, isErrorClass, rejectWait } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
@@ -735,12 +741,15 @@ export class Greenlet<T = unknown> extends Fiber {
    * With `block` (default) it waits for the greenlet to die, up to `timeout` (then it resolves
    * anyway: a stubborn greenlet may live on). That wait is a switch point of the killer.
    * @returns a promise that never rejects because of the target
-   * @throws TypeError for a bad `exception` (rejects); the killer's own kill or Timeout while blocked
+   * @throws TypeError for a bad `exception`, or options that are not an object — an Error
+   *   there (gevent's positional `kill(exception)`) must be given as `{exception}` (rejects); the
+   *   killer's own kill or Timeout while blocked
    */
   kill(options: KillOptions = {}): Promise<void> {
-    if (typeof options !== 'object' || options === null) {
+    if (typeof options !== 'object' || options === null || options instanceof Error) {
       return Promise.reject(
-        new TypeError(`Greenlet.kill: options must be an object, got ${typeName(options)}`),
+        checkOptionsObject(options, 'Greenlet.kill') ??
+          new TypeError(`Greenlet.kill: options must be an object, got ${typeName(options)}`),
       );
     }
     const exc = options.exception;

@@ -26,6 +26,7 @@ import { Greenlet, type KillOptions } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
 import {
   checkKillException,
+  checkOptionsObject,
   kAddLink,
   type LinkEntry,
   NONE,
@@ -129,10 +130,12 @@ function readKillOptions(options: unknown, where: string): KillArgs {
     signal: null,
   };
   if (options === undefined || options === null) return out;
-  if (typeof options !== 'object') {
-    out.error = new TypeError(
-      `Cannot call ${where} with options that are not an object: options is ${typeof options}`,
-    );
+  if (typeof options !== 'object' || options instanceof Error) {
+    out.error =
+      checkOptionsObject(options, where) ??
+      new TypeError(
+        `Cannot call ${where} with options that are not an object: options is ${typeof options}`,
+      );
     return out;
   }
   const o = options as KillOptions;

@@ -273,6 +273,29 @@ describe('Group (test__greenletset.py)', () => {
       await assertRejectsNoThrow(() => s.killone(spawn(sleep), { timeout: -1 }), RangeError);
     }));
 
+  test('kill() and killone() given an exception where the options belong reject with TypeError (test__greenletset.py kill)', () =>
+    // gevent's group.kill(SpecialError) / killone(g, SpecialError) are positional; verdant's
+    // take {exception}. An Error there was read as options: members died of GreenletExit.
+    runVirtual(async () => {
+      const s = new Group();
+      const p = new Pool(2);
+      const g = await s.spawn(sleep, 100);
+      const h = await p.spawn(sleep, 100);
+      await sleep(0);
+      await assertRejectsNoThrow(() => s.kill(new SpecialError() as never), TypeError);
+      await assertRejectsNoThrow(() => s.killone(g, new SpecialError() as never), TypeError);
+      await assertRejectsNoThrow(() => p.kill(SpecialError as never), TypeError);
+      await assert.rejects(
+        s.kill(new SpecialError() as never),
+        /pass the exception as \{exception/,
+      );
+      assert.equal(g.dead, false);
+      assert.equal(h.dead, false);
+      await s.kill({ exception: SpecialError });
+      assert.ok(g.exception instanceof SpecialError);
+      await p.kill();
+    }));
+
   test('killone() kills only a member, waits up to its timeout', () =>
     runVirtual(async () => {
       const s = new Group();
