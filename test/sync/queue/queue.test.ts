@@ -490,6 +490,38 @@ describe('PriorityQueue specifics', () => {
     assert.deepEqual([s.getNowait(), s.getNowait(), s.getNowait()], ['apple', 'fig', 'pear']);
   });
 
+  test("[priority, item] arrays come out by priority, element by element, as gevent's tuples", () => {
+    // gevent's PriorityQueue holds (priority, item) tuples, compared element by element
+    // (real gevent: [(1,'one'), (2,'a'), (2,'two'), (9,'nine'), (10,'ten')]). `<` on two arrays
+    // compares their strings, which put [10, 'ten'] before [2, 'a'].
+    const q = new PriorityQueue<[number, string]>();
+    for (const x of [
+      [10, 'ten'],
+      [2, 'two'],
+      [1, 'one'],
+      [2, 'a'],
+      [9, 'nine'],
+    ] as const) {
+      q.putNowait([...x]);
+    }
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map(() => q.getNowait()),
+      [
+        [1, 'one'],
+        [2, 'a'],
+        [2, 'two'],
+        [9, 'nine'],
+        [10, 'ten'],
+      ],
+    );
+    const p = new PriorityQueue<number[]>();
+    for (const x of [[2, 1], [2], [1, 5, 5], [2, 0]]) p.putNowait(x);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => p.getNowait()),
+      [[1, 5, 5], [2], [2, 0], [2, 1]],
+    );
+  });
+
   test('the compare option orders the items; equal ones stay in put order', () => {
     type Job = { pri: number; name: string };
     const q = new PriorityQueue<Job>(null, { compare: (a, b) => b.pri - a.pri });
