@@ -612,6 +612,15 @@ export class GroupCore {
     }
   }
 
+  /**
+   * `<Pool size=1 maxSize=2>` / `<Group size=0>`: the class name, the live members and a pool's
+   * capacity (gevent's `str(group)` lists the members instead).
+   */
+  toString(): string {
+    const max = this.#capacity === Number.POSITIVE_INFINITY ? '' : ` maxSize=${this.#capacity}`;
+    return `<${this.constructor.name} size=${this.#members.size}${max}>`;
+  }
+
   /** A read-only snapshot of the group's counters. Never switches. */
   stats(): GroupStats {
     return {

@@ -1346,6 +1346,20 @@ describe('Group.map and mapAsync', () => {
     }));
 });
 
+test("String() of a Group or Pool names the class, its live members and a pool's capacity", () =>
+  // gevent's str(pool) is '<Pool at 0x… {<Greenlet …>}>'; verdant printed '[object Object]'.
+  runVirtual(async () => {
+    const g = new Group();
+    assert.equal(String(g), '<Group size=0>');
+    const p = new Pool(2);
+    const m = await p.spawn(sleep, 10);
+    assert.equal(String(p), '<Pool size=1 maxSize=2>');
+    assert.equal(String(new Pool()), '<Pool size=0>');
+    await m.join();
+    await sleep(0);
+    assert.equal(String(p), '<Pool size=0 maxSize=2>');
+  }));
+
 test('PoolFull is an Error with its own name', () => {
   const e = new PoolFull('x');
   assert.ok(e instanceof Error);

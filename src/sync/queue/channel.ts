@@ -339,6 +339,14 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     failAll(this.#peekers);
   }
 
+  /** `<Channel getters[1] putters[2]>`: the class name, then each count that is not zero. */
+  toString(): string {
+    const s = this.stats();
+    return `<${this.constructor.name}${s.getters > 0 ? ` getters[${s.getters}]` : ''}${
+      s.putters > 0 ? ` putters[${s.putters}]` : ''
+    }${s.shutdown ? ' shutdown' : ''}>`;
+  }
+
   /** A read-only snapshot of the channel's state. Never switches. */
   stats(): ChannelStats {
     return {

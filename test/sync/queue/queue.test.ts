@@ -949,6 +949,44 @@ describe('Channel specifics', () => {
     }));
 });
 
+describe('String() of a queue', () => {
+  test("names the class, the capacity and the counts that are not zero, as gevent's str(q) does", () =>
+    // gevent: str(Queue(3)) after two puts is '<Queue maxsize=3 queue=deque([1, 2])>', an empty
+    // unbounded one '<Queue>', one with a blocked getter '<Queue getters[1]>'; verdant printed
+    // '[object Object]' for every queue (Event and Semaphore already had theirs).
+    vrun(async () => {
+      const q = new Queue<number>(3);
+      assert.equal(String(q), '<Queue maxsize=3>');
+      q.putNowait(1);
+      q.putNowait(2);
+      assert.equal(String(q), '<Queue maxsize=3 qsize=2 tasks=2>');
+      assert.equal(String(new SimpleQueue()), '<SimpleQueue>');
+      assert.equal(String(new PriorityQueue()), '<PriorityQueue>');
+      assert.equal(String(new LifoQueue(2)), '<LifoQueue maxsize=2>');
+      const e = new SimpleQueue<number>(1);
+      const getter = spawn(() => e.get());
+      const ch = new Channel<number>();
+      const putters = [spawn(() => ch.put(1)), spawn(() => ch.put(2))];
+      await sleep(0);
+      assert.equal(String(e), '<SimpleQueue maxsize=1 getters[1]>');
+      assert.equal(String(ch), '<Channel putters[2]>');
+      e.putNowait(5);
+      assert.equal(await getter.get(), 5);
+      e.putNowait(6);
+      const putter = spawn(() => e.put(7));
+      await sleep(0);
+      assert.equal(String(e), '<SimpleQueue maxsize=1 qsize=1 putters[1]>');
+      e.getNowait();
+      await putter.get();
+      ch.getNowait();
+      ch.getNowait();
+      await joinAll(putters, { raiseError: true });
+      assert.equal(String(ch), '<Channel>');
+      q.shutdown();
+      assert.equal(String(q), '<Queue maxsize=3 qsize=2 shutdown tasks=2>');
+    }));
+});
+
 describe('the TSDoc examples run', () => {
   test('SimpleQueue: a bounded producer and a for-await consumer', () =>
     vrun(async () => {
