@@ -210,7 +210,9 @@ export const kHasListeners: unique symbol = Symbol('verdant.hasListeners');
  * Source: `gevent.Greenlet`, gevent's `test__greenlet.py`.
  *
  * @typeParam T - the value the function returns (resolves to)
- * @throws TypeError from the constructor when `fn` is not a function (unless a subclass overrides `run`).
+ * @throws TypeError from the constructor when `fn` is not a function; a subclass that overrides
+ *   `run` may omit it (`undefined` or `null`), but any other value is refused, as gevent's
+ *   `Greenlet(run=1)` is.
  * @example
  * ```ts
  * import { Greenlet, sleep } from 'verdant';
@@ -250,12 +252,16 @@ export class Greenlet<T = unknown> extends Fiber {
   /** @internal */ _gnext: Greenlet | null = null;
 
   /**
-   * @param fn - the function to run (plain or async); omit it in a subclass that overrides `run`
+   * @param fn - the function to run (plain or async); omit it (or pass `undefined`/`null`) in a
+   *   subclass that overrides `run`
    * @param args - arguments passed to `fn`
    */
   constructor(fn?: (...args: never[]) => T | PromiseLike<T>, ...args: unknown[]) {
     super();
-    if (typeof fn !== 'function' && this.run === Greenlet.prototype.run) {
+    if (
+      typeof fn !== 'function' &&
+      (this.run === Greenlet.prototype.run || (fn !== undefined && fn !== null))
+    ) {
       throw new TypeError(`Greenlet: fn must be a function, got ${typeName(fn)}`);
     }
     this.#fn = fn as ((...args: never[]) => unknown) | undefined;
