@@ -41,6 +41,7 @@ import {
 } from '../core/lowlevel.js';
 import type { ErrorClass } from '../core/timeout.js';
 import { Permits } from '../sync/_permits.js';
+import { QueueFull } from '../sync/queue/errors.js';
 
 /** Options of `join()`. */
 export interface GroupJoinOptions extends WaitOptions {
@@ -74,7 +75,9 @@ export interface GroupStats {
  * `add(blocking=False)`). Wait for a slot with `waitAvailable()` first, or use `spawn`, which
  * waits.
  *
- * Source: `gevent.pool.PoolFull` (a `queue.Full` in gevent; here a plain `Error`).
+ * A {@link QueueFull}, as gevent's is a `queue.Full`: code that catches `QueueFull` catches it.
+ *
+ * Source: `gevent.pool.PoolFull`.
  * @example
  * ```ts
  * import { Greenlet, sleep } from 'verdant';
@@ -93,8 +96,8 @@ export interface GroupStats {
  * await pool.join();
  * ```
  */
-export class PoolFull extends Error {
-  constructor(message?: string, options?: ErrorOptions) {
+export class PoolFull extends QueueFull {
+  constructor(message = 'Pool is full', options?: ErrorOptions) {
     super(message, options);
     this.name = 'PoolFull';
   }

@@ -16,6 +16,7 @@ import {
 } from '../../src/index.js';
 import { Group, Pool, PoolFull } from '../../src/pool/index.js';
 import { Event } from '../../src/sync/event.js';
+import { QueueFull } from '../../src/sync/queue/index.js';
 import { runVirtual } from '../../src/testing/virtual.js';
 import { assertRejectsNoThrow, captureReports } from '../_util.js';
 
@@ -1360,11 +1361,17 @@ test("String() of a Group or Pool names the class, its live members and a pool's
     assert.equal(String(p), '<Pool size=0 maxSize=2>');
   }));
 
-test('PoolFull is an Error with its own name', () => {
+test('PoolFull is a QueueFull with its own name (gevent: class PoolFull(queue.Full))', () => {
+  // gevent's test_add_method_non_blocking catches PoolFull; code that catches queue.Full catches
+  // it too. verdant's PoolFull extended Error only, so `instanceof QueueFull` was false.
   const e = new PoolFull('x');
   assert.ok(e instanceof Error);
+  assert.ok(e instanceof QueueFull);
   assert.equal(e.name, 'PoolFull');
   assert.equal(e.message, 'x');
+  assert.equal(new PoolFull().message, 'Pool is full');
+  const p = new Pool(0);
+  assert.throws(() => p.add(new Greenlet(() => 1)), QueueFull);
 });
 
 describe('the TSDoc examples run', () => {
