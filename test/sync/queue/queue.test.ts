@@ -937,6 +937,18 @@ describe('Channel specifics', () => {
       await p.get();
     }));
 
+  test("a maxsize other than 1 is refused, as gevent's Channel(maxsize=2) raises ValueError", () => {
+    // gevent: ValueError('Channels have a maxsize of 1'); verdant took new Channel(2) and
+    // new Channel('x') silently and made an unbuffered channel of them.
+    assert.throws(() => new Channel(2), /Cannot create a Channel with maxsize 2/);
+    assert.throws(() => new Channel(0), RangeError);
+    assert.throws(() => new Channel(-1), RangeError);
+    assert.throws(() => new Channel('x' as never), TypeError);
+    assert.equal(String(new Channel(1)), '<Channel>');
+    assert.equal(String(new Channel(null)), '<Channel>');
+    assert.equal(new Channel(undefined).qsize(), 0);
+  });
+
   test('stats() counts waiting putters and getters', () =>
     vrun(async () => {
       const q = new Channel<number>();
