@@ -55,3 +55,30 @@ export function checkKillException(exc: unknown, where: string): TypeError | nul
     `${where}: exception must be an Error instance or an Error class, got ${typeName(exc)}`,
   );
 }
+
+/**
+ * Check the options argument of a kill or a `Timeout`: `undefined`, `null` or an object that is
+ * not an Error. An Error instance or class, a string or a number there (gevent's positional
+ * `kill(exception)`, `Timeout(seconds, exception)`) was read as an options object without an
+ * `exception` and silently ignored, so the call threw or killed with the default instead.
+ * Returns the `TypeError` to throw or reject with, or null.
+ * @internal
+ */
+export function checkOptionsObject(options: unknown, where: string): TypeError | null {
+  if (options === undefined || options === null) return null;
+  if (options instanceof Error || isErrorClass(options) || typeof options === 'string') {
+    const what =
+      typeof options === 'string'
+        ? 'a string'
+        : options instanceof Error
+          ? 'an Error'
+          : 'an Error class';
+    return new TypeError(
+      `${where}: options must be an object, got ${what}: pass the exception as {exception: …}`,
+    );
+  }
+  if (typeof options !== 'object') {
+    return new TypeError(`${where}: options must be an object, got ${typeName(options)}`);
+  }
+  return null;
+}

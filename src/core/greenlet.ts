@@ -41,7 +41,13 @@
 import { AsyncResource } from 'node:async_hooks';
 import { inspect } from 'node:util';
 import { Fiber, NONE } from './_fiber.js';
-import { checkKillException, isPromiseLike, settleShape, typeName } from './_util.js';
+import {
+  checkKillException,
+  checkOptionsObject,
+  isPromiseLike,
+  settleShape,
+  typeName,
+} from './_util.js';
 import { als, currentFiber } from './context.js';
 import { GreenletExit, instantiate, isErrorClass, rejectWait } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
@@ -204,7 +210,9 @@ export const kHasListeners: unique symbol = Symbol('verdant.hasListeners');
  * Source: `gevent.Greenlet`, gevent's `test__greenlet.py`.
  *
  * @typeParam T - the value the function returns (resolves to)
- * @throws TypeError from the constructor when `fn` is not a function (unless a subclass overrides `run`).
+ * @throws TypeError from the constructor when `fn` is not a function; a subclass that overrides
+ *   `run` may omit it (`undefined` or `null`), but any other value is refused, as gevent's
+ *   `Greenlet(run=1)` is.
  * @example
  * ```ts
  * import { Greenlet, sleep } from 'verdant';
@@ -244,12 +252,16 @@ export class Greenlet<T = unknown> extends Fiber {
   /** @internal */ _gnext: Greenlet | null = null;
 
   /**
-   * @param fn - the function to run (plain or async); omit it in a subclass that overrides `run`
+   * @param fn - the function to run (plain or async); omit it (or pass `undefined`/`null`) in a
+   *   subclass that overrides `run`
    * @param args - arguments passed to `fn`
    */
   constructor(fn?: (...args: never[]) => T | PromiseLike<T>, ...args: unknown[]) {
     super();
-    if (typeof fn !== 'function' && this.run === Greenlet.prototype.run) {
+    if (
+      typeof fn !== 'function' &&
+      (this.run === Greenlet.prototype.run || (fn !== undefined && fn !== null))
+    ) {
       throw new TypeError(`Greenlet: fn must be a function, got ${typeName(fn)}`);
     }
     this.#fn = fn as ((...args: never[]) => unknown) | undefined;
@@ -735,12 +747,15 @@ export class Greenlet<T = unknown> extends Fiber {
    * With `block` (default) it waits for the greenlet to die, up to `timeout` (then it resolves
    * anyway: a stubborn greenlet may live on). That wait is a switch point of the killer.
    * @returns a promise that never rejects because of the target
-   * @throws TypeError for a bad `exception` (rejects); the killer's own kill or Timeout while blocked
+   * @throws TypeError for a bad `exception`, or options that are not an object — an Error
+   *   there (gevent's positional `kill(exception)`) must be given as `{exception}` (rejects); the
+   *   killer's own kill or Timeout while blocked
    */
   kill(options: KillOptions = {}): Promise<void> {
-    if (typeof options !== 'object' || options === null) {
+    if (typeof options !== 'object' || options === null || options instanceof Error) {
       return Promise.reject(
-        new TypeError(`Greenlet.kill: options must be an object, got ${typeName(options)}`),
+        checkOptionsObject(options, 'Greenlet.kill') ??
+          new TypeError(`Greenlet.kill: options must be an object, got ${typeName(options)}`),
       );
     }
     const exc = options.exception;

@@ -57,7 +57,13 @@
  * @module
  */
 export { type Fiber, NONE } from './_fiber.js';
-export { checkKillException, isPromiseLike, returnFalse, returnUndefined } from './_util.js';
+export {
+  checkKillException,
+  checkOptionsObject,
+  isPromiseLike,
+  returnFalse,
+  returnUndefined,
+} from './_util.js';
 export { currentFiber } from './context.js';
 export { isCancellation, isErrorClass, rejectWait } from './errors.js';
 export { kQuietLink } from './greenlet.js';

@@ -14,7 +14,7 @@
  * @module
  */
 import { type Fiber, type FiberTimeout, NONE } from './_fiber.js';
-import { settleShape, typeName } from './_util.js';
+import { checkOptionsObject, settleShape, typeName } from './_util.js';
 import { currentFiber } from './context.js';
 import { Cancellation, guardCancellation, instantiate, isErrorClass } from './errors.js';
 import { getHub, type Hub, TimerEntry } from './hub.js';
@@ -63,7 +63,9 @@ function fireTimeout(t: unknown): void {
  * Source: `gevent.Timeout` (`start_new`, `start`, `cancel`, `close`, `pending`, `seconds`),
  * gevent's `test__timeout.py`. The context manager becomes `using t = Timeout.startNew(ms)`.
  *
- * @throws TypeError when `ms` is not a number (or null/undefined), RangeError when negative or NaN.
+ * @throws TypeError when `ms` is not a number (or null/undefined), RangeError when negative or NaN;
+ *   TypeError when the options are not an object (an Error, a class or a message there — gevent's
+ *   positional `Timeout(seconds, exception)` — must be given as `{exception}`).
  * @example
  * ```ts
  * import { sleep, Timeout } from 'verdant';
@@ -97,6 +99,10 @@ export class Timeout extends Cancellation {
    */
   constructor(ms?: number | null, options: TimeoutOptions = {}) {
     if (ms !== undefined && ms !== null) checkDuration(ms, 'Timeout');
+    if (typeof options !== 'object' || options instanceof Error) {
+      const bad = checkOptionsObject(options, 'Timeout');
+      if (bad !== null) throw bad;
+    }
     const exc = options?.exception;
     if (
       exc !== undefined &&
@@ -123,7 +129,7 @@ export class Timeout extends Cancellation {
   /**
    * Create a Timeout and start it: `Timeout.startNew(ms, opts)` is `new Timeout(ms, opts).start()`.
    * Never switches.
-   * @throws TypeError/RangeError for a bad `ms`.
+   * @throws TypeError/RangeError for a bad `ms`; TypeError for options that are not an object.
    */
   static startNew(ms?: number | null, options?: TimeoutOptions): Timeout {
     return new Timeout(ms, options).start();

@@ -10,7 +10,13 @@
  * @module
  */
 import { NONE } from './_fiber.js';
-import { checkKillException, isPromiseLike, returnFalse, typeName } from './_util.js';
+import {
+  checkKillException,
+  checkOptionsObject,
+  isPromiseLike,
+  returnFalse,
+  typeName,
+} from './_util.js';
 import { guardCancellation } from './errors.js';
 import { Greenlet, type KillOptions, kAddLink, type LinkEntry } from './greenlet.js';
 import { getHub, type Hub } from './hub.js';
@@ -345,7 +351,9 @@ async function killAllImpl(
   }
   const list = copyOf(greenlets);
   checkGreenlets(list, 'killAll');
-  const { block = true, timeout, signal, exception } = options;
+  const badOptions = checkOptionsObject(options, 'killAll');
+  if (badOptions !== null) throw badOptions;
+  const { block = true, timeout, signal, exception } = options ?? {};
   const bad = checkKillException(exception, 'killAll');
   if (bad !== null) throw bad;
   const err = readWaitOptions({ timeout, signal }, 'killAll');
@@ -359,7 +367,8 @@ async function killAllImpl(
 /**
  * Kill `greenlet` without waiting for it (gevent's `gevent.kill`: asynchronous).
  * Same as `greenlet.kill({exception, block: false})`. Never switches.
- * @throws TypeError for a non-greenlet or a bad exception (rejects)
+ * @throws TypeError for a non-greenlet, a bad exception or options that are not an object
+ *   (an exception must be given as `{exception}`) (rejects)
  * @example
  * ```ts
  * import { kill, sleep, spawn } from 'verdant';
@@ -377,6 +386,8 @@ export function kill(
     return Promise.reject(
       new TypeError(`kill: greenlet must be a Greenlet, got ${typeName(greenlet)}`),
     );
+  const bad = checkOptionsObject(options, 'kill');
+  if (bad !== null) return Promise.reject(bad);
   return greenlet.kill({ exception: options?.exception, block: false });
 }
 

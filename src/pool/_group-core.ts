@@ -26,6 +26,7 @@ import { Greenlet, type KillOptions } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
 import {
   checkKillException,
+  checkOptionsObject,
   kAddLink,
   type LinkEntry,
   NONE,
@@ -40,6 +41,7 @@ import {
 } from '../core/lowlevel.js';
 import type { ErrorClass } from '../core/timeout.js';
 import { Permits } from '../sync/_permits.js';
+import { QueueFull } from '../sync/queue/errors.js';
 
 /** Options of `join()`. */
 export interface GroupJoinOptions extends WaitOptions {
@@ -73,7 +75,9 @@ export interface GroupStats {
  * `add(blocking=False)`). Wait for a slot with `waitAvailable()` first, or use `spawn`, which
  * waits.
  *
- * Source: `gevent.pool.PoolFull` (a `queue.Full` in gevent; here a plain `Error`).
+ * A {@link QueueFull}, as gevent's is a `queue.Full`: code that catches `QueueFull` catches it.
+ *
+ * Source: `gevent.pool.PoolFull`.
  * @example
  * ```ts
  * import { Greenlet, sleep } from 'verdant';
@@ -92,8 +96,8 @@ export interface GroupStats {
  * await pool.join();
  * ```
  */
-export class PoolFull extends Error {
-  constructor(message?: string, options?: ErrorOptions) {
+export class PoolFull extends QueueFull {
+  constructor(message = 'Pool is full', options?: ErrorOptions) {
     super(message, options);
     this.name = 'PoolFull';
   }
@@ -129,10 +133,12 @@ function readKillOptions(options: unknown, where: string): KillArgs {
     signal: null,
   };
   if (options === undefined || options === null) return out;
-  if (typeof options !== 'object') {
-    out.error = new TypeError(
-      `Cannot call ${where} with options that are not an object: options is ${typeof options}`,
-    );
+  if (typeof options !== 'object' || options instanceof Error) {
+    out.error =
+      checkOptionsObject(options, where) ??
+      new TypeError(
+        `Cannot call ${where} with options that are not an object: options is ${typeof options}`,
+      );
     return out;
   }
   const o = options as KillOptions;
@@ -607,6 +613,15 @@ export class GroupCore {
       if (r === 0) return 0;
       if (this.#slots.counter > 0) return this.#slots.counter;
     }
+  }
+
+  /**
+   * `<Pool size=1 maxSize=2>` / `<Group size=0>`: the class name, the live members and a pool's
+   * capacity (gevent's `str(group)` lists the members instead).
+   */
+  toString(): string {
+    const max = this.#capacity === Number.POSITIVE_INFINITY ? '' : ` maxSize=${this.#capacity}`;
+    return `<${this.constructor.name} size=${this.#members.size}${max}>`;
   }
 
   /** A read-only snapshot of the group's counters. Never switches. */

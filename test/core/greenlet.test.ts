@@ -628,6 +628,19 @@ test('a subclass overrides protected run() and needs no fn; String shows its cla
   });
 });
 
+test('a subclass that overrides run still refuses an fn that is neither a function nor omitted (test_spawn_non_callable)', async () => {
+  // gevent: Subclass(1, 2) and Subclass.spawn(1, 2) raise TypeError (run=1 is not callable);
+  // verdant took 1 as an ignored fn and ran with args [2], silently dropping the first argument.
+  assert.throws(() => new Subclass(1 as never, 2), TypeError);
+  assert.throws(() => Subclass.spawn(1 as never, 2), /fn must be a function, got number/);
+  assert.throws(() => Subclass.spawnLater(10, 'x' as never), TypeError);
+  await runVirtual(async () => {
+    const g = new Subclass(null as never, 'question');
+    g.start();
+    assert.equal(await g.get(), 'ran with question');
+  });
+});
+
 // ---- spawn tree ----
 
 test('spawningGreenlet is the creator: main at top level, the spawning greenlet inside one', async () => {

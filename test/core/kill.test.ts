@@ -294,6 +294,29 @@ test('kill() never rejects because of the target, even when its finally throws',
   });
 });
 
+test('an exception given where the options belong rejects with TypeError, not a kill with GreenletExit (test__issue330 test_kill_exception)', async () => {
+  // gevent's kill(g, MyException()) and g.kill(MyException) are positional; verdant's take
+  // {exception}. An Error there was read as options without `exception`: the greenlet died of
+  // GreenletExit and a handler for MyException never ran.
+  await runVirtual(async () => {
+    const g = spawn(() => sleep(100));
+    await sleep(0);
+    await assertRejectsNoThrow(() => g.kill(new ExpectedError() as never), TypeError);
+    await assertRejectsNoThrow(() => g.kill(ExpectedError as never), TypeError);
+    await assertRejectsNoThrow(() => kill(g, new ExpectedError() as never), TypeError);
+    await assertRejectsNoThrow(() => kill(g, ExpectedError as never), TypeError);
+    await assertRejectsNoThrow(() => kill(g, 5 as never), TypeError);
+    await assertRejectsNoThrow(() => killAll([g], new ExpectedError() as never), TypeError);
+    await assertRejectsNoThrow(() => killAll([g], 'boom' as never), TypeError);
+    await assert.rejects(g.kill(new ExpectedError() as never), /pass the exception as \{exception/);
+    assert.equal(g.dead, false, 'a rejected kill does not kill');
+    assert.equal(g.signal.aborted, false);
+    await kill(g, { exception: new ExpectedError() });
+    await g.join();
+    assert.ok(g.exception instanceof ExpectedError);
+  });
+});
+
 test('kill() rejects bad options without throwing', async () => {
   await runVirtual(async () => {
     const g = spawn(() => sleep(100));

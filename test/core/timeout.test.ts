@@ -239,6 +239,24 @@ test('the Timeout constructor throws for bad arguments', () => {
   assert.throws(() => new Timeout(10, { exception: {} as never }), TypeError);
 });
 
+test('an exception or message given where the options belong throws TypeError instead of being ignored (test__event.py test_set)', () => {
+  // gevent's Timeout.start_new(0, timer_exc) and Timeout(s, 'XXX') are positional; verdant's
+  // take {exception}. They were read as options without `exception`: the Timeout fired as
+  // itself, so a handler for timer_exc never ran and the message was lost.
+  class MyError extends Error {}
+  assert.throws(
+    () => Timeout.startNew(0, new MyError() as never),
+    /pass the exception as \{exception/,
+  );
+  assert.throws(() => new Timeout(10, new MyError() as never), TypeError);
+  assert.throws(() => new Timeout(10, MyError as never), TypeError);
+  assert.throws(() => new Timeout(10, 'XXX' as never), TypeError);
+  assert.throws(() => new Timeout(10, false as never), TypeError);
+  assert.throws(() => new Timeout(10, 5 as never), TypeError);
+  assert.equal(new Timeout(10, null as never).pending, false);
+  assert.equal(new Timeout(10, { exception: 'XXX' }).message, 'XXX');
+});
+
 test('the exception option rejects a class that is not an Error class (test_expires_non_exception)', () => {
   class OldStyle {}
   assert.throws(() => new Timeout(10, { exception: OldStyle as never }), TypeError);

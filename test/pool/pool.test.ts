@@ -16,6 +16,7 @@ import {
 } from '../../src/index.js';
 import { Group, Pool, PoolFull } from '../../src/pool/index.js';
 import { Event } from '../../src/sync/event.js';
+import { QueueFull } from '../../src/sync/queue/index.js';
 import { runVirtual } from '../../src/testing/virtual.js';
 import { assertRejectsNoThrow, captureReports } from '../_util.js';
 
@@ -271,6 +272,29 @@ describe('Group (test__greenletset.py)', () => {
         TypeError,
       );
       await assertRejectsNoThrow(() => s.killone(spawn(sleep), { timeout: -1 }), RangeError);
+    }));
+
+  test('kill() and killone() given an exception where the options belong reject with TypeError (test__greenletset.py kill)', () =>
+    // gevent's group.kill(SpecialError) / killone(g, SpecialError) are positional; verdant's
+    // take {exception}. An Error there was read as options: members died of GreenletExit.
+    runVirtual(async () => {
+      const s = new Group();
+      const p = new Pool(2);
+      const g = await s.spawn(sleep, 100);
+      const h = await p.spawn(sleep, 100);
+      await sleep(0);
+      await assertRejectsNoThrow(() => s.kill(new SpecialError() as never), TypeError);
+      await assertRejectsNoThrow(() => s.killone(g, new SpecialError() as never), TypeError);
+      await assertRejectsNoThrow(() => p.kill(SpecialError as never), TypeError);
+      await assert.rejects(
+        s.kill(new SpecialError() as never),
+        /pass the exception as \{exception/,
+      );
+      assert.equal(g.dead, false);
+      assert.equal(h.dead, false);
+      await s.kill({ exception: SpecialError });
+      assert.ok(g.exception instanceof SpecialError);
+      await p.kill();
     }));
 
   test('killone() kills only a member, waits up to its timeout', () =>
@@ -1323,11 +1347,31 @@ describe('Group.map and mapAsync', () => {
     }));
 });
 
-test('PoolFull is an Error with its own name', () => {
+test("String() of a Group or Pool names the class, its live members and a pool's capacity", () =>
+  // gevent's str(pool) is '<Pool at 0x… {<Greenlet …>}>'; verdant printed '[object Object]'.
+  runVirtual(async () => {
+    const g = new Group();
+    assert.equal(String(g), '<Group size=0>');
+    const p = new Pool(2);
+    const m = await p.spawn(sleep, 10);
+    assert.equal(String(p), '<Pool size=1 maxSize=2>');
+    assert.equal(String(new Pool()), '<Pool size=0>');
+    await m.join();
+    await sleep(0);
+    assert.equal(String(p), '<Pool size=0 maxSize=2>');
+  }));
+
+test('PoolFull is a QueueFull with its own name (gevent: class PoolFull(queue.Full))', () => {
+  // gevent's test_add_method_non_blocking catches PoolFull; code that catches queue.Full catches
+  // it too. verdant's PoolFull extended Error only, so `instanceof QueueFull` was false.
   const e = new PoolFull('x');
   assert.ok(e instanceof Error);
+  assert.ok(e instanceof QueueFull);
   assert.equal(e.name, 'PoolFull');
   assert.equal(e.message, 'x');
+  assert.equal(new PoolFull().message, 'Pool is full');
+  const p = new Pool(0);
+  assert.throws(() => p.add(new Greenlet(() => 1)), QueueFull);
 });
 
 describe('the TSDoc examples run', () => {

@@ -139,11 +139,26 @@ export class Stack<T> implements ItemStore<T> {
   }
 }
 
-/** The default order of a `PriorityQueue`: `<`, as Python's `heapq`. @internal */
+/**
+ * The default order of a `PriorityQueue`: `<`, as Python's `heapq`, except that two arrays
+ * compare element by element (the first unequal pair decides, a prefix comes first), as
+ * Python's tuples do: gevent's `(priority, item)` entries become `[priority, item]`, and `<` on
+ * two arrays compares their strings, which put `[10, 'x']` before `[9, 'y']`. @internal
+ */
 export function defaultCompare(a: unknown, b: unknown): number {
+  if (typeof a === 'object' && Array.isArray(a) && Array.isArray(b)) return compareArrays(a, b);
   const x = a as number;
   const y = b as number;
   return x < y ? -1 : y < x ? 1 : 0;
+}
+
+function compareArrays(a: readonly unknown[], b: readonly unknown[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const c = defaultCompare(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
 /** Scratch for the path a sift-down takes (a heap of 2^53 items is 53 deep). */

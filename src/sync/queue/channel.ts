@@ -132,6 +132,25 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     },
   };
 
+  /**
+   * @param maxsize - omit it: a channel holds nothing. `1` (or null) is accepted, as gevent's
+   *   `Channel(maxsize=1)`.
+   * @throws RangeError for any other number (gevent's `ValueError('Channels have a maxsize of
+   *   1')`; a bounded buffer is a `Queue(n)`), TypeError for a value that is not a number
+   */
+  constructor(maxsize?: number | null) {
+    if (maxsize !== undefined && maxsize !== null && maxsize !== 1) {
+      if (typeof maxsize !== 'number') {
+        throw new TypeError(
+          `Cannot create a Channel with a maxsize that is not a number: maxsize is ${maxsize === null ? 'null' : typeof maxsize}`,
+        );
+      }
+      throw new RangeError(
+        `Cannot create a Channel with maxsize ${maxsize}: a channel holds nothing (use Queue(${maxsize}) for a buffer)`,
+      );
+    }
+  }
+
   /** Always 0: a channel holds no item. Never switches. */
   qsize(): number {
     return 0;
@@ -337,6 +356,14 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     failPutters(this.#returned);
     failPutters(this.#putters);
     failAll(this.#peekers);
+  }
+
+  /** `<Channel getters[1] putters[2]>`: the class name, then each count that is not zero. */
+  toString(): string {
+    const s = this.stats();
+    return `<${this.constructor.name}${s.getters > 0 ? ` getters[${s.getters}]` : ''}${
+      s.putters > 0 ? ` putters[${s.putters}]` : ''
+    }${s.shutdown ? ' shutdown' : ''}>`;
   }
 
   /** A read-only snapshot of the channel's state. Never switches. */

@@ -12,8 +12,10 @@ import type { PriorityQueueOptions } from './errors.js';
 import { Queue } from './queue.js';
 
 /**
- * A joinable {@link Queue} that returns the lowest item first: ordered with `<`, or by the
- * `compare` option (negative: `a` first). Ties come out in the order they were put. An item a
+ * A joinable {@link Queue} that returns the lowest item first: ordered with `<` — two arrays
+ * element by element, as Python's tuples, so gevent's `(priority, item)` entries work as
+ * `[priority, item]` — or by the `compare` option (negative: `a` first). Ties come out in the
+ * order they were put. An item a
  * woken getter was interrupted with goes back to the front (it is the next one got).
  *
  * Concurrency: as {@link Queue}. A `compare` that throws makes the `put`/`get` that called it

@@ -91,6 +91,13 @@ export class Queue<T = unknown> extends SimpleQueue<T> {
     return this._join(options);
   }
 
+  /** `<Queue maxsize=3 qsize=2 tasks=2>`: as {@link SimpleQueue.toString}, with the unfinished tasks. */
+  override toString(): string {
+    const base = super.toString();
+    const n = this._unfinished();
+    return n > 0 ? `${base.slice(0, -1)} tasks=${n}>` : base;
+  }
+
   /** A read-only snapshot of the queue's state, with its task count. Never switches. */
   override stats(): JoinableQueueStats {
     const s = super.stats() as JoinableQueueStats;

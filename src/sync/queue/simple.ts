@@ -408,6 +408,19 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
     failAll(this.#peekers);
   }
 
+  /**
+   * `<SimpleQueue maxsize=3 qsize=2 getters[1]>`: the class name, then the capacity when bounded
+   * and each count that is not zero (gevent's `str(q)` shows the same, with the items).
+   */
+  toString(): string {
+    const s = this.stats();
+    return `<${this.constructor.name}${s.maxsize === null ? '' : ` maxsize=${s.maxsize}`}${
+      s.size > 0 ? ` qsize=${s.size}` : ''
+    }${s.getters > 0 ? ` getters[${s.getters}]` : ''}${s.putters > 0 ? ` putters[${s.putters}]` : ''}${
+      s.shutdown ? ' shutdown' : ''
+    }>`;
+  }
+
   /** A read-only snapshot of the queue's state. Never switches. */
   stats(): QueueStats {
     return {

@@ -490,6 +490,38 @@ describe('PriorityQueue specifics', () => {
     assert.deepEqual([s.getNowait(), s.getNowait(), s.getNowait()], ['apple', 'fig', 'pear']);
   });
 
+  test("[priority, item] arrays come out by priority, element by element, as gevent's tuples", () => {
+    // gevent's PriorityQueue holds (priority, item) tuples, compared element by element
+    // (real gevent: [(1,'one'), (2,'a'), (2,'two'), (9,'nine'), (10,'ten')]). `<` on two arrays
+    // compares their strings, which put [10, 'ten'] before [2, 'a'].
+    const q = new PriorityQueue<[number, string]>();
+    for (const x of [
+      [10, 'ten'],
+      [2, 'two'],
+      [1, 'one'],
+      [2, 'a'],
+      [9, 'nine'],
+    ] as const) {
+      q.putNowait([...x]);
+    }
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map(() => q.getNowait()),
+      [
+        [1, 'one'],
+        [2, 'a'],
+        [2, 'two'],
+        [9, 'nine'],
+        [10, 'ten'],
+      ],
+    );
+    const p = new PriorityQueue<number[]>();
+    for (const x of [[2, 1], [2], [1, 5, 5], [2, 0]]) p.putNowait(x);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => p.getNowait()),
+      [[1, 5, 5], [2], [2, 0], [2, 1]],
+    );
+  });
+
   test('the compare option orders the items; equal ones stay in put order', () => {
     type Job = { pri: number; name: string };
     const q = new PriorityQueue<Job>(null, { compare: (a, b) => b.pri - a.pri });
@@ -905,6 +937,18 @@ describe('Channel specifics', () => {
       await p.get();
     }));
 
+  test("a maxsize other than 1 is refused, as gevent's Channel(maxsize=2) raises ValueError", () => {
+    // gevent: ValueError('Channels have a maxsize of 1'); verdant took new Channel(2) and
+    // new Channel('x') silently and made an unbuffered channel of them.
+    assert.throws(() => new Channel(2), /Cannot create a Channel with maxsize 2/);
+    assert.throws(() => new Channel(0), RangeError);
+    assert.throws(() => new Channel(-1), RangeError);
+    assert.throws(() => new Channel('x' as never), TypeError);
+    assert.equal(String(new Channel(1)), '<Channel>');
+    assert.equal(String(new Channel(null)), '<Channel>');
+    assert.equal(new Channel(undefined).qsize(), 0);
+  });
+
   test('stats() counts waiting putters and getters', () =>
     vrun(async () => {
       const q = new Channel<number>();
@@ -914,6 +958,44 @@ describe('Channel specifics', () => {
       q.getNowait();
       q.getNowait();
       await joinAll(ps, { raiseError: true });
+    }));
+});
+
+describe('String() of a queue', () => {
+  test("names the class, the capacity and the counts that are not zero, as gevent's str(q) does", () =>
+    // gevent: str(Queue(3)) after two puts is '<Queue maxsize=3 queue=deque([1, 2])>', an empty
+    // unbounded one '<Queue>', one with a blocked getter '<Queue getters[1]>'; verdant printed
+    // '[object Object]' for every queue (Event and Semaphore already had theirs).
+    vrun(async () => {
+      const q = new Queue<number>(3);
+      assert.equal(String(q), '<Queue maxsize=3>');
+      q.putNowait(1);
+      q.putNowait(2);
+      assert.equal(String(q), '<Queue maxsize=3 qsize=2 tasks=2>');
+      assert.equal(String(new SimpleQueue()), '<SimpleQueue>');
+      assert.equal(String(new PriorityQueue()), '<PriorityQueue>');
+      assert.equal(String(new LifoQueue(2)), '<LifoQueue maxsize=2>');
+      const e = new SimpleQueue<number>(1);
+      const getter = spawn(() => e.get());
+      const ch = new Channel<number>();
+      const putters = [spawn(() => ch.put(1)), spawn(() => ch.put(2))];
+      await sleep(0);
+      assert.equal(String(e), '<SimpleQueue maxsize=1 getters[1]>');
+      assert.equal(String(ch), '<Channel putters[2]>');
+      e.putNowait(5);
+      assert.equal(await getter.get(), 5);
+      e.putNowait(6);
+      const putter = spawn(() => e.put(7));
+      await sleep(0);
+      assert.equal(String(e), '<SimpleQueue maxsize=1 qsize=1 putters[1]>');
+      e.getNowait();
+      await putter.get();
+      ch.getNowait();
+      ch.getNowait();
+      await joinAll(putters, { raiseError: true });
+      assert.equal(String(ch), '<Channel>');
+      q.shutdown();
+      assert.equal(String(q), '<Queue maxsize=3 qsize=2 shutdown tasks=2>');
     }));
 });
 
