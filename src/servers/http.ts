@@ -51,6 +51,9 @@
  *   as one piece followed by the end; the server reads the first piece, then looks whether the
  *   end follows at once (a few microtasks, then one turn of Node's loop). If it does, the body
  *   goes out with `Content-Length`; if not, the first piece is sent at once and the rest streams.
+ *   A `Response` that sets its own `Content-Length` or `Transfer-Encoding` keeps it and gets no
+ *   `Content-Length` added (node:http chunks a body whose `Transfer-Encoding` says chunked, as it
+ *   does a Node handler's): test "a Fetch Response whose own headers say Transfer-Encoding …".
  * - **Unread bodies.** A request body the Fetch app did not read that has already arrived whole
  *   (node:http has parsed its end, or holds all its `Content-Length` bytes; the request greenlet
  *   can run before the parser reports the end of a body sent in the head's packet, so for a
@@ -2098,14 +2101,16 @@ async function sendResponse(
 ): Promise<void> {
   const status = response.status;
   const flat: string[] = [];
-  let hasLength = false;
+  let framed = false;
   let cookies = false;
   for (const [k, v] of response.headers) {
     if (k === 'set-cookie') {
       cookies = true;
       continue;
     }
-    if (k === 'content-length') hasLength = true;
+    // The app's own framing: its Content-Length, or a Transfer-Encoding node:http then applies
+    // (chunked) as it does a Node handler's; never a Content-Length added next to the latter.
+    if (k === 'content-length' || k === 'transfer-encoding') framed = true;
     flat.push(k, v);
   }
   if (cookies) for (const c of response.headers.getSetCookie()) flat.push('set-cookie', c);
@@ -2150,7 +2155,7 @@ async function sendResponse(
   let count = 0;
   if (body === null || status === 204 || status === 304) {
     if (body !== null) void body.cancel();
-    else if (!hasLength && !head && status !== 204 && status !== 304) {
+    else if (!framed && !head && status !== 204 && status !== 304) {
       // No body: `Content-Length: 0`, not an empty chunked body (gevent's TestInternational).
       flat.push('content-length', '0');
     }
@@ -2174,7 +2179,7 @@ async function sendResponse(
       first = (await until(next)) as Read;
     }
     if (first.done) {
-      if (!hasLength && !head) flat.push('content-length', '0');
+      if (!framed && !head) flat.push('content-length', '0');
       writeHead(res, status, response.statusText, flat);
       res.end();
       done = true;
@@ -2193,7 +2198,7 @@ async function sendResponse(
     }
     if (probe !== PENDING && probe.done) {
       // Known length: one piece then the end.
-      if (!hasLength) flat.push('content-length', String(piece.byteLength));
+      if (!framed) flat.push('content-length', String(piece.byteLength));
       writeHead(res, status, response.statusText, flat);
       if (head) res.end();
       else {
