@@ -271,6 +271,9 @@ type ConnSocket = NetSocket & {
 
 function noop(): void {}
 
+/** A Host header value: a reg-name, IPv4 or bracketed IPv6 literal, then an optional port. */
+const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$/;
+
 /** Months for the common log format. */
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -776,7 +779,9 @@ function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string, requestLin
  * pywsgi: an HTTP/1.1 request without `Host` is served, bytes after a `Connection: close`
  * request are ignored, and `Expect: 100-continue` is answered when the app first reads the
  * body. Unlike pywsgi (node:http is stricter): an obs-folded header line, a request with both
- * `Content-Length` and `Transfer-Encoding`, or a NUL in a chunk extension gets 400.
+ * `Content-Length` and `Transfer-Encoding`, or a NUL in a chunk extension gets 400; so does a
+ * `Host` that is not `host[:port]` (a `/`, `?`, `#`, `@` or `\` in it would move the Fetch
+ * request URL's path away from the request target's, RFC 9112 §3.2).
  *
  * @throws TypeError/RangeError from the constructor for a bad listener, app or option
  * @example
@@ -1515,10 +1520,21 @@ export class HttpServer extends BaseServer {
     return url.startsWith('/') ? this._originOf(req, host) + url : url;
   }
 
-  /** @internal the request URL's origin given its Host header */
+  /**
+   * @internal the request URL's origin given its Host header; throws a TypeError for a Host
+   * that is not `host[:port]` (the request is then answered 400, RFC 9112 §3.2)
+   */
   _originOf(req: IncomingMessage, host: string | undefined): string {
     const scheme = this.#tls ? 'https://' : 'http://';
-    if (host !== undefined && host !== '') return scheme + host;
+    if (host !== undefined && host !== '') {
+      // A `/`, `?`, `#`, `@` or `\` in the Host would move the URL's path away from the
+      // request target's (`Host: x/admin?` made `GET /public` a request for `/admin`): pywsgi's
+      // PATH_INFO is always the request line's. Test: "a Host header that is not a host[:port] …".
+      if (!HOST_RE.test(host)) {
+        throw new TypeError(`HttpServer: the Host header is not host[:port]: ${describe(host)}`);
+      }
+      return scheme + host;
+    }
     const a = req.socket.localAddress ?? 'localhost';
     const h = a.includes(':') ? `[${a}]` : a;
     return `${scheme}${h}:${req.socket.localPort ?? 80}`;

@@ -57,6 +57,40 @@ test('a Fetch handler gets a standard Request with method, URL, headers and body
   await server.stop();
 });
 
+test("a Host header that is not a host[:port] (a path, query, fragment, userinfo or backslash in it) gets 400: the request URL's path is always the request target's, as pywsgi's PATH_INFO (found by the breaker: Host: x/admin? turned GET /public into pathname /admin)", async () => {
+  const log = memoryLog();
+  const seen: string[] = [];
+  const server = await serve(
+    (req) => {
+      seen.push(req.url);
+      return new Response(new URL(req.url).pathname);
+    },
+    { log },
+  );
+  const port = server.serverPort as number;
+  for (const host of ['x/admin?', 'x?q', 'x#f', 'u@x', 'x\\admin', 'x:80/a', 'x:8o']) {
+    const c = new RawClient(port);
+    c.send(`GET /public HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    const d = await c.untilClosed();
+    assert.match(d, /^HTTP\/1\.1 400 Bad Request\r\n/, host);
+    c.destroy();
+  }
+  assert.deepEqual(seen, [], 'the app never saw them');
+  // Hosts that are host[:port] are served: names, IPv4, IPv6 literals, a port, an empty port.
+  const c = new RawClient(port);
+  for (const host of ['example.com', 'EX-1.example:8080', '10.0.0.1', '[::1]:99', 'x:']) {
+    c.send(`GET /public?a=1 HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    const d = await c.until(hasFullResponse);
+    assert.match(d, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n\/public$/, host);
+    c.take();
+  }
+  c.destroy();
+  assert.equal(seen.length, 5);
+  for (const u of seen) assert.equal(new URL(u).pathname, '/public');
+  assert.equal(log.lines.filter((l) => l.includes('"GET /public HTTP/1.1" 400 ')).length, 7);
+  await server.stop();
+});
+
 test("clientAddress(request) is the client's [host, port] (pywsgi's REMOTE_ADDR, REMOTE_PORT), on every request of a keep-alive connection; null for a Request the server did not make", async () => {
   const seen: Array<[string, number] | null> = [];
   const server = await serve((request) => {

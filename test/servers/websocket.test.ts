@@ -821,6 +821,8 @@ test('a refused WebSocket handshake writes one access-log line, with the status 
     ],
     // A Host the Fetch API refuses in a URL: the server's own 400, no body.
     [up('GET /e HTTP/1.1\r\nHost: a b', ok), /^HTTP\/1\.1 400 /, '"GET /e HTTP/1.1" 400 - '],
+    // A Host that is not host[:port] (it would move the path): 400 too, as for plain requests.
+    [up('GET /f HTTP/1.1\r\nHost: x/admin?', ok), /^HTTP\/1\.1 400 /, '"GET /f HTTP/1.1" 400 - '],
   ];
   try {
     for (const [head, status, field] of cases) {
