@@ -778,7 +778,7 @@ function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string, requestLin
  * is too long (pywsgi's answer, at Node's limit rather than pywsgi's 8192 bytes), else 431. As
  * pywsgi: an HTTP/1.1 request without `Host` is served, bytes after a `Connection: close`
  * request are ignored, and `Expect: 100-continue` is answered when the app first reads the
- * body. Unlike pywsgi (node:http is stricter): an obs-folded header line, a request with both
+ * body (in an HTTP/1.0 request it is ignored, as node:http and RFC 9110 do). Unlike pywsgi (node:http is stricter): an obs-folded header line, a request with both
  * `Content-Length` and `Transfer-Encoding`, or a NUL in a chunk extension gets 400; so does a
  * `Host` that is not `host[:port]` (a `/`, `?`, `#`, `@` or `\` in it would move the Fetch
  * request URL's path away from the request target's, RFC 9112 §3.2).
@@ -2007,7 +2007,10 @@ async function runFetch(g: RequestGreenlet): Promise<void> {
       method !== 'GET' &&
       method !== 'HEAD' &&
       (length !== undefined ? length !== '0' : te !== undefined);
-    const expectContinue = expect !== undefined && /100-continue/i.test(expect);
+    // HTTP/1.1 only, as node:http answers a Node handler's: a server ignores the expectation
+    // in an HTTP/1.0 request (RFC 9110 §10.1.1), whose client cannot read a 1xx answer.
+    const expectContinue =
+      expect !== undefined && req.httpVersion === '1.1' && /100-continue/i.test(expect);
     let init: (RequestInit & { duplex?: 'half' }) | undefined;
     if (hasBody || expectContinue) {
       state = { expectContinue, bodyTouched: false, bodyDone: !hasBody };

@@ -409,6 +409,29 @@ test('Expect: 100-continue is answered when the app reads the body, never after 
   await server.stop();
 });
 
+for (const node of [false, true]) {
+  test(`an HTTP/1.0 request with Expect: 100-continue gets no 100 Continue (RFC 9110 §10.1.1: the server ignores it), its body is read as sent (${node ? 'Node' : 'Fetch'} handler; found by the breaker: the Fetch handler answered an HTTP/1.1 100 the client cannot parse)`, async () => {
+    const server = node
+      ? await serve(async (req: IncomingMessage, res: ServerResponse) => {
+          let b = '';
+          for await (const c of req) b += String(c);
+          res.end(`got:${b}`);
+        })
+      : await serve(async (req) => new Response(`got:${await until(req.text())}`));
+    const c = new RawClient(server.serverPort as number);
+    c.send('POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n');
+    await sleepReal(50);
+    assert.equal(c.data, '', 'nothing before the body');
+    c.send('abc');
+    const d = await c.untilClosed();
+    assert.match(d, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.doesNotMatch(d, /100 Continue/);
+    assert.ok(d.endsWith('\r\n\r\ngot:abc'), d);
+    c.destroy();
+    await server.stop();
+  });
+}
+
 test('an unread small body is discarded and the keep-alive connection goes on; a large one closes', async () => {
   const server = await serve(() => new Response('ok'), { maxDiscard: 1000 });
   const c = new RawClient(server.serverPort as number);
