@@ -771,7 +771,8 @@ function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string, requestLin
  * on first use).
  * `stop({timeout})` is graceful: idle connections close at once, requests in flight finish
  * (their responses carry `Connection: close`), and what still runs at `timeout` (default
- * 1000 ms) is killed.
+ * 1000 ms) is killed. Over TLS, a connection whose handshake has not completed is waited for as
+ * one that has not sent its first request, then dropped (also by `close()`).
  *
  * Source: gevent's `pywsgi.WSGIServer` and `test__pywsgi.py`; framing, status lines and client
  * errors are node:http's; a head larger than `maxHeaderSize` gets 414 when its request line alone
@@ -813,6 +814,12 @@ export class HttpServer extends BaseServer {
   #idle: Event | null = null;
   /** Every open connection, from `'connection'` to `'close'`: stop closes the idle ones itself. */
   readonly #conns = new Set<ConnSocket>();
+  /**
+   * Over TLS: the TCP connections whose handshake has not completed (not yet in `#conns`). stop()
+   * waits for them as for a connection that has not sent its first request, then drops them;
+   * node:http's `closeAllConnections()` knows only connections past the handshake.
+   */
+  readonly #handshaking = new Set<NetSocket>();
   /** ms a retiring stop leaves idle connections open ({@link HttpServer._retire}); 0: none. */
   #idleGrace = 0;
   /** Set once every connection has closed, while a retiring stop waits for that. */
@@ -933,9 +940,22 @@ export class HttpServer extends BaseServer {
     this.#server.on('clientError', onClientError);
     // Over TLS the request's socket is the TLSSocket of 'secureConnection', not the TCP one.
     this.#server.on(this.#tls ? 'secureConnection' : 'connection', this.#onConnection);
+    if (this.#tls) this.#server.on('connection', this.#onTcp);
   }
 
+  readonly #onTcp = (raw: NetSocket): void => {
+    this.#handshaking.add(raw);
+    raw.once('close', () => {
+      this.#handshaking.delete(raw);
+      if (this.#idle !== null) this._checkIdle();
+    });
+  };
+
   readonly #onConnection = (sock: ConnSocket): void => {
+    // The handshake is done: the TLS socket is a connection of its own now (`_parent`, its TCP
+    // socket; were it missing, stop() would only wait for the connection until its timeout).
+    const raw = (sock as ConnSocket & { _parent?: unknown })._parent;
+    if (raw != null) this.#handshaking.delete(raw as NetSocket);
     this.#conns.add(sock);
     sock[kServer] = this;
     sock.once('close', onSockClose);
@@ -969,6 +989,7 @@ export class HttpServer extends BaseServer {
    * whose greenlet has ended (a large body to a slow client, responses queued behind it).
    */
   #anyFreshOrWriting(): boolean {
+    if (this.#handshaking.size > 0) return true;
     for (const sock of this.#conns) {
       if (sock[kConn] === undefined) return true;
       // node:http detaches a response from its connection at its 'finish' (handing the connection
@@ -1147,6 +1168,7 @@ export class HttpServer extends BaseServer {
   async #dropAll(): Promise<void> {
     for (const [req] of this.#pending.splice(0)) req.socket.destroy();
     for (const sock of this.#deferred) sock.destroy();
+    for (const raw of this.#handshaking) raw.destroy();
     const ws = this._upgrade?.inflight();
     const alive: Greenlet[] = [...(ws ?? NO_ARGS)];
     for (let g = this.#inflight.head; g !== null; g = g.nextInflight) alive.push(g);

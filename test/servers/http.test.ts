@@ -11,7 +11,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Socket as NetSocket, connect as netConnect } from 'node:net';
 import { after, test } from 'node:test';
 import selfsigned from 'selfsigned';
 import {
@@ -1001,6 +1001,37 @@ test('TLS: key and cert make an HTTPS server', async () => {
   const t0 = Date.now();
   await server.stop({ timeout: 10_000 });
   assert.ok(Date.now() - t0 < 2000, 'stop() did not wait for the idle keep-alive connection');
+});
+
+test("TLS: stop() and close() drop a connection whose TLS handshake has not completed (found by the breaker: it stayed open, and kept the process alive, until Node's 120 s handshakeTimeout)", async () => {
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keySize: 2048,
+  });
+  for (const how of ['stop', 'close'] as const) {
+    const server = await serve(() => new Response('x'), { key: pems.private, cert: pems.cert });
+    const port = server.serverPort as number;
+    const closed: boolean[] = [false, false];
+    const clients: NetSocket[] = [0, 1].map((i) => {
+      const c = netConnect(port, '127.0.0.1');
+      c.on('error', () => {});
+      c.on('close', () => {
+        closed[i] = true;
+      });
+      return c;
+    });
+    // One sends nothing; the other the start of a ClientHello (a handshake in progress).
+    (clients[1] as NetSocket).write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+    await sleepReal(100);
+    const t0 = Date.now();
+    if (how === 'stop') await server.stop({ timeout: 100 });
+    else await server.close();
+    const took = Date.now() - t0;
+    // stop() waits for them as for a plain connection that has not sent its request yet.
+    assert.ok(took < 1500, `${how}() took ${took} ms`);
+    const deadline = Date.now() + 2000;
+    while (!(closed[0] && closed[1]) && Date.now() < deadline) await sleepReal(10);
+    assert.deepEqual(closed, [true, true], `${how}() closed both`);
+  }
 });
 
 test('bad arguments throw TypeError/RangeError saying what was wrong', async () => {
