@@ -185,7 +185,8 @@ async function runHandler(
  * Drop `raw` at once after its close frame, 1001 (Going Away), without waiting for the peer's:
  * the end of a killed handler, and of every connection at `stop()`'s timeout or `close()`.
  * gevent-websocket's handler closes the socket from its `finally`, close frame first; a peer
- * that gets none sees 1006 (test: "a killed handler … sends a close frame, 1001 Going Away …").
+ * that gets none sees 1006 (test: "a killed handler (at stop's timeout, or by a kill) sends a
+ * close frame …").
  */
 function goAway(raw: RawWebSocket): void {
   if (raw.readyState === raw.OPEN) {
