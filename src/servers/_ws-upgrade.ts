@@ -123,7 +123,9 @@ export function _makeUpgradeHook(option: unknown): UpgradeHook {
       }
     },
     closeAll(): void {
-      for (const s of sockets) s.terminate();
+      // stop() at its timeout and close(): each connection gets its close frame (1001), as a
+      // killed handler's does, then drops at once.
+      for (const s of sockets) goAway(s);
       wss.close();
     },
     inflight(): Set<Greenlet> {
@@ -172,9 +174,27 @@ async function runHandler(
   try {
     await handler(ws, request);
   } catch (err) {
-    if ((err as Error)?.name === 'GreenletExit') ws.terminate();
+    if ((err as Error)?.name === 'GreenletExit') goAway(ws.raw);
     else ws.close(1011, 'Internal Error');
     throw err;
   }
   ws.close(1000);
+}
+
+/**
+ * Drop `raw` at once after its close frame, 1001 (Going Away), without waiting for the peer's:
+ * the end of a killed handler, and of every connection at `stop()`'s timeout or `close()`.
+ * gevent-websocket's handler closes the socket from its `finally`, close frame first; a peer
+ * that gets none sees 1006 (test: "a killed handler (at stop's timeout, or by a kill) sends a
+ * close frame …").
+ */
+function goAway(raw: RawWebSocket): void {
+  if (raw.readyState === raw.OPEN) {
+    try {
+      raw.close(1001);
+    } catch {
+      // the socket is going anyway
+    }
+  }
+  raw.terminate();
 }

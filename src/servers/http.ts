@@ -51,6 +51,9 @@
  *   as one piece followed by the end; the server reads the first piece, then looks whether the
  *   end follows at once (a few microtasks, then one turn of Node's loop). If it does, the body
  *   goes out with `Content-Length`; if not, the first piece is sent at once and the rest streams.
+ *   A `Response` that sets its own `Content-Length` or `Transfer-Encoding` keeps it and gets no
+ *   `Content-Length` added (node:http chunks a body whose `Transfer-Encoding` says chunked, as it
+ *   does a Node handler's): test "a Fetch Response whose own headers say Transfer-Encoding …".
  * - **Unread bodies.** A request body the Fetch app did not read that has already arrived whole
  *   (node:http has parsed its end, or holds all its `Content-Length` bytes; the request greenlet
  *   can run before the parser reports the end of a body sent in the head's packet, so for a
@@ -267,6 +270,9 @@ type ConnSocket = NetSocket & {
 };
 
 function noop(): void {}
+
+/** A Host header value: a reg-name, IPv4 or bracketed IPv6 literal, then an optional port. */
+const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$/;
 
 /** Months for the common log format. */
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -765,15 +771,18 @@ function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string, requestLin
  * on first use).
  * `stop({timeout})` is graceful: idle connections close at once, requests in flight finish
  * (their responses carry `Connection: close`), and what still runs at `timeout` (default
- * 1000 ms) is killed.
+ * 1000 ms) is killed. Over TLS, a connection whose handshake has not completed is waited for as
+ * one that has not sent its first request, then dropped (also by `close()`).
  *
  * Source: gevent's `pywsgi.WSGIServer` and `test__pywsgi.py`; framing, status lines and client
  * errors are node:http's; a head larger than `maxHeaderSize` gets 414 when its request line alone
  * is too long (pywsgi's answer, at Node's limit rather than pywsgi's 8192 bytes), else 431. As
  * pywsgi: an HTTP/1.1 request without `Host` is served, bytes after a `Connection: close`
  * request are ignored, and `Expect: 100-continue` is answered when the app first reads the
- * body. Unlike pywsgi (node:http is stricter): an obs-folded header line, a request with both
- * `Content-Length` and `Transfer-Encoding`, or a NUL in a chunk extension gets 400.
+ * body (in an HTTP/1.0 request it is ignored, as node:http and RFC 9110 do). Unlike pywsgi (node:http is stricter): an obs-folded header line, a request with both
+ * `Content-Length` and `Transfer-Encoding`, or a NUL in a chunk extension gets 400; so does a
+ * `Host` that is not `host[:port]` (a `/`, `?`, `#`, `@` or `\` in it would move the Fetch
+ * request URL's path away from the request target's, RFC 9112 §3.2).
  *
  * @throws TypeError/RangeError from the constructor for a bad listener, app or option
  * @example
@@ -805,6 +814,12 @@ export class HttpServer extends BaseServer {
   #idle: Event | null = null;
   /** Every open connection, from `'connection'` to `'close'`: stop closes the idle ones itself. */
   readonly #conns = new Set<ConnSocket>();
+  /**
+   * Over TLS: the TCP connections whose handshake has not completed (not yet in `#conns`). stop()
+   * waits for them as for a connection that has not sent its first request, then drops them;
+   * node:http's `closeAllConnections()` knows only connections past the handshake.
+   */
+  readonly #handshaking = new Set<NetSocket>();
   /** ms a retiring stop leaves idle connections open ({@link HttpServer._retire}); 0: none. */
   #idleGrace = 0;
   /** Set once every connection has closed, while a retiring stop waits for that. */
@@ -925,9 +940,22 @@ export class HttpServer extends BaseServer {
     this.#server.on('clientError', onClientError);
     // Over TLS the request's socket is the TLSSocket of 'secureConnection', not the TCP one.
     this.#server.on(this.#tls ? 'secureConnection' : 'connection', this.#onConnection);
+    if (this.#tls) this.#server.on('connection', this.#onTcp);
   }
 
+  readonly #onTcp = (raw: NetSocket): void => {
+    this.#handshaking.add(raw);
+    raw.once('close', () => {
+      this.#handshaking.delete(raw);
+      if (this.#idle !== null) this._checkIdle();
+    });
+  };
+
   readonly #onConnection = (sock: ConnSocket): void => {
+    // The handshake is done: the TLS socket is a connection of its own now (`_parent`, its TCP
+    // socket; were it missing, stop() would only wait for the connection until its timeout).
+    const raw = (sock as ConnSocket & { _parent?: unknown })._parent;
+    if (raw != null) this.#handshaking.delete(raw as NetSocket);
     this.#conns.add(sock);
     sock[kServer] = this;
     sock.once('close', onSockClose);
@@ -961,6 +989,7 @@ export class HttpServer extends BaseServer {
    * whose greenlet has ended (a large body to a slow client, responses queued behind it).
    */
   #anyFreshOrWriting(): boolean {
+    if (this.#handshaking.size > 0) return true;
     for (const sock of this.#conns) {
       if (sock[kConn] === undefined) return true;
       // node:http detaches a response from its connection at its 'finish' (handing the connection
@@ -1139,6 +1168,7 @@ export class HttpServer extends BaseServer {
   async #dropAll(): Promise<void> {
     for (const [req] of this.#pending.splice(0)) req.socket.destroy();
     for (const sock of this.#deferred) sock.destroy();
+    for (const raw of this.#handshaking) raw.destroy();
     const ws = this._upgrade?.inflight();
     const alive: Greenlet[] = [...(ws ?? NO_ARGS)];
     for (let g = this.#inflight.head; g !== null; g = g.nextInflight) alive.push(g);
@@ -1512,10 +1542,21 @@ export class HttpServer extends BaseServer {
     return url.startsWith('/') ? this._originOf(req, host) + url : url;
   }
 
-  /** @internal the request URL's origin given its Host header */
+  /**
+   * @internal the request URL's origin given its Host header; throws a TypeError for a Host
+   * that is not `host[:port]` (the request is then answered 400, RFC 9112 §3.2)
+   */
   _originOf(req: IncomingMessage, host: string | undefined): string {
     const scheme = this.#tls ? 'https://' : 'http://';
-    if (host !== undefined && host !== '') return scheme + host;
+    if (host !== undefined && host !== '') {
+      // A `/`, `?`, `#`, `@` or `\` in the Host would move the URL's path away from the
+      // request target's (`Host: x/admin?` made `GET /public` a request for `/admin`): pywsgi's
+      // PATH_INFO is always the request line's. Test: "a Host header that is not a host[:port] …".
+      if (!HOST_RE.test(host)) {
+        throw new TypeError(`HttpServer: the Host header is not host[:port]: ${describe(host)}`);
+      }
+      return scheme + host;
+    }
     const a = req.socket.localAddress ?? 'localhost';
     const h = a.includes(':') ? `[${a}]` : a;
     return `${scheme}${h}:${req.socket.localPort ?? 80}`;
@@ -1988,7 +2029,10 @@ async function runFetch(g: RequestGreenlet): Promise<void> {
       method !== 'GET' &&
       method !== 'HEAD' &&
       (length !== undefined ? length !== '0' : te !== undefined);
-    const expectContinue = expect !== undefined && /100-continue/i.test(expect);
+    // HTTP/1.1 only, as node:http answers a Node handler's: a server ignores the expectation
+    // in an HTTP/1.0 request (RFC 9110 §10.1.1), whose client cannot read a 1xx answer.
+    const expectContinue =
+      expect !== undefined && req.httpVersion === '1.1' && /100-continue/i.test(expect);
     let init: (RequestInit & { duplex?: 'half' }) | undefined;
     if (hasBody || expectContinue) {
       state = { expectContinue, bodyTouched: false, bodyDone: !hasBody };
@@ -2098,14 +2142,16 @@ async function sendResponse(
 ): Promise<void> {
   const status = response.status;
   const flat: string[] = [];
-  let hasLength = false;
+  let framed = false;
   let cookies = false;
   for (const [k, v] of response.headers) {
     if (k === 'set-cookie') {
       cookies = true;
       continue;
     }
-    if (k === 'content-length') hasLength = true;
+    // The app's own framing: its Content-Length, or a Transfer-Encoding node:http then applies
+    // (chunked) as it does a Node handler's; never a Content-Length added next to the latter.
+    if (k === 'content-length' || k === 'transfer-encoding') framed = true;
     flat.push(k, v);
   }
   if (cookies) for (const c of response.headers.getSetCookie()) flat.push('set-cookie', c);
@@ -2150,7 +2196,7 @@ async function sendResponse(
   let count = 0;
   if (body === null || status === 204 || status === 304) {
     if (body !== null) void body.cancel();
-    else if (!hasLength && !head && status !== 204 && status !== 304) {
+    else if (!framed && !head && status !== 204 && status !== 304) {
       // No body: `Content-Length: 0`, not an empty chunked body (gevent's TestInternational).
       flat.push('content-length', '0');
     }
@@ -2174,7 +2220,7 @@ async function sendResponse(
       first = (await until(next)) as Read;
     }
     if (first.done) {
-      if (!hasLength && !head) flat.push('content-length', '0');
+      if (!framed && !head) flat.push('content-length', '0');
       writeHead(res, status, response.statusText, flat);
       res.end();
       done = true;
@@ -2193,7 +2239,7 @@ async function sendResponse(
     }
     if (probe !== PENDING && probe.done) {
       // Known length: one piece then the end.
-      if (!hasLength) flat.push('content-length', String(piece.byteLength));
+      if (!framed) flat.push('content-length', String(piece.byteLength));
       writeHead(res, status, response.statusText, flat);
       if (head) res.end();
       else {

@@ -79,7 +79,11 @@ export type WebSocketHandler = (ws: WebSocket, request: Request) => unknown;
 
 /** Server-side WebSocket options, given as `{websocket: {handler, ...}}` or just the handler. */
 export interface WebSocketServerOptions {
-  /** Runs once per upgraded connection, in a greenlet of its own; the socket closes when it returns. */
+  /**
+   * Runs once per upgraded connection, in a greenlet of its own; the socket closes when it returns
+   * (close code 1000, 1011 when it throws). A killed handler (a kill, `stop()`'s timeout,
+   * `close()`) sends close code 1001 (Going Away) and drops the connection at once.
+   */
   handler: WebSocketHandler;
   /**
    * Largest message accepted, bytes (default 16 MiB; `Infinity`: no limit); larger closes the

@@ -11,7 +11,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Socket as NetSocket, connect as netConnect } from 'node:net';
 import { after, test } from 'node:test';
 import selfsigned from 'selfsigned';
 import {
@@ -54,6 +54,40 @@ test('a Fetch handler gets a standard Request with method, URL, headers and body
     h: 'yes',
     body: 'data',
   });
+  await server.stop();
+});
+
+test("a Host header that is not a host[:port] (a path, query, fragment, userinfo or backslash in it) gets 400: the request URL's path is always the request target's, as pywsgi's PATH_INFO (found by the breaker: Host: x/admin? turned GET /public into pathname /admin)", async () => {
+  const log = memoryLog();
+  const seen: string[] = [];
+  const server = await serve(
+    (req) => {
+      seen.push(req.url);
+      return new Response(new URL(req.url).pathname);
+    },
+    { log },
+  );
+  const port = server.serverPort as number;
+  for (const host of ['x/admin?', 'x?q', 'x#f', 'u@x', 'x\\admin', 'x:80/a', 'x:8o']) {
+    const c = new RawClient(port);
+    c.send(`GET /public HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    const d = await c.untilClosed();
+    assert.match(d, /^HTTP\/1\.1 400 Bad Request\r\n/, host);
+    c.destroy();
+  }
+  assert.deepEqual(seen, [], 'the app never saw them');
+  // Hosts that are host[:port] are served: names, IPv4, IPv6 literals, a port, an empty port.
+  const c = new RawClient(port);
+  for (const host of ['example.com', 'EX-1.example:8080', '10.0.0.1', '[::1]:99', 'x:']) {
+    c.send(`GET /public?a=1 HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    const d = await c.until(hasFullResponse);
+    assert.match(d, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n\/public$/, host);
+    c.take();
+  }
+  c.destroy();
+  assert.equal(seen.length, 5);
+  for (const u of seen) assert.equal(new URL(u).pathname, '/public');
+  assert.equal(log.lines.filter((l) => l.includes('"GET /public HTTP/1.1" 400 ')).length, 7);
   await server.stop();
 });
 
@@ -967,6 +1001,37 @@ test('TLS: key and cert make an HTTPS server', async () => {
   const t0 = Date.now();
   await server.stop({ timeout: 10_000 });
   assert.ok(Date.now() - t0 < 2000, 'stop() did not wait for the idle keep-alive connection');
+});
+
+test("TLS: stop() and close() drop a connection whose TLS handshake has not completed (found by the breaker: it stayed open, and kept the process alive, until Node's 120 s handshakeTimeout)", async () => {
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keySize: 2048,
+  });
+  for (const how of ['stop', 'close'] as const) {
+    const server = await serve(() => new Response('x'), { key: pems.private, cert: pems.cert });
+    const port = server.serverPort as number;
+    const closed: boolean[] = [false, false];
+    const clients: NetSocket[] = [0, 1].map((i) => {
+      const c = netConnect(port, '127.0.0.1');
+      c.on('error', () => {});
+      c.on('close', () => {
+        closed[i] = true;
+      });
+      return c;
+    });
+    // One sends nothing; the other the start of a ClientHello (a handshake in progress).
+    (clients[1] as NetSocket).write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+    await sleepReal(100);
+    const t0 = Date.now();
+    if (how === 'stop') await server.stop({ timeout: 100 });
+    else await server.close();
+    const took = Date.now() - t0;
+    // stop() waits for them as for a plain connection that has not sent its request yet.
+    assert.ok(took < 1500, `${how}() took ${took} ms`);
+    const deadline = Date.now() + 2000;
+    while (!(closed[0] && closed[1]) && Date.now() < deadline) await sleepReal(10);
+    assert.deepEqual(closed, [true, true], `${how}() closed both`);
+  }
 });
 
 test('bad arguments throw TypeError/RangeError saying what was wrong', async () => {

@@ -6,7 +6,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, test } from 'node:test';
 import { sleep, Timeout, until } from '../../src/index.js';
 import { assertNoLiveHandles } from '../io/_net.js';
-import { captureHubReports, hasFullResponse, RawClient, serve, sleepReal } from './_http.js';
+import {
+  captureHubReports,
+  hasFullResponse,
+  RawClient,
+  readResponses,
+  serve,
+  sleepReal,
+} from './_http.js';
 
 async function* pieces(n: number, ms = 0): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < n; i++) {
@@ -402,6 +409,29 @@ test('Expect: 100-continue is answered when the app reads the body, never after 
   await server.stop();
 });
 
+for (const node of [false, true]) {
+  test(`an HTTP/1.0 request with Expect: 100-continue gets no 100 Continue (RFC 9110 §10.1.1: the server ignores it), its body is read as sent (${node ? 'Node' : 'Fetch'} handler; found by the breaker: the Fetch handler answered an HTTP/1.1 100 the client cannot parse)`, async () => {
+    const server = node
+      ? await serve(async (req: IncomingMessage, res: ServerResponse) => {
+          let b = '';
+          for await (const c of req) b += String(c);
+          res.end(`got:${b}`);
+        })
+      : await serve(async (req) => new Response(`got:${await until(req.text())}`));
+    const c = new RawClient(server.serverPort as number);
+    c.send('POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n');
+    await sleepReal(50);
+    assert.equal(c.data, '', 'nothing before the body');
+    c.send('abc');
+    const d = await c.untilClosed();
+    assert.match(d, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.doesNotMatch(d, /100 Continue/);
+    assert.ok(d.endsWith('\r\n\r\ngot:abc'), d);
+    c.destroy();
+    await server.stop();
+  });
+}
+
 test('an unread small body is discarded and the keep-alive connection goes on; a large one closes', async () => {
   const server = await serve(() => new Response('ok'), { maxDiscard: 1000 });
   const c = new RawClient(server.serverPort as number);
@@ -562,6 +592,33 @@ test('a Node handler that read part of a body and answered: the connection close
   const d2 = await c2.until(hasFullResponse);
   assert.match(d2, /^HTTP\/1\.1 200 OK\r\n[\s\S]*got some$/);
   c2.destroy();
+  await server.stop();
+});
+
+test("a Fetch Response whose own headers say Transfer-Encoding: chunked goes out chunked and without a Content-Length, as node:http frames a Node handler's (found by the breaker: both headers went out, a message RFC 9112 §6.2 forbids)", async () => {
+  const server = await serve((req) => {
+    const p = new URL(req.url).pathname;
+    const headers = { 'transfer-encoding': 'chunked' };
+    if (p === '/one') return new Response('hello', { headers });
+    if (p === '/empty') return new Response('', { headers });
+    if (p === '/null') return new Response(null, { headers });
+    return new Response(pieces(2), { headers });
+  });
+  const c = new RawClient(server.serverPort as number);
+  for (const p of ['/one', '/empty', '/null', '/stream'])
+    c.send(`GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  const { responses, rest } = await readResponses(c, 4);
+  const bodies = ['hello', '', '', 'piece0\npiece1\n'];
+  responses.forEach((r, i) => {
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-length'), undefined, `no Content-Length on response ${i}`);
+    assert.equal(r.headers.get('transfer-encoding'), 'chunked');
+    assert.notEqual(r.chunks, null);
+    assert.equal(r.body, bodies[i]);
+  });
+  assert.equal(rest, '', 'nothing after the last chunked body');
+  assert.ok(!c.closed, 'the keep-alive connection goes on');
+  c.destroy();
   await server.stop();
 });
 

@@ -401,6 +401,31 @@ test('stop() waits for websocket handlers, then kills them at the timeout', asyn
   assert.equal(await ws.receive({ timeout: 2000 }), null);
 });
 
+test("a killed handler (at stop's timeout, or by a kill) sends a close frame, 1001 Going Away, before the connection drops: the client sees 1001, not 1006 (gevent-websocket closes the socket from its handler's finally, with a close frame; found by the breaker)", async () => {
+  const handlers: Greenlet[] = [];
+  const server = await echoServer(async (ws) => {
+    handlers.push(getCurrent() as Greenlet);
+    await ws.receive();
+  });
+  const port = server.serverPort as number;
+  const a = await connect(`ws://127.0.0.1:${port}/a`);
+  const b = await connect(`ws://127.0.0.1:${port}/b`);
+  const deadline = Date.now() + 2000;
+  while (handlers.length < 2 && Date.now() < deadline) await sleep(5);
+  assert.equal(handlers.length, 2);
+  // A kill of one handler: its client gets the close frame, the other stays open.
+  await (handlers[0] as Greenlet).kill();
+  assert.equal(await a.receive({ timeout: 2000 }), null);
+  assert.equal(a.closeCode, 1001);
+  assert.equal(b.closed, false);
+  // stop() kills the other at its timeout: the same close frame, and stop() is not held by it.
+  const t0 = Date.now();
+  await server.stop({ timeout: 50 });
+  assert.ok(Date.now() - t0 < 1000, `stop() took ${Date.now() - t0} ms`);
+  assert.equal(await b.receive({ timeout: 2000 }), null);
+  assert.equal(b.closeCode, 1001);
+});
+
 test('connect() rejects for a refused connection and for bad options', async () => {
   const server = await echoServer(() => {});
   const port = server.serverPort as number;
@@ -821,6 +846,8 @@ test('a refused WebSocket handshake writes one access-log line, with the status 
     ],
     // A Host the Fetch API refuses in a URL: the server's own 400, no body.
     [up('GET /e HTTP/1.1\r\nHost: a b', ok), /^HTTP\/1\.1 400 /, '"GET /e HTTP/1.1" 400 - '],
+    // A Host that is not host[:port] (it would move the path): 400 too, as for plain requests.
+    [up('GET /f HTTP/1.1\r\nHost: x/admin?', ok), /^HTTP\/1\.1 400 /, '"GET /f HTTP/1.1" 400 - '],
   ];
   try {
     for (const [head, status, field] of cases) {
