@@ -28,6 +28,12 @@ export class DatagramIO extends Watched<Datagram> {
   error: Error | null = null;
   /** Bound (explicitly, or by a first send). */
   bound = false;
+  /**
+   * The `bind` and `sendto` calls in flight, each as the function that fails it: once the
+   * socket is closed Node never calls them back, so `close()` fails them with EBADF (else they
+   * waited forever, counted as I/O in flight). Null while none is in flight.
+   */
+  inFlight: Set<() => void> | null = null;
 
   constructor(sock: DgramSocket) {
     super();
@@ -76,6 +82,22 @@ export class DatagramIO extends Watched<Datagram> {
       // never bound: nothing to close
     }
     this.failAll(() => badFd('Socket.recvfrom', true));
+    const calls = this.inFlight;
+    this.inFlight = null;
+    if (calls !== null) for (const fail of calls) fail();
     this.notify();
+  }
+
+  /**
+   * Track a `bind`/`sendto` in flight until its callback: `fail` ends its wait with EBADF when
+   * the socket closes first. Returns the function that untracks it (call it from the callback).
+   */
+  track(fail: () => void): () => void {
+    if (this.inFlight === null) this.inFlight = new Set();
+    const calls = this.inFlight;
+    calls.add(fail);
+    return () => {
+      calls.delete(fail);
+    };
   }
 }

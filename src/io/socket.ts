@@ -734,10 +734,12 @@ export class Socket {
       where,
       { timeout: waitArgs.timeout, signal: waitArgs.signal },
       (done) => {
-        io.sock.send(bytes, t.port, t.host, (e) =>
-          done(e === null ? null : (withAddress(e, formatTarget(t)) as Error), bytes.length),
-        );
-        return undefined;
+        const untrack = io.track(() => done(badFd(where, true)));
+        io.sock.send(bytes, t.port, t.host, (e) => {
+          untrack();
+          done(e === null ? null : (withAddress(e, formatTarget(t)) as Error), bytes.length);
+        });
+        return untrack;
       },
     );
   }
@@ -766,14 +768,19 @@ export class Socket {
         coded('EINVAL', `${where}: only a UDP socket binds (use listen for streams)`),
       );
     return callbackWait<void>(where, opts, (done) => {
-      const onErr = (e: Error): void => done(withAddress(e, formatTarget(t)) as Error);
+      const untrack = io.track(() => done(badFd(where, true)));
+      const onErr = (e: Error): void => {
+        untrack();
+        done(withAddress(e, formatTarget(t)) as Error);
+      };
       io.sock.once('error', onErr);
       io.sock.bind(t.port, t.host, () => {
+        untrack();
         io.sock.off('error', onErr);
         io.error = null;
         done(null);
       });
-      return undefined;
+      return untrack;
     });
   }
 

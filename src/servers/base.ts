@@ -232,7 +232,8 @@ export abstract class BaseServer {
 
   /**
    * Bind (if needed) and start serving in the background; resolves once listening (a switch
-   * point while it binds). Calling it again does nothing.
+   * point while it binds). Calling it again does nothing. A `stop()` or `close()` while it binds
+   * wins: the start resolves and nothing is left listening.
    * @throws EADDRINUSE (naming the address) and other bind errors; an Error after `close()`
    * @example
    * ```ts
@@ -258,6 +259,10 @@ export abstract class BaseServer {
     try {
       this.#address = await this.initSocket();
     } catch (e) {
+      // stop()/close() ran while the listener was being made: a DatagramServer's bind then
+      // fails with EBADF (its socket was closed under it); the start resolves, as a
+      // StreamServer's does (found by the breaker: it waited forever).
+      const closedMeanwhile = this.#closed && (e as { code?: unknown }).code === 'EBADF';
       this.#started = false;
       this.#closed = true;
       this.#stopped.set();
@@ -268,6 +273,7 @@ export abstract class BaseServer {
       } catch {
         // Nothing was made: nothing to close.
       }
+      if (closedMeanwhile) return;
       throw e;
     }
     if (this.#closed) {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type * as dgram from 'node:dgram';
 import { after, describe, test } from 'node:test';
-import { GreenletExit, sleep, spawn } from '../../src/index.js';
+import { GreenletExit, getHub, sleep, spawn } from '../../src/index.js';
 import { Socket, SocketTimeout } from '../../src/io/socket.js';
 import { assertNoLiveHandles } from './_net.js';
 
@@ -103,6 +103,29 @@ describe('UDP sockets', () => {
     await g.join();
     assert.equal((g.exception as NodeJS.ErrnoException).code, 'EBADF');
     await assert.rejects(a.sendto('x', addr), { code: 'EBADF' });
+  });
+
+  test('close() fails a bind and a sendto in flight with EBADF; they no longer count as I/O (found by the breaker: Node never calls them back, so they waited forever)', async () => {
+    const before = getHub().ioCount;
+    const a = new Socket();
+    const binding = a.bind(['127.0.0.1', 0]).catch((e: unknown) => e);
+    a.close();
+    const b = new Socket();
+    const sending = b.sendto('x', ['127.0.0.1', 9]).catch((e: unknown) => e);
+    b.close();
+    const [c, addr] = await bound();
+    const sendingBound = c.sendto('x', addr).catch((e: unknown) => e);
+    c.close();
+    for (const [p, where] of [
+      [binding, 'Socket.bind'],
+      [sending, 'Socket.sendto'],
+      [sendingBound, 'Socket.sendto'],
+    ] as const) {
+      const err = (await Promise.race([p, sleep(1000).then(() => 'still waiting')])) as Error;
+      assert.equal((err as NodeJS.ErrnoException).code, 'EBADF', `${where}: ${String(err)}`);
+      assert.match(err.message, new RegExp(`^${where}: the socket was closed`));
+    }
+    assert.equal(getHub().ioCount, before);
   });
 
   test('binding a port in use rejects with EADDRINUSE naming the address', async () => {

@@ -202,3 +202,22 @@ test('a DatagramServer start() killed while binding leaves no socket open', asyn
   await sleep(20);
   await assertNoLiveHandles();
 });
+
+test('stop() or close() while start() binds: the start resolves, nothing is left listening, stop resolves (found by the breaker: the start waited forever)', async () => {
+  for (const end of ['stop', 'close'] as const) {
+    const srv = new DatagramServer(['127.0.0.1', 0], () => {});
+    const starting = srv.start();
+    const ending = srv[end]();
+    const got = await Promise.race([
+      starting.then(() => 'resolved'),
+      sleep(1000).then(() => 'still waiting'),
+    ]);
+    assert.equal(got, 'resolved', end);
+    await ending;
+    assert.equal(srv.started, false);
+    assert.equal(srv.closed, true);
+    await assert.rejects(srv.start(), /closed and cannot start again/);
+  }
+  await sleep(20);
+  await assertNoLiveHandles();
+});
