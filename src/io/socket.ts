@@ -636,7 +636,10 @@ export class Socket {
   /**
    * @internal `accept()` for a server's accept loop: the next connection's Socket, at once when
    * one is in the backlog (no promise, no address), else a promise of it (a switch point, as
-   * `accept()`); the socket's timeout applies. Throws (or rejects) as `accept()` rejects.
+   * `accept()`). The socket's timeout does not apply: a server waits for connections as long as
+   * it runs, as gevent's accepts whenever its listener is readable (a listener given a timeout
+   * with `settimeout` timed the loop out and closed the server; found by the breaker). Throws
+   * (or rejects) as `accept()` rejects.
    */
   _acceptOne(): Socket | Promise<Socket> {
     if (this.closed) throw badFd('Socket.accept');
@@ -647,9 +650,7 @@ export class Socket {
     if (io.error !== null) throw io.error;
     const c = io.backlog.shift();
     if (c !== undefined) return c;
-    const err = Socket.#opts(this, undefined, 'Socket.accept');
-    if (err !== NONE) return rejectWait(err);
-    return io.park(waitArgs.timeout, waitArgs.signal);
+    return io.park(null, null);
   }
 
   /**
@@ -675,6 +676,14 @@ export class Socket {
     const bad = checkSize(n, where);
     if (bad !== null) return Promise.reject(bad);
     return Socket.#recvfrom(this, where, n, waitArgs.timeout, waitArgs.signal);
+  }
+
+  /**
+   * @internal `recvfrom(n)` for a DatagramServer's loop: the socket's timeout does not apply
+   * (see {@link Socket._acceptOne}).
+   */
+  _serveRecvfrom(n: number): Promise<[Uint8Array, [string, number]]> {
+    return Socket.#recvfrom(this, 'Socket.recvfrom', n, null, null);
   }
 
   static #recvfrom(

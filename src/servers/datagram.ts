@@ -98,7 +98,7 @@ export class DatagramServer extends BaseServer {
         if (pool.full()) await pool.waitAvailable();
         let d: [Uint8Array, [string, number]];
         try {
-          d = await sock.recvfrom(65536);
+          d = await sock._serveRecvfrom(65536); // the socket's own timeout does not apply
         } catch (e) {
           if (e instanceof Cancellation || sock.closed) return;
           throw e;

@@ -143,6 +143,33 @@ describe('DatagramServer', () => {
     }
   });
 
+  test("a bound UDP Socket with its own timeout (settimeout) is served as long as the server runs (found by the breaker: the receive loop timed out, reported it and closed the server; gevent's does not)", async () => {
+    const hub = getHub();
+    const saved = hub.exceptionStream;
+    const reports: string[] = [];
+    hub.exceptionStream = { write: (t: string) => void reports.push(t) };
+    const u = new Socket();
+    await u.bind(['127.0.0.1', 0]);
+    u.settimeout(20);
+    const server: DatagramServer = new DatagramServer(u, async (data, address) => {
+      await server.sendto(data, address);
+    });
+    const c = new Socket();
+    try {
+      await server.start();
+      await sleep(100);
+      assert.deepEqual([server.started, server.closed], [true, false]);
+      await c.sendto('ping', u.getsockname());
+      const [reply] = await c.recvfrom(100, { timeout: 2000 });
+      assert.equal(text(reply), 'ping');
+      assert.deepEqual(reports, []);
+    } finally {
+      hub.exceptionStream = saved;
+      c.close();
+      await server.stop();
+    }
+  });
+
   test('bad arguments throw; a path listener is refused', () => {
     assert.throws(() => new DatagramServer({ path: '/tmp/x' }, () => {}), /needs \[host, port\]/);
     assert.throws(() => new DatagramServer(['127.0.0.1', 0], null as never), TypeError);

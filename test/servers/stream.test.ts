@@ -701,6 +701,30 @@ describe('StreamServer', () => {
     }
   });
 
+  test("a listening Socket with its own timeout (settimeout) is served as long as the server runs: the timeout is the socket's waits', not the accept loop's (found by the breaker: the loop timed out, reported it and closed the server; gevent accepts whenever the listener is readable)", async () => {
+    await withReports(async (reports) => {
+      const l = await listen({ host: '127.0.0.1', port: 0 });
+      l.settimeout(20);
+      const server = new StreamServer(l, async (sock) => {
+        await sock.sendall('served');
+      });
+      await server.start();
+      try {
+        await sleep(100);
+        assert.deepEqual([server.started, server.closed], [true, false]);
+        const c = await createConnection(l.getsockname());
+        try {
+          assert.equal(text(await recvExactly(c, 6)), 'served');
+        } finally {
+          c.close();
+        }
+        assert.deepEqual(reports, []);
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+
   test('an address is bound only by start(): connections are refused before it and again after stop() (test__server.py test_subclass_with_address, assertConnectionRefused)', async () => {
     const probe = await listen({ host: '127.0.0.1', port: 0 });
     const [, port] = probe.getsockname() as [string, number];
