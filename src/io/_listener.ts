@@ -11,6 +11,7 @@
  * @module
  */
 import type { Server } from 'node:net';
+import { ioEnded } from '../core/lowlevel.js';
 import { Watched } from './_arrivals.js';
 import { badFd } from './_errors.js';
 
@@ -24,16 +25,32 @@ export class ListenerIO<C extends Closable> extends Watched<C> {
   readonly server: Server;
   readonly backlog: C[] = [];
   closed = false;
+  /** A failed accept no accept() has been told of yet (see the constructor); taken by {@link ListenerIO.takeError}. */
   error: Error | null = null;
 
   constructor(server: Server) {
     super();
     this.server = server;
+    // Once listening, Node's server emits 'error' only for a failed accept (EMFILE, ENFILE …)
+    // and goes on listening: as Python's accept raises it once and the next one tries again,
+    // the oldest waiting accept gets it, else the next accept() does (`error`, then cleared).
+    // It was kept for every later accept, so a server hitting its fd limit once never accepted
+    // again (found by the breaker).
     server.on('error', (err: Error) => {
-      if (this.error === null) this.error = err;
-      this.failAll(err);
+      const w = this.shiftLive();
+      if (w !== null) {
+        ioEnded(w.hub);
+        w.wakeError(err);
+      } else if (this.error === null) this.error = err;
       this.notify();
     });
+  }
+
+  /** The failed accept to report to this accept() (then forgotten), or null. */
+  takeError(): Error | null {
+    const e = this.error;
+    this.error = null;
+    return e;
   }
 
   /** An interrupted acceptor's connection goes back to the head of the backlog. */

@@ -603,7 +603,9 @@ export class Socket {
    * Accept one connection of a listening socket: resolves `[socket, address]` (`[host, port]`,
    * or `{path: ''}` for a Unix peer). A switch point when no connection is waiting; a kill or
    * `Timeout` there loses no connection (the next `accept` gets it).
-   * @throws EBADF after `close()`; SocketTimeout when `timeout` elapses
+   * @throws EBADF after `close()`; SocketTimeout when `timeout` elapses; an accept the kernel
+   *   failed (EMFILE, ENFILE …), once, as Python's: the socket goes on listening and the next
+   *   `accept` tries again
    * @example
    * ```ts
    * import { createConnection, listen } from 'verdant/socket';
@@ -626,7 +628,8 @@ export class Socket {
       return Promise.reject(
         coded('EINVAL', `${where}: the socket is not listening (it is ${this.type})`),
       );
-    if (io.error !== null) return Promise.reject(io.error);
+    const failed = io.takeError();
+    if (failed !== null) return Promise.reject(failed);
     const c = io.backlog.shift();
     const conn = c === undefined ? null : c;
     if (conn !== null) return Promise.resolve([conn, conn._peerAddress()]);
@@ -647,7 +650,8 @@ export class Socket {
     if (io === null) {
       throw coded('EINVAL', `Socket.accept: the socket is not listening (it is ${this.type})`);
     }
-    if (io.error !== null) throw io.error;
+    const failed = io.takeError();
+    if (failed !== null) throw failed;
     const c = io.backlog.shift();
     if (c !== undefined) return c;
     return io.park(null, null);

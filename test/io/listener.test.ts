@@ -176,6 +176,28 @@ describe('listen and accept', () => {
     });
   });
 
+  test('a failed accept (EMFILE: Node reports it on the server and goes on listening) rejects one accept, once, as Python; the next accept gets the next connection (found by the breaker: every later accept rejected with it)', async () => {
+    await withListener(async (l, addr) => {
+      const emfile = (): Error =>
+        Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', syscall: 'accept' });
+      const first = spawn(() => l.accept());
+      const second = spawn(() => l.accept(2000));
+      await sleep(10);
+      (l._handle as net.Server).emit('error', emfile());
+      await first.join();
+      assert.equal((first.exception as NodeJS.ErrnoException | undefined)?.code, 'EMFILE');
+      assert.equal(second.dead, false, 'only the oldest accept is told');
+      const c = await createConnection(addr);
+      const [conn] = await second.get();
+      conn.close();
+      c.close();
+      // Nobody waiting: the next accept gets it, the one after waits for a connection again.
+      (l._handle as net.Server).emit('error', emfile());
+      await assert.rejects(l.accept(), { code: 'EMFILE' });
+      await assert.rejects(l.accept(30), SocketTimeout);
+    });
+  });
+
   test('close() wakes a waiting accept with EBADF; accept after close rejects with EBADF', async () => {
     const l = await listen({ port: 0 });
     const g = spawn(() => l.accept());

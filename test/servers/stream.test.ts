@@ -701,6 +701,32 @@ describe('StreamServer', () => {
     }
   });
 
+  test('a failed accept (EMFILE) is reported and the server accepts again after a short pause (gevent BaseServer._do_read; found by the breaker: the server closed for good)', async () => {
+    await withReports(async (reports) => {
+      const l = await listen({ host: '127.0.0.1', port: 0 });
+      const server = new StreamServer(l, async (sock) => {
+        await sock.sendall('served');
+      });
+      await server.start();
+      try {
+        await sleep(10);
+        const err = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
+        (l._handle as net.Server).emit('error', err);
+        await sleep(30);
+        assert.deepEqual([server.started, server.closed], [true, false]);
+        assert.equal(reports.filter((r) => r.includes('accept EMFILE')).length, 1);
+        const c = await createConnection(l.getsockname());
+        try {
+          assert.equal(text(await recvExactly(c, 6)), 'served');
+        } finally {
+          c.close();
+        }
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+
   test("a listening Socket with its own timeout (settimeout) is served as long as the server runs: the timeout is the socket's waits', not the accept loop's (found by the breaker: the loop timed out, reported it and closed the server; gevent accepts whenever the listener is readable)", async () => {
     await withReports(async (reports) => {
       const l = await listen({ host: '127.0.0.1', port: 0 });
