@@ -24,6 +24,13 @@ export type Datagram = [data: Uint8Array, address: [host: string, port: number]]
 export class DatagramIO extends Watched<Datagram> {
   readonly sock: DgramSocket;
   readonly queue: Datagram[] = [];
+  /**
+   * How many datagrams at the head of the queue interrupted receivers handed back: the next one
+   * handed back goes behind them, so receivers woken together and killed together leave the
+   * datagrams in the order they came (each went to the front, reversing them; found by the
+   * breaker).
+   */
+  #back = 0;
   closed = false;
   error: Error | null = null;
   /** Bound (explicitly, or by a first send). */
@@ -59,9 +66,16 @@ export class DatagramIO extends Watched<Datagram> {
   offer(d: Datagram, front = false): void {
     if (this.closed) return;
     if (this.deliver(d)) return;
-    if (front) this.queue.unshift(d);
+    if (front) this.queue.splice(this.#back++, 0, d);
     else if (this.queue.length < MAX_QUEUED) this.queue.push(d);
     this.notify();
+  }
+
+  /** The oldest queued datagram, taken; undefined when none is queued. */
+  take(): Datagram | undefined {
+    const d = this.queue.shift();
+    if (this.#back > 0) this.#back--;
+    return d;
   }
 
   get readable(): boolean {
@@ -76,6 +90,7 @@ export class DatagramIO extends Watched<Datagram> {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.#back = 0;
     try {
       this.sock.close();
     } catch {

@@ -5,7 +5,8 @@
  * Design note — nothing is lost. A connection arriving while an acceptor waits wakes it
  * holding that connection; when a kill or `Timeout` lands before it resumes, `abortWait(w,
  * true)` puts the connection back at the head of the backlog (or hands it to the next acceptor),
- * so the next `accept()` gets it (the queue is an {@link Arrivals}). Connections still in the backlog when the listener closes are
+ * so the next `accept()` gets it (the queue is an {@link Arrivals}); connections handed back
+ * together keep the order they came in. Connections still in the backlog when the listener closes are
  * closed (as the kernel drops its backlog). Tests: test/io/listener.test.ts.
  *
  * @module
@@ -24,6 +25,12 @@ export interface Closable {
 export class ListenerIO<C extends Closable> extends Watched<C> {
   readonly server: Server;
   readonly backlog: C[] = [];
+  /**
+   * How many connections at the head of the backlog interrupted acceptors handed back: the next
+   * one handed back goes behind them, so acceptors woken together and killed together leave
+   * the connections in the order they came (each went to the front, reversing them).
+   */
+  #back = 0;
   closed = false;
   /** A failed accept no accept() has been told of yet (see the constructor); taken by {@link ListenerIO.takeError}. */
   error: Error | null = null;
@@ -46,6 +53,13 @@ export class ListenerIO<C extends Closable> extends Watched<C> {
     });
   }
 
+  /** The oldest connection of the backlog, taken; undefined when it is empty. */
+  take(): C | undefined {
+    const c = this.backlog.shift();
+    if (this.#back > 0) this.#back--;
+    return c;
+  }
+
   /** The failed accept to report to this accept() (then forgotten), or null. */
   takeError(): Error | null {
     const e = this.error;
@@ -65,7 +79,7 @@ export class ListenerIO<C extends Closable> extends Watched<C> {
       return;
     }
     if (this.deliver(conn)) return;
-    if (front) this.backlog.unshift(conn);
+    if (front) this.backlog.splice(this.#back++, 0, conn);
     else this.backlog.push(conn);
     this.notify();
   }
@@ -82,6 +96,7 @@ export class ListenerIO<C extends Closable> extends Watched<C> {
     if (this.closed) return;
     this.closed = true;
     this.server.close();
+    this.#back = 0;
     for (const c of this.backlog.splice(0)) c.close();
     this.failAll(() => badFd('Socket.accept', true));
     this.notify();

@@ -630,7 +630,7 @@ export class Socket {
       );
     const failed = io.takeError();
     if (failed !== null) return Promise.reject(failed);
-    const c = io.backlog.shift();
+    const c = io.take();
     const conn = c === undefined ? null : c;
     if (conn !== null) return Promise.resolve([conn, conn._peerAddress()]);
     return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s._peerAddress()]);
@@ -652,7 +652,7 @@ export class Socket {
     }
     const failed = io.takeError();
     if (failed !== null) throw failed;
-    const c = io.backlog.shift();
+    const c = io.take();
     if (c !== undefined) return c;
     return io.park(null, null);
   }
@@ -703,7 +703,7 @@ export class Socket {
       return Promise.reject(
         coded('EINVAL', `${where}: the socket is not a UDP socket (it is ${self.type})`),
       );
-    const d = io.queue.shift();
+    const d = io.take();
     const cut = (x: [Uint8Array, [string, number]]): [Uint8Array, [string, number]] =>
       x[0].length > n ? [x[0].subarray(0, n), x[1]] : x;
     if (d !== undefined) return Promise.resolve(cut(d));

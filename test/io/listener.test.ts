@@ -167,6 +167,68 @@ describe('listen and accept', () => {
     });
   });
 
+  test('acceptors woken by connections in one turn and killed together hand them back in the order they came (found by the breaker: each went to the front of the backlog, reversing them)', async () => {
+    // Two connections of a plain Node server, given to the listener in one turn (as libuv
+    // accepts every pending connection in one poll), then both acceptors killed before the hub
+    // resumes them.
+    const plain = net.createServer();
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const port = (plain.address() as net.AddressInfo).port;
+    const accepted: net.Socket[] = [];
+    plain.on('connection', (s: net.Socket) => void accepted.push(s));
+    const clients = ['1', '2'].map((tag) =>
+      net.connect(port, '127.0.0.1', function (this: net.Socket) {
+        this.write(tag);
+      }),
+    );
+    try {
+      for (let i = 0; i < 100 && accepted.length < 2; i++) await sleep(10);
+      // In the order the clients were made: both wrote their tag.
+      const byTag = new Map<string, net.Socket>();
+      for (const s of accepted) {
+        for (let i = 0; i < 100 && s.readableLength === 0; i++) await sleep(10);
+        byTag.set(String(s.read()), s);
+      }
+      await withListener(async (l) => {
+        const g1 = spawn(() => l.accept());
+        const g2 = spawn(() => l.accept());
+        await sleep(10);
+        const h = l._handle as net.Server;
+        h.emit('connection', byTag.get('1'));
+        h.emit('connection', byTag.get('2'));
+        void g1.kill({ block: false });
+        void g2.kill({ block: false });
+        await g1.join({ timeout: 2000 });
+        await g2.join({ timeout: 2000 });
+        assert.ok((g1.value as unknown) instanceof GreenletExit);
+        assert.ok((g2.value as unknown) instanceof GreenletExit);
+        const [s1] = await l.accept(2000);
+        const [s2] = await l.accept(2000);
+        await s1.sendall('first');
+        await s2.sendall('second');
+        s1.close();
+        s2.close();
+      });
+      const heard = await Promise.all(
+        clients.map(
+          (c) =>
+            new Promise<string>((resolve) => {
+              let got = '';
+              c.on('data', (d: Buffer) => {
+                got += d.toString();
+              });
+              c.on('close', () => resolve(got));
+            }),
+        ),
+      );
+      assert.deepEqual(heard, ['first', 'second'], 'the first connection was accepted first');
+    } finally {
+      for (const c of clients) c.destroy();
+      for (const s of accepted) s.destroy();
+      plain.close();
+    }
+  });
+
   test('a Timeout lands at accept', async () => {
     await withListener(async (l) => {
       const t = Timeout.startNew(10);

@@ -95,6 +95,32 @@ describe('UDP sockets', () => {
     }
   });
 
+  test('receivers woken by datagrams in one turn and killed together hand them back in the order they came (found by the breaker: each went to the front, reversing them)', async () => {
+    const [a] = await bound();
+    try {
+      const g1 = spawn(() => a.recvfrom(10));
+      const g2 = spawn(() => a.recvfrom(10));
+      await sleep(10);
+      // Two datagrams read in one poll of the loop (libuv reads up to 32 in a row), then both
+      // receivers killed before the hub resumes them.
+      const h = a._handle as dgram.Socket;
+      const from = { address: '127.0.0.1', family: 'IPv4', port: 9, size: 3 } as dgram.RemoteInfo;
+      h.emit('message', Buffer.from('one'), from);
+      h.emit('message', Buffer.from('two'), from);
+      void g1.kill({ block: false });
+      void g2.kill({ block: false });
+      await g1.join({ timeout: 2000 });
+      await g2.join({ timeout: 2000 });
+      assert.ok((g1.value as unknown) instanceof GreenletExit);
+      assert.ok((g2.value as unknown) instanceof GreenletExit);
+      const got: string[] = [];
+      for (let i = 0; i < 2; i++) got.push(Buffer.from((await a.recvfrom(10, 2000))[0]).toString());
+      assert.deepEqual(got, ['one', 'two']);
+    } finally {
+      a.close();
+    }
+  });
+
   test('close() wakes a waiting recvfrom with EBADF; later calls reject with EBADF', async () => {
     const [a, addr] = await bound();
     const g = spawn(() => a.recvfrom(10));
