@@ -27,6 +27,7 @@ import { DatagramIO } from './_datagram.js';
 import {
   type Address,
   type AddressInput,
+  askedForever,
   badFd,
   bytesOf,
   coded,
@@ -292,7 +293,7 @@ export class Socket {
     }
     const err = readWaitOptions(opts, where);
     if (err !== NONE) return err;
-    if (waitArgs.timeout === null && (self.#bits & TIMED) !== 0)
+    if (waitArgs.timeout === null && (self.#bits & TIMED) !== 0 && !askedForever(opts))
       waitArgs.timeout = timeouts.get(self) ?? null;
     return NONE;
   }
@@ -882,7 +883,7 @@ export class Socket {
 
   /**
    * Set the timeout (ms) of every later wait of this socket that has no `timeout` option of
-   * its own; `null` waits forever. Expiry rejects with `SocketTimeout`. Never switches.
+   * its own (an omitted or `null` one; `Infinity` is its own: forever); `null` waits forever. Expiry rejects with `SocketTimeout`. Never switches.
    * @throws TypeError for a value that is not a number or null; RangeError for a negative or NaN one
    * @example
    * ```ts
