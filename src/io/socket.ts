@@ -984,7 +984,8 @@ export class Socket {
   }
 
   /**
-   * Our own address: `[host, port]`, or `{path}` for a Unix socket. Never switches.
+   * Our own address: `[host, port]`, or `{path}` for a Unix socket; `['0.0.0.0', 0]` (`['::',
+   * 0]`) for a UDP socket not bound yet, as Python's. Never switches.
    * @throws EBADF once the socket is closed and no `makefile()` file keeps it open (Python's
    *   `getsockname` after `close()`; gevent's test__makefile_ref.py)
    * @example
@@ -999,6 +1000,10 @@ export class Socket {
   getsockname(): Address {
     const h = this._handle;
     if (h === null || Socket.#gone(this)) throw badFd('Socket.getsockname');
+    // An unbound UDP socket: the unspecified address and port 0, as Python's (Node's dgram
+    // throws a bare EBADF, and toString showed the open socket as closed; found by the breaker).
+    if (Socket.#udp(this)?.bound === false)
+      return this.type === 'udp6' ? ['::', 0] : ['0.0.0.0', 0];
     if (h instanceof net.Socket) {
       if ((this.#bits & TYPE) === UNIX) return { path: '' };
       return [h.localAddress ?? '', h.localPort ?? 0];

@@ -121,6 +121,22 @@ describe('UDP sockets', () => {
     }
   });
 
+  test("an unbound socket's address is the unspecified one with port 0, as Python's; once closed getsockname throws EBADF (found by the breaker: Node's bare EBADF, and toString called it closed)", async () => {
+    const a = new Socket();
+    const b = new Socket({ type: 'udp6' });
+    try {
+      assert.deepEqual(a.getsockname(), ['0.0.0.0', 0]);
+      assert.deepEqual(b.getsockname(), ['::', 0]);
+      assert.equal(String(a), '<Socket udp4 0.0.0.0:0>');
+      await a.bind(['127.0.0.1', 0]);
+      assert.equal((a.getsockname() as [string, number])[0], '127.0.0.1');
+    } finally {
+      a.close();
+      b.close();
+    }
+    assert.throws(() => b.getsockname(), { code: 'EBADF', message: /^Socket\.getsockname: / });
+  });
+
   test('close() wakes a waiting recvfrom with EBADF; later calls reject with EBADF', async () => {
     const [a, addr] = await bound();
     const g = spawn(() => a.recvfrom(10));
