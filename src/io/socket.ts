@@ -760,7 +760,8 @@ export class Socket {
 
   /**
    * Bind a UDP socket to `[host, port]` (port 0: any free port). Rejects with EADDRINUSE
-   * (naming the address) when the port is taken.
+   * (naming the address) when the port is taken, with EINVAL when the socket is bound already
+   * (by `bind` or a first `sendto`), as Python's.
    * @example
    * ```ts
    * import { Socket } from 'verdant/socket';
@@ -788,12 +789,22 @@ export class Socket {
         done(withAddress(e, formatTarget(t)) as Error);
       };
       io.sock.once('error', onErr);
-      io.sock.bind(t.port, t.host, () => {
+      try {
+        io.sock.bind(t.port, t.host, () => {
+          untrack();
+          io.sock.off('error', onErr);
+          io.error = null;
+          done(null);
+        });
+      } catch (e) {
         untrack();
         io.sock.off('error', onErr);
-        io.error = null;
-        done(null);
-      });
+        // Bound already (by bind, a first sendto, or a bind in flight): Python's EINVAL, named
+        // (Node's ERR_SOCKET_ALREADY_BOUND said neither the method nor the errno).
+        if ((e as { code?: unknown }).code === 'ERR_SOCKET_ALREADY_BOUND')
+          throw coded('EINVAL', `${where}: the socket is already bound (EINVAL)`);
+        throw e;
+      }
       return untrack;
     });
   }

@@ -137,6 +137,28 @@ describe('UDP sockets', () => {
     assert.throws(() => b.getsockname(), { code: 'EBADF', message: /^Socket\.getsockname: / });
   });
 
+  test("binding a bound socket rejects with EINVAL naming the method, as Python (found by the breaker: Node's ERR_SOCKET_ALREADY_BOUND)", async () => {
+    const [a, addr] = await bound();
+    const b = new Socket();
+    try {
+      await assert.rejects(a.bind(['127.0.0.1', 0]), {
+        code: 'EINVAL',
+        message: /^Socket\.bind: the socket is already bound/,
+      });
+      await b.sendto('x', addr);
+      await assert.rejects(b.bind(['127.0.0.1', 0]), { code: 'EINVAL' }, 'bound by its sendto');
+      const c = new Socket();
+      const first = c.bind(['127.0.0.1', 0]);
+      await assert.rejects(c.bind(['127.0.0.1', 0]), { code: 'EINVAL' }, 'a bind in flight');
+      await first;
+      c.close();
+      assert.equal(Buffer.from((await a.recvfrom(10, 2000))[0]).toString(), 'x');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   test('close() wakes a waiting recvfrom with EBADF; later calls reject with EBADF', async () => {
     const [a, addr] = await bound();
     const g = spawn(() => a.recvfrom(10));
