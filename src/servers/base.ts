@@ -31,9 +31,11 @@
  * @module
  */
 import * as net from 'node:net';
+import { getCurrent } from '../core/current.js';
 import { Cancellation } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub, kQuietLink, type LinkEntry, quietLinkEntry } from '../core/lowlevel.js';
+import { until } from '../core/until.js';
 import { type Address, parseAddress } from '../io/_errors.js';
 import { Socket } from '../io/socket.js';
 import { Group, Pool } from '../pool/index.js';
@@ -188,6 +190,8 @@ export abstract class BaseServer {
   #stopped = new Event();
   #loop: Greenlet | null = null;
   #starting: Promise<void> | null = null;
+  /** The greenlet whose start() makes the listener (its waits are that greenlet's). */
+  #starter: unknown = null;
   #end: { onEnd: (g: Greenlet) => void; entry: LinkEntry } | null = null;
 
   constructor(
@@ -233,7 +237,10 @@ export abstract class BaseServer {
   /**
    * Bind (if needed) and start serving in the background; resolves once listening (a switch
    * point while it binds). Calling it again does nothing. A `stop()` or `close()` while it binds
-   * wins: the start resolves and nothing is left listening.
+   * wins: the start resolves and nothing is left listening. Another greenlet calling it while it
+   * binds waits for that start (a kill or Timeout of its own lands there); when that start is
+   * interrupted, it rejects with an `Error` saying so (the interruption as `cause`), never with
+   * the other greenlet's `GreenletExit` or `Timeout`.
    * @throws EADDRINUSE (naming the address) and other bind errors; an Error after `close()`
    * @example
    * ```ts
@@ -250,7 +257,25 @@ export abstract class BaseServer {
         new Error('Server.start: the server was closed and cannot start again'),
       );
     this.#started = true;
-    if (this.#starting !== null) return this.#starting;
+    const shared = this.#starting;
+    if (shared !== null) {
+      if (getCurrent() === this.#starter) return shared;
+      // Another greenlet's start, under way or done: a wait of ours (a kill or Timeout of ours
+      // lands here), and its kill or Timeout is not ours to throw (found by the breaker: the
+      // second caller got the first one's GreenletExit, and could not be killed meanwhile).
+      return until(
+        shared.catch((e: unknown) => {
+          if (e instanceof Cancellation) {
+            throw new Error(
+              `Server.start: the start under way in another greenlet was interrupted (${e.name}); the server is closed`,
+              { cause: e },
+            );
+          }
+          throw e;
+        }),
+      );
+    }
+    this.#starter = getCurrent();
     this.#starting = this.#start();
     return this.#starting;
   }

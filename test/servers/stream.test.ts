@@ -701,6 +701,39 @@ describe('StreamServer', () => {
     }
   });
 
+  test("a start() shared by two greenlets: the first one's kill is not thrown in the second (it gets an Error saying so), and the second's own kill lands at its start (found by the breaker: it got the first one's GreenletExit, and could not be killed)", async () => {
+    const server = new StreamServer(['127.0.0.1', 0], echo);
+    const first = spawn(() => server.start());
+    const second = spawn(() => server.start());
+    await sleep(0);
+    void first.kill({ block: false });
+    await first.join({ timeout: 2000 });
+    await second.join({ timeout: 2000 });
+    assert.ok((first.value as unknown) instanceof GreenletExit);
+    const err = second.exception as Error;
+    assert.ok(err instanceof Error && !(err instanceof GreenletExit), String(err));
+    assert.match(
+      err.message,
+      /start under way in another greenlet was interrupted \(GreenletExit\)/,
+    );
+    assert.equal(err.cause, first.value);
+    assert.equal(server.closed, true);
+
+    const other = new StreamServer(['127.0.0.1', 0], echo);
+    const starter = spawn(() => other.start());
+    const waiter = spawn(() => other.start());
+    await sleep(0);
+    void waiter.kill({ block: false });
+    await waiter.join({ timeout: 2000 });
+    assert.ok((waiter.value as unknown) instanceof GreenletExit, 'its own kill lands there');
+    await starter.get({ timeout: 2000 });
+    try {
+      assert.equal(await roundTrip(other.serverPort as number, 'ping'), 'ping');
+    } finally {
+      await other.stop();
+    }
+  });
+
   test('a failed accept (EMFILE) is reported and the server accepts again after a short pause (gevent BaseServer._do_read; found by the breaker: the server closed for good)', async () => {
     await withReports(async (reports) => {
       const l = await listen({ host: '127.0.0.1', port: 0 });
