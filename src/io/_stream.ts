@@ -451,6 +451,24 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   }
 
   /**
+   * Our side stops writing (`shutdown('write')`): Node sends what it holds, then the end of
+   * stream; every `sendall` still waiting for the peer (for `'drain'` or a flush) is woken with
+   * EPIPE, as a send blocked in another thread fails once the socket is shut for writing
+   * (gevent's shutdown cancels the waits on its write event). They waited forever when the peer
+   * did not read (found by the breaker).
+   */
+  shutdownWrite(): void {
+    this.sock.end();
+    StreamIO.#more(this)?.writers?.failAll(() =>
+      coded(
+        'EPIPE',
+        `Socket.sendall: broken pipe, the socket's writing side was shut down in another greenlet${this.label}`,
+      ),
+    );
+    this.notify();
+  }
+
+  /**
    * Our side stops reading (`shutdown('read')`): waiting readers get what is buffered, then end
    * of stream, as a `recv` blocked in another thread returns 0 after `SHUT_RD`.
    */

@@ -810,8 +810,9 @@ export class Socket {
   }
 
   /**
-   * Shut down one side: `'write'` (send end of stream; we may still read), `'read'` (later
-   * `recv`s, and those waiting in other greenlets, resolve empty) or `'both'`. Never switches.
+   * Shut down one side: `'write'` (send end of stream; we may still read; a `sendall` waiting
+   * for the peer in another greenlet rejects with EPIPE), `'read'` (later `recv`s, and those
+   * waiting in other greenlets, resolve empty) or `'both'`. Never switches.
    * @throws EBADF after close; TypeError for another `how`
    * @example
    * ```ts
@@ -840,7 +841,7 @@ export class Socket {
     const io = Socket.#stream(this);
     if (io === null)
       throw coded('ENOTCONN', 'Socket.shutdown: the socket is not a connected stream');
-    if (how !== 'read') io.sock.end();
+    if (how !== 'read') io.shutdownWrite();
     if (how !== 'write') io.shutdownRead();
   }
 
