@@ -252,8 +252,16 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     if (sock.readableFlowing === false) sock.resume();
   }
 
-  /** Stop listening to the Node socket (before it is wrapped in TLS). Returns unread bytes. */
+  /**
+   * Stop listening to the Node socket (before it is wrapped in TLS). Returns unread bytes.
+   * Greenlets still waiting on this stream (a `recv` or `sendall` in another greenlet) are woken
+   * with EBADF: the socket they wait on is closed for use, and nothing would wake them (gevent's
+   * `detach` cancels the socket's waits the same way; they waited forever, found by the breaker).
+   */
   detach(): Uint8Array[] {
+    this.failAll(() => badFd('Socket.recv', true));
+    StreamIO.#more(this)?.writers?.failAll(() => badFd('Socket.sendall', true));
+    this.notify();
     const s = this.sock;
     s.off('data', onData);
     s.off('end', onEnd);

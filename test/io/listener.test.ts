@@ -439,6 +439,30 @@ describe('TLS', () => {
     });
   });
 
+  test('wrapSocket wakes a recv waiting on the plain socket in another greenlet with EBADF (gevent detach cancels the waits; found by the breaker: it waited forever, counted as I/O)', async () => {
+    const { key, cert } = await testCert();
+    const { wrapSocket } = await import('../../src/io/socket.js');
+    await withListener(async (l, addr) => {
+      const [c, [s]] = await Promise.all([createConnection(addr), l.accept()]);
+      const reader = spawn(() => s.recv(10));
+      await sleep(10);
+      const [tc, ts] = await Promise.all([
+        wrapSocket(c, { ca: cert, servername: 'localhost', timeout: 5000 }),
+        wrapSocket(s, { serverSide: true, key, cert, timeout: 5000 }),
+      ]);
+      await reader.join({ timeout: 2000 });
+      assert.equal((reader.exception as NodeJS.ErrnoException | undefined)?.code, 'EBADF');
+      await tc.sendall('secret');
+      assert.equal(
+        Buffer.from(await ts.recv(6, 2000)).toString(),
+        'secret',
+        'the TLS socket reads',
+      );
+      tc.close();
+      ts.close();
+    });
+  });
+
   test('wrapSocket keeps the handshake bytes that arrived before the wrap (STARTTLS with a pipelined hello)', async () => {
     const { key, cert } = await testCert();
     const { wrapSocket } = await import('../../src/io/socket.js');
