@@ -11,6 +11,7 @@
  * @module
  */
 import type { Socket as DgramSocket, RemoteInfo } from 'node:dgram';
+import { ioEnded } from '../core/lowlevel.js';
 import { Watched } from './_arrivals.js';
 import { badFd } from './_errors.js';
 
@@ -51,9 +52,16 @@ export class DatagramIO extends Watched<Datagram> {
     sock.on('listening', () => {
       this.bound = true;
     });
+    // Node's dgram reports a failed receive (recvmsg) here and goes on receiving: as Python's
+    // recvfrom raises it once and the next one tries again, the oldest waiting recvfrom gets
+    // it, else the next recvfrom does (`error`, then cleared). It was kept for every later call,
+    // so one failed receive ended a DatagramServer for good (found by the breaker).
     sock.on('error', (err: Error) => {
-      if (this.error === null) this.error = err;
-      this.failAll(err);
+      const w = this.shiftLive();
+      if (w !== null) {
+        ioEnded(w.hub);
+        w.wakeError(err);
+      } else if (this.error === null) this.error = err;
       this.notify();
     });
   }
@@ -69,6 +77,13 @@ export class DatagramIO extends Watched<Datagram> {
     if (front) this.queue.splice(this.#back++, 0, d);
     else if (this.queue.length < MAX_QUEUED) this.queue.push(d);
     this.notify();
+  }
+
+  /** The failed receive to report to this recvfrom (then forgotten), or null. */
+  takeError(): Error | null {
+    const e = this.error;
+    this.error = null;
+    return e;
   }
 
   /** The oldest queued datagram, taken; undefined when none is queued. */

@@ -708,7 +708,8 @@ export class Socket {
     const cut = (x: [Uint8Array, [string, number]]): [Uint8Array, [string, number]] =>
       x[0].length > n ? [x[0].subarray(0, n), x[1]] : x;
     if (d !== undefined) return Promise.resolve(cut(d));
-    if (io.error !== null) return Promise.reject(io.error);
+    const failed = io.takeError();
+    if (failed !== null) return Promise.reject(failed);
     return io.park(timeout, signal).then(cut);
   }
 

@@ -93,6 +93,16 @@ export interface StopOptions {
 }
 
 /**
+ * Accept (or receive) errors that end a server's loop (gevent's `BaseServer.fatal_errors`);
+ * others are reported and pause it. @internal
+ */
+export const FATAL: ReadonlySet<unknown> = new Set<unknown>(['EBADF', 'EINVAL', 'ENOTSOCK']);
+/** The first pause after a failed accept or receive, in ms (gevent's `min_delay`, 0.01 s). @internal */
+export const MIN_DELAY = 10;
+/** The longest pause after failures in a row, in ms (gevent's `max_delay`, 1 s). @internal */
+export const MAX_DELAY = 1000;
+
+/**
  * The `timeout` of `stop(opts)` (ms; default 1000); throws TypeError for options that are neither
  * an object nor a number and for a timeout that is not a number, RangeError for a negative or
  * NaN one. @internal

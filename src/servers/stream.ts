@@ -31,14 +31,14 @@ import { sleep } from '../core/sleep.js';
 import { checkListenOptions } from '../io/_connect.js';
 import type { Address } from '../io/_errors.js';
 import { listen, type Socket } from '../io/socket.js';
-import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
-
-/** Accept errors that end the server (gevent's `BaseServer.fatal_errors`); others pause it. */
-const FATAL = new Set<unknown>(['EBADF', 'EINVAL', 'ENOTSOCK']);
-/** The first pause after a failed accept, in ms (gevent's `min_delay`, 0.01 s). */
-const MIN_DELAY = 10;
-/** The longest pause after failed accepts in a row, in ms (gevent's `max_delay`, 1 s). */
-const MAX_DELAY = 1000;
+import {
+  BaseServer,
+  type BaseServerOptions,
+  FATAL,
+  type Listener,
+  MAX_DELAY,
+  MIN_DELAY,
+} from './base.js';
 
 /**
  * Closes a handler's client connection (its argument) once the handler has ended, also when a

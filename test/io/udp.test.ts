@@ -159,6 +159,30 @@ describe('UDP sockets', () => {
     }
   });
 
+  test("a failed receive (Node's dgram 'error', which goes on receiving) rejects one recvfrom, once, as Python; the next gets the next datagram (found by the breaker: every later recvfrom rejected with it)", async () => {
+    const [a, addr] = await bound();
+    const b = new Socket();
+    try {
+      const fail = (): Error =>
+        Object.assign(new Error('recvmsg ENOMEM'), { code: 'ENOMEM', syscall: 'recvmsg' });
+      const first = spawn(() => a.recvfrom(10));
+      const second = spawn(() => a.recvfrom(10, 2000));
+      await sleep(10);
+      (a._handle as dgram.Socket).emit('error', fail());
+      await first.join();
+      assert.equal((first.exception as NodeJS.ErrnoException | undefined)?.code, 'ENOMEM');
+      assert.equal(second.dead, false, 'only the oldest recvfrom is told');
+      await b.sendto('next', addr);
+      assert.equal(Buffer.from((await second.get())[0]).toString(), 'next');
+      (a._handle as dgram.Socket).emit('error', fail());
+      await assert.rejects(a.recvfrom(10), { code: 'ENOMEM' });
+      await assert.rejects(a.recvfrom(10, 30), SocketTimeout);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   test('close() wakes a waiting recvfrom with EBADF; later calls reject with EBADF', async () => {
     const [a, addr] = await bound();
     const g = spawn(() => a.recvfrom(10));

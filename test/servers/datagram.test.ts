@@ -170,6 +170,35 @@ describe('DatagramServer', () => {
     }
   });
 
+  test('a failed receive is reported and the server receives again after a short pause (gevent BaseServer._do_read; found by the breaker: the server closed for good)', async () => {
+    const hub = getHub();
+    const saved = hub.exceptionStream;
+    const reports: string[] = [];
+    hub.exceptionStream = { write: (t: string) => void reports.push(t) };
+    const u = new Socket();
+    await u.bind(['127.0.0.1', 0]);
+    const server: DatagramServer = new DatagramServer(u, async (data, address) => {
+      await server.sendto(data, address);
+    });
+    const c = new Socket();
+    try {
+      await server.start();
+      await sleep(10);
+      const err = Object.assign(new Error('recvmsg ENOMEM'), { code: 'ENOMEM' });
+      (u._handle as import('node:dgram').Socket).emit('error', err);
+      await sleep(30);
+      assert.deepEqual([server.started, server.closed], [true, false]);
+      assert.equal(reports.filter((r) => r.includes('recvmsg ENOMEM')).length, 1);
+      await c.sendto('ping', u.getsockname());
+      const [reply] = await c.recvfrom(100, { timeout: 2000 });
+      assert.equal(text(reply), 'ping');
+    } finally {
+      hub.exceptionStream = saved;
+      c.close();
+      await server.stop();
+    }
+  });
+
   test('bad arguments throw; a path listener is refused', () => {
     assert.throws(() => new DatagramServer({ path: '/tmp/x' }, () => {}), /needs \[host, port\]/);
     assert.throws(() => new DatagramServer(['127.0.0.1', 0], null as never), TypeError);
