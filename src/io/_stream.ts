@@ -261,7 +261,6 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
   detach(): Uint8Array[] {
     this.failAll(() => badFd('Socket.recv', true));
     StreamIO.#more(this)?.writers?.failAll(() => badFd('Socket.sendall', true));
-    this.notify();
     const s = this.sock;
     s.off('data', onData);
     s.off('end', onEnd);
@@ -273,17 +272,23 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     s.off('close', onClose);
     s.off('drain', onDrain);
     const m = StreamIO.#more(this);
-    if (m === null) return NO_CHUNKS;
-    const rest = m.chunks;
-    if (rest.length > 0 && m.offset > 0) rest[0] = (rest[0] as Uint8Array).subarray(m.offset);
-    m.chunks = NO_CHUNKS;
-    m.offset = 0;
-    m.buffered = 0;
-    m.back = 0;
-    if ((StreamIO.#flags(this) & PAUSED) !== 0) {
-      StreamIO.#setFlags(this, StreamIO.#flags(this) & ~PAUSED);
-      s.resume();
+    let rest = NO_CHUNKS;
+    if (m !== null) {
+      rest = m.chunks;
+      if (rest.length > 0 && m.offset > 0) rest[0] = (rest[0] as Uint8Array).subarray(m.offset);
+      m.chunks = NO_CHUNKS;
+      m.offset = 0;
+      m.buffered = 0;
+      m.back = 0;
+      if ((StreamIO.#flags(this) & PAUSED) !== 0) {
+        StreamIO.#setFlags(this, StreamIO.#flags(this) & ~PAUSED);
+        s.resume();
+      }
     }
+    // Closed for use from now on: a waitRead or select still watching it sees a closed socket
+    // (readable, and errored), as after close(), instead of waiting forever.
+    StreamIO.#setFlags(this, StreamIO.#flags(this) | CLOSED);
+    this.notify();
     return rest;
   }
 

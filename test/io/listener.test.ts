@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { GreenletExit, sleep, spawn, Timeout } from '../../src/index.js';
-import { createConnection, listen, type Socket, SocketTimeout } from '../../src/io/socket.js';
+import {
+  createConnection,
+  listen,
+  type Socket,
+  SocketTimeout,
+  waitRead,
+} from '../../src/io/socket.js';
 import { assertNoLiveHandles, nodeOf, testCert, unixPath } from './_net.js';
 
 async function withListener(
@@ -439,12 +445,13 @@ describe('TLS', () => {
     });
   });
 
-  test('wrapSocket wakes a recv waiting on the plain socket in another greenlet with EBADF (gevent detach cancels the waits; found by the breaker: it waited forever, counted as I/O)', async () => {
+  test('wrapSocket wakes a recv waiting on the plain socket in another greenlet with EBADF, and a waitRead as close() does (gevent detach cancels the waits; found by the breaker: it waited forever, counted as I/O)', async () => {
     const { key, cert } = await testCert();
     const { wrapSocket } = await import('../../src/io/socket.js');
     await withListener(async (l, addr) => {
       const [c, [s]] = await Promise.all([createConnection(addr), l.accept()]);
       const reader = spawn(() => s.recv(10));
+      const watcher = spawn(() => waitRead(s));
       await sleep(10);
       const [tc, ts] = await Promise.all([
         wrapSocket(c, { ca: cert, servername: 'localhost', timeout: 5000 }),
@@ -452,6 +459,7 @@ describe('TLS', () => {
       ]);
       await reader.join({ timeout: 2000 });
       assert.equal((reader.exception as NodeJS.ErrnoException | undefined)?.code, 'EBADF');
+      await watcher.get({ timeout: 2000 }); // resolves, as after close()
       await tc.sendall('secret');
       assert.equal(
         Buffer.from(await ts.recv(6, 2000)).toString(),
