@@ -11,6 +11,7 @@
  * @module
  */
 import type { Socket as DgramSocket, RemoteInfo } from 'node:dgram';
+import { ioEnded } from '../core/lowlevel.js';
 import { Watched } from './_arrivals.js';
 import { badFd } from './_errors.js';
 
@@ -24,10 +25,23 @@ export type Datagram = [data: Uint8Array, address: [host: string, port: number]]
 export class DatagramIO extends Watched<Datagram> {
   readonly sock: DgramSocket;
   readonly queue: Datagram[] = [];
+  /**
+   * How many datagrams at the head of the queue interrupted receivers handed back: the next one
+   * handed back goes behind them, so receivers woken together and killed together leave the
+   * datagrams in the order they came (each went to the front, reversing them; found by the
+   * breaker).
+   */
+  #back = 0;
   closed = false;
   error: Error | null = null;
   /** Bound (explicitly, or by a first send). */
   bound = false;
+  /**
+   * The `bind` and `sendto` calls in flight, each as the function that fails it: once the
+   * socket is closed Node never calls them back, so `close()` fails them with EBADF (else they
+   * waited forever, counted as I/O in flight). Null while none is in flight.
+   */
+  inFlight: Set<() => void> | null = null;
 
   constructor(sock: DgramSocket) {
     super();
@@ -38,9 +52,16 @@ export class DatagramIO extends Watched<Datagram> {
     sock.on('listening', () => {
       this.bound = true;
     });
+    // Node's dgram reports a failed receive (recvmsg) here and goes on receiving: as Python's
+    // recvfrom raises it once and the next one tries again, the oldest waiting recvfrom gets
+    // it, else the next recvfrom does (`error`, then cleared). It was kept for every later call,
+    // so one failed receive ended a DatagramServer for good (found by the breaker).
     sock.on('error', (err: Error) => {
-      if (this.error === null) this.error = err;
-      this.failAll(err);
+      const w = this.shiftLive();
+      if (w !== null) {
+        ioEnded(w.hub);
+        w.wakeError(err);
+      } else if (this.error === null) this.error = err;
       this.notify();
     });
   }
@@ -53,9 +74,23 @@ export class DatagramIO extends Watched<Datagram> {
   offer(d: Datagram, front = false): void {
     if (this.closed) return;
     if (this.deliver(d)) return;
-    if (front) this.queue.unshift(d);
+    if (front) this.queue.splice(this.#back++, 0, d);
     else if (this.queue.length < MAX_QUEUED) this.queue.push(d);
     this.notify();
+  }
+
+  /** The failed receive to report to this recvfrom (then forgotten), or null. */
+  takeError(): Error | null {
+    const e = this.error;
+    this.error = null;
+    return e;
+  }
+
+  /** The oldest queued datagram, taken; undefined when none is queued. */
+  take(): Datagram | undefined {
+    const d = this.queue.shift();
+    if (this.#back > 0) this.#back--;
+    return d;
   }
 
   get readable(): boolean {
@@ -70,12 +105,29 @@ export class DatagramIO extends Watched<Datagram> {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.#back = 0;
     try {
       this.sock.close();
     } catch {
       // never bound: nothing to close
     }
     this.failAll(() => badFd('Socket.recvfrom', true));
+    const calls = this.inFlight;
+    this.inFlight = null;
+    if (calls !== null) for (const fail of calls) fail();
     this.notify();
+  }
+
+  /**
+   * Track a `bind`/`sendto` in flight until its callback: `fail` ends its wait with EBADF when
+   * the socket closes first. Returns the function that untracks it (call it from the callback).
+   */
+  track(fail: () => void): () => void {
+    if (this.inFlight === null) this.inFlight = new Set();
+    const calls = this.inFlight;
+    calls.add(fail);
+    return () => {
+      calls.delete(fail);
+    };
   }
 }

@@ -206,3 +206,18 @@ export function formatTarget(t: {
   const h = t.host ?? '';
   return h.includes(':') ? `[${h}]:${t.port}` : `${h}:${t.port}`;
 }
+
+/**
+ * Whether a wait's options ask to wait forever in so many words (`Infinity`, or `{timeout:
+ * Infinity}`): that is a timeout of the call's own, which the socket's timeout (`settimeout`)
+ * must not replace, as it replaces an omitted or null one (found by the breaker: the socket's
+ * timeout cut such waits short).
+ */
+export function askedForever(opts: unknown): boolean {
+  return (
+    opts === Number.POSITIVE_INFINITY ||
+    (opts !== null &&
+      typeof opts === 'object' &&
+      (opts as { timeout?: unknown }).timeout === Number.POSITIVE_INFINITY)
+  );
+}

@@ -20,7 +20,7 @@ import {
   type WaitOwner,
   waitArgs,
 } from '../core/lowlevel.js';
-import { badFd, throwSocketTimeout } from './_errors.js';
+import { askedForever, badFd, throwSocketTimeout } from './_errors.js';
 import type { Readiness, Socket } from './socket.js';
 
 /** One socket and what is waited for. */
@@ -116,7 +116,11 @@ function one(sock: Socket, write: boolean, opts: unknown, where: string): Promis
     return Promise.reject(e);
   }
   if (sock.closed) return Promise.reject(badFd(where));
-  return waitReady([{ io, write }], timeout ?? sock.gettimeout(), signal);
+  return waitReady(
+    [{ io, write }],
+    timeout ?? (askedForever(opts) ? null : sock.gettimeout()),
+    signal,
+  );
 }
 
 /**

@@ -252,8 +252,15 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     if (sock.readableFlowing === false) sock.resume();
   }
 
-  /** Stop listening to the Node socket (before it is wrapped in TLS). Returns unread bytes. */
+  /**
+   * Stop listening to the Node socket (before it is wrapped in TLS). Returns unread bytes.
+   * Greenlets still waiting on this stream (a `recv` or `sendall` in another greenlet) are woken
+   * with EBADF: the socket they wait on is closed for use, and nothing would wake them (gevent's
+   * `detach` cancels the socket's waits the same way; they waited forever, found by the breaker).
+   */
   detach(): Uint8Array[] {
+    this.failAll(() => badFd('Socket.recv', true));
+    StreamIO.#more(this)?.writers?.failAll(() => badFd('Socket.sendall', true));
     const s = this.sock;
     s.off('data', onData);
     s.off('end', onEnd);
@@ -265,17 +272,23 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     s.off('close', onClose);
     s.off('drain', onDrain);
     const m = StreamIO.#more(this);
-    if (m === null) return NO_CHUNKS;
-    const rest = m.chunks;
-    if (rest.length > 0 && m.offset > 0) rest[0] = (rest[0] as Uint8Array).subarray(m.offset);
-    m.chunks = NO_CHUNKS;
-    m.offset = 0;
-    m.buffered = 0;
-    m.back = 0;
-    if ((StreamIO.#flags(this) & PAUSED) !== 0) {
-      StreamIO.#setFlags(this, StreamIO.#flags(this) & ~PAUSED);
-      s.resume();
+    let rest = NO_CHUNKS;
+    if (m !== null) {
+      rest = m.chunks;
+      if (rest.length > 0 && m.offset > 0) rest[0] = (rest[0] as Uint8Array).subarray(m.offset);
+      m.chunks = NO_CHUNKS;
+      m.offset = 0;
+      m.buffered = 0;
+      m.back = 0;
+      if ((StreamIO.#flags(this) & PAUSED) !== 0) {
+        StreamIO.#setFlags(this, StreamIO.#flags(this) & ~PAUSED);
+        s.resume();
+      }
     }
+    // Closed for use from now on: a waitRead or select still watching it sees a closed socket
+    // (readable, and errored), as after close(), instead of waiting forever.
+    StreamIO.#setFlags(this, StreamIO.#flags(this) | CLOSED);
+    this.notify();
     return rest;
   }
 
@@ -447,6 +460,24 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       StreamIO.#setFlags(this, StreamIO.#flags(this) | PAUSED);
       this.sock.pause();
     }
+    this.notify();
+  }
+
+  /**
+   * Our side stops writing (`shutdown('write')`): Node sends what it holds, then the end of
+   * stream; every `sendall` still waiting for the peer (for `'drain'` or a flush) is woken with
+   * EPIPE, as a send blocked in another thread fails once the socket is shut for writing
+   * (gevent's shutdown cancels the waits on its write event). They waited forever when the peer
+   * did not read (found by the breaker).
+   */
+  shutdownWrite(): void {
+    this.sock.end();
+    StreamIO.#more(this)?.writers?.failAll(() =>
+      coded(
+        'EPIPE',
+        `Socket.sendall: broken pipe, the socket's writing side was shut down in another greenlet${this.label}`,
+      ),
+    );
     this.notify();
   }
 

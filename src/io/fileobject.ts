@@ -28,7 +28,7 @@
  * @module
  */
 import { TextDecoder } from 'node:util';
-import { NONE, readWaitOptions, type WaitOptions, waitArgs } from '../core/lowlevel.js';
+import { getHub, NONE, readWaitOptions, type WaitOptions, waitArgs } from '../core/lowlevel.js';
 import { Arrivals } from './_arrivals.js';
 import { badFd, bytesOf } from './_errors.js';
 
@@ -65,6 +65,38 @@ export interface FileOptions {
   closedError?: (where: string) => Error;
   /** Names the file in error messages. Default `'SocketFile'`. */
   name?: string;
+}
+
+/**
+ * When a read's explicit `timeout` option (a number, or `{timeout}`) runs out, on the hub's
+ * clock; null when it has none (or a bad one: the wait rejects it).
+ */
+function deadlineOf(opts: unknown): number | null {
+  const t =
+    typeof opts === 'number'
+      ? opts
+      : opts !== null && typeof opts === 'object'
+        ? (opts as WaitOptions).timeout
+        : undefined;
+  return typeof t === 'number' && t >= 0 && t !== Number.POSITIVE_INFINITY
+    ? getHub().now() + t
+    : null;
+}
+
+/**
+ * The options of a read's next wait: what is left of its `timeout` (see {@link deadlineOf}). An
+ * explicit timeout bounds the whole `read`/`readline`, as it does `flush` and `sendall`: a peer
+ * trickling bytes must not stretch it (it bounded each wait, so a line sent a byte every 60 ms
+ * took 900 ms to read with a 150 ms timeout; found by the breaker). The socket's own timeout
+ * (`settimeout`) still bounds each wait, as Python's does.
+ */
+function leftOf(
+  opts: WaitOptions | number | null | undefined,
+  deadline: number | null,
+): WaitOptions | number | null | undefined {
+  if (deadline === null) return opts;
+  const timeout = Math.max(0, deadline - getHub().now());
+  return typeof opts === 'number' ? timeout : { ...opts, timeout };
 }
 
 function socketClosed(where: string): Error {
@@ -205,7 +237,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * runs to the end of the character the limit falls in). A switch point when it waits: a kill there keeps
    * what was read for the next call. Lines are `Uint8Array`, or strings in text mode.
    * @param limit - the longest line to return, in bytes (default: no limit); or the options
-   * @param opts - `{timeout, signal}` or a bare timeout in ms
+   * @param opts - `{timeout, signal}` or a bare timeout in ms; the timeout bounds the whole call
+   *   (the socket's own `settimeout` bounds each wait for bytes, as Python's)
    * @throws EBADF after close; EBUSY while another `read`/`readline` of this file is in progress
    *   (one reader at a time); SocketTimeout (a socket's `timeout`); an `Error` with code
    * `ETIMEDOUT` (a pipe's `timeout`); TypeError/RangeError (the promise rejects) for a `limit`
@@ -249,6 +282,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     if (this.#closed) throw this.#closedError('readline');
     if (this.#reading) throw this.#busy('readline');
     this.#reading = true;
+    const deadline = deadlineOf(opts);
     try {
       let from = 0;
       for (;;) {
@@ -259,7 +293,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
           if (end >= 0) return this.#cut(end);
         }
         from = this.#rbuf.length;
-        if (this.#eof || !(await this.#fill(opts))) return this.#cut(this.#rbuf.length);
+        if (this.#eof || !(await this.#fill(leftOf(opts, deadline))))
+          return this.#cut(this.#rbuf.length);
       }
     } finally {
       this.#reading = false;
@@ -284,7 +319,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * Read `n` bytes (fewer only at end of stream), or everything up to end of stream when `n`
    * is omitted. A switch point when it waits; a kill there keeps what was read.
    * @param n - how many bytes; omitted or `null`: to the end
-   * @param opts - `{timeout, signal}` or a bare timeout in ms
+   * @param opts - `{timeout, signal}` or a bare timeout in ms; the timeout bounds the whole call
+   *   (the socket's own `settimeout` bounds each wait for bytes, as Python's)
    * @returns the bytes (a string in text mode), empty at end of stream
    * @throws EBADF after close; SocketTimeout; TypeError for an `n` that is not a number,
    *   RangeError for a negative or fractional one; an `Error` with code
@@ -320,15 +356,17 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     if (this.#reading) throw this.#busy('read');
     this.#reading = true;
     const want = n ?? Number.POSITIVE_INFINITY;
+    const deadline = deadlineOf(opts);
     try {
       for (;;) {
         while (this.#rbuf.length < want && !this.#eof) {
-          if (!(await this.#fill(opts))) break;
+          if (!(await this.#fill(leftOf(opts, deadline)))) break;
         }
         if (this.#rbuf.length < want) return this.#cut(this.#rbuf.length);
         const end = this.#limitEnd(want);
         if (end >= 0) return this.#cut(end);
-        if (this.#eof || !(await this.#fill(opts))) return this.#cut(this.#rbuf.length);
+        if (this.#eof || !(await this.#fill(leftOf(opts, deadline))))
+          return this.#cut(this.#rbuf.length);
       }
     } finally {
       this.#reading = false;

@@ -11,7 +11,7 @@
  *
  * @module verdant/select
  */
-import { NONE, readWaitOptions, rejectWait, waitArgs } from '../core/lowlevel.js';
+import { getHub, NONE, readWaitOptions, rejectWait, waitArgs } from '../core/lowlevel.js';
 import { coded } from './_errors.js';
 import { hasFailed, isReady, type Watch, waitReady } from './_ready.js';
 import { Socket } from './socket.js';
@@ -29,7 +29,8 @@ const onTimeoutEmpty = (): undefined => undefined;
  * sockets (in the order given). Bytes arriving on a socket that is only in `xlist` do not end
  * the wait (gevent ignores `xlist`; a socket error is what POSIX's exceptional condition
  * becomes here). With
- * `timeout` (ms) it resolves `[[], [], []]` when nothing became ready in time; `0` polls. A
+ * `timeout` (ms) it resolves `[[], [], []]` when nothing became ready in time, and only then
+ * (readiness another greenlet took before this one resumed does not count); `0` polls. A
  * switch point when nothing is ready: kill and `Timeout` land there.
  * @param timeout ms; `null`/omitted waits forever
  * @throws TypeError when a list holds something that is not a verdant Socket or the timeout is
@@ -90,7 +91,19 @@ export function select(
       new TypeError(`${where}: nothing to wait for: every list is empty and there is no timeout`),
     );
   }
-  return waitReady(watches, t, null, onTimeoutEmpty).then(collect);
+  // Woken, but what woke it may be gone by the time it resumes (another greenlet read the bytes
+  // in between): with time left it waits again, so a select never resolves three empty lists
+  // before its timeout (found by the breaker: it did, with no timeout at all).
+  const hub = getHub();
+  const deadline = t === null ? null : hub.now() + t;
+  const settle = (): SelectResult | Promise<SelectResult> => {
+    const got = collect();
+    if (got[0].length + got[1].length + got[2].length > 0) return got;
+    const left = deadline === null ? null : deadline - hub.now();
+    if (left !== null && left <= 0) return got;
+    return waitReady(watches, left, null, onTimeoutEmpty).then(settle);
+  };
+  return waitReady(watches, t, null, onTimeoutEmpty).then(settle);
 }
 
 function toList(it: Iterable<Socket>, name: string): Socket[] {

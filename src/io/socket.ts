@@ -27,6 +27,7 @@ import { DatagramIO } from './_datagram.js';
 import {
   type Address,
   type AddressInput,
+  askedForever,
   badFd,
   bytesOf,
   coded,
@@ -292,7 +293,7 @@ export class Socket {
     }
     const err = readWaitOptions(opts, where);
     if (err !== NONE) return err;
-    if (waitArgs.timeout === null && (self.#bits & TIMED) !== 0)
+    if (waitArgs.timeout === null && (self.#bits & TIMED) !== 0 && !askedForever(opts))
       waitArgs.timeout = timeouts.get(self) ?? null;
     return NONE;
   }
@@ -603,7 +604,9 @@ export class Socket {
    * Accept one connection of a listening socket: resolves `[socket, address]` (`[host, port]`,
    * or `{path: ''}` for a Unix peer). A switch point when no connection is waiting; a kill or
    * `Timeout` there loses no connection (the next `accept` gets it).
-   * @throws EBADF after `close()`; SocketTimeout when `timeout` elapses
+   * @throws EBADF after `close()`; SocketTimeout when `timeout` elapses; an accept the kernel
+   *   failed (EMFILE, ENFILE …), once, as Python's: the socket goes on listening and the next
+   *   `accept` tries again
    * @example
    * ```ts
    * import { createConnection, listen } from 'verdant/socket';
@@ -626,8 +629,9 @@ export class Socket {
       return Promise.reject(
         coded('EINVAL', `${where}: the socket is not listening (it is ${this.type})`),
       );
-    if (io.error !== null) return Promise.reject(io.error);
-    const c = io.backlog.shift();
+    const failed = io.takeError();
+    if (failed !== null) return Promise.reject(failed);
+    const c = io.take();
     const conn = c === undefined ? null : c;
     if (conn !== null) return Promise.resolve([conn, conn._peerAddress()]);
     return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s._peerAddress()]);
@@ -636,7 +640,10 @@ export class Socket {
   /**
    * @internal `accept()` for a server's accept loop: the next connection's Socket, at once when
    * one is in the backlog (no promise, no address), else a promise of it (a switch point, as
-   * `accept()`); the socket's timeout applies. Throws (or rejects) as `accept()` rejects.
+   * `accept()`). The socket's timeout does not apply: a server waits for connections as long as
+   * it runs, as gevent's accepts whenever its listener is readable (a listener given a timeout
+   * with `settimeout` timed the loop out and closed the server; found by the breaker). Throws
+   * (or rejects) as `accept()` rejects.
    */
   _acceptOne(): Socket | Promise<Socket> {
     if (this.closed) throw badFd('Socket.accept');
@@ -644,12 +651,11 @@ export class Socket {
     if (io === null) {
       throw coded('EINVAL', `Socket.accept: the socket is not listening (it is ${this.type})`);
     }
-    if (io.error !== null) throw io.error;
-    const c = io.backlog.shift();
+    const failed = io.takeError();
+    if (failed !== null) throw failed;
+    const c = io.take();
     if (c !== undefined) return c;
-    const err = Socket.#opts(this, undefined, 'Socket.accept');
-    if (err !== NONE) return rejectWait(err);
-    return io.park(waitArgs.timeout, waitArgs.signal);
+    return io.park(null, null);
   }
 
   /**
@@ -677,6 +683,14 @@ export class Socket {
     return Socket.#recvfrom(this, where, n, waitArgs.timeout, waitArgs.signal);
   }
 
+  /**
+   * @internal `recvfrom(n)` for a DatagramServer's loop: the socket's timeout does not apply
+   * (see {@link Socket._acceptOne}).
+   */
+  _serveRecvfrom(n: number): Promise<[Uint8Array, [string, number]]> {
+    return Socket.#recvfrom(this, 'Socket.recvfrom', n, null, null);
+  }
+
   static #recvfrom(
     self: Socket,
     where: string,
@@ -690,11 +704,12 @@ export class Socket {
       return Promise.reject(
         coded('EINVAL', `${where}: the socket is not a UDP socket (it is ${self.type})`),
       );
-    const d = io.queue.shift();
+    const d = io.take();
     const cut = (x: [Uint8Array, [string, number]]): [Uint8Array, [string, number]] =>
       x[0].length > n ? [x[0].subarray(0, n), x[1]] : x;
     if (d !== undefined) return Promise.resolve(cut(d));
-    if (io.error !== null) return Promise.reject(io.error);
+    const failed = io.takeError();
+    if (failed !== null) return Promise.reject(failed);
     return io.park(timeout, signal).then(cut);
   }
 
@@ -734,17 +749,20 @@ export class Socket {
       where,
       { timeout: waitArgs.timeout, signal: waitArgs.signal },
       (done) => {
-        io.sock.send(bytes, t.port, t.host, (e) =>
-          done(e === null ? null : (withAddress(e, formatTarget(t)) as Error), bytes.length),
-        );
-        return undefined;
+        const untrack = io.track(() => done(badFd(where, true)));
+        io.sock.send(bytes, t.port, t.host, (e) => {
+          untrack();
+          done(e === null ? null : (withAddress(e, formatTarget(t)) as Error), bytes.length);
+        });
+        return untrack;
       },
     );
   }
 
   /**
    * Bind a UDP socket to `[host, port]` (port 0: any free port). Rejects with EADDRINUSE
-   * (naming the address) when the port is taken.
+   * (naming the address) when the port is taken, with EINVAL when the socket is bound already
+   * (by `bind` or a first `sendto`), as Python's.
    * @example
    * ```ts
    * import { Socket } from 'verdant/socket';
@@ -766,20 +784,36 @@ export class Socket {
         coded('EINVAL', `${where}: only a UDP socket binds (use listen for streams)`),
       );
     return callbackWait<void>(where, opts, (done) => {
-      const onErr = (e: Error): void => done(withAddress(e, formatTarget(t)) as Error);
+      const untrack = io.track(() => done(badFd(where, true)));
+      const onErr = (e: Error): void => {
+        untrack();
+        done(withAddress(e, formatTarget(t)) as Error);
+      };
       io.sock.once('error', onErr);
-      io.sock.bind(t.port, t.host, () => {
+      try {
+        io.sock.bind(t.port, t.host, () => {
+          untrack();
+          io.sock.off('error', onErr);
+          io.error = null;
+          done(null);
+        });
+      } catch (e) {
+        untrack();
         io.sock.off('error', onErr);
-        io.error = null;
-        done(null);
-      });
-      return undefined;
+        // Bound already (by bind, a first sendto, or a bind in flight): Python's EINVAL, named
+        // (Node's ERR_SOCKET_ALREADY_BOUND said neither the method nor the errno).
+        if ((e as { code?: unknown }).code === 'ERR_SOCKET_ALREADY_BOUND')
+          throw coded('EINVAL', `${where}: the socket is already bound (EINVAL)`);
+        throw e;
+      }
+      return untrack;
     });
   }
 
   /**
-   * Shut down one side: `'write'` (send end of stream; we may still read), `'read'` (later
-   * `recv`s, and those waiting in other greenlets, resolve empty) or `'both'`. Never switches.
+   * Shut down one side: `'write'` (send end of stream; we may still read; a `sendall` waiting
+   * for the peer in another greenlet rejects with EPIPE), `'read'` (later `recv`s, and those
+   * waiting in other greenlets, resolve empty) or `'both'`. Never switches.
    * @throws EBADF after close; TypeError for another `how`
    * @example
    * ```ts
@@ -808,7 +842,7 @@ export class Socket {
     const io = Socket.#stream(this);
     if (io === null)
       throw coded('ENOTCONN', 'Socket.shutdown: the socket is not a connected stream');
-    if (how !== 'read') io.sock.end();
+    if (how !== 'read') io.shutdownWrite();
     if (how !== 'write') io.shutdownRead();
   }
 
@@ -862,7 +896,7 @@ export class Socket {
 
   /**
    * Set the timeout (ms) of every later wait of this socket that has no `timeout` option of
-   * its own; `null` waits forever. Expiry rejects with `SocketTimeout`. Never switches.
+   * its own (an omitted or `null` one; `Infinity` is its own: forever); `null` waits forever. Expiry rejects with `SocketTimeout`. Never switches.
    * @throws TypeError for a value that is not a number or null; RangeError for a negative or NaN one
    * @example
    * ```ts
@@ -963,7 +997,8 @@ export class Socket {
   }
 
   /**
-   * Our own address: `[host, port]`, or `{path}` for a Unix socket. Never switches.
+   * Our own address: `[host, port]`, or `{path}` for a Unix socket; `['0.0.0.0', 0]` (`['::',
+   * 0]`) for a UDP socket not bound yet, as Python's. Never switches.
    * @throws EBADF once the socket is closed and no `makefile()` file keeps it open (Python's
    *   `getsockname` after `close()`; gevent's test__makefile_ref.py)
    * @example
@@ -978,6 +1013,10 @@ export class Socket {
   getsockname(): Address {
     const h = this._handle;
     if (h === null || Socket.#gone(this)) throw badFd('Socket.getsockname');
+    // An unbound UDP socket: the unspecified address and port 0, as Python's (Node's dgram
+    // throws a bare EBADF, and toString showed the open socket as closed; found by the breaker).
+    if (Socket.#udp(this)?.bound === false)
+      return this.type === 'udp6' ? ['::', 0] : ['0.0.0.0', 0];
     if (h instanceof net.Socket) {
       if ((this.#bits & TYPE) === UNIX) return { path: '' };
       return [h.localAddress ?? '', h.localPort ?? 0];

@@ -31,9 +31,11 @@
  * @module
  */
 import * as net from 'node:net';
+import { getCurrent } from '../core/current.js';
 import { Cancellation } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub, kQuietLink, type LinkEntry, quietLinkEntry } from '../core/lowlevel.js';
+import { until } from '../core/until.js';
 import { type Address, parseAddress } from '../io/_errors.js';
 import { Socket } from '../io/socket.js';
 import { Group, Pool } from '../pool/index.js';
@@ -89,6 +91,16 @@ export interface StopOptions {
   /** How long live handlers may go on before they are killed (ms; default 1000). */
   timeout?: number | null;
 }
+
+/**
+ * Accept (or receive) errors that end a server's loop (gevent's `BaseServer.fatal_errors`);
+ * others are reported and pause it. @internal
+ */
+export const FATAL: ReadonlySet<unknown> = new Set<unknown>(['EBADF', 'EINVAL', 'ENOTSOCK']);
+/** The first pause after a failed accept or receive, in ms (gevent's `min_delay`, 0.01 s). @internal */
+export const MIN_DELAY = 10;
+/** The longest pause after failures in a row, in ms (gevent's `max_delay`, 1 s). @internal */
+export const MAX_DELAY = 1000;
 
 /**
  * The `timeout` of `stop(opts)` (ms; default 1000); throws TypeError for options that are neither
@@ -188,6 +200,8 @@ export abstract class BaseServer {
   #stopped = new Event();
   #loop: Greenlet | null = null;
   #starting: Promise<void> | null = null;
+  /** The greenlet whose start() makes the listener (its waits are that greenlet's). */
+  #starter: unknown = null;
   #end: { onEnd: (g: Greenlet) => void; entry: LinkEntry } | null = null;
 
   constructor(
@@ -232,7 +246,11 @@ export abstract class BaseServer {
 
   /**
    * Bind (if needed) and start serving in the background; resolves once listening (a switch
-   * point while it binds). Calling it again does nothing.
+   * point while it binds). Calling it again does nothing. A `stop()` or `close()` while it binds
+   * wins: the start resolves and nothing is left listening. Another greenlet calling it while it
+   * binds waits for that start (a kill or Timeout of its own lands there); when that start is
+   * interrupted, it rejects with an `Error` saying so (the interruption as `cause`), never with
+   * the other greenlet's `GreenletExit` or `Timeout`.
    * @throws EADDRINUSE (naming the address) and other bind errors; an Error after `close()`
    * @example
    * ```ts
@@ -249,7 +267,25 @@ export abstract class BaseServer {
         new Error('Server.start: the server was closed and cannot start again'),
       );
     this.#started = true;
-    if (this.#starting !== null) return this.#starting;
+    const shared = this.#starting;
+    if (shared !== null) {
+      if (getCurrent() === this.#starter) return shared;
+      // Another greenlet's start, under way or done: a wait of ours (a kill or Timeout of ours
+      // lands here), and its kill or Timeout is not ours to throw (found by the breaker: the
+      // second caller got the first one's GreenletExit, and could not be killed meanwhile).
+      return until(
+        shared.catch((e: unknown) => {
+          if (e instanceof Cancellation) {
+            throw new Error(
+              `Server.start: the start under way in another greenlet was interrupted (${e.name}); the server is closed`,
+              { cause: e },
+            );
+          }
+          throw e;
+        }),
+      );
+    }
+    this.#starter = getCurrent();
     this.#starting = this.#start();
     return this.#starting;
   }
@@ -258,6 +294,10 @@ export abstract class BaseServer {
     try {
       this.#address = await this.initSocket();
     } catch (e) {
+      // stop()/close() ran while the listener was being made: a DatagramServer's bind then
+      // fails with EBADF (its socket was closed under it); the start resolves, as a
+      // StreamServer's does (found by the breaker: it waited forever).
+      const closedMeanwhile = this.#closed && (e as { code?: unknown }).code === 'EBADF';
       this.#started = false;
       this.#closed = true;
       this.#stopped.set();
@@ -268,6 +308,7 @@ export abstract class BaseServer {
       } catch {
         // Nothing was made: nothing to close.
       }
+      if (closedMeanwhile) return;
       throw e;
     }
     if (this.#closed) {

@@ -15,7 +15,10 @@
  * with other work took it) belongs to no handler yet: a kill of the loop there closes it (test:
  * "a connection accepted while the loop then waits for a slot …"). A failing handler is
  * reported by the hub and the server goes on; so is a failing `spawn` of a `Group` subclass (the
- * connection it was for is closed; test: "a spawn that fails is reported …"). Tests:
+ * connection it was for is closed; test: "a spawn that fails is reported …"). So is a failed
+ * accept (EMFILE when the process is out of file descriptors): the loop pauses 10 ms, doubling
+ * up to 1 s while accepts keep failing, and goes on (gevent's `_do_read` delay); only EBADF,
+ * EINVAL and ENOTSOCK end it (test: "a failed accept (EMFILE) is reported …"). Tests:
  * test/servers/stream.test.ts.
  *
  * @module
@@ -24,10 +27,18 @@ import type { TlsOptions } from 'node:tls';
 import { Cancellation } from '../core/errors.js';
 import type { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/lowlevel.js';
+import { sleep } from '../core/sleep.js';
 import { checkListenOptions } from '../io/_connect.js';
 import type { Address } from '../io/_errors.js';
 import { listen, type Socket } from '../io/socket.js';
-import { BaseServer, type BaseServerOptions, type Listener } from './base.js';
+import {
+  BaseServer,
+  type BaseServerOptions,
+  FATAL,
+  type Listener,
+  MAX_DELAY,
+  MIN_DELAY,
+} from './base.js';
 
 /**
  * Closes a handler's client connection (its argument) once the handler has ended, also when a
@@ -150,6 +161,7 @@ export class StreamServer extends BaseServer {
     const pool = this.pool;
     const body = this.#body;
     this.spawnLoop(async () => {
+      let delay = MIN_DELAY;
       for (;;) {
         if (pool.full()) await pool.waitAvailable();
         let client: Socket;
@@ -160,8 +172,15 @@ export class StreamServer extends BaseServer {
           client = c instanceof Promise ? await c : c;
         } catch (e) {
           if (e instanceof Cancellation || sock.closed) return;
-          throw e;
+          if (FATAL.has((e as { code?: unknown }).code)) throw e;
+          // A failed accept (EMFILE, ENFILE …): reported, then accepting resumes after a pause
+          // that doubles up to a second (gevent's BaseServer._do_read: min_delay, max_delay).
+          getHub().reportError(e, `${this.toString()} accept`);
+          await sleep(delay);
+          delay = Math.min(MAX_DELAY, delay * 2);
+          continue;
         }
+        delay = MIN_DELAY;
         if (this.spawnHandlerNow(body, client, closeClient) === null) {
           try {
             await this.spawnHandler(body, [client], closeClient);

@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { GreenletExit, sleep, spawn, Timeout } from '../../src/index.js';
-import { createConnection, listen, type Socket, SocketTimeout } from '../../src/io/socket.js';
+import {
+  createConnection,
+  listen,
+  type Socket,
+  SocketTimeout,
+  waitRead,
+} from '../../src/io/socket.js';
 import { assertNoLiveHandles, nodeOf, testCert, unixPath } from './_net.js';
 
 async function withListener(
@@ -167,12 +173,96 @@ describe('listen and accept', () => {
     });
   });
 
+  test('acceptors woken by connections in one turn and killed together hand them back in the order they came (found by the breaker: each went to the front of the backlog, reversing them)', async () => {
+    // Two connections of a plain Node server, given to the listener in one turn (as libuv
+    // accepts every pending connection in one poll), then both acceptors killed before the hub
+    // resumes them.
+    const plain = net.createServer();
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const port = (plain.address() as net.AddressInfo).port;
+    const accepted: net.Socket[] = [];
+    plain.on('connection', (s: net.Socket) => void accepted.push(s));
+    const clients = ['1', '2'].map((tag) =>
+      net.connect(port, '127.0.0.1', function (this: net.Socket) {
+        this.write(tag);
+      }),
+    );
+    try {
+      for (let i = 0; i < 100 && accepted.length < 2; i++) await sleep(10);
+      // In the order the clients were made: both wrote their tag.
+      const byTag = new Map<string, net.Socket>();
+      for (const s of accepted) {
+        for (let i = 0; i < 100 && s.readableLength === 0; i++) await sleep(10);
+        byTag.set(String(s.read()), s);
+      }
+      await withListener(async (l) => {
+        const g1 = spawn(() => l.accept());
+        const g2 = spawn(() => l.accept());
+        await sleep(10);
+        const h = l._handle as net.Server;
+        h.emit('connection', byTag.get('1'));
+        h.emit('connection', byTag.get('2'));
+        void g1.kill({ block: false });
+        void g2.kill({ block: false });
+        await g1.join({ timeout: 2000 });
+        await g2.join({ timeout: 2000 });
+        assert.ok((g1.value as unknown) instanceof GreenletExit);
+        assert.ok((g2.value as unknown) instanceof GreenletExit);
+        const [s1] = await l.accept(2000);
+        const [s2] = await l.accept(2000);
+        await s1.sendall('first');
+        await s2.sendall('second');
+        s1.close();
+        s2.close();
+      });
+      const heard = await Promise.all(
+        clients.map(
+          (c) =>
+            new Promise<string>((resolve) => {
+              let got = '';
+              c.on('data', (d: Buffer) => {
+                got += d.toString();
+              });
+              c.on('close', () => resolve(got));
+            }),
+        ),
+      );
+      assert.deepEqual(heard, ['first', 'second'], 'the first connection was accepted first');
+    } finally {
+      for (const c of clients) c.destroy();
+      for (const s of accepted) s.destroy();
+      plain.close();
+    }
+  });
+
   test('a Timeout lands at accept', async () => {
     await withListener(async (l) => {
       const t = Timeout.startNew(10);
       const err = await l.accept().catch((e: unknown) => e);
       t.cancel();
       assert.equal(err, t);
+    });
+  });
+
+  test('a failed accept (EMFILE: Node reports it on the server and goes on listening) rejects one accept, once, as Python; the next accept gets the next connection (found by the breaker: every later accept rejected with it)', async () => {
+    await withListener(async (l, addr) => {
+      const emfile = (): Error =>
+        Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', syscall: 'accept' });
+      const first = spawn(() => l.accept());
+      const second = spawn(() => l.accept(2000));
+      await sleep(10);
+      (l._handle as net.Server).emit('error', emfile());
+      await first.join();
+      assert.equal((first.exception as NodeJS.ErrnoException | undefined)?.code, 'EMFILE');
+      assert.equal(second.dead, false, 'only the oldest accept is told');
+      const c = await createConnection(addr);
+      const [conn] = await second.get();
+      conn.close();
+      c.close();
+      // Nobody waiting: the next accept gets it, the one after waits for a connection again.
+      (l._handle as net.Server).emit('error', emfile());
+      await assert.rejects(l.accept(), { code: 'EMFILE' });
+      await assert.rejects(l.accept(30), SocketTimeout);
     });
   });
 
@@ -350,6 +440,32 @@ describe('TLS', () => {
       assert.equal(c.closed, true, 'the plain socket is handed over');
       await tc.sendall('secret');
       assert.equal(Buffer.from(await ts.recv(6)).toString(), 'secret');
+      tc.close();
+      ts.close();
+    });
+  });
+
+  test('wrapSocket wakes a recv waiting on the plain socket in another greenlet with EBADF, and a waitRead as close() does (gevent detach cancels the waits; found by the breaker: it waited forever, counted as I/O)', async () => {
+    const { key, cert } = await testCert();
+    const { wrapSocket } = await import('../../src/io/socket.js');
+    await withListener(async (l, addr) => {
+      const [c, [s]] = await Promise.all([createConnection(addr), l.accept()]);
+      const reader = spawn(() => s.recv(10));
+      const watcher = spawn(() => waitRead(s));
+      await sleep(10);
+      const [tc, ts] = await Promise.all([
+        wrapSocket(c, { ca: cert, servername: 'localhost', timeout: 5000 }),
+        wrapSocket(s, { serverSide: true, key, cert, timeout: 5000 }),
+      ]);
+      await reader.join({ timeout: 2000 });
+      assert.equal((reader.exception as NodeJS.ErrnoException | undefined)?.code, 'EBADF');
+      await watcher.get({ timeout: 2000 }); // resolves, as after close()
+      await tc.sendall('secret');
+      assert.equal(
+        Buffer.from(await ts.recv(6, 2000)).toString(),
+        'secret',
+        'the TLS socket reads',
+      );
       tc.close();
       ts.close();
     });

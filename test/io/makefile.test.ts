@@ -84,6 +84,37 @@ describe('makefile', () => {
     }
   });
 
+  test("a read's or readline's timeout option bounds the whole call, not each wait: a peer trickling bytes cannot stretch it, and what was read stays for the next call (found by the breaker: a 100 ms readline took the whole trickle)", async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      const trickle = (s: string) =>
+        spawn(async () => {
+          for (const ch of s) {
+            await sleep(25);
+            await p.client.sendall(ch);
+          }
+        });
+      for (const [call, sent] of [
+        [() => f.readline({ timeout: 100 }), 'abcdefghijklmnop\n'],
+        [() => f.readline(null, 100), 'qrstuvwxyz012345\n'],
+        [() => f.read(17, { timeout: 100 }), 'ABCDEFGHIJKLMNOPQ'],
+      ] as const) {
+        const g = trickle(sent);
+        const t0 = performance.now();
+        await assert.rejects(call(), SocketTimeout);
+        const took = performance.now() - t0;
+        assert.ok(took < 300, `timed out after ${took} ms, not at the end of the trickle`);
+        await g.join();
+        const rest = sent.endsWith('\n') ? await f.readline(null, 2000) : await f.read(17, 2000);
+        assert.equal(text(rest), sent, 'nothing read before the timeout is lost');
+      }
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
   test('a flush or write refused for bad options or an aborted signal keeps the buffered bytes', async () => {
     const p = await tcp.pair();
     try {

@@ -92,6 +92,30 @@ describe('select', () => {
   });
 });
 
+test('a select woken by bytes another greenlet reads before it resumes waits on: it never resolves three empty lists before its timeout (found by the breaker: it did, with no timeout)', async () => {
+  const p = await tcp.pair();
+  try {
+    const g = spawn(() => select([p.server], [], []));
+    await sleep(10);
+    // Runs right after the socket's own 'data' listener buffered the bytes and woke the select.
+    let taken = '';
+    nodeOf(p.server).once('data', () => {
+      void p.server.recv(100).then((b) => {
+        taken = Buffer.from(b).toString();
+      });
+    });
+    await p.client.sendall('first');
+    await sleep(30);
+    assert.equal(taken, 'first');
+    assert.equal(g.dead, false, 'nothing is readable: select waits on');
+    await p.client.sendall('second');
+    const [r, w, x] = (await g.get({ timeout: 2000 })) as Awaited<ReturnType<typeof select>>;
+    assert.deepEqual([r.length, w.length, x.length], [1, 0, 0]);
+  } finally {
+    p.close();
+  }
+});
+
 describe('select, from gevent', () => {
   test('select([], [], [], timeout) waits the whole timeout, then resolves three empty lists (test__select.py TestSelect test_returns_none_after_timeout)', async () => {
     await runVirtual(async () => {

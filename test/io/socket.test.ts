@@ -303,6 +303,40 @@ describe('Socket behaviours from gevent', () => {
     }
   });
 
+  test("a wait given timeout Infinity waits forever on a socket with a timeout of its own: Infinity is the call's own timeout, not an omitted one (found by the breaker: settimeout cut recv, recvInto, accept, recvfrom and waitRead short)", async () => {
+    const p = await tcp.pair();
+    const l = await listen({ host: '127.0.0.1', port: 0 });
+    const u = new Socket();
+    try {
+      await u.bind(['127.0.0.1', 0]);
+      for (const s of [p.server, l, u]) s.settimeout(10);
+      const waits = [
+        spawn(() => p.server.recv(10, Number.POSITIVE_INFINITY)),
+        spawn(() =>
+          p.server.recvInto(new Uint8Array(4), null, { timeout: Number.POSITIVE_INFINITY }),
+        ),
+        spawn(() => waitRead(p.server, { timeout: Number.POSITIVE_INFINITY })),
+        spawn(() => l.accept({ timeout: Number.POSITIVE_INFINITY })),
+        spawn(() => u.recvfrom(10, Number.POSITIVE_INFINITY)),
+      ];
+      await sleep(60);
+      assert.deepEqual(
+        waits.map((g) => [g.dead, (g.exception as Error | undefined)?.name]),
+        waits.map(() => [false, undefined]),
+      );
+      for (const g of waits) await g.kill();
+      await assert.rejects(
+        p.server.recv(10, { timeout: null }),
+        SocketTimeout,
+        'null is no timeout of its own',
+      );
+    } finally {
+      p.close();
+      l.close();
+      u.close();
+    }
+  });
+
   test("shutdown('read') makes later recvs resolve empty while we can still send; shutdown of a listener throws ENOTCONN (Python's SHUT_RD, test__socket.py test_shutdown_when_closed)", async () => {
     const p = await tcp.pair();
     const l = await listen({ port: 0 });

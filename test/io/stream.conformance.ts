@@ -79,6 +79,27 @@ export function streamConformance(kind: StreamKind): void {
       }
     });
 
+    test("our shutdown('write') or shutdown('both') wakes a sendall waiting for a peer that does not read: it rejects with EPIPE (gevent's shutdown cancels the write waits; found by the breaker: it waited forever)", async () => {
+      for (const how of ['write', 'both'] as const) {
+        const p = await kind.pair();
+        const hub = getHub();
+        const saved = hub.exceptionStream;
+        hub.exceptionStream = { write: () => undefined }; // the writer's EPIPE is what is checked
+        try {
+          const writer = spawn(() => p.client.sendall(Buffer.alloc(64 * 1024 * 1024, 1)));
+          await sleep(50);
+          assert.equal(writer.dead, false, 'sendall waits for the peer');
+          p.client.shutdown(how);
+          await writer.join({ timeout: 2000 });
+          assert.equal((writer.exception as NodeJS.ErrnoException | undefined)?.code, 'EPIPE', how);
+          assert.match((writer.exception as Error).message, /shut down in another greenlet/);
+        } finally {
+          hub.exceptionStream = saved;
+          p.close();
+        }
+      }
+    });
+
     test("our shutdown('read') wakes a recv waiting in another greenlet with end of stream", async () => {
       const p = await kind.pair();
       try {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type * as dgram from 'node:dgram';
 import { after, describe, test } from 'node:test';
-import { GreenletExit, sleep, spawn } from '../../src/index.js';
+import { GreenletExit, getHub, sleep, spawn } from '../../src/index.js';
 import { Socket, SocketTimeout } from '../../src/io/socket.js';
 import { assertNoLiveHandles } from './_net.js';
 
@@ -95,6 +95,94 @@ describe('UDP sockets', () => {
     }
   });
 
+  test('receivers woken by datagrams in one turn and killed together hand them back in the order they came (found by the breaker: each went to the front, reversing them)', async () => {
+    const [a] = await bound();
+    try {
+      const g1 = spawn(() => a.recvfrom(10));
+      const g2 = spawn(() => a.recvfrom(10));
+      await sleep(10);
+      // Two datagrams read in one poll of the loop (libuv reads up to 32 in a row), then both
+      // receivers killed before the hub resumes them.
+      const h = a._handle as dgram.Socket;
+      const from = { address: '127.0.0.1', family: 'IPv4', port: 9, size: 3 } as dgram.RemoteInfo;
+      h.emit('message', Buffer.from('one'), from);
+      h.emit('message', Buffer.from('two'), from);
+      void g1.kill({ block: false });
+      void g2.kill({ block: false });
+      await g1.join({ timeout: 2000 });
+      await g2.join({ timeout: 2000 });
+      assert.ok((g1.value as unknown) instanceof GreenletExit);
+      assert.ok((g2.value as unknown) instanceof GreenletExit);
+      const got: string[] = [];
+      for (let i = 0; i < 2; i++) got.push(Buffer.from((await a.recvfrom(10, 2000))[0]).toString());
+      assert.deepEqual(got, ['one', 'two']);
+    } finally {
+      a.close();
+    }
+  });
+
+  test("an unbound socket's address is the unspecified one with port 0, as Python's; once closed getsockname throws EBADF (found by the breaker: Node's bare EBADF, and toString called it closed)", async () => {
+    const a = new Socket();
+    const b = new Socket({ type: 'udp6' });
+    try {
+      assert.deepEqual(a.getsockname(), ['0.0.0.0', 0]);
+      assert.deepEqual(b.getsockname(), ['::', 0]);
+      assert.equal(String(a), '<Socket udp4 0.0.0.0:0>');
+      await a.bind(['127.0.0.1', 0]);
+      assert.equal((a.getsockname() as [string, number])[0], '127.0.0.1');
+    } finally {
+      a.close();
+      b.close();
+    }
+    assert.throws(() => b.getsockname(), { code: 'EBADF', message: /^Socket\.getsockname: / });
+  });
+
+  test("binding a bound socket rejects with EINVAL naming the method, as Python (found by the breaker: Node's ERR_SOCKET_ALREADY_BOUND)", async () => {
+    const [a, addr] = await bound();
+    const b = new Socket();
+    try {
+      await assert.rejects(a.bind(['127.0.0.1', 0]), {
+        code: 'EINVAL',
+        message: /^Socket\.bind: the socket is already bound/,
+      });
+      await b.sendto('x', addr);
+      await assert.rejects(b.bind(['127.0.0.1', 0]), { code: 'EINVAL' }, 'bound by its sendto');
+      const c = new Socket();
+      const first = c.bind(['127.0.0.1', 0]);
+      await assert.rejects(c.bind(['127.0.0.1', 0]), { code: 'EINVAL' }, 'a bind in flight');
+      await first;
+      c.close();
+      assert.equal(Buffer.from((await a.recvfrom(10, 2000))[0]).toString(), 'x');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  test("a failed receive (Node's dgram 'error', which goes on receiving) rejects one recvfrom, once, as Python; the next gets the next datagram (found by the breaker: every later recvfrom rejected with it)", async () => {
+    const [a, addr] = await bound();
+    const b = new Socket();
+    try {
+      const fail = (): Error =>
+        Object.assign(new Error('recvmsg ENOMEM'), { code: 'ENOMEM', syscall: 'recvmsg' });
+      const first = spawn(() => a.recvfrom(10));
+      const second = spawn(() => a.recvfrom(10, 2000));
+      await sleep(10);
+      (a._handle as dgram.Socket).emit('error', fail());
+      await first.join();
+      assert.equal((first.exception as NodeJS.ErrnoException | undefined)?.code, 'ENOMEM');
+      assert.equal(second.dead, false, 'only the oldest recvfrom is told');
+      await b.sendto('next', addr);
+      assert.equal(Buffer.from((await second.get())[0]).toString(), 'next');
+      (a._handle as dgram.Socket).emit('error', fail());
+      await assert.rejects(a.recvfrom(10), { code: 'ENOMEM' });
+      await assert.rejects(a.recvfrom(10, 30), SocketTimeout);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   test('close() wakes a waiting recvfrom with EBADF; later calls reject with EBADF', async () => {
     const [a, addr] = await bound();
     const g = spawn(() => a.recvfrom(10));
@@ -103,6 +191,29 @@ describe('UDP sockets', () => {
     await g.join();
     assert.equal((g.exception as NodeJS.ErrnoException).code, 'EBADF');
     await assert.rejects(a.sendto('x', addr), { code: 'EBADF' });
+  });
+
+  test('close() fails a bind and a sendto in flight with EBADF; they no longer count as I/O (found by the breaker: Node never calls them back, so they waited forever)', async () => {
+    const before = getHub().ioCount;
+    const a = new Socket();
+    const binding = a.bind(['127.0.0.1', 0]).catch((e: unknown) => e);
+    a.close();
+    const b = new Socket();
+    const sending = b.sendto('x', ['127.0.0.1', 9]).catch((e: unknown) => e);
+    b.close();
+    const [c, addr] = await bound();
+    const sendingBound = c.sendto('x', addr).catch((e: unknown) => e);
+    c.close();
+    for (const [p, where] of [
+      [binding, 'Socket.bind'],
+      [sending, 'Socket.sendto'],
+      [sendingBound, 'Socket.sendto'],
+    ] as const) {
+      const err = (await Promise.race([p, sleep(1000).then(() => 'still waiting')])) as Error;
+      assert.equal((err as NodeJS.ErrnoException).code, 'EBADF', `${where}: ${String(err)}`);
+      assert.match(err.message, new RegExp(`^${where}: the socket was closed`));
+    }
+    assert.equal(getHub().ioCount, before);
   });
 
   test('binding a port in use rejects with EADDRINUSE naming the address', async () => {

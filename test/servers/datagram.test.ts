@@ -143,6 +143,62 @@ describe('DatagramServer', () => {
     }
   });
 
+  test("a bound UDP Socket with its own timeout (settimeout) is served as long as the server runs (found by the breaker: the receive loop timed out, reported it and closed the server; gevent's does not)", async () => {
+    const hub = getHub();
+    const saved = hub.exceptionStream;
+    const reports: string[] = [];
+    hub.exceptionStream = { write: (t: string) => void reports.push(t) };
+    const u = new Socket();
+    await u.bind(['127.0.0.1', 0]);
+    u.settimeout(20);
+    const server: DatagramServer = new DatagramServer(u, async (data, address) => {
+      await server.sendto(data, address);
+    });
+    const c = new Socket();
+    try {
+      await server.start();
+      await sleep(100);
+      assert.deepEqual([server.started, server.closed], [true, false]);
+      await c.sendto('ping', u.getsockname());
+      const [reply] = await c.recvfrom(100, { timeout: 2000 });
+      assert.equal(text(reply), 'ping');
+      assert.deepEqual(reports, []);
+    } finally {
+      hub.exceptionStream = saved;
+      c.close();
+      await server.stop();
+    }
+  });
+
+  test('a failed receive is reported and the server receives again after a short pause (gevent BaseServer._do_read; found by the breaker: the server closed for good)', async () => {
+    const hub = getHub();
+    const saved = hub.exceptionStream;
+    const reports: string[] = [];
+    hub.exceptionStream = { write: (t: string) => void reports.push(t) };
+    const u = new Socket();
+    await u.bind(['127.0.0.1', 0]);
+    const server: DatagramServer = new DatagramServer(u, async (data, address) => {
+      await server.sendto(data, address);
+    });
+    const c = new Socket();
+    try {
+      await server.start();
+      await sleep(10);
+      const err = Object.assign(new Error('recvmsg ENOMEM'), { code: 'ENOMEM' });
+      (u._handle as import('node:dgram').Socket).emit('error', err);
+      await sleep(30);
+      assert.deepEqual([server.started, server.closed], [true, false]);
+      assert.equal(reports.filter((r) => r.includes('recvmsg ENOMEM')).length, 1);
+      await c.sendto('ping', u.getsockname());
+      const [reply] = await c.recvfrom(100, { timeout: 2000 });
+      assert.equal(text(reply), 'ping');
+    } finally {
+      hub.exceptionStream = saved;
+      c.close();
+      await server.stop();
+    }
+  });
+
   test('bad arguments throw; a path listener is refused', () => {
     assert.throws(() => new DatagramServer({ path: '/tmp/x' }, () => {}), /needs \[host, port\]/);
     assert.throws(() => new DatagramServer(['127.0.0.1', 0], null as never), TypeError);
@@ -199,6 +255,25 @@ test('a DatagramServer start() killed while binding leaves no socket open', asyn
   await sleep(0);
   await g.kill();
   assert.equal(srv.closed, true);
+  await sleep(20);
+  await assertNoLiveHandles();
+});
+
+test('stop() or close() while start() binds: the start resolves, nothing is left listening, stop resolves (found by the breaker: the start waited forever)', async () => {
+  for (const end of ['stop', 'close'] as const) {
+    const srv = new DatagramServer(['127.0.0.1', 0], () => {});
+    const starting = srv.start();
+    const ending = srv[end]();
+    const got = await Promise.race([
+      starting.then(() => 'resolved'),
+      sleep(1000).then(() => 'still waiting'),
+    ]);
+    assert.equal(got, 'resolved', end);
+    await ending;
+    assert.equal(srv.started, false);
+    assert.equal(srv.closed, true);
+    await assert.rejects(srv.start(), /closed and cannot start again/);
+  }
   await sleep(20);
   await assertNoLiveHandles();
 });

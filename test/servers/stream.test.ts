@@ -701,6 +701,89 @@ describe('StreamServer', () => {
     }
   });
 
+  test("a start() shared by two greenlets: the first one's kill is not thrown in the second (it gets an Error saying so), and the second's own kill lands at its start (found by the breaker: it got the first one's GreenletExit, and could not be killed)", async () => {
+    const server = new StreamServer(['127.0.0.1', 0], echo);
+    const first = spawn(() => server.start());
+    const second = spawn(() => server.start());
+    await sleep(0);
+    void first.kill({ block: false });
+    await first.join({ timeout: 2000 });
+    await second.join({ timeout: 2000 });
+    assert.ok((first.value as unknown) instanceof GreenletExit);
+    const err = second.exception as Error;
+    assert.ok(err instanceof Error && !(err instanceof GreenletExit), String(err));
+    assert.match(
+      err.message,
+      /start under way in another greenlet was interrupted \(GreenletExit\)/,
+    );
+    assert.equal(err.cause, first.value);
+    assert.equal(server.closed, true);
+
+    const other = new StreamServer(['127.0.0.1', 0], echo);
+    const starter = spawn(() => other.start());
+    const waiter = spawn(() => other.start());
+    await sleep(0);
+    void waiter.kill({ block: false });
+    await waiter.join({ timeout: 2000 });
+    assert.ok((waiter.value as unknown) instanceof GreenletExit, 'its own kill lands there');
+    await starter.get({ timeout: 2000 });
+    try {
+      assert.equal(await roundTrip(other.serverPort as number, 'ping'), 'ping');
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('a failed accept (EMFILE) is reported and the server accepts again after a short pause (gevent BaseServer._do_read; found by the breaker: the server closed for good)', async () => {
+    await withReports(async (reports) => {
+      const l = await listen({ host: '127.0.0.1', port: 0 });
+      const server = new StreamServer(l, async (sock) => {
+        await sock.sendall('served');
+      });
+      await server.start();
+      try {
+        await sleep(10);
+        const err = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
+        (l._handle as net.Server).emit('error', err);
+        await sleep(30);
+        assert.deepEqual([server.started, server.closed], [true, false]);
+        assert.equal(reports.filter((r) => r.includes('accept EMFILE')).length, 1);
+        const c = await createConnection(l.getsockname());
+        try {
+          assert.equal(text(await recvExactly(c, 6)), 'served');
+        } finally {
+          c.close();
+        }
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+
+  test("a listening Socket with its own timeout (settimeout) is served as long as the server runs: the timeout is the socket's waits', not the accept loop's (found by the breaker: the loop timed out, reported it and closed the server; gevent accepts whenever the listener is readable)", async () => {
+    await withReports(async (reports) => {
+      const l = await listen({ host: '127.0.0.1', port: 0 });
+      l.settimeout(20);
+      const server = new StreamServer(l, async (sock) => {
+        await sock.sendall('served');
+      });
+      await server.start();
+      try {
+        await sleep(100);
+        assert.deepEqual([server.started, server.closed], [true, false]);
+        const c = await createConnection(l.getsockname());
+        try {
+          assert.equal(text(await recvExactly(c, 6)), 'served');
+        } finally {
+          c.close();
+        }
+        assert.deepEqual(reports, []);
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+
   test('an address is bound only by start(): connections are refused before it and again after stop() (test__server.py test_subclass_with_address, assertConnectionRefused)', async () => {
     const probe = await listen({ host: '127.0.0.1', port: 0 });
     const [, port] = probe.getsockname() as [string, number];
