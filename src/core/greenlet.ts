@@ -27,8 +27,11 @@
  * - Death: value/exception are recorded, then joiners and links are notified from the hub in
  *   link order. A user's `link*` callback starts at once in a greenlet of its own (gevent's
  *   `SpawnedLink`), so it may wait and no other greenlet's interrupt lands in it; `rawlink` and
- *   bookkeeping callbacks run as the hub's RawGreenlet, where a wait is refused. A failure nobody waits for or linked to (at the moment of death) is reported to
- *   `getHub().exceptionStream`.
+ *   bookkeeping callbacks run as the hub's RawGreenlet, where a wait is refused. A failure
+ *   nobody waits for or linked to (at the moment of death) is reported to
+ *   `getHub().exceptionStream`; a killer blocked in `kill()` or `killAll()` does not count, as
+ *   their promises never carry the failure (test/core/failures.test.ts "a failure while dying
+ *   of a kill is reported …").
  * - Memory: a greenlet that dies after its spawner lets go of it (the slot then holds the
  *   spawn tree's locals map, allocated once per tree), so a worker that spawns its successor
  *   and returns keeps no chain of dead greenlets; what spawner links can keep is bounded by the
@@ -82,8 +85,12 @@ export type LinkCallback<T = unknown> = (greenlet: Greenlet<T>) => unknown;
 export interface LinkEntry {
   cb: (g: Greenlet<unknown>) => unknown;
   kind: LinkKind;
-  /** Bookkeeping link (Group/Pool membership): does not count as "someone is listening". */
-  quiet: boolean;
+  /**
+   * Bookkeeping link (Group/Pool membership): does not count as "someone is listening".
+   * `'kill'`: a killer's wait (killAll), which counts only when the greenlet dies of the
+   * exception its kill delivered: its caller never gets another failure.
+   */
+  quiet: boolean | 'kill';
   /**
    * A user's `link`/`linkValue`/`linkException`: the callback runs in a greenlet of its own and
    * may wait. Otherwise (rawlink, bookkeeping) it runs from the hub and must not wait.
@@ -447,7 +454,7 @@ export class Greenlet<T = unknown> extends Fiber {
     const hub = self._live ?? getHub();
     if (self._wait !== null || self._timeouts !== null) self._cleanupAtDeath();
     if (self._live !== null) hub.liveRemove(self);
-    if (exc !== NONE && !self[kHasListeners]()) {
+    if (exc !== NONE && !self[kHasListeners](exc)) {
       const linkOf = Greenlet.#x(self)?.linkOf;
       hub.reportError(
         exc,
@@ -545,15 +552,26 @@ export class Greenlet<T = unknown> extends Fiber {
     return this._live;
   }
 
-  /** @internal Whether someone waits on this greenlet or user code linked to it. */
-  [kHasListeners](): boolean {
+  /**
+   * @internal Whether someone waits on this greenlet or user code linked to it, for a death by
+   * `exc`. A killer blocked in `kill({block: true})` or `killAll` counts only when `exc` is the
+   * exception its kill delivered: its promise never carries another failure, so a `finally`
+   * that throws while dying would go unseen (gevent reports it).
+   */
+  [kHasListeners](exc: unknown = NONE): boolean {
     const l = this.#links;
     if (l === null) return false;
-    if (!Array.isArray(l)) return l instanceof Waiter || !l.quiet;
+    if (!Array.isArray(l)) return Greenlet.#listens(this, l, exc);
     for (const e of l) {
-      if (e instanceof Waiter || !e.quiet) return true;
+      if (Greenlet.#listens(this, e, exc)) return true;
     }
     return false;
+  }
+
+  static #listens(self: Greenlet, e: LinkEntry | Waiter, exc: unknown): boolean {
+    const killer = e instanceof Waiter ? e.data === 'kill' : e.quiet === 'kill';
+    if (killer) return exc !== NONE && exc === Greenlet.#x(self)?.killExc;
+    return e instanceof Waiter || !e.quiet;
   }
 
   /** @internal Add a prebuilt (possibly shared) link entry unless this greenlet has it already; returns whether it was added. */

@@ -71,11 +71,19 @@ class Collector {
   /**
    * @param objects - what to wait for; with `greenletsOnly`, anything else is a TypeError
    *   (`joinAll`, which may pass the caller's own array: it is only read here and on close)
+   * @param quiet - `'kill'` for killAll's wait: the link counts as someone observing a failure
+   *   only for the exception the kill delivered (its caller never gets another, so that one is
+   *   still reported)
    */
-  constructor(objects: readonly unknown[], where: string, greenletsOnly = false) {
+  constructor(
+    objects: readonly unknown[],
+    where: string,
+    greenletsOnly = false,
+    quiet: false | 'kill' = false,
+  ) {
     this.#objects = objects;
     this.#where = where;
-    this.#entry = { cb: this.onReady, kind: 'any', quiet: false, spawn: false, direct: true };
+    this.#entry = { cb: this.onReady, kind: 'any', quiet, spawn: false, direct: true };
     /** Deduplicates what is not a live greenlet. */
     let seen: Set<unknown> | null = null;
     // An index loop, not for-of: this runs once per call, unoptimised, over 100k greenlets.
@@ -167,7 +175,7 @@ class Collector {
   /** `joinAll(3 greenlets)`, `wait(2 objects)`, `iwait(1 object)`: made only when printed. */
   toString(): string {
     const n = this.#objects.length;
-    const what = this.#where === 'joinAll' ? 'greenlet' : 'object';
+    const what = this.#where === 'joinAll' || this.#where === 'killAll' ? 'greenlet' : 'object';
     return `${this.#where}(${n} ${what}${n === 1 ? '' : 's'})`;
   }
 
@@ -227,6 +235,8 @@ export function joinAll<T extends Greenlet<unknown>>(
 async function joinAllImpl<T extends Greenlet<unknown>>(
   greenlets: Iterable<T>,
   options: JoinAllOptions | number | null,
+  where = 'joinAll',
+  quiet: false | 'kill' = false,
 ): Promise<T[]> {
   const opts: JoinAllOptions = typeof options === 'number' ? { timeout: options } : (options ?? {});
   const err = readWaitOptions(opts, 'joinAll');
@@ -239,7 +249,7 @@ async function joinAllImpl<T extends Greenlet<unknown>>(
   // The caller's own array is not copied (100k pointers stored into a new array cost about as much
   // as joining them): the collector only reads it, now and when it closes.
   const list: readonly T[] = Array.isArray(greenlets) ? greenlets : [...greenlets];
-  const c = new Collector(list, 'joinAll', true);
+  const c = new Collector(list, where, true, quiet);
   let count: number;
   try {
     count = checkCount(opts.count, list.length, 'joinAll');
@@ -360,7 +370,9 @@ async function killAllImpl(
   if (err !== NONE) throw err;
   await Promise.all(list.map((g) => g.kill({ exception, block: false })));
   if (!block) return;
-  await joinAll(list, { timeout, signal });
+  // A quiet join: the failures of greenlets killed here are still reported (this call never
+  // returns them; gevent reports every failure).
+  await joinAllImpl(list, { timeout, signal }, 'killAll', 'kill');
   if (list.some((g) => !g.dead)) throw new Timeout(timeout ?? null);
 }
 

@@ -11,6 +11,7 @@ import {
   getHub,
   iwait,
   joinAll,
+  killAll,
   sleep,
   spawn,
   Timeout,
@@ -100,6 +101,62 @@ test('a failure is not reported when someone waits on the greenlet at its death'
       assert.deepEqual(reports, [], name);
     });
   }
+});
+
+test("a failure while dying of a kill is reported even though the killer waits: kill({block}) and killAll never hand it over (gevent reports it too); dying of the kill's own exception is not", async () => {
+  const killers: [string, (g: Greenlet) => Promise<unknown>][] = [
+    ['g.kill()', (g) => g.kill()],
+    ['g.kill({timeout})', (g) => g.kill({ timeout: 1000 })],
+    ['killAll', (g) => killAll([g])],
+  ];
+  for (const [name, killer] of killers) {
+    await runVirtual(async () => {
+      const reports = captureReports();
+      const g = spawn(async () => {
+        try {
+          await sleep(1000);
+        } finally {
+          // biome-ignore lint/correctness/noUnsafeFinally: the failure under test
+          throw new ExpectedError('cleanup failed');
+        }
+      });
+      await sleep(1);
+      await killer(g);
+      assert.equal(g.dead, true, name);
+      assert.ok(g.exception instanceof ExpectedError, name);
+      await sleep(1);
+      assert.equal(reports.length, 1, `${name}: ${reports.join('')}`);
+      parseReport(reports[0] as string, String(g), 'ExpectedError');
+    });
+  }
+  // Dying of the exception the kill delivered: the killer knows it, no report (as for kill()).
+  await runVirtual(async () => {
+    const reports = captureReports();
+    const g = spawn(() => sleep(1000));
+    await sleep(1);
+    await killAll([g], { exception: ExpectedError });
+    assert.ok(g.exception instanceof ExpectedError);
+    await sleep(1);
+    assert.deepEqual(reports, []);
+  });
+  // A joiner beside the killer still counts: it gets the failure.
+  await runVirtual(async () => {
+    const reports = captureReports();
+    const g = spawn(async () => {
+      try {
+        await sleep(1000);
+      } finally {
+        // biome-ignore lint/correctness/noUnsafeFinally: the failure under test
+        throw new ExpectedError('cleanup failed');
+      }
+    });
+    await sleep(1);
+    const joiner = spawn(() => g.join());
+    await sleep(1);
+    await g.kill();
+    await joiner.join();
+    assert.deepEqual(reports, []);
+  });
 });
 
 test('a failure is not reported when user code linked to the greenlet', async () => {
