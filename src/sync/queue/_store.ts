@@ -143,10 +143,52 @@ export class Stack<T> implements ItemStore<T> {
  * The default order of a `PriorityQueue`: `<`, as Python's `heapq`, except that two arrays
  * compare element by element (the first unequal pair decides, a prefix comes first), as
  * Python's tuples do: gevent's `(priority, item)` entries become `[priority, item]`, and `<` on
- * two arrays compares their strings, which put `[10, 'x']` before `[9, 'y']`. @internal
+ * two arrays compares their strings, which put `[10, 'x']` before `[9, 'y']`.
+ * A string and a number (bigint, boolean), `undefined`/`null` and a value, or an array and a
+ * value that is not one are a TypeError, as Python's `<` between them is: `<` answered false
+ * both ways, so such a pair counted as equal and the heap's order stopped being transitive
+ * (`[1, 'a']` beside `[1, 2]` and `[1, 5]` let `[1, 5]` out first). @internal
  */
 export function defaultCompare(a: unknown, b: unknown): number {
-  if (typeof a === 'object' && Array.isArray(a) && Array.isArray(b)) return compareArrays(a, b);
+  return order(a, b, -1);
+}
+
+/** What a value is, for the pairs `order` refuses: null for an object that is not an array. */
+function kindOf(x: unknown): string | null {
+  switch (typeof x) {
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return 'a number';
+    case 'string':
+      return 'a string';
+    case 'undefined':
+      return 'undefined';
+    case 'object':
+      return x === null ? 'null' : Array.isArray(x) ? 'an array' : null;
+    default:
+      return null;
+  }
+}
+
+/** `undefined` and `null` are both Python's None: equal to each other, as `None == None`. */
+function isNone(kind: string): boolean {
+  return kind === 'undefined' || kind === 'null';
+}
+
+/** `defaultCompare` of two values, `at` their index in the arrays being compared (or -1). */
+function order(a: unknown, b: unknown, at: number): number {
+  if (typeof a !== 'number' || typeof b !== 'number') {
+    if (Array.isArray(a) && Array.isArray(b)) return compareArrays(a, b);
+    const ka = kindOf(a);
+    const kb = kindOf(b);
+    if (ka !== kb && ka !== null && kb !== null && !(isNone(ka) && isNone(kb))) {
+      throw new TypeError(
+        `PriorityQueue: cannot order ${ka} and ${kb}${at < 0 ? '' : ` (at index ${at} of two arrays)`}: ` +
+          "Python's < refuses them too; keep one type in each place, or pass a compare option",
+      );
+    }
+  }
   const x = a as number;
   const y = b as number;
   return x < y ? -1 : y < x ? 1 : 0;
@@ -155,7 +197,7 @@ export function defaultCompare(a: unknown, b: unknown): number {
 function compareArrays(a: readonly unknown[], b: readonly unknown[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const c = defaultCompare(a[i], b[i]);
+    const c = order(a[i], b[i], i);
     if (c !== 0) return c;
   }
   return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;

@@ -15,8 +15,11 @@ import { Queue } from './queue.js';
  * A joinable {@link Queue} that returns the lowest item first: ordered with `<` — two arrays
  * element by element, as Python's tuples, so gevent's `(priority, item)` entries work as
  * `[priority, item]` — or by the `compare` option (negative: `a` first). Ties come out in the
- * order they were put. An item a
- * woken getter was interrupted with goes back to the front (it is the next one got).
+ * order they were put. A string and a number, `undefined`/`null` and a value, or an array and
+ * a value that is not one, compared by the default order, make the `put`/`get` that compared
+ * them throw a TypeError, as Python's `<` does between them (gevent's `put((1, 'a'))` beside a
+ * `(1, 2)`). An item a woken getter was interrupted with goes back to the front (it is the next
+ * one got).
  *
  * Concurrency: as {@link Queue}. A `compare` that throws makes the `put`/`get` that called it
  * throw, with the queue unchanged.
@@ -26,7 +29,8 @@ import { Queue } from './queue.js';
  * @typeParam T - the items' type
  * @param maxsize - the capacity; undefined, null or ≤ 0 for unbounded
  * @param options - `{compare}`
- * @throws TypeError for a non-number `maxsize` or a `compare` that is not a function;
+ * @throws TypeError for a non-number `maxsize` or a `compare` that is not a function (and from
+ *   `put`/`get`, for items the default order cannot compare, above);
  *   RangeError for NaN or a fractional `maxsize`
  * @example
  * ```ts

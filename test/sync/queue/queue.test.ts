@@ -522,6 +522,49 @@ describe('PriorityQueue specifics', () => {
     );
   });
 
+  test('a string and a number, or undefined/null and a value, in the same place are a TypeError, as in gevent', () => {
+    // Python: (1, 'a') < (1, 2) raises TypeError ('<' not supported between 'str' and 'int'),
+    // so gevent's put((1, 'a')) fails. '<' here returned false both ways, the pair counted as
+    // equal and the order stopped being transitive: put [1,5] [1,'a'] [1,1] [1,4] [1,2] [1,3]
+    // came out 1, 5, 'a', 2, 3, 4.
+    const q = new PriorityQueue<unknown[]>();
+    q.putNowait([1, 3]);
+    assert.throws(
+      () => q.putNowait([1, 'a']),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        /PriorityQueue: cannot order a number and a string \(at index 1 of two arrays\)/.test(
+          e.message,
+        ),
+    );
+    assert.throws(
+      () => q.putNowait([1, undefined]),
+      /cannot order (undefined and a number|a number and undefined)/,
+    );
+    assert.throws(
+      () => q.putNowait([1, [2]]),
+      /cannot order (an array and a number|a number and an array)/,
+    );
+    assert.equal(q.qsize(), 1);
+    q.putNowait([0, 'z']); // decided by the first element: no string is compared with a number
+    q.putNowait([1]); // a prefix comes first
+    q.putNowait([1, 3n]); // a bigint and a number order with <
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => q.getNowait()),
+      [[0, 'z'], [1], [1, 3], [1, 3n]],
+    );
+    const s = new PriorityQueue<number | string>();
+    s.putNowait(2);
+    assert.throws(
+      () => s.putNowait('1'),
+      /cannot order (a string and a number|a number and a string)/,
+    );
+    const n = new PriorityQueue<unknown[]>();
+    n.putNowait([1, null]);
+    n.putNowait([1, null]); // equal, as Python's None == None
+    assert.equal(n.qsize(), 2);
+  });
+
   test('the compare option orders the items; equal ones stay in put order', () => {
     type Job = { pri: number; name: string };
     const q = new PriorityQueue<Job>(null, { compare: (a, b) => b.pri - a.pri });
