@@ -147,6 +147,11 @@ export class Extras {
   ident = 0;
   abort: AbortController | undefined = undefined;
   killExc: unknown = NONE;
+  /**
+   * The exception of the latest kill delivered (`killExc` is the first's, kept for the abort
+   * signal): a greenlet that survived a first kill may die of a later one, which its killer knows.
+   */
+  lastKillExc: unknown = NONE;
   startTimer: TimerEntry | undefined = undefined;
   treeLocals: Map<unknown, unknown> | undefined = undefined;
   /** For the greenlet a `link` callback runs in: the greenlet whose death it reports. */
@@ -570,7 +575,10 @@ export class Greenlet<T = unknown> extends Fiber {
 
   static #listens(self: Greenlet, e: LinkEntry | Waiter, exc: unknown): boolean {
     const killer = e instanceof Waiter ? e.data === 'kill' : e.quiet === 'kill';
-    if (killer) return exc !== NONE && exc === Greenlet.#x(self)?.killExc;
+    if (killer) {
+      const x = Greenlet.#x(self);
+      return exc !== NONE && x !== null && (exc === x.killExc || exc === x.lastKillExc);
+    }
     return e instanceof Waiter || !e.quiet;
   }
 
@@ -817,6 +825,7 @@ export class Greenlet<T = unknown> extends Fiber {
           ? instantiate(exc as new () => Error)
           : exc;
     if (abort) {
+      x.lastKillExc = e;
       if (x.killExc === NONE) {
         x.killExc = e;
         x.abort?.abort(e);

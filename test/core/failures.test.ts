@@ -157,6 +157,32 @@ test("a failure while dying of a kill is reported even though the killer waits: 
     await joiner.join();
     assert.deepEqual(reports, []);
   });
+  // A greenlet that survived a first kill dies of a second one's exception: that killer knows
+  // it too (only the first kill's exception counted, so this death was reported).
+  for (const [name, second] of [
+    ['g.kill({exception})', (g: Greenlet) => g.kill({ exception: RangeError })],
+    ['killAll', (g: Greenlet) => killAll([g], { exception: RangeError })],
+  ] as const) {
+    await runVirtual(async () => {
+      const reports = captureReports();
+      const g = spawn(async () => {
+        try {
+          await sleep(1000);
+        } catch {
+          // survives the first kill
+        }
+        await sleep(1000);
+      });
+      await sleep(1);
+      await g.kill({ exception: ExpectedError, block: false });
+      await sleep(1);
+      assert.equal(g.dead, false, name);
+      await second(g);
+      assert.ok(g.exception instanceof RangeError, name);
+      await sleep(1);
+      assert.deepEqual(reports, [], name);
+    });
+  }
 });
 
 test('a failure is not reported when user code linked to the greenlet', async () => {
