@@ -54,6 +54,8 @@
  *   A `Response` that sets its own `Content-Length` or `Transfer-Encoding` keeps it and gets no
  *   `Content-Length` added (node:http chunks a body whose `Transfer-Encoding` says chunked, as it
  *   does a Node handler's): test "a Fetch Response whose own headers say Transfer-Encoding …".
+ *   One whose last coding is not chunked closes the connection after it, its body's only end
+ *   (RFC 9112 §6.3): test "a Fetch Response whose Transfer-Encoding does not end in chunked …".
  * - **Unread bodies.** A request body the Fetch app did not read that has already arrived whole
  *   (node:http has parsed its end, or holds all its `Content-Length` bytes; the request greenlet
  *   can run before the parser reports the end of a body sent in the head's packet, so for a
@@ -2143,6 +2145,7 @@ async function sendResponse(
   const status = response.status;
   const flat: string[] = [];
   let framed = false;
+  let unframed = false;
   let cookies = false;
   for (const [k, v] of response.headers) {
     if (k === 'set-cookie') {
@@ -2152,8 +2155,12 @@ async function sendResponse(
     // The app's own framing: its Content-Length, or a Transfer-Encoding node:http then applies
     // (chunked) as it does a Node handler's; never a Content-Length added next to the latter.
     if (k === 'content-length' || k === 'transfer-encoding') framed = true;
+    // A Transfer-Encoding whose last coding is not chunked delimits nothing: the body ends when
+    // the server closes (RFC 9112 §6.3), which node:http does not do by itself.
+    if (k === 'transfer-encoding' && !/(?:^|,)[ \t]*chunked[ \t]*$/i.test(v)) unframed = true;
     flat.push(k, v);
   }
+  if (unframed && !hasFlag(flat, 'connection', 'close')) flat.push('connection', 'close');
   if (cookies) for (const c of response.headers.getSetCookie()) flat.push('set-cookie', c);
   const head = req.method === 'HEAD';
   const body = response.body;

@@ -622,6 +622,23 @@ test("a Fetch Response whose own headers say Transfer-Encoding: chunked goes out
   await server.stop();
 });
 
+test('a Fetch Response whose Transfer-Encoding does not end in chunked closes the connection: its body ends only there (RFC 9112 §6.3)', async () => {
+  // 'Transfer-Encoding: gzip' frames nothing: the client reads the body until the server closes.
+  // The connection was kept alive, so the client waited for the keep-alive timeout.
+  const server = await serve(
+    () => new Response('hello', { headers: { 'transfer-encoding': 'gzip' } }),
+  );
+  const c = new RawClient(server.serverPort as number);
+  c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  const d = await c.until(() => c.closed, 2000);
+  assert.ok(c.closed, 'the server closes the connection');
+  assert.match(d, /\r\nconnection: close\r\n/i);
+  assert.doesNotMatch(d, /content-length/i);
+  assert.ok(d.endsWith('\r\n\r\nhello'), d);
+  c.destroy();
+  await server.stop();
+});
+
 test('pipelined requests are answered in order on one connection', async () => {
   const server = await serve(async (req) => {
     const p = new URL(req.url).pathname;
