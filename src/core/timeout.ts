@@ -232,7 +232,9 @@ export interface WithTimeoutOptions<V> {
  * Source: `gevent.with_timeout(seconds, function, *args, timeout_value=...)`.
  *
  * @returns `fn`'s result, or `timeoutValue`
- * @throws the Timeout (without `timeoutValue`), whatever `fn` throws; TypeError/RangeError for bad arguments.
+ * @throws the Timeout (without `timeoutValue`), whatever `fn` throws; TypeError/RangeError for bad
+ *   arguments (TypeError for an Error or an Error class after `ms`: there is no `exception`
+ *   option here, use `Timeout.startNew(ms, {exception})`).
  * @example
  * ```ts
  * import { sleep, withTimeout } from 'verdant';
@@ -297,7 +299,15 @@ class Deadline implements FiberTimeout {
 
 async function withTimeoutImpl(ms: number, rest: unknown[]): Promise<unknown> {
   let opts: WithTimeoutOptions<unknown> | null = null;
-  if (typeof rest[0] !== 'function') {
+  const first = rest[0];
+  if (first instanceof Error || isErrorClass(first)) {
+    // Timeout(seconds, exception) ported to withTimeout: read as options without timeoutValue
+    // (a plain Timeout thrown instead), or an Error class called as fn.
+    throw new TypeError(
+      `withTimeout: the argument after ms is ${first instanceof Error ? 'an Error' : 'an Error class'}: it has no exception option; use Timeout.startNew(ms, {exception}) or {timeoutValue}`,
+    );
+  }
+  if (typeof first !== 'function') {
     opts = rest.shift() as WithTimeoutOptions<unknown>;
     if (typeof opts !== 'object' || opts === null) {
       throw new TypeError(

@@ -471,6 +471,27 @@ test('withTimeout rejects bad arguments without throwing', async () => {
   });
 });
 
+test('withTimeout refuses an Error or an Error class after ms (TypeError), as the kill and Timeout options do', async () => {
+  // An Error there (Timeout(seconds, exception) ported to withTimeout) was read as options
+  // without timeoutValue, so a plain Timeout was thrown instead; an Error class was taken for
+  // fn and called: withTimeout(10, RangeError, fn) resolved to a RangeError made of fn.
+  await runVirtual(async () => {
+    const fn = () => sleep(50).then(() => 'done');
+    await assert.rejects(
+      withTimeout(10, new ExpectedError('late') as never, fn),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        /^withTimeout: the argument after ms is an Error: it has no exception option/.test(
+          e.message,
+        ),
+    );
+    await assert.rejects(
+      withTimeout(10, RangeError as never, fn),
+      /^TypeError: withTimeout: the argument after ms is an Error class/,
+    );
+  });
+});
+
 // ---- Timeout in the main program (real hub) ----
 
 test('a Timeout started outside any greenlet is thrown at the wait main has pending', async () => {
