@@ -81,6 +81,7 @@ export {
   type WaitOwner,
   waitArgs,
 } from './waiter.js';
+export { joinKilled } from './waitmany.js';
 
 import type { Hub } from './hub.js';
 

@@ -175,7 +175,7 @@ class Collector {
   /** `joinAll(3 greenlets)`, `wait(2 objects)`, `iwait(1 object)`: made only when printed. */
   toString(): string {
     const n = this.#objects.length;
-    const what = this.#where === 'joinAll' || this.#where === 'killAll' ? 'greenlet' : 'object';
+    const what = this.#where === 'wait' || this.#where === 'iwait' ? 'object' : 'greenlet';
     return `${this.#where}(${n} ${what}${n === 1 ? '' : 's'})`;
   }
 
@@ -230,6 +230,20 @@ export function joinAll<T extends Greenlet<unknown>>(
   options: JoinAllOptions | number | null = {},
 ): Promise<T[]> {
   return guardCancellation(joinAllImpl(greenlets, options));
+}
+
+/**
+ * @internal A killer's wait for greenlets it killed (Group/Pool `kill`, `killone`): `joinAll`,
+ * but counted as someone observing a failure only for the exception a kill delivered, as
+ * killAll's wait is, since the caller's promise never carries another failure (a `finally`
+ * that throws while dying is reported). `options` must have been checked by the caller.
+ */
+export function joinKilled<T extends Greenlet<unknown>>(
+  greenlets: readonly T[],
+  options: JoinAllOptions,
+  where: string,
+): Promise<T[]> {
+  return guardCancellation(joinAllImpl(greenlets, options, where, 'kill'));
 }
 
 async function joinAllImpl<T extends Greenlet<unknown>>(

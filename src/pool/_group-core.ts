@@ -21,12 +21,13 @@
  * @module
  */
 
-import { joinAll, sleep } from '../core/api.js';
+import { sleep } from '../core/api.js';
 import { Greenlet, type KillOptions } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
 import {
   checkKillException,
   checkOptionsObject,
+  joinKilled,
   kAddLink,
   type LinkEntry,
   NONE,
@@ -480,7 +481,9 @@ export class GroupCore {
    * `block` (default) wait until all are dead and removed, also killing members added meanwhile.
    *
    * With `block` a switch point: a kill or `Timeout` of the caller lands there. When `timeout`
-   * elapses it resolves anyway (a stubborn member may live on), as gevent's does.
+   * elapses it resolves anyway (a stubborn member may live on), as gevent's does. A member that
+   * fails while dying (a `finally` that throws) is reported to `getHub().exceptionStream`, as
+   * for `killAll`: this promise never carries it.
    * @param options - `{exception = GreenletExit, block = true, timeout, signal}`
    * @throws TypeError for a bad `exception` or options (rejects)
    * @example
@@ -518,7 +521,9 @@ export class GroupCore {
       for (const g of this.#members.toArray()) if (!g.dead) live.push(g);
       if (live.length > 0) {
         const timeout = deadline === null ? null : Math.max(0, deadline - hub.now());
-        await joinAll(live, { timeout, signal: o.signal });
+        // A killer's wait: a member's failure while dying is still reported (this promise
+        // never carries it), as killAll's.
+        await joinKilled(live, { timeout, signal: o.signal }, `${this._where}.kill`);
         if (live.some((g) => !g.dead)) return;
       } else if (this.#members.size > 0) {
         // Dead members the hub has not removed yet: their links are already queued.
@@ -535,7 +540,7 @@ export class GroupCore {
    *
    * With `block` a switch point (kill and `Timeout` of the caller land there). A greenlet that
    * is not a member is left alone (as gevent); a `g` that is not a greenlet at all rejects, as
-   * `killAll` does.
+   * `killAll` does. A failure while it dies is reported, as for {@link Group.kill}.
    * @param options - `{exception = GreenletExit, block = true, timeout, signal}`
    * @throws TypeError for a `g` that is not a `Greenlet`, a bad `exception` or options (rejects)
    * @example
@@ -562,7 +567,9 @@ export class GroupCore {
     this.#dying.add(g);
     void g.kill({ exception: o.exception, block: false });
     if (!o.block) return RESOLVED_VOID;
-    return g.join({ timeout: o.timeout, signal: o.signal }).then(noop);
+    return joinKilled([g], { timeout: o.timeout, signal: o.signal }, `${this._where}.killone`).then(
+      noop,
+    );
   }
 
   // ---- capacity ----

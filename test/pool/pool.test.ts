@@ -455,6 +455,50 @@ describe('Group (test__greenletset.py)', () => {
     }));
 });
 
+describe('Group and Pool kill: a failure while dying is reported', () => {
+  // As for g.kill() and killAll (test/core/failures.test.ts "a failure while dying of a kill is
+  // reported …"): kill() and killone() wait for the member but their promises never carry its
+  // failure, so a finally that threw was lost (nothing was reported).
+  for (const [name, make, killer] of [
+    ['Group.kill', () => new Group(), (p: Group, _g: Greenlet) => p.kill()],
+    ['Pool.kill', () => new Pool(2), (p: Group, _g: Greenlet) => p.kill({ timeout: 1000 })],
+    ['Group.killone', () => new Group(), (p: Group, g: Greenlet) => p.killone(g)],
+  ] as const) {
+    test(name, () =>
+      runVirtual(async () => {
+        const reports = captureReports();
+        const p = make();
+        const g = await p.spawn(async () => {
+          try {
+            await sleep(1000);
+          } finally {
+            // biome-ignore lint/correctness/noUnsafeFinally: the failure under test
+            throw new ExpectedError('cleanup failed');
+          }
+        });
+        await sleep(1);
+        await killer(p, g);
+        assert.ok(g.exception instanceof ExpectedError);
+        await sleep(1);
+        assert.equal(reports.length, 1, reports.join(''));
+        assert.match(reports[0] as string, /cleanup failed/);
+      }),
+    );
+  }
+  test('dying of the kill itself is not reported', () =>
+    runVirtual(async () => {
+      const reports = captureReports();
+      const p = new Group();
+      const g = await p.spawn(sleep, 1000);
+      await sleep(1);
+      await p.killone(g, { exception: ExpectedError });
+      await p.kill();
+      assert.ok(g.exception instanceof ExpectedError);
+      await sleep(1);
+      assert.deepEqual(reports, []);
+    }));
+});
+
 describe('Group.spawn and Pool.spawn', () => {
   test('spawn() with a free slot completes without letting another greenlet run', () =>
     runVirtual(async () => {
