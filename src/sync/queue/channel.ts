@@ -146,7 +146,9 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
         );
       }
       throw new RangeError(
-        `Cannot create a Channel with maxsize ${maxsize}: a channel holds nothing (use Queue(${maxsize}) for a buffer)`,
+        `Cannot create a Channel with maxsize ${maxsize}: a channel holds nothing${
+          Number.isInteger(maxsize) && maxsize > 1 ? ` (use Queue(${maxsize}) for a buffer)` : ''
+        }`,
       );
     }
   }

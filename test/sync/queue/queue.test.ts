@@ -984,8 +984,16 @@ describe('Channel specifics', () => {
     // gevent: ValueError('Channels have a maxsize of 1'); verdant took new Channel(2) and
     // new Channel('x') silently and made an unbuffered channel of them.
     assert.throws(() => new Channel(2), /Cannot create a Channel with maxsize 2/);
-    assert.throws(() => new Channel(0), RangeError);
-    assert.throws(() => new Channel(-1), RangeError);
+    assert.throws(() => new Channel(2), /\(use Queue\(2\) for a buffer\)$/);
+    // Queue(0) is unbounded and Queue(NaN) throws: only a capacity of 2 or more is suggested.
+    for (const n of [0, -1, Number.NaN, 1.5]) {
+      assert.throws(
+        () => new Channel(n),
+        (e: unknown) =>
+          e instanceof RangeError &&
+          e.message === `Cannot create a Channel with maxsize ${n}: a channel holds nothing`,
+      );
+    }
     assert.throws(() => new Channel('x' as never), TypeError);
     assert.equal(String(new Channel(1)), '<Channel>');
     assert.equal(String(new Channel(null)), '<Channel>');
