@@ -35,6 +35,7 @@ import { getCurrent } from '../core/current.js';
 import { Cancellation } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub, kQuietLink, type LinkEntry, quietLinkEntry } from '../core/lowlevel.js';
+import { sleep } from '../core/sleep.js';
 import { until } from '../core/until.js';
 import { type Address, parseAddress } from '../io/_errors.js';
 import { Socket } from '../io/socket.js';
@@ -94,13 +95,13 @@ export interface StopOptions {
 
 /**
  * Accept (or receive) errors that end a server's loop (gevent's `BaseServer.fatal_errors`);
- * others are reported and pause it. @internal
+ * others are reported and pause it.
  */
-export const FATAL: ReadonlySet<unknown> = new Set<unknown>(['EBADF', 'EINVAL', 'ENOTSOCK']);
-/** The first pause after a failed accept or receive, in ms (gevent's `min_delay`, 0.01 s). @internal */
+const FATAL: ReadonlySet<unknown> = new Set<unknown>(['EBADF', 'EINVAL', 'ENOTSOCK']);
+/** The first pause after a failed accept or receive, in ms (gevent's `min_delay`, 0.01 s). */
 export const MIN_DELAY = 10;
-/** The longest pause after failures in a row, in ms (gevent's `max_delay`, 1 s). @internal */
-export const MAX_DELAY = 1000;
+/** The longest pause after failures in a row, in ms (gevent's `max_delay`, 1 s). */
+const MAX_DELAY = 1000;
 
 /**
  * The `timeout` of `stop(opts)` (ms; default 1000); throws TypeError for options that are neither
@@ -428,6 +429,26 @@ export abstract class BaseServer {
    * of the loop other than a cancellation or the listener's close is reported and the server
    * closes.
    */
+  /**
+   * After a failed accept or receive of the loop: `null` when the loop ends quietly (it was
+   * killed, or its socket closed); an error of {@link FATAL} is thrown (it ends the loop); any
+   * other is reported, then the loop pauses `delay` ms (a switch point: a kill lands there) and
+   * gets the next pause, doubled up to a second (gevent's `BaseServer._do_read`, `min_delay`,
+   * `max_delay`). Tests: test/servers/stream.test.ts "a failed accept (EMFILE) is reported …",
+   * test/servers/datagram.test.ts.
+   */
+  protected async pauseAfterFailure(
+    e: unknown,
+    what: string,
+    delay: number,
+  ): Promise<number | null> {
+    if (e instanceof Cancellation || (this.socket?.closed ?? true)) return null;
+    if (FATAL.has((e as { code?: unknown }).code)) throw e;
+    getHub().reportError(e, `${this.toString()} ${what}`);
+    await sleep(delay);
+    return Math.min(MAX_DELAY, delay * 2);
+  }
+
   protected spawnLoop(loop: () => Promise<void>): void {
     this.#loop = Greenlet.spawn(async () => {
       try {

@@ -11,17 +11,9 @@
  */
 import { Cancellation } from '../core/errors.js';
 import { getHub, type WaitOptions } from '../core/lowlevel.js';
-import { sleep } from '../core/sleep.js';
 import type { Address, AddressInput } from '../io/_errors.js';
 import { Socket } from '../io/socket.js';
-import {
-  BaseServer,
-  type BaseServerOptions,
-  FATAL,
-  type Listener,
-  MAX_DELAY,
-  MIN_DELAY,
-} from './base.js';
+import { BaseServer, type BaseServerOptions, type Listener, MIN_DELAY } from './base.js';
 
 /** A datagram handler: runs in its own greenlet. */
 export type DatagramHandler = (data: Uint8Array, address: [host: string, port: number]) => unknown;
@@ -109,13 +101,11 @@ export class DatagramServer extends BaseServer {
         try {
           d = await sock._serveRecvfrom(65536); // the socket's own timeout does not apply
         } catch (e) {
-          if (e instanceof Cancellation || sock.closed) return;
-          if (FATAL.has((e as { code?: unknown }).code)) throw e;
-          // A failed receive: reported, then receiving resumes after a pause that doubles up to
-          // a second (gevent's BaseServer._do_read), as StreamServer's failed accept.
-          getHub().reportError(e, `${this.toString()} recvfrom`);
-          await sleep(delay);
-          delay = Math.min(MAX_DELAY, delay * 2);
+          // A failed receive: reported, then receiving resumes after a pause, as StreamServer's
+          // failed accept.
+          const next = await this.pauseAfterFailure(e, 'recvfrom', delay);
+          if (next === null) return;
+          delay = next;
           continue;
         }
         delay = MIN_DELAY;

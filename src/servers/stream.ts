@@ -27,18 +27,10 @@ import type { TlsOptions } from 'node:tls';
 import { Cancellation } from '../core/errors.js';
 import type { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/lowlevel.js';
-import { sleep } from '../core/sleep.js';
 import { checkListenOptions } from '../io/_connect.js';
 import type { Address } from '../io/_errors.js';
 import { listen, type Socket } from '../io/socket.js';
-import {
-  BaseServer,
-  type BaseServerOptions,
-  FATAL,
-  type Listener,
-  MAX_DELAY,
-  MIN_DELAY,
-} from './base.js';
+import { BaseServer, type BaseServerOptions, type Listener, MIN_DELAY } from './base.js';
 
 /**
  * Closes a handler's client connection (its argument) once the handler has ended, also when a
@@ -171,13 +163,10 @@ export class StreamServer extends BaseServer {
           const c = sock._acceptOne();
           client = c instanceof Promise ? await c : c;
         } catch (e) {
-          if (e instanceof Cancellation || sock.closed) return;
-          if (FATAL.has((e as { code?: unknown }).code)) throw e;
-          // A failed accept (EMFILE, ENFILE …): reported, then accepting resumes after a pause
-          // that doubles up to a second (gevent's BaseServer._do_read: min_delay, max_delay).
-          getHub().reportError(e, `${this.toString()} accept`);
-          await sleep(delay);
-          delay = Math.min(MAX_DELAY, delay * 2);
+          // A failed accept (EMFILE, ENFILE …): reported, then accepting resumes after a pause.
+          const next = await this.pauseAfterFailure(e, 'accept', delay);
+          if (next === null) return;
+          delay = next;
           continue;
         }
         delay = MIN_DELAY;

@@ -103,6 +103,16 @@ test('a failure is not reported when someone waits on the greenlet at its death'
   }
 });
 
+/** Sleeps; its `finally` throws: a greenlet that fails while dying of a kill. */
+async function sleepThenFailCleanup(): Promise<void> {
+  try {
+    await sleep(1000);
+  } finally {
+    // biome-ignore lint/correctness/noUnsafeFinally: the failure under test
+    throw new ExpectedError('cleanup failed');
+  }
+}
+
 test("a failure while dying of a kill is reported even though the killer waits: kill({block}) and killAll never hand it over (gevent reports it too); dying of the kill's own exception is not", async () => {
   const killers: [string, (g: Greenlet) => Promise<unknown>][] = [
     ['g.kill()', (g) => g.kill()],
@@ -112,14 +122,7 @@ test("a failure while dying of a kill is reported even though the killer waits: 
   for (const [name, killer] of killers) {
     await runVirtual(async () => {
       const reports = captureReports();
-      const g = spawn(async () => {
-        try {
-          await sleep(1000);
-        } finally {
-          // biome-ignore lint/correctness/noUnsafeFinally: the failure under test
-          throw new ExpectedError('cleanup failed');
-        }
-      });
+      const g = spawn(sleepThenFailCleanup);
       await sleep(1);
       await killer(g);
       assert.equal(g.dead, true, name);
@@ -142,14 +145,7 @@ test("a failure while dying of a kill is reported even though the killer waits: 
   // A joiner beside the killer still counts: it gets the failure.
   await runVirtual(async () => {
     const reports = captureReports();
-    const g = spawn(async () => {
-      try {
-        await sleep(1000);
-      } finally {
-        // biome-ignore lint/correctness/noUnsafeFinally: the failure under test
-        throw new ExpectedError('cleanup failed');
-      }
-    });
+    const g = spawn(sleepThenFailCleanup);
     await sleep(1);
     const joiner = spawn(() => g.join());
     await sleep(1);
