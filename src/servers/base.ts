@@ -425,17 +425,13 @@ export abstract class BaseServer {
   // ---- helpers for subclasses ----
 
   /**
-   * Run `loop` as the server's accept loop (one greenlet, killed by `stopAccepting`). A failure
-   * of the loop other than a cancellation or the listener's close is reported and the server
-   * closes.
-   */
-  /**
    * After a failed accept or receive of the loop: `null` when the loop ends quietly (it was
-   * killed, or its socket closed); an error of {@link FATAL} is thrown (it ends the loop); any
-   * other is reported, then the loop pauses `delay` ms (a switch point: a kill lands there) and
-   * gets the next pause, doubled up to a second (gevent's `BaseServer._do_read`, `min_delay`,
-   * `max_delay`). Tests: test/servers/stream.test.ts "a failed accept (EMFILE) is reported …",
+   * killed, or its socket closed); a fatal error (EBADF, EINVAL, ENOTSOCK) is thrown (it ends
+   * the loop); any other is reported, then the loop pauses `delay` ms (a switch point: a kill
+   * lands there) and gets the next pause, doubled up to a second (gevent's
+   * `BaseServer._do_read`, `min_delay`, `max_delay`). Tests: test/servers/stream.test.ts "a failed accept (EMFILE) is reported …",
    * test/servers/datagram.test.ts.
+   * @internal
    */
   protected async pauseAfterFailure(
     e: unknown,
@@ -449,6 +445,11 @@ export abstract class BaseServer {
     return Math.min(MAX_DELAY, delay * 2);
   }
 
+  /**
+   * Run `loop` as the server's accept loop (one greenlet, killed by `stopAccepting`). A failure
+   * of the loop other than a cancellation or the listener's close is reported and the server
+   * closes.
+   */
   protected spawnLoop(loop: () => Promise<void>): void {
     this.#loop = Greenlet.spawn(async () => {
       try {
