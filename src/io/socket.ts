@@ -896,7 +896,8 @@ export class Socket {
 
   /**
    * Set the timeout (ms) of every later wait of this socket that has no `timeout` option of
-   * its own (an omitted or `null` one; `Infinity` is its own: forever); `null` waits forever. Expiry rejects with `SocketTimeout`. Never switches.
+   * its own (an omitted or `null` one; `Infinity` is its own: forever); `null` waits forever.
+   * Expiry rejects with `SocketTimeout`. Never switches.
    * @throws TypeError for a value that is not a number or null; RangeError for a negative or NaN one
    * @example
    * ```ts
