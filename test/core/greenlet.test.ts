@@ -462,6 +462,46 @@ test('join() and get() are cancel points: a Timeout lands there and finally runs
   }
 });
 
+test('an outer Timeout passes through join({timeout}) and get({timeout}) unchanged; a shorter own timeout leaves it pending', async () => {
+  // gevent 22.10: with Timeout.start_new(0.02) around g.join(timeout=0.1) and g.get(timeout=0.1)
+  // both raise that very Timeout; around join(timeout=0.02) join returns None and the outer
+  // stays pending, get(timeout=0.02) raises a Timeout of its own (not the outer one).
+  await runVirtual(async () => {
+    const target = spawn(() => sleep(10_000));
+    for (const method of ['join', 'get'] as const) {
+      const t = Timeout.startNew(20);
+      const start = getHub().now();
+      try {
+        await target[method]({ timeout: 100 });
+        assert.fail(`${method} returned`);
+      } catch (e) {
+        assert.equal(e, t, `${method}: the outer Timeout itself`);
+      } finally {
+        t.cancel();
+      }
+      assert.equal(getHub().now() - start, 20, method);
+    }
+    {
+      const t = Timeout.startNew(100);
+      assert.equal(await target.join({ timeout: 20 }), false, 'join: its own timeout is silent');
+      assert.equal(t.pending, true, 'join: the outer Timeout is still pending');
+      t.cancel();
+    }
+    {
+      const t = Timeout.startNew(100);
+      const e = await target.get({ timeout: 20 }).then(
+        () => assert.fail('get returned'),
+        (err: unknown) => err,
+      );
+      assert.ok(e instanceof Timeout, 'get: its own timeout throws a Timeout');
+      assert.notEqual(e, t, 'get: not the outer one');
+      assert.equal(t.pending, true, 'get: the outer Timeout is still pending');
+      t.cancel();
+    }
+    await target.kill();
+  });
+});
+
 test('join() and get() reject bad options without throwing', async () => {
   await runVirtual(async () => {
     const g = spawn(() => sleep(10));

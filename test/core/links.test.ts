@@ -73,6 +73,49 @@ test('link, linkValue, linkException and rawlink on success: all but linkExcepti
   });
 });
 
+test('the result is recorded before links run; links keep link order and joiners resume with it in the order they waited', async () => {
+  // Inventory §1.20.5. gevent 22.10 runs the joiners' rawlinks in the same pass as the links
+  // (joiner A resumes between link1 and link2 there); verdant resumes joiners through the ready
+  // queue after the pass (DESIGN §3), so only the order within each kind is pinned here.
+  for (const fails of [false, true]) {
+    await runVirtual(async () => {
+      const log: string[] = [];
+      const err = new ExpectedError('boom');
+      const g = spawn(async () => {
+        await sleep(10);
+        if (fails) throw err;
+        return 42;
+      });
+      const seen = (x: Greenlet<number>): string =>
+        `dead=${x.dead} ready=${x.ready()} ok=${x.successful()} value=${x.value} exc=${x.exception === err}`;
+      g.link((x) => log.push(`link1 ${seen(x)}`));
+      g.rawlink((x) => log.push(`rawlink1 ${seen(x)}`));
+      spawn(async () => {
+        await g.join();
+        log.push(`joinerA ${seen(g)}`);
+      });
+      spawn(async () => {
+        log.push(`getter ${await g.get().catch((e: unknown) => (e === err ? 'err' : 'other'))}`);
+      });
+      await sleep(0);
+      g.link(() => log.push('link2'));
+      g.rawlink(() => log.push('rawlink2'));
+      spawn(async () => {
+        await g.join();
+        log.push('joinerB');
+      });
+      await sleep(50);
+      const state = fails
+        ? 'dead=true ready=true ok=false value=undefined exc=true'
+        : 'dead=true ready=true ok=true value=42 exc=false';
+      const links = log.filter((l) => l.startsWith('link') || l.startsWith('rawlink'));
+      const joiners = log.filter((l) => !links.includes(l));
+      assert.deepEqual(links, [`link1 ${state}`, `rawlink1 ${state}`, 'link2', 'rawlink2']);
+      assert.deepEqual(joiners, [`joinerA ${state}`, `getter ${fails ? 'err' : 42}`, 'joinerB']);
+    });
+  }
+});
+
 test('link, linkValue, linkException and rawlink on failure: all but linkValue fire', async () => {
   await runVirtual(async () => {
     const fired: string[] = [];

@@ -159,6 +159,25 @@ save({ value, slept: await h.get() });
   assert.deepEqual(r.saved, { value: 'late', slept: 'slept' });
 });
 
+test('an installed signal handler does not count as something that can wake main: LoopExit still comes', () => {
+  // gevent 22.10: with gevent.signal_handler(SIGUSR2, f) installed (a ref=False watcher),
+  // Event().wait() in main raises LoopExit('This operation would block forever').
+  const r = runScript(`
+const h = v.signalHandler('SIGUSR2', () => {});
+let first;
+try {
+  await new v.Event().wait();
+} catch (e) {
+  first = e instanceof v.LoopExit ? e.message.split('\\n')[0] : String(e);
+}
+h.cancel();
+save({ first });
+`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.deepEqual(r.saved, { first: 'This operation would block forever' });
+});
+
 test('an uncaught LoopExit ends the program with an error naming it, not with an unsettled await', () => {
   const r = runScript(`
 await new v.Greenlet(() => 1).join();

@@ -41,6 +41,21 @@ test('the same on the real hub, from the main program', async () => {
   assert.equal(lst.join(' '), '1A 2A 1B 2B');
 });
 
+test('links run in the order they were added; a join() made after them returns once all ran (test__order Test, TestM)', async () => {
+  // test__order.py test_greenlet_link on the main program, counts 1, 2, 3, 4 and 1000.
+  for (const count of [1, 2, 3, 4, 1000]) {
+    const lst: number[] = [];
+    const g = spawn((x: number) => lst.push(x), 0);
+    for (let i = 1; i < count; i++) g.link(() => lst.push(i));
+    await g.join();
+    assert.deepEqual(
+      lst,
+      Array.from({ length: count }, (_, i) => i),
+      `count ${count}`,
+    );
+  }
+});
+
 test('sleep(0) lets every other ready greenlet run once, then resumes', async () => {
   await runVirtual(async () => {
     const lst: string[] = [];

@@ -257,6 +257,24 @@ test('an exception or message given where the options belong throws TypeError in
   assert.equal(new Timeout(10, { exception: 'XXX' }).message, 'XXX');
 });
 
+test('the message says the duration, as gevent str(Timeout) does, in ms; a string exception is the message', async () => {
+  // gevent 22.10: str(Timeout(1)) == '1 second', str(Timeout(2)) == '2 seconds',
+  // str(Timeout(1, 'x')) == '1 second: x', str(Timeout()) == ''. verdant counts milliseconds
+  // and a string exception replaces the message (DESIGN §3).
+  assert.equal(new Timeout(1000).message, '1000 ms');
+  assert.equal(String(new Timeout(2000)), 'Timeout: 2000 ms');
+  assert.equal(new Timeout(1000, { exception: 'x' }).message, 'x');
+  assert.equal(new Timeout(null).message, 'Timeout');
+  await runVirtual(async () => {
+    const g = spawn(() => sleep(100));
+    const e = await g.get({ timeout: 20 }).catch((err: unknown) => err);
+    assert.ok(e instanceof Timeout);
+    assert.equal(e.message, '20 ms', 'the Timeout of a timeout option says its duration');
+    assert.equal(e.ms, 20);
+    await g.kill();
+  });
+});
+
 test('the exception option rejects a class that is not an Error class (test_expires_non_exception)', () => {
   class OldStyle {}
   assert.throws(() => new Timeout(10, { exception: OldStyle as never }), TypeError);
