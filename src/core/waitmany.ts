@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { NONE } from './_fiber.js';
+import { NONE, rawCallbackFiber } from './_fiber.js';
 import {
   checkKillException,
   checkOptionsObject,
@@ -17,10 +17,12 @@ import {
   returnFalse,
   typeName,
 } from './_util.js';
-import { guardCancellation } from './errors.js';
+import { GreenletExit, guardCancellation, instantiate } from './errors.js';
 import { Greenlet, type KillOptions, kAddLink, type LinkEntry } from './greenlet.js';
 import { getHub, type Hub } from './hub.js';
-import { Timeout } from './timeout.js';
+import { getMain, RawGreenlet } from './rawgreenlet.js';
+import { sleep } from './sleep.js';
+import { type ErrorClass, Timeout } from './timeout.js';
 import { readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
 
 /** What `wait`/`iwait` accept besides promises: a Greenlet, an Event, an AsyncResult … */
@@ -296,14 +298,43 @@ async function joinAllImpl<T extends Greenlet<unknown>>(
 // The loops over every greenlet live in plain functions: V8 optimises a hot loop there while it
 // runs, never inside an async function, which is called once per joinAll.
 
-/** Throw a TypeError unless every item is a Greenlet. */
-function checkGreenlets(list: readonly unknown[], where: string): void {
+/** Throw a TypeError unless every item is a Greenlet (or, with `raw`, a killable RawGreenlet). */
+function checkGreenlets(list: readonly unknown[], where: string, raw = false): void {
   for (let i = 0; i < list.length; i++) {
     const g = list[i];
-    if (!(g instanceof Greenlet)) {
-      throw new TypeError(`${where}: every item must be a Greenlet, got ${typeName(g)}`);
+    if (g instanceof Greenlet) continue;
+    if (raw && g instanceof RawGreenlet) {
+      const bad = checkRaw(g, where);
+      if (bad !== null) throw bad;
+      continue;
     }
+    throw new TypeError(
+      `${where}: every item must be a Greenlet${raw ? ' or a RawGreenlet' : ''}, got ${typeName(g)}`,
+    );
   }
+}
+
+/** The main greenlet and the hub's cannot be killed: a TypeError for them, else null. */
+function checkRaw(g: RawGreenlet, where: string): TypeError | null {
+  return g === getMain() || g === rawCallbackFiber
+    ? new TypeError(`${where}: cannot kill the ${g.name} greenlet`)
+    : null;
+}
+
+/**
+ * gevent's `kill` of a raw greenlet (`g.throw(exception)` from the hub): requested at once,
+ * thrown at its current or next wait; one that never ran dies without running. Never switches.
+ */
+function killRaw(g: RawGreenlet, exception: Error | ErrorClass | undefined): void {
+  if (g.dead) return;
+  const e =
+    exception === undefined
+      ? new GreenletExit()
+      : typeof exception === 'function'
+        ? instantiate(exception)
+        : exception;
+  if (g._isNew) g._dieUnstarted(e);
+  else g._deliver(e);
 }
 
 /**
@@ -344,6 +375,9 @@ function checkCount(count: unknown, total: number, where: string): number {
 
 /**
  * Kill every greenlet (see {@link Greenlet.kill}), by default waiting for all to die.
+ * `RawGreenlet`s (from `spawnRaw`) are killed as {@link kill} kills them; having no links to
+ * join, each gets one turn to die of it (gevent's killall throws into a raw greenlet before it
+ * returns) and is not waited for beyond that.
  *
  * A switch point with `block` (default). Kill and `Timeout` of the caller land there.
  * Source: `gevent.killall`.
@@ -357,14 +391,14 @@ function checkCount(count: unknown, total: number, where: string): number {
  * ```
  */
 export function killAll(
-  greenlets: Iterable<Greenlet<unknown>>,
+  greenlets: Iterable<Greenlet<unknown> | RawGreenlet>,
   options: KillOptions = {},
 ): Promise<void> {
   return guardCancellation(killAllImpl(greenlets, options));
 }
 
 async function killAllImpl(
-  greenlets: Iterable<Greenlet<unknown>>,
+  greenlets: Iterable<Greenlet<unknown> | RawGreenlet>,
   options: KillOptions,
 ): Promise<void> {
   if (
@@ -373,8 +407,8 @@ async function killAllImpl(
   ) {
     throw new TypeError(`killAll: greenlets must be iterable, got ${typeName(greenlets)}`);
   }
-  const list = copyOf(greenlets);
-  checkGreenlets(list, 'killAll');
+  const all = copyOf(greenlets);
+  checkGreenlets(all, 'killAll', true);
   const badOptions = checkOptionsObject(options, 'killAll');
   if (badOptions !== null) throw badOptions;
   const { block = true, timeout, signal, exception } = options ?? {};
@@ -382,8 +416,14 @@ async function killAllImpl(
   if (bad !== null) throw bad;
   const err = readWaitOptions({ timeout, signal }, 'killAll');
   if (err !== NONE) throw err;
+  const list = all.filter((g): g is Greenlet<unknown> => g instanceof Greenlet);
+  const raws = list.length === all.length ? [] : all.filter((g) => g instanceof RawGreenlet);
   await Promise.all(list.map((g) => g.kill({ exception, block: false })));
+  for (const r of raws) killRaw(r, exception);
   if (!block) return;
+  // A RawGreenlet has no links to join (gevent's joinall refuses one too): it gets one turn to
+  // die of the exception, as gevent's killall throws into it before it returns.
+  if (raws.some((r) => !r.dead)) await sleep(0);
   // A quiet join: the failures of greenlets killed here are still reported (this call never
   // returns them; gevent reports every failure).
   await joinAllImpl(list, { timeout, signal }, 'killAll', 'kill');
@@ -392,9 +432,12 @@ async function killAllImpl(
 
 /**
  * Kill `greenlet` without waiting for it (gevent's `gevent.kill`: asynchronous).
- * Same as `greenlet.kill({exception, block: false})`. Never switches.
- * @throws TypeError for a non-greenlet, a bad exception or options that are not an object
- *   (an exception must be given as `{exception}`) (rejects)
+ * Same as `greenlet.kill({exception, block: false})`. Never switches. A {@link RawGreenlet}
+ * (from `spawnRaw`) is killed as gevent kills a raw greenlet: the exception (default
+ * `GreenletExit`, which ends it quietly) is thrown at its current or next wait, and one that
+ * has not run yet dies without running (gevent's `test__greenlet.py` TestKillallRawGreenlet).
+ * @throws TypeError for a non-greenlet, the main greenlet, a bad exception or options that are
+ *   not an object (an exception must be given as `{exception}`) (rejects)
  * @example
  * ```ts
  * import { kill, sleep, spawn } from 'verdant';
@@ -405,12 +448,23 @@ async function killAllImpl(
  * ```
  */
 export function kill(
-  greenlet: Greenlet<unknown>,
+  greenlet: Greenlet<unknown> | RawGreenlet,
   options: Pick<KillOptions, 'exception'> = {},
 ): Promise<void> {
+  if (greenlet instanceof RawGreenlet) {
+    const bad =
+      checkOptionsObject(options, 'kill') ??
+      checkKillException(options?.exception, 'kill') ??
+      checkRaw(greenlet, 'kill');
+    if (bad !== null) return Promise.reject(bad);
+    killRaw(greenlet, options?.exception);
+    return Promise.resolve();
+  }
   if (!(greenlet instanceof Greenlet))
     return Promise.reject(
-      new TypeError(`kill: greenlet must be a Greenlet, got ${typeName(greenlet)}`),
+      new TypeError(
+        `kill: greenlet must be a Greenlet or a RawGreenlet, got ${typeName(greenlet)}`,
+      ),
     );
   const bad = checkOptionsObject(options, 'kill');
   if (bad !== null) return Promise.reject(bad);

@@ -10,6 +10,8 @@ import {
   GreenletExit,
   getCurrent,
   getHub,
+  kill,
+  killAll,
   RawGreenlet,
   sleep,
   spawn,
@@ -502,6 +504,77 @@ test('spawnRaw starts in spawn order with spawned greenlets', async () => {
 test('spawnRaw throws TypeError at once for a non-function', () => {
   assert.throws(() => spawnRaw(1 as never), TypeError);
   assert.throws(() => spawnRaw(null as never), TypeError);
+});
+
+test('kill() and killAll() kill a spawnRaw greenlet at its wait, as gevent.kill throws into a raw greenlet (TestKillallRawGreenlet)', async () => {
+  // gevent 22.10: killall([spawn_raw(lambda: 1)]) returns quietly; gevent.kill(raw) raises
+  // GreenletExit at its sleep one loop turn later (finally runs, nothing reported);
+  // killall([raw]) returns with raw dead; kill(raw, MyError()) lands that exception.
+  await runVirtual(async () => {
+    const reports = captureReports();
+    const log: string[] = [];
+    const body = async (tag: string): Promise<void> => {
+      try {
+        await sleep(10_000);
+      } catch (e) {
+        log.push(`${tag} ${(e as Error).name}`);
+        throw e;
+      } finally {
+        log.push(`${tag} finally`);
+      }
+    };
+    const never = spawnRaw(() => log.push('never runs'));
+    await killAll([never]);
+    assert.equal(never.dead, true, 'killed before it ran: it never runs');
+
+    const a = spawnRaw(body, 'a');
+    await sleep(0);
+    await kill(a);
+    assert.equal(a.dead, false, 'kill() does not wait');
+    await sleep(0);
+    assert.equal(a.dead, true);
+
+    const b = spawnRaw(body, 'b');
+    await sleep(0);
+    await killAll([b, spawn(() => sleep(10_000))]);
+    assert.equal(b.dead, true, 'killAll() returns with the raw greenlet dead');
+
+    const c = spawnRaw(async () => {
+      try {
+        await sleep(10_000);
+      } catch (e) {
+        log.push(`c caught ${(e as Error).name}`);
+      }
+    });
+    await sleep(0);
+    await kill(c, { exception: SomeError });
+    await sleep(0);
+    assert.equal(c.dead, true);
+    assert.deepEqual(log, [
+      'a GreenletExit',
+      'a finally',
+      'b GreenletExit',
+      'b finally',
+      'c caught SomeError',
+    ]);
+    assert.deepEqual(reports, [], 'a GreenletExit is not reported');
+    await kill(a);
+    await killAll([a, b]);
+  });
+});
+
+test('kill() and killAll() refuse the main greenlet with a TypeError, never throwing', async () => {
+  const main = getCurrent() as RawGreenlet;
+  await assert.rejects(kill(main), TypeError);
+  await assert.rejects(killAll([main]), TypeError);
+  await assert.rejects(
+    kill(
+      spawnRaw(() => 1),
+      { exception: 42 as never },
+    ),
+    TypeError,
+  );
+  await sleep(0);
 });
 
 test('a spawnRaw failure is reported', async () => {
