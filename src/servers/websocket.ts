@@ -726,6 +726,27 @@ export class WebSocket {
 }
 
 /**
+ * `ws`'s handshake failures (`Unexpected server response: 200`, `Invalid Sec-WebSocket-Accept
+ * header` …) name neither the URL nor, for a plain HTTP answer, what went wrong: rewrap them to
+ * name both, the original as `cause`. Socket errors (they have a `code`: ECONNREFUSED …) name the
+ * address already and go as they are, and so does any error that is not a plain `Error`.
+ */
+function handshakeError(e: Error, url: string | URL): Error {
+  if (
+    Object.getPrototypeOf(e) !== Error.prototype ||
+    (e as { code?: unknown }).code !== undefined
+  ) {
+    return e;
+  }
+  const status = /^Unexpected server response: (\d+)$/.exec(e.message);
+  const what =
+    status === null
+      ? e.message
+      : `the server answered ${status[1]}, not 101 Switching Protocols (no WebSocket handler there?)`;
+  return new Error(`WebSocket connection to ${String(url)} failed: ${what}`, { cause: e });
+}
+
+/**
  * Open a WebSocket connection to `url` (`ws://` or `wss://`).
  *
  * A switch point: a kill or `Timeout` lands here and drops the half-open connection.
@@ -733,7 +754,10 @@ export class WebSocket {
  * @param options - `{timeout, signal, protocols, headers, maxMessageSize, pingInterval, ws}`, or
  *   just the timeout in ms (`null`: none), as every blocking call takes it
  * @returns the open {@link WebSocket}
- * @throws the connection error (refused, a non-101 answer …); `Timeout` with `timeout` (rejects)
+ * @throws the connection error (rejects): a socket error naming the address (`connect
+ *   ECONNREFUSED 127.0.0.1:8000`), or an Error naming the URL for a failed handshake (`WebSocket
+ *   connection to ws://127.0.0.1:8000/ failed: the server answered 200, not 101 Switching
+ *   Protocols …`, `ws`'s own error as `cause`); `Timeout` with `timeout`
  * @example
  * ```ts
  * import { HttpServer } from 'verdant/http';
@@ -801,7 +825,7 @@ export function connect(
   const ws = new WebSocket(raw, pingInterval, null);
   const opened = new Promise<WebSocket>((resolve, reject) => {
     raw.once('open', () => resolve(ws));
-    raw.once('error', reject);
+    raw.once('error', (e: Error) => reject(handshakeError(e, url)));
     raw.once('close', () => reject(new Error(`WebSocket connection to ${String(url)} closed`)));
   });
   opened.catch(() => {});

@@ -447,6 +447,27 @@ test('connect() rejects for a refused connection and for bad options', async () 
   );
 });
 
+test("connect() to a URL that answers plain HTTP rejects naming the URL and the status, ws's error as cause", async () => {
+  const plain = new HttpServer(['127.0.0.1', 0], () => new Response('no websockets here'), {
+    log: null,
+  });
+  await plain.start();
+  try {
+    const url = `ws://127.0.0.1:${plain.serverPort}/chat`;
+    const err = await connect(url, 2000).then(
+      () => assert.fail('connected'),
+      (e: unknown) => e as Error,
+    );
+    assert.equal(
+      err.message,
+      `WebSocket connection to ${url} failed: the server answered 200, not 101 Switching Protocols (no WebSocket handler there?)`,
+    );
+    assert.match((err.cause as Error).message, /^Unexpected server response: 200$/);
+  } finally {
+    await plain.stop();
+  }
+});
+
 test('bad options and close codes throw TypeError/RangeError saying what was wrong; pingInterval Infinity means no pings', async () => {
   const handler = (): void => {};
   const make = (o: object): HttpServer =>
