@@ -4,7 +4,8 @@
  * a translation where the seed prints Chinese), then its key lines of code beside its output.
  * To add an example, add one entry to `examples` below.
  *
- * `npm start` builds and runs it; `npm run tour` runs it from `dist/`. Pick examples by name:
+ * `npm run tour` runs it from `dist/` (after `npm run build`; `npm start` runs the demo server
+ * instead). Pick examples by name:
  * `node dist/examples/tour.js context-switch timeout-calls`.
  *
  * Time: the examples run on the real hub clock, as written (in milliseconds), except that the
