@@ -719,7 +719,12 @@ export class WebSocket {
     this.#raw.terminate();
   }
 
-  /** `for await (const msg of ws)`: every message until the connection closes. */
+  /**
+   * `for await (const msg of ws)`: every message until the connection closes. Each step is a
+   * `receive()`: a switch point that loses no message. Leaving the loop early (`break`, `return`,
+   * a throw) does not close the connection and loses nothing: a later `receive()` gets the next
+   * message; call `close()` to end the connection (a server handler's returning does).
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
     return new Messages(this.#inbox);
   }
