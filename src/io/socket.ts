@@ -586,7 +586,7 @@ export class Socket {
    * await server.start();
    * const sock = await createConnection(['127.0.0.1', server.serverPort!]);
    * const n = await sock.send(new Uint8Array([1, 2, 3]));
-   * console.log(n); // 3 (at most 3: send may write part of the buffer)
+   * console.log(n); // 3, all of it: Node takes whole writes (Python's send may send less)
    * sock.close();
    * await server.stop();
    * ```
