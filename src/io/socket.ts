@@ -947,7 +947,11 @@ export class Socket {
     return (this.#bits & TIMED) !== 0 ? (timeouts.get(this) ?? null) : null;
   }
 
-  /** Enable (default) or disable Nagle's algorithm off (TCP_NODELAY). Never switches. */
+  /**
+   * Set TCP_NODELAY: `true` (the default) turns Nagle's algorithm off, `false` turns it back on.
+   * Stream sockets start with it on (`createConnection`'s `noDelay: false` starts it off). Does
+   * nothing on a Unix or UDP socket. Never switches.
+   */
   setNoDelay(noDelay = true): void {
     const s = Socket.#stream(this)?.sock;
     if (s !== undefined && (this.#bits & TYPE) !== UNIX) s.setNoDelay(noDelay);
