@@ -574,7 +574,11 @@ export class WebSocket {
     return this.#inbox.queue.length;
   }
 
-  /** The negotiated subprotocol (`''` when none). */
+  /**
+   * The negotiated subprotocol (`''` when none). A server accepts the first subprotocol the
+   * client offers (`ws`'s default; there is no option to choose another or refuse them all): a
+   * handler that serves only some reads `ws.protocol` and closes the others (code 1002 or 1008).
+   */
   get protocol(): string {
     return this.#raw.protocol;
   }
