@@ -27,12 +27,17 @@ function examplesOf(source: string): string[] {
   );
 }
 
-test('every ```ts block of docs/*.md and of the TSDoc in src/compat type-checks against the package', () => {
+test('every ```ts block of README.md, of docs/*.md and of the TSDoc in src/compat type-checks against the package', () => {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const files: string[] = [];
-  for (const name of readdirSync(docs).filter((f) => f.endsWith('.md'))) {
-    const text = readFileSync(join(docs, name), 'utf8');
+  const pages = readdirSync(docs)
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(docs, f));
+  // The README is the first page a newcomer copies from (two of its blocks once did not compile).
+  for (const page of [join(root, 'README.md'), ...pages]) {
+    const name = page.slice(page.lastIndexOf('/') + 1);
+    const text = readFileSync(page, 'utf8');
     let n = 0;
     for (const m of text.matchAll(/```ts\n([\s\S]*?)```/g)) {
       const file = `${name.replace(/\.md$/, '')}-${++n}.ts`;
