@@ -32,6 +32,9 @@ export default defineConfig(
         { checksVoidReturn: { arguments: false, attributes: false } },
       ],
       '@typescript-eslint/await-thenable': 'error',
+      // `return wait()` inside `using t = new Timeout(…)` or try/finally returns before the wait
+      // settles: the Timeout is disposed (or the finally runs) first and never lands there.
+      '@typescript-eslint/return-await': ['error', 'error-handling-correctness-only'],
     },
   },
   // The layering (test/architecture.test.ts holds these rules; here they show in editors).
