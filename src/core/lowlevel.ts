@@ -72,6 +72,7 @@ export { runRaw } from './rawgreenlet.js';
 export { throwTimeout } from './timeout.js';
 export { untilWait } from './until.js';
 export {
+  callName,
   checkMs,
   obtainWaiter,
   readWaitOptions,

@@ -996,8 +996,31 @@ describe('Channel specifics', () => {
     }
     assert.throws(() => new Channel('x' as never), TypeError);
     assert.equal(String(new Channel(1)), '<Channel>');
-    assert.equal(String(new Channel(null)), '<Channel>');
     assert.equal(new Channel(undefined).qsize(), 0);
+  });
+
+  test('bad options name the queue class that was called, not Queue', () =>
+    vrun(async () => {
+      // PriorityQueue.get(-1) said 'Queue.get: timeout must be …'.
+      await assert.rejects(new PriorityQueue().get(-1), /^RangeError: PriorityQueue\.get:/);
+      await assert.rejects(new LifoQueue(1).put(1, 'x' as never), /^TypeError: LifoQueue\.put:/);
+      await assert.rejects(new SimpleQueue().peek(Number.NaN), /^RangeError: SimpleQueue\.peek:/);
+      await assert.rejects(new Queue().join(-1), /^RangeError: Queue\.join:/);
+      assert.throws(
+        () => new PriorityQueue().shutdown(5 as never),
+        /Cannot call PriorityQueue\.shutdown with options/,
+      );
+    }));
+
+  test("new Channel(null) is refused, as gevent's Channel(None) raises ValueError", () => {
+    // verdant took null as 'no argument'; gevent's Channel(maxsize=1) refuses None like 2.
+    assert.throws(
+      () => new Channel(null as never),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        e.message ===
+          'Cannot create a Channel with a maxsize that is not a number: maxsize is null',
+    );
   });
 
   test('stats() counts waiting putters and getters', () =>
