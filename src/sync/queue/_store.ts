@@ -144,8 +144,10 @@ export class Stack<T> implements ItemStore<T> {
  * compare element by element (the first unequal pair decides, a prefix comes first), as
  * Python's tuples do: gevent's `(priority, item)` entries become `[priority, item]`, and `<` on
  * two arrays compares their strings, which put `[10, 'x']` before `[9, 'y']`.
- * A string and a number (bigint, boolean), `undefined`/`null` and a value, or an array and a
- * value that is not one are a TypeError, as Python's `<` between them is: `<` answered false
+ * Values of two kinds — a string, a number (bigint, boolean), `undefined`/`null`, an array,
+ * an object (a function) — are a TypeError, and so are two symbols, as Python's `<` between
+ * them is (an object beside a number or a string was accepted, so `{}` at the root let a number
+ * and a string both in, and every `get` after threw): `<` answered false
  * both ways, so such a pair counted as equal and the heap's order stopped being transitive
  * (`[1, 'a']` beside `[1, 2]` and `[1, 5]` let `[1, 5]` out first). @internal
  */
@@ -153,8 +155,15 @@ export function defaultCompare(a: unknown, b: unknown): number {
   return order(a, b, -1);
 }
 
-/** What a value is, for the pairs `order` refuses: null for an object that is not an array. */
-function kindOf(x: unknown): string | null {
+/**
+ * What a value is, for the pairs `order` refuses. Every value has one kind (an object is not a
+ * wildcard), so "orders with" is transitive across kinds: each `put` compares the new item with
+ * one stored item at least (its parent in the heap), so the scalars in a heap are all of one
+ * kind and no later `get` meets a pair it cannot order. (Arrays are checked as Python's tuples
+ * are, only where a comparison reaches: `[1, 'a']` and `[1, 2]` both get in when the heap never
+ * compares them, as with Python's `heapq`, and the `get` that does throws.)
+ */
+function kindOf(x: unknown): string {
   switch (typeof x) {
     case 'number':
     case 'bigint':
@@ -164,10 +173,12 @@ function kindOf(x: unknown): string | null {
       return 'a string';
     case 'undefined':
       return 'undefined';
+    case 'symbol':
+      return 'a symbol';
     case 'object':
-      return x === null ? 'null' : Array.isArray(x) ? 'an array' : null;
+      return x === null ? 'null' : Array.isArray(x) ? 'an array' : 'an object';
     default:
-      return null;
+      return 'an object';
   }
 }
 
@@ -182,7 +193,7 @@ function order(a: unknown, b: unknown, at: number): number {
     if (Array.isArray(a) && Array.isArray(b)) return compareArrays(a, b);
     const ka = kindOf(a);
     const kb = kindOf(b);
-    if (ka !== kb && ka !== null && kb !== null && !(isNone(ka) && isNone(kb))) {
+    if ((ka !== kb && !(isNone(ka) && isNone(kb))) || ka === 'a symbol') {
       throw new TypeError(
         `PriorityQueue: cannot order ${ka} and ${kb}${at < 0 ? '' : ` (at index ${at} of two arrays)`}: ` +
           "Python's < refuses them too; keep one type in each place, or pass a compare option",

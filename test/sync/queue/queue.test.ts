@@ -522,6 +522,43 @@ describe('PriorityQueue specifics', () => {
     );
   });
 
+  test('an object between a number and a string cannot let both in: the put throws, the queue is intact', () => {
+    // An object (not an array) ordered with anything, so with {} at the root a number and then
+    // a string, each compared only with {}, both got in; every get then threw TypeError. Python
+    // refuses dict < int ('<' not supported), as gevent's PriorityQueue.put({}) beside an int.
+    const q = new PriorityQueue<unknown>();
+    q.putNowait({ id: 'root' });
+    assert.throws(
+      () => q.putNowait(1),
+      /PriorityQueue: cannot order (an object and a number|a number and an object)/,
+    );
+    assert.equal(q.qsize(), 1);
+    // With several items: the new one is compared with its parent only, which is enough once
+    // every value has one kind (numbers, strings, None, arrays, objects, symbols).
+    const n = new PriorityQueue<unknown>();
+    for (const x of [5, 3, 8, 1, 9, 2, 7]) n.putNowait(x);
+    for (const bad of ['a', {}, new Date(4), Symbol('s'), [1], null]) {
+      assert.throws(() => n.putNowait(bad), TypeError);
+    }
+    assert.equal(n.qsize(), 7);
+    assert.deepEqual(
+      Array.from({ length: 7 }, () => n.getNowait()),
+      [1, 2, 3, 5, 7, 8, 9],
+    );
+    // Objects order among themselves with < (a Date by its time); symbols do not order at all.
+    const d = new PriorityQueue<Date>();
+    d.putNowait(new Date(20));
+    d.putNowait(new Date(10));
+    assert.equal(d.getNowait().getTime(), 10);
+    const y = new PriorityQueue<symbol>();
+    y.putNowait(Symbol('a'));
+    assert.throws(
+      () => y.putNowait(Symbol('b')),
+      /PriorityQueue: cannot order a symbol and a symbol/,
+    );
+    assert.equal(y.qsize(), 1);
+  });
+
   test('a string and a number, or undefined/null and a value, in the same place are a TypeError, as in gevent', () => {
     // Python: (1, 'a') < (1, 2) raises TypeError ('<' not supported between 'str' and 'int'),
     // so gevent's put((1, 'a')) fails. '<' here returned false both ways, the pair counted as
