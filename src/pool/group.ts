@@ -414,7 +414,10 @@ export class Group extends GroupCore {
    * Call `fn(item)` for each item in member greenlets and iterate the results in input order,
    * as they become available. Returns at once; the calls start when the caller next waits.
    * A failed call throws its error at its position and the iterator goes on; an error of
-   * `iterable` is thrown after the results before it. With `maxsize`, a call starts only while
+   * `iterable` is thrown after the results before it. Either is also reported to
+   * `getHub().exceptionStream` unless a `next()` was already waiting for it (gevent reports
+   * every failed call), so an iteration abandoned unread does not lose its failures unseen.
+   * With `maxsize`, a call starts only while
    * fewer than `maxsize` calls are running or holding a result not consumed yet. `break` (the
    * iterator's `return()`) kills what it started and waits for it.
    * @param iterable - a sync or async iterable
