@@ -191,6 +191,50 @@ describe('Group (test__greenletset.py)', () => {
       assert.ok(exitedByKill(late));
     }));
 
+  test('kill({block: false}) kills the members it found only, as gevent (a member added later lives)', () =>
+    runVirtual(async () => {
+      // gevent's Group.kill loops 'while self.greenlets' only when blocking; with block=False it
+      // kills one snapshot and returns (checked with python3-gevent: the late greenlet lives).
+      const s = new Group();
+      let late: Greenlet | null = null;
+      const first = await s.spawn(async () => {
+        try {
+          await sleep(1e9);
+        } finally {
+          await sleep(10);
+        }
+      });
+      spawn(async () => {
+        await sleep(5);
+        late = await s.spawn(sleep, 1e9);
+      });
+      await sleep(1);
+      await s.kill({ block: false });
+      await sleep(50);
+      assert.ok(exitedByKill(first));
+      assert.equal((late as Greenlet | null)?.dead, false);
+      assert.equal(s.size, 1);
+      await s.kill();
+      assert.equal(s.size, 0);
+    }));
+
+  test('kill() kills a member added by a dying member (its finally), as gevent', () =>
+    runVirtual(async () => {
+      const s = new Group();
+      let late: Greenlet | null = null;
+      await s.spawn(async () => {
+        try {
+          await sleep(1e9);
+        } finally {
+          late = await s.spawn(sleep, 1e9);
+        }
+      });
+      await sleep(1);
+      await s.kill();
+      assert.equal(s.size, 0);
+      assert.ok(exitedByKill(late));
+    }));
+
   test('kill() blocked on a stubborn member resolves at its timeout, leaving it alive', () =>
     runVirtual(async () => {
       const s = new Group();
