@@ -64,7 +64,7 @@ export {
   returnFalse,
   returnUndefined,
 } from './_util.js';
-export { currentFiber } from './context.js';
+export { currentFiber, localsKey } from './context.js';
 export { isCancellation, isErrorClass, rejectWait } from './errors.js';
 export { kQuietLink } from './greenlet.js';
 export { getHub, Hub, setHub } from './hub.js';

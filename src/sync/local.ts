@@ -2,8 +2,9 @@
  * `Local`: greenlet-local storage — each greenlet sees its own properties on the same object.
  *
  * Design note: `new Local()` returns a `Proxy`; every property access goes to the storage of
- * the greenlet running now (main outside any), kept in a `WeakMap` keyed by the greenlet so it
- * goes away with it. The creating greenlet's storage is filled by the constructor call itself;
+ * the greenlet running now (main outside any), kept in a `WeakMap` keyed by the greenlet's
+ * locals key (core/context.ts), which the greenlet drops when it dies: its values go then, even
+ * while the dead greenlet object is still referenced (gevent #387). The creating greenlet's storage is filled by the constructor call itself;
  * for any other greenlet, the first touch constructs a fresh instance of the (sub)class with the
  * same arguments, so field initialisers and the constructor body run once per greenlet, as
  * gevent's `local.__init__` does. A child greenlet does not inherit its spawner's values.
@@ -11,8 +12,7 @@
  *
  * @module
  */
-import type { Fiber } from '../core/lowlevel.js';
-import { currentFiber } from '../core/lowlevel.js';
+import { currentFiber, localsKey } from '../core/lowlevel.js';
 
 /** Set while a per-greenlet instance is being constructed: the constructor returns it bare. */
 let constructingBare = false;
@@ -41,12 +41,13 @@ export class Local {
       return this;
     }
     const ctor = new.target;
-    const stores = new WeakMap<Fiber, object>();
-    const creator = currentFiber();
-    stores.set(creator, this);
+    // Keyed by the fiber's locals key, which a greenlet drops when it dies: its values go with
+    // it even while the dead greenlet object is still referenced (gevent #387).
+    const stores = new WeakMap<object, object>();
+    stores.set(localsKey(currentFiber()), this);
     const storeFor = (): object => {
-      const fiber = currentFiber();
-      let s = stores.get(fiber);
+      const key = localsKey(currentFiber());
+      let s = stores.get(key);
       if (s === undefined) {
         constructingBare = true;
         try {
@@ -54,7 +55,7 @@ export class Local {
         } finally {
           constructingBare = false;
         }
-        stores.set(fiber, s);
+        stores.set(key, s);
       }
       return s;
     };

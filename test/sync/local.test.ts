@@ -3,8 +3,13 @@
 // DESIGN §3 "Local".
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Greenlet, Local, local, sleep, spawn } from '../../src/index.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Event, Greenlet, Local, local, sleep, spawn } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 test('new Local() keeps each greenlet own properties; one never set reads undefined', async () => {
   await runVirtual(async () => {
@@ -211,4 +216,62 @@ test('a Local created inside a Greenlet subclass run works like anywhere else (t
     g.start();
     assert.equal(await g.get(), 42);
   });
+});
+
+/** Collect garbage until `done()` or a few rounds passed (FinalizationRegistry runs later). */
+async function collectUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 20 && !done(); i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test("a dead greenlet's Local values are collected though the greenlet is still referenced (test_locals_collected_when_greenlet_dead_but_still_referenced, gevent #387)", async () => {
+  // The stores were keyed by the greenlet in a WeakMap, so a dead greenlet kept in a list
+  // (finished jobs, a pool's results) kept every value it had put in a Local.
+  const collected: number[] = [];
+  const registry = new FinalizationRegistry((i: number) => collected.push(i));
+  const ctx = local<{ sentinel: object }>();
+  const greenlets: Greenlet[] = [];
+  await runVirtual(async () => {
+    for (let i = 0; i < 5; i++) {
+      greenlets.push(
+        spawn(() => {
+          const sentinel = { i };
+          ctx.sentinel = sentinel;
+          registry.register(sentinel, i);
+        }),
+      );
+    }
+    await sleep(1);
+  });
+  assert.ok(greenlets.every((g) => g.dead));
+  await collectUntil(() => collected.length === 5);
+  assert.equal(collected.length, 5);
+  assert.equal(greenlets.length, 5); // still referenced
+});
+
+test('Locals dropped by a running greenlet are collected while it runs (test_locals_collected_when_unreferenced_even_in_running_greenlet)', async () => {
+  // Real clock: the collection loop below awaits setTimeout, which the virtual clock refuses.
+  const collected: number[] = [];
+  const registry = new FinalizationRegistry((i: number) => collected.push(i));
+  const done = new Event();
+  const makeAndDrop = (): void => {
+    for (let i = 0; i < 100; i++) {
+      const x = local<{ sentinel: object }>();
+      const sentinel = {};
+      x.sentinel = sentinel;
+      registry.register(sentinel, i);
+    }
+  };
+  const g = spawn(async () => {
+    makeAndDrop(); // in a frame of its own: the suspended body below holds none of them
+    await done.wait();
+  });
+  await sleep(1);
+  await collectUntil(() => collected.length === 100);
+  assert.equal(collected.length, 100);
+  assert.equal(g.dead, false);
+  done.set();
+  await g.join();
 });
