@@ -23,6 +23,8 @@ let constructingBare = false;
  * Never switches. A property a greenlet never set reads `undefined` (or the value the class's
  * field initialisers and constructor give it: they run once for each greenlet that first touches
  * the object). Subclass constructors take no parameters or forward them with `super(...args)`.
+ * @throws TypeError from `new Local(x)`: arguments are for a subclass's constructor (gevent's
+ *   `local(x)` raises TypeError too)
  *
  * Source: `gevent.local.local` (`test__local.py`).
  * @example
@@ -41,6 +43,13 @@ export class Local {
       return this;
     }
     const ctor = new.target;
+    if (ctor === Local && args.length > 0) {
+      // gevent: local('foo') raises TypeError('Initialization arguments are not supported');
+      // verdant dropped them silently. A subclass's constructor may take arguments.
+      throw new TypeError(
+        `new Local() takes no arguments, got ${args.length}: initialization arguments are for a subclass's constructor`,
+      );
+    }
     // Keyed by the fiber's locals key, which a greenlet drops when it dies: its values go with
     // it even while the dead greenlet object is still referenced (gevent #387).
     const stores = new WeakMap<object, object>();

@@ -192,6 +192,19 @@ class A extends Local {
   }
 }
 
+test("new Local(x) throws TypeError (gevent's local('foo'): 'Initialization arguments are not supported')", () => {
+  // verdant dropped the argument silently; a subclass's constructor still takes them (below).
+  assert.throws(
+    () => new (Local as unknown as new (x: string) => Local)('foo'),
+    (e: unknown) =>
+      e instanceof TypeError &&
+      /^new Local\(\) takes no arguments, got 1: initialization arguments are for a subclass/.test(
+        e.message,
+      ),
+  );
+  assert.ok(new Local() instanceof Local);
+});
+
 test('a subclass constructor that forwards its arguments gets them in every greenlet', async () => {
   await runVirtual(async () => {
     const shared = { echo: 'test' };
