@@ -310,7 +310,12 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
   }
 
   readonly #onResult = (g: Greenlet): void => {
-    if (this.#closed) return;
+    if (this.#closed) {
+      // Killed by return(): a call that failed while dying (a finally that throws) is read by
+      // nobody now; report it, as Group.kill does.
+      if (!g.successful()) reportFailure(g);
+      return;
+    }
     if (this.#ordered) {
       const next = this.#fifo.peek() === g;
       if (!g.successful() && !(next && this.#consumers.size > 0)) reportFailure(g);

@@ -399,6 +399,37 @@ describe('imap failures nobody reads are reported (gevent reports every failed c
   }
 });
 
+describe('imap: a call return() kills that fails while dying is reported', () => {
+  for (const method of ['imap', 'imapUnordered'] as const) {
+    test(`${method}: break, then a killed call's finally throws: reported, as Group.kill's members`, () =>
+      runVirtual(async () => {
+        // The iterator's link kept the hub from reporting it, and after return() nobody reads
+        // the iterator: the failure was lost without a trace.
+        const reports = captureReports();
+        const p = new Pool(3);
+        const it = p[method](
+          async (x: number) => {
+            if (x === 0) return 0;
+            try {
+              await sleep(1e9);
+            } finally {
+              // biome-ignore lint/correctness/noUnsafeFinally: the failure under test
+              throw new ExpectedError(`cleanup of ${x} failed`);
+            }
+          },
+          [0, 1],
+        );
+        for await (const x of it) {
+          assert.equal(x, 0);
+          break;
+        }
+        assert.equal(reports.length, 1);
+        assert.match(reports[0] as string, /ExpectedError: cleanup of 1 failed/);
+        assert.deepEqual(await it.next(), { done: true, value: undefined });
+      }));
+  }
+});
+
 describe('imap break and return()', () => {
   for (const method of ['imap', 'imapUnordered'] as const) {
     test(`${method}: break kills what it started and leaks nothing`, () =>

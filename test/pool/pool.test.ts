@@ -1362,6 +1362,34 @@ describe('Group.map and mapAsync', () => {
       assert.equal(pool.freeCount(), 2);
     }));
 
+  test("a call map() kills that fails while dying (its finally throws) is reported, as Group.kill's members", () =>
+    runVirtual(async () => {
+      // map's own link on each call kept the hub from reporting it, and map throws only its
+      // first failure (or the kill): the failure in the finally was lost without a trace.
+      const reports = captureReports();
+      const pool = new Pool(2);
+      const mapper = spawn(() =>
+        pool.map(
+          async (x: number) => {
+            try {
+              await sleep(1e9);
+            } finally {
+              // biome-ignore lint/correctness/noUnsafeFinally: the failure under test
+              throw new ExpectedError(`cleanup of ${x} failed`);
+            }
+          },
+          [1, 2],
+        ),
+      );
+      await sleep(1);
+      await mapper.kill();
+      assert.ok(mapper.successful()); // the map died of its kill
+      assert.equal(reports.length, 2);
+      assert.match(reports[0] as string, /ExpectedError: cleanup of 1 failed/);
+      assert.match(reports[1] as string, /ExpectedError: cleanup of 2 failed/);
+      assert.equal(pool.size, 0);
+    }));
+
   test('map() under a Timeout: the Timeout lands there and the calls are killed', () =>
     runVirtual(async () => {
       const group = new Group();
