@@ -16,6 +16,11 @@
  *   moves items only afterwards, so a throw leaves the heap unchanged: the `put` or `get` that
  *   called it fails and nothing is lost or duplicated. `unget` never throws: when `compare`
  *   throws for a handed-back item, that item waits in a small FIFO in front of the heap.
+ * - A `compare` that changes the queue (a put, get or shutdown from inside it) would move items
+ *   while the heap walks them: that change throws an Error (as Python's heapq raises
+ *   RuntimeError), the walk goes on unchanged. An item handed back meanwhile (the compare killed
+ *   a woken getter) goes to the FIFO in front. Test: test/sync/queue/queue.test.ts "a compare
+ *   that changes the queue …".
  *
  * @module
  */
@@ -214,6 +219,17 @@ function compareArrays(a: readonly unknown[], b: readonly unknown[]): number {
   return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
+/**
+ * A user `compare` changed the queue it is ordering. Python's heapq raises RuntimeError ('list
+ * changed size during iteration'); here the heap moved items while the compare re-entered it,
+ * losing some and duplicating others.
+ */
+function reentered(what: string): never {
+  throw new Error(
+    `Cannot change a PriorityQueue from its own compare: ${what} while it orders the items`,
+  );
+}
+
 /** Scratch for the path a sift-down takes (a heap of 2^53 items is 53 deep). */
 const path: number[] = [];
 
@@ -229,6 +245,8 @@ export class Heap<T> implements ItemStore<T> {
   #backSeq = -Number.MAX_SAFE_INTEGER;
   #compare: (a: T, b: T) => number;
   #front: Deque<T> | null = null;
+  /** A compare is running: the heap's arrays are mid-walk and must not change under it. */
+  #busy = false;
 
   constructor(compare: (a: T, b: T) => number) {
     this.#compare = compare;
@@ -250,7 +268,13 @@ export class Heap<T> implements ItemStore<T> {
   }
 
   push(item: T): void {
-    this.#insert(item, this.#seq);
+    if (this.#busy) reentered('put');
+    this.#busy = true;
+    try {
+      this.#insert(item, this.#seq);
+    } finally {
+      this.#busy = false;
+    }
     this.#seq++;
   }
 
@@ -278,8 +302,18 @@ export class Heap<T> implements ItemStore<T> {
   }
 
   take(): T {
+    if (this.#busy) reentered('get');
     const front = this.#front;
     if (front !== null && front.size > 0) return front.take();
+    this.#busy = true;
+    try {
+      return this.#takeTop();
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #takeTop(): T {
     const items = this.#items;
     const seqs = this.#seqs;
     const top = items[0] as T;
@@ -325,17 +359,26 @@ export class Heap<T> implements ItemStore<T> {
   }
 
   unget(item: T): void {
-    try {
-      this.#insert(item, this.#backSeq);
-      this.#backSeq++;
-    } catch {
-      // A throwing compare cannot place it: keep it in front rather than lose it.
-      if (this.#front === null) this.#front = new Deque<T>();
-      this.#front.push(item);
+    if (!this.#busy) {
+      this.#busy = true;
+      try {
+        this.#insert(item, this.#backSeq);
+        this.#backSeq++;
+        return;
+      } catch {
+        // A throwing compare cannot place it: keep it in front rather than lose it.
+      } finally {
+        this.#busy = false;
+      }
     }
+    // Also when a compare running now made a woken getter hand its item back (it killed it):
+    // the front queue is not the heap being walked.
+    if (this.#front === null) this.#front = new Deque<T>();
+    this.#front.push(item);
   }
 
   clear(): number {
+    if (this.#busy) reentered('shutdown');
     const n = this.size;
     this.#items = [];
     this.#seqs = [];

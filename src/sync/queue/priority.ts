@@ -25,7 +25,9 @@ import { Queue } from './queue.js';
  * one got).
  *
  * Concurrency: as {@link Queue}. A `compare` that throws makes the `put`/`get` that called it
- * throw, with the queue unchanged.
+ * throw, with the queue unchanged; a `compare` must not change its queue: a put, get or
+ * `shutdown({immediate: true})` made from inside it throws an Error and changes nothing (as
+ * Python's heapq raises RuntimeError).
  *
  * Source: gevent's `gevent.queue.PriorityQueue` (heap order, lowest first).
  *

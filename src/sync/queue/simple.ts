@@ -397,8 +397,10 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
   shutdown(options?: ShutdownOptions): void {
     const immediate = readShutdownOptions(options, 'shutdown', this);
     if (immediate) {
-      this.#state = SHUT_IMMEDIATE;
+      // Clear first: a PriorityQueue's compare calling shutdown() makes clear() throw, and then
+      // nothing changed.
       const dropped = this.#store.clear();
+      this.#state = SHUT_IMMEDIATE;
       if (dropped > 0) this.#done(dropped);
     } else if (this.#state === OPEN) {
       this.#state = SHUT;

@@ -666,6 +666,59 @@ describe('PriorityQueue specifics', () => {
       );
     }));
 
+  test("a compare that changes the queue (put, get, shutdown) fails that change and the queue stays whole (Python: 'list changed size during iteration')", () =>
+    vrun(async () => {
+      // The heap moved items while a compare re-entered it: put 4 with a compare that puts
+      // 100 and 101 drained 1,3,3,4,5,5,8,9,101,101 (100 lost, three duplicates); with one that
+      // gets, 1, 3, 5 and 8 vanished. Python's heapq raises RuntimeError and changes nothing.
+      let reenter: (() => void) | null = null;
+      let uncaught: (() => void) | null = null;
+      const errors: string[] = [];
+      const q = new PriorityQueue<number>(null, {
+        compare: (a, b) => {
+          uncaught?.();
+          const f = reenter;
+          reenter = null;
+          if (f !== null) {
+            try {
+              f();
+            } catch (e) {
+              errors.push((e as Error).message);
+            }
+          }
+          return a - b;
+        },
+      });
+      for (const x of [5, 3, 8, 1, 9]) q.putNowait(x);
+      reenter = () => q.putNowait(100);
+      q.putNowait(4);
+      reenter = () => q.getNowait();
+      assert.equal(q.getNowait(), 1);
+      reenter = () => q.shutdown({ immediate: true });
+      q.putNowait(2);
+      assert.deepEqual(errors, [
+        'Cannot change a PriorityQueue from its own compare: put while it orders the items',
+        'Cannot change a PriorityQueue from its own compare: get while it orders the items',
+        'Cannot change a PriorityQueue from its own compare: shutdown while it orders the items',
+      ]);
+      assert.equal(q.unfinishedTasks, 7);
+      assert.deepEqual(
+        Array.from({ length: 6 }, () => q.getNowait()),
+        [2, 3, 4, 5, 8, 9],
+      );
+      // A compare that lets the error out fails the outer put, with the queue unchanged.
+      q.putNowait(6); // the empty heap compares nothing
+      q.putNowait(1);
+      uncaught = () => q.putNowait(7);
+      assert.throws(
+        () => q.putNowait(0),
+        /Cannot change a PriorityQueue from its own compare: put/,
+      );
+      uncaught = null;
+      assert.deepEqual([q.getNowait(), q.getNowait()], [1, 6]);
+      assert.equal(q.qsize(), 0);
+    }));
+
   test('a blocked putter whose compare throws when it resumes gets the error and frees its slot', () =>
     vrun(async () => {
       let bombs = 0;
