@@ -16,6 +16,12 @@ import { currentFiber, localsKey } from '../core/lowlevel.js';
 
 /** Set while a per-greenlet instance is being constructed: the constructor returns it bare. */
 let constructingBare = false;
+/**
+ * Where the bare instance being constructed goes as soon as `Local`'s constructor made it, so
+ * that the subclass's field initialisers and constructor body, if they read the Local, find it
+ * (as gevent's `__init__` finds its fresh dict) instead of constructing another, forever.
+ */
+let registerBare: ((bare: object) => void) | null = null;
 
 /**
  * Storage whose properties are private to each greenlet.
@@ -39,6 +45,9 @@ export class Local {
   constructor(...args: unknown[]) {
     if (constructingBare) {
       constructingBare = false;
+      const register = registerBare;
+      registerBare = null;
+      register?.(this);
       // biome-ignore lint/correctness/noConstructorReturn: a bare per-greenlet instance
       return this;
     }
@@ -59,10 +68,15 @@ export class Local {
       let s = stores.get(key);
       if (s === undefined) {
         constructingBare = true;
+        registerBare = (bare) => stores.set(key, bare);
         try {
           s = Reflect.construct(ctor, args) as object;
+        } catch (e) {
+          stores.delete(key); // a constructor that throws leaves no half-made storage
+          throw e;
         } finally {
           constructingBare = false;
+          registerBare = null;
         }
         stores.set(key, s);
       }

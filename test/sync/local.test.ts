@@ -192,6 +192,57 @@ class A extends Local {
   }
 }
 
+test("a subclass constructor that reads the Local itself sees this greenlet's fresh storage (gevent's __init__ sees its dict)", async () => {
+  // Reading the shared Local from a field initialiser or the constructor body constructed
+  // another instance for the same greenlet, which read it again: 'Maximum call stack size
+  // exceeded'.
+  let shared: Counter | null = null;
+  let calls = 0;
+  class Counter extends Local {
+    base = 10;
+    doubled: number;
+    constructor() {
+      super();
+      calls++;
+      this.doubled = shared === null ? 0 : (shared as Counter).base * 2;
+    }
+  }
+  shared = new Counter();
+  await runVirtual(async () => {
+    const seen = await spawn(() => [(shared as Counter).base, (shared as Counter).doubled]).get();
+    assert.deepEqual(seen, [10, 20]);
+    assert.equal(calls, 2); // main's, then the child's: once each
+  });
+});
+
+test('a subclass constructor that throws in a greenlet throws at that access, and the next access tries again', async () => {
+  let fail = true;
+  class Fragile extends Local {
+    ok = true;
+    constructor() {
+      super();
+      if (fail) throw new Error('not ready');
+    }
+  }
+  fail = false;
+  const shared = new Fragile();
+  fail = true;
+  await runVirtual(async () => {
+    const got = await spawn(() => {
+      const out: string[] = [];
+      try {
+        out.push(String(shared.ok));
+      } catch (e) {
+        out.push((e as Error).message);
+      }
+      fail = false;
+      out.push(String(shared.ok));
+      return out;
+    }).get();
+    assert.deepEqual(got, ['not ready', 'true']);
+  });
+});
+
 test("new Local(x) throws TypeError (gevent's local('foo'): 'Initialization arguments are not supported')", () => {
   // verdant dropped the argument silently; a subclass's constructor still takes them (below).
   assert.throws(
