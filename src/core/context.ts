@@ -19,6 +19,32 @@ export const als: AsyncLocalStorage<Fiber> = new AsyncLocalStorage<Fiber>();
 let main: Fiber | null = null;
 let makeMain: (() => Fiber) | null = null;
 
+/**
+ * The key `Local` stores a fiber's values under, made on first use. A greenlet drops it when it
+ * dies ({@link dropLocalsKey}), so its values can be collected even while the dead greenlet
+ * object is still referenced (a list of finished jobs): gevent #387,
+ * `test_locals_collected_when_greenlet_dead_but_still_referenced`. Keyed by the fiber itself,
+ * a `Local`'s WeakMap kept them as long as the greenlet object lived.
+ */
+const localsKeys = new WeakMap<Fiber, object>();
+let localsUsed = false;
+
+/** The key of `fiber`'s `Local` values (made on first use). @internal */
+export function localsKey(fiber: Fiber): object {
+  let k = localsKeys.get(fiber);
+  if (k === undefined) {
+    k = {};
+    localsKeys.set(fiber, k);
+    localsUsed = true;
+  }
+  return k;
+}
+
+/** A fiber died: let its `Local` values go (a later `localsKey` makes a fresh key). @internal */
+export function dropLocalsKey(fiber: Fiber): void {
+  if (localsUsed) localsKeys.delete(fiber);
+}
+
 /** Register how the main greenlet is made (rawgreenlet.ts, when it loads). @internal */
 export function setMainFactory(factory: () => Fiber): void {
   makeMain = factory;

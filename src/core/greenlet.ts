@@ -51,7 +51,7 @@ import {
   settleShape,
   typeName,
 } from './_util.js';
-import { als, currentFiber } from './context.js';
+import { als, currentFiber, dropLocalsKey } from './context.js';
 import { GreenletExit, instantiate, isErrorClass, rejectWait } from './errors.js';
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
 import { type RawGreenlet, runRaw } from './rawgreenlet.js';
@@ -457,6 +457,7 @@ export class Greenlet<T = unknown> extends Fiber {
       else x.spawner = locals;
     }
     const hub = self._live ?? getHub();
+    dropLocalsKey(self);
     if (self._wait !== null || self._timeouts !== null) self._cleanupAtDeath();
     if (self._live !== null) hub.liveRemove(self);
     if (exc !== NONE && !self[kHasListeners](exc)) {

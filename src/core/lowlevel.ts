@@ -64,7 +64,7 @@ export {
   returnFalse,
   returnUndefined,
 } from './_util.js';
-export { currentFiber } from './context.js';
+export { currentFiber, localsKey } from './context.js';
 export { isCancellation, isErrorClass, rejectWait } from './errors.js';
 export { kQuietLink } from './greenlet.js';
 export { getHub, Hub, setHub } from './hub.js';
@@ -72,6 +72,7 @@ export { runRaw } from './rawgreenlet.js';
 export { throwTimeout } from './timeout.js';
 export { untilWait } from './until.js';
 export {
+  callName,
   checkMs,
   obtainWaiter,
   readWaitOptions,

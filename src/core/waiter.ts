@@ -705,34 +705,39 @@ export const waitArgs: { timeout: number | null; signal: AbortSignal | null } = 
 
 /**
  * Read `{timeout, signal}` (or a bare number: the timeout) into {@link waitArgs}. Returns the reason the call must reject with — a `TypeError`/`RangeError`
- * for bad options, `signal.reason` for a pre-aborted signal — or `NONE`.
+ * for bad options, `signal.reason` for a pre-aborted signal — or `NONE`. Errors name the call
+ * `where`, or with `owner`, `<owner's class>.<where>` (see {@link callName}).
  * @internal
  */
-export function readWaitOptions(opts: unknown, where: string): unknown {
+export function readWaitOptions(opts: unknown, where: string, owner?: object): unknown {
   waitArgs.timeout = null;
   waitArgs.signal = null;
   if (opts === undefined || opts === null) return NONE;
   if (typeof opts === 'number') {
-    return checkTimeout(opts, where);
+    return checkTimeout(opts, where, owner);
   }
   if (typeof opts !== 'object') {
     return new TypeError(
-      `${where}: options must be an object or a timeout in ms, got ${typeof opts}`,
+      `${callName(where, owner)}: options must be an object or a timeout in ms, got ${typeof opts}`,
     );
   }
   const o = opts as WaitOptions;
   const t = o.timeout;
   if (t !== undefined && t !== null) {
     if (typeof t !== 'number') {
-      return new TypeError(`${where}: timeout must be a number of milliseconds, got ${typeof t}`);
+      return new TypeError(
+        `${callName(where, owner)}: timeout must be a number of milliseconds, got ${typeof t}`,
+      );
     }
-    const err = checkTimeout(t, where);
+    const err = checkTimeout(t, where, owner);
     if (err !== NONE) return err;
   }
   const s = o.signal;
   if (s !== undefined && s !== null) {
     if (!(s instanceof AbortSignal)) {
-      return new TypeError(`${where}: signal must be an AbortSignal, got ${typeName(s)}`);
+      return new TypeError(
+        `${callName(where, owner)}: signal must be an AbortSignal, got ${typeName(s)}`,
+      );
     }
     waitArgs.signal = s;
     if (s.aborted) {
@@ -743,12 +748,24 @@ export function readWaitOptions(opts: unknown, where: string): unknown {
   return NONE;
 }
 
-function checkTimeout(t: number, where: string): unknown {
+function checkTimeout(t: number, where: string, owner: object | undefined): unknown {
   if (Number.isNaN(t) || t < 0) {
-    return new RangeError(`${where}: timeout must be a non-negative number of ms, got ${t}`);
+    return new RangeError(
+      `${callName(where, owner)}: timeout must be a non-negative number of ms, got ${t}`,
+    );
   }
   waitArgs.timeout = t === Number.POSITIVE_INFINITY ? null : t;
   return NONE;
+}
+
+/**
+ * The name an error gives the call: `where` itself, or with an `owner`, `where` as a method of
+ * the owner's class (`Lock.acquire` for a Lock, though the method is Semaphore's). Built only
+ * when an error is, so a call with good options allocates nothing for it.
+ * @internal
+ */
+export function callName(where: string, owner: object | undefined): string {
+  return owner === undefined ? where : `${owner.constructor.name}.${where}`;
 }
 
 /**

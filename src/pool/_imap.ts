@@ -11,8 +11,12 @@
  *   gives the permit back per `next()` call; verdant per result consumed). The permits are the
  *   permit engine's (`sync/_permits.ts`), shared with semaphores and pool slots (test:
  *   test/sync/permits.property.test.ts).
- * - Each call gets a (non-quiet) link: the iterator listens, so a failing call is not reported by
- *   the hub; its failure is thrown by `next()` at its position instead, and the iterator goes on.
+ * - Each call gets a (non-quiet) link: the iterator listens; a failure is thrown by `next()` at
+ *   its position, and the iterator goes on. It is also reported (to `getHub().exceptionStream`,
+ *   as a greenlet's) unless a `next()` is already waiting for that very result when the call
+ *   dies — gevent's hub reports every failed call; without the report, an iteration abandoned
+ *   unread lost its failures unseen (test: test/pool/imap.test.ts "an iteration abandoned unread
+ *   reports its failed call once"). Likewise an error of the input.
  *   Ordered: calls sit in a FIFO in input order, the consumer takes the head once it is dead.
  *   Unordered: a call enters the FIFO when it dies (completion order).
  * - A `next()` that waits takes nothing when it is woken: it looks again when it resumes. So a
@@ -30,6 +34,7 @@
  */
 
 import { joinAll } from '../core/api.js';
+import { GreenletExit } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
 import {
@@ -94,6 +99,16 @@ const DONE: Promise<IteratorResult<never, undefined>> = Promise.resolve({
   done: true,
   value: undefined,
 });
+
+/**
+ * Report a call's failure that no waiting `next()` takes: as a greenlet nobody waits on, it is
+ * written to `getHub().exceptionStream` (and still thrown by `next()` at its position later).
+ * gevent reports every failed call, read or not; verdant spares the ones a waiting `next()`
+ * throws, and reports the ones of an iteration abandoned unread, which went unseen.
+ */
+function reportFailure(g: Greenlet): void {
+  getHub().reportError(g.exception, String(g));
+}
 
 function feed(it: IMapIteratorImpl<unknown>, iterable: unknown): Promise<void> {
   return it._feed(iterable);
@@ -248,6 +263,14 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
     } catch (err) {
       // An error of the input (or the feeder killed by someone else): thrown at its position.
       if (!this.#closed) {
+        // Reported too unless a next() is waiting for it (gevent's IMap greenlet fails, and the
+        // hub prints it); a kill of the feeder (GreenletExit) is not a failure.
+        if (
+          !(err instanceof GreenletExit) &&
+          !(this.#fifo.length === 0 && this.#consumers.size > 0)
+        ) {
+          getHub().reportError(err, String(this.#feeder));
+        }
         this.#fifo.push(new InputFailure(err));
         this.#wakeOne();
       }
@@ -287,11 +310,19 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
   }
 
   readonly #onResult = (g: Greenlet): void => {
-    if (this.#closed) return;
-    if (this.#ordered) {
-      if (this.#fifo.peek() === g) this.#wakeOne();
+    if (this.#closed) {
+      // Killed by return(): a call that failed while dying (a finally that throws) is read by
+      // nobody now; report it, as Group.kill does.
+      if (!g.successful()) reportFailure(g);
       return;
     }
+    if (this.#ordered) {
+      const next = this.#fifo.peek() === g;
+      if (!g.successful() && !(next && this.#consumers.size > 0)) reportFailure(g);
+      if (next) this.#wakeOne();
+      return;
+    }
+    if (!g.successful() && this.#consumers.size <= this.#fifo.length) reportFailure(g);
     this.#running.delete(g);
     this.#fifo.push(g);
     this.#wakeOne();

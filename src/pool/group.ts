@@ -22,6 +22,7 @@
 
 import { getCurrent, killAll } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
+import { getHub } from '../core/hub.js';
 import { kQuietLink, settleShape, Waiter } from '../core/lowlevel.js';
 import { describe, GroupCore } from './_group-core.js';
 import {
@@ -273,7 +274,9 @@ export class Group extends GroupCore {
    *
    * A switch point. A kill or `Timeout` landing there, a failed call (its error is thrown: the
    * first failure in input order) or an error of `iterable` stops it: it starts nothing more,
-   * kills the calls still running and waits for them to end before it throws.
+   * kills the calls still running and waits for them to end before it throws. A killed call
+   * that fails while dying (a `finally` that throws) is reported to `getHub().exceptionStream`,
+   * as for {@link Group.kill}.
    * @param iterable - a sync or async iterable
    * @returns the results, in input order
    * @throws the first failure in input order, or the iterable's error; TypeError for a bad `fn`
@@ -346,7 +349,12 @@ export class Group extends GroupCore {
       }
       // Nothing it started outlives it: wait for the killed calls (their finally blocks run
       // before the caller's catch, and their slots are back).
-      if (running.length > 0) await killAll(running);
+      if (running.length > 0) {
+        await killAll(running);
+        // A call that failed while dying (a finally that throws) is not what map throws: report
+        // it, as Group.kill and killAll do (the map's link kept the hub from doing so).
+        for (const g of running) if (!g.successful()) getHub().reportError(g.exception, String(g));
+      }
       throw err;
     } finally {
       run.w = null;
@@ -414,9 +422,13 @@ export class Group extends GroupCore {
    * Call `fn(item)` for each item in member greenlets and iterate the results in input order,
    * as they become available. Returns at once; the calls start when the caller next waits.
    * A failed call throws its error at its position and the iterator goes on; an error of
-   * `iterable` is thrown after the results before it. With `maxsize`, a call starts only while
+   * `iterable` is thrown after the results before it. Either is also reported to
+   * `getHub().exceptionStream` unless a `next()` was already waiting for it (gevent reports
+   * every failed call), so an iteration abandoned unread does not lose its failures unseen.
+   * With `maxsize`, a call starts only while
    * fewer than `maxsize` calls are running or holding a result not consumed yet. `break` (the
-   * iterator's `return()`) kills what it started and waits for it.
+   * iterator's `return()`) kills what it started and waits for it; a call that fails while
+   * dying is reported.
    * @param iterable - a sync or async iterable
    * @param options - `{maxsize}`
    * @throws TypeError for a bad `fn`, `iterable` or options; RangeError for a bad `maxsize`

@@ -6,6 +6,7 @@
  */
 
 import {
+  callName,
   NONE,
   readWaitOptions,
   rejectWait,
@@ -31,13 +32,13 @@ export const RESOLVED_FALSE: Promise<boolean> = Promise.resolve(false);
  * Reads `blocking` from acquire options: true, false, or an error to reject with.
  * @internal
  */
-export function readBlocking(options: unknown, where: string): boolean | TypeError {
+export function readBlocking(options: unknown, where: string, owner?: object): boolean | TypeError {
   if (options === null || typeof options !== 'object') return true;
   const b = (options as AcquireOptions).blocking;
   if (b === undefined) return true;
   if (typeof b !== 'boolean') {
     return new TypeError(
-      `Cannot call ${where} with a non-boolean blocking option: blocking is ${typeof b}`,
+      `Cannot call ${callName(where, owner)} with a non-boolean blocking option: blocking is ${typeof b}`,
     );
   }
   return b;
@@ -47,19 +48,19 @@ export function readBlocking(options: unknown, where: string): boolean | TypeErr
  * `acquire(options)` of a lock built on {@link Permits}: reject bad options; take a permit at
  * once when `tryTake(self)` can (no other greenlet runs meanwhile); else, unless `blocking` is
  * false, wait in FIFO order. Semaphores and `RLock` differ only in `tryTake` (an RLock's owner
- * reenters).
+ * reenters). Errors name the call `<owner's class>.acquire` (`Lock.acquire` for a Lock).
  * @internal
  */
 export function acquireWith<S>(
   core: Permits,
   options: unknown,
-  where: string,
+  owner: object,
   self: S,
   tryTake: (self: S) => boolean,
 ): Promise<boolean> {
-  const blocking = readBlocking(options, where);
+  const blocking = readBlocking(options, 'acquire', owner);
   if (typeof blocking !== 'boolean') return Promise.reject(blocking);
-  const err = readWaitOptions(options, where);
+  const err = readWaitOptions(options, 'acquire', owner);
   if (err !== NONE) return rejectWait(err);
   if (tryTake(self)) return RESOLVED_TRUE;
   if (!blocking) return RESOLVED_FALSE;
@@ -103,10 +104,10 @@ export async function runHeld<R>(
  * Reject `run()` with a TypeError when `fn` is not a function; null when it is.
  * @internal
  */
-export function checkRunFn(fn: unknown, where: string): TypeError | null {
+export function checkRunFn(fn: unknown, where: string, owner?: object): TypeError | null {
   if (typeof fn === 'function') return null;
   return new TypeError(
-    `Cannot call ${where} with fn that is not a function: fn is ${fn === null ? 'null' : typeof fn}`,
+    `Cannot call ${callName(where, owner)} with fn that is not a function: fn is ${fn === null ? 'null' : typeof fn}`,
   );
 }
 settleShape(() => new Held({ release() {} }));

@@ -23,7 +23,7 @@
  */
 
 import { getHub } from '../core/hub.js';
-import { isPromiseLike, runRaw, settleShape } from '../core/lowlevel.js';
+import { callName, isPromiseLike, runRaw, settleShape } from '../core/lowlevel.js';
 
 /** What a link target offers the link machinery. @internal */
 export interface LinkTarget {
@@ -103,11 +103,21 @@ function runLink(rec: LinkRecord): void {
 }
 
 /** @internal Check a `rawlink`/`unlink` callback. */
-export function checkCallback(cb: unknown, where: string): void {
+export function checkCallback(cb: unknown, where: string, owner?: object): void {
   if (typeof cb !== 'function') {
     throw new TypeError(
-      `Cannot call ${where} with a callback that is not a function: callback is ${cb === null ? 'null' : typeof cb}`,
+      `Cannot call ${callName(where, owner)} with a callback that is not a function: callback is ${cb === null ? 'null' : typeof cb}`,
     );
   }
 }
+/**
+ * @internal Refuse arguments to a constructor that takes none (gevent's `Event()`, `Lock()`,
+ * `RLock()`, `AsyncResult()` raise TypeError for one): `new Lock(5)` was silently a lock.
+ */
+export function checkNoArgs(count: number, cls: string): void {
+  if (count > 0) {
+    throw new TypeError(`new ${cls}() takes no arguments, got ${count}`);
+  }
+}
+
 settleShape(() => new Links({ ready: () => false }, false));

@@ -37,7 +37,7 @@ import {
   waitArgs,
 } from '../core/lowlevel.js';
 import { Timeout } from '../core/timeout.js';
-import { checkCallback, Links } from './_links.js';
+import { checkCallback, checkNoArgs, Links } from './_links.js';
 
 const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
 const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
@@ -74,6 +74,15 @@ export class Event {
   #flag = false;
   readonly #waiters = new WaitList(this);
   #links: Links | null = null;
+
+  /**
+   * A clear event.
+   * @throws TypeError when given an argument (gevent's `Event(True)` raises TypeError; verdant
+   *   ignored it and made a clear event)
+   */
+  constructor(...args: []) {
+    checkNoArgs(args.length, new.target.name);
+  }
 
   /**
    * Set the flag and wake every greenlet waiting for it. Never switches: they resume later, in
@@ -117,7 +126,7 @@ export class Event {
    * ```
    */
   wait(options?: WaitOptions | number | null): Promise<boolean> {
-    const err = readWaitOptions(options, 'Event.wait');
+    const err = readWaitOptions(options, 'wait', this);
     if (err !== NONE) return rejectWait(err);
     if (this.#flag) return RESOLVED_TRUE;
     const w = obtainWaiter<boolean>(this.#waiters, returnFalse);
@@ -132,7 +141,7 @@ export class Event {
    * @throws TypeError when `cb` is not a function
    */
   rawlink(cb: (event: this) => unknown): void {
-    checkCallback(cb, 'Event.rawlink');
+    checkCallback(cb, 'rawlink', this);
     if (this.#links === null) this.#links = new Links(this, false);
     this.#links.add(cb as (t: never) => unknown, this.#flag);
   }
@@ -205,6 +214,14 @@ export class AsyncResult<T = unknown> {
   #links: Links | null = null;
 
   /**
+   * An unset result.
+   * @throws TypeError when given an argument (gevent's `AsyncResult(5)` raises TypeError)
+   */
+  constructor(...args: []) {
+    checkNoArgs(args.length, new.target.name);
+  }
+
+  /**
    * Store `value` and wake every waiter (`get()` resolves to it, `wait()` too). Overwrites an
    * earlier value or exception. Never switches.
    */
@@ -274,7 +291,7 @@ export class AsyncResult<T = unknown> {
    * ```
    */
   get(options?: WaitOptions | number | null): Promise<T> {
-    const err = readWaitOptions(options, 'AsyncResult.get');
+    const err = readWaitOptions(options, 'get', this);
     if (err !== NONE) return rejectWait(err);
     if (this.#state === ST_VALUE) return Promise.resolve(this.#value as T);
     if (this.#state === ST_EXCEPTION) return Promise.reject(this.#exception);
@@ -304,7 +321,7 @@ export class AsyncResult<T = unknown> {
    * @throws TypeError/RangeError for bad options; `signal.reason` (rejects)
    */
   wait(options?: WaitOptions | number | null): Promise<T | undefined> {
-    const err = readWaitOptions(options, 'AsyncResult.wait');
+    const err = readWaitOptions(options, 'wait', this);
     if (err !== NONE) return rejectWait(err);
     if (this.#state === ST_VALUE) return Promise.resolve(this.#value);
     if (this.#state === ST_EXCEPTION) return RESOLVED_UNDEFINED;
@@ -320,7 +337,7 @@ export class AsyncResult<T = unknown> {
    * @throws TypeError when `cb` is not a function
    */
   rawlink(cb: (result: this) => unknown): void {
-    checkCallback(cb, 'AsyncResult.rawlink');
+    checkCallback(cb, 'rawlink', this);
     if (this.#links === null) this.#links = new Links(this, false);
     this.#links.add(cb as (t: never) => unknown, this.#state !== ST_UNSET);
   }

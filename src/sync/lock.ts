@@ -11,6 +11,7 @@
  */
 
 import { settleShape } from '../core/lowlevel.js';
+import { checkNoArgs } from './_links.js';
 import { BoundedSemaphore } from './semaphore.js';
 
 /**
@@ -34,7 +35,13 @@ import { BoundedSemaphore } from './semaphore.js';
  * ```
  */
 export class Lock extends BoundedSemaphore {
-  constructor() {
+  /**
+   * A free lock.
+   * @throws TypeError when given an argument (`threading.Lock()` takes none; gevent's
+   *   `LockType(5)` would be a semaphore of 5)
+   */
+  constructor(...args: []) {
+    checkNoArgs(args.length, new.target.name);
     super(1);
   }
 

@@ -25,7 +25,7 @@ import {
 } from '../core/lowlevel.js';
 import type { RawGreenlet } from '../core/rawgreenlet.js';
 import { type AcquireOptions, acquireWith, checkRunFn, Held, runHeld } from './_acquire.js';
-import { checkCallback, Links } from './_links.js';
+import { checkCallback, checkNoArgs, Links } from './_links.js';
 import { Permits } from './_permits.js';
 
 /** A read-only snapshot of an {@link RLock}. */
@@ -74,7 +74,12 @@ export class RLock {
   #depth = 0;
   #links: Links | null = null;
 
-  constructor() {
+  /**
+   * A free lock.
+   * @throws TypeError when given an argument (gevent's `RLock(1)` raises TypeError)
+   */
+  constructor(...args: []) {
+    checkNoArgs(args.length, new.target.name);
     this.#core.target = this;
     this.#core.onGrant = (w) => {
       this.#owner = w.fiber;
@@ -113,7 +118,7 @@ export class RLock {
    * @throws TypeError/RangeError for bad options, `signal.reason` when aborted (rejects)
    */
   acquire(options?: AcquireOptions | number | null): Promise<boolean> {
-    return acquireWith(this.#core, options, 'RLock.acquire', this, RLock.#tryAcquire);
+    return acquireWith(this.#core, options, this, this, RLock.#tryAcquire);
   }
 
   /** Take the free lock, or reenter it as its owner. */
@@ -164,7 +169,7 @@ export class RLock {
    *   `signal.reason` (rejects)
    */
   hold(options?: WaitOptions | number | null): Promise<Disposable> {
-    const err = readWaitOptions(options, 'RLock.hold');
+    const err = readWaitOptions(options, 'hold', this);
     if (err !== NONE) return rejectWait(err);
     const h = new Held(this);
     if (RLock.#tryAcquire(this)) return Promise.resolve(h);
@@ -177,7 +182,7 @@ export class RLock {
    * @throws what `fn` throws; `Timeout` when `timeout` elapses first; TypeError (rejects)
    */
   run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions | number | null): Promise<Awaited<R>> {
-    const bad = checkRunFn(fn, 'RLock.run');
+    const bad = checkRunFn(fn, 'run', this);
     if (bad !== null) return Promise.reject(bad);
     return runHeld(this.hold(options), fn);
   }
@@ -188,7 +193,7 @@ export class RLock {
    * @throws TypeError when `cb` is not a function
    */
   rawlink(cb: (lock: this) => unknown): void {
-    checkCallback(cb, 'RLock.rawlink');
+    checkCallback(cb, 'rawlink', this);
     if (this.#links === null) this.#links = new Links(this, true);
     this.#links.add(cb as (t: never) => unknown, this.#core.counter > 0);
   }

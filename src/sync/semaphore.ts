@@ -147,7 +147,7 @@ export class Semaphore {
    */
   acquire(options?: AcquireOptions | number | null): Promise<boolean> {
     const c = this.#core;
-    return acquireWith(c, options, 'Semaphore.acquire', c, takeFree);
+    return acquireWith(c, options, this, c, takeFree);
   }
 
   /**
@@ -168,7 +168,7 @@ export class Semaphore {
    * @throws TypeError/RangeError for bad options, `signal.reason` when aborted (rejects)
    */
   wait(options?: WaitOptions | number | null): Promise<number> {
-    const err = readWaitOptions(options, 'Semaphore.wait');
+    const err = readWaitOptions(options, 'wait', this);
     if (err !== NONE) return rejectWait(err);
     const c = this.#core;
     if (c.counter > 0) return Promise.resolve(c.counter);
@@ -198,7 +198,7 @@ export class Semaphore {
    * ```
    */
   hold(options?: WaitOptions | number | null): Promise<Disposable> {
-    const err = readWaitOptions(options, 'Semaphore.hold');
+    const err = readWaitOptions(options, 'hold', this);
     if (err !== NONE) return rejectWait(err);
     const h = new Held(this);
     const c = this.#core;
@@ -217,7 +217,7 @@ export class Semaphore {
    *   non-function `fn` or bad options (rejects)
    */
   run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions | number | null): Promise<Awaited<R>> {
-    const bad = checkRunFn(fn, 'Semaphore.run');
+    const bad = checkRunFn(fn, 'run', this);
     if (bad !== null) return Promise.reject(bad);
     return runHeld(this.hold(options), fn);
   }
@@ -230,7 +230,7 @@ export class Semaphore {
    * @throws TypeError when `cb` is not a function
    */
   rawlink(cb: (semaphore: this) => unknown): void {
-    checkCallback(cb, 'Semaphore.rawlink');
+    checkCallback(cb, 'rawlink', this);
     let links = this.#links;
     if (links === null) {
       const l = new Links(this, true);
@@ -346,9 +346,9 @@ export class DummySemaphore {
    * @throws TypeError/RangeError for bad options, `signal.reason` when pre-aborted (rejects)
    */
   acquire(options?: AcquireOptions | number | null): Promise<boolean> {
-    const blocking = readBlocking(options, 'DummySemaphore.acquire');
+    const blocking = readBlocking(options, 'acquire', this);
     if (typeof blocking !== 'boolean') return Promise.reject(blocking);
-    const err = readWaitOptions(options, 'DummySemaphore.acquire');
+    const err = readWaitOptions(options, 'acquire', this);
     if (err !== NONE) return rejectWait(err);
     return RESOLVED_TRUE;
   }
@@ -363,21 +363,21 @@ export class DummySemaphore {
    * @throws TypeError/RangeError for bad options, `signal.reason` when pre-aborted (rejects)
    */
   wait(options?: WaitOptions | number | null): Promise<number> {
-    const err = readWaitOptions(options, 'DummySemaphore.wait');
+    const err = readWaitOptions(options, 'wait', this);
     if (err !== NONE) return rejectWait(err);
     return Promise.resolve(Number.POSITIVE_INFINITY);
   }
 
   /** Resolves at once to a `Disposable` that does nothing. */
   hold(options?: WaitOptions | number | null): Promise<Disposable> {
-    const err = readWaitOptions(options, 'DummySemaphore.hold');
+    const err = readWaitOptions(options, 'hold', this);
     if (err !== NONE) return rejectWait(err);
     return Promise.resolve(new Held(this));
   }
 
   /** Runs `fn` and resolves to its result (nothing is held). */
   run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions | number | null): Promise<Awaited<R>> {
-    const bad = checkRunFn(fn, 'DummySemaphore.run');
+    const bad = checkRunFn(fn, 'run', this);
     if (bad !== null) return Promise.reject(bad);
     return runHeld(this.hold(options), fn);
   }
@@ -387,7 +387,7 @@ export class DummySemaphore {
    * @throws TypeError when `cb` is not a function
    */
   rawlink(cb: (semaphore: this) => unknown): void {
-    checkCallback(cb, 'DummySemaphore.rawlink');
+    checkCallback(cb, 'rawlink', this);
     if (this.#links === null) this.#links = new Links(this, false);
     this.#links.add(cb as (t: never) => unknown, true);
   }

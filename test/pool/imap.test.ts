@@ -328,6 +328,108 @@ describe('imap maxsize: back-pressure', () => {
     }));
 });
 
+describe('imap failures nobody reads are reported (gevent reports every failed call)', () => {
+  for (const method of ['imap', 'imapUnordered'] as const) {
+    test(`${method}: an iteration abandoned unread reports its failed call once`, () =>
+      runVirtual(async () => {
+        // The iterator's link counted as a listener, so a failure in an iterator nobody read
+        // went unseen. gevent's hub prints every failed greenlet; verdant reports a call's
+        // failure unless a next() is already waiting for that very result (as a greenlet's
+        // failure is reported unless someone is already waiting on it).
+        const reports = captureReports();
+        const g = new Group();
+        const fails = async (x: number): Promise<number> => {
+          await sleep(x);
+          if (x === 2) throw new ExpectedError('nobody reads me');
+          return x;
+        };
+        const it = g[method](fails, [1, 2, 3]);
+        await sleep(10);
+        assert.equal(g.size, 0);
+        assert.equal(reports.length, 1);
+        assert.match(reports[0] as string, /ExpectedError: nobody reads me/);
+        assert.match(reports[0] as string, /failed with ExpectedError\n\n$/);
+        // Still thrown at its position when read later.
+        assert.deepEqual(await it.next(), { done: false, value: 1 });
+        await assert.rejects(it.next(), /nobody reads me/);
+        assert.equal(reports.length, 1);
+      }));
+
+    test(`${method}: a failure a waiting next() takes is thrown, not reported`, () =>
+      runVirtual(async () => {
+        const reports = captureReports();
+        const g = new Group();
+        const it = g[method](
+          async (x: number) => {
+            await sleep(10);
+            throw new ExpectedError(`f${x}`);
+          },
+          [1],
+        );
+        await assert.rejects(it.next(), /f1/); // waiting when the call failed
+        assert.deepEqual(await it.next(), { done: true, value: undefined });
+        assert.deepEqual(reports, []);
+      }));
+
+    test(`${method}: an input that throws while nobody reads is reported`, () =>
+      runVirtual(async () => {
+        const reports = captureReports();
+        const g = new Group();
+        function* input(): Generator<number> {
+          yield 1;
+          throw new ExpectedError('input broke');
+        }
+        const it = g[method](async (x: number) => {
+          await sleep(1);
+          return x;
+        }, input());
+        await sleep(5);
+        assert.equal(reports.length, 1);
+        assert.match(reports[0] as string, /ExpectedError: input broke/);
+        if (method === 'imap') {
+          assert.deepEqual(await it.next(), { done: false, value: 1 });
+          await assert.rejects(it.next(), /input broke/);
+        } else {
+          // Completion order: the input broke before the call ended.
+          await assert.rejects(it.next(), /input broke/);
+          assert.deepEqual(await it.next(), { done: false, value: 1 });
+        }
+        assert.equal(reports.length, 1);
+      }));
+  }
+});
+
+describe('imap: a call return() kills that fails while dying is reported', () => {
+  for (const method of ['imap', 'imapUnordered'] as const) {
+    test(`${method}: break, then a killed call's finally throws: reported, as Group.kill's members`, () =>
+      runVirtual(async () => {
+        // The iterator's link kept the hub from reporting it, and after return() nobody reads
+        // the iterator: the failure was lost without a trace.
+        const reports = captureReports();
+        const p = new Pool(3);
+        const it = p[method](
+          async (x: number) => {
+            if (x === 0) return 0;
+            try {
+              await sleep(1e9);
+            } finally {
+              // biome-ignore lint/correctness/noUnsafeFinally: the failure under test
+              throw new ExpectedError(`cleanup of ${x} failed`);
+            }
+          },
+          [0, 1],
+        );
+        for await (const x of it) {
+          assert.equal(x, 0);
+          break;
+        }
+        assert.equal(reports.length, 1);
+        assert.match(reports[0] as string, /ExpectedError: cleanup of 1 failed/);
+        assert.deepEqual(await it.next(), { done: true, value: undefined });
+      }));
+  }
+});
+
 describe('imap break and return()', () => {
   for (const method of ['imap', 'imapUnordered'] as const) {
     test(`${method}: break kills what it started and leaks nothing`, () =>
@@ -383,7 +485,14 @@ describe('imap break and return()', () => {
           assert.equal(pool.size, 0);
           assert.deepEqual(await it.next(), { done: true, value: undefined });
           assert.deepEqual(await it.return(), { done: true, value: undefined });
-          assert.deepEqual(reports, []);
+          // imap: 1's failure, which nobody waited for when it died, was reported (gevent too);
+          // the calls break killed are not failures.
+          if (method === 'imap') {
+            assert.equal(reports.length, 1);
+            assert.match(reports[0] as string, /failed, never consumed/);
+          } else {
+            assert.deepEqual(reports, []);
+          }
           await until(macrotask()); // any unhandled rejection would be reported by now
           assert.deepEqual(unhandled, []);
         } finally {

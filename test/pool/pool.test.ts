@@ -191,6 +191,50 @@ describe('Group (test__greenletset.py)', () => {
       assert.ok(exitedByKill(late));
     }));
 
+  test('kill({block: false}) kills the members it found only, as gevent (a member added later lives)', () =>
+    runVirtual(async () => {
+      // gevent's Group.kill loops 'while self.greenlets' only when blocking; with block=False it
+      // kills one snapshot and returns (checked with python3-gevent: the late greenlet lives).
+      const s = new Group();
+      let late: Greenlet | null = null;
+      const first = await s.spawn(async () => {
+        try {
+          await sleep(1e9);
+        } finally {
+          await sleep(10);
+        }
+      });
+      spawn(async () => {
+        await sleep(5);
+        late = await s.spawn(sleep, 1e9);
+      });
+      await sleep(1);
+      await s.kill({ block: false });
+      await sleep(50);
+      assert.ok(exitedByKill(first));
+      assert.equal((late as Greenlet | null)?.dead, false);
+      assert.equal(s.size, 1);
+      await s.kill();
+      assert.equal(s.size, 0);
+    }));
+
+  test('kill() kills a member added by a dying member (its finally), as gevent', () =>
+    runVirtual(async () => {
+      const s = new Group();
+      let late: Greenlet | null = null;
+      await s.spawn(async () => {
+        try {
+          await sleep(1e9);
+        } finally {
+          late = await s.spawn(sleep, 1e9);
+        }
+      });
+      await sleep(1);
+      await s.kill();
+      assert.equal(s.size, 0);
+      assert.ok(exitedByKill(late));
+    }));
+
   test('kill() blocked on a stubborn member resolves at its timeout, leaving it alive', () =>
     runVirtual(async () => {
       const s = new Group();
@@ -1316,6 +1360,34 @@ describe('Group.map and mapAsync', () => {
       assert.equal(ran, 2);
       assert.equal(pool.size, 0);
       assert.equal(pool.freeCount(), 2);
+    }));
+
+  test("a call map() kills that fails while dying (its finally throws) is reported, as Group.kill's members", () =>
+    runVirtual(async () => {
+      // map's own link on each call kept the hub from reporting it, and map throws only its
+      // first failure (or the kill): the failure in the finally was lost without a trace.
+      const reports = captureReports();
+      const pool = new Pool(2);
+      const mapper = spawn(() =>
+        pool.map(
+          async (x: number) => {
+            try {
+              await sleep(1e9);
+            } finally {
+              // biome-ignore lint/correctness/noUnsafeFinally: the failure under test
+              throw new ExpectedError(`cleanup of ${x} failed`);
+            }
+          },
+          [1, 2],
+        ),
+      );
+      await sleep(1);
+      await mapper.kill();
+      assert.ok(mapper.successful()); // the map died of its kill
+      assert.equal(reports.length, 2);
+      assert.match(reports[0] as string, /ExpectedError: cleanup of 1 failed/);
+      assert.match(reports[1] as string, /ExpectedError: cleanup of 2 failed/);
+      assert.equal(pool.size, 0);
     }));
 
   test('map() under a Timeout: the Timeout lands there and the calls are killed', () =>

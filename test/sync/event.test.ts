@@ -35,6 +35,24 @@ function spawnWitness(log: string[]): Greenlet<void> {
   });
 }
 
+describe('constructor arguments', () => {
+  test("new Event(true) and new AsyncResult(5) throw TypeError: gevent's take none", () => {
+    // verdant ignored the argument: new Event(true) was a clear event. gevent: TypeError
+    // ('__init__() takes exactly 0 positional arguments (1 given)').
+    assert.throws(
+      () => new (Event as unknown as new (x: boolean) => Event)(true),
+      (e: unknown) =>
+        e instanceof TypeError && e.message === 'new Event() takes no arguments, got 1',
+    );
+    assert.throws(
+      () => new (AsyncResult as unknown as new (x: number) => AsyncResult)(5),
+      (e: unknown) =>
+        e instanceof TypeError && e.message === 'new AsyncResult() takes no arguments, got 1',
+    );
+    assert.equal(new Event().isSet(), false);
+  });
+});
+
 describe('Event', () => {
   test('a new Event is clear; set() and clear() flip isSet() and ready()', () => {
     const e = new Event();

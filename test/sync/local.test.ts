@@ -3,8 +3,13 @@
 // DESIGN §3 "Local".
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Greenlet, Local, local, sleep, spawn } from '../../src/index.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Event, Greenlet, Local, local, sleep, spawn } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 test('new Local() keeps each greenlet own properties; one never set reads undefined', async () => {
   await runVirtual(async () => {
@@ -187,6 +192,70 @@ class A extends Local {
   }
 }
 
+test("a subclass constructor that reads the Local itself sees this greenlet's fresh storage (gevent's __init__ sees its dict)", async () => {
+  // Reading the shared Local from a field initialiser or the constructor body constructed
+  // another instance for the same greenlet, which read it again: 'Maximum call stack size
+  // exceeded'.
+  let shared: Counter | null = null;
+  let calls = 0;
+  class Counter extends Local {
+    base = 10;
+    doubled: number;
+    constructor() {
+      super();
+      calls++;
+      this.doubled = shared === null ? 0 : (shared as Counter).base * 2;
+    }
+  }
+  shared = new Counter();
+  await runVirtual(async () => {
+    const seen = await spawn(() => [(shared as Counter).base, (shared as Counter).doubled]).get();
+    assert.deepEqual(seen, [10, 20]);
+    assert.equal(calls, 2); // main's, then the child's: once each
+  });
+});
+
+test('a subclass constructor that throws in a greenlet throws at that access, and the next access tries again', async () => {
+  let fail = true;
+  class Fragile extends Local {
+    ok = true;
+    constructor() {
+      super();
+      if (fail) throw new Error('not ready');
+    }
+  }
+  fail = false;
+  const shared = new Fragile();
+  fail = true;
+  await runVirtual(async () => {
+    const got = await spawn(() => {
+      const out: string[] = [];
+      try {
+        out.push(String(shared.ok));
+      } catch (e) {
+        out.push((e as Error).message);
+      }
+      fail = false;
+      out.push(String(shared.ok));
+      return out;
+    }).get();
+    assert.deepEqual(got, ['not ready', 'true']);
+  });
+});
+
+test("new Local(x) throws TypeError (gevent's local('foo'): 'Initialization arguments are not supported')", () => {
+  // verdant dropped the argument silently; a subclass's constructor still takes them (below).
+  assert.throws(
+    () => new (Local as unknown as new (x: string) => Local)('foo'),
+    (e: unknown) =>
+      e instanceof TypeError &&
+      /^new Local\(\) takes no arguments, got 1: initialization arguments are for a subclass/.test(
+        e.message,
+      ),
+  );
+  assert.ok(new Local() instanceof Local);
+});
+
 test('a subclass constructor that forwards its arguments gets them in every greenlet', async () => {
   await runVirtual(async () => {
     const shared = { echo: 'test' };
@@ -211,4 +280,62 @@ test('a Local created inside a Greenlet subclass run works like anywhere else (t
     g.start();
     assert.equal(await g.get(), 42);
   });
+});
+
+/** Collect garbage until `done()` or a few rounds passed (FinalizationRegistry runs later). */
+async function collectUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 20 && !done(); i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test("a dead greenlet's Local values are collected though the greenlet is still referenced (test_locals_collected_when_greenlet_dead_but_still_referenced, gevent #387)", async () => {
+  // The stores were keyed by the greenlet in a WeakMap, so a dead greenlet kept in a list
+  // (finished jobs, a pool's results) kept every value it had put in a Local.
+  const collected: number[] = [];
+  const registry = new FinalizationRegistry((i: number) => collected.push(i));
+  const ctx = local<{ sentinel: object }>();
+  const greenlets: Greenlet[] = [];
+  await runVirtual(async () => {
+    for (let i = 0; i < 5; i++) {
+      greenlets.push(
+        spawn(() => {
+          const sentinel = { i };
+          ctx.sentinel = sentinel;
+          registry.register(sentinel, i);
+        }),
+      );
+    }
+    await sleep(1);
+  });
+  assert.ok(greenlets.every((g) => g.dead));
+  await collectUntil(() => collected.length === 5);
+  assert.equal(collected.length, 5);
+  assert.equal(greenlets.length, 5); // still referenced
+});
+
+test('Locals dropped by a running greenlet are collected while it runs (test_locals_collected_when_unreferenced_even_in_running_greenlet)', async () => {
+  // Real clock: the collection loop below awaits setTimeout, which the virtual clock refuses.
+  const collected: number[] = [];
+  const registry = new FinalizationRegistry((i: number) => collected.push(i));
+  const done = new Event();
+  const makeAndDrop = (): void => {
+    for (let i = 0; i < 100; i++) {
+      const x = local<{ sentinel: object }>();
+      const sentinel = {};
+      x.sentinel = sentinel;
+      registry.register(sentinel, i);
+    }
+  };
+  const g = spawn(async () => {
+    makeAndDrop(); // in a frame of its own: the suspended body below holds none of them
+    await done.wait();
+  });
+  await sleep(1);
+  await collectUntil(() => collected.length === 100);
+  assert.equal(collected.length, 100);
+  assert.equal(g.dead, false);
+  done.set();
+  await g.join();
 });

@@ -153,6 +153,53 @@ describe('construction and bad input', () => {
     }));
 });
 
+describe('constructor arguments and the class an error names', () => {
+  test("new Lock(5) and new RLock(1) throw TypeError: gevent's Lock()/RLock() take none", () => {
+    // verdant ignored the argument: new Lock(5) was a lock of one permit. threading.Lock(5)
+    // (what gevent patches in) raises TypeError; gevent's RLock(1) raises TypeError too.
+    assert.throws(
+      () => new (Lock as unknown as new (n: number) => Lock)(5),
+      (e: unknown) =>
+        e instanceof TypeError && e.message === 'new Lock() takes no arguments, got 1',
+    );
+    assert.throws(
+      () => new (RLock as unknown as new (n: number) => RLock)(1),
+      (e: unknown) =>
+        e instanceof TypeError && e.message === 'new RLock() takes no arguments, got 1',
+    );
+    assert.equal(new Lock().counter, 1);
+  });
+
+  test('bad options name the class that was called (Lock, BoundedSemaphore, RLock), not Semaphore', () =>
+    runVirtual(async () => {
+      // Lock.acquire({timeout: 'x'}) said 'Semaphore.acquire: timeout must be …'.
+      const lock = new Lock();
+      await lock.acquire();
+      await assert.rejects(
+        lock.acquire({ timeout: 'x' as never }),
+        /^TypeError: Lock\.acquire: timeout/,
+      );
+      await assert.rejects(lock.acquire(-1), /^RangeError: Lock\.acquire: timeout must be/);
+      await assert.rejects(
+        lock.acquire({ blocking: 1 as never }),
+        /Cannot call Lock\.acquire with a non-boolean/,
+      );
+      await assert.rejects(lock.wait(-1), /^RangeError: Lock\.wait:/);
+      await assert.rejects(lock.hold(-1), /^RangeError: Lock\.hold:/);
+      await assert.rejects(lock.run(5 as never), /Cannot call Lock\.run with fn/);
+      assert.throws(() => lock.rawlink(5 as never), /Lock\.rawlink/);
+      const b = new BoundedSemaphore(2);
+      await assert.rejects(b.acquire(Number.NaN), /^RangeError: BoundedSemaphore\.acquire:/);
+      class MySemaphore extends Semaphore {}
+      await assert.rejects(new MySemaphore().hold(-1), /^RangeError: MySemaphore\.hold:/);
+      await assert.rejects(new Semaphore().acquire(-1), /^RangeError: Semaphore\.acquire:/);
+      const r = new RLock();
+      await assert.rejects(r.acquire(-1), /^RangeError: RLock\.acquire:/);
+      lock.release();
+      assert.equal(lock.stats().waiters, 0);
+    }));
+});
+
 describe('Semaphore.acquire() and release()', () => {
   test('acquire() returns false after the timeout (gevent issue 39)', () =>
     runVirtual(async () => {

@@ -16,6 +16,11 @@
  *   moves items only afterwards, so a throw leaves the heap unchanged: the `put` or `get` that
  *   called it fails and nothing is lost or duplicated. `unget` never throws: when `compare`
  *   throws for a handed-back item, that item waits in a small FIFO in front of the heap.
+ * - A `compare` that changes the queue (a put, get or shutdown from inside it) would move items
+ *   while the heap walks them: that change throws an Error (as Python's heapq raises
+ *   RuntimeError), the walk goes on unchanged. An item handed back meanwhile (the compare killed
+ *   a woken getter) goes to the FIFO in front. Test: test/sync/queue/queue.test.ts "a compare
+ *   that changes the queue …".
  *
  * @module
  */
@@ -144,8 +149,10 @@ export class Stack<T> implements ItemStore<T> {
  * compare element by element (the first unequal pair decides, a prefix comes first), as
  * Python's tuples do: gevent's `(priority, item)` entries become `[priority, item]`, and `<` on
  * two arrays compares their strings, which put `[10, 'x']` before `[9, 'y']`.
- * A string and a number (bigint, boolean), `undefined`/`null` and a value, or an array and a
- * value that is not one are a TypeError, as Python's `<` between them is: `<` answered false
+ * Values of two kinds — a string, a number (bigint, boolean), `undefined`/`null`, an array,
+ * an object (a function) — are a TypeError, and so are two symbols, as Python's `<` between
+ * them is (an object beside a number or a string was accepted, so `{}` at the root let a number
+ * and a string both in, and every `get` after threw): `<` answered false
  * both ways, so such a pair counted as equal and the heap's order stopped being transitive
  * (`[1, 'a']` beside `[1, 2]` and `[1, 5]` let `[1, 5]` out first). @internal
  */
@@ -153,8 +160,15 @@ export function defaultCompare(a: unknown, b: unknown): number {
   return order(a, b, -1);
 }
 
-/** What a value is, for the pairs `order` refuses: null for an object that is not an array. */
-function kindOf(x: unknown): string | null {
+/**
+ * What a value is, for the pairs `order` refuses. Every value has one kind (an object is not a
+ * wildcard), so "orders with" is transitive across kinds: each `put` compares the new item with
+ * one stored item at least (its parent in the heap), so the scalars in a heap are all of one
+ * kind and no later `get` meets a pair it cannot order. (Arrays are checked as Python's tuples
+ * are, only where a comparison reaches: `[1, 'a']` and `[1, 2]` both get in when the heap never
+ * compares them, as with Python's `heapq`, and the `get` that does throws.)
+ */
+function kindOf(x: unknown): string {
   switch (typeof x) {
     case 'number':
     case 'bigint':
@@ -164,10 +178,12 @@ function kindOf(x: unknown): string | null {
       return 'a string';
     case 'undefined':
       return 'undefined';
+    case 'symbol':
+      return 'a symbol';
     case 'object':
-      return x === null ? 'null' : Array.isArray(x) ? 'an array' : null;
+      return x === null ? 'null' : Array.isArray(x) ? 'an array' : 'an object';
     default:
-      return null;
+      return 'an object';
   }
 }
 
@@ -182,7 +198,7 @@ function order(a: unknown, b: unknown, at: number): number {
     if (Array.isArray(a) && Array.isArray(b)) return compareArrays(a, b);
     const ka = kindOf(a);
     const kb = kindOf(b);
-    if (ka !== kb && ka !== null && kb !== null && !(isNone(ka) && isNone(kb))) {
+    if ((ka !== kb && !(isNone(ka) && isNone(kb))) || ka === 'a symbol') {
       throw new TypeError(
         `PriorityQueue: cannot order ${ka} and ${kb}${at < 0 ? '' : ` (at index ${at} of two arrays)`}: ` +
           "Python's < refuses them too; keep one type in each place, or pass a compare option",
@@ -203,6 +219,17 @@ function compareArrays(a: readonly unknown[], b: readonly unknown[]): number {
   return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
+/**
+ * A user `compare` changed the queue it is ordering. Python's heapq raises RuntimeError ('list
+ * changed size during iteration'); here the heap moved items while the compare re-entered it,
+ * losing some and duplicating others.
+ */
+function reentered(what: string): never {
+  throw new Error(
+    `Cannot change a PriorityQueue from its own compare: ${what} while it orders the items`,
+  );
+}
+
 /** Scratch for the path a sift-down takes (a heap of 2^53 items is 53 deep). */
 const path: number[] = [];
 
@@ -218,6 +245,8 @@ export class Heap<T> implements ItemStore<T> {
   #backSeq = -Number.MAX_SAFE_INTEGER;
   #compare: (a: T, b: T) => number;
   #front: Deque<T> | null = null;
+  /** A compare is running: the heap's arrays are mid-walk and must not change under it. */
+  #busy = false;
 
   constructor(compare: (a: T, b: T) => number) {
     this.#compare = compare;
@@ -239,7 +268,13 @@ export class Heap<T> implements ItemStore<T> {
   }
 
   push(item: T): void {
-    this.#insert(item, this.#seq);
+    if (this.#busy) reentered('put');
+    this.#busy = true;
+    try {
+      this.#insert(item, this.#seq);
+    } finally {
+      this.#busy = false;
+    }
     this.#seq++;
   }
 
@@ -267,8 +302,18 @@ export class Heap<T> implements ItemStore<T> {
   }
 
   take(): T {
+    if (this.#busy) reentered('get');
     const front = this.#front;
     if (front !== null && front.size > 0) return front.take();
+    this.#busy = true;
+    try {
+      return this.#takeTop();
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #takeTop(): T {
     const items = this.#items;
     const seqs = this.#seqs;
     const top = items[0] as T;
@@ -314,17 +359,26 @@ export class Heap<T> implements ItemStore<T> {
   }
 
   unget(item: T): void {
-    try {
-      this.#insert(item, this.#backSeq);
-      this.#backSeq++;
-    } catch {
-      // A throwing compare cannot place it: keep it in front rather than lose it.
-      if (this.#front === null) this.#front = new Deque<T>();
-      this.#front.push(item);
+    if (!this.#busy) {
+      this.#busy = true;
+      try {
+        this.#insert(item, this.#backSeq);
+        this.#backSeq++;
+        return;
+      } catch {
+        // A throwing compare cannot place it: keep it in front rather than lose it.
+      } finally {
+        this.#busy = false;
+      }
     }
+    // Also when a compare running now made a woken getter hand its item back (it killed it):
+    // the front queue is not the heap being walked.
+    if (this.#front === null) this.#front = new Deque<T>();
+    this.#front.push(item);
   }
 
   clear(): number {
+    if (this.#busy) reentered('shutdown');
     const n = this.size;
     this.#items = [];
     this.#seqs = [];

@@ -133,13 +133,14 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
   };
 
   /**
-   * @param maxsize - omit it: a channel holds nothing. `1` (or null) is accepted, as gevent's
+   * @param maxsize - omit it: a channel holds nothing. `1` is accepted, as gevent's
    *   `Channel(maxsize=1)`.
    * @throws RangeError for any other number (gevent's `ValueError('Channels have a maxsize of
-   *   1')`; a bounded buffer is a `Queue(n)`), TypeError for a value that is not a number
+   *   1')`; a bounded buffer is a `Queue(n)`), TypeError for a value that is not a number,
+   *   `null` included (gevent's `Channel(None)` raises that ValueError too)
    */
-  constructor(maxsize?: number | null) {
-    if (maxsize !== undefined && maxsize !== null && maxsize !== 1) {
+  constructor(maxsize?: number) {
+    if (maxsize !== undefined && maxsize !== 1) {
       if (typeof maxsize !== 'number') {
         throw new TypeError(
           `Cannot create a Channel with a maxsize that is not a number: maxsize is ${maxsize === null ? 'null' : typeof maxsize}`,

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { callName } from '../../core/lowlevel.js';
+
 /**
  * Thrown by `getNowait()`/`peekNowait()` on an empty queue, and by `get()`/`peek()` when their
  * `timeout` option elapses before an item arrives.
@@ -155,17 +157,17 @@ export interface ChannelStats {
 }
 
 /** Read `shutdown()`'s options; returns whether `immediate` was asked for. @internal */
-export function readShutdownOptions(options: unknown, where: string): boolean {
+export function readShutdownOptions(options: unknown, where: string, owner?: object): boolean {
   if (options === undefined || options === null) return false;
   if (typeof options !== 'object') {
     throw new TypeError(
-      `Cannot call ${where} with options that are not an object: options is ${typeof options}`,
+      `Cannot call ${callName(where, owner)} with options that are not an object: options is ${typeof options}`,
     );
   }
   const immediate = (options as ShutdownOptions).immediate;
   if (immediate !== undefined && immediate !== null && typeof immediate !== 'boolean') {
     throw new TypeError(
-      `Cannot call ${where} with a non-boolean immediate option: immediate is ${typeof immediate}`,
+      `Cannot call ${callName(where, owner)} with a non-boolean immediate option: immediate is ${typeof immediate}`,
     );
   }
   return immediate === true;

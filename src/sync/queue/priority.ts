@@ -15,14 +15,19 @@ import { Queue } from './queue.js';
  * A joinable {@link Queue} that returns the lowest item first: ordered with `<` — two arrays
  * element by element, as Python's tuples, so gevent's `(priority, item)` entries work as
  * `[priority, item]` — or by the `compare` option (negative: `a` first). Ties come out in the
- * order they were put. A string and a number, `undefined`/`null` and a value, or an array and
- * a value that is not one, compared by the default order, make the `put`/`get` that compared
- * them throw a TypeError, as Python's `<` does between them (gevent's `put((1, 'a'))` beside a
- * `(1, 2)`). An item a woken getter was interrupted with goes back to the front (it is the next
+ * order they were put. Two values of different kinds (a string, a number, `undefined`/`null`,
+ * an array, an object) or two symbols, compared by the default order, make the `put`/`get`
+ * that compared them throw a TypeError with the queue unchanged, as Python's `<` does between
+ * them (gevent's `put((1, 'a'))` beside a `(1, 2)`, `put({})` beside an int); a `put` is always
+ * compared with a stored item, so a queue never holds a number and a string at once. Two
+ * arrays are compared only where the heap compares them, as Python's tuples in `heapq`: a
+ * `[1, 'a']` may sit beside a `[1, 2]` until a `get` compares them and throws. An item a woken getter was interrupted with goes back to the front (it is the next
  * one got).
  *
  * Concurrency: as {@link Queue}. A `compare` that throws makes the `put`/`get` that called it
- * throw, with the queue unchanged.
+ * throw, with the queue unchanged; a `compare` must not change its queue: a put, get or
+ * `shutdown({immediate: true})` made from inside it throws an Error and changes nothing (as
+ * Python's heapq raises RuntimeError).
  *
  * Source: gevent's `gevent.queue.PriorityQueue` (heap order, lowest first).
  *

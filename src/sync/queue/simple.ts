@@ -228,7 +228,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * ```
    */
   put(item: T, options?: WaitOptions | number | null): Promise<void> {
-    const err = readWaitOptions(options, 'Queue.put');
+    const err = readWaitOptions(options, 'put', this);
     if (err !== NONE) return rejectWait(err);
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
     if (this.#store.size + this.#reserved < this.#max) {
@@ -286,7 +286,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * ```
    */
   get(options?: WaitOptions | number | null): Promise<T> {
-    const err = readWaitOptions(options, 'Queue.get');
+    const err = readWaitOptions(options, 'get', this);
     if (err !== NONE) return rejectWait(err);
     if (this.#store.size > 0) {
       let item: T;
@@ -348,7 +348,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * ```
    */
   peek(options?: WaitOptions | number | null): Promise<T> {
-    const err = readWaitOptions(options, 'Queue.peek');
+    const err = readWaitOptions(options, 'peek', this);
     if (err !== NONE) return rejectWait(err);
     if (this.#store.size > 0) return Promise.resolve(this.#store.peek());
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
@@ -395,10 +395,12 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * ```
    */
   shutdown(options?: ShutdownOptions): void {
-    const immediate = readShutdownOptions(options, 'Queue.shutdown');
+    const immediate = readShutdownOptions(options, 'shutdown', this);
     if (immediate) {
-      this.#state = SHUT_IMMEDIATE;
+      // Clear first: a PriorityQueue's compare calling shutdown() makes clear() throw, and then
+      // nothing changed.
       const dropped = this.#store.clear();
+      this.#state = SHUT_IMMEDIATE;
       if (dropped > 0) this.#done(dropped);
     } else if (this.#state === OPEN) {
       this.#state = SHUT;
@@ -492,7 +494,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
   }
 
   #join(options: unknown): Promise<boolean> {
-    const err = readWaitOptions(options, 'Queue.join');
+    const err = readWaitOptions(options, 'join', this);
     if (err !== NONE) return rejectWait(err);
     if (this.#unfinished === 0) return Promise.resolve(true);
     if (this.#joiners === null) this.#joiners = new WaitList(this);

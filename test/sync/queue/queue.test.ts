@@ -522,6 +522,43 @@ describe('PriorityQueue specifics', () => {
     );
   });
 
+  test('an object between a number and a string cannot let both in: the put throws, the queue is intact', () => {
+    // An object (not an array) ordered with anything, so with {} at the root a number and then
+    // a string, each compared only with {}, both got in; every get then threw TypeError. Python
+    // refuses dict < int ('<' not supported), as gevent's PriorityQueue.put({}) beside an int.
+    const q = new PriorityQueue<unknown>();
+    q.putNowait({ id: 'root' });
+    assert.throws(
+      () => q.putNowait(1),
+      /PriorityQueue: cannot order (an object and a number|a number and an object)/,
+    );
+    assert.equal(q.qsize(), 1);
+    // With several items: the new one is compared with its parent only, which is enough once
+    // every value has one kind (numbers, strings, None, arrays, objects, symbols).
+    const n = new PriorityQueue<unknown>();
+    for (const x of [5, 3, 8, 1, 9, 2, 7]) n.putNowait(x);
+    for (const bad of ['a', {}, new Date(4), Symbol('s'), [1], null]) {
+      assert.throws(() => n.putNowait(bad), TypeError);
+    }
+    assert.equal(n.qsize(), 7);
+    assert.deepEqual(
+      Array.from({ length: 7 }, () => n.getNowait()),
+      [1, 2, 3, 5, 7, 8, 9],
+    );
+    // Objects order among themselves with < (a Date by its time); symbols do not order at all.
+    const d = new PriorityQueue<Date>();
+    d.putNowait(new Date(20));
+    d.putNowait(new Date(10));
+    assert.equal(d.getNowait().getTime(), 10);
+    const y = new PriorityQueue<symbol>();
+    y.putNowait(Symbol('a'));
+    assert.throws(
+      () => y.putNowait(Symbol('b')),
+      /PriorityQueue: cannot order a symbol and a symbol/,
+    );
+    assert.equal(y.qsize(), 1);
+  });
+
   test('a string and a number, or undefined/null and a value, in the same place are a TypeError, as in gevent', () => {
     // Python: (1, 'a') < (1, 2) raises TypeError ('<' not supported between 'str' and 'int'),
     // so gevent's put((1, 'a')) fails. '<' here returned false both ways, the pair counted as
@@ -627,6 +664,59 @@ describe('PriorityQueue specifics', () => {
         [1, 2, 3, 4, 5, 6].map(() => q.getNowait()),
         [1, 2, 3, 4, 5, 6],
       );
+    }));
+
+  test("a compare that changes the queue (put, get, shutdown) fails that change and the queue stays whole (Python: 'list changed size during iteration')", () =>
+    vrun(async () => {
+      // The heap moved items while a compare re-entered it: put 4 with a compare that puts
+      // 100 and 101 drained 1,3,3,4,5,5,8,9,101,101 (100 lost, three duplicates); with one that
+      // gets, 1, 3, 5 and 8 vanished. Python's heapq raises RuntimeError and changes nothing.
+      let reenter: (() => void) | null = null;
+      let uncaught: (() => void) | null = null;
+      const errors: string[] = [];
+      const q = new PriorityQueue<number>(null, {
+        compare: (a, b) => {
+          uncaught?.();
+          const f = reenter;
+          reenter = null;
+          if (f !== null) {
+            try {
+              f();
+            } catch (e) {
+              errors.push((e as Error).message);
+            }
+          }
+          return a - b;
+        },
+      });
+      for (const x of [5, 3, 8, 1, 9]) q.putNowait(x);
+      reenter = () => q.putNowait(100);
+      q.putNowait(4);
+      reenter = () => q.getNowait();
+      assert.equal(q.getNowait(), 1);
+      reenter = () => q.shutdown({ immediate: true });
+      q.putNowait(2);
+      assert.deepEqual(errors, [
+        'Cannot change a PriorityQueue from its own compare: put while it orders the items',
+        'Cannot change a PriorityQueue from its own compare: get while it orders the items',
+        'Cannot change a PriorityQueue from its own compare: shutdown while it orders the items',
+      ]);
+      assert.equal(q.unfinishedTasks, 7);
+      assert.deepEqual(
+        Array.from({ length: 6 }, () => q.getNowait()),
+        [2, 3, 4, 5, 8, 9],
+      );
+      // A compare that lets the error out fails the outer put, with the queue unchanged.
+      q.putNowait(6); // the empty heap compares nothing
+      q.putNowait(1);
+      uncaught = () => q.putNowait(7);
+      assert.throws(
+        () => q.putNowait(0),
+        /Cannot change a PriorityQueue from its own compare: put/,
+      );
+      uncaught = null;
+      assert.deepEqual([q.getNowait(), q.getNowait()], [1, 6]);
+      assert.equal(q.qsize(), 0);
     }));
 
   test('a blocked putter whose compare throws when it resumes gets the error and frees its slot', () =>
@@ -996,8 +1086,31 @@ describe('Channel specifics', () => {
     }
     assert.throws(() => new Channel('x' as never), TypeError);
     assert.equal(String(new Channel(1)), '<Channel>');
-    assert.equal(String(new Channel(null)), '<Channel>');
     assert.equal(new Channel(undefined).qsize(), 0);
+  });
+
+  test('bad options name the queue class that was called, not Queue', () =>
+    vrun(async () => {
+      // PriorityQueue.get(-1) said 'Queue.get: timeout must be …'.
+      await assert.rejects(new PriorityQueue().get(-1), /^RangeError: PriorityQueue\.get:/);
+      await assert.rejects(new LifoQueue(1).put(1, 'x' as never), /^TypeError: LifoQueue\.put:/);
+      await assert.rejects(new SimpleQueue().peek(Number.NaN), /^RangeError: SimpleQueue\.peek:/);
+      await assert.rejects(new Queue().join(-1), /^RangeError: Queue\.join:/);
+      assert.throws(
+        () => new PriorityQueue().shutdown(5 as never),
+        /Cannot call PriorityQueue\.shutdown with options/,
+      );
+    }));
+
+  test("new Channel(null) is refused, as gevent's Channel(None) raises ValueError", () => {
+    // verdant took null as 'no argument'; gevent's Channel(maxsize=1) refuses None like 2.
+    assert.throws(
+      () => new Channel(null as never),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        e.message ===
+          'Cannot create a Channel with a maxsize that is not a number: maxsize is null',
+    );
   });
 
   test('stats() counts waiting putters and getters', () =>
