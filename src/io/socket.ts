@@ -383,8 +383,8 @@ export class Socket {
   }
 
   /** @internal recv for a makefile() file: works while the file keeps the socket open. */
-  _fileRecv(n: number, opts: unknown): Promise<Uint8Array> {
-    return Socket.#recv(this, 'SocketFile.read', n, opts, true);
+  _fileRecv(n: number, opts: unknown, where = 'SocketFile.read'): Promise<Uint8Array> {
+    return Socket.#recv(this, where, n, opts, true);
   }
 
   /**
@@ -569,8 +569,13 @@ export class Socket {
   }
 
   /** @internal sendall for a makefile() file. */
-  _fileSend(data: Uint8Array, opts: unknown, progress: { sent: number }): Promise<void> {
-    return Socket.#sendall(this, 'SocketFile.flush', data, opts, true, progress);
+  _fileSend(
+    data: Uint8Array,
+    opts: unknown,
+    progress: { sent: number },
+    where = 'SocketFile.flush',
+  ): Promise<void> {
+    return Socket.#sendall(this, where, data, opts, true, progress);
   }
 
   /**
