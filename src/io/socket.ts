@@ -20,6 +20,7 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { inspect } from 'node:util';
 import { NONE, readWaitOptions, rejectWait, type WaitOptions, waitArgs } from '../core/lowlevel.js';
 import { callbackWait } from './_callwait.js';
@@ -721,6 +722,10 @@ export class Socket {
   /**
    * Send one datagram to `address` (`[host, port]`); an unbound socket binds first (to an
    * ephemeral port). Resolves when Node has sent it.
+   * @throws (rejects) EBADF after `close()`; TypeError for data that is not bytes or a string,
+   *   or a bad address; RangeError for a port outside 0–65535, and for port 0 (with code
+   *   `EINVAL`, Python's errno: the kernel sends to no port 0); EINVAL on a socket that is not
+   *   UDP; SocketTimeout; Node's send error, naming the address
    * @example
    * ```ts
    * import { Socket } from 'verdant/socket';
@@ -748,6 +753,15 @@ export class Socket {
     const io = Socket.#udp(this);
     if (io === null || t.path !== undefined)
       return Promise.reject(coded('EINVAL', `${where}: only a UDP socket sends to an address`));
+    if (t.port === 0) {
+      // A valid port to bind, not to send to: the kernel refuses it (Python's sendto raises
+      // OSError EINVAL), Node's dgram with its own ERR_SOCKET_BAD_PORT that names no address.
+      // A RangeError (bad input) carrying Python's code.
+      const e = new RangeError(
+        `${where}: cannot send to port 0 (${formatTarget(t)}): invalid argument (EINVAL)`,
+      );
+      return Promise.reject(Object.assign(e, { code: 'EINVAL', errno: -osConstants.errno.EINVAL }));
+    }
     const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
     return callbackWait<number>(
