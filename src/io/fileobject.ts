@@ -461,14 +461,15 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     if (this.#wlen === 0 && !this.#sending) return;
     if (this.#sending) {
       readWaitOptions(opts, `${this.#name}.${method}`); // checked already: sets waitArgs
-      const deadline = waitArgs.timeout === null ? null : performance.now() + waitArgs.timeout;
+      // On the hub's clock, as every wait (virtual milliseconds under verdant/testing).
+      const deadline = waitArgs.timeout === null ? null : getHub().now() + waitArgs.timeout;
       const signal = waitArgs.signal;
       this.#turns ??= new SendTurns(() => {
         this.#sending = false;
       });
       await this.#turns.park(waitArgs.timeout, signal);
       if (deadline !== null) {
-        opts = { timeout: Math.max(0, deadline - performance.now()), signal };
+        opts = { timeout: Math.max(0, deadline - getHub().now()), signal };
       }
     } else this.#sending = true;
     try {

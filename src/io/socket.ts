@@ -22,7 +22,14 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { inspect } from 'node:util';
-import { NONE, readWaitOptions, rejectWait, type WaitOptions, waitArgs } from '../core/lowlevel.js';
+import {
+  getHub,
+  NONE,
+  readWaitOptions,
+  rejectWait,
+  type WaitOptions,
+  waitArgs,
+} from '../core/lowlevel.js';
 import { callbackWait } from './_callwait.js';
 import { DatagramIO } from './_datagram.js';
 import {
@@ -550,7 +557,10 @@ export class Socket {
     signal: AbortSignal | null,
     progress?: { sent: number },
   ): Promise<void> {
-    const deadline = timeout === null ? null : performance.now() + timeout;
+    // On the hub's clock, as every wait (virtual milliseconds under verdant/testing): with
+    // performance.now(), real time passing while the virtual clock stood still ate the timeout.
+    const hub = getHub();
+    const deadline = timeout === null ? null : hub.now() + timeout;
     for (let pos = 0; pos < bytes.length; pos += WRITE_CHUNK) {
       const we = io.writeError(where);
       if (we !== null) throw we;
@@ -558,13 +568,13 @@ export class Socket {
       const taken = s.write(bytes.subarray(pos, pos + WRITE_CHUNK));
       if (progress !== undefined) progress.sent = Math.min(bytes.length, pos + WRITE_CHUNK);
       if (!taken && s.writableLength >= WRITE_AHEAD) {
-        const left = deadline === null ? null : Math.max(0, deadline - performance.now());
+        const left = deadline === null ? null : Math.max(0, deadline - hub.now());
         await io.parkWriter(left, signal);
       }
     }
     // Resolve once Node holds none of the caller's bytes (it may reuse its array then).
     if (io.sock.writableLength > 0) {
-      const left = deadline === null ? null : Math.max(0, deadline - performance.now());
+      const left = deadline === null ? null : Math.max(0, deadline - hub.now());
       await io.parkFlush(left, signal);
     }
   }
