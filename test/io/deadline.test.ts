@@ -63,7 +63,7 @@ describe('sendall and flush deadlines follow the hub clock', () => {
         spinReal(300);
         assert.equal(getHub().now(), t0, 'the virtual clock stood still');
         // A killed: B gets the turn and A's rest to send; the peer does not read.
-        a.kill({ block: false });
+        void a.kill({ block: false });
         const err = await b.get().catch((e: unknown) => e);
         assert.ok(err instanceof SocketTimeout, `expected a SocketTimeout, got ${String(err)}`);
         assert.equal(getHub().now() - t0, 200, 'the timeout is virtual milliseconds');
