@@ -21,12 +21,21 @@
  *   `Greenlet` and starts it (in the `Pool` given as `spawn` when there is one; a full pool queues
  *   the request FIFO until a member ends). `getCurrent()` inside the app is that greenlet, so
  *   `Local` is request-scoped, and its `signal` (`getCurrent().signal`, which a Fetch handler also
- *   gets as `request.signal`) aborts when the client goes away. A connection that
+ *   gets as `request.signal`) aborts when the client goes away (see the next point for a FIN).
+ *   A connection that
  *   closes before its response is complete kills the greenlets of its requests (one `'close'`
  *   listener per connection, not per request), and a request of it still queued for a pool slot
  *   never starts. Tests: test/servers/http.test.ts "client disconnect …", "Local …",
  *   test/servers/http.disconnect.test.ts "a request pipelined behind another that waits for a
  *   slot of a full Pool …".
+ * - **A client's FIN is a half-close.** The server runs half-open (node:http's
+ *   `httpAllowHalfOpen`): a client that shuts down its sending side after its requests gets
+ *   every answer, then the connection closes (pywsgi answers; node:http's default dropped
+ *   them). A FIN while a response whose head went out is still streaming means the client left:
+ *   the connection is destroyed and its requests killed. A client that leaves before any byte
+ *   of its answer went out is seen when its connection is reset or a write fails, as pywsgi
+ *   sees it (`onPeerEnd`). Tests: test/servers/http.edge.test.ts,
+ *   test/servers/http.disconnect.test.ts.
  * - **Failures.** An app that throws before the head went out gets a 500 with
  *   `Connection: close` (also a Node handler whose `writeHead` head node:http still holds, not
  *   yet written: test/servers/http.pywsgi.test.ts "TestError_after_start_response …"); after
@@ -770,7 +779,8 @@ function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string, requestLin
  * `start()` returns once listening; the app's failures get a 500 (`Connection: close`) and are
  * reported to the hub's `exceptionStream`; a client that goes away kills its request's greenlet
  * (its `signal` aborts, and so does the Fetch `request.signal`, which is that same signal, made
- * on first use).
+ * on first use): at once when its connection is reset or closes while its response streams;
+ * a FIN before any byte of the answer is a half-close, answered as pywsgi answers it.
  * `stop({timeout})` is graceful: idle connections close at once, requests in flight finish
  * (their responses carry `Connection: close`), and what still runs at `timeout` (default
  * 1000 ms) is killed. Over TLS, a connection whose handshake has not completed is waited for as
@@ -917,6 +927,9 @@ export class HttpServer extends BaseServer {
     } else {
       this.#server = createHttpServer(serverOpts, this.#onRequest);
     }
+    // A client's FIN is a half-close: the requests it sent are answered, then the connection
+    // closes (pywsgi answers; node:http's default dropped them: `onPeerEnd`).
+    (this.#server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
     this.#server.on('checkContinue', this.isNodeHandler ? this.#onNodeContinue : this.#onRequest);
     this.#server.on('checkExpectation', this.#onExpectation);
     const ws = options.websocket;
@@ -961,6 +974,7 @@ export class HttpServer extends BaseServer {
     this.#conns.add(sock);
     sock[kServer] = this;
     sock.once('close', onSockClose);
+    sock.on('end', onPeerEnd);
     trackHead(sock);
   };
 
@@ -1658,6 +1672,24 @@ type ResWithCount = ServerResponse & {
 
 function destroyThis(this: Duplex): void {
   this.destroy();
+}
+
+/**
+ * The client's FIN. The server runs half-open (node:http's `httpAllowHalfOpen`, whose own
+ * 'end' listener ran first): a FIN is a client that has sent everything and waits for its
+ * answers, as `shutdown(SHUT_WR)` after a request, so the requests it sent are answered and the
+ * connection closes after the last response (pywsgi answers; node:http's default ended the
+ * connection at once, the responses lost). A FIN and a client that left look the same on the
+ * wire; the rule that tells them apart is where the response in progress stands: one whose head
+ * went out and that is still streaming means the client left (a half-closing client sends its
+ * FIN with its request, not in the middle of its answer), so the connection is destroyed and
+ * its requests killed as before. A client that leaves before any byte of its answer went out is
+ * seen when the connection is reset or a write to it fails (as pywsgi sees it). Tests:
+ * test/servers/http.edge.test.ts, test/servers/http.disconnect.test.ts.
+ */
+function onPeerEnd(this: ConnSocket): void {
+  const m = this._httpMessage;
+  if (m != null && m.headersSent && !m.writableEnded) this.destroy();
 }
 
 function onSockClose(this: ConnSocket): void {
