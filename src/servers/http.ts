@@ -499,6 +499,14 @@ function toBytes(v: unknown): Uint8Array {
   );
 }
 
+/**
+ * The answer to a CONNECT request (when the application added no 'connect' listener of its own):
+ * neither handler can take it (the Fetch API forbids the method; node:http routes it off the
+ * request path, without a response object), and a tunnel needs the raw connection.
+ */
+const NOT_IMPLEMENTED =
+  'HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
 /** The answer to an upgrade request the server no longer takes (stopping). */
 const UPGRADE_REQUIRED =
   'HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
@@ -952,6 +960,8 @@ export class HttpServer extends BaseServer {
     this._websocket = ws;
     // Without a websocket option node:http serves an upgrade request as a normal one (pywsgi too).
     if (ws !== undefined) this.#server.on('upgrade', this.#onUpgrade);
+    // node:http drops a CONNECT without a word when nobody listens: answered 501 (#upgradeNow).
+    this.#server.on('connect', this.#onUpgrade);
     this.#server.on('clientError', onClientError);
     // Over TLS the request's socket is the TLSSocket of 'secureConnection', not the TCP one.
     this.#server.on(this.#tls ? 'secureConnection' : 'connection', this.#onConnection);
@@ -1211,6 +1221,11 @@ export class HttpServer extends BaseServer {
   }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // The application's own 'connect' listener (a proxy) takes CONNECT over.
+    if (req.method === 'CONNECT' && this.#server.listenerCount('connect') > 1) {
+      this.#conns.delete(socket as ConnSocket);
+      return;
+    }
     const sock = socket as ConnSocket;
     if (sock._httpMessage != null) {
       // Pipelined behind responses still going out: answered after them, never in the middle
@@ -1287,6 +1302,11 @@ export class HttpServer extends BaseServer {
 
   #upgradeNow(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#conns.delete(socket as ConnSocket); // no longer HTTP: the WebSocket side owns it
+    if (req.method === 'CONNECT') {
+      socket.end(NOT_IMPLEMENTED);
+      this._logUnupgraded(req, NOT_IMPLEMENTED, performance.now());
+      return;
+    }
     const up = this._upgrade;
     if (up === null || this.#stopping) {
       socket.end(UPGRADE_REQUIRED);
@@ -1555,7 +1575,12 @@ export class HttpServer extends BaseServer {
    * absolute-form one (`http://host/path`, as sent to a proxy) as it is
    */
   _urlOf(req: IncomingMessage, url: string, host: string | undefined): string {
-    return url.startsWith('/') ? this._originOf(req, host) + url : url;
+    if (url.startsWith('/')) return this._originOf(req, host) + url;
+    // The asterisk-form (`OPTIONS * HTTP/1.1`, RFC 9112 §3.2.4): pywsgi gives the app PATH_INFO
+    // '*'; a URL has no path without its '/', so `http://host/*` (what `new URL('*', origin)`
+    // makes, as Node's Fetch adapters do). Refused, it got 400 before the handler ran.
+    if (url === '*') return `${this._originOf(req, host)}/*`;
+    return url;
   }
 
   /**
