@@ -36,6 +36,12 @@
  *   of its answer went out is seen when its connection is reset or a write fails, as pywsgi
  *   sees it (`onPeerEnd`). Tests: test/servers/http.edge.test.ts,
  *   test/servers/http.disconnect.test.ts.
+ * - **Odd request targets.** `OPTIONS *` reaches a Fetch handler as a Request for
+ *   `http://host/*` (pywsgi's PATH_INFO is '*'; a URL has no path without its '/'), a Node
+ *   handler as `req.url` '*'. A `CONNECT` gets 501 Not Implemented and its connection closes
+ *   (node:http dropped it without a byte): the Fetch API forbids the method, node:http gives it
+ *   no response object, a tunnel needs the raw connection; an application's own 'connect'
+ *   listener on `server.server` takes it over. Tests: test/servers/http.edge.test.ts.
  * - **Failures.** An app that throws before the head went out gets a 500 with
  *   `Connection: close` (also a Node handler whose `writeHead` head node:http still holds, not
  *   yet written: test/servers/http.pywsgi.test.ts "TestError_after_start_response …"); after
