@@ -1720,7 +1720,7 @@ function destroyThis(this: Duplex): void {
  */
 function onPeerEnd(this: ConnSocket): void {
   const m = this._httpMessage;
-  if (m != null && m.headersSent && !m.writableEnded) this.destroy();
+  if (m?.headersSent === true && !m.writableEnded) this.destroy();
 }
 
 function onSockClose(this: ConnSocket): void {
