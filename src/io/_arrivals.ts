@@ -110,3 +110,97 @@ export class Watched<T> extends Arrivals<T> {
     notifyAll(this.watchers);
   }
 }
+
+/**
+ * A {@link Watched} queue with a buffer of items that came while nobody waited: a listener's
+ * backlog of connections (`ListenerIO`), a UDP socket's queue of datagrams (`DatagramIO`).
+ * - {@link Backlog.offer} gives a new item to the oldest live waiter, else buffers it (up to
+ *   {@link Backlog.limit}; beyond that it is {@link Backlog.discard}ed, as a full kernel buffer
+ *   drops it). After `close()` every item offered is discarded.
+ * - An interrupted waiter's item goes back to the head of the buffer (`handBack`), behind those
+ *   handed back before it (`#back`): waiters woken together and killed together leave their
+ *   items in the order they came (each went to the front, reversing them; found by the breaker).
+ * - {@link Backlog.fail}: an error Node reports while the socket goes on (a failed accept, a
+ *   failed receive) goes to the oldest live waiter, else is kept for the next call (once, as
+ *   Python's `accept`/`recvfrom` raises it once and the next call tries again).
+ * @internal
+ */
+export class Backlog<T> extends Watched<T> {
+  /** Items no waiter took yet, oldest first. */
+  readonly items: T[] = [];
+  /** How many items at the head of {@link Backlog.items} interrupted waiters handed back. */
+  #back = 0;
+  closed = false;
+  /** An error no call was told of yet ({@link Backlog.fail}); see {@link Backlog.takeError}. */
+  error: Error | null = null;
+  /** Items kept unread before new ones are discarded. */
+  readonly limit: number;
+
+  constructor(limit = Number.POSITIVE_INFINITY) {
+    super();
+    this.limit = limit;
+  }
+
+  /** What happens to an item nobody takes (the buffer is full, or closed). Default: dropped. */
+  discard(_item: T): void {}
+
+  /** The oldest buffered item, taken; undefined when there is none. */
+  take(): T | undefined {
+    const item = this.items.shift();
+    if (this.#back > 0) this.#back--;
+    return item;
+  }
+
+  /** The error to report to this call (then forgotten), or null. */
+  takeError(): Error | null {
+    const e = this.error;
+    this.error = null;
+    return e;
+  }
+
+  /** An interrupted waiter's item goes back to the head of the buffer (or to the next waiter). */
+  override handBack(item: T): void {
+    this.offer(item, true);
+  }
+
+  /** A new item (or one an interrupted waiter handed back, `front`). */
+  offer(item: T, front = false): void {
+    if (this.closed) {
+      this.discard(item);
+      return;
+    }
+    if (this.deliver(item)) return;
+    if (front) this.items.splice(this.#back++, 0, item);
+    else if (this.items.length < this.limit) this.items.push(item);
+    else {
+      this.discard(item);
+      return;
+    }
+    this.notify();
+  }
+
+  /** Node reported `err` and goes on: the oldest live waiter gets it, else the next call. */
+  fail(err: Error): void {
+    const w = this.shiftLive();
+    if (w !== null) {
+      ioEnded(w.hub);
+      w.wakeError(err);
+    } else if (this.error === null) this.error = err;
+    this.notify();
+  }
+
+  /** Whether a call would complete at once (an item, an error, or closed). */
+  get readable(): boolean {
+    return this.items.length > 0 || this.closed || this.error !== null;
+  }
+
+  /**
+   * Mark closed and empty the buffer, returning what it held; the caller fails the waiters
+   * (with its own error) and notifies.
+   */
+  shut(): T[] {
+    this.closed = true;
+    this.#back = 0;
+    return this.items.splice(0);
+  }
+}

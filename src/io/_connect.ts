@@ -18,6 +18,7 @@ import {
   type Target,
   withAddress,
 } from './_errors.js';
+import { handedOver } from './_stream.js';
 import { Socket, type SocketType } from './socket.js';
 
 /** Options of {@link createConnection}. */
@@ -285,6 +286,11 @@ export interface WrapOptions extends Omit<tls.ConnectionOptions, 'timeout'> {
  * A switch point: a kill or `Timeout` during the handshake closes the connection. In a
  * `StreamServer` handler the server closes the connection when the handler ends, whichever
  * socket owns it then: a handler that upgrades its socket and returns leaves nothing open.
+ * Bytes `sock` received that no `recv` returned go to the TLS socket, in order: those buffered,
+ * and those a reader in another greenlet was woken with and hands back when a kill or `Timeout`
+ * lands before it resumes, in the same turn as the wrap (gevent: that recv never ran, the bytes
+ * stay in the kernel). Handed back later, once the TLS socket has read what followed them,
+ * they cannot go back in order: the connection is cut (ECONNABORTED) rather than misread.
  * @throws the handshake failure, naming the peer
  * @example
  * ```ts
@@ -337,6 +343,7 @@ export function wrapSocket(sock: Socket, opts: WrapOptions = {}): Promise<Socket
           : tls.connect({ ...tlsOpts, socket: ns });
       // The TLS socket runs over ns: closing it must release ns too.
       ts.once('close', () => ns.destroy());
+      handedOver(ns, ts);
       const onErr = (e: Error): void => {
         ts.destroy();
         done(withAddress(e, label, 'TLS handshake failed: ') as Error);

@@ -4,15 +4,14 @@
  *
  * Design note — nothing is lost, bounded. A datagram arriving while a receiver waits wakes it
  * holding that datagram; a kill or `Timeout` landing before it resumes puts it back at the head
- * of the queue (or hands it to the next receiver): the receivers' queue is an {@link Arrivals}. The queue keeps at most
- * {@link MAX_QUEUED} datagrams: beyond that new ones are dropped, as a full kernel buffer drops
- * them. Tests: test/io/udp.test.ts.
+ * of the queue (or hands it to the next receiver): the receivers' queue is a {@link Backlog}, as
+ * a listener's. The queue keeps at most {@link MAX_QUEUED} datagrams: beyond that new ones are
+ * dropped, as a full kernel buffer drops them. Tests: test/io/udp.test.ts.
  *
  * @module
  */
 import type { Socket as DgramSocket, RemoteInfo } from 'node:dgram';
-import { ioEnded } from '../core/lowlevel.js';
-import { Watched } from './_arrivals.js';
+import { Backlog } from './_arrivals.js';
 import { badFd } from './_errors.js';
 
 /** Datagrams kept unread before new ones are dropped. */
@@ -22,18 +21,8 @@ export const MAX_QUEUED = 4096;
 export type Datagram = [data: Uint8Array, address: [host: string, port: number]];
 
 /** The receive machinery of one UDP socket. @internal */
-export class DatagramIO extends Watched<Datagram> {
+export class DatagramIO extends Backlog<Datagram> {
   readonly sock: DgramSocket;
-  readonly queue: Datagram[] = [];
-  /**
-   * How many datagrams at the head of the queue interrupted receivers handed back: the next one
-   * handed back goes behind them, so receivers woken together and killed together leave the
-   * datagrams in the order they came (each went to the front, reversing them; found by the
-   * breaker).
-   */
-  #back = 0;
-  closed = false;
-  error: Error | null = null;
   /** Bound (explicitly, or by a first send). */
   bound = false;
   /**
@@ -44,7 +33,7 @@ export class DatagramIO extends Watched<Datagram> {
   inFlight: Set<() => void> | null = null;
 
   constructor(sock: DgramSocket) {
-    super();
+    super(MAX_QUEUED);
     this.sock = sock;
     sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
       this.offer([msg, [rinfo.address, rinfo.port]]);
@@ -56,45 +45,7 @@ export class DatagramIO extends Watched<Datagram> {
     // recvfrom raises it once and the next one tries again, the oldest waiting recvfrom gets
     // it, else the next recvfrom does (`error`, then cleared). It was kept for every later call,
     // so one failed receive ended a DatagramServer for good (found by the breaker).
-    sock.on('error', (err: Error) => {
-      const w = this.shiftLive();
-      if (w !== null) {
-        ioEnded(w.hub);
-        w.wakeError(err);
-      } else if (this.error === null) this.error = err;
-      this.notify();
-    });
-  }
-
-  /** An interrupted receiver's datagram goes back to the head of the queue. */
-  override handBack(d: Datagram): void {
-    this.offer(d, true);
-  }
-
-  offer(d: Datagram, front = false): void {
-    if (this.closed) return;
-    if (this.deliver(d)) return;
-    if (front) this.queue.splice(this.#back++, 0, d);
-    else if (this.queue.length < MAX_QUEUED) this.queue.push(d);
-    this.notify();
-  }
-
-  /** The failed receive to report to this recvfrom (then forgotten), or null. */
-  takeError(): Error | null {
-    const e = this.error;
-    this.error = null;
-    return e;
-  }
-
-  /** The oldest queued datagram, taken; undefined when none is queued. */
-  take(): Datagram | undefined {
-    const d = this.queue.shift();
-    if (this.#back > 0) this.#back--;
-    return d;
-  }
-
-  get readable(): boolean {
-    return this.queue.length > 0 || this.closed || this.error !== null;
+    sock.on('error', (err: Error) => this.fail(err));
   }
 
   get writable(): boolean {
@@ -103,9 +54,7 @@ export class DatagramIO extends Watched<Datagram> {
 
   close(): void {
     if (this.closed) return;
-    this.closed = true;
-    this.queue.length = 0;
-    this.#back = 0;
+    this.shut();
     try {
       this.sock.close();
     } catch {

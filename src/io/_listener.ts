@@ -5,15 +5,15 @@
  * Design note — nothing is lost. A connection arriving while an acceptor waits wakes it
  * holding that connection; when a kill or `Timeout` lands before it resumes, `abortWait(w,
  * true)` puts the connection back at the head of the backlog (or hands it to the next acceptor),
- * so the next `accept()` gets it (the queue is an {@link Arrivals}); connections handed back
- * together keep the order they came in. Connections still in the backlog when the listener closes are
- * closed (as the kernel drops its backlog). Tests: test/io/listener.test.ts.
+ * so the next `accept()` gets it (the queue is a {@link Backlog}, as a UDP socket's);
+ * connections handed back together keep the order they came in. Connections still in the
+ * backlog when the listener closes are closed (as the kernel drops its backlog). Tests:
+ * test/io/listener.test.ts.
  *
  * @module
  */
 import type { Server } from 'node:net';
-import { ioEnded } from '../core/lowlevel.js';
-import { Watched } from './_arrivals.js';
+import { Backlog } from './_arrivals.js';
 import { badFd } from './_errors.js';
 
 /** One accepted connection, already wrapped (any type the Socket layer chooses). */
@@ -22,18 +22,8 @@ export interface Closable {
 }
 
 /** The accept machinery of one listening socket. @internal */
-export class ListenerIO<C extends Closable> extends Watched<C> {
+export class ListenerIO<C extends Closable> extends Backlog<C> {
   readonly server: Server;
-  readonly backlog: C[] = [];
-  /**
-   * How many connections at the head of the backlog interrupted acceptors handed back: the next
-   * one handed back goes behind them, so acceptors woken together and killed together leave
-   * the connections in the order they came (each went to the front, reversing them).
-   */
-  #back = 0;
-  closed = false;
-  /** A failed accept no accept() has been told of yet (see the constructor); taken by {@link ListenerIO.takeError}. */
-  error: Error | null = null;
 
   constructor(server: Server) {
     super();
@@ -43,49 +33,12 @@ export class ListenerIO<C extends Closable> extends Watched<C> {
     // the oldest waiting accept gets it, else the next accept() does (`error`, then cleared).
     // It was kept for every later accept, so a server hitting its fd limit once never accepted
     // again (found by the breaker).
-    server.on('error', (err: Error) => {
-      const w = this.shiftLive();
-      if (w !== null) {
-        ioEnded(w.hub);
-        w.wakeError(err);
-      } else if (this.error === null) this.error = err;
-      this.notify();
-    });
+    server.on('error', (err: Error) => this.fail(err));
   }
 
-  /** The oldest connection of the backlog, taken; undefined when it is empty. */
-  take(): C | undefined {
-    const c = this.backlog.shift();
-    if (this.#back > 0) this.#back--;
-    return c;
-  }
-
-  /** The failed accept to report to this accept() (then forgotten), or null. */
-  takeError(): Error | null {
-    const e = this.error;
-    this.error = null;
-    return e;
-  }
-
-  /** An interrupted acceptor's connection goes back to the head of the backlog. */
-  override handBack(conn: C): void {
-    this.offer(conn, true);
-  }
-
-  /** A new connection (or one an interrupted acceptor handed back, `front`). */
-  offer(conn: C, front = false): void {
-    if (this.closed) {
-      conn.close();
-      return;
-    }
-    if (this.deliver(conn)) return;
-    if (front) this.backlog.splice(this.#back++, 0, conn);
-    else this.backlog.push(conn);
-    this.notify();
-  }
-
-  get readable(): boolean {
-    return this.backlog.length > 0 || this.closed || this.error !== null;
+  /** A connection nobody will accept (the listener is closed) is closed, as the kernel drops it. */
+  override discard(conn: C): void {
+    conn.close();
   }
 
   get writable(): boolean {
@@ -94,10 +47,9 @@ export class ListenerIO<C extends Closable> extends Watched<C> {
 
   close(): void {
     if (this.closed) return;
-    this.closed = true;
+    const backlog = this.shut();
     this.server.close();
-    this.#back = 0;
-    for (const c of this.backlog.splice(0)) c.close();
+    for (const c of backlog) c.close();
     this.failAll(() => badFd('Socket.accept', true));
     this.notify();
   }

@@ -108,6 +108,25 @@ function onClose(this: Tagged): void {
 function onDrain(this: Tagged): void {
   this[kIO]._onDrain();
 }
+/**
+ * Streams detached for wrapping (`wrapSocket`) whose Node socket its next owner (the TLS
+ * socket) has not started reading yet, each with the bytes interrupted readers handed back since
+ * the detach, in the order they came back; null once the next owner reads (see
+ * {@link StreamIO.detach}). Only detached streams are in it.
+ */
+const handoff = new WeakMap<StreamIO, Uint8Array[] | null>();
+
+/** The stream now running over a detached stream's Node socket (the TLS socket), by socket. */
+const successors = new WeakMap<NodeSocket, { destroy(err?: Error): unknown }>();
+
+/**
+ * `next` (the TLS socket `wrapSocket` made) runs over `sock`, a detached stream's Node socket:
+ * a failure of the hand-over (see {@link StreamIO.detach}) destroys it too. @internal
+ */
+export function handedOver(sock: NodeSocket, next: { destroy(err?: Error): unknown }): void {
+  successors.set(sock, next);
+}
+
 /** The hub's ready-queue step that serves a fresh end of stream ({@link EOF_FRESH}). */
 function serveEof(io: unknown): void {
   (io as StreamIO)._serveEof();
@@ -257,8 +276,21 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
    * Greenlets still waiting on this stream (a `recv` or `sendall` in another greenlet) are woken
    * with EBADF: the socket they wait on is closed for use, and nothing would wake them (gevent's
    * `detach` cancels the socket's waits the same way; they waited forever, found by the breaker).
+   *
+   * A reader woken holding bytes that has not resumed yet keeps them: resumed, it returns them
+   * (its recv completed before the detach). Killed (or timed out) before it resumes, it hands
+   * them back: in gevent that recv never ran and the bytes are still in the kernel for whoever
+   * reads the fd next, so they go back to the Node socket, before the unread bytes returned
+   * here, with `unshift` at the next tick, which comes before the TLS socket takes what the Node
+   * socket buffered (its `initRead` tick is queued after, when `wrapSocket` makes it). Bytes
+   * handed back later cannot be put back in order (the TLS socket has read the bytes after
+   * them): the Node socket is destroyed with ECONNABORTED, so the loss shows at once instead of
+   * a TLS stream stalling or misreading. Tests: test/io/listener.test.ts "bytes a reader held
+   * when wrapSocket detached its socket …", "bytes handed back by a reader killed after …".
    */
   detach(): Uint8Array[] {
+    handoff.set(this, []);
+    process.nextTick(StreamIO.#endHandoff, this);
     this.failAll(() => badFd('Socket.recv', true));
     StreamIO.#more(this)?.writers?.failAll(() => badFd('Socket.sendall', true));
     const s = this.sock;
@@ -384,12 +416,41 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     return p;
   }
 
+  /**
+   * The next owner of a detached stream's Node socket starts reading it: the bytes readers
+   * handed back since the detach go back in front of what the socket buffered.
+   */
+  static #endHandoff(self: StreamIO): void {
+    const held = handoff.get(self);
+    handoff.set(self, null);
+    if (held === undefined || held === null || held.length === 0 || self.sock.destroyed) return;
+    self.sock.unshift(held.length === 1 ? (held[0] as Uint8Array) : Buffer.concat(held));
+  }
+
+  /** Bytes an interrupted reader handed back after the detach (see {@link StreamIO.detach}). */
+  static #handBackDetached(self: StreamIO, bytes: Uint8Array): void {
+    const held = handoff.get(self);
+    if (held === undefined) return; // closed, not detached: nobody reads them any more
+    if (held !== null) {
+      held.push(bytes);
+      return;
+    }
+    const err = coded(
+      'ECONNABORTED',
+      `wrapSocket: ${bytes.length} bytes a killed reader held came back after the TLS socket started reading; they cannot go back in order, so the connection is cut${self.label}`,
+    );
+    // The TLS socket reads the handle itself: destroying the Node socket alone does not tell it.
+    successors.get(self.sock)?.destroy(err);
+    self.sock.destroy();
+  }
+
   /** Hand the bytes an interrupted reader held back to the buffer's head, then serve. */
   override handBack(got: Uint8Array | number, w: Waiter): void {
     const req = w.data as ReadRequest;
     const bytes =
       typeof req === 'number' ? (got as Uint8Array) : Buffer.from(req.subarray(0, got as number));
-    if (bytes.length > 0 && !this.closed) {
+    if (bytes.length > 0 && this.closed) StreamIO.#handBackDetached(this, bytes);
+    else if (bytes.length > 0) {
       const m = StreamIO.#use(this);
       if (m.chunks === NO_CHUNKS) m.chunks = [];
       else if (m.offset > 0) m.chunks[0] = (m.chunks[0] as Uint8Array).subarray(m.offset);

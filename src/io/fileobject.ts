@@ -41,14 +41,23 @@ const EMPTY = new Uint8Array(0);
  * The raw stream under a {@link FileObject}. @internal
  */
 export interface RawFile {
-  /** The next bytes (at most `n`) once some are there; empty at end of stream. A verdant wait. */
-  _fileRecv(n: number, opts: unknown): Promise<Uint8Array>;
+  /**
+   * The next bytes (at most `n`) once some are there; empty at end of stream. A verdant wait.
+   * `where` names the file's method called (`'SocketFile.readline'`) in its errors.
+   */
+  _fileRecv(n: number, opts: unknown, where?: string): Promise<Uint8Array>;
   /**
    * Hand `data` over; resolves once taken (waits while the stream is full). A verdant wait.
    * `progress.sent` counts the bytes handed over so far: when the wait is interrupted, the
-   * file keeps `data.subarray(progress.sent)` for its next flush.
+   * file keeps `data.subarray(progress.sent)` for its next flush. `where` names the file's
+   * method called (`'SocketFile.write'`) in its errors.
    */
-  _fileSend(data: Uint8Array, opts: unknown, progress: { sent: number }): Promise<void>;
+  _fileSend(
+    data: Uint8Array,
+    opts: unknown,
+    progress: { sent: number },
+    where?: string,
+  ): Promise<void>;
   /** Optional: resolve once everything sent has left our process. A verdant wait. */
   _fileFlush?(opts: unknown): Promise<void>;
   /** Optional: the bytes it holds that no read took yet, without waiting. */
@@ -184,8 +193,9 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     return this.#decoder !== null;
   }
 
-  async #fill(opts: WaitOptions | number | null | undefined): Promise<boolean> {
-    const chunk = await this.#raw._fileRecv(65536, opts);
+  /** Read more bytes into the buffer; false at end of stream. `method`: the call (`'read'`). */
+  async #fill(opts: WaitOptions | number | null | undefined, method: string): Promise<boolean> {
+    const chunk = await this.#raw._fileRecv(65536, opts, `${this.#name}.${method}`);
     if (chunk.length === 0) {
       this.#eof = true;
       return false;
@@ -293,7 +303,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
           if (end >= 0) return this.#cut(end);
         }
         from = this.#rbuf.length;
-        if (this.#eof || !(await this.#fill(leftOf(opts, deadline))))
+        if (this.#eof || !(await this.#fill(leftOf(opts, deadline), 'readline')))
           return this.#cut(this.#rbuf.length);
       }
     } finally {
@@ -360,12 +370,12 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     try {
       for (;;) {
         while (this.#rbuf.length < want && !this.#eof) {
-          if (!(await this.#fill(leftOf(opts, deadline)))) break;
+          if (!(await this.#fill(leftOf(opts, deadline), 'read'))) break;
         }
         if (this.#rbuf.length < want) return this.#cut(this.#rbuf.length);
         const end = this.#limitEnd(want);
         if (end >= 0) return this.#cut(end);
-        if (this.#eof || !(await this.#fill(leftOf(opts, deadline))))
+        if (this.#eof || !(await this.#fill(leftOf(opts, deadline), 'read')))
           return this.#cut(this.#rbuf.length);
       }
     } finally {
@@ -427,7 +437,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     // A copy (as Python's BufferedWriter): the caller may refill its array before the flush.
     this.#wbuf.push(typeof data === 'string' ? bytes : Buffer.from(bytes));
     this.#wlen += bytes.length;
-    if (this.#wlen >= this.#writeBuffer) await this.#send(opts);
+    if (this.#wlen >= this.#writeBuffer) await this.#send(opts, 'write');
     return bytes.length;
   }
 
@@ -447,22 +457,23 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * an error) goes back to the head of the queue, before what was written meanwhile: the next
    * flush sends it, once and in order (CPython's BufferedWriter keeps unsent bytes the same way).
    */
-  async #send(opts: WaitOptions | number | null | undefined): Promise<void> {
+  async #send(opts: WaitOptions | number | null | undefined, method: string): Promise<void> {
     if (this.#wlen === 0 && !this.#sending) return;
     if (this.#sending) {
-      readWaitOptions(opts, `${this.#name}.flush`); // checked already: sets waitArgs
-      const deadline = waitArgs.timeout === null ? null : performance.now() + waitArgs.timeout;
+      readWaitOptions(opts, `${this.#name}.${method}`); // checked already: sets waitArgs
+      // On the hub's clock, as every wait (virtual milliseconds under verdant/testing).
+      const deadline = waitArgs.timeout === null ? null : getHub().now() + waitArgs.timeout;
       const signal = waitArgs.signal;
       this.#turns ??= new SendTurns(() => {
         this.#sending = false;
       });
       await this.#turns.park(waitArgs.timeout, signal);
       if (deadline !== null) {
-        opts = { timeout: Math.max(0, deadline - performance.now()), signal };
+        opts = { timeout: Math.max(0, deadline - getHub().now()), signal };
       }
     } else this.#sending = true;
     try {
-      if (this.#closed) throw this.#closedError('flush');
+      if (this.#closed) throw this.#closedError(method);
       if (this.#wlen === 0) return;
       const data =
         this.#wbuf.length === 1 ? (this.#wbuf[0] as Uint8Array) : Buffer.concat(this.#wbuf);
@@ -470,7 +481,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
       this.#wlen = 0;
       const progress = { sent: 0 };
       try {
-        await this.#raw._fileSend(data, opts, progress);
+        await this.#raw._fileSend(data, opts, progress, `${this.#name}.${method}`);
       } catch (e) {
         if (!this.#closed && progress.sent < data.length) {
           this.#wbuf.unshift(data.subarray(progress.sent));
@@ -515,7 +526,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   async flush(opts?: WaitOptions | number | null): Promise<void> {
     if (this.#closed) throw this.#closedError('flush');
     this.#checkOpts(opts, 'flush');
-    await this.#send(opts);
+    await this.#send(opts, 'flush');
     if (this.#raw._fileFlush !== undefined) await this.#raw._fileFlush(opts);
   }
 

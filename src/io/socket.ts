@@ -20,8 +20,16 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { inspect } from 'node:util';
-import { NONE, readWaitOptions, rejectWait, type WaitOptions, waitArgs } from '../core/lowlevel.js';
+import {
+  getHub,
+  NONE,
+  readWaitOptions,
+  rejectWait,
+  type WaitOptions,
+  waitArgs,
+} from '../core/lowlevel.js';
 import { callbackWait } from './_callwait.js';
 import { DatagramIO } from './_datagram.js';
 import {
@@ -383,8 +391,8 @@ export class Socket {
   }
 
   /** @internal recv for a makefile() file: works while the file keeps the socket open. */
-  _fileRecv(n: number, opts: unknown): Promise<Uint8Array> {
-    return Socket.#recv(this, 'SocketFile.read', n, opts, true);
+  _fileRecv(n: number, opts: unknown, where = 'SocketFile.read'): Promise<Uint8Array> {
+    return Socket.#recv(this, where, n, opts, true);
   }
 
   /**
@@ -549,7 +557,10 @@ export class Socket {
     signal: AbortSignal | null,
     progress?: { sent: number },
   ): Promise<void> {
-    const deadline = timeout === null ? null : performance.now() + timeout;
+    // On the hub's clock, as every wait (virtual milliseconds under verdant/testing): with
+    // performance.now(), real time passing while the virtual clock stood still ate the timeout.
+    const hub = getHub();
+    const deadline = timeout === null ? null : hub.now() + timeout;
     for (let pos = 0; pos < bytes.length; pos += WRITE_CHUNK) {
       const we = io.writeError(where);
       if (we !== null) throw we;
@@ -557,20 +568,25 @@ export class Socket {
       const taken = s.write(bytes.subarray(pos, pos + WRITE_CHUNK));
       if (progress !== undefined) progress.sent = Math.min(bytes.length, pos + WRITE_CHUNK);
       if (!taken && s.writableLength >= WRITE_AHEAD) {
-        const left = deadline === null ? null : Math.max(0, deadline - performance.now());
+        const left = deadline === null ? null : Math.max(0, deadline - hub.now());
         await io.parkWriter(left, signal);
       }
     }
     // Resolve once Node holds none of the caller's bytes (it may reuse its array then).
     if (io.sock.writableLength > 0) {
-      const left = deadline === null ? null : Math.max(0, deadline - performance.now());
+      const left = deadline === null ? null : Math.max(0, deadline - hub.now());
       await io.parkFlush(left, signal);
     }
   }
 
   /** @internal sendall for a makefile() file. */
-  _fileSend(data: Uint8Array, opts: unknown, progress: { sent: number }): Promise<void> {
-    return Socket.#sendall(this, 'SocketFile.flush', data, opts, true, progress);
+  _fileSend(
+    data: Uint8Array,
+    opts: unknown,
+    progress: { sent: number },
+    where = 'SocketFile.flush',
+  ): Promise<void> {
+    return Socket.#sendall(this, where, data, opts, true, progress);
   }
 
   /**
@@ -716,6 +732,10 @@ export class Socket {
   /**
    * Send one datagram to `address` (`[host, port]`); an unbound socket binds first (to an
    * ephemeral port). Resolves when Node has sent it.
+   * @throws (rejects) EBADF after `close()`; TypeError for data that is not bytes or a string,
+   *   or a bad address; RangeError for a port outside 0–65535, and for port 0 (with code
+   *   `EINVAL`, Python's errno: the kernel sends to no port 0); EINVAL on a socket that is not
+   *   UDP; SocketTimeout; Node's send error, naming the address
    * @example
    * ```ts
    * import { Socket } from 'verdant/socket';
@@ -743,6 +763,15 @@ export class Socket {
     const io = Socket.#udp(this);
     if (io === null || t.path !== undefined)
       return Promise.reject(coded('EINVAL', `${where}: only a UDP socket sends to an address`));
+    if (t.port === 0) {
+      // A valid port to bind, not to send to: the kernel refuses it (Python's sendto raises
+      // OSError EINVAL), Node's dgram with its own ERR_SOCKET_BAD_PORT that names no address.
+      // A RangeError (bad input) carrying Python's code.
+      const e = new RangeError(
+        `${where}: cannot send to port 0 (${formatTarget(t)}): invalid argument (EINVAL)`,
+      );
+      return Promise.reject(Object.assign(e, { code: 'EINVAL', errno: -osConstants.errno.EINVAL }));
+    }
     const err = Socket.#opts(this, opts, where);
     if (err !== NONE) return rejectWait(err);
     return callbackWait<number>(

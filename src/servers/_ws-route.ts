@@ -9,8 +9,13 @@
 // test/servers/websocket.test.ts "a request with Upgrade: h2c reaches the app …".
 import { IncomingMessage, Server, type ServerOptions } from 'node:http';
 
-/** Whether the request asks for a WebSocket (`Upgrade: websocket`), read from its raw head. */
+/**
+ * Whether the request asks for a WebSocket (`Upgrade: websocket`), read from its raw head; a
+ * CONNECT keeps node:http's own routing to 'connect'.
+ */
 function asksWebSocket(req: IncomingMessage): boolean {
+  // CONNECT goes to node:http's 'connect' listener (HttpServer answers 501), never 'request'.
+  if (req.method === 'CONNECT') return true;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;

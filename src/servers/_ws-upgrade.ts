@@ -181,12 +181,19 @@ async function runHandler(
   ws.close(1000);
 }
 
+/** How long a going-away connection may take to flush what it holds before it is dropped. */
+const FLUSH_GRACE_MS = 1000;
+
 /**
- * Drop `raw` at once after its close frame, 1001 (Going Away), without waiting for the peer's:
- * the end of a killed handler, and of every connection at `stop()`'s timeout or `close()`.
+ * Drop `raw` after its close frame, 1001 (Going Away), without waiting for the peer's: the end
+ * of a killed handler, and of every connection at `stop()`'s timeout or `close()`.
  * gevent-websocket's handler closes the socket from its `finally`, close frame first; a peer
  * that gets none sees 1006 (test: "a killed handler (at stop's timeout, or by a kill) sends a
- * close frame …").
+ * close frame …"). The close frame goes out behind the frames Node still holds (a big message
+ * a killed `send()` was waiting to flush): with nothing held the connection drops at once;
+ * else it ends (flush, then FIN) and drops once flushed or after {@link FLUSH_GRACE_MS}, so a
+ * peer that does not read cannot hold it. Dropped at once, it lost those frames and the close
+ * frame behind them (test: "a handler killed while its send of a big message …").
  */
 function goAway(raw: RawWebSocket): void {
   if (raw.readyState === raw.OPEN) {
@@ -196,5 +203,13 @@ function goAway(raw: RawWebSocket): void {
       // the socket is going anyway
     }
   }
-  raw.terminate();
+  const socket = (raw as unknown as { _socket?: Duplex | null })._socket;
+  if (socket == null || socket.destroyed || socket.writableLength === 0) {
+    raw.terminate();
+    return;
+  }
+  socket.end();
+  const timer = setTimeout(() => raw.terminate(), FLUSH_GRACE_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }

@@ -21,12 +21,27 @@
  *   `Greenlet` and starts it (in the `Pool` given as `spawn` when there is one; a full pool queues
  *   the request FIFO until a member ends). `getCurrent()` inside the app is that greenlet, so
  *   `Local` is request-scoped, and its `signal` (`getCurrent().signal`, which a Fetch handler also
- *   gets as `request.signal`) aborts when the client goes away. A connection that
+ *   gets as `request.signal`) aborts when the client goes away (see the next point for a FIN).
+ *   A connection that
  *   closes before its response is complete kills the greenlets of its requests (one `'close'`
  *   listener per connection, not per request), and a request of it still queued for a pool slot
  *   never starts. Tests: test/servers/http.test.ts "client disconnect …", "Local …",
  *   test/servers/http.disconnect.test.ts "a request pipelined behind another that waits for a
  *   slot of a full Pool …".
+ * - **A client's FIN is a half-close.** The server runs half-open (node:http's
+ *   `httpAllowHalfOpen`): a client that shuts down its sending side after its requests gets
+ *   every answer, then the connection closes (pywsgi answers; node:http's default dropped
+ *   them). A FIN while a response whose head went out is still streaming means the client left:
+ *   the connection is destroyed and its requests killed. A client that leaves before any byte
+ *   of its answer went out is seen when its connection is reset or a write fails, as pywsgi
+ *   sees it (`onPeerEnd`). Tests: test/servers/http.edge.test.ts,
+ *   test/servers/http.disconnect.test.ts.
+ * - **Odd request targets.** `OPTIONS *` reaches a Fetch handler as a Request for
+ *   `http://host/*` (pywsgi's PATH_INFO is '*'; a URL has no path without its '/'), a Node
+ *   handler as `req.url` '*'. A `CONNECT` gets 501 Not Implemented and its connection closes
+ *   (node:http dropped it without a byte): the Fetch API forbids the method, node:http gives it
+ *   no response object, a tunnel needs the raw connection; an application's own 'connect'
+ *   listener on `server.server` takes it over. Tests: test/servers/http.edge.test.ts.
  * - **Failures.** An app that throws before the head went out gets a 500 with
  *   `Connection: close` (also a Node handler whose `writeHead` head node:http still holds, not
  *   yet written: test/servers/http.pywsgi.test.ts "TestError_after_start_response …"); after
@@ -490,6 +505,14 @@ function toBytes(v: unknown): Uint8Array {
   );
 }
 
+/**
+ * The answer to a CONNECT request (when the application added no 'connect' listener of its own):
+ * neither handler can take it (the Fetch API forbids the method; node:http routes it off the
+ * request path, without a response object), and a tunnel needs the raw connection.
+ */
+const NOT_IMPLEMENTED =
+  'HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
 /** The answer to an upgrade request the server no longer takes (stopping). */
 const UPGRADE_REQUIRED =
   'HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
@@ -770,7 +793,8 @@ function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string, requestLin
  * `start()` returns once listening; the app's failures get a 500 (`Connection: close`) and are
  * reported to the hub's `exceptionStream`; a client that goes away kills its request's greenlet
  * (its `signal` aborts, and so does the Fetch `request.signal`, which is that same signal, made
- * on first use).
+ * on first use): at once when its connection is reset or closes while its response streams;
+ * a FIN before any byte of the answer is a half-close, answered as pywsgi answers it.
  * `stop({timeout})` is graceful: idle connections close at once, requests in flight finish
  * (their responses carry `Connection: close`), and what still runs at `timeout` (default
  * 1000 ms) is killed. Over TLS, a connection whose handshake has not completed is waited for as
@@ -917,6 +941,9 @@ export class HttpServer extends BaseServer {
     } else {
       this.#server = createHttpServer(serverOpts, this.#onRequest);
     }
+    // A client's FIN is a half-close: the requests it sent are answered, then the connection
+    // closes (pywsgi answers; node:http's default dropped them: `onPeerEnd`).
+    (this.#server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
     this.#server.on('checkContinue', this.isNodeHandler ? this.#onNodeContinue : this.#onRequest);
     this.#server.on('checkExpectation', this.#onExpectation);
     const ws = options.websocket;
@@ -939,6 +966,8 @@ export class HttpServer extends BaseServer {
     this._websocket = ws;
     // Without a websocket option node:http serves an upgrade request as a normal one (pywsgi too).
     if (ws !== undefined) this.#server.on('upgrade', this.#onUpgrade);
+    // node:http drops a CONNECT without a word when nobody listens: answered 501 (#upgradeNow).
+    this.#server.on('connect', this.#onUpgrade);
     this.#server.on('clientError', onClientError);
     // Over TLS the request's socket is the TLSSocket of 'secureConnection', not the TCP one.
     this.#server.on(this.#tls ? 'secureConnection' : 'connection', this.#onConnection);
@@ -961,6 +990,7 @@ export class HttpServer extends BaseServer {
     this.#conns.add(sock);
     sock[kServer] = this;
     sock.once('close', onSockClose);
+    sock.on('end', onPeerEnd);
     trackHead(sock);
   };
 
@@ -1197,6 +1227,11 @@ export class HttpServer extends BaseServer {
   }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // The application's own 'connect' listener (a proxy) takes CONNECT over.
+    if (req.method === 'CONNECT' && this.#server.listenerCount('connect') > 1) {
+      this.#conns.delete(socket as ConnSocket);
+      return;
+    }
     const sock = socket as ConnSocket;
     if (sock._httpMessage != null) {
       // Pipelined behind responses still going out: answered after them, never in the middle
@@ -1273,6 +1308,11 @@ export class HttpServer extends BaseServer {
 
   #upgradeNow(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#conns.delete(socket as ConnSocket); // no longer HTTP: the WebSocket side owns it
+    if (req.method === 'CONNECT') {
+      socket.end(NOT_IMPLEMENTED);
+      this._logUnupgraded(req, NOT_IMPLEMENTED, performance.now());
+      return;
+    }
     const up = this._upgrade;
     if (up === null || this.#stopping) {
       socket.end(UPGRADE_REQUIRED);
@@ -1541,7 +1581,12 @@ export class HttpServer extends BaseServer {
    * absolute-form one (`http://host/path`, as sent to a proxy) as it is
    */
   _urlOf(req: IncomingMessage, url: string, host: string | undefined): string {
-    return url.startsWith('/') ? this._originOf(req, host) + url : url;
+    if (url.startsWith('/')) return this._originOf(req, host) + url;
+    // The asterisk-form (`OPTIONS * HTTP/1.1`, RFC 9112 §3.2.4): pywsgi gives the app PATH_INFO
+    // '*'; a URL has no path without its '/', so `http://host/*` (what `new URL('*', origin)`
+    // makes, as Node's Fetch adapters do). Refused, it got 400 before the handler ran.
+    if (url === '*') return `${this._originOf(req, host)}/*`;
+    return url;
   }
 
   /**
@@ -1658,6 +1703,24 @@ type ResWithCount = ServerResponse & {
 
 function destroyThis(this: Duplex): void {
   this.destroy();
+}
+
+/**
+ * The client's FIN. The server runs half-open (node:http's `httpAllowHalfOpen`, whose own
+ * 'end' listener ran first): a FIN is a client that has sent everything and waits for its
+ * answers, as `shutdown(SHUT_WR)` after a request, so the requests it sent are answered and the
+ * connection closes after the last response (pywsgi answers; node:http's default ended the
+ * connection at once, the responses lost). A FIN and a client that left look the same on the
+ * wire; the rule that tells them apart is where the response in progress stands: one whose head
+ * went out and that is still streaming means the client left (a half-closing client sends its
+ * FIN with its request, not in the middle of its answer), so the connection is destroyed and
+ * its requests killed as before. A client that leaves before any byte of its answer went out is
+ * seen when the connection is reset or a write to it fails (as pywsgi sees it). Tests:
+ * test/servers/http.edge.test.ts, test/servers/http.disconnect.test.ts.
+ */
+function onPeerEnd(this: ConnSocket): void {
+  const m = this._httpMessage;
+  if (m?.headersSent === true && !m.writableEnded) this.destroy();
 }
 
 function onSockClose(this: ConnSocket): void {

@@ -82,7 +82,9 @@ export interface WebSocketServerOptions {
   /**
    * Runs once per upgraded connection, in a greenlet of its own; the socket closes when it returns
    * (close code 1000, 1011 when it throws). A killed handler (a kill, `stop()`'s timeout,
-   * `close()`) sends close code 1001 (Going Away) and drops the connection at once.
+   * `close()`) sends close code 1001 (Going Away), behind any frame still being flushed (a
+   * killed `send()`'s message goes out whole first), and drops the connection without waiting
+   * for the peer's close frame: at once, or once those frames are out (at most 1 s).
    */
   handler: WebSocketHandler;
   /**

@@ -471,6 +471,66 @@ describe('TLS', () => {
     });
   });
 
+  test('bytes a reader held when wrapSocket detached its socket, handed back by a kill in the same turn, reach the TLS socket: the handshake completes (gevent: a recv not done leaves them in the kernel for the SSL socket; found by review: dropped, the handshake hung)', async () => {
+    const { key, cert } = await testCert();
+    const { wrapSocket } = await import('../../src/io/socket.js');
+    await withListener(async (l, addr) => {
+      const [c, [s]] = await Promise.all([createConnection(addr), l.accept()]);
+      // The reader waits on recv and a sleep at once: the hello wakes it through the hub's
+      // queue, holding the bytes; the server wraps and kills it in the same 'data' event.
+      const reader = spawn(() => Promise.all([s.recv(65536), sleep(10_000)]));
+      await sleep(10);
+      let wrapped: Promise<Awaited<ReturnType<typeof wrapSocket>>> | undefined;
+      (nodeOf(s) as net.Socket).once('data', () => {
+        wrapped = wrapSocket(s, { serverSide: true, key, cert, timeout: 3000 });
+        void reader.kill({ block: false });
+      });
+      const client = wrapSocket(c, { ca: cert, servername: 'localhost', timeout: 3000 });
+      await reader.join({ timeout: 2000 });
+      assert.ok((reader.value as unknown) instanceof GreenletExit, 'the reader was killed');
+      assert.ok(wrapped !== undefined);
+      const [tc, ts] = await Promise.all([client, wrapped]);
+      await tc.sendall('secret');
+      assert.equal(Buffer.from(await ts.recv(6, { timeout: 3000 })).toString(), 'secret');
+      tc.close();
+      ts.close();
+    });
+  });
+
+  test('bytes handed back by a reader killed after the TLS socket started reading cannot go back in order: the connection is cut with ECONNABORTED at once, never left to hang', async () => {
+    const { key, cert } = await testCert();
+    const { wrapSocket } = await import('../../src/io/socket.js');
+    await withListener(async (l, addr) => {
+      const [c, [s]] = await Promise.all([createConnection(addr), l.accept()]);
+      const reader = spawn(() => Promise.all([s.recv(65536), sleep(10_000)]));
+      await sleep(10);
+      let wrapped: Promise<unknown> | undefined;
+      (nodeOf(s) as net.Socket).once('data', () => {
+        wrapped = wrapSocket(s, { serverSide: true, key, cert, timeout: 3000 }).catch(
+          (e: unknown) => e,
+        );
+        // Two ticks later: the TLS socket has taken what the Node socket buffered.
+        process.nextTick(() => process.nextTick(() => void reader.kill({ block: false })));
+      });
+      const client = wrapSocket(c, { ca: cert, servername: 'localhost', timeout: 3000 }).catch(
+        (e: unknown) => e,
+      );
+      await reader.join({ timeout: 2000 });
+      assert.ok((reader.value as unknown) instanceof GreenletExit, 'the reader was killed');
+      const t0 = performance.now();
+      const err = (await wrapped) as NodeJS.ErrnoException;
+      assert.ok(err instanceof Error, `expected an error, got ${String(err)}`);
+      assert.equal(err.code, 'ECONNABORTED');
+      assert.match(
+        err.message,
+        /bytes a killed reader held came back after the TLS socket started/,
+      );
+      assert.ok(performance.now() - t0 < 1000, 'cut at once, not at the timeout');
+      const ce = await client;
+      if (!(ce instanceof Error)) (ce as { close(): void }).close();
+    });
+  });
+
   test('wrapSocket keeps the handshake bytes that arrived before the wrap (STARTTLS with a pipelined hello)', async () => {
     const { key, cert } = await testCert();
     const { wrapSocket } = await import('../../src/io/socket.js');

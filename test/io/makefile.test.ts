@@ -372,6 +372,28 @@ describe('makefile references (gevent test__makefile_ref.py), for every stream k
     }
   });
 
+  test("an error names the file's method called: readline, read, write (found by review: readline's and write's said SocketFile.read and SocketFile.flush, the raw calls under them)", async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.client.makefile();
+      await assert.rejects(f.readline({ timeout: -1 }), /^RangeError: SocketFile\.readline: /);
+      await assert.rejects(f.readline(5, { timeout: -1 }), /^RangeError: SocketFile\.readline: /);
+      await assert.rejects(f.read(5, { timeout: -1 }), /^RangeError: SocketFile\.read: /);
+      p.client.shutdown('write');
+      await assert.rejects(f.write(new Uint8Array(9000)), {
+        code: 'EPIPE',
+        message: /^SocketFile\.write: broken pipe/,
+      });
+      await assert.rejects(f.flush(), {
+        code: 'EPIPE',
+        message: /^SocketFile\.flush: broken pipe/,
+      });
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
   test("the socket's timeout applies to its file: readline rejects with SocketTimeout (test__socket.py test_makefile_timeout)", async () => {
     const p = await tcp.pair();
     try {

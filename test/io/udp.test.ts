@@ -231,6 +231,24 @@ describe('UDP sockets', () => {
     }
   });
 
+  test("sendto port 0 rejects with a RangeError coded EINVAL naming the address, before anything is sent (Python: OSError EINVAL, the kernel's; found by review: Node's ERR_SOCKET_BAD_PORT 'Port should be > 0')", async () => {
+    for (const [type, host, shown] of [
+      ['udp4', '127.0.0.1', '127.0.0.1:0'],
+      ['udp6', '::1', '[::1]:0'],
+    ] as const) {
+      const s = new Socket({ type });
+      const err = await s.sendto('x', [host, 0]).catch((e: unknown) => e);
+      assert.ok(err instanceof RangeError, `${type}: expected a RangeError, got ${String(err)}`);
+      assert.equal((err as { code?: string }).code, 'EINVAL');
+      assert.equal(
+        err.message,
+        `Socket.sendto: cannot send to port 0 (${shown}): invalid argument (EINVAL)`,
+      );
+      assert.equal(s._bound, false, 'nothing was sent: the socket did not bind for it');
+      s.close();
+    }
+  });
+
   test('bad input: a stream type throws RangeError; bad ports reject with RangeError', async () => {
     assert.throws(() => new Socket({ type: 'tcp' as never }), {
       name: 'RangeError',

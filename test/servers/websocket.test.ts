@@ -14,6 +14,7 @@ import {
   sleep,
   spawn,
   Timeout,
+  until,
 } from '../../src/index.js';
 import { clientAddress, HttpServer } from '../../src/servers/http.js';
 import { StreamServer } from '../../src/servers/stream.js';
@@ -424,6 +425,52 @@ test("a killed handler (at stop's timeout, or by a kill) sends a close frame, 10
   assert.ok(Date.now() - t0 < 1000, `stop() took ${Date.now() - t0} ms`);
   assert.equal(await b.receive({ timeout: 2000 }), null);
   assert.equal(b.closeCode, 1001);
+});
+
+test('a handler killed while its send of a big message is still being flushed: the message goes out whole, then the close frame 1001 (found by review: the connection was dropped with the frames Node still held, no close frame)', async () => {
+  const N = 16 << 20;
+  const handlers: Greenlet[] = [];
+  const server = await echoServer(async (ws) => {
+    handlers.push(getCurrent() as Greenlet);
+    await ws.send(new Uint8Array(N)); // the client does not read yet: this waits
+  });
+  const port = server.serverPort as number;
+  // A client that does not read until the handler is killed: the frame waits in Node's buffer.
+  const c = netConnect(port, '127.0.0.1');
+  try {
+    c.pause();
+    const chunks: Buffer[] = [];
+    c.on('data', (d: Buffer) => chunks.push(d));
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    c.on('error', () => {});
+    c.write(
+      'GET /big HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    const deadline = Date.now() + 3000;
+    while (handlers.length < 1 && Date.now() < deadline) await sleep(5);
+    await sleep(50); // the send waits for the flush
+    const g = handlers[0] as Greenlet;
+    assert.equal(g.dead, false, 'the send waits');
+    await g.kill();
+    c.resume();
+    await until(closed);
+    const data = Buffer.concat(chunks);
+    const at = data.indexOf('\r\n\r\n') + 4;
+    assert.match(data.subarray(0, at).toString('latin1'), /^HTTP\/1\.1 101 /);
+    const frames = data.subarray(at);
+    // 0x82 (binary, FIN), 127 (a 64-bit length), the length, the payload; then the close frame.
+    assert.equal(frames[0], 0x82);
+    assert.equal(frames[1], 127);
+    assert.equal(Number(frames.readBigUInt64BE(2)), N);
+    assert.deepEqual(
+      [...frames.subarray(10 + N)],
+      [0x88, 0x02, 0x03, 0xe9],
+      'after the whole message: a close frame, code 1001',
+    );
+  } finally {
+    c.destroy();
+    await server.stop();
+  }
 });
 
 test('connect() rejects for a refused connection and for bad options', async () => {
