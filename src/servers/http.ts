@@ -21,21 +21,16 @@
  *   `Greenlet` and starts it (in the `Pool` given as `spawn` when there is one; a full pool queues
  *   the request FIFO until a member ends). `getCurrent()` inside the app is that greenlet, so
  *   `Local` is request-scoped, and its `signal` (`getCurrent().signal`, which a Fetch handler also
- *   gets as `request.signal`) aborts when the client goes away (see the next point for a FIN).
- *   A connection that
+ *   gets as `request.signal`) aborts when the client goes away. A connection that
  *   closes before its response is complete kills the greenlets of its requests (one `'close'`
  *   listener per connection, not per request), and a request of it still queued for a pool slot
  *   never starts. Tests: test/servers/http.test.ts "client disconnect …", "Local …",
  *   test/servers/http.disconnect.test.ts "a request pipelined behind another that waits for a
- *   slot of a full Pool …".
- * - **A client's FIN is a half-close.** The server runs half-open (node:http's
- *   `httpAllowHalfOpen`): a client that shuts down its sending side after its requests gets
- *   every answer, then the connection closes (pywsgi answers; node:http's default dropped
- *   them). A FIN while a response whose head went out is still streaming means the client left:
- *   the connection is destroyed and its requests killed. A client that leaves before any byte
- *   of its answer went out is seen when its connection is reset or a write fails, as pywsgi
- *   sees it (`onPeerEnd`). Tests: test/servers/http.edge.test.ts,
- *   test/servers/http.disconnect.test.ts.
+ *   slot of a full Pool …". A client's FIN counts as leaving (node:http's default, not
+ *   `httpAllowHalfOpen`): a client that only shuts down its sending side after a request gets no
+ *   answer, where pywsgi answers it. On the wire a FIN and a client that left look the same, and
+ *   DESIGN §3 promises that a departed client's request greenlet is killed at once (a long poll
+ *   must not wait for its first write to notice); half-open serving would break that promise.
  * - **Odd request targets.** `OPTIONS *` reaches a Fetch handler as a Request for
  *   `http://host/*` (pywsgi's PATH_INFO is '*'; a URL has no path without its '/'), a Node
  *   handler as `req.url` '*'. A `CONNECT` gets 501 Not Implemented and its connection closes
@@ -793,8 +788,7 @@ function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string, requestLin
  * `start()` returns once listening; the app's failures get a 500 (`Connection: close`) and are
  * reported to the hub's `exceptionStream`; a client that goes away kills its request's greenlet
  * (its `signal` aborts, and so does the Fetch `request.signal`, which is that same signal, made
- * on first use): at once when its connection is reset or closes while its response streams;
- * a FIN before any byte of the answer is a half-close, answered as pywsgi answers it.
+ * on first use).
  * `stop({timeout})` is graceful: idle connections close at once, requests in flight finish
  * (their responses carry `Connection: close`), and what still runs at `timeout` (default
  * 1000 ms) is killed. Over TLS, a connection whose handshake has not completed is waited for as
@@ -941,9 +935,6 @@ export class HttpServer extends BaseServer {
     } else {
       this.#server = createHttpServer(serverOpts, this.#onRequest);
     }
-    // A client's FIN is a half-close: the requests it sent are answered, then the connection
-    // closes (pywsgi answers; node:http's default dropped them: `onPeerEnd`).
-    (this.#server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
     this.#server.on('checkContinue', this.isNodeHandler ? this.#onNodeContinue : this.#onRequest);
     this.#server.on('checkExpectation', this.#onExpectation);
     const ws = options.websocket;
@@ -990,7 +981,6 @@ export class HttpServer extends BaseServer {
     this.#conns.add(sock);
     sock[kServer] = this;
     sock.once('close', onSockClose);
-    sock.on('end', onPeerEnd);
     trackHead(sock);
   };
 
@@ -1703,24 +1693,6 @@ type ResWithCount = ServerResponse & {
 
 function destroyThis(this: Duplex): void {
   this.destroy();
-}
-
-/**
- * The client's FIN. The server runs half-open (node:http's `httpAllowHalfOpen`, whose own
- * 'end' listener ran first): a FIN is a client that has sent everything and waits for its
- * answers, as `shutdown(SHUT_WR)` after a request, so the requests it sent are answered and the
- * connection closes after the last response (pywsgi answers; node:http's default ended the
- * connection at once, the responses lost). A FIN and a client that left look the same on the
- * wire; the rule that tells them apart is where the response in progress stands: one whose head
- * went out and that is still streaming means the client left (a half-closing client sends its
- * FIN with its request, not in the middle of its answer), so the connection is destroyed and
- * its requests killed as before. A client that leaves before any byte of its answer went out is
- * seen when the connection is reset or a write to it fails (as pywsgi sees it). Tests:
- * test/servers/http.edge.test.ts, test/servers/http.disconnect.test.ts.
- */
-function onPeerEnd(this: ConnSocket): void {
-  const m = this._httpMessage;
-  if (m?.headersSent === true && !m.writableEnded) this.destroy();
 }
 
 function onSockClose(this: ConnSocket): void {

@@ -85,14 +85,6 @@ export class RawClient {
   destroy(): void {
     this.sock.destroy();
   }
-
-  /**
-   * Leave with a reset (RST): a client gone for the server at once. A plain close (FIN) is a
-   * half-close to the server until its answer is on its way (see http.ts `onPeerEnd`).
-   */
-  reset(): void {
-    this.sock.resetAndDestroy();
-  }
 }
 
 /** Complete responses in `data` (by Content-Length or the chunked terminator). */

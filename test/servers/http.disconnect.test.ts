@@ -202,8 +202,7 @@ test('a request pipelined behind another that waits for a slot of a full Pool, w
     const c = new RawClient(server.serverPort as number);
     c.send('GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n');
     assert.ok(await entered.wait({ timeout: 3000 }));
-    // A reset: a FIN before any answer is a half-close, whose requests are answered.
-    c.reset(); // /first is killed; /second still waits for the slot
+    c.destroy(); // /first is killed; /second still waits for the slot
     assert.ok(await pool.join({ timeout: 3000 }));
     await sleepReal(30);
     assert.deepEqual(ran, ['/first'], 'the request of a gone client is not dispatched');
@@ -243,7 +242,7 @@ for (const node of [false, true]) {
       const c = new RawClient(server.serverPort as number);
       c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
       await entered.wait({ timeout: 3000 });
-      c.reset(); // a FIN before any answer would be a half-close, answered
+      c.destroy();
       await sleepReal(50); // the server has seen the connection close
       gone();
       // Not joined: a failure of a greenlet nobody waits on would be reported.
@@ -344,7 +343,7 @@ for (const kind of ['Fetch', 'Node', 'Fetch in a Pool of 1'] as const) {
       assert.ok(await entered.wait({ timeout: 3000 }));
       await sleepReal(30); // /b and /c have run (or wait for the pool's slot)
       assert.deepEqual(ran, kind === 'Fetch in a Pool of 1' ? ['/slow'] : ['/slow', '/b', '/c']);
-      c.reset(); // a FIN before any answer would be a half-close, answered
+      c.destroy();
       for (let i = 0; i < 100 && log.lines.length < 3; i++) await sleepReal(10);
       await sleepReal(30); // no line more
       assert.deepEqual(logged(log.lines), [

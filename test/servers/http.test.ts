@@ -204,7 +204,7 @@ test('a client that disconnects kills the request greenlet and aborts its signal
   const c = new RawClient(server.serverPort as number);
   c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
   await entered.wait({ timeout: 2000 });
-  c.reset(); // a FIN before any answer is a half-close, answered (http.edge.test.ts)
+  c.destroy();
   assert.equal(await finished.wait({ timeout: 2000 }), true);
   assert.ok(exitSeen, 'the greenlet got GreenletExit at its wait');
   assert.ok(aborted, "the request greenlet's signal aborted");
@@ -246,7 +246,7 @@ test("a client that disconnects aborts the Fetch Request's signal, and an upstre
     c.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     assert.equal(await entered.wait({ timeout: 2000 }), true);
     while (!upstreamSeen) await sleep(2);
-    c.reset(); // a FIN before any answer is a half-close, answered (http.edge.test.ts)
+    c.destroy();
     assert.equal(await finished.wait({ timeout: 2000 }), true);
     assert.equal(abortedBefore, false, 'not aborted while the client is there');
     const s = signal as AbortSignal | null;
@@ -435,7 +435,7 @@ test("the access log writes the status the client got: 400 for a body node:http 
   const c2 = new RawClient(server.serverPort as number);
   c2.send('GET /g HTTP/1.1\r\nHost: x\r\n\r\n');
   await sleepReal(50);
-  c2.reset(); // a FIN before any answer is a half-close, answered (http.edge.test.ts)
+  c2.destroy();
   for (let i = 0; i < 100 && log.lines.length < 2; i++) await sleepReal(10);
   const get = log.lines.find((l) => l.includes('/g HTTP'));
   const post = log.lines.find((l) => l.includes('/p HTTP'));
