@@ -156,13 +156,7 @@ import type { Duplex } from 'node:stream';
 import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
-import {
-  isPromiseLike,
-  type LinkEntry,
-  quietLinkEntry,
-  returnUndefined,
-  settleShape,
-} from '../core/lowlevel.js';
+import { isPromiseLike, type LinkEntry, quietLinkEntry, settleShape } from '../core/lowlevel.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
@@ -1938,7 +1932,16 @@ function endOf(g: RequestGreenlet, err: unknown): unknown {
   return clientGoneExit(g) ?? err;
 }
 
-/** The Node handler's run: synchronous when the app is (no promise, no microtask per request). */
+/**
+ * The Node handler's run: synchronous when the app is and has ended its response (no promise, no
+ * microtask per request). A handler that returns with its response still open (an Express app:
+ * `app(req, res)` returns before its `async` route, which answers later; a callback that ends
+ * it) keeps its greenlet until the response ends or its connection closes: the route's verdant
+ * waits run in that greenlet's context and settle only while it lives, and `stop()` counts the
+ * request as in flight. A kill or `Timeout` landing in that wait ends the response as a kill in
+ * the handler does (the connection is dropped). Test: test/servers/http.interop.test.ts "an
+ * async Express route …".
+ */
 function runNode(g: RequestGreenlet): Promise<void> | undefined {
   const res = g.res;
   let r: unknown;
@@ -1949,10 +1952,35 @@ function runNode(g: RequestGreenlet): Promise<void> | undefined {
     failResponse(res, isKill(end));
     throw end;
   }
-  if (!isPromiseLike(r)) return undefined;
-  return Promise.resolve(r).then(returnUndefined, (err: unknown) => {
+  if (!isPromiseLike(r)) return res.writableEnded || res.destroyed ? undefined : untilEnded(g);
+  return Promise.resolve(r).then(
+    () => (res.writableEnded || res.destroyed ? undefined : untilEnded(g)),
+    (err: unknown) => {
+      const end = endOf(g, err);
+      failResponse(res, isKill(end));
+      throw end;
+    },
+  );
+}
+
+/** Resolves when `res` has ended (`'finish'`) or its connection has closed (`'close'`). */
+function ended(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('finish', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('finish', done);
+    res.on('close', done);
+  });
+}
+
+/** The wait of a Node handler's greenlet for the response it returned without ending. */
+function untilEnded(g: RequestGreenlet): Promise<void> {
+  return until(ended(g.res)).catch((err: unknown) => {
     const end = endOf(g, err);
-    failResponse(res, isKill(end));
+    failResponse(g.res, isKill(end));
     throw end;
   });
 }

@@ -693,7 +693,7 @@ test('the default access log goes to stderr, one line per request, none lost at 
   }
 });
 
-test('a Node handler may leave its response open for its own code to end', async () => {
+test('a Node handler may leave its response open for its own code to end: its greenlet lives until the response ends', async () => {
   const pending: ServerResponse[] = [];
   const server = await serve((_req: IncomingMessage, res: ServerResponse) => {
     pending.push(res);
@@ -701,9 +701,11 @@ test('a Node handler may leave its response open for its own code to end', async
   const done = fetch(`http://127.0.0.1:${server.serverPort}/`).then((r) => r.text());
   while (pending.length === 0) await sleepReal(5);
   await sleepReal(20);
-  assert.equal(server.pool.size, 0, 'the handler greenlet has ended');
+  assert.equal(server.pool.size, 1, 'the request is in flight while its response is open');
   (pending[0] as ServerResponse).end('later');
   assert.equal(await done, 'later');
+  for (let i = 0; i < 100 && server.pool.size > 0; i++) await sleepReal(5);
+  assert.equal(server.pool.size, 0, 'the greenlet ends with its response');
   await server.stop();
 });
 
