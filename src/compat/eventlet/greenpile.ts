@@ -8,6 +8,7 @@
  * @module
  */
 import { Queue } from '../../index.js';
+import { guard } from './_guard.js';
 import { GreenPool } from './greenpool.js';
 import { type GreenThread, threadResult } from './greenthread.js';
 import { delivered } from './mapiterator.js';
@@ -55,10 +56,11 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
    * await pile.spawn((n: number) => n * n, 3);
    * ```
    */
-  async spawn<A extends unknown[]>(
-    fn: (...args: A) => T | PromiseLike<T>,
-    ...args: A
-  ): Promise<void> {
+  spawn<A extends unknown[]>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Promise<void> {
+    return guard(this.#spawn(fn as (...args: unknown[]) => T | PromiseLike<T>, args));
+  }
+
+  async #spawn(fn: (...args: unknown[]) => T | PromiseLike<T>, args: unknown[]): Promise<void> {
     this.#counter++;
     try {
       const gt = (await this.pool.spawn(fn, ...args)) as GreenThread<T>;
@@ -77,7 +79,11 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
    * A switch point unless done or ready: kill and `Timeout` land here and consume nothing.
    * @throws the call's failure
    */
-  async next(): Promise<IteratorResult<T, undefined>> {
+  next(): Promise<IteratorResult<T, undefined>> {
+    return guard(this.#next());
+  }
+
+  async #next(): Promise<IteratorResult<T, undefined>> {
     for (;;) {
       if (this.#counter === 0) return { done: true, value: undefined };
       const gt = await this.#threads.peek();

@@ -26,6 +26,7 @@ import {
   getHub,
   spawn as spawnGreenlet,
 } from '../../index.js';
+import { guard } from './_guard.js';
 import { finishedThread, GreenThread } from './greenthread.js';
 import { MapIterator, type MapPool, zip } from './mapiterator.js';
 
@@ -156,11 +157,13 @@ export class GreenPool {
   ): Promise<GreenThread<Awaited<R>>> {
     if (typeof fn !== 'function') return Promise.reject(notAFunction('GreenPool.spawn', fn));
     if (this.#hasSlot()) return Promise.resolve(this.#start(fn as Fn<unknown[], R>, args));
-    if (this.#isOwnThread()) return this.#inline(fn as Fn<unknown[], R>, args);
-    return this.#waitSlot().then(() => {
-      this.#reserved--;
-      return this.#start(fn as Fn<unknown[], R>, args);
-    });
+    if (this.#isOwnThread()) return guard(this.#inline(fn as Fn<unknown[], R>, args));
+    return guard(
+      this.#waitSlot().then(() => {
+        this.#reserved--;
+        return this.#start(fn as Fn<unknown[], R>, args);
+      }),
+    );
   }
 
   /**
@@ -179,7 +182,11 @@ export class GreenPool {
    * await pool.waitall();
    * ```
    */
-  async spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Promise<void> {
+  spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Promise<void> {
+    return guard(this.#spawnN(fn as Fn<unknown[], unknown>, args));
+  }
+
+  async #spawnN(fn: Fn<unknown[], unknown>, args: unknown[]): Promise<void> {
     if (typeof fn !== 'function') throw notAFunction('GreenPool.spawnN', fn);
     if (this.#hasSlot()) {
       this.#start(fn as Fn<unknown[], unknown>, args);
@@ -216,7 +223,11 @@ export class GreenPool {
    * await pool.waitall(); // at once
    * ```
    */
-  async waitall(): Promise<void> {
+  waitall(): Promise<void> {
+    return guard(this.#waitall());
+  }
+
+  async #waitall(): Promise<void> {
     if (this.#isOwnThread()) {
       throw new Error(
         "Cannot call waitall() from one of the GreenPool's own threads: it would never return",

@@ -17,6 +17,7 @@ import {
   SimpleQueue,
   type WaitOptions,
 } from '../../index.js';
+import { guard } from './_guard.js';
 
 function capacity(maxsize: number | null | undefined): number | null {
   if (maxsize === undefined || maxsize === null) return null;
@@ -194,10 +195,14 @@ export class Queue<T = unknown> extends LightQueue<T> {
       : (this.q as JoinableQueue<T>).unfinishedTasks;
   }
 
-  override async get(options?: WaitOptions | number | null): Promise<T> {
-    const item = await this.q.get(options);
-    if (this.q instanceof Channel) this.#received();
-    return item;
+  override get(options?: WaitOptions | number | null): Promise<T> {
+    if (!(this.q instanceof Channel)) return this.q.get(options);
+    return guard(
+      this.q.get(options).then((item) => {
+        this.#received();
+        return item;
+      }),
+    );
   }
 
   override getNowait(): T {
