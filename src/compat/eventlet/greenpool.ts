@@ -46,6 +46,35 @@ function notAFunction(where: string, fn: unknown): TypeError {
   return new TypeError(`${where}: fn must be a function, got ${typeof fn}`);
 }
 
+/** eventlet's `lambda *a: a`: what `imap(None, …)` and `starmap(None, …)` call. */
+function argList(...args: unknown[]): unknown[] {
+  return args;
+}
+
+/** `fn`, or {@link argList} for `null`; throws TypeError for anything else. */
+function mapFunction(fn: unknown, where: string): Fn<unknown[], unknown> {
+  if (fn === null) return argList;
+  if (typeof fn !== 'function') {
+    throw new TypeError(`${where}: fn must be a function or null, got ${typeof fn}`);
+  }
+  return fn as Fn<unknown[], unknown>;
+}
+
+/** Throw TypeError unless `x` is a sync or async iterable. */
+function checkIterable(x: unknown, what: string, where: string): void {
+  const o = x as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null;
+  if (
+    o !== null &&
+    o !== undefined &&
+    (typeof o[Symbol.iterator] === 'function' || typeof o[Symbol.asyncIterator] === 'function')
+  ) {
+    return;
+  }
+  throw new TypeError(
+    `${where}: ${what} must be an iterable or an async iterable, got ${x === null ? 'null' : typeof x}`,
+  );
+}
+
 /**
  * eventlet's pool of green threads: at most `size` run at once; `spawn` waits for a free slot
  * (back-pressure).
@@ -243,11 +272,12 @@ export class GreenPool {
    * (`break`, `return()`) kills the producer and the calls still running.
    *
    * Each `next()` is a switch point: kill and `Timeout` land there and consume nothing.
-   * Source: eventlet's `GreenPool.imap`.
-   * @param fn - called with one item of each iterable
+   * Source: eventlet's `GreenPool.imap` (`fn = null` yields the argument lists, as eventlet's
+   * `imap(None, …)` yields the tuples: `test_imap_nonefunc`).
+   * @param fn - called with one item of each iterable; `null` yields the argument lists
    * @param iterables - sync or async iterables
    * @returns an async iterable of the results
-   * @throws TypeError when `fn` is not a function
+   * @throws TypeError when `fn` is neither a function nor `null`, or an iterable is not one
    * @example
    * ```ts
    * import { GreenPool } from 'verdant/eventlet';
@@ -260,12 +290,20 @@ export class GreenPool {
   imap<R, A extends unknown[]>(
     fn: (...args: A) => R | PromiseLike<R>,
     ...iterables: { [K in keyof A]: Iterable<A[K]> | AsyncIterable<A[K]> }
-  ): MapIterator<Awaited<R>> {
-    if (typeof fn !== 'function') throw notAFunction('GreenPool.imap', fn);
+  ): MapIterator<Awaited<R>>;
+  imap<A extends unknown[]>(
+    fn: null,
+    ...iterables: { [K in keyof A]: Iterable<A[K]> | AsyncIterable<A[K]> }
+  ): MapIterator<A>;
+  imap(fn: Fn<unknown[], unknown> | null, ...iterables: unknown[]): MapIterator<unknown> {
+    const f = mapFunction(fn, 'GreenPool.imap');
+    iterables.forEach((it, i) => {
+      checkIterable(it, `iterables[${i}]`, 'GreenPool.imap');
+    });
     return new MapIterator(
       this.#mapPool(),
-      fn as Fn<unknown[], unknown>,
-      zip(iterables as (Iterable<unknown> | AsyncIterable<unknown>)[]) as AsyncIterable<A>,
+      f,
+      zip(iterables as (Iterable<unknown> | AsyncIterable<unknown>)[]),
     );
   }
 
@@ -273,11 +311,12 @@ export class GreenPool {
    * Like {@link GreenPool.imap}, but each item of `argLists` is the list of arguments of one
    * call (`fn(...args)`).
    *
-   * Source: eventlet's `GreenPool.starmap`.
-   * @param fn - called with each argument list spread
+   * Source: eventlet's `GreenPool.starmap` (`fn = null` yields the argument lists).
+   * @param fn - called with each argument list spread; `null` yields the lists
    * @param argLists - a sync or async iterable of argument lists
-   * @returns an async iterable of the results
-   * @throws TypeError when `fn` is not a function
+   * @returns an async iterable of the results; an item that is not a list (an iterable) fails
+   *   with TypeError at its position and ends the iteration, as an input that throws does
+   * @throws TypeError when `fn` is neither a function nor `null`, or `argLists` is no iterable
    * @example
    * ```ts
    * import { GreenPool } from 'verdant/eventlet';
@@ -288,9 +327,15 @@ export class GreenPool {
   starmap<R, A extends unknown[]>(
     fn: (...args: A) => R | PromiseLike<R>,
     argLists: Iterable<A> | AsyncIterable<A>,
-  ): MapIterator<Awaited<R>> {
-    if (typeof fn !== 'function') throw notAFunction('GreenPool.starmap', fn);
-    return new MapIterator(this.#mapPool(), fn as Fn<unknown[], unknown>, argLists);
+  ): MapIterator<Awaited<R>>;
+  starmap<A extends unknown[]>(fn: null, argLists: Iterable<A> | AsyncIterable<A>): MapIterator<A>;
+  starmap(
+    fn: Fn<unknown[], unknown> | null,
+    argLists: Iterable<unknown[]> | AsyncIterable<unknown[]>,
+  ): MapIterator<unknown> {
+    const f = mapFunction(fn, 'GreenPool.starmap');
+    checkIterable(argLists, 'argLists', 'GreenPool.starmap');
+    return new MapIterator(this.#mapPool(), f, argLists);
   }
 
   /** A pool of this one's size for a map's calls (eventlet's `GreenMap(self.size)`). */

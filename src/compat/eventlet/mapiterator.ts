@@ -89,6 +89,14 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
     this.#producer = spawnGreenlet(async () => {
       try {
         for await (const args of argLists) {
+          if (
+            typeof (args as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !==
+            'function'
+          ) {
+            throw new TypeError(
+              `GreenPool.starmap: each item of argLists must be an argument list (an iterable), got ${args === null ? 'null' : typeof args}`,
+            );
+          }
           const gt = (await pool.spawn(fn, ...args)) as GreenThread<R>;
           gt.greenlet?.rawlink(delivered);
           await results.put(gt);

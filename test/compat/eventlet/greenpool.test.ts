@@ -463,6 +463,52 @@ describe('eventlet GreenPool.imap / starmap', () => {
     });
     assert.deepEqual(got, { a: 1, b: true, c: { done: true, value: undefined } });
   });
+  test('imap(null) and starmap(null) yield the argument lists (test_imap_nonefunc)', async () => {
+    const got = await runVirtual(async () => {
+      const p = new GreenPool(4);
+      return {
+        one: await collect(p.imap(null, range(3))),
+        two: await collect(p.imap(null, range(2), ['a', 'b', 'c'])),
+        star: await collect(p.starmap(null, [[1, 2], [3]])),
+      };
+    });
+    assert.deepEqual(got, {
+      one: [[0], [1], [2]],
+      two: [
+        [0, 'a'],
+        [1, 'b'],
+      ],
+      star: [[1, 2], [3]],
+    });
+  });
+
+  test('a non-iterable input throws TypeError at once; a starmap item that is not a list fails at its position', async () => {
+    const p = new GreenPool(2);
+    assert.throws(
+      () => p.imap((x: number, y: number) => x + y, [1], 5 as never),
+      /^TypeError: GreenPool\.imap: iterables\[1\] must be an iterable or an async iterable, got number$/,
+    );
+    assert.throws(
+      () => p.imap((x: number) => x, null as never),
+      /^TypeError: GreenPool\.imap: iterables\[0\] must be an iterable or an async iterable, got null$/,
+    );
+    assert.throws(
+      () => p.starmap((x: number) => x, {} as never),
+      /^TypeError: GreenPool\.starmap: argLists must be an iterable or an async iterable, got object$/,
+    );
+    assert.throws(() => p.starmap(5 as never, []), /^TypeError: GreenPool\.starmap: fn must be/);
+    const got = await runVirtual(async () => {
+      const it = p.starmap((x: number) => x * 2, [[1], 7 as never, [3]]);
+      const a = await it.next();
+      const b = await it.next().catch((e: unknown) => String(e));
+      return { a: a.value, b, c: await it.next() };
+    });
+    assert.deepEqual(got, {
+      a: 2,
+      b: 'TypeError: GreenPool.starmap: each item of argLists must be an argument list (an iterable), got number',
+      c: { done: true, value: undefined },
+    });
+  });
 });
 
 describe('eventlet GreenPile', () => {
