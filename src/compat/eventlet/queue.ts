@@ -10,6 +10,8 @@
  *
  * @module
  */
+
+import { NONE, readWaitOptions, rejectWait } from '../../core/lowlevel.js';
 import {
   Channel,
   Event,
@@ -234,7 +236,7 @@ export class Queue<T = unknown> extends LightQueue<T> {
       return;
     }
     if (this.#unfinished === 0) {
-      throw new RangeError('Cannot call taskDone() more times than items were put: 0 unfinished');
+      throw new RangeError('Cannot mark a task done when none is unfinished: unfinishedTasks is 0');
     }
     if (--this.#unfinished === 0) this.#idle?.set();
   }
@@ -252,6 +254,9 @@ export class Queue<T = unknown> extends LightQueue<T> {
    */
   join(options?: WaitOptions | number | null): Promise<boolean> {
     if (!(this.q instanceof Channel)) return (this.q as JoinableQueue<T>).join(options);
+    // Checked here, so a bad option is named Queue.join, not the Event.wait below.
+    const err = readWaitOptions(options, 'Queue.join');
+    if (err !== NONE) return rejectWait(err);
     if (this.#idle === null) {
       this.#idle = new Event();
       if (this.#unfinished === 0) this.#idle.set();
