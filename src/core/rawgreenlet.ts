@@ -139,6 +139,9 @@ export class RawGreenlet extends Fiber {
    *
    * A switch point of the caller: kill and `Timeout` land here.
    * @returns what is next switched to the caller (or returned to it as a parent)
+   * @throws TypeError (rejects) when this greenlet has no `run` to start; Error (rejects,
+   *   nothing moves) when the caller is already suspended in a switch or throw it has not
+   *   awaited — a greenlet holds one pending switch at a time
    */
   switch(...args: unknown[]): Promise<unknown> {
     return transfer(currentFiber(), this, args, undefined, false);
@@ -257,6 +260,16 @@ function transfer(
   isErr: boolean,
 ): Promise<unknown> {
   if (target === from) return isErr ? Promise.reject(err) : Promise.resolve(pack(args));
+  if (switchWaits.get(from)?.isPending === true) {
+    // greenlet's caller is suspended until switched back to: a second switch started before the
+    // first settled would orphan the first (one pending switch per greenlet), which then never
+    // settles. Refuse it; nothing moves.
+    return rejectWait(
+      new Error(
+        `Cannot ${isErr ? 'throw into' : 'switch to'} ${String(target)}: ${String(from)} is already suspended in a switch (await it first)`,
+      ),
+    );
+  }
   if (isErr && target.dead && err instanceof GreenletExit) {
     // A dead greenlet "ends again" by it: a GreenletExit becomes its return value.
     args = [err];

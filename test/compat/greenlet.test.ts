@@ -184,3 +184,21 @@ describe('verdant/greenlet: generators made of switches (test_generator.py)', ()
     assert.deepEqual(seen, Array(3).fill([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]).flat());
   });
 });
+
+describe('verdant/greenlet: one pending switch per greenlet', () => {
+  test('a greenlet suspended in a switch cannot start a second one: it rejects and nothing moves', async () => {
+    const a = new RawGreenlet(() => 'a');
+    const b = new RawGreenlet(() => 'b');
+    const first = a.switch();
+    const second = b.switch();
+    const third = b.throw();
+    await assert.rejects(
+      second,
+      /^Error: Cannot switch to <RawGreenlet "RawGreenlet-\d+">: <RawGreenlet "main"> is already suspended in a switch \(await it first\)$/,
+    );
+    await assert.rejects(third, /^Error: Cannot throw into .* is already suspended in a switch/);
+    assert.equal(b.started, false, 'b was not started');
+    assert.equal(await first, 'a');
+    assert.equal(await b.switch(), 'b', 'once the first settled, switching works again');
+  });
+});
