@@ -27,6 +27,12 @@ type LinkFn<T> = (gt: GreenThread<T>, ...curried: never[]) => unknown;
 let finished: <T>(value: T) => GreenThread<T>;
 let settle: <T>(gt: GreenThread<T>) => T;
 
+/** `f`, renamed `name` (kept as is when `name` is empty). */
+function named<F extends (...args: never[]) => unknown>(f: F, name: string): F {
+  if (name !== '') Object.defineProperty(f, 'name', { value: name });
+  return f;
+}
+
 function typeOf(x: unknown): string {
   return x === null ? 'null' : typeof x;
 }
@@ -184,12 +190,13 @@ export class GreenThread<T = unknown> {
     ...curried: C
   ): void {
     if (typeof fn !== 'function') throw new TypeError('GreenThread.link: fn must be a function');
-    const call = (): unknown => fn(this, ...curried);
+    // Named after fn, so a failure report says which link failed (not "cb").
+    const call = named((): unknown => fn(this, ...curried), fn.name);
     if (this.greenlet === null) {
       spawnGreenlet(call);
       return;
     }
-    const cb = (): unknown => call();
+    const cb = named((): unknown => call(), fn.name);
     const key = fn as unknown as LinkFn<T>;
     this.#links ??= new Map();
     const list = this.#links.get(key);

@@ -206,4 +206,31 @@ describe('eventlet GreenThread', () => {
       }
     });
   });
+
+  test("a link that throws is reported under the link function's name, also for a thread run inline", async () => {
+    const reports = await runVirtual(async () => {
+      const out = captureReports();
+      function auditLink(): void {
+        throw new ExpectedError('link failed');
+      }
+      const gt = spawn(() => 1);
+      gt.link(auditLink);
+      await gt.wait();
+      const pool = new GreenPool(1);
+      const outer = await pool.spawn(() => pool.spawn(() => 2));
+      (await outer.wait()).link(auditLink);
+      await sleep(0);
+      await sleep(0);
+      return out.join('');
+    });
+    assert.match(
+      reports,
+      / auditLink for <Greenlet "Greenlet-\d+" #\d+: <anonymous>\(\)> failed with ExpectedError/,
+    );
+    assert.match(
+      reports,
+      /<Greenlet "Greenlet-\d+" #\d+: auditLink\(\)> failed with ExpectedError/,
+    );
+    assert.doesNotMatch(reports, / cb for /);
+  });
 });
