@@ -190,14 +190,23 @@ export class GreenThread<T = unknown> {
     ...curried: C
   ): void {
     if (typeof fn !== 'function') throw new TypeError('GreenThread.link: fn must be a function');
+    const key = fn as unknown as LinkFn<T>;
     // Named after fn, so a failure report says which link failed (not "cb").
     const call = named((): unknown => fn(this, ...curried), fn.name);
     if (this.greenlet === null) {
       spawnGreenlet(call);
       return;
     }
-    const cb = named((): unknown => call(), fn.name);
-    const key = fn as unknown as LinkFn<T>;
+    const cb = named((): unknown => {
+      // Ran: no longer removable by unlink().
+      const left = this.#links?.get(key);
+      const i = left === undefined ? -1 : left.indexOf(cb);
+      if (i >= 0) {
+        left?.splice(i, 1);
+        if (left?.length === 0) this.#links?.delete(key);
+      }
+      return call();
+    }, fn.name);
     this.#links ??= new Map();
     const list = this.#links.get(key);
     if (list === undefined) this.#links.set(key, [cb]);
@@ -206,9 +215,12 @@ export class GreenThread<T = unknown> {
   }
 
   /**
-   * Remove every link of `fn` that has not run yet. Never switches.
+   * Remove every link of `fn` that has not run yet (whatever its curried arguments; eventlet
+   * removes the one link with the same arguments). Never switches.
    * Source: eventlet's `GreenThread.unlink`.
    * @param fn - a function given to {@link GreenThread.link}
+   * @returns true when a link was removed, false when none of `fn` was left to remove (eventlet
+   *   returns the same)
    * @example
    * ```ts
    * import { spawn } from 'verdant/eventlet';
@@ -218,12 +230,13 @@ export class GreenThread<T = unknown> {
    * gt.unlink(log);
    * ```
    */
-  unlink(fn: (gt: GreenThread<T>, ...curried: never[]) => unknown): void {
+  unlink(fn: (gt: GreenThread<T>, ...curried: never[]) => unknown): boolean {
     const key = fn as unknown as LinkFn<T>;
     const list = this.#links?.get(key);
-    if (list === undefined || this.greenlet === null) return;
+    if (list === undefined || this.greenlet === null) return false;
     for (const cb of list) this.greenlet.unlink(cb);
     this.#links?.delete(key);
+    return true;
   }
 
   /** `<GreenThread <Greenlet …>>`, or `<GreenThread (ran inline)>`. */

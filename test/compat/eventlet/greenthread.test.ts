@@ -233,4 +233,37 @@ describe('eventlet GreenThread', () => {
     );
     assert.doesNotMatch(reports, / cb for /);
   });
+
+  test('unlink() returns whether a link was removed: false once it ran or for an unknown function', async () => {
+    const got = await runVirtual(async () => {
+      const calls: string[] = [];
+      const f = (_gt: GreenThread<number>, tag: string): void => {
+        calls.push(tag);
+      };
+      const g = (): void => {
+        calls.push('g');
+      };
+      const gt = spawn(async () => {
+        await sleep(10);
+        return 1;
+      });
+      gt.link(f, 'a');
+      gt.link(f, 'b');
+      const removed = gt.unlink(f);
+      const again = gt.unlink(f);
+      const unknown = gt.unlink(g);
+      gt.link(g);
+      await gt.wait();
+      await sleep(0);
+      const afterRun = gt.unlink(g);
+      return { removed, again, unknown, afterRun, calls };
+    });
+    assert.deepEqual(got, {
+      removed: true,
+      again: false,
+      unknown: false,
+      afterRun: false,
+      calls: ['g'],
+    });
+  });
 });
