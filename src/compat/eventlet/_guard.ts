@@ -3,7 +3,7 @@
  *
  * Design note — verdant's waits mark a rejection by cancellation (a kill's exception, a
  * `Timeout`, `LoopExit`, an aborted signal's reason) handled, so a wait nobody awaits never ends
- * the process (DESIGN §3). An `async` method, or a `.then()` after a wait, returns a new promise
+ * the process. An `async` method, or a `.then()` after a wait, returns a new promise
  * that carries the rejection on without that mark: a forgotten `gt.wait()` or `pool.spawn()` in
  * a greenlet that is then killed became an unhandled rejection. Every such method returns its
  * promise through {@link guard}. Tests: test/compat/eventlet/unhandled.test.ts.
