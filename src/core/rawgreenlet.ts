@@ -259,7 +259,8 @@ function transfer(
   err: unknown,
   isErr: boolean,
 ): Promise<unknown> {
-  if (target === from) return isErr ? Promise.reject(err) : Promise.resolve(pack(args));
+  // rejectWait: a GreenletExit thrown into oneself is a cancellation, marked handled as any.
+  if (target === from) return isErr ? rejectWait(err) : Promise.resolve(pack(args));
   if (switchWaits.get(from)?.isPending === true) {
     // greenlet's caller is suspended until switched back to: a second switch started before the
     // first settled would orphan the first (one pending switch per greenlet), which then never

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GreenletExit, getCurrent, RawGreenlet } from '../../src/compat/greenlet.js';
-import { assertRejectsNoThrow } from '../_util.js';
+import { assertRejectsNoThrow, noUnhandled } from '../_util.js';
 
 class SomeError extends Error {
   constructor(message?: string) {
@@ -53,6 +53,13 @@ describe('verdant/greenlet: throw', () => {
   test('throw(ErrorClass) into the current greenlet raises an instance there', async () => {
     const main = getCurrent() as RawGreenlet;
     await assert.rejects(main.throw(SomeError), (e) => e instanceof SomeError);
+  });
+
+  test('a forgotten throw() of GreenletExit into the current greenlet is no unhandled rejection', async () => {
+    const seen = await noUnhandled(async () => {
+      void (getCurrent() as RawGreenlet).throw();
+    });
+    assert.deepEqual(seen, []);
   });
 
   test('throw() of what is not an Error instance or class rejects with TypeError and switches nowhere (test_not_throwable)', async () => {
