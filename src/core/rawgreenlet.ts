@@ -15,7 +15,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { Fiber, setRawCallbackFiber } from './_fiber.js';
 import { isPromiseLike, typeName } from './_util.js';
 import { als, currentFiber, setMainFactory } from './context.js';
-import { GreenletExit, LoopExit } from './errors.js';
+import { GreenletExit, instantiate, isErrorClass, LoopExit, rejectWait } from './errors.js';
 import type { Greenlet } from './greenlet.js';
 import { getHub } from './hub.js';
 import { Waiter, type WaitOwner } from './waiter.js';
@@ -73,6 +73,7 @@ export class RawGreenlet extends Fiber {
   #parent: RawGreenlet | Greenlet | null = null;
   #state = ST_NEW;
   #name: string;
+  #isMain = false;
 
   /**
    * @param run - the function to run on the first switch
@@ -94,13 +95,15 @@ export class RawGreenlet extends Fiber {
   /**
    * Where the value (or error) goes when `run` ends; `null` for main and `spawnRaw`.
    * @throws TypeError when set to something that is not a greenlet, or to one whose parent
-   *   chain leads back to this one (greenlet's "cyclic parent chain")
+   *   chain leads back to this one (greenlet's "cyclic parent chain"), or on a main greenlet
+   *   (greenlet's "cannot set the parent of a main greenlet")
    */
   get parent(): RawGreenlet | Greenlet | null {
     return this.#parent;
   }
   /** Re-parent the greenlet (see the getter for what is refused). */
   set parent(p: RawGreenlet | Greenlet | null) {
+    if (this.#isMain) throw new TypeError('RawGreenlet: cannot set the parent of a main greenlet');
     if (p !== null && !(p instanceof Fiber)) {
       throw new TypeError(`RawGreenlet: parent must be a greenlet or null, got ${typeName(p)}`);
     }
@@ -136,6 +139,9 @@ export class RawGreenlet extends Fiber {
    *
    * A switch point of the caller: kill and `Timeout` land here.
    * @returns what is next switched to the caller (or returned to it as a parent)
+   * @throws TypeError (rejects) when this greenlet has no `run` to start; Error (rejects,
+   *   nothing moves) when the caller is already suspended in a switch or throw it has not
+   *   awaited — a greenlet holds one pending switch at a time
    */
   switch(...args: unknown[]): Promise<unknown> {
     return transfer(currentFiber(), this, args, undefined, false);
@@ -146,9 +152,22 @@ export class RawGreenlet extends Fiber {
    * dies without running). A `GreenletExit` that ends it becomes its return value.
    *
    * A switch point of the caller.
+   * Source: greenlet's `greenlet.throw(typ=GreenletExit)` (test_throw.py).
+   * @param err - an Error instance, or an Error class, instantiated once (as greenlet's
+   *   `throw(RuntimeError)`)
    * @returns what this greenlet next switches to the caller or returns (if the caller is its parent)
+   * @throws TypeError when `err` is neither an Error instance nor an Error class (rejects, and
+   *   switches nowhere: greenlet's "exceptions must be classes, or instances")
    */
   throw(err: unknown = new GreenletExit()): Promise<unknown> {
+    if (isErrorClass(err)) err = instantiate(err as new () => Error);
+    else if (!(err instanceof Error)) {
+      return rejectWait(
+        new TypeError(
+          `RawGreenlet.throw: err must be an Error instance or an Error class, got ${typeName(err)}`,
+        ),
+      );
+    }
     return transfer(currentFiber(), this, [], err, true);
   }
 
@@ -162,6 +181,7 @@ export class RawGreenlet extends Fiber {
     const m = new RawGreenlet(undefined, null);
     m.#name = name;
     m.#state = ST_RUNNING;
+    m.#isMain = true;
     return m;
   }
 
@@ -177,6 +197,15 @@ export class RawGreenlet extends Fiber {
   }): void => {
     const { g, args } = job;
     if (g.#state !== ST_NEW) return;
+    if (typeof g.run !== 'function') {
+      // greenlet's AttributeError "run": g stays unstarted (a run may be given later) and the
+      // error goes where g's result would.
+      const err = new TypeError(
+        `RawGreenlet: cannot start ${String(g)}: it has no run function (pass one to new RawGreenlet(run))`,
+      );
+      send(g, g.parent, [], err, true);
+      return;
+    }
     g.#state = ST_RUNNING;
     getHub().holder = g;
     als.run(g, () => {
@@ -230,7 +259,18 @@ function transfer(
   err: unknown,
   isErr: boolean,
 ): Promise<unknown> {
-  if (target === from) return isErr ? Promise.reject(err) : Promise.resolve(pack(args));
+  // rejectWait: a GreenletExit thrown into oneself is a cancellation, marked handled as any.
+  if (target === from) return isErr ? rejectWait(err) : Promise.resolve(pack(args));
+  if (switchWaits.get(from)?.isPending === true) {
+    // greenlet's caller is suspended until switched back to: a second switch started before the
+    // first settled would orphan the first (one pending switch per greenlet), which then never
+    // settles. Refuse it; nothing moves.
+    return rejectWait(
+      new Error(
+        `Cannot ${isErr ? 'throw into' : 'switch to'} ${String(target)}: ${String(from)} is already suspended in a switch (await it first)`,
+      ),
+    );
+  }
   if (isErr && target.dead && err instanceof GreenletExit) {
     // A dead greenlet "ends again" by it: a GreenletExit becomes its return value.
     args = [err];

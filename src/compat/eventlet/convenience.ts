@@ -22,6 +22,7 @@
 import { GreenletExit } from '../../core/errors.js';
 import type { WaitOptions } from '../../core/lowlevel.js';
 import { type Address, createConnection, listen as listenSocket, Socket } from '../../io/socket.js';
+import { guard } from './_guard.js';
 import { GreenPool } from './greenpool.js';
 import type { GreenThread } from './greenthread.js';
 
@@ -224,7 +225,11 @@ export function connect(
  * server.close();
  * ```
  */
-export async function serve(sock: Socket, handle: ServeHandler, concurrency = 1000): Promise<void> {
+export function serve(sock: Socket, handle: ServeHandler, concurrency = 1000): Promise<void> {
+  return guard(serveLoop(sock, handle, concurrency));
+}
+
+async function serveLoop(sock: Socket, handle: ServeHandler, concurrency: number): Promise<void> {
   const where = 'eventlet.serve';
   if (!(sock instanceof Socket)) {
     throw new TypeError(`${where}: sock must be a listening Socket, got ${typeof sock}`);

@@ -3,11 +3,14 @@
  *
  * Design note — `next()` waits with `peek` and `join` and consumes a thread only once it is
  * dead, so a `next()` interrupted by a kill or `Timeout` consumes nothing; a failure is thrown at
- * its place and consumed. Tests: test/compat/eventlet/greenpool.test.ts ("eventlet GreenPile").
+ * its place and consumed. A spawn that fails and leaves nothing pending queues a `null` that
+ * wakes a waiting `next()` to see the pile is done. Tests: test/compat/eventlet/greenpool.test.ts
+ * ("eventlet GreenPile").
  *
  * @module
  */
 import { Queue } from '../../index.js';
+import { guard } from './_guard.js';
 import { GreenPool } from './greenpool.js';
 import { type GreenThread, threadResult } from './greenthread.js';
 import { delivered } from './mapiterator.js';
@@ -28,7 +31,8 @@ import { delivered } from './mapiterator.js';
 export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
   /** The pool the calls run in (given, or made with the size given). */
   readonly pool: GreenPool;
-  readonly #threads = new Queue<GreenThread<T>>();
+  /** The threads in spawn order; `null` wakes a `next()` after a spawn that failed. */
+  readonly #threads = new Queue<GreenThread<T> | null>();
   #counter = 0;
 
   /**
@@ -55,32 +59,45 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
    * await pile.spawn((n: number) => n * n, 3);
    * ```
    */
-  async spawn<A extends unknown[]>(
-    fn: (...args: A) => T | PromiseLike<T>,
-    ...args: A
-  ): Promise<void> {
+  spawn<A extends unknown[]>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Promise<void> {
+    return guard(this.#spawn(fn as (...args: unknown[]) => T | PromiseLike<T>, args));
+  }
+
+  async #spawn(fn: (...args: unknown[]) => T | PromiseLike<T>, args: unknown[]): Promise<void> {
     this.#counter++;
     try {
       const gt = (await this.pool.spawn(fn, ...args)) as GreenThread<T>;
       gt.greenlet?.rawlink(delivered);
       this.#threads.putNowait(gt);
     } catch (err) {
-      this.#counter--;
+      // Nothing to wait for any more: a next() blocked for this spawn ends instead of hanging
+      // (eventlet's next() would hang there).
+      if (--this.#counter === 0) this.#threads.putNowait(null);
       throw err;
     }
   }
 
   /**
    * The next result in spawn order: waits for it, returns its value or throws its failure
-   * (consumed: the following `next()` goes on). Done when every call spawned was consumed.
+   * (consumed: the following `next()` goes on). Done when every call spawned was consumed —
+   * also for a `next()` already waiting when the only spawn it waited for fails (a kill or
+   * `Timeout` in `spawn()` while the pool is full; eventlet's `next()` hangs there).
    *
    * A switch point unless done or ready: kill and `Timeout` land here and consume nothing.
    * @throws the call's failure
    */
-  async next(): Promise<IteratorResult<T, undefined>> {
+  next(): Promise<IteratorResult<T, undefined>> {
+    return guard(this.#next());
+  }
+
+  async #next(): Promise<IteratorResult<T, undefined>> {
     for (;;) {
       if (this.#counter === 0) return { done: true, value: undefined };
       const gt = await this.#threads.peek();
+      if (gt === null) {
+        this.#threads.getNowait();
+        continue;
+      }
       if (gt.greenlet !== null) await gt.greenlet.join();
       if (this.#threads.qsize() === 0 || this.#threads.peekNowait() !== gt) continue;
       this.#threads.getNowait();

@@ -26,6 +26,7 @@ import {
   getHub,
   spawn as spawnGreenlet,
 } from '../../index.js';
+import { guard } from './_guard.js';
 import { finishedThread, GreenThread } from './greenthread.js';
 import { MapIterator, type MapPool, zip } from './mapiterator.js';
 
@@ -43,6 +44,35 @@ function readSize(size: unknown, where: string): number {
 
 function notAFunction(where: string, fn: unknown): TypeError {
   return new TypeError(`${where}: fn must be a function, got ${typeof fn}`);
+}
+
+/** eventlet's `lambda *a: a`: what `imap(None, …)` and `starmap(None, …)` call. */
+function argList(...args: unknown[]): unknown[] {
+  return args;
+}
+
+/** `fn`, or {@link argList} for `null`; throws TypeError for anything else. */
+function mapFunction(fn: unknown, where: string): Fn<unknown[], unknown> {
+  if (fn === null) return argList;
+  if (typeof fn !== 'function') {
+    throw new TypeError(`${where}: fn must be a function or null, got ${typeof fn}`);
+  }
+  return fn as Fn<unknown[], unknown>;
+}
+
+/** Throw TypeError unless `x` is a sync or async iterable. */
+function checkIterable(x: unknown, what: string, where: string): void {
+  const o = x as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null;
+  if (
+    o !== null &&
+    o !== undefined &&
+    (typeof o[Symbol.iterator] === 'function' || typeof o[Symbol.asyncIterator] === 'function')
+  ) {
+    return;
+  }
+  throw new TypeError(
+    `${where}: ${what} must be an iterable or an async iterable, got ${x === null ? 'null' : typeof x}`,
+  );
 }
 
 /**
@@ -156,11 +186,13 @@ export class GreenPool {
   ): Promise<GreenThread<Awaited<R>>> {
     if (typeof fn !== 'function') return Promise.reject(notAFunction('GreenPool.spawn', fn));
     if (this.#hasSlot()) return Promise.resolve(this.#start(fn as Fn<unknown[], R>, args));
-    if (this.#isOwnThread()) return this.#inline(fn as Fn<unknown[], R>, args);
-    return this.#waitSlot().then(() => {
-      this.#reserved--;
-      return this.#start(fn as Fn<unknown[], R>, args);
-    });
+    if (this.#isOwnThread()) return guard(this.#inline(fn as Fn<unknown[], R>, args));
+    return guard(
+      this.#waitSlot().then(() => {
+        this.#reserved--;
+        return this.#start(fn as Fn<unknown[], R>, args);
+      }),
+    );
   }
 
   /**
@@ -179,7 +211,11 @@ export class GreenPool {
    * await pool.waitall();
    * ```
    */
-  async spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Promise<void> {
+  spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Promise<void> {
+    return guard(this.#spawnN(fn as Fn<unknown[], unknown>, args));
+  }
+
+  async #spawnN(fn: Fn<unknown[], unknown>, args: unknown[]): Promise<void> {
     if (typeof fn !== 'function') throw notAFunction('GreenPool.spawnN', fn);
     if (this.#hasSlot()) {
       this.#start(fn as Fn<unknown[], unknown>, args);
@@ -216,7 +252,11 @@ export class GreenPool {
    * await pool.waitall(); // at once
    * ```
    */
-  async waitall(): Promise<void> {
+  waitall(): Promise<void> {
+    return guard(this.#waitall());
+  }
+
+  async #waitall(): Promise<void> {
     if (this.#isOwnThread()) {
       throw new Error(
         "Cannot call waitall() from one of the GreenPool's own threads: it would never return",
@@ -232,11 +272,12 @@ export class GreenPool {
    * (`break`, `return()`) kills the producer and the calls still running.
    *
    * Each `next()` is a switch point: kill and `Timeout` land there and consume nothing.
-   * Source: eventlet's `GreenPool.imap`.
-   * @param fn - called with one item of each iterable
+   * Source: eventlet's `GreenPool.imap` (`fn = null` yields the argument lists, as eventlet's
+   * `imap(None, …)` yields the tuples: `test_imap_nonefunc`).
+   * @param fn - called with one item of each iterable; `null` yields the argument lists
    * @param iterables - sync or async iterables
    * @returns an async iterable of the results
-   * @throws TypeError when `fn` is not a function
+   * @throws TypeError when `fn` is neither a function nor `null`, or an iterable is not one
    * @example
    * ```ts
    * import { GreenPool } from 'verdant/eventlet';
@@ -249,12 +290,20 @@ export class GreenPool {
   imap<R, A extends unknown[]>(
     fn: (...args: A) => R | PromiseLike<R>,
     ...iterables: { [K in keyof A]: Iterable<A[K]> | AsyncIterable<A[K]> }
-  ): MapIterator<Awaited<R>> {
-    if (typeof fn !== 'function') throw notAFunction('GreenPool.imap', fn);
+  ): MapIterator<Awaited<R>>;
+  imap<A extends unknown[]>(
+    fn: null,
+    ...iterables: { [K in keyof A]: Iterable<A[K]> | AsyncIterable<A[K]> }
+  ): MapIterator<A>;
+  imap(fn: Fn<unknown[], unknown> | null, ...iterables: unknown[]): MapIterator<unknown> {
+    const f = mapFunction(fn, 'GreenPool.imap');
+    iterables.forEach((it, i) => {
+      checkIterable(it, `iterables[${i}]`, 'GreenPool.imap');
+    });
     return new MapIterator(
       this.#mapPool(),
-      fn as Fn<unknown[], unknown>,
-      zip(iterables as (Iterable<unknown> | AsyncIterable<unknown>)[]) as AsyncIterable<A>,
+      f,
+      zip(iterables as (Iterable<unknown> | AsyncIterable<unknown>)[]),
     );
   }
 
@@ -262,11 +311,12 @@ export class GreenPool {
    * Like {@link GreenPool.imap}, but each item of `argLists` is the list of arguments of one
    * call (`fn(...args)`).
    *
-   * Source: eventlet's `GreenPool.starmap`.
-   * @param fn - called with each argument list spread
+   * Source: eventlet's `GreenPool.starmap` (`fn = null` yields the argument lists).
+   * @param fn - called with each argument list spread; `null` yields the lists
    * @param argLists - a sync or async iterable of argument lists
-   * @returns an async iterable of the results
-   * @throws TypeError when `fn` is not a function
+   * @returns an async iterable of the results; an item that is not a list (an iterable) fails
+   *   with TypeError at its position and ends the iteration, as an input that throws does
+   * @throws TypeError when `fn` is neither a function nor `null`, or `argLists` is no iterable
    * @example
    * ```ts
    * import { GreenPool } from 'verdant/eventlet';
@@ -277,9 +327,15 @@ export class GreenPool {
   starmap<R, A extends unknown[]>(
     fn: (...args: A) => R | PromiseLike<R>,
     argLists: Iterable<A> | AsyncIterable<A>,
-  ): MapIterator<Awaited<R>> {
-    if (typeof fn !== 'function') throw notAFunction('GreenPool.starmap', fn);
-    return new MapIterator(this.#mapPool(), fn as Fn<unknown[], unknown>, argLists);
+  ): MapIterator<Awaited<R>>;
+  starmap<A extends unknown[]>(fn: null, argLists: Iterable<A> | AsyncIterable<A>): MapIterator<A>;
+  starmap(
+    fn: Fn<unknown[], unknown> | null,
+    argLists: Iterable<unknown[]> | AsyncIterable<unknown[]>,
+  ): MapIterator<unknown> {
+    const f = mapFunction(fn, 'GreenPool.starmap');
+    checkIterable(argLists, 'argLists', 'GreenPool.starmap');
+    return new MapIterator(this.#mapPool(), f, argLists);
   }
 
   /** A pool of this one's size for a map's calls (eventlet's `GreenMap(self.size)`). */

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { isErrorClass, NONE, readWaitOptions, rejectWait } from '../../core/lowlevel.js';
 import {
   type Greenlet,
   GreenletExit,
@@ -19,11 +20,43 @@ import {
   spawnLater,
   type WaitOptions,
 } from '../../index.js';
+import { guard } from './_guard.js';
 
 type LinkFn<T> = (gt: GreenThread<T>, ...curried: never[]) => unknown;
 
 let finished: <T>(value: T) => GreenThread<T>;
 let settle: <T>(gt: GreenThread<T>) => T;
+
+/** `f`, renamed `name` (kept as is when `name` is empty). */
+function named<F extends (...args: never[]) => unknown>(f: F, name: string): F {
+  if (name !== '') Object.defineProperty(f, 'name', { value: name });
+  return f;
+}
+
+function typeOf(x: unknown): string {
+  return x === null ? 'null' : typeof x;
+}
+
+/**
+ * The reason a kill of a thread that ran inline must reject with (bad options, a pre-aborted
+ * signal), or `NONE`: the checks `Greenlet.kill` makes, for a thread with no greenlet.
+ */
+function checkInlineKill(options: unknown): unknown {
+  if (options === undefined) return NONE;
+  if (typeof options !== 'object' || options === null || options instanceof Error) {
+    const got = typeof options === 'string' ? 'a string' : typeOf(options);
+    return new TypeError(
+      `GreenThread.kill: options must be an object, got ${got}: pass the exception as {exception: …}`,
+    );
+  }
+  const { exception, timeout, signal } = options as KillOptions;
+  if (exception !== undefined && !(exception instanceof Error) && !isErrorClass(exception)) {
+    return new TypeError(
+      `GreenThread.kill: exception must be an Error instance or an Error class, got ${typeOf(exception)}`,
+    );
+  }
+  return readWaitOptions({ timeout, signal }, 'GreenThread.kill');
+}
 
 /**
  * eventlet's green thread: a function running in a verdant `Greenlet`, with eventlet's API.
@@ -80,7 +113,9 @@ export class GreenThread<T = unknown> {
    * @param options - `{timeout, signal}` or a timeout in ms (verdant's; eventlet has none)
    * @returns the function's value
    * @throws the function's error, the `GreenletExit` of a killed thread, a `Timeout` when
-   *   `timeout` elapses (rejects)
+   *   `timeout` elapses, `signal.reason` when the signal aborts, TypeError/RangeError for bad
+   *   options — also for a thread a pool ran inline (rejects; a rejection by cancellation is
+   *   marked handled, so a forgotten `wait()` never ends the process)
    * @example
    * ```ts
    * import { spawn } from 'verdant/eventlet';
@@ -88,9 +123,18 @@ export class GreenThread<T = unknown> {
    * await gt.wait(); // 'done'
    * ```
    */
-  async wait(options?: WaitOptions | number | null): Promise<T> {
+  wait(options?: WaitOptions | number | null): Promise<T> {
+    return guard(this.#wait(options));
+  }
+
+  async #wait(options: WaitOptions | number | null | undefined): Promise<T> {
     // get() rethrows a failure and returns a GreenletExit; settle() throws that too.
     if (this.greenlet !== null) await this.greenlet.get(options);
+    else {
+      // A thread that ran inline has no greenlet: check its options as get() would.
+      const err = readWaitOptions(options, 'GreenThread.wait');
+      if (err !== NONE) throw err;
+    }
     return settle(this);
   }
 
@@ -101,7 +145,9 @@ export class GreenThread<T = unknown> {
    *
    * A switch point with `block: true` (the default). Never rejects because of the target.
    * Source: eventlet's `GreenThread.kill`; the options are verdant's `Greenlet.kill`.
-   * @param options - `{exception, block, timeout}`
+   * @param options - `{exception, block, timeout, signal}`
+   * @throws TypeError/RangeError for bad options, checked also for a thread a pool ran inline
+   *   (rejects)
    * @example
    * ```ts
    * import { sleep, spawn } from 'verdant/eventlet';
@@ -111,7 +157,10 @@ export class GreenThread<T = unknown> {
    * ```
    */
   kill(options?: KillOptions): Promise<void> {
-    if (this.greenlet === null) return Promise.resolve();
+    if (this.greenlet === null) {
+      const err = checkInlineKill(options);
+      return err === NONE ? Promise.resolve() : rejectWait(err);
+    }
     return this.greenlet.kill(options);
   }
 
@@ -141,13 +190,23 @@ export class GreenThread<T = unknown> {
     ...curried: C
   ): void {
     if (typeof fn !== 'function') throw new TypeError('GreenThread.link: fn must be a function');
-    const call = (): unknown => fn(this, ...curried);
+    const key = fn as unknown as LinkFn<T>;
+    // Named after fn, so a failure report says which link failed (not "cb").
+    const call = named((): unknown => fn(this, ...curried), fn.name);
     if (this.greenlet === null) {
       spawnGreenlet(call);
       return;
     }
-    const cb = (): unknown => call();
-    const key = fn as unknown as LinkFn<T>;
+    const cb = named((): unknown => {
+      // Ran: no longer removable by unlink().
+      const left = this.#links?.get(key);
+      const i = left === undefined ? -1 : left.indexOf(cb);
+      if (i >= 0) {
+        left?.splice(i, 1);
+        if (left?.length === 0) this.#links?.delete(key);
+      }
+      return call();
+    }, fn.name);
     this.#links ??= new Map();
     const list = this.#links.get(key);
     if (list === undefined) this.#links.set(key, [cb]);
@@ -156,9 +215,12 @@ export class GreenThread<T = unknown> {
   }
 
   /**
-   * Remove every link of `fn` that has not run yet. Never switches.
+   * Remove every link of `fn` that has not run yet (whatever its curried arguments; eventlet
+   * removes the one link with the same arguments). Never switches.
    * Source: eventlet's `GreenThread.unlink`.
    * @param fn - a function given to {@link GreenThread.link}
+   * @returns true when a link was removed, false when none of `fn` was left to remove (eventlet
+   *   returns the same)
    * @example
    * ```ts
    * import { spawn } from 'verdant/eventlet';
@@ -168,12 +230,13 @@ export class GreenThread<T = unknown> {
    * gt.unlink(log);
    * ```
    */
-  unlink(fn: (gt: GreenThread<T>, ...curried: never[]) => unknown): void {
+  unlink(fn: (gt: GreenThread<T>, ...curried: never[]) => unknown): boolean {
     const key = fn as unknown as LinkFn<T>;
     const list = this.#links?.get(key);
-    if (list === undefined || this.greenlet === null) return;
+    if (list === undefined || this.greenlet === null) return false;
     for (const cb of list) this.greenlet.unlink(cb);
     this.#links?.delete(key);
+    return true;
   }
 
   /** `<GreenThread <Greenlet …>>`, or `<GreenThread (ran inline)>`. */

@@ -17,6 +17,7 @@ import {
   Queue,
   spawn as spawnGreenlet,
 } from '../../index.js';
+import { guard } from './_guard.js';
 import { GreenThread, threadResult } from './greenthread.js';
 
 type Fn<A extends unknown[], R> = (...args: A) => R | PromiseLike<R>;
@@ -88,6 +89,14 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
     this.#producer = spawnGreenlet(async () => {
       try {
         for await (const args of argLists) {
+          if (
+            typeof (args as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !==
+            'function'
+          ) {
+            throw new TypeError(
+              `GreenPool.starmap: each item of argLists must be an argument list (an iterable), got ${args === null ? 'null' : typeof args}`,
+            );
+          }
           const gt = (await pool.spawn(fn, ...args)) as GreenThread<R>;
           gt.greenlet?.rawlink(delivered);
           await results.put(gt);
@@ -108,7 +117,11 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
    * A switch point: kill and `Timeout` land here and consume nothing.
    * @throws the call's failure; what the input iterable threw (then the iterator ends)
    */
-  async next(): Promise<IteratorResult<R, undefined>> {
+  next(): Promise<IteratorResult<R, undefined>> {
+    return guard(this.#next());
+  }
+
+  async #next(): Promise<IteratorResult<R, undefined>> {
     for (;;) {
       if (this.#done) return { done: true, value: undefined };
       const item = await this.#results.peek();
@@ -129,7 +142,11 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
    * Stop early: kill the producer and the calls still running, and wait for them to end.
    * A switch point.
    */
-  async return(): Promise<IteratorResult<R, undefined>> {
+  return(): Promise<IteratorResult<R, undefined>> {
+    return guard(this.#return());
+  }
+
+  async #return(): Promise<IteratorResult<R, undefined>> {
     this.#done = true;
     await this.#producer.kill();
     while (this.#results.qsize() > 0) this.#results.getNowait();

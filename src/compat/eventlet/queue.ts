@@ -10,6 +10,8 @@
  *
  * @module
  */
+
+import { NONE, readWaitOptions, rejectWait } from '../../core/lowlevel.js';
 import {
   Channel,
   Event,
@@ -17,6 +19,7 @@ import {
   SimpleQueue,
   type WaitOptions,
 } from '../../index.js';
+import { guard } from './_guard.js';
 
 function capacity(maxsize: number | null | undefined): number | null {
   if (maxsize === undefined || maxsize === null) return null;
@@ -194,10 +197,14 @@ export class Queue<T = unknown> extends LightQueue<T> {
       : (this.q as JoinableQueue<T>).unfinishedTasks;
   }
 
-  override async get(options?: WaitOptions | number | null): Promise<T> {
-    const item = await this.q.get(options);
-    if (this.q instanceof Channel) this.#received();
-    return item;
+  override get(options?: WaitOptions | number | null): Promise<T> {
+    if (!(this.q instanceof Channel)) return this.q.get(options);
+    return guard(
+      this.q.get(options).then((item) => {
+        this.#received();
+        return item;
+      }),
+    );
   }
 
   override getNowait(): T {
@@ -229,7 +236,7 @@ export class Queue<T = unknown> extends LightQueue<T> {
       return;
     }
     if (this.#unfinished === 0) {
-      throw new RangeError('Cannot call taskDone() more times than items were put: 0 unfinished');
+      throw new RangeError('Cannot mark a task done when none is unfinished: unfinishedTasks is 0');
     }
     if (--this.#unfinished === 0) this.#idle?.set();
   }
@@ -247,6 +254,9 @@ export class Queue<T = unknown> extends LightQueue<T> {
    */
   join(options?: WaitOptions | number | null): Promise<boolean> {
     if (!(this.q instanceof Channel)) return (this.q as JoinableQueue<T>).join(options);
+    // Checked here, so a bad option is named Queue.join, not the Event.wait below.
+    const err = readWaitOptions(options, 'Queue.join');
+    if (err !== NONE) return rejectWait(err);
     if (this.#idle === null) {
       this.#idle = new Event();
       if (this.#unfinished === 0) this.#idle.set();

@@ -463,6 +463,52 @@ describe('eventlet GreenPool.imap / starmap', () => {
     });
     assert.deepEqual(got, { a: 1, b: true, c: { done: true, value: undefined } });
   });
+  test('imap(null) and starmap(null) yield the argument lists (test_imap_nonefunc)', async () => {
+    const got = await runVirtual(async () => {
+      const p = new GreenPool(4);
+      return {
+        one: await collect(p.imap(null, range(3))),
+        two: await collect(p.imap(null, range(2), ['a', 'b', 'c'])),
+        star: await collect(p.starmap(null, [[1, 2], [3]])),
+      };
+    });
+    assert.deepEqual(got, {
+      one: [[0], [1], [2]],
+      two: [
+        [0, 'a'],
+        [1, 'b'],
+      ],
+      star: [[1, 2], [3]],
+    });
+  });
+
+  test('a non-iterable input throws TypeError at once; a starmap item that is not a list fails at its position', async () => {
+    const p = new GreenPool(2);
+    assert.throws(
+      () => p.imap((x: number, y: number) => x + y, [1], 5 as never),
+      /^TypeError: GreenPool\.imap: iterables\[1\] must be an iterable or an async iterable, got number$/,
+    );
+    assert.throws(
+      () => p.imap((x: number) => x, null as never),
+      /^TypeError: GreenPool\.imap: iterables\[0\] must be an iterable or an async iterable, got null$/,
+    );
+    assert.throws(
+      () => p.starmap((x: number) => x, {} as never),
+      /^TypeError: GreenPool\.starmap: argLists must be an iterable or an async iterable, got object$/,
+    );
+    assert.throws(() => p.starmap(5 as never, []), /^TypeError: GreenPool\.starmap: fn must be/);
+    const got = await runVirtual(async () => {
+      const it = p.starmap((x: number) => x * 2, [[1], 7 as never, [3]]);
+      const a = await it.next();
+      const b = await it.next().catch((e: unknown) => String(e));
+      return { a: a.value, b, c: await it.next() };
+    });
+    assert.deepEqual(got, {
+      a: 2,
+      b: 'TypeError: GreenPool.starmap: each item of argLists must be an argument list (an iterable), got number',
+      c: { done: true, value: undefined },
+    });
+  });
 });
 
 describe('eventlet GreenPile', () => {
@@ -545,4 +591,115 @@ describe('eventlet GreenPile', () => {
     });
     assert.deepEqual(got, { timedOut: true, rest: ['slow'] });
   });
+
+  test('a consumer waiting in next() for a spawn that then fails ends instead of hanging', async () => {
+    const got = await runVirtual(async () => {
+      const pool = new GreenPool(1);
+      const pile = new GreenPile<string>(pool);
+      await pool.spawn(() => sleep(100)); // the pool is full, and not through the pile
+      const spawner = verdantSpawn(() => pile.spawn(() => 'never'));
+      await sleep(1);
+      const consumer = verdantSpawn(() => collect(pile));
+      await sleep(1);
+      await spawner.kill(); // its spawn fails: the pile is empty again
+      const ended = await consumer.join({ timeout: 10 });
+      return { ended, value: consumer.value, at: getHub().now() };
+    });
+    assert.deepEqual(got, { ended: true, value: [], at: 2 });
+  });
+});
+
+/** A seeded PRNG (mulberry32): the stress tests below are the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class StressError extends Error {
+  readonly token: unknown;
+  constructor(token: unknown) {
+    super('stress');
+    this.token = token;
+  }
+}
+
+describe('eventlet GreenPool / GreenPile under stress (greenpool_test.py Stress)', () => {
+  for (const concurrency of [5, 50]) {
+    test(`a pile fed by four spawners yields each spawner's results in order (test_ordering_${concurrency})`, async () => {
+      const got = await runVirtual(async () => {
+        const r = prng(concurrency);
+        const pressure = async (token: [number, number]): Promise<[number, number]> => {
+          while (r() < 0.5) await sleep(r());
+          if (r() < 0.8) return token;
+          throw new StressError(token);
+        };
+        const p = new GreenPile<[number, number]>(concurrency);
+        const iters = 200;
+        const makework = async (count: number, unique: number): Promise<void> => {
+          for (let i = 0; i < count; i++) await p.spawn(pressure, [unique, i]);
+        };
+        spawn(makework, iters, 1);
+        spawn(makework, iters, 2);
+        spawn(makework, iters, 3);
+        await p.spawn(pressure, [0, 0]);
+        const latest = [-1, -1, -1, -1];
+        let received = 0;
+        for (;;) {
+          let item: [number, number];
+          try {
+            const step = await p.next();
+            if (step.done === true) break;
+            item = step.value;
+          } catch (e) {
+            if (!(e instanceof StressError)) throw e;
+            item = e.token as [number, number];
+          }
+          received++;
+          if (received % 5 === 0) await sleep(0.1);
+          const [unique, order] = item;
+          assert.ok(
+            (latest[unique] as number) < order,
+            `${unique}: ${order} after ${latest[unique]}`,
+          );
+          latest[unique] = order;
+        }
+        return { latest, received };
+      });
+      assert.deepEqual(got, { latest: [0, 199, 199, 199], received: 601 });
+    });
+  }
+
+  for (const concurrency of [50, 500]) {
+    test(`imap is strictly ordered and runs at most size calls at a time (test_imap_${concurrency})`, async () => {
+      const got = await runVirtual(async () => {
+        const r = prng(concurrency);
+        const pool = new GreenPool(concurrency);
+        let running = 0;
+        let most = 0;
+        const passthru = async (x: number): Promise<number> => {
+          running++;
+          most = Math.max(most, running);
+          try {
+            while (r() < 0.5) await sleep(r());
+            return x;
+          } finally {
+            running--;
+          }
+        };
+        let latest = -1;
+        for await (const i of pool.imap(passthru, range(1000))) {
+          assert.ok(i > latest);
+          latest = i;
+          if (latest % 5 === 0) await sleep(1);
+        }
+        return { latest, bounded: most <= concurrency };
+      });
+      assert.deepEqual(got, { latest: 999, bounded: true });
+    });
+  }
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   GreenletExit,
+  GreenPool,
   GreenThread,
   sleep,
   spawn,
@@ -13,7 +14,7 @@ import {
 } from '../../../src/compat/eventlet/index.js';
 import { Greenlet, getCurrent, getHub, spawn as verdantSpawn } from '../../../src/index.js';
 import { runVirtual } from '../../../src/testing/virtual.js';
-import { captureReports, ExpectedError } from '../../_util.js';
+import { assertRejectsNoThrow, captureReports, ExpectedError } from '../../_util.js';
 
 describe('eventlet GreenThread', () => {
   test('spawn() returns a started GreenThread at once; the function runs when the caller waits', async () => {
@@ -165,6 +166,104 @@ describe('eventlet GreenThread', () => {
       const gt = spawn(() => getCurrent());
       assert.equal(await gt.wait(), gt.greenlet);
       assert.match(String(gt), /^<GreenThread <Greenlet "Greenlet-\d+" #\d+/);
+    });
+  });
+
+  test('a thread a pool ran inline checks wait() and kill() options as any thread does', async () => {
+    await runVirtual(async () => {
+      const pool = new GreenPool(1);
+      const outer = await pool.spawn(() => pool.spawn(() => 5));
+      const inline = await outer.wait();
+      assert.equal(inline.greenlet, null, 'ran inline');
+      const ran = spawn(() => 5);
+      await ran.wait();
+      const aborted = AbortSignal.abort(new ExpectedError('aborted'));
+      for (const gt of [inline, ran]) {
+        assert.equal(await gt.wait({ timeout: 10 }), 5);
+        await assertRejectsNoThrow(() => gt.wait({ signal: aborted }), ExpectedError);
+        await assertRejectsNoThrow(
+          () => gt.wait('soon' as never),
+          /TypeError: .*options must be an object or a timeout in ms, got string/,
+        );
+        await assertRejectsNoThrow(
+          () => gt.wait(-1),
+          /RangeError: .*timeout must be a non-negative/,
+        );
+        await assertRejectsNoThrow(
+          () => gt.kill({ timeout: -1 }),
+          /RangeError: .*timeout must be a non-negative/,
+        );
+        await assertRejectsNoThrow(
+          () => gt.kill('now' as never),
+          /TypeError: .*options must be an object, got a string/,
+        );
+        await assertRejectsNoThrow(
+          () => gt.kill({ exception: 'stop' as never }),
+          /TypeError: .*exception must be an Error instance or an Error class, got string/,
+        );
+        await gt.kill();
+        assert.equal(await gt.wait(), 5, 'a dead thread keeps its value after a kill');
+      }
+    });
+  });
+
+  test("a link that throws is reported under the link function's name, also for a thread run inline", async () => {
+    const reports = await runVirtual(async () => {
+      const out = captureReports();
+      function auditLink(): void {
+        throw new ExpectedError('link failed');
+      }
+      const gt = spawn(() => 1);
+      gt.link(auditLink);
+      await gt.wait();
+      const pool = new GreenPool(1);
+      const outer = await pool.spawn(() => pool.spawn(() => 2));
+      (await outer.wait()).link(auditLink);
+      await sleep(0);
+      await sleep(0);
+      return out.join('');
+    });
+    assert.match(
+      reports,
+      / auditLink for <Greenlet "Greenlet-\d+" #\d+: <anonymous>\(\)> failed with ExpectedError/,
+    );
+    assert.match(
+      reports,
+      /<Greenlet "Greenlet-\d+" #\d+: auditLink\(\)> failed with ExpectedError/,
+    );
+    assert.doesNotMatch(reports, / cb for /);
+  });
+
+  test('unlink() returns whether a link was removed: false once it ran or for an unknown function', async () => {
+    const got = await runVirtual(async () => {
+      const calls: string[] = [];
+      const f = (_gt: GreenThread<number>, tag: string): void => {
+        calls.push(tag);
+      };
+      const g = (): void => {
+        calls.push('g');
+      };
+      const gt = spawn(async () => {
+        await sleep(10);
+        return 1;
+      });
+      gt.link(f, 'a');
+      gt.link(f, 'b');
+      const removed = gt.unlink(f);
+      const again = gt.unlink(f);
+      const unknown = gt.unlink(g);
+      gt.link(g);
+      await gt.wait();
+      await sleep(0);
+      const afterRun = gt.unlink(g);
+      return { removed, again, unknown, afterRun, calls };
+    });
+    assert.deepEqual(got, {
+      removed: true,
+      again: false,
+      unknown: false,
+      afterRun: false,
+      calls: ['g'],
     });
   });
 });

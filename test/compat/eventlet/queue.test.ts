@@ -16,7 +16,7 @@ import {
 } from '../../../src/compat/eventlet/index.js';
 import { GreenletExit, spawn as verdantSpawn } from '../../../src/index.js';
 import { runVirtual } from '../../../src/testing/virtual.js';
-import { ExpectedError } from '../../_util.js';
+import { assertRejectsNoThrow, ExpectedError } from '../../_util.js';
 
 /** eventlet's do_bail: a get() under a Timeout(0) that throws a RuntimeError-like error. */
 async function doBail(q: LightQueue<string>): Promise<string> {
@@ -299,6 +299,25 @@ describe('eventlet Queue task tracking', () => {
         q.taskDone();
       });
       assert.equal(await q.join(), true);
+    });
+  });
+
+  test('a channel and a bounded Queue refuse bad join() options and an extra taskDone() alike', async () => {
+    await runVirtual(async () => {
+      for (const q of [new Queue(0), new Queue(2)]) {
+        await assertRejectsNoThrow(
+          () => q.join(-1),
+          /^RangeError: Queue\.join: timeout must be a non-negative number of ms, got -1$/,
+        );
+        await assertRejectsNoThrow(
+          () => q.join('soon' as never),
+          /^TypeError: Queue\.join: options must be an object or a timeout in ms, got string$/,
+        );
+        assert.throws(
+          () => q.taskDone(),
+          /^RangeError: Cannot mark a task done when none is unfinished: unfinishedTasks is 0$/,
+        );
+      }
     });
   });
 });
