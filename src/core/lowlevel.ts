@@ -65,7 +65,7 @@ export {
   returnUndefined,
 } from './_util.js';
 export { currentFiber, localsKey } from './context.js';
-export { isCancellation, isErrorClass, rejectWait } from './errors.js';
+export { guardCancellation, isCancellation, isErrorClass, rejectWait } from './errors.js';
 export { kQuietLink } from './greenlet.js';
 export { getHub, Hub, setHub } from './hub.js';
 export { runRaw } from './rawgreenlet.js';

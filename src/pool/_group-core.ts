@@ -27,6 +27,7 @@ import { getHub } from '../core/hub.js';
 import {
   checkKillException,
   checkOptionsObject,
+  guardCancellation,
   joinKilled,
   kAddLink,
   type LinkEntry,
@@ -360,9 +361,11 @@ export class GroupCore {
       g.start();
       return Promise.resolve(g);
     }
-    return this.#slots.wait(g, null, null, null).then(this.#startReserved) as Promise<
-      Greenlet<Awaited<R>>
-    >;
+    // Guarded: the `.then` would carry a kill's rejection on without the handled mark of the
+    // wait (a forgotten spawn in a killed greenlet: no unhandled rejection).
+    return guardCancellation(
+      this.#slots.wait(g, null, null, null).then(this.#startReserved),
+    ) as Promise<Greenlet<Awaited<R>>>;
   }
 
   /** Take a free slot now if there is one (the caller then admits a greenlet). @internal */
@@ -501,7 +504,7 @@ export class GroupCore {
     if (o.error !== NONE) return rejectWait(o.error);
     this.#killMembers(o.exception);
     if (!o.block || this.#members.size === 0) return RESOLVED_VOID;
-    return this.#killLoop(o);
+    return guardCancellation(this.#killLoop(o));
   }
 
   #killMembers(exception: Error | ErrorClass | undefined): void {
@@ -607,7 +610,7 @@ export class GroupCore {
     if (err !== NONE) return rejectWait(err);
     const free = this.#slots.counter;
     if (free > 0) return Promise.resolve(free);
-    return this.#waitAvailable(waitArgs.timeout, waitArgs.signal);
+    return guardCancellation(this.#waitAvailable(waitArgs.timeout, waitArgs.signal));
   }
 
   async #waitAvailable(timeout: number | null, signal: AbortSignal | null): Promise<number> {

@@ -7,6 +7,7 @@
 
 import {
   callName,
+  guardCancellation,
   NONE,
   readWaitOptions,
   rejectWait,
@@ -88,7 +89,16 @@ export class Held implements Disposable {
  * Wait for `held`, call `fn`, release also when it throws.
  * @internal
  */
-export async function runHeld<R>(
+export function runHeld<R>(
+  held: Promise<Disposable>,
+  fn: () => R | PromiseLike<R>,
+): Promise<Awaited<R>> {
+  // Guarded: an `async` function's promise carries a kill's rejection of the acquire on without
+  // the wait's handled mark (a forgotten `lock.run()` in a killed greenlet).
+  return guardCancellation(runHeldAsync(held, fn));
+}
+
+async function runHeldAsync<R>(
   held: Promise<Disposable>,
   fn: () => R | PromiseLike<R>,
 ): Promise<Awaited<R>> {

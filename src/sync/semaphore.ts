@@ -20,6 +20,7 @@
  */
 
 import {
+  guardCancellation,
   NONE,
   readWaitOptions,
   rejectWait,
@@ -172,9 +173,12 @@ export class Semaphore {
     if (err !== NONE) return rejectWait(err);
     const c = this.#core;
     if (c.counter > 0) return Promise.resolve(c.counter);
-    return c
-      .wait<undefined>(WAIT_MARK, returnUndefined, waitArgs.timeout, waitArgs.signal)
-      .then(this.#readCounter);
+    // Guarded: the `.then` would carry a kill's rejection on without the wait's handled mark.
+    return guardCancellation(
+      c
+        .wait<undefined>(WAIT_MARK, returnUndefined, waitArgs.timeout, waitArgs.signal)
+        .then(this.#readCounter),
+    );
   }
 
   /**

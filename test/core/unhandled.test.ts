@@ -48,6 +48,39 @@ await v.sleep(10);
   );
 });
 
+test('forgotten waits of sync and pool whose promise is a chain after a wait (Pool.spawn on a full pool, waitAvailable, a blocking Group.kill, Lock.run, Semaphore.wait), killed or timed out: no unhandled rejection (found by the compat breaker)', () => {
+  assertClean(
+    runScript(`
+const calls = {
+  spawn: () => { const p = new v.Pool(1); p.spawn(() => v.sleep(1e6)); return () => p.spawn(() => 1); },
+  waitAvailable: () => { const p = new v.Pool(1); p.spawn(() => v.sleep(1e6)); return () => p.waitAvailable(); },
+  groupKill: () => {
+    const p = new v.Group();
+    p.spawn(async () => { try { await v.sleep(1e6); } finally { await v.sleep(1e6); } });
+    return () => p.kill();
+  },
+  run: () => { const l = new v.Lock(); void l.acquire(); return () => l.run(() => 1); },
+  semaphoreWait: () => { const s = new v.Semaphore(0); return () => s.wait(); },
+};
+for (const make of Object.values(calls)) {
+  const call = make();
+  const g = v.spawn(async () => { void call(); await v.sleep(1e6); });
+  await v.sleep(1);
+  await g.kill({ block: false });
+  const call2 = make();
+  const h = v.spawn(async () => {
+    const t = v.Timeout.startNew(5);
+    void call2();
+    try { await v.sleep(50); } catch (e) { if (e !== t) throw e; }
+  });
+  await h.join();
+  await v.sleep(5);
+}
+setTimeout(() => process.exit(0), 20); // the pools' sleepers would keep the process up
+`),
+  );
+});
+
 test('void g.kill() whose killer is timed out while it blocks is no unhandled rejection', () => {
   assertClean(
     runScript(`

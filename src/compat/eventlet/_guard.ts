@@ -10,19 +10,11 @@
  *
  * @module
  */
-import { isCancellation } from '../../core/lowlevel.js';
-
-function ignore(): void {}
+import { guardCancellation } from '../../core/lowlevel.js';
 
 /**
  * A promise that settles as `p` does, marked handled when it rejects by cancellation (other
- * failures are not hidden).
+ * failures are not hidden): the core's own guard, under the name this layer uses.
  * @internal
  */
-export function guard<T>(p: Promise<T>): Promise<T> {
-  const out: Promise<T> = p.then(undefined, (e: unknown) => {
-    if (isCancellation(e)) out.then(undefined, ignore);
-    throw e;
-  });
-  return out;
-}
+export const guard: <T>(p: Promise<T>) => Promise<T> = guardCancellation;
