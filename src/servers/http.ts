@@ -157,6 +157,7 @@ import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
 import { isPromiseLike, type LinkEntry, quietLinkEntry, settleShape } from '../core/lowlevel.js';
+import { Timeout } from '../core/timeout.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
@@ -1192,6 +1193,14 @@ export class HttpServer extends BaseServer {
     this._upgrade?.closeAll();
     this.#server.closeAllConnections();
     for (const g of alive) if (!g.dead) await g.join({ timeout: 1000 });
+    // A destroyed connection emits 'close' a loop turn later, and its 'close' writes the log
+    // lines of its requests not logged yet (`000`): stop() resolves after them, so the access log
+    // is whole when it returns (found by a newcomer: the line of a killed request came after).
+    // (A connection leaves #conns at its 'close'; `sock.closed` turns true a tick before it.)
+    const closing: Promise<void>[] = [];
+    for (const sock of this.#conns) closing.push(closed(sock));
+    if (closing.length > 0)
+      await until(Promise.all(closing), { timeout: 1000 }).catch(ignoreTimeout);
   }
 
   #busy(ws: Set<Greenlet> | undefined): boolean {
@@ -1930,6 +1939,16 @@ function isDisconnect(err: unknown, res: ServerResponse): boolean {
 function endOf(g: RequestGreenlet, err: unknown): unknown {
   if (isKill(err) || !isDisconnect(err, g.res)) return err;
   return clientGoneExit(g) ?? err;
+}
+
+/** Resolves when `sock` emits 'close' (never rejects: an 'error' comes before a 'close'). */
+function closed(sock: Duplex): Promise<void> {
+  return new Promise((resolve) => sock.once('close', () => resolve()));
+}
+
+/** A `Timeout` ends a bounded wait quietly; anything else (a kill) goes on. */
+function ignoreTimeout(e: unknown): void {
+  if (!(e instanceof Timeout)) throw e;
 }
 
 /**
