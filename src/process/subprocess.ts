@@ -29,6 +29,9 @@
  *   waits for its exit (a foreign await: SIGKILL cannot be refused) so it is reaped before the
  *   call rejects. Tests: test/process/subprocess.test.ts "kills and reaps the child, and finally
  *   runs", "a timeout closes our pipe ends even when a grandchild holds the other ends".
+ * - No rejection escapes: every call that waits returns `guardCancellation(…)` of its work, so
+ *   one nobody awaits (a forgotten `await`, a `Promise.race` loser) that a kill or `Timeout`
+ *   ends is marked handled, as a core wait is (test "no unhandled rejection …").
  * - While a child runs and someone waits on it, the hub counts I/O in flight (`ioStarted`), so
  *   it never reports the program idle; once every child has exited and its pipes closed, nothing
  *   of this module keeps Node's loop alive (test "nothing stays alive").
@@ -51,6 +54,7 @@ import type { Readable, Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
 import { getHub, type Hub } from '../core/hub.js';
 import {
+  guardCancellation,
   ioEnded,
   ioStarted,
   NONE,
@@ -582,12 +586,14 @@ export class Popen<T extends Output = Uint8Array> {
     const timeout = waitArgs.timeout;
     const signal = waitArgs.signal;
     if (this.#exited) return this.#result();
-    return this.#waitExit(timeout, signal).then(
-      () => this.#result(),
-      (e: unknown) => {
-        if (isTimedOut(e)) throw new TimeoutExpired(this.args, timeout as number);
-        throw e;
-      },
+    return guardCancellation(
+      this.#waitExit(timeout, signal).then(
+        () => this.#result(),
+        (e: unknown) => {
+          if (isTimedOut(e)) throw new TimeoutExpired(this.args, timeout as number);
+          throw e;
+        },
+      ),
     );
   }
 
@@ -633,13 +639,21 @@ export class Popen<T extends Output = Uint8Array> {
    * a later call is refused). Unlike gevent, nothing reads the pipes between calls: a cut call
    * leaves the child back-pressured, as CPython's does.
    */
-  async communicate(
+  communicate(
     opts: {
       input?: ArrayBufferView | ArrayBuffer | string;
       timeout?: number | null;
       signal?: AbortSignal | null;
     } = {},
   ): Promise<[T | null, T | null]> {
+    return guardCancellation(this.#communicate(opts));
+  }
+
+  async #communicate(opts: {
+    input?: ArrayBufferView | ArrayBuffer | string;
+    timeout?: number | null;
+    signal?: AbortSignal | null;
+  }): Promise<[T | null, T | null]> {
     if (opts === null || typeof opts !== 'object') {
       throw new TypeError(`Popen.communicate options must be an object: got ${format('%o', opts)}`);
     }
@@ -857,23 +871,24 @@ async function runImpl(
  *
  * Source: CPython's `subprocess.run`.
  */
-export async function run(
+export function run(
   args: readonly string[],
   opts: RunOptions & { text: true },
 ): Promise<CompletedProcess<string>>;
-export async function run(
+export function run(
   args: readonly string[],
   opts?: RunOptions,
 ): Promise<CompletedProcess<Uint8Array>>;
-export async function run(
-  args: readonly string[],
-  opts?: RunOptions,
-): Promise<CompletedProcess<Output>> {
-  const cmd = checkArgs(args, 'run');
-  const o = readRunOptions(opts, 'run');
-  const r = await runImpl(cmd, o, {});
-  if (o.check === true) r.checkReturncode();
-  return r;
+export function run(args: readonly string[], opts?: RunOptions): Promise<CompletedProcess<Output>> {
+  return guardCancellation(
+    (async () => {
+      const cmd = checkArgs(args, 'run');
+      const o = readRunOptions(opts, 'run');
+      const r = await runImpl(cmd, o, {});
+      if (o.check === true) r.checkReturncode();
+      return r;
+    })(),
+  );
 }
 
 /**
@@ -891,10 +906,14 @@ export async function run(
  *
  * Source: CPython's `subprocess.call`.
  */
-export async function call(args: readonly string[], opts?: RunOptions): Promise<number> {
-  const cmd = checkArgs(args, 'call');
-  const o = readRunOptions(opts, 'call');
-  return (await runImpl(cmd, { ...o, captureOutput: undefined }, {})).returncode;
+export function call(args: readonly string[], opts?: RunOptions): Promise<number> {
+  return guardCancellation(
+    (async () => {
+      const cmd = checkArgs(args, 'call');
+      const o = readRunOptions(opts, 'call');
+      return (await runImpl(cmd, { ...o, captureOutput: undefined }, {})).returncode;
+    })(),
+  );
 }
 
 /**
@@ -912,12 +931,16 @@ export async function call(args: readonly string[], opts?: RunOptions): Promise<
  *
  * Source: CPython's `subprocess.check_call`.
  */
-export async function checkCall(args: readonly string[], opts?: RunOptions): Promise<0> {
-  const cmd = checkArgs(args, 'checkCall');
-  const o = readRunOptions(opts, 'checkCall');
-  const r = await runImpl(cmd, { ...o, captureOutput: undefined }, {});
-  if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd);
-  return 0;
+export function checkCall(args: readonly string[], opts?: RunOptions): Promise<0> {
+  return guardCancellation(
+    (async (): Promise<0> => {
+      const cmd = checkArgs(args, 'checkCall');
+      const o = readRunOptions(opts, 'checkCall');
+      const r = await runImpl(cmd, { ...o, captureOutput: undefined }, {});
+      if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd);
+      return 0;
+    })(),
+  );
 }
 
 /**
@@ -935,20 +958,24 @@ export async function checkCall(args: readonly string[], opts?: RunOptions): Pro
  *
  * Source: CPython's `subprocess.check_output`.
  */
-export async function checkOutput(
+export function checkOutput(
   args: readonly string[],
   opts: RunOptions & { text: true },
 ): Promise<string>;
-export async function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Uint8Array>;
-export async function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Output> {
-  const cmd = checkArgs(args, 'checkOutput');
-  const o = readRunOptions(opts, 'checkOutput');
-  if (o.stdout !== undefined || o.captureOutput !== undefined) {
-    throw new TypeError(
-      'Cannot set stdout or captureOutput for checkOutput: it pipes stdout itself',
-    );
-  }
-  const r = await runImpl(cmd, o, { stdout: PIPE });
-  if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd, r.stdout, r.stderr);
-  return r.stdout as Output;
+export function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Uint8Array>;
+export function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Output> {
+  return guardCancellation(
+    (async () => {
+      const cmd = checkArgs(args, 'checkOutput');
+      const o = readRunOptions(opts, 'checkOutput');
+      if (o.stdout !== undefined || o.captureOutput !== undefined) {
+        throw new TypeError(
+          'Cannot set stdout or captureOutput for checkOutput: it pipes stdout itself',
+        );
+      }
+      const r = await runImpl(cmd, o, { stdout: PIPE });
+      if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd, r.stdout, r.stderr);
+      return r.stdout as Output;
+    })(),
+  );
 }

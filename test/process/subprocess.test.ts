@@ -31,7 +31,7 @@ import {
   run,
   TimeoutExpired,
 } from '../../src/process/subprocess.js';
-import { assertRejectsNoThrow, ExpectedError } from '../_util.js';
+import { assertRejectsNoThrow, ExpectedError, noUnhandled } from '../_util.js';
 
 const dec = new TextDecoder();
 
@@ -803,6 +803,64 @@ describe('cooperation', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('no unhandled rejection (breaker)', () => {
+  // Each call is started and forgotten (`void`, as a Promise.race loser is), then its greenlet
+  // is killed, or a Timeout fires there. The waits under it are marked handled by the core; the
+  // call's own promise was not (these methods are async functions): Node reported an unhandled
+  // GreenletExit or Timeout for each, which ends a program run with default flags.
+  const children: Popen<Uint8Array>[] = [];
+  const popen = (args: string[], opts: ConstructorParameters<typeof Popen>[1] = {}) => {
+    const p = new Popen(args, opts);
+    children.push(p);
+    return p;
+  };
+  const calls: Record<string, () => Promise<unknown>> = {
+    'Popen.wait': () => popen(['sleep', '5']).wait(),
+    'Popen.communicate': () => popen(['sleep', '5'], { stdout: PIPE }).communicate(),
+    'stdout.readline': () =>
+      (popen(['sleep', '5'], { stdout: PIPE }).stdout as FileObject).readline(),
+    'stdout.read': () => (popen(['sleep', '5'], { stdout: PIPE }).stdout as FileObject).read(),
+    run: () => run(['sleep', '5']),
+    call: () => call(['sleep', '5']),
+    checkCall: () => checkCall(['sleep', '5']),
+    checkOutput: () => checkOutput(['sleep', '5']),
+  };
+  for (const how of ['kill', 'Timeout'] as const) {
+    test(`a forgotten call ended by a ${how}: wait, communicate, readline, read, run, call, checkCall, checkOutput`, async () => {
+      try {
+        const seen = await noUnhandled(async () => {
+          for (const [name, start] of Object.entries(calls)) {
+            const g = spawn(async () => {
+              const t = how === 'Timeout' ? Timeout.startNew(30) : null;
+              try {
+                void start();
+                await sleep(5000);
+              } catch (e) {
+                if (e !== t) throw e;
+              } finally {
+                t?.cancel();
+              }
+            });
+            await sleep(10);
+            if (how === 'kill') await g.kill();
+            assert.ok(await g.join(3000), `${name}: the greenlet ended`);
+          }
+        }, 200);
+        assert.deepEqual(
+          seen.map((e) => (e as Error).name),
+          [],
+          'no rejection escaped as unhandled',
+        );
+      } finally {
+        for (const p of children.splice(0)) {
+          p.kill();
+          await p.wait();
+        }
+      }
+    });
+  }
 });
 
 describe('nothing stays alive', () => {
