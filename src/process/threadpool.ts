@@ -34,11 +34,11 @@ import { Piscina } from 'piscina';
 import { until } from '../core/api.js';
 import {
   getHub,
+  guardCancellation,
   type Hub,
   isPromiseLike,
   NONE,
   readWaitOptions,
-  rejectWait,
   untilWait,
   type WaitOptions,
   waitArgs,
@@ -124,6 +124,20 @@ async function readItems(
   } finally {
     if (!done) it.return?.();
   }
+}
+
+/**
+ * `gen` with each step's promise guarded (see `guardCancellation`): a `next()` that a kill or
+ * `Timeout` ends and nobody awaits is no unhandled rejection. The same iterator every time.
+ */
+function guarded<T>(gen: AsyncGenerator<T, void, undefined>): AsyncIterableIterator<T> {
+  const it: AsyncIterableIterator<T> = {
+    next: () => guardCancellation(gen.next()),
+    return: (v?: unknown) => guardCancellation(gen.return(v as undefined)),
+    throw: (e?: unknown) => guardCancellation(gen.throw(e)),
+    [Symbol.asyncIterator]: () => it,
+  };
+  return it;
 }
 
 /** A task: an absolute path, a `file:` URL string or a `URL` naming an ES module. */
@@ -258,7 +272,11 @@ export class ThreadPool {
    * await pool.kill();
    * ```
    */
-  async spawn<T = unknown>(fnModule: TaskModule, ...args: unknown[]): Promise<AsyncResult<T>> {
+  spawn<T = unknown>(fnModule: TaskModule, ...args: unknown[]): Promise<AsyncResult<T>> {
+    return guardCancellation(this.#spawn<T>(fnModule, args));
+  }
+
+  async #spawn<T>(fnModule: TaskModule, args: unknown[]): Promise<AsyncResult<T>> {
     const s = this.#submit(moduleHref(fnModule, 'ThreadPool.spawn'), args);
     const r = new AsyncResult<T>();
     s.result.then(
@@ -292,15 +310,30 @@ export class ThreadPool {
    * await pool.kill();
    * ```
    */
-  async apply<T = unknown>(
+  apply<T = unknown>(
     fnModule: TaskModule,
     args: readonly unknown[] = [],
     opts?: WaitOptions | number,
   ): Promise<T> {
+    return guardCancellation(this.#apply<T>(fnModule, args, opts));
+  }
+
+  async #apply<T>(
+    fnModule: TaskModule,
+    args: readonly unknown[],
+    opts: WaitOptions | number | undefined,
+  ): Promise<T> {
     const href = moduleHref(fnModule, 'ThreadPool.apply');
-    const s = this.#submit(href, checkArgsArray(args, 'ThreadPool.apply'));
+    const list = checkArgsArray(args, 'ThreadPool.apply');
+    // Bad options (or a pre-aborted signal) reject before the task is submitted: a task that
+    // started would be terminated with its worker (the message named `until`; found by the
+    // breaker).
+    const err = readWaitOptions(opts, 'ThreadPool.apply');
+    if (err !== NONE) throw err;
+    const { timeout, signal } = waitArgs;
+    const s = this.#submit(href, list);
     try {
-      return (await until(s.result, opts)) as T;
+      return (await until(s.result, { timeout, signal })) as T;
     } finally {
       if (!s.settled) s.abort.abort();
     }
@@ -331,10 +364,18 @@ export class ThreadPool {
    * await pool.kill();
    * ```
    */
-  async map<T = unknown>(
+  map<T = unknown>(
     fnModule: TaskModule,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     opts?: WaitOptions | number,
+  ): Promise<T[]> {
+    return guardCancellation(this.#map<T>(fnModule, iterable, opts));
+  }
+
+  async #map<T>(
+    fnModule: TaskModule,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    opts: WaitOptions | number | undefined,
   ): Promise<T[]> {
     const href = moduleHref(fnModule, 'ThreadPool.map');
     if (!isIterable(iterable)) {
@@ -342,7 +383,7 @@ export class ThreadPool {
     }
     // One deadline for the whole call (not one timeout per item): read it before the items.
     const err = readWaitOptions(opts, 'ThreadPool.map');
-    if (err !== NONE) return rejectWait(err);
+    if (err !== NONE) throw err;
     const { timeout, signal } = waitArgs;
     const hub = getHub();
     const b: Bound = { hub, timeout, deadline: hub.now() + (timeout ?? 0), signal };
@@ -386,7 +427,7 @@ export class ThreadPool {
     if (!isIterable(iterable)) {
       throw new TypeError(`ThreadPool.imap needs an iterable: got ${format('%o', iterable)}`);
     }
-    return this.#imap<T>(href, iterable);
+    return guarded(this.#imap<T>(href, iterable));
   }
 
   async *#imap<T>(
@@ -402,9 +443,15 @@ export class ThreadPool {
     try {
       for (;;) {
         while (!exhausted && ahead.length < this.size) {
-          const r = await it.next();
+          // Reading the items is a verdant wait, as in map(): a kill or Timeout lands there even
+          // when the iterable waits on something foreign (it waited for the item; found by the
+          // breaker). A promise a sync iterable yields is awaited, as `for await` (and map) do.
+          const r = await until(Promise.resolve(it.next()));
           if (r.done === true) exhausted = true;
-          else ahead.push(this.#submit(href, [r.value]));
+          else {
+            const v = isPromiseLike(r.value) ? await until(r.value) : r.value;
+            ahead.push(this.#submit(href, [v]));
+          }
         }
         const s = ahead.shift();
         if (s === undefined) return;
@@ -416,6 +463,10 @@ export class ThreadPool {
       }
     } finally {
       for (const s of ahead) if (!s.settled) s.abort.abort();
+      if (!exhausted && typeof it.return === 'function') {
+        // Not awaited: an async generator's return() waits for the next() still running.
+        Promise.resolve(it.return()).catch(() => {});
+      }
     }
   }
 
@@ -436,9 +487,9 @@ export class ThreadPool {
    * await pool.kill(); // the workers are gone; a later task starts new ones
    * ```
    */
-  async kill(): Promise<void> {
+  kill(): Promise<void> {
     const p = this.#piscina;
     this.#piscina = null;
-    if (p !== null) await until(p.destroy());
+    return p === null ? Promise.resolve() : guardCancellation(until(p.destroy()));
   }
 }

@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { AsyncResult, GreenletExit, sleep, spawn, Timeout, withTimeout } from '../../src/index.js';
 import { ThreadPool } from '../../src/process/threadpool.js';
-import { assertRejectsNoThrow } from '../_util.js';
+import { assertRejectsNoThrow, noUnhandled } from '../_util.js';
 
 const task = (name: string): URL => new URL(`./_tasks/${name}.js`, import.meta.url);
 const square = task('square');
@@ -21,6 +21,7 @@ const spin = task('spin');
 const fail = task('fail');
 const mark = task('mark');
 const uncloneable = task('uncloneable');
+const throwValue = task('throw-value');
 
 const pools: ThreadPool[] = [];
 function pool(size: number): ThreadPool {
@@ -285,6 +286,125 @@ describe('ThreadPool', () => {
       yield 4;
     }
     assert.deepEqual(await p.map(square, quick(), { timeout: 30_000 }), [9, 16]);
+  });
+
+  test('a task that throws something not an Error fails with an Error: throw null is no success (breaker)', async () => {
+    const p = pool(1);
+    // piscina sends `error: null` for "no error": `throw null` resolved with null, as a return.
+    await assert.rejects(p.apply(throwValue, ['null']), {
+      name: 'Error',
+      message: /^The task module file:.*throw-value\.js threw a non-Error value: null$/,
+    });
+    await assert.rejects(p.apply(throwValue, ['undefined']), /threw a non-Error value: undefined$/);
+    await assert.rejects(p.apply(throwValue, ['string']), {
+      name: 'Error',
+      message: 'a bare string',
+    });
+    // An object goes as structured clone copies it.
+    await assert.rejects(p.apply(throwValue, ['object']), { message: 'a plain object', code: 42 });
+    const r = await p.spawn(throwValue, 'null');
+    await assert.rejects(r.get(), /threw a non-Error value: null$/);
+    assert.equal(await p.apply(throwValue, ['fine']), 'fine', 'the worker goes on');
+  });
+
+  test('apply() rejects bad options, and a pre-aborted signal, before the task is submitted (breaker)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verdant-tp-'));
+    try {
+      const p = pool(1);
+      // The message named `until`, and the task was submitted first (then withdrawn).
+      await assertRejectsNoThrow(() => p.apply(mark, [join(dir, 'a')], -1), {
+        name: 'RangeError',
+        message: /^ThreadPool\.apply: timeout must be a non-negative number of ms, got -1$/,
+      });
+      await assertRejectsNoThrow(
+        () => p.apply(mark, [join(dir, 'b')], { timeout: 'soon' as never }),
+        { name: 'TypeError', message: /^ThreadPool\.apply: timeout must be a number/ },
+      );
+      const ac = new AbortController();
+      ac.abort(new Error('aborted before'));
+      await assertRejectsNoThrow(() => p.apply(mark, [join(dir, 'c')], { signal: ac.signal }), {
+        message: 'aborted before',
+      });
+      await p.apply(mark, [join(dir, 'd')]);
+      assert.deepEqual(readdirSync(dir), ['d'], 'no refused task ran');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('imap(): a Timeout or kill lands while it reads a foreign async iterable, whose return() is called (breaker)', async () => {
+    const p = pool(1);
+    const stop = new AbortController();
+    let returned = 0;
+    async function* slow(): AsyncGenerator<number> {
+      try {
+        yield 1;
+        await delay(5000, undefined, { signal: stop.signal });
+        yield 2;
+      } finally {
+        returned++;
+      }
+    }
+    try {
+      const values: number[] = [];
+      const t0 = performance.now();
+      // It waited for the iterable's next item in a foreign await: the Timeout landed at 5 s.
+      const e = await withTimeout(300, async () => {
+        for await (const v of p.imap<number>(square, slow())) values.push(v);
+      }).catch((err: unknown) => err);
+      assert.ok(e instanceof Timeout, String(e));
+      assert.ok(performance.now() - t0 < 3000, 'the Timeout landed while the item was awaited');
+      assert.equal(values.length, 1, 'the first item, then it waits for the second');
+      const g = spawn(async () => {
+        for await (const v of p.imap<number>(square, slow())) values.push(v);
+      });
+      await sleep(300);
+      await g.kill({ timeout: 3000 });
+      assert.ok(g.dead && (g.value as unknown) instanceof GreenletExit);
+      stop.abort();
+      await sleep(50);
+      assert.equal(returned, 2, "each iterable's return() ran");
+      // A promise a sync iterable yields is awaited, as map() and for await do.
+      const out: number[] = [];
+      for await (const v of p.imap<number>(square, [Promise.resolve(3), 4])) out.push(v);
+      assert.deepEqual(out, [9, 16]);
+    } finally {
+      stop.abort();
+    }
+  });
+
+  test('no unhandled rejection: a forgotten spawn, apply, map or imap next() ended by a kill or Timeout (breaker)', async () => {
+    const p = pool(1);
+    const calls: Record<string, () => Promise<unknown>> = {
+      apply: () => p.apply(spin, [300]),
+      map: () => p.map(spin, [300]),
+      'imap next': () => p.imap(spin, [300])[Symbol.asyncIterator]().next(),
+      'spawn, get': async () => (await p.spawn(spin, 300)).get(),
+    };
+    const seen = await noUnhandled(async () => {
+      for (const [name, start] of Object.entries(calls)) {
+        for (const how of ['kill', 'Timeout']) {
+          const g = spawn(async () => {
+            const t = how === 'Timeout' ? Timeout.startNew(30) : null;
+            try {
+              void start();
+              await sleep(5000);
+            } catch (e) {
+              if (e !== t) throw e;
+            } finally {
+              t?.cancel();
+            }
+          });
+          await sleep(10);
+          if (how === 'kill') await g.kill();
+          assert.ok(await g.join(3000), `${name}: the greenlet ended`);
+        }
+      }
+    }, 200);
+    assert.deepEqual(
+      seen.map((e) => (e as Error).name),
+      [],
+    );
   });
 
   test('kill() makes waiting callers reject; the pool then starts new workers on demand', async () => {
