@@ -22,6 +22,7 @@ const fail = task('fail');
 const mark = task('mark');
 const uncloneable = task('uncloneable');
 const throwValue = task('throw-value');
+const nap = task('nap');
 
 const pools: ThreadPool[] = [];
 function pool(size: number): ThreadPool {
@@ -415,6 +416,129 @@ describe('ThreadPool', () => {
     await g.join();
     assert.ok(g.value instanceof Error, 'the waiting caller got an error');
     assert.equal(await p.apply(square, [8]), 64);
+  });
+});
+
+describe('gevent test__threadpool.py', () => {
+  test('test_execute_async, TestSpawn.test_basics: spawn() never waits; on one worker tasks run in turn', async () => {
+    const p = pool(1);
+    const log: string[] = [];
+    const t0 = performance.now();
+    const a = await p.spawn(nap, 100, 'a');
+    const b = await p.spawn(nap, 100, 'b');
+    assert.ok(performance.now() - t0 < 100, 'spawn() did not wait for the tasks');
+    assert.equal(a.ready() || b.ready(), false);
+    const ga = spawn(async () => log.push(String(await a.get())));
+    const gb = spawn(async () => log.push(String(await b.get())));
+    await ga.join();
+    assert.deepEqual(log, ['a']);
+    assert.equal(b.ready(), false, 'b waits for the one worker');
+    await gb.join();
+    assert.deepEqual(log, ['a', 'b']);
+  });
+
+  test('test_async_timeout: get({timeout}) throws Timeout and the task goes on; a later get() has its value', async () => {
+    const p = pool(1);
+    const r = await p.spawn(nap, 300, 36);
+    await assert.rejects(r.get({ timeout: 35 }), Timeout);
+    assert.equal(await r.get(), 36);
+  });
+
+  test('test_imap_it_small, test_imap_it_large, test_imap_random: imap yields in input order', async () => {
+    for (const size of [1, 2, 3, 10]) {
+      const p = pool(size);
+      const small: number[] = [];
+      for await (const v of p.imap<number>(
+        square,
+        Array.from({ length: 10 }, (_, i) => i),
+      ))
+        small.push(v);
+      assert.deepEqual(
+        small,
+        Array.from({ length: 10 }, (_, i) => i * i),
+      );
+      assert.deepEqual(
+        await p.map(
+          square,
+          Array.from({ length: 200 }, (_, i) => i),
+        ),
+        Array.from({ length: 200 }, (_, i) => i * i),
+      );
+      // Tasks that finish out of order still come back in input order.
+      const random: unknown[] = [];
+      const items = Array.from({ length: 10 }, (_, i) => i);
+      const naps = items.map((i) => (i * 37) % 50);
+      for await (const v of p.imap(nap, naps)) random.push(v);
+      assert.deepEqual(random, naps);
+      await p.kill();
+    }
+  });
+
+  test('test_terminate: kill() while a map runs ends it at once; the waiting map rejects', async () => {
+    const p = pool(2);
+    const g = spawn(() =>
+      p.map(
+        nap,
+        Array.from({ length: 4 }, () => 60_000),
+      ),
+    );
+    await sleep(100);
+    const t0 = performance.now();
+    await p.kill();
+    assert.ok(performance.now() - t0 < 3000);
+    await g.join(3000);
+    assert.ok(g.exception instanceof Error, 'the waiting map rejected');
+  });
+
+  test('TestErrorInIterator: an iterable that throws makes map and imap throw its error', async () => {
+    const p = pool(3);
+    function* errorIter(): Generator<number> {
+      yield 1;
+      yield 2;
+      throw new Error('from the iterable');
+    }
+    await assert.rejects(p.map(square, errorIter()), /from the iterable/);
+    await assert.rejects(async () => {
+      for await (const _ of p.imap(square, errorIter())) {
+        // consume
+      }
+    }, /from the iterable/);
+    assert.equal(await p.apply(square, [4]), 16, 'the pool goes on');
+  });
+
+  test('a kill and a Timeout pending at once at apply, map and AsyncResult.get: each delivered once, in order (breaker)', async () => {
+    const p = pool(2);
+    const calls: Record<string, () => Promise<unknown>> = {
+      apply: () => p.apply(nap, [2000]),
+      map: () => p.map(nap, [2000]),
+      get: async () => (await p.spawn(nap, 2000)).get(),
+    };
+    for (const [name, start] of Object.entries(calls)) {
+      const log: string[] = [];
+      const g = spawn(async () => {
+        const t = Timeout.startNew(30);
+        try {
+          for (let i = 0; i < 2; i++) {
+            try {
+              await Promise.all([start(), start()]);
+              log.push('returned');
+            } catch (e) {
+              log.push(e === t ? 'Timeout' : (e as Error).name);
+            }
+          }
+        } finally {
+          t.cancel();
+        }
+      });
+      await sleep(10);
+      const t0 = Date.now();
+      while (Date.now() - t0 < 40) {
+        // block until the Timeout is due, then request the kill: both pending at once
+      }
+      void g.kill({ block: false });
+      await g.join(5000);
+      assert.deepEqual(log, ['GreenletExit', 'Timeout'], name);
+    }
   });
 });
 
