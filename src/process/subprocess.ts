@@ -539,10 +539,16 @@ export class Popen<T extends Output = Uint8Array> {
    * Send `sig` (a name such as `'SIGTERM'`, or a number) to the child. Never waits. Does nothing
    * once it has exited.
    * @param sig - the signal
-   * @throws TypeError for an unknown signal name
+   * @throws TypeError for an unknown signal name or number (also once the child has exited)
    */
   sendSignal(sig: NodeJS.Signals | number): void {
-    if (typeof sig === 'string' && !(sig in signalNumbers)) {
+    // Checked here, before the exit check: a bad number was ignored once the child had exited
+    // and refused by Node with its own message while it ran (found by the breaker).
+    const known =
+      typeof sig === 'string'
+        ? sig in signalNumbers
+        : typeof sig === 'number' && (sig === 0 || Object.values(signalNumbers).includes(sig));
+    if (!known) {
       throw new TypeError(`Cannot send an unknown signal: got ${format('%o', sig)}`);
     }
     if (this.#exited || this.pid === null) return;

@@ -283,6 +283,22 @@ describe('Popen', () => {
     assert.equal(await c.wait(), -2);
     c.kill(); // after exit: does nothing
     assert.throws(() => c.sendSignal('SIGNOPE' as never), TypeError);
+    // A number is checked too, the same way before and after the exit (breaker: it was ignored
+    // after the exit, refused by Node with its own message before).
+    for (const bad of [-5, 1.5, 99999, Number.NaN, null, '9']) {
+      assert.throws(() => c.sendSignal(bad as never), {
+        name: 'TypeError',
+        message: /^Cannot send an unknown signal: got /,
+      });
+    }
+    const d = new Popen(['sleep', '30']);
+    assert.throws(
+      () => d.sendSignal(99999),
+      /^TypeError: Cannot send an unknown signal: got 99999$/,
+    );
+    d.sendSignal(0); // signal 0 only checks the child exists
+    d.sendSignal(15);
+    assert.equal(await d.wait(), -15);
   });
 
   test('a command that cannot start: pid null, the first wait rejects with ENOENT', async () => {
