@@ -632,7 +632,7 @@ export class Popen<T extends Output = Uint8Array> {
    *   child runs on; call `communicate()` again, without input, for the rest); TypeError for an
    *   `input` that is not bytes or a string, or given without `stdin: PIPE`; RangeError for
    *   `input` on a later call (the first call's input is still being sent: Python's
-   *   `ValueError`); the spawn error when the command could not start
+   *   `ValueError`) or after `stdin.close()`; the spawn error when the command could not start
    * @example
    * ```ts
    * import { PIPE, Popen } from 'verdant/subprocess';
@@ -678,6 +678,13 @@ export class Popen<T extends Output = Uint8Array> {
     if (input !== null && input.length > 0 && this.#communicated) {
       throw new RangeError(
         `Cannot send input after starting communication: call communicate() without input to send the rest of the first input, got ${input.length} bytes`,
+      );
+    }
+    if (input !== null && input.length > 0 && (this.stdin as PipeWriter).closed) {
+      // It was dropped without a word (found by the breaker); CPython's flush of the closed
+      // stdin raises ValueError.
+      throw new RangeError(
+        `Cannot communicate input: stdin was closed, got ${input.length} bytes to send`,
       );
     }
     const first = !this.#communicated;

@@ -741,6 +741,20 @@ describe('communicate: stdin, stdout and stderr at once', () => {
     }
   });
 
+  test('input after stdin.close() rejects (RangeError) instead of being dropped (breaker)', async () => {
+    const p = new Popen(['cat'], { stdin: PIPE, stdout: PIPE });
+    p.stdin?.close();
+    await assertRejectsNoThrow(
+      () => p.communicate({ input: 'abc' }),
+      (e: unknown) =>
+        e instanceof RangeError &&
+        e.message === 'Cannot communicate input: stdin was closed, got 3 bytes to send',
+    );
+    const [out] = await p.communicate({ timeout: 5000 }); // without input it goes on
+    assert.equal(out?.length, 0);
+    assert.equal(p.returncode, 0);
+  });
+
   test('two communicate() calls at once both return all the output', async () => {
     const p = new Popen<string>(['sh', '-c', 'echo a; sleep 0.1; echo b; echo c >&2'], {
       stdout: PIPE,
