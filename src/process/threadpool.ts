@@ -29,7 +29,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { format } from 'node:util';
+import { format, inspect } from 'node:util';
 import { Piscina } from 'piscina';
 import { until } from '../core/api.js';
 import {
@@ -170,6 +170,19 @@ function isIterable(x: unknown): x is Iterable<unknown> | AsyncIterable<unknown>
   return x !== null && typeof x === 'object' && (Symbol.iterator in x || Symbol.asyncIterator in x);
 }
 
+/**
+ * Arguments structured clone cannot copy to the worker (a function, a Symbol) rejected with
+ * Node's `DataCloneError` (a DOMException), where the way back gives a TypeError naming the
+ * module (_threadpool-worker.ts): the same TypeError here (found by the breaker). Any other
+ * error as it is. Only the task's posting clones on this side, so the error is the arguments'.
+ */
+function notCloned(e: unknown, href: string, args: readonly unknown[]): unknown {
+  if (!(e instanceof Error) || e.name !== 'DataCloneError') return e;
+  return new TypeError(
+    `Cannot send the arguments to the task module ${href}: ${e.message} (they cross by structured clone), got ${inspect(args, { depth: 1, breakLength: Number.POSITIVE_INFINITY })}`,
+  );
+}
+
 /** One submitted task: its result promise and the switch that withdraws it. */
 interface Submitted {
   readonly result: Promise<unknown>;
@@ -239,7 +252,11 @@ export class ThreadPool {
   #submit(href: string, args: unknown[]): Submitted {
     const abort = new AbortController();
     const s: Submitted = {
-      result: this.#pool().run({ module: href, args }, { signal: abort.signal }),
+      result: this.#pool()
+        .run({ module: href, args }, { signal: abort.signal })
+        .catch((e: unknown) => {
+          throw notCloned(e, href, args);
+        }),
       settled: false,
       abort,
     };
@@ -255,7 +272,7 @@ export class ThreadPool {
    * Queue a task and return an `AsyncResult` that receives its value or error. Never waits.
    * A waiter of the result that is killed leaves the task running.
    * @param fnModule - the task module
-   * @param args - its arguments (structured-cloneable)
+   * @param args - its arguments (structured-cloneable: others make the result a TypeError)
    * @returns the result holder
    * @throws TypeError (as a rejection) for a bad `fnModule`
    * @example
@@ -294,9 +311,10 @@ export class ThreadPool {
    * @param args - its arguments (default none)
    * @param opts - `{timeout, signal}` or a bare timeout in ms (`timeout` throws `Timeout`)
    * @returns what the task's function returned
-   * @throws the task's error (an `Error` with its message); TypeError for a bad `fnModule`, and
-   *   TypeError naming the module when its return value (or thrown error) cannot be copied
-   *   back by structured clone (a function, a Symbol, an object holding one)
+   * @throws the task's error (an `Error` with its message; a thrown primitive becomes one);
+   *   TypeError for a bad `fnModule` or bad options (before the task is submitted), and
+   *   TypeError naming the module when its arguments, or its return value (or thrown error),
+   *   cannot be copied by structured clone (a function, a Symbol, an object holding one)
    * @example
    * ```ts
    * import { writeFileSync } from 'node:fs';

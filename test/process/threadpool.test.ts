@@ -308,6 +308,22 @@ describe('ThreadPool', () => {
     assert.equal(await p.apply(throwValue, ['fine']), 'fine', 'the worker goes on');
   });
 
+  test('arguments that cannot be cloned to the worker reject with a TypeError naming the module (breaker)', async () => {
+    const p = pool(1);
+    // They rejected with Node's DataCloneError (a DOMException), unlike a value on the way back.
+    const message =
+      /^Cannot send the arguments to the task module file:.*square\.js: .*could not be cloned\. \(they cross by structured clone\), got \[ /;
+    await assertRejectsNoThrow(() => p.apply(square, [() => 1]), { name: 'TypeError', message });
+    await assertRejectsNoThrow(() => p.apply(square, [Symbol('s')]), {
+      name: 'TypeError',
+      message,
+    });
+    await assertRejectsNoThrow(() => p.map(square, [1, () => 1]), { name: 'TypeError', message });
+    const r = await p.spawn(square, () => 1);
+    await assert.rejects(r.get(), { name: 'TypeError', message });
+    assert.equal(await p.apply(square, [5]), 25, 'the pool goes on');
+  });
+
   test('apply() rejects bad options, and a pre-aborted signal, before the task is submitted (breaker)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'verdant-tp-'));
     try {
