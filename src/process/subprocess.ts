@@ -27,7 +27,11 @@
  *   kill, a `Timeout`, their `timeout` option) kills the child with SIGKILL, closes our ends of
  *   its pipes at once — also when a grandchild holds the other ends, so no pipe stays open — and
  *   waits for its exit (a foreign await: SIGKILL cannot be refused) so it is reaped before the
- *   call rejects. Tests: test/process/subprocess.test.ts "kills and reaps the child, and finally
+ *   call rejects. A caller that dies with the call's waits withdrawn (a kill at a `Promise.all`
+ *   of several runs resumes one wait, the greenlet dies, the others never settle) kills the
+ *   child from a quiet link on its death (test "… at Promise.all of run, call and checkOutput
+ *   kills every child …"). A wait withdrawn by `race()` while its greenlet lives is not seen:
+ *   give run its own greenlet there. Tests: test/process/subprocess.test.ts "kills and reaps the child, and finally
  *   runs", "a timeout closes our pipe ends even when a grandchild holds the other ends".
  * - No rejection escapes: every call that waits returns `guardCancellation(…)` of its work, so
  *   one nobody awaits (a forgotten `await`, a `Promise.race` loser) that a kill or `Timeout`
@@ -52,11 +56,14 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
+import { getCurrent } from '../core/api.js';
+import { Greenlet } from '../core/greenlet.js';
 import { getHub, type Hub } from '../core/hub.js';
 import {
   guardCancellation,
   ioEnded,
   ioStarted,
+  kQuietLink,
   NONE,
   readWaitOptions,
   rejectWait,
@@ -844,6 +851,15 @@ async function runImpl(
   };
   const p = new Popen<Output>(args, popenOpts);
   let ok = false;
+  // A greenlet that dies with this call's waits still pending withdraws them (their promises
+  // never settle): a kill at Promise.all([run(a), run(b)]) resumed one wait, the greenlet died,
+  // and b's child ran on, unreaped, keeping the program alive (found by the breaker). The
+  // caller's death kills the child too; our pipe ends close and Node reaps it.
+  const owner = getCurrent();
+  const onDeath = (): void => {
+    if (!ok && p.pid !== null) void p._killAndReap();
+  };
+  if (owner instanceof Greenlet) owner[kQuietLink](onDeath);
   try {
     const [out, errOut] = await p.communicate({ input: input ?? undefined, timeout, signal });
     ok = true;
@@ -858,6 +874,7 @@ async function runImpl(
     }
     throw e;
   } finally {
+    if (owner instanceof Greenlet) owner.unlink(onDeath);
     // A kill, a Timeout, an aborted signal or a pipe error: the child must not outlive us.
     if (!ok && p.pid !== null) await p._killAndReap();
   }

@@ -241,6 +241,48 @@ describe('cancellation: run/call own their child', () => {
     });
   }
 
+  for (const how of ['kill', 'kill and Timeout at once'] as const) {
+    test(`a ${how} at Promise.all of run, call and checkOutput kills every child, not only the one whose wait resumed (breaker)`, async () => {
+      // The greenlet died after its first wait resumed; the other waits were withdrawn (never
+      // settled), so their finally never ran and their children lived on, keeping Node alive.
+      const dir = mkdtempSync(join(tmpdir(), 'verdant-sp-'));
+      const cmd = (n: number): string[] => [
+        'sh',
+        '-c',
+        `echo $$ > ${join(dir, `pid${n}`)}; exec sleep 30`,
+      ];
+      try {
+        const g = spawn(async () => {
+          using _t = how === 'kill' ? null : Timeout.startNew(400);
+          await Promise.all([
+            run(cmd(1), { captureOutput: true }),
+            call(cmd(2)),
+            checkOutput(cmd(3), { input: 'x'.repeat(1 << 20) }),
+          ]);
+        });
+        const t0 = performance.now();
+        while (readdirSync(dir).length < 3 && performance.now() - t0 < 5000) await sleep(10);
+        await sleep(50);
+        const pids = [1, 2, 3].map((n) => Number(readFileSync(join(dir, `pid${n}`), 'utf8')));
+        assert.deepEqual(pids.map(alive), [true, true, true]);
+        if (how === 'kill') await g.kill();
+        else {
+          const t1 = Date.now();
+          while (Date.now() - t1 < 450) {
+            // block past the Timeout, then request the kill: both pending at once
+          }
+          void g.kill({ block: false });
+        }
+        assert.ok(await g.join(5000));
+        const t2 = performance.now();
+        while (pids.some(alive) && performance.now() - t2 < 3000) await sleep(10);
+        assert.deepEqual(pids.map(alive), [false, false, false], 'every child was killed');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
   test('a Timeout around run() throws itself (not TimeoutExpired) after killing the child', async () => {
     const g = spawn(async () => {
       using _t = Timeout.startNew(200);
