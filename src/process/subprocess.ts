@@ -29,8 +29,8 @@
  *   waits for its exit (a foreign await: SIGKILL cannot be refused) so it is reaped before the
  *   call rejects. A caller that dies with the call's waits withdrawn (a kill at a `Promise.all`
  *   of several runs resumes one wait, the greenlet dies, the others never settle) kills the
- *   child from a quiet link on its death (test "… at Promise.all of run, call and checkOutput
- *   kills every child …"). A wait withdrawn by `race()` while its greenlet lives is not seen:
+ *   child from a quiet link on its death (test/process/subprocess.test.ts, the Promise.all
+ *   tests of "cancellation: run/call own their child"). A wait withdrawn by `race()` while its greenlet lives is not seen:
  *   give run its own greenlet there. Tests: test/process/subprocess.test.ts "kills and reaps the child, and finally
  *   runs", "a timeout closes our pipe ends even when a grandchild holds the other ends".
  * - No rejection escapes: every call that waits returns `guardCancellation(…)` of its work, so
