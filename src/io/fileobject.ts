@@ -396,8 +396,22 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     }
   }
 
-  /** Lines until end of stream, as an async iterator. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+  /**
+   * Lines until end of stream, as an async iterator. Each `next()` is a `readline()`: a kill or
+   * `Timeout` there keeps what was read, and a forgotten `next()` ended by one is no unhandled
+   * rejection (each step's promise is guarded, as the other reads).
+   */
+  [Symbol.asyncIterator](): AsyncGenerator<T> {
+    const gen = this.#lines();
+    const it = Object.create(gen) as AsyncGenerator<T>;
+    it.next = () => guardCancellation(gen.next());
+    it.return = (v) => guardCancellation(gen.return(v));
+    it.throw = (e: unknown) => guardCancellation(gen.throw(e));
+    it[Symbol.asyncIterator] = () => it;
+    return it;
+  }
+
+  async *#lines(): AsyncGenerator<T> {
     for (;;) {
       const line = await this.readline();
       if (line.length === 0) return;

@@ -110,7 +110,7 @@ test('a write waiting for its turn counts its timeout on the hub clock: one dead
   });
 });
 
-test('no unhandled rejection: a forgotten write, flush, read or readline rejected by a pre-aborted signal, a kill or a Timeout (breaker)', async () => {
+test('no unhandled rejection: a forgotten write, flush, read, readline or line iterator step rejected by a pre-aborted signal, a kill or a Timeout (breaker)', async () => {
   const p = new Popen(['sleep', '30'], { stdin: PIPE, stdout: PIPE });
   try {
     const stdin = p.stdin as NonNullable<typeof p.stdin>;
@@ -128,6 +128,12 @@ test('no unhandled rejection: a forgotten write, flush, read or readline rejecte
       });
       await sleep(20);
       await g.kill();
+      const lines = spawn(async () => {
+        void stdout[Symbol.asyncIterator]().next(); // for await's step, forgotten
+        await sleep(5000);
+      });
+      await sleep(20);
+      await lines.kill();
       const h = spawn(async () => {
         const t = Timeout.startNew(20);
         try {
