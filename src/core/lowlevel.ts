@@ -47,6 +47,10 @@
  * 8. **Rejections by cancellation** (a kill's exception, a `Timeout`, `LoopExit`, a signal's
  *    reason) are marked handled by `Waiter` itself; a call that fails before waiting returns
  *    `rejectWait(err)`, which does the same for a pre-aborted signal ({@link isCancellation}).
+ *    A method built from waits in an `async` function makes a promise of its own, which the
+ *    waiter's mark does not reach: return `guardCancellation(impl())` from the public method so
+ *    a forgotten or raced call that is killed or timed out never surfaces as an unhandled
+ *    rejection (test/process/subprocess.test.ts "no unhandled rejection …").
  *
  * Tests that pin this protocol: test/core/lowlevel.test.ts (a small primitive built from this
  * door alone: cancel point, nothing lost, commit at resume, completed waits, options),

@@ -28,7 +28,14 @@
  * @module
  */
 import { TextDecoder } from 'node:util';
-import { getHub, NONE, readWaitOptions, type WaitOptions, waitArgs } from '../core/lowlevel.js';
+import {
+  getHub,
+  guardCancellation,
+  NONE,
+  readWaitOptions,
+  type WaitOptions,
+  waitArgs,
+} from '../core/lowlevel.js';
 import { Arrivals } from './_arrivals.js';
 import { badFd, bytesOf } from './_errors.js';
 
@@ -252,7 +259,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * @throws EBADF after close; EBUSY while another `read`/`readline` of this file is in progress
    *   (one reader at a time); SocketTimeout (a socket's `timeout`); an `Error` with code
    * `ETIMEDOUT` (a pipe's `timeout`); TypeError/RangeError (the promise rejects) for a `limit`
-   * that is not a non-negative integer or -1
+   * that is not a non-negative integer or -1, or bad options; a pre-aborted `signal`'s reason
+   * (options are checked first, also when a whole line is already buffered)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -270,9 +278,13 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * await server.stop();
    * ```
    */
-  async readline(
-    limit?: number | WaitOptions | null,
-    opts?: WaitOptions | number | null,
+  readline(limit?: number | WaitOptions | null, opts?: WaitOptions | number | null): Promise<T> {
+    return guardCancellation(this.#readline(limit, opts));
+  }
+
+  async #readline(
+    limit: number | WaitOptions | null | undefined,
+    opts: WaitOptions | number | null | undefined,
   ): Promise<T> {
     if (limit !== undefined && limit !== null && typeof limit === 'object') {
       opts = limit;
@@ -290,6 +302,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
       );
     }
     if (this.#closed) throw this.#closedError('readline');
+    // Bad options and a pre-aborted signal reject even when a line is buffered (no wait).
+    this.#checkOpts(opts, 'readline');
     if (this.#reading) throw this.#busy('readline');
     this.#reading = true;
     const deadline = deadlineOf(opts);
@@ -333,7 +347,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    *   (the socket's own `settimeout` bounds each wait for bytes, as Python's)
    * @returns the bytes (a string in text mode), empty at end of stream
    * @throws EBADF after close; SocketTimeout; TypeError for an `n` that is not a number,
-   *   RangeError for a negative or fractional one; an `Error` with code
+   *   RangeError for a negative or fractional one; TypeError/RangeError for bad options and a
+   *   pre-aborted `signal`'s reason (checked first, also when the bytes are buffered); an `Error` with code
    *   `EBUSY` while another `read`/`readline` of this file is in progress
    * @example
    * ```ts
@@ -353,7 +368,14 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * await server.stop();
    * ```
    */
-  async read(n?: number | null, opts?: WaitOptions | number | null): Promise<T> {
+  read(n?: number | null, opts?: WaitOptions | number | null): Promise<T> {
+    return guardCancellation(this.#read(n, opts));
+  }
+
+  async #read(
+    n: number | null | undefined,
+    opts: WaitOptions | number | null | undefined,
+  ): Promise<T> {
     if (this.#closed) throw this.#closedError('read');
     if (n !== undefined && n !== null) {
       if (typeof n !== 'number') {
@@ -363,6 +385,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
         throw new RangeError(`${this.#name}.read: n must be a non-negative integer, got ${n}`);
       }
     }
+    this.#checkOpts(opts, 'read');
     if (this.#reading) throw this.#busy('read');
     this.#reading = true;
     const want = n ?? Number.POSITIVE_INFINITY;
@@ -383,8 +406,22 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     }
   }
 
-  /** Lines until end of stream, as an async iterator. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+  /**
+   * Lines until end of stream, as an async iterator. Each `next()` is a `readline()`: a kill or
+   * `Timeout` there keeps what was read, and a forgotten `next()` ended by one is no unhandled
+   * rejection (each step's promise is guarded, as the other reads).
+   */
+  [Symbol.asyncIterator](): AsyncGenerator<T> {
+    const gen = this.#lines();
+    const it = Object.create(gen) as AsyncGenerator<T>;
+    it.next = () => guardCancellation(gen.next());
+    it.return = (v) => guardCancellation(gen.return(v));
+    it.throw = (e: unknown) => guardCancellation(gen.throw(e));
+    it[Symbol.asyncIterator] = () => it;
+    return it;
+  }
+
+  async *#lines(): AsyncGenerator<T> {
     for (;;) {
       const line = await this.readline();
       if (line.length === 0) return;
@@ -420,9 +457,16 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * await server.stop();
    * ```
    */
-  async write(
+  write(
     data: ArrayBufferView | ArrayBuffer | string,
     opts?: WaitOptions | number | null,
+  ): Promise<number> {
+    return guardCancellation(this.#write(data, opts));
+  }
+
+  async #write(
+    data: ArrayBufferView | ArrayBuffer | string,
+    opts: WaitOptions | number | null | undefined,
   ): Promise<number> {
     if (this.#closed) throw this.#closedError('write');
     // Any view (DataView, Int16Array …) is its bytes, as `sendall` takes it (Python's write
@@ -461,15 +505,16 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     if (this.#wlen === 0 && !this.#sending) return;
     if (this.#sending) {
       readWaitOptions(opts, `${this.#name}.${method}`); // checked already: sets waitArgs
-      // On the hub's clock, as every wait (virtual milliseconds under verdant/testing).
-      const deadline = waitArgs.timeout === null ? null : getHub().now() + waitArgs.timeout;
+      // The hub's clock, as the wait for the turn: on a virtual hub real time stands still.
+      const hub = getHub();
+      const deadline = waitArgs.timeout === null ? null : hub.now() + waitArgs.timeout;
       const signal = waitArgs.signal;
       this.#turns ??= new SendTurns(() => {
         this.#sending = false;
       });
       await this.#turns.park(waitArgs.timeout, signal);
       if (deadline !== null) {
-        opts = { timeout: Math.max(0, deadline - getHub().now()), signal };
+        opts = { timeout: Math.max(0, deadline - hub.now()), signal };
       }
     } else this.#sending = true;
     try {
@@ -523,7 +568,11 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * await server.stop();
    * ```
    */
-  async flush(opts?: WaitOptions | number | null): Promise<void> {
+  flush(opts?: WaitOptions | number | null): Promise<void> {
+    return guardCancellation(this.#flush(opts));
+  }
+
+  async #flush(opts: WaitOptions | number | null | undefined): Promise<void> {
     if (this.#closed) throw this.#closedError('flush');
     this.#checkOpts(opts, 'flush');
     await this.#send(opts, 'flush');

@@ -3,7 +3,9 @@
  * module once per worker and calls its default export with the task's arguments.
  *
  * A module that cannot be imported, or whose default export is not a function, fails the task
- * with an error naming the module; the worker goes on.
+ * with an error naming the module; the worker goes on. A task that throws a primitive fails with
+ * an `Error` (a thrown string as its message; `null`, `undefined`, a number named in it):
+ * piscina would pass `throw null` back as a success.
  *
  * Design note — a value that cannot go back. piscina posts a task's value (or error) to the
  * caller's thread with `port.postMessage`; a value structured clone cannot copy (a function, a
@@ -20,6 +22,7 @@
  *
  * @module
  */
+import { inspect } from 'node:util';
 import { MessagePort } from 'node:worker_threads';
 
 type TaskFn = (...args: unknown[]) => unknown;
@@ -101,7 +104,22 @@ export default async function runTask(task: { module: string; args: unknown[] })
   }
   try {
     return await (await fn)(...task.args);
+  } catch (e) {
+    throw asError(e, task.module);
   } finally {
     lastModule = task.module;
   }
+}
+
+/**
+ * What a task threw, as an `Error`: piscina sends `error: null` for "no error", so a task that
+ * threw `null` (or `undefined`) resolved with it as if it had returned; a thrown string reached
+ * the caller as a bare string. Found by the breaker. A string keeps its text as the message.
+ */
+function asError(e: unknown, href: string): unknown {
+  // An object goes as it is (structured clone copies an Error's class and message, a plain
+  // object as one; one it cannot copy becomes the TypeError of the postMessage wrapper above).
+  if (typeof e === 'object' && e !== null) return e;
+  if (typeof e === 'string') return new Error(e);
+  return new Error(`The task module ${href} threw a non-Error value: ${inspect(e)}`);
 }

@@ -27,8 +27,15 @@
  *   kill, a `Timeout`, their `timeout` option) kills the child with SIGKILL, closes our ends of
  *   its pipes at once — also when a grandchild holds the other ends, so no pipe stays open — and
  *   waits for its exit (a foreign await: SIGKILL cannot be refused) so it is reaped before the
- *   call rejects. Tests: test/process/subprocess.test.ts "kills and reaps the child, and finally
+ *   call rejects. A caller that dies with the call's waits withdrawn (a kill at a `Promise.all`
+ *   of several runs resumes one wait, the greenlet dies, the others never settle) kills the
+ *   child from a quiet link on its death (test/process/subprocess.test.ts, the Promise.all
+ *   tests of "cancellation: run/call own their child"). A wait withdrawn by `race()` while its greenlet lives is not seen:
+ *   give run its own greenlet there. Tests: test/process/subprocess.test.ts "kills and reaps the child, and finally
  *   runs", "a timeout closes our pipe ends even when a grandchild holds the other ends".
+ * - No rejection escapes: every call that waits returns `guardCancellation(…)` of its work, so
+ *   one nobody awaits (a forgotten `await`, a `Promise.race` loser) that a kill or `Timeout`
+ *   ends is marked handled, as a core wait is (test "no unhandled rejection …").
  * - While a child runs and someone waits on it, the hub counts I/O in flight (`ioStarted`), so
  *   it never reports the program idle; once every child has exited and its pipes closed, nothing
  *   of this module keeps Node's loop alive (test "nothing stays alive").
@@ -49,10 +56,14 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
+import { getCurrent } from '../core/api.js';
+import { Greenlet } from '../core/greenlet.js';
 import { getHub, type Hub } from '../core/hub.js';
 import {
+  guardCancellation,
   ioEnded,
   ioStarted,
+  kQuietLink,
   NONE,
   readWaitOptions,
   rejectWait,
@@ -535,10 +546,16 @@ export class Popen<T extends Output = Uint8Array> {
    * Send `sig` (a name such as `'SIGTERM'`, or a number) to the child. Never waits. Does nothing
    * once it has exited.
    * @param sig - the signal
-   * @throws TypeError for an unknown signal name
+   * @throws TypeError for an unknown signal name or number (also once the child has exited)
    */
   sendSignal(sig: NodeJS.Signals | number): void {
-    if (typeof sig === 'string' && !(sig in signalNumbers)) {
+    // Checked here, before the exit check: a bad number was ignored once the child had exited
+    // and refused by Node with its own message while it ran (found by the breaker).
+    const known =
+      typeof sig === 'string'
+        ? sig in signalNumbers
+        : typeof sig === 'number' && (sig === 0 || Object.values(signalNumbers).includes(sig));
+    if (!known) {
       throw new TypeError(`Cannot send an unknown signal: got ${format('%o', sig)}`);
     }
     if (this.#exited || this.pid === null) return;
@@ -582,12 +599,14 @@ export class Popen<T extends Output = Uint8Array> {
     const timeout = waitArgs.timeout;
     const signal = waitArgs.signal;
     if (this.#exited) return this.#result();
-    return this.#waitExit(timeout, signal).then(
-      () => this.#result(),
-      (e: unknown) => {
-        if (isTimedOut(e)) throw new TimeoutExpired(this.args, timeout as number);
-        throw e;
-      },
+    return guardCancellation(
+      this.#waitExit(timeout, signal).then(
+        () => this.#result(),
+        (e: unknown) => {
+          if (isTimedOut(e)) throw new TimeoutExpired(this.args, timeout as number);
+          throw e;
+        },
+      ),
     );
   }
 
@@ -620,7 +639,7 @@ export class Popen<T extends Output = Uint8Array> {
    *   child runs on; call `communicate()` again, without input, for the rest); TypeError for an
    *   `input` that is not bytes or a string, or given without `stdin: PIPE`; RangeError for
    *   `input` on a later call (the first call's input is still being sent: Python's
-   *   `ValueError`); the spawn error when the command could not start
+   *   `ValueError`) or after `stdin.close()`; the spawn error when the command could not start
    * @example
    * ```ts
    * import { PIPE, Popen } from 'verdant/subprocess';
@@ -633,13 +652,21 @@ export class Popen<T extends Output = Uint8Array> {
    * a later call is refused). Unlike gevent, nothing reads the pipes between calls: a cut call
    * leaves the child back-pressured, as CPython's does.
    */
-  async communicate(
+  communicate(
     opts: {
       input?: ArrayBufferView | ArrayBuffer | string;
       timeout?: number | null;
       signal?: AbortSignal | null;
     } = {},
   ): Promise<[T | null, T | null]> {
+    return guardCancellation(this.#communicate(opts));
+  }
+
+  async #communicate(opts: {
+    input?: ArrayBufferView | ArrayBuffer | string;
+    timeout?: number | null;
+    signal?: AbortSignal | null;
+  }): Promise<[T | null, T | null]> {
     if (opts === null || typeof opts !== 'object') {
       throw new TypeError(`Popen.communicate options must be an object: got ${format('%o', opts)}`);
     }
@@ -658,6 +685,13 @@ export class Popen<T extends Output = Uint8Array> {
     if (input !== null && input.length > 0 && this.#communicated) {
       throw new RangeError(
         `Cannot send input after starting communication: call communicate() without input to send the rest of the first input, got ${input.length} bytes`,
+      );
+    }
+    if (input !== null && input.length > 0 && (this.stdin as PipeWriter).closed) {
+      // It was dropped without a word (found by the breaker); CPython's flush of the closed
+      // stdin raises ValueError.
+      throw new RangeError(
+        `Cannot communicate input: stdin was closed, got ${input.length} bytes to send`,
       );
     }
     const first = !this.#communicated;
@@ -817,6 +851,15 @@ async function runImpl(
   };
   const p = new Popen<Output>(args, popenOpts);
   let ok = false;
+  // A greenlet that dies with this call's waits still pending withdraws them (their promises
+  // never settle): a kill at Promise.all([run(a), run(b)]) resumed one wait, the greenlet died,
+  // and b's child ran on, unreaped, keeping the program alive (found by the breaker). The
+  // caller's death kills the child too; our pipe ends close and Node reaps it.
+  const owner = getCurrent();
+  const onDeath = (): void => {
+    if (!ok && p.pid !== null) void p._killAndReap();
+  };
+  if (owner instanceof Greenlet) owner[kQuietLink](onDeath);
   try {
     const [out, errOut] = await p.communicate({ input: input ?? undefined, timeout, signal });
     ok = true;
@@ -831,6 +874,7 @@ async function runImpl(
     }
     throw e;
   } finally {
+    if (owner instanceof Greenlet) owner.unlink(onDeath);
     // A kill, a Timeout, an aborted signal or a pipe error: the child must not outlive us.
     if (!ok && p.pid !== null) await p._killAndReap();
   }
@@ -857,23 +901,24 @@ async function runImpl(
  *
  * Source: CPython's `subprocess.run`.
  */
-export async function run(
+export function run(
   args: readonly string[],
   opts: RunOptions & { text: true },
 ): Promise<CompletedProcess<string>>;
-export async function run(
+export function run(
   args: readonly string[],
   opts?: RunOptions,
 ): Promise<CompletedProcess<Uint8Array>>;
-export async function run(
-  args: readonly string[],
-  opts?: RunOptions,
-): Promise<CompletedProcess<Output>> {
-  const cmd = checkArgs(args, 'run');
-  const o = readRunOptions(opts, 'run');
-  const r = await runImpl(cmd, o, {});
-  if (o.check === true) r.checkReturncode();
-  return r;
+export function run(args: readonly string[], opts?: RunOptions): Promise<CompletedProcess<Output>> {
+  return guardCancellation(
+    (async () => {
+      const cmd = checkArgs(args, 'run');
+      const o = readRunOptions(opts, 'run');
+      const r = await runImpl(cmd, o, {});
+      if (o.check === true) r.checkReturncode();
+      return r;
+    })(),
+  );
 }
 
 /**
@@ -891,10 +936,14 @@ export async function run(
  *
  * Source: CPython's `subprocess.call`.
  */
-export async function call(args: readonly string[], opts?: RunOptions): Promise<number> {
-  const cmd = checkArgs(args, 'call');
-  const o = readRunOptions(opts, 'call');
-  return (await runImpl(cmd, { ...o, captureOutput: undefined }, {})).returncode;
+export function call(args: readonly string[], opts?: RunOptions): Promise<number> {
+  return guardCancellation(
+    (async () => {
+      const cmd = checkArgs(args, 'call');
+      const o = readRunOptions(opts, 'call');
+      return (await runImpl(cmd, { ...o, captureOutput: undefined }, {})).returncode;
+    })(),
+  );
 }
 
 /**
@@ -912,12 +961,16 @@ export async function call(args: readonly string[], opts?: RunOptions): Promise<
  *
  * Source: CPython's `subprocess.check_call`.
  */
-export async function checkCall(args: readonly string[], opts?: RunOptions): Promise<0> {
-  const cmd = checkArgs(args, 'checkCall');
-  const o = readRunOptions(opts, 'checkCall');
-  const r = await runImpl(cmd, { ...o, captureOutput: undefined }, {});
-  if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd);
-  return 0;
+export function checkCall(args: readonly string[], opts?: RunOptions): Promise<0> {
+  return guardCancellation(
+    (async (): Promise<0> => {
+      const cmd = checkArgs(args, 'checkCall');
+      const o = readRunOptions(opts, 'checkCall');
+      const r = await runImpl(cmd, { ...o, captureOutput: undefined }, {});
+      if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd);
+      return 0;
+    })(),
+  );
 }
 
 /**
@@ -935,20 +988,24 @@ export async function checkCall(args: readonly string[], opts?: RunOptions): Pro
  *
  * Source: CPython's `subprocess.check_output`.
  */
-export async function checkOutput(
+export function checkOutput(
   args: readonly string[],
   opts: RunOptions & { text: true },
 ): Promise<string>;
-export async function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Uint8Array>;
-export async function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Output> {
-  const cmd = checkArgs(args, 'checkOutput');
-  const o = readRunOptions(opts, 'checkOutput');
-  if (o.stdout !== undefined || o.captureOutput !== undefined) {
-    throw new TypeError(
-      'Cannot set stdout or captureOutput for checkOutput: it pipes stdout itself',
-    );
-  }
-  const r = await runImpl(cmd, o, { stdout: PIPE });
-  if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd, r.stdout, r.stderr);
-  return r.stdout as Output;
+export function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Uint8Array>;
+export function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Output> {
+  return guardCancellation(
+    (async () => {
+      const cmd = checkArgs(args, 'checkOutput');
+      const o = readRunOptions(opts, 'checkOutput');
+      if (o.stdout !== undefined || o.captureOutput !== undefined) {
+        throw new TypeError(
+          'Cannot set stdout or captureOutput for checkOutput: it pipes stdout itself',
+        );
+      }
+      const r = await runImpl(cmd, o, { stdout: PIPE });
+      if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd, r.stdout, r.stderr);
+      return r.stdout as Output;
+    })(),
+  );
 }

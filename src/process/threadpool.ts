@@ -29,16 +29,16 @@
  */
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { format } from 'node:util';
+import { format, inspect } from 'node:util';
 import { Piscina } from 'piscina';
 import { until } from '../core/api.js';
 import {
   getHub,
+  guardCancellation,
   type Hub,
   isPromiseLike,
   NONE,
   readWaitOptions,
-  rejectWait,
   untilWait,
   type WaitOptions,
   waitArgs,
@@ -126,6 +126,20 @@ async function readItems(
   }
 }
 
+/**
+ * `gen` with each step's promise guarded (see `guardCancellation`): a `next()` that a kill or
+ * `Timeout` ends and nobody awaits is no unhandled rejection. The same iterator every time.
+ */
+function guarded<T>(gen: AsyncGenerator<T, void, undefined>): AsyncIterableIterator<T> {
+  const it: AsyncIterableIterator<T> = {
+    next: () => guardCancellation(gen.next()),
+    return: (v?: unknown) => guardCancellation(gen.return(v as undefined)),
+    throw: (e?: unknown) => guardCancellation(gen.throw(e)),
+    [Symbol.asyncIterator]: () => it,
+  };
+  return it;
+}
+
 /** A task: an absolute path, a `file:` URL string or a `URL` naming an ES module. */
 export type TaskModule = string | URL;
 
@@ -154,6 +168,19 @@ function checkArgsArray(args: unknown, where: string): unknown[] {
 
 function isIterable(x: unknown): x is Iterable<unknown> | AsyncIterable<unknown> {
   return x !== null && typeof x === 'object' && (Symbol.iterator in x || Symbol.asyncIterator in x);
+}
+
+/**
+ * Arguments structured clone cannot copy to the worker (a function, a Symbol) rejected with
+ * Node's `DataCloneError` (a DOMException), where the way back gives a TypeError naming the
+ * module (_threadpool-worker.ts): the same TypeError here (found by the breaker). Any other
+ * error as it is. Only the task's posting clones on this side, so the error is the arguments'.
+ */
+function notCloned(e: unknown, href: string, args: readonly unknown[]): unknown {
+  if (!(e instanceof Error) || e.name !== 'DataCloneError') return e;
+  return new TypeError(
+    `Cannot send the arguments to the task module ${href}: ${e.message} (they cross by structured clone), got ${inspect(args, { depth: 1, breakLength: Number.POSITIVE_INFINITY })}`,
+  );
 }
 
 /** One submitted task: its result promise and the switch that withdraws it. */
@@ -225,7 +252,11 @@ export class ThreadPool {
   #submit(href: string, args: unknown[]): Submitted {
     const abort = new AbortController();
     const s: Submitted = {
-      result: this.#pool().run({ module: href, args }, { signal: abort.signal }),
+      result: this.#pool()
+        .run({ module: href, args }, { signal: abort.signal })
+        .catch((e: unknown) => {
+          throw notCloned(e, href, args);
+        }),
       settled: false,
       abort,
     };
@@ -241,7 +272,7 @@ export class ThreadPool {
    * Queue a task and return an `AsyncResult` that receives its value or error. Never waits.
    * A waiter of the result that is killed leaves the task running.
    * @param fnModule - the task module
-   * @param args - its arguments (structured-cloneable)
+   * @param args - its arguments (structured-cloneable: others make the result a TypeError)
    * @returns the result holder
    * @throws TypeError (as a rejection) for a bad `fnModule`
    * @example
@@ -258,7 +289,11 @@ export class ThreadPool {
    * await pool.kill();
    * ```
    */
-  async spawn<T = unknown>(fnModule: TaskModule, ...args: unknown[]): Promise<AsyncResult<T>> {
+  spawn<T = unknown>(fnModule: TaskModule, ...args: unknown[]): Promise<AsyncResult<T>> {
+    return guardCancellation(this.#spawn<T>(fnModule, args));
+  }
+
+  async #spawn<T>(fnModule: TaskModule, args: unknown[]): Promise<AsyncResult<T>> {
     const s = this.#submit(moduleHref(fnModule, 'ThreadPool.spawn'), args);
     const r = new AsyncResult<T>();
     s.result.then(
@@ -276,9 +311,10 @@ export class ThreadPool {
    * @param args - its arguments (default none)
    * @param opts - `{timeout, signal}` or a bare timeout in ms (`timeout` throws `Timeout`)
    * @returns what the task's function returned
-   * @throws the task's error (an `Error` with its message); TypeError for a bad `fnModule`, and
-   *   TypeError naming the module when its return value (or thrown error) cannot be copied
-   *   back by structured clone (a function, a Symbol, an object holding one)
+   * @throws the task's error (an `Error` with its message; a thrown primitive becomes one);
+   *   TypeError for a bad `fnModule` or bad options (before the task is submitted), and
+   *   TypeError naming the module when its arguments, or its return value (or thrown error),
+   *   cannot be copied by structured clone (a function, a Symbol, an object holding one)
    * @example
    * ```ts
    * import { writeFileSync } from 'node:fs';
@@ -292,15 +328,30 @@ export class ThreadPool {
    * await pool.kill();
    * ```
    */
-  async apply<T = unknown>(
+  apply<T = unknown>(
     fnModule: TaskModule,
     args: readonly unknown[] = [],
     opts?: WaitOptions | number,
   ): Promise<T> {
+    return guardCancellation(this.#apply<T>(fnModule, args, opts));
+  }
+
+  async #apply<T>(
+    fnModule: TaskModule,
+    args: readonly unknown[],
+    opts: WaitOptions | number | undefined,
+  ): Promise<T> {
     const href = moduleHref(fnModule, 'ThreadPool.apply');
-    const s = this.#submit(href, checkArgsArray(args, 'ThreadPool.apply'));
+    const list = checkArgsArray(args, 'ThreadPool.apply');
+    // Bad options (or a pre-aborted signal) reject before the task is submitted: a task that
+    // started would be terminated with its worker (the message named `until`; found by the
+    // breaker).
+    const err = readWaitOptions(opts, 'ThreadPool.apply');
+    if (err !== NONE) throw err;
+    const { timeout, signal } = waitArgs;
+    const s = this.#submit(href, list);
     try {
-      return (await until(s.result, opts)) as T;
+      return (await until(s.result, { timeout, signal })) as T;
     } finally {
       if (!s.settled) s.abort.abort();
     }
@@ -331,10 +382,18 @@ export class ThreadPool {
    * await pool.kill();
    * ```
    */
-  async map<T = unknown>(
+  map<T = unknown>(
     fnModule: TaskModule,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     opts?: WaitOptions | number,
+  ): Promise<T[]> {
+    return guardCancellation(this.#map<T>(fnModule, iterable, opts));
+  }
+
+  async #map<T>(
+    fnModule: TaskModule,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    opts: WaitOptions | number | undefined,
   ): Promise<T[]> {
     const href = moduleHref(fnModule, 'ThreadPool.map');
     if (!isIterable(iterable)) {
@@ -342,7 +401,7 @@ export class ThreadPool {
     }
     // One deadline for the whole call (not one timeout per item): read it before the items.
     const err = readWaitOptions(opts, 'ThreadPool.map');
-    if (err !== NONE) return rejectWait(err);
+    if (err !== NONE) throw err;
     const { timeout, signal } = waitArgs;
     const hub = getHub();
     const b: Bound = { hub, timeout, deadline: hub.now() + (timeout ?? 0), signal };
@@ -386,7 +445,7 @@ export class ThreadPool {
     if (!isIterable(iterable)) {
       throw new TypeError(`ThreadPool.imap needs an iterable: got ${format('%o', iterable)}`);
     }
-    return this.#imap<T>(href, iterable);
+    return guarded(this.#imap<T>(href, iterable));
   }
 
   async *#imap<T>(
@@ -402,9 +461,15 @@ export class ThreadPool {
     try {
       for (;;) {
         while (!exhausted && ahead.length < this.size) {
-          const r = await it.next();
+          // Reading the items is a verdant wait, as in map(): a kill or Timeout lands there even
+          // when the iterable waits on something foreign (it waited for the item; found by the
+          // breaker). A promise a sync iterable yields is awaited, as `for await` (and map) do.
+          const r = await until(Promise.resolve(it.next()));
           if (r.done === true) exhausted = true;
-          else ahead.push(this.#submit(href, [r.value]));
+          else {
+            const v = isPromiseLike(r.value) ? await until(r.value) : r.value;
+            ahead.push(this.#submit(href, [v]));
+          }
         }
         const s = ahead.shift();
         if (s === undefined) return;
@@ -416,6 +481,10 @@ export class ThreadPool {
       }
     } finally {
       for (const s of ahead) if (!s.settled) s.abort.abort();
+      if (!exhausted && typeof it.return === 'function') {
+        // Not awaited: an async generator's return() waits for the next() still running.
+        Promise.resolve(it.return()).catch(() => {});
+      }
     }
   }
 
@@ -436,9 +505,9 @@ export class ThreadPool {
    * await pool.kill(); // the workers are gone; a later task starts new ones
    * ```
    */
-  async kill(): Promise<void> {
+  kill(): Promise<void> {
     const p = this.#piscina;
     this.#piscina = null;
-    if (p !== null) await until(p.destroy());
+    return p === null ? Promise.resolve() : guardCancellation(until(p.destroy()));
   }
 }

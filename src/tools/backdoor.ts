@@ -21,7 +21,8 @@
  *   before anything is evaluated or sent; the banner follows it.
  * - `.exit` (the REPL's command), `quit()` and `exit()` (gevent's backdoor: Python's builtins,
  *   whose `SystemExit` ends that session only) close the REPL: the session's pending read is
- *   aborted, nothing typed after it is evaluated, and the connection is closed. `quit`/`exit`
+ *   aborted, nothing typed after it is evaluated, nothing more is sent (no `undefined`, no
+ *   prompt: the client reads end of stream next, as in gevent), and the connection is closed. `quit`/`exit`
  *   are globals of the session that `locals` may replace; `process.exit()` still ends the whole
  *   program. Test: "`.exit`, quit() and exit() end only that session …".
  * Tests: test/tools/backdoor.test.ts.
@@ -154,18 +155,20 @@ export class BackdoorServer extends StreamServer {
         await sock.sendall(chunk);
       }
     });
+    // `.exit`, `quit()` or `exit()` closes the REPL: the session then ends at once (the read
+    // below is aborted), nothing typed after it is evaluated, and nothing more is sent — not the
+    // `undefined` that `quit()` returns nor a prompt (gevent's test__backdoor `_close` reads
+    // end of stream right after `quit()`).
+    const exited = new AbortController();
     const input = new PassThrough();
     const output = new Writable({
       write(chunk: Uint8Array, _enc, cb) {
-        out.putNowait(chunk);
+        if (!exited.signal.aborted) out.putNowait(chunk);
         cb();
       },
     });
     if (this.#banner !== null) out.putNowait(new TextEncoder().encode(`${this.#banner}\n`));
     let repl: REPLServer | null = null;
-    // `.exit`, `quit()` or `exit()` closes the REPL: the session then ends at once (the read
-    // below is aborted) and nothing typed after it is evaluated.
-    const exited = new AbortController();
     try {
       const session = startRepl({
         prompt: '>>> ',

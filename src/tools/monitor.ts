@@ -26,7 +26,7 @@
 import { Worker } from 'node:worker_threads';
 import { getCurrent, until } from '../core/api.js';
 import { getHub } from '../core/hub.js';
-import { countTurns, getMain } from '../core/lowlevel.js';
+import { countTurns, getMain, guardCancellation } from '../core/lowlevel.js';
 
 const REPORT = Symbol.for('verdant.monitor.report');
 const WORKER = new URL('./_monitor-worker.js', import.meta.url);
@@ -86,7 +86,12 @@ function writeReport(frames: string): void {
  *
  * Source: gevent's monitor thread and `max_blocking_time` (seconds there, ms here).
  */
-export async function startMonitor(opts: MonitorOptions = {}): Promise<Monitor> {
+export function startMonitor(opts: MonitorOptions = {}): Promise<Monitor> {
+  // Guarded: a kill or Timeout of a start nobody awaits is no unhandled rejection.
+  return guardCancellation(start(opts));
+}
+
+async function start(opts: MonitorOptions): Promise<Monitor> {
   if ((opts !== null && typeof opts !== 'object') || Array.isArray(opts)) {
     // startMonitor(5) is not startMonitor({ maxBlockingTime: 5 }): refuse rather than guess.
     throw new TypeError(

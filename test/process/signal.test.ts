@@ -96,6 +96,32 @@ describe('signalHandler', () => {
     }
   });
 
+  test('gevent test_alarm: SIGALRM from another process runs the handler each time, it stays installed (differs: its failure is reported, gevent raises it in main)', async () => {
+    const reports: string[] = [];
+    const hub = getHub();
+    const stream = hub.exceptionStream;
+    hub.exceptionStream = { write: (t: string) => reports.push(t) };
+    let runs = 0;
+    const h = signalHandler('SIGALRM', () => {
+      runs++;
+      throw new Error('TestSignal');
+    });
+    try {
+      for (let i = 1; i <= 2; i++) {
+        // As signal.alarm(1): the signal arrives while the program sleeps.
+        const kill = spawnSync('sh', ['-c', `sleep 0.05; kill -ALRM ${process.pid}`]);
+        assert.equal(kill.status, 0);
+        await waitFor(() => runs === i);
+        assert.equal(runs, i);
+        await waitFor(() => reports.filter((r) => r.includes('failed with Error')).length === i);
+      }
+      assert.equal(reports.join('').match(/Error: TestSignal/g)?.length, 2);
+    } finally {
+      h.cancel();
+      hub.exceptionStream = stream;
+    }
+  });
+
   test('bad input: an unknown or uncatchable signal, or a non-function, throw TypeError', () => {
     const before = process.listenerCount('SIGWINCH');
     assert.throws(() => signalHandler('SIGNOPE' as never, () => {}), /unknown signal/);

@@ -31,7 +31,7 @@ import {
   run,
   TimeoutExpired,
 } from '../../src/process/subprocess.js';
-import { assertRejectsNoThrow, ExpectedError } from '../_util.js';
+import { assertRejectsNoThrow, ExpectedError, noUnhandled } from '../_util.js';
 
 const dec = new TextDecoder();
 
@@ -241,6 +241,48 @@ describe('cancellation: run/call own their child', () => {
     });
   }
 
+  for (const how of ['kill', 'kill and Timeout at once'] as const) {
+    test(`a ${how} at Promise.all of run, call and checkOutput kills every child, not only the one whose wait resumed (breaker)`, async () => {
+      // The greenlet died after its first wait resumed; the other waits were withdrawn (never
+      // settled), so their finally never ran and their children lived on, keeping Node alive.
+      const dir = mkdtempSync(join(tmpdir(), 'verdant-sp-'));
+      const cmd = (n: number): string[] => [
+        'sh',
+        '-c',
+        `echo $$ > ${join(dir, `pid${n}`)}; exec sleep 30`,
+      ];
+      try {
+        const g = spawn(async () => {
+          using _t = how === 'kill' ? null : Timeout.startNew(400);
+          await Promise.all([
+            run(cmd(1), { captureOutput: true }),
+            call(cmd(2)),
+            checkOutput(cmd(3), { input: 'x'.repeat(1 << 20) }),
+          ]);
+        });
+        const t0 = performance.now();
+        while (readdirSync(dir).length < 3 && performance.now() - t0 < 5000) await sleep(10);
+        await sleep(50);
+        const pids = [1, 2, 3].map((n) => Number(readFileSync(join(dir, `pid${n}`), 'utf8')));
+        assert.deepEqual(pids.map(alive), [true, true, true]);
+        if (how === 'kill') await g.kill();
+        else {
+          const t1 = Date.now();
+          while (Date.now() - t1 < 450) {
+            // block past the Timeout, then request the kill: both pending at once
+          }
+          void g.kill({ block: false });
+        }
+        assert.ok(await g.join(5000));
+        const t2 = performance.now();
+        while (pids.some(alive) && performance.now() - t2 < 3000) await sleep(10);
+        assert.deepEqual(pids.map(alive), [false, false, false], 'every child was killed');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
   test('a Timeout around run() throws itself (not TimeoutExpired) after killing the child', async () => {
     const g = spawn(async () => {
       using _t = Timeout.startNew(200);
@@ -283,6 +325,22 @@ describe('Popen', () => {
     assert.equal(await c.wait(), -2);
     c.kill(); // after exit: does nothing
     assert.throws(() => c.sendSignal('SIGNOPE' as never), TypeError);
+    // A number is checked too, the same way before and after the exit (breaker: it was ignored
+    // after the exit, refused by Node with its own message before).
+    for (const bad of [-5, 1.5, 99999, Number.NaN, null, '9']) {
+      assert.throws(() => c.sendSignal(bad as never), {
+        name: 'TypeError',
+        message: /^Cannot send an unknown signal: got /,
+      });
+    }
+    const d = new Popen(['sleep', '30']);
+    assert.throws(
+      () => d.sendSignal(99999),
+      /^TypeError: Cannot send an unknown signal: got 99999$/,
+    );
+    d.sendSignal(0); // signal 0 only checks the child exists
+    d.sendSignal(15);
+    assert.equal(await d.wait(), -15);
   });
 
   test('a command that cannot start: pid null, the first wait rejects with ENOENT', async () => {
@@ -725,6 +783,20 @@ describe('communicate: stdin, stdout and stderr at once', () => {
     }
   });
 
+  test('input after stdin.close() rejects (RangeError) instead of being dropped (breaker)', async () => {
+    const p = new Popen(['cat'], { stdin: PIPE, stdout: PIPE });
+    p.stdin?.close();
+    await assertRejectsNoThrow(
+      () => p.communicate({ input: 'abc' }),
+      (e: unknown) =>
+        e instanceof RangeError &&
+        e.message === 'Cannot communicate input: stdin was closed, got 3 bytes to send',
+    );
+    const [out] = await p.communicate({ timeout: 5000 }); // without input it goes on
+    assert.equal(out?.length, 0);
+    assert.equal(p.returncode, 0);
+  });
+
   test('two communicate() calls at once both return all the output', async () => {
     const p = new Popen<string>(['sh', '-c', 'echo a; sleep 0.1; echo b; echo c >&2'], {
       stdout: PIPE,
@@ -803,6 +875,64 @@ describe('cooperation', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('no unhandled rejection (breaker)', () => {
+  // Each call is started and forgotten (`void`, as a Promise.race loser is), then its greenlet
+  // is killed, or a Timeout fires there. The waits under it are marked handled by the core; the
+  // call's own promise was not (these methods are async functions): Node reported an unhandled
+  // GreenletExit or Timeout for each, which ends a program run with default flags.
+  const children: Popen<Uint8Array>[] = [];
+  const popen = (args: string[], opts: ConstructorParameters<typeof Popen>[1] = {}) => {
+    const p = new Popen(args, opts);
+    children.push(p);
+    return p;
+  };
+  const calls: Record<string, () => Promise<unknown>> = {
+    'Popen.wait': () => popen(['sleep', '5']).wait(),
+    'Popen.communicate': () => popen(['sleep', '5'], { stdout: PIPE }).communicate(),
+    'stdout.readline': () =>
+      (popen(['sleep', '5'], { stdout: PIPE }).stdout as FileObject).readline(),
+    'stdout.read': () => (popen(['sleep', '5'], { stdout: PIPE }).stdout as FileObject).read(),
+    run: () => run(['sleep', '5']),
+    call: () => call(['sleep', '5']),
+    checkCall: () => checkCall(['sleep', '5']),
+    checkOutput: () => checkOutput(['sleep', '5']),
+  };
+  for (const how of ['kill', 'Timeout'] as const) {
+    test(`a forgotten call ended by a ${how}: wait, communicate, readline, read, run, call, checkCall, checkOutput`, async () => {
+      try {
+        const seen = await noUnhandled(async () => {
+          for (const [name, start] of Object.entries(calls)) {
+            const g = spawn(async () => {
+              const t = how === 'Timeout' ? Timeout.startNew(30) : null;
+              try {
+                void start();
+                await sleep(5000);
+              } catch (e) {
+                if (e !== t) throw e;
+              } finally {
+                t?.cancel();
+              }
+            });
+            await sleep(10);
+            if (how === 'kill') await g.kill();
+            assert.ok(await g.join(3000), `${name}: the greenlet ended`);
+          }
+        }, 200);
+        assert.deepEqual(
+          seen.map((e) => (e as Error).name),
+          [],
+          'no rejection escaped as unhandled',
+        );
+      } finally {
+        for (const p of children.splice(0)) {
+          p.kill();
+          await p.wait();
+        }
+      }
+    });
+  }
 });
 
 describe('nothing stays alive', () => {

@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { AsyncResult, GreenletExit, sleep, spawn, Timeout, withTimeout } from '../../src/index.js';
 import { ThreadPool } from '../../src/process/threadpool.js';
-import { assertRejectsNoThrow } from '../_util.js';
+import { assertRejectsNoThrow, noUnhandled } from '../_util.js';
 
 const task = (name: string): URL => new URL(`./_tasks/${name}.js`, import.meta.url);
 const square = task('square');
@@ -21,6 +21,8 @@ const spin = task('spin');
 const fail = task('fail');
 const mark = task('mark');
 const uncloneable = task('uncloneable');
+const throwValue = task('throw-value');
+const nap = task('nap');
 
 const pools: ThreadPool[] = [];
 function pool(size: number): ThreadPool {
@@ -287,6 +289,141 @@ describe('ThreadPool', () => {
     assert.deepEqual(await p.map(square, quick(), { timeout: 30_000 }), [9, 16]);
   });
 
+  test('a task that throws something not an Error fails with an Error: throw null is no success (breaker)', async () => {
+    const p = pool(1);
+    // piscina sends `error: null` for "no error": `throw null` resolved with null, as a return.
+    await assert.rejects(p.apply(throwValue, ['null']), {
+      name: 'Error',
+      message: /^The task module file:.*throw-value\.js threw a non-Error value: null$/,
+    });
+    await assert.rejects(p.apply(throwValue, ['undefined']), /threw a non-Error value: undefined$/);
+    await assert.rejects(p.apply(throwValue, ['string']), {
+      name: 'Error',
+      message: 'a bare string',
+    });
+    // An object goes as structured clone copies it.
+    await assert.rejects(p.apply(throwValue, ['object']), { message: 'a plain object', code: 42 });
+    const r = await p.spawn(throwValue, 'null');
+    await assert.rejects(r.get(), /threw a non-Error value: null$/);
+    assert.equal(await p.apply(throwValue, ['fine']), 'fine', 'the worker goes on');
+  });
+
+  test('arguments that cannot be cloned to the worker reject with a TypeError naming the module (breaker)', async () => {
+    const p = pool(1);
+    // They rejected with Node's DataCloneError (a DOMException), unlike a value on the way back.
+    const message =
+      /^Cannot send the arguments to the task module file:.*square\.js: .*could not be cloned\. \(they cross by structured clone\), got \[ /;
+    await assertRejectsNoThrow(() => p.apply(square, [() => 1]), { name: 'TypeError', message });
+    await assertRejectsNoThrow(() => p.apply(square, [Symbol('s')]), {
+      name: 'TypeError',
+      message,
+    });
+    await assertRejectsNoThrow(() => p.map(square, [1, () => 1]), { name: 'TypeError', message });
+    const r = await p.spawn(square, () => 1);
+    await assert.rejects(r.get(), { name: 'TypeError', message });
+    assert.equal(await p.apply(square, [5]), 25, 'the pool goes on');
+  });
+
+  test('apply() rejects bad options, and a pre-aborted signal, before the task is submitted (breaker)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verdant-tp-'));
+    try {
+      const p = pool(1);
+      // The message named `until`, and the task was submitted first (then withdrawn).
+      await assertRejectsNoThrow(() => p.apply(mark, [join(dir, 'a')], -1), {
+        name: 'RangeError',
+        message: /^ThreadPool\.apply: timeout must be a non-negative number of ms, got -1$/,
+      });
+      await assertRejectsNoThrow(
+        () => p.apply(mark, [join(dir, 'b')], { timeout: 'soon' as never }),
+        { name: 'TypeError', message: /^ThreadPool\.apply: timeout must be a number/ },
+      );
+      const ac = new AbortController();
+      ac.abort(new Error('aborted before'));
+      await assertRejectsNoThrow(() => p.apply(mark, [join(dir, 'c')], { signal: ac.signal }), {
+        message: 'aborted before',
+      });
+      await p.apply(mark, [join(dir, 'd')]);
+      assert.deepEqual(readdirSync(dir), ['d'], 'no refused task ran');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('imap(): a Timeout or kill lands while it reads a foreign async iterable, whose return() is called (breaker)', async () => {
+    const p = pool(1);
+    const stop = new AbortController();
+    let returned = 0;
+    async function* slow(): AsyncGenerator<number> {
+      try {
+        yield 1;
+        await delay(5000, undefined, { signal: stop.signal });
+        yield 2;
+      } finally {
+        returned++;
+      }
+    }
+    try {
+      const values: number[] = [];
+      const t0 = performance.now();
+      // It waited for the iterable's next item in a foreign await: the Timeout landed at 5 s.
+      const e = await withTimeout(300, async () => {
+        for await (const v of p.imap<number>(square, slow())) values.push(v);
+      }).catch((err: unknown) => err);
+      assert.ok(e instanceof Timeout, String(e));
+      assert.ok(performance.now() - t0 < 3000, 'the Timeout landed while the item was awaited');
+      assert.equal(values.length, 1, 'the first item, then it waits for the second');
+      const g = spawn(async () => {
+        for await (const v of p.imap<number>(square, slow())) values.push(v);
+      });
+      await sleep(300);
+      await g.kill({ timeout: 3000 });
+      assert.ok(g.dead && (g.value as unknown) instanceof GreenletExit);
+      stop.abort();
+      await sleep(50);
+      assert.equal(returned, 2, "each iterable's return() ran");
+      // A promise a sync iterable yields is awaited, as map() and for await do.
+      const out: number[] = [];
+      for await (const v of p.imap<number>(square, [Promise.resolve(3), 4])) out.push(v);
+      assert.deepEqual(out, [9, 16]);
+    } finally {
+      stop.abort();
+    }
+  });
+
+  test('no unhandled rejection: a forgotten spawn, apply, map or imap next() ended by a kill or Timeout (breaker)', async () => {
+    const p = pool(1);
+    const calls: Record<string, () => Promise<unknown>> = {
+      apply: () => p.apply(spin, [300]),
+      map: () => p.map(spin, [300]),
+      'imap next': () => p.imap(spin, [300])[Symbol.asyncIterator]().next(),
+      'spawn, get': async () => (await p.spawn(spin, 300)).get(),
+    };
+    const seen = await noUnhandled(async () => {
+      for (const [name, start] of Object.entries(calls)) {
+        for (const how of ['kill', 'Timeout']) {
+          const g = spawn(async () => {
+            const t = how === 'Timeout' ? Timeout.startNew(30) : null;
+            try {
+              void start();
+              await sleep(5000);
+            } catch (e) {
+              if (e !== t) throw e;
+            } finally {
+              t?.cancel();
+            }
+          });
+          await sleep(10);
+          if (how === 'kill') await g.kill();
+          assert.ok(await g.join(3000), `${name}: the greenlet ended`);
+        }
+      }
+    }, 200);
+    assert.deepEqual(
+      seen.map((e) => (e as Error).name),
+      [],
+    );
+  });
+
   test('kill() makes waiting callers reject; the pool then starts new workers on demand', async () => {
     const p = pool(1);
     const g = spawn(() => p.apply(spin, [60_000]).catch((e: unknown) => e));
@@ -295,6 +432,129 @@ describe('ThreadPool', () => {
     await g.join();
     assert.ok(g.value instanceof Error, 'the waiting caller got an error');
     assert.equal(await p.apply(square, [8]), 64);
+  });
+});
+
+describe('gevent test__threadpool.py', () => {
+  test('test_execute_async, TestSpawn.test_basics: spawn() never waits; on one worker tasks run in turn', async () => {
+    const p = pool(1);
+    const log: string[] = [];
+    const t0 = performance.now();
+    const a = await p.spawn(nap, 100, 'a');
+    const b = await p.spawn(nap, 100, 'b');
+    assert.ok(performance.now() - t0 < 100, 'spawn() did not wait for the tasks');
+    assert.equal(a.ready() || b.ready(), false);
+    const ga = spawn(async () => log.push(String(await a.get())));
+    const gb = spawn(async () => log.push(String(await b.get())));
+    await ga.join();
+    assert.deepEqual(log, ['a']);
+    assert.equal(b.ready(), false, 'b waits for the one worker');
+    await gb.join();
+    assert.deepEqual(log, ['a', 'b']);
+  });
+
+  test('test_async_timeout: get({timeout}) throws Timeout and the task goes on; a later get() has its value', async () => {
+    const p = pool(1);
+    const r = await p.spawn(nap, 300, 36);
+    await assert.rejects(r.get({ timeout: 35 }), Timeout);
+    assert.equal(await r.get(), 36);
+  });
+
+  test('test_imap_it_small, test_imap_it_large, test_imap_random: imap yields in input order', async () => {
+    for (const size of [1, 2, 3, 10]) {
+      const p = pool(size);
+      const small: number[] = [];
+      for await (const v of p.imap<number>(
+        square,
+        Array.from({ length: 10 }, (_, i) => i),
+      ))
+        small.push(v);
+      assert.deepEqual(
+        small,
+        Array.from({ length: 10 }, (_, i) => i * i),
+      );
+      assert.deepEqual(
+        await p.map(
+          square,
+          Array.from({ length: 200 }, (_, i) => i),
+        ),
+        Array.from({ length: 200 }, (_, i) => i * i),
+      );
+      // Tasks that finish out of order still come back in input order.
+      const random: unknown[] = [];
+      const items = Array.from({ length: 10 }, (_, i) => i);
+      const naps = items.map((i) => (i * 37) % 50);
+      for await (const v of p.imap(nap, naps)) random.push(v);
+      assert.deepEqual(random, naps);
+      await p.kill();
+    }
+  });
+
+  test('test_terminate: kill() while a map runs ends it at once; the waiting map rejects', async () => {
+    const p = pool(2);
+    const g = spawn(() =>
+      p.map(
+        nap,
+        Array.from({ length: 4 }, () => 60_000),
+      ),
+    );
+    await sleep(100);
+    const t0 = performance.now();
+    await p.kill();
+    assert.ok(performance.now() - t0 < 3000);
+    await g.join(3000);
+    assert.ok(g.exception instanceof Error, 'the waiting map rejected');
+  });
+
+  test('TestErrorInIterator: an iterable that throws makes map and imap throw its error', async () => {
+    const p = pool(3);
+    function* errorIter(): Generator<number> {
+      yield 1;
+      yield 2;
+      throw new Error('from the iterable');
+    }
+    await assert.rejects(p.map(square, errorIter()), /from the iterable/);
+    await assert.rejects(async () => {
+      for await (const _ of p.imap(square, errorIter())) {
+        // consume
+      }
+    }, /from the iterable/);
+    assert.equal(await p.apply(square, [4]), 16, 'the pool goes on');
+  });
+
+  test('a kill and a Timeout pending at once at apply, map and AsyncResult.get: each delivered once, in order (breaker)', async () => {
+    const p = pool(2);
+    const calls: Record<string, () => Promise<unknown>> = {
+      apply: () => p.apply(nap, [2000]),
+      map: () => p.map(nap, [2000]),
+      get: async () => (await p.spawn(nap, 2000)).get(),
+    };
+    for (const [name, start] of Object.entries(calls)) {
+      const log: string[] = [];
+      const g = spawn(async () => {
+        const t = Timeout.startNew(30);
+        try {
+          for (let i = 0; i < 2; i++) {
+            try {
+              await Promise.all([start(), start()]);
+              log.push('returned');
+            } catch (e) {
+              log.push(e === t ? 'Timeout' : (e as Error).name);
+            }
+          }
+        } finally {
+          t.cancel();
+        }
+      });
+      await sleep(10);
+      const t0 = Date.now();
+      while (Date.now() - t0 < 40) {
+        // block until the Timeout is due, then request the kill: both pending at once
+      }
+      void g.kill({ block: false });
+      await g.join(5000);
+      assert.deepEqual(log, ['GreenletExit', 'Timeout'], name);
+    }
   });
 });
 

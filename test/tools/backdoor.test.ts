@@ -2,9 +2,12 @@
 // adapted to a JavaScript REPL): banner, locals, values, top-level await, errors, EOF, garbage,
 // clients vanishing mid-line, and the token rules.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { sleep } from '../../src/index.js';
+import { Queue, sleep } from '../../src/index.js';
 import { BackdoorServer } from '../../src/tools/backdoor.js';
 
 /** A client: send lines, collect everything until the server closes (or `ms` pass). */
@@ -219,5 +222,71 @@ describe('BackdoorServer tokens', () => {
     await server.stop({ timeout: 100 });
     await until(() => closed);
     assert.ok(closed);
+  });
+});
+
+describe('gevent test__backdoor.py', () => {
+  test('test_multi, test_quit: ten clients at once, lines ending in CRLF, each gets 4 and quit() closes it', async () => {
+    const server = new BackdoorServer(['127.0.0.1', 0]);
+    await server.start();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          session(server.serverPort as number, (send) => send('2+2\r\nquit()\r\n')),
+        ),
+      );
+      for (const { out, closedByServer } of results) {
+        assert.match(out, /^>>> 4\n>>> $/, JSON.stringify(out));
+        assert.ok(closedByServer);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('test_switch_exc: a line that waits on a Queue with a timeout and sleeps prints in order, then the prompt', async () => {
+    const server = new BackdoorServer(['127.0.0.1', 0], { locals: { Queue, sleep } });
+    await server.start();
+    try {
+      const code =
+        "await (async () => { const q = new Queue(); console.log('switching out, then throwing in'); " +
+        "try { await q.get({ timeout: 100 }); } catch (e) { console.log('Got', e.name); } " +
+        "console.log('switching out'); await sleep(100); console.log('switched in'); })()\r\n";
+      const { out } = await session(server.serverPort as number, async (send, c) => {
+        send(code);
+        await until(() => false, 600);
+        c.end();
+      });
+      assert.equal(
+        out.replace(/\r\n/g, '\n'),
+        '>>> switching out, then throwing in\nGot QueueEmpty\nswitching out\nswitched in\nundefined\n>>> ',
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('TestUnixSocket: the same session over a Unix socket, no token needed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verdant-bd-'));
+    const path = join(dir, 'backdoor.sock');
+    const server = new BackdoorServer({ path }, { banner: 'Welcome stranger!' });
+    await server.start();
+    try {
+      const out = await new Promise<string>((resolve) => {
+        const c = net.connect(path);
+        let got = '';
+        c.on('data', (d) => {
+          got += d;
+        });
+        c.on('error', () => {});
+        c.on('close', () => resolve(got));
+        c.on('connect', () => c.write('2+2\r\nquit()\r\n'));
+        setTimeout(() => c.destroy(), 10_000);
+      });
+      assert.equal(out, 'Welcome stranger!\n>>> 4\n>>> ');
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

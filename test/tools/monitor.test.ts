@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { getHub, sleep, spawn } from '../../src/index.js';
+import { getHub, sleep, spawn, Timeout } from '../../src/index.js';
 import { type Monitor, startMonitor } from '../../src/tools/util.js';
-import { assertRejectsNoThrow } from '../_util.js';
+import { assertRejectsNoThrow, noUnhandled } from '../_util.js';
 
 function spinFor(ms: number): void {
   const t0 = Date.now();
@@ -143,6 +143,42 @@ describe('startMonitor', () => {
           e instanceof TypeError &&
           new RegExp(`options must be an object .*, got ${typeof bad}$`).test(e.message),
       );
+    }
+  });
+
+  test('a start ended by a kill or a Timeout stops its thread, and a forgotten one is no unhandled rejection (breaker)', async () => {
+    const hub = getHub();
+    const stream = hub.exceptionStream;
+    const reports: string[] = [];
+    hub.exceptionStream = { write: (t: string) => reports.push(t) };
+    try {
+      const seen = await noUnhandled(async () => {
+        const g = spawn(async () => {
+          void startMonitor({ maxBlockingTime: 50 });
+          await sleep(5000);
+        });
+        await sleep(0); // g waits for the thread to say it watches
+        await g.kill();
+        const h = spawn(async () => {
+          const t = Timeout.startNew(1);
+          try {
+            await startMonitor({ maxBlockingTime: 50 });
+          } catch (e) {
+            if (e !== t) throw e;
+          }
+        });
+        await h.join();
+        assert.ok(h.successful(), String(h.exception));
+      }, 100);
+      assert.deepEqual(
+        seen.map((e) => (e as Error).name),
+        [],
+      );
+      spinFor(400); // the stopped monitors report nothing
+      await sleep(100);
+      assert.deepEqual(reports, []);
+    } finally {
+      hub.exceptionStream = stream;
     }
   });
 
