@@ -1,6 +1,8 @@
 // Small helpers shared by the test files (not part of the package).
 import assert from 'node:assert/strict';
+import { sleep, spawn } from '../src/core/api.js';
 import { getHub } from '../src/core/hub.js';
+import { Timeout } from '../src/core/timeout.js';
 
 /**
  * Route the current hub's failure reports into an array (call it inside `runVirtual`: each
@@ -67,6 +69,32 @@ export async function noUnhandled(fn: () => Promise<void>, settleMs = 30): Promi
     process.off('unhandledRejection', on);
   }
   return seen;
+}
+
+/**
+ * Start `start()` and forget it (`void`, as a `Promise.race` loser is) in a new greenlet, then
+ * end that greenlet: killed, or by a `Timeout` landing in the wait it makes after. What a
+ * forgotten call must survive without an unhandled rejection (run it under {@link noUnhandled}).
+ */
+export async function forgetThenEnd(
+  start: () => unknown,
+  how: 'kill' | 'Timeout',
+  name: string,
+): Promise<void> {
+  const g = spawn(async () => {
+    const t = how === 'Timeout' ? Timeout.startNew(30) : null;
+    try {
+      void start();
+      await sleep(5000);
+    } catch (e) {
+      if (e !== t) throw e;
+    } finally {
+      t?.cancel();
+    }
+  });
+  await sleep(10);
+  if (how === 'kill') await g.kill();
+  assert.ok(await g.join(3000), `${name}: the greenlet ended`);
 }
 
 /** Let Node's loop turn once (a macrotask): every microtask queued before has run. */

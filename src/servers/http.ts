@@ -28,9 +28,9 @@
  *   test/servers/http.disconnect.test.ts "a request pipelined behind another that waits for a
  *   slot of a full Pool …". A client's FIN counts as leaving (node:http's default, not
  *   `httpAllowHalfOpen`): a client that only shuts down its sending side after a request gets no
- *   answer, where pywsgi answers it. On the wire a FIN and a client that left look the same, and
- *   DESIGN §3 promises that a departed client's request greenlet is killed at once (a long poll
- *   must not wait for its first write to notice); half-open serving would break that promise.
+ *   answer, where pywsgi answers it. On the wire a FIN and a client that left look the same, and a
+ *   departed client's request greenlet is killed at once (a long poll must not wait for its
+ *   first write to notice): half-open serving would break that promise.
  * - **Odd request targets.** `OPTIONS *` reaches a Fetch handler as a Request for
  *   `http://host/*` (pywsgi's PATH_INFO is '*'; a URL has no path without its '/'), a Node
  *   handler as `req.url` '*'. A `CONNECT` gets 501 Not Implemented and its connection closes

@@ -31,7 +31,7 @@ import {
   run,
   TimeoutExpired,
 } from '../../src/process/subprocess.js';
-import { assertRejectsNoThrow, ExpectedError, noUnhandled } from '../_util.js';
+import { assertRejectsNoThrow, ExpectedError, forgetThenEnd, noUnhandled } from '../_util.js';
 
 const dec = new TextDecoder();
 
@@ -903,22 +903,7 @@ describe('no unhandled rejection (breaker)', () => {
     test(`a forgotten call ended by a ${how}: wait, communicate, readline, read, run, call, checkCall, checkOutput`, async () => {
       try {
         const seen = await noUnhandled(async () => {
-          for (const [name, start] of Object.entries(calls)) {
-            const g = spawn(async () => {
-              const t = how === 'Timeout' ? Timeout.startNew(30) : null;
-              try {
-                void start();
-                await sleep(5000);
-              } catch (e) {
-                if (e !== t) throw e;
-              } finally {
-                t?.cancel();
-              }
-            });
-            await sleep(10);
-            if (how === 'kill') await g.kill();
-            assert.ok(await g.join(3000), `${name}: the greenlet ended`);
-          }
+          for (const [name, start] of Object.entries(calls)) await forgetThenEnd(start, how, name);
         }, 200);
         assert.deepEqual(
           seen.map((e) => (e as Error).name),

@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { AsyncResult, GreenletExit, sleep, spawn, Timeout, withTimeout } from '../../src/index.js';
 import { ThreadPool } from '../../src/process/threadpool.js';
-import { assertRejectsNoThrow, noUnhandled } from '../_util.js';
+import { assertRejectsNoThrow, forgetThenEnd, noUnhandled } from '../_util.js';
 
 const task = (name: string): URL => new URL(`./_tasks/${name}.js`, import.meta.url);
 const square = task('square');
@@ -400,22 +400,7 @@ describe('ThreadPool', () => {
     };
     const seen = await noUnhandled(async () => {
       for (const [name, start] of Object.entries(calls)) {
-        for (const how of ['kill', 'Timeout']) {
-          const g = spawn(async () => {
-            const t = how === 'Timeout' ? Timeout.startNew(30) : null;
-            try {
-              void start();
-              await sleep(5000);
-            } catch (e) {
-              if (e !== t) throw e;
-            } finally {
-              t?.cancel();
-            }
-          });
-          await sleep(10);
-          if (how === 'kill') await g.kill();
-          assert.ok(await g.join(3000), `${name}: the greenlet ended`);
-        }
+        for (const how of ['kill', 'Timeout'] as const) await forgetThenEnd(start, how, name);
       }
     }, 200);
     assert.deepEqual(
