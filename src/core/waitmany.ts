@@ -590,7 +590,23 @@ function waitIdle(timeout: number | null, signal: AbortSignal | null): Promise<b
  * for await (const g of iwait(greenlets)) console.log(g.value); // 10, 20, 30
  * ```
  */
-export async function* iwait<O extends Waitable>(
+export function iwait<O extends Waitable>(
+  objects: Iterable<O>,
+  options?: WaitManyOptions | number | null,
+): AsyncGenerator<O extends PromiseLike<infer V> ? V : O, void, undefined> {
+  // A generator's own promises carry a kill's rejection on without the handled mark of the wait
+  // under them: guarded, a forgotten `next()` in a killed greenlet is no unhandled rejection.
+  const it = iwaitGen(objects, options);
+  const next = it.next.bind(it);
+  const ret = it.return.bind(it);
+  const thr = it.throw.bind(it);
+  it.next = (...a) => guardCancellation(next(...a));
+  it.return = (v) => guardCancellation(ret(v));
+  it.throw = (e) => guardCancellation(thr(e));
+  return it;
+}
+
+async function* iwaitGen<O extends Waitable>(
   objects: Iterable<O>,
   options?: WaitManyOptions | number | null,
 ): AsyncGenerator<O extends PromiseLike<infer V> ? V : O, void, undefined> {

@@ -48,7 +48,7 @@ await v.sleep(10);
   );
 });
 
-test('forgotten waits of sync and pool whose promise is a chain after a wait (Pool.spawn on a full pool, waitAvailable, a blocking Group.kill, Lock.run, Semaphore.wait), killed or timed out: no unhandled rejection (found by the compat breaker)', () => {
+test('forgotten waits of sync and pool whose promise is a chain after a wait (Pool.spawn on a full pool, waitAvailable, a blocking Group.kill, Lock.run, Semaphore.wait, iwait next()), killed or timed out: no unhandled rejection (found by the compat breaker)', () => {
   assertClean(
     runScript(`
 const calls = {
@@ -61,6 +61,10 @@ const calls = {
   },
   run: () => { const l = new v.Lock(); void l.acquire(); return () => l.run(() => 1); },
   semaphoreWait: () => { const s = new v.Semaphore(0); return () => s.wait(); },
+  iwaitNext: () => {
+    const g = v.spawn(() => v.sleep(1e6));
+    return () => v.iwait([g])[Symbol.asyncIterator]().next();
+  },
 };
 for (const make of Object.values(calls)) {
   const call = make();
