@@ -264,6 +264,20 @@ export class CompletedProcess<T extends Output = Uint8Array> {
       throw new CalledProcessError(this.returncode, this.args, this.stdout, this.stderr);
     }
   }
+
+  /**
+   * `CompletedProcess(args=['uname'], returncode=0, stdout=…)`, as CPython's `repr`: the
+   * captured output shows as a string (or `<N bytes>`), `stdout`/`stderr` only when captured.
+   * Never switches.
+   */
+  toString(): string {
+    const show = (v: Output): string =>
+      typeof v === 'string' ? JSON.stringify(v) : `<${v.length} bytes>`;
+    let s = `CompletedProcess(args=${JSON.stringify(this.args)}, returncode=${this.returncode}`;
+    if (this.stdout !== null) s += `, stdout=${show(this.stdout)}`;
+    if (this.stderr !== null) s += `, stderr=${show(this.stderr)}`;
+    return `${s})`;
+  }
 }
 
 const signalNumbers = constants.signals as Record<string, number>;

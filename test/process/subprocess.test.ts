@@ -56,6 +56,16 @@ describe('run, call, checkCall, checkOutput', () => {
     const t = await run(['echo', 'hi'], { captureOutput: true, text: true });
     assert.equal(t.stdout, 'hi\n');
     assert.equal(t.stderr, '');
+    // Printable as CPython's repr (it printed [object Object]; found by a newcomer).
+    assert.equal(
+      String(t),
+      'CompletedProcess(args=["echo","hi"], returncode=0, stdout="hi\\n", stderr="")',
+    );
+    assert.equal(
+      String(r),
+      'CompletedProcess(args=["sh","-c","echo out; echo err >&2; exit 3"], returncode=3, stdout=<4 bytes>, stderr=<4 bytes>)',
+    );
+    assert.equal(String(await run(['true'])), 'CompletedProcess(args=["true"], returncode=0)');
   });
 
   test('run() leaves stdout/stderr null when not captured, and passes input to stdin', async () => {
