@@ -101,6 +101,8 @@ export function badFd(where: string, closedDuring = false): CodedError {
  */
 export function withAddress(err: unknown, addr: string, what = ''): unknown {
   if (!(err instanceof Error) || addr === '' || err.message.includes(addr)) return err;
+  // Node names an IPv6 peer unbracketed ('connect ECONNREFUSED ::1:1'): named already.
+  if (addr.startsWith('[') && err.message.includes(addr.replace(/^\[(.*)\]:/, '$1:'))) return err;
   const e = err as Partial<CodedError>;
   const out = new Error(`${what}${err.message} (${addr})`, { cause: err }) as CodedError;
   if (e.code !== undefined) out.code = e.code;

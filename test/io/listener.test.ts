@@ -294,6 +294,14 @@ describe('listen and accept', () => {
     )) as NodeJS.ErrnoException;
     assert.equal(err.code, 'ECONNREFUSED');
     assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    // Over IPv6 the address is named once: Node's 'connect ECONNREFUSED ::1:P' already names it
+    // (a '([::1]:P)' was appended; found by a newcomer).
+    const l6 = await listen({ host: '::1', port: 0 });
+    const [, port6] = l6.getsockname() as [string, number];
+    l6.close();
+    await sleep(10);
+    const err6 = (await createConnection(['::1', port6]).catch((e: unknown) => e)) as Error;
+    assert.equal(err6.message, `connect ECONNREFUSED ::1:${port6}`);
   });
 
   test('bad addresses and ports reject (never throw) with TypeError/RangeError saying what was wrong', async () => {
