@@ -152,7 +152,7 @@ import { createServer as createHttpServer, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import type { Server as NetServer, Socket as NetSocket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { type Duplex, finished } from 'node:stream';
 import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
@@ -1967,41 +1967,30 @@ function runNode(g: RequestGreenlet): Promise<void> | undefined {
   try {
     r = (g.server.app as NodeHandler)(g.req, res);
   } catch (err) {
-    const end = endOf(g, err);
-    failResponse(res, isKill(end));
-    throw end;
+    failWith(g, err);
   }
   if (!isPromiseLike(r)) return res.writableEnded || res.destroyed ? undefined : untilEnded(g);
   return Promise.resolve(r).then(
     () => (res.writableEnded || res.destroyed ? undefined : untilEnded(g)),
-    (err: unknown) => {
-      const end = endOf(g, err);
-      failResponse(res, isKill(end));
-      throw end;
-    },
+    (err: unknown) => failWith(g, err),
   );
 }
 
-/** Resolves when `res` has ended (`'finish'`) or its connection has closed (`'close'`). */
-function ended(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('finish', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('finish', done);
-    res.on('close', done);
-  });
+/**
+ * The wait of a Node handler's greenlet for the response it returned without ending: until the
+ * response has finished or its connection has closed (`finished` settles on either; an error
+ * there is the connection's, which its 'close' handles).
+ */
+function untilEnded(g: RequestGreenlet): Promise<void> {
+  const ended = new Promise<void>((resolve) => finished(g.res, () => resolve()));
+  return until(ended).catch((err: unknown) => failWith(g, err));
 }
 
-/** The wait of a Node handler's greenlet for the response it returned without ending. */
-function untilEnded(g: RequestGreenlet): Promise<void> {
-  return until(ended(g.res)).catch((err: unknown) => {
-    const end = endOf(g, err);
-    failResponse(g.res, isKill(end));
-    throw end;
-  });
+/** A request greenlet ends with `err`: fail its response, throw what the greenlet ends with. */
+function failWith(g: RequestGreenlet, err: unknown): never {
+  const end = endOf(g, err);
+  failResponse(g.res, isKill(end));
+  throw end;
 }
 
 /**
@@ -2146,9 +2135,7 @@ async function runFetch(g: RequestGreenlet): Promise<void> {
     }
     await sendResponse(server, req, res, response, state);
   } catch (err) {
-    const end = endOf(g, err);
-    failResponse(res, isKill(end));
-    throw end;
+    failWith(g, err);
   }
 }
 
