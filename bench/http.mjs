@@ -11,7 +11,7 @@
 //
 //   npm run build && flock /tmp/verdant-bench.lock node bench/http.mjs [--set=w8] [--rounds=5]
 //     [--seconds=3] [--kinds=bare,node,fetch,pool]
-//   --set=w8      bare | node, fetch, pool, fetch-bare         wrk -t2 -c50 (the anchors' w8.lua)
+//   --set=w8      bare | node, fetch, pool, fetch-bare, fetch-norequest   wrk -t2 -c50 (the anchors' w8.lua)
 //   --set=stream  stream-bare | stream-web, stream-verdant, stream-gen, stream-from, stream-node   wrk -t2 -c10, 1000 × 1 KiB / response
 //   --set=ws      ws-bare | ws-verdant               bench/net/ws-driver.mjs: 1000 sockets × 30 echoes
 //   --set=w7      w7-bare | w7-verdant, w7-await     bench/net/driver.mjs (the anchors' W7 TCP echo:
@@ -43,7 +43,11 @@ const NODE = process.env.BENCH_NODE || process.execPath;
 const opt = (n, d) => process.argv.find((a) => a.startsWith(`--${n}=`))?.slice(n.length + 3) ?? d;
 const SET = opt('set', 'w8');
 const SETS = {
-  w8: { kinds: 'bare,node,fetch,pool,fetch-bare', conns: 50, budgets: { node: 0.9, fetch: 0.5 } },
+  w8: {
+    kinds: 'bare,node,fetch,pool,fetch-bare,fetch-norequest',
+    conns: 50,
+    budgets: { node: 0.9, fetch: 0.5 },
+  },
   stream: {
     kinds: 'stream-bare,stream-web,stream-verdant,stream-gen,stream-from,stream-node',
     conns: 10,

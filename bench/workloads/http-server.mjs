@@ -8,7 +8,9 @@
 //   fetch  verdant HttpServer with a Fetch handler (standard Request/Response)
 //   pool   verdant HttpServer, Node handler, spawn: Pool(100)
 //   fetch-bare  node:http (no verdant) with a minimal Fetch adapter: standard Request/Response,
-//          the body read with arrayBuffer(): the ceiling of a Fetch handler (DESIGN §5's 0.61)
+//          the body read with arrayBuffer(): the ceiling of a Fetch handler
+//   fetch-norequest  the same adapter without building the Request: the ceiling of a lazy
+//          look-alike request that is not a real Request (report only)
 //   node-log, fetch-log  as node / fetch with the default access log (process.stderr)
 // Streaming, 1000 × 1 KiB chunks per response (chunked):
 //   stream-bare     node:http, a res.write loop that waits for 'drain' when write() says so
@@ -104,20 +106,27 @@ if (kind === 'bare') {
   await dist('servers/http.js');
   await spawn(() => 1).join();
   listenBare(http.createServer(nodeHandler));
-} else if (kind === 'fetch-bare') {
-  // The ceiling of a Fetch handler with the standard Request/Response (DESIGN §5: 0.61): a
-  // minimal adapter on node:http, no greenlet, no checks.
+} else if (kind === 'fetch-bare' || kind === 'fetch-norequest') {
+  // The ceiling of a Fetch handler with the standard Request/Response: a minimal adapter on
+  // node:http, no greenlet, no checks. `fetch-norequest` never builds the Request (the app gets
+  // null): what an adapter whose request is a lazy look-alike saves, as @hono/node-server's is
+  // without its global override (`instanceof Request`, but `new Request(request)` and
+  // `fetch(request)` throw on it): a report row, not an adapter verdant may copy.
   const app = (_request) =>
     new Response('Hello, World!', { headers: { 'Content-Type': 'text/plain' } });
+  const build = kind === 'fetch-bare';
   listenBare(
     http.createServer(async (req, res) => {
-      const headers = new Headers();
-      const raw = req.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
-      const request = new Request(`http://${req.headers.host}${req.url}`, {
-        method: req.method,
-        headers,
-      });
+      let request = null;
+      if (build) {
+        const headers = new Headers();
+        const raw = req.rawHeaders;
+        for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+        request = new Request(`http://${req.headers.host}${req.url}`, {
+          method: req.method,
+          headers,
+        });
+      }
       const response = await app(request);
       const flat = [];
       for (const [k, v] of response.headers) flat.push(k, v);

@@ -57,6 +57,44 @@ test('a Fetch handler gets a standard Request with method, URL, headers and body
   await server.stop();
 });
 
+test('the Request a Fetch handler gets is a real one: a proxy passes it to new Request(), clone() and fetch() (a look-alike that only passes instanceof, as @hono/node-server makes without its global override to save building it, is rejected by undici there)', async () => {
+  const upstream = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => {
+      body += d;
+    });
+    req.on('end', () => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ method: req.method, url: req.url, h: req.headers['x-test'], body }));
+    });
+  });
+  await until(new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve)));
+  const up = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  const server = await serve(async (request) => {
+    const twin = request.clone();
+    assert.equal(twin.headers.get('x-test'), 'yes');
+    assert.equal(await until(twin.text()), 'data', 'the clone reads the body');
+    const copy = new Request(request); // takes the body over
+    assert.equal(copy.method, 'PUT');
+    assert.equal(request.bodyUsed, true);
+    const { pathname, search } = new URL(copy.url);
+    return until(fetch(new Request(`${up}${pathname}${search}`, copy)));
+  });
+  try {
+    const r = await fetch(`http://127.0.0.1:${server.serverPort}/p?q=1`, {
+      method: 'PUT',
+      headers: { 'X-Test': 'yes' },
+      body: 'data',
+    });
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { method: 'PUT', url: '/p?q=1', h: 'yes', body: 'data' });
+  } finally {
+    await server.stop();
+    await until(new Promise((resolve) => upstream.close(resolve)));
+  }
+});
+
 test("a Host header that is not a host[:port] (a path, query, fragment, userinfo or backslash in it) gets 400: the request URL's path is always the request target's, as pywsgi's PATH_INFO (found by the breaker: Host: x/admin? turned GET /public into pathname /admin)", async () => {
   const log = memoryLog();
   const seen: string[] = [];
