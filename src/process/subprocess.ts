@@ -31,7 +31,8 @@
  *   of several runs resumes one wait, the greenlet dies, the others never settle) kills the
  *   child from a quiet link on its death (test/process/subprocess.test.ts, the Promise.all
  *   tests of "cancellation: run/call own their child"). A wait withdrawn by `race()` while its greenlet lives is not seen:
- *   give run its own greenlet there. Tests: test/process/subprocess.test.ts "kills and reaps the child, and finally
+ *   give run its own greenlet there (`race(() => spawn(run, args).get(), …)`: a race kills the
+ *   greenlets a losing call spawned, and that kill kills the child). Tests: test/process/subprocess.test.ts "kills and reaps the child, and finally
  *   runs", "a timeout closes our pipe ends even when a grandchild holds the other ends".
  * - No rejection escapes: every call that waits returns `guardCancellation(…)` of its work, so
  *   one nobody awaits (a forgotten `await`, a `Promise.race` loser) that a kill or `Timeout`

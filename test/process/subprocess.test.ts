@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { GreenletExit, joinAll, sleep, spawn, Timeout } from '../../src/index.js';
+import { GreenletExit, joinAll, race, sleep, spawn, Timeout } from '../../src/index.js';
 import { FileObject } from '../../src/io/fileobject.js';
 import {
   CalledProcessError,
@@ -292,6 +292,33 @@ describe('cancellation: run/call own their child', () => {
       }
     });
   }
+
+  test('race(): run() in a greenlet of the losing call is killed with its child', async () => {
+    // A withdrawn wait tells run nothing; the race kills the greenlet the losing call spawned.
+    const dir = mkdtempSync(join(tmpdir(), 'verdant-sp-'));
+    const pidFile = join(dir, 'pid');
+    try {
+      let job: ReturnType<typeof spawn> | null = null;
+      const r = await race(
+        () => {
+          job = spawn(() => run(['sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`]));
+          return job.get();
+        },
+        async () => {
+          const t0 = performance.now();
+          while (readdirSync(dir).length === 0 && performance.now() - t0 < 5000) await sleep(10);
+          await sleep(20);
+        },
+      );
+      assert.equal(r.index, 1);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      assert.ok(job !== null);
+      assert.ok(await (job as ReturnType<typeof spawn>).join(5000));
+      assert.equal(alive(pid), false, 'the child was killed and reaped');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test('a Timeout around run() throws itself (not TimeoutExpired) after killing the child', async () => {
     const g = spawn(async () => {
