@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { format } from 'node:util';
 import { GreenletExit, joinAll, race, sleep, spawn, Timeout } from '../../src/index.js';
 import { FileObject } from '../../src/io/fileobject.js';
 import {
@@ -394,6 +395,43 @@ describe('Popen', () => {
     assert.throws(() => new Popen(['ls'], 5 as never), TypeError);
     assert.throws(() => new Popen(['ls'], { env: [] as never }), /env/);
     assert.throws(() => new Popen(['ls'], { cwd: {} as never }), /cwd/);
+  });
+
+  test('options null or undefined mean the defaults, as run() and child_process take them; another non-object is a TypeError naming the argument', async () => {
+    // new Popen(args, null) threw 'Popen options must be an object: got null' while
+    // run(args, null) ran; Node's spawn(cmd, args, null) takes null as no options.
+    for (const opts of [null, undefined]) {
+      const p = new Popen(['true'], opts as never);
+      assert.equal(await p.wait(), 0);
+      assert.equal(p.stdout, null);
+      const q = new Popen<string>(['echo', 'hi'], { stdout: PIPE, text: true });
+      assert.deepEqual(await q.communicate(opts as never), ['hi\n', null]);
+    }
+    for (const bad of [5, 'x', true]) {
+      assert.throws(
+        () => new Popen(['true'], bad as never),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.message ===
+            `Popen: the options argument must be an object, null or undefined, got ${format('%o', bad)}`,
+      );
+      const q = new Popen(['true']);
+      await assert.rejects(
+        q.communicate(bad as never),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.message ===
+            `Popen.communicate: the options argument must be an object, null or undefined, got ${format('%o', bad)}`,
+      );
+      await assert.rejects(
+        run(['true'], bad as never),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.message ===
+            `run: the options argument must be an object, null or undefined, got ${format('%o', bad)}`,
+      );
+      await q.wait();
+    }
   });
 
   test('communicate() rejects input that is not bytes or a string, and takes any bytes-like input', async () => {
