@@ -378,3 +378,25 @@ test('race({timeout}) elapsing kills the greenlets its calls spawned', async () 
     assert.equal(getHub().now(), 5);
   });
 });
+
+test("a race inside a losing call: the greenlets its calls spawned are the outer call's too", async () => {
+  await runVirtual(async () => {
+    const log: string[] = [];
+    const kids: Greenlet[] = [];
+    const r = await race(
+      () =>
+        race(
+          () => {
+            const g = loggedChild(log, 'inner', 100);
+            kids.push(g);
+            return g.get();
+          },
+          () => sleep(200),
+        ),
+      () => sleep(5),
+    );
+    assert.equal(r.index, 1);
+    await (kids[0] as Greenlet).join();
+    assert.deepEqual(log, ['inner finally']);
+  });
+});
