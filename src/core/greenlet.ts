@@ -203,6 +203,25 @@ function formatArg(a: unknown): string {
   }
 }
 
+/**
+ * Where `race()` notes the greenlets one of its calls starts: while the call runs, every greenlet
+ * its fiber starts (`start`, `startLater`, hence `spawn`) is appended to `started`. @internal
+ */
+export interface StartSink {
+  readonly fiber: Fiber;
+  readonly started: Greenlet[];
+}
+
+/** The sink of the race call running now, or null (the common case: one compare per start). */
+let startSink: StartSink | null = null;
+
+/** @internal Install `sink` (null: none) and return the one it replaces (a nested race). */
+export function swapStartSink(sink: StartSink | null): StartSink | null {
+  const prev = startSink;
+  startSink = sink;
+  return prev;
+}
+
 /** Symbol of the internal membership link used by Group/Pool (it does not count as a listener). @internal */
 export const kQuietLink: unique symbol = Symbol('verdant.quietLink');
 /** Symbol of the method that adds a prebuilt link entry (joinAll/wait share one). @internal */
@@ -392,6 +411,7 @@ export class Greenlet<T = unknown> extends Fiber {
     self.#state = (self.#state & ~PHASE) | ST_SCHEDULED | F_STARTED;
     self.#result = new AsyncResource('Greenlet', CTX_OPTIONS);
     getHub().liveAdd(self);
+    if (startSink !== null && currentFiber() === startSink.fiber) startSink.started.push(self);
   }
 
   static #startFromTimer = (g: unknown): void => {

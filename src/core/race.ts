@@ -14,7 +14,18 @@
  * extra wait of the race itself carries the `{timeout, signal}` options (and makes the race a
  * cancel point when the calls only return foreign promises, which are just abandoned).
  * Each call should start one wait (a `get`, an `acquire`, a `sleep`): a wait an async call
- * starts after its first await is not noted. Tests: test/core/race.test.ts.
+ * starts after its first await is not noted.
+ *
+ * A call's work may be a greenlet (`() => spawn(job).get()`, which gives a `run()` its own
+ * greenlet): withdrawing the `get` alone would leave the job running. So the greenlets a call
+ * starts while it runs (greenlet.ts's start sink: `start`/`startLater` append to it when the
+ * fiber starting them is the racer) are the call's, as trio's nursery holds its tasks: when the
+ * call does not win — another won, one failed, or a kill, `Timeout`, `timeout` or `signal` ended
+ * the race — they are killed (`kill({block: false})`: their `finally` blocks run at their next
+ * turn, and the race does not wait for them). The winner's greenlets are left alone. Those an
+ * async call starts after its first await are not noted, as its waits are not. Tests:
+ * test/core/race.test.ts ("a greenlet a losing call spawned is killed…", "a kill and a Timeout
+ * pending at once…").
  *
  * @module
  */
@@ -22,6 +33,7 @@ import { type Fiber, NONE } from './_fiber.js';
 import { isPromiseLike } from './_util.js';
 import { currentFiber } from './context.js';
 import { guardCancellation, rejectWait } from './errors.js';
+import { type Greenlet, type StartSink, swapStartSink } from './greenlet.js';
 import { getHub, type Hub } from './hub.js';
 import { throwTimeout } from './timeout.js';
 import { holdTheTurn, readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
@@ -95,15 +107,20 @@ class RaceOwner {
  * resolves with `{index, value}` of the first to settle, or rejects with its failure. The waits
  * the other calls started are withdrawn before they resume — one that was woken hands back what
  * it held (the item goes back to its queue, the permit to the next waiter) — and their promises
- * never settle. A foreign promise among them is only abandoned (its work goes on).
+ * never settle. A foreign promise among them is only abandoned (its work goes on). The greenlets
+ * a call started while it ran (`() => spawn(job).get()`) are that call's work: unless it won,
+ * they are killed with `GreenletExit` without waiting (`kill({block: false})`: their `finally`
+ * blocks run at their next turn) — also when the race fails or is interrupted. A greenlet an
+ * async call starts after its first `await` is not noted.
  *
  * A switch point: kill and `Timeout` land here and withdraw every wait of the race. An options
  * object may come last: `timeout` (ms) elapsing first rejects with a `Timeout`, an aborted
  * `signal` with its reason. A call that returns a plain value (or throws) settles the race at
  * once; the calls after it are not made.
  *
- * Source: Go's `select`, trio's first-completed pattern; gevent's `wait(objects, count=1)` over
- * waits. Unlike `Promise.race`, nothing the losers waited for is lost.
+ * Source: Go's `select`, trio's first-completed pattern (its nursery cancels the other tasks);
+ * gevent's `wait(objects, count=1)` over waits, which ends nothing. Unlike `Promise.race`,
+ * nothing the losers waited for is lost.
  * @param fns - the calls, optionally followed by `{timeout, signal}` (or a timeout in ms)
  * @returns `{index, value}` of the first call to settle
  * @throws the first call's failure; a `Timeout` when `timeout` elapses; TypeError for an argument
@@ -158,19 +175,26 @@ function runRace(
     rejectRace = rej;
   });
   let own: Waiter | null = null;
-  const withdraw = (): void => {
+  // The greenlets each call started (undefined: none), killed when that call does not win.
+  const spawned: (Greenlet[] | undefined)[] = [];
+  const withdraw = (winner: number): void => {
     done = true;
     for (const w of noted) if (!w.isDone) w._abandon();
     if (own !== null && !own.isDone) own._abandon();
+    for (let i = 0; i < spawned.length; i++) {
+      const gs = spawned[i];
+      if (i === winner || gs === undefined) continue;
+      for (const g of gs) if (!g.dead) void g.kill({ block: false });
+    }
   };
   const win = (index: number, value: unknown): void => {
     if (done) return;
-    withdraw();
+    withdraw(index);
     resolveRace({ index, value });
   };
   const lose = (e: unknown): void => {
     if (done) return;
-    withdraw();
+    withdraw(-1);
     rejectRace(e);
   };
   let foreign = false;
@@ -179,11 +203,21 @@ function runRace(
   holdTheTurn(1);
   for (let i = 0; i < fns.length && !done; i++) {
     let r: unknown;
+    const sink: StartSink = { fiber, started: [] };
+    const outer = swapStartSink(sink);
     try {
       r = (fns[i] as RaceFn)();
     } catch (e) {
       lose(e);
       break;
+    } finally {
+      swapStartSink(outer);
+      const gs = sink.started;
+      if (gs.length > 0) {
+        spawned[i] = gs;
+        if (outer !== null) outer.started.push(...gs); // a race inside a call: that call's work too
+        if (done) for (const g of gs) if (!g.dead) void g.kill({ block: false });
+      }
     }
     let started = false;
     for (const w of waitsOf(fiber)) {

@@ -236,6 +236,8 @@ export class GroupCore {
   /** Free slots (capacity minus members minus slots in transit) and the spawners waiting. */
   readonly #slots = new Permits(Number.POSITIVE_INFINITY, this);
   readonly #availWaiters = new WaitList(this);
+  /** How many times the group became empty: a blocking `kill` that saw it empty is done. */
+  #emptied = 0;
 
   constructor(greenlets?: Iterable<Greenlet> | null) {
     this.#slots.onFree = () => {
@@ -431,7 +433,10 @@ export class GroupCore {
     this.#members.delete(g);
     if (this.#dying.size > 0) this.#dying.delete(g);
     this.#slots.release();
-    if (this.#members.size === 0 && this.#joiners.size > 0) this.#joiners.wakeAll(true);
+    if (this.#members.size === 0) {
+      this.#emptied++;
+      if (this.#joiners.size > 0) this.#joiners.wakeAll(true);
+    }
   }
 
   /** A spawner resumed with its slot: now the greenlet joins and starts. */
@@ -481,7 +486,10 @@ export class GroupCore {
 
   /**
    * Kill every member (each once: a member already being killed is not killed again), and with
-   * `block` (default) wait until all are dead and removed, also killing members added meanwhile.
+   * `block` (default) wait until all are dead and removed, also killing members added meanwhile
+   * — until the group is empty: a greenlet spawned after that (by a spawner that was waiting in
+   * `spawn()` for a slot and got the last one freed) is not killed, and neither is the spawner,
+   * which is not a member (gevent's `Group.kill`, `test__pool.py`).
    *
    * With `block` a switch point: a kill or `Timeout` of the caller lands there. When `timeout`
    * elapses it resolves anyway (a stubborn member may live on), as gevent's does. A member that
@@ -522,6 +530,7 @@ export class GroupCore {
       this.#killMembers(o.exception);
       const live: Greenlet[] = [];
       for (const g of this.#members.toArray()) if (!g.dead) live.push(g);
+      const emptied = this.#emptied;
       if (live.length > 0) {
         const timeout = deadline === null ? null : Math.max(0, deadline - hub.now());
         // A killer's wait: a member's failure while dying is still reported (this promise
@@ -534,6 +543,11 @@ export class GroupCore {
       } else {
         return;
       }
+      // Done once the group was empty: gevent's killer resumes from the last death's link and
+      // finds `self.greenlets` empty before a spawner waiting for a slot resumes, so the member
+      // that spawner adds lives. Our killer resumes after that spawner (the freed slot woke it
+      // first): a member added since the group emptied is not this kill's to end.
+      if (this.#emptied !== emptied) return;
     }
   }
 

@@ -15,7 +15,11 @@
  *   "nothing lost"). The greenlet a waiting `spawn` will start is created at the call but started
  *   and added only when the spawner resumes with its slot.
  * - `join()` waits until the group has been empty at least once: joiners wake when the last
- *   member leaves, so members added while they wait are waited for too.
+ *   member leaves, so members added while they wait are waited for too. A blocking `kill()` ends
+ *   the same way: it kills members added while others still die, but once the group has been
+ *   empty it returns, and the greenlet of a spawner that then resumes with the freed slot lives
+ *   (gevent's killer returns before that spawner resumes; test: "kill() kills the members only:
+ *   a spawner waiting for a slot lives …").
  * - `map`/`apply` own the calls they start: when they are interrupted (kill, `Timeout`) or throw
  *   a call's failure, they kill the calls still running (gevent leaves them running).
  * - Calls that need not wait (`spawn` with a free slot, `join` of an empty group, `waitAvailable`

@@ -31,7 +31,8 @@
  *   of several runs resumes one wait, the greenlet dies, the others never settle) kills the
  *   child from a quiet link on its death (test/process/subprocess.test.ts, the Promise.all
  *   tests of "cancellation: run/call own their child"). A wait withdrawn by `race()` while its greenlet lives is not seen:
- *   give run its own greenlet there. Tests: test/process/subprocess.test.ts "kills and reaps the child, and finally
+ *   give run its own greenlet there (`race(() => spawn(run, args).get(), …)`: a race kills the
+ *   greenlets a losing call spawned, and that kill kills the child). Tests: test/process/subprocess.test.ts "kills and reaps the child, and finally
  *   runs", "a timeout closes our pipe ends even when a grandchild holds the other ends".
  * - No rejection escapes: every call that waits returns `guardCancellation(…)` of its work, so
  *   one nobody awaits (a forgotten `await`, a `Promise.race` loser) that a kill or `Timeout`
@@ -474,17 +475,17 @@ export class Popen<T extends Output = Uint8Array> {
   /**
    * Start the child. Never waits.
    * @param args - the command and its arguments (no shell unless you run one)
-   * @param opts - stdio, env (an object of strings), cwd (a directory path), text
-   * @throws TypeError when `args` is not a non-empty array of strings, a stdio option is
+   * @param options - stdio, env (an object of strings), cwd (a directory path), text;
+   *   `undefined` or `null` for the defaults (as node:child_process takes them)
+   * @throws TypeError when `args` is not a non-empty array of strings, `options` is not an
+   *   object, `null` or `undefined` (the message names the options argument), a stdio option is
    *   unknown, `env` is not an object of strings or `cwd` not a string; Node's spawn errors it
    *   raises at once (`ENOTDIR` for a cwd that is a file, named in the message). A command or
    *   cwd that is missing does not throw here: `pid` stays `null` and the first wait rejects.
    */
-  constructor(args: readonly string[], opts: PopenOptions = {}) {
+  constructor(args: readonly string[], options?: PopenOptions | null) {
     this.args = checkArgs(args, 'Popen');
-    if (opts === null || typeof opts !== 'object') {
-      throw new TypeError(`Popen options must be an object: got ${format('%o', opts)}`);
-    }
+    const opts = readOptions<PopenOptions>(options, 'Popen');
     checkStdio(opts.stdin, 'stdin');
     checkStdio(opts.stdout, 'stdout');
     checkStdio(opts.stderr, 'stderr');
@@ -646,11 +647,12 @@ export class Popen<T extends Output = Uint8Array> {
    * `communicate()` goes on from there — it sends the rest of the first call's input, reads
    * on, and returns everything, this part included; once one has returned, every later call
    * returns the same output again. Output may be of any size (it is all kept in memory).
-   * @param opts - `input` (bytes or a string; needs `stdin: PIPE`; only on the first call),
-   *   `timeout` (ms, for the whole call), `signal`
+   * @param options - `input` (bytes or a string; needs `stdin: PIPE`; only on the first call),
+   *   `timeout` (ms, for the whole call), `signal`; `undefined` or `null` for none
    * @returns `[stdout, stderr]`, `null` for a stream that is not piped
    * @throws TimeoutExpired when `timeout` elapses first, carrying the output read so far (the
-   *   child runs on; call `communicate()` again, without input, for the rest); TypeError for an
+   *   child runs on; call `communicate()` again, without input, for the rest); TypeError for
+   *   options that are not an object, `null` or `undefined`, for an
    *   `input` that is not bytes or a string, or given without `stdin: PIPE`; RangeError for
    *   `input` on a later call (the first call's input is still being sent: Python's
    *   `ValueError`) or after `stdin.close()`; the spawn error when the command could not start
@@ -667,23 +669,21 @@ export class Popen<T extends Output = Uint8Array> {
    * leaves the child back-pressured, as CPython's does.
    */
   communicate(
-    opts: {
+    options?: {
       input?: ArrayBufferView | ArrayBuffer | string;
       timeout?: number | null;
       signal?: AbortSignal | null;
-    } = {},
+    } | null,
   ): Promise<[T | null, T | null]> {
-    return guardCancellation(this.#communicate(opts));
+    return guardCancellation(this.#communicate(options));
   }
 
-  async #communicate(opts: {
-    input?: ArrayBufferView | ArrayBuffer | string;
-    timeout?: number | null;
-    signal?: AbortSignal | null;
-  }): Promise<[T | null, T | null]> {
-    if (opts === null || typeof opts !== 'object') {
-      throw new TypeError(`Popen.communicate options must be an object: got ${format('%o', opts)}`);
-    }
+  async #communicate(options: unknown): Promise<[T | null, T | null]> {
+    const opts = readOptions<{
+      input?: ArrayBufferView | ArrayBuffer | string;
+      timeout?: number | null;
+      signal?: AbortSignal | null;
+    }>(options, 'Popen.communicate');
     const err = readWaitOptions(
       { timeout: opts.timeout, signal: opts.signal },
       'Popen.communicate',
@@ -833,12 +833,18 @@ function isBrokenPipe(e: unknown): boolean {
   return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ECONNRESET';
 }
 
-function readRunOptions(opts: unknown, where: string): RunOptions {
-  if (opts === undefined || opts === null) return {};
+/**
+ * An options argument: `undefined` or `null` is the defaults (as node:child_process takes them),
+ * an object is itself; anything else is a TypeError naming the argument.
+ */
+function readOptions<O extends object>(opts: unknown, where: string): O {
+  if (opts === undefined || opts === null) return {} as O;
   if (typeof opts !== 'object') {
-    throw new TypeError(`${where} options must be an object: got ${format('%o', opts)}`);
+    throw new TypeError(
+      `${where}: the options argument must be an object, null or undefined, got ${format('%o', opts)}`,
+    );
   }
-  return opts as RunOptions;
+  return opts as O;
 }
 
 async function runImpl(
@@ -899,7 +905,8 @@ async function runImpl(
  * `Timeout` of the caller kills the child (SIGKILL), closes our pipe ends and reaps it before
  * rethrowing.
  * @param args - the command
- * @param opts - `input`, `captureOutput`, `check`, `timeout` (ms), `signal`, stdio, env, cwd, text
+ * @param opts - `input`, `captureOutput`, `check`, `timeout` (ms), `signal`, stdio, env, cwd, text;
+ *   `undefined` or `null` for the defaults
  * @returns `{args, returncode, stdout, stderr}` (`null` where not captured)
  * @throws TimeoutExpired after killing and reaping the child, when `timeout` elapses,
  *   carrying the output it wrote; CalledProcessError with `check: true` and a non-zero status;
@@ -921,13 +928,16 @@ export function run(
 ): Promise<CompletedProcess<string>>;
 export function run(
   args: readonly string[],
-  opts?: RunOptions,
+  opts?: RunOptions | null,
 ): Promise<CompletedProcess<Uint8Array>>;
-export function run(args: readonly string[], opts?: RunOptions): Promise<CompletedProcess<Output>> {
+export function run(
+  args: readonly string[],
+  opts?: RunOptions | null,
+): Promise<CompletedProcess<Output>> {
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'run');
-      const o = readRunOptions(opts, 'run');
+      const o = readOptions<RunOptions>(opts, 'run');
       const r = await runImpl(cmd, o, {});
       if (o.check === true) r.checkReturncode();
       return r;
@@ -950,11 +960,11 @@ export function run(args: readonly string[], opts?: RunOptions): Promise<Complet
  *
  * Source: CPython's `subprocess.call`.
  */
-export function call(args: readonly string[], opts?: RunOptions): Promise<number> {
+export function call(args: readonly string[], opts?: RunOptions | null): Promise<number> {
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'call');
-      const o = readRunOptions(opts, 'call');
+      const o = readOptions<RunOptions>(opts, 'call');
       return (await runImpl(cmd, { ...o, captureOutput: undefined }, {})).returncode;
     })(),
   );
@@ -975,11 +985,11 @@ export function call(args: readonly string[], opts?: RunOptions): Promise<number
  *
  * Source: CPython's `subprocess.check_call`.
  */
-export function checkCall(args: readonly string[], opts?: RunOptions): Promise<0> {
+export function checkCall(args: readonly string[], opts?: RunOptions | null): Promise<0> {
   return guardCancellation(
     (async (): Promise<0> => {
       const cmd = checkArgs(args, 'checkCall');
-      const o = readRunOptions(opts, 'checkCall');
+      const o = readOptions<RunOptions>(opts, 'checkCall');
       const r = await runImpl(cmd, { ...o, captureOutput: undefined }, {});
       if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd);
       return 0;
@@ -1006,12 +1016,12 @@ export function checkOutput(
   args: readonly string[],
   opts: RunOptions & { text: true },
 ): Promise<string>;
-export function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Uint8Array>;
-export function checkOutput(args: readonly string[], opts?: RunOptions): Promise<Output> {
+export function checkOutput(args: readonly string[], opts?: RunOptions | null): Promise<Uint8Array>;
+export function checkOutput(args: readonly string[], opts?: RunOptions | null): Promise<Output> {
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'checkOutput');
-      const o = readRunOptions(opts, 'checkOutput');
+      const o = readOptions<RunOptions>(opts, 'checkOutput');
       if (o.stdout !== undefined || o.captureOutput !== undefined) {
         throw new TypeError(
           'Cannot set stdout or captureOutput for checkOutput: it pipes stdout itself',

@@ -298,7 +298,8 @@ export class ThreadPool {
     const r = new AsyncResult<T>();
     s.result.then(
       (v) => r.set(v as T),
-      (e: unknown) => r.setException(e),
+      // The worker wraps a thrown undefined/null in an Error; never let setException throw here.
+      (e: unknown) => r.setException(e ?? new Error(`ThreadPool task failed with ${String(e)}`)),
     );
     return r;
   }

@@ -236,8 +236,17 @@ export class AsyncResult<T = unknown> {
   /**
    * Store `err` and wake every waiter: `get()` throws it, `wait()` resolves `undefined`.
    * Overwrites an earlier value or exception. Never switches.
+   * @param err - what `get()` throws: an `Error`, or any other value JavaScript can throw except
+   *   `undefined` and `null`, which would make a failure whose `exception` reads as none
+   * @throws TypeError when `err` is missing, `undefined` or `null` (gevent's `set_exception()`
+   *   without an argument raises TypeError); the result is left as it was
    */
   setException(err: unknown): void {
+    if (err === undefined || err === null) {
+      throw new TypeError(
+        `Cannot call AsyncResult.setException without an exception: err is ${err === null ? 'null' : 'undefined'}`,
+      );
+    }
     this.#state = ST_EXCEPTION;
     this.#value = undefined;
     this.#exception = err;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   Event,
+  type Greenlet,
   GreenletExit,
   getHub,
   Queue,
@@ -14,7 +15,7 @@ import {
   Timeout,
 } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
-import { assertRejectsNoThrow, deferred, ExpectedError } from '../_util.js';
+import { assertRejectsNoThrow, captureReports, deferred, ExpectedError } from '../_util.js';
 
 test('Promise.race over verdant waits leaves its loser registered: it eats the next item', async () => {
   await runVirtual(async () => {
@@ -271,5 +272,131 @@ test('a call that completes at once wins over a wait that could resume: what it 
       () => sleep(0),
     );
     assert.deepEqual(r, { index: 0, value: 10 });
+  });
+});
+
+/** A child greenlet that logs its end: 'done', or 'finally' when it was cut. */
+function loggedChild(log: string[], name: string, ms: number) {
+  return spawn(async () => {
+    let done = false;
+    try {
+      await sleep(ms);
+      done = true;
+      return name;
+    } finally {
+      log.push(`${name} ${done ? 'done' : 'finally'}`);
+    }
+  });
+}
+
+test('a greenlet a losing call spawned is killed (its finally runs); the winner keeps its own', async () => {
+  await runVirtual(async () => {
+    const log: string[] = [];
+    const kids: Greenlet[] = [];
+    const r = await race(
+      () => {
+        const g = loggedChild(log, 'slow', 100);
+        kids.push(g);
+        return g.get();
+      },
+      () => {
+        kids.push(loggedChild(log, 'bystander', 50)); // started by the winner: not the race's to end
+        return sleep(5).then(() => 'fast');
+      },
+    );
+    assert.deepEqual(r, { index: 1, value: 'fast' });
+    await (kids[0] as Greenlet).join();
+    assert.ok((kids[0] as Greenlet).value instanceof GreenletExit);
+    assert.deepEqual(log, ['slow finally']);
+    await (kids[1] as Greenlet).join();
+    assert.deepEqual(log, ['slow finally', 'bystander done']);
+    assert.equal(getHub().now(), 50);
+  });
+});
+
+test('a kill and a Timeout pending at once at race() kill every greenlet its calls spawned', async () => {
+  await runVirtual(async () => {
+    const log: string[] = [];
+    const kids: Greenlet[] = [];
+    const q = new Queue<number>();
+    const reports = captureReports();
+    let t: Timeout | null = null;
+    const racer = spawn(async () => {
+      t = Timeout.startNew(10);
+      try {
+        await race(
+          () => {
+            const g = loggedChild(log, 'a', 1000);
+            kids.push(g);
+            return g.join();
+          },
+          () => {
+            kids.push(loggedChild(log, 'b', 1000)); // not waited for: still the call's work
+            return q.get();
+          },
+        );
+      } finally {
+        log.push('racer finally');
+        t.cancel();
+      }
+    });
+    // This sleep's timer was set before the racer's Timeout: at 10 ms both fire in one pass, so
+    // the kill is requested here while the Timeout is armed and not yet delivered.
+    await sleep(10);
+    assert.deepEqual(log, [], 'the Timeout has not landed yet');
+    await racer.kill();
+    // The Timeout, armed first, ends the race; the kill finds no wait left.
+    assert.equal(racer.exception, t);
+    await Promise.all(kids.map((g) => g.join()));
+    assert.ok(kids.every((g) => g.dead && g.value instanceof GreenletExit));
+    assert.deepEqual([...log].sort(), ['a finally', 'b finally', 'racer finally']);
+    q.putNowait(1);
+    await sleep(0);
+    assert.equal(q.qsize(), 1, 'the withdrawn get took nothing');
+    assert.equal(reports.length, 1);
+    assert.equal(getHub().now(), 10);
+  });
+});
+
+test('race({timeout}) elapsing kills the greenlets its calls spawned', async () => {
+  await runVirtual(async () => {
+    const log: string[] = [];
+    const kids: Greenlet[] = [];
+    await assert.rejects(
+      race(
+        () => {
+          const g = loggedChild(log, 'a', 1000);
+          kids.push(g);
+          return g.get();
+        },
+        { timeout: 5 },
+      ),
+      Timeout,
+    );
+    await (kids[0] as Greenlet).join();
+    assert.deepEqual(log, ['a finally']);
+    assert.equal(getHub().now(), 5);
+  });
+});
+
+test("a race inside a losing call: the greenlets its calls spawned are the outer call's too", async () => {
+  await runVirtual(async () => {
+    const log: string[] = [];
+    const kids: Greenlet[] = [];
+    const r = await race(
+      () =>
+        race(
+          () => {
+            const g = loggedChild(log, 'inner', 100);
+            kids.push(g);
+            return g.get();
+          },
+          () => sleep(200),
+        ),
+      () => sleep(5),
+    );
+    assert.equal(r.index, 1);
+    await (kids[0] as Greenlet).join();
+    assert.deepEqual(log, ['inner finally']);
   });
 });

@@ -618,6 +618,100 @@ describe('Group.spawn and Pool.spawn', () => {
       assert.equal(ran, false);
     }));
 
+  test('kill() kills the members only: a spawner waiting for a slot lives and gets it after (gevent)', () =>
+    runVirtual(async () => {
+      // python3-gevent 22.10: Pool(1) with a sleeping member and a greenlet blocked in
+      // pool.spawn(job); pool.kill() kills the member and returns with len(pool) 0 before the
+      // spawner resumes; then the spawner gets its slot and its job runs to the end. Here the
+      // freed slot wakes the spawner before the killer (both through the hub's queue), so
+      // 'spawner got slot' comes first; the job lives all the same (it was killed unstarted).
+      const pool = new Pool(1);
+      const log: string[] = [];
+      await pool.spawn(async () => {
+        try {
+          await sleep(1e9);
+        } finally {
+          log.push('member finally');
+        }
+      });
+      const spawner = spawn(async () => {
+        const g = await pool.spawn(async () => {
+          log.push('job ran');
+          await sleep(10);
+          log.push('job done');
+        });
+        log.push('spawner got slot');
+        await g.join();
+        log.push('spawner after join');
+      });
+      await sleep(10);
+      assert.equal(pool.stats().waitingForSlot, 1);
+      await pool.kill();
+      log.push(`kill returned; spawner dead=${spawner.dead}`);
+      await spawner.join();
+      assert.ok(spawner.successful(), 'the spawner was not killed');
+      assert.deepEqual(log, [
+        'member finally',
+        'spawner got slot',
+        'kill returned; spawner dead=false',
+        'job ran',
+        'job done',
+        'spawner after join',
+      ]);
+      await sleep(0);
+      assert.equal(pool.size, 0);
+      assert.equal(pool.freeCount(), 1);
+    }));
+
+  test("kill() still kills a spawner's member added while other members die (gevent)", () =>
+    runVirtual(async () => {
+      // python3-gevent 22.10, Pool(2): A dies at once, B's finally sleeps; the spawner takes A's
+      // slot, its job runs, and the kill, not done while B lives, kills the job too.
+      const pool = new Pool(2);
+      const log: string[] = [];
+      await pool.spawn(async () => {
+        try {
+          await sleep(1e9);
+        } finally {
+          log.push('A finally');
+        }
+      });
+      await pool.spawn(async () => {
+        try {
+          await sleep(1e9);
+        } finally {
+          await sleep(50);
+          log.push('B finally');
+        }
+      });
+      const spawner = spawn(async () => {
+        const g = await pool.spawn(async () => {
+          try {
+            log.push('job ran');
+            await sleep(100);
+            log.push('job done');
+          } finally {
+            log.push('job finally');
+          }
+        });
+        log.push('spawner got slot');
+        await g.join();
+      });
+      await sleep(10);
+      await pool.kill();
+      log.push(`kill returned, size ${pool.size}`);
+      await spawner.join();
+      assert.ok(spawner.successful());
+      assert.deepEqual(log, [
+        'A finally',
+        'spawner got slot',
+        'job ran',
+        'B finally',
+        'job finally',
+        'kill returned, size 0',
+      ]);
+    }));
+
   test('a Timeout during spawn() on a full pool lands there and spawns nothing', () =>
     runVirtual(async () => {
       const { pool, members } = await fullPool(2);

@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { GreenletExit, joinAll, sleep, spawn, Timeout } from '../../src/index.js';
+import { format } from 'node:util';
+import { GreenletExit, joinAll, race, sleep, spawn, Timeout } from '../../src/index.js';
 import { FileObject } from '../../src/io/fileobject.js';
 import {
   CalledProcessError,
@@ -293,6 +294,33 @@ describe('cancellation: run/call own their child', () => {
     });
   }
 
+  test('race(): run() in a greenlet of the losing call is killed with its child', async () => {
+    // A withdrawn wait tells run nothing; the race kills the greenlet the losing call spawned.
+    const dir = mkdtempSync(join(tmpdir(), 'verdant-sp-'));
+    const pidFile = join(dir, 'pid');
+    try {
+      let job: ReturnType<typeof spawn> | null = null;
+      const r = await race(
+        () => {
+          job = spawn(() => run(['sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`]));
+          return job.get();
+        },
+        async () => {
+          const t0 = performance.now();
+          while (readdirSync(dir).length === 0 && performance.now() - t0 < 5000) await sleep(10);
+          await sleep(20);
+        },
+      );
+      assert.equal(r.index, 1);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      assert.ok(job !== null);
+      assert.ok(await (job as ReturnType<typeof spawn>).join(5000));
+      assert.equal(alive(pid), false, 'the child was killed and reaped');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a Timeout around run() throws itself (not TimeoutExpired) after killing the child', async () => {
     const g = spawn(async () => {
       using _t = Timeout.startNew(200);
@@ -367,6 +395,43 @@ describe('Popen', () => {
     assert.throws(() => new Popen(['ls'], 5 as never), TypeError);
     assert.throws(() => new Popen(['ls'], { env: [] as never }), /env/);
     assert.throws(() => new Popen(['ls'], { cwd: {} as never }), /cwd/);
+  });
+
+  test('options null or undefined mean the defaults, as run() and child_process take them; another non-object is a TypeError naming the argument', async () => {
+    // new Popen(args, null) threw 'Popen options must be an object: got null' while
+    // run(args, null) ran; Node's spawn(cmd, args, null) takes null as no options.
+    for (const opts of [null, undefined]) {
+      const p = new Popen(['true'], opts as never);
+      assert.equal(await p.wait(), 0);
+      assert.equal(p.stdout, null);
+      const q = new Popen<string>(['echo', 'hi'], { stdout: PIPE, text: true });
+      assert.deepEqual(await q.communicate(opts as never), ['hi\n', null]);
+    }
+    for (const bad of [5, 'x', true]) {
+      assert.throws(
+        () => new Popen(['true'], bad as never),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.message ===
+            `Popen: the options argument must be an object, null or undefined, got ${format('%o', bad)}`,
+      );
+      const q = new Popen(['true']);
+      await assert.rejects(
+        q.communicate(bad as never),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.message ===
+            `Popen.communicate: the options argument must be an object, null or undefined, got ${format('%o', bad)}`,
+      );
+      await assert.rejects(
+        run(['true'], bad as never),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.message ===
+            `run: the options argument must be an object, null or undefined, got ${format('%o', bad)}`,
+      );
+      await q.wait();
+    }
   });
 
   test('communicate() rejects input that is not bytes or a string, and takes any bytes-like input', async () => {

@@ -501,6 +501,36 @@ describe('AsyncResult', () => {
       await assert.rejects(r.get(), (e) => e === err);
     }));
 
+  test('setException() without an exception (undefined, null) throws TypeError and changes nothing', () =>
+    runVirtual(async () => {
+      // gevent: set_exception() without an argument raises TypeError (and set_exception(None)
+      // makes a result whose get() raises AttributeError). It was accepted here: a result that
+      // failed with undefined, its `exception` undefined as if it had never failed.
+      const r = new AsyncResult<number>();
+      const getter = spawn(() => r.get());
+      await sleep(0);
+      for (const bad of [undefined, null]) {
+        assert.throws(
+          () => r.setException(bad),
+          (e: unknown) =>
+            e instanceof TypeError &&
+            e.message ===
+              `Cannot call AsyncResult.setException without an exception: err is ${bad === null ? 'null' : 'undefined'}`,
+        );
+        assert.throws(() => (r.setException as () => void)(), TypeError);
+      }
+      assert.equal(r.ready(), false);
+      assert.equal(r.stats().waiters, 1, 'the getter still waits');
+      r.set(1);
+      assert.equal(await getter.get(), 1);
+      assert.throws(() => r.setException(undefined), TypeError);
+      assert.equal(r.successful(), true, 'the value stays');
+      // Any other thrown value is one JavaScript can throw: accepted, as documented.
+      r.setException('plain string');
+      assert.equal(r.exception, 'plain string');
+      await assert.rejects(r.get(), (e) => e === 'plain string');
+    }));
+
   test('get({timeout}) throws Timeout when nothing was set in time (gevent test_set_with_timeout)', () =>
     runVirtual(async () => {
       const r = new AsyncResult<number>();

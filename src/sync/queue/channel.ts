@@ -154,6 +154,22 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     }
   }
 
+  /**
+   * Always 0: a channel holds no item (eventlet's `Queue(0)` is a channel; gevent's `Channel`
+   * has no `maxsize` attribute at all). Read-only: a channel cannot be resized into a buffer.
+   * @throws TypeError on assignment (in any mode, not only strict), with the message
+   *   "Cannot set maxsize of a Channel: a channel holds nothing (use a Queue for a buffer)"
+   */
+  get maxsize(): 0 {
+    return 0;
+  }
+  // `never`: the type checker refuses `ch.maxsize = 5` too.
+  set maxsize(_value: never) {
+    throw new TypeError(
+      'Cannot set maxsize of a Channel: a channel holds nothing (use a Queue for a buffer)',
+    );
+  }
+
   /** Always 0: a channel holds no item. Never switches. */
   qsize(): number {
     return 0;

@@ -1113,6 +1113,25 @@ describe('Channel specifics', () => {
     );
   });
 
+  test('maxsize reads 0 and cannot be set: assigning throws TypeError, not a silent new property', () => {
+    // gevent's Channel has no maxsize attribute (reading and setting raise AttributeError);
+    // `ch.maxsize = 5` added an own property here, as if the channel now buffered 5 items.
+    const ch = new Channel<number>();
+    assert.equal(ch.maxsize, 0);
+    assert.throws(
+      () => {
+        (ch as unknown as { maxsize: number }).maxsize = 5;
+      },
+      (e: unknown) =>
+        e instanceof TypeError &&
+        e.message ===
+          'Cannot set maxsize of a Channel: a channel holds nothing (use a Queue for a buffer)',
+    );
+    assert.equal(ch.maxsize, 0);
+    assert.equal(Object.hasOwn(ch, 'maxsize'), false);
+    assert.equal(ch.full(), true);
+  });
+
   test('stats() counts waiting putters and getters', () =>
     vrun(async () => {
       const q = new Channel<number>();
