@@ -8,7 +8,14 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { NONE, readWaitOptions, rejectWait, type WaitOptions, waitArgs } from '../core/lowlevel.js';
+import {
+  checkOptionKeys,
+  NONE,
+  readWaitOptions,
+  rejectWait,
+  type WaitOptions,
+  waitArgs,
+} from '../core/lowlevel.js';
 import { callbackWait } from './_callwait.js';
 import {
   type Address,
@@ -59,8 +66,8 @@ export interface ListenOptions extends WaitOptions {
  * `timeout` option bounds the connect (SocketTimeout) and stays as the socket's timeout, as in
  * Python.
  * @throws TypeError/RangeError for a bad address or port, TypeError for a `tls` that is
- *   neither a boolean nor an object (all reject); ECONNREFUSED, ENOTFOUND, a TLS failure … each
- *   naming the address
+ *   neither a boolean nor an object and for an unknown option, naming it and the options (all
+ *   reject); ECONNREFUSED, ENOTFOUND, a TLS failure … each naming the address
  * @example
  * ```ts
  * import { StreamServer } from 'verdant/server';
@@ -87,6 +94,8 @@ export function createConnection(
   const o: ConnectOptions = typeof opts === 'number' ? { timeout: opts } : (opts ?? {});
   if (typeof o !== 'object')
     return Promise.reject(new TypeError(`${where}: options must be an object, got ${typeof o}`));
+  const unknown = checkOptionKeys(o, CONNECT_KEYS, where);
+  if (unknown !== null) return Promise.reject(unknown);
   const err = readWaitOptions(o, where);
   if (err !== NONE) return rejectWait(err);
   const timeout = waitArgs.timeout;
@@ -141,7 +150,7 @@ export function createConnection(
 }
 
 /** The options {@link listen} knows: another key is a mistake (a typo would listen elsewhere). */
-const LISTEN_KEYS = new Set([
+const LISTEN_KEYS: readonly string[] = [
   'host',
   'port',
   'path',
@@ -150,7 +159,10 @@ const LISTEN_KEYS = new Set([
   'tls',
   'timeout',
   'signal',
-]);
+];
+
+/** The options {@link createConnection} knows: another key is a mistake (`timout` waited forever). */
+const CONNECT_KEYS: readonly string[] = ['timeout', 'signal', 'tls', 'noDelay'];
 
 function describe(x: unknown): string {
   return x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
@@ -220,15 +232,8 @@ export function listen(opts: ListenOptions = {}): Promise<Socket> {
       ),
     );
   }
-  for (const k of Object.keys(opts)) {
-    if (!LISTEN_KEYS.has(k)) {
-      return Promise.reject(
-        new TypeError(
-          `${where}: unknown option ${JSON.stringify(k)}; the options are ${[...LISTEN_KEYS].join(', ')}`,
-        ),
-      );
-    }
-  }
+  const unknown = checkOptionKeys(opts, LISTEN_KEYS, where);
+  if (unknown !== null) return Promise.reject(unknown);
   // An omitted host is the loopback (safe by default); '' is every interface, as Python's ''
   // (INADDR_ANY): the host stays '' and Node picks `::` or `0.0.0.0` as `listen(port)` does.
   const host = opts.host === undefined || opts.host === null ? '127.0.0.1' : opts.host;

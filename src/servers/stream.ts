@@ -98,13 +98,21 @@ export interface StreamServerOptions extends BaseServerOptions {
  * Follows gevent's `StreamServer` (`ssl_args` → `tls`; `spawn` as Pool, size or Group).
  */
 export class StreamServer extends BaseServer {
+  /** The option keys of {@link StreamServerOptions}; another key throws a TypeError. */
+  protected static override readonly optionKeys: readonly string[] = [
+    ...BaseServer.optionKeys,
+    'backlog',
+    'reusePort',
+    'tls',
+  ];
   readonly #body: (client: Socket) => unknown;
   readonly #opts: StreamServerOptions;
 
   /**
    * @param listener `[host, port]`, `"host:port"`, `{path}` or a listening `Socket`
    * @param handle called as `handle(socket, address)` in a new greenlet per connection
-   * @throws TypeError/RangeError for a bad listener, handler or option (TypeError for
+   * @throws TypeError/RangeError for a bad listener, handler or option (TypeError for an
+   *   unknown option, naming it and the options, for
    *   `reusePort` that is not a boolean, `tls` that is not an object, `backlog` that is not a
    *   number; RangeError for a negative or fractional `backlog`); TypeError for a `Socket` that
    *   is not a listening stream socket (a UDP socket, a connection), and for

@@ -60,4 +60,24 @@ test('createConnection refuses a tls option that is neither a boolean nor an obj
   }
 });
 
+test('createConnection refuses an unknown option, naming it and the options, before connecting (a typo such as timout was ignored: the connect waited forever); every documented option is taken', async () => {
+  const l = await listen({ host: '127.0.0.1', port: 0 });
+  try {
+    await assert.rejects(createConnection(l.getsockname(), { timout: 5 } as never), {
+      name: 'TypeError',
+      message:
+        'createConnection: unknown option "timout"; the options are timeout, signal, tls, noDelay',
+    });
+    const s = await createConnection(l.getsockname(), {
+      timeout: 5000,
+      signal: new AbortController().signal,
+      tls: false,
+      noDelay: false,
+    });
+    s.close();
+  } finally {
+    l.close();
+  }
+});
+
 after(() => assertNoLiveHandles());

@@ -594,6 +594,19 @@ describe('StreamServer', () => {
         message: `StreamServer: ${msg}`,
       });
     }
+    // An unknown option is a mistake (a typo such as {backlg: 5} was ignored), named with the
+    // options; every documented one is taken.
+    assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, { backlg: 5 } as never), {
+      name: 'TypeError',
+      message:
+        'StreamServer: unknown option "backlg"; the options are spawn, backlog, reusePort, tls',
+    });
+    new StreamServer(['127.0.0.1', 0], echo, {
+      spawn: 2,
+      backlog: 5,
+      reusePort: false,
+      tls: {},
+    });
     const s = new StreamServer(['127.0.0.1', 0], echo);
     await assert.rejects(s.stop({ timeout: -1 }), RangeError);
     await assert.rejects(s.stop({ timeout: '5' as never }), {
