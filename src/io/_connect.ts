@@ -65,9 +65,10 @@ export interface ListenOptions extends WaitOptions {
  * handshake too. A switch point: a kill or `Timeout` there closes the half-open connection. The
  * `timeout` option bounds the connect (SocketTimeout) and stays as the socket's timeout, as in
  * Python.
- * @throws TypeError/RangeError for a bad address or port, TypeError for a `tls` that is
- *   neither a boolean nor an object and for an unknown option, naming it and the options (all
- *   reject); ECONNREFUSED, ENOTFOUND, a TLS failure … each naming the address
+ * @throws TypeError/RangeError for a bad address or port (RangeError for port 0: it means any
+ *   free port only to `listen`; Python's connect fails there with ECONNREFUSED), TypeError for a
+ *   `tls` that is neither a boolean nor an object and for an unknown option, naming it and the
+ *   options (all reject); ECONNREFUSED, ENOTFOUND, a TLS failure … each naming the address
  * @example
  * ```ts
  * import { StreamServer } from 'verdant/server';
@@ -91,6 +92,15 @@ export function createConnection(
   const where = 'createConnection';
   const t = parseAddress(address, where, 'localhost');
   if (t instanceof Error) return Promise.reject(t);
+  if (t.port === 0) {
+    // Port 0 is "any free port" to listen or bind; connecting to it fails with ECONNREFUSED, as if
+    // something there had refused.
+    return Promise.reject(
+      new RangeError(
+        `${where}: port must be an integer from 1 to 65535 to connect to (0 means any free port only to listen), got 0`,
+      ),
+    );
+  }
   const o: ConnectOptions = typeof opts === 'number' ? { timeout: opts } : (opts ?? {});
   if (typeof o !== 'object')
     return Promise.reject(new TypeError(`${where}: options must be an object, got ${typeof o}`));

@@ -80,4 +80,20 @@ test('createConnection refuses an unknown option, naming it and the options, bef
   }
 });
 
+test('createConnection to port 0 rejects with RangeError saying port 0 cannot be connected to (it was ECONNREFUSED, as if something had refused)', async () => {
+  for (const address of [
+    ['127.0.0.1', 0],
+    '127.0.0.1:0',
+    { host: '127.0.0.1', port: 0 },
+    ['127.0.0.1', '0'],
+    ['::1', 0],
+  ] as const) {
+    await assert.rejects(createConnection(address as never, { timeout: 5000 }), {
+      name: 'RangeError',
+      message:
+        'createConnection: port must be an integer from 1 to 65535 to connect to (0 means any free port only to listen), got 0',
+    });
+  }
+});
+
 after(() => assertNoLiveHandles());
