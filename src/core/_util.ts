@@ -25,6 +25,29 @@ export function typeName(x: unknown): string {
   return x === null ? 'null' : Array.isArray(x) ? 'array' : typeof x;
 }
 
+/**
+ * Check that every own key of an options object is one the call knows: an unknown key is a
+ * mistake (a typo such as `{timout: 5}` was ignored, and the call waited forever or listened
+ * elsewhere). Returns the TypeError to throw or reject with, naming the key and the options —
+ * `<where>: unknown option "timout"; the options are timeout, signal` — or null. One check for
+ * every call that takes an options object of fixed keys (`listen`, `createConnection`, the
+ * servers, WebSocket `connect`, `runCluster`). @internal
+ */
+export function checkOptionKeys(
+  opts: object,
+  known: readonly string[],
+  where: string,
+): TypeError | null {
+  for (const key of Object.keys(opts)) {
+    if (!known.includes(key)) {
+      return new TypeError(
+        `${where}: unknown option ${JSON.stringify(key)}; the options are ${known.join(', ')}`,
+      );
+    }
+  }
+  return null;
+}
+
 /** An `onTimeout` for waits that resolve `false` when their `timeout` elapses. @internal */
 export function returnFalse(): boolean {
   return false;

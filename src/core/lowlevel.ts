@@ -63,6 +63,7 @@
 export { type Fiber, NONE } from './_fiber.js';
 export {
   checkKillException,
+  checkOptionKeys,
   checkOptionsObject,
   isPromiseLike,
   returnFalse,

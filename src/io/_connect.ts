@@ -8,7 +8,14 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { NONE, readWaitOptions, rejectWait, type WaitOptions, waitArgs } from '../core/lowlevel.js';
+import {
+  checkOptionKeys,
+  NONE,
+  readWaitOptions,
+  rejectWait,
+  type WaitOptions,
+  waitArgs,
+} from '../core/lowlevel.js';
 import { callbackWait } from './_callwait.js';
 import {
   type Address,
@@ -58,9 +65,10 @@ export interface ListenOptions extends WaitOptions {
  * handshake too. A switch point: a kill or `Timeout` there closes the half-open connection. The
  * `timeout` option bounds the connect (SocketTimeout) and stays as the socket's timeout, as in
  * Python.
- * @throws TypeError/RangeError for a bad address or port, TypeError for a `tls` that is
- *   neither a boolean nor an object (all reject); ECONNREFUSED, ENOTFOUND, a TLS failure … each
- *   naming the address
+ * @throws TypeError/RangeError for a bad address or port (RangeError for port 0: it means any
+ *   free port only to `listen`; Python's connect fails there with ECONNREFUSED), TypeError for a
+ *   `tls` that is neither a boolean nor an object and for an unknown option, naming it and the
+ *   options (all reject); ECONNREFUSED, ENOTFOUND, a TLS failure … each naming the address
  * @example
  * ```ts
  * import { StreamServer } from 'verdant/server';
@@ -84,9 +92,20 @@ export function createConnection(
   const where = 'createConnection';
   const t = parseAddress(address, where, 'localhost');
   if (t instanceof Error) return Promise.reject(t);
+  if (t.port === 0) {
+    // Port 0 is "any free port" to listen or bind; connecting to it fails with ECONNREFUSED, as if
+    // something there had refused.
+    return Promise.reject(
+      new RangeError(
+        `${where}: port must be an integer from 1 to 65535 to connect to (0 means any free port only to listen), got 0`,
+      ),
+    );
+  }
   const o: ConnectOptions = typeof opts === 'number' ? { timeout: opts } : (opts ?? {});
   if (typeof o !== 'object')
     return Promise.reject(new TypeError(`${where}: options must be an object, got ${typeof o}`));
+  const unknown = checkOptionKeys(o, CONNECT_KEYS, where);
+  if (unknown !== null) return Promise.reject(unknown);
   const err = readWaitOptions(o, where);
   if (err !== NONE) return rejectWait(err);
   const timeout = waitArgs.timeout;
@@ -141,7 +160,7 @@ export function createConnection(
 }
 
 /** The options {@link listen} knows: another key is a mistake (a typo would listen elsewhere). */
-const LISTEN_KEYS = new Set([
+const LISTEN_KEYS: readonly string[] = [
   'host',
   'port',
   'path',
@@ -150,7 +169,10 @@ const LISTEN_KEYS = new Set([
   'tls',
   'timeout',
   'signal',
-]);
+];
+
+/** The options {@link createConnection} knows: another key is a mistake (`timout` waited forever). */
+const CONNECT_KEYS: readonly string[] = ['timeout', 'signal', 'tls', 'noDelay'];
 
 function describe(x: unknown): string {
   return x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
@@ -220,15 +242,8 @@ export function listen(opts: ListenOptions = {}): Promise<Socket> {
       ),
     );
   }
-  for (const k of Object.keys(opts)) {
-    if (!LISTEN_KEYS.has(k)) {
-      return Promise.reject(
-        new TypeError(
-          `${where}: unknown option ${JSON.stringify(k)}; the options are ${[...LISTEN_KEYS].join(', ')}`,
-        ),
-      );
-    }
-  }
+  const unknown = checkOptionKeys(opts, LISTEN_KEYS, where);
+  if (unknown !== null) return Promise.reject(unknown);
   // An omitted host is the loopback (safe by default); '' is every interface, as Python's ''
   // (INADDR_ANY): the host stays '' and Node picks `::` or `0.0.0.0` as `listen(port)` does.
   const host = opts.host === undefined || opts.host === null ? '127.0.0.1' : opts.host;

@@ -8,6 +8,9 @@
  */
 const MAX_TIMER_MS = 2147483647;
 
+/** The keys of HttpServer's `websocket` object (`WebSocketServerOptions`). @internal */
+export const WS_SERVER_KEYS: readonly string[] = ['handler', 'maxMessageSize', 'pingInterval'];
+
 function describe(x: unknown): string {
   if (x === null) return 'null';
   return typeof x === 'string' ? JSON.stringify(x) : typeof x;

@@ -34,7 +34,13 @@ import * as net from 'node:net';
 import { getCurrent } from '../core/current.js';
 import { Cancellation } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
-import { getHub, kQuietLink, type LinkEntry, quietLinkEntry } from '../core/lowlevel.js';
+import {
+  checkOptionKeys,
+  getHub,
+  kQuietLink,
+  type LinkEntry,
+  quietLinkEntry,
+} from '../core/lowlevel.js';
 import { sleep } from '../core/sleep.js';
 import { until } from '../core/until.js';
 import { type Address, parseAddress } from '../io/_errors.js';
@@ -189,6 +195,13 @@ function makePool(spawn: unknown, where: string): Group {
  * `started`, `closed`, `address`, `server_port`; `stop_timeout` is the `timeout` default).
  */
 export abstract class BaseServer {
+  /**
+   * The option keys the constructor takes: another key throws a TypeError naming it and these
+   * (a typo such as `{backlg: 5}` was ignored). A subclass that takes options of its own adds
+   * their keys: `protected static override readonly optionKeys = [...StreamServer.optionKeys,
+   * 'retries']`.
+   */
+  protected static readonly optionKeys: readonly string[] = ['spawn'];
   /** The listener as checked at construction. */
   protected readonly listener: ListenerSpec;
   /** The listening socket, once `initSocket()` made it (null for servers without one). */
@@ -217,6 +230,13 @@ export abstract class BaseServer {
         `${where}: options must be an object, got ${options === null ? 'null' : typeof options}`,
       );
     }
+    // The keys of the class being made (a subclass adds its own), named after it.
+    const unknown = checkOptionKeys(
+      options,
+      (new.target as typeof BaseServer).optionKeys,
+      new.target.name,
+    );
+    if (unknown !== null) throw unknown;
     this.pool = makePool(options.spawn, where);
   }
 

@@ -102,6 +102,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { until } from '../core/api.js';
 import { getHub } from '../core/hub.js';
+import { checkOptionKeys } from '../core/lowlevel.js';
 import { Lock } from '../sync/lock.js';
 import type { HttpServer } from './http.js';
 
@@ -387,13 +388,8 @@ export async function runCluster(
   if (typeof opts !== 'object' || Array.isArray(opts)) {
     throw new TypeError(`runCluster: options must be an object, got ${describe(opts)}`);
   }
-  for (const key of Object.keys(opts)) {
-    if (!OPTION_KEYS.includes(key)) {
-      throw new TypeError(
-        `runCluster: unknown option ${JSON.stringify(key)}; the options are ${OPTION_KEYS.join(', ')}`,
-      );
-    }
-  }
+  const unknown = checkOptionKeys(opts, OPTION_KEYS, 'runCluster');
+  if (unknown !== null) throw unknown;
   const n: unknown = opts.workers ?? availableParallelism();
   if (typeof n !== 'number') {
     throw new TypeError(`runCluster: workers must be a number of processes, got ${typeof n}`);

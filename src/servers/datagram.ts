@@ -44,13 +44,19 @@ export interface DatagramServerOptions extends BaseServerOptions {
  * Follows gevent's `DatagramServer`.
  */
 export class DatagramServer extends BaseServer {
+  /** The option keys of {@link DatagramServerOptions}; another key throws a TypeError. */
+  protected static override readonly optionKeys: readonly string[] = [
+    ...BaseServer.optionKeys,
+    'type',
+  ];
   readonly #handle: DatagramHandler;
   readonly #type: 'udp4' | 'udp6';
 
   /**
    * @param listener `[host, port]`, `"host:port"` or a bound UDP `Socket`
    * @param handle called as `handle(data, address)` in a new greenlet per datagram
-   * @throws TypeError for a bad listener or handler, a `Socket` that is not a bound UDP socket
+   * @throws TypeError for a bad listener or handler, an unknown option (naming it and the
+   *   options), a `Socket` that is not a bound UDP socket
    *   (a listening TCP socket, an unbound UDP socket), a `type` that is not a string;
    *   RangeError for a `type` other than `'udp4'` and `'udp6'`
    */

@@ -156,11 +156,17 @@ import { type Duplex, finished } from 'node:stream';
 import { until } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
-import { isPromiseLike, type LinkEntry, quietLinkEntry, settleShape } from '../core/lowlevel.js';
+import {
+  checkOptionKeys,
+  isPromiseLike,
+  type LinkEntry,
+  quietLinkEntry,
+  settleShape,
+} from '../core/lowlevel.js';
 import { Timeout } from '../core/timeout.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
-import { readMaxMessageSize, readPingInterval } from './_ws-options.js';
+import { readMaxMessageSize, readPingInterval, WS_SERVER_KEYS } from './_ws-options.js';
 import { _routeOnlyWebSocketUpgrades } from './_ws-route.js';
 import {
   BaseServer,
@@ -800,6 +806,7 @@ function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string, requestLin
  * request URL's path away from the request target's, RFC 9112 §3.2).
  *
  * @throws TypeError/RangeError from the constructor for a bad listener, app or option
+ *   (TypeError for an unknown option, also in a `websocket` object, naming it and the options)
  * @example
  * ```ts
  * import { HttpServer } from 'verdant/http';
@@ -812,6 +819,19 @@ function refuseAfter(s: ErrSocket, msg: ServerResponse, line: string, requestLin
  * ```
  */
 export class HttpServer extends BaseServer {
+  /** The option keys of {@link HttpServerOptions}; another key throws a TypeError. */
+  protected static override readonly optionKeys: readonly string[] = [
+    ...BaseServer.optionKeys,
+    'log',
+    'key',
+    'cert',
+    'headersTimeout',
+    'requestTimeout',
+    'keepAliveTimeout',
+    'maxHeaderSize',
+    'maxDiscard',
+    'websocket',
+  ];
   /** The handler. */
   readonly app: FetchHandler | NodeHandler;
   /** Whether `app` is a Node `(req, res)` handler (it declares two or more parameters). */
@@ -856,7 +876,7 @@ export class HttpServer extends BaseServer {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`HttpServer: options must be an object, got ${describe(options)}`);
     }
-    super(listener, { spawn: options.spawn }, 'HttpServer');
+    super(listener, options, 'HttpServer');
     if (typeof app !== 'function') {
       throw new TypeError(`HttpServer: app must be a function, got ${describe(app)}`);
     }
@@ -946,6 +966,8 @@ export class HttpServer extends BaseServer {
     }
     if (ws !== undefined && typeof ws === 'object') {
       // Checked now, not when start() loads the WebSocket side.
+      const unknown = checkOptionKeys(ws, WS_SERVER_KEYS, 'HttpServer: websocket');
+      if (unknown !== null) throw unknown;
       readPingInterval(ws.pingInterval, 'HttpServer: websocket', 0);
       readMaxMessageSize(ws.maxMessageSize, 'HttpServer: websocket', 0);
     }

@@ -13,4 +13,9 @@ export {
   type StopOptions,
 } from './base.js';
 export { type DatagramHandler, DatagramServer, type DatagramServerOptions } from './datagram.js';
-export { type StreamHandler, StreamServer, type StreamServerOptions } from './stream.js';
+export {
+  type StreamAddress,
+  type StreamHandler,
+  StreamServer,
+  type StreamServerOptions,
+} from './stream.js';

@@ -48,14 +48,36 @@ function closeClient(g: Greenlet): void {
  * result: no frame or promise of its own stays while the handler waits. Named as the handler,
  * so a greenlet shows (and reports) the handler's name.
  */
-function handlerBody(handle: StreamHandler): (client: Socket) => unknown {
-  const body = (client: Socket): unknown => handle(client, client._peerAddress());
+function handlerBody(handle: StreamHandler<never>): (client: Socket) => unknown {
+  // The address is of the listener's kind (StreamAddress): a Unix listener's peers are {path}.
+  const body = (client: Socket): unknown => handle(client, client._peerAddress() as never);
   Object.defineProperty(body, 'name', { value: handle.name });
   return body;
 }
 
-/** A connection handler: runs in its own greenlet; the socket is closed when it ends. */
-export type StreamHandler = (socket: Socket, address: Address) => unknown;
+/**
+ * A connection handler: runs in its own greenlet; the socket is closed when it ends. `address`
+ * is the peer's, `A` (see {@link StreamAddress}): `[host, port]`, or `{path}` on a Unix socket.
+ */
+export type StreamHandler<A extends Address = Address> = (socket: Socket, address: A) => unknown;
+
+/**
+ * The peer address a handler of a server on listener `L` gets: `[host, port]` for a TCP or TLS
+ * listener (`[host, port]`, `{host, port}`, `"host:port"`), `{path}` for a Unix one (`{path}`;
+ * the path is `''`, as Node gives no name for the client end), and either for a listening
+ * `Socket`, whose kind is known only when it runs.
+ */
+export type StreamAddress<L extends Listener = Listener> = L extends Socket
+  ? Address
+  : L extends {
+        /** A Unix listener's path. */
+        path: string;
+      }
+    ? {
+        /** The peer's path: `''` (Node gives no name for a Unix client's end). */
+        path: string;
+      }
+    : [host: string, port: number];
 
 /** Options of {@link StreamServer}. */
 export interface StreamServerOptions extends BaseServerOptions {
@@ -95,23 +117,39 @@ export interface StreamServerOptions extends BaseServerOptions {
  * sock.close();
  * await server.stop();
  * ```
+ * @typeParam L - the listener's form, inferred from the constructor's first argument: it types
+ *   the handler's `address` ({@link StreamAddress}), `[host, port]` for a TCP listener and
+ *   `{path}` for a Unix one
+ *
  * Follows gevent's `StreamServer` (`ssl_args` → `tls`; `spawn` as Pool, size or Group).
  */
-export class StreamServer extends BaseServer {
+export class StreamServer<L extends Listener = Listener> extends BaseServer {
+  /** The option keys of {@link StreamServerOptions}; another key throws a TypeError. */
+  protected static override readonly optionKeys: readonly string[] = [
+    ...BaseServer.optionKeys,
+    'backlog',
+    'reusePort',
+    'tls',
+  ];
   readonly #body: (client: Socket) => unknown;
   readonly #opts: StreamServerOptions;
 
   /**
    * @param listener `[host, port]`, `"host:port"`, `{path}` or a listening `Socket`
    * @param handle called as `handle(socket, address)` in a new greenlet per connection
-   * @throws TypeError/RangeError for a bad listener, handler or option (TypeError for
+   * @throws TypeError/RangeError for a bad listener, handler or option (TypeError for an
+   *   unknown option, naming it and the options, for
    *   `reusePort` that is not a boolean, `tls` that is not an object, `backlog` that is not a
    *   number; RangeError for a negative or fractional `backlog`); TypeError for a `Socket` that
    *   is not a listening stream socket (a UDP socket, a connection), and for
    *   `backlog`, `reusePort` or `tls` with a listening Socket (they configure the listener the
    *   server makes: give them to `listen()`)
    */
-  constructor(listener: Listener, handle: StreamHandler, options: StreamServerOptions = {}) {
+  constructor(
+    listener: L,
+    handle: StreamHandler<StreamAddress<L>>,
+    options: StreamServerOptions = {},
+  ) {
     super(listener, options, 'StreamServer');
     if (typeof handle !== 'function') {
       throw new TypeError(`StreamServer: handle must be a function, got ${typeof handle}`);

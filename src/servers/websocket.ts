@@ -50,6 +50,7 @@ import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket as RawWebSocket, type ClientOptions as WsClientOptions } from 'ws';
 import { until } from '../core/api.js';
 import {
+  checkOptionKeys,
   ioEnded,
   ioStarted,
   NONE,
@@ -114,6 +115,17 @@ export interface ConnectOptions extends WaitOptions {
 }
 
 const DEFAULT_MAX = 16 * 1024 * 1024;
+
+/** The options {@link connect} knows: another key is a mistake (`timout` waited forever). */
+const CONNECT_KEYS: readonly string[] = [
+  'timeout',
+  'signal',
+  'protocols',
+  'headers',
+  'maxMessageSize',
+  'pingInterval',
+  'ws',
+];
 
 function describe(x: unknown): string {
   if (x === null) return 'null';
@@ -768,7 +780,8 @@ function handshakeError(e: Error, url: string | URL): Error {
  * @throws the connection error (rejects): a socket error naming the address (`connect
  *   ECONNREFUSED 127.0.0.1:8000`), or an Error naming the URL for a failed handshake (`WebSocket
  *   connection to ws://127.0.0.1:8000/ failed: the server answered 200, not 101 Switching
- *   Protocols …`, `ws`'s own error as `cause`); `Timeout` with `timeout`
+ *   Protocols …`, `ws`'s own error as `cause`); `Timeout` with `timeout`; TypeError/RangeError
+ *   for a bad option, TypeError for an unknown one, naming it and the options
  * @example
  * ```ts
  * import { HttpServer } from 'verdant/http';
@@ -806,6 +819,8 @@ export function connect(
       ),
     );
   }
+  const unknown = checkOptionKeys(options, CONNECT_KEYS, 'connect');
+  if (unknown !== null) return Promise.reject(unknown);
   const err = readWaitOptions({ timeout: options.timeout, signal: options.signal }, 'connect');
   if (err !== NONE) return rejectWait(err);
   const timeout = waitArgs.timeout;

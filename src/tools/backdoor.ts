@@ -91,6 +91,13 @@ const NL = 10;
  * Source: gevent.backdoor.BackdoorServer.
  */
 export class BackdoorServer extends StreamServer {
+  /** The option keys of {@link BackdoorOptions}; another key throws a TypeError. */
+  protected static override readonly optionKeys: readonly string[] = [
+    ...StreamServer.optionKeys,
+    'locals',
+    'banner',
+    'token',
+  ];
   readonly #locals: Record<string, unknown>;
   readonly #banner: string | null;
   readonly #token: string | null;
@@ -99,7 +106,7 @@ export class BackdoorServer extends StreamServer {
    * @param listener - `[host, port]`, `"host:port"`, `{path}` or a listening `Socket`
    * @param opts - `locals`, `banner`, `token`, and the server's `spawn`
    * @throws Error naming the `token` option on a non-loopback address without one; TypeError
-   *   for bad options
+   *   for bad options, and for an unknown option (naming it and the options)
    */
   constructor(listener: Listener, opts: BackdoorOptions = {}) {
     let self: BackdoorServer | null = null;

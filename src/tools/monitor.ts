@@ -17,6 +17,9 @@
  *   be blocked` (`main` for the main program), then one `at fn (url:line:col)` line per frame.
  *   If the main thread passed its loop meanwhile, nothing is reported. One report per episode.
  * - Nothing keeps the program alive: the worker and the interval are unref'ed.
+ * - One watchdog per hub (gevent's `hub.periodic_monitoring_thread`): a start while one runs or
+ *   is starting resolves to that one, never to a second thread that would report every episode
+ *   twice; a kill of a start stops the thread only if no other start waits for it or holds it.
  * Tests: test/tools/monitor.test.ts.
  *
  * Source: gevent's monitor thread (`gevent.config.monitor_thread`, `max_blocking_time`).
@@ -25,7 +28,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { getCurrent, until } from '../core/api.js';
-import { getHub } from '../core/hub.js';
+import { getHub, type Hub } from '../core/hub.js';
 import { countTurns, getMain, guardCancellation } from '../core/lowlevel.js';
 
 const REPORT = Symbol.for('verdant.monitor.report');
@@ -48,6 +51,23 @@ export interface Monitor {
   stop(): void;
 }
 
+/**
+ * The monitor of a hub (gevent's `hub.periodic_monitoring_thread`): one watchdog per hub, so a
+ * second start hands out the running one instead of a second thread that would report every
+ * episode twice.
+ */
+interface Running {
+  readonly monitor: Monitor;
+  /** Settles once the watchdog watches (rejects if its thread failed to start). */
+  readonly ready: Promise<void>;
+  /** Starts waiting for `ready`. */
+  waiting: number;
+  /** Whether a start has resolved to `monitor` (then only `stop()` ends it). */
+  handedOut: boolean;
+}
+
+const running = new WeakMap<Hub, Running>();
+/** Monitors running on any hub: the report function stays registered while there is one. */
 let active = 0;
 
 function writeReport(frames: string): void {
@@ -70,11 +90,19 @@ function writeReport(frames: string): void {
 /**
  * Start a watchdog thread that reports blocking to `getHub().exceptionStream`. Resolves once it
  * is watching. It never keeps the program alive.
+ *
+ * One monitor per hub, as gevent's `start_periodic_monitoring_thread()` returns the hub's
+ * running thread: while one runs (or is starting), another call resolves to the same `Monitor`
+ * object — with no `maxBlockingTime`, whatever its threshold — so no episode is reported twice.
+ * Its `stop()` stops it for every holder; a call after that starts a new one. A kill or
+ * `Timeout` of a start stops the thread only when no other start waits for it and none has
+ * resolved to it.
  * @param opts - `maxBlockingTime` in ms (default 100)
- * @returns the monitor, with `stop()`
+ * @returns the hub's monitor, with `stop()`
  * @throws TypeError (as a rejection) when `opts` is not an object or is an array (a bare
  *   number too: write `{ maxBlockingTime: 50 }`) or `maxBlockingTime` is not a number,
- *   RangeError when it is not a positive number of at most 2^31 - 1 ms (Node's longest timer).
+ *   RangeError when it is not a positive number of at most 2^31 - 1 ms (Node's longest timer);
+ *   an Error when a monitor with another `maxBlockingTime` runs on the hub (stop it first).
  *   Unknown option keys are ignored, as Node does
  * @example
  * ```ts
@@ -115,10 +143,33 @@ async function start(opts: MonitorOptions): Promise<Monitor> {
       `Cannot start a monitor: maxBlockingTime must be at most ${MAX_MS} ms (2^31 - 1), got ${String(maxBlockingTime)}`,
     );
   }
+  const hub = getHub();
+  let r = running.get(hub);
+  if (r === undefined) {
+    r = launch(hub, maxBlockingTime);
+  } else if (opts?.maxBlockingTime !== undefined && maxBlockingTime !== r.monitor.maxBlockingTime) {
+    throw new Error(
+      `Cannot start a monitor with maxBlockingTime ${maxBlockingTime} ms: one is running with ${r.monitor.maxBlockingTime} ms on this hub; stop() it first`,
+    );
+  }
+  r.waiting++;
+  try {
+    await until(r.ready);
+  } catch (e) {
+    // A kill or Timeout of the last start waiting for a monitor nobody holds yet: it stops.
+    if (--r.waiting === 0 && !r.handedOut) r.monitor.stop();
+    throw e;
+  }
+  r.waiting--;
+  r.handedOut = true;
+  return r.monitor;
+}
+
+/** Start the watchdog thread of `hub` and record it as the hub's monitor. */
+function launch(hub: Hub, maxBlockingTime: number): Running {
   const period = Math.max(1, Math.floor(maxBlockingTime / 4));
   // beat[0] counts hub turns: each pass of Node's loop (the interval) and each time a greenlet
   // gives the turn away (the hub counts its release()s in the cell: one store per hand-off).
-  const hub = getHub();
   let beat = hub.turnCounter;
   if (beat === null) {
     beat = new Int32Array(new SharedArrayBuffer(4));
@@ -141,30 +192,29 @@ async function start(opts: MonitorOptions): Promise<Monitor> {
   worker.unref();
   worker.on('error', () => {});
   let stopped = false;
-  const stop = (): void => {
-    if (stopped) return;
-    stopped = true;
-    clearInterval(timer);
-    void worker.terminate().catch(() => {});
-    if (--active === 0) {
-      delete (globalThis as Record<symbol, unknown>)[REPORT];
-      // The last monitor gone: the hub stops counting (a monitor started meanwhile shares the cell).
+  const monitor: Monitor = {
+    maxBlockingTime,
+    stop(): void {
+      if (stopped) return;
+      stopped = true;
+      if (running.get(hub) === r) running.delete(hub);
+      clearInterval(timer);
+      void worker.terminate().catch(() => {});
+      if (--active === 0) delete (globalThis as Record<symbol, unknown>)[REPORT];
+      // The hub stops counting (a monitor of another hub never shares this hub's cell).
       if (hub.turnCounter === cell) countTurns(hub, null);
-    }
+    },
   };
-  try {
-    await until(
-      new Promise<void>((resolve, reject) => {
-        worker.once('message', () => resolve());
-        worker.once('error', reject);
-        worker.once('exit', (code) =>
-          reject(new Error(`The monitor thread exited early with code ${code}`)),
-        );
-      }),
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+    worker.once('exit', (code) =>
+      reject(new Error(`The monitor thread exited early with code ${code}`)),
     );
-  } catch (e) {
-    stop();
-    throw e;
-  }
-  return { maxBlockingTime, stop };
+  });
+  // A thread that fails to start ends the monitor, also when no start waits any more.
+  ready.catch(() => monitor.stop());
+  const r: Running = { monitor, ready, waiting: 0, handedOut: false };
+  running.set(hub, r);
+  return r;
 }

@@ -60,4 +60,40 @@ test('createConnection refuses a tls option that is neither a boolean nor an obj
   }
 });
 
+test('createConnection refuses an unknown option, naming it and the options, before connecting (a typo such as timout was ignored: the connect waited forever); every documented option is taken', async () => {
+  const l = await listen({ host: '127.0.0.1', port: 0 });
+  try {
+    await assert.rejects(createConnection(l.getsockname(), { timout: 5 } as never), {
+      name: 'TypeError',
+      message:
+        'createConnection: unknown option "timout"; the options are timeout, signal, tls, noDelay',
+    });
+    const s = await createConnection(l.getsockname(), {
+      timeout: 5000,
+      signal: new AbortController().signal,
+      tls: false,
+      noDelay: false,
+    });
+    s.close();
+  } finally {
+    l.close();
+  }
+});
+
+test('createConnection to port 0 rejects with RangeError saying port 0 cannot be connected to (it was ECONNREFUSED, as if something had refused)', async () => {
+  for (const address of [
+    ['127.0.0.1', 0],
+    '127.0.0.1:0',
+    { host: '127.0.0.1', port: 0 },
+    ['127.0.0.1', '0'],
+    ['::1', 0],
+  ] as const) {
+    await assert.rejects(createConnection(address as never, { timeout: 5000 }), {
+      name: 'RangeError',
+      message:
+        'createConnection: port must be an integer from 1 to 65535 to connect to (0 means any free port only to listen), got 0',
+    });
+  }
+});
+
 after(() => assertNoLiveHandles());

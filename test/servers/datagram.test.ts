@@ -212,6 +212,14 @@ describe('DatagramServer', () => {
     });
   });
 
+  test('an unknown option throws TypeError naming it and the options', () => {
+    assert.throws(() => new DatagramServer(['127.0.0.1', 0], () => {}, { typ: 'udp6' } as never), {
+      name: 'TypeError',
+      message: 'DatagramServer: unknown option "typ"; the options are spawn, type',
+    });
+    new DatagramServer(['127.0.0.1', 0], () => {}, { spawn: 2, type: 'udp4' });
+  });
+
   test('a listener Socket of the wrong kind throws TypeError at construction (found by the breaker: the server failed only once serving)', async () => {
     const tcp = await listen({ host: '127.0.0.1', port: 0 });
     const unbound = new Socket({ type: 'udp4' });

@@ -1090,6 +1090,28 @@ test('bad arguments throw TypeError/RangeError saying what was wrong', async () 
     () => new HttpServer(['127.0.0.1', 0], () => new Response(''), { spawn: 0 }),
     /spawn must be a pool size of at least 1, got 0/,
   );
+  // An unknown option is a mistake (a typo such as {keepAliveTimout: 0} was ignored), named
+  // with the options; every documented one is taken.
+  assert.throws(
+    () => new HttpServer(['127.0.0.1', 0], () => new Response(''), { timeout: 5 } as never),
+    {
+      name: 'TypeError',
+      message:
+        'HttpServer: unknown option "timeout"; the options are spawn, log, key, cert, headersTimeout, requestTimeout, keepAliveTimeout, maxHeaderSize, maxDiscard, websocket',
+    },
+  );
+  new HttpServer(['127.0.0.1', 0], () => new Response(''), {
+    spawn: 2,
+    log: null,
+    key: undefined,
+    cert: undefined,
+    headersTimeout: 1000,
+    requestTimeout: 2000,
+    keepAliveTimeout: 1000,
+    maxHeaderSize: 8192,
+    maxDiscard: 100,
+    websocket: () => {},
+  });
   const a = new HttpServer('127.0.0.1:0', () => new Response(''), { log: null });
   await a.start();
   const b = new HttpServer(['127.0.0.1', a.serverPort as number], () => new Response(''), {

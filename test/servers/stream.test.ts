@@ -18,7 +18,7 @@ import {
   Timeout,
   withTimeout,
 } from '../../src/index.js';
-import { createConnection, listen, Socket, wrapSocket } from '../../src/io/socket.js';
+import { type Address, createConnection, listen, Socket, wrapSocket } from '../../src/io/socket.js';
 import { StreamServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles, recvExactly, testCert, unixPath } from '../io/_net.js';
 import { FlakyGroup } from './_flaky.js';
@@ -554,6 +554,38 @@ describe('StreamServer', () => {
     await a.stop();
   });
 
+  test("a handler's address is typed by the listener form: [host, port] for TCP, {path} for Unix, either for a listening Socket (checked by the compiler)", async () => {
+    const seen: unknown[] = [];
+    const tcp = (_s: Socket, address: [host: string, port: number]): void => {
+      seen.push(address[0], address[1]);
+    };
+    new StreamServer(['127.0.0.1', 0], (s, address) => tcp(s, address));
+    new StreamServer('127.0.0.1:0', (s, address) => tcp(s, address));
+    new StreamServer({ host: '127.0.0.1', port: 0 }, (s, address) => tcp(s, address));
+    new StreamServer({ path: unixPath() }, (_s, address) => {
+      seen.push(address.path);
+      // @ts-expect-error a Unix peer has no port
+      seen.push(address[1]);
+    });
+    const l = await listen({ host: '127.0.0.1', port: 0 });
+    // A Socket's kind (TCP or Unix) is known only when it runs: the handler gets the union.
+    const onSocket = new StreamServer(l, (_s, address) => {
+      // @ts-expect-error [host, port] or {path}
+      seen.push(address.path);
+    });
+    // A handler written for every kind fits every server, and each server is a StreamServer.
+    const any = (_s: Socket, address: Address): void => {
+      seen.push(address);
+    };
+    const servers: StreamServer[] = [
+      onSocket,
+      new StreamServer(['127.0.0.1', 0], any),
+      new StreamServer({ path: unixPath() }, any),
+    ];
+    assert.equal(servers.length, 3);
+    l.close();
+  });
+
   test('bad arguments throw TypeError/RangeError', async () => {
     assert.throws(() => new StreamServer(['127.0.0.1', 70000], echo), RangeError);
     assert.throws(() => new StreamServer(42 as never, echo), TypeError);
@@ -594,6 +626,19 @@ describe('StreamServer', () => {
         message: `StreamServer: ${msg}`,
       });
     }
+    // An unknown option is a mistake (a typo such as {backlg: 5} was ignored), named with the
+    // options; every documented one is taken.
+    assert.throws(() => new StreamServer(['127.0.0.1', 0], echo, { backlg: 5 } as never), {
+      name: 'TypeError',
+      message:
+        'StreamServer: unknown option "backlg"; the options are spawn, backlog, reusePort, tls',
+    });
+    new StreamServer(['127.0.0.1', 0], echo, {
+      spawn: 2,
+      backlog: 5,
+      reusePort: false,
+      tls: {},
+    });
     const s = new StreamServer(['127.0.0.1', 0], echo);
     await assert.rejects(s.stop({ timeout: -1 }), RangeError);
     await assert.rejects(s.stop({ timeout: '5' as never }), {

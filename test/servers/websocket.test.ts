@@ -487,6 +487,25 @@ test('connect() rejects for a refused connection and for bad options', async () 
     name: 'TypeError',
     message: 'connect: url must be a string or a URL, got undefined',
   });
+  // An unknown option is a mistake (a typo such as {timout: 5} was ignored), named with the
+  // options, before connecting.
+  await assert.rejects(connect('ws://127.0.0.1:1/', { timout: 5 } as never), {
+    name: 'TypeError',
+    message:
+      'connect: unknown option "timout"; the options are timeout, signal, protocols, headers, maxMessageSize, pingInterval, ws',
+  });
+  assert.throws(
+    () =>
+      new HttpServer(['127.0.0.1', 0], () => new Response(''), {
+        log: null,
+        websocket: { handler: () => {}, pingIntervl: 5 } as never,
+      }),
+    {
+      name: 'TypeError',
+      message:
+        'HttpServer: websocket: unknown option "pingIntervl"; the options are handler, maxMessageSize, pingInterval',
+    },
+  );
   await assert.rejects(connect(42 as never), TypeError);
   assert.throws(
     () => new HttpServer(['127.0.0.1', 0], () => new Response(''), { websocket: 5 as never }),

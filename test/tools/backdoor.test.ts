@@ -181,6 +181,12 @@ describe('BackdoorServer tokens', () => {
     assert.throws(() => new BackdoorServer(':0'), /token option/);
     assert.throws(() => new BackdoorServer(['127.0.0.1', 0], { token: 'a\nb' }), TypeError);
     assert.throws(() => new BackdoorServer(['127.0.0.1', 0], { locals: 5 as never }), TypeError);
+    assert.throws(() => new BackdoorServer(['127.0.0.1', 0], { tokn: 's' } as never), {
+      name: 'TypeError',
+      message:
+        'BackdoorServer: unknown option "tokn"; the options are spawn, backlog, reusePort, tls, locals, banner, token',
+    });
+    new BackdoorServer(['127.0.0.1', 0], { spawn: 2, backlog: 5, locals: {}, banner: 'b' });
     new BackdoorServer(['0.0.0.0', 0], { token: 'secret' }); // allowed with a token
     new BackdoorServer(['localhost', 0]);
     new BackdoorServer(['::1', 0]);

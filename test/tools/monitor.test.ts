@@ -120,6 +120,68 @@ describe('startMonitor', () => {
     assert.deepEqual(reports, []);
   });
 
+  test('a second startMonitor while one runs resolves to the same monitor: one watchdog, one report per episode (gevent: one monitor thread per hub)', async () => {
+    const reports = await watched(100, async (m, seen) => {
+      const again = await startMonitor({ maxBlockingTime: 100 });
+      assert.equal(again, m);
+      // Without a threshold: the running monitor, whatever its threshold.
+      assert.equal(await startMonitor(), m);
+      await sleep(1);
+      spinUntilReported(seen);
+      spinFor(300); // a second watchdog would report this episode too
+    });
+    assert.equal(reports.length, 1, reports.join('\n'));
+  });
+
+  test('starts made at once share one monitor; after stop() a start makes a new one', async () => {
+    const [a, b] = await Promise.all([
+      startMonitor({ maxBlockingTime: 200 }),
+      startMonitor({ maxBlockingTime: 200 }),
+    ]);
+    assert.equal(a, b);
+    a.stop();
+    const c = await startMonitor({ maxBlockingTime: 200 });
+    try {
+      assert.notEqual(c, a);
+      assert.equal(c.maxBlockingTime, 200);
+    } finally {
+      c.stop();
+    }
+  });
+
+  test('a start with another maxBlockingTime while one runs rejects with an Error naming both (stop() it first)', async () => {
+    const m = await startMonitor({ maxBlockingTime: 200 });
+    try {
+      await assertRejectsNoThrow(
+        () => startMonitor({ maxBlockingTime: 50 }),
+        (e: unknown) =>
+          e instanceof Error &&
+          e.message ===
+            'Cannot start a monitor with maxBlockingTime 50 ms: one is running with 200 ms on this hub; stop() it first',
+      );
+      // The running one goes on.
+      assert.equal(await startMonitor({ maxBlockingTime: 200 }), m);
+    } finally {
+      m.stop();
+    }
+  });
+
+  test('a killed start does not stop the monitor another start is waiting for', async () => {
+    const g = spawn(() => startMonitor({ maxBlockingTime: 200 }));
+    const h = spawn(() => startMonitor({ maxBlockingTime: 200 }));
+    await sleep(0); // both wait for the thread to say it watches
+    await g.kill();
+    const m = await h.get();
+    try {
+      const hub = getHub();
+      assert.notEqual(hub.turnCounter, null, 'still counting turns');
+      assert.equal(await startMonitor({ maxBlockingTime: 200 }), m);
+    } finally {
+      m.stop();
+    }
+    assert.equal(getHub().turnCounter, null, 'stopped: no more counting');
+  });
+
   test('a bad maxBlockingTime rejects with RangeError, one that is not a number with TypeError, options that are not an object with TypeError', async () => {
     for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
       await assertRejectsNoThrow(
