@@ -29,7 +29,7 @@
 import { Worker } from 'node:worker_threads';
 import { getCurrent, until } from '../core/api.js';
 import { getHub, type Hub } from '../core/hub.js';
-import { countTurns, getMain, guardCancellation } from '../core/lowlevel.js';
+import { checkOptionKeys, countTurns, getMain, guardCancellation } from '../core/lowlevel.js';
 
 const REPORT = Symbol.for('verdant.monitor.report');
 const WORKER = new URL('./_monitor-worker.js', import.meta.url);
@@ -42,6 +42,8 @@ export interface MonitorOptions {
   /** Milliseconds of JavaScript without a hub turn that count as blocking (default 100). */
   maxBlockingTime?: number;
 }
+
+const MONITOR_KEYS = ['maxBlockingTime'] as const;
 
 /** A running monitor, as {@link startMonitor} returns it. */
 export interface Monitor {
@@ -102,8 +104,8 @@ function writeReport(frames: string): void {
  * @throws TypeError (as a rejection) when `opts` is not an object or is an array (a bare
  *   number too: write `{ maxBlockingTime: 50 }`) or `maxBlockingTime` is not a number,
  *   RangeError when it is not a positive number of at most 2^31 - 1 ms (Node's longest timer);
- *   an Error when a monitor with another `maxBlockingTime` runs on the hub (stop it first).
- *   Unknown option keys are ignored, as Node does
+ *   an Error when a monitor with another `maxBlockingTime` runs on the hub (stop it first);
+ *   TypeError for an unknown option key (a typo would watch with the default threshold)
  * @example
  * ```ts
  * import { startMonitor } from 'verdant/util';
@@ -125,6 +127,11 @@ async function start(opts: MonitorOptions): Promise<Monitor> {
     throw new TypeError(
       `Cannot start a monitor: options must be an object such as { maxBlockingTime: 100 }, got ${Array.isArray(opts) ? 'an array' : typeof opts}`,
     );
+  }
+  if (opts !== null) {
+    // A typo (`{ maxBlockTime: 5 }`) would watch with the default threshold unnoticed.
+    const unknown = checkOptionKeys(opts, MONITOR_KEYS, 'Cannot start a monitor');
+    if (unknown !== null) throw unknown;
   }
   const maxBlockingTime: unknown = opts?.maxBlockingTime ?? 100;
   if (typeof maxBlockingTime !== 'number') {

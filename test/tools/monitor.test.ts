@@ -213,10 +213,13 @@ describe('startMonitor', () => {
       (e: unknown) =>
         e instanceof TypeError && /options must be an object .*, got an array$/.test(e.message),
     );
-    // An unknown key is ignored, as Node does with options (the default applies).
-    const m = await startMonitor({ maxBlokingTime: 5 } as never);
-    assert.equal(m.maxBlockingTime, 100);
-    m.stop();
+    // An unknown key is refused, naming it: a typo would watch with the default threshold.
+    await assertRejectsNoThrow(
+      () => startMonitor({ maxBlokingTime: 5 } as never),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        /unknown option "maxBlokingTime"; the options are maxBlockingTime$/.test(e.message),
+    );
     // Options that are not an object are refused, not replaced by the default.
     for (const bad of [5, 'x', true]) {
       await assertRejectsNoThrow(

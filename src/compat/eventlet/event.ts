@@ -81,7 +81,9 @@ export class Event<T = unknown> {
    *
    * Source: eventlet's `Event.send_exception`.
    * @param err - the error (an `Error` class is instantiated once)
-   * @throws Error when the event was already sent and not reset
+   * @throws Error when the event was already sent and not reset; TypeError when `err` is
+   *   `undefined` or `null` (eventlet's `send_exception()` without arguments fails its waiters
+   *   with a TypeError; here the call fails and the event stays unsent)
    * @example
    * ```ts
    * import { Event } from 'verdant/eventlet';
@@ -92,6 +94,11 @@ export class Event<T = unknown> {
    */
   sendException(err: unknown): void {
     this.#check('sendException');
+    if (err === undefined || err === null) {
+      throw new TypeError(
+        `Cannot call Event.sendException without an exception: err is ${err === null ? 'null' : 'undefined'}`,
+      );
+    }
     const e = isErrorClass(err) ? new (err as ErrorClass)() : err;
     this.#state = ERROR;
     this.#value = e;

@@ -128,6 +128,26 @@ describe('eventlet Event', () => {
     });
   });
 
+  test('sendException() without an exception (undefined, null) throws TypeError and leaves the event unsent: a waiter still gets the value sent next (eventlet fails its waiters with a TypeError there)', async () => {
+    await runVirtual(async () => {
+      const evt = new Event<number>();
+      const waiter = spawn(() => evt.wait());
+      await sleep(0);
+      for (const bad of [undefined, null]) {
+        assert.throws(
+          () => evt.sendException(bad),
+          (e: unknown) =>
+            e instanceof TypeError &&
+            e.message ===
+              `Cannot call Event.sendException without an exception: err is ${String(bad)}`,
+        );
+      }
+      assert.equal(evt.ready(), false);
+      evt.send(7);
+      assert.equal(await waiter.get(), 7);
+    });
+  });
+
   test('wait({timeout}) returns the value when sent in time, undefined when not (test_wait_timeout_ok/exceed)', async () => {
     const got = await runVirtual(async () => {
       const ok = new Event<boolean>();
