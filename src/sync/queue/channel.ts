@@ -163,7 +163,11 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
   get maxsize(): 0 {
     return 0;
   }
-  // `never`: the type checker refuses `ch.maxsize = 5` too.
+  /**
+   * Refuses every value: a channel cannot be resized into a buffer. Its parameter is typed
+   * `never`, so the type checker refuses `ch.maxsize = 5` too.
+   * @throws TypeError always
+   */
   set maxsize(_value: never) {
     throw new TypeError(
       'Cannot set maxsize of a Channel: a channel holds nothing (use a Queue for a buffer)',
