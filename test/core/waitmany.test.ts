@@ -585,3 +585,24 @@ test('until() of a thenable whose then() throws rejects with that error and coun
     assert.equal(await wait({ timeout: 100 }), true, 'the hub is idle again');
   });
 });
+
+test('test__issue467.py: iterating iwait over greenlets, one of which failed, never throws that failure into the iterating greenlet', async () => {
+  await runVirtual(async () => {
+    captureReports();
+    const worker = (i: number | string) => {
+      if (i === 2) throw new ExpectedError(String(i));
+      return i;
+    };
+    const doneWorker = spawn(worker, 'done');
+    await joinAll([doneWorker]);
+    const workers: Greenlet[] = [0, 1, 2].map((i) => spawn(worker, i));
+    workers.push(doneWorker);
+    let finished = 0;
+    for await (const _ of iwait(workers)) {
+      finished++;
+      await sleep(10); // gevent: a ValueError here would be the bug
+    }
+    assert.equal(finished, 4);
+    assert.ok(workers[2]?.exception instanceof ExpectedError);
+  });
+});
