@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Cancellation, Greenlet, getCurrent, until } from '../src/index.js';
 import { HttpServer } from '../src/servers/http.js';
 
-const FORM = `<html><body><form action="/" method="get">URL: <input name="url" size="60"> <input type="submit" value="Go"></form></body></html>`;
+const FORM = `<html><head><title>Web Proxy - gevent example</title></head><body><form action="/" method="get">URL: <input name="url" size="60"> <input type="submit" value="Go"></form></body></html>`;
 
 /** Make every absolute or root-relative href/src of `html` (from `origin`) go through the proxy. */
 export function rewrite(html: string, origin: string, proxyBase: string): string {
