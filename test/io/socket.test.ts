@@ -532,3 +532,34 @@ describe('Socket behaviours from gevent', () => {
 });
 
 after(() => assertNoLiveHandles());
+
+test('test__greenness.py test_urllib2: one process serves an HTTP request from a greenlet on a verdant socket while it fetches it', async () => {
+  const listener = await listen({ host: '127.0.0.1', port: 0 });
+  let requestsHandled = 0;
+  const handleRequest = async () => {
+    const [conn] = await listener.accept({ timeout: 5000 });
+    const f = conn.makefile();
+    try {
+      for (;;) {
+        const line = Buffer.from(await f.readline({ timeout: 5000 })).toString();
+        if (line === '\r\n' || line === '') break;
+      }
+      await f.write('HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello');
+      await f.flush();
+      requestsHandled++;
+    } finally {
+      f.close();
+      conn.close();
+    }
+  };
+  const serverGreenlet = spawn(handleRequest);
+  try {
+    const port = (listener.getsockname() as [string, number])[1];
+    const rsp = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(await rsp.text(), 'hello');
+    await serverGreenlet.get();
+    assert.equal(requestsHandled, 1);
+  } finally {
+    listener.close();
+  }
+});
