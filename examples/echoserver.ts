@@ -4,9 +4,10 @@
  *
  * Ported from gevent's examples/echoserver.py (the port is 0 here, any free one, so the demo
  * never collides; gevent listens on 16000). `main()` starts the server, talks to it as a client
- * would, and stops it.
+ * would, and stops it. Given a port, the script serves on 127.0.0.1 until it is killed, as
+ * gevent's does (port 0: a free one, printed).
  *
- * Run: node dist/examples/echoserver.js
+ * Run: node dist/examples/echoserver.js [port]   (then: nc 127.0.0.1 <port>)
  */
 import { pathToFileURL } from 'node:url';
 import { createConnection, type Socket } from '../src/io/socket.js';
@@ -55,4 +56,15 @@ export async function main(): Promise<void> {
   await server.stop();
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+/** Serve on 127.0.0.1:`port` until the process is killed (gevent's `serve_forever()`). */
+export async function serve(port: number): Promise<void> {
+  const server = new StreamServer(['127.0.0.1', port], echo);
+  await server.start();
+  console.log('Starting echo server on port %d', server.serverPort);
+  await server.serveForever();
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv[2] === undefined) await main();
+  else await serve(Number(process.argv[2]));
+}

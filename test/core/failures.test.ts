@@ -463,7 +463,11 @@ test('test__exc_info.py test1: a greenlet spawned and joined inside a catch bloc
       assert.equal(g.exception, expected);
       assert.equal(caught, error);
     }
-    assert.equal(reports.length, 0, 'joined before it died: DESIGN says no report (gevent reports)');
+    assert.equal(
+      reports.length,
+      0,
+      'joined before it died: DESIGN says no report (gevent reports)',
+    );
     const g2 = spawn(() => {
       throw expected;
     });

@@ -6,15 +6,16 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startDemo } from '../../examples/demo-server.js';
 import { main as streaming } from '../../examples/http-streaming.js';
-import { app as proxyApp, rewrite, main as webproxy } from '../../examples/webproxy.js';
+import { rewrite, main as webproxy } from '../../examples/webproxy.js';
 import { main as webpy } from '../../examples/webpy.js';
 import { main as echo } from '../../examples/websocket-echo.js';
-import { app as helloApp, main as hello } from '../../examples/wsgiserver.js';
-import { main as helloSsl, makeCert } from '../../examples/wsgiserver-ssl.js';
+import { main as hello } from '../../examples/wsgiserver.js';
+import { main as helloSsl } from '../../examples/wsgiserver-ssl.js';
 import { createConnection, listen } from '../../src/io/socket.js';
 import { HttpServer } from '../../src/servers/http.js';
 import { connect } from '../../src/servers/websocket.js';
 import { printed } from './_capture.js';
+import { startExample } from './_server.js';
 
 const lines = printed;
 
@@ -31,39 +32,40 @@ test('wsgiserver-ssl: the same over TLS with a selfsigned certificate', async ()
   ]);
 });
 
-// gevent's test__example_wsgiserver.py / test__example_wsgiserver_ssl.py: _test_hello,
-// _test_not_found and _do_test_a_blocking_client, with verdant's own client socket (plain, then
-// TLS through createConnection's tls option) and its makefile() for the half-sent request.
+// gevent's test__example_wsgiserver.py / test__example_wsgiserver_ssl.py / test__example_webproxy.py:
+// the example runs as a server process (gevent's util.TestServer); _test_hello, _test_not_found
+// and _do_test_a_blocking_client use verdant's own client socket (plain, then TLS through
+// createConnection's tls option) and its makefile() for the half-sent request.
+type Status = [status: string, body: string];
+
+/** GET `path` with HTTP/1.0 on a verdant socket: the status ("200 OK") and the body. */
+async function read(port: number, path: string, useTls: boolean): Promise<Status> {
+  const conn = await createConnection(['127.0.0.1', port], {
+    timeout: 5000,
+    ...(useTls ? { tls: { rejectUnauthorized: false } } : {}),
+  });
+  try {
+    await conn.sendall(`GET ${path} HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    const f = conn.makefile();
+    const all = Buffer.from(await f.read()).toString();
+    f.close();
+    const at = all.indexOf('\r\n\r\n');
+    const status = all.slice(0, all.indexOf('\r\n')).replace(/^HTTP\/1\.\d /, '');
+    return [status, all.slice(at + 4)];
+  } finally {
+    conn.close();
+  }
+}
+
 for (const useTls of [false, true]) {
   const name = useTls ? 'test__example_wsgiserver_ssl.py' : 'test__example_wsgiserver.py';
-  test(`${name} _test_hello, _test_not_found, test_a_blocking_client: a client that sent half a request does not hold the others`, async () => {
-    const { key, cert } = useTls ? await makeCert() : { key: undefined, cert: undefined };
-    const server = new HttpServer(['127.0.0.1', 0], helloApp, {
-      log: null,
-      ...(useTls ? { key, cert } : {}),
-    });
-    await server.start();
-    const port = server.serverPort as number;
-    const base = `${useTls ? 'https' : 'http'}://127.0.0.1:${port}`;
-    const read = async (path: string): Promise<[string, string]> => {
-      const conn = await createConnection(['127.0.0.1', port], {
-        timeout: 5000,
-        ...(useTls ? { tls: { rejectUnauthorized: false } } : {}),
-      });
-      try {
-        await conn.sendall(`GET ${path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n`);
-        const f = conn.makefile();
-        const all = Buffer.from(await f.read()).toString();
-        f.close();
-        const [head = '', body = ''] = all.split('\r\n\r\n');
-        return [head.split('\r\n')[0]?.replace(/^HTTP\/1\.\d /, '') ?? '', body];
-      } finally {
-        conn.close();
-      }
-    };
+  const script = useTls ? 'wsgiserver-ssl' : 'wsgiserver';
+  test(`${name} _test_hello, _test_not_found, test_a_blocking_client: the example as a process; a client that sent half a request does not hold the others`, async () => {
+    const server = await startExample(script, ['0'], /Serving on https?:\/\/127\.0\.0\.1:(\d+)\//);
+    const port = server.port;
     try {
-      assert.deepEqual(await read('/'), ['200 OK', '<b>hello world</b>']);
-      assert.deepEqual(await read('/xxx'), ['404 Not Found', '<h1>Not Found</h1>']);
+      assert.deepEqual(await read(port, '/', useTls), ['200 OK', '<b>hello world</b>']);
+      assert.deepEqual(await read(port, '/xxx', useTls), ['404 Not Found', '<h1>Not Found</h1>']);
       const sock = await createConnection(['127.0.0.1', port], {
         timeout: 5000,
         ...(useTls ? { tls: { rejectUnauthorized: false } } : {}),
@@ -71,7 +73,7 @@ for (const useTls of [false, true]) {
       const sockFile = sock.makefile();
       await sockFile.write('GET /xxx HTTP/1.0\r\n');
       await sockFile.flush();
-      assert.deepEqual(await read('/'), ['200 OK', '<b>hello world</b>'], base);
+      assert.deepEqual(await read(port, '/', useTls), ['200 OK', '<b>hello world</b>']);
       await sockFile.write('\r\n');
       await sockFile.flush();
       assert.equal(Buffer.from(await sockFile.readline()).toString(), 'HTTP/1.1 404 Not Found\r\n');
@@ -80,24 +82,25 @@ for (const useTls of [false, true]) {
     } finally {
       await server.stop();
     }
+    assert.match(server.out(), /"GET \/xxx HTTP\/1\.0" 404 18 /, 'the access log');
   });
 }
 
-test('test__example_webproxy.py: / answers 200 with the form (titled "gevent example"); /<url> answers 200 with that page', async () => {
-  const site = new HttpServer(['127.0.0.1', 0], () => new Response('<p>google</p>'), { log: null });
+test('test__example_webproxy.py: the example as a process; / answers 200 with the form (titled "gevent example"), /<url> 200 with that page', async () => {
+  const site = new HttpServer(['127.0.0.1', 0], () => new Response('<p>google</p>'), {
+    log: null,
+  });
   await site.start();
-  const proxy = new HttpServer(['127.0.0.1', 0], proxyApp, { log: null });
-  await proxy.start();
+  const server = await startExample('webproxy', ['0'], /Serving on http:\/\/127\.0\.0\.1:(\d+)\//);
   try {
-    const base = `http://127.0.0.1:${proxy.serverPort}`;
-    const r = await fetch(`${base}/`);
-    assert.equal(`${r.status} ${r.statusText}`, '200 OK');
-    assert.match(await r.text(), /gevent example/);
-    const r2 = await fetch(`${base}/http://127.0.0.1:${site.serverPort}`);
-    assert.equal(`${r2.status} ${r2.statusText}`, '200 OK');
-    assert.match((await r2.text()).toLowerCase(), /google/);
+    const [status, data] = await read(server.port, '/', false);
+    assert.equal(status, '200 OK');
+    assert.match(data, /gevent example/);
+    const [status2, data2] = await read(server.port, `/http://127.0.0.1:${site.serverPort}`, false);
+    assert.equal(status2, '200 OK');
+    assert.match(data2.toLowerCase(), /google/);
   } finally {
-    await proxy.stop();
+    await server.stop();
     await site.stop();
   }
 });

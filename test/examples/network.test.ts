@@ -15,7 +15,7 @@ import * as packet from 'dns-packet';
 import { main as concurrentDownload, downloadAll } from '../../examples/concurrent-download.js';
 import { DnsForwarder, main as dnsForwarder } from '../../examples/dns-forwarder.js';
 import { main as dnsMassResolve, massResolve } from '../../examples/dns-mass-resolve.js';
-import { echo, main as echoserver } from '../../examples/echoserver.js';
+import { main as echoserver } from '../../examples/echoserver.js';
 import { main as sendfileDemo } from '../../examples/geventsendfile.js';
 import { main as portforwarder } from '../../examples/portforwarder.js';
 import { ask, main as udpClient } from '../../examples/udp-client.js';
@@ -26,6 +26,7 @@ import { createConnection, SocketTimeout } from '../../src/io/socket.js';
 import { DatagramServer, StreamServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles } from '../io/_net.js';
 import { printed } from './_capture.js';
+import { startExample } from './_server.js';
 
 /** A local DNS server on node:dgram answering A queries from `table`; counts the queries. */
 async function localDns(
@@ -124,34 +125,30 @@ describe('network examples', () => {
     assert.ok(lines.includes('127.0.0.1: got "Received 11 bytes"'));
   });
 
-  test('test__example_echoserver.py: two clients at once each read the welcome, get their line back with read(n), then a recv times out', async () => {
-    const lines = await printed(async () => {
-      const server = new StreamServer(['127.0.0.1', 0], echo);
-      await server.start();
-      const port = server.serverPort as number;
-      try {
-        const testClient = async (message: string) => {
-          const conn = await createConnection(['127.0.0.1', port]);
-          conn.settimeout(200);
-          const rfile = conn.makefile();
-          const welcome = Buffer.from(await rfile.readline()).toString();
-          assert.match(welcome, /Welcome/);
-          await conn.sendall(message);
-          const received = Buffer.from(await rfile.read(message.length)).toString();
-          assert.equal(received, message);
-          await assert.rejects(conn.recv(1), SocketTimeout);
-          rfile.close();
-          conn.close();
-        };
-        const client1 = spawn(testClient, 'hello\r\n');
-        const client2 = spawn(testClient, 'world\r\n');
-        await joinAll([client1, client2], { raiseError: true });
-        assert.ok(client1.successful() && client2.successful());
-      } finally {
-        await server.stop();
-      }
-    });
-    assert.equal(lines.filter((l) => l.startsWith('New connection')).length, 2);
+  test('test__example_echoserver.py: the example as a process; two clients at once each read the welcome, get their line back with read(n), then a recv times out', async () => {
+    const server = await startExample('echoserver', ['0'], /port (\d+)/);
+    try {
+      const testClient = async (message: string) => {
+        const conn = await createConnection(['127.0.0.1', server.port]);
+        conn.settimeout(200);
+        const rfile = conn.makefile();
+        const welcome = Buffer.from(await rfile.readline()).toString();
+        assert.match(welcome, /Welcome/);
+        await conn.sendall(message);
+        const received = Buffer.from(await rfile.read(message.length)).toString();
+        assert.equal(received, message);
+        await assert.rejects(conn.recv(1), SocketTimeout);
+        rfile.close();
+        conn.close();
+      };
+      const client1 = spawn(testClient, 'hello\r\n');
+      const client2 = spawn(testClient, 'world\r\n');
+      await joinAll([client1, client2], { raiseError: true });
+      assert.ok(client1.successful() && client2.successful());
+    } finally {
+      await server.stop();
+    }
+    assert.equal(server.out().match(/New connection from/g)?.length, 2, server.out());
   });
 
   test('test__example_portforwarder.py: a message before SIGTERM and one after both reach the destination; the client closing lets the forwarder exit 0', async () => {
@@ -220,6 +217,36 @@ describe('network examples', () => {
     assert.deepEqual(log, ['Test_udp_client']);
   });
 
+  test('test__example_udp_client.py as a process: the example run with a message and the server address sends it there and prints the reply', async () => {
+    const log: string[] = [];
+    const server: DatagramServer = new DatagramServer(
+      ['127.0.0.1', 0],
+      async (message, address) => {
+        log.push(Buffer.from(message).toString());
+        await server.sendto('reply-from-server', address);
+      },
+    );
+    await server.start();
+    try {
+      const script = fileURLToPath(new URL('../../examples/udp-client.js', import.meta.url));
+      const child = spawnChild(
+        process.execPath,
+        [script, 'Test_udp_client', `127.0.0.1:${server.serverPort}`],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      clearTimeout(killer);
+      assert.equal(code, 0);
+      assert.equal(out, 'Sending 15 bytes to 127.0.0.1\n127.0.0.1: got "reply-from-server"\n');
+    } finally {
+      await server.stop();
+    }
+    assert.deepEqual(log, ['Test_udp_client']);
+  });
+
   test('test__example_udp_server.py: a plain node:dgram client sending 15 bytes is answered "Received 15 bytes"', async () => {
     const server = echoServer(0);
     await printed(async () => {
@@ -239,28 +266,17 @@ describe('network examples', () => {
   });
 
   test('test__example_udp_server.py as a process: the example run with a port answers a datagram', async () => {
-    const script = fileURLToPath(new URL('../../examples/udp-server.js', import.meta.url));
-    const child = spawnChild(process.execPath, [script, '0'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const server = await startExample('udp-server', ['0'], /on :(\d+)/);
     const sock = dgram.createSocket('udp4');
     try {
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      for (let i = 0; i < 200 && !/on :(\d+)/.test(out); i++) await sleep(25);
-      const port = Number(/on :(\d+)/.exec(out)?.[1]);
-      assert.ok(port > 0, out);
-      sock.connect(port, '127.0.0.1');
+      sock.connect(server.port, '127.0.0.1');
       await once(sock, 'connect');
       sock.send('Test udp_server');
       const [data] = (await once(sock, 'message')) as [Buffer];
       assert.equal(data.toString(), 'Received 15 bytes');
     } finally {
       sock.close();
-      clearTimeout(killer);
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      await server.stop();
     }
   });
 

@@ -544,7 +544,9 @@ test('test__greenness.py test_urllib2: one process serves an HTTP request from a
         const line = Buffer.from(await f.readline({ timeout: 5000 })).toString();
         if (line === '\r\n' || line === '') break;
       }
-      await f.write('HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello');
+      await f.write(
+        'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello',
+      );
       await f.flush();
       requestsHandled++;
     } finally {
