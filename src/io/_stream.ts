@@ -694,9 +694,17 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     StreamIO.#serve(this);
     m?.writers?.failAll(badFd('Socket.sendall', true));
     const s = this.sock;
-    if (s.writableLength === 0 || s.destroyed) s.destroy();
+    const tls = (s as { encrypted?: boolean }).encrypted === true;
+    if (s.destroyed || (s.writableLength === 0 && !tls)) s.destroy();
     else {
       // Let Node flush what sendall handed it, but never hold a stalled peer's socket forever.
+      // TLS always goes this way: a TLS 1.3 server sends its session tickets just after the
+      // handshake, and a client that closed with them unread in the kernel sent a reset (RST)
+      // instead of FIN, so the peer lost the bytes we had sent (ECONNRESET; Node 24, a TLS
+      // `sendall` then `close()` right after connecting — test/io/socket.test.ts
+      // "TLS: one end sends and closes …"). Ending (close_notify, then FIN) and reading on
+      // until the peer ends drains them; what arrives now is dropped (_onData after CLOSED).
+      if ((StreamIO.#flags(this) & PAUSED) !== 0 || s.isPaused()) s.resume();
       s.end();
       setTimeout(() => s.destroy(), 1000).unref();
     }
