@@ -16,6 +16,10 @@
  *   lets the others run at least every 64 KiB.
  * - `close()` (of the Socket) wakes every reader and writer with EBADF; the peer's end of
  *   stream wakes readers with an empty array and does not end our writing side (half-close).
+ *   It destroys the Node socket at once only when nothing is left to flush and it is not TLS;
+ *   otherwise it ends it (FIN; close_notify for TLS) and destroys it when the peer ends or 1 s
+ *   later, so the peer gets every byte `sendall` handed over and no reset (test/io/socket.test.ts
+ *   "close() right after sendall …", "TLS: one end sends and closes …").
  * - The end of stream is served one hub step late (`EOF_FRESH`, from the hub's ready queue):
  *   readers woken holding bytes before it resume or hand them back first, so handed-back bytes
  *   always come before the end of stream, for whoever reads next (two readers in `recv`, one
