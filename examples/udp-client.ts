@@ -15,10 +15,10 @@ import { echoServer } from './udp-server.js';
 export async function ask(message: string, address: [string, number]): Promise<string> {
   const sock = new Socket({ type: 'udp4' });
   try {
-    console.log('Sending %d bytes to %s', message.length, address[0]);
+    console.log('Sending %d bytes to %s:%d', Buffer.byteLength(message), ...address);
     await sock.sendto(message, address);
-    const [data] = await sock.recvfrom(8192);
-    console.log('%s: got %j', address[0], Buffer.from(data).toString());
+    const [data, from] = await sock.recvfrom(8192);
+    console.log('%s:%d: got %j', ...(from as [string, number]), Buffer.from(data).toString());
     return Buffer.from(data).toString();
   } finally {
     sock.close();
