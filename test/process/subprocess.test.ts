@@ -912,6 +912,16 @@ describe('cooperation', () => {
     assert.equal(dec.decode(err ?? new Uint8Array()), '');
   });
 
+  test('test__issue600.py test_process (a child process instead of multiprocessing.Process): wait({timeout: 10 s}) under a 3 s Timeout returns once the 0.5 s child exits', async () => {
+    const p = new Popen([process.execPath, '-e', 'setTimeout(() => {}, 500)']);
+    const t = Timeout.startNew(3000);
+    try {
+      assert.equal(await p.wait({ timeout: 10_000 }), 0);
+    } finally {
+      t.cancel();
+    }
+  });
+
   test('test__issue600.py test_invoke: Popen with stdout and stderr piped, sleep(0), communicate(), sleep(0)', async () => {
     const p = new Popen([process.execPath, '-v'], { stdout: PIPE, stderr: PIPE });
     await sleep(0);
