@@ -19,7 +19,7 @@
  *   It destroys the Node socket at once only when nothing is left to flush and it is not TLS;
  *   otherwise it ends it (FIN; close_notify for TLS) and destroys it when the peer ends or 1 s
  *   later, so the peer gets every byte `sendall` handed over and no reset (test/io/socket.test.ts
- *   "close() right after sendall …", "TLS: one end sends and closes …").
+ *   "close() right after sendall …", "one end sends and closes …" (TLS)).
  * - The end of stream is served one hub step late (`EOF_FRESH`, from the hub's ready queue):
  *   readers woken holding bytes before it resume or hand them back first, so handed-back bytes
  *   always come before the end of stream, for whoever reads next (two readers in `recv`, one
@@ -706,7 +706,7 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
       // handshake, and a client that closed with them unread in the kernel sent a reset (RST)
       // instead of FIN, so the peer lost the bytes we had sent (ECONNRESET; Node 24, a TLS
       // `sendall` then `close()` right after connecting — test/io/socket.test.ts
-      // "TLS: one end sends and closes …"). Ending (close_notify, then FIN) and reading on
+      // "one end sends and closes …" (TLS)). Ending (close_notify, then FIN) and reading on
       // until the peer ends drains them; what arrives now is dropped (_onData after CLOSED).
       if ((StreamIO.#flags(this) & PAUSED) !== 0 || s.isPaused()) s.resume();
       s.end();
