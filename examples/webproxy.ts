@@ -5,13 +5,15 @@
  * gets `502 Bad Gateway` with the error, as gevent's example answers.
  *
  * `main()` starts a local test site and the proxy on free ports, fetches the site through the
- * proxy and prints the rewritten link. Nothing leaves the machine.
+ * proxy and prints the rewritten link. Nothing leaves the machine. Run with a port to keep the
+ * proxy serving (gevent's listens on 8088; 0 picks a free port, printed):
+ * `node dist/examples/webproxy.js 8088`, then open http://127.0.0.1:8088/.
  */
 import { pathToFileURL } from 'node:url';
 import { Cancellation, Greenlet, getCurrent, until } from '../src/index.js';
 import { HttpServer } from '../src/servers/http.js';
 
-const FORM = `<html><body><form action="/" method="get">URL: <input name="url" size="60"> <input type="submit" value="Go"></form></body></html>`;
+const FORM = `<html><head><title>Web Proxy - gevent example</title></head><body><form action="/" method="get">URL: <input name="url" size="60"> <input type="submit" value="Go"></form></body></html>`;
 
 /** Make every absolute or root-relative href/src of `html` (from `origin`) go through the proxy. */
 export function rewrite(html: string, origin: string, proxyBase: string): string {
@@ -107,4 +109,12 @@ export async function main(): Promise<void> {
   await site.stop();
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv[2] === undefined) await main();
+  else {
+    const server = new HttpServer(['127.0.0.1', Number(process.argv[2])], app);
+    await server.start();
+    console.log(`Serving on http://127.0.0.1:${server.serverPort}/`);
+    await server.serveForever();
+  }
+}

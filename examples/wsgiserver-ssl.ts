@@ -3,17 +3,18 @@
  * made on the fly with `selfsigned` (the original ships `server.crt`/`server.key`).
  *
  * `main()` serves on a free port, asks once over TLS (trusting that certificate), prints the
- * answer and stops.
+ * answer and stops. Run with a port to keep it serving (gevent's listens on 8443; 0 picks a free
+ * port, printed): `node dist/examples/wsgiserver-ssl.js 8443`.
  */
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import selfsigned from 'selfsigned';
 import { HttpServer } from '../src/servers/http.js';
+import { app } from './wsgiserver.js';
 
-export function app(_req: Request): Response {
-  return new Response('<b>hello world</b>', { headers: { 'Content-Type': 'text/html' } });
-}
+/** wsgiserver.ts's app: `/` is hello world, any other path a 404, as gevent's `hello_world`. */
+export { app };
 
 /** A self-signed certificate for localhost/127.0.0.1. */
 export async function makeCert(): Promise<{ key: string; cert: string }> {
@@ -58,4 +59,13 @@ export async function main(): Promise<void> {
   await server.stop();
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv[2] === undefined) await main();
+  else {
+    const { key, cert } = await makeCert();
+    const server = new HttpServer(['127.0.0.1', Number(process.argv[2])], app, { key, cert });
+    await server.start();
+    console.log(`Serving on https://127.0.0.1:${server.serverPort}/`);
+    await server.serveForever();
+  }
+}

@@ -34,7 +34,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv[2] === undefined) await main();
   else {
     const server = new HttpServer(['127.0.0.1', Number(process.argv[2])], app);
-    console.log(`Serving on http://127.0.0.1:${process.argv[2]}/`);
+    await server.start();
+    console.log(`Serving on http://127.0.0.1:${server.serverPort}/`);
     await server.serveForever();
   }
 }

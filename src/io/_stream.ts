@@ -16,6 +16,10 @@
  *   lets the others run at least every 64 KiB.
  * - `close()` (of the Socket) wakes every reader and writer with EBADF; the peer's end of
  *   stream wakes readers with an empty array and does not end our writing side (half-close).
+ *   It destroys the Node socket at once only when nothing is left to flush and it is not TLS;
+ *   otherwise it ends it (FIN; close_notify for TLS) and destroys it when the peer ends or 1 s
+ *   later, so the peer gets every byte `sendall` handed over and no reset (test/io/socket.test.ts
+ *   "close() right after sendall …", "one end sends and closes …" (TLS)).
  * - The end of stream is served one hub step late (`EOF_FRESH`, from the hub's ready queue):
  *   readers woken holding bytes before it resume or hand them back first, so handed-back bytes
  *   always come before the end of stream, for whoever reads next (two readers in `recv`, one
@@ -694,9 +698,17 @@ export class StreamIO extends Arrivals<Uint8Array | number> {
     StreamIO.#serve(this);
     m?.writers?.failAll(badFd('Socket.sendall', true));
     const s = this.sock;
-    if (s.writableLength === 0 || s.destroyed) s.destroy();
+    const tls = (s as { encrypted?: boolean }).encrypted === true;
+    if (s.destroyed || (s.writableLength === 0 && !tls)) s.destroy();
     else {
       // Let Node flush what sendall handed it, but never hold a stalled peer's socket forever.
+      // TLS always goes this way: a TLS 1.3 server sends its session tickets just after the
+      // handshake, and a client that closed with them unread in the kernel sent a reset (RST)
+      // instead of FIN, so the peer lost the bytes we had sent (ECONNRESET; Node 24, a TLS
+      // `sendall` then `close()` right after connecting — test/io/socket.test.ts
+      // "one end sends and closes …" (TLS)). Ending (close_notify, then FIN) and reading on
+      // until the peer ends drains them; what arrives now is dropped (_onData after CLOSED).
+      if ((StreamIO.#flags(this) & PAUSED) !== 0 || s.isPaused()) s.resume();
       s.end();
       setTimeout(() => s.destroy(), 1000).unref();
     }

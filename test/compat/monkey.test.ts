@@ -329,3 +329,27 @@ test('nothing left keeps the process alive: a program whose greenlet is killed i
   assert.equal(r.stdout, 'killed both\n');
   assert.equal(r.status, 0, 'it exited on its own, well before the 600 s timer');
 });
+
+test("test__issue_728.py: patchAll() first, then every verdant subpath imports (gevent's patch_all then the stdlib imports at top level)", () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const script = `
+    const m = await import('verdant/monkey');
+    await m.patchAll();
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+    const names = Object.keys(pkg.exports).filter((k) => !k.endsWith('.json'));
+    for (const k of names) {
+      const mod = await import(k === '.' ? 'verdant' : 'verdant/' + k.slice(2));
+      if (Object.keys(mod).length === 0) throw new Error('empty: ' + k);
+    }
+    console.log(names.length, m.isPatched('fetch'), m.isPatched('timers'), m.isPatched('dns'));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\d+ true true true\n$/);
+  assert.ok(Number.parseInt(r.stdout, 10) >= 16, r.stdout);
+});

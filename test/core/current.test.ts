@@ -115,3 +115,39 @@ test('a store set around spawnLater or start() is visible inside too', async () 
     assert.equal(await g.get(), 'at start');
   });
 });
+
+// gevent's test__contextvars.py test_context_threads_1: ten (patched) threads each set one
+// ContextVar ten times, sleeping a random while between, and always read back their own value.
+// verdant's form: ten greenlets, a user's AsyncLocalStorage changed inside each with enterWith,
+// and store.run around each step; a greenlet never sees another's value. (The rest of that file
+// tests Python's contextvars.Context API itself: not applicable.)
+test('test__contextvars.py test_context_threads_1: an AsyncLocalStorage store set inside a greenlet stays its own across sleeps', async () => {
+  const cvar = new AsyncLocalStorage<number>();
+  const sub = async (num: number, delays: number[]): Promise<number> => {
+    for (let i = 0; i < 10; i++) {
+      cvar.enterWith(num + i);
+      await sleep(delays[i] ?? 1);
+      assert.equal(cvar.getStore(), num + i);
+      await cvar.run(num * 100 + i, async () => {
+        await sleep(delays[9 - i] ?? 1);
+        assert.equal(cvar.getStore(), num * 100 + i);
+      });
+      assert.equal(cvar.getStore(), num + i);
+    }
+    return num;
+  };
+  let seed = 7;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return 1 + (seed % 50);
+  };
+  const plan = Array.from({ length: 10 }, () => Array.from({ length: 10 }, rand));
+  await runVirtual(async () => {
+    const gs = plan.map((delays, num) => spawn(sub, num, delays));
+    assert.deepEqual(await Promise.all(gs.map((g) => g.get())), [...Array(10).keys()]);
+    assert.equal(cvar.getStore(), undefined, 'nothing leaked into the spawner');
+  });
+  const gs = plan.slice(0, 3).map((delays, num) => spawn(sub, num, delays));
+  assert.deepEqual(await Promise.all(gs.map((g) => g.get())), [0, 1, 2]);
+  assert.equal(cvar.getStore(), undefined, 'nothing leaked into main');
+});

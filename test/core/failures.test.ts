@@ -447,3 +447,32 @@ test('a failure that cannot be printed is reported as <unprintable> and still re
     }
   });
 });
+
+test('test__exc_info.py test1: a greenlet spawned and joined inside a catch block fails with its own error; the caught one is untouched (differs: joined, so not reported)', async () => {
+  await runVirtual(async () => {
+    const reports = captureReports();
+    const error = new Error('hello');
+    const expected = new ExpectedError('expected exception in hello');
+    try {
+      throw error;
+    } catch (caught) {
+      const g = spawn((err: Error) => {
+        throw err;
+      }, expected);
+      await g.join();
+      assert.equal(g.exception, expected);
+      assert.equal(caught, error);
+    }
+    assert.equal(
+      reports.length,
+      0,
+      'joined before it died: DESIGN says no report (gevent reports)',
+    );
+    const g2 = spawn(() => {
+      throw expected;
+    });
+    await sleep(1);
+    assert.equal(g2.exception, expected);
+    assert.equal(reports.join('').match(/failed with ExpectedError/g)?.length, 1);
+  });
+});

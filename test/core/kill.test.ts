@@ -9,6 +9,7 @@ import {
   GreenletExit,
   getCurrent,
   getHub,
+  joinAll,
   kill,
   killAll,
   sleep,
@@ -22,7 +23,10 @@ function isExit(x: unknown): boolean {
   return x instanceof GreenletExit;
 }
 
-test('GreenletExit is a Cancellation, which is an Error (test__GreenletExit)', () => {
+// gevent's test__GreenletExit.py: GreenletExit is a BaseException, not an Exception, so `except
+// Exception` never catches it. DESIGN differs (§3): JavaScript has no such split, so it is a
+// Cancellation (an Error) that broad catches rethrow.
+test("GreenletExit is a Cancellation, which is an Error (test__GreenletExit.py; differs: gevent's is not an Exception)", () => {
   const e = new GreenletExit();
   assert.ok(e instanceof Cancellation);
   assert.ok(e instanceof Error);
@@ -799,3 +803,82 @@ test('kill() with an exception class whose constructor throws delivers what it t
     assert.equal(h.exception, thrown);
   });
 });
+
+// ---- test__issue330.py: killing a greenlet that was spawned but never switched to ----
+
+for (const [how, killIt] of [
+  ['kill(g) (test_gevent_kill)', (g: Greenlet) => void kill(g)],
+  ['g.kill() (test_greenlet_kill)', (g: Greenlet) => void g.kill({ block: false })],
+  ['g.throw(GreenletExit) (test_throw)', (g: Greenlet) => g.throw(GreenletExit)],
+] as const) {
+  test(`test__issue330.py ${how}: two spawned, never-run greenlets die with a GreenletExit value and no exception`, async () => {
+    await runVirtual(async () => {
+      const switchedTo = [false, false];
+      const shouldNeverRun = (i: number) => {
+        switchedTo[i] = true;
+      };
+      const g = spawn(shouldNeverRun, 0);
+      const g2 = spawn(shouldNeverRun, 1);
+      killIt(g);
+      killIt(g2);
+      await joinAll([g, g2]);
+      assert.deepEqual(switchedTo, [false, false]);
+      assert.ok(isExit(g.value));
+      assert.ok(isExit(g2.value));
+      assert.equal(g.exception, undefined);
+      assert.equal(g2.exception, undefined);
+      assert.ok(g.successful() && g2.successful());
+    });
+  });
+}
+
+test('test__issue330.py test_kill_exception: a greenlet that catches the kill exception and returns is successful, no exception', async () => {
+  await runVirtual(async () => {
+    class MyException extends Error {}
+    let caught: unknown;
+    const g = spawn(async () => {
+      try {
+        for (;;) await sleep(0);
+      } catch (e) {
+        if (!(e instanceof MyException)) throw e;
+        caught = e;
+      }
+    });
+    g.start();
+    await sleep();
+    void kill(g, { exception: new MyException() });
+    await sleep();
+    assert.ok(caught instanceof MyException);
+    assert.equal(g.exception, undefined);
+    assert.equal(g.successful(), true);
+  });
+});
+
+// ---- test__issue607.py: TestKillWithException ----
+
+test('test__issue607.py test_kill_without_exception: kill() leaves it successful, get() resolves the GreenletExit', async () => {
+  await runVirtual(async () => {
+    const g = spawn(() => sleep(999_000));
+    await g.kill();
+    assert.equal(g.successful(), true);
+    assert.ok(isExit(await g.get()));
+  });
+});
+
+for (const [when, started] of [
+  ['test_kill_with_exception (before it ran)', false],
+  ['test_kill_with_exception_after_started (after join(0))', true],
+] as const) {
+  test(`test__issue607.py ${when}: kill({exception: Class}) fails it, get() throws, value unset`, async () => {
+    await runVirtual(async () => {
+      captureReports();
+      const g = spawn(() => sleep(999_000));
+      if (started) assert.equal(await g.join(0), false);
+      await g.kill({ exception: ExpectedError });
+      assert.equal(g.successful(), false);
+      await assert.rejects(g.get(), ExpectedError);
+      assert.equal(g.value, undefined);
+      assert.ok(g.exception instanceof ExpectedError);
+    });
+  });
+}

@@ -168,3 +168,12 @@ test('idle() rejects bad options without throwing', async () => {
     await assertRejectsNoThrow(() => idle({ signal: ac.signal }), ExpectedError);
   });
 });
+
+test('test__issue639.py: sleep() then idle() from the main program both return', async () => {
+  assert.equal(await sleep(), undefined);
+  await idle();
+  await runVirtual(async () => {
+    await sleep();
+    await idle();
+  });
+});

@@ -12,6 +12,7 @@ import {
   iwait,
   joinAll,
   killAll,
+  signalHandler,
   sleep,
   spawn,
   spawnLater,
@@ -584,4 +585,80 @@ test('until() of a thenable whose then() throws rejects with that error and coun
     assert.equal(getHub().stats().until, 0);
     assert.equal(await wait({ timeout: 100 }), true, 'the hub is idle again');
   });
+});
+
+test('test__issue467.py: iterating iwait over greenlets, one of which failed, never throws that failure into the iterating greenlet', async () => {
+  await runVirtual(async () => {
+    captureReports();
+    const worker = (i: number | string) => {
+      if (i === 2) throw new ExpectedError(String(i));
+      return i;
+    };
+    const doneWorker = spawn(worker, 'done');
+    await joinAll([doneWorker]);
+    const workers: Greenlet[] = [0, 1, 2].map((i) => spawn(worker, i));
+    workers.push(doneWorker);
+    let finished = 0;
+    for await (const _ of iwait(workers)) {
+      finished++;
+      await sleep(10); // gevent: a ValueError here would be the bug
+    }
+    assert.equal(finished, 4);
+    assert.ok(workers[2]?.exception instanceof ExpectedError);
+  });
+});
+
+// ---- test__hub_join_timeout.py: wait() with no objects (gevent's hub.join), each case twice,
+// with a signal handler installed as gevent's module does (it is not work the hub waits for) ----
+
+test('test__hub_join_timeout.py test_callback, test_later, test_timeout, test_event (each twice): wait() with no objects', async () => {
+  const handle = signalHandler('SIGHUP', () => undefined);
+  try {
+    await runVirtual(async () => {
+      const hub = getHub();
+      for (let rep = 0; rep < 2; rep++) {
+        // test_callback
+        let t0 = hub.now();
+        const x = spawn(() => 5);
+        assert.equal(await wait({ timeout: 10_000 }), true);
+        assert.equal(hub.now(), t0, 'runs in no time');
+        assert.ok(x.dead);
+        assert.equal(x.value, 5);
+        // test_later
+        t0 = hub.now();
+        const later = spawnLater(50, () => 5);
+        assert.equal(await wait({ timeout: 10_000 }), true);
+        assert.equal(hub.now() - t0, 50);
+        assert.ok(later.dead);
+        // test_timeout
+        t0 = hub.now();
+        const far = spawnLater(10_000, () => 5);
+        assert.equal(await wait({ timeout: 50 }), false);
+        assert.equal(hub.now() - t0, 50);
+        assert.equal(far.dead, false);
+        await far.kill();
+        t0 = hub.now();
+        assert.equal(await wait(), true);
+        assert.equal(hub.now(), t0);
+        // test_event
+        const far2 = spawnLater(10_000, () => 5);
+        const event = new Event();
+        t0 = hub.now();
+        const eventSet = spawnLater(50, () => event.set());
+        assert.deepEqual(await wait([event]), [event]);
+        assert.equal(hub.now() - t0, 50);
+        assert.equal(far2.dead, false);
+        assert.ok(eventSet.dead);
+        assert.ok(event.isSet());
+        await far2.kill();
+        t0 = hub.now();
+        assert.equal(await wait(), true);
+        assert.equal(hub.now(), t0);
+      }
+    });
+    // The real hub, with the handler installed: idle at once.
+    assert.equal(await wait({ timeout: 5000 }), true);
+  } finally {
+    handle.cancel();
+  }
 });

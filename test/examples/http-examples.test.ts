@@ -11,10 +11,11 @@ import { main as webpy } from '../../examples/webpy.js';
 import { main as echo } from '../../examples/websocket-echo.js';
 import { main as hello } from '../../examples/wsgiserver.js';
 import { main as helloSsl } from '../../examples/wsgiserver-ssl.js';
-import { listen } from '../../src/io/socket.js';
+import { createConnection, listen } from '../../src/io/socket.js';
 import { HttpServer } from '../../src/servers/http.js';
 import { connect } from '../../src/servers/websocket.js';
 import { printed } from './_capture.js';
+import { startExample } from './_server.js';
 
 const lines = printed;
 
@@ -29,6 +30,79 @@ test('wsgiserver-ssl: the same over TLS with a selfsigned certificate', async ()
   assert.deepEqual(await lines(helloSsl), [
     'GET https://127.0.0.1/ -> 200 <b>hello world</b> (certificate verified: true)',
   ]);
+});
+
+// gevent's test__example_wsgiserver.py / test__example_wsgiserver_ssl.py / test__example_webproxy.py:
+// the example runs as a server process (gevent's util.TestServer); _test_hello, _test_not_found
+// and _do_test_a_blocking_client use verdant's own client socket (plain, then TLS through
+// createConnection's tls option) and its makefile() for the half-sent request.
+type Status = [status: string, body: string];
+
+/** GET `path` with HTTP/1.0 on a verdant socket: the status ("200 OK") and the body. */
+async function read(port: number, path: string, useTls: boolean): Promise<Status> {
+  const conn = await createConnection(['127.0.0.1', port], {
+    timeout: 5000,
+    ...(useTls ? { tls: { rejectUnauthorized: false } } : {}),
+  });
+  try {
+    await conn.sendall(`GET ${path} HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    const f = conn.makefile();
+    const all = Buffer.from(await f.read()).toString();
+    f.close();
+    const at = all.indexOf('\r\n\r\n');
+    const status = all.slice(0, all.indexOf('\r\n')).replace(/^HTTP\/1\.\d /, '');
+    return [status, all.slice(at + 4)];
+  } finally {
+    conn.close();
+  }
+}
+
+for (const useTls of [false, true]) {
+  const name = useTls ? 'test__example_wsgiserver_ssl.py' : 'test__example_wsgiserver.py';
+  const script = useTls ? 'wsgiserver-ssl' : 'wsgiserver';
+  test(`${name} _test_hello, _test_not_found, test_a_blocking_client: the example as a process; a client that sent half a request does not hold the others`, async () => {
+    const server = await startExample(script, ['0'], /Serving on https?:\/\/127\.0\.0\.1:(\d+)\//);
+    const port = server.port;
+    try {
+      assert.deepEqual(await read(port, '/', useTls), ['200 OK', '<b>hello world</b>']);
+      assert.deepEqual(await read(port, '/xxx', useTls), ['404 Not Found', '<h1>Not Found</h1>']);
+      const sock = await createConnection(['127.0.0.1', port], {
+        timeout: 5000,
+        ...(useTls ? { tls: { rejectUnauthorized: false } } : {}),
+      });
+      const sockFile = sock.makefile();
+      await sockFile.write('GET /xxx HTTP/1.0\r\n');
+      await sockFile.flush();
+      assert.deepEqual(await read(port, '/', useTls), ['200 OK', '<b>hello world</b>']);
+      await sockFile.write('\r\n');
+      await sockFile.flush();
+      assert.equal(Buffer.from(await sockFile.readline()).toString(), 'HTTP/1.1 404 Not Found\r\n');
+      sockFile.close();
+      sock.close();
+    } finally {
+      await server.stop();
+    }
+    assert.match(server.out(), /"GET \/xxx HTTP\/1\.0" 404 18 /, 'the access log');
+  });
+}
+
+test('test__example_webproxy.py: the example as a process; / answers 200 with the form (titled "gevent example"), /<url> 200 with that page', async () => {
+  const site = new HttpServer(['127.0.0.1', 0], () => new Response('<p>google</p>'), {
+    log: null,
+  });
+  await site.start();
+  const server = await startExample('webproxy', ['0'], /Serving on http:\/\/127\.0\.0\.1:(\d+)\//);
+  try {
+    const [status, data] = await read(server.port, '/', false);
+    assert.equal(status, '200 OK');
+    assert.match(data, /gevent example/);
+    const [status2, data2] = await read(server.port, `/http://127.0.0.1:${site.serverPort}`, false);
+    assert.equal(status2, '200 OK');
+    assert.match(data2.toLowerCase(), /google/);
+  } finally {
+    await server.stop();
+    await site.stop();
+  }
 });
 
 test('http-streaming: the generator pieces arrive as separate chunks', async () => {

@@ -76,6 +76,17 @@ describe('dns', () => {
     await assert.rejects(getaddrinfo('localhost', '70000'), RangeError);
   });
 
+  test('test__socket_dns6.py Test6 test_empty, test_inet, test_inet6, test_unspec on an IPv6 host (the literal ::1: no network), and gethostbyname does not do IPv6', async () => {
+    assert.deepEqual(await getaddrinfo('::1', 'http'), [{ family: 6, address: '::1', port: 80 }]);
+    await assert.rejects(getaddrinfo('::1', null, { family: 4 }), { code: 'EAI_ADDRFAMILY' });
+    for (const family of [6, 0] as const) {
+      assert.deepEqual(await getaddrinfo('::1', null, { family }), [
+        { family: 6, address: '::1', port: 0 },
+      ]);
+    }
+    await assert.rejects(gethostbyname('::1'), { code: 'EAI_ADDRFAMILY' });
+  });
+
   test('getaddrinfo(null) gives the loopback addresses; a literal of the other family than asked for fails with EAI_ADDRFAMILY (test__socket_dns.py TestTypeError test_None_getaddrinfo_http, TestFamily)', async () => {
     assert.deepEqual(await getaddrinfo(null, 'http'), [
       { family: 6, address: '::1', port: 80 },

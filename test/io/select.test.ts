@@ -207,3 +207,64 @@ describe('select, from gevent', () => {
 });
 
 after(() => assertNoLiveHandles());
+
+// gevent's test__selectors.py (GeventSelectorTest) on verdant's select: no selectors module,
+// the loop that calls each ready key's callback is written out.
+describe('selectors (test__selectors.py) on select()', () => {
+  test('test_select_using_socketpair: a greenlet selecting once reads the ready socket and replies; the client gets its data back', async () => {
+    for (const kind of streamKinds) {
+      const p = await kind.pair();
+      const glet = spawn(async () => {
+        const [readable] = await select([p.server], [], [], 3000);
+        for (const conn of readable) {
+          const data = await conn.recv(100);
+          if (data.length > 0) await conn.send(data);
+          conn.close();
+          await sleep();
+        }
+      });
+      try {
+        await p.client.sendall('abcdef');
+        assert.equal(Buffer.from(await p.client.recv(50, { timeout: 5000 })).toString(), 'abcdef');
+      } finally {
+        p.close();
+        await glet.join(10_000);
+      }
+      assert.ok(glet.ready(), kind.name);
+      assert.ok(glet.successful(), `${kind.name}: ${String(glet.exception)}`);
+    }
+  });
+
+  test('test_select_many_sockets: ten pairs; one select of the servers serves all ten, then one select of the clients finds every answer', async () => {
+    const pairs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (streamKinds[i % 2] as typeof tcp).pair()),
+    );
+    try {
+      for (const [i, p] of pairs.entries()) await p.client.send(String(i));
+      await sleep(20);
+      const waiting = new Set(pairs.map((p) => p.server));
+      for (let tries = 0; waiting.size > 0 && tries < 50; tries++) {
+        const [ready] = await select([...waiting], [], [], 3000);
+        for (const conn of ready) {
+          const data = await conn.recv(100);
+          if (data.length > 0) await conn.send(data);
+          waiting.delete(conn);
+        }
+      }
+      assert.equal(waiting.size, 0);
+      const index = new Map(pairs.map((p, i) => [p.client, i]));
+      let found = 0;
+      for (let tries = 0; index.size > 0 && tries < 50; tries++) {
+        const [answered] = await select([...index.keys()], [], [], 3000);
+        for (const c of answered) {
+          assert.equal(Buffer.from(await c.recv(50)).toString(), String(index.get(c)));
+          index.delete(c);
+          found++;
+        }
+      }
+      assert.equal(found, pairs.length);
+    } finally {
+      for (const p of pairs) p.close();
+    }
+  });
+});

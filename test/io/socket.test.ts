@@ -32,6 +32,51 @@ function error(cls: ErrorConstructor, re: RegExp): (e: unknown) => boolean {
   };
 }
 
+describe('closed sockets, socket pairs, TLS without waiting (test__socket_ex.py, test__socketpair.py, test__ssl.py)', () => {
+  for (const kind of streamKinds) {
+    test(`${kind.name}: send with a timeout on a closed socket rejects with EBADF (test__socket_ex.py TestClosedSocket)`, async () => {
+      const p = await kind.pair();
+      p.client.close();
+      p.close();
+      await assert.rejects(p.client.send('a', { timeout: 1000 }), { code: 'EBADF' });
+      await assert.rejects(p.client.sendall('a', { timeout: 1000 }), { code: 'EBADF' });
+    });
+
+    test(`${kind.name}: one end sends and closes; the other end's makefile().read() returns every byte (test__socketpair.py test_makefile)`, async () => {
+      const p = await kind.pair();
+      try {
+        const msg = 'hello world';
+        await p.client.sendall(msg);
+        p.client.close();
+        const f = p.server.makefile();
+        assert.equal(Buffer.from(await f.read()).toString(), msg);
+        f.close();
+      } finally {
+        p.close();
+      }
+    });
+
+    test(`${kind.name}: sendall of more than the peer takes, on a socket with timeout 0, rejects with SocketTimeout instead of waiting (test__ssl.py test_ssl_sendall_timeout0: SSLWantWriteError)`, async () => {
+      const p = await kind.pair();
+      try {
+        p.client.settimeout(0);
+        const err = await p.client
+          .sendall(new Uint8Array(64 * 1024 * 1024))
+          .catch((e: unknown) => e);
+        assert.ok(err instanceof SocketTimeout, `expected a SocketTimeout, got ${String(err)}`);
+      } finally {
+        p.close();
+      }
+    });
+  }
+
+  test('UDP: sendto on a closed socket rejects with EBADF (test__socket_ex.py TestClosedSocket)', async () => {
+    const s = new Socket();
+    s.close();
+    await assert.rejects(s.sendto('a', ['127.0.0.1', 9], { timeout: 1000 }), { code: 'EBADF' });
+  });
+});
+
 describe('Socket argument checks', () => {
   test('recv/recvfrom reject a size that is not a number with TypeError, a bad number with RangeError', async () => {
     const p = await tcp.pair();
@@ -487,3 +532,36 @@ describe('Socket behaviours from gevent', () => {
 });
 
 after(() => assertNoLiveHandles());
+
+test('test__greenness.py test_urllib2: one process serves an HTTP request from a greenlet on a verdant socket while it fetches it', async () => {
+  const listener = await listen({ host: '127.0.0.1', port: 0 });
+  let requestsHandled = 0;
+  const handleRequest = async () => {
+    const [conn] = await listener.accept({ timeout: 5000 });
+    const f = conn.makefile();
+    try {
+      for (;;) {
+        const line = Buffer.from(await f.readline({ timeout: 5000 })).toString();
+        if (line === '\r\n' || line === '') break;
+      }
+      await f.write(
+        'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello',
+      );
+      await f.flush();
+      requestsHandled++;
+    } finally {
+      f.close();
+      conn.close();
+    }
+  };
+  const serverGreenlet = spawn(handleRequest);
+  try {
+    const port = (listener.getsockname() as [string, number])[1];
+    const rsp = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(await rsp.text(), 'hello');
+    await serverGreenlet.get();
+    assert.equal(requestsHandled, 1);
+  } finally {
+    listener.close();
+  }
+});

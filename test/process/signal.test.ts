@@ -151,4 +151,49 @@ describe('signalHandler', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'handled SIGTERM\nend\n');
   });
+  // gevent's test__issues461_471.py: Ctrl-C while main waits in spawn(task).get() on a greenlet
+  // in a 30 s sleep must end the program (gevent 1.0 on Python 3 hung printing the traceback).
+  // Node has no KeyboardInterrupt: without a listener SIGINT ends the process at once; with
+  // signalHandler('SIGINT', …) killing the task, main's get() returns and the program exits 0.
+  for (const [how, handler, want] of [
+    ['no SIGINT handler: the signal ends the process', '', { status: null, signal: 'SIGINT' }],
+    [
+      "signalHandler('SIGINT') kills the task: get() returns and the program exits 0",
+      "v.signalHandler('SIGINT', () => void g.kill({ block: false }));",
+      { status: 0, signal: null },
+    ],
+  ] as const) {
+    test(`test__issues461_471.py test_hang: SIGINT while main waits in spawn(task).get() does not hang; ${how}`, async () => {
+      const mod = new URL('../../src/index.js', import.meta.url).href;
+      const script = `
+        const v = await import(${JSON.stringify(mod)});
+        const g = v.spawn(async () => { process.stdout.write('ready\\n'); await v.sleep(30000); });
+        ${handler}
+        await g.get();
+        process.stdout.write('end\\n');
+      `;
+      const { spawn: spawnChild } = await import('node:child_process');
+      const child = spawnChild(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const killer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      const exited = new Promise<[number | null, string | null]>((resolve) =>
+        child.once('exit', (code, sig) => resolve([code, sig])),
+      );
+      try {
+        for (let i = 0; i < 400 && !out.includes('ready'); i++) await sleep(25);
+        assert.equal(out, 'ready\n', err);
+        child.kill('SIGINT');
+        const [status, signal] = await exited;
+        assert.deepEqual({ status, signal }, want, err);
+        assert.equal(out, want.status === 0 ? 'ready\nend\n' : 'ready\n');
+      } finally {
+        clearTimeout(killer);
+      }
+    });
+  }
 });

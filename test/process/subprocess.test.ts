@@ -950,6 +950,52 @@ describe('cooperation', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  test('test__issue6.py: a child whose greenlet reads a line of its stdin answers communicate(input) on stdout, nothing on stderr', async () => {
+    const mod = new URL('../../src/index.js', import.meta.url).href;
+    // gevent's child reads sys.stdin (patched) in a spawned greenlet; ours reads process.stdin
+    // through until(), the verdant wait over a foreign promise, and main joins it.
+    const script = `
+      const v = await import(${JSON.stringify(mod)});
+      const { createInterface } = await import('node:readline');
+      const { once } = await import('node:events');
+      const printline = async () => {
+        const rl = createInterface({ input: process.stdin });
+        const [line] = await v.until(once(rl, 'line'), { timeout: 10000 });
+        rl.close();
+        console.log(line.length + ' chars.');
+      };
+      await v.spawn(printline).get();
+    `;
+    const p = new Popen([process.execPath, '--input-type=module', '-e', script], {
+      stdin: PIPE,
+      stdout: PIPE,
+      stderr: PIPE,
+    });
+    const [out, err] = await p.communicate({ input: 'hello world\n', timeout: 20_000 });
+    assert.equal(p.poll(), 0, dec.decode(err ?? new Uint8Array()));
+    assert.equal(dec.decode(out ?? new Uint8Array()).trim(), '11 chars.');
+    assert.equal(dec.decode(err ?? new Uint8Array()), '');
+  });
+
+  test('test__issue600.py test_process (a child process instead of multiprocessing.Process): wait({timeout: 10 s}) under a 3 s Timeout returns once the 0.5 s child exits', async () => {
+    const p = new Popen([process.execPath, '-e', 'setTimeout(() => {}, 500)']);
+    const t = Timeout.startNew(3000);
+    try {
+      assert.equal(await p.wait({ timeout: 10_000 }), 0);
+    } finally {
+      t.cancel();
+    }
+  });
+
+  test('test__issue600.py test_invoke: Popen with stdout and stderr piped, sleep(0), communicate(), sleep(0)', async () => {
+    const p = new Popen([process.execPath, '-v'], { stdout: PIPE, stderr: PIPE });
+    await sleep(0);
+    const [out, err] = await p.communicate();
+    await sleep(0);
+    assert.equal(p.returncode, 0);
+    assert.match(dec.decode(out ?? new Uint8Array()), /^v\d+\./);
+    assert.equal(err?.length, 0);
+  });
 });
 
 describe('no unhandled rejection (breaker)', () => {

@@ -339,3 +339,20 @@ test('Locals dropped by a running greenlet are collected while it runs (test_loc
   done.set();
   await g.join();
 });
+
+test('test__contextvars.py test_context_threads_1 with Local: ten greenlets set one attribute ten times across sleeps and read back their own', async () => {
+  await runVirtual(async () => {
+    const l = new Local() as Local & { v?: number };
+    const sub = async (num: number) => {
+      for (let i = 0; i < 10; i++) {
+        l.v = num + i;
+        await sleep(1 + ((num * 7 + i * 13) % 50));
+        assert.equal(l.v, num + i);
+      }
+      return num;
+    };
+    const gs = Array.from({ length: 10 }, (_, num) => spawn(sub, num));
+    assert.deepEqual(await Promise.all(gs.map((g) => g.get())), [...Array(10).keys()]);
+    assert.equal(l.v, undefined);
+  });
+});
