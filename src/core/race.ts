@@ -223,6 +223,7 @@ function runRace(
     for (const w of waitsOf(fiber)) {
       if (!before.has(w)) {
         before.add(w);
+        w._keep(); // withdrawn at the end: it must still be this wait then
         noted.push(w);
         started = true;
       }

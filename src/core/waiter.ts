@@ -472,6 +472,16 @@ export class Waiter<T = unknown> {
     self.fiber._deliver(exc);
   }
 
+  /**
+   * Keep this waiter out of the free list when it resumes: someone holds it past its settling
+   * (`race()` withdraws the waits it noted when it ends, maybe long after one of them settled;
+   * a pooled waiter would by then be another wait's, of any greenlet, and withdrawing it would
+   * leave that greenlet waiting forever). @internal
+   */
+  _keep(): void {
+    this._state &= ~POOLED;
+  }
+
   /** Withdraw the wait without settling its promise (its fiber died). @internal */
   _abandon(): void {
     const state = this._state & STATE;

@@ -400,3 +400,27 @@ test("a race inside a losing call: the greenlets its calls spawned are the outer
     assert.deepEqual(log, ['inner finally']);
   });
 });
+
+test("a call's wait that ended before the race did is not withdrawn again: the waiter, reused by another greenlet's sleep, keeps that sleep", async () => {
+  await runVirtual(async () => {
+    const log: string[] = [];
+    const reports = captureReports();
+    // The first call's sleep(1) ends at 1 ms without settling the call; the greenlet its
+    // continuation spawns then sleeps, and a sleep's waiter comes from the free list.
+    const r = await race(
+      () =>
+        sleep(1).then(() => {
+          spawn(async () => {
+            await sleep(20);
+            log.push('woke');
+          });
+          return new Promise<never>(() => {});
+        }),
+      () => sleep(10),
+    );
+    assert.equal(r.index, 1);
+    await sleep(30);
+    assert.deepEqual(log, ['woke'], "ending the race withdrew another greenlet's sleep");
+    assert.deepEqual(reports, []);
+  });
+});
