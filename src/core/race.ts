@@ -228,16 +228,23 @@ function runRace(
         started = true;
       }
     }
-    if (!isPromiseLike(r)) {
-      win(i, r);
+    const index = i;
+    try {
+      if (!isPromiseLike(r)) {
+        win(i, r);
+        break;
+      }
+      if (!started) foreign = true;
+      (r as PromiseLike<unknown>).then(
+        (v) => win(index, v),
+        (e: unknown) => lose(e),
+      );
+    } catch (e) {
+      // A thenable whose `then` (or its getter) throws: the call failed, as Promise.race
+      // would reject with it; thrown from here, it would skip the withdrawals and the turn.
+      lose(e);
       break;
     }
-    if (!started) foreign = true;
-    const index = i;
-    (r as PromiseLike<unknown>).then(
-      (v) => win(index, v),
-      (e: unknown) => lose(e),
-    );
   }
   if (done || !foreign) holdTheTurn(-1);
   if (done) return out;

@@ -424,3 +424,60 @@ test("a call's wait that ended before the race did is not withdrawn again: the w
     assert.deepEqual(reports, []);
   });
 });
+
+test("a call returning a thenable whose then throws: the race rejects with that error (it never throws), withdraws the waits before it and kills that call's greenlets", async () => {
+  await runVirtual(async () => {
+    const log: string[] = [];
+    const q = new Queue<number>();
+    const kids: Greenlet[] = [];
+    const bad = new ExpectedError('then');
+    for (const thenable of [
+      {
+        then(): never {
+          throw bad;
+        },
+      },
+      Object.defineProperty({}, 'then', {
+        get(): never {
+          throw bad;
+        },
+      }),
+    ]) {
+      await assertRejectsNoThrow(
+        () =>
+          race(
+            () => q.get(),
+            () => {
+              kids.push(loggedChild(log, 'job', 100));
+              return thenable;
+            },
+            () => sleep(5),
+          ),
+        (e: unknown) => e === bad,
+      );
+    }
+    q.putNowait(1);
+    await sleep(0);
+    assert.equal(q.qsize(), 1, 'the gets before it were withdrawn');
+    await Promise.all(kids.map((g) => g.join()));
+    assert.ok(kids.every((g) => g.dead && g.value instanceof GreenletExit));
+    assert.deepEqual(log, [], 'killed before they started: they never ran');
+    // The race gave the turn back: two greenlets still alternate at every sleep(0).
+    const order: string[] = [];
+    const a = spawn(async () => {
+      for (let i = 0; i < 2; i++) {
+        order.push(`a${i}`);
+        await sleep(0);
+      }
+    });
+    const b = spawn(async () => {
+      for (let i = 0; i < 2; i++) {
+        order.push(`b${i}`);
+        await sleep(0);
+      }
+    });
+    await Promise.all([a.join(), b.join()]);
+    assert.deepEqual(order, ['a0', 'b0', 'a1', 'b1']);
+    assert.equal(getHub().now(), 0);
+  });
+});
