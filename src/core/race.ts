@@ -32,7 +32,7 @@
 import { type Fiber, NONE } from './_fiber.js';
 import { isPromiseLike } from './_util.js';
 import { currentFiber } from './context.js';
-import { guardCancellation, rejectWait } from './errors.js';
+import { guardCancellation, markCancellation, rejectWait } from './errors.js';
 import { type Greenlet, type StartSink, swapStartSink } from './greenlet.js';
 import { getHub, type Hub } from './hub.js';
 import { throwTimeout } from './timeout.js';
@@ -258,6 +258,12 @@ function runRace(
     hub.untilCount++;
   }
   w.start(timeout, signal).then(undefined, lose);
+  if (signal !== null && signal.aborted) {
+    // A call aborted it while the calls started: race() checked it before them, and the
+    // abort event has fired already, so the wait would never hear of it.
+    markCancellation(signal.reason);
+    w._cancelWith(signal.reason);
+  }
   putFirst(fiber, w);
   if (foreign) {
     // A call that started no verdant wait may have completed at once (its promise is already

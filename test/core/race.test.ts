@@ -481,3 +481,26 @@ test("a call returning a thenable whose then throws: the race rejects with that 
     assert.equal(getHub().now(), 0);
   });
 });
+
+test('race({signal}) aborted by one of its calls as it starts rejects at once with the reason and withdraws every wait', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    const ac = new AbortController();
+    const stop = new ExpectedError('stop');
+    await assert.rejects(
+      race(
+        () => {
+          ac.abort(stop); // after race() checked the signal, before its own wait listens
+          return q.get();
+        },
+        () => sleep(1000),
+        { signal: ac.signal },
+      ),
+      (e: unknown) => e === stop,
+    );
+    assert.equal(getHub().now(), 0, 'it waited for the sleep instead');
+    q.putNowait(1);
+    await sleep(0);
+    assert.equal(q.qsize(), 1, 'the get was withdrawn');
+  });
+});
