@@ -258,7 +258,7 @@ function runRace(
     hub.untilCount++;
   }
   w.start(timeout, signal).then(undefined, lose);
-  if (signal !== null && signal.aborted) {
+  if (signal?.aborted === true) {
     // A call aborted it while the calls started: race() checked it before them, and the
     // abort event has fired already, so the wait would never hear of it.
     markCancellation(signal.reason);
