@@ -27,6 +27,13 @@
  * test/core/race.test.ts ("a greenlet a losing call spawned is killed…", "a kill and a Timeout
  * pending at once…").
  *
+ * A call that need not wait (a queue holding an item, a free permit) takes at once, with no
+ * wait to withdraw: a second such call would take too, and what it took would be lost with its
+ * promise. The primitives count such takes (waiter.ts `noteTakenAtOnce`); race reads the count
+ * around each call and makes no call after one that took at once, which then wins: the turn is
+ * kept until it settles, as for a foreign promise. Test: "two calls that can both complete at
+ * once…".
+ *
  * @module
  */
 import { type Fiber, NONE } from './_fiber.js';
@@ -36,7 +43,14 @@ import { guardCancellation, markCancellation, rejectWait } from './errors.js';
 import { type Greenlet, type StartSink, swapStartSink } from './greenlet.js';
 import { getHub, type Hub } from './hub.js';
 import { throwTimeout } from './timeout.js';
-import { holdTheTurn, readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
+import {
+  holdTheTurn,
+  readWaitOptions,
+  takenAtOnceCount,
+  Waiter,
+  type WaitOptions,
+  waitArgs,
+} from './waiter.js';
 
 /** What {@link race} resolves with: which call settled first, and its value. */
 export interface RaceResult<T> {
@@ -116,7 +130,10 @@ class RaceOwner {
  * A switch point: kill and `Timeout` land here and withdraw every wait of the race. An options
  * object may come last: `timeout` (ms) elapsing first rejects with a `Timeout`, an aborted
  * `signal` with its reason. A call that returns a plain value (or throws) settles the race at
- * once; the calls after it are not made.
+ * once; the calls after it are not made. So does a call that completes at once by taking
+ * something — a `get` of a queue that holds an item, an `acquire` of a free permit, a `recv` of
+ * buffered data: it wins, and the calls after it, which might take something too, are not made
+ * (Go's `select` proceeds with one ready case).
  *
  * Source: Go's `select`, trio's first-completed pattern (its nursery cancels the other tasks);
  * gevent's `wait(objects, count=1)` over waits, which ends nothing. Unlike `Promise.race`,
@@ -205,6 +222,7 @@ function runRace(
     let r: unknown;
     const sink: StartSink = { fiber, started: [] };
     const outer = swapStartSink(sink);
+    const taken = takenAtOnceCount();
     try {
       r = (fns[i] as RaceFn)();
     } catch (e) {
@@ -234,11 +252,15 @@ function runRace(
         win(i, r);
         break;
       }
-      if (!started) foreign = true;
+      // It took something without waiting (an item, a permit): it settles first (the turn is
+      // kept until it does), and a later call would take something too, lost when it loses.
+      const atOnce = takenAtOnceCount() !== taken;
+      if (!started || atOnce) foreign = true;
       (r as PromiseLike<unknown>).then(
         (v) => win(index, v),
         (e: unknown) => lose(e),
       );
+      if (atOnce) break;
     } catch (e) {
       // A thenable whose `then` (or its getter) throws: the call failed, as Promise.race
       // would reject with it; thrown from here, it would skip the withdrawals and the turn.

@@ -69,6 +69,24 @@ export function holdTheTurn(delta: 1 | -1): void {
   holdTurn += delta;
 }
 
+/**
+ * How many calls that can wait completed at once by taking something (an item, a permit, data):
+ * race() reads it around each call, and once one took something at once it makes no later call,
+ * which would take something too, lost with its losing promise (Go's select proceeds with one
+ * ready case). @internal
+ */
+let takenAtOnce = 0;
+
+/** A call that can wait took something without waiting: see {@link takenAtOnce}. @internal */
+export function noteTakenAtOnce(): void {
+  takenAtOnce++;
+}
+
+/** The count of {@link noteTakenAtOnce} calls so far. @internal */
+export function takenAtOnceCount(): number {
+  return takenAtOnce;
+}
+
 /** Marks a wait whose `timeout` option elapsed. @internal */
 export const TIMED_OUT: unique symbol = Symbol('timed out');
 

@@ -22,6 +22,7 @@
 import {
   guardCancellation,
   NONE,
+  noteTakenAtOnce,
   readWaitOptions,
   rejectWait,
   returnUndefined,
@@ -206,7 +207,10 @@ export class Semaphore {
     if (err !== NONE) return rejectWait(err);
     const h = new Held(this);
     const c = this.#core;
-    if (c.tryTake()) return Promise.resolve(h);
+    if (c.tryTake()) {
+      noteTakenAtOnce();
+      return Promise.resolve(h);
+    }
     return c.wait<Disposable>(h, throwTimeout, waitArgs.timeout, waitArgs.signal);
   }
 

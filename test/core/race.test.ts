@@ -504,3 +504,42 @@ test('race({signal}) aborted by one of its calls as it starts rejects at once wi
     assert.equal(q.qsize(), 1, 'the get was withdrawn');
   });
 });
+
+test('two calls that can both complete at once: the first takes, the later calls are not made, so nothing is lost (Go picks one ready case)', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    q.putNowait(1);
+    q.putNowait(2);
+    let made = 0;
+    const r = await race(
+      () => q.get(),
+      () => {
+        made++;
+        return q.get();
+      },
+    );
+    assert.deepEqual(r, { index: 0, value: 1 });
+    assert.equal(made, 0, 'the second get was made and took 2');
+    assert.equal(q.qsize(), 1);
+    const sem = new Semaphore(1);
+    const r2 = await race(
+      () => sem.acquire(),
+      () => q.get(),
+    );
+    assert.deepEqual(r2, { index: 0, value: true });
+    assert.equal(q.qsize(), 1, 'the get took an item for nobody');
+    sem.release();
+    // Through a nested race and a then() too.
+    const r3 = await race(
+      () =>
+        race(
+          () => sleep(10),
+          () => q.get(),
+        ).then((x) => x.value),
+      () => sem.acquire(),
+    );
+    assert.deepEqual(r3, { index: 0, value: 2 });
+    assert.equal(sem.counter, 1, 'the acquire took the permit for nobody');
+    assert.equal(getHub().now(), 0);
+  });
+});
