@@ -79,7 +79,7 @@ export { untilWait } from './until.js';
 export {
   callName,
   checkMs,
-  noteTakenAtOnce,
+  noteCompletedAtOnce,
   obtainWaiter,
   readWaitOptions,
   Waiter,

@@ -27,12 +27,12 @@
  * test/core/race.test.ts ("a greenlet a losing call spawned is killed…", "a kill and a Timeout
  * pending at once…").
  *
- * A call that need not wait (a queue holding an item, a free permit) takes at once, with no
- * wait to withdraw: a second such call would take too, and what it took would be lost with its
- * promise. The primitives count such takes (waiter.ts `noteTakenAtOnce`); race reads the count
- * around each call and makes no call after one that took at once, which then wins: the turn is
- * kept until it settles, as for a foreign promise. Test: "two calls that can both complete at
- * once…".
+ * A call that need not wait (a queue holding an item, a free permit, a set Event) completes at
+ * once, with no wait to withdraw: a later call that takes at once too would lose what it took
+ * with its promise. The primitives count such completions (waiter.ts `noteCompletedAtOnce`); race
+ * reads the count around each call and makes no call after one that completed at once, which
+ * then wins: the turn is kept until it settles, as for a foreign promise. Tests: "two calls that
+ * can both complete at once…", "a call that completes at once without taking…".
  *
  * @module
  */
@@ -44,9 +44,9 @@ import { type Greenlet, type StartSink, swapStartSink } from './greenlet.js';
 import { getHub, type Hub } from './hub.js';
 import { throwTimeout } from './timeout.js';
 import {
+  completedAtOnceCount,
   holdTheTurn,
   readWaitOptions,
-  takenAtOnceCount,
   Waiter,
   type WaitOptions,
   waitArgs,
@@ -130,10 +130,10 @@ class RaceOwner {
  * A switch point: kill and `Timeout` land here and withdraw every wait of the race. An options
  * object may come last: `timeout` (ms) elapsing first rejects with a `Timeout`, an aborted
  * `signal` with its reason. A call that returns a plain value (or throws) settles the race at
- * once; the calls after it are not made. So does a call that completes at once by taking
- * something — a `get` of a queue that holds an item, an `acquire` of a free permit, a `recv` of
- * buffered data: it wins, and the calls after it, which might take something too, are not made
- * (Go's `select` proceeds with one ready case).
+ * once; the calls after it are not made. So does a call that completes at once — a `get` of a
+ * queue that holds an item, an `acquire` of a free permit, a `recv` of buffered data, the `wait`
+ * of a set Event, the `join` of a dead greenlet: it wins, and the calls after it, which might
+ * take something, are not made (Go's `select` proceeds with one ready case).
  *
  * Source: Go's `select`, trio's first-completed pattern (its nursery cancels the other tasks);
  * gevent's `wait(objects, count=1)` over waits, which ends nothing. Unlike `Promise.race`,
@@ -222,7 +222,7 @@ function runRace(
     let r: unknown;
     const sink: StartSink = { fiber, started: [] };
     const outer = swapStartSink(sink);
-    const taken = takenAtOnceCount();
+    const taken = completedAtOnceCount();
     try {
       r = (fns[i] as RaceFn)();
     } catch (e) {
@@ -252,9 +252,9 @@ function runRace(
         win(i, r);
         break;
       }
-      // It took something without waiting (an item, a permit): it settles first (the turn is
-      // kept until it does), and a later call would take something too, lost when it loses.
-      const atOnce = takenAtOnceCount() !== taken;
+      // It completed without waiting (took an item, found the event set): it settles first (the
+      // turn is kept until it does), and a later call could take something, lost when it loses.
+      const atOnce = completedAtOnceCount() !== taken;
       if (!started || atOnce) foreign = true;
       (r as PromiseLike<unknown>).then(
         (v) => win(index, v),

@@ -70,21 +70,21 @@ export function holdTheTurn(delta: 1 | -1): void {
 }
 
 /**
- * How many calls that can wait completed at once by taking something (an item, a permit, data):
- * race() reads it around each call, and once one took something at once it makes no later call,
- * which would take something too, lost with its losing promise (Go's select proceeds with one
- * ready case). @internal
+ * How many calls that can wait completed without waiting: took something (an item, a permit,
+ * data) or found it ready (a set Event, a dead greenlet). race() reads it around each call, and
+ * once one completed at once it makes no later call, which could take something that would be
+ * lost with its losing promise (Go's select proceeds with one ready case). @internal
  */
-let takenAtOnce = 0;
+let completedAtOnce = 0;
 
-/** A call that can wait took something without waiting: see {@link takenAtOnce}. @internal */
-export function noteTakenAtOnce(): void {
-  takenAtOnce++;
+/** A call that can wait completed without waiting: see {@link completedAtOnce}. @internal */
+export function noteCompletedAtOnce(): void {
+  completedAtOnce++;
 }
 
-/** The count of {@link noteTakenAtOnce} calls so far. @internal */
-export function takenAtOnceCount(): number {
-  return takenAtOnce;
+/** The count of {@link noteCompletedAtOnce} calls so far. @internal */
+export function completedAtOnceCount(): number {
+  return completedAtOnce;
 }
 
 /** Marks a wait whose `timeout` option elapsed. @internal */

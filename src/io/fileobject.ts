@@ -32,7 +32,7 @@ import {
   getHub,
   guardCancellation,
   NONE,
-  noteTakenAtOnce,
+  noteCompletedAtOnce,
   readWaitOptions,
   type WaitOptions,
   waitArgs,
@@ -235,7 +235,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
 
   #cut(n: number): T {
     // Taken from the buffer: at once when no wait came before (race() stops there).
-    noteTakenAtOnce();
+    noteCompletedAtOnce();
     const out = this.#rbuf.subarray(0, n);
     this.#rbuf = this.#rbuf.subarray(n);
     if (this.#decoder === null) return out as T;

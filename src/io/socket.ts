@@ -25,7 +25,7 @@ import { inspect } from 'node:util';
 import {
   getHub,
   NONE,
-  noteTakenAtOnce,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   type WaitOptions,
@@ -356,7 +356,7 @@ export class Socket {
         try {
           const got = s.tryRead(n);
           if (got !== null) {
-            noteTakenAtOnce();
+            noteCompletedAtOnce();
             return Promise.resolve(got as Uint8Array);
           }
         } catch (e) {
@@ -388,7 +388,7 @@ export class Socket {
     try {
       const got = io.tryRead(n);
       if (got !== null) {
-        noteTakenAtOnce();
+        noteCompletedAtOnce();
         return Promise.resolve(got as Uint8Array);
       }
     } catch (e) {
@@ -475,7 +475,7 @@ export class Socket {
     try {
       const got = io.tryRead(into);
       if (got !== null) {
-        noteTakenAtOnce();
+        noteCompletedAtOnce();
         return Promise.resolve(got as number);
       }
     } catch (e) {
@@ -660,7 +660,7 @@ export class Socket {
     const c = io.take();
     const conn = c === undefined ? null : c;
     if (conn !== null) {
-      noteTakenAtOnce();
+      noteCompletedAtOnce();
       return Promise.resolve([conn, conn._peerAddress()]);
     }
     return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s._peerAddress()]);
@@ -737,7 +737,7 @@ export class Socket {
     const cut = (x: [Uint8Array, [string, number]]): [Uint8Array, [string, number]] =>
       x[0].length > n ? [x[0].subarray(0, n), x[1]] : x;
     if (d !== undefined) {
-      noteTakenAtOnce();
+      noteCompletedAtOnce();
       return Promise.resolve(cut(d));
     }
     const failed = io.takeError();

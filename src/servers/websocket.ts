@@ -54,7 +54,7 @@ import {
   ioEnded,
   ioStarted,
   NONE,
-  noteTakenAtOnce,
+  noteCompletedAtOnce,
   obtainWaiter,
   readWaitOptions,
   rejectWait,
@@ -267,7 +267,7 @@ class Inbox extends WaitList {
   /** The iterator's `next()`: an `IteratorResult`, at once when one is buffered or closed. */
   next(): Promise<IteratorResult<Message, undefined>> {
     if (this.queue.length > 0) {
-      noteTakenAtOnce();
+      noteCompletedAtOnce();
       return Promise.resolve({ value: this.take(), done: false });
     }
     if (this.closed) return Promise.resolve(END);
@@ -622,7 +622,7 @@ export class WebSocket {
     if (err !== NONE) return rejectWait(err);
     const inbox = this.#inbox;
     if (inbox.queue.length > 0) {
-      noteTakenAtOnce();
+      noteCompletedAtOnce();
       return Promise.resolve(inbox.take());
     }
     if (inbox.closed) return Promise.resolve(null);

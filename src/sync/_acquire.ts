@@ -9,7 +9,7 @@ import {
   callName,
   guardCancellation,
   NONE,
-  noteTakenAtOnce,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   returnFalse,
@@ -65,7 +65,7 @@ export function acquireWith<S>(
   const err = readWaitOptions(options, 'acquire', owner);
   if (err !== NONE) return rejectWait(err);
   if (tryTake(self)) {
-    noteTakenAtOnce();
+    noteCompletedAtOnce();
     return RESOLVED_TRUE;
   }
   if (!blocking) return RESOLVED_FALSE;

@@ -16,7 +16,7 @@ import {
   currentFiber,
   type Fiber,
   NONE,
-  noteTakenAtOnce,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   settleShape,
@@ -174,7 +174,7 @@ export class RLock {
     if (err !== NONE) return rejectWait(err);
     const h = new Held(this);
     if (RLock.#tryAcquire(this)) {
-      noteTakenAtOnce();
+      noteCompletedAtOnce();
       return Promise.resolve(h);
     }
     return this.#core.wait<Disposable>(h, throwTimeout, waitArgs.timeout, waitArgs.signal);

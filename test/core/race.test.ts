@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  AsyncResult,
   Event,
   type Greenlet,
   GreenletExit,
@@ -541,5 +542,28 @@ test('two calls that can both complete at once: the first takes, the later calls
     assert.deepEqual(r3, { index: 0, value: 2 });
     assert.equal(sem.counter, 1, 'the acquire took the permit for nobody');
     assert.equal(getHub().now(), 0);
+  });
+});
+
+test('a call that completes at once without taking (a set Event, a ready AsyncResult, a dead greenlet) wins too: a get after it is not made', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    const stop = new Event();
+    stop.set();
+    const done = new AsyncResult<string>();
+    done.set('x');
+    const dead = spawn(() => 'v');
+    await dead.join();
+    q.putNowait(1);
+    for (const first of [
+      () => stop.wait(),
+      () => done.get(),
+      () => dead.get(),
+      () => dead.join(),
+    ]) {
+      const r = await race(first, () => q.get());
+      assert.equal(r.index, 0);
+      assert.equal(q.qsize(), 1, 'the get took the item for nobody');
+    }
   });
 });

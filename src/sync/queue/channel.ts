@@ -20,7 +20,7 @@
  */
 import {
   NONE,
-  noteTakenAtOnce,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   settleShape,
@@ -274,7 +274,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     if (err !== NONE) return rejectWait(err);
     const item = this.#takeNow();
     if (item !== NOTHING) {
-      noteTakenAtOnce();
+      noteCompletedAtOnce();
       return Promise.resolve(item);
     }
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());

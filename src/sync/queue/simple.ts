@@ -26,7 +26,7 @@
  */
 import {
   NONE,
-  noteTakenAtOnce,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   returnFalse,
@@ -238,7 +238,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
       } catch (e) {
         return Promise.reject(e);
       }
-      noteTakenAtOnce();
+      noteCompletedAtOnce();
       return RESOLVED;
     }
     const w = new Waiter<void>(this.#putOwner, throwFull);
@@ -298,7 +298,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
         return Promise.reject(e);
       }
       if (this.#putters.size > 0) this.#admit();
-      noteTakenAtOnce();
+      noteCompletedAtOnce();
       return Promise.resolve(item);
     }
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
