@@ -56,7 +56,14 @@ import { GreenletExit, instantiate, isErrorClass, rejectWait } from './errors.js
 import { getHub, type Hub, type LiveNode, TimerEntry } from './hub.js';
 import { type RawGreenlet, runRaw } from './rawgreenlet.js';
 import { type ErrorClass, Timeout } from './timeout.js';
-import { checkMs, readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
+import {
+  checkMs,
+  noteCompletedAtOnce,
+  readWaitOptions,
+  Waiter,
+  type WaitOptions,
+  waitArgs,
+} from './waiter.js';
 
 // A greenlet's #state: the phase in the low two bits, then flags.
 const ST_NEW = 0;
@@ -752,7 +759,10 @@ export class Greenlet<T = unknown> extends Fiber {
   join(options?: WaitOptions | number | null): Promise<boolean> {
     const err = readWaitOptions(options, 'Greenlet.join');
     if (err !== NONE) return rejectWait(err);
-    if ((this.#state & PHASE) === ST_DEAD) return Promise.resolve(true);
+    if ((this.#state & PHASE) === ST_DEAD) {
+      noteCompletedAtOnce();
+      return Promise.resolve(true);
+    }
     return Greenlet.#wait(this, 'join', timeoutFalse) as Promise<boolean>;
   }
 
@@ -768,6 +778,7 @@ export class Greenlet<T = unknown> extends Fiber {
     const err = readWaitOptions(options, 'Greenlet.get');
     if (err !== NONE) return rejectWait(err);
     if ((this.#state & PHASE) === ST_DEAD) {
+      noteCompletedAtOnce();
       return (this.#state & F_FAILED) === 0
         ? Promise.resolve(this.#result as T)
         : Promise.reject(this.#result);

@@ -79,6 +79,7 @@ export { untilWait } from './until.js';
 export {
   callName,
   checkMs,
+  noteCompletedAtOnce,
   obtainWaiter,
   readWaitOptions,
   Waiter,

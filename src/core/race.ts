@@ -27,16 +27,30 @@
  * test/core/race.test.ts ("a greenlet a losing call spawned is killed…", "a kill and a Timeout
  * pending at once…").
  *
+ * A call that need not wait (a queue holding an item, a free permit, a set Event) completes at
+ * once, with no wait to withdraw: a later call that takes at once too would lose what it took
+ * with its promise. The primitives count such completions (waiter.ts `noteCompletedAtOnce`); race
+ * reads the count around each call and makes no call after one that completed at once, which
+ * then wins: the turn is kept until it settles, as for a foreign promise. Tests: "two calls that
+ * can both complete at once…", "a call that completes at once without taking…".
+ *
  * @module
  */
 import { type Fiber, NONE } from './_fiber.js';
 import { isPromiseLike } from './_util.js';
 import { currentFiber } from './context.js';
-import { guardCancellation, rejectWait } from './errors.js';
+import { guardCancellation, markCancellation, rejectWait } from './errors.js';
 import { type Greenlet, type StartSink, swapStartSink } from './greenlet.js';
 import { getHub, type Hub } from './hub.js';
 import { throwTimeout } from './timeout.js';
-import { holdTheTurn, readWaitOptions, Waiter, type WaitOptions, waitArgs } from './waiter.js';
+import {
+  completedAtOnceCount,
+  holdTheTurn,
+  readWaitOptions,
+  Waiter,
+  type WaitOptions,
+  waitArgs,
+} from './waiter.js';
 
 /** What {@link race} resolves with: which call settled first, and its value. */
 export interface RaceResult<T> {
@@ -116,7 +130,10 @@ class RaceOwner {
  * A switch point: kill and `Timeout` land here and withdraw every wait of the race. An options
  * object may come last: `timeout` (ms) elapsing first rejects with a `Timeout`, an aborted
  * `signal` with its reason. A call that returns a plain value (or throws) settles the race at
- * once; the calls after it are not made.
+ * once; the calls after it are not made. So does a call that completes at once — a `get` of a
+ * queue that holds an item, an `acquire` of a free permit, a `recv` of buffered data, the `wait`
+ * of a set Event, the `join` of a dead greenlet: it wins, and the calls after it, which might
+ * take something, are not made (Go's `select` proceeds with one ready case).
  *
  * Source: Go's `select`, trio's first-completed pattern (its nursery cancels the other tasks);
  * gevent's `wait(objects, count=1)` over waits, which ends nothing. Unlike `Promise.race`,
@@ -205,6 +222,7 @@ function runRace(
     let r: unknown;
     const sink: StartSink = { fiber, started: [] };
     const outer = swapStartSink(sink);
+    const taken = completedAtOnceCount();
     try {
       r = (fns[i] as RaceFn)();
     } catch (e) {
@@ -223,20 +241,32 @@ function runRace(
     for (const w of waitsOf(fiber)) {
       if (!before.has(w)) {
         before.add(w);
+        w._keep(); // withdrawn at the end: it must still be this wait then
         noted.push(w);
         started = true;
       }
     }
-    if (!isPromiseLike(r)) {
-      win(i, r);
+    const index = i;
+    try {
+      if (!isPromiseLike(r)) {
+        win(i, r);
+        break;
+      }
+      // It completed without waiting (took an item, found the event set): it settles first (the
+      // turn is kept until it does), and a later call could take something, lost when it loses.
+      const atOnce = completedAtOnceCount() !== taken;
+      if (!started || atOnce) foreign = true;
+      (r as PromiseLike<unknown>).then(
+        (v) => win(index, v),
+        (e: unknown) => lose(e),
+      );
+      if (atOnce) break;
+    } catch (e) {
+      // A thenable whose `then` (or its getter) throws: the call failed, as Promise.race
+      // would reject with it; thrown from here, it would skip the withdrawals and the turn.
+      lose(e);
       break;
     }
-    if (!started) foreign = true;
-    const index = i;
-    (r as PromiseLike<unknown>).then(
-      (v) => win(index, v),
-      (e: unknown) => lose(e),
-    );
   }
   if (done || !foreign) holdTheTurn(-1);
   if (done) return out;
@@ -250,6 +280,12 @@ function runRace(
     hub.untilCount++;
   }
   w.start(timeout, signal).then(undefined, lose);
+  if (signal?.aborted === true) {
+    // A call aborted it while the calls started: race() checked it before them, and the
+    // abort event has fired already, so the wait would never hear of it.
+    markCancellation(signal.reason);
+    w._cancelWith(signal.reason);
+  }
   putFirst(fiber, w);
   if (foreign) {
     // A call that started no verdant wait may have completed at once (its promise is already

@@ -69,6 +69,24 @@ export function holdTheTurn(delta: 1 | -1): void {
   holdTurn += delta;
 }
 
+/**
+ * How many calls that can wait completed without waiting: took something (an item, a permit,
+ * data) or found it ready (a set Event, a dead greenlet). race() reads it around each call, and
+ * once one completed at once it makes no later call, which could take something that would be
+ * lost with its losing promise (Go's select proceeds with one ready case). @internal
+ */
+let completedAtOnce = 0;
+
+/** A call that can wait completed without waiting: see {@link completedAtOnce}. @internal */
+export function noteCompletedAtOnce(): void {
+  completedAtOnce++;
+}
+
+/** The count of {@link noteCompletedAtOnce} calls so far. @internal */
+export function completedAtOnceCount(): number {
+  return completedAtOnce;
+}
+
 /** Marks a wait whose `timeout` option elapsed. @internal */
 export const TIMED_OUT: unique symbol = Symbol('timed out');
 
@@ -470,6 +488,16 @@ export class Waiter<T = unknown> {
     if (callSignal !== null && exc === callSignal.reason && !(exc instanceof Cancellation)) return;
     // An interrupt still requested stays so and lands at the next wait; another is requested anew.
     self.fiber._deliver(exc);
+  }
+
+  /**
+   * Keep this waiter out of the free list when it resumes: someone holds it past its settling
+   * (`race()` withdraws the waits it noted when it ends, maybe long after one of them settled;
+   * a pooled waiter would by then be another wait's, of any greenlet, and withdrawing it would
+   * leave that greenlet waiting forever). @internal
+   */
+  _keep(): void {
+    this._state &= ~POOLED;
   }
 
   /** Withdraw the wait without settling its promise (its fiber died). @internal */

@@ -32,6 +32,7 @@ import {
   getHub,
   guardCancellation,
   NONE,
+  noteCompletedAtOnce,
   readWaitOptions,
   type WaitOptions,
   waitArgs,
@@ -233,6 +234,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   }
 
   #cut(n: number): T {
+    // Taken from the buffer: at once when no wait came before (race() stops there).
+    noteCompletedAtOnce();
     const out = this.#rbuf.subarray(0, n);
     this.#rbuf = this.#rbuf.subarray(n);
     if (this.#decoder === null) return out as T;

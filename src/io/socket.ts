@@ -25,6 +25,7 @@ import { inspect } from 'node:util';
 import {
   getHub,
   NONE,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   type WaitOptions,
@@ -354,7 +355,10 @@ export class Socket {
         const s = io as StreamIO;
         try {
           const got = s.tryRead(n);
-          if (got !== null) return Promise.resolve(got as Uint8Array);
+          if (got !== null) {
+            noteCompletedAtOnce();
+            return Promise.resolve(got as Uint8Array);
+          }
         } catch (e) {
           return Promise.reject(e);
         }
@@ -383,7 +387,10 @@ export class Socket {
     if (n === 0) return Promise.resolve(new Uint8Array(0));
     try {
       const got = io.tryRead(n);
-      if (got !== null) return Promise.resolve(got as Uint8Array);
+      if (got !== null) {
+        noteCompletedAtOnce();
+        return Promise.resolve(got as Uint8Array);
+      }
     } catch (e) {
       return Promise.reject(e);
     }
@@ -467,7 +474,10 @@ export class Socket {
     if (into.length === 0) return Promise.resolve(0);
     try {
       const got = io.tryRead(into);
-      if (got !== null) return Promise.resolve(got as number);
+      if (got !== null) {
+        noteCompletedAtOnce();
+        return Promise.resolve(got as number);
+      }
     } catch (e) {
       return Promise.reject(e);
     }
@@ -649,7 +659,10 @@ export class Socket {
     if (failed !== null) return Promise.reject(failed);
     const c = io.take();
     const conn = c === undefined ? null : c;
-    if (conn !== null) return Promise.resolve([conn, conn._peerAddress()]);
+    if (conn !== null) {
+      noteCompletedAtOnce();
+      return Promise.resolve([conn, conn._peerAddress()]);
+    }
     return io.park(waitArgs.timeout, waitArgs.signal).then((s) => [s, s._peerAddress()]);
   }
 
@@ -723,7 +736,10 @@ export class Socket {
     const d = io.take();
     const cut = (x: [Uint8Array, [string, number]]): [Uint8Array, [string, number]] =>
       x[0].length > n ? [x[0].subarray(0, n), x[1]] : x;
-    if (d !== undefined) return Promise.resolve(cut(d));
+    if (d !== undefined) {
+      noteCompletedAtOnce();
+      return Promise.resolve(cut(d));
+    }
     const failed = io.takeError();
     if (failed !== null) return Promise.reject(failed);
     return io.park(timeout, signal).then(cut);

@@ -39,6 +39,7 @@ import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
 import {
   NONE,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   throwTimeout,
@@ -362,6 +363,7 @@ export class IMapIteratorImpl<T> implements IMapIterator<T> {
     } else if (head.dead) {
       this.#permits.release();
       if (head.successful()) {
+        noteCompletedAtOnce();
         out = Promise.resolve({ done: false, value: head.value as T });
       } else {
         out = Promise.reject(head.exception);

@@ -648,11 +648,12 @@ export class Popen<T extends Output = Uint8Array> {
    * on, and returns everything, this part included; once one has returned, every later call
    * returns the same output again. Output may be of any size (it is all kept in memory).
    * @param options - `input` (bytes or a string; needs `stdin: PIPE`; only on the first call),
-   *   `timeout` (ms, for the whole call), `signal`; `undefined` or `null` for none
+   *   `timeout` (ms, for the whole call), `signal`; a number is the timeout (as `wait(ms)`);
+   *   `undefined` or `null` for none
    * @returns `[stdout, stderr]`, `null` for a stream that is not piped
    * @throws TimeoutExpired when `timeout` elapses first, carrying the output read so far (the
    *   child runs on; call `communicate()` again, without input, for the rest); TypeError for
-   *   options that are not an object, `null` or `undefined`, for an
+   *   options that are not an object, a number, `null` or `undefined`, for an
    *   `input` that is not bytes or a string, or given without `stdin: PIPE`; RangeError for
    *   `input` on a later call (the first call's input is still being sent: Python's
    *   `ValueError`) or after `stdin.close()`; the spawn error when the command could not start
@@ -669,21 +670,26 @@ export class Popen<T extends Output = Uint8Array> {
    * leaves the child back-pressured, as CPython's does.
    */
   communicate(
-    options?: {
-      input?: ArrayBufferView | ArrayBuffer | string;
-      timeout?: number | null;
-      signal?: AbortSignal | null;
-    } | null,
+    options?:
+      | {
+          input?: ArrayBufferView | ArrayBuffer | string;
+          timeout?: number | null;
+          signal?: AbortSignal | null;
+        }
+      | number
+      | null,
   ): Promise<[T | null, T | null]> {
     return guardCancellation(this.#communicate(options));
   }
 
   async #communicate(options: unknown): Promise<[T | null, T | null]> {
+    // A bare number is the timeout, as in wait(ms) and every blocking call.
+    if (typeof options === 'number') options = { timeout: options };
     const opts = readOptions<{
       input?: ArrayBufferView | ArrayBuffer | string;
       timeout?: number | null;
       signal?: AbortSignal | null;
-    }>(options, 'Popen.communicate');
+    }>(options, 'Popen.communicate', 'an object, a timeout in ms, null or undefined');
     const err = readWaitOptions(
       { timeout: opts.timeout, signal: opts.signal },
       'Popen.communicate',
@@ -837,11 +843,15 @@ function isBrokenPipe(e: unknown): boolean {
  * An options argument: `undefined` or `null` is the defaults (as node:child_process takes them),
  * an object is itself; anything else is a TypeError naming the argument.
  */
-function readOptions<O extends object>(opts: unknown, where: string): O {
+function readOptions<O extends object>(
+  opts: unknown,
+  where: string,
+  expected = 'an object, null or undefined',
+): O {
   if (opts === undefined || opts === null) return {} as O;
   if (typeof opts !== 'object') {
     throw new TypeError(
-      `${where}: the options argument must be an object, null or undefined, got ${format('%o', opts)}`,
+      `${where}: the options argument must be ${expected}, got ${format('%o', opts)}`,
     );
   }
   return opts as O;

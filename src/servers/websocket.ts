@@ -54,6 +54,7 @@ import {
   ioEnded,
   ioStarted,
   NONE,
+  noteCompletedAtOnce,
   obtainWaiter,
   readWaitOptions,
   rejectWait,
@@ -266,6 +267,7 @@ class Inbox extends WaitList {
   /** The iterator's `next()`: an `IteratorResult`, at once when one is buffered or closed. */
   next(): Promise<IteratorResult<Message, undefined>> {
     if (this.queue.length > 0) {
+      noteCompletedAtOnce();
       return Promise.resolve({ value: this.take(), done: false });
     }
     if (this.closed) return Promise.resolve(END);
@@ -619,7 +621,10 @@ export class WebSocket {
     const err = readWaitOptions(options, 'WebSocket.receive');
     if (err !== NONE) return rejectWait(err);
     const inbox = this.#inbox;
-    if (inbox.queue.length > 0) return Promise.resolve(inbox.take());
+    if (inbox.queue.length > 0) {
+      noteCompletedAtOnce();
+      return Promise.resolve(inbox.take());
+    }
     if (inbox.closed) return Promise.resolve(null);
     return inbox.wait(IO, waitArgs.timeout, waitArgs.signal) as Promise<Message | null>;
   }

@@ -9,6 +9,7 @@ import {
   callName,
   guardCancellation,
   NONE,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   returnFalse,
@@ -63,7 +64,10 @@ export function acquireWith<S>(
   if (typeof blocking !== 'boolean') return Promise.reject(blocking);
   const err = readWaitOptions(options, 'acquire', owner);
   if (err !== NONE) return rejectWait(err);
-  if (tryTake(self)) return RESOLVED_TRUE;
+  if (tryTake(self)) {
+    noteCompletedAtOnce();
+    return RESOLVED_TRUE;
+  }
   if (!blocking) return RESOLVED_FALSE;
   return core.wait<boolean>(true, returnFalse, waitArgs.timeout, waitArgs.signal);
 }

@@ -24,6 +24,7 @@
 
 import {
   NONE,
+  noteCompletedAtOnce,
   obtainWaiter,
   readWaitOptions,
   rejectWait,
@@ -128,7 +129,10 @@ export class Event {
   wait(options?: WaitOptions | number | null): Promise<boolean> {
     const err = readWaitOptions(options, 'wait', this);
     if (err !== NONE) return rejectWait(err);
-    if (this.#flag) return RESOLVED_TRUE;
+    if (this.#flag) {
+      noteCompletedAtOnce();
+      return RESOLVED_TRUE;
+    }
     const w = obtainWaiter<boolean>(this.#waiters, returnFalse);
     this.#waiters.push(w);
     return w.start(waitArgs.timeout, waitArgs.signal);
@@ -302,8 +306,12 @@ export class AsyncResult<T = unknown> {
   get(options?: WaitOptions | number | null): Promise<T> {
     const err = readWaitOptions(options, 'get', this);
     if (err !== NONE) return rejectWait(err);
-    if (this.#state === ST_VALUE) return Promise.resolve(this.#value as T);
-    if (this.#state === ST_EXCEPTION) return Promise.reject(this.#exception);
+    if (this.#state !== ST_UNSET) {
+      noteCompletedAtOnce();
+      return this.#state === ST_VALUE
+        ? Promise.resolve(this.#value as T)
+        : Promise.reject(this.#exception);
+    }
     const w = new Waiter<T>(this.#waiters, throwTimeout);
     w.data = KIND_GET;
     this.#waiters.push(w);
@@ -332,8 +340,10 @@ export class AsyncResult<T = unknown> {
   wait(options?: WaitOptions | number | null): Promise<T | undefined> {
     const err = readWaitOptions(options, 'wait', this);
     if (err !== NONE) return rejectWait(err);
-    if (this.#state === ST_VALUE) return Promise.resolve(this.#value);
-    if (this.#state === ST_EXCEPTION) return RESOLVED_UNDEFINED;
+    if (this.#state !== ST_UNSET) {
+      noteCompletedAtOnce();
+      return this.#state === ST_VALUE ? Promise.resolve(this.#value) : RESOLVED_UNDEFINED;
+    }
     const w = new Waiter<T | undefined>(this.#waiters, returnUndefined);
     this.#waiters.push(w);
     return w.start(waitArgs.timeout, waitArgs.signal);

@@ -16,6 +16,7 @@ import {
   currentFiber,
   type Fiber,
   NONE,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   settleShape,
@@ -172,7 +173,10 @@ export class RLock {
     const err = readWaitOptions(options, 'hold', this);
     if (err !== NONE) return rejectWait(err);
     const h = new Held(this);
-    if (RLock.#tryAcquire(this)) return Promise.resolve(h);
+    if (RLock.#tryAcquire(this)) {
+      noteCompletedAtOnce();
+      return Promise.resolve(h);
+    }
     return this.#core.wait<Disposable>(h, throwTimeout, waitArgs.timeout, waitArgs.signal);
   }
 

@@ -22,6 +22,7 @@
 import {
   guardCancellation,
   NONE,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   returnUndefined,
@@ -172,7 +173,10 @@ export class Semaphore {
     const err = readWaitOptions(options, 'wait', this);
     if (err !== NONE) return rejectWait(err);
     const c = this.#core;
-    if (c.counter > 0) return Promise.resolve(c.counter);
+    if (c.counter > 0) {
+      noteCompletedAtOnce();
+      return Promise.resolve(c.counter);
+    }
     // Guarded: the `.then` would carry a kill's rejection on without the wait's handled mark.
     return guardCancellation(
       c
@@ -206,7 +210,10 @@ export class Semaphore {
     if (err !== NONE) return rejectWait(err);
     const h = new Held(this);
     const c = this.#core;
-    if (c.tryTake()) return Promise.resolve(h);
+    if (c.tryTake()) {
+      noteCompletedAtOnce();
+      return Promise.resolve(h);
+    }
     return c.wait<Disposable>(h, throwTimeout, waitArgs.timeout, waitArgs.signal);
   }
 

@@ -39,8 +39,11 @@ const MAX_MS = 2 ** 31 - 1;
 
 /** Options of {@link startMonitor}. */
 export interface MonitorOptions {
-  /** Milliseconds of JavaScript without a hub turn that count as blocking (default 100). */
-  maxBlockingTime?: number;
+  /**
+   * Milliseconds of JavaScript without a hub turn that count as blocking (default 100; `null`
+   * or `undefined`: the default, or whatever the running monitor has).
+   */
+  maxBlockingTime?: number | null;
 }
 
 const MONITOR_KEYS = ['maxBlockingTime'] as const;
@@ -95,7 +98,8 @@ function writeReport(frames: string): void {
  *
  * One monitor per hub, as gevent's `start_periodic_monitoring_thread()` returns the hub's
  * running thread: while one runs (or is starting), another call resolves to the same `Monitor`
- * object — with no `maxBlockingTime`, whatever its threshold — so no episode is reported twice.
+ * object — with no `maxBlockingTime` (or `null`), whatever its threshold — so no episode is
+ * reported twice.
  * Its `stop()` stops it for every holder; a call after that starts a new one. A kill or
  * `Timeout` of a start stops the thread only when no other start waits for it and none has
  * resolved to it.
@@ -154,7 +158,12 @@ async function start(opts: MonitorOptions): Promise<Monitor> {
   let r = running.get(hub);
   if (r === undefined) {
     r = launch(hub, maxBlockingTime);
-  } else if (opts?.maxBlockingTime !== undefined && maxBlockingTime !== r.monitor.maxBlockingTime) {
+  } else if (
+    // No threshold asked (omitted, undefined or null: the default above) takes the running one.
+    opts?.maxBlockingTime !== undefined &&
+    opts.maxBlockingTime !== null &&
+    maxBlockingTime !== r.monitor.maxBlockingTime
+  ) {
     throw new Error(
       `Cannot start a monitor with maxBlockingTime ${maxBlockingTime} ms: one is running with ${r.monitor.maxBlockingTime} ms on this hub; stop() it first`,
     );

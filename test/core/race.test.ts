@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  AsyncResult,
   Event,
   type Greenlet,
   GreenletExit,
@@ -398,5 +399,171 @@ test("a race inside a losing call: the greenlets its calls spawned are the outer
     assert.equal(r.index, 1);
     await (kids[0] as Greenlet).join();
     assert.deepEqual(log, ['inner finally']);
+  });
+});
+
+test("a call's wait that ended before the race did is not withdrawn again: the waiter, reused by another greenlet's sleep, keeps that sleep", async () => {
+  await runVirtual(async () => {
+    const log: string[] = [];
+    const reports = captureReports();
+    // The first call's sleep(1) ends at 1 ms without settling the call; the greenlet its
+    // continuation spawns then sleeps, and a sleep's waiter comes from the free list.
+    const r = await race(
+      () =>
+        sleep(1).then(() => {
+          spawn(async () => {
+            await sleep(20);
+            log.push('woke');
+          });
+          return new Promise<never>(() => {});
+        }),
+      () => sleep(10),
+    );
+    assert.equal(r.index, 1);
+    await sleep(30);
+    assert.deepEqual(log, ['woke'], "ending the race withdrew another greenlet's sleep");
+    assert.deepEqual(reports, []);
+  });
+});
+
+test("a call returning a thenable whose then throws: the race rejects with that error (it never throws), withdraws the waits before it and kills that call's greenlets", async () => {
+  await runVirtual(async () => {
+    const log: string[] = [];
+    const q = new Queue<number>();
+    const kids: Greenlet[] = [];
+    const bad = new ExpectedError('then');
+    for (const thenable of [
+      {
+        then(): never {
+          throw bad;
+        },
+      },
+      Object.defineProperty({}, 'then', {
+        get(): never {
+          throw bad;
+        },
+      }),
+    ]) {
+      await assertRejectsNoThrow(
+        () =>
+          race(
+            () => q.get(),
+            () => {
+              kids.push(loggedChild(log, 'job', 100));
+              return thenable;
+            },
+            () => sleep(5),
+          ),
+        (e: unknown) => e === bad,
+      );
+    }
+    q.putNowait(1);
+    await sleep(0);
+    assert.equal(q.qsize(), 1, 'the gets before it were withdrawn');
+    await Promise.all(kids.map((g) => g.join()));
+    assert.ok(kids.every((g) => g.dead && g.value instanceof GreenletExit));
+    assert.deepEqual(log, [], 'killed before they started: they never ran');
+    // The race gave the turn back: two greenlets still alternate at every sleep(0).
+    const order: string[] = [];
+    const a = spawn(async () => {
+      for (let i = 0; i < 2; i++) {
+        order.push(`a${i}`);
+        await sleep(0);
+      }
+    });
+    const b = spawn(async () => {
+      for (let i = 0; i < 2; i++) {
+        order.push(`b${i}`);
+        await sleep(0);
+      }
+    });
+    await Promise.all([a.join(), b.join()]);
+    assert.deepEqual(order, ['a0', 'b0', 'a1', 'b1']);
+    assert.equal(getHub().now(), 0);
+  });
+});
+
+test('race({signal}) aborted by one of its calls as it starts rejects at once with the reason and withdraws every wait', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    const ac = new AbortController();
+    const stop = new ExpectedError('stop');
+    await assert.rejects(
+      race(
+        () => {
+          ac.abort(stop); // after race() checked the signal, before its own wait listens
+          return q.get();
+        },
+        () => sleep(1000),
+        { signal: ac.signal },
+      ),
+      (e: unknown) => e === stop,
+    );
+    assert.equal(getHub().now(), 0, 'it waited for the sleep instead');
+    q.putNowait(1);
+    await sleep(0);
+    assert.equal(q.qsize(), 1, 'the get was withdrawn');
+  });
+});
+
+test('two calls that can both complete at once: the first takes, the later calls are not made, so nothing is lost (Go picks one ready case)', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    q.putNowait(1);
+    q.putNowait(2);
+    let made = 0;
+    const r = await race(
+      () => q.get(),
+      () => {
+        made++;
+        return q.get();
+      },
+    );
+    assert.deepEqual(r, { index: 0, value: 1 });
+    assert.equal(made, 0, 'the second get was made and took 2');
+    assert.equal(q.qsize(), 1);
+    const sem = new Semaphore(1);
+    const r2 = await race(
+      () => sem.acquire(),
+      () => q.get(),
+    );
+    assert.deepEqual(r2, { index: 0, value: true });
+    assert.equal(q.qsize(), 1, 'the get took an item for nobody');
+    sem.release();
+    // Through a nested race and a then() too.
+    const r3 = await race(
+      () =>
+        race(
+          () => sleep(10),
+          () => q.get(),
+        ).then((x) => x.value),
+      () => sem.acquire(),
+    );
+    assert.deepEqual(r3, { index: 0, value: 2 });
+    assert.equal(sem.counter, 1, 'the acquire took the permit for nobody');
+    assert.equal(getHub().now(), 0);
+  });
+});
+
+test('a call that completes at once without taking (a set Event, a ready AsyncResult, a dead greenlet) wins too: a get after it is not made', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<number>();
+    const stop = new Event();
+    stop.set();
+    const done = new AsyncResult<string>();
+    done.set('x');
+    const dead = spawn(() => 'v');
+    await dead.join();
+    q.putNowait(1);
+    for (const first of [
+      () => stop.wait(),
+      () => done.get(),
+      () => dead.get(),
+      () => dead.join(),
+    ]) {
+      const r = await race(first, () => q.get());
+      assert.equal(r.index, 0);
+      assert.equal(q.qsize(), 1, 'the get took the item for nobody');
+    }
   });
 });

@@ -3,7 +3,7 @@
 // plus the file's cancel point and nothing-lost rule.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { GreenletExit, sleep, spawn, Timeout } from '../../src/index.js';
+import { GreenletExit, race, sleep, spawn, Timeout } from '../../src/index.js';
 import { SocketTimeout } from '../../src/io/socket.js';
 import { assertNoLiveHandles, streamKinds } from './_net.js';
 
@@ -406,6 +406,29 @@ describe('makefile references (gevent test__makefile_ref.py), for every stream k
       f.close();
     } finally {
       p.close();
+    }
+  });
+
+  test('race() over a buffered line and buffered bytes: the line wins and the recv is not made, so no byte is lost', async () => {
+    const p = await tcp.pair();
+    const q = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      await p.client.sendall('one\ntwo\n');
+      await q.client.sendall('data');
+      assert.equal(text(await f.readline()), 'one\n'); // 'two\n' is now in f's buffer
+      await sleep(20); // 'data' has arrived at q.server
+      const r = await race(
+        () => f.readline(),
+        () => q.server.recv(1024),
+      );
+      assert.equal(r.index, 0);
+      assert.equal(text(r.value as Uint8Array), 'two\n');
+      assert.equal(text(await q.server.recv(1024, { timeout: 1000 })), 'data');
+      f.close();
+    } finally {
+      p.close();
+      q.close();
     }
   });
 });

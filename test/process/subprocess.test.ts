@@ -416,13 +416,15 @@ describe('Popen', () => {
             `Popen: the options argument must be an object, null or undefined, got ${format('%o', bad)}`,
       );
       const q = new Popen(['true']);
-      await assert.rejects(
-        q.communicate(bad as never),
-        (e: unknown) =>
-          e instanceof TypeError &&
-          e.message ===
-            `Popen.communicate: the options argument must be an object, null or undefined, got ${format('%o', bad)}`,
-      );
+      // A number is the timeout (below), as in every blocking call.
+      if (typeof bad !== 'number')
+        await assert.rejects(
+          q.communicate(bad as never),
+          (e: unknown) =>
+            e instanceof TypeError &&
+            e.message ===
+              `Popen.communicate: the options argument must be an object, a timeout in ms, null or undefined, got ${format('%o', bad)}`,
+        );
       await assert.rejects(
         run(['true'], bad as never),
         (e: unknown) =>
@@ -431,6 +433,20 @@ describe('Popen', () => {
             `run: the options argument must be an object, null or undefined, got ${format('%o', bad)}`,
       );
       await q.wait();
+    }
+  });
+
+  test('communicate(ms) is communicate({timeout: ms}), as wait(ms) is (a bare number last is the timeout of a blocking call)', async () => {
+    const p = new Popen<string>(['sleep', '5'], { stdout: PIPE, text: true });
+    try {
+      await assert.rejects(
+        p.communicate(50 as never),
+        (e: unknown) => e instanceof TimeoutExpired && e.timeout === 50,
+      );
+      await assert.rejects(p.communicate(-1 as never), RangeError);
+    } finally {
+      p.kill();
+      await p.wait();
     }
   });
 

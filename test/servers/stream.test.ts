@@ -19,7 +19,7 @@ import {
   withTimeout,
 } from '../../src/index.js';
 import { type Address, createConnection, listen, Socket, wrapSocket } from '../../src/io/socket.js';
-import { StreamServer } from '../../src/servers/index.js';
+import { StreamServer, type StreamServerOptions } from '../../src/servers/index.js';
 import { assertNoLiveHandles, recvExactly, testCert, unixPath } from '../io/_net.js';
 import { FlakyGroup } from './_flaky.js';
 
@@ -646,6 +646,32 @@ describe('StreamServer', () => {
       message: 'Server.stop: timeout must be a number of ms, got string',
     });
     await assert.rejects(s.stop('5' as never), /Server.stop: options must be \{timeout\}/);
+  });
+
+  test("a subclass with options of its own lists them in optionKeys, as BaseServer's TSDoc shows; the error names the subclass", () => {
+    interface RetryOptions extends StreamServerOptions {
+      retries?: number;
+    }
+    class RetryServer extends StreamServer {
+      protected static override readonly optionKeys = [...StreamServer.optionKeys, 'retries'];
+      readonly retries: number;
+      constructor(listener: [string, number], opts: RetryOptions = {}) {
+        super(listener, () => {}, opts);
+        this.retries = opts.retries ?? 0;
+      }
+    }
+    assert.equal(new RetryServer(['127.0.0.1', 0], { retries: 3, backlog: 5 }).retries, 3);
+    assert.throws(() => new RetryServer(['127.0.0.1', 0], { retrys: 3 } as never), {
+      name: 'TypeError',
+      message:
+        'RetryServer: unknown option "retrys"; the options are spawn, backlog, reusePort, tls, retries',
+    });
+    // A subclass that adds none takes its parent's.
+    class Plain extends StreamServer {}
+    assert.throws(() => new Plain(['127.0.0.1', 0], () => {}, { retries: 3 } as never), {
+      name: 'TypeError',
+      message: 'Plain: unknown option "retries"; the options are spawn, backlog, reusePort, tls',
+    });
   });
 
   test('a kill or Timeout that lands in serveForever stops the server first, with its stop timeout (gevent serve_forever: finally stop)', async () => {

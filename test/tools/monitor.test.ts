@@ -166,6 +166,23 @@ describe('startMonitor', () => {
     }
   });
 
+  test('maxBlockingTime null is the default, alone and while a monitor runs: it resolves to the running one', async () => {
+    const m = await startMonitor({ maxBlockingTime: 200 });
+    try {
+      // Alone, null starts with the default 100 ms; while one runs, it asked for no threshold.
+      assert.equal(await startMonitor({ maxBlockingTime: null }), m);
+      assert.equal(await startMonitor({ maxBlockingTime: undefined }), m);
+    } finally {
+      m.stop();
+    }
+    const d = await startMonitor({ maxBlockingTime: null });
+    try {
+      assert.equal(d.maxBlockingTime, 100);
+    } finally {
+      d.stop();
+    }
+  });
+
   test('a killed start does not stop the monitor another start is waiting for', async () => {
     const g = spawn(() => startMonitor({ maxBlockingTime: 200 }));
     const h = spawn(() => startMonitor({ maxBlockingTime: 200 }));

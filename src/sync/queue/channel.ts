@@ -20,6 +20,7 @@
  */
 import {
   NONE,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   settleShape,
@@ -272,7 +273,10 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
     const err = readWaitOptions(options, 'Channel.get');
     if (err !== NONE) return rejectWait(err);
     const item = this.#takeNow();
-    if (item !== NOTHING) return Promise.resolve(item);
+    if (item !== NOTHING) {
+      noteCompletedAtOnce();
+      return Promise.resolve(item);
+    }
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
     const g = new Waiter<T>(this.#getOwner, throwEmpty);
     g.data = null;

@@ -26,6 +26,7 @@
  */
 import {
   NONE,
+  noteCompletedAtOnce,
   readWaitOptions,
   rejectWait,
   returnFalse,
@@ -237,6 +238,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
       } catch (e) {
         return Promise.reject(e);
       }
+      noteCompletedAtOnce();
       return RESOLVED;
     }
     const w = new Waiter<void>(this.#putOwner, throwFull);
@@ -296,6 +298,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
         return Promise.reject(e);
       }
       if (this.#putters.size > 0) this.#admit();
+      noteCompletedAtOnce();
       return Promise.resolve(item);
     }
     if (this.#state !== OPEN) return Promise.reject(new QueueShutDown());
