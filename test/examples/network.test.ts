@@ -56,6 +56,19 @@ async function localDns(
   return { port: sock.address().port, queries: () => n, close: () => sock.close() };
 }
 
+/** Send gevent's test datagram from a plain node:dgram client to 127.0.0.1:`port`; the answer. */
+async function askUdp(port: number): Promise<string> {
+  const sock = dgram.createSocket('udp4');
+  try {
+    sock.connect(port, '127.0.0.1');
+    await once(sock, 'connect');
+    sock.send('Test udp_server');
+    const [data] = (await once(sock, 'message')) as [Buffer];
+    return data.toString();
+  } finally {
+    sock.close();
+  }
+}
 describe('network examples', () => {
   test('echoserver: welcome line, echoed lines, quit closes the connection', async () => {
     const lines = await printed(echoserver);
@@ -267,15 +280,9 @@ describe('network examples', () => {
     const server = echoServer(0);
     await printed(async () => {
       await server.start();
-      const sock = dgram.createSocket('udp4');
       try {
-        sock.connect(server.serverPort as number, '127.0.0.1');
-        await once(sock, 'connect');
-        sock.send('Test udp_server');
-        const [data] = (await once(sock, 'message')) as [Buffer];
-        assert.equal(data.toString(), 'Received 15 bytes');
+        assert.equal(await askUdp(server.serverPort as number), 'Received 15 bytes');
       } finally {
-        sock.close();
         await server.stop();
       }
     });
@@ -283,15 +290,9 @@ describe('network examples', () => {
 
   test('test__example_udp_server.py as a process: the example run with a port answers a datagram', async () => {
     const server = await startExample('udp-server', ['0'], /on :(\d+)/);
-    const sock = dgram.createSocket('udp4');
     try {
-      sock.connect(server.port, '127.0.0.1');
-      await once(sock, 'connect');
-      sock.send('Test udp_server');
-      const [data] = (await once(sock, 'message')) as [Buffer];
-      assert.equal(data.toString(), 'Received 15 bytes');
+      assert.equal(await askUdp(server.port), 'Received 15 bytes');
     } finally {
-      sock.close();
       await server.stop();
     }
   });
