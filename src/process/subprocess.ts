@@ -684,12 +684,11 @@ export class Popen<T extends Output = Uint8Array> {
 
   async #communicate(options: unknown): Promise<[T | null, T | null]> {
     // A bare number is the timeout, as in wait(ms) and every blocking call.
-    if (typeof options === 'number') options = { timeout: options };
     const opts = readOptions<{
       input?: ArrayBufferView | ArrayBuffer | string;
       timeout?: number | null;
       signal?: AbortSignal | null;
-    }>(options, 'Popen.communicate', 'an object, a timeout in ms, null or undefined');
+    }>(options, 'Popen.communicate', true);
     const err = readWaitOptions(
       { timeout: opts.timeout, signal: opts.signal },
       'Popen.communicate',
@@ -841,15 +840,16 @@ function isBrokenPipe(e: unknown): boolean {
 
 /**
  * An options argument: `undefined` or `null` is the defaults (as node:child_process takes them),
- * an object is itself; anything else is a TypeError naming the argument.
+ * an object is itself, and for a call that waits (`numberIsTimeout`) a bare number is the
+ * timeout in ms, as in every blocking call; anything else is a TypeError naming the argument.
  */
-function readOptions<O extends object>(
-  opts: unknown,
-  where: string,
-  expected = 'an object, null or undefined',
-): O {
+function readOptions<O extends object>(opts: unknown, where: string, numberIsTimeout = false): O {
   if (opts === undefined || opts === null) return {} as O;
+  if (numberIsTimeout && typeof opts === 'number') return { timeout: opts } as O;
   if (typeof opts !== 'object') {
+    const expected = numberIsTimeout
+      ? 'an object, a timeout in ms, null or undefined'
+      : 'an object, null or undefined';
     throw new TypeError(
       `${where}: the options argument must be ${expected}, got ${format('%o', opts)}`,
     );
@@ -916,7 +916,7 @@ async function runImpl(
  * rethrowing.
  * @param args - the command
  * @param opts - `input`, `captureOutput`, `check`, `timeout` (ms), `signal`, stdio, env, cwd, text;
- *   `undefined` or `null` for the defaults
+ *   `undefined` or `null` for the defaults; a bare number is the timeout in ms
  * @returns `{args, returncode, stdout, stderr}` (`null` where not captured)
  * @throws TimeoutExpired after killing and reaping the child, when `timeout` elapses,
  *   carrying the output it wrote; CalledProcessError with `check: true` and a non-zero status;
@@ -938,16 +938,16 @@ export function run(
 ): Promise<CompletedProcess<string>>;
 export function run(
   args: readonly string[],
-  opts?: RunOptions | null,
+  opts?: RunOptions | number | null,
 ): Promise<CompletedProcess<Uint8Array>>;
 export function run(
   args: readonly string[],
-  opts?: RunOptions | null,
+  opts?: RunOptions | number | null,
 ): Promise<CompletedProcess<Output>> {
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'run');
-      const o = readOptions<RunOptions>(opts, 'run');
+      const o = readOptions<RunOptions>(opts, 'run', true);
       const r = await runImpl(cmd, o, {});
       if (o.check === true) r.checkReturncode();
       return r;
@@ -970,11 +970,11 @@ export function run(
  *
  * Source: CPython's `subprocess.call`.
  */
-export function call(args: readonly string[], opts?: RunOptions | null): Promise<number> {
+export function call(args: readonly string[], opts?: RunOptions | number | null): Promise<number> {
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'call');
-      const o = readOptions<RunOptions>(opts, 'call');
+      const o = readOptions<RunOptions>(opts, 'call', true);
       return (await runImpl(cmd, { ...o, captureOutput: undefined }, {})).returncode;
     })(),
   );
@@ -995,11 +995,11 @@ export function call(args: readonly string[], opts?: RunOptions | null): Promise
  *
  * Source: CPython's `subprocess.check_call`.
  */
-export function checkCall(args: readonly string[], opts?: RunOptions | null): Promise<0> {
+export function checkCall(args: readonly string[], opts?: RunOptions | number | null): Promise<0> {
   return guardCancellation(
     (async (): Promise<0> => {
       const cmd = checkArgs(args, 'checkCall');
-      const o = readOptions<RunOptions>(opts, 'checkCall');
+      const o = readOptions<RunOptions>(opts, 'checkCall', true);
       const r = await runImpl(cmd, { ...o, captureOutput: undefined }, {});
       if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd);
       return 0;
@@ -1026,12 +1026,18 @@ export function checkOutput(
   args: readonly string[],
   opts: RunOptions & { text: true },
 ): Promise<string>;
-export function checkOutput(args: readonly string[], opts?: RunOptions | null): Promise<Uint8Array>;
-export function checkOutput(args: readonly string[], opts?: RunOptions | null): Promise<Output> {
+export function checkOutput(
+  args: readonly string[],
+  opts?: RunOptions | number | null,
+): Promise<Uint8Array>;
+export function checkOutput(
+  args: readonly string[],
+  opts?: RunOptions | number | null,
+): Promise<Output> {
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'checkOutput');
-      const o = readOptions<RunOptions>(opts, 'checkOutput');
+      const o = readOptions<RunOptions>(opts, 'checkOutput', true);
       if (o.stdout !== undefined || o.captureOutput !== undefined) {
         throw new TypeError(
           'Cannot set stdout or captureOutput for checkOutput: it pipes stdout itself',

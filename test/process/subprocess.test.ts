@@ -416,8 +416,8 @@ describe('Popen', () => {
             `Popen: the options argument must be an object, null or undefined, got ${format('%o', bad)}`,
       );
       const q = new Popen(['true']);
-      // A number is the timeout (below), as in every blocking call.
-      if (typeof bad !== 'number')
+      // A number is the timeout of these waits (below), as in every blocking call.
+      if (typeof bad !== 'number') {
         await assert.rejects(
           q.communicate(bad as never),
           (e: unknown) =>
@@ -425,13 +425,14 @@ describe('Popen', () => {
             e.message ===
               `Popen.communicate: the options argument must be an object, a timeout in ms, null or undefined, got ${format('%o', bad)}`,
         );
-      await assert.rejects(
-        run(['true'], bad as never),
-        (e: unknown) =>
-          e instanceof TypeError &&
-          e.message ===
-            `run: the options argument must be an object, null or undefined, got ${format('%o', bad)}`,
-      );
+        await assert.rejects(
+          run(['true'], bad as never),
+          (e: unknown) =>
+            e instanceof TypeError &&
+            e.message ===
+              `run: the options argument must be an object, a timeout in ms, null or undefined, got ${format('%o', bad)}`,
+        );
+      }
       await q.wait();
     }
   });
@@ -448,6 +449,25 @@ describe('Popen', () => {
       p.kill();
       await p.wait();
     }
+  });
+
+  test('run, call, checkCall and checkOutput take a bare number last as the timeout in ms, as communicate(ms) and every blocking call do (run(args, 5000) rejected with a TypeError)', async () => {
+    const started = performance.now();
+    for (const f of [run, call, checkCall, checkOutput] as ((
+      a: string[],
+      o: number,
+    ) => Promise<unknown>)[]) {
+      await assert.rejects(
+        f(['sleep', '5'], 50),
+        (e: unknown) => e instanceof TimeoutExpired && e.timeout === 50,
+        f.name,
+      );
+      await assert.rejects(f(['true'], -1), RangeError, f.name);
+    }
+    assert.ok(performance.now() - started < 4000, 'each child was killed at its timeout');
+    const r = await run(['echo', 'hi'], 5000);
+    assert.equal(r.returncode, 0);
+    assert.equal(r.stdout, null, 'a number sets only the timeout: nothing captured');
   });
 
   test('communicate() rejects input that is not bytes or a string, and takes any bytes-like input', async () => {
