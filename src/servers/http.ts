@@ -164,6 +164,7 @@ import {
   settleShape,
 } from '../core/lowlevel.js';
 import { Timeout } from '../core/timeout.js';
+import { checkListenOptions } from '../io/_connect.js';
 import type { Address } from '../io/_errors.js';
 import { Event } from '../sync/event.js';
 import { readMaxMessageSize, readPingInterval, WS_SERVER_KEYS } from './_ws-options.js';
@@ -218,6 +219,12 @@ export interface HttpServerOptions {
    * response body's (never chunk framing), `-` for none.
    */
   log?: LogSink | null;
+  /**
+   * The listen backlog: how many connections the kernel queues before the server takes them
+   * (node:http's `listen({backlog})`, default 511; pywsgi's `backlog`). An integer from 0 to
+   * 2^31 - 1; not with a listening `Socket` as the listener (give it to `listen()`).
+   */
+  backlog?: number;
   /** TLS private key (PEM): with `cert`, the server speaks HTTPS. */
   key?: string | Buffer;
   /** TLS certificate chain (PEM). */
@@ -823,6 +830,7 @@ export class HttpServer extends BaseServer {
   protected static override readonly optionKeys: readonly string[] = [
     ...BaseServer.optionKeys,
     'log',
+    'backlog',
     'key',
     'cert',
     'headersTimeout',
@@ -841,6 +849,7 @@ export class HttpServer extends BaseServer {
   readonly #server: Server;
   readonly #tls: boolean;
   readonly #maxDiscard: number;
+  readonly #backlog: number | undefined;
   /** The request greenlets not yet done: an intrusive list (no hashing per request). */
   readonly #inflight = new InflightList();
   readonly #pending: Array<[IncomingMessage, ServerResponse]> = [];
@@ -882,6 +891,16 @@ export class HttpServer extends BaseServer {
     }
     this.app = app;
     this.isNodeHandler = app.length >= 2;
+    const badListen = checkListenOptions({ backlog: options.backlog }, 'HttpServer');
+    if (badListen !== null) throw badListen;
+    if (options.backlog !== undefined && 'socket' in this.listener) {
+      // It configures the listener the server makes; a listening Socket is made already
+      // (gevent's test__server.py test_backlog_is_not_accepted_for_socket).
+      throw new TypeError(
+        `HttpServer: backlog must be omitted when the listener is a listening Socket (give it to listen()), got ${options.backlog}`,
+      );
+    }
+    this.#backlog = options.backlog;
     const log = options.log === undefined ? process.stderr : options.log;
     if (log !== null && (typeof log !== 'object' || typeof log.write !== 'function')) {
       throw new TypeError(
@@ -1068,7 +1087,7 @@ export class HttpServer extends BaseServer {
       return await until(
         new Promise<Address>((resolve, reject) => {
           srv.once('error', reject);
-          srv.listen(l, () => {
+          srv.listen(this.#backlog === undefined ? l : { ...l, backlog: this.#backlog }, () => {
             srv.off('error', reject);
             // The start was interrupted (a kill or Timeout in start()) before this came.
             if (this.closed) {

@@ -2,7 +2,7 @@
 // access log, back-pressure, graceful stop under load, close, Pool, TLS. gevent's
 // test__pywsgi.py (client disconnect, logging) and gevent#1817 / eventlet#188 (graceful stop).
 import assert from 'node:assert/strict';
-import { spawn as spawnProcess } from 'node:child_process';
+import { execFileSync, spawn as spawnProcess } from 'node:child_process';
 import { once } from 'node:events';
 import {
   createServer,
@@ -26,6 +26,7 @@ import {
   Timeout,
   until,
 } from '../../src/index.js';
+import { listen } from '../../src/io/socket.js';
 import { clientAddress, formatLogLine, HttpServer } from '../../src/servers/http.js';
 import { assertNoLiveHandles, unixPath } from '../io/_net.js';
 import {
@@ -1097,7 +1098,7 @@ test('bad arguments throw TypeError/RangeError saying what was wrong', async () 
     {
       name: 'TypeError',
       message:
-        'HttpServer: unknown option "timeout"; the options are spawn, log, key, cert, headersTimeout, requestTimeout, keepAliveTimeout, maxHeaderSize, maxDiscard, websocket',
+        'HttpServer: unknown option "timeout"; the options are spawn, log, backlog, key, cert, headersTimeout, requestTimeout, keepAliveTimeout, maxHeaderSize, maxDiscard, websocket',
     },
   );
   new HttpServer(['127.0.0.1', 0], () => new Response(''), {
@@ -1167,6 +1168,48 @@ test('option checks: a value of the wrong type is a TypeError, a number out of r
       name: 'RangeError',
       message: `HttpServer: maxHeaderSize must be a positive integer number of bytes, got ${bad}`,
     });
+  }
+});
+
+test("backlog sets the listen backlog of the socket the server makes (the kernel reports it as the listener's Send-Q), as pywsgi's backlog; bad values and a listening Socket are refused", async () => {
+  const sendQ = (port: number): number => {
+    // `ss -ltnH`: State Recv-Q Send-Q Local Peer; for a listener Send-Q is its backlog.
+    const out = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' });
+    const cols = out.trim().split(/\s+/);
+    return Number(cols[2]);
+  };
+  for (const [backlog, want] of [
+    [7, 7],
+    [undefined, 511], // node:http's default
+  ] as const) {
+    const server = await serve(() => new Response('hi'), backlog === undefined ? {} : { backlog });
+    try {
+      assert.equal(sendQ(server.serverPort as number), want);
+      const r = await fetch(`http://127.0.0.1:${server.serverPort}/`);
+      assert.equal(await r.text(), 'hi');
+    } finally {
+      await server.stop();
+    }
+  }
+  const make = (backlog: unknown) => () =>
+    new HttpServer(['127.0.0.1', 0], () => new Response(''), { log: null, backlog } as never);
+  assert.throws(make('5'), {
+    name: 'TypeError',
+    message: 'HttpServer: backlog must be a number of connections, got string',
+  });
+  assert.throws(make(2.5), {
+    name: 'RangeError',
+    message: 'HttpServer: backlog must be an integer from 0 to 2147483647, got 2.5',
+  });
+  const sock = await listen({ host: '127.0.0.1', port: 0 });
+  try {
+    assert.throws(() => new HttpServer(sock, () => new Response(''), { log: null, backlog: 5 }), {
+      name: 'TypeError',
+      message:
+        'HttpServer: backlog must be omitted when the listener is a listening Socket (give it to listen()), got 5',
+    });
+  } finally {
+    sock.close();
   }
 });
 
