@@ -125,7 +125,12 @@ class RaceOwner {
  * a call started while it ran (`() => spawn(job).get()`) are that call's work: unless it won,
  * they are killed with `GreenletExit` without waiting (`kill({block: false})`: their `finally`
  * blocks run at their next turn) — also when the race fails or is interrupted. A greenlet an
- * async call starts after its first `await` is not noted.
+ * async call starts after its first `await` is not noted, nor one those greenlets start in turn
+ * (kill the child, and its own code ends what it started). Such a job that has already finished
+ * when another call wins keeps its result in its `value`, read by nobody: a job whose result
+ * must not be lost (it took an item) should hand it over itself, not through a race of `get()`.
+ * A foreign promise that has already settled (`Promise.resolve(x)`) is not known to be ready:
+ * put it last, after the verdant waits: a `get` after it that takes an item at once may lose it.
  *
  * A switch point: kill and `Timeout` land here and withdraw every wait of the race. An options
  * object may come last: `timeout` (ms) elapsing first rejects with a `Timeout`, an aborted
