@@ -129,8 +129,8 @@ class RaceOwner {
  * (kill the child, and its own code ends what it started). Such a job that has already finished
  * when another call wins keeps its result in its `value`, read by nobody: a job whose result
  * must not be lost (it took an item) should hand it over itself, not through a race of `get()`.
- * A foreign promise that has already settled (`Promise.resolve(x)`) is not known to be ready:
- * put it last, after the verdant waits: a `get` after it that takes an item at once may lose it.
+ * A call that completes at once wins also over an earlier call's foreign promise that settles
+ * first (`race(() => Promise.resolve(x), () => q.get())` with an item queued gives the item).
  *
  * A switch point: kill and `Timeout` land here and withdraw every wait of the race. An options
  * object may come last: `timeout` (ms) elapsing first rejects with a `Timeout`, an aborted
@@ -220,6 +220,14 @@ function runRace(
     rejectRace(e);
   };
   let foreign = false;
+  // The call that completed at once, or -1: it wins over a foreign promise of an earlier call
+  // that settles first (`race(() => Promise.resolve(x), () => q.get())` lost the item).
+  let atOnceIndex = -1;
+  const settled = (index: number, ok: boolean, v: unknown): void => {
+    if (atOnceIndex !== -1 && index !== atOnceIndex) return;
+    if (ok) win(index, v);
+    else lose(v);
+  };
   // Keep the turn while the calls start their waits: no other wait resumes before the race
   // knows what each call started.
   holdTheTurn(1);
@@ -261,9 +269,10 @@ function runRace(
       // turn is kept until it does), and a later call could take something, lost when it loses.
       const atOnce = completedAtOnceCount() !== taken;
       if (!started || atOnce) foreign = true;
+      if (atOnce) atOnceIndex = index;
       (r as PromiseLike<unknown>).then(
-        (v) => win(index, v),
-        (e: unknown) => lose(e),
+        (v) => settled(index, true, v),
+        (e: unknown) => settled(index, false, e),
       );
       if (atOnce) break;
     } catch (e) {

@@ -545,6 +545,33 @@ test('two calls that can both complete at once: the first takes, the later calls
   });
 });
 
+test('a call that takes at once wins over an earlier call whose foreign promise has already settled (resolved or rejected): the item is not lost with it', async () => {
+  await runVirtual(async () => {
+    const q = new Queue<string>();
+    q.putNowait('a');
+    q.putNowait('b');
+    const r = await race(
+      () => Promise.resolve('x'),
+      () => q.get(),
+    );
+    assert.deepEqual(r, { index: 1, value: 'a' }, 'the foreign promise won and the item was lost');
+    const r2 = await race(
+      () => Promise.reject(new ExpectedError('early')),
+      () => q.get(),
+    );
+    assert.deepEqual(r2, { index: 1, value: 'b' });
+    assert.equal(q.qsize(), 0);
+    // With nothing queued, the foreign promise still wins and the get is withdrawn.
+    const r3 = await race(
+      () => Promise.resolve('x'),
+      () => q.get(),
+    );
+    assert.deepEqual(r3, { index: 0, value: 'x' });
+    q.putNowait('c');
+    assert.equal(await q.get(), 'c', 'the withdrawn get took nothing');
+  });
+});
+
 test('a call that completes at once without taking (a set Event, a ready AsyncResult, a dead greenlet) wins too: a get after it is not made', async () => {
   await runVirtual(async () => {
     const q = new Queue<number>();
