@@ -56,6 +56,17 @@ async function localDns(
   return { port: sock.address().port, queries: () => n, close: () => sock.close() };
 }
 
+/** gevent's test server for udp_client.py: logs each datagram and answers 'reply-from-server'. */
+async function replyServer(): Promise<{ server: DatagramServer; log: string[] }> {
+  const log: string[] = [];
+  const server: DatagramServer = new DatagramServer(['127.0.0.1', 0], async (message, address) => {
+    log.push(Buffer.from(message).toString());
+    await server.sendto('reply-from-server', address);
+  });
+  await server.start();
+  return { server, log };
+}
+
 /** Send gevent's test datagram from a plain node:dgram client to 127.0.0.1:`port`; the answer. */
 async function askUdp(port: number): Promise<string> {
   const sock = dgram.createSocket('udp4');
@@ -215,15 +226,7 @@ describe('network examples', () => {
   });
 
   test('test__example_udp_client.py: the client sends its message to a DatagramServer and gets the reply', async () => {
-    const log: string[] = [];
-    const server: DatagramServer = new DatagramServer(
-      ['127.0.0.1', 0],
-      async (message, address) => {
-        log.push(Buffer.from(message).toString());
-        await server.sendto('reply-from-server', address);
-      },
-    );
-    await server.start();
+    const { server, log } = await replyServer();
     try {
       const lines = await printed(async () => {
         assert.equal(
@@ -243,15 +246,7 @@ describe('network examples', () => {
   });
 
   test('test__example_udp_client.py as a process: the example run with a message and the server address sends it there and prints the reply', async () => {
-    const log: string[] = [];
-    const server: DatagramServer = new DatagramServer(
-      ['127.0.0.1', 0],
-      async (message, address) => {
-        log.push(Buffer.from(message).toString());
-        await server.sendto('reply-from-server', address);
-      },
-    );
-    await server.start();
+    const { server, log } = await replyServer();
     try {
       const script = fileURLToPath(new URL('../../examples/udp-client.js', import.meta.url));
       const child = spawnChild(
