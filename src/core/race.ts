@@ -221,10 +221,15 @@ function runRace(
   };
   let foreign = false;
   // The call that completed at once, or -1: it wins over a foreign promise of an earlier call
-  // that settles first (`race(() => Promise.resolve(x), () => q.get())` lost the item).
+  // that settles first (`race(() => Promise.resolve(x), () => q.get())` lost the item). Its
+  // promise settles within the microtasks that follow; an earlier call settling meanwhile is put
+  // off to the next macrotask, when it stands if that call's chain has not settled by then.
   let atOnceIndex = -1;
   const settled = (index: number, ok: boolean, v: unknown): void => {
-    if (atOnceIndex !== -1 && index !== atOnceIndex) return;
+    if (atOnceIndex !== -1 && index !== atOnceIndex) {
+      setImmediate(() => (ok ? win(index, v) : lose(v)));
+      return;
+    }
     if (ok) win(index, v);
     else lose(v);
   };

@@ -569,6 +569,23 @@ test('a call that takes at once wins over an earlier call whose foreign promise 
     assert.deepEqual(r3, { index: 0, value: 'x' });
     q.putNowait('c');
     assert.equal(await q.get(), 'c', 'the withdrawn get took nothing');
+    // Two settled foreign promises before it: the get still wins.
+    q.putNowait('d');
+    const r4 = await race(
+      () => Promise.resolve('x'),
+      () => Promise.resolve('y'),
+      () => q.get(),
+    );
+    assert.deepEqual(r4, { index: 2, value: 'd' });
+    // The precedence lasts only while the taking call's own chain settles: one that never does
+    // leaves the race to an earlier call (it hung, waiting for nothing).
+    q.putNowait('e');
+    const r5 = await race(
+      () => sleep(10),
+      () => q.get().then(() => new Promise<never>(() => {})),
+    );
+    assert.deepEqual(r5, { index: 0, value: undefined });
+    assert.equal(getHub().now(), 10);
   });
 });
 
