@@ -1,10 +1,18 @@
 /**
  * A port forwarder, as gevent's examples/portforwarder.py: a StreamServer whose handler opens a
  * connection to the destination and pumps bytes both ways, one greenlet per direction. On
- * SIGTERM (or SIGINT) it stops listening at once, lets the live connections finish, and exits 0.
+ * SIGTERM (or SIGINT) it stops listening at once, lets the live connections finish, and exits 0;
+ * a second signal aborts (exit 1).
  *
  * Ported from gevent's examples/portforwarder.py (`server.close()` on the signal, then
- * `gevent.wait()` for the live connections: here `server.pool.join()`).
+ * `gevent.wait()` for the live connections: here `server.pool.join()`). Its log lines are
+ * gevent's, for whoever greps for them: `Starting port forwarder <host>:<port> -> <host>:<port>`,
+ * `<host>:<port> accepted`, `<host>:<port> failed to connect to <host>:<port>: <error>`, one
+ * `<from>-><to>: b'<bytes>'` per chunk (Python's repr of the bytes; `b''` at end of stream),
+ * `Closing listener socket`, and `Multiple exit signals received - aborting.` on a second
+ * signal. gevent writes them to stderr; here they go to stdout with `console.log`, as every
+ * example's output (the abort message goes to stderr, as `sys.exit(message)` writes it). Added:
+ * `All connections closed, exiting`.
  *
  * Run: node dist/examples/portforwarder.js 127.0.0.1:8080 127.0.0.1:80
  * (no arguments: a demo forwarding to a local echo server)
@@ -14,10 +22,44 @@ import { Cancellation, Greenlet, joinAll } from '../src/index.js';
 import { type Address, createConnection, type Socket } from '../src/io/socket.js';
 import { StreamServer } from '../src/servers/index.js';
 
+/** `host:port` (gevent's `'%s:%s' % address[:2]`), or a Unix socket's path. */
+function hostPort(a: Address): string {
+  return Array.isArray(a) ? `${a[0]}:${a[1]}` : a.path;
+}
+
+/** Python's `repr()` of bytes, as gevent's `%r` logs a chunk: `b'hi\n'`. */
+export function bytesRepr(data: Uint8Array): string {
+  const quote = data.includes(0x27) && !data.includes(0x22) ? '"' : "'";
+  let out = '';
+  for (const b of data) {
+    if (b === 0x5c) out += '\\\\';
+    else if (b === quote.charCodeAt(0)) out += `\\${quote}`;
+    else if (b === 0x09) out += '\\t';
+    else if (b === 0x0a) out += '\\n';
+    else if (b === 0x0d) out += '\\r';
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += `\\x${b.toString(16).padStart(2, '0')}`;
+  }
+  return `b${quote}${out}${quote}`;
+}
+
 /** Copy from `source` to `dest` until end of stream, then half-close `dest`. */
 async function forward(source: Socket, dest: Socket): Promise<void> {
+  let from: string;
+  let to: string;
   try {
-    for (let data = await source.recv(65536); data.length > 0; data = await source.recv(65536)) {
+    from = hostPort(source.getpeername());
+    to = hostPort(dest.getpeername());
+  } catch (e) {
+    // One side is gone already (gevent: racing a signal that closed the server).
+    console.log('Failed to get all peer names: %s', (e as Error).message);
+    return;
+  }
+  try {
+    for (;;) {
+      const data = await source.recv(65536);
+      console.log('%s->%s: %s', from, to, bytesRepr(data));
+      if (data.length === 0) break;
       await dest.sendall(data);
     }
     dest.shutdown('write');
@@ -30,8 +72,16 @@ async function forward(source: Socket, dest: Socket): Promise<void> {
 /** A StreamServer forwarding every connection to `dest`. */
 export function portForwarder(listener: string, dest: Address | string): StreamServer {
   return new StreamServer(listener, async (source, address) => {
-    const target = await createConnection(dest as Address);
-    console.log('%s accepted from %j', listener, address);
+    console.log('%s accepted', hostPort(address));
+    let target: Socket;
+    try {
+      target = await createConnection(dest as Address);
+    } catch (e) {
+      if (e instanceof Cancellation) throw e;
+      const to = typeof dest === 'string' ? dest : hostPort(dest);
+      console.log('%s failed to connect to %s: %s', hostPort(address), to, (e as Error).message);
+      return;
+    }
     try {
       await joinAll([
         Greenlet.spawn(forward, source, target),
@@ -39,25 +89,30 @@ export function portForwarder(listener: string, dest: Address | string): StreamS
       ]);
     } finally {
       target.close();
-      console.log('%j closed', address);
     }
   });
 }
 
-/** Serve until SIGTERM/SIGINT, then stop listening and let live connections finish. */
-export async function serveUntilSignal(server: StreamServer): Promise<void> {
+/**
+ * Serve until SIGTERM/SIGINT, then stop listening and let live connections finish; a second
+ * signal exits at once with status 1 (gevent's `sys.exit('Multiple exit signals received -
+ * aborting.')`).
+ */
+export async function serveUntilSignal(server: StreamServer, dest: string): Promise<void> {
   await server.start();
-  console.log('Starting port forwarder on port %d', server.serverPort);
-  const stop = (sig: string): void => {
-    console.log(
-      'Received %s: closing the listener, waiting for %d connection(s)',
-      sig,
-      server.pool.size,
-    );
+  console.log('Starting port forwarder %s -> %s', hostPort(server.address), dest);
+  let closing = false;
+  const stop = (): void => {
+    if (closing) {
+      console.error('Multiple exit signals received - aborting.');
+      process.exit(1);
+    }
+    closing = true;
+    console.log('Closing listener socket');
     void server.close();
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   try {
     await server.serveForever();
     await server.pool.join();
@@ -87,5 +142,5 @@ export async function main(): Promise<void> {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [source, dest] = process.argv.slice(2);
   if (source === undefined || dest === undefined) await main();
-  else await serveUntilSignal(portForwarder(source, dest));
+  else await serveUntilSignal(portForwarder(source, dest), dest);
 }

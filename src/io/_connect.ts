@@ -89,7 +89,18 @@ export function createConnection(
   address: AddressInput,
   opts?: ConnectOptions | number | null,
 ): Promise<Socket> {
-  const where = 'createConnection';
+  return connectAs(address, opts, 'createConnection');
+}
+
+/**
+ * {@link createConnection}, its errors named after `where` (the function the user called:
+ * `eventlet.connect`). @internal
+ */
+export function connectAs(
+  address: AddressInput,
+  opts: ConnectOptions | number | null | undefined,
+  where: string,
+): Promise<Socket> {
   const t = parseAddress(address, where, 'localhost');
   if (t instanceof Error) return Promise.reject(t);
   if (t.port === 0) {
@@ -234,7 +245,14 @@ export function checkListenOptions(
  * ```
  */
 export function listen(opts: ListenOptions = {}): Promise<Socket> {
-  const where = 'listen';
+  return listenAs(opts, 'listen');
+}
+
+/**
+ * {@link listen}, its errors named after `where` (the function the user called:
+ * `eventlet.listen`). @internal
+ */
+export function listenAs(opts: ListenOptions, where: string): Promise<Socket> {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
     return Promise.reject(
       new TypeError(

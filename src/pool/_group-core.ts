@@ -227,6 +227,11 @@ const NO_GREENLET = Symbol('no greenlet');
  * is `Group` itself, in group.ts). Use `Group` or `Pool`.
  * @internal
  */
+/** The hub job that hands on a slot `#remove` freed while a blocking kill waits. */
+function releaseSlot(slots: Permits): void {
+  slots.release();
+}
+
 export class GroupCore {
   readonly #members = new Members();
   /** Killed by `kill`/`killone` and not dead yet: never killed twice. */
@@ -238,6 +243,8 @@ export class GroupCore {
   readonly #availWaiters = new WaitList(this);
   /** How many times the group became empty: a blocking `kill` that saw it empty is done. */
   #emptied = 0;
+  /** Blocking `kill()` calls waiting for members to die. */
+  #killers = 0;
 
   constructor(greenlets?: Iterable<Greenlet> | null) {
     this.#slots.onFree = () => {
@@ -432,7 +439,18 @@ export class GroupCore {
   #remove(g: Greenlet): void {
     this.#members.delete(g);
     if (this.#dying.size > 0) this.#dying.delete(g);
-    this.#slots.release();
+    if (this.#members.size === 0 && this.#killers > 0 && this.#slots.size > 0) {
+      // gevent's order: a blocking kill() that emptied the group returns before a spawner
+      // waiting for a slot resumes (gevent's semaphore wakes its waiters from a later
+      // callback; the killer is switched to from the member's link). The freed slot goes to
+      // that spawner one hub step later, from a hub job queued now, ahead of the killer's own
+      // wake: the spawner's wake then comes after it. The slot is never lost on the way (the
+      // job runs whatever happens to the killer or the spawner: a spawner gone meanwhile leaves
+      // it free) and nobody barges in (with spawners waiting no slot is free either way).
+      getHub().schedule(releaseSlot, this.#slots);
+    } else {
+      this.#slots.release();
+    }
     if (this.#members.size === 0) {
       this.#emptied++;
       if (this.#joiners.size > 0) this.#joiners.wakeAll(true);
@@ -489,7 +507,10 @@ export class GroupCore {
    * `block` (default) wait until all are dead and removed, also killing members added meanwhile
    * — until the group is empty: a greenlet spawned after that (by a spawner that was waiting in
    * `spawn()` for a slot and got the last one freed) is not killed, and neither is the spawner,
-   * which is not a member (gevent's `Group.kill`, `test__pool.py`).
+   * which is not a member (gevent's `Group.kill`, `test__pool.py`). In gevent's order: the
+   * kill returns first, the group empty (`size` 0), and the spawner resumes after, with that
+   * slot (the slot the last member freed goes to it one hub step later; a spawner killed
+   * meanwhile leaves it free).
    *
    * With `block` a switch point: a kill or `Timeout` of the caller lands there. When `timeout`
    * elapses it resolves anyway (a stubborn member may live on), as gevent's does. A member that
@@ -524,6 +545,15 @@ export class GroupCore {
   }
 
   async #killLoop(o: KillArgs): Promise<void> {
+    this.#killers++;
+    try {
+      await this.#killUntilEmpty(o);
+    } finally {
+      this.#killers--;
+    }
+  }
+
+  async #killUntilEmpty(o: KillArgs): Promise<void> {
     const hub = getHub();
     const deadline = o.timeout === null ? null : hub.now() + o.timeout;
     for (;;) {
@@ -545,8 +575,9 @@ export class GroupCore {
       }
       // Done once the group was empty: gevent's killer resumes from the last death's link and
       // finds `self.greenlets` empty before a spawner waiting for a slot resumes, so the member
-      // that spawner adds lives. Our killer resumes after that spawner (the freed slot woke it
-      // first): a member added since the group emptied is not this kill's to end.
+      // that spawner adds lives. So does ours (`#remove` hands the freed slot on one hub step
+      // later); and should a spawner get a slot first (another member's death), a member added
+      // since the group emptied is not this kill's to end either.
       if (this.#emptied !== emptied) return;
     }
   }

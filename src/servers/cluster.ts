@@ -150,7 +150,11 @@ export interface ClusterHandle {
   restart(): Promise<void>;
   /**
    * Stop every worker gracefully (each finishes its requests in flight, for up to `stopTimeout`)
-   * and wait for them to exit; the port closes once none is left. A worker still alive
+   * and wait for them to exit; the port closes once none is left (node:cluster closes the
+   * listener as the last worker leaves the rotation: a connection still queued for it then —
+   * taken by the OS or the primary, by no worker, its request unread — is reset, ECONNRESET or
+   * EPIPE on a fresh connection, as closing any listener resets its queue; a connection a worker
+   * accepted is answered). A worker still alive
    * `stopTimeout` + 2000 ms after the request is killed (SIGKILL; never with `Infinity`). A running `restart()` forks
    * no more workers and rejects; the one it was starting is stopped too, and so is a replacement
    * of a dead worker (one waiting for its backoff is never forked). Once it resolves no

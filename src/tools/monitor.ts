@@ -17,6 +17,9 @@
  *   be blocked` (`main` for the main program), then one `at fn (url:line:col)` line per frame.
  *   If the main thread passed its loop meanwhile, nothing is reported. One report per episode.
  * - Nothing keeps the program alive: the worker and the interval are unref'ed.
+ * - A worker that exits once watching, other than by `stop()`, stops the monitor (reported once
+ *   with `hub.reportError`): left "running", it watched nothing and every later start handed out
+ *   the dead monitor (or threw that one runs, with another threshold).
  * - One watchdog per hub (gevent's `hub.periodic_monitoring_thread`): a start while one runs or
  *   is starting resolves to that one, never to a second thread that would report every episode
  *   twice; a kill of a start stops the thread only if no other start waits for it or holds it.
@@ -100,7 +103,11 @@ function writeReport(frames: string): void {
  * running thread: while one runs (or is starting), another call resolves to the same `Monitor`
  * object — with no `maxBlockingTime` (or `null`), whatever its threshold — so no episode is
  * reported twice.
- * Its `stop()` stops it for every holder; a call after that starts a new one. A kill or
+ * Its `stop()` stops it for every holder; a call after that starts a new one. Should its
+ * thread die once watching (a crash, an uncaught error in it, `terminate()` from outside), the
+ * monitor stops by itself and says so once through the hub's `reportError` (`The monitor thread
+ * exited with code <n>: …`, context `startMonitor`, on `exceptionStream`); the next call starts
+ * a new one. A kill or
  * `Timeout` of a start stops the thread only when no other start waits for it and none has
  * resolved to it.
  * @param opts - `maxBlockingTime` in ms (default 100)
@@ -181,6 +188,15 @@ async function start(opts: MonitorOptions): Promise<Monitor> {
   return r.monitor;
 }
 
+/** One line for what a dead monitor thread threw (never throws). */
+function describeCrash(err: unknown): string {
+  try {
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  } catch {
+    return '<unprintable>';
+  }
+}
+
 /** Start the watchdog thread of `hub` and record it as the hub's monitor. */
 function launch(hub: Hub, maxBlockingTime: number): Running {
   const period = Math.max(1, Math.floor(maxBlockingTime / 4));
@@ -206,8 +222,13 @@ function launch(hub: Hub, maxBlockingTime: number): Running {
     execArgv: [],
   });
   worker.unref();
-  worker.on('error', () => {});
+  /** What the thread threw, if it died of an uncaught error (its 'error' comes before 'exit'). */
+  let crash: unknown;
+  worker.on('error', (err) => {
+    crash = err;
+  });
   let stopped = false;
+  let watching = false;
   const monitor: Monitor = {
     maxBlockingTime,
     stop(): void {
@@ -222,11 +243,28 @@ function launch(hub: Hub, maxBlockingTime: number): Running {
     },
   };
   const ready = new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
+    worker.once('message', () => {
+      watching = true;
+      resolve();
+    });
     worker.once('error', reject);
     worker.once('exit', (code) =>
       reject(new Error(`The monitor thread exited early with code ${code}`)),
     );
+  });
+  // A thread that dies once watching (a crash, an uncaught error, a terminate() from outside):
+  // nothing is watched any more, so the monitor stops — reported once — and a later
+  // startMonitor() starts a new one instead of handing out the dead one (or, with another
+  // threshold, throwing that one is running) forever.
+  worker.once('exit', (code) => {
+    if (stopped || !watching) return; // stop() ended it, or `ready` rejects (the start fails)
+    monitor.stop();
+    const err = new Error(
+      `The monitor thread exited with code ${code}: blocking is no longer watched; startMonitor() starts a new one`,
+      crash === undefined ? undefined : { cause: crash },
+    );
+    err.stack = `${err.name}: ${err.message}${crash === undefined ? '' : `\n  caused by: ${describeCrash(crash)}`}`;
+    hub.reportError(err, 'startMonitor');
   });
   // A thread that fails to start ends the monitor, also when no start waits any more.
   ready.catch(() => monitor.stop());

@@ -17,7 +17,7 @@ import { DnsForwarder, main as dnsForwarder } from '../../examples/dns-forwarder
 import { main as dnsMassResolve, massResolve } from '../../examples/dns-mass-resolve.js';
 import { main as echoserver } from '../../examples/echoserver.js';
 import { main as sendfileDemo } from '../../examples/geventsendfile.js';
-import { main as portforwarder } from '../../examples/portforwarder.js';
+import { bytesRepr, main as portforwarder } from '../../examples/portforwarder.js';
 import { ask, main as udpClient } from '../../examples/udp-client.js';
 import { echoServer } from '../../examples/udp-server.js';
 import { main as unixClient } from '../../examples/unixsocket-client.js';
@@ -29,6 +29,9 @@ import { printed } from './_capture.js';
 import { startExample } from './_server.js';
 
 /** A local DNS server on node:dgram answering A queries from `table`; counts the queries. */
+/** The portforwarder's first line (gevent's), with the port it listens on. */
+const STARTED = /^Starting port forwarder 127\.0\.0\.1:(\d+) -> /m;
+
 async function localDns(
   table: Record<string, string>,
 ): Promise<{ port: number; queries: () => number; close(): void }> {
@@ -95,9 +98,24 @@ describe('network examples', () => {
     );
   });
 
-  test('portforwarder demo: bytes go through the forwarder both ways', async () => {
+  test('portforwarder demo: bytes go through the forwarder both ways, each chunk logged as gevent does', async () => {
     const lines = await printed(portforwarder);
     assert.ok(lines.includes('client got "through the forwarder"'));
+    assert.ok(
+      lines.some((l) => /^127\.0\.0\.1:\d+ accepted$/.test(l)),
+      lines.join('\n'),
+    );
+    const chunk = /^127\.0\.0\.1:\d+->127\.0\.0\.1:\d+: b'through the forwarder'$/;
+    assert.equal(lines.filter((l) => chunk.test(l)).length, 2, 'there and back');
+  });
+
+  test("portforwarder's bytesRepr is Python's repr of bytes (gevent logs chunks with %r)", () => {
+    const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+    assert.equal(bytesRepr(new Uint8Array()), "b''");
+    assert.equal(bytesRepr(enc('GET / HTTP/1.0\r\n\t')), "b'GET / HTTP/1.0\\r\\n\\t'");
+    assert.equal(bytesRepr(enc("it's")), 'b"it\'s"');
+    assert.equal(bytesRepr(enc('\'"')), "b'\\'\"'");
+    assert.equal(bytesRepr(enc('a\\b\x00\xff')), "b'a\\\\b\\x00\\xff'");
   });
 
   test('portforwarder as a process: SIGTERM stops listening, the live connection finishes, exit 0', async () => {
@@ -116,14 +134,14 @@ describe('network examples', () => {
     try {
       let out = '';
       child.stdout.on('data', (d) => (out += d));
-      for (let i = 0; i < 200 && !/port (\d+)/.test(out); i++)
+      for (let i = 0; i < 200 && !STARTED.test(out); i++)
         await new Promise((r) => setTimeout(r, 25));
-      const port = Number(/port (\d+)/.exec(out)?.[1]);
+      const port = Number(STARTED.exec(out)?.[1]);
       const live = await createConnection(['127.0.0.1', port]);
       await live.sendall('before');
       assert.equal(Buffer.from(await live.recv(100)).toString(), 'before');
       child.kill('SIGTERM');
-      for (let i = 0; i < 200 && !out.includes('Received SIGTERM'); i++)
+      for (let i = 0; i < 200 && !out.includes('Closing listener socket'); i++)
         await new Promise((r) => setTimeout(r, 25));
       await assert.rejects(
         createConnection(['127.0.0.1', port]),
@@ -199,9 +217,14 @@ describe('network examples', () => {
     try {
       let out = '';
       child.stdout.on('data', (d) => (out += d));
-      for (let i = 0; i < 200 && !/port (\d+)/.test(out); i++) await sleep(25);
-      const port = Number(/port (\d+)/.exec(out)?.[1]);
+      for (let i = 0; i < 200 && !STARTED.test(out); i++) await sleep(25);
+      const port = Number(STARTED.exec(out)?.[1]);
+      assert.equal(
+        out.split('\n')[0],
+        `Starting port forwarder 127.0.0.1:${port} -> 127.0.0.1:${dest.serverPort}`,
+      );
       const conn = await createConnection(['127.0.0.1', port]);
+      const [, client] = conn.getsockname() as [string, number];
       await conn.sendall('msg1');
       await sleep(100);
       child.kill('SIGTERM');
@@ -218,11 +241,69 @@ describe('network examples', () => {
       ]);
       clearTimeout(bound);
       assert.equal(code, 0);
+      // gevent's log lines, in order: the accept, each chunk as Python's repr (b'' at the end
+      // of stream), the close of the listener on SIGTERM.
+      const lines = out.split('\n');
+      const from = `127.0.0.1:${client}`;
+      const to = `127.0.0.1:${dest.serverPort}`;
+      const at = (line: string): number => {
+        const i = lines.indexOf(line);
+        assert.ok(i >= 0, `${JSON.stringify(line)} in:\n${out}`);
+        return i;
+      };
+      const order = [
+        at(`${from} accepted`),
+        at(`${from}->${to}: b'msg1'`),
+        at('Closing listener socket'),
+        at(`${from}->${to}: b'msg2'`),
+        at(`${from}->${to}: b''`),
+      ];
+      assert.deepEqual(
+        order,
+        [...order].sort((a, b) => a - b),
+        out,
+      );
     } finally {
       clearTimeout(killer);
       await dest.stop();
     }
     assert.deepEqual(log, ['msg1', 'msg2']);
+  });
+
+  test('portforwarder: a second SIGTERM aborts with "Multiple exit signals received - aborting." and exit 1 (gevent)', async () => {
+    const dest = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      for (let d = await sock.recv(1024); d.length > 0; d = await sock.recv(1024));
+    });
+    await dest.start();
+    const script = fileURLToPath(new URL('../../examples/portforwarder.js', import.meta.url));
+    const child = spawnChild(
+      process.execPath,
+      [script, '127.0.0.1:0', `127.0.0.1:${dest.serverPort}`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    try {
+      for (let i = 0; i < 200 && !STARTED.test(out); i++) await sleep(25);
+      const conn = await createConnection(['127.0.0.1', Number(STARTED.exec(out)?.[1])]);
+      await conn.sendall('x'); // a live connection: the first signal does not end the process
+      for (let i = 0; i < 200 && !out.includes("b'x'"); i++) await sleep(25);
+      child.kill('SIGTERM');
+      for (let i = 0; i < 200 && !out.includes('Closing listener socket'); i++) await sleep(25);
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      conn.close();
+      assert.equal(code, 1);
+      assert.equal(err, 'Multiple exit signals received - aborting.\n');
+      assert.equal(out.match(/Closing listener socket/g)?.length, 1, out);
+    } finally {
+      clearTimeout(killer);
+      await dest.stop();
+    }
   });
 
   test('test__example_udp_client.py: the client sends its message to a DatagramServer and gets the reply', async () => {

@@ -622,9 +622,9 @@ describe('Group.spawn and Pool.spawn', () => {
     runVirtual(async () => {
       // python3-gevent 22.10: Pool(1) with a sleeping member and a greenlet blocked in
       // pool.spawn(job); pool.kill() kills the member and returns with len(pool) 0 before the
-      // spawner resumes; then the spawner gets its slot and its job runs to the end. Here the
-      // freed slot wakes the spawner before the killer (both through the hub's queue), so
-      // 'spawner got slot' comes first; the job lives all the same (it was killed unstarted).
+      // spawner resumes; then the spawner gets its slot and its job runs to the end. The same
+      // order here (before, the freed slot woke the spawner ahead of the killer, and kill()
+      // returned with the spawner's job already in the pool).
       const pool = new Pool(1);
       const log: string[] = [];
       await pool.spawn(async () => {
@@ -647,19 +647,56 @@ describe('Group.spawn and Pool.spawn', () => {
       await sleep(10);
       assert.equal(pool.stats().waitingForSlot, 1);
       await pool.kill();
-      log.push(`kill returned; spawner dead=${spawner.dead}`);
+      log.push(`kill returned; spawner dead=${spawner.dead}; size ${pool.size}`);
       await spawner.join();
       assert.ok(spawner.successful(), 'the spawner was not killed');
       assert.deepEqual(log, [
         'member finally',
+        'kill returned; spawner dead=false; size 0',
         'spawner got slot',
-        'kill returned; spawner dead=false',
         'job ran',
         'job done',
         'spawner after join',
       ]);
       await sleep(0);
       assert.equal(pool.size, 0);
+      assert.equal(pool.freeCount(), 1);
+    }));
+
+  test('kill() returning before the waiting spawner resumes loses no slot: the spawner killed then, or the killer killed while it waits, leave it free', () =>
+    runVirtual(async () => {
+      // The slot the last member freed is on its way to the waiting spawner when kill()
+      // returns; a kill of the spawner at that moment hands it back.
+      const pool = new Pool(1);
+      await pool.spawn(() => sleep(1e9));
+      let ran = false;
+      const spawner = spawn(() =>
+        pool.spawn(() => {
+          ran = true;
+        }),
+      );
+      await sleep(10);
+      await pool.kill();
+      assert.equal(spawner.dead, false);
+      await spawner.kill();
+      await sleep(0);
+      assert.equal(ran, false);
+      assert.equal(pool.size, 0);
+      assert.equal(pool.freeCount(), 1, 'the slot is free again');
+      assert.equal(pool.stats().waitingForSlot, 0);
+      // The killer itself killed in the very step the last member dies (by a link of that
+      // member's, run after the pool's and before the killer's): the slot, handed on one hub
+      // step later, still reaches the waiting spawner.
+      const member = await pool.spawn(() => sleep(1e9));
+      const second = spawn(() => pool.spawn(() => 'job'));
+      await sleep(10);
+      const killer = spawn(() => pool.kill());
+      member.rawlink(() => void killer.kill({ block: false }));
+      await killer.join();
+      assert.ok(member.dead);
+      const g = await second.get();
+      assert.equal(await g.get(), 'job');
+      await sleep(0);
       assert.equal(pool.freeCount(), 1);
     }));
 

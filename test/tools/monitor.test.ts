@@ -4,6 +4,7 @@
 // "no report" tests use long thresholds, so a loaded machine does not make them flake.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { describe, test } from 'node:test';
 import { getHub, sleep, spawn, Timeout } from '../../src/index.js';
 import { type Monitor, startMonitor } from '../../src/tools/util.js';
@@ -45,6 +46,47 @@ async function watched(
     hub.exceptionStream = stream;
   }
   return reports;
+}
+
+type WorkerClass = typeof import('node:worker_threads').Worker;
+type WorkerInstance = InstanceType<WorkerClass>;
+
+/**
+ * Run `fn` with every `Worker` that `node:worker_threads` constructs recorded in `made` (the
+ * monitor's own import of it included: `syncBuiltinESMExports` updates the ESM binding). Each is
+ * a real thread; with `crashAfterReady`, its script runs the real watchdog, then throws an
+ * uncaught error 20 ms after the watchdog said it watches.
+ */
+async function recordingWorkers(
+  crashAfterReady: boolean,
+  fn: (made: WorkerInstance[]) => Promise<void>,
+): Promise<void> {
+  const wt = createRequire(import.meta.url)('node:worker_threads') as { Worker: WorkerClass };
+  const Original = wt.Worker;
+  const made: WorkerInstance[] = [];
+  wt.Worker = class extends Original {
+    constructor(file: string | URL, options?: ConstructorParameters<WorkerClass>[1]) {
+      if (crashAfterReady) {
+        const code = `import(${JSON.stringify(String(file))}).then(() => setTimeout(() => { throw new Error('watchdog boom'); }, 20));`;
+        super(code, { ...options, eval: true });
+      } else {
+        super(file, options);
+      }
+      made.push(this);
+    }
+  };
+  syncBuiltinESMExports();
+  try {
+    await fn(made);
+  } finally {
+    wt.Worker = Original;
+    syncBuiltinESMExports();
+  }
+}
+
+/** Wait (bounded, 5 s) until `reports` holds `n` reports. */
+async function reportsReach(reports: string[], n: number): Promise<void> {
+  for (let i = 0; i < 500 && reports.length < n; i++) await sleep(10);
 }
 
 describe('startMonitor', () => {
@@ -283,6 +325,55 @@ describe('startMonitor', () => {
       hub.exceptionStream = stream;
     }
   });
+
+  for (const how of ['terminate() from outside', 'an uncaught error in the thread'] as const) {
+    test(`a monitor thread that dies once watching (${how}) stops the monitor, reported once; startMonitor() then starts a new one that watches`, async () => {
+      const hub = getHub();
+      const stream = hub.exceptionStream;
+      const reports: string[] = [];
+      hub.exceptionStream = { write: (t: string) => reports.push(t) };
+      try {
+        let dead: Monitor | undefined;
+        await recordingWorkers(how !== 'terminate() from outside', async (made) => {
+          dead = await startMonitor({ maxBlockingTime: 100 });
+          assert.equal(made.length, 1, 'one watchdog thread');
+          if (how === 'terminate() from outside') await (made[0] as WorkerInstance).terminate();
+          await reportsReach(reports, 1);
+        });
+        await sleep(50); // no second report of the same death
+        assert.equal(reports.length, 1, reports.join('\n'));
+        const lines = (reports[0] as string).split('\n');
+        assert.equal(
+          lines[0],
+          'Error: The monitor thread exited with code 1: blocking is no longer watched; startMonitor() starts a new one',
+        );
+        if (how === 'terminate() from outside') {
+          assert.match(lines[1] as string, /^\d{4}-\d\d-\d\dT.*Z startMonitor failed with Error$/);
+        } else {
+          assert.equal(lines[1], '  caused by: Error: watchdog boom');
+          assert.match(lines[2] as string, /^\d{4}-\d\d-\d\dT.*Z startMonitor failed with Error$/);
+        }
+        assert.equal(hub.turnCounter, null, 'the dead monitor stopped: no more counting');
+        // Another threshold is no "one is running" error, and the new monitor reports blocking.
+        const m = await startMonitor({ maxBlockingTime: 80 });
+        try {
+          assert.notEqual(m, dead);
+          assert.equal(m.maxBlockingTime, 80);
+          assert.equal(await startMonitor(), m);
+          await sleep(1);
+          spinUntilReported(reports);
+          assert.equal(reports.length, 2, reports.join('\n'));
+          assert.match(reports[1] as string, / : main appears to be blocked\n/);
+        } finally {
+          m.stop();
+        }
+        dead?.stop(); // a late stop() of the dead one is harmless
+        assert.equal(hub.turnCounter, null);
+      } finally {
+        hub.exceptionStream = stream;
+      }
+    });
+  }
 
   test('a running monitor never keeps the program alive', () => {
     const mod = new URL('../../src/tools/util.js', import.meta.url).href;

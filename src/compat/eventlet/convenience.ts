@@ -20,8 +20,9 @@
  * @module
  */
 import { GreenletExit } from '../../core/errors.js';
-import type { WaitOptions } from '../../core/lowlevel.js';
-import { type Address, createConnection, listen as listenSocket, Socket } from '../../io/socket.js';
+import { checkOptionKeys, type WaitOptions } from '../../core/lowlevel.js';
+import { connectAs, listenAs } from '../../io/_connect.js';
+import { type Address, Socket } from '../../io/socket.js';
 import { guard } from './_guard.js';
 import { GreenPool } from './greenpool.js';
 import type { GreenThread } from './greenthread.js';
@@ -69,6 +70,9 @@ export class StopServe extends Error {
 
 const FAMILIES: readonly string[] = ['AF_INET', 'AF_INET6', 'AF_UNIX'];
 
+/** The options {@link listen} takes. */
+const LISTEN_KEYS: readonly string[] = ['reusePort', 'timeout', 'signal'];
+
 type Target = { host: string; port: number } | { path: string };
 
 function readTarget(addr: unknown, family: unknown, where: string): Target | TypeError {
@@ -110,8 +114,10 @@ function readTarget(addr: unknown, family: unknown, where: string): Target | Typ
  * @param backlog - the most queued connections (default 50)
  * @param options - `{reusePort, timeout, signal}`
  * @returns the listening `Socket`
- * @throws TypeError for an address that does not fit `family` or a backlog that is not a
- *   number; RangeError for a bad port or backlog; EADDRINUSE naming the address (all reject)
+ * @throws TypeError for an address that does not fit `family`, a backlog that is not a
+ *   number, options that are not an object or an option other than `reusePort`, `timeout`,
+ *   `signal`; RangeError for a bad port or backlog; EADDRINUSE naming the address (all reject).
+ *   Every message starts `eventlet.listen:`
  * @example
  * ```ts
  * import { listen } from 'verdant/eventlet';
@@ -139,12 +145,18 @@ export function listen(
       new RangeError(`${where}: backlog must be a non-negative integer, got ${backlog}`),
     );
   }
-  if (options === null || typeof options !== 'object') {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     return Promise.reject(
-      new TypeError(`${where}: options must be an object, got ${typeof options}`),
+      new TypeError(
+        `${where}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`,
+      ),
     );
   }
-  return listenSocket({ ...options, ...t, backlog });
+  // Its own keys: `host`, `port` or `tls` here would be overridden by `addr` (or not meant).
+  const unknown = checkOptionKeys(options, LISTEN_KEYS, where);
+  if (unknown !== null) return Promise.reject(unknown);
+  // Errors of the checks listen() makes (port, path, reusePort, timeout …) name eventlet.listen.
+  return listenAs({ ...options, ...t, backlog }, where);
 }
 
 /**
@@ -158,7 +170,8 @@ export function listen(
  * @param bind - must be `null` or `undefined`
  * @returns the connected `Socket`
  * @throws TypeError for an address that does not fit `family` or a `bind` address;
- *   ECONNREFUSED naming the address (all reject)
+ *   RangeError for a bad port (0 included: it means any free port only to listen); these
+ *   messages start `eventlet.connect:`; ECONNREFUSED naming the address (all reject)
  * @example
  * ```ts
  * import { connect, listen } from 'verdant/eventlet';
@@ -183,7 +196,7 @@ export function connect(
       new TypeError(`${where}: binding the local address is not supported, got ${String(bind)}`),
     );
   }
-  return createConnection('path' in t ? t : [t.host, t.port]);
+  return connectAs('path' in t ? t : [t.host, t.port], null, where);
 }
 
 /**

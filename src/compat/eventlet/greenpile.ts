@@ -38,8 +38,23 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
   /**
    * @param sizeOrPool - a {@link GreenPool} to share, or the size of a pool of its own
    *   (default 1000)
+   * @throws TypeError for neither a pool nor a number, RangeError for a negative or fractional
+   *   size (`Cannot create a GreenPile: …`)
    */
   constructor(sizeOrPool: number | GreenPool = 1000) {
+    if (!(sizeOrPool instanceof GreenPool)) {
+      // Checked here, so the message names GreenPile, not the GreenPool it makes.
+      if (typeof sizeOrPool !== 'number') {
+        throw new TypeError(
+          `Cannot create a GreenPile: sizeOrPool must be a GreenPool or a number of threads, got ${sizeOrPool === null ? 'null' : typeof sizeOrPool}`,
+        );
+      }
+      if (!Number.isInteger(sizeOrPool) || sizeOrPool < 0) {
+        throw new RangeError(
+          `Cannot create a GreenPile: size must be an integer >= 0, got ${sizeOrPool}`,
+        );
+      }
+    }
     this.pool = sizeOrPool instanceof GreenPool ? sizeOrPool : new GreenPool(sizeOrPool);
   }
 
@@ -51,7 +66,7 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
    * Source: eventlet's `GreenPile.spawn`.
    * @param fn - a plain or async function
    * @param args - its arguments
-   * @throws TypeError when `fn` is not a function (rejects)
+   * @throws TypeError when `fn` is not a function (`GreenPile.spawn: …`; rejects)
    * @example
    * ```ts
    * import { GreenPile } from 'verdant/eventlet';
@@ -60,6 +75,13 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
    * ```
    */
   spawn<A extends unknown[]>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Promise<void> {
+    if (typeof fn !== 'function') {
+      return Promise.reject(
+        new TypeError(
+          `GreenPile.spawn: fn must be a function, got ${fn === null ? 'null' : typeof fn}`,
+        ),
+      );
+    }
     return guard(this.#spawn(fn as (...args: unknown[]) => T | PromiseLike<T>, args));
   }
 

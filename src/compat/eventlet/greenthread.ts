@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { isErrorClass, NONE, readWaitOptions, rejectWait } from '../../core/lowlevel.js';
+import { checkMs, isErrorClass, NONE, readWaitOptions, rejectWait } from '../../core/lowlevel.js';
 import {
   type Greenlet,
   GreenletExit,
@@ -37,14 +37,27 @@ function typeOf(x: unknown): string {
   return x === null ? 'null' : typeof x;
 }
 
+/** TypeError naming `where` (the function the user called) unless `fn` is a function. */
+function checkFn(fn: unknown, where: string): void {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`${where}: fn must be a function, got ${typeOf(fn)}`);
+  }
+}
+
 /**
- * The reason a kill of a thread that ran inline must reject with (bad options, a pre-aborted
- * signal), or `NONE`: the checks `Greenlet.kill` makes, for a thread with no greenlet.
+ * The reason a kill of a thread must reject with (bad options, a pre-aborted signal), or
+ * `NONE`: the checks `Greenlet.kill` makes, named `GreenThread.kill` (and made for a thread
+ * that ran inline, which has no greenlet).
  */
-function checkInlineKill(options: unknown): unknown {
+function checkKill(options: unknown): unknown {
   if (options === undefined) return NONE;
   if (typeof options !== 'object' || options === null || options instanceof Error) {
-    const got = typeof options === 'string' ? 'a string' : typeOf(options);
+    const got =
+      typeof options === 'string'
+        ? 'a string'
+        : options instanceof Error
+          ? 'an Error'
+          : typeOf(options);
     return new TypeError(
       `GreenThread.kill: options must be an object, got ${got}: pass the exception as {exception: …}`,
     );
@@ -128,13 +141,12 @@ export class GreenThread<T = unknown> {
   }
 
   async #wait(options: WaitOptions | number | null | undefined): Promise<T> {
+    // Checked here, as get() would, so the error names GreenThread.wait (a thread that ran
+    // inline has no greenlet to check them).
+    const err = readWaitOptions(options, 'GreenThread.wait');
+    if (err !== NONE) throw err;
     // get() rethrows a failure and returns a GreenletExit; settle() throws that too.
     if (this.greenlet !== null) await this.greenlet.get(options);
-    else {
-      // A thread that ran inline has no greenlet: check its options as get() would.
-      const err = readWaitOptions(options, 'GreenThread.wait');
-      if (err !== NONE) throw err;
-    }
     return settle(this);
   }
 
@@ -157,10 +169,10 @@ export class GreenThread<T = unknown> {
    * ```
    */
   kill(options?: KillOptions): Promise<void> {
-    if (this.greenlet === null) {
-      const err = checkInlineKill(options);
-      return err === NONE ? Promise.resolve() : rejectWait(err);
-    }
+    // Checked here, as Greenlet.kill would, so the error names GreenThread.kill.
+    const err = checkKill(options);
+    if (err !== NONE) return rejectWait(err);
+    if (this.greenlet === null) return Promise.resolve();
     return this.greenlet.kill(options);
   }
 
@@ -266,7 +278,7 @@ export function threadResult<T>(gt: GreenThread<T>): T {
  * @param fn - a plain or async function
  * @param args - its arguments
  * @returns the started {@link GreenThread}
- * @throws TypeError when `fn` is not a function
+ * @throws TypeError when `fn` is not a function (`eventlet.spawn: fn must be a function …`)
  * @example
  * ```ts
  * import { spawn } from 'verdant/eventlet';
@@ -277,6 +289,7 @@ export function spawn<R, A extends unknown[]>(
   fn: (...args: A) => R | PromiseLike<R>,
   ...args: A
 ): GreenThread<Awaited<R>> {
+  checkFn(fn, 'eventlet.spawn');
   return new GreenThread(spawnGreenlet(fn, ...args));
 }
 
@@ -287,7 +300,7 @@ export function spawn<R, A extends unknown[]>(
  * Source: `eventlet.spawn_n`.
  * @param fn - a plain or async function
  * @param args - its arguments
- * @throws TypeError when `fn` is not a function
+ * @throws TypeError when `fn` is not a function (`eventlet.spawnN: …`)
  * @example
  * ```ts
  * import { sleep, spawnN } from 'verdant/eventlet';
@@ -296,6 +309,7 @@ export function spawn<R, A extends unknown[]>(
  * ```
  */
 export function spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): void {
+  checkFn(fn, 'eventlet.spawnN');
   spawnGreenlet(fn, ...args);
 }
 
@@ -307,7 +321,8 @@ export function spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args
  * @param ms - delay in milliseconds
  * @param fn - a plain or async function
  * @param args - its arguments
- * @throws TypeError when `fn` is not a function; TypeError/RangeError for a bad `ms`
+ * @throws TypeError when `fn` is not a function; TypeError/RangeError for a bad `ms` (the
+ *   messages start `eventlet.spawnAfter:`)
  * @example
  * ```ts
  * import { spawnAfter } from 'verdant/eventlet';
@@ -320,5 +335,8 @@ export function spawnAfter<R, A extends unknown[]>(
   fn: (...args: A) => R | PromiseLike<R>,
   ...args: A
 ): GreenThread<Awaited<R>> {
+  const err = checkMs(ms, 'eventlet.spawnAfter');
+  if (err !== NONE) throw err;
+  checkFn(fn, 'eventlet.spawnAfter');
   return new GreenThread(spawnLater(ms, fn, ...args));
 }

@@ -21,12 +21,32 @@ import {
 } from '../../index.js';
 import { guard } from './_guard.js';
 
-function capacity(maxsize: number | null | undefined): number | null {
+function capacity(maxsize: number | null | undefined, kind: string): number | null {
   if (maxsize === undefined || maxsize === null) return null;
   if (typeof maxsize !== 'number') {
-    throw new TypeError(`Cannot create a queue: maxsize must be a number, got ${typeof maxsize}`);
+    throw new TypeError(`Cannot create a ${kind}: maxsize must be a number, got ${typeof maxsize}`);
+  }
+  // Checked here, so the message names the class the user made, not verdant's queue below.
+  if (Number.isNaN(maxsize) || (Number.isFinite(maxsize) && !Number.isInteger(maxsize))) {
+    throw new RangeError(
+      `Cannot create a ${kind}: maxsize must be an integer (negative or null: unbounded), got ${maxsize}`,
+    );
   }
   return maxsize < 0 ? null : maxsize;
+}
+
+/** The eventlet class `q` is, as its errors name it. */
+function kindOf(q: LightQueue<unknown>): string {
+  return q instanceof Queue ? 'Queue' : 'LightQueue';
+}
+
+/**
+ * The rejection of a `put`/`get` with bad options, named after the eventlet call
+ * (`LightQueue.get`), not verdant's queue under it (`Channel.get`); or `null`.
+ */
+function badOptions<T>(q: LightQueue<unknown>, call: string, options: unknown): Promise<T> | null {
+  const err = readWaitOptions(options, `${kindOf(q)}.${call}`);
+  return err === NONE ? null : rejectWait(err);
 }
 
 /**
@@ -55,10 +75,11 @@ export class LightQueue<T = unknown> {
 
   /**
    * @param maxsize - capacity: undefined/null/negative unbounded, 0 a channel
-   * @throws TypeError for a non-number, RangeError for NaN or a fraction
+   * @throws TypeError for a non-number, RangeError for NaN or a fraction (`Cannot create a
+   *   LightQueue: …`, or `a Queue`)
    */
   constructor(maxsize?: number | null) {
-    this.#maxsize = capacity(maxsize);
+    this.#maxsize = capacity(maxsize, kindOf(this));
     this.q = this.#maxsize === 0 ? new Channel<T>() : this.makeQueue(this.#maxsize);
   }
 
@@ -77,7 +98,8 @@ export class LightQueue<T = unknown> {
    * A switch point when it waits.
    * @param item - what to put
    * @param options - `{timeout, signal}` or a timeout in ms
-   * @throws QueueFull when `timeout` elapses (rejects)
+   * @throws QueueFull when `timeout` elapses; TypeError/RangeError for bad options, the message
+   *   naming `LightQueue.put` (or `Queue.put`) (all reject)
    * @example
    * ```ts
    * import { LightQueue } from 'verdant/eventlet';
@@ -86,7 +108,7 @@ export class LightQueue<T = unknown> {
    * ```
    */
   put(item: T, options?: WaitOptions | number | null): Promise<void> {
-    return this.q.put(item, options);
+    return badOptions(this, 'put', options) ?? this.q.put(item, options);
   }
 
   /**
@@ -107,7 +129,8 @@ export class LightQueue<T = unknown> {
    * Take the oldest item, waiting while there is none (a channel waits for a putter).
    * A switch point when it waits.
    * @param options - `{timeout, signal}` or a timeout in ms
-   * @throws QueueEmpty when `timeout` elapses (rejects)
+   * @throws QueueEmpty when `timeout` elapses; TypeError/RangeError for bad options, the
+   *   message naming `LightQueue.get` (or `Queue.get`) (all reject)
    * @example
    * ```ts
    * import { LightQueue } from 'verdant/eventlet';
@@ -116,7 +139,7 @@ export class LightQueue<T = unknown> {
    * ```
    */
   get(options?: WaitOptions | number | null): Promise<T> {
-    return this.q.get(options);
+    return badOptions<T>(this, 'get', options) ?? this.q.get(options);
   }
 
   /**
@@ -198,6 +221,8 @@ export class Queue<T = unknown> extends LightQueue<T> {
   }
 
   override get(options?: WaitOptions | number | null): Promise<T> {
+    const bad = badOptions<T>(this, 'get', options);
+    if (bad !== null) return bad;
     if (!(this.q instanceof Channel)) return this.q.get(options);
     return guard(
       this.q.get(options).then((item) => {
@@ -253,10 +278,10 @@ export class Queue<T = unknown> extends LightQueue<T> {
    * ```
    */
   join(options?: WaitOptions | number | null): Promise<boolean> {
-    if (!(this.q instanceof Channel)) return (this.q as JoinableQueue<T>).join(options);
     // Checked here, so a bad option is named Queue.join, not the Event.wait below.
     const err = readWaitOptions(options, 'Queue.join');
     if (err !== NONE) return rejectWait(err);
+    if (!(this.q instanceof Channel)) return (this.q as JoinableQueue<T>).join(options);
     if (this.#idle === null) {
       this.#idle = new Event();
       if (this.#unfinished === 0) this.#idle.set();

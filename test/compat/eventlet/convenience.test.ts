@@ -131,6 +131,70 @@ describe('eventlet listen and connect', () => {
     });
   });
 
+  test('what the socket layer checks is named eventlet.listen / eventlet.connect, the calls the user made', async () => {
+    const cases: Array<[() => Promise<unknown>, string, string]> = [
+      [
+        () => listen(['127.0.0.1', 70000]),
+        'RangeError',
+        'eventlet.listen: port must be an integer from 0 to 65535, got 70000',
+      ],
+      [
+        () => listen(['127.0.0.1', 1.5]),
+        'RangeError',
+        'eventlet.listen: port must be an integer from 0 to 65535, got 1.5',
+      ],
+      [
+        () => listen('', 'AF_UNIX'),
+        'TypeError',
+        'eventlet.listen: path must be a non-empty string, got an empty string',
+      ],
+      [
+        () => listen(['127.0.0.1', 0], 'AF_INET', 2 ** 40),
+        'RangeError',
+        'eventlet.listen: backlog must be an integer from 0 to 2147483647, got 1099511627776',
+      ],
+      [
+        () => listen(['127.0.0.1', 0], 'AF_INET', 50, { reusePort: 'yes' as never }),
+        'TypeError',
+        'eventlet.listen: reusePort must be a boolean, got string',
+      ],
+      [
+        () => listen(['127.0.0.1', 0], 'AF_INET', 50, { timeout: -5 }),
+        'RangeError',
+        'eventlet.listen: timeout must be a non-negative number of ms, got -5',
+      ],
+      [
+        // Its own options only: a host or port there would be overridden by the address.
+        () => listen(['127.0.0.1', 0], 'AF_INET', 50, { host: '0.0.0.0' } as never),
+        'TypeError',
+        'eventlet.listen: unknown option "host"; the options are reusePort, timeout, signal',
+      ],
+      [
+        () => listen(['127.0.0.1', 0], 'AF_INET', 50, [] as never),
+        'TypeError',
+        'eventlet.listen: options must be an object, got an array',
+      ],
+      [
+        () => connect(['127.0.0.1', 0]),
+        'RangeError',
+        'eventlet.connect: port must be an integer from 1 to 65535 to connect to (0 means any free port only to listen), got 0',
+      ],
+      [
+        () => connect(['127.0.0.1', 70000]),
+        'RangeError',
+        'eventlet.connect: port must be an integer from 0 to 65535, got 70000',
+      ],
+      [
+        () => connect('', 'AF_UNIX'),
+        'TypeError',
+        'eventlet.connect: path must be a non-empty string, got an empty string',
+      ],
+    ];
+    for (const [call, name, message] of cases) {
+      await assertRejectsNoThrow(call, { name, message });
+    }
+  });
+
   test('connect to a closed port rejects with ECONNREFUSED', async () => {
     const l = await listen(['127.0.0.1', 0]);
     const port = portOf(l);

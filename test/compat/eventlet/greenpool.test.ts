@@ -326,6 +326,29 @@ describe('eventlet GreenPool', () => {
     await assertRejectsNoThrow(() => new GreenPool().spawnN(3 as never), TypeError);
     assert.throws(() => new GreenPool().imap(3 as never, []), TypeError);
   });
+
+  test('GreenPile: a bad size and a spawn of a non-function are named GreenPile, not the pool under it', async () => {
+    assert.throws(() => new GreenPile(-1), {
+      name: 'RangeError',
+      message: 'Cannot create a GreenPile: size must be an integer >= 0, got -1',
+    });
+    assert.throws(() => new GreenPile(1.5), {
+      name: 'RangeError',
+      message: 'Cannot create a GreenPile: size must be an integer >= 0, got 1.5',
+    });
+    assert.throws(() => new GreenPile('2' as never), {
+      name: 'TypeError',
+      message:
+        'Cannot create a GreenPile: sizeOrPool must be a GreenPool or a number of threads, got string',
+    });
+    await assertRejectsNoThrow(() => new GreenPile(2).spawn(3 as never), {
+      name: 'TypeError',
+      message: 'GreenPile.spawn: fn must be a function, got number',
+    });
+    const pile = new GreenPile<number>(new GreenPool(1));
+    await pile.spawn(() => 1);
+    assert.deepEqual((await pile.next()).value, 1, 'a pool given is used');
+  });
 });
 
 describe('eventlet GreenPool.imap / starmap', () => {

@@ -100,10 +100,27 @@ describe('eventlet GreenThread', () => {
     assert.deepEqual(got, { r: undefined, log: [7], reported: true });
   });
 
-  test('spawn* throw TypeError at once for a non-function', () => {
-    assert.throws(() => spawn(42 as never), TypeError);
-    assert.throws(() => spawnN(null as never), TypeError);
-    assert.throws(() => spawnAfter(1, 'x' as never), TypeError);
+  test('spawn* throw TypeError at once for a non-function, a bad delay too, naming the eventlet call', () => {
+    assert.throws(() => spawn(42 as never), {
+      name: 'TypeError',
+      message: 'eventlet.spawn: fn must be a function, got number',
+    });
+    assert.throws(() => spawnN(null as never), {
+      name: 'TypeError',
+      message: 'eventlet.spawnN: fn must be a function, got null',
+    });
+    assert.throws(() => spawnAfter(1, 'x' as never), {
+      name: 'TypeError',
+      message: 'eventlet.spawnAfter: fn must be a function, got string',
+    });
+    assert.throws(() => spawnAfter(-1, () => 1), {
+      name: 'RangeError',
+      message: 'eventlet.spawnAfter: ms must be a non-negative number, got -1',
+    });
+    assert.throws(() => spawnAfter('5' as never, () => 1), {
+      name: 'TypeError',
+      message: 'eventlet.spawnAfter: ms must be a number of milliseconds, got string',
+    });
   });
 
   test('sleep() defaults to 0 and lets other threads run once', async () => {
@@ -169,7 +186,7 @@ describe('eventlet GreenThread', () => {
     });
   });
 
-  test('a thread a pool ran inline checks wait() and kill() options as any thread does', async () => {
+  test('a thread a pool ran inline checks wait() and kill() options as any thread does, the errors naming GreenThread', async () => {
     await runVirtual(async () => {
       const pool = new GreenPool(1);
       const outer = await pool.spawn(() => pool.spawn(() => 5));
@@ -183,23 +200,27 @@ describe('eventlet GreenThread', () => {
         await assertRejectsNoThrow(() => gt.wait({ signal: aborted }), ExpectedError);
         await assertRejectsNoThrow(
           () => gt.wait('soon' as never),
-          /TypeError: .*options must be an object or a timeout in ms, got string/,
+          /^TypeError: GreenThread\.wait: options must be an object or a timeout in ms, got string$/,
         );
         await assertRejectsNoThrow(
           () => gt.wait(-1),
-          /RangeError: .*timeout must be a non-negative/,
+          /^RangeError: GreenThread\.wait: timeout must be a non-negative/,
         );
         await assertRejectsNoThrow(
           () => gt.kill({ timeout: -1 }),
-          /RangeError: .*timeout must be a non-negative/,
+          /^RangeError: GreenThread\.kill: timeout must be a non-negative/,
         );
         await assertRejectsNoThrow(
           () => gt.kill('now' as never),
-          /TypeError: .*options must be an object, got a string/,
+          /^TypeError: GreenThread\.kill: options must be an object, got a string/,
+        );
+        await assertRejectsNoThrow(
+          () => gt.kill(new Error('stop') as never),
+          /^TypeError: GreenThread\.kill: options must be an object, got an Error: pass the exception as \{exception: …\}$/,
         );
         await assertRejectsNoThrow(
           () => gt.kill({ exception: 'stop' as never }),
-          /TypeError: .*exception must be an Error instance or an Error class, got string/,
+          /^TypeError: GreenThread\.kill: exception must be an Error instance or an Error class, got string/,
         );
         await gt.kill();
         assert.equal(await gt.wait(), 5, 'a dead thread keeps its value after a kill');

@@ -199,13 +199,25 @@ describe('verdant/eventlet: a kill and a Timeout pending at once, nothing lost',
     await runVirtual(async () => {
       const evt = new Event();
       const q = new Queue(0);
+      // The eventlet class the user called, not the verdant queue under it (a Channel for 0,
+      // a SimpleQueue or Queue otherwise).
+      const lq = new LightQueue(0);
+      const bounded = new LightQueue(1);
+      const unbounded = new Queue();
       const gt = spawn(() => sleep(10));
       for (const [call, where] of [
         [(o: never) => evt.wait(o), 'Event.wait'],
-        [(o: never) => q.get(o), 'Channel.get'],
-        [(o: never) => q.put(1, o), 'Channel.put'],
+        [(o: never) => q.get(o), 'Queue.get'],
+        [(o: never) => q.put(1, o), 'Queue.put'],
+        [(o: never) => lq.get(o), 'LightQueue.get'],
+        [(o: never) => lq.put(1, o), 'LightQueue.put'],
+        [(o: never) => bounded.get(o), 'LightQueue.get'],
+        [(o: never) => bounded.put(1, o), 'LightQueue.put'],
+        [(o: never) => unbounded.get(o), 'Queue.get'],
+        [(o: never) => unbounded.put(1, o), 'Queue.put'],
+        [(o: never) => unbounded.join(o), 'Queue.join'],
         [(o: never) => q.join(o), 'Queue.join'],
-        [(o: never) => gt.wait(o), 'Greenlet.get'],
+        [(o: never) => gt.wait(o), 'GreenThread.wait'],
       ] as const) {
         for (const [bad, re] of [
           [-1, /RangeError: .*timeout must be a non-negative number of ms, got -1/],

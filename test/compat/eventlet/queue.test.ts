@@ -46,6 +46,19 @@ for (const Kind of [Queue, LightQueue]) {
       });
     });
 
+    test('a maxsize that is not a number, NaN or a fraction throws, naming the eventlet class', () => {
+      assert.throws(() => new Kind('2' as never), {
+        name: 'TypeError',
+        message: `Cannot create a ${Kind.name}: maxsize must be a number, got string`,
+      });
+      for (const bad of [1.5, Number.NaN]) {
+        assert.throws(() => new Kind(bad), {
+          name: 'RangeError',
+          message: `Cannot create a ${Kind.name}: maxsize must be an integer (negative or null: unbounded), got ${bad}`,
+        });
+      }
+    });
+
     test('maxsize rules: undefined, null and negative are unbounded, positive bounded, 0 a channel', () => {
       for (const m of [undefined, null, -1, -100]) {
         const q = new Kind<number>(m);

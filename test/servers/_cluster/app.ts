@@ -1,6 +1,7 @@
 // The cluster script of test/servers/cluster.test.ts, run as a real process: the primary (and,
 // through node:cluster, every worker) runs this file. Workers serve `/?id=N&ms=M`: sleep M ms in
-// the request's greenlet, append "N pid" to the file named by CLUSTER_LOG, answer "N pid". The
+// the request's greenlet, append "N pid" to the file named by CLUSTER_LOG, answer "N pid"; each
+// connection a worker accepts appends "<client port> pid" to CLUSTER_LOG + '.conns'. The
 // primary prints one JSON line per event on stdout and reads commands on stdin
 // (`restart`, `pids`, `stop`); each report written to the hub's exceptionStream is a `report`
 // event, and `stopped` carries `forked` (the pid of every worker ever forked).
@@ -31,6 +32,9 @@ if (cluster.isPrimary)
 const handle = await runCluster(
   async () => {
     const server = new HttpServer(['127.0.0.1', 0], app, { log: null });
+    server.server.on('connection', (sock) =>
+      appendFileSync(`${log}.conns`, `${sock.remotePort} ${process.pid}\n`),
+    );
     await server.start();
     return server;
   },
