@@ -222,16 +222,16 @@ class Members {
 /** Marks a slot wait that starts nothing (map's own spawning loop). */
 const NO_GREENLET = Symbol('no greenlet');
 
-/**
- * The membership and capacity half of `Group` (the mapping half, gevent's `GroupMappingMixin`,
- * is `Group` itself, in group.ts). Use `Group` or `Pool`.
- * @internal
- */
 /** The hub job that hands on a slot `#remove` freed while a blocking kill waits. */
 function releaseSlot(slots: Permits): void {
   slots.release();
 }
 
+/**
+ * The membership and capacity half of `Group` (the mapping half, gevent's `GroupMappingMixin`,
+ * is `Group` itself, in group.ts). Use `Group` or `Pool`.
+ * @internal
+ */
 export class GroupCore {
   readonly #members = new Members();
   /** Killed by `kill`/`killone` and not dead yet: never killed twice. */
