@@ -95,12 +95,7 @@ export function waitReady(
 }
 
 /** `write`: false (readable), true (writable) or 'either' (waitReadwrite). */
-function one(
-  sock: Socket,
-  write: boolean | 'either',
-  opts: unknown,
-  where: string,
-): Promise<void> {
+function one(sock: Socket, write: boolean | 'either', opts: unknown, where: string): Promise<void> {
   const err = readWaitOptions(opts, where);
   if (err !== NONE) return rejectWait(err);
   const { timeout, signal } = waitArgs;

@@ -411,7 +411,7 @@ export function getnameinfo(
   const table = servicesTable();
   const service =
     (flags & NI_NUMERICSERV) === 0
-      ? ((flags & NI_DGRAM) !== 0 ? table.udpNames : table.tcpNames).get(port) ?? String(port)
+      ? (((flags & NI_DGRAM) !== 0 ? table.udpNames : table.tcpNames).get(port) ?? String(port))
       : String(port);
   return callbackWait<[string, string]>(where, opts, (done) => {
     if ((flags & NI_NUMERICHOST) !== 0) {
@@ -458,9 +458,7 @@ export function getfqdn(name = '', opts?: WaitOptions | number | null): Promise<
   const where = 'getfqdn';
   if (typeof name !== 'string') {
     return Promise.reject(
-      new TypeError(
-        `${where}: name must be a string, got ${name === null ? 'null' : typeof name}`,
-      ),
+      new TypeError(`${where}: name must be a string, got ${name === null ? 'null' : typeof name}`),
     );
   }
   let n = name.trim();
