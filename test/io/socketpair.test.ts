@@ -92,8 +92,9 @@ describe('socketpair', () => {
     let killedWhileMaking = 0;
     let made = 0;
     // Kill after 0, 1, 2 … turns of the event loop: before mkdtemp answers, between listen and
-    // connect, once connected; the last rounds see the pair made.
-    for (let turns = 0; turns < 12; turns++) {
+    // connect, once connected; until a round sees the pair made (a loaded machine takes more
+    // turns: bounded by 300).
+    for (let turns = 0; turns < 300 && made === 0; turns++) {
       const g = spawn(() => socketpair());
       for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
       if (g.dead) {
@@ -109,7 +110,7 @@ describe('socketpair', () => {
       await assertNothingLeft(`after ${turns} turns`);
     }
     assert.ok(killedWhileMaking > 0, 'some kills landed while the pair was being made');
-    assert.ok(made > 0, 'the pairing completes within 12 turns');
+    assert.ok(made > 0, 'the pairing completes within 300 turns');
   });
 
   test('a pair the wait was woken with but that a kill reached first is closed, not lost open (nothing-lost)', async () => {
