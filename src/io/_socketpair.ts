@@ -9,9 +9,10 @@
  * `timeout` or `signal` that lands while it runs closes whatever it made so far (the listener,
  * either end) and removes the directory before the wait ends; a `mkdtemp` still in flight then
  * removes its directory when it answers. Once the pair is made, the listener and the directory
- * are already gone (before the wait resolves), and a pair the wait was woken with but never
+ * are already gone before the wait resolves (the directory is removed synchronously, one unlink
+ * and one rmdir, so no late callback can leave it), and a pair the wait was woken with but never
  * handed to its caller (killed before it resumed) is closed. A second connection to the
- * listener (another process of the same user racing ours) is refused, never paired. Tests:
+ * listener (another process of the same user racing ours) is closed, never paired. Tests:
  * test/io/socketpair.test.ts.
  *
  * @module

@@ -11,8 +11,8 @@
  * head, a connection to the backlog, a datagram to the queue): nothing is lost. `close()` wakes
  * every wait on the socket with EBADF; a call made after it rejects with EBADF. `makefile()`
  * files keep the connection open until they are closed too (Python's `_io_refs`). A Socket
- * has two fields, its machine and one small integer (type, kind, closed, has-timeout, family): each
- * field is 8 bytes of every idle connection (issue 16).
+ * has two fields, its machine and one small integer (type, kind, closed, has-timeout, family):
+ * each field is 8 bytes of every idle connection (issue 16).
  * Tests: test/io/stream.conformance.ts (TCP, Unix, TLS), test/io/listener.test.ts,
  * test/io/udp.test.ts, test/io/stream.test.ts, test/io/makefile.test.ts.
  *
@@ -84,8 +84,8 @@ const kAdopt: unique symbol = Symbol('verdant.socket.adopt');
 /** The constructor's options that make an empty Socket for `adopt` and `_listening` to fill. */
 const ADOPT = { type: 'udp4', [kAdopt]: true } as SocketOptions;
 /**
- * A Socket's type, its kind, its family and its state in one small integer (`#bits`): each field is 8
- * bytes of every idle connection (issue 16). The low bits index {@link TYPES}.
+ * A Socket's type, its kind, its family and its state in one small integer (`#bits`): each
+ * field is 8 bytes of every idle connection (issue 16). The low bits index {@link TYPES}.
  */
 const TYPES: readonly SocketType[] = ['tcp', 'unix', 'tls', 'udp4', 'udp6'];
 const TYPE = 7;
