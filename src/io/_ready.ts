@@ -1,5 +1,5 @@
 /**
- * Readiness waits: `waitRead`, `waitWrite` and the wait under `select`. One Waiter watches
+ * Readiness waits: `waitRead`, `waitWrite`, `waitReadwrite` and the wait under `select`. One Waiter watches
  * several sockets at once through their watcher sets; the first change that makes one of them
  * ready wakes it, and every watcher is removed when the wait ends (woken, killed, timed out).
  *
@@ -94,7 +94,8 @@ export function waitReady(
   return rw.w.start(timeout, signal);
 }
 
-function one(sock: Socket, write: boolean, opts: unknown, where: string): Promise<void> {
+/** `write`: false (readable), true (writable) or 'either' (waitReadwrite). */
+function one(sock: Socket, write: boolean | 'either', opts: unknown, where: string): Promise<void> {
   const err = readWaitOptions(opts, where);
   if (err !== NONE) return rejectWait(err);
   const { timeout, signal } = waitArgs;
@@ -117,7 +118,12 @@ function one(sock: Socket, write: boolean, opts: unknown, where: string): Promis
   }
   if (sock.closed) return Promise.reject(badFd(where));
   return waitReady(
-    [{ io, write }],
+    write === 'either'
+      ? [
+          { io, write: false },
+          { io, write: true },
+        ]
+      : [{ io, write }],
     timeout ?? (askedForever(opts) ? null : sock.gettimeout()),
     signal,
   );
@@ -165,4 +171,28 @@ export function waitRead(sock: Socket, opts?: WaitOptions | number | null): Prom
  */
 export function waitWrite(sock: Socket, opts?: WaitOptions | number | null): Promise<void> {
   return one(sock, true, opts, 'waitWrite');
+}
+
+/**
+ * Wait until `sock` can be read or written without waiting: whichever of {@link waitRead} and
+ * {@link waitWrite} would return first. Takes nothing; resolves at once (no switch) when it
+ * already is. A switch point otherwise: a kill or `Timeout` lands there (nothing to lose); the
+ * `timeout` option (or the socket's timeout) rejects with SocketTimeout; `close()` in another
+ * greenlet ends it.
+ * @param sock a verdant Socket
+ * @param opts `{timeout, signal}` or a timeout in ms
+ * @throws TypeError when `sock` is not a verdant Socket; EBADF once it is closed (rejects)
+ * @example
+ * ```ts
+ * import { createConnection, listen, waitReadwrite } from 'verdant/socket';
+ * const server = await listen({ host: '127.0.0.1', port: 0 });
+ * const sock = await createConnection(server.getsockname());
+ * await waitReadwrite(sock, { timeout: 1000 }); // writable at once
+ * sock.close();
+ * server.close();
+ * ```
+ * Follows gevent's `wait_readwrite` (which takes a file descriptor; this takes the socket).
+ */
+export function waitReadwrite(sock: Socket, opts?: WaitOptions | number | null): Promise<void> {
+  return one(sock, 'either', opts, 'waitReadwrite');
 }

@@ -1,6 +1,6 @@
 /**
- * Name resolution through the hub: `getaddrinfo`, `gethostbyname`, `gethostbyaddr` over
- * `node:dns` (the system resolver, as gevent's default threadpool resolver). Each call is a
+ * Name resolution through the hub: `getaddrinfo`, `gethostbyname`, `gethostbynameEx`,
+ * `gethostbyaddr`, `getnameinfo` and `getfqdn` over `node:dns` (the system resolver, as gevent's default threadpool resolver). Each call is a
  * verdant wait: a kill or `Timeout` ends it at once (the lookup itself cannot be aborted; its
  * late answer is dropped). Tests: test/io/dns.test.ts.
  *
@@ -11,14 +11,19 @@
  * `gethostbyname('')` is `'0.0.0.0'` and `'<broadcast>'` is `'255.255.255.255'`;
  * `gethostbyaddr` takes a name as well as an address. An address literal of the other family
  * than the one asked for fails with `EAI_ADDRFAMILY` (Node would hand it back unchanged).
+ * `getnameinfo` resolves no names (Python's asks with AI_NUMERICHOST) and names services from
+ * /etc/services itself (per protocol, for NI_DGRAM); Node's `lookupService` always asks with
+ * NI_NAMEREQD, so an address without a name is given back as is unless the caller asked for
+ * NI_NAMEREQD. `getfqdn` turns a failed lookup into its argument, never a kill or timeout.
  *
  * @module
  */
 import * as dns from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import type { WaitOptions } from '../core/lowlevel.js';
-import { callbackWait } from './_callwait.js';
+import { callbackWait, type Done } from './_callwait.js';
 import { checkPort, coded } from './_errors.js';
 
 /** One result of {@link getaddrinfo}. */
@@ -59,28 +64,47 @@ const FALLBACK_SERVICES: Record<string, number> = {
   imap: 143,
   https: 443,
 };
-let services: Map<string, number> | null = null;
+/** The services of /etc/services: TCP ports by name, and each port's first name per protocol. */
+interface Services {
+  readonly tcpPorts: Map<string, number>;
+  readonly tcpNames: Map<number, string>;
+  readonly udpNames: Map<number, string>;
+}
+let services: Services | null = null;
+
+/** /etc/services, read once (Python's `getservbyname`/`getservbyport` read it too). */
+function servicesTable(): Services {
+  if (services !== null) return services;
+  const s: Services = { tcpPorts: new Map(), tcpNames: new Map(), udpNames: new Map() };
+  let text = '';
+  try {
+    text = readFileSync('/etc/services', 'latin1');
+  } catch {
+    // no services file: the well-known names below
+  }
+  for (const line of text.split('\n')) {
+    const words = (line.split('#')[0] as string).trim().split(/\s+/);
+    const m = /^(\d+)\/(tcp|udp)$/.exec(words[1] ?? '');
+    if (m === null || words[0] === undefined || words[0] === '') continue;
+    const port = Number(m[1]);
+    const names = m[2] === 'tcp' ? s.tcpNames : s.udpNames;
+    if (!names.has(port)) names.set(port, words[0]);
+    if (m[2] !== 'tcp') continue;
+    for (const w of [words[0], ...words.slice(2)]) {
+      if (w !== undefined && w !== '' && !s.tcpPorts.has(w)) s.tcpPorts.set(w, port);
+    }
+  }
+  for (const [name, port] of Object.entries(FALLBACK_SERVICES)) {
+    if (!s.tcpPorts.has(name)) s.tcpPorts.set(name, port);
+    if (!s.tcpNames.has(port)) s.tcpNames.set(port, name);
+  }
+  services = s;
+  return s;
+}
 
 /** The TCP port of a service name (/etc/services, as Python's `getservbyname`), or null. */
 function servicePort(name: string): number | null {
-  if (services === null) {
-    services = new Map(Object.entries(FALLBACK_SERVICES));
-    let text = '';
-    try {
-      text = readFileSync('/etc/services', 'latin1');
-    } catch {
-      // no services file: the well-known names above
-    }
-    for (const line of text.split('\n')) {
-      const words = (line.split('#')[0] as string).trim().split(/\s+/);
-      const m = /^(\d+)\/tcp$/.exec(words[1] ?? '');
-      if (m === null) continue;
-      for (const w of [words[0], ...words.slice(2)]) {
-        if (w !== undefined && w !== '' && !services.has(w)) services.set(w, Number(m[1]));
-      }
-    }
-  }
-  return services.get(name) ?? null;
+  return servicesTable().tcpPorts.get(name) ?? null;
 }
 
 /**
@@ -237,20 +261,217 @@ export function gethostbyaddr(
   const where = 'gethostbyaddr';
   const bad = checkHost(address, where);
   if (bad !== null) return Promise.reject(bad);
-  const reverse = (ip: string, done: (e: Error | null, v?: [string, string[], string[]]) => void) =>
+  return callbackWait<[string, string[], string[]]>(where, opts, (done) => {
+    reverseLookup(address, where, done);
+    return undefined;
+  });
+}
+
+/**
+ * What {@link gethostbyaddr} asks the system: resolve a name to its first address, then that
+ * address to its name. Calls `done` once, with the triple or the lookup's error.
+ */
+function reverseLookup(address: string, where: string, done: Done<[string, string[], string[]]>) {
+  const reverse = (ip: string): void =>
     dns.lookupService(ip, 0, (err, hostname) => {
       if (err !== null) done(lookupError(err, address, where));
       else done(null, [hostname, [], [ip]]);
     });
   const special = specialHost(address);
+  if (special !== null) reverse(special);
+  else if (isIP(address) !== 0) reverse(address);
+  else
+    dns.lookup(address, (err, ip) => {
+      if (err !== null) done(lookupError(err, address, where));
+      else reverse(ip);
+    });
+}
+
+/**
+ * Resolve `host` to `[hostname, aliases, addresses]`: every IPv4 address of it (Python's
+ * `gethostbyname_ex`; IPv4 only, as Python's). `hostname` is `host` as given and `aliases` is
+ * empty: Node's resolver gives no canonical name (the system's `gethostbyname` would give the
+ * first name of an /etc/hosts line). A switch point, as {@link getaddrinfo}.
+ * @param host a name or an IPv4 address literal
+ * @param opts `{timeout, signal}` or a timeout in ms (SocketTimeout when it elapses)
+ * @returns `[host, [], addresses]`, the addresses in the system resolver's order, no duplicates
+ * @throws TypeError when `host` is not a non-empty string; EAI_ADDRFAMILY for an IPv6 literal;
+ *   ENOTFOUND naming the host (all reject)
+ * @example
+ * ```ts
+ * import { gethostbynameEx } from 'verdant/socket';
+ * console.log(await gethostbynameEx('localhost')); // [ 'localhost', [], [ '127.0.0.1' ] ]
+ * ```
+ * Follows gevent's `gethostbyname_ex`.
+ */
+export function gethostbynameEx(
+  host: string,
+  opts?: WaitOptions | number | null,
+): Promise<[string, string[], string[]]> {
+  const where = 'gethostbynameEx';
+  const bad = checkHost(host, where);
+  if (bad !== null) return Promise.reject(bad);
+  const fe = familyError(host, 4, where);
+  if (fe !== null) return Promise.reject(fe);
   return callbackWait<[string, string[], string[]]>(where, opts, (done) => {
-    if (special !== null) reverse(special, done);
-    else if (isIP(address) !== 0) reverse(address, done);
-    else
-      dns.lookup(address, (err, ip) => {
-        if (err !== null) done(lookupError(err, address, where));
-        else reverse(ip, done);
-      });
+    dns.lookup(host, { all: true, family: 4 }, (err, addrs) => {
+      if (err !== null) done(lookupError(err, host, where));
+      else done(null, [host, [], [...new Set(addrs.map((a) => a.address))]]);
+    });
+    return undefined;
+  });
+}
+
+/** Python's `NI_NUMERICHOST` (Linux's value): {@link getnameinfo} gives the address, not a name. */
+export const NI_NUMERICHOST = 1;
+/** Python's `NI_NUMERICSERV`: {@link getnameinfo} gives the port as digits, not a service name. */
+export const NI_NUMERICSERV = 2;
+/** Python's `NI_NOFQDN`: {@link getnameinfo} gives a name of the local domain without its domain. */
+export const NI_NOFQDN = 4;
+/** Python's `NI_NAMEREQD`: {@link getnameinfo} fails (ENOTFOUND) for an address without a name. */
+export const NI_NAMEREQD = 8;
+/** Python's `NI_DGRAM`: {@link getnameinfo} names the port as a UDP service, not a TCP one. */
+export const NI_DGRAM = 16;
+const NI_ALL = NI_NUMERICHOST | NI_NUMERICSERV | NI_NOFQDN | NI_NAMEREQD | NI_DGRAM;
+
+/** The local domain (`NI_NOFQDN`): what follows the first dot of the host name, or null. */
+function localDomain(): string | null {
+  const h = hostname();
+  const dot = h.indexOf('.');
+  return dot < 0 || dot === h.length - 1 ? null : h.slice(dot + 1);
+}
+
+function checkNameInfo(sockaddr: unknown, flags: unknown, where: string): Error | null {
+  if (!Array.isArray(sockaddr) || sockaddr.length !== 2) {
+    return new TypeError(
+      `${where}: sockaddr must be a [host, port] pair, got ${Array.isArray(sockaddr) ? `${sockaddr.length} items` : sockaddr === null ? 'null' : typeof sockaddr}`,
+    );
+  }
+  const [host, port] = sockaddr as unknown[];
+  if (typeof host !== 'string' || isIP(host) === 0) {
+    return new TypeError(
+      `${where}: host must be an IP address (getnameinfo resolves no names, as Python's), got ${typeof host === 'string' ? JSON.stringify(host) : host === null ? 'null' : typeof host}`,
+    );
+  }
+  if (typeof port !== 'number') {
+    return new TypeError(
+      `${where}: port must be a number, got ${port === null ? 'null' : typeof port === 'string' ? JSON.stringify(port) : typeof port}`,
+    );
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    return new RangeError(`${where}: port must be an integer from 0 to 65535, got ${port}`);
+  }
+  if (typeof flags !== 'number') {
+    return new TypeError(
+      `${where}: flags must be a number (NI_NUMERICHOST | NI_NUMERICSERV …), got ${flags === null ? 'null' : typeof flags}`,
+    );
+  }
+  if (!Number.isInteger(flags) || flags < 0 || (flags & ~NI_ALL) !== 0) {
+    return new RangeError(
+      `${where}: flags must be made of NI_NUMERICHOST, NI_NUMERICSERV, NI_NOFQDN, NI_NAMEREQD and NI_DGRAM (EAI_BADFLAGS), got ${flags}`,
+    );
+  }
+  return null;
+}
+
+/**
+ * Resolve an address to `[host, service]` with the system's `getnameinfo` (so /etc/hosts and
+ * /etc/services count), as Python's `socket.getnameinfo`: the host's name, or the address when
+ * it has none (unless `NI_NAMEREQD`); the port's service name (TCP's, UDP's with `NI_DGRAM`),
+ * or its digits when it has none. A switch point, as {@link getaddrinfo}: a kill or `Timeout`
+ * ends it at once (the lookup itself cannot be aborted; its late answer is dropped).
+ * @param sockaddr `[host, port]`: an IPv4 or IPv6 address literal (no name is resolved, as
+ *   Python's) and a port from 0 to 65535
+ * @param flags an OR of {@link NI_NUMERICHOST}, {@link NI_NUMERICSERV}, {@link NI_NOFQDN},
+ *   {@link NI_NAMEREQD} and {@link NI_DGRAM} (default 0)
+ * @param opts `{timeout, signal}` or a timeout in ms (SocketTimeout when it elapses)
+ * @returns `[host, service]`, both strings
+ * @throws TypeError for a sockaddr that is not a pair, a host that is not an address literal, a
+ *   port or flags that are not numbers; RangeError for a port out of range or an unknown flag
+ *   (Python's EAI_BADFLAGS); ENOTFOUND naming the address with `NI_NAMEREQD` when it has no
+ *   name (all reject)
+ * @example
+ * ```ts
+ * import { getnameinfo, NI_NUMERICSERV } from 'verdant/socket';
+ * console.log(await getnameinfo(['127.0.0.1', 80])); // [ 'localhost', 'http' ]
+ * console.log(await getnameinfo(['127.0.0.1', 80], NI_NUMERICSERV)); // [ 'localhost', '80' ]
+ * ```
+ * Follows gevent's `getnameinfo` (its default, threaded resolver: Python's own; the sockaddr is
+ * a pair, not Python's IPv6 4-tuple with flow info and scope id).
+ */
+export function getnameinfo(
+  sockaddr: [host: string, port: number],
+  flags = 0,
+  opts?: WaitOptions | number | null,
+): Promise<[string, string]> {
+  const where = 'getnameinfo';
+  const bad = checkNameInfo(sockaddr, flags, where);
+  if (bad !== null) return Promise.reject(bad);
+  const [host, port] = sockaddr;
+  const table = servicesTable();
+  const service =
+    (flags & NI_NUMERICSERV) === 0
+      ? (((flags & NI_DGRAM) !== 0 ? table.udpNames : table.tcpNames).get(port) ?? String(port))
+      : String(port);
+  return callbackWait<[string, string]>(where, opts, (done) => {
+    if ((flags & NI_NUMERICHOST) !== 0) {
+      setImmediate(() => done(null, [host, service]));
+      return undefined;
+    }
+    dns.lookupService(host, port, (err, name) => {
+      if (err !== null) {
+        // Node asks with NI_NAMEREQD always: no name is an error only when the caller asked so.
+        if ((flags & NI_NAMEREQD) !== 0 || (err.code !== 'ENOTFOUND' && err.code !== 'EAI_NONAME'))
+          done(lookupError(err, host, where));
+        else done(null, [host, service]);
+        return;
+      }
+      let out = name;
+      const domain = (flags & NI_NOFQDN) !== 0 ? localDomain() : null;
+      if (domain !== null && out.endsWith(`.${domain}`) && out.length > domain.length + 1)
+        out = out.slice(0, out.length - domain.length - 1);
+      done(null, [out, service]);
+    });
+    return undefined;
+  });
+}
+
+/**
+ * The fully qualified domain name of `name`, as Python's `socket.getfqdn`: `name` (trimmed) is
+ * looked up with {@link gethostbyaddr}; the first of its names that contains a dot is the
+ * answer, else its host name; when the lookup fails, `name` itself. An empty or omitted name
+ * (or `'0.0.0.0'`, `'::'`) is the local host name (`os.hostname()`). A switch point, as
+ * {@link getaddrinfo}: a kill, `Timeout`, the `timeout` option (SocketTimeout) or `signal`
+ * lands there; only lookup failures give `name` back.
+ * @param name a host name or an address (default: the local host)
+ * @param opts `{timeout, signal}` or a timeout in ms
+ * @returns the name
+ * @throws TypeError when `name` is not a string (rejects)
+ * @example
+ * ```ts
+ * import { getfqdn } from 'verdant/socket';
+ * console.log(await getfqdn('127.0.0.1')); // localhost (from /etc/hosts)
+ * ```
+ * Follows gevent's `getfqdn` (its aliases are always empty here, as {@link gethostbyaddr}'s).
+ */
+export function getfqdn(name = '', opts?: WaitOptions | number | null): Promise<string> {
+  const where = 'getfqdn';
+  if (typeof name !== 'string') {
+    return Promise.reject(
+      new TypeError(`${where}: name must be a string, got ${name === null ? 'null' : typeof name}`),
+    );
+  }
+  let n = name.trim();
+  if (n === '' || n === '0.0.0.0' || n === '::') n = hostname();
+  return callbackWait<string>(where, opts, (done) => {
+    reverseLookup(n, where, (err, triple) => {
+      if (err !== null || triple === undefined) {
+        done(null, n);
+        return;
+      }
+      const [host, aliases] = triple;
+      done(null, [host, ...aliases].find((a) => a.includes('.')) ?? host);
+    });
     return undefined;
   });
 }

@@ -11,8 +11,8 @@
  * head, a connection to the backlog, a datagram to the queue): nothing is lost. `close()` wakes
  * every wait on the socket with EBADF; a call made after it rejects with EBADF. `makefile()`
  * files keep the connection open until they are closed too (Python's `_io_refs`). A Socket
- * has two fields, its machine and one small integer (type, kind, closed, has-timeout): each
- * field is 8 bytes of every idle connection (issue 16).
+ * has two fields, its machine and one small integer (type, kind, closed, has-timeout, family):
+ * each field is 8 bytes of every idle connection (issue 16).
  * Tests: test/io/stream.conformance.ts (TCP, Unix, TLS), test/io/listener.test.ts,
  * test/io/udp.test.ts, test/io/stream.test.ts, test/io/makefile.test.ts.
  *
@@ -84,8 +84,8 @@ const kAdopt: unique symbol = Symbol('verdant.socket.adopt');
 /** The constructor's options that make an empty Socket for `adopt` and `_listening` to fill. */
 const ADOPT = { type: 'udp4', [kAdopt]: true } as SocketOptions;
 /**
- * A Socket's type, its kind and its state in one small integer (`#bits`): each field is 8
- * bytes of every idle connection (issue 16). The low bits index {@link TYPES}.
+ * A Socket's type, its kind, its family and its state in one small integer (`#bits`): each
+ * field is 8 bytes of every idle connection (issue 16). The low bits index {@link TYPES}.
  */
 const TYPES: readonly SocketType[] = ['tcp', 'unix', 'tls', 'udp4', 'udp6'];
 const TYPE = 7;
@@ -98,6 +98,10 @@ const LISTENING = 8;
 const CLOSED = 16;
 /** `settimeout` gave a timeout (kept in {@link timeouts}). */
 const TIMED = 32;
+/** An IPv6 stream or listener (`family` 6): set when it is made, as Python's family is fixed. */
+const INET6 = 64;
+/** A TLS stream or listener over a Unix socket (`family` 'unix'; its type is 'tls'). */
+const PATH = 128;
 /** The timeout of each socket that has one (few do: no field for it in every socket). */
 const timeouts = new WeakMap<Socket, number>();
 /** Wrap a connected Node socket; `type` is an index of {@link TYPES}. */
@@ -223,7 +227,11 @@ export class Socket {
     adopt = (ns, type, peer) => {
       const s = new Socket(ADOPT);
       s.#bits = type;
-      if (peer !== null) givenPeers.set(s, peer);
+      if (peer !== null) {
+        givenPeers.set(s, peer);
+        if (!Array.isArray(peer)) s.#bits |= PATH;
+        else if (net.isIP(peer[0]) === 6) s.#bits |= INET6;
+      }
       const io = new StreamIO(ns);
       io.target = s; // run info names the socket a greenlet waits on
       s.#io = io;
@@ -268,6 +276,35 @@ export class Socket {
   /** `'tcp'`, `'unix'`, `'tls'`, `'udp4'` or `'udp6'`. */
   get type(): SocketType {
     return TYPES[this.#bits & TYPE] as SocketType;
+  }
+
+  /**
+   * The address family: `4` (IPv4), `6` (IPv6) or `'unix'` (a Unix socket, TLS over one too).
+   * The numbers are those of {@link getaddrinfo}'s `family`; Python's `AF_UNIX` has no number
+   * there, so it is named as in {@link Socket.type}. Fixed when the socket is made (it stays
+   * readable after `close()`): a UDP socket's by its type, a client's by the address it
+   * connected to, a listener's by the address it bound (`host: ''` may bind `::`: 6), an
+   * accepted socket's by its listener's (an IPv6 listener's IPv4 clients are 6, as Python's).
+   * Never switches.
+   * @example
+   * ```ts
+   * import { listen, socketpair } from 'verdant/socket';
+   * const server = await listen({ host: '::1', port: 0 });
+   * console.log(server.family); // 6
+   * const [a, b] = await socketpair();
+   * console.log(a.family); // unix
+   * server.close();
+   * a.close();
+   * b.close();
+   * ```
+   * Follows Python's `socket.family` (`AF_INET` → 4, `AF_INET6` → 6, `AF_UNIX` → 'unix').
+   */
+  get family(): 4 | 6 | 'unix' {
+    const b = this.#bits;
+    const t = b & TYPE;
+    if (t === UNIX || (b & PATH) !== 0) return 'unix';
+    if (t >= UDP4) return t === UDP4 ? 4 : 6;
+    return (b & INET6) !== 0 ? 6 : 4;
   }
 
   /** Whether `close()` was called. */
@@ -1141,11 +1178,16 @@ export class Socket {
     s.#io = io;
     io.target = s;
     const tls = type === 'tls';
+    server.once('listening', () => {
+      const a = server.address();
+      if (typeof a === 'string') s.#bits |= PATH;
+      else if (a !== null && net.isIP(a.address) === 6) s.#bits |= INET6;
+    });
     server.on(tls ? 'secureConnection' : 'connection', (ns: net.Socket) => {
       // A TLS server half-opens only after the handshake: a client that leaves during it must
       // close the connection, or it would stay open forever.
       if (tls) ns.allowHalfOpen = true;
-      io.offer(adopt(ns, t, null));
+      io.offer(adopt(ns, t | (s.#bits & (INET6 | PATH)), null));
     });
     return s;
   }
@@ -1188,12 +1230,21 @@ export {
   type WrapOptions,
   wrapSocket,
 } from './_connect.js';
-export { waitRead, waitWrite } from './_ready.js';
+export { waitRead, waitReadwrite, waitWrite } from './_ready.js';
+export { socketpair } from './_socketpair.js';
 export {
   type AddrInfo,
   type AddrInfoOptions,
   getaddrinfo,
+  getfqdn,
   gethostbyaddr,
   gethostbyname,
+  gethostbynameEx,
+  getnameinfo,
+  NI_DGRAM,
+  NI_NAMEREQD,
+  NI_NOFQDN,
+  NI_NUMERICHOST,
+  NI_NUMERICSERV,
 } from './dns.js';
 export { FileObject } from './fileobject.js';

@@ -1,12 +1,18 @@
 // Helpers shared by the socket and server tests: stream socket pairs of every kind (TCP, Unix,
-// TLS) on loopback, a certificate made with `selfsigned`, and the check that no socket handle
+// TLS, socketpair()) on loopback, a certificate made with `selfsigned`, and the check that no socket handle
 // outlives a test file.
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { sleep } from '../../src/index.js';
-import { createConnection, type ListenOptions, listen, type Socket } from '../../src/io/socket.js';
+import {
+  createConnection,
+  type ListenOptions,
+  listen,
+  type Socket,
+  socketpair,
+} from '../../src/io/socket.js';
 
 let certPromise: Promise<{ key: string; cert: string }> | null = null;
 
@@ -43,7 +49,7 @@ export interface Pair {
 
 /** One kind of stream socket, for the conformance suite. */
 export interface StreamKind {
-  name: 'TCP' | 'Unix' | 'TLS';
+  name: 'TCP' | 'Unix' | 'TLS' | 'socketpair';
   pair(): Promise<Pair>;
 }
 
@@ -83,6 +89,20 @@ export const streamKinds: StreamKind[] = [
       return makePair({ host: '127.0.0.1', port: 0, tls: { key, cert } }, (l) =>
         createConnection(l.getsockname(), { tls: { ca: cert, servername: 'localhost' } }),
       );
+    },
+  },
+  {
+    name: 'socketpair',
+    pair: async () => {
+      const [client, server] = await socketpair();
+      return {
+        client,
+        server,
+        close() {
+          client.close();
+          server.close();
+        },
+      };
     },
   },
 ];

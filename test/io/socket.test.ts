@@ -12,14 +12,16 @@ import { sleep, spawn } from '../../src/index.js';
 import { select } from '../../src/io/select.js';
 import {
   createConnection,
+  type ListenOptions,
   listen,
   Socket,
   SocketTimeout,
   waitRead,
+  waitReadwrite,
   waitWrite,
 } from '../../src/io/socket.js';
 import { assertRejectsNoThrow } from '../_util.js';
-import { assertNoLiveHandles, recvExactly, streamKinds } from './_net.js';
+import { assertNoLiveHandles, recvExactly, streamKinds, testCert, unixPath } from './_net.js';
 
 const tcp = streamKinds[0] as (typeof streamKinds)[0];
 
@@ -564,4 +566,111 @@ test('test__greenness.py test_urllib2: one process serves an HTTP request from a
   } finally {
     listener.close();
   }
+});
+
+describe('waitReadwrite (gevent wait_readwrite)', () => {
+  test('resolves at once on a socket that can be written; on a listener (never writable) when a connection is queued, taking nothing', async () => {
+    const p = await tcp.pair();
+    const l = await listen({ host: '127.0.0.1', port: 0 });
+    try {
+      await waitReadwrite(p.client, { timeout: 1000 });
+      const g = spawn(() => waitReadwrite(l, { timeout: 5000 }));
+      await sleep(20);
+      assert.equal(g.dead, false, 'an idle listener is neither readable nor writable');
+      const c = await createConnection(l.getsockname());
+      await g.join({ timeout: 5000 });
+      assert.ok(g.successful(), String(g.exception));
+      const [conn] = await l.accept({ timeout: 1000 });
+      conn.close();
+      c.close();
+    } finally {
+      p.close();
+      l.close();
+    }
+  });
+
+  test('a socket that cannot be written (the peer reads nothing) is woken by bytes to read', async () => {
+    const p = await tcp.pair();
+    try {
+      const big = new Uint8Array(16 * 1024 * 1024);
+      const sender = spawn(() => p.client.sendall(big));
+      for (let i = 0; i < 100; i++) {
+        const full = await waitWrite(p.client, { timeout: 10 }).then(
+          () => false,
+          () => true,
+        );
+        if (full) break;
+        await sleep(10);
+      }
+      await assert.rejects(waitWrite(p.client, { timeout: 10 }), SocketTimeout, 'not writable');
+      const g = spawn(() => waitReadwrite(p.client, { timeout: 5000 }));
+      await sleep(10);
+      assert.equal(g.dead, false);
+      await p.server.sendall('x');
+      await g.join({ timeout: 5000 });
+      assert.ok(g.successful(), String(g.exception));
+      assert.equal(Buffer.from(await p.client.recv(10)).toString(), 'x', 'it took nothing');
+      await sender.kill();
+    } finally {
+      p.close();
+    }
+  });
+
+  test('a kill lands there (cancel point); the timeout option and the socket timeout reject with SocketTimeout; close() in another greenlet ends it; bad input rejects', async () => {
+    const l = await listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const g = spawn(() => waitReadwrite(l));
+      await sleep(10);
+      await g.kill();
+      assert.equal(g.exception, undefined);
+      assert.equal(g.dead, true);
+      await assert.rejects(waitReadwrite(l, { timeout: 10 }), SocketTimeout);
+      l.settimeout(10);
+      await assert.rejects(waitReadwrite(l), SocketTimeout, "the socket's timeout applies");
+      l.settimeout(null);
+      const w = spawn(() => waitReadwrite(l, { timeout: 5000 }).catch((e: unknown) => e));
+      await sleep(10);
+      l.close();
+      await w.join({ timeout: 5000 });
+      assert.ok(w.dead, 'close() ended the wait');
+      await assert.rejects(waitReadwrite(l), { code: 'EBADF' });
+      await assert.rejects(waitReadwrite(null as never), {
+        name: 'TypeError',
+        message: 'waitReadwrite: sock must be a verdant Socket, got null',
+      });
+      await assert.rejects(waitReadwrite(l, { timeout: -1 }), RangeError);
+    } finally {
+      l.close();
+    }
+  });
+});
+
+describe('Socket.family', () => {
+  test("4, 6 or 'unix', as the socket was made: listeners, clients and accepted sockets by their address, UDP by its type, TLS over a Unix socket 'unix'; still readable after close()", async () => {
+    const cases: [ListenOptions, 4 | 6 | 'unix'][] = [
+      [{ host: '127.0.0.1', port: 0 }, 4],
+      [{ host: '::1', port: 0 }, 6],
+      [{ path: unixPath() }, 'unix'],
+      [{ path: unixPath(), tls: await testCert() }, 'unix'],
+      [{ host: '127.0.0.1', port: 0, tls: await testCert() }, 4],
+    ];
+    for (const [lo, family] of cases) {
+      const l = await listen(lo);
+      const tls =
+        lo.tls === undefined ? undefined : { ca: lo.tls.cert as string, servername: 'localhost' };
+      const [c, [a]] = await Promise.all([
+        createConnection(l.getsockname(), tls === undefined ? {} : { tls }),
+        l.accept(),
+      ]);
+      const what = JSON.stringify(lo.host ?? lo.path ?? '');
+      assert.deepEqual([l.family, c.family, a.family], [family, family, family], what);
+      for (const s of [l, c, a]) s.close();
+      assert.deepEqual([l.family, c.family, a.family], [family, family, family], `${what} closed`);
+    }
+    const u4 = new Socket({ type: 'udp4' });
+    const u6 = new Socket({ type: 'udp6' });
+    assert.deepEqual([u4.family, u6.family], [4, 6]);
+    u4.close();
+    u6.close();
+  });
 });

@@ -1,4 +1,5 @@
-// Runs the stream conformance suite (test/io/stream.conformance.ts) for TCP, Unix and TLS.
+// Runs the stream conformance suite (test/io/stream.conformance.ts) for TCP, Unix, TLS and
+// socketpair().
 import { after } from 'node:test';
 import { assertNoLiveHandles, streamKinds } from './_net.js';
 import { streamConformance } from './stream.conformance.js';
