@@ -1166,7 +1166,8 @@ export class Socket {
     } catch {
       where = 'closed';
     }
-    return `<Socket ${this.type} ${where}${this.closed ? ' closed' : ''}>`;
+    // A Unix peer has no path (`{path: ''}`): `<Socket unix>`, no trailing space.
+    return `<Socket ${this.type}${where === '' ? '' : ` ${where}`}${this.closed ? ' closed' : ''}>`;
   }
 
   /** @internal Wrap a listening server. */

@@ -50,6 +50,7 @@ describe('socketpair', () => {
         assert.deepEqual(s.getsockname(), { path: '' });
         assert.deepEqual(s.getpeername(), { path: '' });
         assert.equal(s.gettimeout(), null);
+        assert.equal(String(s), '<Socket unix>', 'no path, no trailing space');
       }
       await a.sendall('ping');
       assert.equal(text(await b.recv(4, { timeout: 2000 })), 'ping');
@@ -59,6 +60,7 @@ describe('socketpair', () => {
       a.close();
       b.close();
     }
+    assert.equal(String(a), '<Socket unix closed>');
     await assertNothingLeft('after close');
   });
 
