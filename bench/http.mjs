@@ -23,10 +23,10 @@
 // workloads/http-server.mjs`); BENCH_NODE=<node> runs the servers with another Node binary.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, tryConnect } from './lib/net.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SERVER = process.env.BENCH_HTTP_SERVER || join(HERE, 'workloads', 'http-server.mjs');
@@ -71,14 +71,6 @@ function cpuOf(pid) {
   return [Number(rest[11]) / TICK, (Number(rest[11]) + Number(rest[12])) / TICK]; // utime, +stime
 }
 
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 /** A W7 echo server: `script PORT [arg]`, ready once it accepts a connection. */
 async function startW7(kind) {
   // `w7-verdant:<script>` runs that script instead (an A/B of two builds in one run).
@@ -90,15 +82,7 @@ async function startW7(kind) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((r) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => {
-        c.destroy();
-        r(true);
-      });
-      c.once('error', () => r(false));
-    });
-    if (ok) return { kind, child, port };
+    if (await tryConnect(port)) return { kind, child, port };
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGKILL');

@@ -17,10 +17,10 @@
 // column is w7-bare / x, as bench/http.mjs prints the CPU ratio.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, tryConnect } from '../lib/net.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SERVERS = {
@@ -47,24 +47,6 @@ try {
   process.stdout.write('valgrind is not installed (apt-get install -y valgrind): no count\n');
   process.exit(0);
 }
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-const tryConnect = (port) =>
-  new Promise((r) => {
-    const c = connect(port, '127.0.0.1');
-    c.once('connect', () => {
-      c.destroy();
-      r(true);
-    });
-    c.once('error', () => r(false));
-  });
 
 /** Total instructions (Ir) of one server run that echoes `msgs` messages per client. */
 async function count(kind, msgs, dir) {

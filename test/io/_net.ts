@@ -53,18 +53,23 @@ export interface StreamKind {
   pair(): Promise<Pair>;
 }
 
+/** Two connected ends, closed together. */
+function pairOf(client: Socket, server: Socket): Pair {
+  return {
+    client,
+    server,
+    close() {
+      client.close();
+      server.close();
+    },
+  };
+}
+
 async function makePair(lo: ListenOptions, connect: (l: Socket) => Promise<Socket>): Promise<Pair> {
   const l = await listen(lo);
   try {
     const [client, [server]] = await Promise.all([connect(l), l.accept()]);
-    return {
-      client,
-      server,
-      close() {
-        client.close();
-        server.close();
-      },
-    };
+    return pairOf(client, server);
   } finally {
     l.close();
   }
@@ -95,14 +100,7 @@ export const streamKinds: StreamKind[] = [
     name: 'socketpair',
     pair: async () => {
       const [client, server] = await socketpair();
-      return {
-        client,
-        server,
-        close() {
-          client.close();
-          server.close();
-        },
-      };
+      return pairOf(client, server);
     },
   },
 ];
