@@ -47,6 +47,7 @@ import { Fiber, NONE } from './_fiber.js';
 import {
   checkKillException,
   checkOptionsObject,
+  KILL_KEYS,
   isPromiseLike,
   settleShape,
   typeName,
@@ -819,10 +820,7 @@ export class Greenlet<T = unknown> extends Fiber {
     const exc = options.exception;
     const bad = checkKillException(exc, 'Greenlet.kill');
     if (bad !== null) return Promise.reject(bad);
-    const err = readWaitOptions(
-      { timeout: options.timeout, signal: options.signal },
-      'Greenlet.kill',
-    );
+    const err = readWaitOptions(options, 'Greenlet.kill', undefined, KILL_KEYS);
     if (err !== NONE) return rejectWait(err);
     if ((this.#state & PHASE) !== ST_DEAD) Greenlet.#requestKill(this, exc ?? newExit, true);
     if (options.block === false || (this.#state & PHASE) === ST_DEAD) return RESOLVED_VOID;

@@ -66,6 +66,7 @@ export {
   checkOptionKeys,
   checkOptionsObject,
   isPromiseLike,
+  KILL_KEYS,
   returnFalse,
   returnUndefined,
 } from './_util.js';
@@ -85,6 +86,7 @@ export {
   Waiter,
   WaitList,
   type WaitOptions,
+  WAIT_KEYS,
   type WaitOwner,
   waitArgs,
 } from './waiter.js';

@@ -21,6 +21,9 @@ import {
   waitArgs,
 } from './waiter.js';
 
+/** What `sleep`'s options may hold: its duration is `ms`, so no `timeout`. */
+const SLEEP_KEYS: readonly string[] = ['signal'];
+
 /**
  * Suspend the current greenlet for `ms` milliseconds (hub clock). `sleep()` / `sleep(0)` lets
  * every other ready greenlet run once, then resumes (it does not wait for timers or I/O).
@@ -39,7 +42,7 @@ import {
 export function sleep(ms = 0, options?: { signal?: AbortSignal | null }): Promise<void> {
   const bad = checkMs(ms, 'sleep');
   if (bad !== NONE) return rejectWait(bad);
-  const err = readWaitOptions(options, 'sleep');
+  const err = readWaitOptions(options, 'sleep', undefined, SLEEP_KEYS);
   if (err !== NONE) return rejectWait(err);
   const w = obtainWaiter<void>(null, null);
   if (ms === 0) {

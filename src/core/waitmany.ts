@@ -13,6 +13,7 @@ import { NONE, rawCallbackFiber } from './_fiber.js';
 import {
   checkKillException,
   checkOptionsObject,
+  KILL_KEYS,
   isPromiseLike,
   returnFalse,
   typeName,
@@ -204,6 +205,9 @@ function remaining(deadline: number | null): number | null {
   return deadline === null ? null : Math.max(0, deadline - getHub().now());
 }
 
+/** The keys of {@link JoinAllOptions}. */
+const JOIN_ALL_KEYS: readonly string[] = ['timeout', 'signal', 'raiseError', 'count'];
+
 /** Options of {@link joinAll}. */
 export interface JoinAllOptions extends WaitOptions {
   /** Throw the first failure (in finishing order) instead of collecting it. */
@@ -255,7 +259,7 @@ async function joinAllImpl<T extends Greenlet<unknown>>(
   quiet: false | 'kill' = false,
 ): Promise<T[]> {
   const opts: JoinAllOptions = typeof options === 'number' ? { timeout: options } : (options ?? {});
-  const err = readWaitOptions(opts, 'joinAll');
+  const err = readWaitOptions(opts, 'joinAll', undefined, JOIN_ALL_KEYS);
   if (err !== NONE) throw err;
   const timeout = waitArgs.timeout;
   const signal = waitArgs.signal;
@@ -414,7 +418,7 @@ async function killAllImpl(
   const { block = true, timeout, signal, exception } = options ?? {};
   const bad = checkKillException(exception, 'killAll');
   if (bad !== null) throw bad;
-  const err = readWaitOptions({ timeout, signal }, 'killAll');
+  const err = readWaitOptions(options, 'killAll', undefined, KILL_KEYS);
   if (err !== NONE) throw err;
   const list = all.filter((g): g is Greenlet<unknown> => g instanceof Greenlet);
   const raws = list.length === all.length ? [] : all.filter((g) => g instanceof RawGreenlet);
@@ -471,6 +475,9 @@ export function kill(
   return greenlet.kill({ exception: options?.exception, block: false });
 }
 
+/** The keys of {@link WaitManyOptions}. */
+const WAIT_MANY_KEYS: readonly string[] = ['timeout', 'signal', 'count'];
+
 /** Options of {@link wait} and {@link iwait}. */
 export interface WaitManyOptions extends WaitOptions {
   /** Stop after this many objects became ready. */
@@ -519,7 +526,7 @@ async function waitImpl(a?: unknown, b?: unknown): Promise<unknown> {
   }
   const opts: WaitManyOptions =
     typeof options === 'number' ? { timeout: options } : ((options as WaitManyOptions) ?? {});
-  const err = readWaitOptions(opts, 'wait');
+  const err = readWaitOptions(opts, 'wait', undefined, WAIT_MANY_KEYS);
   if (err !== NONE) throw err;
   if (objects === null) return waitIdle(waitArgs.timeout, waitArgs.signal);
   const timeout = waitArgs.timeout;
@@ -612,7 +619,7 @@ async function* iwaitGen<O extends Waitable>(
 ): AsyncGenerator<O extends PromiseLike<infer V> ? V : O, void, undefined> {
   const opts: WaitManyOptions =
     typeof options === 'number' ? { timeout: options } : (options ?? {});
-  const err = readWaitOptions(opts, 'iwait');
+  const err = readWaitOptions(opts, 'iwait', undefined, WAIT_MANY_KEYS);
   if (err !== NONE) throw err;
   const timeout = waitArgs.timeout;
   const signal = waitArgs.signal;

@@ -28,6 +28,7 @@ import {
   checkKillException,
   checkOptionsObject,
   guardCancellation,
+  KILL_KEYS,
   joinKilled,
   kAddLink,
   type LinkEntry,
@@ -53,6 +54,9 @@ export interface GroupJoinOptions extends WaitOptions {
    */
   raiseError?: boolean;
 }
+
+/** The keys of {@link GroupJoinOptions}. */
+const GROUP_JOIN_KEYS: readonly string[] = ['timeout', 'signal', 'raiseError'];
 
 /** A read-only snapshot of a group's state (`stats()`). */
 export interface GroupStats {
@@ -150,7 +154,7 @@ function readKillOptions(options: unknown, where: string): KillArgs {
     out.error = bad;
     return out;
   }
-  out.error = readWaitOptions({ timeout: o.timeout, signal: o.signal }, where);
+  out.error = readWaitOptions(o, where, undefined, KILL_KEYS);
   out.exception = exc;
   out.block = o.block !== false;
   out.timeout = waitArgs.timeout;
@@ -487,7 +491,7 @@ export class GroupCore {
    * ```
    */
   join(options?: GroupJoinOptions | number | null): Promise<boolean> {
-    const err = readWaitOptions(options, `${this._where}.join`);
+    const err = readWaitOptions(options, `${this._where}.join`, undefined, GROUP_JOIN_KEYS);
     if (err !== NONE) return rejectWait(err);
     if (this.#members.size === 0) return Promise.resolve(true);
     const raise = typeof options === 'object' && options !== null && options.raiseError === true;

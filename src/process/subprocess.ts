@@ -61,6 +61,7 @@ import { getCurrent } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub, type Hub } from '../core/hub.js';
 import {
+  checkOptionKeys,
   guardCancellation,
   ioEnded,
   ioStarted,
@@ -485,7 +486,7 @@ export class Popen<T extends Output = Uint8Array> {
    */
   constructor(args: readonly string[], options?: PopenOptions | null) {
     this.args = checkArgs(args, 'Popen');
-    const opts = readOptions<PopenOptions>(options, 'Popen');
+    const opts = readOptions<PopenOptions>(options, 'Popen', POPEN_KEYS);
     checkStdio(opts.stdin, 'stdin');
     checkStdio(opts.stdout, 'stdout');
     checkStdio(opts.stderr, 'stderr');
@@ -688,7 +689,7 @@ export class Popen<T extends Output = Uint8Array> {
       input?: ArrayBufferView | ArrayBuffer | string;
       timeout?: number | null;
       signal?: AbortSignal | null;
-    }>(options, 'Popen.communicate', true);
+    }>(options, 'Popen.communicate', COMMUNICATE_KEYS, true);
     const err = readWaitOptions(
       { timeout: opts.timeout, signal: opts.signal },
       'Popen.communicate',
@@ -842,8 +843,15 @@ function isBrokenPipe(e: unknown): boolean {
  * An options argument: `undefined` or `null` is the defaults (as node:child_process takes them),
  * an object is itself, and for a call that waits (`numberIsTimeout`) a bare number is the
  * timeout in ms, as in every blocking call; anything else is a TypeError naming the argument.
+ * An object may hold only the keys `known`: another is a TypeError naming it (a typo such as
+ * `{timout: 5}` was ignored, and the call waited for the child forever).
  */
-function readOptions<O extends object>(opts: unknown, where: string, numberIsTimeout = false): O {
+function readOptions<O extends object>(
+  opts: unknown,
+  where: string,
+  known: readonly string[],
+  numberIsTimeout = false,
+): O {
   if (opts === undefined || opts === null) return {} as O;
   if (numberIsTimeout && typeof opts === 'number') return { timeout: opts } as O;
   if (typeof opts !== 'object') {
@@ -854,8 +862,24 @@ function readOptions<O extends object>(opts: unknown, where: string, numberIsTim
       `${where}: the options argument must be ${expected}, got ${format('%o', opts)}`,
     );
   }
+  const unknown = checkOptionKeys(opts, known, where);
+  if (unknown !== null) throw unknown;
   return opts as O;
 }
+
+/** The keys of {@link PopenOptions}. */
+const POPEN_KEYS: readonly string[] = ['stdin', 'stdout', 'stderr', 'env', 'cwd', 'text'];
+/** The keys of {@link RunOptions}. */
+const RUN_KEYS: readonly string[] = [
+  ...POPEN_KEYS,
+  'input',
+  'captureOutput',
+  'check',
+  'timeout',
+  'signal',
+];
+/** The keys of `Popen.communicate`'s options. */
+const COMMUNICATE_KEYS: readonly string[] = ['input', 'timeout', 'signal'];
 
 async function runImpl(
   args: readonly string[],
@@ -873,8 +897,11 @@ async function runImpl(
   if (o.captureOutput === true && (o.stdout !== undefined || o.stderr !== undefined)) {
     throw new TypeError('Cannot combine captureOutput with stdout or stderr options');
   }
+  // Popen's own keys only: it refuses run's (`input`, `timeout` …) as unknown options.
   const popenOpts: PopenOptions = {
-    ...o,
+    env: o.env,
+    cwd: o.cwd,
+    text: o.text,
     stdin: input !== null ? PIPE : o.stdin,
     stdout: o.captureOutput === true ? PIPE : (forced.stdout ?? o.stdout),
     stderr: o.captureOutput === true ? PIPE : o.stderr,
@@ -947,7 +974,7 @@ export function run(
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'run');
-      const o = readOptions<RunOptions>(opts, 'run', true);
+      const o = readOptions<RunOptions>(opts, 'run', RUN_KEYS, true);
       const r = await runImpl(cmd, o, {});
       if (o.check === true) r.checkReturncode();
       return r;
@@ -974,7 +1001,7 @@ export function call(args: readonly string[], opts?: RunOptions | number | null)
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'call');
-      const o = readOptions<RunOptions>(opts, 'call', true);
+      const o = readOptions<RunOptions>(opts, 'call', RUN_KEYS, true);
       return (await runImpl(cmd, { ...o, captureOutput: undefined }, {})).returncode;
     })(),
   );
@@ -999,7 +1026,7 @@ export function checkCall(args: readonly string[], opts?: RunOptions | number | 
   return guardCancellation(
     (async (): Promise<0> => {
       const cmd = checkArgs(args, 'checkCall');
-      const o = readOptions<RunOptions>(opts, 'checkCall', true);
+      const o = readOptions<RunOptions>(opts, 'checkCall', RUN_KEYS, true);
       const r = await runImpl(cmd, { ...o, captureOutput: undefined }, {});
       if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd);
       return 0;
@@ -1037,7 +1064,7 @@ export function checkOutput(
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'checkOutput');
-      const o = readOptions<RunOptions>(opts, 'checkOutput', true);
+      const o = readOptions<RunOptions>(opts, 'checkOutput', RUN_KEYS, true);
       if (o.stdout !== undefined || o.captureOutput !== undefined) {
         throw new TypeError(
           'Cannot set stdout or captureOutput for checkOutput: it pipes stdout itself',

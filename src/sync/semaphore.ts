@@ -33,6 +33,7 @@ import {
 } from '../core/lowlevel.js';
 import {
   type AcquireOptions,
+  ACQUIRE_KEYS,
   acquireWith,
   checkRunFn,
   Held,
@@ -359,7 +360,7 @@ export class DummySemaphore {
   acquire(options?: AcquireOptions | number | null): Promise<boolean> {
     const blocking = readBlocking(options, 'acquire', this);
     if (typeof blocking !== 'boolean') return Promise.reject(blocking);
-    const err = readWaitOptions(options, 'acquire', this);
+    const err = readWaitOptions(options, 'acquire', this, ACQUIRE_KEYS);
     if (err !== NONE) return rejectWait(err);
     return RESOLVED_TRUE;
   }

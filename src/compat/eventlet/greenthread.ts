@@ -11,7 +11,14 @@
  *
  * @module
  */
-import { checkMs, isErrorClass, NONE, readWaitOptions, rejectWait } from '../../core/lowlevel.js';
+import {
+  checkMs,
+  isErrorClass,
+  KILL_KEYS,
+  NONE,
+  readWaitOptions,
+  rejectWait,
+} from '../../core/lowlevel.js';
 import {
   type Greenlet,
   GreenletExit,
@@ -62,13 +69,13 @@ function checkKill(options: unknown): unknown {
       `GreenThread.kill: options must be an object, got ${got}: pass the exception as {exception: …}`,
     );
   }
-  const { exception, timeout, signal } = options as KillOptions;
+  const { exception } = options as KillOptions;
   if (exception !== undefined && !(exception instanceof Error) && !isErrorClass(exception)) {
     return new TypeError(
       `GreenThread.kill: exception must be an Error instance or an Error class, got ${typeOf(exception)}`,
     );
   }
-  return readWaitOptions({ timeout, signal }, 'GreenThread.kill');
+  return readWaitOptions(options, 'GreenThread.kill', undefined, KILL_KEYS);
 }
 
 /**
