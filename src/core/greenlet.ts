@@ -47,8 +47,8 @@ import { Fiber, NONE } from './_fiber.js';
 import {
   checkKillException,
   checkOptionsObject,
-  KILL_KEYS,
   isPromiseLike,
+  KILL_KEYS,
   settleShape,
   typeName,
 } from './_util.js';

@@ -83,10 +83,10 @@ export {
   noteCompletedAtOnce,
   obtainWaiter,
   readWaitOptions,
+  WAIT_KEYS,
   Waiter,
   WaitList,
   type WaitOptions,
-  WAIT_KEYS,
   type WaitOwner,
   waitArgs,
 } from './waiter.js';

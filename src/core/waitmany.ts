@@ -13,8 +13,8 @@ import { NONE, rawCallbackFiber } from './_fiber.js';
 import {
   checkKillException,
   checkOptionsObject,
-  KILL_KEYS,
   isPromiseLike,
+  KILL_KEYS,
   returnFalse,
   typeName,
 } from './_util.js';

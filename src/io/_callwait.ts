@@ -19,8 +19,8 @@ import {
   NONE,
   readWaitOptions,
   rejectWait,
-  Waiter,
   WAIT_KEYS,
+  Waiter,
   type WaitOwner,
   waitArgs,
 } from '../core/lowlevel.js';

@@ -32,8 +32,8 @@ import {
   waitArgs,
 } from '../core/lowlevel.js';
 import {
-  type AcquireOptions,
   ACQUIRE_KEYS,
+  type AcquireOptions,
   acquireWith,
   checkRunFn,
   Held,
