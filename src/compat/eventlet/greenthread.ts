@@ -208,7 +208,7 @@ export class GreenThread<T = unknown> {
     fn: (gt: GreenThread<T>, ...curried: C) => unknown,
     ...curried: C
   ): void {
-    if (typeof fn !== 'function') throw new TypeError('GreenThread.link: fn must be a function');
+    checkFn(fn, 'GreenThread.link');
     const key = fn as unknown as LinkFn<T>;
     // Named after fn, so a failure report says which link failed (not "cb").
     const call = named((): unknown => fn(this, ...curried), fn.name);
@@ -240,6 +240,8 @@ export class GreenThread<T = unknown> {
    * @param fn - a function given to {@link GreenThread.link}
    * @returns true when a link was removed, false when none of `fn` was left to remove (eventlet
    *   returns the same)
+   * @throws TypeError when `fn` is not a function, as {@link GreenThread.link} (eventlet returns
+   *   False: no link can be a non-function, so the call is a mistake)
    * @example
    * ```ts
    * import { spawn } from 'verdant/eventlet';
@@ -250,6 +252,7 @@ export class GreenThread<T = unknown> {
    * ```
    */
   unlink(fn: (gt: GreenThread<T>, ...curried: never[]) => unknown): boolean {
+    checkFn(fn, 'GreenThread.unlink');
     const key = fn as unknown as LinkFn<T>;
     const list = this.#links?.get(key);
     if (list === undefined || this.greenlet === null) return false;
