@@ -33,6 +33,7 @@ const SLEEP_KEYS: readonly string[] = ['signal'];
  * @param ms - milliseconds, default 0
  * @param options - `{signal}` aborts the sleep
  * @throws RangeError for a negative or NaN `ms`, TypeError for a non-number (rejects)
+ *   (and TypeError for an option other than `signal`)
  * @example
  * ```ts
  * import { sleep } from 'verdant';

@@ -68,7 +68,8 @@ function fireTimeout(t: unknown): void {
  *
  * @throws TypeError when `ms` is not a number (or null/undefined), RangeError when negative or NaN;
  *   TypeError when the options are not an object (an Error, a class or a message there — gevent's
- *   positional `Timeout(seconds, exception)` — must be given as `{exception}`).
+ *   positional `Timeout(seconds, exception)` — must be given as `{exception}`), and for an
+ *   unknown option key.
  * @example
  * ```ts
  * import { sleep, Timeout } from 'verdant';
@@ -136,7 +137,8 @@ export class Timeout extends Cancellation {
   /**
    * Create a Timeout and start it: `Timeout.startNew(ms, opts)` is `new Timeout(ms, opts).start()`.
    * Never switches.
-   * @throws TypeError/RangeError for a bad `ms`; TypeError for options that are not an object.
+   * @throws TypeError/RangeError for a bad `ms`; TypeError for options that are not an object
+   *   or hold an unknown key.
    */
   static startNew(ms?: number | null, options?: TimeoutOptions): Timeout {
     return new Timeout(ms, options).start();
@@ -244,7 +246,7 @@ export interface WithTimeoutOptions<V> {
  * @returns `fn`'s result, or `timeoutValue`
  * @throws the Timeout (without `timeoutValue`), whatever `fn` throws; TypeError/RangeError for bad
  *   arguments (TypeError for an Error or an Error class after `ms`: there is no `exception`
- *   option here, use `Timeout.startNew(ms, {exception})`).
+ *   option here, use `Timeout.startNew(ms, {exception})`); TypeError for an unknown option key.
  * @example
  * ```ts
  * import { sleep, withTimeout } from 'verdant';

@@ -739,7 +739,7 @@ export const WAIT_KEYS: readonly string[] = ['timeout', 'signal'];
 
 /**
  * Read `{timeout, signal}` (or a bare number: the timeout) into {@link waitArgs}. Returns the reason the call must reject with — a `TypeError`/`RangeError`
- * for bad options, `signal.reason` for a pre-aborted signal — or `NONE`. Errors name the call
+ * for bad options (an unknown key too), `signal.reason` for a pre-aborted signal — or `NONE`. Errors name the call
  * `where`, or with `owner`, `<owner's class>.<where>` (see {@link callName}).
  *
  * An options object may hold only the keys `known` (default {@link WAIT_KEYS}; a call whose

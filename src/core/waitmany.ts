@@ -224,6 +224,7 @@ export interface JoinAllOptions extends WaitOptions {
  * Source: `gevent.joinall` (`test__joinall.py`).
  * @returns the greenlets that finished, in finishing order (each listed once)
  * @throws with `raiseError`, the first failure; TypeError/RangeError for bad arguments
+ *   (and TypeError for an unknown option key)
  * @example
  * ```ts
  * import { joinAll, sleep, spawn } from 'verdant';
@@ -386,6 +387,7 @@ function checkCount(count: unknown, total: number, where: string): number {
  * A switch point with `block` (default). Kill and `Timeout` of the caller land there.
  * Source: `gevent.killall`.
  * @throws a `Timeout` when some greenlet outlives `timeout`; TypeError for bad arguments
+ *   (and TypeError for an unknown option key)
  * @example
  * ```ts
  * import { killAll, sleep, spawn } from 'verdant';
@@ -442,6 +444,7 @@ async function killAllImpl(
  * has not run yet dies without running (gevent's `test__greenlet.py` TestKillallRawGreenlet).
  * @throws TypeError for a non-greenlet, the main greenlet, a bad exception or options that are
  *   not an object (an exception must be given as `{exception}`) (rejects)
+ *   (and TypeError for an unknown option key)
  * @example
  * ```ts
  * import { kill, sleep, spawn } from 'verdant';

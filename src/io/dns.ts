@@ -162,7 +162,7 @@ function lookupError(e: NodeJS.ErrnoException, host: string, where: string): Err
  *   (`'http'` → 80, from /etc/services) or `null` (0)
  * @throws TypeError/RangeError for a bad host, port or family (rejects); ENOTFOUND naming the
  *   host; EAI_SERVICE for an unknown service name; EAI_ADDRFAMILY for an address literal of
- *   the other family than `family`
+ *   the other family than `family`; TypeError for an unknown option key
  * @example
  * ```ts
  * import { getaddrinfo } from 'verdant/socket';

@@ -479,7 +479,7 @@ export class GroupCore {
    * @param options - `{timeout, signal, raiseError}` or a timeout in ms; with `raiseError`, after
    *   waiting it throws the exception of a member (at call time) that failed
    * @returns true once empty, false when `timeout` elapsed first
-   * @throws with `raiseError`, a member's failure; TypeError/RangeError for bad options (rejects)
+   * @throws with `raiseError`, a member's failure; TypeError/RangeError for bad options (an unknown key too) (rejects)
    * @example
    * ```ts
    * import { sleep } from 'verdant';
@@ -644,7 +644,7 @@ export class GroupCore {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns `freeCount()` when the caller resumes (never 0), or 0 when `timeout`
    *   elapsed first
-   * @throws TypeError/RangeError for bad options (rejects)
+   * @throws TypeError/RangeError for bad options (an unknown key too) (rejects)
    * @example
    * ```ts
    * import { sleep } from 'verdant';

@@ -483,6 +483,7 @@ export class Popen<T extends Output = Uint8Array> {
    *   unknown, `env` is not an object of strings or `cwd` not a string; Node's spawn errors it
    *   raises at once (`ENOTDIR` for a cwd that is a file, named in the message). A command or
    *   cwd that is missing does not throw here: `pid` stays `null` and the first wait rejects.
+   *   (and TypeError for an unknown option key)
    */
   constructor(args: readonly string[], options?: PopenOptions | null) {
     this.args = checkArgs(args, 'Popen');
@@ -602,7 +603,7 @@ export class Popen<T extends Output = Uint8Array> {
    * @param opts - `{timeout, signal}` or a bare timeout in ms
    * @returns the returncode
    * @throws TimeoutExpired when `timeout` elapses first (the child keeps running); the spawn
-   *   error when the command could not start
+   *   error when the command could not start; TypeError for an unknown option key
    * @example
    * ```ts
    * import { Popen } from 'verdant/subprocess';
@@ -658,6 +659,7 @@ export class Popen<T extends Output = Uint8Array> {
    *   `input` that is not bytes or a string, or given without `stdin: PIPE`; RangeError for
    *   `input` on a later call (the first call's input is still being sent: Python's
    *   `ValueError`) or after `stdin.close()`; the spawn error when the command could not start
+   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { PIPE, Popen } from 'verdant/subprocess';
@@ -948,8 +950,8 @@ async function runImpl(
  * @throws TimeoutExpired after killing and reaping the child, when `timeout` elapses,
  *   carrying the output it wrote; CalledProcessError with `check: true` and a non-zero status;
  *   Node's spawn error (`ENOENT`) when the command cannot start (naming the cwd when that is
- *   the cause); TypeError for bad options (an `input` that is not bytes or a string, an `env`
- *   that is not an object of strings …)
+ *   the cause); TypeError for bad options (an unknown key too) (an `input` that is not bytes or a string, an `env`
+ *   that is not an object of strings …); TypeError for an unknown option key
  * @example
  * ```ts
  * import { run } from 'verdant/subprocess';

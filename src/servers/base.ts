@@ -407,6 +407,7 @@ export abstract class BaseServer {
    * handler has ended. A switch point.
    * @throws RangeError for a negative or NaN timeout, TypeError for a timeout that is not a
    *   number or options that are neither an object nor a number (rejects)
+   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';

@@ -165,7 +165,7 @@ export class GreenThread<T = unknown> {
    * A switch point with `block: true` (the default). Never rejects because of the target.
    * Source: eventlet's `GreenThread.kill`; the options are verdant's `Greenlet.kill`.
    * @param options - `{exception, block, timeout, signal}`
-   * @throws TypeError/RangeError for bad options, checked also for a thread a pool ran inline
+   * @throws TypeError/RangeError for bad options (an unknown key too), checked also for a thread a pool ran inline
    *   (rejects)
    * @example
    * ```ts
