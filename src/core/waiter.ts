@@ -755,7 +755,7 @@ export function readWaitOptions(
   opts: unknown,
   where: string,
   owner?: object,
-  known: readonly string[] | null = WAIT_KEYS,
+  known?: readonly string[] | null,
 ): unknown {
   waitArgs.timeout = null;
   waitArgs.signal = null;
@@ -768,8 +768,9 @@ export function readWaitOptions(
       `${callName(where, owner)}: options must be an object or a timeout in ms, got ${typeof opts}`,
     );
   }
+  // Only here, for an options object: no options and a bare number never reach the check.
   if (known !== null) {
-    const unknown = checkOptionKeys(opts, known, callName(where, owner));
+    const unknown = checkOptionKeys(opts, known ?? WAIT_KEYS, callName(where, owner));
     if (unknown !== null) return unknown;
   }
   const o = opts as WaitOptions;

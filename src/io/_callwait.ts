@@ -19,7 +19,6 @@ import {
   NONE,
   readWaitOptions,
   rejectWait,
-  WAIT_KEYS,
   Waiter,
   type WaitOwner,
   waitArgs,
@@ -68,7 +67,7 @@ export function callbackWait<T>(
   opts: unknown,
   begin: (done: Done<T>) => ((held: T | undefined) => void) | undefined,
   defaultTimeout: number | null = null,
-  known: readonly string[] | null = WAIT_KEYS,
+  known?: readonly string[] | null,
 ): Promise<T> {
   const err = readWaitOptions(opts, where, undefined, known);
   if (err !== NONE) return rejectWait(err);

@@ -839,6 +839,8 @@ export class Socket {
         });
         return untrack;
       },
+      null,
+      null, // read from the checked options just above: no keys to check again
     );
   }
 
