@@ -31,15 +31,17 @@ export function typeName(x: unknown): string {
  * elsewhere). Returns the TypeError to throw or reject with, naming the key and the options —
  * `<where>: unknown option "timout"; the options are timeout, signal` — or null. One check for
  * every call that takes an options object of fixed keys (`listen`, `createConnection`, the
- * servers, WebSocket `connect`, `runCluster`). @internal
+ * servers, WebSocket `connect`, `runCluster`, and every wait through `readWaitOptions`).
+ * @internal
  */
 export function checkOptionKeys(
   opts: object,
   known: readonly string[],
   where: string,
 ): TypeError | null {
-  for (const key of Object.keys(opts)) {
-    if (!known.includes(key)) {
+  // for-in, not Object.keys: no array made per call (waits check every options object).
+  for (const key in opts) {
+    if (!known.includes(key) && Object.hasOwn(opts, key)) {
       return new TypeError(
         `${where}: unknown option ${JSON.stringify(key)}; the options are ${known.join(', ')}`,
       );
@@ -47,6 +49,12 @@ export function checkOptionKeys(
   }
   return null;
 }
+
+/**
+ * The keys of a kill's options (`Greenlet.kill`, `killAll`, a group's `kill`, eventlet's
+ * `GreenThread.kill`): what `readWaitOptions` accepts there. @internal
+ */
+export const KILL_KEYS: readonly string[] = ['exception', 'block', 'timeout', 'signal'];
 
 /** An `onTimeout` for waits that resolve `false` when their `timeout` elapses. @internal */
 export function returnFalse(): boolean {

@@ -48,6 +48,7 @@ import {
   checkKillException,
   checkOptionsObject,
   isPromiseLike,
+  KILL_KEYS,
   settleShape,
   typeName,
 } from './_util.js';
@@ -754,7 +755,7 @@ export class Greenlet<T = unknown> extends Fiber {
    * greenlet's failure.
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns true when dead, false when `timeout` elapsed first
-   * @throws TypeError/RangeError for bad options (rejects)
+   * @throws TypeError/RangeError for bad options (an unknown key too) (rejects)
    */
   join(options?: WaitOptions | number | null): Promise<boolean> {
     const err = readWaitOptions(options, 'Greenlet.join');
@@ -773,6 +774,7 @@ export class Greenlet<T = unknown> extends Fiber {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns the value (the `GreenletExit` if it was killed)
    * @throws the greenlet's exception; a `Timeout` when `timeout` elapses (gevent's `get(timeout)`)
+   *   (and TypeError for an unknown option key)
    */
   get(options?: WaitOptions | number | null): Promise<T> {
     const err = readWaitOptions(options, 'Greenlet.get');
@@ -807,7 +809,7 @@ export class Greenlet<T = unknown> extends Fiber {
    * @returns a promise that never rejects because of the target
    * @throws TypeError for a bad `exception`, or options that are not an object — an Error
    *   there (gevent's positional `kill(exception)`) must be given as `{exception}` (rejects); the
-   *   killer's own kill or Timeout while blocked
+   *   killer's own kill or Timeout while blocked; TypeError for an unknown option key
    */
   kill(options: KillOptions = {}): Promise<void> {
     if (typeof options !== 'object' || options === null || options instanceof Error) {
@@ -819,10 +821,7 @@ export class Greenlet<T = unknown> extends Fiber {
     const exc = options.exception;
     const bad = checkKillException(exc, 'Greenlet.kill');
     if (bad !== null) return Promise.reject(bad);
-    const err = readWaitOptions(
-      { timeout: options.timeout, signal: options.signal },
-      'Greenlet.kill',
-    );
+    const err = readWaitOptions(options, 'Greenlet.kill', undefined, KILL_KEYS);
     if (err !== NONE) return rejectWait(err);
     if ((this.#state & PHASE) !== ST_DEAD) Greenlet.#requestKill(this, exc ?? newExit, true);
     if (options.block === false || (this.#state & PHASE) === ST_DEAD) return RESOLVED_VOID;

@@ -66,6 +66,7 @@ export {
   checkOptionKeys,
   checkOptionsObject,
   isPromiseLike,
+  KILL_KEYS,
   returnFalse,
   returnUndefined,
 } from './_util.js';
@@ -82,6 +83,7 @@ export {
   noteCompletedAtOnce,
   obtainWaiter,
   readWaitOptions,
+  WAIT_KEYS,
   Waiter,
   WaitList,
   type WaitOptions,

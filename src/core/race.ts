@@ -147,6 +147,7 @@ class RaceOwner {
  * @returns `{index, value}` of the first call to settle
  * @throws the first call's failure; a `Timeout` when `timeout` elapses; TypeError for an argument
  *   that is not a function, RangeError for a bad timeout (rejects)
+ *   (and TypeError for an unknown option key)
  * @example
  * ```ts
  * import { Queue, race, sleep } from 'verdant';

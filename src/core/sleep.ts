@@ -21,6 +21,9 @@ import {
   waitArgs,
 } from './waiter.js';
 
+/** What `sleep`'s options may hold: its duration is `ms`, so no `timeout`. */
+const SLEEP_KEYS: readonly string[] = ['signal'];
+
 /**
  * Suspend the current greenlet for `ms` milliseconds (hub clock). `sleep()` / `sleep(0)` lets
  * every other ready greenlet run once, then resumes (it does not wait for timers or I/O).
@@ -30,6 +33,7 @@ import {
  * @param ms - milliseconds, default 0
  * @param options - `{signal}` aborts the sleep
  * @throws RangeError for a negative or NaN `ms`, TypeError for a non-number (rejects)
+ *   (and TypeError for an option other than `signal`)
  * @example
  * ```ts
  * import { sleep } from 'verdant';
@@ -39,7 +43,7 @@ import {
 export function sleep(ms = 0, options?: { signal?: AbortSignal | null }): Promise<void> {
   const bad = checkMs(ms, 'sleep');
   if (bad !== NONE) return rejectWait(bad);
-  const err = readWaitOptions(options, 'sleep');
+  const err = readWaitOptions(options, 'sleep', undefined, SLEEP_KEYS);
   if (err !== NONE) return rejectWait(err);
   const w = obtainWaiter<void>(null, null);
   if (ms === 0) {

@@ -14,13 +14,16 @@
  * @module
  */
 import { type Fiber, type FiberTimeout, NONE } from './_fiber.js';
-import { checkOptionsObject, settleShape, typeName } from './_util.js';
+import { checkOptionKeys, checkOptionsObject, settleShape, typeName } from './_util.js';
 import { currentFiber } from './context.js';
 import { Cancellation, guardCancellation, instantiate, isErrorClass } from './errors.js';
 import { getHub, type Hub, TimerEntry } from './hub.js';
 
 /** An `Error` subclass (its constructor). */
 export type ErrorClass = new (...args: never[]) => Error;
+
+/** The keys of {@link TimeoutOptions}. */
+const TIMEOUT_KEYS: readonly string[] = ['exception'];
 
 /** Options of {@link Timeout}. */
 export interface TimeoutOptions {
@@ -65,7 +68,8 @@ function fireTimeout(t: unknown): void {
  *
  * @throws TypeError when `ms` is not a number (or null/undefined), RangeError when negative or NaN;
  *   TypeError when the options are not an object (an Error, a class or a message there — gevent's
- *   positional `Timeout(seconds, exception)` — must be given as `{exception}`).
+ *   positional `Timeout(seconds, exception)` — must be given as `{exception}`), and for an
+ *   unknown option key.
  * @example
  * ```ts
  * import { sleep, Timeout } from 'verdant';
@@ -97,11 +101,15 @@ export class Timeout extends Cancellation {
    * @param ms - milliseconds until it fires; `null`/`undefined` never fires
    * @param options - `exception`: what to throw instead of the Timeout itself
    */
-  constructor(ms?: number | null, options: TimeoutOptions = {}) {
+  constructor(ms?: number | null, options?: TimeoutOptions) {
     if (ms !== undefined && ms !== null) checkDuration(ms, 'Timeout');
-    if (typeof options !== 'object' || options instanceof Error) {
-      const bad = checkOptionsObject(options, 'Timeout');
-      if (bad !== null) throw bad;
+    if (options !== undefined && options !== null) {
+      if (typeof options !== 'object' || options instanceof Error) {
+        const bad = checkOptionsObject(options, 'Timeout');
+        if (bad !== null) throw bad;
+      }
+      const unknown = checkOptionKeys(options, TIMEOUT_KEYS, 'Timeout');
+      if (unknown !== null) throw unknown;
     }
     const exc = options?.exception;
     if (
@@ -129,7 +137,8 @@ export class Timeout extends Cancellation {
   /**
    * Create a Timeout and start it: `Timeout.startNew(ms, opts)` is `new Timeout(ms, opts).start()`.
    * Never switches.
-   * @throws TypeError/RangeError for a bad `ms`; TypeError for options that are not an object.
+   * @throws TypeError/RangeError for a bad `ms`; TypeError for options that are not an object
+   *   or hold an unknown key.
    */
   static startNew(ms?: number | null, options?: TimeoutOptions): Timeout {
     return new Timeout(ms, options).start();
@@ -216,6 +225,9 @@ export function throwTimeout(w?: { readonly _timeoutMs: number | null }): never 
   throw new Timeout(w?._timeoutMs ?? null);
 }
 
+/** The keys of {@link WithTimeoutOptions}. */
+const WITH_TIMEOUT_KEYS: readonly string[] = ['timeoutValue'];
+
 /** Options of {@link withTimeout} when a value replaces the Timeout. */
 export interface WithTimeoutOptions<V> {
   /** Returned instead of throwing when the timeout fires. */
@@ -234,7 +246,7 @@ export interface WithTimeoutOptions<V> {
  * @returns `fn`'s result, or `timeoutValue`
  * @throws the Timeout (without `timeoutValue`), whatever `fn` throws; TypeError/RangeError for bad
  *   arguments (TypeError for an Error or an Error class after `ms`: there is no `exception`
- *   option here, use `Timeout.startNew(ms, {exception})`).
+ *   option here, use `Timeout.startNew(ms, {exception})`); TypeError for an unknown option key.
  * @example
  * ```ts
  * import { sleep, withTimeout } from 'verdant';
@@ -314,6 +326,8 @@ async function withTimeoutImpl(ms: number, rest: unknown[]): Promise<unknown> {
         `withTimeout: the argument after ms must be a function or an options object, got ${typeName(opts)}`,
       );
     }
+    const unknown = checkOptionKeys(opts, WITH_TIMEOUT_KEYS, 'withTimeout');
+    if (unknown !== null) throw unknown;
   }
   const fn = rest.shift();
   if (typeof fn !== 'function') {

@@ -59,6 +59,7 @@ function observe(promise: unknown): void {
  * @param options - `{timeout, signal}` or a timeout in ms
  * @returns what `promise` resolves to
  * @throws what `promise` rejects with; a `Timeout` when `timeout` elapses; TypeError for a non-thenable
+ *   (and TypeError for an unknown option key)
  * @example
  * ```ts
  * import { setTimeout as delay } from 'node:timers/promises';

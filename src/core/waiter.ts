@@ -35,7 +35,7 @@
  * @module
  */
 import { type Fiber, NONE, rawCallbackFiber } from './_fiber.js';
-import { settleShape as settleLayout, typeName } from './_util.js';
+import { checkOptionKeys, settleShape as settleLayout, typeName } from './_util.js';
 import { currentFiber } from './context.js';
 import { Cancellation, isCancellation, markCancellation, markHandled } from './errors.js';
 import { getHub, Hub, setResumeCallback, type Timed } from './hub.js';
@@ -732,12 +732,31 @@ export const waitArgs: { timeout: number | null; signal: AbortSignal | null } = 
 };
 
 /**
+ * The keys of {@link WaitOptions}: what {@link readWaitOptions} accepts in an options object
+ * unless its call names other keys. @internal
+ */
+export const WAIT_KEYS: readonly string[] = ['timeout', 'signal'];
+
+/**
  * Read `{timeout, signal}` (or a bare number: the timeout) into {@link waitArgs}. Returns the reason the call must reject with — a `TypeError`/`RangeError`
- * for bad options, `signal.reason` for a pre-aborted signal — or `NONE`. Errors name the call
+ * for bad options (an unknown key too), `signal.reason` for a pre-aborted signal — or `NONE`. Errors name the call
  * `where`, or with `owner`, `<owner's class>.<where>` (see {@link callName}).
+ *
+ * An options object may hold only the keys `known` (default {@link WAIT_KEYS}; a call whose
+ * options type has more keys passes its own module-level list, and `null` skips the check when
+ * the caller checked the keys itself): any other key is a TypeError
+ * (`Queue.get: unknown option "timout"; the options are timeout, signal`), as in gevent, where
+ * an unknown keyword argument is a TypeError at once. A typo such as `{timout: 5}` was ignored,
+ * and the call waited forever. Only an object is checked: no options and a bare number cost
+ * nothing more.
  * @internal
  */
-export function readWaitOptions(opts: unknown, where: string, owner?: object): unknown {
+export function readWaitOptions(
+  opts: unknown,
+  where: string,
+  owner?: object,
+  known?: readonly string[] | null,
+): unknown {
   waitArgs.timeout = null;
   waitArgs.signal = null;
   if (opts === undefined || opts === null) return NONE;
@@ -748,6 +767,11 @@ export function readWaitOptions(opts: unknown, where: string, owner?: object): u
     return new TypeError(
       `${callName(where, owner)}: options must be an object or a timeout in ms, got ${typeof opts}`,
     );
+  }
+  // Only here, for an options object: no options and a bare number never reach the check.
+  if (known !== null) {
+    const unknown = checkOptionKeys(opts, known ?? WAIT_KEYS, callName(where, owner));
+    if (unknown !== null) return unknown;
   }
   const o = opts as WaitOptions;
   const t = o.timeout;

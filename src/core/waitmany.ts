@@ -14,6 +14,7 @@ import {
   checkKillException,
   checkOptionsObject,
   isPromiseLike,
+  KILL_KEYS,
   returnFalse,
   typeName,
 } from './_util.js';
@@ -204,6 +205,9 @@ function remaining(deadline: number | null): number | null {
   return deadline === null ? null : Math.max(0, deadline - getHub().now());
 }
 
+/** The keys of {@link JoinAllOptions}. */
+const JOIN_ALL_KEYS: readonly string[] = ['timeout', 'signal', 'raiseError', 'count'];
+
 /** Options of {@link joinAll}. */
 export interface JoinAllOptions extends WaitOptions {
   /** Throw the first failure (in finishing order) instead of collecting it. */
@@ -220,6 +224,7 @@ export interface JoinAllOptions extends WaitOptions {
  * Source: `gevent.joinall` (`test__joinall.py`).
  * @returns the greenlets that finished, in finishing order (each listed once)
  * @throws with `raiseError`, the first failure; TypeError/RangeError for bad arguments
+ *   (and TypeError for an unknown option key)
  * @example
  * ```ts
  * import { joinAll, sleep, spawn } from 'verdant';
@@ -255,7 +260,7 @@ async function joinAllImpl<T extends Greenlet<unknown>>(
   quiet: false | 'kill' = false,
 ): Promise<T[]> {
   const opts: JoinAllOptions = typeof options === 'number' ? { timeout: options } : (options ?? {});
-  const err = readWaitOptions(opts, 'joinAll');
+  const err = readWaitOptions(opts, 'joinAll', undefined, JOIN_ALL_KEYS);
   if (err !== NONE) throw err;
   const timeout = waitArgs.timeout;
   const signal = waitArgs.signal;
@@ -382,6 +387,7 @@ function checkCount(count: unknown, total: number, where: string): number {
  * A switch point with `block` (default). Kill and `Timeout` of the caller land there.
  * Source: `gevent.killall`.
  * @throws a `Timeout` when some greenlet outlives `timeout`; TypeError for bad arguments
+ *   (and TypeError for an unknown option key)
  * @example
  * ```ts
  * import { killAll, sleep, spawn } from 'verdant';
@@ -414,7 +420,7 @@ async function killAllImpl(
   const { block = true, timeout, signal, exception } = options ?? {};
   const bad = checkKillException(exception, 'killAll');
   if (bad !== null) throw bad;
-  const err = readWaitOptions({ timeout, signal }, 'killAll');
+  const err = readWaitOptions(options, 'killAll', undefined, KILL_KEYS);
   if (err !== NONE) throw err;
   const list = all.filter((g): g is Greenlet<unknown> => g instanceof Greenlet);
   const raws = list.length === all.length ? [] : all.filter((g) => g instanceof RawGreenlet);
@@ -438,6 +444,7 @@ async function killAllImpl(
  * has not run yet dies without running (gevent's `test__greenlet.py` TestKillallRawGreenlet).
  * @throws TypeError for a non-greenlet, the main greenlet, a bad exception or options that are
  *   not an object (an exception must be given as `{exception}`) (rejects)
+ *   (and TypeError for an unknown option key)
  * @example
  * ```ts
  * import { kill, sleep, spawn } from 'verdant';
@@ -470,6 +477,9 @@ export function kill(
   if (bad !== null) return Promise.reject(bad);
   return greenlet.kill({ exception: options?.exception, block: false });
 }
+
+/** The keys of {@link WaitManyOptions}. */
+const WAIT_MANY_KEYS: readonly string[] = ['timeout', 'signal', 'count'];
 
 /** Options of {@link wait} and {@link iwait}. */
 export interface WaitManyOptions extends WaitOptions {
@@ -519,7 +529,7 @@ async function waitImpl(a?: unknown, b?: unknown): Promise<unknown> {
   }
   const opts: WaitManyOptions =
     typeof options === 'number' ? { timeout: options } : ((options as WaitManyOptions) ?? {});
-  const err = readWaitOptions(opts, 'wait');
+  const err = readWaitOptions(opts, 'wait', undefined, WAIT_MANY_KEYS);
   if (err !== NONE) throw err;
   if (objects === null) return waitIdle(waitArgs.timeout, waitArgs.signal);
   const timeout = waitArgs.timeout;
@@ -612,7 +622,7 @@ async function* iwaitGen<O extends Waitable>(
 ): AsyncGenerator<O extends PromiseLike<infer V> ? V : O, void, undefined> {
   const opts: WaitManyOptions =
     typeof options === 'number' ? { timeout: options } : (options ?? {});
-  const err = readWaitOptions(opts, 'iwait');
+  const err = readWaitOptions(opts, 'iwait', undefined, WAIT_MANY_KEYS);
   if (err !== NONE) throw err;
   const timeout = waitArgs.timeout;
   const signal = waitArgs.signal;

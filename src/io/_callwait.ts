@@ -60,15 +60,16 @@ class CallWait<T> implements WaitOwner {
  * Start `begin(done)` and wait for `done`. `begin` may return a `cancel(held)` function called
  * when the wait is interrupted (see the design note). Rejects with what `done` got, with a
  * SocketTimeout when the `timeout` option (or `defaultTimeout`) elapses, or with the
- * interruption.
+ * interruption. An options object may hold only the keys `known` (see `readWaitOptions`).
  */
 export function callbackWait<T>(
   where: string,
   opts: unknown,
   begin: (done: Done<T>) => ((held: T | undefined) => void) | undefined,
   defaultTimeout: number | null = null,
+  known?: readonly string[] | null,
 ): Promise<T> {
-  const err = readWaitOptions(opts, where);
+  const err = readWaitOptions(opts, where, undefined, known);
   if (err !== NONE) return rejectWait(err);
   const timeout = waitArgs.timeout ?? defaultTimeout;
   const signal = waitArgs.signal;

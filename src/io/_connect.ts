@@ -117,7 +117,7 @@ export function connectAs(
     return Promise.reject(new TypeError(`${where}: options must be an object, got ${typeof o}`));
   const unknown = checkOptionKeys(o, CONNECT_KEYS, where);
   if (unknown !== null) return Promise.reject(unknown);
-  const err = readWaitOptions(o, where);
+  const err = readWaitOptions(o, where, undefined, null); // keys checked above
   if (err !== NONE) return rejectWait(err);
   const timeout = waitArgs.timeout;
   const label = formatTarget(t);
@@ -135,39 +135,45 @@ export function connectAs(
   }
   const useTls = tlsOpt !== undefined && tlsOpt !== false;
   const type: SocketType = useTls ? 'tls' : t.path !== undefined ? 'unix' : 'tcp';
-  return callbackWait<Socket>(where, o, (done) => {
-    const base = {
-      allowHalfOpen: true,
-      ...(t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port }),
-    };
-    const ns = useTls
-      ? tls.connect({ ...base, ...(o.tls === true ? {} : (o.tls as tls.ConnectionOptions)) })
-      : net.connect(base as net.NetConnectOpts);
-    if (type !== 'unix' && o.noDelay !== false) ns.setNoDelay(true);
-    const onErr = (e: Error): void => {
-      ns.destroy();
-      done(withAddress(e, label, useTls ? 'TLS connection failed: ' : '') as Error);
-    };
-    ns.once('error', onErr);
-    ns.once(useTls ? 'secureConnect' : 'connect', () => {
-      ns.off('error', onErr);
-      done(
-        null,
-        Socket._adopt(
-          ns,
-          type,
-          t.path !== undefined
-            ? { path: t.path }
-            : [ns.remoteAddress ?? t.host, ns.remotePort ?? t.port],
-          timeout,
-        ),
-      );
-    });
-    return (held) => {
-      if (held !== undefined) held.close();
-      else ns.destroy();
-    };
-  });
+  return callbackWait<Socket>(
+    where,
+    o,
+    (done) => {
+      const base = {
+        allowHalfOpen: true,
+        ...(t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port }),
+      };
+      const ns = useTls
+        ? tls.connect({ ...base, ...(o.tls === true ? {} : (o.tls as tls.ConnectionOptions)) })
+        : net.connect(base as net.NetConnectOpts);
+      if (type !== 'unix' && o.noDelay !== false) ns.setNoDelay(true);
+      const onErr = (e: Error): void => {
+        ns.destroy();
+        done(withAddress(e, label, useTls ? 'TLS connection failed: ' : '') as Error);
+      };
+      ns.once('error', onErr);
+      ns.once(useTls ? 'secureConnect' : 'connect', () => {
+        ns.off('error', onErr);
+        done(
+          null,
+          Socket._adopt(
+            ns,
+            type,
+            t.path !== undefined
+              ? { path: t.path }
+              : [ns.remoteAddress ?? t.host, ns.remotePort ?? t.port],
+            timeout,
+          ),
+        );
+      });
+      return (held) => {
+        if (held !== undefined) held.close();
+        else ns.destroy();
+      };
+    },
+    null,
+    null, // the keys were checked above
+  );
 }
 
 /** The options {@link listen} knows: another key is a mistake (a typo would listen elsewhere). */

@@ -131,7 +131,7 @@ class Pairing {
  * @returns `[a, b]`, connected to each other
  * @throws the error of `mkdtemp` (ENOENT, EACCES: `os.tmpdir()` unusable) or of the Unix
  *   socket (a temporary directory whose path is too long for one), naming it; TypeError or
- *   RangeError for bad options (all reject)
+ *   RangeError for bad options (an unknown key too) (all reject)
  * @example
  * ```ts
  * import { socketpair } from 'verdant/socket';

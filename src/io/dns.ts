@@ -22,7 +22,7 @@ import * as dns from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import type { WaitOptions } from '../core/lowlevel.js';
+import { checkOptionKeys, type WaitOptions } from '../core/lowlevel.js';
 import { callbackWait, type Done } from './_callwait.js';
 import { checkPort, coded } from './_errors.js';
 
@@ -35,6 +35,9 @@ export interface AddrInfo {
   /** The port given to the lookup (0 when none). */
   port: number;
 }
+
+/** The keys of {@link AddrInfoOptions}. */
+const ADDRINFO_KEYS: readonly string[] = ['timeout', 'signal', 'family'];
 
 /** Options of {@link getaddrinfo}. */
 export interface AddrInfoOptions extends WaitOptions {
@@ -159,7 +162,7 @@ function lookupError(e: NodeJS.ErrnoException, host: string, where: string): Err
  *   (`'http'` → 80, from /etc/services) or `null` (0)
  * @throws TypeError/RangeError for a bad host, port or family (rejects); ENOTFOUND naming the
  *   host; EAI_SERVICE for an unknown service name; EAI_ADDRFAMILY for an address literal of
- *   the other family than `family`
+ *   the other family than `family`; TypeError for an unknown option key
  * @example
  * ```ts
  * import { getaddrinfo } from 'verdant/socket';
@@ -179,6 +182,10 @@ export function getaddrinfo(
   if (bad !== null) return Promise.reject(bad);
   const p = readPort(port, where);
   if (p instanceof Error) return Promise.reject(p);
+  if (typeof opts === 'object' && opts !== null) {
+    const unknown = checkOptionKeys(opts, ADDRINFO_KEYS, where);
+    if (unknown !== null) return Promise.reject(unknown);
+  }
   const family: unknown = typeof opts === 'object' && opts !== null ? (opts.family ?? 0) : 0;
   if (typeof family !== 'number') {
     return Promise.reject(
@@ -192,24 +199,37 @@ export function getaddrinfo(
     const loop: AddrInfo[] = [];
     if (family !== 4) loop.push({ family: 6, address: '::1', port: p });
     if (family !== 6) loop.push({ family: 4, address: '127.0.0.1', port: p });
-    return callbackWait<AddrInfo[]>(where, opts, (done) => {
-      setImmediate(() => done(null, loop));
-      return undefined;
-    });
+    // The keys were checked above (`family` is not a wait option).
+    return callbackWait<AddrInfo[]>(
+      where,
+      opts,
+      (done) => {
+        setImmediate(() => done(null, loop));
+        return undefined;
+      },
+      null,
+      null,
+    );
   }
   const fe = familyError(host, family, where);
   if (fe !== null) return Promise.reject(fe);
-  return callbackWait<AddrInfo[]>(where, opts, (done) => {
-    dns.lookup(host, { all: true, family }, (err, addrs) => {
-      if (err !== null) done(lookupError(err, host, where));
-      else
-        done(
-          null,
-          addrs.map((a) => ({ family: a.family, address: a.address, port: p })),
-        );
-    });
-    return undefined;
-  });
+  return callbackWait<AddrInfo[]>(
+    where,
+    opts,
+    (done) => {
+      dns.lookup(host, { all: true, family }, (err, addrs) => {
+        if (err !== null) done(lookupError(err, host, where));
+        else
+          done(
+            null,
+            addrs.map((a) => ({ family: a.family, address: a.address, port: p })),
+          );
+      });
+      return undefined;
+    },
+    null,
+    null,
+  );
 }
 
 /**

@@ -350,7 +350,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    *   (the socket's own `settimeout` bounds each wait for bytes, as Python's)
    * @returns the bytes (a string in text mode), empty at end of stream
    * @throws EBADF after close; SocketTimeout; TypeError for an `n` that is not a number,
-   *   RangeError for a negative or fractional one; TypeError/RangeError for bad options and a
+   *   RangeError for a negative or fractional one; TypeError/RangeError for bad options (an unknown key too) and a
    *   pre-aborted `signal`'s reason (checked first, also when the bytes are buffered); an `Error` with code
    *   `EBUSY` while another `read`/`readline` of this file is in progress
    * @example

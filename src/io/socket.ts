@@ -367,6 +367,7 @@ export class Socket {
    * @returns the bytes
    * @throws EBADF after `close()`; the socket's error (ECONNRESET …); SocketTimeout; TypeError
    *   for an `n` that is not a number, RangeError for a negative or fractional one (rejects)
+   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';
@@ -838,6 +839,8 @@ export class Socket {
         });
         return untrack;
       },
+      null,
+      null, // read from the checked options just above: no keys to check again
     );
   }
 

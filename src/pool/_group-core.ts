@@ -29,6 +29,7 @@ import {
   checkOptionsObject,
   guardCancellation,
   joinKilled,
+  KILL_KEYS,
   kAddLink,
   type LinkEntry,
   NONE,
@@ -53,6 +54,9 @@ export interface GroupJoinOptions extends WaitOptions {
    */
   raiseError?: boolean;
 }
+
+/** The keys of {@link GroupJoinOptions}. */
+const GROUP_JOIN_KEYS: readonly string[] = ['timeout', 'signal', 'raiseError'];
 
 /** A read-only snapshot of a group's state (`stats()`). */
 export interface GroupStats {
@@ -150,7 +154,7 @@ function readKillOptions(options: unknown, where: string): KillArgs {
     out.error = bad;
     return out;
   }
-  out.error = readWaitOptions({ timeout: o.timeout, signal: o.signal }, where);
+  out.error = readWaitOptions(o, where, undefined, KILL_KEYS);
   out.exception = exc;
   out.block = o.block !== false;
   out.timeout = waitArgs.timeout;
@@ -475,7 +479,7 @@ export class GroupCore {
    * @param options - `{timeout, signal, raiseError}` or a timeout in ms; with `raiseError`, after
    *   waiting it throws the exception of a member (at call time) that failed
    * @returns true once empty, false when `timeout` elapsed first
-   * @throws with `raiseError`, a member's failure; TypeError/RangeError for bad options (rejects)
+   * @throws with `raiseError`, a member's failure; TypeError/RangeError for bad options (an unknown key too) (rejects)
    * @example
    * ```ts
    * import { sleep } from 'verdant';
@@ -487,7 +491,7 @@ export class GroupCore {
    * ```
    */
   join(options?: GroupJoinOptions | number | null): Promise<boolean> {
-    const err = readWaitOptions(options, `${this._where}.join`);
+    const err = readWaitOptions(options, `${this._where}.join`, undefined, GROUP_JOIN_KEYS);
     if (err !== NONE) return rejectWait(err);
     if (this.#members.size === 0) return Promise.resolve(true);
     const raise = typeof options === 'object' && options !== null && options.raiseError === true;
@@ -640,7 +644,7 @@ export class GroupCore {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns `freeCount()` when the caller resumes (never 0), or 0 when `timeout`
    *   elapsed first
-   * @throws TypeError/RangeError for bad options (rejects)
+   * @throws TypeError/RangeError for bad options (an unknown key too) (rejects)
    * @example
    * ```ts
    * import { sleep } from 'verdant';

@@ -38,6 +38,7 @@ import { GreenletExit } from '../core/errors.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub } from '../core/hub.js';
 import {
+  checkOptionKeys,
   NONE,
   noteCompletedAtOnce,
   readWaitOptions,
@@ -133,6 +134,9 @@ export function isAnyIterable(x: unknown): boolean {
   );
 }
 
+/** The keys of {@link IMapOptions}. */
+const IMAP_KEYS: readonly string[] = ['maxsize'];
+
 /**
  * Check `maxsize`; returns the number of permits (Infinity when unbounded).
  * @internal
@@ -144,6 +148,8 @@ export function readMaxsize(options: unknown, where: string): number {
       `Cannot call ${where} with options that are not an object: options is ${typeof options}`,
     );
   }
+  const unknown = checkOptionKeys(options, IMAP_KEYS, where);
+  if (unknown !== null) throw unknown;
   const m = (options as IMapOptions).maxsize;
   if (m === undefined || m === null || m === 0) return Number.POSITIVE_INFINITY;
   if (typeof m !== 'number') {

@@ -61,6 +61,7 @@ import { getCurrent } from '../core/api.js';
 import { Greenlet } from '../core/greenlet.js';
 import { getHub, type Hub } from '../core/hub.js';
 import {
+  checkOptionKeys,
   guardCancellation,
   ioEnded,
   ioStarted,
@@ -482,10 +483,11 @@ export class Popen<T extends Output = Uint8Array> {
    *   unknown, `env` is not an object of strings or `cwd` not a string; Node's spawn errors it
    *   raises at once (`ENOTDIR` for a cwd that is a file, named in the message). A command or
    *   cwd that is missing does not throw here: `pid` stays `null` and the first wait rejects.
+   *   (and TypeError for an unknown option key)
    */
   constructor(args: readonly string[], options?: PopenOptions | null) {
     this.args = checkArgs(args, 'Popen');
-    const opts = readOptions<PopenOptions>(options, 'Popen');
+    const opts = readOptions<PopenOptions>(options, 'Popen', POPEN_KEYS);
     checkStdio(opts.stdin, 'stdin');
     checkStdio(opts.stdout, 'stdout');
     checkStdio(opts.stderr, 'stderr');
@@ -601,7 +603,7 @@ export class Popen<T extends Output = Uint8Array> {
    * @param opts - `{timeout, signal}` or a bare timeout in ms
    * @returns the returncode
    * @throws TimeoutExpired when `timeout` elapses first (the child keeps running); the spawn
-   *   error when the command could not start
+   *   error when the command could not start; TypeError for an unknown option key
    * @example
    * ```ts
    * import { Popen } from 'verdant/subprocess';
@@ -657,6 +659,7 @@ export class Popen<T extends Output = Uint8Array> {
    *   `input` that is not bytes or a string, or given without `stdin: PIPE`; RangeError for
    *   `input` on a later call (the first call's input is still being sent: Python's
    *   `ValueError`) or after `stdin.close()`; the spawn error when the command could not start
+   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { PIPE, Popen } from 'verdant/subprocess';
@@ -688,7 +691,7 @@ export class Popen<T extends Output = Uint8Array> {
       input?: ArrayBufferView | ArrayBuffer | string;
       timeout?: number | null;
       signal?: AbortSignal | null;
-    }>(options, 'Popen.communicate', true);
+    }>(options, 'Popen.communicate', COMMUNICATE_KEYS, true);
     const err = readWaitOptions(
       { timeout: opts.timeout, signal: opts.signal },
       'Popen.communicate',
@@ -842,8 +845,15 @@ function isBrokenPipe(e: unknown): boolean {
  * An options argument: `undefined` or `null` is the defaults (as node:child_process takes them),
  * an object is itself, and for a call that waits (`numberIsTimeout`) a bare number is the
  * timeout in ms, as in every blocking call; anything else is a TypeError naming the argument.
+ * An object may hold only the keys `known`: another is a TypeError naming it (a typo such as
+ * `{timout: 5}` was ignored, and the call waited for the child forever).
  */
-function readOptions<O extends object>(opts: unknown, where: string, numberIsTimeout = false): O {
+function readOptions<O extends object>(
+  opts: unknown,
+  where: string,
+  known: readonly string[],
+  numberIsTimeout = false,
+): O {
   if (opts === undefined || opts === null) return {} as O;
   if (numberIsTimeout && typeof opts === 'number') return { timeout: opts } as O;
   if (typeof opts !== 'object') {
@@ -854,8 +864,24 @@ function readOptions<O extends object>(opts: unknown, where: string, numberIsTim
       `${where}: the options argument must be ${expected}, got ${format('%o', opts)}`,
     );
   }
+  const unknown = checkOptionKeys(opts, known, where);
+  if (unknown !== null) throw unknown;
   return opts as O;
 }
+
+/** The keys of {@link PopenOptions}. */
+const POPEN_KEYS: readonly string[] = ['stdin', 'stdout', 'stderr', 'env', 'cwd', 'text'];
+/** The keys of {@link RunOptions}. */
+const RUN_KEYS: readonly string[] = [
+  ...POPEN_KEYS,
+  'input',
+  'captureOutput',
+  'check',
+  'timeout',
+  'signal',
+];
+/** The keys of `Popen.communicate`'s options. */
+const COMMUNICATE_KEYS: readonly string[] = ['input', 'timeout', 'signal'];
 
 async function runImpl(
   args: readonly string[],
@@ -873,8 +899,11 @@ async function runImpl(
   if (o.captureOutput === true && (o.stdout !== undefined || o.stderr !== undefined)) {
     throw new TypeError('Cannot combine captureOutput with stdout or stderr options');
   }
+  // Popen's own keys only: it refuses run's (`input`, `timeout` …) as unknown options.
   const popenOpts: PopenOptions = {
-    ...o,
+    env: o.env,
+    cwd: o.cwd,
+    text: o.text,
     stdin: input !== null ? PIPE : o.stdin,
     stdout: o.captureOutput === true ? PIPE : (forced.stdout ?? o.stdout),
     stderr: o.captureOutput === true ? PIPE : o.stderr,
@@ -921,8 +950,8 @@ async function runImpl(
  * @throws TimeoutExpired after killing and reaping the child, when `timeout` elapses,
  *   carrying the output it wrote; CalledProcessError with `check: true` and a non-zero status;
  *   Node's spawn error (`ENOENT`) when the command cannot start (naming the cwd when that is
- *   the cause); TypeError for bad options (an `input` that is not bytes or a string, an `env`
- *   that is not an object of strings …)
+ *   the cause); TypeError for bad options (an unknown key too) (an `input` that is not bytes or a string, an `env`
+ *   that is not an object of strings …); TypeError for an unknown option key
  * @example
  * ```ts
  * import { run } from 'verdant/subprocess';
@@ -947,7 +976,7 @@ export function run(
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'run');
-      const o = readOptions<RunOptions>(opts, 'run', true);
+      const o = readOptions<RunOptions>(opts, 'run', RUN_KEYS, true);
       const r = await runImpl(cmd, o, {});
       if (o.check === true) r.checkReturncode();
       return r;
@@ -974,7 +1003,7 @@ export function call(args: readonly string[], opts?: RunOptions | number | null)
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'call');
-      const o = readOptions<RunOptions>(opts, 'call', true);
+      const o = readOptions<RunOptions>(opts, 'call', RUN_KEYS, true);
       return (await runImpl(cmd, { ...o, captureOutput: undefined }, {})).returncode;
     })(),
   );
@@ -999,7 +1028,7 @@ export function checkCall(args: readonly string[], opts?: RunOptions | number | 
   return guardCancellation(
     (async (): Promise<0> => {
       const cmd = checkArgs(args, 'checkCall');
-      const o = readOptions<RunOptions>(opts, 'checkCall', true);
+      const o = readOptions<RunOptions>(opts, 'checkCall', RUN_KEYS, true);
       const r = await runImpl(cmd, { ...o, captureOutput: undefined }, {});
       if (r.returncode !== 0) throw new CalledProcessError(r.returncode, cmd);
       return 0;
@@ -1037,7 +1066,7 @@ export function checkOutput(
   return guardCancellation(
     (async () => {
       const cmd = checkArgs(args, 'checkOutput');
-      const o = readOptions<RunOptions>(opts, 'checkOutput', true);
+      const o = readOptions<RunOptions>(opts, 'checkOutput', RUN_KEYS, true);
       if (o.stdout !== undefined || o.captureOutput !== undefined) {
         throw new TypeError(
           'Cannot set stdout or captureOutput for checkOutput: it pipes stdout itself',

@@ -369,7 +369,7 @@ export class ThreadPool {
    *   abort while reading, the iterable's `return()` is called)
    * @returns the values in input order
    * @throws the first failing task's error, in input order; TypeError/RangeError (as a
-   *   rejection) for bad options
+   *   rejection) for bad options (an unknown key too)
    * @example
    * ```ts
    * import { writeFileSync } from 'node:fs';

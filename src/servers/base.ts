@@ -109,16 +109,23 @@ export const MIN_DELAY = 10;
 /** The longest pause after failures in a row, in ms (gevent's `max_delay`, 1 s). */
 const MAX_DELAY = 1000;
 
+/** The keys of {@link StopOptions}. */
+const STOP_KEYS: readonly string[] = ['timeout'];
+
 /**
  * The `timeout` of `stop(opts)` (ms; default 1000); throws TypeError for options that are neither
  * an object nor a number and for a timeout that is not a number, RangeError for a negative or
- * NaN one. @internal
+ * NaN one, and for an unknown key (`{timout: 5}` was ignored: the default 1 s). @internal
  */
 export function readStopTimeout(opts: unknown, where: string): number {
   if (opts !== undefined && opts !== null && typeof opts !== 'number' && typeof opts !== 'object') {
     throw new TypeError(
       `${where}: options must be {timeout} or a timeout in ms, got ${typeof opts === 'string' ? JSON.stringify(opts) : typeof opts}`,
     );
+  }
+  if (typeof opts === 'object' && opts !== null) {
+    const unknown = checkOptionKeys(opts, STOP_KEYS, where);
+    if (unknown !== null) throw unknown;
   }
   const timeout =
     typeof opts === 'number' ? opts : ((opts as StopOptions | null | undefined)?.timeout ?? 1000);
@@ -400,6 +407,7 @@ export abstract class BaseServer {
    * handler has ended. A switch point.
    * @throws RangeError for a negative or NaN timeout, TypeError for a timeout that is not a
    *   number or options that are neither an object nor a number (rejects)
+   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { StreamServer } from 'verdant/server';

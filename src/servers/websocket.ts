@@ -615,7 +615,7 @@ export class WebSocket {
    * waits in its `send()` (gevent-websocket reads the socket only in `receive()`).
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns the message, or `null` once closed
-   * @throws Timeout when `timeout` elapses; TypeError/RangeError for bad options (rejects)
+   * @throws Timeout when `timeout` elapses; TypeError/RangeError for bad options (an unknown key too) (rejects)
    */
   receive(options?: WaitOptions | number | null): Promise<Message | null> {
     const err = readWaitOptions(options, 'WebSocket.receive');

@@ -46,6 +46,9 @@ export function readBlocking(options: unknown, where: string, owner?: object): b
   return b;
 }
 
+/** The keys of {@link AcquireOptions}. @internal */
+export const ACQUIRE_KEYS: readonly string[] = ['blocking', 'timeout', 'signal'];
+
 /**
  * `acquire(options)` of a lock built on {@link Permits}: reject bad options; take a permit at
  * once when `tryTake(self)` can (no other greenlet runs meanwhile); else, unless `blocking` is
@@ -62,7 +65,7 @@ export function acquireWith<S>(
 ): Promise<boolean> {
   const blocking = readBlocking(options, 'acquire', owner);
   if (typeof blocking !== 'boolean') return Promise.reject(blocking);
-  const err = readWaitOptions(options, 'acquire', owner);
+  const err = readWaitOptions(options, 'acquire', owner, ACQUIRE_KEYS);
   if (err !== NONE) return rejectWait(err);
   if (tryTake(self)) {
     noteCompletedAtOnce();

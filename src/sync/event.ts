@@ -118,7 +118,7 @@ export class Event {
    * if `clear()` ran before it resumed.
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns true once set; false when `timeout` elapsed first
-   * @throws TypeError/RangeError for bad options, `signal.reason` when aborted (rejects)
+   * @throws TypeError/RangeError for bad options (an unknown key too), `signal.reason` when aborted (rejects)
    * @example
    * ```ts
    * import { Event } from 'verdant';
@@ -290,7 +290,7 @@ export class AsyncResult<T = unknown> {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns the value
    * @throws the stored exception; `Timeout` when `timeout` elapses first (gevent's
-   *   `get(timeout)`); TypeError/RangeError for bad options; `signal.reason` (rejects)
+   *   `get(timeout)`); TypeError/RangeError for bad options (an unknown key too); `signal.reason` (rejects)
    * @example
    * ```ts
    * import { AsyncResult, Timeout } from 'verdant';
@@ -335,7 +335,7 @@ export class AsyncResult<T = unknown> {
    * A switch point unless it is ready. Kill and `Timeout` land here.
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns the value; `undefined` when the result holds an exception or `timeout` elapsed
-   * @throws TypeError/RangeError for bad options; `signal.reason` (rejects)
+   * @throws TypeError/RangeError for bad options (an unknown key too); `signal.reason` (rejects)
    */
   wait(options?: WaitOptions | number | null): Promise<T | undefined> {
     const err = readWaitOptions(options, 'wait', this);

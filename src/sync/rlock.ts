@@ -116,7 +116,7 @@ export class RLock {
    * @param options - `{blocking, timeout, signal}` or a timeout in ms
    * @returns true once held; false when `timeout` elapsed, or when `blocking` is false and
    *   another greenlet holds it
-   * @throws TypeError/RangeError for bad options, `signal.reason` when aborted (rejects)
+   * @throws TypeError/RangeError for bad options (an unknown key too), `signal.reason` when aborted (rejects)
    */
   acquire(options?: AcquireOptions | number | null): Promise<boolean> {
     return acquireWith(this.#core, options, this, this, RLock.#tryAcquire);
@@ -166,7 +166,7 @@ export class RLock {
    * Dispose it in the greenlet that acquired it.
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns a `Disposable` whose `[Symbol.dispose]()` releases once
-   * @throws `Timeout` when `timeout` elapses; TypeError/RangeError for bad options;
+   * @throws `Timeout` when `timeout` elapses; TypeError/RangeError for bad options (an unknown key too);
    *   `signal.reason` (rejects)
    */
   hold(options?: WaitOptions | number | null): Promise<Disposable> {

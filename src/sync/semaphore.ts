@@ -32,6 +32,7 @@ import {
   waitArgs,
 } from '../core/lowlevel.js';
 import {
+  ACQUIRE_KEYS,
   type AcquireOptions,
   acquireWith,
   checkRunFn,
@@ -136,7 +137,7 @@ export class Semaphore {
    * @param options - `{blocking, timeout, signal}` or a timeout in ms
    * @returns true once acquired; false when `timeout` elapsed, or when `blocking` is false and
    *   no permit is free
-   * @throws TypeError/RangeError for bad options, `signal.reason` when aborted (rejects)
+   * @throws TypeError/RangeError for bad options (an unknown key too), `signal.reason` when aborted (rejects)
    * @example
    * ```ts
    * import { Lock, sleep } from 'verdant';
@@ -167,7 +168,7 @@ export class Semaphore {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns the number of free permits when it resumes — possibly 0 if an acquirer queued
    *   behind it took the permit first — or after `timeout` elapsed
-   * @throws TypeError/RangeError for bad options, `signal.reason` when aborted (rejects)
+   * @throws TypeError/RangeError for bad options (an unknown key too), `signal.reason` when aborted (rejects)
    */
   wait(options?: WaitOptions | number | null): Promise<number> {
     const err = readWaitOptions(options, 'wait', this);
@@ -192,7 +193,7 @@ export class Semaphore {
    * Disposing twice releases once.
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns a `Disposable` whose `[Symbol.dispose]()` releases the permit
-   * @throws `Timeout` when `timeout` elapses; TypeError/RangeError for bad options;
+   * @throws `Timeout` when `timeout` elapses; TypeError/RangeError for bad options (an unknown key too);
    *   `signal.reason` (rejects)
    * @example
    * ```ts
@@ -354,12 +355,12 @@ export class DummySemaphore {
 
   /**
    * Resolves true at once (never waits).
-   * @throws TypeError/RangeError for bad options, `signal.reason` when pre-aborted (rejects)
+   * @throws TypeError/RangeError for bad options (an unknown key too), `signal.reason` when pre-aborted (rejects)
    */
   acquire(options?: AcquireOptions | number | null): Promise<boolean> {
     const blocking = readBlocking(options, 'acquire', this);
     if (typeof blocking !== 'boolean') return Promise.reject(blocking);
-    const err = readWaitOptions(options, 'acquire', this);
+    const err = readWaitOptions(options, 'acquire', this, ACQUIRE_KEYS);
     if (err !== NONE) return rejectWait(err);
     return RESOLVED_TRUE;
   }
@@ -371,7 +372,7 @@ export class DummySemaphore {
 
   /**
    * Resolves `Infinity` at once (never waits).
-   * @throws TypeError/RangeError for bad options, `signal.reason` when pre-aborted (rejects)
+   * @throws TypeError/RangeError for bad options (an unknown key too), `signal.reason` when pre-aborted (rejects)
    */
   wait(options?: WaitOptions | number | null): Promise<number> {
     const err = readWaitOptions(options, 'wait', this);

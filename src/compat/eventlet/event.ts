@@ -79,11 +79,19 @@ export class Event<T = unknown> {
    * Send an error: every waiter, now and later until {@link Event.reset}, throws this same
    * instance. Never switches.
    *
+   * Any other value is taken too, as eventlet's `send_exception` takes it (it checks nothing
+   * when called); the waiters then reject with that value itself. In eventlet (0.33) they fail
+   * with Python's `TypeError: exceptions must be classes, or instances`, as only exceptions can
+   * be raised; a waiter parked before the send is not even woken (the hub reports the
+   * TypeError).
+   *
    * Source: eventlet's `Event.send_exception`.
-   * @param err - the error (an `Error` class is instantiated once)
+   * @param err - the error (an `Error` class is instantiated once); any other value but
+   *   `undefined` and `null` is what the waiters reject with
    * @throws Error when the event was already sent and not reset; TypeError when `err` is
    *   `undefined` or `null` (eventlet's `send_exception()` without arguments fails its waiters
-   *   with a TypeError; here the call fails and the event stays unsent)
+   *   with `GreenletExit`, `send_exception(None)` with a TypeError; here the call fails and the
+   *   event stays unsent)
    * @example
    * ```ts
    * import { Event } from 'verdant/eventlet';

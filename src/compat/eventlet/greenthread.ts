@@ -11,7 +11,14 @@
  *
  * @module
  */
-import { checkMs, isErrorClass, NONE, readWaitOptions, rejectWait } from '../../core/lowlevel.js';
+import {
+  checkMs,
+  isErrorClass,
+  KILL_KEYS,
+  NONE,
+  readWaitOptions,
+  rejectWait,
+} from '../../core/lowlevel.js';
 import {
   type Greenlet,
   GreenletExit,
@@ -62,13 +69,13 @@ function checkKill(options: unknown): unknown {
       `GreenThread.kill: options must be an object, got ${got}: pass the exception as {exception: …}`,
     );
   }
-  const { exception, timeout, signal } = options as KillOptions;
+  const { exception } = options as KillOptions;
   if (exception !== undefined && !(exception instanceof Error) && !isErrorClass(exception)) {
     return new TypeError(
       `GreenThread.kill: exception must be an Error instance or an Error class, got ${typeOf(exception)}`,
     );
   }
-  return readWaitOptions({ timeout, signal }, 'GreenThread.kill');
+  return readWaitOptions(options, 'GreenThread.kill', undefined, KILL_KEYS);
 }
 
 /**
@@ -158,7 +165,7 @@ export class GreenThread<T = unknown> {
    * A switch point with `block: true` (the default). Never rejects because of the target.
    * Source: eventlet's `GreenThread.kill`; the options are verdant's `Greenlet.kill`.
    * @param options - `{exception, block, timeout, signal}`
-   * @throws TypeError/RangeError for bad options, checked also for a thread a pool ran inline
+   * @throws TypeError/RangeError for bad options (an unknown key too), checked also for a thread a pool ran inline
    *   (rejects)
    * @example
    * ```ts
@@ -201,7 +208,7 @@ export class GreenThread<T = unknown> {
     fn: (gt: GreenThread<T>, ...curried: C) => unknown,
     ...curried: C
   ): void {
-    if (typeof fn !== 'function') throw new TypeError('GreenThread.link: fn must be a function');
+    checkFn(fn, 'GreenThread.link');
     const key = fn as unknown as LinkFn<T>;
     // Named after fn, so a failure report says which link failed (not "cb").
     const call = named((): unknown => fn(this, ...curried), fn.name);
@@ -233,6 +240,8 @@ export class GreenThread<T = unknown> {
    * @param fn - a function given to {@link GreenThread.link}
    * @returns true when a link was removed, false when none of `fn` was left to remove (eventlet
    *   returns the same)
+   * @throws TypeError when `fn` is not a function, as {@link GreenThread.link} (eventlet returns
+   *   False: no link can be a non-function, so the call is a mistake)
    * @example
    * ```ts
    * import { spawn } from 'verdant/eventlet';
@@ -243,6 +252,7 @@ export class GreenThread<T = unknown> {
    * ```
    */
   unlink(fn: (gt: GreenThread<T>, ...curried: never[]) => unknown): boolean {
+    checkFn(fn, 'GreenThread.unlink');
     const key = fn as unknown as LinkFn<T>;
     const list = this.#links?.get(key);
     if (list === undefined || this.greenlet === null) return false;

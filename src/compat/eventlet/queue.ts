@@ -98,7 +98,7 @@ export class LightQueue<T = unknown> {
    * A switch point when it waits.
    * @param item - what to put
    * @param options - `{timeout, signal}` or a timeout in ms
-   * @throws QueueFull when `timeout` elapses; TypeError/RangeError for bad options, the message
+   * @throws QueueFull when `timeout` elapses; TypeError/RangeError for bad options (an unknown key too), the message
    *   naming `LightQueue.put` (or `Queue.put`) (all reject)
    * @example
    * ```ts
@@ -129,7 +129,7 @@ export class LightQueue<T = unknown> {
    * Take the oldest item, waiting while there is none (a channel waits for a putter).
    * A switch point when it waits.
    * @param options - `{timeout, signal}` or a timeout in ms
-   * @throws QueueEmpty when `timeout` elapses; TypeError/RangeError for bad options, the
+   * @throws QueueEmpty when `timeout` elapses; TypeError/RangeError for bad options (an unknown key too), the
    *   message naming `LightQueue.get` (or `Queue.get`) (all reject)
    * @example
    * ```ts

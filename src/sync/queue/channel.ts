@@ -200,7 +200,8 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    * @param item - what to send
    * @param options - `{timeout, signal}` or a timeout in ms
    * @throws QueueFull when `timeout` elapses first; QueueShutDown after `shutdown()`; TypeError /
-   *   RangeError for bad options; `signal.reason` (all reject)
+   *   RangeError for bad options (an unknown key too); `signal.reason` (all reject)
+   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { spawn } from 'verdant';
@@ -259,7 +260,8 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns the item
    * @throws QueueEmpty when `timeout` elapses; QueueShutDown after `shutdown()` once nothing is
-   *   left; TypeError / RangeError for bad options; `signal.reason` (all reject)
+   *   left; TypeError / RangeError for bad options (an unknown key too); `signal.reason` (all reject)
+   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { spawn } from 'verdant';
@@ -310,7 +312,8 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    * A switch point only when it waits. It consumes nothing, so an interrupted peek loses nothing.
    * @param options - `{timeout, signal}` or a timeout in ms
    * @throws QueueEmpty when `timeout` elapses; QueueShutDown after `shutdown()` once nothing is
-   *   left; TypeError / RangeError for bad options; `signal.reason` (all reject)
+   *   left; TypeError / RangeError for bad options (an unknown key too); `signal.reason` (all reject)
+   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { spawn } from 'verdant';
@@ -359,7 +362,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    * was already handed completes if that getter takes it. With `immediate`, items from
    * `putNowait` that an interrupted getter gave back are dropped. Never switches.
    * @param options - `{immediate}`
-   * @throws TypeError for bad options
+   * @throws TypeError for bad options (an unknown key too)
    * @example
    * ```ts
    * import { spawn } from 'verdant';

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { callName } from '../../core/lowlevel.js';
+import { callName, checkOptionKeys } from '../../core/lowlevel.js';
 
 /**
  * Thrown by `getNowait()`/`peekNowait()` on an empty queue, and by `get()`/`peek()` when their
@@ -156,6 +156,9 @@ export interface ChannelStats {
   shutdown: boolean;
 }
 
+/** The keys of {@link ShutdownOptions}. */
+const SHUTDOWN_KEYS: readonly string[] = ['immediate'];
+
 /** Read `shutdown()`'s options; returns whether `immediate` was asked for. @internal */
 export function readShutdownOptions(options: unknown, where: string, owner?: object): boolean {
   if (options === undefined || options === null) return false;
@@ -164,6 +167,8 @@ export function readShutdownOptions(options: unknown, where: string, owner?: obj
       `Cannot call ${callName(where, owner)} with options that are not an object: options is ${typeof options}`,
     );
   }
+  const unknown = checkOptionKeys(options, SHUTDOWN_KEYS, callName(where, owner));
+  if (unknown !== null) throw unknown;
   const immediate = (options as ShutdownOptions).immediate;
   if (immediate !== undefined && immediate !== null && typeof immediate !== 'boolean') {
     throw new TypeError(

@@ -6,10 +6,13 @@
  * @module
  */
 
-import { settleShape } from '../../core/lowlevel.js';
+import { checkOptionKeys, settleShape } from '../../core/lowlevel.js';
 import { defaultCompare, Heap } from './_store.js';
 import type { PriorityQueueOptions } from './errors.js';
 import { Queue } from './queue.js';
+
+/** The keys of {@link PriorityQueueOptions}. */
+const PRIORITY_KEYS: readonly string[] = ['compare'];
 
 /**
  * A joinable {@link Queue} that returns the lowest item first: ordered with `<` — two arrays
@@ -58,6 +61,8 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
           `Cannot create a PriorityQueue with options that are not an object: options is ${typeof options}`,
         );
       }
+      const unknown = checkOptionKeys(options, PRIORITY_KEYS, 'Cannot create a PriorityQueue');
+      if (unknown !== null) throw unknown;
       const c = options.compare;
       if (c !== undefined && c !== null) {
         if (typeof c !== 'function') {

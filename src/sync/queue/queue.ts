@@ -78,7 +78,7 @@ export class Queue<T = unknown> extends SimpleQueue<T> {
    * A switch point unless nothing is unfinished; kill and `Timeout` land there.
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns true once no task is unfinished; false when `timeout` elapsed first
-   * @throws TypeError / RangeError for bad options; `signal.reason` (reject)
+   * @throws TypeError / RangeError for bad options (an unknown key too); `signal.reason` (reject)
    * @example
    * ```ts
    * import { Queue } from 'verdant/queue';

@@ -220,7 +220,8 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * @param item - what to put
    * @param options - `{timeout, signal}` or a timeout in ms
    * @throws QueueFull when `timeout` elapses; QueueShutDown after `shutdown()`; TypeError /
-   *   RangeError for bad options; `signal.reason` (all reject)
+   *   RangeError for bad options (an unknown key too); `signal.reason` (all reject)
+   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { Queue } from 'verdant/queue';
@@ -277,7 +278,8 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @returns the item
    * @throws QueueEmpty when `timeout` elapses; QueueShutDown once shut down and drained;
-   *   TypeError / RangeError for bad options; `signal.reason` (all reject)
+   *   TypeError / RangeError for bad options (an unknown key too); `signal.reason` (all reject)
+   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { sleep, spawn } from 'verdant';
@@ -339,7 +341,8 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * interrupted peek loses nothing.
    * @param options - `{timeout, signal}` or a timeout in ms
    * @throws QueueEmpty when `timeout` elapses; QueueShutDown once shut down and drained;
-   *   TypeError / RangeError for bad options; `signal.reason` (all reject)
+   *   TypeError / RangeError for bad options (an unknown key too); `signal.reason` (all reject)
+   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { spawn } from 'verdant';
@@ -384,7 +387,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * dropped and each counts as done, so `join()` returns. Never switches; calling it again is
    * allowed (`immediate` then still drops).
    * @param options - `{immediate}`
-   * @throws TypeError for bad options
+   * @throws TypeError for bad options (an unknown key too)
    * @example
    * ```ts
    * import { spawn } from 'verdant';

@@ -117,6 +117,17 @@ describe('eventlet Event', () => {
     });
   });
 
+  test('sendException(value) takes any value but undefined and null, as eventlet does; the waiters reject with the value itself (eventlet: TypeError, only exceptions can be raised there)', async () => {
+    await runVirtual(async () => {
+      const evt = new Event();
+      const waiter = spawn(() => evt.wait());
+      await sleep(0);
+      evt.sendException('not an Error');
+      await assert.rejects(waiter.get(), (e) => e === 'not an Error');
+      await assert.rejects(evt.wait(), (e) => e === 'not an Error');
+    });
+  });
+
   test('sendException(ErrorClass) makes one instance for every waiter', async () => {
     await runVirtual(async () => {
       const evt = new Event();

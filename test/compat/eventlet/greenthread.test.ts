@@ -255,6 +255,22 @@ describe('eventlet GreenThread', () => {
     assert.doesNotMatch(reports, / cb for /);
   });
 
+  test('link() and unlink() of a non-function throw a TypeError saying what they got (unlink(5) returned false silently)', async () => {
+    await runVirtual(async () => {
+      const gt = spawn(() => 1);
+      const bad = 5 as unknown as () => void;
+      assert.throws(() => gt.link(bad), {
+        name: 'TypeError',
+        message: 'GreenThread.link: fn must be a function, got number',
+      });
+      assert.throws(() => gt.unlink(null as unknown as () => void), {
+        name: 'TypeError',
+        message: 'GreenThread.unlink: fn must be a function, got null',
+      });
+      assert.equal(await gt.wait(), 1);
+    });
+  });
+
   test('unlink() returns whether a link was removed: false once it ran or for an unknown function', async () => {
     const got = await runVirtual(async () => {
       const calls: string[] = [];
