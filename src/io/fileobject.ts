@@ -345,12 +345,12 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   /**
    * Read `n` bytes (fewer only at end of stream), or everything up to end of stream when `n`
    * is omitted. A switch point when it waits; a kill there keeps what was read.
-   * @param n - how many bytes; omitted or `null`: to the end
+   * @param n - how many bytes; omitted, `null` or `-1` (Python's `read(-1)`): to the end
    * @param opts - `{timeout, signal}` or a bare timeout in ms; the timeout bounds the whole call
    *   (the socket's own `settimeout` bounds each wait for bytes, as Python's)
    * @returns the bytes (a string in text mode), empty at end of stream
    * @throws EBADF after close; SocketTimeout; TypeError for an `n` that is not a number,
-   *   RangeError for a negative or fractional one; TypeError/RangeError for bad options and a
+   *   RangeError for a fractional one or a negative one other than -1; TypeError/RangeError for bad options and a
    *   pre-aborted `signal`'s reason (checked first, also when the bytes are buffered); an `Error` with code
    *   `EBUSY` while another `read`/`readline` of this file is in progress
    * @example
@@ -384,14 +384,16 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
       if (typeof n !== 'number') {
         throw new TypeError(`${this.#name}.read: n must be a number of bytes, got ${typeof n}`);
       }
-      if (!Number.isInteger(n) || n < 0) {
-        throw new RangeError(`${this.#name}.read: n must be a non-negative integer, got ${n}`);
+      if (n !== -1 && (!Number.isInteger(n) || n < 0)) {
+        throw new RangeError(
+          `${this.#name}.read: n must be a non-negative integer (or -1: to the end), got ${n}`,
+        );
       }
     }
     this.#checkOpts(opts, 'read');
     if (this.#reading) throw this.#busy('read');
     this.#reading = true;
-    const want = n ?? Number.POSITIVE_INFINITY;
+    const want = n === undefined || n === null || n === -1 ? Number.POSITIVE_INFINITY : n;
     const deadline = deadlineOf(opts);
     try {
       for (;;) {

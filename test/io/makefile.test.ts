@@ -137,6 +137,20 @@ describe('makefile', () => {
     }
   });
 
+  test("read(-1) reads to the end of stream, as Python's read(-1) (gevent's makefile('rb').read(-1); it was a RangeError, while readline(-1) was taken)", async () => {
+    const p = await tcp.pair();
+    try {
+      await p.client.sendall('abc\ndef');
+      p.client.close();
+      const f = p.server.makefile();
+      assert.equal(Buffer.from(await f.read(-1, { timeout: 5000 })).toString(), 'abc\ndef');
+      assert.equal((await f.read(-1)).length, 0);
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
   test('write copies the bytes: an array refilled before the flush does not change what is sent (as BufferedWriter)', async () => {
     const p = await tcp.pair();
     try {
@@ -280,11 +294,14 @@ describe('makefile', () => {
     }
   });
 
-  test('bad input: read(n) with a negative n (RangeError), an n that is not a number (TypeError) and write of a number reject; makefile(mode) throws TypeError', async () => {
+  test('bad input: read(n) with a negative n other than -1 (RangeError), an n that is not a number (TypeError) and write of a number reject; makefile(mode) throws TypeError', async () => {
     const p = await tcp.pair();
     try {
       const f = p.server.makefile();
-      await assert.rejects(f.read(-1), RangeError);
+      await assert.rejects(f.read(-2), {
+        name: 'RangeError',
+        message: /read: n must be a non-negative integer \(or -1: to the end\), got -2$/,
+      });
       await assert.rejects(f.read('4' as never), {
         name: 'TypeError',
         message: /read: n must be a number of bytes, got string$/,
