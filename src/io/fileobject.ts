@@ -29,11 +29,14 @@
  */
 import { TextDecoder } from 'node:util';
 import {
+  currentFiber,
   getHub,
   guardCancellation,
+  lastWait,
   NONE,
   noteCompletedAtOnce,
   readWaitOptions,
+  type Waiter,
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
@@ -66,6 +69,12 @@ export interface RawFile {
     progress: { sent: number },
     where?: string,
   ): Promise<void>;
+  /**
+   * Optional: up to `n` bytes the stream holds now, without waiting (empty at end of stream),
+   * or null when a read must wait (or would fail: `_fileRecv` then rejects with the error).
+   * Never switches, and does not count as a call that completed at once (`race()`).
+   */
+  _fileTryRead?(n: number): Uint8Array | null;
   /** Optional: resolve once everything sent has left our process. A verdant wait. */
   _fileFlush?(opts: unknown): Promise<void>;
   /** Optional: the bytes it holds that no read took yet, without waiting. */
@@ -176,6 +185,13 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   #eof = false;
   /** A `readline`/`read` is in progress (it may be waiting for bytes). */
   #reading = false;
+  /**
+   * The wait the read in progress parked on the socket, while it waits (null otherwise). Done
+   * while {@link FileObject.#reading} still holds: `race()` withdrew it (the read lost a race, or
+   * its greenlet died with it pending), and that read will never resume: the next read takes
+   * over (see {@link FileObject.#busyReading}).
+   */
+  #readWait: Waiter | null = null;
   readonly #decoder: TextDecoder | null;
   readonly #writeBuffer: number;
   readonly #closedError: (where: string) => Error;
@@ -201,9 +217,35 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     return this.#decoder !== null;
   }
 
+  /**
+   * Take what the raw stream holds now into the buffer, without waiting; false when it holds
+   * nothing (a read must wait). Not a call that completed at once for `race()`: only the
+   * read's {@link FileObject.#cut} is, when no wait came before it. With `#fill` alone, a
+   * readline that took a partial line from the socket at once counted as completed at once
+   * (the socket's recv said so), so `race(() => f.readline(), () => sleep(30))` never called
+   * the sleep, and waited for the rest of the line for good (found by the breaker).
+   */
+  #fillNow(): boolean {
+    const chunk = this.#raw._fileTryRead?.(65536) ?? null;
+    if (chunk === null) return false;
+    if (chunk.length === 0) this.#eof = true;
+    else this.#rbuf = this.#rbuf.length === 0 ? chunk : Buffer.concat([this.#rbuf, chunk]);
+    return true;
+  }
+
   /** Read more bytes into the buffer; false at end of stream. `method`: the call (`'read'`). */
   async #fill(opts: WaitOptions | number | null | undefined, method: string): Promise<boolean> {
-    const chunk = await this.#raw._fileRecv(65536, opts, `${this.#name}.${method}`);
+    const fiber = currentFiber();
+    const before = lastWait(fiber);
+    const p = this.#raw._fileRecv(65536, opts, `${this.#name}.${method}`);
+    const w = lastWait(fiber);
+    this.#readWait = w !== before ? w : null;
+    let chunk: Uint8Array;
+    try {
+      chunk = await p;
+    } finally {
+      this.#readWait = null;
+    }
     if (chunk.length === 0) {
       this.#eof = true;
       return false;
@@ -307,8 +349,9 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     if (this.#closed) throw this.#closedError('readline');
     // Bad options and a pre-aborted signal reject even when a line is buffered (no wait).
     this.#checkOpts(opts, 'readline');
-    if (this.#reading) throw this.#busy('readline');
+    if (this.#busyReading()) throw this.#busy('readline');
     this.#reading = true;
+    this.#readWait = null;
     const deadline = deadlineOf(opts);
     try {
       let from = 0;
@@ -320,7 +363,9 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
           if (end >= 0) return this.#cut(end);
         }
         from = this.#rbuf.length;
-        if (this.#eof || !(await this.#fill(leftOf(opts, deadline), 'readline')))
+        if (this.#eof) return this.#cut(this.#rbuf.length);
+        if (this.#fillNow()) continue;
+        if (!(await this.#fill(leftOf(opts, deadline), 'readline')))
           return this.#cut(this.#rbuf.length);
       }
     } finally {
@@ -333,6 +378,20 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * first takes what arrives, and miss a line left in the buffer (gevent refuses a second reader
    * of a socket with `ConcurrentObjectUseError`).
    */
+  /**
+   * Whether a read is in progress that will resume. A read whose wait `race()` withdrew (it lost
+   * the race; its promise never settles, so its `finally` never runs) left `#reading` set: the
+   * file refused every later read with EBUSY (found by the breaker:
+   * `race(() => f.readline(), () => sleep(30))` then `f.readline()`). Its wait is done then,
+   * and what it had read is in the buffer (the bytes of the withdrawn wait went back to the
+   * socket), so the next read takes over.
+   */
+  #busyReading(): boolean {
+    if (!this.#reading) return false;
+    const w = this.#readWait;
+    return w === null || !w.isDone;
+  }
+
   #busy(where: string): Error {
     return Object.assign(
       new Error(
@@ -391,19 +450,23 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
       }
     }
     this.#checkOpts(opts, 'read');
-    if (this.#reading) throw this.#busy('read');
+    if (this.#busyReading()) throw this.#busy('read');
     this.#reading = true;
+    this.#readWait = null;
     const want = n === undefined || n === null || n === -1 ? Number.POSITIVE_INFINITY : n;
     const deadline = deadlineOf(opts);
     try {
       for (;;) {
         while (this.#rbuf.length < want && !this.#eof) {
+          if (this.#fillNow()) continue;
           if (!(await this.#fill(leftOf(opts, deadline), 'read'))) break;
         }
         if (this.#rbuf.length < want) return this.#cut(this.#rbuf.length);
         const end = this.#limitEnd(want);
         if (end >= 0) return this.#cut(end);
-        if (this.#eof || !(await this.#fill(leftOf(opts, deadline), 'read')))
+        if (this.#eof) return this.#cut(this.#rbuf.length);
+        if (this.#fillNow()) continue;
+        if (!(await this.#fill(leftOf(opts, deadline), 'read')))
           return this.#cut(this.#rbuf.length);
       }
     } finally {

@@ -402,6 +402,17 @@ export class Socket {
     return Socket.#recv(this, where, n, opts, true);
   }
 
+  /** @internal What a makefile() file can read now, without waiting: see RawFile._fileTryRead. */
+  _fileTryRead(n: number): Uint8Array | null {
+    const io = Socket.#streamFor(this, 'SocketFile.read', true);
+    if (io instanceof Error) return null;
+    try {
+      return io.tryRead(n) as Uint8Array | null;
+    } catch {
+      return null; // the socket's error: _fileRecv rejects with it
+    }
+  }
+
   /**
    * Receive into `buffer` — a Uint8Array, any other ArrayBufferView (DataView, Int16Array …) or
    * an ArrayBuffer, written as bytes — at most `nbytes` bytes (default its byte length; `0` also

@@ -448,6 +448,74 @@ describe('makefile references (gevent test__makefile_ref.py), for every stream k
       q.close();
     }
   });
+
+  test('a readline or read withdrawn by race() while it waits leaves the file usable: the next read takes over (found by the breaker: every later read of the file rejected with EBUSY)', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      const r = await race(
+        () => f.readline(), // nothing sent yet: it waits, and loses
+        () => sleep(30),
+      );
+      assert.equal(r.index, 1);
+      await p.client.sendall('ab\ncd');
+      assert.equal(text(await f.readline({ timeout: 1000 })), 'ab\n');
+      const r2 = await race(
+        () => f.read(4), // 'cd' is buffered: it waits for two more bytes, and loses
+        () => sleep(30),
+      );
+      assert.equal(r2.index, 1);
+      await p.client.sendall('ef');
+      assert.equal(text(await f.read(4, { timeout: 1000 })), 'cdef');
+      // A second reader while one waits is still refused.
+      const g = spawn(() => f.readline());
+      await sleep(10);
+      await assert.rejects(f.readline(), { code: 'EBUSY' });
+      await g.kill();
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
+  test('race(() => f.readline(), () => sleep(ms)) with part of a line in the socket: the sleep is called and wins, and the next readline gets the whole line (found by the breaker: the readline counted as completed at once, so the sleep was never called and the race waited for the rest of the line)', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      await p.client.sendall('ab');
+      await sleep(20); // 'ab' is in the socket, not yet in the file
+      const r = await race(
+        () => f.readline(),
+        () => sleep(30),
+        { timeout: 2000 },
+      );
+      assert.equal(r.index, 1);
+      await p.client.sendall('c\nde');
+      assert.equal(text(await f.readline({ timeout: 1000 })), 'abc\n');
+      await sleep(20); // 'de' is in the file's buffer
+      await p.client.sendall('f');
+      await sleep(20); // 'f' is in the socket
+      const r2 = await race(
+        () => f.read(4),
+        () => sleep(30),
+        { timeout: 2000 },
+      );
+      assert.equal(r2.index, 1);
+      await p.client.sendall('g');
+      assert.equal(text(await f.read(4, { timeout: 1000 })), 'defg');
+      // A whole line in the socket still completes at once: the sleep is not called.
+      await p.client.sendall('line\n');
+      await sleep(20);
+      const r3 = await race(
+        () => f.readline(),
+        () => sleep(30),
+      );
+      assert.deepEqual([r3.index, text(r3.value as Uint8Array)], [0, 'line\n']);
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
 });
 
 after(() => assertNoLiveHandles());
