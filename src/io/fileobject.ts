@@ -49,6 +49,17 @@ const NL = 10;
 const EMPTY = new Uint8Array(0);
 
 /**
+ * How far a file's send got: `sent` counts the bytes the raw stream took; `wait` is the wait the
+ * send parked last (null while it has not parked; a raw stream that does not say leaves it
+ * undefined). A send whose `wait` is done while the file still counts it in flight was
+ * withdrawn by `race()` (or its greenlet died): it never resumes. @internal
+ */
+export interface SendProgress {
+  sent: number;
+  wait?: Waiter | null;
+}
+
+/**
  * The raw stream under a {@link FileObject}. @internal
  */
 export interface RawFile {
@@ -63,12 +74,7 @@ export interface RawFile {
    * file keeps `data.subarray(progress.sent)` for its next flush. `where` names the file's
    * method called (`'SocketFile.write'`) in its errors.
    */
-  _fileSend(
-    data: Uint8Array,
-    opts: unknown,
-    progress: { sent: number },
-    where?: string,
-  ): Promise<void>;
+  _fileSend(data: Uint8Array, opts: unknown, progress: SendProgress, where?: string): Promise<void>;
   /**
    * Optional: up to `n` bytes the stream holds now, without waiting (empty at end of stream),
    * or null when a read must wait (or would fail: `_fileRecv` then rejects with the error).
@@ -181,6 +187,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   /** A send is in progress (it holds the turn; see {@link SendTurns}). */
   #sending = false;
   #turns: SendTurns | null = null;
+  /** The send in progress once it hands its bytes over: what it sends, and how far it got. */
+  #inflight: { data: Uint8Array; progress: SendProgress } | null = null;
   #closed = false;
   #eof = false;
   /** A `readline`/`read` is in progress (it may be waiting for bytes). */
@@ -563,6 +571,29 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   }
 
   /**
+   * End a send that `race()` withdrew while it waited for the socket (it lost a race, or its
+   * greenlet died with it pending): its promise never settles, so its own `catch`/`finally`
+   * never run. Put back what the socket did not take, before what was written since, and pass
+   * the turn on, as they would have. Without this, the turn stayed taken for good: every later
+   * `flush` waited forever and the bytes written after never left (found by the breaker:
+   * `race(() => f.write(big), () => sleep(20))`, then `f.flush()`).
+   */
+  #reapSend(): void {
+    const f = this.#inflight;
+    if (f === null) return;
+    const w = f.progress.wait;
+    if (w === undefined || w === null || !w.isDone) return;
+    this.#inflight = null;
+    const { data, progress } = f;
+    if (!this.#closed && progress.sent < data.length) {
+      this.#wbuf.unshift(data.subarray(progress.sent));
+      this.#wlen += data.length - progress.sent;
+    }
+    if (this.#turns === null) this.#sending = false;
+    else this.#turns.pass();
+  }
+
+  /**
    * Send what is queued. One send at a time: a second waits for its turn (a send handing its
    * bytes to the socket while an earlier one waits would overtake the earlier one's rest). What
    * the raw stream did not take when the send is interrupted (a kill, a `Timeout`, its timeout,
@@ -570,6 +601,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * flush sends it, once and in order (CPython's BufferedWriter keeps unsent bytes the same way).
    */
   async #send(opts: WaitOptions | number | null | undefined, method: string): Promise<void> {
+    this.#reapSend();
     if (this.#wlen === 0 && !this.#sending) return;
     if (this.#sending) {
       readWaitOptions(opts, `${this.#name}.${method}`); // checked already: sets waitArgs
@@ -592,7 +624,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
         this.#wbuf.length === 1 ? (this.#wbuf[0] as Uint8Array) : Buffer.concat(this.#wbuf);
       this.#wbuf = [];
       this.#wlen = 0;
-      const progress = { sent: 0 };
+      const progress: SendProgress = { sent: 0 };
+      this.#inflight = { data, progress };
       try {
         await this.#raw._fileSend(data, opts, progress, `${this.#name}.${method}`);
       } catch (e) {
@@ -601,6 +634,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
           this.#wlen += data.length - progress.sent;
         }
         throw e;
+      } finally {
+        this.#inflight = null;
       }
     } finally {
       if (this.#turns === null) this.#sending = false;

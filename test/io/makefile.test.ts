@@ -478,6 +478,37 @@ describe('makefile references (gevent test__makefile_ref.py), for every stream k
     }
   });
 
+  test('a write or flush withdrawn by race() while it waits for the socket keeps what the socket did not take: the next flush sends every byte once, in order (found by the breaker: the send turn stayed taken, so every later flush waited forever and the rest was never sent)', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.client.makefile();
+      const big = new Uint8Array(16 * 1024 * 1024);
+      for (let i = 0; i < big.length; i++) big[i] = i % 251;
+      const r = await race(
+        () => f.write(big), // the peer does not read: it waits for the socket, and loses
+        () => sleep(50),
+      );
+      assert.equal(r.index, 1);
+      await f.write('tail');
+      const reader = spawn(async () => {
+        const chunks: Uint8Array[] = [];
+        for (let d = await p.server.recv(65536); d.length > 0; d = await p.server.recv(65536)) {
+          chunks.push(d);
+        }
+        return Buffer.concat(chunks);
+      });
+      await f.flush({ timeout: 10_000 });
+      f.close();
+      p.client.close();
+      const got = await reader.get();
+      assert.equal(got.length, big.length + 4);
+      assert.ok(Buffer.from(big).equals(got.subarray(0, big.length)), 'every byte once, in order');
+      assert.equal(got.subarray(big.length).toString(), 'tail');
+    } finally {
+      p.close();
+    }
+  });
+
   test('race(() => f.readline(), () => sleep(ms)) with part of a line in the socket: the sleep is called and wins, and the next readline gets the whole line (found by the breaker: the readline counted as completed at once, so the sleep was never called and the race waited for the rest of the line)', async () => {
     const p = await tcp.pair();
     try {
