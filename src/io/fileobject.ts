@@ -485,25 +485,39 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   /**
    * Lines until end of stream, as an async iterator. Each `next()` is a `readline()`: a kill or
    * `Timeout` there keeps what was read, and a forgotten `next()` ended by one is no unhandled
-   * rejection (each step's promise is guarded, as the other reads).
+   * rejection (each step's promise is guarded, as the other reads). A `next()` withdrawn by
+   * `race()` (`race(() => lines.next(), () => sleep(1000))`, an idle timeout) leaves the
+   * iterator usable: the next `next()` reads on (an async generator's step that never settles
+   * held every later `next()` for good; found by the breaker).
    */
   [Symbol.asyncIterator](): AsyncGenerator<T> {
-    const gen = this.#lines();
-    const it = Object.create(gen) as AsyncGenerator<T>;
-    it.next = () => guardCancellation(gen.next());
-    it.return = (v) => guardCancellation(gen.return(v));
-    it.throw = (e: unknown) => guardCancellation(gen.throw(e));
+    const it = Object.create(this.#lines()) as AsyncGenerator<T>;
+    let done = false;
+    const end = (value?: unknown): IteratorResult<T> => ({ done: true, value });
+    it.next = () => {
+      if (done) return Promise.resolve(end());
+      return guardCancellation(
+        this.readline().then((line): IteratorResult<T> => {
+          if (line.length > 0) return { done: false, value: line };
+          done = true;
+          return end();
+        }),
+      );
+    };
+    it.return = (v) => {
+      done = true;
+      return Promise.resolve(end(v));
+    };
+    it.throw = (e: unknown) => {
+      done = true;
+      return Promise.reject(e);
+    };
     it[Symbol.asyncIterator] = () => it;
     return it;
   }
 
-  async *#lines(): AsyncGenerator<T> {
-    for (;;) {
-      const line = await this.readline();
-      if (line.length === 0) return;
-      yield line;
-    }
-  }
+  /** The prototype of the iterator above (an async generator's: `Symbol.asyncDispose` …). */
+  async *#lines(): AsyncGenerator<T> {}
 
   /**
    * Queue `data` (bytes — a Uint8Array, any other ArrayBufferView such as a DataView or an

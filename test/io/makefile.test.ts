@@ -509,6 +509,33 @@ describe('makefile references (gevent test__makefile_ref.py), for every stream k
     }
   });
 
+  test("the file's line iterator survives a next() withdrawn by race() (an idle timeout): the next next() gets the line (found by the breaker: the async generator's step never settled, so every later next() lost its race or hung)", async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      const lines = f[Symbol.asyncIterator]();
+      const idle = await race(
+        () => lines.next(),
+        () => sleep(30),
+      );
+      assert.equal(idle.index, 1);
+      await p.client.sendall('hello\n');
+      const r = await race(
+        () => lines.next(),
+        () => sleep(2000),
+      );
+      assert.equal(r.index, 0);
+      const step = r.value as IteratorResult<Uint8Array>;
+      assert.equal(text(step.value as Uint8Array), 'hello\n');
+      p.client.close();
+      assert.deepEqual(await lines.next(), { done: true, value: undefined });
+      assert.deepEqual(await lines.next(), { done: true, value: undefined });
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
   test('race(() => f.readline(), () => sleep(ms)) with part of a line in the socket: the sleep is called and wins, and the next readline gets the whole line (found by the breaker: the readline counted as completed at once, so the sleep was never called and the race waited for the rest of the line)', async () => {
     const p = await tcp.pair();
     try {
