@@ -12,6 +12,7 @@ import * as http from 'node:http';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as packet from 'dns-packet';
+import { queryA, tableServer } from '../../examples/_dns.js';
 import { main as concurrentDownload, downloadAll } from '../../examples/concurrent-download.js';
 import { DnsForwarder, main as dnsForwarder } from '../../examples/dns-forwarder.js';
 import { main as dnsMassResolve, massResolve } from '../../examples/dns-mass-resolve.js';
@@ -22,7 +23,7 @@ import { ask, main as udpClient } from '../../examples/udp-client.js';
 import { echoServer } from '../../examples/udp-server.js';
 import { main as unixClient } from '../../examples/unixsocket-client.js';
 import { joinAll, sleep, spawn } from '../../src/index.js';
-import { createConnection, SocketTimeout } from '../../src/io/socket.js';
+import { createConnection, Socket, SocketTimeout } from '../../src/io/socket.js';
 import { DatagramServer, StreamServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles } from '../io/_net.js';
 import { printed } from './_capture.js';
@@ -387,6 +388,60 @@ describe('network examples', () => {
     const demo = await printed(dnsForwarder);
     assert.ok(demo.includes('queries that reached upstream: 1'));
     assert.ok(demo.includes("two concurrent answers: [ [ '192.0.2.7' ], [ '192.0.2.7' ] ]"));
+  });
+
+  test('dns-forwarder: a miss upstream never answers gets SERVFAIL, and the next query for the name goes upstream again; a response from another address is not cached (found by the breaker: one lost upstream datagram left the name SERVFAIL for good, and anyone could fill the cache)', async () => {
+    let drop = true;
+    const up = tableServer((name) => (name === 'lost.test' ? '192.0.2.1' : null));
+    const quiet = new Socket({ type: 'udp4' });
+    await quiet.bind(['127.0.0.1', 0]); // the upstream that loses the first query
+    await up.start();
+    const upPort = (quiet.getsockname() as [string, number])[1];
+    const relay = spawn(async () => {
+      for (;;) {
+        const [data] = await quiet.recvfrom(4096);
+        if (drop) {
+          drop = false;
+          continue;
+        }
+        const asker = new Socket({ type: 'udp4' });
+        try {
+          await asker.sendto(data, ['127.0.0.1', up.serverPort as number]);
+          const [answer] = await asker.recvfrom(4096, { timeout: 2000 });
+          await quiet.sendto(answer, ['127.0.0.1', fwd.serverPort as number]);
+        } finally {
+          asker.close();
+        }
+      }
+    });
+    const fwd = new DnsForwarder(['127.0.0.1', 0], ['127.0.0.1', upPort], 100);
+    const spoofer = new Socket({ type: 'udp4' });
+    try {
+      await printed(async () => {
+        await fwd.start();
+        const at: [string, number] = ['127.0.0.1', fwd.serverPort as number];
+        assert.deepEqual(await queryA('lost.test', at, 2000), [], 'SERVFAIL after 100 ms');
+        assert.deepEqual(await queryA('lost.test', at, 2000), ['192.0.2.1'], 'asked again');
+        assert.equal(fwd.forwarded, 2);
+        await spoofer.sendto(
+          packet.encode({
+            type: 'response',
+            id: 0,
+            questions: [{ type: 'A', name: 'evil.test' }],
+            answers: [{ type: 'A', name: 'evil.test', ttl: 60, data: '203.0.113.66' }],
+          }),
+          at,
+        );
+        await sleep(50);
+        assert.deepEqual(await queryA('evil.test', at, 2000), [], 'upstream has no evil.test');
+      });
+    } finally {
+      spoofer.close();
+      await relay.kill();
+      quiet.close();
+      await fwd.stop();
+      await up.stop();
+    }
   });
 });
 
