@@ -14,7 +14,11 @@ import { Cancellation, Greenlet, joinAll } from '../src/index.js';
 import { type Address, createConnection, type Socket } from '../src/io/socket.js';
 import { StreamServer } from '../src/servers/index.js';
 
-/** Copy from `source` to `dest` until end of stream, then half-close `dest`. */
+/**
+ * Copy from `source` to `dest` until end of stream, then half-close `dest`. On an error (a
+ * side reset the connection) close both, as gevent's `forward` does in its `finally`: the other
+ * direction's wait then ends too (it waited on the destination for good when the client reset).
+ */
 async function forward(source: Socket, dest: Socket): Promise<void> {
   try {
     for (let data = await source.recv(65536); data.length > 0; data = await source.recv(65536)) {
@@ -23,7 +27,8 @@ async function forward(source: Socket, dest: Socket): Promise<void> {
     dest.shutdown('write');
   } catch (e) {
     if (e instanceof Cancellation) throw e;
-    // one side went away: the other direction ends on its own
+    source.close();
+    dest.close();
   }
 }
 

@@ -9,6 +9,7 @@ import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
 import { once } from 'node:events';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as packet from 'dns-packet';
@@ -18,7 +19,7 @@ import { DnsForwarder, main as dnsForwarder } from '../../examples/dns-forwarder
 import { main as dnsMassResolve, massResolve } from '../../examples/dns-mass-resolve.js';
 import { main as echoserver } from '../../examples/echoserver.js';
 import { main as sendfileDemo } from '../../examples/geventsendfile.js';
-import { main as portforwarder } from '../../examples/portforwarder.js';
+import { portForwarder, main as portforwarder } from '../../examples/portforwarder.js';
 import { ask, main as udpClient } from '../../examples/udp-client.js';
 import { echoServer } from '../../examples/udp-server.js';
 import { main as unixClient } from '../../examples/unixsocket-client.js';
@@ -99,6 +100,39 @@ describe('network examples', () => {
   test('portforwarder demo: bytes go through the forwarder both ways', async () => {
     const lines = await printed(portforwarder);
     assert.ok(lines.includes('client got "through the forwarder"'));
+  });
+
+  test('portforwarder: a client that resets its connection ends both directions: the connection to the destination is closed and the handler ends (found by the breaker: the other direction waited on the destination for good, and a graceful stop never ended)', async () => {
+    let destClosed = false;
+    const dest = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      try {
+        for (let d = await sock.recv(4096); d.length > 0; d = await sock.recv(4096)) {
+          await sock.sendall(d); // never closes first
+        }
+      } catch {
+        // the forwarder reset or closed it
+      } finally {
+        destClosed = true;
+      }
+    });
+    await dest.start();
+    const fwd = portForwarder('127.0.0.1:0', ['127.0.0.1', dest.serverPort as number]);
+    try {
+      await printed(async () => {
+        await fwd.start();
+        const client = net.connect(fwd.serverPort as number, '127.0.0.1');
+        await once(client, 'connect');
+        client.write('ping');
+        await once(client, 'data'); // through the forwarder and back
+        client.resetAndDestroy(); // RST: the forwarder's recv fails with ECONNRESET
+        for (let i = 0; i < 100 && (fwd.pool.size > 0 || !destClosed); i++) await sleep(20);
+        assert.equal(fwd.pool.size, 0, 'the handler ended');
+        assert.ok(destClosed, 'the connection to the destination was closed');
+      });
+    } finally {
+      await fwd.stop({ timeout: 100 });
+      await dest.stop({ timeout: 100 });
+    }
   });
 
   test('portforwarder as a process: SIGTERM stops listening, the live connection finishes, exit 0', async () => {
