@@ -561,7 +561,9 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     if (this.#closed) throw this.#closedError('write');
     // Any view (DataView, Int16Array …) is its bytes, as `sendall` takes it (Python's write
     // takes any bytes-like object).
-    const bytes = typeof data === 'string' ? Buffer.from(data) : bytesOf(data);
+    const bytes =
+      typeof data === 'string' ? Buffer.from(data) : bytesOf(data, `${this.#name}.write`);
+    if (bytes instanceof TypeError) throw bytes;
     if (bytes === null) {
       throw new TypeError(
         `${this.#name}.write: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got ${data === null ? 'null' : typeof data}`,

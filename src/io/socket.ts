@@ -113,7 +113,7 @@ let adopt: (ns: net.Socket, type: number, peer: Address | null) => Socket;
 function toBytes(data: unknown, where: string): Uint8Array | TypeError {
   if (typeof data === 'string') return Buffer.from(data);
   return (
-    bytesOf(data) ??
+    bytesOf(data, where) ??
     new TypeError(
       `${where}: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got ${data === null ? 'null' : typeof data}`,
     )
@@ -453,7 +453,8 @@ export class Socket {
     if (err !== NONE) return rejectWait(err);
     // Any view (DataView, Int16Array …) or an ArrayBuffer: its bytes, as Python's recv_into
     // takes any writable buffer (a bytearray, a memoryview, an array.array).
-    const bytes = bytesOf(buffer);
+    const bytes = bytesOf(buffer, where);
+    if (bytes instanceof TypeError) return Promise.reject(bytes);
     if (bytes === null) {
       return Promise.reject(
         new TypeError(
