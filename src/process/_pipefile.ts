@@ -141,6 +141,19 @@ export class PipeStream implements RawFile {
     this.#waits.wakeEvery();
   }
 
+  /**
+   * What a read can take now, without waiting (see RawFile._fileTryRead): null when it must
+   * wait or would fail (`_fileRecv` then does). Without it a readline that found part of a line
+   * here went on in microtasks after race() had looked, and parked a wait race() never saw: it
+   * lost the race yet took the next line, and the file refused other reads (EBUSY).
+   */
+  _fileTryRead(n: number): Uint8Array | null {
+    if (this.#readable === null || this.#closed) return null;
+    if (this.#size > 0) return this.#take(Math.min(n, this.#size));
+    if (this.#error === null && this.#eof) return EMPTY;
+    return null;
+  }
+
   async _fileRecv(n: number, opts: unknown): Promise<Uint8Array> {
     if (this.#readable === null) throw new Error('Cannot read from a pipe opened for writing');
     for (;;) {

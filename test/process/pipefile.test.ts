@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { getHub } from '../../src/core/hub.js';
-import { type Greenlet, sleep, spawn, Timeout } from '../../src/index.js';
+import { type Greenlet, race, sleep, spawn, Timeout } from '../../src/index.js';
 import { PIPE, Popen } from '../../src/process/subprocess.js';
 import { runVirtual } from '../../src/testing/index.js';
 import { noUnhandled } from '../_util.js';
@@ -151,6 +151,24 @@ test('no unhandled rejection: a forgotten write, flush, read, readline or line i
     );
   } finally {
     p.kill();
+    await p.wait();
+  }
+});
+
+test('race(() => stdout.readline(), () => sleep(ms)) with part of a line in the pipe: the sleep wins and the next readline gets the whole line (found by the breaker: the losing readline parked after race() had looked, took the line, and the file refused every later read with EBUSY)', async () => {
+  const p = new Popen(['sh', '-c', 'printf ab; sleep 0.3; echo c; echo d'], { stdout: PIPE });
+  const stdout = p.stdout as NonNullable<typeof p.stdout>;
+  const text = (b: Uint8Array): string => Buffer.from(b).toString();
+  try {
+    await sleep(150); // 'ab' is in the pipe
+    const r = await race(
+      () => stdout.readline(),
+      () => sleep(20),
+    );
+    assert.equal(r.index, 1);
+    assert.equal(text(await stdout.readline({ timeout: 5000 })), 'abc\n');
+    assert.equal(text(await stdout.readline({ timeout: 5000 })), 'd\n');
+  } finally {
     await p.wait();
   }
 });
