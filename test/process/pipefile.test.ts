@@ -172,3 +172,25 @@ test('race(() => stdout.readline(), () => sleep(ms)) with part of a line in the 
     await p.wait();
   }
 });
+
+test('a write to a child that does not read, withdrawn by race(), keeps the send turn free: a later flush sends everything once the child reads (found by the breaker: every later flush waited forever)', async () => {
+  const p = new Popen(['sh', '-c', 'sleep 0.3; wc -c'], { stdin: PIPE, stdout: PIPE });
+  const stdin = p.stdin as NonNullable<typeof p.stdin>;
+  const stdout = p.stdout as NonNullable<typeof p.stdout>;
+  try {
+    const big = new Uint8Array(4 * 1024 * 1024).fill(120);
+    const r = await race(
+      () => stdin.write(big), // the pipe fills: the write waits for 'drain', and loses
+      () => sleep(20),
+    );
+    assert.equal(r.index, 1);
+    await stdin.write('tail');
+    await stdin.flush({ timeout: 5000 });
+    stdin.close();
+    const counted = Buffer.from(await stdout.read(null, { timeout: 5000 })).toString();
+    assert.equal(Number(counted.trim()), big.length + 4);
+  } finally {
+    stdin.close();
+    await p.wait();
+  }
+});
