@@ -9,7 +9,10 @@
  * `DatagramServer` instead of a hand-made `recvfrom` loop; the cache key is name + type (the
  * seed keys by name only); identical misses share one upstream query (the seed sends one per
  * miss); one upstream server instead of a round-robin list read from a file; a miss that gets
- * no answer in 5 s gets SERVFAIL instead of silence.
+ * no answer in 5 s gets SERVFAIL instead of silence, and the next query for it goes upstream
+ * again (an upstream datagram lost must not leave the name unanswerable); a response counts only
+ * from the upstream address (the seed caches a response from anyone: a spoofed one poisoned the
+ * cache). Like the seed's, the cache ignores TTLs.
  *
  * Run: node dist/examples/dns-forwarder.js   (demo: a local upstream, a forwarder, three queries)
  */
@@ -27,17 +30,24 @@ export class DnsForwarder extends DatagramServer {
   /** Queries sent upstream (misses that were not already pending). */
   forwarded = 0;
   readonly #upstream: [string, number];
+  readonly #missTimeout: number;
 
-  constructor(listen: [string, number], upstream: [string, number]) {
+  /**
+   * @param missTimeout how long (ms) a miss waits for upstream before answering SERVFAIL
+   */
+  constructor(listen: [string, number], upstream: [string, number], missTimeout = 5000) {
     super(listen, (data, address) => this.handler(Buffer.from(data), address));
     this.#upstream = upstream;
+    this.#missTimeout = missTimeout;
   }
 
   /** The seed's `handler`: a response from upstream, or a client's query. */
   async handler(data: Buffer, address: [string, number]): Promise<void> {
     const msg = packet.decode(data);
-    if (msg.type === 'response') this.handleResponse(msg, data);
-    else await this.handleRequest(msg, address);
+    if (msg.type !== 'response') await this.handleRequest(msg, address);
+    else if (address[0] === this.#upstream[0] && address[1] === this.#upstream[1])
+      this.handleResponse(msg, data);
+    else console.log('dropped a response from', address.join(':'));
   }
 
   static key(q: packet.Question | undefined): string {
@@ -58,13 +68,22 @@ export class DnsForwarder extends DatagramServer {
     if (!this.cache.has(key)) {
       let e = this.pending.get(key);
       if (e === undefined) {
-        e = new Event();
-        this.pending.set(key, e);
+        const asked = new Event();
+        e = asked;
+        this.pending.set(key, asked);
         this.forwarded++;
         console.log('miss, forwarding', key);
-        await this.sendto(packet.encode({ ...msg, id: 0 }), this.#upstream);
-      } else console.log('miss, already asked', key);
-      await e.wait({ timeout: 5000 });
+        try {
+          await this.sendto(packet.encode({ ...msg, id: 0 }), this.#upstream);
+          await asked.wait({ timeout: this.#missTimeout });
+        } finally {
+          // No answer in time (or the send failed, or we were killed): the next miss asks again.
+          if (this.pending.get(key) === asked) this.pending.delete(key);
+        }
+      } else {
+        console.log('miss, already asked', key);
+        await e.wait({ timeout: this.#missTimeout });
+      }
     } else console.log('cache hit', key);
     const cached = this.cache.get(key);
     const reply =

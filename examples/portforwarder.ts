@@ -43,7 +43,11 @@ export function bytesRepr(data: Uint8Array): string {
   return `b${quote}${out}${quote}`;
 }
 
-/** Copy from `source` to `dest` until end of stream, then half-close `dest`. */
+/**
+ * Copy from `source` to `dest` until end of stream, then half-close `dest`. On an error (a
+ * side reset the connection) close both, as gevent's `forward` does in its `finally`: the other
+ * direction's wait then ends too (it waited on the destination for good when the client reset).
+ */
 async function forward(source: Socket, dest: Socket): Promise<void> {
   let from: string;
   let to: string;
@@ -65,7 +69,8 @@ async function forward(source: Socket, dest: Socket): Promise<void> {
     dest.shutdown('write');
   } catch (e) {
     if (e instanceof Cancellation) throw e;
-    // one side went away: the other direction ends on its own
+    source.close();
+    dest.close();
   }
 }
 

@@ -146,6 +146,20 @@ export function pendingWait(fiber: Fiber): Waiter | null {
   return fiber._wait;
 }
 
+/**
+ * The wait `fiber` registered last (its newest pending wait), or `null` when it waits on
+ * nothing. A composite wait (a socket file's `readline`, which parks on the socket one or more
+ * times) notes the wait each step parked: once that wait is done and the step has not resumed,
+ * `race()` withdrew it (or its greenlet died), and the composite call never resumes either.
+ * Never switches.
+ * @internal
+ */
+export function lastWait(fiber: Fiber): Waiter | null {
+  const more = fiber._more;
+  if (more !== null && more.length > 0) return more[more.length - 1] as Waiter;
+  return fiber._wait;
+}
+
 export { settleShape } from './_util.js';
 /**
  * Add a prebuilt link entry to a greenlet (`g[kAddLink](entry)`): one entry shared by every

@@ -14,14 +14,24 @@ import { constants as osConstants } from 'node:os';
 /**
  * The bytes of a binary buffer as Python takes any bytes-like object: a Uint8Array as it is,
  * another ArrayBufferView (DataView, Int16Array …) or an ArrayBuffer as a Uint8Array over the
- * same memory; null for anything else (a string included: callers that take text encode it).
+ * same memory; null for anything else (a string included: callers that take text encode it);
+ * a TypeError (naming `where`) for a detached buffer.
  * Shared by `sendall`, `recvInto` and a socket file's `write`.
  */
-export function bytesOf(data: unknown): Uint8Array | null {
+export function bytesOf(data: unknown, where: string): Uint8Array | TypeError | null {
   if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  try {
+    if (ArrayBuffer.isView(data))
+      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  } catch {
+    // V8 refuses a view of a detached ArrayBuffer (one transferred with postMessage or
+    // structuredClone): that threw from sendall, send, sendto and recvInto instead of
+    // rejecting, with V8's "Cannot perform Construct on a detached ArrayBuffer".
+    return new TypeError(
+      `${where}: the buffer is detached (its ArrayBuffer was transferred), it holds no bytes`,
+    );
+  }
   return null;
 }
 

@@ -132,7 +132,9 @@ function one(sock: Socket, write: boolean | 'either', opts: unknown, where: stri
 /**
  * Wait until `sock` can be read without waiting: bytes are buffered, the peer ended, an error
  * is pending, or (listening) a connection is queued. Takes nothing. A switch point; the
- * `timeout` option rejects with SocketTimeout.
+ * `timeout` option rejects with SocketTimeout. A `close()` of the socket by another greenlet
+ * ends the wait too: it resolves (as gevent's `wait_read` returns), and the next call on the
+ * socket rejects with EBADF. Rejects with EBADF when the socket is closed already.
  * @example
  * ```ts
  * import { StreamServer } from 'verdant/server';

@@ -29,11 +29,14 @@
  */
 import { TextDecoder } from 'node:util';
 import {
+  currentFiber,
   getHub,
   guardCancellation,
+  lastWait,
   NONE,
   noteCompletedAtOnce,
   readWaitOptions,
+  type Waiter,
   type WaitOptions,
   waitArgs,
 } from '../core/lowlevel.js';
@@ -44,6 +47,17 @@ import { badFd, bytesOf } from './_errors.js';
 const WRITE_BUFFER = 8 * 1024;
 const NL = 10;
 const EMPTY = new Uint8Array(0);
+
+/**
+ * How far a file's send got: `sent` counts the bytes the raw stream took; `wait` is the wait the
+ * send parked last (null while it has not parked; a raw stream that does not say leaves it
+ * undefined). A send whose `wait` is done while the file still counts it in flight was
+ * withdrawn by `race()` (or its greenlet died): it never resumes. @internal
+ */
+export interface SendProgress {
+  sent: number;
+  wait?: Waiter | null;
+}
 
 /**
  * The raw stream under a {@link FileObject}. @internal
@@ -60,12 +74,13 @@ export interface RawFile {
    * file keeps `data.subarray(progress.sent)` for its next flush. `where` names the file's
    * method called (`'SocketFile.write'`) in its errors.
    */
-  _fileSend(
-    data: Uint8Array,
-    opts: unknown,
-    progress: { sent: number },
-    where?: string,
-  ): Promise<void>;
+  _fileSend(data: Uint8Array, opts: unknown, progress: SendProgress, where?: string): Promise<void>;
+  /**
+   * Optional: up to `n` bytes the stream holds now, without waiting (empty at end of stream),
+   * or null when a read must wait (or would fail: `_fileRecv` then rejects with the error).
+   * Never switches, and does not count as a call that completed at once (`race()`).
+   */
+  _fileTryRead?(n: number): Uint8Array | null;
   /** Optional: resolve once everything sent has left our process. A verdant wait. */
   _fileFlush?(opts: unknown): Promise<void>;
   /** Optional: the bytes it holds that no read took yet, without waiting. */
@@ -172,10 +187,19 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   /** A send is in progress (it holds the turn; see {@link SendTurns}). */
   #sending = false;
   #turns: SendTurns | null = null;
+  /** The send in progress once it hands its bytes over: what it sends, and how far it got. */
+  #inflight: { data: Uint8Array; progress: SendProgress } | null = null;
   #closed = false;
   #eof = false;
   /** A `readline`/`read` is in progress (it may be waiting for bytes). */
   #reading = false;
+  /**
+   * The wait the read in progress parked on the socket, while it waits (null otherwise). Done
+   * while {@link FileObject.#reading} still holds: `race()` withdrew it (the read lost a race, or
+   * its greenlet died with it pending), and that read will never resume: the next read takes
+   * over (see {@link FileObject.#busyReading}).
+   */
+  #readWait: Waiter | null = null;
   readonly #decoder: TextDecoder | null;
   readonly #writeBuffer: number;
   readonly #closedError: (where: string) => Error;
@@ -201,9 +225,35 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     return this.#decoder !== null;
   }
 
+  /**
+   * Take what the raw stream holds now into the buffer, without waiting; false when it holds
+   * nothing (a read must wait). Not a call that completed at once for `race()`: only the
+   * read's {@link FileObject.#cut} is, when no wait came before it. With `#fill` alone, a
+   * readline that took a partial line from the socket at once counted as completed at once
+   * (the socket's recv said so), so `race(() => f.readline(), () => sleep(30))` never called
+   * the sleep, and waited for the rest of the line for good (found by the breaker).
+   */
+  #fillNow(): boolean {
+    const chunk = this.#raw._fileTryRead?.(65536) ?? null;
+    if (chunk === null) return false;
+    if (chunk.length === 0) this.#eof = true;
+    else this.#rbuf = this.#rbuf.length === 0 ? chunk : Buffer.concat([this.#rbuf, chunk]);
+    return true;
+  }
+
   /** Read more bytes into the buffer; false at end of stream. `method`: the call (`'read'`). */
   async #fill(opts: WaitOptions | number | null | undefined, method: string): Promise<boolean> {
-    const chunk = await this.#raw._fileRecv(65536, opts, `${this.#name}.${method}`);
+    const fiber = currentFiber();
+    const before = lastWait(fiber);
+    const p = this.#raw._fileRecv(65536, opts, `${this.#name}.${method}`);
+    const w = lastWait(fiber);
+    this.#readWait = w !== before ? w : null;
+    let chunk: Uint8Array;
+    try {
+      chunk = await p;
+    } finally {
+      this.#readWait = null;
+    }
     if (chunk.length === 0) {
       this.#eof = true;
       return false;
@@ -307,8 +357,9 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     if (this.#closed) throw this.#closedError('readline');
     // Bad options and a pre-aborted signal reject even when a line is buffered (no wait).
     this.#checkOpts(opts, 'readline');
-    if (this.#reading) throw this.#busy('readline');
+    if (this.#busyReading()) throw this.#busy('readline');
     this.#reading = true;
+    this.#readWait = null;
     const deadline = deadlineOf(opts);
     try {
       let from = 0;
@@ -320,7 +371,9 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
           if (end >= 0) return this.#cut(end);
         }
         from = this.#rbuf.length;
-        if (this.#eof || !(await this.#fill(leftOf(opts, deadline), 'readline')))
+        if (this.#eof) return this.#cut(this.#rbuf.length);
+        if (this.#fillNow()) continue;
+        if (!(await this.#fill(leftOf(opts, deadline), 'readline')))
           return this.#cut(this.#rbuf.length);
       }
     } finally {
@@ -333,6 +386,20 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * first takes what arrives, and miss a line left in the buffer (gevent refuses a second reader
    * of a socket with `ConcurrentObjectUseError`).
    */
+  /**
+   * Whether a read is in progress that will resume. A read whose wait `race()` withdrew (it lost
+   * the race; its promise never settles, so its `finally` never runs) left `#reading` set: the
+   * file refused every later read with EBUSY (found by the breaker:
+   * `race(() => f.readline(), () => sleep(30))` then `f.readline()`). Its wait is done then,
+   * and what it had read is in the buffer (the bytes of the withdrawn wait went back to the
+   * socket), so the next read takes over.
+   */
+  #busyReading(): boolean {
+    if (!this.#reading) return false;
+    const w = this.#readWait;
+    return w === null || !w.isDone;
+  }
+
   #busy(where: string): Error {
     return Object.assign(
       new Error(
@@ -345,12 +412,12 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   /**
    * Read `n` bytes (fewer only at end of stream), or everything up to end of stream when `n`
    * is omitted. A switch point when it waits; a kill there keeps what was read.
-   * @param n - how many bytes; omitted or `null`: to the end
+   * @param n - how many bytes; omitted, `null` or `-1` (Python's `read(-1)`): to the end
    * @param opts - `{timeout, signal}` or a bare timeout in ms; the timeout bounds the whole call
    *   (the socket's own `settimeout` bounds each wait for bytes, as Python's)
    * @returns the bytes (a string in text mode), empty at end of stream
    * @throws EBADF after close; SocketTimeout; TypeError for an `n` that is not a number,
-   *   RangeError for a negative or fractional one; TypeError/RangeError for bad options (an unknown key too) and a
+   *   RangeError for a fractional one or a negative one other than -1; TypeError/RangeError for bad options (an unknown key too) and a
    *   pre-aborted `signal`'s reason (checked first, also when the bytes are buffered); an `Error` with code
    *   `EBUSY` while another `read`/`readline` of this file is in progress
    * @example
@@ -384,24 +451,30 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
       if (typeof n !== 'number') {
         throw new TypeError(`${this.#name}.read: n must be a number of bytes, got ${typeof n}`);
       }
-      if (!Number.isInteger(n) || n < 0) {
-        throw new RangeError(`${this.#name}.read: n must be a non-negative integer, got ${n}`);
+      if (n !== -1 && (!Number.isInteger(n) || n < 0)) {
+        throw new RangeError(
+          `${this.#name}.read: n must be a non-negative integer (or -1: to the end), got ${n}`,
+        );
       }
     }
     this.#checkOpts(opts, 'read');
-    if (this.#reading) throw this.#busy('read');
+    if (this.#busyReading()) throw this.#busy('read');
     this.#reading = true;
-    const want = n ?? Number.POSITIVE_INFINITY;
+    this.#readWait = null;
+    const want = n === undefined || n === null || n === -1 ? Number.POSITIVE_INFINITY : n;
     const deadline = deadlineOf(opts);
     try {
       for (;;) {
         while (this.#rbuf.length < want && !this.#eof) {
+          if (this.#fillNow()) continue;
           if (!(await this.#fill(leftOf(opts, deadline), 'read'))) break;
         }
         if (this.#rbuf.length < want) return this.#cut(this.#rbuf.length);
         const end = this.#limitEnd(want);
         if (end >= 0) return this.#cut(end);
-        if (this.#eof || !(await this.#fill(leftOf(opts, deadline), 'read')))
+        if (this.#eof) return this.#cut(this.#rbuf.length);
+        if (this.#fillNow()) continue;
+        if (!(await this.#fill(leftOf(opts, deadline), 'read')))
           return this.#cut(this.#rbuf.length);
       }
     } finally {
@@ -412,25 +485,39 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   /**
    * Lines until end of stream, as an async iterator. Each `next()` is a `readline()`: a kill or
    * `Timeout` there keeps what was read, and a forgotten `next()` ended by one is no unhandled
-   * rejection (each step's promise is guarded, as the other reads).
+   * rejection (each step's promise is guarded, as the other reads). A `next()` withdrawn by
+   * `race()` (`race(() => lines.next(), () => sleep(1000))`, an idle timeout) leaves the
+   * iterator usable: the next `next()` reads on (an async generator's step that never settles
+   * held every later `next()` for good; found by the breaker).
    */
   [Symbol.asyncIterator](): AsyncGenerator<T> {
-    const gen = this.#lines();
-    const it = Object.create(gen) as AsyncGenerator<T>;
-    it.next = () => guardCancellation(gen.next());
-    it.return = (v) => guardCancellation(gen.return(v));
-    it.throw = (e: unknown) => guardCancellation(gen.throw(e));
+    const it = Object.create(this.#lines()) as AsyncGenerator<T>;
+    let done = false;
+    const end = (value?: unknown): IteratorResult<T> => ({ done: true, value });
+    it.next = () => {
+      if (done) return Promise.resolve(end());
+      return guardCancellation(
+        this.readline().then((line): IteratorResult<T> => {
+          if (line.length > 0) return { done: false, value: line };
+          done = true;
+          return end();
+        }),
+      );
+    };
+    it.return = (v) => {
+      done = true;
+      return Promise.resolve(end(v));
+    };
+    it.throw = (e: unknown) => {
+      done = true;
+      return Promise.reject(e);
+    };
     it[Symbol.asyncIterator] = () => it;
     return it;
   }
 
-  async *#lines(): AsyncGenerator<T> {
-    for (;;) {
-      const line = await this.readline();
-      if (line.length === 0) return;
-      yield line;
-    }
-  }
+  /** The prototype of the iterator above (an async generator's: `Symbol.asyncDispose` …). */
+  async *#lines(): AsyncGenerator<T> {}
 
   /**
    * Queue `data` (bytes — a Uint8Array, any other ArrayBufferView such as a DataView or an
@@ -474,7 +561,9 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     if (this.#closed) throw this.#closedError('write');
     // Any view (DataView, Int16Array …) is its bytes, as `sendall` takes it (Python's write
     // takes any bytes-like object).
-    const bytes = typeof data === 'string' ? Buffer.from(data) : bytesOf(data);
+    const bytes =
+      typeof data === 'string' ? Buffer.from(data) : bytesOf(data, `${this.#name}.write`);
+    if (bytes instanceof TypeError) throw bytes;
     if (bytes === null) {
       throw new TypeError(
         `${this.#name}.write: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got ${data === null ? 'null' : typeof data}`,
@@ -498,6 +587,29 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   }
 
   /**
+   * End a send that `race()` withdrew while it waited for the socket (it lost a race, or its
+   * greenlet died with it pending): its promise never settles, so its own `catch`/`finally`
+   * never run. Put back what the socket did not take, before what was written since, and pass
+   * the turn on, as they would have. Without this, the turn stayed taken for good: every later
+   * `flush` waited forever and the bytes written after never left (found by the breaker:
+   * `race(() => f.write(big), () => sleep(20))`, then `f.flush()`).
+   */
+  #reapSend(): void {
+    const f = this.#inflight;
+    if (f === null) return;
+    const w = f.progress.wait;
+    if (w === undefined || w === null || !w.isDone) return;
+    this.#inflight = null;
+    const { data, progress } = f;
+    if (!this.#closed && progress.sent < data.length) {
+      this.#wbuf.unshift(data.subarray(progress.sent));
+      this.#wlen += data.length - progress.sent;
+    }
+    if (this.#turns === null) this.#sending = false;
+    else this.#turns.pass();
+  }
+
+  /**
    * Send what is queued. One send at a time: a second waits for its turn (a send handing its
    * bytes to the socket while an earlier one waits would overtake the earlier one's rest). What
    * the raw stream did not take when the send is interrupted (a kill, a `Timeout`, its timeout,
@@ -505,6 +617,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
    * flush sends it, once and in order (CPython's BufferedWriter keeps unsent bytes the same way).
    */
   async #send(opts: WaitOptions | number | null | undefined, method: string): Promise<void> {
+    this.#reapSend();
     if (this.#wlen === 0 && !this.#sending) return;
     if (this.#sending) {
       readWaitOptions(opts, `${this.#name}.${method}`); // checked already: sets waitArgs
@@ -527,7 +640,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
         this.#wbuf.length === 1 ? (this.#wbuf[0] as Uint8Array) : Buffer.concat(this.#wbuf);
       this.#wbuf = [];
       this.#wlen = 0;
-      const progress = { sent: 0 };
+      const progress: SendProgress = { sent: 0 };
+      this.#inflight = { data, progress };
       try {
         await this.#raw._fileSend(data, opts, progress, `${this.#name}.${method}`);
       } catch (e) {
@@ -536,6 +650,8 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
           this.#wlen += data.length - progress.sent;
         }
         throw e;
+      } finally {
+        this.#inflight = null;
       }
     } finally {
       if (this.#turns === null) this.#sending = false;

@@ -23,7 +23,9 @@ import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { inspect } from 'node:util';
 import {
+  currentFiber,
   getHub,
+  lastWait,
   NONE,
   noteCompletedAtOnce,
   readWaitOptions,
@@ -46,7 +48,7 @@ import {
 } from './_errors.js';
 import { ListenerIO } from './_listener.js';
 import { StreamIO, WRITE_AHEAD, WRITE_CHUNK } from './_stream.js';
-import { FileObject } from './fileobject.js';
+import { FileObject, type SendProgress } from './fileobject.js';
 
 export type { Datagram } from './_datagram.js';
 export { type Address, type AddressInput, SocketTimeout } from './_errors.js';
@@ -115,7 +117,7 @@ let adopt: (ns: net.Socket, type: number, peer: Address | null) => Socket;
 function toBytes(data: unknown, where: string): Uint8Array | TypeError {
   if (typeof data === 'string') return Buffer.from(data);
   return (
-    bytesOf(data) ??
+    bytesOf(data, where) ??
     new TypeError(
       `${where}: data must be a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string, got ${data === null ? 'null' : typeof data}`,
     )
@@ -440,6 +442,17 @@ export class Socket {
     return Socket.#recv(this, where, n, opts, true);
   }
 
+  /** @internal What a makefile() file can read now, without waiting: see RawFile._fileTryRead. */
+  _fileTryRead(n: number): Uint8Array | null {
+    const io = Socket.#streamFor(this, 'SocketFile.read', true);
+    if (io instanceof Error) return null;
+    try {
+      return io.tryRead(n) as Uint8Array | null;
+    } catch {
+      return null; // the socket's error: _fileRecv rejects with it
+    }
+  }
+
   /**
    * Receive into `buffer` — a Uint8Array, any other ArrayBufferView (DataView, Int16Array …) or
    * an ArrayBuffer, written as bytes — at most `nbytes` bytes (default its byte length; `0` also
@@ -478,7 +491,8 @@ export class Socket {
     if (err !== NONE) return rejectWait(err);
     // Any view (DataView, Int16Array …) or an ArrayBuffer: its bytes, as Python's recv_into
     // takes any writable buffer (a bytearray, a memoryview, an array.array).
-    const bytes = bytesOf(buffer);
+    const bytes = bytesOf(buffer, where);
+    if (bytes instanceof TypeError) return Promise.reject(bytes);
     if (bytes === null) {
       return Promise.reject(
         new TypeError(
@@ -569,7 +583,7 @@ export class Socket {
     data: unknown,
     opts: unknown,
     file: boolean,
-    progress?: { sent: number },
+    progress?: SendProgress,
   ): Promise<void> {
     const err = Socket.#opts(self, opts, where);
     if (err !== NONE) return rejectWait(err);
@@ -585,8 +599,13 @@ export class Socket {
     const we = io.writeError(where);
     if (we !== null) return Promise.reject(we);
     if (bytes.length <= WRITE_CHUNK) {
+      if (progress === undefined) return io.send(bytes, waitArgs.timeout, waitArgs.signal);
+      const fiber = currentFiber();
+      const before = lastWait(fiber);
       const p = io.send(bytes, waitArgs.timeout, waitArgs.signal);
-      if (progress !== undefined) progress.sent = bytes.length; // Node has them all
+      progress.sent = bytes.length; // Node has them all
+      const w = lastWait(fiber);
+      progress.wait = w !== before ? w : null;
       return p;
     }
     return Socket.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal, progress);
@@ -603,7 +622,7 @@ export class Socket {
     where: string,
     timeout: number | null,
     signal: AbortSignal | null,
-    progress?: { sent: number },
+    progress?: SendProgress,
   ): Promise<void> {
     // On the hub's clock, as every wait (virtual milliseconds under verdant/testing): with
     // performance.now(), real time passing while the virtual clock stood still ate the timeout.
@@ -617,21 +636,27 @@ export class Socket {
       if (progress !== undefined) progress.sent = Math.min(bytes.length, pos + WRITE_CHUNK);
       if (!taken && s.writableLength >= WRITE_AHEAD) {
         const left = deadline === null ? null : Math.max(0, deadline - hub.now());
-        await io.parkWriter(left, signal);
+        await Socket.#parked(io.parkWriter(left, signal), progress);
       }
     }
     // Resolve once Node holds none of the caller's bytes (it may reuse its array then).
     if (io.sock.writableLength > 0) {
       const left = deadline === null ? null : Math.max(0, deadline - hub.now());
-      await io.parkFlush(left, signal);
+      await Socket.#parked(io.parkFlush(left, signal), progress);
     }
+  }
+
+  /** Note in `progress` the wait `p` parked (the current greenlet's newest): see SendProgress. */
+  static #parked(p: Promise<void>, progress: SendProgress | undefined): Promise<void> {
+    if (progress !== undefined) progress.wait = lastWait(currentFiber());
+    return p;
   }
 
   /** @internal sendall for a makefile() file. */
   _fileSend(
     data: Uint8Array,
     opts: unknown,
-    progress: { sent: number },
+    progress: SendProgress,
     where = 'SocketFile.flush',
   ): Promise<void> {
     return Socket.#sendall(this, where, data, opts, true, progress);

@@ -27,8 +27,10 @@
 import type { Readable, Writable } from 'node:stream';
 import { getHub, type Hub } from '../core/hub.js';
 import {
+  currentFiber,
   ioEnded,
   ioStarted,
+  lastWait,
   NONE,
   readWaitOptions,
   rejectWait,
@@ -36,7 +38,7 @@ import {
   WaitList,
   waitArgs,
 } from '../core/lowlevel.js';
-import { FileObject, type RawFile } from '../io/fileobject.js';
+import { FileObject, type RawFile, type SendProgress } from '../io/fileobject.js';
 
 const HIGH_WATER = 64 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -141,6 +143,19 @@ export class PipeStream implements RawFile {
     this.#waits.wakeEvery();
   }
 
+  /**
+   * What a read can take now, without waiting (see RawFile._fileTryRead): null when it must
+   * wait or would fail (`_fileRecv` then does). Without it a readline that found part of a line
+   * here went on in microtasks after race() had looked, and parked a wait race() never saw: it
+   * lost the race yet took the next line, and the file refused other reads (EBUSY).
+   */
+  _fileTryRead(n: number): Uint8Array | null {
+    if (this.#readable === null || this.#closed) return null;
+    if (this.#size > 0) return this.#take(Math.min(n, this.#size));
+    if (this.#error === null && this.#eof) return EMPTY;
+    return null;
+  }
+
   async _fileRecv(n: number, opts: unknown): Promise<Uint8Array> {
     if (this.#readable === null) throw new Error('Cannot read from a pipe opened for writing');
     for (;;) {
@@ -160,7 +175,7 @@ export class PipeStream implements RawFile {
     }
   }
 
-  async _fileSend(data: Uint8Array, opts: unknown, progress: { sent: number }): Promise<void> {
+  async _fileSend(data: Uint8Array, opts: unknown, progress: SendProgress): Promise<void> {
     const w = this.#writable;
     if (w === null) throw new Error('Cannot write to a pipe opened for reading');
     this.#check(w);
@@ -168,7 +183,13 @@ export class PipeStream implements RawFile {
     progress.sent = data.length; // the pipe has them all (it may ask us to wait for 'drain')
     if (taken) return;
     while (w.writableNeedDrain && !w.destroyed && this.#error === null) {
-      await this.#waits.wait(opts, 'write');
+      const fiber = currentFiber();
+      const before = lastWait(fiber);
+      const p = this.#waits.wait(opts, 'write');
+      // The wait parked: the file tells a send race() withdrew by it (SendProgress).
+      const parked = lastWait(fiber);
+      progress.wait = parked !== before ? parked : null;
+      await p;
     }
     this.#check(w);
   }

@@ -302,7 +302,8 @@ function checkArgs(args: unknown, where: string): readonly string[] {
 function inputBytes(input: unknown, where: string): Uint8Array | null {
   if (input === undefined || input === null) return null;
   if (typeof input === 'string') return Buffer.from(input);
-  const bytes = bytesOf(input);
+  const bytes = bytesOf(input, where);
+  if (bytes instanceof TypeError) throw bytes;
   if (bytes === null) {
     throw new TypeError(
       `${where}: input must be bytes (a Uint8Array, another ArrayBufferView or an ArrayBuffer) or a string, got ${format('%o', input)}`,

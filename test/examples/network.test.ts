@@ -9,29 +9,31 @@ import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
 import { once } from 'node:events';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as packet from 'dns-packet';
+import { queryA, tableServer } from '../../examples/_dns.js';
 import { main as concurrentDownload, downloadAll } from '../../examples/concurrent-download.js';
 import { DnsForwarder, main as dnsForwarder } from '../../examples/dns-forwarder.js';
 import { main as dnsMassResolve, massResolve } from '../../examples/dns-mass-resolve.js';
 import { main as echoserver } from '../../examples/echoserver.js';
 import { main as sendfileDemo } from '../../examples/geventsendfile.js';
-import { bytesRepr, main as portforwarder } from '../../examples/portforwarder.js';
+import { bytesRepr, portForwarder, main as portforwarder } from '../../examples/portforwarder.js';
 import { ask, main as udpClient } from '../../examples/udp-client.js';
 import { echoServer } from '../../examples/udp-server.js';
 import { main as unixClient } from '../../examples/unixsocket-client.js';
 import { joinAll, sleep, spawn } from '../../src/index.js';
-import { createConnection, SocketTimeout } from '../../src/io/socket.js';
+import { createConnection, Socket, SocketTimeout } from '../../src/io/socket.js';
 import { DatagramServer, StreamServer } from '../../src/servers/index.js';
 import { assertNoLiveHandles } from '../io/_net.js';
 import { printed } from './_capture.js';
 import { startExample } from './_server.js';
 
-/** A local DNS server on node:dgram answering A queries from `table`; counts the queries. */
 /** The portforwarder's first line (gevent's), with the port it listens on. */
 const STARTED = /^Starting port forwarder 127\.0\.0\.1:(\d+) -> /m;
 
+/** A local DNS server on node:dgram answering A queries from `table`; counts the queries. */
 async function localDns(
   table: Record<string, string>,
 ): Promise<{ port: number; queries: () => number; close(): void }> {
@@ -116,6 +118,39 @@ describe('network examples', () => {
     assert.equal(bytesRepr(enc("it's")), 'b"it\'s"');
     assert.equal(bytesRepr(enc('\'"')), "b'\\'\"'");
     assert.equal(bytesRepr(enc('a\\b\x00\xff')), "b'a\\\\b\\x00\\xff'");
+  });
+
+  test('portforwarder: a client that resets its connection ends both directions: the connection to the destination is closed and the handler ends (found by the breaker: the other direction waited on the destination for good, and a graceful stop never ended)', async () => {
+    let destClosed = false;
+    const dest = new StreamServer(['127.0.0.1', 0], async (sock) => {
+      try {
+        for (let d = await sock.recv(4096); d.length > 0; d = await sock.recv(4096)) {
+          await sock.sendall(d); // never closes first
+        }
+      } catch {
+        // the forwarder reset or closed it
+      } finally {
+        destClosed = true;
+      }
+    });
+    await dest.start();
+    const fwd = portForwarder('127.0.0.1:0', ['127.0.0.1', dest.serverPort as number]);
+    try {
+      await printed(async () => {
+        await fwd.start();
+        const client = net.connect(fwd.serverPort as number, '127.0.0.1');
+        await once(client, 'connect');
+        client.write('ping');
+        await once(client, 'data'); // through the forwarder and back
+        client.resetAndDestroy(); // RST: the forwarder's recv fails with ECONNRESET
+        for (let i = 0; i < 100 && (fwd.pool.size > 0 || !destClosed); i++) await sleep(20);
+        assert.equal(fwd.pool.size, 0, 'the handler ended');
+        assert.ok(destClosed, 'the connection to the destination was closed');
+      });
+    } finally {
+      await fwd.stop({ timeout: 100 });
+      await dest.stop({ timeout: 100 });
+    }
   });
 
   test('portforwarder as a process: SIGTERM stops listening, the live connection finishes, exit 0', async () => {
@@ -468,6 +503,60 @@ describe('network examples', () => {
     const demo = await printed(dnsForwarder);
     assert.ok(demo.includes('queries that reached upstream: 1'));
     assert.ok(demo.includes("two concurrent answers: [ [ '192.0.2.7' ], [ '192.0.2.7' ] ]"));
+  });
+
+  test('dns-forwarder: a miss upstream never answers gets SERVFAIL, and the next query for the name goes upstream again; a response from another address is not cached (found by the breaker: one lost upstream datagram left the name SERVFAIL for good, and anyone could fill the cache)', async () => {
+    let drop = true;
+    const up = tableServer((name) => (name === 'lost.test' ? '192.0.2.1' : null));
+    const quiet = new Socket({ type: 'udp4' });
+    await quiet.bind(['127.0.0.1', 0]); // the upstream that loses the first query
+    await up.start();
+    const upPort = (quiet.getsockname() as [string, number])[1];
+    const relay = spawn(async () => {
+      for (;;) {
+        const [data] = await quiet.recvfrom(4096);
+        if (drop) {
+          drop = false;
+          continue;
+        }
+        const asker = new Socket({ type: 'udp4' });
+        try {
+          await asker.sendto(data, ['127.0.0.1', up.serverPort as number]);
+          const [answer] = await asker.recvfrom(4096, { timeout: 2000 });
+          await quiet.sendto(answer, ['127.0.0.1', fwd.serverPort as number]);
+        } finally {
+          asker.close();
+        }
+      }
+    });
+    const fwd = new DnsForwarder(['127.0.0.1', 0], ['127.0.0.1', upPort], 100);
+    const spoofer = new Socket({ type: 'udp4' });
+    try {
+      await printed(async () => {
+        await fwd.start();
+        const at: [string, number] = ['127.0.0.1', fwd.serverPort as number];
+        assert.deepEqual(await queryA('lost.test', at, 2000), [], 'SERVFAIL after 100 ms');
+        assert.deepEqual(await queryA('lost.test', at, 2000), ['192.0.2.1'], 'asked again');
+        assert.equal(fwd.forwarded, 2);
+        await spoofer.sendto(
+          packet.encode({
+            type: 'response',
+            id: 0,
+            questions: [{ type: 'A', name: 'evil.test' }],
+            answers: [{ type: 'A', name: 'evil.test', ttl: 60, data: '203.0.113.66' }],
+          }),
+          at,
+        );
+        await sleep(50);
+        assert.deepEqual(await queryA('evil.test', at, 2000), [], 'upstream has no evil.test');
+      });
+    } finally {
+      spoofer.close();
+      await relay.kill();
+      quiet.close();
+      await fwd.stop();
+      await up.stop();
+    }
   });
 });
 

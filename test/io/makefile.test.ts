@@ -137,6 +137,20 @@ describe('makefile', () => {
     }
   });
 
+  test("read(-1) reads to the end of stream, as Python's read(-1) (gevent's makefile('rb').read(-1); it was a RangeError, while readline(-1) was taken)", async () => {
+    const p = await tcp.pair();
+    try {
+      await p.client.sendall('abc\ndef');
+      p.client.close();
+      const f = p.server.makefile();
+      assert.equal(Buffer.from(await f.read(-1, { timeout: 5000 })).toString(), 'abc\ndef');
+      assert.equal((await f.read(-1)).length, 0);
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
   test('write copies the bytes: an array refilled before the flush does not change what is sent (as BufferedWriter)', async () => {
     const p = await tcp.pair();
     try {
@@ -280,11 +294,14 @@ describe('makefile', () => {
     }
   });
 
-  test('bad input: read(n) with a negative n (RangeError), an n that is not a number (TypeError) and write of a number reject; makefile(mode) throws TypeError', async () => {
+  test('bad input: read(n) with a negative n other than -1 (RangeError), an n that is not a number (TypeError) and write of a number reject; makefile(mode) throws TypeError', async () => {
     const p = await tcp.pair();
     try {
       const f = p.server.makefile();
-      await assert.rejects(f.read(-1), RangeError);
+      await assert.rejects(f.read(-2), {
+        name: 'RangeError',
+        message: /read: n must be a non-negative integer \(or -1: to the end\), got -2$/,
+      });
       await assert.rejects(f.read('4' as never), {
         name: 'TypeError',
         message: /read: n must be a number of bytes, got string$/,
@@ -429,6 +446,132 @@ describe('makefile references (gevent test__makefile_ref.py), for every stream k
     } finally {
       p.close();
       q.close();
+    }
+  });
+
+  test('a readline or read withdrawn by race() while it waits leaves the file usable: the next read takes over (found by the breaker: every later read of the file rejected with EBUSY)', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      const r = await race(
+        () => f.readline(), // nothing sent yet: it waits, and loses
+        () => sleep(30),
+      );
+      assert.equal(r.index, 1);
+      await p.client.sendall('ab\ncd');
+      assert.equal(text(await f.readline({ timeout: 1000 })), 'ab\n');
+      const r2 = await race(
+        () => f.read(4), // 'cd' is buffered: it waits for two more bytes, and loses
+        () => sleep(30),
+      );
+      assert.equal(r2.index, 1);
+      await p.client.sendall('ef');
+      assert.equal(text(await f.read(4, { timeout: 1000 })), 'cdef');
+      // A second reader while one waits is still refused.
+      const g = spawn(() => f.readline());
+      await sleep(10);
+      await assert.rejects(f.readline(), { code: 'EBUSY' });
+      await g.kill();
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
+  test('a write or flush withdrawn by race() while it waits for the socket keeps what the socket did not take: the next flush sends every byte once, in order (found by the breaker: the send turn stayed taken, so every later flush waited forever and the rest was never sent)', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.client.makefile();
+      const big = new Uint8Array(16 * 1024 * 1024);
+      for (let i = 0; i < big.length; i++) big[i] = i % 251;
+      const r = await race(
+        () => f.write(big), // the peer does not read: it waits for the socket, and loses
+        () => sleep(50),
+      );
+      assert.equal(r.index, 1);
+      await f.write('tail');
+      const reader = spawn(async () => {
+        const chunks: Uint8Array[] = [];
+        for (let d = await p.server.recv(65536); d.length > 0; d = await p.server.recv(65536)) {
+          chunks.push(d);
+        }
+        return Buffer.concat(chunks);
+      });
+      await f.flush({ timeout: 10_000 });
+      f.close();
+      p.client.close();
+      const got = await reader.get();
+      assert.equal(got.length, big.length + 4);
+      assert.ok(Buffer.from(big).equals(got.subarray(0, big.length)), 'every byte once, in order');
+      assert.equal(got.subarray(big.length).toString(), 'tail');
+    } finally {
+      p.close();
+    }
+  });
+
+  test("the file's line iterator survives a next() withdrawn by race() (an idle timeout): the next next() gets the line (found by the breaker: the async generator's step never settled, so every later next() lost its race or hung)", async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      const lines = f[Symbol.asyncIterator]();
+      const idle = await race(
+        () => lines.next(),
+        () => sleep(30),
+      );
+      assert.equal(idle.index, 1);
+      await p.client.sendall('hello\n');
+      const r = await race(
+        () => lines.next(),
+        () => sleep(2000),
+      );
+      assert.equal(r.index, 0);
+      const step = r.value as IteratorResult<Uint8Array>;
+      assert.equal(text(step.value as Uint8Array), 'hello\n');
+      p.client.close();
+      assert.deepEqual(await lines.next(), { done: true, value: undefined });
+      assert.deepEqual(await lines.next(), { done: true, value: undefined });
+      f.close();
+    } finally {
+      p.close();
+    }
+  });
+
+  test('race(() => f.readline(), () => sleep(ms)) with part of a line in the socket: the sleep is called and wins, and the next readline gets the whole line (found by the breaker: the readline counted as completed at once, so the sleep was never called and the race waited for the rest of the line)', async () => {
+    const p = await tcp.pair();
+    try {
+      const f = p.server.makefile();
+      await p.client.sendall('ab');
+      await sleep(20); // 'ab' is in the socket, not yet in the file
+      const r = await race(
+        () => f.readline(),
+        () => sleep(30),
+        { timeout: 2000 },
+      );
+      assert.equal(r.index, 1);
+      await p.client.sendall('c\nde');
+      assert.equal(text(await f.readline({ timeout: 1000 })), 'abc\n');
+      await sleep(20); // 'de' is in the file's buffer
+      await p.client.sendall('f');
+      await sleep(20); // 'f' is in the socket
+      const r2 = await race(
+        () => f.read(4),
+        () => sleep(30),
+        { timeout: 2000 },
+      );
+      assert.equal(r2.index, 1);
+      await p.client.sendall('g');
+      assert.equal(text(await f.read(4, { timeout: 1000 })), 'defg');
+      // A whole line in the socket still completes at once: the sleep is not called.
+      await p.client.sendall('line\n');
+      await sleep(20);
+      const r3 = await race(
+        () => f.readline(),
+        () => sleep(30),
+      );
+      assert.deepEqual([r3.index, text(r3.value as Uint8Array)], [0, 'line\n']);
+      f.close();
+    } finally {
+      p.close();
     }
   });
 });

@@ -286,6 +286,37 @@ describe('Socket behaviours from gevent', () => {
     }
   });
 
+  test('a detached ArrayBuffer (transferred) makes sendall, send, sendto, recvInto and a file write reject with a TypeError saying so (found by the breaker: they threw at the call, with V8\'s "Cannot perform Construct on a detached ArrayBuffer")', async () => {
+    const p = await tcp.pair();
+    const u = new Socket({ type: 'udp4' });
+    try {
+      const gone = new ArrayBuffer(8);
+      structuredClone(gone, { transfer: [gone] });
+      const halfGone = new ArrayBuffer(8);
+      const view = new DataView(halfGone, 2, 4);
+      structuredClone(halfGone, { transfer: [halfGone] });
+      const detached = (where: string) => ({
+        name: 'TypeError',
+        message: `${where}: the buffer is detached (its ArrayBuffer was transferred), it holds no bytes`,
+      });
+      const f = p.client.makefile();
+      for (const data of [gone, view]) {
+        await assertRejectsNoThrow(() => p.client.sendall(data), detached('Socket.sendall'));
+        await assertRejectsNoThrow(() => p.client.send(data), detached('Socket.send'));
+        await assertRejectsNoThrow(
+          () => u.sendto(data, ['127.0.0.1', 9]),
+          detached('Socket.sendto'),
+        );
+        await assertRejectsNoThrow(() => p.server.recvInto(data), detached('Socket.recvInto'));
+        await assertRejectsNoThrow(() => f.write(data), detached('SocketFile.write'));
+      }
+      f.close();
+    } finally {
+      p.close();
+      u.close();
+    }
+  });
+
   test('a long sendall then shutdown and close reaches a peer reading to end of stream through makefile().read(), whole and in order (test__socket.py test_sendall_str)', async () => {
     const longData = Array.from({ length: 20000 }, (_, i) => String(i)).join(', ');
     const l = await listen({ port: 0 });

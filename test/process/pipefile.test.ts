@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { getHub } from '../../src/core/hub.js';
-import { type Greenlet, sleep, spawn, Timeout } from '../../src/index.js';
+import { type Greenlet, race, sleep, spawn, Timeout } from '../../src/index.js';
 import { PIPE, Popen } from '../../src/process/subprocess.js';
 import { runVirtual } from '../../src/testing/index.js';
 import { noUnhandled } from '../_util.js';
@@ -151,6 +151,46 @@ test('no unhandled rejection: a forgotten write, flush, read, readline or line i
     );
   } finally {
     p.kill();
+    await p.wait();
+  }
+});
+
+test('race(() => stdout.readline(), () => sleep(ms)) with part of a line in the pipe: the sleep wins and the next readline gets the whole line (found by the breaker: the losing readline parked after race() had looked, took the line, and the file refused every later read with EBUSY)', async () => {
+  const p = new Popen(['sh', '-c', 'printf ab; sleep 0.3; echo c; echo d'], { stdout: PIPE });
+  const stdout = p.stdout as NonNullable<typeof p.stdout>;
+  const text = (b: Uint8Array): string => Buffer.from(b).toString();
+  try {
+    await sleep(150); // 'ab' is in the pipe
+    const r = await race(
+      () => stdout.readline(),
+      () => sleep(20),
+    );
+    assert.equal(r.index, 1);
+    assert.equal(text(await stdout.readline({ timeout: 5000 })), 'abc\n');
+    assert.equal(text(await stdout.readline({ timeout: 5000 })), 'd\n');
+  } finally {
+    await p.wait();
+  }
+});
+
+test('a write to a child that does not read, withdrawn by race(), keeps the send turn free: a later flush sends everything once the child reads (found by the breaker: every later flush waited forever)', async () => {
+  const p = new Popen(['sh', '-c', 'sleep 0.3; wc -c'], { stdin: PIPE, stdout: PIPE });
+  const stdin = p.stdin as NonNullable<typeof p.stdin>;
+  const stdout = p.stdout as NonNullable<typeof p.stdout>;
+  try {
+    const big = new Uint8Array(4 * 1024 * 1024).fill(120);
+    const r = await race(
+      () => stdin.write(big), // the pipe fills: the write waits for 'drain', and loses
+      () => sleep(20),
+    );
+    assert.equal(r.index, 1);
+    await stdin.write('tail');
+    await stdin.flush({ timeout: 5000 });
+    stdin.close();
+    const counted = Buffer.from(await stdout.read(null, { timeout: 5000 })).toString();
+    assert.equal(Number(counted.trim()), big.length + 4);
+  } finally {
+    stdin.close();
     await p.wait();
   }
 });
