@@ -833,7 +833,19 @@ export class Socket {
     address: AddressInput,
     opts?: WaitOptions | number | null,
   ): Promise<number> {
-    const where = 'Socket.sendto';
+    return this._sendto('Socket.sendto', data, address, opts);
+  }
+
+  /**
+   * {@link Socket.sendto} whose errors name the call `where` (`DatagramServer.sendto`).
+   * @internal
+   */
+  _sendto(
+    where: string,
+    data: ArrayBufferView | ArrayBuffer | string,
+    address: AddressInput,
+    opts?: WaitOptions | number | null,
+  ): Promise<number> {
     const bytes = toBytes(data, where);
     if (bytes instanceof TypeError) return Promise.reject(bytes);
     const t = parseAddress(address, where, this.type === 'udp6' ? '::1' : '127.0.0.1');

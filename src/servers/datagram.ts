@@ -127,8 +127,11 @@ export class DatagramServer extends BaseServer {
   }
 
   /**
-   * Send `data` to `address` from the server's socket (a handler's answer).
-   * @throws EBADF when the server is closed
+   * Send `data` to `address` from the server's socket (a handler's answer): `Socket.sendto`,
+   * whose errors here name `DatagramServer.sendto`. A switch point (a kill or `Timeout` lands
+   * there); the `timeout` option rejects with SocketTimeout.
+   * @throws (rejects) an Error when the server was never started; EBADF when it is stopped or
+   *   closed; the errors of `Socket.sendto` (bad data, address or options)
    */
   sendto(
     data: ArrayBufferView | ArrayBuffer | string,
@@ -138,6 +141,6 @@ export class DatagramServer extends BaseServer {
     const s = this.socket;
     if (s === null)
       return Promise.reject(new Error('DatagramServer.sendto: the server is not started'));
-    return s.sendto(data, address, opts);
+    return s._sendto('DatagramServer.sendto', data, address, opts);
   }
 }

@@ -31,6 +31,27 @@ describe('DatagramServer', () => {
     assert.equal(server.closed, true);
   });
 
+  test("sendto's errors name DatagramServer.sendto: after stop() EBADF, bad data or address a TypeError (they named Socket.sendto)", async () => {
+    const server = new DatagramServer(['127.0.0.1', 0], () => {});
+    await server.start();
+    const port = server.serverPort as number;
+    await assert.rejects(server.sendto(42 as never, ['127.0.0.1', port]), (e: Error) => {
+      assert.ok(e instanceof TypeError, String(e));
+      assert.match(e.message, /^DatagramServer\.sendto: /);
+      return true;
+    });
+    await assert.rejects(
+      server.sendto('x', 'nowhere' as never),
+      /^TypeError: DatagramServer\.sendto: /,
+    );
+    await server.stop();
+    await assert.rejects(server.sendto('late', ['127.0.0.1', port]), (e: NodeJS.ErrnoException) => {
+      assert.equal(e.code, 'EBADF');
+      assert.match(e.message, /^DatagramServer\.sendto: /);
+      return true;
+    });
+  });
+
   test('a handler that throws is reported and the server goes on', async () => {
     const hub = getHub();
     const saved = hub.exceptionStream;
