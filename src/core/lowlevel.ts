@@ -160,6 +160,16 @@ export function lastWait(fiber: Fiber): Waiter | null {
   return fiber._wait;
 }
 
+/**
+ * The wait `fiber` parked since `before` (what {@link lastWait} gave before the call), or null
+ * when the call parked none (it completed at once). Never switches.
+ * @internal
+ */
+export function parkedSince(fiber: Fiber, before: Waiter | null): Waiter | null {
+  const w = lastWait(fiber);
+  return w !== before ? w : null;
+}
+
 export { settleShape } from './_util.js';
 /**
  * Add a prebuilt link entry to a greenlet (`g[kAddLink](entry)`): one entry shared by every

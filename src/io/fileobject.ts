@@ -35,6 +35,7 @@ import {
   lastWait,
   NONE,
   noteCompletedAtOnce,
+  parkedSince,
   readWaitOptions,
   type Waiter,
   type WaitOptions,
@@ -246,8 +247,7 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     const fiber = currentFiber();
     const before = lastWait(fiber);
     const p = this.#raw._fileRecv(65536, opts, `${this.#name}.${method}`);
-    const w = lastWait(fiber);
-    this.#readWait = w !== before ? w : null;
+    this.#readWait = parkedSince(fiber, before);
     let chunk: Uint8Array;
     try {
       chunk = await p;
@@ -382,11 +382,6 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
   }
 
   /**
-   * A read started while another is in progress: the second would wait for new bytes while the
-   * first takes what arrives, and miss a line left in the buffer (gevent refuses a second reader
-   * of a socket with `ConcurrentObjectUseError`).
-   */
-  /**
    * Whether a read is in progress that will resume. A read whose wait `race()` withdrew (it lost
    * the race; its promise never settles, so its `finally` never runs) left `#reading` set: the
    * file refused every later read with EBUSY (found by the breaker:
@@ -400,6 +395,11 @@ export class FileObject<T extends string | Uint8Array = Uint8Array> {
     return w === null || !w.isDone;
   }
 
+  /**
+   * A read started while another is in progress: the second would wait for new bytes while the
+   * first takes what arrives, and miss a line left in the buffer (gevent refuses a second reader
+   * of a socket with `ConcurrentObjectUseError`).
+   */
   #busy(where: string): Error {
     return Object.assign(
       new Error(

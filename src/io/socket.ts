@@ -28,6 +28,7 @@ import {
   lastWait,
   NONE,
   noteCompletedAtOnce,
+  parkedSince,
   readWaitOptions,
   rejectWait,
   type WaitOptions,
@@ -604,8 +605,7 @@ export class Socket {
       const before = lastWait(fiber);
       const p = io.send(bytes, waitArgs.timeout, waitArgs.signal);
       progress.sent = bytes.length; // Node has them all
-      const w = lastWait(fiber);
-      progress.wait = w !== before ? w : null;
+      progress.wait = parkedSince(fiber, before);
       return p;
     }
     return Socket.#sendLarge(io, bytes, where, waitArgs.timeout, waitArgs.signal, progress);

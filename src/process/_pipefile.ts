@@ -32,6 +32,7 @@ import {
   ioStarted,
   lastWait,
   NONE,
+  parkedSince,
   readWaitOptions,
   rejectWait,
   Waiter,
@@ -187,8 +188,7 @@ export class PipeStream implements RawFile {
       const before = lastWait(fiber);
       const p = this.#waits.wait(opts, 'write');
       // The wait parked: the file tells a send race() withdrew by it (SendProgress).
-      const parked = lastWait(fiber);
-      progress.wait = parked !== before ? parked : null;
+      progress.wait = parkedSince(fiber, before);
       await p;
     }
     this.#check(w);

@@ -201,7 +201,6 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @throws QueueFull when `timeout` elapses first; QueueShutDown after `shutdown()`; TypeError /
    *   RangeError for bad options (an unknown key too); `signal.reason` (all reject)
-   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { spawn } from 'verdant';
@@ -261,7 +260,6 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    * @returns the item
    * @throws QueueEmpty when `timeout` elapses; QueueShutDown after `shutdown()` once nothing is
    *   left; TypeError / RangeError for bad options (an unknown key too); `signal.reason` (all reject)
-   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { spawn } from 'verdant';
@@ -313,7 +311,6 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @throws QueueEmpty when `timeout` elapses; QueueShutDown after `shutdown()` once nothing is
    *   left; TypeError / RangeError for bad options (an unknown key too); `signal.reason` (all reject)
-   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { spawn } from 'verdant';

@@ -221,7 +221,6 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @throws QueueFull when `timeout` elapses; QueueShutDown after `shutdown()`; TypeError /
    *   RangeError for bad options (an unknown key too); `signal.reason` (all reject)
-   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { Queue } from 'verdant/queue';
@@ -279,7 +278,6 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * @returns the item
    * @throws QueueEmpty when `timeout` elapses; QueueShutDown once shut down and drained;
    *   TypeError / RangeError for bad options (an unknown key too); `signal.reason` (all reject)
-   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { sleep, spawn } from 'verdant';
@@ -342,7 +340,6 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T> {
    * @param options - `{timeout, signal}` or a timeout in ms
    * @throws QueueEmpty when `timeout` elapses; QueueShutDown once shut down and drained;
    *   TypeError / RangeError for bad options (an unknown key too); `signal.reason` (all reject)
-   *   (and TypeError for an unknown option key)
    * @example
    * ```ts
    * import { spawn } from 'verdant';
